@@ -1,0 +1,248 @@
+/**
+ * Errors: one class, {@link TlsError}, with a stable string `status` per failure kind.
+ *
+ * The status is the contract (callers switch on it, as on Windows' `SocketErrorStatus`);
+ * `detail` is for humans and logs and may change between releases.
+ * Alert descriptions are from RFC 9846 §6 (TLS 1.3) and RFC 5246 §7.2 (TLS 1.2).
+ *
+ * @module
+ */
+
+/** TLS alert descriptions (RFC 9846 §6). */
+export const AlertDescription = {
+  close_notify: 0,
+  unexpected_message: 10,
+  bad_record_mac: 20,
+  record_overflow: 22,
+  handshake_failure: 40,
+  bad_certificate: 42,
+  unsupported_certificate: 43,
+  certificate_revoked: 44,
+  certificate_expired: 45,
+  certificate_unknown: 46,
+  illegal_parameter: 47,
+  unknown_ca: 48,
+  access_denied: 49,
+  decode_error: 50,
+  decrypt_error: 51,
+  protocol_version: 70,
+  insufficient_security: 71,
+  internal_error: 80,
+  inappropriate_fallback: 86,
+  user_canceled: 90,
+  no_renegotiation: 100,
+  missing_extension: 109,
+  unsupported_extension: 110,
+  unrecognized_name: 112,
+  bad_certificate_status_response: 113,
+  unknown_psk_identity: 115,
+  certificate_required: 116,
+  no_application_protocol: 120,
+} as const;
+/** An alert description code (a number 0..255; known ones are in {@link AlertDescription}). */
+export type AlertDescription = number;
+
+const ALERT_NAMES = new Map<number, string>(Object.entries(AlertDescription).map(([k, v]) => [v, k]));
+
+/** The IANA name of an alert description, or `alert(0x..)` for an unknown one. */
+export function alertName(code: number): string {
+  return ALERT_NAMES.get(code) ?? `alert(0x${code.toString(16).padStart(2, '0')})`;
+}
+
+/**
+ * Stable failure codes. Grouped by {@link TlsErrorCategory}:
+ * - protocol: detected locally; a fatal alert was sent (see {@link DEFAULT_ALERT}).
+ * - certificate: the peer's certificate was refused; the alert names the principal error.
+ * - peer-alert: `AlertReceived` (the peer sent a fatal alert; `alert` holds it) and
+ *   `Truncated` (the transport ended without close_notify).
+ * - caller: API misuse or bad configuration.
+ * - transport: adapters only (socket errors).
+ */
+export type TlsStatus =
+  // protocol
+  | 'DecodeError'
+  | 'UnexpectedMessage'
+  | 'IllegalParameter'
+  | 'HandshakeFailure'
+  | 'ProtocolVersion'
+  | 'BadRecordMac'
+  | 'RecordOverflow'
+  | 'DecryptError'
+  | 'MissingExtension'
+  | 'UnsupportedExtension'
+  | 'NoApplicationProtocol'
+  | 'InsufficientSecurity'
+  | 'UnrecognizedName'
+  | 'CertificateRequired'
+  | 'InappropriateFallback'
+  | 'NoRenegotiation'
+  | 'InternalError'
+  // certificate (one per DESIGN.md §3 code; the status names the principal error)
+  | 'CertificateUntrusted'
+  | 'CertificateExpired'
+  | 'CertificateNotYetValid'
+  | 'CertificateInvalidName'
+  | 'CertificateIncompleteChain'
+  | 'CertificateWrongUsage'
+  | 'CertificateRevocationInformationMissing'
+  | 'CertificateRevocationFailure'
+  | 'CertificateInvalidSignature'
+  | 'CertificateRevoked'
+  | 'CertificateBasicConstraintsError'
+  | 'CertificateUnknownCriticalExtension'
+  | 'CertificateInvalidCertificateAuthorityPolicy'
+  | 'CertificateOtherErrors'
+  | 'CertificateUnsupported'
+  // peer
+  | 'AlertReceived'
+  | 'Truncated'
+  // caller
+  | 'ApiMisuse'
+  | 'InvalidConfig'
+  | 'Closed'
+  // transport
+  | 'HostNotFound'
+  | 'ConnectionRefused'
+  | 'ConnectionReset'
+  | 'TimedOut'
+  | 'NetworkUnreachable'
+  | 'TransportError'
+  | 'Unknown';
+
+/** Which family a {@link TlsStatus} belongs to. */
+export type TlsErrorCategory = 'protocol' | 'certificate' | 'peer-alert' | 'caller' | 'transport';
+
+/** The alert we send for each locally detected status (RFC 9846 §6.2). */
+export const DEFAULT_ALERT: Readonly<Partial<Record<TlsStatus, number>>> = {
+  DecodeError: AlertDescription.decode_error,
+  UnexpectedMessage: AlertDescription.unexpected_message,
+  IllegalParameter: AlertDescription.illegal_parameter,
+  HandshakeFailure: AlertDescription.handshake_failure,
+  ProtocolVersion: AlertDescription.protocol_version,
+  BadRecordMac: AlertDescription.bad_record_mac,
+  RecordOverflow: AlertDescription.record_overflow,
+  DecryptError: AlertDescription.decrypt_error,
+  MissingExtension: AlertDescription.missing_extension,
+  UnsupportedExtension: AlertDescription.unsupported_extension,
+  NoApplicationProtocol: AlertDescription.no_application_protocol,
+  InsufficientSecurity: AlertDescription.insufficient_security,
+  UnrecognizedName: AlertDescription.unrecognized_name,
+  CertificateRequired: AlertDescription.certificate_required,
+  InappropriateFallback: AlertDescription.inappropriate_fallback,
+  NoRenegotiation: AlertDescription.no_renegotiation,
+  InternalError: AlertDescription.internal_error,
+  CertificateUntrusted: AlertDescription.unknown_ca,
+  CertificateIncompleteChain: AlertDescription.unknown_ca,
+  CertificateExpired: AlertDescription.certificate_expired,
+  CertificateNotYetValid: AlertDescription.certificate_expired,
+  CertificateInvalidName: AlertDescription.bad_certificate,
+  CertificateWrongUsage: AlertDescription.unsupported_certificate,
+  CertificateRevocationInformationMissing: AlertDescription.certificate_unknown,
+  CertificateRevocationFailure: AlertDescription.bad_certificate_status_response,
+  CertificateInvalidSignature: AlertDescription.bad_certificate,
+  CertificateRevoked: AlertDescription.certificate_revoked,
+  CertificateBasicConstraintsError: AlertDescription.bad_certificate,
+  CertificateUnknownCriticalExtension: AlertDescription.unsupported_certificate,
+  CertificateInvalidCertificateAuthorityPolicy: AlertDescription.bad_certificate,
+  CertificateOtherErrors: AlertDescription.bad_certificate,
+  CertificateUnsupported: AlertDescription.unsupported_certificate,
+};
+
+/** The status that a received fatal alert maps to is always `AlertReceived`; this is the reverse map for local errors. */
+export function categoryOf(status: TlsStatus): TlsErrorCategory {
+  if (status.startsWith('Certificate') && status !== 'CertificateRequired') return 'certificate';
+  switch (status) {
+    case 'AlertReceived':
+    case 'Truncated':
+      return 'peer-alert';
+    case 'ApiMisuse':
+    case 'InvalidConfig':
+    case 'Closed':
+      return 'caller';
+    case 'HostNotFound':
+    case 'ConnectionRefused':
+    case 'ConnectionReset':
+    case 'TimedOut':
+    case 'NetworkUnreachable':
+    case 'TransportError':
+    case 'Unknown':
+      return 'transport';
+    default:
+      return 'protocol';
+  }
+}
+
+/** Options for {@link TlsError}. */
+export interface TlsErrorInit {
+  /** Alert sent (local) or received (peer). Defaults to {@link DEFAULT_ALERT}[status]. */
+  alert?: number | null;
+  /** Human-readable, unstable detail (for example `'HrrSelectedOfferedGroup'`). */
+  detail?: string;
+  /** Underlying error. */
+  cause?: unknown;
+  /** Who detected it. Defaults from the category. */
+  source?: 'local' | 'peer' | 'caller' | 'transport';
+  /** Certificate errors found (filled by the verifier layer). */
+  certificateErrors?: readonly CertificateErrorLike[];
+}
+
+/** The shape of a certificate error as carried on a {@link TlsError}. */
+export interface CertificateErrorLike {
+  readonly code: string;
+  readonly index: number;
+  readonly detail: string;
+}
+
+/**
+ * The one error type puretls throws or reports.
+ *
+ * @example
+ * ```ts
+ * try { await socket.handshake(); } catch (e) {
+ *   if (e instanceof TlsError && e.status === 'CertificateExpired') { ... }
+ * }
+ * ```
+ */
+export class TlsError extends Error {
+  override readonly name = 'TlsError';
+  /** Stable failure code; never renamed. */
+  readonly status: TlsStatus;
+  /** Family of the status. */
+  readonly category: TlsErrorCategory;
+  /** Alert description sent (local failures) or received (`AlertReceived`); null if none. */
+  readonly alert: number | null;
+  /** Who detected the failure. */
+  readonly source: 'local' | 'peer' | 'caller' | 'transport';
+  /** Unstable human detail. */
+  readonly detail: string | undefined;
+  /** Certificate errors found while validating the peer (may be empty). */
+  readonly certificateErrors: readonly CertificateErrorLike[];
+
+  constructor(status: TlsStatus, init: TlsErrorInit = {}) {
+    const category = categoryOf(status);
+    const alert = init.alert !== undefined ? init.alert : (DEFAULT_ALERT[status] ?? null);
+    const msg =
+      status === 'AlertReceived'
+        ? `peer sent fatal alert ${alertName(alert ?? 0)}${init.detail ? `: ${init.detail}` : ''}`
+        : `${status}${init.detail ? `: ${init.detail}` : ''}`;
+    super(msg, init.cause !== undefined ? { cause: init.cause } : undefined);
+    this.status = status;
+    this.category = category;
+    this.alert = alert;
+    this.detail = init.detail;
+    this.certificateErrors = init.certificateErrors ?? [];
+    this.source =
+      init.source ??
+      (category === 'peer-alert' ? 'peer' : category === 'caller' ? 'caller' : category === 'transport' ? 'transport' : 'local');
+  }
+}
+
+/** Shorthand used throughout the core: `throw fail('DecodeError', 'ServerHello: trailing data')`. */
+export function fail(status: TlsStatus, detail?: string, cause?: unknown): TlsError {
+  return new TlsError(status, { detail, cause });
+}
+
+/** True if `e` is a {@link TlsError}. */
+export function isTlsError(e: unknown): e is TlsError {
+  return e instanceof TlsError;
+}

@@ -1,0 +1,170 @@
+/**
+ * IANA code points used by TLS 1.2 and 1.3 (RFC 9846 §4, §B.3; RFC 5246; RFC 8422;
+ * IANA "TLS Parameters" registry). Names are the IANA spellings.
+ *
+ * @module
+ */
+
+/** TLSPlaintext.type (RFC 9846 §5.1). */
+export const ContentType = {
+  change_cipher_spec: 20,
+  alert: 21,
+  handshake: 22,
+  application_data: 23,
+} as const;
+
+/** Handshake message types (RFC 9846 §4, RFC 5246 §7.4). */
+export const HandshakeType = {
+  hello_request: 0,
+  client_hello: 1,
+  server_hello: 2,
+  new_session_ticket: 4,
+  end_of_early_data: 5,
+  encrypted_extensions: 8,
+  certificate: 11,
+  server_key_exchange: 12,
+  certificate_request: 13,
+  server_hello_done: 14,
+  certificate_verify: 15,
+  client_key_exchange: 16,
+  finished: 20,
+  certificate_status: 22,
+  key_update: 24,
+  message_hash: 254,
+} as const;
+
+/** Protocol versions (wire values). */
+export const ProtocolVersion = {
+  SSLv3: 0x0300,
+  TLSv1_0: 0x0301,
+  TLSv1_1: 0x0302,
+  TLSv1_2: 0x0303,
+  TLSv1_3: 0x0304,
+} as const;
+
+/** Extension types (RFC 9846 §4.2 and the IANA registry). */
+export const ExtensionType = {
+  server_name: 0,
+  max_fragment_length: 1,
+  status_request: 5,
+  supported_groups: 10,
+  ec_point_formats: 11,
+  signature_algorithms: 13,
+  use_srtp: 14,
+  heartbeat: 15,
+  application_layer_protocol_negotiation: 16,
+  signed_certificate_timestamp: 18,
+  client_certificate_type: 19,
+  server_certificate_type: 20,
+  padding: 21,
+  encrypt_then_mac: 22,
+  extended_master_secret: 23,
+  compress_certificate: 27,
+  record_size_limit: 28,
+  session_ticket: 35,
+  pre_shared_key: 41,
+  early_data: 42,
+  supported_versions: 43,
+  cookie: 44,
+  psk_key_exchange_modes: 45,
+  certificate_authorities: 47,
+  oid_filters: 48,
+  post_handshake_auth: 49,
+  signature_algorithms_cert: 50,
+  key_share: 51,
+  renegotiation_info: 0xff01,
+} as const;
+
+/** Cipher suites (RFC 9846 §B.4; RFC 5289; RFC 7905). */
+export const CipherSuite = {
+  TLS_AES_128_GCM_SHA256: 0x1301,
+  TLS_AES_256_GCM_SHA384: 0x1302,
+  TLS_CHACHA20_POLY1305_SHA256: 0x1303,
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 0xc02b,
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 0xc02c,
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 0xc02f,
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 0xc030,
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca8,
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 0xcca9,
+  TLS_EMPTY_RENEGOTIATION_INFO_SCSV: 0x00ff,
+  TLS_FALLBACK_SCSV: 0x5600,
+} as const;
+
+/** Named groups (RFC 9846 §4.2.7; RFC 8422; draft-ietf-tls-ecdhe-mlkem). */
+export const NamedGroup = {
+  secp256r1: 0x0017,
+  secp384r1: 0x0018,
+  secp521r1: 0x0019,
+  x25519: 0x001d,
+  x448: 0x001e,
+  ffdhe2048: 0x0100,
+  X25519MLKEM768: 0x11ec,
+} as const;
+
+/** Signature schemes (RFC 9846 §4.2.3). */
+export const SignatureScheme = {
+  rsa_pkcs1_sha1: 0x0201,
+  ecdsa_sha1: 0x0203,
+  rsa_pkcs1_sha256: 0x0401,
+  rsa_pkcs1_sha384: 0x0501,
+  rsa_pkcs1_sha512: 0x0601,
+  ecdsa_secp256r1_sha256: 0x0403,
+  ecdsa_secp384r1_sha384: 0x0503,
+  ecdsa_secp521r1_sha512: 0x0603,
+  rsa_pss_rsae_sha256: 0x0804,
+  rsa_pss_rsae_sha384: 0x0805,
+  rsa_pss_rsae_sha512: 0x0806,
+  ed25519: 0x0807,
+  ed448: 0x0808,
+  rsa_pss_pss_sha256: 0x0809,
+  rsa_pss_pss_sha384: 0x080a,
+  rsa_pss_pss_sha512: 0x080b,
+} as const;
+
+/** PskKeyExchangeMode (RFC 9846 §4.2.9). */
+export const PskKeyExchangeMode = {
+  psk_ke: 0,
+  psk_dhe_ke: 1,
+} as const;
+
+/** KeyUpdateRequest (RFC 9846 §4.6.3). */
+export const KeyUpdateRequest = {
+  update_not_requested: 0,
+  update_requested: 1,
+} as const;
+
+function reverse(table: Record<string, number>): Map<number, string> {
+  return new Map(Object.entries(table).map(([k, v]) => [v, k]));
+}
+const names = {
+  content: reverse(ContentType),
+  handshake: reverse(HandshakeType),
+  version: new Map<number, string>([
+    [0x0300, 'SSLv3'],
+    [0x0301, 'TLSv1'],
+    [0x0302, 'TLSv1.1'],
+    [0x0303, 'TLSv1.2'],
+    [0x0304, 'TLSv1.3'],
+  ]),
+  extension: reverse(ExtensionType),
+  suite: reverse(CipherSuite),
+  group: reverse(NamedGroup),
+  scheme: reverse(SignatureScheme),
+};
+
+function hex(v: number, width: number): string {
+  return `0x${v.toString(16).padStart(width, '0')}`;
+}
+
+/** Name of a code point of the given kind; unknown values print as `0x..`. */
+export function nameOf(kind: keyof typeof names, value: number): string {
+  return names[kind].get(value) ?? hex(value, kind === 'content' || kind === 'handshake' ? 2 : 4);
+}
+
+/** Reverse lookup by IANA name (case-sensitive, then case-insensitive). */
+export function codeOf(kind: keyof typeof names, name: string): number | undefined {
+  for (const [v, n] of names[kind]) if (n === name) return v;
+  const lower = name.toLowerCase();
+  for (const [v, n] of names[kind]) if (n.toLowerCase() === lower) return v;
+  return undefined;
+}
