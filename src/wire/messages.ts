@@ -84,6 +84,11 @@ export interface ClientHello {
   cipherSuites: number[];
   legacyCompressionMethods: Uint8Array;
   extensions: Extensions;
+  /**
+   * True when the message had no extensions block at all (a pre-extensions TLS 1.2 or
+   * older client, RFC 9846 §4.1.2); `extensions` is then empty and encoders omit the block.
+   */
+  legacyNoExtensions?: boolean;
 }
 
 /** ServerHello or HelloRetryRequest (RFC 9846 §4.1.3, §4.1.4). `isHrr` is derived from `random`. */
@@ -96,6 +101,12 @@ export interface ServerHello {
   cipherSuite: number;
   legacyCompressionMethod: number;
   extensions: Extensions;
+  /**
+   * True when the message had no extensions block at all (a TLS 1.2 server answering a
+   * client that sent none, RFC 5246 §7.4.1.3); `extensions` is then empty and encoders
+   * omit the block.
+   */
+  legacyNoExtensions?: boolean;
   /** True when `random` is the HelloRetryRequest special value (RFC 9846 §4.1.3). */
   isHrr: boolean;
 }

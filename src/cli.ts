@@ -1,0 +1,752 @@
+#!/usr/bin/env node
+/**
+ * The `puretls` command (DESIGN.md §3, CLI contract):
+ *
+ * - `puretls connect HOST:PORT [...]`: handshake, summary (or `--json`), then copy stdin
+ *   to the connection and the connection to stdout until either side closes.
+ * - `puretls serve --port P --cert FILE --key FILE [...]`: a server like `openssl s_server`.
+ * - `puretls demo`: a loopback server with a fresh certificate chain, a client, the
+ *   handshake summary, and a certificate error reported then ignored.
+ *
+ * Exit status: 0 on success / clean close, 1 on a TLS, transport or configuration
+ * failure, 2 on a usage error.
+ *
+ * @module
+ */
+import { appendFileSync, readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import type { ClientOptions, ServerOptions, TraceEvent } from './config.js';
+import type { ConnectionInfo } from './connection.js';
+import { TlsError, alertName } from './errors.js';
+import { connect, createServer, mapTransportError, type ConnectOptions, type TlsSocket } from './transport/node.js';
+import type { CertificateErrorCode } from './verify/verifier.js';
+import { generateTestPki } from './verify/generate.js';
+import { parseCertificate } from './verify/x509.js';
+
+// ------------------------------------------------------------------ usage
+
+const MAIN_HELP = `Usage: puretls <command> [options]
+
+Commands:
+  connect HOST:PORT   connect to a TLS server, print the session, relay stdin/stdout
+  serve --port P      run a TLS server (echo, www, or print received data)
+  demo                loopback server + client with a fresh certificate chain
+
+Run 'puretls <command> --help' for the options of a command.
+Exit status: 0 success, 1 TLS/transport/configuration failure, 2 usage error.
+`;
+
+const CONNECT_HELP = `Usage: puretls connect HOST:PORT [options]
+
+HOST may be a name, an IPv4 address or [IPv6]:PORT (e.g. [::1]:8443).
+After the handshake, stdin is sent to the server and what it sends is written to
+stdout until either side closes. Exit 0 on a clean close (close_notify).
+
+Options:
+  --servername NAME        name for SNI and certificate checks (default: HOST)
+  --ca FILE                trust anchors (PEM bundle or DER certificate)
+  --cert FILE --key FILE   client certificate (not supported yet: reported as InvalidConfig)
+  --min-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
+  --max-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
+  --alpn a,b               ALPN protocols, in preference order
+  --groups x25519,...      key exchange groups (x25519, secp256r1, secp384r1, X25519MLKEM768)
+  --ciphers NAME,...       cipher suites (IANA names, e.g. TLS_AES_128_GCM_SHA256)
+  --ignore CODE,...        ignorable certificate errors to accept
+                           (Untrusted, Expired, NotYetValid, InvalidName, IncompleteChain,
+                           WrongUsage, RevocationInformationMissing, RevocationFailure)
+  --keylog FILE            append NSS key-log lines (for Wireshark)
+  --trace                  print each handshake message, decoded, to stderr
+  --json                   print the session (or the failure) as one JSON line on stdout
+  --key-update             after the handshake, send a KeyUpdate asking the peer to update
+  --quiet                  do not print the human-readable summary (stderr)
+  --help                   this text
+`;
+
+const SERVE_HELP = `Usage: puretls serve --port P --cert FILE --key FILE [options]
+
+Prints 'listening on HOST:PORT' on stdout once listening (--port 0 picks a free port).
+Logs each connection and handshake failure on stderr. Runs until interrupted.
+
+Options:
+  --port P                 port to listen on (0: any free port)
+  --host ADDR              address to bind (default 127.0.0.1)
+  --cert FILE              certificate chain, leaf first (PEM or DER)
+  --key FILE               private key (PEM: PKCS#8, SEC1, PKCS#1; or DER PKCS#8)
+  --ca FILE                trust anchors for client certificates (client certificates
+                           are not supported yet)
+  --request-client-cert    ask for a client certificate (not supported yet: InvalidConfig)
+  --require-client-cert    require a client certificate (not supported yet: InvalidConfig)
+  --alpn a,b               ALPN protocols the server accepts, in preference order
+  --min-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
+  --max-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
+  --groups x25519,...      key exchange groups, in preference order
+  --ciphers NAME,...       cipher suites, in preference order
+  --keylog FILE            append NSS key-log lines (for Wireshark)
+  --echo                   echo application data back to the client
+  --www                    answer any HTTP request with a page describing the session,
+                           then close cleanly (close_notify)
+                           (without --echo or --www, received data is written to stdout)
+  --help                   this text
+`;
+
+const DEMO_HELP = `Usage: puretls demo
+
+Starts a puretls server on 127.0.0.1 with a freshly generated CA and leaf certificate,
+connects to it with the puretls client trusting that CA, prints the handshake summary and
+exchanges a line of data. Then connects with the wrong server name to show the
+certificate error being reported (CertificateInvalidName), and once more with
+InvalidName in the ignorable errors to show it being ignored.
+`;
+
+/** A command-line usage error: printed with the usage hint, exit status 2. */
+class UsageError extends TlsError {
+  constructor(detail: string) {
+    super('ApiMisuse', { detail, source: 'caller' });
+  }
+}
+
+type FlagKind = 'string' | 'boolean';
+type FlagSpec = Readonly<Record<string, FlagKind>>;
+
+interface ParsedArgs {
+  readonly positional: string[];
+  readonly strings: Map<string, string>;
+  readonly booleans: Set<string>;
+}
+
+const CONNECT_FLAGS: FlagSpec = {
+  servername: 'string',
+  ca: 'string',
+  cert: 'string',
+  key: 'string',
+  'min-version': 'string',
+  'max-version': 'string',
+  alpn: 'string',
+  groups: 'string',
+  ciphers: 'string',
+  ignore: 'string',
+  keylog: 'string',
+  trace: 'boolean',
+  json: 'boolean',
+  'key-update': 'boolean',
+  quiet: 'boolean',
+  help: 'boolean',
+};
+
+const SERVE_FLAGS: FlagSpec = {
+  port: 'string',
+  host: 'string',
+  cert: 'string',
+  key: 'string',
+  ca: 'string',
+  'request-client-cert': 'boolean',
+  'require-client-cert': 'boolean',
+  alpn: 'string',
+  'min-version': 'string',
+  'max-version': 'string',
+  groups: 'string',
+  ciphers: 'string',
+  keylog: 'string',
+  echo: 'boolean',
+  www: 'boolean',
+  help: 'boolean',
+};
+
+const DEMO_FLAGS: FlagSpec = { help: 'boolean' };
+
+function parseArgs(argv: readonly string[], spec: FlagSpec): ParsedArgs {
+  const out: ParsedArgs = { positional: [], strings: new Map(), booleans: new Set() };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a === '-h') {
+      out.booleans.add('help');
+      continue;
+    }
+    if (!a.startsWith('--')) {
+      if (a.startsWith('-') && a.length > 1) throw new UsageError(`unknown option '${a}'`);
+      out.positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    const kind = spec[name];
+    if (!kind) throw new UsageError(`unknown option '--${name}'`);
+    if (kind === 'boolean') {
+      if (eq >= 0) throw new UsageError(`option '--${name}' takes no value`);
+      out.booleans.add(name);
+      continue;
+    }
+    let value: string | undefined;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || (value.startsWith('--') && value.length > 2)) throw new UsageError(`option '--${name}' needs a value`);
+      i++;
+    }
+    out.strings.set(name, value);
+  }
+  return out;
+}
+
+function list(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const items = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return items;
+}
+
+/** Parses `HOST:PORT` or `[IPv6]:PORT`. */
+function parseHostPort(s: string): { host: string; port: number } {
+  let host: string;
+  let portText: string;
+  const m6 = /^\[([^\]]+)\]:(\d+)$/.exec(s);
+  if (m6) {
+    host = m6[1]!;
+    portText = m6[2]!;
+  } else {
+    const i = s.lastIndexOf(':');
+    if (i <= 0) throw new UsageError(`expected HOST:PORT, got '${s}'`);
+    host = s.slice(0, i);
+    portText = s.slice(i + 1);
+    if (host.includes(':')) throw new UsageError(`IPv6 addresses need brackets: [${host}]:${portText}`);
+  }
+  return { host, port: parsePort(portText) };
+}
+
+function parsePort(text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`invalid port '${text}'`);
+  const port = Number(text);
+  if (port > 65535) throw new UsageError(`invalid port '${text}'`);
+  return port;
+}
+
+function readInput(flag: string, file: string): string | Uint8Array {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch (e) {
+    throw new TlsError('InvalidConfig', { detail: `cannot read --${flag} ${file}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+  }
+  const text = data.toString('latin1');
+  return text.includes('-----BEGIN') ? data.toString('utf8') : new Uint8Array(data);
+}
+
+function keyLogTo(file: string): (line: string) => void {
+  return (line) => {
+    try {
+      appendFileSync(file, `${line}\n`);
+    } catch (e) {
+      process.stderr.write(`puretls: cannot write key log ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  };
+}
+
+function commonOptions(args: ParsedArgs): ClientOptions & ServerOptions {
+  const o: ClientOptions & ServerOptions = {};
+  const minV = args.strings.get('min-version');
+  const maxV = args.strings.get('max-version');
+  if (minV !== undefined) o.minVersion = minV as ClientOptions['minVersion'];
+  if (maxV !== undefined) o.maxVersion = maxV as ClientOptions['maxVersion'];
+  const alpn = list(args.strings.get('alpn'));
+  if (alpn) o.ALPNProtocols = alpn;
+  const groups = list(args.strings.get('groups'));
+  if (groups) o.groups = groups;
+  const ciphers = list(args.strings.get('ciphers'));
+  if (ciphers) o.cipherSuites = ciphers;
+  const keylog = args.strings.get('keylog');
+  if (keylog !== undefined) o.keyLog = keyLogTo(keylog);
+  return o;
+}
+
+// ------------------------------------------------------------------ output helpers
+
+function uniqueCodes(errors: readonly { code: string }[]): string[] {
+  return [...new Set(errors.map((e) => e.code))];
+}
+
+interface CertSummary {
+  subject: string;
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  sha256: string;
+}
+
+function certSummary(der: Uint8Array | null): CertSummary | null {
+  if (!der) return null;
+  try {
+    const c = parseCertificate(der);
+    return { subject: c.subject, issuer: c.issuer, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(), sha256: c.sha256 };
+  } catch {
+    return null;
+  }
+}
+
+function sessionJson(info: ConnectionInfo): Record<string, unknown> {
+  return {
+    version: info.version,
+    cipherSuite: info.cipherSuite,
+    group: info.group,
+    signatureScheme: info.signatureScheme,
+    alpn: info.alpn,
+    serverName: info.serverName,
+    resumed: info.resumed,
+    helloRetryRequest: info.helloRetryRequest,
+    peerCertificate: certSummary(info.peerCertificate),
+    peerIntermediates: info.peerIntermediates.length,
+    certificateErrors: uniqueCodes(info.certificateErrors),
+    certificateErrorDetails: info.certificateErrors.map((e) => ({ code: e.code, index: e.index, detail: e.detail })),
+    certificateErrorSeverity: info.certificateErrorSeverity,
+  };
+}
+
+function errorCertificateErrors(err: TlsError, info: ConnectionInfo | null): readonly { code: string; index: number; detail: string }[] {
+  if (err.certificateErrors.length > 0) return err.certificateErrors;
+  return info?.certificateErrors ?? [];
+}
+
+function errorJson(err: TlsError, info: ConnectionInfo | null): Record<string, unknown> {
+  const certErrors = errorCertificateErrors(err, info);
+  return {
+    error: { status: err.status, alert: err.alert === null ? null : alertName(err.alert), message: err.message },
+    certificateErrors: uniqueCodes(certErrors),
+    certificateErrorDetails: certErrors.map((e) => ({ code: e.code, index: e.index, detail: e.detail })),
+    certificateErrorSeverity: info?.certificateErrorSeverity ?? (certErrors.length > 0 ? 'fatal' : 'none'),
+  };
+}
+
+function describeError(err: TlsError, info: ConnectionInfo | null): string {
+  const lines = [`error: ${err.status}${err.alert === null ? '' : ` (alert ${alertName(err.alert)})`}: ${err.message}`];
+  for (const e of errorCertificateErrors(err, info)) lines.push(`  certificate error: ${e.code} (certificate #${e.index}): ${e.detail}`);
+  return lines.join('\n');
+}
+
+function describeSession(info: ConnectionInfo): string {
+  const cert = certSummary(info.peerCertificate);
+  const errs = info.certificateErrors;
+  const lines = [
+    `version:            ${info.version ?? '-'}`,
+    `cipher suite:       ${info.cipherSuite ?? '-'}`,
+    `group:              ${info.group ?? '-'}${info.helloRetryRequest ? ' (after HelloRetryRequest)' : ''}`,
+    `signature scheme:   ${info.signatureScheme ?? '-'}`,
+    `ALPN:               ${info.alpn ?? '(none)'}`,
+    `server name:        ${info.serverName ?? '(none)'}`,
+    `resumed:            ${info.resumed ? 'yes' : 'no'}`,
+  ];
+  if (cert) {
+    lines.push(`peer certificate:   ${cert.subject}`, `  issuer:           ${cert.issuer}`, `  valid:            ${cert.notBefore} .. ${cert.notAfter}`, `  sha256:           ${cert.sha256}`);
+  } else {
+    lines.push('peer certificate:   (none)');
+  }
+  if (errs.length === 0) lines.push('certificate errors: none');
+  else {
+    lines.push(`certificate errors: [${uniqueCodes(errs).join(', ')}] severity '${info.certificateErrorSeverity}'`);
+    for (const e of errs) lines.push(`  ${e.code} (certificate #${e.index}): ${e.detail}`);
+  }
+  return lines.join('\n');
+}
+
+function traceValue(_key: string, v: unknown): unknown {
+  if (v instanceof Uint8Array) {
+    const hex = Buffer.from(v.subarray(0, 32)).toString('hex');
+    return v.length > 32 ? `${hex}… (${v.length} bytes)` : hex;
+  }
+  if (v instanceof Map) return Object.fromEntries(v);
+  if (typeof v === 'bigint') return v.toString();
+  return v;
+}
+
+function traceTo(write: (s: string) => void): (e: TraceEvent) => void {
+  return (e) => {
+    const arrow = e.direction === 'sent' ? '>>>' : '<<<';
+    let line = `${arrow} ${e.kind}: ${e.summary}`;
+    if (e.message !== undefined) {
+      try {
+        line += `\n    ${JSON.stringify(e.message, traceValue)}`;
+      } catch {
+        // not serializable: the summary is enough
+      }
+    }
+    write(`${line}\n`);
+  };
+}
+
+function toTlsError(e: unknown): TlsError {
+  return e instanceof TlsError ? e : mapTransportError(e);
+}
+
+/** Writes pending stdout, then exits. */
+function exit(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.exit(code));
+}
+
+// ------------------------------------------------------------------ connect
+
+async function cmdConnect(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, CONNECT_FLAGS);
+  if (args.booleans.has('help')) {
+    process.stdout.write(CONNECT_HELP);
+    return 0;
+  }
+  if (args.positional.length !== 1) throw new UsageError('connect needs exactly one HOST:PORT');
+  const { host, port } = parseHostPort(args.positional[0]!);
+  const json = args.booleans.has('json');
+  const quiet = args.booleans.has('quiet');
+  const report = (err: TlsError, info: ConnectionInfo | null): number => {
+    if (json) process.stdout.write(`${JSON.stringify(errorJson(err, info))}\n`);
+    process.stderr.write(`puretls: ${describeError(err, info)}\n`);
+    return 1;
+  };
+
+  let socket: TlsSocket;
+  try {
+    if (args.strings.has('cert') !== args.strings.has('key')) throw new UsageError('--cert and --key go together');
+    if (args.strings.has('cert')) {
+      throw new TlsError('InvalidConfig', { detail: 'client certificates (--cert/--key) are not supported yet', source: 'caller' });
+    }
+    const options: ConnectOptions = { ...commonOptions(args), host, port };
+    const ca = args.strings.get('ca');
+    if (ca !== undefined) options.ca = readInput('ca', ca);
+    const sn = args.strings.get('servername');
+    if (sn !== undefined) options.servername = sn;
+    const ignore = list(args.strings.get('ignore'));
+    if (ignore) options.ignorableCertificateErrors = ignore as CertificateErrorCode[];
+    if (args.booleans.has('trace')) options.trace = traceTo((s) => process.stderr.write(s));
+    socket = connect(options);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    return report(toTlsError(e), null);
+  }
+
+  return new Promise<number>((resolve) => {
+    let done = false;
+    const finish = (code: number): void => {
+      if (done) return;
+      done = true;
+      process.stdin.unpipe(socket);
+      process.stdin.pause();
+      resolve(code);
+    };
+    socket.on('error', (e: Error) => {
+      const err = toTlsError(e);
+      if (!socket.connection.handshakeComplete) finish(report(err, socket.connection.info));
+      else {
+        process.stderr.write(`puretls: ${describeError(err, socket.info)}\n`);
+        finish(1);
+      }
+    });
+    socket.once('secureConnect', () => {
+      const info = socket.info;
+      if (json) process.stdout.write(`${JSON.stringify(sessionJson(info))}\n`);
+      if (!quiet) process.stderr.write(`${describeSession(info)}\n`);
+      const relay = (): void => {
+        socket.pipe(process.stdout, { end: false });
+        process.stdin.pipe(socket);
+      };
+      if (args.booleans.has('key-update')) {
+        socket.keyUpdate(true).then(
+          () => {
+            if (!quiet) process.stderr.write('KeyUpdate sent (update_requested)\n');
+            relay();
+          },
+          () => {
+            // the error arrives through 'error'
+          },
+        );
+      } else relay();
+    });
+    socket.on('end', () => process.stdin.unpipe(socket));
+    socket.on('close', () => finish(socket.connection.error || socket.errored ? 1 : 0));
+  });
+}
+
+// ------------------------------------------------------------------ serve
+
+function hostPortText(host: string, port: number): string {
+  return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function wwwPage(s: TlsSocket): string {
+  const i = s.info;
+  const esc = (v: string | null): string => (v ?? '(none)').replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return [
+    '<!DOCTYPE html>',
+    '<html><head><title>puretls</title></head><body>',
+    '<h1>puretls</h1>',
+    '<pre>',
+    `Protocol: ${esc(i.version)}`,
+    `Cipher:   ${esc(i.cipherSuite)}`,
+    `Group:    ${esc(i.group)}`,
+    `Sigalg:   ${esc(i.signatureScheme)}`,
+    `ALPN:     ${esc(i.alpn)}`,
+    `SNI:      ${esc(i.serverName)}`,
+    `Resumed:  ${i.resumed ? 'yes' : 'no'}`,
+    '</pre>',
+    '</body></html>',
+    '',
+  ].join('\n');
+}
+
+function serveWww(s: TlsSocket): void {
+  let head = '';
+  let answered = false;
+  s.setEncoding('latin1');
+  s.on('data', (d: string) => {
+    if (answered) return;
+    head += d;
+    if (head.length > 64 * 1024) {
+      answered = true;
+      s.end();
+      return;
+    }
+    if (!/\r?\n\r?\n/.test(head)) return;
+    answered = true;
+    const body = wwwPage(s);
+    s.end(`HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
+}
+
+async function cmdServe(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, SERVE_FLAGS);
+  if (args.booleans.has('help')) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]!}'`);
+  const portText = args.strings.get('port');
+  if (portText === undefined) throw new UsageError('serve needs --port');
+  const port = parsePort(portText);
+  const host = args.strings.get('host') ?? '127.0.0.1';
+  const certFile = args.strings.get('cert');
+  const keyFile = args.strings.get('key');
+  if (certFile === undefined || keyFile === undefined) throw new UsageError('serve needs --cert and --key');
+  const echo = args.booleans.has('echo');
+  const www = args.booleans.has('www');
+  if (echo && www) throw new UsageError('--echo and --www are exclusive');
+
+  let server;
+  try {
+    if (args.booleans.has('request-client-cert') || args.booleans.has('require-client-cert')) {
+      throw new TlsError('InvalidConfig', {
+        detail: 'client certificates (--request-client-cert/--require-client-cert) are not supported yet',
+        source: 'caller',
+      });
+    }
+    const ca = args.strings.get('ca');
+    if (ca !== undefined) {
+      readInput('ca', ca);
+      process.stderr.write('puretls: note: --ca is only used to validate client certificates, which are not supported yet\n');
+    }
+    const options: ServerOptions = { ...commonOptions(args), cert: readInput('cert', certFile), key: readInput('key', keyFile) };
+    server = createServer(options);
+  } catch (e) {
+    const err = toTlsError(e);
+    process.stderr.write(`puretls: ${describeError(err, null)}\n`);
+    return 1;
+  }
+
+  server.on('secureConnection', (s: TlsSocket) => {
+    const i = s.info;
+    process.stderr.write(
+      `connection from ${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}: ${i.version ?? '-'} ${i.cipherSuite ?? '-'} ${i.group ?? '-'} alpn=${i.alpn ?? '-'} sni=${i.serverName ?? '-'}\n`,
+    );
+    s.on('error', (e: Error) => {
+      const err = toTlsError(e);
+      process.stderr.write(`connection error: ${err.status}: ${err.message}\n`);
+    });
+    if (echo) s.pipe(s);
+    else if (www) serveWww(s);
+    else s.pipe(process.stdout, { end: false });
+  });
+  server.on('tlsClientError', (e: TlsError) => {
+    process.stderr.write(`handshake failed: ${describeError(e, null)}\n`);
+  });
+
+  return new Promise<number>((resolve) => {
+    server.once('error', (e: Error) => {
+      process.stderr.write(`puretls: ${describeError(mapTransportError(e), null)}\n`);
+      resolve(1);
+    });
+    server.listen(port, host, () => {
+      const addr = server.address();
+      const actual = typeof addr === 'object' && addr ? addr.port : port;
+      process.stdout.write(`listening on ${hostPortText(host, actual)}\n`);
+    });
+    const stop = (): void => {
+      server.close();
+      resolve(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+// ------------------------------------------------------------------ demo
+
+function connectOnce(options: ConnectOptions): Promise<{ socket: TlsSocket | null; error: TlsError | null }> {
+  return new Promise((resolve) => {
+    const socket = connect(options);
+    socket.once('secureConnect', () => resolve({ socket, error: null }));
+    socket.once('error', (e: Error) => resolve({ socket: null, error: toTlsError(e) }));
+  });
+}
+
+function closeSocket(s: TlsSocket): Promise<void> {
+  return new Promise((resolve) => {
+    s.once('close', () => resolve());
+    s.on('error', () => resolve());
+    s.end();
+    s.resume();
+  });
+}
+
+function exchangeLine(s: TlsSocket, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const onData = (d: Buffer): void => {
+      got += d.toString('utf8');
+      if (got.includes('\n')) {
+        s.off('data', onData);
+        s.off('error', reject);
+        resolve(got);
+      }
+    };
+    s.on('data', onData);
+    s.once('error', reject);
+    s.write(line);
+  });
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+async function cmdDemo(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, DEMO_FLAGS);
+  if (args.booleans.has('help')) {
+    process.stdout.write(DEMO_HELP);
+    return 0;
+  }
+  if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]!}'`);
+  const out = (s: string): void => {
+    process.stdout.write(`${s}\n`);
+  };
+
+  out('== generating a test CA and a leaf certificate for localhost, 127.0.0.1, ::1 (ECDSA P-256)');
+  const pki = await generateTestPki({ keyType: 'ecdsa-p256', names: ['localhost', '127.0.0.1', '::1'] });
+  const leaf = parseCertificate(pki.certDer);
+  out(`  CA:   ${parseCertificate(pki.caCertDer).subject}`);
+  out(`  leaf: ${leaf.subject} (SAN ${leaf.dnsNames.join(', ')})`);
+
+  const server = createServer({ cert: pki.chainPem, key: pki.keyPem, ALPNProtocols: ['http/1.1'] }, (s) => {
+    s.on('error', () => {
+      // failures are shown on the client side
+    });
+    s.pipe(s);
+  });
+  server.on('tlsClientError', () => {
+    // the client side reports them
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  out(`== puretls server listening on 127.0.0.1:${port} (echo)`);
+
+  try {
+    const base: ConnectOptions = { host: '127.0.0.1', port, ca: pki.caCertPem, ALPNProtocols: ['h2', 'http/1.1'] };
+
+    out(`\n== 1. connecting with servername 'localhost', trusting the test CA`);
+    const first = await connectOnce({ ...base, servername: 'localhost' });
+    if (!first.socket) {
+      out(indent(describeError(first.error!, null)));
+      return 1;
+    }
+    out(indent(describeSession(first.socket.info)));
+    const line = 'hello over puretls\n';
+    const echoed = await exchangeLine(first.socket, line);
+    out(`  sent:    ${JSON.stringify(line)}`);
+    out(`  echoed:  ${JSON.stringify(echoed)}`);
+    await closeSocket(first.socket);
+    out('  closed cleanly (close_notify both ways)');
+
+    out(`\n== 2. connecting with servername 'wrong.example': the certificate does not match`);
+    const second = await connectOnce({ ...base, servername: 'wrong.example' });
+    if (second.socket || !second.error) {
+      out('  unexpected: the connection succeeded');
+      if (second.socket) await closeSocket(second.socket);
+      return 1;
+    }
+    const err = second.error;
+    out(`  failed: status ${err.status}, alert ${err.alert === null ? '(none)' : alertName(err.alert)}`);
+    out(`  certificate errors: [${uniqueCodes(err.certificateErrors).join(', ')}]`);
+    for (const e of err.certificateErrors) out(`    ${e.code} (certificate #${e.index}): ${e.detail}`);
+
+    out(`\n== 3. same name, with ignorableCertificateErrors: ['InvalidName']`);
+    const third = await connectOnce({ ...base, servername: 'wrong.example', ignorableCertificateErrors: ['InvalidName'] });
+    if (!third.socket) {
+      out(indent(describeError(third.error!, null)));
+      return 1;
+    }
+    const ti = third.socket.info;
+    out(`  connected: ${ti.version ?? '-'} ${ti.cipherSuite ?? '-'}`);
+    out(`  certificateErrors: [${uniqueCodes(ti.certificateErrors).join(', ')}] severity '${ti.certificateErrorSeverity}'`);
+    const echoed3 = await exchangeLine(third.socket, 'still encrypted and authenticated\n');
+    out(`  echoed:  ${JSON.stringify(echoed3)}`);
+    await closeSocket(third.socket);
+    out('\n== done');
+    return 0;
+  } finally {
+    server.close();
+  }
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'connect':
+      return cmdConnect(rest);
+    case 'serve':
+      return cmdServe(rest);
+    case 'demo':
+      return cmdDemo(rest);
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(MAIN_HELP);
+      return 0;
+    case undefined:
+      process.stderr.write(MAIN_HELP);
+      return 2;
+    default:
+      throw new UsageError(`unknown command '${cmd}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      process.stderr.write(`puretls: ${e.detail ?? e.message}\nRun 'puretls --help' for usage.\n`);
+      exit(2);
+      return;
+    }
+    const err = toTlsError(e);
+    process.stderr.write(`puretls: ${describeError(err, null)}\n`);
+    exit(1);
+  },
+);

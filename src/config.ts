@@ -1,0 +1,177 @@
+/**
+ * Configuration of a {@link TlsConnection}: option names follow Node's `tls` where one
+ * exists (`servername`, `ca`, `cert`, `key`, `ALPNProtocols`, `minVersion`,
+ * `maxVersion`, `rejectUnauthorized`), plus ours (`groups`, `crypto`, ...).
+ *
+ * `resolveClientConfig` / `resolveServerConfig` validate once and produce the
+ * internal form; any problem is a `TlsError('InvalidConfig')`.
+ *
+ * @module
+ */
+import type { CryptoProvider, PrivateKeyInfo, RandomSource } from './crypto/provider.js';
+import type { CertificateErrorCode, CertificateVerifier } from './verify/verifier.js';
+import { IGNORABLE_CERTIFICATE_ERRORS } from './verify/verifier.js';
+import type { ClientHello, Extensions } from './wire/messages.js';
+import { TlsError } from './errors.js';
+import { DEFAULT_GROUPS, DEFAULT_KEY_SHARES, TLS13_SIGNATURE_SCHEMES, TLS13_SUITES, resolveCodes } from './crypto/suites.js';
+import { ProtocolVersion } from './wire/codes.js';
+
+/** Protocol version names accepted in configuration. */
+export type TlsVersionName = 'TLSv1.2' | 'TLSv1.3';
+
+/** A certificate chain (PEM text or DER certificates, leaf first) and its private key. */
+export interface CertifiedKeyInput {
+  /** PEM text holding the leaf then intermediates, or DER certificates (leaf first). */
+  readonly cert: string | Uint8Array | readonly (string | Uint8Array)[];
+  /** Private key: PEM (PKCS#8, SEC1, PKCS#1) or DER PKCS#8. */
+  readonly key: string | Uint8Array;
+}
+
+/** A trace event: one decoded handshake message or record-level event, for `--trace`. */
+export interface TraceEvent {
+  readonly direction: 'sent' | 'received';
+  readonly kind: 'handshake' | 'alert' | 'change_cipher_spec' | 'key_change' | 'info';
+  readonly summary: string;
+  readonly message?: unknown;
+}
+
+/** Options shared by clients and servers. */
+export interface CommonOptions {
+  /** Crypto provider (default: the pure noble provider). */
+  crypto?: CryptoProvider;
+  /** Random source (default: `crypto.getRandomValues`). Inject a fixed one for deterministic handshakes. */
+  random?: RandomSource;
+  /** Clock (default: `Date.now`). */
+  now?: () => number;
+  /** Lowest version accepted (default TLSv1.2; only TLSv1.3 is implemented so far). */
+  minVersion?: TlsVersionName | '1.2' | '1.3';
+  /** Highest version offered (default TLSv1.3). */
+  maxVersion?: TlsVersionName | '1.2' | '1.3';
+  /** Cipher suites, IANA names or code points, in preference order. */
+  cipherSuites?: readonly (string | number)[];
+  /** Named groups, IANA names or code points, in preference order. */
+  groups?: readonly (string | number)[];
+  /** Signature schemes accepted from the peer, names or code points. */
+  signatureSchemes?: readonly (string | number)[];
+  /** ALPN protocols in preference order. */
+  ALPNProtocols?: readonly string[];
+  /** Receives NSS key-log lines (`CLIENT_HANDSHAKE_TRAFFIC_SECRET <cr> <secret>`), without newline. */
+  keyLog?: (line: string) => void;
+  /** Receives decoded handshake messages and events. */
+  trace?: (e: TraceEvent) => void;
+  /** Largest handshake message accepted (default 65536). */
+  maxHandshakeMessageSize?: number;
+}
+
+/** Client options. */
+export interface ClientOptions extends CommonOptions {
+  /** Server name for SNI and certificate checks (Node's `servername`). Omitted for IP literals in SNI. */
+  servername?: string;
+  /** Trust anchors: PEM bundle(s) or DER certificates. */
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[];
+  /** Replace chain validation (the CertificateVerify check against the leaf key always runs). */
+  verifier?: CertificateVerifier;
+  /** Node semantics: false ignores every ignorable certificate error (never a fatal one). Default true. */
+  rejectUnauthorized?: boolean;
+  /** Ignorable certificate errors the caller accepts (Windows `IgnorableServerCertificateErrors`). */
+  ignorableCertificateErrors?: readonly CertificateErrorCode[];
+  /** Groups for which key shares are sent in the first ClientHello (default x25519, secp256r1). */
+  keyShareGroups?: readonly (string | number)[];
+  /**
+   * Test hook: rewrites the ClientHello before it is encoded (used to reproduce RFC 8448
+   * byte-for-byte). Not for production use.
+   */
+  clientHelloHook?: (ch: ClientHello) => ClientHello;
+}
+
+/** Server options. */
+export interface ServerOptions extends CommonOptions {
+  /** One identity (Node style). */
+  cert?: CertifiedKeyInput['cert'];
+  key?: CertifiedKeyInput['key'];
+  /** Several identities; chosen by SNI and the client's signature schemes. */
+  certificates?: readonly CertifiedKeyInput[];
+  /** NewSessionTicket messages to send after the handshake (default 0 until resumption lands). */
+  sessionTickets?: number;
+  /** Require the client to include ALPN that matches (otherwise no_application_protocol). Default: only when both sides offer ALPN. */
+  /** Test hook: rewrites EncryptedExtensions before encoding. Not for production use. */
+  encryptedExtensionsHook?: (ext: Extensions) => Extensions;
+}
+
+/** An identity ready to use. */
+export interface CertifiedKey {
+  /** DER certificates, leaf first. */
+  readonly chain: readonly Uint8Array[];
+  readonly key: PrivateKeyInfo;
+  /** DNS names and IP literals from the leaf's SAN (lower case), for SNI selection. */
+  readonly names: readonly string[];
+}
+
+/** Resolved common settings. */
+export interface ResolvedCommon {
+  readonly crypto: CryptoProvider;
+  readonly random: RandomSource;
+  readonly now: () => number;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  readonly suites: readonly number[];
+  readonly groups: readonly number[];
+  readonly signatureSchemes: readonly number[];
+  readonly alpn: readonly string[];
+  readonly keyLog: ((line: string) => void) | undefined;
+  readonly trace: ((e: TraceEvent) => void) | undefined;
+  readonly maxHandshakeMessageSize: number;
+}
+
+function versionOf(v: string | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (v === 'TLSv1.3' || v === '1.3') return ProtocolVersion.TLSv1_3;
+  if (v === 'TLSv1.2' || v === '1.2') return ProtocolVersion.TLSv1_2;
+  throw new TlsError('InvalidConfig', { detail: `unsupported version '${v}': puretls speaks TLSv1.2 and TLSv1.3 only` });
+}
+
+/** Validates the options shared by both roles. */
+export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; random: RandomSource }): ResolvedCommon {
+  const crypto = o.crypto ?? deps.crypto;
+  const minVersion = versionOf(o.minVersion, ProtocolVersion.TLSv1_2);
+  const maxVersion = versionOf(o.maxVersion, ProtocolVersion.TLSv1_3);
+  if (minVersion > maxVersion) throw new TlsError('InvalidConfig', { detail: 'minVersion is above maxVersion' });
+  const suites = o.cipherSuites ? resolveCodes('suite', o.cipherSuites) : TLS13_SUITES.map((s) => s.code);
+  const groups = o.groups ? resolveCodes('group', o.groups) : [...DEFAULT_GROUPS];
+  for (const g of groups) {
+    if (!crypto.groups.includes(g)) throw new TlsError('InvalidConfig', { detail: `group 0x${g.toString(16)} is not supported by provider ${crypto.name}` });
+  }
+  if (groups.length === 0) throw new TlsError('InvalidConfig', { detail: 'no groups configured' });
+  const signatureSchemes = o.signatureSchemes ? resolveCodes('scheme', o.signatureSchemes) : [...TLS13_SIGNATURE_SCHEMES];
+  const alpn = [...(o.ALPNProtocols ?? [])];
+  for (const p of alpn) {
+    const n = new TextEncoder().encode(p).length;
+    if (n < 1 || n > 255) throw new TlsError('InvalidConfig', { detail: `ALPN protocol '${p}' must be 1..255 bytes` });
+  }
+  return {
+    crypto,
+    random: o.random ?? deps.random,
+    now: o.now ?? Date.now,
+    minVersion,
+    maxVersion,
+    suites,
+    groups,
+    signatureSchemes,
+    alpn,
+    keyLog: o.keyLog,
+    trace: o.trace,
+    maxHandshakeMessageSize: o.maxHandshakeMessageSize ?? 65536,
+  };
+}
+
+/** Checks `ignorableCertificateErrors` (a fatal code is a configuration error). */
+export function resolveIgnorable(o: ClientOptions): readonly CertificateErrorCode[] {
+  if (o.rejectUnauthorized === false) return IGNORABLE_CERTIFICATE_ERRORS;
+  const list = o.ignorableCertificateErrors ?? [];
+  for (const c of list) {
+    if (!IGNORABLE_CERTIFICATE_ERRORS.includes(c)) {
+      throw new TlsError('InvalidConfig', { detail: `certificate error '${c}' is fatal and cannot be ignored` });
+    }
+  }
+  return list;
+}

@@ -1,0 +1,660 @@
+/**
+ * `TlsConnection`: the sans-I/O façade (DESIGN.md §2; BearSSL's four flows).
+ *
+ * ```
+ * receive(bytes) → accepted count   (recvrec: ciphertext from the transport)
+ * process()      → Promise<void>    (runs the machine on buffered input)
+ * takeOutput()   → bytes | null     (sendrec: ciphertext for the transport)
+ * write(data)                       (sendapp: plaintext to protect)
+ * read()         → bytes | null     (recvapp: plaintext received)
+ * close()                           (queues close_notify)
+ * end()                             (the transport reached EOF)
+ * ```
+ *
+ * Nothing here does I/O, reads a clock or draws randomness except through the config.
+ * Errors are sticky: the first fatal error is kept in `error`, an alert is queued for
+ * the peer when the failure was local, and every later call reports the same error.
+ *
+ * @module
+ */
+import type { ClientOptions, ResolvedCommon, ServerOptions, CertifiedKey, TraceEvent } from './config.js';
+import { resolveCommon, resolveIgnorable } from './config.js';
+import type { CryptoProvider } from './crypto/provider.js';
+import { nobleProvider, defaultRandom } from './crypto/noble.js';
+import type { Tls13Suite } from './crypto/suites.js';
+import { AlertDescription, TlsError, alertName } from './errors.js';
+import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion } from './wire/codes.js';
+import type { HandshakeMessage } from './wire/messages.js';
+import { encodeHandshake, decodeHandshake } from './wire/handshake.js';
+import { decodeAlert, encodeAlert } from './wire/alert.js';
+import { encodeRecord, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RECORD_VERSION_TLS12 } from './wire/record.js';
+import { Deframer } from './record/deframer.js';
+import { Joiner } from './record/joiner.js';
+import { RecordProtector, tls13Protector } from './record/protector.js';
+import { Transcript } from './handshake/transcript.js';
+import type { Context, NegotiatedInfo, State, TrafficSecrets } from './handshake/state.js';
+import { FAILED } from './handshake/state.js';
+import { startClient, ClientTraffic, type ClientParams } from './handshake/client-tls13.js';
+import { startServer, ServerTraffic, type ServerParams } from './handshake/server-tls13.js';
+import { exporter, nextTrafficSecret } from './keys/tls13-schedule.js';
+import { createBasicVerifier } from './verify/basic-verifier.js';
+import { loadCertifiedKey, loadCertificates } from './identity.js';
+import type { CertificateError, CertificateErrorSeverity } from './verify/verifier.js';
+
+/** Where the connection is in its life. */
+export type ConnectionPhase = 'handshaking' | 'open' | 'peer-closed' | 'closed' | 'failed';
+
+/** What the connection reports about itself (DESIGN.md §3 `connection.info`). */
+export interface ConnectionInfo {
+  readonly role: 'client' | 'server';
+  readonly version: string | null;
+  readonly cipherSuite: string | null;
+  readonly group: string | null;
+  readonly signatureScheme: string | null;
+  readonly alpn: string | null;
+  readonly serverName: string | null;
+  readonly resumed: boolean;
+  readonly helloRetryRequest: boolean;
+  /** Peer's leaf certificate (DER), or null. */
+  readonly peerCertificate: Uint8Array | null;
+  /** Peer's other certificates as sent (DER). */
+  readonly peerIntermediates: readonly Uint8Array[];
+  readonly certificateErrors: readonly CertificateError[];
+  readonly certificateErrorSeverity: CertificateErrorSeverity;
+}
+
+/** Caps against resource exhaustion (DESIGN.md §4). */
+const MAX_EMPTY_RECORDS = 32;
+const MAX_WARNING_ALERTS = 4;
+const MAX_KEY_UPDATES_WITHOUT_DATA = 32;
+/** Plaintext buffered for read() before we stop decrypting (back-pressure). */
+const READ_HIGH_WATER = 256 * 1024;
+
+interface Epoch {
+  readonly protector: RecordProtector | null;
+  readonly suite: Tls13Suite | null;
+  readonly secret: Uint8Array | null;
+}
+
+/**
+ * A TLS connection with no I/O of its own.
+ *
+ * @example
+ * ```ts
+ * const c = TlsConnection.client({ servername: 'example.com', ca });
+ * transport.onData = async (b) => { c.receive(b); await c.process(); flush(); };
+ * function flush() { let o; while ((o = c.takeOutput())) transport.write(o); }
+ * ```
+ */
+export class TlsConnection {
+  /** `'client'` or `'server'`. */
+  readonly role: 'client' | 'server';
+  private readonly cfg: ResolvedCommon;
+  private readonly transcript: Transcript;
+  private readonly negotiated: NegotiatedInfo;
+  private state: State;
+  private readonly deframer: Deframer;
+  private readonly joiner: Joiner;
+  private read_: Epoch = { protector: null, suite: null, secret: null };
+  private write_: Epoch = { protector: null, suite: null, secret: null };
+  private outQueue: Uint8Array[] = [];
+  private pendingHandshake: Uint8Array[] = [];
+  private readQueue: Uint8Array[] = [];
+  private readQueued = 0;
+  private writeQueue: Uint8Array[] = [];
+  private phase_: ConnectionPhase = 'handshaking';
+  private error_: TlsError | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private ccsSent = false;
+  private ccsReceived = false;
+  private peerFinished = false;
+  private emptyRecords = 0;
+  private warningAlerts = 0;
+  private keyUpdatesWithoutData = 0;
+  private closeSent = false;
+  private started = false;
+  private traffic: TrafficSecrets | null = null;
+  private readonly startFn: (cx: Context) => State;
+  private readonly cx: Context;
+  /** Session tickets received (resumption is a later issue). */
+  readonly tickets: { lifetime: number; ageAdd: number; nonce: Uint8Array; ticket: Uint8Array; receivedAt: number }[] = [];
+  private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] = [];
+
+  private constructor(role: 'client' | 'server', cfg: ResolvedCommon, start: (cx: Context) => State) {
+    this.role = role;
+    this.cfg = cfg;
+    this.transcript = new Transcript(cfg.crypto);
+    this.negotiated = {
+      version: null,
+      cipherSuite: null,
+      group: null,
+      signatureScheme: null,
+      alpn: null,
+      serverName: null,
+      resumed: false,
+      helloRetryRequest: false,
+      peerCertificates: [],
+      certificateErrors: [],
+      certificateErrorSeverity: 'none',
+    };
+    this.deframer = new Deframer();
+    this.joiner = new Joiner({ maxMessageSize: cfg.maxHandshakeMessageSize });
+    this.state = FAILED;
+    this.startFn = start;
+    this.cx = this.makeContext();
+  }
+
+  /** A client connection; call `process()` (or `start()`) to send the ClientHello. */
+  static client(options: ClientOptions = {}): TlsConnection {
+    const cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
+    const ignorable = resolveIgnorable(options);
+    const anchors = options.ca === undefined ? [] : loadCertificates(options.ca);
+    const verifier = options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto });
+    const servername = options.servername;
+    const isIp = servername !== undefined && (/^[0-9.]+$/.test(servername) || servername.includes(':'));
+    const params: ClientParams = {
+      serverName: servername,
+      // RFC 6066 §3: literal IP addresses are not permitted in server_name.
+      sendSni: servername !== undefined && servername.length > 0 && !isIp,
+      keyShareGroups: options.keyShareGroups ? resolveCodesSafe(options.keyShareGroups) : [...cfg.groups.slice(0, 2)],
+      verifier,
+      ignorable,
+      clientHelloHook: options.clientHelloHook,
+    };
+    return new TlsConnection('client', cfg, (cx) => startClient(cx, params));
+  }
+
+  /** A server connection; it waits for a ClientHello. */
+  static server(options: ServerOptions): TlsConnection {
+    const cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
+    const identities: CertifiedKey[] = [];
+    if (options.cert !== undefined && options.key !== undefined) identities.push(loadCertifiedKey({ cert: options.cert, key: options.key }, cfg.crypto));
+    for (const c of options.certificates ?? []) identities.push(loadCertifiedKey(c, cfg.crypto));
+    if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates)' });
+    const tickets = options.sessionTickets ?? 0;
+    if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
+    const params: ServerParams = { certificates: identities, sessionTickets: tickets, encryptedExtensionsHook: options.encryptedExtensionsHook };
+    return new TlsConnection('server', cfg, (cx) => startServer(cx, params));
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /** Where the connection is. */
+  get phase(): ConnectionPhase {
+    return this.phase_;
+  }
+
+  /** The first fatal error, or null. */
+  get error(): TlsError | null {
+    return this.error_;
+  }
+
+  /** True once the handshake completed. */
+  get handshakeComplete(): boolean {
+    return this.traffic !== null;
+  }
+
+  /** The crypto provider in use. */
+  get crypto(): CryptoProvider {
+    return this.cfg.crypto;
+  }
+
+  /** What was negotiated and what was found about the peer's certificate. */
+  get info(): ConnectionInfo {
+    const n = this.negotiated;
+    return {
+      role: this.role,
+      version: n.version,
+      cipherSuite: n.cipherSuite,
+      group: n.group,
+      signatureScheme: n.signatureScheme,
+      alpn: n.alpn,
+      serverName: n.serverName,
+      resumed: n.resumed,
+      helloRetryRequest: n.helloRetryRequest,
+      peerCertificate: n.peerCertificates[0] ?? null,
+      peerIntermediates: n.peerCertificates.slice(1),
+      certificateErrors: n.certificateErrors,
+      certificateErrorSeverity: n.certificateErrorSeverity,
+    };
+  }
+
+  /** Readiness (BearSSL flags): is there output to send, does it want input, can it take plaintext. */
+  get wants(): { output: boolean; input: boolean; write: boolean } {
+    const dead = this.phase_ === 'failed' || this.phase_ === 'closed';
+    return {
+      output: this.outQueue.length > 0,
+      input: !dead && this.phase_ !== 'peer-closed' && this.readQueued < READ_HIGH_WATER,
+      write: this.phase_ === 'open' || this.phase_ === 'peer-closed',
+    };
+  }
+
+  /** Resolves when the handshake completes; rejects with the connection's error. */
+  handshake(): Promise<void> {
+    if (this.traffic) return Promise.resolve();
+    if (this.error_) return Promise.reject(this.error_);
+    return new Promise((resolve, reject) => this.handshakeWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Buffers ciphertext from the transport. Returns how many bytes were accepted: the
+   * engine holds at most one record beyond what `process()` has consumed, so the
+   * caller keeps the rest and offers it again after `process()` (back-pressure).
+   */
+  receive(bytes: Uint8Array): number {
+    if (this.error_) return bytes.length; // discard: the connection is dead
+    return this.deframer.push(bytes);
+  }
+
+  /** Runs the state machine over buffered input. Never rejects: failures land in `error`. */
+  process(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.run().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  /** Sends the first flight (client) without waiting for input. Same as `process()`. */
+  start(): Promise<void> {
+    return this.process();
+  }
+
+  /** Takes bytes to send to the transport (all queued records, concatenated), or null. */
+  takeOutput(): Uint8Array | null {
+    if (this.outQueue.length === 0) return null;
+    const out = this.outQueue.length === 1 ? this.outQueue[0]! : concat(this.outQueue);
+    this.outQueue = [];
+    return out;
+  }
+
+  /**
+   * Queues application data. Before the handshake completes it is held and sent once
+   * keys exist. Throws `TlsError('Closed')` after close() or failure.
+   */
+  write(data: Uint8Array): void {
+    if (this.error_) throw this.error_;
+    if (this.closeSent || this.phase_ === 'closed') throw new TlsError('Closed', { detail: 'write after close' });
+    if (data.length === 0) return;
+    if (!this.traffic) {
+      this.writeQueue.push(data.slice());
+      return;
+    }
+    this.sealAppData(data);
+  }
+
+  /** Takes received plaintext, or null if none is buffered. */
+  read(): Uint8Array | null {
+    if (this.readQueue.length === 0) return null;
+    const out = this.readQueue.length === 1 ? this.readQueue[0]! : concat(this.readQueue);
+    this.readQueue = [];
+    this.readQueued = 0;
+    return out;
+  }
+
+  /** True once the peer sent close_notify and all its data has been read. */
+  get readEnded(): boolean {
+    return this.phase_ === 'peer-closed' || this.phase_ === 'closed' ? this.readQueue.length === 0 : false;
+  }
+
+  /** Queues close_notify (RFC 9846 §6.1); further writes fail. */
+  close(): void {
+    if (this.closeSent || this.error_) return;
+    this.flushWrites();
+    this.sendAlert(AlertDescription.close_notify, 1);
+    this.closeSent = true;
+    if (this.phase_ === 'peer-closed') this.phase_ = 'closed';
+    else if (this.phase_ === 'open' || this.phase_ === 'handshaking') this.phase_ = this.phase_ === 'handshaking' ? 'closed' : 'open';
+  }
+
+  /** The transport ended. Without a prior close_notify this is truncation (`Truncated`). */
+  end(): void {
+    if (this.error_) return;
+    if (this.phase_ === 'peer-closed' || this.phase_ === 'closed') {
+      this.phase_ = 'closed';
+      return;
+    }
+    this.setError(new TlsError('Truncated', { detail: this.traffic ? 'transport closed without close_notify' : 'transport closed during the handshake' }), false);
+  }
+
+  /** Sends KeyUpdate and switches to the next write secret; optionally asks the peer to do the same (RFC 9846 §4.6.3). */
+  keyUpdate(requestPeerUpdate = false): void {
+    if (this.error_) throw this.error_;
+    if (!this.traffic) throw new TlsError('ApiMisuse', { detail: 'keyUpdate before the handshake completed' });
+    if (this.closeSent) throw new TlsError('Closed', { detail: 'keyUpdate after close' });
+    this.sendKeyUpdate(requestPeerUpdate ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested);
+  }
+
+  /** Keying material exporter (RFC 9846 §7.5). */
+  exportKeyingMaterial(label: string, context: Uint8Array | null, length: number): Uint8Array {
+    if (!this.traffic) throw new TlsError('ApiMisuse', { detail: 'exporter used before the handshake completed' });
+    return exporter(this.cfg.crypto, this.traffic.suite.hash, this.traffic.exporter, label, context, length);
+  }
+
+  // ---------------------------------------------------------------- engine
+
+  private async run(): Promise<void> {
+    try {
+      if (!this.started) {
+        this.started = true;
+        this.state = this.startFn(this.cx);
+        this.flushHandshake();
+      }
+      do {
+        this.again = false;
+        while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
+          const rec = this.deframer.next();
+          if (!rec) break;
+          await this.onRecord(rec.type, rec.version, rec.fragment);
+          this.flushHandshake();
+        }
+      } while (this.again && !this.error_);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private async onRecord(outerType: number, _version: number, fragment: Uint8Array): Promise<void> {
+    if (this.phase_ === 'closed' || this.phase_ === 'peer-closed') {
+      // RFC 9846 §6.1: data after close_notify is ignored.
+      return;
+    }
+    // RFC 9846 §5 / §D.4: an unprotected CCS of value 0x01 between the first ClientHello and the peer's Finished is dropped.
+    if (outerType === ContentType.change_cipher_spec) {
+      const okPhase = this.role === 'client' ? this.started : this.transcriptHasClientHello();
+      if (fragment.length === 1 && fragment[0] === 1 && okPhase && !this.peerFinished && !this.ccsReceived && this.joiner.isEmpty()) {
+        this.ccsReceived = true;
+        this.trace({ direction: 'received', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec (ignored, middlebox compatibility)' });
+        return;
+      }
+      throw new TlsError('UnexpectedMessage', { detail: 'ChangeCipherSpec not allowed here' });
+    }
+    let type = outerType;
+    let content = fragment;
+    if (this.read_.protector) {
+      // RFC 9846 §5.2: once keys are in use every record is application_data on the outside.
+      if (outerType !== ContentType.application_data) {
+        throw new TlsError('UnexpectedMessage', { detail: `unprotected record of type ${outerType} after keys were installed` });
+      }
+      const opened = this.read_.protector.open({ type: outerType, version: _version, fragment });
+      type = opened.type;
+      content = opened.content;
+    } else if (outerType === ContentType.application_data) {
+      throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake keys' });
+    }
+    if (content.length === 0 && type !== ContentType.application_data) {
+      // RFC 9846 §5.1: zero-length handshake and alert fragments are not allowed.
+      throw new TlsError('UnexpectedMessage', { detail: 'zero-length handshake or alert record' });
+    }
+    // RFC 9846 §5.1: handshake messages may not be interleaved with other record types.
+    if (type !== ContentType.handshake && !this.joiner.isEmpty()) {
+      throw new TlsError('UnexpectedMessage', { detail: 'record interleaved inside a fragmented handshake message' });
+    }
+    switch (type) {
+      case ContentType.handshake:
+        this.emptyRecords = 0;
+        this.joiner.push(content);
+        for (;;) {
+          const m = this.joiner.next();
+          if (!m) break;
+          await this.onHandshake(m.type, m.body, m.raw);
+          if (this.error_) return;
+        }
+        return;
+      case ContentType.alert:
+        this.onAlert(content);
+        return;
+      case ContentType.application_data:
+        this.onAppData(content);
+        return;
+      case ContentType.change_cipher_spec:
+        // RFC 9846 §5: a protected CCS → unexpected_message.
+        throw new TlsError('UnexpectedMessage', { detail: 'encrypted ChangeCipherSpec' });
+      default:
+        throw new TlsError('UnexpectedMessage', { detail: `unknown record type ${type}` });
+    }
+  }
+
+  private transcriptHasClientHello(): boolean {
+    return this.negotiated.version !== null || this.state.name !== 'ExpectClientHello';
+  }
+
+  private async onHandshake(type: number, body: Uint8Array, raw: Uint8Array): Promise<void> {
+    const finishedLength = this.read_.suite ? this.cfg.crypto.digest(this.read_.suite.hash, new Uint8Array(0)).length : undefined;
+    const msg = decodeHandshake(type, body, raw, { finishedLength });
+    if (type === HandshakeType.finished && !this.traffic) this.peerFinishedPending = true;
+    const s = this.state;
+    this.state = FAILED;
+    const r = s.handle(this.cx, msg);
+    this.state = r instanceof Promise ? await r : r;
+    if (type === HandshakeType.finished) this.peerFinished = true;
+    if (type === HandshakeType.key_update) {
+      if (++this.keyUpdatesWithoutData > MAX_KEY_UPDATES_WITHOUT_DATA) {
+        throw new TlsError('UnexpectedMessage', { detail: 'too many KeyUpdates without application data' });
+      }
+    }
+  }
+
+  private peerFinishedPending = false;
+
+  private onAlert(content: Uint8Array): void {
+    const alert = decodeAlert(content);
+    this.trace({ direction: 'received', kind: 'alert', summary: `alert ${alertName(alert.description)} (level ${alert.level})` });
+    if (alert.description === AlertDescription.close_notify) {
+      // RFC 9846 §6.1: the peer will send no more data.
+      if (!this.traffic) {
+        this.setError(new TlsError('AlertReceived', { alert: alert.description, detail: 'peer closed during the handshake' }), false);
+        return;
+      }
+      this.phase_ = this.closeSent ? 'closed' : 'peer-closed';
+      return;
+    }
+    if (alert.description === AlertDescription.user_canceled) {
+      // RFC 9846 §6.1: user_canceled is followed by close_notify.
+      if (++this.warningAlerts > MAX_WARNING_ALERTS) throw new TlsError('UnexpectedMessage', { detail: 'too many warning alerts' });
+      return;
+    }
+    // RFC 9846 §6: every other alert is fatal in TLS 1.3, whatever its level.
+    this.setError(new TlsError('AlertReceived', { alert: alert.description }), false);
+  }
+
+  private onAppData(content: Uint8Array): void {
+    if (!this.traffic || !this.peerFinished) {
+      // RFC 9846 §2: application data only after the handshake (no 0-RTT accepted).
+      throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake completed' });
+    }
+    if (content.length === 0) {
+      if (++this.emptyRecords > MAX_EMPTY_RECORDS) throw new TlsError('UnexpectedMessage', { detail: 'too many empty records' });
+      return;
+    }
+    this.emptyRecords = 0;
+    this.keyUpdatesWithoutData = 0;
+    this.readQueue.push(content);
+    this.readQueued += content.length;
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private makeContext(): Context {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return {
+      role: this.role,
+      cfg: this.cfg,
+      transcript: this.transcript,
+      info: this.negotiated,
+      clientRandom: new Uint8Array(0),
+      send(msg: HandshakeMessage): Uint8Array {
+        const bytes = encodeHandshake(msg);
+        self.transcript.add(bytes);
+        self.pendingHandshake.push(bytes);
+        self.trace({ direction: 'sent', kind: 'handshake', summary: summarize(msg), message: msg });
+        return bytes;
+      },
+      sendRaw(bytes: Uint8Array): void {
+        self.pendingHandshake.push(bytes);
+      },
+      sendChangeCipherSpec(): void {
+        if (self.ccsSent) return;
+        self.flushHandshake();
+        self.ccsSent = true;
+        self.outQueue.push(encodeRecord(ContentType.change_cipher_spec, RECORD_VERSION_TLS12, new Uint8Array([1])));
+        self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec (middlebox compatibility)' });
+      },
+      setWriteSecret(suite: Tls13Suite, secret: Uint8Array): void {
+        self.flushHandshake();
+        self.write_ = { protector: tls13Protector(self.cfg.crypto, suite, secret), suite, secret };
+        self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
+      },
+      setReadSecret(suite: Tls13Suite, secret: Uint8Array): void {
+        // RFC 9846 §5.1: a key change must fall on a record boundary.
+        if (!self.joiner.isEmpty()) {
+          throw new TlsError('UnexpectedMessage', { detail: 'handshake data left in the record at a key change' });
+        }
+        self.read_ = { protector: tls13Protector(self.cfg.crypto, suite, secret), suite, secret };
+        self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys changed' });
+      },
+      keyLog(label: string, secret: Uint8Array): void {
+        self.cfg.keyLog?.(`${label} ${hex(self.cx.clientRandom)} ${hex(secret)}`);
+      },
+      trace(e: TraceEvent): void {
+        self.trace(e);
+      },
+      handshakeDone(secrets: TrafficSecrets): void {
+        self.traffic = secrets;
+        self.phase_ = self.closeSent ? 'closed' : 'open';
+        self.flushHandshake();
+        self.flushWrites();
+        for (const w of self.handshakeWaiters.splice(0)) w.resolve();
+      },
+      storeTicket(t): void {
+        if (self.tickets.length < 8) self.tickets.push({ ...t, receivedAt: self.cfg.now() });
+      },
+      peerKeyUpdate(updateRequested: boolean): void {
+        const r = self.read_;
+        if (!r.suite || !r.secret) throw new TlsError('UnexpectedMessage', { detail: 'KeyUpdate before keys' });
+        // RFC 9846 §5.1: KeyUpdate must be the last message in its record.
+        if (!self.joiner.isEmpty()) throw new TlsError('UnexpectedMessage', { detail: 'data after KeyUpdate in the same record' });
+        const next = nextTrafficSecret(self.cfg.crypto, r.suite.hash, r.secret);
+        self.read_ = { protector: tls13Protector(self.cfg.crypto, r.suite, next), suite: r.suite, secret: next };
+        if (updateRequested && !self.closeSent) self.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
+      },
+    };
+  }
+
+  private sendKeyUpdate(request: number): void {
+    const w = this.write_;
+    if (!w.suite || !w.secret) throw new TlsError('InternalError', { detail: 'no write keys' });
+    this.cx.send({ type: 'key_update', requestUpdate: request });
+    this.flushHandshake();
+    const next = nextTrafficSecret(this.cfg.crypto, w.suite.hash, w.secret);
+    this.write_ = { protector: tls13Protector(this.cfg.crypto, w.suite, next), suite: w.suite, secret: next };
+  }
+
+  /** Fragments queued handshake bytes into records at the current write epoch. */
+  private flushHandshake(): void {
+    if (this.pendingHandshake.length === 0) return;
+    const data = this.pendingHandshake.length === 1 ? this.pendingHandshake[0]! : concat(this.pendingHandshake);
+    this.pendingHandshake = [];
+    for (let off = 0; off < data.length; off += MAX_PLAINTEXT_LEN) {
+      const frag = data.subarray(off, Math.min(off + MAX_PLAINTEXT_LEN, data.length));
+      this.emit(ContentType.handshake, frag);
+    }
+  }
+
+  private flushWrites(): void {
+    if (!this.traffic) return;
+    const q = this.writeQueue;
+    this.writeQueue = [];
+    for (const d of q) this.sealAppData(d);
+  }
+
+  private sealAppData(data: Uint8Array): void {
+    for (let off = 0; off < data.length; off += MAX_PLAINTEXT_LEN) {
+      this.emit(ContentType.application_data, data.subarray(off, Math.min(off + MAX_PLAINTEXT_LEN, data.length)));
+      // RFC 9846 §5.5: update keys before the AEAD's usage limit.
+      if (this.write_.protector?.needsKeyUpdate) this.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
+    }
+  }
+
+  private emit(type: number, content: Uint8Array): void {
+    const p = this.write_.protector;
+    if (p) {
+      this.outQueue.push(p.seal(type, content));
+    } else {
+      // RFC 9846 §5.1: the first ClientHello may use 0x0301 as legacy_record_version.
+      const version = this.role === 'client' && !this.ccsSent && this.negotiated.version === null && !this.negotiated.helloRetryRequest ? RECORD_VERSION_INITIAL : RECORD_VERSION_TLS12;
+      this.outQueue.push(encodeRecord(type, version, content));
+    }
+  }
+
+  private sendAlert(description: number, level: 1 | 2): void {
+    this.flushHandshake();
+    try {
+      this.emit(ContentType.alert, encodeAlert({ level, description }));
+      this.trace({ direction: 'sent', kind: 'alert', summary: `alert ${alertName(description)}` });
+    } catch {
+      // Nothing more can be sent (e.g. sequence numbers exhausted).
+    }
+  }
+
+  private fail(e: unknown): void {
+    const err =
+      e instanceof TlsError ? e : new TlsError('InternalError', { detail: e instanceof Error ? e.message : String(e), cause: e });
+    this.setError(err, err.source === 'local' && err.alert !== null);
+  }
+
+  private setError(err: TlsError, sendAlert: boolean): void {
+    if (this.error_) return;
+    this.error_ = err;
+    if (sendAlert && err.alert !== null && !this.closeSent) this.sendAlert(err.alert, 2);
+    this.phase_ = 'failed';
+    this.state = FAILED;
+    for (const w of this.handshakeWaiters.splice(0)) w.reject(err);
+  }
+
+  private trace(e: TraceEvent): void {
+    this.cfg.trace?.(e);
+  }
+}
+
+function resolveCodesSafe(items: readonly (string | number)[]): number[] {
+  return items.map((i) => (typeof i === 'number' ? i : (NAMED_GROUPS[i] ?? -1)));
+}
+
+const NAMED_GROUPS: Record<string, number> = { x25519: 0x1d, secp256r1: 0x17, secp384r1: 0x18, X25519MLKEM768: 0x11ec };
+
+function summarize(msg: HandshakeMessage): string {
+  switch (msg.type) {
+    case 'client_hello':
+      return `ClientHello suites=${msg.cipherSuites.length}`;
+    case 'server_hello':
+      return msg.isHrr ? 'HelloRetryRequest' : 'ServerHello';
+    default:
+      return msg.type.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase());
+  }
+}
+
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export { ProtocolVersion };

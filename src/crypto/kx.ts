@@ -1,0 +1,139 @@
+/**
+ * Ephemeral (EC)DHE key shares: X25519 (RFC 7748) and the NIST curves secp256r1 and
+ * secp384r1 (FIPS 186-5, SP 800-56A), from @noble/curves.
+ *
+ * Private keys are made deterministically from bytes the caller supplies (drawn from the
+ * config's random source, or injected by replay tests):
+ * - X25519: exactly 32 bytes, used as the scalar (RFC 7748 §5 clamps it).
+ * - NIST: either {@link keySharePrivateLength} bytes (curve size + 8), reduced as
+ *   d = (c mod (n − 1)) + 1, the "extra random bits" method of FIPS 186-5 A.2.1 (bias
+ *   below 2⁻⁶⁴, always a valid scalar); or exactly the curve size, taken as the scalar d
+ *   itself (1 ≤ d < n, for injecting a known key).
+ *
+ * @module
+ */
+import { x25519 } from '@noble/curves/ed25519.js';
+import { p256, p384 } from '@noble/curves/nist.js';
+import { TlsError } from '../errors.js';
+import type { KeyShare } from './provider.js';
+import { bigIntToBytes, bytesToBigInt } from './der.js';
+
+/** Named group code points implemented here (RFC 9846 §4.2.7). */
+export const KX_GROUPS = {
+  secp256r1: 0x0017,
+  secp384r1: 0x0018,
+  x25519: 0x001d,
+} as const;
+
+/** Extra bytes beyond the curve size drawn for a NIST private key (FIPS 186-5 A.2.1: 64 bits). */
+const EXTRA = 8;
+
+const NIST = {
+  [KX_GROUPS.secp256r1]: { curve: p256, size: 32 },
+  [KX_GROUPS.secp384r1]: { curve: p384, size: 48 },
+} as const;
+
+function illegal(detail: string): never {
+  throw new TlsError('IllegalParameter', { detail });
+}
+
+function isAllZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (let i = 0; i < b.length; i++) acc |= b[i]!;
+  return acc === 0;
+}
+
+/** True if `group` is implemented by {@link createKeyShare}. */
+export function isSupportedGroup(group: number): boolean {
+  return group === KX_GROUPS.x25519 || group === KX_GROUPS.secp256r1 || group === KX_GROUPS.secp384r1;
+}
+
+/**
+ * Bytes of randomness to draw for a private key of `group`: 32 for X25519, 40 for
+ * secp256r1, 56 for secp384r1.
+ * @throws TlsError('InternalError') for an unsupported group.
+ */
+export function keySharePrivateLength(group: number): number {
+  if (group === KX_GROUPS.x25519) return 32;
+  const nist = NIST[group as keyof typeof NIST];
+  if (!nist) throw new TlsError('InternalError', { detail: `unsupported group 0x${group.toString(16)}` });
+  return nist.size + EXTRA;
+}
+
+/**
+ * A key share for `group` made from `privateKey` bytes (see the module notes).
+ * @throws TlsError('InternalError') for an unsupported group or private key bytes of the
+ *   wrong length or range.
+ */
+export function createKeyShare(group: number, privateKey: Uint8Array): KeyShare {
+  if (group === KX_GROUPS.x25519) return x25519Share(privateKey);
+  const nist = NIST[group as keyof typeof NIST];
+  if (!nist) throw new TlsError('InternalError', { detail: `unsupported group 0x${group.toString(16)}` });
+  return nistShare(group, nist.curve, nist.size, privateKey);
+}
+
+function x25519Share(privateKey: Uint8Array): KeyShare {
+  if (privateKey.length !== 32) throw new TlsError('InternalError', { detail: 'X25519 private key must be 32 bytes' });
+  const sk = privateKey.slice();
+  const publicKey = x25519.getPublicKey(sk);
+  return {
+    group: KX_GROUPS.x25519,
+    publicKey,
+    agree(peerPublic: Uint8Array): Uint8Array {
+      // RFC 9846 §4.2.8.2: X25519 key_exchange is the 32-byte public value.
+      if (peerPublic.length !== 32) illegal('X25519 key share must be 32 bytes');
+      let shared: Uint8Array;
+      try {
+        shared = x25519.getSharedSecret(sk, peerPublic);
+      } catch {
+        // noble refuses the small-order points whose result is all zeros.
+        return illegal('X25519 shared secret is all zeros');
+      }
+      // RFC 7748 §6.1, RFC 9846 §7.4.2: abort on an all-zero shared secret.
+      if (isAllZero(shared)) illegal('X25519 shared secret is all zeros');
+      return shared;
+    },
+  };
+}
+
+type NistCurve = typeof p256 | typeof p384;
+
+function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): KeyShare {
+  const n = curve.Point.Fn.ORDER;
+  let d: bigint;
+  if (privateKey.length === size + EXTRA) {
+    // FIPS 186-5 A.2.1: d = (c mod (n − 1)) + 1 with c of bitlen(n) + 64 bits.
+    d = (bytesToBigInt(privateKey) % (n - 1n)) + 1n;
+  } else if (privateKey.length === size) {
+    d = bytesToBigInt(privateKey);
+    if (d < 1n || d >= n) throw new TlsError('InternalError', { detail: 'EC private key out of range' });
+  } else {
+    throw new TlsError('InternalError', { detail: `EC private key must be ${size + EXTRA} or ${size} bytes` });
+  }
+  const sk = bigIntToBytes(d, size)!;
+  const publicKey = curve.getPublicKey(sk, false);
+  return {
+    group,
+    publicKey,
+    agree(peerPublic: Uint8Array): Uint8Array {
+      // RFC 9846 §4.2.8.2: UncompressedPointRepresentation, legacy_form = 4, X and Y of
+      // the curve size; "peers MUST validate each other's public value Q by ensuring that
+      // the point is a valid point on the elliptic curve".
+      if (peerPublic.length !== 1 + 2 * size) illegal('EC key share has the wrong length');
+      if (peerPublic[0] !== 4) illegal('EC key share is not an uncompressed point');
+      let shared: Uint8Array;
+      try {
+        const pt = curve.Point.fromBytes(peerPublic);
+        // The identity has no affine encoding, but check anyway (SP 800-56A §5.6.2.3.4).
+        if (pt.is0()) illegal('EC key share is the point at infinity');
+        pt.assertValidity();
+        shared = curve.getSharedSecret(sk, peerPublic, true);
+      } catch (e) {
+        if (e instanceof TlsError) throw e;
+        return illegal('EC key share is not on the curve');
+      }
+      // RFC 9846 §7.4.2: the shared secret is the x-coordinate only.
+      return shared.subarray(1);
+    },
+  };
+}

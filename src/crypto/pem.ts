@@ -1,0 +1,146 @@
+/**
+ * PEM (RFC 7468) encoding and decoding, with our own strict base64 (RFC 4648 §4) so that
+ * no `Buffer` or `atob` is needed.
+ *
+ * Decoding finds every `-----BEGIN X-----` … `-----END X-----` block; text between blocks
+ * is explanatory and ignored (RFC 7468 §2). RFC 1421 headers inside a block (such as
+ * `Proc-Type: 4,ENCRYPTED` in legacy encrypted keys) are refused: we cannot use them.
+ *
+ * @module
+ */
+import { TlsError, type TlsStatus } from '../errors.js';
+
+/** One PEM block. */
+export interface PemBlock {
+  /** The label, e.g. `'CERTIFICATE'` or `'PRIVATE KEY'`. */
+  readonly label: string;
+  /** The decoded contents (usually DER). */
+  readonly der: Uint8Array;
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INDEX: Int16Array = (() => {
+  const t = new Int16Array(128).fill(-1);
+  for (let i = 0; i < 64; i++) t[B64.charCodeAt(i)] = i;
+  return t;
+})();
+
+/** Encodes bytes as standard base64 with padding (RFC 4648 §4). */
+export function base64Encode(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + '==';
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + '=';
+  }
+  return out;
+}
+
+/**
+ * Decodes standard base64 (RFC 4648 §4). Whitespace is skipped; anything else outside the
+ * alphabet, misplaced padding, a length that is not a multiple of four or non-zero pad
+ * bits (RFC 4648 §3.5) is an error.
+ *
+ * @throws TlsError(status) on malformed input.
+ */
+export function base64Decode(text: string, status: TlsStatus = 'DecodeError'): Uint8Array {
+  const bad = (detail: string): never => {
+    throw new TlsError(status, { detail: `base64: ${detail}` });
+  };
+  const vals = new Uint8Array(text.length);
+  let n = 0;
+  let pad = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    if (c === 0x3d) {
+      pad++;
+      continue;
+    }
+    if (pad > 0) bad('data after padding');
+    const v = c < 128 ? B64_INDEX[c]! : -1;
+    if (v < 0) bad(`invalid character at offset ${i}`);
+    vals[n++] = v;
+  }
+  // RFC 4648 §4: whole quanta only, with one or two '=' for a partial final quantum.
+  if ((n + pad) % 4 !== 0 || pad > 2) bad('bad length');
+  const outLen = Math.floor((n * 6) / 8);
+  const out = new Uint8Array(outLen);
+  let o = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const x = (vals[i]! << 18) | (vals[i + 1]! << 12) | (vals[i + 2]! << 6) | vals[i + 3]!;
+    out[o++] = x >> 16;
+    out[o++] = (x >> 8) & 0xff;
+    out[o++] = x & 0xff;
+  }
+  const rest = n - i;
+  if (rest === 2) {
+    const x = (vals[i]! << 18) | (vals[i + 1]! << 12);
+    if ((x & 0xffff) !== 0) bad('non-zero pad bits');
+    out[o++] = x >> 16;
+  } else if (rest === 3) {
+    const x = (vals[i]! << 18) | (vals[i + 1]! << 12) | (vals[i + 2]! << 6);
+    if ((x & 0xff) !== 0) bad('non-zero pad bits');
+    out[o++] = x >> 16;
+    out[o++] = (x >> 8) & 0xff;
+  }
+  return out;
+}
+
+const BEGIN = /-----BEGIN ([\x21-\x2c\x2e-\x7e](?:[\x21-\x2c\x2e-\x7e -]*[\x21-\x2c\x2e-\x7e])?)?-----/g;
+
+/**
+ * Decodes every PEM block in `text`, in order (RFC 7468 §2-§3).
+ *
+ * @param text - PEM text (several blocks and explanatory text allowed)
+ * @param status - status of the {@link TlsError} thrown for a malformed block
+ * @returns the blocks found (possibly none)
+ * @throws TlsError(status) for a block without a matching END line, an RFC 1421 header,
+ *   or bad base64.
+ */
+export function pemDecode(text: string, status: TlsStatus = 'DecodeError'): PemBlock[] {
+  const blocks: PemBlock[] = [];
+  BEGIN.lastIndex = 0;
+  for (let m = BEGIN.exec(text); m !== null; m = BEGIN.exec(text)) {
+    const label = m[1] ?? '';
+    const bodyStart = m.index + m[0].length;
+    const endLine = `-----END ${label}-----`;
+    const bodyEnd = text.indexOf(endLine, bodyStart);
+    // RFC 7468 §2: the END label must match the BEGIN label.
+    if (bodyEnd < 0) throw new TlsError(status, { detail: `PEM: no "${endLine}" line` });
+    const body = text.slice(bodyStart, bodyEnd);
+    if (body.includes('-----')) throw new TlsError(status, { detail: `PEM: "${label}" block is not closed` });
+    // RFC 7468 §2: generators must not emit RFC 1421 headers; they mean an encrypted legacy key.
+    if (body.includes(':')) throw new TlsError(status, { detail: `PEM: headers in "${label}" block (encrypted key?) are not supported` });
+    blocks.push({ label, der: base64Decode(body, status) });
+    BEGIN.lastIndex = bodyEnd + endLine.length;
+  }
+  return blocks;
+}
+
+/** Encodes one PEM block with 64-character lines (RFC 7468 §2). */
+export function pemEncode(label: string, der: Uint8Array): string {
+  const b64 = base64Encode(der);
+  let out = `-----BEGIN ${label}-----\n`;
+  for (let i = 0; i < b64.length; i += 64) out += b64.slice(i, i + 64) + '\n';
+  return out + `-----END ${label}-----\n`;
+}
+
+/** True if `text` contains a PEM BEGIN line. */
+export function isPem(text: string): boolean {
+  return text.includes('-----BEGIN ');
+}
+
+/** Decodes bytes as text for PEM parsing (ASCII is a subset of both UTF-8 and Latin-1). */
+export function bytesToText(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+}

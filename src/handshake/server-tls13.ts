@@ -1,0 +1,334 @@
+/**
+ * TLS 1.3 server handshake (RFC 9846 §2, §4): ExpectClientHello → (HelloRetryRequest →
+ * ExpectClientHello2) → ServerHello, EncryptedExtensions, Certificate,
+ * CertificateVerify, Finished → ExpectFinished → ServerTraffic.
+ *
+ * @module
+ */
+import type { CertifiedKey } from '../config.js';
+import type { Tls13Suite } from '../crypto/suites.js';
+import { tls13Suite } from '../crypto/suites.js';
+import { TlsError } from '../errors.js';
+import { ExtensionType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
+import { HRR_RANDOM } from '../wire/hello.js';
+import type { ClientHello, Extensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
+import { noExtensions } from '../wire/messages.js';
+import type { Context, State } from './state.js';
+import { codeName, expect } from './state.js';
+import {
+  applicationSecrets,
+  checkFinished,
+  computeFinished,
+  finishHandshake,
+  handshakeSecrets,
+  resumptionSecret,
+  signCertificateVerify,
+  type ApplicationSecrets,
+  type HandshakeSecrets,
+} from './tls13-common.js';
+
+/** Server-only settings the handshake needs. */
+export interface ServerParams {
+  readonly certificates: readonly CertifiedKey[];
+  readonly sessionTickets: number;
+  readonly encryptedExtensionsHook: ((ext: Extensions) => Extensions) | undefined;
+}
+
+/** What the server decided from the first ClientHello. */
+interface Choice {
+  readonly suite: Tls13Suite;
+  readonly group: number;
+  readonly cert: CertifiedKey;
+  readonly scheme: number;
+  readonly alpn: string | undefined;
+  readonly serverName: string | undefined;
+}
+
+/** Starts a server handshake. */
+export function startServer(cx: Context, p: ServerParams): State {
+  if (cx.cfg.maxVersion < ProtocolVersion.TLSv1_3) {
+    throw new TlsError('InvalidConfig', { detail: 'TLS 1.2 is not implemented yet: maxVersion must be TLSv1.3' });
+  }
+  if (p.certificates.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs a certificate and key' });
+  return new ExpectClientHello(p);
+}
+
+function nameMatches(pattern: string, name: string): boolean {
+  if (pattern === name) return true;
+  if (pattern.startsWith('*.')) {
+    const dot = name.indexOf('.');
+    return dot > 0 && name.slice(dot + 1) === pattern.slice(2);
+  }
+  return false;
+}
+
+/** Common checks of a TLS 1.3 ClientHello and the negotiation (RFC 9846 §4.1.1, §4.1.2). */
+function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
+  const cfg = cx.cfg;
+  const ext = ch.extensions;
+  const versions = ext.supportedVersions;
+  // RFC 9846 §4.2.1: without supported_versions the client is TLS 1.2 or older.
+  if (versions === undefined || !versions.includes(ProtocolVersion.TLSv1_3)) {
+    const offered = versions ? versions.map((v) => nameOf('version', v)).join(', ') : nameOf('version', ch.legacyVersion);
+    throw new TlsError('ProtocolVersion', { detail: `client offered ${offered}; this server speaks TLSv1.3 only` });
+  }
+  // RFC 9846 §4.1.2: legacy_compression_methods must be exactly [0] in a TLS 1.3 ClientHello.
+  if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
+    throw new TlsError('IllegalParameter', { detail: 'ClientHello compression methods are not just null' });
+  }
+  // Server preference among the client's suites (RFC 9846 §4.1.1).
+  const suiteCode = cfg.suites.find((s) => tls13Suite(s) !== undefined && ch.cipherSuites.includes(s));
+  if (suiteCode === undefined) {
+    throw new TlsError('HandshakeFailure', {
+      detail: `no common cipher suite; client offered ${ch.cipherSuites.map((s) => nameOf('suite', s)).join(', ')}`,
+    });
+  }
+  const suite = tls13Suite(suiteCode)!;
+  // RFC 9846 §9.2: signature_algorithms, supported_groups and key_share are mandatory without PSK.
+  if (ext.signatureAlgorithms === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no signature_algorithms' });
+  if (ext.supportedGroups === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no supported_groups' });
+  if (ext.keyShareClient === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no key_share' });
+  // RFC 9846 §4.2.8: one share per group, each in supported_groups.
+  const seen = new Set<number>();
+  for (const ks of ext.keyShareClient) {
+    if (seen.has(ks.group)) throw new TlsError('IllegalParameter', { detail: `two key shares for ${nameOf('group', ks.group)}` });
+    seen.add(ks.group);
+    if (!ext.supportedGroups.includes(ks.group)) {
+      throw new TlsError('IllegalParameter', { detail: `key share for ${nameOf('group', ks.group)}, which is not in supported_groups` });
+    }
+  }
+  // Group: our preference among the client's shares; else our preference among its groups (→ HRR).
+  let group = cfg.groups.find((g) => seen.has(g));
+  if (group === undefined) group = cfg.groups.find((g) => ext.supportedGroups!.includes(g));
+  if (group === undefined) {
+    throw new TlsError('HandshakeFailure', {
+      detail: `no common group; client offered ${ext.supportedGroups.map((g) => nameOf('group', g)).join(', ')}`,
+    });
+  }
+  const serverName = ext.serverName?.[0]?.toLowerCase();
+  const { cert, scheme } = selectCertificate(cx, p, serverName, ext.signatureAlgorithms);
+  // ALPN (RFC 7301 §3.2): our preference among the client's; none in common → no_application_protocol.
+  let alpn: string | undefined;
+  if (ext.alpn !== undefined && cfg.alpn.length > 0) {
+    alpn = cfg.alpn.find((a) => ext.alpn!.includes(a));
+    if (alpn === undefined) {
+      throw new TlsError('NoApplicationProtocol', { detail: `client offered ALPN ${ext.alpn.join(', ')}; we support ${cfg.alpn.join(', ')}` });
+    }
+  }
+  return { suite, group, cert, scheme, alpn, serverName };
+}
+
+/** Certificate selection by SNI and the client's signature schemes. */
+function selectCertificate(cx: Context, p: ServerParams, sni: string | undefined, schemes: readonly number[]): { cert: CertifiedKey; scheme: number } {
+  const crypto = cx.cfg.crypto;
+  const usable: { cert: CertifiedKey; scheme: number }[] = [];
+  for (const cert of p.certificates) {
+    // Our preference order for the key, limited to what the client accepts and what we allow.
+    const scheme = crypto.schemesForKey(cert.key).find((s) => schemes.includes(s) && cx.cfg.signatureSchemes.includes(s));
+    if (scheme !== undefined) usable.push({ cert, scheme });
+  }
+  if (usable.length === 0) {
+    throw new TlsError('HandshakeFailure', {
+      detail: `no certificate can sign with the client's signature schemes (${schemes.map((s) => nameOf('scheme', s)).join(', ')})`,
+    });
+  }
+  if (sni) {
+    const byName = usable.find((u) => u.cert.names.some((n) => nameMatches(n, sni)));
+    if (byName) return byName;
+  }
+  return usable[0]!;
+}
+
+class ExpectClientHello implements State {
+  readonly name = 'ExpectClientHello';
+  private readonly p: ServerParams;
+  constructor(p: ServerParams) {
+    this.p = p;
+  }
+
+  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+    const ch = expect(msg, this.name, 'client_hello');
+    cx.clientRandom = ch.random;
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `ClientHello sni=${ch.extensions.serverName?.[0] ?? '-'}`, message: ch });
+    const choice = negotiate(cx, this.p, ch);
+    cx.transcript.setHash(choice.suite.hash);
+    cx.transcript.add(ch.raw!);
+    const share = ch.extensions.keyShareClient!.find((k) => k.group === choice.group);
+    if (share) return await serverFlight(cx, this.p, ch, choice, share.keyExchange, false);
+    // RFC 9846 §4.1.4: no acceptable share → HelloRetryRequest naming the group, with a cookie.
+    const cookie = cx.cfg.random(32);
+    const hrrExt = noExtensions();
+    hrrExt.supportedVersions = [ProtocolVersion.TLSv1_3];
+    hrrExt.keyShareHrr = choice.group;
+    hrrExt.cookie = cookie;
+    const hrr: ServerHello = {
+      type: 'server_hello',
+      legacyVersion: ProtocolVersion.TLSv1_2,
+      random: HRR_RANDOM,
+      legacySessionIdEcho: ch.legacySessionId,
+      cipherSuite: choice.suite.code,
+      legacyCompressionMethod: 0,
+      extensions: hrrExt,
+      isHrr: true,
+    };
+    // RFC 9846 §4.4.1: the transcript restarts from message_hash(ClientHello1).
+    cx.transcript.replaceWithMessageHash();
+    cx.send(hrr);
+    cx.info.helloRetryRequest = true;
+    // RFC 9846 §D.4: the server's CCS follows its first handshake message in compatibility mode.
+    if (ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
+    return new ExpectClientHello2(this.p, ch, choice, cookie);
+  }
+}
+
+class ExpectClientHello2 implements State {
+  readonly name = 'ExpectClientHello2';
+  private readonly p: ServerParams;
+  private readonly ch1: ClientHello;
+  private readonly choice: Choice;
+  private readonly cookie: Uint8Array;
+  constructor(p: ServerParams, ch1: ClientHello, choice: Choice, cookie: Uint8Array) {
+    this.p = p;
+    this.ch1 = ch1;
+    this.choice = choice;
+    this.cookie = cookie;
+  }
+
+  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+    const ch = expect(msg, this.name, 'client_hello');
+    cx.trace({ direction: 'received', kind: 'handshake', summary: 'ClientHello (after HelloRetryRequest)', message: ch });
+    const ext = ch.extensions;
+    // RFC 9846 §4.1.2: the second ClientHello repeats the first, except key_share, cookie, early_data, padding.
+    if (!cx.cfg.crypto.equal(ch.random, this.ch1.random) || !cx.cfg.crypto.equal(ch.legacySessionId, this.ch1.legacySessionId)) {
+      throw new TlsError('IllegalParameter', { detail: 'second ClientHello changed random or session id' });
+    }
+    if (!ch.cipherSuites.includes(this.choice.suite.code)) {
+      throw new TlsError('IllegalParameter', { detail: 'second ClientHello dropped the selected cipher suite' });
+    }
+    // RFC 9846 §4.2.2: the cookie must be echoed.
+    if (ext.cookie === undefined || !cx.cfg.crypto.equal(ext.cookie, this.cookie)) {
+      throw new TlsError('IllegalParameter', { detail: 'second ClientHello does not echo our cookie' });
+    }
+    // RFC 9846 §4.2.8: exactly one share, for the group we asked for.
+    const shares = ext.keyShareClient ?? [];
+    if (shares.length !== 1 || shares[0]!.group !== this.choice.group) {
+      throw new TlsError('IllegalParameter', { detail: `second ClientHello must carry exactly one key share for ${nameOf('group', this.choice.group)}` });
+    }
+    const choice = negotiate(cx, this.p, ch);
+    if (choice.suite.code !== this.choice.suite.code || choice.group !== this.choice.group) {
+      throw new TlsError('IllegalParameter', { detail: 'second ClientHello changed the negotiation' });
+    }
+    cx.transcript.add(ch.raw!);
+    return await serverFlight(cx, this.p, ch, choice, shares[0]!.keyExchange, true);
+  }
+}
+
+/** Sends ServerHello … Finished (RFC 9846 §2 Figure 1). */
+async function serverFlight(cx: Context, p: ServerParams, ch: ClientHello, c: Choice, peerShare: Uint8Array, afterHrr: boolean): Promise<State> {
+  const cfg = cx.cfg;
+  const crypto = cfg.crypto;
+  const ks = crypto.keyShare(c.group, cfg.random(crypto.keySharePrivateLength(c.group)));
+  const shExt = noExtensions();
+  shExt.supportedVersions = [ProtocolVersion.TLSv1_3];
+  shExt.keyShareServer = { group: c.group, keyExchange: ks.publicKey };
+  shExt.order = [ExtensionType.supported_versions, ExtensionType.key_share];
+  const random = cfg.random(32);
+  const sh: ServerHello = {
+    type: 'server_hello',
+    legacyVersion: ProtocolVersion.TLSv1_2,
+    random,
+    legacySessionIdEcho: ch.legacySessionId,
+    cipherSuite: c.suite.code,
+    legacyCompressionMethod: 0,
+    extensions: shExt,
+    isHrr: false,
+  };
+  // agree() validates the client's point before anything is sent (RFC 9846 §4.2.8.2).
+  const shared = ks.agree(peerShare);
+  cx.send(sh);
+  cx.info.version = 'TLSv1.3';
+  cx.info.cipherSuite = c.suite.name;
+  cx.info.group = codeName('group', c.group);
+  cx.info.alpn = c.alpn ?? null;
+  cx.info.serverName = c.serverName ?? null;
+  cx.info.signatureScheme = codeName('scheme', c.scheme);
+  if (!afterHrr && ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
+  const secrets = handshakeSecrets(crypto, c.suite, shared, cx.transcript.current());
+  cx.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', secrets.clientHandshake);
+  cx.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', secrets.serverHandshake);
+  cx.setWriteSecret(c.suite, secrets.serverHandshake);
+  cx.setReadSecret(c.suite, secrets.clientHandshake);
+
+  let ee = noExtensions();
+  if (c.alpn !== undefined) ee.alpn = [c.alpn];
+  // RFC 6066 §3: acknowledge server_name with an empty extension when we used it.
+  if (c.serverName !== undefined && c.cert.names.some((n) => nameMatches(n, c.serverName!))) ee.serverName = [];
+  if (p.encryptedExtensionsHook) ee = p.encryptedExtensionsHook(ee);
+  cx.send({ type: 'encrypted_extensions', extensions: ee });
+  cx.send({
+    type: 'certificate',
+    context: new Uint8Array(0),
+    entries: c.cert.chain.map((der) => ({ certData: der, extensions: noExtensions() })),
+  });
+  const signature = await signCertificateVerify(cx, c.cert.key, c.scheme, cx.transcript.current(), 'server');
+  cx.send({ type: 'certificate_verify', scheme: c.scheme, signature });
+  cx.send({ type: 'finished', verifyData: computeFinished(crypto, c.suite, secrets.serverHandshake, cx.transcript.current()) });
+  const app = applicationSecrets(secrets, cx.transcript.current());
+  cx.setWriteSecret(c.suite, app.serverApplication);
+  return new ExpectFinished(p, c.suite, secrets, app);
+}
+
+class ExpectFinished implements State {
+  readonly name = 'ExpectFinished';
+  private readonly p: ServerParams;
+  private readonly suite: Tls13Suite;
+  private readonly secrets: HandshakeSecrets;
+  private readonly app: ApplicationSecrets;
+  constructor(p: ServerParams, suite: Tls13Suite, secrets: HandshakeSecrets, app: ApplicationSecrets) {
+    this.p = p;
+    this.suite = suite;
+    this.secrets = secrets;
+    this.app = app;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const fin = expect(msg, this.name, 'finished');
+    const crypto = cx.cfg.crypto;
+    checkFinished(crypto, this.suite, this.secrets.clientHandshake, cx.transcript.current(), fin.verifyData);
+    cx.transcript.add(fin.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    cx.setReadSecret(this.suite, this.app.clientApplication);
+    const resumption = resumptionSecret(this.app, cx.transcript.current());
+    finishHandshake(cx, {
+      suite: this.suite,
+      clientApplication: this.app.clientApplication,
+      serverApplication: this.app.serverApplication,
+      exporter: this.app.exporter,
+      resumption,
+    });
+    // RFC 9846 §4.6.1: tickets. Resumption is not accepted yet, so these only honour the configured count.
+    for (let i = 0; i < this.p.sessionTickets; i++) {
+      const nonce = new Uint8Array([i]);
+      cx.send({
+        type: 'new_session_ticket',
+        lifetime: 7200,
+        ageAdd: new DataView(cx.cfg.random(4).buffer).getUint32(0),
+        nonce,
+        ticket: cx.cfg.random(32),
+        extensions: noExtensions(),
+      });
+    }
+    return new ServerTraffic();
+  }
+}
+
+/** Post-handshake server: only KeyUpdate is allowed (RFC 9846 §4.6). */
+export class ServerTraffic implements State {
+  readonly name = 'ServerTraffic';
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const m = expect(msg, this.name, 'key_update');
+    cx.trace({ direction: 'received', kind: 'handshake', summary: 'KeyUpdate', message: m });
+    cx.peerKeyUpdate(m.requestUpdate === KeyUpdateRequest.update_requested);
+    return this;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * What a handshake state sees of the connection (`Context`) and what a state is
+ * (`State`): a state consumes one handshake message and returns the next state
+ * (rustls' `handle(self, ...)`; picotls' `Expect…` states). Side effects go through
+ * the context only, so the machine never touches I/O.
+ *
+ * @module
+ */
+import type { ResolvedCommon, TraceEvent } from '../config.js';
+import type { Tls13Suite } from '../crypto/suites.js';
+import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
+import type { HandshakeMessage } from '../wire/messages.js';
+import type { Transcript } from './transcript.js';
+import { TlsError } from '../errors.js';
+import { nameOf } from '../wire/codes.js';
+
+/** Negotiated parameters, filled in as the handshake goes (read through `connection.info`). */
+export interface NegotiatedInfo {
+  version: string | null;
+  cipherSuite: string | null;
+  group: string | null;
+  signatureScheme: string | null;
+  alpn: string | null;
+  serverName: string | null;
+  resumed: boolean;
+  helloRetryRequest: boolean;
+  /** DER certificates as sent by the peer, leaf first. */
+  peerCertificates: Uint8Array[];
+  certificateErrors: CertificateError[];
+  certificateErrorSeverity: CertificateErrorSeverity;
+}
+
+/** Side effects a state may request. */
+export interface Context {
+  readonly role: 'client' | 'server';
+  readonly cfg: ResolvedCommon;
+  readonly transcript: Transcript;
+  readonly info: NegotiatedInfo;
+  /** Client random (for key-log lines). */
+  clientRandom: Uint8Array;
+  /** Encodes `msg`, adds it to the transcript, and queues it at the current write epoch. Returns its bytes. */
+  send(msg: HandshakeMessage): Uint8Array;
+  /** Queues raw handshake bytes (already encoded) without touching the transcript. */
+  sendRaw(bytes: Uint8Array): void;
+  /** Queues a middlebox-compatibility ChangeCipherSpec record (RFC 9846 §D.4); only the first call sends. */
+  sendChangeCipherSpec(): void;
+  /** The peer sent KeyUpdate: install its next read secret, and answer if it asked (RFC 9846 §4.6.3). */
+  peerKeyUpdate(updateRequested: boolean): void;
+  /** Installs TLS 1.3 write protection derived from `secret` (flushes queued handshake bytes first). */
+  setWriteSecret(suite: Tls13Suite, secret: Uint8Array): void;
+  /**
+   * Installs TLS 1.3 read protection. Throws UnexpectedMessage if a handshake message is
+   * partially buffered (RFC 9846 §5.1: key changes only on record boundaries).
+   */
+  setReadSecret(suite: Tls13Suite, secret: Uint8Array): void;
+  /** Emits an NSS key-log line. */
+  keyLog(label: string, secret: Uint8Array): void;
+  /** Emits a trace event. */
+  trace(e: TraceEvent): void;
+  /** The handshake finished: application data may flow. */
+  handshakeDone(secrets: TrafficSecrets): void;
+  /** Stores a NewSessionTicket (resumption is a later issue). */
+  storeTicket(ticket: { lifetime: number; ageAdd: number; nonce: Uint8Array; ticket: Uint8Array }): void;
+}
+
+/** Application traffic secrets and friends, handed to the connection at the end of the handshake. */
+export interface TrafficSecrets {
+  readonly suite: Tls13Suite;
+  readonly clientApplication: Uint8Array;
+  readonly serverApplication: Uint8Array;
+  readonly exporter: Uint8Array;
+  readonly resumption: Uint8Array;
+}
+
+/** A handshake state: consumes one message, returns the next state. */
+export interface State {
+  readonly name: string;
+  handle(cx: Context, msg: HandshakeMessage): State | Promise<State>;
+}
+
+/**
+ * Checks that `msg` is one of `types`, else UnexpectedMessage (RFC 9846 §4:
+ * messages MUST be sent in the order specified; otherwise unexpected_message).
+ */
+export function expect<T extends HandshakeMessage['type']>(
+  msg: HandshakeMessage,
+  state: string,
+  ...types: T[]
+): Extract<HandshakeMessage, { type: T }> {
+  if (!(types as string[]).includes(msg.type)) {
+    throw new TlsError('UnexpectedMessage', { detail: `${state}: got ${msg.type}, expected ${types.join(' or ')}` });
+  }
+  return msg as Extract<HandshakeMessage, { type: T }>;
+}
+
+/** Human name for a scheme/group/suite in info. */
+export function codeName(kind: 'suite' | 'group' | 'scheme', v: number): string {
+  return nameOf(kind, v);
+}
+
+/** A state that refuses everything: used after failure. */
+export const FAILED: State = {
+  name: 'Failed',
+  handle(): State {
+    throw new TlsError('InternalError', { detail: 'handshake state used after failure' });
+  },
+};

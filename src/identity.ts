@@ -1,0 +1,70 @@
+/**
+ * Loading identities (certificate chain + private key) and trust anchors from PEM
+ * or DER. PKCS#12 is a later issue.
+ *
+ * @module
+ */
+import type { CertifiedKey, CertifiedKeyInput } from './config.js';
+import type { CryptoProvider, PublicKeyInfo } from './crypto/provider.js';
+import { bytesToText, isPem, pemDecode } from './crypto/pem.js';
+import { TlsError } from './errors.js';
+import { parseCertificate } from './verify/x509.js';
+
+type CertSource = string | Uint8Array | readonly (string | Uint8Array)[];
+
+/**
+ * DER certificates from PEM text (every CERTIFICATE block), DER bytes, or a list of either.
+ * Throws `TlsError('InvalidConfig')` if nothing usable is found.
+ */
+export function loadCertificates(src: CertSource): Uint8Array[] {
+  const items: readonly (string | Uint8Array)[] = typeof src === 'string' || src instanceof Uint8Array ? [src] : src;
+  const out: Uint8Array[] = [];
+  for (const it of items) {
+    const text = typeof it === 'string' ? it : isPemBytes(it) ? bytesToText(it) : null;
+    if (text !== null) {
+      const blocks = pemDecode(text, 'InvalidConfig').filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
+      out.push(...blocks.map((b) => b.der));
+    } else {
+      out.push((it as Uint8Array).slice());
+    }
+  }
+  if (out.length === 0) throw new TlsError('InvalidConfig', { detail: 'no certificate found (expected PEM CERTIFICATE blocks or DER)' });
+  return out;
+}
+
+function isPemBytes(b: Uint8Array): boolean {
+  // '-----BEGIN' starts with 0x2d; DER certificates start with 0x30.
+  return b.length > 11 && b[0] !== 0x30 && isPem(bytesToText(b.subarray(0, Math.min(b.length, 4096))));
+}
+
+/** Loads a certificate chain and its key, checking that the key matches the leaf. */
+export function loadCertifiedKey(input: CertifiedKeyInput, crypto: CryptoProvider): CertifiedKey {
+  const chain = loadCertificates(input.cert);
+  const key = crypto.parsePrivateKey(input.key);
+  let leaf;
+  try {
+    leaf = parseCertificate(chain[0]!);
+  } catch (e) {
+    throw new TlsError('InvalidConfig', { detail: `cannot parse the leaf certificate: ${e instanceof Error ? e.message : String(e)}`, cause: e });
+  }
+  const leafKey = crypto.parsePublicKey(leaf.spki);
+  if (!samePublicKey(leafKey, key.publicKey, crypto)) {
+    throw new TlsError('InvalidConfig', { detail: 'the private key does not match the leaf certificate' });
+  }
+  const names = [...leaf.dnsNames.map((n) => n.toLowerCase().replace(/\.$/, '')), ...leaf.ipAddresses.map(ipToString)];
+  return { chain, key, names };
+}
+
+function samePublicKey(a: PublicKeyInfo, b: PublicKeyInfo, crypto: CryptoProvider): boolean {
+  if (a.type !== b.type && !(a.type.startsWith('rsa') && b.type.startsWith('rsa'))) return false;
+  if (a.raw && b.raw) return crypto.equal(a.raw, b.raw);
+  if (a.n !== undefined && b.n !== undefined) return a.n === b.n && a.e === b.e;
+  return crypto.equal(a.spki, b.spki);
+}
+
+function ipToString(b: Uint8Array): string {
+  if (b.length === 4) return [...b].join('.');
+  const parts: string[] = [];
+  for (let i = 0; i < b.length; i += 2) parts.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  return parts.join(':');
+}

@@ -1,0 +1,215 @@
+/**
+ * Bytes → records (RFC 9846 §5.1; RFC 5246 §6.2), with bounded memory.
+ *
+ * ## Back-pressure contract (BearSSL style)
+ *
+ * The deframer holds at most one maximal record: {@link Deframer.capacity} =
+ * 5 + the fragment limit (2^14 + 256 for TLS 1.3 by default, 2^14 + 2048 for TLS 1.2).
+ * {@link Deframer.push} copies in only what fits and returns how many bytes it took;
+ * the caller keeps the rest and offers it again after draining complete records with
+ * {@link Deframer.next}. Once every complete record has been taken, at least one byte
+ * always fits, so a caller that alternates `push` and `next` always makes progress:
+ *
+ * ```ts
+ * let off = 0;
+ * while (off < chunk.length) {
+ *   off += deframer.push(chunk.subarray(off));
+ *   for (let rec; (rec = deframer.next()) !== null; ) handle(rec);
+ * }
+ * ```
+ *
+ * ## Copies and views
+ *
+ * Input is copied once, into an internal buffer. A record's fragment is returned as a
+ * view of that buffer; the deframer never writes over bytes it has accepted (when the
+ * buffer is full it moves the partial record to a fresh buffer), so returned fragments
+ * stay valid for as long as the caller keeps them. A caller that drains `next()` after
+ * each push (as above) gets each input byte copied at most twice (once in, at most once
+ * when its partial record is moved), so many small pushes (even a 16 KiB record in
+ * 1-byte pushes) cost O(n).
+ *
+ * ## Checks (each as soon as the 5 header bytes are in, before the body is buffered)
+ *
+ * - content type not one of 20..23 → `UnexpectedMessage` (RFC 9846 §5).
+ * - version major byte not 3 → `DecodeError` (not a TLS record header at all); once
+ *   {@link Deframer.expectVersion} has been called, any other version →
+ *   `ProtocolVersion` (as Go's crypto/tls does).
+ * - length above the fragment limit → `RecordOverflow` (RFC 9846 §5.1, §5.2; RFC 5246 §6.2.3).
+ * - zero length for change_cipher_spec, alert or handshake → `UnexpectedMessage`
+ *   (RFC 9846 §5.1: "Implementations MUST NOT send zero-length fragments of Handshake
+ *   types"; §5.4 prescribes unexpected_message for empty handshake/alert content).
+ *   No valid record of these outer types is ever empty, protected or not (a TLS 1.2
+ *   protected record carries at least an AEAD tag), so the check is epoch-independent.
+ *   Zero-length application_data is left to the protector (it fails to decrypt).
+ *
+ * A failed check leaves the deframer where it was, so every later `next()` throws the
+ * same error.
+ *
+ * @module
+ */
+import { TlsError } from '../errors.js';
+import { ContentType } from '../wire/codes.js';
+import {
+  MAX_CIPHERTEXT_LEN_TLS12,
+  MAX_CIPHERTEXT_LEN_TLS13,
+  RECORD_HEADER_LEN,
+  isKnownContentType,
+  type TlsRecord,
+} from '../wire/record.js';
+
+/** Options for {@link Deframer}. */
+export interface DeframerOptions {
+  /**
+   * Largest record fragment accepted (the record header's length field).
+   * Default {@link MAX_CIPHERTEXT_LEN_TLS13} (2^14 + 256); use
+   * {@link MAX_CIPHERTEXT_LEN_TLS12} (2^14 + 2048) once TLS 1.2 is negotiated.
+   */
+  maxFragmentLen?: number;
+}
+
+/** Splits a byte stream into records. See the module documentation for the contract. */
+export class Deframer {
+  private buf: Uint8Array;
+  /** Offset of the first byte not yet returned. */
+  private start = 0;
+  /** Offset just past the last byte accepted. */
+  private end = 0;
+  private maxFragment: number;
+  private requiredVersion: number | null = null;
+
+  constructor(options: DeframerOptions = {}) {
+    this.maxFragment = checkLimit(options.maxFragmentLen ?? MAX_CIPHERTEXT_LEN_TLS13);
+    this.buf = new Uint8Array(RECORD_HEADER_LEN + this.maxFragment);
+  }
+
+  /** Largest fragment currently accepted. */
+  get maxFragmentLen(): number {
+    return this.maxFragment;
+  }
+
+  /** Most bytes the deframer will hold: one header plus one maximal fragment. */
+  get capacity(): number {
+    return RECORD_HEADER_LEN + this.maxFragment;
+  }
+
+  /** Bytes accepted but not yet returned as records. */
+  get buffered(): number {
+    return this.end - this.start;
+  }
+
+  /** How many bytes the next {@link push} would accept. */
+  get room(): number {
+    return Math.max(0, this.capacity - this.buffered);
+  }
+
+  /** True if nothing is buffered (a clean record boundary: useful to detect truncation at EOF). */
+  isEmpty(): boolean {
+    return this.end === this.start;
+  }
+
+  /**
+   * Changes the fragment limit, e.g. to {@link MAX_CIPHERTEXT_LEN_TLS12} once TLS 1.2
+   * is negotiated. Applies to every record not returned yet. Lowering it below what is
+   * already buffered makes {@link room} 0 until the buffered records are drained.
+   *
+   * @throws TlsError `InternalError` if `maxFragmentLen` is not in 1..2^16-1.
+   */
+  setMaxFragmentLen(maxFragmentLen: number): void {
+    this.maxFragment = checkLimit(maxFragmentLen);
+    if (this.buf.length < this.capacity) this.relocate();
+  }
+
+  /**
+   * Requires every later record to carry exactly `version` as legacy_record_version
+   * (0x0303 once the peer's hello has been processed: RFC 9846 §5.1, §5.2; RFC 5246
+   * Appendix E.1). Until this is called any 0x03xx is accepted, since the initial
+   * ClientHello may carry 0x0301 (or other historical values) and RFC 9846 §5.1 says
+   * the field "MUST be ignored for all purposes". Pass `null` to go back to lenient.
+   */
+  expectVersion(version: number | null): void {
+    this.requiredVersion = version;
+  }
+
+  /**
+   * Copies in as many bytes of `bytes` as fit (at most {@link room}) and returns how
+   * many were taken; the caller must offer the rest again after draining {@link next}.
+   */
+  push(bytes: Uint8Array): number {
+    const n = Math.min(bytes.length, this.room);
+    if (n === 0) return 0;
+    if (this.end + n > this.buf.length) this.relocate();
+    this.buf.set(n === bytes.length ? bytes : bytes.subarray(0, n), this.end);
+    this.end += n;
+    return n;
+  }
+
+  /**
+   * The next complete record, or null if more bytes are needed. The header is
+   * validated as soon as it is complete (see the module documentation).
+   *
+   * @throws TlsError `UnexpectedMessage`, `DecodeError`, `ProtocolVersion` or `RecordOverflow`.
+   */
+  next(): TlsRecord | null {
+    const avail = this.end - this.start;
+    if (avail < RECORD_HEADER_LEN) return null;
+    const b = this.buf;
+    const s = this.start;
+    const type = b[s]!;
+    const version = (b[s + 1]! << 8) | b[s + 2]!;
+    const length = (b[s + 3]! << 8) | b[s + 4]!;
+
+    // RFC 9846 §5: "If a TLS implementation receives an unexpected record type, it MUST
+    // terminate the connection with an unexpected_message alert."
+    if (!isKnownContentType(type)) {
+      throw new TlsError('UnexpectedMessage', { detail: `record of unknown content type ${type}` });
+    }
+    // RFC 9846 §5.1: legacy_record_version is 0x0301 or 0x0303 in practice; a major byte
+    // other than 3 means the peer is not speaking TLS.
+    if (version >>> 8 !== 3) {
+      throw new TlsError('DecodeError', { detail: `record version 0x${hex4(version)} is not TLS` });
+    }
+    // RFC 9846 §5.2 ("The legacy_record_version field is always 0x0303"); RFC 5246 Appendix E.1.
+    if (this.requiredVersion !== null && version !== this.requiredVersion) {
+      throw new TlsError('ProtocolVersion', {
+        detail: `record version 0x${hex4(version)}, expected 0x${hex4(this.requiredVersion)}`,
+      });
+    }
+    // RFC 9846 §5.1 / §5.2: "An endpoint that receives a record that exceeds this length
+    // MUST terminate the connection with a record_overflow alert." RFC 5246 §6.2.3 likewise.
+    if (length > this.maxFragment) {
+      throw new TlsError('RecordOverflow', { detail: `record length ${length} exceeds ${this.maxFragment}` });
+    }
+    // RFC 9846 §5.1 (no zero-length handshake fragments) and §5.4 (unexpected_message).
+    if (length === 0 && type !== ContentType.application_data) {
+      throw new TlsError('UnexpectedMessage', { detail: `zero-length record of content type ${type}` });
+    }
+
+    if (avail < RECORD_HEADER_LEN + length) return null;
+    const from = s + RECORD_HEADER_LEN;
+    this.start = from + length;
+    return { type, version, fragment: b.subarray(from, from + length) };
+  }
+
+  /**
+   * Moves the buffered partial record to the front of a fresh buffer. The old buffer is
+   * dropped, not overwritten, so fragments already returned stay valid.
+   */
+  private relocate(): void {
+    const next = new Uint8Array(this.capacity);
+    next.set(this.buf.subarray(this.start, this.end));
+    this.end -= this.start;
+    this.start = 0;
+    this.buf = next;
+  }
+}
+
+function checkLimit(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 0xffff) {
+    throw new TlsError('InternalError', { detail: `record fragment limit ${n} out of range` });
+  }
+  return n;
+}
+
+function hex4(v: number): string {
+  return v.toString(16).padStart(4, '0');
+}

@@ -1,0 +1,511 @@
+/**
+ * Record protection for one direction of a connection (Go's `halfConn`): the AEAD,
+ * its key and IV, the 64-bit sequence number, and the per-version nonce and
+ * additional-data constructions.
+ *
+ * - `'tls13'`: RFC 9846 §5.2 (TLSInnerPlaintext, AAD = record header), §5.3 (nonce =
+ *   iv XOR padded sequence number), §5.4 (padding), §5.5 (key usage limits).
+ * - `'tls12-gcm'`: RFC 5246 §6.2.3.3 + RFC 5288 §3: nonce = 4-byte salt ‖ 8-byte
+ *   explicit nonce carried at the start of the fragment (we send the sequence number,
+ *   which is distinct for every record as RFC 5288 §3 requires); AAD = seq ‖ type ‖
+ *   version ‖ plaintext length.
+ * - `'tls12-chacha'`: RFC 7905 §2: nonce = 12-byte iv XOR padded sequence number (as in
+ *   TLS 1.3), no explicit nonce; AAD as for TLS 1.2 GCM.
+ *
+ * The connection holds one {@link Protector} per direction: a {@link NullProtector}
+ * for the initial epoch, then a {@link RecordProtector} per key (a key change is a new
+ * protector, so the sequence number starts again at 0: RFC 9846 §5.3);
+ * {@link tls13Protector} builds one from a TLS 1.3 traffic secret.
+ *
+ * Copies per sealed record: the content into the plaintext buffer (TLS 1.3 only, to
+ * append the type and padding), and the AEAD output into the record buffer after the
+ * header. The second would go if `AeadCipher` gained an output parameter; noble's GCM
+ * has none, so the interface does not offer one today.
+ *
+ * @module
+ */
+import { TlsError } from '../errors.js';
+import type { AeadAlg, AeadCipher, CryptoProvider } from '../crypto/provider.js';
+import type { Tls13Suite } from '../crypto/suites.js';
+import { trafficKeys, type KeyScheduleCrypto } from '../keys/tls13-schedule.js';
+import { ContentType } from '../wire/codes.js';
+import {
+  MAX_CIPHERTEXT_LEN_TLS12,
+  MAX_CIPHERTEXT_LEN_TLS13,
+  MAX_PLAINTEXT_LEN,
+  RECORD_HEADER_LEN,
+  RECORD_VERSION_TLS12,
+  checkInnerArgs,
+  decodeInnerPlaintext,
+  writeInnerPlaintext,
+  writeRecordHeader,
+  type RecordContent,
+  type TlsRecord,
+} from '../wire/record.js';
+
+/** AEAD tag length of every supported AEAD (RFC 5116 §5.1, RFC 8439 §2.8). */
+export const AEAD_TAG_LEN = 16;
+
+/** Per-record nonce length of every supported AEAD (RFC 9846 §5.3: max(8, N_MIN) = 12). */
+export const AEAD_NONCE_LEN = 12;
+
+/** Length of the explicit nonce in TLS 1.2 AES-GCM records (RFC 5288 §3). */
+export const GCM_EXPLICIT_NONCE_LEN = 8;
+
+/** Which nonce / additional-data construction a {@link RecordProtector} uses. */
+export type ProtectionMode = 'tls13' | 'tls12-gcm' | 'tls12-chacha';
+
+/** IV length each mode expects: the TLS 1.3 / RFC 7905 iv, or the RFC 5288 4-byte salt. */
+export const IV_LEN: Readonly<Record<ProtectionMode, number>> = {
+  tls13: 12,
+  'tls12-gcm': 4,
+  'tls12-chacha': 12,
+};
+
+/**
+ * Key usage limits, counted in records under one key (= the sequence number, which
+ * starts at 0 for every key: RFC 9846 §5.3). Values are integers or `Infinity`; the
+ * 64-bit sequence space is always a limit on top of these.
+ */
+export interface KeyUsageLimits {
+  /** From this many records on, {@link RecordProtector.needsKeyUpdate} is true. */
+  readonly keyUpdateAt: number;
+  /** Sealing the record with this index (and any later one) throws. */
+  readonly sealLimit: number;
+  /** Opening the record with this index (and any later one) throws. */
+  readonly openLimit: number;
+}
+
+/**
+ * Key usage limits for an AEAD (RFC 9846 §5.5).
+ *
+ * - AES-GCM: RFC 9846 §5.5 allows "up to 2^24.5 full-size records"; we stop sealing at
+ *   2^24 (a conservative round figure) and ask for a KeyUpdate from 2^23, which leaves
+ *   2^23 records of slack for records sealed between the check and the update.
+ * - ChaCha20-Poly1305: "the record sequence number would wrap before the safety limit
+ *   is reached"; we ask for a KeyUpdate from 2^60 and the sequence space is the hard stop.
+ * - Opening is never limited by default: RFC 9846 §5.5, "Receiving implementations
+ *   SHOULD NOT enforce these limits". `needsKeyUpdate` still turns true on the read side
+ *   at `keyUpdateAt`, so the connection may send KeyUpdate with update_requested
+ *   (RFC 9846 §4.6.3); pass a finite `openLimit` to a protector to enforce one anyway.
+ */
+export function limitsFor(alg: AeadAlg): KeyUsageLimits {
+  switch (alg) {
+    case 'AES-128-GCM':
+    case 'AES-256-GCM':
+      return { keyUpdateAt: 2 ** 23, sealLimit: 2 ** 24, openLimit: Infinity };
+    case 'CHACHA20-POLY1305':
+      return { keyUpdateAt: 2 ** 60, sealLimit: Infinity, openLimit: Infinity };
+  }
+}
+
+/** One direction of record protection: what the connection calls for every record. */
+export interface Protector {
+  /** False for the initial (plaintext) epoch. */
+  readonly encrypted: boolean;
+  /**
+   * Protects one record's worth of content (at most 2^14 bytes including padding) and
+   * returns the complete record: header ‖ fragment, in one buffer.
+   */
+  seal(type: number, content: Uint8Array, padLen?: number): Uint8Array;
+  /** Deprotects one record (as returned by the deframer) and returns its real type and content. */
+  open(record: TlsRecord): RecordContent;
+}
+
+/** Options for {@link NullProtector}. */
+export interface NullProtectorOptions {
+  /** legacy_record_version to write; default 0x0303 (0x0301 for an initial ClientHello: RFC 9846 §5.1). */
+  version?: number;
+}
+
+/**
+ * The initial epoch: records are written and read as `TLSPlaintext` (RFC 9846 §5.1).
+ *
+ * Application data is refused both ways (RFC 9846 §5.1: "Application Data records MUST
+ * NOT be written to the wire unprotected"); received, it is `UnexpectedMessage`. A
+ * connection that must skip rejected early data (RFC 9846 §4.2.10) or drop the
+ * compatibility ChangeCipherSpec does so before calling {@link open}.
+ */
+export class NullProtector implements Protector {
+  readonly encrypted = false;
+  /** legacy_record_version written by {@link seal}; the connection sets 0x0303 after the initial ClientHello. */
+  version: number;
+
+  constructor(options: NullProtectorOptions = {}) {
+    this.version = options.version ?? RECORD_VERSION_TLS12;
+  }
+
+  /**
+   * Frames `content` as a plaintext record.
+   *
+   * @throws TlsError `InternalError` for application data, padding, empty non-application
+   * content or content over 2^14 bytes (all caller bugs).
+   */
+  seal(type: number, content: Uint8Array, padLen = 0): Uint8Array {
+    if (type === ContentType.application_data) {
+      throw new TlsError('InternalError', { detail: 'application data must not be sent unprotected' }); // RFC 9846 §5.1
+    }
+    if (padLen !== 0) throw new TlsError('InternalError', { detail: 'plaintext records cannot be padded' });
+    checkContentLen(type, content.length, MAX_PLAINTEXT_LEN);
+    const out = new Uint8Array(RECORD_HEADER_LEN + content.length);
+    writeRecordHeader(out, 0, type, this.version, content.length);
+    out.set(content, RECORD_HEADER_LEN);
+    return out;
+  }
+
+  /**
+   * Returns a plaintext record's content as-is (a view).
+   *
+   * @throws TlsError `RecordOverflow` (fragment over 2^14: RFC 9846 §5.1),
+   * `UnexpectedMessage` (unprotected application data, or an empty non-application record).
+   */
+  open(record: TlsRecord): RecordContent {
+    const { type, fragment } = record;
+    // RFC 9846 §5.1: "The length MUST NOT exceed 2^14 bytes ... record_overflow".
+    if (fragment.length > MAX_PLAINTEXT_LEN) {
+      throw new TlsError('RecordOverflow', { detail: `plaintext record of ${fragment.length} bytes` });
+    }
+    // RFC 9846 §5.1: application data is always protected; §5: unexpected record type.
+    if (type === ContentType.application_data) {
+      throw new TlsError('UnexpectedMessage', { detail: 'unprotected application data record' });
+    }
+    // RFC 9846 §5.1 / §5.4 (also checked by the deframer).
+    if (fragment.length === 0) {
+      throw new TlsError('UnexpectedMessage', { detail: `zero-length record of content type ${type}` });
+    }
+    return { type, content: fragment };
+  }
+}
+
+/** Options for {@link RecordProtector}. */
+export interface RecordProtectorInit {
+  /** Nonce / AAD construction. */
+  mode: ProtectionMode;
+  /** The keyed AEAD (write key for a sealing protector, peer's write key for an opening one). */
+  aead: AeadCipher;
+  /** `write_iv` (12 bytes for 'tls13' and 'tls12-chacha') or the RFC 5288 salt (4 bytes for 'tls12-gcm'). */
+  iv: Uint8Array;
+  /** Key usage limits; default {@link limitsFor}(aead.alg). */
+  limits?: KeyUsageLimits;
+  /** Sequence number of the next record, for importing a live connection's state; default 0. */
+  sequence?: bigint;
+  /**
+   * Largest content plus padding per record; default 2^14. Lower it for the peer's
+   * record_size_limit (RFC 8449 §4: in TLS 1.3 the limit includes the type byte and
+   * padding, so pass that limit minus 1).
+   */
+  maxPlaintextLen?: number;
+}
+
+const TWO32 = 0x1_0000_0000;
+
+/**
+ * A TLS 1.3 protector for a traffic secret (Go's `halfConn.setTrafficSecret`): derives
+ * `key = HKDF-Expand-Label(secret, "key", "", key_length)` and
+ * `iv = HKDF-Expand-Label(secret, "iv", "", 12)` (RFC 9846 §7.3) and starts at
+ * sequence number 0 (RFC 9846 §5.3). Call it again for every key change.
+ */
+export function tls13Protector(
+  crypto: KeyScheduleCrypto & Pick<CryptoProvider, 'aead'>,
+  suite: Tls13Suite,
+  secret: Uint8Array,
+  options: Pick<RecordProtectorInit, 'limits' | 'maxPlaintextLen'> = {},
+): RecordProtector {
+  const { key, iv } = trafficKeys(crypto, suite.hash, secret, suite.keyLen, AEAD_NONCE_LEN);
+  return new RecordProtector({ ...options, mode: 'tls13', aead: crypto.aead(suite.aead, key), iv });
+}
+
+/**
+ * One direction of AEAD record protection. See the module documentation for the
+ * constructions; `mode` is the extension point between TLS versions.
+ *
+ * @example
+ * ```ts
+ * const w = new RecordProtector({ mode: 'tls13', aead: provider.aead('AES-128-GCM', key), iv });
+ * const record = w.seal(ContentType.handshake, finishedMessage);
+ * if (w.needsKeyUpdate) scheduleKeyUpdate();
+ * ```
+ */
+export class RecordProtector implements Protector {
+  readonly encrypted = true;
+  /** The nonce / AAD construction. */
+  readonly mode: ProtectionMode;
+  /** Limits in force. */
+  readonly limits: KeyUsageLimits;
+  private readonly aead: AeadCipher;
+  private readonly iv: Uint8Array;
+  private readonly maxPlaintext: number;
+  private readonly maxCiphertext: number;
+  // The 64-bit sequence number as two uint32 halves (exact, and cheap to XOR into the nonce).
+  private seqHi: number;
+  private seqLo: number;
+  /** Set once the sequence number 2^64-1 has been used: the next record would wrap. */
+  private exhausted = false;
+  private readonly updateAt: readonly [number, number];
+  private readonly sealAt: readonly [number, number];
+  private readonly openAt: readonly [number, number];
+
+  /** @throws TlsError `InternalError` for a wrong IV length or an out-of-range option. */
+  constructor(init: RecordProtectorInit) {
+    this.mode = init.mode;
+    this.aead = init.aead;
+    if (init.iv.length !== IV_LEN[init.mode]) {
+      throw new TlsError('InternalError', { detail: `${init.mode} needs a ${IV_LEN[init.mode]}-byte IV, got ${init.iv.length}` });
+    }
+    this.iv = init.iv.slice();
+    this.limits = init.limits ?? limitsFor(init.aead.alg);
+    this.updateAt = split(this.limits.keyUpdateAt);
+    this.sealAt = split(this.limits.sealLimit);
+    this.openAt = split(this.limits.openLimit);
+    this.maxPlaintext = init.maxPlaintextLen ?? MAX_PLAINTEXT_LEN;
+    if (!Number.isInteger(this.maxPlaintext) || this.maxPlaintext < 1 || this.maxPlaintext > MAX_PLAINTEXT_LEN) {
+      throw new TlsError('InternalError', { detail: `maxPlaintextLen ${this.maxPlaintext} out of range` });
+    }
+    this.maxCiphertext = init.mode === 'tls13' ? MAX_CIPHERTEXT_LEN_TLS13 : MAX_CIPHERTEXT_LEN_TLS12;
+    const seq = init.sequence ?? 0n;
+    if (seq < 0n || seq >= 1n << 64n) {
+      throw new TlsError('InternalError', { detail: `sequence number ${seq} out of range` });
+    }
+    this.seqHi = Number(seq >> 32n);
+    this.seqLo = Number(seq & 0xffffffffn);
+  }
+
+  /** The AEAD algorithm. */
+  get alg(): AeadAlg {
+    return this.aead.alg;
+  }
+
+  /** Sequence number of the next record (2^64 once the sequence space is used up). */
+  get sequence(): bigint {
+    return this.exhausted ? 1n << 64n : (BigInt(this.seqHi) << 32n) | BigInt(this.seqLo);
+  }
+
+  /**
+   * True once this key has protected {@link KeyUsageLimits.keyUpdateAt} records (or the
+   * sequence space is used up): the connection should send KeyUpdate (TLS 1.3, RFC
+   * 9846 §4.6.3 / §5.5; with update_requested for a read-side protector) or close (TLS 1.2).
+   */
+  get needsKeyUpdate(): boolean {
+    return this.exhausted || reached(this.seqHi, this.seqLo, this.updateAt);
+  }
+
+  /**
+   * Protects one record and returns header ‖ fragment in one buffer.
+   *
+   * - 'tls13': fragment = AEAD(TLSInnerPlaintext = content ‖ type ‖ zeros[padLen]) under
+   *   AAD = the record header (23, 0x0303, length) (RFC 9846 §5.2, §5.4).
+   * - 'tls12-gcm': fragment = explicit nonce ‖ AEAD(content); 'tls12-chacha': AEAD(content);
+   *   the header carries the real type (RFC 5246 §6.2.3.3). `padLen` must be 0.
+   *
+   * @throws TlsError `InternalError` when the key usage limit or the sequence space is
+   * exhausted (RFC 9846 §5.3: never wrap; §5.5), or for content too long, empty
+   * handshake/alert content, or padding in TLS 1.2 (caller bugs).
+   */
+  seal(type: number, content: Uint8Array, padLen = 0): Uint8Array {
+    this.checkUsable(this.sealAt, 'seal');
+    let out: Uint8Array;
+    if (this.mode === 'tls13') {
+      checkInnerArgs(type, padLen);
+      // RFC 9846 §5: a protected change_cipher_spec is an error; only these three types are ever protected.
+      if (type !== ContentType.handshake && type !== ContentType.alert && type !== ContentType.application_data) {
+        throw new TlsError('InternalError', { detail: `content type ${type} cannot be sent protected in TLS 1.3` });
+      }
+      // RFC 9846 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets".
+      checkContentLen(type, content.length + padLen, this.maxPlaintext, content.length);
+      const innerLen = content.length + 1 + padLen;
+      const inner = new Uint8Array(innerLen);
+      writeInnerPlaintext(inner, 0, content, type, padLen);
+      const ctLen = innerLen + AEAD_TAG_LEN;
+      out = new Uint8Array(RECORD_HEADER_LEN + ctLen);
+      // RFC 9846 §5.2: opaque_type = application_data, legacy_record_version = 0x0303;
+      // additional_data = the header itself.
+      writeRecordHeader(out, 0, ContentType.application_data, RECORD_VERSION_TLS12, ctLen);
+      const ct = this.aead.seal(this.xorNonce(), out.subarray(0, RECORD_HEADER_LEN), inner);
+      this.put(out, RECORD_HEADER_LEN, ct, ctLen);
+    } else {
+      if (padLen !== 0) throw new TlsError('InternalError', { detail: 'TLS 1.2 records cannot be padded' });
+      checkContentLen(type, content.length, this.maxPlaintext);
+      const explicit = this.mode === 'tls12-gcm' ? GCM_EXPLICIT_NONCE_LEN : 0;
+      const ctLen = explicit + content.length + AEAD_TAG_LEN;
+      out = new Uint8Array(RECORD_HEADER_LEN + ctLen);
+      writeRecordHeader(out, 0, type, RECORD_VERSION_TLS12, ctLen);
+      let nonce: Uint8Array;
+      if (explicit > 0) {
+        // RFC 5288 §3: nonce_explicit is carried in the record; the sequence number is a distinct value per record.
+        writeSeq(out, RECORD_HEADER_LEN, this.seqHi, this.seqLo);
+        nonce = this.saltNonce(out.subarray(RECORD_HEADER_LEN, RECORD_HEADER_LEN + explicit));
+      } else {
+        nonce = this.xorNonce(); // RFC 7905 §2
+      }
+      const aad = this.tls12Aad(type, RECORD_VERSION_TLS12, content.length);
+      const ct = this.aead.seal(nonce, aad, content);
+      this.put(out, RECORD_HEADER_LEN + explicit, ct, ctLen - explicit);
+    }
+    this.advance();
+    return out;
+  }
+
+  /**
+   * Deprotects one record.
+   *
+   * @throws TlsError
+   * - `UnexpectedMessage`: TLS 1.3 record whose outer type is not application_data
+   *   (RFC 9846 §5.2; the compatibility ChangeCipherSpec must be dropped by the caller
+   *   first, RFC 9846 §5), or a bad TLSInnerPlaintext (see `decodeInnerPlaintext`), or
+   *   empty TLS 1.2 handshake/alert/ChangeCipherSpec content (RFC 5246 §6.2.1).
+   * - `RecordOverflow`: fragment over 2^14 + 256 (TLS 1.3, RFC 9846 §5.2) or 2^14 + 2048
+   *   (TLS 1.2, RFC 5246 §6.2.3), or deprotected content over the plaintext limit
+   *   (RFC 9846 §5.2 / §5.4, RFC 5246 §6.2.3).
+   * - `BadRecordMac`: authentication failed or the fragment is too short to hold a tag
+   *   (RFC 9846 §5.2: "If the decryption fails, the receiver MUST terminate the
+   *   connection with a bad_record_mac alert").
+   * - `InternalError`: an enforced open limit or the sequence space is used up (RFC 9846 §5.3).
+   */
+  open(record: TlsRecord): RecordContent {
+    const { type, version, fragment } = record;
+    if (fragment.length > this.maxCiphertext) {
+      throw new TlsError('RecordOverflow', { detail: `protected record of ${fragment.length} bytes` });
+    }
+    if (this.mode === 'tls13') {
+      // RFC 9846 §5.2: "The outer opaque_type field of a TLSCiphertext record is always set to the value 23".
+      if (type !== ContentType.application_data) {
+        throw new TlsError('UnexpectedMessage', { detail: `unprotected record of content type ${type} after keys changed` });
+      }
+      this.checkUsable(this.openAt, 'open');
+      if (fragment.length < AEAD_TAG_LEN + 1) throw badMac('record too short');
+      const aad = new Uint8Array(RECORD_HEADER_LEN);
+      writeRecordHeader(aad, 0, type, version, fragment.length);
+      const pt = this.aead.open(this.xorNonce(), aad, fragment);
+      if (pt === null) throw badMac();
+      // RFC 9846 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets" (§5.2: record_overflow).
+      if (pt.length > this.maxPlaintext + 1) {
+        throw new TlsError('RecordOverflow', { detail: `TLSInnerPlaintext of ${pt.length} bytes` });
+      }
+      this.advance();
+      return decodeInnerPlaintext(pt);
+    }
+
+    this.checkUsable(this.openAt, 'open');
+    const explicit = this.mode === 'tls12-gcm' ? GCM_EXPLICIT_NONCE_LEN : 0;
+    if (fragment.length < explicit + AEAD_TAG_LEN) throw badMac('record too short');
+    const nonce = explicit > 0 ? this.saltNonce(fragment.subarray(0, explicit)) : this.xorNonce();
+    const ct = explicit > 0 ? fragment.subarray(explicit) : fragment;
+    // RFC 5246 §6.2.3.3: additional_data = seq_num ‖ type ‖ version ‖ length (of the plaintext).
+    const aad = this.tls12Aad(type, version, ct.length - AEAD_TAG_LEN);
+    const pt = this.aead.open(nonce, aad, ct);
+    if (pt === null) throw badMac();
+    // RFC 5246 §6.2.3: the plaintext of a record is at most 2^14 bytes; record_overflow otherwise.
+    if (pt.length > this.maxPlaintext) {
+      throw new TlsError('RecordOverflow', { detail: `decrypted record of ${pt.length} bytes` });
+    }
+    // RFC 5246 §6.2.1: no zero-length fragments of Handshake, Alert or ChangeCipherSpec.
+    if (pt.length === 0 && type !== ContentType.application_data) {
+      throw new TlsError('UnexpectedMessage', { detail: `zero-length record of content type ${type}` });
+    }
+    this.advance();
+    return { type, content: pt };
+  }
+
+  /** RFC 9846 §5.3 / RFC 7905 §2: iv XOR the sequence number, left-padded to 12 bytes. */
+  private xorNonce(): Uint8Array {
+    const n = this.iv.slice();
+    const hi = this.seqHi;
+    const lo = this.seqLo;
+    n[4]! ^= hi >>> 24;
+    n[5]! ^= (hi >>> 16) & 0xff;
+    n[6]! ^= (hi >>> 8) & 0xff;
+    n[7]! ^= hi & 0xff;
+    n[8]! ^= lo >>> 24;
+    n[9]! ^= (lo >>> 16) & 0xff;
+    n[10]! ^= (lo >>> 8) & 0xff;
+    n[11]! ^= lo & 0xff;
+    return n;
+  }
+
+  /** RFC 5288 §3: GCMNonce = salt (4 bytes, from the key block) ‖ nonce_explicit (8 bytes). */
+  private saltNonce(explicit: Uint8Array): Uint8Array {
+    const n = new Uint8Array(AEAD_NONCE_LEN);
+    n.set(this.iv, 0);
+    n.set(explicit, 4);
+    return n;
+  }
+
+  /** RFC 5246 §6.2.3.3: seq_num(8) ‖ type(1) ‖ version(2) ‖ length(2). */
+  private tls12Aad(type: number, version: number, length: number): Uint8Array {
+    const aad = new Uint8Array(13);
+    writeSeq(aad, 0, this.seqHi, this.seqLo);
+    writeRecordHeader(aad, 8, type, version, length);
+    return aad;
+  }
+
+  private put(out: Uint8Array, at: number, ct: Uint8Array, expected: number): void {
+    if (ct.length !== expected) {
+      throw new TlsError('InternalError', { detail: `AEAD output of ${ct.length} bytes, expected ${expected}` });
+    }
+    out.set(ct, at);
+  }
+
+  private checkUsable(limit: readonly [number, number], op: 'seal' | 'open'): void {
+    // RFC 9846 §5.3: "If a TLS implementation would need to wrap a sequence number, it
+    // MUST either rekey or terminate the connection."
+    if (this.exhausted) {
+      throw new TlsError('InternalError', { detail: `sequence number exhausted (${op})` });
+    }
+    // RFC 9846 §5.5: rekey or close "prior to reaching these limits".
+    if (reached(this.seqHi, this.seqLo, limit)) {
+      throw new TlsError('InternalError', { detail: `key usage limit reached (${op}, ${this.aead.alg})` });
+    }
+  }
+
+  private advance(): void {
+    if (this.seqLo !== 0xffffffff) {
+      this.seqLo++;
+    } else if (this.seqHi !== 0xffffffff) {
+      this.seqLo = 0;
+      this.seqHi++;
+    } else {
+      this.exhausted = true; // 2^64-1 was the last usable sequence number
+    }
+  }
+}
+
+function badMac(detail = 'record authentication failed'): TlsError {
+  return new TlsError('BadRecordMac', { detail });
+}
+
+/** Sender-side length checks shared by both protectors. */
+function checkContentLen(type: number, len: number, max: number, contentLen = len): void {
+  if (len > max) {
+    throw new TlsError('InternalError', { detail: `record content of ${len} bytes exceeds ${max}` });
+  }
+  // RFC 9846 §5.1 / §5.4, RFC 5246 §6.2.1: only application data may be empty.
+  if (contentLen === 0 && type !== ContentType.application_data) {
+    throw new TlsError('InternalError', { detail: `zero-length record of content type ${type}` });
+  }
+}
+
+function writeSeq(out: Uint8Array, at: number, hi: number, lo: number): void {
+  out[at] = hi >>> 24;
+  out[at + 1] = (hi >>> 16) & 0xff;
+  out[at + 2] = (hi >>> 8) & 0xff;
+  out[at + 3] = hi & 0xff;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = (lo >>> 16) & 0xff;
+  out[at + 6] = (lo >>> 8) & 0xff;
+  out[at + 7] = lo & 0xff;
+}
+
+/** A limit as [hi, lo] uint32 halves; anything at or beyond 2^64 never triggers. */
+function split(limit: number): readonly [number, number] {
+  if (Number.isNaN(limit) || limit < 0) {
+    throw new TlsError('InternalError', { detail: `key usage limit ${limit} is invalid` });
+  }
+  if (limit >= 2 ** 64) return [Infinity, 0];
+  const n = Math.floor(limit);
+  const hi = Math.floor(n / TWO32);
+  return [hi, n - hi * TWO32];
+}
+
+function reached(hi: number, lo: number, limit: readonly [number, number]): boolean {
+  return hi > limit[0] || (hi === limit[0] && lo >= limit[1]);
+}

@@ -1,0 +1,546 @@
+/**
+ * `puretls/node`: puretls over Node's `net` sockets, shaped like Node's `tls` module.
+ *
+ * - {@link connect} returns a {@link TlsSocket} (a `stream.Duplex`) at once, like
+ *   `tls.connect`, so `https`, `ws` and `undici` can use it as their `createConnection`.
+ * - {@link createServer} returns a {@link TlsServer} (a `net.Server`) that emits each
+ *   socket after its handshake (`'secureConnection'`) and handshake failures as
+ *   `'tlsClientError'`.
+ * - {@link upgrade} runs TLS, in either role, over an already-open plaintext socket
+ *   (after STARTTLS, a Postgres SSLRequest, ...).
+ *
+ * Back-pressure is honoured both ways: when the application stops reading (`push()`
+ * returns false) the engine stops decrypting and the `net.Socket` is paused; a write's
+ * callback runs only once its records were handed to the socket (after `'drain'` when
+ * the socket's buffer is full). Transport EOF without close_notify is an error
+ * (`TlsError('Truncated')`), during or after the handshake.
+ *
+ * @module
+ */
+import * as net from 'node:net';
+import { Duplex } from 'node:stream';
+import type { ClientOptions, ServerOptions } from '../config.js';
+import { TlsConnection, type ConnectionInfo } from '../connection.js';
+import { TlsError, type TlsStatus } from '../errors.js';
+import { parseCertificate } from '../verify/x509.js';
+import { TlsPump } from './pump.js';
+
+/** Options of {@link connect}: Node's `tls.connect` names plus every {@link ClientOptions}. */
+export interface ConnectOptions extends ClientOptions {
+  /** Host to dial (default `'localhost'`). */
+  host?: string;
+  /** Port to dial. Required unless `socket` is given. */
+  port?: number;
+  /** Run TLS over this already-connected socket instead of dialling. */
+  socket?: Duplex;
+  /** Address family for the lookup (4 or 6), as in `net.connect`. */
+  family?: number;
+  /** Keep the write side open after the peer closed its side (default false, as in `tls`). */
+  allowHalfOpen?: boolean;
+}
+
+/** Options of {@link createServer}: every {@link ServerOptions} plus server tuning. */
+export interface TlsServerOptions extends ServerOptions {
+  /** Milliseconds a client has to complete the handshake (default 120000; 0 disables). */
+  handshakeTimeout?: number;
+  /** Passed to each {@link TlsSocket} (default false). */
+  allowHalfOpen?: boolean;
+}
+
+/** Options of {@link upgrade}: the role, and the options of that role. */
+export type UpgradeOptions =
+  | (ClientOptions & { role?: 'client'; allowHalfOpen?: boolean })
+  | (ServerOptions & { role: 'server'; allowHalfOpen?: boolean });
+
+/** A minimal `getPeerCertificate()` result (Node-like field names). */
+export interface PeerCertificate {
+  /** DER of the leaf certificate. */
+  readonly raw: Buffer;
+  /** Subject DN (RFC 4514 style). */
+  readonly subject: string;
+  /** Issuer DN. */
+  readonly issuer: string;
+  /** notBefore, as `Date.toUTCString()`. */
+  readonly valid_from: string;
+  /** notAfter, as `Date.toUTCString()`. */
+  readonly valid_to: string;
+  /** SHA-256 of the DER, colon-separated upper-case hex (as Node prints it). */
+  readonly fingerprint256: string;
+  /** Serial number, upper-case hex. */
+  readonly serialNumber: string;
+  /** DNS names from subjectAltName. */
+  readonly dnsNames: readonly string[];
+}
+
+const TRANSPORT_STATUS: Readonly<Record<string, TlsStatus>> = {
+  ECONNREFUSED: 'ConnectionRefused',
+  ENOTFOUND: 'HostNotFound',
+  EAI_AGAIN: 'HostNotFound',
+  EAI_NONAME: 'HostNotFound',
+  ECONNRESET: 'ConnectionReset',
+  EPIPE: 'ConnectionReset',
+  ECONNABORTED: 'ConnectionReset',
+  ETIMEDOUT: 'TimedOut',
+  ENETUNREACH: 'NetworkUnreachable',
+  EHOSTUNREACH: 'NetworkUnreachable',
+  ENETDOWN: 'NetworkUnreachable',
+  EHOSTDOWN: 'NetworkUnreachable',
+};
+
+/**
+ * Maps a socket error to a {@link TlsError} with a transport status (`ConnectionRefused`,
+ * `HostNotFound`, `ConnectionReset`, `TimedOut`, `NetworkUnreachable`, else
+ * `TransportError`), keeping the original as `cause`. A `TlsError` is returned as is.
+ */
+export function mapTransportError(e: unknown): TlsError {
+  if (e instanceof TlsError) return e;
+  const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+  const status: TlsStatus = (code !== undefined ? TRANSPORT_STATUS[code] : undefined) ?? 'TransportError';
+  const message = e instanceof Error ? e.message : String(e);
+  return new TlsError(status, { detail: message, cause: e, source: 'transport' });
+}
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+function concatChunks(chunks: readonly Buffer[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  return Buffer.concat(chunks);
+}
+
+function colonHex(h: string): string {
+  return (h.toUpperCase().match(/../g) ?? []).join(':');
+}
+
+/** Internal construction parameters of a {@link TlsSocket}. */
+interface TlsSocketInit {
+  readonly allowHalfOpen: boolean;
+  /** Called once the socket is connected and should start (client: after `net.connect`). */
+  readonly dialing: boolean;
+}
+
+/**
+ * A TLS connection as a `stream.Duplex`, created by {@link connect}, {@link upgrade}
+ * or a {@link TlsServer}.
+ *
+ * Events besides the Duplex ones: `'secureConnect'` and `'secure'` (both, in both
+ * roles, once the handshake completed), `'timeout'` (forwarded from the socket).
+ * Errors are always {@link TlsError}s.
+ */
+export class TlsSocket extends Duplex {
+  /** The sans-I/O engine (read-only use: `info`, `phase`, `error`). */
+  readonly connection: TlsConnection;
+  /** True: this is an encrypted socket (as on Node's `TLSSocket`). */
+  readonly encrypted = true;
+  private readonly socket: Duplex;
+  private readonly pump: TlsPump;
+  private pendingError: TlsError | null = null;
+  private tlsFailed = false;
+  private dialing: boolean;
+
+  /** @internal Use {@link connect}, {@link upgrade} or {@link createServer}. */
+  constructor(socket: Duplex, connection: TlsConnection, init: TlsSocketInit) {
+    super({ allowHalfOpen: init.allowHalfOpen, decodeStrings: true, emitClose: true, autoDestroy: true });
+    this.socket = socket;
+    this.connection = connection;
+    this.dialing = init.dialing;
+    this.pump = new TlsPump(connection, {
+      send: (bytes) => this.sendToSocket(bytes),
+      deliver: (data) => {
+        if (this.destroyed) return true;
+        return this.push(toBuffer(data));
+      },
+      handshakeDone: () => {
+        this.emit('secureConnect');
+        this.emit('secure');
+      },
+      readEnded: () => {
+        if (!this.destroyed) this.push(null);
+      },
+      error: (err) => this.onTlsError(err),
+      inputDrained: () => {
+        if (!this.socket.destroyed) this.socket.resume();
+      },
+    });
+
+    socket.on('data', (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+      if (!this.pump.push(bytes)) this.socket.pause();
+    });
+    socket.on('end', () => this.pump.eof());
+    socket.on('error', (e: unknown) => this.pump.fail(mapTransportError(e)));
+    socket.on('close', () => this.pump.eof());
+    socket.on('timeout', () => this.emit('timeout'));
+    // A socket handed over paused (upgrade after a plaintext exchange) must flow again.
+    socket.resume();
+    if (init.dialing) {
+      socket.once('connect', () => {
+        this.dialing = false;
+        this.emit('connect');
+      });
+    }
+    void this.pump.start();
+  }
+
+  /** What was negotiated, and what was found about the peer's certificate. */
+  get info(): ConnectionInfo {
+    return this.connection.info;
+  }
+
+  /** The negotiated ALPN protocol, or `false` (Node's convention). */
+  get alpnProtocol(): string | false {
+    return this.connection.info.alpn ?? false;
+  }
+
+  /** The server name: sent in SNI (client) or received (server); undefined if none. */
+  get servername(): string | undefined {
+    return this.connection.info.serverName ?? undefined;
+  }
+
+  /** True once the handshake completed with no certificate error at all. */
+  get authorized(): boolean {
+    return this.connection.handshakeComplete && this.connection.info.certificateErrorSeverity === 'none';
+  }
+
+  /** The certificate errors found (ignored ones included), comma-separated, or null. */
+  get authorizationError(): string | null {
+    const errs = this.connection.info.certificateErrors;
+    return errs.length === 0 ? null : errs.map((e) => e.code).join(',');
+  }
+
+  /** True while the TCP connection (when dialled) or the handshake is in progress. */
+  get connecting(): boolean {
+    return this.dialing || !this.connection.handshakeComplete;
+  }
+
+  /** Resolves when the handshake completed; rejects with its error. */
+  handshake(): Promise<void> {
+    return this.connection.handshake();
+  }
+
+  /** The negotiated version (`'TLSv1.3'`, ...) or null before the handshake. */
+  getProtocol(): string | null {
+    return this.connection.handshakeComplete ? this.connection.info.version : null;
+  }
+
+  /** The negotiated suite, Node-style (`name` and `standardName` are the IANA name). */
+  getCipher(): { name: string; standardName: string; version: string } | null {
+    const i = this.connection.info;
+    if (!this.connection.handshakeComplete || !i.cipherSuite) return null;
+    return { name: i.cipherSuite, standardName: i.cipherSuite, version: i.version ?? '' };
+  }
+
+  /** The peer's leaf certificate in a minimal Node-like shape, or null if none was sent. */
+  getPeerCertificate(): PeerCertificate | null {
+    const der = this.connection.info.peerCertificate;
+    if (!der) return null;
+    const c = parseCertificate(der);
+    return {
+      raw: Buffer.from(der),
+      subject: c.subject,
+      issuer: c.issuer,
+      valid_from: c.notBefore.toUTCString(),
+      valid_to: c.notAfter.toUTCString(),
+      fingerprint256: colonHex(c.sha256),
+      serialNumber: c.serialHex.toUpperCase(),
+      dnsNames: c.dnsNames,
+    };
+  }
+
+  /**
+   * Sends a KeyUpdate (TLS 1.3) and resolves once it was handed to the socket.
+   * @param requestPeer - also ask the peer to update its keys (default true)
+   */
+  keyUpdate(requestPeer = true): Promise<void> {
+    return this.pump.keyUpdate(requestPeer);
+  }
+
+  /**
+   * Keying material exporter (RFC 5705 / RFC 9846 §7.5), with Node's argument order.
+   * @param length - bytes wanted
+   * @param label - the exporter label
+   * @param context - optional context (absent and empty differ in TLS 1.2 only)
+   */
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
+    return toBuffer(this.connection.exportKeyingMaterial(label, context ?? null, length));
+  }
+
+  /** Passed to the underlying `net.Socket` (no-op for other transports). */
+  setNoDelay(noDelay = true): this {
+    if (this.socket instanceof net.Socket) this.socket.setNoDelay(noDelay);
+    return this;
+  }
+
+  /** Passed to the underlying `net.Socket` (no-op for other transports). */
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    if (this.socket instanceof net.Socket) this.socket.setKeepAlive(enable, initialDelay);
+    return this;
+  }
+
+  /** Passed to the underlying `net.Socket`; `'timeout'` is re-emitted here. */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (this.socket instanceof net.Socket) this.socket.setTimeout(ms);
+    if (callback) this.once('timeout', callback);
+    return this;
+  }
+
+  /** Passed to the underlying `net.Socket`. */
+  ref(): this {
+    if (this.socket instanceof net.Socket) this.socket.ref();
+    return this;
+  }
+
+  /** Passed to the underlying `net.Socket`. */
+  unref(): this {
+    if (this.socket instanceof net.Socket) this.socket.unref();
+    return this;
+  }
+
+  /** The local address of the underlying socket. */
+  address(): net.AddressInfo | Record<string, never> {
+    return this.socket instanceof net.Socket ? this.socket.address() : {};
+  }
+
+  /** Remote address of the underlying socket. */
+  get remoteAddress(): string | undefined {
+    return this.socket instanceof net.Socket ? this.socket.remoteAddress : undefined;
+  }
+
+  /** Remote port of the underlying socket. */
+  get remotePort(): number | undefined {
+    return this.socket instanceof net.Socket ? this.socket.remotePort : undefined;
+  }
+
+  /** Local address of the underlying socket. */
+  get localAddress(): string | undefined {
+    return this.socket instanceof net.Socket ? this.socket.localAddress : undefined;
+  }
+
+  /** Local port of the underlying socket. */
+  get localPort(): number | undefined {
+    return this.socket instanceof net.Socket ? this.socket.localPort : undefined;
+  }
+
+  // ------------------------------------------------------------ Duplex plumbing
+
+  override _read(): void {
+    this.pump.resume();
+    if (this.pendingError) setImmediate(() => this.flushPendingError());
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.pump.write(chunk).then(
+      () => callback(),
+      (e: unknown) => callback(mapTransportError(e)),
+    );
+  }
+
+  override _writev(chunks: { chunk: Buffer; encoding: BufferEncoding }[], callback: (error?: Error | null) => void): void {
+    this.pump.write(concatChunks(chunks.map((c) => c.chunk))).then(
+      () => callback(),
+      (e: unknown) => callback(mapTransportError(e)),
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const finish = async (): Promise<void> => {
+      // close_notify goes after the handshake (and after every write before end()).
+      if (!this.connection.handshakeComplete) await this.connection.handshake();
+      await this.pump.close();
+      if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.end();
+    };
+    finish().then(
+      () => callback(),
+      (e: unknown) => callback(mapTransportError(e)),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const s = this.socket;
+    if (!s.destroyed) {
+      if (this.tlsFailed || this.writableFinished) {
+        // Our alert or close_notify may still sit in the socket's buffer: let it out.
+        closeGracefully(s);
+      } else {
+        s.destroy();
+      }
+    }
+    callback(error);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private sendToSocket(bytes: Uint8Array): void | Promise<void> {
+    const s = this.socket;
+    if (s.destroyed || s.writableEnded) return;
+    if (s.write(bytes)) return;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        s.off('drain', done);
+        s.off('close', done);
+        resolve();
+      };
+      s.on('drain', done);
+      s.on('close', done);
+    });
+  }
+
+  private onTlsError(err: TlsError): void {
+    this.tlsFailed = true;
+    if (this.destroyed) return;
+    if (this.readableLength === 0) {
+      this.destroy(err);
+      return;
+    }
+    // Data received before the failure is still buffered: let the reader take it first.
+    this.pendingError = err;
+    setImmediate(() => this.flushPendingError());
+  }
+
+  private flushPendingError(): void {
+    const err = this.pendingError;
+    if (!err || this.destroyed) return;
+    if (this.readableLength === 0 || this.readableFlowing === false) {
+      this.pendingError = null;
+      this.destroy(err);
+    }
+  }
+}
+
+function closeGracefully(s: Duplex): void {
+  const kill = (): void => {
+    clearTimeout(timer);
+    s.destroy();
+  };
+  const timer = setTimeout(kill, 2000);
+  timer.unref?.();
+  if (s.writableFinished) {
+    kill();
+    return;
+  }
+  s.once('finish', kill);
+  s.once('close', () => clearTimeout(timer));
+  if (!s.writableEnded) s.end();
+}
+
+/**
+ * Opens a TLS connection, like `tls.connect`: returns the {@link TlsSocket} at once and
+ * calls `onSecureConnect` after the handshake (`'secureConnect'`). Failures (transport
+ * or TLS) arrive as `'error'` with a {@link TlsError}.
+ *
+ * `servername` defaults to `host` unless `host` is an IP literal.
+ *
+ * @throws TlsError('InvalidConfig') synchronously for invalid options
+ * @example
+ * ```ts
+ * const s = connect({ host: 'example.com', port: 443, ALPNProtocols: ['http/1.1'] }, () => {
+ *   console.log(s.info.version, s.alpnProtocol);
+ * });
+ * ```
+ */
+export function connect(options: ConnectOptions, onSecureConnect?: () => void): TlsSocket {
+  const host = options.host ?? 'localhost';
+  const servername = options.servername ?? (options.socket || net.isIP(host) !== 0 ? undefined : host);
+  const conn = TlsConnection.client({ ...options, servername });
+  let socket: Duplex;
+  let dialing = false;
+  if (options.socket) {
+    socket = options.socket;
+  } else {
+    if (options.port === undefined) throw new TlsError('InvalidConfig', { detail: 'connect needs a port (or a socket)' });
+    const netOpts: net.NetConnectOpts = { host, port: options.port, allowHalfOpen: true };
+    if (options.family !== undefined) netOpts.family = options.family;
+    socket = net.connect(netOpts);
+    dialing = true;
+  }
+  const tls = new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing });
+  if (onSecureConnect) tls.once('secureConnect', onSecureConnect);
+  return tls;
+}
+
+/**
+ * Runs TLS over an already-open plaintext socket (after STARTTLS, a Postgres SSLRequest,
+ * ...), as a client (default) or a server (`role: 'server'`). For a client, the name to
+ * validate is `servername` (it may differ from the address dialled).
+ *
+ * Remove your own `'data'` listeners from `socket` first: from now on its bytes are TLS.
+ *
+ * @throws TlsError('InvalidConfig') synchronously for invalid options
+ */
+export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
+  const conn = options.role === 'server' ? TlsConnection.server(options) : TlsConnection.client(options);
+  return new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing: false });
+}
+
+/**
+ * A TLS server: a `net.Server` whose `'secureConnection'` event gives each
+ * {@link TlsSocket} once its handshake completed. A failed handshake emits
+ * `'tlsClientError'` with the {@link TlsError} and the socket (already destroyed).
+ */
+export class TlsServer extends net.Server {
+  private readonly tlsOptions: TlsServerOptions;
+
+  /** @internal Use {@link createServer}. */
+  constructor(options: TlsServerOptions, onConnection?: (socket: TlsSocket) => void) {
+    super({ allowHalfOpen: true });
+    // Validate once, synchronously: a bad certificate or option fails here, not per client.
+    TlsConnection.server(options);
+    this.tlsOptions = options;
+    if (onConnection) this.on('secureConnection', onConnection);
+    this.on('connection', (raw: net.Socket) => this.accept(raw));
+  }
+
+  private accept(raw: net.Socket): void {
+    let conn: TlsConnection;
+    try {
+      conn = TlsConnection.server(this.tlsOptions);
+    } catch (e) {
+      raw.destroy();
+      this.emit('tlsClientError', mapTransportError(e), null);
+      return;
+    }
+    const tls = new TlsSocket(raw, conn, { allowHalfOpen: this.tlsOptions.allowHalfOpen ?? false, dialing: false });
+    const ms = this.tlsOptions.handshakeTimeout ?? 120_000;
+    const timer =
+      ms > 0
+        ? setTimeout(() => tls.destroy(new TlsError('TimedOut', { detail: `handshake not completed within ${ms} ms`, source: 'transport' })), ms)
+        : null;
+    timer?.unref();
+    const onError = (err: Error): void => {
+      if (timer) clearTimeout(timer);
+      this.emit('tlsClientError', mapTransportError(err), tls);
+    };
+    tls.on('error', onError);
+    tls.once('secure', () => {
+      if (timer) clearTimeout(timer);
+      tls.off('error', onError);
+      // A socket nobody listens to must not crash the process with an unhandled 'error'.
+      if (this.listenerCount('secureConnection') === 0) tls.destroy();
+      else this.emit('secureConnection', tls);
+    });
+    tls.once('close', () => {
+      if (timer) clearTimeout(timer);
+    });
+  }
+}
+
+/**
+ * Creates a TLS server, like `tls.createServer`.
+ *
+ * @param options - server identity (`cert` + `key`, or `certificates`) and options
+ * @param onConnection - added as a `'secureConnection'` listener
+ * @throws TlsError('InvalidConfig') synchronously for invalid options
+ * @example
+ * ```ts
+ * const server = createServer({ cert, key }, (s) => s.pipe(s));
+ * server.listen(8443, '127.0.0.1');
+ * ```
+ */
+export function createServer(options: TlsServerOptions, onConnection?: (socket: TlsSocket) => void): TlsServer {
+  return new TlsServer(options, onConnection);
+}
+
+export { TlsError } from '../errors.js';
+export type { ConnectionInfo } from '../connection.js';
+export type { ClientOptions, ServerOptions } from '../config.js';

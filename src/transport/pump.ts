@@ -1,0 +1,333 @@
+/**
+ * The runtime-neutral drive loop between a transport and a {@link TlsConnection}.
+ *
+ * Every adapter (Node, Deno, Bun, Web Streams) has the same job: offer incoming bytes
+ * to the engine, run it, send what it produced, hand the plaintext it decrypted to the
+ * application and tell it when the transport reached EOF. {@link TlsPump} does that job
+ * once, with the engine's contract kept in one place:
+ *
+ * - `receive()` accepts at most one record beyond what `process()` has consumed: the
+ *   rest of a chunk is kept here and offered again after `await process()`.
+ * - Output is flushed after every `process()`, `write()`, `close()` and `keyUpdate()`;
+ *   a `send` that returns a promise is awaited (transport back-pressure).
+ * - Plaintext is handed to `deliver`; when it returns `false` the pump stops reading
+ *   from the engine until {@link TlsPump.resume}. The engine then stops decrypting at
+ *   its high-water mark, stops accepting input, and {@link TlsPump.push} returns `false`
+ *   so the adapter pauses its source (application back-pressure).
+ * - EOF is given to the engine (`end()`) only after every byte received before it has
+ *   been processed and every plaintext byte delivered, so nothing is lost and a
+ *   truncation error is reported after the data that preceded it.
+ * - An error is reported once, after the alert the engine queued has been sent and the
+ *   plaintext received before the failure has been delivered.
+ *
+ * This file imports no `node:` module.
+ *
+ * @module
+ */
+import type { TlsConnection } from '../connection.js';
+import { TlsError } from '../errors.js';
+
+/** Callbacks through which a {@link TlsPump} talks to its transport and application. */
+export interface PumpHandlers {
+  /**
+   * Sends ciphertext to the transport. Return a promise to apply back-pressure: the
+   * pump awaits it before sending more, and `write()` / `close()` resolve only after it.
+   * Bytes must be handed over in call order (the pump calls `send` synchronously after
+   * taking output, so a transport that queues synchronously keeps the order).
+   */
+  send(bytes: Uint8Array): void | Promise<void>;
+  /** Receives decrypted application data. Return `false` to pause delivery until {@link TlsPump.resume}. */
+  deliver(data: Uint8Array): boolean | void;
+  /** The handshake completed (called once). */
+  handshakeDone?(): void;
+  /** The peer sent close_notify and all its data has been delivered (called once). */
+  readEnded?(): void;
+  /** The connection failed (called once, with the engine's sticky error or a transport error). */
+  error?(err: TlsError): void;
+  /** All input given to {@link TlsPump.push} has been accepted: a paused source may resume. */
+  inputDrained?(): void;
+}
+
+/** Options for {@link TlsPump}. */
+export interface PumpOptions {
+  /**
+   * Bytes of not-yet-accepted input above which {@link TlsPump.push} returns `false`
+   * (default 64 KiB). Input is never dropped; this only tells the adapter when to pause.
+   */
+  inputHighWaterMark?: number;
+}
+
+/**
+ * Drives one {@link TlsConnection} between a transport and an application.
+ *
+ * @example
+ * ```ts
+ * const pump = new TlsPump(conn, {
+ *   send: (b) => socket.write(b),
+ *   deliver: (d) => app.push(d),
+ * });
+ * socket.onData = (chunk) => { if (!pump.push(chunk)) socket.pause(); };
+ * socket.onEnd = () => pump.eof();
+ * pump.start();
+ * ```
+ */
+export class TlsPump {
+  /** The engine driven by this pump. */
+  readonly connection: TlsConnection;
+  private readonly h: PumpHandlers;
+  private readonly highWater: number;
+  private input: Uint8Array[] = [];
+  private inputBytes = 0;
+  private inputWanted = false;
+  private eofPending = false;
+  private eofDone = false;
+  private paused = false;
+  private running = false;
+  private dirty = false;
+  private started = false;
+  private handshakeReported = false;
+  private readEndReported = false;
+  private errorReported = false;
+  private transportError: TlsError | null = null;
+  private idle: (() => void)[] = [];
+
+  /**
+   * @param connection - a fresh client or server connection
+   * @param handlers - transport and application callbacks
+   * @param options - tuning
+   */
+  constructor(connection: TlsConnection, handlers: PumpHandlers, options: PumpOptions = {}) {
+    this.connection = connection;
+    this.h = handlers;
+    this.highWater = options.inputHighWaterMark ?? 64 * 1024;
+  }
+
+  /** True once an error has been reported (the pump does nothing more). */
+  get failed(): boolean {
+    return this.errorReported;
+  }
+
+  /** True while delivery is paused by the application. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Starts the engine (a client sends its ClientHello). Resolves when the first flight has been sent. */
+  start(): Promise<void> {
+    this.started = true;
+    return this.kick();
+  }
+
+  /**
+   * Offers bytes received from the transport. Returns `false` when the adapter should
+   * pause its source; {@link PumpHandlers.inputDrained} says when to resume.
+   */
+  push(chunk: Uint8Array): boolean {
+    if (this.errorReported || this.eofPending) return true;
+    if (chunk.length > 0) {
+      this.input.push(chunk);
+      this.inputBytes += chunk.length;
+    }
+    void this.kick();
+    const ok = this.inputBytes < this.highWater;
+    if (!ok) this.inputWanted = true;
+    return ok;
+  }
+
+  /** The transport reached EOF. Without a prior close_notify this is reported as `Truncated`. */
+  eof(): void {
+    if (this.eofPending) return;
+    this.eofPending = true;
+    void this.kick();
+  }
+
+  /** The application wants more data: resumes delivery after `deliver` returned `false`. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    void this.kick();
+  }
+
+  /**
+   * Writes application data. Waits for the handshake first; resolves once the
+   * protected records were handed to the transport (and its back-pressure promise, if
+   * any, resolved). Rejects with the connection's error.
+   */
+  async write(data: Uint8Array): Promise<void> {
+    if (!this.started) void this.start();
+    if (!this.connection.handshakeComplete) await this.connection.handshake();
+    this.throwIfFailed();
+    this.connection.write(data);
+    await this.flush();
+    this.throwIfFailed();
+  }
+
+  /**
+   * Sends close_notify (after any data written before it) and resolves once it was
+   * handed to the transport. The read side stays open until the peer closes.
+   */
+  async close(): Promise<void> {
+    if (this.errorReported || this.transportError) return;
+    this.connection.close();
+    await this.flush();
+  }
+
+  /** Sends a KeyUpdate (TLS 1.3), optionally asking the peer to update too. */
+  async keyUpdate(requestPeer = false): Promise<void> {
+    this.throwIfFailed();
+    this.connection.keyUpdate(requestPeer);
+    await this.flush();
+  }
+
+  /**
+   * Reports a transport failure (socket error). The engine is not consulted: the error
+   * is reported at once (after plaintext already decrypted has been delivered).
+   */
+  fail(err: TlsError): void {
+    if (this.errorReported || this.transportError) return;
+    this.transportError = err;
+    void this.kick();
+  }
+
+  /** Sends whatever output the engine has queued; resolves when the transport took it. */
+  async flush(): Promise<void> {
+    for (;;) {
+      const out = this.connection.takeOutput();
+      if (!out) return;
+      const p = this.h.send(out);
+      if (p) await p;
+    }
+  }
+
+  /** Resolves when the drive loop has nothing left to do (for tests and orderly shutdown). */
+  whenIdle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private throwIfFailed(): void {
+    const e = this.transportError ?? this.connection.error;
+    if (e) throw e;
+  }
+
+  private kick(): Promise<void> {
+    this.dirty = true;
+    if (this.running) return this.whenIdle();
+    this.running = true;
+    return this.loop().finally(() => {
+      this.running = false;
+      for (const r of this.idle.splice(0)) r();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.dirty && !this.errorReported) {
+        this.dirty = false;
+        await this.step();
+      }
+    } catch (e) {
+      // Handlers threw: treat as a local failure rather than an unhandled rejection.
+      this.report(e instanceof TlsError ? e : new TlsError('InternalError', { detail: e instanceof Error ? e.message : String(e), cause: e }));
+    }
+  }
+
+  /** One pass: deliver, feed, process, flush, until blocked. */
+  private async step(): Promise<void> {
+    const c = this.connection;
+    if (!this.started) return;
+    let stalls = 0;
+    for (;;) {
+      if (this.errorReported) return;
+      if (this.transportError) {
+        // The transport is gone: deliver what is already decrypted (unless paused) and report.
+        this.deliverReads();
+        this.report(this.transportError);
+        return;
+      }
+      // Deliver first: frees room in the engine's read buffer.
+      if (!this.deliverReads()) return;
+      const err = c.error;
+      if (err) {
+        await this.flush();
+        // Plaintext decrypted before the failure is delivered before the error.
+        if (!this.deliverReads()) return;
+        this.report(err);
+        return;
+      }
+      this.notifyProgress();
+
+      const chunk = this.input[0];
+      if (chunk) {
+        const n = c.receive(chunk);
+        if (n >= chunk.length) this.input.shift();
+        else this.input[0] = chunk.subarray(n);
+        this.inputBytes -= Math.min(n, chunk.length);
+        await c.process();
+        await this.flush();
+        if (n === 0) {
+          // The engine is full: it holds a record it will not decrypt until its read
+          // buffer drains (paused application) — or, if nothing changes, we stop here
+          // and wait for the next event rather than spin.
+          if (this.paused) {
+            this.deliverReads();
+            if (this.paused) return;
+          }
+          if (++stalls > 2) return;
+        } else {
+          stalls = 0;
+        }
+        continue;
+      }
+      if (this.inputWanted && this.inputBytes === 0) {
+        this.inputWanted = false;
+        this.h.inputDrained?.();
+      }
+      // No input left: run the engine once (first flight, or records held back by the
+      // read high-water mark), then handle EOF.
+      await c.process();
+      await this.flush();
+      if (!this.deliverReads()) return;
+      if (c.error) continue;
+      this.notifyProgress();
+      if (this.eofPending && !this.eofDone) {
+        // Everything before EOF has been processed and delivered.
+        this.eofDone = true;
+        c.end();
+        await this.flush();
+        continue;
+      }
+      return;
+    }
+  }
+
+  /** Hands decrypted data to the application. Returns false if delivery is paused. */
+  private deliverReads(): boolean {
+    while (!this.paused) {
+      const d = this.connection.read();
+      if (!d) return true;
+      if (this.h.deliver(d) === false) this.paused = true;
+    }
+    return false;
+  }
+
+  private notifyProgress(): void {
+    const c = this.connection;
+    if (!this.handshakeReported && c.handshakeComplete) {
+      this.handshakeReported = true;
+      this.h.handshakeDone?.();
+    }
+    if (!this.readEndReported && c.handshakeComplete && c.readEnded && c.error === null) {
+      this.readEndReported = true;
+      this.h.readEnded?.();
+    }
+  }
+
+  private report(err: TlsError): void {
+    if (this.errorReported) return;
+    this.errorReported = true;
+    this.input = [];
+    this.inputBytes = 0;
+    this.h.error?.(err);
+  }
+}

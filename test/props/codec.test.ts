@@ -1,0 +1,403 @@
+/**
+ * Property tests for the TLS 1.3 handshake codecs (DESIGN.md §5, STYLE.md §6.7):
+ * - decode(encode(m)) equals m, and re-encoding gives the same bytes;
+ * - every strict prefix of an encoding fails with DecodeError;
+ * - random and mutated bytes only ever raise TlsError, and whatever decodes re-encodes
+ *   to the very same bytes.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TlsError } from '../../src/errors.js';
+import { decodeAlert, encodeAlert } from '../../src/wire/alert.js';
+import { ExtensionType as T, HandshakeType } from '../../src/wire/codes.js';
+import { allowedContexts, decodeExtensions, encodeExtensions, extensionTypes, type ExtContext } from '../../src/wire/extensions.js';
+import { decodeHandshake, decodeHandshakeBytes, encodeHandshake, handshakeTypeOf, type DecodeHandshakeOptions } from '../../src/wire/handshake.js';
+import { HRR_RANDOM } from '../../src/wire/hello.js';
+import type {
+  Certificate,
+  CertificateRequest,
+  CertificateVerify,
+  ClientHello,
+  EncryptedExtensions,
+  EndOfEarlyData,
+  Extensions,
+  Finished,
+  HandshakeMessage,
+  KeyShareEntry,
+  KeyUpdate,
+  NewSessionTicket,
+  RawExtension,
+  ServerHello,
+} from '../../src/wire/messages.js';
+import { Reader } from '../../src/wire/reader.js';
+import { encode } from '../../src/wire/writer.js';
+
+// ---------------------------------------------------------------------------
+// Generators
+
+const u8 = fc.integer({ min: 0, max: 0xff });
+const u16 = fc.integer({ min: 0, max: 0xffff });
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const bytes = (minLength: number, maxLength: number) => fc.uint8Array({ minLength, maxLength });
+const u16s = (minLength: number, maxLength: number) => fc.array(u16, { minLength, maxLength });
+
+const hostName = fc
+  .array(fc.integer({ min: 0x21, max: 0x7e }), { minLength: 1, maxLength: 40 })
+  .map((cs) => String.fromCharCode(...cs));
+const protocolName = fc.array(u8, { minLength: 1, maxLength: 12 }).map((cs) => String.fromCharCode(...cs));
+const keyShareEntry: fc.Arbitrary<KeyShareEntry> = fc.record({ group: u16, keyExchange: bytes(1, 70) });
+
+/** Types no decoder models and the RFC 9846 §4.2 table does not list. */
+const unknownType = u16.filter((t) => allowedContexts(t) === undefined);
+const unknownExts: fc.Arbitrary<RawExtension[]> = fc.uniqueArray(fc.record({ type: unknownType, data: bytes(0, 24) }), {
+  selector: (e) => e.type,
+  maxLength: 4,
+});
+
+type Fields = Omit<Extensions, 'unknown' | 'order'>;
+
+const fieldsByContext: Record<ExtContext, fc.Arbitrary<Partial<Fields>>> = {
+  client_hello: fc.record(
+    {
+      serverName: fc.tuple(hostName).map((t) => [...t]),
+      supportedGroups: u16s(1, 12),
+      signatureAlgorithms: u16s(1, 20),
+      signatureAlgorithmsCert: u16s(1, 6),
+      supportedVersions: u16s(1, 8),
+      keyShareClient: fc.uniqueArray(keyShareEntry, { selector: (k) => k.group, maxLength: 4 }),
+      alpn: fc.array(protocolName, { minLength: 1, maxLength: 4 }),
+      cookie: bytes(1, 48),
+      pskKeyExchangeModes: fc.array(u8, { minLength: 1, maxLength: 3 }),
+      preSharedKeyClient: fc
+        .array(fc.record({ identity: bytes(1, 48), obfuscatedTicketAge: u32, binder: bytes(32, 48) }), { minLength: 1, maxLength: 3 })
+        .map((ps) => ({
+          identities: ps.map(({ identity, obfuscatedTicketAge }) => ({ identity, obfuscatedTicketAge })),
+          binders: ps.map((p) => p.binder),
+        })),
+      earlyData: fc.constant({}),
+      padding: fc.integer({ min: 0, max: 64 }),
+    },
+    { requiredKeys: [] },
+  ),
+  server_hello: fc.record(
+    {
+      supportedVersions: u16.map((v) => [v]),
+      keyShareServer: keyShareEntry,
+      preSharedKeyServer: u16,
+    },
+    { requiredKeys: [] },
+  ),
+  hello_retry_request: fc.record(
+    {
+      supportedVersions: u16.map((v) => [v]),
+      keyShareHrr: u16,
+      cookie: bytes(1, 48),
+    },
+    { requiredKeys: [] },
+  ),
+  encrypted_extensions: fc.record(
+    {
+      serverName: fc.constant([] as string[]),
+      supportedGroups: u16s(1, 8),
+      alpn: protocolName.map((p) => [p]),
+      earlyData: fc.constant({}),
+    },
+    { requiredKeys: [] },
+  ),
+  certificate: fc.constant({}),
+  certificate_request: fc.record(
+    {
+      serverName: fc.tuple(hostName).map((t) => [...t]),
+      signatureAlgorithms: u16s(1, 12),
+      signatureAlgorithmsCert: u16s(1, 6),
+    },
+    { requiredKeys: [] },
+  ),
+  new_session_ticket: fc.record({ earlyData: u32.map((n) => ({ maxEarlyDataSize: n })) }, { requiredKeys: [] }),
+};
+
+/** Extensions for `ctx`, with `order` a random wire order (pre_shared_key last in ClientHello). */
+function extensionsFor(ctx: ExtContext): fc.Arbitrary<Extensions> {
+  return fc
+    .tuple(fieldsByContext[ctx], unknownExts)
+    .chain(([fields, unknown]) => {
+      const base: Extensions = { ...fields, unknown, order: [] };
+      const types = extensionTypes(base, ctx);
+      return fc.shuffledSubarray(types, { minLength: types.length, maxLength: types.length }).map((order) => {
+        if (ctx === 'client_hello' && order.includes(T.pre_shared_key)) {
+          order = [...order.filter((t) => t !== T.pre_shared_key), T.pre_shared_key];
+        }
+        // the decoder lists unknown extensions in wire order
+        const pos = new Map(order.map((t, i) => [t, i]));
+        const sorted = [...unknown].sort((a, b) => pos.get(a.type)! - pos.get(b.type)!);
+        return { ...base, unknown: sorted, order };
+      });
+    });
+}
+
+const clientHello: fc.Arbitrary<ClientHello> = fc.oneof(
+  { weight: 9, arbitrary: fc.record({ ext: extensionsFor('client_hello'), legacy: fc.constant(false) }) },
+  { weight: 1, arbitrary: fc.record({ ext: fc.constant<Extensions>({ unknown: [], order: [] }), legacy: fc.constant(true) }) },
+).chain(({ ext, legacy }) =>
+  fc
+    .record({
+      legacyVersion: u16,
+      random: bytes(32, 32),
+      legacySessionId: bytes(0, 32),
+      cipherSuites: u16s(1, 24),
+      legacyCompressionMethods: bytes(1, 4),
+    })
+    .map((f): ClientHello => ({ type: 'client_hello', ...f, extensions: ext, ...(legacy ? { legacyNoExtensions: true } : {}) })),
+);
+
+const serverHello: fc.Arbitrary<ServerHello> = fc
+  .oneof(
+    { weight: 2, arbitrary: fc.constant('sh' as const) },
+    { weight: 1, arbitrary: fc.constant('hrr' as const) },
+    { weight: 1, arbitrary: fc.constant('legacy' as const) },
+  )
+  .chain((kind) =>
+    fc
+      .record({
+        legacyVersion: u16,
+        random: kind === 'hrr' ? fc.constant(HRR_RANDOM) : bytes(32, 32),
+        legacySessionIdEcho: bytes(0, 32),
+        cipherSuite: u16,
+        legacyCompressionMethod: u8,
+        extensions: kind === 'legacy' ? fc.constant<Extensions>({ unknown: [], order: [] }) : extensionsFor(kind === 'hrr' ? 'hello_retry_request' : 'server_hello'),
+      })
+      .map((f): ServerHello => ({ type: 'server_hello', ...f, isHrr: kind === 'hrr', ...(kind === 'legacy' ? { legacyNoExtensions: true } : {}) })),
+  );
+
+const encryptedExtensions: fc.Arbitrary<EncryptedExtensions> = extensionsFor('encrypted_extensions').map((extensions) => ({
+  type: 'encrypted_extensions',
+  extensions,
+}));
+
+const certificateRequest: fc.Arbitrary<CertificateRequest> = fc
+  .record({ context: bytes(0, 16), extensions: extensionsFor('certificate_request') })
+  .map((f) => ({ type: 'certificate_request', ...f }));
+
+const certificate: fc.Arbitrary<Certificate> = fc
+  .record({
+    context: bytes(0, 8),
+    entries: fc.array(fc.record({ certData: bytes(1, 200), extensions: extensionsFor('certificate') }), { maxLength: 4 }),
+  })
+  .map((f) => ({ type: 'certificate', ...f }));
+
+const certificateVerify: fc.Arbitrary<CertificateVerify> = fc
+  .record({ scheme: u16, signature: bytes(0, 160) })
+  .map((f) => ({ type: 'certificate_verify', ...f }));
+
+const finished: fc.Arbitrary<Finished> = fc
+  .constantFrom(32, 48)
+  .chain((n) => bytes(n, n))
+  .map((verifyData) => ({ type: 'finished', verifyData }));
+
+const newSessionTicket: fc.Arbitrary<NewSessionTicket> = fc
+  .record({
+    lifetime: fc.integer({ min: 0, max: 604800 }),
+    ageAdd: u32,
+    nonce: bytes(0, 32),
+    ticket: bytes(1, 120),
+    extensions: extensionsFor('new_session_ticket'),
+  })
+  .map((f) => ({ type: 'new_session_ticket', ...f }));
+
+const keyUpdate: fc.Arbitrary<KeyUpdate> = fc.constantFrom(0, 1).map((requestUpdate) => ({ type: 'key_update', requestUpdate }));
+const endOfEarlyData: fc.Arbitrary<EndOfEarlyData> = fc.constant({ type: 'end_of_early_data' });
+
+const MESSAGES: Array<[string, fc.Arbitrary<HandshakeMessage>]> = [
+  ['ClientHello', clientHello],
+  ['ServerHello / HelloRetryRequest', serverHello],
+  ['EncryptedExtensions', encryptedExtensions],
+  ['CertificateRequest', certificateRequest],
+  ['Certificate', certificate],
+  ['CertificateVerify', certificateVerify],
+  ['Finished', finished],
+  ['NewSessionTicket', newSessionTicket],
+  ['KeyUpdate', keyUpdate],
+  ['EndOfEarlyData', endOfEarlyData],
+];
+
+const anyMessage: fc.Arbitrary<HandshakeMessage> = fc.oneof(...MESSAGES.map(([, a]) => a));
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+function optionsFor(m: HandshakeMessage): DecodeHandshakeOptions {
+  return m.type === 'finished' ? { finishedLength: m.verifyData.length } : {};
+}
+
+function withoutRaw(m: HandshakeMessage): Omit<HandshakeMessage, 'raw'> {
+  const { raw: _raw, ...rest } = m;
+  return rest;
+}
+
+/** Offset just past legacy_compression_method(s): a hello that ends there is valid (no extensions). */
+function helloExtensionsOffset(m: HandshakeMessage): number | undefined {
+  if (m.type === 'client_hello' && !m.legacyNoExtensions) {
+    return 2 + 32 + 1 + m.legacySessionId.length + 2 + 2 * m.cipherSuites.length + 1 + m.legacyCompressionMethods.length;
+  }
+  if (m.type === 'server_hello' && !m.legacyNoExtensions) return 2 + 32 + 1 + m.legacySessionIdEcho.length + 2 + 1;
+  return undefined;
+}
+
+/** All prefix lengths for small inputs; for large ones the first and last 96 and every 7th. */
+function prefixLengths(n: number): number[] {
+  if (n <= 700) return Array.from({ length: n }, (_, i) => i);
+  const out = new Set<number>();
+  for (let i = 0; i < 96; i++) {
+    out.add(i);
+    out.add(n - 1 - i);
+  }
+  for (let i = 0; i < n; i += 7) out.add(i);
+  return [...out];
+}
+
+function statusOf(fn: () => unknown): string {
+  try {
+    fn();
+    return 'ok';
+  } catch (e) {
+    if (e instanceof TlsError) return e.status;
+    throw e;
+  }
+}
+
+const TLS13_TYPES = [1, 2, 4, 5, 8, 11, 13, 15, 20, 24];
+const DECODE_STATUSES = new Set(['ok', 'DecodeError', 'IllegalParameter', 'UnexpectedMessage']);
+
+/** Decodes any bytes; if they decode, re-encoding must give them back exactly. */
+function decodeReencodes(type: number, body: Uint8Array, options: DecodeHandshakeOptions): string {
+  const status = statusOf(() => {
+    const m = decodeHandshake(type, body, undefined, options);
+    expect(Buffer.from(encodeHandshake(m)).equals(Buffer.from(m.raw!))).toBe(true);
+  });
+  expect(DECODE_STATUSES.has(status), status).toBe(true);
+  return status;
+}
+
+// ---------------------------------------------------------------------------
+// Properties
+
+describe('handshake codec properties', () => {
+  for (const [name, arb] of MESSAGES) {
+    it(`${name}: decode(encode(m)) equals m and re-encodes to the same bytes`, () => {
+      fc.assert(
+        fc.property(arb, (m) => {
+          const raw = encodeHandshake(m);
+          expect(raw[0]).toBe(handshakeTypeOf(m));
+          expect((raw[1]! << 16) | (raw[2]! << 8) | raw[3]!).toBe(raw.length - 4);
+          const back = decodeHandshakeBytes(raw, optionsFor(m));
+          expect(back.raw).toBe(raw);
+          expect(withoutRaw(back)).toEqual(withoutRaw(m));
+          expect(Buffer.from(encodeHandshake(back)).equals(Buffer.from(raw))).toBe(true);
+        }),
+        { numRuns: 150 },
+      );
+    });
+
+    it(`${name}: every strict prefix of the body fails with DecodeError`, () => {
+      fc.assert(
+        fc.property(arb, (m) => {
+          const raw = encodeHandshake(m);
+          const body = raw.subarray(4);
+          const type = raw[0]!;
+          const legal = helloExtensionsOffset(m);
+          for (const j of prefixLengths(body.length)) {
+            const status = statusOf(() => decodeHandshake(type, body.subarray(0, j), undefined, optionsFor(m)));
+            // RFC 9846 §4.1.2: a hello may end right after the compression method(s)
+            const expected = j === legal ? 'ok' : 'DecodeError';
+            if (status !== expected) throw new Error(`${name}: prefix ${j}/${body.length} gave ${status}`);
+          }
+          // with the header, every strict prefix fails too
+          for (const j of [0, 1, 3, 4, raw.length - 1]) {
+            if (j >= 0 && j < raw.length) expect(statusOf(() => decodeHandshakeBytes(raw.subarray(0, j), optionsFor(m)))).toBe('DecodeError');
+          }
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
+
+  it('random bytes given to decodeHandshake for each type raise only TlsError', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...TLS13_TYPES), u8), bytes(0, 300), fc.option(fc.constantFrom(32, 48), { nil: undefined }), (type, body, finishedLength) => {
+        decodeReencodes(type, body, finishedLength === undefined ? {} : { finishedLength });
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('mutated encodings raise only TlsError, and what still decodes re-encodes identically', () => {
+    const mutation = fc.record({
+      kind: fc.constantFrom('flip', 'set', 'insert', 'delete', 'truncate-extend'),
+      at: fc.nat(),
+      value: u8,
+      count: fc.integer({ min: 1, max: 4 }),
+    });
+    fc.assert(
+      fc.property(anyMessage, fc.array(mutation, { minLength: 1, maxLength: 3 }), (m, muts) => {
+        let body = Array.from(encodeHandshake(m).subarray(4));
+        for (const mu of muts) {
+          const at = body.length === 0 ? 0 : mu.at % body.length;
+          if (mu.kind === 'flip' && body.length > 0) body[at] = body[at]! ^ (1 << (mu.value % 8));
+          else if (mu.kind === 'set' && body.length > 0) body[at] = mu.value;
+          else if (mu.kind === 'insert') body.splice(at, 0, ...Array<number>(mu.count).fill(mu.value));
+          else if (mu.kind === 'delete') body.splice(at, mu.count);
+          else body = body.concat(Array<number>(mu.count).fill(mu.value));
+        }
+        decodeReencodes(handshakeTypeOf(m), Uint8Array.from(body), optionsFor(m));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('random extension blocks in every context raise only TlsError, and what decodes re-encodes identically', () => {
+    const contexts: ExtContext[] = ['client_hello', 'server_hello', 'hello_retry_request', 'encrypted_extensions', 'certificate', 'certificate_request', 'new_session_ticket'];
+    // Blocks built from plausible extension types, so that the per-extension decoders run.
+    const interesting = fc.oneof(fc.constantFrom(0, 10, 13, 16, 21, 41, 42, 43, 44, 45, 48, 50, 51), u16);
+    const rawExt = fc.record({ type: interesting, data: bytes(0, 40) });
+    fc.assert(
+      fc.property(fc.constantFrom(...contexts), fc.array(rawExt, { maxLength: 5 }), (ctx, exts) => {
+        const blockBytes = encode((w) =>
+          w.vec16((x) => {
+            for (const e of exts) x.u16(e.type).vec16((y) => y.bytes(e.data));
+          }),
+        );
+        const status = statusOf(() => {
+          const r = new Reader(blockBytes);
+          const ext = decodeExtensions(r, ctx);
+          const again = encode((w) => encodeExtensions(w, ext, ctx));
+          expect(Buffer.from(again).equals(Buffer.from(blockBytes))).toBe(true);
+        });
+        expect(['ok', 'DecodeError', 'IllegalParameter']).toContain(status);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('alerts: any two bytes with level 1 or 2 round-trip; anything else raises TlsError', () => {
+    fc.assert(
+      fc.property(bytes(0, 4), (b) => {
+        const status = statusOf(() => {
+          const a = decodeAlert(b);
+          expect(Array.from(encodeAlert(a))).toEqual(Array.from(b));
+        });
+        if (b.length !== 2) expect(status).toBe('DecodeError');
+        else expect(status).toBe(b[0] === 1 || b[0] === 2 ? 'ok' : 'IllegalParameter');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decodeHandshake rejects every non-TLS 1.3 message type with UnexpectedMessage', () => {
+    const known = new Set(TLS13_TYPES);
+    for (let t = 0; t < 256; t++) {
+      if (known.has(t)) continue;
+      expect(statusOf(() => decodeHandshake(t, new Uint8Array(0)))).toBe('UnexpectedMessage');
+    }
+    expect(HandshakeType.message_hash).toBe(254);
+  });
+});

@@ -1,0 +1,199 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../src/transport/node.js';
+import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'dist', 'cli.js');
+
+let pki: TestPki;
+let dir: string;
+let caFile: string;
+let certFile: string;
+let keyFile: string;
+const children: ChildProcess[] = [];
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], input?: string, timeoutMs = 30_000): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`timeout: puretls ${args.join(' ')}\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin.end(input);
+  });
+}
+
+/** Starts `puretls serve` and resolves with its port once it printed `listening on 127.0.0.1:PORT`. */
+function serve(extra: string[]): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--cert', certFile, '--key', keyFile, ...extra], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /^listening on 127\.0\.0\.1:(\d+)\n/.exec(out);
+      if (m) resolvePromise({ child, port: Number(m[1]), stderr: () => err });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const a = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return a.port;
+}
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  pki = await generateTestPki({ keyType: 'ecdsa-p256', names: ['localhost', '127.0.0.1', '::1'] });
+  dir = mkdtempSync(join(tmpdir(), 'puretls-cli-'));
+  caFile = join(dir, 'ca.pem');
+  certFile = join(dir, 'chain.pem');
+  keyFile = join(dir, 'key.pem');
+  writeFileSync(caFile, pki.caCertPem);
+  writeFileSync(certFile, pki.chainPem);
+  writeFileSync(keyFile, pki.keyPem);
+}, 180_000);
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill();
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('puretls CLI', () => {
+  it('demo: shows the summary, the InvalidName failure and the ignored error', async () => {
+    const r = await run(['demo']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('TLSv1.3');
+    expect(r.stdout).toMatch(/cipher suite:\s+TLS_/);
+    expect(r.stdout).toMatch(/certificate errors: none/);
+    expect(r.stdout).toContain('CertificateInvalidName');
+    expect(r.stdout).toContain('bad_certificate');
+    expect(r.stdout).toContain("certificateErrors: [InvalidName] severity 'ignorable'");
+  });
+
+  it('connect --json against serve --echo: JSON first line, data echoed, clean exit', async () => {
+    const srv = await serve(['--echo']);
+    const r = await run(['connect', `127.0.0.1:${srv.port}`, '--ca', caFile, '--json', '--quiet'], 'ping over puretls\n');
+    expect(r.code).toBe(0);
+    const [first, ...rest] = r.stdout.split('\n');
+    const j = JSON.parse(first!) as Record<string, unknown>;
+    expect(j.version).toBe('TLSv1.3');
+    expect(String(j.cipherSuite)).toMatch(/^TLS_/);
+    expect(j.group).toBeTypeOf('string');
+    expect(j.resumed).toBe(false);
+    expect(j.certificateErrors).toEqual([]);
+    expect(j.certificateErrorSeverity).toBe('none');
+    const cert = j.peerCertificate as Record<string, string>;
+    expect(cert.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(cert.subject).toBeTypeOf('string');
+    expect(cert.issuer).toBeTypeOf('string');
+    expect(rest.join('\n')).toContain('ping over puretls');
+  });
+
+  it('connect --json prints the failure as JSON (untrusted chain), exit non-zero', async () => {
+    const srv = await serve(['--echo']);
+    const r = await run(['connect', `127.0.0.1:${srv.port}`, '--json']);
+    expect(r.code).not.toBe(0);
+    const j = JSON.parse(r.stdout.split('\n')[0]!) as { error: { status: string; alert: string | null; message: string }; certificateErrors: string[] };
+    expect(j.error.status).toBe('CertificateUntrusted');
+    expect(j.error.alert).toBe('unknown_ca');
+    expect(j.certificateErrors).toContain('Untrusted');
+  });
+
+  it('connect --ignore accepts an ignorable error and reports it', async () => {
+    const srv = await serve(['--echo']);
+    const r = await run(['connect', `127.0.0.1:${srv.port}`, '--servername', 'wrong.example', '--ca', caFile, '--ignore', 'InvalidName', '--json', '--quiet'], '');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout.split('\n')[0]!) as { certificateErrors: string[]; certificateErrorSeverity: string };
+    expect(j.certificateErrors).toEqual(['InvalidName']);
+    expect(j.certificateErrorSeverity).toBe('ignorable');
+  });
+
+  it('connect --json reports a refused connection', async () => {
+    const port = await freePort();
+    const r = await run(['connect', `127.0.0.1:${port}`, '--json']);
+    expect(r.code).not.toBe(0);
+    const j = JSON.parse(r.stdout.split('\n')[0]!) as { error: { status: string } };
+    expect(j.error.status).toBe('ConnectionRefused');
+  });
+
+  it('connect --trace, --keylog and --key-update', async () => {
+    const srv = await serve(['--echo']);
+    const keylog = join(dir, 'keys.log');
+    const r = await run(['connect', `127.0.0.1:${srv.port}`, '--ca', caFile, '--trace', '--keylog', keylog, '--key-update'], 'after update\n');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('ClientHello');
+    expect(r.stderr).toContain('KeyUpdate sent');
+    expect(r.stdout).toContain('after update');
+    const lines = readFileSync(keylog, 'utf8').trim().split('\n');
+    expect(lines.some((l) => /^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]+$/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('SERVER_TRAFFIC_SECRET_0 '))).toBe(true);
+  });
+
+  it('serve --www answers an HTTP request and closes cleanly', async () => {
+    const srv = await serve(['--www', '--alpn', 'http/1.1']);
+    const s = connect({ host: '127.0.0.1', port: srv.port, ca: pki.caCertPem, servername: 'localhost', ALPNProtocols: ['http/1.1'] });
+    const page = await new Promise<string>((resolvePromise, reject) => {
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d.toString()));
+      s.once('end', () => resolvePromise(text));
+      s.once('error', reject);
+      s.write('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n');
+    });
+    expect(page).toMatch(/^HTTP\/1\.0 200 OK\r\n/);
+    expect(page).toContain('TLSv1.3');
+    expect(page).toContain('http/1.1');
+    expect(page).toContain('localhost');
+  });
+
+  it('usage errors exit 2; client-certificate flags report InvalidConfig', async () => {
+    const unknown = await run(['connect', '127.0.0.1:1', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--bogus');
+    const noCmd = await run(['frobnicate']);
+    expect(noCmd.code).toBe(2);
+    const help = await run(['connect', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--ignore');
+    const cc = await run(['serve', '--port', '0', '--cert', certFile, '--key', keyFile, '--require-client-cert']);
+    expect(cc.code).toBe(1);
+    expect(cc.stderr).toContain('InvalidConfig');
+    const ccJson = await run(['connect', '127.0.0.1:1', '--cert', certFile, '--key', keyFile, '--json']);
+    expect(ccJson.code).toBe(1);
+    expect((JSON.parse(ccJson.stdout.split('\n')[0]!) as { error: { status: string } }).error.status).toBe('InvalidConfig');
+  });
+});

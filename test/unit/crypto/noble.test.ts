@@ -1,0 +1,93 @@
+import { describe, it, expect } from 'vitest';
+import { createHash, createHmac, generateKeyPairSync, hkdfSync, verify as nodeVerify } from 'node:crypto';
+import { defaultRandom, nobleProvider as P } from '../../../src/crypto/noble.js';
+import { NamedGroup, SignatureScheme as S } from '../../../src/wire/codes.js';
+import { TlsError } from '../../../src/errors.js';
+
+const u8 = (b: Buffer | ArrayBuffer) => (b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.length));
+
+describe('nobleProvider', () => {
+  it('names itself and lists groups and schemes', () => {
+    expect(P.name).toBe('noble');
+    expect(P.groups).toEqual([NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]);
+    expect(P.signatureSchemes).toContain(S.ecdsa_secp256r1_sha256);
+    expect(P.signatureSchemes).toContain(S.rsa_pss_pss_sha512);
+    expect(P.signatureSchemes).toContain(S.rsa_pkcs1_sha256);
+    expect(Object.isFrozen(P)).toBe(true);
+  });
+
+  it('wires hashes, HMAC and HKDF (checked against node)', () => {
+    const data = defaultRandom(1000);
+    for (const alg of ['sha256', 'sha384', 'sha512'] as const) {
+      expect(Buffer.from(P.digest(alg, data)).equals(createHash(alg).update(data).digest())).toBe(true);
+      const h = P.hash(alg);
+      h.update(data.subarray(0, 10));
+      const c = h.clone();
+      h.update(data.subarray(10));
+      expect(Buffer.from(h.digest()).equals(createHash(alg).update(data).digest())).toBe(true);
+      expect(Buffer.from(c.digest()).equals(createHash(alg).update(data.subarray(0, 10)).digest())).toBe(true);
+      expect(Buffer.from(P.hmac(alg, data.subarray(0, 7), data)).equals(createHmac(alg, data.subarray(0, 7)).update(data).digest())).toBe(true);
+      const prk = P.hkdfExtract(alg, data.subarray(0, 5), data.subarray(5, 40));
+      const okm = P.hkdfExpand(alg, prk, data.subarray(40, 50), 42);
+      expect(Buffer.from(okm).equals(Buffer.from(hkdfSync(alg, data.subarray(5, 40), data.subarray(0, 5), data.subarray(40, 50), 42)))).toBe(true);
+    }
+    expect(P.equal(Uint8Array.of(1, 2), Uint8Array.of(1, 2))).toBe(true);
+    expect(P.equal(Uint8Array.of(1, 2), Uint8Array.of(1, 3))).toBe(false);
+    expect(P.equal(Uint8Array.of(1), Uint8Array.of(1, 2))).toBe(false);
+  });
+
+  it('runs a key exchange for every group', () => {
+    for (const g of P.groups) {
+      const a = P.keyShare(g, defaultRandom(P.keySharePrivateLength(g)));
+      const b = P.keyShare(g, defaultRandom(P.keySharePrivateLength(g)));
+      expect(Buffer.from(a.agree(b.publicKey)).equals(Buffer.from(b.agree(a.publicKey)))).toBe(true);
+    }
+  });
+
+  it('seals and opens through aead()', () => {
+    const c = P.aead('CHACHA20-POLY1305', defaultRandom(32));
+    const n = defaultRandom(12);
+    expect(c.open(n, new Uint8Array(0), c.seal(n, new Uint8Array(0), Uint8Array.of(42)))).toEqual(Uint8Array.of(42));
+  });
+
+  it('signs and verifies through the provider, for every key type', async () => {
+    const pairs = [
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+      generateKeyPairSync('ed25519'),
+      generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    ];
+    const msg = defaultRandom(64);
+    for (const pair of pairs) {
+      const key = P.parsePrivateKey(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+      const pub = P.parsePublicKey(u8(pair.publicKey.export({ type: 'spki', format: 'der' })));
+      for (const scheme of P.schemesForKey(key)) {
+        const sig = await P.sign(key, scheme, msg, defaultRandom);
+        expect(P.verify(pub, scheme, msg, sig)).toBe(true);
+        expect(P.verify(pub, scheme, msg.subarray(1), sig)).toBe(false);
+        if (scheme === S.rsa_pss_rsae_sha256) {
+          expect(nodeVerify('sha256', msg, { key: pair.publicKey, padding: 6, saltLength: 32 }, sig)).toBe(true);
+        }
+      }
+    }
+  });
+});
+
+describe('defaultRandom', () => {
+  it.each([0, 1, 32, 65536, 65537, 200000])('returns %i bytes', (n) => {
+    const r = defaultRandom(n);
+    expect(r.length).toBe(n);
+    if (n >= 65537) {
+      // Every 64 KiB chunk was filled (a missed chunk would be all zeros).
+      for (let off = 0; off < n; off += 65536) expect(r.subarray(off, Math.min(n, off + 65536)).some((b) => b !== 0)).toBe(true);
+    }
+  });
+
+  it('differs between calls', () => {
+    expect(Buffer.from(defaultRandom(32)).equals(Buffer.from(defaultRandom(32)))).toBe(false);
+  });
+
+  it('refuses a negative or fractional length with InternalError', () => {
+    expect(() => defaultRandom(-1)).toThrow(TlsError);
+    expect(() => defaultRandom(1.5)).toThrow(TlsError);
+  });
+});

@@ -1,0 +1,292 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as net from 'node:net';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AlertDescription, TlsError } from '../../../src/errors.js';
+import { connect, createServer, mapTransportError, upgrade, type TlsServer, type TlsSocket } from '../../../src/transport/node.js';
+import { generateTestPki, type TestPki } from '../../../src/verify/generate.js';
+
+let pki: TestPki;
+const cleanup: (() => void)[] = [];
+
+beforeAll(async () => {
+  pki = await generateTestPki({ keyType: 'ecdsa-p256', names: ['localhost', '127.0.0.1', '::1'] });
+});
+
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  cleanup.push(() => server.close());
+  const a = server.address();
+  if (!a || typeof a !== 'object') throw new TlsError('InternalError', { detail: 'no address' });
+  return a.port;
+}
+
+function tlsServer(onConnection: (s: TlsSocket) => void, extra: { ALPNProtocols?: string[] } = {}): TlsServer {
+  return createServer({ cert: pki.chainPem, key: pki.keyPem, ...extra }, onConnection);
+}
+
+function sha256(chunks: readonly Buffer[]): string {
+  const h = createHash('sha256');
+  for (const c of chunks) h.update(c);
+  return h.digest('hex');
+}
+
+function nextError(s: TlsSocket): Promise<TlsError> {
+  return new Promise((resolve) => s.once('error', (e: Error) => resolve(e as TlsError)));
+}
+
+function secure(s: TlsSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    s.once('secureConnect', () => resolve());
+    s.once('error', reject);
+  });
+}
+
+/** Writes `data` in 16 KiB pieces, honouring write()'s return value. Counts how often it had to wait. */
+async function writeAll(s: TlsSocket, data: Buffer): Promise<number> {
+  let waits = 0;
+  for (let off = 0; off < data.length; off += 16384) {
+    if (!s.write(data.subarray(off, off + 16384))) {
+      waits++;
+      await new Promise<void>((resolve) => s.once('drain', () => resolve()));
+    }
+  }
+  return waits;
+}
+
+/** A reader that stalls first (to build back-pressure), then takes data slowly. Records the largest readable buffer. */
+function slowRead(s: TlsSocket, total: number, stallMs: number): Promise<{ data: Buffer[]; maxBuffered: number }> {
+  return new Promise((resolve, reject) => {
+    const data: Buffer[] = [];
+    let got = 0;
+    let maxBuffered = 0;
+    const sample = setInterval(() => {
+      maxBuffered = Math.max(maxBuffered, s.readableLength);
+    }, 5);
+    s.once('error', (e) => {
+      clearInterval(sample);
+      reject(e);
+    });
+    const drain = (): void => {
+      maxBuffered = Math.max(maxBuffered, s.readableLength);
+      let c: Buffer | null;
+      let n = 0;
+      // Take at most ~32 KiB per tick: a slow consumer.
+      while (n < 32768 && (c = s.read() as Buffer | null) !== null) {
+        data.push(c);
+        got += c.length;
+        n += c.length;
+      }
+      if (got >= total) {
+        clearInterval(sample);
+        resolve({ data, maxBuffered });
+        return;
+      }
+      setTimeout(drain, 2);
+    };
+    setTimeout(drain, stallMs);
+  });
+}
+
+describe('puretls/node over loopback', () => {
+  it('moves 1 MiB each way intact, with back-pressure on a slow reader', async () => {
+    const SIZE = 1024 * 1024;
+    const toServer = randomBytes(SIZE);
+    const toClient = randomBytes(SIZE);
+    let serverSide: Promise<{ data: Buffer[]; maxBuffered: number; waits: number }> | undefined;
+    const server = tlsServer((s) => {
+      serverSide = (async () => {
+        const reading = slowRead(s, SIZE, 300);
+        const waits = await writeAll(s, toClient);
+        const r = await reading;
+        return { ...r, waits };
+      })();
+    });
+    const port = await listen(server);
+    const client = connect({ host: '127.0.0.1', port, ca: pki.caCertPem });
+    cleanup.push(() => client.destroy());
+    await secure(client);
+    const reading = slowRead(client, SIZE, 300);
+    const clientWaits = await writeAll(client, toServer);
+    const clientGot = await reading;
+    expect(serverSide).toBeDefined();
+    const serverGot = await serverSide!;
+
+    expect(Buffer.concat(clientGot.data).length).toBe(SIZE);
+    expect(sha256(clientGot.data)).toBe(sha256([toClient]));
+    expect(Buffer.concat(serverGot.data).length).toBe(SIZE);
+    expect(sha256(serverGot.data)).toBe(sha256([toServer]));
+    // The writers were made to wait, and the stalled readers never buffered the whole stream.
+    expect(clientWaits).toBeGreaterThan(0);
+    expect(serverGot.waits).toBeGreaterThan(0);
+    expect(clientGot.maxBuffered).toBeLessThan(SIZE / 2);
+    expect(serverGot.maxBuffered).toBeLessThan(SIZE / 2);
+  });
+
+  it('closes cleanly both ways and agrees on ALPN, exporter and KeyUpdate', async () => {
+    const server = tlsServer((s) => s.pipe(s), { ALPNProtocols: ['h2', 'http/1.1'] });
+    const port = await listen(server);
+    let serverExport: Buffer | undefined;
+    server.on('secureConnection', (s: TlsSocket) => {
+      serverExport = s.exportKeyingMaterial(32, 'EXPORTER-test', new Uint8Array([1, 2, 3]));
+    });
+    const client = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, ALPNProtocols: ['http/1.1'] });
+    await secure(client);
+    expect(client.info.version).toBe('TLSv1.3');
+    expect(client.alpnProtocol).toBe('http/1.1');
+    expect(client.authorized).toBe(true);
+    expect(client.getPeerCertificate()?.dnsNames).toContain('localhost');
+    await client.keyUpdate(true);
+    const chunks: Buffer[] = [];
+    client.on('data', (d: Buffer) => chunks.push(d));
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+    const closed = new Promise<boolean>((resolve) => client.once('close', (hadError: boolean) => resolve(hadError)));
+    client.write('after key update\n');
+    client.end('bye\n');
+    await ended;
+    expect(await closed).toBe(false);
+    expect(Buffer.concat(chunks).toString()).toBe('after key update\nbye\n');
+    expect(serverExport).toBeDefined();
+    expect(client.exportKeyingMaterial(32, 'EXPORTER-test', new Uint8Array([1, 2, 3])).equals(serverExport!)).toBe(true);
+  });
+
+  it('reports EOF without close_notify after the handshake as Truncated, after the data', async () => {
+    const server = tlsServer(() => {
+      // nothing: the raw socket is ended below
+    });
+    server.on('secureConnection', (s: TlsSocket) => {
+      s.write('partial', () => raw?.end());
+    });
+    let raw: net.Socket | undefined;
+    server.on('connection', (r: net.Socket) => {
+      raw = r;
+    });
+    const port = await listen(server);
+    const client = connect({ host: '127.0.0.1', port, ca: pki.caCertPem });
+    const got: Buffer[] = [];
+    let ended = false;
+    client.on('data', (d: Buffer) => got.push(d));
+    client.on('end', () => {
+      ended = true;
+    });
+    const err = await nextError(client);
+    expect(err).toBeInstanceOf(TlsError);
+    expect(err.status).toBe('Truncated');
+    expect(Buffer.concat(got).toString()).toBe('partial');
+    expect(ended).toBe(false);
+  });
+
+  it('reports EOF during the handshake as Truncated', async () => {
+    const plain = net.createServer((s) => s.end());
+    const port = await listen(plain);
+    const client = connect({ host: '127.0.0.1', port, ca: pki.caCertPem });
+    const err = await nextError(client);
+    expect(err.status).toBe('Truncated');
+  });
+
+  it('maps a refused connection to ConnectionRefused', async () => {
+    const probe = net.createServer();
+    const port = await listen(probe);
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const client = connect({ host: '127.0.0.1', port, ca: pki.caCertPem });
+    const err = await nextError(client);
+    expect(err).toBeInstanceOf(TlsError);
+    expect(err.status).toBe('ConnectionRefused');
+    expect(err.category).toBe('transport');
+    expect((err.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  it("surfaces the engine's TlsError on both sides of a failed handshake", async () => {
+    const server = tlsServer(() => {
+      throw new TlsError('InternalError', { detail: 'the handshake must not succeed' });
+    });
+    const serverError = new Promise<TlsError>((resolve) => server.once('tlsClientError', (e: TlsError) => resolve(e)));
+    const port = await listen(server);
+    // No trust anchors: the client refuses the chain.
+    const client = connect({ host: '127.0.0.1', port, servername: 'localhost' });
+    const err = await nextError(client);
+    expect(err).toBeInstanceOf(TlsError);
+    expect(err.status).toBe('CertificateUntrusted');
+    expect(err.certificateErrors.map((e) => e.code)).toContain('Untrusted');
+    const serr = await serverError;
+    expect(serr).toBeInstanceOf(TlsError);
+    expect(serr.status).toBe('AlertReceived');
+    expect(serr.alert).toBe(AlertDescription.unknown_ca);
+  });
+
+  it('reports a name mismatch, and accepts it when InvalidName is ignorable', async () => {
+    const server = tlsServer((s) => s.pipe(s));
+    server.on('tlsClientError', () => {
+      // expected for the first connection
+    });
+    const port = await listen(server);
+    const bad = connect({ host: '127.0.0.1', port, servername: 'wrong.example', ca: pki.caCertPem });
+    const err = await nextError(bad);
+    expect(err.status).toBe('CertificateInvalidName');
+    expect(err.alert).toBe(AlertDescription.bad_certificate);
+    const ok = connect({ host: '127.0.0.1', port, servername: 'wrong.example', ca: pki.caCertPem, ignorableCertificateErrors: ['InvalidName'] });
+    cleanup.push(() => ok.destroy());
+    await secure(ok);
+    expect(ok.info.certificateErrors.map((e) => e.code)).toEqual(['InvalidName']);
+    expect(ok.info.certificateErrorSeverity).toBe('ignorable');
+    expect(ok.authorized).toBe(false);
+  });
+
+  it('upgrades an open plaintext connection, in both roles', async () => {
+    let serverTls: Promise<string> | undefined;
+    const plain = net.createServer((raw) => {
+      raw.once('data', (d: Buffer) => {
+        expect(d.toString()).toBe('STARTTLS\n');
+        raw.write('GO\n', () => {
+          const s = upgrade(raw, { role: 'server', cert: pki.chainPem, key: pki.keyPem });
+          serverTls = new Promise((resolve, reject) => {
+            s.once('error', reject);
+            s.once('data', (m: Buffer) => {
+              s.end(`got ${m.toString()}`);
+              resolve(m.toString());
+            });
+          });
+        });
+      });
+    });
+    const port = await listen(plain);
+    const raw = net.connect({ host: '127.0.0.1', port });
+    cleanup.push(() => raw.destroy());
+    await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
+    raw.write('STARTTLS\n');
+    await new Promise<void>((resolve) => raw.once('data', () => resolve()));
+    raw.pause();
+    const client = upgrade(raw, { servername: 'localhost', ca: pki.caCertPem });
+    await secure(client);
+    const reply = new Promise<string>((resolve, reject) => {
+      let text = '';
+      client.on('data', (d: Buffer) => (text += d.toString()));
+      client.once('end', () => resolve(text));
+      client.once('error', reject);
+    });
+    client.write('hello');
+    expect(await reply).toBe('got hello');
+    expect(await serverTls).toBe('hello');
+  });
+
+  it('maps socket error codes to transport statuses', () => {
+    const code = (c: string): string => mapTransportError(Object.assign(new Error(c), { code: c })).status;
+    expect(code('ECONNREFUSED')).toBe('ConnectionRefused');
+    expect(code('ENOTFOUND')).toBe('HostNotFound');
+    expect(code('EAI_AGAIN')).toBe('HostNotFound');
+    expect(code('ECONNRESET')).toBe('ConnectionReset');
+    expect(code('EPIPE')).toBe('ConnectionReset');
+    expect(code('ETIMEDOUT')).toBe('TimedOut');
+    expect(code('ENETUNREACH')).toBe('NetworkUnreachable');
+    expect(code('EHOSTUNREACH')).toBe('NetworkUnreachable');
+    expect(code('EWHATEVER')).toBe('TransportError');
+    const t = new TlsError('Truncated');
+    expect(mapTransportError(t)).toBe(t);
+  });
+});

@@ -1,0 +1,247 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { derNull, derOid, derSequence, derTlv, derUnsignedInteger } from '../../../src/crypto/der.js';
+import { nobleProvider } from '../../../src/crypto/noble.js';
+import { pemDecode } from '../../../src/crypto/pem.js';
+import type { PublicKeyInfo } from '../../../src/crypto/provider.js';
+import { TlsError } from '../../../src/errors.js';
+import { SignatureScheme } from '../../../src/wire/codes.js';
+import { generateTestPki } from '../../../src/verify/generate.js';
+import { formatIpAddress } from '../../../src/verify/hostname.js';
+import { KeyUsage, Oid, certificateSignatureScheme, parseCertificate, verifyCertificateSignature } from '../../../src/verify/x509.js';
+import { expectStatus } from '../record/expect-status.js';
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const OPENSSL = hasOpenssl();
+if (!OPENSSL) console.warn('openssl not found on PATH: skipping the OpenSSL cross-checks in x509.test.ts');
+
+describe('parseCertificate', () => {
+  it('reads every field of a generated leaf and CA', async () => {
+    const pki = await generateTestPki({ names: ['a.test', '*.b.test', '192.0.2.7', '2001:db8::5'] });
+    const leaf = parseCertificate(pki.certDer);
+    const ca = parseCertificate(pki.caCertDer);
+    expect(leaf.version).toBe(3);
+    expect(leaf.subject).toBe('CN=a.test');
+    expect(leaf.issuer).toBe('CN=puretls Test CA');
+    expect(leaf.selfIssued).toBe(false);
+    expect(leaf.isCA).toBe(false);
+    expect(leaf.pathLen).toBeUndefined();
+    expect(leaf.keyUsage).toBe(KeyUsage.digitalSignature);
+    expect(leaf.extKeyUsage).toEqual([Oid.serverAuth, Oid.clientAuth]);
+    expect(leaf.dnsNames).toEqual(['a.test', '*.b.test']);
+    expect(leaf.ipAddresses.map(formatIpAddress)).toEqual(['192.0.2.7', '2001:db8::5']);
+    expect(leaf.hasSubjectAltName).toBe(true);
+    expect(leaf.signatureAlgorithmOid).toBe(Oid.ecdsaWithSha256);
+    expect(leaf.signatureParams).toBeUndefined();
+    expect(leaf.authorityKeyId).toEqual(ca.subjectKeyId);
+    expect(leaf.issuerDer).toEqual(ca.subjectDer);
+    expect(leaf.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(leaf.der).toEqual(pki.certDer);
+    // tbs is the first element of the outer SEQUENCE, and verifies against the CA key.
+    expect(leaf.der.subarray(4, 4 + leaf.tbs.length)).toEqual(leaf.tbs);
+    const caKey = nobleProvider.parsePublicKey(ca.spki);
+    expect(verifyCertificateSignature(nobleProvider, leaf, caKey)).toEqual({ ok: true });
+    expect(ca.isCA).toBe(true);
+    expect(ca.selfIssued).toBe(true);
+    expect(ca.keyUsage).toBe(KeyUsage.keyCertSign | KeyUsage.cRLSign);
+    expect(ca.extKeyUsage).toBeUndefined();
+    expect(ca.dnsNames).toEqual([]);
+    expect(ca.hasSubjectAltName).toBe(false);
+    expect(ca.extensions.find((e) => e.oid === Oid.basicConstraints)?.critical).toBe(true);
+  });
+
+  it.skipIf(!OPENSSL)('agrees with OpenSSL on a certificate OpenSSL made (serial, names, dates, extensions)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'puretls-x509-'));
+    try {
+      const cnf = join(dir, 'ext.cnf');
+      writeFileSync(
+        cnf,
+        [
+          '[req]',
+          'distinguished_name = dn',
+          'prompt = no',
+          '[dn]',
+          'C = NZ',
+          'O = Example, Inc.',
+          'CN = openssl.test',
+          '[ext]',
+          'basicConstraints = critical, CA:TRUE, pathlen:2',
+          'keyUsage = critical, keyCertSign, cRLSign, digitalSignature, decipherOnly, keyAgreement',
+          'extendedKeyUsage = serverAuth, codeSigning',
+          'subjectAltName = DNS:openssl.test, DNS:*.wild.test, IP:10.1.2.3, IP:fe80::1, email:a@b.test, URI:https://x.test/',
+          'subjectKeyIdentifier = hash',
+          '',
+        ].join('\n'),
+      );
+      const key = join(dir, 'k.pem');
+      const crt = join(dir, 'c.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', key, '-out', crt, '-days', '3', '-config', cnf, '-extensions', 'ext', '-sha384', '-set_serial', '0x00ff00aa'], { stdio: 'ignore' });
+      const der = pemDecode(readFileSync(crt, 'utf8'))[0]!.der;
+      const c = parseCertificate(der);
+      expect(c.serialHex).toBe('00ff00aa');
+      expect(c.subject).toContain('CN=openssl.test');
+      expect(c.subject).toContain('O=Example');
+      expect(c.isCA).toBe(true);
+      expect(c.pathLen).toBe(2);
+      expect(c.keyUsage).toBe(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature | KeyUsage.decipherOnly | KeyUsage.keyAgreement);
+      expect(c.extKeyUsage).toEqual([Oid.serverAuth, Oid.codeSigning]);
+      expect(c.dnsNames).toEqual(['openssl.test', '*.wild.test']);
+      expect(c.ipAddresses.map(formatIpAddress)).toEqual(['10.1.2.3', 'fe80::1']);
+      expect(c.signatureAlgorithmOid).toBe(Oid.ecdsaWithSha384);
+      const endDate = execFileSync('openssl', ['x509', '-in', crt, '-noout', '-enddate'], { encoding: 'utf8' }).trim().replace('notAfter=', '');
+      expect(c.notAfter.getTime()).toBe(new Date(endDate).getTime());
+      const fp = execFileSync('openssl', ['x509', '-in', crt, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' });
+      expect(fp.split('=')[1]!.trim().replace(/:/g, '').toLowerCase()).toBe(c.sha256);
+      // Self-signed by P-384 with SHA-384: the provider's scheme applies.
+      expect(verifyCertificateSignature(nobleProvider, c, nobleProvider.parsePublicKey(c.spki))).toEqual({ ok: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects malformed input with CertificateOtherErrors', async () => {
+    const pki = await generateTestPki();
+    const der = pki.certDer;
+    const withTrailing = new Uint8Array(der.length + 1);
+    withTrailing.set(der);
+    const bad: Uint8Array[] = [
+      new Uint8Array(0),
+      Uint8Array.of(0x30, 0x00),
+      der.subarray(0, der.length - 1),
+      withTrailing,
+      Uint8Array.of(0x30, 0x80, 0x00, 0x00), // indefinite length (BER)
+      new Uint8Array(70_000).fill(0x30),
+    ];
+    for (const b of bad) expectStatus(() => parseCertificate(b), 'CertificateOtherErrors');
+  });
+
+  it('rejects a certificate whose outer and inner signature algorithms differ (RFC 5280 §4.1.1.2)', async () => {
+    const pki = await generateTestPki();
+    const der = pki.certDer.slice();
+    // The outer AlgorithmIdentifier follows the tbsCertificate: ecdsa-with-SHA256 (…04 03 02) → SHA384 (…04 03 03).
+    const leaf = parseCertificate(der);
+    const algStart = 4 + leaf.tbs.length;
+    const oidEnd = algStart + der[algStart + 1]! + 2;
+    expect(der[oidEnd - 1]).toBe(0x02);
+    der[oidEnd - 1] = 0x03;
+    const err = expectStatus(() => parseCertificate(der), 'CertificateOtherErrors');
+    expect(err.detail).toMatch(/signatureAlgorithm differs/);
+  });
+
+  it('reads UTCTime with the 1950-2049 window and GeneralizedTime after it (RFC 5280 §4.1.2.5)', async () => {
+    const notBefore = new Date('1950-01-01T00:00:00Z');
+    const notAfter = new Date('2050-01-01T00:00:00Z');
+    const pki = await generateTestPki({ notBefore, notAfter });
+    const leaf = parseCertificate(pki.certDer);
+    expect(leaf.notBefore.toISOString()).toBe(notBefore.toISOString());
+    expect(leaf.notAfter.toISOString()).toBe(notAfter.toISOString());
+  });
+
+  it('rejects impossible or non-Zulu times', async () => {
+    const der = (await generateTestPki()).certDer;
+    // The first UTCTime (tag 0x17, 13 octets) is notBefore: YYMMDDHHMMSSZ.
+    let at = -1;
+    for (let i = 0; i < der.length - 1; i++) if (der[i] === 0x17 && der[i + 1] === 0x0d) { at = i + 2; break; }
+    expect(at).toBeGreaterThan(0);
+    const patch = (offset: number, text: string) => {
+      const m = der.slice();
+      m.set(new TextEncoder().encode(text), at + offset);
+      return m;
+    };
+    for (const [offset, text] of [[2, '13'], [4, '32'], [6, '24'], [8, '60'], [10, '61'], [12, '+'], [0, 'a1']] as const) {
+      const e = expectStatus(() => parseCertificate(patch(offset, text)), 'CertificateOtherErrors');
+      expect(e.detail).toMatch(/time/);
+    }
+    // February 30th is normalised by Date.UTC; the round trip catches it.
+    expectStatus(() => parseCertificate(patch(2, '0230')), 'CertificateOtherErrors');
+  });
+
+  it('every strict prefix and random corruption fails with a TlsError only', async () => {
+    const pki = await generateTestPki({ intermediates: 1 });
+    const der = pki.certDer;
+    for (let n = 0; n < der.length; n++) expectStatus(() => parseCertificate(der.subarray(0, n)), 'CertificateOtherErrors');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: der.length - 1 }), fc.integer({ min: 1, max: 255 }), (i, x) => {
+        const m = der.slice();
+        m[i]! ^= x;
+        try {
+          parseCertificate(m);
+        } catch (e) {
+          if (!(e instanceof TlsError)) throw e;
+          expect(e.status).toBe('CertificateOtherErrors');
+        }
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
+        try {
+          parseCertificate(b);
+        } catch (e) {
+          if (!(e instanceof TlsError)) throw e;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('certificateSignatureScheme', () => {
+  const key = (type: PublicKeyInfo['type']): PublicKeyInfo => ({ type, spki: new Uint8Array(0) });
+  const NULL = derNull();
+  const hashAlg = (oid: string) => derSequence(derOid(oid));
+  const pss = (hash: string, mgfHash: string, salt: number | null, trailer?: number) =>
+    derSequence(
+      derTlv(0xa0, hashAlg(hash)),
+      derTlv(0xa1, derSequence(derOid(Oid.mgf1), hashAlg(mgfHash))),
+      ...(salt === null ? [] : [derTlv(0xa2, derUnsignedInteger(BigInt(salt)))]),
+      ...(trailer === undefined ? [] : [derTlv(0xa3, derUnsignedInteger(BigInt(trailer)))]),
+    );
+  const S = SignatureScheme;
+  const table: [label: string, oid: string, params: Uint8Array | undefined, keyType: PublicKeyInfo['type'], expected: unknown][] = [
+    ['sha256WithRSA', Oid.sha256WithRSAEncryption, NULL, 'rsa', { kind: 'scheme', scheme: S.rsa_pkcs1_sha256 }],
+    ['sha384WithRSA', Oid.sha384WithRSAEncryption, NULL, 'rsa', { kind: 'scheme', scheme: S.rsa_pkcs1_sha384 }],
+    ['sha512WithRSA, absent params tolerated', Oid.sha512WithRSAEncryption, undefined, 'rsa', { kind: 'scheme', scheme: S.rsa_pkcs1_sha512 }],
+    ['sha256WithRSA by an EC key', Oid.sha256WithRSAEncryption, NULL, 'ec-p256', 'unsupported'],
+    ['PSS SHA-256 by rsaEncryption → rsae', Oid.rsassaPss, pss(Oid.sha256, Oid.sha256, 32), 'rsa', { kind: 'scheme', scheme: S.rsa_pss_rsae_sha256 }],
+    ['PSS SHA-384 by id-RSASSA-PSS → pss', Oid.rsassaPss, pss(Oid.sha384, Oid.sha384, 48, 1), 'rsa-pss', { kind: 'scheme', scheme: S.rsa_pss_pss_sha384 }],
+    ['PSS SHA-512 by rsaEncryption', Oid.rsassaPss, pss(Oid.sha512, Oid.sha512, 64), 'rsa', { kind: 'scheme', scheme: S.rsa_pss_rsae_sha512 }],
+    ['PSS salt ≠ hash length', Oid.rsassaPss, pss(Oid.sha256, Oid.sha256, 20), 'rsa', 'unsupported'],
+    ['PSS default salt (20)', Oid.rsassaPss, pss(Oid.sha256, Oid.sha256, null), 'rsa', 'unsupported'],
+    ['PSS MGF1 hash ≠ hash', Oid.rsassaPss, pss(Oid.sha256, Oid.sha384, 32), 'rsa', 'unsupported'],
+    ['PSS trailer 2', Oid.rsassaPss, pss(Oid.sha256, Oid.sha256, 32, 2), 'rsa', 'unsupported'],
+    ['PSS default (SHA-1) params', Oid.rsassaPss, derSequence(), 'rsa', 'unsupported'],
+    ['PSS without params', Oid.rsassaPss, undefined, 'rsa', 'unsupported'],
+    ['PSS garbage params', Oid.rsassaPss, Uint8Array.of(0x30, 0x01, 0x00), 'rsa', 'unsupported'],
+    ['ecdsa-SHA256 by P-256', Oid.ecdsaWithSha256, undefined, 'ec-p256', { kind: 'scheme', scheme: S.ecdsa_secp256r1_sha256 }],
+    ['ecdsa-SHA384 by P-384', Oid.ecdsaWithSha384, undefined, 'ec-p384', { kind: 'scheme', scheme: S.ecdsa_secp384r1_sha384 }],
+    ['ecdsa-SHA256 by P-384', Oid.ecdsaWithSha256, undefined, 'ec-p384', { kind: 'ecdsa-digest', hash: 'sha256' }],
+    ['ecdsa-SHA384 by P-256', Oid.ecdsaWithSha384, undefined, 'ec-p256', { kind: 'ecdsa-digest', hash: 'sha384' }],
+    ['ecdsa-SHA512 by P-256', Oid.ecdsaWithSha512, undefined, 'ec-p256', { kind: 'ecdsa-digest', hash: 'sha512' }],
+    ['ecdsa with parameters', Oid.ecdsaWithSha256, NULL, 'ec-p256', 'unsupported'],
+    ['ecdsa by an RSA key', Oid.ecdsaWithSha256, undefined, 'rsa', 'unsupported'],
+    ['Ed25519', Oid.ed25519, undefined, 'ed25519', { kind: 'scheme', scheme: S.ed25519 }],
+    ['Ed25519 with parameters', Oid.ed25519, NULL, 'ed25519', 'unsupported'],
+    ['Ed448', Oid.ed448, undefined, 'ed25519', 'unsupported'],
+    ['sha1WithRSA', Oid.sha1WithRSAEncryption, NULL, 'rsa', 'unsupported'],
+    ['unknown OID', '1.2.3.4', undefined, 'rsa', 'unsupported'],
+  ];
+  for (const [label, oid, params, keyType, expected] of table) {
+    it(`${label} → ${typeof expected === 'string' ? expected : JSON.stringify(expected)}`, () => {
+      const r = certificateSignatureScheme({ signatureAlgorithmOid: oid, signatureParams: params }, key(keyType));
+      if (expected === 'unsupported') expect(r.kind).toBe('unsupported');
+      else expect(r).toEqual(expected);
+    });
+  }
+});
