@@ -20,6 +20,7 @@
 import type { ClientOptions, ResolvedCommon, ServerOptions, CertifiedKey, TraceEvent } from './config.js';
 import { resolveCommon, resolveIgnorable } from './config.js';
 import type { CryptoProvider } from './crypto/provider.js';
+import { HASH_LEN } from './crypto/provider.js';
 import { nobleProvider, defaultRandom } from './crypto/noble.js';
 import type { Tls13Suite } from './crypto/suites.js';
 import { AlertDescription, TlsError, alertName } from './errors.js';
@@ -349,7 +350,9 @@ export class TlsConnection {
         while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
           const rec = this.deframer.next();
           if (!rec) break;
-          await this.onRecord(rec.type, rec.version, rec.fragment);
+          // Only handshake steps that really wait (certificate checks, signing) cost a promise.
+          const pending = this.onRecord(rec.type, rec.version, rec.fragment);
+          if (pending) await pending;
           this.flushHandshake();
         }
       } while (this.again && !this.error_);
@@ -358,7 +361,7 @@ export class TlsConnection {
     }
   }
 
-  private async onRecord(outerType: number, _version: number, fragment: Uint8Array): Promise<void> {
+  private onRecord(outerType: number, _version: number, fragment: Uint8Array): Promise<void> | undefined {
     if (this.phase_ === 'closed' || this.phase_ === 'peer-closed') {
       // RFC 9846 §6.1: data after close_notify is ignored.
       return;
@@ -398,13 +401,7 @@ export class TlsConnection {
       case ContentType.handshake:
         this.emptyRecords = 0;
         this.joiner.push(content);
-        for (;;) {
-          const m = this.joiner.next();
-          if (!m) break;
-          await this.onHandshake(m.type, m.body, m.raw);
-          if (this.error_) return;
-        }
-        return;
+        return this.drainHandshake();
       case ContentType.alert:
         this.onAlert(content);
         return;
@@ -423,23 +420,34 @@ export class TlsConnection {
     return this.negotiated.version !== null || this.state.name !== 'ExpectClientHello';
   }
 
-  private async onHandshake(type: number, body: Uint8Array, raw: Uint8Array): Promise<void> {
-    const finishedLength = this.read_.suite ? this.cfg.crypto.digest(this.read_.suite.hash, new Uint8Array(0)).length : undefined;
-    const msg = decodeHandshake(type, body, raw, { finishedLength });
-    if (type === HandshakeType.finished && !this.traffic) this.peerFinishedPending = true;
-    const s = this.state;
-    this.state = FAILED;
-    const r = s.handle(this.cx, msg);
-    this.state = r instanceof Promise ? await r : r;
-    if (type === HandshakeType.finished) this.peerFinished = true;
-    if (type === HandshakeType.key_update) {
-      if (++this.keyUpdatesWithoutData > MAX_KEY_UPDATES_WITHOUT_DATA) {
-        throw new TlsError('UnexpectedMessage', { detail: 'too many KeyUpdates without application data' });
-      }
+  /** Handles every complete handshake message buffered; async only if a state is. */
+  private drainHandshake(): Promise<void> | undefined {
+    for (;;) {
+      if (this.error_) return undefined;
+      const m = this.joiner.next();
+      if (!m) return undefined;
+      const pending = this.onHandshake(m.type, m.body, m.raw);
+      if (pending) return pending.then(() => this.drainHandshake());
     }
   }
 
-  private peerFinishedPending = false;
+  private onHandshake(type: number, body: Uint8Array, raw: Uint8Array): Promise<void> | undefined {
+    const finishedLength = this.read_.suite ? HASH_LEN[this.read_.suite.hash] : undefined;
+    const msg = decodeHandshake(type, body, raw, { finishedLength });
+    if (type === HandshakeType.key_update && ++this.keyUpdatesWithoutData > MAX_KEY_UPDATES_WITHOUT_DATA) {
+      throw new TlsError('UnexpectedMessage', { detail: 'too many KeyUpdates without application data' });
+    }
+    const s = this.state;
+    this.state = FAILED;
+    const r = s.handle(this.cx, msg);
+    const done = (next: State): void => {
+      this.state = next;
+      if (type === HandshakeType.finished) this.peerFinished = true;
+    };
+    if (r instanceof Promise) return r.then(done);
+    done(r);
+    return undefined;
+  }
 
   private onAlert(content: Uint8Array): void {
     const alert = decodeAlert(content);

@@ -94,9 +94,9 @@ function receivedTypes(e: Extensions): number[] {
 }
 
 /** RFC 9846 §4.2: an extension the client did not offer → unsupported_extension. */
-function checkOnlyOffered(e: Extensions, offer: Offer, where: string): void {
+function checkOnlyOffered(e: Extensions, offer: Offer, where: string, exempt: readonly number[] = []): void {
   for (const t of receivedTypes(e)) {
-    if (!offer.sentExtensions.has(t)) {
+    if (!offer.sentExtensions.has(t) && !exempt.includes(t)) {
       throw new TlsError('UnsupportedExtension', { detail: `${where} contains ${nameOf('extension', t)}, which we did not offer` });
     }
   }
@@ -168,7 +168,8 @@ class ExpectServerHello implements State {
     if (sh.legacyCompressionMethod !== 0) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello compression method is not null' });
     }
-    checkOnlyOffered(ext, this.offer, sh.isHrr ? 'HelloRetryRequest' : 'ServerHello');
+    // RFC 9846 §4.1.4 / §4.2: an HRR may carry a cookie the client never offered.
+    checkOnlyOffered(ext, this.offer, sh.isHrr ? 'HelloRetryRequest' : 'ServerHello', sh.isHrr ? [ExtensionType.cookie] : []);
     if (sh.isHrr) return this.onHelloRetryRequest(cx, sh, suite);
 
     // RFC 9846 §4.1.4: the ServerHello after an HRR must keep the HRR's suite and version.

@@ -231,7 +231,7 @@ async function serverFlight(cx: Context, p: ServerParams, ch: ClientHello, c: Ch
   const shExt = noExtensions();
   shExt.supportedVersions = [ProtocolVersion.TLSv1_3];
   shExt.keyShareServer = { group: c.group, keyExchange: ks.publicKey };
-  shExt.order = [ExtensionType.supported_versions, ExtensionType.key_share];
+  shExt.order = [ExtensionType.key_share, ExtensionType.supported_versions];
   const random = cfg.random(32);
   const sh: ServerHello = {
     type: 'server_hello',

@@ -62,7 +62,7 @@ export function hex(s: string): Uint8Array {
 
 /** Bytes → lower-case hex. */
 export function toHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 }
 
 /** Concatenation. */

@@ -178,8 +178,8 @@ describe('ECDSA', () => {
     raw.set(u8(Buffer.from(s.toString(16).padStart(64, '0'), 'hex')), 32);
     expect(verifySignature(K.p256.pub, S.ecdsa_secp256r1_sha256, msg, raw)).toBe(false);
     // INTEGER r with a redundant leading zero octet.
-    const rBytes = u8(Buffer.from(r.toString(16).padStart(64, '0'), 'hex'));
-    const padded = Uint8Array.from([0x02, rBytes.length + 1, 0x00, ...rBytes]);
+    const rMin = derUnsignedInteger(r).subarray(2); // minimal content octets (r < 2^256: short length)
+    const padded = Uint8Array.from([0x02, rMin.length + 1, 0x00, ...rMin]);
     const sEnc = derUnsignedInteger(s);
     const body = Uint8Array.from([...padded, ...sEnc]);
     expect(verifySignature(K.p256.pub, S.ecdsa_secp256r1_sha256, msg, Uint8Array.from([0x30, body.length, ...body]))).toBe(false);

@@ -1,0 +1,38 @@
+/**
+ * puretls: the runtime-neutral entry (no `node:` imports). The engine, errors,
+ * configuration types, the crypto provider and the verifier interfaces.
+ *
+ * @module
+ */
+export { TlsConnection } from './connection.js';
+export type { ConnectionInfo, ConnectionPhase } from './connection.js';
+export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './errors.js';
+export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './errors.js';
+export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, TraceEvent, TlsVersionName } from './config.js';
+export type {
+  CryptoProvider,
+  AeadAlg,
+  AeadCipher,
+  HashAlg,
+  HashState,
+  KeyShare,
+  KeyType,
+  PrivateKeyInfo,
+  PublicKeyInfo,
+  RandomSource,
+} from './crypto/provider.js';
+export { nobleProvider, defaultRandom } from './crypto/noble.js';
+export { CipherSuite, NamedGroup, SignatureScheme, ProtocolVersion, nameOf } from './wire/codes.js';
+export { IGNORABLE_CERTIFICATE_ERRORS, severityOf } from './verify/verifier.js';
+export type {
+  CertificateError,
+  CertificateErrorCode,
+  CertificateErrorSeverity,
+  CertificateVerifier,
+  VerificationReport,
+  VerifyRequest,
+} from './verify/verifier.js';
+export { createBasicVerifier } from './verify/basic-verifier.js';
+export { generateTestPki } from './verify/generate.js';
+export type { TestPki, TestPkiOptions, TestKeyType, TestPkiVariant } from './verify/generate.js';
+export { loadCertificates } from './identity.js';
