@@ -322,7 +322,7 @@ function errorJson(err: TlsError, info: ConnectionInfo | null): Record<string, u
 }
 
 function describeError(err: TlsError, info: ConnectionInfo | null): string {
-  const lines = [`error: ${err.status}${err.alert === null ? '' : ` (alert ${alertName(err.alert)})`}: ${err.message}`];
+  const lines = [`${err.status}${err.alert === null ? '' : ` (alert ${alertName(err.alert)})`}: ${err.detail ?? err.message}`];
   for (const e of errorCertificateErrors(err, info)) lines.push(`  certificate error: ${e.code} (certificate #${e.index}): ${e.detail}`);
   return lines.join('\n');
 }
@@ -352,7 +352,9 @@ function describeSession(info: ConnectionInfo): string {
   return lines.join('\n');
 }
 
-function traceValue(_key: string, v: unknown): unknown {
+function traceValue(key: string, v: unknown): unknown {
+  // `raw` repeats the whole encoded message: the decoded fields say it better.
+  if (key === 'raw') return undefined;
   if (v instanceof Uint8Array) {
     const hex = Buffer.from(v.subarray(0, 32)).toString('hex');
     return v.length > 32 ? `${hex}… (${v.length} bytes)` : hex;
@@ -401,7 +403,7 @@ async function cmdConnect(argv: readonly string[]): Promise<number> {
   const quiet = args.booleans.has('quiet');
   const report = (err: TlsError, info: ConnectionInfo | null): number => {
     if (json) process.stdout.write(`${JSON.stringify(errorJson(err, info))}\n`);
-    process.stderr.write(`puretls: ${describeError(err, info)}\n`);
+    process.stderr.write(`puretls: error: ${describeError(err, info)}\n`);
     return 1;
   };
 
@@ -438,7 +440,7 @@ async function cmdConnect(argv: readonly string[]): Promise<number> {
       const err = toTlsError(e);
       if (!socket.connection.handshakeComplete) finish(report(err, socket.connection.info));
       else {
-        process.stderr.write(`puretls: ${describeError(err, socket.info)}\n`);
+        process.stderr.write(`puretls: error: ${describeError(err, socket.info)}\n`);
         finish(1);
       }
     });
@@ -548,7 +550,7 @@ async function cmdServe(argv: readonly string[]): Promise<number> {
     server = createServer(options);
   } catch (e) {
     const err = toTlsError(e);
-    process.stderr.write(`puretls: ${describeError(err, null)}\n`);
+    process.stderr.write(`puretls: error: ${describeError(err, null)}\n`);
     return 1;
   }
 
@@ -571,7 +573,7 @@ async function cmdServe(argv: readonly string[]): Promise<number> {
 
   return new Promise<number>((resolve) => {
     server.once('error', (e: Error) => {
-      process.stderr.write(`puretls: ${describeError(mapTransportError(e), null)}\n`);
+      process.stderr.write(`puretls: error: ${describeError(mapTransportError(e), null)}\n`);
       resolve(1);
     });
     server.listen(port, host, () => {
@@ -646,7 +648,7 @@ async function cmdDemo(argv: readonly string[]): Promise<number> {
   const pki = await generateTestPki({ keyType: 'ecdsa-p256', names: ['localhost', '127.0.0.1', '::1'] });
   const leaf = parseCertificate(pki.certDer);
   out(`  CA:   ${parseCertificate(pki.caCertDer).subject}`);
-  out(`  leaf: ${leaf.subject} (SAN ${leaf.dnsNames.join(', ')})`);
+  out(`  leaf: ${leaf.subject} (subjectAltName localhost, 127.0.0.1, ::1)`);
 
   const server = createServer({ cert: pki.chainPem, key: pki.keyPem, ALPNProtocols: ['http/1.1'] }, (s) => {
     s.on('error', () => {
@@ -746,7 +748,7 @@ main(process.argv.slice(2)).then(
       return;
     }
     const err = toTlsError(e);
-    process.stderr.write(`puretls: ${describeError(err, null)}\n`);
+    process.stderr.write(`puretls: error: ${describeError(err, null)}\n`);
     exit(1);
   },
 );

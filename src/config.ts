@@ -79,7 +79,8 @@ export interface ClientOptions extends CommonOptions {
   keyShareGroups?: readonly (string | number)[];
   /**
    * Test hook: rewrites the ClientHello before it is encoded (used to reproduce RFC 8448
-   * byte-for-byte). Not for production use.
+   * byte-for-byte). Also called for the second ClientHello after a HelloRetryRequest
+   * (which carries the new key share and the server's cookie). Not for production use.
    */
   clientHelloHook?: (ch: ClientHello) => ClientHello;
 }
@@ -96,6 +97,12 @@ export interface ServerOptions extends CommonOptions {
   /** Require the client to include ALPN that matches (otherwise no_application_protocol). Default: only when both sides offer ALPN. */
   /** Test hook: rewrites EncryptedExtensions before encoding. Not for production use. */
   encryptedExtensionsHook?: (ext: Extensions) => Extensions;
+  /**
+   * Test hook: rewrites the HelloRetryRequest's extensions before encoding (RFC 8448 §5
+   * replay: its cookie is the other implementation's 114-byte state, ours is 32 random
+   * bytes). The server then requires the cookie it actually sent. Not for production use.
+   */
+  helloRetryRequestHook?: (ext: Extensions) => Extensions;
 }
 
 /** An identity ready to use. */

@@ -23,8 +23,9 @@ import type { CryptoProvider } from './crypto/provider.js';
 import { HASH_LEN } from './crypto/provider.js';
 import { nobleProvider, defaultRandom } from './crypto/noble.js';
 import type { Tls13Suite } from './crypto/suites.js';
+import { DEFAULT_KEY_SHARES, resolveCodes } from './crypto/suites.js';
 import { AlertDescription, TlsError, alertName } from './errors.js';
-import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion } from './wire/codes.js';
+import { ContentType, HandshakeType, KeyUpdateRequest } from './wire/codes.js';
 import type { HandshakeMessage } from './wire/messages.js';
 import { encodeHandshake, decodeHandshake } from './wire/handshake.js';
 import { decodeAlert, encodeAlert } from './wire/alert.js';
@@ -113,6 +114,8 @@ export class TlsConnection {
   private emptyRecords = 0;
   private warningAlerts = 0;
   private keyUpdatesWithoutData = 0;
+  /** True once a protected record from the peer has been opened (see the plaintext-alert rule in onRecord). */
+  private recordOpened = false;
   private closeSent = false;
   private started = false;
   private traffic: TrafficSecrets | null = null;
@@ -158,7 +161,7 @@ export class TlsConnection {
       serverName: servername,
       // RFC 6066 §3: literal IP addresses are not permitted in server_name.
       sendSni: servername !== undefined && servername.length > 0 && !isIp,
-      keyShareGroups: options.keyShareGroups ? resolveCodesSafe(options.keyShareGroups) : [...cfg.groups.slice(0, 2)],
+      keyShareGroups: options.keyShareGroups ? resolveCodes('group', options.keyShareGroups) : defaultKeyShares(cfg.groups),
       verifier,
       ignorable,
       clientHelloHook: options.clientHelloHook,
@@ -175,7 +178,7 @@ export class TlsConnection {
     if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates)' });
     const tickets = options.sessionTickets ?? 0;
     if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
-    const params: ServerParams = { certificates: identities, sessionTickets: tickets, encryptedExtensionsHook: options.encryptedExtensionsHook };
+    const params: ServerParams = { certificates: identities, sessionTickets: tickets, encryptedExtensionsHook: options.encryptedExtensionsHook, helloRetryRequestHook: options.helloRetryRequestHook };
     return new TlsConnection('server', cfg, (cx) => startServer(cx, params));
   }
 
@@ -378,16 +381,23 @@ export class TlsConnection {
     }
     let type = outerType;
     let content = fragment;
-    if (this.read_.protector) {
+    // A client that fails on our ServerHello has no keys and alerts in the clear: a server
+    // takes a plaintext alert until the client's first protected record (as OpenSSL does).
+    const plainAlert = this.role === 'server' && !this.recordOpened && outerType === ContentType.alert;
+    if (this.read_.protector && !plainAlert) {
       // RFC 9846 §5.2: once keys are in use every record is application_data on the outside.
       if (outerType !== ContentType.application_data) {
         throw new TlsError('UnexpectedMessage', { detail: `unprotected record of type ${outerType} after keys were installed` });
       }
       const opened = this.read_.protector.open({ type: outerType, version: _version, fragment });
+      this.recordOpened = true;
       type = opened.type;
       content = opened.content;
     } else if (outerType === ContentType.application_data) {
       throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake keys' });
+    } else if (fragment.length > MAX_PLAINTEXT_LEN) {
+      // RFC 9846 §5.1: a TLSPlaintext longer than 2^14 bytes → record_overflow.
+      throw new TlsError('RecordOverflow', { detail: `plaintext record of ${fragment.length} bytes` });
     }
     if (content.length === 0 && type !== ContentType.application_data) {
       // RFC 9846 §5.1: zero-length handshake and alert fragments are not allowed.
@@ -630,11 +640,11 @@ export class TlsConnection {
   }
 }
 
-function resolveCodesSafe(items: readonly (string | number)[]): number[] {
-  return items.map((i) => (typeof i === 'number' ? i : (NAMED_GROUPS[i] ?? -1)));
+/** Key shares for the first ClientHello: the defaults that are configured, else the first configured group. */
+function defaultKeyShares(groups: readonly number[]): number[] {
+  const picked = DEFAULT_KEY_SHARES.filter((g) => groups.includes(g));
+  return picked.length > 0 ? picked : groups.slice(0, 1);
 }
-
-const NAMED_GROUPS: Record<string, number> = { x25519: 0x1d, secp256r1: 0x17, secp384r1: 0x18, X25519MLKEM768: 0x11ec };
 
 function summarize(msg: HandshakeMessage): string {
   switch (msg.type) {
@@ -665,4 +675,3 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-export { ProtocolVersion };

@@ -151,9 +151,9 @@ class ExpectServerHello implements State {
     if (ext.supportedVersions.length !== 1 || version !== ProtocolVersion.TLSv1_3) {
       throw new TlsError('IllegalParameter', { detail: `server selected version ${nameOf('version', version ?? 0)} which we did not offer` });
     }
-    // RFC 9846 §4.1.3: legacy_version MUST be 0x0303.
+    // RFC 9846 §4.1.3: legacy_version MUST be 0x0303; otherwise a "protocol_version" alert.
     if (sh.legacyVersion !== ProtocolVersion.TLSv1_2) {
-      throw new TlsError('IllegalParameter', { detail: `ServerHello legacy_version 0x${sh.legacyVersion.toString(16)}` });
+      throw new TlsError('ProtocolVersion', { detail: `ServerHello legacy_version 0x${sh.legacyVersion.toString(16)}` });
     }
     // RFC 9846 §4.1.3: legacy_session_id_echo must match what we sent.
     if (!cx.cfg.crypto.equal(sh.legacySessionIdEcho, this.offer.ch.legacySessionId)) {
@@ -201,6 +201,10 @@ class ExpectServerHello implements State {
     cx.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', secrets.clientHandshake);
     cx.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', secrets.serverHandshake);
     cx.setReadSecret(suite, secrets.serverHandshake);
+    // Install the client handshake write key now (as Go, BoringSSL and rustls do), so that an
+    // alert sent before our Finished is protected as the server expects (RFC 9846 §6: alerts
+    // are "encrypted as specified by the current connection state"). ExpectFinished keeps it.
+    cx.setWriteSecret(suite, secrets.clientHandshake);
     cx.info.version = 'TLSv1.3';
     cx.info.cipherSuite = suite.name;
     cx.info.group = codeName('group', ks.group);
@@ -237,7 +241,7 @@ class ExpectServerHello implements State {
     // RFC 9846 §D.4: in compatibility mode the client sends CCS before its second flight.
     if (this.offer.ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
     const prev = this.offer.ch;
-    const ch2: ClientHello = {
+    let ch2: ClientHello = {
       ...prev,
       raw: undefined,
       extensions: {
@@ -250,6 +254,8 @@ class ExpectServerHello implements State {
           : prev.extensions.order.filter((t) => t !== ExtensionType.early_data),
       },
     };
+    // Test hook (RFC 8448 replay): the second ClientHello is shaped like the first.
+    if (this.p.clientHelloHook) ch2 = this.p.clientHelloHook(ch2);
     cx.send(ch2);
     const offer: Offer = { ch: ch2, shares: new Map(shares.map((s) => [s.group, s])), sentExtensions: this.offer.sentExtensions };
     return new ExpectServerHello(this.p, offer, hrr);
@@ -417,7 +423,8 @@ class ExpectFinished implements State {
     cx.setReadSecret(this.suite, app.serverApplication);
     // RFC 9846 §D.4: in compatibility mode, a CCS precedes our second flight (sent once only).
     if (this.compat) cx.sendChangeCipherSpec();
-    cx.setWriteSecret(this.suite, this.secrets.clientHandshake);
+    // The client handshake write key was installed after ServerHello (do not reinstall it:
+    // that would restart its sequence number after an alert or close_notify).
     if (this.request) {
       // Client certificates are a later issue: answer with an empty Certificate (RFC 9846 §4.4.2).
       cx.send({ type: 'certificate', context: this.request.context, entries: [] });

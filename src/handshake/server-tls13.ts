@@ -32,6 +32,8 @@ export interface ServerParams {
   readonly certificates: readonly CertifiedKey[];
   readonly sessionTickets: number;
   readonly encryptedExtensionsHook: ((ext: Extensions) => Extensions) | undefined;
+  /** Test hook (RFC 8448 §5 replay): rewrites the HelloRetryRequest extensions. */
+  readonly helloRetryRequestHook?: ((ext: Extensions) => Extensions) | undefined;
 }
 
 /** What the server decided from the first ClientHello. */
@@ -71,6 +73,11 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
   if (versions === undefined || !versions.includes(ProtocolVersion.TLSv1_3)) {
     const offered = versions ? versions.map((v) => nameOf('version', v)).join(', ') : nameOf('version', ch.legacyVersion);
     throw new TlsError('ProtocolVersion', { detail: `client offered ${offered}; this server speaks TLSv1.3 only` });
+  }
+  // RFC 9846 §4.1.2: "A server which receives a legacy_version value not equal to 0x0303 MUST
+  // abort the handshake with a "protocol_version" alert."
+  if (ch.legacyVersion !== ProtocolVersion.TLSv1_2) {
+    throw new TlsError('ProtocolVersion', { detail: `ClientHello legacy_version 0x${ch.legacyVersion.toString(16)}` });
   }
   // RFC 9846 §4.1.2: legacy_compression_methods must be exactly [0] in a TLS 1.3 ClientHello.
   if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
@@ -156,11 +163,16 @@ class ExpectClientHello implements State {
     const share = ch.extensions.keyShareClient!.find((k) => k.group === choice.group);
     if (share) return await serverFlight(cx, this.p, ch, choice, share.keyExchange, false);
     // RFC 9846 §4.1.4: no acceptable share → HelloRetryRequest naming the group, with a cookie.
-    const cookie = cx.cfg.random(32);
-    const hrrExt = noExtensions();
+    let hrrExt = noExtensions();
     hrrExt.supportedVersions = [ProtocolVersion.TLSv1_3];
     hrrExt.keyShareHrr = choice.group;
-    hrrExt.cookie = cookie;
+    hrrExt.cookie = cx.cfg.random(32);
+    // key_share first, as in our ServerHello (and RFC 8448 §5).
+    hrrExt.order = [ExtensionType.key_share, ExtensionType.cookie, ExtensionType.supported_versions];
+    if (this.p.helloRetryRequestHook) hrrExt = this.p.helloRetryRequestHook(hrrExt);
+    // RFC 9846 §4.2.2: ClientHello2 must echo the cookie actually sent.
+    const cookie = hrrExt.cookie;
+    if (cookie === undefined) throw new TlsError('InternalError', { detail: 'helloRetryRequestHook removed the cookie' });
     const hrr: ServerHello = {
       type: 'server_hello',
       legacyVersion: ProtocolVersion.TLSv1_2,

@@ -125,8 +125,11 @@ interface TlsSocketInit {
  * or a {@link TlsServer}.
  *
  * Events besides the Duplex ones: `'secureConnect'` and `'secure'` (both, in both
- * roles, once the handshake completed), `'timeout'` (forwarded from the socket).
- * Errors are always {@link TlsError}s.
+ * roles, once the handshake completed), `'connect'` (TCP connected, when dialled) and
+ * `'timeout'` (forwarded from the socket). TLS and transport failures arrive as
+ * `'error'` with a {@link TlsError}; data received before a failure is delivered first
+ * (a truncation error comes after the last byte received, never instead of `'end'`
+ * silently).
  */
 export class TlsSocket extends Duplex {
   /** The sans-I/O engine (read-only use: `info`, `phase`, `error`). */
@@ -401,7 +404,9 @@ export class TlsSocket extends Duplex {
   private flushPendingError(): void {
     const err = this.pendingError;
     if (!err || this.destroyed) return;
-    if (this.readableLength === 0 || this.readableFlowing === false) {
+    // Wait while a reader (flowing or paused) still has data to take; with no reader at
+    // all there is nobody to wait for.
+    if (this.readableLength === 0 || this.readableFlowing === null) {
       this.pendingError = null;
       this.destroy(err);
     }
@@ -429,7 +434,8 @@ function closeGracefully(s: Duplex): void {
  * calls `onSecureConnect` after the handshake (`'secureConnect'`). Failures (transport
  * or TLS) arrive as `'error'` with a {@link TlsError}.
  *
- * `servername` defaults to `host` unless `host` is an IP literal.
+ * `servername` (the name validated against the certificate) defaults to `host`; an IP
+ * literal is validated against the certificate's IP addresses and never sent as SNI.
  *
  * @throws TlsError('InvalidConfig') synchronously for invalid options
  * @example
@@ -441,7 +447,10 @@ function closeGracefully(s: Duplex): void {
  */
 export function connect(options: ConnectOptions, onSecureConnect?: () => void): TlsSocket {
   const host = options.host ?? 'localhost';
-  const servername = options.servername ?? (options.socket || net.isIP(host) !== 0 ? undefined : host);
+  // The name to validate defaults to the host dialled. For an IP literal it is checked
+  // against the certificate's IP addresses but not sent as SNI (RFC 6066 §3; the engine
+  // omits IP literals from server_name).
+  const servername = options.servername ?? (options.socket ? undefined : host);
   const conn = TlsConnection.client({ ...options, servername });
   let socket: Duplex;
   let dialing = false;

@@ -303,6 +303,8 @@ export class TlsPump {
 
   /** Hands decrypted data to the application. Returns false if delivery is paused. */
   private deliverReads(): boolean {
+    // The application learns that the handshake completed before it sees any data.
+    this.notifyHandshake();
     while (!this.paused) {
       const d = this.connection.read();
       if (!d) return true;
@@ -311,12 +313,16 @@ export class TlsPump {
     return false;
   }
 
-  private notifyProgress(): void {
-    const c = this.connection;
-    if (!this.handshakeReported && c.handshakeComplete) {
+  private notifyHandshake(): void {
+    if (!this.handshakeReported && this.connection.handshakeComplete && !this.errorReported) {
       this.handshakeReported = true;
       this.h.handshakeDone?.();
     }
+  }
+
+  private notifyProgress(): void {
+    const c = this.connection;
+    this.notifyHandshake();
     if (!this.readEndReported && c.handshakeComplete && c.readEnded && c.error === null) {
       this.readEndReported = true;
       this.h.readEnded?.();

@@ -26,11 +26,16 @@
  *
  * When no path reaches an anchor, the longest path found is reported with one error at
  * its top certificate T:
- * - `Untrusted` if T is self-issued (a root that is not trusted), or if a certificate
- *   with T's issuer name is known (sent or an anchor) but cannot be T's issuer (its key
- *   identifier differs), or if the search limits were reached;
- * - `IncompleteChain` if no certificate with T's issuer name is known at all: the peer
- *   left out an intermediate (or the anchor is not configured).
+ * - `IncompleteChain` if T's issuer is not known (neither sent nor an anchor) and the peer
+ *   sent certificates that could not be linked into the path: its chain has a gap (an
+ *   intermediate left out between certificates it did send);
+ * - `Untrusted` otherwise: T is self-issued (a root that is not trusted); or a certificate
+ *   with T's issuer name is known but cannot be its issuer (key identifier mismatch, loop);
+ *   or the search limits were reached; or T's issuer is simply unknown. The last case is
+ *   not called `IncompleteChain` because a peer may omit the trust anchor (RFC 9846
+ *   §4.4.2), so an unknown issuer of a complete-looking chain is most often a CA we do not
+ *   trust (rustls says UnknownIssuer, Go "signed by unknown authority", OpenSSL "unable to
+ *   get local issuer certificate", for all of these).
  *
  * Candidate issuers are matched by exact subject-DN bytes and, when both key identifiers
  * are present, authorityKeyIdentifier = subjectKeyIdentifier (§4.2.1.1). Full RFC 5280
@@ -329,7 +334,14 @@ function verifySync(
     } else if (issuerKnown) {
       errors.push({ code: 'Untrusted', index: topIndex, detail: `a certificate named "${top.issuer}" is known, but none can be this certificate's issuer (authority key identifier mismatch or a loop)` });
     } else {
-      errors.push({ code: 'IncompleteChain', index: topIndex, detail: `issuer "${top.issuer}" of ${topIndex === 0 ? 'the leaf' : `certificate ${topIndex}`} was not sent and is not a trust anchor` });
+      const inChain = new Set(chain.map((c) => c.sha256));
+      const unlinked = pool.filter((c) => !inChain.has(c.sha256)).length;
+      const what = `issuer "${top.issuer}" of ${topIndex === 0 ? 'the leaf' : `certificate ${topIndex}`} was not sent and is not a trust anchor`;
+      if (unlinked > 0) {
+        errors.push({ code: 'IncompleteChain', index: topIndex, detail: `${what}, and ${unlinked} certificate(s) sent do not link to the chain` });
+      } else {
+        errors.push({ code: 'Untrusted', index: topIndex, detail: what });
+      }
     }
   }
   return { errors, severity: severityOf(errors), leafPublicKey, chain, anchored };

@@ -7,8 +7,9 @@
  * this module defines only the five functions `tsyringe` and `tslib.__metadata` call,
  * and only when no polyfill is present; an existing one is never replaced.
  *
- * It is imported (for its exported flag, so bundlers honouring `"sideEffects": false`
- * keep it) by `x509.ts` before `@peculiar/x509`; ESM evaluates imports in order.
+ * `x509.ts` imports it dynamically, just before `@peculiar/x509`, and only when a
+ * certificate is to be issued (the test PKI): verifying certificates never loads the
+ * library and never touches the global `Reflect`.
  *
  * @module
  * @internal

@@ -2,13 +2,14 @@
  * X.509 certificates (RFC 5280 §4) as plain data, and certificate signature checks
  * through a {@link CryptoProvider}.
  *
- * This is the only module in `src/` that imports `@peculiar/x509`, which issues the
- * certificates of the test PKI and renders distinguished names for display. Parsing is
- * our own strict DER walk (`crypto/der.ts`): every byte range the verifier compares or
- * verifies (tbsCertificate, names, SPKI, signature algorithm, SAN entries, key usage
- * bits) is cut from the original encoding, nothing depends on a re-encoding, and parsing
- * costs tens of microseconds rather than the library's milliseconds per certificate
- * (measured: ~2 ms to construct its certificate object, ~1 ms per name string).
+ * This is the only module in `src/` that imports `@peculiar/x509`, and only to issue the
+ * certificates of the test PKI (loaded on first use; see `loadX509`). Parsing is our own
+ * strict DER walk (`crypto/der.ts`): every byte range the verifier compares or verifies
+ * (tbsCertificate, names, SPKI, signature algorithm, SAN entries, key usage bits) is cut
+ * from the original encoding, nothing depends on a re-encoding, and a certificate parses
+ * in about 0.1 ms, where the library takes milliseconds (measured on this machine: ~2 ms
+ * to construct its certificate object, ~1 ms per name string, several ms per extension
+ * lookup) and would pull asn1js, tsyringe and a Reflect polyfill into every client.
  *
  * Certificate signature algorithms map to TLS signature schemes (RFC 9846 §4.2.3) so
  * that the provider's `verify` checks them; see {@link certificateSignatureScheme} for
@@ -17,17 +18,13 @@
  *
  * @module
  */
-import { reflectShimInstalled } from './reflect-shim.js';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { TlsError } from '../errors.js';
 import { DerReader, DerTag } from '../crypto/der.js';
 import type { CryptoProvider, HashAlg, PublicKeyInfo } from '../crypto/provider.js';
 import { SignatureScheme } from '../wire/codes.js';
-
-// Keep the shim's import from being dropped by bundlers (package.json has "sideEffects": false).
-void reflectShimInstalled;
 
 /** Object identifiers used by the verifier (RFC 5280 §4.2.1, RFC 4055, RFC 5758, RFC 8410). */
 export const Oid = {
@@ -417,13 +414,110 @@ function checkName(r: DerReader): void {
   }
 }
 
+/** Attribute type names for display: RFC 4514 §3, plus a few common ones (RFC 4519, PKCS #9). */
+const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.6': 'C',
+  '2.5.4.9': 'STREET',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '2.5.4.4': 'SN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.12': 'title',
+  '2.5.4.42': 'GN',
+  '2.5.4.97': 'organizationIdentifier',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+};
+
+/** Decodes a directory string value, or returns null for a type shown as hex. */
+function directoryString(tag: number, v: Uint8Array): string | null {
+  switch (tag) {
+    case 0x0c: // UTF8String
+      try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(v);
+      } catch {
+        return null;
+      }
+    case 0x12: // NumericString
+    case 0x13: // PrintableString
+    case 0x14: // TeletexString (read as Latin-1, as most software does)
+    case 0x16: // IA5String
+    case 0x1a: {
+      // VisibleString
+      let out = '';
+      for (let i = 0; i < v.length; i++) out += String.fromCharCode(v[i]!);
+      return out;
+    }
+    case 0x1e: {
+      // BMPString: UTF-16BE
+      if (v.length % 2 !== 0) return null;
+      let out = '';
+      for (let i = 0; i < v.length; i += 2) out += String.fromCharCode((v[i]! << 8) | v[i + 1]!);
+      return out;
+    }
+    case 0x1c: {
+      // UniversalString: UTF-32BE
+      if (v.length % 4 !== 0) return null;
+      let out = '';
+      for (let i = 0; i < v.length; i += 4) {
+        const cp = ((v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!) >>> 0;
+        if (cp > 0x10ffff) return null;
+        out += String.fromCodePoint(cp);
+      }
+      return out;
+    }
+    default:
+      return null;
+  }
+}
+
 /**
- * An RFC 4514-style string for a DER Name (for display only: never compared). Rendering
- * is done by @peculiar/x509; should it fail on an exotic value, a hex dump is returned.
+ * Escapes an attribute value (RFC 4514 §2.4). Control characters are also hex-escaped, so
+ * a hostile name cannot inject terminal escapes into logs or CLI output.
+ */
+function escapeValue(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    const c = ch.charCodeAt(0);
+    if (c < 0x20 || c === 0x7f) out += `\\${c.toString(16).padStart(2, '0')}`;
+    else if ('"+,;<>\\'.includes(ch) || (i === 0 && (ch === ' ' || ch === '#')) || (i === s.length - 1 && ch === ' ')) out += `\\${ch}`;
+    else out += ch;
+  }
+  return out;
+}
+
+/**
+ * An RFC 4514 string for a DER Name, for display only (names are compared as DER bytes,
+ * never as strings): RDNs last-first separated by `,`, multi-valued RDNs joined by `+`,
+ * well-known attribute types by name and others by OID, values escaped (§2.4), and values
+ * that are not directory strings as `#` and the hex of their encoding (§2.4).
+ * A malformed Name is shown as `#` and its hex.
  */
 export function nameToString(nameDer: Uint8Array): string {
   try {
-    return new x509.Name(nameDer.slice()).toString();
+    const r = new DerReader(nameDer, 'CertificateOtherErrors', 'Name');
+    const rdnSeq = r.sequence();
+    r.end();
+    const rdns: string[] = [];
+    while (!rdnSeq.done) {
+      const set = rdnSeq.sub(rdnSeq.expect(DerTag.SET, 'SET').value);
+      const parts: string[] = [];
+      while (!set.done) {
+        const atv = set.sequence();
+        const oid = atv.oid();
+        const value = atv.read();
+        atv.end();
+        const text = directoryString(value.tag, value.value);
+        parts.push(`${ATTRIBUTE_NAMES[oid] ?? oid}=${text === null ? `#${toHex(value.raw)}` : escapeValue(text)}`);
+      }
+      rdns.push(parts.join('+'));
+    }
+    return rdns.reverse().join(',');
   } catch {
     return `#${toHex(nameDer)}`;
   }
@@ -705,6 +799,19 @@ export interface IssueParams {
   readonly extraExtensions?: readonly CertificateExtension[];
 }
 
+let x509Module: Promise<typeof X509> | undefined;
+
+/**
+ * Loads @peculiar/x509 on first use, after the Reflect metadata shim it needs
+ * (reflect-shim.ts). Loading lazily keeps the library, its dependencies and the shim's
+ * global change out of every program that only verifies certificates, and lets bundlers
+ * split it out of client builds.
+ */
+function loadX509(): Promise<typeof X509> {
+  x509Module ??= import('./reflect-shim.js').then(() => import('@peculiar/x509'));
+  return x509Module;
+}
+
 /**
  * Issues a certificate with @peculiar/x509 over Web Crypto.
  * @internal For the test PKI generator; not part of the public API.
@@ -712,11 +819,12 @@ export interface IssueParams {
  */
 export async function issueCertificate(p: IssueParams): Promise<Uint8Array> {
   const c = webCrypto();
-  const extensions: x509.Extension[] = [];
+  const x509 = await loadX509();
+  const extensions: X509.Extension[] = [];
   if (p.basicConstraints) extensions.push(new x509.BasicConstraintsExtension(p.basicConstraints.ca, p.basicConstraints.pathLen, true));
   if (p.keyUsage !== undefined) extensions.push(new x509.KeyUsagesExtension(p.keyUsage, true));
   if (p.extKeyUsage && p.extKeyUsage.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension([...p.extKeyUsage], false));
-  const names: x509.JsonGeneralNames = [
+  const names: X509.JsonGeneralNames = [
     ...(p.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(p.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
   ];

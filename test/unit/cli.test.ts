@@ -14,6 +14,7 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 let pki: TestPki;
 let dir: string;
 let caFile: string;
+let otherCaFile: string;
 let certFile: string;
 let keyFile: string;
 const children: ChildProcess[] = [];
@@ -80,6 +81,9 @@ beforeAll(async () => {
   certFile = join(dir, 'chain.pem');
   keyFile = join(dir, 'key.pem');
   writeFileSync(caFile, pki.caCertPem);
+  // Same CA name, another key: pki's chain is Untrusted under it.
+  otherCaFile = join(dir, 'other-ca.pem');
+  writeFileSync(otherCaFile, (await generateTestPki({ keyType: 'ecdsa-p256' })).caCertPem);
   writeFileSync(certFile, pki.chainPem);
   writeFileSync(keyFile, pki.keyPem);
 }, 180_000);
@@ -126,7 +130,7 @@ describe('puretls CLI', () => {
 
   it('connect --json prints the failure as JSON (untrusted chain), exit non-zero', async () => {
     const srv = await serve(['--echo']);
-    const r = await run(['connect', `127.0.0.1:${srv.port}`, '--json']);
+    const r = await run(['connect', `127.0.0.1:${srv.port}`, '--ca', otherCaFile, '--json']);
     expect(r.code).not.toBe(0);
     const j = JSON.parse(r.stdout.split('\n')[0]!) as { error: { status: string; alert: string | null; message: string }; certificateErrors: string[] };
     expect(j.error.status).toBe('CertificateUntrusted');

@@ -2,14 +2,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlertDescription, TlsError } from '../../../src/errors.js';
-import { connect, createServer, mapTransportError, upgrade, type TlsServer, type TlsSocket } from '../../../src/transport/node.js';
+import { connect, createServer, mapTransportError, upgrade, type TlsServer, type TlsServerOptions, type TlsSocket } from '../../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../../src/verify/generate.js';
 
 let pki: TestPki;
+/** Another CA with the same name as pki's but another key: pki's chain is Untrusted under it. */
+let otherPki: TestPki;
 const cleanup: (() => void)[] = [];
 
 beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256', names: ['localhost', '127.0.0.1', '::1'] });
+  otherPki = await generateTestPki({ keyType: 'ecdsa-p256' });
 });
 
 afterEach(() => {
@@ -27,8 +30,14 @@ async function listen(server: net.Server): Promise<number> {
   return a.port;
 }
 
-function tlsServer(onConnection: (s: TlsSocket) => void, extra: { ALPNProtocols?: string[] } = {}): TlsServer {
-  return createServer({ cert: pki.chainPem, key: pki.keyPem, ...extra }, onConnection);
+/** Server-side errors after the handshake (e.g. the peer was destroyed by cleanup), collected so none is unhandled. */
+const serverSocketErrors: TlsError[] = [];
+
+function tlsServer(onConnection: (s: TlsSocket) => void, extra: Omit<TlsServerOptions, 'cert' | 'key'> = {}): TlsServer {
+  return createServer({ cert: pki.chainPem, key: pki.keyPem, ...extra }, (s) => {
+    s.on('error', (e: Error) => serverSocketErrors.push(e as TlsError));
+    onConnection(s);
+  });
 }
 
 function sha256(chunks: readonly Buffer[]): string {
@@ -146,11 +155,15 @@ describe('puretls/node over loopback', () => {
     const chunks: Buffer[] = [];
     client.on('data', (d: Buffer) => chunks.push(d));
     const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
-    const closed = new Promise<boolean>((resolve) => client.once('close', (hadError: boolean) => resolve(hadError)));
+    let errored: Error | null = null;
+    client.on('error', (e: Error) => (errored = e));
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.write('after key update\n');
     client.end('bye\n');
     await ended;
-    expect(await closed).toBe(false);
+    await closed;
+    expect(errored).toBeNull();
+    expect(client.connection.phase).toBe('closed');
     expect(Buffer.concat(chunks).toString()).toBe('after key update\nbye\n');
     expect(serverExport).toBeDefined();
     expect(client.exportKeyingMaterial(32, 'EXPORTER-test', new Uint8Array([1, 2, 3])).equals(serverExport!)).toBe(true);
@@ -203,21 +216,40 @@ describe('puretls/node over loopback', () => {
   });
 
   it("surfaces the engine's TlsError on both sides of a failed handshake", async () => {
+    // No cipher suite in common: the server refuses the ClientHello.
+    const server = tlsServer(() => {
+      throw new TlsError('InternalError', { detail: 'the handshake must not succeed' });
+    }, { cipherSuites: ['TLS_AES_128_GCM_SHA256'] });
+    const serverError = new Promise<TlsError>((resolve) => server.once('tlsClientError', (e: TlsError) => resolve(e)));
+    const port = await listen(server);
+    const client = connect({ host: '127.0.0.1', port, ca: pki.caCertPem, cipherSuites: ['TLS_AES_256_GCM_SHA384'] });
+    const err = await nextError(client);
+    const serr = await serverError;
+    expect(serr).toBeInstanceOf(TlsError);
+    expect(serr.status).toBe('HandshakeFailure');
+    expect(serr.source).toBe('local');
+    expect(err).toBeInstanceOf(TlsError);
+    expect(err.status).toBe('AlertReceived');
+    expect(err.alert).toBe(AlertDescription.handshake_failure);
+    expect(client.connection.error).toBe(err);
+  });
+
+  it('reports an untrusted chain on the client, with its certificate errors, and fails the server side', async () => {
     const server = tlsServer(() => {
       throw new TlsError('InternalError', { detail: 'the handshake must not succeed' });
     });
     const serverError = new Promise<TlsError>((resolve) => server.once('tlsClientError', (e: TlsError) => resolve(e)));
     const port = await listen(server);
-    // No trust anchors: the client refuses the chain.
-    const client = connect({ host: '127.0.0.1', port, servername: 'localhost' });
+    // The wrong trust anchor (same name, other key): the client refuses the chain.
+    const client = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: otherPki.caCertPem });
     const err = await nextError(client);
     expect(err).toBeInstanceOf(TlsError);
     expect(err.status).toBe('CertificateUntrusted');
+    expect(err.alert).toBe(AlertDescription.unknown_ca);
     expect(err.certificateErrors.map((e) => e.code)).toContain('Untrusted');
+    expect(client.info.certificateErrorSeverity).not.toBe('none');
     const serr = await serverError;
     expect(serr).toBeInstanceOf(TlsError);
-    expect(serr.status).toBe('AlertReceived');
-    expect(serr.alert).toBe(AlertDescription.unknown_ca);
   });
 
   it('reports a name mismatch, and accepts it when InvalidName is ignorable', async () => {

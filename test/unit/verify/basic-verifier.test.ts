@@ -174,15 +174,25 @@ describe('no path to an anchor: Untrusted vs IncompleteChain', () => {
     b = await generateTestPki({ caName: 'CA B' });
   });
 
-  it('leaf whose issuer was not sent and is not an anchor → IncompleteChain at the leaf', async () => {
+  it('leaf alone whose issuer is unknown → Untrusted at the leaf (a peer may omit the root: unknown issuer)', async () => {
     const r = await verifierFor(b.caCertDer).verify(request([a.certDer]));
-    expect(codes(r.errors)).toEqual(['IncompleteChain@0']);
+    expect(codes(r.errors)).toEqual(['Untrusted@0']);
     expect(r.errors[0]!.detail).toMatch(/CA A Intermediate 1/);
+    expect(codes((await verifierFor().verify(request([a.certDer]))).errors)).toEqual(['Untrusted@0']);
   });
 
-  it('a missing middle intermediate → IncompleteChain at the last certificate reached', async () => {
+  it('a chain that stops at an unknown issuer, nothing else sent → Untrusted at its top', async () => {
     const [leaf, i1] = a.chainDer as [Uint8Array, Uint8Array, Uint8Array];
-    expect(codes((await verifierFor(a.caCertDer).verify(request([leaf, i1]))).errors)).toEqual(['IncompleteChain@1']);
+    expect(codes((await verifierFor(a.caCertDer).verify(request([leaf, i1]))).errors)).toEqual(['Untrusted@1']);
+  });
+
+  it('a gap: a missing intermediate between certificates that were sent → IncompleteChain', async () => {
+    const [leaf, , i2] = a.chainDer as [Uint8Array, Uint8Array, Uint8Array];
+    const r = await verifierFor(a.caCertDer).verify(request([leaf, i2]));
+    expect(codes(r.errors)).toEqual(['IncompleteChain@0']);
+    expect(r.errors[0]!.detail).toMatch(/do not link/);
+    // The same gap, with the root sent too.
+    expect(codes((await verifierFor(a.caCertDer).verify(request([leaf, i2, a.caCertDer]))).errors)).toEqual(['IncompleteChain@0']);
   });
 
   it('the whole chain up to an untrusted root → Untrusted at the root', async () => {

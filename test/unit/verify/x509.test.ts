@@ -12,7 +12,7 @@ import { TlsError } from '../../../src/errors.js';
 import { SignatureScheme } from '../../../src/wire/codes.js';
 import { generateTestPki } from '../../../src/verify/generate.js';
 import { formatIpAddress } from '../../../src/verify/hostname.js';
-import { KeyUsage, Oid, certificateSignatureScheme, parseCertificate, verifyCertificateSignature } from '../../../src/verify/x509.js';
+import { KeyUsage, Oid, certificateSignatureScheme, nameToString, parseCertificate, verifyCertificateSignature } from '../../../src/verify/x509.js';
 import { expectStatus } from '../record/expect-status.js';
 
 function hasOpenssl(): boolean {
@@ -90,8 +90,10 @@ describe('parseCertificate', () => {
       const der = pemDecode(readFileSync(crt, 'utf8'))[0]!.der;
       const c = parseCertificate(der);
       expect(c.serialHex).toBe('00ff00aa');
-      expect(c.subject).toContain('CN=openssl.test');
-      expect(c.subject).toContain('O=Example');
+      // RFC 4514 (≡ RFC 2253 here) rendering agrees with OpenSSL's.
+      const rfc2253 = execFileSync('openssl', ['x509', '-in', crt, '-noout', '-subject', '-nameopt', 'RFC2253'], { encoding: 'utf8' });
+      expect(c.subject).toBe(rfc2253.trim().replace(/^subject=/, ''));
+      expect(c.subject).toBe('CN=openssl.test,O=Example\\, Inc.,C=NZ');
       expect(c.isCA).toBe(true);
       expect(c.pathLen).toBe(2);
       expect(c.keyUsage).toBe(KeyUsage.keyCertSign | KeyUsage.cRLSign | KeyUsage.digitalSignature | KeyUsage.decipherOnly | KeyUsage.keyAgreement);
@@ -194,6 +196,34 @@ describe('parseCertificate', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('nameToString (RFC 4514)', () => {
+  const atv = (oid: string, value: Uint8Array) => derSequence(derOid(oid), value);
+  const str = (tag: number, text: string) => derTlv(tag, new TextEncoder().encode(text));
+  const rdn = (...atvs: Uint8Array[]) => derTlv(0x31, ...atvs);
+  const name = (...rdns: Uint8Array[]) => derSequence(...rdns);
+  const table: [string, Uint8Array, string][] = [
+    ['empty name', name(), ''],
+    ['last RDN first', name(rdn(atv('2.5.4.6', str(0x13, 'NZ'))), rdn(atv('2.5.4.3', str(0x0c, 'x')))), 'CN=x,C=NZ'],
+    ['multi-valued RDN', name(rdn(atv('2.5.4.3', str(0x0c, 'a')), atv('2.5.4.11', str(0x0c, 'b')))), 'CN=a+OU=b'],
+    ['special characters escaped', name(rdn(atv('2.5.4.10', str(0x0c, 'a,b+c;d<e>f"g\\h')))), 'O=a\\,b\\+c\\;d\\<e\\>f\\"g\\\\h'],
+    ['leading # and space, trailing space', name(rdn(atv('2.5.4.3', str(0x0c, '# x ')))), 'CN=\\# x\\ '],
+    ['control characters hex-escaped', name(rdn(atv('2.5.4.3', str(0x0c, 'a\x1b[31mb')))), 'CN=a\\1b[31mb'],
+    ['UTF-8', name(rdn(atv('2.5.4.3', str(0x0c, 'Zoë 日本')))), 'CN=Zoë 日本'],
+    ['BMPString', name(rdn(atv('2.5.4.3', derTlv(0x1e, Uint8Array.of(0x00, 0x41, 0x65, 0xe5))))), 'CN=A日'],
+    ['unknown attribute type by OID', name(rdn(atv('1.2.3.4', str(0x0c, 'v')))), '1.2.3.4=v'],
+    ['non-string value as #hex', name(rdn(atv('2.5.4.3', derUnsignedInteger(5n)))), 'CN=#020105'],
+    ['invalid UTF-8 as #hex', name(rdn(atv('2.5.4.3', derTlv(0x0c, Uint8Array.of(0xff))))), 'CN=#0c01ff'],
+  ];
+  for (const [label, der, expected] of table) {
+    it(`${label} → ${JSON.stringify(expected)}`, () => {
+      expect(nameToString(der)).toBe(expected);
+    });
+  }
+  it('a malformed name is shown as # and hex', () => {
+    expect(nameToString(Uint8Array.of(0x30, 0x02, 0x31))).toBe('#300231');
   });
 });
 
