@@ -41,6 +41,7 @@ import { startServer, ServerTraffic, type ServerParams } from './handshake/serve
 import { exporter, nextTrafficSecret } from './keys/tls13-schedule.js';
 import { createBasicVerifier } from './verify/basic-verifier.js';
 import { loadCertifiedKey, loadCertificates } from './identity.js';
+import { parseIpAddress } from './verify/hostname.js';
 import type { CertificateError, CertificateErrorSeverity } from './verify/verifier.js';
 
 /** Where the connection is in its life. */
@@ -156,7 +157,7 @@ export class TlsConnection {
     const anchors = options.ca === undefined ? [] : loadCertificates(options.ca);
     const verifier = options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto });
     const servername = options.servername;
-    const isIp = servername !== undefined && (/^[0-9.]+$/.test(servername) || servername.includes(':'));
+    const isIp = servername !== undefined && parseIpAddress(servername) !== null;
     const params: ClientParams = {
       serverName: servername,
       // RFC 6066 §3: literal IP addresses are not permitted in server_name.
@@ -236,8 +237,9 @@ export class TlsConnection {
 
   /** Resolves when the handshake completes; rejects with the connection's error. */
   handshake(): Promise<void> {
-    if (this.traffic) return Promise.resolve();
+    // Sticky errors: a connection that failed after its handshake reports the failure too.
     if (this.error_) return Promise.reject(this.error_);
+    if (this.traffic) return Promise.resolve();
     return new Promise((resolve, reject) => this.handshakeWaiters.push({ resolve, reject }));
   }
 
@@ -335,6 +337,8 @@ export class TlsConnection {
 
   /** Keying material exporter (RFC 9846 §7.5). */
   exportKeyingMaterial(label: string, context: Uint8Array | null, length: number): Uint8Array {
+    // Errors are sticky, and a failed connection's secrets are forgotten (RFC 9846 §6).
+    if (this.error_) throw this.error_;
     if (!this.traffic) throw new TlsError('ApiMisuse', { detail: 'exporter used before the handshake completed' });
     return exporter(this.cfg.crypto, this.traffic.suite.hash, this.traffic.exporter, label, context, length);
   }

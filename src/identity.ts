@@ -9,6 +9,7 @@ import type { CryptoProvider, PublicKeyInfo } from './crypto/provider.js';
 import { bytesToText, isPem, pemDecode } from './crypto/pem.js';
 import { TlsError } from './errors.js';
 import { parseCertificate } from './verify/x509.js';
+import { formatIpAddress } from './verify/hostname.js';
 
 type CertSource = string | Uint8Array | readonly (string | Uint8Array)[];
 
@@ -51,7 +52,7 @@ export function loadCertifiedKey(input: CertifiedKeyInput, crypto: CryptoProvide
   if (!samePublicKey(leafKey, key.publicKey, crypto)) {
     throw new TlsError('InvalidConfig', { detail: 'the private key does not match the leaf certificate' });
   }
-  const names = [...leaf.dnsNames.map((n) => n.toLowerCase().replace(/\.$/, '')), ...leaf.ipAddresses.map(ipToString)];
+  const names = [...leaf.dnsNames.map((n) => n.toLowerCase().replace(/\.$/, '')), ...leaf.ipAddresses.map(formatIpAddress)];
   return { chain, key, names };
 }
 
@@ -60,11 +61,4 @@ function samePublicKey(a: PublicKeyInfo, b: PublicKeyInfo, crypto: CryptoProvide
   if (a.raw && b.raw) return crypto.equal(a.raw, b.raw);
   if (a.n !== undefined && b.n !== undefined) return a.n === b.n && a.e === b.e;
   return crypto.equal(a.spki, b.spki);
-}
-
-function ipToString(b: Uint8Array): string {
-  if (b.length === 4) return [...b].join('.');
-  const parts: string[] = [];
-  for (let i = 0; i < b.length; i += 2) parts.push(((b[i]! << 8) | b[i + 1]!).toString(16));
-  return parts.join(':');
 }

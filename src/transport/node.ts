@@ -127,9 +127,9 @@ interface TlsSocketInit {
  * Events besides the Duplex ones: `'secureConnect'` and `'secure'` (both, in both
  * roles, once the handshake completed), `'connect'` (TCP connected, when dialled) and
  * `'timeout'` (forwarded from the socket). TLS and transport failures arrive as
- * `'error'` with a {@link TlsError}; data received before a failure is delivered first
- * (a truncation error comes after the last byte received, never instead of `'end'`
- * silently).
+ * `'error'` with a {@link TlsError}; data received before a failure is delivered first.
+ * Transport EOF without close_notify is `TlsError('Truncated')` after the last byte
+ * received, never a clean `'end'`.
  */
 export class TlsSocket extends Duplex {
   /** The sans-I/O engine (read-only use: `info`, `phase`, `error`). */
@@ -327,9 +327,19 @@ export class TlsSocket extends Duplex {
 
   // ------------------------------------------------------------ Duplex plumbing
 
+  /**
+   * Node's `Readable.read`; also used by flowing mode. Once a pending failure's data has
+   * all been read, the error is emitted (`_read` alone would not say so: Node stops
+   * calling it after the last push).
+   */
+  override read(size?: number): ReturnType<Duplex['read']> {
+    const r: unknown = super.read(size);
+    if (this.pendingError && this.readableLength === 0) setImmediate(() => this.flushPendingError());
+    return r;
+  }
+
   override _read(): void {
     this.pump.resume();
-    if (this.pendingError) setImmediate(() => this.flushPendingError());
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -396,7 +406,8 @@ export class TlsSocket extends Duplex {
       this.destroy(err);
       return;
     }
-    // Data received before the failure is still buffered: let the reader take it first.
+    // Data received before the failure is still buffered: the reader takes it first and
+    // the error follows (as 'end' would), see read().
     this.pendingError = err;
     setImmediate(() => this.flushPendingError());
   }
@@ -404,9 +415,7 @@ export class TlsSocket extends Duplex {
   private flushPendingError(): void {
     const err = this.pendingError;
     if (!err || this.destroyed) return;
-    // Wait while a reader (flowing or paused) still has data to take; with no reader at
-    // all there is nobody to wait for.
-    if (this.readableLength === 0 || this.readableFlowing === null) {
+    if (this.readableLength === 0) {
       this.pendingError = null;
       this.destroy(err);
     }

@@ -267,13 +267,17 @@ export class TlsPump {
         await this.flush();
         if (n === 0) {
           // The engine is full: it holds a record it will not decrypt until its read
-          // buffer drains (paused application) — or, if nothing changes, we stop here
-          // and wait for the next event rather than spin.
+          // buffer drains. While the application is paused that is back-pressure: wait
+          // for resume(). Otherwise delivering frees it; if it still takes nothing, the
+          // engine broke its contract: fail loudly rather than hang or spin.
           if (this.paused) {
             this.deliverReads();
             if (this.paused) return;
           }
-          if (++stalls > 2) return;
+          if (++stalls > 2) {
+            this.report(new TlsError('InternalError', { detail: 'the engine accepts no input and consumes none (receive/process contract broken)' }));
+            return;
+          }
         } else {
           stalls = 0;
         }

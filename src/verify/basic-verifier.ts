@@ -89,12 +89,6 @@ export interface BasicVerificationReport extends VerificationReport {
 const DEFAULT_MAX_PATH = 10;
 const DEFAULT_MAX_CANDIDATES = 100;
 
-interface Node {
-  readonly cert: ParsedCertificate;
-  /** True for a configured trust anchor (not a certificate merely sent by the peer). */
-  readonly anchor: boolean;
-}
-
 const USAGE_OID = { serverAuth: Oid.serverAuth, clientAuth: Oid.clientAuth } as const;
 
 /**
@@ -204,14 +198,15 @@ function verifySync(
   // RFC 5280 §6.1.1 (d): an anchor is a name and a key.
   const isAnchor = (c: ParsedCertificate): boolean =>
     anchors.some((a) => bytesEqual(a.subjectDer, c.subjectDer) && bytesEqual(a.spki, c.spki));
-  const nodes: Node[] = [...anchors.map((cert) => ({ cert, anchor: true })), ...pool.map((cert) => ({ cert, anchor: false }))];
-  const candidates = (c: ParsedCertificate, inPath: ReadonlySet<string>): Node[] =>
-    nodes.filter(
+  // Candidate issuers: anchors first (the shortest trusted path), then what the peer sent, in order.
+  const known: readonly ParsedCertificate[] = [...anchors, ...pool];
+  const candidates = (c: ParsedCertificate, inPath: ReadonlySet<string>): ParsedCertificate[] =>
+    known.filter(
       (n) =>
-        !inPath.has(n.cert.sha256) &&
-        bytesEqual(n.cert.subjectDer, c.issuerDer) &&
+        !inPath.has(n.sha256) &&
+        bytesEqual(n.subjectDer, c.issuerDer) &&
         // RFC 5280 §4.2.1.1: AKI keyIdentifier identifies the issuer's SKI.
-        !(c.authorityKeyId && n.cert.subjectKeyId && !bytesEqual(c.authorityKeyId, n.cert.subjectKeyId)),
+        !(c.authorityKeyId && n.subjectKeyId && !bytesEqual(c.authorityKeyId, n.subjectKeyId)),
     );
 
   // Depth-first search; every complete path is judged, and the search stops at the first clean one.
@@ -246,11 +241,11 @@ function verifySync(
         return false;
       }
       tried++;
-      path.push(n.cert);
-      inPath.add(n.cert.sha256);
+      path.push(n);
+      inPath.add(n.sha256);
       const done = search(path, inPath);
       path.pop();
-      inPath.delete(n.cert.sha256);
+      inPath.delete(n.sha256);
       if (done) return true;
     }
     return false;
@@ -326,7 +321,7 @@ function verifySync(
     errors.push(...judgePath(chain, false));
     const topIndex = chain.length - 1;
     const top = chain[topIndex]!;
-    const issuerKnown = nodes.some((n) => bytesEqual(n.cert.subjectDer, top.issuerDer)) || bytesEqual(leaf.subjectDer, top.issuerDer);
+    const issuerKnown = known.some((n) => bytesEqual(n.subjectDer, top.issuerDer)) || bytesEqual(leaf.subjectDer, top.issuerDer);
     if (limited) {
       errors.push({ code: 'Untrusted', index: topIndex, detail: `no path to a trust anchor within the search limits (${maxPath} certificates, ${maxCandidates} candidates)` });
     } else if (top.selfIssued) {

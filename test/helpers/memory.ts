@@ -14,11 +14,15 @@ export async function transfer(from: TlsConnection, to: TlsConnection, chunk?: (
       const size = chunk ? Math.max(1, Math.min(data.length, chunk(data.length))) : data.length;
       let piece = data.subarray(0, size);
       data = data.subarray(size);
+      let stalled = 0;
       while (piece.length > 0) {
         const n = to.receive(piece);
         piece = piece.subarray(n);
         await to.process();
         if (n === 0 && piece.length > 0 && to.error) return true;
+        // A full receiver whose reader never reads would make this loop spin forever.
+        stalled = n === 0 ? stalled + 1 : 0;
+        if (stalled > 2) throw new Error('transfer: the receiver accepts no more input (nobody read() its data)');
       }
       moved = true;
     }

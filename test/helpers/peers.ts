@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { generateTestPki, type TestKeyType, type TestPki } from '../../src/verify/generate.js';
+import { generateTestPki, type TestKeyType, type TestPki, type TestPkiOptions } from '../../src/verify/generate.js';
 
 // ------------------------------------------------------------------ availability
 
@@ -85,6 +85,25 @@ export async function makePkiFiles(keyType: TestKeyType): Promise<PkiFiles> {
   fs.writeFileSync(chainFile, pki.chainPem);
   fs.writeFileSync(keyFile, pki.keyPem, { mode: 0o600 });
   return { pki, dir, caFile, chainFile, keyFile };
+}
+
+/** A PKI with options (e.g. intermediates), with the leaf and the intermediates also in files of their own. */
+export async function makePkiFilesWith(opts: TestPkiOptions): Promise<PkiFiles & { leafFile: string; intermediatesFile: string }> {
+  const pki = await generateTestPki({ names: ['localhost', '127.0.0.1', '::1'], ...opts });
+  const dir = makeTempDir(`puretls-${opts.keyType ?? 'ecdsa-p256'}-chain-`);
+  const files = {
+    caFile: path.join(dir, 'ca.pem'),
+    chainFile: path.join(dir, 'chain.pem'),
+    keyFile: path.join(dir, 'key.pem'),
+    leafFile: path.join(dir, 'leaf.pem'),
+    intermediatesFile: path.join(dir, 'intermediates.pem'),
+  };
+  fs.writeFileSync(files.caFile, pki.caCertPem);
+  fs.writeFileSync(files.chainFile, pki.chainPem);
+  fs.writeFileSync(files.keyFile, pki.keyPem, { mode: 0o600 });
+  fs.writeFileSync(files.leafFile, pki.certPem);
+  fs.writeFileSync(files.intermediatesFile, pki.intermediateCertPems.join(''));
+  return { pki, dir, ...files };
 }
 
 /** One PKI per interop key type, generated in parallel. */
@@ -358,6 +377,15 @@ export function startOpensslClient(port: number, args: readonly string[]): PeerP
 }
 
 // ------------------------------------------------------------------ data
+
+/** The non-comment lines of an NSS key log file. */
+export function readKeyLog(file: string): string[] {
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith('#'));
+}
 
 /** sha256 hex of some bytes. */
 export function sha256(data: Uint8Array): string {

@@ -12,6 +12,7 @@
  * Peers are spawned with `-accept 127.0.0.1:0` and killed by PID after each test.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientOptions } from '../../src/config.js';
 import { NetTlsDriver } from '../helpers/net-driver.js';
@@ -23,7 +24,9 @@ import {
   TLS13_SUITE_NAMES,
   killAllPeers,
   makeAllPkiFiles,
+  makePkiFilesWith,
   opensslAvailable,
+  readKeyLog,
   removeTempDirs,
   sha256,
   skipNote,
@@ -93,6 +96,11 @@ describe.skipIf(!openssl.ok)(`puretls client → openssl s_server${skipNote(open
             expect(page).toMatch(/Protocol *: TLSv1\.3/);
             expect(c.conn.error).toBeNull();
             expect(c.conn.readEnded).toBe(true);
+            // s_server waits for the client to close first; our close_notify lets it exit cleanly.
+            await c.close();
+            const { code } = await srv.waitForExit();
+            expect(code, srv.transcript()).toBe(0);
+            expect(srv.stdout).not.toMatch(/ERROR|error:/);
           });
         }
       }
@@ -206,6 +214,97 @@ describe.skipIf(!openssl.ok)(`puretls client → openssl s_server${skipNote(open
       const log = await stop(srv);
       expect(log.match(S_SENT_KU)?.length, srv.transcript()).toBe(1);
       expect(log.match(S_GOT_KU)).toBeNull();
+    });
+  });
+
+  describe('secrets and framing', () => {
+    it('writes the same NSS key log as s_server -keylogfile', async () => {
+      const logFile = path.join(pkis['ecdsa-p256'].dir, `server-${Date.now()}.keylog`);
+      const { process: srv, port } = await startOpensslServer(serverArgs('ecdsa-p256', ['-keylogfile', logFile, '-www']));
+      const ours: string[] = [];
+      const c = await connect(port, 'ecdsa-p256', { keyLog: (l) => ours.push(l) });
+      await c.handshake();
+      await getPage(c);
+      // s_server flushes each key-log line as it is written; the page came after all five.
+      const theirs = readKeyLog(logFile);
+      expect(theirs.length, srv.transcript()).toBe(5);
+      expect(new Set(ours.map((l) => l.toUpperCase()))).toEqual(new Set(theirs.map((l) => l.toUpperCase())));
+      expect(ours.map((l) => l.split(' ')[0]).sort()).toEqual([
+        'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+        'CLIENT_TRAFFIC_SECRET_0',
+        'EXPORTER_SECRET',
+        'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+        'SERVER_TRAFFIC_SECRET_0',
+      ]);
+    });
+
+    it('exports the same keying material as s_server -keymatexport (RFC 8446 §7.5)', async () => {
+      const { process: srv, port } = await startOpensslServer(serverArgs('ed25519', ['-keymatexport', 'EXPERIMENTAL puretls', '-keymatexportlen', '32']));
+      const c = await connect(port, 'ed25519');
+      await c.handshake();
+      await c.write('flush\n'); // s_server flushes its buffered report when it writes what it read
+      await srv.waitForStdout(/Keying material: ([0-9A-F]{64})/);
+      const theirs = /Keying material: ([0-9A-F]{64})/.exec(srv.stdout)![1]!;
+      const ours = Buffer.from(c.conn.exportKeyingMaterial('EXPERIMENTAL puretls', null, 32)).toString('hex').toUpperCase();
+      expect(ours).toBe(theirs);
+    });
+
+    it('joins handshake messages split across 512-byte records (s_server -max_send_frag 512, RSA chain) and reads 64 KiB', async () => {
+      const { process: srv, port } = await startOpensslServer(serverArgs('rsa-2048', ['-max_send_frag', '512', '-quiet']));
+      const c = await connect(port, 'rsa-2048');
+      await c.handshake();
+      expect(c.conn.info.signatureScheme).toBe('rsa_pss_rsae_sha256');
+      const down = randomBytes(64 * 1024);
+      await srv.send(down);
+      expect(sha256(await c.readExactly(down.length))).toBe(sha256(down));
+      const up = randomBytes(64 * 1024);
+      await c.write(up);
+      await srv.waitForStdoutLength(up.length);
+      expect(sha256(srv.stdoutBytes)).toBe(sha256(up));
+    });
+  });
+
+  describe('record and handshake variations', () => {
+    it('strips record padding (s_server -record_padding 1024)', async () => {
+      const { process: srv, port } = await startOpensslServer(serverArgs('ecdsa-p256', ['-record_padding', '1024', '-quiet']));
+      const c = await connect(port, 'ecdsa-p256');
+      await c.handshake();
+      await srv.send('padded hello\n');
+      expect(await c.readUntil('padded hello\n')).toBe('padded hello\n');
+      await c.write('reply\n');
+      await srv.waitForStdout('reply\n');
+      expect(c.conn.error).toBeNull();
+    });
+
+    it('needs no middlebox ChangeCipherSpec (s_server -no_middlebox)', async () => {
+      const { process: srv, port } = await startOpensslServer(serverArgs('ed25519', ['-no_middlebox', '-www']));
+      const c = await connect(port, 'ed25519');
+      await c.handshake();
+      expect(c.traceEvents.some((e) => e.direction === 'received' && e.kind === 'change_cipher_spec')).toBe(false);
+      expect(await getPage(c), srv.transcript()).toContain('New, TLSv1.3, Cipher is');
+    });
+
+    it('validates a chain with two intermediates sent by s_server -cert_chain', async () => {
+      const f = await makePkiFilesWith({ keyType: 'ecdsa-p256', intermediates: 2 });
+      const { process: srv, port } = await startOpensslServer(['-tls1_3', '-cert', f.leafFile, '-cert_chain', f.intermediatesFile, '-key', f.keyFile, '-naccept', '1', '-www']);
+      const c = await NetTlsDriver.connect(port, { servername: 'localhost', ca: f.pki.caCertPem });
+      drivers.push(c);
+      await c.handshake();
+      expect(c.conn.info.peerIntermediates.length).toBe(2);
+      expect(c.conn.info.certificateErrorSeverity).toBe('none');
+      expect(await getPage(c), srv.transcript()).toContain('New, TLSv1.3, Cipher is');
+    });
+
+    it('reports truncation when s_server dies without close_notify', async () => {
+      const { process: srv, port } = await startOpensslServer(serverArgs('ecdsa-p256', ['-quiet']));
+      const c = await connect(port, 'ecdsa-p256');
+      await c.handshake();
+      await srv.send('last words\n');
+      await c.readUntil('last words\n');
+      await srv.kill();
+      await c.waitFor(() => c.conn.error !== null, 'the truncation error');
+      expect(c.conn.error).toMatchObject({ status: 'Truncated' });
+      expect(c.conn.readEnded).toBe(false);
     });
   });
 

@@ -15,6 +15,7 @@
  * s_client processes are killed by PID after each test.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerOptions, TraceEvent } from '../../src/config.js';
 import { KeyUpdateRequest } from '../../src/wire/codes.js';
@@ -29,7 +30,9 @@ import {
   TLS13_SUITE_NAMES,
   killAllPeers,
   makeAllPkiFiles,
+  makePkiFilesWith,
   opensslAvailable,
+  readKeyLog,
   removeTempDirs,
   sha256,
   skipNote,
@@ -243,6 +246,109 @@ describe.skipIf(!openssl.ok)(`openssl s_client → puretls server${skipNote(open
       await finish(s, cli);
       expect(cli.stdout.match(C_SENT_KU)?.length, cli.transcript()).toBe(1);
       expect(cli.stdout.match(C_GOT_KU)).toBeNull();
+    });
+  });
+
+  describe('secrets, signature schemes and framing', () => {
+    it('writes the same NSS key log as s_client -keylogfile', async () => {
+      const logFile = path.join(pkis['ecdsa-p256'].dir, `client-${Date.now()}.keylog`);
+      const ours: string[] = [];
+      const server = await listen('ecdsa-p256', { keyLog: (l) => ours.push(l) });
+      const cli = client(server, 'ecdsa-p256', ['-keylogfile', logFile, '-ign_eof']);
+      const s = await server.accept();
+      await s.handshake();
+      await pingPong(s, cli, 'keylog');
+      const theirs = readKeyLog(logFile);
+      expect(theirs.length, cli.transcript()).toBe(5);
+      expect(ours.length).toBe(5);
+      expect(new Set(ours.map((l) => l.toUpperCase()))).toEqual(new Set(theirs.map((l) => l.toUpperCase())));
+    });
+
+    it('exports the same keying material as s_client -keymatexport (RFC 8446 §7.5)', async () => {
+      const server = await listen('rsa-2048');
+      const cli = client(server, 'rsa-2048', ['-keymatexport', 'EXPERIMENTAL puretls', '-keymatexportlen', '48', '-ign_eof']);
+      const s = await server.accept();
+      await s.handshake();
+      await pingPong(s, cli, 'exporter');
+      const theirs = /Keying material: ([0-9A-F]{96})/.exec(cli.stdout)?.[1];
+      expect(theirs, cli.transcript()).toBeDefined();
+      const ours = Buffer.from(s.conn.exportKeyingMaterial('EXPERIMENTAL puretls', null, 48)).toString('hex').toUpperCase();
+      expect(ours).toBe(theirs);
+    });
+
+    for (const [kt, scheme, sigalg, digest] of [
+      ['rsa-2048', 'rsa_pss_rsae_sha384', 'rsa_pss_rsae_sha384', 'SHA384'],
+      ['rsa-2048', 'rsa_pss_rsae_sha512', 'rsa_pss_rsae_sha512', 'SHA512'],
+      ['ecdsa-p256', 'ecdsa_secp256r1_sha256', 'ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256', 'SHA256'],
+    ] as const) {
+      it(`signs with ${scheme} when s_client -sigalgs ${sigalg}`, async () => {
+        const server = await listen(kt);
+        const cli = client(server, kt, ['-sigalgs', sigalg, '-ign_eof']);
+        const s = await server.accept();
+        await s.handshake();
+        expect(s.conn.info.signatureScheme).toBe(scheme);
+        await pingPong(s, cli, scheme);
+        expectVerified(cli);
+        expect(cli.stdout).toContain(`Peer signing digest: ${digest}`);
+      });
+    }
+
+    it('reads 512-byte records (s_client -max_send_frag 512) and sends 64 KiB back', async () => {
+      const server = await listen('ecdsa-p256');
+      const cli = client(server, 'ecdsa-p256', ['-max_send_frag', '512', '-quiet']);
+      const s = await server.accept();
+      await s.handshake();
+      const up = randomBytes(64 * 1024);
+      await cli.send(up);
+      expect(sha256(await s.readExactly(up.length))).toBe(sha256(up));
+      const down = randomBytes(64 * 1024);
+      await s.write(down);
+      await cli.waitForStdoutLength(down.length);
+      expect(sha256(cli.stdoutBytes)).toBe(sha256(down));
+    });
+  });
+
+  describe('record and handshake variations', () => {
+    it('strips record padding (s_client -record_padding 1024)', async () => {
+      const server = await listen('ecdsa-p256');
+      const cli = client(server, 'ecdsa-p256', ['-record_padding', '1024', '-ign_eof']);
+      const s = await server.accept();
+      await s.handshake();
+      await pingPong(s, cli, 'padded');
+    });
+
+    it('needs no middlebox ChangeCipherSpec (s_client -no_middlebox)', async () => {
+      const server = await listen('ed25519');
+      const cli = client(server, 'ed25519', ['-no_middlebox', '-ign_eof']);
+      const s = await server.accept();
+      await s.handshake();
+      expect(s.traceEvents.some((e) => e.direction === 'received' && e.kind === 'change_cipher_spec')).toBe(false);
+      await pingPong(s, cli, 'no-ccs');
+      expectVerified(cli);
+    });
+
+    it('sends a chain with two intermediates that s_client verifies', async () => {
+      const f = await makePkiFilesWith({ keyType: 'rsa-2048', intermediates: 2 });
+      const server = await NetTlsServer.listen({ cert: f.pki.chainPem, key: f.pki.keyPem });
+      servers.push(server);
+      const cli = startOpensslClient(server.port, ['-tls1_3', '-CAfile', f.caFile, '-servername', 'localhost', '-verify_hostname', 'localhost', '-verify_return_error', '-ign_eof']);
+      const s = await server.accept();
+      await s.handshake();
+      await pingPong(s, cli, 'chain');
+      expectVerified(cli);
+      expect(cli.stdout).toMatch(/ 2 s:CN = puretls Test CA Intermediate 2/);
+    });
+
+    it('reports truncation when s_client dies without close_notify', async () => {
+      const server = await listen('ecdsa-p256');
+      const cli = client(server, 'ecdsa-p256', ['-quiet']);
+      const s = await server.accept();
+      await s.handshake();
+      await cli.send('last words\n');
+      await s.readUntil('last words\n');
+      await cli.kill();
+      await s.waitFor(() => s.conn.error !== null, 'the truncation error');
+      expect(s.conn.error).toMatchObject({ status: 'Truncated' });
     });
   });
 
