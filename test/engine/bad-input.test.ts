@@ -3,6 +3,11 @@
  * (test/helpers/mitm.ts re-encrypts protected records with secrets from `keyLog`) and
  * asserts the exact TlsError status, the alert RFC 9846 names for it, and the alert
  * actually put on the wire (level fatal; protected when the sender had keys).
+ *
+ * Section numbers are those of RFC 9846 as in /work/shared/reference/rfc9846-tls13.md
+ * (§4.1 is "The Transcript Hash", so ClientHello is §4.2.2, ServerHello §4.2.3, HRR §4.2.4,
+ * extensions §4.3.x, Certificate Verify §4.5.2, Finished §4.5.3, KeyUpdate §4.7.3, and
+ * backward compatibility is Appendix E): RFC 8446's numbers are one off in places.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
@@ -133,7 +138,7 @@ describe('malformed hellos → DecodeError/decode_error (RFC 9846 §6: "cannot b
     }
   });
 
-  it('rejects a ClientHello with data after the extensions → DecodeError/decode_error (§4.1.2, §4.2)', async () => {
+  it('rejects a ClientHello with data after the extensions → DecodeError/decode_error (§4.2.2, §4.3)', async () => {
     const p = setup();
     const ch = chMessage(await firstFlight(p.client));
     const server = await serverGets(hsMessage(HandshakeType.client_hello, concat(ch.subarray(4), new Uint8Array([0]))));
@@ -209,7 +214,7 @@ describe('malformed hellos → DecodeError/decode_error (RFC 9846 §6: "cannot b
     }
   });
 
-  it('rejects a ServerHello with data after the extensions → DecodeError/decode_error (§4.2)', async () => {
+  it('rejects a ServerHello with data after the extensions → DecodeError/decode_error (§4.3)', async () => {
     const p = setup();
     const { sf } = await toServerFlight(p);
     sf.serverHello = hsMessage(HandshakeType.server_hello, concat(sf.serverHello.subarray(4), new Uint8Array([0, 0])));
@@ -219,7 +224,7 @@ describe('malformed hellos → DecodeError/decode_error (RFC 9846 §6: "cannot b
 });
 
 describe('version negotiation', () => {
-  it('rejects supported_versions with only TLS 1.2 and 1.1 → ProtocolVersion/protocol_version (§4.2.1, §6.2, §D.2)', async () => {
+  it('rejects supported_versions with only TLS 1.2 and 1.1 → ProtocolVersion/protocol_version (§4.3.1, §6.2, §E.2)', async () => {
     const { client, server } = setup({
       clientHelloHook: hook((ch) => {
         ch.extensions.supportedVersions = [ProtocolVersion.TLSv1_2, ProtocolVersion.TLSv1_1];
@@ -230,19 +235,19 @@ describe('version negotiation', () => {
     expectAlertReceived(client, 'protocol_version');
   });
 
-  it('rejects a ClientHello without supported_versions (a TLS 1.2 hello) → ProtocolVersion/protocol_version (§D.2)', async () => {
+  it('rejects a ClientHello without supported_versions (a TLS 1.2 hello) → ProtocolVersion/protocol_version (§E.2)', async () => {
     const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.supported_versions, 'supportedVersions')) });
     await deliver(server, await firstFlight(client));
     expectFail(server, 'ProtocolVersion', 'protocol_version');
   });
 
-  it('rejects a TLS 1.3 ClientHello whose legacy_version is not 0x0303 → ProtocolVersion/protocol_version (§4.1.2)', async () => {
+  it('rejects a TLS 1.3 ClientHello whose legacy_version is not 0x0303 → ProtocolVersion/protocol_version (§4.2.2)', async () => {
     const { client, server } = setup({ clientHelloHook: hook((ch) => void (ch.legacyVersion = ProtocolVersion.TLSv1_3)) });
     await deliver(server, await firstFlight(client));
     expectFail(server, 'ProtocolVersion', 'protocol_version');
   });
 
-  it('rejects a ServerHello selecting a version the client did not offer → IllegalParameter/illegal_parameter (§4.2.1)', async () => {
+  it('rejects a ServerHello selecting a version the client did not offer → IllegalParameter/illegal_parameter (§4.3.1)', async () => {
     for (const v of [0x0305, ProtocolVersion.TLSv1_2, 0x7f1c]) {
       const p = setup();
       const { sf } = await toServerFlight(p);
@@ -254,7 +259,7 @@ describe('version negotiation', () => {
     }
   });
 
-  it('rejects a ServerHello without supported_versions (TLS 1.2 chosen) → ProtocolVersion/protocol_version (§D.1)', async () => {
+  it('rejects a ServerHello without supported_versions (TLS 1.2 chosen) → ProtocolVersion/protocol_version (§E.1)', async () => {
     const p = setup();
     const { sf } = await toServerFlight(p);
     editServerHello(sf, (sh) => {
@@ -265,7 +270,7 @@ describe('version negotiation', () => {
     expectFail(p.client, 'ProtocolVersion', 'protocol_version');
   });
 
-  it('rejects a TLS 1.3 ServerHello whose legacy_version is not 0x0303 → ProtocolVersion/protocol_version (§4.1.3)', async () => {
+  it('rejects a TLS 1.3 ServerHello whose legacy_version is not 0x0303 → ProtocolVersion/protocol_version (§4.2.3)', async () => {
     const p = setup();
     const { sf } = await toServerFlight(p);
     editServerHello(sf, (sh) => void (sh.legacyVersion = ProtocolVersion.TLSv1_3));
@@ -274,7 +279,7 @@ describe('version negotiation', () => {
   });
 });
 
-describe('no common parameters → HandshakeFailure/handshake_failure (§4.1.1)', () => {
+describe('no common parameters → HandshakeFailure/handshake_failure (§4.2.1)', () => {
   const cases: [string, ClientOptions, Partial<ServerOptions>][] = [
     ['cipher suite', { cipherSuites: ['TLS_AES_128_GCM_SHA256'] }, { cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256'] }],
     ['group', { groups: ['secp384r1'] }, { groups: ['x25519', 'secp256r1'] }],
@@ -298,6 +303,60 @@ describe('no common parameters → HandshakeFailure/handshake_failure (§4.1.1)'
   });
 });
 
+describe('invalid key shares → IllegalParameter/illegal_parameter (§6: "semantically invalid (e.g., a DHE share of p - 1)")', () => {
+  const setShare = (group: number, bytes: (orig: Uint8Array) => Uint8Array) =>
+    hook((ch) => {
+      ch.extensions.keyShareClient = ch.extensions.keyShareClient!.map((k) => (k.group === group ? { group, keyExchange: bytes(k.keyExchange) } : k));
+    });
+
+  it('rejects an X25519 share giving an all-zero shared secret (§7.4.2)', async () => {
+    const { client, server } = setup({ keyShareGroups: ['x25519'], clientHelloHook: setShare(NamedGroup.x25519, () => new Uint8Array(32)) });
+    await deliver(server, await firstFlight(client));
+    await deliver(client, expectFail(server, 'IllegalParameter', 'illegal_parameter'));
+    expectAlertReceived(client, 'illegal_parameter');
+  });
+
+  it('rejects an X25519 share that is not 32 bytes (§4.3.8.2)', async () => {
+    const { client, server } = setup({ keyShareGroups: ['x25519'], clientHelloHook: setShare(NamedGroup.x25519, (k) => k.subarray(0, 31)) });
+    await deliver(server, await firstFlight(client));
+    expectFail(server, 'IllegalParameter', 'illegal_parameter');
+  });
+
+  it('rejects a secp256r1 share that is not on the curve (§4.3.8.2)', async () => {
+    const { client, server } = setup(
+      { keyShareGroups: ['secp256r1'], clientHelloHook: setShare(NamedGroup.secp256r1, (k) => flip(k, 40)) },
+      { groups: ['secp256r1'] },
+    );
+    await deliver(server, await firstFlight(client));
+    expectFail(server, 'IllegalParameter', 'illegal_parameter');
+  });
+
+  it('rejects a compressed or hybrid secp256r1 point (§4.3.8.2: UncompressedPointRepresentation only)', async () => {
+    const { client, server } = setup(
+      { keyShareGroups: ['secp256r1'], clientHelloHook: setShare(NamedGroup.secp256r1, (k) => concat(new Uint8Array([2 + (k[64]! & 1)]), k.subarray(1, 33))) },
+      { groups: ['secp256r1'] },
+    );
+    await deliver(server, await firstFlight(client));
+    expectFail(server, 'IllegalParameter', 'illegal_parameter');
+  });
+
+  it('rejects a ServerHello share giving an all-zero X25519 secret (§7.4.2)', async () => {
+    const p = setup({ keyShareGroups: ['x25519'] });
+    const { sf } = await toServerFlight(p);
+    editServerHello(sf, (sh) => void (sh.extensions.keyShareServer = { group: NamedGroup.x25519, keyExchange: new Uint8Array(32) }));
+    await deliver(p.client, sealServerFlight(sf, p.keys));
+    expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
+  });
+
+  it('rejects a ServerHello share for a group the client sent no share for (§4.3.8)', async () => {
+    const p = setup({ keyShareGroups: ['x25519'] });
+    const { sf } = await toServerFlight(p);
+    editServerHello(sf, (sh) => void (sh.extensions.keyShareServer = { group: NamedGroup.secp256r1, keyExchange: new Uint8Array(65).fill(4, 0, 1) }));
+    await deliver(p.client, sealServerFlight(sf, p.keys));
+    expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
+  });
+});
+
 describe('HelloRetryRequest', () => {
   // Client shares secp256r1 only; the server accepts x25519 only → HRR(x25519, cookie).
   const hrrClient: ClientOptions = { keyShareGroups: ['secp256r1'] };
@@ -312,7 +371,7 @@ describe('HelloRetryRequest', () => {
     return { hrr: recs[0]!.fragment, rest: encodeRecords(recs.slice(1)) };
   }
 
-  it('completes a handshake through HRR with a cookie the client did not offer (§4.1.4, §4.2.2)', async () => {
+  it('completes a handshake through HRR with a cookie the client did not offer (§4.2.4, §4.3.2)', async () => {
     const { client, server } = setup(hrrClient, hrrServer);
     await pump(client, server);
     expect(client.error).toBeNull();
@@ -321,7 +380,7 @@ describe('HelloRetryRequest', () => {
     expect(client.info.group).toBe('x25519');
   });
 
-  it('rejects a second HelloRetryRequest → UnexpectedMessage/unexpected_message (§4.1.4)', async () => {
+  it('rejects a second HelloRetryRequest → UnexpectedMessage/unexpected_message (§4.2.4)', async () => {
     const p = setup(hrrClient, hrrServer);
     const { hrr, rest } = await hrrFlight(p);
     await deliver(p.client, concat(encodeRecord(plain(ContentType.handshake, hrr)), rest));
@@ -331,7 +390,7 @@ describe('HelloRetryRequest', () => {
     expectFail(p.client, 'UnexpectedMessage', 'unexpected_message');
   });
 
-  it('rejects an HRR selecting a group that already had a key share → IllegalParameter/illegal_parameter (§4.2.8)', async () => {
+  it('rejects an HRR selecting a group that already had a key share → IllegalParameter/illegal_parameter (§4.3.8)', async () => {
     const p = setup(hrrClient, hrrServer);
     const { hrr } = await hrrFlight(p);
     const m = decodeMsg(hrr, 'server_hello');
@@ -340,7 +399,7 @@ describe('HelloRetryRequest', () => {
     expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
   });
 
-  it('rejects an HRR selecting a group not in supported_groups → IllegalParameter/illegal_parameter (§4.2.8)', async () => {
+  it('rejects an HRR selecting a group not in supported_groups → IllegalParameter/illegal_parameter (§4.3.8)', async () => {
     for (const g of [NamedGroup.secp384r1, NamedGroup.x448, 0x1234]) {
       const p = setup({ ...hrrClient, groups: ['x25519', 'secp256r1'] }, hrrServer);
       const { hrr } = await hrrFlight(p);
@@ -351,7 +410,7 @@ describe('HelloRetryRequest', () => {
     }
   });
 
-  it('rejects an HRR that would not change the ClientHello → IllegalParameter/illegal_parameter (§4.1.4)', async () => {
+  it('rejects an HRR that would not change the ClientHello → IllegalParameter/illegal_parameter (§4.2.4)', async () => {
     const p = setup(hrrClient, hrrServer);
     const { hrr } = await hrrFlight(p);
     const m = decodeMsg(hrr, 'server_hello');
@@ -362,7 +421,7 @@ describe('HelloRetryRequest', () => {
     expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
   });
 
-  it('rejects an HRR carrying an extension the client did not offer → UnsupportedExtension/unsupported_extension (§4.1.4, §4.2)', async () => {
+  it('rejects an HRR carrying an extension the client did not offer → UnsupportedExtension/unsupported_extension (§4.2.4, §4.3)', async () => {
     const p = setup(hrrClient, hrrServer);
     const { hrr } = await hrrFlight(p);
     const m = decodeMsg(hrr, 'server_hello');
@@ -467,7 +526,7 @@ describe('application data before Finished → UnexpectedMessage/unexpected_mess
 });
 
 describe('authentication failures → DecryptError/decrypt_error', () => {
-  it('rejects a wrong server Finished → DecryptError/decrypt_error (§4.4.4)', async () => {
+  it('rejects a wrong server Finished → DecryptError/decrypt_error (§4.5.3)', async () => {
     const p = setup();
     const { sf } = await toServerFlight(p);
     expect(sf.messages.map((m) => m[0])).toEqual([HandshakeType.encrypted_extensions, HandshakeType.certificate, HandshakeType.certificate_verify, HandshakeType.finished]);
@@ -486,7 +545,7 @@ describe('authentication failures → DecryptError/decrypt_error', () => {
     expectAlertReceived(p.server, 'decrypt_error');
   });
 
-  it('rejects a wrong client Finished → DecryptError/decrypt_error (§4.4.4)', async () => {
+  it('rejects a wrong client Finished → DecryptError/decrypt_error (§4.5.3)', async () => {
     const p = setup();
     const { flight } = await toServerFlight(p);
     const recs = parseRecords(await respond(p.client, flight));
@@ -508,7 +567,7 @@ describe('authentication failures → DecryptError/decrypt_error', () => {
     expectAlertReceived(p.client, 'decrypt_error');
   });
 
-  it('rejects a bad CertificateVerify signature → DecryptError/decrypt_error (§4.4.3)', async () => {
+  it('rejects a bad CertificateVerify signature → DecryptError/decrypt_error (§4.5.2)', async () => {
     const p = setup();
     const { sf } = await toServerFlight(p);
     sf.messages[2] = flip(sf.messages[2]!, -1); // last byte of the ECDSA s value
@@ -516,7 +575,7 @@ describe('authentication failures → DecryptError/decrypt_error', () => {
     expectFail(p.client, 'DecryptError', 'decrypt_error', clientHs(p));
   });
 
-  it('rejects a CertificateVerify signature made over another transcript → DecryptError/decrypt_error (§4.4.3)', async () => {
+  it('rejects a CertificateVerify signature made over another transcript → DecryptError/decrypt_error (§4.5.2)', async () => {
     // A valid signature from another connection with the same key.
     const other = setup();
     const { sf: sf2 } = await toServerFlight(other);
@@ -527,7 +586,7 @@ describe('authentication failures → DecryptError/decrypt_error', () => {
     expectFail(p.client, 'DecryptError', 'decrypt_error', clientHs(p));
   });
 
-  it('rejects a Finished of the wrong length → DecodeError/decode_error (§4.4.4: verify_data[Hash.length])', async () => {
+  it('rejects a Finished of the wrong length → DecodeError/decode_error (§4.5.3: verify_data[Hash.length])', async () => {
     const p = setup();
     const { sf } = await toServerFlight(p);
     sf.messages[3] = hsMessage(HandshakeType.finished, sf.messages[3]!.subarray(4, 4 + 31));
@@ -547,10 +606,12 @@ describe('unexpected handshake messages in every state → UnexpectedMessage/une
     ['ExpectEncryptedExtensions (Finished first)', (m) => [m[FIN]!]],
     ['ExpectCertificateOrCertificateRequest (CertificateVerify)', (m) => [m[EE]!, m[CV]!, m[FIN]!]],
     ['ExpectCertificateOrCertificateRequest (EncryptedExtensions again)', (m) => [m[EE]!, m[EE]!]],
+    ['ExpectCertificate, after a CertificateRequest (CertificateVerify)', (m) => [m[EE]!, certificateRequest(), m[CV]!, m[FIN]!]],
+    ['ExpectCertificate, after a CertificateRequest (a second CertificateRequest)', (m) => [m[EE]!, certificateRequest(), certificateRequest()]],
     ['ExpectCertificateVerify (Finished)', (m) => [m[EE]!, m[CT]!, m[FIN]!]],
     ['ExpectCertificateVerify (Certificate again)', (m) => [m[EE]!, m[CT]!, m[CT]!]],
     ['ExpectFinished (EncryptedExtensions)', (m) => [m[EE]!, m[CT]!, m[CV]!, m[EE]!]],
-    ['ExpectFinished (KeyUpdate before Finished, §4.6.3)', (m) => [m[EE]!, m[CT]!, m[CV]!, hsMessage(HandshakeType.key_update, new Uint8Array([0]))]],
+    ['ExpectFinished (KeyUpdate before Finished, §4.7.3)', (m) => [m[EE]!, m[CT]!, m[CV]!, hsMessage(HandshakeType.key_update, new Uint8Array([0]))]],
     ['ExpectFinished (NewSessionTicket before Finished)', (m) => [m[EE]!, m[CT]!, m[CV]!, newSessionTicket()]],
   ];
   for (const [what, edit] of clientCases) {
@@ -584,10 +645,10 @@ describe('unexpected handshake messages in every state → UnexpectedMessage/une
     }
   });
 
-  it('client ClientTraffic (EncryptedExtensions, Finished, ServerHello, CertificateRequest, EndOfEarlyData after the handshake; §4.5)', async () => {
+  it('client ClientTraffic (EncryptedExtensions, Finished, ServerHello, CertificateRequest, EndOfEarlyData after the handshake; §4.6)', async () => {
     const p0 = setup();
     const { sf } = await toServerFlight(p0);
-    const cr = hsMessage(HandshakeType.certificate_request, new Uint8Array([0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3]));
+    const cr = certificateRequest();
     for (const msg of [sf.messages[EE]!, sf.messages[FIN]!, sf.serverHello, cr, hsMessage(HandshakeType.end_of_early_data, new Uint8Array(0))]) {
       const p = setup();
       await pump(p.client, p.server);
@@ -618,10 +679,10 @@ describe('unexpected handshake messages in every state → UnexpectedMessage/une
   });
 
   const serverHsCases: [string, Uint8Array][] = [
-    ['KeyUpdate before Finished, §4.6.3', hsMessage(HandshakeType.key_update, new Uint8Array([0]))],
+    ['KeyUpdate before Finished, §4.7.3', hsMessage(HandshakeType.key_update, new Uint8Array([0]))],
     ['Certificate without CertificateRequest', hsMessage(HandshakeType.certificate, new Uint8Array([0, 0, 0, 0]))],
     ['ClientHello', new Uint8Array(0)],
-    ['EndOfEarlyData without early data, §4.5', hsMessage(HandshakeType.end_of_early_data, new Uint8Array(0))],
+    ['EndOfEarlyData without early data, §4.6', hsMessage(HandshakeType.end_of_early_data, new Uint8Array(0))],
   ];
   for (const [what, msg] of serverHsCases) {
     it(`server ExpectFinished (${what})`, async () => {
@@ -635,7 +696,7 @@ describe('unexpected handshake messages in every state → UnexpectedMessage/une
     });
   }
 
-  it('server ServerTraffic (ClientHello renegotiation §4.1.2, NewSessionTicket, Finished, EncryptedExtensions)', async () => {
+  it('server ServerTraffic (ClientHello renegotiation §4.2.2, NewSessionTicket, Finished, EncryptedExtensions)', async () => {
     const p0 = setup();
     const { ch, sf } = await toServerFlight(p0);
     for (const msg of [chMessage(ch), newSessionTicket(), sf.messages[FIN]!, sf.messages[EE]!]) {
@@ -648,8 +709,13 @@ describe('unexpected handshake messages in every state → UnexpectedMessage/une
   });
 });
 
+function certificateRequest(): Uint8Array {
+  // Empty context; extensions: signature_algorithms = [ecdsa_secp256r1_sha256] (RFC 9846 §4.4.2).
+  return hsMessage(HandshakeType.certificate_request, new Uint8Array([0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3]));
+}
+
 function newSessionTicket(): Uint8Array {
-  // lifetime 60, age_add 0, nonce<1>, ticket<4>, no extensions (RFC 9846 §4.6.1).
+  // lifetime 60, age_add 0, nonce<1>, ticket<4>, no extensions (RFC 9846 §4.7.1).
   return hsMessage(HandshakeType.new_session_ticket, new Uint8Array([0, 0, 0, 60, 0, 0, 0, 0, 1, 0, 0, 4, 1, 2, 3, 4, 0, 0]));
 }
 
@@ -661,7 +727,7 @@ describe('mandatory extensions → MissingExtension/missing_extension', () => {
     expectAlertReceived(client, 'missing_extension');
   });
 
-  it('rejects a ClientHello without signature_algorithms → MissingExtension/missing_extension (§4.2.3, §9.2)', async () => {
+  it('rejects a ClientHello without signature_algorithms → MissingExtension/missing_extension (§4.3.3, §9.2)', async () => {
     const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.signature_algorithms, 'signatureAlgorithms')) });
     await deliver(server, await firstFlight(client));
     expectFail(server, 'MissingExtension', 'missing_extension');
@@ -681,7 +747,7 @@ describe('mandatory extensions → MissingExtension/missing_extension', () => {
   });
 });
 
-describe('extensions the client did not offer → UnsupportedExtension/unsupported_extension (§4.2)', () => {
+describe('extensions the client did not offer → UnsupportedExtension/unsupported_extension (§4.3)', () => {
   it('rejects an unknown extension in ServerHello', async () => {
     const p = setup();
     const { sf } = await toServerFlight(p);
@@ -733,6 +799,27 @@ describe('handshake messages spanning a key change → UnexpectedMessage/unexpec
     const { sf } = await toServerFlight(p);
     await deliver(p.client, encodeRecord(plain(ContentType.handshake, concat(sf.serverHello, sf.messages[0]!))));
     expectFail(p.client, 'UnexpectedMessage', 'unexpected_message');
+  });
+
+  it('rejects a ChangeCipherSpec between two fragments of one handshake message', async () => {
+    const p = setup();
+    const { sf } = await toServerFlight(p);
+    const sh = sf.serverHello;
+    await deliver(
+      p.client,
+      encodeRecords([plain(ContentType.handshake, sh.subarray(0, 20)), plain(ContentType.change_cipher_spec, new Uint8Array([1])), plain(ContentType.handshake, sh.subarray(20))]),
+    );
+    expectFail(p.client, 'UnexpectedMessage', 'unexpected_message');
+  });
+
+  it('accepts a ServerHello split over several records (fragmentation is allowed, §5.1)', async () => {
+    const p = setup();
+    const { sf } = await toServerFlight(p);
+    const sh = sf.serverHello;
+    const recs = parseRecords(sealServerFlight(sf, p.keys));
+    await deliver(p.client, encodeRecords([plain(ContentType.handshake, sh.subarray(0, 1)), plain(ContentType.handshake, sh.subarray(1, 50)), plain(ContentType.handshake, sh.subarray(50)), ...recs.slice(1)]));
+    expect(p.client.error).toBeNull();
+    expect(p.client.handshakeComplete).toBe(true);
   });
 
   it('rejects a server Finished followed by part of another message in the same record', async () => {

@@ -1,6 +1,6 @@
 /**
  * Connection lifecycle in memory: closure (RFC 9846 §6.1), truncation, sticky errors,
- * KeyUpdate (RFC 9846 §4.6.3) and a large transfer under back-pressure.
+ * KeyUpdate (RFC 9846 §4.7.3) and a large transfer under back-pressure.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
@@ -9,6 +9,7 @@ import { AlertDescription, TlsError } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType } from '../../src/wire/codes.js';
 import type { KeyUpdate } from '../../src/wire/messages.js';
+import { sameBytes } from '../helpers/drive.js';
 import { pump, readAll } from '../helpers/memory.js';
 import { KeyLog, RawCipher, alertsIn, concat, deliver, encodeRecord, firstFlight, parseRecords, plain } from '../helpers/mitm.js';
 
@@ -17,8 +18,6 @@ beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256' });
 });
 
-/** Byte equality without vitest's element-by-element diffing (slow on MiBs). */
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -277,7 +276,7 @@ describe('errors are sticky', () => {
   });
 });
 
-describe('KeyUpdate (RFC 9846 §4.6.3)', () => {
+describe('KeyUpdate (RFC 9846 §4.7.3)', () => {
   for (const side of ['client', 'server'] as const) {
     it(`keyUpdate(true) from the ${side}: the peer answers with update_not_requested and data keeps flowing`, async () => {
       const p = await connected();

@@ -44,6 +44,8 @@ export interface DriveOptions {
   transcript?: Transcript;
   /** Rounds (one transfer each way) before giving up with an Error. Default 500. */
   maxRounds?: number;
+  /** Called when a receiver refuses input (its read buffer is full): the application reads. */
+  onFull?: (conn: TlsConnection) => void;
 }
 
 export function join(parts: readonly Uint8Array[]): Uint8Array {
@@ -72,7 +74,7 @@ function splitRecords(bytes: Uint8Array): Uint8Array[] {
  * Feeds `bytes` to `to` in pieces of `chunk` size, re-offering what receive() did not take
  * after process(). Throws if the receiver stops accepting input without failing.
  */
-export async function feed(to: TlsConnection, bytes: Uint8Array, chunk: Chunker = whole): Promise<void> {
+export async function feed(to: TlsConnection, bytes: Uint8Array, chunk: Chunker = whole, onFull?: (conn: TlsConnection) => void): Promise<void> {
   let data = bytes;
   while (data.length > 0) {
     const size = Math.max(1, Math.min(data.length, Math.floor(chunk(data.length))));
@@ -83,6 +85,7 @@ export async function feed(to: TlsConnection, bytes: Uint8Array, chunk: Chunker 
       const n = to.receive(piece);
       piece = piece.subarray(n);
       await to.process();
+      if (n === 0) onFull?.(to);
       refused = n === 0 ? refused + 1 : 0;
       if (refused > 2) throw new Error('drive: receiver refuses input without an error (unread data or a stall)');
     }
@@ -104,7 +107,7 @@ async function move(from: TlsConnection, to: TlsConnection, dir: Direction, o: D
     bytes = join(recs);
     t?.[dir].push(bytes);
   }
-  await feed(to, bytes, dir === 'c2s' ? o.c2s : o.s2c);
+  await feed(to, bytes, dir === 'c2s' ? o.c2s : o.s2c, o.onFull);
   return true;
 }
 
@@ -145,5 +148,7 @@ export function payload(n: number, seed: number): Uint8Array {
 
 /** Byte equality without test-framework diffing (fast on large arrays). */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

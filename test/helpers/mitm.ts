@@ -132,7 +132,7 @@ export class KeyLog {
   readonly secrets = new Map<string, Uint8Array>();
   readonly fn = (line: string): void => {
     const [label, , secret] = line.split(' ');
-    this.secrets.set(label!, Uint8Array.from(Buffer.from(secret!, 'hex')));
+    this.secrets.set(label!, Uint8Array.from(secret!.match(/../g)!, (h) => parseInt(h, 16)));
   };
   get(label: string): Uint8Array {
     const s = this.secrets.get(label);
