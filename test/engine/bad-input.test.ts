@@ -127,7 +127,7 @@ function dropExtension(ch: ClientHello, type: number, field: keyof ClientHello['
 // ---------------------------------------------------------------------------------
 
 describe('malformed hellos → DecodeError/decode_error (RFC 9846 §6: "cannot be parsed" → decode_error)', () => {
-  it('rejects truncated ClientHello bodies → DecodeError/decode_error', async () => {
+  it('rejects truncated ClientHello bodies → DecodeError/decode_error (§6)', async () => {
     const p = setup();
     const ch = chMessage(await firstFlight(p.client));
     const body = ch.subarray(4);
@@ -197,7 +197,7 @@ describe('malformed hellos → DecodeError/decode_error (RFC 9846 §6: "cannot b
     expectFail(server, 'UnexpectedMessage', 'unexpected_message');
   });
 
-  it('rejects truncated ServerHello bodies → DecodeError/decode_error', async () => {
+  it('rejects truncated ServerHello bodies → DecodeError/decode_error (§6)', async () => {
     // (Cut at 70, right after the compression method, the hello is a TLS 1.2 one without
     // extensions: ProtocolVersion, tested below.)
     for (const k of [0, 1, 33, 34, 40, 69, 71, 72, -1]) {
@@ -214,7 +214,7 @@ describe('malformed hellos → DecodeError/decode_error (RFC 9846 §6: "cannot b
     }
   });
 
-  it('rejects a ServerHello with data after the extensions → DecodeError/decode_error (§4.3)', async () => {
+  it('rejects a ServerHello with data after the extensions → DecodeError/decode_error (§6)', async () => {
     const p = setup();
     const { sf } = await toServerFlight(p);
     sf.serverHello = hsMessage(HandshakeType.server_hello, concat(sf.serverHello.subarray(4), new Uint8Array([0, 0])));
@@ -225,18 +225,22 @@ describe('malformed hellos → DecodeError/decode_error (RFC 9846 §6: "cannot b
 
 describe('version negotiation', () => {
   it('rejects supported_versions with only TLS 1.2 and 1.1 → ProtocolVersion/protocol_version (§4.3.1, §6.2, §E.2)', async () => {
-    const { client, server } = setup({
-      clientHelloHook: hook((ch) => {
-        ch.extensions.supportedVersions = [ProtocolVersion.TLSv1_2, ProtocolVersion.TLSv1_1];
-      }),
-    });
+    // A TLS 1.3-only server (minVersion pins it, whatever TLS 1.2 support exists).
+    const { client, server } = setup(
+      {
+        clientHelloHook: hook((ch) => {
+          ch.extensions.supportedVersions = [ProtocolVersion.TLSv1_2, ProtocolVersion.TLSv1_1];
+        }),
+      },
+      { minVersion: 'TLSv1.3' },
+    );
     await deliver(server, await firstFlight(client));
     await deliver(client, expectFail(server, 'ProtocolVersion', 'protocol_version'));
     expectAlertReceived(client, 'protocol_version');
   });
 
   it('rejects a ClientHello without supported_versions (a TLS 1.2 hello) → ProtocolVersion/protocol_version (§E.2)', async () => {
-    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.supported_versions, 'supportedVersions')) });
+    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.supported_versions, 'supportedVersions')) }, { minVersion: 'TLSv1.3' });
     await deliver(server, await firstFlight(client));
     expectFail(server, 'ProtocolVersion', 'protocol_version');
   });
@@ -260,7 +264,7 @@ describe('version negotiation', () => {
   });
 
   it('rejects a ServerHello without supported_versions (TLS 1.2 chosen) → ProtocolVersion/protocol_version (§E.1)', async () => {
-    const p = setup();
+    const p = setup({ minVersion: 'TLSv1.3' });
     const { sf } = await toServerFlight(p);
     editServerHello(sf, (sh) => {
       delete sh.extensions.supportedVersions;
@@ -432,7 +436,7 @@ describe('HelloRetryRequest', () => {
   });
 });
 
-describe('ChangeCipherSpec in the wrong place → UnexpectedMessage/unexpected_message (§5)', () => {
+describe('ChangeCipherSpec in the wrong place → UnexpectedMessage/unexpected_message (§5: before the first ClientHello, after the peer Finished, a value other than 0x01, or protected)', () => {
   const ccs = (v = 1): Uint8Array => encodeRecord(plain(ContentType.change_cipher_spec, new Uint8Array([v])));
 
   it('rejects a ChangeCipherSpec before the ClientHello', async () => {
@@ -470,6 +474,9 @@ describe('ChangeCipherSpec in the wrong place → UnexpectedMessage/unexpected_m
     }
   });
 
+  // Stricter than RFC 9846 §5, whose "MUST simply drop it" covers every 0x01 CCS in the window:
+  // a peer sends at most one (§E.4), so puretls refuses a second one as a bound on useless
+  // records (DESIGN.md §4); rustls tolerates two, Go up to 16 useless records.
   it('rejects a second ChangeCipherSpec', async () => {
     const p = setup();
     const { sf } = await toServerFlight(p);
@@ -595,7 +602,7 @@ describe('authentication failures → DecryptError/decrypt_error', () => {
   });
 });
 
-describe('unexpected handshake messages in every state → UnexpectedMessage/unexpected_message (§4)', () => {
+describe('unexpected handshake messages in every state → UnexpectedMessage/unexpected_message (§4: "in an unexpected order MUST abort the handshake with an unexpected_message alert")', () => {
   // Client states, fed a server flight whose messages are rearranged.
   const EE = 0;
   const CT = 1;
@@ -645,7 +652,7 @@ describe('unexpected handshake messages in every state → UnexpectedMessage/une
     }
   });
 
-  it('client ClientTraffic (EncryptedExtensions, Finished, ServerHello, CertificateRequest, EndOfEarlyData after the handshake; §4.6)', async () => {
+  it('client ClientTraffic (EncryptedExtensions, Finished, ServerHello, CertificateRequest §4.7.2, EndOfEarlyData §4.6, after the handshake)', async () => {
     const p0 = setup();
     const { sf } = await toServerFlight(p0);
     const cr = certificateRequest();

@@ -119,6 +119,33 @@ describe('close_notify (RFC 9846 §6.1)', () => {
     expect(p.client.readEnded).toBe(true);
   });
 
+  it('close() during the handshake: handshake() rejects with Closed instead of hanging; the peer sees close_notify', async () => {
+    const p = makePair();
+    await firstFlight(p.client);
+    const before = p.client.handshake();
+    p.client.close();
+    await expect(before).rejects.toMatchObject({ status: 'Closed' });
+    await expect(p.client.handshake()).rejects.toMatchObject({ status: 'Closed' });
+    await pump(p.client, p.server);
+    expect(p.client.phase).toBe('closed');
+    expect(p.client.handshakeComplete).toBe(false);
+    expect(p.server.error?.status).toBe('AlertReceived');
+    expect(p.server.error?.alert).toBe(AlertDescription.close_notify);
+  });
+
+  it('readiness after close(): no more writes; input still wanted until the peer closes', async () => {
+    const p = await connected();
+    expect(p.client.wants).toMatchObject({ write: true, input: true });
+    p.client.close();
+    expect(p.client.wants).toEqual({ output: true, input: true, write: false });
+    await pump(p.client, p.server);
+    expect(p.server.wants).toMatchObject({ input: false, write: true });
+    p.server.close();
+    await pump(p.client, p.server);
+    expect(p.client.wants).toEqual({ output: false, input: false, write: false });
+    expect(p.server.wants).toEqual({ output: false, input: false, write: false });
+  });
+
   it('write and keyUpdate after close() → Closed', async () => {
     const p = await connected();
     p.client.close();
@@ -386,7 +413,7 @@ describe('large transfer with back-pressure', () => {
       p.server.write(toClient.subarray(o, Math.min(N, o + 100_000)));
     }
     const got = { client: [] as Uint8Array[], server: [] as Uint8Array[] };
-    const pending = { client: new Uint8Array(0), server: new Uint8Array(0) };
+    const pending: Record<'client' | 'server', Uint8Array> = { client: new Uint8Array(0), server: new Uint8Array(0) };
     let shortAccepts = 0;
     let fullStops = 0;
     let sawNoInput = false;
