@@ -13,8 +13,8 @@ import type { CertificateErrorCode, CertificateVerifier } from './verify/verifie
 import { IGNORABLE_CERTIFICATE_ERRORS } from './verify/verifier.js';
 import type { ClientHello, Extensions } from './wire/messages.js';
 import { TlsError } from './errors.js';
-import { DEFAULT_GROUPS, DEFAULT_KEY_SHARES, TLS13_SIGNATURE_SCHEMES, TLS13_SUITES, resolveCodes } from './crypto/suites.js';
-import { ProtocolVersion } from './wire/codes.js';
+import { CERT_SIGNATURE_SCHEMES, DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, resolveCodes, tls12Suite, tls13Suite } from './crypto/suites.js';
+import { ProtocolVersion, nameOf } from './wire/codes.js';
 
 /** Protocol version names accepted in configuration. */
 export type TlsVersionName = 'TLSv1.2' | 'TLSv1.3';
@@ -43,7 +43,7 @@ export interface CommonOptions {
   random?: RandomSource;
   /** Clock (default: `Date.now`). */
   now?: () => number;
-  /** Lowest version accepted (default TLSv1.2; only TLSv1.3 is implemented so far). */
+  /** Lowest version accepted (default TLSv1.2). Anything older is always refused. */
   minVersion?: TlsVersionName | '1.2' | '1.3';
   /** Highest version offered (default TLSv1.3). */
   maxVersion?: TlsVersionName | '1.2' | '1.3';
@@ -61,6 +61,11 @@ export interface CommonOptions {
   trace?: (e: TraceEvent) => void;
   /** Largest handshake message accepted (default 65536). */
   maxHandshakeMessageSize?: number;
+  /**
+   * TLS 1.2: require the extended master secret (RFC 7627). Default true; set false only
+   * to talk to old peers (the handshake is then open to the triple-handshake attack).
+   */
+  requireExtendedMasterSecret?: boolean;
 }
 
 /** Client options. */
@@ -128,6 +133,7 @@ export interface ResolvedCommon {
   readonly keyLog: ((line: string) => void) | undefined;
   readonly trace: ((e: TraceEvent) => void) | undefined;
   readonly maxHandshakeMessageSize: number;
+  readonly requireExtendedMasterSecret: boolean;
 }
 
 function versionOf(v: string | undefined, dflt: number): number {
@@ -143,13 +149,18 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
   const minVersion = versionOf(o.minVersion, ProtocolVersion.TLSv1_2);
   const maxVersion = versionOf(o.maxVersion, ProtocolVersion.TLSv1_3);
   if (minVersion > maxVersion) throw new TlsError('InvalidConfig', { detail: 'minVersion is above maxVersion' });
-  const suites = o.cipherSuites ? resolveCodes('suite', o.cipherSuites) : TLS13_SUITES.map((s) => s.code);
+  const suites = o.cipherSuites ? resolveCodes('suite', o.cipherSuites) : [...TLS13_SUITES, ...TLS12_SUITES].map((s) => s.code);
+  for (const s of suites) {
+    if (!tls13Suite(s) && !tls12Suite(s)) {
+      throw new TlsError('InvalidConfig', { detail: `cipher suite ${nameOf('suite', s)} is not supported: puretls implements AEAD suites only` });
+    }
+  }
   const groups = o.groups ? resolveCodes('group', o.groups) : [...DEFAULT_GROUPS];
   for (const g of groups) {
     if (!crypto.groups.includes(g)) throw new TlsError('InvalidConfig', { detail: `group 0x${g.toString(16)} is not supported by provider ${crypto.name}` });
   }
   if (groups.length === 0) throw new TlsError('InvalidConfig', { detail: 'no groups configured' });
-  const signatureSchemes = o.signatureSchemes ? resolveCodes('scheme', o.signatureSchemes) : [...TLS13_SIGNATURE_SCHEMES];
+  const signatureSchemes = o.signatureSchemes ? resolveCodes('scheme', o.signatureSchemes) : [...CERT_SIGNATURE_SCHEMES];
   const alpn = [...(o.ALPNProtocols ?? [])];
   for (const p of alpn) {
     const n = new TextEncoder().encode(p).length;
@@ -168,6 +179,7 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
     keyLog: o.keyLog,
     trace: o.trace,
     maxHandshakeMessageSize: o.maxHandshakeMessageSize ?? 65536,
+    requireExtendedMasterSecret: o.requireExtendedMasterSecret ?? true,
   };
 }
 

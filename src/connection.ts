@@ -29,16 +29,17 @@ import { ContentType, HandshakeType, KeyUpdateRequest } from './wire/codes.js';
 import type { HandshakeMessage } from './wire/messages.js';
 import { encodeHandshake, decodeHandshake } from './wire/handshake.js';
 import { decodeAlert, encodeAlert } from './wire/alert.js';
-import { encodeRecord, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RECORD_VERSION_TLS12 } from './wire/record.js';
+import { encodeRecord, MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RECORD_VERSION_TLS12 } from './wire/record.js';
 import { Deframer } from './record/deframer.js';
 import { Joiner } from './record/joiner.js';
-import { RecordProtector, tls13Protector } from './record/protector.js';
+import { RecordProtector, tls13Protector, type Protector } from './record/protector.js';
 import { Transcript } from './handshake/transcript.js';
-import type { Context, NegotiatedInfo, State, TrafficSecrets } from './handshake/state.js';
+import type { Context, HandshakeResult, NegotiatedInfo, State } from './handshake/state.js';
 import { FAILED } from './handshake/state.js';
-import { startClient, ClientTraffic, type ClientParams } from './handshake/client-tls13.js';
-import { startServer, ServerTraffic, type ServerParams } from './handshake/server-tls13.js';
-import { exporter, nextTrafficSecret } from './keys/tls13-schedule.js';
+import { startClient } from './handshake/client-tls13.js';
+import type { ClientParams } from './handshake/client-common.js';
+import { startServer, type ServerParams } from './handshake/server-tls13.js';
+import { nextTrafficSecret } from './keys/tls13-schedule.js';
 import { createBasicVerifier } from './verify/basic-verifier.js';
 import { loadCertifiedKey, loadCertificates } from './identity.js';
 import { parseIpAddress } from './verify/hostname.js';
@@ -74,7 +75,7 @@ const MAX_KEY_UPDATES_WITHOUT_DATA = 32;
 const READ_HIGH_WATER = 256 * 1024;
 
 interface Epoch {
-  readonly protector: RecordProtector | null;
+  readonly protector: Protector | null;
   readonly suite: Tls13Suite | null;
   readonly secret: Uint8Array | null;
 }
@@ -119,7 +120,9 @@ export class TlsConnection {
   private recordOpened = false;
   private closeSent = false;
   private started = false;
-  private traffic: TrafficSecrets | null = null;
+  private result: HandshakeResult | null = null;
+  /** TLS 1.2 record rules apply (explicit CCS, real outer types, warning alerts). */
+  private tls12 = false;
   private readonly startFn: (cx: Context) => State;
   private readonly cx: Context;
   /** Session tickets received (resumption is a later issue). */
@@ -197,7 +200,7 @@ export class TlsConnection {
 
   /** True once the handshake completed. */
   get handshakeComplete(): boolean {
-    return this.traffic !== null;
+    return this.result !== null;
   }
 
   /** The crypto provider in use. */
@@ -231,7 +234,7 @@ export class TlsConnection {
     return {
       output: this.outQueue.length > 0,
       input: !dead && this.phase_ !== 'peer-closed' && this.readQueued < READ_HIGH_WATER,
-      write: this.phase_ === 'open' || this.phase_ === 'peer-closed',
+      write: !this.closeSent && (this.phase_ === 'open' || this.phase_ === 'peer-closed'),
     };
   }
 
@@ -239,7 +242,8 @@ export class TlsConnection {
   handshake(): Promise<void> {
     // Sticky errors: a connection that failed after its handshake reports the failure too.
     if (this.error_) return Promise.reject(this.error_);
-    if (this.traffic) return Promise.resolve();
+    if (this.result) return Promise.resolve();
+    if (this.closeSent) return Promise.reject(new TlsError('Closed', { detail: 'closed before the handshake completed' }));
     return new Promise((resolve, reject) => this.handshakeWaiters.push({ resolve, reject }));
   }
 
@@ -286,7 +290,7 @@ export class TlsConnection {
     if (this.error_) throw this.error_;
     if (this.closeSent || this.phase_ === 'closed') throw new TlsError('Closed', { detail: 'write after close' });
     if (data.length === 0) return;
-    if (!this.traffic) {
+    if (!this.result) {
       this.writeQueue.push(data.slice());
       return;
     }
@@ -315,6 +319,8 @@ export class TlsConnection {
     this.closeSent = true;
     if (this.phase_ === 'peer-closed') this.phase_ = 'closed';
     else if (this.phase_ === 'open' || this.phase_ === 'handshaking') this.phase_ = this.phase_ === 'handshaking' ? 'closed' : 'open';
+    // Closed before the handshake completed: it never will (input is now ignored), so do not leave handshake() pending.
+    if (!this.result) for (const w of this.handshakeWaiters.splice(0)) w.reject(new TlsError('Closed', { detail: 'closed before the handshake completed' }));
   }
 
   /** The transport ended. Without a prior close_notify this is truncation (`Truncated`). */
@@ -324,23 +330,24 @@ export class TlsConnection {
       this.phase_ = 'closed';
       return;
     }
-    this.setError(new TlsError('Truncated', { detail: this.traffic ? 'transport closed without close_notify' : 'transport closed during the handshake' }), false);
+    this.setError(new TlsError('Truncated', { detail: this.result ? 'transport closed without close_notify' : 'transport closed during the handshake' }), false);
   }
 
   /** Sends KeyUpdate and switches to the next write secret; optionally asks the peer to do the same (RFC 9846 §4.6.3). */
   keyUpdate(requestPeerUpdate = false): void {
     if (this.error_) throw this.error_;
-    if (!this.traffic) throw new TlsError('ApiMisuse', { detail: 'keyUpdate before the handshake completed' });
+    if (!this.result) throw new TlsError('ApiMisuse', { detail: 'keyUpdate before the handshake completed' });
+    if (this.result.version !== 'TLSv1.3') throw new TlsError('ApiMisuse', { detail: 'KeyUpdate exists in TLS 1.3 only' });
     if (this.closeSent) throw new TlsError('Closed', { detail: 'keyUpdate after close' });
     this.sendKeyUpdate(requestPeerUpdate ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested);
   }
 
-  /** Keying material exporter (RFC 9846 §7.5). */
+  /** Keying material exporter (RFC 9846 §7.5 for TLS 1.3, RFC 5705 for TLS 1.2). */
   exportKeyingMaterial(label: string, context: Uint8Array | null, length: number): Uint8Array {
     // Errors are sticky, and a failed connection's secrets are forgotten (RFC 9846 §6).
     if (this.error_) throw this.error_;
-    if (!this.traffic) throw new TlsError('ApiMisuse', { detail: 'exporter used before the handshake completed' });
-    return exporter(this.cfg.crypto, this.traffic.suite.hash, this.traffic.exporter, label, context, length);
+    if (!this.result) throw new TlsError('ApiMisuse', { detail: 'exporter used before the handshake completed' });
+    return this.result.exporter(label, context, length);
   }
 
   // ---------------------------------------------------------------- engine
@@ -373,6 +380,7 @@ export class TlsConnection {
       // RFC 9846 §6.1: data after close_notify is ignored.
       return;
     }
+    if (this.tls12) return this.onRecord12(outerType, _version, fragment);
     // RFC 9846 §5 / §D.4: an unprotected CCS of value 0x01 between the first ClientHello and the peer's Finished is dropped.
     if (outerType === ContentType.change_cipher_spec) {
       const okPhase = this.role === 'client' ? this.started : this.transcriptHasClientHello();
@@ -407,7 +415,46 @@ export class TlsConnection {
       // RFC 9846 §5.1: zero-length handshake and alert fragments are not allowed.
       throw new TlsError('UnexpectedMessage', { detail: 'zero-length handshake or alert record' });
     }
-    // RFC 9846 §5.1: handshake messages may not be interleaved with other record types.
+    return this.dispatch(type, content);
+  }
+
+  /**
+   * TLS 1.2 records (RFC 5246 §6.2): real outer types, everything protected once the
+   * peer's ChangeCipherSpec installed keys; ChangeCipherSpec is a protocol message that only
+   * the handshake state expecting it may accept (RFC 5246 §7.1).
+   */
+  private onRecord12(outerType: number, version: number, fragment: Uint8Array): Promise<void> | undefined {
+    let type = outerType;
+    let content = fragment;
+    if (this.read_.protector) {
+      const opened = this.read_.protector.open({ type: outerType, version, fragment });
+      type = opened.type;
+      content = opened.content;
+    } else if (fragment.length > MAX_PLAINTEXT_LEN) {
+      // RFC 5246 §6.2.1: TLSPlaintext.length MUST NOT exceed 2^14.
+      throw new TlsError('RecordOverflow', { detail: `plaintext record of ${fragment.length} bytes` });
+    }
+    if (type === ContentType.change_cipher_spec) {
+      // RFC 5246 §7.1: a single byte of value 1.
+      if (content.length !== 1 || content[0] !== 1) throw new TlsError('DecodeError', { detail: 'ChangeCipherSpec must be the single byte 1' });
+      // RFC 5246 §7.1 / RFC 9846 §5.1: it must not fall inside a fragmented handshake message.
+      if (!this.joiner.isEmpty()) throw new TlsError('UnexpectedMessage', { detail: 'ChangeCipherSpec inside a fragmented handshake message' });
+      const s = this.state;
+      if (!s.handleChangeCipherSpec) throw new TlsError('UnexpectedMessage', { detail: `ChangeCipherSpec not expected in ${s.name}` });
+      this.trace({ direction: 'received', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec' });
+      this.state = FAILED;
+      this.state = s.handleChangeCipherSpec(this.cx);
+      return undefined;
+    }
+    if (content.length === 0 && type !== ContentType.application_data) {
+      // RFC 5246 §6.2.1: zero-length handshake and alert fragments MUST NOT be sent.
+      throw new TlsError('UnexpectedMessage', { detail: 'zero-length handshake or alert record' });
+    }
+    return this.dispatch(type, content);
+  }
+
+  private dispatch(type: number, content: Uint8Array): Promise<void> | undefined {
+    // RFC 9846 §5.1 / RFC 5246 §6.2.1: handshake messages may not be interleaved with other record types.
     if (type !== ContentType.handshake && !this.joiner.isEmpty()) {
       throw new TlsError('UnexpectedMessage', { detail: 'record interleaved inside a fragmented handshake message' });
     }
@@ -446,8 +493,15 @@ export class TlsConnection {
   }
 
   private onHandshake(type: number, body: Uint8Array, raw: Uint8Array): Promise<void> | undefined {
-    const finishedLength = this.read_.suite ? HASH_LEN[this.read_.suite.hash] : undefined;
-    const msg = decodeHandshake(type, body, raw, { finishedLength });
+    // TLS 1.2 Finished is 12 bytes for every suite we implement (RFC 5246 §7.4.9).
+    const finishedLength = this.tls12 ? 12 : this.read_.suite ? HASH_LEN[this.read_.suite.hash] : undefined;
+    const version = this.tls12 ? 'tls12' : this.negotiated.version === 'TLSv1.3' ? 'tls13' : undefined;
+    if (this.tls12 && this.role === 'client' && type === HandshakeType.hello_request && !this.result) {
+      // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored (and never hashed).
+      this.trace({ direction: 'received', kind: 'handshake', summary: 'HelloRequest (ignored during the handshake)' });
+      return undefined;
+    }
+    const msg = decodeHandshake(type, body, raw, { finishedLength, version });
     if (type === HandshakeType.key_update && ++this.keyUpdatesWithoutData > MAX_KEY_UPDATES_WITHOUT_DATA) {
       throw new TlsError('UnexpectedMessage', { detail: 'too many KeyUpdates without application data' });
     }
@@ -468,11 +522,16 @@ export class TlsConnection {
     this.trace({ direction: 'received', kind: 'alert', summary: `alert ${alertName(alert.description)} (level ${alert.level})` });
     if (alert.description === AlertDescription.close_notify) {
       // RFC 9846 §6.1: the peer will send no more data.
-      if (!this.traffic) {
+      if (!this.result) {
         this.setError(new TlsError('AlertReceived', { alert: alert.description, detail: 'peer closed during the handshake' }), false);
         return;
       }
       this.phase_ = this.closeSent ? 'closed' : 'peer-closed';
+      return;
+    }
+    if (this.tls12 && alert.level === 1) {
+      // RFC 5246 §7.2: warning alerts other than close_notify do not end the connection.
+      if (++this.warningAlerts > MAX_WARNING_ALERTS) throw new TlsError('UnexpectedMessage', { detail: 'too many warning alerts' });
       return;
     }
     if (alert.description === AlertDescription.user_canceled) {
@@ -481,11 +540,11 @@ export class TlsConnection {
       return;
     }
     // RFC 9846 §6: every other alert is fatal in TLS 1.3, whatever its level.
-    this.setError(new TlsError('AlertReceived', { alert: alert.description }), false);
+    this.setError(new TlsError('AlertReceived', { alert: alert.description, detail: this.result ? undefined : alertHint(alert.description) }), false);
   }
 
   private onAppData(content: Uint8Array): void {
-    if (!this.traffic || !this.peerFinished) {
+    if (!this.result || !this.peerFinished) {
       // RFC 9846 §2: application data only after the handshake (no 0-RTT accepted).
       throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake completed' });
     }
@@ -546,8 +605,41 @@ export class TlsConnection {
       trace(e: TraceEvent): void {
         self.trace(e);
       },
-      handshakeDone(secrets: TrafficSecrets): void {
-        self.traffic = secrets;
+      installWriteProtector(p: Protector): void {
+        self.flushHandshake();
+        self.write_ = { protector: p, suite: null, secret: null };
+        self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
+      },
+      installReadProtector(p: Protector): void {
+        if (!self.joiner.isEmpty()) {
+          throw new TlsError('UnexpectedMessage', { detail: 'handshake data left in the record at a key change' });
+        }
+        self.read_ = { protector: p, suite: null, secret: null };
+        self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys changed' });
+      },
+      sendChangeCipherSpec12(): void {
+        self.flushHandshake();
+        self.emit(ContentType.change_cipher_spec, new Uint8Array([1]));
+        self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec' });
+      },
+      versionNegotiated(version: 'TLSv1.2' | 'TLSv1.3'): void {
+        self.negotiated.version = version;
+        if (version === 'TLSv1.2') {
+          self.tls12 = true;
+          // RFC 5246 §6.2.3: TLSCiphertext may be up to 2^14 + 2048 bytes.
+          self.deframer.setMaxFragmentLen(MAX_CIPHERTEXT_LEN_TLS12);
+        }
+      },
+      sendWarningAlert(description: number): void {
+        self.sendAlert(description, 1);
+      },
+      closeCleanly(reason: string): void {
+        self.trace({ direction: 'sent', kind: 'info', summary: `closing: ${reason}` });
+        self.close();
+        self.phase_ = 'closed';
+      },
+      handshakeDone(secrets: HandshakeResult): void {
+        self.result = secrets;
         self.phase_ = self.closeSent ? 'closed' : 'open';
         self.flushHandshake();
         self.flushWrites();
@@ -563,6 +655,7 @@ export class TlsConnection {
         if (!self.joiner.isEmpty()) throw new TlsError('UnexpectedMessage', { detail: 'data after KeyUpdate in the same record' });
         const next = nextTrafficSecret(self.cfg.crypto, r.suite.hash, r.secret);
         self.read_ = { protector: tls13Protector(self.cfg.crypto, r.suite, next), suite: r.suite, secret: next };
+        self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys updated (KeyUpdate)' });
         if (updateRequested && !self.closeSent) self.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
       },
     };
@@ -589,7 +682,7 @@ export class TlsConnection {
   }
 
   private flushWrites(): void {
-    if (!this.traffic) return;
+    if (!this.result) return;
     const q = this.writeQueue;
     this.writeQueue = [];
     for (const d of q) this.sealAppData(d);
@@ -599,7 +692,9 @@ export class TlsConnection {
     for (let off = 0; off < data.length; off += MAX_PLAINTEXT_LEN) {
       this.emit(ContentType.application_data, data.subarray(off, Math.min(off + MAX_PLAINTEXT_LEN, data.length)));
       // RFC 9846 §5.5: update keys before the AEAD's usage limit.
-      if (this.write_.protector?.needsKeyUpdate) this.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
+      // (TLS 1.2 has no KeyUpdate: its protector refuses to seal past the limit instead.)
+      const p = this.write_.protector;
+      if (!this.tls12 && p instanceof RecordProtector && p.needsKeyUpdate) this.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
     }
   }
 
@@ -641,6 +736,23 @@ export class TlsConnection {
 
   private trace(e: TraceEvent): void {
     this.cfg.trace?.(e);
+  }
+}
+
+/** A hint for fatal alerts received during the handshake (what the peer most likely refused). */
+function alertHint(alert: number): string | undefined {
+  switch (alert) {
+    case AlertDescription.protocol_version:
+      return 'the peer refused our versions (puretls speaks TLS 1.2 and 1.3 only; the peer may require TLS 1.1 or older)';
+    case AlertDescription.handshake_failure:
+    case AlertDescription.insufficient_security:
+      return 'no parameters in common (puretls offers only ECDHE key exchange with AEAD suites; the peer may require CBC, RC4, DHE or static RSA)';
+    case AlertDescription.unknown_ca:
+    case AlertDescription.bad_certificate:
+    case AlertDescription.certificate_unknown:
+      return 'the peer refused our certificate';
+    default:
+      return undefined;
   }
 }
 

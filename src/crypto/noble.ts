@@ -10,7 +10,7 @@ import { constantTimeEqual, digest, hashState, hkdfExpand, hkdfExtract, hmac } f
 import { createAead } from './aead.js';
 import { KX_GROUPS, createKeyShare, keySharePrivateLength } from './kx.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
-import { ALL_SIGNATURE_SCHEMES, schemesForKey, signMessage, verifySignature } from './sig.js';
+import { ALL_SIGNATURE_SCHEMES, schemesForKey, schemesForKeyTls12, signMessage, verifySignature } from './sig.js';
 
 /** Largest request `crypto.getRandomValues` accepts (WebCrypto §10.1.1: QuotaExceededError above 65536). */
 const RANDOM_CHUNK = 65536;
@@ -49,8 +49,8 @@ export const nobleProvider: CryptoProvider = Object.freeze({
   signatureSchemes: ALL_SIGNATURE_SCHEMES,
   parsePublicKey,
   parsePrivateKey,
-  schemesForKey,
-  sign: (key, scheme, message, random) => signMessage(key, scheme, message, random),
-  verify: (key, scheme, message, signature) => verifySignature(key, scheme, message, signature),
+  schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
+  sign: (key, scheme, message, random, opts) => signMessage(key, scheme, message, random, opts),
+  verify: (key, scheme, message, signature, opts) => verifySignature(key, scheme, message, signature, opts),
   equal: constantTimeEqual,
 } satisfies CryptoProvider);

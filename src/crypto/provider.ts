@@ -100,6 +100,12 @@ export interface PrivateKeyInfo {
 /** A source of random bytes. Must be cryptographically secure outside tests. */
 export type RandomSource = (n: number) => Uint8Array;
 
+/** Options for signing and verifying. */
+export interface SignatureOptions {
+  /** TLS 1.2 rules: an ECDSA scheme names only the hash, any curve may sign (RFC 5246 §7.4.1.4.1). */
+  readonly tls12?: boolean;
+}
+
 /** Everything the protocol needs from cryptography. */
 export interface CryptoProvider {
   /** Provider name, for logs and benchmarks (e.g. `'noble'`). */
@@ -136,15 +142,20 @@ export interface CryptoProvider {
   parsePublicKey(spki: Uint8Array): PublicKeyInfo;
   /** Decodes a private key: PEM (PKCS#8, SEC1 "EC PRIVATE KEY", PKCS#1 "RSA PRIVATE KEY") or DER PKCS#8. Throws `TlsError('InvalidConfig')`. */
   parsePrivateKey(key: Uint8Array | string): PrivateKeyInfo;
-  /** Signature schemes usable with this key in TLS 1.3 CertificateVerify, in preference order. */
-  schemesForKey(key: PrivateKeyInfo | PublicKeyInfo): number[];
+  /**
+   * Signature schemes usable with this key, in preference order: for TLS 1.3
+   * CertificateVerify by default (RFC 9846 §4.2.3: no PKCS#1, ECDSA bound to its curve);
+   * with `'TLSv1.2'` for ServerKeyExchange / TLS 1.2 CertificateVerify (PKCS#1 allowed,
+   * ECDSA with any curve).
+   */
+  schemesForKey(key: PrivateKeyInfo | PublicKeyInfo, version?: 'TLSv1.2' | 'TLSv1.3'): number[];
   /**
    * Signs `message` with `scheme` (RFC 9846 §4.4.3 semantics: the message is hashed by the
    * scheme's hash; ECDSA signatures are DER). RSA-PSS salt and blinding come from `random`.
    */
-  sign(key: PrivateKeyInfo, scheme: number, message: Uint8Array, random: RandomSource): Uint8Array | Promise<Uint8Array>;
+  sign(key: PrivateKeyInfo, scheme: number, message: Uint8Array, random: RandomSource, opts?: SignatureOptions): Uint8Array | Promise<Uint8Array>;
   /** Verifies a signature; returns false (never throws) for any mismatch or malformed input. */
-  verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signature: Uint8Array): boolean;
+  verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signature: Uint8Array, opts?: SignatureOptions): boolean;
 
   /** Constant-time equality (for MACs and Finished). */
   equal(a: Uint8Array, b: Uint8Array): boolean;

@@ -34,6 +34,59 @@ export function tls13Suite(code: number): Tls13Suite | undefined {
   return TLS13_SUITES.find((s) => s.code === code);
 }
 
+/** What a TLS 1.2 cipher suite means (RFC 5289, RFC 7905). All are ECDHE with an AEAD. */
+export interface Tls12Suite {
+  readonly code: number;
+  readonly name: string;
+  /** Certificate key family the suite authenticates with. */
+  readonly auth: 'ecdsa' | 'rsa';
+  readonly aead: AeadAlg;
+  /** PRF hash (RFC 5246 §5; RFC 5289 §3). */
+  readonly hash: HashAlg;
+  readonly keyLen: number;
+  /** Fixed IV bytes from the key block: 4 for GCM (RFC 5288 §3), 12 for ChaCha20 (RFC 7905 §2). */
+  readonly fixedIvLen: number;
+  /** Record protection mode. */
+  readonly mode: 'tls12-gcm' | 'tls12-chacha';
+}
+
+function suite12(code: number, auth: 'ecdsa' | 'rsa', aead: AeadAlg, hash: HashAlg): Tls12Suite {
+  const chacha = aead === 'CHACHA20-POLY1305';
+  return { code, name: nameOf('suite', code), auth, aead, hash, keyLen: AEAD_KEY_LEN[aead], fixedIvLen: chacha ? 12 : 4, mode: chacha ? 'tls12-chacha' : 'tls12-gcm' };
+}
+
+/** Supported TLS 1.2 suites, in our default preference order. */
+export const TLS12_SUITES: readonly Tls12Suite[] = [
+  suite12(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, 'ecdsa', 'AES-128-GCM', 'sha256'),
+  suite12(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, 'rsa', 'AES-128-GCM', 'sha256'),
+  suite12(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, 'ecdsa', 'AES-256-GCM', 'sha384'),
+  suite12(CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, 'rsa', 'AES-256-GCM', 'sha384'),
+  suite12(CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 'ecdsa', 'CHACHA20-POLY1305', 'sha256'),
+  suite12(CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, 'rsa', 'CHACHA20-POLY1305', 'sha256'),
+];
+
+/** The TLS 1.2 suite for a code point, or undefined. */
+export function tls12Suite(code: number): Tls12Suite | undefined {
+  return TLS12_SUITES.find((s) => s.code === code);
+}
+
+/**
+ * Describes why a suite we do not implement is refused (for error messages naming what a
+ * peer offered): CBC, RC4, NULL, export, static RSA, DHE, or other.
+ */
+export function legacySuiteKind(code: number): string | null {
+  if (tls13Suite(code) || tls12Suite(code)) return null;
+  if (code === CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV || code === CipherSuite.TLS_FALLBACK_SCSV) return null;
+  const name = nameOf('suite', code);
+  if (name.startsWith('0x')) {
+    // Well-known ranges of the IANA registry.
+    if (code <= 0x00ff) return 'legacy (SSL 3.0 / TLS 1.0 era: static RSA, DHE, RC4, DES or CBC)';
+    if (code >= 0xc000 && code <= 0xc0ff) return 'ECDHE/ECDH with CBC, RC4 or NULL, or non-AEAD';
+    return 'unsupported';
+  }
+  return 'unsupported';
+}
+
 /** Groups we offer by default, in preference order. */
 export const DEFAULT_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 

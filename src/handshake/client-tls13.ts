@@ -11,9 +11,8 @@ import { tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { ExtensionType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { CertificateRequest, ClientHello, Extensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
-import { noExtensions } from '../wire/messages.js';
-import type { CertificateVerifier, VerificationReport } from '../verify/verifier.js';
-import type { CertificateErrorCode } from '../verify/verifier.js';
+import type { VerificationReport } from '../verify/verifier.js';
+import { downgradeSentinel } from '../wire/hello.js';
 import type { Context, State } from './state.js';
 import { codeName, expect } from './state.js';
 import {
@@ -26,101 +25,31 @@ import {
   resumptionSecret,
   type HandshakeSecrets,
 } from './tls13-common.js';
-import { principalStatus } from './cert-status.js';
-
-/** Client-only settings the handshake needs (resolved from ClientOptions). */
-export interface ClientParams {
-  readonly serverName: string | undefined;
-  readonly sendSni: boolean;
-  readonly keyShareGroups: readonly number[];
-  readonly verifier: CertificateVerifier;
-  readonly ignorable: readonly CertificateErrorCode[];
-  readonly clientHelloHook: ((ch: ClientHello) => ClientHello) | undefined;
-}
-
-const LEGACY_VERSION = ProtocolVersion.TLSv1_2;
-
-/** What we offered, kept to check the server's answers. */
-interface Offer {
-  readonly ch: ClientHello;
-  readonly shares: Map<number, KeyShare>;
-  /** Extension types we sent (RFC 9846 §4.2: the server may only answer these). */
-  readonly sentExtensions: Set<number>;
-}
-
-function buildClientHello(cx: Context, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: KeyShare[], cookie?: Uint8Array): ClientHello {
-  const cfg = cx.cfg;
-  const ext: Extensions = noExtensions();
-  if (p.sendSni && p.serverName) ext.serverName = [p.serverName];
-  ext.supportedGroups = [...cfg.groups];
-  ext.signatureAlgorithms = [...cfg.signatureSchemes];
-  ext.supportedVersions = [ProtocolVersion.TLSv1_3];
-  ext.keyShareClient = shares.map((s) => ({ group: s.group, keyExchange: s.publicKey }));
-  if (cfg.alpn.length > 0) ext.alpn = [...cfg.alpn];
-  if (cookie) ext.cookie = cookie;
-  const ch: ClientHello = {
-    type: 'client_hello',
-    legacyVersion: LEGACY_VERSION,
-    random,
-    legacySessionId: sessionId,
-    cipherSuites: cfg.suites.filter((s) => tls13Suite(s) !== undefined),
-    legacyCompressionMethods: new Uint8Array([0]),
-    extensions: ext,
-  };
-  return p.clientHelloHook ? p.clientHelloHook(ch) : ch;
-}
-
-function sentTypes(ch: ClientHello): Set<number> {
-  const s = new Set<number>(ch.extensions.order);
-  const e = ch.extensions;
-  if (e.serverName) s.add(ExtensionType.server_name);
-  if (e.supportedGroups) s.add(ExtensionType.supported_groups);
-  if (e.signatureAlgorithms) s.add(ExtensionType.signature_algorithms);
-  if (e.signatureAlgorithmsCert) s.add(ExtensionType.signature_algorithms_cert);
-  if (e.supportedVersions) s.add(ExtensionType.supported_versions);
-  if (e.keyShareClient) s.add(ExtensionType.key_share);
-  if (e.alpn) s.add(ExtensionType.application_layer_protocol_negotiation);
-  if (e.cookie) s.add(ExtensionType.cookie);
-  if (e.pskKeyExchangeModes) s.add(ExtensionType.psk_key_exchange_modes);
-  if (e.preSharedKeyClient) s.add(ExtensionType.pre_shared_key);
-  if (e.earlyData) s.add(ExtensionType.early_data);
-  for (const u of e.unknown) s.add(u.type);
-  return s;
-}
-
-/** Types present in a received extension block. */
-function receivedTypes(e: Extensions): number[] {
-  return [...e.order];
-}
-
-/** RFC 9846 §4.2: an extension the client did not offer → unsupported_extension. */
-function checkOnlyOffered(e: Extensions, offer: Offer, where: string, exempt: readonly number[] = []): void {
-  for (const t of receivedTypes(e)) {
-    if (!offer.sentExtensions.has(t) && !exempt.includes(t)) {
-      throw new TlsError('UnsupportedExtension', { detail: `${where} contains ${nameOf('extension', t)}, which we did not offer` });
-    }
-  }
-}
+import { applyReport, buildClientHello, checkAlpn, checkOnlyOffered, offeredVersions, sentTypes, type ClientParams, type Offer } from './client-common.js';
+import { handleServerHello12 } from './client-tls12.js';
 
 /** Starts a client handshake: sends ClientHello and returns the first state. */
 export function startClient(cx: Context, p: ClientParams): State {
   const cfg = cx.cfg;
-  if (cfg.maxVersion < ProtocolVersion.TLSv1_3) {
-    throw new TlsError('InvalidConfig', { detail: 'TLS 1.2 is not implemented yet: maxVersion must be TLSv1.3' });
-  }
-  if (!cfg.suites.some((s) => tls13Suite(s) !== undefined)) {
-    throw new TlsError('InvalidConfig', { detail: 'no TLS 1.3 cipher suite configured' });
-  }
+  const { offers13, offers12 } = offeredVersions(cx);
   const random = cfg.random(32);
   // RFC 9846 §D.4: middlebox compatibility mode uses a non-empty legacy_session_id.
-  const sessionId = cfg.random(32);
-  const groups = p.keyShareGroups.filter((g) => cfg.groups.includes(g));
-  const shareGroups = groups.length > 0 ? groups : [cfg.groups[0]!];
-  const shares = shareGroups.map((g) => cfg.crypto.keyShare(g, cfg.random(cfg.crypto.keySharePrivateLength(g))));
+  const sessionId = offers13 ? cfg.random(32) : new Uint8Array(0);
+  let shares: KeyShare[] = [];
+  if (offers13) {
+    const groups = p.keyShareGroups.filter((g) => cfg.groups.includes(g));
+    const shareGroups = groups.length > 0 ? groups : [cfg.groups[0]!];
+    shares = shareGroups.map((g) => cfg.crypto.keyShare(g, cfg.random(cfg.crypto.keySharePrivateLength(g))));
+  }
   const ch = buildClientHello(cx, p, random, sessionId, shares);
   cx.clientRandom = ch.random;
   cx.send(ch);
-  const offer: Offer = { ch, shares: new Map(ch.extensions.keyShareClient?.map((e) => [e.group, shares.find((s) => s.group === e.group)!]).filter(([, s]) => s !== undefined) as [number, KeyShare][]), sentExtensions: sentTypes(ch) };
+  const byGroup = new Map<number, KeyShare>();
+  for (const e of ch.extensions.keyShareClient ?? []) {
+    const s = shares.find((k) => k.group === e.group);
+    if (s) byGroup.set(e.group, s);
+  }
+  const offer: Offer = { ch, shares: byGroup, sentExtensions: sentTypes(ch), offers13, offers12 };
   return new ExpectServerHello(p, offer, null);
 }
 
@@ -141,10 +70,27 @@ class ExpectServerHello implements State {
     const ext = sh.extensions;
     // RFC 9846 §4.1.3 / §4.2.1: without supported_versions the server negotiated TLS 1.2 or below.
     if (ext.supportedVersions === undefined) {
+      // RFC 9846 §4.1.4: after a HelloRetryRequest the server must stay with TLS 1.3.
+      if (this.hrr) throw new TlsError('IllegalParameter', { detail: 'ServerHello after HelloRetryRequest negotiates a version below TLS 1.3' });
       if (sh.legacyVersion < ProtocolVersion.TLSv1_2) {
         throw new TlsError('ProtocolVersion', { detail: `server chose ${nameOf('version', sh.legacyVersion)}; puretls requires TLS 1.2 or later` });
       }
-      throw new TlsError('ProtocolVersion', { detail: `server chose ${nameOf('version', sh.legacyVersion)}, but we offered only TLSv1.3` });
+      if (sh.legacyVersion === ProtocolVersion.TLSv1_2 && this.offer.offers12) {
+        // RFC 9846 §4.1.3: a client that offered TLS 1.3 refuses a TLS 1.2 ServerHello carrying the downgrade sentinel.
+        const sentinel = downgradeSentinel(sh.random);
+        if (this.offer.offers13 && sentinel !== null) {
+          throw new TlsError('IllegalParameter', { detail: `ServerHello.random carries the ${sentinel} downgrade sentinel: a TLS 1.3 server was forced down` });
+        }
+        return handleServerHello12(cx, this.p, this.offer, sh);
+      }
+      if (sh.legacyVersion === ProtocolVersion.TLSv1_2) {
+        throw new TlsError('ProtocolVersion', { detail: 'server chose TLSv1.2, but minVersion is TLSv1.3' });
+      }
+      throw new TlsError('IllegalParameter', { detail: `ServerHello legacy_version ${nameOf('version', sh.legacyVersion)} without supported_versions` });
+    }
+    // RFC 9846 §4.2.1: supported_versions in ServerHello only answers a client that sent it.
+    if (!this.offer.offers13) {
+      throw new TlsError('UnsupportedExtension', { detail: 'ServerHello selects a version through supported_versions, which we did not send' });
     }
     const version = ext.supportedVersions[0];
     // RFC 9846 §4.2.1: a version not offered, or prior to TLS 1.3 → illegal_parameter.
@@ -205,7 +151,7 @@ class ExpectServerHello implements State {
     // alert sent before our Finished is protected as the server expects (RFC 9846 §6: alerts
     // are "encrypted as specified by the current connection state"). ExpectFinished keeps it.
     cx.setWriteSecret(suite, secrets.clientHandshake);
-    cx.info.version = 'TLSv1.3';
+    cx.versionNegotiated('TLSv1.3');
     cx.info.cipherSuite = suite.name;
     cx.info.group = codeName('group', ks.group);
     return new ExpectEncryptedExtensions(this.p, this.offer, suite, secrets, this.offer.ch.legacySessionId.length > 0);
@@ -257,7 +203,7 @@ class ExpectServerHello implements State {
     // Test hook (RFC 8448 replay): the second ClientHello is shaped like the first.
     if (this.p.clientHelloHook) ch2 = this.p.clientHelloHook(ch2);
     cx.send(ch2);
-    const offer: Offer = { ch: ch2, shares: new Map(shares.map((s) => [s.group, s])), sentExtensions: this.offer.sentExtensions };
+    const offer: Offer = { ...this.offer, ch: ch2, shares: new Map(shares.map((s) => [s.group, s])) };
     return new ExpectServerHello(this.p, offer, hrr);
   }
 }
@@ -289,13 +235,7 @@ class ExpectEncryptedExtensions implements State {
     const ee = expect(msg, this.name, 'encrypted_extensions');
     checkOnlyOffered(ee.extensions, this.offer, 'EncryptedExtensions');
     const alpn = ee.extensions.alpn;
-    if (alpn !== undefined) {
-      // RFC 7301 §3.1: exactly one protocol, which the client offered.
-      if (alpn.length !== 1 || !cx.cfg.alpn.includes(alpn[0]!)) {
-        throw new TlsError('IllegalParameter', { detail: `server selected ALPN protocol ${JSON.stringify(alpn)} that we did not offer` });
-      }
-      cx.info.alpn = alpn[0]!;
-    }
+    checkAlpn(cx, alpn);
     if (this.p.serverName) cx.info.serverName = this.p.serverName;
     cx.transcript.add(ee.raw!);
     cx.trace({ direction: 'received', kind: 'handshake', summary: `EncryptedExtensions${alpn ? ` alpn=${alpn[0]}` : ''}`, message: ee });
@@ -353,20 +293,6 @@ class ExpectCertificate implements State {
     });
     applyReport(cx, report, this.p.ignorable);
     return new ExpectCertificateVerify(this.p, this.suite, this.secrets, this.compat, this.request, report);
-  }
-}
-
-/** Records the verifier's findings and fails unless every error is ignored (RFC 9846 §4.4.2.4). */
-export function applyReport(cx: Context, report: VerificationReport, ignorable: readonly CertificateErrorCode[]): void {
-  cx.info.certificateErrors = [...report.errors];
-  cx.info.certificateErrorSeverity = report.severity;
-  const unignored = report.errors.filter((e) => !ignorable.includes(e.code));
-  if (unignored.length > 0) {
-    const status = principalStatus(unignored);
-    throw new TlsError(status, {
-      detail: unignored.map((e) => `${e.code}${e.index >= 0 ? `[${e.index}]` : ''}: ${e.detail}`).join('; '),
-      certificateErrors: report.errors,
-    });
   }
 }
 

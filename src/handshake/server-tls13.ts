@@ -26,15 +26,10 @@ import {
   type ApplicationSecrets,
   type HandshakeSecrets,
 } from './tls13-common.js';
+import { nameMatches, selectCertificate, selectVersion, type ServerParams } from './server-common.js';
+import { handleClientHello12 } from './server-tls12.js';
 
-/** Server-only settings the handshake needs. */
-export interface ServerParams {
-  readonly certificates: readonly CertifiedKey[];
-  readonly sessionTickets: number;
-  readonly encryptedExtensionsHook: ((ext: Extensions) => Extensions) | undefined;
-  /** Test hook (RFC 8448 §5 replay): rewrites the HelloRetryRequest extensions. */
-  readonly helloRetryRequestHook?: ((ext: Extensions) => Extensions) | undefined;
-}
+export type { ServerParams } from './server-common.js';
 
 /** What the server decided from the first ClientHello. */
 interface Choice {
@@ -48,20 +43,8 @@ interface Choice {
 
 /** Starts a server handshake. */
 export function startServer(cx: Context, p: ServerParams): State {
-  if (cx.cfg.maxVersion < ProtocolVersion.TLSv1_3) {
-    throw new TlsError('InvalidConfig', { detail: 'TLS 1.2 is not implemented yet: maxVersion must be TLSv1.3' });
-  }
   if (p.certificates.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs a certificate and key' });
   return new ExpectClientHello(p);
-}
-
-function nameMatches(pattern: string, name: string): boolean {
-  if (pattern === name) return true;
-  if (pattern.startsWith('*.')) {
-    const dot = name.indexOf('.');
-    return dot > 0 && name.slice(dot + 1) === pattern.slice(2);
-  }
-  return false;
 }
 
 /** Common checks of a TLS 1.3 ClientHello and the negotiation (RFC 9846 §4.1.1, §4.1.2). */
@@ -113,7 +96,13 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
     });
   }
   const serverName = ext.serverName?.[0]?.toLowerCase();
-  const { cert, scheme } = selectCertificate(cx, p, serverName, ext.signatureAlgorithms);
+  const selected = selectCertificate(cx, p, serverName, ext.signatureAlgorithms, 'TLSv1.3');
+  if (!selected) {
+    throw new TlsError('HandshakeFailure', {
+      detail: `no certificate can sign with the client's signature schemes (${ext.signatureAlgorithms.map((s) => nameOf('scheme', s)).join(', ')})`,
+    });
+  }
+  const { cert, scheme } = selected;
   // ALPN (RFC 7301 §3.2): our preference among the client's; none in common → no_application_protocol.
   let alpn: string | undefined;
   if (ext.alpn !== undefined && cfg.alpn.length > 0) {
@@ -123,27 +112,6 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
     }
   }
   return { suite, group, cert, scheme, alpn, serverName };
-}
-
-/** Certificate selection by SNI and the client's signature schemes. */
-function selectCertificate(cx: Context, p: ServerParams, sni: string | undefined, schemes: readonly number[]): { cert: CertifiedKey; scheme: number } {
-  const crypto = cx.cfg.crypto;
-  const usable: { cert: CertifiedKey; scheme: number }[] = [];
-  for (const cert of p.certificates) {
-    // Our preference order for the key, limited to what the client accepts and what we allow.
-    const scheme = crypto.schemesForKey(cert.key).find((s) => schemes.includes(s) && cx.cfg.signatureSchemes.includes(s));
-    if (scheme !== undefined) usable.push({ cert, scheme });
-  }
-  if (usable.length === 0) {
-    throw new TlsError('HandshakeFailure', {
-      detail: `no certificate can sign with the client's signature schemes (${schemes.map((s) => nameOf('scheme', s)).join(', ')})`,
-    });
-  }
-  if (sni) {
-    const byName = usable.find((u) => u.cert.names.some((n) => nameMatches(n, sni)));
-    if (byName) return byName;
-  }
-  return usable[0]!;
 }
 
 class ExpectClientHello implements State {
@@ -157,6 +125,7 @@ class ExpectClientHello implements State {
     const ch = expect(msg, this.name, 'client_hello');
     cx.clientRandom = ch.random;
     cx.trace({ direction: 'received', kind: 'handshake', summary: `ClientHello sni=${ch.extensions.serverName?.[0] ?? '-'}`, message: ch });
+    if (selectVersion(cx, ch) === 'TLSv1.2') return await handleClientHello12(cx, this.p, ch);
     const choice = negotiate(cx, this.p, ch);
     cx.transcript.setHash(choice.suite.hash);
     cx.transcript.add(ch.raw!);
@@ -258,7 +227,7 @@ async function serverFlight(cx: Context, p: ServerParams, ch: ClientHello, c: Ch
   // agree() validates the client's point before anything is sent (RFC 9846 §4.2.8.2).
   const shared = ks.agree(peerShare);
   cx.send(sh);
-  cx.info.version = 'TLSv1.3';
+  cx.versionNegotiated('TLSv1.3');
   cx.info.cipherSuite = c.suite.name;
   cx.info.group = codeName('group', c.group);
   cx.info.alpn = c.alpn ?? null;

@@ -11,6 +11,7 @@ import type { Tls13Suite } from '../crypto/suites.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
 import type { HandshakeMessage } from '../wire/messages.js';
 import type { Transcript } from './transcript.js';
+import type { Protector } from '../record/protector.js';
 import { TlsError } from '../errors.js';
 import { nameOf } from '../wire/codes.js';
 
@@ -57,13 +58,34 @@ export interface Context {
   keyLog(label: string, secret: Uint8Array): void;
   /** Emits a trace event. */
   trace(e: TraceEvent): void;
+  /** Installs a ready-made write protector (TLS 1.2, after our ChangeCipherSpec). Flushes queued handshake bytes first. */
+  installWriteProtector(p: Protector): void;
+  /** Installs a ready-made read protector (TLS 1.2, on the peer's ChangeCipherSpec). */
+  installReadProtector(p: Protector): void;
+  /** Queues a plaintext TLS 1.2 ChangeCipherSpec (a protocol message, not the 1.3 compatibility one). */
+  sendChangeCipherSpec12(): void;
+  /** The version is settled: adjusts record limits (RFC 5246 §6.2.3: 2^14+2048 for TLS 1.2). */
+  versionNegotiated(version: 'TLSv1.2' | 'TLSv1.3'): void;
   /** The handshake finished: application data may flow. */
-  handshakeDone(secrets: TrafficSecrets): void;
+  handshakeDone(result: HandshakeResult): void;
+  /** Sends a warning alert (TLS 1.2 no_renegotiation). */
+  sendWarningAlert(description: number): void;
+  /** Sends close_notify and ends the connection without error (a peer that insists on renegotiating). */
+  closeCleanly(reason: string): void;
   /** Stores a NewSessionTicket (resumption is a later issue). */
   storeTicket(ticket: { lifetime: number; ageAdd: number; nonce: Uint8Array; ticket: Uint8Array }): void;
 }
 
-/** Application traffic secrets and friends, handed to the connection at the end of the handshake. */
+/** What the connection keeps once the handshake is over. */
+export interface HandshakeResult {
+  readonly version: 'TLSv1.2' | 'TLSv1.3';
+  /** Keying material exporter (RFC 5705 for 1.2, RFC 9846 §7.5 for 1.3). */
+  readonly exporter: (label: string, context: Uint8Array | null, length: number) => Uint8Array;
+  /** TLS 1.3 only: secrets for KeyUpdate and resumption. */
+  readonly tls13?: TrafficSecrets;
+}
+
+/** TLS 1.3 application traffic secrets and friends. */
 export interface TrafficSecrets {
   readonly suite: Tls13Suite;
   readonly clientApplication: Uint8Array;
@@ -76,6 +98,10 @@ export interface TrafficSecrets {
 export interface State {
   readonly name: string;
   handle(cx: Context, msg: HandshakeMessage): State | Promise<State>;
+  /** TLS 1.2 only: the peer's ChangeCipherSpec arrived. Absent: a CCS here is unexpected_message. */
+  handleChangeCipherSpec?(cx: Context): State;
+  /** Which record-level version rules apply to messages in this state (decoding of 1.2 vs 1.3 messages). */
+  readonly version?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 /**

@@ -8,7 +8,7 @@ import type { CryptoProvider, PrivateKeyInfo, PublicKeyInfo } from '../crypto/pr
 import type { Tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { certificateVerifyInput } from '../wire/certificate.js';
-import { KeySchedule, finishedVerifyData } from '../keys/tls13-schedule.js';
+import { KeySchedule, exporter, finishedVerifyData } from '../keys/tls13-schedule.js';
 import type { Context, TrafficSecrets } from './state.js';
 
 /** Handshake-phase secrets (RFC 9846 §7.1); `schedule` moves on to the main secret later. */
@@ -113,6 +113,11 @@ export function finishHandshake(cx: Context, secrets: TrafficSecrets): void {
   cx.keyLog('CLIENT_TRAFFIC_SECRET_0', secrets.clientApplication);
   cx.keyLog('SERVER_TRAFFIC_SECRET_0', secrets.serverApplication);
   cx.keyLog('EXPORTER_SECRET', secrets.exporter);
-  cx.handshakeDone(secrets);
+  const crypto = cx.cfg.crypto;
+  cx.handshakeDone({
+    version: 'TLSv1.3',
+    exporter: (label, context, length) => exporter(crypto, secrets.suite.hash, secrets.exporter, label, context, length),
+    tls13: secrets,
+  });
 }
 

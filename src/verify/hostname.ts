@@ -16,8 +16,12 @@
  *   labels after it (no `*.com`). Partial wildcards (`f*o.example.com`, `xn--*.example`)
  *   never match: RFC 9525 §6.3 allows only the whole label, and RFC 6125 §6.4.3 forbids
  *   matching a wildcard inside an A-label.
- * - No fallback to the subject common name (RFC 9525 §6.3: "the client MUST NOT seek a
- *   match for a reference identifier of CN-ID"). A certificate without a SAN matches nothing.
+ * - No fallback to the subject common name by default (RFC 9525 §6.3: "the client MUST
+ *   NOT seek a match for a reference identifier of CN-ID"); a certificate without a SAN
+ *   matches nothing. `commonNameFallback` (off by default) restores the RFC 6125 §6.4.4
+ *   "last resort" for legacy certificates: only for a DNS reference, only when the
+ *   certificate presents no dNSName and no iPAddress SAN entry at all, and only the last
+ *   (most specific) CN of the subject, matched with the same rules as a dNSName.
  * - Non-ASCII (U-label) references never match: callers convert them to A-labels first.
  *
  * @module
@@ -191,10 +195,21 @@ export function matchesDnsName(presented: string, reference: string): boolean {
 export interface PresentedIdentifiers {
   readonly dnsNames: readonly string[];
   readonly ipAddresses: readonly Uint8Array[];
+  /** Subject common names, most significant RDN first; read only with `commonNameFallback`. */
+  readonly commonNames?: readonly string[];
 }
 
-/** Result of {@link verifyServerName}. */
-export type NameCheck = { readonly ok: true } | { readonly ok: false; readonly detail: string };
+/** Options of {@link verifyServerName}. */
+export interface NameCheckOptions {
+  /**
+   * Match a DNS reference against the subject's last common name when the certificate has
+   * no dNSName and no iPAddress SAN entry (RFC 6125 §6.4.4). Default false (RFC 9525 §6.3).
+   */
+  readonly commonNameFallback?: boolean;
+}
+
+/** Result of {@link verifyServerName}. `commonName` is set when the match used the CN fallback. */
+export type NameCheck = { readonly ok: true; readonly commonName?: string } | { readonly ok: false; readonly detail: string };
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -205,14 +220,19 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * Checks a reference identity against a certificate's SAN entries (RFC 9525 §6).
  *
- * @param cert - the certificate's dNSName and iPAddress entries
+ * @param cert - the certificate's dNSName and iPAddress entries (and common names)
  * @param serverName - a DNS name or IP literal
+ * @param options - `commonNameFallback` (default off)
  * @returns `{ ok: true }`, or `{ ok: false, detail }` naming what was presented
  */
-export function verifyServerName(cert: PresentedIdentifiers, serverName: string): NameCheck {
+export function verifyServerName(cert: PresentedIdentifiers, serverName: string, options: NameCheckOptions = {}): NameCheck {
+  const noSan = cert.dnsNames.length === 0 && cert.ipAddresses.length === 0;
+  const cn = options.commonNameFallback && noSan ? cert.commonNames?.[cert.commonNames.length - 1] : undefined;
   const presented = (): string => {
     const all = [...cert.dnsNames.map((d) => `DNS:${d}`), ...cert.ipAddresses.map((ip) => `IP:${formatIpAddress(ip)}`)];
-    return all.length > 0 ? all.join(', ') : 'no DNS or IP subjectAltName (the common name is not used)';
+    if (all.length > 0) return all.join(', ');
+    if (cn !== undefined) return `no DNS or IP subjectAltName; common name ${JSON.stringify(cn)}`;
+    return options.commonNameFallback ? 'no DNS or IP subjectAltName and no common name' : 'no DNS or IP subjectAltName (the common name is not used)';
   };
   const ip = parseIpAddress(serverName);
   if (ip) {
@@ -222,5 +242,7 @@ export function verifyServerName(cert: PresentedIdentifiers, serverName: string)
   }
   if (!referenceLabels(serverName)) return { ok: false, detail: `"${serverName}" is not a valid host name or IP address` };
   if (cert.dnsNames.some((d) => matchesDnsName(d, serverName))) return { ok: true };
+  // RFC 6125 §6.4.4: the CN-ID as a last resort, only when opted in and no SAN identifier exists.
+  if (cn !== undefined && matchesDnsName(cn, serverName)) return { ok: true, commonName: cn };
   return { ok: false, detail: `name "${serverName}" not in certificate (${presented()})` };
 }

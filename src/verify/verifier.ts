@@ -6,6 +6,7 @@
  * @module
  */
 import type { PublicKeyInfo } from '../crypto/provider.js';
+import type { Certificate } from './certificate.js';
 
 /** Certificate error codes (Windows `ChainValidationResult` names; DESIGN.md §3). */
 export type CertificateErrorCode =
@@ -66,6 +67,12 @@ export interface VerificationReport {
   readonly severity: CertificateErrorSeverity;
   /** The leaf's public key, used for the CertificateVerify check. */
   readonly leafPublicKey: PublicKeyInfo;
+  /**
+   * The path the errors refer to, leaf first (`CertificateError.index` indexes it): up to
+   * the trust anchor when one was reached, else the longest partial path. Optional so that
+   * custom verifiers need not fill it.
+   */
+  readonly validatedChain?: readonly Certificate[];
 }
 
 /** A certificate verifier (async allowed). */

@@ -39,6 +39,7 @@ export const Oid = {
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
   inhibitAnyPolicy: '2.5.29.54',
+  policyMappings: '2.5.29.33',
   // Extended key usages (RFC 5280 §4.2.1.12)
   anyExtendedKeyUsage: '2.5.29.37.0',
   serverAuth: '1.3.6.1.5.5.7.3.1',
@@ -46,7 +47,11 @@ export const Oid = {
   codeSigning: '1.3.6.1.5.5.7.3.3',
   emailProtection: '1.3.6.1.5.5.7.3.4',
   // Signature algorithms
+  md2WithRSAEncryption: '1.2.840.113549.1.1.2',
+  md5WithRSAEncryption: '1.2.840.113549.1.1.4',
   sha1WithRSAEncryption: '1.2.840.113549.1.1.5',
+  ecdsaWithSha1: '1.2.840.10045.4.1',
+  dsaWithSha1: '1.2.840.10040.4.3',
   sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
   sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
   sha512WithRSAEncryption: '1.2.840.113549.1.1.13',
@@ -132,14 +137,24 @@ export interface ParsedCertificate {
   readonly subjectKeyId: Uint8Array | undefined;
   /** authorityKeyIdentifier keyIdentifier (RFC 5280 §4.2.1.1). */
   readonly authorityKeyId: Uint8Array | undefined;
-  /** Every extension, in order. */
+  /** Every extension, in order (a duplicate appears twice; the fields above read the first). */
   readonly extensions: readonly CertificateExtension[];
+  /**
+   * Problems that left the certificate readable but make it non-conforming (RFC 5280): an
+   * explicit or unknown version, extensions or unique identifiers in v1/v2, a serial number
+   * that is not positive or is over 20 octets, duplicate or malformed extensions, too many
+   * extensions. The verifier reports each as `OtherErrors`; empty for a clean certificate.
+   */
+  readonly problems: readonly string[];
   /** SHA-256 of `der`, lower-case hex. */
   readonly sha256: string;
 }
 
 /** Largest certificate we parse (bytes). TLS allows 2^24-1 per entry; real ones are a few KiB. */
 export const MAX_CERTIFICATE_SIZE = 64 * 1024;
+
+/** More extensions than this is reported as a problem (real certificates carry about ten). */
+export const MAX_EXTENSIONS = 64;
 
 function bad(detail: string, cause?: unknown): TlsError {
   return new TlsError('CertificateOtherErrors', { detail: `certificate: ${detail}`, cause });
@@ -158,14 +173,22 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Extensions whose contents we parse here (RFC 5280 §4.2: a critical one we cannot parse must be rejected). */
-const PARSED_HERE = new Set<string>([
+/**
+ * Extensions the verifier processes (RFC 5280 §4.2: a critical one it cannot process must
+ * be rejected): read here, or by name-constraints.ts and policy.ts.
+ */
+const PROCESSED = new Set<string>([
   Oid.subjectKeyIdentifier,
   Oid.keyUsage,
   Oid.subjectAltName,
   Oid.basicConstraints,
   Oid.authorityKeyIdentifier,
   Oid.extKeyUsage,
+  Oid.nameConstraints,
+  Oid.certificatePolicies,
+  Oid.policyMappings,
+  Oid.policyConstraints,
+  Oid.inhibitAnyPolicy,
 ]);
 
 /**
@@ -192,30 +215,44 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   certSeq.end();
 
   const tbs = certSeq.sub(tbsEl.value);
+  // Problems that leave the structure readable are collected rather than thrown, so that
+  // the verifier can report them (OtherErrors) next to every other finding about this
+  // certificate (issue 4: "each evaluated independently and all reported").
+  const problems: string[] = [];
   let version = 1;
   const vEl = tbs.optional(0xa0);
   if (vEl) {
     const vr = tbs.sub(vEl.value);
     const v = vr.smallInteger();
     vr.end();
-    // RFC 5280 §4.1.2.1: v1(0), v2(1), v3(2). DER omits the DEFAULT v1, so an explicit 0 is not DER.
-    if (v < 1 || v > 2) tbs.fail(`unsupported version ${v + 1}`);
-    version = v + 1;
+    // RFC 5280 §4.1.2.1: v1(0), v2(1), v3(2). DER omits the DEFAULT v1 (X.690 §11.5), so an explicit 0 is not DER.
+    if (v === 0) problems.push('version v1 encoded explicitly (not DER)');
+    else if (v > 2) problems.push(`unknown version ${v + 1} (read as v3)`);
+    version = Math.min(v + 1, 3);
   }
   const serial = tbs.integerBytes();
-  // RFC 5280 §4.1.2.2: at most 20 octets; we tolerate a little more (some CAs overshoot) but not absurd ones.
-  if (serial.length > 32) tbs.fail('serial number too long');
+  // RFC 5280 §4.1.2.2: a positive integer of at most 20 octets. Anything up to 64 octets is
+  // read and reported; longer is not a certificate.
+  if (serial.length > 64) tbs.fail('serial number too long');
+  {
+    const negative = (serial[0]! & 0x80) !== 0;
+    const magnitude = serial[0] === 0 ? serial.length - 1 : serial.length;
+    if (negative) problems.push('negative serial number');
+    else if (serial.every((b) => b === 0)) problems.push('zero serial number');
+    if (magnitude > 20) problems.push(`serial number of ${magnitude} octets (more than 20)`);
+  }
   const innerAlg = tbs.expect(DerTag.SEQUENCE, 'signature');
   const issuerEl = tbs.expect(DerTag.SEQUENCE, 'issuer');
   const validityEl = tbs.expect(DerTag.SEQUENCE, 'validity');
   const subjectEl = tbs.expect(DerTag.SEQUENCE, 'subject');
   const spkiEl = tbs.expect(DerTag.SEQUENCE, 'subjectPublicKeyInfo');
   // RFC 5280 §4.1.2.8: unique identifiers only in v2/v3.
-  if (tbs.optional(0x81) || tbs.optional(0x82)) {
-    if (version < 2) tbs.fail('unique identifier in a v1 certificate');
-  }
+  const uid1 = tbs.optional(0x81);
+  const uid2 = tbs.optional(0x82);
+  if ((uid1 || uid2) && version < 2) problems.push('unique identifier in a v1 certificate');
   const extsEl = tbs.optional(0xa3);
-  if (extsEl && version !== 3) tbs.fail('extensions in a non-v3 certificate');
+  // RFC 5280 §4.1.2.9: "This field MUST only appear if the version is 3".
+  if (extsEl && version !== 3) problems.push(`extensions in a v${version} certificate`);
   tbs.end();
 
   // RFC 5280 §4.1.1.2: signatureAlgorithm MUST be identical to tbsCertificate.signature.
@@ -247,10 +284,13 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
       }
       const value = e.octetString();
       e.end();
-      if (seen.has(oid)) e.fail(`duplicate extension ${oid}`);
+      // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular
+      // extension." The first instance is the one read below; the duplicate is reported.
+      if (seen.has(oid)) problems.push(`duplicate extension ${oid}`);
       seen.add(oid);
       extensions.push({ oid, critical, value: value.slice() });
     }
+    if (extensions.length > MAX_EXTENSIONS) problems.push(`${extensions.length} extensions (more than ${MAX_EXTENSIONS})`);
   }
 
   // RFC 5280 §4.1.2.5: Validity ::= SEQUENCE { notBefore Time, notAfter Time }
@@ -265,57 +305,68 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   checkName(tbs.sub(subjectEl.value));
 
   const ext = (oid: string) => extensions.find((x) => x.oid === oid);
+  // A malformed extension we read is a problem of this certificate, reported by the
+  // verifier (OtherErrors); the extension then counts as absent.
+  const soft = <T>(what: string, ext: CertificateExtension | undefined, f: (value: Uint8Array) => T, absent: T): T => {
+    if (!ext) return absent;
+    try {
+      return f(ext.value);
+    } catch (e) {
+      if (!(e instanceof TlsError)) throw e;
+      problems.push(`malformed ${what} extension (${e.detail ?? e.status})`);
+      return absent;
+    }
+  };
 
-  let isCA = false;
-  let pathLen: number | undefined;
-  const bcExt = ext(Oid.basicConstraints);
-  if (bcExt) {
-    // RFC 5280 §4.2.1.9: BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL }
-    const r = new DerReader(bcExt.value, 'CertificateOtherErrors', 'basicConstraints');
+  // RFC 5280 §4.2.1.9: BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL }
+  const basic = soft('basicConstraints', ext(Oid.basicConstraints), (v) => {
+    const r = new DerReader(v, 'CertificateOtherErrors', 'basicConstraints');
     const s = r.sequence();
     r.end();
-    const ca = s.optional(DerTag.BOOLEAN);
-    if (ca) {
-      if (ca.value.length !== 1 || (ca.value[0] !== 0xff && ca.value[0] !== 0x00)) s.fail('bad cA flag');
-      isCA = ca.value[0] === 0xff; // an explicit FALSE is not DER but unambiguous
+    let ca = false;
+    const caEl = s.optional(DerTag.BOOLEAN);
+    if (caEl) {
+      if (caEl.value.length !== 1 || (caEl.value[0] !== 0xff && caEl.value[0] !== 0x00)) s.fail('bad cA flag');
+      ca = caEl.value[0] === 0xff; // an explicit FALSE is not DER but unambiguous
     }
-    if (!s.done) pathLen = s.smallInteger();
+    const pathLen = s.done ? undefined : s.smallInteger();
     s.end();
-  }
+    return { ca, pathLen };
+  }, { ca: false, pathLen: undefined as number | undefined });
+  const isCA = basic.ca;
+  const pathLen = basic.pathLen;
 
-  let keyUsage: number | undefined;
-  const kuExt = ext(Oid.keyUsage);
-  if (kuExt) {
-    // RFC 5280 §4.2.1.3: KeyUsage ::= BIT STRING; named bit i is the i-th bit from the most significant.
-    const r = new DerReader(kuExt.value, 'CertificateOtherErrors', 'keyUsage');
+  // RFC 5280 §4.2.1.3: KeyUsage ::= BIT STRING; named bit i is the i-th bit from the most significant.
+  const keyUsage = soft('keyUsage', ext(Oid.keyUsage), (v): number | undefined => {
+    const r = new DerReader(v, 'CertificateOtherErrors', 'keyUsage');
     const bits = r.expect(DerTag.BIT_STRING, 'BIT STRING').value;
     r.end();
     if (bits.length < 1 || bits[0]! > 7 || (bits.length === 1 && bits[0] !== 0)) r.fail('bad BIT STRING');
-    keyUsage = 0;
+    let ku = 0;
     for (let i = 0; i < (bits.length - 1) * 8 && i < 9; i++) {
-      if ((bits[1 + (i >> 3)]! >> (7 - (i & 7))) & 1) keyUsage |= 1 << i;
+      if ((bits[1 + (i >> 3)]! >> (7 - (i & 7))) & 1) ku |= 1 << i;
     }
-    if (keyUsage === 0) r.fail('no bits set'); // §4.2.1.3: at least one bit MUST be set
-  }
+    if (ku === 0) r.fail('no bits set'); // §4.2.1.3: at least one bit MUST be set
+    return ku;
+  }, undefined);
 
-  let extKeyUsage: string[] | undefined;
-  const ekuExt = ext(Oid.extKeyUsage);
-  if (ekuExt) {
-    // RFC 5280 §4.2.1.12: ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId
-    const r = new DerReader(ekuExt.value, 'CertificateOtherErrors', 'extKeyUsage');
+  // RFC 5280 §4.2.1.12: ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId
+  const extKeyUsage = soft('extKeyUsage', ext(Oid.extKeyUsage), (v): string[] | undefined => {
+    const r = new DerReader(v, 'CertificateOtherErrors', 'extKeyUsage');
     const s = r.sequence();
     r.end();
-    extKeyUsage = [];
-    while (!s.done) extKeyUsage.push(s.oid());
-    if (extKeyUsage.length === 0) r.fail('empty');
-  }
+    const out: string[] = [];
+    while (!s.done) out.push(s.oid());
+    if (out.length === 0) r.fail('empty');
+    return out;
+  }, undefined);
 
-  const dnsNames: string[] = [];
-  const ipAddresses: Uint8Array[] = [];
+  // RFC 5280 §4.2.1.6: GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (IMPLICIT tags).
   const sanExt = ext(Oid.subjectAltName);
-  if (sanExt) {
-    // RFC 5280 §4.2.1.6: GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (IMPLICIT tags).
-    const r = new DerReader(sanExt.value, 'CertificateOtherErrors', 'subjectAltName');
+  const san = soft('subjectAltName', sanExt, (v) => {
+    const dns: string[] = [];
+    const ips: Uint8Array[] = [];
+    const r = new DerReader(v, 'CertificateOtherErrors', 'subjectAltName');
     const s = r.sequence();
     r.end();
     if (s.done) r.fail('empty');
@@ -325,40 +376,42 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
         // dNSName [2] IA5String: kept as sent; non-ASCII never matches (hostname.ts).
         let name = '';
         for (let i = 0; i < g.value.length; i++) name += String.fromCharCode(g.value[i]!);
-        dnsNames.push(name);
+        dns.push(name);
       } else if (g.tag === 0x87) {
         // iPAddress [7] OCTET STRING: 4 octets (IPv4) or 16 (IPv6) in a SAN.
         if (g.value.length !== 4 && g.value.length !== 16) r.fail(`iPAddress of ${g.value.length} octets`);
-        ipAddresses.push(g.value.slice());
+        ips.push(g.value.slice());
       }
-      // Other name forms (rfc822Name, URI, directoryName, otherName ...) are not used for TLS server identity.
+      // Other name forms (rfc822Name, URI, directoryName, otherName ...) are not used for
+      // TLS server identity; name-constraints.ts reads them where constraints apply.
     }
-  }
+    return { dns, ips };
+  }, { dns: [] as string[], ips: [] as Uint8Array[] });
+  const dnsNames = san.dns;
+  const ipAddresses = san.ips;
 
-  let subjectKeyId: Uint8Array | undefined;
-  const skiExt = ext(Oid.subjectKeyIdentifier);
-  if (skiExt) {
-    const r = new DerReader(skiExt.value, 'CertificateOtherErrors', 'subjectKeyIdentifier');
-    subjectKeyId = r.octetString().slice();
+  // RFC 5280 §4.2.1.2: SubjectKeyIdentifier ::= KeyIdentifier (OCTET STRING)
+  const subjectKeyId = soft('subjectKeyIdentifier', ext(Oid.subjectKeyIdentifier), (v): Uint8Array | undefined => {
+    const r = new DerReader(v, 'CertificateOtherErrors', 'subjectKeyIdentifier');
+    const id = r.octetString().slice();
     r.end();
-  }
+    return id;
+  }, undefined);
 
-  let authorityKeyId: Uint8Array | undefined;
-  const akiExt = ext(Oid.authorityKeyIdentifier);
-  if (akiExt) {
-    // RFC 5280 §4.2.1.1: SEQUENCE { keyIdentifier [0] OPTIONAL, authorityCertIssuer [1] OPTIONAL, authorityCertSerialNumber [2] OPTIONAL }
-    const r = new DerReader(akiExt.value, 'CertificateOtherErrors', 'authorityKeyIdentifier');
+  // RFC 5280 §4.2.1.1: SEQUENCE { keyIdentifier [0] OPTIONAL, authorityCertIssuer [1] OPTIONAL, authorityCertSerialNumber [2] OPTIONAL }
+  const authorityKeyId = soft('authorityKeyIdentifier', ext(Oid.authorityKeyIdentifier), (v): Uint8Array | undefined => {
+    const r = new DerReader(v, 'CertificateOtherErrors', 'authorityKeyIdentifier');
     const s = r.sequence();
     r.end();
     const kid = s.optional(0x80);
-    if (kid) authorityKeyId = kid.value.slice();
     // authorityCertIssuer / serial are accepted and ignored (matching uses keyIdentifier and names).
     while (!s.done) {
       const t = s.peekTag();
       if (t !== 0xa1 && t !== 0x82) s.fail('unexpected element');
       s.read();
     }
-  }
+    return kid?.value.slice();
+  }, undefined);
 
   const subjectDer = subjectEl.raw.slice();
   const issuerDer = issuerEl.raw.slice();
@@ -396,6 +449,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     subjectKeyId,
     authorityKeyId,
     extensions,
+    problems,
     sha256: toHex(sha256(own)),
   };
 }
@@ -526,8 +580,10 @@ export function nameToString(nameDer: Uint8Array): string {
 /**
  * Reads a Time (RFC 5280 §4.1.2.5): UTCTime `YYMMDDHHMMSSZ` (years 1950-2049, §4.1.2.5.1)
  * or GeneralizedTime `YYYYMMDDHHMMSSZ` (§4.1.2.5.2: seconds required, no fractions, Zulu).
+ *
+ * @throws TlsError with the reader's status for any other form
  */
-function readTime(r: DerReader): Date {
+export function readTime(r: DerReader): Date {
   const tag = r.peekTag();
   if (tag !== 0x17 && tag !== 0x18) r.fail('expected UTCTime or GeneralizedTime');
   const v = r.read().value;
@@ -555,13 +611,13 @@ function readTime(r: DerReader): Date {
 }
 
 /**
- * Critical extensions of `cert` that this module does not process (RFC 5280 §4.2: "A
+ * Critical extensions of `cert` that the verifier does not process (RFC 5280 §4.2: "A
  * certificate-using system MUST reject the certificate if it encounters a critical
- * extension it does not recognize"). Name constraints and policy extensions are among
- * them until the full RFC 5280 verifier processes them.
+ * extension it does not recognize"). Name constraints and the policy extensions are
+ * processed by name-constraints.ts and policy.ts (see there for what that means).
  */
 export function unprocessedCriticalExtensions(cert: ParsedCertificate): string[] {
-  return cert.extensions.filter((e) => e.critical && !PARSED_HERE.has(e.oid)).map((e) => e.oid);
+  return cert.extensions.filter((e) => e.critical && !PROCESSED.has(e.oid)).map((e) => e.oid);
 }
 
 // ---------------------------------------------------------------------------------
@@ -673,7 +729,7 @@ const PSS_PSS: Readonly<Record<HashAlg, number>> = {
  *   schemes bind curve and hash (RFC 9846 §4.2.3), which is right for CertificateVerify
  *   but too narrow for certificates, where any pairing is legal.
  * - Ed25519 (RFC 8410 §3, no parameters) → `ed25519`.
- * - SHA-1, Ed448, DSA and anything else → unsupported.
+ * - MD2, MD5, SHA-1 (with RSA, ECDSA or DSA), Ed448, DSA and anything else → unsupported.
  */
 export function certificateSignatureScheme(
   cert: Pick<ParsedCertificate, 'signatureAlgorithmOid' | 'signatureParams'>,
@@ -711,7 +767,10 @@ export function certificateSignatureScheme(
     if (issuerKey.type !== 'ed25519') return unsupported(`Ed25519 signature by a ${issuerKey.type} key`);
     return { kind: 'scheme', scheme: SignatureScheme.ed25519 };
   }
-  if (oid === Oid.sha1WithRSAEncryption) return unsupported('SHA-1 signatures are not accepted');
+  // Weak hashes: refused (collisions are practical for MD5 and SHA-1; SHA-1 since 2017).
+  if (oid === Oid.sha1WithRSAEncryption || oid === Oid.ecdsaWithSha1 || oid === Oid.dsaWithSha1) return unsupported('SHA-1 signatures are not accepted');
+  if (oid === Oid.md5WithRSAEncryption) return unsupported('MD5 signatures are not accepted');
+  if (oid === Oid.md2WithRSAEncryption) return unsupported('MD2 signatures are not accepted');
   if (oid === Oid.ed448) return unsupported('Ed448 signatures are not supported');
   return unsupported(`signature algorithm ${oid}`);
 }
@@ -720,6 +779,15 @@ export function certificateSignatureScheme(
 export type SignatureCheck =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: 'invalid' | 'unsupported'; readonly detail: string };
+
+/** A signed structure: the signed bytes, the algorithm and the signature (certificates, OCSP responses, CRLs). */
+export interface SignedData {
+  /** The DER of the signed part (tbsCertificate, tbsResponseData, ...). */
+  readonly tbs: Uint8Array;
+  readonly signatureAlgorithmOid: string;
+  readonly signatureParams: Uint8Array | undefined;
+  readonly signature: Uint8Array;
+}
 
 /**
  * Verifies `cert`'s signature with the issuer's public key (RFC 5280 §6.1.3 (a)(1)).
@@ -731,21 +799,29 @@ export type SignatureCheck =
  * digest-level ECDSA verify.
  */
 export function verifyCertificateSignature(crypto: CryptoProvider, cert: ParsedCertificate, issuerKey: PublicKeyInfo): SignatureCheck {
-  const m = certificateSignatureScheme(cert, issuerKey);
+  return verifySignedData(crypto, cert, issuerKey);
+}
+
+/**
+ * Verifies any X.509-style signed structure (same algorithms and rules as
+ * {@link verifyCertificateSignature}; e.g. a BasicOCSPResponse, RFC 6960 §4.2.1).
+ */
+export function verifySignedData(crypto: CryptoProvider, data: SignedData, key: PublicKeyInfo): SignatureCheck {
+  const m = certificateSignatureScheme(data, key);
   if (m.kind === 'unsupported') return { ok: false, reason: 'unsupported', detail: m.detail };
   if (m.kind === 'scheme') {
     if (!crypto.signatureSchemes.includes(m.scheme)) {
       return { ok: false, reason: 'unsupported', detail: `provider ${crypto.name} cannot verify scheme 0x${m.scheme.toString(16).padStart(4, '0')}` };
     }
-    return crypto.verify(issuerKey, m.scheme, cert.tbs, cert.signature)
+    return crypto.verify(key, m.scheme, data.tbs, data.signature)
       ? { ok: true }
       : { ok: false, reason: 'invalid', detail: 'signature does not verify' };
   }
-  const digest = crypto.digest(m.hash, cert.tbs);
-  const curve = issuerKey.type === 'ec-p256' ? p256 : p384;
+  const digest = crypto.digest(m.hash, data.tbs);
+  const curve = key.type === 'ec-p256' ? p256 : p384;
   let ok = false;
   try {
-    ok = issuerKey.raw !== undefined && curve.verify(cert.signature, digest, issuerKey.raw, { prehash: false, lowS: false, format: 'der' });
+    ok = key.raw !== undefined && curve.verify(data.signature, digest, key.raw, { prehash: false, lowS: false, format: 'der' });
   } catch {
     ok = false;
   }

@@ -1,7 +1,10 @@
 /**
  * Extension codecs for TLS 1.3 handshake messages (RFC 9846 §4.2, §B.3.1), plus
- * server_name (RFC 6066 §3), application_layer_protocol_negotiation (RFC 7301 §3.1)
- * and padding (RFC 7685).
+ * server_name (RFC 6066 §3), status_request (RFC 6066 §8, raw body, in the hellos),
+ * application_layer_protocol_negotiation (RFC 7301 §3.1) and padding (RFC 7685), and
+ * the TLS 1.2 hello extensions: ec_point_formats (RFC 8422 §5.1.2),
+ * extended_master_secret (RFC 7627 §5.1), session_ticket (RFC 5077 §3.2) and
+ * renegotiation_info (RFC 5746 §3.2).
  *
  * An extension block is decoded against the message it appears in (an
  * {@link ExtContext}), because several extensions change shape with the message
@@ -16,6 +19,16 @@
  *   → IllegalParameter (RFC 9846 §4.2);
  * - pre_shared_key must be the last extension of a ClientHello (RFC 9846 §4.2.11)
  *   → IllegalParameter.
+ *
+ * TLS 1.2 ServerHello: a ServerHello's block is judged by the version it selects
+ * (`version: 'auto'`, used by `hello.ts`): with supported_versions selecting 0x0304 it
+ * is a TLS 1.3 ServerHello and the rules above apply (the TLS 1.2-only extensions are
+ * "recognized" and not specified for it → IllegalParameter). Otherwise it is a TLS 1.2
+ * ServerHello (RFC 5246 §7.4.1.3), which carries what TLS 1.3 moved to
+ * EncryptedExtensions: the extensions allowed there are those of
+ * {@link TLS12_SERVER_HELLO_EXTENSIONS}; any other recognized extension (cookie,
+ * early_data, signature_algorithms, padding, ...) → IllegalParameter, unknown ones are
+ * kept. Duplicates are refused in both.
  *
  * Unknown extensions are kept (in `unknown`, with their place in `order`) in every
  * message: whether an unsolicited one is fatal is the handshake's decision (RFC 9846
@@ -42,6 +55,12 @@ export type ExtContext =
   | 'certificate'
   | 'certificate_request'
   | 'new_session_ticket';
+
+/** Which protocol version's rules an extension block of a ServerHello follows (see {@link decodeExtensions}). */
+export type ExtVersion = 'tls12' | 'tls13' | 'auto';
+
+/** Internal: the contexts plus a TLS 1.2 ServerHello, whose rules differ (RFC 5246 §7.4.1.4). */
+type Ctx = ExtContext | 'server_hello_tls12';
 
 const CH = 1;
 const SH = 2;
@@ -99,11 +118,56 @@ const ALLOWED = new Map<number, number>([
   [58, CH | EE], // ticket_request
   [64768, CH], // ech_outer_extensions
   [65037, CH | HRR | EE], // encrypted_client_hello
+  // Not in the RFC 9846 table: TLS 1.2 extensions we recognize. A ClientHello offering
+  // TLS 1.2 carries them; no TLS 1.3 message may (RFC 9846 §4.2: a recognized extension
+  // "not specified for the message in which it appears" → illegal_parameter). A TLS 1.2
+  // ServerHello has its own rules (TLS12_SERVER_HELLO_EXTENSIONS).
+  [11, CH], // ec_point_formats (RFC 8422 §5.1.2)
+  [23, CH], // extended_master_secret (RFC 7627 §5.1)
+  [35, CH], // session_ticket (RFC 5077 §3.2)
+  [0xff01, CH], // renegotiation_info (RFC 5746 §3.2)
 ]);
 
 /**
- * The messages in which RFC 9846 §4.2's table allows extension `type`, or
- * `undefined` if the table does not list it (an unrecognized extension).
+ * Extensions a TLS 1.2 ServerHello may carry (RFC 5246 §7.4.1.4: the server's answers to
+ * the ClientHello's extensions, which TLS 1.3 splits between ServerHello and
+ * EncryptedExtensions): the RFC 9846 ServerHello ones, so that the handshake can see a
+ * bogus supported_versions, key_share or pre_shared_key and answer it; server_name
+ * (RFC 6066 §3, empty), status_request (RFC 6066 §8, empty), supported_groups (not
+ * defined for a TLS 1.2 ServerHello by RFC 8422 §5.2, but some servers echo it, so it is
+ * tolerated), ec_point_formats (RFC 8422 §5.2), use_srtp (RFC 5764 §4.1.1), heartbeat
+ * (RFC 6520 §2), ALPN (RFC 7301 §3.1, exactly one protocol), client/server_certificate_type
+ * (RFC 7250 §3), extended_master_secret (RFC 7627 §5.1), record_size_limit (RFC 8449 §4),
+ * session_ticket (RFC 5077 §3.2, empty), supported_ekt_ciphers (RFC 8870),
+ * external_id_hash / external_session_id (RFC 8844) and renegotiation_info
+ * (RFC 5746 §3.2). Extensions the RFC 9846 table does not list at all (for example
+ * max_fragment_length, encrypt_then_mac) are unrecognized and kept in `unknown`.
+ */
+export const TLS12_SERVER_HELLO_EXTENSIONS: ReadonlySet<number> = new Set([
+  0, 5, 10, 11, 14, 15, 16, 19, 20, 23, 28, 35, 39, 41, 43, 51, 55, 56, 0xff01,
+]);
+
+/** True if the extensions select TLS 1.3 (supported_versions = 0x0304, RFC 9846 §4.2.1). */
+function isTls13ServerHello(ext: Extensions): boolean {
+  const v = ext.supportedVersions;
+  return v !== undefined && v.length === 1 && v[0] === 0x0304;
+}
+
+/**
+ * The protocol version whose extension rules govern a ServerHello with these
+ * (decoded) extensions: `'tls13'` if supported_versions selects 0x0304 (RFC 9846
+ * §4.2.1), else `'tls12'`.
+ */
+export function serverHelloRules(ext: Extensions): 'tls12' | 'tls13' {
+  return isTls13ServerHello(ext) ? 'tls13' : 'tls12';
+}
+
+/**
+ * The TLS 1.3 messages in which RFC 9846 §4.2's table allows extension `type`, or
+ * `undefined` if we do not recognize it. The TLS 1.2 extensions we decode
+ * (ec_point_formats, extended_master_secret, session_ticket, renegotiation_info) are
+ * listed for ClientHello only. A TLS 1.2 ServerHello follows
+ * {@link TLS12_SERVER_HELLO_EXTENSIONS} instead.
  */
 export function allowedContexts(type: number): ExtContext[] | undefined {
   const bits = ALLOWED.get(type);
@@ -183,11 +247,11 @@ function fromLatin1(s: string, what: string): Uint8Array {
 /** RFC 6066 §3: NameType host_name(0). */
 const HOST_NAME = 0;
 
-function isServerSide(context: ExtContext): boolean {
+function isServerSide(context: Ctx): boolean {
   return context !== 'client_hello' && context !== 'certificate_request';
 }
 
-function decodeServerName(r: Reader, e: Extensions, context: ExtContext): void {
+function decodeServerName(r: Reader, e: Extensions, context: Ctx): void {
   if (isServerSide(context)) {
     // RFC 6066 §3: the server's "server_name" extension has empty extension_data
     r.end('server_name (server)');
@@ -216,7 +280,7 @@ function decodeServerName(r: Reader, e: Extensions, context: ExtContext): void {
   e.serverName = names;
 }
 
-function encodeServerName(w: Writer, e: Extensions, context: ExtContext): void {
+function encodeServerName(w: Writer, e: Extensions, context: Ctx): void {
   const names = e.serverName ?? [];
   if (isServerSide(context)) {
     // RFC 6066 §3: empty in server messages
@@ -246,7 +310,7 @@ function encodeKeyShareEntry(w: Writer, k: KeyShareEntry): void {
   w.u16(k.group).vec16((x) => x.bytes(k.keyExchange));
 }
 
-function decodeKeyShare(r: Reader, e: Extensions, context: ExtContext): void {
+function decodeKeyShare(r: Reader, e: Extensions, context: Ctx): void {
   if (context === 'client_hello') {
     // RFC 9846 §4.2.8: KeyShareEntry client_shares<0..2^16-1>
     const shares = r.list(2, decodeKeyShareEntry, 'key_share client_shares');
@@ -267,7 +331,7 @@ function decodeKeyShare(r: Reader, e: Extensions, context: ExtContext): void {
   }
 }
 
-function encodeKeyShare(w: Writer, e: Extensions, context: ExtContext): void {
+function encodeKeyShare(w: Writer, e: Extensions, context: Ctx): void {
   if (context === 'client_hello') {
     const shares = e.keyShareClient;
     if (!shares || e.keyShareServer !== undefined || e.keyShareHrr !== undefined) {
@@ -289,7 +353,7 @@ function encodeKeyShare(w: Writer, e: Extensions, context: ExtContext): void {
   }
 }
 
-function decodeSupportedVersions(r: Reader, e: Extensions, context: ExtContext): void {
+function decodeSupportedVersions(r: Reader, e: Extensions, context: Ctx): void {
   if (context === 'client_hello') {
     // RFC 9846 §4.2.1: ProtocolVersion versions<2..254>
     e.supportedVersions = readU16List(r, 1, 'supported_versions', 2, 254);
@@ -299,7 +363,7 @@ function decodeSupportedVersions(r: Reader, e: Extensions, context: ExtContext):
   }
 }
 
-function encodeSupportedVersions(w: Writer, e: Extensions, context: ExtContext): void {
+function encodeSupportedVersions(w: Writer, e: Extensions, context: Ctx): void {
   const v = e.supportedVersions ?? [];
   if (context === 'client_hello') {
     writeU16List(w, 1, v, 'supported_versions', 1, 127);
@@ -309,20 +373,23 @@ function encodeSupportedVersions(w: Writer, e: Extensions, context: ExtContext):
   }
 }
 
-function decodeAlpn(r: Reader, e: Extensions, context: ExtContext): void {
+function decodeAlpn(r: Reader, e: Extensions, context: Ctx): void {
   // RFC 7301 §3.1: ProtocolName protocol_name_list<2..2^16-1>; opaque ProtocolName<1..2^8-1>
   const names = r.list(2, (x) => latin1(x.vec8Bytes('ALPN protocol name', 1)), 'ALPN protocol_name_list', 2);
   // RFC 7301 §3.1: the server's ProtocolNameList "MUST contain exactly one ProtocolName"
-  if (context === 'encrypted_extensions' && names.length !== 1) {
-    throw decodeError(`ALPN: ${names.length} protocols in EncryptedExtensions (need exactly 1)`);
+  // (in EncryptedExtensions for TLS 1.3, in ServerHello for TLS 1.2)
+  if ((context === 'encrypted_extensions' || context === 'server_hello_tls12') && names.length !== 1) {
+    throw decodeError(`ALPN: ${names.length} protocols in ${context} (need exactly 1)`);
   }
   e.alpn = names;
 }
 
-function encodeAlpn(w: Writer, e: Extensions, context: ExtContext): void {
+function encodeAlpn(w: Writer, e: Extensions, context: Ctx): void {
   const names = e.alpn ?? [];
   if (names.length === 0) throw internal('ALPN: empty protocol list');
-  if (context === 'encrypted_extensions' && names.length !== 1) throw internal('ALPN: EncryptedExtensions needs exactly 1 protocol');
+  if ((context === 'encrypted_extensions' || context === 'server_hello_tls12') && names.length !== 1) {
+    throw internal(`ALPN: ${context} needs exactly 1 protocol`);
+  }
   w.vec16((x) => {
     for (const n of names) {
       const b = fromLatin1(n, 'ALPN');
@@ -339,7 +406,7 @@ function decodePskIdentity(r: Reader): PskIdentity {
   return { identity, obfuscatedTicketAge };
 }
 
-function decodePreSharedKey(r: Reader, e: Extensions, context: ExtContext): void {
+function decodePreSharedKey(r: Reader, e: Extensions, context: Ctx): void {
   if (context !== 'client_hello') {
     // RFC 9846 §4.2.11: uint16 selected_identity
     e.preSharedKeyServer = r.u16();
@@ -356,7 +423,7 @@ function decodePreSharedKey(r: Reader, e: Extensions, context: ExtContext): void
   e.preSharedKeyClient = { identities, binders };
 }
 
-function encodePreSharedKey(w: Writer, e: Extensions, context: ExtContext): void {
+function encodePreSharedKey(w: Writer, e: Extensions, context: Ctx): void {
   if (context !== 'client_hello') {
     if (e.preSharedKeyServer === undefined || e.preSharedKeyClient) throw internal('pre_shared_key: ServerHello needs preSharedKeyServer only');
     w.u16(e.preSharedKeyServer);
@@ -397,7 +464,7 @@ export function pskBindersLength(psks: OfferedPsks): number {
   return n;
 }
 
-function decodeEarlyData(r: Reader, e: Extensions, context: ExtContext): void {
+function decodeEarlyData(r: Reader, e: Extensions, context: Ctx): void {
   if (context === 'new_session_ticket') {
     // RFC 9846 §4.2.10: uint32 max_early_data_size
     e.earlyData = { maxEarlyDataSize: r.u32() };
@@ -407,7 +474,7 @@ function decodeEarlyData(r: Reader, e: Extensions, context: ExtContext): void {
   }
 }
 
-function encodeEarlyData(w: Writer, e: Extensions, context: ExtContext): void {
+function encodeEarlyData(w: Writer, e: Extensions, context: Ctx): void {
   const size = e.earlyData?.maxEarlyDataSize;
   if (context === 'new_session_ticket') {
     if (size === undefined) throw internal('early_data: NewSessionTicket needs maxEarlyDataSize');
@@ -424,11 +491,42 @@ function decodePadding(r: Reader, e: Extensions): void {
   e.padding = pad.length;
 }
 
+function decodeStatusRequest(r: Reader, e: Extensions, context: Ctx): void {
+  const body = r.rest();
+  // RFC 6066 §8: the server includes "an extension of type "status_request" with empty
+  // "extension_data"" in its ServerHello
+  if (context === 'server_hello_tls12' && body.length !== 0) throw decodeError(`status_request: ${body.length} bytes in ServerHello (must be empty)`);
+  // In a ClientHello the body (a CertificateStatusRequest) is kept as is.
+  e.statusRequest = body;
+}
+
+function encodeStatusRequest(w: Writer, e: Extensions, context: Ctx): void {
+  const body = e.statusRequest ?? new Uint8Array(0);
+  if (context === 'server_hello_tls12' && body.length !== 0) throw internal('status_request: must be empty in ServerHello');
+  w.bytes(body);
+}
+
+function decodeSessionTicket(r: Reader, e: Extensions, context: Ctx): void {
+  // RFC 5077 §3.2: the ClientHello's extension_data is the ticket (empty to ask for one);
+  // a server that will send a NewSessionTicket answers with a zero-length extension.
+  const ticket = r.rest();
+  if (context === 'server_hello_tls12' && ticket.length !== 0) throw decodeError(`session_ticket: ${ticket.length} bytes in ServerHello (must be empty)`);
+  e.sessionTicket = ticket;
+}
+
+function encodeSessionTicket(w: Writer, e: Extensions, context: Ctx): void {
+  const ticket = e.sessionTicket ?? new Uint8Array(0);
+  if (context === 'server_hello_tls12' && ticket.length !== 0) throw internal('session_ticket: must be empty in ServerHello');
+  w.bytes(ticket);
+}
+
 interface ExtCodec {
   readonly type: number;
+  /** Contexts where the decoder runs; elsewhere (if allowed) the extension is kept in `unknown`. Default: all. */
+  readonly decodeIn?: readonly Ctx[];
   has(e: Extensions): boolean;
-  decode(r: Reader, e: Extensions, context: ExtContext): void;
-  encode(w: Writer, e: Extensions, context: ExtContext): void;
+  decode(r: Reader, e: Extensions, context: Ctx): void;
+  encode(w: Writer, e: Extensions, context: Ctx): void;
 }
 
 const CODECS: readonly ExtCodec[] = [
@@ -531,6 +629,60 @@ const CODECS: readonly ExtCodec[] = [
     decode: decodePreSharedKey,
     encode: encodePreSharedKey,
   },
+  {
+    type: ExtensionType.status_request,
+    // The TLS 1.2 hellos. In TLS 1.3 CertificateRequest and CertificateEntry (RFC 9846
+    // §4.4.2.1) it stays in `unknown` until OCSP stapling for TLS 1.3 is modelled.
+    decodeIn: ['client_hello', 'server_hello_tls12'],
+    has: (e) => e.statusRequest !== undefined,
+    decode: decodeStatusRequest,
+    encode: encodeStatusRequest,
+  },
+  {
+    type: ExtensionType.ec_point_formats,
+    has: (e) => e.ecPointFormats !== undefined,
+    // RFC 8422 §5.1.2: ECPointFormat ec_point_format_list<1..2^8-1>
+    decode: (r, e) => {
+      e.ecPointFormats = Array.from(r.vec8Bytes('ec_point_formats', 1));
+    },
+    encode: (w, e) => {
+      const formats = e.ecPointFormats ?? [];
+      if (formats.length === 0 || formats.length > 0xff) throw internal(`ec_point_formats: ${formats.length} entries outside [1, 255]`);
+      w.vec8((x) => {
+        for (const f of formats) {
+          if (!Number.isInteger(f) || f < 0 || f > 0xff) throw internal(`ec_point_formats: bad value ${f}`);
+          x.u8(f);
+        }
+      });
+    },
+  },
+  {
+    type: ExtensionType.extended_master_secret,
+    has: (e) => e.extendedMasterSecret === true,
+    // RFC 7627 §5.1: "The "extension_data" field of this extension is empty." (r.end() below)
+    decode: (_r, e) => {
+      e.extendedMasterSecret = true;
+    },
+    encode: () => undefined,
+  },
+  {
+    type: ExtensionType.session_ticket,
+    has: (e) => e.sessionTicket !== undefined,
+    decode: decodeSessionTicket,
+    encode: encodeSessionTicket,
+  },
+  {
+    type: ExtensionType.renegotiation_info,
+    has: (e) => e.renegotiationInfo !== undefined,
+    // RFC 5746 §3.2: struct { opaque renegotiated_connection<0..255>; } RenegotiationInfo;
+    decode: (r, e) => {
+      e.renegotiationInfo = r.vec8Bytes('renegotiation_info renegotiated_connection');
+    },
+    encode: (w, e) => {
+      const v = e.renegotiationInfo ?? new Uint8Array(0);
+      w.vec8((x) => x.bytes(v));
+    },
+  },
 ];
 
 const CODEC_BY_TYPE = new Map<number, ExtCodec>(CODECS.map((c) => [c.type, c]));
@@ -547,6 +699,11 @@ const FIXED_ORDER_HEAD: readonly number[] = [
   ExtensionType.key_share,
   ExtensionType.cookie,
   ExtensionType.early_data,
+  ExtensionType.status_request,
+  ExtensionType.ec_point_formats,
+  ExtensionType.session_ticket,
+  ExtensionType.extended_master_secret,
+  ExtensionType.renegotiation_info,
 ];
 const FIXED_ORDER_TAIL: readonly number[] = [ExtensionType.padding, ExtensionType.pre_shared_key];
 
@@ -559,13 +716,20 @@ const FIXED_ORDER_TAIL: readonly number[] = [ExtensionType.padding, ExtensionTyp
  *
  * @param r - positioned at the block's length prefix
  * @param context - the message the block belongs to
+ * @param version - for a `server_hello` block only: `'tls13'` (the default) applies the
+ *   RFC 9846 §4.2 table, `'tls12'` the TLS 1.2 ServerHello rules
+ *   ({@link TLS12_SERVER_HELLO_EXTENSIONS}), and `'auto'` picks by the block's own
+ *   supported_versions (0x0304 → `'tls13'`, anything else or absent → `'tls12'`), as
+ *   `decodeServerHello` does. Other messages have one set of rules: ClientHello is shared
+ *   by both versions, and the other messages exist in one version only.
  * @returns the decoded extensions; `order` lists every type in wire order
  * @throws TlsError `DecodeError` on any length or syntax error; `IllegalParameter` on a
  *   duplicated type, a recognized extension in a server-side message that the RFC 9846
- *   §4.2 table does not allow, pre_shared_key not last in a ClientHello, or an
+ *   §4.2 table (or, for a TLS 1.2 ServerHello, {@link TLS12_SERVER_HELLO_EXTENSIONS})
+ *   does not allow, pre_shared_key not last in a ClientHello, or an
  *   extension-specific semantic error
  */
-export function decodeExtensions(r: Reader, context: ExtContext): Extensions {
+export function decodeExtensions(r: Reader, context: ExtContext, version: ExtVersion = 'tls13'): Extensions {
   const block = r.vec16('extensions');
   const raw: RawExtension[] = [];
   const seen = new Set<number>();
@@ -574,21 +738,37 @@ export function decodeExtensions(r: Reader, context: ExtContext): Extensions {
     // RFC 9846 §4.2: opaque extension_data<0..2^16-1>
     const data = block.vec16Bytes(`extension ${extName(type)}`);
     // RFC 9846 §4.2: "There MUST NOT be more than one extension of the same type in a
-    // given extension block."
+    // given extension block." (RFC 5246 §7.4.1.4: the same for TLS 1.2 hellos.)
     if (seen.has(type)) throw illegal(`duplicated extension ${extName(type)} in ${context}`);
     seen.add(type);
     raw.push({ type, data });
   }
 
+  let ctx: Ctx = context;
+  if (context === 'server_hello') {
+    const tls13 =
+      version === 'auto'
+        ? raw.some((x) => x.type === ExtensionType.supported_versions && x.data.length === 2 && x.data[0] === 0x03 && x.data[1] === 0x04)
+        : version === 'tls13';
+    if (!tls13) ctx = 'server_hello_tls12';
+  }
+
   const ext: Extensions = { unknown: [], order: raw.map((x) => x.type) };
   raw.forEach(({ type, data }, i) => {
-    if (context === 'client_hello' && type === ExtensionType.pre_shared_key && i !== raw.length - 1) {
+    if (ctx === 'client_hello' && type === ExtensionType.pre_shared_key && i !== raw.length - 1) {
       // RFC 9846 §4.2.11: "The "pre_shared_key" extension MUST be the last extension in the
       // ClientHello ... Servers MUST check that it is the last extension and otherwise fail
       // the handshake with an "illegal_parameter" alert."
       throw illegal('pre_shared_key is not the last extension in ClientHello');
     }
-    if (ALLOWED.has(type) && !isAllowedIn(type, context)) {
+    if (ctx === 'server_hello_tls12') {
+      // RFC 5246 §7.4.1.4: a TLS 1.2 ServerHello answers the ClientHello's extensions; a
+      // recognized extension that no TLS 1.2 ServerHello may carry (a TLS 1.3-only or
+      // client-only one) is refused as RFC 9846 §4.2 does for TLS 1.3 → illegal_parameter.
+      if (ALLOWED.has(type) && !TLS12_SERVER_HELLO_EXTENSIONS.has(type)) {
+        throw illegal(`extension ${extName(type)} is not allowed in a TLS 1.2 ServerHello`);
+      }
+    } else if (ALLOWED.has(type) && !isAllowedIn(type, context)) {
       // RFC 9846 §4.2: a recognized extension "not specified for the message in which it
       // appears" → illegal_parameter. In a ClientHello we ignore it instead, as servers
       // ignore what they do not act on.
@@ -599,12 +779,12 @@ export function decodeExtensions(r: Reader, context: ExtContext): Extensions {
       throw illegal(`extension ${extName(type)} is not allowed in ${context}`);
     }
     const codec = CODEC_BY_TYPE.get(type);
-    if (!codec) {
+    if (!codec || (codec.decodeIn !== undefined && !codec.decodeIn.includes(ctx))) {
       ext.unknown.push({ type, data });
       return;
     }
     const sub = new Reader(data, extName(type));
-    codec.decode(sub, ext, context);
+    codec.decode(sub, ext, ctx);
     // RFC 9846 §4.2: "receivers MUST abort the handshake with a "decode_error" alert if
     // there is data left over after parsing the structure"
     sub.end();
@@ -655,13 +835,19 @@ export function extensionTypes(ext: Extensions, context: ExtContext = 'client_he
  * Follows `ext.order` where given, so decoding then encoding round-trips byte for
  * byte; see {@link extensionTypes} for the order otherwise.
  *
+ * @param version - as for {@link decodeExtensions} (`server_hello` only); with `'auto'`
+ *   the block follows the TLS 1.3 rules when `ext.supportedVersions` is `[0x0304]`, the
+ *   TLS 1.2 ServerHello rules otherwise ({@link serverHelloRules})
  * @throws TlsError `InternalError` if `ext` cannot be encoded for `context`: a modelled
- *   extension the RFC 9846 §4.2 table does not allow there, a field of the wrong form
- *   (e.g. `keyShareClient` in a ServerHello), or a value outside its bounds
+ *   extension the RFC 9846 §4.2 table (or {@link TLS12_SERVER_HELLO_EXTENSIONS}) does
+ *   not allow there, a field of the wrong form (e.g. `keyShareClient` in a ServerHello),
+ *   or a value outside its bounds
  */
-export function encodeExtensions(w: Writer, ext: Extensions, context: ExtContext): void {
+export function encodeExtensions(w: Writer, ext: Extensions, context: ExtContext, version: ExtVersion = 'tls13'): void {
   const types = extensionTypes(ext, context);
   const unknown = new Map<number, Uint8Array>(ext.unknown.map((u) => [u.type, u.data]));
+  const tls12 = context === 'server_hello' && (version === 'auto' ? !isTls13ServerHello(ext) : version === 'tls12');
+  const ctx: Ctx = tls12 ? 'server_hello_tls12' : context;
   w.vec16((x) => {
     for (const type of types) {
       const data = unknown.get(type);
@@ -670,10 +856,12 @@ export function encodeExtensions(w: Writer, ext: Extensions, context: ExtContext
         x.vec16((y) => y.bytes(data));
         continue;
       }
-      // RFC 9846 §4.2: only send extensions the table allows in this message
-      if (!isAllowedIn(type, context)) throw internal(`extension ${extName(type)} is not allowed in ${context}`);
+      // RFC 9846 §4.2 (RFC 5246 §7.4.1.4 for a TLS 1.2 ServerHello): only send extensions
+      // allowed in this message
+      const allowed = tls12 ? TLS12_SERVER_HELLO_EXTENSIONS.has(type) : isAllowedIn(type, context);
+      if (!allowed) throw internal(`extension ${extName(type)} is not allowed in ${ctx}`);
       const codec = CODEC_BY_TYPE.get(type)!;
-      x.vec16((y) => codec.encode(y, ext, context));
+      x.vec16((y) => codec.encode(y, ext, ctx));
     }
   });
 }

@@ -1,11 +1,13 @@
 /**
- * TLS 1.3 handshake messages (RFC 9846 §4): the 4-byte header (HandshakeType u8,
+ * Handshake messages (RFC 9846 §4, RFC 5246 §7.4): the 4-byte header (HandshakeType u8,
  * length u24), encode/decode dispatch over {@link HandshakeMessage}, the remaining
- * small messages (EncryptedExtensions §4.3.1, Finished §4.4.4, EndOfEarlyData §4.5,
- * NewSessionTicket §4.6.1, KeyUpdate §4.6.3), and the synthetic message_hash
- * message (§4.4.1).
+ * small TLS 1.3 messages (EncryptedExtensions §4.3.1, Finished §4.4.4, EndOfEarlyData
+ * §4.5, NewSessionTicket §4.6.1, KeyUpdate §4.6.3), and the synthetic message_hash
+ * message (§4.4.1). The TLS 1.2-only messages are in `tls12.ts`.
  *
- * Only TLS 1.3 message types are decoded; any other type is an unexpected_message.
+ * Several type numbers mean different messages in TLS 1.2 and 1.3 (certificate 11,
+ * certificate_request 13, new_session_ticket 4), so decoding takes the negotiated
+ * version; a type that does not exist in that version is an unexpected_message.
  *
  * @module
  */
@@ -16,6 +18,23 @@ import { decodeExtensions, encodeExtensions } from './extensions.js';
 import { decodeClientHello, decodeServerHello, encodeClientHello, encodeServerHello } from './hello.js';
 import type { EncryptedExtensions, EndOfEarlyData, Finished, HandshakeMessage, KeyUpdate, NewSessionTicket } from './messages.js';
 import { Reader } from './reader.js';
+import {
+  TLS12_VERIFY_DATA_LENGTH,
+  decodeCertificate12,
+  decodeCertificateRequest12,
+  decodeCertificateStatus,
+  decodeClientKeyExchange,
+  decodeHelloRequest,
+  decodeNewSessionTicket12,
+  decodeServerHelloDone,
+  decodeServerKeyExchange,
+  encodeCertificate12,
+  encodeCertificateRequest12,
+  encodeCertificateStatus,
+  encodeClientKeyExchange,
+  encodeNewSessionTicket12,
+  encodeServerKeyExchange,
+} from './tls12.js';
 import { Writer } from './writer.js';
 
 /** Size of the handshake message header: msg_type (1) + length (3) (RFC 9846 §4). */
@@ -27,12 +46,49 @@ export const MAX_TICKET_LIFETIME = 604800;
 /** Options for {@link decodeHandshake}. */
 export interface DecodeHandshakeOptions {
   /**
-   * Length of Finished.verify_data: the hash length of the negotiated suite
-   * (RFC 9846 §4.4.4). When omitted, the whole (non-empty) body is taken; the
-   * handshake always passes it.
+   * Length of Finished.verify_data: the hash length of the negotiated suite in TLS 1.3
+   * (RFC 9846 §4.4.4), 12 in TLS 1.2 (RFC 5246 §7.4.9). When omitted: 12 with
+   * `version: 'tls12'`, otherwise the whole (non-empty) body is taken; the handshake
+   * always passes it.
    */
   finishedLength?: number;
+  /**
+   * The negotiated protocol version, which decides what types 4, 11 and 13 are and which
+   * types exist at all:
+   * - `'tls12'`: hello_request(0), client_hello, server_hello, new_session_ticket(4) as
+   *   RFC 5077 NewSessionTicket, certificate(11) as the TLS 1.2 list, server_key_exchange(12),
+   *   certificate_request(13) in the TLS 1.2 form, server_hello_done(14),
+   *   certificate_verify(15), client_key_exchange(16), finished(20),
+   *   certificate_status(22). The TLS 1.3-only end_of_early_data(5),
+   *   encrypted_extensions(8) and key_update(24) → UnexpectedMessage.
+   * - `'tls13'` or omitted: the TLS 1.3 messages (RFC 9846 §4); the TLS 1.2-only types
+   *   (0, 12, 14, 16, 22) → UnexpectedMessage. Omitted is for the hellos, which come
+   *   before a version is negotiated and decode the same either way.
+   */
+  version?: 'tls12' | 'tls13';
 }
+
+/** HandshakeType of each message kind (RFC 9846 §4; RFC 5246 §7.4; RFC 5077 §3.3; RFC 6066 §8). */
+const TYPE_CODE: Readonly<Record<HandshakeMessage['type'], number>> = {
+  hello_request: HandshakeType.hello_request,
+  client_hello: HandshakeType.client_hello,
+  server_hello: HandshakeType.server_hello,
+  new_session_ticket: HandshakeType.new_session_ticket,
+  new_session_ticket12: HandshakeType.new_session_ticket,
+  end_of_early_data: HandshakeType.end_of_early_data,
+  encrypted_extensions: HandshakeType.encrypted_extensions,
+  certificate: HandshakeType.certificate,
+  certificate12: HandshakeType.certificate,
+  server_key_exchange: HandshakeType.server_key_exchange,
+  certificate_request: HandshakeType.certificate_request,
+  certificate_request12: HandshakeType.certificate_request,
+  server_hello_done: HandshakeType.server_hello_done,
+  certificate_verify: HandshakeType.certificate_verify,
+  client_key_exchange: HandshakeType.client_key_exchange,
+  finished: HandshakeType.finished,
+  certificate_status: HandshakeType.certificate_status,
+  key_update: HandshakeType.key_update,
+};
 
 function decodeError(detail: string): TlsError {
   return new TlsError('DecodeError', { detail });
@@ -135,9 +191,9 @@ export function encodeKeyUpdate(w: Writer, m: KeyUpdate): void {
   w.u8(m.requestUpdate);
 }
 
-/** The wire HandshakeType of a message. */
+/** The wire HandshakeType of a message (`certificate12` → 11, `new_session_ticket12` → 4, ...). */
 export function handshakeTypeOf(msg: HandshakeMessage): number {
-  return HandshakeType[msg.type];
+  return TYPE_CODE[msg.type];
 }
 
 function encodeBody(w: Writer, msg: HandshakeMessage): void {
@@ -162,6 +218,22 @@ function encodeBody(w: Writer, msg: HandshakeMessage): void {
       return encodeKeyUpdate(w, msg);
     case 'end_of_early_data':
       return;
+    case 'certificate12':
+      return encodeCertificate12(w, msg);
+    case 'server_key_exchange':
+      return encodeServerKeyExchange(w, msg);
+    case 'certificate_request12':
+      return encodeCertificateRequest12(w, msg);
+    case 'server_hello_done':
+    case 'hello_request':
+      // RFC 5246 §7.4.5, §7.4.1.1: empty bodies
+      return;
+    case 'client_key_exchange':
+      return encodeClientKeyExchange(w, msg);
+    case 'new_session_ticket12':
+      return encodeNewSessionTicket12(w, msg);
+    case 'certificate_status':
+      return encodeCertificateStatus(w, msg);
     default: {
       const never: never = msg;
       throw internal(`encodeHandshake: unknown message ${String((never as { type?: unknown }).type)}`);
@@ -181,64 +253,97 @@ function encodeBody(w: Writer, msg: HandshakeMessage): void {
  * ```
  */
 export function encodeHandshake(msg: HandshakeMessage): Uint8Array {
-  const w = new Writer(msg.type === 'certificate' ? 4096 : 512);
+  const w = new Writer(msg.type === 'certificate' || msg.type === 'certificate12' ? 4096 : 512);
   w.u8(handshakeTypeOf(msg)).vec24((x) => encodeBody(x, msg));
   return w.finish();
 }
 
 /**
- * Decodes the body of a TLS 1.3 handshake message of wire type `type` (RFC 9846 §4),
- * consuming all of it, and sets `raw` on the result.
+ * Decodes the body of a handshake message of wire type `type` (RFC 9846 §4; RFC 5246
+ * §7.4 with `options.version` `'tls12'`), consuming all of it, and sets `raw` on the
+ * result.
  *
  * @param type - HandshakeType from the header
  * @param body - the message body (without the header)
  * @param raw - the full message with header, kept for the transcript; rebuilt from
  *   `type` and `body` when omitted
- * @param options - `finishedLength`: the negotiated hash length (Finished)
- * @throws TlsError `UnexpectedMessage` for a type that is not a TLS 1.3 handshake
- *   message; `DecodeError` for any syntax or length error; `IllegalParameter` for
- *   semantic errors (see each decoder)
+ * @param options - `version` (see {@link DecodeHandshakeOptions.version}) and
+ *   `finishedLength`
+ * @throws TlsError `UnexpectedMessage` for a type that is not a handshake message of
+ *   the version; `DecodeError` for any syntax or length error; `IllegalParameter` or
+ *   `HandshakeFailure` for semantic errors (see each decoder)
  */
 export function decodeHandshake(type: number, body: Uint8Array, raw?: Uint8Array, options: DecodeHandshakeOptions = {}): HandshakeMessage {
   const r = new Reader(body, nameOf('handshake', type));
-  let msg: HandshakeMessage;
-  switch (type) {
-    case HandshakeType.client_hello:
-      msg = decodeClientHello(r);
-      break;
-    case HandshakeType.server_hello:
-      msg = decodeServerHello(r);
-      break;
-    case HandshakeType.encrypted_extensions:
-      msg = decodeEncryptedExtensions(r);
-      break;
-    case HandshakeType.certificate_request:
-      msg = decodeCertificateRequest(r);
-      break;
-    case HandshakeType.certificate:
-      msg = decodeCertificate(r);
-      break;
-    case HandshakeType.certificate_verify:
-      msg = decodeCertificateVerify(r);
-      break;
-    case HandshakeType.finished:
-      msg = decodeFinished(r, options.finishedLength);
-      break;
-    case HandshakeType.new_session_ticket:
-      msg = decodeNewSessionTicket(r);
-      break;
-    case HandshakeType.key_update:
-      msg = decodeKeyUpdate(r);
-      break;
-    case HandshakeType.end_of_early_data:
-      msg = decodeEndOfEarlyData(r);
-      break;
-    default:
-      // RFC 9846 §4: any other message type is not part of the TLS 1.3 handshake
-      throw new TlsError('UnexpectedMessage', { detail: `handshake message type ${nameOf('handshake', type)}` });
-  }
+  const msg = options.version === 'tls12' ? decodeBody12(type, r, options) : decodeBody13(type, r, options);
   msg.raw = raw ?? withHeader(type, body);
   return msg;
+}
+
+function decodeBody13(type: number, r: Reader, options: DecodeHandshakeOptions): HandshakeMessage {
+  switch (type) {
+    case HandshakeType.client_hello:
+      return decodeClientHello(r);
+    case HandshakeType.server_hello:
+      return decodeServerHello(r);
+    case HandshakeType.encrypted_extensions:
+      return decodeEncryptedExtensions(r);
+    case HandshakeType.certificate_request:
+      return decodeCertificateRequest(r);
+    case HandshakeType.certificate:
+      return decodeCertificate(r);
+    case HandshakeType.certificate_verify:
+      return decodeCertificateVerify(r);
+    case HandshakeType.finished:
+      return decodeFinished(r, options.finishedLength);
+    case HandshakeType.new_session_ticket:
+      return decodeNewSessionTicket(r);
+    case HandshakeType.key_update:
+      return decodeKeyUpdate(r);
+    case HandshakeType.end_of_early_data:
+      return decodeEndOfEarlyData(r);
+    default:
+      // RFC 9846 §4: any other message type (including the TLS 1.2-only hello_request,
+      // server_key_exchange, server_hello_done, client_key_exchange and
+      // certificate_status) is not part of the TLS 1.3 handshake
+      throw new TlsError('UnexpectedMessage', { detail: `handshake message type ${nameOf('handshake', type)} in TLS 1.3` });
+  }
+}
+
+function decodeBody12(type: number, r: Reader, options: DecodeHandshakeOptions): HandshakeMessage {
+  switch (type) {
+    case HandshakeType.hello_request:
+      return decodeHelloRequest(r);
+    case HandshakeType.client_hello:
+      return decodeClientHello(r);
+    case HandshakeType.server_hello:
+      return decodeServerHello(r);
+    case HandshakeType.new_session_ticket:
+      return decodeNewSessionTicket12(r);
+    case HandshakeType.certificate:
+      return decodeCertificate12(r);
+    case HandshakeType.server_key_exchange:
+      return decodeServerKeyExchange(r);
+    case HandshakeType.certificate_request:
+      return decodeCertificateRequest12(r);
+    case HandshakeType.server_hello_done:
+      return decodeServerHelloDone(r);
+    case HandshakeType.certificate_verify:
+      // RFC 5246 §7.4.8: a digitally-signed struct, the same wire form as TLS 1.3's
+      return decodeCertificateVerify(r);
+    case HandshakeType.client_key_exchange:
+      return decodeClientKeyExchange(r);
+    case HandshakeType.finished:
+      // RFC 5246 §7.4.9: verify_data[verify_data_length], 12 for every suite we implement
+      return decodeFinished(r, options.finishedLength ?? TLS12_VERIFY_DATA_LENGTH);
+    case HandshakeType.certificate_status:
+      return decodeCertificateStatus(r);
+    default:
+      // RFC 5246 §7.4 lists the TLS 1.2 handshake types; end_of_early_data,
+      // encrypted_extensions and key_update exist only in TLS 1.3 (RFC 9846 §4), and any
+      // other type is unknown: unexpected_message
+      throw new TlsError('UnexpectedMessage', { detail: `handshake message type ${nameOf('handshake', type)} in TLS 1.2` });
+  }
 }
 
 /**

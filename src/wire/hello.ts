@@ -156,6 +156,10 @@ export function truncatedClientHello(ch: ClientHello, raw: Uint8Array | undefine
  * (RFC 9846 §4.1.3: "implementations MUST first examine the Random value") and its
  * extensions are decoded in the `hello_retry_request` context.
  *
+ * The extension block of a ServerHello is judged by the version it selects: with
+ * supported_versions = 0x0304 by the RFC 9846 §4.2 table, otherwise as a TLS 1.2
+ * ServerHello (see `decodeExtensions`, version `'auto'`).
+ *
  * Values whose check depends on the negotiated version or on the ClientHello
  * (legacy_version, session id echo, cipher suite, compression method 0) are left to
  * the handshake.
@@ -187,7 +191,10 @@ export function decodeServerHello(r: Reader): ServerHello {
     m.legacyNoExtensions = true;
     return m;
   }
-  m.extensions = decodeExtensions(r, isHrr ? 'hello_retry_request' : 'server_hello');
+  // RFC 9846 §4.1.3: a ServerHello selecting TLS 1.3 carries supported_versions = 0x0304;
+  // any other ServerHello is a TLS 1.2 one (RFC 5246 §7.4.1.3), whose extensions follow
+  // the TLS 1.2 rules ('auto', see decodeExtensions).
+  m.extensions = isHrr ? decodeExtensions(r, 'hello_retry_request') : decodeExtensions(r, 'server_hello', 'auto');
   r.end(isHrr ? 'HelloRetryRequest' : 'ServerHello');
   return m;
 }
@@ -214,5 +221,7 @@ export function encodeServerHello(w: Writer, m: ServerHello): void {
     }
     return;
   }
-  encodeExtensions(w, m.extensions, hrr ? 'hello_retry_request' : 'server_hello');
+  if (hrr) encodeExtensions(w, m.extensions, 'hello_retry_request');
+  // TLS 1.3 rules when supported_versions selects 0x0304, TLS 1.2 rules otherwise
+  else encodeExtensions(w, m.extensions, 'server_hello', 'auto');
 }

@@ -68,6 +68,20 @@ export interface Extensions {
   earlyData?: { maxEarlyDataSize?: number };
   /** padding (RFC 7685): length of zero bytes. */
   padding?: number;
+  /** ec_point_formats (RFC 8422 §5.1.2): TLS 1.2 ClientHello/ServerHello. */
+  ecPointFormats?: number[];
+  /** extended_master_secret (RFC 7627 §5.1): present (empty) in TLS 1.2 ClientHello/ServerHello. */
+  extendedMasterSecret?: boolean;
+  /** renegotiation_info (RFC 5746 §3.2): renegotiated_connection (empty on an initial handshake). */
+  renegotiationInfo?: Uint8Array;
+  /** session_ticket (RFC 5077 §3.2): the ticket offered (CH, may be empty) or empty (SH). */
+  sessionTicket?: Uint8Array;
+  /**
+   * status_request (RFC 6066 §8): the raw extension body. In ClientHello a
+   * CertificateStatusRequest; empty in a TLS 1.2 ServerHello; in a TLS 1.3
+   * CertificateEntry a CertificateStatus (RFC 9846 §4.4.2.1).
+   */
+  statusRequest?: Uint8Array;
   /** Extensions that were not decoded (unknown, or not yet modelled). */
   unknown: RawExtension[];
   /** Extension types in wire order. */
@@ -179,8 +193,86 @@ export interface EndOfEarlyData {
   raw?: Uint8Array;
 }
 
-/** A TLS 1.3 handshake message. */
+/** Certificate in TLS 1.2 (RFC 5246 §7.4.2): a plain list, leaf first. */
+export interface Certificate12 {
+  readonly type: 'certificate12';
+  raw?: Uint8Array;
+  certificates: Uint8Array[];
+}
+
+/** ServerKeyExchange for ECDHE (RFC 8422 §5.4), the only form we accept. */
+export interface ServerKeyExchange {
+  readonly type: 'server_key_exchange';
+  raw?: Uint8Array;
+  /** ECCurveType: 3 = named_curve (the only one allowed, RFC 8422 §5.4). */
+  curveType: number;
+  group: number;
+  /** The server's ephemeral public value. */
+  publicKey: Uint8Array;
+  /** SignatureAndHashAlgorithm (RFC 5246 §7.4.1.4.1), as a SignatureScheme code. */
+  scheme: number;
+  signature: Uint8Array;
+}
+
+/** CertificateRequest in TLS 1.2 (RFC 5246 §7.4.4). */
+export interface CertificateRequest12 {
+  readonly type: 'certificate_request12';
+  raw?: Uint8Array;
+  certificateTypes: number[];
+  signatureAlgorithms: number[];
+  /** DER DistinguishedNames. */
+  certificateAuthorities: Uint8Array[];
+}
+
+/** ServerHelloDone (RFC 5246 §7.4.5). */
+export interface ServerHelloDone {
+  readonly type: 'server_hello_done';
+  raw?: Uint8Array;
+}
+
+/** ClientKeyExchange for ECDHE (RFC 8422 §5.7): the client's ephemeral public value. */
+export interface ClientKeyExchange {
+  readonly type: 'client_key_exchange';
+  raw?: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+/** NewSessionTicket in TLS 1.2 (RFC 5077 §3.3). */
+export interface NewSessionTicket12 {
+  readonly type: 'new_session_ticket12';
+  raw?: Uint8Array;
+  lifetimeHint: number;
+  ticket: Uint8Array;
+}
+
+/** CertificateStatus (RFC 6066 §8): status_type 1 = ocsp. */
+export interface CertificateStatus {
+  readonly type: 'certificate_status';
+  raw?: Uint8Array;
+  statusType: number;
+  response: Uint8Array;
+}
+
+/** HelloRequest (RFC 5246 §7.4.1.1): empty. */
+export interface HelloRequest {
+  readonly type: 'hello_request';
+  raw?: Uint8Array;
+}
+
+/** TLS 1.2-only handshake messages. */
+export type Tls12Message =
+  | Certificate12
+  | ServerKeyExchange
+  | CertificateRequest12
+  | ServerHelloDone
+  | ClientKeyExchange
+  | NewSessionTicket12
+  | CertificateStatus
+  | HelloRequest;
+
+/** A TLS 1.2 or 1.3 handshake message. */
 export type HandshakeMessage =
+  | Tls12Message
   | ClientHello
   | ServerHello
   | EncryptedExtensions

@@ -320,7 +320,7 @@ describe('path building', () => {
     expect(r.chain.map((c) => c.subject)).toEqual(['CN=leaf', 'CN=Int', 'CN=New Root']);
   });
 
-  it('is bounded: a chain longer than the path limit ends as Untrusted, quickly', async () => {
+  it('a chain longer than the depth limit → BasicConstraintsError at the first intermediate beyond it', async () => {
     const root = await makeCert({ name: 'CN=Deep Root', ca: true });
     let issuer = root;
     const ints: Uint8Array[] = [];
@@ -330,8 +330,10 @@ describe('path building', () => {
     }
     const leaf = await makeCert({ name: 'CN=leaf', issuer, dns: ['localhost'] });
     const r = await verifierFor(root.der).verify(request([leaf.der, ...ints]));
-    expect(codes(r.errors)).toEqual(['Untrusted@9']);
-    expect(r.errors[0]!.detail).toMatch(/search limits/);
+    // 11 intermediates, default maxPathLength 10 (= 8 intermediates): the path is found and judged too long.
+    expect(codes(r.errors)).toEqual(['BasicConstraintsError@9']);
+    expect(r.errors[0]!.detail).toMatch(/11 intermediate certificates, more than the maximum depth 8/);
+    expect(r.anchored).toBe(true);
     // With a longer limit it is fine.
     const long = createBasicVerifier({ trustAnchors: [root.der], crypto: nobleProvider, maxPathLength: 13 });
     expect(codes((await long.verify(request([leaf.der, ...ints]))).errors)).toEqual([]);
@@ -367,11 +369,15 @@ describe('malformed input', () => {
     expect((err as TlsError).certificateErrors.map((e) => `${e.code}@${e.index}`)).toEqual(['OtherErrors@0']);
   });
 
-  it('an unparsable extra certificate is reported (OtherErrors, index -1) alongside a good path', async () => {
-    const pki = await generateTestPki();
-    const r = await check(pki, [pki.certDer, Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x01)]);
-    expect(codes(r.errors)).toEqual(['OtherErrors@-1']);
-    expect(r.severity).toBe('fatal');
+  it('an unparsable extra certificate is tolerated alongside a good path, and mentioned when the chain is incomplete', async () => {
+    const pki = await generateTestPki({ intermediates: 2 });
+    const junk = Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x01);
+    const r = await check(pki, [...pki.chainDer, junk]);
+    expect(codes(r.errors)).toEqual([]);
+    expect(r.severity).toBe('none');
+    const gap = await check(pki, [pki.certDer, pki.intermediateCertDers[1]!, junk]);
+    expect(codes(gap.errors)).toEqual(['IncompleteChain@0']);
+    expect(gap.errors[0]!.detail).toMatch(/1 could not be parsed/);
   });
 
   it('a bad trust anchor is a configuration error', () => {

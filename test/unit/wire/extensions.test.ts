@@ -102,9 +102,10 @@ describe('extensions in ClientHello', () => {
       block(ext(0xfafa), ext(T.supported_versions, '02 0304'), ext(T.extended_master_secret), ext(0x1234, 'cafe'), ext(T.server_name, '0004 00 0001 61')),
       'client_hello',
     );
+    // extended_master_secret is decoded (a ClientHello may offer TLS 1.2), the others kept
+    expect(e.extendedMasterSecret).toBe(true);
     expect(e.unknown).toEqual([
       { type: 0xfafa, data: new Uint8Array(0) },
-      { type: T.extended_master_secret, data: new Uint8Array(0) },
       { type: 0x1234, data: hex('cafe') },
     ]);
     expect(e.order).toEqual([0xfafa, T.supported_versions, T.extended_master_secret, 0x1234, T.server_name]);

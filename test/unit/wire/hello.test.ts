@@ -74,7 +74,12 @@ describe('ClientHello', () => {
     expect(e.keyShareClient![0]!.group).toBe(0x1d);
     expect(e.keyShareClient![0]!.keyExchange).toHaveLength(32);
     expect(e.signatureAlgorithms).toHaveLength(20);
-    expect(e.unknown.map((u) => u.type)).toEqual([T.ec_point_formats, T.session_ticket, T.encrypt_then_mac, T.extended_master_secret]);
+    // the TLS 1.2 extensions are decoded too (ec_point_formats: uncompressed and the two
+    // deprecated compressed formats; an empty session_ticket; extended_master_secret)
+    expect(e.ecPointFormats).toEqual([0, 1, 2]);
+    expect(e.sessionTicket).toEqual(new Uint8Array(0));
+    expect(e.extendedMasterSecret).toBe(true);
+    expect(e.unknown.map((u) => u.type)).toEqual([T.encrypt_then_mac]);
     expect(e.order).toEqual([0, 11, 10, 35, 16, 22, 23, 13, 43, 45, 51]);
     expect(toHex(encodeHandshake(m))).toBe(toHex(OPENSSL_CH));
   });

@@ -1,0 +1,239 @@
+/**
+ * TLS 1.2 client handshake (RFC 5246 §7.3, ECDHE per RFC 8422), full handshakes only:
+ * ServerHello → ExpectCertificate → ExpectServerKeyExchange → ExpectServerHelloDone
+ * (→ our Certificate?, ClientKeyExchange, ChangeCipherSpec, Finished) →
+ * ExpectChangeCipherSpec → ExpectFinished → Client12Traffic.
+ *
+ * @module
+ */
+import type { KeyShare, PublicKeyInfo } from '../crypto/provider.js';
+import type { Tls12Suite } from '../crypto/suites.js';
+import { tls12Suite } from '../crypto/suites.js';
+import { AlertDescription, TlsError } from '../errors.js';
+import { nameOf } from '../wire/codes.js';
+import type { CertificateRequest12, HandshakeMessage, ServerHello } from '../wire/messages.js';
+import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
+import type { RecordProtector } from '../record/protector.js';
+import type { VerificationReport } from '../verify/verifier.js';
+import type { Context, State } from './state.js';
+import { codeName, expect } from './state.js';
+import { applyReport, checkAlpn, checkOnlyOffered, type ClientParams, type Offer } from './client-common.js';
+import { checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
+
+/** Key types each TLS 1.2 suite family authenticates with (RFC 8422 §5.3 allows Ed25519 with ECDHE_ECDSA). */
+function keyFitsSuite(key: PublicKeyInfo, suite: Tls12Suite): boolean {
+  return suite.auth === 'ecdsa' ? key.type === 'ec-p256' || key.type === 'ec-p384' || key.type === 'ed25519' : key.type === 'rsa' || key.type === 'rsa-pss';
+}
+
+/** Handles a ServerHello that negotiated TLS 1.2 (no supported_versions; legacy_version 0x0303). */
+export function handleServerHello12(cx: Context, p: ClientParams, offer: Offer, sh: ServerHello): State {
+  const cfg = cx.cfg;
+  const ext = sh.extensions;
+  // RFC 5246 §7.4.1.3: the suite must be one the client offered.
+  const suite = offer.ch.cipherSuites.includes(sh.cipherSuite) ? tls12Suite(sh.cipherSuite) : undefined;
+  if (!suite) {
+    throw new TlsError('IllegalParameter', { detail: `server selected cipher suite ${nameOf('suite', sh.cipherSuite)} which we did not offer for TLS 1.2` });
+  }
+  // RFC 5246 §7.4.1.3: compression must be one offered (we offer only null).
+  if (sh.legacyCompressionMethod !== 0) throw new TlsError('IllegalParameter', { detail: 'ServerHello compression method is not null' });
+  // RFC 5246 §7.4.1.4: only extensions the client offered.
+  checkOnlyOffered(ext, offer, 'ServerHello');
+  // RFC 5746 §3.4: the server must signal secure renegotiation, with an empty value on a first handshake.
+  if (ext.renegotiationInfo === undefined) {
+    throw new TlsError('HandshakeFailure', { detail: 'server does not support secure renegotiation (RFC 5746); puretls requires it' });
+  }
+  if (ext.renegotiationInfo.length !== 0) throw new TlsError('HandshakeFailure', { detail: 'renegotiation_info is not empty on an initial handshake' });
+  // RFC 7627 §5.3: a client that requires the extended master secret aborts without it.
+  if (!ext.extendedMasterSecret && cfg.requireExtendedMasterSecret) {
+    throw new TlsError('HandshakeFailure', { detail: 'server does not support the extended master secret (RFC 7627), which is required' });
+  }
+  // RFC 8422 §5.2: the server's point formats must include uncompressed.
+  if (ext.ecPointFormats !== undefined && !ext.ecPointFormats.includes(0)) {
+    throw new TlsError('IllegalParameter', { detail: 'server does not accept uncompressed points' });
+  }
+  checkAlpn(cx, ext.alpn);
+  cx.versionNegotiated('TLSv1.2');
+  cx.transcript.setHash(suite.hash);
+  cx.transcript.add(sh.raw!);
+  cx.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name}`, message: sh });
+  cx.info.cipherSuite = suite.name;
+  if (p.serverName) cx.info.serverName = p.serverName;
+  const hello: Hello12 = { p, offer, suite, serverRandom: sh.random, ems: ext.extendedMasterSecret === true };
+  return new ExpectCertificate(hello);
+}
+
+interface Hello12 {
+  readonly p: ClientParams;
+  readonly offer: Offer;
+  readonly suite: Tls12Suite;
+  readonly serverRandom: Uint8Array;
+  readonly ems: boolean;
+}
+
+class ExpectCertificate implements State {
+  readonly name = 'ExpectCertificate12';
+  readonly version = 'TLSv1.2';
+  private readonly h: Hello12;
+  constructor(h: Hello12) {
+    this.h = h;
+  }
+
+  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+    const m = expect(msg, this.name, 'certificate12');
+    // RFC 5246 §7.4.2: every suite we offer authenticates the server.
+    if (m.certificates.length === 0) throw new TlsError('DecodeError', { detail: 'server sent an empty Certificate' });
+    cx.transcript.add(m.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.certificates.length} entries)`, message: m });
+    cx.info.peerCertificates = m.certificates;
+    const report = await this.h.p.verifier.verify({
+      certificates: m.certificates,
+      serverName: this.h.p.serverName,
+      usage: 'serverAuth',
+      time: new Date(cx.cfg.now()),
+    });
+    applyReport(cx, report, this.h.p.ignorable);
+    // RFC 5246 §7.4.2: the certificate's key must suit the negotiated key exchange.
+    if (!keyFitsSuite(report.leafPublicKey, this.h.suite)) {
+      throw new TlsError('CertificateUnsupported', { detail: `a ${report.leafPublicKey.type} certificate cannot authenticate ${this.h.suite.name}` });
+    }
+    return new ExpectServerKeyExchange(this.h, report);
+  }
+}
+
+class ExpectServerKeyExchange implements State {
+  readonly name = 'ExpectServerKeyExchange';
+  readonly version = 'TLSv1.2';
+  private readonly h: Hello12;
+  private readonly report: VerificationReport;
+  constructor(h: Hello12, report: VerificationReport) {
+    this.h = h;
+    this.report = report;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const ske = expect(msg, this.name, 'server_key_exchange');
+    const cfg = cx.cfg;
+    const crypto = cfg.crypto;
+    // RFC 8422 §5.4: the curve must be one the client listed.
+    if (!(this.h.offer.ch.extensions.supportedGroups ?? []).includes(ske.group) || !crypto.groups.includes(ske.group)) {
+      throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange uses ${nameOf('group', ske.group)}, which we did not offer` });
+    }
+    // RFC 5246 §7.4.1.4.1: the signature algorithm must be one the client offered.
+    if (!cfg.signatureSchemes.includes(ske.scheme)) {
+      throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange signed with ${nameOf('scheme', ske.scheme)}, which we did not offer` });
+    }
+    const key = this.report.leafPublicKey;
+    if (!crypto.schemesForKey(key, 'TLSv1.2').includes(ske.scheme)) {
+      throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange scheme ${nameOf('scheme', ske.scheme)} does not fit the certificate key (${key.type})` });
+    }
+    const content = serverKeyExchangeSignedContent(this.h.offer.ch.random, this.h.serverRandom, ske);
+    // RFC 5246 §7.2.2: a signature that does not verify → decrypt_error.
+    if (!crypto.verify(key, ske.scheme, content, ske.signature, { tls12: true })) {
+      throw new TlsError('DecryptError', { detail: 'ServerKeyExchange signature is invalid' });
+    }
+    cx.transcript.add(ske.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `ServerKeyExchange ${nameOf('group', ske.group)} ${nameOf('scheme', ske.scheme)}`, message: ske });
+    const share = crypto.keyShare(ske.group, cfg.random(crypto.keySharePrivateLength(ske.group)));
+    // RFC 8422 §5.11: the server's point is validated here (invalid → illegal_parameter).
+    const preMaster = share.agree(ske.publicKey);
+    cx.info.group = codeName('group', ske.group);
+    cx.info.signatureScheme = codeName('scheme', ske.scheme);
+    return new ExpectServerHelloDone(this.h, share, preMaster, null);
+  }
+}
+
+class ExpectServerHelloDone implements State {
+  readonly name = 'ExpectServerHelloDone';
+  readonly version = 'TLSv1.2';
+  private readonly h: Hello12;
+  private readonly share: KeyShare;
+  private readonly preMaster: Uint8Array;
+  private readonly request: CertificateRequest12 | null;
+  constructor(h: Hello12, share: KeyShare, preMaster: Uint8Array, request: CertificateRequest12 | null) {
+    this.h = h;
+    this.share = share;
+    this.preMaster = preMaster;
+    this.request = request;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const m = this.request ? expect(msg, this.name, 'server_hello_done') : expect(msg, this.name, 'server_hello_done', 'certificate_request12');
+    cx.transcript.add(m.raw!);
+    if (m.type === 'certificate_request12') {
+      cx.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateRequest', message: m });
+      return new ExpectServerHelloDone(this.h, this.share, this.preMaster, m);
+    }
+    cx.trace({ direction: 'received', kind: 'handshake', summary: 'ServerHelloDone', message: m });
+    // Client certificates are a later issue: RFC 5246 §7.4.6 allows an empty Certificate.
+    if (this.request) cx.send({ type: 'certificate12', certificates: [] });
+    cx.send({ type: 'client_key_exchange', publicKey: this.share.publicKey });
+    const session = deriveSession(cx, this.h.suite, this.preMaster, this.h.offer.ch.random, this.h.serverRandom, this.h.ems);
+    const prot = protectors(cx, session);
+    cx.sendChangeCipherSpec12();
+    cx.installWriteProtector(prot.client);
+    cx.send({ type: 'finished', verifyData: finished12(cx, session, 'client') });
+    return new ExpectChangeCipherSpec(session, prot.server);
+  }
+}
+
+class ExpectChangeCipherSpec implements State {
+  readonly name = 'ExpectChangeCipherSpec';
+  readonly version = 'TLSv1.2';
+  private readonly session: Session12;
+  private readonly read: RecordProtector;
+  constructor(session: Session12, read: RecordProtector) {
+    this.session = session;
+    this.read = read;
+  }
+
+  handle(_cx: Context, msg: HandshakeMessage): State {
+    // RFC 5246 §7.3: only the server's ChangeCipherSpec may come next (we asked for no ticket).
+    throw new TlsError('UnexpectedMessage', { detail: `${this.name}: got ${msg.type}` });
+  }
+
+  handleChangeCipherSpec(cx: Context): State {
+    cx.installReadProtector(this.read);
+    return new ExpectFinished(this.session);
+  }
+}
+
+class ExpectFinished implements State {
+  readonly name = 'ExpectFinished12';
+  readonly version = 'TLSv1.2';
+  private readonly session: Session12;
+  constructor(session: Session12) {
+    this.session = session;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const fin = expect(msg, this.name, 'finished');
+    checkFinished12(cx, this.session, 'server', fin.verifyData);
+    cx.transcript.add(fin.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    finishHandshake12(cx, this.session);
+    return new Client12Traffic(0);
+  }
+}
+
+/** After the handshake: renegotiation is refused (RFC 5746 §4.2, RFC 5246 §7.4.1.1). */
+class Client12Traffic implements State {
+  readonly name = 'Client12Traffic';
+  readonly version = 'TLSv1.2';
+  private readonly refusals: number;
+  constructor(refusals: number) {
+    this.refusals = refusals;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    expect(msg, this.name, 'hello_request');
+    cx.trace({ direction: 'received', kind: 'handshake', summary: 'HelloRequest (renegotiation refused)', message: msg });
+    if (this.refusals >= 1) {
+      // The server insists: end the connection cleanly rather than renegotiate.
+      cx.closeCleanly('server insists on renegotiation');
+      return this;
+    }
+    // RFC 5246 §7.2.2: no_renegotiation is a warning answering a HelloRequest we decline.
+    cx.sendWarningAlert(AlertDescription.no_renegotiation);
+    return new Client12Traffic(this.refusals + 1);
+  }
+}

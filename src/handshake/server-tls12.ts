@@ -1,0 +1,246 @@
+/**
+ * TLS 1.2 server handshake (RFC 5246 §7.3, ECDHE per RFC 8422), full handshakes only:
+ * ClientHello → ServerHello, Certificate, ServerKeyExchange, ServerHelloDone →
+ * ExpectClientKeyExchange → ExpectChangeCipherSpec → ExpectFinished (→ our
+ * ChangeCipherSpec, Finished) → Server12Traffic.
+ *
+ * @module
+ */
+import type { CertifiedKey } from '../config.js';
+import type { KeyShare } from '../crypto/provider.js';
+import type { Tls12Suite } from '../crypto/suites.js';
+import { legacySuiteKind, tls12Suite } from '../crypto/suites.js';
+import { AlertDescription, TlsError } from '../errors.js';
+import { CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
+import { DOWNGRADE_TLS12 } from '../wire/hello.js';
+import type { ClientHello, HandshakeMessage, ServerHello, ServerKeyExchange } from '../wire/messages.js';
+import { noExtensions } from '../wire/messages.js';
+import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
+import type { RecordProtector } from '../record/protector.js';
+import type { Context, State } from './state.js';
+import { codeName, expect } from './state.js';
+import { nameMatches, selectCertificate, type ServerParams } from './server-common.js';
+import { checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
+
+function keyFitsSuite(cert: CertifiedKey, suite: Tls12Suite): boolean {
+  const t = cert.key.type;
+  return suite.auth === 'ecdsa' ? t === 'ec-p256' || t === 'ec-p384' || t === 'ed25519' : t === 'rsa' || t === 'rsa-pss';
+}
+
+/** Negotiates TLS 1.2 from a ClientHello and sends the server's first flight. */
+export async function handleClientHello12(cx: Context, p: ServerParams, ch: ClientHello): Promise<State> {
+  const cfg = cx.cfg;
+  const crypto = cfg.crypto;
+  const ext = ch.extensions;
+  // RFC 5246 §7.4.1.2: the null compression method must be offered.
+  if (!ch.legacyCompressionMethods.includes(0)) throw new TlsError('IllegalParameter', { detail: 'ClientHello does not offer null compression' });
+  // RFC 5746 §3.6: secure renegotiation signalled by the extension or the SCSV; we require it (DESIGN.md §4).
+  const renego = ext.renegotiationInfo !== undefined || ch.cipherSuites.includes(CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+  if (!renego) throw new TlsError('HandshakeFailure', { detail: 'client does not support secure renegotiation (RFC 5746); puretls requires it' });
+  if (ext.renegotiationInfo !== undefined && ext.renegotiationInfo.length !== 0) {
+    throw new TlsError('HandshakeFailure', { detail: 'renegotiation_info is not empty on an initial handshake' });
+  }
+  // RFC 7627 §5.3: a server that requires the extended master secret aborts without it.
+  if (!ext.extendedMasterSecret && cfg.requireExtendedMasterSecret) {
+    throw new TlsError('HandshakeFailure', { detail: 'client does not support the extended master secret (RFC 7627), which is required' });
+  }
+  // RFC 8422 §5.1.2: uncompressed points must be acceptable to the client.
+  if (ext.ecPointFormats !== undefined && !ext.ecPointFormats.includes(0)) {
+    throw new TlsError('IllegalParameter', { detail: 'client does not accept uncompressed points' });
+  }
+  // RFC 5246 §7.4.1.4.1: without signature_algorithms the client only takes SHA-1, which we refuse.
+  const clientSchemes = ext.signatureAlgorithms;
+  if (clientSchemes === undefined) {
+    throw new TlsError('HandshakeFailure', { detail: 'client sent no signature_algorithms, which means SHA-1 signatures only; puretls refuses SHA-1' });
+  }
+  // RFC 8422 §4: without supported_groups, assume secp256r1.
+  const clientGroups = ext.supportedGroups ?? [NamedGroup.secp256r1];
+  const group = cfg.groups.find((g) => clientGroups.includes(g));
+  if (group === undefined) {
+    throw new TlsError('HandshakeFailure', { detail: `no common group; client offered ${clientGroups.map((g) => nameOf('group', g)).join(', ')}` });
+  }
+  const sni = ext.serverName?.[0]?.toLowerCase();
+  // Suite: our preference, with a certificate that can authenticate it.
+  let chosen: { suite: Tls12Suite; cert: CertifiedKey; scheme: number } | null = null;
+  for (const code of cfg.suites) {
+    const suite = tls12Suite(code);
+    if (!suite || !ch.cipherSuites.includes(code)) continue;
+    const sel = selectCertificate(cx, p, sni, clientSchemes, 'TLSv1.2', (c) => keyFitsSuite(c, suite));
+    if (sel) {
+      chosen = { suite, ...sel };
+      break;
+    }
+  }
+  if (!chosen) throw refuseSuites(cx, ch);
+  let alpn: string | undefined;
+  if (ext.alpn !== undefined && cfg.alpn.length > 0) {
+    alpn = cfg.alpn.find((a) => ext.alpn!.includes(a));
+    // RFC 7301 §3.2: no protocol in common → no_application_protocol.
+    if (alpn === undefined) throw new TlsError('NoApplicationProtocol', { detail: `client offered ALPN ${ext.alpn.join(', ')}; we support ${cfg.alpn.join(', ')}` });
+  }
+
+  const { suite, cert, scheme } = chosen;
+  const random = cfg.random(32);
+  // RFC 9846 §4.1.3: a TLS 1.3-capable server negotiating TLS 1.2 marks the random.
+  if (cfg.maxVersion >= ProtocolVersion.TLSv1_3) random.set(DOWNGRADE_TLS12, 24);
+  // Only extensions the client sent are answered (RFC 5246 §7.4.1.4).
+  const shExt = noExtensions();
+  shExt.renegotiationInfo = new Uint8Array(0);
+  shExt.order.push(ExtensionType.renegotiation_info);
+  if (ext.extendedMasterSecret) {
+    shExt.extendedMasterSecret = true;
+    shExt.order.push(ExtensionType.extended_master_secret);
+  }
+  if (ext.ecPointFormats !== undefined) {
+    shExt.ecPointFormats = [0];
+    shExt.order.push(ExtensionType.ec_point_formats);
+  }
+  if (alpn !== undefined) {
+    shExt.alpn = [alpn];
+    shExt.order.push(ExtensionType.application_layer_protocol_negotiation);
+  }
+  if (sni !== undefined && cert.names.some((n) => nameMatches(n, sni))) {
+    // RFC 6066 §3: an empty server_name acknowledges that SNI was used.
+    shExt.serverName = [];
+    shExt.order.push(ExtensionType.server_name);
+  }
+  const sh: ServerHello = {
+    type: 'server_hello',
+    legacyVersion: ProtocolVersion.TLSv1_2,
+    random,
+    legacySessionIdEcho: new Uint8Array(0),
+    cipherSuite: suite.code,
+    legacyCompressionMethod: 0,
+    extensions: shExt,
+    isHrr: false,
+  };
+  cx.versionNegotiated('TLSv1.2');
+  cx.transcript.setHash(suite.hash);
+  cx.transcript.add(ch.raw!);
+  cx.send(sh);
+  cx.info.cipherSuite = suite.name;
+  cx.info.group = codeName('group', group);
+  cx.info.signatureScheme = codeName('scheme', scheme);
+  cx.info.alpn = alpn ?? null;
+  cx.info.serverName = sni ?? null;
+  cx.send({ type: 'certificate12', certificates: [...cert.chain] });
+  const share = crypto.keyShare(group, cfg.random(crypto.keySharePrivateLength(group)));
+  const ske: ServerKeyExchange = { type: 'server_key_exchange', curveType: 3, group, publicKey: share.publicKey, scheme, signature: new Uint8Array(0) };
+  // RFC 8422 §5.4: the signature covers client_random ‖ server_random ‖ ServerECDHParams.
+  ske.signature = await crypto.sign(cert.key, scheme, serverKeyExchangeSignedContent(ch.random, random, ske), cfg.random, { tls12: true });
+  cx.send(ske);
+  cx.send({ type: 'server_hello_done' });
+  return new ExpectClientKeyExchange({ p, suite, clientRandom: ch.random, serverRandom: random, ems: ext.extendedMasterSecret === true, share });
+}
+
+/** The error for a ClientHello with no TLS 1.2 suite we can serve, naming what the client offered. */
+function refuseSuites(cx: Context, ch: ClientHello): TlsError {
+  const ours = ch.cipherSuites.filter((s) => tls12Suite(s) !== undefined);
+  const legacy = ch.cipherSuites.filter((s) => legacySuiteKind(s) !== null);
+  const names = ch.cipherSuites.map((s) => nameOf('suite', s)).join(', ');
+  if (ours.length === 0 && legacy.length > 0) {
+    // RFC 5246 §7.2.2: insufficient_security when the client offers only suites weaker than we accept.
+    return new TlsError('InsufficientSecurity', {
+      detail: `client offered only legacy cipher suites (${names}); puretls accepts ECDHE with AES-GCM or ChaCha20-Poly1305 only`,
+    });
+  }
+  return new TlsError('HandshakeFailure', {
+    detail: `no TLS 1.2 cipher suite in common that our certificates can serve; client offered ${names} and signature schemes ${(ch.extensions.signatureAlgorithms ?? []).map((s) => nameOf('scheme', s)).join(', ')}; ${cx.cfg.suites.length} suites configured`,
+  });
+}
+
+interface Flight12 {
+  readonly p: ServerParams;
+  readonly suite: Tls12Suite;
+  readonly clientRandom: Uint8Array;
+  readonly serverRandom: Uint8Array;
+  readonly ems: boolean;
+  readonly share: KeyShare;
+}
+
+class ExpectClientKeyExchange implements State {
+  readonly name = 'ExpectClientKeyExchange';
+  readonly version = 'TLSv1.2';
+  private readonly f: Flight12;
+  constructor(f: Flight12) {
+    this.f = f;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const cke = expect(msg, this.name, 'client_key_exchange');
+    // RFC 8422 §5.11 / §5.7: the client's point is validated (invalid → illegal_parameter).
+    const preMaster = this.f.share.agree(cke.publicKey);
+    cx.transcript.add(cke.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: 'ClientKeyExchange', message: cke });
+    const session = deriveSession(cx, this.f.suite, preMaster, this.f.clientRandom, this.f.serverRandom, this.f.ems);
+    const prot = protectors(cx, session);
+    return new ExpectChangeCipherSpec(session, prot.client, prot.server);
+  }
+}
+
+class ExpectChangeCipherSpec implements State {
+  readonly name = 'ExpectChangeCipherSpec';
+  readonly version = 'TLSv1.2';
+  private readonly session: Session12;
+  private readonly read: RecordProtector;
+  private readonly write: RecordProtector;
+  constructor(session: Session12, read: RecordProtector, write: RecordProtector) {
+    this.session = session;
+    this.read = read;
+    this.write = write;
+  }
+
+  handle(_cx: Context, msg: HandshakeMessage): State {
+    // RFC 5246 §7.3: the client's ChangeCipherSpec must come before its Finished.
+    throw new TlsError('UnexpectedMessage', { detail: `${this.name}: got ${msg.type}` });
+  }
+
+  handleChangeCipherSpec(cx: Context): State {
+    cx.installReadProtector(this.read);
+    return new ExpectFinished(this.session, this.write);
+  }
+}
+
+class ExpectFinished implements State {
+  readonly name = 'ExpectFinished12';
+  readonly version = 'TLSv1.2';
+  private readonly session: Session12;
+  private readonly write: RecordProtector;
+  constructor(session: Session12, write: RecordProtector) {
+    this.session = session;
+    this.write = write;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const fin = expect(msg, this.name, 'finished');
+    checkFinished12(cx, this.session, 'client', fin.verifyData);
+    cx.transcript.add(fin.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    cx.sendChangeCipherSpec12();
+    cx.installWriteProtector(this.write);
+    cx.send({ type: 'finished', verifyData: finished12(cx, this.session, 'server') });
+    finishHandshake12(cx, this.session);
+    return new Server12Traffic(0);
+  }
+}
+
+/** After the handshake: a client's renegotiation attempt is refused (RFC 5746 §4.4, RFC 5246 §7.2.2). */
+class Server12Traffic implements State {
+  readonly name = 'Server12Traffic';
+  readonly version = 'TLSv1.2';
+  private readonly refusals: number;
+  constructor(refusals: number) {
+    this.refusals = refusals;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    expect(msg, this.name, 'client_hello');
+    cx.trace({ direction: 'received', kind: 'handshake', summary: 'ClientHello (renegotiation refused)', message: msg });
+    if (this.refusals >= 1) {
+      cx.closeCleanly('client insists on renegotiation');
+      return this;
+    }
+    cx.sendWarningAlert(AlertDescription.no_renegotiation);
+    return new Server12Traffic(this.refusals + 1);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * `verifyCertificateChain`: the verifier on its own (issue 4 §1; DESIGN.md §3). The same
+ * engine as the handshake's verifier (engine.ts): path building from the leaf through the
+ * intermediates given, in any order, to one of the trust anchors, and every RFC 5280 /
+ * RFC 9525 check, all errors reported with a severity.
+ *
+ * @module
+ */
+import { TlsError } from '../errors.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { nobleProvider } from '../crypto/noble.js';
+import { bytesToText, isPem, pemDecode } from '../crypto/pem.js';
+import { severityOf, type CertificateError, type CertificateErrorSeverity } from './verifier.js';
+import { parseCertificate, type ParsedCertificate } from './x509.js';
+import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, validateChain } from './engine.js';
+import { toCertificate, type Certificate } from './certificate.js';
+
+export type { Certificate } from './certificate.js';
+
+/** A certificate, or several: DER bytes, or PEM text (as a string or as bytes). */
+export type CertificateInput = Uint8Array | string;
+
+/** Input of {@link verifyCertificateChain}. */
+export interface VerifyCertificateChainOptions {
+  /** The end-entity certificate, DER or PEM. A PEM bundle's first certificate is the leaf; the rest count as intermediates. */
+  readonly leaf: CertificateInput;
+  /** Other certificates as the peer sent them: any order, PEM bundles allowed; unparsable ones are skipped. */
+  readonly intermediates?: readonly CertificateInput[];
+  /** Trusted certificates (DER, PEM or PEM bundles), e.g. `tls.rootCertificates`. Each contributes its subject and key. */
+  readonly trustAnchors: readonly CertificateInput[];
+  /** DNS name or IP literal to match against the leaf (RFC 9525); absent: no name check. */
+  readonly serverName?: string;
+  /** Validation time. Default: now. */
+  readonly time?: Date;
+  /** Purpose checked against extendedKeyUsage. Default `'serverAuth'`. */
+  readonly usage?: 'serverAuth' | 'clientAuth';
+  /** Intermediates allowed between leaf and trust anchor (0..32). Default 8. A longer path gets `BasicConstraintsError`. */
+  readonly maxDepth?: number;
+  /** Crypto provider for keys and signatures. Default the pure noble provider. */
+  readonly crypto?: CryptoProvider;
+  /**
+   * Match `serverName` against the subject common name of a leaf that has no DNS or IP
+   * subjectAltName (RFC 6125 §6.4.4 legacy behaviour). Default false: RFC 9525 §6.3 forbids it.
+   */
+  readonly commonNameFallback?: boolean;
+}
+
+/** Output of {@link verifyCertificateChain}. */
+export interface VerifyCertificateChainResult {
+  /** The path judged, leaf first: to the trust anchor when one was reached, else the best partial path; empty if the leaf is unreadable. */
+  readonly chain: readonly Certificate[];
+  /** Every problem found; `index` refers to `chain` (-1: not about one certificate). */
+  readonly errors: readonly CertificateError[];
+  /** `none`, `ignorable` (every error may be ignored by the caller) or `fatal`. */
+  readonly severity: CertificateErrorSeverity;
+}
+
+/** Decodes one input into DER certificates. PEM text yields its CERTIFICATE blocks. */
+function decodeInput(input: CertificateInput, what: string): Uint8Array[] {
+  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
+    throw new TlsError('InvalidConfig', { detail: `${what}: expected a Uint8Array or a string` });
+  }
+  const text = typeof input === 'string' ? input : input.length >= 11 && input[0] === 0x2d && isPem(bytesToText(input.subarray(0, 64 * 1024))) ? bytesToText(input) : null;
+  if (text === null) return [input as Uint8Array];
+  if (!isPem(text)) throw new TlsError('CertificateOtherErrors', { detail: `${what}: a string must be PEM text` });
+  // RFC 7468 §5.1: certificates are "CERTIFICATE" blocks; other blocks (keys, parameters) are skipped.
+  return pemDecode(text, 'CertificateOtherErrors')
+    .filter((b) => b.label === 'CERTIFICATE')
+    .map((b) => b.der);
+}
+
+/** Parsed trust anchors of PEM strings, which are immutable (bounded). */
+const anchorCache = new Map<string, ParsedCertificate[]>();
+const ANCHOR_CACHE_MAX = 1024;
+
+function parseAnchors(list: readonly CertificateInput[]): ParsedCertificate[] {
+  const out: ParsedCertificate[] = [];
+  list.forEach((input, i) => {
+    if (typeof input === 'string') {
+      const hit = anchorCache.get(input);
+      if (hit) {
+        out.push(...hit);
+        return;
+      }
+    }
+    let parsed: ParsedCertificate[];
+    try {
+      parsed = decodeInput(input, `trust anchor #${i}`).map((der) => parseCertificate(der));
+    } catch (e) {
+      throw new TlsError('InvalidConfig', { detail: `trust anchor #${i}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`, cause: e });
+    }
+    if (typeof input === 'string') {
+      if (anchorCache.size >= ANCHOR_CACHE_MAX) anchorCache.delete(anchorCache.keys().next().value!);
+      anchorCache.set(input, parsed);
+    }
+    out.push(...parsed);
+  });
+  return out;
+}
+
+/**
+ * Verifies a certificate chain: builds a path from `leaf` to one of `trustAnchors` and
+ * applies every check of RFC 5280 §6.1 that puretls implements, the name check of
+ * RFC 9525 §6, and the usage checks, reporting every error found (engine.ts lists the
+ * checks and their codes).
+ *
+ * Bad certificate data never throws: an unreadable leaf gives `chain: []` and one
+ * `OtherErrors` at index 0; unreadable intermediates are skipped (and mentioned if the
+ * chain is incomplete). Bad options do.
+ *
+ * @param input - leaf, intermediates, anchors, name, time, usage, depth
+ * @returns the path judged, every error, and their severity
+ * @throws TlsError('InvalidConfig') for an unreadable trust anchor, an invalid `time`,
+ *   `usage` or `maxDepth`
+ *
+ * @example
+ * ```ts
+ * import tls from 'node:tls';
+ * const r = await verifyCertificateChain({ leaf: pem, intermediates: [i1], trustAnchors: tls.rootCertificates, serverName: 'example.com' });
+ * if (r.severity === 'none') { ... } else console.log(r.errors.map((e) => `${e.code}: ${e.detail}`));
+ * ```
+ */
+export async function verifyCertificateChain(input: VerifyCertificateChainOptions): Promise<VerifyCertificateChainResult> {
+  await Promise.resolve(); // always asynchronous, like every verifier (custom ones may be)
+  const time = input.time ?? new Date();
+  if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw new TlsError('InvalidConfig', { detail: 'time must be a valid Date' });
+  const usage = input.usage ?? 'serverAuth';
+  if (usage !== 'serverAuth' && usage !== 'clientAuth') throw new TlsError('InvalidConfig', { detail: `usage must be 'serverAuth' or 'clientAuth'` });
+  const maxDepth = input.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > MAX_MAX_DEPTH) throw new TlsError('InvalidConfig', { detail: `maxDepth must be an integer 0..${MAX_MAX_DEPTH}` });
+  if (input.serverName !== undefined && typeof input.serverName !== 'string') throw new TlsError('InvalidConfig', { detail: 'serverName must be a string' });
+  if (!Array.isArray(input.trustAnchors)) throw new TlsError('InvalidConfig', { detail: 'trustAnchors must be an array' });
+  const anchors = parseAnchors(input.trustAnchors);
+
+  const unreadable = (detail: string): VerifyCertificateChainResult => {
+    const errors: CertificateError[] = [{ code: 'OtherErrors', index: 0, detail: `leaf: ${detail}` }];
+    return { chain: [], errors, severity: 'fatal' };
+  };
+  let leafDers: Uint8Array[];
+  try {
+    leafDers = decodeInput(input.leaf, 'leaf');
+  } catch (e) {
+    if (e instanceof TlsError && e.status === 'InvalidConfig') throw e;
+    return unreadable(e instanceof TlsError ? (e.detail ?? e.status) : String(e));
+  }
+  if (leafDers.length === 0) return unreadable('no CERTIFICATE block in the PEM text');
+  let leaf: ParsedCertificate;
+  try {
+    leaf = parseCertificate(leafDers[0]!);
+  } catch (e) {
+    return unreadable(e instanceof TlsError ? (e.detail ?? e.status) : String(e));
+  }
+
+  const intermediates: ParsedCertificate[] = [];
+  let unparsable = 0;
+  const extra: Uint8Array[] = leafDers.slice(1);
+  (input.intermediates ?? []).forEach((x, i) => {
+    try {
+      extra.push(...decodeInput(x, `intermediate #${i}`));
+    } catch {
+      unparsable++;
+    }
+  });
+  for (const der of extra) {
+    try {
+      intermediates.push(parseCertificate(der));
+    } catch {
+      unparsable++;
+    }
+  }
+
+  const r = validateChain(
+    { leaf, intermediates, anchors, unparsable },
+    { time, usage, serverName: input.serverName, maxDepth, commonNameFallback: input.commonNameFallback === true },
+    input.crypto ?? nobleProvider,
+  );
+  return { chain: r.chain.map(toCertificate), errors: r.errors, severity: severityOf(r.errors) };
+}

@@ -1,0 +1,322 @@
+/**
+ * Name constraints (RFC 5280 §4.2.1.10, applied as in §6.1.3 (b)-(c) and §6.1.4 (g)).
+ *
+ * A CA's nameConstraints extension restricts the names of every certificate below it in
+ * a path: each name of a form for which permitted subtrees exist must lie in one of them,
+ * and no name may lie in an excluded subtree. The forms processed:
+ *
+ * - dNSName: a name is within `example.com` if it is `example.com` or ends in
+ *   `.example.com` ("adding zero or more labels to the left-hand side"). A constraint
+ *   with a leading dot (`.example.com`, the URI/e-mail convention that OpenSSL and Go
+ *   also accept for DNS) admits subdomains only. The empty constraint admits every name.
+ *   Comparison is ASCII case-insensitive; one trailing dot is ignored on both sides. A
+ *   wildcard SAN (`*.example.com`) is a name like any other for permitted subtrees (so it
+ *   is within `example.com` but not within `a.example.com`), and it also violates an
+ *   excluded subtree that it could match (`*.example.com` against excluded
+ *   `a.example.com`).
+ * - iPAddress: address and mask of the constraint's family (8 octets for IPv4, 32 for
+ *   IPv6); an address of the other family is outside.
+ * - rfc822Name (SAN entries and, per §4.2.1.10, emailAddress attributes of the subject):
+ *   a full mailbox, a host, or `.domain` for any host in the domain.
+ * - uniformResourceIdentifier: the URI's host against a host or `.domain`; a URI without
+ *   an authority is outside every subtree.
+ * - directoryName: the subject (when not empty) and directoryName SANs must have the
+ *   constraint's RDNs as a prefix (names compared as in names.ts).
+ *
+ * Constraints on other forms (otherName, x400Address, ediPartyName, registeredID) are
+ * not processed: a certificate below that carries a name of such a form is refused, as
+ * §4.2.1.10 requires ("MUST either process the constraint or reject the certificate").
+ *
+ * @module
+ */
+import { TlsError } from '../errors.js';
+import { DerReader, DerTag } from '../crypto/der.js';
+import { AttributeOid, attributeValues, isEmptyName, rdnKeys } from './names.js';
+import type { ParsedCertificate } from './x509.js';
+import { Oid } from './x509.js';
+import { formatIpAddress } from './hostname.js';
+
+/** The GeneralName forms (RFC 5280 §4.2.1.6). */
+export type GeneralNameForm =
+  | 'otherName'
+  | 'rfc822Name'
+  | 'dNSName'
+  | 'x400Address'
+  | 'directoryName'
+  | 'ediPartyName'
+  | 'uniformResourceIdentifier'
+  | 'iPAddress'
+  | 'registeredID';
+
+const FORM_BY_TAG: Readonly<Record<number, GeneralNameForm>> = {
+  0xa0: 'otherName',
+  0x81: 'rfc822Name',
+  0x82: 'dNSName',
+  0xa3: 'x400Address',
+  0xa4: 'directoryName',
+  0xa5: 'ediPartyName',
+  0x86: 'uniformResourceIdentifier',
+  0x87: 'iPAddress',
+  0x88: 'registeredID',
+};
+
+/** One GeneralSubtree base (RFC 5280 §4.2.1.10). */
+export type Subtree =
+  | { readonly form: 'dNSName' | 'rfc822Name' | 'uniformResourceIdentifier'; readonly text: string }
+  | { readonly form: 'iPAddress'; readonly address: Uint8Array; readonly mask: Uint8Array }
+  | { readonly form: 'directoryName'; readonly rdns: readonly string[]; readonly der: Uint8Array }
+  | { readonly form: 'otherName' | 'x400Address' | 'ediPartyName' | 'registeredID' };
+
+/** A parsed nameConstraints extension. */
+export interface NameConstraints {
+  readonly permitted: readonly Subtree[];
+  readonly excluded: readonly Subtree[];
+}
+
+function ia5(v: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]!);
+  return s;
+}
+
+/**
+ * Parses a nameConstraints extension value (RFC 5280 §4.2.1.10):
+ * `NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL,
+ * excludedSubtrees [1] GeneralSubtrees OPTIONAL }`, `GeneralSubtree ::= SEQUENCE { base
+ * GeneralName, minimum [0] BaseDistance DEFAULT 0, maximum [1] BaseDistance OPTIONAL }`.
+ *
+ * @throws TlsError('CertificateOtherErrors') if malformed: an empty extension ("MUST NOT
+ *   issue certificates where name constraints is an empty sequence"), a minimum other
+ *   than 0 or a maximum ("MUST be zero", "MUST be absent"), an iPAddress base that is not
+ *   8 or 32 octets, an unknown GeneralName tag.
+ */
+export function parseNameConstraints(value: Uint8Array): NameConstraints {
+  const r = new DerReader(value, 'CertificateOtherErrors', 'nameConstraints');
+  const s = r.sequence();
+  r.end();
+  const readSubtrees = (el: { value: Uint8Array } | undefined): Subtree[] => {
+    if (!el) return [];
+    const list = s.sub(el.value);
+    const out: Subtree[] = [];
+    // GeneralSubtrees ::= SEQUENCE SIZE (1..MAX) OF GeneralSubtree
+    if (list.done) list.fail('empty GeneralSubtrees');
+    while (!list.done) {
+      const st = list.sequence();
+      const base = st.read();
+      const min = st.optional(0x80);
+      if (min && !(min.value.length === 1 && min.value[0] === 0)) st.fail('minimum must be 0');
+      if (st.optional(0x81)) st.fail('maximum must be absent');
+      st.end();
+      const form = FORM_BY_TAG[base.tag];
+      if (!form) return st.fail(`unknown GeneralName tag 0x${base.tag.toString(16)}`);
+      switch (form) {
+        case 'dNSName':
+        case 'rfc822Name':
+        case 'uniformResourceIdentifier':
+          out.push({ form, text: ia5(base.value) });
+          break;
+        case 'iPAddress':
+          if (base.value.length !== 8 && base.value.length !== 32) st.fail(`iPAddress constraint of ${base.value.length} octets`);
+          out.push({ form, address: base.value.slice(0, base.value.length / 2), mask: base.value.slice(base.value.length / 2) });
+          break;
+        case 'directoryName': {
+          // directoryName [4] Name: EXPLICIT (Name is a CHOICE), so the content is one Name.
+          const inner = st.sub(base.value);
+          const name = inner.expect(DerTag.SEQUENCE, 'Name');
+          inner.end();
+          const rdns = rdnKeys(name.raw);
+          if (!rdns) return st.fail('malformed directoryName');
+          out.push({ form, rdns, der: name.raw.slice() });
+          break;
+        }
+        default:
+          out.push({ form });
+      }
+    }
+    return out;
+  };
+  const permitted = readSubtrees(s.optional(0xa0));
+  const excluded = readSubtrees(s.optional(0xa1));
+  s.end();
+  if (permitted.length === 0 && excluded.length === 0) r.fail('empty');
+  return { permitted, excluded };
+}
+
+/** The names of one certificate that name constraints apply to. */
+export interface PresentedNames {
+  readonly dnsNames: readonly string[];
+  readonly ipAddresses: readonly Uint8Array[];
+  readonly emails: readonly string[];
+  readonly uris: readonly string[];
+  /** DER Names: the subject (unless empty) and directoryName SAN entries. */
+  readonly directoryNames: readonly Uint8Array[];
+  /** Forms present that are not processed here (otherName, x400Address, ediPartyName, registeredID). */
+  readonly otherForms: ReadonlySet<GeneralNameForm>;
+}
+
+/**
+ * Collects the names of `cert` that constraints apply to (RFC 5280 §6.1.3 (b)-(c)).
+ *
+ * @param cert - the certificate
+ * @param commonNameAsDns - a subject common name used as the DNS identity (the opt-in
+ *   CN fallback of hostname.ts): it is then a dNSName for constraint purposes too
+ */
+export function presentedNames(cert: ParsedCertificate, commonNameAsDns?: string): PresentedNames {
+  const dnsNames: string[] = [];
+  const ipAddresses: Uint8Array[] = [];
+  const emails: string[] = [];
+  const uris: string[] = [];
+  const directoryNames: Uint8Array[] = [];
+  const otherForms = new Set<GeneralNameForm>();
+  if (!isEmptyName(cert.subjectDer)) directoryNames.push(cert.subjectDer);
+  // §4.2.1.10: emailAddress attributes of the subject are subject to rfc822Name constraints.
+  emails.push(...attributeValues(cert.subjectDer, AttributeOid.emailAddress));
+  if (commonNameAsDns !== undefined) dnsNames.push(commonNameAsDns);
+  const san = cert.extensions.find((e) => e.oid === Oid.subjectAltName);
+  if (san) {
+    try {
+      const r = new DerReader(san.value, 'CertificateOtherErrors', 'subjectAltName');
+      const s = r.sequence();
+      while (!s.done) {
+        const g = s.read();
+        const form = FORM_BY_TAG[g.tag];
+        switch (form) {
+          case 'dNSName':
+            dnsNames.push(ia5(g.value));
+            break;
+          case 'iPAddress':
+            ipAddresses.push(g.value);
+            break;
+          case 'rfc822Name':
+            emails.push(ia5(g.value));
+            break;
+          case 'uniformResourceIdentifier':
+            uris.push(ia5(g.value));
+            break;
+          case 'directoryName': {
+            const inner = s.sub(g.value);
+            directoryNames.push(inner.expect(DerTag.SEQUENCE, 'Name').raw);
+            break;
+          }
+          case undefined:
+            break;
+          default:
+            otherForms.add(form);
+        }
+      }
+    } catch {
+      // A malformed SAN is reported by the parser (ParsedCertificate.problems); the names
+      // read before the fault are still constrained.
+    }
+  }
+  return { dnsNames, ipAddresses, emails, uris, directoryNames, otherForms };
+}
+
+function lowerAscii(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}
+
+function stripDot(s: string): string {
+  return s.endsWith('.') ? s.slice(0, -1) : s;
+}
+
+/** dNSName within a DNS subtree (see the module description). */
+export function dnsWithin(name: string, base: string): boolean {
+  const n = stripDot(lowerAscii(name));
+  const b = stripDot(lowerAscii(base));
+  if (b.length === 0) return true;
+  if (b.startsWith('.')) return n.length > b.length && n.endsWith(b);
+  return n === b || n.endsWith(`.${b}`);
+}
+
+/** True if the wildcard name `*.rest` could match a name in the subtree `base` (for excluded subtrees). */
+function wildcardMayHit(name: string, base: string): boolean {
+  const n = stripDot(lowerAscii(name));
+  if (!n.startsWith('*.')) return false;
+  const rest = n.slice(2);
+  const b = stripDot(lowerAscii(base));
+  if (b.startsWith('.')) return false; // strict subdomains of b are two or more labels below `rest`
+  const dot = b.indexOf('.');
+  return dot > 0 && b.slice(dot + 1) === rest;
+}
+
+function ipWithin(addr: Uint8Array, st: { address: Uint8Array; mask: Uint8Array }): boolean {
+  if (addr.length !== st.address.length) return false;
+  for (let i = 0; i < addr.length; i++) if ((addr[i]! & st.mask[i]!) !== (st.address[i]! & st.mask[i]!)) return false;
+  return true;
+}
+
+function hostWithin(host: string, base: string): boolean {
+  const h = lowerAscii(host);
+  const b = lowerAscii(base);
+  if (b.startsWith('.')) return h.length > b.length && h.endsWith(b);
+  return h === b;
+}
+
+function emailWithin(email: string, base: string): boolean {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return false;
+  const local = email.slice(0, at);
+  const host = email.slice(at + 1);
+  const bat = base.lastIndexOf('@');
+  // §4.2.1.10: a particular mailbox, all mail at a host, or all mail in a domain (leading period).
+  if (bat >= 0) return local === base.slice(0, bat) && lowerAscii(host) === lowerAscii(base.slice(bat + 1));
+  return hostWithin(host, base);
+}
+
+function uriHost(uri: string): string | null {
+  // RFC 3986 §3.2: scheme "://" [ userinfo "@" ] host [ ":" port ]
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/.exec(uri);
+  if (!m || m[1] === undefined || m[1].length === 0) return null;
+  return m[1];
+}
+
+function uriWithin(uri: string, base: string): boolean {
+  const host = uriHost(uri);
+  return host !== null && !host.startsWith('[') && hostWithin(host, base);
+}
+
+function dirWithin(name: Uint8Array, base: readonly string[]): boolean {
+  const rdns = rdnKeys(name);
+  if (!rdns || rdns.length < base.length) return false;
+  for (let i = 0; i < base.length; i++) if (rdns[i] !== base[i]) return false;
+  return true;
+}
+
+/**
+ * Checks the names of one certificate against one CA's constraints.
+ *
+ * @returns one human-readable violation per offending name (empty when all is well)
+ */
+export function nameConstraintViolations(nc: NameConstraints, names: PresentedNames, render: (der: Uint8Array) => string): string[] {
+  const out: string[] = [];
+  const check = <T>(form: GeneralNameForm, values: readonly T[], within: (v: T, st: Subtree) => boolean, show: (v: T) => string, mayHit?: (v: T, st: Subtree) => boolean) => {
+    if (values.length === 0) return;
+    const permitted = nc.permitted.filter((st) => st.form === form);
+    const excluded = nc.excluded.filter((st) => st.form === form);
+    for (const v of values) {
+      if (permitted.length > 0 && !permitted.some((st) => within(v, st))) out.push(`${form} ${show(v)} is outside the permitted subtrees`);
+      if (excluded.some((st) => within(v, st) || (mayHit !== undefined && mayHit(v, st)))) out.push(`${form} ${show(v)} is in an excluded subtree`);
+    }
+  };
+  check('dNSName', names.dnsNames, (v, st) => st.form === 'dNSName' && dnsWithin(v, st.text), (v) => JSON.stringify(v), (v, st) => st.form === 'dNSName' && wildcardMayHit(v, st.text));
+  check('iPAddress', names.ipAddresses, (v, st) => st.form === 'iPAddress' && ipWithin(v, st), (v) => (v.length === 4 || v.length === 16 ? formatIpAddress(v) : `<${v.length} octets>`));
+  check('rfc822Name', names.emails, (v, st) => st.form === 'rfc822Name' && emailWithin(v, st.text), (v) => JSON.stringify(v));
+  check('uniformResourceIdentifier', names.uris, (v, st) => st.form === 'uniformResourceIdentifier' && uriWithin(v, st.text), (v) => JSON.stringify(v));
+  check('directoryName', names.directoryNames, (v, st) => st.form === 'directoryName' && dirWithin(v, st.rdns), (v) => `"${render(v)}"`);
+  for (const form of names.otherForms) {
+    if (nc.permitted.some((st) => st.form === form) || nc.excluded.some((st) => st.form === form)) {
+      out.push(`${form} names are constrained but such constraints are not processed`);
+    }
+  }
+  return out;
+}
+
+/** Parses, turning any failure into a TlsError with the given context (for the engine). */
+export function tryParseNameConstraints(value: Uint8Array): NameConstraints | TlsError {
+  try {
+    return parseNameConstraints(value);
+  } catch (e) {
+    return e instanceof TlsError ? e : new TlsError('CertificateOtherErrors', { detail: `nameConstraints: ${String(e)}`, cause: e });
+  }
+}
