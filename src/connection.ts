@@ -333,7 +333,7 @@ export class TlsConnection {
     this.setError(new TlsError('Truncated', { detail: this.result ? 'transport closed without close_notify' : 'transport closed during the handshake' }), false);
   }
 
-  /** Sends KeyUpdate and switches to the next write secret; optionally asks the peer to do the same (RFC 9846 §4.6.3). */
+  /** Sends KeyUpdate and switches to the next write secret; optionally asks the peer to do the same (RFC 9846 §4.7.3). */
   keyUpdate(requestPeerUpdate = false): void {
     if (this.error_) throw this.error_;
     if (!this.result) throw new TlsError('ApiMisuse', { detail: 'keyUpdate before the handshake completed' });

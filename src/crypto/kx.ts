@@ -18,7 +18,7 @@ import { TlsError } from '../errors.js';
 import type { KeyShare } from './provider.js';
 import { bigIntToBytes, bytesToBigInt } from './der.js';
 
-/** Named group code points implemented here (RFC 9846 §4.2.7). */
+/** Named group code points implemented here (RFC 9846 §4.3.7). */
 export const KX_GROUPS = {
   secp256r1: 0x0017,
   secp384r1: 0x0018,
@@ -80,7 +80,7 @@ function x25519Share(privateKey: Uint8Array): KeyShare {
     group: KX_GROUPS.x25519,
     publicKey,
     agree(peerPublic: Uint8Array): Uint8Array {
-      // RFC 9846 §4.2.8.2: X25519 key_exchange is the 32-byte public value.
+      // RFC 9846 §4.3.8.2: X25519 key_exchange is the 32-byte public value.
       if (peerPublic.length !== 32) illegal('X25519 key share must be 32 bytes');
       let shared: Uint8Array;
       try {
@@ -116,7 +116,7 @@ function nistShare(group: number, curve: NistCurve, size: number, privateKey: Ui
     group,
     publicKey,
     agree(peerPublic: Uint8Array): Uint8Array {
-      // RFC 9846 §4.2.8.2: UncompressedPointRepresentation, legacy_form = 4, X and Y of
+      // RFC 9846 §4.3.8.2: UncompressedPointRepresentation, legacy_form = 4, X and Y of
       // the curve size; "peers MUST validate each other's public value Q by ensuring that
       // the point is a valid point on the elliptic curve".
       if (peerPublic.length !== 1 + 2 * size) illegal('EC key share has the wrong length');

@@ -144,13 +144,13 @@ export interface CryptoProvider {
   parsePrivateKey(key: Uint8Array | string): PrivateKeyInfo;
   /**
    * Signature schemes usable with this key, in preference order: for TLS 1.3
-   * CertificateVerify by default (RFC 9846 §4.2.3: no PKCS#1, ECDSA bound to its curve);
+   * CertificateVerify by default (RFC 9846 §4.3.3: no PKCS#1, ECDSA bound to its curve);
    * with `'TLSv1.2'` for ServerKeyExchange / TLS 1.2 CertificateVerify (PKCS#1 allowed,
    * ECDSA with any curve).
    */
   schemesForKey(key: PrivateKeyInfo | PublicKeyInfo, version?: 'TLSv1.2' | 'TLSv1.3'): number[];
   /**
-   * Signs `message` with `scheme` (RFC 9846 §4.4.3 semantics: the message is hashed by the
+   * Signs `message` with `scheme` (RFC 9846 §4.5.2 semantics: the message is hashed by the
    * scheme's hash; ECDSA signatures are DER). RSA-PSS salt and blinding come from `random`.
    */
   sign(key: PrivateKeyInfo, scheme: number, message: Uint8Array, random: RandomSource, opts?: SignatureOptions): Uint8Array | Promise<Uint8Array>;

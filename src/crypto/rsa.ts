@@ -2,7 +2,7 @@
  * RSA signatures on BigInt (RFC 8017): RSASSA-PKCS1-v1_5 (§8.2, EMSA-PKCS1-v1_5 §9.2) and
  * RSASSA-PSS (§8.1, EMSA-PSS §9.1, MGF1 B.2.1), both verify and sign.
  *
- * TLS fixes the PSS salt length to the hash length (RFC 9846 §4.2.3) and uses MGF1 with
+ * TLS fixes the PSS salt length to the hash length (RFC 9846 §4.3.3) and uses MGF1 with
  * the message hash; both are parameters here so tests can exercise the general encoding.
  *
  * Signing uses the CRT (RFC 8017 §5.1.2 2.b) with base blinding (a fresh r, computing
@@ -261,7 +261,7 @@ function emsaPssVerify(hash: HashAlg, message: Uint8Array, em: Uint8Array, emBit
 
 /**
  * RSASSA-PSS-VERIFY (RFC 8017 §8.1.2) with MGF1(`hash`) and salt length `saltLength`
- * (TLS: the hash length, RFC 9846 §4.2.3). Returns false for any failure.
+ * (TLS: the hash length, RFC 9846 §4.3.3). Returns false for any failure.
  */
 export function pssVerify(
   key: RsaPublicKey,

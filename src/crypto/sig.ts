@@ -1,5 +1,5 @@
 /**
- * Handshake signatures for every supported SignatureScheme (RFC 9846 §4.2.3):
+ * Handshake signatures for every supported SignatureScheme (RFC 9846 §4.3.3):
  * ECDSA P-256/P-384 with DER signatures (FIPS 186-5 §6, RFC 5480 / RFC 3279 §2.2.3),
  * Ed25519 (RFC 8032 §5.1), RSASSA-PSS with rsaEncryption and RSASSA-PSS keys, and
  * RSASSA-PKCS1-v1_5 (RFC 8017).
@@ -59,7 +59,7 @@ const INFO: ReadonlyMap<number, SchemeInfo> = new Map(
 /** Everything this module can sign and verify, in our preference order. */
 export const ALL_SIGNATURE_SCHEMES: readonly number[] = [...INFO.keys()];
 
-/** Schemes usable for TLS 1.3 CertificateVerify (RFC 9846 §4.4.3: no PKCS#1 v1.5). */
+/** Schemes usable for TLS 1.3 CertificateVerify (RFC 9846 §4.5.2: no PKCS#1 v1.5). */
 export const TLS13_SIGNATURE_SCHEMES: readonly number[] = ALL_SIGNATURE_SCHEMES.filter((s) => INFO.get(s)!.kind !== 'rsa-pkcs1');
 
 /** Schemes usable for TLS 1.2 handshake signatures (RFC 5246 §7.4.1.4.1, RFC 8446 §4.2.3 for PSS). */
@@ -82,7 +82,7 @@ function pssAllows(key: PublicKeyInfo, hash: HashAlg): boolean {
   const params = rsaPssKeyParams(key.spki);
   if (params === null) return true;
   // RFC 4055 §3.3: the key may only be used with its hash, MGF1 with that hash, and a salt
-  // of at least saltLength octets (TLS uses the hash length, RFC 9846 §4.2.3).
+  // of at least saltLength octets (TLS uses the hash length, RFC 9846 §4.3.3).
   return params.hash === hash && params.saltLength <= HASH_LEN[hash];
 }
 
@@ -97,7 +97,7 @@ export function schemeMatchesKey(key: PublicKeyInfo, scheme: number, opts: Signa
 
 /**
  * Schemes for a TLS 1.3 CertificateVerify made with `key`, in preference order
- * (RFC 9846 §4.2.3): P-256 → ecdsa_secp256r1_sha256; P-384 → ecdsa_secp384r1_sha384;
+ * (RFC 9846 §4.3.3): P-256 → ecdsa_secp256r1_sha256; P-384 → ecdsa_secp384r1_sha384;
  * Ed25519 → ed25519; RSA → rsa_pss_rsae_sha256/384/512; RSASSA-PSS → rsa_pss_pss_sha256/384/512
  * (only the one its parameters allow, if restricted).
  */
@@ -132,7 +132,7 @@ export function verifySignature(
       case 'ecdsa': {
         const curve = EC_CURVES[key.type as keyof typeof EC_CURVES];
         if (!curve || !key.raw) return false;
-        // RFC 9846 §4.2.3: DER-encoded ECDSA-Sig-Value (RFC 3279 §2.2.3). High-S values are
+        // RFC 9846 §4.3.3: DER-encoded ECDSA-Sig-Value (RFC 3279 §2.2.3). High-S values are
         // valid ECDSA (FIPS 186-5 §6.4.2) and OpenSSL emits them, so lowS is off.
         return curve.verify(signature, digest(info.hash, message), key.raw, { prehash: false, lowS: false, format: 'der' });
       }
@@ -143,7 +143,7 @@ export function verifySignature(
       }
       case 'rsa-pss':
         if (key.n === undefined || key.e === undefined) return false;
-        // RFC 9846 §4.2.3: MGF1 with the scheme's hash and a salt as long as the hash.
+        // RFC 9846 §4.3.3: MGF1 with the scheme's hash and a salt as long as the hash.
         return pssVerify({ n: key.n, e: key.e }, info.hash, message, signature, HASH_LEN[info.hash]);
       case 'rsa-pkcs1':
         if (key.n === undefined || key.e === undefined) return false;
@@ -155,7 +155,7 @@ export function verifySignature(
 }
 
 /**
- * Signs `message` with `scheme` (RFC 9846 §4.4.3: the scheme hashes the message itself).
+ * Signs `message` with `scheme` (RFC 9846 §4.5.2: the scheme hashes the message itself).
  * ECDSA signatures are DER with RFC 6979 nonces hedged with 32 bytes from `random`;
  * RSA-PSS salts and RSA blinding also come from `random`, so a fixed source gives
  * reproducible signatures.

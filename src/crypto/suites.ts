@@ -93,7 +93,7 @@ export const DEFAULT_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.
 /** Groups for which a client sends a key share by default (the rest are offered for HelloRetryRequest). */
 export const DEFAULT_KEY_SHARES: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1];
 
-/** Signature schemes accepted in TLS 1.3 CertificateVerify (RFC 9846 §4.2.3: no PKCS#1, no SHA-1). */
+/** Signature schemes accepted in TLS 1.3 CertificateVerify (RFC 9846 §4.3.3: no PKCS#1, no SHA-1). */
 export const TLS13_SIGNATURE_SCHEMES: readonly number[] = [
   SignatureScheme.ecdsa_secp256r1_sha256,
   SignatureScheme.ecdsa_secp384r1_sha384,
@@ -106,7 +106,7 @@ export const TLS13_SIGNATURE_SCHEMES: readonly number[] = [
   SignatureScheme.rsa_pss_pss_sha512,
 ];
 
-/** Schemes accepted for signatures in certificates (adds PKCS#1 v1.5, RFC 9846 §4.2.3). */
+/** Schemes accepted for signatures in certificates (adds PKCS#1 v1.5, RFC 9846 §4.3.3). */
 export const CERT_SIGNATURE_SCHEMES: readonly number[] = [
   ...TLS13_SIGNATURE_SCHEMES,
   SignatureScheme.rsa_pkcs1_sha256,

@@ -28,7 +28,7 @@ export interface ClientParams {
 export interface Offer {
   readonly ch: ClientHello;
   readonly shares: Map<number, KeyShare>;
-  /** Extension types we sent (RFC 9846 §4.2, RFC 5246 §7.4.1.4: the server may only answer these). */
+  /** Extension types we sent (RFC 9846 §4.3, RFC 5246 §7.4.1.4: the server may only answer these). */
   readonly sentExtensions: Set<number>;
   /** Versions offered. */
   readonly offers13: boolean;
@@ -44,7 +44,7 @@ export function offeredVersions(cx: Context): { offers13: boolean; offers12: boo
   return { offers13, offers12 };
 }
 
-/** Builds our ClientHello (RFC 9846 §4.1.2; for TLS 1.2 also RFC 5246 §7.4.1.2). */
+/** Builds our ClientHello (RFC 9846 §4.2.2; for TLS 1.2 also RFC 5246 §7.4.1.2). */
 export function buildClientHello(cx: Context, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: readonly KeyShare[]): ClientHello {
   const cfg = cx.cfg;
   const { offers13, offers12 } = offeredVersions(cx);
@@ -111,7 +111,7 @@ export function sentTypes(ch: ClientHello): Set<number> {
   return s;
 }
 
-/** RFC 9846 §4.2 / RFC 5246 §7.4.1.4: an extension the client did not offer → unsupported_extension. */
+/** RFC 9846 §4.3 / RFC 5246 §7.4.1.4: an extension the client did not offer → unsupported_extension. */
 export function checkOnlyOffered(e: Extensions, offer: Offer, where: string, exempt: readonly number[] = []): void {
   for (const t of e.order) {
     if (!offer.sentExtensions.has(t) && !exempt.includes(t)) {
@@ -129,7 +129,7 @@ export function checkAlpn(cx: Context, alpn: readonly string[] | undefined): voi
   cx.info.alpn = alpn[0]!;
 }
 
-/** Records the verifier's findings and fails unless every error is ignored (RFC 9846 §4.4.2.4). */
+/** Records the verifier's findings and fails unless every error is ignored (RFC 9846 §4.5.1.3). */
 export function applyReport(cx: Context, report: VerificationReport, ignorable: readonly CertificateErrorCode[]): void {
   cx.info.certificateErrors = [...report.errors];
   cx.info.certificateErrorSeverity = report.severity;

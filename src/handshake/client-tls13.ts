@@ -33,7 +33,7 @@ export function startClient(cx: Context, p: ClientParams): State {
   const cfg = cx.cfg;
   const { offers13, offers12 } = offeredVersions(cx);
   const random = cfg.random(32);
-  // RFC 9846 §D.4: middlebox compatibility mode uses a non-empty legacy_session_id.
+  // RFC 9846 §E.4: middlebox compatibility mode uses a non-empty legacy_session_id.
   const sessionId = offers13 ? cfg.random(32) : new Uint8Array(0);
   let shares: KeyShare[] = [];
   if (offers13) {
@@ -68,15 +68,15 @@ class ExpectServerHello implements State {
   handle(cx: Context, msg: HandshakeMessage): State {
     const sh = expect(msg, this.name, 'server_hello');
     const ext = sh.extensions;
-    // RFC 9846 §4.1.3 / §4.2.1: without supported_versions the server negotiated TLS 1.2 or below.
+    // RFC 9846 §4.2.3 / §4.2.1: without supported_versions the server negotiated TLS 1.2 or below.
     if (ext.supportedVersions === undefined) {
-      // RFC 9846 §4.1.4: after a HelloRetryRequest the server must stay with TLS 1.3.
+      // RFC 9846 §4.2.4: after a HelloRetryRequest the server must stay with TLS 1.3.
       if (this.hrr) throw new TlsError('IllegalParameter', { detail: 'ServerHello after HelloRetryRequest negotiates a version below TLS 1.3' });
       if (sh.legacyVersion < ProtocolVersion.TLSv1_2) {
         throw new TlsError('ProtocolVersion', { detail: `server chose ${nameOf('version', sh.legacyVersion)}; puretls requires TLS 1.2 or later` });
       }
       if (sh.legacyVersion === ProtocolVersion.TLSv1_2 && this.offer.offers12) {
-        // RFC 9846 §4.1.3: a client that offered TLS 1.3 refuses a TLS 1.2 ServerHello carrying the downgrade sentinel.
+        // RFC 9846 §4.2.3: a client that offered TLS 1.3 refuses a TLS 1.2 ServerHello carrying the downgrade sentinel.
         const sentinel = downgradeSentinel(sh.random);
         if (this.offer.offers13 && sentinel !== null) {
           throw new TlsError('IllegalParameter', { detail: `ServerHello.random carries the ${sentinel} downgrade sentinel: a TLS 1.3 server was forced down` });
@@ -88,37 +88,37 @@ class ExpectServerHello implements State {
       }
       throw new TlsError('IllegalParameter', { detail: `ServerHello legacy_version ${nameOf('version', sh.legacyVersion)} without supported_versions` });
     }
-    // RFC 9846 §4.2.1: supported_versions in ServerHello only answers a client that sent it.
+    // RFC 9846 §4.3.1: supported_versions in ServerHello only answers a client that sent it.
     if (!this.offer.offers13) {
       throw new TlsError('UnsupportedExtension', { detail: 'ServerHello selects a version through supported_versions, which we did not send' });
     }
     const version = ext.supportedVersions[0];
-    // RFC 9846 §4.2.1: a version not offered, or prior to TLS 1.3 → illegal_parameter.
+    // RFC 9846 §4.3.1: a version not offered, or prior to TLS 1.3 → illegal_parameter.
     if (ext.supportedVersions.length !== 1 || version !== ProtocolVersion.TLSv1_3) {
       throw new TlsError('IllegalParameter', { detail: `server selected version ${nameOf('version', version ?? 0)} which we did not offer` });
     }
-    // RFC 9846 §4.1.3: legacy_version MUST be 0x0303; otherwise a "protocol_version" alert.
+    // RFC 9846 §4.2.3: legacy_version MUST be 0x0303; otherwise a "protocol_version" alert.
     if (sh.legacyVersion !== ProtocolVersion.TLSv1_2) {
       throw new TlsError('ProtocolVersion', { detail: `ServerHello legacy_version 0x${sh.legacyVersion.toString(16)}` });
     }
-    // RFC 9846 §4.1.3: legacy_session_id_echo must match what we sent.
+    // RFC 9846 §4.2.3: legacy_session_id_echo must match what we sent.
     if (!cx.cfg.crypto.equal(sh.legacySessionIdEcho, this.offer.ch.legacySessionId)) {
       throw new TlsError('IllegalParameter', { detail: 'legacy_session_id_echo does not match' });
     }
-    // RFC 9846 §4.1.3: a cipher suite we did not offer → illegal_parameter.
+    // RFC 9846 §4.2.3: a cipher suite we did not offer → illegal_parameter.
     const suite = this.offer.ch.cipherSuites.includes(sh.cipherSuite) ? tls13Suite(sh.cipherSuite) : undefined;
     if (!suite) {
       throw new TlsError('IllegalParameter', { detail: `server selected cipher suite ${nameOf('suite', sh.cipherSuite)} which we did not offer` });
     }
-    // RFC 9846 §4.1.3: legacy_compression_method MUST be 0.
+    // RFC 9846 §4.2.3: legacy_compression_method MUST be 0.
     if (sh.legacyCompressionMethod !== 0) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello compression method is not null' });
     }
-    // RFC 9846 §4.1.4 / §4.2: an HRR may carry a cookie the client never offered.
+    // RFC 9846 §4.2.4 / §4.2: an HRR may carry a cookie the client never offered.
     checkOnlyOffered(ext, this.offer, sh.isHrr ? 'HelloRetryRequest' : 'ServerHello', sh.isHrr ? [ExtensionType.cookie] : []);
     if (sh.isHrr) return this.onHelloRetryRequest(cx, sh, suite);
 
-    // RFC 9846 §4.1.4: the ServerHello after an HRR must keep the HRR's suite and version.
+    // RFC 9846 §4.2.4: the ServerHello after an HRR must keep the HRR's suite and version.
     if (this.hrr && this.hrr.cipherSuite !== sh.cipherSuite) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello cipher suite differs from the HelloRetryRequest' });
     }
@@ -133,7 +133,7 @@ class ExpectServerHello implements State {
     }
     const share = this.offer.shares.get(ks.group);
     if (!share) {
-      // RFC 9846 §4.2.8: the selected group MUST be one the client offered a share for.
+      // RFC 9846 §4.3.8: the selected group MUST be one the client offered a share for.
       throw new TlsError('IllegalParameter', { detail: `ServerHello key_share uses ${nameOf('group', ks.group)}, for which we sent no share` });
     }
     if (this.hrr && this.hrr.extensions.keyShareHrr !== undefined && this.hrr.extensions.keyShareHrr !== ks.group) {
@@ -158,17 +158,17 @@ class ExpectServerHello implements State {
   }
 
   private onHelloRetryRequest(cx: Context, hrr: ServerHello, suite: Tls13Suite): State {
-    // RFC 9846 §4.1.4: a second HelloRetryRequest → unexpected_message.
+    // RFC 9846 §4.2.4: a second HelloRetryRequest → unexpected_message.
     if (this.hrr) throw new TlsError('UnexpectedMessage', { detail: 'second HelloRetryRequest' });
     const ext = hrr.extensions;
     const group = ext.keyShareHrr;
     if (group === undefined && ext.cookie === undefined) {
-      // RFC 9846 §4.1.4: an HRR that would not change the ClientHello → illegal_parameter.
+      // RFC 9846 §4.2.4: an HRR that would not change the ClientHello → illegal_parameter.
       throw new TlsError('IllegalParameter', { detail: 'HelloRetryRequest changes nothing' });
     }
     let shares: KeyShare[] = [...this.offer.shares.values()];
     if (group !== undefined) {
-      // RFC 9846 §4.2.8: the group must be in supported_groups and must not already have had a share.
+      // RFC 9846 §4.3.8: the group must be in supported_groups and must not already have had a share.
       if (!(this.offer.ch.extensions.supportedGroups ?? []).includes(group)) {
         throw new TlsError('IllegalParameter', { detail: `HelloRetryRequest selects ${nameOf('group', group)}, which we did not offer` });
       }
@@ -179,12 +179,12 @@ class ExpectServerHello implements State {
       shares = [crypto.keyShare(group, cx.cfg.random(crypto.keySharePrivateLength(group)))];
     }
     cx.transcript.setHash(suite.hash);
-    // RFC 9846 §4.4.1: ClientHello1 is replaced by message_hash(Hash(ClientHello1)).
+    // RFC 9846 §4.1: ClientHello1 is replaced by message_hash(Hash(ClientHello1)).
     cx.transcript.replaceWithMessageHash();
     cx.transcript.add(hrr.raw!);
     cx.trace({ direction: 'received', kind: 'handshake', summary: `HelloRetryRequest ${group !== undefined ? nameOf('group', group) : ''}`, message: hrr });
     cx.info.helloRetryRequest = true;
-    // RFC 9846 §D.4: in compatibility mode the client sends CCS before its second flight.
+    // RFC 9846 §E.4: in compatibility mode the client sends CCS before its second flight.
     if (this.offer.ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
     const prev = this.offer.ch;
     let ch2: ClientHello = {
@@ -266,9 +266,9 @@ class ExpectCertificate implements State {
   async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
     const m = this.allowRequest ? expect(msg, this.name, 'certificate', 'certificate_request') : expect(msg, this.name, 'certificate');
     if (m.type === 'certificate_request') {
-      // RFC 9846 §4.3.2: the context is empty during the main handshake.
+      // RFC 9846 §4.4.2: the context is empty during the main handshake.
       if (m.context.length !== 0) throw new TlsError('IllegalParameter', { detail: 'CertificateRequest context must be empty in the handshake' });
-      // RFC 9846 §4.3.2: signature_algorithms MUST be present.
+      // RFC 9846 §4.4.2: signature_algorithms MUST be present.
       if (m.extensions.signatureAlgorithms === undefined) {
         throw new TlsError('MissingExtension', { detail: 'CertificateRequest without signature_algorithms' });
       }
@@ -276,9 +276,9 @@ class ExpectCertificate implements State {
       cx.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateRequest', message: m });
       return new ExpectCertificate(this.p, this.offer, this.suite, this.secrets, this.compat, m, false);
     }
-    // RFC 9846 §4.4.2: for server authentication the context is empty.
+    // RFC 9846 §4.5.1: for server authentication the context is empty.
     if (m.context.length !== 0) throw new TlsError('IllegalParameter', { detail: 'server Certificate has a non-empty context' });
-    // RFC 9846 §4.4.2.4: an empty server Certificate → decode_error.
+    // RFC 9846 §4.5.1.3: an empty server Certificate → decode_error.
     if (m.entries.length === 0) throw new TlsError('DecodeError', { detail: 'server sent an empty Certificate' });
     for (const e of m.entries) checkOnlyOffered(e.extensions, this.offer, 'CertificateEntry');
     cx.transcript.add(m.raw!);
@@ -347,12 +347,12 @@ class ExpectFinished implements State {
     const app = applicationSecrets(this.secrets, cx.transcript.current());
     // RFC 9846 §5.1: the server's Finished must end its record (key change follows).
     cx.setReadSecret(this.suite, app.serverApplication);
-    // RFC 9846 §D.4: in compatibility mode, a CCS precedes our second flight (sent once only).
+    // RFC 9846 §E.4: in compatibility mode, a CCS precedes our second flight (sent once only).
     if (this.compat) cx.sendChangeCipherSpec();
     // The client handshake write key was installed after ServerHello (do not reinstall it:
     // that would restart its sequence number after an alert or close_notify).
     if (this.request) {
-      // Client certificates are a later issue: answer with an empty Certificate (RFC 9846 §4.4.2).
+      // Client certificates are a later issue: answer with an empty Certificate (RFC 9846 §4.5.1).
       cx.send({ type: 'certificate', context: this.request.context, entries: [] });
     }
     const verifyData = computeFinished(crypto, this.suite, this.secrets.clientHandshake, cx.transcript.current());
@@ -370,7 +370,7 @@ class ExpectFinished implements State {
   }
 }
 
-/** Post-handshake client: NewSessionTicket and KeyUpdate (RFC 9846 §4.6). */
+/** Post-handshake client: NewSessionTicket and KeyUpdate (RFC 9846 §4.7). */
 export class ClientTraffic implements State {
   readonly name = 'ClientTraffic';
   handle(cx: Context, msg: HandshakeMessage): State {

@@ -30,7 +30,7 @@ export function nameMatches(pattern: string, name: string): boolean {
 }
 
 /**
- * Picks the version (RFC 9846 §4.2.1 with supported_versions, RFC 5246 Appendix E.1
+ * Picks the version (RFC 9846 §4.3.1 with supported_versions, RFC 5246 Appendix E.1
  * without) and enforces TLS_FALLBACK_SCSV (RFC 7507 §3).
  */
 export function selectVersion(cx: Context, ch: ClientHello): 'TLSv1.3' | 'TLSv1.2' {

@@ -81,7 +81,7 @@ export async function handleClientHello12(cx: Context, p: ServerParams, ch: Clie
 
   const { suite, cert, scheme } = chosen;
   const random = cfg.random(32);
-  // RFC 9846 §4.1.3: a TLS 1.3-capable server negotiating TLS 1.2 marks the random.
+  // RFC 9846 §4.2.3: a TLS 1.3-capable server negotiating TLS 1.2 marks the random.
   if (cfg.maxVersion >= ProtocolVersion.TLSv1_3) random.set(DOWNGRADE_TLS12, 24);
   // Only extensions the client sent are answered (RFC 5246 §7.4.1.4).
   const shExt = noExtensions();

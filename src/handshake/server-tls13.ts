@@ -47,26 +47,26 @@ export function startServer(cx: Context, p: ServerParams): State {
   return new ExpectClientHello(p);
 }
 
-/** Common checks of a TLS 1.3 ClientHello and the negotiation (RFC 9846 §4.1.1, §4.1.2). */
+/** Common checks of a TLS 1.3 ClientHello and the negotiation (RFC 9846 §4.2.1, §4.1.2). */
 function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
   const cfg = cx.cfg;
   const ext = ch.extensions;
   const versions = ext.supportedVersions;
-  // RFC 9846 §4.2.1: without supported_versions the client is TLS 1.2 or older.
+  // RFC 9846 §4.3.1: without supported_versions the client is TLS 1.2 or older.
   if (versions === undefined || !versions.includes(ProtocolVersion.TLSv1_3)) {
     const offered = versions ? versions.map((v) => nameOf('version', v)).join(', ') : nameOf('version', ch.legacyVersion);
     throw new TlsError('ProtocolVersion', { detail: `client offered ${offered}; this server speaks TLSv1.3 only` });
   }
-  // RFC 9846 §4.1.2: "A server which receives a legacy_version value not equal to 0x0303 MUST
+  // RFC 9846 §4.2.2: "A server which receives a legacy_version value not equal to 0x0303 MUST
   // abort the handshake with a "protocol_version" alert."
   if (ch.legacyVersion !== ProtocolVersion.TLSv1_2) {
     throw new TlsError('ProtocolVersion', { detail: `ClientHello legacy_version 0x${ch.legacyVersion.toString(16)}` });
   }
-  // RFC 9846 §4.1.2: legacy_compression_methods must be exactly [0] in a TLS 1.3 ClientHello.
+  // RFC 9846 §4.2.2: legacy_compression_methods must be exactly [0] in a TLS 1.3 ClientHello.
   if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
     throw new TlsError('IllegalParameter', { detail: 'ClientHello compression methods are not just null' });
   }
-  // Server preference among the client's suites (RFC 9846 §4.1.1).
+  // Server preference among the client's suites (RFC 9846 §4.2.1).
   const suiteCode = cfg.suites.find((s) => tls13Suite(s) !== undefined && ch.cipherSuites.includes(s));
   if (suiteCode === undefined) {
     throw new TlsError('HandshakeFailure', {
@@ -78,7 +78,7 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
   if (ext.signatureAlgorithms === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no signature_algorithms' });
   if (ext.supportedGroups === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no supported_groups' });
   if (ext.keyShareClient === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no key_share' });
-  // RFC 9846 §4.2.8: one share per group, each in supported_groups.
+  // RFC 9846 §4.3.8: one share per group, each in supported_groups.
   const seen = new Set<number>();
   for (const ks of ext.keyShareClient) {
     if (seen.has(ks.group)) throw new TlsError('IllegalParameter', { detail: `two key shares for ${nameOf('group', ks.group)}` });
@@ -131,7 +131,7 @@ class ExpectClientHello implements State {
     cx.transcript.add(ch.raw!);
     const share = ch.extensions.keyShareClient!.find((k) => k.group === choice.group);
     if (share) return await serverFlight(cx, this.p, ch, choice, share.keyExchange, false);
-    // RFC 9846 §4.1.4: no acceptable share → HelloRetryRequest naming the group, with a cookie.
+    // RFC 9846 §4.2.4: no acceptable share → HelloRetryRequest naming the group, with a cookie.
     let hrrExt = noExtensions();
     hrrExt.supportedVersions = [ProtocolVersion.TLSv1_3];
     hrrExt.keyShareHrr = choice.group;
@@ -139,7 +139,7 @@ class ExpectClientHello implements State {
     // key_share first, as in our ServerHello (and RFC 8448 §5).
     hrrExt.order = [ExtensionType.key_share, ExtensionType.cookie, ExtensionType.supported_versions];
     if (this.p.helloRetryRequestHook) hrrExt = this.p.helloRetryRequestHook(hrrExt);
-    // RFC 9846 §4.2.2: ClientHello2 must echo the cookie actually sent.
+    // RFC 9846 §4.3.2: ClientHello2 must echo the cookie actually sent.
     const cookie = hrrExt.cookie;
     if (cookie === undefined) throw new TlsError('InternalError', { detail: 'helloRetryRequestHook removed the cookie' });
     const hrr: ServerHello = {
@@ -152,11 +152,11 @@ class ExpectClientHello implements State {
       extensions: hrrExt,
       isHrr: true,
     };
-    // RFC 9846 §4.4.1: the transcript restarts from message_hash(ClientHello1).
+    // RFC 9846 §4.1: the transcript restarts from message_hash(ClientHello1).
     cx.transcript.replaceWithMessageHash();
     cx.send(hrr);
     cx.info.helloRetryRequest = true;
-    // RFC 9846 §D.4: the server's CCS follows its first handshake message in compatibility mode.
+    // RFC 9846 §E.4: the server's CCS follows its first handshake message in compatibility mode.
     if (ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
     return new ExpectClientHello2(this.p, ch, choice, cookie);
   }
@@ -179,18 +179,18 @@ class ExpectClientHello2 implements State {
     const ch = expect(msg, this.name, 'client_hello');
     cx.trace({ direction: 'received', kind: 'handshake', summary: 'ClientHello (after HelloRetryRequest)', message: ch });
     const ext = ch.extensions;
-    // RFC 9846 §4.1.2: the second ClientHello repeats the first, except key_share, cookie, early_data, padding.
+    // RFC 9846 §4.2.2: the second ClientHello repeats the first, except key_share, cookie, early_data, padding.
     if (!cx.cfg.crypto.equal(ch.random, this.ch1.random) || !cx.cfg.crypto.equal(ch.legacySessionId, this.ch1.legacySessionId)) {
       throw new TlsError('IllegalParameter', { detail: 'second ClientHello changed random or session id' });
     }
     if (!ch.cipherSuites.includes(this.choice.suite.code)) {
       throw new TlsError('IllegalParameter', { detail: 'second ClientHello dropped the selected cipher suite' });
     }
-    // RFC 9846 §4.2.2: the cookie must be echoed.
+    // RFC 9846 §4.3.2: the cookie must be echoed.
     if (ext.cookie === undefined || !cx.cfg.crypto.equal(ext.cookie, this.cookie)) {
       throw new TlsError('IllegalParameter', { detail: 'second ClientHello does not echo our cookie' });
     }
-    // RFC 9846 §4.2.8: exactly one share, for the group we asked for.
+    // RFC 9846 §4.3.8: exactly one share, for the group we asked for.
     const shares = ext.keyShareClient ?? [];
     if (shares.length !== 1 || shares[0]!.group !== this.choice.group) {
       throw new TlsError('IllegalParameter', { detail: `second ClientHello must carry exactly one key share for ${nameOf('group', this.choice.group)}` });
@@ -224,7 +224,7 @@ async function serverFlight(cx: Context, p: ServerParams, ch: ClientHello, c: Ch
     extensions: shExt,
     isHrr: false,
   };
-  // agree() validates the client's point before anything is sent (RFC 9846 §4.2.8.2).
+  // agree() validates the client's point before anything is sent (RFC 9846 §4.3.8.2).
   const shared = ks.agree(peerShare);
   cx.send(sh);
   cx.versionNegotiated('TLSv1.3');
@@ -287,7 +287,7 @@ class ExpectFinished implements State {
       exporter: this.app.exporter,
       resumption,
     });
-    // RFC 9846 §4.6.1: tickets. Resumption is not accepted yet, so these only honour the configured count.
+    // RFC 9846 §4.7.1: tickets. Resumption is not accepted yet, so these only honour the configured count.
     for (let i = 0; i < this.p.sessionTickets; i++) {
       const nonce = new Uint8Array([i]);
       cx.send({
@@ -303,7 +303,7 @@ class ExpectFinished implements State {
   }
 }
 
-/** Post-handshake server: only KeyUpdate is allowed (RFC 9846 §4.6). */
+/** Post-handshake server: only KeyUpdate is allowed (RFC 9846 §4.7). */
 export class ServerTraffic implements State {
   readonly name = 'ServerTraffic';
   handle(cx: Context, msg: HandshakeMessage): State {

@@ -43,9 +43,9 @@ export interface Context {
   send(msg: HandshakeMessage): Uint8Array;
   /** Queues raw handshake bytes (already encoded) without touching the transcript. */
   sendRaw(bytes: Uint8Array): void;
-  /** Queues a middlebox-compatibility ChangeCipherSpec record (RFC 9846 §D.4); only the first call sends. */
+  /** Queues a middlebox-compatibility ChangeCipherSpec record (RFC 9846 §E.4); only the first call sends. */
   sendChangeCipherSpec(): void;
-  /** The peer sent KeyUpdate: install its next read secret, and answer if it asked (RFC 9846 §4.6.3). */
+  /** The peer sent KeyUpdate: install its next read secret, and answer if it asked (RFC 9846 §4.7.3). */
   peerKeyUpdate(updateRequested: boolean): void;
   /** Installs TLS 1.3 write protection derived from `secret` (flushes queued handshake bytes first). */
   setWriteSecret(suite: Tls13Suite, secret: Uint8Array): void;

@@ -52,12 +52,12 @@ export function resumptionSecret(app: ApplicationSecrets, thClientFinished: Uint
   return app.schedule.resumptionSecret(thClientFinished);
 }
 
-/** Finished verify_data for a base key (RFC 9846 §4.4.4). */
+/** Finished verify_data for a base key (RFC 9846 §4.5.3). */
 export function computeFinished(crypto: CryptoProvider, suite: Tls13Suite, baseKey: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
   return finishedVerifyData(crypto, suite.hash, baseKey, transcriptHash);
 }
 
-/** Checks a received Finished in constant time; DecryptError on mismatch (RFC 9846 §4.4.4). */
+/** Checks a received Finished in constant time; DecryptError on mismatch (RFC 9846 §4.5.3). */
 export function checkFinished(
   crypto: CryptoProvider,
   suite: Tls13Suite,
@@ -71,7 +71,7 @@ export function checkFinished(
   }
 }
 
-/** Checks a CertificateVerify signature (RFC 9846 §4.4.3): scheme offered, fits the key, signature valid. */
+/** Checks a CertificateVerify signature (RFC 9846 §4.5.2): scheme offered, fits the key, signature valid. */
 export function checkCertificateVerify(
   cx: Context,
   key: PublicKeyInfo,
@@ -81,7 +81,7 @@ export function checkCertificateVerify(
   peer: 'server' | 'client',
 ): void {
   const crypto = cx.cfg.crypto;
-  // RFC 9846 §4.4.3: the scheme MUST be one offered in signature_algorithms.
+  // RFC 9846 §4.5.2: the scheme MUST be one offered in signature_algorithms.
   if (!cx.cfg.signatureSchemes.includes(scheme)) {
     throw new TlsError('IllegalParameter', { detail: `CertificateVerify uses scheme 0x${scheme.toString(16)} that we did not offer` });
   }
@@ -91,7 +91,7 @@ export function checkCertificateVerify(
   }
   const content = certificateVerifyInput(peer, transcriptHash);
   if (!crypto.verify(key, scheme, content, signature)) {
-    // RFC 9846 §4.4.3: "If the verification fails, the receiver MUST terminate the handshake with a decrypt_error alert."
+    // RFC 9846 §4.5.2: "If the verification fails, the receiver MUST terminate the handshake with a decrypt_error alert."
     throw new TlsError('DecryptError', { detail: 'CertificateVerify signature is invalid' });
   }
 }

@@ -1,12 +1,12 @@
 /**
- * The handshake transcript hash (RFC 9846 §4.4.1; also TLS 1.2's `handshake_messages`,
+ * The handshake transcript hash (RFC 9846 §4.1; also TLS 1.2's `handshake_messages`,
  * RFC 5246 §7.4.9, and the extended master secret's `session_hash`, RFC 7627 §3).
  *
  * Messages are added whole, with their 4-byte handshake header and without record
  * headers. Until the cipher suite fixes the hash ({@link Transcript.setHash}) the raw
  * messages are buffered; from then on they are hashed incrementally and nothing is kept.
  *
- * HelloRetryRequest (RFC 9846 §4.4.1): ClientHello1 is replaced by the synthetic
+ * HelloRetryRequest (RFC 9846 §4.1): ClientHello1 is replaced by the synthetic
  * `message_hash` message `fe 00 00 Hash.length ‖ Hash(ClientHello1)` before the HRR is
  * added. Call {@link Transcript.replaceWithMessageHash} when the HRR is sent or received,
  * before adding the HRR itself; a stateless server rebuilding from a cookie uses
@@ -16,7 +16,7 @@
  * CertificateVerify signs `current()` taken before adding CertificateVerify; its Finished
  * MACs `current()` taken before adding Finished), or {@link Transcript.currentWith} to
  * include bytes that are not (yet) part of the transcript, such as a ClientHello
- * truncated before its PSK binders (RFC 9846 §4.2.11.2).
+ * truncated before its PSK binders (RFC 9846 §4.3.11.2).
  *
  * @module
  */
@@ -35,7 +35,7 @@ function internal(detail: string): TlsError {
 }
 
 /**
- * Encodes the synthetic `message_hash` handshake message (RFC 9846 §4.4.1):
+ * Encodes the synthetic `message_hash` handshake message (RFC 9846 §4.1):
  * type 254, a 24-bit length of `Hash.length`, then `Hash(ClientHello1)`.
  *
  * @param clientHello1Hash - `Hash(ClientHello1)` under the negotiated hash.
@@ -138,7 +138,7 @@ export class Transcript {
 
   /**
    * The hash of the transcript followed by `extra` bytes, without adding them
-   * (e.g. a ClientHello truncated before its binders, RFC 9846 §4.2.11.2).
+   * (e.g. a ClientHello truncated before its binders, RFC 9846 §4.3.11.2).
    */
   currentWith(...extra: Uint8Array[]): Uint8Array {
     const s = this.#requireState('currentWith').clone();
@@ -161,7 +161,7 @@ export class Transcript {
   }
 
   /**
-   * Applies the HelloRetryRequest rule (RFC 9846 §4.4.1): the transcript, which must hold
+   * Applies the HelloRetryRequest rule (RFC 9846 §4.1): the transcript, which must hold
    * exactly ClientHello1, becomes `message_hash(Hash(ClientHello1))`. Call it after
    * {@link setHash} (the HRR names the suite) and before adding the HRR.
    *
@@ -180,7 +180,7 @@ export class Transcript {
 
   /**
    * Starts an empty transcript from `message_hash(clientHello1Hash)`: for a server that
-   * keeps Hash(ClientHello1) in an HRR cookie instead of keeping state (RFC 9846 §4.2.2).
+   * keeps Hash(ClientHello1) in an HRR cookie instead of keeping state (RFC 9846 §4.3.2).
    *
    * @throws `TlsError('InternalError')` before {@link setHash}, if messages were already added,
    *   or if the hash has the wrong length.

@@ -189,11 +189,11 @@ export function trafficKeys(
 }
 
 /**
- * `finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length)` (RFC 9846 §4.4.4).
+ * `finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length)` (RFC 9846 §4.5.3).
  *
  * The base key is the sender's handshake traffic secret (or, for post-handshake
  * authentication, its application traffic secret; for a PSK binder, the binder key:
- * RFC 9846 §4.2.11.2).
+ * RFC 9846 §4.3.11.2).
  */
 export function finishedKey(crypto: KeyScheduleCrypto, hash: HashAlg, baseKey: Uint8Array): Uint8Array {
   return hkdfExpandLabel(crypto, hash, baseKey, 'finished', EMPTY, hashLength(hash));
@@ -201,7 +201,7 @@ export function finishedKey(crypto: KeyScheduleCrypto, hash: HashAlg, baseKey: U
 
 /**
  * `verify_data = HMAC(finished_key, Transcript-Hash(Handshake Context, Certificate*, CertificateVerify*))`
- * (RFC 9846 §4.4.4). Also the PSK binder value (RFC 9846 §4.2.11.2) when `baseKey` is a binder key
+ * (RFC 9846 §4.5.3). Also the PSK binder value (RFC 9846 §4.3.11.2) when `baseKey` is a binder key
  * and `transcriptHash` covers the truncated ClientHello.
  */
 export function finishedVerifyData(
@@ -220,7 +220,7 @@ export function finishedVerifyData(
 }
 
 /**
- * Checks a received Finished (or PSK binder) in constant time (RFC 9846 §4.4.4). Returns
+ * Checks a received Finished (or PSK binder) in constant time (RFC 9846 §4.5.3). Returns
  * false on any mismatch, including a wrong length; the caller sends `decrypt_error`.
  */
 export function verifyFinished(
@@ -286,7 +286,7 @@ export function exporter(
 }
 
 /**
- * The PSK of a NewSessionTicket (RFC 9846 §4.6.1):
+ * The PSK of a NewSessionTicket (RFC 9846 §4.7.1):
  * `HKDF-Expand-Label(resumption_secret, "resumption", ticket_nonce, Hash.length)`.
  *
  * @param ticketNonce - the ticket's `ticket_nonce<0..255>`.
@@ -390,7 +390,7 @@ export class KeySchedule<S extends KeyScheduleStage = KeyScheduleStage> {
 
   /**
    * `binder_key = Derive-Secret(Early Secret, "ext binder" | "res binder", "")`: the base key
-   * of PSK binders (RFC 9846 §4.2.11.2; verify with {@link finishedVerifyData}).
+   * of PSK binders (RFC 9846 §4.3.11.2; verify with {@link finishedVerifyData}).
    */
   binderKey(this: KeySchedule<'early'>, kind: BinderKind): Uint8Array {
     this.#require(['early'], 'binderKey');

@@ -42,7 +42,7 @@ export interface HandshakeFrame {
   readonly type: number;
   /** The body, without the 4-byte header (a view of `raw`). */
   readonly body: Uint8Array;
-  /** The whole message, header included, as hashed into the transcript (RFC 9846 §4.4.1). */
+  /** The whole message, header included, as hashed into the transcript (RFC 9846 §4.1). */
   readonly raw: Uint8Array;
 }
 

@@ -87,7 +87,7 @@ export interface KeyUsageLimits {
  * - Opening is never limited by default: RFC 9846 §5.5, "Receiving implementations
  *   SHOULD NOT enforce these limits". `needsKeyUpdate` still turns true on the read side
  *   at `keyUpdateAt`, so the connection may send KeyUpdate with update_requested
- *   (RFC 9846 §4.6.3); pass a finite `openLimit` to a protector to enforce one anyway.
+ *   (RFC 9846 §4.7.3); pass a finite `openLimit` to a protector to enforce one anyway.
  */
 export function limitsFor(alg: AeadAlg): KeyUsageLimits {
   switch (alg) {
@@ -123,7 +123,7 @@ export interface NullProtectorOptions {
  *
  * Application data is refused both ways (RFC 9846 §5.1: "Application Data records MUST
  * NOT be written to the wire unprotected"); received, it is `UnexpectedMessage`. A
- * connection that must skip rejected early data (RFC 9846 §4.2.10) or drop the
+ * connection that must skip rejected early data (RFC 9846 §4.3.10) or drop the
  * compatibility ChangeCipherSpec does so before calling {@link open}.
  */
 export class NullProtector implements Protector {
@@ -283,7 +283,7 @@ export class RecordProtector implements Protector {
   /**
    * True once this key has protected {@link KeyUsageLimits.keyUpdateAt} records (or the
    * sequence space is used up): the connection should send KeyUpdate (TLS 1.3, RFC
-   * 9846 §4.6.3 / §5.5; with update_requested for a read-side protector) or close (TLS 1.2).
+   * 9846 §4.7.3 / §5.5; with update_requested for a read-side protector) or close (TLS 1.2).
    */
   get needsKeyUpdate(): boolean {
     return this.exhausted || reached(this.seqHi, this.seqLo, this.updateAt);

@@ -86,7 +86,7 @@ export function createBasicVerifier(opts: BasicVerifierOptions): CertificateVeri
   const verifySync = (req: VerifyRequest): BasicVerificationReport => {
     const sent = req.certificates;
     if (sent.length === 0) {
-      // The handshake answers an empty Certificate itself (RFC 9846 §4.4.2.4); reaching here is a bug.
+      // The handshake answers an empty Certificate itself (RFC 9846 §4.5.1.3); reaching here is a bug.
       throw new TlsError('CertificateOtherErrors', { detail: 'no certificates to verify' });
     }
     const leafFailure = (e: unknown): never => {

@@ -58,7 +58,7 @@
  *   partial path (see {@link validateChain}).
  * Leaf:
  * - extendedKeyUsage present without the requested purpose (§4.2.1.12) → `WrongUsage`;
- * - keyUsage present without digitalSignature (RFC 9846 §4.4.2.2) → `WrongUsage`;
+ * - keyUsage present without digitalSignature (RFC 9846 §4.5.1.2) → `WrongUsage`;
  * - the server name against the SAN (RFC 9525 §6; hostname.ts) → `InvalidName`.
  *
  * Trust anchors are trusted input (§6.1.1 (d)): their own validity, signature, key size
@@ -203,6 +203,22 @@ function factsOf(c: ParsedCertificate): Facts {
   return f;
 }
 
+/**
+ * Signatures already verified, per provider: (certificate SHA-256, issuer key) → ok. A
+ * verification is a pure function of those inputs, so a repeated chain (every connection
+ * to the same server) costs no signature work the second time. Bounded; only successes
+ * are kept.
+ */
+const verifiedSignatures = new WeakMap<CryptoProvider, Map<string, true>>();
+const VERIFIED_SIGNATURES_MAX = 2048;
+
+function rememberVerified(crypto: CryptoProvider, id: string): void {
+  let m = verifiedSignatures.get(crypto);
+  if (!m) verifiedSignatures.set(crypto, (m = new Map()));
+  if (m.size >= VERIFIED_SIGNATURES_MAX) m.delete(m.keys().next().value!);
+  m.set(id, true);
+}
+
 /** Signature check outcome of one edge: 0 verified, 1 not verifiable (refused/unsupported), 2 bad. */
 type EdgeClass = 0 | 1 | 2;
 
@@ -215,7 +231,7 @@ type EdgeClass = 0 | 1 | 2;
  * - `Untrusted` if T is self-signed (a root that is not trusted), if the search limits
  *   were reached, if certificates named like T's issuer are known but none can be its
  *   issuer (key identifier mismatch, loop), or if T's issuer is simply unknown and every
- *   supplied certificate is on the path (a peer may omit the root, RFC 9846 §4.4.2, so
+ *   supplied certificate is on the path (a peer may omit the root, RFC 9846 §4.5.1, so
  *   this is most often a CA we do not trust);
  * - `IncompleteChain` if T's issuer is unknown and some supplied certificates could not
  *   be linked (or parsed): the chain has a gap.
@@ -280,6 +296,8 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
     const key = keyOf(issuer);
     if (key instanceof TlsError) {
       r = key;
+    } else if (verifiedSignatures.get(crypto)?.has(id)) {
+      r = { ok: true };
     } else {
       if (signatureChecks >= maxSig) {
         limited = true;
@@ -287,6 +305,7 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
       }
       signatureChecks++;
       r = verifyCertificateSignature(crypto, child, key);
+      if (r.ok) rememberVerified(crypto, id);
     }
     sigs.set(id, r);
     return r;
@@ -533,7 +552,7 @@ function judgePath(
     }
   }
 
-  // Leaf purpose (RFC 5280 §4.2.1.12; RFC 9846 §4.4.2.2: digitalSignature for the handshake signature).
+  // Leaf purpose (RFC 5280 §4.2.1.12; RFC 9846 §4.5.1.2: digitalSignature for the handshake signature).
   if (leaf.extKeyUsage && !leaf.extKeyUsage.includes(usageOid)) {
     add('WrongUsage', 0, `leaf extended key usage (${leaf.extKeyUsage.join(', ')}) excludes ${policy.usage}`);
   }

@@ -11,7 +11,7 @@
  * to construct its certificate object, ~1 ms per name string, several ms per extension
  * lookup) and would pull asn1js, tsyringe and a Reflect polyfill into every client.
  *
- * Certificate signature algorithms map to TLS signature schemes (RFC 9846 §4.2.3) so
+ * Certificate signature algorithms map to TLS signature schemes (RFC 9846 §4.3.3) so
  * that the provider's `verify` checks them; see {@link certificateSignatureScheme} for
  * the one combination that needs more than the provider's schemes (ECDSA with a hash
  * that is not the curve's TLS 1.3 pairing).
@@ -195,12 +195,17 @@ const PROCESSED = new Set<string>([
  * Parses a DER certificate (RFC 5280 §4.1).
  *
  * Structure is checked strictly: DER lengths, no trailing data, the outer and inner
- * signature algorithms identical (§4.1.1.2), extensions only in v3 and each at most once
- * (§4.2), well-formed contents for the extensions read here.
+ * signature algorithms identical (§4.1.1.2), valid names and times. Problems that leave
+ * the certificate readable are not thrown but listed in `problems` for the verifier to
+ * report with everything else (`OtherErrors`): an explicit v1 or unknown version
+ * (§4.1.2.1), a serial number that is zero, negative or over 20 octets (§4.1.2.2),
+ * unique identifiers in v1 or extensions outside v3 (§4.1.2.8, §4.1.2.9), duplicate
+ * extensions (§4.2), malformed contents of the extensions read here (which then count
+ * as absent), more than {@link MAX_EXTENSIONS} extensions.
  *
  * @param der - one DER certificate (at most {@link MAX_CERTIFICATE_SIZE} bytes)
  * @returns the certificate as plain data
- * @throws TlsError('CertificateOtherErrors') with a detail for any malformed input
+ * @throws TlsError('CertificateOtherErrors') with a detail for input that is not a readable certificate
  */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (der.length > MAX_CERTIFICATE_SIZE) throw bad(`too large (${der.length} bytes)`);
@@ -655,7 +660,7 @@ const HASH_BYTES: Readonly<Record<HashAlg, number>> = { sha256: 32, sha384: 48, 
 /**
  * Parses RSASSA-PSS-params (RFC 4055 §3.1) and accepts only the profile TLS can verify:
  * SHA-256/384/512, MGF1 with the same hash, salt length equal to the hash length,
- * trailer field 1 (RFC 8446 §4.2.3 / RFC 9846 §4.2.3 rsa_pss_* schemes).
+ * trailer field 1 (RFC 8446 §4.2.3 / RFC 9846 §4.3.3 rsa_pss_* schemes).
  */
 function pssHash(params: Uint8Array | undefined): HashAlg | string {
   if (!params) return 'RSASSA-PSS without parameters';
@@ -726,7 +731,7 @@ const PSS_PSS: Readonly<Record<HashAlg, number>> = {
  * - ecdsa-with-SHA256/384 (RFC 5758 §3.2) → `ecdsa_secp256r1_sha256` /
  *   `ecdsa_secp384r1_sha384` when hash and curve match; otherwise (P-384 with SHA-256,
  *   P-256 with SHA-384, either with SHA-512) `ecdsa-digest`: the provider's ECDSA
- *   schemes bind curve and hash (RFC 9846 §4.2.3), which is right for CertificateVerify
+ *   schemes bind curve and hash (RFC 9846 §4.3.3), which is right for CertificateVerify
  *   but too narrow for certificates, where any pairing is legal.
  * - Ed25519 (RFC 8410 §3, no parameters) → `ed25519`.
  * - MD2, MD5, SHA-1 (with RSA, ECDSA or DSA), Ed448, DSA and anything else → unsupported.

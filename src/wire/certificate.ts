@@ -1,6 +1,6 @@
 /**
- * TLS 1.3 authentication-message codecs: Certificate (RFC 9846 §4.4.2),
- * CertificateRequest (RFC 9846 §4.3.2), CertificateVerify (RFC 9846 §4.4.3), and the
+ * TLS 1.3 authentication-message codecs: Certificate (RFC 9846 §4.5.1),
+ * CertificateRequest (RFC 9846 §4.4.2), CertificateVerify (RFC 9846 §4.5.2), and the
  * content a CertificateVerify signature covers.
  *
  * The TLS 1.2 forms of Certificate and CertificateRequest (RFC 5246 §7.4.2, §7.4.4)
@@ -20,24 +20,24 @@ function internal(detail: string): TlsError {
 }
 
 function decodeCertificateEntry(r: Reader): CertificateEntry {
-  // RFC 9846 §4.4.2: opaque cert_data<1..2^24-1> (or ASN1_subjectPublicKeyInfo<1..2^24-1>)
+  // RFC 9846 §4.5.1: opaque cert_data<1..2^24-1> (or ASN1_subjectPublicKeyInfo<1..2^24-1>)
   const certData = r.vec24Bytes('CertificateEntry cert_data', 1);
-  // RFC 9846 §4.4.2: Extension extensions<0..2^16-1>
+  // RFC 9846 §4.5.1: Extension extensions<0..2^16-1>
   const extensions = decodeExtensions(r, 'certificate');
   return { certData, extensions };
 }
 
 /**
- * Decodes a TLS 1.3 Certificate body (RFC 9846 §4.4.2). An empty certificate_list is
+ * Decodes a TLS 1.3 Certificate body (RFC 9846 §4.5.1). An empty certificate_list is
  * accepted (a client without a certificate sends one); the handshake rejects an
  * empty list from a server.
  *
  * @throws TlsError `DecodeError`; `IllegalParameter` for entry extensions (see `decodeExtensions`)
  */
 export function decodeCertificate(r: Reader): Certificate {
-  // RFC 9846 §4.4.2: opaque certificate_request_context<0..2^8-1>
+  // RFC 9846 §4.5.1: opaque certificate_request_context<0..2^8-1>
   const context = r.vec8Bytes('Certificate certificate_request_context');
-  // RFC 9846 §4.4.2: CertificateEntry certificate_list<0..2^24-1>
+  // RFC 9846 §4.5.1: CertificateEntry certificate_list<0..2^24-1>
   const entries = r.list(3, decodeCertificateEntry, 'Certificate certificate_list');
   r.end('Certificate');
   return { type: 'certificate', context, entries };
@@ -59,15 +59,15 @@ export function encodeCertificate(w: Writer, m: Certificate): void {
 }
 
 /**
- * Decodes a TLS 1.3 CertificateRequest body (RFC 9846 §4.3.2). Whether the required
+ * Decodes a TLS 1.3 CertificateRequest body (RFC 9846 §4.4.2). Whether the required
  * signature_algorithms extension is present is checked by the handshake.
  *
  * @throws TlsError `DecodeError`; `IllegalParameter` (see `decodeExtensions`)
  */
 export function decodeCertificateRequest(r: Reader): CertificateRequest {
-  // RFC 9846 §4.3.2: opaque certificate_request_context<0..2^8-1>
+  // RFC 9846 §4.4.2: opaque certificate_request_context<0..2^8-1>
   const context = r.vec8Bytes('CertificateRequest certificate_request_context');
-  // RFC 9846 §4.3.2: Extension extensions<0..2^16-1>
+  // RFC 9846 §4.4.2: Extension extensions<0..2^16-1>
   const extensions = decodeExtensions(r, 'certificate_request');
   r.end('CertificateRequest');
   return { type: 'certificate_request', context, extensions };
@@ -80,14 +80,14 @@ export function encodeCertificateRequest(w: Writer, m: CertificateRequest): void
 }
 
 /**
- * Decodes a CertificateVerify body (RFC 9846 §4.4.3). The scheme is not checked
+ * Decodes a CertificateVerify body (RFC 9846 §4.5.2). The scheme is not checked
  * against what was offered here.
  *
  * @throws TlsError `DecodeError`
  */
 export function decodeCertificateVerify(r: Reader): CertificateVerify {
   const scheme = r.u16();
-  // RFC 9846 §4.4.3: opaque signature<0..2^16-1>
+  // RFC 9846 §4.5.2: opaque signature<0..2^16-1>
   const signature = r.vec16Bytes('CertificateVerify signature');
   r.end('CertificateVerify');
   return { type: 'certificate_verify', scheme, signature };
@@ -102,7 +102,7 @@ const SERVER_CONTEXT = 'TLS 1.3, server CertificateVerify';
 const CLIENT_CONTEXT = 'TLS 1.3, client CertificateVerify';
 
 /**
- * The content covered by a TLS 1.3 CertificateVerify signature (RFC 9846 §4.4.3):
+ * The content covered by a TLS 1.3 CertificateVerify signature (RFC 9846 §4.5.2):
  * 64 bytes of 0x20, the context string ("TLS 1.3, server CertificateVerify" or
  * "TLS 1.3, client CertificateVerify"), a 0x00 separator, then the transcript hash.
  *

@@ -42,7 +42,7 @@ export const ProtocolVersion = {
   TLSv1_3: 0x0304,
 } as const;
 
-/** Extension types (RFC 9846 §4.2 and the IANA registry). */
+/** Extension types (RFC 9846 §4.3 and the IANA registry). */
 export const ExtensionType = {
   server_name: 0,
   max_fragment_length: 1,
@@ -90,7 +90,7 @@ export const CipherSuite = {
   TLS_FALLBACK_SCSV: 0x5600,
 } as const;
 
-/** Named groups (RFC 9846 §4.2.7; RFC 8422; draft-ietf-tls-ecdhe-mlkem). */
+/** Named groups (RFC 9846 §4.3.7; RFC 8422; draft-ietf-tls-ecdhe-mlkem). */
 export const NamedGroup = {
   secp256r1: 0x0017,
   secp384r1: 0x0018,
@@ -101,7 +101,7 @@ export const NamedGroup = {
   X25519MLKEM768: 0x11ec,
 } as const;
 
-/** Signature schemes (RFC 9846 §4.2.3). */
+/** Signature schemes (RFC 9846 §4.3.3). */
 export const SignatureScheme = {
   rsa_pkcs1_sha1: 0x0201,
   ecdsa_sha1: 0x0203,
@@ -121,13 +121,13 @@ export const SignatureScheme = {
   rsa_pss_pss_sha512: 0x080b,
 } as const;
 
-/** PskKeyExchangeMode (RFC 9846 §4.2.9). */
+/** PskKeyExchangeMode (RFC 9846 §4.3.9). */
 export const PskKeyExchangeMode = {
   psk_ke: 0,
   psk_dhe_ke: 1,
 } as const;
 
-/** KeyUpdateRequest (RFC 9846 §4.6.3). */
+/** KeyUpdateRequest (RFC 9846 §4.7.3). */
 export const KeyUpdateRequest = {
   update_not_requested: 0,
   update_requested: 1,

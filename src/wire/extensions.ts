@@ -1,5 +1,5 @@
 /**
- * Extension codecs for TLS 1.3 handshake messages (RFC 9846 §4.2, §B.3.1), plus
+ * Extension codecs for TLS 1.3 handshake messages (RFC 9846 §4.3, §B.3.1), plus
  * server_name (RFC 6066 §3), status_request (RFC 6066 §8, raw body, in the hellos),
  * application_layer_protocol_negotiation (RFC 7301 §3.1) and padding (RFC 7685), and
  * the TLS 1.2 hello extensions: ec_point_formats (RFC 8422 §5.1.2),
@@ -12,12 +12,12 @@
  *
  * Rules enforced while decoding:
  * - every vector length is bounded and every extension body is fully consumed
- *   (RFC 9846 §4.2: data left over → decode_error);
- * - at most one extension of each type per block (RFC 9846 §4.2) → IllegalParameter;
- * - an extension listed in the RFC 9846 §4.2 table for other messages only: in a
+ *   (RFC 9846 §4.3: data left over → decode_error);
+ * - at most one extension of each type per block (RFC 9846 §4.3) → IllegalParameter;
+ * - an extension listed in the RFC 9846 §4.3 table for other messages only: in a
  *   ClientHello it is kept undecoded in `unknown` and ignored; in any other message
- *   → IllegalParameter (RFC 9846 §4.2);
- * - pre_shared_key must be the last extension of a ClientHello (RFC 9846 §4.2.11)
+ *   → IllegalParameter (RFC 9846 §4.3);
+ * - pre_shared_key must be the last extension of a ClientHello (RFC 9846 §4.3.11)
  *   → IllegalParameter.
  *
  * TLS 1.2 ServerHello: a ServerHello's block is judged by the version it selects
@@ -46,7 +46,7 @@ import type { Extensions, KeyShareEntry, OfferedPsks, PskIdentity, RawExtension 
 import { Reader } from './reader.js';
 import type { Writer } from './writer.js';
 
-/** The message an extension block belongs to (the columns of the RFC 9846 §4.2 table). */
+/** The message an extension block belongs to (the columns of the RFC 9846 §4.3 table). */
 export type ExtContext =
   | 'client_hello'
   | 'server_hello'
@@ -83,7 +83,7 @@ const CONTEXT_BIT: Readonly<Record<ExtContext, number>> = {
 const ALL_CONTEXTS = Object.keys(CONTEXT_BIT) as ExtContext[];
 
 /**
- * RFC 9846 §4.2, table "TLS Extensions": the messages each recognized extension may
+ * RFC 9846 §4.3, table "TLS Extensions": the messages each recognized extension may
  * appear in. Types not listed here are "unrecognized" for the purpose of that rule.
  */
 const ALLOWED = new Map<number, number>([
@@ -119,7 +119,7 @@ const ALLOWED = new Map<number, number>([
   [64768, CH], // ech_outer_extensions
   [65037, CH | HRR | EE], // encrypted_client_hello
   // Not in the RFC 9846 table: TLS 1.2 extensions we recognize. A ClientHello offering
-  // TLS 1.2 carries them; no TLS 1.3 message may (RFC 9846 §4.2: a recognized extension
+  // TLS 1.2 carries them; no TLS 1.3 message may (RFC 9846 §4.3: a recognized extension
   // "not specified for the message in which it appears" → illegal_parameter). A TLS 1.2
   // ServerHello has its own rules (TLS12_SERVER_HELLO_EXTENSIONS).
   [11, CH], // ec_point_formats (RFC 8422 §5.1.2)
@@ -147,7 +147,7 @@ export const TLS12_SERVER_HELLO_EXTENSIONS: ReadonlySet<number> = new Set([
   0, 5, 10, 11, 14, 15, 16, 19, 20, 23, 28, 35, 39, 41, 43, 51, 55, 56, 0xff01,
 ]);
 
-/** True if the extensions select TLS 1.3 (supported_versions = 0x0304, RFC 9846 §4.2.1). */
+/** True if the extensions select TLS 1.3 (supported_versions = 0x0304, RFC 9846 §4.3.1). */
 function isTls13ServerHello(ext: Extensions): boolean {
   const v = ext.supportedVersions;
   return v !== undefined && v.length === 1 && v[0] === 0x0304;
@@ -163,7 +163,7 @@ export function serverHelloRules(ext: Extensions): 'tls12' | 'tls13' {
 }
 
 /**
- * The TLS 1.3 messages in which RFC 9846 §4.2's table allows extension `type`, or
+ * The TLS 1.3 messages in which RFC 9846 §4.3's table allows extension `type`, or
  * `undefined` if we do not recognize it. The TLS 1.2 extensions we decode
  * (ec_point_formats, extended_master_secret, session_ticket, renegotiation_info) are
  * listed for ClientHello only. A TLS 1.2 ServerHello follows
@@ -176,7 +176,7 @@ export function allowedContexts(type: number): ExtContext[] | undefined {
 }
 
 /**
- * True if RFC 9846 §4.2's table lists extension `type` for `context`.
+ * True if RFC 9846 §4.3's table lists extension `type` for `context`.
  * False both for a recognized extension in the wrong message and for a type the
  * table does not list (use {@link allowedContexts} to tell them apart).
  */
@@ -300,7 +300,7 @@ function encodeServerName(w: Writer, e: Extensions, context: Ctx): void {
 
 function decodeKeyShareEntry(r: Reader): KeyShareEntry {
   const group = r.u16();
-  // RFC 9846 §4.2.8: opaque key_exchange<1..2^16-1>
+  // RFC 9846 §4.3.8: opaque key_exchange<1..2^16-1>
   const keyExchange = r.vec16Bytes('key_share key_exchange', 1);
   return { group, keyExchange };
 }
@@ -312,9 +312,9 @@ function encodeKeyShareEntry(w: Writer, k: KeyShareEntry): void {
 
 function decodeKeyShare(r: Reader, e: Extensions, context: Ctx): void {
   if (context === 'client_hello') {
-    // RFC 9846 §4.2.8: KeyShareEntry client_shares<0..2^16-1>
+    // RFC 9846 §4.3.8: KeyShareEntry client_shares<0..2^16-1>
     const shares = r.list(2, decodeKeyShareEntry, 'key_share client_shares');
-    // RFC 9846 §4.2.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same
+    // RFC 9846 §4.3.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same
     // group ... Servers MAY check for violations ... illegal_parameter"
     const seen = new Set<number>();
     for (const s of shares) {
@@ -323,10 +323,10 @@ function decodeKeyShare(r: Reader, e: Extensions, context: Ctx): void {
     }
     e.keyShareClient = shares;
   } else if (context === 'hello_retry_request') {
-    // RFC 9846 §4.2.8: KeyShareHelloRetryRequest { NamedGroup selected_group; }
+    // RFC 9846 §4.3.8: KeyShareHelloRetryRequest { NamedGroup selected_group; }
     e.keyShareHrr = r.u16();
   } else {
-    // RFC 9846 §4.2.8: KeyShareServerHello { KeyShareEntry server_share; }
+    // RFC 9846 §4.3.8: KeyShareServerHello { KeyShareEntry server_share; }
     e.keyShareServer = decodeKeyShareEntry(r);
   }
 }
@@ -355,10 +355,10 @@ function encodeKeyShare(w: Writer, e: Extensions, context: Ctx): void {
 
 function decodeSupportedVersions(r: Reader, e: Extensions, context: Ctx): void {
   if (context === 'client_hello') {
-    // RFC 9846 §4.2.1: ProtocolVersion versions<2..254>
+    // RFC 9846 §4.3.1: ProtocolVersion versions<2..254>
     e.supportedVersions = readU16List(r, 1, 'supported_versions', 2, 254);
   } else {
-    // RFC 9846 §4.2.1: ProtocolVersion selected_version (ServerHello and HelloRetryRequest)
+    // RFC 9846 §4.3.1: ProtocolVersion selected_version (ServerHello and HelloRetryRequest)
     e.supportedVersions = [r.u16()];
   }
 }
@@ -400,7 +400,7 @@ function encodeAlpn(w: Writer, e: Extensions, context: Ctx): void {
 }
 
 function decodePskIdentity(r: Reader): PskIdentity {
-  // RFC 9846 §4.2.11: opaque identity<1..2^16-1>; uint32 obfuscated_ticket_age
+  // RFC 9846 §4.3.11: opaque identity<1..2^16-1>; uint32 obfuscated_ticket_age
   const identity = r.vec16Bytes('pre_shared_key identity', 1);
   const obfuscatedTicketAge = r.u32();
   return { identity, obfuscatedTicketAge };
@@ -408,15 +408,15 @@ function decodePskIdentity(r: Reader): PskIdentity {
 
 function decodePreSharedKey(r: Reader, e: Extensions, context: Ctx): void {
   if (context !== 'client_hello') {
-    // RFC 9846 §4.2.11: uint16 selected_identity
+    // RFC 9846 §4.3.11: uint16 selected_identity
     e.preSharedKeyServer = r.u16();
     return;
   }
-  // RFC 9846 §4.2.11: PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>
+  // RFC 9846 §4.3.11: PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>
   const identities = r.list(2, decodePskIdentity, 'pre_shared_key identities', 7);
-  // RFC 9846 §4.2.11: opaque PskBinderEntry<32..255>
+  // RFC 9846 §4.3.11: opaque PskBinderEntry<32..255>
   const binders = r.list(2, (x) => x.vec8Bytes('pre_shared_key binder', 32), 'pre_shared_key binders', 33);
-  // RFC 9846 §4.2.11: binders are "one for each value in the identities list"
+  // RFC 9846 §4.3.11: binders are "one for each value in the identities list"
   if (identities.length !== binders.length) {
     throw illegal(`pre_shared_key: ${identities.length} identities but ${binders.length} binders`);
   }
@@ -455,7 +455,7 @@ function encodeBinders(w: Writer, binders: readonly Uint8Array[]): void {
 /**
  * Length in bytes of the encoded `binders` vector of an OfferedPsks (its 2-byte
  * length included). The ClientHello is the last thing encoded in a ClientHello, so
- * the "partial ClientHello" covered by the binders (RFC 9846 §4.2.11.2) is the
+ * the "partial ClientHello" covered by the binders (RFC 9846 §4.3.11.2) is the
  * encoded message minus this many trailing bytes.
  */
 export function pskBindersLength(psks: OfferedPsks): number {
@@ -466,10 +466,10 @@ export function pskBindersLength(psks: OfferedPsks): number {
 
 function decodeEarlyData(r: Reader, e: Extensions, context: Ctx): void {
   if (context === 'new_session_ticket') {
-    // RFC 9846 §4.2.10: uint32 max_early_data_size
+    // RFC 9846 §4.3.10: uint32 max_early_data_size
     e.earlyData = { maxEarlyDataSize: r.u32() };
   } else {
-    // RFC 9846 §4.2.10: Empty in ClientHello and EncryptedExtensions (r.end() below)
+    // RFC 9846 §4.3.10: Empty in ClientHello and EncryptedExtensions (r.end() below)
     e.earlyData = {};
   }
 }
@@ -539,7 +539,7 @@ const CODECS: readonly ExtCodec[] = [
   {
     type: ExtensionType.supported_groups,
     has: (e) => e.supportedGroups !== undefined,
-    // RFC 9846 §4.2.7: NamedGroup named_group_list<2..2^16-1>
+    // RFC 9846 §4.3.7: NamedGroup named_group_list<2..2^16-1>
     decode: (r, e) => {
       e.supportedGroups = readU16List(r, 2, 'supported_groups', 2, 0xffff);
     },
@@ -548,7 +548,7 @@ const CODECS: readonly ExtCodec[] = [
   {
     type: ExtensionType.signature_algorithms,
     has: (e) => e.signatureAlgorithms !== undefined,
-    // RFC 9846 §4.2.3: SignatureScheme supported_signature_algorithms<2..2^16-2>
+    // RFC 9846 §4.3.3: SignatureScheme supported_signature_algorithms<2..2^16-2>
     decode: (r, e) => {
       e.signatureAlgorithms = readU16List(r, 2, 'signature_algorithms', 2, 0xfffe);
     },
@@ -557,7 +557,7 @@ const CODECS: readonly ExtCodec[] = [
   {
     type: ExtensionType.signature_algorithms_cert,
     has: (e) => e.signatureAlgorithmsCert !== undefined,
-    // RFC 9846 §4.2.3: same SignatureSchemeList
+    // RFC 9846 §4.3.3: same SignatureSchemeList
     decode: (r, e) => {
       e.signatureAlgorithmsCert = readU16List(r, 2, 'signature_algorithms_cert', 2, 0xfffe);
     },
@@ -578,7 +578,7 @@ const CODECS: readonly ExtCodec[] = [
   {
     type: ExtensionType.psk_key_exchange_modes,
     has: (e) => e.pskKeyExchangeModes !== undefined,
-    // RFC 9846 §4.2.9: PskKeyExchangeMode ke_modes<1..255>
+    // RFC 9846 §4.3.9: PskKeyExchangeMode ke_modes<1..255>
     decode: (r, e) => {
       e.pskKeyExchangeModes = Array.from(r.vec8Bytes('psk_key_exchange_modes', 1));
     },
@@ -599,7 +599,7 @@ const CODECS: readonly ExtCodec[] = [
   {
     type: ExtensionType.cookie,
     has: (e) => e.cookie !== undefined,
-    // RFC 9846 §4.2.2: opaque cookie<1..2^16-1>
+    // RFC 9846 §4.3.2: opaque cookie<1..2^16-1>
     decode: (r, e) => {
       e.cookie = r.vec16Bytes('cookie', 1);
     },
@@ -711,13 +711,13 @@ const FIXED_ORDER_TAIL: readonly number[] = [ExtensionType.padding, ExtensionTyp
 // Blocks
 
 /**
- * Decodes an extension block, `Extension extensions<0..2^16-1>` (RFC 9846 §4.2),
+ * Decodes an extension block, `Extension extensions<0..2^16-1>` (RFC 9846 §4.3),
  * from `r` (reads its 2-byte length and exactly that many bytes; `r` may hold more).
  *
  * @param r - positioned at the block's length prefix
  * @param context - the message the block belongs to
  * @param version - for a `server_hello` block only: `'tls13'` (the default) applies the
- *   RFC 9846 §4.2 table, `'tls12'` the TLS 1.2 ServerHello rules
+ *   RFC 9846 §4.3 table, `'tls12'` the TLS 1.2 ServerHello rules
  *   ({@link TLS12_SERVER_HELLO_EXTENSIONS}), and `'auto'` picks by the block's own
  *   supported_versions (0x0304 → `'tls13'`, anything else or absent → `'tls12'`), as
  *   `decodeServerHello` does. Other messages have one set of rules: ClientHello is shared
@@ -735,9 +735,9 @@ export function decodeExtensions(r: Reader, context: ExtContext, version: ExtVer
   const seen = new Set<number>();
   while (block.left > 0) {
     const type = block.u16();
-    // RFC 9846 §4.2: opaque extension_data<0..2^16-1>
+    // RFC 9846 §4.3: opaque extension_data<0..2^16-1>
     const data = block.vec16Bytes(`extension ${extName(type)}`);
-    // RFC 9846 §4.2: "There MUST NOT be more than one extension of the same type in a
+    // RFC 9846 §4.3: "There MUST NOT be more than one extension of the same type in a
     // given extension block." (RFC 5246 §7.4.1.4: the same for TLS 1.2 hellos.)
     if (seen.has(type)) throw illegal(`duplicated extension ${extName(type)} in ${context}`);
     seen.add(type);
@@ -756,7 +756,7 @@ export function decodeExtensions(r: Reader, context: ExtContext, version: ExtVer
   const ext: Extensions = { unknown: [], order: raw.map((x) => x.type) };
   raw.forEach(({ type, data }, i) => {
     if (ctx === 'client_hello' && type === ExtensionType.pre_shared_key && i !== raw.length - 1) {
-      // RFC 9846 §4.2.11: "The "pre_shared_key" extension MUST be the last extension in the
+      // RFC 9846 §4.3.11: "The "pre_shared_key" extension MUST be the last extension in the
       // ClientHello ... Servers MUST check that it is the last extension and otherwise fail
       // the handshake with an "illegal_parameter" alert."
       throw illegal('pre_shared_key is not the last extension in ClientHello');
@@ -764,12 +764,12 @@ export function decodeExtensions(r: Reader, context: ExtContext, version: ExtVer
     if (ctx === 'server_hello_tls12') {
       // RFC 5246 §7.4.1.4: a TLS 1.2 ServerHello answers the ClientHello's extensions; a
       // recognized extension that no TLS 1.2 ServerHello may carry (a TLS 1.3-only or
-      // client-only one) is refused as RFC 9846 §4.2 does for TLS 1.3 → illegal_parameter.
+      // client-only one) is refused as RFC 9846 §4.3 does for TLS 1.3 → illegal_parameter.
       if (ALLOWED.has(type) && !TLS12_SERVER_HELLO_EXTENSIONS.has(type)) {
         throw illegal(`extension ${extName(type)} is not allowed in a TLS 1.2 ServerHello`);
       }
     } else if (ALLOWED.has(type) && !isAllowedIn(type, context)) {
-      // RFC 9846 §4.2: a recognized extension "not specified for the message in which it
+      // RFC 9846 §4.3: a recognized extension "not specified for the message in which it
       // appears" → illegal_parameter. In a ClientHello we ignore it instead, as servers
       // ignore what they do not act on.
       if (context === 'client_hello') {
@@ -785,7 +785,7 @@ export function decodeExtensions(r: Reader, context: ExtContext, version: ExtVer
     }
     const sub = new Reader(data, extName(type));
     codec.decode(sub, ext, ctx);
-    // RFC 9846 §4.2: "receivers MUST abort the handshake with a "decode_error" alert if
+    // RFC 9846 §4.3: "receivers MUST abort the handshake with a "decode_error" alert if
     // there is data left over after parsing the structure"
     sub.end();
   });
@@ -796,7 +796,7 @@ export function decodeExtensions(r: Reader, context: ExtContext, version: ExtVer
  * The extension types `ext` holds, in the order {@link encodeExtensions} writes them:
  * `order` first (types present only), then modelled extensions in a fixed order,
  * then `unknown` ones, then padding, then pre_shared_key. In a ClientHello,
- * pre_shared_key always goes last (RFC 9846 §4.2.11).
+ * pre_shared_key always goes last (RFC 9846 §4.3.11).
  *
  * @throws TlsError `InternalError` if a type would appear twice (for example a
  *   modelled field and an `unknown` entry of the same type)
@@ -839,7 +839,7 @@ export function extensionTypes(ext: Extensions, context: ExtContext = 'client_he
  *   the block follows the TLS 1.3 rules when `ext.supportedVersions` is `[0x0304]`, the
  *   TLS 1.2 ServerHello rules otherwise ({@link serverHelloRules})
  * @throws TlsError `InternalError` if `ext` cannot be encoded for `context`: a modelled
- *   extension the RFC 9846 §4.2 table (or {@link TLS12_SERVER_HELLO_EXTENSIONS}) does
+ *   extension the RFC 9846 §4.3 table (or {@link TLS12_SERVER_HELLO_EXTENSIONS}) does
  *   not allow there, a field of the wrong form (e.g. `keyShareClient` in a ServerHello),
  *   or a value outside its bounds
  */
@@ -856,7 +856,7 @@ export function encodeExtensions(w: Writer, ext: Extensions, context: ExtContext
         x.vec16((y) => y.bytes(data));
         continue;
       }
-      // RFC 9846 §4.2 (RFC 5246 §7.4.1.4 for a TLS 1.2 ServerHello): only send extensions
+      // RFC 9846 §4.3 (RFC 5246 §7.4.1.4 for a TLS 1.2 ServerHello): only send extensions
       // allowed in this message
       const allowed = tls12 ? TLS12_SERVER_HELLO_EXTENSIONS.has(type) : isAllowedIn(type, context);
       if (!allowed) throw internal(`extension ${extName(type)} is not allowed in ${ctx}`);
@@ -871,7 +871,7 @@ export function encodeExtensions(w: Writer, ext: Extensions, context: ExtContext
  * `exempt`), in wire order. A client uses it on ServerHello, HelloRetryRequest,
  * EncryptedExtensions and Certificate, with `offered` = the types of its ClientHello
  * (and `exempt` = [cookie] for a HelloRetryRequest); a non-empty result means
- * "unsupported_extension" (RFC 9846 §4.2).
+ * "unsupported_extension" (RFC 9846 §4.3).
  */
 export function unsolicitedExtensions(ext: Extensions, offered: Iterable<number>, exempt: Iterable<number> = []): number[] {
   const ok = new Set<number>(offered);

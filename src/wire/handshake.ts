@@ -40,14 +40,14 @@ import { Writer } from './writer.js';
 /** Size of the handshake message header: msg_type (1) + length (3) (RFC 9846 §4). */
 export const HANDSHAKE_HEADER_LENGTH = 4;
 
-/** RFC 9846 §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)." */
+/** RFC 9846 §4.7.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)." */
 export const MAX_TICKET_LIFETIME = 604800;
 
 /** Options for {@link decodeHandshake}. */
 export interface DecodeHandshakeOptions {
   /**
    * Length of Finished.verify_data: the hash length of the negotiated suite in TLS 1.3
-   * (RFC 9846 §4.4.4), 12 in TLS 1.2 (RFC 5246 §7.4.9). When omitted: 12 with
+   * (RFC 9846 §4.5.3), 12 in TLS 1.2 (RFC 5246 §7.4.9). When omitted: 12 with
    * `version: 'tls12'`, otherwise the whole (non-empty) body is taken; the handshake
    * always passes it.
    */
@@ -100,9 +100,9 @@ function internal(detail: string): TlsError {
   return new TlsError('InternalError', { detail });
 }
 
-/** Decodes an EncryptedExtensions body (RFC 9846 §4.3.1). */
+/** Decodes an EncryptedExtensions body (RFC 9846 §4.4.1). */
 export function decodeEncryptedExtensions(r: Reader): EncryptedExtensions {
-  // RFC 9846 §4.3.1: Extension extensions<0..2^16-1>
+  // RFC 9846 §4.4.1: Extension extensions<0..2^16-1>
   const extensions = decodeExtensions(r, 'encrypted_extensions');
   r.end('EncryptedExtensions');
   return { type: 'encrypted_extensions', extensions };
@@ -114,13 +114,13 @@ export function encodeEncryptedExtensions(w: Writer, m: EncryptedExtensions): vo
 }
 
 /**
- * Decodes a Finished body (RFC 9846 §4.4.4): `opaque verify_data[Hash.length]`.
+ * Decodes a Finished body (RFC 9846 §4.5.3): `opaque verify_data[Hash.length]`.
  *
  * @param length - the hash length; the body must be exactly this long
  * @throws TlsError `DecodeError` on a wrong length
  */
 export function decodeFinished(r: Reader, length?: number): Finished {
-  // RFC 9846 §4.4.4: verify_data is exactly Hash.length bytes
+  // RFC 9846 §4.5.3: verify_data is exactly Hash.length bytes
   if (length !== undefined ? r.left !== length : r.left === 0) {
     throw decodeError(`Finished: ${r.left} bytes${length !== undefined ? `, expected ${length}` : ''}`);
   }
@@ -133,28 +133,28 @@ export function encodeFinished(w: Writer, m: Finished): void {
   w.bytes(m.verifyData);
 }
 
-/** Decodes an EndOfEarlyData body (RFC 9846 §4.5: `struct {}`). */
+/** Decodes an EndOfEarlyData body (RFC 9846 §4.6: `struct {}`). */
 export function decodeEndOfEarlyData(r: Reader): EndOfEarlyData {
   r.end('EndOfEarlyData');
   return { type: 'end_of_early_data' };
 }
 
 /**
- * Decodes a NewSessionTicket body (RFC 9846 §4.6.1).
+ * Decodes a NewSessionTicket body (RFC 9846 §4.7.1).
  *
  * @throws TlsError `DecodeError`; `IllegalParameter` for a lifetime over 604800 s or
  *   an extension not allowed in NewSessionTicket
  */
 export function decodeNewSessionTicket(r: Reader): NewSessionTicket {
   const lifetime = r.u32();
-  // RFC 9846 §4.6.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)."
+  // RFC 9846 §4.7.1: "Servers MUST NOT use any value greater than 604800 seconds (7 days)."
   if (lifetime > MAX_TICKET_LIFETIME) throw illegal(`NewSessionTicket: ticket_lifetime ${lifetime} > ${MAX_TICKET_LIFETIME}`);
   const ageAdd = r.u32();
-  // RFC 9846 §4.6.1: opaque ticket_nonce<0..255>
+  // RFC 9846 §4.7.1: opaque ticket_nonce<0..255>
   const nonce = r.vec8Bytes('NewSessionTicket ticket_nonce');
-  // RFC 9846 §4.6.1: opaque ticket<1..2^16-1>
+  // RFC 9846 §4.7.1: opaque ticket<1..2^16-1>
   const ticket = r.vec16Bytes('NewSessionTicket ticket', 1);
-  // RFC 9846 §4.6.1: Extension extensions<0..2^16-1>
+  // RFC 9846 §4.7.1: Extension extensions<0..2^16-1>
   const extensions = decodeExtensions(r, 'new_session_ticket');
   r.end('NewSessionTicket');
   return { type: 'new_session_ticket', lifetime, ageAdd, nonce, ticket, extensions };
@@ -172,14 +172,14 @@ export function encodeNewSessionTicket(w: Writer, m: NewSessionTicket): void {
 }
 
 /**
- * Decodes a KeyUpdate body (RFC 9846 §4.6.3).
+ * Decodes a KeyUpdate body (RFC 9846 §4.7.3).
  *
  * @throws TlsError `DecodeError` unless exactly one byte; `IllegalParameter` unless 0 or 1
  */
 export function decodeKeyUpdate(r: Reader): KeyUpdate {
   const requestUpdate = r.u8();
   r.end('KeyUpdate');
-  // RFC 9846 §4.6.3: "If an implementation receives any other value, it MUST terminate
+  // RFC 9846 §4.7.3: "If an implementation receives any other value, it MUST terminate
   // the connection with an "illegal_parameter" alert."
   if (requestUpdate !== 0 && requestUpdate !== 1) throw illegal(`KeyUpdate: request_update ${requestUpdate}`);
   return { type: 'key_update', requestUpdate };
@@ -369,7 +369,7 @@ function withHeader(type: number, body: Uint8Array): Uint8Array {
 
 /**
  * The synthetic message_hash handshake message that replaces ClientHello1 in the
- * transcript after a HelloRetryRequest (RFC 9846 §4.4.1):
+ * transcript after a HelloRetryRequest (RFC 9846 §4.1):
  * `message_hash(254) ‖ 00 00 Hash.length ‖ Hash(ClientHello1)`.
  *
  * @param hashOfCH1 - Hash(ClientHello1) with the negotiated suite's hash

@@ -1,5 +1,5 @@
 /**
- * ClientHello, ServerHello and HelloRetryRequest codecs (RFC 9846 §4.1.2-§4.1.4).
+ * ClientHello, ServerHello and HelloRetryRequest codecs (RFC 9846 §4.2.2-§4.1.4).
  *
  * Both hellos stay TLS 1.2-compatible: the extensions block may be absent (RFC 9846
  * §4.1.2; RFC 5246 §7.4.1.2-3) and may be empty, so the TLS 1.3 minimums
@@ -17,7 +17,7 @@ import type { Writer } from './writer.js';
 
 /**
  * ServerHello.random of a HelloRetryRequest: SHA-256("HelloRetryRequest")
- * (RFC 9846 §4.1.3). Shared constant: do not mutate.
+ * (RFC 9846 §4.2.3). Shared constant: do not mutate.
  */
 export const HRR_RANDOM: Uint8Array = new Uint8Array([
   0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
@@ -26,13 +26,13 @@ export const HRR_RANDOM: Uint8Array = new Uint8Array([
 
 /**
  * Last 8 bytes of ServerHello.random of a TLS 1.3 server negotiating TLS 1.2
- * ("DOWNGRD" 01, RFC 9846 §4.1.3). Shared constant: do not mutate.
+ * ("DOWNGRD" 01, RFC 9846 §4.2.3). Shared constant: do not mutate.
  */
 export const DOWNGRADE_TLS12: Uint8Array = new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01]);
 
 /**
  * Last 8 bytes of ServerHello.random of a TLS 1.3 (or 1.2) server negotiating TLS 1.1
- * or below ("DOWNGRD" 00, RFC 9846 §4.1.3). Shared constant: do not mutate.
+ * or below ("DOWNGRD" 00, RFC 9846 §4.2.3). Shared constant: do not mutate.
  */
 export const DOWNGRADE_TLS11: Uint8Array = new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00]);
 
@@ -43,13 +43,13 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
-/** True if `random` is the HelloRetryRequest special value (RFC 9846 §4.1.3). */
+/** True if `random` is the HelloRetryRequest special value (RFC 9846 §4.2.3). */
 export function isHelloRetryRequestRandom(random: Uint8Array): boolean {
   return equalBytes(random, HRR_RANDOM);
 }
 
 /**
- * Which downgrade sentinel ends `serverRandom` (RFC 9846 §4.1.3): `'TLSv1.2'` for
+ * Which downgrade sentinel ends `serverRandom` (RFC 9846 §4.2.3): `'TLSv1.2'` for
  * {@link DOWNGRADE_TLS12}, `'TLSv1.1'` for {@link DOWNGRADE_TLS11}, else `null`.
  * A TLS 1.3 client that negotiated TLS 1.2 or below aborts with illegal_parameter on
  * either; a TLS 1.2 client on the second when TLS 1.1 or below was negotiated.
@@ -67,25 +67,25 @@ function internal(detail: string): TlsError {
 }
 
 /**
- * Decodes a ClientHello body (RFC 9846 §4.1.2), consuming all of `r`.
+ * Decodes a ClientHello body (RFC 9846 §4.2.2), consuming all of `r`.
  *
  * @throws TlsError `DecodeError` (lengths, bounds, trailing data), `IllegalParameter`
  *   (see {@link decodeExtensions})
  */
 export function decodeClientHello(r: Reader): ClientHello {
   const legacyVersion = r.u16();
-  // RFC 9846 §4.1.2: Random random (32 bytes)
+  // RFC 9846 §4.2.2: Random random (32 bytes)
   const random = r.bytesN(32);
-  // RFC 9846 §4.1.2: opaque legacy_session_id<0..32>
+  // RFC 9846 §4.2.2: opaque legacy_session_id<0..32>
   const legacySessionId = r.vec8Bytes('ClientHello legacy_session_id', 0, 32);
-  // RFC 9846 §4.1.2: CipherSuite cipher_suites<2..2^16-2>
+  // RFC 9846 §4.2.2: CipherSuite cipher_suites<2..2^16-2>
   const suites = r.vec16('ClientHello cipher_suites', 2, 0xfffe);
   if (suites.left % 2 !== 0) {
     throw new TlsError('DecodeError', { detail: `ClientHello cipher_suites: odd length ${suites.left}` });
   }
   const cipherSuites: number[] = [];
   while (suites.left > 0) cipherSuites.push(suites.u16());
-  // RFC 9846 §4.1.2: opaque legacy_compression_methods<1..2^8-1>
+  // RFC 9846 §4.2.2: opaque legacy_compression_methods<1..2^8-1>
   const legacyCompressionMethods = r.vec8Bytes('ClientHello legacy_compression_methods', 1);
   const m: ClientHello = {
     type: 'client_hello',
@@ -97,13 +97,13 @@ export function decodeClientHello(r: Reader): ClientHello {
     extensions: { unknown: [], order: [] },
   };
   if (r.left === 0) {
-    // RFC 9846 §4.1.2: "TLS 1.3 servers might receive ClientHello messages without an
+    // RFC 9846 §4.2.2: "TLS 1.3 servers might receive ClientHello messages without an
     // extensions field from prior versions of TLS."
     m.legacyNoExtensions = true;
     return m;
   }
   m.extensions = decodeExtensions(r, 'client_hello');
-  // RFC 9846 §4.1.2: a valid extensions block "with no data following", else decode_error
+  // RFC 9846 §4.2.2: a valid extensions block "with no data following", else decode_error
   r.end('ClientHello');
   return m;
 }
@@ -111,7 +111,7 @@ export function decodeClientHello(r: Reader): ClientHello {
 /**
  * Encodes a ClientHello body.
  *
- * @throws TlsError `InternalError` if a field is out of its RFC 9846 §4.1.2 bounds
+ * @throws TlsError `InternalError` if a field is out of its RFC 9846 §4.2.2 bounds
  */
 export function encodeClientHello(w: Writer, m: ClientHello): void {
   if (m.random.length !== 32) throw internal(`ClientHello random of ${m.random.length} bytes`);
@@ -135,7 +135,7 @@ export function encodeClientHello(w: Writer, m: ClientHello): void {
 }
 
 /**
- * The "partial ClientHello" that PSK binders are computed over (RFC 9846 §4.2.11.2):
+ * The "partial ClientHello" that PSK binders are computed over (RFC 9846 §4.3.11.2):
  * the whole encoded ClientHello (4-byte header included) up to, not including, the
  * binders list. `raw` must be the encoding of `ch` (as set by the decoder, or
  * produced by `encodeHandshake`), with pre_shared_key as its last extension.
@@ -151,13 +151,13 @@ export function truncatedClientHello(ch: ClientHello, raw: Uint8Array | undefine
 }
 
 /**
- * Decodes a ServerHello or HelloRetryRequest body (RFC 9846 §4.1.3, §4.1.4),
+ * Decodes a ServerHello or HelloRetryRequest body (RFC 9846 §4.2.3, §4.1.4),
  * consuming all of `r`. A HelloRetryRequest is recognized by its random value
- * (RFC 9846 §4.1.3: "implementations MUST first examine the Random value") and its
+ * (RFC 9846 §4.2.3: "implementations MUST first examine the Random value") and its
  * extensions are decoded in the `hello_retry_request` context.
  *
  * The extension block of a ServerHello is judged by the version it selects: with
- * supported_versions = 0x0304 by the RFC 9846 §4.2 table, otherwise as a TLS 1.2
+ * supported_versions = 0x0304 by the RFC 9846 §4.3 table, otherwise as a TLS 1.2
  * ServerHello (see `decodeExtensions`, version `'auto'`).
  *
  * Values whose check depends on the negotiated version or on the ClientHello
@@ -169,7 +169,7 @@ export function truncatedClientHello(ch: ClientHello, raw: Uint8Array | undefine
 export function decodeServerHello(r: Reader): ServerHello {
   const legacyVersion = r.u16();
   const random = r.bytesN(32);
-  // RFC 9846 §4.1.3: opaque legacy_session_id_echo<0..32>
+  // RFC 9846 §4.2.3: opaque legacy_session_id_echo<0..32>
   const legacySessionIdEcho = r.vec8Bytes('ServerHello legacy_session_id_echo', 0, 32);
   const cipherSuite = r.u16();
   const legacyCompressionMethod = r.u8();
@@ -191,7 +191,7 @@ export function decodeServerHello(r: Reader): ServerHello {
     m.legacyNoExtensions = true;
     return m;
   }
-  // RFC 9846 §4.1.3: a ServerHello selecting TLS 1.3 carries supported_versions = 0x0304;
+  // RFC 9846 §4.2.3: a ServerHello selecting TLS 1.3 carries supported_versions = 0x0304;
   // any other ServerHello is a TLS 1.2 one (RFC 5246 §7.4.1.3), whose extensions follow
   // the TLS 1.2 rules ('auto', see decodeExtensions).
   m.extensions = isHrr ? decodeExtensions(r, 'hello_retry_request') : decodeExtensions(r, 'server_hello', 'auto');

@@ -13,19 +13,19 @@ export interface RawExtension {
   readonly data: Uint8Array;
 }
 
-/** KeyShareEntry (RFC 9846 §4.2.8). */
+/** KeyShareEntry (RFC 9846 §4.3.8). */
 export interface KeyShareEntry {
   readonly group: number;
   readonly keyExchange: Uint8Array;
 }
 
-/** PskIdentity (RFC 9846 §4.2.11). */
+/** PskIdentity (RFC 9846 §4.3.11). */
 export interface PskIdentity {
   readonly identity: Uint8Array;
   readonly obfuscatedTicketAge: number;
 }
 
-/** OfferedPsks (RFC 9846 §4.2.11). */
+/** OfferedPsks (RFC 9846 §4.3.11). */
 export interface OfferedPsks {
   readonly identities: readonly PskIdentity[];
   readonly binders: readonly Uint8Array[];
@@ -35,32 +35,32 @@ export interface OfferedPsks {
  * Decoded extensions. Each known extension appears as its own field; anything
  * else is in `unknown` (kept, in order, so that encoding round-trips).
  * `order` lists the extension types in wire order (encoders follow it when present;
- * RFC 9846 §4.2.11 requires pre_shared_key to be last in ClientHello).
+ * RFC 9846 §4.3.11 requires pre_shared_key to be last in ClientHello).
  */
 export interface Extensions {
   /** server_name (RFC 6066 §3): host_name entries in ClientHello; empty-present in server messages. */
   serverName?: string[];
-  /** supported_groups (RFC 9846 §4.2.7). */
+  /** supported_groups (RFC 9846 §4.3.7). */
   supportedGroups?: number[];
-  /** signature_algorithms (RFC 9846 §4.2.3). */
+  /** signature_algorithms (RFC 9846 §4.3.3). */
   signatureAlgorithms?: number[];
-  /** signature_algorithms_cert (RFC 9846 §4.2.3). */
+  /** signature_algorithms_cert (RFC 9846 §4.3.3). */
   signatureAlgorithmsCert?: number[];
-  /** supported_versions: list in ClientHello, single selected version in ServerHello/HRR (RFC 9846 §4.2.1). */
+  /** supported_versions: list in ClientHello, single selected version in ServerHello/HRR (RFC 9846 §4.3.1). */
   supportedVersions?: number[];
-  /** key_share in ClientHello (RFC 9846 §4.2.8). */
+  /** key_share in ClientHello (RFC 9846 §4.3.8). */
   keyShareClient?: KeyShareEntry[];
-  /** key_share in ServerHello (RFC 9846 §4.2.8). */
+  /** key_share in ServerHello (RFC 9846 §4.3.8). */
   keyShareServer?: KeyShareEntry;
-  /** key_share in HelloRetryRequest: the selected group (RFC 9846 §4.2.8). */
+  /** key_share in HelloRetryRequest: the selected group (RFC 9846 §4.3.8). */
   keyShareHrr?: number;
   /** application_layer_protocol_negotiation (RFC 7301): list in ClientHello, exactly one in EE. */
   alpn?: string[];
-  /** cookie (RFC 9846 §4.2.2). */
+  /** cookie (RFC 9846 §4.3.2). */
   cookie?: Uint8Array;
-  /** psk_key_exchange_modes (RFC 9846 §4.2.9). */
+  /** psk_key_exchange_modes (RFC 9846 §4.3.9). */
   pskKeyExchangeModes?: number[];
-  /** pre_shared_key in ClientHello (RFC 9846 §4.2.11). */
+  /** pre_shared_key in ClientHello (RFC 9846 §4.3.11). */
   preSharedKeyClient?: OfferedPsks;
   /** pre_shared_key in ServerHello: selected identity index. */
   preSharedKeyServer?: number;
@@ -79,7 +79,7 @@ export interface Extensions {
   /**
    * status_request (RFC 6066 §8): the raw extension body. In ClientHello a
    * CertificateStatusRequest; empty in a TLS 1.2 ServerHello; in a TLS 1.3
-   * CertificateEntry a CertificateStatus (RFC 9846 §4.4.2.1).
+   * CertificateEntry a CertificateStatus (RFC 9846 §4.5.1.1).
    */
   statusRequest?: Uint8Array;
   /** Extensions that were not decoded (unknown, or not yet modelled). */
@@ -88,7 +88,7 @@ export interface Extensions {
   order: number[];
 }
 
-/** ClientHello (RFC 9846 §4.1.2). */
+/** ClientHello (RFC 9846 §4.2.2). */
 export interface ClientHello {
   readonly type: 'client_hello';
   raw?: Uint8Array;
@@ -100,12 +100,12 @@ export interface ClientHello {
   extensions: Extensions;
   /**
    * True when the message had no extensions block at all (a pre-extensions TLS 1.2 or
-   * older client, RFC 9846 §4.1.2); `extensions` is then empty and encoders omit the block.
+   * older client, RFC 9846 §4.2.2); `extensions` is then empty and encoders omit the block.
    */
   legacyNoExtensions?: boolean;
 }
 
-/** ServerHello or HelloRetryRequest (RFC 9846 §4.1.3, §4.1.4). `isHrr` is derived from `random`. */
+/** ServerHello or HelloRetryRequest (RFC 9846 §4.2.3, §4.1.4). `isHrr` is derived from `random`. */
 export interface ServerHello {
   readonly type: 'server_hello';
   raw?: Uint8Array;
@@ -121,18 +121,18 @@ export interface ServerHello {
    * omit the block.
    */
   legacyNoExtensions?: boolean;
-  /** True when `random` is the HelloRetryRequest special value (RFC 9846 §4.1.3). */
+  /** True when `random` is the HelloRetryRequest special value (RFC 9846 §4.2.3). */
   isHrr: boolean;
 }
 
-/** EncryptedExtensions (RFC 9846 §4.3.1). */
+/** EncryptedExtensions (RFC 9846 §4.4.1). */
 export interface EncryptedExtensions {
   readonly type: 'encrypted_extensions';
   raw?: Uint8Array;
   extensions: Extensions;
 }
 
-/** CertificateRequest (RFC 9846 §4.3.2). */
+/** CertificateRequest (RFC 9846 §4.4.2). */
 export interface CertificateRequest {
   readonly type: 'certificate_request';
   raw?: Uint8Array;
@@ -140,13 +140,13 @@ export interface CertificateRequest {
   extensions: Extensions;
 }
 
-/** CertificateEntry (RFC 9846 §4.4.2), X.509 form. */
+/** CertificateEntry (RFC 9846 §4.5.1), X.509 form. */
 export interface CertificateEntry {
   certData: Uint8Array;
   extensions: Extensions;
 }
 
-/** Certificate (RFC 9846 §4.4.2). */
+/** Certificate (RFC 9846 §4.5.1). */
 export interface Certificate {
   readonly type: 'certificate';
   raw?: Uint8Array;
@@ -154,7 +154,7 @@ export interface Certificate {
   entries: CertificateEntry[];
 }
 
-/** CertificateVerify (RFC 9846 §4.4.3). */
+/** CertificateVerify (RFC 9846 §4.5.2). */
 export interface CertificateVerify {
   readonly type: 'certificate_verify';
   raw?: Uint8Array;
@@ -162,14 +162,14 @@ export interface CertificateVerify {
   signature: Uint8Array;
 }
 
-/** Finished (RFC 9846 §4.4.4). */
+/** Finished (RFC 9846 §4.5.3). */
 export interface Finished {
   readonly type: 'finished';
   raw?: Uint8Array;
   verifyData: Uint8Array;
 }
 
-/** NewSessionTicket (RFC 9846 §4.6.1). */
+/** NewSessionTicket (RFC 9846 §4.7.1). */
 export interface NewSessionTicket {
   readonly type: 'new_session_ticket';
   raw?: Uint8Array;
@@ -180,14 +180,14 @@ export interface NewSessionTicket {
   extensions: Extensions;
 }
 
-/** KeyUpdate (RFC 9846 §4.6.3). */
+/** KeyUpdate (RFC 9846 §4.7.3). */
 export interface KeyUpdate {
   readonly type: 'key_update';
   raw?: Uint8Array;
   requestUpdate: number;
 }
 
-/** EndOfEarlyData (RFC 9846 §4.5). */
+/** EndOfEarlyData (RFC 9846 §4.6). */
 export interface EndOfEarlyData {
   readonly type: 'end_of_early_data';
   raw?: Uint8Array;

@@ -1,0 +1,390 @@
+/**
+ * OCSP response verification (RFC 6960), for stapled responses (RFC 6066 §8 status_request,
+ * RFC 8446 §4.4.2.1): is this DER OCSPResponse a fresh, authentic statement about this
+ * certificate, and what does it say?
+ *
+ * Checks, in the order of RFC 6960 §3.2 (every failure makes the status `'unknown'` and
+ * adds a `RevocationFailure` error; only a verified response can say `'revoked'`):
+ * 1. responseStatus is successful and the response type is id-pkix-ocsp-basic (§4.2.1);
+ * 2. the responder (§4.2.2.2) is the certificate's issuer itself (ResponderID by name or
+ *    by key hash), or a delegated responder: a certificate included in the response,
+ *    issued and signed by the issuer, whose extendedKeyUsage has id-kp-OCSPSigning, whose
+ *    keyUsage (if present) allows digitalSignature, and that is valid at the given time;
+ *    the ResponderID must identify it;
+ * 3. the response signature verifies with the responder's key, through the
+ *    {@link CryptoProvider} (same algorithms and refusals as certificates: no MD5/SHA-1);
+ * 4. a SingleResponse whose CertID matches (§4.1.1): hash algorithm SHA-1 or SHA-256,
+ *    issuerNameHash of the issuer's name, issuerKeyHash of the issuer's public key,
+ *    the certificate's serial number;
+ * 5. freshness (§4.2.2.1, §3.2 items 4-5): thisUpdate not after the time (with
+ *    `clockSkew`), nextUpdate, when present, not before it; without nextUpdate, thisUpdate
+ *    no older than `maxAge`.
+ * The status is then `good`, `revoked` (a `Revoked` error, fatal) or `unknown` (the
+ * responder does not know the certificate: `RevocationFailure`).
+ *
+ * Parsed with our DER reader (no @peculiar/asn1-ocsp).
+ *
+ * @module
+ */
+import { sha1 } from '@noble/hashes/legacy.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { TlsError } from '../errors.js';
+import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
+import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
+import { nobleProvider } from '../crypto/noble.js';
+import type { CertificateError } from './verifier.js';
+import { KeyUsage, bytesEqual, parseCertificate, readTime, verifySignedData, type ParsedCertificate } from './x509.js';
+import { nameKey } from './names.js';
+
+/** OIDs used by OCSP (RFC 6960 §4.2.1, Appendix B). */
+export const OcspOid = {
+  basic: '1.3.6.1.5.5.7.48.1.1',
+  ocspSigning: '1.3.6.1.5.5.7.3.9',
+  sha1: '1.3.14.3.2.26',
+  sha256: '2.16.840.1.101.3.4.2.1',
+} as const;
+
+/** CRLReason (RFC 5280 §5.3.1). */
+export type CrlReason = number;
+
+/** Input of {@link verifyOcspResponse}. */
+export interface OcspCheckInput {
+  /** The DER OCSPResponse (as stapled). */
+  readonly response: Uint8Array;
+  /** The certificate whose status is wanted (DER or parsed). */
+  readonly certificate: Uint8Array | ParsedCertificate;
+  /** Its issuer (DER or parsed). */
+  readonly issuer: Uint8Array | ParsedCertificate;
+  /** Validation time. Default now. */
+  readonly time?: Date;
+  /** Provider for keys and signatures. Default the pure noble provider. */
+  readonly crypto?: CryptoProvider;
+  /** Index reported in the errors (the certificate's place in the chain). Default 0. */
+  readonly index?: number;
+  /** Tolerated clock difference for thisUpdate in the future, in ms. Default 5 minutes. */
+  readonly clockSkew?: number;
+  /** Oldest acceptable thisUpdate when the response has no nextUpdate, in ms. Default 7 days. */
+  readonly maxAge?: number;
+}
+
+/** Result of {@link verifyOcspResponse}. */
+export interface OcspResult {
+  /** `good` or `revoked` only when the response was verified; otherwise `unknown`. */
+  readonly status: 'good' | 'revoked' | 'unknown';
+  /** `Revoked` (revoked) or `RevocationFailure` (anything that prevents a verified answer); empty when good. */
+  readonly errors: readonly CertificateError[];
+  readonly thisUpdate?: Date;
+  readonly nextUpdate?: Date;
+  readonly revocationTime?: Date;
+  readonly revocationReason?: CrlReason;
+}
+
+const RESPONSE_STATUS: Readonly<Record<number, string>> = {
+  0: 'successful',
+  1: 'malformedRequest',
+  2: 'internalError',
+  3: 'tryLater',
+  5: 'sigRequired',
+  6: 'unauthorized',
+};
+
+const HASHES: Readonly<Record<string, (b: Uint8Array) => Uint8Array>> = {
+  [OcspOid.sha1]: (b) => sha1(b),
+  [OcspOid.sha256]: (b) => sha256(b),
+};
+
+/** The subjectPublicKey BIT STRING contents of an SPKI (what issuerKeyHash and byKey hash, RFC 6960 §4.1.1). */
+function publicKeyBits(spki: Uint8Array): Uint8Array {
+  const r = new DerReader(spki, 'CertificateOtherErrors', 'SubjectPublicKeyInfo');
+  const s = r.sequence();
+  s.expect(DerTag.SEQUENCE, 'AlgorithmIdentifier');
+  const bits = s.expect(DerTag.BIT_STRING, 'BIT STRING').value;
+  return bits.subarray(1);
+}
+
+interface SingleResponse {
+  readonly hashOid: string;
+  readonly nameHash: Uint8Array;
+  readonly keyHash: Uint8Array;
+  readonly serial: Uint8Array;
+  readonly status: 'good' | 'revoked' | 'unknown';
+  readonly revocationTime?: Date;
+  readonly revocationReason?: number;
+  readonly thisUpdate: Date;
+  readonly nextUpdate?: Date;
+}
+
+interface BasicResponse {
+  readonly tbs: Uint8Array;
+  readonly signatureAlgorithmOid: string;
+  readonly signatureParams: Uint8Array | undefined;
+  readonly signature: Uint8Array;
+  readonly responderByName?: Uint8Array;
+  readonly responderByKey?: Uint8Array;
+  readonly responses: readonly SingleResponse[];
+  readonly certs: readonly Uint8Array[];
+}
+
+function fail(detail: string): never {
+  throw new TlsError('CertificateRevocationFailure', { detail: `OCSP: ${detail}` });
+}
+
+/** Parses an OCSPResponse down to the BasicOCSPResponse (RFC 6960 §4.2.1). */
+function parseResponse(der: Uint8Array): BasicResponse {
+  const top = new DerReader(der, 'CertificateRevocationFailure', 'OCSPResponse');
+  const resp = top.sequence();
+  top.end();
+  const statusEl = resp.expect(0x0a, 'ENUMERATED');
+  if (statusEl.value.length !== 1) fail('bad responseStatus');
+  const status = statusEl.value[0]!;
+  if (status !== 0) fail(`responder answered ${RESPONSE_STATUS[status] ?? `status ${status}`}`);
+  const rbEl = resp.expect(0xa0, 'responseBytes');
+  resp.end();
+  const rbOuter = resp.sub(rbEl.value);
+  const rb = rbOuter.sequence();
+  rbOuter.end();
+  const type = rb.oid();
+  if (type !== OcspOid.basic) fail(`unsupported response type ${type}`);
+  const basicDer = rb.octetString();
+  rb.end();
+
+  const br = new DerReader(basicDer, 'CertificateRevocationFailure', 'BasicOCSPResponse');
+  const basic = br.sequence();
+  br.end();
+  const tbsEl = basic.expect(DerTag.SEQUENCE, 'tbsResponseData');
+  const algR = basic.sequence();
+  const signatureAlgorithmOid = algR.oid();
+  const signatureParams = algR.done ? undefined : algR.read().raw.slice();
+  algR.end();
+  const signature = basic.bitString();
+  const certs: Uint8Array[] = [];
+  const certsEl = basic.optional(0xa0);
+  if (certsEl) {
+    const cr = basic.sub(certsEl.value);
+    const list = cr.sequence();
+    cr.end();
+    while (!list.done) certs.push(list.expect(DerTag.SEQUENCE, 'Certificate').raw.slice());
+  }
+  basic.end();
+
+  // ResponseData ::= SEQUENCE { version [0] EXPLICIT DEFAULT v1, responderID, producedAt, responses, responseExtensions [1] }
+  const t = basic.sub(tbsEl.value);
+  const vEl = t.optional(0xa0);
+  if (vEl) {
+    const vr = t.sub(vEl.value);
+    if (vr.smallInteger() !== 0) fail('unsupported ResponseData version');
+    vr.end();
+  }
+  let responderByName: Uint8Array | undefined;
+  let responderByKey: Uint8Array | undefined;
+  const rid = t.read();
+  if (rid.tag === 0xa1) {
+    const n = t.sub(rid.value);
+    responderByName = n.expect(DerTag.SEQUENCE, 'Name').raw.slice();
+    n.end();
+  } else if (rid.tag === 0xa2) {
+    const k = t.sub(rid.value);
+    responderByKey = k.octetString().slice();
+    k.end();
+  } else {
+    fail('bad ResponderID');
+  }
+  if (t.peekTag() !== 0x18) fail('producedAt must be a GeneralizedTime');
+  readTime(t);
+  const list = t.sequence();
+  const responses: SingleResponse[] = [];
+  while (!list.done) responses.push(parseSingle(list.sequence()));
+  if (t.optional(0xa1)) {
+    // responseExtensions (nonce, ...): none is processed; a critical one would need to be (§4.4).
+  }
+  t.end();
+  return { tbs: tbsEl.raw.slice(), signatureAlgorithmOid, signatureParams, signature: signature.slice(), responderByName, responderByKey, responses, certs };
+}
+
+function parseSingle(s: DerReader): SingleResponse {
+  const id = s.sequence();
+  const alg = id.sequence();
+  const hashOid = alg.oid();
+  if (!alg.done) alg.null();
+  alg.end();
+  const nameHash = id.octetString().slice();
+  const keyHash = id.octetString().slice();
+  const serial = id.integerBytes().slice();
+  id.end();
+  const st: DerElement = s.read();
+  let status: SingleResponse['status'];
+  let revocationTime: Date | undefined;
+  let revocationReason: number | undefined;
+  if (st.tag === 0x80) {
+    if (st.value.length !== 0) fail('bad good status');
+    status = 'good';
+  } else if (st.tag === 0xa1) {
+    status = 'revoked';
+    const ri = s.sub(st.value);
+    revocationTime = readTime(ri);
+    const reason = ri.optional(0xa0);
+    if (reason) {
+      const rr = ri.sub(reason.value);
+      const e = rr.expect(0x0a, 'CRLReason');
+      if (e.value.length !== 1) fail('bad CRLReason');
+      revocationReason = e.value[0];
+      rr.end();
+    }
+    ri.end();
+  } else if (st.tag === 0x82) {
+    status = 'unknown';
+  } else {
+    return fail('bad CertStatus');
+  }
+  if (s.peekTag() !== 0x18) fail('thisUpdate must be a GeneralizedTime');
+  const thisUpdate = readTime(s);
+  let nextUpdate: Date | undefined;
+  const nu = s.optional(0xa0);
+  if (nu) {
+    const nr = s.sub(nu.value);
+    nextUpdate = readTime(nr);
+    nr.end();
+  }
+  s.optional(0xa1); // singleExtensions: not processed
+  s.end();
+  return { hashOid, nameHash, keyHash, serial, status, revocationTime, revocationReason, thisUpdate, nextUpdate };
+}
+
+function asParsed(c: Uint8Array | ParsedCertificate, what: string): ParsedCertificate {
+  if (!(c instanceof Uint8Array)) return c;
+  try {
+    return parseCertificate(c);
+  } catch (e) {
+    return fail(`${what}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`);
+  }
+}
+
+/**
+ * Verifies a DER OCSPResponse for `certificate` issued by `issuer` (see the module
+ * description for every check).
+ *
+ * Never throws for bad response data: a response that cannot be verified gives status
+ * `'unknown'` and one `RevocationFailure` error saying why.
+ *
+ * @param input - response, certificate, issuer, time and tolerances
+ * @returns the status and the errors to add to the chain's (Revoked / RevocationFailure)
+ *
+ * @example
+ * ```ts
+ * const r = verifyOcspResponse({ response: stapled, certificate: leafDer, issuer: issuerDer });
+ * if (r.status === 'revoked') ...; errors.push(...r.errors);
+ * ```
+ */
+export function verifyOcspResponse(input: OcspCheckInput): OcspResult {
+  const index = input.index ?? 0;
+  try {
+    return check(input, index);
+  } catch (e) {
+    const detail = e instanceof TlsError ? (e.detail ?? e.status) : String(e);
+    return { status: 'unknown', errors: [{ code: 'RevocationFailure', index, detail: detail.startsWith('OCSP') ? detail : `OCSP: ${detail}` }] };
+  }
+}
+
+function check(input: OcspCheckInput, index: number): OcspResult {
+  const crypto = input.crypto ?? nobleProvider;
+  const now = (input.time ?? new Date()).getTime();
+  const skew = input.clockSkew ?? 5 * 60_000;
+  const maxAge = input.maxAge ?? 7 * 24 * 3600_000;
+  const cert = asParsed(input.certificate, 'certificate');
+  const issuer = asParsed(input.issuer, 'issuer');
+  const resp = parseResponse(input.response);
+  const issuerKeyBits = publicKeyBits(issuer.spki);
+
+  // §4.2.2.2: who signed? The issuer itself, or a delegated responder it authorised.
+  const identifies = (c: ParsedCertificate): boolean =>
+    (resp.responderByName !== undefined && nameKey(resp.responderByName) === nameKey(c.subjectDer)) ||
+    (resp.responderByKey !== undefined && bytesEqual(resp.responderByKey, sha1(publicKeyBits(c.spki))));
+  let responderKey: PublicKeyInfo;
+  const keyOf = (c: ParsedCertificate): PublicKeyInfo => {
+    try {
+      return crypto.parsePublicKey(c.spki);
+    } catch (e) {
+      return fail(`responder key: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`);
+    }
+  };
+  if (identifies(issuer)) {
+    responderKey = keyOf(issuer);
+  } else {
+    const reasons: string[] = [];
+    let found: ParsedCertificate | undefined;
+    for (const der of resp.certs) {
+      let c: ParsedCertificate;
+      try {
+        c = parseCertificate(der);
+      } catch {
+        continue;
+      }
+      if (!identifies(c)) continue;
+      // §4.2.2.2: issued directly by the CA that issued the certificate in question ...
+      if (nameKey(c.issuerDer) !== nameKey(issuer.subjectDer)) {
+        reasons.push(`responder "${c.subject}" was not issued by "${issuer.subject}"`);
+        continue;
+      }
+      const sig = verifySignedData(crypto, c, keyOf(issuer));
+      if (!sig.ok) {
+        reasons.push(`responder certificate "${c.subject}": ${sig.detail}`);
+        continue;
+      }
+      // ... and it "MUST" carry id-kp-OCSPSigning (RFC 6960 §4.2.2.2).
+      if (!c.extKeyUsage?.includes(OcspOid.ocspSigning)) {
+        reasons.push(`responder "${c.subject}" lacks the id-kp-OCSPSigning extended key usage`);
+        continue;
+      }
+      if (c.keyUsage !== undefined && (c.keyUsage & KeyUsage.digitalSignature) === 0) {
+        reasons.push(`responder "${c.subject}" key usage does not allow digitalSignature`);
+        continue;
+      }
+      if (now < c.notBefore.getTime() || now > c.notAfter.getTime()) {
+        reasons.push(`responder certificate "${c.subject}" is not valid at ${new Date(now).toISOString()}`);
+        continue;
+      }
+      found = c;
+      break;
+    }
+    if (!found) fail(`the response is not signed by the issuer or an authorised responder${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}`);
+    responderKey = keyOf(found);
+  }
+  const sig = verifySignedData(crypto, resp, responderKey);
+  if (!sig.ok) fail(`response signature: ${sig.detail}`);
+
+  // §4.1.1: find the SingleResponse for this certificate.
+  const serial = parseSerial(cert);
+  const single = resp.responses.find((s) => {
+    const h = HASHES[s.hashOid];
+    return h !== undefined && bytesEqual(s.serial, serial) && bytesEqual(s.nameHash, h(cert.issuerDer)) && bytesEqual(s.keyHash, h(issuerKeyBits));
+  });
+  if (!single) fail(`no response for serial ${cert.serialHex} of "${issuer.subject}" (${resp.responses.length} response(s), SHA-1 or SHA-256 CertIDs only)`);
+
+  // §3.2 items 4-5 and §4.2.2.1: freshness.
+  if (single.thisUpdate.getTime() > now + skew) fail(`thisUpdate ${single.thisUpdate.toISOString()} is in the future`);
+  if (single.nextUpdate !== undefined && single.nextUpdate.getTime() < now) fail(`stale response: nextUpdate ${single.nextUpdate.toISOString()} has passed`);
+  if (single.nextUpdate === undefined && single.thisUpdate.getTime() < now - maxAge) fail(`stale response: thisUpdate ${single.thisUpdate.toISOString()} is too old and there is no nextUpdate`);
+
+  const times = { thisUpdate: single.thisUpdate, ...(single.nextUpdate ? { nextUpdate: single.nextUpdate } : {}) };
+  if (single.status === 'good') return { status: 'good', errors: [], ...times };
+  if (single.status === 'revoked') {
+    const when = single.revocationTime ? ` at ${single.revocationTime.toISOString()}` : '';
+    const why = single.revocationReason !== undefined ? ` (reason ${single.revocationReason})` : '';
+    return {
+      status: 'revoked',
+      errors: [{ code: 'Revoked', index, detail: `certificate ${index === 0 ? 'leaf' : index} was revoked${when}${why}` }],
+      ...times,
+      ...(single.revocationTime ? { revocationTime: single.revocationTime } : {}),
+      ...(single.revocationReason !== undefined ? { revocationReason: single.revocationReason } : {}),
+    };
+  }
+  return { status: 'unknown', errors: [{ code: 'RevocationFailure', index, detail: 'OCSP: the responder does not know the certificate (status unknown)' }], ...times };
+}
+
+/** The certificate's serialNumber INTEGER content octets (CertID.serialNumber, RFC 6960 §4.1.1). */
+function parseSerial(c: ParsedCertificate): Uint8Array {
+  const hex = c.serialHex;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
