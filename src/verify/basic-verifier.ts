@@ -14,11 +14,15 @@ import { severityOf, type CertificateError, type CertificateVerifier, type Verif
 import { parseCertificate, type ParsedCertificate } from './x509.js';
 import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, validateChain, type SearchLimits } from './engine.js';
 import { toCertificate } from './certificate.js';
+import { parseTrustAnchors } from './anchors.js';
 
 /** Options for {@link createBasicVerifier}. */
 export interface BasicVerifierOptions {
-  /** Trusted certificates (DER). Each contributes its subject name and public key (RFC 5280 §6.1.1 (d)). */
-  readonly trustAnchors: readonly Uint8Array[];
+  /**
+   * Trusted certificates: DER, or PEM strings / bundles (e.g. `tls.rootCertificates`, parsed
+   * once per process). Each contributes its subject name and public key (RFC 5280 §6.1.1 (d)).
+   */
+  readonly trustAnchors: readonly (Uint8Array | string)[];
   /** Provider used to parse keys and verify signatures. */
   readonly crypto: CryptoProvider;
   /**
@@ -42,6 +46,11 @@ export interface BasicVerificationReport extends VerificationReport {
   readonly chain: readonly ParsedCertificate[];
   /** True if the path ends at a trust anchor (its other checks may still have failed). */
   readonly anchored: boolean;
+}
+
+/** The verifier made by {@link createBasicVerifier}: a {@link CertificateVerifier} with richer reports. */
+export interface BasicVerifier extends CertificateVerifier {
+  verify(req: VerifyRequest): Promise<BasicVerificationReport>;
 }
 
 /**
@@ -70,19 +79,11 @@ function resolveDepth(opts: Pick<BasicVerifierOptions, 'maxDepth' | 'maxPathLeng
  * report.errors; // [] when all is well
  * ```
  */
-export function createBasicVerifier(opts: BasicVerifierOptions): CertificateVerifier & {
-  verify(req: VerifyRequest): Promise<BasicVerificationReport>;
-} {
+export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
   const crypto = opts.crypto;
   const maxDepth = resolveDepth(opts);
   const limits: SearchLimits = { ...opts.limits, ...(opts.maxCandidates !== undefined ? { maxSignatureChecks: opts.maxCandidates } : {}) };
-  const anchors: ParsedCertificate[] = opts.trustAnchors.map((der, i) => {
-    try {
-      return parseCertificate(der);
-    } catch (e) {
-      throw new TlsError('InvalidConfig', { detail: `trust anchor #${i}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`, cause: e });
-    }
-  });
+  const anchors = parseTrustAnchors(opts.trustAnchors);
   const verifySync = (req: VerifyRequest): BasicVerificationReport => {
     const sent = req.certificates;
     if (sent.length === 0) {

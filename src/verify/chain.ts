@@ -9,16 +9,14 @@
 import { TlsError } from '../errors.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nobleProvider } from '../crypto/noble.js';
-import { bytesToText, isPem, pemDecode } from '../crypto/pem.js';
 import { severityOf, type CertificateError, type CertificateErrorSeverity } from './verifier.js';
 import { parseCertificate, type ParsedCertificate } from './x509.js';
 import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, validateChain } from './engine.js';
 import { toCertificate, type Certificate } from './certificate.js';
+import { decodeCertificates, parseTrustAnchors, type CertificateInput } from './anchors.js';
 
 export type { Certificate } from './certificate.js';
-
-/** A certificate, or several: DER bytes, or PEM text (as a string or as bytes). */
-export type CertificateInput = Uint8Array | string;
+export type { CertificateInput } from './anchors.js';
 
 /** Input of {@link verifyCertificateChain}. */
 export interface VerifyCertificateChainOptions {
@@ -55,49 +53,6 @@ export interface VerifyCertificateChainResult {
   readonly severity: CertificateErrorSeverity;
 }
 
-/** Decodes one input into DER certificates. PEM text yields its CERTIFICATE blocks. */
-function decodeInput(input: CertificateInput, what: string): Uint8Array[] {
-  if (typeof input !== 'string' && !(input instanceof Uint8Array)) {
-    throw new TlsError('InvalidConfig', { detail: `${what}: expected a Uint8Array or a string` });
-  }
-  const text = typeof input === 'string' ? input : input.length >= 11 && input[0] === 0x2d && isPem(bytesToText(input.subarray(0, 64 * 1024))) ? bytesToText(input) : null;
-  if (text === null) return [input as Uint8Array];
-  if (!isPem(text)) throw new TlsError('CertificateOtherErrors', { detail: `${what}: a string must be PEM text` });
-  // RFC 7468 §5.1: certificates are "CERTIFICATE" blocks; other blocks (keys, parameters) are skipped.
-  return pemDecode(text, 'CertificateOtherErrors')
-    .filter((b) => b.label === 'CERTIFICATE')
-    .map((b) => b.der);
-}
-
-/** Parsed trust anchors of PEM strings, which are immutable (bounded). */
-const anchorCache = new Map<string, ParsedCertificate[]>();
-const ANCHOR_CACHE_MAX = 1024;
-
-function parseAnchors(list: readonly CertificateInput[]): ParsedCertificate[] {
-  const out: ParsedCertificate[] = [];
-  list.forEach((input, i) => {
-    if (typeof input === 'string') {
-      const hit = anchorCache.get(input);
-      if (hit) {
-        out.push(...hit);
-        return;
-      }
-    }
-    let parsed: ParsedCertificate[];
-    try {
-      parsed = decodeInput(input, `trust anchor #${i}`).map((der) => parseCertificate(der));
-    } catch (e) {
-      throw new TlsError('InvalidConfig', { detail: `trust anchor #${i}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`, cause: e });
-    }
-    if (typeof input === 'string') {
-      if (anchorCache.size >= ANCHOR_CACHE_MAX) anchorCache.delete(anchorCache.keys().next().value!);
-      anchorCache.set(input, parsed);
-    }
-    out.push(...parsed);
-  });
-  return out;
-}
-
 /**
  * Verifies a certificate chain: builds a path from `leaf` to one of `trustAnchors` and
  * applies every check of RFC 5280 §6.1 that puretls implements, the name check of
@@ -130,7 +85,7 @@ export async function verifyCertificateChain(input: VerifyCertificateChainOption
   if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > MAX_MAX_DEPTH) throw new TlsError('InvalidConfig', { detail: `maxDepth must be an integer 0..${MAX_MAX_DEPTH}` });
   if (input.serverName !== undefined && typeof input.serverName !== 'string') throw new TlsError('InvalidConfig', { detail: 'serverName must be a string' });
   if (!Array.isArray(input.trustAnchors)) throw new TlsError('InvalidConfig', { detail: 'trustAnchors must be an array' });
-  const anchors = parseAnchors(input.trustAnchors);
+  const anchors = parseTrustAnchors(input.trustAnchors);
 
   const unreadable = (detail: string): VerifyCertificateChainResult => {
     const errors: CertificateError[] = [{ code: 'OtherErrors', index: 0, detail: `leaf: ${detail}` }];
@@ -138,7 +93,7 @@ export async function verifyCertificateChain(input: VerifyCertificateChainOption
   };
   let leafDers: Uint8Array[];
   try {
-    leafDers = decodeInput(input.leaf, 'leaf');
+    leafDers = decodeCertificates(input.leaf, 'leaf');
   } catch (e) {
     if (e instanceof TlsError && e.status === 'InvalidConfig') throw e;
     return unreadable(e instanceof TlsError ? (e.detail ?? e.status) : String(e));
@@ -156,7 +111,7 @@ export async function verifyCertificateChain(input: VerifyCertificateChainOption
   const extra: Uint8Array[] = leafDers.slice(1);
   (input.intermediates ?? []).forEach((x, i) => {
     try {
-      extra.push(...decodeInput(x, `intermediate #${i}`));
+      extra.push(...decodeCertificates(x, `intermediate #${i}`));
     } catch {
       unparsable++;
     }

@@ -26,7 +26,10 @@
  * and paths judged are counted and capped, and no path exceeds {@link HARD_MAX_PATH}
  * certificates, so pathological inputs (hundreds of same-name issuers, key-sharing
  * cross-certificate meshes) end quickly with what was found. No network fetching
- * (authorityInfoAccess): a missing issuer is reported, never fetched.
+ * (authorityInfoAccess): a missing issuer is reported, never fetched. Successful
+ * signature verifications are remembered per provider (bounded), keyed by the signed
+ * certificate's SHA-256 and the issuer key, so re-verifying a chain costs no signature
+ * work.
  *
  * ## Checks and codes (index = position in the reported path, 0 = leaf)
  *

@@ -166,12 +166,32 @@ describe('one engine for the handshake verifier and verifyCertificateChain', () 
     }
   });
 
-  it('createBasicVerifier: a leaf whose key cannot be used throws with the errors (the handshake needs the key)', async () => {
+  it('createBasicVerifier takes PEM anchors too (the runtime root store, parsed once per process)', async () => {
+    const v = createBasicVerifier({ trustAnchors: [...tls.rootCertificates, root.pem], crypto: nobleProvider });
+    const r = await v.verify({ certificates: [leaf.der, int.der], serverName: 'api.example.test', usage: 'serverAuth', time: T });
+    expect(codes(r.errors)).toEqual([]);
+    expect(() => createBasicVerifier({ trustAnchors: ['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'], crypto: nobleProvider })).toThrow(TlsError);
+  });
+
+  it('createBasicVerifier: a small RSA leaf key is reported; an unsupported key type throws with the errors (the handshake needs the key)', async () => {
     const { key } = await import('./builder.js');
+    const v = createBasicVerifier({ trustAnchors: [root.der], crypto: nobleProvider });
     const small = issue({ subject: 'CN=small', issuer: int, key: key('rsa1024', 9), san: [{ dns: 'api.example.test' }], ...V });
-    const report = await createBasicVerifier({ trustAnchors: [root.der], crypto: nobleProvider }).verify({ certificates: [small.der, int.der], usage: 'serverAuth', time: T });
-    // A small RSA key is usable (and reported); only an unsupported key type throws.
+    const report = await v.verify({ certificates: [small.der, int.der], usage: 'serverAuth', time: T });
     expect(codes(report.errors)).toEqual(['OtherErrors@0']);
     expect(report.leafPublicKey.type).toBe('rsa');
+    const { generateKeyPairSync } = await import('node:crypto');
+    const p521 = generateKeyPairSync('ec', { namedCurve: 'P-521' });
+    const odd = issue({ subject: 'CN=p521', issuer: int, key: { kind: 'p256', privateKey: p521.privateKey, spki: new Uint8Array(p521.publicKey.export({ type: 'spki', format: 'der' })) }, san: [{ dns: 'api.example.test' }], ...V });
+    const e = await v.verify({ certificates: [odd.der, int.der], usage: 'serverAuth', time: T }).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(TlsError);
+    expect((e as TlsError).status).toBe('CertificateUnsupported');
+    expect(codes((e as TlsError).certificateErrors)).toEqual(['OtherErrors@0']);
+    // verifyCertificateChain has no key to hand over: it just reports.
+    const r = await verifyCertificateChain({ leaf: odd.der, intermediates: [int.der], trustAnchors: [root.der], time: T });
+    expect(codes(r.errors)).toEqual(['OtherErrors@0']);
   });
 });

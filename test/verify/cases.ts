@@ -101,7 +101,7 @@ export function buildCases(): ChainCase[] {
     ...base,
     leaf: leafUnder(int, { keyUsage: KeyUsage.keyEncipherment }).der,
     expected: ['WrongUsage@0'],
-    opensslDiffers: 'OpenSSL sslserver accepts keyEncipherment (TLS 1.2 RSA key exchange); puretls has no RSA key exchange and needs digitalSignature (RFC 9846 §4.4.2.2)',
+    opensslDiffers: 'OpenSSL sslserver accepts keyEncipherment (TLS 1.2 RSA key exchange); puretls has no RSA key exchange and needs digitalSignature (RFC 9846 §4.5.1.2)',
   });
 
   add({ name: 'InvalidSignature: leaf signature bit flipped', ...base, leaf: leafUnder(int, { tamperSignature: (s) => flip(s, -1) }).der, expected: ['InvalidSignature@0'] });

@@ -89,7 +89,7 @@ describe('each bad-leaf variant gives exactly its code', () => {
     [{ variant: 'ca-leaf' }, [], 'none'],
   ];
   for (const [opts, expected, severity] of cases) {
-    it(`${JSON.stringify(opts.variant)} → [${expected.join(', ')}] (${severity})`, async () => {
+    it(`${JSON.stringify(opts?.variant)} → [${expected.join(', ')}] (${severity})`, async () => {
       const pki = await generateTestPki(opts);
       const r = await check(pki, pki.chainDer);
       expect(codes(r.errors)).toEqual(expected);

@@ -170,3 +170,22 @@ describe('verifyServerName (RFC 9525 §6)', () => {
     if (!r.ok) expect(r.detail).toContain('IP:2001:db8::1');
   });
 });
+
+describe('verifyServerName: the opt-in common-name fallback (RFC 6125 §6.4.4)', () => {
+  const cnOnly = { dnsNames: [], ipAddresses: [], commonNames: ['Ignored Org Unit CN', 'www.example.com'] };
+  it('off by default: a CN-only certificate matches nothing', () => {
+    const r = verifyServerName(cnOnly, 'www.example.com');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.detail).toMatch(/common name is not used/);
+  });
+  it('on: the last (most specific) CN is matched like a dNSName, and reported as used', () => {
+    expect(verifyServerName(cnOnly, 'WWW.example.com.', { commonNameFallback: true })).toEqual({ ok: true, commonName: 'www.example.com' });
+    expect(verifyServerName(cnOnly, 'ignored org unit cn', { commonNameFallback: true }).ok).toBe(false);
+    expect(verifyServerName({ ...cnOnly, commonNames: ['*.example.com'] }, 'a.example.com', { commonNameFallback: true }).ok).toBe(true);
+  });
+  it('on: never when a dNSName or iPAddress SAN exists, never for IP references', () => {
+    expect(verifyServerName({ ...cnOnly, dnsNames: ['other.example.com'] }, 'www.example.com', { commonNameFallback: true }).ok).toBe(false);
+    expect(verifyServerName({ ...cnOnly, ipAddresses: [ip('192.0.2.1')] }, 'www.example.com', { commonNameFallback: true }).ok).toBe(false);
+    expect(verifyServerName({ dnsNames: [], ipAddresses: [], commonNames: ['192.0.2.1'] }, '192.0.2.1', { commonNameFallback: true }).ok).toBe(false);
+  });
+});
