@@ -10,6 +10,7 @@
  */
 import type { CryptoProvider, PrivateKeyInfo, RandomSource } from './crypto/provider.js';
 import type { CertificateErrorCode, CertificateVerifier } from './verify/verifier.js';
+import type { Certificate } from './verify/certificate.js';
 import { IGNORABLE_CERTIFICATE_ERRORS } from './verify/verifier.js';
 import type { ClientHello, Extensions } from './wire/messages.js';
 import { TlsError } from './errors.js';
@@ -25,6 +26,8 @@ export interface CertifiedKeyInput {
   readonly cert: string | Uint8Array | readonly (string | Uint8Array)[];
   /** Private key: PEM (PKCS#8, SEC1, PKCS#1) or DER PKCS#8. */
   readonly key: string | Uint8Array;
+  /** Server only: a DER OCSPResponse to staple when the client asks (RFC 6066 §8). */
+  readonly ocspResponse?: Uint8Array;
 }
 
 /** A trace event: one decoded handshake message or record-level event, for `--trace`. */
@@ -80,6 +83,23 @@ export interface ClientOptions extends CommonOptions {
   rejectUnauthorized?: boolean;
   /** Ignorable certificate errors the caller accepts (Windows `IgnorableServerCertificateErrors`). */
   ignorableCertificateErrors?: readonly CertificateErrorCode[];
+  /** Client certificate chain for mutual TLS (PEM or DER, leaf first); with `key`. */
+  cert?: CertifiedKeyInput['cert'];
+  /** Private key of the client certificate. */
+  key?: CertifiedKeyInput['key'];
+  /** Ask the server to staple an OCSP response (status_request, RFC 6066 §8). Default true. */
+  requestOCSP?: boolean;
+  /** Report `RevocationInformationMissing` when the server staples no OCSP response. Default false. */
+  requireRevocationInformation?: boolean;
+  /**
+   * Node's hook: replaces the built-in host-name check. Return an Error to refuse the
+   * certificate (reported as `InvalidName`, which stays ignorable).
+   */
+  checkServerIdentity?: (hostname: string, cert: Certificate) => Error | undefined;
+  /** Longest chain of intermediates accepted (default 8). */
+  maxDepth?: number;
+  /** Match the subject common name when the certificate has no SAN (default false, RFC 9525 §6.1). */
+  commonNameFallback?: boolean;
   /** Groups for which key shares are sent in the first ClientHello (default x25519, secp256r1). */
   keyShareGroups?: readonly (string | number)[];
   /**
@@ -99,6 +119,20 @@ export interface ServerOptions extends CommonOptions {
   certificates?: readonly CertifiedKeyInput[];
   /** NewSessionTicket messages to send after the handshake (default 0 until resumption lands). */
   sessionTickets?: number;
+  /** Ask clients for a certificate (mutual TLS); an absent one is accepted. */
+  requestCert?: boolean;
+  /** Require a client certificate (implies `requestCert`): without one the handshake fails. */
+  requireCert?: boolean;
+  /** Trust anchors for client certificates. */
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[];
+  /** Replace client-certificate chain validation (the CertificateVerify check always runs). */
+  verifier?: CertificateVerifier;
+  /** false: accept client certificates with ignorable errors (never fatal ones). Default true. */
+  rejectUnauthorized?: boolean;
+  /** Ignorable errors accepted in client certificates. */
+  ignorableCertificateErrors?: readonly CertificateErrorCode[];
+  /** Longest chain of intermediates accepted in client certificates (default 8). */
+  maxDepth?: number;
   /** Require the client to include ALPN that matches (otherwise no_application_protocol). Default: only when both sides offer ALPN. */
   /** Test hook: rewrites EncryptedExtensions before encoding. Not for production use. */
   encryptedExtensionsHook?: (ext: Extensions) => Extensions;
@@ -117,6 +151,8 @@ export interface CertifiedKey {
   readonly key: PrivateKeyInfo;
   /** DNS names and IP literals from the leaf's SAN (lower case), for SNI selection. */
   readonly names: readonly string[];
+  /** DER OCSPResponse to staple, if any. */
+  readonly ocspResponse?: Uint8Array;
 }
 
 /** Resolved common settings. */
@@ -184,7 +220,7 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
 }
 
 /** Checks `ignorableCertificateErrors` (a fatal code is a configuration error). */
-export function resolveIgnorable(o: ClientOptions): readonly CertificateErrorCode[] {
+export function resolveIgnorable(o: { rejectUnauthorized?: boolean; ignorableCertificateErrors?: readonly CertificateErrorCode[] }): readonly CertificateErrorCode[] {
   if (o.rejectUnauthorized === false) return IGNORABLE_CERTIFICATE_ERRORS;
   const list = o.ignorableCertificateErrors ?? [];
   for (const c of list) {

@@ -23,9 +23,9 @@ import type { CryptoProvider } from './crypto/provider.js';
 import { HASH_LEN } from './crypto/provider.js';
 import { nobleProvider, defaultRandom } from './crypto/noble.js';
 import type { Tls13Suite } from './crypto/suites.js';
-import { DEFAULT_KEY_SHARES, resolveCodes } from './crypto/suites.js';
+import { DEFAULT_KEY_SHARES, resolveCodes, tls13Suite } from './crypto/suites.js';
 import { AlertDescription, TlsError, alertName } from './errors.js';
-import { ContentType, HandshakeType, KeyUpdateRequest } from './wire/codes.js';
+import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion } from './wire/codes.js';
 import type { HandshakeMessage } from './wire/messages.js';
 import { encodeHandshake, decodeHandshake } from './wire/handshake.js';
 import { decodeAlert, encodeAlert } from './wire/alert.js';
@@ -158,16 +158,27 @@ export class TlsConnection {
     const cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
     const ignorable = resolveIgnorable(options);
     const anchors = options.ca === undefined ? [] : loadCertificates(options.ca);
-    const verifier = options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto });
+    const verifier =
+      options.verifier ??
+      createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, commonNameFallback: options.commonNameFallback });
     const servername = options.servername;
     const isIp = servername !== undefined && parseIpAddress(servername) !== null;
+    if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a client certificate needs both cert and key' });
     const params: ClientParams = {
       serverName: servername,
       // RFC 6066 §3: literal IP addresses are not permitted in server_name.
       sendSni: servername !== undefined && servername.length > 0 && !isIp,
       keyShareGroups: options.keyShareGroups ? resolveCodes('group', options.keyShareGroups) : defaultKeyShares(cfg.groups),
-      verifier,
-      ignorable,
+      auth: {
+        verifier,
+        ignorable,
+        serverName: servername,
+        usage: 'serverAuth',
+        requireRevocationInfo: options.requireRevocationInformation === true,
+        checkServerIdentity: options.checkServerIdentity,
+      },
+      identity: options.cert !== undefined && options.key !== undefined ? loadCertifiedKey({ cert: options.cert, key: options.key }, cfg.crypto) : null,
+      requestOcsp: options.requestOCSP !== false,
       clientHelloHook: options.clientHelloHook,
     };
     return new TlsConnection('client', cfg, (cx) => startClient(cx, params));
@@ -182,7 +193,23 @@ export class TlsConnection {
     if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates)' });
     const tickets = options.sessionTickets ?? 0;
     if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
-    const params: ServerParams = { certificates: identities, sessionTickets: tickets, encryptedExtensionsHook: options.encryptedExtensionsHook, helloRetryRequestHook: options.helloRetryRequestHook };
+    const clientAuth = options.requireCert ? 'require' : options.requestCert ? 'request' : 'none';
+    const anchors = options.ca === undefined ? [] : loadCertificates(options.ca);
+    const params: ServerParams = {
+      certificates: identities,
+      sessionTickets: tickets,
+      encryptedExtensionsHook: options.encryptedExtensionsHook,
+      helloRetryRequestHook: options.helloRetryRequestHook,
+      clientAuth,
+      auth: {
+        verifier: options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth }),
+        ignorable: resolveIgnorable(options),
+        serverName: undefined,
+        usage: 'clientAuth',
+        requireRevocationInfo: false,
+        checkServerIdentity: undefined,
+      },
+    };
     return new TlsConnection('server', cfg, (cx) => startServer(cx, params));
   }
 
@@ -383,7 +410,9 @@ export class TlsConnection {
     if (this.tls12) return this.onRecord12(outerType, _version, fragment);
     // RFC 9846 §5 / §D.4: an unprotected CCS of value 0x01 between the first ClientHello and the peer's Finished is dropped.
     if (outerType === ContentType.change_cipher_spec) {
-      const okPhase = this.role === 'client' ? this.started : this.transcriptHasClientHello();
+      // A client that cannot negotiate TLS 1.3 never sees a compatibility CCS (RFC 5246 §7.1: a CCS before the ServerHello is unexpected).
+      const offers13 = this.cfg.maxVersion >= ProtocolVersion.TLSv1_3 && this.cfg.suites.some((s) => tls13Suite(s) !== undefined);
+      const okPhase = this.role === 'client' ? this.started && offers13 : this.transcriptHasClientHello();
       if (fragment.length === 1 && fragment[0] === 1 && okPhase && !this.peerFinished && !this.ccsReceived && this.joiner.isEmpty()) {
         this.ccsReceived = true;
         this.trace({ direction: 'received', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec (ignored, middlebox compatibility)' });
@@ -496,8 +525,10 @@ export class TlsConnection {
     // TLS 1.2 Finished is 12 bytes for every suite we implement (RFC 5246 §7.4.9).
     const finishedLength = this.tls12 ? 12 : this.read_.suite ? HASH_LEN[this.read_.suite.hash] : undefined;
     const version = this.tls12 ? 'tls12' : this.negotiated.version === 'TLSv1.3' ? 'tls13' : undefined;
-    if (this.tls12 && this.role === 'client' && type === HandshakeType.hello_request && !this.result) {
-      // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored (and never hashed).
+    // Before the ServerHello the version is open: the server may be a TLS 1.2 one (RFC 9846 Appendix B: reserved types "might" come from older peers).
+    const maybe12 = this.tls12 || (this.negotiated.version === null && !this.negotiated.helloRetryRequest);
+    if (maybe12 && this.role === 'client' && type === HandshakeType.hello_request && body.length === 0 && !this.result) {
+      // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored (and never hashed); a non-empty one is not a HelloRequest (decode_error below).
       this.trace({ direction: 'received', kind: 'handshake', summary: 'HelloRequest (ignored during the handshake)' });
       return undefined;
     }
@@ -624,6 +655,7 @@ export class TlsConnection {
       },
       versionNegotiated(version: 'TLSv1.2' | 'TLSv1.3'): void {
         self.negotiated.version = version;
+        if (version === 'TLSv1.3') self.transcript.forgetMessages();
         if (version === 'TLSv1.2') {
           self.tls12 = true;
           // RFC 5246 §6.2.3: TLSCiphertext may be up to 2^14 + 2048 bytes.
@@ -640,6 +672,7 @@ export class TlsConnection {
       },
       handshakeDone(secrets: HandshakeResult): void {
         self.result = secrets;
+        self.transcript.forgetMessages();
         self.phase_ = self.closeSent ? 'closed' : 'open';
         self.flushHandshake();
         self.flushWrites();

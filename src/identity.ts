@@ -53,7 +53,7 @@ export function loadCertifiedKey(input: CertifiedKeyInput, crypto: CryptoProvide
     throw new TlsError('InvalidConfig', { detail: 'the private key does not match the leaf certificate' });
   }
   const names = [...leaf.dnsNames.map((n) => n.toLowerCase().replace(/\.$/, '')), ...leaf.ipAddresses.map(formatIpAddress)];
-  return { chain, key, names };
+  return input.ocspResponse ? { chain, key, names, ocspResponse: input.ocspResponse.slice() } : { chain, key, names };
 }
 
 function samePublicKey(a: PublicKeyInfo, b: PublicKeyInfo, crypto: CryptoProvider): boolean {

@@ -10,17 +10,21 @@ import { TlsError } from '../errors.js';
 import { ExtensionType, NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { ClientHello, Extensions } from '../wire/messages.js';
 import { noExtensions } from '../wire/messages.js';
-import type { CertificateErrorCode, CertificateVerifier, VerificationReport } from '../verify/verifier.js';
+import type { CertifiedKey } from '../config.js';
+import { OCSP_STATUS_REQUEST, type PeerAuth } from './peer-auth.js';
 import type { Context } from './state.js';
-import { principalStatus } from './cert-status.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
 export interface ClientParams {
   readonly serverName: string | undefined;
   readonly sendSni: boolean;
   readonly keyShareGroups: readonly number[];
-  readonly verifier: CertificateVerifier;
-  readonly ignorable: readonly CertificateErrorCode[];
+  /** How the server's certificate is judged. */
+  readonly auth: PeerAuth;
+  /** Our certificate for mutual TLS, if any. */
+  readonly identity: CertifiedKey | null;
+  /** Send status_request (RFC 6066 §8). */
+  readonly requestOcsp: boolean;
   readonly clientHelloHook: ((ch: ClientHello) => ClientHello) | undefined;
 }
 
@@ -64,6 +68,8 @@ export function buildClientHello(cx: Context, p: ClientParams, random: Uint8Arra
     ext.keyShareClient = shares.map((s) => ({ group: s.group, keyExchange: s.publicKey }));
   }
   if (cfg.alpn.length > 0) ext.alpn = [...cfg.alpn];
+  // RFC 6066 §8 (TLS 1.2) / RFC 9846 §4.5.1.1 (TLS 1.3): ask for a stapled OCSP response.
+  if (p.requestOcsp) ext.statusRequest = OCSP_STATUS_REQUEST;
   if (offers12) {
     // RFC 8422 §5.1.2: uncompressed points only.
     ext.ecPointFormats = [0];
@@ -127,18 +133,4 @@ export function checkAlpn(cx: Context, alpn: readonly string[] | undefined): voi
     throw new TlsError('IllegalParameter', { detail: `server selected ALPN protocol ${JSON.stringify(alpn)} that we did not offer` });
   }
   cx.info.alpn = alpn[0]!;
-}
-
-/** Records the verifier's findings and fails unless every error is ignored (RFC 9846 §4.5.1.3). */
-export function applyReport(cx: Context, report: VerificationReport, ignorable: readonly CertificateErrorCode[]): void {
-  cx.info.certificateErrors = [...report.errors];
-  cx.info.certificateErrorSeverity = report.severity;
-  const unignored = report.errors.filter((e) => !ignorable.includes(e.code));
-  if (unignored.length > 0) {
-    const status = principalStatus(unignored);
-    throw new TlsError(status, {
-      detail: unignored.map((e) => `${e.code}${e.index >= 0 ? `[${e.index}]` : ''}: ${e.detail}`).join('; '),
-      certificateErrors: report.errors,
-    });
-  }
 }

@@ -14,10 +14,11 @@ import { nameOf } from '../wire/codes.js';
 import type { CertificateRequest12, HandshakeMessage, ServerHello } from '../wire/messages.js';
 import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
 import type { RecordProtector } from '../record/protector.js';
-import type { VerificationReport } from '../verify/verifier.js';
 import type { Context, State } from './state.js';
 import { codeName, expect } from './state.js';
-import { applyReport, checkAlpn, checkOnlyOffered, type ClientParams, type Offer } from './client-common.js';
+import { checkAlpn, checkOnlyOffered, type ClientParams, type Offer } from './client-common.js';
+import { authenticatePeer } from './peer-auth.js';
+import type { CertifiedKey } from '../config.js';
 import { checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
 
 /** Key types each TLS 1.2 suite family authenticates with (RFC 8422 §5.3 allows Ed25519 with ECDHE_ECDSA). */
@@ -58,7 +59,7 @@ export function handleServerHello12(cx: Context, p: ClientParams, offer: Offer, 
   cx.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name}`, message: sh });
   cx.info.cipherSuite = suite.name;
   if (p.serverName) cx.info.serverName = p.serverName;
-  const hello: Hello12 = { p, offer, suite, serverRandom: sh.random, ems: ext.extendedMasterSecret === true };
+  const hello: Hello12 = { p, offer, suite, serverRandom: sh.random, ems: ext.extendedMasterSecret === true, statusAcked: ext.statusRequest !== undefined };
   return new ExpectCertificate(hello);
 }
 
@@ -68,6 +69,8 @@ interface Hello12 {
   readonly suite: Tls12Suite;
   readonly serverRandom: Uint8Array;
   readonly ems: boolean;
+  /** The server answered status_request: a CertificateStatus may follow its Certificate (RFC 6066 §8). */
+  readonly statusAcked: boolean;
 }
 
 class ExpectCertificate implements State {
@@ -78,40 +81,47 @@ class ExpectCertificate implements State {
     this.h = h;
   }
 
-  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+  handle(cx: Context, msg: HandshakeMessage): State {
     const m = expect(msg, this.name, 'certificate12');
     // RFC 5246 §7.4.2: every suite we offer authenticates the server.
     if (m.certificates.length === 0) throw new TlsError('DecodeError', { detail: 'server sent an empty Certificate' });
     cx.transcript.add(m.raw!);
     cx.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.certificates.length} entries)`, message: m });
     cx.info.peerCertificates = m.certificates;
-    const report = await this.h.p.verifier.verify({
-      certificates: m.certificates,
-      serverName: this.h.p.serverName,
-      usage: 'serverAuth',
-      time: new Date(cx.cfg.now()),
-    });
-    applyReport(cx, report, this.h.p.ignorable);
-    // RFC 5246 §7.4.2: the certificate's key must suit the negotiated key exchange.
-    if (!keyFitsSuite(report.leafPublicKey, this.h.suite)) {
-      throw new TlsError('CertificateUnsupported', { detail: `a ${report.leafPublicKey.type} certificate cannot authenticate ${this.h.suite.name}` });
-    }
-    return new ExpectServerKeyExchange(this.h, report);
+    // The chain is judged once a stapled OCSP response (if any) has arrived.
+    return new ExpectServerKeyExchange(this.h, m.certificates, this.h.statusAcked, null);
   }
 }
 
 class ExpectServerKeyExchange implements State {
-  readonly name = 'ExpectServerKeyExchange';
+  readonly name: string;
   readonly version = 'TLSv1.2';
   private readonly h: Hello12;
-  private readonly report: VerificationReport;
-  constructor(h: Hello12, report: VerificationReport) {
+  private readonly certs: Uint8Array[];
+  private readonly statusAllowed: boolean;
+  private readonly ocsp: Uint8Array | null;
+  constructor(h: Hello12, certs: Uint8Array[], statusAllowed: boolean, ocsp: Uint8Array | null) {
     this.h = h;
-    this.report = report;
+    this.certs = certs;
+    this.statusAllowed = statusAllowed;
+    this.ocsp = ocsp;
+    this.name = statusAllowed ? 'ExpectCertificateStatusOrServerKeyExchange' : 'ExpectServerKeyExchange';
   }
 
-  handle(cx: Context, msg: HandshakeMessage): State {
-    const ske = expect(msg, this.name, 'server_key_exchange');
+  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+    const m = this.statusAllowed ? expect(msg, this.name, 'server_key_exchange', 'certificate_status') : expect(msg, this.name, 'server_key_exchange');
+    if (m.type === 'certificate_status') {
+      // RFC 6066 §8: CertificateStatus follows Certificate when status_request was acknowledged.
+      cx.transcript.add(m.raw!);
+      cx.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateStatus (OCSP)', message: m });
+      return new ExpectServerKeyExchange(this.h, this.certs, false, m.response);
+    }
+    const ske = m;
+    const key = await authenticatePeer(cx, this.h.p.auth, this.certs, this.ocsp);
+    // RFC 5246 §7.4.2: the certificate's key must suit the negotiated key exchange.
+    if (!keyFitsSuite(key, this.h.suite)) {
+      throw new TlsError('CertificateUnsupported', { detail: `a ${key.type} certificate cannot authenticate ${this.h.suite.name}` });
+    }
     const cfg = cx.cfg;
     const crypto = cfg.crypto;
     // RFC 8422 §5.4: the curve must be one the client listed.
@@ -122,7 +132,6 @@ class ExpectServerKeyExchange implements State {
     if (!cfg.signatureSchemes.includes(ske.scheme)) {
       throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange signed with ${nameOf('scheme', ske.scheme)}, which we did not offer` });
     }
-    const key = this.report.leafPublicKey;
     if (!crypto.schemesForKey(key, 'TLSv1.2').includes(ske.scheme)) {
       throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange scheme ${nameOf('scheme', ske.scheme)} does not fit the certificate key (${key.type})` });
     }
@@ -156,7 +165,7 @@ class ExpectServerHelloDone implements State {
     this.request = request;
   }
 
-  handle(cx: Context, msg: HandshakeMessage): State {
+  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
     const m = this.request ? expect(msg, this.name, 'server_hello_done') : expect(msg, this.name, 'server_hello_done', 'certificate_request12');
     cx.transcript.add(m.raw!);
     if (m.type === 'certificate_request12') {
@@ -164,16 +173,35 @@ class ExpectServerHelloDone implements State {
       return new ExpectServerHelloDone(this.h, this.share, this.preMaster, m);
     }
     cx.trace({ direction: 'received', kind: 'handshake', summary: 'ServerHelloDone', message: m });
-    // Client certificates are a later issue: RFC 5246 §7.4.6 allows an empty Certificate.
-    if (this.request) cx.send({ type: 'certificate12', certificates: [] });
+    // RFC 5246 §7.4.6: our certificate if it fits the request, else an empty list.
+    const signer = this.request ? clientSigner(cx, this.h.p, this.request) : null;
+    if (this.request) cx.send({ type: 'certificate12', certificates: signer ? [...signer.id.chain] : [] });
     cx.send({ type: 'client_key_exchange', publicKey: this.share.publicKey });
+    // RFC 7627 §3: the session hash covers the messages up to and including ClientKeyExchange.
     const session = deriveSession(cx, this.h.suite, this.preMaster, this.h.offer.ch.random, this.h.serverRandom, this.h.ems);
+    if (signer) {
+      // RFC 5246 §7.4.8: the signature covers every handshake message so far.
+      const signature = await cx.cfg.crypto.sign(signer.id.key, signer.scheme, cx.transcript.messages(), cx.cfg.random, { tls12: true });
+      cx.send({ type: 'certificate_verify', scheme: signer.scheme, signature });
+    }
     const prot = protectors(cx, session);
     cx.sendChangeCipherSpec12();
     cx.installWriteProtector(prot.client);
     cx.send({ type: 'finished', verifyData: finished12(cx, session, 'client') });
     return new ExpectChangeCipherSpec(session, prot.server);
   }
+}
+
+/** Our identity and scheme for a TLS 1.2 CertificateRequest, if one fits (RFC 5246 §7.4.4, §7.4.6). */
+function clientSigner(cx: Context, p: ClientParams, req: CertificateRequest12): { id: CertifiedKey; scheme: number } | null {
+  const id = p.identity;
+  if (!id) return null;
+  const t = id.key.type;
+  // ClientCertificateType: rsa_sign(1), ecdsa_sign(64) (RFC 5246 §7.4.4, RFC 8422 §5.5; Ed25519 uses ecdsa_sign).
+  const type = t === 'rsa' || t === 'rsa-pss' ? 1 : 64;
+  if (!req.certificateTypes.includes(type)) return null;
+  const scheme = cx.cfg.crypto.schemesForKey(id.key, 'TLSv1.2').find((s) => req.signatureAlgorithms.includes(s));
+  return scheme === undefined ? null : { id, scheme };
 }
 
 class ExpectChangeCipherSpec implements State {

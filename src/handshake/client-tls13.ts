@@ -11,7 +11,9 @@ import { tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { ExtensionType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { CertificateRequest, ClientHello, Extensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
-import type { VerificationReport } from '../verify/verifier.js';
+import type { PublicKeyInfo } from '../crypto/provider.js';
+import { noExtensions } from '../wire/messages.js';
+import { authenticatePeer, ocspFromCertificateStatus } from './peer-auth.js';
 import { downgradeSentinel } from '../wire/hello.js';
 import type { Context, State } from './state.js';
 import { codeName, expect } from './state.js';
@@ -23,9 +25,10 @@ import {
   finishHandshake,
   handshakeSecrets,
   resumptionSecret,
+  signCertificateVerify,
   type HandshakeSecrets,
 } from './tls13-common.js';
-import { applyReport, buildClientHello, checkAlpn, checkOnlyOffered, offeredVersions, sentTypes, type ClientParams, type Offer } from './client-common.js';
+import { buildClientHello, checkAlpn, checkOnlyOffered, offeredVersions, sentTypes, type ClientParams, type Offer } from './client-common.js';
 import { handleServerHello12 } from './client-tls12.js';
 
 /** Starts a client handshake: sends ClientHello and returns the first state. */
@@ -285,14 +288,12 @@ class ExpectCertificate implements State {
     cx.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.entries.length} entries)`, message: m });
     const certs = m.entries.map((e) => e.certData);
     cx.info.peerCertificates = certs;
-    const report = await this.p.verifier.verify({
-      certificates: certs,
-      serverName: this.p.serverName,
-      usage: 'serverAuth',
-      time: new Date(cx.cfg.now()),
-    });
-    applyReport(cx, report, this.p.ignorable);
-    return new ExpectCertificateVerify(this.p, this.suite, this.secrets, this.compat, this.request, report);
+    // RFC 9846 §4.5.1.1: a stapled OCSP response rides in the leaf's status_request extension.
+    const leafExt = m.entries[0]!.extensions;
+    const status = leafExt.statusRequest ?? leafExt.unknown.find((u) => u.type === ExtensionType.status_request)?.data;
+    const ocsp = status !== undefined ? ocspFromCertificateStatus(status) : null;
+    const leafKey = await authenticatePeer(cx, this.p.auth, certs, ocsp);
+    return new ExpectCertificateVerify(this.p, this.suite, this.secrets, this.compat, this.request, leafKey);
   }
 }
 
@@ -303,19 +304,19 @@ class ExpectCertificateVerify implements State {
   private readonly secrets: HandshakeSecrets;
   private readonly compat: boolean;
   private readonly request: CertificateRequest | null;
-  private readonly report: VerificationReport;
-  constructor(p: ClientParams, suite: Tls13Suite, secrets: HandshakeSecrets, compat: boolean, request: CertificateRequest | null, report: VerificationReport) {
+  private readonly leafKey: PublicKeyInfo;
+  constructor(p: ClientParams, suite: Tls13Suite, secrets: HandshakeSecrets, compat: boolean, request: CertificateRequest | null, leafKey: PublicKeyInfo) {
     this.p = p;
     this.suite = suite;
     this.secrets = secrets;
     this.compat = compat;
     this.request = request;
-    this.report = report;
+    this.leafKey = leafKey;
   }
 
   handle(cx: Context, msg: HandshakeMessage): State {
     const cv = expect(msg, this.name, 'certificate_verify');
-    checkCertificateVerify(cx, this.report.leafPublicKey, cv.scheme, cv.signature, cx.transcript.current(), 'server');
+    checkCertificateVerify(cx, this.leafKey, cv.scheme, cv.signature, cx.transcript.current(), 'server');
     cx.info.signatureScheme = codeName('scheme', cv.scheme);
     cx.transcript.add(cv.raw!);
     cx.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
@@ -338,7 +339,7 @@ class ExpectFinished implements State {
     this.request = request;
   }
 
-  handle(cx: Context, msg: HandshakeMessage): State {
+  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
     const fin = expect(msg, this.name, 'finished');
     const crypto = cx.cfg.crypto;
     checkFinished(crypto, this.suite, this.secrets.serverHandshake, cx.transcript.current(), fin.verifyData);
@@ -351,10 +352,7 @@ class ExpectFinished implements State {
     if (this.compat) cx.sendChangeCipherSpec();
     // The client handshake write key was installed after ServerHello (do not reinstall it:
     // that would restart its sequence number after an alert or close_notify).
-    if (this.request) {
-      // Client certificates are a later issue: answer with an empty Certificate (RFC 9846 §4.5.1).
-      cx.send({ type: 'certificate', context: this.request.context, entries: [] });
-    }
+    if (this.request) await sendClientCertificate(cx, this.p, this.request);
     const verifyData = computeFinished(crypto, this.suite, this.secrets.clientHandshake, cx.transcript.current());
     cx.send({ type: 'finished', verifyData });
     cx.setWriteSecret(this.suite, app.clientApplication);
@@ -368,6 +366,23 @@ class ExpectFinished implements State {
     });
     return new ClientTraffic();
   }
+}
+
+/**
+ * Answers a CertificateRequest (RFC 9846 §4.5.1, §4.5.2): our chain and a CertificateVerify
+ * when our key can sign with a scheme the server listed, else an empty Certificate.
+ */
+async function sendClientCertificate(cx: Context, p: ClientParams, request: CertificateRequest): Promise<void> {
+  const id = p.identity;
+  const wanted = request.extensions.signatureAlgorithms ?? [];
+  const scheme = id ? cx.cfg.crypto.schemesForKey(id.key).find((s) => wanted.includes(s)) : undefined;
+  if (!id || scheme === undefined) {
+    cx.send({ type: 'certificate', context: request.context, entries: [] });
+    return;
+  }
+  cx.send({ type: 'certificate', context: request.context, entries: id.chain.map((der) => ({ certData: der, extensions: noExtensions() })) });
+  const signature = await signCertificateVerify(cx, id.key, scheme, cx.transcript.current(), 'client');
+  cx.send({ type: 'certificate_verify', scheme, signature });
 }
 
 /** Post-handshake client: NewSessionTicket and KeyUpdate (RFC 9846 §4.7). */

@@ -9,6 +9,7 @@ import { TlsError } from '../errors.js';
 import { CipherSuite, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { ClientHello, Extensions } from '../wire/messages.js';
 import type { Context } from './state.js';
+import type { PeerAuth } from './peer-auth.js';
 
 /** Server-only settings the handshake needs. */
 export interface ServerParams {
@@ -17,6 +18,10 @@ export interface ServerParams {
   readonly encryptedExtensionsHook: ((ext: Extensions) => Extensions) | undefined;
   /** Test hook (RFC 8448 §5 replay): rewrites the HelloRetryRequest extensions. */
   readonly helloRetryRequestHook?: ((ext: Extensions) => Extensions) | undefined;
+  /** Client certificates: not asked for, asked for, or required. */
+  readonly clientAuth: 'none' | 'request' | 'require';
+  /** How client certificates are judged. */
+  readonly auth: PeerAuth;
 }
 
 /** True if a certificate name (possibly `*.example.com`) covers the SNI `name` (both lower case). */

@@ -7,9 +7,9 @@
  * @module
  */
 import type { CertifiedKey } from '../config.js';
-import type { KeyShare } from '../crypto/provider.js';
+import type { KeyShare, PublicKeyInfo } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
-import { legacySuiteKind, tls12Suite } from '../crypto/suites.js';
+import { CERT_SIGNATURE_SCHEMES, legacySuiteKind, tls12Suite } from '../crypto/suites.js';
 import { AlertDescription, TlsError } from '../errors.js';
 import { CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
 import { DOWNGRADE_TLS12 } from '../wire/hello.js';
@@ -20,6 +20,7 @@ import type { RecordProtector } from '../record/protector.js';
 import type { Context, State } from './state.js';
 import { codeName, expect } from './state.js';
 import { nameMatches, selectCertificate, type ServerParams } from './server-common.js';
+import { authenticatePeer } from './peer-auth.js';
 import { checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
 
 function keyFitsSuite(cert: CertifiedKey, suite: Tls12Suite): boolean {
@@ -99,6 +100,12 @@ export async function handleClientHello12(cx: Context, p: ServerParams, ch: Clie
     shExt.alpn = [alpn];
     shExt.order.push(ExtensionType.application_layer_protocol_negotiation);
   }
+  const staple = ext.statusRequest !== undefined && cert.ocspResponse !== undefined ? cert.ocspResponse : null;
+  if (staple) {
+    // RFC 6066 §8: an empty status_request in ServerHello announces a CertificateStatus.
+    shExt.statusRequest = new Uint8Array(0);
+    shExt.order.push(ExtensionType.status_request);
+  }
   if (sni !== undefined && cert.names.some((n) => nameMatches(n, sni))) {
     // RFC 6066 §3: an empty server_name acknowledges that SNI was used.
     shExt.serverName = [];
@@ -124,13 +131,75 @@ export async function handleClientHello12(cx: Context, p: ServerParams, ch: Clie
   cx.info.alpn = alpn ?? null;
   cx.info.serverName = sni ?? null;
   cx.send({ type: 'certificate12', certificates: [...cert.chain] });
+  if (staple) cx.send({ type: 'certificate_status', statusType: 1, response: staple });
   const share = crypto.keyShare(group, cfg.random(crypto.keySharePrivateLength(group)));
   const ske: ServerKeyExchange = { type: 'server_key_exchange', curveType: 3, group, publicKey: share.publicKey, scheme, signature: new Uint8Array(0) };
   // RFC 8422 §5.4: the signature covers client_random ‖ server_random ‖ ServerECDHParams.
   ske.signature = await crypto.sign(cert.key, scheme, serverKeyExchangeSignedContent(ch.random, random, ske), cfg.random, { tls12: true });
   cx.send(ske);
+  if (p.clientAuth !== 'none') {
+    // RFC 5246 §7.4.4 / RFC 8422 §5.5: RSA and ECDSA (incl. Ed25519) client certificates.
+    cx.send({
+      type: 'certificate_request12',
+      certificateTypes: [1, 64],
+      signatureAlgorithms: cfg.signatureSchemes.filter((s) => CERT_SIGNATURE_SCHEMES.includes(s)),
+      certificateAuthorities: [],
+    });
+  }
   cx.send({ type: 'server_hello_done' });
-  return new ExpectClientKeyExchange({ p, suite, clientRandom: ch.random, serverRandom: random, ems: ext.extendedMasterSecret === true, share });
+  const f: Flight12 = { p, suite, clientRandom: ch.random, serverRandom: random, ems: ext.extendedMasterSecret === true, share };
+  return p.clientAuth === 'none' ? new ExpectClientKeyExchange(f, null) : new ExpectClientCertificate(f);
+}
+
+/** RFC 5246 §7.4.6: the client's Certificate answering our CertificateRequest. */
+class ExpectClientCertificate implements State {
+  readonly name = 'ExpectClientCertificate12';
+  readonly version = 'TLSv1.2';
+  private readonly f: Flight12;
+  constructor(f: Flight12) {
+    this.f = f;
+  }
+
+  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+    const m = expect(msg, this.name, 'certificate12');
+    cx.transcript.add(m.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.certificates.length} entries)`, message: m });
+    if (m.certificates.length === 0) {
+      // RFC 5246 §7.4.6: a server requiring client authentication answers with handshake_failure.
+      if (this.f.p.clientAuth === 'require') throw new TlsError('HandshakeFailure', { detail: 'the client sent no certificate' });
+      return new ExpectClientKeyExchange(this.f, null);
+    }
+    cx.info.peerCertificates = m.certificates;
+    const key = await authenticatePeer(cx, this.f.p.auth, m.certificates, null);
+    return new ExpectClientKeyExchange(this.f, key);
+  }
+}
+
+/** RFC 5246 §7.4.8: the client proves possession of its key over all handshake messages so far. */
+class ExpectCertificateVerify implements State {
+  readonly name = 'ExpectCertificateVerify12';
+  readonly version = 'TLSv1.2';
+  private readonly key: PublicKeyInfo;
+  private readonly next: ExpectChangeCipherSpec;
+  constructor(key: PublicKeyInfo, next: ExpectChangeCipherSpec) {
+    this.key = key;
+    this.next = next;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const cv = expect(msg, this.name, 'certificate_verify');
+    const crypto = cx.cfg.crypto;
+    // RFC 5246 §7.4.8: the scheme must be one we listed and must fit the key.
+    if (!cx.cfg.signatureSchemes.includes(cv.scheme) || !crypto.schemesForKey(this.key, 'TLSv1.2').includes(cv.scheme)) {
+      throw new TlsError('IllegalParameter', { detail: `CertificateVerify scheme ${nameOf('scheme', cv.scheme)} was not offered or does not fit the key` });
+    }
+    if (!crypto.verify(this.key, cv.scheme, cx.transcript.messages(), cv.signature, { tls12: true })) {
+      throw new TlsError('DecryptError', { detail: 'client CertificateVerify signature is invalid' });
+    }
+    cx.transcript.add(cv.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
+    return this.next;
+  }
 }
 
 /** The error for a ClientHello with no TLS 1.2 suite we can serve, naming what the client offered. */
@@ -162,8 +231,10 @@ class ExpectClientKeyExchange implements State {
   readonly name = 'ExpectClientKeyExchange';
   readonly version = 'TLSv1.2';
   private readonly f: Flight12;
-  constructor(f: Flight12) {
+  private readonly clientKey: PublicKeyInfo | null;
+  constructor(f: Flight12, clientKey: PublicKeyInfo | null) {
     this.f = f;
+    this.clientKey = clientKey;
   }
 
   handle(cx: Context, msg: HandshakeMessage): State {
@@ -174,7 +245,8 @@ class ExpectClientKeyExchange implements State {
     cx.trace({ direction: 'received', kind: 'handshake', summary: 'ClientKeyExchange', message: cke });
     const session = deriveSession(cx, this.f.suite, preMaster, this.f.clientRandom, this.f.serverRandom, this.f.ems);
     const prot = protectors(cx, session);
-    return new ExpectChangeCipherSpec(session, prot.client, prot.server);
+    const next = new ExpectChangeCipherSpec(session, prot.client, prot.server);
+    return this.clientKey ? new ExpectCertificateVerify(this.clientKey, next) : next;
   }
 }
 

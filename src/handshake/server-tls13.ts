@@ -23,11 +23,15 @@ import {
   handshakeSecrets,
   resumptionSecret,
   signCertificateVerify,
+  checkCertificateVerify,
   type ApplicationSecrets,
   type HandshakeSecrets,
 } from './tls13-common.js';
 import { nameMatches, selectCertificate, selectVersion, type ServerParams } from './server-common.js';
 import { handleClientHello12 } from './server-tls12.js';
+import { authenticatePeer } from './peer-auth.js';
+import type { PublicKeyInfo } from '../crypto/provider.js';
+import { TLS13_SIGNATURE_SCHEMES } from '../crypto/suites.js';
 
 export type { ServerParams } from './server-common.js';
 
@@ -246,17 +250,84 @@ async function serverFlight(cx: Context, p: ServerParams, ch: ClientHello, c: Ch
   if (c.serverName !== undefined && c.cert.names.some((n) => nameMatches(n, c.serverName!))) ee.serverName = [];
   if (p.encryptedExtensionsHook) ee = p.encryptedExtensionsHook(ee);
   cx.send({ type: 'encrypted_extensions', extensions: ee });
-  cx.send({
-    type: 'certificate',
-    context: new Uint8Array(0),
-    entries: c.cert.chain.map((der) => ({ certData: der, extensions: noExtensions() })),
-  });
+  if (p.clientAuth !== 'none') {
+    // RFC 9846 §4.4.2: empty context in the main handshake; signature_algorithms is mandatory.
+    const ext = noExtensions();
+    ext.signatureAlgorithms = cx.cfg.signatureSchemes.filter((s) => TLS13_SIGNATURE_SCHEMES.includes(s));
+    cx.send({ type: 'certificate_request', context: new Uint8Array(0), extensions: ext });
+  }
+  const entries = c.cert.chain.map((der) => ({ certData: der, extensions: noExtensions() }));
+  if (ch.extensions.statusRequest !== undefined && c.cert.ocspResponse && entries[0]) {
+    // RFC 9846 §4.5.1.1: staple the OCSP response in the leaf's status_request extension.
+    entries[0].extensions.unknown.push({ type: ExtensionType.status_request, data: certificateStatusBody(c.cert.ocspResponse) });
+    entries[0].extensions.order.push(ExtensionType.status_request);
+  }
+  cx.send({ type: 'certificate', context: new Uint8Array(0), entries });
   const signature = await signCertificateVerify(cx, c.cert.key, c.scheme, cx.transcript.current(), 'server');
   cx.send({ type: 'certificate_verify', scheme: c.scheme, signature });
   cx.send({ type: 'finished', verifyData: computeFinished(crypto, c.suite, secrets.serverHandshake, cx.transcript.current()) });
   const app = applicationSecrets(secrets, cx.transcript.current());
   cx.setWriteSecret(c.suite, app.serverApplication);
-  return new ExpectFinished(p, c.suite, secrets, app);
+  const done = new ExpectFinished(p, c.suite, secrets, app);
+  return p.clientAuth === 'none' ? done : new ExpectClientCertificate(p, done);
+}
+
+/** RFC 9846 §4.5.1: the client's Certificate answering our CertificateRequest. */
+class ExpectClientCertificate implements State {
+  readonly name = 'ExpectClientCertificate';
+  private readonly p: ServerParams;
+  private readonly next: ExpectFinished;
+  constructor(p: ServerParams, next: ExpectFinished) {
+    this.p = p;
+    this.next = next;
+  }
+
+  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+    const m = expect(msg, this.name, 'certificate');
+    // RFC 9846 §4.5.1: the context echoes the CertificateRequest's (empty in the handshake).
+    if (m.context.length !== 0) throw new TlsError('IllegalParameter', { detail: 'client Certificate context does not match the request' });
+    cx.transcript.add(m.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.entries.length} entries)`, message: m });
+    if (m.entries.length === 0) {
+      // RFC 9846 §4.5.1.3: without a client certificate the server may continue or send certificate_required.
+      if (this.p.clientAuth === 'require') throw new TlsError('CertificateRequired', { detail: 'the client sent no certificate' });
+      return this.next;
+    }
+    const certs = m.entries.map((e) => e.certData);
+    cx.info.peerCertificates = certs;
+    const leafKey = await authenticatePeer(cx, this.p.auth, certs, null);
+    return new ExpectClientCertificateVerify(leafKey, this.next);
+  }
+}
+
+/** RFC 9846 §4.5.2: the client proves possession of its key. */
+class ExpectClientCertificateVerify implements State {
+  readonly name = 'ExpectClientCertificateVerify';
+  private readonly leafKey: PublicKeyInfo;
+  private readonly next: ExpectFinished;
+  constructor(leafKey: PublicKeyInfo, next: ExpectFinished) {
+    this.leafKey = leafKey;
+    this.next = next;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const cv = expect(msg, this.name, 'certificate_verify');
+    checkCertificateVerify(cx, this.leafKey, cv.scheme, cv.signature, cx.transcript.current(), 'client');
+    cx.transcript.add(cv.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
+    return this.next;
+  }
+}
+
+/** A TLS CertificateStatus body for an OCSP response (RFC 6066 §8). */
+export function certificateStatusBody(ocsp: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + ocsp.length);
+  out[0] = 1;
+  out[1] = (ocsp.length >>> 16) & 0xff;
+  out[2] = (ocsp.length >>> 8) & 0xff;
+  out[3] = ocsp.length & 0xff;
+  out.set(ocsp, 4);
+  return out;
 }
 
 class ExpectFinished implements State {

@@ -67,6 +67,10 @@ export function finishHandshake12(cx: Context, s: Session12): void {
   const crypto = cx.cfg.crypto;
   cx.handshakeDone({
     version: 'TLSv1.2',
-    exporter: (label, context, length) => exporter12(crypto, s.suite.hash, s.master, s.clientRandom, s.serverRandom, label, context, length),
+    exporter: (label, context, length) => {
+      // RFC 7627 §5.4: a session without the extended master secret "MUST NOT export any key material ... it MUST disable [RFC5705]".
+      if (!s.extendedMasterSecret) throw new TlsError('ApiMisuse', { detail: 'exporter disabled: the session has no extended master secret (RFC 7627 §5.4)' });
+      return exporter12(crypto, s.suite.hash, s.master, s.clientRandom, s.serverRandom, label, context, length);
+    },
   });
 }

@@ -72,6 +72,8 @@ export class Transcript {
   #pending: Uint8Array[] = [];
   #count = 0;
   #replaced = false;
+  /** Every message as added, kept for TLS 1.2 CertificateVerify (RFC 5246 §7.4.8) until forgotten. */
+  #log: Uint8Array[] | null = [];
 
   /** @param crypto - anything with `hash(alg)`; a full `CryptoProvider` will do. */
   constructor(crypto: TranscriptCrypto) {
@@ -101,8 +103,10 @@ export class Transcript {
     if (!(message instanceof Uint8Array) || message.length < 4) {
       throw internal('Transcript.add: a handshake message has a 4-byte header at least');
     }
+    const copy = this.#state && this.#log === null ? null : message.slice();
     if (this.#state) this.#state.update(message);
-    else this.#pending.push(message.slice());
+    else this.#pending.push(copy!);
+    if (this.#log !== null) this.#log.push(copy!);
     this.#count++;
   }
 
@@ -147,6 +151,30 @@ export class Transcript {
   }
 
   /**
+   * All messages added so far, concatenated: what a TLS 1.2 CertificateVerify signs
+   * (RFC 5246 §7.4.8, `handshake_messages`).
+   *
+   * @throws `TlsError('InternalError')` after {@link forgetMessages}.
+   */
+  messages(): Uint8Array {
+    if (this.#log === null) throw internal('Transcript.messages: the message log was dropped');
+    let n = 0;
+    for (const m of this.#log) n += m.length;
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const m of this.#log) {
+      out.set(m, o);
+      o += m.length;
+    }
+    return out;
+  }
+
+  /** Stops keeping the raw messages (TLS 1.3 never needs them; TLS 1.2 once CertificateVerify is done). */
+  forgetMessages(): void {
+    this.#log = null;
+  }
+
+  /**
    * An independent copy: adding to one does not affect the other.
    * Before {@link setHash} the copy shares no buffers with this one either.
    */
@@ -157,6 +185,7 @@ export class Transcript {
     t.#pending = this.#pending.slice();
     t.#count = this.#count;
     t.#replaced = this.#replaced;
+    t.#log = this.#log ? this.#log.slice() : null;
     return t;
   }
 
@@ -199,6 +228,7 @@ export class Transcript {
     this.#state = state;
     this.#count = 1;
     this.#replaced = true;
+    this.#log = null;
   }
 
   #requireState(what: string): HashState {

@@ -1,0 +1,96 @@
+/**
+ * Judging the peer's certificate chain, for both roles and both versions: the
+ * verifier's findings, a stapled OCSP response (RFC 6066 §8, RFC 9846 §4.5.1.1), the
+ * caller's ignorable errors, and the leaf key that the handshake signature is checked
+ * against. The leaf key is always parsed here from the certificate the peer sent, never
+ * taken from a (possibly custom) verifier, so no verifier can redirect the
+ * CertificateVerify / ServerKeyExchange check (DESIGN.md §3).
+ *
+ * @module
+ */
+import type { PublicKeyInfo } from '../crypto/provider.js';
+import { TlsError } from '../errors.js';
+import { toCertificate, type Certificate } from '../verify/certificate.js';
+import { verifyOcspResponse } from '../verify/ocsp.js';
+import { parseCertificate } from '../verify/x509.js';
+import type { CertificateError, CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
+import { severityOf } from '../verify/verifier.js';
+import { principalStatus } from './cert-status.js';
+import type { Context } from './state.js';
+
+/** How one side judges the other's certificate. */
+export interface PeerAuth {
+  readonly verifier: CertificateVerifier;
+  readonly ignorable: readonly CertificateErrorCode[];
+  /** Name to check (client verifying a server); absent for client certificates. */
+  readonly serverName: string | undefined;
+  readonly usage: 'serverAuth' | 'clientAuth';
+  /** Report `RevocationInformationMissing` when no OCSP response was stapled. */
+  readonly requireRevocationInfo: boolean;
+  /**
+   * Node-style identity check replacing the built-in name check: returns an Error to
+   * refuse (reported as `InvalidName` with its message).
+   */
+  readonly checkServerIdentity: ((host: string, cert: Certificate) => Error | undefined) | undefined;
+}
+
+/** Parses the leaf's public key from the DER the peer sent. */
+export function leafPublicKey(cx: Context, leaf: Uint8Array): PublicKeyInfo {
+  let spki: Uint8Array;
+  try {
+    spki = parseCertificate(leaf).spki;
+  } catch (e) {
+    throw new TlsError('CertificateOtherErrors', { detail: `cannot parse the peer's certificate: ${e instanceof Error ? e.message : String(e)}`, cause: e });
+  }
+  return cx.cfg.crypto.parsePublicKey(spki);
+}
+
+/**
+ * Runs the verifier over `certs` (leaf first, as sent), adds OCSP findings, records
+ * everything in `cx.info`, and throws the principal error unless every error found is
+ * ignorable and ignored. Returns the leaf key for the signature check.
+ */
+export async function authenticatePeer(cx: Context, pa: PeerAuth, certs: readonly Uint8Array[], ocsp: Uint8Array | null): Promise<PublicKeyInfo> {
+  const leafKey = leafPublicKey(cx, certs[0]!);
+  const time = new Date(cx.cfg.now());
+  const report = await pa.verifier.verify({ certificates: certs, serverName: pa.checkServerIdentity ? undefined : pa.serverName, usage: pa.usage, time });
+  const errors: CertificateError[] = [...report.errors];
+  if (pa.checkServerIdentity && pa.serverName !== undefined) {
+    const leaf = report.validatedChain?.[0] ?? toCertificate(parseCertificate(certs[0]!));
+    const err = pa.checkServerIdentity(pa.serverName, leaf);
+    if (err) errors.push({ code: 'InvalidName', index: 0, detail: err.message });
+  }
+  if (ocsp !== null) {
+    const issuer = report.validatedChain?.[1]?.der ?? certs[1];
+    if (issuer === undefined) {
+      errors.push({ code: 'RevocationFailure', index: 0, detail: 'a stapled OCSP response cannot be checked without the issuer certificate' });
+    } else {
+      const r = verifyOcspResponse({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cx.cfg.crypto, index: 0 });
+      errors.push(...r.errors);
+      cx.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
+    }
+  } else if (pa.requireRevocationInfo) {
+    errors.push({ code: 'RevocationInformationMissing', index: 0, detail: 'no OCSP response was stapled' });
+  }
+  cx.info.certificateErrors = errors;
+  cx.info.certificateErrorSeverity = severityOf(errors);
+  const unignored = errors.filter((e) => !pa.ignorable.includes(e.code));
+  if (unignored.length > 0) {
+    throw new TlsError(principalStatus(unignored), {
+      detail: unignored.map((e) => `${e.code}${e.index >= 0 ? `[${e.index}]` : ''}: ${e.detail}`).join('; '),
+      certificateErrors: errors,
+    });
+  }
+  return leafKey;
+}
+
+/** The OCSP response inside a TLS CertificateStatus body (RFC 6066 §8: status_type ocsp(1), opaque<1..2^24-1>). */
+export function ocspFromCertificateStatus(body: Uint8Array): Uint8Array {
+  if (body.length < 4 || body[0] !== 1) throw new TlsError('DecodeError', { detail: 'CertificateStatus: not an OCSP status' });
+  const n = (body[1]! << 16) | (body[2]! << 8) | body[3]!;
+  if (n < 1 || n !== body.length - 4) throw new TlsError('DecodeError', { detail: 'CertificateStatus: bad length' });
+  return body.subarray(4);
+}
+
+/** A CertificateStatusRequest for OCSP with no responder ids and no extensions (RFC 6066 §8). */
+export const OCSP_STATUS_REQUEST: Uint8Array = new Uint8Array([1, 0, 0, 0, 0]);
