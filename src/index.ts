@@ -33,6 +33,11 @@ export type {
   VerifyRequest,
 } from './verify/verifier.js';
 export { createBasicVerifier } from './verify/basic-verifier.js';
+export type { BasicVerifier, BasicVerifierOptions, BasicVerificationReport } from './verify/basic-verifier.js';
+export { verifyCertificateChain } from './verify/chain.js';
+export type { Certificate, CertificateInput, VerifyCertificateChainOptions, VerifyCertificateChainResult } from './verify/chain.js';
+export { verifyOcspResponse } from './verify/ocsp.js';
+export type { OcspCheckInput, OcspResult } from './verify/ocsp.js';
 export { generateTestPki } from './verify/generate.js';
 export type { TestPki, TestPkiOptions, TestKeyType, TestPkiVariant } from './verify/generate.js';
 export { loadCertificates } from './identity.js';
