@@ -585,6 +585,7 @@ export class TlsConnection {
     }
     this.emptyRecords = 0;
     this.keyUpdatesWithoutData = 0;
+    this.warningAlerts = 0;
     this.readQueue.push(content);
     this.readQueued += content.length;
   }

@@ -44,7 +44,7 @@ export function handleServerHello12(cx: Context, p: ClientParams, offer: Offer, 
     throw new TlsError('HandshakeFailure', { detail: 'server does not support secure renegotiation (RFC 5746); puretls requires it' });
   }
   if (ext.renegotiationInfo.length !== 0) throw new TlsError('HandshakeFailure', { detail: 'renegotiation_info is not empty on an initial handshake' });
-  // RFC 7627 §5.3: a client that requires the extended master secret aborts without it.
+  // RFC 7627 §5.2: a client that requires the extended master secret aborts without it.
   if (!ext.extendedMasterSecret && cfg.requireExtendedMasterSecret) {
     throw new TlsError('HandshakeFailure', { detail: 'server does not support the extended master secret (RFC 7627), which is required' });
   }

@@ -28,6 +28,18 @@ function keyFitsSuite(cert: CertifiedKey, suite: Tls12Suite): boolean {
   return suite.auth === 'ecdsa' ? t === 'ec-p256' || t === 'ec-p384' || t === 'ed25519' : t === 'rsa' || t === 'rsa-pss';
 }
 
+/**
+ * RFC 8422 §5.3: an ECDSA certificate's curve must be one the client listed in
+ * supported_groups (if it sent the extension); OpenSSL clients abort with
+ * illegal_parameter otherwise. EdDSA and RSA keys are governed by signature_algorithms only.
+ */
+function curveFitsClient(cert: CertifiedKey, clientGroups: readonly number[] | undefined): boolean {
+  if (clientGroups === undefined) return true;
+  if (cert.key.type === 'ec-p256') return clientGroups.includes(NamedGroup.secp256r1);
+  if (cert.key.type === 'ec-p384') return clientGroups.includes(NamedGroup.secp384r1);
+  return true;
+}
+
 /** Negotiates TLS 1.2 from a ClientHello and sends the server's first flight. */
 export async function handleClientHello12(cx: Context, p: ServerParams, ch: ClientHello): Promise<State> {
   const cfg = cx.cfg;
@@ -41,7 +53,7 @@ export async function handleClientHello12(cx: Context, p: ServerParams, ch: Clie
   if (ext.renegotiationInfo !== undefined && ext.renegotiationInfo.length !== 0) {
     throw new TlsError('HandshakeFailure', { detail: 'renegotiation_info is not empty on an initial handshake' });
   }
-  // RFC 7627 §5.3: a server that requires the extended master secret aborts without it.
+  // RFC 7627 §5.2: a server that requires the extended master secret aborts without it.
   if (!ext.extendedMasterSecret && cfg.requireExtendedMasterSecret) {
     throw new TlsError('HandshakeFailure', { detail: 'client does not support the extended master secret (RFC 7627), which is required' });
   }
@@ -66,7 +78,7 @@ export async function handleClientHello12(cx: Context, p: ServerParams, ch: Clie
   for (const code of cfg.suites) {
     const suite = tls12Suite(code);
     if (!suite || !ch.cipherSuites.includes(code)) continue;
-    const sel = selectCertificate(cx, p, sni, clientSchemes, 'TLSv1.2', (c) => keyFitsSuite(c, suite));
+    const sel = selectCertificate(cx, p, sni, clientSchemes, 'TLSv1.2', (c) => keyFitsSuite(c, suite) && curveFitsClient(c, ext.supportedGroups));
     if (sel) {
       chosen = { suite, ...sel };
       break;
@@ -214,7 +226,7 @@ function refuseSuites(cx: Context, ch: ClientHello): TlsError {
     });
   }
   return new TlsError('HandshakeFailure', {
-    detail: `no TLS 1.2 cipher suite in common that our certificates can serve; client offered ${names} and signature schemes ${(ch.extensions.signatureAlgorithms ?? []).map((s) => nameOf('scheme', s)).join(', ')}; ${cx.cfg.suites.length} suites configured`,
+    detail: `no TLS 1.2 cipher suite in common that our certificates can serve; client offered ${names} and signature schemes ${(ch.extensions.signatureAlgorithms ?? []).map((s) => nameOf('scheme', s)).join(', ')} and groups ${(ch.extensions.supportedGroups ?? []).map((g) => nameOf('group', g)).join(', ')}; ${cx.cfg.suites.length} suites configured`,
   });
 }
 

@@ -90,6 +90,49 @@ export const CipherSuite = {
   TLS_FALLBACK_SCSV: 0x5600,
 } as const;
 
+/**
+ * Legacy cipher suites puretls never negotiates, named only so that refusals can say
+ * what a peer offered (IANA TLS Cipher Suites registry; the ones OpenSSL, GnuTLS and
+ * browsers still send: static RSA, DHE, CBC, RC4, 3DES, NULL, CCM).
+ */
+export const LegacyCipherSuite = {
+  TLS_RSA_WITH_NULL_MD5: 0x0001,
+  TLS_RSA_WITH_NULL_SHA: 0x0002,
+  TLS_RSA_WITH_RC4_128_MD5: 0x0004,
+  TLS_RSA_WITH_RC4_128_SHA: 0x0005,
+  TLS_RSA_WITH_3DES_EDE_CBC_SHA: 0x000a,
+  TLS_DHE_RSA_WITH_3DES_EDE_CBC_SHA: 0x0016,
+  TLS_RSA_WITH_AES_128_CBC_SHA: 0x002f,
+  TLS_DHE_RSA_WITH_AES_128_CBC_SHA: 0x0033,
+  TLS_RSA_WITH_AES_256_CBC_SHA: 0x0035,
+  TLS_DHE_RSA_WITH_AES_256_CBC_SHA: 0x0039,
+  TLS_RSA_WITH_AES_128_CBC_SHA256: 0x003c,
+  TLS_RSA_WITH_AES_256_CBC_SHA256: 0x003d,
+  TLS_DHE_RSA_WITH_AES_128_CBC_SHA256: 0x0067,
+  TLS_DHE_RSA_WITH_AES_256_CBC_SHA256: 0x006b,
+  TLS_RSA_WITH_AES_128_GCM_SHA256: 0x009c,
+  TLS_RSA_WITH_AES_256_GCM_SHA384: 0x009d,
+  TLS_DHE_RSA_WITH_AES_128_GCM_SHA256: 0x009e,
+  TLS_DHE_RSA_WITH_AES_256_GCM_SHA384: 0x009f,
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: 0xc009,
+  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: 0xc00a,
+  TLS_ECDHE_RSA_WITH_RC4_128_SHA: 0xc011,
+  TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA: 0xc012,
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: 0xc013,
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: 0xc014,
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256: 0xc023,
+  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384: 0xc024,
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: 0xc027,
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384: 0xc028,
+  TLS_RSA_WITH_AES_128_CCM: 0xc09c,
+  TLS_RSA_WITH_AES_256_CCM: 0xc09d,
+  TLS_DHE_RSA_WITH_AES_128_CCM: 0xc09e,
+  TLS_DHE_RSA_WITH_AES_256_CCM: 0xc09f,
+  TLS_ECDHE_ECDSA_WITH_AES_128_CCM: 0xc0ac,
+  TLS_ECDHE_ECDSA_WITH_AES_256_CCM: 0xc0ad,
+  TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 0xccaa,
+} as const;
+
 /** Named groups (RFC 9846 §4.3.7; RFC 8422; draft-ietf-tls-ecdhe-mlkem). */
 export const NamedGroup = {
   secp256r1: 0x0017,
@@ -147,7 +190,7 @@ const names = {
     [0x0304, 'TLSv1.3'],
   ]),
   extension: reverse(ExtensionType),
-  suite: reverse(CipherSuite),
+  suite: new Map([...reverse(LegacyCipherSuite), ...reverse(CipherSuite)]),
   group: reverse(NamedGroup),
   scheme: reverse(SignatureScheme),
 };

@@ -1,0 +1,529 @@
+/**
+ * TLS 1.2 engine properties (the TLS 1.3 ones are in engine.test.ts), client ↔ server in
+ * memory, with every version setup that ends in TLS 1.2 (a 1.2-only client against a 1.3
+ * server, a 1.2+1.3 client against a 1.2-only server, both 1.2-only):
+ * - any chunking of either byte stream gives the same handshake (equal exporters) and the
+ *   same application data, in order;
+ * - flipping any byte of any record after a ChangeCipherSpec, in either direction, makes the
+ *   receiver fail with exactly the status the damaged byte calls for (BadRecordMac unless
+ *   the record header was hit; see `expectedStatus`) and the sender then report
+ *   AlertReceived with the receiver's alert;
+ * - arbitrary bytes (and mutated real flights) fed to a fresh TLS 1.2 server, to a client
+ *   waiting for a TLS 1.2 ServerHello, and to a server waiting for the client's second
+ *   flight give only TlsErrors, and the connection either fails or waits for more input;
+ * - with a fixed `random` and `now`, runs are byte-for-byte reproducible.
+ *
+ * Runs are bounded (numRuns below) so the file stays well under 40 s; set FC_SEED /
+ * FC_RUNS_SCALE to reproduce or to search longer.
+ */
+import fc from 'fast-check';
+import { describe, it, expect, beforeAll } from 'vitest';
+import { TlsConnection } from '../../src/connection.js';
+import type { ClientOptions, ServerOptions } from '../../src/config.js';
+import { TlsError, type TlsStatus } from '../../src/errors.js';
+import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+import { ContentType } from '../../src/wire/codes.js';
+import { MAX_CIPHERTEXT_LEN_TLS12 } from '../../src/wire/record.js';
+import { chunkerArb, inputArb, mutate, mutationArb } from '../helpers/arbitraries.js';
+import { Transcript, drive, feed, join, payload, sameBytes, seededRandom, type Chunker, type Direction, type Tamper } from '../helpers/drive.js';
+import { readAll } from '../helpers/memory.js';
+import { concat, encodeRecords, hsMessage, parseRecords, splitHandshake } from '../helpers/mitm.js';
+import { handshakeRecords } from '../helpers/tls12.js';
+
+const SCALE = Number(process.env.FC_RUNS_SCALE ?? '1');
+const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
+const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : undefined;
+const params = (n: number): fc.Parameters<unknown> => ({ numRuns: runs(n), ...(seed !== undefined ? { seed } : {}) });
+
+/** A fixed clock inside the test certificates' validity. */
+const NOW = Date.now();
+const now = (): number => NOW;
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await generateTestPki({ keyType: 'ecdsa-p256' });
+});
+
+function makeClient(o: ClientOptions = {}): TlsConnection {
+  return TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, now, ...o });
+}
+function makeServer(o: Partial<ServerOptions> = {}): TlsConnection {
+  return TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, now, ...o });
+}
+
+/** Every way the two sides can end up with TLS 1.2. */
+type Setup = '1.2 client → 1.3 server' | '1.2+1.3 client → 1.2 server' | '1.2 client → 1.2 server';
+const SETUPS: readonly Setup[] = ['1.2 client → 1.3 server', '1.2+1.3 client → 1.2 server', '1.2 client → 1.2 server'];
+
+function pair(setup: Setup, suite: string, c: ClientOptions = {}, s: Partial<ServerOptions> = {}): { client: TlsConnection; server: TlsConnection } {
+  const client = setup.startsWith('1.2+1.3') ? makeClient({ cipherSuites: ['TLS_AES_128_GCM_SHA256', suite], ...c }) : makeClient({ maxVersion: 'TLSv1.2', cipherSuites: [suite], ...c });
+  const server = setup.endsWith('1.3 server') ? makeServer(s) : makeServer({ maxVersion: 'TLSv1.2', ...s });
+  return { client, server };
+}
+
+// ------------------------------------------------------------------ arbitraries
+
+const suiteArb = fc.constantFrom('TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256');
+const groupArb = fc.constantFrom('x25519', 'secp256r1', 'secp384r1');
+const setupArb = fc.constantFrom(...SETUPS);
+
+/** Application writes: who writes, how much (up to 100 KiB), and whether before the handshake completed. */
+const writesArb = fc.array(
+  fc.record({
+    from: fc.constantFrom('client' as const, 'server' as const),
+    size: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 16 * 1024 }), fc.integer({ min: 0, max: 100 * 1024 })),
+    early: fc.boolean(),
+  }),
+  { maxLength: 5 },
+);
+
+/**
+ * One handshake message of a flight's leading plaintext handshake records mutated, its
+ * length field fixed, the messages re-framed in one record and the rest of the flight
+ * kept: a TLS 1.2 server flight carries ServerHello…ServerHelloDone in one record, so this
+ * is what gets Certificate, ServerKeyExchange and ServerHelloDone decoded and checked.
+ */
+function mutateMessage(flight: Uint8Array, which: number, ms: Parameters<typeof mutate>[1]): Uint8Array {
+  const recs = parseRecords(flight);
+  let k = 0;
+  while (k < recs.length && recs[k]!.type === ContentType.handshake) k++;
+  const msgs = splitHandshake(concat(...recs.slice(0, k).map((r) => r.fragment)));
+  const i = which % msgs.length;
+  const body = msgs[i]!.subarray(4);
+  // (An empty body, ServerHelloDone's, would stay empty: give it a trailing byte instead.)
+  msgs[i] = hsMessage(msgs[i]![0]!, body.length === 0 ? new Uint8Array([ms.length]) : mutate(body, ms));
+  return concat(handshakeRecords(msgs), encodeRecords(recs.slice(k)));
+}
+
+/** {@link inputArb}, plus (twice as often) single handshake messages mutated with consistent lengths. */
+const inputArb12 = (real: () => Uint8Array): fc.Arbitrary<Uint8Array> =>
+  fc.oneof(
+    { arbitrary: inputArb(real), weight: 1 },
+    { arbitrary: fc.record({ which: fc.nat(), ms: fc.array(mutationArb, { minLength: 1, maxLength: 3 }) }).map(({ which, ms }) => mutateMessage(real(), which, ms)), weight: 2 },
+  );
+
+// ------------------------------------------------------------------ helpers
+
+function expectNoError(...conns: TlsConnection[]): void {
+  for (const c of conns) {
+    if (c.error) throw new Error(`unexpected ${c.role} error: ${c.error.status} ${c.error.detail ?? ''}`);
+  }
+}
+
+/** A TlsError of a protocol/peer kind, never a wrapped foreign exception. */
+function expectCleanTlsError(e: unknown): asserts e is TlsError {
+  expect(e).toBeInstanceOf(TlsError);
+  const err = e as TlsError;
+  if (err.status === 'InternalError' || (err.cause !== undefined && !(err.cause instanceof TlsError))) {
+    throw new Error(`engine bug surfaced as ${err.status}: ${err.detail}`, { cause: err.cause });
+  }
+}
+
+/**
+ * Reads everything the application has coming. At the read high-water mark (256 KiB) the
+ * engine stops decrypting and holds the rest until the application has read and called
+ * process() again (the pump in src/transport/pump.ts does the same), so read, process, repeat.
+ */
+async function readRest(c: TlsConnection): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (let r = readAll(c); r.length > 0; r = readAll(c)) {
+    parts.push(r);
+    await c.process();
+  }
+  return join(parts);
+}
+
+// ------------------------------------------------------------------ 1. chunking
+
+describe('TLS 1.2: any chunking of both byte streams gives the same handshake and data', () => {
+  it('completes with equal exporters and delivers every write in order', async () => {
+    await fc.assert(
+      fc.asyncProperty(chunkerArb, chunkerArb, setupArb, suiteArb, groupArb, writesArb, fc.nat(), async (c2s, s2c, setup, suite, group, writes, dataSeed) => {
+        const { client, server } = pair(setup, suite, {}, { groups: [group] });
+        const expected = { client: [] as Uint8Array[], server: [] as Uint8Array[] };
+        const doWrite = (w: (typeof writes)[number], i: number): void => {
+          const data = payload(w.size, dataSeed + i);
+          (w.from === 'client' ? client : server).write(data);
+          expected[w.from === 'client' ? 'server' : 'client'].push(data);
+        };
+        writes.forEach((w, i) => w.early && doWrite(w, i));
+        const got = { client: [] as Uint8Array[], server: [] as Uint8Array[] };
+        const onFull = (c: TlsConnection): void => void got[c.role].push(readAll(c));
+        const opts = { c2s: c2s.make(), s2c: s2c.make(), onFull };
+        await drive(client, server, opts);
+        expectNoError(client, server);
+        expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
+        for (const c of [client, server]) {
+          expect(c.info.version).toBe('TLSv1.2');
+          expect(c.info.cipherSuite).toBe(suite);
+          expect(c.info.group).toBe(group);
+        }
+        const ek = client.exportKeyingMaterial('EXPORTER-test', null, 32);
+        expect(sameBytes(ek, server.exportKeyingMaterial('EXPORTER-test', null, 32))).toBe(true);
+        writes.forEach((w, i) => !w.early && doWrite(w, i));
+        await drive(client, server, opts);
+        expectNoError(client, server);
+        got.server.push(await readRest(server));
+        got.client.push(await readRest(client));
+        expect(sameBytes(join(got.server), join(expected.server))).toBe(true);
+        expect(sameBytes(join(got.client), join(expected.client))).toBe(true);
+      }),
+      params(80),
+    );
+  });
+
+  it('more than the read high-water mark unread: the held-back records are decrypted once the application reads', async () => {
+    // 256 KiB + 1 byte written while the client reads nothing: the last record stays buffered
+    // (and the client still accepts its bytes) until the application reads and calls process().
+    const { client, server } = pair('1.2 client → 1.2 server', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+    await drive(client, server);
+    const a = payload(256 * 1024 + 1, 3);
+    server.write(a);
+    await drive(client, server);
+    expectNoError(client, server);
+    expect(sameBytes(await readRest(client), a)).toBe(true);
+  });
+
+  it('single-byte pieces in both directions with 100 KiB each way', async () => {
+    const { client, server } = pair('1.2 client → 1.2 server', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256');
+    const one = (): number => 1;
+    await drive(client, server, { c2s: one, s2c: one });
+    const a = payload(100 * 1024, 1);
+    const b = payload(100 * 1024, 2);
+    client.write(a.subarray(0, 30_000));
+    client.write(a.subarray(30_000));
+    server.write(b);
+    await drive(client, server, { c2s: one, s2c: one });
+    expectNoError(client, server);
+    expect(sameBytes(readAll(server), a)).toBe(true);
+    expect(sameBytes(readAll(client), b)).toBe(true);
+    expect(sameBytes(client.exportKeyingMaterial('EXPORTER-test', null, 32), server.exportKeyingMaterial('EXPORTER-test', null, 32))).toBe(true);
+  });
+});
+
+// ------------------------------------------------------------------ scripted session
+
+const DATA = {
+  c1: payload(3000, 11),
+  s1: payload(2500, 12),
+  s2: payload(200, 13),
+  c2: payload(20_000, 14), // two records
+};
+
+interface Session {
+  client: TlsConnection;
+  server: TlsConnection;
+  transcript: Transcript;
+}
+
+/**
+ * A fixed TLS 1.2 session: handshake; data both ways; more data both ways; the client
+ * closes. Steps after a failure, or before the handshake completed, are skipped.
+ */
+async function session(o: { seed: number; suite?: string; tamper?: Tamper; c2s?: Chunker; s2c?: Chunker }): Promise<Session> {
+  const { client, server } = pair('1.2 client → 1.3 server', o.suite ?? 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', { random: seededRandom(o.seed) }, { random: seededRandom(o.seed ^ 0x5a5a5a5a) });
+  const transcript = new Transcript();
+  const d = { transcript, tamper: o.tamper, c2s: o.c2s, s2c: o.s2c };
+  const ok = (): boolean => !client.error && !server.error && client.handshakeComplete && server.handshakeComplete;
+  await drive(client, server, d);
+  if (ok()) {
+    client.write(DATA.c1);
+    server.write(DATA.s1);
+  }
+  await drive(client, server, d);
+  if (ok()) {
+    server.write(DATA.s2);
+    client.write(DATA.c2);
+  }
+  await drive(client, server, d);
+  if (ok()) client.close();
+  await drive(client, server, d);
+  return { client, server, transcript };
+}
+
+function expectSessionData(s: Session): void {
+  expectNoError(s.client, s.server);
+  expect(sameBytes(readAll(s.server), join([DATA.c1, DATA.c2]))).toBe(true);
+  expect(sameBytes(readAll(s.client), join([DATA.s1, DATA.s2]))).toBe(true);
+  expect(s.server.readEnded).toBe(true);
+}
+
+function recordAt(t: Transcript, dir: Direction, index: number): Uint8Array {
+  const all = t.bytes(dir);
+  let o = 0;
+  for (let i = 0; ; i++) {
+    const len = (all[o + 3]! << 8) | all[o + 4]!;
+    if (i === index) return all.subarray(o, o + 5 + len);
+    o += 5 + len;
+  }
+}
+
+function lengthAfterFlip(length: number, off: number, x: number): number {
+  return off === 3 ? ((((length >> 8) ^ x) & 0xff) << 8) | (length & 0xff) : (length & 0xff00) | ((length & 0xff) ^ x);
+}
+
+/**
+ * What the receiver of a protected TLS 1.2 record with byte `off` XORed by `x` must
+ * report (`'wait'`: a longer length field, the receiver waits for bytes that may never come).
+ *
+ * - off 0, type: the content type is part of the AEAD additional data (RFC 5246 §6.2.3.3),
+ *   so another known type fails authentication → BadRecordMac; an unknown type is refused
+ *   from the header alone → UnexpectedMessage (RFC 5246 §6: "If a TLS implementation
+ *   receives an unexpected record type, it MUST send an unexpected_message alert").
+ * - off 1, version major byte: not a TLS record header at all → DecodeError.
+ * - off 2, version minor byte: part of the additional data → BadRecordMac.
+ * - off 3/4, length: above 2^14 + 2048 → RecordOverflow (RFC 5246 §6.2.3); zero for an
+ *   alert or handshake record → UnexpectedMessage (§6.2.1: no zero-length fragments of
+ *   those types); shorter otherwise → the fragment does not authenticate (or cannot hold
+ *   the explicit nonce and tag) → BadRecordMac; longer → BadRecordMac once enough bytes
+ *   came, else the receiver waits.
+ * - off ≥ 5, explicit nonce (GCM) / ciphertext / tag → BadRecordMac (RFC 5246 §6.2.3.3).
+ */
+function expectedStatus(type: number, length: number, off: number, x: number): TlsStatus | 'wait' {
+  if (off === 0) return [20, 21, 22, 23].includes(type ^ x) ? 'BadRecordMac' : 'UnexpectedMessage';
+  if (off === 1) return 'DecodeError';
+  if (off === 2) return 'BadRecordMac';
+  if (off === 3 || off === 4) {
+    const n = lengthAfterFlip(length, off, x);
+    if (n > MAX_CIPHERTEXT_LEN_TLS12) return 'RecordOverflow';
+    if (n === 0 && type !== ContentType.application_data) return 'UnexpectedMessage';
+    return n < length ? 'BadRecordMac' : 'wait';
+  }
+  return 'BadRecordMac';
+}
+
+// ------------------------------------------------------------------ 2. corruption
+
+describe('TLS 1.2: corrupting any byte of any record after the ChangeCipherSpec', () => {
+  let ref: Session;
+  /** Index of each direction's ChangeCipherSpec record. */
+  const ccsAt: Record<Direction, number> = { c2s: -1, s2c: -1 };
+  beforeAll(async () => {
+    ref = await session({ seed: 1 });
+    expectSessionData(ref);
+    ccsAt.c2s = ref.transcript.types.c2s.indexOf(ContentType.change_cipher_spec);
+    ccsAt.s2c = ref.transcript.types.s2c.indexOf(ContentType.change_cipher_spec);
+  });
+
+  it('the reference session has the expected shape', () => {
+    // c2s: ClientHello, ClientKeyExchange, CCS, {Finished}, {data}, {data ×2}, {close_notify}
+    expect(ref.transcript.types.c2s).toEqual([22, 22, 20, 22, 23, 23, 23, 21]);
+    // s2c: ServerHello…ServerHelloDone, CCS, {Finished}, {data}, {data}
+    expect(ref.transcript.types.s2c).toEqual([22, 20, 22, 23, 23]);
+  });
+
+  it('the receiver fails with the status the damaged byte calls for; the sender gets its alert', async () => {
+    const target = fc
+      .record({ dir: fc.constantFrom<Direction>('c2s', 's2c'), rec: fc.nat(), off: fc.oneof(fc.integer({ min: 0, max: 12 }), fc.nat()), x: fc.integer({ min: 1, max: 255 }) })
+      .map(({ dir, rec, off, x }) => {
+        // Records after the ChangeCipherSpec: all protected.
+        const first = ccsAt[dir] + 1;
+        const index = first + (rec % (ref.transcript.records[dir] - first));
+        const recordBytes = recordAt(ref.transcript, dir, index);
+        return { dir, index, off: off % recordBytes.length, x, type: recordBytes[0]!, length: recordBytes.length - 5 };
+      });
+    await fc.assert(
+      fc.asyncProperty(target, async (t) => {
+        let hit = false;
+        const s = await session({
+          seed: 1,
+          tamper: (dir, index, r) => {
+            if (dir !== t.dir || index !== t.index) return r;
+            hit = true;
+            const c = r.slice();
+            c[t.off]! ^= t.x;
+            return c;
+          },
+        });
+        expect(hit).toBe(true);
+        const [receiver, sender] = t.dir === 'c2s' ? [s.server, s.client] : [s.client, s.server];
+        const want = expectedStatus(t.type, t.length, t.off, t.x);
+        if (want === 'wait' && !receiver.error) {
+          // A longer length field on a record that nothing followed far enough: the receiver
+          // waits for the rest, which never comes. The transport closing is then a truncation.
+          expect(sender.error).toBeNull();
+          receiver.end();
+          expect((receiver.error as TlsError | null)?.status).toBe('Truncated');
+          return;
+        }
+        expectCleanTlsError(receiver.error);
+        expect(receiver.error.status).toBe(want === 'wait' ? 'BadRecordMac' : want);
+        expect(receiver.error.source).toBe('local');
+        expect(receiver.phase).toBe('failed');
+        // The receiver's fatal alert reached the sender, which reports exactly that alert.
+        expectCleanTlsError(sender.error);
+        expect({ status: sender.error.status, alert: sender.error.alert }).toEqual({ status: 'AlertReceived', alert: receiver.error.alert });
+        expect(sender.phase).toBe('failed');
+      }),
+      params(400),
+    );
+  });
+
+  it('the first, a middle and the last byte of each protected record, flipped with 0x80, give BadRecordMac/bad_record_mac and AlertReceived on the other side (all suites)', async () => {
+    for (const suite of ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256']) {
+      const r = await session({ seed: 2, suite });
+      expectSessionData(r);
+      for (const dir of ['c2s', 's2c'] as const) {
+        const first = r.transcript.types[dir].indexOf(ContentType.change_cipher_spec) + 1;
+        for (let index = first; index < r.transcript.records[dir]; index++) {
+          const len = recordAt(r.transcript, dir, index).length;
+          for (const off of [5, 5 + ((len - 5) >> 1), len - 1]) {
+            const s = await session({
+              seed: 2,
+              suite,
+              tamper: (d, i, rec) => {
+                if (d !== dir || i !== index) return rec;
+                const c = rec.slice();
+                c[off]! ^= 0x80;
+                return c;
+              },
+            });
+            const [receiver, sender] = dir === 'c2s' ? [s.server, s.client] : [s.client, s.server];
+            expect({ suite, dir, index, off, status: receiver.error?.status }).toEqual({ suite, dir, index, off, status: 'BadRecordMac' });
+            expect(sender.error?.status).toBe('AlertReceived');
+            expect(sender.error?.alert).toBe(receiver.error?.alert);
+          }
+        }
+      }
+    }
+  });
+});
+
+// ------------------------------------------------------------------ 3. arbitrary input
+
+describe('TLS 1.2: arbitrary bytes to an endpoint give only TlsErrors', () => {
+  const CLIENT_SEED = 7;
+  const SERVER_SEED = 99;
+  const SUITE = 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256';
+  let clientHello: Uint8Array;
+  let serverFlight: Uint8Array;
+  let clientFlight: Uint8Array;
+  const freshClient = async (): Promise<TlsConnection> => {
+    const c = makeClient({ maxVersion: 'TLSv1.2', cipherSuites: [SUITE], random: seededRandom(CLIENT_SEED) });
+    await c.process();
+    const ch = c.takeOutput()!;
+    // Deterministic: every fresh client sends the same ClientHello, so the recorded server flight fits it.
+    if (clientHello) expect(sameBytes(ch, clientHello)).toBe(true);
+    return c;
+  };
+  const freshServer = (): TlsConnection => makeServer({ maxVersion: 'TLSv1.2', random: seededRandom(SERVER_SEED) });
+  /** A server that has answered the recorded ClientHello and waits for ClientKeyExchange. */
+  const waitingServer = async (): Promise<TlsConnection> => {
+    const s = freshServer();
+    await feed(s, clientHello);
+    const out = s.takeOutput()!;
+    if (serverFlight) expect(sameBytes(out, serverFlight)).toBe(true);
+    return s;
+  };
+
+  beforeAll(async () => {
+    const c0 = makeClient({ maxVersion: 'TLSv1.2', cipherSuites: [SUITE], random: seededRandom(CLIENT_SEED) });
+    await c0.process();
+    clientHello = c0.takeOutput()!;
+    const s = freshServer();
+    await feed(s, clientHello);
+    serverFlight = s.takeOutput()!;
+    await feed(c0, serverFlight);
+    clientFlight = c0.takeOutput()!;
+    await feed(s, clientFlight);
+    // Sanity: the unmutated flights complete a fresh client's and a waiting server's part.
+    expectNoError(c0, s);
+    expect(s.handshakeComplete).toBe(true);
+    const c2 = await freshClient();
+    await feed(c2, serverFlight);
+    expectNoError(c2);
+    expect(sameBytes(c2.takeOutput()!, clientFlight)).toBe(true);
+    const s2 = await waitingServer();
+    await feed(s2, clientFlight);
+    expectNoError(s2);
+    expect(s2.handshakeComplete).toBe(true);
+  });
+
+  /** Feeds `input` in the given pieces; receive()/process() must never throw. */
+  async function check(conn: TlsConnection, input: Uint8Array, chunk: Chunker): Promise<void> {
+    await feed(conn, input, chunk);
+    if (conn.error) {
+      expectCleanTlsError(conn.error);
+      expect(conn.phase).toBe('failed');
+      expect(conn.wants.input).toBe(false);
+    } else {
+      // Still waiting for more (or, for an input that happens to be valid, done).
+      expect(conn.phase).not.toBe('failed');
+      expect(conn.wants.input).toBe(true);
+    }
+    // Output, if any, is whole records (an alert, or a next flight).
+    const out = conn.takeOutput();
+    if (out) expect(out.length).toBeGreaterThanOrEqual(5);
+  }
+
+  it('to a fresh TLS 1.2 server (random bytes, framed noise, mutated ClientHellos)', async () => {
+    await fc.assert(
+      fc.asyncProperty(inputArb12(() => clientHello), chunkerArb, async (input, chunk) => {
+        await check(freshServer(), input, chunk.make());
+      }),
+      params(500),
+    );
+  });
+
+  it('to a TLS 1.2 client waiting for the ServerHello (random bytes, framed noise, mutated server flights)', async () => {
+    await fc.assert(
+      fc.asyncProperty(inputArb12(() => serverFlight), chunkerArb, async (input, chunk) => {
+        await check(await freshClient(), input, chunk.make());
+      }),
+      params(500),
+    );
+  });
+
+  it('to a TLS 1.2 server waiting for ClientKeyExchange (random bytes, framed noise, mutated client flights)', async () => {
+    await fc.assert(
+      fc.asyncProperty(inputArb12(() => clientFlight), chunkerArb, async (input, chunk) => {
+        await check(await waitingServer(), input, chunk.make());
+      }),
+      params(200),
+    );
+  });
+
+  it('a client that offered TLS 1.3 too takes a mutated TLS 1.2 server flight the same way', async () => {
+    const c0 = makeClient({ cipherSuites: ['TLS_AES_128_GCM_SHA256', SUITE], random: seededRandom(5) });
+    await c0.process();
+    const ch = c0.takeOutput()!;
+    const s = freshServer();
+    await feed(s, ch);
+    const flight = s.takeOutput()!;
+    await fc.assert(
+      fc.asyncProperty(inputArb12(() => flight), chunkerArb, async (input, chunk) => {
+        const c = makeClient({ cipherSuites: ['TLS_AES_128_GCM_SHA256', SUITE], random: seededRandom(5) });
+        await c.process();
+        c.takeOutput();
+        await check(c, input, chunk.make());
+      }),
+      params(150),
+    );
+  });
+});
+
+// ------------------------------------------------------------------ 4. determinism
+
+describe('TLS 1.2: determinism', () => {
+  it('with a fixed random and now, two runs give byte-identical transcripts, however the input is chunked', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 0x7fffffff }), suiteArb, chunkerArb, chunkerArb, async (s, suite, c2s, s2c) => {
+        const a = await session({ seed: s, suite });
+        const b = await session({ seed: s, suite, c2s: c2s.make(), s2c: s2c.make() });
+        expectSessionData(a);
+        expectSessionData(b);
+        expect(sameBytes(a.transcript.bytes('c2s'), b.transcript.bytes('c2s'))).toBe(true);
+        expect(sameBytes(a.transcript.bytes('s2c'), b.transcript.bytes('s2c'))).toBe(true);
+        expect(sameBytes(a.client.exportKeyingMaterial('EXPORTER-test', null, 32), b.server.exportKeyingMaterial('EXPORTER-test', null, 32))).toBe(true);
+      }),
+      params(25),
+    );
+  });
+
+  it('different seeds give different transcripts (the randomness is really used)', async () => {
+    const a = await session({ seed: 5 });
+    const b = await session({ seed: 6 });
+    expect(sameBytes(a.transcript.bytes('c2s'), b.transcript.bytes('c2s'))).toBe(false);
+    expect(sameBytes(a.transcript.bytes('s2c'), b.transcript.bytes('s2c'))).toBe(false);
+  });
+});
