@@ -19,7 +19,7 @@ import type { ClientOptions, ServerOptions, TraceEvent } from './config.js';
 import type { ConnectionInfo } from './connection.js';
 import { TlsError, alertName } from './errors.js';
 import { connect, createServer, mapTransportError, type ConnectOptions, type TlsSocket } from './transport/node.js';
-import type { CertificateErrorCode } from './verify/verifier.js';
+import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
 import { generateTestPki } from './verify/generate.js';
 import { parseCertificate } from './verify/x509.js';
 
@@ -44,8 +44,10 @@ stdout until either side closes. Exit 0 on a clean close (close_notify).
 
 Options:
   --servername NAME        name for SNI and certificate checks (default: HOST)
-  --ca FILE                trust anchors (PEM bundle or DER certificate)
-  --cert FILE --key FILE   client certificate (not supported yet: reported as InvalidConfig)
+  --ca FILE                trust anchors (PEM bundle or DER certificate); default: Node's
+                           root store (tls.rootCertificates)
+  --cert FILE --key FILE   client certificate chain (leaf first) and its private key, sent
+                           when the server asks for one (mutual TLS, TLS 1.2 and 1.3)
   --min-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
   --max-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
   --alpn a,b               ALPN protocols, in preference order
@@ -53,10 +55,18 @@ Options:
   --ciphers NAME,...       cipher suites (IANA names, e.g. TLS_AES_128_GCM_SHA256)
   --ignore CODE,...        ignorable certificate errors to accept
                            (Untrusted, Expired, NotYetValid, InvalidName, IncompleteChain,
-                           WrongUsage, RevocationInformationMissing, RevocationFailure)
+                           WrongUsage, RevocationInformationMissing, RevocationFailure);
+                           fatal ones (InvalidSignature, Revoked, BasicConstraintsError,
+                           UnknownCriticalExtension, InvalidCertificateAuthorityPolicy,
+                           OtherErrors) can never be ignored: naming one is a usage error.
+                           Errors found are still reported (summary, --json).
   --keylog FILE            append NSS key-log lines (for Wireshark)
   --trace                  print each handshake message, decoded, to stderr
-  --json                   print the session (or the failure) as one JSON line on stdout
+  --json                   print the session as one JSON line on stdout: version,
+                           cipherSuite, group, alpn, resumed, peerCertificate {subject,
+                           issuer, notBefore, notAfter, sha256}, certificateErrors (codes),
+                           certificateErrorDetails, certificateErrorSeverity; on failure
+                           error {status, alert, message} and the certificateErrors found
   --key-update             after the handshake, send a KeyUpdate asking the peer to update
   --quiet                  do not print the human-readable summary (stderr)
   --help                   this text
@@ -65,17 +75,23 @@ Options:
 const SERVE_HELP = `Usage: puretls serve --port P --cert FILE --key FILE [options]
 
 Prints 'listening on HOST:PORT' on stdout once listening (--port 0 picks a free port).
-Logs each connection and handshake failure on stderr. Runs until interrupted.
+Logs each connection (with the client certificate's subject when one was presented)
+and each handshake failure (with the certificate errors found) on stderr. Runs until
+interrupted.
 
 Options:
   --port P                 port to listen on (0: any free port)
   --host ADDR              address to bind (default 127.0.0.1)
   --cert FILE              certificate chain, leaf first (PEM or DER)
   --key FILE               private key (PEM: PKCS#8, SEC1, PKCS#1; or DER PKCS#8)
-  --ca FILE                trust anchors for client certificates (client certificates
-                           are not supported yet)
-  --request-client-cert    ask for a client certificate (not supported yet: InvalidConfig)
-  --require-client-cert    require a client certificate (not supported yet: InvalidConfig)
+  --ca FILE                trust anchors for client certificates (PEM bundle or DER);
+                           default: Node's root store (tls.rootCertificates)
+  --request-client-cert    ask for a client certificate: a client without one is accepted,
+                           a certificate that is presented must be valid (see --ignore)
+  --require-client-cert    require a valid client certificate (without one the handshake
+                           fails: certificate_required in TLS 1.3, handshake_failure in 1.2)
+  --ignore CODE,...        ignorable errors to accept in client certificates (as for
+                           connect; fatal codes are a usage error)
   --alpn a,b               ALPN protocols the server accepts, in preference order
   --min-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
   --max-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
@@ -83,8 +99,8 @@ Options:
   --ciphers NAME,...       cipher suites, in preference order
   --keylog FILE            append NSS key-log lines (for Wireshark)
   --echo                   echo application data back to the client
-  --www                    answer any HTTP request with a page describing the session,
-                           then close cleanly (close_notify)
+  --www                    answer any HTTP request with a page describing the session
+                           (and the client certificate, if any), then close cleanly
                            (without --echo or --www, received data is written to stdout)
   --help                   this text
 `;
@@ -141,6 +157,7 @@ const SERVE_FLAGS: FlagSpec = {
   ca: 'string',
   'request-client-cert': 'boolean',
   'require-client-cert': 'boolean',
+  ignore: 'string',
   alpn: 'string',
   'min-version': 'string',
   'max-version': 'string',
@@ -237,6 +254,35 @@ function readInput(flag: string, file: string): string | Uint8Array {
   return text.includes('-----BEGIN') ? data.toString('utf8') : new Uint8Array(data);
 }
 
+const ALL_CERTIFICATE_ERRORS: readonly CertificateErrorCode[] = [
+  ...IGNORABLE_CERTIFICATE_ERRORS,
+  'InvalidSignature',
+  'Revoked',
+  'BasicConstraintsError',
+  'UnknownCriticalExtension',
+  'InvalidCertificateAuthorityPolicy',
+  'OtherErrors',
+];
+
+/** `--ignore CODE,...`: ignorable codes only; an unknown or fatal code is a usage error (exit 2). */
+function parseIgnore(v: string | undefined): CertificateErrorCode[] | undefined {
+  const items = list(v);
+  if (items === undefined) return undefined;
+  if (items.length === 0) throw new UsageError('--ignore needs at least one certificate error code');
+  const out: CertificateErrorCode[] = [];
+  for (const item of items) {
+    const code = ALL_CERTIFICATE_ERRORS.find((c) => c.toLowerCase() === item.toLowerCase());
+    if (code === undefined) {
+      throw new UsageError(`--ignore: unknown certificate error code '${item}' (ignorable codes: ${IGNORABLE_CERTIFICATE_ERRORS.join(', ')})`);
+    }
+    if (!IGNORABLE_CERTIFICATE_ERRORS.includes(code)) {
+      throw new UsageError(`--ignore: '${code}' is a fatal certificate error and can never be ignored (ignorable codes: ${IGNORABLE_CERTIFICATE_ERRORS.join(', ')})`);
+    }
+    if (!out.includes(code)) out.push(code);
+  }
+  return out;
+}
+
 function keyLogTo(file: string): (line: string) => void {
   return (line) => {
     try {
@@ -317,7 +363,8 @@ function errorJson(err: TlsError, info: ConnectionInfo | null): Record<string, u
     error: { status: err.status, alert: err.alert === null ? null : alertName(err.alert), message: err.message },
     certificateErrors: uniqueCodes(certErrors),
     certificateErrorDetails: certErrors.map((e) => ({ code: e.code, index: e.index, detail: e.detail })),
-    certificateErrorSeverity: info?.certificateErrorSeverity ?? (certErrors.length > 0 ? 'fatal' : 'none'),
+    certificateErrorSeverity: severityOf(certErrors),
+    peerCertificate: certSummary(info?.peerCertificate ?? null),
   };
 }
 
@@ -407,19 +454,23 @@ async function cmdConnect(argv: readonly string[]): Promise<number> {
     return 1;
   };
 
+  const certFile = args.strings.get('cert');
+  const keyFile = args.strings.get('key');
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--cert and --key go together');
+  const ignore = parseIgnore(args.strings.get('ignore'));
+
   let socket: TlsSocket;
   try {
-    if (args.strings.has('cert') !== args.strings.has('key')) throw new UsageError('--cert and --key go together');
-    if (args.strings.has('cert')) {
-      throw new TlsError('InvalidConfig', { detail: 'client certificates (--cert/--key) are not supported yet', source: 'caller' });
-    }
     const options: ConnectOptions = { ...commonOptions(args), host, port };
     const ca = args.strings.get('ca');
     if (ca !== undefined) options.ca = readInput('ca', ca);
+    if (certFile !== undefined && keyFile !== undefined) {
+      options.cert = readInput('cert', certFile);
+      options.key = readInput('key', keyFile);
+    }
     const sn = args.strings.get('servername');
     if (sn !== undefined) options.servername = sn;
-    const ignore = list(args.strings.get('ignore'));
-    if (ignore) options.ignorableCertificateErrors = ignore as CertificateErrorCode[];
+    if (ignore) options.ignorableCertificateErrors = ignore;
     if (args.booleans.has('trace')) options.trace = traceTo((s) => process.stderr.write(s));
     socket = connect(options);
   } catch (e) {
@@ -475,9 +526,27 @@ function hostPortText(host: string, port: number): string {
   return net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** One line about the client certificate for the server log, or '' when none was presented. */
+function clientCertText(info: ConnectionInfo): string {
+  const cert = certSummary(info.peerCertificate);
+  if (!cert) return '';
+  const errs = info.certificateErrors.length > 0 ? ` errors=${uniqueCodes(info.certificateErrors).join(',')} (accepted)` : '';
+  return ` client-cert="${cert.subject}" issuer="${cert.issuer}"${errs}`;
+}
+
 function wwwPage(s: TlsSocket): string {
   const i = s.info;
   const esc = (v: string | null): string => (v ?? '(none)').replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const cert = certSummary(i.peerCertificate);
+  const certLines = cert
+    ? [
+        `Client certificate: ${esc(cert.subject)}`,
+        `  issuer:  ${esc(cert.issuer)}`,
+        `  valid:   ${cert.notBefore} .. ${cert.notAfter}`,
+        `  sha256:  ${cert.sha256}`,
+        `  errors:  ${i.certificateErrors.length === 0 ? 'none' : esc(uniqueCodes(i.certificateErrors).join(', '))}`,
+      ]
+    : ['Client certificate: (none)'];
   return [
     '<!DOCTYPE html>',
     '<html><head><title>puretls</title></head><body>',
@@ -490,6 +559,7 @@ function wwwPage(s: TlsSocket): string {
     `ALPN:     ${esc(i.alpn)}`,
     `SNI:      ${esc(i.serverName)}`,
     `Resumed:  ${i.resumed ? 'yes' : 'no'}`,
+    ...certLines,
     '</pre>',
     '</body></html>',
     '',
@@ -532,21 +602,25 @@ async function cmdServe(argv: readonly string[]): Promise<number> {
   const echo = args.booleans.has('echo');
   const www = args.booleans.has('www');
   if (echo && www) throw new UsageError('--echo and --www are exclusive');
+  const request = args.booleans.has('request-client-cert');
+  const requireCc = args.booleans.has('require-client-cert');
+  if (request && requireCc) throw new UsageError('--request-client-cert and --require-client-cert are exclusive');
+  const ignore = parseIgnore(args.strings.get('ignore'));
+  const ca = args.strings.get('ca');
+  if (!request && !requireCc && (ca !== undefined || ignore !== undefined)) {
+    process.stderr.write('puretls: note: --ca and --ignore apply to client certificates: add --request-client-cert or --require-client-cert\n');
+  }
 
   let server;
   try {
-    if (args.booleans.has('request-client-cert') || args.booleans.has('require-client-cert')) {
-      throw new TlsError('InvalidConfig', {
-        detail: 'client certificates (--request-client-cert/--require-client-cert) are not supported yet',
-        source: 'caller',
-      });
-    }
-    const ca = args.strings.get('ca');
-    if (ca !== undefined) {
-      readInput('ca', ca);
-      process.stderr.write('puretls: note: --ca is only used to validate client certificates, which are not supported yet\n');
-    }
     const options: ServerOptions = { ...commonOptions(args), cert: readInput('cert', certFile), key: readInput('key', keyFile) };
+    if (ca !== undefined) options.ca = readInput('ca', ca);
+    if (request || requireCc) {
+      // Explicit requireCert: the adapter's Node rule (requestCert alone = require) does not apply.
+      options.requestCert = true;
+      options.requireCert = requireCc;
+    }
+    if (ignore) options.ignorableCertificateErrors = ignore;
     server = createServer(options);
   } catch (e) {
     const err = toTlsError(e);
@@ -557,7 +631,7 @@ async function cmdServe(argv: readonly string[]): Promise<number> {
   server.on('secureConnection', (s: TlsSocket) => {
     const i = s.info;
     process.stderr.write(
-      `connection from ${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}: ${i.version ?? '-'} ${i.cipherSuite ?? '-'} ${i.group ?? '-'} alpn=${i.alpn ?? '-'} sni=${i.serverName ?? '-'}\n`,
+      `connection from ${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}: ${i.version ?? '-'} ${i.cipherSuite ?? '-'} ${i.group ?? '-'} alpn=${i.alpn ?? '-'} sni=${i.serverName ?? '-'}${clientCertText(i)}\n`,
     );
     s.on('error', (e: Error) => {
       const err = toTlsError(e);
@@ -567,8 +641,9 @@ async function cmdServe(argv: readonly string[]): Promise<number> {
     else if (www) serveWww(s);
     else s.pipe(process.stdout, { end: false });
   });
-  server.on('tlsClientError', (e: TlsError) => {
-    process.stderr.write(`handshake failed: ${describeError(e, null)}\n`);
+  server.on('tlsClientError', (e: TlsError, s: TlsSocket | null) => {
+    const cert = certSummary(s?.info.peerCertificate ?? null);
+    process.stderr.write(`handshake failed: ${describeError(e, s?.info ?? null)}${cert ? `\n  client certificate: ${cert.subject}` : ''}\n`);
   });
 
   return new Promise<number>((resolve) => {

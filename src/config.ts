@@ -221,12 +221,13 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
 
 /** Checks `ignorableCertificateErrors` (a fatal code is a configuration error). */
 export function resolveIgnorable(o: { rejectUnauthorized?: boolean; ignorableCertificateErrors?: readonly CertificateErrorCode[] }): readonly CertificateErrorCode[] {
-  if (o.rejectUnauthorized === false) return IGNORABLE_CERTIFICATE_ERRORS;
   const list = o.ignorableCertificateErrors ?? [];
   for (const c of list) {
     if (!IGNORABLE_CERTIFICATE_ERRORS.includes(c)) {
       throw new TlsError('InvalidConfig', { detail: `certificate error '${c}' is fatal and cannot be ignored` });
     }
   }
+  // Checked first: a fatal code next to rejectUnauthorized: false is still a configuration error.
+  if (o.rejectUnauthorized === false) return IGNORABLE_CERTIFICATE_ERRORS;
   return list;
 }

@@ -18,15 +18,65 @@
  * @module
  */
 import * as net from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { Duplex } from 'node:stream';
 import type { ClientOptions, ServerOptions } from '../config.js';
 import { TlsConnection, type ConnectionInfo } from '../connection.js';
+import { nobleProvider } from '../crypto/noble.js';
 import { TlsError, type TlsStatus } from '../errors.js';
+import { createBasicVerifier } from '../verify/basic-verifier.js';
+import type { Certificate } from '../verify/certificate.js';
+import { formatIpAddress } from '../verify/hostname.js';
+import type { CertificateVerifier } from '../verify/verifier.js';
 import { parseCertificate } from '../verify/x509.js';
 import { TlsPump } from './pump.js';
 
-/** Options of {@link connect}: Node's `tls.connect` names plus every {@link ClientOptions}. */
-export interface ConnectOptions extends ClientOptions {
+/**
+ * The certificate passed to a {@link ConnectOptions.checkServerIdentity} hook: our
+ * {@link Certificate} summary (string `subject` / `issuer` in RFC 4514 form, lower-case
+ * hex `serialNumber` and `sha256`, `notBefore` / `notAfter` as Dates, `dnsNames`,
+ * `ipAddresses`, `der`) plus the fields of Node's `PeerCertificate` that Node's own
+ * `tls.checkServerIdentity` and typical pinning code read: `subjectaltname` (Node's
+ * format, `'DNS:a.example, IP Address:127.0.0.1'`), `raw`, `fingerprint256`,
+ * `valid_from` and `valid_to`. So `checkServerIdentity: tls.checkServerIdentity` works,
+ * and so does pinning on `cert.fingerprint256`.
+ *
+ * Differences from Node's object: `subject` and `issuer` are strings, not
+ * `{ CN, O, ... }` objects (so Node's check never falls back to the common name, which
+ * RFC 9525 §6.1 forbids when a SAN is present anyway); there is no `issuerCertificate`
+ * chain (use `connection.info.peerIntermediates`), no `pubkey`, `modulus` or `fingerprint`
+ * (SHA-1).
+ */
+export interface IdentityCertificate extends Certificate {
+  /** subjectAltName in Node's format: `DNS:name` and `IP Address:addr`, comma-separated. */
+  readonly subjectaltname: string;
+  /** DER of the certificate. */
+  readonly raw: Buffer;
+  /** SHA-256 of the DER, colon-separated upper-case hex (Node's format). */
+  readonly fingerprint256: string;
+  /** notBefore, as `Date.toUTCString()`. */
+  readonly valid_from: string;
+  /** notAfter, as `Date.toUTCString()`. */
+  readonly valid_to: string;
+}
+
+/**
+ * Options of {@link connect}: Node's `tls.connect` names plus every {@link ClientOptions}.
+ *
+ * Certificate checking, as in Node where Node has the option:
+ * - trust anchors: `ca`; when neither `ca` nor `verifier` is given, Node's own root
+ *   store (`tls.rootCertificates`, Mozilla's list), as `tls.connect` does;
+ * - `rejectUnauthorized: false` accepts every *ignorable* certificate error (Untrusted,
+ *   Expired, InvalidName, ...) but never a fatal one (bad signature, revoked, ...), and
+ *   never skips the handshake's own signature checks: unlike Node, a forged chain still
+ *   fails. `socket.authorized` is then false and `socket.authorizationError` lists the codes;
+ * - `ignorableCertificateErrors` accepts exactly the ignorable codes named;
+ * - `checkServerIdentity(hostname, cert)` replaces the built-in host-name check; it is
+ *   called with `servername` (default: `host`) and an {@link IdentityCertificate}, and an
+ *   Error it returns is reported as `InvalidName` (ignorable). Unlike Node, it runs even
+ *   when the chain has other errors (every error is reported).
+ */
+export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity'> {
   /** Host to dial (default `'localhost'`). */
   host?: string;
   /** Port to dial. Required unless `socket` is given. */
@@ -37,9 +87,26 @@ export interface ConnectOptions extends ClientOptions {
   family?: number;
   /** Keep the write side open after the peer closed its side (default false, as in `tls`). */
   allowHalfOpen?: boolean;
+  /**
+   * Node's hook: replaces the built-in host-name check (see {@link IdentityCertificate}
+   * for what `cert` holds). Return an Error to refuse (reported as `InvalidName`).
+   */
+  checkServerIdentity?: (hostname: string, cert: IdentityCertificate) => Error | undefined;
 }
 
-/** Options of {@link createServer}: every {@link ServerOptions} plus server tuning. */
+/**
+ * Options of {@link createServer}: every {@link ServerOptions} plus server tuning, with
+ * Node's meaning for client certificates:
+ * - `requestCert: true` asks for a client certificate;
+ * - with `rejectUnauthorized` not `false` (the default) it must then also be present
+ *   and valid (the handshake fails otherwise), as in Node: this sets `requireCert`
+ *   unless `requireCert` is given explicitly (`requireCert: false` asks without
+ *   requiring, and still refuses a certificate that has errors);
+ * - `requestCert: true, rejectUnauthorized: false` asks, accepts a missing certificate
+ *   and accepts every ignorable error (never a fatal one);
+ * - client certificates are checked against `ca`, or Node's root store
+ *   (`tls.rootCertificates`) when neither `ca` nor `verifier` is given.
+ */
 export interface TlsServerOptions extends ServerOptions {
   /** Milliseconds a client has to complete the handshake (default 120000; 0 disables). */
   handshakeTimeout?: number;
@@ -47,18 +114,21 @@ export interface TlsServerOptions extends ServerOptions {
   allowHalfOpen?: boolean;
 }
 
-/** Options of {@link upgrade}: the role, and the options of that role. */
+/** Options of {@link upgrade}: the role, and the options of that role (Node semantics as for {@link connect} / {@link createServer}). */
 export type UpgradeOptions =
-  | (ClientOptions & { role?: 'client'; allowHalfOpen?: boolean })
+  | (Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'> & { role?: 'client' })
   | (ServerOptions & { role: 'server'; allowHalfOpen?: boolean });
 
-/** A minimal `getPeerCertificate()` result (Node-like field names). */
+/**
+ * `getPeerCertificate()`'s result: Node's field names for the fields puretls fills.
+ * (Node returns an empty object when the peer sent no certificate; this returns null.)
+ */
 export interface PeerCertificate {
   /** DER of the leaf certificate. */
   readonly raw: Buffer;
-  /** Subject DN (RFC 4514 style). */
+  /** Subject DN (RFC 4514 string; Node gives an object). */
   readonly subject: string;
-  /** Issuer DN. */
+  /** Issuer DN (RFC 4514 string; Node gives an object). */
   readonly issuer: string;
   /** notBefore, as `Date.toUTCString()`. */
   readonly valid_from: string;
@@ -68,8 +138,12 @@ export interface PeerCertificate {
   readonly fingerprint256: string;
   /** Serial number, upper-case hex. */
   readonly serialNumber: string;
+  /** subjectAltName in Node's format (`DNS:a.example, IP Address:127.0.0.1`), or undefined without SAN. */
+  readonly subjectaltname: string | undefined;
   /** DNS names from subjectAltName. */
   readonly dnsNames: readonly string[];
+  /** IP addresses from subjectAltName (dotted quad, RFC 5952 IPv6). */
+  readonly ipAddresses: readonly string[];
 }
 
 const TRANSPORT_STATUS: Readonly<Record<string, TlsStatus>> = {
@@ -111,6 +185,59 @@ function concatChunks(chunks: readonly Buffer[]): Uint8Array {
 
 function colonHex(h: string): string {
   return (h.toUpperCase().match(/../g) ?? []).join(':');
+}
+
+function subjectAltNameText(dnsNames: readonly string[], ipAddresses: readonly string[]): string | undefined {
+  const parts = [...dnsNames.map((d) => `DNS:${d}`), ...ipAddresses.map((ip) => `IP Address:${ip}`)];
+  return parts.length === 0 ? undefined : parts.join(', ');
+}
+
+/** Our certificate summary plus the Node `PeerCertificate` fields a `checkServerIdentity` hook reads. */
+function identityCertificate(c: Certificate): IdentityCertificate {
+  return {
+    ...c,
+    subjectaltname: subjectAltNameText(c.dnsNames, c.ipAddresses) ?? '',
+    raw: Buffer.from(c.der),
+    fingerprint256: colonHex(c.sha256),
+    valid_from: c.notBefore.toUTCString(),
+    valid_to: c.notAfter.toUTCString(),
+  };
+}
+
+/**
+ * The verifier used when neither `ca` nor `verifier` is given: Node's root store
+ * (`tls.rootCertificates`). The PEM strings are parsed once per process (the verifier
+ * layer caches anchors given as strings), not once per connection.
+ */
+function rootStoreVerifier(o: { crypto?: ClientOptions['crypto']; maxDepth?: number; commonNameFallback?: boolean }): CertificateVerifier {
+  return createBasicVerifier({
+    trustAnchors: rootCertificates,
+    crypto: o.crypto ?? nobleProvider,
+    maxDepth: o.maxDepth,
+    commonNameFallback: o.commonNameFallback,
+  });
+}
+
+/** Node semantics for a client: the default root store, and `checkServerIdentity` given our summary plus Node's fields. */
+export function nodeClientOptions(o: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'>): ClientOptions {
+  const { checkServerIdentity, ...rest } = o;
+  const out: ClientOptions = { ...rest };
+  if (o.ca === undefined && o.verifier === undefined) out.verifier = rootStoreVerifier(o);
+  if (checkServerIdentity) out.checkServerIdentity = (hostname, cert) => checkServerIdentity(hostname, identityCertificate(cert));
+  return out;
+}
+
+/**
+ * Node semantics for a server: `requestCert` with `rejectUnauthorized` not false
+ * requires a valid certificate (unless `requireCert` says otherwise), and client
+ * certificates are checked against Node's root store when neither `ca` nor `verifier`
+ * is given.
+ */
+export function nodeServerOptions<T extends ServerOptions>(o: T): T & ServerOptions {
+  const asks = o.requestCert === true || o.requireCert === true;
+  const out: T & ServerOptions = { ...o, requireCert: o.requireCert ?? (o.requestCert === true && o.rejectUnauthorized !== false) };
+  if (asks && o.ca === undefined && o.verifier === undefined) out.verifier = rootStoreVerifier(o);
+  return out;
 }
 
 /** Internal construction parameters of a {@link TlsSocket}. */
@@ -201,15 +328,29 @@ export class TlsSocket extends Duplex {
     return this.connection.info.serverName ?? undefined;
   }
 
-  /** True once the handshake completed with no certificate error at all. */
+  /**
+   * True once the handshake completed, the peer presented a certificate and no
+   * certificate error at all was found (Node's meaning: false when errors were accepted
+   * through `rejectUnauthorized: false` or `ignorableCertificateErrors`, and on a server
+   * whose client sent no certificate).
+   */
   get authorized(): boolean {
-    return this.connection.handshakeComplete && this.connection.info.certificateErrorSeverity === 'none';
+    const i = this.connection.info;
+    return this.connection.handshakeComplete && i.peerCertificate !== null && i.certificateErrors.length === 0;
   }
 
-  /** The certificate errors found (ignored ones included), comma-separated, or null. */
+  /**
+   * Why {@link authorized} is false: the distinct certificate error codes found
+   * (accepted ones included, the same as `info.certificateErrors`), comma-separated,
+   * e.g. `'Expired,InvalidName'`; `'NoPeerCertificate'` when the peer sent none
+   * (a server that asked without requiring); null when authorized or before any
+   * certificate was judged. Node uses OpenSSL's names (`CERT_HAS_EXPIRED`, ...) instead.
+   */
   get authorizationError(): string | null {
-    const errs = this.connection.info.certificateErrors;
-    return errs.length === 0 ? null : errs.map((e) => e.code).join(',');
+    const i = this.connection.info;
+    if (i.certificateErrors.length > 0) return [...new Set(i.certificateErrors.map((e) => e.code))].join(',');
+    if (this.connection.handshakeComplete && i.peerCertificate === null) return 'NoPeerCertificate';
+    return null;
   }
 
   /** True while the TCP connection (when dialled) or the handshake is in progress. */
@@ -234,11 +375,22 @@ export class TlsSocket extends Duplex {
     return { name: i.cipherSuite, standardName: i.cipherSuite, version: i.version ?? '' };
   }
 
-  /** The peer's leaf certificate in a minimal Node-like shape, or null if none was sent. */
+  /**
+   * The peer's leaf certificate with Node's field names (`subject`, `issuer`,
+   * `valid_from`, `valid_to`, `fingerprint256`, `serialNumber`, `subjectaltname`, `raw`),
+   * or null if none was sent (or it cannot be parsed). Also after a failed handshake,
+   * for the certificate that was refused.
+   */
   getPeerCertificate(): PeerCertificate | null {
     const der = this.connection.info.peerCertificate;
     if (!der) return null;
-    const c = parseCertificate(der);
+    let c;
+    try {
+      c = parseCertificate(der);
+    } catch {
+      return null;
+    }
+    const ipAddresses = c.ipAddresses.map(formatIpAddress);
     return {
       raw: Buffer.from(der),
       subject: c.subject,
@@ -247,7 +399,9 @@ export class TlsSocket extends Duplex {
       valid_to: c.notAfter.toUTCString(),
       fingerprint256: colonHex(c.sha256),
       serialNumber: c.serialHex.toUpperCase(),
+      subjectaltname: subjectAltNameText(c.dnsNames, ipAddresses),
       dnsNames: c.dnsNames,
+      ipAddresses,
     };
   }
 
@@ -460,7 +614,8 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
   // against the certificate's IP addresses but not sent as SNI (RFC 6066 §3; the engine
   // omits IP literals from server_name).
   const servername = options.servername ?? (options.socket ? undefined : host);
-  const conn = TlsConnection.client({ ...options, servername });
+  const { host: _h, port: _p, socket: _s, family: _f, ...tlsOptions } = options;
+  const conn = TlsConnection.client(nodeClientOptions({ ...tlsOptions, servername }));
   let socket: Duplex;
   let dialing = false;
   if (options.socket) {
@@ -487,7 +642,7 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
  * @throws TlsError('InvalidConfig') synchronously for invalid options
  */
 export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
-  const conn = options.role === 'server' ? TlsConnection.server(options) : TlsConnection.client(options);
+  const conn = options.role === 'server' ? TlsConnection.server(nodeServerOptions(options)) : TlsConnection.client(nodeClientOptions(options));
   return new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing: false });
 }
 
@@ -502,9 +657,11 @@ export class TlsServer extends net.Server {
   /** @internal Use {@link createServer}. */
   constructor(options: TlsServerOptions, onConnection?: (socket: TlsSocket) => void) {
     super({ allowHalfOpen: true });
+    // Node semantics (requestCert + rejectUnauthorized, default root store), resolved once.
+    const resolved = nodeServerOptions(options);
     // Validate once, synchronously: a bad certificate or option fails here, not per client.
-    TlsConnection.server(options);
-    this.tlsOptions = options;
+    TlsConnection.server(resolved);
+    this.tlsOptions = resolved;
     if (onConnection) this.on('secureConnection', onConnection);
     this.on('connection', (raw: net.Socket) => this.accept(raw));
   }

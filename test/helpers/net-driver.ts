@@ -78,7 +78,20 @@ export class NetTlsDriver {
   }
 
   /** Opens a TCP connection to 127.0.0.1 (or `host`) and starts a client handshake. */
-  static async connect(port: number, options: ClientOptions, host = '127.0.0.1'): Promise<NetTlsDriver> {
+  static connect(port: number, options: ClientOptions, host = '127.0.0.1'): Promise<NetTlsDriver> {
+    return NetTlsDriver.connectTo({ port, host }, options);
+  }
+
+  /**
+   * Opens a Unix-socket connection and starts a client handshake (reaches a server in a
+   * private network namespace through test/helpers/peers.ts startNamespacedServer).
+   */
+  static connectPath(socketPath: string, options: ClientOptions): Promise<NetTlsDriver> {
+    return NetTlsDriver.connectTo({ path: socketPath }, options);
+  }
+
+  /** Opens a connection (`net.connect` options) and starts a client handshake. */
+  static async connectTo(target: net.NetConnectOpts, options: ClientOptions): Promise<NetTlsDriver> {
     const events: TraceEvent[] = [];
     const userTrace = options.trace;
     const conn = TlsConnection.client({
@@ -88,7 +101,7 @@ export class NetTlsDriver {
         userTrace?.(e);
       },
     });
-    const socket = net.connect({ port, host });
+    const socket = net.connect(target);
     await once(socket, 'connect');
     const d = new NetTlsDriver(conn, socket, events);
     await d.enqueueInternal(async () => {

@@ -7,7 +7,7 @@
  * {@link killAllPeers} (call it from afterEach/afterAll); nothing is ever killed by name.
  */
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -147,7 +147,7 @@ type Proc = ChildProcessByStdio<Writable, Readable, Readable>;
 
 const live = new Set<PeerProcess>();
 
-/** A spawned openssl process with captured output. */
+/** A spawned peer process (openssl by default; also gnutls-cli, unshare) with captured output. */
 export class PeerProcess {
   readonly proc: Proc;
   readonly pid: number;
@@ -162,9 +162,15 @@ export class PeerProcess {
   exited = false;
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[]) {
-    this.argv = ['openssl', ...args];
-    this.proc = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * How {@link kill} asks the process to stop before SIGKILL (default: SIGTERM to `pid`).
+   * Namespace peers override it: `unshare --fork` ignores SIGTERM.
+   */
+  softStop: (() => void) | undefined;
+
+  constructor(args: readonly string[], command = 'openssl', env?: NodeJS.ProcessEnv) {
+    this.argv = [command, ...args];
+    this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     if (this.proc.pid === undefined) throw new Error(`could not spawn ${this.argv.join(' ')}`);
     this.pid = this.proc.pid;
     live.add(this);
@@ -226,7 +232,7 @@ export class PeerProcess {
           resolve();
         } else if (this.exited) {
           done();
-          reject(new Error(`openssl exited before ${what}\n${this.transcript()}`));
+          reject(new Error(`${this.argv[0]} exited before ${what}\n${this.transcript()}`));
         }
       };
       const timer = setTimeout(() => {
@@ -278,9 +284,10 @@ export class PeerProcess {
   async kill(): Promise<void> {
     if (this.exited) return;
     try {
-      process.kill(this.pid, 'SIGTERM');
+      if (this.softStop) this.softStop();
+      else process.kill(this.pid, 'SIGTERM');
     } catch {
-      return; // already gone
+      if (!this.softStop) return; // already gone
     }
     const t = setTimeout(() => {
       try {
@@ -294,7 +301,7 @@ export class PeerProcess {
   }
 }
 
-/** Ends every openssl process started by this module that is still running (by PID). */
+/** Ends every peer process started by this module that is still running (by PID). */
 export async function killAllPeers(): Promise<void> {
   await Promise.all([...live].map((p) => p.kill()));
 }
@@ -348,13 +355,14 @@ function listeningPortOf(pid: number): number | null {
 /**
  * Starts `openssl s_server -accept 127.0.0.1:0 <args>` and waits until it listens.
  *
- * Without `-quiet` the port comes from its `ACCEPT 127.0.0.1:PORT` line; with `-quiet`
- * (whose stdout then carries only the application data received) it comes from /proc.
+ * Without `-quiet` the port comes from its `ACCEPT 127.0.0.1:PORT` line; with `-quiet` or
+ * `-brief` (whose stdout then carries only the application data received; `-brief`
+ * prints a connection summary on stderr) it comes from /proc.
  */
 export async function startOpensslServer(args: readonly string[], timeoutMs = 10_000): Promise<OpensslServer> {
   const p = new PeerProcess(['s_server', '-accept', '127.0.0.1:0', ...args]);
   let port: number | null = null;
-  if (args.includes('-quiet')) {
+  if (args.includes('-quiet') || args.includes('-brief')) {
     // Nothing is printed: poll /proc until the listening socket appears.
     const deadline = Date.now() + timeoutMs;
     while ((port = listeningPortOf(p.pid)) === null) {
@@ -390,4 +398,258 @@ export function readKeyLog(file: string): string[] {
 /** sha256 hex of some bytes. */
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+// ------------------------------------------------------------------ TLS 1.2 names
+
+/** A TLS 1.2 suite with its names in OpenSSL and GnuTLS and the certificate key types that can serve it. */
+export interface Tls12SuiteInfo {
+  /** IANA name (what our `info.cipherSuite` says). */
+  readonly name: string;
+  /** OpenSSL `-cipher` name (what `-brief` prints as "Ciphersuite:"). */
+  readonly openssl: string;
+  /** GnuTLS priority cipher name. */
+  readonly gnutlsCipher: string;
+  /** GnuTLS key exchange name. */
+  readonly gnutlsKx: 'ECDHE-ECDSA' | 'ECDHE-RSA';
+  /** Certificates that authenticate it: ECDSA suites take ECDSA and Ed25519 keys (RFC 8422 §5.2), RSA suites RSA keys. */
+  readonly keyTypes: readonly InteropKeyType[];
+}
+
+const ECDSA_KEYS = ['ecdsa-p256', 'ed25519'] as const satisfies readonly InteropKeyType[];
+const RSA_KEYS = ['rsa-2048'] as const satisfies readonly InteropKeyType[];
+
+/** The six TLS 1.2 suites puretls implements. */
+export const TLS12_SUITE_INFO: readonly Tls12SuiteInfo[] = [
+  { name: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', openssl: 'ECDHE-ECDSA-AES128-GCM-SHA256', gnutlsCipher: 'AES-128-GCM', gnutlsKx: 'ECDHE-ECDSA', keyTypes: ECDSA_KEYS },
+  { name: 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384', openssl: 'ECDHE-ECDSA-AES256-GCM-SHA384', gnutlsCipher: 'AES-256-GCM', gnutlsKx: 'ECDHE-ECDSA', keyTypes: ECDSA_KEYS },
+  { name: 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256', openssl: 'ECDHE-ECDSA-CHACHA20-POLY1305', gnutlsCipher: 'CHACHA20-POLY1305', gnutlsKx: 'ECDHE-ECDSA', keyTypes: ECDSA_KEYS },
+  { name: 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', openssl: 'ECDHE-RSA-AES128-GCM-SHA256', gnutlsCipher: 'AES-128-GCM', gnutlsKx: 'ECDHE-RSA', keyTypes: RSA_KEYS },
+  { name: 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384', openssl: 'ECDHE-RSA-AES256-GCM-SHA384', gnutlsCipher: 'AES-256-GCM', gnutlsKx: 'ECDHE-RSA', keyTypes: RSA_KEYS },
+  { name: 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256', openssl: 'ECDHE-RSA-CHACHA20-POLY1305', gnutlsCipher: 'CHACHA20-POLY1305', gnutlsKx: 'ECDHE-RSA', keyTypes: RSA_KEYS },
+];
+
+/** Every (suite, certificate) pair the TLS 1.2 matrices cover (9; × 3 groups = 27 cases). */
+export const TLS12_SUITE_CERTS: readonly { readonly suite: Tls12SuiteInfo; readonly kt: InteropKeyType }[] = TLS12_SUITE_INFO.flatMap((suite) =>
+  suite.keyTypes.map((kt) => ({ suite, kt })),
+);
+
+/** What `openssl s_client -brief` prints as "Server Temp Key:" for each group. */
+export const OPENSSL_BRIEF_TEMP_KEY: Record<string, RegExp> = {
+  x25519: /Server Temp Key: X25519, 253 bits/,
+  secp256r1: /Server Temp Key: ECDH, (prime256v1|P-256|secp256r1), 256 bits/,
+  secp384r1: /Server Temp Key: ECDH, (secp384r1|P-384), 384 bits/,
+};
+
+/** What `openssl -brief` prints as "Signature type:" / "Peer signature type:" for each key type. */
+export const OPENSSL_BRIEF_SIG_TYPE: Record<InteropKeyType, string> = {
+  'ecdsa-p256': 'ECDSA',
+  ed25519: 'ed25519',
+  'rsa-2048': 'RSA-PSS',
+};
+
+/** The 8-byte TLS 1.2 downgrade sentinel a TLS 1.3 server puts at the end of ServerHello.random (RFC 8446 §4.1.3). */
+export const DOWNGRADE_TLS12 = Buffer.from('444f574e47524401', 'hex');
+
+// ------------------------------------------------------------------ GnuTLS
+
+let gnutlsCheck: ToolCheck | undefined;
+let gnutlsNsCheck: ToolCheck | undefined;
+
+function versionOfTool(cmd: string): { ok: boolean; text: string } {
+  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return { ok: false, text: `${cmd} not runnable (${r.error?.message ?? `exit ${r.status}`})` };
+  return { ok: true, text: r.stdout.split('\n')[0]!.trim() };
+}
+
+/** Is `gnutls-cli` (3.x) on PATH? (Enough for the direction gnutls-cli → our server.) */
+export function gnutlsCliAvailable(): ToolCheck {
+  if (gnutlsCheck) return gnutlsCheck;
+  const v = versionOfTool('gnutls-cli');
+  gnutlsCheck = !v.ok ? { ok: false, detail: v.text } : /gnutls-cli 3\./.test(v.text) ? { ok: true, detail: v.text } : { ok: false, detail: `GnuTLS 3.x required, found '${v.text}'` };
+  return gnutlsCheck;
+}
+
+/**
+ * Can `gnutls-serv` run in a private network and PID namespace? It binds every interface
+ * (no bind address option), so DESIGN.md §5 confines it with `unshare -n`; that needs
+ * gnutls-serv, unshare, ip and the right to create namespaces (root or CAP_SYS_ADMIN).
+ */
+export function gnutlsServAvailable(): ToolCheck {
+  if (gnutlsNsCheck) return gnutlsNsCheck;
+  const v = versionOfTool('gnutls-serv');
+  if (!v.ok) return (gnutlsNsCheck = { ok: false, detail: v.text });
+  const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--kill-child', '--', 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    return (gnutlsNsCheck = { ok: false, detail: `cannot run 'unshare --net --pid --fork ip link set lo up' (${r.error?.message ?? r.stderr.trim()})` });
+  }
+  return (gnutlsNsCheck = { ok: true, detail: v.text });
+}
+
+/** IANA group name → GnuTLS priority group keyword. */
+export const GNUTLS_GROUP: Record<string, string> = { x25519: 'GROUP-X25519', secp256r1: 'GROUP-SECP256R1', secp384r1: 'GROUP-SECP384R1' };
+/** IANA group name → the curve name GnuTLS prints in "- Description:" (…-(ECDHE-X25519)-…). */
+export const GNUTLS_GROUP_DESC: Record<string, string> = { x25519: 'X25519', secp256r1: 'SECP256R1', secp384r1: 'SECP384R1' };
+/** TLS 1.3 suite → GnuTLS cipher name. */
+export const GNUTLS_TLS13_CIPHER: Record<string, string> = {
+  TLS_AES_128_GCM_SHA256: 'AES-128-GCM',
+  TLS_AES_256_GCM_SHA384: 'AES-256-GCM',
+  TLS_CHACHA20_POLY1305_SHA256: 'CHACHA20-POLY1305',
+};
+
+/**
+ * A GnuTLS priority string limited to one protocol version and, optionally, one cipher,
+ * one group and one TLS 1.2 key exchange (`NORMAL:-VERS-ALL:+VERS-TLS1.2:...`).
+ */
+export function gnutlsPriority(version: 'TLS1.2' | 'TLS1.3', o: { cipher?: string; group?: string; kx?: string } = {}): string {
+  let p = `NORMAL:-VERS-ALL:+VERS-${version}`;
+  if (o.cipher) p += `:-CIPHER-ALL:+${o.cipher}`;
+  if (o.group) p += `:-GROUP-ALL:+${GNUTLS_GROUP[o.group] ?? o.group}`;
+  if (o.kx) p += `:-KX-ALL:+${o.kx}`;
+  return p;
+}
+
+/**
+ * The process that runs as PID 1 of the private namespaces: brings `lo` up, starts the
+ * server command, finds its TCP port from the namespace's own /proc/net/tcp (only it
+ * listens there), and forwards connections from a Unix socket in the host's filesystem
+ * to 127.0.0.1:PORT inside the namespace (filesystem sockets cross network namespaces,
+ * TCP does not). Half-closes are forwarded, so close_notify / FIN ordering is kept.
+ * It stops the server when its stdin closes or on SIGTERM; when it exits the kernel
+ * kills everything else in its PID namespace, so nothing can outlive the test.
+ */
+const NS_BRIDGE_SOURCE = String.raw`
+import net from 'node:net';
+import fs from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+const [sockPath, cmd, ...args] = process.argv.slice(2);
+const up = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+if (up.status !== 0) { process.stderr.write('bridge: ip link set lo up failed: ' + (up.stderr || up.error) + '\n'); process.exit(3); }
+const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+let stopping = false;
+let server;
+function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  try { server?.close(); } catch {}
+  try { fs.unlinkSync(sockPath); } catch {}
+  if (child.exitCode !== null || child.signalCode !== null) process.exit(code);
+  child.once('exit', () => process.exit(code));
+  try { child.kill('SIGTERM'); } catch {}
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+child.on('exit', (c, s) => {
+  if (!stopping) { process.stderr.write('bridge: ' + cmd + ' exited (' + (c ?? s) + ')\n'); stop(4); }
+});
+child.on('error', (e) => { process.stderr.write('bridge: cannot run ' + cmd + ': ' + e.message + '\n'); stop(5); });
+process.on('SIGTERM', () => stop(0));
+process.on('SIGINT', () => stop(0));
+process.stdin.on('end', () => stop(0));
+process.stdin.on('error', () => stop(0));
+process.stdin.resume();
+function listeningPort() {
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = fs.readFileSync(table, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[3] === '0A') return { port: parseInt(f[1].split(':')[1], 16), v6: table.endsWith('6') };
+    }
+  }
+  return null;
+}
+const deadline = Date.now() + 10000;
+const poll = setInterval(() => {
+  if (stopping) { clearInterval(poll); return; }
+  const l = listeningPort();
+  if (l === null) {
+    if (Date.now() > deadline) { clearInterval(poll); process.stderr.write('bridge: ' + cmd + ' never listened\n'); stop(6); }
+    return;
+  }
+  clearInterval(poll);
+  const host = l.v6 ? '::1' : '127.0.0.1';
+  server = net.createServer({ allowHalfOpen: true }, (a) => {
+    const b = net.connect({ port: l.port, host, allowHalfOpen: true });
+    a.pipe(b);
+    b.pipe(a);
+    a.on('error', () => b.destroy());
+    b.on('error', () => a.destroy());
+  });
+  server.listen(sockPath, () => process.stdout.write('BRIDGE READY port=' + l.port + '\n'));
+}, 20);
+`;
+
+/** A peer server confined to private network + PID namespaces, reachable through a Unix socket. */
+export interface NamespacedServer {
+  /** The `unshare` process (its output carries the server's stdout and stderr). */
+  readonly process: PeerProcess;
+  /** Connect here (`net.connect({ path })`): forwarded to the server inside the namespace. */
+  readonly socketPath: string;
+  /** The server's port inside the namespace (meaningless outside it). */
+  readonly port: number;
+}
+
+/**
+ * Runs `command args` (a server that binds every interface, such as `gnutls-serv -p 0`)
+ * inside `unshare --net --pid --fork --kill-child`, behind the {@link NS_BRIDGE_SOURCE}
+ * bridge. Stopped by {@link killAllPeers} (SIGTERM to the bridge, by PID; SIGKILL to
+ * unshare after a grace period, which takes the whole namespace down).
+ */
+export async function startNamespacedServer(command: string, args: readonly string[], env?: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<NamespacedServer> {
+  const dir = makeTempDir('puretls-ns-');
+  const bridge = path.join(dir, 'bridge.mjs');
+  fs.writeFileSync(bridge, NS_BRIDGE_SOURCE);
+  const socketPath = path.join(dir, 'peer.sock');
+  const p = new PeerProcess(['--net', '--pid', '--fork', '--kill-child', '--', process.execPath, bridge, socketPath, command, ...args], 'unshare', env);
+  // `unshare --fork` ignores SIGTERM: stop the bridge (its child, PID 1 of the namespace) instead.
+  p.softStop = () => {
+    p.endInput();
+    let kids: string[] = [];
+    try {
+      kids = fs.readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      /* gone */
+    }
+    for (const k of kids) {
+      try {
+        process.kill(Number(k), 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  await p.waitForStdout(/BRIDGE READY port=(\d+)/, timeoutMs);
+  const port = Number(/BRIDGE READY port=(\d+)/.exec(p.stdout)![1]);
+  return { process: p, socketPath, port };
+}
+
+/** `gnutls-serv -p 0 <args>` in its own namespaces (see {@link startNamespacedServer}). */
+export function startGnutlsServer(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<NamespacedServer> {
+  return startNamespacedServer('gnutls-serv', ['-p', '0', ...args], env);
+}
+
+/** Starts `gnutls-cli -p PORT 127.0.0.1 <args>` (connects out only: no namespace needed). */
+export function startGnutlsClient(port: number, args: readonly string[], env?: NodeJS.ProcessEnv): PeerProcess {
+  return new PeerProcess(['-p', String(port), '127.0.0.1', ...args], 'gnutls-cli', env);
+}
+
+/**
+ * `n` bytes of random base64 text in 76-character lines ending with '\n'. GnuTLS's
+ * `gnutls-serv --echo` treats input as C strings and echoes once it sees a newline, so
+ * bulk data through it must be NUL-free text ending in '\n'.
+ */
+export function randomTextLines(n: number): Buffer {
+  const out = Buffer.alloc(n);
+  const src = randomBytesB64(n);
+  let o = 0;
+  let i = 0;
+  while (o < n) {
+    if ((o + 1) % 77 === 0 || o === n - 1) out[o++] = 0x0a;
+    else out[o++] = src.charCodeAt(i++);
+  }
+  return out;
+}
+
+function randomBytesB64(n: number): string {
+  return randomBytes(Math.ceil((n * 3) / 4) + 3).toString('base64');
 }

@@ -12,7 +12,11 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'cli.js');
 
 let pki: TestPki;
+let clientPki: TestPki;
 let dir: string;
+let clientCaFile: string;
+let clientCertFile: string;
+let clientKeyFile: string;
 let caFile: string;
 let otherCaFile: string;
 let certFile: string;
@@ -86,6 +90,13 @@ beforeAll(async () => {
   writeFileSync(otherCaFile, (await generateTestPki({ keyType: 'ecdsa-p256' })).caCertPem);
   writeFileSync(certFile, pki.chainPem);
   writeFileSync(keyFile, pki.keyPem);
+  clientPki = await generateTestPki({ keyType: 'ecdsa-p256', names: ['client.example'], caName: 'Client CA' });
+  clientCaFile = join(dir, 'client-ca.pem');
+  clientCertFile = join(dir, 'client-chain.pem');
+  clientKeyFile = join(dir, 'client-key.pem');
+  writeFileSync(clientCaFile, clientPki.caCertPem);
+  writeFileSync(clientCertFile, clientPki.chainPem);
+  writeFileSync(clientKeyFile, clientPki.keyPem);
 }, 180_000);
 
 afterEach(() => {
@@ -184,7 +195,7 @@ describe('puretls CLI', () => {
     expect(page).toContain('localhost');
   });
 
-  it('usage errors exit 2; client-certificate flags report InvalidConfig', async () => {
+  it('usage errors exit 2: unknown flags and commands, --cert without --key, --ignore with a fatal or unknown code', async () => {
     const unknown = await run(['connect', '127.0.0.1:1', '--bogus']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('--bogus');
@@ -193,11 +204,83 @@ describe('puretls CLI', () => {
     const help = await run(['connect', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--ignore');
-    const cc = await run(['serve', '--port', '0', '--cert', certFile, '--key', keyFile, '--require-client-cert']);
-    expect(cc.code).toBe(1);
-    expect(cc.stderr).toContain('InvalidConfig');
-    const ccJson = await run(['connect', '127.0.0.1:1', '--cert', certFile, '--key', keyFile, '--json']);
-    expect(ccJson.code).toBe(1);
-    expect((JSON.parse(ccJson.stdout.split('\n')[0]!) as { error: { status: string } }).error.status).toBe('InvalidConfig');
+    expect(help.stdout).toContain('--cert FILE --key FILE');
+    const serveHelp = await run(['serve', '--help']);
+    expect(serveHelp.stdout).toContain('--require-client-cert');
+    const half = await run(['connect', '127.0.0.1:1', '--cert', clientCertFile]);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('--cert and --key go together');
+    const fatal = await run(['connect', '127.0.0.1:1', '--ignore', 'Expired,InvalidSignature', '--json']);
+    expect(fatal.code).toBe(2);
+    expect(fatal.stdout).toBe('');
+    expect(fatal.stderr).toContain("'InvalidSignature' is a fatal certificate error and can never be ignored");
+    const bogusCode = await run(['connect', '127.0.0.1:1', '--ignore', 'Expried']);
+    expect(bogusCode.code).toBe(2);
+    expect(bogusCode.stderr).toContain("unknown certificate error code 'Expried'");
+    const serveFatal = await run(['serve', '--port', '0', '--cert', certFile, '--key', keyFile, '--require-client-cert', '--ignore', 'Revoked']);
+    expect(serveFatal.code).toBe(2);
+    expect(serveFatal.stderr).toContain("'Revoked' is a fatal certificate error");
+    const both = await run(['serve', '--port', '0', '--cert', certFile, '--key', keyFile, '--require-client-cert', '--request-client-cert']);
+    expect(both.code).toBe(2);
+  });
+
+  it('connect --json on a refused chain also describes the refused certificate', async () => {
+    const srv = await serve(['--echo']);
+    const r = await run(['connect', `127.0.0.1:${srv.port}`, '--servername', 'wrong.example', '--ca', caFile, '--json']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout.split('\n')[0]!) as { error: { status: string; alert: string }; certificateErrors: string[]; certificateErrorSeverity: string; peerCertificate: Record<string, string> };
+    expect(j.error).toMatchObject({ status: 'CertificateInvalidName', alert: 'bad_certificate' });
+    expect(j.certificateErrors).toEqual(['InvalidName']);
+    expect(j.certificateErrorSeverity).toBe('ignorable');
+    expect(j.peerCertificate.subject).toBe('CN=localhost');
+    expect(j.peerCertificate.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(j.peerCertificate).sort()).toEqual(['issuer', 'notAfter', 'notBefore', 'sha256', 'subject']);
+  });
+
+  it('mutual TLS: connect --cert/--key against serve --require-client-cert --ca, in TLS 1.3 and 1.2; the server logs the client certificate', async () => {
+    const srv = await serve(['--echo', '--require-client-cert', '--ca', clientCaFile]);
+    for (const v of ['1.3', '1.2']) {
+      const r = await run(['connect', `127.0.0.1:${srv.port}`, '--ca', caFile, '--cert', clientCertFile, '--key', clientKeyFile, '--max-version', v, '--json', '--quiet'], `mutual ${v}\n`);
+      expect(r.code, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout.split('\n')[0]!) as { version: string; certificateErrors: string[] };
+      expect(j.version).toBe(`TLSv${v}`);
+      expect(r.stdout).toContain(`mutual ${v}`);
+    }
+    expect(srv.stderr()).toMatch(/connection from 127\.0\.0\.1:\d+: TLSv1\.3 .* client-cert="CN=client\.example" issuer="CN=Client CA"/);
+    expect(srv.stderr()).toMatch(/TLSv1\.2 .* client-cert="CN=client\.example"/);
+    // Without a certificate: refused. In TLS 1.2 before the client finished (a JSON error line);
+    // in TLS 1.3 after (the client's handshake completed, then the alert arrived): exit 1 either way.
+    const none12 = await run(['connect', `127.0.0.1:${srv.port}`, '--ca', caFile, '--max-version', '1.2', '--json'], '');
+    expect(none12.code).toBe(1);
+    expect((JSON.parse(none12.stdout.split('\n')[0]!) as { error: { status: string; alert: string } }).error).toMatchObject({ status: 'AlertReceived', alert: 'handshake_failure' });
+    const none13 = await run(['connect', `127.0.0.1:${srv.port}`, '--ca', caFile, '--quiet'], '');
+    expect(none13.code).toBe(1);
+    expect(none13.stderr).toContain('certificate_required');
+    // A client certificate from another CA: unknown_ca, and the server says which certificate it refused.
+    const other = await run(['connect', `127.0.0.1:${srv.port}`, '--ca', caFile, '--cert', certFile, '--key', keyFile, '--max-version', '1.2', '--json'], '');
+    expect(other.code).toBe(1);
+    expect((JSON.parse(other.stdout.split('\n')[0]!) as { error: { alert: string } }).error.alert).toBe('unknown_ca');
+    expect(srv.stderr()).toContain('handshake failed: CertificateRequired');
+    expect(srv.stderr()).toMatch(/handshake failed: CertificateUntrusted \(alert unknown_ca\)[\s\S]*client certificate: CN=localhost/);
+  });
+
+  it('serve --request-client-cert accepts a client without a certificate; --www shows the client certificate', async () => {
+    const srv = await serve(['--www', '--request-client-cert', '--ca', clientCaFile]);
+    const get = (extra: Partial<Parameters<typeof connect>[0]>): Promise<string> =>
+      new Promise<string>((resolvePromise, reject) => {
+        const s = connect({ host: '127.0.0.1', port: srv.port, ca: pki.caCertPem, servername: 'localhost', ...extra });
+        let text = '';
+        s.on('data', (d: Buffer) => (text += d.toString()));
+        s.once('end', () => resolvePromise(text));
+        s.once('error', reject);
+        s.write('GET / HTTP/1.0\r\n\r\n');
+      });
+    const anonymous = await get({});
+    expect(anonymous).toContain('Client certificate: (none)');
+    const withCert = await get({ cert: clientPki.chainPem, key: clientPki.keyPem });
+    expect(withCert).toContain('Client certificate: CN=client.example');
+    expect(withCert).toContain('issuer:  CN=Client CA');
+    expect(withCert).toContain('errors:  none');
+    expect(srv.stderr()).toContain('client-cert="CN=client.example"');
   });
 });

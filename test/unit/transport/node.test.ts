@@ -4,7 +4,9 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../../src/connection.js';
 import { AlertDescription, TlsError } from '../../../src/errors.js';
 import { TlsPump } from '../../../src/transport/pump.js';
-import { connect, createServer, mapTransportError, upgrade, type TlsServer, type TlsServerOptions, type TlsSocket } from '../../../src/transport/node.js';
+import { connect, createServer, mapTransportError, nodeClientOptions, nodeServerOptions, upgrade, type IdentityCertificate, type TlsServer, type TlsServerOptions, type TlsSocket } from '../../../src/transport/node.js';
+import { toCertificate } from '../../../src/verify/certificate.js';
+import { parseCertificate } from '../../../src/verify/x509.js';
 import { generateTestPki, type TestPki } from '../../../src/verify/generate.js';
 
 let pki: TestPki;
@@ -489,5 +491,39 @@ describe('TlsPump (in memory)', () => {
     expect(Buffer.concat(server.got).equals(up)).toBe(true);
     expect(server.errors.map((e) => e.status)).toEqual(['Truncated']);
     expect(server.ended).toBe(0);
+  });
+});
+
+describe('Node option semantics (nodeClientOptions / nodeServerOptions)', () => {
+  it('client: the root-store verifier only when neither ca nor verifier is given; checkServerIdentity gets Node fields', () => {
+    expect(nodeClientOptions({}).verifier).toBeDefined();
+    expect(nodeClientOptions({ ca: pki.caCertPem }).verifier).toBeUndefined();
+    const own = { verify: () => Promise.reject(new Error('unused')) };
+    expect(nodeClientOptions({ verifier: own }).verifier).toBe(own);
+    let seen: IdentityCertificate | undefined;
+    const o = nodeClientOptions({ ca: pki.caCertPem, checkServerIdentity: (_h, c) => ((seen = c), undefined) });
+    const cert = toCertificate(parseCertificate(pki.certDer));
+    expect(o.checkServerIdentity!('localhost', cert)).toBeUndefined();
+    expect(seen).toMatchObject({ subject: cert.subject, sha256: cert.sha256, subjectaltname: 'DNS:localhost, IP Address:127.0.0.1, IP Address:::1' });
+    expect(seen!.raw.equals(Buffer.from(pki.certDer))).toBe(true);
+    expect(seen!.fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(seen!.valid_to).toBe(cert.notAfter.toUTCString());
+  });
+
+  it('server: requestCert requires unless rejectUnauthorized is false or requireCert says otherwise', () => {
+    const base = { cert: pki.chainPem, key: pki.keyPem, ca: pki.caCertPem };
+    expect(nodeServerOptions({ ...base }).requireCert).toBe(false);
+    expect(nodeServerOptions({ ...base, requestCert: true }).requireCert).toBe(true);
+    expect(nodeServerOptions({ ...base, requestCert: true, rejectUnauthorized: false }).requireCert).toBe(false);
+    expect(nodeServerOptions({ ...base, requestCert: true, requireCert: false }).requireCert).toBe(false);
+    expect(nodeServerOptions({ ...base, requireCert: true, rejectUnauthorized: false }).requireCert).toBe(true);
+    // The root store is used for client certificates only when they are asked for and no anchors are given.
+    expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem, requestCert: true }).verifier).toBeDefined();
+    expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem }).verifier).toBeUndefined();
+    expect(nodeServerOptions({ ...base, requestCert: true }).verifier).toBeUndefined();
+  });
+
+  it('the root-store verifier keeps maxDepth checks (InvalidConfig) like the built-in one', () => {
+    expect(() => connect({ host: '127.0.0.1', port: 1, maxDepth: -1 })).toThrow(TlsError);
   });
 });

@@ -1,0 +1,248 @@
+/**
+ * Interop, TLS 1.2: Node 20's `tls` (OpenSSL 3.0 inside) with `maxVersion: 'TLSv1.2'` as
+ * the peer, in both roles, on loopback.
+ *
+ * - each certificate type (ECDSA P-256, Ed25519, RSA-2048) in each role: handshake,
+ *   ALPN, 1 MiB echoed (so 1 MiB each way, sha256), clean close; version, suite, group
+ *   checked from both ends (`getProtocol()`, `getCipher().standardName`,
+ *   `getEphemeralKeyInfo()`).
+ * - every TLS 1.2 suite with each certificate that can serve it, node restricted to the
+ *   suite (`ciphers`), each role.
+ * - every group, node restricted to it (`ecdhCurve`), each role.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ClientOptions, ServerOptions } from '../../src/config.js';
+import { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
+import { TLS12_SUITE_CERTS, TLS13_GROUP_NAMES, makeAllPkiFiles, removeTempDirs, sha256, type InteropKeyType, type PkiFiles } from '../helpers/peers.js';
+
+const MiB = 1024 * 1024;
+const KEY_TYPES = ['ecdsa-p256', 'ed25519', 'rsa-2048'] as const satisfies readonly InteropKeyType[];
+
+/** The scheme signing the TLS 1.2 ServerKeyExchange between puretls and Node 20 (OpenSSL 3.0). */
+const TLS12_SCHEME: Record<InteropKeyType, string> = {
+  'ecdsa-p256': 'ecdsa_secp256r1_sha256',
+  ed25519: 'ed25519',
+  'rsa-2048': 'rsa_pss_rsae_sha256',
+};
+
+/** Node's `ecdhCurve` names and what `getEphemeralKeyInfo()` reports. */
+const NODE_CURVE: Record<string, { curve: string; name: string; size: number }> = {
+  x25519: { curve: 'X25519', name: 'X25519', size: 253 },
+  secp256r1: { curve: 'P-256', name: 'prime256v1', size: 256 },
+  secp384r1: { curve: 'P-384', name: 'secp384r1', size: 384 },
+};
+
+let pkis: Record<InteropKeyType, PkiFiles>;
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  pkis = await makeAllPkiFiles();
+});
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+afterAll(() => removeTempDirs());
+
+/** Reads exactly `n` bytes from a Node stream. */
+function readN(sock: tls.TLSSocket, n: number, timeoutMs = 30_000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`node socket: ${got}/${n} bytes after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onData = (b: Buffer): void => {
+      chunks.push(b);
+      got += b.length;
+      if (got >= n) {
+        cleanup();
+        const all = Buffer.concat(chunks);
+        if (all.length > n) sock.unshift(all.subarray(n));
+        resolve(all.subarray(0, n));
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      reject(new Error(`node socket ended after ${got}/${n} bytes`));
+    };
+    const onError = (e: Error): void => {
+      cleanup();
+      reject(e);
+    };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      sock.off('data', onData);
+      sock.off('end', onEnd);
+      sock.off('error', onError);
+      sock.pause();
+    };
+    sock.on('data', onData);
+    sock.on('end', onEnd);
+    sock.on('error', onError);
+    sock.resume();
+  });
+}
+
+describe('TLS 1.2: puretls client → node tls server (maxVersion TLSv1.2, echo)', () => {
+  async function nodeEchoServer(kt: InteropKeyType, extra: tls.TlsOptions = {}): Promise<{ port: number; sockets: tls.TLSSocket[] }> {
+    const f = pkis[kt];
+    const sockets: tls.TLSSocket[] = [];
+    const server = tls.createServer({ cert: f.pki.chainPem, key: f.pki.keyPem, maxVersion: 'TLSv1.2', ...extra }, (s) => {
+      sockets.push(s);
+      s.on('error', () => {});
+      s.pipe(s);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    return { port: (server.address() as AddressInfo).port, sockets };
+  }
+
+  async function connect(port: number, kt: InteropKeyType, extra: ClientOptions = {}): Promise<NetTlsDriver> {
+    const c = await NetTlsDriver.connect(port, { servername: 'localhost', ca: pkis[kt].pki.caCertPem, ...extra });
+    cleanups.push(() => c.destroy());
+    return c;
+  }
+
+  for (const kt of KEY_TYPES) {
+    it(`${kt}: our 1.2+1.3 client gets TLS 1.2, ALPN, 1 MiB each way, clean close`, async () => {
+      const { port, sockets } = await nodeEchoServer(kt, { ALPNProtocols: ['http/1.1'] });
+      const c = await connect(port, kt, { ALPNProtocols: ['h2', 'http/1.1'] });
+      await c.handshake();
+      const srv = sockets[0]!;
+      expect(c.conn.info).toMatchObject({
+        version: 'TLSv1.2',
+        cipherSuite: srv.getCipher().standardName,
+        group: 'x25519',
+        signatureScheme: TLS12_SCHEME[kt],
+        alpn: 'http/1.1',
+        certificateErrorSeverity: 'none',
+      });
+      expect(c.conn.info.cipherSuite).toMatch(kt === 'rsa-2048' ? /^TLS_ECDHE_RSA_WITH_/ : /^TLS_ECDHE_ECDSA_WITH_/);
+      expect(srv.getProtocol()).toBe('TLSv1.2');
+      expect(srv.alpnProtocol).toBe('http/1.1');
+      const data = randomBytes(MiB);
+      const [, back] = await Promise.all([c.write(data), c.readExactly(MiB, 60_000)]);
+      expect(sha256(back)).toBe(sha256(data));
+      await c.close();
+      const rest = await c.readToEnd();
+      expect(rest.length).toBe(0);
+      expect(c.conn.readEnded).toBe(true);
+      expect(c.conn.error).toBeNull();
+    });
+  }
+
+  for (const { suite, kt } of TLS12_SUITE_CERTS) {
+    it(`${suite.name} / ${kt} when node allows only it`, async () => {
+      const { port, sockets } = await nodeEchoServer(kt, { ciphers: suite.openssl });
+      const c = await connect(port, kt);
+      await c.handshake();
+      expect(c.conn.info).toMatchObject({ version: 'TLSv1.2', cipherSuite: suite.name, signatureScheme: TLS12_SCHEME[kt] });
+      expect(sockets[0]!.getCipher()).toMatchObject({ standardName: suite.name, version: 'TLSv1.2' });
+      const msg = randomBytes(20_000);
+      const [, back] = await Promise.all([c.write(msg), c.readExactly(msg.length)]);
+      expect(back.equals(msg)).toBe(true);
+    });
+  }
+
+  for (const group of TLS13_GROUP_NAMES) {
+    it(`group ${group} when node's ecdhCurve is ${NODE_CURVE[group]!.curve}`, async () => {
+      const { port } = await nodeEchoServer('ecdsa-p256', { ecdhCurve: NODE_CURVE[group]!.curve });
+      const c = await connect(port, 'ecdsa-p256');
+      await c.handshake();
+      expect(c.conn.info).toMatchObject({ version: 'TLSv1.2', group });
+      await c.write('ping');
+      expect((await c.readExactly(4)).toString()).toBe('ping');
+    });
+  }
+});
+
+describe('TLS 1.2: node tls client (maxVersion TLSv1.2) → puretls server (echo)', () => {
+  async function ourServer(kt: InteropKeyType, extra: Partial<ServerOptions> = {}): Promise<NetTlsServer> {
+    const f = pkis[kt];
+    const s = await NetTlsServer.listen({ cert: f.pki.chainPem, key: f.pki.keyPem, ...extra }, { echo: true });
+    cleanups.push(() => s.close());
+    return s;
+  }
+
+  async function nodeConnect(port: number, kt: InteropKeyType, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+    const sock = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: pkis[kt].pki.caCertPem, maxVersion: 'TLSv1.2', ...extra });
+    cleanups.push(() => {
+      sock.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      sock.once('secureConnect', resolve);
+      sock.once('error', reject);
+    });
+    return sock;
+  }
+
+  for (const kt of KEY_TYPES) {
+    it(`${kt}: TLS 1.2 with our 1.2+1.3 server, ALPN, 1 MiB each way, clean close`, async () => {
+      const server = await ourServer(kt, { ALPNProtocols: ['http/1.1'] });
+      const sock = await nodeConnect(server.port, kt, { ALPNProtocols: ['h2', 'http/1.1'] });
+      const s = await server.accept();
+      await s.handshake();
+      expect(sock.authorized, String(sock.authorizationError)).toBe(true);
+      expect(sock.getProtocol()).toBe('TLSv1.2');
+      expect(sock.alpnProtocol).toBe('http/1.1');
+      expect(sock.getEphemeralKeyInfo()).toMatchObject({ type: 'ECDH', name: 'X25519', size: 253 });
+      expect(s.conn.info).toMatchObject({
+        role: 'server',
+        version: 'TLSv1.2',
+        cipherSuite: sock.getCipher().standardName,
+        group: 'x25519',
+        signatureScheme: TLS12_SCHEME[kt],
+        alpn: 'http/1.1',
+        serverName: 'localhost',
+      });
+      const data = randomBytes(MiB);
+      sock.write(data);
+      const back = await readN(sock, MiB, 60_000);
+      expect(sha256(back)).toBe(sha256(data));
+      expect(s.totalReceived).toBe(MiB);
+      const ended = once(sock, 'end');
+      sock.resume();
+      sock.end();
+      await ended;
+      await s.waitFor(() => s.conn.readEnded, 'close_notify from node');
+      expect(s.conn.error).toBeNull();
+    });
+  }
+
+  for (const { suite, kt } of TLS12_SUITE_CERTS) {
+    it(`${suite.name} / ${kt} when node offers only it`, async () => {
+      const server = await ourServer(kt);
+      const sock = await nodeConnect(server.port, kt, { ciphers: suite.openssl });
+      const s = await server.accept();
+      await s.handshake();
+      expect(sock.getCipher()).toMatchObject({ standardName: suite.name, version: 'TLSv1.2' });
+      expect(s.conn.info).toMatchObject({ version: 'TLSv1.2', cipherSuite: suite.name, signatureScheme: TLS12_SCHEME[kt] });
+      const msg = randomBytes(20_000);
+      sock.write(msg);
+      expect((await readN(sock, msg.length)).equals(msg)).toBe(true);
+    });
+  }
+
+  for (const group of TLS13_GROUP_NAMES) {
+    it(`group ${group} when node's ecdhCurve is ${NODE_CURVE[group]!.curve} (Ed25519 certificate: no curve constraint)`, async () => {
+      const server = await ourServer('ed25519');
+      const sock = await nodeConnect(server.port, 'ed25519', { ecdhCurve: NODE_CURVE[group]!.curve });
+      const s = await server.accept();
+      await s.handshake();
+      expect(s.conn.info).toMatchObject({ version: 'TLSv1.2', group });
+      const { name, size } = NODE_CURVE[group]!;
+      expect(sock.getEphemeralKeyInfo()).toMatchObject({ type: 'ECDH', name, size });
+      sock.write('ping');
+      expect((await readN(sock, 4)).toString()).toBe('ping');
+    });
+  }
+});
