@@ -157,7 +157,13 @@ export class TlsConnection {
   static client(options: ClientOptions = {}): TlsConnection {
     const cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
     const ignorable = resolveIgnorable(options);
-    const anchors = options.ca === undefined ? [] : loadCertificates(options.ca);
+    const anchors = trustAnchorInputs(options.ca);
+    if (anchors.length === 0 && options.verifier === undefined && !ignorable.includes('Untrusted')) {
+      // Issue 4 item 7: the core has no root store of its own (adapters pass the runtime's).
+      throw new TlsError('InvalidConfig', {
+        detail: 'no trust anchors: pass `ca` (or use an adapter that supplies the runtime root store), a `verifier`, or accept Untrusted explicitly',
+      });
+    }
     const verifier =
       options.verifier ??
       createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, commonNameFallback: options.commonNameFallback });
@@ -194,7 +200,10 @@ export class TlsConnection {
     const tickets = options.sessionTickets ?? 0;
     if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
     const clientAuth = options.requireCert ? 'require' : options.requestCert ? 'request' : 'none';
-    const anchors = options.ca === undefined ? [] : loadCertificates(options.ca);
+    const anchors = trustAnchorInputs(options.ca);
+    if (clientAuth !== 'none' && anchors.length === 0 && options.verifier === undefined && !resolveIgnorable(options).includes('Untrusted')) {
+      throw new TlsError('InvalidConfig', { detail: 'client certificates are requested but no trust anchors (`ca`) or `verifier` are configured' });
+    }
     const params: ServerParams = {
       certificates: identities,
       sessionTickets: tickets,
@@ -771,6 +780,22 @@ export class TlsConnection {
   private trace(e: TraceEvent): void {
     this.cfg.trace?.(e);
   }
+}
+
+/**
+ * Trust anchors as the verifier takes them: PEM strings go through unchanged (the verifier
+ * caches parsed PEM bundles, so a large root store costs once per process); bytes are
+ * split into DER certificates here.
+ */
+function trustAnchorInputs(ca: ClientOptions['ca']): (string | Uint8Array)[] {
+  if (ca === undefined) return [];
+  const items: readonly (string | Uint8Array)[] = typeof ca === 'string' || ca instanceof Uint8Array ? [ca] : ca;
+  const out: (string | Uint8Array)[] = [];
+  for (const it of items) {
+    if (typeof it === 'string') out.push(it);
+    else out.push(...loadCertificates(it));
+  }
+  return out;
 }
 
 /** A hint for fatal alerts received during the handshake (what the peer most likely refused). */

@@ -653,3 +653,68 @@ export function randomTextLines(n: number): Buffer {
 function randomBytesB64(n: number): string {
   return randomBytes(Math.ceil((n * 3) / 4) + 3).toString('base64');
 }
+
+// ------------------------------------------------------------------ TLS 1.2 / GnuTLS matrices
+
+/** The scheme signing a TLS 1.2 ServerKeyExchange between puretls and OpenSSL 3.0 / GnuTLS 3.7, per key type. */
+export const TLS12_EXPECTED_SCHEME: Record<InteropKeyType, string> = {
+  'ecdsa-p256': 'ecdsa_secp256r1_sha256',
+  ed25519: 'ed25519',
+  'rsa-2048': 'rsa_pss_rsae_sha256',
+};
+
+/** How GnuTLS names the signature algorithm in "- Description:" for each key type (1.3 names the curve). */
+const GNUTLS_SIG_DESC: Record<InteropKeyType, string> = {
+  'ecdsa-p256': 'ECDSA-(?:SECP256R1-)?SHA256',
+  ed25519: 'EdDSA-Ed25519',
+  'rsa-2048': 'RSA-PSS-RSAE-SHA256',
+};
+
+/** One GnuTLS interop case: a version, suite, group and certificate, with its priority string. */
+export interface GnutlsCase {
+  readonly title: string;
+  readonly version: 'TLSv1.2' | 'TLSv1.3';
+  readonly suite: string;
+  readonly group: string;
+  readonly kt: InteropKeyType;
+  /** GnuTLS priority limited to this version, cipher, group (and TLS 1.2 key exchange). */
+  readonly priority: string;
+  /** The cipher name GnuTLS prints. */
+  readonly cipher: string;
+  /** Our expected `info.signatureScheme`. */
+  readonly scheme: string;
+  /** The whole "- Description:" line GnuTLS should print. */
+  readonly description: RegExp;
+}
+
+function gnutlsCase(version: 'TLSv1.2' | 'TLSv1.3', suite: string, group: string, kt: InteropKeyType, cipher: string, kx?: string): GnutlsCase {
+  const v = version === 'TLSv1.2' ? 'TLS1.2' : 'TLS1.3';
+  return {
+    title: `${version === 'TLSv1.2' ? 'TLS 1.2' : 'TLS 1.3'} ${suite} / ${group} / ${kt}`,
+    version,
+    suite,
+    group,
+    kt,
+    priority: gnutlsPriority(v, kx ? { cipher, group, kx } : { cipher, group }),
+    cipher,
+    scheme: version === 'TLSv1.2' ? TLS12_EXPECTED_SCHEME[kt] : EXPECTED_SCHEME[kt],
+    description: new RegExp(`^\\(${v.replace('.', '\\.')}-X\\.509\\)-\\(ECDHE-${GNUTLS_GROUP_DESC[group]!}\\)-\\(${GNUTLS_SIG_DESC[kt]}\\)-\\(${cipher}\\)$`),
+  };
+}
+
+/**
+ * The GnuTLS matrix: TLS 1.2 every suite × group × certificate that can serve it (27) and
+ * TLS 1.3 every suite × group × certificate (27).
+ */
+export const GNUTLS_MATRIX: readonly GnutlsCase[] = [
+  ...TLS12_SUITE_CERTS.flatMap(({ suite, kt }) => TLS13_GROUP_NAMES.map((group) => gnutlsCase('TLSv1.2', suite.name, group, kt, suite.gnutlsCipher, suite.gnutlsKx))),
+  ...INTEROP_KEY_TYPES.flatMap((kt) =>
+    TLS13_SUITE_NAMES.flatMap((suite) => TLS13_GROUP_NAMES.map((group) => gnutlsCase('TLSv1.3', suite, group, kt, GNUTLS_TLS13_CIPHER[suite]!))),
+  ),
+];
+
+/** The "- Description:" line GnuTLS prints for a session, e.g. `(TLS1.2-X.509)-(ECDHE-X25519)-(ECDSA-SHA256)-(AES-128-GCM)`. */
+export function gnutlsDescription(text: string): string {
+  const m = /- Description: (.*)/.exec(text);
+  return m ? m[1]!.trim() : '';
+}

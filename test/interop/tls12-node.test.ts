@@ -17,17 +17,10 @@ import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
-import { TLS12_SUITE_CERTS, TLS13_GROUP_NAMES, makeAllPkiFiles, removeTempDirs, sha256, type InteropKeyType, type PkiFiles } from '../helpers/peers.js';
+import { TLS12_EXPECTED_SCHEME, TLS12_SUITE_CERTS, TLS13_GROUP_NAMES, makeAllPkiFiles, removeTempDirs, sha256, type InteropKeyType, type PkiFiles } from '../helpers/peers.js';
 
 const MiB = 1024 * 1024;
 const KEY_TYPES = ['ecdsa-p256', 'ed25519', 'rsa-2048'] as const satisfies readonly InteropKeyType[];
-
-/** The scheme signing the TLS 1.2 ServerKeyExchange between puretls and Node 20 (OpenSSL 3.0). */
-const TLS12_SCHEME: Record<InteropKeyType, string> = {
-  'ecdsa-p256': 'ecdsa_secp256r1_sha256',
-  ed25519: 'ed25519',
-  'rsa-2048': 'rsa_pss_rsae_sha256',
-};
 
 /** Node's `ecdhCurve` names and what `getEphemeralKeyInfo()` reports. */
 const NODE_CURVE: Record<string, { curve: string; name: string; size: number }> = {
@@ -122,7 +115,7 @@ describe('TLS 1.2: puretls client → node tls server (maxVersion TLSv1.2, echo)
         version: 'TLSv1.2',
         cipherSuite: srv.getCipher().standardName,
         group: 'x25519',
-        signatureScheme: TLS12_SCHEME[kt],
+        signatureScheme: TLS12_EXPECTED_SCHEME[kt],
         alpn: 'http/1.1',
         certificateErrorSeverity: 'none',
       });
@@ -145,7 +138,7 @@ describe('TLS 1.2: puretls client → node tls server (maxVersion TLSv1.2, echo)
       const { port, sockets } = await nodeEchoServer(kt, { ciphers: suite.openssl });
       const c = await connect(port, kt);
       await c.handshake();
-      expect(c.conn.info).toMatchObject({ version: 'TLSv1.2', cipherSuite: suite.name, signatureScheme: TLS12_SCHEME[kt] });
+      expect(c.conn.info).toMatchObject({ version: 'TLSv1.2', cipherSuite: suite.name, signatureScheme: TLS12_EXPECTED_SCHEME[kt] });
       expect(sockets[0]!.getCipher()).toMatchObject({ standardName: suite.name, version: 'TLSv1.2' });
       const msg = randomBytes(20_000);
       const [, back] = await Promise.all([c.write(msg), c.readExactly(msg.length)]);
@@ -200,7 +193,7 @@ describe('TLS 1.2: node tls client (maxVersion TLSv1.2) → puretls server (echo
         version: 'TLSv1.2',
         cipherSuite: sock.getCipher().standardName,
         group: 'x25519',
-        signatureScheme: TLS12_SCHEME[kt],
+        signatureScheme: TLS12_EXPECTED_SCHEME[kt],
         alpn: 'http/1.1',
         serverName: 'localhost',
       });
@@ -225,7 +218,7 @@ describe('TLS 1.2: node tls client (maxVersion TLSv1.2) → puretls server (echo
       const s = await server.accept();
       await s.handshake();
       expect(sock.getCipher()).toMatchObject({ standardName: suite.name, version: 'TLSv1.2' });
-      expect(s.conn.info).toMatchObject({ version: 'TLSv1.2', cipherSuite: suite.name, signatureScheme: TLS12_SCHEME[kt] });
+      expect(s.conn.info).toMatchObject({ version: 'TLSv1.2', cipherSuite: suite.name, signatureScheme: TLS12_EXPECTED_SCHEME[kt] });
       const msg = randomBytes(20_000);
       sock.write(msg);
       expect((await readN(sock, msg.length)).equals(msg)).toBe(true);

@@ -28,6 +28,7 @@ import {
   OPENSSL_BRIEF_SIG_TYPE,
   OPENSSL_BRIEF_TEMP_KEY,
   OPENSSL_GROUP,
+  TLS12_EXPECTED_SCHEME,
   TLS12_SUITE_CERTS,
   TLS13_GROUP_NAMES,
   killAllPeers,
@@ -49,13 +50,6 @@ const openssl = opensslAvailable();
 if (!openssl.ok) console.warn(`[interop] tls12-openssl tests skipped: ${openssl.detail}`);
 
 const MiB = 1024 * 1024;
-
-/** The scheme a TLS 1.2 ServerKeyExchange is signed with, per key type, between puretls and OpenSSL 3.0. */
-const TLS12_SCHEME: Record<InteropKeyType, string> = {
-  'ecdsa-p256': 'ecdsa_secp256r1_sha256',
-  ed25519: 'ed25519',
-  'rsa-2048': 'rsa_pss_rsae_sha256',
-};
 
 /** Every suite name our default client may offer, as OpenSSL prints them, plus the renegotiation SCSV. */
 const OUR_OFFER = new Set([
@@ -187,7 +181,7 @@ describe.skipIf(!openssl.ok)(`TLS 1.2 interop with OpenSSL${skipNote(openssl)}`,
             version: 'TLSv1.2',
             cipherSuite: suite.name,
             group,
-            signatureScheme: TLS12_SCHEME[kt],
+            signatureScheme: TLS12_EXPECTED_SCHEME[kt],
             alpn: 'http/1.1',
             helloRetryRequest: false,
             certificateErrors: [],
@@ -223,7 +217,7 @@ describe.skipIf(!openssl.ok)(`TLS 1.2 interop with OpenSSL${skipNote(openssl)}`,
             version: 'TLSv1.2',
             cipherSuite: suite.name,
             group,
-            signatureScheme: TLS12_SCHEME[kt],
+            signatureScheme: TLS12_EXPECTED_SCHEME[kt],
             alpn: 'http/1.1',
             serverName: 'localhost',
           });
