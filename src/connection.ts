@@ -44,6 +44,7 @@ import { createBasicVerifier } from './verify/basic-verifier.js';
 import { loadCertifiedKey, loadCertificates } from './identity.js';
 import { parseIpAddress } from './verify/hostname.js';
 import type { CertificateError, CertificateErrorSeverity } from './verify/verifier.js';
+import { concatBytes, toHex } from './bytes.js';
 
 /** Where the connection is in its life. */
 export type ConnectionPhase = 'handshaking' | 'open' | 'peer-closed' | 'closed' | 'failed';
@@ -313,7 +314,7 @@ export class TlsConnection {
   /** Takes bytes to send to the transport (all queued records, concatenated), or null. */
   takeOutput(): Uint8Array | null {
     if (this.outQueue.length === 0) return null;
-    const out = this.outQueue.length === 1 ? this.outQueue[0]! : concat(this.outQueue);
+    const out = this.outQueue.length === 1 ? this.outQueue[0]! : concatBytes(this.outQueue);
     this.outQueue = [];
     return out;
   }
@@ -336,7 +337,7 @@ export class TlsConnection {
   /** Takes received plaintext, or null if none is buffered. */
   read(): Uint8Array | null {
     if (this.readQueue.length === 0) return null;
-    const out = this.readQueue.length === 1 ? this.readQueue[0]! : concat(this.readQueue);
+    const out = this.readQueue.length === 1 ? this.readQueue[0]! : concatBytes(this.readQueue);
     this.readQueue = [];
     this.readQueued = 0;
     return out;
@@ -641,7 +642,7 @@ export class TlsConnection {
         self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys changed' });
       },
       keyLog(label: string, secret: Uint8Array): void {
-        self.cfg.keyLog?.(`${label} ${hex(self.cx.clientRandom)} ${hex(secret)}`);
+        self.cfg.keyLog?.(`${label} ${toHex(self.cx.clientRandom)} ${toHex(secret)}`);
       },
       trace(e: TraceEvent): void {
         self.trace(e);
@@ -716,7 +717,7 @@ export class TlsConnection {
   /** Fragments queued handshake bytes into records at the current write epoch. */
   private flushHandshake(): void {
     if (this.pendingHandshake.length === 0) return;
-    const data = this.pendingHandshake.length === 1 ? this.pendingHandshake[0]! : concat(this.pendingHandshake);
+    const data = this.pendingHandshake.length === 1 ? this.pendingHandshake[0]! : concatBytes(this.pendingHandshake);
     this.pendingHandshake = [];
     for (let off = 0; off < data.length; off += MAX_PLAINTEXT_LEN) {
       const frag = data.subarray(off, Math.min(off + MAX_PLAINTEXT_LEN, data.length));
@@ -830,23 +831,5 @@ function summarize(msg: HandshakeMessage): string {
     default:
       return msg.type.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase());
   }
-}
-
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 

@@ -11,6 +11,7 @@
  * @module
  */
 import { TlsError, type TlsStatus } from '../errors.js';
+import { concatBytes } from '../bytes.js';
 
 /** Universal tags used by the key formats (X.690 §8; X.680 §8.6). */
 export const DerTag = {
@@ -266,21 +267,9 @@ export function bitLength(x: bigint): number {
 
 // ---------------------------------------------------------------- writer helpers
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** Encodes one TLV with a minimal definite length (X.690 §10.1). */
 export function derTlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = concat(content);
+  const body = concatBytes(content);
   const n = body.length;
   let head: number[];
   if (n < 0x80) head = [tag, n];

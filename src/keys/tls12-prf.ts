@@ -14,6 +14,9 @@
 import type { CryptoProvider, HashAlg } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
+import { concatBytes } from '../bytes.js';
+
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 /** The part of the crypto provider the TLS 1.2 PRF uses. */
 export type Tls12PrfCrypto = Pick<CryptoProvider, 'hmac' | 'equal'>;
@@ -61,18 +64,6 @@ function hashLength(hash: HashAlg): number {
 
 function labelBytes(label: string | Uint8Array): Uint8Array {
   return typeof label === 'string' ? encoder.encode(label) : label;
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function checkBytes(b: Uint8Array, length: number, what: string): void {

@@ -78,6 +78,7 @@ import { verifyServerName } from './hostname.js';
 import { AttributeOid, attributeValues, nameKey } from './names.js';
 import { nameConstraintViolations, presentedNames, tryParseNameConstraints, type NameConstraints } from './name-constraints.js';
 import { ANY_POLICY, explicitPolicyAfter, parseCertificatePolicies, parseInhibitAnyPolicy, parsePolicyConstraints, parsePolicyMappings } from './policy.js';
+import { toHex } from '../bytes.js';
 
 /** Default `maxDepth`: intermediates allowed between the leaf and the trust anchor. */
 export const DEFAULT_MAX_DEPTH = 8;
@@ -144,12 +145,6 @@ export interface ChainOutcome {
 
 const USAGE_OID = { serverAuth: Oid.serverAuth, clientAuth: Oid.clientAuth } as const;
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, '0');
-  return s;
-}
-
 /** Per-certificate facts derived once (names keys, policy and constraint extensions). */
 interface Facts {
   readonly subjectKey: string;
@@ -190,7 +185,7 @@ function factsOf(c: ParsedCertificate): Facts {
   const pc = tryParse('policyConstraints', Oid.policyConstraints, parsePolicyConstraints);
   const nc = ext(Oid.nameConstraints);
   const subjectKey = nameKey(c.subjectDer);
-  const spkiHex = hex(c.spki);
+  const spkiHex = toHex(c.spki);
   f = {
     subjectKey,
     issuerKey: c.selfIssued ? subjectKey : nameKey(c.issuerDer),

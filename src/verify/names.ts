@@ -17,6 +17,8 @@
  * @module
  */
 import { DerReader, DerTag } from '../crypto/der.js';
+import { toHex } from '../bytes.js';
+import { directoryString } from './x509.js';
 
 /** OIDs of attribute types read here (RFC 4519, PKCS #9). */
 export const AttributeOid = {
@@ -30,54 +32,6 @@ interface Attribute {
   readonly tag: number;
   readonly text: string | null;
   readonly raw: Uint8Array;
-}
-
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, '0');
-  return s;
-}
-
-/** Decodes a string-typed attribute value (X.680 §41), or null for other types. */
-function stringValue(tag: number, v: Uint8Array): string | null {
-  switch (tag) {
-    case 0x0c: // UTF8String
-      try {
-        return new TextDecoder('utf-8', { fatal: true }).decode(v);
-      } catch {
-        return null;
-      }
-    case 0x12: // NumericString
-    case 0x13: // PrintableString
-    case 0x14: // TeletexString (read as Latin-1, as most software does)
-    case 0x16: // IA5String
-    case 0x1a: {
-      // VisibleString
-      let out = '';
-      for (let i = 0; i < v.length; i++) out += String.fromCharCode(v[i]!);
-      return out;
-    }
-    case 0x1e: {
-      // BMPString: UTF-16BE
-      if (v.length % 2 !== 0) return null;
-      let out = '';
-      for (let i = 0; i < v.length; i += 2) out += String.fromCharCode((v[i]! << 8) | v[i + 1]!);
-      return out;
-    }
-    case 0x1c: {
-      // UniversalString: UTF-32BE
-      if (v.length % 4 !== 0) return null;
-      let out = '';
-      for (let i = 0; i < v.length; i += 4) {
-        const cp = ((v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!) >>> 0;
-        if (cp > 0x10ffff) return null;
-        out += String.fromCodePoint(cp);
-      }
-      return out;
-    }
-    default:
-      return null;
-  }
 }
 
 /**
@@ -98,7 +52,7 @@ function readRdns(nameDer: Uint8Array): Attribute[][] | null {
         const oid = atv.oid();
         const value = atv.read();
         atv.end();
-        rdn.push({ oid, tag: value.tag, text: stringValue(value.tag, value.value), raw: value.raw });
+        rdn.push({ oid, tag: value.tag, text: directoryString(value.tag, value.value), raw: value.raw });
       }
       if (rdn.length === 0) return null;
       rdns.push(rdn);
@@ -118,7 +72,7 @@ function prepare(text: string): string {
 }
 
 function attributeKey(a: Attribute): string {
-  return a.text === null ? `${a.oid}#${hex(a.raw)}` : `${a.oid}=${prepare(a.text)}`;
+  return a.text === null ? `${a.oid}#${toHex(a.raw)}` : `${a.oid}=${prepare(a.text)}`;
 }
 
 function rdnKey(rdn: readonly Attribute[]): string {
@@ -133,7 +87,7 @@ function rdnKey(rdn: readonly Attribute[]): string {
  */
 export function nameKey(nameDer: Uint8Array): string {
   const rdns = readRdns(nameDer);
-  if (!rdns) return `!${hex(nameDer)}`;
+  if (!rdns) return `!${toHex(nameDer)}`;
   return JSON.stringify(rdns.map(rdnKey));
 }
 

@@ -492,8 +492,8 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   '1.2.840.113549.1.9.1': 'emailAddress',
 };
 
-/** Decodes a directory string value, or returns null for a type shown as hex. */
-function directoryString(tag: number, v: Uint8Array): string | null {
+/** Decodes a directory string value (X.680 §41), or returns null for a type shown as hex. */
+export function directoryString(tag: number, v: Uint8Array): string | null {
   switch (tag) {
     case 0x0c: // UTF8String
       try {
