@@ -255,6 +255,10 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
   const seenDer = new Set<string>([leaf.sha256]);
   for (const c of [...input.anchors, ...input.intermediates]) {
     if (seenDer.has(c.sha256)) continue;
+    // A supplied certificate with an anchor's name and key adds nothing, and must not stand
+    // in for it: an anchor's own constraints come from the configured anchor only (a peer
+    // could otherwise send a copy of it stripped of nameConstraints or pathLen).
+    if (!input.anchors.includes(c) && anchorIdents.has(factsOf(c).ident)) continue;
     seenDer.add(c.sha256);
     known.push(c);
   }
@@ -449,6 +453,9 @@ function sortErrors(errors: CertificateError[]): CertificateError[] {
 }
 
 /** Every check on one path (see the module description). */
+/** Most name × subtree comparisons evaluated per path (Go's crypto/x509 stops at 250,000). */
+const MAX_CONSTRAINT_COMPARISONS = 250_000;
+
 function judgePath(
   path: readonly ParsedCertificate[],
   anchored: boolean,
@@ -463,6 +470,7 @@ function judgePath(
   const last = path.length - 1;
   const usageOid = USAGE_OID[policy.usage];
   const who = (i: number): string => (i === 0 ? 'leaf' : `certificate ${i} (${path[i]!.subject})`); // names rendered only for errors
+  let constraintWork = 0;
 
   // The name check first: the CN fallback, when used, is a dNSName for name constraints.
   let cnUsed: string | undefined;
@@ -514,12 +522,21 @@ function judgePath(
       }
       // RFC 5280 §6.1.3 (b)-(c), §6.1.4 (g): name constraints bind every certificate below,
       // except self-issued intermediates; the leaf always.
-      const nc = f.nameConstraints;
+      // Only a path that reaches an anchor makes constraints meaningful; on an untrusted
+      // partial path they are skipped, so hostile certificates cannot buy CPU with them.
+      const nc = anchored ? f.nameConstraints : undefined;
       if (nc !== undefined && !(nc instanceof TlsError)) {
         for (let j = 0; j < i; j++) {
           const d = path[j]!;
           if (j > 0 && d.selfIssued) continue;
           const names = presentedNames(d, j === 0 ? cnUsed : undefined);
+          // Bound the work (Go caps it too): names × subtrees comparisons per path.
+          const count = names.dnsNames.length + names.ipAddresses.length + names.emails.length + names.uris.length + names.directoryNames.length;
+          constraintWork += count * (nc.permitted.length + nc.excluded.length);
+          if (constraintWork > MAX_CONSTRAINT_COMPARISONS) {
+            add('OtherErrors', j, `${who(j)}: too many names × name constraints to evaluate (over ${MAX_CONSTRAINT_COMPARISONS} comparisons)`);
+            break;
+          }
           for (const v of nameConstraintViolations(nc, names, (der) => (bytesEqual(der, d.subjectDer) ? d.subject : '(directoryName)'))) {
             add('InvalidCertificateAuthorityPolicy', j, `${who(j)}: ${v} of ${who(i)}`);
           }
