@@ -110,7 +110,6 @@ export class TlsConnection {
   private phase_: ConnectionPhase = 'handshaking';
   private error_: TlsError | null = null;
   private running: Promise<void> | null = null;
-  private again = false;
   private ccsSent = false;
   private ccsReceived = false;
   private peerFinished = false;
@@ -169,6 +168,12 @@ export class TlsConnection {
       options.verifier ??
       createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, commonNameFallback: options.commonNameFallback });
     const servername = options.servername;
+    if ((servername === undefined || servername === '') && options.verifier === undefined && !ignorable.includes('InvalidName')) {
+      // Without a name the certificate proves nothing about whom we reached (RFC 9525 §6).
+      throw new TlsError('InvalidConfig', {
+        detail: 'no servername: the server certificate cannot be checked; pass `servername`, a `verifier`, or accept InvalidName explicitly',
+      });
+    }
     const isIp = servername !== undefined && parseIpAddress(servername) !== null;
     if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a client certificate needs both cert and key' });
     const params: ClientParams = {
@@ -296,10 +301,9 @@ export class TlsConnection {
 
   /** Runs the state machine over buffered input. Never rejects: failures land in `error`. */
   process(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
+    // A call made while a run is in flight waits for it, then runs again: input buffered
+    // after that run last looked is never left behind (a run over no input is cheap).
+    if (this.running) return this.running.then(() => this.process());
     this.running = this.run().finally(() => {
       this.running = null;
     });
@@ -331,7 +335,13 @@ export class TlsConnection {
       this.writeQueue.push(data.slice());
       return;
     }
-    this.sealAppData(data);
+    try {
+      this.sealAppData(data);
+    } catch (e) {
+      // E.g. the AEAD's usage limit in TLS 1.2 (RFC 5246 has no KeyUpdate): fatal and sticky.
+      this.fail(e);
+      throw this.error_ ?? e;
+    }
   }
 
   /** Takes received plaintext, or null if none is buffered. */
@@ -396,17 +406,14 @@ export class TlsConnection {
         this.state = this.startFn(this.cx);
         this.flushHandshake();
       }
-      do {
-        this.again = false;
-        while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
-          const rec = this.deframer.next();
-          if (!rec) break;
-          // Only handshake steps that really wait (certificate checks, signing) cost a promise.
-          const pending = this.onRecord(rec.type, rec.version, rec.fragment);
-          if (pending) await pending;
-          this.flushHandshake();
-        }
-      } while (this.again && !this.error_);
+      while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
+        const rec = this.deframer.next();
+        if (!rec) break;
+        // Only handshake steps that really wait (certificate checks, signing) cost a promise.
+        const pending = this.onRecord(rec.type, rec.version, rec.fragment);
+        if (pending) await pending;
+        this.flushHandshake();
+      }
     } catch (e) {
       this.fail(e);
     }
@@ -523,7 +530,8 @@ export class TlsConnection {
   /** Handles every complete handshake message buffered; async only if a state is. */
   private drainHandshake(): Promise<void> | undefined {
     for (;;) {
-      if (this.error_) return undefined;
+      // After an error, or close() during the handshake, no further message is handled.
+      if (this.error_ || (this.closeSent && !this.result)) return undefined;
       const m = this.joiner.next();
       if (!m) return undefined;
       const pending = this.onHandshake(m.type, m.body, m.raw);
@@ -550,6 +558,11 @@ export class TlsConnection {
     this.state = FAILED;
     const r = s.handle(this.cx, msg);
     const done = (next: State): void => {
+      // close() while this step awaited: the handshake is abandoned, nothing more is sent.
+      if (this.closeSent && !this.result) {
+        this.state = FAILED;
+        return;
+      }
       this.state = next;
       if (type === HandshakeType.finished) this.peerFinished = true;
     };

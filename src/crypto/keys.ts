@@ -59,9 +59,9 @@ export const OID = {
 /** RSA modulus sizes we accept, in bits. Smaller is broken; larger makes modexp a DoS vector. */
 export const RSA_MIN_BITS = 1024;
 /** See {@link RSA_MIN_BITS}. */
-export const RSA_MAX_BITS = 16384;
-/** Largest public exponent accepted (the bound Go's crypto/x509 uses), bounding verification cost. */
-export const RSA_MAX_E = 0x7fffffffn;
+export const RSA_MAX_BITS = 8192;
+/** Largest public exponent accepted (2^24): real keys use 65537 or less, and each exponent bit costs a modular multiplication on untrusted input. */
+export const RSA_MAX_E = 0xffffffn;
 
 type EcType = 'ec-p256' | 'ec-p384';
 const CURVES = {

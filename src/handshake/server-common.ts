@@ -6,6 +6,7 @@
  */
 import type { CertifiedKey } from '../config.js';
 import { TlsError } from '../errors.js';
+import { tls13Suite } from '../crypto/suites.js';
 import { CipherSuite, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { ClientHello, Extensions } from '../wire/messages.js';
 import type { Context } from './state.js';
@@ -24,6 +25,15 @@ export interface ServerParams {
   readonly auth: PeerAuth;
 }
 
+/**
+ * A peer-supplied list for an error message: IANA names (or printable-escaped strings),
+ * at most 16 items, so a hostile ClientHello cannot make huge or control-character details.
+ */
+export function listForDetail(kind: 'suite' | 'group' | 'scheme' | 'version' | null, items: readonly (number | string)[]): string {
+  const shown = items.slice(0, 16).map((it) => (typeof it === 'number' && kind !== null ? nameOf(kind, it) : JSON.stringify(String(it))));
+  return items.length > 16 ? `${shown.join(', ')} and ${items.length - 16} more` : shown.join(', ');
+}
+
 /** True if a certificate name (possibly `*.example.com`) covers the SNI `name` (both lower case). */
 export function nameMatches(pattern: string, name: string): boolean {
   if (pattern === name) return true;
@@ -39,7 +49,8 @@ export function nameMatches(pattern: string, name: string): boolean {
  * without) and enforces TLS_FALLBACK_SCSV (RFC 7507 §3).
  */
 export function selectVersion(cx: Context, ch: ClientHello): 'TLSv1.3' | 'TLSv1.2' {
-  const { minVersion, maxVersion } = cx.cfg;
+  const { minVersion } = cx.cfg;
+  const maxVersion = highestVersion(cx);
   const sv = ch.extensions.supportedVersions;
   const offered = sv ?? [Math.min(ch.legacyVersion, ProtocolVersion.TLSv1_2)];
   const clientMax = Math.max(...offered.filter((v) => v >= ProtocolVersion.SSLv3 && v <= ProtocolVersion.TLSv1_3), 0);
@@ -48,7 +59,7 @@ export function selectVersion(cx: Context, ch: ClientHello): 'TLSv1.3' | 'TLSv1.
   else if (offered.includes(ProtocolVersion.TLSv1_2) && minVersion <= ProtocolVersion.TLSv1_2) chosen = 'TLSv1.2';
   else if (sv === undefined && ch.legacyVersion > ProtocolVersion.TLSv1_2 && minVersion <= ProtocolVersion.TLSv1_2) chosen = 'TLSv1.2';
   if (chosen === null) {
-    const names = sv ? sv.map((v) => nameOf('version', v)).join(', ') : `${nameOf('version', ch.legacyVersion)} at most`;
+    const names = sv ? listForDetail('version', sv) : `${nameOf('version', ch.legacyVersion)} at most`;
     throw new TlsError('ProtocolVersion', {
       detail: `client offered ${names}; this server accepts ${minVersion === maxVersion ? nameOf('version', maxVersion) : 'TLSv1.2 and TLSv1.3'} only`,
     });
@@ -58,6 +69,13 @@ export function selectVersion(cx: Context, ch: ClientHello): 'TLSv1.3' | 'TLSv1.
     throw new TlsError('InappropriateFallback', { detail: `client signalled a fallback to ${nameOf('version', clientMax)}, below our highest version` });
   }
   return chosen;
+}
+
+/** The highest version we can really negotiate: TLS 1.3 needs a TLS 1.3 suite configured. */
+export function highestVersion(cx: Context): number {
+  const { maxVersion, suites } = cx.cfg;
+  if (maxVersion >= ProtocolVersion.TLSv1_3 && !suites.some((s) => tls13Suite(s) !== undefined)) return ProtocolVersion.TLSv1_2;
+  return maxVersion;
 }
 
 /** Certificate selection by SNI and the client's signature schemes for the given version's rules. */

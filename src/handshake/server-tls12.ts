@@ -19,7 +19,7 @@ import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
 import type { RecordProtector } from '../record/protector.js';
 import type { Context, State } from './state.js';
 import { codeName, expect } from './state.js';
-import { nameMatches, selectCertificate, type ServerParams } from './server-common.js';
+import { highestVersion, listForDetail, nameMatches, selectCertificate, type ServerParams } from './server-common.js';
 import { authenticatePeer } from './peer-auth.js';
 import { checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
 
@@ -70,7 +70,7 @@ export async function handleClientHello12(cx: Context, p: ServerParams, ch: Clie
   const clientGroups = ext.supportedGroups ?? [NamedGroup.secp256r1];
   const group = cfg.groups.find((g) => clientGroups.includes(g));
   if (group === undefined) {
-    throw new TlsError('HandshakeFailure', { detail: `no common group; client offered ${clientGroups.map((g) => nameOf('group', g)).join(', ')}` });
+    throw new TlsError('HandshakeFailure', { detail: `no common group; client offered ${listForDetail('group', clientGroups)}` });
   }
   const sni = ext.serverName?.[0]?.toLowerCase();
   // Suite: our preference, with a certificate that can authenticate it.
@@ -89,13 +89,13 @@ export async function handleClientHello12(cx: Context, p: ServerParams, ch: Clie
   if (ext.alpn !== undefined && cfg.alpn.length > 0) {
     alpn = cfg.alpn.find((a) => ext.alpn!.includes(a));
     // RFC 7301 §3.2: no protocol in common → no_application_protocol.
-    if (alpn === undefined) throw new TlsError('NoApplicationProtocol', { detail: `client offered ALPN ${ext.alpn.join(', ')}; we support ${cfg.alpn.join(', ')}` });
+    if (alpn === undefined) throw new TlsError('NoApplicationProtocol', { detail: `client offered ALPN ${listForDetail(null, ext.alpn)}; we support ${listForDetail(null, cfg.alpn)}` });
   }
 
   const { suite, cert, scheme } = chosen;
   const random = cfg.random(32);
   // RFC 9846 §4.2.3: a TLS 1.3-capable server negotiating TLS 1.2 marks the random.
-  if (cfg.maxVersion >= ProtocolVersion.TLSv1_3) random.set(DOWNGRADE_TLS12, 24);
+  if (highestVersion(cx) >= ProtocolVersion.TLSv1_3) random.set(DOWNGRADE_TLS12, 24);
   // Only extensions the client sent are answered (RFC 5246 §7.4.1.4).
   const shExt = noExtensions();
   shExt.renegotiationInfo = new Uint8Array(0);
@@ -218,7 +218,7 @@ class ExpectCertificateVerify implements State {
 function refuseSuites(cx: Context, ch: ClientHello): TlsError {
   const ours = ch.cipherSuites.filter((s) => tls12Suite(s) !== undefined);
   const legacy = ch.cipherSuites.filter((s) => legacySuiteKind(s) !== null);
-  const names = ch.cipherSuites.map((s) => nameOf('suite', s)).join(', ');
+  const names = listForDetail('suite', ch.cipherSuites);
   if (ours.length === 0 && legacy.length > 0) {
     // RFC 5246 §7.2.2: insufficient_security when the client offers only suites weaker than we accept.
     return new TlsError('InsufficientSecurity', {
@@ -226,7 +226,7 @@ function refuseSuites(cx: Context, ch: ClientHello): TlsError {
     });
   }
   return new TlsError('HandshakeFailure', {
-    detail: `no TLS 1.2 cipher suite in common that our certificates can serve; client offered ${names} and signature schemes ${(ch.extensions.signatureAlgorithms ?? []).map((s) => nameOf('scheme', s)).join(', ')} and groups ${(ch.extensions.supportedGroups ?? []).map((g) => nameOf('group', g)).join(', ')}; ${cx.cfg.suites.length} suites configured`,
+    detail: `no TLS 1.2 cipher suite in common that our certificates can serve; client offered ${names} and signature schemes ${listForDetail('scheme', ch.extensions.signatureAlgorithms ?? [])} and groups ${listForDetail('group', ch.extensions.supportedGroups ?? [])}; ${cx.cfg.suites.length} suites configured`,
   });
 }
 

@@ -27,7 +27,7 @@ import {
   type ApplicationSecrets,
   type HandshakeSecrets,
 } from './tls13-common.js';
-import { nameMatches, selectCertificate, selectVersion, type ServerParams } from './server-common.js';
+import { listForDetail, nameMatches, selectCertificate, selectVersion, type ServerParams } from './server-common.js';
 import { handleClientHello12 } from './server-tls12.js';
 import { authenticatePeer } from './peer-auth.js';
 import type { PublicKeyInfo } from '../crypto/provider.js';
@@ -58,7 +58,7 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
   const versions = ext.supportedVersions;
   // RFC 9846 §4.3.1: without supported_versions the client is TLS 1.2 or older.
   if (versions === undefined || !versions.includes(ProtocolVersion.TLSv1_3)) {
-    const offered = versions ? versions.map((v) => nameOf('version', v)).join(', ') : nameOf('version', ch.legacyVersion);
+    const offered = versions ? listForDetail('version', versions) : nameOf('version', ch.legacyVersion);
     throw new TlsError('ProtocolVersion', { detail: `client offered ${offered}; this server speaks TLSv1.3 only` });
   }
   // RFC 9846 §4.2.2: "A server which receives a legacy_version value not equal to 0x0303 MUST
@@ -74,7 +74,7 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
   const suiteCode = cfg.suites.find((s) => tls13Suite(s) !== undefined && ch.cipherSuites.includes(s));
   if (suiteCode === undefined) {
     throw new TlsError('HandshakeFailure', {
-      detail: `no common cipher suite; client offered ${ch.cipherSuites.map((s) => nameOf('suite', s)).join(', ')}`,
+      detail: `no common cipher suite; client offered ${listForDetail('suite', ch.cipherSuites)}`,
     });
   }
   const suite = tls13Suite(suiteCode)!;
@@ -84,10 +84,11 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
   if (ext.keyShareClient === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no key_share' });
   // RFC 9846 §4.3.8: one share per group, each in supported_groups.
   const seen = new Set<number>();
+  const offeredGroups = new Set(ext.supportedGroups);
   for (const ks of ext.keyShareClient) {
     if (seen.has(ks.group)) throw new TlsError('IllegalParameter', { detail: `two key shares for ${nameOf('group', ks.group)}` });
     seen.add(ks.group);
-    if (!ext.supportedGroups.includes(ks.group)) {
+    if (!offeredGroups.has(ks.group)) {
       throw new TlsError('IllegalParameter', { detail: `key share for ${nameOf('group', ks.group)}, which is not in supported_groups` });
     }
   }
@@ -96,14 +97,14 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
   if (group === undefined) group = cfg.groups.find((g) => ext.supportedGroups!.includes(g));
   if (group === undefined) {
     throw new TlsError('HandshakeFailure', {
-      detail: `no common group; client offered ${ext.supportedGroups.map((g) => nameOf('group', g)).join(', ')}`,
+      detail: `no common group; client offered ${listForDetail('group', ext.supportedGroups)}`,
     });
   }
   const serverName = ext.serverName?.[0]?.toLowerCase();
   const selected = selectCertificate(cx, p, serverName, ext.signatureAlgorithms, 'TLSv1.3');
   if (!selected) {
     throw new TlsError('HandshakeFailure', {
-      detail: `no certificate can sign with the client's signature schemes (${ext.signatureAlgorithms.map((s) => nameOf('scheme', s)).join(', ')})`,
+      detail: `no certificate can sign with the client's signature schemes (${listForDetail('scheme', ext.signatureAlgorithms)})`,
     });
   }
   const { cert, scheme } = selected;
@@ -112,7 +113,7 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
   if (ext.alpn !== undefined && cfg.alpn.length > 0) {
     alpn = cfg.alpn.find((a) => ext.alpn!.includes(a));
     if (alpn === undefined) {
-      throw new TlsError('NoApplicationProtocol', { detail: `client offered ALPN ${ext.alpn.join(', ')}; we support ${cfg.alpn.join(', ')}` });
+      throw new TlsError('NoApplicationProtocol', { detail: `client offered ALPN ${listForDetail(null, ext.alpn)}; we support ${listForDetail(null, cfg.alpn)}` });
     }
   }
   return { suite, group, cert, scheme, alpn, serverName };

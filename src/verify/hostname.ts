@@ -229,7 +229,9 @@ export function verifyServerName(cert: PresentedIdentifiers, serverName: string,
   const noSan = cert.dnsNames.length === 0 && cert.ipAddresses.length === 0;
   const cn = options.commonNameFallback && noSan ? cert.commonNames?.[cert.commonNames.length - 1] : undefined;
   const presented = (): string => {
-    const all = [...cert.dnsNames.map((d) => `DNS:${d}`), ...cert.ipAddresses.map((ip) => `IP:${formatIpAddress(ip)}`)];
+    // Peer-controlled text: control characters are escaped and the list is bounded.
+    const all = [...cert.dnsNames.map((d) => `DNS:${printable(d)}`), ...cert.ipAddresses.map((ip) => `IP:${formatIpAddress(ip)}`)];
+    if (all.length > 16) return `${all.slice(0, 16).join(', ')} and ${all.length - 16} more`;
     if (all.length > 0) return all.join(', ');
     if (cn !== undefined) return `no DNS or IP subjectAltName; common name ${JSON.stringify(cn)}`;
     return options.commonNameFallback ? 'no DNS or IP subjectAltName and no common name' : 'no DNS or IP subjectAltName (the common name is not used)';
@@ -245,4 +247,9 @@ export function verifyServerName(cert: PresentedIdentifiers, serverName: string,
   // RFC 6125 §6.4.4: the CN-ID as a last resort, only when opted in and no SAN identifier exists.
   if (cn !== undefined && matchesDnsName(cn, serverName)) return { ok: true, commonName: cn };
   return { ok: false, detail: `name "${serverName}" not in certificate (${presented()})` };
+}
+
+/** Escapes control and non-ASCII characters (names in error details come from the peer). */
+function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
