@@ -17,11 +17,12 @@ import { describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
 import type { ClientOptions, ServerOptions, TlsVersionName } from '../../src/config.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
-import { AlertDescription, TlsError, alertName } from '../../src/errors.js';
+import { AlertDescription, alertName } from '../../src/errors.js';
 import type { CertificateErrorCode, CertificateVerifier } from '../../src/verify/verifier.js';
 import { parseCertificate } from '../../src/verify/x509.js';
 import { KeyLog } from '../helpers/mitm.js';
 import { readAll } from '../helpers/memory.js';
+import { expectStatus } from '../helpers/tls-error.js';
 import { DAY } from '../verify/builder.js';
 import { BAD_CHAINS, EXPECTED, FATAL, HAVE_OPENSSL, IGNORABLE, NOW, good, leafFor, inter, makeOcspSet, root, tempDir, type Identity, type OcspSet, type Role } from './pki.js';
 import { relay, swapCertificate12, swapCertificate13, type Tamper } from './relay.js';
@@ -88,14 +89,7 @@ function expectRefused(p: Pair, status: string, alert: number): void {
 }
 
 function expectInvalidConfig(f: () => unknown): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(TlsError);
-  expect((err as TlsError).status).toBe('InvalidConfig');
+  expectStatus(f, 'InvalidConfig');
 }
 
 // ------------------------------------------------------------------ every bad chain, alone

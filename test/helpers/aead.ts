@@ -5,6 +5,7 @@
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { AEAD_KEY_LEN, type AeadAlg, type AeadCipher } from '../../src/crypto/provider.js';
+import { join } from './drive.js';
 
 /** All AEADs the record layer supports. */
 export const AEAD_ALGS: readonly AeadAlg[] = ['AES-128-GCM', 'AES-256-GCM', 'CHACHA20-POLY1305'];
@@ -67,11 +68,5 @@ export function toHex(b: Uint8Array): string {
 
 /** Concatenation. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return join(parts);
 }

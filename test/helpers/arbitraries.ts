@@ -1,8 +1,8 @@
 /**
  * fast-check arbitraries shared by the engine properties: how a byte stream is cut, and
- * how an input is mutated. The same shapes as the TLS 1.3 properties in
- * test/props/engine.test.ts (which keeps its own copies), so that the TLS 1.2 properties
- * (test/props/engine12.test.ts) explore the same space.
+ * how an input is mutated. The TLS 1.3 properties (test/props/engine.test.ts) and the
+ * TLS 1.2 ones (test/props/engine12.test.ts) use the same ones, so both explore the same
+ * space.
  */
 import fc from 'fast-check';
 import { cyclic, join, whole, type Chunker } from './drive.js';

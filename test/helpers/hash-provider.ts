@@ -4,6 +4,7 @@
  */
 import type { KeyScheduleCrypto } from '../../src/keys/tls13-schedule.js';
 import { constantTimeEqual, digest, hashState, hkdfExpand, hkdfExtract, hmac } from '../../src/crypto/hash.js';
+import { join } from './drive.js';
 
 /** `hash`, `digest`, `hmac`, `hkdfExtract`, `hkdfExpand` and `equal`, backed by @noble/hashes. */
 export const hashProvider: KeyScheduleCrypto = {
@@ -33,11 +34,5 @@ export function toHex(bytes: Uint8Array): string {
 
 /** Concatenation. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return join(parts);
 }

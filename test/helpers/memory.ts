@@ -3,6 +3,7 @@
  * TlsConnections until neither has anything more to do.
  */
 import { TlsConnection } from '../../src/connection.js';
+import { join } from './drive.js';
 
 /** Moves all pending output of `from` into `to` (honouring receive()'s accepted count). */
 export async function transfer(from: TlsConnection, to: TlsConnection, chunk?: (n: number) => number): Promise<boolean> {
@@ -47,12 +48,5 @@ export async function pump(a: TlsConnection, b: TlsConnection, chunk?: (n: numbe
 export function readAll(c: TlsConnection): Uint8Array {
   const parts: Uint8Array[] = [];
   for (let r = c.read(); r; r = c.read()) parts.push(r);
-  const n = parts.reduce((s, p) => s + p.length, 0);
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return join(parts);
 }

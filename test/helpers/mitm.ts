@@ -26,6 +26,7 @@ import { trafficKeys } from '../../src/keys/tls13-schedule.js';
 import { ContentType, CipherSuite } from '../../src/wire/codes.js';
 import { decodeHandshakeBytes, encodeHandshake } from '../../src/wire/handshake.js';
 import type { HandshakeMessage } from '../../src/wire/messages.js';
+import { join } from './drive.js';
 
 /** One TLS record as seen on the wire. */
 export interface Rec {
@@ -38,13 +39,7 @@ export interface Rec {
 export const AES128: Tls13Suite = tls13Suite(CipherSuite.TLS_AES_128_GCM_SHA256)!;
 
 export function concat(...parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return join(parts);
 }
 
 /** Splits bytes into records; throws if the bytes do not end on a record boundary. */

@@ -20,10 +20,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/config.js';
-import { TlsError } from '../../src/errors.js';
-import { NetTlsServer, type NetTlsDriver } from '../helpers/net-driver.js';
+import type { TlsError } from '../../src/errors.js';
+import { errorOf, useInteropSetup } from '../helpers/interop.js';
+import type { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
 import {
   DOWNGRADE_TLS12,
   GNUTLS_MATRIX,
@@ -31,17 +32,13 @@ import {
   gnutlsCliAvailable,
   gnutlsDescription,
   gnutlsPriority,
-  killAllPeers,
-  makeAllPkiFiles,
   makeTempDir,
   readKeyLog,
-  removeTempDirs,
   sha256,
   skipNote,
   startGnutlsClient,
   type InteropKeyType,
   type PeerProcess,
-  type PkiFiles,
 } from '../helpers/peers.js';
 
 const cli = gnutlsCliAvailable();
@@ -56,35 +53,13 @@ const MiB = 1024 * 1024;
  */
 const MATRIX_DOWN = 128 * 1024;
 
-/** Settles a promise to its error (or null). */
-async function errorOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-}
-
-let pkis: Record<InteropKeyType, PkiFiles>;
-
-beforeAll(async () => {
-  pkis = await makeAllPkiFiles();
-});
-afterAll(() => removeTempDirs());
-
 // ==================================================================== gnutls-cli → our server
 
 describe.skipIf(!cli.ok)(`gnutls-cli → puretls server${skipNote(cli)}`, () => {
-  const servers: NetTlsServer[] = [];
-  afterEach(async () => {
-    await killAllPeers();
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
+  const setup = useInteropSetup();
 
-  async function listen(kt: InteropKeyType, extra: Partial<ServerOptions> = {}): Promise<NetTlsServer> {
-    const f = pkis[kt];
-    const s = await NetTlsServer.listen({ cert: f.pki.chainPem, key: f.pki.keyPem, ...extra });
-    servers.push(s);
-    return s;
+  function listen(kt: InteropKeyType, extra: Partial<ServerOptions> = {}): Promise<NetTlsServer> {
+    return setup.listen(kt, extra);
   }
 
   /**
@@ -117,7 +92,7 @@ describe.skipIf(!cli.ok)(`gnutls-cli → puretls server${skipNote(cli)}`, () => 
     const logFile = path.join(makeTempDir('puretls-gnutls-cli-'), 'cli.log');
     const proc = startGnutlsClient(
       server.port,
-      ['--x509cafile', pkis[kt].caFile, '--verify-hostname', 'localhost', '--sni-hostname', 'localhost', '--priority', priority, '--logfile', logFile, ...extra],
+      ['--x509cafile', setup.pkis[kt].caFile, '--verify-hostname', 'localhost', '--sni-hostname', 'localhost', '--priority', priority, '--logfile', logFile, ...extra],
       env,
     );
     return { proc, log: () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'latin1') : '') };

@@ -26,9 +26,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClientOptions } from '../../src/config.js';
 import { TlsError } from '../../src/errors.js';
+import { errorOf, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsDriver } from '../helpers/net-driver.js';
 import {
   DOWNGRADE_TLS12,
@@ -36,18 +37,14 @@ import {
   gnutlsDescription,
   gnutlsPriority,
   gnutlsServAvailable,
-  killAllPeers,
-  makeAllPkiFiles,
   makeTempDir,
   randomTextLines,
   readKeyLog,
-  removeTempDirs,
   sha256,
   skipNote,
   startGnutlsServer,
   type InteropKeyType,
   type NamespacedServer,
-  type PkiFiles,
 } from '../helpers/peers.js';
 
 const serv = gnutlsServAvailable();
@@ -55,39 +52,18 @@ if (!serv.ok) console.warn(`[interop] gnutls-serv tests skipped: ${serv.detail}`
 
 const MiB = 1024 * 1024;
 
-/** Settles a promise to its error (or null). */
-async function errorOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-}
-
-let pkis: Record<InteropKeyType, PkiFiles>;
-
-beforeAll(async () => {
-  pkis = await makeAllPkiFiles();
-});
-afterAll(() => removeTempDirs());
-
 // ==================================================================== our client → gnutls-serv
 
 describe.skipIf(!serv.ok)(`puretls client → gnutls-serv (private namespace)${skipNote(serv)}`, () => {
-  const drivers: NetTlsDriver[] = [];
-  afterEach(async () => {
-    for (const d of drivers.splice(0)) d.destroy();
-    await killAllPeers();
-  });
+  const setup = useInteropSetup();
 
   function gnutlsServ(kt: InteropKeyType, priority: string, extra: readonly string[] = [], env?: NodeJS.ProcessEnv): Promise<NamespacedServer> {
-    const f = pkis[kt];
+    const f = setup.pkis[kt];
     return startGnutlsServer(['--echo', '--x509certfile', f.chainFile, '--x509keyfile', f.keyFile, '--priority', priority, ...extra], env);
   }
 
   async function connect(srv: NamespacedServer, kt: InteropKeyType, extra: ClientOptions = {}): Promise<NetTlsDriver> {
-    const d = await NetTlsDriver.connectPath(srv.socketPath, { servername: 'localhost', ca: pkis[kt].pki.caCertPem, ...extra });
-    drivers.push(d);
-    return d;
+    return setup.keepDriver(await NetTlsDriver.connectPath(srv.socketPath, { servername: 'localhost', ca: setup.pkis[kt].pki.caCertPem, ...extra }));
   }
 
   /** 1 MiB of text up through the echo and back down, then our close_notify and gnutls-serv's. */

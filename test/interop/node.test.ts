@@ -11,90 +11,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientOptions } from '../../src/config.js';
-import { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
-import { EXPECTED_SCHEME, INTEROP_KEY_TYPES, TLS13_SUITE_NAMES, makeAllPkiFiles, removeTempDirs, sha256, type InteropKeyType, type PkiFiles } from '../helpers/peers.js';
+import { describe, expect, it } from 'vitest';
+import type { ClientOptions, ServerOptions } from '../../src/config.js';
+import { connectNodeClient, readN, startNodeEchoServer, useInteropSetup } from '../helpers/interop.js';
+import type { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
+import { EXPECTED_SCHEME, INTEROP_KEY_TYPES, TLS13_SUITE_NAMES, sha256, type InteropKeyType } from '../helpers/peers.js';
 
 const MiB = 1024 * 1024;
 
-let pkis: Record<InteropKeyType, PkiFiles>;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  pkis = await makeAllPkiFiles();
-});
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-afterAll(() => removeTempDirs());
-
-/** Reads exactly `n` bytes from a Node stream. */
-function readN(sock: tls.TLSSocket, n: number, timeoutMs = 30_000): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let got = 0;
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`node socket: ${got}/${n} bytes after ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onData = (b: Buffer): void => {
-      chunks.push(b);
-      got += b.length;
-      if (got >= n) {
-        cleanup();
-        const all = Buffer.concat(chunks);
-        if (all.length > n) sock.unshift(all.subarray(n));
-        resolve(all.subarray(0, n));
-      }
-    };
-    const onEnd = (): void => {
-      cleanup();
-      reject(new Error(`node socket ended after ${got}/${n} bytes`));
-    };
-    const onError = (e: Error): void => {
-      cleanup();
-      reject(e);
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      sock.off('data', onData);
-      sock.off('end', onEnd);
-      sock.off('error', onError);
-      sock.pause();
-    };
-    sock.on('data', onData);
-    sock.on('end', onEnd);
-    sock.on('error', onError);
-    sock.resume();
-  });
-}
+const setup = useInteropSetup();
 
 describe('puretls client → node tls server (echo)', () => {
   /** A node TLS 1.3 echo server; resolves with its port and the server-side sockets. */
-  async function nodeEchoServer(kt: InteropKeyType, extra: tls.TlsOptions = {}): Promise<{ port: number; sockets: tls.TLSSocket[] }> {
-    const f = pkis[kt];
-    const sockets: tls.TLSSocket[] = [];
-    const server = tls.createServer({ cert: f.pki.chainPem, key: f.pki.keyPem, minVersion: 'TLSv1.3', ...extra }, (s) => {
-      sockets.push(s);
-      s.on('error', () => {});
-      s.pipe(s);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    cleanups.push(async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    });
-    return { port: (server.address() as AddressInfo).port, sockets };
+  function nodeEchoServer(kt: InteropKeyType, extra: tls.TlsOptions = {}): Promise<{ port: number; sockets: tls.TLSSocket[] }> {
+    return startNodeEchoServer(setup, kt, { minVersion: 'TLSv1.3', ...extra });
   }
 
-  async function connect(port: number, kt: InteropKeyType, extra: ClientOptions = {}): Promise<NetTlsDriver> {
-    const c = await NetTlsDriver.connect(port, { servername: 'localhost', ca: pkis[kt].pki.caCertPem, ...extra });
-    cleanups.push(() => c.destroy());
-    return c;
+  function connect(port: number, kt: InteropKeyType, extra: ClientOptions = {}): Promise<NetTlsDriver> {
+    return setup.connect(port, kt, extra);
   }
 
   /** 1 MiB through the echo: up to node and back down. */
@@ -158,23 +93,12 @@ describe('puretls client → node tls server (echo)', () => {
 });
 
 describe('node tls client → puretls server (echo)', () => {
-  async function ourServer(kt: InteropKeyType, extra: Record<string, unknown> = {}): Promise<NetTlsServer> {
-    const f = pkis[kt];
-    const s = await NetTlsServer.listen({ cert: f.pki.chainPem, key: f.pki.keyPem, ...extra }, { echo: true });
-    cleanups.push(() => s.close());
-    return s;
+  function ourServer(kt: InteropKeyType, extra: Partial<ServerOptions> = {}): Promise<NetTlsServer> {
+    return setup.listen(kt, extra, { echo: true });
   }
 
-  async function nodeConnect(port: number, kt: InteropKeyType, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
-    const sock = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: pkis[kt].pki.caCertPem, minVersion: 'TLSv1.3', ...extra });
-    cleanups.push(() => {
-      sock.destroy();
-    });
-    await new Promise<void>((resolve, reject) => {
-      sock.once('secureConnect', resolve);
-      sock.once('error', reject);
-    });
-    return sock;
+  function nodeConnect(port: number, kt: InteropKeyType, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+    return connectNodeClient(setup, port, kt, { minVersion: 'TLSv1.3', ...extra });
   }
 
   for (const kt of INTEROP_KEY_TYPES) {

@@ -13,8 +13,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClientOptions } from '../../src/config.js';
+import { opensslServerArgs, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsDriver } from '../helpers/net-driver.js';
 import {
   EXPECTED_SCHEME,
@@ -22,18 +23,14 @@ import {
   OPENSSL_GROUP,
   TLS13_GROUP_NAMES,
   TLS13_SUITE_NAMES,
-  killAllPeers,
-  makeAllPkiFiles,
   makePkiFilesWith,
   opensslAvailable,
   readKeyLog,
-  removeTempDirs,
   sha256,
   skipNote,
   startOpensslServer,
   type InteropKeyType,
   type PeerProcess,
-  type PkiFiles,
 } from '../helpers/peers.js';
 
 const openssl = opensslAvailable();
@@ -42,27 +39,14 @@ if (!openssl.ok) console.warn(`[interop] openssl-client tests skipped: ${openssl
 const MiB = 1024 * 1024;
 
 describe.skipIf(!openssl.ok)(`puretls client → openssl s_server${skipNote(openssl)}`, () => {
-  let pkis: Record<InteropKeyType, PkiFiles>;
-  const drivers: NetTlsDriver[] = [];
-
-  beforeAll(async () => {
-    pkis = await makeAllPkiFiles();
-  });
-  afterEach(async () => {
-    for (const d of drivers.splice(0)) d.destroy();
-    await killAllPeers();
-  });
-  afterAll(() => removeTempDirs());
+  const setup = useInteropSetup();
 
   function serverArgs(kt: InteropKeyType, extra: readonly string[]): string[] {
-    const f = pkis[kt];
-    return ['-tls1_3', '-cert', f.chainFile, '-key', f.keyFile, '-naccept', '1', ...extra];
+    return ['-tls1_3', ...opensslServerArgs(setup.pkis[kt]), ...extra];
   }
 
-  async function connect(port: number, kt: InteropKeyType, extra: ClientOptions = {}): Promise<NetTlsDriver> {
-    const d = await NetTlsDriver.connect(port, { servername: 'localhost', ca: pkis[kt].pki.caCertPem, ...extra });
-    drivers.push(d);
-    return d;
+  function connect(port: number, kt: InteropKeyType, extra: ClientOptions = {}): Promise<NetTlsDriver> {
+    return setup.connect(port, kt, extra);
   }
 
   /** GET / from s_server -www; returns the page (s_server closes after it). */
@@ -219,7 +203,7 @@ describe.skipIf(!openssl.ok)(`puretls client → openssl s_server${skipNote(open
 
   describe('secrets and framing', () => {
     it('writes the same NSS key log as s_server -keylogfile', async () => {
-      const logFile = path.join(pkis['ecdsa-p256'].dir, `server-${Date.now()}.keylog`);
+      const logFile = path.join(setup.pkis['ecdsa-p256'].dir, `server-${Date.now()}.keylog`);
       const { process: srv, port } = await startOpensslServer(serverArgs('ecdsa-p256', ['-keylogfile', logFile, '-www']));
       const ours: string[] = [];
       const c = await connect(port, 'ecdsa-p256', { keyLog: (l) => ours.push(l) });
@@ -287,8 +271,7 @@ describe.skipIf(!openssl.ok)(`puretls client → openssl s_server${skipNote(open
     it('validates a chain with two intermediates sent by s_server -cert_chain', async () => {
       const f = await makePkiFilesWith({ keyType: 'ecdsa-p256', intermediates: 2 });
       const { process: srv, port } = await startOpensslServer(['-tls1_3', '-cert', f.leafFile, '-cert_chain', f.intermediatesFile, '-key', f.keyFile, '-naccept', '1', '-www']);
-      const c = await NetTlsDriver.connect(port, { servername: 'localhost', ca: f.pki.caCertPem });
-      drivers.push(c);
+      const c = setup.keepDriver(await NetTlsDriver.connect(port, { servername: 'localhost', ca: f.pki.caCertPem }));
       await c.handshake();
       expect(c.conn.info.peerIntermediates.length).toBe(2);
       expect(c.conn.info.certificateErrorSeverity).toBe('none');

@@ -16,9 +16,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerOptions, TraceEvent } from '../../src/config.js';
 import { KeyUpdateRequest } from '../../src/wire/codes.js';
+import { opensslVerifyArgs, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsServer, type NetTlsDriver } from '../helpers/net-driver.js';
 import {
   EXPECTED_SCHEME,
@@ -28,18 +29,14 @@ import {
   OPENSSL_TEMP_KEY,
   TLS13_GROUP_NAMES,
   TLS13_SUITE_NAMES,
-  killAllPeers,
-  makeAllPkiFiles,
   makePkiFilesWith,
   opensslAvailable,
   readKeyLog,
-  removeTempDirs,
   sha256,
   skipNote,
   startOpensslClient,
   type InteropKeyType,
   type PeerProcess,
-  type PkiFiles,
 } from '../helpers/peers.js';
 
 const openssl = opensslAvailable();
@@ -48,38 +45,15 @@ if (!openssl.ok) console.warn(`[interop] openssl-server tests skipped: ${openssl
 const MiB = 1024 * 1024;
 
 describe.skipIf(!openssl.ok)(`openssl s_client → puretls server${skipNote(openssl)}`, () => {
-  let pkis: Record<InteropKeyType, PkiFiles>;
-  const servers: NetTlsServer[] = [];
+  const setup = useInteropSetup();
 
-  beforeAll(async () => {
-    pkis = await makeAllPkiFiles();
-  });
-  afterEach(async () => {
-    await killAllPeers();
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
-  afterAll(() => removeTempDirs());
-
-  async function listen(kt: InteropKeyType, extra: Partial<ServerOptions> = {}): Promise<NetTlsServer> {
-    const f = pkis[kt];
-    const s = await NetTlsServer.listen({ cert: f.pki.chainPem, key: f.pki.keyPem, ...extra });
-    servers.push(s);
-    return s;
+  function listen(kt: InteropKeyType, extra: Partial<ServerOptions> = {}): Promise<NetTlsServer> {
+    return setup.listen(kt, extra);
   }
 
   /** s_client verifying our chain and name strictly. */
   function client(server: NetTlsServer, kt: InteropKeyType, extra: readonly string[]): PeerProcess {
-    return startOpensslClient(server.port, [
-      '-tls1_3',
-      '-CAfile',
-      pkis[kt].caFile,
-      '-servername',
-      'localhost',
-      '-verify_hostname',
-      'localhost',
-      '-verify_return_error',
-      ...extra,
-    ]);
+    return startOpensslClient(server.port, ['-tls1_3', ...opensslVerifyArgs(setup.pkis[kt].caFile), ...extra]);
   }
 
   /** ping from s_client, pong + close_notify from us; s_client (-ign_eof) exits on our close_notify. */
@@ -251,7 +225,7 @@ describe.skipIf(!openssl.ok)(`openssl s_client → puretls server${skipNote(open
 
   describe('secrets, signature schemes and framing', () => {
     it('writes the same NSS key log as s_client -keylogfile', async () => {
-      const logFile = path.join(pkis['ecdsa-p256'].dir, `client-${Date.now()}.keylog`);
+      const logFile = path.join(setup.pkis['ecdsa-p256'].dir, `client-${Date.now()}.keylog`);
       const ours: string[] = [];
       const server = await listen('ecdsa-p256', { keyLog: (l) => ours.push(l) });
       const cli = client(server, 'ecdsa-p256', ['-keylogfile', logFile, '-ign_eof']);
@@ -329,9 +303,8 @@ describe.skipIf(!openssl.ok)(`openssl s_client → puretls server${skipNote(open
 
     it('sends a chain with two intermediates that s_client verifies', async () => {
       const f = await makePkiFilesWith({ keyType: 'rsa-2048', intermediates: 2 });
-      const server = await NetTlsServer.listen({ cert: f.pki.chainPem, key: f.pki.keyPem });
-      servers.push(server);
-      const cli = startOpensslClient(server.port, ['-tls1_3', '-CAfile', f.caFile, '-servername', 'localhost', '-verify_hostname', 'localhost', '-verify_return_error', '-ign_eof']);
+      const server = setup.keepServer(await NetTlsServer.listen({ cert: f.pki.chainPem, key: f.pki.keyPem }));
+      const cli = startOpensslClient(server.port, ['-tls1_3', ...opensslVerifyArgs(f.caFile), '-ign_eof']);
       const s = await server.accept();
       await s.handshake();
       await pingPong(s, cli, 'chain');

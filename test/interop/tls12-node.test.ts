@@ -12,12 +12,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
-import { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
-import { TLS12_EXPECTED_SCHEME, TLS12_SUITE_CERTS, TLS13_GROUP_NAMES, makeAllPkiFiles, removeTempDirs, sha256, type InteropKeyType, type PkiFiles } from '../helpers/peers.js';
+import { connectNodeClient, readN, startNodeEchoServer, useInteropSetup } from '../helpers/interop.js';
+import type { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
+import { TLS12_EXPECTED_SCHEME, TLS12_SUITE_CERTS, TLS13_GROUP_NAMES, sha256, type InteropKeyType } from '../helpers/peers.js';
 
 const MiB = 1024 * 1024;
 const KEY_TYPES = ['ecdsa-p256', 'ed25519', 'rsa-2048'] as const satisfies readonly InteropKeyType[];
@@ -29,80 +29,15 @@ const NODE_CURVE: Record<string, { curve: string; name: string; size: number }> 
   secp384r1: { curve: 'P-384', name: 'secp384r1', size: 384 },
 };
 
-let pkis: Record<InteropKeyType, PkiFiles>;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  pkis = await makeAllPkiFiles();
-});
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-afterAll(() => removeTempDirs());
-
-/** Reads exactly `n` bytes from a Node stream. */
-function readN(sock: tls.TLSSocket, n: number, timeoutMs = 30_000): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let got = 0;
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`node socket: ${got}/${n} bytes after ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onData = (b: Buffer): void => {
-      chunks.push(b);
-      got += b.length;
-      if (got >= n) {
-        cleanup();
-        const all = Buffer.concat(chunks);
-        if (all.length > n) sock.unshift(all.subarray(n));
-        resolve(all.subarray(0, n));
-      }
-    };
-    const onEnd = (): void => {
-      cleanup();
-      reject(new Error(`node socket ended after ${got}/${n} bytes`));
-    };
-    const onError = (e: Error): void => {
-      cleanup();
-      reject(e);
-    };
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      sock.off('data', onData);
-      sock.off('end', onEnd);
-      sock.off('error', onError);
-      sock.pause();
-    };
-    sock.on('data', onData);
-    sock.on('end', onEnd);
-    sock.on('error', onError);
-    sock.resume();
-  });
-}
+const setup = useInteropSetup();
 
 describe('TLS 1.2: puretls client → node tls server (maxVersion TLSv1.2, echo)', () => {
-  async function nodeEchoServer(kt: InteropKeyType, extra: tls.TlsOptions = {}): Promise<{ port: number; sockets: tls.TLSSocket[] }> {
-    const f = pkis[kt];
-    const sockets: tls.TLSSocket[] = [];
-    const server = tls.createServer({ cert: f.pki.chainPem, key: f.pki.keyPem, maxVersion: 'TLSv1.2', ...extra }, (s) => {
-      sockets.push(s);
-      s.on('error', () => {});
-      s.pipe(s);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    cleanups.push(async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    });
-    return { port: (server.address() as AddressInfo).port, sockets };
+  function nodeEchoServer(kt: InteropKeyType, extra: tls.TlsOptions = {}): Promise<{ port: number; sockets: tls.TLSSocket[] }> {
+    return startNodeEchoServer(setup, kt, { maxVersion: 'TLSv1.2', ...extra });
   }
 
-  async function connect(port: number, kt: InteropKeyType, extra: ClientOptions = {}): Promise<NetTlsDriver> {
-    const c = await NetTlsDriver.connect(port, { servername: 'localhost', ca: pkis[kt].pki.caCertPem, ...extra });
-    cleanups.push(() => c.destroy());
-    return c;
+  function connect(port: number, kt: InteropKeyType, extra: ClientOptions = {}): Promise<NetTlsDriver> {
+    return setup.connect(port, kt, extra);
   }
 
   for (const kt of KEY_TYPES) {
@@ -159,23 +94,12 @@ describe('TLS 1.2: puretls client → node tls server (maxVersion TLSv1.2, echo)
 });
 
 describe('TLS 1.2: node tls client (maxVersion TLSv1.2) → puretls server (echo)', () => {
-  async function ourServer(kt: InteropKeyType, extra: Partial<ServerOptions> = {}): Promise<NetTlsServer> {
-    const f = pkis[kt];
-    const s = await NetTlsServer.listen({ cert: f.pki.chainPem, key: f.pki.keyPem, ...extra }, { echo: true });
-    cleanups.push(() => s.close());
-    return s;
+  function ourServer(kt: InteropKeyType, extra: Partial<ServerOptions> = {}): Promise<NetTlsServer> {
+    return setup.listen(kt, extra, { echo: true });
   }
 
-  async function nodeConnect(port: number, kt: InteropKeyType, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
-    const sock = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: pkis[kt].pki.caCertPem, maxVersion: 'TLSv1.2', ...extra });
-    cleanups.push(() => {
-      sock.destroy();
-    });
-    await new Promise<void>((resolve, reject) => {
-      sock.once('secureConnect', resolve);
-      sock.once('error', reject);
-    });
-    return sock;
+  function nodeConnect(port: number, kt: InteropKeyType, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+    return connectNodeClient(setup, port, kt, { maxVersion: 'TLSv1.2', ...extra });
   }
 
   for (const kt of KEY_TYPES) {

@@ -19,10 +19,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config.js';
 import { TlsError } from '../../src/errors.js';
-import { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
+import { errorOf, opensslServerArgs, opensslVerifyArgs, useInteropSetup } from '../helpers/interop.js';
+import { NetTlsServer, type NetTlsDriver } from '../helpers/net-driver.js';
 import {
   DOWNGRADE_TLS12,
   OPENSSL_BRIEF_SIG_TYPE,
@@ -31,19 +32,15 @@ import {
   TLS12_EXPECTED_SCHEME,
   TLS12_SUITE_CERTS,
   TLS13_GROUP_NAMES,
-  killAllPeers,
-  makeAllPkiFiles,
   makeTempDir,
   opensslAvailable,
   readKeyLog,
-  removeTempDirs,
   sha256,
   skipNote,
   startOpensslClient,
   startOpensslServer,
   type InteropKeyType,
   type PeerProcess,
-  type PkiFiles,
 } from '../helpers/peers.js';
 
 const openssl = opensslAvailable();
@@ -74,41 +71,18 @@ function endsWithSentinel(random: Uint8Array): boolean {
   return Buffer.from(random.subarray(24)).equals(DOWNGRADE_TLS12);
 }
 
-/** Settles a promise to its error (or null). */
-async function errorOf(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-}
-
 describe.skipIf(!openssl.ok)(`TLS 1.2 interop with OpenSSL${skipNote(openssl)}`, () => {
-  let pkis: Record<InteropKeyType, PkiFiles>;
-  const drivers: NetTlsDriver[] = [];
-  const servers: NetTlsServer[] = [];
-
-  beforeAll(async () => {
-    pkis = await makeAllPkiFiles();
-  });
-  afterEach(async () => {
-    for (const d of drivers.splice(0)) d.destroy();
-    await killAllPeers();
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-  });
-  afterAll(() => removeTempDirs());
+  const setup = useInteropSetup();
 
   // ---------------------------------------------------------------- helpers: our client
 
   /** s_server with our certificate, one connection, `-brief` (summary on stderr, data on stdout). */
   function sServer(kt: InteropKeyType, extra: readonly string[]): Promise<{ process: PeerProcess; port: number }> {
-    const f = pkis[kt];
-    return startOpensslServer(['-cert', f.chainFile, '-key', f.keyFile, '-naccept', '1', ...extra]);
+    return startOpensslServer([...opensslServerArgs(setup.pkis[kt]), ...extra]);
   }
 
-  async function connect(port: number, kt: InteropKeyType, extra: ClientOptions = {}): Promise<NetTlsDriver> {
-    const d = await NetTlsDriver.connect(port, { servername: 'localhost', ca: pkis[kt].pki.caCertPem, ...extra });
-    drivers.push(d);
-    return d;
+  function connect(port: number, kt: InteropKeyType, extra: ClientOptions = {}): Promise<NetTlsDriver> {
+    return setup.connect(port, kt, extra);
   }
 
   /** 1 MiB each way between our client and `s_server -brief`, then our close_notify; s_server must exit 0. */
@@ -128,27 +102,13 @@ describe.skipIf(!openssl.ok)(`TLS 1.2 interop with OpenSSL${skipNote(openssl)}`,
 
   // ---------------------------------------------------------------- helpers: our server
 
-  async function listen(kt: InteropKeyType, extra: Partial<ServerOptions> = {}): Promise<NetTlsServer> {
-    const f = pkis[kt];
-    const s = await NetTlsServer.listen({ cert: f.pki.chainPem, key: f.pki.keyPem, ...extra });
-    servers.push(s);
-    return s;
+  function listen(kt: InteropKeyType, extra: Partial<ServerOptions> = {}): Promise<NetTlsServer> {
+    return setup.listen(kt, extra);
   }
 
   /** s_client verifying our chain and name strictly, `-brief` (summary on stderr, data on stdout). */
   function sClient(server: NetTlsServer, kt: InteropKeyType, extra: readonly string[]): PeerProcess {
-    return startOpensslClient(server.port, [
-      '-CAfile',
-      pkis[kt].caFile,
-      '-servername',
-      'localhost',
-      '-verify_hostname',
-      'localhost',
-      '-verify_return_error',
-      '-brief',
-      '-ign_eof',
-      ...extra,
-    ]);
+    return startOpensslClient(server.port, [...opensslVerifyArgs(setup.pkis[kt].caFile), '-brief', '-ign_eof', ...extra]);
   }
 
   /** 1 MiB each way between `s_client -brief -ign_eof` and our server, then our close_notify; s_client must exit 0. */
@@ -368,7 +328,7 @@ describe.skipIf(!openssl.ok)(`TLS 1.2 interop with OpenSSL${skipNote(openssl)}`,
         const logFile = path.join(makeTempDir('puretls-keylog-'), 'client.keys');
         const ours: string[] = [];
         const server = await listen('ecdsa-p256', { keyLog: (l) => ours.push(l) });
-        const cli = startOpensslClient(server.port, ['-CAfile', pkis['ecdsa-p256'].caFile, '-servername', 'localhost', '-verify_return_error', '-tls1_2', '-cipher', suite, '-keylogfile', logFile, '-ign_eof']);
+        const cli = startOpensslClient(server.port, ['-CAfile', setup.pkis['ecdsa-p256'].caFile, '-servername', 'localhost', '-verify_return_error', '-tls1_2', '-cipher', suite, '-keylogfile', logFile, '-ign_eof']);
         const s = await server.accept();
         await s.handshake();
         await s.write('bye\n');
@@ -477,15 +437,16 @@ describe.skipIf(!openssl.ok)(`TLS 1.2 interop with OpenSSL${skipNote(openssl)}`,
     });
 
     it('s_client -groups X25519 → our server with ECDSA P-256 and Ed25519 certificates: picks Ed25519', async () => {
-      const f = pkis['ecdsa-p256'];
-      const g = pkis.ed25519;
-      const server = await NetTlsServer.listen({
-        certificates: [
-          { cert: f.pki.chainPem, key: f.pki.keyPem },
-          { cert: g.pki.chainPem, key: g.pki.keyPem },
-        ],
-      });
-      servers.push(server);
+      const f = setup.pkis['ecdsa-p256'];
+      const g = setup.pkis.ed25519;
+      const server = setup.keepServer(
+        await NetTlsServer.listen({
+          certificates: [
+            { cert: f.pki.chainPem, key: f.pki.keyPem },
+            { cert: g.pki.chainPem, key: g.pki.keyPem },
+          ],
+        }),
+      );
       const cli = sClient(server, 'ed25519', ['-tls1_2', '-groups', 'X25519']);
       const s = await server.accept();
       await s.handshake();

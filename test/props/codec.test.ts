@@ -7,7 +7,6 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TlsError } from '../../src/errors.js';
 import { decodeAlert, encodeAlert } from '../../src/wire/alert.js';
 import { ExtensionType as T, HandshakeType } from '../../src/wire/codes.js';
 import { allowedContexts, decodeExtensions, encodeExtensions, extensionTypes, type ExtContext } from '../../src/wire/extensions.js';
@@ -31,14 +30,12 @@ import type {
 } from '../../src/wire/messages.js';
 import { Reader } from '../../src/wire/reader.js';
 import { encode } from '../../src/wire/writer.js';
+import { applyBodyEdits, bodyEditArb, bytes, u16, u32, u8, withoutRaw } from '../helpers/codec-props.js';
+import { statusOf } from '../helpers/tls-error.js';
 
 // ---------------------------------------------------------------------------
 // Generators
 
-const u8 = fc.integer({ min: 0, max: 0xff });
-const u16 = fc.integer({ min: 0, max: 0xffff });
-const u32 = fc.integer({ min: 0, max: 0xffffffff });
-const bytes = (minLength: number, maxLength: number) => fc.uint8Array({ minLength, maxLength });
 const u16s = (minLength: number, maxLength: number) => fc.array(u16, { minLength, maxLength });
 
 const hostName = fc
@@ -229,11 +226,6 @@ function optionsFor(m: HandshakeMessage): DecodeHandshakeOptions {
   return m.type === 'finished' ? { finishedLength: m.verifyData.length } : {};
 }
 
-function withoutRaw(m: HandshakeMessage): Omit<HandshakeMessage, 'raw'> {
-  const { raw: _raw, ...rest } = m;
-  return rest;
-}
-
 /** Offset just past legacy_compression_method(s): a hello that ends there is valid (no extensions). */
 function helloExtensionsOffset(m: HandshakeMessage): number | undefined {
   if (m.type === 'client_hello' && !m.legacyNoExtensions) {
@@ -253,16 +245,6 @@ function prefixLengths(n: number): number[] {
   }
   for (let i = 0; i < n; i += 7) out.add(i);
   return [...out];
-}
-
-function statusOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof TlsError) return e.status;
-    throw e;
-  }
 }
 
 const TLS13_TYPES = [1, 2, 4, 5, 8, 11, 13, 15, 20, 24];
@@ -331,24 +313,10 @@ describe('handshake codec properties', () => {
   });
 
   it('mutated encodings raise only TlsError, and what still decodes re-encodes identically', () => {
-    const mutation = fc.record({
-      kind: fc.constantFrom('flip', 'set', 'insert', 'delete', 'truncate-extend'),
-      at: fc.nat(),
-      value: u8,
-      count: fc.integer({ min: 1, max: 4 }),
-    });
     fc.assert(
-      fc.property(anyMessage, fc.array(mutation, { minLength: 1, maxLength: 3 }), (m, muts) => {
-        let body = Array.from(encodeHandshake(m).subarray(4));
-        for (const mu of muts) {
-          const at = body.length === 0 ? 0 : mu.at % body.length;
-          if (mu.kind === 'flip' && body.length > 0) body[at] = body[at]! ^ (1 << (mu.value % 8));
-          else if (mu.kind === 'set' && body.length > 0) body[at] = mu.value;
-          else if (mu.kind === 'insert') body.splice(at, 0, ...Array<number>(mu.count).fill(mu.value));
-          else if (mu.kind === 'delete') body.splice(at, mu.count);
-          else body = body.concat(Array<number>(mu.count).fill(mu.value));
-        }
-        decodeReencodes(handshakeTypeOf(m), Uint8Array.from(body), optionsFor(m));
+      fc.property(anyMessage, fc.array(bodyEditArb, { minLength: 1, maxLength: 3 }), (m, muts) => {
+        const body = applyBodyEdits(encodeHandshake(m).subarray(4), muts);
+        decodeReencodes(handshakeTypeOf(m), body, optionsFor(m));
       }),
       { numRuns: 1500 },
     );

@@ -15,16 +15,13 @@ import fc from 'fast-check';
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
-import { TlsError, type TlsStatus } from '../../src/errors.js';
+import type { TlsError, TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType } from '../../src/wire/codes.js';
-import { Transcript, cyclic, drive, feed, join, payload, sameBytes, seededRandom, whole, type Chunker, type Direction, type Tamper } from '../helpers/drive.js';
+import { chunkerArb, inputArb } from '../helpers/arbitraries.js';
+import { Transcript, cyclic, drive, feed, join, payload, sameBytes, seededRandom, type Chunker, type Direction, type Tamper } from '../helpers/drive.js';
 import { readAll } from '../helpers/memory.js';
-
-const SCALE = Number(process.env.FC_RUNS_SCALE ?? '1');
-const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
-const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : undefined;
-const params = (n: number): fc.Parameters<unknown> => ({ numRuns: runs(n), ...(seed !== undefined ? { seed } : {}) });
+import { DATA, expectCleanTlsError, expectNoError, expectOnlyTlsErrors, lengthAfterFlip, params, recordAt, writesArb, type Session } from '../helpers/props.js';
 
 /** A fixed clock inside the test certificates' validity. */
 const NOW = Date.now();
@@ -44,42 +41,9 @@ function makeServer(o: Partial<ServerOptions> = {}): TlsConnection {
 
 // ------------------------------------------------------------------ arbitraries
 
-/** How one byte stream is cut: whole chunks, single bytes, or cycling random sizes. */
-const chunkerArb: fc.Arbitrary<{ label: string; make: () => Chunker }> = fc.oneof(
-  fc.constant({ label: 'whole', make: () => whole }),
-  fc.constant({ label: '1-byte', make: () => () => 1 }),
-  fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 12 }).map((s) => ({ label: `small ${s.join(',')}`, make: () => cyclic(s) })),
-  fc.array(fc.integer({ min: 1, max: 20_000 }), { minLength: 1, maxLength: 12 }).map((s) => ({ label: `sizes ${s.join(',')}`, make: () => cyclic(s) })),
-);
-
 const suiteArb = fc.constantFrom('TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256');
 
-/** Application writes: who writes, how much (up to 100 KiB), and whether before the handshake completed. */
-const writesArb = fc.array(
-  fc.record({
-    from: fc.constantFrom('client' as const, 'server' as const),
-    size: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 16 * 1024 }), fc.integer({ min: 0, max: 100 * 1024 })),
-    early: fc.boolean(),
-  }),
-  { maxLength: 5 },
-);
-
 // ------------------------------------------------------------------ helpers
-
-function expectNoError(...conns: TlsConnection[]): void {
-  for (const c of conns) {
-    if (c.error) throw new Error(`unexpected ${c.role} error: ${c.error.status} ${c.error.detail ?? ''}`);
-  }
-}
-
-/** A TlsError of a protocol/peer kind, never a wrapped foreign exception. */
-function expectCleanTlsError(e: unknown): asserts e is TlsError {
-  expect(e).toBeInstanceOf(TlsError);
-  const err = e as TlsError;
-  if (err.status === 'InternalError' || (err.cause !== undefined && !(err.cause instanceof TlsError))) {
-    throw new Error(`engine bug surfaced as ${err.status}: ${err.detail}`, { cause: err.cause });
-  }
-}
 
 /** Reads until nothing more arrives, letting the engine decrypt what back-pressure held back. */
 async function drainFully(c: TlsConnection): Promise<Uint8Array> {
@@ -152,19 +116,6 @@ describe('any chunking of both byte streams gives the same handshake and data', 
 });
 
 // ------------------------------------------------------------------ scripted session
-
-const DATA = {
-  c1: payload(3000, 11),
-  s1: payload(2500, 12),
-  s2: payload(200, 13),
-  c2: payload(20_000, 14), // two records
-};
-
-interface Session {
-  client: TlsConnection;
-  server: TlsConnection;
-  transcript: Transcript;
-}
 
 /**
  * A fixed session: handshake; data both ways; client KeyUpdate(update_requested), which
@@ -280,20 +231,6 @@ describe('corrupting any byte of any record after the ServerHello', () => {
   });
 });
 
-function recordAt(t: Transcript, dir: Direction, index: number): Uint8Array {
-  const all = t.bytes(dir);
-  let o = 0;
-  for (let i = 0; ; i++) {
-    const len = (all[o + 3]! << 8) | all[o + 4]!;
-    if (i === index) return all.subarray(o, o + 5 + len);
-    o += 5 + len;
-  }
-}
-
-function lengthAfterFlip(length: number, off: number, x: number): number {
-  return off === 3 ? ((((length >> 8) ^ x) & 0xff) << 8) | (length & 0xff) : (length & 0xff00) | ((length & 0xff) ^ x);
-}
-
 function flipAt(r: Uint8Array, off: number): Uint8Array {
   const c = r.slice();
   c[off]! ^= 1;
@@ -301,72 +238,6 @@ function flipAt(r: Uint8Array, off: number): Uint8Array {
 }
 
 // ------------------------------------------------------------------ 3. arbitrary input
-
-type Mutation =
-  | { k: 'flip'; at: number; x: number }
-  | { k: 'truncate'; at: number }
-  | { k: 'insert'; at: number; bytes: Uint8Array }
-  | { k: 'delete'; at: number; n: number }
-  | { k: 'set16'; at: number; v: number };
-
-const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ k: fc.constant('flip' as const), at: fc.nat(), x: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ k: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ k: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 40 }) }),
-  fc.record({ k: fc.constant('delete' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({ k: fc.constant('set16' as const), at: fc.nat(), v: fc.oneof(fc.constantFrom(0, 1, 0xff, 0x100, 0x3fff, 0x4000, 0x4001, 0xffff), fc.integer({ min: 0, max: 0xffff })) }),
-);
-
-function mutate(input: Uint8Array, ms: readonly Mutation[]): Uint8Array {
-  let b: Uint8Array = input.slice();
-  for (const m of ms) {
-    if (b.length === 0) break;
-    const at = m.at % b.length;
-    switch (m.k) {
-      case 'flip':
-        b[at]! ^= m.x;
-        break;
-      case 'truncate':
-        b = b.slice(0, at);
-        break;
-      case 'insert':
-        b = join([b.subarray(0, at), m.bytes, b.subarray(at)]);
-        break;
-      case 'delete':
-        b = join([b.subarray(0, at), b.subarray(at + m.n)]);
-        break;
-      case 'set16':
-        if (at + 1 < b.length) {
-          b[at] = m.v >> 8;
-          b[at + 1] = m.v & 0xff;
-        }
-        break;
-    }
-  }
-  return b;
-}
-
-/** Applies `edit` to the body of the handshake message in the first record, fixing both length fields. */
-function rewrapFirst(flight: Uint8Array, edit: (body: Uint8Array) => Uint8Array): Uint8Array {
-  const recLen = (flight[3]! << 8) | flight[4]!;
-  const msg = flight.subarray(5, 5 + recLen);
-  const body = edit(msg.subarray(4));
-  const n = body.length;
-  const rec = join([new Uint8Array([flight[0]!, flight[1]!, flight[2]!, ((n + 4) >> 8) & 0xff, (n + 4) & 0xff, msg[0]!, n >> 16, (n >> 8) & 0xff, n & 0xff]), body]);
-  return join([rec, flight.subarray(5 + recLen)]);
-}
-
-/** Random-looking record framing around random content (gets past the deframer more often than raw noise). */
-const framedArb: fc.Arbitrary<Uint8Array> = fc
-  .array(
-    fc.record({
-      type: fc.oneof(fc.constantFrom(20, 21, 22, 23), fc.integer({ min: 0, max: 255 })),
-      version: fc.constantFrom(0x0301, 0x0303, 0x0304, 0x0300),
-      body: fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ minLength: 1, maxLength: 40 }).map((b) => join([new Uint8Array([b[0]! % 26, 0, 0, b.length - 1]), b.subarray(1)]))),
-    }),
-    { minLength: 1, maxLength: 6 },
-  )
-  .map((recs) => join(recs.map((r) => join([new Uint8Array([r.type, r.version >> 8, r.version & 0xff, r.body.length >> 8, r.body.length & 0xff]), r.body]))));
 
 describe('arbitrary bytes to a fresh endpoint give only TlsErrors', () => {
   const CLIENT_SEED = 7;
@@ -395,39 +266,11 @@ describe('arbitrary bytes to a fresh endpoint give only TlsErrors', () => {
     expect(c2.handshakeComplete).toBe(true);
   });
 
-  /** Feeds `input` in the given pieces; receive()/process() must never throw. */
-  async function check(conn: TlsConnection, input: Uint8Array, chunk: Chunker): Promise<void> {
-    await feed(conn, input, chunk);
-    if (conn.error) {
-      expectCleanTlsError(conn.error);
-      expect(conn.phase).toBe('failed');
-      expect(conn.wants.input).toBe(false);
-    } else {
-      // Still waiting for more (or, for an input that happens to be valid, done).
-      expect(conn.phase).not.toBe('failed');
-      expect(conn.wants.input).toBe(true);
-    }
-    // Output, if any, is whole records (an alert, or a next flight).
-    const out = conn.takeOutput();
-    if (out) expect(out.length).toBeGreaterThanOrEqual(5);
-  }
-
-  const inputArb = (real: () => Uint8Array): fc.Arbitrary<Uint8Array> =>
-    fc.oneof(
-      fc.uint8Array({ maxLength: 2000 }),
-      framedArb,
-      fc.array(mutationArb, { minLength: 1, maxLength: 4 }).map((ms) => mutate(real(), ms)),
-      fc.array(mutationArb, { minLength: 1, maxLength: 4 }).map((ms) => mutate(real().subarray(0, 200), ms)),
-      // The hello's body mutated with its record and handshake lengths kept consistent, so
-      // the decoders and the negotiation see it (the rest of the flight follows unchanged).
-      fc.array(mutationArb, { minLength: 1, maxLength: 3 }).map((ms) => rewrapFirst(real(), (body) => mutate(body, ms))),
-    );
-
   it('to a client that has sent its ClientHello (random bytes, framed noise, mutated ServerHello flights)', async () => {
     await fc.assert(
       fc.asyncProperty(inputArb(() => serverFlight), chunkerArb, async (input, chunk) => {
         const c = await freshClient();
-        await check(c, input, chunk.make());
+        await expectOnlyTlsErrors(c, input, chunk.make());
       }),
       params(500),
     );
@@ -437,7 +280,7 @@ describe('arbitrary bytes to a fresh endpoint give only TlsErrors', () => {
     await fc.assert(
       fc.asyncProperty(inputArb(() => clientHello), chunkerArb, async (input, chunk) => {
         const s = makeServer({ random: seededRandom(3) });
-        await check(s, input, chunk.make());
+        await expectOnlyTlsErrors(s, input, chunk.make());
       }),
       params(500),
     );

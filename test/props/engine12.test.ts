@@ -20,7 +20,7 @@ import fc from 'fast-check';
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
-import { TlsError, type TlsStatus } from '../../src/errors.js';
+import type { TlsError, TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType } from '../../src/wire/codes.js';
 import { MAX_CIPHERTEXT_LEN_TLS12 } from '../../src/wire/record.js';
@@ -28,12 +28,8 @@ import { chunkerArb, inputArb, mutate, mutationArb } from '../helpers/arbitrarie
 import { Transcript, drive, feed, join, payload, sameBytes, seededRandom, type Chunker, type Direction, type Tamper } from '../helpers/drive.js';
 import { readAll } from '../helpers/memory.js';
 import { concat, encodeRecords, hsMessage, parseRecords, splitHandshake } from '../helpers/mitm.js';
+import { DATA, expectCleanTlsError, expectNoError, expectOnlyTlsErrors, lengthAfterFlip, params, recordAt, writesArb, type Session } from '../helpers/props.js';
 import { handshakeRecords } from '../helpers/tls12.js';
-
-const SCALE = Number(process.env.FC_RUNS_SCALE ?? '1');
-const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
-const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : undefined;
-const params = (n: number): fc.Parameters<unknown> => ({ numRuns: runs(n), ...(seed !== undefined ? { seed } : {}) });
 
 /** A fixed clock inside the test certificates' validity. */
 const NOW = Date.now();
@@ -67,16 +63,6 @@ const suiteArb = fc.constantFrom('TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS
 const groupArb = fc.constantFrom('x25519', 'secp256r1', 'secp384r1');
 const setupArb = fc.constantFrom(...SETUPS);
 
-/** Application writes: who writes, how much (up to 100 KiB), and whether before the handshake completed. */
-const writesArb = fc.array(
-  fc.record({
-    from: fc.constantFrom('client' as const, 'server' as const),
-    size: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 16 * 1024 }), fc.integer({ min: 0, max: 100 * 1024 })),
-    early: fc.boolean(),
-  }),
-  { maxLength: 5 },
-);
-
 /**
  * One handshake message of a flight's leading plaintext handshake records mutated, its
  * length field fixed, the messages re-framed in one record and the rest of the flight
@@ -103,21 +89,6 @@ const inputArb12 = (real: () => Uint8Array): fc.Arbitrary<Uint8Array> =>
   );
 
 // ------------------------------------------------------------------ helpers
-
-function expectNoError(...conns: TlsConnection[]): void {
-  for (const c of conns) {
-    if (c.error) throw new Error(`unexpected ${c.role} error: ${c.error.status} ${c.error.detail ?? ''}`);
-  }
-}
-
-/** A TlsError of a protocol/peer kind, never a wrapped foreign exception. */
-function expectCleanTlsError(e: unknown): asserts e is TlsError {
-  expect(e).toBeInstanceOf(TlsError);
-  const err = e as TlsError;
-  if (err.status === 'InternalError' || (err.cause !== undefined && !(err.cause instanceof TlsError))) {
-    throw new Error(`engine bug surfaced as ${err.status}: ${err.detail}`, { cause: err.cause });
-  }
-}
 
 /**
  * Reads everything the application has coming. At the read high-water mark (256 KiB) the
@@ -203,19 +174,6 @@ describe('TLS 1.2: any chunking of both byte streams gives the same handshake an
 
 // ------------------------------------------------------------------ scripted session
 
-const DATA = {
-  c1: payload(3000, 11),
-  s1: payload(2500, 12),
-  s2: payload(200, 13),
-  c2: payload(20_000, 14), // two records
-};
-
-interface Session {
-  client: TlsConnection;
-  server: TlsConnection;
-  transcript: Transcript;
-}
-
 /**
  * A fixed TLS 1.2 session: handshake; data both ways; more data both ways; the client
  * closes. Steps after a failure, or before the handshake completed, are skipped.
@@ -246,20 +204,6 @@ function expectSessionData(s: Session): void {
   expect(sameBytes(readAll(s.server), join([DATA.c1, DATA.c2]))).toBe(true);
   expect(sameBytes(readAll(s.client), join([DATA.s1, DATA.s2]))).toBe(true);
   expect(s.server.readEnded).toBe(true);
-}
-
-function recordAt(t: Transcript, dir: Direction, index: number): Uint8Array {
-  const all = t.bytes(dir);
-  let o = 0;
-  for (let i = 0; ; i++) {
-    const len = (all[o + 3]! << 8) | all[o + 4]!;
-    if (i === index) return all.subarray(o, o + 5 + len);
-    o += 5 + len;
-  }
-}
-
-function lengthAfterFlip(length: number, off: number, x: number): number {
-  return off === 3 ? ((((length >> 8) ^ x) & 0xff) << 8) | (length & 0xff) : (length & 0xff00) | ((length & 0xff) ^ x);
 }
 
 /**
@@ -439,27 +383,10 @@ describe('TLS 1.2: arbitrary bytes to an endpoint give only TlsErrors', () => {
     expect(s2.handshakeComplete).toBe(true);
   });
 
-  /** Feeds `input` in the given pieces; receive()/process() must never throw. */
-  async function check(conn: TlsConnection, input: Uint8Array, chunk: Chunker): Promise<void> {
-    await feed(conn, input, chunk);
-    if (conn.error) {
-      expectCleanTlsError(conn.error);
-      expect(conn.phase).toBe('failed');
-      expect(conn.wants.input).toBe(false);
-    } else {
-      // Still waiting for more (or, for an input that happens to be valid, done).
-      expect(conn.phase).not.toBe('failed');
-      expect(conn.wants.input).toBe(true);
-    }
-    // Output, if any, is whole records (an alert, or a next flight).
-    const out = conn.takeOutput();
-    if (out) expect(out.length).toBeGreaterThanOrEqual(5);
-  }
-
   it('to a fresh TLS 1.2 server (random bytes, framed noise, mutated ClientHellos)', async () => {
     await fc.assert(
       fc.asyncProperty(inputArb12(() => clientHello), chunkerArb, async (input, chunk) => {
-        await check(freshServer(), input, chunk.make());
+        await expectOnlyTlsErrors(freshServer(), input, chunk.make());
       }),
       params(500),
     );
@@ -468,7 +395,7 @@ describe('TLS 1.2: arbitrary bytes to an endpoint give only TlsErrors', () => {
   it('to a TLS 1.2 client waiting for the ServerHello (random bytes, framed noise, mutated server flights)', async () => {
     await fc.assert(
       fc.asyncProperty(inputArb12(() => serverFlight), chunkerArb, async (input, chunk) => {
-        await check(await freshClient(), input, chunk.make());
+        await expectOnlyTlsErrors(await freshClient(), input, chunk.make());
       }),
       params(500),
     );
@@ -477,7 +404,7 @@ describe('TLS 1.2: arbitrary bytes to an endpoint give only TlsErrors', () => {
   it('to a TLS 1.2 server waiting for ClientKeyExchange (random bytes, framed noise, mutated client flights)', async () => {
     await fc.assert(
       fc.asyncProperty(inputArb12(() => clientFlight), chunkerArb, async (input, chunk) => {
-        await check(await waitingServer(), input, chunk.make());
+        await expectOnlyTlsErrors(await waitingServer(), input, chunk.make());
       }),
       params(200),
     );
@@ -495,7 +422,7 @@ describe('TLS 1.2: arbitrary bytes to an endpoint give only TlsErrors', () => {
         const c = makeClient({ cipherSuites: ['TLS_AES_128_GCM_SHA256', SUITE], random: seededRandom(5) });
         await c.process();
         c.takeOutput();
-        await check(c, input, chunk.make());
+        await expectOnlyTlsErrors(c, input, chunk.make());
       }),
       params(150),
     );

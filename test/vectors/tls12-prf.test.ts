@@ -22,7 +22,6 @@ import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TlsError } from '../../src/errors.js';
 import {
   MASTER_SECRET_LENGTH,
   exporter,
@@ -44,6 +43,7 @@ import { decodeHandshakeBytes, encodeHandshake } from '../../src/wire/handshake.
 import type { HandshakeMessage, ServerHello, ServerKeyExchange } from '../../src/wire/messages.js';
 import { serverKeyExchangeSignedContent } from '../../src/wire/tls12.js';
 import { concat, fromHex, hashProvider, toHex } from '../helpers/hash-provider.js';
+import { statusOf } from '../helpers/tls-error.js';
 
 type Hex = string;
 type Hash = 'sha256' | 'sha384';
@@ -101,16 +101,6 @@ const PROVIDERS: Array<[string, Tls12PrfCrypto]> = [
   ['hash-provider', hashProvider],
   ['noble', nobleProvider],
 ];
-
-function statusOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof TlsError) return e.status;
-    throw e;
-  }
-}
 
 // ---------------------------------------------------------------------------
 // 1. Known answers

@@ -12,18 +12,9 @@ import {
   derUnsignedInteger,
 } from '../../../src/crypto/der.js';
 import { base64Decode, base64Encode, pemDecode, pemEncode } from '../../../src/crypto/pem.js';
-import { TlsError } from '../../../src/errors.js';
+import { thrownStatus } from '../../helpers/tls-error.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s/g, ''), 'hex'));
-
-function statusOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof TlsError ? e.status : `non-TlsError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('DerReader', () => {
   it('reads a SEQUENCE of INTEGER, OID, NULL, BIT STRING, OCTET STRING', () => {
@@ -73,7 +64,7 @@ describe('DerReader', () => {
     ['high tag number', '1f01 00'],
     ['missing length', '30'],
   ])('rejects %s', (_name, h) => {
-    expect(statusOf(() => new DerReader(hex(h), 'InvalidConfig').read())).toBe('InvalidConfig');
+    expect(thrownStatus(() => new DerReader(hex(h), 'InvalidConfig').read())).toBe('InvalidConfig');
   });
 
   it.each([
@@ -81,25 +72,25 @@ describe('DerReader', () => {
     ['non-minimal negative INTEGER', '0202 ff80'],
     ['empty INTEGER', '0200'],
   ])('rejects %s', (_name, h) => {
-    expect(statusOf(() => new DerReader(hex(h)).integer())).toBe('DecodeError');
+    expect(thrownStatus(() => new DerReader(hex(h)).integer())).toBe('DecodeError');
   });
 
   it('rejects a negative value where an unsigned one is expected', () => {
-    expect(statusOf(() => new DerReader(hex('020180')).unsignedInteger())).toBe('DecodeError');
+    expect(thrownStatus(() => new DerReader(hex('020180')).unsignedInteger())).toBe('DecodeError');
   });
 
   it('rejects malformed OIDs, BIT STRINGs, NULLs, constructed strings and trailing data', () => {
-    expect(statusOf(() => new DerReader(hex('0600')).oid())).toBe('DecodeError');
-    expect(statusOf(() => new DerReader(hex('0602 2a80')).oid())).toBe('DecodeError'); // truncated arc
-    expect(statusOf(() => new DerReader(hex('0603 2a8001')).oid())).toBe('DecodeError'); // leading 0x80
-    expect(statusOf(() => new DerReader(hex('0300')).bitString())).toBe('DecodeError');
-    expect(statusOf(() => new DerReader(hex('0302 0100')).bitString())).toBe('DecodeError');
-    expect(statusOf(() => new DerReader(hex('0501 00')).null())).toBe('DecodeError');
-    expect(statusOf(() => new DerReader(hex('2403 040100')).read())).toBe('DecodeError');
-    expect(statusOf(() => new DerReader(hex('0500 00')).sequence())).toBe('DecodeError');
+    expect(thrownStatus(() => new DerReader(hex('0600')).oid())).toBe('DecodeError');
+    expect(thrownStatus(() => new DerReader(hex('0602 2a80')).oid())).toBe('DecodeError'); // truncated arc
+    expect(thrownStatus(() => new DerReader(hex('0603 2a8001')).oid())).toBe('DecodeError'); // leading 0x80
+    expect(thrownStatus(() => new DerReader(hex('0300')).bitString())).toBe('DecodeError');
+    expect(thrownStatus(() => new DerReader(hex('0302 0100')).bitString())).toBe('DecodeError');
+    expect(thrownStatus(() => new DerReader(hex('0501 00')).null())).toBe('DecodeError');
+    expect(thrownStatus(() => new DerReader(hex('2403 040100')).read())).toBe('DecodeError');
+    expect(thrownStatus(() => new DerReader(hex('0500 00')).sequence())).toBe('DecodeError');
     const r = new DerReader(hex('0500 00'));
     r.null();
-    expect(statusOf(() => r.end())).toBe('DecodeError');
+    expect(thrownStatus(() => r.end())).toBe('DecodeError');
   });
 
   it('never throws anything but TlsError on random input', () => {
@@ -113,7 +104,7 @@ describe('DerReader', () => {
             else if (el.tag === DerTag.OID) r.sub(el.raw).oid();
           }
         };
-        const s = statusOf(() => walk(new DerReader(bytes), 0));
+        const s = thrownStatus(() => walk(new DerReader(bytes), 0));
         expect(s === undefined || s === 'DecodeError').toBe(true);
       }),
     );
@@ -139,7 +130,7 @@ describe('base64 and PEM', () => {
   });
 
   it.each([['abc'], ['ab=c'], ['a==='], ['ab*d'], ['QR=='], ['QUJ=']])('rejects bad base64 %j', (s) => {
-    expect(statusOf(() => base64Decode(s))).toBe('DecodeError');
+    expect(thrownStatus(() => base64Decode(s))).toBe('DecodeError');
   });
 
   it('decodes several blocks with explanatory text and CRLF line ends', () => {
@@ -162,11 +153,11 @@ describe('base64 and PEM', () => {
   });
 
   it('rejects mismatched labels, unterminated blocks, RFC 1421 headers and bad base64', () => {
-    expect(statusOf(() => pemDecode('-----BEGIN A-----\nAAAA\n-----END B-----\n', 'InvalidConfig'))).toBe('InvalidConfig');
-    expect(statusOf(() => pemDecode('-----BEGIN A-----\nAAAA\n', 'InvalidConfig'))).toBe('InvalidConfig');
+    expect(thrownStatus(() => pemDecode('-----BEGIN A-----\nAAAA\n-----END B-----\n', 'InvalidConfig'))).toBe('InvalidConfig');
+    expect(thrownStatus(() => pemDecode('-----BEGIN A-----\nAAAA\n', 'InvalidConfig'))).toBe('InvalidConfig');
     expect(
-      statusOf(() => pemDecode('-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END RSA PRIVATE KEY-----\n')),
+      thrownStatus(() => pemDecode('-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END RSA PRIVATE KEY-----\n')),
     ).toBe('DecodeError');
-    expect(statusOf(() => pemDecode('-----BEGIN A-----\nA!AA\n-----END A-----\n'))).toBe('DecodeError');
+    expect(thrownStatus(() => pemDecode('-----BEGIN A-----\nA!AA\n-----END A-----\n'))).toBe('DecodeError');
   });
 });

@@ -3,20 +3,11 @@ import { generateKeyPairSync, createPublicKey, type KeyObject } from 'node:crypt
 import { parsePrivateKey, parsePublicKey, rsaPssKeyParams, ecSpki } from '../../../src/crypto/keys.js';
 import { derBitString, derNull, derOid, derSequence, derUnsignedInteger } from '../../../src/crypto/der.js';
 import { pemEncode } from '../../../src/crypto/pem.js';
-import { TlsError } from '../../../src/errors.js';
+import { thrownStatus } from '../../helpers/tls-error.js';
 
 // @types/node declares RSA-PSS keygen saltLength as a string; node wants a number.
 const SALT_32 = 32 as unknown as string;
 const u8 = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.length);
-
-function statusOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof TlsError ? e.status : `non-TlsError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 interface Pair {
   privateKey: KeyObject;
@@ -89,13 +80,13 @@ describe('parsePublicKey', () => {
 
   it('refuses unknown algorithms and curves with CertificateUnsupported', () => {
     const x448 = u8(generateKeyPairSync('x448').publicKey.export({ type: 'spki', format: 'der' }));
-    expect(statusOf(() => parsePublicKey(x448))).toBe('CertificateUnsupported');
+    expect(thrownStatus(() => parsePublicKey(x448))).toBe('CertificateUnsupported');
     const p521 = u8(generateKeyPairSync('ec', { namedCurve: 'P-521' }).publicKey.export({ type: 'spki', format: 'der' }));
-    expect(statusOf(() => parsePublicKey(p521))).toBe('CertificateUnsupported');
+    expect(thrownStatus(() => parsePublicKey(p521))).toBe('CertificateUnsupported');
     const k1 = u8(generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey.export({ type: 'spki', format: 'der' }));
-    expect(statusOf(() => parsePublicKey(k1))).toBe('CertificateUnsupported');
+    expect(thrownStatus(() => parsePublicKey(k1))).toBe('CertificateUnsupported');
     const dsaLike = derSequence(derSequence(derOid('1.2.840.10040.4.1')), derBitString(Uint8Array.of(2, 1, 1)));
-    expect(statusOf(() => parsePublicKey(dsaLike))).toBe('CertificateUnsupported');
+    expect(thrownStatus(() => parsePublicKey(dsaLike))).toBe('CertificateUnsupported');
   });
 
   it('refuses RSA moduli below 1024 bits with CertificateUnsupported', () => {
@@ -104,7 +95,7 @@ describe('parsePublicKey', () => {
       derSequence(derOid('1.2.840.113549.1.1.1'), derNull()),
       derBitString(derSequence(derUnsignedInteger(n), derUnsignedInteger(65537n))),
     );
-    expect(statusOf(() => parsePublicKey(spki))).toBe('CertificateUnsupported');
+    expect(thrownStatus(() => parsePublicKey(spki))).toBe('CertificateUnsupported');
   });
 
   it('refuses corrupt SPKIs with CertificateOtherErrors', () => {
@@ -112,39 +103,39 @@ describe('parsePublicKey', () => {
     // Point off the curve: flip a bit of y.
     const offCurve = good.slice();
     offCurve[offCurve.length - 1]! ^= 1;
-    expect(statusOf(() => parsePublicKey(offCurve))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePublicKey(offCurve))).toBe('CertificateOtherErrors');
     // Truncated, trailing data, wrong outer tag.
-    expect(statusOf(() => parsePublicKey(good.subarray(0, good.length - 1)))).toBe('CertificateOtherErrors');
-    expect(statusOf(() => parsePublicKey(Uint8Array.from([...good, 0])))).toBe('CertificateOtherErrors');
-    expect(statusOf(() => parsePublicKey(new Uint8Array(0)))).toBe('CertificateOtherErrors');
-    expect(statusOf(() => parsePublicKey(Uint8Array.of(0x31, 0)))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePublicKey(good.subarray(0, good.length - 1)))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePublicKey(Uint8Array.from([...good, 0])))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePublicKey(new Uint8Array(0)))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePublicKey(Uint8Array.of(0x31, 0)))).toBe('CertificateOtherErrors');
     // Infinity (single 0x00) and a wrong-length Ed25519 key.
-    expect(statusOf(() => parsePublicKey(ecSpki('ec-p256', Uint8Array.of(0))))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePublicKey(ecSpki('ec-p256', Uint8Array.of(0))))).toBe('CertificateOtherErrors');
     const ed = spkiOf(keys.ed25519!);
     const edShort = derSequence(derSequence(derOid('1.3.101.112')), derBitString(ed.subarray(ed.length - 31)));
-    expect(statusOf(() => parsePublicKey(edShort))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePublicKey(edShort))).toBe('CertificateOtherErrors');
     // RSA without NULL parameters, even modulus.
     const rsaNoNull = derSequence(
       derSequence(derOid('1.2.840.113549.1.1.1')),
       derBitString(derSequence(derUnsignedInteger((1n << 2047n) + 1n), derUnsignedInteger(65537n))),
     );
-    expect(statusOf(() => parsePublicKey(rsaNoNull))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePublicKey(rsaNoNull))).toBe('CertificateOtherErrors');
     const rsaEven = derSequence(
       derSequence(derOid('1.2.840.113549.1.1.1'), derNull()),
       derBitString(derSequence(derUnsignedInteger(1n << 2047n), derUnsignedInteger(65537n))),
     );
-    expect(statusOf(() => parsePublicKey(rsaEven))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePublicKey(rsaEven))).toBe('CertificateOtherErrors');
   });
 
   it('throws only TlsError for every truncation and single-byte mutation of a real SPKI', () => {
     for (const name of ['p256', 'ed25519', 'rsa', 'pss256']) {
       const spki = spkiOf(keys[name]!);
       for (let i = 0; i < spki.length; i++) {
-        const s1 = statusOf(() => parsePublicKey(spki.subarray(0, i)));
+        const s1 = thrownStatus(() => parsePublicKey(spki.subarray(0, i)));
         expect(s1 === 'CertificateOtherErrors' || s1 === 'CertificateUnsupported').toBe(true);
         const m = spki.slice();
         m[i]! ^= 0x41;
-        const s2 = statusOf(() => parsePublicKey(m));
+        const s2 = thrownStatus(() => parsePublicKey(m));
         expect(s2 === undefined || s2 === 'CertificateOtherErrors' || s2 === 'CertificateUnsupported').toBe(true);
       }
     }
@@ -198,19 +189,19 @@ describe('parsePrivateKey', () => {
 
   it('refuses bad input with InvalidConfig', () => {
     const enc = keys.rsa!.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'x' }) as string;
-    expect(statusOf(() => parsePrivateKey(enc))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey(enc))).toBe('InvalidConfig');
     const legacy = keys.rsa!.privateKey.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-128-cbc', passphrase: 'x' }) as string;
-    expect(statusOf(() => parsePrivateKey(legacy))).toBe('InvalidConfig');
-    expect(statusOf(() => parsePrivateKey('hello'))).toBe('InvalidConfig');
-    expect(statusOf(() => parsePrivateKey(''))).toBe('InvalidConfig');
-    expect(statusOf(() => parsePrivateKey(new Uint8Array(0)))).toBe('InvalidConfig');
-    expect(statusOf(() => parsePrivateKey(pemEncode('CERTIFICATE', Uint8Array.of(0x30, 0))))).toBe('InvalidConfig');
-    expect(statusOf(() => parsePrivateKey(pemEncode('PRIVATE KEY', Uint8Array.of(0x30, 0))))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey(legacy))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey('hello'))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey(''))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey(new Uint8Array(0)))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey(pemEncode('CERTIFICATE', Uint8Array.of(0x30, 0))))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey(pemEncode('PRIVATE KEY', Uint8Array.of(0x30, 0))))).toBe('InvalidConfig');
     // Unsupported algorithms.
     const x25519 = generateKeyPairSync('x25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-    expect(statusOf(() => parsePrivateKey(x25519))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey(x25519))).toBe('InvalidConfig');
     const p521 = generateKeyPairSync('ec', { namedCurve: 'P-521' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-    expect(statusOf(() => parsePrivateKey(p521))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey(p521))).toBe('InvalidConfig');
   });
 
   it('refuses inconsistent RSA components and mismatched embedded EC public keys', () => {
@@ -219,16 +210,16 @@ describe('parsePrivateKey', () => {
     for (const off of [400, 700, 900, 1100]) {
       const bad = der.slice();
       bad[off]! ^= 0x01;
-      expect(statusOf(() => parsePrivateKey(pemEncode('RSA PRIVATE KEY', bad)))).toBe('InvalidConfig');
+      expect(thrownStatus(() => parsePrivateKey(pemEncode('RSA PRIVATE KEY', bad)))).toBe('InvalidConfig');
     }
     const sec1 = u8(keys.p256!.privateKey.export({ type: 'sec1', format: 'der' }) as Buffer);
     const bad = sec1.slice();
     bad[bad.length - 1]! ^= 0x01; // last byte of the embedded public point
-    expect(statusOf(() => parsePrivateKey(pemEncode('EC PRIVATE KEY', bad)))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey(pemEncode('EC PRIVATE KEY', bad)))).toBe('InvalidConfig');
     // Zero scalar.
     const zero = sec1.slice();
     zero.fill(0, 7, 7 + 32);
-    expect(statusOf(() => parsePrivateKey(pemEncode('EC PRIVATE KEY', zero)))).toBe('InvalidConfig');
+    expect(thrownStatus(() => parsePrivateKey(pemEncode('EC PRIVATE KEY', zero)))).toBe('InvalidConfig');
   });
 
   it('throws only InvalidConfig for every truncation and many mutations of PKCS#8 keys', () => {
@@ -236,10 +227,10 @@ describe('parsePrivateKey', () => {
       const der = u8(keys[name]!.privateKey.export({ type: 'pkcs8', format: 'der' }) as Buffer);
       const step = der.length > 200 ? 7 : 1;
       for (let i = 1; i < der.length; i += step) {
-        expect(statusOf(() => parsePrivateKey(der.subarray(0, i)))).toBe('InvalidConfig');
+        expect(thrownStatus(() => parsePrivateKey(der.subarray(0, i)))).toBe('InvalidConfig');
         const m = der.slice();
         m[i]! ^= 0x24;
-        const s = statusOf(() => parsePrivateKey(m));
+        const s = thrownStatus(() => parsePrivateKey(m));
         expect(s === undefined || s === 'InvalidConfig').toBe(true);
       }
     }

@@ -1,20 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import { createECDH, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createKeyShare, keySharePrivateLength, KX_GROUPS } from '../../../src/crypto/kx.js';
-import { TlsError } from '../../../src/errors.js';
+import { thrownStatus } from '../../helpers/tls-error.js';
 
 const u8 = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.length);
 const hex = (s: string) => u8(Buffer.from(s, 'hex'));
 const eq = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
-
-function statusOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof TlsError ? e.status : `non-TlsError: ${String(e)}`;
-  }
-  return undefined;
-}
 
 const NIST = [
   ['secp256r1', KX_GROUPS.secp256r1, 'prime256v1', 32],
@@ -29,9 +20,9 @@ describe('keySharePrivateLength', () => {
   });
 
   it('refuses unsupported groups with InternalError', () => {
-    expect(statusOf(() => keySharePrivateLength(0x0019))).toBe('InternalError');
-    expect(statusOf(() => createKeyShare(0x001e, new Uint8Array(56)))).toBe('InternalError');
-    expect(statusOf(() => createKeyShare(0x11ec, new Uint8Array(32)))).toBe('InternalError');
+    expect(thrownStatus(() => keySharePrivateLength(0x0019))).toBe('InternalError');
+    expect(thrownStatus(() => createKeyShare(0x001e, new Uint8Array(56)))).toBe('InternalError');
+    expect(thrownStatus(() => createKeyShare(0x11ec, new Uint8Array(32)))).toBe('InternalError');
   });
 });
 
@@ -62,7 +53,7 @@ describe('X25519', () => {
     ['empty', new Uint8Array(0)],
   ])('refuses a peer value of %s with IllegalParameter', (_n, peer) => {
     const a = createKeyShare(KX_GROUPS.x25519, u8(randomBytes(32)));
-    expect(statusOf(() => a.agree(peer))).toBe('IllegalParameter');
+    expect(thrownStatus(() => a.agree(peer))).toBe('IllegalParameter');
   });
 
   it.each([
@@ -75,11 +66,11 @@ describe('X25519', () => {
     ['p + 1', 'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f'],
   ])('refuses the low-order point %s (all-zero shared secret) with IllegalParameter', (_n, h) => {
     const a = createKeyShare(KX_GROUPS.x25519, u8(randomBytes(32)));
-    expect(statusOf(() => a.agree(hex(h)))).toBe('IllegalParameter');
+    expect(thrownStatus(() => a.agree(hex(h)))).toBe('IllegalParameter');
   });
 
   it('refuses a private key that is not 32 bytes with InternalError', () => {
-    expect(statusOf(() => createKeyShare(KX_GROUPS.x25519, new Uint8Array(31)))).toBe('InternalError');
+    expect(thrownStatus(() => createKeyShare(KX_GROUPS.x25519, new Uint8Array(31)))).toBe('InternalError');
   });
 });
 
@@ -118,9 +109,9 @@ describe.each(NIST)('%s', (_name, group, nodeCurve, size) => {
   });
 
   it('refuses private keys of other lengths, or a zero / out-of-range scalar, with InternalError', () => {
-    expect(statusOf(() => createKeyShare(group, new Uint8Array(size + 1)))).toBe('InternalError');
-    expect(statusOf(() => createKeyShare(group, new Uint8Array(size)))).toBe('InternalError');
-    expect(statusOf(() => createKeyShare(group, new Uint8Array(size).fill(0xff)))).toBe('InternalError');
+    expect(thrownStatus(() => createKeyShare(group, new Uint8Array(size + 1)))).toBe('InternalError');
+    expect(thrownStatus(() => createKeyShare(group, new Uint8Array(size)))).toBe('InternalError');
+    expect(thrownStatus(() => createKeyShare(group, new Uint8Array(size).fill(0xff)))).toBe('InternalError');
   });
 
   describe('refuses invalid peer points with IllegalParameter', () => {
@@ -141,7 +132,7 @@ describe.each(NIST)('%s', (_name, group, nodeCurve, size) => {
       ['empty', new Uint8Array(0)],
     ];
     it.each(cases)('%s', (_n, peer) => {
-      expect(statusOf(() => ours.agree(peer))).toBe('IllegalParameter');
+      expect(thrownStatus(() => ours.agree(peer))).toBe('IllegalParameter');
     });
     it('and still accepts the valid one', () => {
       expect(ours.agree(good).length).toBe(size);

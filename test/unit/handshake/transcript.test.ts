@@ -4,8 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import { MESSAGE_HASH_TYPE, Transcript, encodeMessageHash } from '../../../src/handshake/transcript.js';
-import { AlertDescription, TlsError } from '../../../src/errors.js';
+import { AlertDescription } from '../../../src/errors.js';
 import { concat, hashProvider as crypto, toHex } from '../../helpers/hash-provider.js';
+import { expectStatus } from '../../helpers/tls-error.js';
 
 /** A fake handshake message: type, 24-bit length, body. */
 function msg(type: number, body: number[] | Uint8Array): Uint8Array {
@@ -18,16 +19,10 @@ const CH2 = msg(1, Array.from({ length: 120 }, (_, i) => 255 - i));
 const SH = msg(2, [3, 3, 1, 2, 3]);
 const EE = msg(8, [0, 0]);
 
+/** A TlsError InternalError with the internal_error alert. */
 function expectInternal(fn: () => unknown): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(TlsError);
-  expect((err as TlsError).status).toBe('InternalError');
-  expect((err as TlsError).alert).toBe(AlertDescription.internal_error);
+  const err = expectStatus(fn, 'InternalError');
+  expect(err.alert).toBe(AlertDescription.internal_error);
 }
 
 describe('Transcript: hashing', () => {

@@ -26,9 +26,10 @@ import {
   trafficKeys,
   type KeyScheduleCrypto,
 } from '../../../src/keys/tls13-schedule.js';
-import { AlertDescription, TlsError } from '../../../src/errors.js';
+import { AlertDescription, type TlsStatus } from '../../../src/errors.js';
 import type { HashAlg } from '../../../src/crypto/provider.js';
 import { concat, fromHex, hashProvider as crypto, toHex } from '../../helpers/hash-provider.js';
+import { expectStatus } from '../../helpers/tls-error.js';
 import { readFileSync } from 'node:fs';
 
 const EMPTY = new Uint8Array(0);
@@ -36,17 +37,10 @@ const ascii = (s: string) => new TextEncoder().encode(s);
 const s32 = () => Uint8Array.from({ length: 32 }, (_, i) => i + 1);
 const s48 = () => Uint8Array.from({ length: 48 }, (_, i) => 0x80 + i);
 
-/** Asserts `fn` throws a TlsError with `status` (and the matching default alert for local errors). */
-function expectTlsError(fn: () => unknown, status: string): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(TlsError);
-  expect((err as TlsError).status).toBe(status);
-  if (status === 'InternalError') expect((err as TlsError).alert).toBe(AlertDescription.internal_error);
+/** Asserts `fn` throws a TlsError with `status` (and, for InternalError, the internal_error alert). */
+function expectTlsError(fn: () => unknown, status: TlsStatus): void {
+  const err = expectStatus(fn, status);
+  if (status === 'InternalError') expect(err.alert).toBe(AlertDescription.internal_error);
 }
 
 /** A provider that records the `info` passed to HKDF-Expand. */

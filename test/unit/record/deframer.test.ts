@@ -10,7 +10,7 @@ import {
   type TlsRecord,
 } from '../../../src/wire/record.js';
 import { concat, seqBytes } from '../../helpers/aead.js';
-import { expectStatus } from './expect-status.js';
+import { expectStatus } from '../../helpers/tls-error.js';
 
 interface Rec {
   type: number;

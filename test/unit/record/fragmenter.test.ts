@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { fragment, packMessages } from '../../../src/record/fragmenter.js';
 import { MAX_PLAINTEXT_LEN } from '../../../src/wire/record.js';
 import { concat, seqBytes, toHex } from '../../helpers/aead.js';
-import { expectStatus } from './expect-status.js';
+import { expectStatus } from '../../helpers/tls-error.js';
 
 describe('fragment (RFC 9846 §5.1: chunks of 2^14 bytes or less)', () => {
   it('splits into ≤ 2^14-byte views', () => {

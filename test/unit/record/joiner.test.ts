@@ -9,7 +9,7 @@ import {
 } from '../../../src/record/joiner.js';
 import { packMessages } from '../../../src/record/fragmenter.js';
 import { concat, seqBytes, toHex } from '../../helpers/aead.js';
-import { expectStatus } from './expect-status.js';
+import { expectStatus } from '../../helpers/tls-error.js';
 
 /** Encodes a handshake message: type(1) ‖ uint24 length ‖ body (RFC 9846 §4). */
 function msg(type: number, body: Uint8Array): Uint8Array {

@@ -20,7 +20,7 @@ import {
 import { ContentType } from '../../../src/wire/codes.js';
 import { MAX_PLAINTEXT_LEN, type TlsRecord } from '../../../src/wire/record.js';
 import { AEAD_ALGS, concat, hex, nobleAead, recordingAead, seqBytes, toHex } from '../../helpers/aead.js';
-import { expectStatus } from './expect-status.js';
+import { expectStatus } from '../../helpers/tls-error.js';
 
 const IV12 = hex('000102030405060708090a0b');
 

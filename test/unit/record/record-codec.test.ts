@@ -14,7 +14,7 @@ import {
   isCompatChangeCipherSpec,
   readRecordHeader,
 } from '../../../src/wire/record.js';
-import { expectStatus } from './expect-status.js';
+import { expectStatus } from '../../helpers/tls-error.js';
 
 describe('record header (RFC 9846 §5.1)', () => {
   it('encodes type, legacy_record_version and length big-endian', () => {

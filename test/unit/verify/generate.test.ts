@@ -9,19 +9,11 @@ import { TlsError } from '../../../src/errors.js';
 import { generateTestPki, type TestKeyType, type TestPki, type TestPkiOptions } from '../../../src/verify/generate.js';
 import { formatIpAddress } from '../../../src/verify/hostname.js';
 import { KeyUsage, Oid, parseCertificate } from '../../../src/verify/x509.js';
+import { opensslOnPath } from '../../helpers/openssl-on-path.js';
 
 const KEY_TYPES: readonly TestKeyType[] = ['ecdsa-p256', 'ecdsa-p384', 'ed25519', 'rsa-2048'];
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const OPENSSL = hasOpenssl();
-if (!OPENSSL) console.warn('openssl not found on PATH: skipping the `openssl verify` cross-checks in generate.test.ts');
+const OPENSSL = opensslOnPath('the `openssl verify` cross-checks in generate.test.ts');
 
 describe('generateTestPki: certificate profile', () => {
   for (const keyType of KEY_TYPES) {

@@ -13,18 +13,10 @@ import { SignatureScheme } from '../../../src/wire/codes.js';
 import { generateTestPki } from '../../../src/verify/generate.js';
 import { formatIpAddress } from '../../../src/verify/hostname.js';
 import { KeyUsage, Oid, certificateSignatureScheme, nameToString, parseCertificate, verifyCertificateSignature } from '../../../src/verify/x509.js';
-import { expectStatus } from '../record/expect-status.js';
+import { opensslOnPath } from '../../helpers/openssl-on-path.js';
+import { expectStatus } from '../../helpers/tls-error.js';
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const OPENSSL = hasOpenssl();
-if (!OPENSSL) console.warn('openssl not found on PATH: skipping the OpenSSL cross-checks in x509.test.ts');
+const OPENSSL = opensslOnPath('the OpenSSL cross-checks in x509.test.ts');
 
 describe('parseCertificate', () => {
   it('reads every field of a generated leaf and CA', async () => {

@@ -4,7 +4,8 @@ import { AlertLevel, decodeAlert, encodeAlert, isClosureAlert, isFatalAlert } fr
 import { ProtocolVersion } from '../../../src/wire/codes.js';
 import { Reader } from '../../../src/wire/reader.js';
 import { encode } from '../../../src/wire/writer.js';
-import { expectTlsError, hex, toHex } from './helpers.js';
+import { expectTlsError } from '../../helpers/tls-error.js';
+import { hex, toHex } from './helpers.js';
 
 describe('Alert', () => {
   it('decodes a warning close_notify and a fatal handshake_failure, and re-encodes them', () => {

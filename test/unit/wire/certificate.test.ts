@@ -13,7 +13,8 @@ import { decodeHandshakeBytes, encodeHandshake } from '../../../src/wire/handsha
 import { noExtensions, type Certificate } from '../../../src/wire/messages.js';
 import { Reader } from '../../../src/wire/reader.js';
 import { encode } from '../../../src/wire/writer.js';
-import { block, expectTlsError, ext, hex, toHex } from './helpers.js';
+import { expectTlsError } from '../../helpers/tls-error.js';
+import { block, ext, hex, toHex } from './helpers.js';
 
 function v24(h: string): string {
   const d = h.replace(/\s+/g, '');

@@ -13,7 +13,8 @@ import {
 import { noExtensions, type Extensions } from '../../../src/wire/messages.js';
 import { Reader } from '../../../src/wire/reader.js';
 import { encode } from '../../../src/wire/writer.js';
-import { block, expectTlsError, ext, hex, toHex } from './helpers.js';
+import { expectTlsError } from '../../helpers/tls-error.js';
+import { block, ext, hex, toHex } from './helpers.js';
 
 function dec(blockHex: string, ctx: ExtContext): Extensions {
   const r = new Reader(hex(blockHex));

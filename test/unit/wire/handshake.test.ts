@@ -10,7 +10,8 @@ import {
 } from '../../../src/wire/handshake.js';
 import type { EncryptedExtensions, Finished, KeyUpdate, NewSessionTicket } from '../../../src/wire/messages.js';
 import { noExtensions } from '../../../src/wire/messages.js';
-import { block, expectTlsError, ext, hex, toHex } from './helpers.js';
+import { expectTlsError } from '../../helpers/tls-error.js';
+import { block, ext, hex, toHex } from './helpers.js';
 
 function body(type: number, h: string, finishedLength?: number) {
   return decodeHandshake(type, hex(h), undefined, finishedLength === undefined ? {} : { finishedLength });

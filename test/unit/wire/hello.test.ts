@@ -16,7 +16,8 @@ import {
 import { noExtensions, type ClientHello, type ServerHello } from '../../../src/wire/messages.js';
 import { Reader } from '../../../src/wire/reader.js';
 import { encode } from '../../../src/wire/writer.js';
-import { block, expectTlsError, ext, hex, toHex } from './helpers.js';
+import { expectTlsError } from '../../helpers/tls-error.js';
+import { block, ext, hex, toHex } from './helpers.js';
 
 // Captured from Node 20's tls (OpenSSL 3.0) on loopback: a full ClientHello with
 // servername example.test and ALPN h2,http/1.1 (header included).

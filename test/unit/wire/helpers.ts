@@ -1,6 +1,4 @@
 /** Test helpers for the wire codec tests (not a test file itself). */
-import { expect } from 'vitest';
-import { DEFAULT_ALERT, TlsError, type TlsStatus } from '../../../src/errors.js';
 
 /** Hex (whitespace ignored) → bytes. */
 export function hex(s: string): Uint8Array {
@@ -31,19 +29,4 @@ export function ext(type: number, dataHex = ''): string {
 export function block(...exts: string[]): string {
   const body = exts.join('');
   return u16(body.length / 2) + body;
-}
-
-/** Runs `fn` and asserts it throws a TlsError with `status` (and the status' default alert). */
-export function expectTlsError(fn: () => unknown, status: TlsStatus): TlsError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected TlsError ${status}`).toBeInstanceOf(TlsError);
-  const err = caught as TlsError;
-  expect(err.status, err.message).toBe(status);
-  expect(err.alert).toBe(DEFAULT_ALERT[status] ?? null);
-  return err;
 }

@@ -11,7 +11,6 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { TlsError } from '../../../src/errors.js';
 import { ExtensionType as T } from '../../../src/wire/codes.js';
 import { allowedContexts, extensionTypes } from '../../../src/wire/extensions.js';
 import { decodeHandshake, decodeHandshakeBytes, encodeHandshake, handshakeTypeOf, type DecodeHandshakeOptions } from '../../../src/wire/handshake.js';
@@ -33,13 +32,10 @@ import type {
   ServerKeyExchange,
 } from '../../../src/wire/messages.js';
 import { TLS12_SERVER_HELLO_EXTENSIONS } from '../../../src/wire/extensions.js';
+import { applyBodyEdits, bodyEditArb, bytes, u16, u32, u8, withoutRaw } from '../../helpers/codec-props.js';
+import { statusOf } from '../../helpers/tls-error.js';
 
 const TLS12: DecodeHandshakeOptions = { version: 'tls12' };
-
-const u8 = fc.integer({ min: 0, max: 0xff });
-const u16 = fc.integer({ min: 0, max: 0xffff });
-const u32 = fc.integer({ min: 0, max: 0xffffffff });
-const bytes = (minLength: number, maxLength: number) => fc.uint8Array({ minLength, maxLength });
 
 // ---------------------------------------------------------------------------
 // Generators
@@ -164,21 +160,6 @@ const anyMessage = fc.oneof(...MESSAGES.map(([, a]) => a));
 // ---------------------------------------------------------------------------
 // Helpers
 
-function withoutRaw(m: HandshakeMessage): Omit<HandshakeMessage, 'raw'> {
-  const { raw: _raw, ...rest } = m;
-  return rest;
-}
-
-function statusOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof TlsError) return e.status;
-    throw e;
-  }
-}
-
 /** Offset just past the compression method(s): a hello may legally end there. */
 function helloEnd(m: HandshakeMessage): number | undefined {
   if (m.type === 'client_hello') return 2 + 32 + 1 + m.legacySessionId.length + 2 + 2 * m.cipherSuites.length + 1 + m.legacyCompressionMethods.length;
@@ -273,24 +254,10 @@ describe('TLS 1.2 handshake codec properties', () => {
   });
 
   it('mutated encodings raise only TlsError, and what still decodes re-encodes identically', () => {
-    const mutation = fc.record({
-      kind: fc.constantFrom('flip', 'set', 'insert', 'delete', 'truncate-extend'),
-      at: fc.nat(),
-      value: u8,
-      count: fc.integer({ min: 1, max: 4 }),
-    });
     fc.assert(
-      fc.property(anyMessage, fc.array(mutation, { minLength: 1, maxLength: 3 }), (m, muts) => {
-        let body = Array.from(encodeHandshake(m).subarray(4));
-        for (const mu of muts) {
-          const at = body.length === 0 ? 0 : mu.at % body.length;
-          if (mu.kind === 'flip' && body.length > 0) body[at] = body[at]! ^ (1 << (mu.value % 8));
-          else if (mu.kind === 'set' && body.length > 0) body[at] = mu.value;
-          else if (mu.kind === 'insert') body.splice(at, 0, ...Array<number>(mu.count).fill(mu.value));
-          else if (mu.kind === 'delete') body.splice(at, mu.count);
-          else body = body.concat(Array<number>(mu.count).fill(mu.value));
-        }
-        decodeReencodes(handshakeTypeOf(m), Uint8Array.from(body));
+      fc.property(anyMessage, fc.array(bodyEditArb, { minLength: 1, maxLength: 3 }), (m, muts) => {
+        const body = applyBodyEdits(encodeHandshake(m).subarray(4), muts);
+        decodeReencodes(handshakeTypeOf(m), body);
       }),
       { numRuns: 2000 },
     );

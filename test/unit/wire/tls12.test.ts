@@ -44,7 +44,8 @@ import {
   serverKeyExchangeSignedContent,
 } from '../../../src/wire/tls12.js';
 import { encode, type Writer } from '../../../src/wire/writer.js';
-import { expectTlsError, hex, toHex } from './helpers.js';
+import { expectTlsError } from '../../helpers/tls-error.js';
+import { hex, toHex } from './helpers.js';
 
 const TLS12: DecodeHandshakeOptions = { version: 'tls12' };
 
