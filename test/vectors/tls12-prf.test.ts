@@ -160,7 +160,7 @@ describe('TLS 1.2 PRF known answers (vectors/tls12/prf.json)', () => {
           expect(toHex(vd)).toBe(v.verifyData);
           expect(verifyFinished(crypto, v.hash, fromHex(v.masterSecret), v.label, fromHex(v.handshakeHash), vd)).toBe(true);
           const bad = vd.slice();
-          bad[11] ^= 1;
+          bad[11]! ^= 1;
           expect(verifyFinished(crypto, v.hash, fromHex(v.masterSecret), v.label, fromHex(v.handshakeHash), bad)).toBe(false);
           expect(verifyFinished(crypto, v.hash, fromHex(v.masterSecret), v.label, fromHex(v.handshakeHash), vd.subarray(0, 11))).toBe(false);
         });
@@ -419,6 +419,7 @@ describe('live against Node tls (OpenSSL) over TLS 1.2, via the key log', () => 
         });
         expect(client.getProtocol()).toBe('TLSv1.2');
         const ctx = Buffer.from('puretls context');
+        // @ts-expect-error Node's types demand a context; omitting it is RFC 5705's no-context case, which Node supports.
         const nodeNoCtx = client.exportKeyingMaterial(40, 'EXPORTER-puretls');
         const nodeCtx = client.exportKeyingMaterial(40, 'EXPORTER-puretls', ctx);
         const nodeEmptyCtx = client.exportKeyingMaterial(40, 'EXPORTER-puretls', Buffer.alloc(0));
