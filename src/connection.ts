@@ -364,8 +364,9 @@ export class TlsConnection {
     this.flushWrites();
     this.sendAlert(AlertDescription.close_notify, 1);
     this.closeSent = true;
-    if (this.phase_ === 'peer-closed') this.phase_ = 'closed';
-    else if (this.phase_ === 'open' || this.phase_ === 'handshaking') this.phase_ = this.phase_ === 'handshaking' ? 'closed' : 'open';
+    // Both directions are done when the peer had closed already, or when the handshake never
+    // finished (its input is ignored from now on); an open connection can still read.
+    if (this.phase_ === 'peer-closed' || this.phase_ === 'handshaking') this.phase_ = 'closed';
     // Closed before the handshake completed: it never will (input is now ignored), so do not leave handshake() pending.
     if (!this.result) for (const w of this.handshakeWaiters.splice(0)) w.reject(new TlsError('Closed', { detail: 'closed before the handshake completed' }));
   }
