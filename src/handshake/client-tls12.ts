@@ -9,17 +9,16 @@
 import type { KeyShare, PublicKeyInfo } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
 import { tls12Suite } from '../crypto/suites.js';
-import { AlertDescription, TlsError } from '../errors.js';
+import { TlsError } from '../errors.js';
 import { nameOf } from '../wire/codes.js';
 import type { CertificateRequest12, HandshakeMessage, ServerHello } from '../wire/messages.js';
 import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
-import type { RecordProtector } from '../record/protector.js';
 import type { Context, State } from './state.js';
 import { codeName, expect } from './state.js';
 import { checkAlpn, checkOnlyOffered, type ClientParams, type Offer } from './client-common.js';
 import { authenticatePeer } from './peer-auth.js';
 import type { CertifiedKey } from '../config.js';
-import { checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
+import { ExpectChangeCipherSpec, RenegotiationRefused, checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
 
 /** Key types each TLS 1.2 suite family authenticates with (RFC 8422 §5.3 allows Ed25519 with ECDHE_ECDSA). */
 function keyFitsSuite(key: PublicKeyInfo, suite: Tls12Suite): boolean {
@@ -188,7 +187,7 @@ class ExpectServerHelloDone implements State {
     cx.sendChangeCipherSpec12();
     cx.installWriteProtector(prot.client);
     cx.send({ type: 'finished', verifyData: finished12(cx, session, 'client') });
-    return new ExpectChangeCipherSpec(session, prot.server);
+    return new ExpectChangeCipherSpec(prot.server, new ExpectFinished(session));
   }
 }
 
@@ -202,27 +201,6 @@ function clientSigner(cx: Context, p: ClientParams, req: CertificateRequest12): 
   if (!req.certificateTypes.includes(type)) return null;
   const scheme = cx.cfg.crypto.schemesForKey(id.key, 'TLSv1.2').find((s) => req.signatureAlgorithms.includes(s));
   return scheme === undefined ? null : { id, scheme };
-}
-
-class ExpectChangeCipherSpec implements State {
-  readonly name = 'ExpectChangeCipherSpec';
-  readonly version = 'TLSv1.2';
-  private readonly session: Session12;
-  private readonly read: RecordProtector;
-  constructor(session: Session12, read: RecordProtector) {
-    this.session = session;
-    this.read = read;
-  }
-
-  handle(_cx: Context, msg: HandshakeMessage): State {
-    // RFC 5246 §7.3: only the server's ChangeCipherSpec may come next (we asked for no ticket).
-    throw new TlsError('UnexpectedMessage', { detail: `${this.name}: got ${msg.type}` });
-  }
-
-  handleChangeCipherSpec(cx: Context): State {
-    cx.installReadProtector(this.read);
-    return new ExpectFinished(this.session);
-  }
 }
 
 class ExpectFinished implements State {
@@ -239,29 +217,7 @@ class ExpectFinished implements State {
     cx.transcript.add(fin.raw!);
     cx.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     finishHandshake12(cx, this.session);
-    return new Client12Traffic(0);
+    return new RenegotiationRefused('client');
   }
 }
 
-/** After the handshake: renegotiation is refused (RFC 5746 §4.2, RFC 5246 §7.4.1.1). */
-class Client12Traffic implements State {
-  readonly name = 'Client12Traffic';
-  readonly version = 'TLSv1.2';
-  private readonly refusals: number;
-  constructor(refusals: number) {
-    this.refusals = refusals;
-  }
-
-  handle(cx: Context, msg: HandshakeMessage): State {
-    expect(msg, this.name, 'hello_request');
-    cx.trace({ direction: 'received', kind: 'handshake', summary: 'HelloRequest (renegotiation refused)', message: msg });
-    if (this.refusals >= 1) {
-      // The server insists: end the connection cleanly rather than renegotiate.
-      cx.closeCleanly('server insists on renegotiation');
-      return this;
-    }
-    // RFC 5246 §7.2.2: no_renegotiation is a warning answering a HelloRequest we decline.
-    cx.sendWarningAlert(AlertDescription.no_renegotiation);
-    return new Client12Traffic(this.refusals + 1);
-  }
-}

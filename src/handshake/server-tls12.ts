@@ -10,7 +10,7 @@ import type { CertifiedKey } from '../config.js';
 import type { KeyShare, PublicKeyInfo } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
 import { CERT_SIGNATURE_SCHEMES, legacySuiteKind, tls12Suite } from '../crypto/suites.js';
-import { AlertDescription, TlsError } from '../errors.js';
+import { TlsError } from '../errors.js';
 import { CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
 import { DOWNGRADE_TLS12 } from '../wire/hello.js';
 import type { ClientHello, HandshakeMessage, ServerHello, ServerKeyExchange } from '../wire/messages.js';
@@ -21,7 +21,7 @@ import type { Context, State } from './state.js';
 import { codeName, expect } from './state.js';
 import { highestVersion, listForDetail, nameMatches, selectCertificate, type ServerParams } from './server-common.js';
 import { authenticatePeer } from './peer-auth.js';
-import { checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
+import { ExpectChangeCipherSpec, RenegotiationRefused, checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
 
 function keyFitsSuite(cert: CertifiedKey, suite: Tls12Suite): boolean {
   const t = cert.key.type;
@@ -257,31 +257,8 @@ class ExpectClientKeyExchange implements State {
     cx.trace({ direction: 'received', kind: 'handshake', summary: 'ClientKeyExchange', message: cke });
     const session = deriveSession(cx, this.f.suite, preMaster, this.f.clientRandom, this.f.serverRandom, this.f.ems);
     const prot = protectors(cx, session);
-    const next = new ExpectChangeCipherSpec(session, prot.client, prot.server);
+    const next = new ExpectChangeCipherSpec(prot.client, new ExpectFinished(session, prot.server));
     return this.clientKey ? new ExpectCertificateVerify(this.clientKey, next) : next;
-  }
-}
-
-class ExpectChangeCipherSpec implements State {
-  readonly name = 'ExpectChangeCipherSpec';
-  readonly version = 'TLSv1.2';
-  private readonly session: Session12;
-  private readonly read: RecordProtector;
-  private readonly write: RecordProtector;
-  constructor(session: Session12, read: RecordProtector, write: RecordProtector) {
-    this.session = session;
-    this.read = read;
-    this.write = write;
-  }
-
-  handle(_cx: Context, msg: HandshakeMessage): State {
-    // RFC 5246 §7.3: the client's ChangeCipherSpec must come before its Finished.
-    throw new TlsError('UnexpectedMessage', { detail: `${this.name}: got ${msg.type}` });
-  }
-
-  handleChangeCipherSpec(cx: Context): State {
-    cx.installReadProtector(this.read);
-    return new ExpectFinished(this.session, this.write);
   }
 }
 
@@ -304,27 +281,7 @@ class ExpectFinished implements State {
     cx.installWriteProtector(this.write);
     cx.send({ type: 'finished', verifyData: finished12(cx, this.session, 'server') });
     finishHandshake12(cx, this.session);
-    return new Server12Traffic(0);
+    return new RenegotiationRefused('server');
   }
 }
 
-/** After the handshake: a client's renegotiation attempt is refused (RFC 5746 §4.4, RFC 5246 §7.2.2). */
-class Server12Traffic implements State {
-  readonly name = 'Server12Traffic';
-  readonly version = 'TLSv1.2';
-  private readonly refusals: number;
-  constructor(refusals: number) {
-    this.refusals = refusals;
-  }
-
-  handle(cx: Context, msg: HandshakeMessage): State {
-    expect(msg, this.name, 'client_hello');
-    cx.trace({ direction: 'received', kind: 'handshake', summary: 'ClientHello (renegotiation refused)', message: msg });
-    if (this.refusals >= 1) {
-      cx.closeCleanly('client insists on renegotiation');
-      return this;
-    }
-    cx.sendWarningAlert(AlertDescription.no_renegotiation);
-    return new Server12Traffic(this.refusals + 1);
-  }
-}

@@ -6,10 +6,12 @@
  * @module
  */
 import type { Tls12Suite } from '../crypto/suites.js';
-import { TlsError } from '../errors.js';
+import { AlertDescription, TlsError } from '../errors.js';
 import { extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret, exporter as exporter12 } from '../keys/tls12-prf.js';
 import { RecordProtector } from '../record/protector.js';
-import type { Context } from './state.js';
+import type { Context, State } from './state.js';
+import { expect } from './state.js';
+import type { HandshakeMessage } from '../wire/messages.js';
 
 /** Secrets of a TLS 1.2 session. */
 export interface Session12 {
@@ -73,4 +75,57 @@ export function finishHandshake12(cx: Context, s: Session12): void {
       return exporter12(crypto, s.suite.hash, s.master, s.clientRandom, s.serverRandom, label, context, length);
     },
   });
+}
+
+/**
+ * Waits for the peer's ChangeCipherSpec (RFC 5246 §7.1, §7.3): any handshake message here is
+ * unexpected; the CCS installs the peer's read protection and moves on to its Finished.
+ */
+export class ExpectChangeCipherSpec implements State {
+  readonly name = 'ExpectChangeCipherSpec';
+  readonly version = 'TLSv1.2';
+  private readonly read: RecordProtector;
+  private readonly next: State;
+  constructor(read: RecordProtector, next: State) {
+    this.read = read;
+    this.next = next;
+  }
+
+  handle(_cx: Context, msg: HandshakeMessage): State {
+    throw new TlsError('UnexpectedMessage', { detail: `${this.name}: got ${msg.type}` });
+  }
+
+  handleChangeCipherSpec(cx: Context): State {
+    cx.installReadProtector(this.read);
+    return this.next;
+  }
+}
+
+/**
+ * After a TLS 1.2 handshake: renegotiation is refused (RFC 5746 §4.2/§4.4, RFC 5246 §7.2.2):
+ * a HelloRequest (client) or ClientHello (server) gets a no_renegotiation warning; a peer
+ * that insists gets a clean close.
+ */
+export class RenegotiationRefused implements State {
+  readonly name: string;
+  readonly version = 'TLSv1.2';
+  private readonly role: 'client' | 'server';
+  private readonly refusals: number;
+  constructor(role: 'client' | 'server', refusals = 0) {
+    this.role = role;
+    this.refusals = refusals;
+    this.name = role === 'client' ? 'Client12Traffic' : 'Server12Traffic';
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const peer = this.role === 'client' ? 'server' : 'client';
+    expect(msg, this.name, this.role === 'client' ? 'hello_request' : 'client_hello');
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `${this.role === 'client' ? 'HelloRequest' : 'ClientHello'} (renegotiation refused)`, message: msg });
+    if (this.refusals >= 1) {
+      cx.closeCleanly(`${peer} insists on renegotiation`);
+      return this;
+    }
+    cx.sendWarningAlert(AlertDescription.no_renegotiation);
+    return new RenegotiationRefused(this.role, this.refusals + 1);
+  }
 }
