@@ -62,8 +62,43 @@ export interface CommonOptions {
   keyLog?: (line: string) => void;
   /** Receives decoded handshake messages and events. */
   trace?: (e: TraceEvent) => void;
-  /** Largest handshake message accepted (default 65536). */
+  /**
+   * Largest handshake message body accepted from the peer, other than the ClientHello
+   * (default 65536). Exceeding it: `DecodeError` / decode_error.
+   */
   maxHandshakeMessageSize?: number;
+  /**
+   * Empty records accepted in a row, counted since the last non-empty application data
+   * (default 32). Exceeding it: `UnexpectedMessage` / unexpected_message.
+   */
+  maxEmptyRecords?: number;
+  /**
+   * Warning alerts (TLS 1.2) and user_canceled alerts accepted without application data
+   * in between (default 4). Exceeding it: `UnexpectedMessage` / unexpected_message.
+   */
+  maxWarningAlerts?: number;
+  /**
+   * TLS 1.3 KeyUpdate messages accepted without application data in between (default 32).
+   * Exceeding it: `UnexpectedMessage` / unexpected_message.
+   */
+  maxKeyUpdates?: number;
+  /**
+   * Post-handshake handshake messages (NewSessionTicket, KeyUpdate, HelloRequest, ...) and
+   * empty records, counted together, accepted without application data in between
+   * (default 64). Exceeding it: `UnexpectedMessage` / unexpected_message.
+   */
+  maxPostHandshakeMessages?: number;
+  /**
+   * Plaintext bytes `write()` holds before the handshake completes (default 262144).
+   * Beyond it `write()` throws `TlsError('WouldBlock')` and `wants.write` is false.
+   */
+  maxPendingWrite?: number;
+  /**
+   * Work budget of one certificate verification: signature checks, path edges and name
+   * comparisons together (default `DEFAULT_VERIFICATION_WORK`). Exceeding it: the chain is
+   * refused (`CertificateOtherErrors` / bad_certificate).
+   */
+  maxVerificationWork?: number;
   /**
    * TLS 1.2: require the extended master secret (RFC 7627). Default true; set false only
    * to talk to old peers (the handshake is then open to the triple-handshake attack).
@@ -108,6 +143,12 @@ export interface ClientOptions extends CommonOptions {
    * (which carries the new key share and the server's cookie). Not for production use.
    */
   clientHelloHook?: (ch: ClientHello) => ClientHello;
+  /**
+   * TLS 1.2: HelloRequest messages ignored while a handshake is in progress (RFC 5246
+   * §7.4.1.1) (default 4). Exceeding it: `UnexpectedMessage` / unexpected_message. A
+   * client that cannot negotiate TLS 1.2 refuses any HelloRequest.
+   */
+  maxHelloRequests?: number;
 }
 
 /** Server options. */
@@ -117,6 +158,18 @@ export interface ServerOptions extends CommonOptions {
   key?: CertifiedKeyInput['key'];
   /** Several identities; chosen by SNI and the client's signature schemes. */
   certificates?: readonly CertifiedKeyInput[];
+  /**
+   * Largest ClientHello body accepted (default 131072). Post-quantum key shares and many
+   * extensions make ClientHellos large; the buffer grows only as bytes arrive. Exceeding
+   * it: `DecodeError` / decode_error.
+   */
+  maxClientHelloSize?: number;
+  /**
+   * TLS 1.3 server that does not accept early data: bytes of 0-RTT records it skips
+   * (RFC 9846 §4.3.10) before giving up (default 65536). Exceeding it: `BadRecordMac` /
+   * bad_record_mac (or `UnexpectedMessage` after a HelloRetryRequest).
+   */
+  maxSkippedEarlyData?: number;
   /** NewSessionTicket messages to send after the handshake (default 0 until resumption lands). */
   sessionTickets?: number;
   /** Ask clients for a certificate (mutual TLS); an absent one is accepted. */
@@ -169,7 +222,23 @@ export interface ResolvedCommon {
   readonly keyLog: ((line: string) => void) | undefined;
   readonly trace: ((e: TraceEvent) => void) | undefined;
   readonly maxHandshakeMessageSize: number;
+  readonly maxEmptyRecords: number;
+  readonly maxWarningAlerts: number;
+  readonly maxKeyUpdates: number;
+  readonly maxPostHandshakeMessages: number;
+  readonly maxPendingWrite: number;
+  readonly maxVerificationWork: number | undefined;
   readonly requireExtendedMasterSecret: boolean;
+}
+
+/**
+ * A non-negative integer option, or its default.
+ * @throws TlsError('InvalidConfig') when the value is not an integer in `min..max`
+ */
+export function limitOption(name: string, v: number | undefined, dflt: number, min = 0, max = 2 ** 31 - 1): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < min || v > max) throw new TlsError('InvalidConfig', { detail: `${name} must be an integer ${min}..${max}` });
+  return v;
 }
 
 function versionOf(v: string | undefined, dflt: number): number {
@@ -214,7 +283,13 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
     alpn,
     keyLog: o.keyLog,
     trace: o.trace,
-    maxHandshakeMessageSize: o.maxHandshakeMessageSize ?? 65536,
+    maxHandshakeMessageSize: limitOption('maxHandshakeMessageSize', o.maxHandshakeMessageSize, 65536, 0, 0xffffff),
+    maxEmptyRecords: limitOption('maxEmptyRecords', o.maxEmptyRecords, 32),
+    maxWarningAlerts: limitOption('maxWarningAlerts', o.maxWarningAlerts, 4),
+    maxKeyUpdates: limitOption('maxKeyUpdates', o.maxKeyUpdates, 32),
+    maxPostHandshakeMessages: limitOption('maxPostHandshakeMessages', o.maxPostHandshakeMessages, 64),
+    maxPendingWrite: limitOption('maxPendingWrite', o.maxPendingWrite, 262144),
+    maxVerificationWork: o.maxVerificationWork === undefined ? undefined : limitOption('maxVerificationWork', o.maxVerificationWork, 0, 1),
     requireExtendedMasterSecret: o.requireExtendedMasterSecret ?? true,
   };
 }

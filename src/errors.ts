@@ -100,6 +100,7 @@ export type TlsStatus =
   | 'ApiMisuse'
   | 'InvalidConfig'
   | 'Closed'
+  | 'WouldBlock'
   // transport
   | 'HostNotFound'
   | 'ConnectionRefused'
@@ -158,6 +159,7 @@ export function categoryOf(status: TlsStatus): TlsErrorCategory {
     case 'ApiMisuse':
     case 'InvalidConfig':
     case 'Closed':
+    case 'WouldBlock':
       return 'caller';
     case 'HostNotFound':
     case 'ConnectionRefused':
