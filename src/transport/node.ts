@@ -20,14 +20,11 @@
 import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Duplex } from 'node:stream';
-import type { ClientOptions, ServerOptions } from '../config.js';
+import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../config.js';
 import { TlsConnection, type ConnectionInfo } from '../connection.js';
-import { nobleProvider } from '../crypto/noble.js';
 import { TlsError, type TlsStatus } from '../errors.js';
-import { createBasicVerifier } from '../verify/basic-verifier.js';
 import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
-import type { CertificateVerifier } from '../verify/verifier.js';
 import { parseCertificate } from '../verify/x509.js';
 import { TlsPump } from './pump.js';
 
@@ -205,24 +202,44 @@ function identityCertificate(c: Certificate): IdentityCertificate {
 }
 
 /**
- * The verifier used when neither `ca` nor `verifier` is given: Node's root store
- * (`tls.rootCertificates`). The PEM strings are parsed once per process (the verifier
- * layer caches anchors given as strings), not once per connection.
+ * The name a client checks the server certificate against, by Node's rule: `servername`,
+ * else `host` (an empty string counts as absent). Undefined when neither is given.
  */
-function rootStoreVerifier(o: { crypto?: ClientOptions['crypto']; maxDepth?: number; commonNameFallback?: boolean }): CertificateVerifier {
-  return createBasicVerifier({
-    trustAnchors: rootCertificates,
-    crypto: o.crypto ?? nobleProvider,
-    maxDepth: o.maxDepth,
-    commonNameFallback: o.commonNameFallback,
-  });
+export function serverIdentityName(servername: string | undefined, host: string | undefined): string | undefined {
+  if (servername !== undefined && servername !== '') return servername;
+  if (host !== undefined && host !== '') return host;
+  return undefined;
 }
 
-/** Node semantics for a client: the default root store, and `checkServerIdentity` given our summary plus Node's fields. */
+/**
+ * Node semantics for a client:
+ * - trust anchors: `ca`, or Node's root store (`tls.rootCertificates`) when neither `ca`
+ *   nor `verifier` is given. The root store is passed to the engine as `ca`, so the
+ *   adapter builds no verifier of its own: the engine's built-in verifier is the only one
+ *   and gets every option (`maxDepth`, `commonNameFallback`, `maxVerificationWork`) and
+ *   the name (the PEM strings are parsed once per process: the verifier layer caches them);
+ * - a name is required (RFC 9525 §6: without a reference identity the certificate proves
+ *   nothing about whom we reached): unless the caller supplies its own `verifier`, options
+ *   without `servername` are refused with `InvalidConfig`, except when `InvalidName` is
+ *   explicitly ignorable (`ignorableCertificateErrors` naming it, or
+ *   `rejectUnauthorized: false`). {@link connect} fills `servername` from `host` first;
+ * - `checkServerIdentity` gets our certificate summary plus Node's fields.
+ *
+ * @throws TlsError('InvalidConfig') when no name is given and `InvalidName` is not ignorable
+ */
 export function nodeClientOptions(o: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'>): ClientOptions {
   const { checkServerIdentity, ...rest } = o;
   const out: ClientOptions = { ...rest };
-  if (o.ca === undefined && o.verifier === undefined) out.verifier = rootStoreVerifier(o);
+  if (o.verifier === undefined) {
+    if (serverIdentityName(o.servername, undefined) === undefined && !resolveIgnorable(o).includes('InvalidName')) {
+      throw new TlsError('InvalidConfig', {
+        detail:
+          'no name to check the server certificate against: pass `servername` (or `host`), a `verifier`, or accept InvalidName explicitly (ignorableCertificateErrors or rejectUnauthorized: false)',
+        source: 'caller',
+      });
+    }
+    if (o.ca === undefined) out.ca = rootCertificates;
+  }
   if (checkServerIdentity) out.checkServerIdentity = (hostname, cert) => checkServerIdentity(hostname, identityCertificate(cert));
   return out;
 }
@@ -230,13 +247,13 @@ export function nodeClientOptions(o: Omit<ConnectOptions, 'host' | 'port' | 'soc
 /**
  * Node semantics for a server: `requestCert` with `rejectUnauthorized` not false
  * requires a valid certificate (unless `requireCert` says otherwise), and client
- * certificates are checked against Node's root store when neither `ca` nor `verifier`
- * is given.
+ * certificates are checked against Node's root store (passed to the engine as `ca`)
+ * when neither `ca` nor `verifier` is given.
  */
 export function nodeServerOptions<T extends ServerOptions>(o: T): T & ServerOptions {
   const asks = o.requestCert === true || o.requireCert === true;
   const out: T & ServerOptions = { ...o, requireCert: o.requireCert ?? (o.requestCert === true && o.rejectUnauthorized !== false) };
-  if (asks && o.ca === undefined && o.verifier === undefined) out.verifier = rootStoreVerifier(o);
+  if (asks && o.ca === undefined && o.verifier === undefined) out.ca = rootCertificates;
   return out;
 }
 
@@ -245,6 +262,11 @@ interface TlsSocketInit {
   readonly allowHalfOpen: boolean;
   /** Called once the socket is connected and should start (client: after `net.connect`). */
   readonly dialing: boolean;
+  /**
+   * A client that checks the server certificate against no name (allowed only with
+   * InvalidName explicitly ignorable): never {@link TlsSocket.authorized}.
+   */
+  readonly unnamed?: boolean;
 }
 
 /**
@@ -268,6 +290,7 @@ export class TlsSocket extends Duplex {
   private pendingError: TlsError | null = null;
   private tlsFailed = false;
   private dialing: boolean;
+  private readonly unnamed: boolean;
 
   /** @internal Use {@link connect}, {@link upgrade} or {@link createServer}. */
   constructor(socket: Duplex, connection: TlsConnection, init: TlsSocketInit) {
@@ -275,6 +298,7 @@ export class TlsSocket extends Duplex {
     this.socket = socket;
     this.connection = connection;
     this.dialing = init.dialing;
+    this.unnamed = init.unnamed === true;
     this.pump = new TlsPump(connection, {
       send: (bytes) => this.sendToSocket(bytes),
       deliver: (data) => {
@@ -332,23 +356,28 @@ export class TlsSocket extends Duplex {
    * True once the handshake completed, the peer presented a certificate and no
    * certificate error at all was found (Node's meaning: false when errors were accepted
    * through `rejectUnauthorized: false` or `ignorableCertificateErrors`, and on a server
-   * whose client sent no certificate).
+   * whose client sent no certificate). Also false for a client that had no name to check
+   * the certificate against (no `servername` or `host`, InvalidName accepted): a trusted
+   * chain alone does not say whom it was issued to (RFC 9525 §6).
    */
   get authorized(): boolean {
     const i = this.connection.info;
-    return this.connection.handshakeComplete && i.peerCertificate !== null && i.certificateErrors.length === 0;
+    return this.connection.handshakeComplete && i.peerCertificate !== null && i.certificateErrors.length === 0 && !this.unnamed;
   }
 
   /**
    * Why {@link authorized} is false: the distinct certificate error codes found
-   * (accepted ones included, the same as `info.certificateErrors`), comma-separated,
-   * e.g. `'Expired,InvalidName'`; `'NoPeerCertificate'` when the peer sent none
-   * (a server that asked without requiring); null when authorized or before any
-   * certificate was judged. Node uses OpenSSL's names (`CERT_HAS_EXPIRED`, ...) instead.
+   * (accepted ones included, the same as `info.certificateErrors`, plus `InvalidName`
+   * when a client had no name to check), comma-separated, e.g. `'Expired,InvalidName'`;
+   * `'NoPeerCertificate'` when the peer sent none (a server that asked without
+   * requiring); null when authorized or before any certificate was judged. Node uses
+   * OpenSSL's names (`CERT_HAS_EXPIRED`, ...) instead.
    */
   get authorizationError(): string | null {
     const i = this.connection.info;
-    if (i.certificateErrors.length > 0) return [...new Set(i.certificateErrors.map((e) => e.code))].join(',');
+    const codes = new Set<string>(i.certificateErrors.map((e) => e.code));
+    if (this.unnamed && i.peerCertificate !== null) codes.add('InvalidName');
+    if (codes.size > 0) return [...codes].join(',');
     if (this.connection.handshakeComplete && i.peerCertificate === null) return 'NoPeerCertificate';
     return null;
   }
@@ -597,10 +626,14 @@ function closeGracefully(s: Duplex): void {
  * calls `onSecureConnect` after the handshake (`'secureConnect'`). Failures (transport
  * or TLS) arrive as `'error'` with a {@link TlsError}.
  *
- * `servername` (the name validated against the certificate) defaults to `host`; an IP
- * literal is validated against the certificate's IP addresses and never sent as SNI.
+ * The name validated against the certificate is `servername`, else `host` (Node's
+ * rule; when dialling, `host` defaults to `'localhost'`); an IP literal is validated
+ * against the certificate's IP addresses and never sent as SNI. Over a given `socket`
+ * with neither `servername` nor `host` there is no name, and `connect` throws
+ * `InvalidConfig` unless `InvalidName` is explicitly ignorable (or a `verifier` is given):
+ * a chain that is merely trusted says nothing about whom it was issued to.
  *
- * @throws TlsError('InvalidConfig') synchronously for invalid options
+ * @throws TlsError('InvalidConfig') synchronously for invalid options, or a client without a name
  * @example
  * ```ts
  * const s = connect({ host: 'example.com', port: 443, ALPNProtocols: ['http/1.1'] }, () => {
@@ -609,11 +642,13 @@ function closeGracefully(s: Duplex): void {
  * ```
  */
 export function connect(options: ConnectOptions, onSecureConnect?: () => void): TlsSocket {
-  const host = options.host ?? 'localhost';
-  // The name to validate defaults to the host dialled. For an IP literal it is checked
-  // against the certificate's IP addresses but not sent as SNI (RFC 6066 §3; the engine
-  // omits IP literals from server_name).
-  const servername = options.servername ?? (options.socket ? undefined : host);
+  // Dialling without a host goes to localhost (as net.connect); over a given socket there is no default.
+  const host = options.host ?? (options.socket ? undefined : 'localhost');
+  // The name to validate: `servername`, else `host` (Node's rule). For an IP literal it is
+  // checked against the certificate's IP addresses but not sent as SNI (RFC 6066 §3; the
+  // engine omits IP literals from server_name). Without either, nodeClientOptions refuses
+  // (unless InvalidName is explicitly ignorable): RFC 9525 §6 needs a reference identity.
+  const servername = serverIdentityName(options.servername, host);
   const { host: _h, port: _p, socket: _s, family: _f, ...tlsOptions } = options;
   const conn = TlsConnection.client(nodeClientOptions({ ...tlsOptions, servername }));
   let socket: Duplex;
@@ -622,12 +657,12 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
     socket = options.socket;
   } else {
     if (options.port === undefined) throw new TlsError('InvalidConfig', { detail: 'connect needs a port (or a socket)' });
-    const netOpts: net.NetConnectOpts = { host, port: options.port, allowHalfOpen: true };
+    const netOpts: net.NetConnectOpts = { host: host ?? 'localhost', port: options.port, allowHalfOpen: true };
     if (options.family !== undefined) netOpts.family = options.family;
     socket = net.connect(netOpts);
     dialing = true;
   }
-  const tls = new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing });
+  const tls = new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing, unnamed: servername === undefined && options.verifier === undefined });
   if (onSecureConnect) tls.once('secureConnect', onSecureConnect);
   return tls;
 }
@@ -635,15 +670,21 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
 /**
  * Runs TLS over an already-open plaintext socket (after STARTTLS, a Postgres SSLRequest,
  * ...), as a client (default) or a server (`role: 'server'`). For a client, the name to
- * validate is `servername` (it may differ from the address dialled).
+ * validate is `servername` (it may differ from the address dialled); without it `upgrade`
+ * throws `InvalidConfig`, unless `InvalidName` is explicitly ignorable or a `verifier` is given.
  *
  * Remove your own `'data'` listeners from `socket` first: from now on its bytes are TLS.
  *
- * @throws TlsError('InvalidConfig') synchronously for invalid options
+ * @throws TlsError('InvalidConfig') synchronously for invalid options, or a client without a name
  */
 export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
-  const conn = options.role === 'server' ? TlsConnection.server(nodeServerOptions(options)) : TlsConnection.client(nodeClientOptions(options));
-  return new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing: false });
+  if (options.role === 'server') {
+    const conn = TlsConnection.server(nodeServerOptions(options));
+    return new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing: false });
+  }
+  const servername = serverIdentityName(options.servername, undefined);
+  const conn = TlsConnection.client(nodeClientOptions({ ...options, servername }));
+  return new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing: false, unnamed: servername === undefined && options.verifier === undefined });
 }
 
 /**
