@@ -20,7 +20,7 @@
 import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Duplex } from 'node:stream';
-import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../config.js';
+import { limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config.js';
 import { TlsConnection, type ConnectionInfo } from '../connection.js';
 import { TlsError, type TlsStatus } from '../errors.js';
 import type { Certificate } from '../verify/certificate.js';
@@ -57,10 +57,35 @@ export interface IdentityCertificate extends Certificate {
   readonly valid_to: string;
 }
 
+/** Options of every {@link TlsSocket}, whatever created it: closing and timing. */
+export interface TlsSocketOptions {
+  /** Keep the write side open after the peer closed its side (default false, as in `tls`). */
+  allowHalfOpen?: boolean;
+  /**
+   * Milliseconds the handshake may take, counted from the creation of the socket (for
+   * {@link connect}: including the TCP connection); then the socket is destroyed with
+   * `TlsError('TimedOut')`. 0 disables it. Default: 120000 for servers, 0 for clients
+   * (Node's `tls.connect` has none either).
+   */
+  handshakeTimeout?: number;
+  /**
+   * Lingering close: after we sent a fatal alert, or our close_notify while the peer may
+   * still be sending, the socket is half-closed (our FIN after the alert) and the peer's
+   * input is read and discarded until it closes its side, for at most this many
+   * milliseconds and {@link LINGER_MAX_BYTES} bytes; then the socket is destroyed.
+   * Without it a peer still sending would get a TCP reset, which can discard our alert
+   * before the peer reads it. 0: destroy at once (the alert may be lost). Default 2000.
+   */
+  lingerTimeout?: number;
+}
+
 /**
- * Options of {@link connect}: Node's `tls.connect` names plus every {@link ClientOptions}.
+ * Options of {@link connect}: Node's `tls.connect` names plus every {@link ClientOptions}
+ * and the {@link TlsSocketOptions}.
  *
  * Certificate checking, as in Node where Node has the option:
+ * - the name checked is `servername`, else `host`; over a given `socket` without either,
+ *   `connect` throws `InvalidConfig` unless `InvalidName` is explicitly ignorable;
  * - trust anchors: `ca`; when neither `ca` nor `verifier` is given, Node's own root
  *   store (`tls.rootCertificates`, Mozilla's list), as `tls.connect` does;
  * - `rejectUnauthorized: false` accepts every *ignorable* certificate error (Untrusted,
@@ -73,8 +98,8 @@ export interface IdentityCertificate extends Certificate {
  *   Error it returns is reported as `InvalidName` (ignorable). Unlike Node, it runs even
  *   when the chain has other errors (every error is reported).
  */
-export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity'> {
-  /** Host to dial (default `'localhost'`). */
+export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity'>, TlsSocketOptions {
+  /** Host to dial (default `'localhost'`); also the name checked when `servername` is not given. */
   host?: string;
   /** Port to dial. Required unless `socket` is given. */
   port?: number;
@@ -82,8 +107,6 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
   socket?: Duplex;
   /** Address family for the lookup (4 or 6), as in `net.connect`. */
   family?: number;
-  /** Keep the write side open after the peer closed its side (default false, as in `tls`). */
-  allowHalfOpen?: boolean;
   /**
    * Node's hook: replaces the built-in host-name check (see {@link IdentityCertificate}
    * for what `cert` holds). Return an Error to refuse (reported as `InvalidName`).
@@ -92,8 +115,9 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
 }
 
 /**
- * Options of {@link createServer}: every {@link ServerOptions} plus server tuning, with
- * Node's meaning for client certificates:
+ * Options of {@link createServer}: every {@link ServerOptions} plus the
+ * {@link TlsSocketOptions} (given to each socket; `handshakeTimeout` defaults to 120000),
+ * with Node's meaning for client certificates:
  * - `requestCert: true` asks for a client certificate;
  * - with `rejectUnauthorized` not `false` (the default) it must then also be present
  *   and valid (the handshake fails otherwise), as in Node: this sets `requireCert`
@@ -104,17 +128,43 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
  * - client certificates are checked against `ca`, or Node's root store
  *   (`tls.rootCertificates`) when neither `ca` nor `verifier` is given.
  */
-export interface TlsServerOptions extends ServerOptions {
-  /** Milliseconds a client has to complete the handshake (default 120000; 0 disables). */
-  handshakeTimeout?: number;
-  /** Passed to each {@link TlsSocket} (default false). */
-  allowHalfOpen?: boolean;
-}
+export interface TlsServerOptions extends ServerOptions, TlsSocketOptions {}
 
-/** Options of {@link upgrade}: the role, and the options of that role (Node semantics as for {@link connect} / {@link createServer}). */
+/**
+ * Options of {@link upgrade}: the role, and the options of that role (Node semantics as
+ * for {@link connect} / {@link createServer}; `handshakeTimeout` defaults to 120000 for
+ * a server, 0 for a client).
+ */
 export type UpgradeOptions =
   | (Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'> & { role?: 'client' })
-  | (ServerOptions & { role: 'server'; allowHalfOpen?: boolean });
+  | (TlsServerOptions & { role: 'server' });
+
+/**
+ * Most bytes read and discarded from a peer during a lingering close (see
+ * {@link TlsSocketOptions.lingerTimeout}); beyond it the socket is destroyed at once.
+ */
+export const LINGER_MAX_BYTES = 1024 * 1024;
+
+/** Default of {@link TlsSocketOptions.lingerTimeout}, in milliseconds. */
+export const DEFAULT_LINGER_TIMEOUT = 2000;
+
+/** Default of {@link TlsSocketOptions.handshakeTimeout} for servers, in milliseconds. */
+export const DEFAULT_SERVER_HANDSHAKE_TIMEOUT = 120_000;
+
+/** The {@link TlsSocketOptions} resolved; throws `InvalidConfig` for a value that is not an integer 0..2^31-1. */
+function socketSettings(o: TlsSocketOptions, role: 'client' | 'server'): { allowHalfOpen: boolean; handshakeTimeout: number; lingerTimeout: number } {
+  return {
+    allowHalfOpen: o.allowHalfOpen === true,
+    handshakeTimeout: limitOption('handshakeTimeout', o.handshakeTimeout, role === 'server' ? DEFAULT_SERVER_HANDSHAKE_TIMEOUT : 0),
+    lingerTimeout: limitOption('lingerTimeout', o.lingerTimeout, DEFAULT_LINGER_TIMEOUT),
+  };
+}
+
+/** Removes the adapter's own options, which the engine does not take. */
+function withoutSocketOptions<T extends TlsSocketOptions>(o: T): Omit<T, keyof TlsSocketOptions> {
+  const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, ...rest } = o;
+  return rest;
+}
 
 /**
  * `getPeerCertificate()`'s result: Node's field names for the fields puretls fills.
@@ -257,11 +307,18 @@ export function nodeServerOptions<T extends ServerOptions>(o: T): T & ServerOpti
   return out;
 }
 
+/** A listener as `Duplex.on` takes it. */
+type SocketListener = Parameters<Duplex['on']>[1];
+
 /** Internal construction parameters of a {@link TlsSocket}. */
 interface TlsSocketInit {
   readonly allowHalfOpen: boolean;
   /** Called once the socket is connected and should start (client: after `net.connect`). */
   readonly dialing: boolean;
+  /** Milliseconds for the handshake (0: no limit). */
+  readonly handshakeTimeout: number;
+  /** Milliseconds of lingering close (0: destroy at once). */
+  readonly lingerTimeout: number;
   /**
    * A client that checks the server certificate against no name (allowed only with
    * InvalidName explicitly ignorable): never {@link TlsSocket.authorized}.
@@ -288,9 +345,14 @@ export class TlsSocket extends Duplex {
   private readonly socket: Duplex;
   private readonly pump: TlsPump;
   private pendingError: TlsError | null = null;
+  /** The engine failed (not the transport): its alert, if any, is in the socket's buffer. */
   private tlsFailed = false;
   private dialing: boolean;
   private readonly unnamed: boolean;
+  private readonly lingerTimeout: number;
+  private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Our listeners on the socket, removed when this TlsSocket is destroyed. */
+  private readonly socketListeners: [string, SocketListener][] = [];
 
   /** @internal Use {@link connect}, {@link upgrade} or {@link createServer}. */
   constructor(socket: Duplex, connection: TlsConnection, init: TlsSocketInit) {
@@ -299,6 +361,17 @@ export class TlsSocket extends Duplex {
     this.connection = connection;
     this.dialing = init.dialing;
     this.unnamed = init.unnamed === true;
+    this.lingerTimeout = init.lingerTimeout;
+    if (init.handshakeTimeout > 0) {
+      const ms = init.handshakeTimeout;
+      this.handshakeTimer = setTimeout(() => {
+        this.handshakeTimer = null;
+        if (!this.connection.handshakeComplete && !this.destroyed) {
+          this.destroy(new TlsError('TimedOut', { detail: `handshake not completed within ${ms} ms`, source: 'transport' }));
+        }
+      }, ms);
+      this.handshakeTimer.unref?.();
+    }
     this.pump = new TlsPump(connection, {
       send: (bytes) => this.sendToSocket(bytes),
       deliver: (data) => {
@@ -306,6 +379,7 @@ export class TlsSocket extends Duplex {
         return this.push(toBuffer(data));
       },
       handshakeDone: () => {
+        this.clearHandshakeTimer();
         this.emit('secureConnect');
         this.emit('secure');
       },
@@ -318,14 +392,18 @@ export class TlsSocket extends Duplex {
       },
     });
 
-    socket.on('data', (chunk: Buffer | string) => {
+    const on = (event: string, f: SocketListener): void => {
+      socket.on(event, f);
+      this.socketListeners.push([event, f]);
+    };
+    on('data', (chunk: Buffer | string) => {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
       if (!this.pump.push(bytes)) this.socket.pause();
     });
-    socket.on('end', () => this.pump.eof());
-    socket.on('error', (e: unknown) => this.pump.fail(mapTransportError(e)));
-    socket.on('close', () => this.pump.eof());
-    socket.on('timeout', () => this.emit('timeout'));
+    on('end', () => this.pump.eof());
+    on('error', (e: unknown) => this.pump.fail(mapTransportError(e)));
+    on('close', () => this.pump.eof());
+    on('timeout', () => this.emit('timeout'));
     // A socket handed over paused (upgrade after a plaintext exchange) must flow again.
     socket.resume();
     if (init.dialing) {
@@ -553,12 +631,22 @@ export class TlsSocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.clearHandshakeTimer();
     const s = this.socket;
+    // The socket is ours to close now: stop feeding the engine (a lingering close discards input).
+    for (const [event, f] of this.socketListeners.splice(0)) s.off(event, f);
+    // A late socket error (after a reset) must not go unhandled.
+    s.on('error', ignoreError);
     if (!s.destroyed) {
-      if (this.tlsFailed || this.writableFinished) {
-        // Our alert or close_notify may still sit in the socket's buffer: let it out.
-        closeGracefully(s);
+      const c = this.connection;
+      if (this.tlsFailed) {
+        // RFC 9846 §6.2 / RFC 5246 §7.2.2: our fatal alert is the last thing we send; let the peer read it.
+        lingeringClose(s, this.lingerTimeout, false);
+      } else if (this.writableFinished) {
+        // Our close_notify went out; the peer may still be sending unless it closed too.
+        lingeringClose(s, this.lingerTimeout, c.phase === 'closed' && c.error === null);
       } else {
+        // Destroyed by the application (or the handshake timeout) before closing: abort.
         s.destroy();
       }
     }
@@ -582,8 +670,14 @@ export class TlsSocket extends Duplex {
     });
   }
 
+  private clearHandshakeTimer(): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+  }
+
   private onTlsError(err: TlsError): void {
-    this.tlsFailed = true;
+    // A transport failure leaves nothing to deliver to the peer: no lingering close then.
+    if (err.source !== 'transport') this.tlsFailed = true;
     if (this.destroyed) return;
     if (this.readableLength === 0) {
       this.destroy(err);
@@ -605,20 +699,57 @@ export class TlsSocket extends Duplex {
   }
 }
 
-function closeGracefully(s: Duplex): void {
-  const kill = (): void => {
-    clearTimeout(timer);
+function ignoreError(): void {
+  // see TlsSocket._destroy
+}
+
+/**
+ * Closes the transport after TLS is done with it, so that the peer can read what we sent
+ * last (a fatal alert, or our close_notify). Our side is half-closed (`end()`: FIN after
+ * the last bytes), and the peer's input is read and thrown away until it closes its side,
+ * at most `ms` milliseconds and {@link LINGER_MAX_BYTES} bytes; then the socket is
+ * destroyed. Destroying at once instead would make the kernel answer the peer's next bytes
+ * with a reset, which can discard our alert before the peer reads it (the problem HTTP's
+ * lingering close solves, RFC 9112 §9.6). No TLS record is processed meanwhile (RFC 9846
+ * §6.2: after a fatal alert the connection is closed).
+ *
+ * @param peerDone - the peer already closed (close_notify both ways): destroy as soon as
+ *   our last bytes were handed to the kernel
+ */
+function lingeringClose(s: Duplex, ms: number, peerDone: boolean): void {
+  if (ms <= 0) {
     s.destroy();
-  };
-  const timer = setTimeout(kill, 2000);
-  timer.unref?.();
-  if (s.writableFinished) {
-    kill();
     return;
   }
-  s.once('finish', kill);
-  s.once('close', () => clearTimeout(timer));
+  let discarded = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const done = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    s.off('data', onData);
+    if (!s.destroyed) s.destroy();
+  };
+  const onData = (chunk: Buffer | string): void => {
+    discarded += chunk.length;
+    if (discarded > LINGER_MAX_BYTES) done();
+  };
+  const check = (): void => {
+    if (s.writableFinished && (peerDone || s.readableEnded)) done();
+  };
+  timer = setTimeout(done, ms);
+  timer.unref?.();
+  s.on('data', onData);
+  s.once('end', check);
+  s.once('finish', check);
+  s.once('error', done);
+  s.once('close', () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  });
   if (!s.writableEnded) s.end();
+  // Paused by back-pressure before the failure: read again, to discard.
+  s.resume();
+  check();
 }
 
 /**
@@ -649,7 +780,8 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
   // engine omits IP literals from server_name). Without either, nodeClientOptions refuses
   // (unless InvalidName is explicitly ignorable): RFC 9525 §6 needs a reference identity.
   const servername = serverIdentityName(options.servername, host);
-  const { host: _h, port: _p, socket: _s, family: _f, ...tlsOptions } = options;
+  const settings = socketSettings(options, 'client');
+  const { host: _h, port: _p, socket: _s, family: _f, ...tlsOptions } = withoutSocketOptions(options);
   const conn = TlsConnection.client(nodeClientOptions({ ...tlsOptions, servername }));
   let socket: Duplex;
   let dialing = false;
@@ -662,7 +794,7 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
     socket = net.connect(netOpts);
     dialing = true;
   }
-  const tls = new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing, unnamed: servername === undefined && options.verifier === undefined });
+  const tls = new TlsSocket(socket, conn, { ...settings, dialing, unnamed: servername === undefined && options.verifier === undefined });
   if (onSecureConnect) tls.once('secureConnect', onSecureConnect);
   return tls;
 }
@@ -679,12 +811,14 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
  */
 export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
   if (options.role === 'server') {
-    const conn = TlsConnection.server(nodeServerOptions(options));
-    return new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing: false });
+    const settings = socketSettings(options, 'server');
+    const conn = TlsConnection.server(nodeServerOptions(withoutSocketOptions(options)));
+    return new TlsSocket(socket, conn, { ...settings, dialing: false });
   }
+  const settings = socketSettings(options, 'client');
   const servername = serverIdentityName(options.servername, undefined);
-  const conn = TlsConnection.client(nodeClientOptions({ ...options, servername }));
-  return new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing: false, unnamed: servername === undefined && options.verifier === undefined });
+  const conn = TlsConnection.client(nodeClientOptions({ ...withoutSocketOptions(options), servername }));
+  return new TlsSocket(socket, conn, { ...settings, dialing: false, unnamed: servername === undefined && options.verifier === undefined });
 }
 
 /**
@@ -693,13 +827,15 @@ export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
  * `'tlsClientError'` with the {@link TlsError} and the socket (already destroyed).
  */
 export class TlsServer extends net.Server {
-  private readonly tlsOptions: TlsServerOptions;
+  private readonly tlsOptions: ServerOptions;
+  private readonly settings: ReturnType<typeof socketSettings>;
 
   /** @internal Use {@link createServer}. */
   constructor(options: TlsServerOptions, onConnection?: (socket: TlsSocket) => void) {
     super({ allowHalfOpen: true });
+    this.settings = socketSettings(options, 'server');
     // Node semantics (requestCert + rejectUnauthorized, default root store), resolved once.
-    const resolved = nodeServerOptions(options);
+    const resolved = nodeServerOptions(withoutSocketOptions(options));
     // Validate once, synchronously: a bad certificate or option fails here, not per client.
     TlsConnection.server(resolved);
     this.tlsOptions = resolved;
@@ -716,27 +852,17 @@ export class TlsServer extends net.Server {
       this.emit('tlsClientError', mapTransportError(e), null);
       return;
     }
-    const tls = new TlsSocket(raw, conn, { allowHalfOpen: this.tlsOptions.allowHalfOpen ?? false, dialing: false });
-    const ms = this.tlsOptions.handshakeTimeout ?? 120_000;
-    const timer =
-      ms > 0
-        ? setTimeout(() => tls.destroy(new TlsError('TimedOut', { detail: `handshake not completed within ${ms} ms`, source: 'transport' })), ms)
-        : null;
-    timer?.unref();
+    // The handshake timeout (TimedOut) arrives as 'error', hence as 'tlsClientError'.
+    const tls = new TlsSocket(raw, conn, { ...this.settings, dialing: false });
     const onError = (err: Error): void => {
-      if (timer) clearTimeout(timer);
       this.emit('tlsClientError', mapTransportError(err), tls);
     };
     tls.on('error', onError);
     tls.once('secure', () => {
-      if (timer) clearTimeout(timer);
       tls.off('error', onError);
       // A socket nobody listens to must not crash the process with an unhandled 'error'.
       if (this.listenerCount('secureConnection') === 0) tls.destroy();
       else this.emit('secureConnection', tls);
-    });
-    tls.once('close', () => {
-      if (timer) clearTimeout(timer);
     });
   }
 }
