@@ -57,9 +57,25 @@ export interface IdentityCertificate extends Certificate {
   readonly valid_to: string;
 }
 
-/** Options of every {@link TlsSocket}, whatever created it: closing and timing. */
+/**
+ * Options of every {@link TlsSocket}, whatever created it: closing and timing.
+ *
+ * Closing (RFC 9846 §6.1, RFC 5246 §7.2.1): the peer's close_notify ends our readable side
+ * (`'end'`). What happens to our writable side follows Node's `allowHalfOpen`:
+ * - TLS 1.3, `allowHalfOpen: false` (the default, as in `net` and `tls`): once the
+ *   readable side ended, `end()` is called for us: what was written before (also in
+ *   `'end'` listeners) is sent, then our close_notify. The peer's TCP FIN after its
+ *   close_notify does not prevent that: close_notify closes one direction only;
+ * - TLS 1.3, `allowHalfOpen: true`: the application may keep writing (a reply to a
+ *   request that ended with close_notify, even after the peer's FIN) until it calls `end()`;
+ * - TLS 1.2: `allowHalfOpen` does not apply: RFC 5246 §7.2.1 requires answering
+ *   close_notify with close_notify at once, so `end()` is called after `'end'` either way.
+ */
 export interface TlsSocketOptions {
-  /** Keep the write side open after the peer closed its side (default false, as in `tls`). */
+  /**
+   * Keep our writable side open after the peer's close_notify, until `end()` (TLS 1.3
+   * only; default false, as in `net` and `tls`).
+   */
   allowHalfOpen?: boolean;
   /**
    * Milliseconds the handshake may take, counted from the creation of the socket (for
@@ -335,7 +351,8 @@ interface TlsSocketInit {
  * `'timeout'` (forwarded from the socket). TLS and transport failures arrive as
  * `'error'` with a {@link TlsError}; data received before a failure is delivered first.
  * Transport EOF without close_notify is `TlsError('Truncated')` after the last byte
- * received, never a clean `'end'`.
+ * received, never a clean `'end'`. The peer's close_notify is `'end'`; see
+ * {@link TlsSocketOptions} for what happens to our writable side then (`allowHalfOpen`).
  */
 export class TlsSocket extends Duplex {
   /** The sans-I/O engine (read-only use: `info`, `phase`, `error`). */
@@ -384,6 +401,9 @@ export class TlsSocket extends Duplex {
         this.emit('secure');
       },
       readEnded: () => {
+        // The peer's close_notify: our readable side ends ('end'). Our writable side
+        // follows Node's allowHalfOpen (the Duplex ends it after 'end' unless
+        // allowHalfOpen), except in TLS 1.2 (see the 'end' listener below).
         if (!this.destroyed) this.push(null);
       },
       error: (err) => this.onTlsError(err),
@@ -404,6 +424,19 @@ export class TlsSocket extends Duplex {
     on('error', (e: unknown) => this.pump.fail(mapTransportError(e)));
     on('close', () => this.pump.eof());
     on('timeout', () => this.emit('timeout'));
+    // TLS decides when each direction ends (close_notify), not TCP: the peer's FIN after its
+    // close_notify must not end our writable side (net.Socket does that unless
+    // allowHalfOpen), or a TLS 1.3 reply to a half-closed peer could never be sent.
+    socket.allowHalfOpen = true;
+    // RFC 5246 §7.2.1: in TLS 1.2 a close_notify is answered with close_notify "immediately"
+    // and pending writes are discarded, so allowHalfOpen does not apply: end() after 'end'
+    // (on the next tick, as the Duplex does, so writes made in 'end' listeners go first).
+    // RFC 9846 §6.1 lifts that for TLS 1.3: close_notify closes one direction only.
+    this.once('end', () => {
+      process.nextTick(() => {
+        if (this.connection.info.version === 'TLSv1.2' && !this.writableEnded && !this.destroyed) this.end();
+      });
+    });
     // A socket handed over paused (upgrade after a plaintext exchange) must flow again.
     socket.resume();
     if (init.dialing) {
