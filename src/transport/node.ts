@@ -282,7 +282,7 @@ export function serverIdentityName(servername: string | undefined, host: string 
  * - trust anchors: `ca`, or Node's root store (`tls.rootCertificates`) when neither `ca`
  *   nor `verifier` is given. The root store is passed to the engine as `ca`, so the
  *   adapter builds no verifier of its own: the engine's built-in verifier is the only one
- *   and gets every option (`maxDepth`, `commonNameFallback`, `maxVerificationWork`) and
+ *   and gets the options the engine gives its verifier (`maxDepth`, `commonNameFallback`, ...) and
  *   the name (the PEM strings are parsed once per process: the verifier layer caches them);
  * - a name is required (RFC 9525 §6: without a reference identity the certificate proves
  *   nothing about whom we reached): unless the caller supplies its own `verifier`, options
