@@ -16,6 +16,9 @@ import type { ClientHello } from '../../src/wire/messages.js';
 import { pump, readAll } from '../helpers/memory.js';
 import { KeyLog, RawCipher, concat, deliver, encodeRecord, encodeRecords, firstFlight, hsMessage, parseRecords, plain } from '../helpers/mitm.js';
 import { payload, sameBytes, seededRandom } from '../helpers/drive.js';
+import { nobleProvider } from '../../src/crypto/noble.js';
+import { parseCertificate } from '../../src/verify/x509.js';
+import type { VerifyRequest } from '../../src/verify/verifier.js';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -452,6 +455,24 @@ describe('item 13: ticket_age_add from a random source that returns views', () =
       expect(t.ageAdd).not.toBe(0xaaaaaaaa);
       expect(candidates.has(t.ageAdd)).toBe(true);
     }
+  });
+});
+
+describe('item 1 (engine side): a checkServerIdentity hook never means "no name check"', () => {
+  it('with the hook and no servername (InvalidName not ignored) the client refuses to start', () => {
+    expect(() => TlsConnection.client({ ca: pki.caCertPem, checkServerIdentity: () => undefined })).toThrow(expect.objectContaining({ status: 'InvalidConfig' }));
+  });
+
+  it('with the hook, no servername and only Untrusted ignored, the missing name is still reported → CertificateInvalidName', async () => {
+    const p = setup({ servername: undefined, ignorableCertificateErrors: ['InvalidName'], checkServerIdentity: () => undefined });
+    await pump(p.client, p.server);
+    expect(p.client.handshakeComplete).toBe(true);
+    expect(p.client.info.certificateErrors.map((e) => e.code)).toContain('InvalidName');
+    // A custom verifier that finds nothing wrong (it is given no name): the hook path must still report the missing name.
+    const verifier = { verify: async (r: VerifyRequest) => ({ errors: [], severity: 'none' as const, leafPublicKey: nobleProvider.parsePublicKey(parseCertificate(r.certificates[0]!).spki) }) };
+    const strict = setup({ servername: undefined, ignorableCertificateErrors: ['Untrusted'], checkServerIdentity: () => undefined, verifier });
+    await pump(strict.client, strict.server);
+    expectFailed(strict.client, 'CertificateInvalidName', 'bad_certificate');
   });
 });
 
