@@ -89,8 +89,9 @@ export interface CommonOptions {
    */
   maxPostHandshakeMessages?: number;
   /**
-   * Plaintext bytes `write()` holds before the handshake completes (default 262144).
-   * Beyond it `write()` throws `TlsError('WouldBlock')` and `wants.write` is false.
+   * Plaintext bytes `write()` holds before the handshake completes (default 262144), like a
+   * stream's high-water mark: while less is held a write is taken whole; once it is reached
+   * `wants.write` is false and `write()` throws `TlsError('WouldBlock')` (not fatal).
    */
   maxPendingWrite?: number;
   /**

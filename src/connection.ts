@@ -140,8 +140,6 @@ export class TlsConnection {
    */
   private skipEarly: 'none' | 'undecryptable' | 'app-data' = 'none';
   private skippedEarly = 0;
-  /** The transport reached EOF (TLS 1.3 half-close: we may still write after the peer's close_notify). */
-  private transportEnded = false;
   private readonly limits: RoleLimits;
   private closeSent = false;
   private started = false;
@@ -379,11 +377,12 @@ export class TlsConnection {
     if (this.closeSent || this.phase_ === 'closed') throw new TlsError('Closed', { detail: 'write after close' });
     if (data.length === 0) return;
     if (!this.result) {
-      // Bounded: a caller that writes faster than the handshake completes gets back-pressure
-      // (`wants.write` false, then WouldBlock), never unbounded memory. Not sticky.
-      if (this.writeQueued + data.length > this.cfg.maxPendingWrite) {
+      // Bounded, like a stream's high-water mark: while less than maxPendingWrite is held a
+      // write is taken whole (so `wants.write` true always means the next write succeeds);
+      // once it is reached, `wants.write` is false and write() throws WouldBlock (not sticky).
+      if (this.writeQueued >= this.cfg.maxPendingWrite) {
         throw new TlsError('WouldBlock', {
-          detail: `${this.writeQueued + data.length} bytes written before the handshake completed exceed maxPendingWrite (${this.cfg.maxPendingWrite})`,
+          detail: `${this.writeQueued} bytes written before the handshake completed reach maxPendingWrite (${this.cfg.maxPendingWrite})`,
         });
       }
       this.writeQueue.push(data.slice());
@@ -438,7 +437,6 @@ export class TlsConnection {
    */
   end(): void {
     if (this.error_) return;
-    this.transportEnded = true;
     if (this.phase_ === 'peer-closed' && !this.tls12 && !this.closeSent) return;
     if (this.phase_ === 'peer-closed' || this.phase_ === 'closed') {
       this.phase_ = 'closed';
@@ -521,6 +519,9 @@ export class TlsConnection {
       if (this.skipEarly === 'undecryptable') {
         // RFC 9846 §4.3.10: a server that rejects 0-RTT skips records that fail to open with
         // the handshake key (they are early data under a key it does not have), up to a limit.
+        // A protected record holds at least a tag and the inner type (RFC 9846 §5.2): anything
+        // shorter is not early data, and would make skipping cheap for the peer and dear for us.
+        if (fragment.length < 17) throw new TlsError('BadRecordMac', { detail: `protected record of ${fragment.length} bytes` });
         const opened = this.read_.protector.tryOpen({ type: outerType, version: _version, fragment });
         if (opened === null) {
           this.skipEarlyRecord(fragment.length, 'BadRecordMac');
@@ -569,7 +570,8 @@ export class TlsConnection {
 
   /** Skips one record of rejected 0-RTT data, failing once `maxSkippedEarlyData` is exceeded. */
   private skipEarlyRecord(length: number, status: 'BadRecordMac' | 'UnexpectedMessage'): void {
-    this.skippedEarly += length;
+    // Counted with the record header, so many small records cost the peer as much as one large one.
+    this.skippedEarly += 5 + length;
     const max = this.limits.maxSkippedEarlyData ?? 0;
     if (this.skippedEarly > max) {
       throw new TlsError(status, { detail: `more than ${max} bytes of early data skipped (maxSkippedEarlyData)` });

@@ -258,6 +258,20 @@ describe('item 6: plaintext alerts only where the peer may have no keys', () => 
 });
 
 describe('item 7: writes before the handshake are bounded', () => {
+  it('wants.write true always means the next write is taken (no WouldBlock livelock)', () => {
+    const c = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, maxPendingWrite: 1000 });
+    let spins = 0;
+    for (let i = 0; i < 10 && c.wants.write; i++) {
+      try {
+        c.write(new Uint8Array(1001));
+      } catch {
+        spins++;
+      }
+    }
+    expect(spins).toBe(0);
+    expect(c.wants.write).toBe(false);
+  });
+
   it('write() holds up to maxPendingWrite, then throws WouldBlock without failing the connection', async () => {
     const p = setup({}, {});
     const c = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, maxPendingWrite: 1000 });

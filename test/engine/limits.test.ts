@@ -74,6 +74,18 @@ function expectRefused(conn: TlsConnection, status: TlsStatus, alert: keyof type
 }
 
 describe('engine limits, each exceeded by a hostile peer', () => {
+  it('maxSkippedEarlyData counts records, not only bytes: 1-byte "early data" records are refused at once', async () => {
+    const p = setup({ clientHelloHook: (ch) => ({ ...ch, extensions: { ...ch.extensions, earlyData: {} } }) });
+    await deliver(p.server, await firstFlight(p.client));
+    p.server.takeOutput();
+    const tiny = encodeRecords(Array.from({ length: 60_000 }, () => ({ type: ContentType.application_data, version: 0x0303, fragment: new Uint8Array([7]) })));
+    const t = process.cpuUsage();
+    await deliver(p.server, tiny);
+    const u = process.cpuUsage(t);
+    expect(p.server.error?.status).toBe('BadRecordMac');
+    expect((u.user + u.system) / 1000).toBeLessThan(2000);
+  });
+
   it('maxHandshakeMessageSize (65536): a server message announcing more → DecodeError/decode_error, nothing buffered for it', async () => {
     const { client } = setup();
     await firstFlight(client);
@@ -175,8 +187,9 @@ describe('engine limits, each exceeded by a hostile peer', () => {
       err = e;
     }
     expect(err).toMatchObject({ status: 'WouldBlock' });
-    expect(written).toBe(260_000);
-    expect(c.bufferedBytes).toBeLessThanOrEqual(262144);
+    expect(written).toBe(270_000); // the write that crossed 262,144 was taken whole; the next one refused
+    expect(c.bufferedBytes).toBeLessThanOrEqual(262144 + 10_000);
+    expect(c.wants.write).toBe(false);
     expect(c.error).toBeNull();
   });
 
@@ -186,7 +199,7 @@ describe('engine limits, each exceeded by a hostile peer', () => {
     p.server.takeOutput();
     const rec = encodeRecords([{ type: ContentType.application_data, version: 0x0303, fragment: new Uint8Array(16000).fill(7) }]);
     const r = await flood(p.server, () => rec, 100);
-    expect(r.fed).toBe(5); // 4 × 16,000 = 64,000 skipped; the 5th passes 65,536
+    expect(r.fed).toBe(5); // 4 × (5 + 16,000) = 64,020 skipped; the 5th passes 65,536
     expect(p.server.error?.status).toBe('BadRecordMac');
     expect(r.peak).toBeLessThanOrEqual(5 + 16384 + 256);
   });
