@@ -255,6 +255,9 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const uid1 = tbs.optional(0x81);
   const uid2 = tbs.optional(0x82);
   if ((uid1 || uid2) && version < 2) problems.push('unique identifier in a v1 certificate');
+  // UniqueIdentifier ::= BIT STRING, IMPLICIT [1] / [2]: the same DER rules as any BIT STRING.
+  if (uid1) tbs.checkBitString(uid1.value);
+  if (uid2) tbs.checkBitString(uid2.value);
   const extsEl = tbs.optional(0xa3);
   // RFC 5280 §4.1.2.9: "This field MUST only appear if the version is 3".
   if (extsEl && version !== 3) problems.push(`extensions in a v${version} certificate`);
@@ -342,15 +345,14 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const pathLen = basic.pathLen;
 
   // RFC 5280 §4.2.1.3: KeyUsage ::= BIT STRING; named bit i is the i-th bit from the most significant.
+  // Only the bits that exist count: in `03 02 07 84` seven bits are unused, so the value is
+  // digitalSignature alone, and the set padding bit makes it non-DER (X.690 §8.6.2.2, §11.2.1).
   const keyUsage = soft('keyUsage', ext(Oid.keyUsage), (v): number | undefined => {
     const r = new DerReader(v, 'CertificateOtherErrors', 'keyUsage');
-    const bits = r.expect(DerTag.BIT_STRING, 'BIT STRING').value;
+    const bits = r.namedBits();
     r.end();
-    if (bits.length < 1 || bits[0]! > 7 || (bits.length === 1 && bits[0] !== 0)) r.fail('bad BIT STRING');
     let ku = 0;
-    for (let i = 0; i < (bits.length - 1) * 8 && i < 9; i++) {
-      if ((bits[1 + (i >> 3)]! >> (7 - (i & 7))) & 1) ku |= 1 << i;
-    }
+    for (let i = 0; i < bits.length && i < 9; i++) if (bits[i]) ku |= 1 << i;
     if (ku === 0) r.fail('no bits set'); // §4.2.1.3: at least one bit MUST be set
     return ku;
   }, undefined);
