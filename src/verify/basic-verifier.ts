@@ -12,9 +12,11 @@ import { TlsError } from '../errors.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateVerifier, type VerificationReport, type VerifyRequest } from './verifier.js';
 import { parseCertificate, type ParsedCertificate } from './x509.js';
-import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, validateChain, type SearchLimits } from './engine.js';
+import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, resolveMaxWork, validateChain, type SearchLimits } from './engine.js';
 import { toCertificate } from './certificate.js';
 import { parseTrustAnchors } from './anchors.js';
+
+export { DEFAULT_VERIFICATION_WORK } from './engine.js';
 
 /** Options for {@link createBasicVerifier}. */
 export interface BasicVerifierOptions {
@@ -32,11 +34,24 @@ export interface BasicVerifierOptions {
   readonly maxPathLength?: number;
   /** Intermediates allowed between leaf and anchor (OpenSSL's `-verify_depth`). Default 8. */
   readonly maxDepth?: number;
-  /** Cap on signature verifications during path building (see engine.ts {@link SearchLimits}). Default 64. */
+  /**
+   * Cap on signature verifications during path building.
+   * @deprecated use `maxWork`, which bounds signatures, path edges and name comparisons together.
+   */
   readonly maxCandidates?: number;
   /** RFC 6125 §6.4.4 common-name fallback (hostname.ts). Default false. */
   readonly commonNameFallback?: boolean;
-  /** Further search limits. */
+  /**
+   * Work budget of one `verify()` call, in units (engine.ts "Work budget"): signature
+   * verifications cost 2,000, path edges 100, name comparisons 1. Default
+   * `DEFAULT_VERIFICATION_WORK` (100,000). Running out makes the verdict fatal
+   * (`OtherErrors`). An integer 1..2^31-1.
+   */
+  readonly maxWork?: number;
+  /**
+   * Extra caps on single kinds of work.
+   * @deprecated use `maxWork`.
+   */
   readonly limits?: SearchLimits;
 }
 
@@ -68,7 +83,7 @@ function resolveDepth(opts: Pick<BasicVerifierOptions, 'maxDepth' | 'maxPathLeng
 /**
  * Creates the verifier.
  *
- * @param opts - trust anchors (DER), the crypto provider, depth and name options
+ * @param opts - trust anchors (DER), the crypto provider, depth, name and work options
  * @returns a {@link CertificateVerifier} whose reports are {@link BasicVerificationReport}s
  * @throws TlsError('InvalidConfig') if a trust anchor cannot be parsed or an option is out of range
  *
@@ -82,6 +97,7 @@ function resolveDepth(opts: Pick<BasicVerifierOptions, 'maxDepth' | 'maxPathLeng
 export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
   const crypto = opts.crypto;
   const maxDepth = resolveDepth(opts);
+  const maxWork = resolveMaxWork(opts.maxWork);
   const limits: SearchLimits = { ...opts.limits, ...(opts.maxCandidates !== undefined ? { maxSignatureChecks: opts.maxCandidates } : {}) };
   const anchors = parseTrustAnchors(opts.trustAnchors);
   const verifySync = (req: VerifyRequest): BasicVerificationReport => {
@@ -115,7 +131,15 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
     }
     const r = validateChain(
       { leaf, intermediates, anchors, unparsable },
-      { time: req.time, usage: req.usage, serverName: req.serverName, maxDepth, commonNameFallback: opts.commonNameFallback === true, limits },
+      {
+        time: req.time,
+        usage: req.usage,
+        serverName: req.serverName,
+        maxDepth,
+        commonNameFallback: opts.commonNameFallback === true,
+        maxWork,
+        limits,
+      },
       crypto,
     );
     // The handshake needs the leaf key for CertificateVerify: a leaf whose key cannot be used fails here.
