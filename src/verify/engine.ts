@@ -81,7 +81,9 @@
  * - pathLenConstraint: non-self-issued intermediates below (§6.1.4 (l), (m)) → `BasicConstraintsError`;
  * - nameConstraints, applied to every later certificate's names except self-issued
  *   intermediates (§6.1.3 (b)-(c), §6.1.4 (g); name-constraints.ts) → `InvalidCertificateAuthorityPolicy`
- *   at the certificate whose name violates them;
+ *   at the certificate whose name violates them; a nameConstraints extension that cannot
+ *   be parsed or honoured → `OtherErrors`, on an intermediate and on the trust anchor alike
+ *   (constraints fail closed wherever they appear);
  * - extendedKeyUsage of a non-anchor CA that lists neither the purpose nor
  *   anyExtendedKeyUsage (not RFC 5280; CA/Browser Forum and every browser) → `WrongUsage`.
  * Per path:
@@ -97,7 +99,8 @@
  *
  * Trust anchors are trusted input (§6.1.1 (d)): their own validity, signature, key size
  * and extensions are not checked, except that an anchor that issues must not deny being a
- * CA, and its pathLenConstraint and nameConstraints are honoured.
+ * CA, and its pathLenConstraint and nameConstraints are honoured (or, when they cannot
+ * be, the path fails).
  *
  * @module
  */
@@ -661,6 +664,12 @@ function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: Ju
       else if ((k.type === 'rsa' || k.type === 'rsa-pss') && (k.bits ?? 0) < MIN_RSA_BITS) add('OtherErrors', i, `${who(i)} has a ${k.bits}-bit RSA key (at least ${MIN_RSA_BITS} required)`);
       // RFC 5280 §6.1.4 (a): anyPolicy must not be mapped.
       if (f.mapsAnyPolicy) add('InvalidCertificateAuthorityPolicy', i, `${who(i)} maps anyPolicy (policyMappings)`);
+    } else {
+      // Constraints fail closed wherever they appear: an anchor whose nameConstraints cannot
+      // be parsed or honoured is not an unconstrained anchor.
+      if (f.nameConstraints instanceof TlsError) {
+        add('OtherErrors', i, `trust anchor ${who(i)}: nameConstraints cannot be honoured (${f.nameConstraints.detail ?? f.nameConstraints.status})`);
+      }
     }
     if (i >= 1) {
       // RFC 5280 §6.1.4 (k): issuers must be CAs (v1/v2 anchors are CAs by out-of-band trust).
