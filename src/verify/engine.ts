@@ -71,7 +71,9 @@
  * - validity at the given time (§6.1.3 (a)(2), bounds inclusive) → `Expired` / `NotYetValid`;
  * - critical extensions not processed (§4.2) → `UnknownCriticalExtension`;
  * - public key: unsupported type, or RSA under 2048 bits → `OtherErrors`;
- * - malformed nameConstraints / policy extensions → `OtherErrors`.
+ * - malformed nameConstraints / policy extensions → `OtherErrors`;
+ * - nameConstraints in a certificate that is not a CA (§4.2.1.10: "MUST be used only in
+ *   a CA certificate") → `InvalidCertificateAuthorityPolicy`.
  * Per link (certificate i signed by certificate i+1):
  * - signature (§6.1.3 (a)(1)) → `InvalidSignature`; an algorithm that is refused (MD2,
  *   MD5, SHA-1) or not supported → `OtherErrors`, at the signed certificate.
@@ -86,8 +88,12 @@
  *   (constraints fail closed wherever they appear);
  * - extendedKeyUsage of a non-anchor CA that lists neither the purpose nor
  *   anyExtendedKeyUsage (not RFC 5280; CA/Browser Forum and every browser) → `WrongUsage`.
+ * Trust anchor:
+ * - validity at the given time → `Expired` / `NotYetValid` (ignorable, as Windows reports
+ *   them; RFC 5280 §6.1.1 (d) leaves the anchor's own validity to the relying party).
  * Per path:
- * - more intermediates than `maxDepth` → `BasicConstraintsError` at the first one beyond the limit;
+ * - more non-self-issued intermediates than `maxDepth` (self-issued ones do not count,
+ *   as for pathLenConstraint, §6.1.4 (l)) → `BasicConstraintsError` at the first one beyond the limit;
  * - an explicit policy required by policyConstraints, or a policy mapping of anyPolicy
  *   (policy.ts) → `InvalidCertificateAuthorityPolicy`;
  * - no path to a trust anchor → `Untrusted` or `IncompleteChain` at the top of the best
@@ -97,10 +103,9 @@
  * - keyUsage present without digitalSignature (RFC 9846 §4.5.1.2) → `WrongUsage`;
  * - the server name against the SAN (RFC 9525 §6; hostname.ts) → `InvalidName`.
  *
- * Trust anchors are trusted input (§6.1.1 (d)): their own validity, signature, key size
- * and extensions are not checked, except that an anchor that issues must not deny being a
- * CA, and its pathLenConstraint and nameConstraints are honoured (or, when they cannot
- * be, the path fails).
+ * Trust anchors are trusted input (§6.1.1 (d)): their signature, key size and extensions
+ * are not checked, except that an anchor that issues must not deny being a CA, its
+ * pathLenConstraint and nameConstraints are honoured, and its validity is reported.
  *
  * @module
  */
@@ -191,7 +196,7 @@ export interface ChainPolicy {
   readonly usage: 'serverAuth' | 'clientAuth';
   /** DNS name or IP literal; absent: no name check. */
   readonly serverName?: string;
-  /** Intermediates allowed between leaf and anchor. */
+  /** Intermediates allowed between leaf and anchor (self-issued ones not counted). */
   readonly maxDepth: number;
   /** RFC 6125 §6.4.4 CN fallback (hostname.ts); default false. */
   readonly commonNameFallback?: boolean;
@@ -229,6 +234,8 @@ const USAGE_OID = { serverAuth: Oid.serverAuth, clientAuth: Oid.clientAuth } as 
 interface Facts {
   readonly subjectKey: string;
   readonly issuerKey: string;
+  /** Subject and issuer are the same name under RFC 5280 §7.1 comparison (§3.2 "self-issued"). */
+  readonly selfIssued: boolean;
   /** (subject, key) identity: RFC 5280 trust anchors and loop detection. */
   readonly ident: string;
   readonly spkiHex: string;
@@ -265,10 +272,12 @@ function factsOf(c: ParsedCertificate): Facts {
   const pc = tryParse('policyConstraints', Oid.policyConstraints, parsePolicyConstraints);
   const nc = ext(Oid.nameConstraints);
   const subjectKey = nameKey(c.subjectDer);
+  const issuerKey = c.selfIssued ? subjectKey : nameKey(c.issuerDer);
   const spkiHex = toHex(c.spki);
   f = {
     subjectKey,
-    issuerKey: c.selfIssued ? subjectKey : nameKey(c.issuerDer),
+    issuerKey,
+    selfIssued: subjectKey === issuerKey,
     ident: `${subjectKey}\u0000${spkiHex}`,
     spkiHex,
     nameConstraints: nc ? tryParseNameConstraints(nc.value) : undefined,
@@ -502,7 +511,7 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
     if (bad < bestPartial.bad || (bad === bestPartial.bad && path.length > bestPartial.path.length)) bestPartial = { path: [...path], bad };
     // A self-signed certificate is a root: the path ends there. Self-issued certificates
     // signed by another key (key rollover, RFC 5280 §3.2) still chain on.
-    if (top.selfIssued && selfSigned(top)) return budget.exhausted;
+    if (factsOf(top).selfIssued && selfSigned(top)) return budget.exhausted;
     const next = candidates(top, inPath);
     if (budget.exhausted) return true;
     if (next.length === 0) return false;
@@ -597,7 +606,7 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
         ? 'no path to a trust anchor was found before the work budget ran out'
         : `no path to a trust anchor within the search limits (paths of at most ${maxPath} certificates)`,
     };
-  } else if (top.selfIssued && selfSigned(top)) {
+  } else if (topFacts.selfIssued && selfSigned(top)) {
     final = { code: 'Untrusted', index: topIndex, detail: `root "${top.subject}" is not a trust anchor` };
   } else if (issuerKnown) {
     final = {
@@ -653,6 +662,8 @@ function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: Ju
       for (const p of c.problems) add('OtherErrors', i, `${who(i)}: ${p}`);
       for (const p of f.policyProblems) add('OtherErrors', i, `${who(i)}: ${p}`);
       if (f.nameConstraints instanceof TlsError) add('OtherErrors', i, `${who(i)}: malformed nameConstraints extension (${f.nameConstraints.detail ?? f.nameConstraints.status})`);
+      // RFC 5280 §4.2.1.10: "The name constraints extension, which MUST be used only in a CA certificate".
+      if (f.nameConstraints !== undefined && !c.isCA) add('InvalidCertificateAuthorityPolicy', i, `${who(i)} is not a CA but carries nameConstraints`);
       // RFC 5280 §6.1.3 (a)(2): notBefore <= time <= notAfter.
       if (now < c.notBefore.getTime()) add('NotYetValid', i, `${who(i)} is not valid before ${c.notBefore.toISOString()}`);
       if (now > c.notAfter.getTime()) add('Expired', i, `${who(i)} expired at ${c.notAfter.toISOString()}`);
@@ -665,6 +676,10 @@ function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: Ju
       // RFC 5280 §6.1.4 (a): anyPolicy must not be mapped.
       if (f.mapsAnyPolicy) add('InvalidCertificateAuthorityPolicy', i, `${who(i)} maps anyPolicy (policyMappings)`);
     } else {
+      // The trust anchor's own validity: reported, ignorable (Windows reports an expired
+      // root the same way; RFC 5280 §6.1.1 (d) leaves it to the relying party).
+      if (now < c.notBefore.getTime()) add('NotYetValid', i, `trust anchor ${who(i)} is not valid before ${c.notBefore.toISOString()}`);
+      if (now > c.notAfter.getTime()) add('Expired', i, `trust anchor ${who(i)} expired at ${c.notAfter.toISOString()}`);
       // Constraints fail closed wherever they appear: an anchor whose nameConstraints cannot
       // be parsed or honoured is not an unconstrained anchor.
       if (f.nameConstraints instanceof TlsError) {
@@ -679,7 +694,7 @@ function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: Ju
       // §6.1.4 (l), (m): pathLenConstraint counts the non-self-issued intermediates below this CA.
       if (c.pathLen !== undefined) {
         let below = 0;
-        for (let j = 1; j < i; j++) if (!path[j]!.selfIssued) below++;
+        for (let j = 1; j < i; j++) if (!factsOf(path[j]!).selfIssued) below++;
         if (below > c.pathLen) add('BasicConstraintsError', i, `${who(i)} allows ${c.pathLen} intermediate(s) below it, found ${below}`);
       }
       // Not RFC 5280 (which leaves EKU in CA certificates undefined): CA/B Forum BR §7.1.2.2 and browsers treat it as a constraint.
@@ -694,7 +709,7 @@ function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: Ju
       if (nc !== undefined && !(nc instanceof TlsError)) {
         for (let j = 0; j < i; j++) {
           const d = path[j]!;
-          if (j > 0 && d.selfIssued) continue;
+          if (j > 0 && factsOf(d).selfIssued) continue;
           const names = presentedNames(d, j === 0 ? cx.cnUsed : undefined);
           const cost = constraintComparisons(nc, names);
           if (!budget.spend(cost * WORK_COST.nameComparison)) {
@@ -710,18 +725,26 @@ function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: Ju
     }
   }
 
-  // Path length: intermediates between leaf and anchor (the anchor and leaf do not count, as OpenSSL's -verify_depth).
-  const intermediates = path.length - 2;
-  if (anchored && intermediates > policy.maxDepth) {
-    add('BasicConstraintsError', policy.maxDepth + 1, `the path has ${intermediates} intermediate certificates, more than the maximum depth ${policy.maxDepth}`);
+  // Path length: non-self-issued intermediates between leaf and anchor (RFC 5280 §6.1.4 (l)
+  // does not count self-issued ones toward pathLenConstraint; maxDepth follows the same rule).
+  if (anchored) {
+    let counted = 0;
+    for (let i = 1; i < last; i++) {
+      if (factsOf(path[i]!).selfIssued) continue;
+      counted++;
+      if (counted === policy.maxDepth + 1) {
+        const total = path.slice(1, last).filter((c) => !factsOf(c).selfIssued).length;
+        add('BasicConstraintsError', i, `the path has ${total} intermediate certificates, more than the maximum depth ${policy.maxDepth} (self-issued ones not counted)`);
+      }
+    }
   }
 
   // RFC 5280 §6.1.5 (g): an explicit policy requirement needs the policy tree, which is not
   // built. Policy processing, like name constraints, only on a path whose signatures verified.
   if (allVerified) {
-    const rfcOrder = (anchored ? path.slice(0, last) : path.slice()).reverse();
-    if (rfcOrder.some((c) => factsOf(c).requireExplicitPolicy !== undefined)) {
-      if (explicitPolicyAfter(rfcOrder, (c) => factsOf(c).requireExplicitPolicy) === 0) {
+    const rfcOrder = (anchored ? path.slice(0, last) : path.slice()).reverse().map((c) => ({ c, selfIssued: factsOf(c).selfIssued }));
+    if (rfcOrder.some((x) => factsOf(x.c).requireExplicitPolicy !== undefined)) {
+      if (explicitPolicyAfter(rfcOrder, (x) => factsOf(x.c).requireExplicitPolicy) === 0) {
         const at = path.findIndex((c) => factsOf(c).requireExplicitPolicy !== undefined);
         add('InvalidCertificateAuthorityPolicy', at, `${who(at)} requires an explicit certificate policy (policyConstraints); policy processing is not supported`);
       }

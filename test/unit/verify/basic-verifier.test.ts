@@ -120,19 +120,22 @@ describe('each bad-leaf variant gives exactly its code', () => {
     const pki = await generateTestPki();
     const leaf = (await check(pki, pki.chainDer)).chain[0]!;
     expect(codes((await check(pki, pki.chainDer, { time: new Date(leaf.notAfter.getTime() + 1000) })).errors)).toEqual(['Expired@0']);
-    expect(codes((await check(pki, pki.chainDer, { time: new Date(leaf.notBefore.getTime() - 1000) })).errors)).toEqual(['NotYetValid@0']);
+    // The generated CA has the leaf's validity: before it, the trust anchor is not yet valid either (reported, issue 7 item 14).
+    expect(codes((await check(pki, pki.chainDer, { time: new Date(leaf.notBefore.getTime() - 1000) })).errors)).toEqual(['NotYetValid@0', 'NotYetValid@1']);
     // Boundaries are inclusive (RFC 5280 §4.1.2.5).
     expect(codes((await check(pki, pki.chainDer, { time: leaf.notAfter })).errors)).toEqual([]);
     expect(codes((await check(pki, pki.chainDer, { time: leaf.notBefore })).errors)).toEqual([]);
   });
 
-  it('an expired intermediate is reported at its index; the anchor’s own validity is not checked', async () => {
+  it('an expired intermediate is reported at its index; an expired trust anchor as Expired too (RFC 5280 §6.1.1 (d); ignorable, as Windows)', async () => {
     const now = Date.now();
     const root = await makeCert({ name: 'CN=Root', ca: true, notBefore: new Date(now - 10 * DAY), notAfter: new Date(now - 5 * DAY) });
     const int = await makeCert({ name: 'CN=Int', ca: true, issuer: root, notAfter: new Date(now - DAY) });
     const leaf = await makeCert({ name: 'CN=leaf', issuer: int, dns: ['localhost'] });
     const r = await verifierFor(root.der).verify(request([leaf.der, int.der]));
-    expect(codes(r.errors)).toEqual(['Expired@1']);
+    expect(codes(r.errors)).toEqual(['Expired@1', 'Expired@2']);
+    expect(r.errors[1]!.detail).toMatch(/trust anchor/);
+    expect(r.severity).toBe('ignorable');
   });
 
   it('no name check without serverName', async () => {
