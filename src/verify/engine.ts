@@ -114,7 +114,7 @@ import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateErrorCode } from './verifier.js';
 import { KeyUsage, Oid, bytesEqual, certificateSignatureScheme, unprocessedCriticalExtensions, verifyCertificateSignature, type ParsedCertificate, type SignatureCheck } from './x509.js';
 import { verifyServerName } from './hostname.js';
-import { AttributeOid, attributeValues, nameKey } from './names.js';
+import { AttributeOid, attributeValuesOf, nameKey } from './names.js';
 import { constraintComparisons, nameConstraintViolations, presentedNames, tryParseNameConstraints, type NameConstraints } from './name-constraints.js';
 import { ANY_POLICY, explicitPolicyAfter, parseCertificatePolicies, parseInhibitAnyPolicy, parsePolicyConstraints, parsePolicyMappings } from './policy.js';
 import { toHex } from '../bytes.js';
@@ -350,10 +350,18 @@ interface JudgeContext {
 function checkName(leaf: ParsedCertificate, policy: ChainPolicy): { errors: CertificateError[]; cnUsed: string | undefined } {
   const name = policy.serverName;
   if (name === undefined) return { errors: [], cnUsed: undefined };
-  const commonNames = policy.commonNameFallback ? attributeValues(leaf.subjectDer, AttributeOid.commonName) : undefined;
-  const n = verifyServerName({ dnsNames: leaf.dnsNames, ipAddresses: leaf.ipAddresses, commonNames }, name, { commonNameFallback: policy.commonNameFallback === true });
+  const fallback = policy.commonNameFallback === true;
+  // RFC 6125 §6.4.4 allows the CN only when the certificate presents no DNS identifier: a SAN
+  // that cannot be read might hold one, and a CN that cannot be read might be the one that
+  // matters, so neither case falls back (a wrong earlier CN must not stand in).
+  const cns = fallback ? attributeValuesOf(leaf.subjectDer, AttributeOid.commonName) : undefined;
+  const blocked = fallback && (leaf.subjectAltNameMalformed || cns!.unreadable);
+  const n = verifyServerName({ dnsNames: leaf.dnsNames, ipAddresses: leaf.ipAddresses, commonNames: blocked ? undefined : cns?.values }, name, {
+    commonNameFallback: fallback && !blocked,
+  });
   if (n.ok) return { errors: [], cnUsed: n.commonName };
-  return { errors: [{ code: 'InvalidName', index: 0, detail: n.detail }], cnUsed: undefined };
+  const why = !blocked ? '' : leaf.subjectAltNameMalformed ? '; the subjectAltName is malformed, so no common name is used' : '; a common name cannot be decoded, so no common name is used';
+  return { errors: [{ code: 'InvalidName', index: 0, detail: `${n.detail}${why}` }], cnUsed: undefined };
 }
 
 /**

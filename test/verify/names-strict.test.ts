@@ -1,13 +1,14 @@
 /**
  * Issue 7 item 19 (names): attribute values, string types and character sets are checked
  * as RFC 5280 Appendix A and X.690 require (a certificate whose subject breaks them has
- * `OtherErrors`; before, anything was read as Latin-1 and accepted).
+ * `OtherErrors`; before, anything was read as Latin-1 and accepted), and, with
+ * `commonNameFallback`, no fallback when any CN cannot be decoded.
  */
 import { describe, expect, it } from 'vitest';
 import { DerTag, derSequence, derUnsignedInteger } from '../../src/crypto/der.js';
 import { verifyCertificateChain } from '../../src/verify/chain.js';
 import { parseCertificate } from '../../src/verify/x509.js';
-import { DAY, YEAR, issue, key, rawRdn, type Issued } from './builder.js';
+import { DAY, YEAR, Oid, ext, issue, key, rawRdn, type Issued } from './builder.js';
 
 const T = new Date('2026-06-01T00:00:00Z');
 const V = { notBefore: new Date(T.getTime() - DAY), notAfter: new Date(T.getTime() + YEAR) };
@@ -59,5 +60,22 @@ describe('name attribute values (RFC 5280 Appendix A, X.680 §41, X.690 §8.23)'
     const leaf = issue({ subject: '', subjectDer, issuer: root, san: [{ dns: 'www.example.test' }], ...V });
     expect(parseCertificate(leaf.der).problems).toEqual([]);
     expect((await verify(leaf, [], root)).errors).toEqual([]);
+  });
+});
+
+describe('the CN fallback (RFC 6125 §6.4.4) with a CN that cannot be decoded', () => {
+  const root = issue({ subject: 'CN=CN Root', key: key('p256'), ca: true, ...V });
+
+  it('with commonNameFallback, no fallback when any CN cannot be decoded (an earlier CN does not stand in)', async () => {
+    // CN=evil.example.test, then a last CN whose UTF8String is not UTF-8. Before: the bad
+    // one was dropped and the earlier one matched.
+    const subjectDer = derSequence(rawRdn('2.5.4.3', 0x0c, 'evil.example.test'), rawRdn('2.5.4.3', 0x0c, Uint8Array.of(0xff, 0xfe)));
+    const leaf = issue({ subject: '', subjectDer, issuer: root, ...V, extensions: [ext.basicConstraints(false), ext.eku([Oid.serverAuth])] });
+    const r = await verifyCertificateChain({ leaf: leaf.der, trustAnchors: [root.der], serverName: 'evil.example.test', time: T, commonNameFallback: true });
+    expect(codes(r.errors)).toContain('InvalidName@0');
+    expect(r.errors.find((e) => e.code === 'InvalidName')!.detail).toMatch(/common name cannot be decoded/);
+    // A decodable last CN still works.
+    const fine = issue({ subject: 'CN=other, CN=evil.example.test', issuer: root, ...V, extensions: [ext.basicConstraints(false), ext.eku([Oid.serverAuth])] });
+    expect((await verifyCertificateChain({ leaf: fine.der, trustAnchors: [root.der], serverName: 'evil.example.test', time: T, commonNameFallback: true })).errors).toEqual([]);
   });
 });
