@@ -25,7 +25,7 @@ export interface BasicVerifierOptions {
    * once per process). Each contributes its subject name and public key (RFC 5280 §6.1.1 (d)).
    */
   readonly trustAnchors: readonly (Uint8Array | string)[];
-  /** Provider used to parse keys and verify signatures. */
+  /** Provider used to parse keys and verify signatures. Required: without it `createBasicVerifier` throws `InvalidConfig`. */
   readonly crypto: CryptoProvider;
   /**
    * Longest path accepted, in certificates including leaf and anchor. Default 10.
@@ -80,12 +80,18 @@ function resolveDepth(opts: Pick<BasicVerifierOptions, 'maxDepth' | 'maxPathLeng
   return depth;
 }
 
+function isProvider(c: unknown): c is CryptoProvider {
+  const p = c as Partial<CryptoProvider> | null | undefined;
+  return typeof p === 'object' && p !== null && typeof p.parsePublicKey === 'function' && typeof p.verify === 'function' && typeof p.digest === 'function' && Array.isArray(p.signatureSchemes);
+}
+
 /**
  * Creates the verifier.
  *
  * @param opts - trust anchors (DER), the crypto provider, depth, name and work options
  * @returns a {@link CertificateVerifier} whose reports are {@link BasicVerificationReport}s
- * @throws TlsError('InvalidConfig') if a trust anchor cannot be parsed or an option is out of range
+ * @throws TlsError('InvalidConfig') if `crypto` is missing or not a provider, a trust
+ *   anchor cannot be parsed, or an option is out of range
  *
  * @example
  * ```ts
@@ -95,6 +101,9 @@ function resolveDepth(opts: Pick<BasicVerifierOptions, 'maxDepth' | 'maxPathLeng
  * ```
  */
 export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
+  if (typeof opts !== 'object' || opts === null) throw new TlsError('InvalidConfig', { detail: 'createBasicVerifier needs an options object' });
+  // Checked here, not at the first handshake (where it would surface as CertificateUnsupported).
+  if (!isProvider(opts.crypto)) throw new TlsError('InvalidConfig', { detail: 'createBasicVerifier needs a crypto provider (`crypto`)' });
   const crypto = opts.crypto;
   const maxDepth = resolveDepth(opts);
   const maxWork = resolveMaxWork(opts.maxWork);

@@ -384,6 +384,21 @@ describe('malformed input', () => {
     expect(gap.errors[0]!.detail).toMatch(/1 could not be parsed/);
   });
 
+  it('no crypto provider is a configuration error at creation, not CertificateUnsupported at the first handshake (issue 7 item 13)', async () => {
+    const pki = await generateTestPki();
+    for (const crypto of [undefined, null, {}, { parsePublicKey: () => null }]) {
+      let err: unknown;
+      try {
+        createBasicVerifier({ trustAnchors: [pki.caCertDer], crypto } as unknown as Parameters<typeof createBasicVerifier>[0]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TlsError);
+      expect((err as TlsError).status).toBe('InvalidConfig');
+      expect((err as TlsError).detail).toMatch(/crypto provider/);
+    }
+  });
+
   it('a bad trust anchor is a configuration error', () => {
     expect(() => verifierFor(Uint8Array.of(1, 2, 3))).toThrow(TlsError);
     try {
