@@ -88,6 +88,13 @@ function isProvider(c: unknown): c is CryptoProvider {
 /**
  * Creates the verifier.
  *
+ * For `serverAuth` requests the name is part of the verdict: a request without
+ * `serverName` gets an `InvalidName` error ("no name to check") rather than a silent skip
+ * of the name check (RFC 9525 §6: without a reference identity the certificate proves
+ * nothing about which host was reached), unless the request says the caller checks the
+ * name itself (`nameCheckedByCaller`). A caller that really wants no name check must
+ * treat `InvalidName` as ignorable, explicitly.
+ *
  * @param opts - trust anchors (DER), the crypto provider, depth, name and work options
  * @returns a {@link CertificateVerifier} whose reports are {@link BasicVerificationReport}s
  * @throws TlsError('InvalidConfig') if `crypto` is missing or not a provider, a trust
@@ -144,6 +151,7 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
         time: req.time,
         usage: req.usage,
         serverName: req.serverName,
+        requireServerName: req.usage === 'serverAuth' && req.nameCheckedByCaller !== true,
         maxDepth,
         commonNameFallback: opts.commonNameFallback === true,
         maxWork,

@@ -26,7 +26,12 @@ export interface VerifyCertificateChainOptions {
   readonly intermediates?: readonly CertificateInput[];
   /** Trusted certificates (DER, PEM or PEM bundles), e.g. `tls.rootCertificates`. Each contributes its subject and key. */
   readonly trustAnchors: readonly CertificateInput[];
-  /** DNS name or IP literal to match against the leaf (RFC 9525); absent: no name check. */
+  /**
+   * DNS name or IP literal to match against the leaf (RFC 9525). Absent: no name check at
+   * all, whatever `usage` says — the result then says nothing about which host the
+   * certificate is for. (The handshake's verifier, `createBasicVerifier`, reports a
+   * missing name for `serverAuth` as `InvalidName` instead.)
+   */
   readonly serverName?: string;
   /** Validation time. Default: now. */
   readonly time?: Date;

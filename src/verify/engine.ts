@@ -101,7 +101,8 @@
  * Leaf:
  * - extendedKeyUsage present without the requested purpose (§4.2.1.12) → `WrongUsage`;
  * - keyUsage present without digitalSignature (RFC 9846 §4.5.1.2) → `WrongUsage`;
- * - the server name against the SAN (RFC 9525 §6; hostname.ts) → `InvalidName`.
+ * - the server name against the SAN (RFC 9525 §6; hostname.ts) → `InvalidName`; with
+ *   `requireServerName` and no name, `InvalidName` ("no name to check").
  *
  * Trust anchors are trusted input (§6.1.1 (d)): their signature, key size and extensions
  * are not checked, except that an anchor that issues must not deny being a CA, its
@@ -194,8 +195,10 @@ export interface SearchStats {
 export interface ChainPolicy {
   readonly time: Date;
   readonly usage: 'serverAuth' | 'clientAuth';
-  /** DNS name or IP literal; absent: no name check. */
+  /** DNS name or IP literal; absent: no name check (unless `requireServerName`). */
   readonly serverName?: string;
+  /** With no `serverName`, report `InvalidName` ("no name to check") instead of skipping the name check. */
+  readonly requireServerName?: boolean;
   /** Intermediates allowed between leaf and anchor (self-issued ones not counted). */
   readonly maxDepth: number;
   /** RFC 6125 §6.4.4 CN fallback (hostname.ts); default false. */
@@ -349,7 +352,13 @@ interface JudgeContext {
  */
 function checkName(leaf: ParsedCertificate, policy: ChainPolicy): { errors: CertificateError[]; cnUsed: string | undefined } {
   const name = policy.serverName;
-  if (name === undefined) return { errors: [], cnUsed: undefined };
+  if (name === undefined || name === '') {
+    if (policy.requireServerName !== true) return { errors: [], cnUsed: undefined };
+    return {
+      errors: [{ code: 'InvalidName', index: 0, detail: 'no name to check: no server name was given, so the certificate proves nothing about which host was reached (RFC 9525 §6)' }],
+      cnUsed: undefined,
+    };
+  }
   const fallback = policy.commonNameFallback === true;
   // RFC 6125 §6.4.4 allows the CN only when the certificate presents no DNS identifier: a SAN
   // that cannot be read might hold one, and a CN that cannot be read might be the one that

@@ -138,9 +138,17 @@ describe('each bad-leaf variant gives exactly its code', () => {
     expect(r.severity).toBe('ignorable');
   });
 
-  it('no name check without serverName', async () => {
+  it('serverAuth without serverName fails closed: InvalidName "no name to check" (issue 7 item 1)', async () => {
+    // Before: the name check was skipped and any chain to a trusted root, for any name, passed.
     const pki = await generateTestPki({ variant: 'wrong-name' });
-    expect(codes((await check(pki, pki.chainDer, { serverName: undefined })).errors)).toEqual([]);
+    const r = await check(pki, pki.chainDer, { serverName: undefined });
+    expect(codes(r.errors)).toEqual(['InvalidName@0']);
+    expect(r.errors[0]!.detail).toMatch(/no name to check/);
+    expect(r.severity).toBe('ignorable'); // the caller may opt out, explicitly, by ignoring InvalidName
+    expect(codes((await check(pki, pki.chainDer, { serverName: '' })).errors)).toEqual(['InvalidName@0']);
+    // A caller that checks the identity itself says so; clientAuth has no name to check.
+    expect(codes((await check(pki, pki.chainDer, { serverName: undefined, nameCheckedByCaller: true })).errors)).toEqual([]);
+    expect(codes((await check(pki, pki.chainDer, { serverName: undefined, usage: 'clientAuth' })).errors)).toEqual([]);
   });
 });
 
