@@ -13,17 +13,28 @@ import { formatIpAddress } from './verify/hostname.js';
 
 type CertSource = string | Uint8Array | readonly (string | Uint8Array)[];
 
+/** Options of {@link loadCertificates}. */
+export interface LoadCertificatesOptions {
+  /**
+   * A PEM block with RFC 1421 headers (RFC 7468 §2 forbids them): `'skip'` (the default:
+   * in a CA bundle, one such block must not take every other certificate with it) or
+   * `'refuse'` (throw `InvalidConfig`; for a certificate chain, where a dropped
+   * certificate would only surface later as a broken chain).
+   */
+  readonly headers?: 'skip' | 'refuse';
+}
+
 /**
  * DER certificates from PEM text (every CERTIFICATE block), DER bytes, or a list of either.
  * Throws `TlsError('InvalidConfig')` if nothing usable is found.
  */
-export function loadCertificates(src: CertSource): Uint8Array[] {
+export function loadCertificates(src: CertSource, options: LoadCertificatesOptions = {}): Uint8Array[] {
   const items: readonly (string | Uint8Array)[] = typeof src === 'string' || src instanceof Uint8Array ? [src] : src;
   const out: Uint8Array[] = [];
   for (const it of items) {
     const text = typeof it === 'string' ? it : isPemBytes(it) ? bytesToText(it) : null;
     if (text !== null) {
-      const blocks = pemDecode(text, 'InvalidConfig').filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
+      const blocks = pemDecode(text, 'InvalidConfig', { headers: options.headers ?? 'skip' }).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
       out.push(...blocks.map((b) => b.der));
     } else {
       out.push((it as Uint8Array).slice());
@@ -40,7 +51,7 @@ function isPemBytes(b: Uint8Array): boolean {
 
 /** Loads a certificate chain and its key, checking that the key matches the leaf. */
 export function loadCertifiedKey(input: CertifiedKeyInput, crypto: CryptoProvider): CertifiedKey {
-  const chain = loadCertificates(input.cert);
+  const chain = loadCertificates(input.cert, { headers: 'refuse' });
   const key = crypto.parsePrivateKey(input.key);
   let leaf;
   try {

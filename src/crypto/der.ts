@@ -3,8 +3,9 @@
  * SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), PKCS#8 (RFC 5958), SEC1 ECPrivateKey
  * (RFC 5915) and PKCS#1 RSA keys (RFC 8017 Appendix A).
  *
- * Strictness: single-byte (low-number) tags only, definite minimal lengths, minimal
- * INTEGER and OID encodings, BIT STRING unused-bit count checked. Every read is
+ * Strictness: single-byte (low-number) tags only, no end-of-contents element, definite
+ * minimal lengths, minimal INTEGER and OID encodings, BIT STRING unused-bit count checked
+ * and its padding bits zero (X.690 §11.2.1), wherever it appears. Every read is
  * bounds-checked; any violation throws a {@link TlsError} with the status chosen by the
  * caller (so a bad certificate key and a bad configured key report differently).
  *
@@ -43,8 +44,13 @@ export interface DerElement {
 
 /** Hard cap on nesting-free content length we accept (1 MiB): far beyond any key. */
 const MAX_LENGTH = 1 << 20;
-/** Cap on the number of arcs in an OID and on the bit size of one arc. */
+/** Cap on the number of arcs in an OID. */
 const MAX_OID_ARCS = 32;
+/**
+ * Cap on the octets of one OID subidentifier: 32 octets hold 224 bits, room for the
+ * 128-bit UUID arcs of `2.25.<uuid>` (ITU-T X.667 §6.3) and anything else seen in use.
+ */
+const MAX_OID_ARC_OCTETS = 32;
 
 /**
  * A cursor over a run of DER elements. Reads consume elements in order;
@@ -90,6 +96,9 @@ export class DerReader {
     const tag = b[start]!;
     // X.690 §8.1.2.4: tag numbers ≥ 31 use the high-tag-number form; none occur in keys.
     if ((tag & 0x1f) === 0x1f) this.fail('high tag numbers are not supported');
+    // X.690 §8.1.5: the end-of-contents octets (universal tag 0) only close an
+    // indefinite-length encoding, which DER forbids (§10.1); X.680 §8.6 reserves the tag.
+    if (tag === 0x00) this.fail('end-of-contents element');
     let p = start + 1;
     if (p >= b.length) this.fail('missing length');
     const first = b[p++]!;
@@ -114,7 +123,23 @@ export class DerReader {
     this.pos = p + len;
     // X.690 §10.2: primitive encoding for strings in DER; a constructed BIT/OCTET STRING is BER.
     if (tag === (DerTag.BIT_STRING | 0x20) || tag === (DerTag.OCTET_STRING | 0x20)) this.fail('constructed string');
-    return { tag, value: b.subarray(p, p + len), raw: b.subarray(start, p + len) };
+    const value = b.subarray(p, p + len);
+    if (tag === DerTag.BIT_STRING) this.checkBitString(value);
+    return { tag, value, raw: b.subarray(start, p + len) };
+  }
+
+  /**
+   * Checks the contents of a BIT STRING (universal or implicitly tagged): X.690 §8.6.2.2
+   * (the initial octet counts the unused bits, 0-7; an empty string has initial octet 0)
+   * and §11.2.1 (DER: "each unused bit in the final octet of the encoding of a bit
+   * string value shall be set to zero").
+   */
+  checkBitString(v: Uint8Array): void {
+    if (v.length === 0) this.fail('empty BIT STRING');
+    const unused = v[0]!;
+    if (unused > 7) this.fail(`BIT STRING with ${unused} unused bits`);
+    if (v.length === 1 && unused !== 0) this.fail('empty BIT STRING with unused bits');
+    if (unused > 0 && (v[v.length - 1]! & ((1 << unused) - 1)) !== 0) this.fail('BIT STRING with non-zero padding bits (not DER)');
   }
 
   /** Reads the next element and checks its tag. */
@@ -190,9 +215,22 @@ export class DerReader {
    */
   bitString(): Uint8Array {
     const v = this.expect(DerTag.BIT_STRING, 'BIT STRING').value;
-    if (v.length === 0) this.fail('empty BIT STRING');
     if (v[0] !== 0) this.fail('BIT STRING with unused bits');
     return v.subarray(1);
+  }
+
+  /**
+   * The next BIT STRING as a list of named bits (X.680 §22.7, e.g. keyUsage): `bits[i]`
+   * is bit `i`, counted from the most significant bit of the first octet; only the
+   * `8 × octets − unused` bits that exist are returned (X.690 §8.6.2.2: the unused bits
+   * of the last octet are padding, never values). Padding must be zero (checked on read).
+   */
+  namedBits(): boolean[] {
+    const v = this.expect(DerTag.BIT_STRING, 'BIT STRING').value;
+    const count = (v.length - 1) * 8 - v[0]!;
+    const bits: boolean[] = [];
+    for (let i = 0; i < count; i++) bits.push(((v[1 + (i >> 3)]! >> (7 - (i & 7))) & 1) === 1);
+    return bits;
   }
 
   /** The next OCTET STRING's content (X.690 §8.7). */
@@ -210,22 +248,22 @@ function decodeOid(v: Uint8Array, r: DerReader): string {
   if (v.length === 0) r.fail('empty OBJECT IDENTIFIER');
   const arcs: bigint[] = [];
   let cur = 0n;
-  let started = false;
+  let octets = 0;
   for (let i = 0; i < v.length; i++) {
     const b = v[i]!;
     // X.690 §8.19.2: subidentifiers are minimal; a leading 0x80 octet is forbidden.
-    if (!started && b === 0x80) r.fail('non-minimal OID arc');
-    started = true;
+    if (octets === 0 && b === 0x80) r.fail('non-minimal OID arc');
+    // X.660 puts no bound on an arc (2.25.<uuid> arcs are 128-bit); ours is generous.
+    if (++octets > MAX_OID_ARC_OCTETS) r.fail('OID arc too large');
     cur = (cur << 7n) | BigInt(b & 0x7f);
-    if (cur > 0xffffffffffffn) r.fail('OID arc too large');
     if ((b & 0x80) === 0) {
       arcs.push(cur);
       if (arcs.length > MAX_OID_ARCS) r.fail('OID too long');
       cur = 0n;
-      started = false;
+      octets = 0;
     }
   }
-  if (started) r.fail('truncated OID');
+  if (octets > 0) r.fail('truncated OID');
   // X.690 §8.19.4: the first subidentifier packs the first two arcs as 40·X + Y.
   const first = arcs[0]!;
   const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];

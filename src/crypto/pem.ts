@@ -4,7 +4,9 @@
  *
  * Decoding finds every `-----BEGIN X-----` … `-----END X-----` block; text between blocks
  * is explanatory and ignored (RFC 7468 §2). RFC 1421 headers inside a block (such as
- * `Proc-Type: 4,ENCRYPTED` in legacy encrypted keys) are refused: we cannot use them.
+ * `Proc-Type: 4,ENCRYPTED` in legacy encrypted keys) cannot be used: such a block is
+ * refused, or skipped where the caller reads a bundle of independent blocks (a CA bundle,
+ * where one odd block must not take every other certificate with it).
  *
  * @module
  */
@@ -96,6 +98,15 @@ export function base64Decode(text: string, status: TlsStatus = 'DecodeError'): U
   return out;
 }
 
+/** Options of {@link pemDecode}. */
+export interface PemDecodeOptions {
+  /**
+   * A block with RFC 1421 headers: `'refuse'` (throw; the default, right for keys, where
+   * headers mean a legacy encrypted key) or `'skip'` (leave it out; for bundles).
+   */
+  readonly headers?: 'refuse' | 'skip';
+}
+
 const BEGIN = /-----BEGIN ([\x21-\x2c\x2e-\x7e](?:[\x21-\x2c\x2e-\x7e -]*[\x21-\x2c\x2e-\x7e])?)?-----/g;
 
 /**
@@ -103,11 +114,12 @@ const BEGIN = /-----BEGIN ([\x21-\x2c\x2e-\x7e](?:[\x21-\x2c\x2e-\x7e -]*[\x21-\
  *
  * @param text - PEM text (several blocks and explanatory text allowed)
  * @param status - status of the {@link TlsError} thrown for a malformed block
+ * @param options - what to do with blocks that carry headers
  * @returns the blocks found (possibly none)
- * @throws TlsError(status) for a block without a matching END line, an RFC 1421 header,
- *   or bad base64.
+ * @throws TlsError(status) for a block without a matching END line, an RFC 1421 header
+ *   (unless `options.headers` is `'skip'`), or bad base64.
  */
-export function pemDecode(text: string, status: TlsStatus = 'DecodeError'): PemBlock[] {
+export function pemDecode(text: string, status: TlsStatus = 'DecodeError', options: PemDecodeOptions = {}): PemBlock[] {
   const blocks: PemBlock[] = [];
   BEGIN.lastIndex = 0;
   for (let m = BEGIN.exec(text); m !== null; m = BEGIN.exec(text)) {
@@ -119,10 +131,14 @@ export function pemDecode(text: string, status: TlsStatus = 'DecodeError'): PemB
     if (bodyEnd < 0) throw new TlsError(status, { detail: `PEM: no "${endLine}" line` });
     const body = text.slice(bodyStart, bodyEnd);
     if (body.includes('-----')) throw new TlsError(status, { detail: `PEM: "${label}" block is not closed` });
-    // RFC 7468 §2: generators must not emit RFC 1421 headers; they mean an encrypted legacy key.
-    if (body.includes(':')) throw new TlsError(status, { detail: `PEM: headers in "${label}" block (encrypted key?) are not supported` });
-    blocks.push({ label, der: base64Decode(body, status) });
     BEGIN.lastIndex = bodyEnd + endLine.length;
+    // RFC 7468 §2: generators must not emit RFC 1421 headers; they mean an encrypted legacy
+    // key or some other use we cannot follow (':' never occurs in base64).
+    if (body.includes(':')) {
+      if (options.headers === 'skip') continue;
+      throw new TlsError(status, { detail: `PEM: headers in "${label}" block (encrypted key?) are not supported` });
+    }
+    blocks.push({ label, der: base64Decode(body, status) });
   }
   return blocks;
 }

@@ -18,7 +18,8 @@ export type CertificateInput = Uint8Array | string;
 /**
  * Decodes one input into DER certificates: DER bytes as they are; PEM text (a string, or
  * bytes starting with `-----`) into its CERTIFICATE blocks (RFC 7468 §5.1; other blocks
- * such as keys are skipped).
+ * such as keys are skipped, and so is a block with RFC 1421 headers: one odd block in a
+ * CA bundle must not make the whole bundle unusable).
  *
  * @throws TlsError('InvalidConfig') if `input` is neither a string nor a Uint8Array;
  *   TlsError('CertificateOtherErrors') for a string that is not PEM or malformed PEM
@@ -30,7 +31,7 @@ export function decodeCertificates(input: CertificateInput, what: string): Uint8
   const text = typeof input === 'string' ? input : input.length >= 11 && input[0] === 0x2d && isPem(bytesToText(input.subarray(0, 64 * 1024))) ? bytesToText(input) : null;
   if (text === null) return [input as Uint8Array];
   if (!isPem(text)) throw new TlsError('CertificateOtherErrors', { detail: `${what}: a string must be PEM text` });
-  return pemDecode(text, 'CertificateOtherErrors')
+  return pemDecode(text, 'CertificateOtherErrors', { headers: 'skip' })
     .filter((b) => b.label === 'CERTIFICATE')
     .map((b) => b.der);
 }

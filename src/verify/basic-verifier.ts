@@ -12,9 +12,11 @@ import { TlsError } from '../errors.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateVerifier, type VerificationReport, type VerifyRequest } from './verifier.js';
 import { parseCertificate, type ParsedCertificate } from './x509.js';
-import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, validateChain, type SearchLimits } from './engine.js';
+import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, resolveMaxWork, validateChain, type SearchLimits } from './engine.js';
 import { toCertificate } from './certificate.js';
 import { parseTrustAnchors } from './anchors.js';
+
+export { DEFAULT_VERIFICATION_WORK } from './engine.js';
 
 /** Options for {@link createBasicVerifier}. */
 export interface BasicVerifierOptions {
@@ -23,7 +25,7 @@ export interface BasicVerifierOptions {
    * once per process). Each contributes its subject name and public key (RFC 5280 §6.1.1 (d)).
    */
   readonly trustAnchors: readonly (Uint8Array | string)[];
-  /** Provider used to parse keys and verify signatures. */
+  /** Provider used to parse keys and verify signatures. Required: without it `createBasicVerifier` throws `InvalidConfig`. */
   readonly crypto: CryptoProvider;
   /**
    * Longest path accepted, in certificates including leaf and anchor. Default 10.
@@ -32,11 +34,24 @@ export interface BasicVerifierOptions {
   readonly maxPathLength?: number;
   /** Intermediates allowed between leaf and anchor (OpenSSL's `-verify_depth`). Default 8. */
   readonly maxDepth?: number;
-  /** Cap on signature verifications during path building (see engine.ts {@link SearchLimits}). Default 64. */
+  /**
+   * Cap on signature verifications during path building.
+   * @deprecated use `maxWork`, which bounds signatures, path edges and name comparisons together.
+   */
   readonly maxCandidates?: number;
   /** RFC 6125 §6.4.4 common-name fallback (hostname.ts). Default false. */
   readonly commonNameFallback?: boolean;
-  /** Further search limits. */
+  /**
+   * Work budget of one `verify()` call, in units (engine.ts "Work budget"): signature
+   * verifications cost 2,000, path edges 100, name comparisons 1. Default
+   * `DEFAULT_VERIFICATION_WORK` (100,000). Running out makes the verdict fatal
+   * (`OtherErrors`). An integer 1..2^31-1.
+   */
+  readonly maxWork?: number;
+  /**
+   * Extra caps on single kinds of work.
+   * @deprecated use `maxWork`.
+   */
   readonly limits?: SearchLimits;
 }
 
@@ -65,12 +80,25 @@ function resolveDepth(opts: Pick<BasicVerifierOptions, 'maxDepth' | 'maxPathLeng
   return depth;
 }
 
+function isProvider(c: unknown): c is CryptoProvider {
+  const p = c as Partial<CryptoProvider> | null | undefined;
+  return typeof p === 'object' && p !== null && typeof p.parsePublicKey === 'function' && typeof p.verify === 'function' && typeof p.digest === 'function' && Array.isArray(p.signatureSchemes);
+}
+
 /**
  * Creates the verifier.
  *
- * @param opts - trust anchors (DER), the crypto provider, depth and name options
+ * For `serverAuth` requests the name is part of the verdict: a request without
+ * `serverName` gets an `InvalidName` error ("no name to check") rather than a silent skip
+ * of the name check (RFC 9525 §6: without a reference identity the certificate proves
+ * nothing about which host was reached), unless the request says the caller checks the
+ * name itself (`nameCheckedByCaller`). A caller that really wants no name check must
+ * treat `InvalidName` as ignorable, explicitly.
+ *
+ * @param opts - trust anchors (DER), the crypto provider, depth, name and work options
  * @returns a {@link CertificateVerifier} whose reports are {@link BasicVerificationReport}s
- * @throws TlsError('InvalidConfig') if a trust anchor cannot be parsed or an option is out of range
+ * @throws TlsError('InvalidConfig') if `crypto` is missing or not a provider, a trust
+ *   anchor cannot be parsed, or an option is out of range
  *
  * @example
  * ```ts
@@ -80,8 +108,12 @@ function resolveDepth(opts: Pick<BasicVerifierOptions, 'maxDepth' | 'maxPathLeng
  * ```
  */
 export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
+  if (typeof opts !== 'object' || opts === null) throw new TlsError('InvalidConfig', { detail: 'createBasicVerifier needs an options object' });
+  // Checked here, not at the first handshake (where it would surface as CertificateUnsupported).
+  if (!isProvider(opts.crypto)) throw new TlsError('InvalidConfig', { detail: 'createBasicVerifier needs a crypto provider (`crypto`)' });
   const crypto = opts.crypto;
   const maxDepth = resolveDepth(opts);
+  const maxWork = resolveMaxWork(opts.maxWork);
   const limits: SearchLimits = { ...opts.limits, ...(opts.maxCandidates !== undefined ? { maxSignatureChecks: opts.maxCandidates } : {}) };
   const anchors = parseTrustAnchors(opts.trustAnchors);
   const verifySync = (req: VerifyRequest): BasicVerificationReport => {
@@ -115,7 +147,16 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
     }
     const r = validateChain(
       { leaf, intermediates, anchors, unparsable },
-      { time: req.time, usage: req.usage, serverName: req.serverName, maxDepth, commonNameFallback: opts.commonNameFallback === true, limits },
+      {
+        time: req.time,
+        usage: req.usage,
+        serverName: req.serverName,
+        requireServerName: req.usage === 'serverAuth' && req.nameCheckedByCaller !== true,
+        maxDepth,
+        commonNameFallback: opts.commonNameFallback === true,
+        maxWork,
+        limits,
+      },
       crypto,
     );
     // The handshake needs the leaf key for CertificateVerify: a leaf whose key cannot be used fails here.

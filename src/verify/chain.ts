@@ -11,7 +11,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { nobleProvider } from '../crypto/noble.js';
 import { severityOf, type CertificateError, type CertificateErrorSeverity } from './verifier.js';
 import { parseCertificate, type ParsedCertificate } from './x509.js';
-import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, validateChain } from './engine.js';
+import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, resolveMaxWork, validateChain } from './engine.js';
 import { toCertificate, type Certificate } from './certificate.js';
 import { decodeCertificates, parseTrustAnchors, type CertificateInput } from './anchors.js';
 
@@ -26,7 +26,12 @@ export interface VerifyCertificateChainOptions {
   readonly intermediates?: readonly CertificateInput[];
   /** Trusted certificates (DER, PEM or PEM bundles), e.g. `tls.rootCertificates`. Each contributes its subject and key. */
   readonly trustAnchors: readonly CertificateInput[];
-  /** DNS name or IP literal to match against the leaf (RFC 9525); absent: no name check. */
+  /**
+   * DNS name or IP literal to match against the leaf (RFC 9525). Absent: no name check at
+   * all, whatever `usage` says — the result then says nothing about which host the
+   * certificate is for. (The handshake's verifier, `createBasicVerifier`, reports a
+   * missing name for `serverAuth` as `InvalidName` instead.)
+   */
   readonly serverName?: string;
   /** Validation time. Default: now. */
   readonly time?: Date;
@@ -41,6 +46,12 @@ export interface VerifyCertificateChainOptions {
    * subjectAltName (RFC 6125 §6.4.4 legacy behaviour). Default false: RFC 9525 §6.3 forbids it.
    */
   readonly commonNameFallback?: boolean;
+  /**
+   * Work budget of this verification, in units (engine.ts "Work budget": a signature
+   * verification costs 2,000, a path edge 100, a name comparison 1). Default
+   * `DEFAULT_VERIFICATION_WORK` (100,000). Running out adds a fatal `OtherErrors`.
+   */
+  readonly maxWork?: number;
 }
 
 /** Output of {@link verifyCertificateChain}. */
@@ -66,7 +77,7 @@ export interface VerifyCertificateChainResult {
  * @param input - leaf, intermediates, anchors, name, time, usage, depth
  * @returns the path judged, every error, and their severity
  * @throws TlsError('InvalidConfig') for an unreadable trust anchor, an invalid `time`,
- *   `usage` or `maxDepth`
+ *   `usage`, `maxDepth` or `maxWork`
  *
  * @example
  * ```ts
@@ -83,6 +94,7 @@ export async function verifyCertificateChain(input: VerifyCertificateChainOption
   if (usage !== 'serverAuth' && usage !== 'clientAuth') throw new TlsError('InvalidConfig', { detail: `usage must be 'serverAuth' or 'clientAuth'` });
   const maxDepth = input.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth < 0 || maxDepth > MAX_MAX_DEPTH) throw new TlsError('InvalidConfig', { detail: `maxDepth must be an integer 0..${MAX_MAX_DEPTH}` });
+  const maxWork = resolveMaxWork(input.maxWork);
   if (input.serverName !== undefined && typeof input.serverName !== 'string') throw new TlsError('InvalidConfig', { detail: 'serverName must be a string' });
   if (!Array.isArray(input.trustAnchors)) throw new TlsError('InvalidConfig', { detail: 'trustAnchors must be an array' });
   const anchors = parseTrustAnchors(input.trustAnchors);
@@ -126,7 +138,7 @@ export async function verifyCertificateChain(input: VerifyCertificateChainOption
 
   const r = validateChain(
     { leaf, intermediates, anchors, unparsable },
-    { time, usage, serverName: input.serverName, maxDepth, commonNameFallback: input.commonNameFallback === true },
+    { time, usage, serverName: input.serverName, maxDepth, commonNameFallback: input.commonNameFallback === true, maxWork },
     input.crypto ?? nobleProvider,
   );
   return { chain: r.chain.map(toCertificate), errors: r.errors, severity: severityOf(r.errors) };

@@ -21,7 +21,9 @@
  *   matches nothing. `commonNameFallback` (off by default) restores the RFC 6125 §6.4.4
  *   "last resort" for legacy certificates: only for a DNS reference, only when the
  *   certificate presents no dNSName and no iPAddress SAN entry at all, and only the last
- *   (most specific) CN of the subject, matched with the same rules as a dNSName.
+ *   (most specific) CN of the subject, matched with the same rules as a dNSName. The
+ *   verifier (engine.ts) does not fall back at all when any CN cannot be decoded or the
+ *   subjectAltName is malformed: an earlier CN must not stand in for an unreadable one.
  * - Non-ASCII (U-label) references never match: callers convert them to A-labels first.
  *
  * @module

@@ -23,6 +23,12 @@
  * - directoryName: the subject (when not empty) and directoryName SANs must have the
  *   constraint's RDNs as a prefix (names compared as in names.ts).
  *
+ * Names come from the subjectAltName as x509.ts parsed it, strictly and completely
+ * (names.ts `readGeneralName`); this module never re-reads the extension. Whatever cannot
+ * be read fails closed: a malformed subjectAltName, a name whose attributes cannot be
+ * compared (an empty RDN, an attribute value that breaks its type) or an undecodable
+ * emailAddress attribute is a violation of any constraint, permitted or excluded.
+ *
  * Constraints on other forms (otherName, x400Address, ediPartyName, registeredID) are
  * not processed: a certificate below that carries a name of such a form is refused, as
  * §4.2.1.10 requires ("MUST either process the constraint or reject the certificate").
@@ -30,35 +36,12 @@
  * @module
  */
 import { TlsError } from '../errors.js';
-import { DerReader, DerTag } from '../crypto/der.js';
-import { AttributeOid, attributeValues, isEmptyName, rdnKeys } from './names.js';
+import { DerReader } from '../crypto/der.js';
+import { AttributeOid, attributeValuesOf, isEmptyName, readGeneralName, rdnKeys, type GeneralNameForm } from './names.js';
 import type { ParsedCertificate } from './x509.js';
-import { Oid } from './x509.js';
 import { formatIpAddress } from './hostname.js';
 
-/** The GeneralName forms (RFC 5280 §4.2.1.6). */
-export type GeneralNameForm =
-  | 'otherName'
-  | 'rfc822Name'
-  | 'dNSName'
-  | 'x400Address'
-  | 'directoryName'
-  | 'ediPartyName'
-  | 'uniformResourceIdentifier'
-  | 'iPAddress'
-  | 'registeredID';
-
-const FORM_BY_TAG: Readonly<Record<number, GeneralNameForm>> = {
-  0xa0: 'otherName',
-  0x81: 'rfc822Name',
-  0x82: 'dNSName',
-  0xa3: 'x400Address',
-  0xa4: 'directoryName',
-  0xa5: 'ediPartyName',
-  0x86: 'uniformResourceIdentifier',
-  0x87: 'iPAddress',
-  0x88: 'registeredID',
-};
+export type { GeneralNameForm } from './names.js';
 
 /** One GeneralSubtree base (RFC 5280 §4.2.1.10). */
 export type Subtree =
@@ -73,22 +56,19 @@ export interface NameConstraints {
   readonly excluded: readonly Subtree[];
 }
 
-function ia5(v: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]!);
-  return s;
-}
-
 /**
  * Parses a nameConstraints extension value (RFC 5280 §4.2.1.10):
  * `NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL,
  * excludedSubtrees [1] GeneralSubtrees OPTIONAL }`, `GeneralSubtree ::= SEQUENCE { base
  * GeneralName, minimum [0] BaseDistance DEFAULT 0, maximum [1] BaseDistance OPTIONAL }`.
+ * Each base is read strictly by names.ts `readGeneralName`.
  *
- * @throws TlsError('CertificateOtherErrors') if malformed: an empty extension ("MUST NOT
- *   issue certificates where name constraints is an empty sequence"), a minimum other
- *   than 0 or a maximum ("MUST be zero", "MUST be absent"), an iPAddress base that is not
- *   8 or 32 octets, an unknown GeneralName tag.
+ * @throws TlsError('CertificateOtherErrors') if malformed or impossible to honour: an
+ *   empty extension ("MUST NOT issue certificates where name constraints is an empty
+ *   sequence") or empty subtree list (SIZE (1..MAX)), a minimum other than 0 or a maximum
+ *   ("MUST be zero", "MUST be absent"; DER also omits the DEFAULT 0, X.690 §11.5, but an
+ *   explicit 0 is unambiguous and accepted), an iPAddress base that is not 8 or 32 octets
+ *   or whose mask is not contiguous, any base that is not a valid GeneralName, trailing data.
  */
 export function parseNameConstraints(value: Uint8Array): NameConstraints {
   const r = new DerReader(value, 'CertificateOtherErrors', 'nameConstraints');
@@ -102,35 +82,27 @@ export function parseNameConstraints(value: Uint8Array): NameConstraints {
     if (list.done) list.fail('empty GeneralSubtrees');
     while (!list.done) {
       const st = list.sequence();
-      const base = st.read();
+      const base = readGeneralName(st, st.read(), 'subtree');
       const min = st.optional(0x80);
       if (min && !(min.value.length === 1 && min.value[0] === 0)) st.fail('minimum must be 0');
       if (st.optional(0x81)) st.fail('maximum must be absent');
       st.end();
-      const form = FORM_BY_TAG[base.tag];
-      if (!form) return st.fail(`unknown GeneralName tag 0x${base.tag.toString(16)}`);
-      switch (form) {
+      switch (base.form) {
         case 'dNSName':
         case 'rfc822Name':
         case 'uniformResourceIdentifier':
-          out.push({ form, text: ia5(base.value) });
+          out.push({ form: base.form, text: base.text });
           break;
-        case 'iPAddress':
-          if (base.value.length !== 8 && base.value.length !== 32) st.fail(`iPAddress constraint of ${base.value.length} octets`);
-          out.push({ form, address: base.value.slice(0, base.value.length / 2), mask: base.value.slice(base.value.length / 2) });
-          break;
-        case 'directoryName': {
-          // directoryName [4] Name: EXPLICIT (Name is a CHOICE), so the content is one Name.
-          const inner = st.sub(base.value);
-          const name = inner.expect(DerTag.SEQUENCE, 'Name');
-          inner.end();
-          const rdns = rdnKeys(name.raw);
-          if (!rdns) return st.fail('malformed directoryName');
-          out.push({ form, rdns, der: name.raw.slice() });
+        case 'iPAddress': {
+          const half = base.bytes.length / 2;
+          out.push({ form: 'iPAddress', address: base.bytes.slice(0, half), mask: base.bytes.slice(half) });
           break;
         }
+        case 'directoryName':
+          out.push({ form: 'directoryName', rdns: base.rdns, der: base.der });
+          break;
         default:
-          out.push({ form });
+          out.push({ form: base.form });
       }
     }
     return out;
@@ -142,20 +114,33 @@ export function parseNameConstraints(value: Uint8Array): NameConstraints {
   return { permitted, excluded };
 }
 
+/** A Name presented for directoryName constraints, with its RDN keys (null: it cannot be compared). */
+export interface PresentedDirectoryName {
+  readonly der: Uint8Array;
+  readonly rdns: readonly string[] | null;
+}
+
 /** The names of one certificate that name constraints apply to. */
 export interface PresentedNames {
   readonly dnsNames: readonly string[];
   readonly ipAddresses: readonly Uint8Array[];
   readonly emails: readonly string[];
   readonly uris: readonly string[];
-  /** DER Names: the subject (unless empty) and directoryName SAN entries. */
-  readonly directoryNames: readonly Uint8Array[];
+  /** The subject (unless empty) and directoryName SAN entries. */
+  readonly directoryNames: readonly PresentedDirectoryName[];
   /** Forms present that are not processed here (otherName, x400Address, ediPartyName, registeredID). */
   readonly otherForms: ReadonlySet<GeneralNameForm>;
+  /**
+   * Names that exist but cannot be read (a malformed subjectAltName, an undecodable
+   * emailAddress attribute): any constraint at all then fails closed.
+   */
+  readonly unreadable: readonly string[];
 }
 
 /**
- * Collects the names of `cert` that constraints apply to (RFC 5280 §6.1.3 (b)-(c)).
+ * Collects the names of `cert` that constraints apply to (RFC 5280 §6.1.3 (b)-(c)), from
+ * the subjectAltName parsed by x509.ts (never re-read here, so every user of the SAN sees
+ * the same names) and the subject.
  *
  * @param cert - the certificate
  * @param commonNameAsDns - a subject common name used as the DNS identity (the opt-in
@@ -166,50 +151,44 @@ export function presentedNames(cert: ParsedCertificate, commonNameAsDns?: string
   const ipAddresses: Uint8Array[] = [];
   const emails: string[] = [];
   const uris: string[] = [];
-  const directoryNames: Uint8Array[] = [];
+  const directoryNames: PresentedDirectoryName[] = [];
   const otherForms = new Set<GeneralNameForm>();
-  if (!isEmptyName(cert.subjectDer)) directoryNames.push(cert.subjectDer);
+  const unreadable: string[] = [];
+  if (!isEmptyName(cert.subjectDer)) directoryNames.push({ der: cert.subjectDer, rdns: rdnKeys(cert.subjectDer) });
   // §4.2.1.10: emailAddress attributes of the subject are subject to rfc822Name constraints.
-  emails.push(...attributeValues(cert.subjectDer, AttributeOid.emailAddress));
+  const subjectEmails = attributeValuesOf(cert.subjectDer, AttributeOid.emailAddress);
+  emails.push(...subjectEmails.values);
+  if (subjectEmails.unreadable) unreadable.push('an emailAddress attribute of the subject cannot be read');
   if (commonNameAsDns !== undefined) dnsNames.push(commonNameAsDns);
-  const san = cert.extensions.find((e) => e.oid === Oid.subjectAltName);
-  if (san) {
-    try {
-      const r = new DerReader(san.value, 'CertificateOtherErrors', 'subjectAltName');
-      const s = r.sequence();
-      while (!s.done) {
-        const g = s.read();
-        const form = FORM_BY_TAG[g.tag];
-        switch (form) {
-          case 'dNSName':
-            dnsNames.push(ia5(g.value));
-            break;
-          case 'iPAddress':
-            ipAddresses.push(g.value);
-            break;
-          case 'rfc822Name':
-            emails.push(ia5(g.value));
-            break;
-          case 'uniformResourceIdentifier':
-            uris.push(ia5(g.value));
-            break;
-          case 'directoryName': {
-            const inner = s.sub(g.value);
-            directoryNames.push(inner.expect(DerTag.SEQUENCE, 'Name').raw);
-            break;
-          }
-          case undefined:
-            break;
-          default:
-            otherForms.add(form);
-        }
-      }
-    } catch {
-      // A malformed SAN is reported by the parser (ParsedCertificate.problems); the names
-      // read before the fault are still constrained.
+  if (cert.subjectAltNameMalformed) unreadable.push('the subjectAltName extension is malformed');
+  for (const g of cert.subjectAltNames) {
+    switch (g.form) {
+      case 'dNSName':
+        dnsNames.push(g.text);
+        break;
+      case 'iPAddress':
+        ipAddresses.push(g.bytes);
+        break;
+      case 'rfc822Name':
+        emails.push(g.text);
+        break;
+      case 'uniformResourceIdentifier':
+        uris.push(g.text);
+        break;
+      case 'directoryName':
+        directoryNames.push({ der: g.der, rdns: g.rdns });
+        break;
+      default:
+        otherForms.add(g.form);
     }
   }
-  return { dnsNames, ipAddresses, emails, uris, directoryNames, otherForms };
+  return { dnsNames, ipAddresses, emails, uris, directoryNames, otherForms, unreadable };
+}
+
+/** Number of name × subtree comparisons {@link nameConstraintViolations} makes (the work it costs). */
+export function constraintComparisons(nc: NameConstraints, names: PresentedNames): number {
+  const n = names.dnsNames.length + names.ipAddresses.length + names.emails.length + names.uris.length + names.directoryNames.length + names.otherForms.size + 1;
+  return n * (nc.permitted.length + nc.excluded.length);
 }
 
 function lowerAscii(s: string): string {
@@ -276,20 +255,22 @@ function uriWithin(uri: string, base: string): boolean {
   return host !== null && !host.startsWith('[') && hostWithin(host, base);
 }
 
-function dirWithin(name: Uint8Array, base: readonly string[]): boolean {
-  const rdns = rdnKeys(name);
-  if (!rdns || rdns.length < base.length) return false;
+function dirWithin(rdns: readonly string[], base: readonly string[]): boolean {
+  if (rdns.length < base.length) return false;
   for (let i = 0; i < base.length; i++) if (rdns[i] !== base[i]) return false;
   return true;
 }
 
 /**
- * Checks the names of one certificate against one CA's constraints.
+ * Checks the names of one certificate against one CA's constraints. Fails closed: a name
+ * that cannot be compared (a directoryName whose attributes cannot be read, a malformed
+ * subjectAltName) is outside every permitted subtree and inside every excluded one.
  *
  * @returns one human-readable violation per offending name (empty when all is well)
  */
 export function nameConstraintViolations(nc: NameConstraints, names: PresentedNames, render: (der: Uint8Array) => string): string[] {
   const out: string[] = [];
+  for (const u of names.unreadable) out.push(`${u}, so the name constraints cannot be checked`);
   const check = <T>(form: GeneralNameForm, values: readonly T[], within: (v: T, st: Subtree) => boolean, show: (v: T) => string, mayHit?: (v: T, st: Subtree) => boolean) => {
     if (values.length === 0) return;
     const permitted = nc.permitted.filter((st) => st.form === form);
@@ -303,7 +284,11 @@ export function nameConstraintViolations(nc: NameConstraints, names: PresentedNa
   check('iPAddress', names.ipAddresses, (v, st) => st.form === 'iPAddress' && ipWithin(v, st), (v) => (v.length === 4 || v.length === 16 ? formatIpAddress(v) : `<${v.length} octets>`));
   check('rfc822Name', names.emails, (v, st) => st.form === 'rfc822Name' && emailWithin(v, st.text), (v) => JSON.stringify(v));
   check('uniformResourceIdentifier', names.uris, (v, st) => st.form === 'uniformResourceIdentifier' && uriWithin(v, st.text), (v) => JSON.stringify(v));
-  check('directoryName', names.directoryNames, (v, st) => st.form === 'directoryName' && dirWithin(v, st.rdns), (v) => `"${render(v)}"`);
+  const comparable = names.directoryNames.filter((d): d is { der: Uint8Array; rdns: readonly string[] } => d.rdns !== null);
+  check('directoryName', comparable, (v, st) => st.form === 'directoryName' && dirWithin(v.rdns, st.rdns), (v) => `"${render(v.der)}"`);
+  for (const d of names.directoryNames) {
+    if (d.rdns === null && (nc.permitted.length > 0 || nc.excluded.length > 0)) out.push(`directoryName "${render(d.der)}" cannot be compared with the name constraints`);
+  }
   for (const form of names.otherForms) {
     if (nc.permitted.some((st) => st.form === form) || nc.excluded.some((st) => st.form === form)) {
       out.push(`${form} names are constrained but such constraints are not processed`);

@@ -22,7 +22,14 @@
  * The status is then `good`, `revoked` (a `Revoked` error, fatal) or `unknown` (the
  * responder does not know the certificate: `RevocationFailure`).
  *
- * Parsed with our DER reader (no @peculiar/asn1-ocsp).
+ * Parsed with our DER reader (no @peculiar/asn1-ocsp), completely and strictly, before
+ * anything in it is believed: every field of the ASN.1 of RFC 6960 §4.2.1 including the
+ * parts that are not used — responseExtensions and singleExtensions (well-formed
+ * Extensions, no duplicate, no critical extension we do not understand, RFC 6960 §4.4 and
+ * RFC 5280 §4.2), and the embedded certificates (each must parse as a certificate, even
+ * when another one signed). Times are GeneralizedTime (RFC 6960 §4.2.2.1); CRLReason is
+ * one of the values of RFC 5280 §5.3.1; the DEFAULT version is not encoded (X.690 §11.5).
+ * Anything else gives `unknown` and `RevocationFailure`, never `good`.
  *
  * @module
  */
@@ -39,6 +46,10 @@ import { nameKey } from './names.js';
 /** OIDs used by OCSP (RFC 6960 §4.2.1, Appendix B). */
 export const OcspOid = {
   basic: '1.3.6.1.5.5.7.48.1.1',
+  /** id-pkix-ocsp-nonce (RFC 6960 §4.4.1, RFC 8954). */
+  nonce: '1.3.6.1.5.5.7.48.1.2',
+  /** id-pkix-ocsp-extended-revoke (RFC 6960 §4.4.8). */
+  extendedRevoke: '1.3.6.1.5.5.7.48.1.9',
   ocspSigning: '1.3.6.1.5.5.7.3.9',
   sha1: '1.3.14.3.2.26',
   sha256: '2.16.840.1.101.3.4.2.1',
@@ -122,11 +133,68 @@ interface BasicResponse {
   readonly responderByName?: Uint8Array;
   readonly responderByKey?: Uint8Array;
   readonly responses: readonly SingleResponse[];
-  readonly certs: readonly Uint8Array[];
+  readonly certs: readonly ParsedCertificate[];
 }
 
 function fail(detail: string): never {
   throw new TlsError('CertificateRevocationFailure', { detail: `OCSP: ${detail}` });
+}
+
+/** Checks that `v` is exactly one well-formed DER element (nesting bounded). */
+function checkOneElement(r: DerReader, v: Uint8Array): void {
+  const walk = (rr: DerReader, bytes: Uint8Array, depth: number): void => {
+    const inner = rr.sub(bytes);
+    while (!inner.done) {
+      const el = inner.read();
+      if ((el.tag & 0x20) !== 0) {
+        if (depth === 0) inner.fail('nesting too deep');
+        walk(inner, el.value, depth - 1);
+      }
+    }
+  };
+  const one = r.sub(v);
+  const el = one.read();
+  one.end();
+  if ((el.tag & 0x20) !== 0) walk(one, el.value, 16);
+}
+
+/**
+ * Parses an `[1] EXPLICIT Extensions` field of OCSP (responseExtensions, singleExtensions;
+ * RFC 6960 §4.2.1): `Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension`, each `SEQUENCE {
+ * extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }` (RFC 5280 §4.1).
+ * An extension may appear once (§4.2); a critical one must be understood (RFC 6960 §4.4:
+ * "unless they have the critical flag set and are not understood"). The value of every
+ * extension other than the nonce (which responders encode inconsistently, and which a
+ * stapled response does not carry) must be one DER element.
+ */
+function parseOcspExtensions(outer: DerReader, el: DerElement, what: string, understood: ReadonlySet<string>): void {
+  const wrap = outer.sub(el.value);
+  const list = wrap.sequence();
+  wrap.end();
+  if (list.done) fail(`empty ${what}`);
+  const seen = new Set<string>();
+  while (!list.done) {
+    const e = list.sequence();
+    const oid = e.oid();
+    const crit = e.optional(DerTag.BOOLEAN);
+    // X.690 §11.1: DER TRUE is 0xff; an explicit FALSE (the DEFAULT) is tolerated, as in certificates.
+    if (crit && (crit.value.length !== 1 || (crit.value[0] !== 0xff && crit.value[0] !== 0x00))) fail(`${what}: bad critical flag`);
+    const value = e.octetString();
+    e.end();
+    if (seen.has(oid)) fail(`${what}: extension ${oid} appears twice`);
+    seen.add(oid);
+    if (crit?.value[0] === 0xff && !understood.has(oid)) fail(`${what}: unsupported critical extension ${oid}`);
+    if (oid !== OcspOid.nonce) checkOneElement(e, value);
+  }
+}
+
+const RESPONSE_EXTENSIONS_UNDERSTOOD: ReadonlySet<string> = new Set([OcspOid.nonce, OcspOid.extendedRevoke]);
+const SINGLE_EXTENSIONS_UNDERSTOOD: ReadonlySet<string> = new Set();
+
+/** A GeneralizedTime (RFC 6960 §4.2.2.1: OCSP times are GeneralizedTime). */
+function generalizedTime(r: DerReader, what: string): Date {
+  if (r.peekTag() !== 0x18) fail(`${what} must be a GeneralizedTime`);
+  return readTime(r);
 }
 
 /** Parses an OCSPResponse down to the BasicOCSPResponse (RFC 6960 §4.2.1). */
@@ -157,13 +225,21 @@ function parseResponse(der: Uint8Array): BasicResponse {
   const signatureParams = algR.done ? undefined : algR.read().raw.slice();
   algR.end();
   const signature = basic.bitString();
-  const certs: Uint8Array[] = [];
+  const certs: ParsedCertificate[] = [];
   const certsEl = basic.optional(0xa0);
   if (certsEl) {
     const cr = basic.sub(certsEl.value);
     const list = cr.sequence();
     cr.end();
-    while (!list.done) certs.push(list.expect(DerTag.SEQUENCE, 'Certificate').raw.slice());
+    // Every embedded certificate must be a certificate, used or not.
+    while (!list.done) {
+      const der = list.expect(DerTag.SEQUENCE, 'Certificate').raw;
+      try {
+        certs.push(parseCertificate(der));
+      } catch (e) {
+        fail(`embedded certificate #${certs.length}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`);
+      }
+    }
   }
   basic.end();
 
@@ -171,9 +247,11 @@ function parseResponse(der: Uint8Array): BasicResponse {
   const t = basic.sub(tbsEl.value);
   const vEl = t.optional(0xa0);
   if (vEl) {
+    // version [0] EXPLICIT Version DEFAULT v1: only v1 exists, and DER omits a DEFAULT value (X.690 §11.5).
     const vr = t.sub(vEl.value);
-    if (vr.smallInteger() !== 0) fail('unsupported ResponseData version');
+    const v = vr.smallInteger();
     vr.end();
+    fail(v === 0 ? 'ResponseData version v1 encoded explicitly (not DER)' : 'unsupported ResponseData version');
   }
   let responderByName: Uint8Array | undefined;
   let responderByKey: Uint8Array | undefined;
@@ -183,20 +261,20 @@ function parseResponse(der: Uint8Array): BasicResponse {
     responderByName = n.expect(DerTag.SEQUENCE, 'Name').raw.slice();
     n.end();
   } else if (rid.tag === 0xa2) {
+    // KeyHash ::= OCTET STRING: the SHA-1 hash of the responder's public key.
     const k = t.sub(rid.value);
     responderByKey = k.octetString().slice();
     k.end();
+    if (responderByKey.length !== 20) fail('ResponderID byKey is not a SHA-1 hash');
   } else {
     fail('bad ResponderID');
   }
-  if (t.peekTag() !== 0x18) fail('producedAt must be a GeneralizedTime');
-  readTime(t);
+  generalizedTime(t, 'producedAt');
   const list = t.sequence();
   const responses: SingleResponse[] = [];
   while (!list.done) responses.push(parseSingle(list.sequence()));
-  if (t.optional(0xa1)) {
-    // responseExtensions (nonce, ...): none is processed; a critical one would need to be (§4.4).
-  }
+  const rext = t.optional(0xa1);
+  if (rext) parseOcspExtensions(t, rext, 'responseExtensions', RESPONSE_EXTENSIONS_UNDERSTOOD);
   t.end();
   return { tbs: tbsEl.raw.slice(), signatureAlgorithmOid, signatureParams, signature: signature.slice(), responderByName, responderByKey, responses, certs };
 }
@@ -205,7 +283,7 @@ function parseSingle(s: DerReader): SingleResponse {
   const id = s.sequence();
   const alg = id.sequence();
   const hashOid = alg.oid();
-  if (!alg.done) alg.null();
+  if (!alg.done) alg.null(); // RFC 5754 §2 / RFC 3279 §2.2.1: parameters absent or NULL
   alg.end();
   const nameHash = id.octetString().slice();
   const keyHash = id.octetString().slice();
@@ -220,32 +298,36 @@ function parseSingle(s: DerReader): SingleResponse {
     status = 'good';
   } else if (st.tag === 0xa1) {
     status = 'revoked';
+    // RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
     const ri = s.sub(st.value);
-    revocationTime = readTime(ri);
+    revocationTime = generalizedTime(ri, 'revocationTime');
     const reason = ri.optional(0xa0);
     if (reason) {
       const rr = ri.sub(reason.value);
       const e = rr.expect(0x0a, 'CRLReason');
-      if (e.value.length !== 1) fail('bad CRLReason');
-      revocationReason = e.value[0];
       rr.end();
+      // RFC 5280 §5.3.1: unspecified (0) .. aACompromise (10); 7 is not used.
+      if (e.value.length !== 1 || e.value[0]! > 10 || e.value[0] === 7) fail('bad CRLReason');
+      revocationReason = e.value[0];
     }
     ri.end();
   } else if (st.tag === 0x82) {
+    // unknown [2] IMPLICIT UnknownInfo, UnknownInfo ::= NULL
+    if (st.value.length !== 0) fail('bad unknown status');
     status = 'unknown';
   } else {
     return fail('bad CertStatus');
   }
-  if (s.peekTag() !== 0x18) fail('thisUpdate must be a GeneralizedTime');
-  const thisUpdate = readTime(s);
+  const thisUpdate = generalizedTime(s, 'thisUpdate');
   let nextUpdate: Date | undefined;
   const nu = s.optional(0xa0);
   if (nu) {
     const nr = s.sub(nu.value);
-    nextUpdate = readTime(nr);
+    nextUpdate = generalizedTime(nr, 'nextUpdate');
     nr.end();
   }
-  s.optional(0xa1); // singleExtensions: not processed
+  const sext = s.optional(0xa1);
+  if (sext) parseOcspExtensions(s, sext, 'singleExtensions', SINGLE_EXTENSIONS_UNDERSTOOD);
   s.end();
   return { hashOid, nameHash, keyHash, serial, status, revocationTime, revocationReason, thisUpdate, nextUpdate };
 }
@@ -312,13 +394,7 @@ function check(input: OcspCheckInput, index: number): OcspResult {
   } else {
     const reasons: string[] = [];
     let found: ParsedCertificate | undefined;
-    for (const der of resp.certs) {
-      let c: ParsedCertificate;
-      try {
-        c = parseCertificate(der);
-      } catch {
-        continue;
-      }
+    for (const c of resp.certs) {
       if (!identifies(c)) continue;
       // §4.2.2.2: issued directly by the CA that issued the certificate in question ...
       if (nameKey(c.issuerDer) !== nameKey(issuer.subjectDer)) {

@@ -53,8 +53,18 @@ export interface CertificateError {
 export interface VerifyRequest {
   /** The peer's certificates as sent, leaf first (DER). */
   readonly certificates: readonly Uint8Array[];
-  /** Name to check against the leaf (DNS name or IP literal); absent: no name check. */
+  /**
+   * Name to check against the leaf (DNS name or IP literal). For `serverAuth`, the
+   * built-in verifier (`createBasicVerifier`) reports a missing name as `InvalidName`
+   * ("no name to check") unless `nameCheckedByCaller` is set.
+   */
   readonly serverName?: string;
+  /**
+   * True when the caller checks the peer's identity itself (a Node-style
+   * `checkServerIdentity` hook given `serverName`): the verifier then neither checks a name
+   * nor reports a missing one. Default false.
+   */
+  readonly nameCheckedByCaller?: boolean;
   /** Which extended key usage is required. */
   readonly usage: 'serverAuth' | 'clientAuth';
   /** Validation time. */

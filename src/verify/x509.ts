@@ -25,6 +25,10 @@ import { TlsError } from '../errors.js';
 import { DerReader, DerTag } from '../crypto/der.js';
 import type { CryptoProvider, HashAlg, PublicKeyInfo } from '../crypto/provider.js';
 import { SignatureScheme } from '../wire/codes.js';
+import { directoryString, parseGeneralNames, parseName, type GeneralName } from './names.js';
+
+export { directoryString } from './names.js';
+export type { GeneralName } from './names.js';
 
 /** Object identifiers used by the verifier (RFC 5280 §4.2.1, RFC 4055, RFC 5758, RFC 8410). */
 export const Oid = {
@@ -133,6 +137,17 @@ export interface ParsedCertificate {
   readonly ipAddresses: readonly Uint8Array[];
   /** True if a subjectAltName extension is present. */
   readonly hasSubjectAltName: boolean;
+  /**
+   * Every subjectAltName entry, parsed strictly (names.ts `readGeneralName`); empty when
+   * the extension is absent or malformed.
+   */
+  readonly subjectAltNames: readonly GeneralName[];
+  /**
+   * True if a subjectAltName extension is present but malformed (any entry that is not a
+   * valid GeneralName). The certificate then has a problem (`OtherErrors`), no SAN name is
+   * used for anything, and name constraints over it fail closed.
+   */
+  readonly subjectAltNameMalformed: boolean;
   /** subjectKeyIdentifier (RFC 5280 §4.2.1.2). */
   readonly subjectKeyId: Uint8Array | undefined;
   /** authorityKeyIdentifier keyIdentifier (RFC 5280 §4.2.1.1). */
@@ -201,7 +216,9 @@ const PROCESSED = new Set<string>([
  * (§4.1.2.1), a serial number that is zero, negative or over 20 octets (§4.1.2.2),
  * unique identifiers in v1 or extensions outside v3 (§4.1.2.8, §4.1.2.9), duplicate
  * extensions (§4.2), malformed contents of the extensions read here (which then count
- * as absent), more than {@link MAX_EXTENSIONS} extensions.
+ * as absent; a malformed subjectAltName is also flagged, see `subjectAltNameMalformed`),
+ * more than {@link MAX_EXTENSIONS} extensions, issuer or subject attribute values that
+ * break RFC 5280 Appendix A or their string type (names.ts).
  *
  * @param der - one DER certificate (at most {@link MAX_CERTIFICATE_SIZE} bytes)
  * @returns the certificate as plain data
@@ -255,6 +272,9 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const uid1 = tbs.optional(0x81);
   const uid2 = tbs.optional(0x82);
   if ((uid1 || uid2) && version < 2) problems.push('unique identifier in a v1 certificate');
+  // UniqueIdentifier ::= BIT STRING, IMPLICIT [1] / [2]: the same DER rules as any BIT STRING.
+  if (uid1) tbs.checkBitString(uid1.value);
+  if (uid2) tbs.checkBitString(uid2.value);
   const extsEl = tbs.optional(0xa3);
   // RFC 5280 §4.1.2.9: "This field MUST only appear if the version is 3".
   if (extsEl && version !== 3) problems.push(`extensions in a v${version} certificate`);
@@ -304,10 +324,18 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const notAfter = readTime(validity);
   validity.end();
 
-  // RFC 5280 §4.1.2.4: Name ::= RDNSequence. Checked here as a SEQUENCE OF SET OF
-  // SEQUENCE { OID, ANY }; rendered to a string only when asked for (see nameToString).
-  checkName(tbs.sub(issuerEl.value));
-  checkName(tbs.sub(subjectEl.value));
+  // RFC 5280 §4.1.2.4: Name ::= RDNSequence, parsed strictly (names.ts): a structure that is
+  // not a Name makes the certificate unreadable; attribute values that break Appendix A or
+  // their string type are problems. Rendered to a string only when asked for (nameToString).
+  for (const [what, el] of [['issuer', issuerEl], ['subject', subjectEl]] as const) {
+    let parsed;
+    try {
+      parsed = parseName(el.raw);
+    } catch (e) {
+      throw bad(`${what}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`, e);
+    }
+    for (const p of parsed.problems) problems.push(`${what} ${p}`);
+  }
 
   const ext = (oid: string) => extensions.find((x) => x.oid === oid);
   // A malformed extension we read is a problem of this certificate, reported by the
@@ -342,15 +370,14 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const pathLen = basic.pathLen;
 
   // RFC 5280 §4.2.1.3: KeyUsage ::= BIT STRING; named bit i is the i-th bit from the most significant.
+  // Only the bits that exist count: in `03 02 07 84` seven bits are unused, so the value is
+  // digitalSignature alone, and the set padding bit makes it non-DER (X.690 §8.6.2.2, §11.2.1).
   const keyUsage = soft('keyUsage', ext(Oid.keyUsage), (v): number | undefined => {
     const r = new DerReader(v, 'CertificateOtherErrors', 'keyUsage');
-    const bits = r.expect(DerTag.BIT_STRING, 'BIT STRING').value;
+    const bits = r.namedBits();
     r.end();
-    if (bits.length < 1 || bits[0]! > 7 || (bits.length === 1 && bits[0] !== 0)) r.fail('bad BIT STRING');
     let ku = 0;
-    for (let i = 0; i < (bits.length - 1) * 8 && i < 9; i++) {
-      if ((bits[1 + (i >> 3)]! >> (7 - (i & 7))) & 1) ku |= 1 << i;
-    }
+    for (let i = 0; i < bits.length && i < 9; i++) if (bits[i]) ku |= 1 << i;
     if (ku === 0) r.fail('no bits set'); // §4.2.1.3: at least one bit MUST be set
     return ku;
   }, undefined);
@@ -367,33 +394,22 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   }, undefined);
 
   // RFC 5280 §4.2.1.6: GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName (IMPLICIT tags).
+  // Parsed completely and strictly before anything uses it: one entry that is not a valid
+  // GeneralName (an unknown tag, end-of-contents, a universal-class element, a constructed
+  // dNSName, a directoryName that is not exactly one valid Name, ...) makes the whole
+  // extension malformed, and then no entry of it is used (names.ts readGeneralName).
   const sanExt = ext(Oid.subjectAltName);
-  const san = soft('subjectAltName', sanExt, (v) => {
-    const dns: string[] = [];
-    const ips: Uint8Array[] = [];
-    const r = new DerReader(v, 'CertificateOtherErrors', 'subjectAltName');
-    const s = r.sequence();
-    r.end();
-    if (s.done) r.fail('empty');
-    while (!s.done) {
-      const g = s.read();
-      if (g.tag === 0x82) {
-        // dNSName [2] IA5String: kept as sent; non-ASCII never matches (hostname.ts).
-        let name = '';
-        for (let i = 0; i < g.value.length; i++) name += String.fromCharCode(g.value[i]!);
-        dns.push(name);
-      } else if (g.tag === 0x87) {
-        // iPAddress [7] OCTET STRING: 4 octets (IPv4) or 16 (IPv6) in a SAN.
-        if (g.value.length !== 4 && g.value.length !== 16) r.fail(`iPAddress of ${g.value.length} octets`);
-        ips.push(g.value.slice());
-      }
-      // Other name forms (rfc822Name, URI, directoryName, otherName ...) are not used for
-      // TLS server identity; name-constraints.ts reads them where constraints apply.
-    }
-    return { dns, ips };
-  }, { dns: [] as string[], ips: [] as Uint8Array[] });
-  const dnsNames = san.dns;
-  const ipAddresses = san.ips;
+  const sanParsed = soft('subjectAltName', sanExt, (v): GeneralName[] | null => parseGeneralNames(v, 'subjectAltName'), null);
+  const subjectAltNameMalformed = sanExt !== undefined && sanParsed === null;
+  const subjectAltNames = sanParsed ?? [];
+  const dnsNames: string[] = [];
+  const ipAddresses: Uint8Array[] = [];
+  for (const g of subjectAltNames) {
+    // dNSName [2] IA5String: kept as sent; non-ASCII never matches (hostname.ts).
+    if (g.form === 'dNSName') dnsNames.push(g.text);
+    // iPAddress [7] OCTET STRING: 4 octets (IPv4) or 16 (IPv6) in a SAN.
+    else if (g.form === 'iPAddress') ipAddresses.push(g.bytes);
+  }
 
   // RFC 5280 §4.2.1.2: SubjectKeyIdentifier ::= KeyIdentifier (OCTET STRING)
   const subjectKeyId = soft('subjectKeyIdentifier', ext(Oid.subjectKeyIdentifier), (v): Uint8Array | undefined => {
@@ -451,26 +467,14 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     dnsNames,
     ipAddresses,
     hasSubjectAltName: sanExt !== undefined,
+    subjectAltNames,
+    subjectAltNameMalformed,
     subjectKeyId,
     authorityKeyId,
     extensions,
     problems,
     sha256: toHex(sha256(own)),
   };
-}
-
-/** Checks RDNSequence structure (RFC 5280 §4.1.2.4): SEQUENCE OF SET SIZE (1..MAX) OF AttributeTypeAndValue. */
-function checkName(r: DerReader): void {
-  while (!r.done) {
-    const set = r.sub(r.expect(DerTag.SET, 'RelativeDistinguishedName').value);
-    if (set.done) set.fail('empty RelativeDistinguishedName');
-    while (!set.done) {
-      const atv = set.sequence();
-      atv.oid();
-      atv.read();
-      atv.end();
-    }
-  }
 }
 
 /** Attribute type names for display: RFC 4514 §3, plus a few common ones (RFC 4519, PKCS #9). */
@@ -491,48 +495,6 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   '2.5.4.97': 'organizationIdentifier',
   '1.2.840.113549.1.9.1': 'emailAddress',
 };
-
-/** Decodes a directory string value (X.680 §41), or returns null for a type shown as hex. */
-export function directoryString(tag: number, v: Uint8Array): string | null {
-  switch (tag) {
-    case 0x0c: // UTF8String
-      try {
-        return new TextDecoder('utf-8', { fatal: true }).decode(v);
-      } catch {
-        return null;
-      }
-    case 0x12: // NumericString
-    case 0x13: // PrintableString
-    case 0x14: // TeletexString (read as Latin-1, as most software does)
-    case 0x16: // IA5String
-    case 0x1a: {
-      // VisibleString
-      let out = '';
-      for (let i = 0; i < v.length; i++) out += String.fromCharCode(v[i]!);
-      return out;
-    }
-    case 0x1e: {
-      // BMPString: UTF-16BE
-      if (v.length % 2 !== 0) return null;
-      let out = '';
-      for (let i = 0; i < v.length; i += 2) out += String.fromCharCode((v[i]! << 8) | v[i + 1]!);
-      return out;
-    }
-    case 0x1c: {
-      // UniversalString: UTF-32BE
-      if (v.length % 4 !== 0) return null;
-      let out = '';
-      for (let i = 0; i < v.length; i += 4) {
-        const cp = ((v[i]! << 24) | (v[i + 1]! << 16) | (v[i + 2]! << 8) | v[i + 3]!) >>> 0;
-        if (cp > 0x10ffff) return null;
-        out += String.fromCodePoint(cp);
-      }
-      return out;
-    }
-    default:
-      return null;
-  }
-}
 
 /**
  * Escapes an attribute value (RFC 4514 §2.4). Control characters are also hex-escaped, so

@@ -221,6 +221,11 @@ export function generalName(g: GeneralName): Uint8Array {
   return derTlv(0x88, derOid(g.registeredId).subarray(2));
 }
 
+/** One RDN with one attribute whose value is given raw (tag and content octets), for names {@link name} cannot write. */
+export function rawRdn(oid: string, tag: number, content: Uint8Array | string): Uint8Array {
+  return derTlv(DerTag.SET, derSequence(derOid(oid), derTlv(tag, typeof content === 'string' ? ascii(content) : content)));
+}
+
 export const ext = {
   basicConstraints(ca: boolean, pathLen?: number, critical = true): Ext {
     const parts: Uint8Array[] = [];
@@ -295,6 +300,8 @@ export interface Issued {
 export interface CertSpec {
   /** Subject, see {@link name}. */
   subject: string;
+  /** The subject Name as raw DER, instead of `subject` (for names {@link name} cannot write). */
+  subjectDer?: Uint8Array;
   /** The issuer; absent: self-signed. */
   issuer?: Issued;
   key?: TestKey | KeyKind;
@@ -340,7 +347,7 @@ export function issue(spec: CertSpec): Issued {
   const k = typeof spec.key === 'string' ? key(spec.key) : (spec.key ?? key('p256'));
   const signer = spec.issuer?.key ?? k;
   const sigAlg = spec.sigAlg ?? defaultSigAlg(signer);
-  const subject = name(spec.subject);
+  const subject = spec.subjectDer ?? name(spec.subject);
   const issuerName = spec.issuer?.subject ?? subject;
   const skid = keyId(k.spki);
   let exts: Ext[];

@@ -5,7 +5,8 @@
  *
  * Every certificate is generated here (builder.ts), at a fixed validation time T.
  */
-import { DAY, YEAR, KeyUsage, Oid, ext, flip, issue, key, replaceAscii, type CertSpec, type Issued } from './builder.js';
+import { derSequence, derTlv } from '../../src/crypto/der.js';
+import { DAY, YEAR, KeyUsage, Oid, ext, flip, issue, key, rawRdn, replaceAscii, type CertSpec, type Issued } from './builder.js';
 
 export const T = new Date(Date.UTC(2026, 0, 1, 12, 0, 0));
 const at = (ms: number) => new Date(T.getTime() + ms);
@@ -30,6 +31,7 @@ const CA_VALIDITY = { notBefore: at(-YEAR), notAfter: at(5 * YEAR) };
 const LEAF_VALIDITY = { notBefore: at(-30 * DAY), notAfter: at(60 * DAY) };
 const PRIVATE_OID = '1.3.6.1.4.1.55555.1';
 const NULL = Uint8Array.of(0x05, 0x00);
+const ascii = (s: string) => new TextEncoder().encode(s);
 
 function ca(subject: string, issuer?: Issued, over: Partial<CertSpec> = {}): Issued {
   return issue({ subject, issuer, ca: true, ...CA_VALIDITY, ...over });
@@ -424,6 +426,83 @@ export function buildCases(): ChainCase[] {
     add({ name: 'path: a loop (A issued by B, B by A) ends as Untrusted', ...base, leaf: l.der, intermediates: [a.der, b.der], expected: ['Untrusted@2'] });
   }
   add({ name: 'path: a pinned self-signed leaf as trust anchor', leaf: selfLeaf.der, intermediates: [], anchors: [selfLeaf.der], serverName: 'self.example.test', expected: [] });
+
+  // ------------------------------------------------------------------ issue 7 (items 14, 16-19)
+  {
+    // Item 18: keyUsage 03 02 07 84 is digitalSignature with a set padding bit (not keyCertSign).
+    const padded = ca('CN=Padded Key Usage CA', root, { extensions: [ext.basicConstraints(true), ext.raw(Oid.keyUsage, Uint8Array.of(0x03, 0x02, 0x07, 0x84), true), ext.ski(Uint8Array.of(9, 9, 1)), ext.aki(root.skid)] });
+    add({ name: 'OtherErrors: CA keyUsage with a set padding bit (03 02 07 84)', ...base, leaf: leafUnder({ ...padded, skid: Uint8Array.of(9, 9, 1) }).der, intermediates: [padded.der], expected: ['OtherErrors@1'] });
+    // Item 14: a self-issued intermediate (key rollover) does not count toward pathLen or maxDepth.
+    const p0 = ca('CN=Rollover PathLen 0', root, { pathLen: 0 });
+    const rolled = ca('CN=Rollover PathLen 0', p0);
+    const l = leafUnder(rolled);
+    add({ name: 'good: a self-issued intermediate below a pathLen 0 CA', ...base, leaf: l.der, intermediates: [rolled.der, p0.der], expected: [] });
+    add({
+      name: 'good: a self-issued intermediate does not count toward maxDepth',
+      ...base,
+      leaf: l.der,
+      intermediates: [rolled.der, p0.der],
+      maxDepth: 1,
+      expected: [],
+      opensslDiffers: 'OpenSSL -verify_depth counts every certificate; RFC 5280 §6.1.4 (l) does not count self-issued ones toward the path length, and puretls applies the same rule to maxDepth',
+    });
+    // Item 14: nameConstraints in an end-entity certificate (§4.2.1.10).
+    add({
+      name: 'InvalidCertificateAuthorityPolicy: nameConstraints in a leaf',
+      ...base,
+      leaf: leafUnder(int, { extra: [ext.nameConstraints({ permitted: [{ dns: 'example.test' }] }, false)] }).der,
+      expected: ['InvalidCertificateAuthorityPolicy@0'],
+      opensslDiffers: 'OpenSSL 3.0 ignores nameConstraints in an end-entity certificate; RFC 5280 §4.2.1.10 says the extension "MUST be used only in a CA certificate"',
+    });
+    // Item 14: an iPAddress constraint with a mask that is not a prefix.
+    const holey = ca('CN=Holey Mask CA', root, { extra: [ext.raw(Oid.nameConstraints, derSequence(derTlv(0xa1, derSequence(derTlv(0x87, Uint8Array.of(10, 0, 0, 0, 255, 0, 255, 0))))), true)] });
+    add({
+      name: 'OtherErrors: an iPAddress constraint with a non-contiguous mask',
+      ...base,
+      leaf: leafUnder(holey).der,
+      intermediates: [holey.der],
+      expected: ['OtherErrors@1'],
+      opensslDiffers: 'OpenSSL 3.0 applies the mask bit by bit without checking that it is a prefix; a mask with holes describes no address range (RFC 4632 §3.1), so puretls refuses the constraint as malformed',
+    });
+    // Item 14: an expired trust anchor.
+    const oldRoot = ca('CN=Expired Root', undefined, { notBefore: at(-3 * YEAR), notAfter: at(-DAY) });
+    const underOld = ca('CN=Below Expired Root', oldRoot);
+    add({ name: 'Expired: the trust anchor', ...base, leaf: leafUnder(underOld).der, intermediates: [underOld.der], anchors: [oldRoot.der], expected: ['Expired@2'] });
+    // Item 17: a trust anchor whose nameConstraints cannot be honoured (minimum 1).
+    const minRoot = ca('CN=Minimum 1 Root', undefined, { extra: [ext.raw(Oid.nameConstraints, derSequence(derTlv(0xa0, derSequence(derTlv(0x82, ascii('example.test')), derTlv(0x80, Uint8Array.of(1))))), true)] });
+    const underMin = ca('CN=Below Minimum 1 Root', minRoot);
+    add({ name: 'OtherErrors: trust anchor nameConstraints with minimum 1', ...base, leaf: leafUnder(underMin).der, intermediates: [underMin.der], anchors: [minRoot.der], expected: ['OtherErrors@2'] });
+    // Item 16: a malformed directoryName ([4] NULL) before the dNSName, under an excluding CA.
+    const excl = constrained({ excluded: [{ dns: 'www.example.test' }] });
+    const sanNull = derSequence(derTlv(0xa4, NULL), derTlv(0x82, ascii('www.example.test')));
+    add({
+      name: 'OtherErrors: a [4] NULL SAN entry before the dNSName, under an excluded subtree',
+      ...base,
+      leaf: issue({ subject: 'CN=www.example.test', issuer: excl, ...LEAF_VALIDITY, extensions: [ext.basicConstraints(false), ext.eku([Oid.serverAuth]), ext.raw(Oid.subjectAltName, sanNull), ext.aki(excl.skid)] }).der,
+      intermediates: [excl.der],
+      expected: ['InvalidCertificateAuthorityPolicy@0', 'InvalidName@0', 'OtherErrors@0'],
+    });
+    // Item 16: a directoryName SAN in an excluded directoryName subtree.
+    const dirExcl = constrained({ excluded: [{ dir: 'CN=blocked' }] });
+    add({
+      name: 'InvalidCertificateAuthorityPolicy: a directoryName SAN in an excluded subtree',
+      ...base,
+      leaf: leafUnder(dirExcl, { san: [...SAN, { dir: 'CN=blocked' }] }).der,
+      intermediates: [dirExcl.der],
+      expected: ['InvalidCertificateAuthorityPolicy@0'],
+    });
+    // Item 19: PrintableString outside its character set.
+    add({
+      name: 'OtherErrors: a PrintableString subject attribute with "*"',
+      ...base,
+      leaf: leafUnder(int, { subject: '', subjectDer: derSequence(rawRdn('2.5.4.10', 0x13, 'Evil*Corp'), rawRdn('2.5.4.3', 0x13, 'www.example.test')) }).der,
+      expected: ['OtherErrors@0'],
+      opensslDiffers: 'OpenSSL does not check the PrintableString character set (X.680 §41.4); Python cryptography refuses such names too',
+    });
+    // Item 19: a UUID-based policy OID (2.25.<128-bit>).
+    const uuidOid = `2.25.${BigInt('0xf81d4fae7dec11d0a76500a0c91e6bf6').toString()}`;
+    add({ name: 'good: a 2.25.<UUID> certificate policy', ...base, leaf: leafUnder(int, { extra: [ext.certificatePolicies([uuidOid])] }).der, expected: [] });
+  }
 
   return cases;
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../../src/crypto/noble.js';
-import { validateChain, HARD_MAX_PATH, type ChainPolicy } from '../../src/verify/engine.js';
+import { validateChain, DEFAULT_VERIFICATION_WORK, HARD_MAX_PATH, WORK_COST, type ChainPolicy } from '../../src/verify/engine.js';
 import { verifyCertificateChain } from '../../src/verify/chain.js';
 import { parseCertificate } from '../../src/verify/x509.js';
 import { DAY, YEAR, issue, key, type Issued } from './builder.js';
@@ -50,29 +50,34 @@ describe('bounded path search (counted work, not wall time)', () => {
       policy,
       nobleProvider,
     );
-    // 6^4 = 1296 paths exist; the search stops at its limits.
+    // 6^4 = 1296 paths exist; the search stops when the work budget runs out, and says so
+    // with a fatal error (not only an ignorable Untrusted).
     expect(r.stats.limited).toBe(true);
-    expect(r.stats.signatureChecks).toBeLessThanOrEqual(64);
-    expect(r.stats.edges).toBeLessThanOrEqual(256);
+    expect(r.stats.budgetExhausted).toBe(true);
+    expect(r.stats.work).toBeLessThanOrEqual(DEFAULT_VERIFICATION_WORK);
+    expect(r.stats.signatureChecks).toBeLessThanOrEqual(DEFAULT_VERIFICATION_WORK / WORK_COST.signature);
     expect(r.anchored).toBe(false);
     expect(r.errors.map((e) => e.code)).toContain('Untrusted');
-    expect(r.errors.find((e) => e.code === 'Untrusted')!.detail).toMatch(/search limits/);
+    expect(r.errors.find((e) => e.code === 'Untrusted')!.detail).toMatch(/work budget/);
+    expect(r.errors.find((e) => e.code === 'OtherErrors' && e.index === -1)!.detail).toMatch(/work budget exhausted/);
   });
 
-  it('a key-sharing mesh reaching the anchor, 50 distractors sent first: found, with few signature checks', () => {
+  it('a key-sharing mesh reaching the anchor, 50 distractors sent first: found with a larger budget, with few signature checks', () => {
     const anchor = issue({ subject: 'CN=Mesh Root', ca: true, keyIds: false, ...V });
     const layers = mesh(4, 6, anchor);
     const distractors = Array.from({ length: 50 }, () => issue({ subject: 'CN=Layer 0', ca: true, keyIds: false, ...V }));
     const leaf = issue({ subject: 'CN=leaf', issuer: layers[0]![0]!, keyIds: false, san: [{ dns: 'fan.example.test' }], ...V });
-    const r = validateChain(
-      {
-        leaf: parseCertificate(leaf.der),
-        intermediates: [...distractors, ...layers.flat()].map((c) => parseCertificate(c.der)),
-        anchors: [parseCertificate(anchor.der)],
-      },
-      policy,
-      nobleProvider,
-    );
+    const input = {
+      leaf: parseCertificate(leaf.der),
+      intermediates: [...distractors, ...layers.flat()].map((c) => parseCertificate(c.der)),
+      anchors: [parseCertificate(anchor.der)],
+    };
+    // The default budget pays for 50 signature verifications: not enough here, and that is
+    // a fatal verdict, never a pass.
+    const tight = validateChain(input, policy, nobleProvider);
+    expect(tight.stats.budgetExhausted).toBe(true);
+    expect(tight.errors.some((e) => e.code === 'OtherErrors' && e.index === -1)).toBe(true);
+    const r = validateChain(input, { ...policy, maxWork: 4 * DEFAULT_VERIFICATION_WORK }, nobleProvider);
     expect(codes(r.errors)).toEqual([]);
     expect(r.chain).toHaveLength(6);
     expect(r.stats.limited).toBe(false);
@@ -92,8 +97,10 @@ describe('bounded path search (counted work, not wall time)', () => {
     );
     // Signatures are cached per (certificate, issuer key): 10 per layer, whatever the number of paths.
     expect(r.stats.signatureChecks).toBeLessThanOrEqual(3 * 10 + 10 + 1);
-    expect(r.stats.edges).toBeLessThanOrEqual(256);
-    expect(r.errors.some((e) => e.code === 'Untrusted')).toBe(true);
+    // Edges, ranked candidates and signatures all come out of one budget.
+    expect(r.stats.work).toBeLessThanOrEqual(DEFAULT_VERIFICATION_WORK);
+    expect(r.stats.edges).toBeLessThanOrEqual(DEFAULT_VERIFICATION_WORK / WORK_COST.edge);
+    expect(r.errors.some((e) => e.code === 'Untrusted'), JSON.stringify(r.errors)).toBe(true);
   });
 
   it('many anchored paths, all with errors: the number judged is capped and the best is reported', () => {

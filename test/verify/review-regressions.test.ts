@@ -49,13 +49,14 @@ describe('name constraints cost bounded work', () => {
     expect(ms).toBeLessThan(2000);
   });
 
-  it('a trusted CA with thousands of subtrees over a leaf with thousands of names stops at the comparison cap', async () => {
+  it('a trusted CA with thousands of subtrees over a leaf with thousands of names: the comparisons are not paid for, fatal', async () => {
     const many = Array.from({ length: 2600 }, (_, i) => ({ dns: `d${i}.example` }));
     const root = issue({ subject: 'CN=Big NC Root', key: key('p256', 48), ca: true, notBefore: nb, notAfter: na, extra: [ext.nameConstraints({ permitted: many })] });
     const leaf = issue({ subject: 'CN=l', issuer: root, san: Array.from({ length: 3000 }, (_, i) => ({ dns: `n${i}.other` })), notBefore: nb, notAfter: na });
     const r = await verifyCertificateChain({ leaf: leaf.der, trustAnchors: [root.der], time: now });
     expect(r.severity).toBe('fatal');
-    expect(r.errors.some((e) => e.code === 'OtherErrors' && /too many names/.test(e.detail))).toBe(true);
-    expect(r.errors.filter((e) => e.code === 'InvalidCertificateAuthorityPolicy').length).toBeLessThan(200);
+    // 3,000 names × 2,600 subtrees is far beyond the work budget: checked before comparing.
+    expect(r.errors.some((e) => e.code === 'OtherErrors' && /work budget exhausted/.test(e.detail))).toBe(true);
+    expect(r.errors.filter((e) => e.code === 'InvalidCertificateAuthorityPolicy').length).toBe(0);
   });
 });

@@ -120,24 +120,35 @@ describe('each bad-leaf variant gives exactly its code', () => {
     const pki = await generateTestPki();
     const leaf = (await check(pki, pki.chainDer)).chain[0]!;
     expect(codes((await check(pki, pki.chainDer, { time: new Date(leaf.notAfter.getTime() + 1000) })).errors)).toEqual(['Expired@0']);
-    expect(codes((await check(pki, pki.chainDer, { time: new Date(leaf.notBefore.getTime() - 1000) })).errors)).toEqual(['NotYetValid@0']);
+    // The generated CA has the leaf's validity: before it, the trust anchor is not yet valid either (reported, issue 7 item 14).
+    expect(codes((await check(pki, pki.chainDer, { time: new Date(leaf.notBefore.getTime() - 1000) })).errors)).toEqual(['NotYetValid@0', 'NotYetValid@1']);
     // Boundaries are inclusive (RFC 5280 §4.1.2.5).
     expect(codes((await check(pki, pki.chainDer, { time: leaf.notAfter })).errors)).toEqual([]);
     expect(codes((await check(pki, pki.chainDer, { time: leaf.notBefore })).errors)).toEqual([]);
   });
 
-  it('an expired intermediate is reported at its index; the anchor’s own validity is not checked', async () => {
+  it('an expired intermediate is reported at its index; an expired trust anchor as Expired too (RFC 5280 §6.1.1 (d); ignorable, as Windows)', async () => {
     const now = Date.now();
     const root = await makeCert({ name: 'CN=Root', ca: true, notBefore: new Date(now - 10 * DAY), notAfter: new Date(now - 5 * DAY) });
     const int = await makeCert({ name: 'CN=Int', ca: true, issuer: root, notAfter: new Date(now - DAY) });
     const leaf = await makeCert({ name: 'CN=leaf', issuer: int, dns: ['localhost'] });
     const r = await verifierFor(root.der).verify(request([leaf.der, int.der]));
-    expect(codes(r.errors)).toEqual(['Expired@1']);
+    expect(codes(r.errors)).toEqual(['Expired@1', 'Expired@2']);
+    expect(r.errors[1]!.detail).toMatch(/trust anchor/);
+    expect(r.severity).toBe('ignorable');
   });
 
-  it('no name check without serverName', async () => {
+  it('serverAuth without serverName fails closed: InvalidName "no name to check" (issue 7 item 1)', async () => {
+    // Before: the name check was skipped and any chain to a trusted root, for any name, passed.
     const pki = await generateTestPki({ variant: 'wrong-name' });
-    expect(codes((await check(pki, pki.chainDer, { serverName: undefined })).errors)).toEqual([]);
+    const r = await check(pki, pki.chainDer, { serverName: undefined });
+    expect(codes(r.errors)).toEqual(['InvalidName@0']);
+    expect(r.errors[0]!.detail).toMatch(/no name to check/);
+    expect(r.severity).toBe('ignorable'); // the caller may opt out, explicitly, by ignoring InvalidName
+    expect(codes((await check(pki, pki.chainDer, { serverName: '' })).errors)).toEqual(['InvalidName@0']);
+    // A caller that checks the identity itself says so; clientAuth has no name to check.
+    expect(codes((await check(pki, pki.chainDer, { serverName: undefined, nameCheckedByCaller: true })).errors)).toEqual([]);
+    expect(codes((await check(pki, pki.chainDer, { serverName: undefined, usage: 'clientAuth' })).errors)).toEqual([]);
   });
 });
 
@@ -161,7 +172,8 @@ describe('all errors are reported, not just the first', () => {
 
   it('a tampered subject CN only → InvalidSignature only (the CN is never used for names)', async () => {
     const pki = await generateTestPki({ names: ['alpha.test'] });
-    const r = await check(pki, [flipBit(pki.certDer, indexOfAscii(pki.certDer, 'alpha.test'))], { serverName: 'alpha.test' });
+    // 't' → 'u' in the CN: still a valid PrintableString, so only the signature breaks.
+    const r = await check(pki, [flipBit(pki.certDer, indexOfAscii(pki.certDer, 'alpha.test') + 6)], { serverName: 'alpha.test' });
     expect(codes(r.errors)).toEqual(['InvalidSignature@0']);
   });
 });
@@ -378,6 +390,21 @@ describe('malformed input', () => {
     const gap = await check(pki, [pki.certDer, pki.intermediateCertDers[1]!, junk]);
     expect(codes(gap.errors)).toEqual(['IncompleteChain@0']);
     expect(gap.errors[0]!.detail).toMatch(/1 could not be parsed/);
+  });
+
+  it('no crypto provider is a configuration error at creation, not CertificateUnsupported at the first handshake (issue 7 item 13)', async () => {
+    const pki = await generateTestPki();
+    for (const crypto of [undefined, null, {}, { parsePublicKey: () => null }]) {
+      let err: unknown;
+      try {
+        createBasicVerifier({ trustAnchors: [pki.caCertDer], crypto } as unknown as Parameters<typeof createBasicVerifier>[0]);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(TlsError);
+      expect((err as TlsError).status).toBe('InvalidConfig');
+      expect((err as TlsError).detail).toMatch(/crypto provider/);
+    }
   });
 
   it('a bad trust anchor is a configuration error', () => {
