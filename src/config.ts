@@ -95,9 +95,12 @@ export interface CommonOptions {
    */
   maxPendingWrite?: number;
   /**
-   * Work budget of one certificate verification: signature checks, path edges and name
-   * comparisons together (default `DEFAULT_VERIFICATION_WORK`). Exceeding it: the chain is
-   * refused (`CertificateOtherErrors` / bad_certificate).
+   * Work budget of one certificate verification of the built-in verifier: signature checks,
+   * path edges and name comparisons together (default `DEFAULT_VERIFICATION_WORK`, 100,000
+   * units: a signature verification costs 2,000, a path edge 100, a name comparison 1).
+   * Exceeding it: the chain is refused (`OtherErrors` at index -1; `CertificateOtherErrors` /
+   * bad_certificate unless a more serious error was found first). Not allowed with a custom
+   * `verifier`, whose costs are its own.
    */
   maxVerificationWork?: number;
   /**

@@ -185,6 +185,7 @@ export class TlsConnection {
   /** A client connection; call `process()` (or `start()`) to send the ClientHello. */
   static client(options: ClientOptions = {}): TlsConnection {
     const cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
+    refuseBudgetWithCustomVerifier(options);
     const ignorable = resolveIgnorable(options);
     const anchors = trustAnchorInputs(options.ca);
     if (anchors.length === 0 && options.verifier === undefined && !ignorable.includes('Untrusted')) {
@@ -195,7 +196,7 @@ export class TlsConnection {
     }
     const verifier =
       options.verifier ??
-      createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, commonNameFallback: options.commonNameFallback });
+      createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, commonNameFallback: options.commonNameFallback, maxWork: cfg.maxVerificationWork });
     const servername = options.servername;
     if ((servername === undefined || servername === '') && options.verifier === undefined && !ignorable.includes('InvalidName')) {
       // Without a name the certificate proves nothing about whom we reached (RFC 9525 §6).
@@ -229,6 +230,7 @@ export class TlsConnection {
   /** A server connection; it waits for a ClientHello. */
   static server(options: ServerOptions): TlsConnection {
     const cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
+    refuseBudgetWithCustomVerifier(options);
     const identities: CertifiedKey[] = [];
     if (options.cert !== undefined && options.key !== undefined) identities.push(loadCertifiedKey({ cert: options.cert, key: options.key }, cfg.crypto));
     for (const c of options.certificates ?? []) identities.push(loadCertifiedKey(c, cfg.crypto));
@@ -247,7 +249,7 @@ export class TlsConnection {
       helloRetryRequestHook: options.helloRetryRequestHook,
       clientAuth,
       auth: {
-        verifier: options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth }),
+        verifier: options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, maxWork: cfg.maxVerificationWork }),
         ignorable: resolveIgnorable(options),
         serverName: undefined,
         usage: 'clientAuth',
@@ -983,6 +985,13 @@ function trustAnchorInputs(ca: ClientOptions['ca']): (string | Uint8Array)[] {
     else out.push(...loadCertificates(it));
   }
   return out;
+}
+
+/** `maxVerificationWork` budgets the built-in verifier only: with a custom one it would be a silent no-op. */
+function refuseBudgetWithCustomVerifier(o: { verifier?: unknown; maxVerificationWork?: number }): void {
+  if (o.verifier !== undefined && o.maxVerificationWork !== undefined) {
+    throw new TlsError('InvalidConfig', { detail: 'maxVerificationWork applies to the built-in verifier; a custom verifier bounds its own work' });
+  }
 }
 
 /** A hint for fatal alerts received during the handshake (what the peer most likely refused). */

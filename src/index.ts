@@ -32,7 +32,7 @@ export type {
   VerificationReport,
   VerifyRequest,
 } from './verify/verifier.js';
-export { createBasicVerifier } from './verify/basic-verifier.js';
+export { createBasicVerifier, DEFAULT_VERIFICATION_WORK } from './verify/basic-verifier.js';
 export type { BasicVerifier, BasicVerifierOptions, BasicVerificationReport } from './verify/basic-verifier.js';
 export { verifyCertificateChain } from './verify/chain.js';
 export type { Certificate, CertificateInput, VerifyCertificateChainOptions, VerifyCertificateChainResult } from './verify/chain.js';
@@ -41,3 +41,4 @@ export type { OcspCheckInput, OcspResult } from './verify/ocsp.js';
 export { generateTestPki } from './verify/generate.js';
 export type { TestPki, TestPkiOptions, TestKeyType, TestPkiVariant } from './verify/generate.js';
 export { loadCertificates } from './identity.js';
+export type { LoadCertificatesOptions } from './identity.js';

@@ -53,7 +53,14 @@ export function leafPublicKey(cx: Context, leaf: Uint8Array): PublicKeyInfo {
 export async function authenticatePeer(cx: Context, pa: PeerAuth, certs: readonly Uint8Array[], ocsp: Uint8Array | null): Promise<PublicKeyInfo> {
   const leafKey = leafPublicKey(cx, certs[0]!);
   const time = new Date(cx.cfg.now());
-  const report = await pa.verifier.verify({ certificates: certs, serverName: pa.checkServerIdentity ? undefined : pa.serverName, usage: pa.usage, time });
+  const report = await pa.verifier.verify({
+    certificates: certs,
+    serverName: pa.checkServerIdentity ? undefined : pa.serverName,
+    // The hook checks the name (below); without a name nothing does, and the verifier says so.
+    nameCheckedByCaller: pa.checkServerIdentity !== undefined && pa.serverName !== undefined && pa.serverName !== '',
+    usage: pa.usage,
+    time,
+  });
   const errors: CertificateError[] = [...report.errors];
   if (pa.checkServerIdentity) {
     if (pa.serverName === undefined || pa.serverName === '') {

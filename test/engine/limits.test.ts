@@ -14,6 +14,7 @@ import { ContentType, HandshakeType } from '../../src/wire/codes.js';
 import { pump } from '../helpers/memory.js';
 import { nextTrafficSecret } from '../../src/keys/tls13-schedule.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
+import { DEFAULT_VERIFICATION_WORK } from '../../src/index.js';
 import { AES128, KeyLog, RawCipher, alertsIn, concat, deliver, encodeRecord, encodeRecords, firstFlight, hsMessage, plain } from '../helpers/mitm.js';
 
 let pki: TestPki;
@@ -172,6 +173,20 @@ describe('engine limits, each exceeded by a hostile peer', () => {
     const r = await flood(client, () => encodeRecord(plain(ContentType.handshake, new Uint8Array([0, 0, 0, 0]))), 1000);
     expect(r.fed).toBe(5);
     expectRefused(client, 'UnexpectedMessage', 'unexpected_message', r.out);
+  });
+
+  it('maxVerificationWork: a budget too small for the chain refuses it (CertificateOtherErrors / bad_certificate); with a custom verifier it is a config error', async () => {
+    const p = setup({ maxVerificationWork: 1 });
+    await pump(p.client, p.server);
+    expect(p.client.error?.status).toBe('CertificateOtherErrors');
+    expect(p.client.error?.alert).toBe(AlertDescription.bad_certificate);
+    expect(p.client.error?.certificateErrors.some((e) => e.code === 'OtherErrors' && e.index === -1)).toBe(true);
+    const ok = setup({ maxVerificationWork: DEFAULT_VERIFICATION_WORK });
+    await pump(ok.client, ok.server);
+    expect(ok.client.handshakeComplete).toBe(true);
+    expect(() => TlsConnection.client({ servername: 'localhost', verifier: { verify: () => Promise.reject(new Error('unused')) }, maxVerificationWork: 10 })).toThrow(
+      expect.objectContaining({ status: 'InvalidConfig' }),
+    );
   });
 
   it('maxPendingWrite (262144): writes before the handshake beyond it → WouldBlock, the connection lives', () => {
