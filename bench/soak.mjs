@@ -8,12 +8,13 @@
 // KeyUpdate). Every --interval seconds it prints throughput, handshakes, key updates,
 // errors, and both processes' memory (heap after a full GC, so a leak shows as a slope).
 // At the end it writes bench/results/soak.json and bench/results/soak.svg (throughput,
-// errors and RSS over time; hand-written SVG).
+// errors, RSS and heap after GC over time; hand-written SVG).
 //
 // Usage: npm run soak -- --minutes 30   (builds first; not part of CI)
 //        node bench/soak.mjs [--minutes 30 | --seconds S] [--concurrency 16]
 //        [--max-round-bytes 131072] [--tls12-share 0.2] [--interval 5]
 //        [--out bench/results/soak]
+//        node bench/soak.mjs --chart-from bench/results/soak.json   (redraws the SVG)
 // Exit status 1 when any error, data mismatch or stall was seen.
 import { fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -174,18 +175,23 @@ async function clientConnection(connect, o, st) {
 
 function svgChart(samples, title) {
   const W = 960;
-  const PH = 180;
+  const PH = 150;
   const M = { l: 70, r: 130, t: 60, b: 30 };
   const panels = [
     { name: 'throughput (MB/s, both directions)', series: [{ key: 'mbps', label: 'MB/s', color: '#1f77b4' }] },
     { name: 'errors (cumulative)', series: [{ key: 'errorsTotal', label: 'errors', color: '#d62728' }], minMax: 1 },
     {
-      name: 'memory (MiB)',
+      name: 'RSS (MiB)',
       series: [
         { key: 'clientRssMiB', label: 'client RSS', color: '#2ca02c' },
         { key: 'serverRssMiB', label: 'server RSS', color: '#9467bd' },
-        { key: 'serverHeapMiB', label: 'server heap (GC)', color: '#8c564b', dash: '4 3' },
-        { key: 'clientHeapMiB', label: 'client heap (GC)', color: '#17becf', dash: '4 3' },
+      ],
+    },
+    {
+      name: 'heap used after a full GC (MiB): a leak shows as a slope',
+      series: [
+        { key: 'clientHeapMiB', label: 'client heap', color: '#17becf' },
+        { key: 'serverHeapMiB', label: 'server heap', color: '#8c564b' },
       ],
     },
   ];
@@ -242,6 +248,16 @@ function slope(points) {
 }
 
 async function main() {
+  const chartFrom = opt('chart-from', null);
+  if (chartFrom !== null) {
+    // Redraw the chart of an earlier run.
+    const { readFileSync } = await import('node:fs');
+    const r = JSON.parse(readFileSync(chartFrom, 'utf8'));
+    const svgOut = chartFrom.replace(/\.json$/, '') + '.svg';
+    writeFileSync(svgOut, svgChart(r.samples, `puretls soak: ${(r.seconds / 60).toFixed(1)} min, ${r.concurrency} concurrent, ${r.connections.completed} connections, ${(r.bytesEchoed / 1e9).toFixed(2)} GB echoed, ${r.errors.client + r.errors.server} errors`));
+    console.log(`wrote ${svgOut}`);
+    return;
+  }
   const seconds = opt('seconds', null) !== null ? Number(opt('seconds')) : Number(opt('minutes', '30')) * 60;
   const concurrency = Number(opt('concurrency', '16'));
   const maxRoundBytes = Number(opt('max-round-bytes', '131072'));
