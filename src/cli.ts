@@ -8,22 +8,200 @@
  * - `puretls demo`: a loopback server with a fresh certificate chain, a client, the
  *   handshake summary, and a certificate error reported then ignored.
  *
+ * Every policy of the library has a flag (`--max-*` limits, `--session-tickets`,
+ * `--no-require-ems`, timeouts, ...: see NUMBER_FLAGS, SWITCH_FLAGS and LIST_FLAGS),
+ * listed by `--help`. The argument parsers ({@link parseConnectCommand},
+ * {@link parseServeCommand}) are exported for tests; importing this module runs nothing.
+ *
  * Exit status: 0 on success / clean close, 1 on a TLS, transport or configuration
  * failure, 2 on a usage error.
  *
  * @module
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
 import * as net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { ClientOptions, ServerOptions, TraceEvent } from './config.js';
 import type { ConnectionInfo } from './connection.js';
 import { TlsError, alertName } from './errors.js';
-import { connect, createServer, mapTransportError, type ConnectOptions, type TlsSocket } from './transport/node.js';
+import { connect, createServer, mapTransportError, type ConnectOptions, type TlsServerOptions, type TlsSocket } from './transport/node.js';
+import { MAX_MAX_DEPTH } from './verify/engine.js';
 import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
 import { generateTestPki } from './verify/generate.js';
 import { parseCertificate } from './verify/x509.js';
 
 // ------------------------------------------------------------------ usage
+
+/** The commands that take policy flags. */
+type Command = 'connect' | 'serve';
+
+/** Numeric options a policy flag can set (src/config.ts and the Node adapter's socket options). */
+type NumericOption =
+  | 'maxHandshakeMessageSize'
+  | 'maxClientHelloSize'
+  | 'maxEmptyRecords'
+  | 'maxWarningAlerts'
+  | 'maxKeyUpdates'
+  | 'maxPostHandshakeMessages'
+  | 'maxHelloRequests'
+  | 'maxPendingWrite'
+  | 'maxSkippedEarlyData'
+  | 'maxVerificationWork'
+  | 'maxDepth'
+  | 'sessionTickets'
+  | 'handshakeTimeout'
+  | 'lingerTimeout';
+
+/** A flag taking a whole number, and the option it sets. */
+interface NumberFlag {
+  readonly flag: string;
+  readonly option: NumericOption;
+  readonly commands: readonly Command[];
+  readonly min: number;
+  readonly max: number;
+  /** Placeholder in the help text. */
+  readonly arg: string;
+  readonly help: string | ((command: Command) => string);
+}
+
+const INT31 = 2 ** 31 - 1;
+const BOTH: readonly Command[] = ['connect', 'serve'];
+
+/**
+ * Every numeric policy of the library, reachable from the command line (issue 7 item 15).
+ * Ranges are the library's own (src/config.ts, src/verify/engine.ts, the Node adapter); the
+ * library checks them again.
+ */
+const NUMBER_FLAGS: readonly NumberFlag[] = [
+  { flag: 'max-handshake-message-size', option: 'maxHandshakeMessageSize', commands: BOTH, min: 0, max: 0xffffff, arg: 'BYTES', help: 'largest handshake message accepted from the peer, other than a ClientHello (default 65536)' },
+  { flag: 'max-client-hello-size', option: 'maxClientHelloSize', commands: ['serve'], min: 0, max: 0xffffff, arg: 'BYTES', help: 'largest ClientHello accepted (default 131072)' },
+  { flag: 'max-empty-records', option: 'maxEmptyRecords', commands: BOTH, min: 0, max: INT31, arg: 'N', help: 'empty records accepted in a row without application data (default 32)' },
+  { flag: 'max-warning-alerts', option: 'maxWarningAlerts', commands: BOTH, min: 0, max: INT31, arg: 'N', help: 'warning / user_canceled alerts accepted without application data (default 4)' },
+  { flag: 'max-key-updates', option: 'maxKeyUpdates', commands: BOTH, min: 0, max: INT31, arg: 'N', help: 'TLS 1.3 KeyUpdates accepted without application data (default 32)' },
+  {
+    flag: 'max-post-handshake-messages',
+    option: 'maxPostHandshakeMessages',
+    commands: BOTH,
+    min: 0,
+    max: INT31,
+    arg: 'N',
+    help: 'post-handshake messages and empty records accepted without application data (default 64)',
+  },
+  { flag: 'max-hello-requests', option: 'maxHelloRequests', commands: ['connect'], min: 0, max: INT31, arg: 'N', help: 'TLS 1.2 HelloRequests ignored during a handshake (default 4)' },
+  { flag: 'max-pending-write', option: 'maxPendingWrite', commands: BOTH, min: 0, max: INT31, arg: 'BYTES', help: 'plaintext held before the handshake completes (default 262144)' },
+  { flag: 'max-skipped-early-data', option: 'maxSkippedEarlyData', commands: ['serve'], min: 0, max: INT31, arg: 'BYTES', help: 'bytes of refused 0-RTT data skipped (default 65536)' },
+  { flag: 'max-verification-work', option: 'maxVerificationWork', commands: BOTH, min: 1, max: INT31, arg: 'N', help: "work budget of one certificate verification (default: the verifier's)" },
+  { flag: 'max-depth', option: 'maxDepth', commands: BOTH, min: 0, max: MAX_MAX_DEPTH, arg: 'N', help: 'intermediates accepted between leaf and trust anchor (default 8)' },
+  { flag: 'session-tickets', option: 'sessionTickets', commands: ['serve'], min: 0, max: 16, arg: 'N', help: 'TLS 1.3 NewSessionTickets sent after each handshake (default 0)' },
+  { flag: 'handshake-timeout', option: 'handshakeTimeout', commands: BOTH, min: 0, max: INT31, arg: 'MS', help: (c) => `milliseconds the handshake may take; 0: no limit (default ${c === 'serve' ? 120000 : 0})` },
+  { flag: 'linger-timeout', option: 'lingerTimeout', commands: BOTH, min: 0, max: INT31, arg: 'MS', help: "milliseconds to keep reading (and discarding) a failed peer's input so it can read our alert; 0: close at once (default 2000)" },
+];
+
+/** A flag without value that sets an option. */
+interface SwitchFlag {
+  readonly flag: string;
+  readonly commands: readonly Command[];
+  readonly help: string;
+  readonly set: (o: PolicyOptions) => void;
+}
+
+/** What the policy flags may set: the numeric options plus the switches and lists below. */
+type PolicyOptions = Partial<Record<NumericOption, number>> &
+  Pick<ClientOptions, 'requireExtendedMasterSecret' | 'requestOCSP' | 'requireRevocationInformation' | 'commonNameFallback' | 'signatureSchemes' | 'keyShareGroups'>;
+
+const SWITCH_FLAGS: readonly SwitchFlag[] = [
+  {
+    flag: 'no-require-ems',
+    commands: BOTH,
+    help: 'TLS 1.2: do not require the extended master secret (RFC 7627); only for old peers, opens the triple-handshake attack',
+    set: (o) => (o.requireExtendedMasterSecret = false),
+  },
+  { flag: 'no-ocsp', commands: ['connect'], help: 'do not ask the server to staple an OCSP response', set: (o) => (o.requestOCSP = false) },
+  { flag: 'require-revocation-info', commands: ['connect'], help: 'report RevocationInformationMissing when no OCSP response is stapled', set: (o) => (o.requireRevocationInformation = true) },
+  { flag: 'cn-fallback', commands: ['connect'], help: 'match the subject CN when the certificate has no SAN (RFC 6125 §6.4.4; off by default)', set: (o) => (o.commonNameFallback = true) },
+];
+
+/** A flag taking a comma-separated list. */
+interface ListFlag {
+  readonly flag: string;
+  readonly commands: readonly Command[];
+  readonly arg: string;
+  readonly help: string;
+  readonly set: (o: PolicyOptions, items: string[]) => void;
+}
+
+const LIST_FLAGS: readonly ListFlag[] = [
+  { flag: 'sigalgs', commands: BOTH, arg: 'NAME,...', help: 'signature schemes accepted from the peer (IANA names, e.g. ecdsa_secp256r1_sha256)', set: (o, v) => (o.signatureSchemes = v) },
+  { flag: 'key-shares', commands: ['connect'], arg: 'GROUP,...', help: 'groups for which the first ClientHello carries key shares', set: (o, v) => (o.keyShareGroups = v) },
+];
+
+/** The help lines of the policy flags of `command`, wrapped to 92 columns. */
+function policyHelp(command: Command): string {
+  const indent = ' '.repeat(27);
+  const line = (left: string, help: string): string => {
+    const words = help.split(' ');
+    const rows: string[] = [];
+    let row = '';
+    for (const w of words) {
+      if (row.length > 0 && row.length + 1 + w.length > 92 - indent.length) {
+        rows.push(row);
+        row = w;
+      } else row = row.length > 0 ? `${row} ${w}` : w;
+    }
+    rows.push(row);
+    const head = left.length >= 25 ? [`  ${left}`, `${indent}${rows[0]!}`] : [`  ${left.padEnd(25)}${rows[0]!}`];
+    return [...head, ...rows.slice(1).map((r) => `${indent}${r}`)].join('\n');
+  };
+  const text = (h: NumberFlag['help']): string => (typeof h === 'string' ? h : h(command));
+  return [
+    ...NUMBER_FLAGS.filter((f) => f.commands.includes(command)).map((f) => line(`--${f.flag} ${f.arg}`, text(f.help))),
+    ...LIST_FLAGS.filter((f) => f.commands.includes(command)).map((f) => line(`--${f.flag} ${f.arg}`, f.help)),
+    ...SWITCH_FLAGS.filter((f) => f.commands.includes(command)).map((f) => line(`--${f.flag}`, f.help)),
+  ].join('\n');
+}
+
+/** For an option of the other command: which command it belongs to. */
+function otherCommandOf(name: string, command: Command): Command | undefined {
+  const other: Command = command === 'connect' ? 'serve' : 'connect';
+  return name in policyFlagSpec(other) ? other : undefined;
+}
+
+/** The flag specs of the policy flags of `command`, for {@link parseArgs}. */
+function policyFlagSpec(command: Command): Record<string, FlagKind> {
+  const spec: Record<string, FlagKind> = {};
+  for (const f of NUMBER_FLAGS) if (f.commands.includes(command)) spec[f.flag] = 'string';
+  for (const f of LIST_FLAGS) if (f.commands.includes(command)) spec[f.flag] = 'string';
+  for (const f of SWITCH_FLAGS) if (f.commands.includes(command)) spec[f.flag] = 'boolean';
+  return spec;
+}
+
+/**
+ * A whole number for `--flag`, in `min..max`.
+ * @throws UsageError naming the flag, the value and the accepted range
+ */
+function parseNumberFlag(f: NumberFlag, text: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${f.flag}: expected a whole number ${f.min}..${f.max}, got '${text}'`);
+  const v = Number(text);
+  if (v < f.min || v > f.max) throw new UsageError(`--${f.flag}: ${text} is out of range (${f.min}..${f.max})`);
+  return v;
+}
+
+/** The options set by the policy flags of `command` present in `args`. */
+function policyOptions(args: ParsedArgs, command: Command): PolicyOptions {
+  const o: PolicyOptions = {};
+  for (const f of NUMBER_FLAGS) {
+    const text = f.commands.includes(command) ? args.strings.get(f.flag) : undefined;
+    if (text !== undefined) o[f.option] = parseNumberFlag(f, text);
+  }
+  for (const f of LIST_FLAGS) {
+    const items = f.commands.includes(command) ? list(args.strings.get(f.flag)) : undefined;
+    if (items === undefined) continue;
+    if (items.length === 0) throw new UsageError(`--${f.flag} needs at least one name`);
+    f.set(o, items);
+  }
+  for (const f of SWITCH_FLAGS) if (f.commands.includes(command) && args.booleans.has(f.flag)) f.set(o);
+  return o;
+}
 
 const MAIN_HELP = `Usage: puretls <command> [options]
 
@@ -70,6 +248,9 @@ Options:
   --key-update             after the handshake, send a KeyUpdate asking the peer to update
   --quiet                  do not print the human-readable summary (stderr)
   --help                   this text
+
+Policy (defaults are the library's):
+${policyHelp('connect')}
 `;
 
 const SERVE_HELP = `Usage: puretls serve --port P --cert FILE --key FILE [options]
@@ -103,6 +284,9 @@ Options:
                            (and the client certificate, if any), then close cleanly
                            (without --echo or --www, received data is written to stdout)
   --help                   this text
+
+Policy (defaults are the library's):
+${policyHelp('serve')}
 `;
 
 const DEMO_HELP = `Usage: puretls demo
@@ -147,6 +331,7 @@ const CONNECT_FLAGS: FlagSpec = {
   'key-update': 'boolean',
   quiet: 'boolean',
   help: 'boolean',
+  ...policyFlagSpec('connect'),
 };
 
 const SERVE_FLAGS: FlagSpec = {
@@ -167,11 +352,12 @@ const SERVE_FLAGS: FlagSpec = {
   echo: 'boolean',
   www: 'boolean',
   help: 'boolean',
+  ...policyFlagSpec('serve'),
 };
 
 const DEMO_FLAGS: FlagSpec = { help: 'boolean' };
 
-function parseArgs(argv: readonly string[], spec: FlagSpec): ParsedArgs {
+function parseArgs(argv: readonly string[], spec: FlagSpec, command?: Command): ParsedArgs {
   const out: ParsedArgs = { positional: [], strings: new Map(), booleans: new Set() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -191,7 +377,10 @@ function parseArgs(argv: readonly string[], spec: FlagSpec): ParsedArgs {
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
     const kind = spec[name];
-    if (!kind) throw new UsageError(`unknown option '--${name}'`);
+    if (!kind) {
+      const other = command !== undefined ? otherCommandOf(name, command) : undefined;
+      throw new UsageError(other !== undefined ? `option '--${name}' applies to '${other}' only` : `unknown option '--${name}'`);
+    }
     if (kind === 'boolean') {
       if (eq >= 0) throw new UsageError(`option '--${name}' takes no value`);
       out.booleans.add(name);
@@ -305,8 +494,6 @@ function commonOptions(args: ParsedArgs): ClientOptions & ServerOptions {
   if (groups) o.groups = groups;
   const ciphers = list(args.strings.get('ciphers'));
   if (ciphers) o.cipherSuites = ciphers;
-  const keylog = args.strings.get('keylog');
-  if (keylog !== undefined) o.keyLog = keyLogTo(keylog);
   return o;
 }
 
@@ -438,43 +625,70 @@ function exit(code: number): void {
 
 // ------------------------------------------------------------------ connect
 
+/** `puretls connect` parsed: what to do, and the options for {@link connect}. */
+export interface ConnectCommand {
+  readonly help: boolean;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly keyUpdate: boolean;
+  /** Everything but the files (`--ca`, `--cert`, `--key`) and `--keylog` / `--trace`, which {@link connectOptions} adds. */
+  readonly options: ConnectOptions;
+  readonly files: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly keylog?: string };
+  readonly trace: boolean;
+}
+
+/**
+ * Parses the arguments of `puretls connect` (no I/O).
+ * @throws TlsError('ApiMisuse') (a usage error, exit status 2) for unknown flags, missing or malformed values, naming the flag
+ */
+export function parseConnectCommand(argv: readonly string[]): ConnectCommand {
+  const args = parseArgs(argv, CONNECT_FLAGS, 'connect');
+  const flags = { json: args.booleans.has('json'), quiet: args.booleans.has('quiet'), keyUpdate: args.booleans.has('key-update'), trace: args.booleans.has('trace') };
+  if (args.booleans.has('help')) return { help: true, ...flags, options: {}, files: {} };
+  if (args.positional.length !== 1) throw new UsageError('connect needs exactly one HOST:PORT');
+  const { host, port } = parseHostPort(args.positional[0]!);
+  const cert = args.strings.get('cert');
+  const key = args.strings.get('key');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key go together');
+  const ignore = parseIgnore(args.strings.get('ignore'));
+  const options: ConnectOptions = { ...commonOptions(args), ...policyOptions(args, 'connect'), host, port };
+  const sn = args.strings.get('servername');
+  if (sn !== undefined) options.servername = sn;
+  if (ignore) options.ignorableCertificateErrors = ignore;
+  const files: ConnectCommand['files'] = { ca: args.strings.get('ca'), cert, key, keylog: args.strings.get('keylog') };
+  return { help: false, ...flags, options, files };
+}
+
+/** The options of a parsed `connect`, with the files read. @throws TlsError('InvalidConfig') for an unreadable file */
+function connectOptions(cmd: ConnectCommand): ConnectOptions {
+  const options: ConnectOptions = { ...cmd.options };
+  if (cmd.files.ca !== undefined) options.ca = readInput('ca', cmd.files.ca);
+  if (cmd.files.cert !== undefined && cmd.files.key !== undefined) {
+    options.cert = readInput('cert', cmd.files.cert);
+    options.key = readInput('key', cmd.files.key);
+  }
+  if (cmd.files.keylog !== undefined) options.keyLog = keyLogTo(cmd.files.keylog);
+  if (cmd.trace) options.trace = traceTo((t) => process.stderr.write(t));
+  return options;
+}
+
 async function cmdConnect(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, CONNECT_FLAGS);
-  if (args.booleans.has('help')) {
+  const cmd = parseConnectCommand(argv);
+  if (cmd.help) {
     process.stdout.write(CONNECT_HELP);
     return 0;
   }
-  if (args.positional.length !== 1) throw new UsageError('connect needs exactly one HOST:PORT');
-  const { host, port } = parseHostPort(args.positional[0]!);
-  const json = args.booleans.has('json');
-  const quiet = args.booleans.has('quiet');
+  const { json, quiet } = cmd;
   const report = (err: TlsError, info: ConnectionInfo | null): number => {
     if (json) process.stdout.write(`${JSON.stringify(errorJson(err, info))}\n`);
     process.stderr.write(`puretls: error: ${describeError(err, info)}\n`);
     return 1;
   };
 
-  const certFile = args.strings.get('cert');
-  const keyFile = args.strings.get('key');
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--cert and --key go together');
-  const ignore = parseIgnore(args.strings.get('ignore'));
-
   let socket: TlsSocket;
   try {
-    const options: ConnectOptions = { ...commonOptions(args), host, port };
-    const ca = args.strings.get('ca');
-    if (ca !== undefined) options.ca = readInput('ca', ca);
-    if (certFile !== undefined && keyFile !== undefined) {
-      options.cert = readInput('cert', certFile);
-      options.key = readInput('key', keyFile);
-    }
-    const sn = args.strings.get('servername');
-    if (sn !== undefined) options.servername = sn;
-    if (ignore) options.ignorableCertificateErrors = ignore;
-    if (args.booleans.has('trace')) options.trace = traceTo((s) => process.stderr.write(s));
-    socket = connect(options);
+    socket = connect(connectOptions(cmd));
   } catch (e) {
-    if (e instanceof UsageError) throw e;
     return report(toTlsError(e), null);
   }
 
@@ -503,7 +717,7 @@ async function cmdConnect(argv: readonly string[]): Promise<number> {
         socket.pipe(process.stdout, { end: false });
         process.stdin.pipe(socket);
       };
-      if (args.booleans.has('key-update')) {
+      if (cmd.keyUpdate) {
         socket.keyUpdate(true).then(
           () => {
             if (!quiet) process.stderr.write('KeyUpdate sent (update_requested)\n');
@@ -585,20 +799,34 @@ function serveWww(s: TlsSocket): void {
   });
 }
 
-async function cmdServe(argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, SERVE_FLAGS);
-  if (args.booleans.has('help')) {
-    process.stdout.write(SERVE_HELP);
-    return 0;
-  }
+/** `puretls serve` parsed: where to listen, what to do with data, and the server options. */
+export interface ServeCommand {
+  readonly help: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly mode: 'echo' | 'www' | 'stdout';
+  /** Everything but the files (`--cert`, `--key`, `--ca`) and `--keylog`, which {@link serveOptions} adds. */
+  readonly options: TlsServerOptions;
+  readonly files: { readonly cert: string; readonly key: string; readonly ca?: string; readonly keylog?: string };
+  /** Notes for stderr (flags that have no effect as given). */
+  readonly notes: readonly string[];
+}
+
+/**
+ * Parses the arguments of `puretls serve` (no I/O).
+ * @throws TlsError('ApiMisuse') (a usage error, exit status 2) for unknown flags, missing or malformed values, naming the flag
+ */
+export function parseServeCommand(argv: readonly string[]): ServeCommand {
+  const args = parseArgs(argv, SERVE_FLAGS, 'serve');
+  if (args.booleans.has('help')) return { help: true, port: 0, host: '', mode: 'stdout', options: {}, files: { cert: '', key: '' }, notes: [] };
   if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]!}'`);
   const portText = args.strings.get('port');
   if (portText === undefined) throw new UsageError('serve needs --port');
   const port = parsePort(portText);
   const host = args.strings.get('host') ?? '127.0.0.1';
-  const certFile = args.strings.get('cert');
-  const keyFile = args.strings.get('key');
-  if (certFile === undefined || keyFile === undefined) throw new UsageError('serve needs --cert and --key');
+  const cert = args.strings.get('cert');
+  const key = args.strings.get('key');
+  if (cert === undefined || key === undefined) throw new UsageError('serve needs --cert and --key');
   const echo = args.booleans.has('echo');
   const www = args.booleans.has('www');
   if (echo && www) throw new UsageError('--echo and --www are exclusive');
@@ -607,21 +835,40 @@ async function cmdServe(argv: readonly string[]): Promise<number> {
   if (request && requireCc) throw new UsageError('--request-client-cert and --require-client-cert are exclusive');
   const ignore = parseIgnore(args.strings.get('ignore'));
   const ca = args.strings.get('ca');
+  const notes: string[] = [];
   if (!request && !requireCc && (ca !== undefined || ignore !== undefined)) {
-    process.stderr.write('puretls: note: --ca and --ignore apply to client certificates: add --request-client-cert or --require-client-cert\n');
+    notes.push('--ca and --ignore apply to client certificates: add --request-client-cert or --require-client-cert');
   }
+  const options: TlsServerOptions = { ...commonOptions(args), ...policyOptions(args, 'serve') };
+  if (request || requireCc) {
+    // Explicit requireCert: the adapter's Node rule (requestCert alone = require) does not apply.
+    options.requestCert = true;
+    options.requireCert = requireCc;
+  }
+  if (ignore) options.ignorableCertificateErrors = ignore;
+  return { help: false, port, host, mode: echo ? 'echo' : www ? 'www' : 'stdout', options, files: { cert, key, ca, keylog: args.strings.get('keylog') }, notes };
+}
+
+/** The options of a parsed `serve`, with the files read. @throws TlsError('InvalidConfig') for an unreadable file */
+function serveOptions(cmd: ServeCommand): TlsServerOptions {
+  const options: TlsServerOptions = { ...cmd.options, cert: readInput('cert', cmd.files.cert), key: readInput('key', cmd.files.key) };
+  if (cmd.files.ca !== undefined) options.ca = readInput('ca', cmd.files.ca);
+  if (cmd.files.keylog !== undefined) options.keyLog = keyLogTo(cmd.files.keylog);
+  return options;
+}
+
+async function cmdServe(argv: readonly string[]): Promise<number> {
+  const cmd = parseServeCommand(argv);
+  if (cmd.help) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  for (const n of cmd.notes) process.stderr.write(`puretls: note: ${n}\n`);
+  const { port, host } = cmd;
 
   let server;
   try {
-    const options: ServerOptions = { ...commonOptions(args), cert: readInput('cert', certFile), key: readInput('key', keyFile) };
-    if (ca !== undefined) options.ca = readInput('ca', ca);
-    if (request || requireCc) {
-      // Explicit requireCert: the adapter's Node rule (requestCert alone = require) does not apply.
-      options.requestCert = true;
-      options.requireCert = requireCc;
-    }
-    if (ignore) options.ignorableCertificateErrors = ignore;
-    server = createServer(options);
+    server = createServer(serveOptions(cmd));
   } catch (e) {
     const err = toTlsError(e);
     process.stderr.write(`puretls: error: ${describeError(err, null)}\n`);
@@ -637,8 +884,8 @@ async function cmdServe(argv: readonly string[]): Promise<number> {
       const err = toTlsError(e);
       process.stderr.write(`connection error: ${err.status}: ${err.message}\n`);
     });
-    if (echo) s.pipe(s);
-    else if (www) serveWww(s);
+    if (cmd.mode === 'echo') s.pipe(s);
+    else if (cmd.mode === 'www') serveWww(s);
     else s.pipe(process.stdout, { end: false });
   });
   server.on('tlsClientError', (e: TlsError, s: TlsSocket | null) => {
@@ -814,16 +1061,35 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => exit(code),
-  (e: unknown) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`puretls: ${e.detail ?? e.message}\nRun 'puretls --help' for usage.\n`);
-      exit(2);
-      return;
-    }
-    const err = toTlsError(e);
-    process.stderr.write(`puretls: error: ${describeError(err, null)}\n`);
-    exit(1);
-  },
-);
+/**
+ * True when this module is the program being run (`puretls ...`, `node dist/cli.js ...`),
+ * false when it is imported (the tests import the argument parsers).
+ */
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the command line and exits: 0 success, 1 failure, 2 usage error. */
+function run(): Promise<void> {
+  return main(process.argv.slice(2)).then(
+    (code) => exit(code),
+    (e: unknown) => {
+      if (e instanceof UsageError) {
+        process.stderr.write(`puretls: ${e.detail ?? e.message}\nRun 'puretls --help' for usage.\n`);
+        exit(2);
+        return;
+      }
+      const err = toTlsError(e);
+      process.stderr.write(`puretls: error: ${describeError(err, null)}\n`);
+      exit(1);
+    },
+  );
+}
+
+if (isMain()) void run();

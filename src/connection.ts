@@ -18,16 +18,16 @@
  * @module
  */
 import type { ClientOptions, ResolvedCommon, ServerOptions, CertifiedKey, TraceEvent } from './config.js';
-import { resolveCommon, resolveIgnorable } from './config.js';
+import { limitOption, resolveCommon, resolveIgnorable } from './config.js';
 import type { CryptoProvider } from './crypto/provider.js';
 import { HASH_LEN } from './crypto/provider.js';
 import { nobleProvider, defaultRandom } from './crypto/noble.js';
 import type { Tls13Suite } from './crypto/suites.js';
 import { DEFAULT_KEY_SHARES, resolveCodes, tls13Suite } from './crypto/suites.js';
 import { AlertDescription, TlsError, alertName } from './errors.js';
-import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion } from './wire/codes.js';
+import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion, nameOf } from './wire/codes.js';
 import type { HandshakeMessage } from './wire/messages.js';
-import { encodeHandshake, decodeHandshake } from './wire/handshake.js';
+import { encodeHandshake, decodeHandshake, handshakeKind } from './wire/handshake.js';
 import { decodeAlert, encodeAlert } from './wire/alert.js';
 import { encodeRecord, MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RECORD_VERSION_TLS12 } from './wire/record.js';
 import { Deframer } from './record/deframer.js';
@@ -68,10 +68,16 @@ export interface ConnectionInfo {
   readonly certificateErrorSeverity: CertificateErrorSeverity;
 }
 
-/** Caps against resource exhaustion (DESIGN.md §4). */
-const MAX_EMPTY_RECORDS = 32;
-const MAX_WARNING_ALERTS = 4;
-const MAX_KEY_UPDATES_WITHOUT_DATA = 32;
+/** Limits that belong to one role (the rest are in `ResolvedCommon`). */
+interface RoleLimits {
+  /** Server: largest ClientHello body. */
+  readonly maxClientHelloSize?: number;
+  /** Server: bytes of rejected 0-RTT data skipped. */
+  readonly maxSkippedEarlyData?: number;
+  /** Client: HelloRequests ignored during a TLS 1.2 handshake. */
+  readonly maxHelloRequests?: number;
+}
+
 /** Plaintext buffered for read() before we stop decrypting (back-pressure). */
 const READ_HIGH_WATER = 256 * 1024;
 
@@ -113,11 +119,30 @@ export class TlsConnection {
   private ccsSent = false;
   private ccsReceived = false;
   private peerFinished = false;
+  // Flood counters (DESIGN.md §4; limits in cfg), all reset by non-empty application data.
   private emptyRecords = 0;
   private warningAlerts = 0;
   private keyUpdatesWithoutData = 0;
+  /** Post-handshake handshake messages and empty records, counted together. */
+  private postHandshakeMessages = 0;
+  /** HelloRequests ignored during a TLS 1.2 client handshake (RFC 5246 §7.4.1.1). */
+  private helloRequests = 0;
+  /** Plaintext bytes held by write() until the handshake completes. */
+  private writeQueued = 0;
   /** True once a protected record from the peer has been opened (see the plaintext-alert rule in onRecord). */
   private recordOpened = false;
+  /** The client's compatibility CCS arrived after our ServerHello: it has handshake keys. */
+  private ccsWhileKeyed = false;
+  /**
+   * Server not accepting 0-RTT (RFC 9846 §4.3.10): 'undecryptable' skips records that fail
+   * to open with the handshake key, 'app-data' (after a HelloRetryRequest) skips
+   * application_data records, both up to `limits.maxSkippedEarlyData` bytes.
+   */
+  private skipEarly: 'none' | 'undecryptable' | 'app-data' = 'none';
+  private skippedEarly = 0;
+  /** The transport reached EOF (TLS 1.3 half-close: we may still write after the peer's close_notify). */
+  private transportEnded = false;
+  private readonly limits: RoleLimits;
   private closeSent = false;
   private started = false;
   private result: HandshakeResult | null = null;
@@ -129,9 +154,10 @@ export class TlsConnection {
   readonly tickets: { lifetime: number; ageAdd: number; nonce: Uint8Array; ticket: Uint8Array; receivedAt: number }[] = [];
   private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] = [];
 
-  private constructor(role: 'client' | 'server', cfg: ResolvedCommon, start: (cx: Context) => State) {
+  private constructor(role: 'client' | 'server', cfg: ResolvedCommon, start: (cx: Context) => State, limits: RoleLimits) {
     this.role = role;
     this.cfg = cfg;
+    this.limits = limits;
     this.transcript = new Transcript(cfg.crypto);
     this.negotiated = {
       version: null,
@@ -147,7 +173,12 @@ export class TlsConnection {
       certificateErrorSeverity: 'none',
     };
     this.deframer = new Deframer();
-    this.joiner = new Joiner({ maxMessageSize: cfg.maxHandshakeMessageSize });
+    this.joiner = new Joiner({
+      maxMessageSize: cfg.maxHandshakeMessageSize,
+      maxClientHelloSize: limits.maxClientHelloSize ?? cfg.maxHandshakeMessageSize,
+      // RFC 9846 §4: the type decides before the length or the body (unexpected_message first).
+      onHeader: (type) => this.admitHandshake(type),
+    });
     this.state = FAILED;
     this.startFn = start;
     this.cx = this.makeContext();
@@ -193,7 +224,8 @@ export class TlsConnection {
       requestOcsp: options.requestOCSP !== false,
       clientHelloHook: options.clientHelloHook,
     };
-    return new TlsConnection('client', cfg, (cx) => startClient(cx, params));
+    const limits: RoleLimits = { maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) };
+    return new TlsConnection('client', cfg, (cx) => startClient(cx, params), limits);
   }
 
   /** A server connection; it waits for a ClientHello. */
@@ -225,7 +257,11 @@ export class TlsConnection {
         checkServerIdentity: undefined,
       },
     };
-    return new TlsConnection('server', cfg, (cx) => startServer(cx, params));
+    const limits: RoleLimits = {
+      maxClientHelloSize: limitOption('maxClientHelloSize', options.maxClientHelloSize, 131072, 0, 0xffffff),
+      maxSkippedEarlyData: limitOption('maxSkippedEarlyData', options.maxSkippedEarlyData, 65536),
+    };
+    return new TlsConnection('server', cfg, (cx) => startServer(cx, params), limits);
   }
 
   // ---------------------------------------------------------------- public API
@@ -270,13 +306,24 @@ export class TlsConnection {
     };
   }
 
+  /**
+   * Bytes this connection holds in buffers now: record input, handshake reassembly, unread
+   * plaintext and writes held until the handshake completes (memory accounting; DESIGN.md §4).
+   */
+  get bufferedBytes(): number {
+    return this.deframer.allocated + this.joiner.allocated + this.readQueued + this.writeQueued;
+  }
+
   /** Readiness (BearSSL flags): is there output to send, does it want input, can it take plaintext. */
   get wants(): { output: boolean; input: boolean; write: boolean } {
     const dead = this.phase_ === 'failed' || this.phase_ === 'closed';
     return {
       output: this.outQueue.length > 0,
       input: !dead && this.phase_ !== 'peer-closed' && this.readQueued < READ_HIGH_WATER,
-      write: !this.closeSent && (this.phase_ === 'open' || this.phase_ === 'peer-closed'),
+      // During the handshake plaintext is held (up to maxPendingWrite) and sent once keys exist.
+      write:
+        !this.closeSent &&
+        (this.phase_ === 'open' || this.phase_ === 'peer-closed' || (this.phase_ === 'handshaking' && this.writeQueued < this.cfg.maxPendingWrite)),
     };
   }
 
@@ -332,7 +379,15 @@ export class TlsConnection {
     if (this.closeSent || this.phase_ === 'closed') throw new TlsError('Closed', { detail: 'write after close' });
     if (data.length === 0) return;
     if (!this.result) {
+      // Bounded: a caller that writes faster than the handshake completes gets back-pressure
+      // (`wants.write` false, then WouldBlock), never unbounded memory. Not sticky.
+      if (this.writeQueued + data.length > this.cfg.maxPendingWrite) {
+        throw new TlsError('WouldBlock', {
+          detail: `${this.writeQueued + data.length} bytes written before the handshake completed exceed maxPendingWrite (${this.cfg.maxPendingWrite})`,
+        });
+      }
       this.writeQueue.push(data.slice());
+      this.writeQueued += data.length;
       return;
     }
     try {
@@ -364,6 +419,8 @@ export class TlsConnection {
     this.flushWrites();
     this.sendAlert(AlertDescription.close_notify, 1);
     this.closeSent = true;
+    this.writeQueue = [];
+    this.writeQueued = 0;
     // Both directions are done when the peer had closed already, or when the handshake never
     // finished (its input is ignored from now on); an open connection can still read.
     if (this.phase_ === 'peer-closed' || this.phase_ === 'handshaking') this.phase_ = 'closed';
@@ -371,9 +428,18 @@ export class TlsConnection {
     if (!this.result) for (const w of this.handshakeWaiters.splice(0)) w.reject(new TlsError('Closed', { detail: 'closed before the handshake completed' }));
   }
 
-  /** The transport ended. Without a prior close_notify this is truncation (`Truncated`). */
+  /**
+   * The transport ended. Without a prior close_notify this is truncation (`Truncated`).
+   *
+   * After the peer's close_notify, TLS 1.3 closes only the peer's direction (RFC 9846
+   * §6.1: "Each party MUST send a close_notify alert before closing its write side of the
+   * connection"; the other side may keep writing): the connection stays `peer-closed` and
+   * `write()` works until `close()`. TLS 1.2 closes both directions (RFC 5246 §7.2.1).
+   */
   end(): void {
     if (this.error_) return;
+    this.transportEnded = true;
+    if (this.phase_ === 'peer-closed' && !this.tls12 && !this.closeSent) return;
     if (this.phase_ === 'peer-closed' || this.phase_ === 'closed') {
       this.phase_ = 'closed';
       return;
@@ -433,6 +499,8 @@ export class TlsConnection {
       const okPhase = this.role === 'client' ? this.started && offers13 : this.transcriptHasClientHello();
       if (fragment.length === 1 && fragment[0] === 1 && okPhase && !this.peerFinished && !this.ccsReceived && this.joiner.isEmpty()) {
         this.ccsReceived = true;
+        // A client's CCS sent after our ServerHello (keys installed) shows it has processed it.
+        if (this.read_.protector) this.ccsWhileKeyed = true;
         this.trace({ direction: 'received', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec (ignored, middlebox compatibility)' });
         return;
       }
@@ -440,19 +508,40 @@ export class TlsConnection {
     }
     let type = outerType;
     let content = fragment;
-    // A client that fails on our ServerHello has no keys and alerts in the clear: a server
-    // takes a plaintext alert until the client's first protected record (as OpenSSL does).
-    const plainAlert = this.role === 'server' && !this.recordOpened && outerType === ContentType.alert;
-    if (this.read_.protector && !plainAlert) {
+    if (this.read_.protector && outerType === ContentType.alert && this.plaintextAlertAllowed(fragment)) {
+      // A client that fails on our ServerHello has no keys and alerts in the clear (see plaintextAlertAllowed).
+      this.trace({ direction: 'received', kind: 'info', summary: 'plaintext alert (unauthenticated) before the client encrypted anything' });
+      return this.dispatch(outerType, fragment);
+    }
+    if (this.read_.protector) {
       // RFC 9846 §5.2: once keys are in use every record is application_data on the outside.
       if (outerType !== ContentType.application_data) {
-        throw new TlsError('UnexpectedMessage', { detail: `unprotected record of type ${outerType} after keys were installed` });
+        throw new TlsError('UnexpectedMessage', { detail: `unprotected record of type ${nameOf('content', outerType)} where the peer must encrypt` });
       }
-      const opened = this.read_.protector.open({ type: outerType, version: _version, fragment });
-      this.recordOpened = true;
-      type = opened.type;
-      content = opened.content;
+      if (this.skipEarly === 'undecryptable') {
+        // RFC 9846 §4.3.10: a server that rejects 0-RTT skips records that fail to open with
+        // the handshake key (they are early data under a key it does not have), up to a limit.
+        const opened = this.read_.protector.tryOpen({ type: outerType, version: _version, fragment });
+        if (opened === null) {
+          this.skipEarlyRecord(fragment.length, 'BadRecordMac');
+          return;
+        }
+        this.skipEarly = 'none';
+        this.recordOpened = true;
+        type = opened.type;
+        content = opened.content;
+      } else {
+        const opened = this.read_.protector.open({ type: outerType, version: _version, fragment });
+        this.recordOpened = true;
+        type = opened.type;
+        content = opened.content;
+      }
     } else if (outerType === ContentType.application_data) {
+      if (this.skipEarly === 'app-data') {
+        // RFC 9846 §4.3.10: after a HelloRetryRequest the server skips application_data records.
+        this.skipEarlyRecord(fragment.length, 'UnexpectedMessage');
+        return;
+      }
       throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake keys' });
     } else if (fragment.length > MAX_PLAINTEXT_LEN) {
       // RFC 9846 §5.1: a TLSPlaintext longer than 2^14 bytes → record_overflow.
@@ -463,6 +552,29 @@ export class TlsConnection {
       throw new TlsError('UnexpectedMessage', { detail: 'zero-length handshake or alert record' });
     }
     return this.dispatch(type, content);
+  }
+
+  /**
+   * May a plaintext alert be taken while read keys are installed? Only on a TLS 1.3 server,
+   * only as a client's answer to our ServerHello: a client that cannot process it has no
+   * handshake keys and must alert in the clear (RFC 9846 §6), as OpenSSL and rustls accept.
+   * Once the client has shown it has the keys — any protected record opened, or its
+   * middlebox-compatibility ChangeCipherSpec, which it sends only after processing our
+   * ServerHello (RFC 9846 Appendix D.4) — it must encrypt, and a plaintext alert is an
+   * injection (unexpected_message). A well-formed alert is exactly two bytes, level fatal.
+   */
+  private plaintextAlertAllowed(fragment: Uint8Array): boolean {
+    return this.role === 'server' && !this.tls12 && !this.recordOpened && !this.ccsWhileKeyed && fragment.length === 2 && fragment[0] === 2;
+  }
+
+  /** Skips one record of rejected 0-RTT data, failing once `maxSkippedEarlyData` is exceeded. */
+  private skipEarlyRecord(length: number, status: 'BadRecordMac' | 'UnexpectedMessage'): void {
+    this.skippedEarly += length;
+    const max = this.limits.maxSkippedEarlyData ?? 0;
+    if (this.skippedEarly > max) {
+      throw new TlsError(status, { detail: `more than ${max} bytes of early data skipped (maxSkippedEarlyData)` });
+    }
+    this.trace({ direction: 'received', kind: 'info', summary: `early data record skipped (${length} bytes)` });
   }
 
   /**
@@ -507,7 +619,6 @@ export class TlsConnection {
     }
     switch (type) {
       case ContentType.handshake:
-        this.emptyRecords = 0;
         this.joiner.push(content);
         return this.drainHandshake();
       case ContentType.alert:
@@ -540,21 +651,62 @@ export class TlsConnection {
     }
   }
 
+  /** The version whose message set applies now (for {@link handshakeKind} and decoding). */
+  private messageVersion(): 'tls12' | 'tls13' | undefined {
+    return this.tls12 ? 'tls12' : this.negotiated.version === 'TLSv1.3' ? 'tls13' : undefined;
+  }
+
+  /**
+   * A HelloRequest that a TLS 1.2 client ignores: during its handshake, while the version may
+   * still be 1.2 (RFC 5246 §7.4.1.1). A client that cannot negotiate TLS 1.2 never takes one:
+   * the type does not exist in TLS 1.3 (RFC 9846 Appendix B).
+   */
+  private ignorableHelloRequest(type: number): boolean {
+    if (this.role !== 'client' || type !== HandshakeType.hello_request || this.result) return false;
+    const offers12 = this.cfg.minVersion <= ProtocolVersion.TLSv1_2 && this.cfg.suites.some((c) => tls13Suite(c) === undefined);
+    return offers12 && (this.tls12 || (this.negotiated.version === null && !this.negotiated.helloRetryRequest));
+  }
+
+  /**
+   * Decides on a handshake message from its header alone (RFC 9846 §4: a message not
+   * allowed in the current state is unexpected_message, whatever its body or length), and
+   * counts post-handshake messages (DESIGN.md §4).
+   */
+  private admitHandshake(type: number): void {
+    if (this.ignorableHelloRequest(type)) {
+      if (++this.helloRequests > (this.limits.maxHelloRequests ?? 0)) {
+        throw new TlsError('UnexpectedMessage', { detail: `more than ${this.limits.maxHelloRequests ?? 0} HelloRequests during the handshake (maxHelloRequests)` });
+      }
+      return;
+    }
+    const s = this.state;
+    const kind = handshakeKind(type, this.messageVersion());
+    if (kind === null || !s.expects.includes(kind)) {
+      const version = this.tls12 ? 'TLS 1.2' : this.negotiated.version === 'TLSv1.3' ? 'TLS 1.3' : 'this handshake';
+      throw new TlsError('UnexpectedMessage', {
+        detail: kind === null ? `${nameOf('handshake', type)} does not exist in ${version}` : `${s.name}: got ${kind}, expected ${s.expects.join(' or ') || 'no handshake message'}`,
+      });
+    }
+    if (this.result) {
+      if (++this.postHandshakeMessages > this.cfg.maxPostHandshakeMessages) {
+        throw new TlsError('UnexpectedMessage', { detail: `more than ${this.cfg.maxPostHandshakeMessages} post-handshake messages and empty records without application data (maxPostHandshakeMessages)` });
+      }
+      if (type === HandshakeType.key_update && ++this.keyUpdatesWithoutData > this.cfg.maxKeyUpdates) {
+        throw new TlsError('UnexpectedMessage', { detail: `more than ${this.cfg.maxKeyUpdates} KeyUpdates without application data (maxKeyUpdates)` });
+      }
+    }
+  }
+
   private onHandshake(type: number, body: Uint8Array, raw: Uint8Array): Promise<void> | undefined {
     // TLS 1.2 Finished is 12 bytes for every suite we implement (RFC 5246 §7.4.9).
     const finishedLength = this.tls12 ? 12 : this.read_.suite ? HASH_LEN[this.read_.suite.hash] : undefined;
-    const version = this.tls12 ? 'tls12' : this.negotiated.version === 'TLSv1.3' ? 'tls13' : undefined;
-    // Before the ServerHello the version is open: the server may be a TLS 1.2 one (RFC 9846 Appendix B: reserved types "might" come from older peers).
-    const maybe12 = this.tls12 || (this.negotiated.version === null && !this.negotiated.helloRetryRequest);
-    if (maybe12 && this.role === 'client' && type === HandshakeType.hello_request && body.length === 0 && !this.result) {
-      // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored (and never hashed); a non-empty one is not a HelloRequest (decode_error below).
+    if (this.ignorableHelloRequest(type)) {
+      // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored (and never hashed); counted in admitHandshake.
+      if (body.length !== 0) throw new TlsError('DecodeError', { detail: 'HelloRequest with a body' });
       this.trace({ direction: 'received', kind: 'handshake', summary: 'HelloRequest (ignored during the handshake)' });
       return undefined;
     }
-    const msg = decodeHandshake(type, body, raw, { finishedLength, version });
-    if (type === HandshakeType.key_update && ++this.keyUpdatesWithoutData > MAX_KEY_UPDATES_WITHOUT_DATA) {
-      throw new TlsError('UnexpectedMessage', { detail: 'too many KeyUpdates without application data' });
-    }
+    const msg = decodeHandshake(type, body, raw, { finishedLength, version: this.messageVersion() });
     const s = this.state;
     this.state = FAILED;
     const r = s.handle(this.cx, msg);
@@ -586,16 +738,22 @@ export class TlsConnection {
     }
     if (this.tls12 && alert.level === 1) {
       // RFC 5246 §7.2: warning alerts other than close_notify do not end the connection.
-      if (++this.warningAlerts > MAX_WARNING_ALERTS) throw new TlsError('UnexpectedMessage', { detail: 'too many warning alerts' });
+      this.countWarningAlert();
       return;
     }
     if (alert.description === AlertDescription.user_canceled) {
       // RFC 9846 §6.1: user_canceled is followed by close_notify.
-      if (++this.warningAlerts > MAX_WARNING_ALERTS) throw new TlsError('UnexpectedMessage', { detail: 'too many warning alerts' });
+      this.countWarningAlert();
       return;
     }
     // RFC 9846 §6: every other alert is fatal in TLS 1.3, whatever its level.
     this.setError(new TlsError('AlertReceived', { alert: alert.description, detail: this.result ? undefined : alertHint(alert.description) }), false);
+  }
+
+  private countWarningAlert(): void {
+    if (++this.warningAlerts > this.cfg.maxWarningAlerts) {
+      throw new TlsError('UnexpectedMessage', { detail: `more than ${this.cfg.maxWarningAlerts} warning alerts without application data (maxWarningAlerts)` });
+    }
   }
 
   private onAppData(content: Uint8Array): void {
@@ -604,12 +762,20 @@ export class TlsConnection {
       throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake completed' });
     }
     if (content.length === 0) {
-      if (++this.emptyRecords > MAX_EMPTY_RECORDS) throw new TlsError('UnexpectedMessage', { detail: 'too many empty records' });
+      // Empty records cost the peer nothing and us a decryption: capped alone and together
+      // with post-handshake messages (a NewSessionTicket between them resets nothing).
+      if (++this.emptyRecords > this.cfg.maxEmptyRecords) {
+        throw new TlsError('UnexpectedMessage', { detail: `more than ${this.cfg.maxEmptyRecords} empty records without application data (maxEmptyRecords)` });
+      }
+      if (++this.postHandshakeMessages > this.cfg.maxPostHandshakeMessages) {
+        throw new TlsError('UnexpectedMessage', { detail: `more than ${this.cfg.maxPostHandshakeMessages} post-handshake messages and empty records without application data (maxPostHandshakeMessages)` });
+      }
       return;
     }
     this.emptyRecords = 0;
     this.keyUpdatesWithoutData = 0;
     this.warningAlerts = 0;
+    this.postHandshakeMessages = 0;
     this.readQueue.push(content);
     this.readQueued += content.length;
   }
@@ -703,6 +869,9 @@ export class TlsConnection {
         self.flushWrites();
         for (const w of self.handshakeWaiters.splice(0)) w.resolve();
       },
+      skipEarlyData(mode): void {
+        self.skipEarly = mode;
+      },
       storeTicket(t): void {
         if (self.tickets.length < 8) self.tickets.push({ ...t, receivedAt: self.cfg.now() });
       },
@@ -743,6 +912,7 @@ export class TlsConnection {
     if (!this.result) return;
     const q = this.writeQueue;
     this.writeQueue = [];
+    this.writeQueued = 0;
     for (const d of q) this.sealAppData(d);
   }
 

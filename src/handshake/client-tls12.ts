@@ -13,7 +13,7 @@ import { TlsError } from '../errors.js';
 import { nameOf } from '../wire/codes.js';
 import type { CertificateRequest12, HandshakeMessage, ServerHello } from '../wire/messages.js';
 import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
-import type { Context, State } from './state.js';
+import type { Context, State, MessageKind } from './state.js';
 import { codeName, expect } from './state.js';
 import { checkAlpn, checkOnlyOffered, type ClientParams, type Offer } from './client-common.js';
 import { authenticatePeer } from './peer-auth.js';
@@ -74,6 +74,7 @@ interface Hello12 {
 
 class ExpectCertificate implements State {
   readonly name = 'ExpectCertificate12';
+  readonly expects: readonly MessageKind[] = ['certificate12'];
   readonly version = 'TLSv1.2';
   private readonly h: Hello12;
   constructor(h: Hello12) {
@@ -105,6 +106,10 @@ class ExpectServerKeyExchange implements State {
     this.statusAllowed = statusAllowed;
     this.ocsp = ocsp;
     this.name = statusAllowed ? 'ExpectCertificateStatusOrServerKeyExchange' : 'ExpectServerKeyExchange';
+  }
+
+  get expects(): readonly MessageKind[] {
+    return this.statusAllowed ? ['server_key_exchange', 'certificate_status'] : ['server_key_exchange'];
   }
 
   async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
@@ -164,6 +169,10 @@ class ExpectServerHelloDone implements State {
     this.request = request;
   }
 
+  get expects(): readonly MessageKind[] {
+    return this.request ? ['server_hello_done'] : ['server_hello_done', 'certificate_request12'];
+  }
+
   async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
     const m = this.request ? expect(msg, this.name, 'server_hello_done') : expect(msg, this.name, 'server_hello_done', 'certificate_request12');
     cx.transcript.add(m.raw!);
@@ -205,6 +214,7 @@ function clientSigner(cx: Context, p: ClientParams, req: CertificateRequest12): 
 
 class ExpectFinished implements State {
   readonly name = 'ExpectFinished12';
+  readonly expects: readonly MessageKind[] = ['finished'];
   readonly version = 'TLSv1.2';
   private readonly session: Session12;
   constructor(session: Session12) {

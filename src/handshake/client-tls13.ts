@@ -15,7 +15,7 @@ import type { PublicKeyInfo } from '../crypto/provider.js';
 import { noExtensions } from '../wire/messages.js';
 import { authenticatePeer, ocspFromCertificateStatus } from './peer-auth.js';
 import { downgradeSentinel } from '../wire/hello.js';
-import type { Context, State } from './state.js';
+import type { Context, State, MessageKind } from './state.js';
 import { codeName, expect } from './state.js';
 import {
   applicationSecrets,
@@ -58,6 +58,7 @@ export function startClient(cx: Context, p: ClientParams): State {
 
 class ExpectServerHello implements State {
   readonly name = 'ExpectServerHello';
+  readonly expects: readonly MessageKind[] = ['server_hello'];
   private readonly p: ClientParams;
   private readonly offer: Offer;
   private readonly hrr: ServerHello | null;
@@ -221,6 +222,7 @@ function insertBeforePsk(order: number[], t: number): number[] {
 
 class ExpectEncryptedExtensions implements State {
   readonly name = 'ExpectEncryptedExtensions';
+  readonly expects: readonly MessageKind[] = ['encrypted_extensions'];
   private readonly p: ClientParams;
   private readonly offer: Offer;
   private readonly suite: Tls13Suite;
@@ -266,6 +268,10 @@ class ExpectCertificate implements State {
     this.name = allowRequest ? 'ExpectCertificateOrCertificateRequest' : 'ExpectCertificate';
   }
 
+  get expects(): readonly MessageKind[] {
+    return this.allowRequest ? ['certificate', 'certificate_request'] : ['certificate'];
+  }
+
   async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
     const m = this.allowRequest ? expect(msg, this.name, 'certificate', 'certificate_request') : expect(msg, this.name, 'certificate');
     if (m.type === 'certificate_request') {
@@ -299,6 +305,7 @@ class ExpectCertificate implements State {
 
 class ExpectCertificateVerify implements State {
   readonly name = 'ExpectCertificateVerify';
+  readonly expects: readonly MessageKind[] = ['certificate_verify'];
   private readonly p: ClientParams;
   private readonly suite: Tls13Suite;
   private readonly secrets: HandshakeSecrets;
@@ -326,6 +333,7 @@ class ExpectCertificateVerify implements State {
 
 class ExpectFinished implements State {
   readonly name = 'ExpectFinished';
+  readonly expects: readonly MessageKind[] = ['finished'];
   private readonly p: ClientParams;
   private readonly suite: Tls13Suite;
   private readonly secrets: HandshakeSecrets;
@@ -388,6 +396,7 @@ async function sendClientCertificate(cx: Context, p: ClientParams, request: Cert
 /** Post-handshake client: NewSessionTicket and KeyUpdate (RFC 9846 §4.7). */
 export class ClientTraffic implements State {
   readonly name = 'ClientTraffic';
+  readonly expects: readonly MessageKind[] = ['new_session_ticket', 'key_update'];
   handle(cx: Context, msg: HandshakeMessage): State {
     const m = expect(msg, this.name, 'new_session_ticket', 'key_update');
     if (m.type === 'new_session_ticket') {

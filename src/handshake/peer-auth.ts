@@ -55,10 +55,15 @@ export async function authenticatePeer(cx: Context, pa: PeerAuth, certs: readonl
   const time = new Date(cx.cfg.now());
   const report = await pa.verifier.verify({ certificates: certs, serverName: pa.checkServerIdentity ? undefined : pa.serverName, usage: pa.usage, time });
   const errors: CertificateError[] = [...report.errors];
-  if (pa.checkServerIdentity && pa.serverName !== undefined) {
-    const leaf = report.validatedChain?.[0] ?? toCertificate(parseCertificate(certs[0]!));
-    const err = pa.checkServerIdentity(pa.serverName, leaf);
-    if (err) errors.push({ code: 'InvalidName', index: 0, detail: err.message });
+  if (pa.checkServerIdentity) {
+    if (pa.serverName === undefined || pa.serverName === '') {
+      // The hook replaces how the name is checked, not whether: without a name nothing is (RFC 9525 §6).
+      errors.push({ code: 'InvalidName', index: 0, detail: 'no name to check (pass servername)' });
+    } else {
+      const leaf = report.validatedChain?.[0] ?? toCertificate(parseCertificate(certs[0]!));
+      const err = pa.checkServerIdentity(pa.serverName, leaf);
+      if (err) errors.push({ code: 'InvalidName', index: 0, detail: err.message });
+    }
   }
   if (ocsp !== null) {
     const issuer = report.validatedChain?.[1]?.der ?? certs[1];

@@ -17,7 +17,7 @@ import type { ClientHello, HandshakeMessage, ServerHello, ServerKeyExchange } fr
 import { noExtensions } from '../wire/messages.js';
 import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
 import type { RecordProtector } from '../record/protector.js';
-import type { Context, State } from './state.js';
+import type { Context, State, MessageKind } from './state.js';
 import { codeName, expect } from './state.js';
 import { highestVersion, listForDetail, nameMatches, selectCertificate, type ServerParams } from './server-common.js';
 import { authenticatePeer } from './peer-auth.js';
@@ -166,6 +166,7 @@ export async function handleClientHello12(cx: Context, p: ServerParams, ch: Clie
 /** RFC 5246 §7.4.6: the client's Certificate answering our CertificateRequest. */
 class ExpectClientCertificate implements State {
   readonly name = 'ExpectClientCertificate12';
+  readonly expects: readonly MessageKind[] = ['certificate12'];
   readonly version = 'TLSv1.2';
   private readonly f: Flight12;
   constructor(f: Flight12) {
@@ -190,6 +191,7 @@ class ExpectClientCertificate implements State {
 /** RFC 5246 §7.4.8: the client proves possession of its key over all handshake messages so far. */
 class ExpectCertificateVerify implements State {
   readonly name = 'ExpectCertificateVerify12';
+  readonly expects: readonly MessageKind[] = ['certificate_verify'];
   readonly version = 'TLSv1.2';
   private readonly key: PublicKeyInfo;
   private readonly next: ExpectChangeCipherSpec;
@@ -241,6 +243,7 @@ interface Flight12 {
 
 class ExpectClientKeyExchange implements State {
   readonly name = 'ExpectClientKeyExchange';
+  readonly expects: readonly MessageKind[] = ['client_key_exchange'];
   readonly version = 'TLSv1.2';
   private readonly f: Flight12;
   private readonly clientKey: PublicKeyInfo | null;
@@ -264,6 +267,7 @@ class ExpectClientKeyExchange implements State {
 
 class ExpectFinished implements State {
   readonly name = 'ExpectFinished12';
+  readonly expects: readonly MessageKind[] = ['finished'];
   readonly version = 'TLSv1.2';
   private readonly session: Session12;
   private readonly write: RecordProtector;

@@ -10,10 +10,10 @@ import type { Tls13Suite } from '../crypto/suites.js';
 import { tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { ExtensionType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
-import { HRR_RANDOM } from '../wire/hello.js';
+import { HRR_RANDOM, clientHelloExtensionBlocks } from '../wire/hello.js';
 import type { ClientHello, Extensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
 import { noExtensions } from '../wire/messages.js';
-import type { Context, State } from './state.js';
+import type { Context, State, MessageKind } from './state.js';
 import { codeName, expect } from './state.js';
 import {
   applicationSecrets,
@@ -121,6 +121,7 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
 
 class ExpectClientHello implements State {
   readonly name = 'ExpectClientHello';
+  readonly expects: readonly MessageKind[] = ['client_hello'];
   private readonly p: ServerParams;
   constructor(p: ServerParams) {
     this.p = p;
@@ -161,6 +162,8 @@ class ExpectClientHello implements State {
     cx.transcript.replaceWithMessageHash();
     cx.send(hrr);
     cx.info.helloRetryRequest = true;
+    // RFC 9846 §4.3.10: we accept no 0-RTT; after a HelloRetryRequest its records are application_data to skip.
+    if (ch.extensions.earlyData !== undefined) cx.skipEarlyData('app-data');
     // RFC 9846 §E.4: the server's CCS follows its first handshake message in compatibility mode.
     if (ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
     return new ExpectClientHello2(this.p, ch, choice, cookie);
@@ -169,6 +172,7 @@ class ExpectClientHello implements State {
 
 class ExpectClientHello2 implements State {
   readonly name = 'ExpectClientHello2';
+  readonly expects: readonly MessageKind[] = ['client_hello'];
   private readonly p: ServerParams;
   private readonly ch1: ClientHello;
   private readonly choice: Choice;
@@ -184,13 +188,9 @@ class ExpectClientHello2 implements State {
     const ch = expect(msg, this.name, 'client_hello');
     cx.trace({ direction: 'received', kind: 'handshake', summary: 'ClientHello (after HelloRetryRequest)', message: ch });
     const ext = ch.extensions;
-    // RFC 9846 §4.2.2: the second ClientHello repeats the first, except key_share, cookie, early_data, padding.
-    if (!cx.cfg.crypto.equal(ch.random, this.ch1.random) || !cx.cfg.crypto.equal(ch.legacySessionId, this.ch1.legacySessionId)) {
-      throw new TlsError('IllegalParameter', { detail: 'second ClientHello changed random or session id' });
-    }
-    if (!ch.cipherSuites.includes(this.choice.suite.code)) {
-      throw new TlsError('IllegalParameter', { detail: 'second ClientHello dropped the selected cipher suite' });
-    }
+    // Whatever else it carries, the first ClientHello's early data is over (RFC 9846 §4.3.10).
+    cx.skipEarlyData('none');
+    sameClientHello(this.ch1, ch);
     // RFC 9846 §4.3.2: the cookie must be echoed.
     if (ext.cookie === undefined || !cx.cfg.crypto.equal(ext.cookie, this.cookie)) {
       throw new TlsError('IllegalParameter', { detail: 'second ClientHello does not echo our cookie' });
@@ -207,6 +207,54 @@ class ExpectClientHello2 implements State {
     cx.transcript.add(ch.raw!);
     return await serverFlight(cx, this.p, ch, choice, shares[0]!.keyExchange, true);
   }
+}
+
+/**
+ * Extensions a second ClientHello may change (RFC 9846 §4.2.2): key_share (one share for the
+ * group asked for), cookie (added), early_data (removed), pre_shared_key (ages and binders
+ * recomputed), padding (added, removed or resized).
+ */
+const MAY_CHANGE_AFTER_HRR: ReadonlySet<number> = new Set([
+  ExtensionType.key_share,
+  ExtensionType.cookie,
+  ExtensionType.early_data,
+  ExtensionType.pre_shared_key,
+  ExtensionType.padding,
+]);
+
+/**
+ * RFC 9846 §4.2.2: after a HelloRetryRequest "the client MUST send the same ClientHello without
+ * modification", except for the changes in {@link MAY_CHANGE_AFTER_HRR}. Every other field and
+ * extension is compared byte for byte, in order; a difference is illegal_parameter.
+ */
+function sameClientHello(ch1: ClientHello, ch2: ClientHello): void {
+  const changed = (what: string): never => {
+    throw new TlsError('IllegalParameter', { detail: `second ClientHello changed ${what} (RFC 9846 §4.2.2)` });
+  };
+  if (ch2.legacyVersion !== ch1.legacyVersion) changed('legacy_version');
+  if (!bytesEqual(ch2.random, ch1.random)) changed('random');
+  if (!bytesEqual(ch2.legacySessionId, ch1.legacySessionId)) changed('legacy_session_id');
+  if (ch2.cipherSuites.length !== ch1.cipherSuites.length || ch2.cipherSuites.some((c, i) => c !== ch1.cipherSuites[i])) changed('cipher_suites');
+  if (!bytesEqual(ch2.legacyCompressionMethods, ch1.legacyCompressionMethods)) changed('legacy_compression_methods');
+  // RFC 9846 §4.3.10: "A client MUST NOT include the "early_data" extension in its followup ClientHello."
+  if (ch2.extensions.earlyData !== undefined) throw new TlsError('IllegalParameter', { detail: 'second ClientHello offers early data' });
+  if (ch1.extensions.preSharedKeyClient === undefined && ch2.extensions.preSharedKeyClient !== undefined) changed('pre_shared_key (added)');
+  const kept = (raw: Uint8Array | undefined) => clientHelloExtensionBlocks(raw!).filter((e) => !MAY_CHANGE_AFTER_HRR.has(e.type));
+  const a = kept(ch1.raw);
+  const b = kept(ch2.raw);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined || x.type !== y.type) return changed(`its extensions (${nameOf('extension', (x ?? y)!.type)} added, removed or moved)`);
+    if (!bytesEqual(x.data, y.data)) changed(`extension ${nameOf('extension', x.type)}`);
+  }
+}
+
+/** Byte equality of public values (not secret: no constant-time need). */
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Sends ServerHello … Finished (RFC 9846 §2 Figure 1). */
@@ -244,6 +292,9 @@ async function serverFlight(cx: Context, p: ServerParams, ch: ClientHello, c: Ch
   cx.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', secrets.serverHandshake);
   cx.setWriteSecret(c.suite, secrets.serverHandshake);
   cx.setReadSecret(c.suite, secrets.clientHandshake);
+  // RFC 9846 §4.3.10: 0-RTT is never accepted (no early_data in EncryptedExtensions), so the
+  // client's early records, protected under a key we do not derive, are skipped.
+  if (ch.extensions.earlyData !== undefined && !afterHrr) cx.skipEarlyData('undecryptable');
 
   let ee = noExtensions();
   if (c.alpn !== undefined) ee.alpn = [c.alpn];
@@ -276,6 +327,7 @@ async function serverFlight(cx: Context, p: ServerParams, ch: ClientHello, c: Ch
 /** RFC 9846 §4.5.1: the client's Certificate answering our CertificateRequest. */
 class ExpectClientCertificate implements State {
   readonly name = 'ExpectClientCertificate';
+  readonly expects: readonly MessageKind[] = ['certificate'];
   private readonly p: ServerParams;
   private readonly next: ExpectFinished;
   constructor(p: ServerParams, next: ExpectFinished) {
@@ -304,6 +356,7 @@ class ExpectClientCertificate implements State {
 /** RFC 9846 §4.5.2: the client proves possession of its key. */
 class ExpectClientCertificateVerify implements State {
   readonly name = 'ExpectClientCertificateVerify';
+  readonly expects: readonly MessageKind[] = ['certificate_verify'];
   private readonly leafKey: PublicKeyInfo;
   private readonly next: ExpectFinished;
   constructor(leafKey: PublicKeyInfo, next: ExpectFinished) {
@@ -333,6 +386,7 @@ export function certificateStatusBody(ocsp: Uint8Array): Uint8Array {
 
 class ExpectFinished implements State {
   readonly name = 'ExpectFinished';
+  readonly expects: readonly MessageKind[] = ['finished'];
   private readonly p: ServerParams;
   private readonly suite: Tls13Suite;
   private readonly secrets: HandshakeSecrets;
@@ -365,7 +419,7 @@ class ExpectFinished implements State {
       cx.send({
         type: 'new_session_ticket',
         lifetime: 7200,
-        ageAdd: new DataView(cx.cfg.random(4).buffer).getUint32(0),
+        ageAdd: readU32(cx.cfg.random(4)),
         nonce,
         ticket: cx.cfg.random(32),
         extensions: noExtensions(),
@@ -375,9 +429,15 @@ class ExpectFinished implements State {
   }
 }
 
+/** A big-endian uint32 from the first four bytes of `b` (a view is fine: no `.buffer`). */
+function readU32(b: Uint8Array): number {
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
+
 /** Post-handshake server: only KeyUpdate is allowed (RFC 9846 §4.7). */
 export class ServerTraffic implements State {
   readonly name = 'ServerTraffic';
+  readonly expects: readonly MessageKind[] = ['key_update'];
   handle(cx: Context, msg: HandshakeMessage): State {
     const m = expect(msg, this.name, 'key_update');
     cx.trace({ direction: 'received', kind: 'handshake', summary: 'KeyUpdate', message: m });

@@ -72,6 +72,12 @@ export interface Context {
   sendWarningAlert(description: number): void;
   /** Sends close_notify and ends the connection without error (a peer that insists on renegotiating). */
   closeCleanly(reason: string): void;
+  /**
+   * Server that does not accept 0-RTT (RFC 9846 §4.3.10): skip records that fail to open
+   * with the handshake key ('undecryptable'), or application_data records after a
+   * HelloRetryRequest ('app-data'), up to `maxSkippedEarlyData` bytes; 'none' stops.
+   */
+  skipEarlyData(mode: 'none' | 'undecryptable' | 'app-data'): void;
   /** Stores a NewSessionTicket (resumption is a later issue). */
   storeTicket(ticket: { lifetime: number; ageAdd: number; nonce: Uint8Array; ticket: Uint8Array }): void;
 }
@@ -94,9 +100,18 @@ export interface TrafficSecrets {
   readonly resumption: Uint8Array;
 }
 
+/** The kind of a decoded handshake message (`HandshakeMessage['type']`). */
+export type MessageKind = HandshakeMessage['type'];
+
 /** A handshake state: consumes one message, returns the next state. */
 export interface State {
   readonly name: string;
+  /**
+   * The message kinds this state accepts. The connection checks an incoming message's
+   * type against it as soon as the 4-byte header is in, before the body is buffered or
+   * decoded (RFC 9846 §4: a message out of order is unexpected_message, whatever its body).
+   */
+  readonly expects: readonly MessageKind[];
   handle(cx: Context, msg: HandshakeMessage): State | Promise<State>;
   /** TLS 1.2 only: the peer's ChangeCipherSpec arrived. Absent: a CCS here is unexpected_message. */
   handleChangeCipherSpec?(cx: Context): State;
@@ -127,6 +142,7 @@ export function codeName(kind: 'suite' | 'group' | 'scheme', v: number): string 
 /** A state that refuses everything: used after failure. */
 export const FAILED: State = {
   name: 'Failed',
+  expects: [],
   handle(): State {
     throw new TlsError('InternalError', { detail: 'handshake state used after failure' });
   },

@@ -9,7 +9,7 @@ import type { Tls12Suite } from '../crypto/suites.js';
 import { AlertDescription, TlsError } from '../errors.js';
 import { extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret, exporter as exporter12 } from '../keys/tls12-prf.js';
 import { RecordProtector } from '../record/protector.js';
-import type { Context, State } from './state.js';
+import type { Context, State, MessageKind } from './state.js';
 import { expect } from './state.js';
 import type { HandshakeMessage } from '../wire/messages.js';
 
@@ -83,6 +83,7 @@ export function finishHandshake12(cx: Context, s: Session12): void {
  */
 export class ExpectChangeCipherSpec implements State {
   readonly name = 'ExpectChangeCipherSpec';
+  readonly expects: readonly MessageKind[] = [];
   readonly version = 'TLSv1.2';
   private readonly read: RecordProtector;
   private readonly next: State;
@@ -115,6 +116,10 @@ export class RenegotiationRefused implements State {
     this.role = role;
     this.refusals = refusals;
     this.name = role === 'client' ? 'Client12Traffic' : 'Server12Traffic';
+  }
+
+  get expects(): readonly MessageKind[] {
+    return this.role === 'client' ? ['hello_request'] : ['client_hello'];
   }
 
   handle(cx: Context, msg: HandshakeMessage): State {

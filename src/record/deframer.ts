@@ -18,15 +18,20 @@
  * }
  * ```
  *
+ * ## Memory grows with what arrives
+ *
+ * Nothing is allocated until the first byte arrives, and the buffer grows with the bytes
+ * actually received (doubling, from 512 bytes, up to {@link Deframer.capacity}), never with
+ * what a record header announces: a peer that sends 11 bytes costs about 512 bytes, not a
+ * maximal record. A drained buffer is dropped, so an idle connection holds none.
+ *
  * ## Copies and views
  *
  * Input is copied once, into an internal buffer. A record's fragment is returned as a
  * view of that buffer; the deframer never writes over bytes it has accepted (when the
- * buffer is full it moves the partial record to a fresh buffer), so returned fragments
- * stay valid for as long as the caller keeps them. A caller that drains `next()` after
- * each push (as above) gets each input byte copied at most twice (once in, at most once
- * when its partial record is moved), so many small pushes (even a 16 KiB record in
- * 1-byte pushes) cost O(n).
+ * buffer is full it moves the partial record to a fresh, larger buffer), so returned
+ * fragments stay valid for as long as the caller keeps them. Buffers double, so many
+ * small pushes (even a 16 KiB record in 1-byte pushes) cost O(n) copying in all.
  *
  * ## Checks (each as soon as the 5 header bytes are in, before the body is buffered)
  *
@@ -69,7 +74,7 @@ export interface DeframerOptions {
 
 /** Splits a byte stream into records. See the module documentation for the contract. */
 export class Deframer {
-  private buf: Uint8Array;
+  private buf: Uint8Array = EMPTY;
   /** Offset of the first byte not yet returned. */
   private start = 0;
   /** Offset just past the last byte accepted. */
@@ -79,7 +84,11 @@ export class Deframer {
 
   constructor(options: DeframerOptions = {}) {
     this.maxFragment = checkLimit(options.maxFragmentLen ?? MAX_CIPHERTEXT_LEN_TLS13);
-    this.buf = new Uint8Array(RECORD_HEADER_LEN + this.maxFragment);
+  }
+
+  /** Bytes of buffer currently allocated (for memory accounting and tests). */
+  get allocated(): number {
+    return this.buf.length;
   }
 
   /** Largest fragment currently accepted. */
@@ -116,7 +125,6 @@ export class Deframer {
    */
   setMaxFragmentLen(maxFragmentLen: number): void {
     this.maxFragment = checkLimit(maxFragmentLen);
-    if (this.buf.length < this.capacity) this.relocate();
   }
 
   /**
@@ -137,7 +145,7 @@ export class Deframer {
   push(bytes: Uint8Array): number {
     const n = Math.min(bytes.length, this.room);
     if (n === 0) return 0;
-    if (this.end + n > this.buf.length) this.relocate();
+    if (this.end + n > this.buf.length) this.relocate(this.buffered + n);
     this.buf.set(n === bytes.length ? bytes : bytes.subarray(0, n), this.end);
     this.end += n;
     return n;
@@ -187,21 +195,34 @@ export class Deframer {
     if (avail < RECORD_HEADER_LEN + length) return null;
     const from = s + RECORD_HEADER_LEN;
     this.start = from + length;
-    return { type, version, fragment: b.subarray(from, from + length) };
+    const fragment = b.subarray(from, from + length);
+    if (this.start === this.end) {
+      // Drained: drop the buffer (the fragment keeps what it needs alive), so an idle
+      // connection holds nothing and the next record starts small.
+      this.buf = EMPTY;
+      this.start = this.end = 0;
+    }
+    return { type, version, fragment };
   }
 
   /**
-   * Moves the buffered partial record to the front of a fresh buffer. The old buffer is
-   * dropped, not overwritten, so fragments already returned stay valid.
+   * Moves the buffered partial record to the front of a fresh buffer with room for at
+   * least `needed` bytes: double the old size (at least 512), capped at the capacity.
+   * The old buffer is dropped, not overwritten, so fragments already returned stay valid.
    */
-  private relocate(): void {
-    const next = new Uint8Array(this.capacity);
+  private relocate(needed: number): void {
+    const size = Math.min(this.capacity, Math.max(needed, MIN_BUFFER, this.buf.length * 2));
+    const next = new Uint8Array(size);
     next.set(this.buf.subarray(this.start, this.end));
     this.end -= this.start;
     this.start = 0;
     this.buf = next;
   }
 }
+
+const EMPTY = new Uint8Array(0);
+/** Smallest buffer allocated: a typical record header plus a small handshake record. */
+const MIN_BUFFER = 512;
 
 function checkLimit(n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > 0xffff) {

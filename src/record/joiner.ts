@@ -6,13 +6,15 @@
  * {@link Joiner.push} and hands back whole messages with {@link Joiner.next}.
  *
  * - A message inside one pushed fragment is returned as a view of it (no copy).
- * - A message spanning fragments is copied once into a buffer of exactly its size,
- *   allocated when its 4-byte header is known, so reassembly is O(n).
- * - The body length is checked against {@link JoinerOptions.maxMessageSize} as soon as
- *   the header is complete, before anything is buffered for it: a peer cannot make us
- *   hold more than one fragment plus one maximal message. An oversized message is a
- *   `DecodeError` (decode_error alert), as rustls does for its 64 KiB limit; the size
- *   is legal on the wire but undecodable by policy.
+ * - A message spanning fragments is copied into a buffer that grows with the bytes
+ *   actually received (doubling, capped at the announced size), never with what the
+ *   header announces: a header claiming 64 KiB followed by nothing costs nothing, so
+ *   reassembly is O(n) in time and in memory.
+ * - The body length is checked against {@link JoinerOptions.maxMessageSize} (or
+ *   {@link JoinerOptions.maxClientHelloSize} for a ClientHello) as soon as the header is
+ *   complete: a peer cannot make us hold more than one fragment plus one maximal
+ *   message. An oversized message is a `DecodeError` (decode_error alert), as rustls
+ *   does for its 64 KiB limit; the size is legal on the wire but undecodable by policy.
  * - {@link Joiner.isEmpty} tells the connection whether it is on a record boundary:
  *   RFC 9846 §5.1, "Handshake messages MUST NOT span key changes. Implementations MUST
  *   verify that all messages immediately preceding a key change align with a record
@@ -53,19 +55,41 @@ export interface JoinerOptions {
    * (64 KiB). Raise it for long certificate chains; at most {@link MAX_HANDSHAKE_MESSAGE}.
    */
   maxMessageSize?: number;
+  /**
+   * Largest ClientHello body accepted (type 1); default: `maxMessageSize`. Post-quantum
+   * key shares and many extensions make ClientHellos larger than other messages.
+   */
+  maxClientHelloSize?: number;
+  /**
+   * Called with each message's type and announced body length as soon as its 4-byte header
+   * is in, before the size check and before anything is buffered for it; throw to refuse
+   * (the connection refuses a type its state does not accept: RFC 9846 §4).
+   */
+  onHeader?: (type: number, bodyLength: number) => void;
 }
+
+/** HandshakeType.client_hello (RFC 9846 §4). */
+const CLIENT_HELLO = 1;
+/** Smallest reassembly buffer. */
+const MIN_PARTIAL = 1024;
 
 /** Reassembles handshake messages from handshake record contents. */
 export class Joiner {
   private readonly maxSize: number;
+  private readonly maxClientHello: number;
+  private readonly onHeader: ((type: number, bodyLength: number) => void) | undefined;
   /** Fragments pushed and not yet fully consumed; `chunks[0]` is read from `offset`. */
   private chunks: Uint8Array[] = [];
   private offset = 0;
   /** Bytes in `chunks` not yet consumed. */
   private queued = 0;
-  /** A message being reassembled across fragments (header included), and how much of it is filled. */
+  /**
+   * A message being reassembled across fragments (header included): its buffer (which
+   * grows as bytes arrive), how much of it is filled, and the message's full length.
+   */
   private partial: Uint8Array | null = null;
   private filled = 0;
+  private partialTotal = 0;
 
   /** @throws TlsError `InvalidConfig` if `maxMessageSize` is not in 0..2^24-1. */
   constructor(options: JoinerOptions = {}) {
@@ -74,6 +98,12 @@ export class Joiner {
       throw new TlsError('InvalidConfig', { detail: `maxHandshakeMessageSize ${max} not in 0..${MAX_HANDSHAKE_MESSAGE}` });
     }
     this.maxSize = max;
+    const ch = options.maxClientHelloSize ?? max;
+    if (!Number.isInteger(ch) || ch < 0 || ch > MAX_HANDSHAKE_MESSAGE) {
+      throw new TlsError('InvalidConfig', { detail: `maxClientHelloSize ${ch} not in 0..${MAX_HANDSHAKE_MESSAGE}` });
+    }
+    this.maxClientHello = ch;
+    this.onHeader = options.onHeader;
   }
 
   /** The configured body limit. */
@@ -145,15 +175,18 @@ export class Joiner {
       if (this.queued < HANDSHAKE_HEADER_LEN) return null;
       const head = this.chunks[0]!;
       const at = this.offset;
+      let type: number;
       let bodyLen: number;
       if (head.length - at >= HANDSHAKE_HEADER_LEN) {
+        type = head[at]!;
         bodyLen = (head[at + 1]! << 16) | (head[at + 2]! << 8) | head[at + 3]!;
       } else {
         // The header itself spans fragments: peek at it without consuming.
         const h = this.peek(HANDSHAKE_HEADER_LEN);
+        type = h[0]!;
         bodyLen = (h[1]! << 16) | (h[2]! << 8) | h[3]!;
       }
-      this.checkSize(bodyLen);
+      this.checkSize(type, bodyLen);
       const total = HANDSHAKE_HEADER_LEN + bodyLen;
       if (head.length - at >= total) {
         // Fast path: the whole message is inside the first fragment.
@@ -161,24 +194,45 @@ export class Joiner {
         this.consume(total);
         return frame(raw);
       }
-      this.partial = new Uint8Array(total);
+      // Sized by what is here now, not by what the header announces (it grows below).
+      this.partial = new Uint8Array(Math.min(total, Math.max(MIN_PARTIAL, this.queued)));
+      this.partialTotal = total;
       this.filled = 0;
     }
 
-    const p = this.partial;
-    this.filled += this.take(p.subarray(this.filled));
-    if (this.filled < p.length) return null;
+    for (;;) {
+      let p: Uint8Array = this.partial;
+      if (this.filled === p.length && p.length < this.partialTotal && this.queued > 0) {
+        // Grow with the bytes actually received: double, capped at the message's length.
+        const bigger = new Uint8Array(Math.min(this.partialTotal, Math.max(p.length * 2, this.filled + this.queued)));
+        bigger.set(p);
+        this.partial = p = bigger;
+      }
+      const got = this.take(p.subarray(this.filled));
+      this.filled += got;
+      if (this.filled === this.partialTotal) break;
+      if (got === 0 && this.queued === 0) return null;
+    }
+    const whole: Uint8Array = this.partial;
     this.partial = null;
     this.filled = 0;
-    return frame(p);
+    this.partialTotal = 0;
+    return frame(whole);
   }
 
-  private checkSize(bodyLen: number): void {
-    if (bodyLen > this.maxSize) {
+  private checkSize(type: number, bodyLen: number): void {
+    this.onHeader?.(type, bodyLen);
+    const limit = type === CLIENT_HELLO ? this.maxClientHello : this.maxSize;
+    if (bodyLen > limit) {
       throw new TlsError('DecodeError', {
-        detail: `handshake message of ${bodyLen} bytes exceeds the limit of ${this.maxSize}`,
+        detail: `handshake message of ${bodyLen} bytes exceeds the limit of ${limit}`,
       });
     }
+  }
+
+  /** Bytes allocated for a message being reassembled (for memory accounting and tests). */
+  get allocated(): number {
+    return this.partial?.length ?? 0;
   }
 
   /** Copies the first `n` queued bytes (n ≤ queued) without consuming them. */

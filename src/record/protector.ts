@@ -110,6 +110,11 @@ export interface Protector {
   seal(type: number, content: Uint8Array, padLen?: number): Uint8Array;
   /** Deprotects one record (as returned by the deframer) and returns its real type and content. */
   open(record: TlsRecord): RecordContent;
+  /**
+   * As {@link open}, but a record that fails authentication returns null and leaves the
+   * sequence number where it was (for skipping rejected 0-RTT data, RFC 9846 §4.3.10).
+   */
+  tryOpen(record: TlsRecord): RecordContent | null;
 }
 
 /** Options for {@link NullProtector}. */
@@ -174,6 +179,11 @@ export class NullProtector implements Protector {
       throw new TlsError('UnexpectedMessage', { detail: `zero-length record of content type ${type}` });
     }
     return { type, content: fragment };
+  }
+
+  /** Same as {@link open}: plaintext records do not fail authentication. */
+  tryOpen(record: TlsRecord): RecordContent {
+    return this.open(record);
   }
 }
 
@@ -404,6 +414,19 @@ export class RecordProtector implements Protector {
     }
     this.advance();
     return { type, content: pt };
+  }
+
+  /**
+   * As {@link open}, but authentication failure returns null (the sequence number does not
+   * advance); every other failure throws as {@link open} does.
+   */
+  tryOpen(record: TlsRecord): RecordContent | null {
+    try {
+      return this.open(record);
+    } catch (e) {
+      if (e instanceof TlsError && e.status === 'BadRecordMac') return null;
+      throw e;
+    }
   }
 
   /** RFC 9846 §5.3 / RFC 7905 §2: iv XOR the sequence number, left-padded to 12 bytes. */

@@ -20,14 +20,11 @@
 import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Duplex } from 'node:stream';
-import type { ClientOptions, ServerOptions } from '../config.js';
+import { limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config.js';
 import { TlsConnection, type ConnectionInfo } from '../connection.js';
-import { nobleProvider } from '../crypto/noble.js';
 import { TlsError, type TlsStatus } from '../errors.js';
-import { createBasicVerifier } from '../verify/basic-verifier.js';
 import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
-import type { CertificateVerifier } from '../verify/verifier.js';
 import { parseCertificate } from '../verify/x509.js';
 import { TlsPump } from './pump.js';
 
@@ -61,9 +58,50 @@ export interface IdentityCertificate extends Certificate {
 }
 
 /**
- * Options of {@link connect}: Node's `tls.connect` names plus every {@link ClientOptions}.
+ * Options of every {@link TlsSocket}, whatever created it: closing and timing.
+ *
+ * Closing (RFC 9846 §6.1, RFC 5246 §7.2.1): the peer's close_notify ends our readable side
+ * (`'end'`). What happens to our writable side follows Node's `allowHalfOpen`:
+ * - TLS 1.3, `allowHalfOpen: false` (the default, as in `net` and `tls`): once the
+ *   readable side ended, `end()` is called for us: what was written before (also in
+ *   `'end'` listeners) is sent, then our close_notify. The peer's TCP FIN after its
+ *   close_notify does not prevent that: close_notify closes one direction only;
+ * - TLS 1.3, `allowHalfOpen: true`: the application may keep writing (a reply to a
+ *   request that ended with close_notify, even after the peer's FIN) until it calls `end()`;
+ * - TLS 1.2: `allowHalfOpen` does not apply: RFC 5246 §7.2.1 requires answering
+ *   close_notify with close_notify at once, so `end()` is called after `'end'` either way.
+ */
+export interface TlsSocketOptions {
+  /**
+   * Keep our writable side open after the peer's close_notify, until `end()` (TLS 1.3
+   * only; default false, as in `net` and `tls`).
+   */
+  allowHalfOpen?: boolean;
+  /**
+   * Milliseconds the handshake may take, counted from the creation of the socket (for
+   * {@link connect}: including the TCP connection); then the socket is destroyed with
+   * `TlsError('TimedOut')`. 0 disables it. Default: 120000 for servers, 0 for clients
+   * (Node's `tls.connect` has none either).
+   */
+  handshakeTimeout?: number;
+  /**
+   * Lingering close: after we sent a fatal alert, or our close_notify while the peer may
+   * still be sending, the socket is half-closed (our FIN after the alert) and the peer's
+   * input is read and discarded until it closes its side, for at most this many
+   * milliseconds and {@link LINGER_MAX_BYTES} bytes; then the socket is destroyed.
+   * Without it a peer still sending would get a TCP reset, which can discard our alert
+   * before the peer reads it. 0: destroy at once (the alert may be lost). Default 2000.
+   */
+  lingerTimeout?: number;
+}
+
+/**
+ * Options of {@link connect}: Node's `tls.connect` names plus every {@link ClientOptions}
+ * and the {@link TlsSocketOptions}.
  *
  * Certificate checking, as in Node where Node has the option:
+ * - the name checked is `servername`, else `host`; over a given `socket` without either,
+ *   `connect` throws `InvalidConfig` unless `InvalidName` is explicitly ignorable;
  * - trust anchors: `ca`; when neither `ca` nor `verifier` is given, Node's own root
  *   store (`tls.rootCertificates`, Mozilla's list), as `tls.connect` does;
  * - `rejectUnauthorized: false` accepts every *ignorable* certificate error (Untrusted,
@@ -76,8 +114,8 @@ export interface IdentityCertificate extends Certificate {
  *   Error it returns is reported as `InvalidName` (ignorable). Unlike Node, it runs even
  *   when the chain has other errors (every error is reported).
  */
-export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity'> {
-  /** Host to dial (default `'localhost'`). */
+export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity'>, TlsSocketOptions {
+  /** Host to dial (default `'localhost'`); also the name checked when `servername` is not given. */
   host?: string;
   /** Port to dial. Required unless `socket` is given. */
   port?: number;
@@ -85,8 +123,6 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
   socket?: Duplex;
   /** Address family for the lookup (4 or 6), as in `net.connect`. */
   family?: number;
-  /** Keep the write side open after the peer closed its side (default false, as in `tls`). */
-  allowHalfOpen?: boolean;
   /**
    * Node's hook: replaces the built-in host-name check (see {@link IdentityCertificate}
    * for what `cert` holds). Return an Error to refuse (reported as `InvalidName`).
@@ -95,8 +131,9 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
 }
 
 /**
- * Options of {@link createServer}: every {@link ServerOptions} plus server tuning, with
- * Node's meaning for client certificates:
+ * Options of {@link createServer}: every {@link ServerOptions} plus the
+ * {@link TlsSocketOptions} (given to each socket; `handshakeTimeout` defaults to 120000),
+ * with Node's meaning for client certificates:
  * - `requestCert: true` asks for a client certificate;
  * - with `rejectUnauthorized` not `false` (the default) it must then also be present
  *   and valid (the handshake fails otherwise), as in Node: this sets `requireCert`
@@ -107,17 +144,43 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
  * - client certificates are checked against `ca`, or Node's root store
  *   (`tls.rootCertificates`) when neither `ca` nor `verifier` is given.
  */
-export interface TlsServerOptions extends ServerOptions {
-  /** Milliseconds a client has to complete the handshake (default 120000; 0 disables). */
-  handshakeTimeout?: number;
-  /** Passed to each {@link TlsSocket} (default false). */
-  allowHalfOpen?: boolean;
-}
+export interface TlsServerOptions extends ServerOptions, TlsSocketOptions {}
 
-/** Options of {@link upgrade}: the role, and the options of that role (Node semantics as for {@link connect} / {@link createServer}). */
+/**
+ * Options of {@link upgrade}: the role, and the options of that role (Node semantics as
+ * for {@link connect} / {@link createServer}; `handshakeTimeout` defaults to 120000 for
+ * a server, 0 for a client).
+ */
 export type UpgradeOptions =
   | (Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'> & { role?: 'client' })
-  | (ServerOptions & { role: 'server'; allowHalfOpen?: boolean });
+  | (TlsServerOptions & { role: 'server' });
+
+/**
+ * Most bytes read and discarded from a peer during a lingering close (see
+ * {@link TlsSocketOptions.lingerTimeout}); beyond it the socket is destroyed at once.
+ */
+export const LINGER_MAX_BYTES = 1024 * 1024;
+
+/** Default of {@link TlsSocketOptions.lingerTimeout}, in milliseconds. */
+export const DEFAULT_LINGER_TIMEOUT = 2000;
+
+/** Default of {@link TlsSocketOptions.handshakeTimeout} for servers, in milliseconds. */
+export const DEFAULT_SERVER_HANDSHAKE_TIMEOUT = 120_000;
+
+/** The {@link TlsSocketOptions} resolved; throws `InvalidConfig` for a value that is not an integer 0..2^31-1. */
+function socketSettings(o: TlsSocketOptions, role: 'client' | 'server'): { allowHalfOpen: boolean; handshakeTimeout: number; lingerTimeout: number } {
+  return {
+    allowHalfOpen: o.allowHalfOpen === true,
+    handshakeTimeout: limitOption('handshakeTimeout', o.handshakeTimeout, role === 'server' ? DEFAULT_SERVER_HANDSHAKE_TIMEOUT : 0),
+    lingerTimeout: limitOption('lingerTimeout', o.lingerTimeout, DEFAULT_LINGER_TIMEOUT),
+  };
+}
+
+/** Removes the adapter's own options, which the engine does not take. */
+function withoutSocketOptions<T extends TlsSocketOptions>(o: T): Omit<T, keyof TlsSocketOptions> {
+  const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, ...rest } = o;
+  return rest;
+}
 
 /**
  * `getPeerCertificate()`'s result: Node's field names for the fields puretls fills.
@@ -205,24 +268,44 @@ function identityCertificate(c: Certificate): IdentityCertificate {
 }
 
 /**
- * The verifier used when neither `ca` nor `verifier` is given: Node's root store
- * (`tls.rootCertificates`). The PEM strings are parsed once per process (the verifier
- * layer caches anchors given as strings), not once per connection.
+ * The name a client checks the server certificate against, by Node's rule: `servername`,
+ * else `host` (an empty string counts as absent). Undefined when neither is given.
  */
-function rootStoreVerifier(o: { crypto?: ClientOptions['crypto']; maxDepth?: number; commonNameFallback?: boolean }): CertificateVerifier {
-  return createBasicVerifier({
-    trustAnchors: rootCertificates,
-    crypto: o.crypto ?? nobleProvider,
-    maxDepth: o.maxDepth,
-    commonNameFallback: o.commonNameFallback,
-  });
+export function serverIdentityName(servername: string | undefined, host: string | undefined): string | undefined {
+  if (servername !== undefined && servername !== '') return servername;
+  if (host !== undefined && host !== '') return host;
+  return undefined;
 }
 
-/** Node semantics for a client: the default root store, and `checkServerIdentity` given our summary plus Node's fields. */
+/**
+ * Node semantics for a client:
+ * - trust anchors: `ca`, or Node's root store (`tls.rootCertificates`) when neither `ca`
+ *   nor `verifier` is given. The root store is passed to the engine as `ca`, so the
+ *   adapter builds no verifier of its own: the engine's built-in verifier is the only one
+ *   and gets the options the engine gives its verifier (`maxDepth`, `commonNameFallback`, ...) and
+ *   the name (the PEM strings are parsed once per process: the verifier layer caches them);
+ * - a name is required (RFC 9525 §6: without a reference identity the certificate proves
+ *   nothing about whom we reached): unless the caller supplies its own `verifier`, options
+ *   without `servername` are refused with `InvalidConfig`, except when `InvalidName` is
+ *   explicitly ignorable (`ignorableCertificateErrors` naming it, or
+ *   `rejectUnauthorized: false`). {@link connect} fills `servername` from `host` first;
+ * - `checkServerIdentity` gets our certificate summary plus Node's fields.
+ *
+ * @throws TlsError('InvalidConfig') when no name is given and `InvalidName` is not ignorable
+ */
 export function nodeClientOptions(o: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'>): ClientOptions {
   const { checkServerIdentity, ...rest } = o;
   const out: ClientOptions = { ...rest };
-  if (o.ca === undefined && o.verifier === undefined) out.verifier = rootStoreVerifier(o);
+  if (o.verifier === undefined) {
+    if (serverIdentityName(o.servername, undefined) === undefined && !resolveIgnorable(o).includes('InvalidName')) {
+      throw new TlsError('InvalidConfig', {
+        detail:
+          'no name to check the server certificate against: pass `servername` (or `host`), a `verifier`, or accept InvalidName explicitly (ignorableCertificateErrors or rejectUnauthorized: false)',
+        source: 'caller',
+      });
+    }
+    if (o.ca === undefined) out.ca = rootCertificates;
+  }
   if (checkServerIdentity) out.checkServerIdentity = (hostname, cert) => checkServerIdentity(hostname, identityCertificate(cert));
   return out;
 }
@@ -230,21 +313,33 @@ export function nodeClientOptions(o: Omit<ConnectOptions, 'host' | 'port' | 'soc
 /**
  * Node semantics for a server: `requestCert` with `rejectUnauthorized` not false
  * requires a valid certificate (unless `requireCert` says otherwise), and client
- * certificates are checked against Node's root store when neither `ca` nor `verifier`
- * is given.
+ * certificates are checked against Node's root store (passed to the engine as `ca`)
+ * when neither `ca` nor `verifier` is given.
  */
 export function nodeServerOptions<T extends ServerOptions>(o: T): T & ServerOptions {
   const asks = o.requestCert === true || o.requireCert === true;
   const out: T & ServerOptions = { ...o, requireCert: o.requireCert ?? (o.requestCert === true && o.rejectUnauthorized !== false) };
-  if (asks && o.ca === undefined && o.verifier === undefined) out.verifier = rootStoreVerifier(o);
+  if (asks && o.ca === undefined && o.verifier === undefined) out.ca = rootCertificates;
   return out;
 }
+
+/** A listener as `Duplex.on` takes it. */
+type SocketListener = Parameters<Duplex['on']>[1];
 
 /** Internal construction parameters of a {@link TlsSocket}. */
 interface TlsSocketInit {
   readonly allowHalfOpen: boolean;
   /** Called once the socket is connected and should start (client: after `net.connect`). */
   readonly dialing: boolean;
+  /** Milliseconds for the handshake (0: no limit). */
+  readonly handshakeTimeout: number;
+  /** Milliseconds of lingering close (0: destroy at once). */
+  readonly lingerTimeout: number;
+  /**
+   * A client that checks the server certificate against no name (allowed only with
+   * InvalidName explicitly ignorable): never {@link TlsSocket.authorized}.
+   */
+  readonly unnamed?: boolean;
 }
 
 /**
@@ -256,7 +351,8 @@ interface TlsSocketInit {
  * `'timeout'` (forwarded from the socket). TLS and transport failures arrive as
  * `'error'` with a {@link TlsError}; data received before a failure is delivered first.
  * Transport EOF without close_notify is `TlsError('Truncated')` after the last byte
- * received, never a clean `'end'`.
+ * received, never a clean `'end'`. The peer's close_notify is `'end'`; see
+ * {@link TlsSocketOptions} for what happens to our writable side then (`allowHalfOpen`).
  */
 export class TlsSocket extends Duplex {
   /** The sans-I/O engine (read-only use: `info`, `phase`, `error`). */
@@ -266,8 +362,14 @@ export class TlsSocket extends Duplex {
   private readonly socket: Duplex;
   private readonly pump: TlsPump;
   private pendingError: TlsError | null = null;
+  /** The engine failed (not the transport): its alert, if any, is in the socket's buffer. */
   private tlsFailed = false;
   private dialing: boolean;
+  private readonly unnamed: boolean;
+  private readonly lingerTimeout: number;
+  private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Our listeners on the socket, removed when this TlsSocket is destroyed. */
+  private readonly socketListeners: [string, SocketListener][] = [];
 
   /** @internal Use {@link connect}, {@link upgrade} or {@link createServer}. */
   constructor(socket: Duplex, connection: TlsConnection, init: TlsSocketInit) {
@@ -275,6 +377,18 @@ export class TlsSocket extends Duplex {
     this.socket = socket;
     this.connection = connection;
     this.dialing = init.dialing;
+    this.unnamed = init.unnamed === true;
+    this.lingerTimeout = init.lingerTimeout;
+    if (init.handshakeTimeout > 0) {
+      const ms = init.handshakeTimeout;
+      this.handshakeTimer = setTimeout(() => {
+        this.handshakeTimer = null;
+        if (!this.connection.handshakeComplete && !this.destroyed) {
+          this.destroy(new TlsError('TimedOut', { detail: `handshake not completed within ${ms} ms`, source: 'transport' }));
+        }
+      }, ms);
+      this.handshakeTimer.unref?.();
+    }
     this.pump = new TlsPump(connection, {
       send: (bytes) => this.sendToSocket(bytes),
       deliver: (data) => {
@@ -282,10 +396,14 @@ export class TlsSocket extends Duplex {
         return this.push(toBuffer(data));
       },
       handshakeDone: () => {
+        this.clearHandshakeTimer();
         this.emit('secureConnect');
         this.emit('secure');
       },
       readEnded: () => {
+        // The peer's close_notify: our readable side ends ('end'). Our writable side
+        // follows Node's allowHalfOpen (the Duplex ends it after 'end' unless
+        // allowHalfOpen), except in TLS 1.2 (see the 'end' listener below).
         if (!this.destroyed) this.push(null);
       },
       error: (err) => this.onTlsError(err),
@@ -294,14 +412,31 @@ export class TlsSocket extends Duplex {
       },
     });
 
-    socket.on('data', (chunk: Buffer | string) => {
+    const on = (event: string, f: SocketListener): void => {
+      socket.on(event, f);
+      this.socketListeners.push([event, f]);
+    };
+    on('data', (chunk: Buffer | string) => {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
       if (!this.pump.push(bytes)) this.socket.pause();
     });
-    socket.on('end', () => this.pump.eof());
-    socket.on('error', (e: unknown) => this.pump.fail(mapTransportError(e)));
-    socket.on('close', () => this.pump.eof());
-    socket.on('timeout', () => this.emit('timeout'));
+    on('end', () => this.pump.eof());
+    on('error', (e: unknown) => this.pump.fail(mapTransportError(e)));
+    on('close', () => this.pump.eof());
+    on('timeout', () => this.emit('timeout'));
+    // TLS decides when each direction ends (close_notify), not TCP: the peer's FIN after its
+    // close_notify must not end our writable side (net.Socket does that unless
+    // allowHalfOpen), or a TLS 1.3 reply to a half-closed peer could never be sent.
+    socket.allowHalfOpen = true;
+    // RFC 5246 §7.2.1: in TLS 1.2 a close_notify is answered with close_notify "immediately"
+    // and pending writes are discarded, so allowHalfOpen does not apply: end() after 'end'
+    // (on the next tick, as the Duplex does, so writes made in 'end' listeners go first).
+    // RFC 9846 §6.1 lifts that for TLS 1.3: close_notify closes one direction only.
+    this.once('end', () => {
+      process.nextTick(() => {
+        if (this.connection.info.version === 'TLSv1.2' && !this.writableEnded && !this.destroyed) this.end();
+      });
+    });
     // A socket handed over paused (upgrade after a plaintext exchange) must flow again.
     socket.resume();
     if (init.dialing) {
@@ -332,23 +467,28 @@ export class TlsSocket extends Duplex {
    * True once the handshake completed, the peer presented a certificate and no
    * certificate error at all was found (Node's meaning: false when errors were accepted
    * through `rejectUnauthorized: false` or `ignorableCertificateErrors`, and on a server
-   * whose client sent no certificate).
+   * whose client sent no certificate). Also false for a client that had no name to check
+   * the certificate against (no `servername` or `host`, InvalidName accepted): a trusted
+   * chain alone does not say whom it was issued to (RFC 9525 §6).
    */
   get authorized(): boolean {
     const i = this.connection.info;
-    return this.connection.handshakeComplete && i.peerCertificate !== null && i.certificateErrors.length === 0;
+    return this.connection.handshakeComplete && i.peerCertificate !== null && i.certificateErrors.length === 0 && !this.unnamed;
   }
 
   /**
    * Why {@link authorized} is false: the distinct certificate error codes found
-   * (accepted ones included, the same as `info.certificateErrors`), comma-separated,
-   * e.g. `'Expired,InvalidName'`; `'NoPeerCertificate'` when the peer sent none
-   * (a server that asked without requiring); null when authorized or before any
-   * certificate was judged. Node uses OpenSSL's names (`CERT_HAS_EXPIRED`, ...) instead.
+   * (accepted ones included, the same as `info.certificateErrors`, plus `InvalidName`
+   * when a client had no name to check), comma-separated, e.g. `'Expired,InvalidName'`;
+   * `'NoPeerCertificate'` when the peer sent none (a server that asked without
+   * requiring); null when authorized or before any certificate was judged. Node uses
+   * OpenSSL's names (`CERT_HAS_EXPIRED`, ...) instead.
    */
   get authorizationError(): string | null {
     const i = this.connection.info;
-    if (i.certificateErrors.length > 0) return [...new Set(i.certificateErrors.map((e) => e.code))].join(',');
+    const codes = new Set<string>(i.certificateErrors.map((e) => e.code));
+    if (this.unnamed && i.peerCertificate !== null) codes.add('InvalidName');
+    if (codes.size > 0) return [...codes].join(',');
     if (this.connection.handshakeComplete && i.peerCertificate === null) return 'NoPeerCertificate';
     return null;
   }
@@ -524,12 +664,22 @@ export class TlsSocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.clearHandshakeTimer();
     const s = this.socket;
+    // The socket is ours to close now: stop feeding the engine (a lingering close discards input).
+    for (const [event, f] of this.socketListeners.splice(0)) s.off(event, f);
+    // A late socket error (after a reset) must not go unhandled.
+    s.on('error', ignoreError);
     if (!s.destroyed) {
-      if (this.tlsFailed || this.writableFinished) {
-        // Our alert or close_notify may still sit in the socket's buffer: let it out.
-        closeGracefully(s);
+      const c = this.connection;
+      if (this.tlsFailed) {
+        // RFC 9846 §6.2 / RFC 5246 §7.2.2: our fatal alert is the last thing we send; let the peer read it.
+        lingeringClose(s, this.lingerTimeout, false);
+      } else if (this.writableFinished) {
+        // Our close_notify went out; the peer may still be sending unless it closed too.
+        lingeringClose(s, this.lingerTimeout, c.phase === 'closed' && c.error === null);
       } else {
+        // Destroyed by the application (or the handshake timeout) before closing: abort.
         s.destroy();
       }
     }
@@ -553,8 +703,14 @@ export class TlsSocket extends Duplex {
     });
   }
 
+  private clearHandshakeTimer(): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+  }
+
   private onTlsError(err: TlsError): void {
-    this.tlsFailed = true;
+    // A transport failure leaves nothing to deliver to the peer: no lingering close then.
+    if (err.source !== 'transport') this.tlsFailed = true;
     if (this.destroyed) return;
     if (this.readableLength === 0) {
       this.destroy(err);
@@ -576,20 +732,57 @@ export class TlsSocket extends Duplex {
   }
 }
 
-function closeGracefully(s: Duplex): void {
-  const kill = (): void => {
-    clearTimeout(timer);
+function ignoreError(): void {
+  // see TlsSocket._destroy
+}
+
+/**
+ * Closes the transport after TLS is done with it, so that the peer can read what we sent
+ * last (a fatal alert, or our close_notify). Our side is half-closed (`end()`: FIN after
+ * the last bytes), and the peer's input is read and thrown away until it closes its side,
+ * at most `ms` milliseconds and {@link LINGER_MAX_BYTES} bytes; then the socket is
+ * destroyed. Destroying at once instead would make the kernel answer the peer's next bytes
+ * with a reset, which can discard our alert before the peer reads it (the problem HTTP's
+ * lingering close solves, RFC 9112 §9.6). No TLS record is processed meanwhile (RFC 9846
+ * §6.2: after a fatal alert the connection is closed).
+ *
+ * @param peerDone - the peer already closed (close_notify both ways): destroy as soon as
+ *   our last bytes were handed to the kernel
+ */
+function lingeringClose(s: Duplex, ms: number, peerDone: boolean): void {
+  if (ms <= 0) {
     s.destroy();
-  };
-  const timer = setTimeout(kill, 2000);
-  timer.unref?.();
-  if (s.writableFinished) {
-    kill();
     return;
   }
-  s.once('finish', kill);
-  s.once('close', () => clearTimeout(timer));
+  let discarded = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const done = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    s.off('data', onData);
+    if (!s.destroyed) s.destroy();
+  };
+  const onData = (chunk: Buffer | string): void => {
+    discarded += chunk.length;
+    if (discarded > LINGER_MAX_BYTES) done();
+  };
+  const check = (): void => {
+    if (s.writableFinished && (peerDone || s.readableEnded)) done();
+  };
+  timer = setTimeout(done, ms);
+  timer.unref?.();
+  s.on('data', onData);
+  s.once('end', check);
+  s.once('finish', check);
+  s.once('error', done);
+  s.once('close', () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  });
   if (!s.writableEnded) s.end();
+  // Paused by back-pressure before the failure: read again, to discard.
+  s.resume();
+  check();
 }
 
 /**
@@ -597,10 +790,14 @@ function closeGracefully(s: Duplex): void {
  * calls `onSecureConnect` after the handshake (`'secureConnect'`). Failures (transport
  * or TLS) arrive as `'error'` with a {@link TlsError}.
  *
- * `servername` (the name validated against the certificate) defaults to `host`; an IP
- * literal is validated against the certificate's IP addresses and never sent as SNI.
+ * The name validated against the certificate is `servername`, else `host` (Node's
+ * rule; when dialling, `host` defaults to `'localhost'`); an IP literal is validated
+ * against the certificate's IP addresses and never sent as SNI. Over a given `socket`
+ * with neither `servername` nor `host` there is no name, and `connect` throws
+ * `InvalidConfig` unless `InvalidName` is explicitly ignorable (or a `verifier` is given):
+ * a chain that is merely trusted says nothing about whom it was issued to.
  *
- * @throws TlsError('InvalidConfig') synchronously for invalid options
+ * @throws TlsError('InvalidConfig') synchronously for invalid options, or a client without a name
  * @example
  * ```ts
  * const s = connect({ host: 'example.com', port: 443, ALPNProtocols: ['http/1.1'] }, () => {
@@ -609,12 +806,15 @@ function closeGracefully(s: Duplex): void {
  * ```
  */
 export function connect(options: ConnectOptions, onSecureConnect?: () => void): TlsSocket {
-  const host = options.host ?? 'localhost';
-  // The name to validate defaults to the host dialled. For an IP literal it is checked
-  // against the certificate's IP addresses but not sent as SNI (RFC 6066 §3; the engine
-  // omits IP literals from server_name).
-  const servername = options.servername ?? (options.socket ? undefined : host);
-  const { host: _h, port: _p, socket: _s, family: _f, ...tlsOptions } = options;
+  // Dialling without a host goes to localhost (as net.connect); over a given socket there is no default.
+  const host = options.host ?? (options.socket ? undefined : 'localhost');
+  // The name to validate: `servername`, else `host` (Node's rule). For an IP literal it is
+  // checked against the certificate's IP addresses but not sent as SNI (RFC 6066 §3; the
+  // engine omits IP literals from server_name). Without either, nodeClientOptions refuses
+  // (unless InvalidName is explicitly ignorable): RFC 9525 §6 needs a reference identity.
+  const servername = serverIdentityName(options.servername, host);
+  const settings = socketSettings(options, 'client');
+  const { host: _h, port: _p, socket: _s, family: _f, ...tlsOptions } = withoutSocketOptions(options);
   const conn = TlsConnection.client(nodeClientOptions({ ...tlsOptions, servername }));
   let socket: Duplex;
   let dialing = false;
@@ -622,12 +822,12 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
     socket = options.socket;
   } else {
     if (options.port === undefined) throw new TlsError('InvalidConfig', { detail: 'connect needs a port (or a socket)' });
-    const netOpts: net.NetConnectOpts = { host, port: options.port, allowHalfOpen: true };
+    const netOpts: net.NetConnectOpts = { host: host ?? 'localhost', port: options.port, allowHalfOpen: true };
     if (options.family !== undefined) netOpts.family = options.family;
     socket = net.connect(netOpts);
     dialing = true;
   }
-  const tls = new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing });
+  const tls = new TlsSocket(socket, conn, { ...settings, dialing, unnamed: servername === undefined && options.verifier === undefined });
   if (onSecureConnect) tls.once('secureConnect', onSecureConnect);
   return tls;
 }
@@ -635,15 +835,23 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
 /**
  * Runs TLS over an already-open plaintext socket (after STARTTLS, a Postgres SSLRequest,
  * ...), as a client (default) or a server (`role: 'server'`). For a client, the name to
- * validate is `servername` (it may differ from the address dialled).
+ * validate is `servername` (it may differ from the address dialled); without it `upgrade`
+ * throws `InvalidConfig`, unless `InvalidName` is explicitly ignorable or a `verifier` is given.
  *
  * Remove your own `'data'` listeners from `socket` first: from now on its bytes are TLS.
  *
- * @throws TlsError('InvalidConfig') synchronously for invalid options
+ * @throws TlsError('InvalidConfig') synchronously for invalid options, or a client without a name
  */
 export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
-  const conn = options.role === 'server' ? TlsConnection.server(nodeServerOptions(options)) : TlsConnection.client(nodeClientOptions(options));
-  return new TlsSocket(socket, conn, { allowHalfOpen: options.allowHalfOpen ?? false, dialing: false });
+  if (options.role === 'server') {
+    const settings = socketSettings(options, 'server');
+    const conn = TlsConnection.server(nodeServerOptions(withoutSocketOptions(options)));
+    return new TlsSocket(socket, conn, { ...settings, dialing: false });
+  }
+  const settings = socketSettings(options, 'client');
+  const servername = serverIdentityName(options.servername, undefined);
+  const conn = TlsConnection.client(nodeClientOptions({ ...withoutSocketOptions(options), servername }));
+  return new TlsSocket(socket, conn, { ...settings, dialing: false, unnamed: servername === undefined && options.verifier === undefined });
 }
 
 /**
@@ -652,13 +860,15 @@ export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
  * `'tlsClientError'` with the {@link TlsError} and the socket (already destroyed).
  */
 export class TlsServer extends net.Server {
-  private readonly tlsOptions: TlsServerOptions;
+  private readonly tlsOptions: ServerOptions;
+  private readonly settings: ReturnType<typeof socketSettings>;
 
   /** @internal Use {@link createServer}. */
   constructor(options: TlsServerOptions, onConnection?: (socket: TlsSocket) => void) {
     super({ allowHalfOpen: true });
+    this.settings = socketSettings(options, 'server');
     // Node semantics (requestCert + rejectUnauthorized, default root store), resolved once.
-    const resolved = nodeServerOptions(options);
+    const resolved = nodeServerOptions(withoutSocketOptions(options));
     // Validate once, synchronously: a bad certificate or option fails here, not per client.
     TlsConnection.server(resolved);
     this.tlsOptions = resolved;
@@ -675,27 +885,17 @@ export class TlsServer extends net.Server {
       this.emit('tlsClientError', mapTransportError(e), null);
       return;
     }
-    const tls = new TlsSocket(raw, conn, { allowHalfOpen: this.tlsOptions.allowHalfOpen ?? false, dialing: false });
-    const ms = this.tlsOptions.handshakeTimeout ?? 120_000;
-    const timer =
-      ms > 0
-        ? setTimeout(() => tls.destroy(new TlsError('TimedOut', { detail: `handshake not completed within ${ms} ms`, source: 'transport' })), ms)
-        : null;
-    timer?.unref();
+    // The handshake timeout (TimedOut) arrives as 'error', hence as 'tlsClientError'.
+    const tls = new TlsSocket(raw, conn, { ...this.settings, dialing: false });
     const onError = (err: Error): void => {
-      if (timer) clearTimeout(timer);
       this.emit('tlsClientError', mapTransportError(err), tls);
     };
     tls.on('error', onError);
     tls.once('secure', () => {
-      if (timer) clearTimeout(timer);
       tls.off('error', onError);
       // A socket nobody listens to must not crash the process with an unhandled 'error'.
       if (this.listenerCount('secureConnection') === 0) tls.destroy();
       else this.emit('secureConnection', tls);
-    });
-    tls.once('close', () => {
-      if (timer) clearTimeout(timer);
     });
   }
 }

@@ -280,6 +280,47 @@ export function decodeHandshake(type: number, body: Uint8Array, raw?: Uint8Array
   return msg;
 }
 
+/**
+ * The message kind a handshake type number denotes in a version, without decoding the body
+ * (the same mapping as {@link decodeHandshake}), or null if the type does not exist there.
+ * The connection uses it to refuse a message out of order before its body is read.
+ *
+ * @param type - HandshakeType from the header
+ * @param version - as in {@link DecodeHandshakeOptions.version}
+ */
+export function handshakeKind(type: number, version: 'tls12' | 'tls13' | undefined): HandshakeMessage['type'] | null {
+  if (version === 'tls12') {
+    switch (type) {
+      case HandshakeType.hello_request: return 'hello_request';
+      case HandshakeType.client_hello: return 'client_hello';
+      case HandshakeType.server_hello: return 'server_hello';
+      case HandshakeType.new_session_ticket: return 'new_session_ticket12';
+      case HandshakeType.certificate: return 'certificate12';
+      case HandshakeType.server_key_exchange: return 'server_key_exchange';
+      case HandshakeType.certificate_request: return 'certificate_request12';
+      case HandshakeType.server_hello_done: return 'server_hello_done';
+      case HandshakeType.certificate_verify: return 'certificate_verify';
+      case HandshakeType.client_key_exchange: return 'client_key_exchange';
+      case HandshakeType.finished: return 'finished';
+      case HandshakeType.certificate_status: return 'certificate_status';
+      default: return null;
+    }
+  }
+  switch (type) {
+    case HandshakeType.client_hello: return 'client_hello';
+    case HandshakeType.server_hello: return 'server_hello';
+    case HandshakeType.encrypted_extensions: return 'encrypted_extensions';
+    case HandshakeType.certificate_request: return 'certificate_request';
+    case HandshakeType.certificate: return 'certificate';
+    case HandshakeType.certificate_verify: return 'certificate_verify';
+    case HandshakeType.finished: return 'finished';
+    case HandshakeType.new_session_ticket: return 'new_session_ticket';
+    case HandshakeType.key_update: return 'key_update';
+    case HandshakeType.end_of_early_data: return 'end_of_early_data';
+    default: return null;
+  }
+}
+
 function decodeBody13(type: number, r: Reader, options: DecodeHandshakeOptions): HandshakeMessage {
   switch (type) {
     case HandshakeType.client_hello:

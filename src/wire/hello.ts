@@ -12,7 +12,7 @@
 import { TlsError } from '../errors.js';
 import { decodeExtensions, encodeExtensions, extensionTypes, pskBindersLength } from './extensions.js';
 import type { ClientHello, ServerHello } from './messages.js';
-import type { Reader } from './reader.js';
+import { Reader } from './reader.js';
 import type { Writer } from './writer.js';
 
 /**
@@ -106,6 +106,39 @@ export function decodeClientHello(r: Reader): ClientHello {
   // RFC 9846 §4.2.2: a valid extensions block "with no data following", else decode_error
   r.end('ClientHello');
   return m;
+}
+
+/** One extension of a ClientHello as it appeared on the wire. */
+export interface RawExtensionBlock {
+  readonly type: number;
+  readonly data: Uint8Array;
+}
+
+/**
+ * The extensions of an encoded ClientHello (4-byte header included, as kept in `raw`), in
+ * wire order, undecoded: for comparing two ClientHellos byte for byte (RFC 9846 §4.2.2, the
+ * second ClientHello after a HelloRetryRequest).
+ *
+ * @throws TlsError `DecodeError` if `raw` is not a well-formed ClientHello
+ */
+export function clientHelloExtensionBlocks(raw: Uint8Array): RawExtensionBlock[] {
+  const r = new Reader(raw, 'ClientHello');
+  r.u8();
+  const body = r.vec24('ClientHello body');
+  r.end('ClientHello');
+  body.bytesN(2 + 32);
+  body.vec8Bytes('legacy_session_id');
+  body.vec16Bytes('cipher_suites');
+  body.vec8Bytes('legacy_compression_methods');
+  const out: RawExtensionBlock[] = [];
+  if (body.left === 0) return out;
+  const exts = body.vec16('extensions');
+  body.end('ClientHello');
+  while (exts.left > 0) {
+    const type = exts.u16();
+    out.push({ type, data: exts.vec16Bytes('extension_data') });
+  }
+  return out;
 }
 
 /**

@@ -176,11 +176,11 @@ describe('malformed hellos → DecodeError/decode_error (RFC 9846 §6: "cannot b
   });
 
   it('rejects a handshake header length above the message size limit before buffering it → DecodeError/decode_error', async () => {
-    // The 64 KiB cap is policy (DESIGN.md §4: handshake messages are capped); a message that
+    // The ClientHello cap (128 KiB, maxClientHelloSize) is policy (DESIGN.md §4); a message that
     // large cannot be decoded, so decode_error (RFC 9846 §6), as rustls does.
     const p = setup();
     const ch = chMessage(await firstFlight(p.client));
-    const server = await serverGets(hsMessage(HandshakeType.client_hello, ch.subarray(4), 0x10001));
+    const server = await serverGets(hsMessage(HandshakeType.client_hello, ch.subarray(4), 0x20001)); // maxClientHelloSize defaults to 2^17
     expectFail(server, 'DecodeError', 'decode_error');
   });
 

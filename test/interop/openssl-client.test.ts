@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientOptions } from '../../src/config.js';
 import { opensslServerArgs, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsDriver } from '../helpers/net-driver.js';
+import { paddedTo, startRecordTap } from '../helpers/record-tap.js';
 import {
   EXPECTED_SCHEME,
   INTEROP_KEY_TYPES,
@@ -251,13 +252,26 @@ describe.skipIf(!openssl.ok)(`puretls client → openssl s_server${skipNote(open
   describe('record and handshake variations', () => {
     it('strips record padding (s_server -record_padding 1024)', async () => {
       const { process: srv, port } = await startOpensslServer(serverArgs('ecdsa-p256', ['-record_padding', '1024', '-quiet']));
-      const c = await connect(port, 'ecdsa-p256');
-      await c.handshake();
-      await srv.send('padded hello\n');
-      expect(await c.readUntil('padded hello\n')).toBe('padded hello\n');
-      await c.write('reply\n');
-      await srv.waitForStdout('reply\n');
-      expect(c.conn.error).toBeNull();
+      // Through a relay that sees the wire: the test must fail if nothing was padded.
+      const tap = await startRecordTap(port);
+      try {
+        const c = await connect(tap.port, 'ecdsa-p256');
+        await c.handshake();
+        await srv.send('padded hello\n');
+        expect(await c.readUntil('padded hello\n')).toBe('padded hello\n');
+        await c.write('reply\n');
+        await srv.waitForStdout('reply\n');
+        expect(c.conn.error).toBeNull();
+        // RFC 9846 §5.4: every protected record s_server sent (EncryptedExtensions to
+        // application data) carries padding up to a multiple of 1024 bytes of inner plaintext;
+        // unpadded, the 13-byte line would be a 30-byte record.
+        const { records, unpadded } = paddedTo(tap.fromTarget(), 1024);
+        expect(records.length).toBeGreaterThanOrEqual(2);
+        expect(unpadded, JSON.stringify(records)).toEqual([]);
+        expect(records.every((r) => r.length >= 1024 + 16)).toBe(true);
+      } finally {
+        tap.close();
+      }
     });
 
     it('needs no middlebox ChangeCipherSpec (s_server -no_middlebox)', async () => {

@@ -21,6 +21,7 @@ import type { ServerOptions, TraceEvent } from '../../src/config.js';
 import { KeyUpdateRequest } from '../../src/wire/codes.js';
 import { opensslVerifyArgs, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsServer, type NetTlsDriver } from '../helpers/net-driver.js';
+import { paddedTo, startRecordTap } from '../helpers/record-tap.js';
 import {
   EXPECTED_SCHEME,
   INTEROP_KEY_TYPES,
@@ -285,10 +286,23 @@ describe.skipIf(!openssl.ok)(`openssl s_client → puretls server${skipNote(open
   describe('record and handshake variations', () => {
     it('strips record padding (s_client -record_padding 1024)', async () => {
       const server = await listen('ecdsa-p256');
-      const cli = client(server, 'ecdsa-p256', ['-record_padding', '1024', '-ign_eof']);
-      const s = await server.accept();
-      await s.handshake();
-      await pingPong(s, cli, 'padded');
+      // Through a relay that sees the wire: the test must fail if nothing was padded.
+      const tap = await startRecordTap(server.port);
+      try {
+        const cli = startOpensslClient(tap.port, ['-tls1_3', ...opensslVerifyArgs(setup.pkis['ecdsa-p256'].caFile), '-record_padding', '1024', '-ign_eof']);
+        const s = await server.accept();
+        await s.handshake();
+        await pingPong(s, cli, 'padded');
+        // RFC 9846 §5.4: every protected record s_client sent (its Finished, the ping, its
+        // close_notify) is padded to a multiple of 1024 bytes of inner plaintext; unpadded,
+        // 'ping\n' would be a 22-byte record.
+        const { records, unpadded } = paddedTo(tap.toTarget(), 1024);
+        expect(records.length).toBeGreaterThanOrEqual(2);
+        expect(unpadded, JSON.stringify(records)).toEqual([]);
+        expect(records.every((r) => r.length >= 1024 + 16)).toBe(true);
+      } finally {
+        tap.close();
+      }
     });
 
     it('needs no middlebox ChangeCipherSpec (s_client -no_middlebox)', async () => {

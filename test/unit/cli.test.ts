@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TlsError } from '../../src/errors.js';
 import { connect } from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 
@@ -222,6 +223,93 @@ describe('puretls CLI', () => {
     expect(serveFatal.stderr).toContain("'Revoked' is a fatal certificate error");
     const both = await run(['serve', '--port', '0', '--cert', certFile, '--key', keyFile, '--require-client-cert', '--request-client-cert']);
     expect(both.code).toBe(2);
+  });
+
+  it('policy flags reach the library: serve --session-tickets, --no-require-ems, --handshake-timeout; connect --handshake-timeout', async () => {
+    // --session-tickets 2: a TLS 1.3 client receives two NewSessionTickets.
+    const srv = await serve(['--echo', '--session-tickets', '2', '--no-require-ems']);
+    const tickets = await new Promise<number>((resolvePromise, reject) => {
+      let n = 0;
+      const s = connect({
+        host: '127.0.0.1',
+        port: srv.port,
+        ca: pki.caCertPem,
+        servername: 'localhost',
+        trace: (e) => {
+          if (e.direction === 'received' && e.summary.startsWith('NewSessionTicket')) n++;
+        },
+      });
+      s.once('error', reject);
+      s.once('secureConnect', () => {
+        s.once('data', () => {
+          s.end();
+          resolvePromise(n);
+        });
+        s.write('x');
+      });
+    });
+    expect(tickets).toBe(2);
+    // --no-require-ems: a TLS 1.2 client without extended_master_secret is accepted here...
+    const noEms = (port: number): Promise<TlsError | null> =>
+      new Promise((resolvePromise) => {
+        const s = connect({
+          host: '127.0.0.1',
+          port,
+          ca: pki.caCertPem,
+          servername: 'localhost',
+          maxVersion: '1.2',
+          requireExtendedMasterSecret: false,
+          clientHelloHook: (ch) => ({ ...ch, extensions: { ...ch.extensions, extendedMasterSecret: undefined } }),
+        });
+        s.once('error', (e: Error) => resolvePromise(e as TlsError));
+        s.once('secureConnect', () => {
+          s.destroy();
+          resolvePromise(null);
+        });
+      });
+    expect(await noEms(srv.port)).toBeNull();
+    // ...and refused by a server with the default policy.
+    const strict = await serve(['--echo']);
+    expect((await noEms(strict.port))?.status).toBe('AlertReceived');
+    // --handshake-timeout 300 (its own server: a real handshake may take longer than that
+    // on a loaded machine): a client that sends nothing is cut off after ~300 ms.
+    const impatient = await serve(['--echo', '--handshake-timeout', '300']);
+    const raw = net.connect({ host: '127.0.0.1', port: impatient.port });
+    const started = Date.now();
+    await new Promise<void>((resolvePromise) => raw.once('close', () => resolvePromise()));
+    expect(Date.now() - started).toBeLessThan(5000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(impatient.stderr()).toContain('handshake failed: TimedOut');
+    // connect --handshake-timeout: a silent server is given up on (TimedOut, exit 1).
+    const silent = net.createServer(() => undefined);
+    const sockets: net.Socket[] = [];
+    silent.on('connection', (c: net.Socket) => sockets.push(c));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    try {
+      const r = await run(['connect', `127.0.0.1:${(silent.address() as net.AddressInfo).port}`, '--ca', caFile, '--handshake-timeout', '300', '--json']);
+      expect(r.code).toBe(1);
+      expect((JSON.parse(r.stdout.split('\n')[0]!) as { error: { status: string } }).error.status).toBe('TimedOut');
+    } finally {
+      for (const c of sockets) c.destroy();
+      silent.close();
+    }
+  });
+
+  it('policy flags: listed in --help, bad values refused with exit 2 and the flag named', async () => {
+    const help = await run(['connect', '--help']);
+    for (const f of ['--max-handshake-message-size', '--max-empty-records', '--max-warning-alerts', '--max-key-updates', '--max-post-handshake-messages', '--max-hello-requests', '--max-pending-write', '--max-verification-work', '--max-depth', '--handshake-timeout', '--linger-timeout', '--no-require-ems']) {
+      expect(help.stdout).toContain(f);
+    }
+    const serveHelp = await run(['serve', '--help']);
+    for (const f of ['--session-tickets', '--no-require-ems', '--max-client-hello-size', '--max-handshake-message-size', '--max-empty-records', '--max-warning-alerts', '--max-key-updates', '--max-post-handshake-messages', '--max-pending-write', '--max-verification-work', '--max-depth', '--handshake-timeout', '--linger-timeout']) {
+      expect(serveHelp.stdout).toContain(f);
+    }
+    const bad = await run(['serve', '--port', '0', '--cert', certFile, '--key', keyFile, '--max-empty-records', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--max-empty-records: expected a whole number 0..2147483647, got 'lots'");
+    const range = await run(['serve', '--port', '0', '--cert', certFile, '--key', keyFile, '--session-tickets', '100']);
+    expect(range.code).toBe(2);
+    expect(range.stderr).toContain('--session-tickets: 100 is out of range (0..16)');
   });
 
   it('connect --json on a refused chain also describes the refused certificate', async () => {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
+import { rootCertificates } from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../../src/connection.js';
 import { AlertDescription, TlsError } from '../../../src/errors.js';
@@ -495,13 +496,19 @@ describe('TlsPump (in memory)', () => {
 });
 
 describe('Node option semantics (nodeClientOptions / nodeServerOptions)', () => {
-  it('client: the root-store verifier only when neither ca nor verifier is given; checkServerIdentity gets Node fields', () => {
-    expect(nodeClientOptions({}).verifier).toBeDefined();
-    expect(nodeClientOptions({ ca: pki.caCertPem }).verifier).toBeUndefined();
+  it('client: the root store (as ca) only when neither ca nor verifier is given, never without a name; checkServerIdentity gets Node fields', () => {
+    // Issue 7 item 1: this used to build a root-store verifier for options without any name,
+    // which bypassed the engine's servername guard. Now a name is required (or an explicit opt-out).
+    expect(() => nodeClientOptions({})).toThrow(expect.objectContaining({ status: 'InvalidConfig' }));
+    expect(nodeClientOptions({ servername: 'example.com' }).ca).toBe(rootCertificates);
+    expect(nodeClientOptions({ servername: 'example.com' }).verifier).toBeUndefined();
+    expect(nodeClientOptions({ ignorableCertificateErrors: ['InvalidName'] }).ca).toBe(rootCertificates);
+    expect(nodeClientOptions({ servername: 'localhost', ca: pki.caCertPem }).ca).toBe(pki.caCertPem);
+    expect(nodeClientOptions({ servername: 'localhost', ca: pki.caCertPem }).verifier).toBeUndefined();
     const own = { verify: () => Promise.reject(new Error('unused')) };
     expect(nodeClientOptions({ verifier: own }).verifier).toBe(own);
     let seen: IdentityCertificate | undefined;
-    const o = nodeClientOptions({ ca: pki.caCertPem, checkServerIdentity: (_h, c) => ((seen = c), undefined) });
+    const o = nodeClientOptions({ servername: 'localhost', ca: pki.caCertPem, checkServerIdentity: (_h, c) => ((seen = c), undefined) });
     const cert = toCertificate(parseCertificate(pki.certDer));
     expect(o.checkServerIdentity!('localhost', cert)).toBeUndefined();
     expect(seen).toMatchObject({ subject: cert.subject, sha256: cert.sha256, subjectaltname: 'DNS:localhost, IP Address:127.0.0.1, IP Address:::1' });
@@ -518,12 +525,13 @@ describe('Node option semantics (nodeClientOptions / nodeServerOptions)', () => 
     expect(nodeServerOptions({ ...base, requestCert: true, requireCert: false }).requireCert).toBe(false);
     expect(nodeServerOptions({ ...base, requireCert: true, rejectUnauthorized: false }).requireCert).toBe(true);
     // The root store is used for client certificates only when they are asked for and no anchors are given.
-    expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem, requestCert: true }).verifier).toBeDefined();
-    expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem }).verifier).toBeUndefined();
-    expect(nodeServerOptions({ ...base, requestCert: true }).verifier).toBeUndefined();
+    expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem, requestCert: true }).ca).toBe(rootCertificates);
+    expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem }).ca).toBeUndefined();
+    expect(nodeServerOptions({ ...base, requestCert: true }).ca).toBe(pki.caCertPem);
+    expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem, requestCert: true }).verifier).toBeUndefined();
   });
 
-  it('the root-store verifier keeps maxDepth checks (InvalidConfig) like the built-in one', () => {
+  it('the root store keeps maxDepth checks (InvalidConfig): it goes through the built-in verifier', () => {
     expect(() => connect({ host: '127.0.0.1', port: 1, maxDepth: -1 })).toThrow(TlsError);
   });
 });
