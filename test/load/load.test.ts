@@ -241,11 +241,11 @@ async function waitUntil(cond: () => boolean, ms: number, what: string): Promise
   }
 }
 
-function heapAndBuffers(): number {
+function heapAndBuffers(): { total: number; arrayBuffers: number } {
   gc();
   gc();
   const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
+  return { total: m.heapUsed + m.arrayBuffers, arrayBuffers: m.arrayBuffers };
 }
 
 describe('slowloris: sockets that stall in the ClientHello', () => {
@@ -264,15 +264,16 @@ describe('slowloris: sockets that stall in the ClientHello', () => {
     expect(Math.max(...delays)).toBeLessThan(500 + 10_000);
   });
 
-  const perSocketLimit = 48 * 1024;
+  // Today (lazy record buffers, issue 7 item 3): ~14-17 KiB in all, ~1-2 KiB of it in
+  // ArrayBuffers, both ends' sockets included. Before item 3 the record buffer alone was
+  // 16.6 KiB per socket and 11 bytes made the server reserve the announced 64 KiB.
+  const totalLimit = 32 * 1024;
+  const buffersLimit = 8 * 1024;
   for (const [mode, bytes] of [
     ['half a ClientHello', null],
     ['11 bytes announcing a 64 KiB ClientHello', ANNOUNCE],
   ] as const) {
-    // Item 3 (buffers grow with the bytes received) is not on this branch yet: 11 bytes
-    // still make the server reserve the announced 64 KiB (plus the 16.6 KiB record buffer).
-    const test = bytes === ANNOUNCE ? it.fails : it;
-    test(`server memory per stalled socket stays under ${perSocketLimit / 1024} KiB (${mode})`, async () => {
+    it(`server memory per stalled socket: under ${totalLimit / 1024} KiB, under ${buffersLimit / 1024} KiB of buffers (${mode})`, async () => {
       const payload = bytes ?? (await halfClientHello());
       const st = await stallServer(2500);
       const before = heapAndBuffers();
@@ -281,10 +282,13 @@ describe('slowloris: sockets that stall in the ClientHello', () => {
       await new Promise((r) => setTimeout(r, 200));
       const during = heapAndBuffers();
       const stalled = st.accepted - st.closed;
-      const perSocket = (during - before) / stalled;
+      const perSocket = (during.total - before.total) / stalled;
+      const buffersPerSocket = (during.arrayBuffers - before.arrayBuffers) / stalled;
       await withTimeout(closes, 20_000, 'every stalled socket closed');
       expect(stalled).toBeGreaterThanOrEqual(150);
-      expect(perSocket, `${(perSocket / 1024).toFixed(1)} KiB per stalled socket (heap + ArrayBuffers, both ends in this process)`).toBeLessThan(perSocketLimit);
+      const what = `${(perSocket / 1024).toFixed(1)} KiB per stalled socket (heap + ArrayBuffers, both ends in this process), ${(buffersPerSocket / 1024).toFixed(1)} KiB of it ArrayBuffers`;
+      expect(perSocket, what).toBeLessThan(totalLimit);
+      expect(buffersPerSocket, what).toBeLessThan(buffersLimit);
     });
   }
 });
