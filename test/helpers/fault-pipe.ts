@@ -293,19 +293,100 @@ function transformFor(dir: Direction, o: FaultPipeOptions): Transform | null {
   return byteTransform(edits);
 }
 
+// ------------------------------------------------------------------ one direction, for any transport
+
+/**
+ * One direction of a damaged transport, usable over any byte stream (e.g. between two
+ * Duplexes): {@link FaultLane.push} takes the bytes the sender wrote and returns the bytes
+ * the receiver gets now (and whether the stream was cut there); {@link FaultLane.flush}
+ * releases bytes a reorder holds back (unchanged; that fault expires).
+ */
+export class FaultLane {
+  readonly dir: Direction;
+  private readonly transform: Transform | null;
+  private readonly sentParts: Uint8Array[] = [];
+  private sentBytes: Uint8Array | null = null;
+  private readonly deliveredParts: Uint8Array[] = [];
+  private deliveredLength = 0;
+  /** The stream was cut (truncation): nothing more reaches the receiver. */
+  eof = false;
+  /** Bytes are held back by a reorder. */
+  held = false;
+
+  constructor(dir: Direction, o: FaultPipeOptions = {}) {
+    this.dir = dir;
+    this.transform = transformFor(dir, o);
+  }
+
+  /** Every byte the sender wrote. */
+  sent(): Uint8Array {
+    return (this.sentBytes ??= join(this.sentParts));
+  }
+
+  /** Every byte the receiver was given. */
+  delivered(): Uint8Array {
+    return join(this.deliveredParts);
+  }
+
+  /** The receiver was given other bytes than the sender wrote. */
+  changed(): boolean {
+    const a = this.sent();
+    const b = this.delivered();
+    if (a.length !== b.length) return true;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return true;
+    return false;
+  }
+
+  /** The sender wrote `bytes`: returns what the receiver gets now, and whether the stream ends there. */
+  push(bytes: Uint8Array): { bytes: Uint8Array; eof: boolean } {
+    if (bytes.length > 0) {
+      this.sentParts.push(bytes.slice());
+      this.sentBytes = null;
+    }
+    return this.next();
+  }
+
+  /** Releases held bytes unchanged (the holding fault expires). */
+  flush(): { bytes: Uint8Array; eof: boolean } {
+    if (!this.held || !this.transform) return { bytes: new Uint8Array(0), eof: false };
+    this.transform.expire();
+    return this.next();
+  }
+
+  private next(): { bytes: Uint8Array; eof: boolean } {
+    if (this.eof) return { bytes: new Uint8Array(0), eof: false }; // cut off: lost in transit
+    let fresh: Uint8Array;
+    let eof = false;
+    if (!this.transform) {
+      fresh = this.sent().subarray(this.deliveredLength);
+    } else {
+      const r = this.transform.apply(this.sent());
+      this.held = r.held;
+      const all = join(r.out);
+      // Self-check: a fault only ever extends what it delivered before.
+      const before = this.delivered();
+      if (all.length < before.length) throw new Error(`fault-pipe bug: ${this.dir} output shrank`);
+      for (let i = 0; i < before.length; i++) {
+        if (all[i] !== before[i]) throw new Error(`fault-pipe bug: ${this.dir} output is not prefix-stable at byte ${i}`);
+      }
+      fresh = all.subarray(before.length);
+      eof = r.eof;
+    }
+    if (fresh.length > 0) {
+      this.deliveredParts.push(fresh.slice());
+      this.deliveredLength += fresh.length;
+    }
+    if (eof) this.eof = true;
+    return { bytes: fresh, eof };
+  }
+}
+
 // ------------------------------------------------------------------ the pipe
 
 interface Lane {
-  readonly dir: Direction;
   readonly from: TlsConnection;
   readonly to: TlsConnection;
-  readonly transform: Transform | null;
-  sent: Uint8Array[];
-  sentBytes: Uint8Array | null;
-  delivered: Uint8Array[];
-  deliveredLength: number;
-  eof: boolean;
-  held: boolean;
+  readonly lane: FaultLane;
 }
 
 export class FaultPipe {
@@ -320,45 +401,28 @@ export class FaultPipe {
   constructor(client: TlsConnection, server: TlsConnection, o: FaultPipeOptions = {}) {
     this.client = client;
     this.server = server;
-    const lane = (dir: Direction, from: TlsConnection, to: TlsConnection): Lane => ({
-      dir,
-      from,
-      to,
-      transform: transformFor(dir, o),
-      sent: [],
-      sentBytes: null,
-      delivered: [],
-      deliveredLength: 0,
-      eof: false,
-      held: false,
-    });
-    this.lanes = { c2s: lane('c2s', client, server), s2c: lane('s2c', server, client) };
+    this.lanes = { c2s: { from: client, to: server, lane: new FaultLane('c2s', o) }, s2c: { from: server, to: client, lane: new FaultLane('s2c', o) } };
     this.chunk = o.chunk ?? (o.chunkSeed !== undefined ? seededChunker(o.chunkSeed) : (n) => n);
   }
 
   /** Every byte the sender of `dir` produced. */
   sent(dir: Direction): Uint8Array {
-    const l = this.lanes[dir];
-    return (l.sentBytes ??= join(l.sent));
+    return this.lanes[dir].lane.sent();
   }
 
   /** Every byte the receiver of `dir` was given. */
   delivered(dir: Direction): Uint8Array {
-    return join(this.lanes[dir].delivered);
+    return this.lanes[dir].lane.delivered();
   }
 
   /** The stream of `dir` was cut short (the receiver got EOF from a truncation). */
   truncated(dir: Direction): boolean {
-    return this.lanes[dir].eof;
+    return this.lanes[dir].lane.eof;
   }
 
   /** The receiver of `dir` was given other bytes than the sender produced. */
   changed(dir: Direction): boolean {
-    const a = this.sent(dir);
-    const b = this.delivered(dir);
-    if (a.length !== b.length) return true;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return true;
-    return false;
+    return this.lanes[dir].lane.changed();
   }
 
   /** All plaintext the side's application read. */
@@ -376,8 +440,8 @@ export class FaultPipe {
 
   /** Moves whatever each side has to send, through the faults, once each way. Returns true if any byte moved. */
   async step(): Promise<boolean> {
-    const a = await this.move(this.lanes.c2s, false);
-    const b = await this.move(this.lanes.s2c, false);
+    const a = await this.move(this.lanes.c2s);
+    const b = await this.move(this.lanes.s2c);
     return a || b;
   }
 
@@ -385,9 +449,11 @@ export class FaultPipe {
   async flush(): Promise<boolean> {
     let moved = false;
     for (const l of [this.lanes.c2s, this.lanes.s2c]) {
-      if (!l.held || !l.transform) continue;
-      l.transform.expire();
-      if (await this.move(l, true)) moved = true;
+      if (!l.lane.held) continue;
+      const r = l.lane.flush();
+      if (r.bytes.length > 0) moved = true;
+      await this.deliver(l.to, r.bytes);
+      if (r.eof) await this.eofTo(l.to);
     }
     return moved;
   }
@@ -405,8 +471,8 @@ export class FaultPipe {
   /** The transport closes: each receiver not already cut off gets EOF (end()). */
   async endTransport(): Promise<void> {
     for (const l of [this.lanes.c2s, this.lanes.s2c]) {
-      if (l.eof) continue;
-      l.eof = true;
+      if (l.lane.eof) continue;
+      l.lane.eof = true;
       await this.eofTo(l.to);
     }
   }
@@ -425,45 +491,16 @@ export class FaultPipe {
     for (let r = c.read(); r; r = c.read()) this.got[c.role].push(r.slice());
   }
 
-  private async move(l: Lane, flushing: boolean): Promise<boolean> {
+  private async move(l: Lane): Promise<boolean> {
     const out = l.from.takeOutput();
-    if (out) {
-      l.sent.push(out.slice());
-      l.sentBytes = null;
-    }
-    if (!out && !flushing) return false;
-    if (l.eof) return out !== null; // cut off: the bytes are lost in transit
-    let fresh: Uint8Array;
-    if (!l.transform) {
-      fresh = out ?? new Uint8Array(0);
-    } else {
-      const r = l.transform.apply(this.sent(l.dir));
-      l.held = r.held;
-      const all = join(r.out);
-      // Self-check: a fault only ever extends what it delivered before.
-      const before = this.delivered(l.dir);
-      for (let i = 0; i < before.length; i++) {
-        if (all[i] !== before[i]) throw new Error(`fault-pipe bug: ${l.dir} output is not prefix-stable at byte ${i}`);
-      }
-      if (all.length < before.length) throw new Error(`fault-pipe bug: ${l.dir} output shrank`);
-      fresh = all.subarray(before.length);
-      if (r.eof) {
-        await this.deliver(l, fresh);
-        l.eof = true;
-        await this.eofTo(l.to);
-        return true;
-      }
-    }
-    if (fresh.length === 0) return out !== null;
-    await this.deliver(l, fresh);
+    if (!out) return false;
+    const r = l.lane.push(out);
+    await this.deliver(l.to, r.bytes);
+    if (r.eof) await this.eofTo(l.to);
     return true;
   }
 
-  private async deliver(l: Lane, bytes: Uint8Array): Promise<void> {
-    if (bytes.length === 0) return;
-    l.delivered.push(bytes.slice());
-    l.deliveredLength += bytes.length;
-    const to = l.to;
+  private async deliver(to: TlsConnection, bytes: Uint8Array): Promise<void> {
     let data = bytes;
     while (data.length > 0) {
       const size = Math.max(1, Math.min(data.length, Math.floor(this.chunk(data.length))));
