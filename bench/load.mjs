@@ -13,7 +13,7 @@
 //
 // Usage: npx tsc -p tsconfig.json && node bench/load.mjs [--connections 1000]
 //        [--bytes 1048576] [--configs pure-pure,pure-node,node-pure]
-//        [--suite TLS_CHACHA20_POLY1305_SHA256] [--key-type ecdsa-p256] [--handshakes 32]
+//        [--tls 1.3|1.2] [--suite NAME] [--key-type ecdsa-p256] [--handshakes 32]
 //        [--chunk 16384] [--stall-seconds 120] [--json bench/results/load.json]
 // (npm run load -- ... builds first.) Exit status 1 when anything was lost or failed.
 import { fork } from 'node:child_process';
@@ -167,7 +167,8 @@ function send(msg) {
 
 async function serverMain() {
   const [init] = await once(process, 'message');
-  const { impl, pki, total, chunk, suite, poolSeed } = init;
+  const { impl, pki, total, chunk, suite, nodeCiphers, version, poolSeed } = init;
+  const nodeVersion = version === '1.2' ? 'TLSv1.2' : 'TLSv1.3';
   const pool = Buffer.from(poolSeed, 'base64');
   const mem = memorySampler();
   const results = [];
@@ -196,7 +197,7 @@ async function serverMain() {
     server = createServer({ cert: pki.chainPem, key: pki.keyPem, cipherSuites: [suite], handshakeTimeout: 600_000 }, onSecure);
     server.on('tlsClientError', (e) => errors.push(`tlsClientError ${e.status}: ${e.message}`));
   } else {
-    server = tls.createServer({ cert: pki.chainPem, key: pki.keyPem, minVersion: 'TLSv1.3', ciphers: suite, handshakeTimeout: 600_000 }, onSecure);
+    server = tls.createServer({ cert: pki.chainPem, key: pki.keyPem, minVersion: nodeVersion, maxVersion: nodeVersion, ciphers: nodeCiphers, handshakeTimeout: 600_000 }, onSecure);
     server.on('tlsClientError', (e) => errors.push(`tlsClientError ${e.code ?? ''}: ${e.message}`));
   }
   server.on('connection', () => accepted++);
@@ -225,7 +226,8 @@ async function serverMain() {
 
 async function clientMain() {
   const [init] = await once(process, 'message');
-  const { impl, pki, total, chunk, suite, poolSeed, port, connections, handshakes, stallSeconds } = init;
+  const { impl, pki, total, chunk, suite, nodeCiphers, version, poolSeed, port, connections, handshakes, stallSeconds } = init;
+  const nodeVersion = version === '1.2' ? 'TLSv1.2' : 'TLSv1.3';
   const pool = Buffer.from(poolSeed, 'base64');
   const mem = memorySampler();
   const { connect } = impl === 'pure' ? await import('../dist/transport/node.js') : { connect: null };
@@ -254,8 +256,8 @@ async function clientMain() {
       const t0 = performance.now();
       const sock =
         impl === 'pure'
-          ? connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, cipherSuites: [suite], keyShareGroups: ['x25519'] })
-          : tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, minVersion: 'TLSv1.3', ciphers: suite });
+          ? connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, cipherSuites: [suite], keyShareGroups: ['x25519'], maxVersion: nodeVersion })
+          : tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, minVersion: nodeVersion, maxVersion: nodeVersion, ciphers: nodeCiphers });
       const c = { i, sock, ep: null, localPort: null, hsMs: null, error: null };
       conns.push(c);
       c.ep = endpoint(sock, { pool, offset: offsetFor(i, 'client', pool.length), total, chunk, onProgress: touch, onDone });
@@ -433,7 +435,20 @@ async function main() {
   const connections = Number(opt('connections', '1000'));
   const total = Number(opt('bytes', String(1 << 20)));
   const configs = opt('configs', 'pure-pure,pure-node,node-pure').split(',');
-  const suite = opt('suite', 'TLS_CHACHA20_POLY1305_SHA256');
+  const version = opt('tls', '1.3');
+  if (version !== '1.3' && version !== '1.2') throw new Error('--tls is 1.3 or 1.2');
+  const suite = opt('suite', version === '1.2' ? 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256' : 'TLS_CHACHA20_POLY1305_SHA256');
+  // Node's name for the suite (OpenSSL's, for TLS 1.2).
+  const OPENSSL12 = {
+    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+    TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
+    TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
+    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
+  };
+  const nodeCiphers = version === '1.2' ? OPENSSL12[suite] : suite;
+  if (!nodeCiphers) throw new Error(`no OpenSSL name known for ${suite}`);
   const keyType = opt('key-type', 'ecdsa-p256');
   const handshakes = Number(opt('handshakes', '32'));
   const chunk = Number(opt('chunk', '16384'));
@@ -445,9 +460,9 @@ async function main() {
   const p = await generateTestPki({ keyType, names: ['localhost', '127.0.0.1'] });
   const pki = { caCertPem: p.caCertPem, chainPem: p.chainPem, keyPem: p.keyPem };
   const poolSeed = randomBytes((1 << 20) + 4099).toString('base64');
-  const common = { type: 'init', pki, total, chunk, suite, poolSeed, connections, handshakes, stallSeconds };
+  const common = { type: 'init', pki, total, chunk, suite, nodeCiphers, version, poolSeed, connections, handshakes, stallSeconds };
   const load = os.loadavg();
-  console.log(`load: ${connections} connections x ${total} bytes each way, ${suite}, ${keyType}; ${os.cpus().length} CPUs, load average ${load.map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`load: ${connections} connections x ${total} bytes each way, TLS ${version} ${suite}, ${keyType}; ${os.cpus().length} CPUs, load average ${load.map((x) => x.toFixed(2)).join(' ')}`);
 
   const rows = [];
   for (const name of configs) {
@@ -470,7 +485,7 @@ async function main() {
     for (const e of r.errorSamples) console.log(`    ! ${e}`);
   }
   mkdirSync(dirname(jsonOut), { recursive: true });
-  writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadAverageBefore: load, connections, bytes: total, suite, keyType, handshakeConcurrency: handshakes, rows }, null, 2));
+  writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadAverageBefore: load, connections, bytes: total, version, suite, keyType, handshakeConcurrency: handshakes, rows }, null, 2));
   console.log(`wrote ${jsonOut}`);
   const bad = rows.some((r) => r.errors || r.bytesLost || r.corrupted || r.incomplete || r.open !== connections);
   process.exitCode = bad ? 1 : 0;
