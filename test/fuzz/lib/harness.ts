@@ -140,3 +140,66 @@ export function makeServer(config: number, extra: ServerOptions | Record<string,
   const p = pki();
   return TlsConnection.server({ now: () => p.now, random: fixedRandom(SERVER_RANDOM_SEED), ...s.opts(), ...extra } as ServerOptions);
 }
+
+/**
+ * Handshake messages of the captured TLS 1.3 sessions (vectors/fuzz/handshakes): the
+ * encrypted server flight (EncryptedExtensions, Certificate, CertificateVerify, Finished,
+ * NewSessionTicket) opened with the secrets from the client's key log.
+ */
+export async function capturedEncryptedMessages(): Promise<Uint8Array[]> {
+  const { tls13Protector } = await import('../../../src/record/protector.js');
+  const { tls13Suite } = await import('../../../src/crypto/suites.js');
+  const { nobleProvider: crypto } = await import('../../../src/crypto/noble.js');
+  const out: Uint8Array[] = [];
+  const dir = vectorPath('handshakes');
+  if (!fs.existsSync(dir)) return out;
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('tls13.keylog')).sort()) {
+    const base = f.slice(0, -'.keylog'.length);
+    const s2cPath = path.join(dir, `${base}.s2c.bin`);
+    if (!fs.existsSync(s2cPath)) continue;
+    const secrets = new Map<string, Uint8Array>();
+    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      const [label, , secret] = line.trim().split(' ');
+      if (label && secret) secrets.set(label, fromHex(secret));
+    }
+    const s2c = new Uint8Array(fs.readFileSync(s2cPath));
+    // The suite from the ServerHello (first record).
+    const sidLen = s2c[5 + 4 + 2 + 32] ?? 0;
+    const at = 5 + 4 + 2 + 32 + 1 + sidLen;
+    const suite = tls13Suite(((s2c[at] ?? 0) << 8) | (s2c[at + 1] ?? 0));
+    const hs = secrets.get('SERVER_HANDSHAKE_TRAFFIC_SECRET');
+    if (!suite || !hs) continue;
+    let opener = tls13Protector(crypto, suite, hs);
+    let app = false;
+    let content = new Uint8Array(0);
+    for (let p = 0; p + 5 <= s2c.length; ) {
+      const type = s2c[p]!;
+      const len = (s2c[p + 3]! << 8) | s2c[p + 4]!;
+      const rec = { type, version: 0x0303, fragment: s2c.subarray(p + 5, p + 5 + len) };
+      p += 5 + len;
+      if (type !== 23) continue;
+      try {
+        const r = opener.open(rec);
+        if (r.type === 22) content = new Uint8Array([...content, ...r.content]);
+      } catch {
+        const appSecret = secrets.get('SERVER_TRAFFIC_SECRET_0');
+        if (app || !appSecret) break;
+        app = true;
+        opener = tls13Protector(crypto, suite, appSecret);
+        try {
+          const r = opener.open(rec);
+          if (r.type === 22) content = new Uint8Array([...content, ...r.content]);
+        } catch {
+          break;
+        }
+      }
+    }
+    for (let p = 0; p + 4 <= content.length; ) {
+      const len = (content[p + 1]! << 16) | (content[p + 2]! << 8) | content[p + 3]!;
+      if (p + 4 + len > content.length) break;
+      out.push(content.slice(p, p + 4 + len));
+      p += 4 + len;
+    }
+  }
+  return out;
+}

@@ -31,7 +31,7 @@ import { parsePublicKey, parsePrivateKey, rsaPssKeyParams } from '../../../src/c
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import { TlsError } from '../../../src/errors.js';
 import { ASN1_MUTATORS, DER_DICTIONARY, parseAll, encodeAll, type Node } from './asn1.js';
-import { pki, readDir, readVector } from './harness.js';
+import { capturedEncryptedMessages, pki, readDir, readVector } from './harness.js';
 import { checkDetails, checkThrown, checkTlsError, Finding, guard, guardAsync } from './invariants.js';
 import type { WeightedMutator } from './mutate.js';
 import { fixedRandom } from './rng.js';
@@ -74,6 +74,7 @@ async function handshakeMessages(): Promise<Uint8Array[]> {
   const { parseScript } = await import('./script.js');
   for (const sc of [...s.client, ...s.server]) for (const e of parseScript(sc).entries) if (e.kind === 0 && e.payload.length >= 4) out.push(e.payload.slice());
   for (const f of readDir('handshakes', (n) => n.includes('.msg'))) out.push(f.bytes);
+  out.push(...(await capturedEncryptedMessages()));
   return out;
 }
 
