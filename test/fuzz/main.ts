@@ -22,7 +22,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { TARGETS } from './lib/targets.js';
+import { TARGETS, usesRecordedScripts } from './lib/targets.js';
+import { recordScripts } from './lib/script.js';
 import { staticFunctions } from './lib/coverage.js';
 import { repoRoot } from './lib/harness.js';
 import { SHARED_INPUT_MAX, type WorkerConfig } from './lib/protocol.js';
@@ -135,6 +136,7 @@ async function runTarget(args: Args, name: string, fnTotal: number): Promise<Tar
       slowMs: args.slowMs,
       replay,
       shared,
+      recorded: usesRecordedScripts(name) ? (recorded ??= await recordScripts()) : null,
     };
     replay = null;
     const w = new Worker(path.join(here, 'worker.js'), { workerData: cfg });
@@ -189,6 +191,7 @@ async function runTarget(args: Args, name: string, fnTotal: number): Promise<Tar
 }
 
 let staticSet: Set<string> | null = null;
+let recorded: Awaited<ReturnType<typeof recordScripts>> | null = null;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));

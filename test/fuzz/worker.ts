@@ -13,8 +13,6 @@ import { Coverage } from './lib/coverage.js';
 import { Finding, describe } from './lib/invariants.js';
 import { mutate, type MutateContext } from './lib/mutate.js';
 import { Rng } from './lib/rng.js';
-import { targetByName } from './lib/targets.js';
-import { toHex } from './lib/harness.js';
 import { SHARED_INPUT_MAX, type WorkerConfig } from './lib/protocol.js';
 
 
@@ -36,6 +34,12 @@ function heapBytes(): number {
 }
 
 async function main(): Promise<void> {
+  const cov = new Coverage(cfg.srcDir);
+  // Coverage starts before the code under test is loaded: V8 instruments blocks only in
+  // functions compiled after precise coverage was enabled.
+  if (cfg.coverage && !cfg.replay) cov.start();
+  const { targetByName, setRecordedScripts } = await import('./lib/targets.js');
+  setRecordedScripts(cfg.recorded);
   const target = targetByName(cfg.target);
   if (!target) throw new Error(`unknown target ${cfg.target}`);
   const why = target.unavailable ? await target.unavailable() : null;
@@ -45,7 +49,6 @@ async function main(): Promise<void> {
   }
   await target.setup?.();
   const rng = new Rng(cfg.seed);
-  const cov = new Coverage(cfg.srcDir);
   const maxLen = target.maxLen ?? 65536;
   const seen = new Map<string, number>();
   let execs = 0;
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
     findings++;
     if (findings > 25) return; // enough distinct reproducers from one run
     const stack = f.original instanceof Error ? (f.original.stack ?? '') : (f.stack ?? '');
-    post({ type: 'finding', kind: f.kind, message: f.message, stack, input: toHex(input), signature: sig });
+    post({ type: 'finding', kind: f.kind, message: f.message, stack, input: Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('hex'), signature: sig });
   };
 
   /** Runs one input with every check; returns its wall time. */
@@ -113,8 +116,8 @@ async function main(): Promise<void> {
     for (const f of fs.readdirSync(cfg.corpusDir).sort()) seeds.push(new Uint8Array(fs.readFileSync(path.join(cfg.corpusDir, f))));
   }
   if (seeds.length === 0) seeds.push(new Uint8Array(0));
-  // Coverage counts from here: making the seeds (real handshakes) is not the target's coverage.
-  if (cfg.coverage) cov.start();
+  // Making the seeds (real handshakes) is not the target's coverage: drop those counts.
+  cov.take(false);
   const saveToDisk = (b: Uint8Array): void => {
     if (!cfg.corpusDir) return;
     fs.mkdirSync(cfg.corpusDir, { recursive: true });

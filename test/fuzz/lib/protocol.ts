@@ -11,6 +11,8 @@ export interface WorkerConfig {
   replay: string[] | null;
   /** [running i32, length i32, start time f64, input bytes...]: read by main.ts when an input hangs. */
   shared: SharedArrayBuffer;
+  /** Handshake scripts recorded once by main.ts (lib/script.ts recordScripts), or null. */
+  recorded: { client: Uint8Array[]; server: Uint8Array[]; clientWire: Uint8Array[]; serverWire: Uint8Array[] } | null;
 }
 
 /** Largest input copied to shared memory for the watchdog. */

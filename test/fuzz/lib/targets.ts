@@ -63,6 +63,17 @@ export interface Target {
 // ---------------------------------------------------------------- seeds shared by targets
 
 let recorded: Awaited<ReturnType<typeof recordScripts>> | null = null;
+
+/** Hands in scripts recorded once by the main process (so each worker does not redo the handshakes). */
+export function setRecordedScripts(r: Awaited<ReturnType<typeof recordScripts>> | null): void {
+  if (r) recorded = r;
+}
+
+/** Targets whose seeds come from the recorded handshakes. */
+export function usesRecordedScripts(name: string): boolean {
+  return /^(deframer|wire-|client-|server-)/.test(name);
+}
+
 async function scripts(): Promise<Awaited<ReturnType<typeof recordScripts>>> {
   return (recorded ??= await recordScripts());
 }
