@@ -441,6 +441,44 @@ async function resignCert(der: Uint8Array, key: ReturnType<typeof nobleProvider.
   return encodeAll(top);
 }
 
+/**
+ * Copies the first entry of an extension's SEQUENCE (a SAN's first GeneralName, the first
+ * permitted subtree of nameConstraints) until there are `count`, numbering DNS names so
+ * they differ. Returns null when the extension is not found.
+ */
+function widenExtension(der: Uint8Array, oid: readonly number[], count: number): Uint8Array | null {
+  const roots = parseAll(der);
+  if (!roots) return null;
+  let target: Node | null = null;
+  const walk = (nodes: Node[]): void => {
+    for (const n of nodes) {
+      const first = n.children?.[0];
+      if (n.tag[0] === 0x30 && first && first.tag[0] === 0x06 && first.content.length === oid.length && first.content.every((b, i) => b === oid[i])) {
+        const value = n.children![n.children!.length - 1]!;
+        target = value.children?.[0] ?? null;
+        return;
+      }
+      if (n.children) walk(n.children);
+    }
+  };
+  walk(roots);
+  const seq = target as Node | null;
+  if (!seq?.children?.length) return null;
+  // nameConstraints: widen the permitted [0] list; a SAN: the GeneralNames themselves.
+  const list = seq.children[0]!.tag[0] === 0xa0 && seq.children[0]!.children ? seq.children[0]!.children : seq.children;
+  const model = list[0]!;
+  for (let i = list.length; i < count; i++) {
+    const copy = JSON.parse(JSON.stringify(model, (_k, v: unknown) => (v instanceof Uint8Array ? { u8: [...v] } : v)), (_k, v: { u8?: number[] }) => (v && v.u8 ? new Uint8Array(v.u8) : v)) as Node;
+    const rename = (n: Node): void => {
+      if (n.tag[0] === 0x82) n.content = new TextEncoder().encode(`n${i}.${new TextDecoder().decode(n.content).replace(/^\./, '')}`);
+      n.children?.forEach(rename);
+    };
+    rename(copy);
+    list.push(copy);
+  }
+  return encodeAll(roots);
+}
+
 /** Chain input: flags u8 (bit0 re-sign leaf with the intermediate key, bit1 re-sign the intermediate with the root key), then u16-length-prefixed DER certificates, leaf first. */
 function encodeChain(flags: number, certs: readonly Uint8Array[]): Uint8Array {
   const parts: Uint8Array[] = [new Uint8Array([flags])];
@@ -496,6 +534,11 @@ const chain: Target = {
     seeds.push(encodeChain(0, [p.ids[0]!.leafDer, int]));
     seeds.push(encodeChain(3, [readVector('x509', 'many-san.der'), readVector('x509', 'nc-ca.der')]));
     seeds.push(encodeChain(1, [readVector('x509', 'unknown-critical.der'), int]));
+    // The shape of the CPU-exhaustion chain of issue 7 item 2: a leaf with 2,000 SANs, many
+    // intermediates sharing one name, a CA with 125 permitted dNSName subtrees.
+    const wide = widenExtension(readVector('x509', 'nc-ca.der'), [0x55, 0x1d, 0x1e], 125);
+    const big = widenExtension(p.ids[0]!.leafDer, [0x55, 0x1d, 0x11], 2000);
+    if (big && wide) seeds.push(encodeChain(1, [big, ...Array.from({ length: 31 }, () => int), wide]));
     return seeds;
   },
   mutators: [chainAsn1],
