@@ -11,7 +11,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-const SECONDS_PER_TARGET = Number(process.env['PURETLS_FUZZ_CI_SECONDS'] ?? '2.5');
+const SECONDS_PER_TARGET = Number(process.env['PURETLS_FUZZ_CI_SECONDS'] ?? '2');
 const SEED = 20260701;
 
 interface Result {

@@ -184,7 +184,7 @@ async function runTarget(args: Args, name: string, fnTotal: number): Promise<Tar
         resolve(res.error ? 'error' : 'done');
       });
     });
-    if (outcome !== 'hang' || res.restarts++ > 20) break;
+    if (args.replay || outcome !== 'hang' || res.restarts++ > 20) break;
   }
   res.functions = fnTotal > 0 ? [...fnSeen].filter((k) => staticSet!.has(k)).length : fnSeen.size;
   return res;
