@@ -14,6 +14,7 @@
  *   --slow-ms MS           an input slower than this (twice) is a finding (default 1000)
  *   --kill-ms MS           an input still running after this is a hang (default 5000)
  *   --replay HEXFILE       run one saved input (hex) against --target, report and exit
+ *   --minimize             with --replay: also shrink it (same finding kind) into HEXFILE.min.hex
  *   --json                 one JSON line per target on stdout (for CI)
  */
 import fs from 'node:fs';
@@ -39,6 +40,7 @@ interface Args {
   slowMs: number;
   killMs: number;
   replay: string | null;
+  minimize: boolean;
   json: boolean;
 }
 
@@ -54,6 +56,7 @@ function parseArgs(argv: string[]): Args {
     slowMs: 1000,
     killMs: 5000,
     replay: null,
+    minimize: false,
     json: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -74,6 +77,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--kill-ms') a.killMs = Number(v());
     else if (k === '--replay') a.replay = path.resolve(v());
     else if (k === '--json') a.json = true;
+    else if (k === '--minimize') a.minimize = true;
     else throw new Error(`unknown option ${k} (see --list and test/fuzz/README.md)`);
   }
   if (a.targets.length === 0 || a.targets.includes('all')) a.targets = TARGETS.map((t) => t.name);
@@ -135,6 +139,7 @@ async function runTarget(args: Args, name: string, fnTotal: number): Promise<Tar
       corpusDir: args.corpusDir ? path.join(args.corpusDir, name) : null,
       slowMs: args.slowMs,
       replay,
+      minimize: args.minimize,
       shared,
       recorded: usesRecordedScripts(name) ? (recorded ??= await recordScripts()) : null,
     };
@@ -163,6 +168,10 @@ async function runTarget(args: Args, name: string, fnTotal: number): Promise<Tar
           log(args, `[${name}] FINDING ${f.kind}: ${f.message.slice(0, 400)} -> ${file}`);
         } else if (m['type'] === 'skipped') {
           res.skipped = String(m['reason']);
+        } else if (m['type'] === 'minimized') {
+          const file = args.replay!.replace(/\.hex$/, '') + '.min.hex';
+          fs.writeFileSync(file, String(m['input']).replace(/(.{64})/g, '$1\n') + '\n');
+          log(args, `[${name}] minimized to ${String(m['input']).length / 2} bytes -> ${file}`);
         } else if (m['type'] === 'replayed') {
           log(args, `[${name}] replayed in ${Math.round(m['ms'] as number)} ms`);
         } else if (m['type'] === 'error') {

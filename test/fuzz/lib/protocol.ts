@@ -9,6 +9,8 @@ export interface WorkerConfig {
   slowMs: number;
   /** Re-run only these inputs (hex) and report, instead of fuzzing. */
   replay: string[] | null;
+  /** With replay: shrink each input while it still gives a finding of the same kind. */
+  minimize: boolean;
   /** [running i32, length i32, start time f64, input bytes...]: read by main.ts when an input hangs. */
   shared: SharedArrayBuffer;
   /** Handshake scripts recorded once by main.ts (lib/script.ts recordScripts), or null. */
