@@ -56,7 +56,13 @@ async function main(): Promise<void> {
   let slowest = 0;
 
   const report = (f: Finding, input: Uint8Array): void => {
-    const sig = `${f.kind}:${f.message.replace(/0x[0-9a-f]+|\d+/gi, 'N').slice(0, 160)}`;
+    // One signature per kind of disagreement: for differential findings the claim (up to the
+    // references' messages) plus pyca's parse-error kind; elsewhere the message without numbers.
+    const text =
+      f.kind === 'differential'
+        ? `${f.message.split('(')[0]!.replace(/good|revoked/, 'X')} ${/ParseError \{ kind: (\w+)/.exec(f.message)?.[1] ?? ''}`
+        : f.message.replace(/0x[0-9a-f]+|\d+/gi, 'N');
+    const sig = `${f.kind}:${text.slice(0, 160)}`;
     const n = (seen.get(sig) ?? 0) + 1;
     seen.set(sig, n);
     if (n > 1) return;
