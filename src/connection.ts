@@ -28,11 +28,10 @@ import { AlertDescription, TlsError, alertName } from './errors.js';
 import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion, nameOf } from './wire/codes.js';
 import type { HandshakeMessage } from './wire/messages.js';
 import { encodeHandshake, decodeHandshake, handshakeKind } from './wire/handshake.js';
-import { decodeAlert, encodeAlert } from './wire/alert.js';
-import { encodeRecord, MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RECORD_VERSION_TLS12 } from './wire/record.js';
-import { Deframer } from './record/deframer.js';
+import { decodeAlert } from './wire/alert.js';
 import { Joiner } from './record/joiner.js';
-import { RecordProtector, tls13Protector, type Protector } from './record/protector.js';
+import { tls13Protector, type Protector } from './record/protector.js';
+import { RecordReader, RecordWriter } from './record/layer.js';
 import { Transcript } from './handshake/transcript.js';
 import type { Context, HandshakeResult, NegotiatedInfo, State } from './handshake/state.js';
 import { FAILED } from './handshake/state.js';
@@ -81,12 +80,6 @@ interface RoleLimits {
 /** Plaintext buffered for read() before we stop decrypting (back-pressure). */
 const READ_HIGH_WATER = 256 * 1024;
 
-interface Epoch {
-  readonly protector: Protector | null;
-  readonly suite: Tls13Suite | null;
-  readonly secret: Uint8Array | null;
-}
-
 /**
  * A TLS connection with no I/O of its own.
  *
@@ -104,21 +97,16 @@ export class TlsConnection {
   private readonly transcript: Transcript;
   private readonly negotiated: NegotiatedInfo;
   private state: State;
-  private readonly deframer: Deframer;
+  /** The record layer, one object per direction (src/record/layer.ts). */
+  private readonly reader: RecordReader;
+  private readonly writer: RecordWriter;
   private readonly joiner: Joiner;
-  private read_: Epoch = { protector: null, suite: null, secret: null };
-  private write_: Epoch = { protector: null, suite: null, secret: null };
-  private outQueue: Uint8Array[] = [];
-  private pendingHandshake: Uint8Array[] = [];
   private readQueue: Uint8Array[] = [];
   private readQueued = 0;
   private writeQueue: Uint8Array[] = [];
   private phase_: ConnectionPhase = 'handshaking';
   private error_: TlsError | null = null;
   private running: Promise<void> | null = null;
-  private ccsSent = false;
-  private ccsReceived = false;
-  private peerFinished = false;
   // Flood counters (DESIGN.md §4; limits in cfg), all reset by non-empty application data.
   private emptyRecords = 0;
   private warningAlerts = 0;
@@ -129,18 +117,9 @@ export class TlsConnection {
   private helloRequests = 0;
   /** Plaintext bytes held by write() until the handshake completes. */
   private writeQueued = 0;
-  /** True once a protected record from the peer has been opened (see the plaintext-alert rule in onRecord). */
-  private recordOpened = false;
-  /** The client's compatibility CCS arrived after our ServerHello: it has handshake keys. */
-  private ccsWhileKeyed = false;
-  /**
-   * Server not accepting 0-RTT (RFC 9846 §4.3.10): 'undecryptable' skips records that fail
-   * to open with the handshake key, 'app-data' (after a HelloRetryRequest) skips
-   * application_data records, both up to `limits.maxSkippedEarlyData` bytes.
-   */
-  private skipEarly: 'none' | 'undecryptable' | 'app-data' = 'none';
-  private skippedEarly = 0;
   private readonly limits: RoleLimits;
+  /** The server has handled a ClientHello (opens the TLS 1.3 compatibility-CCS window). */
+  private clientHelloSeen = false;
   private closeSent = false;
   private started = false;
   private result: HandshakeResult | null = null;
@@ -170,7 +149,12 @@ export class TlsConnection {
       certificateErrors: [],
       certificateErrorSeverity: 'none',
     };
-    this.deframer = new Deframer();
+    this.reader = new RecordReader({
+      role,
+      maxSkippedEarlyData: limits.maxSkippedEarlyData ?? 0,
+      trace: (summary) => this.trace({ direction: 'received', kind: summary.startsWith('ChangeCipherSpec') ? 'change_cipher_spec' : 'info', summary }),
+    });
+    this.writer = new RecordWriter({ role });
     this.joiner = new Joiner({
       maxMessageSize: cfg.maxHandshakeMessageSize,
       maxClientHelloSize: limits.maxClientHelloSize ?? cfg.maxHandshakeMessageSize,
@@ -311,14 +295,14 @@ export class TlsConnection {
    * plaintext and writes held until the handshake completes (memory accounting; DESIGN.md §4).
    */
   get bufferedBytes(): number {
-    return this.deframer.allocated + this.joiner.allocated + this.readQueued + this.writeQueued;
+    return this.reader.allocated + this.joiner.allocated + this.readQueued + this.writeQueued;
   }
 
   /** Readiness (BearSSL flags): is there output to send, does it want input, can it take plaintext. */
   get wants(): { output: boolean; input: boolean; write: boolean } {
     const dead = this.phase_ === 'failed' || this.phase_ === 'closed';
     return {
-      output: this.outQueue.length > 0,
+      output: this.writer.hasOutput,
       input: !dead && this.phase_ !== 'peer-closed' && this.readQueued < READ_HIGH_WATER,
       // During the handshake plaintext is held (up to maxPendingWrite) and sent once keys exist.
       write:
@@ -343,7 +327,7 @@ export class TlsConnection {
    */
   receive(bytes: Uint8Array): number {
     if (this.error_) return bytes.length; // discard: the connection is dead
-    return this.deframer.push(bytes);
+    return this.reader.receive(bytes);
   }
 
   /** Runs the state machine over buffered input. Never rejects: failures land in `error`. */
@@ -364,10 +348,7 @@ export class TlsConnection {
 
   /** Takes bytes to send to the transport (all queued records, concatenated), or null. */
   takeOutput(): Uint8Array | null {
-    if (this.outQueue.length === 0) return null;
-    const out = this.outQueue.length === 1 ? this.outQueue[0]! : concatBytes(this.outQueue);
-    this.outQueue = [];
-    return out;
+    return this.writer.take();
   }
 
   /**
@@ -471,147 +452,51 @@ export class TlsConnection {
       if (!this.started) {
         this.started = true;
         this.state = this.startFn(this.cx);
-        this.flushHandshake();
+        this.writer.flushHandshake();
       }
       while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
-        const rec = this.deframer.next();
+        if (this.phase_ === 'closed' || this.phase_ === 'peer-closed') {
+          // RFC 9846 §6.1: data after close_notify is ignored (and not decrypted).
+          this.reader.discard();
+          break;
+        }
+        const rec = this.reader.next({ open: this.compatCcsWindow() });
         if (!rec) break;
         // Only handshake steps that really wait (certificate checks, signing) cost a promise.
-        const pending = this.onRecord(rec.type, rec.version, rec.fragment);
+        const pending = this.onRecord(rec.type, rec.content);
         if (pending) await pending;
-        this.flushHandshake();
+        this.writer.flushHandshake();
       }
     } catch (e) {
       this.fail(e);
     }
   }
 
-  private onRecord(outerType: number, _version: number, fragment: Uint8Array): Promise<void> | undefined {
-    if (this.phase_ === 'closed' || this.phase_ === 'peer-closed') {
-      // RFC 9846 §6.1: data after close_notify is ignored.
-      return;
-    }
-    if (this.tls12) return this.onRecord12(outerType, _version, fragment);
-    // RFC 9846 §5 / §D.4: an unprotected CCS of value 0x01 between the first ClientHello and the peer's Finished is dropped.
-    if (outerType === ContentType.change_cipher_spec) {
-      // A client that cannot negotiate TLS 1.3 never sees a compatibility CCS (RFC 5246 §7.1: a CCS before the ServerHello is unexpected).
-      const offers13 = this.cfg.maxVersion >= ProtocolVersion.TLSv1_3 && this.cfg.suites.some((s) => tls13Suite(s) !== undefined);
-      const okPhase = this.role === 'client' ? this.started && offers13 : this.transcriptHasClientHello();
-      if (fragment.length === 1 && fragment[0] === 1 && okPhase && !this.peerFinished && !this.ccsReceived && this.joiner.isEmpty()) {
-        this.ccsReceived = true;
-        // A client's CCS sent after our ServerHello (keys installed) shows it has processed it.
-        if (this.read_.protector) this.ccsWhileKeyed = true;
-        this.trace({ direction: 'received', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec (ignored, middlebox compatibility)' });
-        return;
-      }
-      throw new TlsError('UnexpectedMessage', { detail: 'ChangeCipherSpec not allowed here' });
-    }
-    let type = outerType;
-    let content = fragment;
-    if (this.read_.protector && outerType === ContentType.alert && this.plaintextAlertAllowed(fragment)) {
-      // A client that fails on our ServerHello has no keys and alerts in the clear (see plaintextAlertAllowed).
-      this.trace({ direction: 'received', kind: 'info', summary: 'plaintext alert (unauthenticated) before the client encrypted anything' });
-      return this.dispatch(outerType, fragment);
-    }
-    if (this.read_.protector) {
-      // RFC 9846 §5.2: once keys are in use every record is application_data on the outside.
-      if (outerType !== ContentType.application_data) {
-        throw new TlsError('UnexpectedMessage', { detail: `unprotected record of type ${nameOf('content', outerType)} where the peer must encrypt` });
-      }
-      if (this.skipEarly === 'undecryptable') {
-        // RFC 9846 §4.3.10: a server that rejects 0-RTT skips records that fail to open with
-        // the handshake key (they are early data under a key it does not have), up to a limit.
-        // A protected record holds at least a tag and the inner type (RFC 9846 §5.2): anything
-        // shorter is not early data, and would make skipping cheap for the peer and dear for us.
-        if (fragment.length < 17) throw new TlsError('BadRecordMac', { detail: `protected record of ${fragment.length} bytes` });
-        const opened = this.read_.protector.tryOpen({ type: outerType, version: _version, fragment });
-        if (opened === null) {
-          this.skipEarlyRecord(fragment.length, 'BadRecordMac');
-          return;
-        }
-        this.skipEarly = 'none';
-        this.recordOpened = true;
-        type = opened.type;
-        content = opened.content;
-      } else {
-        const opened = this.read_.protector.open({ type: outerType, version: _version, fragment });
-        this.recordOpened = true;
-        type = opened.type;
-        content = opened.content;
-      }
-    } else if (outerType === ContentType.application_data) {
-      if (this.skipEarly === 'app-data') {
-        // RFC 9846 §4.3.10: after a HelloRetryRequest the server skips application_data records.
-        this.skipEarlyRecord(fragment.length, 'UnexpectedMessage');
-        return;
-      }
-      throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake keys' });
-    } else if (fragment.length > MAX_PLAINTEXT_LEN) {
-      // RFC 9846 §5.1: a TLSPlaintext longer than 2^14 bytes → record_overflow.
-      throw new TlsError('RecordOverflow', { detail: `plaintext record of ${fragment.length} bytes` });
-    }
-    if (content.length === 0 && type !== ContentType.application_data) {
-      // RFC 9846 §5.1: zero-length handshake and alert fragments are not allowed.
-      throw new TlsError('UnexpectedMessage', { detail: 'zero-length handshake or alert record' });
-    }
-    return this.dispatch(type, content);
-  }
-
   /**
-   * May a plaintext alert be taken while read keys are installed? Only on a TLS 1.3 server,
-   * only as a client's answer to our ServerHello: a client that cannot process it has no
-   * handshake keys and must alert in the clear (RFC 9846 §6), as OpenSSL and rustls accept.
-   * Once the client has shown it has the keys — any protected record opened, or its
-   * middlebox-compatibility ChangeCipherSpec, which it sends only after processing our
-   * ServerHello (RFC 9846 Appendix D.4) — it must encrypt, and a plaintext alert is an
-   * injection (unexpected_message). A well-formed alert is exactly two bytes, level fatal.
+   * The TLS 1.3 middlebox-compatibility ChangeCipherSpec may be dropped (RFC 9846 §5,
+   * Appendix D.4) from our first ClientHello (client) or the peer's (server) until the
+   * handshake completes, at a handshake-message boundary. A client that cannot negotiate
+   * TLS 1.3 never sees one (RFC 5246 §7.1: a CCS before the ServerHello is unexpected).
    */
-  private plaintextAlertAllowed(fragment: Uint8Array): boolean {
-    return this.role === 'server' && !this.tls12 && !this.recordOpened && !this.ccsWhileKeyed && fragment.length === 2 && fragment[0] === 2;
+  private compatCcsWindow(): boolean {
+    if (this.tls12 || this.result || !this.joiner.isEmpty()) return false;
+    if (this.role === 'client') {
+      return this.started && this.cfg.maxVersion >= ProtocolVersion.TLSv1_3 && this.cfg.suites.some((c) => tls13Suite(c) !== undefined);
+    }
+    return this.clientHelloSeen;
   }
 
-  /** Skips one record of rejected 0-RTT data, failing once `maxSkippedEarlyData` is exceeded. */
-  private skipEarlyRecord(length: number, status: 'BadRecordMac' | 'UnexpectedMessage'): void {
-    // Counted with the record header, so many small records cost the peer as much as one large one.
-    this.skippedEarly += 5 + length;
-    const max = this.limits.maxSkippedEarlyData ?? 0;
-    if (this.skippedEarly > max) {
-      throw new TlsError(status, { detail: `more than ${max} bytes of early data skipped (maxSkippedEarlyData)` });
-    }
-    this.trace({ direction: 'received', kind: 'info', summary: `early data record skipped (${length} bytes)` });
-  }
-
-  /**
-   * TLS 1.2 records (RFC 5246 §6.2): real outer types, everything protected once the
-   * peer's ChangeCipherSpec installed keys; ChangeCipherSpec is a protocol message that only
-   * the handshake state expecting it may accept (RFC 5246 §7.1).
-   */
-  private onRecord12(outerType: number, version: number, fragment: Uint8Array): Promise<void> | undefined {
-    let type = outerType;
-    let content = fragment;
-    if (this.read_.protector) {
-      const opened = this.read_.protector.open({ type: outerType, version, fragment });
-      type = opened.type;
-      content = opened.content;
-    } else if (fragment.length > MAX_PLAINTEXT_LEN) {
-      // RFC 5246 §6.2.1: TLSPlaintext.length MUST NOT exceed 2^14.
-      throw new TlsError('RecordOverflow', { detail: `plaintext record of ${fragment.length} bytes` });
-    }
+  /** Routes one record the record layer accepted. */
+  private onRecord(type: number, content: Uint8Array): Promise<void> | undefined {
     if (type === ContentType.change_cipher_spec) {
-      // RFC 5246 §7.1: a single byte of value 1.
-      if (content.length !== 1 || content[0] !== 1) throw new TlsError('DecodeError', { detail: 'ChangeCipherSpec must be the single byte 1' });
-      // RFC 5246 §7.1 / RFC 9846 §5.1: it must not fall inside a fragmented handshake message.
+      // TLS 1.2 (RFC 5246 §7.1): a protocol message only the state expecting it may accept, never inside a fragmented handshake message.
       if (!this.joiner.isEmpty()) throw new TlsError('UnexpectedMessage', { detail: 'ChangeCipherSpec inside a fragmented handshake message' });
       const s = this.state;
-      if (!s.handleChangeCipherSpec) throw new TlsError('UnexpectedMessage', { detail: `ChangeCipherSpec not expected in ${s.name}` });
+      if (!this.tls12 || !s.handleChangeCipherSpec) throw new TlsError('UnexpectedMessage', { detail: `ChangeCipherSpec not expected in ${s.name}` });
       this.trace({ direction: 'received', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec' });
       this.state = FAILED;
       this.state = s.handleChangeCipherSpec(this.cx);
       return undefined;
-    }
-    if (content.length === 0 && type !== ContentType.application_data) {
-      // RFC 5246 §6.2.1: zero-length handshake and alert fragments MUST NOT be sent.
-      throw new TlsError('UnexpectedMessage', { detail: 'zero-length handshake or alert record' });
     }
     return this.dispatch(type, content);
   }
@@ -631,16 +516,9 @@ export class TlsConnection {
       case ContentType.application_data:
         this.onAppData(content);
         return;
-      case ContentType.change_cipher_spec:
-        // RFC 9846 §5: a protected CCS → unexpected_message.
-        throw new TlsError('UnexpectedMessage', { detail: 'encrypted ChangeCipherSpec' });
       default:
         throw new TlsError('UnexpectedMessage', { detail: `unknown record type ${type}` });
     }
-  }
-
-  private transcriptHasClientHello(): boolean {
-    return this.negotiated.version !== null || this.state.name !== 'ExpectClientHello';
   }
 
   /** Handles every complete handshake message buffered; async only if a state is. */
@@ -703,7 +581,8 @@ export class TlsConnection {
 
   private onHandshake(type: number, body: Uint8Array, raw: Uint8Array): Promise<void> | undefined {
     // TLS 1.2 Finished is 12 bytes for every suite we implement (RFC 5246 §7.4.9).
-    const finishedLength = this.tls12 ? 12 : this.read_.suite ? HASH_LEN[this.read_.suite.hash] : undefined;
+    const epoch = this.reader.epoch;
+    const finishedLength = this.tls12 ? 12 : epoch ? HASH_LEN[epoch.suite.hash] : undefined;
     if (this.ignorableHelloRequest(type)) {
       // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored (and never hashed); counted in admitHandshake.
       if (body.length !== 0) throw new TlsError('DecodeError', { detail: 'HelloRequest with a body' });
@@ -711,6 +590,7 @@ export class TlsConnection {
       return undefined;
     }
     const msg = decodeHandshake(type, body, raw, { finishedLength, version: this.messageVersion() });
+    if (type === HandshakeType.client_hello) this.clientHelloSeen = true;
     const s = this.state;
     this.state = FAILED;
     const r = s.handle(this.cx, msg);
@@ -721,7 +601,6 @@ export class TlsConnection {
         return;
       }
       this.state = next;
-      if (type === HandshakeType.finished) this.peerFinished = true;
     };
     if (r instanceof Promise) return r.then(done);
     done(r);
@@ -761,7 +640,7 @@ export class TlsConnection {
   }
 
   private onAppData(content: Uint8Array): void {
-    if (!this.result || !this.peerFinished) {
+    if (!this.result) {
       // RFC 9846 §2: application data only after the handshake (no 0-RTT accepted).
       throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake completed' });
     }
@@ -798,32 +677,24 @@ export class TlsConnection {
       send(msg: HandshakeMessage): Uint8Array {
         const bytes = encodeHandshake(msg);
         self.transcript.add(bytes);
-        self.pendingHandshake.push(bytes);
+        self.writer.queueHandshake(bytes);
         self.trace({ direction: 'sent', kind: 'handshake', summary: summarize(msg), message: msg });
         return bytes;
       },
       sendRaw(bytes: Uint8Array): void {
-        self.pendingHandshake.push(bytes);
+        self.writer.queueHandshake(bytes);
       },
       sendChangeCipherSpec(): void {
-        if (self.ccsSent) return;
-        self.flushHandshake();
-        self.ccsSent = true;
-        self.outQueue.push(encodeRecord(ContentType.change_cipher_spec, RECORD_VERSION_TLS12, new Uint8Array([1])));
-        self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec (middlebox compatibility)' });
+        if (self.writer.compatChangeCipherSpec()) {
+          self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec (middlebox compatibility)' });
+        }
       },
       setWriteSecret(suite: Tls13Suite, secret: Uint8Array): void {
-        self.flushHandshake();
-        self.write_ = { protector: tls13Protector(self.cfg.crypto, suite, secret), suite, secret };
+        self.writer.install(tls13Protector(self.cfg.crypto, suite, secret), { suite, secret });
         self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
       },
       setReadSecret(suite: Tls13Suite, secret: Uint8Array): void {
-        // RFC 9846 §5.1: a key change must fall on a record boundary.
-        if (!self.joiner.isEmpty()) {
-          throw new TlsError('UnexpectedMessage', { detail: 'handshake data left in the record at a key change' });
-        }
-        self.read_ = { protector: tls13Protector(self.cfg.crypto, suite, secret), suite, secret };
-        self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys changed' });
+        self.installRead(tls13Protector(self.cfg.crypto, suite, secret), { suite, secret });
       },
       keyLog(label: string, secret: Uint8Array): void {
         self.cfg.keyLog?.(`${label} ${toHex(self.cx.clientRandom)} ${toHex(secret)}`);
@@ -832,30 +703,21 @@ export class TlsConnection {
         self.trace(e);
       },
       installWriteProtector(p: Protector): void {
-        self.flushHandshake();
-        self.write_ = { protector: p, suite: null, secret: null };
+        self.writer.install(p);
         self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
       },
       installReadProtector(p: Protector): void {
-        if (!self.joiner.isEmpty()) {
-          throw new TlsError('UnexpectedMessage', { detail: 'handshake data left in the record at a key change' });
-        }
-        self.read_ = { protector: p, suite: null, secret: null };
-        self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys changed' });
+        self.installRead(p, null);
       },
       sendChangeCipherSpec12(): void {
-        self.flushHandshake();
-        self.emit(ContentType.change_cipher_spec, new Uint8Array([1]));
+        self.writer.changeCipherSpec12();
         self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec' });
       },
       versionNegotiated(version: 'TLSv1.2' | 'TLSv1.3'): void {
         self.negotiated.version = version;
         if (version === 'TLSv1.3') self.transcript.forgetMessages();
-        if (version === 'TLSv1.2') {
-          self.tls12 = true;
-          // RFC 5246 §6.2.3: TLSCiphertext may be up to 2^14 + 2048 bytes.
-          self.deframer.setMaxFragmentLen(MAX_CIPHERTEXT_LEN_TLS12);
-        }
+        if (version === 'TLSv1.2') self.tls12 = true;
+        self.reader.setVersion(version === 'TLSv1.2' ? 'tls12' : 'tls13');
       },
       sendWarningAlert(description: number): void {
         self.sendAlert(description, 1);
@@ -869,47 +731,44 @@ export class TlsConnection {
         self.result = secrets;
         self.transcript.forgetMessages();
         self.phase_ = self.closeSent ? 'closed' : 'open';
-        self.flushHandshake();
+        self.writer.flushHandshake();
         self.flushWrites();
         for (const w of self.handshakeWaiters.splice(0)) w.resolve();
       },
       skipEarlyData(mode): void {
-        self.skipEarly = mode;
+        self.reader.skipEarlyData(mode);
       },
       storeTicket(t): void {
         if (self.tickets.length < 8) self.tickets.push({ ...t, receivedAt: self.cfg.now() });
       },
       peerKeyUpdate(updateRequested: boolean): void {
-        const r = self.read_;
-        if (!r.suite || !r.secret) throw new TlsError('UnexpectedMessage', { detail: 'KeyUpdate before keys' });
+        const r = self.reader.epoch;
+        if (!r) throw new TlsError('UnexpectedMessage', { detail: 'KeyUpdate before keys' });
         // RFC 9846 §5.1: KeyUpdate must be the last message in its record.
         if (!self.joiner.isEmpty()) throw new TlsError('UnexpectedMessage', { detail: 'data after KeyUpdate in the same record' });
         const next = nextTrafficSecret(self.cfg.crypto, r.suite.hash, r.secret);
-        self.read_ = { protector: tls13Protector(self.cfg.crypto, r.suite, next), suite: r.suite, secret: next };
+        self.reader.install(tls13Protector(self.cfg.crypto, r.suite, next), { suite: r.suite, secret: next });
         self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys updated (KeyUpdate)' });
         if (updateRequested && !self.closeSent) self.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
       },
     };
   }
 
-  private sendKeyUpdate(request: number): void {
-    const w = this.write_;
-    if (!w.suite || !w.secret) throw new TlsError('InternalError', { detail: 'no write keys' });
-    this.cx.send({ type: 'key_update', requestUpdate: request });
-    this.flushHandshake();
-    const next = nextTrafficSecret(this.cfg.crypto, w.suite.hash, w.secret);
-    this.write_ = { protector: tls13Protector(this.cfg.crypto, w.suite, next), suite: w.suite, secret: next };
+  /** RFC 9846 §5.1: a key change must fall on a record boundary (nothing of a message left over). */
+  private installRead(p: Protector, epoch: { suite: Tls13Suite; secret: Uint8Array } | null): void {
+    if (!this.joiner.isEmpty()) {
+      throw new TlsError('UnexpectedMessage', { detail: 'handshake data left in the record at a key change' });
+    }
+    this.reader.install(p, epoch);
+    this.trace({ direction: 'received', kind: 'key_change', summary: 'read keys changed' });
   }
 
-  /** Fragments queued handshake bytes into records at the current write epoch. */
-  private flushHandshake(): void {
-    if (this.pendingHandshake.length === 0) return;
-    const data = this.pendingHandshake.length === 1 ? this.pendingHandshake[0]! : concatBytes(this.pendingHandshake);
-    this.pendingHandshake = [];
-    for (let off = 0; off < data.length; off += MAX_PLAINTEXT_LEN) {
-      const frag = data.subarray(off, Math.min(off + MAX_PLAINTEXT_LEN, data.length));
-      this.emit(ContentType.handshake, frag);
-    }
+  private sendKeyUpdate(request: number): void {
+    const w = this.writer.epoch;
+    if (!w) throw new TlsError('InternalError', { detail: 'no write keys' });
+    this.cx.send({ type: 'key_update', requestUpdate: request });
+    const next = nextTrafficSecret(this.cfg.crypto, w.suite.hash, w.secret);
+    this.writer.install(tls13Protector(this.cfg.crypto, w.suite, next), { suite: w.suite, secret: next });
   }
 
   private flushWrites(): void {
@@ -921,34 +780,15 @@ export class TlsConnection {
   }
 
   private sealAppData(data: Uint8Array): void {
-    for (let off = 0; off < data.length; off += MAX_PLAINTEXT_LEN) {
-      this.emit(ContentType.application_data, data.subarray(off, Math.min(off + MAX_PLAINTEXT_LEN, data.length)));
-      // RFC 9846 §5.5: update keys before the AEAD's usage limit.
-      // (TLS 1.2 has no KeyUpdate: its protector refuses to seal past the limit instead.)
-      const p = this.write_.protector;
-      if (!this.tls12 && p instanceof RecordProtector && p.needsKeyUpdate) this.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
-    }
-  }
-
-  private emit(type: number, content: Uint8Array): void {
-    const p = this.write_.protector;
-    if (p) {
-      this.outQueue.push(p.seal(type, content));
-    } else {
-      // RFC 9846 §5.1: the first ClientHello may use 0x0301 as legacy_record_version.
-      const version = this.role === 'client' && !this.ccsSent && this.negotiated.version === null && !this.negotiated.helloRetryRequest ? RECORD_VERSION_INITIAL : RECORD_VERSION_TLS12;
-      this.outQueue.push(encodeRecord(type, version, content));
-    }
+    // RFC 9846 §5.5: update keys before the AEAD's usage limit (TLS 1.2 has no KeyUpdate:
+    // its protector refuses to seal past the limit instead).
+    this.writer.appData(data, () => {
+      if (!this.tls12 && this.writer.needsKeyUpdate) this.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
+    });
   }
 
   private sendAlert(description: number, level: 1 | 2): void {
-    this.flushHandshake();
-    try {
-      this.emit(ContentType.alert, encodeAlert({ level, description }));
-      this.trace({ direction: 'sent', kind: 'alert', summary: `alert ${alertName(description)}` });
-    } catch {
-      // Nothing more can be sent (e.g. sequence numbers exhausted).
-    }
+    if (this.writer.alert(level, description)) this.trace({ direction: 'sent', kind: 'alert', summary: `alert ${alertName(description)}` });
   }
 
   private fail(e: unknown): void {

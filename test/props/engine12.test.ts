@@ -215,7 +215,8 @@ function expectSessionData(s: Session): void {
  *   from the header alone → UnexpectedMessage (RFC 5246 §6: "If a TLS implementation
  *   receives an unexpected record type, it MUST send an unexpected_message alert").
  * - off 1, version major byte: not a TLS record header at all → DecodeError.
- * - off 2, version minor byte: part of the additional data → BadRecordMac.
+ * - off 2, version minor byte: once TLS 1.2 is negotiated every record must carry 0x0303
+ *   (RFC 5246 Appendix E.1; checked as Go and OpenSSL do) → ProtocolVersion.
  * - off 3/4, length: above 2^14 + 2048 → RecordOverflow (RFC 5246 §6.2.3); zero for an
  *   alert or handshake record → UnexpectedMessage (§6.2.1: no zero-length fragments of
  *   those types); shorter otherwise → the fragment does not authenticate (or cannot hold
@@ -226,7 +227,7 @@ function expectSessionData(s: Session): void {
 function expectedStatus(type: number, length: number, off: number, x: number): TlsStatus | 'wait' {
   if (off === 0) return [20, 21, 22, 23].includes(type ^ x) ? 'BadRecordMac' : 'UnexpectedMessage';
   if (off === 1) return 'DecodeError';
-  if (off === 2) return 'BadRecordMac';
+  if (off === 2) return 'ProtocolVersion';
   if (off === 3 || off === 4) {
     const n = lengthAfterFlip(length, off, x);
     if (n > MAX_CIPHERTEXT_LEN_TLS12) return 'RecordOverflow';

@@ -1,0 +1,385 @@
+/**
+ * The record layer, one object per direction (Go's `halfConn`): each holds its epoch
+ * (the protector in force and, in TLS 1.3, the traffic secret it came from) and applies
+ * the rules of RFC 9846 §5 and RFC 5246 §6.2 for that direction, so the connection only
+ * routes what comes out.
+ *
+ * {@link RecordReader} (bytes in → records → content): deframing with bounded memory,
+ * which content types each epoch accepts (plaintext vs protected), the TLS 1.3
+ * middlebox-compatibility ChangeCipherSpec, the plaintext alert a TLS 1.3 client may send
+ * before it has keys, skipping of rejected 0-RTT data, and — once TLS 1.2 is negotiated —
+ * the record version of every record.
+ *
+ * {@link RecordWriter} (content in → records → bytes out): handshake messages coalesced and
+ * fragmented at the current epoch, application data, alerts, ChangeCipherSpec, the initial
+ * ClientHello's record version, and the AEAD usage limit.
+ *
+ * @module
+ */
+import { TlsError } from '../errors.js';
+import type { Tls13Suite } from '../crypto/suites.js';
+import { ContentType, nameOf } from '../wire/codes.js';
+import { MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RECORD_VERSION_TLS12 } from '../wire/record.js';
+import { Deframer } from './deframer.js';
+import { fragment as fragmentData, packMessages } from './fragmenter.js';
+import { NullProtector, RecordProtector, type Protector } from './protector.js';
+
+/** Which record rules apply: before the version is known both hellos are plaintext and decoded alike. */
+export type RecordVersionRules = 'undecided' | 'tls13' | 'tls12';
+
+/** A TLS 1.3 epoch's traffic secret (for KeyUpdate, RFC 9846 §7.2). */
+export interface TrafficEpoch {
+  readonly suite: Tls13Suite;
+  readonly secret: Uint8Array;
+}
+
+/** What the reader hands the connection: the real content type and the plaintext. */
+export interface InboundRecord {
+  readonly type: number;
+  readonly content: Uint8Array;
+}
+
+/** Options for {@link RecordReader}. */
+export interface RecordReaderOptions {
+  readonly role: 'client' | 'server';
+  /** Server: bytes of rejected 0-RTT data skipped before giving up (RFC 9846 §4.3.10). */
+  readonly maxSkippedEarlyData: number;
+  /** Reports events worth tracing (dropped compatibility CCS, skipped early data). */
+  readonly trace?: (summary: string) => void;
+}
+
+/** Why the connection may drop a TLS 1.3 compatibility ChangeCipherSpec now. */
+export interface CompatCcsWindow {
+  /**
+   * True between our first ClientHello (client) or the peer's (server) and the end of the
+   * handshake, at a handshake-message boundary (RFC 9846 §5, Appendix D.4).
+   */
+  readonly open: boolean;
+}
+
+/** The inbound direction of the record layer. */
+export class RecordReader {
+  private readonly deframer = new Deframer();
+  private readonly role: 'client' | 'server';
+  private readonly maxSkipped: number;
+  private readonly trace: ((summary: string) => void) | undefined;
+  private protector: Protector = new NullProtector();
+  private epoch_: TrafficEpoch | null = null;
+  private rules: RecordVersionRules = 'undecided';
+  /** A protected record from the peer has been opened. */
+  private opened = false;
+  private compatCcsSeen = false;
+  /** The peer's compatibility CCS arrived while our read keys were installed (it has processed our ServerHello). */
+  private compatCcsWhileKeyed = false;
+  private skipEarly: 'none' | 'undecryptable' | 'app-data' = 'none';
+  private skipped = 0;
+
+  constructor(options: RecordReaderOptions) {
+    this.role = options.role;
+    this.maxSkipped = options.maxSkippedEarlyData;
+    this.trace = options.trace;
+  }
+
+  /** Buffers ciphertext; returns how many bytes were taken (at most one record beyond what was read). */
+  receive(bytes: Uint8Array): number {
+    return this.deframer.push(bytes);
+  }
+
+  /** Bytes of input buffer allocated. */
+  get allocated(): number {
+    return this.deframer.allocated;
+  }
+
+  /** The TLS 1.3 epoch in force (null before keys, and in TLS 1.2). */
+  get epoch(): TrafficEpoch | null {
+    return this.epoch_;
+  }
+
+  /** True once any protection is installed. */
+  get keyed(): boolean {
+    return this.protector.encrypted;
+  }
+
+  /**
+   * The version is settled. TLS 1.2: records may be 2^14 + 2048 long (RFC 5246 §6.2.3) and
+   * every record must carry 0x0303 (RFC 5246 Appendix E.1, as Go and OpenSSL check). TLS
+   * 1.3 leaves legacy_record_version unchecked (RFC 9846 §5.1: "MUST be ignored").
+   */
+  setVersion(rules: 'tls12' | 'tls13'): void {
+    this.rules = rules;
+    if (rules === 'tls12') {
+      this.deframer.setMaxFragmentLen(MAX_CIPHERTEXT_LEN_TLS12);
+      this.deframer.expectVersion(RECORD_VERSION_TLS12);
+    }
+  }
+
+  /** Installs the next read protection (RFC 9846 §7.2; RFC 5246 §7.1 on ChangeCipherSpec). */
+  install(protector: Protector, epoch: TrafficEpoch | null = null): void {
+    this.protector = protector;
+    this.epoch_ = epoch;
+  }
+
+  /**
+   * Consumes complete records without opening them (after the peer's close_notify, RFC 9846
+   * §6.1: "Any data received after a closure alert has been received MUST be ignored").
+   */
+  discard(): void {
+    while (this.deframer.next()) {
+      /* ignored */
+    }
+  }
+
+  /** Server not accepting 0-RTT (RFC 9846 §4.3.10): what to skip, until 'none'. */
+  skipEarlyData(mode: 'none' | 'undecryptable' | 'app-data'): void {
+    this.skipEarly = mode;
+  }
+
+  /**
+   * The next record's real type and content, or null when more bytes are needed.
+   * Records that are dropped by rule (a compatibility CCS, skipped early data) are consumed
+   * and the next one is returned.
+   *
+   * @param ccs - whether a TLS 1.3 compatibility ChangeCipherSpec may be dropped now
+   * @throws TlsError for a record the current epoch does not accept
+   */
+  next(ccs: CompatCcsWindow): InboundRecord | null {
+    for (;;) {
+      const rec = this.deframer.next();
+      if (!rec) return null;
+      const r = this.rules === 'tls12' ? this.accept12(rec.type, rec.version, rec.fragment) : this.accept13(rec.type, rec.version, rec.fragment, ccs);
+      if (r) return r;
+    }
+  }
+
+  /** TLS 1.3 (and the hellos before the version is known). Returns null for a dropped record. */
+  private accept13(outerType: number, version: number, fragment: Uint8Array, ccs: CompatCcsWindow): InboundRecord | null {
+    // RFC 9846 §5 / Appendix D.4: an unprotected CCS of value 0x01 during the handshake is dropped, once.
+    if (outerType === ContentType.change_cipher_spec) {
+      if (fragment.length === 1 && fragment[0] === 1 && ccs.open && !this.compatCcsSeen) {
+        this.compatCcsSeen = true;
+        if (this.protector.encrypted) this.compatCcsWhileKeyed = true;
+        this.trace?.('ChangeCipherSpec (ignored, middlebox compatibility)');
+        return null;
+      }
+      throw new TlsError('UnexpectedMessage', { detail: 'ChangeCipherSpec not allowed here' });
+    }
+    if (this.protector.encrypted) {
+      if (outerType === ContentType.alert && this.plaintextAlertAllowed(fragment)) {
+        this.trace?.('plaintext alert (unauthenticated) before the client encrypted anything');
+        return { type: outerType, content: fragment };
+      }
+      // RFC 9846 §5.2: once keys are in use every record is application_data on the outside.
+      if (outerType !== ContentType.application_data) {
+        throw new TlsError('UnexpectedMessage', { detail: `unprotected record of type ${nameOf('content', outerType)} where the peer must encrypt` });
+      }
+      let opened;
+      if (this.skipEarly === 'undecryptable') {
+        // RFC 9846 §4.3.10: a server that rejects 0-RTT skips records that fail to open with
+        // the handshake key (early data under a key it does not derive), up to a limit. A
+        // protected record holds at least a tag and the inner type (RFC 9846 §5.2): anything
+        // shorter is not early data, and would make skipping cheap for the peer and dear for us.
+        if (fragment.length < 17) throw new TlsError('BadRecordMac', { detail: `protected record of ${fragment.length} bytes` });
+        opened = this.protector.tryOpen({ type: outerType, version, fragment });
+        if (opened === null) return this.skipEarlyRecord(fragment.length, 'BadRecordMac');
+        this.skipEarly = 'none';
+      } else {
+        opened = this.protector.open({ type: outerType, version, fragment });
+      }
+      this.opened = true;
+      // RFC 9846 §5: a ChangeCipherSpec inside a protected record → unexpected_message.
+      if (opened.type === ContentType.change_cipher_spec) throw new TlsError('UnexpectedMessage', { detail: 'encrypted ChangeCipherSpec' });
+      return nonEmpty(opened.type, opened.content);
+    }
+    if (outerType === ContentType.application_data) {
+      if (this.skipEarly === 'app-data') {
+        // RFC 9846 §4.3.10: after a HelloRetryRequest the server skips application_data records.
+        return this.skipEarlyRecord(fragment.length, 'UnexpectedMessage');
+      }
+      throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake keys' });
+    }
+    // RFC 9846 §5.1: a TLSPlaintext longer than 2^14 bytes → record_overflow.
+    if (fragment.length > MAX_PLAINTEXT_LEN) throw new TlsError('RecordOverflow', { detail: `plaintext record of ${fragment.length} bytes` });
+    return nonEmpty(outerType, fragment);
+  }
+
+  /**
+   * TLS 1.2 (RFC 5246 §6.2): real outer types, everything protected once the peer's
+   * ChangeCipherSpec installed keys. ChangeCipherSpec itself is returned: only the
+   * handshake state that expects it may accept it (RFC 5246 §7.1).
+   */
+  private accept12(outerType: number, version: number, fragment: Uint8Array): InboundRecord {
+    let type = outerType;
+    let content = fragment;
+    if (this.protector.encrypted) {
+      const opened = this.protector.open({ type: outerType, version, fragment });
+      type = opened.type;
+      content = opened.content;
+    } else if (fragment.length > MAX_PLAINTEXT_LEN) {
+      // RFC 5246 §6.2.1: TLSPlaintext.length MUST NOT exceed 2^14.
+      throw new TlsError('RecordOverflow', { detail: `plaintext record of ${fragment.length} bytes` });
+    }
+    if (type === ContentType.change_cipher_spec) {
+      // RFC 5246 §7.1: a single byte of value 1.
+      if (content.length !== 1 || content[0] !== 1) throw new TlsError('DecodeError', { detail: 'ChangeCipherSpec must be the single byte 1' });
+      return { type, content };
+    }
+    return nonEmpty(type, content);
+  }
+
+  /**
+   * May a plaintext alert be taken while read keys are installed? Only on a TLS 1.3 server,
+   * only as a client's answer to our ServerHello: a client that cannot process it has no
+   * handshake keys and must alert in the clear (RFC 9846 §6), as OpenSSL and rustls accept.
+   * Once the client has shown it has the keys — any protected record opened, or its
+   * middlebox-compatibility ChangeCipherSpec, which it sends only after processing our
+   * ServerHello (RFC 9846 Appendix D.4) — it must encrypt, and a plaintext alert is an
+   * injection (unexpected_message). A well-formed alert is exactly two bytes, level fatal.
+   */
+  private plaintextAlertAllowed(fragment: Uint8Array): boolean {
+    return this.role === 'server' && !this.opened && !this.compatCcsWhileKeyed && fragment.length === 2 && fragment[0] === 2;
+  }
+
+  /** Skips one record of rejected 0-RTT data, failing once the budget is exceeded. */
+  private skipEarlyRecord(length: number, status: 'BadRecordMac' | 'UnexpectedMessage'): null {
+    // Counted with the record header, so many small records cost the peer as much as one large one.
+    this.skipped += 5 + length;
+    if (this.skipped > this.maxSkipped) {
+      throw new TlsError(status, { detail: `more than ${this.maxSkipped} bytes of early data skipped (maxSkippedEarlyData)` });
+    }
+    this.trace?.(`early data record skipped (${length} bytes)`);
+    return null;
+  }
+}
+
+/** RFC 9846 §5.1 / RFC 5246 §6.2.1: zero-length handshake and alert fragments are not allowed. */
+function nonEmpty(type: number, content: Uint8Array): InboundRecord {
+  if (content.length === 0 && type !== ContentType.application_data) {
+    throw new TlsError('UnexpectedMessage', { detail: 'zero-length handshake or alert record' });
+  }
+  return { type, content };
+}
+
+/** Options for {@link RecordWriter}. */
+export interface RecordWriterOptions {
+  readonly role: 'client' | 'server';
+}
+
+/** The outbound direction of the record layer. */
+export class RecordWriter {
+  private protector: Protector;
+  private epoch_: TrafficEpoch | null = null;
+  private out: Uint8Array[] = [];
+  private pending: Uint8Array[] = [];
+  private compatCcsSent = false;
+
+  constructor(options: RecordWriterOptions) {
+    // RFC 9846 §5.1: the first ClientHello may use 0x0301 as legacy_record_version ("for
+    // compatibility"); everything after uses 0x0303.
+    this.protector = new NullProtector({ version: options.role === 'client' ? RECORD_VERSION_INITIAL : RECORD_VERSION_TLS12 });
+  }
+
+  /** The TLS 1.3 epoch in force (null before keys, and in TLS 1.2). */
+  get epoch(): TrafficEpoch | null {
+    return this.epoch_;
+  }
+
+  /** True if records are waiting to be taken. */
+  get hasOutput(): boolean {
+    return this.out.length > 0;
+  }
+
+  /** True once the TLS 1.3 compatibility ChangeCipherSpec has been sent. */
+  get sentCompatCcs(): boolean {
+    return this.compatCcsSent;
+  }
+
+  /** Plaintext records carry 0x0303 from now on (only the initial ClientHello may use 0x0301). */
+  private settleRecordVersion(): void {
+    if (this.protector instanceof NullProtector) this.protector.version = RECORD_VERSION_TLS12;
+  }
+
+  /** Queues an encoded handshake message; it is sealed at the epoch in force when flushed. */
+  queueHandshake(message: Uint8Array): void {
+    this.pending.push(message);
+  }
+
+  /**
+   * Seals queued handshake messages at the current epoch, coalesced into as few records
+   * as fit (RFC 9846 §5.1), ending on a record boundary (required before a key change).
+   */
+  flushHandshake(): void {
+    if (this.pending.length === 0) return;
+    const messages = this.pending;
+    this.pending = [];
+    for (const frag of packMessages(messages)) this.out.push(this.protector.seal(ContentType.handshake, frag));
+    // RFC 9846 §5.1: 0x0303 "for all records generated by a TLS 1.3 implementation other than
+    // an initial ClientHello": the first flight was that ClientHello.
+    this.settleRecordVersion();
+  }
+
+  /** Installs the next write protection; queued handshake messages go out under the old one first. */
+  install(protector: Protector, epoch: TrafficEpoch | null = null): void {
+    this.flushHandshake();
+    this.protector = protector;
+    this.epoch_ = epoch;
+  }
+
+  /**
+   * Seals application data in records of at most 2^14 bytes. `beforeEach` runs before each
+   * record (the connection sends a KeyUpdate there when the AEAD's usage limit nears).
+   */
+  appData(data: Uint8Array, afterEach?: () => void): void {
+    for (const frag of fragmentData(data)) {
+      this.out.push(this.protector.seal(ContentType.application_data, frag));
+      afterEach?.();
+    }
+  }
+
+  /** True when the TLS 1.3 write key should be updated before its usage limit (RFC 9846 §5.5). */
+  get needsKeyUpdate(): boolean {
+    return this.protector instanceof RecordProtector && this.protector.needsKeyUpdate;
+  }
+
+  /** Seals an alert at the current epoch; false if nothing more can be sent (sequence exhausted). */
+  alert(level: 1 | 2, description: number): boolean {
+    this.flushHandshake();
+    try {
+      this.out.push(this.protector.seal(ContentType.alert, new Uint8Array([level, description])));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The TLS 1.3 middlebox-compatibility ChangeCipherSpec (RFC 9846 Appendix D.4), sent once, in the clear. */
+  compatChangeCipherSpec(): boolean {
+    if (this.compatCcsSent) return false;
+    this.flushHandshake();
+    this.compatCcsSent = true;
+    this.out.push(new NullProtector().seal(ContentType.change_cipher_spec, new Uint8Array([1])));
+    return true;
+  }
+
+  /** The TLS 1.2 ChangeCipherSpec (RFC 5246 §7.1), at the current (still old) epoch. */
+  changeCipherSpec12(): void {
+    this.flushHandshake();
+    this.out.push(this.protector.seal(ContentType.change_cipher_spec, new Uint8Array([1])));
+  }
+
+  /** Takes every record sealed so far, concatenated, or null. */
+  take(): Uint8Array | null {
+    if (this.out.length === 0) return null;
+    const parts = this.out;
+    this.out = [];
+    if (parts.length === 1) return parts[0]!;
+    let n = 0;
+    for (const p of parts) n += p.length;
+    const all = new Uint8Array(n);
+    let o = 0;
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    return all;
+  }
+}
