@@ -45,6 +45,30 @@ import { parseIpAddress } from './verify/hostname.js';
 import type { CertificateError, CertificateErrorSeverity } from './verify/verifier.js';
 import { concatBytes, toHex } from './bytes.js';
 
+/** A session ticket a client received (RFC 9846 §4.7.1). */
+export interface SessionTicket {
+  readonly lifetime: number;
+  readonly ageAdd: number;
+  readonly nonce: Uint8Array;
+  readonly ticket: Uint8Array;
+  /** `now()` when it arrived. */
+  readonly receivedAt: number;
+}
+
+/**
+ * What may be read about a connection without driving it (the Node socket's `connection`):
+ * no method here sends, receives or changes anything.
+ */
+export interface ConnectionView {
+  readonly role: 'client' | 'server';
+  readonly info: ConnectionInfo;
+  readonly phase: ConnectionPhase;
+  readonly error: TlsError | null;
+  readonly handshakeComplete: boolean;
+  readonly tickets: readonly SessionTicket[];
+  readonly bufferedBytes: number;
+}
+
 /** Where the connection is in its life. */
 export type ConnectionPhase = 'handshaking' | 'open' | 'peer-closed' | 'closed' | 'failed';
 
@@ -54,7 +78,13 @@ export interface ConnectionInfo {
   readonly version: string | null;
   readonly cipherSuite: string | null;
   readonly group: string | null;
+  /**
+   * The scheme of the server's handshake signature (its CertificateVerify in TLS 1.3, its
+   * ServerKeyExchange in TLS 1.2), in both roles: what authenticated the server.
+   */
   readonly signatureScheme: string | null;
+  /** The scheme of the client's CertificateVerify (mutual TLS), in both roles; null without one. */
+  readonly clientSignatureScheme: string | null;
   readonly alpn: string | null;
   readonly serverName: string | null;
   readonly resumed: boolean;
@@ -127,8 +157,8 @@ export class TlsConnection {
   private tls12 = false;
   private readonly startFn: (cx: Context) => State;
   private readonly cx: Context;
-  /** Session tickets received (resumption is a later issue). */
-  readonly tickets: { lifetime: number; ageAdd: number; nonce: Uint8Array; ticket: Uint8Array; receivedAt: number }[] = [];
+  /** Session tickets received (resumption is a later issue); at most 8 are kept. */
+  private readonly tickets_: SessionTicket[] = [];
   private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] = [];
 
   private constructor(role: 'client' | 'server', cfg: ResolvedCommon, start: (cx: Context) => State, limits: RoleLimits) {
@@ -141,6 +171,7 @@ export class TlsConnection {
       cipherSuite: null,
       group: null,
       signatureScheme: null,
+      clientSignatureScheme: null,
       alpn: null,
       serverName: null,
       resumed: false,
@@ -250,6 +281,11 @@ export class TlsConnection {
 
   // ---------------------------------------------------------------- public API
 
+  /** Session tickets received from the server (TLS 1.3 NewSessionTicket), oldest first; a copy. */
+  get tickets(): readonly SessionTicket[] {
+    return this.tickets_.slice();
+  }
+
   /** Where the connection is. */
   get phase(): ConnectionPhase {
     return this.phase_;
@@ -279,6 +315,7 @@ export class TlsConnection {
       cipherSuite: n.cipherSuite,
       group: n.group,
       signatureScheme: n.signatureScheme,
+      clientSignatureScheme: n.clientSignatureScheme,
       alpn: n.alpn,
       serverName: n.serverName,
       resumed: n.resumed,
@@ -428,7 +465,10 @@ export class TlsConnection {
     this.setError(new TlsError('Truncated', { detail: this.result ? 'transport closed without close_notify' : 'transport closed during the handshake' }), false);
   }
 
-  /** Sends KeyUpdate and switches to the next write secret; optionally asks the peer to do the same (RFC 9846 §4.7.3). */
+  /**
+   * Sends KeyUpdate and switches to the next write secret; with `requestPeerUpdate` also asks
+   * the peer to update its keys (RFC 9846 §4.7.3). Default false, as everywhere in puretls.
+   */
   keyUpdate(requestPeerUpdate = false): void {
     if (this.error_) throw this.error_;
     if (!this.result) throw new TlsError('ApiMisuse', { detail: 'keyUpdate before the handshake completed' });
@@ -437,7 +477,15 @@ export class TlsConnection {
     this.sendKeyUpdate(requestPeerUpdate ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested);
   }
 
-  /** Keying material exporter (RFC 9846 §7.5 for TLS 1.3, RFC 5705 for TLS 1.2). */
+  /**
+   * Keying material exporter (RFC 9846 §7.5 for TLS 1.3, RFC 5705 for TLS 1.2). The core's
+   * order is the RFCs' (`label`, `context`, `length`); the Node socket keeps Node's
+   * `exportKeyingMaterial(length, label, context)`.
+   *
+   * @param label - the exporter label (`EXPORTER-...`)
+   * @param context - the context value, or null for none (which differs from an empty one in TLS 1.2)
+   * @param length - bytes wanted
+   */
   exportKeyingMaterial(label: string, context: Uint8Array | null, length: number): Uint8Array {
     // Errors are sticky, and a failed connection's secrets are forgotten (RFC 9846 §6).
     if (this.error_) throw this.error_;
@@ -739,7 +787,7 @@ export class TlsConnection {
         self.reader.skipEarlyData(mode);
       },
       storeTicket(t): void {
-        if (self.tickets.length < 8) self.tickets.push({ ...t, receivedAt: self.cfg.now() });
+        if (self.tickets_.length < 8) self.tickets_.push(Object.freeze({ ...t, receivedAt: self.cfg.now() }));
       },
       peerKeyUpdate(updateRequested: boolean): void {
         const r = self.reader.epoch;

@@ -11,7 +11,8 @@ import { TlsError } from './errors.js';
 import { parseCertificate } from './verify/x509.js';
 import { formatIpAddress } from './verify/hostname.js';
 
-type CertSource = string | Uint8Array | readonly (string | Uint8Array)[];
+/** Certificates as the loaders take them: PEM text, DER, or a list of either. */
+export type CertSource = string | Uint8Array | readonly (string | Uint8Array)[];
 
 /** Options of {@link loadCertificates}. */
 export interface LoadCertificatesOptions {

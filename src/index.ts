@@ -5,7 +5,7 @@
  * @module
  */
 export { TlsConnection } from './connection.js';
-export type { ConnectionInfo, ConnectionPhase } from './connection.js';
+export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './connection.js';
 export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './errors.js';
 export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './errors.js';
 export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, TraceEvent, TlsVersionName } from './config.js';
@@ -20,9 +20,16 @@ export type {
   PrivateKeyInfo,
   PublicKeyInfo,
   RandomSource,
+  RsaPrivateComponents,
+  SignatureOptions,
 } from './crypto/provider.js';
 export { nobleProvider, defaultRandom } from './crypto/noble.js';
 export { CipherSuite, NamedGroup, SignatureScheme, ProtocolVersion, nameOf } from './wire/codes.js';
+export type { CodeKind } from './wire/codes.js';
+export type { ClientHello, Extensions, RawExtension, KeyShareEntry, OfferedPsks, PskIdentity } from './wire/messages.js';
+export type { ParsedCertificate, CertificateExtension } from './verify/x509.js';
+export type { GeneralName, GeneralNameForm, GeneralNameContext } from './verify/names.js';
+export type { SearchLimits } from './verify/engine.js';
 export { IGNORABLE_CERTIFICATE_ERRORS, severityOf } from './verify/verifier.js';
 export type {
   CertificateError,
@@ -37,8 +44,8 @@ export type { BasicVerifier, BasicVerifierOptions, BasicVerificationReport } fro
 export { verifyCertificateChain } from './verify/chain.js';
 export type { Certificate, CertificateInput, VerifyCertificateChainOptions, VerifyCertificateChainResult } from './verify/chain.js';
 export { verifyOcspResponse } from './verify/ocsp.js';
-export type { OcspCheckInput, OcspResult } from './verify/ocsp.js';
+export type { OcspCheckInput, OcspResult, CrlReason } from './verify/ocsp.js';
 export { generateTestPki } from './verify/generate.js';
 export type { TestPki, TestPkiOptions, TestKeyType, TestPkiVariant } from './verify/generate.js';
 export { loadCertificates } from './identity.js';
-export type { LoadCertificatesOptions } from './identity.js';
+export type { LoadCertificatesOptions, CertSource } from './identity.js';

@@ -191,6 +191,7 @@ class ExpectServerHelloDone implements State {
       // RFC 5246 §7.4.8: the signature covers every handshake message so far.
       const signature = await cx.cfg.crypto.sign(signer.id.key, signer.scheme, cx.transcript.messages(), cx.cfg.random, { tls12: true });
       cx.send({ type: 'certificate_verify', scheme: signer.scheme, signature });
+      cx.info.clientSignatureScheme = codeName('scheme', signer.scheme);
     }
     const prot = protectors(cx, session);
     cx.sendChangeCipherSpec12();

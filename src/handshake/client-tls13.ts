@@ -391,6 +391,7 @@ async function sendClientCertificate(cx: Context, p: ClientParams, request: Cert
   cx.send({ type: 'certificate', context: request.context, entries: id.chain.map((der) => ({ certData: der, extensions: noExtensions() })) });
   const signature = await signCertificateVerify(cx, id.key, scheme, cx.transcript.current(), 'client');
   cx.send({ type: 'certificate_verify', scheme, signature });
+  cx.info.clientSignatureScheme = codeName('scheme', scheme);
 }
 
 /** Post-handshake client: NewSessionTicket and KeyUpdate (RFC 9846 §4.7). */

@@ -202,6 +202,7 @@ class ExpectCertificateVerify implements State {
 
   handle(cx: Context, msg: HandshakeMessage): State {
     const cv = expect(msg, this.name, 'certificate_verify');
+    cx.info.clientSignatureScheme = codeName('scheme', cv.scheme);
     const crypto = cx.cfg.crypto;
     // RFC 5246 §7.4.8: the scheme must be one we listed and must fit the key.
     if (!cx.cfg.signatureSchemes.includes(cv.scheme) || !crypto.schemesForKey(this.key, 'TLSv1.2').includes(cv.scheme)) {

@@ -366,6 +366,7 @@ class ExpectClientCertificateVerify implements State {
 
   handle(cx: Context, msg: HandshakeMessage): State {
     const cv = expect(msg, this.name, 'certificate_verify');
+    cx.info.clientSignatureScheme = codeName('scheme', cv.scheme);
     checkCertificateVerify(cx, this.leafKey, cv.scheme, cv.signature, cx.transcript.current(), 'client');
     cx.transcript.add(cv.raw!);
     cx.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });

@@ -20,7 +20,10 @@ export interface NegotiatedInfo {
   version: string | null;
   cipherSuite: string | null;
   group: string | null;
+  /** The server's handshake signature scheme (both roles). */
   signatureScheme: string | null;
+  /** The client's CertificateVerify scheme (both roles), if it sent one. */
+  clientSignatureScheme: string | null;
   alpn: string | null;
   serverName: string | null;
   resumed: boolean;

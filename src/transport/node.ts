@@ -21,7 +21,7 @@ import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Duplex } from 'node:stream';
 import { limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config.js';
-import { TlsConnection, type ConnectionInfo } from '../connection.js';
+import { TlsConnection, type ConnectionInfo, type ConnectionView } from '../connection.js';
 import { TlsError, type TlsStatus } from '../errors.js';
 import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
@@ -327,7 +327,7 @@ export function nodeServerOptions<T extends ServerOptions>(o: T): T & ServerOpti
 type SocketListener = Parameters<Duplex['on']>[1];
 
 /** Internal construction parameters of a {@link TlsSocket}. */
-interface TlsSocketInit {
+export interface TlsSocketInit {
   readonly allowHalfOpen: boolean;
   /** Called once the socket is connected and should start (client: after `net.connect`). */
   readonly dialing: boolean;
@@ -355,8 +355,13 @@ interface TlsSocketInit {
  * {@link TlsSocketOptions} for what happens to our writable side then (`allowHalfOpen`).
  */
 export class TlsSocket extends Duplex {
-  /** The sans-I/O engine (read-only use: `info`, `phase`, `error`). */
-  readonly connection: TlsConnection;
+  /**
+   * A read-only view of the engine behind this socket (`info`, `phase`, `error`, ...): the
+   * socket's pump drives the engine, so nothing here can send, receive or change it.
+   */
+  readonly connection: ConnectionView;
+  /** The engine itself, driven only by the pump. */
+  private readonly engine: TlsConnection;
   /** True: this is an encrypted socket (as on Node's `TLSSocket`). */
   readonly encrypted = true;
   private readonly socket: Duplex;
@@ -375,7 +380,8 @@ export class TlsSocket extends Duplex {
   constructor(socket: Duplex, connection: TlsConnection, init: TlsSocketInit) {
     super({ allowHalfOpen: init.allowHalfOpen, decodeStrings: true, emitClose: true, autoDestroy: true });
     this.socket = socket;
-    this.connection = connection;
+    this.engine = connection;
+    this.connection = viewOf(connection);
     this.dialing = init.dialing;
     this.unnamed = init.unnamed === true;
     this.lingerTimeout = init.lingerTimeout;
@@ -383,7 +389,7 @@ export class TlsSocket extends Duplex {
       const ms = init.handshakeTimeout;
       this.handshakeTimer = setTimeout(() => {
         this.handshakeTimer = null;
-        if (!this.connection.handshakeComplete && !this.destroyed) {
+        if (!this.engine.handshakeComplete && !this.destroyed) {
           this.destroy(new TlsError('TimedOut', { detail: `handshake not completed within ${ms} ms`, source: 'transport' }));
         }
       }, ms);
@@ -434,7 +440,7 @@ export class TlsSocket extends Duplex {
     // RFC 9846 §6.1 lifts that for TLS 1.3: close_notify closes one direction only.
     this.once('end', () => {
       process.nextTick(() => {
-        if (this.connection.info.version === 'TLSv1.2' && !this.writableEnded && !this.destroyed) this.end();
+        if (this.engine.info.version === 'TLSv1.2' && !this.writableEnded && !this.destroyed) this.end();
       });
     });
     // A socket handed over paused (upgrade after a plaintext exchange) must flow again.
@@ -450,17 +456,17 @@ export class TlsSocket extends Duplex {
 
   /** What was negotiated, and what was found about the peer's certificate. */
   get info(): ConnectionInfo {
-    return this.connection.info;
+    return this.engine.info;
   }
 
   /** The negotiated ALPN protocol, or `false` (Node's convention). */
   get alpnProtocol(): string | false {
-    return this.connection.info.alpn ?? false;
+    return this.engine.info.alpn ?? false;
   }
 
   /** The server name: sent in SNI (client) or received (server); undefined if none. */
   get servername(): string | undefined {
-    return this.connection.info.serverName ?? undefined;
+    return this.engine.info.serverName ?? undefined;
   }
 
   /**
@@ -472,8 +478,8 @@ export class TlsSocket extends Duplex {
    * chain alone does not say whom it was issued to (RFC 9525 §6).
    */
   get authorized(): boolean {
-    const i = this.connection.info;
-    return this.connection.handshakeComplete && i.peerCertificate !== null && i.certificateErrors.length === 0 && !this.unnamed;
+    const i = this.engine.info;
+    return this.engine.handshakeComplete && i.peerCertificate !== null && i.certificateErrors.length === 0 && !this.unnamed;
   }
 
   /**
@@ -485,33 +491,33 @@ export class TlsSocket extends Duplex {
    * OpenSSL's names (`CERT_HAS_EXPIRED`, ...) instead.
    */
   get authorizationError(): string | null {
-    const i = this.connection.info;
+    const i = this.engine.info;
     const codes = new Set<string>(i.certificateErrors.map((e) => e.code));
     if (this.unnamed && i.peerCertificate !== null) codes.add('InvalidName');
     if (codes.size > 0) return [...codes].join(',');
-    if (this.connection.handshakeComplete && i.peerCertificate === null) return 'NoPeerCertificate';
+    if (this.engine.handshakeComplete && i.peerCertificate === null) return 'NoPeerCertificate';
     return null;
   }
 
   /** True while the TCP connection (when dialled) or the handshake is in progress. */
   get connecting(): boolean {
-    return this.dialing || !this.connection.handshakeComplete;
+    return this.dialing || !this.engine.handshakeComplete;
   }
 
   /** Resolves when the handshake completed; rejects with its error. */
   handshake(): Promise<void> {
-    return this.connection.handshake();
+    return this.engine.handshake();
   }
 
   /** The negotiated version (`'TLSv1.3'`, ...) or null before the handshake. */
   getProtocol(): string | null {
-    return this.connection.handshakeComplete ? this.connection.info.version : null;
+    return this.engine.handshakeComplete ? this.engine.info.version : null;
   }
 
   /** The negotiated suite, Node-style (`name` and `standardName` are the IANA name). */
   getCipher(): { name: string; standardName: string; version: string } | null {
-    const i = this.connection.info;
-    if (!this.connection.handshakeComplete || !i.cipherSuite) return null;
+    const i = this.engine.info;
+    if (!this.engine.handshakeComplete || !i.cipherSuite) return null;
     return { name: i.cipherSuite, standardName: i.cipherSuite, version: i.version ?? '' };
   }
 
@@ -522,7 +528,7 @@ export class TlsSocket extends Duplex {
    * for the certificate that was refused.
    */
   getPeerCertificate(): PeerCertificate | null {
-    const der = this.connection.info.peerCertificate;
+    const der = this.engine.info.peerCertificate;
     if (!der) return null;
     let c;
     try {
@@ -547,20 +553,22 @@ export class TlsSocket extends Duplex {
 
   /**
    * Sends a KeyUpdate (TLS 1.3) and resolves once it was handed to the socket.
-   * @param requestPeer - also ask the peer to update its keys (default true)
+   * @param requestPeer - also ask the peer to update its keys (default false, as everywhere in puretls)
    */
-  keyUpdate(requestPeer = true): Promise<void> {
+  keyUpdate(requestPeer = false): Promise<void> {
     return this.pump.keyUpdate(requestPeer);
   }
 
   /**
-   * Keying material exporter (RFC 5705 / RFC 9846 §7.5), with Node's argument order.
+   * Keying material exporter (RFC 5705 / RFC 9846 §7.5), with Node's argument order
+   * `(length, label, context)`; the core's `TlsConnection.exportKeyingMaterial` takes the
+   * RFCs' `(label, context, length)`.
    * @param length - bytes wanted
    * @param label - the exporter label
    * @param context - optional context (absent and empty differ in TLS 1.2 only)
    */
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
-    return toBuffer(this.connection.exportKeyingMaterial(label, context ?? null, length));
+    return toBuffer(this.engine.exportKeyingMaterial(label, context ?? null, length));
   }
 
   /** Passed to the underlying `net.Socket` (no-op for other transports). */
@@ -653,7 +661,7 @@ export class TlsSocket extends Duplex {
   override _final(callback: (error?: Error | null) => void): void {
     const finish = async (): Promise<void> => {
       // close_notify goes after the handshake (and after every write before end()).
-      if (!this.connection.handshakeComplete) await this.connection.handshake();
+      if (!this.engine.handshakeComplete) await this.engine.handshake();
       await this.pump.close();
       if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.end();
     };
@@ -671,7 +679,7 @@ export class TlsSocket extends Duplex {
     // A late socket error (after a reset) must not go unhandled.
     s.on('error', ignoreError);
     if (!s.destroyed) {
-      const c = this.connection;
+      const c = this.engine;
       if (this.tlsFailed) {
         // RFC 9846 §6.2 / RFC 5246 §7.2.2: our fatal alert is the last thing we send; let the peer read it.
         lingeringClose(s, this.lingerTimeout, false);
@@ -919,3 +927,30 @@ export function createServer(options: TlsServerOptions, onConnection?: (socket: 
 export { TlsError } from '../errors.js';
 export type { ConnectionInfo } from '../connection.js';
 export type { ClientOptions, ServerOptions } from '../config.js';
+
+/** A view of `c` with getters only: what callers may read, nothing that drives the engine. */
+function viewOf(c: TlsConnection): ConnectionView {
+  return Object.freeze({
+    get role() {
+      return c.role;
+    },
+    get info() {
+      return c.info;
+    },
+    get phase() {
+      return c.phase;
+    },
+    get error() {
+      return c.error;
+    },
+    get handshakeComplete() {
+      return c.handshakeComplete;
+    },
+    get tickets() {
+      return c.tickets;
+    },
+    get bufferedBytes() {
+      return c.bufferedBytes;
+    },
+  });
+}

@@ -179,7 +179,10 @@ export const KeyUpdateRequest = {
 function reverse(table: Record<string, number>): Map<number, string> {
   return new Map(Object.entries(table).map(([k, v]) => [v, k]));
 }
-const names = {
+/** The kinds of code point {@link nameOf} and {@link codeOf} know. */
+export type CodeKind = 'content' | 'handshake' | 'version' | 'extension' | 'suite' | 'group' | 'scheme';
+
+const names: Readonly<Record<CodeKind, ReadonlyMap<number, string>>> = {
   content: reverse(ContentType),
   handshake: reverse(HandshakeType),
   version: new Map<number, string>([
@@ -200,12 +203,12 @@ function hex(v: number, width: number): string {
 }
 
 /** Name of a code point of the given kind; unknown values print as `0x..`. */
-export function nameOf(kind: keyof typeof names, value: number): string {
+export function nameOf(kind: CodeKind, value: number): string {
   return names[kind].get(value) ?? hex(value, kind === 'content' || kind === 'handshake' ? 2 : 4);
 }
 
 /** Reverse lookup by IANA name (case-sensitive, then case-insensitive). */
-export function codeOf(kind: keyof typeof names, name: string): number | undefined {
+export function codeOf(kind: CodeKind, name: string): number | undefined {
   for (const [v, n] of names[kind]) if (n === name) return v;
   const lower = name.toLowerCase();
   for (const [v, n] of names[kind]) if (n.toLowerCase() === lower) return v;
