@@ -440,6 +440,18 @@ describe('HelloRetryRequest', () => {
     expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
   });
 
+  it('rejects an HRR without supported_versions, even from a client that offers TLS 1.2 → IllegalParameter/illegal_parameter (§4.2.4)', async () => {
+    // RFC 9846 §4.2.4: "The server's extensions MUST contain "supported_versions"": a
+    // HelloRetryRequest exists in TLS 1.3 only, so it never reads as a TLS 1.2 ServerHello.
+    const p = setup({ ...hrrClient, cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'] }, hrrServer);
+    const { hrr } = await hrrFlight(p);
+    const m = decodeHrr(hrr);
+    delete m.extensions.supportedVersions;
+    await deliver(p.client, encodeRecord(plain(ContentType.handshake, encodeMsg(m))));
+    expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
+    expect(p.client.error!.detail).toMatch(/HelloRetryRequest without supported_versions/);
+  });
+
   it('rejects an HRR carrying an extension the client did not offer → UnsupportedExtension/unsupported_extension (§4.2.4, §4.3)', async () => {
     const p = setup(hrrClient, hrrServer);
     const { hrr } = await hrrFlight(p);
