@@ -1,6 +1,7 @@
 /**
- * Plain-data types of TLS 1.3 handshake messages and extensions (RFC 9846 §4).
- * Codecs live in `hello.ts`, `extensions.ts`, `certificate.ts`, `handshake.ts`.
+ * Plain-data types of the TLS 1.3 and TLS 1.2 handshake messages (RFC 9846 §4, RFC 5246
+ * §7.4) and of their extension blocks, one type per message (RFC 9846 §4.3).
+ * Codecs live in `hello.ts`, `extensions.ts`, `certificate.ts`, `handshake.ts`, `tls12.ts`.
  * Every decoded handshake message keeps `raw` (the full message with its 4-byte
  * header) for the transcript hash.
  *
@@ -209,7 +210,7 @@ export interface ClientHello {
 }
 
 /** The fields a ServerHello and a HelloRetryRequest share (RFC 9846 §4.2.3). */
-interface ServerHelloFields {
+export interface ServerHelloFields {
   readonly type: 'server_hello';
   raw?: Uint8Array;
   legacyVersion: number;
