@@ -12,7 +12,7 @@ import type { CryptoProvider, PrivateKeyInfo, RandomSource } from './crypto/prov
 import type { CertificateErrorCode, CertificateVerifier } from './verify/verifier.js';
 import type { Certificate } from './verify/certificate.js';
 import { IGNORABLE_CERTIFICATE_ERRORS } from './verify/verifier.js';
-import type { ClientHello, Extensions } from './wire/messages.js';
+import type { ClientHello, EeExtensions, HelloRetryRequestExtensions } from './wire/messages.js';
 import { TlsError } from './errors.js';
 import { CERT_SIGNATURE_SCHEMES, DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, resolveCodes, tls12Suite, tls13Suite } from './crypto/suites.js';
 import { ProtocolVersion, nameOf } from './wire/codes.js';
@@ -192,13 +192,13 @@ export interface ServerOptions extends CommonOptions {
   maxDepth?: number;
   /** Require the client to include ALPN that matches (otherwise no_application_protocol). Default: only when both sides offer ALPN. */
   /** Test hook: rewrites EncryptedExtensions before encoding. Not for production use. */
-  encryptedExtensionsHook?: (ext: Extensions) => Extensions;
+  encryptedExtensionsHook?: (ext: EeExtensions) => EeExtensions;
   /**
    * Test hook: rewrites the HelloRetryRequest's extensions before encoding (RFC 8448 §5
    * replay: its cookie is the other implementation's 114-byte state, ours is 32 random
    * bytes). The server then requires the cookie it actually sent. Not for production use.
    */
-  helloRetryRequestHook?: (ext: Extensions) => Extensions;
+  helloRetryRequestHook?: (ext: HelloRetryRequestExtensions) => HelloRetryRequestExtensions;
 }
 
 /** An identity ready to use. */

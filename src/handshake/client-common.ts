@@ -7,9 +7,9 @@
 import type { KeyShare } from '../crypto/provider.js';
 import { tls12Suite, tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
-import { ExtensionType, NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
-import type { ClientHello, Extensions } from '../wire/messages.js';
-import { noExtensions } from '../wire/messages.js';
+import { NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
+import { unsolicitedExtensions, type ResponseBlock } from '../wire/extensions.js';
+import type { ClientHello, ClientHelloExtensions } from '../wire/messages.js';
 import type { CertifiedKey } from '../config.js';
 import { OCSP_STATUS_REQUEST, type PeerAuth } from './peer-auth.js';
 import type { Context } from './state.js';
@@ -32,8 +32,6 @@ export interface ClientParams {
 export interface Offer {
   readonly ch: ClientHello;
   readonly shares: Map<number, KeyShare>;
-  /** Extension types we sent (RFC 9846 §4.3, RFC 5246 §7.4.1.4: the server may only answer these). */
-  readonly sentExtensions: Set<number>;
   /** Versions offered. */
   readonly offers13: boolean;
   readonly offers12: boolean;
@@ -52,8 +50,8 @@ export function offeredVersions(cx: Context): { offers13: boolean; offers12: boo
 export function buildClientHello(cx: Context, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: readonly KeyShare[]): ClientHello {
   const cfg = cx.cfg;
   const { offers13, offers12 } = offeredVersions(cx);
-  const ext: Extensions = noExtensions();
-  if (p.sendSni && p.serverName) ext.serverName = [p.serverName];
+  const ext: ClientHelloExtensions = {};
+  if (p.sendSni && p.serverName) ext.serverName = p.serverName;
   const groups = [...cfg.groups];
   const suites = cfg.suites.filter((s) => (offers13 && tls13Suite(s) !== undefined) || (offers12 && tls12Suite(s) !== undefined));
   if (offers12 && suites.some((s) => tls12Suite(s)?.auth === 'ecdsa')) {
@@ -65,7 +63,7 @@ export function buildClientHello(cx: Context, p: ClientParams, random: Uint8Arra
   ext.signatureAlgorithms = [...cfg.signatureSchemes];
   if (offers13) {
     ext.supportedVersions = offers12 ? [ProtocolVersion.TLSv1_3, ProtocolVersion.TLSv1_2] : [ProtocolVersion.TLSv1_3];
-    ext.keyShareClient = shares.map((s) => ({ group: s.group, keyExchange: s.publicKey }));
+    ext.keyShare = shares.map((s) => ({ group: s.group, keyExchange: s.publicKey }));
   }
   if (cfg.alpn.length > 0) ext.alpn = [...cfg.alpn];
   // RFC 6066 §8 (TLS 1.2) / RFC 9846 §4.5.1.1 (TLS 1.3): ask for a stapled OCSP response.
@@ -90,47 +88,23 @@ export function buildClientHello(cx: Context, p: ClientParams, random: Uint8Arra
   return p.clientHelloHook ? p.clientHelloHook(ch) : ch;
 }
 
-/** The extension types a ClientHello carries. */
-export function sentTypes(ch: ClientHello): Set<number> {
-  const s = new Set<number>(ch.extensions.order);
-  const e = ch.extensions;
-  const has: [unknown, number][] = [
-    [e.serverName, ExtensionType.server_name],
-    [e.supportedGroups, ExtensionType.supported_groups],
-    [e.signatureAlgorithms, ExtensionType.signature_algorithms],
-    [e.signatureAlgorithmsCert, ExtensionType.signature_algorithms_cert],
-    [e.supportedVersions, ExtensionType.supported_versions],
-    [e.keyShareClient, ExtensionType.key_share],
-    [e.alpn, ExtensionType.application_layer_protocol_negotiation],
-    [e.cookie, ExtensionType.cookie],
-    [e.pskKeyExchangeModes, ExtensionType.psk_key_exchange_modes],
-    [e.preSharedKeyClient, ExtensionType.pre_shared_key],
-    [e.earlyData, ExtensionType.early_data],
-    [e.ecPointFormats, ExtensionType.ec_point_formats],
-    [e.extendedMasterSecret, ExtensionType.extended_master_secret],
-    [e.renegotiationInfo, ExtensionType.renegotiation_info],
-    [e.sessionTicket, ExtensionType.session_ticket],
-    [e.statusRequest, ExtensionType.status_request],
-  ];
-  for (const [v, t] of has) if (v !== undefined) s.add(t);
-  for (const u of e.unknown) s.add(u.type);
-  return s;
-}
-
-/** RFC 9846 §4.3 / RFC 5246 §7.4.1.4: an extension the client did not offer → unsupported_extension. */
-export function checkOnlyOffered(e: Extensions, offer: Offer, where: string, exempt: readonly number[] = []): void {
-  for (const t of e.order) {
-    if (!offer.sentExtensions.has(t) && !exempt.includes(t)) {
-      throw new TlsError('UnsupportedExtension', { detail: `${where} contains ${nameOf('extension', t)}, which we did not offer` });
-    }
+/**
+ * RFC 9846 §4.3 / RFC 5246 §7.4.1.4: an extension in the server's answer that our
+ * ClientHello did not carry → unsupported_extension (the cookie of a HelloRetryRequest
+ * excepted, see `unsolicitedExtensions`).
+ */
+export function checkOnlyOffered(e: ResponseBlock, offer: Offer, where: string): void {
+  const t = unsolicitedExtensions(e, offer.ch.extensions)[0];
+  if (t !== undefined) {
+    throw new TlsError('UnsupportedExtension', { detail: `${where} contains ${nameOf('extension', t)}, which we did not offer` });
   }
 }
 
-/** ALPN in the server's answer: exactly one protocol, one we offered (RFC 7301 §3.1). */
-export function checkAlpn(cx: Context, alpn: readonly string[] | undefined): void {
+/** ALPN in the server's answer: one protocol (the decoder checks that), one we offered (RFC 7301 §3.1). */
+export function checkAlpn(cx: Context, alpn: string | undefined): void {
   if (alpn === undefined) return;
-  if (alpn.length !== 1 || !cx.cfg.alpn.includes(alpn[0]!)) {
-    throw new TlsError('IllegalParameter', { detail: `server selected ALPN protocol ${JSON.stringify(alpn)} that we did not offer` });
+  if (!cx.cfg.alpn.includes(alpn)) {
+    throw new TlsError('IllegalParameter', { detail: `server selected ALPN protocol ${JSON.stringify([alpn])} that we did not offer` });
   }
-  cx.info.alpn = alpn[0]!;
+  cx.info.alpn = alpn;
 }

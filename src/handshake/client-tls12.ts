@@ -11,7 +11,7 @@ import type { Tls12Suite } from '../crypto/suites.js';
 import { tls12Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { nameOf } from '../wire/codes.js';
-import type { CertificateRequest12, HandshakeMessage, ServerHello } from '../wire/messages.js';
+import type { CertificateRequest12, HandshakeMessage, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
 import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
 import type { Context, State, MessageKind } from './state.js';
 import { codeName, expect } from './state.js';
@@ -25,10 +25,12 @@ function keyFitsSuite(key: PublicKeyInfo, suite: Tls12Suite): boolean {
   return suite.auth === 'ecdsa' ? key.type === 'ec-p256' || key.type === 'ec-p384' || key.type === 'ed25519' : key.type === 'rsa' || key.type === 'rsa-pss';
 }
 
-/** Handles a ServerHello that negotiated TLS 1.2 (no supported_versions; legacy_version 0x0303). */
-export function handleServerHello12(cx: Context, p: ClientParams, offer: Offer, sh: ServerHello): State {
+/**
+ * Handles a ServerHello that negotiated TLS 1.2 (no supported_versions; legacy_version
+ * 0x0303); `ext` is its extension block (`sh.extensions`, which is a TLS 1.2 one).
+ */
+export function handleServerHello12(cx: Context, p: ClientParams, offer: Offer, sh: ServerHello, ext: ServerHello12Extensions): State {
   const cfg = cx.cfg;
-  const ext = sh.extensions;
   // RFC 5246 §7.4.1.3: the suite must be one the client offered.
   const suite = offer.ch.cipherSuites.includes(sh.cipherSuite) ? tls12Suite(sh.cipherSuite) : undefined;
   if (!suite) {

@@ -9,10 +9,9 @@ import type { KeyShare } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
-import { ExtensionType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
-import type { CertificateRequest, ClientHello, Extensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
+import { KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
+import type { CertificateRequest, ClientHello, HandshakeMessage, HelloRetryRequest } from '../wire/messages.js';
 import type { PublicKeyInfo } from '../crypto/provider.js';
-import { noExtensions } from '../wire/messages.js';
 import { authenticatePeer, ocspFromCertificateStatus } from './peer-auth.js';
 import { downgradeSentinel } from '../wire/hello.js';
 import type { Context, State, MessageKind } from './state.js';
@@ -28,7 +27,7 @@ import {
   signCertificateVerify,
   type HandshakeSecrets,
 } from './tls13-common.js';
-import { buildClientHello, checkAlpn, checkOnlyOffered, offeredVersions, sentTypes, type ClientParams, type Offer } from './client-common.js';
+import { buildClientHello, checkAlpn, checkOnlyOffered, offeredVersions, type ClientParams, type Offer } from './client-common.js';
 import { handleServerHello12 } from './client-tls12.js';
 
 /** Starts a client handshake: sends ClientHello and returns the first state. */
@@ -48,11 +47,11 @@ export function startClient(cx: Context, p: ClientParams): State {
   cx.clientRandom = ch.random;
   cx.send(ch);
   const byGroup = new Map<number, KeyShare>();
-  for (const e of ch.extensions.keyShareClient ?? []) {
+  for (const e of ch.extensions.keyShare ?? []) {
     const s = shares.find((k) => k.group === e.group);
     if (s) byGroup.set(e.group, s);
   }
-  const offer: Offer = { ch, shares: byGroup, sentExtensions: sentTypes(ch), offers13, offers12 };
+  const offer: Offer = { ch, shares: byGroup, offers13, offers12 };
   return new ExpectServerHello(p, offer, null);
 }
 
@@ -61,9 +60,9 @@ class ExpectServerHello implements State {
   readonly expects: readonly MessageKind[] = ['server_hello'];
   private readonly p: ClientParams;
   private readonly offer: Offer;
-  private readonly hrr: ServerHello | null;
+  private readonly hrr: HelloRetryRequest | null;
 
-  constructor(p: ClientParams, offer: Offer, hrr: ServerHello | null) {
+  constructor(p: ClientParams, offer: Offer, hrr: HelloRetryRequest | null) {
     this.p = p;
     this.offer = offer;
     this.hrr = hrr;
@@ -85,7 +84,11 @@ class ExpectServerHello implements State {
         if (this.offer.offers13 && sentinel !== null) {
           throw new TlsError('IllegalParameter', { detail: `ServerHello.random carries the ${sentinel} downgrade sentinel: a TLS 1.3 server was forced down` });
         }
-        return handleServerHello12(cx, this.p, this.offer, sh);
+        // RFC 9846 §4.2.4: "The server's extensions MUST contain "supported_versions"" in a
+        // HelloRetryRequest, which exists in TLS 1.3 only.
+        if (sh.isHrr) throw new TlsError('IllegalParameter', { detail: 'HelloRetryRequest without supported_versions' });
+        if (sh.extensions.rules !== 'tls12') throw new TlsError('InternalError', { detail: 'ServerHello without supported_versions read by the TLS 1.3 rules' });
+        return handleServerHello12(cx, this.p, this.offer, sh, sh.extensions);
       }
       if (sh.legacyVersion === ProtocolVersion.TLSv1_2) {
         throw new TlsError('ProtocolVersion', { detail: 'server chose TLSv1.2, but minVersion is TLSv1.3' });
@@ -96,10 +99,10 @@ class ExpectServerHello implements State {
     if (!this.offer.offers13) {
       throw new TlsError('UnsupportedExtension', { detail: 'ServerHello selects a version through supported_versions, which we did not send' });
     }
-    const version = ext.supportedVersions[0];
+    const version = ext.supportedVersions;
     // RFC 9846 §4.3.1: a version not offered, or prior to TLS 1.3 → illegal_parameter.
-    if (ext.supportedVersions.length !== 1 || version !== ProtocolVersion.TLSv1_3) {
-      throw new TlsError('IllegalParameter', { detail: `server selected version ${nameOf('version', version ?? 0)} which we did not offer` });
+    if (version !== ProtocolVersion.TLSv1_3) {
+      throw new TlsError('IllegalParameter', { detail: `server selected version ${nameOf('version', version)} which we did not offer` });
     }
     // RFC 9846 §4.2.3: legacy_version MUST be 0x0303; otherwise a "protocol_version" alert.
     if (sh.legacyVersion !== ProtocolVersion.TLSv1_2) {
@@ -118,19 +121,22 @@ class ExpectServerHello implements State {
     if (sh.legacyCompressionMethod !== 0) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello compression method is not null' });
     }
-    // RFC 9846 §4.2.4 / §4.2: an HRR may carry a cookie the client never offered.
-    checkOnlyOffered(ext, this.offer, sh.isHrr ? 'HelloRetryRequest' : 'ServerHello', sh.isHrr ? [ExtensionType.cookie] : []);
+    // RFC 9846 §4.3, §4.2.4: only extensions we offered (an HRR may add a cookie).
+    checkOnlyOffered(ext, this.offer, sh.isHrr ? 'HelloRetryRequest' : 'ServerHello');
     if (sh.isHrr) return this.onHelloRetryRequest(cx, sh, suite);
+    const shExt = sh.extensions;
+    // supported_versions selects TLS 1.3 (checked above), so the block follows the TLS 1.3 rules.
+    if (shExt.rules !== 'tls13') throw new TlsError('InternalError', { detail: 'TLS 1.3 ServerHello read by the TLS 1.2 rules' });
 
     // RFC 9846 §4.2.4: the ServerHello after an HRR must keep the HRR's suite and version.
     if (this.hrr && this.hrr.cipherSuite !== sh.cipherSuite) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello cipher suite differs from the HelloRetryRequest' });
     }
-    if (ext.preSharedKeyServer !== undefined) {
+    if (shExt.preSharedKey !== undefined) {
       // We never offer a PSK yet; pre_shared_key was therefore rejected above as not offered.
       throw new TlsError('IllegalParameter', { detail: 'server selected a PSK we did not offer' });
     }
-    const ks = ext.keyShareServer;
+    const ks = shExt.keyShare;
     if (!ks) {
       // RFC 9846 §9.2: a (EC)DHE handshake without key_share → missing_extension.
       throw new TlsError('MissingExtension', { detail: 'ServerHello has no key_share' });
@@ -140,7 +146,7 @@ class ExpectServerHello implements State {
       // RFC 9846 §4.3.8: the selected group MUST be one the client offered a share for.
       throw new TlsError('IllegalParameter', { detail: `ServerHello key_share uses ${nameOf('group', ks.group)}, for which we sent no share` });
     }
-    if (this.hrr && this.hrr.extensions.keyShareHrr !== undefined && this.hrr.extensions.keyShareHrr !== ks.group) {
+    if (this.hrr && this.hrr.extensions.keyShare !== undefined && this.hrr.extensions.keyShare !== ks.group) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello key_share group differs from the HelloRetryRequest' });
     }
     const shared = share.agree(ks.keyExchange);
@@ -161,11 +167,11 @@ class ExpectServerHello implements State {
     return new ExpectEncryptedExtensions(this.p, this.offer, suite, secrets, this.offer.ch.legacySessionId.length > 0);
   }
 
-  private onHelloRetryRequest(cx: Context, hrr: ServerHello, suite: Tls13Suite): State {
+  private onHelloRetryRequest(cx: Context, hrr: HelloRetryRequest, suite: Tls13Suite): State {
     // RFC 9846 §4.2.4: a second HelloRetryRequest → unexpected_message.
     if (this.hrr) throw new TlsError('UnexpectedMessage', { detail: 'second HelloRetryRequest' });
     const ext = hrr.extensions;
-    const group = ext.keyShareHrr;
+    const group = ext.keyShare;
     if (group === undefined && ext.cookie === undefined) {
       // RFC 9846 §4.2.4: an HRR that would not change the ClientHello → illegal_parameter.
       throw new TlsError('IllegalParameter', { detail: 'HelloRetryRequest changes nothing' });
@@ -191,17 +197,17 @@ class ExpectServerHello implements State {
     // RFC 9846 §E.4: in compatibility mode the client sends CCS before its second flight.
     if (this.offer.ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
     const prev = this.offer.ch;
+    // The same ClientHello (RFC 9846 §4.2.2) with the new share, the cookie and no early_data;
+    // the extensions keep their order (the cookie goes where the default order puts it, or
+    // after those `order` lists, and pre_shared_key stays last).
     let ch2: ClientHello = {
       ...prev,
       raw: undefined,
       extensions: {
         ...prev.extensions,
-        keyShareClient: shares.map((s) => ({ group: s.group, keyExchange: s.publicKey })),
+        keyShare: shares.map((s) => ({ group: s.group, keyExchange: s.publicKey })),
         cookie: ext.cookie,
         earlyData: undefined,
-        order: ext.cookie !== undefined && !prev.extensions.order.includes(ExtensionType.cookie) && prev.extensions.order.length > 0
-          ? insertBeforePsk(prev.extensions.order, ExtensionType.cookie)
-          : prev.extensions.order.filter((t) => t !== ExtensionType.early_data),
       },
     };
     // Test hook (RFC 8448 replay): the second ClientHello is shaped like the first.
@@ -210,14 +216,6 @@ class ExpectServerHello implements State {
     const offer: Offer = { ...this.offer, ch: ch2, shares: new Map(shares.map((s) => [s.group, s])) };
     return new ExpectServerHello(this.p, offer, hrr);
   }
-}
-
-function insertBeforePsk(order: number[], t: number): number[] {
-  const i = order.indexOf(ExtensionType.pre_shared_key);
-  const out = [...order];
-  if (i < 0) out.push(t);
-  else out.splice(i, 0, t);
-  return out;
 }
 
 class ExpectEncryptedExtensions implements State {
@@ -243,7 +241,7 @@ class ExpectEncryptedExtensions implements State {
     checkAlpn(cx, alpn);
     if (this.p.serverName) cx.info.serverName = this.p.serverName;
     cx.transcript.add(ee.raw!);
-    cx.trace({ direction: 'received', kind: 'handshake', summary: `EncryptedExtensions${alpn ? ` alpn=${alpn[0]}` : ''}`, message: ee });
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `EncryptedExtensions${alpn !== undefined ? ` alpn=${alpn}` : ''}`, message: ee });
     return new ExpectCertificate(this.p, this.offer, this.suite, this.secrets, this.compat, null, true);
   }
 }
@@ -295,8 +293,7 @@ class ExpectCertificate implements State {
     const certs = m.entries.map((e) => e.certData);
     cx.info.peerCertificates = certs;
     // RFC 9846 §4.5.1.1: a stapled OCSP response rides in the leaf's status_request extension.
-    const leafExt = m.entries[0]!.extensions;
-    const status = leafExt.statusRequest ?? leafExt.unknown.find((u) => u.type === ExtensionType.status_request)?.data;
+    const status = m.entries[0]!.extensions.statusRequest;
     const ocsp = status !== undefined ? ocspFromCertificateStatus(status) : null;
     const leafKey = await authenticatePeer(cx, this.p.auth, certs, ocsp);
     return new ExpectCertificateVerify(this.p, this.suite, this.secrets, this.compat, this.request, leafKey);
@@ -388,7 +385,7 @@ async function sendClientCertificate(cx: Context, p: ClientParams, request: Cert
     cx.send({ type: 'certificate', context: request.context, entries: [] });
     return;
   }
-  cx.send({ type: 'certificate', context: request.context, entries: id.chain.map((der) => ({ certData: der, extensions: noExtensions() })) });
+  cx.send({ type: 'certificate', context: request.context, entries: id.chain.map((der) => ({ certData: der, extensions: {} })) });
   const signature = await signCertificateVerify(cx, id.key, scheme, cx.transcript.current(), 'client');
   cx.send({ type: 'certificate_verify', scheme, signature });
   cx.info.clientSignatureScheme = codeName('scheme', scheme);

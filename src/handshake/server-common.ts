@@ -8,7 +8,7 @@ import type { CertifiedKey } from '../config.js';
 import { TlsError } from '../errors.js';
 import { tls13Suite } from '../crypto/suites.js';
 import { CipherSuite, ProtocolVersion, nameOf } from '../wire/codes.js';
-import type { ClientHello, Extensions } from '../wire/messages.js';
+import type { ClientHello, EeExtensions, HelloRetryRequestExtensions } from '../wire/messages.js';
 import type { Context } from './state.js';
 import type { PeerAuth } from './peer-auth.js';
 
@@ -16,9 +16,9 @@ import type { PeerAuth } from './peer-auth.js';
 export interface ServerParams {
   readonly certificates: readonly CertifiedKey[];
   readonly sessionTickets: number;
-  readonly encryptedExtensionsHook: ((ext: Extensions) => Extensions) | undefined;
+  readonly encryptedExtensionsHook: ((ext: EeExtensions) => EeExtensions) | undefined;
   /** Test hook (RFC 8448 §5 replay): rewrites the HelloRetryRequest extensions. */
-  readonly helloRetryRequestHook?: ((ext: Extensions) => Extensions) | undefined;
+  readonly helloRetryRequestHook?: ((ext: HelloRetryRequestExtensions) => HelloRetryRequestExtensions) | undefined;
   /** Client certificates: not asked for, asked for, or required. */
   readonly clientAuth: 'none' | 'request' | 'require';
   /** How client certificates are judged. */

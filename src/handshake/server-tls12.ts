@@ -11,10 +11,9 @@ import type { KeyShare, PublicKeyInfo } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
 import { CERT_SIGNATURE_SCHEMES, legacySuiteKind, tls12Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
-import { CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
+import { CipherSuite, NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
 import { DOWNGRADE_TLS12 } from '../wire/hello.js';
-import type { ClientHello, HandshakeMessage, ServerHello, ServerKeyExchange } from '../wire/messages.js';
-import { noExtensions } from '../wire/messages.js';
+import type { ClientHello, HandshakeMessage, ServerHello, ServerHello12Extensions, ServerKeyExchange } from '../wire/messages.js';
 import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
 import type { RecordProtector } from '../record/protector.js';
 import type { Context, State, MessageKind } from './state.js';
@@ -72,7 +71,7 @@ export async function handleClientHello12(cx: Context, p: ServerParams, ch: Clie
   if (group === undefined) {
     throw new TlsError('HandshakeFailure', { detail: `no common group; client offered ${listForDetail('group', clientGroups)}` });
   }
-  const sni = ext.serverName?.[0]?.toLowerCase();
+  const sni = ext.serverName?.toLowerCase();
   // Suite: our preference, with a certificate that can authenticate it.
   let chosen: { suite: Tls12Suite; cert: CertifiedKey; scheme: number } | null = null;
   for (const code of cfg.suites) {
@@ -96,33 +95,17 @@ export async function handleClientHello12(cx: Context, p: ServerParams, ch: Clie
   const random = cfg.random(32);
   // RFC 9846 §4.2.3: a TLS 1.3-capable server negotiating TLS 1.2 marks the random.
   if (highestVersion(cx) >= ProtocolVersion.TLSv1_3) random.set(DOWNGRADE_TLS12, 24);
-  // Only extensions the client sent are answered (RFC 5246 §7.4.1.4).
-  const shExt = noExtensions();
-  shExt.renegotiationInfo = new Uint8Array(0);
-  shExt.order.push(ExtensionType.renegotiation_info);
-  if (ext.extendedMasterSecret) {
-    shExt.extendedMasterSecret = true;
-    shExt.order.push(ExtensionType.extended_master_secret);
-  }
-  if (ext.ecPointFormats !== undefined) {
-    shExt.ecPointFormats = [0];
-    shExt.order.push(ExtensionType.ec_point_formats);
-  }
-  if (alpn !== undefined) {
-    shExt.alpn = [alpn];
-    shExt.order.push(ExtensionType.application_layer_protocol_negotiation);
-  }
+  // Only extensions the client sent are answered (RFC 5246 §7.4.1.4), in the TLS 1.2
+  // ServerHello's default order.
+  const shExt: ServerHello12Extensions = { rules: 'tls12', renegotiationInfo: new Uint8Array(0) };
+  if (ext.extendedMasterSecret) shExt.extendedMasterSecret = true;
+  if (ext.ecPointFormats !== undefined) shExt.ecPointFormats = [0];
+  if (alpn !== undefined) shExt.alpn = alpn;
   const staple = ext.statusRequest !== undefined && cert.ocspResponse !== undefined ? cert.ocspResponse : null;
-  if (staple) {
-    // RFC 6066 §8: an empty status_request in ServerHello announces a CertificateStatus.
-    shExt.statusRequest = new Uint8Array(0);
-    shExt.order.push(ExtensionType.status_request);
-  }
-  if (sni !== undefined && cert.names.some((n) => nameMatches(n, sni))) {
-    // RFC 6066 §3: an empty server_name acknowledges that SNI was used.
-    shExt.serverName = [];
-    shExt.order.push(ExtensionType.server_name);
-  }
+  // RFC 6066 §8: an empty status_request in ServerHello announces a CertificateStatus.
+  if (staple) shExt.statusRequest = true;
+  // RFC 6066 §3: an empty server_name acknowledges that SNI was used.
+  if (sni !== undefined && cert.names.some((n) => nameMatches(n, sni))) shExt.serverName = true;
   const sh: ServerHello = {
     type: 'server_hello',
     legacyVersion: ProtocolVersion.TLSv1_2,

@@ -11,8 +11,7 @@ import { tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { ExtensionType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import { HRR_RANDOM, clientHelloExtensionBlocks } from '../wire/hello.js';
-import type { ClientHello, Extensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
-import { noExtensions } from '../wire/messages.js';
+import type { CertificateEntry, ClientHello, EeExtensions, HandshakeMessage, HelloRetryRequest, HelloRetryRequestExtensions, ServerHello } from '../wire/messages.js';
 import type { Context, State, MessageKind } from './state.js';
 import { codeName, expect } from './state.js';
 import {
@@ -81,11 +80,11 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
   // RFC 9846 §9.2: signature_algorithms, supported_groups and key_share are mandatory without PSK.
   if (ext.signatureAlgorithms === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no signature_algorithms' });
   if (ext.supportedGroups === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no supported_groups' });
-  if (ext.keyShareClient === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no key_share' });
+  if (ext.keyShare === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no key_share' });
   // RFC 9846 §4.3.8: one share per group, each in supported_groups.
   const seen = new Set<number>();
   const offeredGroups = new Set(ext.supportedGroups);
-  for (const ks of ext.keyShareClient) {
+  for (const ks of ext.keyShare) {
     if (seen.has(ks.group)) throw new TlsError('IllegalParameter', { detail: `two key shares for ${nameOf('group', ks.group)}` });
     seen.add(ks.group);
     if (!offeredGroups.has(ks.group)) {
@@ -100,7 +99,7 @@ function negotiate(cx: Context, p: ServerParams, ch: ClientHello): Choice {
       detail: `no common group; client offered ${listForDetail('group', ext.supportedGroups)}`,
     });
   }
-  const serverName = ext.serverName?.[0]?.toLowerCase();
+  const serverName = ext.serverName?.toLowerCase();
   const selected = selectCertificate(cx, p, serverName, ext.signatureAlgorithms, 'TLSv1.3');
   if (!selected) {
     throw new TlsError('HandshakeFailure', {
@@ -130,25 +129,21 @@ class ExpectClientHello implements State {
   async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
     const ch = expect(msg, this.name, 'client_hello');
     cx.clientRandom = ch.random;
-    cx.trace({ direction: 'received', kind: 'handshake', summary: `ClientHello sni=${ch.extensions.serverName?.[0] ?? '-'}`, message: ch });
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `ClientHello sni=${ch.extensions.serverName ?? '-'}`, message: ch });
     if (selectVersion(cx, ch) === 'TLSv1.2') return await handleClientHello12(cx, this.p, ch);
     const choice = negotiate(cx, this.p, ch);
     cx.transcript.setHash(choice.suite.hash);
     cx.transcript.add(ch.raw!);
-    const share = ch.extensions.keyShareClient!.find((k) => k.group === choice.group);
+    const share = ch.extensions.keyShare!.find((k) => k.group === choice.group);
     if (share) return await serverFlight(cx, this.p, ch, choice, share.keyExchange, false);
     // RFC 9846 §4.2.4: no acceptable share → HelloRetryRequest naming the group, with a cookie.
-    let hrrExt = noExtensions();
-    hrrExt.supportedVersions = [ProtocolVersion.TLSv1_3];
-    hrrExt.keyShareHrr = choice.group;
-    hrrExt.cookie = cx.cfg.random(32);
-    // key_share first, as in our ServerHello (and RFC 8448 §5).
-    hrrExt.order = [ExtensionType.key_share, ExtensionType.cookie, ExtensionType.supported_versions];
+    // In the HelloRetryRequest's default order: key_share first, as in our ServerHello (and RFC 8448 §5).
+    let hrrExt: HelloRetryRequestExtensions = { supportedVersions: ProtocolVersion.TLSv1_3, keyShare: choice.group, cookie: cx.cfg.random(32) };
     if (this.p.helloRetryRequestHook) hrrExt = this.p.helloRetryRequestHook(hrrExt);
     // RFC 9846 §4.3.2: ClientHello2 must echo the cookie actually sent.
     const cookie = hrrExt.cookie;
     if (cookie === undefined) throw new TlsError('InternalError', { detail: 'helloRetryRequestHook removed the cookie' });
-    const hrr: ServerHello = {
+    const hrr: HelloRetryRequest = {
       type: 'server_hello',
       legacyVersion: ProtocolVersion.TLSv1_2,
       random: HRR_RANDOM,
@@ -196,7 +191,7 @@ class ExpectClientHello2 implements State {
       throw new TlsError('IllegalParameter', { detail: 'second ClientHello does not echo our cookie' });
     }
     // RFC 9846 §4.3.8: exactly one share, for the group we asked for.
-    const shares = ext.keyShareClient ?? [];
+    const shares = ext.keyShare ?? [];
     if (shares.length !== 1 || shares[0]!.group !== this.choice.group) {
       throw new TlsError('IllegalParameter', { detail: `second ClientHello must carry exactly one key share for ${nameOf('group', this.choice.group)}` });
     }
@@ -238,7 +233,7 @@ function sameClientHello(ch1: ClientHello, ch2: ClientHello): void {
   if (!bytesEqual(ch2.legacyCompressionMethods, ch1.legacyCompressionMethods)) changed('legacy_compression_methods');
   // RFC 9846 §4.3.10: "A client MUST NOT include the "early_data" extension in its followup ClientHello."
   if (ch2.extensions.earlyData !== undefined) throw new TlsError('IllegalParameter', { detail: 'second ClientHello offers early data' });
-  if (ch1.extensions.preSharedKeyClient === undefined && ch2.extensions.preSharedKeyClient !== undefined) changed('pre_shared_key (added)');
+  if (ch1.extensions.preSharedKey === undefined && ch2.extensions.preSharedKey !== undefined) changed('pre_shared_key (added)');
   const kept = (raw: Uint8Array | undefined) => clientHelloExtensionBlocks(raw!).filter((e) => !MAY_CHANGE_AFTER_HRR.has(e.type));
   const a = kept(ch1.raw);
   const b = kept(ch2.raw);
@@ -262,10 +257,6 @@ async function serverFlight(cx: Context, p: ServerParams, ch: ClientHello, c: Ch
   const cfg = cx.cfg;
   const crypto = cfg.crypto;
   const ks = crypto.keyShare(c.group, cfg.random(crypto.keySharePrivateLength(c.group)));
-  const shExt = noExtensions();
-  shExt.supportedVersions = [ProtocolVersion.TLSv1_3];
-  shExt.keyShareServer = { group: c.group, keyExchange: ks.publicKey };
-  shExt.order = [ExtensionType.key_share, ExtensionType.supported_versions];
   const random = cfg.random(32);
   const sh: ServerHello = {
     type: 'server_hello',
@@ -274,7 +265,8 @@ async function serverFlight(cx: Context, p: ServerParams, ch: ClientHello, c: Ch
     legacySessionIdEcho: ch.legacySessionId,
     cipherSuite: c.suite.code,
     legacyCompressionMethod: 0,
-    extensions: shExt,
+    // In the ServerHello's default order: key_share, supported_versions.
+    extensions: { rules: 'tls13', supportedVersions: ProtocolVersion.TLSv1_3, keyShare: { group: c.group, keyExchange: ks.publicKey } },
     isHrr: false,
   };
   // agree() validates the client's point before anything is sent (RFC 9846 §4.3.8.2).
@@ -296,23 +288,21 @@ async function serverFlight(cx: Context, p: ServerParams, ch: ClientHello, c: Ch
   // client's early records, protected under a key we do not derive, are skipped.
   if (ch.extensions.earlyData !== undefined && !afterHrr) cx.skipEarlyData('undecryptable');
 
-  let ee = noExtensions();
-  if (c.alpn !== undefined) ee.alpn = [c.alpn];
+  let ee: EeExtensions = {};
+  if (c.alpn !== undefined) ee.alpn = c.alpn;
   // RFC 6066 §3: acknowledge server_name with an empty extension when we used it.
-  if (c.serverName !== undefined && c.cert.names.some((n) => nameMatches(n, c.serverName!))) ee.serverName = [];
+  if (c.serverName !== undefined && c.cert.names.some((n) => nameMatches(n, c.serverName!))) ee.serverName = true;
   if (p.encryptedExtensionsHook) ee = p.encryptedExtensionsHook(ee);
   cx.send({ type: 'encrypted_extensions', extensions: ee });
   if (p.clientAuth !== 'none') {
     // RFC 9846 §4.4.2: empty context in the main handshake; signature_algorithms is mandatory.
-    const ext = noExtensions();
-    ext.signatureAlgorithms = cx.cfg.signatureSchemes.filter((s) => TLS13_SIGNATURE_SCHEMES.includes(s));
-    cx.send({ type: 'certificate_request', context: new Uint8Array(0), extensions: ext });
+    const signatureAlgorithms = cx.cfg.signatureSchemes.filter((s) => TLS13_SIGNATURE_SCHEMES.includes(s));
+    cx.send({ type: 'certificate_request', context: new Uint8Array(0), extensions: { signatureAlgorithms } });
   }
-  const entries = c.cert.chain.map((der) => ({ certData: der, extensions: noExtensions() }));
+  const entries: CertificateEntry[] = c.cert.chain.map((der) => ({ certData: der, extensions: {} }));
   if (ch.extensions.statusRequest !== undefined && c.cert.ocspResponse && entries[0]) {
     // RFC 9846 §4.5.1.1: staple the OCSP response in the leaf's status_request extension.
-    entries[0].extensions.unknown.push({ type: ExtensionType.status_request, data: certificateStatusBody(c.cert.ocspResponse) });
-    entries[0].extensions.order.push(ExtensionType.status_request);
+    entries[0].extensions.statusRequest = certificateStatusBody(c.cert.ocspResponse);
   }
   cx.send({ type: 'certificate', context: new Uint8Array(0), entries });
   const signature = await signCertificateVerify(cx, c.cert.key, c.scheme, cx.transcript.current(), 'server');
@@ -423,7 +413,7 @@ class ExpectFinished implements State {
         ageAdd: readU32(cx.cfg.random(4)),
         nonce,
         ticket: cx.cfg.random(32),
-        extensions: noExtensions(),
+        extensions: {},
       });
     }
     return new ServerTraffic();

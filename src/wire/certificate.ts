@@ -23,7 +23,7 @@ function decodeCertificateEntry(r: Reader): CertificateEntry {
   // RFC 9846 §4.5.1: opaque cert_data<1..2^24-1> (or ASN1_subjectPublicKeyInfo<1..2^24-1>)
   const certData = r.vec24Bytes('CertificateEntry cert_data', 1);
   // RFC 9846 §4.5.1: Extension extensions<0..2^16-1>
-  const extensions = decodeExtensions(r, 'certificate');
+  const extensions = decodeExtensions(r, 'CT');
   return { certData, extensions };
 }
 
@@ -53,7 +53,7 @@ export function encodeCertificate(w: Writer, m: Certificate): void {
     for (const e of m.entries) {
       if (e.certData.length === 0) throw internal('CertificateEntry: empty cert_data');
       x.vec24((y) => y.bytes(e.certData));
-      encodeExtensions(x, e.extensions, 'certificate');
+      encodeExtensions(x, e.extensions, 'CT');
     }
   });
 }
@@ -68,7 +68,7 @@ export function decodeCertificateRequest(r: Reader): CertificateRequest {
   // RFC 9846 §4.4.2: opaque certificate_request_context<0..2^8-1>
   const context = r.vec8Bytes('CertificateRequest certificate_request_context');
   // RFC 9846 §4.4.2: Extension extensions<0..2^16-1>
-  const extensions = decodeExtensions(r, 'certificate_request');
+  const extensions = decodeExtensions(r, 'CR');
   r.end('CertificateRequest');
   return { type: 'certificate_request', context, extensions };
 }
@@ -76,7 +76,7 @@ export function decodeCertificateRequest(r: Reader): CertificateRequest {
 /** Encodes a TLS 1.3 CertificateRequest body. */
 export function encodeCertificateRequest(w: Writer, m: CertificateRequest): void {
   w.vec8((x) => x.bytes(m.context));
-  encodeExtensions(w, m.extensions, 'certificate_request');
+  encodeExtensions(w, m.extensions, 'CR');
 }
 
 /**

@@ -61,7 +61,9 @@ export const ExtensionType = {
   extended_master_secret: 23,
   compress_certificate: 27,
   record_size_limit: 28,
+  delegated_credential: 34,
   session_ticket: 35,
+  supported_ekt_ciphers: 39,
   pre_shared_key: 41,
   early_data: 42,
   supported_versions: 43,
@@ -72,6 +74,13 @@ export const ExtensionType = {
   post_handshake_auth: 49,
   signature_algorithms_cert: 50,
   key_share: 51,
+  transparency_info: 52,
+  external_id_hash: 55,
+  external_session_id: 56,
+  quic_transport_parameters: 57,
+  ticket_request: 58,
+  ech_outer_extensions: 0xfd00,
+  encrypted_client_hello: 0xfe0d,
   renegotiation_info: 0xff01,
 } as const;
 

@@ -1,38 +1,34 @@
 /**
- * Extension codecs for TLS 1.3 handshake messages (RFC 9846 §4.3, §B.3.1), plus
- * server_name (RFC 6066 §3), status_request (RFC 6066 §8, raw body, in the hellos),
- * application_layer_protocol_negotiation (RFC 7301 §3.1) and padding (RFC 7685), and
- * the TLS 1.2 hello extensions: ec_point_formats (RFC 8422 §5.1.2),
- * extended_master_secret (RFC 7627 §5.1), session_ticket (RFC 5077 §3.2) and
- * renegotiation_info (RFC 5746 §3.2).
+ * Extension blocks, one per message (RFC 9846 §4.3): which extensions each message may
+ * carry, how each is decoded and encoded there, and in which order they are written.
  *
- * An extension block is decoded against the message it appears in (an
- * {@link ExtContext}), because several extensions change shape with the message
- * (supported_versions, key_share, pre_shared_key, early_data, server_name).
+ * The types are in `messages.ts` ({@link ClientHelloExtensions}, ...): each has a field
+ * only for the extensions its message may carry, so a block with a forbidden extension
+ * does not type-check. This module holds, in one place each:
+ * - {@link EXTENSION_TABLE}: RFC 9846 §4.3's table (the messages each recognized
+ *   extension may appear in), with a column for the TLS 1.2 ServerHello;
+ * - `BLOCKS`: per message, the extensions it models, in its default encoding order,
+ *   with that message's form of each (supported_versions is a list in a ClientHello and
+ *   one version in a ServerHello, ...).
  *
  * Rules enforced while decoding:
  * - every vector length is bounded and every extension body is fully consumed
  *   (RFC 9846 §4.3: data left over → decode_error);
  * - at most one extension of each type per block (RFC 9846 §4.3) → IllegalParameter;
- * - an extension listed in the RFC 9846 §4.3 table for other messages only: in a
- *   ClientHello it is kept undecoded in `unknown` and ignored; in any other message
- *   → IllegalParameter (RFC 9846 §4.3);
+ * - a recognized extension the table does not list for the message: in a ClientHello it
+ *   is kept undecoded in `unknown` and ignored; in any other message → IllegalParameter
+ *   (RFC 9846 §4.3);
  * - pre_shared_key must be the last extension of a ClientHello (RFC 9846 §4.3.11)
  *   → IllegalParameter.
  *
- * TLS 1.2 ServerHello: a ServerHello's block is judged by the version it selects
- * (`version: 'auto'`, used by `hello.ts`): with supported_versions selecting 0x0304 it
- * is a TLS 1.3 ServerHello and the rules above apply (the TLS 1.2-only extensions are
- * "recognized" and not specified for it → IllegalParameter). Otherwise it is a TLS 1.2
- * ServerHello (RFC 5246 §7.4.1.3), which carries what TLS 1.3 moved to
- * EncryptedExtensions: the extensions allowed there are those of
- * {@link TLS12_SERVER_HELLO_EXTENSIONS}; any other recognized extension (cookie,
- * early_data, signature_algorithms, padding, ...) → IllegalParameter, unknown ones are
- * kept. Duplicates are refused in both.
+ * A ServerHello's block is judged by the version it selects ({@link decodeServerHelloExtensions}):
+ * with supported_versions selecting 0x0304 it is a TLS 1.3 ServerHello ("SH"); otherwise a
+ * TLS 1.2 one ("SH12", RFC 5246 §7.4.1.4), which carries what TLS 1.3 moved to
+ * EncryptedExtensions.
  *
  * Unknown extensions are kept (in `unknown`, with their place in `order`) in every
  * message: whether an unsolicited one is fatal is the handshake's decision (RFC 9846
- * §4.2, unsupported_extension); see {@link unsolicitedExtensions}.
+ * §4.3, unsupported_extension); see {@link unsolicitedExtensions}.
  *
  * Text fields: host names are ASCII (RFC 6066 §3); ALPN protocol names are opaque
  * bytes (RFC 7301 §3.1) mapped one byte to one char (latin1), so decoding and
@@ -41,148 +37,121 @@
  * @module
  */
 import { TlsError } from '../errors.js';
-import { ExtensionType, nameOf } from './codes.js';
-import type { Extensions, KeyShareEntry, OfferedPsks, PskIdentity, RawExtension } from './messages.js';
+import { ExtensionType as T, ProtocolVersion, nameOf } from './codes.js';
+import type {
+  CertificateEntryExtensions,
+  CertificateRequestExtensions,
+  ClientHelloExtensions,
+  EeExtensions,
+  ExtensionBlock,
+  HelloRetryRequestExtensions,
+  KeyShareEntry,
+  NewSessionTicketExtensions,
+  OfferedPsks,
+  PskIdentity,
+  RawExtension,
+  ServerHello12Extensions,
+  ServerHelloExtensions,
+} from './messages.js';
 import { Reader } from './reader.js';
 import type { Writer } from './writer.js';
 
-/** The message an extension block belongs to (the columns of the RFC 9846 §4.3 table). */
-export type ExtContext =
-  | 'client_hello'
-  | 'server_hello'
-  | 'hello_retry_request'
-  | 'encrypted_extensions'
-  | 'certificate'
-  | 'certificate_request'
-  | 'new_session_ticket';
+/**
+ * The messages an extension block belongs to, named as in RFC 9846 §4.3's table: CH
+ * (ClientHello), SH (ServerHello selecting TLS 1.3), HRR (HelloRetryRequest), EE
+ * (EncryptedExtensions), CT (Certificate entry), CR (CertificateRequest), NST
+ * (NewSessionTicket); and SH12, a TLS 1.2 ServerHello (RFC 5246 §7.4.1.4).
+ */
+export type ExtensionMessage = 'CH' | 'SH' | 'SH12' | 'HRR' | 'EE' | 'CT' | 'CR' | 'NST';
 
-/** Which protocol version's rules an extension block of a ServerHello follows (see {@link decodeExtensions}). */
-export type ExtVersion = 'tls12' | 'tls13' | 'auto';
+/** The block type of each message. */
+export interface BlockOf {
+  CH: ClientHelloExtensions;
+  SH: ServerHelloExtensions;
+  SH12: ServerHello12Extensions;
+  HRR: HelloRetryRequestExtensions;
+  EE: EeExtensions;
+  CT: CertificateEntryExtensions;
+  CR: CertificateRequestExtensions;
+  NST: NewSessionTicketExtensions;
+}
 
-/** Internal: the contexts plus a TLS 1.2 ServerHello, whose rules differ (RFC 5246 §7.4.1.4). */
-type Ctx = ExtContext | 'server_hello_tls12';
+/** A block a server sends in answer to the ClientHello (RFC 9846 §4.3: "extension responses"). */
+export type ResponseBlock = ServerHelloExtensions | ServerHello12Extensions | HelloRetryRequestExtensions | EeExtensions | CertificateEntryExtensions;
 
-const CH = 1;
-const SH = 2;
-const HRR = 4;
-const EE = 8;
-const CT = 16;
-const CR = 32;
-const NST = 64;
-
-const CONTEXT_BIT: Readonly<Record<ExtContext, number>> = {
-  client_hello: CH,
-  server_hello: SH,
-  hello_retry_request: HRR,
-  encrypted_extensions: EE,
-  certificate: CT,
-  certificate_request: CR,
-  new_session_ticket: NST,
+const MESSAGE_NAME: Readonly<Record<ExtensionMessage, string>> = {
+  CH: 'ClientHello',
+  SH: 'ServerHello',
+  SH12: 'TLS 1.2 ServerHello',
+  HRR: 'HelloRetryRequest',
+  EE: 'EncryptedExtensions',
+  CT: 'CertificateEntry',
+  CR: 'CertificateRequest',
+  NST: 'NewSessionTicket',
 };
 
-const ALL_CONTEXTS = Object.keys(CONTEXT_BIT) as ExtContext[];
-
 /**
- * RFC 9846 §4.3, table "TLS Extensions": the messages each recognized extension may
- * appear in. Types not listed here are "unrecognized" for the purpose of that rule.
+ * The messages each recognized extension may appear in: RFC 9846 §4.3's table ("TLS
+ * Extensions"), plus the TLS 1.2 hello extensions we recognize, and the SH12 column: what
+ * a TLS 1.2 ServerHello may answer (RFC 5246 §7.4.1.4), each from the RFC named. Types not
+ * listed are "unrecognized" for RFC 9846 §4.3's illegal_parameter rule.
  */
-const ALLOWED = new Map<number, number>([
-  [0, CH | EE | CR], // server_name (RFC 6066, RFC 9261)
-  [5, CH | CR | CT], // status_request
-  [10, CH | EE], // supported_groups
-  [13, CH | CR], // signature_algorithms
-  [14, CH | EE], // use_srtp
-  [15, CH | EE], // heartbeat
-  [16, CH | EE], // application_layer_protocol_negotiation
-  [19, CH | EE], // client_certificate_type
-  [20, CH | EE], // server_certificate_type
-  [21, CH], // padding
-  [27, CH | CR], // compress_certificate
-  [28, CH | EE], // record_size_limit
-  [34, CH | CR | CT], // delegated_credential
-  [39, CH | EE], // supported_ekt_ciphers
-  [41, CH | SH], // pre_shared_key
-  [42, CH | EE | NST], // early_data
-  [43, CH | SH | HRR], // supported_versions
-  [44, CH | HRR], // cookie
-  [45, CH], // psk_key_exchange_modes
-  [47, CH | CR], // certificate_authorities
-  [48, CR], // oid_filters
-  [49, CH], // post_handshake_auth
-  [50, CH | CR], // signature_algorithms_cert
-  [51, CH | SH | HRR], // key_share
-  [52, CH | CR | CT], // transparency_info
-  [55, CH | EE], // external_id_hash
-  [56, CH | EE], // external_session_id
-  [57, CH | EE], // quic_transport_parameters
-  [58, CH | EE], // ticket_request
-  [64768, CH], // ech_outer_extensions
-  [65037, CH | HRR | EE], // encrypted_client_hello
-  // Not in the RFC 9846 table: TLS 1.2 extensions we recognize. A ClientHello offering
-  // TLS 1.2 carries them; no TLS 1.3 message may (RFC 9846 §4.3: a recognized extension
-  // "not specified for the message in which it appears" → illegal_parameter). A TLS 1.2
-  // ServerHello has its own rules (TLS12_SERVER_HELLO_EXTENSIONS).
-  [11, CH], // ec_point_formats (RFC 8422 §5.1.2)
-  [23, CH], // extended_master_secret (RFC 7627 §5.1)
-  [35, CH], // session_ticket (RFC 5077 §3.2)
-  [0xff01, CH], // renegotiation_info (RFC 5746 §3.2)
+export const EXTENSION_TABLE: ReadonlyMap<number, readonly ExtensionMessage[]> = new Map<number, readonly ExtensionMessage[]>([
+  [T.server_name, ['CH', 'EE', 'CR', 'SH12']], // RFC 6066 §3, RFC 9261 §4
+  [T.status_request, ['CH', 'CR', 'CT', 'SH12']], // RFC 6066 §8, RFC 9846 §4.5.1.1
+  [T.supported_groups, ['CH', 'EE', 'SH12']], // RFC 9846 §4.3.7; SH12: not defined by RFC 8422 §5.2, but echoed by some servers
+  [T.signature_algorithms, ['CH', 'CR']], // RFC 9846 §4.3.3
+  [T.use_srtp, ['CH', 'EE', 'SH12']], // RFC 5764 §4.1.1
+  [T.heartbeat, ['CH', 'EE', 'SH12']], // RFC 6520 §2
+  [T.application_layer_protocol_negotiation, ['CH', 'EE', 'SH12']], // RFC 7301 §3.1
+  [T.client_certificate_type, ['CH', 'EE', 'SH12']], // RFC 7250 §3
+  [T.server_certificate_type, ['CH', 'EE', 'SH12']], // RFC 7250 §3
+  [T.padding, ['CH']], // RFC 7685 §3
+  [T.compress_certificate, ['CH', 'CR']], // RFC 8879
+  [T.record_size_limit, ['CH', 'EE', 'SH12']], // RFC 8449 §4
+  [T.delegated_credential, ['CH', 'CR', 'CT']], // RFC 9345
+  [T.supported_ekt_ciphers, ['CH', 'EE', 'SH12']], // RFC 8870
+  [T.pre_shared_key, ['CH', 'SH', 'SH12']], // RFC 9846 §4.3.11 (SH12: for the client to refuse)
+  [T.early_data, ['CH', 'EE', 'NST']], // RFC 9846 §4.3.10
+  [T.supported_versions, ['CH', 'SH', 'HRR', 'SH12']], // RFC 9846 §4.3.1 (SH12: for the client to refuse)
+  [T.cookie, ['CH', 'HRR']], // RFC 9846 §4.3.2
+  [T.psk_key_exchange_modes, ['CH']], // RFC 9846 §4.3.9
+  [T.certificate_authorities, ['CH', 'CR']], // RFC 9846 §4.3.4
+  [T.oid_filters, ['CR']], // RFC 9846 §4.3.5
+  [T.post_handshake_auth, ['CH']], // RFC 9846 §4.3.6
+  [T.signature_algorithms_cert, ['CH', 'CR']], // RFC 9846 §4.3.3
+  [T.key_share, ['CH', 'SH', 'HRR', 'SH12']], // RFC 9846 §4.3.8 (SH12: for the client to judge)
+  [T.transparency_info, ['CH', 'CR', 'CT']], // RFC 9162
+  [T.external_id_hash, ['CH', 'EE', 'SH12']], // RFC 8844
+  [T.external_session_id, ['CH', 'EE', 'SH12']], // RFC 8844
+  [T.quic_transport_parameters, ['CH', 'EE']], // RFC 9001
+  [T.ticket_request, ['CH', 'EE']], // RFC 9149
+  [T.ech_outer_extensions, ['CH']], // RFC 9849
+  [T.encrypted_client_hello, ['CH', 'HRR', 'EE']], // RFC 9849
+  // Not in RFC 9846's table: TLS 1.2 hello extensions. No TLS 1.3 message may carry them
+  // (RFC 9846 §4.3: a recognized extension "not specified for the message in which it
+  // appears" → illegal_parameter).
+  [T.ec_point_formats, ['CH', 'SH12']], // RFC 8422 §5.1.2, §5.2
+  [T.extended_master_secret, ['CH', 'SH12']], // RFC 7627 §5.1
+  [T.session_ticket, ['CH', 'SH12']], // RFC 5077 §3.2
+  [T.renegotiation_info, ['CH', 'SH12']], // RFC 5746 §3.2
 ]);
 
 /**
- * Extensions a TLS 1.2 ServerHello may carry (RFC 5246 §7.4.1.4: the server's answers to
- * the ClientHello's extensions, which TLS 1.3 splits between ServerHello and
- * EncryptedExtensions): the RFC 9846 ServerHello ones, so that the handshake can see a
- * bogus supported_versions, key_share or pre_shared_key and answer it; server_name
- * (RFC 6066 §3, empty), status_request (RFC 6066 §8, empty), supported_groups (not
- * defined for a TLS 1.2 ServerHello by RFC 8422 §5.2, but some servers echo it, so it is
- * tolerated), ec_point_formats (RFC 8422 §5.2), use_srtp (RFC 5764 §4.1.1), heartbeat
- * (RFC 6520 §2), ALPN (RFC 7301 §3.1, exactly one protocol), client/server_certificate_type
- * (RFC 7250 §3), extended_master_secret (RFC 7627 §5.1), record_size_limit (RFC 8449 §4),
- * session_ticket (RFC 5077 §3.2, empty), supported_ekt_ciphers (RFC 8870),
- * external_id_hash / external_session_id (RFC 8844) and renegotiation_info
- * (RFC 5746 §3.2). Extensions the RFC 9846 table does not list at all (for example
- * max_fragment_length, encrypt_then_mac) are unrecognized and kept in `unknown`.
+ * The messages in which {@link EXTENSION_TABLE} allows extension `type`, or `undefined`
+ * if we do not recognize it.
  */
-export const TLS12_SERVER_HELLO_EXTENSIONS: ReadonlySet<number> = new Set([
-  0, 5, 10, 11, 14, 15, 16, 19, 20, 23, 28, 35, 39, 41, 43, 51, 55, 56, 0xff01,
-]);
-
-/** True if the extensions select TLS 1.3 (supported_versions = 0x0304, RFC 9846 §4.3.1). */
-function isTls13ServerHello(ext: Extensions): boolean {
-  const v = ext.supportedVersions;
-  return v !== undefined && v.length === 1 && v[0] === 0x0304;
+export function allowedMessages(type: number): readonly ExtensionMessage[] | undefined {
+  return EXTENSION_TABLE.get(type);
 }
 
 /**
- * The protocol version whose extension rules govern a ServerHello with these
- * (decoded) extensions: `'tls13'` if supported_versions selects 0x0304 (RFC 9846
- * §4.2.1), else `'tls12'`.
+ * True if {@link EXTENSION_TABLE} lists extension `type` for `message`. False both for a
+ * recognized extension in the wrong message and for a type the table does not list (use
+ * {@link allowedMessages} to tell them apart).
  */
-export function serverHelloRules(ext: Extensions): 'tls12' | 'tls13' {
-  return isTls13ServerHello(ext) ? 'tls13' : 'tls12';
-}
-
-/**
- * The TLS 1.3 messages in which RFC 9846 §4.3's table allows extension `type`, or
- * `undefined` if we do not recognize it. The TLS 1.2 extensions we decode
- * (ec_point_formats, extended_master_secret, session_ticket, renegotiation_info) are
- * listed for ClientHello only. A TLS 1.2 ServerHello follows
- * {@link TLS12_SERVER_HELLO_EXTENSIONS} instead.
- */
-export function allowedContexts(type: number): ExtContext[] | undefined {
-  const bits = ALLOWED.get(type);
-  if (bits === undefined) return undefined;
-  return ALL_CONTEXTS.filter((c) => (bits & CONTEXT_BIT[c]) !== 0);
-}
-
-/**
- * True if RFC 9846 §4.3's table lists extension `type` for `context`.
- * False both for a recognized extension in the wrong message and for a type the
- * table does not list (use {@link allowedContexts} to tell them apart).
- */
-export function isAllowedIn(type: number, context: ExtContext): boolean {
-  const bits = ALLOWED.get(type);
-  return bits !== undefined && (bits & CONTEXT_BIT[context]) !== 0;
+export function isAllowedIn(type: number, message: ExtensionMessage): boolean {
+  return EXTENSION_TABLE.get(type)?.includes(message) === true;
 }
 
 function decodeError(detail: string): TlsError {
@@ -200,28 +169,94 @@ function extName(type: number): string {
 }
 
 // ---------------------------------------------------------------------------
-// Small shared pieces
+// The extension of each block field: one field name per extension, in every message.
 
-/** A vector of u16 values, `lenBytes`-prefixed, byte length within [min, max]. */
-function readU16List(r: Reader, lenBytes: 1 | 2, what: string, min: number, max: number): number[] {
-  const sub = lenBytes === 1 ? r.vec8(what, min, max) : r.vec16(what, min, max);
-  // RFC 9846 §3: a vector of uint16 has a byte length that is a multiple of 2
-  if (sub.left % 2 !== 0) throw decodeError(`${what}: odd length ${sub.left}`);
-  const out: number[] = [];
-  while (sub.left > 0) out.push(sub.u16());
-  return out;
+const FIELD_TYPE = {
+  serverName: T.server_name,
+  statusRequest: T.status_request,
+  supportedGroups: T.supported_groups,
+  ecPointFormats: T.ec_point_formats,
+  signatureAlgorithms: T.signature_algorithms,
+  alpn: T.application_layer_protocol_negotiation,
+  padding: T.padding,
+  extendedMasterSecret: T.extended_master_secret,
+  sessionTicket: T.session_ticket,
+  preSharedKey: T.pre_shared_key,
+  earlyData: T.early_data,
+  supportedVersions: T.supported_versions,
+  cookie: T.cookie,
+  pskKeyExchangeModes: T.psk_key_exchange_modes,
+  signatureAlgorithmsCert: T.signature_algorithms_cert,
+  keyShare: T.key_share,
+  renegotiationInfo: T.renegotiation_info,
+} as const;
+
+/** The name of a block field that holds an extension. */
+type FieldName = keyof typeof FIELD_TYPE;
+
+/** Keys of a block that are not extensions. */
+const NOT_FIELDS: ReadonlySet<string> = new Set(['unknown', 'order', 'rules']);
+
+// ---------------------------------------------------------------------------
+// Value codecs: one message's form of one extension's extension_data.
+
+interface ValueCodec<V> {
+  /** Reads the value from the extension_data (the caller checks that all of it is read). */
+  decode(r: Reader): V;
+  /** Writes the extension_data. @throws TlsError `InternalError` if `v` is out of bounds */
+  encode(w: Writer, v: V): void;
 }
 
-function writeU16List(w: Writer, lenBytes: 1 | 2, values: readonly number[], what: string, minCount: number, maxCount: number): void {
-  if (values.length < minCount || values.length > maxCount) {
-    throw internal(`${what}: ${values.length} entries outside [${minCount}, ${maxCount}]`);
-  }
-  const body = (x: Writer): void => {
-    for (const v of values) x.u16(v);
+/** A vector of u16 values, `lenBytes`-prefixed: byte length in [minBytes, maxBytes] when decoding, count in [minCount, maxCount] when encoding. */
+function u16List(what: string, lenBytes: 1 | 2, minBytes: number, maxBytes: number, minCount: number, maxCount: number): ValueCodec<number[]> {
+  return {
+    decode(r) {
+      const sub = lenBytes === 1 ? r.vec8(what, minBytes, maxBytes) : r.vec16(what, minBytes, maxBytes);
+      // RFC 9846 §3: a vector of uint16 has a byte length that is a multiple of 2
+      if (sub.left % 2 !== 0) throw decodeError(`${what}: odd length ${sub.left}`);
+      const out: number[] = [];
+      while (sub.left > 0) out.push(sub.u16());
+      return out;
+    },
+    encode(w, values) {
+      if (values.length < minCount || values.length > maxCount) {
+        throw internal(`${what}: ${values.length} entries outside [${minCount}, ${maxCount}]`);
+      }
+      const body = (x: Writer): void => {
+        for (const v of values) x.u16(v);
+      };
+      if (lenBytes === 1) w.vec8(body);
+      else w.vec16(body);
+    },
   };
-  if (lenBytes === 1) w.vec8(body);
-  else w.vec16(body);
 }
+
+/** A vector of u8 values, 1-byte length prefix, 1..255 entries. */
+function u8List(what: string): ValueCodec<number[]> {
+  return {
+    decode: (r) => Array.from(r.vec8Bytes(what, 1)),
+    encode(w, values) {
+      if (values.length === 0 || values.length > 0xff) throw internal(`${what}: ${values.length} entries outside [1, 255]`);
+      w.vec8((x) => {
+        for (const v of values) {
+          if (!Number.isInteger(v) || v < 0 || v > 0xff) throw internal(`${what}: bad value ${v}`);
+          x.u8(v);
+        }
+      });
+    },
+  };
+}
+
+/** One u16 value. */
+function u16One(): ValueCodec<number> {
+  return { decode: (r) => r.u16(), encode: (w, v) => void w.u16(v) };
+}
+
+/** An empty extension_data, present as `true` (the caller's end() refuses trailing bytes → decode_error). */
+const EMPTY: ValueCodec<true> = { decode: () => true, encode: () => undefined };
+
+/** The whole extension_data, undecoded. */
+const RAW: ValueCodec<Uint8Array> = { decode: (r) => r.rest(), encode: (w, v) => void w.bytes(v) };
 
 /** Bytes → string, one char per byte (lossless). */
 function latin1(b: Uint8Array): string {
@@ -241,62 +276,63 @@ function fromLatin1(s: string, what: string): Uint8Array {
   return out;
 }
 
-// ---------------------------------------------------------------------------
-// Per-extension codecs
-
 /** RFC 6066 §3: NameType host_name(0). */
 const HOST_NAME = 0;
 
-function isServerSide(context: Ctx): boolean {
-  return context !== 'client_hello' && context !== 'certificate_request';
-}
-
-function decodeServerName(r: Reader, e: Extensions, context: Ctx): void {
-  if (isServerSide(context)) {
-    // RFC 6066 §3: the server's "server_name" extension has empty extension_data
-    r.end('server_name (server)');
-    e.serverName = [];
-    return;
-  }
-  // RFC 6066 §3: ServerName server_name_list<1..2^16-1>
-  // (the CertificateRequest form is the same list, RFC 9261 §4)
-  const list = r.vec16('server_name list', 1);
-  const names: string[] = [];
-  while (list.left > 0) {
-    const nameType = list.u8();
-    // RFC 6066 §3 defines only host_name; the select() has no other arm, so any other
-    // NameType cannot be parsed (and none was ever deployed).
-    if (nameType !== HOST_NAME) throw decodeError(`server_name: unknown name_type ${nameType}`);
-    // RFC 6066 §3: opaque HostName<1..2^16-1>
-    const host = list.vec16Bytes('server_name host_name', 1);
-    for (const c of host) {
-      // RFC 6066 §3: "The hostname is represented as a byte string using ASCII encoding"
-      if (c < 0x21 || c > 0x7e) throw illegal(`server_name: byte 0x${c.toString(16)} in host_name`);
+/** server_name in a ClientHello (RFC 6066 §3) or CertificateRequest (RFC 9261 §4): ServerNameList with one host_name. */
+const SERVER_NAME_LIST: ValueCodec<string> = {
+  decode(r) {
+    // RFC 6066 §3: ServerName server_name_list<1..2^16-1>
+    const list = r.vec16('server_name list', 1);
+    const names: string[] = [];
+    while (list.left > 0) {
+      const nameType = list.u8();
+      // RFC 6066 §3 defines only host_name; the select() has no other arm, so any other
+      // NameType cannot be parsed (and none was ever deployed).
+      if (nameType !== HOST_NAME) throw decodeError(`server_name: unknown name_type ${nameType}`);
+      // RFC 6066 §3: opaque HostName<1..2^16-1>
+      const host = list.vec16Bytes('server_name host_name', 1);
+      for (const c of host) {
+        // RFC 6066 §3: "The hostname is represented as a byte string using ASCII encoding"
+        if (c < 0x21 || c > 0x7e) throw illegal(`server_name: byte 0x${c.toString(16)} in host_name`);
+      }
+      names.push(latin1(host));
     }
-    names.push(latin1(host));
-  }
-  // RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of the same name_type."
-  if (names.length > 1) throw illegal('server_name: more than one host_name');
-  e.serverName = names;
-}
+    // RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of the same name_type."
+    if (names.length > 1) throw illegal('server_name: more than one host_name');
+    return names[0]!;
+  },
+  encode(w, name) {
+    const b = fromLatin1(name, 'server_name');
+    if (b.length === 0) throw internal('server_name: empty host name');
+    w.vec16((x) => x.u8(HOST_NAME).vec16((y) => y.bytes(b)));
+  },
+};
 
-function encodeServerName(w: Writer, e: Extensions, context: Ctx): void {
-  const names = e.serverName ?? [];
-  if (isServerSide(context)) {
-    // RFC 6066 §3: empty in server messages
-    if (names.length !== 0) throw internal('server_name: must be empty in server messages');
-    return;
-  }
-  // RFC 6066 §3: server_name_list<1..2^16-1>, at most one host_name
-  if (names.length !== 1) throw internal(`server_name: ${names.length} host names (need exactly 1)`);
-  w.vec16((x) => {
-    for (const n of names) {
-      const b = fromLatin1(n, 'server_name');
-      if (b.length === 0) throw internal('server_name: empty host name');
-      x.u8(HOST_NAME).vec16((y) => y.bytes(b));
-    }
-  });
-}
+/** RFC 7301 §3.1: ProtocolName protocol_name_list<2..2^16-1>; opaque ProtocolName<1..2^8-1>. */
+const ALPN_LIST: ValueCodec<string[]> = {
+  decode: (r) => r.list(2, (x) => latin1(x.vec8Bytes('ALPN protocol name', 1)), 'ALPN protocol_name_list', 2),
+  encode(w, names) {
+    if (names.length === 0) throw internal('ALPN: empty protocol list');
+    w.vec16((x) => {
+      for (const n of names) {
+        const b = fromLatin1(n, 'ALPN');
+        if (b.length === 0) throw internal('ALPN: empty protocol name');
+        x.vec8((y) => y.bytes(b));
+      }
+    });
+  },
+};
+
+/** The server's ALPN: the same list, which "MUST contain exactly one ProtocolName" (RFC 7301 §3.1). */
+const ALPN_ONE: ValueCodec<string> = {
+  decode(r) {
+    const names = ALPN_LIST.decode(r);
+    if (names.length !== 1) throw decodeError(`ALPN: ${names.length} protocols in a server's answer (need exactly 1)`);
+    return names[0]!;
+  },
+  encode: (w, name) => ALPN_LIST.encode(w, [name]),
+};
 
 function decodeKeyShareEntry(r: Reader): KeyShareEntry {
   const group = r.u16();
@@ -310,9 +346,9 @@ function encodeKeyShareEntry(w: Writer, k: KeyShareEntry): void {
   w.u16(k.group).vec16((x) => x.bytes(k.keyExchange));
 }
 
-function decodeKeyShare(r: Reader, e: Extensions, context: Ctx): void {
-  if (context === 'client_hello') {
-    // RFC 9846 §4.3.8: KeyShareEntry client_shares<0..2^16-1>
+/** RFC 9846 §4.3.8: KeyShareEntry client_shares<0..2^16-1>. */
+const KEY_SHARE_CLIENT: ValueCodec<KeyShareEntry[]> = {
+  decode(r) {
     const shares = r.list(2, decodeKeyShareEntry, 'key_share client_shares');
     // RFC 9846 §4.3.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same
     // group ... Servers MAY check for violations ... illegal_parameter"
@@ -321,83 +357,48 @@ function decodeKeyShare(r: Reader, e: Extensions, context: Ctx): void {
       if (seen.has(s.group)) throw illegal(`key_share: two shares for group ${nameOf('group', s.group)}`);
       seen.add(s.group);
     }
-    e.keyShareClient = shares;
-  } else if (context === 'hello_retry_request') {
-    // RFC 9846 §4.3.8: KeyShareHelloRetryRequest { NamedGroup selected_group; }
-    e.keyShareHrr = r.u16();
-  } else {
-    // RFC 9846 §4.3.8: KeyShareServerHello { KeyShareEntry server_share; }
-    e.keyShareServer = decodeKeyShareEntry(r);
-  }
-}
-
-function encodeKeyShare(w: Writer, e: Extensions, context: Ctx): void {
-  if (context === 'client_hello') {
-    const shares = e.keyShareClient;
-    if (!shares || e.keyShareServer !== undefined || e.keyShareHrr !== undefined) {
-      throw internal('key_share: ClientHello needs keyShareClient only');
-    }
-    w.vec16((x) => {
+    return shares;
+  },
+  encode: (w, shares) =>
+    void w.vec16((x) => {
       for (const s of shares) encodeKeyShareEntry(x, s);
-    });
-  } else if (context === 'hello_retry_request') {
-    if (e.keyShareHrr === undefined || e.keyShareClient || e.keyShareServer) {
-      throw internal('key_share: HelloRetryRequest needs keyShareHrr only');
-    }
-    w.u16(e.keyShareHrr);
-  } else {
-    if (!e.keyShareServer || e.keyShareClient || e.keyShareHrr !== undefined) {
-      throw internal('key_share: ServerHello needs keyShareServer only');
-    }
-    encodeKeyShareEntry(w, e.keyShareServer);
-  }
-}
+    }),
+};
 
-function decodeSupportedVersions(r: Reader, e: Extensions, context: Ctx): void {
-  if (context === 'client_hello') {
-    // RFC 9846 §4.3.1: ProtocolVersion versions<2..254>
-    e.supportedVersions = readU16List(r, 1, 'supported_versions', 2, 254);
-  } else {
-    // RFC 9846 §4.3.1: ProtocolVersion selected_version (ServerHello and HelloRetryRequest)
-    e.supportedVersions = [r.u16()];
-  }
-}
+/** RFC 9846 §4.3.8: KeyShareServerHello { KeyShareEntry server_share; }. */
+const KEY_SHARE_SERVER: ValueCodec<KeyShareEntry> = { decode: decodeKeyShareEntry, encode: encodeKeyShareEntry };
 
-function encodeSupportedVersions(w: Writer, e: Extensions, context: Ctx): void {
-  const v = e.supportedVersions ?? [];
-  if (context === 'client_hello') {
-    writeU16List(w, 1, v, 'supported_versions', 1, 127);
-  } else {
-    if (v.length !== 1) throw internal(`supported_versions: ${v.length} versions in a server message (need 1)`);
-    w.u16(v[0]!);
-  }
-}
+/** RFC 9846 §4.3.7: NamedGroup named_group_list<2..2^16-1>. */
+const NAMED_GROUP_LIST = u16List('supported_groups', 2, 2, 0xffff, 1, 0x7fff);
 
-function decodeAlpn(r: Reader, e: Extensions, context: Ctx): void {
-  // RFC 7301 §3.1: ProtocolName protocol_name_list<2..2^16-1>; opaque ProtocolName<1..2^8-1>
-  const names = r.list(2, (x) => latin1(x.vec8Bytes('ALPN protocol name', 1)), 'ALPN protocol_name_list', 2);
-  // RFC 7301 §3.1: the server's ProtocolNameList "MUST contain exactly one ProtocolName"
-  // (in EncryptedExtensions for TLS 1.3, in ServerHello for TLS 1.2)
-  if ((context === 'encrypted_extensions' || context === 'server_hello_tls12') && names.length !== 1) {
-    throw decodeError(`ALPN: ${names.length} protocols in ${context} (need exactly 1)`);
-  }
-  e.alpn = names;
-}
+/** RFC 9846 §4.3.3: SignatureScheme supported_signature_algorithms<2..2^16-2> (also signature_algorithms_cert). */
+const SIGNATURE_SCHEME_LIST = u16List('signature_algorithms', 2, 2, 0xfffe, 1, 0x7fff);
+const SIGNATURE_SCHEME_LIST_CERT = u16List('signature_algorithms_cert', 2, 2, 0xfffe, 1, 0x7fff);
 
-function encodeAlpn(w: Writer, e: Extensions, context: Ctx): void {
-  const names = e.alpn ?? [];
-  if (names.length === 0) throw internal('ALPN: empty protocol list');
-  if ((context === 'encrypted_extensions' || context === 'server_hello_tls12') && names.length !== 1) {
-    throw internal(`ALPN: ${context} needs exactly 1 protocol`);
-  }
-  w.vec16((x) => {
-    for (const n of names) {
-      const b = fromLatin1(n, 'ALPN');
-      if (b.length === 0) throw internal('ALPN: empty protocol name');
-      x.vec8((y) => y.bytes(b));
-    }
-  });
-}
+/** RFC 9846 §4.3.1: ProtocolVersion versions<2..254> (ClientHello). */
+const VERSIONS_LIST = u16List('supported_versions', 1, 2, 254, 1, 127);
+
+/** RFC 9846 §4.3.1: selected_version in a ServerHello that selects TLS 1.3 (what made it one). */
+const VERSION_TLS13: ValueCodec<typeof ProtocolVersion.TLSv1_3> = {
+  decode(r) {
+    const v = r.u16();
+    if (v !== ProtocolVersion.TLSv1_3) throw illegal(`supported_versions: 0x${v.toString(16)} in a TLS 1.3 ServerHello`);
+    return v;
+  },
+  encode(w, v) {
+    if (v !== ProtocolVersion.TLSv1_3) throw internal(`supported_versions: 0x${Number(v).toString(16)} in a TLS 1.3 ServerHello`);
+    w.u16(v);
+  },
+};
+
+/** RFC 9846 §4.3.1: selected_version of a TLS 1.2 ServerHello, which must not be TLS 1.3 (it would be read as a TLS 1.3 ServerHello). */
+const VERSION_NOT_TLS13: ValueCodec<number> = {
+  decode: (r) => r.u16(),
+  encode(w, v) {
+    if (v === ProtocolVersion.TLSv1_3) throw internal('supported_versions: TLSv1.3 in a TLS 1.2 ServerHello block');
+    w.u16(v);
+  },
+};
 
 function decodePskIdentity(r: Reader): PskIdentity {
   // RFC 9846 §4.3.11: opaque identity<1..2^16-1>; uint32 obfuscated_ticket_age
@@ -406,57 +407,43 @@ function decodePskIdentity(r: Reader): PskIdentity {
   return { identity, obfuscatedTicketAge };
 }
 
-function decodePreSharedKey(r: Reader, e: Extensions, context: Ctx): void {
-  if (context !== 'client_hello') {
-    // RFC 9846 §4.3.11: uint16 selected_identity
-    e.preSharedKeyServer = r.u16();
-    return;
-  }
-  // RFC 9846 §4.3.11: PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>
-  const identities = r.list(2, decodePskIdentity, 'pre_shared_key identities', 7);
-  // RFC 9846 §4.3.11: opaque PskBinderEntry<32..255>
-  const binders = r.list(2, (x) => x.vec8Bytes('pre_shared_key binder', 32), 'pre_shared_key binders', 33);
-  // RFC 9846 §4.3.11: binders are "one for each value in the identities list"
-  if (identities.length !== binders.length) {
-    throw illegal(`pre_shared_key: ${identities.length} identities but ${binders.length} binders`);
-  }
-  e.preSharedKeyClient = { identities, binders };
-}
-
-function encodePreSharedKey(w: Writer, e: Extensions, context: Ctx): void {
-  if (context !== 'client_hello') {
-    if (e.preSharedKeyServer === undefined || e.preSharedKeyClient) throw internal('pre_shared_key: ServerHello needs preSharedKeyServer only');
-    w.u16(e.preSharedKeyServer);
-    return;
-  }
-  const psk = e.preSharedKeyClient;
-  if (!psk || e.preSharedKeyServer !== undefined) throw internal('pre_shared_key: ClientHello needs preSharedKeyClient only');
-  if (psk.identities.length === 0 || psk.identities.length !== psk.binders.length) {
-    throw internal(`pre_shared_key: ${psk.identities.length} identities, ${psk.binders.length} binders`);
-  }
-  w.vec16((x) => {
-    for (const id of psk.identities) {
-      if (id.identity.length === 0) throw internal('pre_shared_key: empty identity');
-      x.vec16((y) => y.bytes(id.identity)).u32(id.obfuscatedTicketAge);
+/** RFC 9846 §4.3.11: OfferedPsks (ClientHello). */
+const OFFERED_PSKS: ValueCodec<OfferedPsks> = {
+  decode(r) {
+    // RFC 9846 §4.3.11: PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>
+    const identities = r.list(2, decodePskIdentity, 'pre_shared_key identities', 7);
+    // RFC 9846 §4.3.11: opaque PskBinderEntry<32..255>
+    const binders = r.list(2, (x) => x.vec8Bytes('pre_shared_key binder', 32), 'pre_shared_key binders', 33);
+    // RFC 9846 §4.3.11: binders are "one for each value in the identities list"
+    if (identities.length !== binders.length) {
+      throw illegal(`pre_shared_key: ${identities.length} identities but ${binders.length} binders`);
     }
-  });
-  encodeBinders(w, psk.binders);
-}
-
-function encodeBinders(w: Writer, binders: readonly Uint8Array[]): void {
-  w.vec16((x) => {
-    for (const b of binders) {
-      if (b.length < 32) throw internal(`pre_shared_key: binder of ${b.length} bytes (min 32)`);
-      x.vec8((y) => y.bytes(b));
+    return { identities, binders };
+  },
+  encode(w, psk) {
+    if (psk.identities.length === 0 || psk.identities.length !== psk.binders.length) {
+      throw internal(`pre_shared_key: ${psk.identities.length} identities, ${psk.binders.length} binders`);
     }
-  });
-}
+    w.vec16((x) => {
+      for (const id of psk.identities) {
+        if (id.identity.length === 0) throw internal('pre_shared_key: empty identity');
+        x.vec16((y) => y.bytes(id.identity)).u32(id.obfuscatedTicketAge);
+      }
+    });
+    w.vec16((x) => {
+      for (const b of psk.binders) {
+        if (b.length < 32) throw internal(`pre_shared_key: binder of ${b.length} bytes (min 32)`);
+        x.vec8((y) => y.bytes(b));
+      }
+    });
+  },
+};
 
 /**
  * Length in bytes of the encoded `binders` vector of an OfferedPsks (its 2-byte
- * length included). The ClientHello is the last thing encoded in a ClientHello, so
- * the "partial ClientHello" covered by the binders (RFC 9846 §4.3.11.2) is the
- * encoded message minus this many trailing bytes.
+ * length included). pre_shared_key is the last extension of a ClientHello, so the
+ * "partial ClientHello" covered by the binders (RFC 9846 §4.3.11.2) is the encoded
+ * message minus this many trailing bytes.
  */
 export function pskBindersLength(psks: OfferedPsks): number {
   let n = 2;
@@ -464,272 +451,250 @@ export function pskBindersLength(psks: OfferedPsks): number {
   return n;
 }
 
-function decodeEarlyData(r: Reader, e: Extensions, context: Ctx): void {
-  if (context === 'new_session_ticket') {
-    // RFC 9846 §4.3.10: uint32 max_early_data_size
-    e.earlyData = { maxEarlyDataSize: r.u32() };
-  } else {
-    // RFC 9846 §4.3.10: Empty in ClientHello and EncryptedExtensions (r.end() below)
-    e.earlyData = {};
-  }
-}
+/** RFC 9846 §4.3.10: uint32 max_early_data_size (NewSessionTicket). */
+const MAX_EARLY_DATA: ValueCodec<{ readonly maxEarlyDataSize: number }> = {
+  decode: (r) => ({ maxEarlyDataSize: r.u32() }),
+  encode: (w, v) => void w.u32(v.maxEarlyDataSize),
+};
 
-function encodeEarlyData(w: Writer, e: Extensions, context: Ctx): void {
-  const size = e.earlyData?.maxEarlyDataSize;
-  if (context === 'new_session_ticket') {
-    if (size === undefined) throw internal('early_data: NewSessionTicket needs maxEarlyDataSize');
-    w.u32(size);
-  } else if (size !== undefined) {
-    throw internal('early_data: maxEarlyDataSize only belongs in NewSessionTicket');
-  }
-}
+/** RFC 9846 §4.3.2: opaque cookie<1..2^16-1>. */
+const COOKIE: ValueCodec<Uint8Array> = {
+  decode: (r) => r.vec16Bytes('cookie', 1),
+  encode(w, c) {
+    if (c.length === 0) throw internal('cookie: empty');
+    w.vec16((x) => x.bytes(c));
+  },
+};
 
-function decodePadding(r: Reader, e: Extensions): void {
-  const pad = r.rest();
-  // RFC 7685 §3: "The client MUST fill the padding extension completely with zero bytes"
-  for (const b of pad) if (b !== 0) throw illegal('padding: non-zero byte');
-  e.padding = pad.length;
-}
+/** RFC 7685 §3: zero bytes, kept as their number. */
+const PADDING: ValueCodec<number> = {
+  decode(r) {
+    const pad = r.rest();
+    // RFC 7685 §3: "The client MUST fill the padding extension completely with zero bytes"
+    for (const b of pad) if (b !== 0) throw illegal('padding: non-zero byte');
+    return pad.length;
+  },
+  encode: (w, n) => void w.bytes(new Uint8Array(n)),
+};
 
-function decodeStatusRequest(r: Reader, e: Extensions, context: Ctx): void {
-  const body = r.rest();
-  // RFC 6066 §8: the server includes "an extension of type "status_request" with empty
-  // "extension_data"" in its ServerHello
-  if (context === 'server_hello_tls12' && body.length !== 0) throw decodeError(`status_request: ${body.length} bytes in ServerHello (must be empty)`);
-  // In a ClientHello the body (a CertificateStatusRequest) is kept as is.
-  e.statusRequest = body;
-}
-
-function encodeStatusRequest(w: Writer, e: Extensions, context: Ctx): void {
-  const body = e.statusRequest ?? new Uint8Array(0);
-  if (context === 'server_hello_tls12' && body.length !== 0) throw internal('status_request: must be empty in ServerHello');
-  w.bytes(body);
-}
-
-function decodeSessionTicket(r: Reader, e: Extensions, context: Ctx): void {
-  // RFC 5077 §3.2: the ClientHello's extension_data is the ticket (empty to ask for one);
-  // a server that will send a NewSessionTicket answers with a zero-length extension.
-  const ticket = r.rest();
-  if (context === 'server_hello_tls12' && ticket.length !== 0) throw decodeError(`session_ticket: ${ticket.length} bytes in ServerHello (must be empty)`);
-  e.sessionTicket = ticket;
-}
-
-function encodeSessionTicket(w: Writer, e: Extensions, context: Ctx): void {
-  const ticket = e.sessionTicket ?? new Uint8Array(0);
-  if (context === 'server_hello_tls12' && ticket.length !== 0) throw internal('session_ticket: must be empty in ServerHello');
-  w.bytes(ticket);
-}
-
-interface ExtCodec {
-  readonly type: number;
-  /** Contexts where the decoder runs; elsewhere (if allowed) the extension is kept in `unknown`. Default: all. */
-  readonly decodeIn?: readonly Ctx[];
-  has(e: Extensions): boolean;
-  decode(r: Reader, e: Extensions, context: Ctx): void;
-  encode(w: Writer, e: Extensions, context: Ctx): void;
-}
-
-const CODECS: readonly ExtCodec[] = [
-  {
-    type: ExtensionType.server_name,
-    has: (e) => e.serverName !== undefined,
-    decode: decodeServerName,
-    encode: encodeServerName,
-  },
-  {
-    type: ExtensionType.supported_groups,
-    has: (e) => e.supportedGroups !== undefined,
-    // RFC 9846 §4.3.7: NamedGroup named_group_list<2..2^16-1>
-    decode: (r, e) => {
-      e.supportedGroups = readU16List(r, 2, 'supported_groups', 2, 0xffff);
-    },
-    encode: (w, e) => writeU16List(w, 2, e.supportedGroups ?? [], 'supported_groups', 1, 0x7fff),
-  },
-  {
-    type: ExtensionType.signature_algorithms,
-    has: (e) => e.signatureAlgorithms !== undefined,
-    // RFC 9846 §4.3.3: SignatureScheme supported_signature_algorithms<2..2^16-2>
-    decode: (r, e) => {
-      e.signatureAlgorithms = readU16List(r, 2, 'signature_algorithms', 2, 0xfffe);
-    },
-    encode: (w, e) => writeU16List(w, 2, e.signatureAlgorithms ?? [], 'signature_algorithms', 1, 0x7fff),
-  },
-  {
-    type: ExtensionType.signature_algorithms_cert,
-    has: (e) => e.signatureAlgorithmsCert !== undefined,
-    // RFC 9846 §4.3.3: same SignatureSchemeList
-    decode: (r, e) => {
-      e.signatureAlgorithmsCert = readU16List(r, 2, 'signature_algorithms_cert', 2, 0xfffe);
-    },
-    encode: (w, e) => writeU16List(w, 2, e.signatureAlgorithmsCert ?? [], 'signature_algorithms_cert', 1, 0x7fff),
-  },
-  {
-    type: ExtensionType.application_layer_protocol_negotiation,
-    has: (e) => e.alpn !== undefined,
-    decode: decodeAlpn,
-    encode: encodeAlpn,
-  },
-  {
-    type: ExtensionType.supported_versions,
-    has: (e) => e.supportedVersions !== undefined,
-    decode: decodeSupportedVersions,
-    encode: encodeSupportedVersions,
-  },
-  {
-    type: ExtensionType.psk_key_exchange_modes,
-    has: (e) => e.pskKeyExchangeModes !== undefined,
-    // RFC 9846 §4.3.9: PskKeyExchangeMode ke_modes<1..255>
-    decode: (r, e) => {
-      e.pskKeyExchangeModes = Array.from(r.vec8Bytes('psk_key_exchange_modes', 1));
-    },
-    encode: (w, e) => {
-      const modes = e.pskKeyExchangeModes ?? [];
-      if (modes.length === 0) throw internal('psk_key_exchange_modes: empty');
-      w.vec8((x) => {
-        for (const m of modes) x.u8(m);
-      });
-    },
-  },
-  {
-    type: ExtensionType.key_share,
-    has: (e) => e.keyShareClient !== undefined || e.keyShareServer !== undefined || e.keyShareHrr !== undefined,
-    decode: decodeKeyShare,
-    encode: encodeKeyShare,
-  },
-  {
-    type: ExtensionType.cookie,
-    has: (e) => e.cookie !== undefined,
-    // RFC 9846 §4.3.2: opaque cookie<1..2^16-1>
-    decode: (r, e) => {
-      e.cookie = r.vec16Bytes('cookie', 1);
-    },
-    encode: (w, e) => {
-      const c = e.cookie ?? new Uint8Array(0);
-      if (c.length === 0) throw internal('cookie: empty');
-      w.vec16((x) => x.bytes(c));
-    },
-  },
-  {
-    type: ExtensionType.early_data,
-    has: (e) => e.earlyData !== undefined,
-    decode: decodeEarlyData,
-    encode: encodeEarlyData,
-  },
-  {
-    type: ExtensionType.padding,
-    has: (e) => e.padding !== undefined,
-    decode: decodePadding,
-    encode: (w, e) => {
-      w.bytes(new Uint8Array(e.padding ?? 0));
-    },
-  },
-  {
-    type: ExtensionType.pre_shared_key,
-    has: (e) => e.preSharedKeyClient !== undefined || e.preSharedKeyServer !== undefined,
-    decode: decodePreSharedKey,
-    encode: encodePreSharedKey,
-  },
-  {
-    type: ExtensionType.status_request,
-    // The TLS 1.2 hellos. In TLS 1.3 CertificateRequest and CertificateEntry (RFC 9846
-    // §4.4.2.1) it stays in `unknown` until OCSP stapling for TLS 1.3 is modelled.
-    decodeIn: ['client_hello', 'server_hello_tls12'],
-    has: (e) => e.statusRequest !== undefined,
-    decode: decodeStatusRequest,
-    encode: encodeStatusRequest,
-  },
-  {
-    type: ExtensionType.ec_point_formats,
-    has: (e) => e.ecPointFormats !== undefined,
-    // RFC 8422 §5.1.2: ECPointFormat ec_point_format_list<1..2^8-1>
-    decode: (r, e) => {
-      e.ecPointFormats = Array.from(r.vec8Bytes('ec_point_formats', 1));
-    },
-    encode: (w, e) => {
-      const formats = e.ecPointFormats ?? [];
-      if (formats.length === 0 || formats.length > 0xff) throw internal(`ec_point_formats: ${formats.length} entries outside [1, 255]`);
-      w.vec8((x) => {
-        for (const f of formats) {
-          if (!Number.isInteger(f) || f < 0 || f > 0xff) throw internal(`ec_point_formats: bad value ${f}`);
-          x.u8(f);
-        }
-      });
-    },
-  },
-  {
-    type: ExtensionType.extended_master_secret,
-    has: (e) => e.extendedMasterSecret === true,
-    // RFC 7627 §5.1: "The "extension_data" field of this extension is empty." (r.end() below)
-    decode: (_r, e) => {
-      e.extendedMasterSecret = true;
-    },
-    encode: () => undefined,
-  },
-  {
-    type: ExtensionType.session_ticket,
-    has: (e) => e.sessionTicket !== undefined,
-    decode: decodeSessionTicket,
-    encode: encodeSessionTicket,
-  },
-  {
-    type: ExtensionType.renegotiation_info,
-    has: (e) => e.renegotiationInfo !== undefined,
-    // RFC 5746 §3.2: struct { opaque renegotiated_connection<0..255>; } RenegotiationInfo;
-    decode: (r, e) => {
-      e.renegotiationInfo = r.vec8Bytes('renegotiation_info renegotiated_connection');
-    },
-    encode: (w, e) => {
-      const v = e.renegotiationInfo ?? new Uint8Array(0);
-      w.vec8((x) => x.bytes(v));
-    },
-  },
-];
-
-const CODEC_BY_TYPE = new Map<number, ExtCodec>(CODECS.map((c) => [c.type, c]));
-
-/** Encoding order when `order` says nothing: modelled extensions, unknown ones, padding, pre_shared_key. */
-const FIXED_ORDER_HEAD: readonly number[] = [
-  ExtensionType.server_name,
-  ExtensionType.supported_groups,
-  ExtensionType.signature_algorithms,
-  ExtensionType.signature_algorithms_cert,
-  ExtensionType.application_layer_protocol_negotiation,
-  ExtensionType.supported_versions,
-  ExtensionType.psk_key_exchange_modes,
-  ExtensionType.key_share,
-  ExtensionType.cookie,
-  ExtensionType.early_data,
-  ExtensionType.status_request,
-  ExtensionType.ec_point_formats,
-  ExtensionType.session_ticket,
-  ExtensionType.extended_master_secret,
-  ExtensionType.renegotiation_info,
-];
-const FIXED_ORDER_TAIL: readonly number[] = [ExtensionType.padding, ExtensionType.pre_shared_key];
+/** RFC 5746 §3.2: struct { opaque renegotiated_connection<0..255>; } RenegotiationInfo. */
+const RENEGOTIATION_INFO: ValueCodec<Uint8Array> = {
+  decode: (r) => r.vec8Bytes('renegotiation_info renegotiated_connection'),
+  encode: (w, v) => void w.vec8((x) => x.bytes(v)),
+};
 
 // ---------------------------------------------------------------------------
 // Blocks
 
+/** One modelled extension of a block. */
+interface Field<E> {
+  readonly key: FieldName;
+  readonly type: number;
+  has(e: E): boolean;
+  decodeInto(r: Reader, e: E): void;
+  encodeFrom(w: Writer, e: E): void;
+}
+
+function field<E extends ExtensionBlock, K extends FieldName & keyof E>(key: K, codec: ValueCodec<NonNullable<E[K]>>): Field<E> {
+  return {
+    key,
+    type: FIELD_TYPE[key],
+    has: (e) => e[key] !== undefined,
+    decodeInto(r, e) {
+      e[key] = codec.decode(r);
+    },
+    encodeFrom(w, e) {
+      const v = e[key];
+      if (v === undefined || v === null) throw internal(`${extName(FIELD_TYPE[key])}: no value`);
+      codec.encode(w, v);
+    },
+  };
+}
+
+/** How one message's block is decoded and encoded. */
+interface Block<E extends ExtensionBlock> {
+  readonly message: ExtensionMessage;
+  /** A new, empty block (the fields every block of the message has). */
+  empty(): E;
+  /** The modelled extensions, in the default encoding order (before unknown ones). */
+  readonly head: readonly Field<E>[];
+  /** Modelled extensions whose default place is after the unknown ones (none if absent). */
+  readonly tail?: readonly Field<E>[];
+  /** An extension that must be the last one (RFC 9846 §4.3.11: pre_shared_key in a ClientHello). */
+  readonly last?: number;
+  /**
+   * A recognized extension the table does not allow here: `'keep'` it undecoded (a
+   * ClientHello: servers ignore what they do not act on) or, when absent, refuse it
+   * (illegal_parameter, RFC 9846 §4.3).
+   */
+  readonly misplaced?: 'keep';
+}
+
+/** Every block, with the form each extension takes in it, in its default encoding order. */
+const BLOCKS: { readonly [M in ExtensionMessage]: Block<BlockOf[M]> } = {
+  CH: {
+    message: 'CH',
+    empty: () => ({}),
+    head: [
+      field('serverName', SERVER_NAME_LIST),
+      field('supportedGroups', NAMED_GROUP_LIST),
+      field('signatureAlgorithms', SIGNATURE_SCHEME_LIST),
+      field('signatureAlgorithmsCert', SIGNATURE_SCHEME_LIST_CERT),
+      field('alpn', ALPN_LIST),
+      field('supportedVersions', VERSIONS_LIST),
+      // RFC 9846 §4.3.9: PskKeyExchangeMode ke_modes<1..255>
+      field('pskKeyExchangeModes', u8List('psk_key_exchange_modes')),
+      field('keyShare', KEY_SHARE_CLIENT),
+      field('cookie', COOKIE),
+      // RFC 9846 §4.3.10: empty in a ClientHello
+      field('earlyData', EMPTY),
+      // RFC 6066 §8: a CertificateStatusRequest, kept undecoded
+      field('statusRequest', RAW),
+      // RFC 8422 §5.1.2: ECPointFormat ec_point_format_list<1..2^8-1>
+      field('ecPointFormats', u8List('ec_point_formats')),
+      // RFC 5077 §3.2: the ticket (empty to ask for one)
+      field('sessionTicket', RAW),
+      // RFC 7627 §5.1: "The "extension_data" field of this extension is empty."
+      field('extendedMasterSecret', EMPTY),
+      field('renegotiationInfo', RENEGOTIATION_INFO),
+    ],
+    tail: [field('padding', PADDING), field('preSharedKey', OFFERED_PSKS)],
+    last: T.pre_shared_key,
+    misplaced: 'keep',
+  },
+  SH: {
+    message: 'SH',
+    empty: () => ({ rules: 'tls13', supportedVersions: ProtocolVersion.TLSv1_3 }),
+    head: [
+      field('keyShare', KEY_SHARE_SERVER),
+      field('supportedVersions', VERSION_TLS13),
+      // RFC 9846 §4.3.11: uint16 selected_identity
+      field('preSharedKey', u16One()),
+    ],
+  },
+  SH12: {
+    message: 'SH12',
+    empty: () => ({ rules: 'tls12' }),
+    head: [
+      field('renegotiationInfo', RENEGOTIATION_INFO),
+      field('extendedMasterSecret', EMPTY),
+      // RFC 8422 §5.2: the server's ECPointFormatList
+      field('ecPointFormats', u8List('ec_point_formats')),
+      field('alpn', ALPN_ONE),
+      // RFC 6066 §8: "an extension of type "status_request" with empty "extension_data""
+      field('statusRequest', EMPTY),
+      // RFC 6066 §3: the server's "server_name" extension has empty extension_data
+      field('serverName', EMPTY),
+      // RFC 5077 §3.2: a zero-length extension announces a NewSessionTicket
+      field('sessionTicket', EMPTY),
+      field('supportedGroups', NAMED_GROUP_LIST),
+      // Decoded for the handshake to refuse (RFC 9846 §4.3.1).
+      field('supportedVersions', VERSION_NOT_TLS13),
+      field('keyShare', KEY_SHARE_SERVER),
+      field('preSharedKey', u16One()),
+    ],
+  },
+  HRR: {
+    message: 'HRR',
+    empty: () => ({}),
+    head: [
+      // RFC 9846 §4.3.8: KeyShareHelloRetryRequest { NamedGroup selected_group; }
+      field('keyShare', u16One()),
+      field('cookie', COOKIE),
+      // RFC 9846 §4.3.1: ProtocolVersion selected_version
+      field('supportedVersions', u16One()),
+    ],
+  },
+  EE: {
+    message: 'EE',
+    empty: () => ({}),
+    head: [
+      // RFC 6066 §3: empty in server messages
+      field('serverName', EMPTY),
+      field('supportedGroups', NAMED_GROUP_LIST),
+      field('alpn', ALPN_ONE),
+      // RFC 9846 §4.3.10: empty in EncryptedExtensions
+      field('earlyData', EMPTY),
+    ],
+  },
+  CT: {
+    message: 'CT',
+    empty: () => ({}),
+    // RFC 9846 §4.5.1.1: a CertificateStatus, kept undecoded
+    head: [field('statusRequest', RAW)],
+  },
+  CR: {
+    message: 'CR',
+    empty: () => ({}),
+    head: [
+      // RFC 9261 §4: the ClientHello's form
+      field('serverName', SERVER_NAME_LIST),
+      field('signatureAlgorithms', SIGNATURE_SCHEME_LIST),
+      field('signatureAlgorithmsCert', SIGNATURE_SCHEME_LIST_CERT),
+    ],
+  },
+  NST: {
+    message: 'NST',
+    empty: () => ({}),
+    head: [field('earlyData', MAX_EARLY_DATA)],
+  },
+};
+
+function fieldsOf<E extends ExtensionBlock>(b: Block<E>): readonly Field<E>[] {
+  return [...b.head, ...(b.tail ?? [])];
+}
+
 /**
- * Decodes an extension block, `Extension extensions<0..2^16-1>` (RFC 9846 §4.3),
- * from `r` (reads its 2-byte length and exactly that many bytes; `r` may hold more).
+ * The extension types `message`'s block models as fields, in its default encoding order
+ * (the others it allows stay undecoded in `unknown`). Each is one {@link EXTENSION_TABLE}
+ * allows in `message`.
+ */
+export function modelledExtensions(message: ExtensionMessage): number[] {
+  return fieldsOf<ExtensionBlock>(BLOCKS[message]).map((f) => f.type);
+}
+
+/**
+ * Decodes the extension block of `message`, `Extension extensions<0..2^16-1>` (RFC 9846
+ * §4.3), from `r` (reads its 2-byte length and exactly that many bytes; `r` may hold more).
  *
  * @param r - positioned at the block's length prefix
- * @param context - the message the block belongs to
- * @param version - for a `server_hello` block only: `'tls13'` (the default) applies the
- *   RFC 9846 §4.3 table, `'tls12'` the TLS 1.2 ServerHello rules
- *   ({@link TLS12_SERVER_HELLO_EXTENSIONS}), and `'auto'` picks by the block's own
- *   supported_versions (0x0304 → `'tls13'`, anything else or absent → `'tls12'`), as
- *   `decodeServerHello` does. Other messages have one set of rules: ClientHello is shared
- *   by both versions, and the other messages exist in one version only.
- * @returns the decoded extensions; `order` lists every type in wire order
+ * @param message - the message the block belongs to (for a ServerHello, use
+ *   {@link decodeServerHelloExtensions}, which picks SH or SH12)
+ * @returns the block; `order` lists every type in wire order, `unknown` the ones kept undecoded
  * @throws TlsError `DecodeError` on any length or syntax error; `IllegalParameter` on a
- *   duplicated type, a recognized extension in a server-side message that the RFC 9846
- *   §4.2 table (or, for a TLS 1.2 ServerHello, {@link TLS12_SERVER_HELLO_EXTENSIONS})
- *   does not allow, pre_shared_key not last in a ClientHello, or an
- *   extension-specific semantic error
+ *   duplicated type, a recognized extension that {@link EXTENSION_TABLE} does not allow
+ *   in `message` (except in a ClientHello, which keeps it), pre_shared_key not last in a
+ *   ClientHello, or an extension-specific semantic error
  */
-export function decodeExtensions(r: Reader, context: ExtContext, version: ExtVersion = 'tls13'): Extensions {
+export function decodeExtensions<M extends ExtensionMessage>(r: Reader, message: M): BlockOf[M] {
+  const raw = readRaw(r, message);
+  // What makes a ServerHello's block SH or SH12 (RFC 9846 §4.2.3): a block of the other kind
+  // cannot be read as this one.
+  if ((message === 'SH' || message === 'SH12') && selectsTls13(raw) !== (message === 'SH')) {
+    throw illegal(message === 'SH' ? 'ServerHello: supported_versions does not select TLSv1.3' : 'TLS 1.2 ServerHello: supported_versions selects TLSv1.3');
+  }
+  return decodeBlock(raw, BLOCKS[message]);
+}
+
+/** True if a ServerHello's raw extensions select TLS 1.3: supported_versions = 0x0304 (RFC 9846 §4.3.1). */
+function selectsTls13(raw: readonly RawExtension[]): boolean {
+  return raw.some((x) => x.type === T.supported_versions && x.data.length === 2 && x.data[0] === 0x03 && x.data[1] === 0x04);
+}
+
+/**
+ * Decodes a ServerHello's extension block (RFC 9846 §4.2.3), judged by the version it
+ * selects: with supported_versions = 0x0304 by RFC 9846 §4.3's table (SH), otherwise as a
+ * TLS 1.2 ServerHello (SH12, RFC 5246 §7.4.1.4).
+ *
+ * @throws TlsError as {@link decodeExtensions}
+ */
+export function decodeServerHelloExtensions(r: Reader): ServerHelloExtensions | ServerHello12Extensions {
+  const raw = readRaw(r, 'SH');
+  return selectsTls13(raw) ? decodeBlock(raw, BLOCKS.SH) : decodeBlock(raw, BLOCKS.SH12);
+}
+
+/** Reads a block's extensions, undecoded, refusing duplicates. */
+function readRaw(r: Reader, message: ExtensionMessage): RawExtension[] {
   const block = r.vec16('extensions');
   const raw: RawExtension[] = [];
   const seen = new Set<number>();
@@ -739,72 +704,74 @@ export function decodeExtensions(r: Reader, context: ExtContext, version: ExtVer
     const data = block.vec16Bytes(`extension ${extName(type)}`);
     // RFC 9846 §4.3: "There MUST NOT be more than one extension of the same type in a
     // given extension block." (RFC 5246 §7.4.1.4: the same for TLS 1.2 hellos.)
-    if (seen.has(type)) throw illegal(`duplicated extension ${extName(type)} in ${context}`);
+    if (seen.has(type)) throw illegal(`duplicated extension ${extName(type)} in ${MESSAGE_NAME[message]}`);
     seen.add(type);
     raw.push({ type, data });
   }
+  return raw;
+}
 
-  let ctx: Ctx = context;
-  if (context === 'server_hello') {
-    const tls13 =
-      version === 'auto'
-        ? raw.some((x) => x.type === ExtensionType.supported_versions && x.data.length === 2 && x.data[0] === 0x03 && x.data[1] === 0x04)
-        : version === 'tls13';
-    if (!tls13) ctx = 'server_hello_tls12';
-  }
-
-  const ext: Extensions = { unknown: [], order: raw.map((x) => x.type) };
+function decodeBlock<E extends ExtensionBlock>(raw: readonly RawExtension[], b: Block<E>): E {
+  const byType = new Map(fieldsOf(b).map((f) => [f.type, f]));
+  const unknown: RawExtension[] = [];
+  const ext = b.empty();
   raw.forEach(({ type, data }, i) => {
-    if (ctx === 'client_hello' && type === ExtensionType.pre_shared_key && i !== raw.length - 1) {
+    if (type === b.last && i !== raw.length - 1) {
       // RFC 9846 §4.3.11: "The "pre_shared_key" extension MUST be the last extension in the
       // ClientHello ... Servers MUST check that it is the last extension and otherwise fail
       // the handshake with an "illegal_parameter" alert."
-      throw illegal('pre_shared_key is not the last extension in ClientHello');
+      throw illegal(`${extName(type)} is not the last extension in ${MESSAGE_NAME[b.message]}`);
     }
-    if (ctx === 'server_hello_tls12') {
-      // RFC 5246 §7.4.1.4: a TLS 1.2 ServerHello answers the ClientHello's extensions; a
-      // recognized extension that no TLS 1.2 ServerHello may carry (a TLS 1.3-only or
-      // client-only one) is refused as RFC 9846 §4.3 does for TLS 1.3 → illegal_parameter.
-      if (ALLOWED.has(type) && !TLS12_SERVER_HELLO_EXTENSIONS.has(type)) {
-        throw illegal(`extension ${extName(type)} is not allowed in a TLS 1.2 ServerHello`);
-      }
-    } else if (ALLOWED.has(type) && !isAllowedIn(type, context)) {
+    if (EXTENSION_TABLE.has(type) && !isAllowedIn(type, b.message)) {
       // RFC 9846 §4.3: a recognized extension "not specified for the message in which it
       // appears" → illegal_parameter. In a ClientHello we ignore it instead, as servers
       // ignore what they do not act on.
-      if (context === 'client_hello') {
-        ext.unknown.push({ type, data });
-        return;
-      }
-      throw illegal(`extension ${extName(type)} is not allowed in ${context}`);
+      if (b.misplaced !== 'keep') throw illegal(`extension ${extName(type)} is not allowed in ${MESSAGE_NAME[b.message]}`);
+      unknown.push({ type, data });
+      return;
     }
-    const codec = CODEC_BY_TYPE.get(type);
-    if (!codec || (codec.decodeIn !== undefined && !codec.decodeIn.includes(ctx))) {
-      ext.unknown.push({ type, data });
+    const f = byType.get(type);
+    if (!f) {
+      unknown.push({ type, data });
       return;
     }
     const sub = new Reader(data, extName(type));
-    codec.decode(sub, ext, ctx);
+    f.decodeInto(sub, ext);
     // RFC 9846 §4.3: "receivers MUST abort the handshake with a "decode_error" alert if
     // there is data left over after parsing the structure"
     sub.end();
   });
+  ext.unknown = unknown;
+  ext.order = raw.map((x) => x.type);
   return ext;
 }
 
 /**
- * The extension types `ext` holds, in the order {@link encodeExtensions} writes them:
- * `order` first (types present only), then modelled extensions in a fixed order,
- * then `unknown` ones, then padding, then pre_shared_key. In a ClientHello,
- * pre_shared_key always goes last (RFC 9846 §4.3.11).
+ * The extension types of `block` in the order {@link encodeExtensions} writes them for
+ * `message`: the present types listed in `order` first, then the other modelled ones in
+ * the message's default order, then `unknown` ones, then (in a ClientHello) padding and
+ * pre_shared_key; pre_shared_key is always last in a ClientHello (RFC 9846 §4.3.11).
  *
- * @throws TlsError `InternalError` if a type would appear twice (for example a
- *   modelled field and an `unknown` entry of the same type)
+ * @throws TlsError `InternalError` if a type would appear twice (a modelled field and an
+ *   `unknown` entry of the same type), or `block` has a field `message` does not model
  */
-export function extensionTypes(ext: Extensions, context: ExtContext = 'client_hello'): number[] {
+export function extensionTypes<M extends ExtensionMessage>(block: BlockOf[M], message: M): number[] {
+  return wireOrder(block, BLOCKS[message]);
+}
+
+function wireOrder<E extends ExtensionBlock>(e: E, b: Block<E>): number[] {
+  const fields = fieldsOf(b);
+  const modelled = new Set<string>(fields.map((f) => f.key));
+  for (const [key, value] of Object.entries(e)) {
+    // A field another message has (possible only through a cast or a union): refuse to drop it silently.
+    if (value !== undefined && !NOT_FIELDS.has(key) && !modelled.has(key)) {
+      const type = (FIELD_TYPE as Record<string, number | undefined>)[key];
+      throw internal(`${type !== undefined ? `extension ${extName(type)}` : `field ${key}`} is not allowed in ${MESSAGE_NAME[b.message]}`);
+    }
+  }
   const present = new Set<number>();
-  for (const c of CODECS) if (c.has(ext)) present.add(c.type);
-  for (const u of ext.unknown) {
+  for (const f of fields) if (f.has(e)) present.add(f.type);
+  for (const u of e.unknown ?? []) {
     if (present.has(u.type)) throw internal(`extension ${extName(u.type)} given twice`);
     present.add(u.type);
   }
@@ -816,66 +783,93 @@ export function extensionTypes(ext: Extensions, context: ExtContext = 'client_he
       out.push(t);
     }
   };
-  for (const t of ext.order) take(t);
-  for (const t of FIXED_ORDER_HEAD) take(t);
-  for (const u of ext.unknown) take(u.type);
-  for (const t of FIXED_ORDER_TAIL) take(t);
-  if (context === 'client_hello') {
-    const i = out.indexOf(ExtensionType.pre_shared_key);
-    if (i >= 0 && i !== out.length - 1) {
-      out.splice(i, 1);
-      out.push(ExtensionType.pre_shared_key);
-    }
+  for (const t of e.order ?? []) take(t);
+  for (const f of b.head) take(f.type);
+  for (const u of e.unknown ?? []) take(u.type);
+  for (const f of b.tail ?? []) take(f.type);
+  if (b.last !== undefined && done.has(b.last)) {
+    out.splice(out.indexOf(b.last), 1);
+    out.push(b.last);
   }
   return out;
 }
 
 /**
- * Encodes an extension block (2-byte length, then each extension) for `context`.
- * Follows `ext.order` where given, so decoding then encoding round-trips byte for
- * byte; see {@link extensionTypes} for the order otherwise.
+ * Encodes the extension block of `message` (2-byte length, then each extension), in the
+ * order {@link extensionTypes} gives: `block.order` where it says, so decoding then
+ * encoding round-trips byte for byte.
  *
- * @param version - as for {@link decodeExtensions} (`server_hello` only); with `'auto'`
- *   the block follows the TLS 1.3 rules when `ext.supportedVersions` is `[0x0304]`, the
- *   TLS 1.2 ServerHello rules otherwise ({@link serverHelloRules})
- * @throws TlsError `InternalError` if `ext` cannot be encoded for `context`: a modelled
- *   extension the RFC 9846 §4.3 table (or {@link TLS12_SERVER_HELLO_EXTENSIONS}) does
- *   not allow there, a field of the wrong form (e.g. `keyShareClient` in a ServerHello),
- *   or a value outside its bounds
+ * @throws TlsError `InternalError` if `block` cannot be encoded for `message`: a field
+ *   the message does not model, an `unknown` entry of a recognized type that
+ *   {@link EXTENSION_TABLE} does not allow there (a ClientHello excepted), a type given
+ *   twice, or a value outside its bounds
  */
-export function encodeExtensions(w: Writer, ext: Extensions, context: ExtContext, version: ExtVersion = 'tls13'): void {
-  const types = extensionTypes(ext, context);
-  const unknown = new Map<number, Uint8Array>(ext.unknown.map((u) => [u.type, u.data]));
-  const tls12 = context === 'server_hello' && (version === 'auto' ? !isTls13ServerHello(ext) : version === 'tls12');
-  const ctx: Ctx = tls12 ? 'server_hello_tls12' : context;
+export function encodeExtensions<M extends ExtensionMessage>(w: Writer, block: BlockOf[M], message: M): void {
+  encodeBlock(w, block, BLOCKS[message]);
+}
+
+/** Encodes a ServerHello's block by the rules it states (`block.rules`: SH or SH12). */
+export function encodeServerHelloExtensions(w: Writer, block: ServerHelloExtensions | ServerHello12Extensions): void {
+  if (block.rules === 'tls13') encodeBlock(w, block, BLOCKS.SH);
+  else encodeBlock(w, block, BLOCKS.SH12);
+}
+
+function encodeBlock<E extends ExtensionBlock>(w: Writer, e: E, b: Block<E>): void {
+  const types = wireOrder(e, b);
+  const byType = new Map(fieldsOf(b).map((f) => [f.type, f]));
+  const unknown = new Map<number, Uint8Array>((e.unknown ?? []).map((u) => [u.type, u.data]));
   w.vec16((x) => {
     for (const type of types) {
       const data = unknown.get(type);
       x.u16(type);
       if (data !== undefined) {
+        // RFC 9846 §4.3: only send extensions allowed in this message
+        if (b.misplaced !== 'keep' && EXTENSION_TABLE.has(type) && !isAllowedIn(type, b.message)) {
+          throw internal(`extension ${extName(type)} is not allowed in ${MESSAGE_NAME[b.message]}`);
+        }
         x.vec16((y) => y.bytes(data));
         continue;
       }
-      // RFC 9846 §4.3 (RFC 5246 §7.4.1.4 for a TLS 1.2 ServerHello): only send extensions
-      // allowed in this message
-      const allowed = tls12 ? TLS12_SERVER_HELLO_EXTENSIONS.has(type) : isAllowedIn(type, context);
-      if (!allowed) throw internal(`extension ${extName(type)} is not allowed in ${ctx}`);
-      const codec = CODEC_BY_TYPE.get(type)!;
-      x.vec16((y) => codec.encode(y, ext, ctx));
+      const f = byType.get(type)!;
+      x.vec16((y) => f.encodeFrom(y, e));
     }
   });
 }
 
+/** True if `block` holds no extension at all. */
+export function isEmptyBlock(block: ExtensionBlock): boolean {
+  return presentTypes(block).size === 0;
+}
+
+/** The types `block` carries, whatever its message: modelled fields set, and `unknown` ones. */
+function presentTypes(block: ExtensionBlock): Set<number> {
+  const out = new Set<number>();
+  for (const [key, value] of Object.entries(block)) {
+    const type = (FIELD_TYPE as Record<string, number | undefined>)[key];
+    if (type !== undefined && value !== undefined) out.add(type);
+  }
+  for (const u of block.unknown ?? []) out.add(u.type);
+  return out;
+}
+
 /**
- * The types of the extensions received in `ext` that are not in `offered` (nor in
- * `exempt`), in wire order. A client uses it on ServerHello, HelloRetryRequest,
- * EncryptedExtensions and Certificate, with `offered` = the types of its ClientHello
- * (and `exempt` = [cookie] for a HelloRetryRequest); a non-empty result means
- * "unsupported_extension" (RFC 9846 §4.3).
+ * The extension types in a server's answer that the ClientHello did not carry, in wire
+ * order: RFC 9846 §4.3, "Implementations MUST NOT send extension responses (i.e., in the
+ * ServerHello, EncryptedExtensions, HelloRetryRequest, and Certificate messages) if the
+ * remote endpoint did not send the corresponding extension requests, with the exception
+ * of the "cookie" extension in the HelloRetryRequest" (and RFC 5246 §7.4.1.4 for a TLS 1.2
+ * ServerHello). A non-empty result means "unsupported_extension". cookie is never
+ * counted: of the answers, only a HelloRetryRequest may carry it ({@link EXTENSION_TABLE}).
+ *
+ * @param response - the server's block, as decoded
+ * @param clientHello - the extensions of the ClientHello it answers
  */
-export function unsolicitedExtensions(ext: Extensions, offered: Iterable<number>, exempt: Iterable<number> = []): number[] {
-  const ok = new Set<number>(offered);
-  for (const t of exempt) ok.add(t);
-  // A non-ClientHello context: keep the wire order as is.
-  return extensionTypes(ext, 'encrypted_extensions').filter((t) => !ok.has(t));
+export function unsolicitedExtensions(response: ResponseBlock, clientHello: ClientHelloExtensions): number[] {
+  const sent = presentTypes(clientHello);
+  const present = presentTypes(response);
+  const out: number[] = [];
+  for (const t of [...(response.order ?? []), ...present]) {
+    if (present.has(t) && !sent.has(t) && t !== T.cookie && !out.includes(t)) out.push(t);
+  }
+  return out;
 }

@@ -103,14 +103,14 @@ function internal(detail: string): TlsError {
 /** Decodes an EncryptedExtensions body (RFC 9846 §4.4.1). */
 export function decodeEncryptedExtensions(r: Reader): EncryptedExtensions {
   // RFC 9846 §4.4.1: Extension extensions<0..2^16-1>
-  const extensions = decodeExtensions(r, 'encrypted_extensions');
+  const extensions = decodeExtensions(r, 'EE');
   r.end('EncryptedExtensions');
   return { type: 'encrypted_extensions', extensions };
 }
 
 /** Encodes an EncryptedExtensions body. */
 export function encodeEncryptedExtensions(w: Writer, m: EncryptedExtensions): void {
-  encodeExtensions(w, m.extensions, 'encrypted_extensions');
+  encodeExtensions(w, m.extensions, 'EE');
 }
 
 /**
@@ -155,7 +155,7 @@ export function decodeNewSessionTicket(r: Reader): NewSessionTicket {
   // RFC 9846 §4.7.1: opaque ticket<1..2^16-1>
   const ticket = r.vec16Bytes('NewSessionTicket ticket', 1);
   // RFC 9846 §4.7.1: Extension extensions<0..2^16-1>
-  const extensions = decodeExtensions(r, 'new_session_ticket');
+  const extensions = decodeExtensions(r, 'NST');
   r.end('NewSessionTicket');
   return { type: 'new_session_ticket', lifetime, ageAdd, nonce, ticket, extensions };
 }
@@ -168,7 +168,7 @@ export function encodeNewSessionTicket(w: Writer, m: NewSessionTicket): void {
     .u32(m.ageAdd)
     .vec8((x) => x.bytes(m.nonce))
     .vec16((x) => x.bytes(m.ticket));
-  encodeExtensions(w, m.extensions, 'new_session_ticket');
+  encodeExtensions(w, m.extensions, 'NST');
 }
 
 /**

@@ -10,8 +10,8 @@
  * @module
  */
 import { TlsError } from '../errors.js';
-import { decodeExtensions, encodeExtensions, extensionTypes, pskBindersLength } from './extensions.js';
-import type { ClientHello, ServerHello } from './messages.js';
+import { decodeExtensions, decodeServerHelloExtensions, encodeExtensions, encodeServerHelloExtensions, isEmptyBlock, pskBindersLength } from './extensions.js';
+import type { ClientHello, HelloRetryRequest, ServerHello } from './messages.js';
 import { Reader } from './reader.js';
 import type { Writer } from './writer.js';
 
@@ -102,7 +102,7 @@ export function decodeClientHello(r: Reader): ClientHello {
     m.legacyNoExtensions = true;
     return m;
   }
-  m.extensions = decodeExtensions(r, 'client_hello');
+  m.extensions = decodeExtensions(r, 'CH');
   // RFC 9846 §4.2.2: a valid extensions block "with no data following", else decode_error
   r.end('ClientHello');
   return m;
@@ -159,12 +159,10 @@ export function encodeClientHello(w: Writer, m: ClientHello): void {
     })
     .vec8((x) => x.bytes(m.legacyCompressionMethods));
   if (m.legacyNoExtensions) {
-    if (extensionTypes(m.extensions).length > 0) {
-      throw internal('ClientHello: legacyNoExtensions with extensions');
-    }
+    if (!isEmptyBlock(m.extensions)) throw internal('ClientHello: legacyNoExtensions with extensions');
     return;
   }
-  encodeExtensions(w, m.extensions, 'client_hello');
+  encodeExtensions(w, m.extensions, 'CH');
 }
 
 /**
@@ -176,7 +174,7 @@ export function encodeClientHello(w: Writer, m: ClientHello): void {
  * @throws TlsError `InternalError` if `ch` offers no PSKs or has no `raw`
  */
 export function truncatedClientHello(ch: ClientHello, raw: Uint8Array | undefined = ch.raw): Uint8Array {
-  const psks = ch.extensions.preSharedKeyClient;
+  const psks = ch.extensions.preSharedKey;
   if (!psks || !raw) throw internal('truncatedClientHello: no pre_shared_key or no raw bytes');
   const n = pskBindersLength(psks);
   if (n > raw.length) throw internal('truncatedClientHello: raw shorter than its binders');
@@ -184,52 +182,48 @@ export function truncatedClientHello(ch: ClientHello, raw: Uint8Array | undefine
 }
 
 /**
- * Decodes a ServerHello or HelloRetryRequest body (RFC 9846 §4.2.3, §4.1.4),
+ * Decodes a ServerHello or HelloRetryRequest body (RFC 9846 §4.2.3, §4.2.4),
  * consuming all of `r`. A HelloRetryRequest is recognized by its random value
  * (RFC 9846 §4.2.3: "implementations MUST first examine the Random value") and its
- * extensions are decoded in the `hello_retry_request` context.
+ * extensions are decoded as a HelloRetryRequest's.
  *
  * The extension block of a ServerHello is judged by the version it selects: with
  * supported_versions = 0x0304 by the RFC 9846 §4.3 table, otherwise as a TLS 1.2
- * ServerHello (see `decodeExtensions`, version `'auto'`).
+ * ServerHello (see `decodeServerHelloExtensions`).
  *
  * Values whose check depends on the negotiated version or on the ClientHello
  * (legacy_version, session id echo, cipher suite, compression method 0) are left to
  * the handshake.
  *
- * @throws TlsError `DecodeError`, `IllegalParameter` (see {@link decodeExtensions})
+ * @throws TlsError `DecodeError`, `IllegalParameter` (see `decodeExtensions`)
  */
-export function decodeServerHello(r: Reader): ServerHello {
+export function decodeServerHello(r: Reader): ServerHello | HelloRetryRequest {
   const legacyVersion = r.u16();
   const random = r.bytesN(32);
   // RFC 9846 §4.2.3: opaque legacy_session_id_echo<0..32>
   const legacySessionIdEcho = r.vec8Bytes('ServerHello legacy_session_id_echo', 0, 32);
   const cipherSuite = r.u16();
   const legacyCompressionMethod = r.u8();
-  const isHrr = isHelloRetryRequestRandom(random);
-  const m: ServerHello = {
-    type: 'server_hello',
-    legacyVersion,
-    random,
-    legacySessionIdEcho,
-    cipherSuite,
-    legacyCompressionMethod,
-    extensions: { unknown: [], order: [] },
-    isHrr,
-  };
+  const fields = { type: 'server_hello', legacyVersion, random, legacySessionIdEcho, cipherSuite, legacyCompressionMethod } as const;
   if (r.left === 0) {
     // RFC 5246 §7.4.1.3: a TLS 1.2 ServerHello may omit the extensions block. (A TLS 1.3
     // ServerHello always has one; its absence means supported_versions is missing,
     // which the handshake treats as a TLS 1.2 answer.)
-    m.legacyNoExtensions = true;
-    return m;
+    return isHelloRetryRequestRandom(random)
+      ? { ...fields, isHrr: true, extensions: { unknown: [], order: [] }, legacyNoExtensions: true }
+      : { ...fields, isHrr: false, extensions: { rules: 'tls12', unknown: [], order: [] }, legacyNoExtensions: true };
+  }
+  if (isHelloRetryRequestRandom(random)) {
+    const extensions = decodeExtensions(r, 'HRR');
+    r.end('HelloRetryRequest');
+    return { ...fields, isHrr: true, extensions };
   }
   // RFC 9846 §4.2.3: a ServerHello selecting TLS 1.3 carries supported_versions = 0x0304;
   // any other ServerHello is a TLS 1.2 one (RFC 5246 §7.4.1.3), whose extensions follow
-  // the TLS 1.2 rules ('auto', see decodeExtensions).
-  m.extensions = isHrr ? decodeExtensions(r, 'hello_retry_request') : decodeExtensions(r, 'server_hello', 'auto');
-  r.end(isHrr ? 'HelloRetryRequest' : 'ServerHello');
-  return m;
+  // the TLS 1.2 rules.
+  const extensions = decodeServerHelloExtensions(r);
+  r.end('ServerHello');
+  return { ...fields, isHrr: false, extensions };
 }
 
 /**
@@ -238,7 +232,7 @@ export function decodeServerHello(r: Reader): ServerHello {
  *
  * @throws TlsError `InternalError` on inconsistent or out-of-bounds fields
  */
-export function encodeServerHello(w: Writer, m: ServerHello): void {
+export function encodeServerHello(w: Writer, m: ServerHello | HelloRetryRequest): void {
   if (m.random.length !== 32) throw internal(`ServerHello random of ${m.random.length} bytes`);
   if (m.legacySessionIdEcho.length > 32) throw internal('ServerHello legacy_session_id_echo over 32 bytes');
   const hrr = isHelloRetryRequestRandom(m.random);
@@ -249,12 +243,10 @@ export function encodeServerHello(w: Writer, m: ServerHello): void {
     .u16(m.cipherSuite)
     .u8(m.legacyCompressionMethod);
   if (m.legacyNoExtensions) {
-    if (extensionTypes(m.extensions).length > 0) {
-      throw internal('ServerHello: legacyNoExtensions with extensions');
-    }
+    if (!isEmptyBlock(m.extensions)) throw internal('ServerHello: legacyNoExtensions with extensions');
     return;
   }
-  if (hrr) encodeExtensions(w, m.extensions, 'hello_retry_request');
+  if (m.isHrr) encodeExtensions(w, m.extensions, 'HRR');
   // TLS 1.3 rules when supported_versions selects 0x0304, TLS 1.2 rules otherwise
-  else encodeExtensions(w, m.extensions, 'server_hello', 'auto');
+  else encodeServerHelloExtensions(w, m.extensions);
 }

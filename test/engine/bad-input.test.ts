@@ -15,7 +15,7 @@ import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion } from '../../src/wire/codes.js';
-import type { ClientHello } from '../../src/wire/messages.js';
+import type { ClientHello, HelloRetryRequest, ServerHello, ServerHelloExtensions } from '../../src/wire/messages.js';
 import { pump } from '../helpers/memory.js';
 import {
   KeyLog,
@@ -104,16 +104,30 @@ const serverApp = (p: Pair): RawCipher => RawCipher.from(p.keys, 'SERVER_TRAFFIC
 const clientApp = (p: Pair): RawCipher => RawCipher.from(p.keys, 'CLIENT_TRAFFIC_SECRET_0');
 
 /** Edits the ServerHello of a flight through the codec. */
-function editServerHello(sf: ServerFlight, edit: (sh: ReturnType<typeof decodeMsg<'server_hello'>>) => void): void {
+function editServerHello(sf: ServerFlight, edit: (sh: ServerHello) => void): void {
   const sh = decodeMsg(sf.serverHello, 'server_hello');
+  if (sh.isHrr) throw new Error('editServerHello: a HelloRetryRequest');
   edit(sh);
   sf.serverHello = encodeMsg(sh);
+}
+
+/** The extensions of a ServerHello that selects TLS 1.3 (as our server's do). */
+function ext13(sh: ServerHello): ServerHelloExtensions {
+  if (sh.extensions.rules !== 'tls13') throw new Error('not a TLS 1.3 ServerHello');
+  return sh.extensions;
+}
+
+/** Decodes a HelloRetryRequest. */
+function decodeHrr(raw: Uint8Array): HelloRetryRequest {
+  const m = decodeMsg(raw, 'server_hello');
+  if (!m.isHrr) throw new Error('decodeHrr: not a HelloRetryRequest');
+  return m;
 }
 
 /** Edits a ClientHello field through the test hook (the client then really sends it). */
 function hook(edit: (ch: ClientHello) => void): (ch: ClientHello) => ClientHello {
   return (ch) => {
-    const copy: ClientHello = { ...ch, extensions: { ...ch.extensions, order: [...ch.extensions.order] } };
+    const copy: ClientHello = { ...ch, extensions: { ...ch.extensions, order: [...(ch.extensions.order ?? [])] } };
     edit(copy);
     return copy;
   };
@@ -121,7 +135,7 @@ function hook(edit: (ch: ClientHello) => void): (ch: ClientHello) => ClientHello
 
 function dropExtension(ch: ClientHello, type: number, field: keyof ClientHello['extensions']): void {
   delete ch.extensions[field];
-  ch.extensions.order = ch.extensions.order.filter((t) => t !== type);
+  ch.extensions.order = ch.extensions.order?.filter((t) => t !== type);
 }
 
 // ---------------------------------------------------------------------------------
@@ -255,7 +269,8 @@ describe('version negotiation', () => {
     for (const v of [0x0305, ProtocolVersion.TLSv1_2, 0x7f1c]) {
       const p = setup();
       const { sf } = await toServerFlight(p);
-      editServerHello(sf, (sh) => void (sh.extensions.supportedVersions = [v]));
+      // no longer TLS 1.3: the block follows the TLS 1.2 ServerHello's rules (key_share is allowed there)
+      editServerHello(sf, (sh) => void (sh.extensions = { ...ext13(sh), rules: 'tls12', supportedVersions: v }));
       await deliver(p.client, sealServerFlight(sf, p.keys));
       expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
       await deliver(p.server, encodeRecords([plain(ContentType.alert, new Uint8Array([2, AlertDescription.illegal_parameter]))]));
@@ -267,8 +282,8 @@ describe('version negotiation', () => {
     const p = setup({ minVersion: 'TLSv1.3' });
     const { sf } = await toServerFlight(p);
     editServerHello(sf, (sh) => {
-      delete sh.extensions.supportedVersions;
-      sh.extensions.order = sh.extensions.order.filter((t) => t !== ExtensionType.supported_versions);
+      const { keyShare, order } = ext13(sh);
+      sh.extensions = { rules: 'tls12', keyShare, order: order?.filter((t) => t !== ExtensionType.supported_versions) };
     });
     await deliver(p.client, encodeRecord(plain(ContentType.handshake, sf.serverHello)));
     expectFail(p.client, 'ProtocolVersion', 'protocol_version');
@@ -310,7 +325,7 @@ describe('no common parameters → HandshakeFailure/handshake_failure (§4.2.1)'
 describe('invalid key shares → IllegalParameter/illegal_parameter (§6: "semantically invalid (e.g., a DHE share of p - 1)")', () => {
   const setShare = (group: number, bytes: (orig: Uint8Array) => Uint8Array) =>
     hook((ch) => {
-      ch.extensions.keyShareClient = ch.extensions.keyShareClient!.map((k) => (k.group === group ? { group, keyExchange: bytes(k.keyExchange) } : k));
+      ch.extensions.keyShare = ch.extensions.keyShare!.map((k) => (k.group === group ? { group, keyExchange: bytes(k.keyExchange) } : k));
     });
 
   it('rejects an X25519 share giving an all-zero shared secret (§7.4.2)', async () => {
@@ -347,7 +362,7 @@ describe('invalid key shares → IllegalParameter/illegal_parameter (§6: "seman
   it('rejects a ServerHello share giving an all-zero X25519 secret (§7.4.2)', async () => {
     const p = setup({ keyShareGroups: ['x25519'] });
     const { sf } = await toServerFlight(p);
-    editServerHello(sf, (sh) => void (sh.extensions.keyShareServer = { group: NamedGroup.x25519, keyExchange: new Uint8Array(32) }));
+    editServerHello(sf, (sh) => void (ext13(sh).keyShare = { group: NamedGroup.x25519, keyExchange: new Uint8Array(32) }));
     await deliver(p.client, sealServerFlight(sf, p.keys));
     expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
   });
@@ -355,7 +370,7 @@ describe('invalid key shares → IllegalParameter/illegal_parameter (§6: "seman
   it('rejects a ServerHello share for a group the client sent no share for (§4.3.8)', async () => {
     const p = setup({ keyShareGroups: ['x25519'] });
     const { sf } = await toServerFlight(p);
-    editServerHello(sf, (sh) => void (sh.extensions.keyShareServer = { group: NamedGroup.secp256r1, keyExchange: new Uint8Array(65).fill(4, 0, 1) }));
+    editServerHello(sf, (sh) => void (ext13(sh).keyShare = { group: NamedGroup.secp256r1, keyExchange: new Uint8Array(65).fill(4, 0, 1) }));
     await deliver(p.client, sealServerFlight(sf, p.keys));
     expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
   });
@@ -397,8 +412,8 @@ describe('HelloRetryRequest', () => {
   it('rejects an HRR selecting a group that already had a key share → IllegalParameter/illegal_parameter (§4.3.8)', async () => {
     const p = setup(hrrClient, hrrServer);
     const { hrr } = await hrrFlight(p);
-    const m = decodeMsg(hrr, 'server_hello');
-    m.extensions.keyShareHrr = NamedGroup.secp256r1;
+    const m = decodeHrr(hrr);
+    m.extensions.keyShare = NamedGroup.secp256r1;
     await deliver(p.client, encodeRecord(plain(ContentType.handshake, encodeMsg(m))));
     expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
   });
@@ -407,8 +422,8 @@ describe('HelloRetryRequest', () => {
     for (const g of [NamedGroup.secp384r1, NamedGroup.x448, 0x1234]) {
       const p = setup({ ...hrrClient, groups: ['x25519', 'secp256r1'] }, hrrServer);
       const { hrr } = await hrrFlight(p);
-      const m = decodeMsg(hrr, 'server_hello');
-      m.extensions.keyShareHrr = g;
+      const m = decodeHrr(hrr);
+      m.extensions.keyShare = g;
       await deliver(p.client, encodeRecord(plain(ContentType.handshake, encodeMsg(m))));
       expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
     }
@@ -417,20 +432,32 @@ describe('HelloRetryRequest', () => {
   it('rejects an HRR that would not change the ClientHello → IllegalParameter/illegal_parameter (§4.2.4)', async () => {
     const p = setup(hrrClient, hrrServer);
     const { hrr } = await hrrFlight(p);
-    const m = decodeMsg(hrr, 'server_hello');
-    delete m.extensions.keyShareHrr;
+    const m = decodeHrr(hrr);
+    delete m.extensions.keyShare;
     delete m.extensions.cookie;
     m.extensions.order = [ExtensionType.supported_versions];
     await deliver(p.client, encodeRecord(plain(ContentType.handshake, encodeMsg(m))));
     expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
   });
 
+  it('rejects an HRR without supported_versions, even from a client that offers TLS 1.2 → IllegalParameter/illegal_parameter (§4.2.4)', async () => {
+    // RFC 9846 §4.2.4: "The server's extensions MUST contain "supported_versions"": a
+    // HelloRetryRequest exists in TLS 1.3 only, so it never reads as a TLS 1.2 ServerHello.
+    const p = setup({ ...hrrClient, cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'] }, hrrServer);
+    const { hrr } = await hrrFlight(p);
+    const m = decodeHrr(hrr);
+    delete m.extensions.supportedVersions;
+    await deliver(p.client, encodeRecord(plain(ContentType.handshake, encodeMsg(m))));
+    expectFail(p.client, 'IllegalParameter', 'illegal_parameter');
+    expect(p.client.error!.detail).toMatch(/HelloRetryRequest without supported_versions/);
+  });
+
   it('rejects an HRR carrying an extension the client did not offer → UnsupportedExtension/unsupported_extension (§4.2.4, §4.3)', async () => {
     const p = setup(hrrClient, hrrServer);
     const { hrr } = await hrrFlight(p);
-    const m = decodeMsg(hrr, 'server_hello');
-    m.extensions.unknown.push({ type: 0xfe00, data: new Uint8Array(0) });
-    m.extensions.order.push(0xfe00);
+    const m = decodeHrr(hrr);
+    m.extensions.unknown!.push({ type: 0xfe00, data: new Uint8Array(0) });
+    m.extensions.order!.push(0xfe00);
     await deliver(p.client, encodeRecord(plain(ContentType.handshake, encodeMsg(m))));
     expectFail(p.client, 'UnsupportedExtension', 'unsupported_extension');
   });
@@ -728,7 +755,7 @@ function newSessionTicket(): Uint8Array {
 
 describe('mandatory extensions → MissingExtension/missing_extension', () => {
   it('rejects a ClientHello without key_share → MissingExtension/missing_extension (§9.2)', async () => {
-    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.key_share, 'keyShareClient')) });
+    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.key_share, 'keyShare')) });
     await deliver(server, await firstFlight(client));
     await deliver(client, expectFail(server, 'MissingExtension', 'missing_extension'));
     expectAlertReceived(client, 'missing_extension');
@@ -747,7 +774,7 @@ describe('mandatory extensions → MissingExtension/missing_extension', () => {
   });
 
   it('the client reports missing_extension from the server as AlertReceived', async () => {
-    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.key_share, 'keyShareClient')) });
+    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.key_share, 'keyShare')) });
     await pump(client, server);
     expect(server.error?.status).toBe('MissingExtension');
     expectAlertReceived(client, 'missing_extension');
@@ -759,8 +786,8 @@ describe('extensions the client did not offer → UnsupportedExtension/unsupport
     const p = setup();
     const { sf } = await toServerFlight(p);
     editServerHello(sf, (sh) => {
-      sh.extensions.unknown.push({ type: 0xfe00, data: new Uint8Array([1, 2]) });
-      sh.extensions.order.push(0xfe00);
+      sh.extensions.unknown!.push({ type: 0xfe00, data: new Uint8Array([1, 2]) });
+      sh.extensions.order!.push(0xfe00);
     });
     await deliver(p.client, sealServerFlight(sf, p.keys));
     expectFail(p.client, 'UnsupportedExtension', 'unsupported_extension');
@@ -770,15 +797,15 @@ describe('extensions the client did not offer → UnsupportedExtension/unsupport
     const p = setup();
     const { sf } = await toServerFlight(p);
     editServerHello(sf, (sh) => {
-      sh.extensions.preSharedKeyServer = 0;
-      sh.extensions.order.push(ExtensionType.pre_shared_key);
+      ext13(sh).preSharedKey = 0;
+      sh.extensions.order!.push(ExtensionType.pre_shared_key);
     });
     await deliver(p.client, sealServerFlight(sf, p.keys));
     expectFail(p.client, 'UnsupportedExtension', 'unsupported_extension');
   });
 
   it('rejects ALPN in EncryptedExtensions when the client offered none', async () => {
-    const p = setup({}, { encryptedExtensionsHook: (e) => ({ ...e, alpn: ['h2'] }) });
+    const p = setup({}, { encryptedExtensionsHook: (e) => ({ ...e, alpn: 'h2' }) });
     await pump(p.client, p.server);
     expect(p.client.error?.status).toBe('UnsupportedExtension');
     expect(p.client.error?.alert).toBe(AlertDescription.unsupported_extension);
@@ -786,7 +813,7 @@ describe('extensions the client did not offer → UnsupportedExtension/unsupport
   });
 
   it('rejects an unknown extension in EncryptedExtensions', async () => {
-    const p = setup({}, { encryptedExtensionsHook: (e) => ({ ...e, unknown: [{ type: 0xfe01, data: new Uint8Array(0) }], order: [...e.order, 0xfe01] }) });
+    const p = setup({}, { encryptedExtensionsHook: (e) => ({ ...e, unknown: [{ type: 0xfe01, data: new Uint8Array(0) }], order: [...(e.order ?? []), 0xfe01] }) });
     await pump(p.client, p.server);
     expect(p.client.error?.status).toBe('UnsupportedExtension');
     expectAlertReceived(p.server, 'unsupported_extension');

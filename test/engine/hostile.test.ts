@@ -297,7 +297,7 @@ describe('item 7: writes before the handshake are bounded', () => {
 });
 
 describe('item 8: 0-RTT from a client we do not accept early data from (RFC 9846 §4.3.10)', () => {
-  const withEarlyData = firstHelloOnly((ch) => ({ ...ch, extensions: { ...ch.extensions, earlyData: {} } }));
+  const withEarlyData = firstHelloOnly((ch) => ({ ...ch, extensions: { ...ch.extensions, earlyData: true } }));
   /** Fake early data: application_data records protected under a key we do not have. */
   const earlyRecords = (n: number, size: number, seed: number): Uint8Array =>
     encodeRecords(Array.from({ length: n }, (_, i) => ({ type: ContentType.application_data, version: 0x0303, fragment: payload(size, seed + i) })));
@@ -339,7 +339,7 @@ describe('item 8: 0-RTT from a client we do not accept early data from (RFC 9846
   });
 
   it('a second ClientHello that still offers early data → IllegalParameter', async () => {
-    const both = (ch: ClientHello): ClientHello => ({ ...ch, extensions: { ...ch.extensions, earlyData: {} } });
+    const both = (ch: ClientHello): ClientHello => ({ ...ch, extensions: { ...ch.extensions, earlyData: true } });
     const p = setup({ keyShareGroups: ['x25519'], clientHelloHook: both }, { groups: ['secp256r1'] });
     await pump(p.client, p.server);
     expectFailed(p.server, 'IllegalParameter', 'illegal_parameter');
@@ -392,7 +392,7 @@ describe('item 10: the second ClientHello must repeat the first (RFC 9846 §4.2.
     ['changed ALPN', (ch) => ({ ...ch, extensions: { ...ch.extensions, alpn: ['http/1.1'] } })],
     ['dropped server_name', (ch) => ({ ...ch, extensions: { ...ch.extensions, serverName: undefined } })],
     ['reordered cipher suites', (ch) => ({ ...ch, cipherSuites: [...ch.cipherSuites].reverse() })],
-    ['an added unknown extension', (ch) => ({ ...ch, extensions: { ...ch.extensions, unknown: [...ch.extensions.unknown, { type: 0x7a7a, data: new Uint8Array([1]) }] } })],
+    ['an added unknown extension', (ch) => ({ ...ch, extensions: { ...ch.extensions, unknown: [...(ch.extensions.unknown ?? []), { type: 0x7a7a, data: new Uint8Array([1]) }] } })],
     ['changed legacy_version', (ch) => ({ ...ch, legacyVersion: 0x0302 })],
     ['changed signature_algorithms', (ch) => ({ ...ch, extensions: { ...ch.extensions, signatureAlgorithms: ch.extensions.signatureAlgorithms!.slice(1) } })],
     ['changed supported_groups order', (ch) => ({ ...ch, extensions: { ...ch.extensions, supportedGroups: [...ch.extensions.supportedGroups!].reverse() } })],
@@ -419,7 +419,7 @@ describe('item 11: large ClientHellos (post-quantum shares, many extensions)', (
   const huge = firstHelloOnly((ch) => ({
     ...ch,
     cipherSuites: [...ch.cipherSuites, ...Array.from({ length: 20000 }, (_, i) => 0x0a0a + ((i * 0x1010) % 0xf000))].slice(0, 0x7fff),
-    extensions: { ...ch.extensions, unknown: [...ch.extensions.unknown, { type: 0x3a3a, data: new Uint8Array(30000) }] },
+    extensions: { ...ch.extensions, unknown: [...(ch.extensions.unknown ?? []), { type: 0x3a3a, data: new Uint8Array(30000) }] },
   }));
 
   it('a 70 KB ClientHello over several records is accepted by default', async () => {

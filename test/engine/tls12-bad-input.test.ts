@@ -22,7 +22,7 @@ import type { RecordProtector } from '../../src/record/protector.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { CipherSuite, ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme, nameOf } from '../../src/wire/codes.js';
 import { DOWNGRADE_TLS12 } from '../../src/wire/hello.js';
-import type { ClientHello, ServerHello } from '../../src/wire/messages.js';
+import type { ClientHello, ServerHello, ServerHello12Extensions } from '../../src/wire/messages.js';
 import { pump, readAll } from '../helpers/memory.js';
 import { KeyLog, concat, decodeMsg, deliver, encodeMsg, encodeRecord, encodeRecords, firstFlight, flip, hsMessage, parseRecords, plain, respond } from '../helpers/mitm.js';
 import {
@@ -142,9 +142,19 @@ async function toLastFlight(p: Pair): Promise<LastFlight> {
   return { ...c, sf };
 }
 
+/** A TLS 1.2 ServerHello: its extensions follow the TLS 1.2 rules. */
+type ServerHello12 = ServerHello & { extensions: ServerHello12Extensions };
+
+/** Decodes a TLS 1.2 ServerHello. */
+function decodeSh12(raw: Uint8Array): ServerHello12 {
+  const sh = decode12(raw, 'server_hello');
+  if (sh.isHrr || sh.extensions.rules !== 'tls12') throw new Error('not a TLS 1.2 ServerHello');
+  return { ...sh, extensions: sh.extensions };
+}
+
 /** Edits the ServerHello of the flight through the codec. */
-function editServerHello(s: ServerFlight, edit: (sh: ServerHello) => void): void {
-  const sh = decode12(s.msgs[SH]!, 'server_hello');
+function editServerHello(s: ServerFlight, edit: (sh: ServerHello12) => void): void {
+  const sh = decodeSh12(s.msgs[SH]!);
   edit(sh);
   s.msgs[SH] = encode12(sh);
 }
@@ -152,7 +162,7 @@ function editServerHello(s: ServerFlight, edit: (sh: ServerHello) => void): void
 /** Edits a ClientHello through the test hook (the client then really sends it). */
 function hook(edit: (ch: ClientHello) => void): (ch: ClientHello) => ClientHello {
   return (ch) => {
-    const copy: ClientHello = { ...ch, cipherSuites: [...ch.cipherSuites], extensions: { ...ch.extensions, order: [...ch.extensions.order], unknown: [...ch.extensions.unknown] } };
+    const copy: ClientHello = { ...ch, cipherSuites: [...ch.cipherSuites], extensions: { ...ch.extensions, order: [...(ch.extensions.order ?? [])], unknown: [...(ch.extensions.unknown ?? [])] } };
     edit(copy);
     return copy;
   };
@@ -524,7 +534,7 @@ describe('extended master secret (RFC 7627 §5.2: "abort the handshake" means a 
     const p = setup({ clientHelloHook: dropEms, requireExtendedMasterSecret: false }, { requireExtendedMasterSecret: false });
     const s = await toServerFlight(p);
     // RFC 7627 §5.2: "If it chooses to continue the handshake, then it MUST NOT include the extension in the ServerHello."
-    expect(decode12(s.msgs[SH]!, 'server_hello').extensions.extendedMasterSecret).toBeUndefined();
+    expect(decodeSh12(s.msgs[SH]!).extensions.extendedMasterSecret).toBeUndefined();
     await deliver(p.client, s.flight);
     await pump(p.client, p.server);
     expect(p.client.error).toBeNull();
@@ -554,7 +564,7 @@ describe('extended master secret (RFC 7627 §5.2: "abort the handshake" means a 
   it('with requireExtendedMasterSecret: false, a peer that does send it still gets it (exporter available)', async () => {
     const p = setup({ requireExtendedMasterSecret: false }, { requireExtendedMasterSecret: false });
     const s = await toServerFlight(p);
-    expect(decode12(s.msgs[SH]!, 'server_hello').extensions.extendedMasterSecret).toBe(true);
+    expect(decodeSh12(s.msgs[SH]!).extensions.extendedMasterSecret).toBe(true);
     await deliver(p.client, s.flight);
     await pump(p.client, p.server);
     expect(p.client.handshakeComplete && p.server.handshakeComplete).toBe(true);
@@ -598,7 +608,7 @@ describe('renegotiation_info (RFC 5746)', () => {
     });
     const s = await toServerFlight(p);
     expect(p.server.error).toBeNull();
-    expect(decode12(s.msgs[SH]!, 'server_hello').extensions.renegotiationInfo).toEqual(new Uint8Array(0));
+    expect(decodeSh12(s.msgs[SH]!).extensions.renegotiationInfo).toEqual(new Uint8Array(0));
   });
 
   it('a non-empty renegotiation_info in the ServerHello of an initial handshake → HandshakeFailure/handshake_failure (RFC 5746 §3.4)', async () => {
@@ -635,13 +645,13 @@ describe('ec_point_formats without uncompressed → IllegalParameter/illegal_par
 });
 
 describe('a ServerHello with an extension the client did not send → UnsupportedExtension/unsupported_extension (RFC 5246 §7.4.1.4)', () => {
-  const cases: [string, (sh: ServerHello) => void, ClientOptions?][] = [
-    ['ALPN', (sh) => void (sh.extensions.alpn = ['h2'])],
-    ['session_ticket', (sh) => void (sh.extensions.sessionTicket = new Uint8Array(0))],
-    ['status_request (from a client that asked for no OCSP)', (sh) => void (sh.extensions.statusRequest = new Uint8Array(0)), { requestOCSP: false }],
-    ['an unknown type (0x1234)', (sh) => void sh.extensions.unknown.push({ type: 0x1234, data: new Uint8Array(0) })],
+  const cases: [string, (sh: ServerHello12) => void, ClientOptions?][] = [
+    ['ALPN', (sh) => void (sh.extensions.alpn = 'h2')],
+    ['session_ticket', (sh) => void (sh.extensions.sessionTicket = true)],
+    ['status_request (from a client that asked for no OCSP)', (sh) => void (sh.extensions.statusRequest = true), { requestOCSP: false }],
+    ['an unknown type (0x1234)', (sh) => void sh.extensions.unknown!.push({ type: 0x1234, data: new Uint8Array(0) })],
     // A TLS 1.2-only client sent no supported_versions; a ServerHello naming TLS 1.2 there is unsolicited.
-    ['supported_versions = TLS 1.2', (sh) => void sh.extensions.unknown.push({ type: ExtensionType.supported_versions, data: new Uint8Array([3, 3]) })],
+    ['supported_versions = TLS 1.2', (sh) => void (sh.extensions.supportedVersions = ProtocolVersion.TLSv1_2)],
   ];
   for (const [what, edit, c] of cases) {
     it(what, async () => {
@@ -667,10 +677,10 @@ describe('a ServerHello with an extension the client did not send → Unsupporte
       { requireExtendedMasterSecret: false, ALPNProtocols: ['h2'] },
     );
     const b = await toServerFlight(bare);
-    expect(decode12(b.msgs[SH]!, 'server_hello').extensions.order).toEqual([ExtensionType.renegotiation_info]);
+    expect(decodeSh12(b.msgs[SH]!).extensions.order).toEqual([ExtensionType.renegotiation_info]);
     const full = setup({ ALPNProtocols: ['h2'] }, { ALPNProtocols: ['h2'] });
     const f = await toServerFlight(full);
-    expect(new Set(decode12(f.msgs[SH]!, 'server_hello').extensions.order)).toEqual(
+    expect(new Set(decodeSh12(f.msgs[SH]!).extensions.order)).toEqual(
       new Set([ExtensionType.renegotiation_info, ExtensionType.extended_master_secret, ExtensionType.ec_point_formats, ExtensionType.application_layer_protocol_negotiation, ExtensionType.server_name]),
     );
   });

@@ -9,7 +9,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeAlert, encodeAlert } from '../../src/wire/alert.js';
 import { ExtensionType as T, HandshakeType } from '../../src/wire/codes.js';
-import { allowedContexts, decodeExtensions, encodeExtensions, extensionTypes, type ExtContext } from '../../src/wire/extensions.js';
+import {
+  allowedMessages,
+  decodeExtensions,
+  decodeServerHelloExtensions,
+  encodeExtensions,
+  encodeServerHelloExtensions,
+  extensionTypes,
+  type BlockOf,
+  type ExtensionMessage,
+} from '../../src/wire/extensions.js';
 import { decodeHandshake, decodeHandshakeBytes, encodeHandshake, handshakeTypeOf, type DecodeHandshakeOptions } from '../../src/wire/handshake.js';
 import { HRR_RANDOM } from '../../src/wire/hello.js';
 import type {
@@ -19,9 +28,9 @@ import type {
   ClientHello,
   EncryptedExtensions,
   EndOfEarlyData,
-  Extensions,
   Finished,
   HandshakeMessage,
+  HelloRetryRequest,
   KeyShareEntry,
   KeyUpdate,
   NewSessionTicket,
@@ -45,83 +54,87 @@ const protocolName = fc.array(u8, { minLength: 1, maxLength: 12 }).map((cs) => S
 const keyShareEntry: fc.Arbitrary<KeyShareEntry> = fc.record({ group: u16, keyExchange: bytes(1, 70) });
 
 /** Types no decoder models and the RFC 9846 §4.2 table does not list. */
-const unknownType = u16.filter((t) => allowedContexts(t) === undefined);
+const unknownType = u16.filter((t) => allowedMessages(t) === undefined);
 const unknownExts: fc.Arbitrary<RawExtension[]> = fc.uniqueArray(fc.record({ type: unknownType, data: bytes(0, 24) }), {
   selector: (e) => e.type,
   maxLength: 4,
 });
 
-type Fields = Omit<Extensions, 'unknown' | 'order'>;
+/** The messages whose blocks are generated here (a TLS 1.2 ServerHello's: test/unit/wire/tls12-props.test.ts). */
+type Gen = Exclude<ExtensionMessage, 'SH12'>;
 
-const fieldsByContext: Record<ExtContext, fc.Arbitrary<Partial<Fields>>> = {
-  client_hello: fc.record(
+/** The modelled fields of each block (`unknown` and `order` are added by extensionsFor). */
+const fieldsByMessage: { [M in Gen]: fc.Arbitrary<BlockOf[M]> } = {
+  CH: fc.record(
     {
-      serverName: fc.tuple(hostName).map((t) => [...t]),
+      serverName: hostName,
       supportedGroups: u16s(1, 12),
       signatureAlgorithms: u16s(1, 20),
       signatureAlgorithmsCert: u16s(1, 6),
       supportedVersions: u16s(1, 8),
-      keyShareClient: fc.uniqueArray(keyShareEntry, { selector: (k) => k.group, maxLength: 4 }),
+      keyShare: fc.uniqueArray(keyShareEntry, { selector: (k) => k.group, maxLength: 4 }),
       alpn: fc.array(protocolName, { minLength: 1, maxLength: 4 }),
       cookie: bytes(1, 48),
       pskKeyExchangeModes: fc.array(u8, { minLength: 1, maxLength: 3 }),
-      preSharedKeyClient: fc
+      preSharedKey: fc
         .array(fc.record({ identity: bytes(1, 48), obfuscatedTicketAge: u32, binder: bytes(32, 48) }), { minLength: 1, maxLength: 3 })
         .map((ps) => ({
           identities: ps.map(({ identity, obfuscatedTicketAge }) => ({ identity, obfuscatedTicketAge })),
           binders: ps.map((p) => p.binder),
         })),
-      earlyData: fc.constant({}),
+      earlyData: fc.constant(true as const),
       padding: fc.integer({ min: 0, max: 64 }),
     },
     { requiredKeys: [] },
   ),
-  server_hello: fc.record(
+  SH: fc.record(
     {
-      supportedVersions: u16.map((v) => [v]),
-      keyShareServer: keyShareEntry,
-      preSharedKeyServer: u16,
+      rules: fc.constant('tls13' as const),
+      supportedVersions: fc.constant(0x0304 as const),
+      keyShare: keyShareEntry,
+      preSharedKey: u16,
     },
-    { requiredKeys: [] },
+    { requiredKeys: ['rules', 'supportedVersions'] },
   ),
-  hello_retry_request: fc.record(
+  HRR: fc.record(
     {
-      supportedVersions: u16.map((v) => [v]),
-      keyShareHrr: u16,
+      supportedVersions: u16,
+      keyShare: u16,
       cookie: bytes(1, 48),
     },
     { requiredKeys: [] },
   ),
-  encrypted_extensions: fc.record(
+  EE: fc.record(
     {
-      serverName: fc.constant([] as string[]),
+      serverName: fc.constant(true as const),
       supportedGroups: u16s(1, 8),
-      alpn: protocolName.map((p) => [p]),
-      earlyData: fc.constant({}),
+      alpn: protocolName,
+      earlyData: fc.constant(true as const),
     },
     { requiredKeys: [] },
   ),
-  certificate: fc.constant({}),
-  certificate_request: fc.record(
+  CT: fc.record({ statusRequest: bytes(0, 40) }, { requiredKeys: [] }),
+  CR: fc.record(
     {
-      serverName: fc.tuple(hostName).map((t) => [...t]),
+      serverName: hostName,
       signatureAlgorithms: u16s(1, 12),
       signatureAlgorithmsCert: u16s(1, 6),
     },
     { requiredKeys: [] },
   ),
-  new_session_ticket: fc.record({ earlyData: u32.map((n) => ({ maxEarlyDataSize: n })) }, { requiredKeys: [] }),
+  NST: fc.record({ earlyData: u32.map((n) => ({ maxEarlyDataSize: n })) }, { requiredKeys: [] }),
 };
 
-/** Extensions for `ctx`, with `order` a random wire order (pre_shared_key last in ClientHello). */
-function extensionsFor(ctx: ExtContext): fc.Arbitrary<Extensions> {
+/** A block of message `m`, with `order` a random wire order (pre_shared_key last in ClientHello). */
+function extensionsFor<M extends Gen>(m: M): fc.Arbitrary<BlockOf[M]> {
+  const fields: fc.Arbitrary<BlockOf[M]> = fieldsByMessage[m];
   return fc
-    .tuple(fieldsByContext[ctx], unknownExts)
-    .chain(([fields, unknown]) => {
-      const base: Extensions = { ...fields, unknown, order: [] };
-      const types = extensionTypes(base, ctx);
+    .tuple(fields, unknownExts)
+    .chain(([f, unknown]) => {
+      const base: BlockOf[M] = { ...f, unknown, order: [] };
+      const types = extensionTypes(base, m);
       return fc.shuffledSubarray(types, { minLength: types.length, maxLength: types.length }).map((order) => {
-        if (ctx === 'client_hello' && order.includes(T.pre_shared_key)) {
+        if (m === 'CH' && order.includes(T.pre_shared_key)) {
           order = [...order.filter((t) => t !== T.pre_shared_key), T.pre_shared_key];
         }
         // the decoder lists unknown extensions in wire order
@@ -133,8 +146,8 @@ function extensionsFor(ctx: ExtContext): fc.Arbitrary<Extensions> {
 }
 
 const clientHello: fc.Arbitrary<ClientHello> = fc.oneof(
-  { weight: 9, arbitrary: fc.record({ ext: extensionsFor('client_hello'), legacy: fc.constant(false) }) },
-  { weight: 1, arbitrary: fc.record({ ext: fc.constant<Extensions>({ unknown: [], order: [] }), legacy: fc.constant(true) }) },
+  { weight: 9, arbitrary: fc.record({ ext: extensionsFor('CH'), legacy: fc.constant(false) }) },
+  { weight: 1, arbitrary: fc.record({ ext: fc.constant<BlockOf['CH']>({ unknown: [], order: [] }), legacy: fc.constant(true) }) },
 ).chain(({ ext, legacy }) =>
   fc
     .record({
@@ -147,38 +160,47 @@ const clientHello: fc.Arbitrary<ClientHello> = fc.oneof(
     .map((f): ClientHello => ({ type: 'client_hello', ...f, extensions: ext, ...(legacy ? { legacyNoExtensions: true } : {}) })),
 );
 
-const serverHello: fc.Arbitrary<ServerHello> = fc
-  .oneof(
-    { weight: 2, arbitrary: fc.constant('sh' as const) },
-    { weight: 1, arbitrary: fc.constant('hrr' as const) },
-    { weight: 1, arbitrary: fc.constant('legacy' as const) },
-  )
-  .chain((kind) =>
-    fc
-      .record({
-        legacyVersion: u16,
-        random: kind === 'hrr' ? fc.constant(HRR_RANDOM) : bytes(32, 32),
-        legacySessionIdEcho: bytes(0, 32),
-        cipherSuite: u16,
-        legacyCompressionMethod: u8,
-        extensions: kind === 'legacy' ? fc.constant<Extensions>({ unknown: [], order: [] }) : extensionsFor(kind === 'hrr' ? 'hello_retry_request' : 'server_hello'),
-      })
-      .map((f): ServerHello => ({ type: 'server_hello', ...f, isHrr: kind === 'hrr', ...(kind === 'legacy' ? { legacyNoExtensions: true } : {}) })),
-  );
+const helloFields = fc.record({
+  legacyVersion: u16,
+  legacySessionIdEcho: bytes(0, 32),
+  cipherSuite: u16,
+  legacyCompressionMethod: u8,
+});
 
-const encryptedExtensions: fc.Arbitrary<EncryptedExtensions> = extensionsFor('encrypted_extensions').map((extensions) => ({
+const serverHello: fc.Arbitrary<ServerHello | HelloRetryRequest> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ f: helloFields, random: bytes(32, 32), extensions: extensionsFor('SH') })
+      .map(({ f, random, extensions }): ServerHello => ({ type: 'server_hello', ...f, random, extensions, isHrr: false })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ f: helloFields, extensions: extensionsFor('HRR') })
+      .map(({ f, extensions }): HelloRetryRequest => ({ type: 'server_hello', ...f, random: HRR_RANDOM, extensions, isHrr: true })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ f: helloFields, random: bytes(32, 32) })
+      .map(({ f, random }): ServerHello => ({ type: 'server_hello', ...f, random, extensions: { rules: 'tls12', unknown: [], order: [] }, isHrr: false, legacyNoExtensions: true })),
+  },
+);
+
+const encryptedExtensions: fc.Arbitrary<EncryptedExtensions> = extensionsFor('EE').map((extensions) => ({
   type: 'encrypted_extensions',
   extensions,
 }));
 
 const certificateRequest: fc.Arbitrary<CertificateRequest> = fc
-  .record({ context: bytes(0, 16), extensions: extensionsFor('certificate_request') })
+  .record({ context: bytes(0, 16), extensions: extensionsFor('CR') })
   .map((f) => ({ type: 'certificate_request', ...f }));
 
 const certificate: fc.Arbitrary<Certificate> = fc
   .record({
     context: bytes(0, 8),
-    entries: fc.array(fc.record({ certData: bytes(1, 200), extensions: extensionsFor('certificate') }), { maxLength: 4 }),
+    entries: fc.array(fc.record({ certData: bytes(1, 200), extensions: extensionsFor('CT') }), { maxLength: 4 }),
   })
   .map((f) => ({ type: 'certificate', ...f }));
 
@@ -197,7 +219,7 @@ const newSessionTicket: fc.Arbitrary<NewSessionTicket> = fc
     ageAdd: u32,
     nonce: bytes(0, 32),
     ticket: bytes(1, 120),
-    extensions: extensionsFor('new_session_ticket'),
+    extensions: extensionsFor('NST'),
   })
   .map((f) => ({ type: 'new_session_ticket', ...f }));
 
@@ -322,13 +344,14 @@ describe('handshake codec properties', () => {
     );
   });
 
-  it('random extension blocks in every context raise only TlsError, and what decodes re-encodes identically', () => {
-    const contexts: ExtContext[] = ['client_hello', 'server_hello', 'hello_retry_request', 'encrypted_extensions', 'certificate', 'certificate_request', 'new_session_ticket'];
+  it('random extension blocks in every message raise only TlsError, and what decodes re-encodes identically', () => {
+    // 'SH*': a ServerHello's block, judged by its supported_versions as decodeServerHello does
+    const messages: Array<ExtensionMessage | 'SH*'> = ['CH', 'SH', 'SH12', 'SH*', 'HRR', 'EE', 'CT', 'CR', 'NST'];
     // Blocks built from plausible extension types, so that the per-extension decoders run.
-    const interesting = fc.oneof(fc.constantFrom(0, 10, 13, 16, 21, 41, 42, 43, 44, 45, 48, 50, 51), u16);
+    const interesting = fc.oneof(fc.constantFrom(0, 5, 10, 11, 13, 16, 21, 23, 35, 41, 42, 43, 44, 45, 48, 50, 51, 0xff01), u16);
     const rawExt = fc.record({ type: interesting, data: bytes(0, 40) });
     fc.assert(
-      fc.property(fc.constantFrom(...contexts), fc.array(rawExt, { maxLength: 5 }), (ctx, exts) => {
+      fc.property(fc.constantFrom(...messages), fc.array(rawExt, { maxLength: 5 }), (m, exts) => {
         const blockBytes = encode((w) =>
           w.vec16((x) => {
             for (const e of exts) x.u16(e.type).vec16((y) => y.bytes(e.data));
@@ -336,8 +359,14 @@ describe('handshake codec properties', () => {
         );
         const status = statusOf(() => {
           const r = new Reader(blockBytes);
-          const ext = decodeExtensions(r, ctx);
-          const again = encode((w) => encodeExtensions(w, ext, ctx));
+          let again: Uint8Array;
+          if (m === 'SH*') {
+            const ext = decodeServerHelloExtensions(r);
+            again = encode((w) => encodeServerHelloExtensions(w, ext));
+          } else {
+            const ext = decodeExtensions(r, m);
+            again = encode((w) => encodeExtensions(w, ext, m));
+          }
           expect(Buffer.from(again).equals(Buffer.from(blockBytes))).toBe(true);
         });
         expect(['ok', 'DecodeError', 'IllegalParameter']).toContain(status);

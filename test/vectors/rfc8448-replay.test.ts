@@ -72,7 +72,7 @@ function rfcClientHelloHook(first: string, second?: string): (ch: ClientHello) =
     const isSecond = ch.extensions.cookie !== undefined;
     if (isSecond && second === undefined) throw new Error('unexpected second ClientHello');
     const t = decodeHandshakeBytes(b(isSecond ? second! : first)) as ClientHello;
-    const extensions = { ...t.extensions, keyShareClient: ch.extensions.keyShareClient };
+    const extensions = { ...t.extensions, keyShare: ch.extensions.keyShare };
     if (isSecond) extensions.cookie = ch.extensions.cookie;
     return { ...t, raw: undefined, random: ch.random, extensions };
   };

@@ -6,7 +6,7 @@
 import { Deframer } from '../../../src/record/deframer.js';
 import { decodeHandshake, encodeHandshake } from '../../../src/wire/handshake.js';
 import { decodeClientHello, decodeServerHello, encodeClientHello, encodeServerHello } from '../../../src/wire/hello.js';
-import { decodeExtensions, encodeExtensions, extensionTypes, type ExtContext, type ExtVersion } from '../../../src/wire/extensions.js';
+import { decodeExtensions, decodeServerHelloExtensions, encodeExtensions, encodeServerHelloExtensions, extensionTypes, type ExtensionMessage } from '../../../src/wire/extensions.js';
 import { decodeCertificate, decodeCertificateRequest, decodeCertificateVerify } from '../../../src/wire/certificate.js';
 import {
   decodeCertificate12,
@@ -160,20 +160,20 @@ function handshakeTarget(version: 'tls12' | 'tls13'): Target {
   };
 }
 
-const EXT_CONTEXTS: readonly ExtContext[] = ['client_hello', 'server_hello', 'hello_retry_request', 'encrypted_extensions', 'certificate', 'certificate_request', 'new_session_ticket'];
-const EXT_VERSIONS: readonly ExtVersion[] = ['tls13', 'tls12', 'auto'];
+/** Each message's block; 'SH*' is a ServerHello's, judged by its supported_versions (decodeServerHelloExtensions). */
+const EXT_MESSAGES: readonly (ExtensionMessage | 'SH*')[] = ['CH', 'SH', 'SH12', 'SH*', 'HRR', 'EE', 'CT', 'CR', 'NST'];
 
 async function extensionBlocks(): Promise<Uint8Array[]> {
-  // An extension block with a selector byte in front: (context * 3 + version).
+  // An extension block with a selector byte in front: its index in EXT_MESSAGES.
   const out: Uint8Array[] = [];
-  const ctxOf: Record<number, number> = { 1: 0, 2: 1, 8: 3, 13: 5, 4: 6 };
+  const selOf: Record<number, number> = { 1: 0, 2: 3, 8: 5, 13: 7, 4: 8 };
   for (const m of await handshakeMessages()) {
-    const c = ctxOf[m[0]!];
+    const c = selOf[m[0]!];
     if (c === undefined) continue;
     for (let at = 4; at + 2 <= m.length; at++) {
       const len = (m[at]! << 8) | m[at + 1]!;
       if (at + 2 + len === m.length && len > 0) {
-        out.push(new Uint8Array([c * 3 + (m[0] === 2 ? 2 : 0), ...m.subarray(at)]));
+        out.push(new Uint8Array([c, ...m.subarray(at)]));
         break;
       }
     }
@@ -214,19 +214,24 @@ const wireHello: Target = {
 
 const wireExtensions: Target = {
   name: 'wire-extensions',
-  description: 'decodeExtensions(reader, context, version) for every context and version, extensionTypes, encodeExtensions',
+  description: 'decodeExtensions(reader, message) for every message (and decodeServerHelloExtensions), extensionTypes, encodeExtensions',
   seeds: extensionBlocks,
   dictionary: HS_DICT,
   maxLen: 70000,
   run(input) {
     if (input.length < 1) return;
-    const sel = input[0]! % (EXT_CONTEXTS.length * EXT_VERSIONS.length);
-    const context = EXT_CONTEXTS[Math.floor(sel / 3)]!;
-    const version = EXT_VERSIONS[sel % 3]!;
-    const ext = guard(`decodeExtensions ${context}/${version}`, () => decodeExtensions(new Reader(input.subarray(1), 'extensions'), context, version));
+    const m = EXT_MESSAGES[input[0]! % EXT_MESSAGES.length]!;
+    const r = new Reader(input.subarray(1), 'extensions');
+    if (m === 'SH*') {
+      const ext = guard('decodeServerHelloExtensions', () => decodeServerHelloExtensions(r));
+      if (!ext) return;
+      guard('encodeServerHelloExtensions', () => encodeServerHelloExtensions(new Writer(), ext));
+      return;
+    }
+    const ext = guard(`decodeExtensions ${m}`, () => decodeExtensions(r, m));
     if (!ext) return;
-    guard('extensionTypes', () => extensionTypes(ext, context));
-    guard('encodeExtensions', () => encodeExtensions(new Writer(), ext, context, version));
+    guard('extensionTypes', () => extensionTypes(ext, m));
+    guard('encodeExtensions', () => encodeExtensions(new Writer(), ext, m));
   },
 };
 

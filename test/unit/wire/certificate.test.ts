@@ -10,7 +10,7 @@ import {
   encodeCertificateVerify,
 } from '../../../src/wire/certificate.js';
 import { decodeHandshakeBytes, encodeHandshake } from '../../../src/wire/handshake.js';
-import { noExtensions, type Certificate } from '../../../src/wire/messages.js';
+import type { Certificate } from '../../../src/wire/messages.js';
 import { Reader } from '../../../src/wire/reader.js';
 import { encode } from '../../../src/wire/writer.js';
 import { expectTlsError } from '../../helpers/tls-error.js';
@@ -36,7 +36,7 @@ describe('Certificate (TLS 1.3)', () => {
     expect(m.context).toEqual(new Uint8Array(0));
     expect(m.entries).toHaveLength(2);
     expect(m.entries[0]!.certData).toEqual(hex('308201'));
-    expect(m.entries[0]!.extensions.unknown).toEqual([{ type: T.status_request, data: hex('01 000003 aabbcc') }]);
+    expect(m.entries[0]!.extensions).toEqual({ statusRequest: hex('01 000003 aabbcc'), unknown: [], order: [T.status_request] });
     expect(m.entries[1]!.extensions).toEqual({ unknown: [], order: [] });
     expect(toHex(encode((w) => encodeCertificate(w, m)))).toBe(CERT_BODY);
   });
@@ -50,7 +50,7 @@ describe('Certificate (TLS 1.3)', () => {
   });
 
   it('round-trips through encodeHandshake with the 4-byte header', () => {
-    const m: Certificate = { type: 'certificate', context: new Uint8Array(0), entries: [{ certData: hex('30'), extensions: noExtensions() }] };
+    const m: Certificate = { type: 'certificate', context: new Uint8Array(0), entries: [{ certData: hex('30'), extensions: {} }] };
     const raw = encodeHandshake(m);
     expect(toHex(raw)).toBe('0b00000a' + '00' + '000006' + '000001' + '30' + '0000');
     expect(decodeHandshakeBytes(raw)).toEqual({ ...m, raw, entries: [{ certData: hex('30'), extensions: { unknown: [], order: [] } }] });
@@ -83,7 +83,7 @@ describe('Certificate (TLS 1.3)', () => {
   });
 
   it('refuses to encode an empty cert_data → InternalError', () => {
-    const m: Certificate = { type: 'certificate', context: new Uint8Array(0), entries: [{ certData: new Uint8Array(0), extensions: noExtensions() }] };
+    const m: Certificate = { type: 'certificate', context: new Uint8Array(0), entries: [{ certData: new Uint8Array(0), extensions: {} }] };
     expectTlsError(() => encode((w) => encodeCertificate(w, m)), 'InternalError');
   });
 });
@@ -96,7 +96,7 @@ describe('CertificateRequest (TLS 1.3)', () => {
     expect(m.context).toHaveLength(0);
     expect(m.extensions.signatureAlgorithms).toEqual([0x0403, 0x0804]);
     expect(m.extensions.signatureAlgorithmsCert).toEqual([0x0401]);
-    expect(m.extensions.unknown.map((u) => u.type)).toEqual([T.certificate_authorities]);
+    expect(m.extensions.unknown!.map((u) => u.type)).toEqual([T.certificate_authorities]);
     expect(toHex(encode((w) => encodeCertificateRequest(w, m)))).toBe(body);
   });
 

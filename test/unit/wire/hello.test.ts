@@ -13,7 +13,7 @@ import {
   isHelloRetryRequestRandom,
   truncatedClientHello,
 } from '../../../src/wire/hello.js';
-import { noExtensions, type ClientHello, type ServerHello } from '../../../src/wire/messages.js';
+import type { ClientHello, HelloRetryRequest, ServerHello } from '../../../src/wire/messages.js';
 import { Reader } from '../../../src/wire/reader.js';
 import { encode } from '../../../src/wire/writer.js';
 import { expectTlsError } from '../../helpers/tls-error.js';
@@ -46,8 +46,13 @@ const OPENSSL_SH = hex(`
 function ch(bodyHex: string): ClientHello {
   return decodeClientHello(new Reader(hex(bodyHex)));
 }
-function sh(bodyHex: string): ServerHello {
+function sh(bodyHex: string): ServerHello | HelloRetryRequest {
   return decodeServerHello(new Reader(hex(bodyHex)));
+}
+function hrr(bodyHex: string): HelloRetryRequest {
+  const m = sh(bodyHex);
+  if (!m.isHrr) throw new Error('not a HelloRetryRequest');
+  return m;
 }
 
 const RANDOM = '11'.repeat(32);
@@ -66,21 +71,21 @@ describe('ClientHello', () => {
     expect(m.cipherSuites).toHaveLength(0x76 / 2);
     expect(Array.from(m.legacyCompressionMethods)).toEqual([0]);
     const e = m.extensions;
-    expect(e.serverName).toEqual(['example.test']);
+    expect(e.serverName).toBe('example.test');
     expect(e.alpn).toEqual(['h2', 'http/1.1']);
     expect(e.supportedVersions).toEqual([0x0304, 0x0303]);
     expect(e.supportedGroups).toEqual([0x1d, 0x17, 0x1e, 0x19, 0x18, 0x100, 0x101, 0x102, 0x103, 0x104]);
     expect(e.pskKeyExchangeModes).toEqual([1]);
-    expect(e.keyShareClient).toHaveLength(1);
-    expect(e.keyShareClient![0]!.group).toBe(0x1d);
-    expect(e.keyShareClient![0]!.keyExchange).toHaveLength(32);
+    expect(e.keyShare).toHaveLength(1);
+    expect(e.keyShare![0]!.group).toBe(0x1d);
+    expect(e.keyShare![0]!.keyExchange).toHaveLength(32);
     expect(e.signatureAlgorithms).toHaveLength(20);
     // the TLS 1.2 extensions are decoded too (ec_point_formats: uncompressed and the two
     // deprecated compressed formats; an empty session_ticket; extended_master_secret)
     expect(e.ecPointFormats).toEqual([0, 1, 2]);
     expect(e.sessionTicket).toEqual(new Uint8Array(0));
     expect(e.extendedMasterSecret).toBe(true);
-    expect(e.unknown.map((u) => u.type)).toEqual([T.encrypt_then_mac]);
+    expect(e.unknown!.map((u) => u.type)).toEqual([T.encrypt_then_mac]);
     expect(e.order).toEqual([0, 11, 10, 35, 16, 22, 23, 13, 43, 45, 51]);
     expect(toHex(encodeHandshake(m))).toBe(toHex(OPENSSL_CH));
   });
@@ -103,7 +108,7 @@ describe('ClientHello', () => {
     const m = ch(body);
     expect(m.legacySessionId).toEqual(hex('aabbcc'));
     expect(m.cipherSuites).toEqual([0x1301, 0x1302, 0x1303]);
-    expect(m.extensions.keyShareClient).toEqual([]);
+    expect(m.extensions.keyShare).toEqual([]);
     expect(toHex(encode((w) => encodeClientHello(w, m)))).toBe(toHex(hex(body)));
   });
 
@@ -161,7 +166,7 @@ describe('ClientHello', () => {
     expectTlsError(() => encode((w) => encodeClientHello(w, { ...base, legacySessionId: new Uint8Array(33) })), 'InternalError');
     expectTlsError(() => encode((w) => encodeClientHello(w, { ...base, legacyCompressionMethods: new Uint8Array(0) })), 'InternalError');
     expectTlsError(
-      () => encode((w) => encodeClientHello(w, { ...base, legacyNoExtensions: true, extensions: { ...noExtensions(), cookie: hex('01') } })),
+      () => encode((w) => encodeClientHello(w, { ...base, legacyNoExtensions: true, extensions: { cookie: hex('01') } })),
       'InternalError',
     );
   });
@@ -169,13 +174,11 @@ describe('ClientHello', () => {
 
 describe('ServerHello and HelloRetryRequest', () => {
   it('decodes an OpenSSL HelloRetryRequest by its random and re-encodes it byte for byte', () => {
-    const m = decodeHandshakeBytes(OPENSSL_HRR) as ServerHello;
+    const m = decodeHandshakeBytes(OPENSSL_HRR) as HelloRetryRequest;
     expect(m.isHrr).toBe(true);
     expect(m.random).toEqual(HRR_RANDOM);
     expect(m.cipherSuite).toBe(0x1302);
-    expect(m.extensions.supportedVersions).toEqual([0x0304]);
-    expect(m.extensions.keyShareHrr).toBe(0x17);
-    expect(m.extensions.keyShareServer).toBeUndefined();
+    expect(m.extensions).toEqual({ supportedVersions: 0x0304, keyShare: 0x17, unknown: [], order: [T.supported_versions, T.key_share] });
     expect(toHex(encodeHandshake(m))).toBe(toHex(OPENSSL_HRR));
   });
 
@@ -183,9 +186,10 @@ describe('ServerHello and HelloRetryRequest', () => {
     const m = decodeHandshakeBytes(OPENSSL_SH) as ServerHello;
     expect(m.isHrr).toBe(false);
     expect(m.legacySessionIdEcho).toHaveLength(32);
-    expect(m.extensions.supportedVersions).toEqual([0x0304]);
-    expect(m.extensions.keyShareServer!.group).toBe(0x17);
-    expect(m.extensions.keyShareServer!.keyExchange).toHaveLength(65);
+    if (m.extensions.rules !== 'tls13') throw new Error('not a TLS 1.3 ServerHello');
+    expect(m.extensions.supportedVersions).toBe(0x0304);
+    expect(m.extensions.keyShare!.group).toBe(0x17);
+    expect(m.extensions.keyShare!.keyExchange).toHaveLength(65);
     expect(downgradeSentinel(m.random)).toBeNull();
     expect(toHex(encodeHandshake(m))).toBe(toHex(OPENSSL_SH));
   });
@@ -194,19 +198,20 @@ describe('ServerHello and HelloRetryRequest', () => {
     const m = sh(SH_PREFIX);
     expect(m.legacyNoExtensions).toBe(true);
     expect(m.isHrr).toBe(false);
+    expect(m.extensions).toEqual({ rules: 'tls12', unknown: [], order: [] });
     expect(toHex(encode((w) => encodeServerHello(w, m)))).toBe(toHex(hex(SH_PREFIX)));
   });
 
   it('decodes HelloRetryRequest extensions in the HRR context (key_share is a bare group)', () => {
     const body = `0303 ${toHex(HRR_RANDOM)} 00 1301 00 ` + block(ext(T.key_share, '001d'));
-    expect(sh(body).extensions.keyShareHrr).toBe(0x1d);
+    expect(hrr(body).extensions.keyShare).toBe(0x1d);
     // the same bytes with an ordinary random are a ServerHello, where this key_share is truncated
     expectTlsError(() => sh(`0303 ${RANDOM} 00 1301 00 ` + block(ext(T.key_share, '001d'))), 'DecodeError');
   });
 
   it('rejects a cookie in a ServerHello but accepts it in a HelloRetryRequest', () => {
     expectTlsError(() => sh(SH_PREFIX + block(ext(T.cookie, '0001 01'))), 'IllegalParameter');
-    expect(sh(`0303 ${toHex(HRR_RANDOM)} 00 1301 00 ` + block(ext(T.cookie, '0001 01'))).extensions.cookie).toEqual(hex('01'));
+    expect(hrr(`0303 ${toHex(HRR_RANDOM)} 00 1301 00 ` + block(ext(T.cookie, '0001 01'))).extensions.cookie).toEqual(hex('01'));
   });
 
   it('rejects a duplicated extension in ServerHello → IllegalParameter', () => {
@@ -227,7 +232,7 @@ describe('ServerHello and HelloRetryRequest', () => {
 
   it('refuses to encode when isHrr disagrees with the random → InternalError', () => {
     const m = sh(SH_PREFIX + '0000');
-    expectTlsError(() => encode((w) => encodeServerHello(w, { ...m, isHrr: true })), 'InternalError');
+    expectTlsError(() => encode((w) => encodeServerHello(w, { ...m, isHrr: true, extensions: {} })), 'InternalError');
     expectTlsError(() => encode((w) => encodeServerHello(w, { ...m, random: HRR_RANDOM })), 'InternalError');
   });
 });

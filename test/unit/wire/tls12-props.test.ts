@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ExtensionType as T } from '../../../src/wire/codes.js';
-import { allowedContexts, extensionTypes } from '../../../src/wire/extensions.js';
+import { allowedMessages, extensionTypes, isAllowedIn } from '../../../src/wire/extensions.js';
 import { decodeHandshake, decodeHandshakeBytes, encodeHandshake, handshakeTypeOf, type DecodeHandshakeOptions } from '../../../src/wire/handshake.js';
 import type {
   Certificate12,
@@ -20,18 +20,18 @@ import type {
   CertificateStatus,
   CertificateVerify,
   ClientHello,
+  ClientHelloExtensions,
   ClientKeyExchange,
-  Extensions,
   Finished,
   HandshakeMessage,
   HelloRequest,
   NewSessionTicket12,
   RawExtension,
   ServerHello,
+  ServerHello12Extensions,
   ServerHelloDone,
   ServerKeyExchange,
 } from '../../../src/wire/messages.js';
-import { TLS12_SERVER_HELLO_EXTENSIONS } from '../../../src/wire/extensions.js';
 import { applyBodyEdits, bodyEditArb, bytes, u16, u32, u8, withoutRaw } from '../../helpers/codec-props.js';
 import { statusOf } from '../../helpers/tls-error.js';
 
@@ -75,14 +75,14 @@ const finished: fc.Arbitrary<Finished> = bytes(12, 12).map((verifyData) => ({ ty
 
 const protocolName = fc.array(u8, { minLength: 1, maxLength: 12 }).map((cs) => String.fromCharCode(...cs));
 /** Types we neither model nor recognize. */
-const unknownType = u16.filter((t) => allowedContexts(t) === undefined);
+const unknownType = u16.filter((t) => allowedMessages(t) === undefined);
 const unknownExts: fc.Arbitrary<RawExtension[]> = fc.uniqueArray(fc.record({ type: unknownType, data: bytes(0, 24) }), { selector: (e) => e.type, maxLength: 3 });
 
 /** Fields with the given wire order shuffled; unknown ones sorted as the decoder lists them. */
-function withOrder(fields: fc.Arbitrary<Partial<Extensions>>, ctx: 'client_hello' | 'server_hello'): fc.Arbitrary<Extensions> {
+function withOrder<E extends ClientHelloExtensions | ServerHello12Extensions>(fields: fc.Arbitrary<E>, m: E extends ClientHelloExtensions ? 'CH' : 'SH12'): fc.Arbitrary<E> {
   return fc.tuple(fields, unknownExts).chain(([f, unknown]) => {
-    const base: Extensions = { ...f, unknown, order: [] };
-    const types = extensionTypes(base, ctx);
+    const base: E = { ...f, unknown, order: [] };
+    const types = m === 'CH' ? extensionTypes(base as ClientHelloExtensions, 'CH') : extensionTypes(base as ServerHello12Extensions, 'SH12');
     return fc.shuffledSubarray(types, { minLength: types.length, maxLength: types.length }).map((order) => {
       const pos = new Map(order.map((t, i) => [t, i]));
       return { ...base, unknown: [...unknown].sort((a, b) => pos.get(a.type)! - pos.get(b.type)!), order };
@@ -90,20 +90,21 @@ function withOrder(fields: fc.Arbitrary<Partial<Extensions>>, ctx: 'client_hello
   });
 }
 
-const tls12ServerHelloFields: fc.Arbitrary<Partial<Extensions>> = fc.record(
+const tls12ServerHelloFields: fc.Arbitrary<ServerHello12Extensions> = fc.record(
   {
-    serverName: fc.constant([] as string[]),
-    alpn: protocolName.map((p) => [p]),
-    statusRequest: fc.constant(new Uint8Array(0)),
+    rules: fc.constant('tls12' as const),
+    serverName: fc.constant(true as const),
+    alpn: protocolName,
+    statusRequest: fc.constant(true as const),
     ecPointFormats: fc.array(u8, { minLength: 1, maxLength: 3 }),
     extendedMasterSecret: fc.constant(true as const),
     renegotiationInfo: bytes(0, 24),
-    sessionTicket: fc.constant(new Uint8Array(0)),
+    sessionTicket: fc.constant(true as const),
     supportedGroups: fc.array(u16, { minLength: 1, maxLength: 4 }),
     // a bogus selected version is decoded, for the handshake to refuse
-    supportedVersions: u16.filter((v) => v !== 0x0304).map((v) => [v]),
+    supportedVersions: u16.filter((v) => v !== 0x0304),
   },
-  { requiredKeys: [] },
+  { requiredKeys: ['rules'] },
 );
 
 const serverHello12: fc.Arbitrary<ServerHello> = fc
@@ -112,7 +113,7 @@ const serverHello12: fc.Arbitrary<ServerHello> = fc
     random: bytes(32, 32),
     legacySessionIdEcho: bytes(0, 32),
     cipherSuite: u16,
-    extensions: withOrder(tls12ServerHelloFields, 'server_hello'),
+    extensions: withOrder(tls12ServerHelloFields, 'SH12'),
   })
   .map((f): ServerHello => ({ type: 'server_hello', legacyCompressionMethod: 0, isHrr: false, ...f }));
 
@@ -121,10 +122,10 @@ const clientHello12: fc.Arbitrary<ClientHello> = fc
     random: bytes(32, 32),
     legacySessionId: bytes(0, 32),
     cipherSuites: fc.array(u16, { minLength: 1, maxLength: 16 }),
-    extensions: withOrder(
+    extensions: withOrder<ClientHelloExtensions>(
       fc.record(
         {
-          serverName: fc.constant(['example.test']),
+          serverName: fc.constant('example.test'),
           supportedGroups: fc.array(u16, { minLength: 1, maxLength: 6 }),
           signatureAlgorithms: fc.array(u16, { minLength: 1, maxLength: 10 }),
           alpn: fc.array(protocolName, { minLength: 1, maxLength: 3 }),
@@ -136,7 +137,7 @@ const clientHello12: fc.Arbitrary<ClientHello> = fc
         },
         { requiredKeys: [] },
       ),
-      'client_hello',
+      'CH',
     ),
   })
   .map((f): ClientHello => ({ type: 'client_hello', legacyVersion: 0x0303, legacyCompressionMethods: Uint8Array.of(0), ...f }));
@@ -264,16 +265,17 @@ describe('TLS 1.2 handshake codec properties', () => {
   });
 
   it('any TLS 1.2-only extension in a ServerHello that selects TLS 1.3 → IllegalParameter', () => {
-    const only12: fc.Arbitrary<[Partial<Extensions>, number]> = fc.oneof(
-      fc.array(u8, { minLength: 1, maxLength: 3 }).map((v): [Partial<Extensions>, number] => [{ ecPointFormats: v }, T.ec_point_formats]),
-      fc.constant<[Partial<Extensions>, number]>([{ extendedMasterSecret: true }, T.extended_master_secret]),
-      bytes(0, 16).map((v): [Partial<Extensions>, number] => [{ renegotiationInfo: v }, T.renegotiation_info]),
-      fc.constant<[Partial<Extensions>, number]>([{ sessionTicket: new Uint8Array(0) }, T.session_ticket]),
+    type Fields = Partial<ServerHello12Extensions>;
+    const only12: fc.Arbitrary<[Fields, number]> = fc.oneof(
+      fc.array(u8, { minLength: 1, maxLength: 3 }).map((v): [Fields, number] => [{ ecPointFormats: v }, T.ec_point_formats]),
+      fc.constant<[Fields, number]>([{ extendedMasterSecret: true }, T.extended_master_secret]),
+      bytes(0, 16).map((v): [Fields, number] => [{ renegotiationInfo: v }, T.renegotiation_info]),
+      fc.constant<[Fields, number]>([{ sessionTicket: true }, T.session_ticket]),
     );
     fc.assert(
       fc.property(serverHello12, only12, fc.boolean(), (m, [fields, type], first) => {
         // build it as a TLS 1.2 ServerHello, then splice supported_versions 0x0304 into the bytes
-        const ext: Extensions = { unknown: [], order: [], ...fields };
+        const ext: ServerHello12Extensions = { rules: 'tls12', unknown: [], order: [], ...fields };
         const raw = encodeHandshake({ ...m, extensions: ext });
         const sv = Uint8Array.of(0x00, 0x2b, 0x00, 0x02, 0x03, 0x04);
         const at = 4 + helloEnd(m)!;
@@ -281,7 +283,7 @@ describe('TLS 1.2 handshake codec properties', () => {
         const exts = raw.subarray(at + 2);
         const newExts = first ? [...sv, ...exts] : [...exts, ...sv];
         const body = Uint8Array.from([...raw.subarray(4, at), (blockLen + 6) >> 8, (blockLen + 6) & 0xff, ...newExts]);
-        expect(TLS12_SERVER_HELLO_EXTENSIONS.has(type)).toBe(true);
+        expect(isAllowedIn(type, 'SH12')).toBe(true);
         expect(statusOf(() => decodeHandshake(2, body, undefined, TLS12))).toBe('IllegalParameter');
         expect(statusOf(() => decodeHandshake(2, body))).toBe('IllegalParameter');
       }),
