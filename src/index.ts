@@ -26,7 +26,7 @@ export type {
 export { nobleProvider, defaultRandom } from './crypto/noble.js';
 export { CipherSuite, NamedGroup, SignatureScheme, ProtocolVersion, nameOf } from './wire/codes.js';
 export type { CodeKind } from './wire/codes.js';
-export type { ClientHello, Extensions, RawExtension, KeyShareEntry, OfferedPsks, PskIdentity } from './wire/messages.js';
+export type { ClientHello, ClientHelloExtensions, EeExtensions, HelloRetryRequestExtensions, ExtensionBlock, RawExtension, KeyShareEntry, OfferedPsks, PskIdentity } from './wire/messages.js';
 export type { ParsedCertificate, CertificateExtension } from './verify/x509.js';
 export type { GeneralName, GeneralNameForm, GeneralNameContext } from './verify/names.js';
 export type { SearchLimits } from './verify/engine.js';
