@@ -1,59 +1,30 @@
 /**
- * TLS 1.2 client handshake (RFC 5246 §7.3, ECDHE per RFC 8422), full handshakes only:
- * ServerHello → ExpectCertificate → ExpectServerKeyExchange → ExpectServerHelloDone
- * (→ our Certificate?, ClientKeyExchange, ChangeCipherSpec, Finished) →
- * ExpectChangeCipherSpec → ExpectFinished → Client12Traffic.
+ * TLS 1.2 client handshake (RFC 5246 §7.3, ECDHE per RFC 8422), full handshakes only,
+ * after `client-hello.ts` has read a TLS 1.2 ServerHello: ExpectCertificate →
+ * ExpectServerKeyExchange → ExpectServerHelloDone (→ our Certificate?, ClientKeyExchange,
+ * ChangeCipherSpec, Finished) → ExpectChangeCipherSpec → ExpectFinished → Client12Traffic.
  *
  * @module
  */
-import type { KeyShare, PublicKeyInfo } from '../crypto/provider.js';
+import type { KeyShare } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
-import { tls12Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { nameOf } from '../wire/codes.js';
 import type { CertificateRequest12, HandshakeMessage, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
-import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
 import type { Context, State, MessageKind } from './state.js';
 import { codeName, expect } from './state.js';
-import { checkAlpn, checkOnlyOffered, type ClientParams, type Offer } from './client-common.js';
+import type { ClientParams, Offer } from './client-common.js';
+import { keyFitsSuite, signCertificateVerify12, verifyServerKeyExchange } from './signatures.js';
 import { authenticatePeer } from './peer-auth.js';
 import type { CertifiedKey } from '../config.js';
 import { ExpectChangeCipherSpec, RenegotiationRefused, checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
 
-/** Key types each TLS 1.2 suite family authenticates with (RFC 8422 §5.3 allows Ed25519 with ECDHE_ECDSA). */
-function keyFitsSuite(key: PublicKeyInfo, suite: Tls12Suite): boolean {
-  return suite.auth === 'ecdsa' ? key.type === 'ec-p256' || key.type === 'ec-p384' || key.type === 'ed25519' : key.type === 'rsa' || key.type === 'rsa-pss';
-}
-
 /**
- * Handles a ServerHello that negotiated TLS 1.2 (no supported_versions; legacy_version
- * 0x0303); `ext` is its extension block (`sh.extensions`, which is a TLS 1.2 one).
+ * The server chose TLS 1.2 and its ServerHello passed the checks of `client-hello.ts`
+ * (renegotiation_info, extended master secret, point formats, ALPN): wait for its
+ * Certificate.
  */
-export function handleServerHello12(cx: Context, p: ClientParams, offer: Offer, sh: ServerHello, ext: ServerHello12Extensions): State {
-  const cfg = cx.cfg;
-  // RFC 5246 §7.4.1.3: the suite must be one the client offered.
-  const suite = offer.ch.cipherSuites.includes(sh.cipherSuite) ? tls12Suite(sh.cipherSuite) : undefined;
-  if (!suite) {
-    throw new TlsError('IllegalParameter', { detail: `server selected cipher suite ${nameOf('suite', sh.cipherSuite)} which we did not offer for TLS 1.2` });
-  }
-  // RFC 5246 §7.4.1.3: compression must be one offered (we offer only null).
-  if (sh.legacyCompressionMethod !== 0) throw new TlsError('IllegalParameter', { detail: 'ServerHello compression method is not null' });
-  // RFC 5246 §7.4.1.4: only extensions the client offered.
-  checkOnlyOffered(ext, offer, 'ServerHello');
-  // RFC 5746 §3.4: the server must signal secure renegotiation, with an empty value on a first handshake.
-  if (ext.renegotiationInfo === undefined) {
-    throw new TlsError('HandshakeFailure', { detail: 'server does not support secure renegotiation (RFC 5746); puretls requires it' });
-  }
-  if (ext.renegotiationInfo.length !== 0) throw new TlsError('HandshakeFailure', { detail: 'renegotiation_info is not empty on an initial handshake' });
-  // RFC 7627 §5.2: a client that requires the extended master secret aborts without it.
-  if (!ext.extendedMasterSecret && cfg.requireExtendedMasterSecret) {
-    throw new TlsError('HandshakeFailure', { detail: 'server does not support the extended master secret (RFC 7627), which is required' });
-  }
-  // RFC 8422 §5.2: the server's point formats must include uncompressed.
-  if (ext.ecPointFormats !== undefined && !ext.ecPointFormats.includes(0)) {
-    throw new TlsError('IllegalParameter', { detail: 'server does not accept uncompressed points' });
-  }
-  checkAlpn(cx, ext.alpn);
+export function serverHello12(cx: Context, p: ClientParams, offer: Offer, sh: ServerHello, suite: Tls12Suite, ext: ServerHello12Extensions): State {
   cx.versionNegotiated('TLSv1.2');
   cx.transcript.setHash(suite.hash);
   cx.transcript.add(sh.raw!);
@@ -134,18 +105,7 @@ class ExpectServerKeyExchange implements State {
     if (!(this.h.offer.ch.extensions.supportedGroups ?? []).includes(ske.group) || !crypto.groups.includes(ske.group)) {
       throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange uses ${nameOf('group', ske.group)}, which we did not offer` });
     }
-    // RFC 5246 §7.4.1.4.1: the signature algorithm must be one the client offered.
-    if (!cfg.signatureSchemes.includes(ske.scheme)) {
-      throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange signed with ${nameOf('scheme', ske.scheme)}, which we did not offer` });
-    }
-    if (!crypto.schemesForKey(key, 'TLSv1.2').includes(ske.scheme)) {
-      throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange scheme ${nameOf('scheme', ske.scheme)} does not fit the certificate key (${key.type})` });
-    }
-    const content = serverKeyExchangeSignedContent(this.h.offer.ch.random, this.h.serverRandom, ske);
-    // RFC 5246 §7.2.2: a signature that does not verify → decrypt_error.
-    if (!crypto.verify(key, ske.scheme, content, ske.signature, { tls12: true })) {
-      throw new TlsError('DecryptError', { detail: 'ServerKeyExchange signature is invalid' });
-    }
+    verifyServerKeyExchange(cfg, key, this.h.offer.ch.random, this.h.serverRandom, ske);
     cx.transcript.add(ske.raw!);
     cx.trace({ direction: 'received', kind: 'handshake', summary: `ServerKeyExchange ${nameOf('group', ske.group)} ${nameOf('scheme', ske.scheme)}`, message: ske });
     const share = crypto.keyShare(ske.group, cfg.random(crypto.keySharePrivateLength(ske.group)));
@@ -191,7 +151,7 @@ class ExpectServerHelloDone implements State {
     const session = deriveSession(cx, this.h.suite, this.preMaster, this.h.offer.ch.random, this.h.serverRandom, this.h.ems);
     if (signer) {
       // RFC 5246 §7.4.8: the signature covers every handshake message so far.
-      const signature = await cx.cfg.crypto.sign(signer.id.key, signer.scheme, cx.transcript.messages(), cx.cfg.random, { tls12: true });
+      const signature = await signCertificateVerify12(cx.cfg, signer.id.key, signer.scheme, cx.transcript.messages());
       cx.send({ type: 'certificate_verify', scheme: signer.scheme, signature });
       cx.info.clientSignatureScheme = codeName('scheme', signer.scheme);
     }

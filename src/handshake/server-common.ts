@@ -1,14 +1,12 @@
 /**
- * What the TLS 1.2 and TLS 1.3 servers share: parameters, version selection, and
- * certificate selection by SNI and signature schemes.
+ * What the server's hello exchange and its TLS 1.2 and TLS 1.3 states share: the
+ * parameters, certificate selection by SNI and signature schemes, and SNI matching.
  *
  * @module
  */
 import type { CertifiedKey } from '../config.js';
-import { TlsError } from '../errors.js';
-import { tls13Suite } from '../crypto/suites.js';
-import { CipherSuite, ProtocolVersion, nameOf } from '../wire/codes.js';
-import type { ClientHello, EeExtensions, HelloRetryRequestExtensions } from '../wire/messages.js';
+import { nameOf } from '../wire/codes.js';
+import type { EeExtensions, HelloRetryRequestExtensions } from '../wire/messages.js';
 import type { Context } from './state.js';
 import type { PeerAuth } from './peer-auth.js';
 
@@ -42,40 +40,6 @@ export function nameMatches(pattern: string, name: string): boolean {
     return dot > 0 && name.slice(dot + 1) === pattern.slice(2);
   }
   return false;
-}
-
-/**
- * Picks the version (RFC 9846 §4.3.1 with supported_versions, RFC 5246 Appendix E.1
- * without) and enforces TLS_FALLBACK_SCSV (RFC 7507 §3).
- */
-export function selectVersion(cx: Context, ch: ClientHello): 'TLSv1.3' | 'TLSv1.2' {
-  const { minVersion } = cx.cfg;
-  const maxVersion = highestVersion(cx);
-  const sv = ch.extensions.supportedVersions;
-  const offered = sv ?? [Math.min(ch.legacyVersion, ProtocolVersion.TLSv1_2)];
-  const clientMax = Math.max(...offered.filter((v) => v >= ProtocolVersion.SSLv3 && v <= ProtocolVersion.TLSv1_3), 0);
-  let chosen: 'TLSv1.3' | 'TLSv1.2' | null = null;
-  if (sv !== undefined && sv.includes(ProtocolVersion.TLSv1_3) && maxVersion >= ProtocolVersion.TLSv1_3) chosen = 'TLSv1.3';
-  else if (offered.includes(ProtocolVersion.TLSv1_2) && minVersion <= ProtocolVersion.TLSv1_2) chosen = 'TLSv1.2';
-  else if (sv === undefined && ch.legacyVersion > ProtocolVersion.TLSv1_2 && minVersion <= ProtocolVersion.TLSv1_2) chosen = 'TLSv1.2';
-  if (chosen === null) {
-    const names = sv ? listForDetail('version', sv) : `${nameOf('version', ch.legacyVersion)} at most`;
-    throw new TlsError('ProtocolVersion', {
-      detail: `client offered ${names}; this server accepts ${minVersion === maxVersion ? nameOf('version', maxVersion) : 'TLSv1.2 and TLSv1.3'} only`,
-    });
-  }
-  // RFC 7507 §3: a fallback retry below our highest version means an attacker interfered.
-  if (ch.cipherSuites.includes(CipherSuite.TLS_FALLBACK_SCSV) && clientMax < maxVersion) {
-    throw new TlsError('InappropriateFallback', { detail: `client signalled a fallback to ${nameOf('version', clientMax)}, below our highest version` });
-  }
-  return chosen;
-}
-
-/** The highest version we can really negotiate: TLS 1.3 needs a TLS 1.3 suite configured. */
-export function highestVersion(cx: Context): number {
-  const { maxVersion, suites } = cx.cfg;
-  if (maxVersion >= ProtocolVersion.TLSv1_3 && !suites.some((s) => tls13Suite(s) !== undefined)) return ProtocolVersion.TLSv1_2;
-  return maxVersion;
 }
 
 /** Certificate selection by SNI and the client's signature schemes for the given version's rules. */

@@ -1,13 +1,12 @@
 /**
  * Pieces shared by the TLS 1.3 client and server: the handshake-phase key schedule
- * steps, Finished computation, and CertificateVerify signing and checking.
+ * steps and Finished computation (CertificateVerify is in `signatures.ts`).
  *
  * @module
  */
-import type { CryptoProvider, PrivateKeyInfo, PublicKeyInfo } from '../crypto/provider.js';
+import type { CryptoProvider } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
-import { certificateVerifyInput } from '../wire/certificate.js';
 import { KeySchedule, exporter, finishedVerifyData } from '../keys/tls13-schedule.js';
 import type { Context, TrafficSecrets } from './state.js';
 
@@ -69,43 +68,6 @@ export function checkFinished(
   if (!crypto.equal(expected, received)) {
     throw new TlsError('DecryptError', { detail: 'Finished verify_data mismatch' });
   }
-}
-
-/** Checks a CertificateVerify signature (RFC 9846 §4.5.2): scheme offered, fits the key, signature valid. */
-export function checkCertificateVerify(
-  cx: Context,
-  key: PublicKeyInfo,
-  scheme: number,
-  signature: Uint8Array,
-  transcriptHash: Uint8Array,
-  peer: 'server' | 'client',
-): void {
-  const crypto = cx.cfg.crypto;
-  // RFC 9846 §4.5.2: the scheme MUST be one offered in signature_algorithms.
-  if (!cx.cfg.signatureSchemes.includes(scheme)) {
-    throw new TlsError('IllegalParameter', { detail: `CertificateVerify uses scheme 0x${scheme.toString(16)} that we did not offer` });
-  }
-  // The scheme must fit the certificate's key (e.g. no ECDSA scheme with an RSA key).
-  if (!crypto.schemesForKey(key).includes(scheme)) {
-    throw new TlsError('IllegalParameter', { detail: `CertificateVerify scheme 0x${scheme.toString(16)} does not match the certificate key (${key.type})` });
-  }
-  const content = certificateVerifyInput(peer, transcriptHash);
-  if (!crypto.verify(key, scheme, content, signature)) {
-    // RFC 9846 §4.5.2: "If the verification fails, the receiver MUST terminate the handshake with a decrypt_error alert."
-    throw new TlsError('DecryptError', { detail: 'CertificateVerify signature is invalid' });
-  }
-}
-
-/** Signs our CertificateVerify content. */
-export async function signCertificateVerify(
-  cx: Context,
-  key: PrivateKeyInfo,
-  scheme: number,
-  transcriptHash: Uint8Array,
-  role: 'server' | 'client',
-): Promise<Uint8Array> {
-  const content = certificateVerifyInput(role, transcriptHash);
-  return await cx.cfg.crypto.sign(key, scheme, content, cx.cfg.random);
 }
 
 /** Logs the application secrets and hands them to the connection. */

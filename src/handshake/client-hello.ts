@@ -1,0 +1,277 @@
+/**
+ * Where the client's handshake chooses its version: building the ClientHello for every
+ * version we offer (RFC 9846 §4.2.2; RFC 5246 §7.4.1.2), answering a HelloRetryRequest
+ * (RFC 9846 §4.2.4), and reading the ServerHello (RFC 9846 §4.2.3, §4.2.1; RFC 5246
+ * §7.4.1.3). Once the server's choice is checked, the handshake goes on in
+ * `client-tls13.ts` or `client-tls12.ts`, which never look at the other version.
+ *
+ * @module
+ */
+import type { KeyShare } from '../crypto/provider.js';
+import type { Tls13Suite } from '../crypto/suites.js';
+import { tls12Suite, tls13Suite } from '../crypto/suites.js';
+import { TlsError } from '../errors.js';
+import { NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
+import { downgradeSentinel } from '../wire/hello.js';
+import type { ClientHello, ClientHelloExtensions, HandshakeMessage, HelloRetryRequest, ServerHello } from '../wire/messages.js';
+import { OCSP_STATUS_REQUEST } from './peer-auth.js';
+import type { Context, MessageKind, State } from './state.js';
+import { expect } from './state.js';
+import { checkAlpn, checkOnlyOffered, type ClientParams, type Offer } from './client-common.js';
+import { serverHello13 } from './client-tls13.js';
+import { serverHello12 } from './client-tls12.js';
+
+/** Starts a client handshake: sends ClientHello and returns the first state. */
+export function startClient(cx: Context, p: ClientParams): State {
+  const cfg = cx.cfg;
+  const { offers13, offers12 } = offeredVersions(cx);
+  const random = cfg.random(32);
+  // RFC 9846 §E.4: middlebox compatibility mode uses a non-empty legacy_session_id.
+  const sessionId = offers13 ? cfg.random(32) : new Uint8Array(0);
+  let shares: KeyShare[] = [];
+  if (offers13) {
+    const groups = p.keyShareGroups.filter((g) => cfg.groups.includes(g));
+    const shareGroups = groups.length > 0 ? groups : [cfg.groups[0]!];
+    shares = shareGroups.map((g) => cfg.crypto.keyShare(g, cfg.random(cfg.crypto.keySharePrivateLength(g))));
+  }
+  const ch = buildClientHello(cx, p, random, sessionId, shares);
+  cx.clientRandom = ch.random;
+  cx.send(ch);
+  const byGroup = new Map<number, KeyShare>();
+  for (const e of ch.extensions.keyShare ?? []) {
+    const s = shares.find((k) => k.group === e.group);
+    if (s) byGroup.set(e.group, s);
+  }
+  const offer: Offer = { ch, shares: byGroup, offers13, offers12 };
+  return new ExpectServerHello(p, offer, null);
+}
+
+/** Which versions the configuration lets us offer. */
+function offeredVersions(cx: Context): { offers13: boolean; offers12: boolean } {
+  const { minVersion, maxVersion, suites } = cx.cfg;
+  const offers13 = maxVersion >= ProtocolVersion.TLSv1_3 && suites.some((s) => tls13Suite(s) !== undefined);
+  const offers12 = minVersion <= ProtocolVersion.TLSv1_2 && suites.some((s) => tls12Suite(s) !== undefined);
+  if (!offers13 && !offers12) throw new TlsError('InvalidConfig', { detail: 'no cipher suite for the configured versions' });
+  return { offers13, offers12 };
+}
+
+/** Builds our ClientHello (RFC 9846 §4.2.2; for TLS 1.2 also RFC 5246 §7.4.1.2). */
+function buildClientHello(cx: Context, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: readonly KeyShare[]): ClientHello {
+  const cfg = cx.cfg;
+  const { offers13, offers12 } = offeredVersions(cx);
+  const ext: ClientHelloExtensions = {};
+  if (p.sendSni && p.serverName) ext.serverName = p.serverName;
+  const groups = [...cfg.groups];
+  const suites = cfg.suites.filter((s) => (offers13 && tls13Suite(s) !== undefined) || (offers12 && tls12Suite(s) !== undefined));
+  if (offers12 && suites.some((s) => tls12Suite(s)?.auth === 'ecdsa')) {
+    // TLS 1.2 (RFC 8422 §5.1.1): supported_groups also names the curves an ECDSA certificate
+    // may use; servers abort when their certificate's curve is missing, so list P-256/P-384.
+    for (const g of [NamedGroup.secp256r1, NamedGroup.secp384r1]) if (!groups.includes(g) && cfg.crypto.groups.includes(g)) groups.push(g);
+  }
+  ext.supportedGroups = groups;
+  ext.signatureAlgorithms = [...cfg.signatureSchemes];
+  if (offers13) {
+    ext.supportedVersions = offers12 ? [ProtocolVersion.TLSv1_3, ProtocolVersion.TLSv1_2] : [ProtocolVersion.TLSv1_3];
+    ext.keyShare = shares.map((s) => ({ group: s.group, keyExchange: s.publicKey }));
+  }
+  if (cfg.alpn.length > 0) ext.alpn = [...cfg.alpn];
+  // RFC 6066 §8 (TLS 1.2) / RFC 9846 §4.5.1.1 (TLS 1.3): ask for a stapled OCSP response.
+  if (p.requestOcsp) ext.statusRequest = OCSP_STATUS_REQUEST;
+  if (offers12) {
+    // RFC 8422 §5.1.2: uncompressed points only.
+    ext.ecPointFormats = [0];
+    // RFC 7627 §5.1: ask for the extended master secret.
+    ext.extendedMasterSecret = true;
+    // RFC 5746 §3.4: signal secure renegotiation with an empty renegotiation_info.
+    ext.renegotiationInfo = new Uint8Array(0);
+  }
+  const ch: ClientHello = {
+    type: 'client_hello',
+    legacyVersion: ProtocolVersion.TLSv1_2,
+    random,
+    legacySessionId: offers13 ? sessionId : new Uint8Array(0),
+    cipherSuites: suites,
+    legacyCompressionMethods: new Uint8Array([0]),
+    extensions: ext,
+  };
+  // Test hook (RFC 8448 replay; a peer breaking the rules).
+  return p.clientHelloHook ? p.clientHelloHook(ch) : ch;
+}
+
+/**
+ * The server's answer to our ClientHello: a ServerHello for TLS 1.3 or TLS 1.2, or (once) a
+ * HelloRetryRequest. The version is chosen here and nowhere else.
+ */
+class ExpectServerHello implements State {
+  readonly name = 'ExpectServerHello';
+  readonly expects: readonly MessageKind[] = ['server_hello'];
+  private readonly p: ClientParams;
+  private readonly offer: Offer;
+  private readonly hrr: HelloRetryRequest | null;
+
+  constructor(p: ClientParams, offer: Offer, hrr: HelloRetryRequest | null) {
+    this.p = p;
+    this.offer = offer;
+    this.hrr = hrr;
+  }
+
+  handle(cx: Context, msg: HandshakeMessage): State {
+    const sh = expect(msg, this.name, 'server_hello');
+    const ext = sh.extensions;
+    const version = ext.supportedVersions;
+    // RFC 9846 §4.2.3 / §4.2.1: without supported_versions the server negotiated TLS 1.2 or below.
+    if (version === undefined) return this.belowTls13(cx, sh);
+    // RFC 9846 §4.3.1: supported_versions in ServerHello only answers a client that sent it.
+    if (!this.offer.offers13) {
+      throw new TlsError('UnsupportedExtension', { detail: 'ServerHello selects a version through supported_versions, which we did not send' });
+    }
+    // RFC 9846 §4.3.1: a version not offered, or prior to TLS 1.3 → illegal_parameter.
+    if (version !== ProtocolVersion.TLSv1_3) {
+      throw new TlsError('IllegalParameter', { detail: `server selected version ${nameOf('version', version)} which we did not offer` });
+    }
+    // RFC 9846 §4.2.3: legacy_version MUST be 0x0303; otherwise a "protocol_version" alert.
+    if (sh.legacyVersion !== ProtocolVersion.TLSv1_2) {
+      throw new TlsError('ProtocolVersion', { detail: `ServerHello legacy_version 0x${sh.legacyVersion.toString(16)}` });
+    }
+    // RFC 9846 §4.2.3: legacy_session_id_echo must match what we sent.
+    if (!cx.cfg.crypto.equal(sh.legacySessionIdEcho, this.offer.ch.legacySessionId)) {
+      throw new TlsError('IllegalParameter', { detail: 'legacy_session_id_echo does not match' });
+    }
+    // RFC 9846 §4.2.3: a cipher suite we did not offer → illegal_parameter.
+    const suite = this.offer.ch.cipherSuites.includes(sh.cipherSuite) ? tls13Suite(sh.cipherSuite) : undefined;
+    if (!suite) {
+      throw new TlsError('IllegalParameter', { detail: `server selected cipher suite ${nameOf('suite', sh.cipherSuite)} which we did not offer` });
+    }
+    // RFC 9846 §4.2.3: legacy_compression_method MUST be 0.
+    if (sh.legacyCompressionMethod !== 0) {
+      throw new TlsError('IllegalParameter', { detail: 'ServerHello compression method is not null' });
+    }
+    // RFC 9846 §4.3, §4.2.4: only extensions we offered (an HRR may add a cookie).
+    checkOnlyOffered(ext, this.offer, sh.isHrr ? 'HelloRetryRequest' : 'ServerHello');
+    if (sh.isHrr) return this.onHelloRetryRequest(cx, sh, suite);
+    const shExt = sh.extensions;
+    // supported_versions selects TLS 1.3 (checked above), so the block follows the TLS 1.3 rules.
+    if (shExt.rules !== 'tls13') throw new TlsError('InternalError', { detail: 'TLS 1.3 ServerHello read by the TLS 1.2 rules' });
+
+    // RFC 9846 §4.2.4: the ServerHello after an HRR must keep the HRR's suite and version.
+    if (this.hrr && this.hrr.cipherSuite !== sh.cipherSuite) {
+      throw new TlsError('IllegalParameter', { detail: 'ServerHello cipher suite differs from the HelloRetryRequest' });
+    }
+    if (shExt.preSharedKey !== undefined) {
+      // We never offer a PSK yet; pre_shared_key was therefore rejected above as not offered.
+      throw new TlsError('IllegalParameter', { detail: 'server selected a PSK we did not offer' });
+    }
+    const ks = shExt.keyShare;
+    if (!ks) {
+      // RFC 9846 §9.2: a (EC)DHE handshake without key_share → missing_extension.
+      throw new TlsError('MissingExtension', { detail: 'ServerHello has no key_share' });
+    }
+    const share = this.offer.shares.get(ks.group);
+    if (!share) {
+      // RFC 9846 §4.3.8: the selected group MUST be one the client offered a share for.
+      throw new TlsError('IllegalParameter', { detail: `ServerHello key_share uses ${nameOf('group', ks.group)}, for which we sent no share` });
+    }
+    if (this.hrr && this.hrr.extensions.keyShare !== undefined && this.hrr.extensions.keyShare !== ks.group) {
+      throw new TlsError('IllegalParameter', { detail: 'ServerHello key_share group differs from the HelloRetryRequest' });
+    }
+    return serverHello13(cx, this.p, this.offer, sh, suite, share, ks.keyExchange);
+  }
+
+  /** A ServerHello without supported_versions: TLS 1.2, if we offered it (RFC 9846 §4.2.3; RFC 5246 §7.4.1.3). */
+  private belowTls13(cx: Context, sh: ServerHello | HelloRetryRequest): State {
+    // RFC 9846 §4.2.4: after a HelloRetryRequest the server must stay with TLS 1.3.
+    if (this.hrr) throw new TlsError('IllegalParameter', { detail: 'ServerHello after HelloRetryRequest negotiates a version below TLS 1.3' });
+    if (sh.legacyVersion < ProtocolVersion.TLSv1_2) {
+      throw new TlsError('ProtocolVersion', { detail: `server chose ${nameOf('version', sh.legacyVersion)}; puretls requires TLS 1.2 or later` });
+    }
+    if (sh.legacyVersion !== ProtocolVersion.TLSv1_2) {
+      throw new TlsError('IllegalParameter', { detail: `ServerHello legacy_version ${nameOf('version', sh.legacyVersion)} without supported_versions` });
+    }
+    if (!this.offer.offers12) throw new TlsError('ProtocolVersion', { detail: 'server chose TLSv1.2, but minVersion is TLSv1.3' });
+    // RFC 9846 §4.2.3: a client that offered TLS 1.3 refuses a TLS 1.2 ServerHello carrying the downgrade sentinel.
+    const sentinel = downgradeSentinel(sh.random);
+    if (this.offer.offers13 && sentinel !== null) {
+      throw new TlsError('IllegalParameter', { detail: `ServerHello.random carries the ${sentinel} downgrade sentinel: a TLS 1.3 server was forced down` });
+    }
+    // RFC 9846 §4.2.4: "The server's extensions MUST contain "supported_versions"" in a
+    // HelloRetryRequest, which exists in TLS 1.3 only.
+    if (sh.isHrr) throw new TlsError('IllegalParameter', { detail: 'HelloRetryRequest without supported_versions' });
+    const ext = sh.extensions;
+    if (ext.rules !== 'tls12') throw new TlsError('InternalError', { detail: 'ServerHello without supported_versions read by the TLS 1.3 rules' });
+    // RFC 5246 §7.4.1.3: the suite must be one the client offered.
+    const suite = this.offer.ch.cipherSuites.includes(sh.cipherSuite) ? tls12Suite(sh.cipherSuite) : undefined;
+    if (!suite) {
+      throw new TlsError('IllegalParameter', { detail: `server selected cipher suite ${nameOf('suite', sh.cipherSuite)} which we did not offer for TLS 1.2` });
+    }
+    // RFC 5246 §7.4.1.3: compression must be one offered (we offer only null).
+    if (sh.legacyCompressionMethod !== 0) throw new TlsError('IllegalParameter', { detail: 'ServerHello compression method is not null' });
+    // RFC 5246 §7.4.1.4: only extensions the client offered.
+    checkOnlyOffered(ext, this.offer, 'ServerHello');
+    // RFC 5746 §3.4: the server must signal secure renegotiation, with an empty value on a first handshake.
+    if (ext.renegotiationInfo === undefined) {
+      throw new TlsError('HandshakeFailure', { detail: 'server does not support secure renegotiation (RFC 5746); puretls requires it' });
+    }
+    if (ext.renegotiationInfo.length !== 0) throw new TlsError('HandshakeFailure', { detail: 'renegotiation_info is not empty on an initial handshake' });
+    // RFC 7627 §5.2: a client that requires the extended master secret aborts without it.
+    if (!ext.extendedMasterSecret && cx.cfg.requireExtendedMasterSecret) {
+      throw new TlsError('HandshakeFailure', { detail: 'server does not support the extended master secret (RFC 7627), which is required' });
+    }
+    // RFC 8422 §5.2: the server's point formats must include uncompressed.
+    if (ext.ecPointFormats !== undefined && !ext.ecPointFormats.includes(0)) {
+      throw new TlsError('IllegalParameter', { detail: 'server does not accept uncompressed points' });
+    }
+    checkAlpn(cx, ext.alpn);
+    return serverHello12(cx, this.p, this.offer, sh, suite, ext);
+  }
+
+  /** RFC 9846 §4.2.4: a HelloRetryRequest; we send the second ClientHello and expect a ServerHello again. */
+  private onHelloRetryRequest(cx: Context, hrr: HelloRetryRequest, suite: Tls13Suite): State {
+    // RFC 9846 §4.2.4: a second HelloRetryRequest → unexpected_message.
+    if (this.hrr) throw new TlsError('UnexpectedMessage', { detail: 'second HelloRetryRequest' });
+    const ext = hrr.extensions;
+    const group = ext.keyShare;
+    if (group === undefined && ext.cookie === undefined) {
+      // RFC 9846 §4.2.4: an HRR that would not change the ClientHello → illegal_parameter.
+      throw new TlsError('IllegalParameter', { detail: 'HelloRetryRequest changes nothing' });
+    }
+    let shares: KeyShare[] = [...this.offer.shares.values()];
+    if (group !== undefined) {
+      // RFC 9846 §4.3.8: the group must be in supported_groups and must not already have had a share.
+      if (!(this.offer.ch.extensions.supportedGroups ?? []).includes(group)) {
+        throw new TlsError('IllegalParameter', { detail: `HelloRetryRequest selects ${nameOf('group', group)}, which we did not offer` });
+      }
+      if (this.offer.shares.has(group)) {
+        throw new TlsError('IllegalParameter', { detail: `HelloRetryRequest selects ${nameOf('group', group)}, for which we already sent a share` });
+      }
+      const crypto = cx.cfg.crypto;
+      shares = [crypto.keyShare(group, cx.cfg.random(crypto.keySharePrivateLength(group)))];
+    }
+    cx.transcript.setHash(suite.hash);
+    // RFC 9846 §4.1: ClientHello1 is replaced by message_hash(Hash(ClientHello1)).
+    cx.transcript.replaceWithMessageHash();
+    cx.transcript.add(hrr.raw!);
+    cx.trace({ direction: 'received', kind: 'handshake', summary: `HelloRetryRequest ${group !== undefined ? nameOf('group', group) : ''}`, message: hrr });
+    cx.info.helloRetryRequest = true;
+    // RFC 9846 §E.4: in compatibility mode the client sends CCS before its second flight.
+    if (this.offer.ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
+    const prev = this.offer.ch;
+    // The same ClientHello (RFC 9846 §4.2.2) with the new share, the cookie and no early_data;
+    // the extensions keep their order (the cookie goes where the default order puts it, or
+    // after those `order` lists, and pre_shared_key stays last).
+    let ch2: ClientHello = {
+      ...prev,
+      raw: undefined,
+      extensions: {
+        ...prev.extensions,
+        keyShare: shares.map((s) => ({ group: s.group, keyExchange: s.publicKey })),
+        cookie: ext.cookie,
+        earlyData: undefined,
+      },
+    };
+    // Test hook (RFC 8448 replay): the second ClientHello is shaped like the first.
+    if (this.p.clientHelloHook) ch2 = this.p.clientHelloHook(ch2);
+    cx.send(ch2);
+    const offer: Offer = { ...this.offer, ch: ch2, shares: new Map(shares.map((s) => [s.group, s])) };
+    return new ExpectServerHello(this.p, offer, hrr);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Handshake signatures, both versions and both roles, in one place: which scheme a peer
+ * may use (offered by us, fitting its certificate's key), which key type a TLS 1.2 suite
+ * authenticates with, and making and checking the signatures themselves —
+ * CertificateVerify (RFC 9846 §4.5.2; RFC 5246 §7.4.8) and ServerKeyExchange
+ * (RFC 5246 §7.4.3, RFC 8422 §5.4).
+ *
+ * @module
+ */
+import type { ResolvedCommon } from '../config.js';
+import type { PrivateKeyInfo, PublicKeyInfo } from '../crypto/provider.js';
+import type { Tls12Suite } from '../crypto/suites.js';
+import { TlsError } from '../errors.js';
+import { certificateVerifyInput } from '../wire/certificate.js';
+import { nameOf } from '../wire/codes.js';
+import type { ServerKeyExchange } from '../wire/messages.js';
+import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
+
+/** The configuration a signature check reads: the provider and the schemes we offered. */
+export type SignatureConfig = Pick<ResolvedCommon, 'crypto' | 'signatureSchemes' | 'random'>;
+
+/**
+ * Key types each TLS 1.2 suite family authenticates with (RFC 5246 §7.4.2; RFC 8422 §5.3
+ * allows Ed25519 with ECDHE_ECDSA). Used by the server to pick a certificate and by the
+ * client to check the one it got.
+ */
+export function keyFitsSuite(key: Pick<PublicKeyInfo, 'type'>, suite: Tls12Suite): boolean {
+  const t = key.type;
+  return suite.auth === 'ecdsa' ? t === 'ec-p256' || t === 'ec-p384' || t === 'ed25519' : t === 'rsa' || t === 'rsa-pss';
+}
+
+/**
+ * The peer's signature scheme must be one we offered in signature_algorithms and must fit
+ * the key of its certificate (RFC 9846 §4.5.2; RFC 5246 §7.4.1.4.1, §7.4.8): else
+ * illegal_parameter.
+ *
+ * @param what - the message, for the error detail
+ */
+export function checkPeerScheme(cfg: SignatureConfig, key: PublicKeyInfo, scheme: number, version: 'TLSv1.2' | 'TLSv1.3', what: string): void {
+  if (!cfg.signatureSchemes.includes(scheme)) {
+    throw new TlsError('IllegalParameter', { detail: `${what} uses ${nameOf('scheme', scheme)}, which we did not offer` });
+  }
+  if (!cfg.crypto.schemesForKey(key, version).includes(scheme)) {
+    throw new TlsError('IllegalParameter', { detail: `${what} scheme ${nameOf('scheme', scheme)} does not fit the certificate key (${key.type})` });
+  }
+}
+
+/** Checks a TLS 1.3 CertificateVerify (RFC 9846 §4.5.2): scheme offered and fitting the key, signature valid over the context string and `transcriptHash`. */
+export function verifyCertificateVerify13(
+  cfg: SignatureConfig,
+  key: PublicKeyInfo,
+  scheme: number,
+  signature: Uint8Array,
+  transcriptHash: Uint8Array,
+  peer: 'server' | 'client',
+): void {
+  checkPeerScheme(cfg, key, scheme, 'TLSv1.3', 'CertificateVerify');
+  if (!cfg.crypto.verify(key, scheme, certificateVerifyInput(peer, transcriptHash), signature)) {
+    // RFC 9846 §4.5.2: "If the verification fails, the receiver MUST terminate the handshake with a decrypt_error alert."
+    throw new TlsError('DecryptError', { detail: 'CertificateVerify signature is invalid' });
+  }
+}
+
+/** Signs our TLS 1.3 CertificateVerify (RFC 9846 §4.5.2). */
+export async function signCertificateVerify13(cfg: SignatureConfig, key: PrivateKeyInfo, scheme: number, transcriptHash: Uint8Array, role: 'server' | 'client'): Promise<Uint8Array> {
+  return await cfg.crypto.sign(key, scheme, certificateVerifyInput(role, transcriptHash), cfg.random);
+}
+
+/**
+ * Checks a TLS 1.2 ServerKeyExchange signature (RFC 8422 §5.4: over client_random ‖
+ * server_random ‖ ServerECDHParams): scheme offered and fitting the key, else
+ * illegal_parameter; a signature that does not verify → decrypt_error (RFC 5246 §7.2.2).
+ */
+export function verifyServerKeyExchange(cfg: SignatureConfig, key: PublicKeyInfo, clientRandom: Uint8Array, serverRandom: Uint8Array, ske: ServerKeyExchange): void {
+  checkPeerScheme(cfg, key, ske.scheme, 'TLSv1.2', 'ServerKeyExchange');
+  const content = serverKeyExchangeSignedContent(clientRandom, serverRandom, ske);
+  if (!cfg.crypto.verify(key, ske.scheme, content, ske.signature, { tls12: true })) {
+    throw new TlsError('DecryptError', { detail: 'ServerKeyExchange signature is invalid' });
+  }
+}
+
+/** Signs our TLS 1.2 ServerKeyExchange (RFC 8422 §5.4). */
+export async function signServerKeyExchange(cfg: SignatureConfig, key: PrivateKeyInfo, clientRandom: Uint8Array, serverRandom: Uint8Array, ske: ServerKeyExchange): Promise<Uint8Array> {
+  return await cfg.crypto.sign(key, ske.scheme, serverKeyExchangeSignedContent(clientRandom, serverRandom, ske), cfg.random, { tls12: true });
+}
+
+/**
+ * Checks a TLS 1.2 CertificateVerify (RFC 5246 §7.4.8): over every handshake message so
+ * far (`messages`); scheme offered and fitting the key, signature valid.
+ */
+export function verifyCertificateVerify12(cfg: SignatureConfig, key: PublicKeyInfo, scheme: number, signature: Uint8Array, messages: Uint8Array): void {
+  checkPeerScheme(cfg, key, scheme, 'TLSv1.2', 'CertificateVerify');
+  if (!cfg.crypto.verify(key, scheme, messages, signature, { tls12: true })) {
+    throw new TlsError('DecryptError', { detail: 'client CertificateVerify signature is invalid' });
+  }
+}
+
+/** Signs our TLS 1.2 CertificateVerify over every handshake message so far (RFC 5246 §7.4.8). */
+export async function signCertificateVerify12(cfg: SignatureConfig, key: PrivateKeyInfo, scheme: number, messages: Uint8Array): Promise<Uint8Array> {
+  return await cfg.crypto.sign(key, scheme, messages, cfg.random, { tls12: true });
+}
