@@ -32,9 +32,8 @@ import { decodeAlert } from './wire/alert.js';
 import { Joiner } from './record/joiner.js';
 import { tls13Protector, type Protector } from './record/protector.js';
 import { RecordReader, RecordWriter } from './record/layer.js';
-import { Transcript } from './handshake/transcript.js';
-import type { Context, HandshakeResult, NegotiatedInfo, State } from './handshake/state.js';
-import { FAILED } from './handshake/state.js';
+import type { HandshakeOutput, HandshakeResult, Learned, State, Step, TrafficKey } from './handshake/state.js';
+import { FAILED, StepFailed } from './handshake/state.js';
 import { startClient } from './handshake/client-hello.js';
 import type { ClientParams } from './handshake/client-common.js';
 import { startServer } from './handshake/server-hello.js';
@@ -98,6 +97,22 @@ export interface ConnectionInfo {
   readonly certificateErrorSeverity: CertificateErrorSeverity;
 }
 
+/** What the handshake has settled so far: written only by `learn`, from what the steps return. */
+interface NegotiatedInfo {
+  version: 'TLSv1.2' | 'TLSv1.3' | null;
+  cipherSuite: string | null;
+  group: string | null;
+  signatureScheme: string | null;
+  clientSignatureScheme: string | null;
+  alpn: string | null;
+  serverName: string | null;
+  resumed: boolean;
+  helloRetryRequest: boolean;
+  peerCertificates: readonly Uint8Array[];
+  certificateErrors: readonly CertificateError[];
+  certificateErrorSeverity: CertificateErrorSeverity;
+}
+
 /** Limits that belong to one role (the rest are in `ResolvedCommon`). */
 interface RoleLimits {
   /** Server: largest ClientHello body. */
@@ -125,7 +140,7 @@ export class TlsConnection {
   /** `'client'` or `'server'`. */
   readonly role: 'client' | 'server';
   private readonly cfg: ResolvedCommon;
-  private readonly transcript: Transcript;
+  /** What the handshake steps returned as learned (see `learn`). */
   private readonly negotiated: NegotiatedInfo;
   private state: State;
   /** The record layer, one object per direction (src/record/layer.ts). */
@@ -149,24 +164,22 @@ export class TlsConnection {
   /** Plaintext bytes held by write() until the handshake completes. */
   private writeQueued = 0;
   private readonly limits: RoleLimits;
-  /** The server has handled a ClientHello (opens the TLS 1.3 compatibility-CCS window). */
-  private clientHelloSeen = false;
   private closeSent = false;
   private started = false;
   private result: HandshakeResult | null = null;
   /** TLS 1.2 record rules apply (explicit CCS, real outer types, warning alerts). */
   private tls12 = false;
-  private readonly startFn: (cx: Context) => State;
-  private readonly cx: Context;
+  private readonly startFn: (out: HandshakeOutput) => State;
+  /** The output port the handshake states act through. */
+  private readonly out: HandshakeOutput;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
   private readonly tickets_: SessionTicket[] = [];
   private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] = [];
 
-  private constructor(role: 'client' | 'server', cfg: ResolvedCommon, start: (cx: Context) => State, limits: RoleLimits) {
+  private constructor(role: 'client' | 'server', cfg: ResolvedCommon, start: (out: HandshakeOutput) => State, limits: RoleLimits) {
     this.role = role;
     this.cfg = cfg;
     this.limits = limits;
-    this.transcript = new Transcript(cfg.crypto);
     this.negotiated = {
       version: null,
       cipherSuite: null,
@@ -195,7 +208,7 @@ export class TlsConnection {
     });
     this.state = FAILED;
     this.startFn = start;
-    this.cx = this.makeContext();
+    this.out = this.makeOutput();
   }
 
   /** A client connection; call `process()` (or `start()`) to send the ClientHello. */
@@ -240,7 +253,7 @@ export class TlsConnection {
       clientHelloHook: options.clientHelloHook,
     };
     const limits: RoleLimits = { maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) };
-    return new TlsConnection('client', cfg, (cx) => startClient(cx, params), limits);
+    return new TlsConnection('client', cfg, (out) => startClient(cfg, params, out), limits);
   }
 
   /** A server connection; it waits for a ClientHello. */
@@ -277,7 +290,7 @@ export class TlsConnection {
       maxClientHelloSize: limitOption('maxClientHelloSize', options.maxClientHelloSize, 131072, 0, 0xffffff),
       maxSkippedEarlyData: limitOption('maxSkippedEarlyData', options.maxSkippedEarlyData, 65536),
     };
-    return new TlsConnection('server', cfg, (cx) => startServer(cx, params), limits);
+    return new TlsConnection('server', cfg, () => startServer(cfg, params), limits);
   }
 
   // ---------------------------------------------------------------- public API
@@ -500,7 +513,7 @@ export class TlsConnection {
     try {
       if (!this.started) {
         this.started = true;
-        this.state = this.startFn(this.cx);
+        this.state = this.startFn(this.out);
         this.writer.flushHandshake();
       }
       while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
@@ -526,13 +539,15 @@ export class TlsConnection {
    * Appendix D.4) from our first ClientHello (client) or the peer's (server) until the
    * handshake completes, at a handshake-message boundary. A client that cannot negotiate
    * TLS 1.3 never sees one (RFC 5246 §7.1: a CCS before the ServerHello is unexpected).
+   * The server knows the peer's ClientHello was handled from what that step returned: it
+   * chose TLS 1.3 or sent a HelloRetryRequest.
    */
   private compatCcsWindow(): boolean {
     if (this.tls12 || this.result || !this.joiner.isEmpty()) return false;
     if (this.role === 'client') {
       return this.started && this.cfg.maxVersion >= ProtocolVersion.TLSv1_3 && this.cfg.suites.some((c) => tls13Suite(c) !== undefined);
     }
-    return this.clientHelloSeen;
+    return this.negotiated.version === 'TLSv1.3' || this.negotiated.helloRetryRequest;
   }
 
   /** Routes one record the record layer accepted. */
@@ -544,7 +559,7 @@ export class TlsConnection {
       if (!this.tls12 || !s.handleChangeCipherSpec) throw new TlsError('UnexpectedMessage', { detail: `ChangeCipherSpec not expected in ${s.name}` });
       this.trace({ direction: 'received', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec' });
       this.state = FAILED;
-      this.state = s.handleChangeCipherSpec(this.cx);
+      this.advance(s.handleChangeCipherSpec(this.out));
       return undefined;
     }
     return this.dispatch(type, content);
@@ -639,21 +654,45 @@ export class TlsConnection {
       return undefined;
     }
     const msg = decodeHandshake(type, body, raw, { finishedLength, version: this.messageVersion() });
-    if (type === HandshakeType.client_hello) this.clientHelloSeen = true;
     const s = this.state;
     this.state = FAILED;
-    const r = s.handle(this.cx, msg);
-    const done = (next: State): void => {
-      // close() while this step awaited: the handshake is abandoned, nothing more is sent.
-      if (this.closeSent && !this.result) {
-        this.state = FAILED;
-        return;
-      }
-      this.state = next;
-    };
-    if (r instanceof Promise) return r.then(done);
-    done(r);
+    const r = s.handle(msg, this.out);
+    if (r instanceof Promise) return r.then((step) => this.advance(step));
+    this.advance(r);
     return undefined;
+  }
+
+  /**
+   * Takes what a step returned: records what it learned, moves to its next state, and —
+   * once the step that completed the handshake has returned — tells those waiting for it.
+   */
+  private advance(step: Step): void {
+    if (step.learned) this.learn(step.learned);
+    // close() while this step awaited: the handshake is abandoned, nothing more is sent.
+    this.state = this.closeSent && !this.result ? FAILED : step.next;
+    if (this.result) for (const w of this.handshakeWaiters.splice(0)) w.resolve();
+  }
+
+  /** Records what a handshake step decided or learned (the only writer of `negotiated`). */
+  private learn(l: Learned): void {
+    const n = this.negotiated;
+    if (l.version !== undefined && n.version === null) {
+      n.version = l.version;
+      // The record rules follow from the next record on (RFC 5246 §6.2.3: 2^14+2048 for TLS 1.2).
+      this.tls12 = l.version === 'TLSv1.2';
+      this.reader.setVersion(this.tls12 ? 'tls12' : 'tls13');
+    }
+    if (l.cipherSuite !== undefined) n.cipherSuite = l.cipherSuite;
+    if (l.group !== undefined) n.group = l.group;
+    if (l.signatureScheme !== undefined) n.signatureScheme = l.signatureScheme;
+    if (l.clientSignatureScheme !== undefined) n.clientSignatureScheme = l.clientSignatureScheme;
+    if (l.alpn !== undefined) n.alpn = l.alpn;
+    if (l.serverName !== undefined) n.serverName = l.serverName;
+    if (l.helloRetryRequest) n.helloRetryRequest = true;
+    if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates;
+    if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors;
+    if (l.certificateErrorSeverity !== undefined) n.certificateErrorSeverity = l.certificateErrorSeverity;
+    if (l.ticket !== undefined && this.tickets_.length < 8) this.tickets_.push(Object.freeze({ ...l.ticket, receivedAt: this.cfg.now() }));
   }
 
   private onAlert(content: Uint8Array): void {
@@ -714,59 +753,39 @@ export class TlsConnection {
 
   // ---------------------------------------------------------------- output
 
-  private makeContext(): Context {
+  private makeOutput(): HandshakeOutput {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     return {
-      role: this.role,
-      cfg: this.cfg,
-      transcript: this.transcript,
-      info: this.negotiated,
-      clientRandom: new Uint8Array(0),
       send(msg: HandshakeMessage): Uint8Array {
         const bytes = encodeHandshake(msg);
-        self.transcript.add(bytes);
         self.writer.queueHandshake(bytes);
         self.trace({ direction: 'sent', kind: 'handshake', summary: summarize(msg), message: msg });
         return bytes;
       },
-      sendRaw(bytes: Uint8Array): void {
-        self.writer.queueHandshake(bytes);
-      },
-      sendChangeCipherSpec(): void {
-        if (self.writer.compatChangeCipherSpec()) {
+      sendChangeCipherSpec(kind: 'compat' | 'tls12'): void {
+        if (kind === 'tls12') {
+          self.writer.changeCipherSpec12();
+          self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec' });
+        } else if (self.writer.compatChangeCipherSpec()) {
           self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec (middlebox compatibility)' });
         }
       },
-      setWriteSecret(suite: Tls13Suite, secret: Uint8Array): void {
-        self.writer.install(tls13Protector(self.cfg.crypto, suite, secret), { suite, secret });
+      installKey(direction: 'read' | 'write', key: TrafficKey): void {
+        const protector = key.version === 'TLSv1.3' ? tls13Protector(self.cfg.crypto, key.suite, key.secret) : key.protector;
+        const epoch = key.version === 'TLSv1.3' ? { suite: key.suite, secret: key.secret } : null;
+        if (direction === 'read') {
+          self.installRead(protector, epoch);
+          return;
+        }
+        self.writer.install(protector, epoch);
         self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
       },
-      setReadSecret(suite: Tls13Suite, secret: Uint8Array): void {
-        self.installRead(tls13Protector(self.cfg.crypto, suite, secret), { suite, secret });
-      },
-      keyLog(label: string, secret: Uint8Array): void {
-        self.cfg.keyLog?.(`${label} ${toHex(self.cx.clientRandom)} ${toHex(secret)}`);
+      keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void {
+        self.cfg.keyLog?.(`${label} ${toHex(clientRandom)} ${toHex(secret)}`);
       },
       trace(e: TraceEvent): void {
         self.trace(e);
-      },
-      installWriteProtector(p: Protector): void {
-        self.writer.install(p);
-        self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
-      },
-      installReadProtector(p: Protector): void {
-        self.installRead(p, null);
-      },
-      sendChangeCipherSpec12(): void {
-        self.writer.changeCipherSpec12();
-        self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec' });
-      },
-      versionNegotiated(version: 'TLSv1.2' | 'TLSv1.3'): void {
-        self.negotiated.version = version;
-        if (version === 'TLSv1.3') self.transcript.forgetMessages();
-        if (version === 'TLSv1.2') self.tls12 = true;
-        self.reader.setVersion(version === 'TLSv1.2' ? 'tls12' : 'tls13');
       },
       sendWarningAlert(description: number): void {
         self.sendAlert(description, 1);
@@ -776,19 +795,14 @@ export class TlsConnection {
         self.close();
         self.phase_ = 'closed';
       },
-      handshakeDone(secrets: HandshakeResult): void {
-        self.result = secrets;
-        self.transcript.forgetMessages();
+      handshakeDone(result: HandshakeResult): void {
+        self.result = result;
         self.phase_ = self.closeSent ? 'closed' : 'open';
         self.writer.flushHandshake();
         self.flushWrites();
-        for (const w of self.handshakeWaiters.splice(0)) w.resolve();
       },
       skipEarlyData(mode): void {
         self.reader.skipEarlyData(mode);
-      },
-      storeTicket(t): void {
-        if (self.tickets_.length < 8) self.tickets_.push(Object.freeze({ ...t, receivedAt: self.cfg.now() }));
       },
       peerKeyUpdate(updateRequested: boolean): void {
         const r = self.reader.epoch;
@@ -815,7 +829,7 @@ export class TlsConnection {
   private sendKeyUpdate(request: number): void {
     const w = this.writer.epoch;
     if (!w) throw new TlsError('InternalError', { detail: 'no write keys' });
-    this.cx.send({ type: 'key_update', requestUpdate: request });
+    this.out.send({ type: 'key_update', requestUpdate: request });
     const next = nextTrafficSecret(this.cfg.crypto, w.suite.hash, w.secret);
     this.writer.install(tls13Protector(this.cfg.crypto, w.suite, next), { suite: w.suite, secret: next });
   }
@@ -841,6 +855,11 @@ export class TlsConnection {
   }
 
   private fail(e: unknown): void {
+    if (e instanceof StepFailed) {
+      // The step had learned something worth reporting after the failure (the peer's certificates).
+      this.learn(e.learned);
+      e = e.error;
+    }
     const err =
       e instanceof TlsError ? e : new TlsError('InternalError', { detail: e instanceof Error ? e.message : String(e), cause: e });
     this.setError(err, err.source === 'local' && err.alert !== null);

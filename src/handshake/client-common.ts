@@ -9,9 +9,9 @@ import { TlsError } from '../errors.js';
 import { nameOf } from '../wire/codes.js';
 import { unsolicitedExtensions, type ResponseBlock } from '../wire/extensions.js';
 import type { ClientHello } from '../wire/messages.js';
-import type { CertifiedKey } from '../config.js';
+import type { CertifiedKey, ResolvedCommon } from '../config.js';
 import type { PeerAuth } from './peer-auth.js';
-import type { Context } from './state.js';
+import type { Transcript } from './transcript.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
 export interface ClientParams {
@@ -25,6 +25,19 @@ export interface ClientParams {
   /** Send status_request (RFC 6066 §8). */
   readonly requestOcsp: boolean;
   readonly clientHelloHook: ((ch: ClientHello) => ClientHello) | undefined;
+}
+
+/**
+ * What every client state of one handshake carries, whatever the version: passed from
+ * state to state, never shared with the connection.
+ */
+export interface ClientHandshake {
+  readonly cfg: ResolvedCommon;
+  readonly p: ClientParams;
+  /** The transcript of this handshake (RFC 9846 §4.1; RFC 5246 §7.4.9). */
+  readonly transcript: Transcript;
+  /** Our first ClientHello's random (key-log lines, TLS 1.2 key derivation). */
+  readonly clientRandom: Uint8Array;
 }
 
 /** What we offered, kept to check the server's answers. */
@@ -48,11 +61,13 @@ export function checkOnlyOffered(e: ResponseBlock, offer: Offer, where: string):
   }
 }
 
-/** ALPN in the server's answer: one protocol (the decoder checks that), one we offered (RFC 7301 §3.1). */
-export function checkAlpn(cx: Context, alpn: string | undefined): void {
-  if (alpn === undefined) return;
-  if (!cx.cfg.alpn.includes(alpn)) {
+/**
+ * ALPN in the server's answer: one protocol (the decoder checks that), one we offered
+ * (RFC 7301 §3.1). Returns it, for the step's `learned`.
+ */
+export function acceptAlpn(cfg: ResolvedCommon, alpn: string | undefined): string | undefined {
+  if (alpn !== undefined && !cfg.alpn.includes(alpn)) {
     throw new TlsError('IllegalParameter', { detail: `server selected ALPN protocol ${JSON.stringify([alpn])} that we did not offer` });
   }
-  cx.info.alpn = alpn;
+  return alpn;
 }

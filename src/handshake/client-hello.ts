@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { ResolvedCommon } from '../config.js';
 import type { KeyShare } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { tls12Suite, tls13Suite } from '../crypto/suites.js';
@@ -15,16 +16,16 @@ import { NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
 import { downgradeSentinel } from '../wire/hello.js';
 import type { ClientHello, ClientHelloExtensions, HandshakeMessage, HelloRetryRequest, ServerHello } from '../wire/messages.js';
 import { OCSP_STATUS_REQUEST } from './peer-auth.js';
-import type { Context, MessageKind, State } from './state.js';
-import { expect } from './state.js';
-import { checkAlpn, checkOnlyOffered, type ClientParams, type Offer } from './client-common.js';
+import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
+import { expect, sendHashed } from './state.js';
+import { Transcript } from './transcript.js';
+import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
 import { serverHello12 } from './client-tls12.js';
 
 /** Starts a client handshake: sends ClientHello and returns the first state. */
-export function startClient(cx: Context, p: ClientParams): State {
-  const cfg = cx.cfg;
-  const { offers13, offers12 } = offeredVersions(cx);
+export function startClient(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOutput): State {
+  const { offers13, offers12 } = offeredVersions(cfg);
   const random = cfg.random(32);
   // RFC 9846 §E.4: middlebox compatibility mode uses a non-empty legacy_session_id.
   const sessionId = offers13 ? cfg.random(32) : new Uint8Array(0);
@@ -34,21 +35,21 @@ export function startClient(cx: Context, p: ClientParams): State {
     const shareGroups = groups.length > 0 ? groups : [cfg.groups[0]!];
     shares = shareGroups.map((g) => cfg.crypto.keyShare(g, cfg.random(cfg.crypto.keySharePrivateLength(g))));
   }
-  const ch = buildClientHello(cx, p, random, sessionId, shares);
-  cx.clientRandom = ch.random;
-  cx.send(ch);
+  const ch = buildClientHello(cfg, p, random, sessionId, shares);
+  const hs: ClientHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
+  sendHashed(out, hs.transcript, ch);
   const byGroup = new Map<number, KeyShare>();
   for (const e of ch.extensions.keyShare ?? []) {
     const s = shares.find((k) => k.group === e.group);
     if (s) byGroup.set(e.group, s);
   }
   const offer: Offer = { ch, shares: byGroup, offers13, offers12 };
-  return new ExpectServerHello(p, offer, null);
+  return new ExpectServerHello(hs, offer, null);
 }
 
 /** Which versions the configuration lets us offer. */
-function offeredVersions(cx: Context): { offers13: boolean; offers12: boolean } {
-  const { minVersion, maxVersion, suites } = cx.cfg;
+function offeredVersions(cfg: ResolvedCommon): { offers13: boolean; offers12: boolean } {
+  const { minVersion, maxVersion, suites } = cfg;
   const offers13 = maxVersion >= ProtocolVersion.TLSv1_3 && suites.some((s) => tls13Suite(s) !== undefined);
   const offers12 = minVersion <= ProtocolVersion.TLSv1_2 && suites.some((s) => tls12Suite(s) !== undefined);
   if (!offers13 && !offers12) throw new TlsError('InvalidConfig', { detail: 'no cipher suite for the configured versions' });
@@ -56,9 +57,8 @@ function offeredVersions(cx: Context): { offers13: boolean; offers12: boolean } 
 }
 
 /** Builds our ClientHello (RFC 9846 §4.2.2; for TLS 1.2 also RFC 5246 §7.4.1.2). */
-function buildClientHello(cx: Context, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: readonly KeyShare[]): ClientHello {
-  const cfg = cx.cfg;
-  const { offers13, offers12 } = offeredVersions(cx);
+function buildClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: readonly KeyShare[]): ClientHello {
+  const { offers13, offers12 } = offeredVersions(cfg);
   const ext: ClientHelloExtensions = {};
   if (p.sendSni && p.serverName) ext.serverName = p.serverName;
   const groups = [...cfg.groups];
@@ -105,22 +105,22 @@ function buildClientHello(cx: Context, p: ClientParams, random: Uint8Array, sess
 class ExpectServerHello implements State {
   readonly name = 'ExpectServerHello';
   readonly expects: readonly MessageKind[] = ['server_hello'];
-  private readonly p: ClientParams;
+  private readonly hs: ClientHandshake;
   private readonly offer: Offer;
   private readonly hrr: HelloRetryRequest | null;
 
-  constructor(p: ClientParams, offer: Offer, hrr: HelloRetryRequest | null) {
-    this.p = p;
+  constructor(hs: ClientHandshake, offer: Offer, hrr: HelloRetryRequest | null) {
+    this.hs = hs;
     this.offer = offer;
     this.hrr = hrr;
   }
 
-  handle(cx: Context, msg: HandshakeMessage): State {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const sh = expect(msg, this.name, 'server_hello');
     const ext = sh.extensions;
     const version = ext.supportedVersions;
     // RFC 9846 §4.2.3 / §4.2.1: without supported_versions the server negotiated TLS 1.2 or below.
-    if (version === undefined) return this.belowTls13(cx, sh);
+    if (version === undefined) return this.belowTls13(sh, out);
     // RFC 9846 §4.3.1: supported_versions in ServerHello only answers a client that sent it.
     if (!this.offer.offers13) {
       throw new TlsError('UnsupportedExtension', { detail: 'ServerHello selects a version through supported_versions, which we did not send' });
@@ -134,7 +134,7 @@ class ExpectServerHello implements State {
       throw new TlsError('ProtocolVersion', { detail: `ServerHello legacy_version 0x${sh.legacyVersion.toString(16)}` });
     }
     // RFC 9846 §4.2.3: legacy_session_id_echo must match what we sent.
-    if (!cx.cfg.crypto.equal(sh.legacySessionIdEcho, this.offer.ch.legacySessionId)) {
+    if (!this.hs.cfg.crypto.equal(sh.legacySessionIdEcho, this.offer.ch.legacySessionId)) {
       throw new TlsError('IllegalParameter', { detail: 'legacy_session_id_echo does not match' });
     }
     // RFC 9846 §4.2.3: a cipher suite we did not offer → illegal_parameter.
@@ -148,7 +148,7 @@ class ExpectServerHello implements State {
     }
     // RFC 9846 §4.3, §4.2.4: only extensions we offered (an HRR may add a cookie).
     checkOnlyOffered(ext, this.offer, sh.isHrr ? 'HelloRetryRequest' : 'ServerHello');
-    if (sh.isHrr) return this.onHelloRetryRequest(cx, sh, suite);
+    if (sh.isHrr) return this.onHelloRetryRequest(sh, suite, out);
     const shExt = sh.extensions;
     // supported_versions selects TLS 1.3 (checked above), so the block follows the TLS 1.3 rules.
     if (shExt.rules !== 'tls13') throw new TlsError('InternalError', { detail: 'TLS 1.3 ServerHello read by the TLS 1.2 rules' });
@@ -174,11 +174,11 @@ class ExpectServerHello implements State {
     if (this.hrr && this.hrr.extensions.keyShare !== undefined && this.hrr.extensions.keyShare !== ks.group) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello key_share group differs from the HelloRetryRequest' });
     }
-    return serverHello13(cx, this.p, this.offer, sh, suite, share, ks.keyExchange);
+    return serverHello13(this.hs, this.offer, sh, suite, share, ks.keyExchange, out);
   }
 
   /** A ServerHello without supported_versions: TLS 1.2, if we offered it (RFC 9846 §4.2.3; RFC 5246 §7.4.1.3). */
-  private belowTls13(cx: Context, sh: ServerHello | HelloRetryRequest): State {
+  private belowTls13(sh: ServerHello | HelloRetryRequest, out: HandshakeOutput): Step {
     // RFC 9846 §4.2.4: after a HelloRetryRequest the server must stay with TLS 1.3.
     if (this.hrr) throw new TlsError('IllegalParameter', { detail: 'ServerHello after HelloRetryRequest negotiates a version below TLS 1.3' });
     if (sh.legacyVersion < ProtocolVersion.TLSv1_2) {
@@ -213,19 +213,20 @@ class ExpectServerHello implements State {
     }
     if (ext.renegotiationInfo.length !== 0) throw new TlsError('HandshakeFailure', { detail: 'renegotiation_info is not empty on an initial handshake' });
     // RFC 7627 §5.2: a client that requires the extended master secret aborts without it.
-    if (!ext.extendedMasterSecret && cx.cfg.requireExtendedMasterSecret) {
+    if (!ext.extendedMasterSecret && this.hs.cfg.requireExtendedMasterSecret) {
       throw new TlsError('HandshakeFailure', { detail: 'server does not support the extended master secret (RFC 7627), which is required' });
     }
     // RFC 8422 §5.2: the server's point formats must include uncompressed.
     if (ext.ecPointFormats !== undefined && !ext.ecPointFormats.includes(0)) {
       throw new TlsError('IllegalParameter', { detail: 'server does not accept uncompressed points' });
     }
-    checkAlpn(cx, ext.alpn);
-    return serverHello12(cx, this.p, this.offer, sh, suite, ext);
+    const alpn = acceptAlpn(this.hs.cfg, ext.alpn);
+    return serverHello12(this.hs, this.offer, sh, suite, ext, alpn, out);
   }
 
   /** RFC 9846 §4.2.4: a HelloRetryRequest; we send the second ClientHello and expect a ServerHello again. */
-  private onHelloRetryRequest(cx: Context, hrr: HelloRetryRequest, suite: Tls13Suite): State {
+  private onHelloRetryRequest(hrr: HelloRetryRequest, suite: Tls13Suite, out: HandshakeOutput): Step {
+    const { cfg, p, transcript } = this.hs;
     // RFC 9846 §4.2.4: a second HelloRetryRequest → unexpected_message.
     if (this.hrr) throw new TlsError('UnexpectedMessage', { detail: 'second HelloRetryRequest' });
     const ext = hrr.extensions;
@@ -243,17 +244,15 @@ class ExpectServerHello implements State {
       if (this.offer.shares.has(group)) {
         throw new TlsError('IllegalParameter', { detail: `HelloRetryRequest selects ${nameOf('group', group)}, for which we already sent a share` });
       }
-      const crypto = cx.cfg.crypto;
-      shares = [crypto.keyShare(group, cx.cfg.random(crypto.keySharePrivateLength(group)))];
+      shares = [cfg.crypto.keyShare(group, cfg.random(cfg.crypto.keySharePrivateLength(group)))];
     }
-    cx.transcript.setHash(suite.hash);
+    transcript.setHash(suite.hash);
     // RFC 9846 §4.1: ClientHello1 is replaced by message_hash(Hash(ClientHello1)).
-    cx.transcript.replaceWithMessageHash();
-    cx.transcript.add(hrr.raw!);
-    cx.trace({ direction: 'received', kind: 'handshake', summary: `HelloRetryRequest ${group !== undefined ? nameOf('group', group) : ''}`, message: hrr });
-    cx.info.helloRetryRequest = true;
+    transcript.replaceWithMessageHash();
+    transcript.add(hrr.raw!);
+    out.trace({ direction: 'received', kind: 'handshake', summary: `HelloRetryRequest ${group !== undefined ? nameOf('group', group) : ''}`, message: hrr });
     // RFC 9846 §E.4: in compatibility mode the client sends CCS before its second flight.
-    if (this.offer.ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
+    if (this.offer.ch.legacySessionId.length > 0) out.sendChangeCipherSpec('compat');
     const prev = this.offer.ch;
     // The same ClientHello (RFC 9846 §4.2.2) with the new share, the cookie and no early_data;
     // the extensions keep their order (the cookie goes where the default order puts it, or
@@ -269,9 +268,9 @@ class ExpectServerHello implements State {
       },
     };
     // Test hook (RFC 8448 replay): the second ClientHello is shaped like the first.
-    if (this.p.clientHelloHook) ch2 = this.p.clientHelloHook(ch2);
-    cx.send(ch2);
+    if (p.clientHelloHook) ch2 = p.clientHelloHook(ch2);
+    sendHashed(out, transcript, ch2);
     const offer: Offer = { ...this.offer, ch: ch2, shares: new Map(shares.map((s) => [s.group, s])) };
-    return new ExpectServerHello(this.p, offer, hrr);
+    return { next: new ExpectServerHello(this.hs, offer, hrr), learned: { helloRetryRequest: true } };
   }
 }

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import type { PublicKeyInfo } from '../crypto/provider.js';
+import type { ResolvedCommon } from '../config.js';
+import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { TlsError } from '../errors.js';
 import { toCertificate, type Certificate } from '../verify/certificate.js';
 import { verifyOcspResponse } from '../verify/ocsp.js';
@@ -16,7 +17,7 @@ import { parseCertificate } from '../verify/x509.js';
 import type { CertificateError, CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import { severityOf } from '../verify/verifier.js';
 import { principalStatus } from './cert-status.js';
-import type { Context } from './state.js';
+import { StepFailed, type HandshakeOutput, type Learned } from './state.js';
 
 /** How one side judges the other's certificate. */
 export interface PeerAuth {
@@ -35,24 +36,63 @@ export interface PeerAuth {
 }
 
 /** Parses the leaf's public key from the DER the peer sent. */
-export function leafPublicKey(cx: Context, leaf: Uint8Array): PublicKeyInfo {
+export function leafPublicKey(crypto: CryptoProvider, leaf: Uint8Array): PublicKeyInfo {
   let spki: Uint8Array;
   try {
     spki = parseCertificate(leaf).spki;
   } catch (e) {
     throw new TlsError('CertificateOtherErrors', { detail: `cannot parse the peer's certificate: ${e instanceof Error ? e.message : String(e)}`, cause: e });
   }
-  return cx.cfg.crypto.parsePublicKey(spki);
+  return crypto.parsePublicKey(spki);
+}
+
+/** The peer's chain was judged acceptable: the leaf key to check its signature with, and what `connection.info` reports. */
+export interface PeerJudgement {
+  readonly leafKey: PublicKeyInfo;
+  /** The certificates as sent, the errors found (all ignorable and ignored) and their severity. */
+  readonly learned: Learned;
 }
 
 /**
- * Runs the verifier over `certs` (leaf first, as sent), adds OCSP findings, records
- * everything in `cx.info`, and throws the principal error unless every error found is
- * ignorable and ignored. Returns the leaf key for the signature check.
+ * Runs the verifier over `certs` (leaf first, as sent), adds OCSP findings, and throws the
+ * principal error unless every error found is ignorable and ignored. Returns the leaf key
+ * for the signature check and what was found; on failure the thrown {@link StepFailed}
+ * carries the same findings, so `connection.info` reports them after the handshake failed.
  */
-export async function authenticatePeer(cx: Context, pa: PeerAuth, certs: readonly Uint8Array[], ocsp: Uint8Array | null): Promise<PublicKeyInfo> {
-  const leafKey = leafPublicKey(cx, certs[0]!);
-  const time = new Date(cx.cfg.now());
+export async function authenticatePeer(
+  cfg: Pick<ResolvedCommon, 'crypto' | 'now'>,
+  pa: PeerAuth,
+  certs: readonly Uint8Array[],
+  ocsp: Uint8Array | null,
+  out: Pick<HandshakeOutput, 'trace'>,
+): Promise<PeerJudgement> {
+  let learned: Learned = { peerCertificates: certs };
+  try {
+    const leafKey = leafPublicKey(cfg.crypto, certs[0]!);
+    const errors = await judgeChain(cfg, pa, certs, ocsp, out);
+    learned = { ...learned, certificateErrors: errors, certificateErrorSeverity: severityOf(errors) };
+    const unignored = errors.filter((e) => !pa.ignorable.includes(e.code));
+    if (unignored.length > 0) {
+      throw new TlsError(principalStatus(unignored), {
+        detail: unignored.map((e) => `${e.code}${e.index >= 0 ? `[${e.index}]` : ''}: ${e.detail}`).join('; '),
+        certificateErrors: errors,
+      });
+    }
+    return { leafKey, learned };
+  } catch (e) {
+    throw new StepFailed(e, learned);
+  }
+}
+
+/** Every error found in the peer's chain: the verifier's, the name check hook's, and the stapled OCSP response's. */
+async function judgeChain(
+  cfg: Pick<ResolvedCommon, 'crypto' | 'now'>,
+  pa: PeerAuth,
+  certs: readonly Uint8Array[],
+  ocsp: Uint8Array | null,
+  out: Pick<HandshakeOutput, 'trace'>,
+): Promise<CertificateError[]> {
+  const time = new Date(cfg.now());
   const report = await pa.verifier.verify({
     certificates: certs,
     serverName: pa.checkServerIdentity ? undefined : pa.serverName,
@@ -77,23 +117,14 @@ export async function authenticatePeer(cx: Context, pa: PeerAuth, certs: readonl
     if (issuer === undefined) {
       errors.push({ code: 'RevocationFailure', index: 0, detail: 'a stapled OCSP response cannot be checked without the issuer certificate' });
     } else {
-      const r = verifyOcspResponse({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cx.cfg.crypto, index: 0 });
+      const r = verifyOcspResponse({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cfg.crypto, index: 0 });
       errors.push(...r.errors);
-      cx.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
+      out.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
     }
   } else if (pa.requireRevocationInfo) {
     errors.push({ code: 'RevocationInformationMissing', index: 0, detail: 'no OCSP response was stapled' });
   }
-  cx.info.certificateErrors = errors;
-  cx.info.certificateErrorSeverity = severityOf(errors);
-  const unignored = errors.filter((e) => !pa.ignorable.includes(e.code));
-  if (unignored.length > 0) {
-    throw new TlsError(principalStatus(unignored), {
-      detail: unignored.map((e) => `${e.code}${e.index >= 0 ? `[${e.index}]` : ''}: ${e.detail}`).join('; '),
-      certificateErrors: errors,
-    });
-  }
-  return leafKey;
+  return errors;
 }
 
 /** The OCSP response inside a TLS CertificateStatus body (RFC 6066 §8: status_type ocsp(1), opaque<1..2^24-1>). */

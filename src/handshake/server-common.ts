@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { CertifiedKey } from '../config.js';
+import type { CertifiedKey, ResolvedCommon } from '../config.js';
 import { nameOf } from '../wire/codes.js';
 import type { EeExtensions, HelloRetryRequestExtensions } from '../wire/messages.js';
-import type { Context } from './state.js';
+import type { Transcript } from './transcript.js';
 import type { PeerAuth } from './peer-auth.js';
 
 /** Server-only settings the handshake needs. */
@@ -21,6 +21,19 @@ export interface ServerParams {
   readonly clientAuth: 'none' | 'request' | 'require';
   /** How client certificates are judged. */
   readonly auth: PeerAuth;
+}
+
+/**
+ * What every server state of one handshake carries, whatever the version: passed from
+ * state to state, never shared with the connection.
+ */
+export interface ServerHandshake {
+  readonly cfg: ResolvedCommon;
+  readonly p: ServerParams;
+  /** The transcript of this handshake (RFC 9846 §4.1; RFC 5246 §7.4.9). */
+  readonly transcript: Transcript;
+  /** The client's random (key-log lines, TLS 1.2 key derivation). */
+  readonly clientRandom: Uint8Array;
 }
 
 /**
@@ -44,19 +57,19 @@ export function nameMatches(pattern: string, name: string): boolean {
 
 /** Certificate selection by SNI and the client's signature schemes for the given version's rules. */
 export function selectCertificate(
-  cx: Context,
+  cfg: ResolvedCommon,
   p: ServerParams,
   sni: string | undefined,
   schemes: readonly number[],
   version: 'TLSv1.2' | 'TLSv1.3',
   fits: (cert: CertifiedKey) => boolean = () => true,
 ): { cert: CertifiedKey; scheme: number } | null {
-  const crypto = cx.cfg.crypto;
+  const crypto = cfg.crypto;
   const usable: { cert: CertifiedKey; scheme: number }[] = [];
   for (const cert of p.certificates) {
     if (!fits(cert)) continue;
     // Our preference order for the key, limited to what the client accepts and what we allow.
-    const scheme = crypto.schemesForKey(cert.key, version).find((s) => schemes.includes(s) && cx.cfg.signatureSchemes.includes(s));
+    const scheme = crypto.schemesForKey(cert.key, version).find((s) => schemes.includes(s) && cfg.signatureSchemes.includes(s));
     if (scheme !== undefined) usable.push({ cert, scheme });
   }
   if (usable.length === 0) return null;

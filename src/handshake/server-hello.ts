@@ -8,49 +8,53 @@
  *
  * @module
  */
-import type { CertifiedKey } from '../config.js';
+import type { CertifiedKey, ResolvedCommon } from '../config.js';
 import { legacySuiteKind, tls12Suite, tls13Suite, type Tls12Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
 import { HRR_RANDOM, clientHelloExtensionBlocks } from '../wire/hello.js';
 import type { ClientHello, HandshakeMessage, HelloRetryRequest, HelloRetryRequestExtensions } from '../wire/messages.js';
-import type { Context, MessageKind, State } from './state.js';
-import { expect } from './state.js';
-import { listForDetail, selectCertificate, type ServerParams } from './server-common.js';
+import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
+import { expect, sendHashed } from './state.js';
+import { Transcript } from './transcript.js';
+import { listForDetail, selectCertificate, type ServerHandshake, type ServerParams } from './server-common.js';
 import { keyFitsSuite } from './signatures.js';
 import { serverFlight13, type Choice13 } from './server-tls13.js';
 import { serverFlight12, type Choice12 } from './server-tls12.js';
 
 /** Starts a server handshake. */
-export function startServer(_cx: Context, p: ServerParams): State {
+export function startServer(cfg: ResolvedCommon, p: ServerParams): State {
   if (p.certificates.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs a certificate and key' });
-  return new ExpectClientHello(p);
+  return new ExpectClientHello(cfg, p);
 }
 
 /** The first ClientHello: the version is chosen here and nowhere else. */
 class ExpectClientHello implements State {
   readonly name = 'ExpectClientHello';
   readonly expects: readonly MessageKind[] = ['client_hello'];
+  private readonly cfg: ResolvedCommon;
   private readonly p: ServerParams;
-  constructor(p: ServerParams) {
+  constructor(cfg: ResolvedCommon, p: ServerParams) {
+    this.cfg = cfg;
     this.p = p;
   }
 
-  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+  async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
     const ch = expect(msg, this.name, 'client_hello');
-    cx.clientRandom = ch.random;
-    cx.trace({ direction: 'received', kind: 'handshake', summary: `ClientHello sni=${ch.extensions.serverName ?? '-'}`, message: ch });
-    if (selectVersion(cx, ch) === 'TLSv1.2') return await serverFlight12(cx, this.p, ch, negotiate12(cx, this.p, ch));
-    const choice = negotiate13(cx, this.p, ch);
-    cx.transcript.setHash(choice.suite.hash);
-    cx.transcript.add(ch.raw!);
+    const { cfg, p } = this;
+    const hs: ServerHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
+    out.trace({ direction: 'received', kind: 'handshake', summary: `ClientHello sni=${ch.extensions.serverName ?? '-'}`, message: ch });
+    if (selectVersion(cfg, ch) === 'TLSv1.2') return await serverFlight12(hs, ch, negotiate12(cfg, p, ch), out);
+    const choice = negotiate13(cfg, p, ch);
+    hs.transcript.setHash(choice.suite.hash);
+    hs.transcript.add(ch.raw!);
     const share = ch.extensions.keyShare!.find((k) => k.group === choice.group);
-    if (share) return await serverFlight13(cx, this.p, ch, choice, share.keyExchange, false);
+    if (share) return await serverFlight13(hs, ch, choice, share.keyExchange, false, out);
     // RFC 9846 §4.2.4: no acceptable share → HelloRetryRequest naming the group, with a cookie.
     // In the HelloRetryRequest's default order: key_share first, as in our ServerHello (and RFC 8448 §5).
-    let hrrExt: HelloRetryRequestExtensions = { supportedVersions: ProtocolVersion.TLSv1_3, keyShare: choice.group, cookie: cx.cfg.random(32) };
+    let hrrExt: HelloRetryRequestExtensions = { supportedVersions: ProtocolVersion.TLSv1_3, keyShare: choice.group, cookie: cfg.random(32) };
     // Test hook (RFC 8448 §5 replay).
-    if (this.p.helloRetryRequestHook) hrrExt = this.p.helloRetryRequestHook(hrrExt);
+    if (p.helloRetryRequestHook) hrrExt = p.helloRetryRequestHook(hrrExt);
     // RFC 9846 §4.3.2: ClientHello2 must echo the cookie actually sent.
     const cookie = hrrExt.cookie;
     if (cookie === undefined) throw new TlsError('InternalError', { detail: 'helloRetryRequestHook removed the cookie' });
@@ -65,14 +69,13 @@ class ExpectClientHello implements State {
       isHrr: true,
     };
     // RFC 9846 §4.1: the transcript restarts from message_hash(ClientHello1).
-    cx.transcript.replaceWithMessageHash();
-    cx.send(hrr);
-    cx.info.helloRetryRequest = true;
+    hs.transcript.replaceWithMessageHash();
+    sendHashed(out, hs.transcript, hrr);
     // RFC 9846 §4.3.10: we accept no 0-RTT; after a HelloRetryRequest its records are application_data to skip.
-    if (ch.extensions.earlyData !== undefined) cx.skipEarlyData('app-data');
+    if (ch.extensions.earlyData !== undefined) out.skipEarlyData('app-data');
     // RFC 9846 §E.4: the server's CCS follows its first handshake message in compatibility mode.
-    if (ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
-    return new ExpectClientHello2(this.p, ch, choice, cookie);
+    if (ch.legacySessionId.length > 0) out.sendChangeCipherSpec('compat');
+    return { next: new ExpectClientHello2(hs, ch, choice, cookie), learned: { helloRetryRequest: true } };
   }
 }
 
@@ -80,26 +83,27 @@ class ExpectClientHello implements State {
 class ExpectClientHello2 implements State {
   readonly name = 'ExpectClientHello2';
   readonly expects: readonly MessageKind[] = ['client_hello'];
-  private readonly p: ServerParams;
+  private readonly hs: ServerHandshake;
   private readonly ch1: ClientHello;
   private readonly choice: Choice13;
   private readonly cookie: Uint8Array;
-  constructor(p: ServerParams, ch1: ClientHello, choice: Choice13, cookie: Uint8Array) {
-    this.p = p;
+  constructor(hs: ServerHandshake, ch1: ClientHello, choice: Choice13, cookie: Uint8Array) {
+    this.hs = hs;
     this.ch1 = ch1;
     this.choice = choice;
     this.cookie = cookie;
   }
 
-  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+  async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
     const ch = expect(msg, this.name, 'client_hello');
-    cx.trace({ direction: 'received', kind: 'handshake', summary: 'ClientHello (after HelloRetryRequest)', message: ch });
+    const { cfg, p, transcript } = this.hs;
+    out.trace({ direction: 'received', kind: 'handshake', summary: 'ClientHello (after HelloRetryRequest)', message: ch });
     const ext = ch.extensions;
     // Whatever else it carries, the first ClientHello's early data is over (RFC 9846 §4.3.10).
-    cx.skipEarlyData('none');
+    out.skipEarlyData('none');
     sameClientHello(this.ch1, ch);
     // RFC 9846 §4.3.2: the cookie must be echoed.
-    if (ext.cookie === undefined || !cx.cfg.crypto.equal(ext.cookie, this.cookie)) {
+    if (ext.cookie === undefined || !cfg.crypto.equal(ext.cookie, this.cookie)) {
       throw new TlsError('IllegalParameter', { detail: 'second ClientHello does not echo our cookie' });
     }
     // RFC 9846 §4.3.8: exactly one share, for the group we asked for.
@@ -107,12 +111,12 @@ class ExpectClientHello2 implements State {
     if (shares.length !== 1 || shares[0]!.group !== this.choice.group) {
       throw new TlsError('IllegalParameter', { detail: `second ClientHello must carry exactly one key share for ${nameOf('group', this.choice.group)}` });
     }
-    const choice = negotiate13(cx, this.p, ch);
+    const choice = negotiate13(cfg, p, ch);
     if (choice.suite.code !== this.choice.suite.code || choice.group !== this.choice.group) {
       throw new TlsError('IllegalParameter', { detail: 'second ClientHello changed the negotiation' });
     }
-    cx.transcript.add(ch.raw!);
-    return await serverFlight13(cx, this.p, ch, choice, shares[0]!.keyExchange, true);
+    transcript.add(ch.raw!);
+    return await serverFlight13(this.hs, ch, choice, shares[0]!.keyExchange, true, out);
   }
 }
 
@@ -120,9 +124,9 @@ class ExpectClientHello2 implements State {
  * Picks the version (RFC 9846 §4.3.1 with supported_versions, RFC 5246 Appendix E.1
  * without) and enforces TLS_FALLBACK_SCSV (RFC 7507 §3).
  */
-function selectVersion(cx: Context, ch: ClientHello): 'TLSv1.3' | 'TLSv1.2' {
-  const { minVersion } = cx.cfg;
-  const maxVersion = highestVersion(cx);
+function selectVersion(cfg: ResolvedCommon, ch: ClientHello): 'TLSv1.3' | 'TLSv1.2' {
+  const { minVersion } = cfg;
+  const maxVersion = highestVersion(cfg);
   const sv = ch.extensions.supportedVersions;
   const offered = sv ?? [Math.min(ch.legacyVersion, ProtocolVersion.TLSv1_2)];
   const clientMax = Math.max(...offered.filter((v) => v >= ProtocolVersion.SSLv3 && v <= ProtocolVersion.TLSv1_3), 0);
@@ -144,8 +148,8 @@ function selectVersion(cx: Context, ch: ClientHello): 'TLSv1.3' | 'TLSv1.2' {
 }
 
 /** The highest version we can really negotiate: TLS 1.3 needs a TLS 1.3 suite configured. */
-function highestVersion(cx: Context): number {
-  const { maxVersion, suites } = cx.cfg;
+function highestVersion(cfg: ResolvedCommon): number {
+  const { maxVersion, suites } = cfg;
   if (maxVersion >= ProtocolVersion.TLSv1_3 && !suites.some((s) => tls13Suite(s) !== undefined)) return ProtocolVersion.TLSv1_2;
   return maxVersion;
 }
@@ -154,8 +158,8 @@ function highestVersion(cx: Context): number {
  * ALPN (RFC 7301 §3.2): our preference among the client's protocols; none in common →
  * no_application_protocol. Undefined when either side has none.
  */
-function selectAlpn(cx: Context, offered: readonly string[] | undefined): string | undefined {
-  const ours = cx.cfg.alpn;
+function selectAlpn(cfg: ResolvedCommon, offered: readonly string[] | undefined): string | undefined {
+  const ours = cfg.alpn;
   if (offered === undefined || ours.length === 0) return undefined;
   const alpn = ours.find((a) => offered.includes(a));
   if (alpn === undefined) {
@@ -165,8 +169,7 @@ function selectAlpn(cx: Context, offered: readonly string[] | undefined): string
 }
 
 /** Checks of a TLS 1.3 ClientHello and the negotiation (RFC 9846 §4.2.2, §4.2.1). */
-function negotiate13(cx: Context, p: ServerParams, ch: ClientHello): Choice13 {
-  const cfg = cx.cfg;
+function negotiate13(cfg: ResolvedCommon, p: ServerParams, ch: ClientHello): Choice13 {
   const ext = ch.extensions;
   const versions = ext.supportedVersions;
   // RFC 9846 §4.3.1: without supported_versions the client is TLS 1.2 or older.
@@ -214,14 +217,14 @@ function negotiate13(cx: Context, p: ServerParams, ch: ClientHello): Choice13 {
     });
   }
   const serverName = ext.serverName?.toLowerCase();
-  const selected = selectCertificate(cx, p, serverName, ext.signatureAlgorithms, 'TLSv1.3');
+  const selected = selectCertificate(cfg, p, serverName, ext.signatureAlgorithms, 'TLSv1.3');
   if (!selected) {
     throw new TlsError('HandshakeFailure', {
       detail: `no certificate can sign with the client's signature schemes (${listForDetail('scheme', ext.signatureAlgorithms)})`,
     });
   }
   const { cert, scheme } = selected;
-  const alpn = selectAlpn(cx, ext.alpn);
+  const alpn = selectAlpn(cfg, ext.alpn);
   return { suite, group, cert, scheme, alpn, serverName };
 }
 
@@ -238,8 +241,7 @@ function curveFitsClient(cert: CertifiedKey, clientGroups: readonly number[] | u
 }
 
 /** Checks of a ClientHello answered with TLS 1.2 and the negotiation (RFC 5246 §7.4.1.2, RFC 8422, RFC 5746, RFC 7627). */
-function negotiate12(cx: Context, p: ServerParams, ch: ClientHello): Choice12 {
-  const cfg = cx.cfg;
+function negotiate12(cfg: ResolvedCommon, p: ServerParams, ch: ClientHello): Choice12 {
   const ext = ch.extensions;
   // RFC 5246 §7.4.1.2: the null compression method must be offered.
   if (!ch.legacyCompressionMethods.includes(0)) throw new TlsError('IllegalParameter', { detail: 'ClientHello does not offer null compression' });
@@ -274,21 +276,21 @@ function negotiate12(cx: Context, p: ServerParams, ch: ClientHello): Choice12 {
   for (const code of cfg.suites) {
     const suite = tls12Suite(code);
     if (!suite || !ch.cipherSuites.includes(code)) continue;
-    const sel = selectCertificate(cx, p, serverName, clientSchemes, 'TLSv1.2', (c) => keyFitsSuite(c.key, suite) && curveFitsClient(c, ext.supportedGroups));
+    const sel = selectCertificate(cfg, p, serverName, clientSchemes, 'TLSv1.2', (c) => keyFitsSuite(c.key, suite) && curveFitsClient(c, ext.supportedGroups));
     if (sel) {
       chosen = { suite, ...sel };
       break;
     }
   }
-  if (!chosen) throw refuseSuites(cx, ch);
-  const alpn = selectAlpn(cx, ext.alpn);
+  if (!chosen) throw refuseSuites(cfg, ch);
+  const alpn = selectAlpn(cfg, ext.alpn);
   // RFC 9846 §4.2.3: a TLS 1.3-capable server negotiating TLS 1.2 marks its random.
-  const downgradeSentinel = highestVersion(cx) >= ProtocolVersion.TLSv1_3;
+  const downgradeSentinel = highestVersion(cfg) >= ProtocolVersion.TLSv1_3;
   return { ...chosen, group, alpn, serverName, downgradeSentinel };
 }
 
 /** The error for a ClientHello with no TLS 1.2 suite we can serve, naming what the client offered. */
-function refuseSuites(cx: Context, ch: ClientHello): TlsError {
+function refuseSuites(cfg: ResolvedCommon, ch: ClientHello): TlsError {
   const ours = ch.cipherSuites.filter((s) => tls12Suite(s) !== undefined);
   const legacy = ch.cipherSuites.filter((s) => legacySuiteKind(s) !== null);
   const names = listForDetail('suite', ch.cipherSuites);
@@ -299,7 +301,7 @@ function refuseSuites(cx: Context, ch: ClientHello): TlsError {
     });
   }
   return new TlsError('HandshakeFailure', {
-    detail: `no TLS 1.2 cipher suite in common that our certificates can serve; client offered ${names} and signature schemes ${listForDetail('scheme', ch.extensions.signatureAlgorithms ?? [])} and groups ${listForDetail('group', ch.extensions.supportedGroups ?? [])}; ${cx.cfg.suites.length} suites configured`,
+    detail: `no TLS 1.2 cipher suite in common that our certificates can serve; client offered ${names} and signature schemes ${listForDetail('scheme', ch.extensions.signatureAlgorithms ?? [])} and groups ${listForDetail('group', ch.extensions.supportedGroups ?? [])}; ${cfg.suites.length} suites configured`,
   });
 }
 

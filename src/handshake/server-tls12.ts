@@ -15,9 +15,9 @@ import { ProtocolVersion, nameOf } from '../wire/codes.js';
 import { DOWNGRADE_TLS12 } from '../wire/hello.js';
 import type { ClientHello, HandshakeMessage, ServerHello, ServerHello12Extensions, ServerKeyExchange } from '../wire/messages.js';
 import type { RecordProtector } from '../record/protector.js';
-import type { Context, State, MessageKind } from './state.js';
-import { codeName, expect } from './state.js';
-import { nameMatches, type ServerParams } from './server-common.js';
+import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
+import { codeName, expect, keepLearned, sendHashed } from './state.js';
+import { nameMatches, type ServerHandshake } from './server-common.js';
 import { authenticatePeer } from './peer-auth.js';
 import { signServerKeyExchange, verifyCertificateVerify12 } from './signatures.js';
 import { ExpectChangeCipherSpec, RenegotiationRefused, checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
@@ -35,9 +35,19 @@ export interface Choice12 {
   readonly downgradeSentinel: boolean;
 }
 
+/** What every TLS 1.2 server state carries once our first flight is sent. */
+interface Server12 extends ServerHandshake {
+  readonly suite: Tls12Suite;
+  readonly serverRandom: Uint8Array;
+  /** Extended master secret negotiated (RFC 7627). */
+  readonly ems: boolean;
+  /** Our ECDHE share (RFC 8422 §5.4). */
+  readonly share: KeyShare;
+}
+
 /** Sends the server's first flight (RFC 5246 §7.3) for the choice `server-hello.ts` made. */
-export async function serverFlight12(cx: Context, p: ServerParams, ch: ClientHello, c: Choice12): Promise<State> {
-  const cfg = cx.cfg;
+export async function serverFlight12(hs: ServerHandshake, ch: ClientHello, c: Choice12, out: HandshakeOutput): Promise<Step> {
+  const { cfg, p, transcript } = hs;
   const crypto = cfg.crypto;
   const ext = ch.extensions;
   const { suite, cert, scheme, group, alpn } = c;
@@ -66,58 +76,59 @@ export async function serverFlight12(cx: Context, p: ServerParams, ch: ClientHel
     extensions: shExt,
     isHrr: false,
   };
-  cx.versionNegotiated('TLSv1.2');
-  cx.transcript.setHash(suite.hash);
-  cx.transcript.add(ch.raw!);
-  cx.send(sh);
-  cx.info.cipherSuite = suite.name;
-  cx.info.group = codeName('group', group);
-  cx.info.signatureScheme = codeName('scheme', scheme);
-  cx.info.alpn = alpn ?? null;
-  cx.info.serverName = sni ?? null;
-  cx.send({ type: 'certificate12', certificates: [...cert.chain] });
-  if (staple) cx.send({ type: 'certificate_status', statusType: 1, response: staple });
+  transcript.setHash(suite.hash);
+  transcript.add(ch.raw!);
+  sendHashed(out, transcript, sh);
+  const learned: Learned = {
+    version: 'TLSv1.2',
+    cipherSuite: suite.name,
+    group: codeName('group', group),
+    signatureScheme: codeName('scheme', scheme),
+    alpn,
+    serverName: sni,
+  };
+  sendHashed(out, transcript, { type: 'certificate12', certificates: [...cert.chain] });
+  if (staple) sendHashed(out, transcript, { type: 'certificate_status', statusType: 1, response: staple });
   const share = crypto.keyShare(group, cfg.random(crypto.keySharePrivateLength(group)));
   const ske: ServerKeyExchange = { type: 'server_key_exchange', curveType: 3, group, publicKey: share.publicKey, scheme, signature: new Uint8Array(0) };
   // RFC 8422 §5.4: the signature covers client_random ‖ server_random ‖ ServerECDHParams.
   ske.signature = await signServerKeyExchange(cfg, cert.key, ch.random, random, ske);
-  cx.send(ske);
+  sendHashed(out, transcript, ske);
   if (p.clientAuth !== 'none') {
     // RFC 5246 §7.4.4 / RFC 8422 §5.5: RSA and ECDSA (incl. Ed25519) client certificates.
-    cx.send({
+    sendHashed(out, transcript, {
       type: 'certificate_request12',
       certificateTypes: [1, 64],
       signatureAlgorithms: cfg.signatureSchemes.filter((s) => CERT_SIGNATURE_SCHEMES.includes(s)),
       certificateAuthorities: [],
     });
   }
-  cx.send({ type: 'server_hello_done' });
-  const f: Flight12 = { p, suite, clientRandom: ch.random, serverRandom: random, ems: ext.extendedMasterSecret === true, share };
-  return p.clientAuth === 'none' ? new ExpectClientKeyExchange(f, null) : new ExpectClientCertificate(f);
+  sendHashed(out, transcript, { type: 'server_hello_done' });
+  const h: Server12 = { ...hs, suite, serverRandom: random, ems: ext.extendedMasterSecret === true, share };
+  return { next: p.clientAuth === 'none' ? new ExpectClientKeyExchange(h, null) : new ExpectClientCertificate(h), learned };
 }
 
 /** RFC 5246 §7.4.6: the client's Certificate answering our CertificateRequest. */
 class ExpectClientCertificate implements State {
   readonly name = 'ExpectClientCertificate12';
   readonly expects: readonly MessageKind[] = ['certificate12'];
-  readonly version = 'TLSv1.2';
-  private readonly f: Flight12;
-  constructor(f: Flight12) {
-    this.f = f;
+  private readonly h: Server12;
+  constructor(h: Server12) {
+    this.h = h;
   }
 
-  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+  async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
     const m = expect(msg, this.name, 'certificate12');
-    cx.transcript.add(m.raw!);
-    cx.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.certificates.length} entries)`, message: m });
+    const { cfg, p, transcript } = this.h;
+    transcript.add(m.raw!);
+    out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.certificates.length} entries)`, message: m });
     if (m.certificates.length === 0) {
       // RFC 5246 §7.4.6: a server requiring client authentication answers with handshake_failure.
-      if (this.f.p.clientAuth === 'require') throw new TlsError('HandshakeFailure', { detail: 'the client sent no certificate' });
-      return new ExpectClientKeyExchange(this.f, null);
+      if (p.clientAuth === 'require') throw new TlsError('HandshakeFailure', { detail: 'the client sent no certificate' });
+      return { next: new ExpectClientKeyExchange(this.h, null) };
     }
-    cx.info.peerCertificates = m.certificates;
-    const key = await authenticatePeer(cx, this.f.p.auth, m.certificates, null);
-    return new ExpectClientKeyExchange(this.f, key);
+    const judged = await authenticatePeer(cfg, p.auth, m.certificates, null, out);
+    return { next: new ExpectClientKeyExchange(this.h, judged.leafKey), learned: judged.learned };
   }
 }
 
@@ -125,78 +136,73 @@ class ExpectClientCertificate implements State {
 class ExpectCertificateVerify implements State {
   readonly name = 'ExpectCertificateVerify12';
   readonly expects: readonly MessageKind[] = ['certificate_verify'];
-  readonly version = 'TLSv1.2';
+  private readonly h: Server12;
   private readonly key: PublicKeyInfo;
   private readonly next: ExpectChangeCipherSpec;
-  constructor(key: PublicKeyInfo, next: ExpectChangeCipherSpec) {
+  constructor(h: Server12, key: PublicKeyInfo, next: ExpectChangeCipherSpec) {
+    this.h = h;
     this.key = key;
     this.next = next;
   }
 
-  handle(cx: Context, msg: HandshakeMessage): State {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const cv = expect(msg, this.name, 'certificate_verify');
-    cx.info.clientSignatureScheme = codeName('scheme', cv.scheme);
-    verifyCertificateVerify12(cx.cfg, this.key, cv.scheme, cv.signature, cx.transcript.messages());
-    cx.transcript.add(cv.raw!);
-    cx.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
-    return this.next;
+    const { cfg, transcript } = this.h;
+    // Reported even when the signature fails.
+    const learned: Learned = { clientSignatureScheme: codeName('scheme', cv.scheme) };
+    keepLearned(learned, () => verifyCertificateVerify12(cfg, this.key, cv.scheme, cv.signature, transcript.messages()));
+    transcript.add(cv.raw!);
+    out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
+    return { next: this.next, learned };
   }
-}
-
-interface Flight12 {
-  readonly p: ServerParams;
-  readonly suite: Tls12Suite;
-  readonly clientRandom: Uint8Array;
-  readonly serverRandom: Uint8Array;
-  readonly ems: boolean;
-  readonly share: KeyShare;
 }
 
 class ExpectClientKeyExchange implements State {
   readonly name = 'ExpectClientKeyExchange';
   readonly expects: readonly MessageKind[] = ['client_key_exchange'];
-  readonly version = 'TLSv1.2';
-  private readonly f: Flight12;
+  private readonly h: Server12;
   private readonly clientKey: PublicKeyInfo | null;
-  constructor(f: Flight12, clientKey: PublicKeyInfo | null) {
-    this.f = f;
+  constructor(h: Server12, clientKey: PublicKeyInfo | null) {
+    this.h = h;
     this.clientKey = clientKey;
   }
 
-  handle(cx: Context, msg: HandshakeMessage): State {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const cke = expect(msg, this.name, 'client_key_exchange');
+    const { cfg, transcript } = this.h;
     // RFC 8422 §5.11 / §5.7: the client's point is validated (invalid → illegal_parameter).
-    const preMaster = this.f.share.agree(cke.publicKey);
-    cx.transcript.add(cke.raw!);
-    cx.trace({ direction: 'received', kind: 'handshake', summary: 'ClientKeyExchange', message: cke });
-    const session = deriveSession(cx, this.f.suite, preMaster, this.f.clientRandom, this.f.serverRandom, this.f.ems);
-    const prot = protectors(cx, session);
-    const next = new ExpectChangeCipherSpec(prot.client, new ExpectFinished(session, prot.server));
-    return this.clientKey ? new ExpectCertificateVerify(this.clientKey, next) : next;
+    const preMaster = this.h.share.agree(cke.publicKey);
+    transcript.add(cke.raw!);
+    out.trace({ direction: 'received', kind: 'handshake', summary: 'ClientKeyExchange', message: cke });
+    const session = deriveSession(cfg.crypto, transcript, out, this.h.suite, preMaster, this.h.clientRandom, this.h.serverRandom, this.h.ems);
+    const prot = protectors(cfg.crypto, session);
+    const next = new ExpectChangeCipherSpec(prot.client, new ExpectFinished(this.h, session, prot.server));
+    return { next: this.clientKey ? new ExpectCertificateVerify(this.h, this.clientKey, next) : next };
   }
 }
 
 class ExpectFinished implements State {
   readonly name = 'ExpectFinished12';
   readonly expects: readonly MessageKind[] = ['finished'];
-  readonly version = 'TLSv1.2';
+  private readonly h: Server12;
   private readonly session: Session12;
   private readonly write: RecordProtector;
-  constructor(session: Session12, write: RecordProtector) {
+  constructor(h: Server12, session: Session12, write: RecordProtector) {
+    this.h = h;
     this.session = session;
     this.write = write;
   }
 
-  handle(cx: Context, msg: HandshakeMessage): State {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const fin = expect(msg, this.name, 'finished');
-    checkFinished12(cx, this.session, 'client', fin.verifyData);
-    cx.transcript.add(fin.raw!);
-    cx.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
-    cx.sendChangeCipherSpec12();
-    cx.installWriteProtector(this.write);
-    cx.send({ type: 'finished', verifyData: finished12(cx, this.session, 'server') });
-    finishHandshake12(cx, this.session);
-    return new RenegotiationRefused('server');
+    const { cfg, transcript } = this.h;
+    checkFinished12(cfg.crypto, this.session, 'client', transcript.current(), fin.verifyData);
+    transcript.add(fin.raw!);
+    out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    out.sendChangeCipherSpec('tls12');
+    out.installKey('write', { version: 'TLSv1.2', protector: this.write });
+    sendHashed(out, transcript, { type: 'finished', verifyData: finished12(cfg.crypto, this.session, 'server', transcript.current()) });
+    finishHandshake12(out, cfg.crypto, this.session);
+    return { next: new RenegotiationRefused('server') };
   }
 }
-

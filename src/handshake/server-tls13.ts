@@ -13,8 +13,8 @@ import { TLS13_SIGNATURE_SCHEMES } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { CertificateEntry, ClientHello, EeExtensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
-import type { Context, State, MessageKind } from './state.js';
-import { codeName, expect } from './state.js';
+import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
+import { codeName, expect, keepLearned, sendHashed } from './state.js';
 import {
   applicationSecrets,
   checkFinished,
@@ -25,7 +25,7 @@ import {
   type ApplicationSecrets,
   type HandshakeSecrets,
 } from './tls13-common.js';
-import { nameMatches, type ServerParams } from './server-common.js';
+import { nameMatches, type ServerHandshake } from './server-common.js';
 import { authenticatePeer } from './peer-auth.js';
 import { signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
 
@@ -39,9 +39,16 @@ export interface Choice13 {
   readonly serverName: string | undefined;
 }
 
+/** What every TLS 1.3 server state carries once our flight is sent. */
+interface Server13 extends ServerHandshake {
+  readonly suite: Tls13Suite;
+  readonly secrets: HandshakeSecrets;
+  readonly app: ApplicationSecrets;
+}
+
 /** Sends ServerHello … Finished (RFC 9846 §2 Figure 1) for the choice `server-hello.ts` made. */
-export async function serverFlight13(cx: Context, p: ServerParams, ch: ClientHello, c: Choice13, peerShare: Uint8Array, afterHrr: boolean): Promise<State> {
-  const cfg = cx.cfg;
+export async function serverFlight13(hs: ServerHandshake, ch: ClientHello, c: Choice13, peerShare: Uint8Array, afterHrr: boolean, out: HandshakeOutput): Promise<Step> {
+  const { cfg, p, transcript, clientRandom } = hs;
   const crypto = cfg.crypto;
   const ks = crypto.keyShare(c.group, cfg.random(crypto.keySharePrivateLength(c.group)));
   const random = cfg.random(32);
@@ -58,75 +65,81 @@ export async function serverFlight13(cx: Context, p: ServerParams, ch: ClientHel
   };
   // agree() validates the client's point before anything is sent (RFC 9846 §4.3.8.2).
   const shared = ks.agree(peerShare);
-  cx.send(sh);
-  cx.versionNegotiated('TLSv1.3');
-  cx.info.cipherSuite = c.suite.name;
-  cx.info.group = codeName('group', c.group);
-  cx.info.alpn = c.alpn ?? null;
-  cx.info.serverName = c.serverName ?? null;
-  cx.info.signatureScheme = codeName('scheme', c.scheme);
-  if (!afterHrr && ch.legacySessionId.length > 0) cx.sendChangeCipherSpec();
-  const secrets = handshakeSecrets(crypto, c.suite, shared, cx.transcript.current());
-  cx.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', secrets.clientHandshake);
-  cx.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', secrets.serverHandshake);
-  cx.setWriteSecret(c.suite, secrets.serverHandshake);
-  cx.setReadSecret(c.suite, secrets.clientHandshake);
+  sendHashed(out, transcript, sh);
+  // TLS 1.3 signs transcript hashes only: the raw messages are not kept.
+  transcript.forgetMessages();
+  const learned: Learned = {
+    version: 'TLSv1.3',
+    cipherSuite: c.suite.name,
+    group: codeName('group', c.group),
+    alpn: c.alpn,
+    serverName: c.serverName,
+    signatureScheme: codeName('scheme', c.scheme),
+  };
+  if (!afterHrr && ch.legacySessionId.length > 0) out.sendChangeCipherSpec('compat');
+  const secrets = handshakeSecrets(crypto, c.suite, shared, transcript.current());
+  out.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', clientRandom, secrets.clientHandshake);
+  out.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', clientRandom, secrets.serverHandshake);
+  out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: secrets.serverHandshake });
+  out.installKey('read', { version: 'TLSv1.3', suite: c.suite, secret: secrets.clientHandshake });
   // RFC 9846 §4.3.10: 0-RTT is never accepted (no early_data in EncryptedExtensions), so the
   // client's early records, protected under a key we do not derive, are skipped.
-  if (ch.extensions.earlyData !== undefined && !afterHrr) cx.skipEarlyData('undecryptable');
+  if (ch.extensions.earlyData !== undefined && !afterHrr) out.skipEarlyData('undecryptable');
 
   let ee: EeExtensions = {};
   if (c.alpn !== undefined) ee.alpn = c.alpn;
   // RFC 6066 §3: acknowledge server_name with an empty extension when we used it.
   if (c.serverName !== undefined && c.cert.names.some((n) => nameMatches(n, c.serverName!))) ee.serverName = true;
+  // Test hook (RFC 8448 replay; a server breaking the rules).
   if (p.encryptedExtensionsHook) ee = p.encryptedExtensionsHook(ee);
-  cx.send({ type: 'encrypted_extensions', extensions: ee });
+  sendHashed(out, transcript, { type: 'encrypted_extensions', extensions: ee });
   if (p.clientAuth !== 'none') {
     // RFC 9846 §4.4.2: empty context in the main handshake; signature_algorithms is mandatory.
-    const signatureAlgorithms = cx.cfg.signatureSchemes.filter((s) => TLS13_SIGNATURE_SCHEMES.includes(s));
-    cx.send({ type: 'certificate_request', context: new Uint8Array(0), extensions: { signatureAlgorithms } });
+    const signatureAlgorithms = cfg.signatureSchemes.filter((s) => TLS13_SIGNATURE_SCHEMES.includes(s));
+    sendHashed(out, transcript, { type: 'certificate_request', context: new Uint8Array(0), extensions: { signatureAlgorithms } });
   }
   const entries: CertificateEntry[] = c.cert.chain.map((der) => ({ certData: der, extensions: {} }));
   if (ch.extensions.statusRequest !== undefined && c.cert.ocspResponse && entries[0]) {
     // RFC 9846 §4.5.1.1: staple the OCSP response in the leaf's status_request extension.
     entries[0].extensions.statusRequest = certificateStatusBody(c.cert.ocspResponse);
   }
-  cx.send({ type: 'certificate', context: new Uint8Array(0), entries });
-  const signature = await signCertificateVerify13(cx.cfg, c.cert.key, c.scheme, cx.transcript.current(), 'server');
-  cx.send({ type: 'certificate_verify', scheme: c.scheme, signature });
-  cx.send({ type: 'finished', verifyData: computeFinished(crypto, c.suite, secrets.serverHandshake, cx.transcript.current()) });
-  const app = applicationSecrets(secrets, cx.transcript.current());
-  cx.setWriteSecret(c.suite, app.serverApplication);
-  const done = new ExpectFinished(p, c.suite, secrets, app);
-  return p.clientAuth === 'none' ? done : new ExpectClientCertificate(p, done);
+  sendHashed(out, transcript, { type: 'certificate', context: new Uint8Array(0), entries });
+  const signature = await signCertificateVerify13(cfg, c.cert.key, c.scheme, transcript.current(), 'server');
+  sendHashed(out, transcript, { type: 'certificate_verify', scheme: c.scheme, signature });
+  sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished(crypto, c.suite, secrets.serverHandshake, transcript.current()) });
+  const app = applicationSecrets(secrets, transcript.current());
+  out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: app.serverApplication });
+  const h: Server13 = { ...hs, suite: c.suite, secrets, app };
+  const done = new ExpectFinished(h);
+  return { next: p.clientAuth === 'none' ? done : new ExpectClientCertificate(h, done), learned };
 }
 
 /** RFC 9846 §4.5.1: the client's Certificate answering our CertificateRequest. */
 class ExpectClientCertificate implements State {
   readonly name = 'ExpectClientCertificate';
   readonly expects: readonly MessageKind[] = ['certificate'];
-  private readonly p: ServerParams;
+  private readonly h: Server13;
   private readonly next: ExpectFinished;
-  constructor(p: ServerParams, next: ExpectFinished) {
-    this.p = p;
+  constructor(h: Server13, next: ExpectFinished) {
+    this.h = h;
     this.next = next;
   }
 
-  async handle(cx: Context, msg: HandshakeMessage): Promise<State> {
+  async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
     const m = expect(msg, this.name, 'certificate');
+    const { cfg, p, transcript } = this.h;
     // RFC 9846 §4.5.1: the context echoes the CertificateRequest's (empty in the handshake).
     if (m.context.length !== 0) throw new TlsError('IllegalParameter', { detail: 'client Certificate context does not match the request' });
-    cx.transcript.add(m.raw!);
-    cx.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.entries.length} entries)`, message: m });
+    transcript.add(m.raw!);
+    out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.entries.length} entries)`, message: m });
     if (m.entries.length === 0) {
       // RFC 9846 §4.5.1.3: without a client certificate the server may continue or send certificate_required.
-      if (this.p.clientAuth === 'require') throw new TlsError('CertificateRequired', { detail: 'the client sent no certificate' });
-      return this.next;
+      if (p.clientAuth === 'require') throw new TlsError('CertificateRequired', { detail: 'the client sent no certificate' });
+      return { next: this.next };
     }
     const certs = m.entries.map((e) => e.certData);
-    cx.info.peerCertificates = certs;
-    const leafKey = await authenticatePeer(cx, this.p.auth, certs, null);
-    return new ExpectClientCertificateVerify(leafKey, this.next);
+    const judged = await authenticatePeer(cfg, p.auth, certs, null, out);
+    return { next: new ExpectClientCertificateVerify(this.h, judged.leafKey, this.next), learned: judged.learned };
   }
 }
 
@@ -134,20 +147,24 @@ class ExpectClientCertificate implements State {
 class ExpectClientCertificateVerify implements State {
   readonly name = 'ExpectClientCertificateVerify';
   readonly expects: readonly MessageKind[] = ['certificate_verify'];
+  private readonly h: Server13;
   private readonly leafKey: PublicKeyInfo;
   private readonly next: ExpectFinished;
-  constructor(leafKey: PublicKeyInfo, next: ExpectFinished) {
+  constructor(h: Server13, leafKey: PublicKeyInfo, next: ExpectFinished) {
+    this.h = h;
     this.leafKey = leafKey;
     this.next = next;
   }
 
-  handle(cx: Context, msg: HandshakeMessage): State {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const cv = expect(msg, this.name, 'certificate_verify');
-    cx.info.clientSignatureScheme = codeName('scheme', cv.scheme);
-    verifyCertificateVerify13(cx.cfg, this.leafKey, cv.scheme, cv.signature, cx.transcript.current(), 'client');
-    cx.transcript.add(cv.raw!);
-    cx.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
-    return this.next;
+    const { cfg, transcript } = this.h;
+    // Reported even when the signature fails.
+    const learned: Learned = { clientSignatureScheme: codeName('scheme', cv.scheme) };
+    keepLearned(learned, () => verifyCertificateVerify13(cfg, this.leafKey, cv.scheme, cv.signature, transcript.current(), 'client'));
+    transcript.add(cv.raw!);
+    out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
+    return { next: this.next, learned };
   }
 }
 
@@ -165,45 +182,39 @@ export function certificateStatusBody(ocsp: Uint8Array): Uint8Array {
 class ExpectFinished implements State {
   readonly name = 'ExpectFinished';
   readonly expects: readonly MessageKind[] = ['finished'];
-  private readonly p: ServerParams;
-  private readonly suite: Tls13Suite;
-  private readonly secrets: HandshakeSecrets;
-  private readonly app: ApplicationSecrets;
-  constructor(p: ServerParams, suite: Tls13Suite, secrets: HandshakeSecrets, app: ApplicationSecrets) {
-    this.p = p;
-    this.suite = suite;
-    this.secrets = secrets;
-    this.app = app;
+  private readonly h: Server13;
+  constructor(h: Server13) {
+    this.h = h;
   }
 
-  handle(cx: Context, msg: HandshakeMessage): State {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const fin = expect(msg, this.name, 'finished');
-    const crypto = cx.cfg.crypto;
-    checkFinished(crypto, this.suite, this.secrets.clientHandshake, cx.transcript.current(), fin.verifyData);
-    cx.transcript.add(fin.raw!);
-    cx.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
-    cx.setReadSecret(this.suite, this.app.clientApplication);
-    const resumption = resumptionSecret(this.app, cx.transcript.current());
-    finishHandshake(cx, {
-      suite: this.suite,
-      clientApplication: this.app.clientApplication,
-      serverApplication: this.app.serverApplication,
-      exporter: this.app.exporter,
+    const { cfg, p, transcript, suite, secrets, app } = this.h;
+    checkFinished(cfg.crypto, suite, secrets.clientHandshake, transcript.current(), fin.verifyData);
+    transcript.add(fin.raw!);
+    out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    out.installKey('read', { version: 'TLSv1.3', suite, secret: app.clientApplication });
+    const resumption = resumptionSecret(app, transcript.current());
+    finishHandshake(out, cfg.crypto, this.h.clientRandom, {
+      suite,
+      clientApplication: app.clientApplication,
+      serverApplication: app.serverApplication,
+      exporter: app.exporter,
       resumption,
     });
     // RFC 9846 §4.7.1: tickets. Resumption is not accepted yet, so these only honour the configured count.
-    for (let i = 0; i < this.p.sessionTickets; i++) {
+    for (let i = 0; i < p.sessionTickets; i++) {
       const nonce = new Uint8Array([i]);
-      cx.send({
+      out.send({
         type: 'new_session_ticket',
         lifetime: 7200,
-        ageAdd: readU32(cx.cfg.random(4)),
+        ageAdd: readU32(cfg.random(4)),
         nonce,
-        ticket: cx.cfg.random(32),
+        ticket: cfg.random(32),
         extensions: {},
       });
     }
-    return new ServerTraffic();
+    return { next: new ServerTraffic() };
   }
 }
 
@@ -216,10 +227,10 @@ function readU32(b: Uint8Array): number {
 export class ServerTraffic implements State {
   readonly name = 'ServerTraffic';
   readonly expects: readonly MessageKind[] = ['key_update'];
-  handle(cx: Context, msg: HandshakeMessage): State {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const m = expect(msg, this.name, 'key_update');
-    cx.trace({ direction: 'received', kind: 'handshake', summary: 'KeyUpdate', message: m });
-    cx.peerKeyUpdate(m.requestUpdate === KeyUpdateRequest.update_requested);
-    return this;
+    out.trace({ direction: 'received', kind: 'handshake', summary: 'KeyUpdate', message: m });
+    out.peerKeyUpdate(m.requestUpdate === KeyUpdateRequest.update_requested);
+    return { next: this };
   }
 }

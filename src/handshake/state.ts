@@ -1,88 +1,154 @@
 /**
- * What a handshake state sees of the connection (`Context`) and what a state is
- * (`State`): a state consumes one handshake message and returns the next state
- * (rustls' `handle(self, ...)`; picotls' `Expect…` states). Side effects go through
- * the context only, so the machine never touches I/O.
+ * What a handshake state is (`State`), what it may do to the connection
+ * (`HandshakeOutput`), and what it hands back (`Step`).
+ *
+ * A state consumes one handshake message and returns the next state (rustls'
+ * `handle(self, ...)`; picotls' `Expect…` states). It carries the data of its handshake
+ * itself — configuration, transcript, client random, what was offered and chosen so far —
+ * and passes it on to the state it returns, typed per version and role. Its only way to
+ * act on the connection is the narrow output port (send a message, install a key, emit a
+ * trace or key-log line, …), so the machine never touches I/O. What it decides or learns
+ * (the version, the suite, the peer's certificates, …) it returns in its {@link Step};
+ * nothing writes negotiated parameters from afar.
  *
  * @module
  */
-import type { ResolvedCommon, TraceEvent } from '../config.js';
+import type { TraceEvent } from '../config.js';
 import type { Tls13Suite } from '../crypto/suites.js';
+import type { RecordProtector } from '../record/protector.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
 import type { HandshakeMessage } from '../wire/messages.js';
 import type { Transcript } from './transcript.js';
-import type { Protector } from '../record/protector.js';
 import { TlsError } from '../errors.js';
 import { nameOf } from '../wire/codes.js';
 
-/** Negotiated parameters, filled in as the handshake goes (read through `connection.info`). */
-export interface NegotiatedInfo {
-  version: string | null;
-  cipherSuite: string | null;
-  group: string | null;
-  /** The server's handshake signature scheme (both roles). */
-  signatureScheme: string | null;
-  /** The client's CertificateVerify scheme (both roles), if it sent one. */
-  clientSignatureScheme: string | null;
-  alpn: string | null;
-  serverName: string | null;
-  resumed: boolean;
-  helloRetryRequest: boolean;
-  /** DER certificates as sent by the peer, leaf first. */
-  peerCertificates: Uint8Array[];
-  certificateErrors: CertificateError[];
-  certificateErrorSeverity: CertificateErrorSeverity;
-}
+/** A key for one direction of the record layer. */
+export type TrafficKey =
+  /** TLS 1.3: a traffic secret (kept by the record layer for KeyUpdate, RFC 9846 §7.2). */
+  | { readonly version: 'TLSv1.3'; readonly suite: Tls13Suite; readonly secret: Uint8Array }
+  /** TLS 1.2: a protector made from the key block (RFC 5246 §6.3). */
+  | { readonly version: 'TLSv1.2'; readonly protector: RecordProtector };
 
-/** Side effects a state may request. */
-export interface Context {
-  readonly role: 'client' | 'server';
-  readonly cfg: ResolvedCommon;
-  readonly transcript: Transcript;
-  readonly info: NegotiatedInfo;
-  /** Client random (for key-log lines). */
-  clientRandom: Uint8Array;
-  /** Encodes `msg`, adds it to the transcript, and queues it at the current write epoch. Returns its bytes. */
-  send(msg: HandshakeMessage): Uint8Array;
-  /** Queues raw handshake bytes (already encoded) without touching the transcript. */
-  sendRaw(bytes: Uint8Array): void;
-  /** Queues a middlebox-compatibility ChangeCipherSpec record (RFC 9846 §E.4); only the first call sends. */
-  sendChangeCipherSpec(): void;
-  /** The peer sent KeyUpdate: install its next read secret, and answer if it asked (RFC 9846 §4.7.3). */
-  peerKeyUpdate(updateRequested: boolean): void;
-  /** Installs TLS 1.3 write protection derived from `secret` (flushes queued handshake bytes first). */
-  setWriteSecret(suite: Tls13Suite, secret: Uint8Array): void;
+/**
+ * The output port: everything a handshake state may do to its connection. Nothing here
+ * reads connection state or records negotiated parameters (those travel in {@link Step}).
+ */
+export interface HandshakeOutput {
   /**
-   * Installs TLS 1.3 read protection. Throws UnexpectedMessage if a handshake message is
-   * partially buffered (RFC 9846 §5.1: key changes only on record boundaries).
+   * Encodes `msg`, queues it at the current write epoch and traces it. Returns its
+   * encoding, which the caller adds to its transcript when the message belongs there
+   * ({@link sendHashed}).
    */
-  setReadSecret(suite: Tls13Suite, secret: Uint8Array): void;
-  /** Emits an NSS key-log line. */
-  keyLog(label: string, secret: Uint8Array): void;
+  send(msg: HandshakeMessage): Uint8Array;
+  /**
+   * Queues a ChangeCipherSpec record: `'compat'` is TLS 1.3's middlebox-compatibility one
+   * (RFC 9846 §E.4; only the first call sends), `'tls12'` the TLS 1.2 protocol message
+   * (RFC 5246 §7.1).
+   */
+  sendChangeCipherSpec(kind: 'compat' | 'tls12'): void;
+  /**
+   * Installs the next key for one direction. Writing: queued handshake bytes are flushed
+   * under the old key first. Reading: throws UnexpectedMessage if part of a handshake
+   * message is still buffered (RFC 9846 §5.1: key changes only on record boundaries).
+   */
+  installKey(direction: 'read' | 'write', key: TrafficKey): void;
+  /** Emits an NSS key-log line: `label clientRandom secret`. */
+  keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void;
   /** Emits a trace event. */
   trace(e: TraceEvent): void;
-  /** Installs a ready-made write protector (TLS 1.2, after our ChangeCipherSpec). Flushes queued handshake bytes first. */
-  installWriteProtector(p: Protector): void;
-  /** Installs a ready-made read protector (TLS 1.2, on the peer's ChangeCipherSpec). */
-  installReadProtector(p: Protector): void;
-  /** Queues a plaintext TLS 1.2 ChangeCipherSpec (a protocol message, not the 1.3 compatibility one). */
-  sendChangeCipherSpec12(): void;
-  /** The version is settled: adjusts record limits (RFC 5246 §6.2.3: 2^14+2048 for TLS 1.2). */
-  versionNegotiated(version: 'TLSv1.2' | 'TLSv1.3'): void;
-  /** The handshake finished: application data may flow. */
-  handshakeDone(result: HandshakeResult): void;
-  /** Sends a warning alert (TLS 1.2 no_renegotiation). */
-  sendWarningAlert(description: number): void;
-  /** Sends close_notify and ends the connection without error (a peer that insists on renegotiating). */
-  closeCleanly(reason: string): void;
   /**
    * Server that does not accept 0-RTT (RFC 9846 §4.3.10): skip records that fail to open
    * with the handshake key ('undecryptable'), or application_data records after a
    * HelloRetryRequest ('app-data'), up to `maxSkippedEarlyData` bytes; 'none' stops.
    */
   skipEarlyData(mode: 'none' | 'undecryptable' | 'app-data'): void;
-  /** Stores a NewSessionTicket (resumption is a later issue). */
-  storeTicket(ticket: { lifetime: number; ageAdd: number; nonce: Uint8Array; ticket: Uint8Array }): void;
+  /**
+   * The handshake is complete: application data may flow (queued writes are sealed now).
+   * Callers waiting for the handshake are told once the step that called this has returned.
+   */
+  handshakeDone(result: HandshakeResult): void;
+  /** The peer sent KeyUpdate: install its next read secret, and answer if it asked (RFC 9846 §4.7.3). */
+  peerKeyUpdate(updateRequested: boolean): void;
+  /** Sends a warning alert (TLS 1.2 no_renegotiation). */
+  sendWarningAlert(description: number): void;
+  /** Sends close_notify and ends the connection without error (a peer that insists on renegotiating). */
+  closeCleanly(reason: string): void;
+}
+
+/**
+ * Sends `msg` and adds it to `transcript`: every handshake message we send during the
+ * handshake is hashed (RFC 9846 §4.1; RFC 5246 §7.4.9).
+ */
+export function sendHashed(out: HandshakeOutput, transcript: Transcript, msg: HandshakeMessage): void {
+  transcript.add(out.send(msg));
+}
+
+/** A session ticket as the server sent it (RFC 9846 §4.7.1); resumption is a later issue. */
+export interface ReceivedTicket {
+  readonly lifetime: number;
+  readonly ageAdd: number;
+  readonly nonce: Uint8Array;
+  readonly ticket: Uint8Array;
+}
+
+/**
+ * What a step decided or learned, for `connection.info`: each field is set by the state
+ * that decides it, when it decides it (names are IANA names, see {@link codeName}).
+ */
+export interface Learned {
+  /** The version is settled (record rules and message decoding follow it from the next record on). */
+  readonly version?: 'TLSv1.2' | 'TLSv1.3';
+  readonly cipherSuite?: string;
+  readonly group?: string;
+  /** The server's handshake signature scheme (both roles). */
+  readonly signatureScheme?: string;
+  /** The client's CertificateVerify scheme (both roles). */
+  readonly clientSignatureScheme?: string;
+  readonly alpn?: string;
+  readonly serverName?: string;
+  readonly helloRetryRequest?: true;
+  /** DER certificates as sent by the peer, leaf first. */
+  readonly peerCertificates?: readonly Uint8Array[];
+  readonly certificateErrors?: readonly CertificateError[];
+  readonly certificateErrorSeverity?: CertificateErrorSeverity;
+  /** A NewSessionTicket from the server. */
+  readonly ticket?: ReceivedTicket;
+}
+
+/** What a state returns for one message: the next state, and what it learned on the way. */
+export interface Step {
+  readonly next: State;
+  readonly learned?: Learned;
+}
+
+/**
+ * Thrown by a step that fails after learning something the caller may still read in
+ * `connection.info` once the handshake has failed: the peer's certificates and what was
+ * wrong with them. The connection records `learned`, then fails with `error`.
+ */
+export class StepFailed extends Error {
+  /** The failure (normally a `TlsError`). */
+  readonly error: unknown;
+  /** What the step had learned when it failed. */
+  readonly learned: Learned;
+  constructor(error: unknown, learned: Learned) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = 'StepFailed';
+    this.error = error;
+    this.learned = learned;
+  }
+}
+
+/**
+ * Runs the rest of a step that has already learned something (the peer's certificates): if
+ * it fails, the failure still reports `learned`.
+ */
+export function keepLearned<T>(learned: Learned, rest: () => T): T {
+  try {
+    return rest();
+  } catch (e) {
+    throw e instanceof StepFailed ? e : new StepFailed(e, learned);
+  }
 }
 
 /** What the connection keeps once the handshake is over. */
@@ -108,6 +174,7 @@ export type MessageKind = HandshakeMessage['type'];
 
 /** A handshake state: consumes one message, returns the next state. */
 export interface State {
+  /** For error details and traces only: nothing compares it. */
   readonly name: string;
   /**
    * The message kinds this state accepts. The connection checks an incoming message's
@@ -115,11 +182,9 @@ export interface State {
    * decoded (RFC 9846 §4: a message out of order is unexpected_message, whatever its body).
    */
   readonly expects: readonly MessageKind[];
-  handle(cx: Context, msg: HandshakeMessage): State | Promise<State>;
+  handle(msg: HandshakeMessage, out: HandshakeOutput): Step | Promise<Step>;
   /** TLS 1.2 only: the peer's ChangeCipherSpec arrived. Absent: a CCS here is unexpected_message. */
-  handleChangeCipherSpec?(cx: Context): State;
-  /** Which record-level version rules apply to messages in this state (decoding of 1.2 vs 1.3 messages). */
-  readonly version?: 'TLSv1.2' | 'TLSv1.3';
+  handleChangeCipherSpec?(out: HandshakeOutput): Step;
 }
 
 /**
@@ -146,7 +211,7 @@ export function codeName(kind: 'suite' | 'group' | 'scheme', v: number): string 
 export const FAILED: State = {
   name: 'Failed',
   expects: [],
-  handle(): State {
+  handle(): Step {
     throw new TlsError('InternalError', { detail: 'handshake state used after failure' });
   },
 };

@@ -9,8 +9,10 @@ import type { Tls12Suite } from '../crypto/suites.js';
 import { AlertDescription, TlsError } from '../errors.js';
 import { extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret, exporter as exporter12 } from '../keys/tls12-prf.js';
 import { RecordProtector } from '../record/protector.js';
-import type { Context, State, MessageKind } from './state.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
 import { expect } from './state.js';
+import type { Transcript } from './transcript.js';
 import type { HandshakeMessage } from '../wire/messages.js';
 
 /** Secrets of a TLS 1.2 session. */
@@ -24,28 +26,26 @@ export interface Session12 {
 
 /**
  * Derives the master secret: RFC 7627 §4 (session hash = transcript through
- * ClientKeyExchange) when EMS was negotiated, else RFC 5246 §8.1.
+ * ClientKeyExchange) when EMS was negotiated, else RFC 5246 §8.1. Logs it.
  */
 export function deriveSession(
-  cx: Context,
+  crypto: CryptoProvider,
+  transcript: Transcript,
+  out: Pick<HandshakeOutput, 'keyLog'>,
   suite: Tls12Suite,
   preMaster: Uint8Array,
   clientRandom: Uint8Array,
   serverRandom: Uint8Array,
   ems: boolean,
 ): Session12 {
-  const crypto = cx.cfg.crypto;
-  const master = ems
-    ? extendedMasterSecret(crypto, suite.hash, preMaster, cx.transcript.current())
-    : masterSecret(crypto, suite.hash, preMaster, clientRandom, serverRandom);
+  const master = ems ? extendedMasterSecret(crypto, suite.hash, preMaster, transcript.current()) : masterSecret(crypto, suite.hash, preMaster, clientRandom, serverRandom);
   // NSS key log: "CLIENT_RANDOM <client_random> <master_secret>".
-  cx.keyLog('CLIENT_RANDOM', master);
+  out.keyLog('CLIENT_RANDOM', clientRandom, master);
   return { suite, master, clientRandom, serverRandom, extendedMasterSecret: ems };
 }
 
 /** Record protectors for both directions (RFC 5246 §6.3; RFC 5288 §3; RFC 7905 §2). */
-export function protectors(cx: Context, s: Session12): { client: RecordProtector; server: RecordProtector } {
-  const crypto = cx.cfg.crypto;
+export function protectors(crypto: CryptoProvider, s: Session12): { client: RecordProtector; server: RecordProtector } {
   const kb = keyBlock(crypto, s.suite.hash, s.master, s.clientRandom, s.serverRandom, s.suite.keyLen, s.suite.fixedIvLen);
   return {
     client: new RecordProtector({ mode: s.suite.mode, aead: crypto.aead(s.suite.aead, kb.clientWriteKey), iv: kb.clientWriteIv }),
@@ -54,20 +54,19 @@ export function protectors(cx: Context, s: Session12): { client: RecordProtector
 }
 
 /** verify_data for our or the peer's Finished over the transcript so far (RFC 5246 §7.4.9). */
-export function finished12(cx: Context, s: Session12, who: 'client' | 'server'): Uint8Array {
-  return finishedVerifyData(cx.cfg.crypto, s.suite.hash, s.master, who === 'client' ? 'client finished' : 'server finished', cx.transcript.current());
+export function finished12(crypto: CryptoProvider, s: Session12, who: 'client' | 'server', transcriptHash: Uint8Array): Uint8Array {
+  return finishedVerifyData(crypto, s.suite.hash, s.master, who === 'client' ? 'client finished' : 'server finished', transcriptHash);
 }
 
 /** Checks the peer's Finished in constant time; DecryptError on mismatch (RFC 5246 §7.4.9). */
-export function checkFinished12(cx: Context, s: Session12, who: 'client' | 'server', received: Uint8Array): void {
-  const expected = finished12(cx, s, who);
-  if (!cx.cfg.crypto.equal(expected, received)) throw new TlsError('DecryptError', { detail: 'Finished verify_data mismatch' });
+export function checkFinished12(crypto: CryptoProvider, s: Session12, who: 'client' | 'server', transcriptHash: Uint8Array, received: Uint8Array): void {
+  const expected = finished12(crypto, s, who, transcriptHash);
+  if (!crypto.equal(expected, received)) throw new TlsError('DecryptError', { detail: 'Finished verify_data mismatch' });
 }
 
-/** Hands the finished session to the connection (RFC 5705 exporter). */
-export function finishHandshake12(cx: Context, s: Session12): void {
-  const crypto = cx.cfg.crypto;
-  cx.handshakeDone({
+/** Hands the finished session to the connection (RFC 5705 exporter): application data may flow. */
+export function finishHandshake12(out: HandshakeOutput, crypto: CryptoProvider, s: Session12): void {
+  out.handshakeDone({
     version: 'TLSv1.2',
     exporter: (label, context, length) => {
       // RFC 7627 §5.4: a session without the extended master secret "MUST NOT export any key material ... it MUST disable [RFC5705]".
@@ -84,7 +83,6 @@ export function finishHandshake12(cx: Context, s: Session12): void {
 export class ExpectChangeCipherSpec implements State {
   readonly name = 'ExpectChangeCipherSpec';
   readonly expects: readonly MessageKind[] = [];
-  readonly version = 'TLSv1.2';
   private readonly read: RecordProtector;
   private readonly next: State;
   constructor(read: RecordProtector, next: State) {
@@ -92,13 +90,13 @@ export class ExpectChangeCipherSpec implements State {
     this.next = next;
   }
 
-  handle(_cx: Context, msg: HandshakeMessage): State {
+  handle(msg: HandshakeMessage): Step {
     throw new TlsError('UnexpectedMessage', { detail: `${this.name}: got ${msg.type}` });
   }
 
-  handleChangeCipherSpec(cx: Context): State {
-    cx.installReadProtector(this.read);
-    return this.next;
+  handleChangeCipherSpec(out: HandshakeOutput): Step {
+    out.installKey('read', { version: 'TLSv1.2', protector: this.read });
+    return { next: this.next };
   }
 }
 
@@ -109,7 +107,6 @@ export class ExpectChangeCipherSpec implements State {
  */
 export class RenegotiationRefused implements State {
   readonly name: string;
-  readonly version = 'TLSv1.2';
   private readonly role: 'client' | 'server';
   private readonly refusals: number;
   constructor(role: 'client' | 'server', refusals = 0) {
@@ -122,15 +119,15 @@ export class RenegotiationRefused implements State {
     return this.role === 'client' ? ['hello_request'] : ['client_hello'];
   }
 
-  handle(cx: Context, msg: HandshakeMessage): State {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const peer = this.role === 'client' ? 'server' : 'client';
     expect(msg, this.name, this.role === 'client' ? 'hello_request' : 'client_hello');
-    cx.trace({ direction: 'received', kind: 'handshake', summary: `${this.role === 'client' ? 'HelloRequest' : 'ClientHello'} (renegotiation refused)`, message: msg });
+    out.trace({ direction: 'received', kind: 'handshake', summary: `${this.role === 'client' ? 'HelloRequest' : 'ClientHello'} (renegotiation refused)`, message: msg });
     if (this.refusals >= 1) {
-      cx.closeCleanly(`${peer} insists on renegotiation`);
-      return this;
+      out.closeCleanly(`${peer} insists on renegotiation`);
+      return { next: this };
     }
-    cx.sendWarningAlert(AlertDescription.no_renegotiation);
-    return new RenegotiationRefused(this.role, this.refusals + 1);
+    out.sendWarningAlert(AlertDescription.no_renegotiation);
+    return { next: new RenegotiationRefused(this.role, this.refusals + 1) };
   }
 }

@@ -8,7 +8,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { KeySchedule, exporter, finishedVerifyData } from '../keys/tls13-schedule.js';
-import type { Context, TrafficSecrets } from './state.js';
+import type { HandshakeOutput, TrafficSecrets } from './state.js';
 
 /** Handshake-phase secrets (RFC 9846 §7.1); `schedule` moves on to the main secret later. */
 export interface HandshakeSecrets {
@@ -70,16 +70,14 @@ export function checkFinished(
   }
 }
 
-/** Logs the application secrets and hands them to the connection. */
-export function finishHandshake(cx: Context, secrets: TrafficSecrets): void {
-  cx.keyLog('CLIENT_TRAFFIC_SECRET_0', secrets.clientApplication);
-  cx.keyLog('SERVER_TRAFFIC_SECRET_0', secrets.serverApplication);
-  cx.keyLog('EXPORTER_SECRET', secrets.exporter);
-  const crypto = cx.cfg.crypto;
-  cx.handshakeDone({
+/** Logs the application secrets and hands them to the connection: application data may flow. */
+export function finishHandshake(out: HandshakeOutput, crypto: CryptoProvider, clientRandom: Uint8Array, secrets: TrafficSecrets): void {
+  out.keyLog('CLIENT_TRAFFIC_SECRET_0', clientRandom, secrets.clientApplication);
+  out.keyLog('SERVER_TRAFFIC_SECRET_0', clientRandom, secrets.serverApplication);
+  out.keyLog('EXPORTER_SECRET', clientRandom, secrets.exporter);
+  out.handshakeDone({
     version: 'TLSv1.3',
     exporter: (label, context, length) => exporter(crypto, secrets.suite.hash, secrets.exporter, label, context, length),
     tls13: secrets,
   });
 }
-
