@@ -34,6 +34,7 @@ import { tls13Protector, type Protector } from './record/protector.js';
 import { RecordReader, RecordWriter } from './record/layer.js';
 import type { HandshakeOutput, HandshakeResult, Learned, State, Step, TrafficKey } from './handshake/state.js';
 import { FAILED, StepFailed } from './handshake/state.js';
+import { FinishedVerified } from './handshake/finished.js';
 import { startClient } from './handshake/client-hello.js';
 import type { ClientParams } from './handshake/client-common.js';
 import { startServer } from './handshake/server-hello.js';
@@ -795,7 +796,9 @@ export class TlsConnection {
         self.close();
         self.phase_ = 'closed';
       },
-      handshakeDone(result: HandshakeResult): void {
+      handshakeDone(result: HandshakeResult, finished: FinishedVerified): void {
+        // The type already demands the proof; a cast cannot skip it either (RFC 9846 §4.5.3).
+        if (!(finished instanceof FinishedVerified)) throw new TlsError('InternalError', { detail: 'handshake completed without a verified Finished' });
         self.result = result;
         self.phase_ = self.closeSent ? 'closed' : 'open';
         self.writer.flushHandshake();

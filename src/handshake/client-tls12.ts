@@ -17,10 +17,12 @@ import { codeName, expect, keepLearned, sendHashed } from './state.js';
 import type { ClientHandshake, ClientParams, Offer } from './client-common.js';
 import { keyFitsSuite, signCertificateVerify12, verifyServerKeyExchange } from './signatures.js';
 import { authenticatePeer } from './peer-auth.js';
-import { ExpectChangeCipherSpec, RenegotiationRefused, checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
+import { ExpectChangeCipherSpec, RenegotiationRefused, deriveSession, finishHandshake12, protectors, type Session12 } from './tls12-common.js';
+import { computeFinished12, verifyFinished12 } from './finished.js';
+import { ServerAuthenticated } from './proofs.js';
 
 /** What every TLS 1.2 client state carries once the ServerHello is read. */
-interface Client12 extends ClientHandshake {
+export interface Client12 extends ClientHandshake {
   readonly offer: Offer;
   readonly suite: Tls12Suite;
   readonly serverRandom: Uint8Array;
@@ -90,9 +92,9 @@ class ExpectServerKeyExchange implements State {
       return { next: new ExpectServerKeyExchange(this.h, this.certs, false, m.response) };
     }
     const ske = m;
-    const judged = await authenticatePeer(cfg, this.h.p.auth, this.certs, this.ocsp, out);
+    const judged = await authenticatePeer('server', cfg, this.h.p.auth, this.certs, this.ocsp, out);
     return keepLearned(judged.learned, () => {
-      const key = judged.leafKey;
+      const key = judged.chain.leafKey;
       // RFC 5246 §7.4.2: the certificate's key must suit the negotiated key exchange.
       if (!keyFitsSuite(key, suite)) {
         throw new TlsError('CertificateUnsupported', { detail: `a ${key.type} certificate cannot authenticate ${suite.name}` });
@@ -102,14 +104,14 @@ class ExpectServerKeyExchange implements State {
       if (!(this.h.offer.ch.extensions.supportedGroups ?? []).includes(ske.group) || !crypto.groups.includes(ske.group)) {
         throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange uses ${nameOf('group', ske.group)}, which we did not offer` });
       }
-      verifyServerKeyExchange(cfg, key, this.h.clientRandom, this.h.serverRandom, ske);
+      const signature = verifyServerKeyExchange(cfg, judged.chain, this.h.clientRandom, this.h.serverRandom, ske);
       transcript.add(ske.raw!);
       out.trace({ direction: 'received', kind: 'handshake', summary: `ServerKeyExchange ${nameOf('group', ske.group)} ${nameOf('scheme', ske.scheme)}`, message: ske });
       const share = crypto.keyShare(ske.group, cfg.random(crypto.keySharePrivateLength(ske.group)));
       // RFC 8422 §5.11: the server's point is validated here (invalid → illegal_parameter).
       const preMaster = share.agree(ske.publicKey);
       const learned: Learned = { ...judged.learned, group: codeName('group', ske.group), signatureScheme: codeName('scheme', ske.scheme) };
-      return { next: new ExpectServerHelloDone(this.h, share, preMaster, null), learned };
+      return { next: new ExpectServerHelloDone(this.h, ServerAuthenticated.byCertificate(signature), share, preMaster, null), learned };
     });
   }
 }
@@ -117,11 +119,13 @@ class ExpectServerKeyExchange implements State {
 class ExpectServerHelloDone implements State {
   readonly name = 'ExpectServerHelloDone';
   private readonly h: Client12;
+  private readonly server: ServerAuthenticated;
   private readonly share: KeyShare;
   private readonly preMaster: Uint8Array;
   private readonly request: CertificateRequest12 | null;
-  constructor(h: Client12, share: KeyShare, preMaster: Uint8Array, request: CertificateRequest12 | null) {
+  constructor(h: Client12, server: ServerAuthenticated, share: KeyShare, preMaster: Uint8Array, request: CertificateRequest12 | null) {
     this.h = h;
+    this.server = server;
     this.share = share;
     this.preMaster = preMaster;
     this.request = request;
@@ -137,7 +141,7 @@ class ExpectServerHelloDone implements State {
     transcript.add(m.raw!);
     if (m.type === 'certificate_request12') {
       out.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateRequest', message: m });
-      return { next: new ExpectServerHelloDone(this.h, this.share, this.preMaster, m) };
+      return { next: new ExpectServerHelloDone(this.h, this.server, this.share, this.preMaster, m) };
     }
     out.trace({ direction: 'received', kind: 'handshake', summary: 'ServerHelloDone', message: m });
     // RFC 5246 §7.4.6: our certificate if it fits the request, else an empty list.
@@ -154,9 +158,9 @@ class ExpectServerHelloDone implements State {
     const prot = protectors(cfg.crypto, session);
     out.sendChangeCipherSpec('tls12');
     out.installKey('write', { version: 'TLSv1.2', protector: prot.client });
-    sendHashed(out, transcript, { type: 'finished', verifyData: finished12(cfg.crypto, session, 'client', transcript.current()) });
+    sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished12(cfg.crypto, session, 'client', transcript.current()) });
     const learned: Learned = { clientSignatureScheme: signer ? codeName('scheme', signer.scheme) : undefined };
-    return { next: new ExpectChangeCipherSpec(prot.server, new ExpectFinished(this.h, session)), learned };
+    return { next: new ExpectChangeCipherSpec(prot.server, new ExpectFinished(this.h, session, this.server)), learned };
   }
 }
 
@@ -172,23 +176,29 @@ function clientSigner(cfg: ResolvedCommon, p: ClientParams, req: CertificateRequ
   return scheme === undefined ? null : { id, scheme };
 }
 
-class ExpectFinished implements State {
+/**
+ * The server's Finished, after its ChangeCipherSpec (RFC 5246 §7.4.9). Built only with
+ * proof that the server is authenticated.
+ */
+export class ExpectFinished implements State {
   readonly name = 'ExpectFinished12';
   readonly expects: readonly MessageKind[] = ['finished'];
   private readonly h: Client12;
   private readonly session: Session12;
-  constructor(h: Client12, session: Session12) {
+  private readonly server: ServerAuthenticated;
+  constructor(h: Client12, session: Session12, server: ServerAuthenticated) {
     this.h = h;
     this.session = session;
+    this.server = server;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const fin = expect(msg, this.name, 'finished');
     const { cfg, transcript } = this.h;
-    checkFinished12(cfg.crypto, this.session, 'server', transcript.current(), fin.verifyData);
+    const finished = verifyFinished12(cfg.crypto, this.session, 'server', transcript.current(), fin.verifyData, this.server);
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
-    finishHandshake12(out, cfg.crypto, this.session);
+    finishHandshake12(out, cfg.crypto, this.session, finished);
     return { next: new RenegotiationRefused('client') };
   }
 }

@@ -5,20 +5,22 @@
  *
  * @module
  */
-import type { KeyShare, PublicKeyInfo } from '../crypto/provider.js';
+import type { KeyShare } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
 import { KeyUpdateRequest, nameOf } from '../wire/codes.js';
 import type { CertificateRequest, HandshakeMessage, ServerHello } from '../wire/messages.js';
-import { authenticatePeer, ocspFromCertificateStatus } from './peer-auth.js';
+import { authenticatePeer, ocspFromCertificateStatus, type CertificateChainAccepted } from './peer-auth.js';
 import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
 import { codeName, expect, sendHashed } from './state.js';
-import { applicationSecrets, checkFinished, computeFinished, finishHandshake, handshakeSecrets, resumptionSecret, type HandshakeSecrets } from './tls13-common.js';
+import { applicationSecrets, finishHandshake, handshakeSecrets, resumptionSecret, type HandshakeSecrets } from './tls13-common.js';
+import { computeFinished13, verifyFinished13 } from './finished.js';
+import { ServerAuthenticated } from './proofs.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type Offer } from './client-common.js';
 import { signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
 
 /** What every TLS 1.3 client state carries once the ServerHello is read. */
-interface Client13 extends ClientHandshake {
+export interface Client13 extends ClientHandshake {
   /** What we offered (the second ClientHello after a HelloRetryRequest). */
   readonly offer: Offer;
   readonly suite: Tls13Suite;
@@ -113,47 +115,55 @@ class ExpectCertificate implements State {
     // RFC 9846 §4.5.1.1: a stapled OCSP response rides in the leaf's status_request extension.
     const status = m.entries[0]!.extensions.statusRequest;
     const ocsp = status !== undefined ? ocspFromCertificateStatus(status) : null;
-    const judged = await authenticatePeer(cfg, this.h.p.auth, certs, ocsp, out);
-    return { next: new ExpectCertificateVerify(this.h, this.request, judged.leafKey), learned: judged.learned };
+    const judged = await authenticatePeer('server', cfg, this.h.p.auth, certs, ocsp, out);
+    return { next: new ExpectCertificateVerify(this.h, this.request, judged.chain), learned: judged.learned };
   }
 }
 
-class ExpectCertificateVerify implements State {
+/** The server's CertificateVerify, checked under the key of the chain we accepted (RFC 9846 §4.5.2). */
+export class ExpectCertificateVerify implements State {
   readonly name = 'ExpectCertificateVerify';
   readonly expects: readonly MessageKind[] = ['certificate_verify'];
   private readonly h: Client13;
   private readonly request: CertificateRequest | null;
-  private readonly leafKey: PublicKeyInfo;
-  constructor(h: Client13, request: CertificateRequest | null, leafKey: PublicKeyInfo) {
+  private readonly chain: CertificateChainAccepted<'server'>;
+  constructor(h: Client13, request: CertificateRequest | null, chain: CertificateChainAccepted<'server'>) {
     this.h = h;
     this.request = request;
-    this.leafKey = leafKey;
+    this.chain = chain;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const cv = expect(msg, this.name, 'certificate_verify');
     const { cfg, transcript } = this.h;
-    verifyCertificateVerify13(cfg, this.leafKey, cv.scheme, cv.signature, transcript.current(), 'server');
+    const signature = verifyCertificateVerify13(cfg, this.chain, cv.scheme, cv.signature, transcript.current());
     transcript.add(cv.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
-    return { next: new ExpectFinished(this.h, this.request), learned: { signatureScheme: codeName('scheme', cv.scheme) } };
+    const next = new ExpectFinished(this.h, this.request, ServerAuthenticated.byCertificate(signature));
+    return { next, learned: { signatureScheme: codeName('scheme', cv.scheme) } };
   }
 }
 
-class ExpectFinished implements State {
+/**
+ * The server's Finished (RFC 9846 §4.5.3), then our second flight. Built only with proof
+ * that the server is authenticated.
+ */
+export class ExpectFinished implements State {
   readonly name = 'ExpectFinished';
   readonly expects: readonly MessageKind[] = ['finished'];
   private readonly h: Client13;
   private readonly request: CertificateRequest | null;
-  constructor(h: Client13, request: CertificateRequest | null) {
+  private readonly server: ServerAuthenticated;
+  constructor(h: Client13, request: CertificateRequest | null, server: ServerAuthenticated) {
     this.h = h;
     this.request = request;
+    this.server = server;
   }
 
   async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
     const fin = expect(msg, this.name, 'finished');
     const { cfg, transcript, suite, secrets } = this.h;
-    checkFinished(cfg.crypto, suite, secrets.serverHandshake, transcript.current(), fin.verifyData);
+    const finished = verifyFinished13(cfg.crypto, suite, secrets.serverHandshake, transcript.current(), fin.verifyData, this.server);
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     const app = applicationSecrets(secrets, transcript.current());
@@ -164,7 +174,7 @@ class ExpectFinished implements State {
     // The client handshake write key was installed after ServerHello (do not reinstall it:
     // that would restart its sequence number after an alert or close_notify).
     const clientSignatureScheme = this.request ? await sendClientCertificate(this.h, this.request, out) : undefined;
-    const verifyData = computeFinished(cfg.crypto, suite, secrets.clientHandshake, transcript.current());
+    const verifyData = computeFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current());
     sendHashed(out, transcript, { type: 'finished', verifyData });
     out.installKey('write', { version: 'TLSv1.3', suite, secret: app.clientApplication });
     const resumption = resumptionSecret(app, transcript.current());
@@ -174,7 +184,7 @@ class ExpectFinished implements State {
       serverApplication: app.serverApplication,
       exporter: app.exporter,
       resumption,
-    });
+    }, finished);
     return { next: new ClientTraffic(), learned: { clientSignatureScheme } };
   }
 }

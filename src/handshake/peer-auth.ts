@@ -4,7 +4,8 @@
  * caller's ignorable errors, and the leaf key that the handshake signature is checked
  * against. The leaf key is always parsed here from the certificate the peer sent, never
  * taken from a (possibly custom) verifier, so no verifier can redirect the
- * CertificateVerify / ServerKeyExchange check (DESIGN.md §3).
+ * CertificateVerify / ServerKeyExchange check (DESIGN.md §3). An accepted chain yields a
+ * {@link CertificateChainAccepted}, the first proof of `proofs.ts`.
  *
  * @module
  */
@@ -46,26 +47,66 @@ export function leafPublicKey(crypto: CryptoProvider, leaf: Uint8Array): PublicK
   return crypto.parsePublicKey(spki);
 }
 
-/** The peer's chain was judged acceptable: the leaf key to check its signature with, and what `connection.info` reports. */
-export interface PeerJudgement {
+/** Which side's certificate is judged: the server's (by a client) or the client's (by a server). */
+export type Peer = 'server' | 'client';
+
+/** Only {@link authenticatePeer} holds this: nothing else can make a {@link CertificateChainAccepted}. */
+const MINT: unique symbol = Symbol('CertificateChainAccepted');
+let mintChainAccepted: <P extends Peer>(peer: P, leafKey: PublicKeyInfo) => CertificateChainAccepted<P>;
+
+/**
+ * Proof that the `P` side's certificate chain was judged and accepted (rustls'
+ * `ServerCertVerified`): the verifier found no error, or only errors the caller made
+ * ignorable (RFC 9846 §4.5.1.3; RFC 5246 §7.4.2). It carries the leaf key parsed from the
+ * certificate the peer sent, so a handshake signature can only be checked against a key
+ * whose chain was judged (`signatures.ts` takes this, never a bare key).
+ *
+ * Only {@link authenticatePeer} can create one: the constructor is private and checks a
+ * module-private token at run time too.
+ */
+export class CertificateChainAccepted<P extends Peer> {
+  readonly #mint: typeof MINT;
+  /** Whose chain this is. */
+  readonly peer: P;
+  /** The leaf's public key, parsed from the DER the peer sent. */
   readonly leafKey: PublicKeyInfo;
+
+  private constructor(mint: typeof MINT, peer: P, leafKey: PublicKeyInfo) {
+    if (mint !== MINT) throw new TlsError('InternalError', { detail: 'a CertificateChainAccepted is made by authenticatePeer only' });
+    this.#mint = mint;
+    this.peer = peer;
+    this.leafKey = leafKey;
+  }
+
+  static {
+    mintChainAccepted = <P extends Peer>(peer: P, leafKey: PublicKeyInfo) => new CertificateChainAccepted(MINT, peer, leafKey);
+  }
+}
+
+/** The peer's chain was judged acceptable: the proof, and what `connection.info` reports. */
+export interface PeerJudgement<P extends Peer> {
+  readonly chain: CertificateChainAccepted<P>;
   /** The certificates as sent, the errors found (all ignorable and ignored) and their severity. */
   readonly learned: Learned;
 }
 
 /**
  * Runs the verifier over `certs` (leaf first, as sent), adds OCSP findings, and throws the
- * principal error unless every error found is ignorable and ignored. Returns the leaf key
- * for the signature check and what was found; on failure the thrown {@link StepFailed}
- * carries the same findings, so `connection.info` reports them after the handshake failed.
+ * principal error unless every error found is ignorable and ignored. Returns the proof
+ * that the chain was accepted (with the leaf key for the signature check) and what was
+ * found; on failure the thrown {@link StepFailed} carries the same findings, so
+ * `connection.info` reports them after the handshake failed.
+ *
+ * @param peer - whose certificates these are (`'server'` when we are the client)
  */
-export async function authenticatePeer(
+export async function authenticatePeer<P extends Peer>(
+  peer: P,
   cfg: Pick<ResolvedCommon, 'crypto' | 'now'>,
   pa: PeerAuth,
   certs: readonly Uint8Array[],
   ocsp: Uint8Array | null,
   out: Pick<HandshakeOutput, 'trace'>,
-): Promise<PeerJudgement> {
+): Promise<PeerJudgement<P>> {
   let learned: Learned = { peerCertificates: certs };
   try {
     const leafKey = leafPublicKey(cfg.crypto, certs[0]!);
@@ -78,7 +119,7 @@ export async function authenticatePeer(
         certificateErrors: errors,
       });
     }
-    return { leafKey, learned };
+    return { chain: mintChainAccepted(peer, leafKey), learned };
   } catch (e) {
     throw new StepFailed(e, learned);
   }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { CertifiedKey } from '../config.js';
-import type { KeyShare, PublicKeyInfo } from '../crypto/provider.js';
+import type { KeyShare } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
 import { CERT_SIGNATURE_SCHEMES } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
@@ -18,9 +18,11 @@ import type { RecordProtector } from '../record/protector.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { codeName, expect, keepLearned, sendHashed } from './state.js';
 import { nameMatches, type ServerHandshake } from './server-common.js';
-import { authenticatePeer } from './peer-auth.js';
+import { authenticatePeer, type CertificateChainAccepted } from './peer-auth.js';
+import { computeFinished12, verifyFinished12 } from './finished.js';
+import { ClientAuthDecided } from './proofs.js';
 import { signServerKeyExchange, verifyCertificateVerify12 } from './signatures.js';
-import { ExpectChangeCipherSpec, RenegotiationRefused, checkFinished12, deriveSession, finishHandshake12, finished12, protectors, type Session12 } from './tls12-common.js';
+import { ExpectChangeCipherSpec, RenegotiationRefused, deriveSession, finishHandshake12, protectors, type Protectors12, type Session12 } from './tls12-common.js';
 
 /** What `server-hello.ts` chose for a TLS 1.2 handshake from the ClientHello. */
 export interface Choice12 {
@@ -36,7 +38,7 @@ export interface Choice12 {
 }
 
 /** What every TLS 1.2 server state carries once our first flight is sent. */
-interface Server12 extends ServerHandshake {
+export interface Server12 extends ServerHandshake {
   readonly suite: Tls12Suite;
   readonly serverRandom: Uint8Array;
   /** Extended master secret negotiated (RFC 7627). */
@@ -105,16 +107,20 @@ export async function serverFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
   }
   sendHashed(out, transcript, { type: 'server_hello_done' });
   const h: Server12 = { ...hs, suite, serverRandom: random, ems: ext.extendedMasterSecret === true, share };
-  return { next: p.clientAuth === 'none' ? new ExpectClientKeyExchange(h, null) : new ExpectClientCertificate(h), learned };
+  // The client's Finished is checked once the client-certificate question is settled.
+  if (p.clientAuth === 'none') return { next: new ExpectClientKeyExchange(h, ClientAuthDecided.notRequested(p.clientAuth)), learned };
+  return { next: new ExpectClientCertificate(h, p.clientAuth), learned };
 }
 
 /** RFC 5246 §7.4.6: the client's Certificate answering our CertificateRequest. */
-class ExpectClientCertificate implements State {
+export class ExpectClientCertificate implements State {
   readonly name = 'ExpectClientCertificate12';
   readonly expects: readonly MessageKind[] = ['certificate12'];
   private readonly h: Server12;
-  constructor(h: Server12) {
+  private readonly policy: 'request' | 'require';
+  constructor(h: Server12, policy: 'request' | 'require') {
     this.h = h;
+    this.policy = policy;
   }
 
   async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
@@ -124,25 +130,30 @@ class ExpectClientCertificate implements State {
     out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.certificates.length} entries)`, message: m });
     if (m.certificates.length === 0) {
       // RFC 5246 §7.4.6: a server requiring client authentication answers with handshake_failure.
-      if (p.clientAuth === 'require') throw new TlsError('HandshakeFailure', { detail: 'the client sent no certificate' });
-      return { next: new ExpectClientKeyExchange(this.h, null) };
+      if (this.policy === 'require') throw new TlsError('HandshakeFailure', { detail: 'the client sent no certificate' });
+      return { next: new ExpectClientKeyExchange(this.h, ClientAuthDecided.withoutCertificate(this.policy, m)) };
     }
-    const judged = await authenticatePeer(cfg, p.auth, m.certificates, null, out);
-    return { next: new ExpectClientKeyExchange(this.h, judged.leafKey), learned: judged.learned };
+    const judged = await authenticatePeer('client', cfg, p.auth, m.certificates, null, out);
+    return { next: new ExpectClientKeyExchange(this.h, judged.chain), learned: judged.learned };
   }
 }
 
-/** RFC 5246 §7.4.8: the client proves possession of its key over all handshake messages so far. */
-class ExpectCertificateVerify implements State {
+/**
+ * RFC 5246 §7.4.8: the client proves possession of the key of the chain we accepted, over
+ * all handshake messages so far.
+ */
+export class ExpectCertificateVerify implements State {
   readonly name = 'ExpectCertificateVerify12';
   readonly expects: readonly MessageKind[] = ['certificate_verify'];
   private readonly h: Server12;
-  private readonly key: PublicKeyInfo;
-  private readonly next: ExpectChangeCipherSpec;
-  constructor(h: Server12, key: PublicKeyInfo, next: ExpectChangeCipherSpec) {
+  private readonly chain: CertificateChainAccepted<'client'>;
+  private readonly session: Session12;
+  private readonly keys: Protectors12;
+  constructor(h: Server12, chain: CertificateChainAccepted<'client'>, session: Session12, keys: Protectors12) {
     this.h = h;
-    this.key = key;
-    this.next = next;
+    this.chain = chain;
+    this.session = session;
+    this.keys = keys;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
@@ -150,21 +161,26 @@ class ExpectCertificateVerify implements State {
     const { cfg, transcript } = this.h;
     // Reported even when the signature fails.
     const learned: Learned = { clientSignatureScheme: codeName('scheme', cv.scheme) };
-    keepLearned(learned, () => verifyCertificateVerify12(cfg, this.key, cv.scheme, cv.signature, transcript.messages()));
+    const signature = keepLearned(learned, () => verifyCertificateVerify12(cfg, this.chain, cv.scheme, cv.signature, transcript.messages()));
     transcript.add(cv.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
-    return { next: this.next, learned };
+    const finished = new ExpectFinished(this.h, this.session, this.keys.server, ClientAuthDecided.byCertificate(signature));
+    return { next: new ExpectChangeCipherSpec(this.keys.client, finished), learned };
   }
 }
 
+/**
+ * The client's ECDHE share (RFC 8422 §5.7). `client` is the settled client-certificate
+ * question, or the client's accepted chain whose CertificateVerify comes next.
+ */
 class ExpectClientKeyExchange implements State {
   readonly name = 'ExpectClientKeyExchange';
   readonly expects: readonly MessageKind[] = ['client_key_exchange'];
   private readonly h: Server12;
-  private readonly clientKey: PublicKeyInfo | null;
-  constructor(h: Server12, clientKey: PublicKeyInfo | null) {
+  private readonly client: ClientAuthDecided | CertificateChainAccepted<'client'>;
+  constructor(h: Server12, client: ClientAuthDecided | CertificateChainAccepted<'client'>) {
     this.h = h;
-    this.clientKey = clientKey;
+    this.client = client;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
@@ -175,34 +191,42 @@ class ExpectClientKeyExchange implements State {
     transcript.add(cke.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'ClientKeyExchange', message: cke });
     const session = deriveSession(cfg.crypto, transcript, out, this.h.suite, preMaster, this.h.clientRandom, this.h.serverRandom, this.h.ems);
-    const prot = protectors(cfg.crypto, session);
-    const next = new ExpectChangeCipherSpec(prot.client, new ExpectFinished(this.h, session, prot.server));
-    return { next: this.clientKey ? new ExpectCertificateVerify(this.h, this.clientKey, next) : next };
+    const keys = protectors(cfg.crypto, session);
+    if (this.client instanceof ClientAuthDecided) {
+      return { next: new ExpectChangeCipherSpec(keys.client, new ExpectFinished(this.h, session, keys.server, this.client)) };
+    }
+    return { next: new ExpectCertificateVerify(this.h, this.client, session, keys) };
   }
 }
 
-class ExpectFinished implements State {
+/**
+ * The client's Finished, after its ChangeCipherSpec (RFC 5246 §7.4.9), then ours. Built
+ * only once the client-certificate question is settled.
+ */
+export class ExpectFinished implements State {
   readonly name = 'ExpectFinished12';
   readonly expects: readonly MessageKind[] = ['finished'];
   private readonly h: Server12;
   private readonly session: Session12;
   private readonly write: RecordProtector;
-  constructor(h: Server12, session: Session12, write: RecordProtector) {
+  private readonly client: ClientAuthDecided;
+  constructor(h: Server12, session: Session12, write: RecordProtector, client: ClientAuthDecided) {
     this.h = h;
     this.session = session;
     this.write = write;
+    this.client = client;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const fin = expect(msg, this.name, 'finished');
     const { cfg, transcript } = this.h;
-    checkFinished12(cfg.crypto, this.session, 'client', transcript.current(), fin.verifyData);
+    const finished = verifyFinished12(cfg.crypto, this.session, 'client', transcript.current(), fin.verifyData, this.client);
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     out.sendChangeCipherSpec('tls12');
     out.installKey('write', { version: 'TLSv1.2', protector: this.write });
-    sendHashed(out, transcript, { type: 'finished', verifyData: finished12(cfg.crypto, this.session, 'server', transcript.current()) });
-    finishHandshake12(out, cfg.crypto, this.session);
+    sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished12(cfg.crypto, this.session, 'server', transcript.current()) });
+    finishHandshake12(out, cfg.crypto, this.session, finished);
     return { next: new RenegotiationRefused('server') };
   }
 }

@@ -7,7 +7,6 @@
  * @module
  */
 import type { CertifiedKey } from '../config.js';
-import type { PublicKeyInfo } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { TLS13_SIGNATURE_SCHEMES } from '../crypto/suites.js';
 import { TlsError } from '../errors.js';
@@ -15,18 +14,11 @@ import { KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { CertificateEntry, ClientHello, EeExtensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { codeName, expect, keepLearned, sendHashed } from './state.js';
-import {
-  applicationSecrets,
-  checkFinished,
-  computeFinished,
-  finishHandshake,
-  handshakeSecrets,
-  resumptionSecret,
-  type ApplicationSecrets,
-  type HandshakeSecrets,
-} from './tls13-common.js';
+import { applicationSecrets, finishHandshake, handshakeSecrets, resumptionSecret, type ApplicationSecrets, type HandshakeSecrets } from './tls13-common.js';
 import { nameMatches, type ServerHandshake } from './server-common.js';
-import { authenticatePeer } from './peer-auth.js';
+import { authenticatePeer, type CertificateChainAccepted } from './peer-auth.js';
+import { computeFinished13, verifyFinished13 } from './finished.js';
+import { ClientAuthDecided } from './proofs.js';
 import { signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
 
 /** What `server-hello.ts` chose for a TLS 1.3 handshake from the (first) ClientHello. */
@@ -40,7 +32,7 @@ export interface Choice13 {
 }
 
 /** What every TLS 1.3 server state carries once our flight is sent. */
-interface Server13 extends ServerHandshake {
+export interface Server13 extends ServerHandshake {
   readonly suite: Tls13Suite;
   readonly secrets: HandshakeSecrets;
   readonly app: ApplicationSecrets;
@@ -106,23 +98,24 @@ export async function serverFlight13(hs: ServerHandshake, ch: ClientHello, c: Ch
   sendHashed(out, transcript, { type: 'certificate', context: new Uint8Array(0), entries });
   const signature = await signCertificateVerify13(cfg, c.cert.key, c.scheme, transcript.current(), 'server');
   sendHashed(out, transcript, { type: 'certificate_verify', scheme: c.scheme, signature });
-  sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished(crypto, c.suite, secrets.serverHandshake, transcript.current()) });
+  sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished13(crypto, c.suite, secrets.serverHandshake, transcript.current()) });
   const app = applicationSecrets(secrets, transcript.current());
   out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: app.serverApplication });
   const h: Server13 = { ...hs, suite: c.suite, secrets, app };
-  const done = new ExpectFinished(h);
-  return { next: p.clientAuth === 'none' ? done : new ExpectClientCertificate(h, done), learned };
+  // The client's Finished is checked once the client-certificate question is settled.
+  if (p.clientAuth === 'none') return { next: new ExpectFinished(h, ClientAuthDecided.notRequested(p.clientAuth)), learned };
+  return { next: new ExpectClientCertificate(h, p.clientAuth), learned };
 }
 
 /** RFC 9846 §4.5.1: the client's Certificate answering our CertificateRequest. */
-class ExpectClientCertificate implements State {
+export class ExpectClientCertificate implements State {
   readonly name = 'ExpectClientCertificate';
   readonly expects: readonly MessageKind[] = ['certificate'];
   private readonly h: Server13;
-  private readonly next: ExpectFinished;
-  constructor(h: Server13, next: ExpectFinished) {
+  private readonly policy: 'request' | 'require';
+  constructor(h: Server13, policy: 'request' | 'require') {
     this.h = h;
-    this.next = next;
+    this.policy = policy;
   }
 
   async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
@@ -134,26 +127,24 @@ class ExpectClientCertificate implements State {
     out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.entries.length} entries)`, message: m });
     if (m.entries.length === 0) {
       // RFC 9846 §4.5.1.3: without a client certificate the server may continue or send certificate_required.
-      if (p.clientAuth === 'require') throw new TlsError('CertificateRequired', { detail: 'the client sent no certificate' });
-      return { next: this.next };
+      if (this.policy === 'require') throw new TlsError('CertificateRequired', { detail: 'the client sent no certificate' });
+      return { next: new ExpectFinished(this.h, ClientAuthDecided.withoutCertificate(this.policy, m)) };
     }
     const certs = m.entries.map((e) => e.certData);
-    const judged = await authenticatePeer(cfg, p.auth, certs, null, out);
-    return { next: new ExpectClientCertificateVerify(this.h, judged.leafKey, this.next), learned: judged.learned };
+    const judged = await authenticatePeer('client', cfg, p.auth, certs, null, out);
+    return { next: new ExpectClientCertificateVerify(this.h, judged.chain), learned: judged.learned };
   }
 }
 
-/** RFC 9846 §4.5.2: the client proves possession of its key. */
-class ExpectClientCertificateVerify implements State {
+/** RFC 9846 §4.5.2: the client proves possession of the key of the chain we accepted. */
+export class ExpectClientCertificateVerify implements State {
   readonly name = 'ExpectClientCertificateVerify';
   readonly expects: readonly MessageKind[] = ['certificate_verify'];
   private readonly h: Server13;
-  private readonly leafKey: PublicKeyInfo;
-  private readonly next: ExpectFinished;
-  constructor(h: Server13, leafKey: PublicKeyInfo, next: ExpectFinished) {
+  private readonly chain: CertificateChainAccepted<'client'>;
+  constructor(h: Server13, chain: CertificateChainAccepted<'client'>) {
     this.h = h;
-    this.leafKey = leafKey;
-    this.next = next;
+    this.chain = chain;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
@@ -161,10 +152,10 @@ class ExpectClientCertificateVerify implements State {
     const { cfg, transcript } = this.h;
     // Reported even when the signature fails.
     const learned: Learned = { clientSignatureScheme: codeName('scheme', cv.scheme) };
-    keepLearned(learned, () => verifyCertificateVerify13(cfg, this.leafKey, cv.scheme, cv.signature, transcript.current(), 'client'));
+    const signature = keepLearned(learned, () => verifyCertificateVerify13(cfg, this.chain, cv.scheme, cv.signature, transcript.current()));
     transcript.add(cv.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
-    return { next: this.next, learned };
+    return { next: new ExpectFinished(this.h, ClientAuthDecided.byCertificate(signature)), learned };
   }
 }
 
@@ -179,18 +170,24 @@ export function certificateStatusBody(ocsp: Uint8Array): Uint8Array {
   return out;
 }
 
-class ExpectFinished implements State {
+/**
+ * The client's Finished (RFC 9846 §4.5.3). Built only once the client-certificate question
+ * is settled (not requested, none sent, or a verified certificate).
+ */
+export class ExpectFinished implements State {
   readonly name = 'ExpectFinished';
   readonly expects: readonly MessageKind[] = ['finished'];
   private readonly h: Server13;
-  constructor(h: Server13) {
+  private readonly client: ClientAuthDecided;
+  constructor(h: Server13, client: ClientAuthDecided) {
     this.h = h;
+    this.client = client;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const fin = expect(msg, this.name, 'finished');
     const { cfg, p, transcript, suite, secrets, app } = this.h;
-    checkFinished(cfg.crypto, suite, secrets.clientHandshake, transcript.current(), fin.verifyData);
+    const finished = verifyFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current(), fin.verifyData, this.client);
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     out.installKey('read', { version: 'TLSv1.3', suite, secret: app.clientApplication });
@@ -201,7 +198,7 @@ class ExpectFinished implements State {
       serverApplication: app.serverApplication,
       exporter: app.exporter,
       resumption,
-    });
+    }, finished);
     // RFC 9846 §4.7.1: tickets. Resumption is not accepted yet, so these only honour the configured count.
     for (let i = 0; i < p.sessionTickets; i++) {
       const nonce = new Uint8Array([i]);

@@ -3,7 +3,8 @@
  * may use (offered by us, fitting its certificate's key), which key type a TLS 1.2 suite
  * authenticates with, and making and checking the signatures themselves —
  * CertificateVerify (RFC 9846 §4.5.2; RFC 5246 §7.4.8) and ServerKeyExchange
- * (RFC 5246 §7.4.3, RFC 8422 §5.4).
+ * (RFC 5246 §7.4.3, RFC 8422 §5.4). A peer's signature is checked only under the key of a
+ * chain we accepted, and a good one yields a {@link HandshakeSignatureValid}.
  *
  * @module
  */
@@ -15,9 +16,42 @@ import { certificateVerifyInput } from '../wire/certificate.js';
 import { nameOf } from '../wire/codes.js';
 import type { ServerKeyExchange } from '../wire/messages.js';
 import { serverKeyExchangeSignedContent } from '../wire/tls12.js';
+import type { CertificateChainAccepted, Peer } from './peer-auth.js';
 
 /** The configuration a signature check reads: the provider and the schemes we offered. */
 export type SignatureConfig = Pick<ResolvedCommon, 'crypto' | 'signatureSchemes' | 'random'>;
+
+/** Only the checks below hold this: nothing else can make a {@link HandshakeSignatureValid}. */
+const MINT: unique symbol = Symbol('HandshakeSignatureValid');
+let mintSignatureValid: <P extends Peer>(chain: CertificateChainAccepted<P>, scheme: number) => HandshakeSignatureValid<P>;
+
+/**
+ * Proof that the `P` side signed this handshake with the key of a certificate chain we
+ * accepted (rustls' `HandshakeSignatureValid`): its CertificateVerify (RFC 9846 §4.5.2;
+ * RFC 5246 §7.4.8) or its ServerKeyExchange (RFC 8422 §5.4) verified under the leaf key of
+ * a {@link CertificateChainAccepted}.
+ *
+ * Only the `verify…` functions of this module can create one: the constructor is private
+ * and checks a module-private token at run time too.
+ */
+export class HandshakeSignatureValid<P extends Peer> {
+  readonly #mint: typeof MINT;
+  /** Whose signature this is. */
+  readonly peer: P;
+  /** The scheme it was made with. */
+  readonly scheme: number;
+
+  private constructor(mint: typeof MINT, peer: P, scheme: number) {
+    if (mint !== MINT) throw new TlsError('InternalError', { detail: 'a HandshakeSignatureValid is made by the signature checks only' });
+    this.#mint = mint;
+    this.peer = peer;
+    this.scheme = scheme;
+  }
+
+  static {
+    mintSignatureValid = <P extends Peer>(chain: CertificateChainAccepted<P>, scheme: number) => new HandshakeSignatureValid(MINT, chain.peer, scheme);
+  }
+}
 
 /**
  * Key types each TLS 1.2 suite family authenticates with (RFC 5246 §7.4.2; RFC 8422 §5.3
@@ -45,20 +79,25 @@ export function checkPeerScheme(cfg: SignatureConfig, key: PublicKeyInfo, scheme
   }
 }
 
-/** Checks a TLS 1.3 CertificateVerify (RFC 9846 §4.5.2): scheme offered and fitting the key, signature valid over the context string and `transcriptHash`. */
-export function verifyCertificateVerify13(
+/**
+ * Checks the peer's TLS 1.3 CertificateVerify (RFC 9846 §4.5.2) under the leaf key of the
+ * chain we accepted: scheme offered and fitting the key, signature valid over the peer's
+ * context string and `transcriptHash` (Hash(ClientHello … Certificate)).
+ */
+export function verifyCertificateVerify13<P extends Peer>(
   cfg: SignatureConfig,
-  key: PublicKeyInfo,
+  chain: CertificateChainAccepted<P>,
   scheme: number,
   signature: Uint8Array,
   transcriptHash: Uint8Array,
-  peer: 'server' | 'client',
-): void {
+): HandshakeSignatureValid<P> {
+  const key = chain.leafKey;
   checkPeerScheme(cfg, key, scheme, 'TLSv1.3', 'CertificateVerify');
-  if (!cfg.crypto.verify(key, scheme, certificateVerifyInput(peer, transcriptHash), signature)) {
+  if (!cfg.crypto.verify(key, scheme, certificateVerifyInput(chain.peer, transcriptHash), signature)) {
     // RFC 9846 §4.5.2: "If the verification fails, the receiver MUST terminate the handshake with a decrypt_error alert."
     throw new TlsError('DecryptError', { detail: 'CertificateVerify signature is invalid' });
   }
+  return mintSignatureValid(chain, scheme);
 }
 
 /** Signs our TLS 1.3 CertificateVerify (RFC 9846 §4.5.2). */
@@ -68,15 +107,24 @@ export async function signCertificateVerify13(cfg: SignatureConfig, key: Private
 
 /**
  * Checks a TLS 1.2 ServerKeyExchange signature (RFC 8422 §5.4: over client_random ‖
- * server_random ‖ ServerECDHParams): scheme offered and fitting the key, else
- * illegal_parameter; a signature that does not verify → decrypt_error (RFC 5246 §7.2.2).
+ * server_random ‖ ServerECDHParams) under the leaf key of the server chain we accepted:
+ * scheme offered and fitting the key, else illegal_parameter; a signature that does not
+ * verify → decrypt_error (RFC 5246 §7.2.2).
  */
-export function verifyServerKeyExchange(cfg: SignatureConfig, key: PublicKeyInfo, clientRandom: Uint8Array, serverRandom: Uint8Array, ske: ServerKeyExchange): void {
+export function verifyServerKeyExchange(
+  cfg: SignatureConfig,
+  chain: CertificateChainAccepted<'server'>,
+  clientRandom: Uint8Array,
+  serverRandom: Uint8Array,
+  ske: ServerKeyExchange,
+): HandshakeSignatureValid<'server'> {
+  const key = chain.leafKey;
   checkPeerScheme(cfg, key, ske.scheme, 'TLSv1.2', 'ServerKeyExchange');
   const content = serverKeyExchangeSignedContent(clientRandom, serverRandom, ske);
   if (!cfg.crypto.verify(key, ske.scheme, content, ske.signature, { tls12: true })) {
     throw new TlsError('DecryptError', { detail: 'ServerKeyExchange signature is invalid' });
   }
+  return mintSignatureValid(chain, ske.scheme);
 }
 
 /** Signs our TLS 1.2 ServerKeyExchange (RFC 8422 §5.4). */
@@ -85,14 +133,23 @@ export async function signServerKeyExchange(cfg: SignatureConfig, key: PrivateKe
 }
 
 /**
- * Checks a TLS 1.2 CertificateVerify (RFC 5246 §7.4.8): over every handshake message so
- * far (`messages`); scheme offered and fitting the key, signature valid.
+ * Checks the client's TLS 1.2 CertificateVerify (RFC 5246 §7.4.8) under the leaf key of
+ * the client chain we accepted: over every handshake message so far (`messages`); scheme
+ * offered and fitting the key, signature valid.
  */
-export function verifyCertificateVerify12(cfg: SignatureConfig, key: PublicKeyInfo, scheme: number, signature: Uint8Array, messages: Uint8Array): void {
+export function verifyCertificateVerify12(
+  cfg: SignatureConfig,
+  chain: CertificateChainAccepted<'client'>,
+  scheme: number,
+  signature: Uint8Array,
+  messages: Uint8Array,
+): HandshakeSignatureValid<'client'> {
+  const key = chain.leafKey;
   checkPeerScheme(cfg, key, scheme, 'TLSv1.2', 'CertificateVerify');
   if (!cfg.crypto.verify(key, scheme, messages, signature, { tls12: true })) {
     throw new TlsError('DecryptError', { detail: 'client CertificateVerify signature is invalid' });
   }
+  return mintSignatureValid(chain, scheme);
 }
 
 /** Signs our TLS 1.2 CertificateVerify over every handshake message so far (RFC 5246 §7.4.8). */

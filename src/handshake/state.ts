@@ -19,6 +19,7 @@ import type { RecordProtector } from '../record/protector.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
 import type { HandshakeMessage } from '../wire/messages.js';
 import type { Transcript } from './transcript.js';
+import type { FinishedVerified } from './finished.js';
 import { TlsError } from '../errors.js';
 import { nameOf } from '../wire/codes.js';
 
@@ -64,9 +65,11 @@ export interface HandshakeOutput {
   skipEarlyData(mode: 'none' | 'undecryptable' | 'app-data'): void;
   /**
    * The handshake is complete: application data may flow (queued writes are sealed now).
-   * Callers waiting for the handshake are told once the step that called this has returned.
+   * Takes the proof that the peer's Finished verified after its authentication was settled
+   * (RFC 9846 §4.5.3). Callers waiting for the handshake are told once the step that called
+   * this has returned.
    */
-  handshakeDone(result: HandshakeResult): void;
+  handshakeDone(result: HandshakeResult, finished: FinishedVerified): void;
   /** The peer sent KeyUpdate: install its next read secret, and answer if it asked (RFC 9846 §4.7.3). */
   peerKeyUpdate(updateRequested: boolean): void;
   /** Sends a warning alert (TLS 1.2 no_renegotiation). */

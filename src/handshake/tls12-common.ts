@@ -1,13 +1,15 @@
 /**
  * Pieces shared by the TLS 1.2 client and server: master secret (always the extended
- * one unless configured otherwise), key block and record protectors, Finished, and the
- * renegotiation refusal.
+ * one unless configured otherwise), key block and record protectors, the end of the
+ * handshake, the peer's ChangeCipherSpec and the renegotiation refusal (Finished is in
+ * `finished.ts`).
  *
  * @module
  */
 import type { Tls12Suite } from '../crypto/suites.js';
 import { AlertDescription, TlsError } from '../errors.js';
-import { extendedMasterSecret, finishedVerifyData, keyBlock, masterSecret, exporter as exporter12 } from '../keys/tls12-prf.js';
+import { extendedMasterSecret, keyBlock, masterSecret, exporter as exporter12 } from '../keys/tls12-prf.js';
+import type { FinishedVerified } from './finished.js';
 import { RecordProtector } from '../record/protector.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
@@ -44,8 +46,14 @@ export function deriveSession(
   return { suite, master, clientRandom, serverRandom, extendedMasterSecret: ems };
 }
 
+/** The record protectors of a TLS 1.2 session, one per sender. */
+export interface Protectors12 {
+  readonly client: RecordProtector;
+  readonly server: RecordProtector;
+}
+
 /** Record protectors for both directions (RFC 5246 §6.3; RFC 5288 §3; RFC 7905 §2). */
-export function protectors(crypto: CryptoProvider, s: Session12): { client: RecordProtector; server: RecordProtector } {
+export function protectors(crypto: CryptoProvider, s: Session12): Protectors12 {
   const kb = keyBlock(crypto, s.suite.hash, s.master, s.clientRandom, s.serverRandom, s.suite.keyLen, s.suite.fixedIvLen);
   return {
     client: new RecordProtector({ mode: s.suite.mode, aead: crypto.aead(s.suite.aead, kb.clientWriteKey), iv: kb.clientWriteIv }),
@@ -53,19 +61,8 @@ export function protectors(crypto: CryptoProvider, s: Session12): { client: Reco
   };
 }
 
-/** verify_data for our or the peer's Finished over the transcript so far (RFC 5246 §7.4.9). */
-export function finished12(crypto: CryptoProvider, s: Session12, who: 'client' | 'server', transcriptHash: Uint8Array): Uint8Array {
-  return finishedVerifyData(crypto, s.suite.hash, s.master, who === 'client' ? 'client finished' : 'server finished', transcriptHash);
-}
-
-/** Checks the peer's Finished in constant time; DecryptError on mismatch (RFC 5246 §7.4.9). */
-export function checkFinished12(crypto: CryptoProvider, s: Session12, who: 'client' | 'server', transcriptHash: Uint8Array, received: Uint8Array): void {
-  const expected = finished12(crypto, s, who, transcriptHash);
-  if (!crypto.equal(expected, received)) throw new TlsError('DecryptError', { detail: 'Finished verify_data mismatch' });
-}
-
 /** Hands the finished session to the connection (RFC 5705 exporter): application data may flow. */
-export function finishHandshake12(out: HandshakeOutput, crypto: CryptoProvider, s: Session12): void {
+export function finishHandshake12(out: HandshakeOutput, crypto: CryptoProvider, s: Session12, finished: FinishedVerified): void {
   out.handshakeDone({
     version: 'TLSv1.2',
     exporter: (label, context, length) => {
@@ -73,7 +70,7 @@ export function finishHandshake12(out: HandshakeOutput, crypto: CryptoProvider, 
       if (!s.extendedMasterSecret) throw new TlsError('ApiMisuse', { detail: 'exporter disabled: the session has no extended master secret (RFC 7627 §5.4)' });
       return exporter12(crypto, s.suite.hash, s.master, s.clientRandom, s.serverRandom, label, context, length);
     },
-  });
+  }, finished);
 }
 
 /**

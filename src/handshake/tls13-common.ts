@@ -1,13 +1,13 @@
 /**
- * Pieces shared by the TLS 1.3 client and server: the handshake-phase key schedule
- * steps and Finished computation (CertificateVerify is in `signatures.ts`).
+ * Pieces shared by the TLS 1.3 client and server: the key schedule steps of the handshake
+ * and its end (Finished is in `finished.ts`, CertificateVerify in `signatures.ts`).
  *
  * @module
  */
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
-import { TlsError } from '../errors.js';
-import { KeySchedule, exporter, finishedVerifyData } from '../keys/tls13-schedule.js';
+import { KeySchedule, exporter } from '../keys/tls13-schedule.js';
+import type { FinishedVerified } from './finished.js';
 import type { HandshakeOutput, TrafficSecrets } from './state.js';
 
 /** Handshake-phase secrets (RFC 9846 §7.1); `schedule` moves on to the main secret later. */
@@ -51,27 +51,8 @@ export function resumptionSecret(app: ApplicationSecrets, thClientFinished: Uint
   return app.schedule.resumptionSecret(thClientFinished);
 }
 
-/** Finished verify_data for a base key (RFC 9846 §4.5.3). */
-export function computeFinished(crypto: CryptoProvider, suite: Tls13Suite, baseKey: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
-  return finishedVerifyData(crypto, suite.hash, baseKey, transcriptHash);
-}
-
-/** Checks a received Finished in constant time; DecryptError on mismatch (RFC 9846 §4.5.3). */
-export function checkFinished(
-  crypto: CryptoProvider,
-  suite: Tls13Suite,
-  baseKey: Uint8Array,
-  transcriptHash: Uint8Array,
-  received: Uint8Array,
-): void {
-  const expected = computeFinished(crypto, suite, baseKey, transcriptHash);
-  if (!crypto.equal(expected, received)) {
-    throw new TlsError('DecryptError', { detail: 'Finished verify_data mismatch' });
-  }
-}
-
 /** Logs the application secrets and hands them to the connection: application data may flow. */
-export function finishHandshake(out: HandshakeOutput, crypto: CryptoProvider, clientRandom: Uint8Array, secrets: TrafficSecrets): void {
+export function finishHandshake(out: HandshakeOutput, crypto: CryptoProvider, clientRandom: Uint8Array, secrets: TrafficSecrets, finished: FinishedVerified): void {
   out.keyLog('CLIENT_TRAFFIC_SECRET_0', clientRandom, secrets.clientApplication);
   out.keyLog('SERVER_TRAFFIC_SECRET_0', clientRandom, secrets.serverApplication);
   out.keyLog('EXPORTER_SECRET', clientRandom, secrets.exporter);
@@ -79,5 +60,5 @@ export function finishHandshake(out: HandshakeOutput, crypto: CryptoProvider, cl
     version: 'TLSv1.3',
     exporter: (label, context, length) => exporter(crypto, secrets.suite.hash, secrets.exporter, label, context, length),
     tls13: secrets,
-  });
+  }, finished);
 }
