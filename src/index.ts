@@ -1,6 +1,7 @@
 /**
  * puretls: the runtime-neutral entry (no `node:` imports). The engine, errors,
- * configuration types, the crypto provider and the verifier interfaces.
+ * configuration types, the crypto provider and the verifier interfaces. Test PKI
+ * generation, message hooks and the fault-injection harness are in `puretls/testing`.
  *
  * @module
  */
@@ -38,7 +39,5 @@ export { verifyCertificateChain } from './verify/chain.js';
 export type { Certificate, CertificateInput, VerifyCertificateChainOptions, VerifyCertificateChainResult } from './verify/chain.js';
 export { verifyOcspResponse } from './verify/ocsp.js';
 export type { OcspCheckInput, OcspResult } from './verify/ocsp.js';
-export { generateTestPki } from './verify/generate.js';
-export type { TestPki, TestPkiOptions, TestKeyType, TestPkiVariant } from './verify/generate.js';
 export { loadCertificates } from './identity.js';
 export type { LoadCertificatesOptions } from './identity.js';
