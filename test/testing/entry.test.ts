@@ -1,8 +1,9 @@
 /**
  * The `puretls/testing` entry point: where it is published, and the import boundaries
  * around it (read from the import statements of src/): the runtime-neutral entry reaches
- * neither the testing entry nor the test PKI generator, and the testing entry reaches no
- * `node:` module (it runs wherever the engine runs).
+ * neither the testing entry nor the test PKI generator, the testing entry reaches no
+ * `node:` module (it runs wherever the engine runs), and only `puretls/testing/arbitraries`
+ * imports fast-check (an optional peer dependency).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -41,9 +42,25 @@ function closure(entry: string): { files: Set<string>; external: Map<string, str
 }
 
 describe('puretls/testing', () => {
-  it('is published in package.json exports, with its types, built from src/testing/index.ts', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, { types: string; default: string }> };
+  it('is published in package.json exports, with its types, built from src/testing/index.ts; the arbitraries as a subpath', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      exports: Record<string, { types: string; default: string }>;
+      dependencies: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    };
     expect(pkg.exports['./testing']).toEqual({ types: './dist/testing/index.d.ts', default: './dist/testing/index.js' });
+    expect(pkg.exports['./testing/arbitraries']).toEqual({ types: './dist/testing/arbitraries.d.ts', default: './dist/testing/arbitraries.js' });
+    // fast-check: an optional peer, never a dependency of the package.
+    expect(pkg.dependencies['fast-check']).toBeUndefined();
+    expect(pkg.peerDependencies?.['fast-check']).toBeDefined();
+    expect(pkg.peerDependenciesMeta?.['fast-check']?.optional).toBe(true);
+  });
+
+  it('only the arbitraries module imports fast-check; the testing entry does not reach it', () => {
+    expect(closure('src/testing/index.ts').external.has('fast-check')).toBe(false);
+    expect(closure('src/testing/arbitraries.ts').external.get('fast-check')).toBe('src/testing/arbitraries.ts');
+    expect(closure('src/index.ts').external.has('fast-check')).toBe(false);
   });
 
   it('the runtime-neutral entry reaches neither the testing entry nor the test PKI generator', () => {
@@ -60,8 +77,10 @@ describe('puretls/testing', () => {
     expect(typeof testing.withTestHooks).toBe('function');
   });
 
-  it('the testing entry imports no node: module', () => {
-    const { external } = closure('src/testing/index.ts');
-    expect([...external].filter(([s]) => s.startsWith('node:'))).toEqual([]);
+  it('the testing entry and its arbitraries import no node: module', () => {
+    for (const entry of ['src/testing/index.ts', 'src/testing/arbitraries.ts']) {
+      const { external } = closure(entry);
+      expect([...external].filter(([s]) => s.startsWith('node:'))).toEqual([]);
+    }
   });
 });
