@@ -11,13 +11,12 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
-import { withTestHooks } from '../../src/testing/index.js';
+import { pump, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion } from '../../src/wire/codes.js';
 import type { ClientHello } from '../../src/wire/messages.js';
-import { pump } from '../helpers/memory.js';
 import {
   KeyLog,
   RawCipher,

@@ -8,18 +8,17 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
-import { withTestHooks } from '../../src/testing/index.js';
+import { pump, readAll, seededRandom, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, HandshakeType } from '../../src/wire/codes.js';
 import type { ClientHello } from '../../src/wire/messages.js';
-import { pump, readAll } from '../helpers/memory.js';
 import { KeyLog, RawCipher, concat, deliver, encodeRecord, encodeRecords, firstFlight, hsMessage, parseRecords, plain } from '../helpers/mitm.js';
-import { payload, sameBytes, seededRandom } from '../helpers/drive.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { parseCertificate } from '../../src/verify/x509.js';
 import type { VerifyRequest } from '../../src/verify/verifier.js';
+import { payload, sameBytes } from '../helpers/bytes.js';
 
 let pki: TestPki;
 beforeAll(async () => {

@@ -7,12 +7,11 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
-import { withTestHooks } from '../../src/testing/index.js';
+import { pump, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, HandshakeType } from '../../src/wire/codes.js';
-import { pump } from '../helpers/memory.js';
 import { nextTrafficSecret } from '../../src/keys/tls13-schedule.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { DEFAULT_VERIFICATION_WORK } from '../../src/index.js';

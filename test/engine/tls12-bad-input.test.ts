@@ -14,7 +14,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
-import { withTestHooks } from '../../src/testing/index.js';
+import { pump, readAll, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
@@ -24,7 +24,6 @@ import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { CipherSuite, ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme, nameOf } from '../../src/wire/codes.js';
 import { DOWNGRADE_TLS12 } from '../../src/wire/hello.js';
 import type { ClientHello, ServerHello } from '../../src/wire/messages.js';
-import { pump, readAll } from '../helpers/memory.js';
 import { KeyLog, concat, decodeMsg, deliver, encodeMsg, encodeRecord, encodeRecords, firstFlight, flip, hsMessage, parseRecords, plain, respond } from '../helpers/mitm.js';
 import {
   Keys12,

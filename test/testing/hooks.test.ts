@@ -7,8 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
-import { withTestHooks, type ClientHello } from '../../src/testing/index.js';
-import { pump } from '../helpers/memory.js';
+import { pump, withTestHooks, type ClientHello } from '../../src/testing/index.js';
 
 let pki: TestPki;
 beforeAll(async () => {

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FaultLane, FaultPipe, StallError, TIMING_FAULTS, FAULT_KINDS, chunker, pump, type Fault, type FaultPipeOptions, type PipeEndpoint } from '../../src/testing/index.js';
+import { FAULT_KINDS, FaultLane, FaultPipe, StallError, TIMING_FAULTS, chunker, pump, type Fault, type FaultPipeOptions, type PipeEndpoint } from '../../src/testing/index.js';
 import { join } from '../helpers/bytes.js';
 
 /** A stand-in for TlsConnection: sends what is queued, takes every byte (or `room` bytes per call), notes EOF. */
