@@ -38,6 +38,7 @@ import { FAILED } from './handshake/state.js';
 import { startClient } from './handshake/client-tls13.js';
 import type { ClientParams } from './handshake/client-common.js';
 import { startServer, type ServerParams } from './handshake/server-tls13.js';
+import { testHooksOf } from './handshake/test-hooks.js';
 import { nextTrafficSecret } from './keys/tls13-schedule.js';
 import { createBasicVerifier } from './verify/basic-verifier.js';
 import { loadCertifiedKey, loadCertificates } from './identity.js';
@@ -236,7 +237,7 @@ export class TlsConnection {
       },
       identity: options.cert !== undefined && options.key !== undefined ? loadCertifiedKey({ cert: options.cert, key: options.key }, cfg.crypto) : null,
       requestOcsp: options.requestOCSP !== false,
-      clientHelloHook: options.clientHelloHook,
+      clientHelloHook: testHooksOf(options).clientHello,
     };
     const limits: RoleLimits = { maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) };
     return new TlsConnection('client', cfg, (cx) => startClient(cx, params), limits);
@@ -260,8 +261,8 @@ export class TlsConnection {
     const params: ServerParams = {
       certificates: identities,
       sessionTickets: tickets,
-      encryptedExtensionsHook: options.encryptedExtensionsHook,
-      helloRetryRequestHook: options.helloRetryRequestHook,
+      encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
+      helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
       clientAuth,
       auth: {
         verifier: options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, maxWork: cfg.maxVerificationWork }),
