@@ -283,9 +283,12 @@ const diffPem: Target = {
     }
     const first = blocks.find((b) => b.label === 'CERTIFICATE');
     if (!first || first !== blocks[0]) return;
+    // Accepted means what it means for diff-x509: parsed with no problem listed. A problem
+    // (e.g. a Name value that is not valid UTF-8) is reported by the verifier as OtherErrors,
+    // so the certificate is refused; only the PEM layer is judged here.
     let oursOk = true;
     try {
-      parseCertificate(first.der);
+      oursOk = parseCertificate(first.der).problems.length === 0;
     } catch {
       oursOk = false;
     }
