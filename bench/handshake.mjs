@@ -7,7 +7,8 @@ import tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { TlsConnection, generateTestPki } from '../dist/index.js';
+import { TlsConnection } from '../dist/index.js';
+import { generateTestPki } from '../dist/testing/index.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {

@@ -456,7 +456,7 @@ async function main() {
   const jsonOut = opt('json', 'bench/results/load.json');
   for (const c of configs) if (!['pure-pure', 'pure-node', 'node-pure'].includes(c)) throw new Error(`unknown config ${c}`);
 
-  const { generateTestPki } = await import('../dist/index.js');
+  const { generateTestPki } = await import('../dist/testing/index.js');
   const p = await generateTestPki({ keyType, names: ['localhost', '127.0.0.1'] });
   const pki = { caCertPem: p.caCertPem, chainPem: p.chainPem, keyPem: p.keyPem };
   const poolSeed = randomBytes((1 << 20) + 4099).toString('base64');

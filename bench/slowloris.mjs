@@ -282,7 +282,8 @@ async function main() {
   } catch {
     // keep 'unknown'
   }
-  const { generateTestPki, TlsConnection } = await import('../dist/index.js');
+  const { TlsConnection } = await import('../dist/index.js');
+  const { generateTestPki } = await import('../dist/testing/index.js');
   const p = await generateTestPki({ keyType: 'ecdsa-p256', names: ['localhost'] });
   const pki = { caCertPem: p.caCertPem, chainPem: p.chainPem, keyPem: p.keyPem };
   const half = await halfClientHello(TlsConnection, pki);

@@ -265,7 +265,7 @@ async function main() {
   const interval = Number(opt('interval', '5'));
   const outBase = opt('out', 'bench/results/soak');
   execArgvCheck();
-  const { generateTestPki } = await import('../dist/index.js');
+  const { generateTestPki } = await import('../dist/testing/index.js');
   const { connect } = await import('../dist/transport/node.js');
   const p = await generateTestPki({ keyType: 'ecdsa-p256', names: ['localhost'] });
   const pki = { caCertPem: p.caCertPem, chainPem: p.chainPem, keyPem: p.keyPem };

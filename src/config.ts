@@ -12,7 +12,6 @@ import type { CryptoProvider, PrivateKeyInfo, RandomSource } from './crypto/prov
 import type { CertificateErrorCode, CertificateVerifier } from './verify/verifier.js';
 import type { Certificate } from './verify/certificate.js';
 import { IGNORABLE_CERTIFICATE_ERRORS } from './verify/verifier.js';
-import type { ClientHello, EeExtensions, HelloRetryRequestExtensions } from './wire/messages.js';
 import { TlsError } from './errors.js';
 import { CERT_SIGNATURE_SCHEMES, DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, resolveCodes, tls12Suite, tls13Suite } from './crypto/suites.js';
 import { ProtocolVersion, nameOf } from './wire/codes.js';
@@ -142,12 +141,6 @@ export interface ClientOptions extends CommonOptions {
   /** Groups for which key shares are sent in the first ClientHello (default x25519, secp256r1). */
   keyShareGroups?: readonly (string | number)[];
   /**
-   * Test hook: rewrites the ClientHello before it is encoded (used to reproduce RFC 8448
-   * byte-for-byte). Also called for the second ClientHello after a HelloRetryRequest
-   * (which carries the new key share and the server's cookie). Not for production use.
-   */
-  clientHelloHook?: (ch: ClientHello) => ClientHello;
-  /**
    * TLS 1.2: HelloRequest messages ignored while a handshake is in progress (RFC 5246
    * §7.4.1.1) (default 4). Exceeding it: `UnexpectedMessage` / unexpected_message. A
    * client that cannot negotiate TLS 1.2 refuses any HelloRequest.
@@ -190,15 +183,6 @@ export interface ServerOptions extends CommonOptions {
   ignorableCertificateErrors?: readonly CertificateErrorCode[];
   /** Longest chain of intermediates accepted in client certificates (default 8). */
   maxDepth?: number;
-  /** Require the client to include ALPN that matches (otherwise no_application_protocol). Default: only when both sides offer ALPN. */
-  /** Test hook: rewrites EncryptedExtensions before encoding. Not for production use. */
-  encryptedExtensionsHook?: (ext: EeExtensions) => EeExtensions;
-  /**
-   * Test hook: rewrites the HelloRetryRequest's extensions before encoding (RFC 8448 §5
-   * replay: its cookie is the other implementation's 114-byte state, ours is 32 random
-   * bytes). The server then requires the cookie it actually sent. Not for production use.
-   */
-  helloRetryRequestHook?: (ext: HelloRetryRequestExtensions) => HelloRetryRequestExtensions;
 }
 
 /** An identity ready to use. */

@@ -39,6 +39,7 @@ import { startClient } from './handshake/client-hello.js';
 import type { ClientParams } from './handshake/client-common.js';
 import { startServer } from './handshake/server-hello.js';
 import type { ServerParams } from './handshake/server-common.js';
+import { testHooksOf } from './handshake/test-hooks.js';
 import { nextTrafficSecret } from './keys/tls13-schedule.js';
 import { createBasicVerifier } from './verify/basic-verifier.js';
 import { loadCertifiedKey, loadCertificates } from './identity.js';
@@ -251,7 +252,7 @@ export class TlsConnection {
       },
       identity: options.cert !== undefined && options.key !== undefined ? loadCertifiedKey({ cert: options.cert, key: options.key }, cfg.crypto) : null,
       requestOcsp: options.requestOCSP !== false,
-      clientHelloHook: options.clientHelloHook,
+      clientHelloHook: testHooksOf(options).clientHello,
     };
     const limits: RoleLimits = { maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) };
     return new TlsConnection('client', cfg, (out) => startClient(cfg, params, out), limits);
@@ -275,8 +276,8 @@ export class TlsConnection {
     const params: ServerParams = {
       certificates: identities,
       sessionTickets: tickets,
-      encryptedExtensionsHook: options.encryptedExtensionsHook,
-      helloRetryRequestHook: options.helloRetryRequestHook,
+      encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
+      helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
       clientAuth,
       auth: {
         verifier: options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, maxWork: cfg.maxVerificationWork }),

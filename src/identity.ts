@@ -17,10 +17,12 @@ export type CertSource = string | Uint8Array | readonly (string | Uint8Array)[];
 /** Options of {@link loadCertificates}. */
 export interface LoadCertificatesOptions {
   /**
-   * A PEM block with RFC 1421 headers (RFC 7468 §2 forbids them): `'skip'` (the default:
-   * in a CA bundle, one such block must not take every other certificate with it) or
-   * `'refuse'` (throw `InvalidConfig`; for a certificate chain, where a dropped
-   * certificate would only surface later as a broken chain).
+   * A PEM block that cannot be read as one, i.e. with RFC 1421 headers (RFC 7468 §2 forbids
+   * them) or with boundary lines that are not whole lines (RFC 7468 §3; see
+   * `PemDecodeOptions`): `'skip'` (the default: in a CA bundle, one such block must not take
+   * every other certificate with it) or `'refuse'` (throw `InvalidConfig`; for a
+   * certificate chain, where a dropped certificate would only surface later as a broken
+   * chain).
    */
   readonly headers?: 'skip' | 'refuse';
 }

@@ -1,6 +1,7 @@
 /**
  * puretls: the runtime-neutral entry (no `node:` imports). The engine, errors,
- * configuration types, the crypto provider and the verifier interfaces.
+ * configuration types, the crypto provider and the verifier interfaces. Test PKI
+ * generation, message hooks and the fault-injection harness are in `puretls/testing`.
  *
  * @module
  */
@@ -26,7 +27,6 @@ export type {
 export { nobleProvider, defaultRandom } from './crypto/noble.js';
 export { CipherSuite, NamedGroup, SignatureScheme, ProtocolVersion, nameOf } from './wire/codes.js';
 export type { CodeKind } from './wire/codes.js';
-export type { ClientHello, ClientHelloExtensions, EeExtensions, HelloRetryRequestExtensions, ExtensionBlock, RawExtension, KeyShareEntry, OfferedPsks, PskIdentity } from './wire/messages.js';
 export type { ParsedCertificate, CertificateExtension } from './verify/x509.js';
 export type { GeneralName, GeneralNameForm, GeneralNameContext } from './verify/names.js';
 export type { SearchLimits } from './verify/engine.js';
@@ -45,7 +45,5 @@ export { verifyCertificateChain } from './verify/chain.js';
 export type { Certificate, CertificateInput, VerifyCertificateChainOptions, VerifyCertificateChainResult } from './verify/chain.js';
 export { verifyOcspResponse } from './verify/ocsp.js';
 export type { OcspCheckInput, OcspResult, CrlReason } from './verify/ocsp.js';
-export { generateTestPki } from './verify/generate.js';
-export type { TestPki, TestPkiOptions, TestKeyType, TestPkiVariant } from './verify/generate.js';
 export { loadCertificates } from './identity.js';
 export type { LoadCertificatesOptions, CertSource } from './identity.js';

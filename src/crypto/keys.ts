@@ -52,6 +52,11 @@ export const OID = {
   sha256: '2.16.840.1.101.3.4.2.1',
   sha384: '2.16.840.1.101.3.4.2.2',
   sha512: '2.16.840.1.101.3.4.2.3',
+  /** RFC 5754 §2 */
+  sha224: '2.16.840.1.101.3.4.2.4',
+  /** RFC 8017 Appendix A.2.3 (id-sha512-224, id-sha512-256) */
+  sha512_224: '2.16.840.1.101.3.4.2.5',
+  sha512_256: '2.16.840.1.101.3.4.2.6',
   /** RFC 3279 §2.2.1 */
   sha1: '1.3.14.3.2.26',
 } as const;
@@ -99,9 +104,11 @@ export function rsaSpki(n: bigint, e: bigint, algorithm?: Uint8Array): Uint8Arra
 /**
  * Decodes a DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7).
  *
- * @throws TlsError('CertificateUnsupported') for an unknown algorithm, curve or parameters,
- *   or an RSA key outside {@link RSA_MIN_BITS}..{@link RSA_MAX_BITS};
- *   TlsError('CertificateOtherErrors') for a malformed encoding or invalid key.
+ * @throws TlsError('CertificateUnsupported') for an unknown algorithm, curve or parameters
+ *   (RSASSA-PSS-params naming a hash or mask generation function outside RFC 8017
+ *   Appendix A.2.3 included), or an RSA key outside {@link RSA_MIN_BITS}..{@link RSA_MAX_BITS};
+ *   TlsError('CertificateOtherErrors') for a malformed encoding or invalid key (an
+ *   RSASSA-PSS salt length too long for the modulus, RFC 8017 §9.1.1, included).
  */
 export function parsePublicKey(spki: Uint8Array): PublicKeyInfo {
   const bad = 'CertificateOtherErrors';
@@ -143,9 +150,10 @@ export function parsePublicKey(spki: Uint8Array): PublicKeyInfo {
     }
     case OID.rsassaPss: {
       // RFC 4055 §3.1: parameters absent (no restriction) or RSASSA-PSS-params.
-      if (!alg.done) decodePssParams(alg.sequence(), 'CertificateUnsupported');
+      const params = alg.done ? null : decodePssParams(alg.sequence(), 'CertificateUnsupported');
       alg.end();
       const { n, e } = decodeRsaPublic(bits, bad, 'CertificateUnsupported');
+      if (params) checkPssSaltFits(params, n, bad);
       return { type: 'rsa-pss', spki: copy, n, e, bits: bitLength(n) };
     }
     default:
@@ -201,32 +209,64 @@ export interface RsaPssKeyParams {
   readonly saltLength: number;
 }
 
-const HASH_OIDS: Readonly<Record<string, HashAlg | 'sha1'>> = {
-  [OID.sha256]: 'sha256',
-  [OID.sha384]: 'sha384',
-  [OID.sha512]: 'sha512',
-  [OID.sha1]: 'sha1',
+/** A hash function RSASSA-PSS-params may name, with its output length hLen in octets. */
+interface PssDigest {
+  readonly name: HashAlg | 'sha1' | 'sha224' | 'sha512-224' | 'sha512-256';
+  readonly length: number;
+}
+
+/**
+ * The hash functions RSASSA-PSS-params may name: OAEP-PSSDigestAlgorithms of RFC 8017
+ * Appendix A.2.3 (the hashes of RFC 4055 §2.1, plus SHA-512/224 and SHA-512/256). Only
+ * SHA-256/384/512 are used by TLS (RFC 9846 §4.3.3); a key restricted to another listed
+ * hash is read but usable for no scheme.
+ */
+const PSS_DIGESTS: Readonly<Record<string, PssDigest>> = {
+  [OID.sha1]: { name: 'sha1', length: 20 },
+  [OID.sha224]: { name: 'sha224', length: 28 },
+  [OID.sha256]: { name: 'sha256', length: 32 },
+  [OID.sha384]: { name: 'sha384', length: 48 },
+  [OID.sha512]: { name: 'sha512', length: 64 },
+  [OID.sha512_224]: { name: 'sha512-224', length: 28 },
+  [OID.sha512_256]: { name: 'sha512-256', length: 32 },
 };
 
-/** Reads a hash AlgorithmIdentifier (RFC 4055 §2.1: parameters NULL or absent). */
-function readHashAlg(r: DerReader): HashAlg | 'sha1' | null {
+/**
+ * Reads a HashAlgorithm of RSASSA-PSS-params (RFC 4055 §2.1: parameters NULL or absent).
+ * An OID outside RFC 8017 Appendix A.2.3's OAEP-PSSDigestAlgorithms (an unknown hash, or
+ * no hash at all, such as X25519) is refused with `policy`: the key could never verify.
+ */
+function readHashAlg(r: DerReader, policy: TlsStatus, what: string): PssDigest {
   const a = r.sequence();
   const oid = a.oid();
   if (!a.done) a.null();
   a.end();
-  return HASH_OIDS[oid] ?? null;
+  const d = PSS_DIGESTS[oid];
+  if (!d) throw new TlsError(policy, { detail: `RSASSA-PSS: ${what} ${oid} is not a hash function RFC 8017 A.2.3 allows` });
+  return d;
 }
 
-/** Decodes RSASSA-PSS-params (RFC 4055 §3.1). */
-function decodePssParams(r: DerReader, policy: TlsStatus): RsaPssKeyParams {
+/** RSASSA-PSS-params as decoded: the exported view plus the hash length for size checks. */
+interface PssParams extends RsaPssKeyParams {
+  /** hLen of the message hash (RFC 8017 §9.1.1). */
+  readonly hashLength: number;
+}
+
+/**
+ * Decodes RSASSA-PSS-params (RFC 4055 §3.1; RFC 8017 Appendix A.2.3). The hash and the
+ * MGF1 hash must be among OAEP-PSSDigestAlgorithms, the mask generation function MGF1
+ * (PKCS1MGFAlgorithms has only id-mgf1), saltLength a non-negative INTEGER and
+ * trailerField 1; anything else throws with `policy`.
+ */
+function decodePssParams(r: DerReader, policy: TlsStatus): PssParams {
   // Defaults (RFC 4055 §3.1): sha1, mgf1SHA1, salt 20, trailer 1.
-  let hash: HashAlg | 'sha1' | null = 'sha1';
-  let mgfHash: HashAlg | 'sha1' | null = 'sha1';
+  let hash: PssDigest = PSS_DIGESTS[OID.sha1]!;
+  let mgfHash: PssDigest = hash;
   let saltLength = 20;
   const h = r.optional(contextTag(0));
   if (h) {
     const s = r.sub(h.value);
-    hash = readHashAlg(s);
+    hash = readHashAlg(s, policy, 'hash algorithm');
     s.end();
   }
   const m = r.optional(contextTag(1));
@@ -234,13 +274,16 @@ function decodePssParams(r: DerReader, policy: TlsStatus): RsaPssKeyParams {
     const s = r.sub(m.value);
     const mgf = s.sequence();
     s.end();
+    // RFC 8017 A.2.3: PKCS1MGFAlgorithms { id-mgf1 PARAMETERS HashAlgorithm }; the
+    // parameters are required (B.2.1: they identify MGF1's hash).
     if (mgf.oid() !== OID.mgf1) throw new TlsError(policy, { detail: 'RSASSA-PSS: mask generation function not supported' });
-    mgfHash = readHashAlg(mgf);
+    mgfHash = readHashAlg(mgf, policy, 'MGF1 hash');
     mgf.end();
   }
   const sl = r.optional(contextTag(2));
   if (sl) {
     const s = r.sub(sl.value);
+    // RFC 4055 §3.1: saltLength INTEGER; smallInteger refuses a negative one.
     saltLength = s.smallInteger();
     s.end();
   }
@@ -252,8 +295,21 @@ function decodePssParams(r: DerReader, policy: TlsStatus): RsaPssKeyParams {
     s.end();
   }
   r.end();
-  const usable = hash !== null && hash !== 'sha1' && hash === mgfHash;
-  return { hash: usable ? (hash as HashAlg) : null, saltLength };
+  const tlsHash = hash.name === 'sha256' || hash.name === 'sha384' || hash.name === 'sha512' ? hash.name : null;
+  const usable = tlsHash !== null && hash.name === mgfHash.name;
+  return { hash: usable ? tlsHash : null, saltLength, hashLength: hash.length };
+}
+
+/**
+ * RFC 8017 §9.1.1 step 3 / §9.1.2 step 3: EMSA-PSS needs emLen ≥ hLen + sLen + 2, where
+ * emLen = ⌈(modBits − 1) / 8⌉ (§8.1.1). A key whose parameters demand a longer salt than
+ * its modulus can hold can neither sign nor verify anything: refused with `status`.
+ */
+function checkPssSaltFits(params: PssParams, n: bigint, status: TlsStatus): void {
+  const emLen = Math.ceil((bitLength(n) - 1) / 8);
+  if (params.hashLength + params.saltLength + 2 > emLen) {
+    throw new TlsError(status, { detail: `RSASSA-PSS: salt length ${params.saltLength} does not fit a ${bitLength(n)}-bit key` });
+  }
 }
 
 /**
@@ -266,7 +322,8 @@ export function rsaPssKeyParams(spki: Uint8Array): RsaPssKeyParams | null {
     const top = new DerReader(spki);
     const alg = top.sequence().sequence();
     if (alg.oid() !== OID.rsassaPss || alg.done) return null;
-    return decodePssParams(alg.sequence(), 'DecodeError');
+    const { hash, saltLength } = decodePssParams(alg.sequence(), 'DecodeError');
+    return { hash, saltLength };
   } catch {
     return { hash: null, saltLength: 0 };
   }
@@ -384,9 +441,12 @@ function parsePkcs8(der: Uint8Array): PrivateKeyInfo {
       return parsePkcs1(seq.sub(inner), undefined);
     }
     case OID.rsassaPss: {
-      if (!alg.done) decodePssParams(alg.sequence(), 'InvalidConfig');
+      // RFC 4055 §3.1 / RFC 8017 A.2.3, as for the public key (parsePublicKey).
+      const params = alg.done ? null : decodePssParams(alg.sequence(), 'InvalidConfig');
       alg.end();
-      return parsePkcs1(seq.sub(inner), algEl.raw);
+      const k = parsePkcs1(seq.sub(inner), algEl.raw);
+      if (params) checkPssSaltFits(params, k.rsa!.n, 'InvalidConfig');
+      return k;
     }
     default:
       throw invalid(`private key algorithm ${oid} not supported`);

@@ -3,10 +3,11 @@
  * no `Buffer` or `atob` is needed.
  *
  * Decoding finds every `-----BEGIN X-----` … `-----END X-----` block; text between blocks
- * is explanatory and ignored (RFC 7468 §2). RFC 1421 headers inside a block (such as
- * `Proc-Type: 4,ENCRYPTED` in legacy encrypted keys) cannot be used: such a block is
- * refused, or skipped where the caller reads a bundle of independent blocks (a CA bundle,
- * where one odd block must not take every other certificate with it).
+ * is explanatory and ignored (RFC 7468 §2). Boundaries are whole lines (RFC 7468 §3). RFC
+ * 1421 headers inside a block (such as `Proc-Type: 4,ENCRYPTED` in legacy encrypted keys)
+ * cannot be used. A block with such headers or with malformed boundary lines is refused,
+ * or skipped where the caller reads a bundle of independent blocks (a CA bundle, where one
+ * odd block must not take every other certificate with it).
  *
  * @module
  */
@@ -101,42 +102,105 @@ export function base64Decode(text: string, status: TlsStatus = 'DecodeError'): U
 /** Options of {@link pemDecode}. */
 export interface PemDecodeOptions {
   /**
-   * A block with RFC 1421 headers: `'refuse'` (throw; the default, right for keys, where
-   * headers mean a legacy encrypted key) or `'skip'` (leave it out; for bundles).
+   * A block that cannot be read as one: `'refuse'` (throw; the default, right for keys and
+   * certificate chains, where RFC 1421 headers mean a legacy encrypted key and a dropped
+   * block would only surface later) or `'skip'` (leave it out and go on; for bundles of
+   * independent certificates, where one odd block must not take every other with it).
+   *
+   * Such a block is one with RFC 1421 headers, or whose boundary lines are not whole lines
+   * of the RFC 7468 §3 grammar (bytes before `-----BEGIN` or after the closing `-----`, a
+   * label with characters outside `labelchar`, an END line with another label). In a
+   * bundle it is skipped up to the next line holding `-----END` (inclusive) or
+   * `-----BEGIN` (exclusive). A well-formed BEGIN line that is never closed, and bad
+   * base64 inside a well-formed block, are refused in both modes.
    */
   readonly headers?: 'refuse' | 'skip';
 }
 
-const BEGIN = /-----BEGIN ([\x21-\x2c\x2e-\x7e](?:[\x21-\x2c\x2e-\x7e -]*[\x21-\x2c\x2e-\x7e])?)?-----/g;
+/** RFC 7468 §3: label = [ labelchar *( ["-" / SP] labelchar ) ], labelchar = %x21-2C / %x2E-7E. */
+const LABEL = /^(?:[\x21-\x2c\x2e-\x7e](?:[- ]?[\x21-\x2c\x2e-\x7e])*)?$/;
+
+/**
+ * The label of a boundary line (`-----BEGIN label-----` when `kind` is `'BEGIN'`), or null
+ * if `line` is not one. RFC 7468 §3 (textualmsg): the boundary starts the line and only
+ * whitespace (WSP) may follow the closing `-----`.
+ */
+function boundaryLabel(line: string, kind: 'BEGIN' | 'END'): string | null {
+  const head = `-----${kind} `;
+  const text = line.replace(/[ \t]+$/, '');
+  if (!text.startsWith(head) || !text.endsWith('-----') || text.length < head.length + 5) return null;
+  const label = text.slice(head.length, text.length - 5);
+  return LABEL.test(label) ? label : null;
+}
 
 /**
  * Decodes every PEM block in `text`, in order (RFC 7468 §2-§3).
  *
+ * Text outside blocks is explanatory and ignored (RFC 7468 §2), but a line that holds
+ * `-----BEGIN` must be a whole pre-encapsulation boundary line, and the block ends at a
+ * whole `-----END label-----` line with the same label (RFC 7468 §2-§3: the boundaries are
+ * lines; "-----BEGIN" preceded by other bytes on its line, or an END line followed by
+ * other bytes, is not PEM). Lines end with CRLF, CR or LF (RFC 7468 §3 `eol`).
+ *
  * @param text - PEM text (several blocks and explanatory text allowed)
  * @param status - status of the {@link TlsError} thrown for a malformed block
- * @param options - what to do with blocks that carry headers
+ * @param options - what to do with a block that cannot be read ({@link PemDecodeOptions})
  * @returns the blocks found (possibly none)
- * @throws TlsError(status) for a block without a matching END line, an RFC 1421 header
- *   (unless `options.headers` is `'skip'`), or bad base64.
+ * @throws TlsError(status) for a block without a matching END line, a boundary line that is
+ *   not a whole line, an RFC 1421 header (the last two unless `options.headers` is
+ *   `'skip'`), or bad base64.
  */
 export function pemDecode(text: string, status: TlsStatus = 'DecodeError', options: PemDecodeOptions = {}): PemBlock[] {
+  const skip = options.headers === 'skip';
+  const lines = text.split(/\r\n|\r|\n/);
   const blocks: PemBlock[] = [];
-  BEGIN.lastIndex = 0;
-  for (let m = BEGIN.exec(text); m !== null; m = BEGIN.exec(text)) {
-    const label = m[1] ?? '';
-    const bodyStart = m.index + m[0].length;
-    const endLine = `-----END ${label}-----`;
-    const bodyEnd = text.indexOf(endLine, bodyStart);
-    // RFC 7468 §2: the END label must match the BEGIN label.
-    if (bodyEnd < 0) throw new TlsError(status, { detail: `PEM: no "${endLine}" line` });
-    const body = text.slice(bodyStart, bodyEnd);
-    if (body.includes('-----')) throw new TlsError(status, { detail: `PEM: "${label}" block is not closed` });
-    BEGIN.lastIndex = bodyEnd + endLine.length;
+  const fail = (detail: string): never => {
+    throw new TlsError(status, { detail: `PEM: ${detail}` });
+  };
+  /**
+   * Where to go on after a bad block whose rest starts at line `from` (bundles only): at the
+   * next line holding `-----BEGIN` (the next block), or after the next holding `-----END`.
+   */
+  const resume = (from: number): number => {
+    for (let k = from; k < lines.length; k++) {
+      if (lines[k]!.includes('-----BEGIN')) return k;
+      if (lines[k]!.includes('-----END')) return k + 1;
+    }
+    return lines.length;
+  };
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i]!;
+    // Explanatory text (RFC 7468 §2), a stray END line included.
+    if (!line.includes('-----BEGIN')) {
+      i++;
+      continue;
+    }
+    const label = boundaryLabel(line, 'BEGIN');
+    if (label === null) {
+      // RFC 7468 §3: preeb = "-----BEGIN " label "-----" on a line of its own.
+      if (!skip) fail(`line ${i + 1} is not a whole "-----BEGIN label-----" line`);
+      i = resume(i + 1);
+      continue;
+    }
+    // The body runs to the next boundary-like line, which must be this block's END line.
+    let j = i + 1;
+    while (j < lines.length && !lines[j]!.includes('-----')) j++;
+    if (j >= lines.length) fail(`no "-----END ${label}-----" line`);
+    const endLabel = boundaryLabel(lines[j]!, 'END');
+    if (endLabel !== label) {
+      // RFC 7468 §2-§3: posteb = "-----END " label "-----", the label of the BEGIN line.
+      if (!skip) fail(`"${label}" block is not closed by a whole "-----END ${label}-----" line`);
+      i = resume(j);
+      continue;
+    }
+    const body = lines.slice(i + 1, j).join('\n');
+    i = j + 1;
     // RFC 7468 §2: generators must not emit RFC 1421 headers; they mean an encrypted legacy
     // key or some other use we cannot follow (':' never occurs in base64).
     if (body.includes(':')) {
-      if (options.headers === 'skip') continue;
-      throw new TlsError(status, { detail: `PEM: headers in "${label}" block (encrypted key?) are not supported` });
+      if (skip) continue;
+      fail(`headers in "${label}" block (encrypted key?) are not supported`);
     }
     blocks.push({ label, der: base64Decode(body, status) });
   }

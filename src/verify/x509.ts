@@ -22,7 +22,7 @@ import type * as X509 from '@peculiar/x509';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { TlsError } from '../errors.js';
-import { DerReader, DerTag } from '../crypto/der.js';
+import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
 import type { CryptoProvider, HashAlg, PublicKeyInfo } from '../crypto/provider.js';
 import { SignatureScheme } from '../wire/codes.js';
 import { directoryString, parseGeneralNames, parseName, type GeneralName } from './names.js';
@@ -210,7 +210,9 @@ const PROCESSED = new Set<string>([
  * Parses a DER certificate (RFC 5280 §4.1).
  *
  * Structure is checked strictly: DER lengths, no trailing data, the outer and inner
- * signature algorithms identical (§4.1.1.2), valid names and times. Problems that leave
+ * signature algorithms identical (§4.1.1.2), both AlgorithmIdentifiers and the
+ * SubjectPublicKeyInfo well-formed (§4.1.1.2, §4.1.2.7: a valid OID, parameters that are
+ * valid DER, a BIT STRING key; the key itself is decoded at use), valid names and times. Problems that leave
  * the certificate readable are not thrown but listed in `problems` for the verifier to
  * report with everything else (`OtherErrors`): an explicit v1 or unknown version
  * (§4.1.2.1), a serial number that is zero, negative or over 20 octets (§4.1.2.2),
@@ -284,10 +286,20 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (!(outerAlg.raw.length === innerAlg.raw.length && bytesEqual(outerAlg.raw, innerAlg.raw))) {
     throw bad('signatureAlgorithm differs from tbsCertificate.signature');
   }
-  const algR = certSeq.sub(outerAlg.value);
-  const signatureAlgorithmOid = algR.oid();
-  const signatureParams = algR.done ? undefined : algR.read().raw.slice();
-  algR.end();
+  const { oid: signatureAlgorithmOid, params: sigParams } = readAlgorithmIdentifier(certSeq.sub(outerAlg.value));
+  const signatureParams = sigParams?.slice();
+
+  // RFC 5280 §4.1.2.7: SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,
+  // subjectPublicKey BIT STRING }. Its structure is checked here, whatever the algorithm;
+  // the key itself is decoded at use (crypto/keys.ts parsePublicKey), so that a key type we
+  // do not support leaves the certificate readable.
+  {
+    const spki = tbs.sub(spkiEl.value);
+    readAlgorithmIdentifier(spki.sequence());
+    // X.690 §8.6.2, §11.2.1: the unused-bits octet and zero padding, checked on read.
+    spki.expect(DerTag.BIT_STRING, 'subjectPublicKey BIT STRING');
+    spki.end();
+  }
 
   // Extensions: our own walk for presence, criticality and duplicates (RFC 5280 §4.2).
   const extensions: CertificateExtension[] = [];
@@ -475,6 +487,62 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     problems,
     sha256: toHex(sha256(own)),
   };
+}
+
+/** Deepest nesting read inside AlgorithmIdentifier parameters (real ones nest at most 4 deep). */
+const MAX_PARAMS_DEPTH = 16;
+
+/**
+ * Reads an AlgorithmIdentifier (RFC 5280 §4.1.1.2): `SEQUENCE { algorithm OBJECT
+ * IDENTIFIER, parameters ANY DEFINED BY algorithm OPTIONAL }`, from a reader over the
+ * SEQUENCE's contents. The OID must be valid DER (X.690 §8.19), `parameters` at most one
+ * element, and every element inside the parameters valid DER as far as its type is known
+ * here (see {@link checkDerValue}): parameters are opaque to this module but never garbage.
+ *
+ * @returns the algorithm OID and the parameters' encoding (a view), if present
+ * @throws TlsError with the reader's status for anything else
+ */
+function readAlgorithmIdentifier(alg: DerReader): { oid: string; params: Uint8Array | undefined } {
+  const oid = alg.oid();
+  let params: Uint8Array | undefined;
+  if (!alg.done) {
+    const el = alg.read();
+    checkDerValue(alg, el, 0);
+    params = el.raw;
+  }
+  alg.end();
+  return { oid, params };
+}
+
+/**
+ * Checks one DER element recursively (X.690 §8.1.1: a constructed encoding's contents are
+ * complete encodings, whatever its tag): lengths and tags via {@link DerReader.read}
+ * (BIT STRING unused bits and padding included), and the content rules of the universal
+ * primitive types whose meaning does not depend on the schema: BOOLEAN (X.690 §8.2.1, one
+ * octet; §11.1, 0x00 or 0xFF), INTEGER (§8.3.2, minimal), NULL (§8.8.2, empty) and OBJECT
+ * IDENTIFIER (§8.19). Strings, times and context-specific primitives are left to their users.
+ */
+function checkDerValue(r: DerReader, el: DerElement, depth: number): void {
+  if (depth > MAX_PARAMS_DEPTH) r.fail('parameters nested too deep');
+  switch (el.tag) {
+    case DerTag.BOOLEAN:
+      if (el.value.length !== 1 || (el.value[0] !== 0x00 && el.value[0] !== 0xff)) r.fail('bad BOOLEAN');
+      return;
+    case DerTag.INTEGER:
+      r.sub(el.raw).integerBytes();
+      return;
+    case DerTag.NULL:
+      r.sub(el.raw).null();
+      return;
+    case DerTag.OID:
+      r.sub(el.raw).oid();
+      return;
+    default:
+      if ((el.tag & 0x20) !== 0) {
+        const inner = r.sub(el.value);
+        while (!inner.done) checkDerValue(inner, inner.read(), depth + 1);
+      }
+  }
 }
 
 /** Attribute type names for display: RFC 4514 §3, plus a few common ones (RFC 4519, PKCS #9). */

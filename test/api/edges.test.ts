@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { connect, createServer, type ConnectOptions, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
-import { pump } from '../helpers/memory.js';
+import { pump } from '../../src/testing/pipe.js';
 import type { AddressInfo } from 'node:net';
 
 let pki: TestPki;

@@ -21,11 +21,11 @@ import { AlertDescription, alertName } from '../../src/errors.js';
 import type { CertificateErrorCode, CertificateVerifier } from '../../src/verify/verifier.js';
 import { parseCertificate } from '../../src/verify/x509.js';
 import { KeyLog } from '../helpers/mitm.js';
-import { readAll } from '../helpers/memory.js';
 import { expectStatus } from '../helpers/tls-error.js';
 import { DAY } from '../verify/builder.js';
 import { BAD_CHAINS, EXPECTED, FATAL, HAVE_OPENSSL, IGNORABLE, NOW, good, leafFor, inter, makeOcspSet, root, tempDir, type Identity, type OcspSet, type Role } from './pki.js';
 import { relay, swapCertificate12, swapCertificate13, type Tamper } from './relay.js';
+import { readAll } from '../../src/testing/index.js';
 
 const VERSIONS: readonly TlsVersionName[] = ['TLSv1.3', 'TLSv1.2'];
 const codes = (errors: readonly { code: string }[]): string[] => [...new Set(errors.map((e) => e.code))].sort();

@@ -11,12 +11,12 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
+import { pump, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion } from '../../src/wire/codes.js';
 import type { ClientHello, HelloRetryRequest, ServerHello, ServerHelloExtensions } from '../../src/wire/messages.js';
-import { pump } from '../helpers/memory.js';
 import {
   KeyLog,
   RawCipher,
@@ -241,11 +241,14 @@ describe('version negotiation', () => {
   it('rejects supported_versions with only TLS 1.2 and 1.1 → ProtocolVersion/protocol_version (§4.3.1, §6.2, §E.2)', async () => {
     // A TLS 1.3-only server (minVersion pins it, whatever TLS 1.2 support exists).
     const { client, server } = setup(
-      {
-        clientHelloHook: hook((ch) => {
-          ch.extensions.supportedVersions = [ProtocolVersion.TLSv1_2, ProtocolVersion.TLSv1_1];
-        }),
-      },
+      withTestHooks(
+        {},
+        {
+          clientHello: hook((ch) => {
+            ch.extensions.supportedVersions = [ProtocolVersion.TLSv1_2, ProtocolVersion.TLSv1_1];
+          }),
+        },
+      ),
       { minVersion: 'TLSv1.3' },
     );
     await deliver(server, await firstFlight(client));
@@ -254,13 +257,13 @@ describe('version negotiation', () => {
   });
 
   it('rejects a ClientHello without supported_versions (a TLS 1.2 hello) → ProtocolVersion/protocol_version (§E.2)', async () => {
-    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.supported_versions, 'supportedVersions')) }, { minVersion: 'TLSv1.3' });
+    const { client, server } = setup(withTestHooks({}, { clientHello: hook((ch) => dropExtension(ch, ExtensionType.supported_versions, 'supportedVersions')) }), { minVersion: 'TLSv1.3' });
     await deliver(server, await firstFlight(client));
     expectFail(server, 'ProtocolVersion', 'protocol_version');
   });
 
   it('rejects a TLS 1.3 ClientHello whose legacy_version is not 0x0303 → ProtocolVersion/protocol_version (§4.2.2)', async () => {
-    const { client, server } = setup({ clientHelloHook: hook((ch) => void (ch.legacyVersion = ProtocolVersion.TLSv1_3)) });
+    const { client, server } = setup(withTestHooks({}, { clientHello: hook((ch) => void (ch.legacyVersion = ProtocolVersion.TLSv1_3)) }));
     await deliver(server, await firstFlight(client));
     expectFail(server, 'ProtocolVersion', 'protocol_version');
   });
@@ -329,21 +332,21 @@ describe('invalid key shares → IllegalParameter/illegal_parameter (§6: "seman
     });
 
   it('rejects an X25519 share giving an all-zero shared secret (§7.4.2)', async () => {
-    const { client, server } = setup({ keyShareGroups: ['x25519'], clientHelloHook: setShare(NamedGroup.x25519, () => new Uint8Array(32)) });
+    const { client, server } = setup(withTestHooks({ keyShareGroups: ['x25519'] }, { clientHello: setShare(NamedGroup.x25519, () => new Uint8Array(32)) }));
     await deliver(server, await firstFlight(client));
     await deliver(client, expectFail(server, 'IllegalParameter', 'illegal_parameter'));
     expectAlertReceived(client, 'illegal_parameter');
   });
 
   it('rejects an X25519 share that is not 32 bytes (§4.3.8.2)', async () => {
-    const { client, server } = setup({ keyShareGroups: ['x25519'], clientHelloHook: setShare(NamedGroup.x25519, (k) => k.subarray(0, 31)) });
+    const { client, server } = setup(withTestHooks({ keyShareGroups: ['x25519'] }, { clientHello: setShare(NamedGroup.x25519, (k) => k.subarray(0, 31)) }));
     await deliver(server, await firstFlight(client));
     expectFail(server, 'IllegalParameter', 'illegal_parameter');
   });
 
   it('rejects a secp256r1 share that is not on the curve (§4.3.8.2)', async () => {
     const { client, server } = setup(
-      { keyShareGroups: ['secp256r1'], clientHelloHook: setShare(NamedGroup.secp256r1, (k) => flip(k, 40)) },
+      withTestHooks({ keyShareGroups: ['secp256r1'] }, { clientHello: setShare(NamedGroup.secp256r1, (k) => flip(k, 40)) }),
       { groups: ['secp256r1'] },
     );
     await deliver(server, await firstFlight(client));
@@ -352,7 +355,7 @@ describe('invalid key shares → IllegalParameter/illegal_parameter (§6: "seman
 
   it('rejects a compressed or hybrid secp256r1 point (§4.3.8.2: UncompressedPointRepresentation only)', async () => {
     const { client, server } = setup(
-      { keyShareGroups: ['secp256r1'], clientHelloHook: setShare(NamedGroup.secp256r1, (k) => concat(new Uint8Array([2 + (k[64]! & 1)]), k.subarray(1, 33))) },
+      withTestHooks({ keyShareGroups: ['secp256r1'] }, { clientHello: setShare(NamedGroup.secp256r1, (k) => concat(new Uint8Array([2 + (k[64]! & 1)]), k.subarray(1, 33))) }),
       { groups: ['secp256r1'] },
     );
     await deliver(server, await firstFlight(client));
@@ -755,26 +758,26 @@ function newSessionTicket(): Uint8Array {
 
 describe('mandatory extensions → MissingExtension/missing_extension', () => {
   it('rejects a ClientHello without key_share → MissingExtension/missing_extension (§9.2)', async () => {
-    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.key_share, 'keyShare')) });
+    const { client, server } = setup(withTestHooks({}, { clientHello: hook((ch) => dropExtension(ch, ExtensionType.key_share, 'keyShare')) }));
     await deliver(server, await firstFlight(client));
     await deliver(client, expectFail(server, 'MissingExtension', 'missing_extension'));
     expectAlertReceived(client, 'missing_extension');
   });
 
   it('rejects a ClientHello without signature_algorithms → MissingExtension/missing_extension (§4.3.3, §9.2)', async () => {
-    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.signature_algorithms, 'signatureAlgorithms')) });
+    const { client, server } = setup(withTestHooks({}, { clientHello: hook((ch) => dropExtension(ch, ExtensionType.signature_algorithms, 'signatureAlgorithms')) }));
     await deliver(server, await firstFlight(client));
     expectFail(server, 'MissingExtension', 'missing_extension');
   });
 
   it('rejects a ClientHello without supported_groups but with key_share → MissingExtension/missing_extension (§9.2)', async () => {
-    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.supported_groups, 'supportedGroups')) });
+    const { client, server } = setup(withTestHooks({}, { clientHello: hook((ch) => dropExtension(ch, ExtensionType.supported_groups, 'supportedGroups')) }));
     await deliver(server, await firstFlight(client));
     expectFail(server, 'MissingExtension', 'missing_extension');
   });
 
   it('the client reports missing_extension from the server as AlertReceived', async () => {
-    const { client, server } = setup({ clientHelloHook: hook((ch) => dropExtension(ch, ExtensionType.key_share, 'keyShare')) });
+    const { client, server } = setup(withTestHooks({}, { clientHello: hook((ch) => dropExtension(ch, ExtensionType.key_share, 'keyShare')) }));
     await pump(client, server);
     expect(server.error?.status).toBe('MissingExtension');
     expectAlertReceived(client, 'missing_extension');
@@ -805,7 +808,7 @@ describe('extensions the client did not offer → UnsupportedExtension/unsupport
   });
 
   it('rejects ALPN in EncryptedExtensions when the client offered none', async () => {
-    const p = setup({}, { encryptedExtensionsHook: (e) => ({ ...e, alpn: 'h2' }) });
+    const p = setup({}, withTestHooks({}, { encryptedExtensions: (e) => ({ ...e, alpn: 'h2' }) }));
     await pump(p.client, p.server);
     expect(p.client.error?.status).toBe('UnsupportedExtension');
     expect(p.client.error?.alert).toBe(AlertDescription.unsupported_extension);
@@ -813,7 +816,7 @@ describe('extensions the client did not offer → UnsupportedExtension/unsupport
   });
 
   it('rejects an unknown extension in EncryptedExtensions', async () => {
-    const p = setup({}, { encryptedExtensionsHook: (e) => ({ ...e, unknown: [{ type: 0xfe01, data: new Uint8Array(0) }], order: [...(e.order ?? []), 0xfe01] }) });
+    const p = setup({}, withTestHooks({}, { encryptedExtensions: (e) => ({ ...e, unknown: [{ type: 0xfe01, data: new Uint8Array(0) }], order: [...(e.order ?? []), 0xfe01] }) }));
     await pump(p.client, p.server);
     expect(p.client.error?.status).toBe('UnsupportedExtension');
     expectAlertReceived(p.server, 'unsupported_extension');

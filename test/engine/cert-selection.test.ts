@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
-import { pump } from '../helpers/memory.js';
+import { pump } from '../../src/testing/index.js';
 
 // RFC 9846 §4.5.1.2 / RFC 5246 §7.4.2: the server picks the certificate by the client's
 // server_name and by the signature schemes the client accepts.

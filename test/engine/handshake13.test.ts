@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
-import { pump, readAll } from '../helpers/memory.js';
+import { pump, readAll } from '../../src/testing/index.js';
 
 let pki: TestPki;
 beforeAll(async () => {

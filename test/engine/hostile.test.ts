@@ -8,17 +8,17 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
+import { pump, readAll, seededRandom, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, HandshakeType } from '../../src/wire/codes.js';
 import type { ClientHello } from '../../src/wire/messages.js';
-import { pump, readAll } from '../helpers/memory.js';
 import { KeyLog, RawCipher, concat, deliver, encodeRecord, encodeRecords, firstFlight, hsMessage, parseRecords, plain } from '../helpers/mitm.js';
-import { payload, sameBytes, seededRandom } from '../helpers/drive.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { parseCertificate } from '../../src/verify/x509.js';
 import type { VerifyRequest } from '../../src/verify/verifier.js';
+import { payload, sameBytes } from '../helpers/bytes.js';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -303,7 +303,7 @@ describe('item 8: 0-RTT from a client we do not accept early data from (RFC 9846
     encodeRecords(Array.from({ length: n }, (_, i) => ({ type: ContentType.application_data, version: 0x0303, fragment: payload(size, seed + i) })));
 
   it('records that fail to open with the handshake key are skipped, then the handshake completes', async () => {
-    const p = setup({ clientHelloHook: withEarlyData });
+    const p = setup(withTestHooks({}, { clientHello: withEarlyData }));
     const ch = await firstFlight(p.client);
     await deliver(p.server, concat(ch, earlyRecords(3, 1000, 1)));
     expect(p.server.error).toBeNull();
@@ -315,7 +315,7 @@ describe('item 8: 0-RTT from a client we do not accept early data from (RFC 9846
   });
 
   it('skipping stops at maxSkippedEarlyData → BadRecordMac', async () => {
-    const p = setup({ clientHelloHook: withEarlyData }, { maxSkippedEarlyData: 4000 });
+    const p = setup(withTestHooks({}, { clientHello: withEarlyData }), { maxSkippedEarlyData: 4000 });
     const ch = await firstFlight(p.client);
     await deliver(p.server, concat(ch, earlyRecords(5, 1000, 7)));
     expectFailed(p.server, 'BadRecordMac', 'bad_record_mac');
@@ -329,7 +329,7 @@ describe('item 8: 0-RTT from a client we do not accept early data from (RFC 9846
   });
 
   it('after a HelloRetryRequest, application_data records are skipped until the second ClientHello', async () => {
-    const p = setup({ keyShareGroups: ['x25519'], clientHelloHook: withEarlyData }, { groups: ['secp256r1'] });
+    const p = setup(withTestHooks({ keyShareGroups: ['x25519'] }, { clientHello: withEarlyData }), { groups: ['secp256r1'] });
     const ch = await firstFlight(p.client);
     await deliver(p.server, concat(ch, earlyRecords(2, 500, 11)));
     expect(p.server.error).toBeNull();
@@ -340,7 +340,7 @@ describe('item 8: 0-RTT from a client we do not accept early data from (RFC 9846
 
   it('a second ClientHello that still offers early data → IllegalParameter', async () => {
     const both = (ch: ClientHello): ClientHello => ({ ...ch, extensions: { ...ch.extensions, earlyData: true } });
-    const p = setup({ keyShareGroups: ['x25519'], clientHelloHook: both }, { groups: ['secp256r1'] });
+    const p = setup(withTestHooks({ keyShareGroups: ['x25519'] }, { clientHello: both }), { groups: ['secp256r1'] });
     await pump(p.client, p.server);
     expectFailed(p.server, 'IllegalParameter', 'illegal_parameter');
   });
@@ -386,7 +386,7 @@ describe('item 9: a message not allowed in the state is unexpected_message, what
 
 describe('item 10: the second ClientHello must repeat the first (RFC 9846 §4.2.2)', () => {
   const hrrPair = (edit: (ch: ClientHello) => ClientHello): ReturnType<typeof setup> =>
-    setup({ keyShareGroups: ['x25519'], ALPNProtocols: ['h2', 'http/1.1'], clientHelloHook: secondHelloOnly(edit) }, { groups: ['secp256r1'] });
+    setup(withTestHooks({ keyShareGroups: ['x25519'], ALPNProtocols: ['h2', 'http/1.1'] }, { clientHello: secondHelloOnly(edit) }), { groups: ['secp256r1'] });
 
   const refused: [string, (ch: ClientHello) => ClientHello][] = [
     ['changed ALPN', (ch) => ({ ...ch, extensions: { ...ch.extensions, alpn: ['http/1.1'] } })],
@@ -423,7 +423,7 @@ describe('item 11: large ClientHellos (post-quantum shares, many extensions)', (
   }));
 
   it('a 70 KB ClientHello over several records is accepted by default', async () => {
-    const p = setup({ clientHelloHook: huge });
+    const p = setup(withTestHooks({}, { clientHello: huge }));
     const ch = await firstFlight(p.client);
     expect(ch.length).toBeGreaterThan(65536 + 4);
     expect(parseRecords(ch).length).toBeGreaterThan(4);
@@ -435,7 +435,7 @@ describe('item 11: large ClientHellos (post-quantum shares, many extensions)', (
   });
 
   it('maxClientHelloSize lowers the limit → DecodeError', async () => {
-    const p = setup({ clientHelloHook: huge }, { maxClientHelloSize: 65536 });
+    const p = setup(withTestHooks({}, { clientHello: huge }), { maxClientHelloSize: 65536 });
     await pump(p.client, p.server);
     expectFailed(p.server, 'DecodeError', 'decode_error');
   });

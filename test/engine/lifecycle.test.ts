@@ -9,9 +9,9 @@ import { AlertDescription, TlsError } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType } from '../../src/wire/codes.js';
 import type { KeyUpdate } from '../../src/wire/messages.js';
-import { sameBytes } from '../helpers/drive.js';
-import { pump, readAll } from '../helpers/memory.js';
 import { KeyLog, RawCipher, alertsIn, concat, deliver, encodeRecord, firstFlight, parseRecords, plain } from '../helpers/mitm.js';
+import { pump, readAll } from '../../src/testing/index.js';
+import { sameBytes } from '../helpers/bytes.js';
 
 let pki: TestPki;
 beforeAll(async () => {

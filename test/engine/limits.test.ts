@@ -7,11 +7,11 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
+import { pump, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, HandshakeType } from '../../src/wire/codes.js';
-import { pump } from '../helpers/memory.js';
 import { nextTrafficSecret } from '../../src/keys/tls13-schedule.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { DEFAULT_VERIFICATION_WORK } from '../../src/index.js';
@@ -76,7 +76,7 @@ function expectRefused(conn: TlsConnection, status: TlsStatus, alert: keyof type
 
 describe('engine limits, each exceeded by a hostile peer', () => {
   it('maxSkippedEarlyData counts records, not only bytes: 1-byte "early data" records are refused at once', async () => {
-    const p = setup({ clientHelloHook: (ch) => ({ ...ch, extensions: { ...ch.extensions, earlyData: true } }) });
+    const p = setup(withTestHooks({}, { clientHello: (ch) => ({ ...ch, extensions: { ...ch.extensions, earlyData: true } }) }));
     await deliver(p.server, await firstFlight(p.client));
     p.server.takeOutput();
     const tiny = encodeRecords(Array.from({ length: 60_000 }, () => ({ type: ContentType.application_data, version: 0x0303, fragment: new Uint8Array([7]) })));
@@ -209,7 +209,7 @@ describe('engine limits, each exceeded by a hostile peer', () => {
   });
 
   it('maxSkippedEarlyData (65536): undecryptable 0-RTT records beyond it → BadRecordMac', async () => {
-    const p = setup({ clientHelloHook: (ch) => ({ ...ch, extensions: { ...ch.extensions, earlyData: true } }) });
+    const p = setup(withTestHooks({}, { clientHello: (ch) => ({ ...ch, extensions: { ...ch.extensions, earlyData: true } }) }));
     await deliver(p.server, await firstFlight(p.client));
     p.server.takeOutput();
     const rec = encodeRecords([{ type: ContentType.application_data, version: 0x0303, fragment: new Uint8Array(16000).fill(7) }]);

@@ -8,7 +8,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
 import type { ClientOptions } from '../../src/config.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
-import { pump, readAll } from '../helpers/memory.js';
+import { pump } from '../../src/testing/pipe.js';
+import { readAll } from '../../src/testing/endpoint.js';
 import { deliver, firstFlight, parseRecords, encodeRecords } from '../helpers/mitm.js';
 
 let pki: TestPki;

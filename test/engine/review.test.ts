@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
 import { TlsError } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
-import { pump, readAll, transfer } from '../helpers/memory.js';
+import { feed, pump, readAll } from '../../src/testing/index.js';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -27,8 +27,8 @@ describe('process() never leaves input behind', () => {
     const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem });
     const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem });
     await client.process();
-    await transfer(client, server);
-    await transfer(server, client);
+    await feed(server, client.takeOutput()!);
+    await feed(client, server.takeOutput()!);
     // The client's Finished reaches the server; inside the handshake continuation, data arrives.
     client.write(new TextEncoder().encode('early bird'));
     const flight = client.takeOutput()!;
@@ -51,7 +51,7 @@ describe('close() during the handshake abandons it', () => {
     const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem });
     client.write(new TextEncoder().encode('never sent'));
     await client.process();
-    await transfer(client, server);
+    await feed(server, client.takeOutput()!);
     const flight = server.takeOutput()!;
     client.receive(flight);
     const running = client.process(); // awaits certificate verification

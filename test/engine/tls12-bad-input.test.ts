@@ -14,6 +14,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
+import { pump, readAll, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
@@ -23,7 +24,6 @@ import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { CipherSuite, ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme, nameOf } from '../../src/wire/codes.js';
 import { DOWNGRADE_TLS12 } from '../../src/wire/hello.js';
 import type { ClientHello, ServerHello, ServerHello12Extensions } from '../../src/wire/messages.js';
-import { pump, readAll } from '../helpers/memory.js';
 import { KeyLog, concat, decodeMsg, deliver, encodeMsg, encodeRecord, encodeRecords, firstFlight, flip, hsMessage, parseRecords, plain, respond } from '../helpers/mitm.js';
 import {
   Keys12,
@@ -510,7 +510,7 @@ describe('extended master secret (RFC 7627 §5.2: "abort the handshake" means a 
   const dropEms = hook((ch) => void delete ch.extensions.extendedMasterSecret);
 
   it('the server requires it and the client does not offer it → HandshakeFailure/handshake_failure', async () => {
-    const p = setup({ clientHelloHook: dropEms, requireExtendedMasterSecret: false });
+    const p = setup(withTestHooks({ requireExtendedMasterSecret: false }, { clientHello: dropEms }));
     await deliver(p.server, await firstFlight(p.client));
     await expectFailBoth(p.server, p.client, 'HandshakeFailure', 'handshake_failure');
   });
@@ -524,14 +524,14 @@ describe('extended master secret (RFC 7627 §5.2: "abort the handshake" means a 
   });
 
   it('is required by default on both sides', async () => {
-    const p = setup({ clientHelloHook: dropEms });
+    const p = setup(withTestHooks({}, { clientHello: dropEms }));
     await pump(p.client, p.server);
     expect(p.server.error?.status).toBe('HandshakeFailure');
     expectAlertReceived(p.client, 'handshake_failure');
   });
 
   it('with requireExtendedMasterSecret: false on both sides and a client that does not offer it, the handshake completes with the RFC 5246 §8.1 master secret', async () => {
-    const p = setup({ clientHelloHook: dropEms, requireExtendedMasterSecret: false }, { requireExtendedMasterSecret: false });
+    const p = setup(withTestHooks({ requireExtendedMasterSecret: false }, { clientHello: dropEms }), { requireExtendedMasterSecret: false });
     const s = await toServerFlight(p);
     // RFC 7627 §5.2: "If it chooses to continue the handshake, then it MUST NOT include the extension in the ServerHello."
     expect(decodeSh12(s.msgs[SH]!).extensions.extendedMasterSecret).toBeUndefined();
@@ -572,7 +572,7 @@ describe('extended master secret (RFC 7627 §5.2: "abort the handshake" means a 
   });
 
   it('a ServerHello that adds it when the client did not offer it → UnsupportedExtension/unsupported_extension (RFC 5246 §7.4.1.4)', async () => {
-    const p = setup({ clientHelloHook: dropEms, requireExtendedMasterSecret: false }, { requireExtendedMasterSecret: false });
+    const p = setup(withTestHooks({ requireExtendedMasterSecret: false }, { clientHello: dropEms }), { requireExtendedMasterSecret: false });
     const s = await toServerFlight(p);
     editServerHello(s, (sh) => void (sh.extensions.extendedMasterSecret = true));
     await deliver(p.client, handshakeRecords(s.msgs));
@@ -594,18 +594,23 @@ describe('renegotiation_info (RFC 5746)', () => {
   });
 
   it('a ClientHello with neither the extension nor the SCSV → HandshakeFailure/handshake_failure (RFC 5746 §3.6, §4.3)', async () => {
-    const p = setup({ clientHelloHook: dropRi });
+    const p = setup(withTestHooks({}, { clientHello: dropRi }));
     await deliver(p.server, await firstFlight(p.client));
     await expectFailBoth(p.server, p.client, 'HandshakeFailure', 'handshake_failure');
   });
 
   it('a ClientHello with TLS_EMPTY_RENEGOTIATION_INFO_SCSV instead of the extension is accepted, and answered with the extension (RFC 5746 §3.6)', async () => {
-    const p = setup({
-      clientHelloHook: hook((ch) => {
-        delete ch.extensions.renegotiationInfo;
-        ch.cipherSuites.push(CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
-      }),
-    });
+    const p = setup(
+      withTestHooks(
+        {},
+        {
+          clientHello: hook((ch) => {
+            delete ch.extensions.renegotiationInfo;
+            ch.cipherSuites.push(CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+          }),
+        },
+      ),
+    );
     const s = await toServerFlight(p);
     expect(p.server.error).toBeNull();
     expect(decodeSh12(s.msgs[SH]!).extensions.renegotiationInfo).toEqual(new Uint8Array(0));
@@ -620,7 +625,7 @@ describe('renegotiation_info (RFC 5746)', () => {
   });
 
   it('a non-empty renegotiation_info in an initial ClientHello → HandshakeFailure/handshake_failure (RFC 5746 §3.6)', async () => {
-    const p = setup({ clientHelloHook: hook((ch) => void (ch.extensions.renegotiationInfo = new Uint8Array(12).fill(1))) });
+    const p = setup(withTestHooks({}, { clientHello: hook((ch) => void (ch.extensions.renegotiationInfo = new Uint8Array(12).fill(1))) }));
     await deliver(p.server, await firstFlight(p.client));
     await expectFailBoth(p.server, p.client, 'HandshakeFailure', 'handshake_failure');
   });
@@ -630,7 +635,7 @@ describe('renegotiation_info (RFC 5746)', () => {
 
 describe('ec_point_formats without uncompressed → IllegalParameter/illegal_parameter (RFC 8422 §5.1.2, §5.2)', () => {
   it('in the ClientHello', async () => {
-    const p = setup({ clientHelloHook: hook((ch) => void (ch.extensions.ecPointFormats = [1, 2])) });
+    const p = setup(withTestHooks({}, { clientHello: hook((ch) => void (ch.extensions.ecPointFormats = [1, 2])) }));
     await deliver(p.server, await firstFlight(p.client));
     await expectFailBoth(p.server, p.client, 'IllegalParameter', 'illegal_parameter');
   });
@@ -665,15 +670,17 @@ describe('a ServerHello with an extension the client did not send → Unsupporte
 
   it('our server answers only what the client sent (RFC 5246 §7.4.1.4)', async () => {
     const bare = setup(
-      {
-        requireExtendedMasterSecret: false,
-        clientHelloHook: hook((ch) => {
-          delete ch.extensions.extendedMasterSecret;
-          delete ch.extensions.ecPointFormats;
-          delete ch.extensions.serverName;
-          delete ch.extensions.alpn;
-        }),
-      },
+      withTestHooks(
+        { requireExtendedMasterSecret: false },
+        {
+          clientHello: hook((ch) => {
+            delete ch.extensions.extendedMasterSecret;
+            delete ch.extensions.ecPointFormats;
+            delete ch.extensions.serverName;
+            delete ch.extensions.alpn;
+          }),
+        },
+      ),
       { requireExtendedMasterSecret: false, ALPNProtocols: ['h2'] },
     );
     const b = await toServerFlight(bare);
@@ -763,13 +770,13 @@ describe('version negotiation and downgrade protection', () => {
   });
 
   it('TLS_FALLBACK_SCSV from a TLS 1.2-max client to a TLS 1.3 server → InappropriateFallback/inappropriate_fallback (RFC 7507 §3)', async () => {
-    const p = setup({ clientHelloHook: hook((ch) => void ch.cipherSuites.push(CipherSuite.TLS_FALLBACK_SCSV)) }, { maxVersion: 'TLSv1.3' });
+    const p = setup(withTestHooks({}, { clientHello: hook((ch) => void ch.cipherSuites.push(CipherSuite.TLS_FALLBACK_SCSV)) }), { maxVersion: 'TLSv1.3' });
     await deliver(p.server, await firstFlight(p.client));
     await expectFailBoth(p.server, p.client, 'InappropriateFallback', 'inappropriate_fallback');
   });
 
   it('TLS_FALLBACK_SCSV to a server whose highest version is TLS 1.2 is no fallback: the handshake completes (RFC 7507 §3)', async () => {
-    const p = setup({ clientHelloHook: hook((ch) => void ch.cipherSuites.push(CipherSuite.TLS_FALLBACK_SCSV)) }, { maxVersion: 'TLSv1.2' });
+    const p = setup(withTestHooks({}, { clientHello: hook((ch) => void ch.cipherSuites.push(CipherSuite.TLS_FALLBACK_SCSV)) }), { maxVersion: 'TLSv1.2' });
     await pump(p.client, p.server);
     expect(p.client.error).toBeNull();
     expect(p.server.error).toBeNull();
@@ -783,7 +790,7 @@ describe('version negotiation and downgrade protection', () => {
   ] as const) {
     for (const serverMax of ['TLSv1.2', 'TLSv1.3'] as const) {
       it(`a client offering only ${name} (legacy_version 0x${v.toString(16).padStart(4, '0')}, no supported_versions) to a ${serverMax} server → ProtocolVersion/protocol_version naming it (RFC 8996 §5; RFC 9846 §4.3.1, Appendix E.2)`, async () => {
-        const p = setup({ clientHelloHook: hook((ch) => void (ch.legacyVersion = v)) }, { maxVersion: serverMax });
+        const p = setup(withTestHooks({}, { clientHello: hook((ch) => void (ch.legacyVersion = v)) }), { maxVersion: serverMax });
         await deliver(p.server, await firstFlight(p.client));
         expect(p.server.error?.message).toContain(nameOf('version', v));
         await expectFailBoth(p.server, p.client, 'ProtocolVersion', 'protocol_version');
@@ -792,7 +799,7 @@ describe('version negotiation and downgrade protection', () => {
   }
 
   it('supported_versions listing only TLS 1.1 and 1.0 → ProtocolVersion/protocol_version (RFC 9846 §4.3.1)', async () => {
-    const p = setup({ clientHelloHook: hook((ch) => void (ch.extensions.supportedVersions = [ProtocolVersion.TLSv1_1, ProtocolVersion.TLSv1_0])) }, { maxVersion: 'TLSv1.3' });
+    const p = setup(withTestHooks({}, { clientHello: hook((ch) => void (ch.extensions.supportedVersions = [ProtocolVersion.TLSv1_1, ProtocolVersion.TLSv1_0])) }), { maxVersion: 'TLSv1.3' });
     await deliver(p.server, await firstFlight(p.client));
     await expectFailBoth(p.server, p.client, 'ProtocolVersion', 'protocol_version');
   });
@@ -822,7 +829,7 @@ describe('legacy cryptography is refused, and the error says what the peer offer
 
   for (const serverMax of ['TLSv1.2', 'TLSv1.3'] as const) {
     it(`a client offering only CBC, RC4, NULL, DHE and static-RSA suites to a ${serverMax} server → InsufficientSecurity/insufficient_security (RFC 5246 §7.2.2; RFC 7465; RFC 9325)`, async () => {
-      const p = setup({ clientHelloHook: hook((ch) => void (ch.cipherSuites = [...LEGACY])) }, { maxVersion: serverMax });
+      const p = setup(withTestHooks({}, { clientHello: hook((ch) => void (ch.cipherSuites = [...LEGACY])) }), { maxVersion: serverMax });
       await deliver(p.server, await firstFlight(p.client));
       const msg = p.server.error?.message ?? '';
       for (const s of LEGACY) expect(msg).toContain(nameOf('suite', s));
@@ -831,14 +838,14 @@ describe('legacy cryptography is refused, and the error says what the peer offer
   }
 
   it('a client offering legacy suites and one AEAD suite gets the AEAD suite', async () => {
-    const p = setup({ clientHelloHook: hook((ch) => void (ch.cipherSuites = [...LEGACY, CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384])) });
+    const p = setup(withTestHooks({}, { clientHello: hook((ch) => void (ch.cipherSuites = [...LEGACY, CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384])) }));
     await pump(p.client, p.server);
     expect(p.client.error).toBeNull();
     expect(p.server.info.cipherSuite).toBe('TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384');
   });
 
   it('a client with no signature_algorithms (so SHA-1 only, RFC 5246 §7.4.1.4.1) → HandshakeFailure/handshake_failure (RFC 9155 §2)', async () => {
-    const p = setup({ clientHelloHook: hook((ch) => void delete ch.extensions.signatureAlgorithms) }, { maxVersion: 'TLSv1.3' });
+    const p = setup(withTestHooks({}, { clientHello: hook((ch) => void delete ch.extensions.signatureAlgorithms) }), { maxVersion: 'TLSv1.3' });
     await deliver(p.server, await firstFlight(p.client));
     expect(p.server.error?.message).toMatch(/signature_algorithms/);
     await expectFailBoth(p.server, p.client, 'HandshakeFailure', 'handshake_failure');
@@ -846,7 +853,7 @@ describe('legacy cryptography is refused, and the error says what the peer offer
 
   it('a client offering only SHA-1 signature schemes → HandshakeFailure/handshake_failure naming them (RFC 9155 §2)', async () => {
     const sha1 = [SignatureScheme.rsa_pkcs1_sha1, SignatureScheme.ecdsa_sha1];
-    const p = setup({ clientHelloHook: hook((ch) => void (ch.extensions.signatureAlgorithms = [...sha1])) });
+    const p = setup(withTestHooks({}, { clientHello: hook((ch) => void (ch.extensions.signatureAlgorithms = [...sha1])) }));
     await deliver(p.server, await firstFlight(p.client));
     for (const s of sha1) expect(p.server.error?.message).toContain(nameOf('scheme', s));
     await expectFailBoth(p.server, p.client, 'HandshakeFailure', 'handshake_failure');

@@ -21,10 +21,10 @@ import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config.
 import { AlertDescription, TlsError } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, HandshakeType } from '../../src/wire/codes.js';
-import { Transcript, drive, payload, sameBytes, type Tamper } from '../helpers/drive.js';
-import { readAll } from '../helpers/memory.js';
 import { KeyLog, concat, deliver, firstFlight, hsMessage, parseRecords } from '../helpers/mitm.js';
 import { Relay12, handshakeMessages, handshakeRecords } from '../helpers/tls12.js';
+import { FaultPipe, readAll, type Tamper } from '../../src/testing/index.js';
+import { payload, sameBytes } from '../helpers/bytes.js';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -50,9 +50,10 @@ async function session(c: ClientOptions = {}, s: Partial<ServerOptions> = {}, wr
   const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, maxVersion: 'TLSv1.2', keyLog: keys.fn, trace: (e) => traces.client.push(e), ...c });
   const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, keyLog: keys.fn, trace: (e) => traces.server.push(e), ...s });
   const relay = new Relay12(keys);
-  const transcript = new Transcript();
   const tamper = wrap ? wrap(relay) : relay.tamper;
-  const go = (): Promise<void> => drive(client, server, { tamper, transcript });
+  // The test reads; each run processes both sides first, as the relay's records arrive.
+  const pipe = new FaultPipe(client, server, { tamper, read: 'never' });
+  const go = (): Promise<void> => pipe.settle();
   await go();
   return { client, server, relay, traces, go };
 }

@@ -114,6 +114,9 @@ async function main(): Promise<void> {
       if (cfg.minimize) post({ type: 'minimized', input: Buffer.from(await minimize(b)).toString('hex') });
     }
     post({ type: 'done', execs, corpus: 0, blocks: 0, functions: [...cov.functions], findings, slowest, features: 0 });
+    cov.stop();
+    // The differential targets' python helper keeps the worker alive until it is stopped.
+    await target.teardown?.();
     return;
   }
 

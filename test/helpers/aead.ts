@@ -5,7 +5,7 @@
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { AEAD_KEY_LEN, type AeadAlg, type AeadCipher } from '../../src/crypto/provider.js';
-import { join } from './drive.js';
+import { join } from './bytes.js';
 
 /** All AEADs the record layer supports. */
 export const AEAD_ALGS: readonly AeadAlg[] = ['AES-128-GCM', 'AES-256-GCM', 'CHACHA20-POLY1305'];

@@ -1,19 +1,11 @@
 /**
- * fast-check arbitraries shared by the engine properties: how a byte stream is cut, and
- * how an input is mutated. The TLS 1.3 properties (test/props/engine.test.ts) and the
- * TLS 1.2 ones (test/props/engine12.test.ts) use the same ones, so both explore the same
- * space.
+ * fast-check arbitraries shared by the engine properties: how an input is mutated (how a
+ * byte stream is cut is `chunkPlanArb` of puretls/testing/arbitraries). The TLS 1.3
+ * properties (test/props/engine.test.ts) and the TLS 1.2 ones (test/props/engine12.test.ts)
+ * use the same ones, so both explore the same space.
  */
 import fc from 'fast-check';
-import { cyclic, join, whole, type Chunker } from './drive.js';
-
-/** How one byte stream is cut: whole chunks, single bytes, or cycling random sizes. */
-export const chunkerArb: fc.Arbitrary<{ label: string; make: () => Chunker }> = fc.oneof(
-  fc.constant({ label: 'whole', make: () => whole }),
-  fc.constant({ label: '1-byte', make: () => () => 1 }),
-  fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 12 }).map((s) => ({ label: `small ${s.join(',')}`, make: () => cyclic(s) })),
-  fc.array(fc.integer({ min: 1, max: 20_000 }), { minLength: 1, maxLength: 12 }).map((s) => ({ label: `sizes ${s.join(',')}`, make: () => cyclic(s) })),
-);
+import { join } from './bytes.js';
 
 /** One edit of a byte string (positions are taken modulo its length). */
 export type Mutation =

@@ -4,7 +4,7 @@
  */
 import type { KeyScheduleCrypto } from '../../src/keys/tls13-schedule.js';
 import { constantTimeEqual, digest, hashState, hkdfExpand, hkdfExtract, hmac } from '../../src/crypto/hash.js';
-import { join } from './drive.js';
+import { join } from './bytes.js';
 
 /** `hash`, `digest`, `hmac`, `hkdfExtract`, `hkdfExpand` and `equal`, backed by @noble/hashes. */
 export const hashProvider: KeyScheduleCrypto = {

@@ -26,7 +26,7 @@ import { trafficKeys } from '../../src/keys/tls13-schedule.js';
 import { ContentType, CipherSuite } from '../../src/wire/codes.js';
 import { decodeHandshakeBytes, encodeHandshake } from '../../src/wire/handshake.js';
 import type { HandshakeMessage } from '../../src/wire/messages.js';
-import { join } from './drive.js';
+import { join } from './bytes.js';
 
 /** One TLS record as seen on the wire. */
 export interface Rec {

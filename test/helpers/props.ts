@@ -1,13 +1,14 @@
 /**
  * Helpers shared by the in-memory engine properties (test/props/engine.test.ts for TLS 1.3,
- * test/props/engine12.test.ts for TLS 1.2): run budgets, the error checks, the scripted
- * session's data, and record access in a transcript.
+ * test/props/engine12.test.ts for TLS 1.2), which run on the puretls/testing harness: run
+ * budgets, the error checks, and the scripted session's data.
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { TlsConnection } from '../../src/connection.js';
 import { TlsError } from '../../src/errors.js';
-import { feed, payload, type Chunker, type Direction, type Transcript } from './drive.js';
+import { feed, type Chunker, type FaultPipe } from '../../src/testing/index.js';
+import { payload } from './bytes.js';
 
 // ------------------------------------------------------------------ run budgets
 
@@ -78,24 +79,14 @@ export const DATA = {
   c2: payload(20_000, 14), // two records
 };
 
+/** A scripted session: the two connections and the pipe that carried it (what each side sent: `pipe.records(dir)`). */
 export interface Session {
   client: TlsConnection;
   server: TlsConnection;
-  transcript: Transcript;
+  pipe: FaultPipe;
 }
 
 // ------------------------------------------------------------------ records
-
-/** The `index`-th record (header included) sent in direction `dir`. */
-export function recordAt(t: Transcript, dir: Direction, index: number): Uint8Array {
-  const all = t.bytes(dir);
-  let o = 0;
-  for (let i = 0; ; i++) {
-    const len = (all[o + 3]! << 8) | all[o + 4]!;
-    if (i === index) return all.subarray(o, o + 5 + len);
-    o += 5 + len;
-  }
-}
 
 /** A record's length field after byte `off` (3 or 4) of its header was XORed with `x`. */
 export function lengthAfterFlip(length: number, off: number, x: number): number {

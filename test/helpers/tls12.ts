@@ -8,10 +8,10 @@
  *   randoms, handed out as the engine's own {@link RecordProtector} at any sequence number;
  * - {@link openRecords12} / {@link alertsIn12}: a direction's records in the clear
  *   (everything after its ChangeCipherSpec is opened);
- * - {@link Relay12}: a `drive()` tamper hook that sits between the two sides for a whole
- *   session, re-encrypting every protected record so that the test can inject records of
- *   its own (an encrypted HelloRequest or ClientHello after the handshake) without
- *   breaking the sequence numbers of the records that follow;
+ * - {@link Relay12}: a `FaultPipe` tamper hook (puretls/testing) that sits between the two
+ *   sides for a whole session, re-encrypting every protected record so that the test can
+ *   inject records of its own (an encrypted HelloRequest or ClientHello after the
+ *   handshake) without breaking the sequence numbers of the records that follow;
  * - {@link resignServerKeyExchange}: re-signs an edited ServerKeyExchange with any key.
  *
  * Typical use:
@@ -34,9 +34,8 @@ import { ContentType, HandshakeType } from '../../src/wire/codes.js';
 import { decodeHandshakeBytes, encodeHandshake } from '../../src/wire/handshake.js';
 import type { HandshakeMessage, ServerKeyExchange } from '../../src/wire/messages.js';
 import { serverKeyExchangeSignedContent } from '../../src/wire/tls12.js';
-import type { Direction, Tamper } from './drive.js';
-import { seededRandom } from './drive.js';
 import { KeyLog, concat, encodeRecord, encodeRecords, parseRecords, plain, splitHandshake, type Rec } from './mitm.js';
+import { seededRandom, type Direction, type Tamper } from '../../src/testing/index.js';
 
 /** The values of the hellos that the record keys depend on. */
 export interface Hellos12 {
@@ -171,8 +170,8 @@ export async function resignServerKeyExchange(ske: ServerKeyExchange, h: Pick<He
 }
 
 /**
- * A man in the middle for a whole TLS 1.2 session, as a `drive()` tamper hook (pass a
- * `Transcript` too, so that the hook sees record indices). It learns the randoms and the
+ * A man in the middle for a whole TLS 1.2 session, as a `FaultPipe` tamper hook (the pipe
+ * gives it each record once, in order, with its index). It learns the randoms and the
  * suite from the hellos and the master secret from the key log, and from each side's
  * ChangeCipherSpec on it opens every protected record with the sender's keys and
  * sequence number and seals it again for the receiver with the receiver's. Records the
@@ -197,7 +196,7 @@ export class Relay12 {
     this.keys = keys;
   }
 
-  /** The tamper hook for `drive()`. */
+  /** The tamper hook for a `FaultPipe`. */
   readonly tamper: Tamper = (dir, _index, record) => {
     const [r] = parseRecords(record);
     const fromSender = this.fromSender[dir];
@@ -232,7 +231,7 @@ export class Relay12 {
     return this.toReceiver[dir] !== null;
   }
 
-  /** A protected record of the test's own, sealed for the receiver of `dir` (deliver it yourself, between drives). */
+  /** A protected record of the test's own, sealed for the receiver of `dir` (deliver it yourself, between runs of the pipe). */
   inject(dir: Direction, type: number, content: Uint8Array): Uint8Array {
     const p = this.toReceiver[dir];
     if (!p) throw new Error(`Relay12: no keys yet for ${dir}`);

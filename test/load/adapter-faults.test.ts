@@ -1,7 +1,7 @@
 /**
  * The Node adapter (TlsSocket: connect({ socket }) and upgrade(socket, { role: 'server' }))
  * over a damaged in-memory transport: two Duplexes joined by fault lanes
- * (test/helpers/fault-pipe.ts) that drop, duplicate, reorder or cut records or byte ranges.
+ * (puretls/testing `FaultLane`) that drop, duplicate, reorder or cut records or byte ranges.
  * Both applications write and end(); when nothing moves any more the transport closes.
  * Whatever the fault, in TLS 1.3 and 1.2:
  * - every 'error' is a TlsError, and nothing is thrown outside the streams;
@@ -17,9 +17,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TlsError } from '../../src/errors.js';
 import { connect, upgrade, type TlsSocket } from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
-import { join, payload, sameBytes, type Direction } from '../helpers/drive.js';
-import { FaultLane, type FaultKind, type FaultPipeOptions, type FaultUnit } from '../helpers/fault-pipe.js';
 import { params } from '../helpers/props.js';
+import { FaultLane, type Direction, type FaultKind, type FaultPlan, type FaultUnit } from '../../src/testing/index.js';
+import { join, payload, sameBytes } from '../helpers/bytes.js';
 
 type Version = '1.3' | '1.2';
 type Role = 'client' | 'server';
@@ -30,7 +30,7 @@ beforeAll(async () => {
 });
 
 /** Two Duplexes (the client's and the server's transport) joined by fault lanes. */
-function damagedTransport(o: FaultPipeOptions): { client: Duplex; server: Duplex; lanes: Record<Direction, FaultLane>; activity: () => number; close: () => void; flush: () => void } {
+function damagedTransport(o: FaultPlan): { client: Duplex; server: Duplex; lanes: Record<Direction, FaultLane>; activity: () => number; close: () => void; flush: () => void } {
   const lanes = { c2s: new FaultLane('c2s', o), s2c: new FaultLane('s2c', o) };
   const ended: Record<Direction, boolean> = { c2s: false, s2c: false };
   let activity = 0;
@@ -124,7 +124,7 @@ function withoutCcs(bytes: Uint8Array): Uint8Array | null {
   return join(keep);
 }
 
-async function session(v: Version, o: FaultPipeOptions, seed: number): Promise<void> {
+async function session(v: Version, o: FaultPlan, seed: number): Promise<void> {
   const t = damagedTransport(o);
   const client = side(
     connect({ socket: t.client, servername: 'localhost', ca: pki.caCertPem, keyShareGroups: ['x25519'], maxVersion: v === '1.2' ? 'TLSv1.2' : 'TLSv1.3', lingerTimeout: 50 }),
@@ -199,7 +199,9 @@ describe.each(['1.3', '1.2'] as const)('Node adapter, TLS %s, over a damaged tra
         fc.integer({ min: 1, max: 300 }),
         fc.integer({ min: 1, max: 2 ** 30 }),
         async (dir, kind, unit, record, offset, length, seed) => {
-          await session(v, { faults: [{ dir, kind, unit, at: unit === 'record' ? record : offset, length }] }, seed);
+          // A record fault takes one record; a record truncation keeps `length` bytes of it.
+          const fault = unit === 'record' ? { dir, kind, unit, at: record, ...(kind === 'truncate' ? { keep: length } : {}) } : { dir, kind, unit, at: offset, length };
+          await session(v, { faults: [fault] }, seed);
         },
       ),
       { ...params(15), seed: params(15).seed ?? (v === '1.3' ? 0xad13 : 0xad12) },
@@ -209,7 +211,7 @@ describe.each(['1.3', '1.2'] as const)('Node adapter, TLS %s, over a damaged tra
   it('faults placed by a seeded PRNG in both directions', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), fc.constantFrom(...UNITS), fc.constantFrom(0.05, 0.2), async (seed, unit, rate) => {
-        await session(v, { random: { seed, rate: unit === 'bytes' ? rate / 2000 : rate, unit } }, seed);
+        await session(v, { random: { seed, rate: unit === 'bytes' ? rate / 2000 : rate, unit, kinds: KINDS } }, seed);
       }),
       { ...params(8), seed: params(8).seed ?? (v === '1.3' ? 0xadd13 : 0xadd12) },
     );

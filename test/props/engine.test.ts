@@ -8,8 +8,9 @@
  *   TlsErrors, and the connection either fails or waits for more input;
  * - with a fixed `random` and `now`, runs are byte-for-byte reproducible.
  *
- * Runs are bounded (numRuns below) so the file stays well under a minute; set
- * FC_SEED / FC_RUNS_SCALE to reproduce or to search longer.
+ * The sessions run on the puretls/testing harness (FaultPipe: per-direction chunking, a
+ * corrupt fault, what each side sent). Runs are bounded (numRuns below) so the file stays
+ * well under a minute; set FC_SEED / FC_RUNS_SCALE to reproduce or to search longer.
  */
 import fc from 'fast-check';
 import { describe, it, expect, beforeAll } from 'vitest';
@@ -18,10 +19,11 @@ import type { ClientOptions, ServerOptions } from '../../src/config.js';
 import type { TlsError, TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType } from '../../src/wire/codes.js';
-import { chunkerArb, inputArb } from '../helpers/arbitraries.js';
-import { Transcript, cyclic, drive, feed, join, payload, sameBytes, seededRandom, type Chunker, type Direction, type Tamper } from '../helpers/drive.js';
-import { readAll } from '../helpers/memory.js';
-import { DATA, expectCleanTlsError, expectNoError, expectOnlyTlsErrors, lengthAfterFlip, params, recordAt, writesArb, type Session } from '../helpers/props.js';
+import { FaultPipe, chunker, feed, pump, readAll, seededRandom, type ChunkPlan, type Direction, type Fault } from '../../src/testing/index.js';
+import { chunkPlanArb } from '../../src/testing/arbitraries.js';
+import { inputArb } from '../helpers/arbitraries.js';
+import { join, payload, sameBytes } from '../helpers/bytes.js';
+import { DATA, expectCleanTlsError, expectNoError, expectOnlyTlsErrors, lengthAfterFlip, params, writesArb, type Session } from '../helpers/props.js';
 
 /** A fixed clock inside the test certificates' validity. */
 const NOW = Date.now();
@@ -43,25 +45,12 @@ function makeServer(o: Partial<ServerOptions> = {}): TlsConnection {
 
 const suiteArb = fc.constantFrom('TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256');
 
-// ------------------------------------------------------------------ helpers
-
-/** Reads until nothing more arrives, letting the engine decrypt what back-pressure held back. */
-async function drainFully(c: TlsConnection): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for (;;) {
-    await c.process();
-    const r = readAll(c);
-    if (r.length === 0) return join(parts);
-    parts.push(r);
-  }
-}
-
 // ------------------------------------------------------------------ 1. chunking
 
 describe('any chunking of both byte streams gives the same handshake and data', () => {
   it('completes with equal exporters and delivers every write in order', async () => {
     await fc.assert(
-      fc.asyncProperty(chunkerArb, chunkerArb, suiteArb, fc.boolean(), writesArb, fc.nat(), async (c2s, s2c, suite, hrr, writes, dataSeed) => {
+      fc.asyncProperty(chunkPlanArb(), chunkPlanArb(), suiteArb, fc.boolean(), writesArb, fc.nat(), async (c2s, s2c, suite, hrr, writes, dataSeed) => {
         const client = makeClient({ cipherSuites: [suite], ...(hrr ? { keyShareGroups: ['secp256r1'] } : {}) });
         const server = makeServer(hrr ? { groups: ['x25519'] } : {});
         const expected = { client: [] as Uint8Array[], server: [] as Uint8Array[] };
@@ -73,10 +62,8 @@ describe('any chunking of both byte streams gives the same handshake and data', 
         };
         writes.forEach((w, i) => w.early && doWrite(w, i));
         // The application reads whenever a receiver's buffer is full (back-pressure), and at the end.
-        const got = { client: [] as Uint8Array[], server: [] as Uint8Array[] };
-        const onFull = (c: TlsConnection): void => void got[c.role].push(readAll(c));
-        const opts = { c2s: c2s.make(), s2c: s2c.make(), onFull };
-        await drive(client, server, opts);
+        const pipe = new FaultPipe(client, server, { chunk: { c2s, s2c }, read: 'when-full' });
+        await pipe.settle();
         expectNoError(client, server);
         expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
         expect(client.info.helloRetryRequest).toBe(hrr);
@@ -85,13 +72,12 @@ describe('any chunking of both byte streams gives the same handshake and data', 
         const ek = client.exportKeyingMaterial('EXPORTER-test', null, 32);
         expect(sameBytes(ek, server.exportKeyingMaterial('EXPORTER-test', null, 32))).toBe(true);
         writes.forEach((w, i) => !w.early && doWrite(w, i));
-        await drive(client, server, opts);
+        await pipe.settle();
         expectNoError(client, server);
         // Records held back while the read buffer was full are decrypted once it is drained.
-        got.server.push(await drainFully(server));
-        got.client.push(await drainFully(client));
-        expect(sameBytes(join(got.server), join(expected.server))).toBe(true);
-        expect(sameBytes(join(got.client), join(expected.client))).toBe(true);
+        await pipe.drain();
+        expect(sameBytes(pipe.received('server'), join(expected.server))).toBe(true);
+        expect(sameBytes(pipe.received('client'), join(expected.client))).toBe(true);
       }),
       params(80),
     );
@@ -100,14 +86,13 @@ describe('any chunking of both byte streams gives the same handshake and data', 
   it('single-byte pieces in both directions with 100 KiB each way', async () => {
     const client = makeClient();
     const server = makeServer();
-    const one = (): number => 1;
-    await drive(client, server, { c2s: one, s2c: one });
+    await pump(client, server, { chunk: 1 });
     const a = payload(100 * 1024, 1);
     const b = payload(100 * 1024, 2);
     client.write(a.subarray(0, 30_000));
     client.write(a.subarray(30_000));
     server.write(b);
-    await drive(client, server, { c2s: one, s2c: one });
+    await pump(client, server, { chunk: 1 });
     expectNoError(client, server);
     expect(sameBytes(readAll(server), a)).toBe(true);
     expect(sameBytes(readAll(client), b)).toBe(true);
@@ -121,26 +106,26 @@ describe('any chunking of both byte streams gives the same handshake and data', 
  * A fixed session: handshake; data both ways; client KeyUpdate(update_requested), which
  * the server answers; more data both ways. Steps after a failure are skipped.
  */
-async function session(o: { seed: number; tamper?: Tamper; c2s?: Chunker; s2c?: Chunker }): Promise<Session> {
+async function session(o: { seed: number; faults?: Fault[]; c2s?: ChunkPlan; s2c?: ChunkPlan }): Promise<Session> {
   const client = makeClient({ random: seededRandom(o.seed), cipherSuites: ['TLS_AES_128_GCM_SHA256'] });
   const server = makeServer({ random: seededRandom(o.seed ^ 0x5a5a5a5a) });
-  const transcript = new Transcript();
-  const d = { transcript, tamper: o.tamper, c2s: o.c2s, s2c: o.s2c };
+  // The test reads (at the end): nothing here fills a read buffer.
+  const pipe = new FaultPipe(client, server, { faults: o.faults ?? [], chunk: { c2s: o.c2s ?? 'whole', s2c: o.s2c ?? 'whole' }, read: 'never' });
   const ok = (): boolean => !client.error && !server.error;
-  await drive(client, server, d);
+  await pipe.settle();
   if (ok() && client.handshakeComplete && server.handshakeComplete) {
     client.write(DATA.c1);
     server.write(DATA.s1);
   }
-  await drive(client, server, d);
+  await pipe.settle();
   if (ok() && client.handshakeComplete) client.keyUpdate(true);
-  await drive(client, server, d);
+  await pipe.settle();
   if (ok() && client.handshakeComplete && server.handshakeComplete) {
     server.write(DATA.s2);
     client.write(DATA.c2);
   }
-  await drive(client, server, d);
-  return { client, server, transcript };
+  await pipe.settle();
+  return { client, server, pipe };
 }
 
 function expectSessionData(s: Session): void {
@@ -160,9 +145,9 @@ describe('corrupting any byte of any record after the ServerHello', () => {
 
   it('the reference session has the expected shape', () => {
     // c2s: ClientHello, CCS, {Finished}, [data], [KeyUpdate], [data], [data ×2]
-    expect(ref.transcript.types.c2s).toEqual([22, 20, 23, 23, 23, 23, 23]);
+    expect(ref.pipe.records('c2s').map((r) => r.type)).toEqual([22, 20, 23, 23, 23, 23, 23]);
     // s2c: ServerHello, CCS, {EE…Finished}, [data], [KeyUpdate], [data]
-    expect(ref.transcript.types.s2c).toEqual([22, 20, 23, 23, 23, 23]);
+    expect(ref.pipe.records('s2c').map((r) => r.type)).toEqual([22, 20, 23, 23, 23, 23]);
   });
 
   /** Statuses a receiver may report for a corrupted record. */
@@ -173,25 +158,16 @@ describe('corrupting any byte of any record after the ServerHello', () => {
       .record({ dir: fc.constantFrom<Direction>('c2s', 's2c'), rec: fc.nat(), off: fc.nat(), x: fc.integer({ min: 1, max: 255 }) })
       .map(({ dir, rec, off, x }) => {
         // Records after the ServerHello: index ≥ 1 both ways (c2s record 0 is the ClientHello).
-        const count = ref.transcript.records[dir];
+        const count = ref.pipe.records(dir).length;
         const index = 1 + (rec % (count - 1));
-        const recordBytes = recordAt(ref.transcript, dir, index);
+        const recordBytes = ref.pipe.records(dir)[index]!.bytes;
         return { dir, index, off: off % recordBytes.length, x, type: recordBytes[0]!, length: recordBytes.length - 5 };
       });
     await fc.assert(
       fc.asyncProperty(target, async (t) => {
-        let hit = false;
-        const s = await session({
-          seed: 1,
-          tamper: (dir, index, r) => {
-            if (dir !== t.dir || index !== t.index) return r;
-            hit = true;
-            const c = r.slice();
-            c[t.off]! ^= t.x;
-            return c;
-          },
-        });
-        expect(hit).toBe(true);
+        const s = await session({ seed: 1, faults: [{ dir: t.dir, kind: 'corrupt', unit: 'record', at: t.index, offset: t.off, xor: t.x }] });
+        // The record was sent, and changed on the way.
+        expect(s.pipe.changed(t.dir)).toBe(true);
         const [receiver, sender] = t.dir === 'c2s' ? [s.server, s.client] : [s.client, s.server];
         if (t.type !== ContentType.application_data && t.off === 2) {
           // legacy_record_version of a plaintext record "MUST be ignored for all purposes" (RFC 9846 §5.1).
@@ -221,21 +197,15 @@ describe('corrupting any byte of any record after the ServerHello', () => {
   });
 
   it('every byte of the encrypted server flight, flipped with 0x01, gives BadRecordMac and an alert (exhaustive over a sample)', async () => {
-    const rec = recordAt(ref.transcript, 's2c', 2);
+    const rec = ref.pipe.records('s2c')[2]!.bytes;
     for (let off = 5; off < rec.length; off += 97) {
-      const s = await session({ seed: 1, tamper: (dir, index, r) => (dir === 's2c' && index === 2 ? flipAt(r, off) : r) });
+      const s = await session({ seed: 1, faults: [{ dir: 's2c', kind: 'corrupt', unit: 'record', at: 2, offset: off, xor: 0x01 }] });
       expect(s.client.error?.status).toBe('BadRecordMac');
       expect(s.server.error?.status).toBe('AlertReceived');
       expect(s.server.error?.alert).toBe(s.client.error?.alert);
     }
   });
 });
-
-function flipAt(r: Uint8Array, off: number): Uint8Array {
-  const c = r.slice();
-  c[off]! ^= 1;
-  return c;
-}
 
 // ------------------------------------------------------------------ 3. arbitrary input
 
@@ -268,9 +238,9 @@ describe('arbitrary bytes to a fresh endpoint give only TlsErrors', () => {
 
   it('to a client that has sent its ClientHello (random bytes, framed noise, mutated ServerHello flights)', async () => {
     await fc.assert(
-      fc.asyncProperty(inputArb(() => serverFlight), chunkerArb, async (input, chunk) => {
+      fc.asyncProperty(inputArb(() => serverFlight), chunkPlanArb(), async (input, chunk) => {
         const c = await freshClient();
-        await expectOnlyTlsErrors(c, input, chunk.make());
+        await expectOnlyTlsErrors(c, input, chunker(chunk));
       }),
       params(500),
     );
@@ -278,9 +248,9 @@ describe('arbitrary bytes to a fresh endpoint give only TlsErrors', () => {
 
   it('to a fresh server (random bytes, framed noise, mutated ClientHellos)', async () => {
     await fc.assert(
-      fc.asyncProperty(inputArb(() => clientHello), chunkerArb, async (input, chunk) => {
+      fc.asyncProperty(inputArb(() => clientHello), chunkPlanArb(), async (input, chunk) => {
         const s = makeServer({ random: seededRandom(3) });
-        await expectOnlyTlsErrors(s, input, chunk.make());
+        await expectOnlyTlsErrors(s, input, chunker(chunk));
       }),
       params(500),
     );
@@ -302,7 +272,7 @@ describe('arbitrary bytes to a fresh endpoint give only TlsErrors', () => {
         const frag = msg.subarray(o, Math.min(msg.length, o + 16384));
         recs.push(join([new Uint8Array([22, 3, 3, frag.length >> 8, frag.length & 0xff]), frag]));
       }
-      await feed(c2, join(recs), cyclic([1000, 7, 16389]));
+      await feed(c2, join(recs), chunker([1000, 7, 16389]));
       expectCleanTlsError(c2.error);
       expect(c2.error.status).toBe('DecodeError');
     }
@@ -314,13 +284,13 @@ describe('arbitrary bytes to a fresh endpoint give only TlsErrors', () => {
 describe('determinism', () => {
   it('with a fixed random and now, two runs give byte-identical transcripts, however the input is chunked', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 0x7fffffff }), chunkerArb, chunkerArb, async (s, c2s, s2c) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 0x7fffffff }), chunkPlanArb(), chunkPlanArb(), async (s, c2s, s2c) => {
         const a = await session({ seed: s });
-        const b = await session({ seed: s, c2s: c2s.make(), s2c: s2c.make() });
+        const b = await session({ seed: s, c2s, s2c });
         expectSessionData(a);
         expectSessionData(b);
-        expect(sameBytes(a.transcript.bytes('c2s'), b.transcript.bytes('c2s'))).toBe(true);
-        expect(sameBytes(a.transcript.bytes('s2c'), b.transcript.bytes('s2c'))).toBe(true);
+        expect(sameBytes(a.pipe.sent('c2s'), b.pipe.sent('c2s'))).toBe(true);
+        expect(sameBytes(a.pipe.sent('s2c'), b.pipe.sent('s2c'))).toBe(true);
         expect(sameBytes(a.client.exportKeyingMaterial('EXPORTER-test', null, 32), b.server.exportKeyingMaterial('EXPORTER-test', null, 32))).toBe(true);
       }),
       params(25),
@@ -330,7 +300,7 @@ describe('determinism', () => {
   it('different seeds give different transcripts (the randomness is really used)', async () => {
     const a = await session({ seed: 5 });
     const b = await session({ seed: 6 });
-    expect(sameBytes(a.transcript.bytes('c2s'), b.transcript.bytes('c2s'))).toBe(false);
-    expect(sameBytes(a.transcript.bytes('s2c'), b.transcript.bytes('s2c'))).toBe(false);
+    expect(sameBytes(a.pipe.sent('c2s'), b.pipe.sent('c2s'))).toBe(false);
+    expect(sameBytes(a.pipe.sent('s2c'), b.pipe.sent('s2c'))).toBe(false);
   });
 });

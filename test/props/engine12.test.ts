@@ -13,8 +13,9 @@
  *   flight give only TlsErrors, and the connection either fails or waits for more input;
  * - with a fixed `random` and `now`, runs are byte-for-byte reproducible.
  *
- * Runs are bounded (numRuns below) so the file stays well under 40 s; set FC_SEED /
- * FC_RUNS_SCALE to reproduce or to search longer.
+ * The sessions run on the puretls/testing harness (FaultPipe: per-direction chunking, a
+ * corrupt fault, what each side sent). Runs are bounded (numRuns below) so the file stays
+ * well under 40 s; set FC_SEED / FC_RUNS_SCALE to reproduce or to search longer.
  */
 import fc from 'fast-check';
 import { describe, it, expect, beforeAll } from 'vitest';
@@ -24,12 +25,13 @@ import type { TlsError, TlsStatus } from '../../src/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType } from '../../src/wire/codes.js';
 import { MAX_CIPHERTEXT_LEN_TLS12 } from '../../src/wire/record.js';
-import { chunkerArb, inputArb, mutate, mutationArb } from '../helpers/arbitraries.js';
-import { Transcript, drive, feed, join, payload, sameBytes, seededRandom, type Chunker, type Direction, type Tamper } from '../helpers/drive.js';
-import { readAll } from '../helpers/memory.js';
+import { inputArb, mutate, mutationArb } from '../helpers/arbitraries.js';
 import { concat, encodeRecords, hsMessage, parseRecords, splitHandshake } from '../helpers/mitm.js';
-import { DATA, expectCleanTlsError, expectNoError, expectOnlyTlsErrors, lengthAfterFlip, params, recordAt, writesArb, type Session } from '../helpers/props.js';
+import { DATA, expectCleanTlsError, expectNoError, expectOnlyTlsErrors, lengthAfterFlip, params, writesArb, type Session } from '../helpers/props.js';
 import { handshakeRecords } from '../helpers/tls12.js';
+import { FaultPipe, chunker, feed, pump, readAll, seededRandom, type ChunkPlan, type Direction, type Fault } from '../../src/testing/index.js';
+import { chunkPlanArb } from '../../src/testing/arbitraries.js';
+import { join, payload, sameBytes } from '../helpers/bytes.js';
 
 /** A fixed clock inside the test certificates' validity. */
 const NOW = Date.now();
@@ -109,7 +111,7 @@ async function readRest(c: TlsConnection): Promise<Uint8Array> {
 describe('TLS 1.2: any chunking of both byte streams gives the same handshake and data', () => {
   it('completes with equal exporters and delivers every write in order', async () => {
     await fc.assert(
-      fc.asyncProperty(chunkerArb, chunkerArb, setupArb, suiteArb, groupArb, writesArb, fc.nat(), async (c2s, s2c, setup, suite, group, writes, dataSeed) => {
+      fc.asyncProperty(chunkPlanArb(), chunkPlanArb(), setupArb, suiteArb, groupArb, writesArb, fc.nat(), async (c2s, s2c, setup, suite, group, writes, dataSeed) => {
         const { client, server } = pair(setup, suite, {}, { groups: [group] });
         const expected = { client: [] as Uint8Array[], server: [] as Uint8Array[] };
         const doWrite = (w: (typeof writes)[number], i: number): void => {
@@ -118,10 +120,9 @@ describe('TLS 1.2: any chunking of both byte streams gives the same handshake an
           expected[w.from === 'client' ? 'server' : 'client'].push(data);
         };
         writes.forEach((w, i) => w.early && doWrite(w, i));
-        const got = { client: [] as Uint8Array[], server: [] as Uint8Array[] };
-        const onFull = (c: TlsConnection): void => void got[c.role].push(readAll(c));
-        const opts = { c2s: c2s.make(), s2c: s2c.make(), onFull };
-        await drive(client, server, opts);
+        // The application reads whenever a receiver's buffer is full (back-pressure), and at the end.
+        const pipe = new FaultPipe(client, server, { chunk: { c2s, s2c }, read: 'when-full' });
+        await pipe.settle();
         expectNoError(client, server);
         expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
         for (const c of [client, server]) {
@@ -132,12 +133,11 @@ describe('TLS 1.2: any chunking of both byte streams gives the same handshake an
         const ek = client.exportKeyingMaterial('EXPORTER-test', null, 32);
         expect(sameBytes(ek, server.exportKeyingMaterial('EXPORTER-test', null, 32))).toBe(true);
         writes.forEach((w, i) => !w.early && doWrite(w, i));
-        await drive(client, server, opts);
+        await pipe.settle();
         expectNoError(client, server);
-        got.server.push(await readRest(server));
-        got.client.push(await readRest(client));
-        expect(sameBytes(join(got.server), join(expected.server))).toBe(true);
-        expect(sameBytes(join(got.client), join(expected.client))).toBe(true);
+        await pipe.drain();
+        expect(sameBytes(pipe.received('server'), join(expected.server))).toBe(true);
+        expect(sameBytes(pipe.received('client'), join(expected.client))).toBe(true);
       }),
       params(80),
     );
@@ -147,24 +147,23 @@ describe('TLS 1.2: any chunking of both byte streams gives the same handshake an
     // 256 KiB + 1 byte written while the client reads nothing: the last record stays buffered
     // (and the client still accepts its bytes) until the application reads and calls process().
     const { client, server } = pair('1.2 client → 1.2 server', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
-    await drive(client, server);
+    await pump(client, server);
     const a = payload(256 * 1024 + 1, 3);
     server.write(a);
-    await drive(client, server);
+    await pump(client, server);
     expectNoError(client, server);
     expect(sameBytes(await readRest(client), a)).toBe(true);
   });
 
   it('single-byte pieces in both directions with 100 KiB each way', async () => {
     const { client, server } = pair('1.2 client → 1.2 server', 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256');
-    const one = (): number => 1;
-    await drive(client, server, { c2s: one, s2c: one });
+    await pump(client, server, { chunk: 1 });
     const a = payload(100 * 1024, 1);
     const b = payload(100 * 1024, 2);
     client.write(a.subarray(0, 30_000));
     client.write(a.subarray(30_000));
     server.write(b);
-    await drive(client, server, { c2s: one, s2c: one });
+    await pump(client, server, { chunk: 1 });
     expectNoError(client, server);
     expect(sameBytes(readAll(server), a)).toBe(true);
     expect(sameBytes(readAll(client), b)).toBe(true);
@@ -178,25 +177,30 @@ describe('TLS 1.2: any chunking of both byte streams gives the same handshake an
  * A fixed TLS 1.2 session: handshake; data both ways; more data both ways; the client
  * closes. Steps after a failure, or before the handshake completed, are skipped.
  */
-async function session(o: { seed: number; suite?: string; tamper?: Tamper; c2s?: Chunker; s2c?: Chunker }): Promise<Session> {
+async function session(o: { seed: number; suite?: string; faults?: Fault[]; c2s?: ChunkPlan; s2c?: ChunkPlan }): Promise<Session> {
   const { client, server } = pair('1.2 client → 1.3 server', o.suite ?? 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', { random: seededRandom(o.seed) }, { random: seededRandom(o.seed ^ 0x5a5a5a5a) });
-  const transcript = new Transcript();
-  const d = { transcript, tamper: o.tamper, c2s: o.c2s, s2c: o.s2c };
+  // The test reads (at the end): nothing here fills a read buffer.
+  const pipe = new FaultPipe(client, server, { faults: o.faults ?? [], chunk: { c2s: o.c2s ?? 'whole', s2c: o.s2c ?? 'whole' }, read: 'never' });
   const ok = (): boolean => !client.error && !server.error && client.handshakeComplete && server.handshakeComplete;
-  await drive(client, server, d);
+  await pipe.settle();
   if (ok()) {
     client.write(DATA.c1);
     server.write(DATA.s1);
   }
-  await drive(client, server, d);
+  await pipe.settle();
   if (ok()) {
     server.write(DATA.s2);
     client.write(DATA.c2);
   }
-  await drive(client, server, d);
+  await pipe.settle();
   if (ok()) client.close();
-  await drive(client, server, d);
-  return { client, server, transcript };
+  await pipe.settle();
+  return { client, server, pipe };
+}
+
+/** The content types of the records `dir`'s sender produced. */
+function types(s: Session, dir: Direction): number[] {
+  return s.pipe.records(dir).map((r) => r.type);
 }
 
 function expectSessionData(s: Session): void {
@@ -246,15 +250,15 @@ describe('TLS 1.2: corrupting any byte of any record after the ChangeCipherSpec'
   beforeAll(async () => {
     ref = await session({ seed: 1 });
     expectSessionData(ref);
-    ccsAt.c2s = ref.transcript.types.c2s.indexOf(ContentType.change_cipher_spec);
-    ccsAt.s2c = ref.transcript.types.s2c.indexOf(ContentType.change_cipher_spec);
+    ccsAt.c2s = types(ref, 'c2s').indexOf(ContentType.change_cipher_spec);
+    ccsAt.s2c = types(ref, 's2c').indexOf(ContentType.change_cipher_spec);
   });
 
   it('the reference session has the expected shape', () => {
     // c2s: ClientHello, ClientKeyExchange, CCS, {Finished}, {data}, {data ×2}, {close_notify}
-    expect(ref.transcript.types.c2s).toEqual([22, 22, 20, 22, 23, 23, 23, 21]);
+    expect(types(ref, 'c2s')).toEqual([22, 22, 20, 22, 23, 23, 23, 21]);
     // s2c: ServerHello…ServerHelloDone, CCS, {Finished}, {data}, {data}
-    expect(ref.transcript.types.s2c).toEqual([22, 20, 22, 23, 23]);
+    expect(types(ref, 's2c')).toEqual([22, 20, 22, 23, 23]);
   });
 
   it('the receiver fails with the status the damaged byte calls for; the sender gets its alert', async () => {
@@ -263,24 +267,15 @@ describe('TLS 1.2: corrupting any byte of any record after the ChangeCipherSpec'
       .map(({ dir, rec, off, x }) => {
         // Records after the ChangeCipherSpec: all protected.
         const first = ccsAt[dir] + 1;
-        const index = first + (rec % (ref.transcript.records[dir] - first));
-        const recordBytes = recordAt(ref.transcript, dir, index);
+        const index = first + (rec % (ref.pipe.records(dir).length - first));
+        const recordBytes = ref.pipe.records(dir)[index]!.bytes;
         return { dir, index, off: off % recordBytes.length, x, type: recordBytes[0]!, length: recordBytes.length - 5 };
       });
     await fc.assert(
       fc.asyncProperty(target, async (t) => {
-        let hit = false;
-        const s = await session({
-          seed: 1,
-          tamper: (dir, index, r) => {
-            if (dir !== t.dir || index !== t.index) return r;
-            hit = true;
-            const c = r.slice();
-            c[t.off]! ^= t.x;
-            return c;
-          },
-        });
-        expect(hit).toBe(true);
+        const s = await session({ seed: 1, faults: [{ dir: t.dir, kind: 'corrupt', unit: 'record', at: t.index, offset: t.off, xor: t.x }] });
+        // The record was sent, and changed on the way.
+        expect(s.pipe.changed(t.dir)).toBe(true);
         const [receiver, sender] = t.dir === 'c2s' ? [s.server, s.client] : [s.client, s.server];
         const want = expectedStatus(t.type, t.length, t.off, t.x);
         if (want === 'wait' && !receiver.error) {
@@ -309,20 +304,11 @@ describe('TLS 1.2: corrupting any byte of any record after the ChangeCipherSpec'
       const r = await session({ seed: 2, suite });
       expectSessionData(r);
       for (const dir of ['c2s', 's2c'] as const) {
-        const first = r.transcript.types[dir].indexOf(ContentType.change_cipher_spec) + 1;
-        for (let index = first; index < r.transcript.records[dir]; index++) {
-          const len = recordAt(r.transcript, dir, index).length;
+        const first = types(r, dir).indexOf(ContentType.change_cipher_spec) + 1;
+        for (let index = first; index < r.pipe.records(dir).length; index++) {
+          const len = r.pipe.records(dir)[index]!.bytes.length;
           for (const off of [5, 5 + ((len - 5) >> 1), len - 1]) {
-            const s = await session({
-              seed: 2,
-              suite,
-              tamper: (d, i, rec) => {
-                if (d !== dir || i !== index) return rec;
-                const c = rec.slice();
-                c[off]! ^= 0x80;
-                return c;
-              },
-            });
+            const s = await session({ seed: 2, suite, faults: [{ dir, kind: 'corrupt', unit: 'record', at: index, offset: off, xor: 0x80 }] });
             const [receiver, sender] = dir === 'c2s' ? [s.server, s.client] : [s.client, s.server];
             expect({ suite, dir, index, off, status: receiver.error?.status }).toEqual({ suite, dir, index, off, status: 'BadRecordMac' });
             expect(sender.error?.status).toBe('AlertReceived');
@@ -386,8 +372,8 @@ describe('TLS 1.2: arbitrary bytes to an endpoint give only TlsErrors', () => {
 
   it('to a fresh TLS 1.2 server (random bytes, framed noise, mutated ClientHellos)', async () => {
     await fc.assert(
-      fc.asyncProperty(inputArb12(() => clientHello), chunkerArb, async (input, chunk) => {
-        await expectOnlyTlsErrors(freshServer(), input, chunk.make());
+      fc.asyncProperty(inputArb12(() => clientHello), chunkPlanArb(), async (input, chunk) => {
+        await expectOnlyTlsErrors(freshServer(), input, chunker(chunk));
       }),
       params(500),
     );
@@ -395,8 +381,8 @@ describe('TLS 1.2: arbitrary bytes to an endpoint give only TlsErrors', () => {
 
   it('to a TLS 1.2 client waiting for the ServerHello (random bytes, framed noise, mutated server flights)', async () => {
     await fc.assert(
-      fc.asyncProperty(inputArb12(() => serverFlight), chunkerArb, async (input, chunk) => {
-        await expectOnlyTlsErrors(await freshClient(), input, chunk.make());
+      fc.asyncProperty(inputArb12(() => serverFlight), chunkPlanArb(), async (input, chunk) => {
+        await expectOnlyTlsErrors(await freshClient(), input, chunker(chunk));
       }),
       params(500),
     );
@@ -404,8 +390,8 @@ describe('TLS 1.2: arbitrary bytes to an endpoint give only TlsErrors', () => {
 
   it('to a TLS 1.2 server waiting for ClientKeyExchange (random bytes, framed noise, mutated client flights)', async () => {
     await fc.assert(
-      fc.asyncProperty(inputArb12(() => clientFlight), chunkerArb, async (input, chunk) => {
-        await expectOnlyTlsErrors(await waitingServer(), input, chunk.make());
+      fc.asyncProperty(inputArb12(() => clientFlight), chunkPlanArb(), async (input, chunk) => {
+        await expectOnlyTlsErrors(await waitingServer(), input, chunker(chunk));
       }),
       params(200),
     );
@@ -419,11 +405,11 @@ describe('TLS 1.2: arbitrary bytes to an endpoint give only TlsErrors', () => {
     await feed(s, ch);
     const flight = s.takeOutput()!;
     await fc.assert(
-      fc.asyncProperty(inputArb12(() => flight), chunkerArb, async (input, chunk) => {
+      fc.asyncProperty(inputArb12(() => flight), chunkPlanArb(), async (input, chunk) => {
         const c = makeClient({ cipherSuites: ['TLS_AES_128_GCM_SHA256', SUITE], random: seededRandom(5) });
         await c.process();
         c.takeOutput();
-        await expectOnlyTlsErrors(c, input, chunk.make());
+        await expectOnlyTlsErrors(c, input, chunker(chunk));
       }),
       params(150),
     );
@@ -435,13 +421,13 @@ describe('TLS 1.2: arbitrary bytes to an endpoint give only TlsErrors', () => {
 describe('TLS 1.2: determinism', () => {
   it('with a fixed random and now, two runs give byte-identical transcripts, however the input is chunked', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 0x7fffffff }), suiteArb, chunkerArb, chunkerArb, async (s, suite, c2s, s2c) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 0x7fffffff }), suiteArb, chunkPlanArb(), chunkPlanArb(), async (s, suite, c2s, s2c) => {
         const a = await session({ seed: s, suite });
-        const b = await session({ seed: s, suite, c2s: c2s.make(), s2c: s2c.make() });
+        const b = await session({ seed: s, suite, c2s, s2c });
         expectSessionData(a);
         expectSessionData(b);
-        expect(sameBytes(a.transcript.bytes('c2s'), b.transcript.bytes('c2s'))).toBe(true);
-        expect(sameBytes(a.transcript.bytes('s2c'), b.transcript.bytes('s2c'))).toBe(true);
+        expect(sameBytes(a.pipe.sent('c2s'), b.pipe.sent('c2s'))).toBe(true);
+        expect(sameBytes(a.pipe.sent('s2c'), b.pipe.sent('s2c'))).toBe(true);
         expect(sameBytes(a.client.exportKeyingMaterial('EXPORTER-test', null, 32), b.server.exportKeyingMaterial('EXPORTER-test', null, 32))).toBe(true);
       }),
       params(25),
@@ -451,7 +437,7 @@ describe('TLS 1.2: determinism', () => {
   it('different seeds give different transcripts (the randomness is really used)', async () => {
     const a = await session({ seed: 5 });
     const b = await session({ seed: 6 });
-    expect(sameBytes(a.transcript.bytes('c2s'), b.transcript.bytes('c2s'))).toBe(false);
-    expect(sameBytes(a.transcript.bytes('s2c'), b.transcript.bytes('s2c'))).toBe(false);
+    expect(sameBytes(a.pipe.sent('c2s'), b.pipe.sent('c2s'))).toBe(false);
+    expect(sameBytes(a.pipe.sent('s2c'), b.pipe.sent('s2c'))).toBe(false);
   });
 });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TlsError } from '../../src/errors.js';
 import { connect } from '../../src/transport/node.js';
+import { withTestHooks } from '../../src/testing/index.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -252,15 +253,12 @@ describe('puretls CLI', () => {
     // --no-require-ems: a TLS 1.2 client without extended_master_secret is accepted here...
     const noEms = (port: number): Promise<TlsError | null> =>
       new Promise((resolvePromise) => {
-        const s = connect({
-          host: '127.0.0.1',
-          port,
-          ca: pki.caCertPem,
-          servername: 'localhost',
-          maxVersion: '1.2',
-          requireExtendedMasterSecret: false,
-          clientHelloHook: (ch) => ({ ...ch, extensions: { ...ch.extensions, extendedMasterSecret: undefined } }),
-        });
+        const s = connect(
+          withTestHooks(
+            { host: '127.0.0.1', port, ca: pki.caCertPem, servername: 'localhost', maxVersion: '1.2', requireExtendedMasterSecret: false },
+            { clientHello: (ch) => ({ ...ch, extensions: { ...ch.extensions, extendedMasterSecret: undefined } }) },
+          ),
+        );
         s.once('error', (e: Error) => resolvePromise(e as TlsError));
         s.once('secureConnect', () => {
           s.destroy();

@@ -13,25 +13,27 @@
  * - X25519 private keys are injected as they are (src/crypto/kx.ts uses the 32 bytes as
  *   the scalar). P-256 keys are drawn as 40 bytes c and mapped to d = (c mod (n−1)) + 1,
  *   so the RFC's d is injected as c = d − 1 (helpers/replay.ts `p256PrivateKeyDraw`).
- * - The ClientHello is shaped by `clientHelloHook` into the RFC's (NSS's) ClientHello:
- *   legacy_session_id empty (no middlebox compatibility mode, so no CCS records), the
- *   RFC's cipher suite list and its extensions in its order (server_name,
+ * - The ClientHello is shaped by a ClientHello hook (`withTestHooks`, puretls/testing)
+ *   into the RFC's (NSS's) ClientHello: legacy_session_id empty (no middlebox
+ *   compatibility mode, so no CCS records), the RFC's cipher suite list and its extensions in its order (server_name,
  *   renegotiation_info, supported_groups with FFDHE groups, session_ticket,
  *   record_size_limit, padding in §5's second ClientHello, ...) — but `random`, the
  *   key_share entries and the cookie stay those the engine produced. Our random and key
  *   shares equal the RFC's only because the RFC's randomness was injected.
- * - The server's EncryptedExtensions are set by `encryptedExtensionsHook` to the RFC's
+ * - The server's EncryptedExtensions are set by an EncryptedExtensions hook to the RFC's
  *   (supported_groups, record_size_limit, empty server_name), which we do not send ourselves.
  * - The RSA-PSS CertificateVerify is salted: the salt is recovered from the RFC's
  *   signature (RSAVP1 then the EMSA-PSS-VERIFY unmasking, RFC 8017 §9.1.2) and injected;
  *   the blinding randomness drawn after it is arbitrary filler and must not (and is
  *   checked not to) change the signature.
  * - §5 server: the RFC's HelloRetryRequest cookie is NSS's 114-byte opaque state, while
- *   our server draws a 32-byte random cookie; `helloRetryRequestHook` replaces the cookie
+ *   our server draws a 32-byte random cookie; a HelloRetryRequest hook replaces the cookie
  *   value (only that) with the RFC's, and the server then requires that cookie back.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../src/connection.js';
+import type { ServerOptions } from '../../src/config.js';
+import { withTestHooks, type ServerTestHooks } from '../../src/testing/index.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { decodeHandshakeBytes } from '../../src/wire/handshake.js';
 import type { ClientHello, EncryptedExtensions, NewSessionTicket } from '../../src/wire/messages.js';
@@ -64,7 +66,7 @@ function cvSignature(cvMessageHex: string): Uint8Array {
 }
 
 /**
- * clientHelloHook: returns the RFC ClientHello matching the engine's (the one with a
+ * ClientHello hook: returns the RFC ClientHello matching the engine's (the one with a
  * cookie for the second ClientHello), keeping the engine's random, key shares and cookie.
  */
 function rfcClientHelloHook(first: string, second?: string): (ch: ClientHello) => ClientHello {
@@ -78,7 +80,7 @@ function rfcClientHelloHook(first: string, second?: string): (ch: ClientHello) =
   };
 }
 
-/** encryptedExtensionsHook: the RFC's EncryptedExtensions. */
+/** EncryptedExtensions hook: the RFC's EncryptedExtensions. */
 function rfcEncryptedExtensions(v: ReplayVector): () => EncryptedExtensions['extensions'] {
   return () => (decodeHandshakeBytes(b(v.messages.encryptedExtensions!)) as EncryptedExtensions).extensions;
 }
@@ -86,27 +88,35 @@ function rfcEncryptedExtensions(v: ReplayVector): () => EncryptedExtensions['ext
 function clientConn(v: ReplayVector, script: Draw[], hook: (ch: ClientHello) => ClientHello) {
   const rnd = scriptedRandom(script);
   const verifier = pinnedVerifier(b(v.serverCertificate), (spki) => nobleProvider.parsePublicKey(spki));
-  const conn = TlsConnection.client({
-    random: rnd.random,
-    now: () => Date.UTC(2016, 6, 30), // the RFC traces date from mid-2016 (unused: the verifier is pinned)
-    servername: 'server',
-    keyShareGroups: ['x25519'],
-    verifier,
-    clientHelloHook: hook,
-  });
+  const conn = TlsConnection.client(
+    withTestHooks(
+      {
+        random: rnd.random,
+        now: () => Date.UTC(2016, 6, 30), // the RFC traces date from mid-2016 (unused: the verifier is pinned)
+        servername: 'server',
+        keyShareGroups: ['x25519'],
+        verifier,
+      },
+      { clientHello: hook },
+    ),
+  );
   return { conn, rnd, verifier };
 }
 
-function serverConn(v: ReplayVector, script: Draw[], extra: Partial<Parameters<typeof TlsConnection.server>[0]> = {}, seed?: string) {
+function serverConn(v: ReplayVector, script: Draw[], extra: Partial<ServerOptions> = {}, seed?: string, hooks: ServerTestHooks = {}) {
   const rnd = scriptedRandom(script, seed);
-  const conn = TlsConnection.server({
-    random: rnd.random,
-    now: () => Date.UTC(2016, 6, 30),
-    cert: b(v.serverCertificate),
-    key: rsaPrivateKeyDer(v.serverRsaKey),
-    encryptedExtensionsHook: rfcEncryptedExtensions(v),
-    ...extra,
-  });
+  const conn = TlsConnection.server(
+    withTestHooks(
+      {
+        random: rnd.random,
+        now: () => Date.UTC(2016, 6, 30),
+        cert: b(v.serverCertificate),
+        key: rsaPrivateKeyDer(v.serverRsaKey),
+        ...extra,
+      },
+      { encryptedExtensions: rfcEncryptedExtensions(v), ...hooks },
+    ),
+  );
   return { conn, rnd };
 }
 
@@ -404,15 +414,14 @@ describe('RFC 8448 §5 HelloRetryRequest: our server (secp256r1 only) replays th
     const server = serverConn(
       s5,
       [
-        { label: 'HRR cookie (replaced by helloRetryRequestHook)', filler: 32 },
+        { label: 'HRR cookie (replaced by the HelloRetryRequest hook)', filler: 32 },
         { label: 'P-256 private key', bytes: p256PrivateKeyDraw(s5.keyShares.serverP256!.privateKey) },
         { label: 'server random', bytes: b(s5.randoms.server!) },
         { label: 'RSA-PSS salt', bytes: recoverPssSalt(s5.serverRsaKey, cvSignature(s5.messages.certificateVerify!)) },
       ],
-      {
-        groups: ['secp256r1'],
-        helloRetryRequestHook: (ext) => ({ ...ext, cookie: b(s5.helloRetryRequestCookie!) }),
-      },
+      { groups: ['secp256r1'] },
+      undefined,
+      { helloRetryRequest: (ext) => ({ ...ext, cookie: b(s5.helloRetryRequestCookie!) }) },
     );
     r.server = server;
     const s = server.conn;
@@ -449,7 +458,7 @@ describe('RFC 8448 §5 HelloRetryRequest: our server (secp256r1 only) replays th
 
   it('draws the cookie, the P-256 key, the server random and the PSS salt in that order', () => {
     expect(r.server.rnd.log.slice(0, 4).map((d) => d.label)).toEqual([
-      'HRR cookie (replaced by helloRetryRequestHook)',
+      'HRR cookie (replaced by the HelloRetryRequest hook)',
       'P-256 private key',
       'server random',
       'RSA-PSS salt',
@@ -466,9 +475,8 @@ describe('RFC 8448 §5 HelloRetryRequest: our server (secp256r1 only) replays th
   });
 
   it('refuses a ClientHello2 whose cookie is not the one the hook put in the HelloRetryRequest', async () => {
-    const { conn } = serverConn(s5, [], {
-      groups: ['secp256r1'],
-      helloRetryRequestHook: (ext) => ({ ...ext, cookie: new Uint8Array(114).fill(7) }),
+    const { conn } = serverConn(s5, [], { groups: ['secp256r1'] }, undefined, {
+      helloRetryRequest: (ext) => ({ ...ext, cookie: new Uint8Array(114).fill(7) }),
     });
     await feed(conn, b(s5.records.clientHello1!));
     conn.takeOutput();

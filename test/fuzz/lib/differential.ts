@@ -125,6 +125,26 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/**
+ * The input as the references are asked about it. PEM whose lines end with a lone CR is
+ * PEM (RFC 7468 §3: eol = CRLF / CR / LF, and pemDecode reads it), but OpenSSL's PEM
+ * reader splits lines at LF only and pyca loads keys through OpenSSL, so both would refuse
+ * it for that alone: we are deliberately laxer there. They are asked about the same text
+ * with LF line ends instead, so everything else in it is still compared.
+ */
+function forReferences(input: Uint8Array, text: boolean): Uint8Array {
+  if (!text) return input;
+  let lone = false;
+  for (let i = 0; i < input.length && !lone; i++) lone = input[i] === 0x0d && input[i + 1] !== 0x0a;
+  if (!lone) return input;
+  const out: number[] = [];
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] === 0x0d && input[i + 1] !== 0x0a) out.push(0x0a);
+    else out.push(input[i]!);
+  }
+  return Uint8Array.from(out);
+}
+
 // ---------------------------------------------------------------- targets
 
 const diffX509: Target = {
@@ -218,8 +238,9 @@ const diffKeys: Target = {
       }
       if (!ours) continue;
       // Our DER private-key parser reads PKCS#8 only; PEM covers SEC1 and PKCS#1 too.
-      const o = osslKey(input, kind);
-      const p = await py.ask(kind, input);
+      const ref = forReferences(input, input[0] === 0x2d); // PEM starts with '-----', DER with 0x30
+      const o = osslKey(ref, kind);
+      const p = await py.ask(kind, ref);
       if (!o.ok && !p.ok) throw new Finding('differential', `${kind}: we accept a ${ours.type} key that OpenSSL (${o.error}) and pyca (${p.error}) refuse`);
       const pt = p.ok ? String((p.fields as { keyType: string }).keyType) : undefined;
       if (o.ok && p.ok && o.type === pt && ours.type !== pt && !(ours.type === 'rsa-pss' && pt === 'rsa')) {
@@ -283,9 +304,12 @@ const diffPem: Target = {
     }
     const first = blocks.find((b) => b.label === 'CERTIFICATE');
     if (!first || first !== blocks[0]) return;
+    // Accepted means what it means for diff-x509: parsed with no problem listed. A problem
+    // (e.g. a Name value that is not valid UTF-8) is reported by the verifier as OtherErrors,
+    // so the certificate is refused; only the PEM layer is judged here.
     let oursOk = true;
     try {
-      parseCertificate(first.der);
+      oursOk = parseCertificate(first.der).problems.length === 0;
     } catch {
       oursOk = false;
     }
@@ -293,11 +317,11 @@ const diffPem: Target = {
     let o: Uint8Array | null = null;
     let oErr = '';
     try {
-      o = new Uint8Array(new X509Certificate(Buffer.from(input)).raw);
+      o = new Uint8Array(new X509Certificate(Buffer.from(forReferences(input, true))).raw);
     } catch (e) {
       oErr = e instanceof Error ? e.message : String(e);
     }
-    const p = await py.ask('pem', input);
+    const p = await py.ask('pem', forReferences(input, true));
     const pDer = p.ok ? String((p.fields as { der: string }).der) : null;
     if (!o && !p.ok) throw new Finding('differential', `PEM certificate decoded by pemDecode, refused by OpenSSL (${oErr}) and pyca (${p.error})`);
     if (o && pDer && toHex(o) === pDer && toHex(first.der) !== pDer) throw new Finding('differential', 'pemDecode returned other certificate bytes than OpenSSL and pyca');

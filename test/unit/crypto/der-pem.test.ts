@@ -160,4 +160,34 @@ describe('base64 and PEM', () => {
     ).toBe('DecodeError');
     expect(thrownStatus(() => pemDecode('-----BEGIN A-----\nA!AA\n-----END A-----\n'))).toBe('DecodeError');
   });
+
+  describe('boundaries are whole lines (RFC 7468 §2-§3)', () => {
+    const ok = pemEncode('A', Uint8Array.of(1, 2, 3));
+    const decoded = (text: string) => pemDecode(text).map((b) => [b.label, ...b.der]);
+
+    it('accepts trailing whitespace after either boundary and CR, LF or CRLF line ends', () => {
+      expect(decoded(ok.replace('-----BEGIN A-----', '-----BEGIN A----- \t').replace('-----END A-----', '-----END A-----  '))).toEqual([['A', 1, 2, 3]]);
+      expect(decoded(ok.replace(/\n/g, '\r'))).toEqual([['A', 1, 2, 3]]);
+      expect(decoded(`text first\r\n${ok.replace(/\n/g, '\r\n')}text after`)).toEqual([['A', 1, 2, 3]]);
+      // Empty labels and labels with single inner spaces or hyphens are labels (RFC 7468 §3).
+      expect(decoded(pemEncode('', Uint8Array.of(9)) + pemEncode('X509 CRL', Uint8Array.of(8)) + pemEncode('A-B', Uint8Array.of(7)))).toEqual([['', 9], ['X509 CRL', 8], ['A-B', 7]]);
+    });
+
+    it.each([
+      ['bytes before -----BEGIN on its line', 'x' + ok],
+      ['a space before -----BEGIN', ' ' + ok],
+      ['bytes after the BEGIN line\'s -----', ok.replace('-----BEGIN A-----', '-----BEGIN A-----x')],
+      ['base64 on the BEGIN line', ok.replace('-----BEGIN A-----\n', '-----BEGIN A-----')],
+      ['bytes before -----END on its line', ok.replace('-----END', 'x-----END')],
+      ['bytes after -----END A-----', ok.replace('-----END A-----', '-----END A-----x')],
+      ['a BEGIN line right after the END line on the same line', ok.replace(/\n$/, '') + ok],
+      ['a label with a control character', ok.replace(/A-----/g, 'A\u0001B-----')],
+      ['a label with two spaces in a row', ok.replace(/A-----/g, 'A  B-----')],
+      ['a label ending with a hyphen', ok.replace(/A-----/g, 'A------')],
+      ['"-----BEGIN" in explanatory text', 'see -----BEGIN below\n' + ok],
+      ['an END line with another label', ok.replace('-----END A', '-----END B')],
+    ])('refuses %s', (_what, text) => {
+      expect(thrownStatus(() => pemDecode(text, 'InvalidConfig'))).toBe('InvalidConfig');
+    });
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { generateKeyPairSync, createPublicKey, type KeyObject } from 'node:crypto';
 import { parsePrivateKey, parsePublicKey, rsaPssKeyParams, ecSpki } from '../../../src/crypto/keys.js';
-import { derBitString, derNull, derOid, derSequence, derUnsignedInteger } from '../../../src/crypto/der.js';
+import { DerReader, contextTag, derBitString, derNull, derOid, derSequence, derTlv, derUnsignedInteger } from '../../../src/crypto/der.js';
 import { pemEncode } from '../../../src/crypto/pem.js';
 import { thrownStatus } from '../../helpers/tls-error.js';
 
@@ -234,5 +234,78 @@ describe('parsePrivateKey', () => {
         expect(s === undefined || s === 'InvalidConfig').toBe(true);
       }
     }
+  });
+});
+
+describe('RSASSA-PSS parameters (RFC 4055 §3.1, RFC 8017 Appendix A.2.3)', () => {
+  const SHA256 = '2.16.840.1.101.3.4.2.1';
+  const hashAlg = (oid: string) => derSequence(derOid(oid), derNull());
+  const mgf1 = (hashOid: string) => derSequence(derOid('1.2.840.113549.1.1.8'), hashAlg(hashOid));
+  /** RSASSA-PSS-params from its fields (each omitted when undefined: DEFAULT). */
+  const params = (p: { hash?: Uint8Array; mgf?: Uint8Array; salt?: number; trailer?: number }) =>
+    derSequence(
+      ...(p.hash ? [derTlv(contextTag(0), p.hash)] : []),
+      ...(p.mgf ? [derTlv(contextTag(1), p.mgf)] : []),
+      ...(p.salt !== undefined ? [derTlv(contextTag(2), derUnsignedInteger(BigInt(p.salt)))] : []),
+      ...(p.trailer !== undefined ? [derTlv(contextTag(3), derUnsignedInteger(BigInt(p.trailer)))] : []),
+    );
+  const algorithm = (pssParams: Uint8Array) => derSequence(derOid('1.2.840.113549.1.1.10'), pssParams);
+  const pub = () => parsePublicKey(spkiOf(keys.pss256!));
+  const spkiWith = (pssParams: Uint8Array) => {
+    const k = pub();
+    return derSequence(algorithm(pssParams), derBitString(derSequence(derUnsignedInteger(k.n!), derUnsignedInteger(k.e!))));
+  };
+  /** The pss256 PKCS#8 key with its AlgorithmIdentifier replaced. */
+  const pkcs8With = (pssParams: Uint8Array) => {
+    const der = u8(keys.pss256!.privateKey.export({ type: 'pkcs8', format: 'der' }) as Buffer);
+    const seq = new DerReader(der).sequence();
+    seq.integerBytes();
+    seq.sequence();
+    const inner = seq.octetString();
+    return derSequence(derUnsignedInteger(0n), algorithm(pssParams), derTlv(0x04, inner));
+  };
+  const X25519 = '1.3.101.110';
+  const UNKNOWN_HASH = '2.16.840.1.101.3.4.2.65';
+
+  it('accepts the TLS profile and the other hashes of A.2.3 (the latter usable for no scheme)', () => {
+    const tls = params({ hash: hashAlg(SHA256), mgf: mgf1(SHA256), salt: 32 });
+    expect(parsePublicKey(spkiWith(tls)).type).toBe('rsa-pss');
+    expect(rsaPssKeyParams(spkiWith(tls))).toEqual({ hash: 'sha256', saltLength: 32 });
+    expect(parsePrivateKey(pkcs8With(tls)).type).toBe('rsa-pss');
+    // All defaults (SHA-1, MGF1-SHA-1, salt 20) and SHA-224: real hashes, not TLS's.
+    for (const p of [params({}), params({ hash: hashAlg('2.16.840.1.101.3.4.2.4'), mgf: mgf1('2.16.840.1.101.3.4.2.4'), salt: 28 })]) {
+      expect(parsePublicKey(spkiWith(p)).type).toBe('rsa-pss');
+      expect(rsaPssKeyParams(spkiWith(p))!.hash).toBeNull();
+      expect(parsePrivateKey(pkcs8With(p)).type).toBe('rsa-pss');
+    }
+  });
+
+  it.each([
+    ['X25519 as the hash', params({ hash: hashAlg(X25519), mgf: mgf1(SHA256), salt: 32 })],
+    ['an unknown hash OID', params({ hash: hashAlg(UNKNOWN_HASH), mgf: mgf1(UNKNOWN_HASH), salt: 32 })],
+    ['X25519 as the MGF1 hash', params({ hash: hashAlg(SHA256), mgf: mgf1(X25519), salt: 32 })],
+    ['a mask generation function other than MGF1', params({ hash: hashAlg(SHA256), mgf: derSequence(derOid('1.2.840.113549.1.1.9'), hashAlg(SHA256)), salt: 32 })],
+    ['a trailer field of 2', params({ hash: hashAlg(SHA256), mgf: mgf1(SHA256), salt: 32, trailer: 2 })],
+  ])('refuses %s: CertificateUnsupported (SPKI), InvalidConfig (PKCS#8)', (_what, p) => {
+    expect(thrownStatus(() => parsePublicKey(spkiWith(p)))).toBe('CertificateUnsupported');
+    expect(thrownStatus(() => parsePrivateKey(pkcs8With(p)))).toBe('InvalidConfig');
+  });
+
+  it.each([
+    ['MGF1 without its hash', params({ hash: hashAlg(SHA256), mgf: derSequence(derOid('1.2.840.113549.1.1.8')), salt: 32 })],
+    ['a negative salt length', derSequence(derTlv(contextTag(0), hashAlg(SHA256)), derTlv(contextTag(2), Uint8Array.of(0x02, 0x01, 0xe0)))],
+  ])('refuses %s as malformed', (_what, p) => {
+    expect(thrownStatus(() => parsePublicKey(spkiWith(p)))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePrivateKey(pkcs8With(p)))).toBe('InvalidConfig');
+  });
+
+  it('refuses a salt length the modulus cannot hold (RFC 8017 §9.1.1 step 3: emLen ≥ hLen + sLen + 2)', () => {
+    // 2048-bit modulus: emLen = 256, so with SHA-256 the salt is at most 256 - 32 - 2 = 222 octets.
+    const fits = params({ hash: hashAlg(SHA256), mgf: mgf1(SHA256), salt: 222 });
+    const tooLong = params({ hash: hashAlg(SHA256), mgf: mgf1(SHA256), salt: 223 });
+    expect(parsePublicKey(spkiWith(fits)).type).toBe('rsa-pss');
+    expect(parsePrivateKey(pkcs8With(fits)).type).toBe('rsa-pss');
+    expect(thrownStatus(() => parsePublicKey(spkiWith(tooLong)))).toBe('CertificateOtherErrors');
+    expect(thrownStatus(() => parsePrivateKey(pkcs8With(tooLong)))).toBe('InvalidConfig');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Issue 7 item 19 (PEM): one block with RFC 1421 headers in a CA bundle is skipped instead
- * of making the whole bundle fail; certificate chains and keys still refuse such blocks.
+ * Issue 7 item 19 (PEM): one block with RFC 1421 headers, or with boundary lines that are
+ * not whole lines (RFC 7468 §2-§3), in a CA bundle is skipped instead of making the whole
+ * bundle fail; certificate chains and keys still refuse such blocks.
  */
 import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../../../src/crypto/noble.js';
@@ -48,4 +49,39 @@ it('one PEM block with headers in a CA bundle is skipped, not fatal to the whole
   expect(() => loadCertificates(bundle, { headers: 'refuse' })).toThrow(TlsError);
   // A bundle with nothing else is still "no certificate".
   expect(() => loadCertificates(withHeaders)).toThrow(/no certificate/);
+});
+
+describe('PEM blocks whose boundaries are not whole lines (RFC 7468 §2-§3)', () => {
+  const a = pemEncode('CERTIFICATE', Uint8Array.of(1, 2, 3));
+  const b = pemEncode('CERTIFICATE', Uint8Array.of(4, 5, 6));
+  const c = pemEncode('CERTIFICATE', Uint8Array.of(7, 8, 9));
+  const bad: [string, string][] = [
+    ['a label with control characters (fuzz finding diff-pem-differential-6b64e4cd83)', a.replace('BEGIN CERTIFICATE', 'BEGIN CE\u0000\u0001IFICATE')],
+    ['bytes before -----BEGIN', 'junk' + a],
+    ['bytes after -----END CERTIFICATE-----', a.replace('-----END CERTIFICATE-----', '-----END CERTIFICATE-----junk')],
+    ['an END line with another label', a.replace('END CERTIFICATE', 'END PRIVATE KEY')],
+    ['a BEGIN line with no END before the next block', a.split('\n')[0]! + '\n'],
+  ];
+
+  it.each(bad)('refused by default: %s', (_what, block) => {
+    expect(() => pemDecode(b + block + c)).toThrow(TlsError);
+    expect(() => loadCertificates(b + block + c, { headers: 'refuse' })).toThrow(TlsError);
+  });
+
+  it.each(bad)('skipped in a bundle, the blocks around it kept: %s', (_what, block) => {
+    const ders = (text: string) => pemDecode(text, 'DecodeError', { headers: 'skip' }).map((x) => Array.from(x.der));
+    expect(ders(b + block + c)).toEqual([
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
+    expect(ders(block + c)).toEqual([[7, 8, 9]]);
+    expect(loadCertificates(b + block + c).map((x) => Array.from(x))).toEqual([
+      [4, 5, 6],
+      [7, 8, 9],
+    ]);
+  });
+
+  it('a well-formed BEGIN line never closed still fails a bundle (a truncated file)', () => {
+    expect(() => pemDecode(b + a.split('-----END')[0]!, 'DecodeError', { headers: 'skip' })).toThrow(/no "-----END CERTIFICATE-----" line/);
+  });
 });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { derNull, derOid, derSequence, derTlv, derUnsignedInteger } from '../../../src/crypto/der.js';
+import { derBitString, derNull, derOid, derSequence, derTlv, derUnsignedInteger } from '../../../src/crypto/der.js';
+import { parsePublicKey } from '../../../src/crypto/keys.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import { pemDecode } from '../../../src/crypto/pem.js';
 import type { PublicKeyInfo } from '../../../src/crypto/provider.js';
@@ -188,6 +189,62 @@ describe('parseCertificate', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('parseCertificate: AlgorithmIdentifiers and SubjectPublicKeyInfo (RFC 5280 §4.1.1.2, §4.1.2.7)', () => {
+  const ascii = (t: string) => new TextEncoder().encode(t);
+  const cn = derSequence(derTlv(0x31, derSequence(derOid('2.5.4.3'), derTlv(0x0c, ascii('x')))));
+  const ecdsa = derSequence(derOid(Oid.ecdsaWithSha256));
+  const p256 = (point = Uint8Array.of(4, ...new Array<number>(64).fill(1))) => derSequence(derSequence(derOid('1.2.840.10045.2.1'), derOid('1.2.840.10045.3.1.7')), derBitString(point));
+  /** A v3 certificate without extensions (its signature is never checked here). */
+  const cert = (spki: Uint8Array, sigAlg: Uint8Array = ecdsa) => {
+    const validity = derSequence(derTlv(0x17, ascii('260101000000Z')), derTlv(0x17, ascii('270101000000Z')));
+    const tbs = derSequence(derTlv(0xa0, derUnsignedInteger(2n)), derUnsignedInteger(1n), sigAlg, cn, validity, cn, spki);
+    return derSequence(tbs, sigAlg, derBitString(Uint8Array.of(1, 2, 3)));
+  };
+  const spkiOf = (alg: Uint8Array, key: Uint8Array) => derSequence(alg, key);
+  const bits = derBitString(Uint8Array.of(1, 2, 3));
+
+  it('reads well-formed keys of any algorithm; the key itself is decoded at use', () => {
+    expect(parseCertificate(cert(p256())).spki).toEqual(p256());
+    // Unsupported but well-formed: DSA-style parameters, X448 without parameters.
+    const dsa = spkiOf(derSequence(derOid('1.2.840.10040.4.1'), derSequence(derUnsignedInteger(23n), derUnsignedInteger(11n), derUnsignedInteger(4n))), derBitString(Uint8Array.of(2, 1, 5)));
+    expect(parseCertificate(cert(dsa)).problems).toEqual([]);
+    expect(parseCertificate(cert(spkiOf(derSequence(derOid('1.3.101.111')), derBitString(new Uint8Array(56))))).problems).toEqual([]);
+    // An rsaEncryption key whose BIT STRING holds no RSAPublicKey: the certificate parses,
+    // the key is refused where it is used.
+    const rsaGarbage = spkiOf(derSequence(derOid('1.2.840.113549.1.1.1'), derNull()), bits);
+    const c = parseCertificate(cert(rsaGarbage));
+    expect(() => parsePublicKey(c.spki)).toThrow(TlsError);
+  });
+
+  const ecAlg = (params: Uint8Array) => derSequence(derOid('1.2.840.10045.2.1'), params);
+  const pssParams = (salt: Uint8Array) => derSequence(derOid('1.2.840.113549.1.1.10'), derSequence(derTlv(0xa2, salt)));
+  it.each([
+    ['a non-minimal algorithm OID (06 02 80 01)', spkiOf(derSequence(derTlv(0x06, Uint8Array.of(0x80, 0x01))), bits)],
+    ['a truncated algorithm OID (06 01 81)', spkiOf(derSequence(derTlv(0x06, Uint8Array.of(0x81))), bits)],
+    ['no algorithm OID', spkiOf(derSequence(derNull()), bits)],
+    ['two parameter elements', spkiOf(derSequence(derOid('1.2.840.113549.1.1.1'), derNull(), derNull()), bits)],
+    ['a NULL parameter with contents', spkiOf(derSequence(derOid('1.2.840.113549.1.1.1'), derTlv(0x05, Uint8Array.of(0))), bits)],
+    ['a malformed curve OID', spkiOf(ecAlg(derTlv(0x06, Uint8Array.of(0x2a, 0x86))), bits)],
+    ['a non-minimal INTEGER deep in the parameters', spkiOf(pssParams(derTlv(0x02, Uint8Array.of(0, 0x20))), bits)],
+    ['a BOOLEAN parameter that is not 00 or FF', spkiOf(ecAlg(derTlv(0x01, Uint8Array.of(1))), bits)],
+    ['a parameter whose inner length overruns', spkiOf(ecAlg(derTlv(0x30, Uint8Array.of(0x04, 0x05, 0x00))), bits)],
+    ['an OCTET STRING instead of the BIT STRING', spkiOf(derSequence(derOid('1.3.101.112')), derTlv(0x04, new Uint8Array(32)))],
+    ['a BIT STRING with non-zero padding bits', spkiOf(derSequence(derOid('1.3.101.112')), derTlv(0x03, Uint8Array.of(1, 0xff)))],
+    ['no BIT STRING', derSequence(derSequence(derOid('1.3.101.112')))],
+    ['an element after the BIT STRING', derSequence(derSequence(derOid('1.3.101.112')), bits, derNull())],
+  ])('refuses a SubjectPublicKeyInfo with %s (CertificateOtherErrors)', (_what, spki) => {
+    expectStatus(() => parseCertificate(cert(spki)), 'CertificateOtherErrors');
+  });
+
+  it.each([
+    ['a NULL parameter with contents', derSequence(derOid(Oid.sha256WithRSAEncryption), derTlv(0x05, Uint8Array.of(0)))],
+    ['a malformed OID', derSequence(derTlv(0x06, Uint8Array.of(0x2a, 0x86)))],
+    ['malformed RSASSA-PSS parameters', pssParams(derTlv(0x02, Uint8Array.of(0xff, 0x80)))],
+  ])('refuses a signature AlgorithmIdentifier with %s (CertificateOtherErrors)', (_what, alg) => {
+    expectStatus(() => parseCertificate(cert(p256(), alg)), 'CertificateOtherErrors');
   });
 });
 
