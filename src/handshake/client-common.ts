@@ -11,6 +11,7 @@ import { unsolicitedExtensions, type ResponseBlock } from '../wire/extensions.js
 import type { ClientHello } from '../wire/messages.js';
 import type { CertifiedKey, ResolvedCommon } from '../config.js';
 import type { PeerAuth } from './peer-auth.js';
+import type { ClientHelloHook } from './test-hooks.js';
 import type { Transcript } from './transcript.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
@@ -24,7 +25,8 @@ export interface ClientParams {
   readonly identity: CertifiedKey | null;
   /** Send status_request (RFC 6066 §8). */
   readonly requestOcsp: boolean;
-  readonly clientHelloHook: ((ch: ClientHello) => ClientHello) | undefined;
+  /** Test hook (`puretls/testing`); see `test-hooks.ts`. */
+  readonly clientHelloHook: ClientHelloHook | undefined;
 }
 
 /**

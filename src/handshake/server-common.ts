@@ -6,19 +6,21 @@
  */
 import type { CertifiedKey, ResolvedCommon } from '../config.js';
 import { nameOf } from '../wire/codes.js';
-import type { EeExtensions, HelloRetryRequestExtensions } from '../wire/messages.js';
 import type { Transcript } from './transcript.js';
 import type { PeerAuth } from './peer-auth.js';
+import type { ClientAuthPolicy } from './proofs.js';
+import type { EncryptedExtensionsHook, HelloRetryRequestHook } from './test-hooks.js';
 
 /** Server-only settings the handshake needs. */
 export interface ServerParams {
   readonly certificates: readonly CertifiedKey[];
   readonly sessionTickets: number;
-  readonly encryptedExtensionsHook: ((ext: EeExtensions) => EeExtensions) | undefined;
-  /** Test hook (RFC 8448 §5 replay): rewrites the HelloRetryRequest extensions. */
-  readonly helloRetryRequestHook?: ((ext: HelloRetryRequestExtensions) => HelloRetryRequestExtensions) | undefined;
+  /** Test hook (`puretls/testing`); see `test-hooks.ts`. */
+  readonly encryptedExtensionsHook: EncryptedExtensionsHook | undefined;
+  /** Test hook (`puretls/testing`; RFC 8448 §5 replay); see `test-hooks.ts`. */
+  readonly helloRetryRequestHook?: HelloRetryRequestHook | undefined;
   /** Client certificates: not asked for, asked for, or required. */
-  readonly clientAuth: 'none' | 'request' | 'require';
+  readonly clientAuth: ClientAuthPolicy;
   /** How client certificates are judged. */
   readonly auth: PeerAuth;
 }
