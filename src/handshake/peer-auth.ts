@@ -37,7 +37,7 @@ export interface PeerAuth {
 }
 
 /** Parses the leaf's public key from the DER the peer sent. */
-export function leafPublicKey(crypto: CryptoProvider, leaf: Uint8Array): PublicKeyInfo {
+function leafPublicKey(crypto: CryptoProvider, leaf: Uint8Array): PublicKeyInfo {
   let spki: Uint8Array;
   try {
     spki = parseCertificate(leaf).spki;
