@@ -93,7 +93,11 @@ describe.each(NIST)('%s', (_name, group, nodeCurve, size) => {
     node.generateKeys();
     const peer = createECDH(nodeCurve);
     peer.generateKeys();
-    const ours = createKeyShare(group, u8(node.getPrivateKey()));
+    // Node drops leading zero bytes of the private key (about 1 run in 256): pad it back to the curve size.
+    const sk = u8(node.getPrivateKey());
+    const padded = new Uint8Array(size);
+    padded.set(sk, size - sk.length);
+    const ours = createKeyShare(group, padded);
     expect(eq(ours.publicKey, u8(node.getPublicKey()))).toBe(true);
     expect(eq(ours.agree(u8(peer.getPublicKey())), u8(node.computeSecret(peer.getPublicKey())))).toBe(true);
   });
