@@ -21,9 +21,9 @@
 import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { ClientOptions, ServerOptions, TraceEvent } from './config.js';
-import type { ConnectionInfo } from './connection.js';
-import { TlsError, alertName } from './errors.js';
+import type { ClientOptions, ServerOptions, TraceEvent } from './config/config.js';
+import type { ConnectionInfo } from './engine/connection.js';
+import { TlsError, alertName } from './base/errors.js';
 import { connect, createServer, mapTransportError, type ConnectOptions, type TlsServerOptions, type TlsSocket } from './transport/node.js';
 import { MAX_MAX_DEPTH } from './verify/engine.js';
 import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
@@ -35,7 +35,7 @@ import { parseCertificate } from './verify/x509.js';
 /** The commands that take policy flags. */
 type Command = 'connect' | 'serve';
 
-/** Numeric options a policy flag can set (src/config.ts and the Node adapter's socket options). */
+/** Numeric options a policy flag can set (src/config/config.ts and the Node adapter's socket options). */
 type NumericOption =
   | 'maxHandshakeMessageSize'
   | 'maxClientHelloSize'
@@ -69,7 +69,7 @@ const BOTH: readonly Command[] = ['connect', 'serve'];
 
 /**
  * Every numeric policy of the library, reachable from the command line (issue 7 item 15).
- * Ranges are the library's own (src/config.ts, src/verify/engine.ts, the Node adapter); the
+ * Ranges are the library's own (src/config/config.ts, src/verify/engine.ts, the Node adapter); the
  * library checks them again.
  */
 const NUMBER_FLAGS: readonly NumberFlag[] = [

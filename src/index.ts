@@ -5,11 +5,11 @@
  *
  * @module
  */
-export { TlsConnection } from './connection.js';
-export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './connection.js';
-export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './errors.js';
-export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './errors.js';
-export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, TraceEvent, TlsVersionName } from './config.js';
+export { TlsConnection } from './engine/connection.js';
+export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './engine/connection.js';
+export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './base/errors.js';
+export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './base/errors.js';
+export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, TraceEvent, TlsVersionName } from './config/config.js';
 export type {
   CryptoProvider,
   AeadAlg,
@@ -45,5 +45,5 @@ export { verifyCertificateChain } from './verify/chain.js';
 export type { Certificate, CertificateInput, VerifyCertificateChainOptions, VerifyCertificateChainResult } from './verify/chain.js';
 export { verifyOcspResponse } from './verify/ocsp.js';
 export type { OcspCheckInput, OcspResult, CrlReason } from './verify/ocsp.js';
-export { loadCertificates } from './identity.js';
-export type { LoadCertificatesOptions, CertSource } from './identity.js';
+export { loadCertificates } from './config/identity.js';
+export type { LoadCertificatesOptions, CertSource } from './config/identity.js';

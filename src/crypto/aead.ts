@@ -14,7 +14,7 @@
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { AEAD_KEY_LEN, type AeadAlg, type AeadCipher } from './provider.js';
 
 /** Nonce length of every supported AEAD (RFC 5116 §5.1, §5.3; RFC 8439 §2.8). */

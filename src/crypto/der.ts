@@ -11,8 +11,8 @@
  *
  * @module
  */
-import { TlsError, type TlsStatus } from '../errors.js';
-import { concatBytes } from '../bytes.js';
+import { TlsError, type TlsStatus } from '../base/errors.js';
+import { concatBytes } from '../base/bytes.js';
 
 /** Universal tags used by the key formats (X.690 §8; X.680 §8.6). */
 export const DerTag = {

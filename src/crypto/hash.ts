@@ -8,7 +8,7 @@ import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { extract, expand } from '@noble/hashes/hkdf.js';
 import type { HashAlg, HashState } from './provider.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 
 const FN = { sha256, sha384, sha512 } as const;
 

@@ -17,7 +17,7 @@
  */
 import { p256, p384 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { TlsError, type TlsStatus } from '../errors.js';
+import { TlsError, type TlsStatus } from '../base/errors.js';
 import type { HashAlg, KeyType, PrivateKeyInfo, PublicKeyInfo, RsaPrivateComponents } from './provider.js';
 import {
   DerReader,

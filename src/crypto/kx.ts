@@ -14,7 +14,7 @@
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import type { KeyShare } from './provider.js';
 import { bigIntToBytes, bytesToBigInt } from './der.js';
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import type { CryptoProvider, RandomSource } from './provider.js';
 import { constantTimeEqual, digest, hashState, hkdfExpand, hkdfExtract, hmac } from './hash.js';
 import { createAead } from './aead.js';

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { TlsError, type TlsStatus } from '../errors.js';
+import { TlsError, type TlsStatus } from '../base/errors.js';
 
 /** One PEM block. */
 export interface PemBlock {

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { HASH_LEN, type HashAlg, type RandomSource, type RsaPrivateComponents } from './provider.js';
 import { constantTimeEqual, digest } from './hash.js';
 import { bigIntToBytes, bitLength, bytesToBigInt } from './der.js';

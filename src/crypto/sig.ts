@@ -14,7 +14,7 @@
  */
 import { p256, p384 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { SignatureScheme } from '../wire/codes.js';
 import { HASH_LEN, type HashAlg, type KeyType, type PrivateKeyInfo, type PublicKeyInfo, type RandomSource } from './provider.js';
 import { digest } from './hash.js';

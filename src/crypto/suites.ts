@@ -7,7 +7,7 @@
 import { CipherSuite, NamedGroup, SignatureScheme, codeOf, nameOf } from '../wire/codes.js';
 import type { AeadAlg, HashAlg } from './provider.js';
 import { AEAD_KEY_LEN } from './provider.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 
 /** What a TLS 1.3 cipher suite means (RFC 9846 §B.4). */
 export interface Tls13Suite {

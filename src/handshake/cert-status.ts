@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TlsStatus } from '../errors.js';
+import type { TlsStatus } from '../base/errors.js';
 import type { CertificateErrorCode } from '../verify/verifier.js';
 
 const PRIORITY: readonly CertificateErrorCode[] = [

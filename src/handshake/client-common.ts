@@ -5,11 +5,11 @@
  * @module
  */
 import type { KeyShare } from '../crypto/provider.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { nameOf } from '../wire/codes.js';
 import { unsolicitedExtensions, type ResponseBlock } from '../wire/extensions.js';
 import type { ClientHello } from '../wire/messages.js';
-import type { CertifiedKey, ResolvedCommon } from '../config.js';
+import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import type { PeerAuth } from './peer-auth.js';
 import type { ClientHelloHook } from './test-hooks.js';
 import type { Transcript } from './transcript.js';

@@ -7,11 +7,11 @@
  *
  * @module
  */
-import type { ResolvedCommon } from '../config.js';
+import type { ResolvedCommon } from '../config/config.js';
 import type { KeyShare } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { tls12Suite, tls13Suite } from '../crypto/suites.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
 import { downgradeSentinel } from '../wire/hello.js';
 import type { ClientHello, ClientHelloExtensions, HandshakeMessage, HelloRetryRequest, ServerHello } from '../wire/messages.js';

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import type { CertifiedKey, ResolvedCommon } from '../config.js';
+import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import type { KeyShare } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { nameOf } from '../wire/codes.js';
 import type { CertificateRequest12, HandshakeMessage, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';

@@ -7,7 +7,7 @@
  */
 import type { KeyShare } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { KeyUpdateRequest, nameOf } from '../wire/codes.js';
 import type { CertificateRequest, HandshakeMessage, ServerHello } from '../wire/messages.js';
 import { authenticatePeer, ocspFromCertificateStatus, type CertificateChainAccepted } from './peer-auth.js';

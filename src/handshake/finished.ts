@@ -8,7 +8,7 @@
  */
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { finishedVerifyData as finishedVerifyData12 } from '../keys/tls12-prf.js';
 import { finishedVerifyData as finishedVerifyData13 } from '../keys/tls13-schedule.js';
 import type { PeerAuthenticated } from './proofs.js';

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { ResolvedCommon } from '../config.js';
+import type { ResolvedCommon } from '../config/config.js';
 import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { toCertificate, type Certificate } from '../verify/certificate.js';
 import { verifyOcspResponse } from '../verify/ocsp.js';
 import { parseCertificate } from '../verify/x509.js';

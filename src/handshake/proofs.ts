@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import type { Certificate, Certificate12 } from '../wire/messages.js';
 import type { HandshakeSignatureValid } from './signatures.js';
 

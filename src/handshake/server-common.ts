@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CertifiedKey, ResolvedCommon } from '../config.js';
+import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import { nameOf } from '../wire/codes.js';
 import type { Transcript } from './transcript.js';
 import type { PeerAuth } from './peer-auth.js';

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import type { CertifiedKey, ResolvedCommon } from '../config.js';
+import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import { legacySuiteKind, tls12Suite, tls13Suite, type Tls12Suite } from '../crypto/suites.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
 import { HRR_RANDOM, clientHelloExtensionBlocks } from '../wire/hello.js';
 import type { ClientHello, HandshakeMessage, HelloRetryRequest, HelloRetryRequestExtensions } from '../wire/messages.js';

@@ -6,11 +6,11 @@
  *
  * @module
  */
-import type { CertifiedKey } from '../config.js';
+import type { CertifiedKey } from '../config/config.js';
 import type { KeyShare } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
 import { CERT_SIGNATURE_SCHEMES } from '../crypto/suites.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { ProtocolVersion, nameOf } from '../wire/codes.js';
 import { DOWNGRADE_TLS12 } from '../wire/hello.js';
 import type { ClientHello, HandshakeMessage, ServerHello, ServerHello12Extensions, ServerKeyExchange } from '../wire/messages.js';

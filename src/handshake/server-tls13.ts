@@ -6,10 +6,10 @@
  *
  * @module
  */
-import type { CertifiedKey } from '../config.js';
+import type { CertifiedKey } from '../config/config.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { TLS13_SIGNATURE_SCHEMES } from '../crypto/suites.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { CertificateEntry, ClientHello, EeExtensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';

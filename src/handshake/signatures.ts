@@ -8,10 +8,10 @@
  *
  * @module
  */
-import type { ResolvedCommon } from '../config.js';
+import type { ResolvedCommon } from '../config/config.js';
 import type { PrivateKeyInfo, PublicKeyInfo } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { certificateVerifyInput } from '../wire/certificate.js';
 import { nameOf } from '../wire/codes.js';
 import type { ServerKeyExchange } from '../wire/messages.js';

@@ -13,14 +13,14 @@
  *
  * @module
  */
-import type { TraceEvent } from '../config.js';
+import type { TraceEvent } from '../config/config.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import type { RecordProtector } from '../record/protector.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
 import type { HandshakeMessage } from '../wire/messages.js';
 import type { Transcript } from './transcript.js';
 import type { FinishedVerified } from './finished.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { nameOf } from '../wire/codes.js';
 
 /** A key for one direction of the record layer. */

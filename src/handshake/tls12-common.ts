@@ -7,7 +7,7 @@
  * @module
  */
 import type { Tls12Suite } from '../crypto/suites.js';
-import { AlertDescription, TlsError } from '../errors.js';
+import { AlertDescription, TlsError } from '../base/errors.js';
 import { extendedMasterSecret, keyBlock, masterSecret, exporter as exporter12 } from '../keys/tls12-prf.js';
 import type { FinishedVerified } from './finished.js';
 import { RecordProtector } from '../record/protector.js';

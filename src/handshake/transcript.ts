@@ -22,7 +22,7 @@
  */
 import type { CryptoProvider, HashAlg, HashState } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 
 /** Handshake type of the synthetic message that stands for ClientHello1 (RFC 9846 §4 `message_hash(254)`). */
 export const MESSAGE_HASH_TYPE = 254;

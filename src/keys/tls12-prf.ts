@@ -13,8 +13,8 @@
  */
 import type { CryptoProvider, HashAlg } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
-import { TlsError } from '../errors.js';
-import { concatBytes } from '../bytes.js';
+import { TlsError } from '../base/errors.js';
+import { concatBytes } from '../base/bytes.js';
 
 const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 

@@ -24,7 +24,7 @@
  */
 import type { CryptoProvider, HashAlg } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 
 /** The part of the crypto provider the key schedule uses. */
 export type KeyScheduleCrypto = Pick<CryptoProvider, 'hash' | 'digest' | 'hmac' | 'hkdfExtract' | 'hkdfExpand' | 'equal'>;

@@ -52,7 +52,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { ContentType } from '../wire/codes.js';
 import {
   MAX_CIPHERTEXT_LEN_TLS12,

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { MAX_PLAINTEXT_LEN } from '../wire/record.js';
 
 function checkMaxLen(maxLen: number): void {

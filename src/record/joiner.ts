@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 
 /** Bytes in a handshake message header: msg_type(1) ‖ length(3) (RFC 9846 §4). */
 export const HANDSHAKE_HEADER_LEN = 4;

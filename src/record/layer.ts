@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { ContentType, nameOf } from '../wire/codes.js';
 import { MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RECORD_VERSION_TLS12 } from '../wire/record.js';

@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import type { AeadAlg, AeadCipher, CryptoProvider } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { trafficKeys, type KeyScheduleCrypto } from '../keys/tls13-schedule.js';

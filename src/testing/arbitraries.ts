@@ -24,7 +24,7 @@
  * @module
  */
 import fc from 'fast-check';
-import type { ClientOptions, ServerOptions, TlsVersionName } from '../config.js';
+import type { ClientOptions, ServerOptions, TlsVersionName } from '../config/config.js';
 import type { ChunkPlan } from './chunk.js';
 import { FAULT_KINDS, type Direction, type Fault, type FaultKind, type FaultUnit, type RandomFaults } from './fault.js';
 

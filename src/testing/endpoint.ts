@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { concatBytes } from '../bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import { nextPiece, type Chunker } from './chunk.js';
 
 /**

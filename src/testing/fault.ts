@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { concatBytes } from '../bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import { seededNumbers } from './random.js';
 
 /** One direction of a connection: client to server, or server to client. */

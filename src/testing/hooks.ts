@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ClientOptions, ServerOptions } from '../config.js';
+import type { ClientOptions, ServerOptions } from '../config/config.js';
 import { attachTestHooks, type ClientTestHooks, type ServerTestHooks } from '../handshake/test-hooks.js';
 
 /**

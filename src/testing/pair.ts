@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { TlsConnection } from '../connection.js';
-import type { ClientOptions, ServerOptions } from '../config.js';
+import { TlsConnection } from '../engine/connection.js';
+import type { ClientOptions, ServerOptions } from '../config/config.js';
 import type { TestPki } from '../verify/generate.js';
 import { FaultPipe, type FaultPipeOptions } from './pipe.js';
 import { fixedClock, seededRandom } from './random.js';

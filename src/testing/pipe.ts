@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { concatBytes } from '../bytes.js';
+import { concatBytes } from '../base/bytes.js';
 import { chunker, nextPiece, type ChunkPlan, type Chunker } from './chunk.js';
 import { StallError, type PipeEndpoint } from './endpoint.js';
 import { FaultLane, type Direction, type FaultPlan, type LaneOutput } from './fault.js';

@@ -20,9 +20,9 @@
 import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Duplex } from 'node:stream';
-import { limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config.js';
-import { TlsConnection, type ConnectionInfo, type ConnectionView } from '../connection.js';
-import { TlsError, type TlsStatus } from '../errors.js';
+import { limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
+import { TlsConnection, type ConnectionInfo, type ConnectionView } from '../engine/connection.js';
+import { TlsError, type TlsStatus } from '../base/errors.js';
 import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
 import { parseCertificate } from '../verify/x509.js';
@@ -924,9 +924,9 @@ export function createServer(options: TlsServerOptions, onConnection?: (socket: 
   return new TlsServer(options, onConnection);
 }
 
-export { TlsError } from '../errors.js';
-export type { ConnectionInfo } from '../connection.js';
-export type { ClientOptions, ServerOptions } from '../config.js';
+export { TlsError } from '../base/errors.js';
+export type { ConnectionInfo } from '../engine/connection.js';
+export type { ClientOptions, ServerOptions } from '../config/config.js';
 
 /** A view of `c` with getters only: what callers may read, nothing that drives the engine. */
 function viewOf(c: TlsConnection): ConnectionView {

@@ -24,8 +24,8 @@
  *
  * @module
  */
-import type { TlsConnection } from '../connection.js';
-import { TlsError } from '../errors.js';
+import type { TlsConnection } from '../engine/connection.js';
+import { TlsError } from '../base/errors.js';
 
 /** Callbacks through which a {@link TlsPump} talks to its transport and application. */
 export interface PumpHandlers {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { bytesToText, isPem, pemDecode } from '../crypto/pem.js';
 import { parseCertificate, type ParsedCertificate } from './x509.js';
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateVerifier, type VerificationReport, type VerifyRequest } from './verifier.js';
 import { parseCertificate, type ParsedCertificate } from './x509.js';

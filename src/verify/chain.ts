@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nobleProvider } from '../crypto/noble.js';
 import { severityOf, type CertificateError, type CertificateErrorSeverity } from './verifier.js';

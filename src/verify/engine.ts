@@ -110,7 +110,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateErrorCode } from './verifier.js';
 import { KeyUsage, Oid, bytesEqual, certificateSignatureScheme, unprocessedCriticalExtensions, verifyCertificateSignature, type ParsedCertificate, type SignatureCheck } from './x509.js';
@@ -118,7 +118,7 @@ import { verifyServerName } from './hostname.js';
 import { AttributeOid, attributeValuesOf, nameKey } from './names.js';
 import { constraintComparisons, nameConstraintViolations, presentedNames, tryParseNameConstraints, type NameConstraints } from './name-constraints.js';
 import { ANY_POLICY, explicitPolicyAfter, parseCertificatePolicies, parseInhibitAnyPolicy, parsePolicyConstraints, parsePolicyMappings } from './policy.js';
-import { toHex } from '../bytes.js';
+import { toHex } from '../base/bytes.js';
 
 /** Default `maxDepth`: intermediates allowed between the leaf and the trust anchor. */
 export const DEFAULT_MAX_DEPTH = 8;

@@ -14,9 +14,10 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { pemEncode } from '../crypto/pem.js';
-import { KeyUsage, Oid, issueCertificate } from './x509.js';
+import { KeyUsage, Oid } from './x509.js';
+import { issueCertificate } from './issue.js';
 import { formatIpAddress, parseIpAddress } from './hostname.js';
 
 /** Key types for generated certificates. */

@@ -35,7 +35,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { DerReader } from '../crypto/der.js';
 import { AttributeOid, attributeValuesOf, isEmptyName, readGeneralName, rdnKeys, type GeneralNameForm } from './names.js';
 import type { ParsedCertificate } from './x509.js';

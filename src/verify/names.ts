@@ -41,9 +41,9 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
-import { toHex } from '../bytes.js';
+import { toHex } from '../base/bytes.js';
 
 /** OIDs of attribute types read here (RFC 4519, RFC 5280 Appendix A.1, PKCS #9). */
 export const AttributeOid = {

@@ -35,7 +35,7 @@
  */
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
 import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { nobleProvider } from '../crypto/noble.js';

@@ -7,7 +7,7 @@
  * this module defines only the five functions `tsyringe` and `tslib.__metadata` call,
  * and only when no polyfill is present; an existing one is never replaced.
  *
- * `x509.ts` imports it dynamically, just before `@peculiar/x509`, and only when a
+ * `issue.ts` imports it dynamically, just before `@peculiar/x509`, and only when a
  * certificate is to be issued (the test PKI): verifying certificates never loads the
  * library and never touches the global `Reflect`.
  *

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { AlertDescription, TlsError } from '../errors.js';
+import { AlertDescription, TlsError } from '../base/errors.js';
 import { ProtocolVersion } from './codes.js';
 import { Reader } from './reader.js';
 import type { Writer } from './writer.js';

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { decodeExtensions, encodeExtensions } from './extensions.js';
 import type { Certificate, CertificateEntry, CertificateRequest, CertificateVerify } from './messages.js';
 import type { Reader } from './reader.js';

@@ -36,7 +36,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { ExtensionType as T, ProtocolVersion, nameOf } from './codes.js';
 import type {
   CertificateEntryExtensions,

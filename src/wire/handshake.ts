@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { decodeCertificate, decodeCertificateRequest, decodeCertificateVerify, encodeCertificate, encodeCertificateRequest, encodeCertificateVerify } from './certificate.js';
 import { HandshakeType, nameOf } from './codes.js';
 import { decodeExtensions, encodeExtensions } from './extensions.js';

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { decodeExtensions, decodeServerHelloExtensions, encodeExtensions, encodeServerHelloExtensions, isEmptyBlock, pskBindersLength } from './extensions.js';
 import type { ClientHello, HelloRetryRequest, ServerHello } from './messages.js';
 import { Reader } from './reader.js';

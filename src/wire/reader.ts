@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 
 /** A cursor over `bytes`; reads return zero-copy views (`subarray`). */
 export class Reader {

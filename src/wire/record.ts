@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import { ContentType } from './codes.js';
 
 /** Bytes in a record header: type(1) ‖ legacy_record_version(2) ‖ length(2) (RFC 9846 §5.1). */

@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 import type {
   Certificate12,
   CertificateRequest12,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { TlsError } from '../errors.js';
+import { TlsError } from '../base/errors.js';
 
 /** Appends bytes; `finish()` returns a copy-free view of what was written. */
 export class Writer {

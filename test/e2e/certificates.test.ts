@@ -14,10 +14,10 @@
  * certificates-net.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../src/connection.js';
-import type { ClientOptions, ServerOptions, TlsVersionName } from '../../src/config.js';
+import { TlsConnection } from '../../src/engine/connection.js';
+import type { ClientOptions, ServerOptions, TlsVersionName } from '../../src/config/config.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
-import { AlertDescription, alertName } from '../../src/errors.js';
+import { AlertDescription, alertName } from '../../src/base/errors.js';
 import type { CertificateErrorCode, CertificateVerifier } from '../../src/verify/verifier.js';
 import { parseCertificate } from '../../src/verify/x509.js';
 import { KeyLog } from '../helpers/mitm.js';

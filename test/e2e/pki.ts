@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AlertDescription, type TlsStatus } from '../../src/errors.js';
+import { AlertDescription, type TlsStatus } from '../../src/base/errors.js';
 import type { CertificateErrorCode } from '../../src/verify/verifier.js';
 import { parseCertificate } from '../../src/verify/x509.js';
 import { DAY, KeyUsage, Oid, YEAR, ext, flip, issue, key, keyId, type CertSpec, type Issued } from '../verify/builder.js';
@@ -137,7 +137,7 @@ export const IGNORABLE: readonly CertificateErrorCode[] = [
   'RevocationFailure',
 ];
 
-/** The status and alert a verifying side must fail with for each code alone (src/errors.ts DEFAULT_ALERT). */
+/** The status and alert a verifying side must fail with for each code alone (src/base/errors.ts DEFAULT_ALERT). */
 export const EXPECTED: Readonly<Record<CertificateErrorCode, { status: TlsStatus; alert: number }>> = {
   Untrusted: { status: 'CertificateUntrusted', alert: AlertDescription.unknown_ca },
   IncompleteChain: { status: 'CertificateIncompleteChain', alert: AlertDescription.unknown_ca },

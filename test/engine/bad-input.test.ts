@@ -10,10 +10,10 @@
  * backward compatibility is Appendix E): RFC 8446's numbers are one off in places.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/connection.js';
+import { TlsConnection } from '../../src/engine/connection.js';
 import { pump, withTestHooks } from '../../src/testing/index.js';
-import type { ClientOptions, ServerOptions } from '../../src/config.js';
-import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
+import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
+import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion } from '../../src/wire/codes.js';
 import type { ClientHello, HelloRetryRequest, ServerHello, ServerHelloExtensions } from '../../src/wire/messages.js';

@@ -7,10 +7,10 @@
  * early_data §4.3.10, closure alerts §6.1).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/connection.js';
+import { TlsConnection } from '../../src/engine/connection.js';
 import { pump, readAll, seededRandom, withTestHooks } from '../../src/testing/index.js';
-import type { ClientOptions, ServerOptions } from '../../src/config.js';
-import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
+import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
+import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, HandshakeType } from '../../src/wire/codes.js';
 import type { ClientHello } from '../../src/wire/messages.js';

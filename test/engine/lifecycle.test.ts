@@ -3,9 +3,9 @@
  * KeyUpdate (RFC 9846 §4.7.3) and a large transfer under back-pressure.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/connection.js';
-import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config.js';
-import { AlertDescription, TlsError } from '../../src/errors.js';
+import { TlsConnection } from '../../src/engine/connection.js';
+import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config/config.js';
+import { AlertDescription, TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType } from '../../src/wire/codes.js';
 import type { KeyUpdate } from '../../src/wire/messages.js';

@@ -1,7 +1,7 @@
 /** Regressions from the security review of the engine façade. */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/connection.js';
-import { TlsError } from '../../src/errors.js';
+import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { feed, pump, readAll } from '../../src/testing/index.js';
 

@@ -13,12 +13,12 @@
  * RFC 8446 §4.2.1; backward compatibility is Appendix E).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/connection.js';
+import { TlsConnection } from '../../src/engine/connection.js';
 import { pump, readAll, withTestHooks } from '../../src/testing/index.js';
-import type { ClientOptions, ServerOptions } from '../../src/config.js';
+import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
-import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/errors.js';
-import { loadCertifiedKey } from '../../src/identity.js';
+import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/base/errors.js';
+import { loadCertifiedKey } from '../../src/config/identity.js';
 import type { RecordProtector } from '../../src/record/protector.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { CipherSuite, ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme, nameOf } from '../../src/wire/codes.js';

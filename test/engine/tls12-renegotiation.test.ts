@@ -16,9 +16,9 @@
  * the sequence numbers stay right and data keeps flowing afterwards.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/connection.js';
-import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config.js';
-import { AlertDescription, TlsError } from '../../src/errors.js';
+import { TlsConnection } from '../../src/engine/connection.js';
+import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config/config.js';
+import { AlertDescription, TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, HandshakeType } from '../../src/wire/codes.js';
 import { KeyLog, concat, deliver, firstFlight, hsMessage, parseRecords } from '../helpers/mitm.js';

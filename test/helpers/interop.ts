@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import type { ClientOptions, ServerOptions } from '../../src/config.js';
+import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { NetTlsDriver, NetTlsServer } from './net-driver.js';
 import { killAllPeers, makeAllPkiFiles, removeTempDirs, type InteropKeyType, type PkiFiles } from './peers.js';
 

@@ -3,7 +3,7 @@
  * `node:net` socket, in either role. It deliberately does not use the product's Node
  * adapter (src/transport/node.ts) so that interop tests exercise the engine alone.
  *
- * Contract honoured (src/connection.ts):
+ * Contract honoured (src/engine/connection.ts):
  * - `receive(bytes)` accepts at most what fits: the rest is re-offered after
  *   `await process()`;
  * - after every `process()` (and every `write()` / `keyUpdate()` / `close()`) all of
@@ -16,8 +16,8 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
-import { TlsConnection } from '../../src/connection.js';
-import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config.js';
+import { TlsConnection } from '../../src/engine/connection.js';
+import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config/config.js';
 
 /** Why a wait ended without its condition becoming true. */
 export class DriverWaitError extends Error {}

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { TlsConnection } from '../../src/connection.js';
-import { TlsError } from '../../src/errors.js';
+import type { TlsConnection } from '../../src/engine/connection.js';
+import { TlsError } from '../../src/base/errors.js';
 import { feed, type Chunker, type FaultPipe } from '../../src/testing/index.js';
 import { payload } from './bytes.js';
 

@@ -1,6 +1,6 @@
 /** Assertions on the TlsErrors that synchronous decoders and record layers throw. */
 import { expect } from 'vitest';
-import { DEFAULT_ALERT, TlsError, type TlsStatus } from '../../src/errors.js';
+import { DEFAULT_ALERT, TlsError, type TlsStatus } from '../../src/base/errors.js';
 
 /** Runs `fn`, asserts it throws a TlsError with `status`, and returns the error. */
 export function expectStatus(fn: () => unknown, status: TlsStatus): TlsError {

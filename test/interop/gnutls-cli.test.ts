@@ -21,8 +21,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ServerOptions } from '../../src/config.js';
-import type { TlsError } from '../../src/errors.js';
+import type { ServerOptions } from '../../src/config/config.js';
+import type { TlsError } from '../../src/base/errors.js';
 import { errorOf, useInteropSetup } from '../helpers/interop.js';
 import type { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
 import {

@@ -27,8 +27,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ClientOptions } from '../../src/config.js';
-import { TlsError } from '../../src/errors.js';
+import type { ClientOptions } from '../../src/config/config.js';
+import { TlsError } from '../../src/base/errors.js';
 import { errorOf, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsDriver } from '../helpers/net-driver.js';
 import {

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import type { ClientOptions, ServerOptions } from '../../src/config.js';
+import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { connectNodeClient, readN, startNodeEchoServer, useInteropSetup } from '../helpers/interop.js';
 import type { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
 import { EXPECTED_SCHEME, INTEROP_KEY_TYPES, TLS13_SUITE_NAMES, sha256, type InteropKeyType } from '../helpers/peers.js';

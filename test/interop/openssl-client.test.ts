@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ClientOptions } from '../../src/config.js';
+import type { ClientOptions } from '../../src/config/config.js';
 import { opensslServerArgs, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsDriver } from '../helpers/net-driver.js';
 import { paddedTo, startRecordTap } from '../helpers/record-tap.js';

@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ServerOptions, TraceEvent } from '../../src/config.js';
+import type { ServerOptions, TraceEvent } from '../../src/config/config.js';
 import { KeyUpdateRequest } from '../../src/wire/codes.js';
 import { opensslVerifyArgs, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsServer, type NetTlsDriver } from '../helpers/net-driver.js';

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import type { ClientOptions, ServerOptions } from '../../src/config.js';
+import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { connectNodeClient, readN, startNodeEchoServer, useInteropSetup } from '../helpers/interop.js';
 import type { NetTlsDriver, NetTlsServer } from '../helpers/net-driver.js';
 import { TLS12_EXPECTED_SCHEME, TLS12_SUITE_CERTS, TLS13_GROUP_NAMES, sha256, type InteropKeyType } from '../helpers/peers.js';

@@ -20,8 +20,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config.js';
-import { TlsError } from '../../src/errors.js';
+import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config/config.js';
+import { TlsError } from '../../src/base/errors.js';
 import { errorOf, opensslServerArgs, opensslVerifyArgs, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsServer, type NetTlsDriver } from '../helpers/net-driver.js';
 import {

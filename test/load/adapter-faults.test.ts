@@ -14,7 +14,7 @@
 import { Duplex } from 'node:stream';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TlsError } from '../../src/errors.js';
+import { TlsError } from '../../src/base/errors.js';
 import { connect, upgrade, type TlsSocket } from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { params } from '../helpers/props.js';

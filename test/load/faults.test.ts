@@ -16,8 +16,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../src/connection.js';
-import type { TraceEvent } from '../../src/config.js';
+import { TlsConnection } from '../../src/engine/connection.js';
+import type { TraceEvent } from '../../src/config/config.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { expectCleanTlsError, params } from '../helpers/props.js';
 import { FaultPipe, seededRandom, type Direction, type Fault, type FaultKind, type FaultPipeOptions, type FaultUnit } from '../../src/testing/index.js';

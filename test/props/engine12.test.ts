@@ -19,9 +19,9 @@
  */
 import fc from 'fast-check';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/connection.js';
-import type { ClientOptions, ServerOptions } from '../../src/config.js';
-import type { TlsError, TlsStatus } from '../../src/errors.js';
+import { TlsConnection } from '../../src/engine/connection.js';
+import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
+import type { TlsError, TlsStatus } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType } from '../../src/wire/codes.js';
 import { MAX_CIPHERTEXT_LEN_TLS12 } from '../../src/wire/record.js';

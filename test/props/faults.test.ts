@@ -24,9 +24,9 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TlsConnection } from '../../src/connection.js';
-import type { TraceEvent } from '../../src/config.js';
-import { alertName } from '../../src/errors.js';
+import type { TlsConnection } from '../../src/engine/connection.js';
+import type { TraceEvent } from '../../src/config/config.js';
+import { alertName } from '../../src/base/errors.js';
 import {
   TIMING_FAULTS,
   createPair,

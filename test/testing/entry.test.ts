@@ -65,7 +65,7 @@ describe('puretls/testing', () => {
 
   it('the runtime-neutral entry reaches neither the testing entry nor the test PKI generator', () => {
     const { files } = closure('src/index.ts');
-    expect(files.has('src/connection.ts')).toBe(true); // the walk works
+    expect(files.has('src/engine/connection.ts')).toBe(true); // the walk works
     expect([...files].filter((f) => f.startsWith('src/testing/') || f === 'src/verify/generate.ts')).toEqual([]);
   });
 

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConnectCommand, parseServeCommand } from '../../src/cli.js';
-import { TlsError } from '../../src/errors.js';
+import { TlsError } from '../../src/base/errors.js';
 
 const CONNECT = ['127.0.0.1:8443'];
 const SERVE = ['--port', '0', '--cert', 'chain.pem', '--key', 'key.pem'];

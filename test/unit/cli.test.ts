@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TlsError } from '../../src/errors.js';
+import { TlsError } from '../../src/base/errors.js';
 import { connect } from '../../src/transport/node.js';
 import { withTestHooks } from '../../src/testing/index.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';

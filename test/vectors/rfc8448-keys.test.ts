@@ -25,7 +25,7 @@ import {
   verifyFinished,
 } from '../../src/keys/tls13-schedule.js';
 import { Transcript } from '../../src/handshake/transcript.js';
-import { TlsError } from '../../src/errors.js';
+import { TlsError } from '../../src/base/errors.js';
 import { concat, fromHex, hashProvider as crypto, toHex } from '../helpers/hash-provider.js';
 
 type Hex = string;

@@ -5,7 +5,7 @@
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../../src/crypto/noble.js';
-import { TlsError } from '../../src/errors.js';
+import { TlsError } from '../../src/base/errors.js';
 import { createBasicVerifier } from '../../src/verify/basic-verifier.js';
 import { verifyCertificateChain, type VerifyCertificateChainOptions } from '../../src/verify/chain.js';
 import { generateTestPki } from '../../src/verify/generate.js';

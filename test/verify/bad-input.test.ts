@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { derOctetString, derOid, derSequence, derTlv } from '../../src/crypto/der.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
-import { TlsError } from '../../src/errors.js';
+import { TlsError } from '../../src/base/errors.js';
 import { createBasicVerifier } from '../../src/verify/basic-verifier.js';
 import { verifyCertificateChain } from '../../src/verify/chain.js';
 import { parseNameConstraints } from '../../src/verify/name-constraints.js';

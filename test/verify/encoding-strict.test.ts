@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { derBitString, derOid, derSequence, derTlv } from '../../src/crypto/der.js';
-import { TlsError } from '../../src/errors.js';
+import { TlsError } from '../../src/base/errors.js';
 import { verifyCertificateChain } from '../../src/verify/chain.js';
 import { KeyUsage, parseCertificate } from '../../src/verify/x509.js';
 import { DAY, YEAR, Oid, ext, issue, key, type Issued } from './builder.js';

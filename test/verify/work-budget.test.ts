@@ -3,7 +3,7 @@
  * one work budget per verification that bounds every kind of work together.
  */
 import { describe, expect, it } from 'vitest';
-import { TlsError } from '../../src/errors.js';
+import { TlsError } from '../../src/base/errors.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { verifyCertificateChain } from '../../src/verify/chain.js';
 import { createBasicVerifier, DEFAULT_VERIFICATION_WORK } from '../../src/verify/basic-verifier.js';

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TlsConnection } from '../../../src/connection.js';
-import type { ClientOptions, ServerOptions } from '../../../src/config.js';
+import { TlsConnection } from '../../../src/engine/connection.js';
+import type { ClientOptions, ServerOptions } from '../../../src/config/config.js';
 import { parseCertificate } from '../../../src/verify/x509.js';
 import { pemDecode } from '../../../src/crypto/pem.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';

@@ -4,7 +4,7 @@
  * chain, or its text leaked into a detail); a hang; memory growth; a documented contract
  * broken (for example verifyCertificateChain throwing on bad certificate data).
  */
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 
 export type FindingKind =
   | 'foreign-exception'

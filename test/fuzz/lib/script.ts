@@ -21,11 +21,11 @@
  * entry:  kind u8 (low nibble: what, 0x10 encrypted, 0x20 fixup)  len u24  payload
  * ```
  */
-import type { TlsConnection } from '../../../src/connection.js';
+import type { TlsConnection } from '../../../src/engine/connection.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import type { HashAlg } from '../../../src/crypto/provider.js';
 import { tls12Suite, tls13Suite, type Tls12Suite, type Tls13Suite } from '../../../src/crypto/suites.js';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 import { finishedVerifyData as finished13, nextTrafficSecret } from '../../../src/keys/tls13-schedule.js';
 import { finishedVerifyData as finished12, keyBlock } from '../../../src/keys/tls12-prf.js';
 import { RecordProtector, tls13Protector } from '../../../src/record/protector.js';

@@ -29,7 +29,7 @@ import { pemDecode, base64Decode, isPem, bytesToText } from '../../../src/crypto
 import { DerReader } from '../../../src/crypto/der.js';
 import { parsePublicKey, parsePrivateKey, rsaPssKeyParams } from '../../../src/crypto/keys.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 import { ASN1_MUTATORS, DER_DICTIONARY, parseAll, encodeAll, type Node } from './asn1.js';
 import { capturedEncryptedMessages, pki, readDir, readVector } from './harness.js';
 import { checkDetails, checkThrown, checkTlsError, Finding, guard, guardAsync } from './invariants.js';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePrivateKey } from '../../../src/crypto/keys.js';
 import { bytesToText, pemDecode } from '../../../src/crypto/pem.js';
-import { loadCertificates } from '../../../src/identity.js';
+import { loadCertificates } from '../../../src/config/identity.js';
 import { parseCertificate } from '../../../src/verify/x509.js';
 import { fromHex } from '../lib/harness.js';
 import { thrownStatus } from '../../helpers/tls-error.js';

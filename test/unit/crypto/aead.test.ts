@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from 'node:crypto';
 import { createAead } from '../../../src/crypto/aead.js';
 import type { AeadAlg } from '../../../src/crypto/provider.js';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 
 const NODE_NAME: Record<AeadAlg, CipherGCMTypes | 'chacha20-poly1305'> = {
   'AES-128-GCM': 'aes-128-gcm',

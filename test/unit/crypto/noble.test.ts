@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { createHash, createHmac, generateKeyPairSync, hkdfSync, verify as nodeVerify } from 'node:crypto';
 import { defaultRandom, nobleProvider as P } from '../../../src/crypto/noble.js';
 import { NamedGroup, SignatureScheme as S } from '../../../src/wire/codes.js';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 
 const u8 = (b: Buffer | ArrayBuffer) => (b instanceof ArrayBuffer ? new Uint8Array(b) : new Uint8Array(b.buffer, b.byteOffset, b.length));
 

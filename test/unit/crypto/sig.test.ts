@@ -15,7 +15,7 @@ import { parsePrivateKey, parsePublicKey } from '../../../src/crypto/keys.js';
 import { DerReader, derSequence, derUnsignedInteger } from '../../../src/crypto/der.js';
 import type { HashAlg, PrivateKeyInfo, PublicKeyInfo, RandomSource } from '../../../src/crypto/provider.js';
 import { SignatureScheme as S } from '../../../src/wire/codes.js';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 
 // @types/node declares RSA-PSS keygen saltLength as a string; node wants a number.
 const SALT_32 = 32 as unknown as string;

@@ -10,10 +10,10 @@
  * either.
  */
 import { describe, expect, it } from 'vitest';
-import type { ResolvedCommon } from '../../../src/config.js';
+import type { ResolvedCommon } from '../../../src/config/config.js';
 import type { CryptoProvider, PublicKeyInfo } from '../../../src/crypto/provider.js';
 import type { Tls13Suite } from '../../../src/crypto/suites.js';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 import type { Certificate, Certificate12, ServerKeyExchange } from '../../../src/wire/messages.js';
 import type { RecordProtector } from '../../../src/record/protector.js';
 import type { HandshakeOutput, HandshakeResult } from '../../../src/handshake/state.js';

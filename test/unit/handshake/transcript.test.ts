@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import { MESSAGE_HASH_TYPE, Transcript, encodeMessageHash } from '../../../src/handshake/transcript.js';
-import { AlertDescription } from '../../../src/errors.js';
+import { AlertDescription } from '../../../src/base/errors.js';
 import { concat, hashProvider as crypto, toHex } from '../../helpers/hash-provider.js';
 import { expectStatus } from '../../helpers/tls-error.js';
 

@@ -26,7 +26,7 @@ import {
   trafficKeys,
   type KeyScheduleCrypto,
 } from '../../../src/keys/tls13-schedule.js';
-import { AlertDescription, type TlsStatus } from '../../../src/errors.js';
+import { AlertDescription, type TlsStatus } from '../../../src/base/errors.js';
 import type { HashAlg } from '../../../src/crypto/provider.js';
 import { concat, fromHex, hashProvider as crypto, toHex } from '../../helpers/hash-provider.js';
 import { expectStatus } from '../../helpers/tls-error.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { AlertDescription } from '../../../src/errors.js';
+import { AlertDescription } from '../../../src/base/errors.js';
 import { Deframer } from '../../../src/record/deframer.js';
 import {
   MAX_CIPHERTEXT_LEN_TLS12,

@@ -6,7 +6,7 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { AlertDescription } from '../../../src/errors.js';
+import { AlertDescription } from '../../../src/base/errors.js';
 import { AEAD_KEY_LEN, type AeadAlg, type HashAlg } from '../../../src/crypto/provider.js';
 import { TLS13_SUITES } from '../../../src/crypto/suites.js';
 import { Deframer } from '../../../src/record/deframer.js';

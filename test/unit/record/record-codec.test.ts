@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { AlertDescription } from '../../../src/errors.js';
+import { AlertDescription } from '../../../src/base/errors.js';
 import { ContentType } from '../../../src/wire/codes.js';
 import {
   MAX_CIPHERTEXT_LEN_TLS12,

@@ -13,7 +13,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 import { connect, createServer, upgrade, type TlsServerOptions, type TlsSocket } from '../../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../../src/verify/generate.js';
 

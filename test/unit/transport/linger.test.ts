@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 import { LINGER_MAX_BYTES, connect, createServer, type TlsServer, type TlsServerOptions } from '../../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../../src/verify/generate.js';
 

@@ -12,7 +12,7 @@
  */
 import * as net from 'node:net';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 import { connect, createServer, nodeClientOptions, upgrade, type TlsServer, type TlsSocket } from '../../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../../src/verify/generate.js';
 

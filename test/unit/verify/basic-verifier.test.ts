@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nobleProvider } from '../../../src/crypto/noble.js';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 import { createBasicVerifier } from '../../../src/verify/basic-verifier.js';
 import { generateTestPki, type TestKeyType, type TestPki } from '../../../src/verify/generate.js';
 import type { VerifyRequest } from '../../../src/verify/verifier.js';

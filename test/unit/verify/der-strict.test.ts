@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DerReader, derOid } from '../../../src/crypto/der.js';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 
 const reader = (...b: number[]) => new DerReader(Uint8Array.from(b));
 

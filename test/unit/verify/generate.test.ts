@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import { pemDecode } from '../../../src/crypto/pem.js';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 import { generateTestPki, type TestKeyType, type TestPki, type TestPkiOptions } from '../../../src/verify/generate.js';
 import { formatIpAddress } from '../../../src/verify/hostname.js';
 import { KeyUsage, Oid, parseCertificate } from '../../../src/verify/x509.js';

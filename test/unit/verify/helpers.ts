@@ -2,7 +2,8 @@
  * Helpers for verifier tests: hand-built certificates (for shapes the test PKI generator
  * does not make) and a compact view of reports.
  */
-import { KeyUsage, Oid, issueCertificate, type CertificateExtension } from '../../../src/verify/x509.js';
+import { KeyUsage, Oid, type CertificateExtension } from '../../../src/verify/x509.js';
+import { issueCertificate } from '../../../src/verify/issue.js';
 import type { CertificateError } from '../../../src/verify/verifier.js';
 
 export const HOUR = 3600_000;

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import { pemDecode, pemEncode } from '../../../src/crypto/pem.js';
-import { TlsError } from '../../../src/errors.js';
-import { loadCertificates } from '../../../src/identity.js';
+import { TlsError } from '../../../src/base/errors.js';
+import { loadCertificates } from '../../../src/config/identity.js';
 import { createBasicVerifier } from '../../../src/verify/basic-verifier.js';
 import { verifyCertificateChain } from '../../../src/verify/chain.js';
 import { DAY, YEAR, issue, key } from '../../verify/builder.js';

@@ -9,7 +9,7 @@ import { parsePublicKey } from '../../../src/crypto/keys.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import { pemDecode } from '../../../src/crypto/pem.js';
 import type { PublicKeyInfo } from '../../../src/crypto/provider.js';
-import { TlsError } from '../../../src/errors.js';
+import { TlsError } from '../../../src/base/errors.js';
 import { SignatureScheme } from '../../../src/wire/codes.js';
 import { generateTestPki } from '../../../src/verify/generate.js';
 import { formatIpAddress } from '../../../src/verify/hostname.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlertDescription } from '../../../src/errors.js';
+import { AlertDescription } from '../../../src/base/errors.js';
 import { AlertLevel, decodeAlert, encodeAlert, isClosureAlert, isFatalAlert } from '../../../src/wire/alert.js';
 import { ProtocolVersion } from '../../../src/wire/codes.js';
 import { Reader } from '../../../src/wire/reader.js';

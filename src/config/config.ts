@@ -8,13 +8,13 @@
  *
  * @module
  */
-import type { CryptoProvider, PrivateKeyInfo, RandomSource } from './crypto/provider.js';
-import type { CertificateErrorCode, CertificateVerifier } from './verify/verifier.js';
-import type { Certificate } from './verify/certificate.js';
-import { IGNORABLE_CERTIFICATE_ERRORS } from './verify/verifier.js';
-import { TlsError } from './errors.js';
-import { CERT_SIGNATURE_SCHEMES, DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, resolveCodes, tls12Suite, tls13Suite } from './crypto/suites.js';
-import { ProtocolVersion, nameOf } from './wire/codes.js';
+import type { CryptoProvider, PrivateKeyInfo, RandomSource } from '../crypto/provider.js';
+import type { CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
+import type { Certificate } from '../verify/certificate.js';
+import { IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
+import { TlsError } from '../base/errors.js';
+import { CERT_SIGNATURE_SCHEMES, DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, resolveCodes, tls12Suite, tls13Suite } from '../crypto/suites.js';
+import { ProtocolVersion, nameOf } from '../wire/codes.js';
 
 /** Protocol version names accepted in configuration. */
 export type TlsVersionName = 'TLSv1.2' | 'TLSv1.3';

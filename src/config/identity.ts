@@ -5,11 +5,11 @@
  * @module
  */
 import type { CertifiedKey, CertifiedKeyInput } from './config.js';
-import type { CryptoProvider, PublicKeyInfo } from './crypto/provider.js';
-import { bytesToText, isPem, pemDecode } from './crypto/pem.js';
-import { TlsError } from './errors.js';
-import { parseCertificate } from './verify/x509.js';
-import { formatIpAddress } from './verify/hostname.js';
+import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
+import { bytesToText, isPem, pemDecode } from '../crypto/pem.js';
+import { TlsError } from '../base/errors.js';
+import { parseCertificate } from '../verify/x509.js';
+import { formatIpAddress } from '../verify/hostname.js';
 
 /** Certificates as the loaders take them: PEM text, DER, or a list of either. */
 export type CertSource = string | Uint8Array | readonly (string | Uint8Array)[];

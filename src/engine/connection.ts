@@ -17,35 +17,35 @@
  *
  * @module
  */
-import type { ClientOptions, ResolvedCommon, ServerOptions, CertifiedKey, TraceEvent } from './config.js';
-import { limitOption, resolveCommon, resolveIgnorable } from './config.js';
-import type { CryptoProvider } from './crypto/provider.js';
-import { HASH_LEN } from './crypto/provider.js';
-import { nobleProvider, defaultRandom } from './crypto/noble.js';
-import type { Tls13Suite } from './crypto/suites.js';
-import { DEFAULT_KEY_SHARES, resolveCodes, tls13Suite } from './crypto/suites.js';
-import { AlertDescription, TlsError, alertName } from './errors.js';
-import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion, nameOf } from './wire/codes.js';
-import type { HandshakeMessage } from './wire/messages.js';
-import { encodeHandshake, decodeHandshake, handshakeKind } from './wire/handshake.js';
-import { decodeAlert } from './wire/alert.js';
-import { Joiner } from './record/joiner.js';
-import { tls13Protector, type Protector } from './record/protector.js';
-import { RecordReader, RecordWriter } from './record/layer.js';
-import type { HandshakeOutput, HandshakeResult, Learned, State, Step, TrafficKey } from './handshake/state.js';
-import { FAILED, StepFailed } from './handshake/state.js';
-import { FinishedVerified } from './handshake/finished.js';
-import { startClient } from './handshake/client-hello.js';
-import type { ClientParams } from './handshake/client-common.js';
-import { startServer } from './handshake/server-hello.js';
-import type { ServerParams } from './handshake/server-common.js';
-import { testHooksOf } from './handshake/test-hooks.js';
-import { nextTrafficSecret } from './keys/tls13-schedule.js';
-import { createBasicVerifier } from './verify/basic-verifier.js';
-import { loadCertifiedKey, loadCertificates } from './identity.js';
-import { parseIpAddress } from './verify/hostname.js';
-import type { CertificateError, CertificateErrorSeverity } from './verify/verifier.js';
-import { concatBytes, toHex } from './bytes.js';
+import type { ClientOptions, ResolvedCommon, ServerOptions, CertifiedKey, TraceEvent } from '../config/config.js';
+import { limitOption, resolveCommon, resolveIgnorable } from '../config/config.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { HASH_LEN } from '../crypto/provider.js';
+import { nobleProvider, defaultRandom } from '../crypto/noble.js';
+import type { Tls13Suite } from '../crypto/suites.js';
+import { DEFAULT_KEY_SHARES, resolveCodes, tls13Suite } from '../crypto/suites.js';
+import { AlertDescription, TlsError, alertName } from '../base/errors.js';
+import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
+import type { HandshakeMessage } from '../wire/messages.js';
+import { encodeHandshake, decodeHandshake, handshakeKind } from '../wire/handshake.js';
+import { decodeAlert } from '../wire/alert.js';
+import { Joiner } from '../record/joiner.js';
+import { tls13Protector, type Protector } from '../record/protector.js';
+import { RecordReader, RecordWriter } from '../record/layer.js';
+import type { HandshakeOutput, HandshakeResult, Learned, State, Step, TrafficKey } from '../handshake/state.js';
+import { FAILED, StepFailed } from '../handshake/state.js';
+import { FinishedVerified } from '../handshake/finished.js';
+import { startClient } from '../handshake/client-hello.js';
+import type { ClientParams } from '../handshake/client-common.js';
+import { startServer } from '../handshake/server-hello.js';
+import type { ServerParams } from '../handshake/server-common.js';
+import { testHooksOf } from '../handshake/test-hooks.js';
+import { nextTrafficSecret } from '../keys/tls13-schedule.js';
+import { createBasicVerifier } from '../verify/basic-verifier.js';
+import { loadCertifiedKey, loadCertificates } from '../config/identity.js';
+import { parseIpAddress } from '../verify/hostname.js';
+import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
+import { concatBytes, toHex } from '../base/bytes.js';
 
 /** A session ticket a client received (RFC 9846 §4.7.1). */
 export interface SessionTicket {
