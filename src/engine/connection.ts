@@ -17,13 +17,11 @@
  *
  * @module
  */
-import type { ClientOptions, ResolvedCommon, ServerOptions, CertifiedKey, TraceEvent } from '../config/config.js';
-import { limitOption, resolveCommon, resolveIgnorable } from '../config/config.js';
+import type { ClientOptions, ResolvedCommon, ServerOptions, TraceEvent } from '../config/config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
-import { nobleProvider, defaultRandom } from '../crypto/noble.js';
 import type { Tls13Suite } from '../crypto/suites.js';
-import { DEFAULT_KEY_SHARES, resolveCodes, tls13Suite } from '../crypto/suites.js';
+import { tls13Suite } from '../crypto/suites.js';
 import { AlertDescription, TlsError, alertName } from '../base/errors.js';
 import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { HandshakeMessage } from '../wire/messages.js';
@@ -35,95 +33,13 @@ import { RecordReader, RecordWriter } from '../record/layer.js';
 import type { HandshakeOutput, HandshakeResult, Learned, State, Step, TrafficKey } from '../handshake/state.js';
 import { FAILED, StepFailed } from '../handshake/state.js';
 import { FinishedVerified } from '../handshake/finished.js';
-import { startClient } from '../handshake/client-hello.js';
-import type { ClientParams } from '../handshake/client-common.js';
-import { startServer } from '../handshake/server-hello.js';
-import type { ServerParams } from '../handshake/server-common.js';
-import { testHooksOf } from '../handshake/test-hooks.js';
 import { nextTrafficSecret } from '../keys/tls13-schedule.js';
-import { createBasicVerifier } from '../verify/basic-verifier.js';
-import { loadCertifiedKey, loadCertificates } from '../config/identity.js';
-import { parseIpAddress } from '../verify/hostname.js';
-import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
 import { concatBytes, toHex } from '../base/bytes.js';
+import { FloodGuard } from './flood.js';
+import { alertHint, infoOf, newNegotiated, summarize, type ConnectionInfo, type ConnectionPhase, type NegotiatedInfo, type SessionTicket } from './info.js';
+import { setupClient, setupServer, type Setup } from './setup.js';
 
-/** A session ticket a client received (RFC 9846 §4.7.1). */
-export interface SessionTicket {
-  readonly lifetime: number;
-  readonly ageAdd: number;
-  readonly nonce: Uint8Array;
-  readonly ticket: Uint8Array;
-  /** `now()` when it arrived. */
-  readonly receivedAt: number;
-}
-
-/**
- * What may be read about a connection without driving it (the Node socket's `connection`):
- * no method here sends, receives or changes anything.
- */
-export interface ConnectionView {
-  readonly role: 'client' | 'server';
-  readonly info: ConnectionInfo;
-  readonly phase: ConnectionPhase;
-  readonly error: TlsError | null;
-  readonly handshakeComplete: boolean;
-  readonly tickets: readonly SessionTicket[];
-  readonly bufferedBytes: number;
-}
-
-/** Where the connection is in its life. */
-export type ConnectionPhase = 'handshaking' | 'open' | 'peer-closed' | 'closed' | 'failed';
-
-/** What the connection reports about itself (DESIGN.md §3 `connection.info`). */
-export interface ConnectionInfo {
-  readonly role: 'client' | 'server';
-  readonly version: string | null;
-  readonly cipherSuite: string | null;
-  readonly group: string | null;
-  /**
-   * The scheme of the server's handshake signature (its CertificateVerify in TLS 1.3, its
-   * ServerKeyExchange in TLS 1.2), in both roles: what authenticated the server.
-   */
-  readonly signatureScheme: string | null;
-  /** The scheme of the client's CertificateVerify (mutual TLS), in both roles; null without one. */
-  readonly clientSignatureScheme: string | null;
-  readonly alpn: string | null;
-  readonly serverName: string | null;
-  readonly resumed: boolean;
-  readonly helloRetryRequest: boolean;
-  /** Peer's leaf certificate (DER), or null. */
-  readonly peerCertificate: Uint8Array | null;
-  /** Peer's other certificates as sent (DER). */
-  readonly peerIntermediates: readonly Uint8Array[];
-  readonly certificateErrors: readonly CertificateError[];
-  readonly certificateErrorSeverity: CertificateErrorSeverity;
-}
-
-/** What the handshake has settled so far: written only by `learn`, from what the steps return. */
-interface NegotiatedInfo {
-  version: 'TLSv1.2' | 'TLSv1.3' | null;
-  cipherSuite: string | null;
-  group: string | null;
-  signatureScheme: string | null;
-  clientSignatureScheme: string | null;
-  alpn: string | null;
-  serverName: string | null;
-  resumed: boolean;
-  helloRetryRequest: boolean;
-  peerCertificates: readonly Uint8Array[];
-  certificateErrors: readonly CertificateError[];
-  certificateErrorSeverity: CertificateErrorSeverity;
-}
-
-/** Limits that belong to one role (the rest are in `ResolvedCommon`). */
-interface RoleLimits {
-  /** Server: largest ClientHello body. */
-  readonly maxClientHelloSize?: number;
-  /** Server: bytes of rejected 0-RTT data skipped. */
-  readonly maxSkippedEarlyData?: number;
-  /** Client: HelloRequests ignored during a TLS 1.2 handshake. */
-  readonly maxHelloRequests?: number;
-}
+export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './info.js';
 
 /** Plaintext buffered for read() before we stop decrypting (back-pressure). */
 const READ_HIGH_WATER = 256 * 1024;
@@ -155,17 +71,10 @@ export class TlsConnection {
   private phase_: ConnectionPhase = 'handshaking';
   private error_: TlsError | null = null;
   private running: Promise<void> | null = null;
-  // Flood counters (DESIGN.md §4; limits in cfg), all reset by non-empty application data.
-  private emptyRecords = 0;
-  private warningAlerts = 0;
-  private keyUpdatesWithoutData = 0;
-  /** Post-handshake handshake messages and empty records, counted together. */
-  private postHandshakeMessages = 0;
-  /** HelloRequests ignored during a TLS 1.2 client handshake (RFC 5246 §7.4.1.1). */
-  private helloRequests = 0;
+  /** Flood counters (DESIGN.md §4), reset by non-empty application data. */
+  private readonly flood: FloodGuard;
   /** Plaintext bytes held by write() until the handshake completes. */
   private writeQueued = 0;
-  private readonly limits: RoleLimits;
   private closeSent = false;
   private started = false;
   private result: HandshakeResult | null = null;
@@ -178,24 +87,12 @@ export class TlsConnection {
   private readonly tickets_: SessionTicket[] = [];
   private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] = [];
 
-  private constructor(role: 'client' | 'server', cfg: ResolvedCommon, start: (out: HandshakeOutput) => State, limits: RoleLimits) {
+  private constructor(setup: Setup) {
+    const { role, cfg, start, limits } = setup;
     this.role = role;
     this.cfg = cfg;
-    this.limits = limits;
-    this.negotiated = {
-      version: null,
-      cipherSuite: null,
-      group: null,
-      signatureScheme: null,
-      clientSignatureScheme: null,
-      alpn: null,
-      serverName: null,
-      resumed: false,
-      helloRetryRequest: false,
-      peerCertificates: [],
-      certificateErrors: [],
-      certificateErrorSeverity: 'none',
-    };
+    this.negotiated = newNegotiated();
+    this.flood = new FloodGuard({ ...cfg, maxHelloRequests: limits.maxHelloRequests ?? 0 });
     this.reader = new RecordReader({
       role,
       maxSkippedEarlyData: limits.maxSkippedEarlyData ?? 0,
@@ -215,84 +112,12 @@ export class TlsConnection {
 
   /** A client connection; call `process()` (or `start()`) to send the ClientHello. */
   static client(options: ClientOptions = {}): TlsConnection {
-    const cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
-    refuseBudgetWithCustomVerifier(options);
-    const ignorable = resolveIgnorable(options);
-    const anchors = trustAnchorInputs(options.ca);
-    if (anchors.length === 0 && options.verifier === undefined && !ignorable.includes('Untrusted')) {
-      // Issue 4 item 7: the core has no root store of its own (adapters pass the runtime's).
-      throw new TlsError('InvalidConfig', {
-        detail: 'no trust anchors: pass `ca` (or use an adapter that supplies the runtime root store), a `verifier`, or accept Untrusted explicitly',
-      });
-    }
-    const verifier =
-      options.verifier ??
-      createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, commonNameFallback: options.commonNameFallback, maxWork: cfg.maxVerificationWork });
-    const servername = options.servername;
-    if ((servername === undefined || servername === '') && options.verifier === undefined && !ignorable.includes('InvalidName')) {
-      // Without a name the certificate proves nothing about whom we reached (RFC 9525 §6).
-      throw new TlsError('InvalidConfig', {
-        detail: 'no servername: the server certificate cannot be checked; pass `servername`, a `verifier`, or accept InvalidName explicitly',
-      });
-    }
-    const isIp = servername !== undefined && parseIpAddress(servername) !== null;
-    if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a client certificate needs both cert and key' });
-    const params: ClientParams = {
-      serverName: servername,
-      // RFC 6066 §3: literal IP addresses are not permitted in server_name.
-      sendSni: servername !== undefined && servername.length > 0 && !isIp,
-      keyShareGroups: options.keyShareGroups ? resolveCodes('group', options.keyShareGroups) : defaultKeyShares(cfg.groups),
-      auth: {
-        verifier,
-        ignorable,
-        serverName: servername,
-        usage: 'serverAuth',
-        requireRevocationInfo: options.requireRevocationInformation === true,
-        checkServerIdentity: options.checkServerIdentity,
-      },
-      identity: options.cert !== undefined && options.key !== undefined ? loadCertifiedKey({ cert: options.cert, key: options.key }, cfg.crypto) : null,
-      requestOcsp: options.requestOCSP !== false,
-      clientHelloHook: testHooksOf(options).clientHello,
-    };
-    const limits: RoleLimits = { maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) };
-    return new TlsConnection('client', cfg, (out) => startClient(cfg, params, out), limits);
+    return new TlsConnection(setupClient(options));
   }
 
   /** A server connection; it waits for a ClientHello. */
   static server(options: ServerOptions): TlsConnection {
-    const cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
-    refuseBudgetWithCustomVerifier(options);
-    const identities: CertifiedKey[] = [];
-    if (options.cert !== undefined && options.key !== undefined) identities.push(loadCertifiedKey({ cert: options.cert, key: options.key }, cfg.crypto));
-    for (const c of options.certificates ?? []) identities.push(loadCertifiedKey(c, cfg.crypto));
-    if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates)' });
-    const tickets = options.sessionTickets ?? 0;
-    if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
-    const clientAuth = options.requireCert ? 'require' : options.requestCert ? 'request' : 'none';
-    const anchors = trustAnchorInputs(options.ca);
-    if (clientAuth !== 'none' && anchors.length === 0 && options.verifier === undefined && !resolveIgnorable(options).includes('Untrusted')) {
-      throw new TlsError('InvalidConfig', { detail: 'client certificates are requested but no trust anchors (`ca`) or `verifier` are configured' });
-    }
-    const params: ServerParams = {
-      certificates: identities,
-      sessionTickets: tickets,
-      encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
-      helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
-      clientAuth,
-      auth: {
-        verifier: options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, maxWork: cfg.maxVerificationWork }),
-        ignorable: resolveIgnorable(options),
-        serverName: undefined,
-        usage: 'clientAuth',
-        requireRevocationInfo: false,
-        checkServerIdentity: undefined,
-      },
-    };
-    const limits: RoleLimits = {
-      maxClientHelloSize: limitOption('maxClientHelloSize', options.maxClientHelloSize, 131072, 0, 0xffffff),
-      maxSkippedEarlyData: limitOption('maxSkippedEarlyData', options.maxSkippedEarlyData, 65536),
-    };
-    return new TlsConnection('server', cfg, () => startServer(cfg, params), limits);
+    return new TlsConnection(setupServer(options));
   }
 
   // ---------------------------------------------------------------- public API
@@ -324,24 +149,9 @@ export class TlsConnection {
 
   /** What was negotiated and what was found about the peer's certificate. */
   get info(): ConnectionInfo {
-    const n = this.negotiated;
-    return {
-      role: this.role,
-      version: n.version,
-      cipherSuite: n.cipherSuite,
-      group: n.group,
-      signatureScheme: n.signatureScheme,
-      clientSignatureScheme: n.clientSignatureScheme,
-      alpn: n.alpn,
-      serverName: n.serverName,
-      resumed: n.resumed,
-      helloRetryRequest: n.helloRetryRequest,
-      peerCertificate: n.peerCertificates[0] ?? null,
-      peerIntermediates: n.peerCertificates.slice(1),
-      certificateErrors: n.certificateErrors,
-      certificateErrorSeverity: n.certificateErrorSeverity,
-    };
+    return infoOf(this.role, this.negotiated);
   }
+
 
   /**
    * Bytes this connection holds in buffers now: record input, handshake reassembly, unread
@@ -622,9 +432,7 @@ export class TlsConnection {
    */
   private admitHandshake(type: number): void {
     if (this.ignorableHelloRequest(type)) {
-      if (++this.helloRequests > (this.limits.maxHelloRequests ?? 0)) {
-        throw new TlsError('UnexpectedMessage', { detail: `more than ${this.limits.maxHelloRequests ?? 0} HelloRequests during the handshake (maxHelloRequests)` });
-      }
+      this.flood.helloRequest();
       return;
     }
     const s = this.state;
@@ -635,14 +443,7 @@ export class TlsConnection {
         detail: kind === null ? `${nameOf('handshake', type)} does not exist in ${version}` : `${s.name}: got ${kind}, expected ${s.expects.join(' or ') || 'no handshake message'}`,
       });
     }
-    if (this.result) {
-      if (++this.postHandshakeMessages > this.cfg.maxPostHandshakeMessages) {
-        throw new TlsError('UnexpectedMessage', { detail: `more than ${this.cfg.maxPostHandshakeMessages} post-handshake messages and empty records without application data (maxPostHandshakeMessages)` });
-      }
-      if (type === HandshakeType.key_update && ++this.keyUpdatesWithoutData > this.cfg.maxKeyUpdates) {
-        throw new TlsError('UnexpectedMessage', { detail: `more than ${this.cfg.maxKeyUpdates} KeyUpdates without application data (maxKeyUpdates)` });
-      }
-    }
+    if (this.result) this.flood.postHandshakeMessage(type);
   }
 
   private onHandshake(type: number, body: Uint8Array, raw: Uint8Array): Promise<void> | undefined {
@@ -711,22 +512,16 @@ export class TlsConnection {
     }
     if (this.tls12 && alert.level === 1) {
       // RFC 5246 §7.2: warning alerts other than close_notify do not end the connection.
-      this.countWarningAlert();
+      this.flood.warningAlert();
       return;
     }
     if (alert.description === AlertDescription.user_canceled) {
       // RFC 9846 §6.1: user_canceled is followed by close_notify.
-      this.countWarningAlert();
+      this.flood.warningAlert();
       return;
     }
     // RFC 9846 §6: every other alert is fatal in TLS 1.3, whatever its level.
     this.setError(new TlsError('AlertReceived', { alert: alert.description, detail: this.result ? undefined : alertHint(alert.description) }), false);
-  }
-
-  private countWarningAlert(): void {
-    if (++this.warningAlerts > this.cfg.maxWarningAlerts) {
-      throw new TlsError('UnexpectedMessage', { detail: `more than ${this.cfg.maxWarningAlerts} warning alerts without application data (maxWarningAlerts)` });
-    }
   }
 
   private onAppData(content: Uint8Array): void {
@@ -735,20 +530,10 @@ export class TlsConnection {
       throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake completed' });
     }
     if (content.length === 0) {
-      // Empty records cost the peer nothing and us a decryption: capped alone and together
-      // with post-handshake messages (a NewSessionTicket between them resets nothing).
-      if (++this.emptyRecords > this.cfg.maxEmptyRecords) {
-        throw new TlsError('UnexpectedMessage', { detail: `more than ${this.cfg.maxEmptyRecords} empty records without application data (maxEmptyRecords)` });
-      }
-      if (++this.postHandshakeMessages > this.cfg.maxPostHandshakeMessages) {
-        throw new TlsError('UnexpectedMessage', { detail: `more than ${this.cfg.maxPostHandshakeMessages} post-handshake messages and empty records without application data (maxPostHandshakeMessages)` });
-      }
+      this.flood.emptyRecord();
       return;
     }
-    this.emptyRecords = 0;
-    this.keyUpdatesWithoutData = 0;
-    this.warningAlerts = 0;
-    this.postHandshakeMessages = 0;
+    this.flood.data();
     this.readQueue.push(content);
     this.readQueued += content.length;
   }
@@ -880,63 +665,6 @@ export class TlsConnection {
 
   private trace(e: TraceEvent): void {
     this.cfg.trace?.(e);
-  }
-}
-
-/**
- * Trust anchors as the verifier takes them: PEM strings go through unchanged (the verifier
- * caches parsed PEM bundles, so a large root store costs once per process); bytes are
- * split into DER certificates here.
- */
-function trustAnchorInputs(ca: ClientOptions['ca']): (string | Uint8Array)[] {
-  if (ca === undefined) return [];
-  const items: readonly (string | Uint8Array)[] = typeof ca === 'string' || ca instanceof Uint8Array ? [ca] : ca;
-  const out: (string | Uint8Array)[] = [];
-  for (const it of items) {
-    if (typeof it === 'string') out.push(it);
-    else out.push(...loadCertificates(it));
-  }
-  return out;
-}
-
-/** `maxVerificationWork` budgets the built-in verifier only: with a custom one it would be a silent no-op. */
-function refuseBudgetWithCustomVerifier(o: { verifier?: unknown; maxVerificationWork?: number }): void {
-  if (o.verifier !== undefined && o.maxVerificationWork !== undefined) {
-    throw new TlsError('InvalidConfig', { detail: 'maxVerificationWork applies to the built-in verifier; a custom verifier bounds its own work' });
-  }
-}
-
-/** A hint for fatal alerts received during the handshake (what the peer most likely refused). */
-function alertHint(alert: number): string | undefined {
-  switch (alert) {
-    case AlertDescription.protocol_version:
-      return 'the peer refused our versions (puretls speaks TLS 1.2 and 1.3 only; the peer may require TLS 1.1 or older)';
-    case AlertDescription.handshake_failure:
-    case AlertDescription.insufficient_security:
-      return 'no parameters in common (puretls offers only ECDHE key exchange with AEAD suites; the peer may require CBC, RC4, DHE or static RSA)';
-    case AlertDescription.unknown_ca:
-    case AlertDescription.bad_certificate:
-    case AlertDescription.certificate_unknown:
-      return 'the peer refused our certificate';
-    default:
-      return undefined;
-  }
-}
-
-/** Key shares for the first ClientHello: the defaults that are configured, else the first configured group. */
-function defaultKeyShares(groups: readonly number[]): number[] {
-  const picked = DEFAULT_KEY_SHARES.filter((g) => groups.includes(g));
-  return picked.length > 0 ? picked : groups.slice(0, 1);
-}
-
-function summarize(msg: HandshakeMessage): string {
-  switch (msg.type) {
-    case 'client_hello':
-      return `ClientHello suites=${msg.cipherSuites.length}`;
-    case 'server_hello':
-      return msg.isHrr ? 'HelloRetryRequest' : 'ServerHello';
-    default:
-      return msg.type.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase());
   }
 }
 

@@ -1,0 +1,147 @@
+/**
+ * What a connection reports about itself (DESIGN.md §3 `connection.info`), what the
+ * handshake has settled so far (written only from what the steps return), and the
+ * human-readable words the connection uses in errors and traces.
+ *
+ * @module
+ */
+import { AlertDescription, type TlsError } from '../base/errors.js';
+import type { HandshakeMessage } from '../wire/messages.js';
+import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
+
+/** A session ticket a client received (RFC 9846 §4.7.1). */
+export interface SessionTicket {
+  readonly lifetime: number;
+  readonly ageAdd: number;
+  readonly nonce: Uint8Array;
+  readonly ticket: Uint8Array;
+  /** `now()` when it arrived. */
+  readonly receivedAt: number;
+}
+
+/**
+ * What may be read about a connection without driving it (the Node socket's `connection`):
+ * no method here sends, receives or changes anything.
+ */
+export interface ConnectionView {
+  readonly role: 'client' | 'server';
+  readonly info: ConnectionInfo;
+  readonly phase: ConnectionPhase;
+  readonly error: TlsError | null;
+  readonly handshakeComplete: boolean;
+  readonly tickets: readonly SessionTicket[];
+  readonly bufferedBytes: number;
+}
+
+/** Where the connection is in its life. */
+export type ConnectionPhase = 'handshaking' | 'open' | 'peer-closed' | 'closed' | 'failed';
+
+/** What the connection reports about itself (DESIGN.md §3 `connection.info`). */
+export interface ConnectionInfo {
+  readonly role: 'client' | 'server';
+  readonly version: string | null;
+  readonly cipherSuite: string | null;
+  readonly group: string | null;
+  /**
+   * The scheme of the server's handshake signature (its CertificateVerify in TLS 1.3, its
+   * ServerKeyExchange in TLS 1.2), in both roles: what authenticated the server.
+   */
+  readonly signatureScheme: string | null;
+  /** The scheme of the client's CertificateVerify (mutual TLS), in both roles; null without one. */
+  readonly clientSignatureScheme: string | null;
+  readonly alpn: string | null;
+  readonly serverName: string | null;
+  readonly resumed: boolean;
+  readonly helloRetryRequest: boolean;
+  /** Peer's leaf certificate (DER), or null. */
+  readonly peerCertificate: Uint8Array | null;
+  /** Peer's other certificates as sent (DER). */
+  readonly peerIntermediates: readonly Uint8Array[];
+  readonly certificateErrors: readonly CertificateError[];
+  readonly certificateErrorSeverity: CertificateErrorSeverity;
+}
+
+/** What the handshake has settled so far: written only by `learn`, from what the steps return. */
+export interface NegotiatedInfo {
+  version: 'TLSv1.2' | 'TLSv1.3' | null;
+  cipherSuite: string | null;
+  group: string | null;
+  signatureScheme: string | null;
+  clientSignatureScheme: string | null;
+  alpn: string | null;
+  serverName: string | null;
+  resumed: boolean;
+  helloRetryRequest: boolean;
+  peerCertificates: readonly Uint8Array[];
+  certificateErrors: readonly CertificateError[];
+  certificateErrorSeverity: CertificateErrorSeverity;
+}
+
+
+/** Nothing settled yet. */
+export function newNegotiated(): NegotiatedInfo {
+  return {
+    version: null,
+    cipherSuite: null,
+    group: null,
+    signatureScheme: null,
+    clientSignatureScheme: null,
+    alpn: null,
+    serverName: null,
+    resumed: false,
+    helloRetryRequest: false,
+    peerCertificates: [],
+    certificateErrors: [],
+    certificateErrorSeverity: 'none',
+  };
+}
+
+/** The public view of what was negotiated. */
+export function infoOf(role: 'client' | 'server', n: NegotiatedInfo): ConnectionInfo {
+  return {
+    role,
+    version: n.version,
+    cipherSuite: n.cipherSuite,
+    group: n.group,
+    signatureScheme: n.signatureScheme,
+    clientSignatureScheme: n.clientSignatureScheme,
+    alpn: n.alpn,
+    serverName: n.serverName,
+    resumed: n.resumed,
+    helloRetryRequest: n.helloRetryRequest,
+    peerCertificate: n.peerCertificates[0] ?? null,
+    peerIntermediates: n.peerCertificates.slice(1),
+    certificateErrors: n.certificateErrors,
+    certificateErrorSeverity: n.certificateErrorSeverity,
+  };
+}
+
+/** A hint for fatal alerts received during the handshake (what the peer most likely refused). */
+export function alertHint(alert: number): string | undefined {
+  switch (alert) {
+    case AlertDescription.protocol_version:
+      return 'the peer refused our versions (puretls speaks TLS 1.2 and 1.3 only; the peer may require TLS 1.1 or older)';
+    case AlertDescription.handshake_failure:
+    case AlertDescription.insufficient_security:
+      return 'no parameters in common (puretls offers only ECDHE key exchange with AEAD suites; the peer may require CBC, RC4, DHE or static RSA)';
+    case AlertDescription.unknown_ca:
+    case AlertDescription.bad_certificate:
+    case AlertDescription.certificate_unknown:
+      return 'the peer refused our certificate';
+    default:
+      return undefined;
+  }
+}
+
+/** A one-line name for a handshake message in traces. */
+export function summarize(msg: HandshakeMessage): string {
+  switch (msg.type) {
+    case 'client_hello':
+      return `ClientHello suites=${msg.cipherSuites.length}`;
+    case 'server_hello':
+      return msg.isHrr ? 'HelloRetryRequest' : 'ServerHello';
+    default:
+      return msg.type.replace(/(^|_)([a-z])/g, (_m, _p, c: string) => c.toUpperCase());
+  }
+}
+
