@@ -10,7 +10,7 @@
  * not share code with it: a bug shared by both would hide itself.
  */
 import { concatBytes } from '../../../src/base/bytes.js';
-import type { MutateContext, Mutator, WeightedMutator } from './mutate.js';
+import { pickWeighted, type MutateContext, type Mutator, type WeightedMutator } from './mutate.js';
 import type { Rng } from './rng.js';
 
 export interface Node {
@@ -385,24 +385,13 @@ export const asn1Mutate: Mutator = (input, rng, ctx) => {
     if (all.length === 0) break;
     // Prefer deeper elements a little: that is where extension contents and names live.
     const s = all[Math.max(rng.below(all.length), rng.below(all.length))]!;
-    const op = pickOp(rng);
+    const op = pickWeighted(OPS, rng);
     if (op.op(roots, s, rng, ctx)) done++;
   }
   if (done === 0) return null;
   const out = encodeAll(roots);
   return out.length <= ctx.maxLen ? out : null;
 };
-
-function pickOp(rng: Rng): (typeof OPS)[number] {
-  let total = 0;
-  for (const o of OPS) total += o.weight;
-  let r = rng.below(total);
-  for (const o of OPS) {
-    if (r < o.weight) return o;
-    r -= o.weight;
-  }
-  return OPS[0]!;
-}
 
 /** The ASN.1 mutators for DER targets. */
 export const ASN1_MUTATORS: readonly WeightedMutator[] = [{ name: 'asn1', weight: 1, fn: asn1Mutate }];
