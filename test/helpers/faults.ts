@@ -1,9 +1,15 @@
 /**
- * The changes to a TLS byte stream that TLS lets pass without an error, for the transport-fault
- * tests (test/load/faults, test/load/adapter-faults, test/props/faults): anything else a
- * receiver is given must make it fail.
+ * For the transport-fault tests (test/load/faults, test/load/adapter-faults, test/props/faults):
+ * the changes to a TLS byte stream that TLS lets pass without an error (anything else a
+ * receiver is given must make it fail), and what a session that ended without an error must
+ * have delivered.
  */
+import { expect } from 'vitest';
+import type { TlsConnection } from '../../src/engine/connection.js';
+import type { FaultPipe } from '../../src/testing/index.js';
 import { join, sameBytes } from './bytes.js';
+
+type Role = 'client' | 'server';
 
 /** The stream without plaintext ChangeCipherSpec records (type 20, the single byte 1), or null if it is not whole records. */
 export function withoutCcs(bytes: Uint8Array): Uint8Array | null {
@@ -33,4 +39,24 @@ export function allowedChange(tls13: boolean, sent: Uint8Array, delivered: Uint8
     if (a && b && sameBytes(a, b)) return 'compatibility ChangeCipherSpec dropped or moved';
   }
   return null;
+}
+
+/** A session between two engines over a {@link FaultPipe}: what each side's application wrote. */
+export interface FaultSession {
+  pipe: FaultPipe;
+  conns: Record<Role, TlsConnection>;
+  written: Record<Role, Uint8Array>;
+}
+
+/**
+ * Nothing lost silently: each side read exactly what the other wrote (`lengths`: the bytes
+ * the session has each side write) and both saw the other's close_notify.
+ */
+export function expectAllDelivered(o: FaultSession, lengths: Record<Role, number>, what: string): void {
+  expect(sameBytes(o.pipe.received('server'), o.written.client), what).toBe(true);
+  expect(sameBytes(o.pipe.received('client'), o.written.server), what).toBe(true);
+  expect(o.written.client.length, what).toBe(lengths.client);
+  expect(o.written.server.length, what).toBe(lengths.server);
+  expect(o.conns.client.phase, what).toBe('closed');
+  expect(o.conns.server.phase, what).toBe('closed');
 }

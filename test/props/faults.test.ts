@@ -43,7 +43,7 @@ import {
 } from '../../src/testing/index.js';
 import { chunkPlanArb, faultArb, randomFaultsArb } from '../../src/testing/arbitraries.js';
 import { join, payload, sameBytes } from '../helpers/bytes.js';
-import { allowedChange } from '../helpers/faults.js';
+import { allowedChange, expectAllDelivered } from '../helpers/faults.js';
 import { expectCleanTlsError, params } from '../helpers/props.js';
 
 type Version = '1.3' | '1.2';
@@ -142,12 +142,7 @@ function expectPrefixData(o: Outcome, what: string): void {
 function expectCleanAndComplete(o: Outcome, what: string): void {
   expect(o.conns.client.error, what).toBeNull();
   expect(o.conns.server.error, what).toBeNull();
-  expect(sameBytes(o.pipe.received('server'), o.written.client), what).toBe(true);
-  expect(sameBytes(o.pipe.received('client'), o.written.server), what).toBe(true);
-  expect(o.written.client.length, what).toBe(20_000);
-  expect(o.written.server.length, what).toBe(22_500);
-  expect(o.conns.client.phase, what).toBe('closed');
-  expect(o.conns.server.phase, what).toBe('closed');
+  expectAllDelivered(o, { client: 20_000, server: 22_500 }, what);
 }
 
 /** Records and bytes an undamaged session carries each way, per version (where faultArb places faults). */
