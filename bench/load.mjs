@@ -24,13 +24,7 @@ import { dirname } from 'node:path';
 import os from 'node:os';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-};
-const ROLE = opt('role', 'main');
+import { ROLE, fullGc, opt, send } from './common.mjs';
 
 // ------------------------------------------------------------------ shared
 
@@ -50,13 +44,6 @@ function memorySampler(ms = 100) {
   const timer = setInterval(sample, ms);
   timer.unref();
   return { peak, sample, reset, stop: () => clearInterval(timer) };
-}
-
-function fullGc() {
-  if (typeof globalThis.gc === 'function') {
-    globalThis.gc();
-    globalThis.gc();
-  }
 }
 
 /** Deterministic data: every connection sends B bytes of a shared random pool from its own offset (zero-copy views). */
@@ -157,10 +144,6 @@ function endpoint(sock, { pool, offset, total, chunk, onProgress, onDone }) {
 function offsetFor(id, side, poolLength) {
   // Different for every connection and side (client: its index; server: the client's port, unique while all are open).
   return ((id * 7919 + (side === 'server' ? 104729 : 0)) * 13) % poolLength;
-}
-
-function send(msg) {
-  return new Promise((resolve) => process.send(msg, () => resolve()));
 }
 
 // ------------------------------------------------------------------ server child

@@ -24,24 +24,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-};
-const ROLE = opt('role', 'main');
-
-function fullGc() {
-  if (typeof globalThis.gc === 'function') {
-    globalThis.gc();
-    globalThis.gc();
-  }
-}
-
-function send(msg) {
-  return new Promise((resolve) => process.send(msg, () => resolve()));
-}
+import { ROLE, fullGc, opt, send } from './common.mjs';
 
 const MEM_KEYS = ['rss', 'heapUsed', 'heapTotal', 'external', 'arrayBuffers'];
 

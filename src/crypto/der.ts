@@ -244,6 +244,22 @@ export class DerReader {
   }
 }
 
+/**
+ * Checks that `v` is a run of well-formed DER elements (read as `r` reads: same error status
+ * and context), looking inside constructed ones (X.690 §8.1.2.5) down to `depth` levels; for
+ * values kept undecoded, such as ANY and unknown extension values.
+ */
+export function checkDerElements(r: DerReader, v: Uint8Array, depth: number): void {
+  const inner = r.sub(v);
+  while (!inner.done) {
+    const el = inner.read();
+    if ((el.tag & 0x20) !== 0) {
+      if (depth === 0) inner.fail('nesting too deep');
+      checkDerElements(inner, el.value, depth - 1);
+    }
+  }
+}
+
 function decodeOid(v: Uint8Array, r: DerReader): string {
   if (v.length === 0) r.fail('empty OBJECT IDENTIFIER');
   const arcs: bigint[] = [];

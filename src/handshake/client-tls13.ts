@@ -13,7 +13,7 @@ import type { CertificateRequest, HandshakeMessage, ServerHello } from '../wire/
 import { authenticatePeer, ocspFromCertificateStatus, type CertificateChainAccepted } from './peer-auth.js';
 import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
 import { codeName, expect, sendHashed } from './state.js';
-import { applicationSecrets, finishHandshake, handshakeSecrets, resumptionSecret, type HandshakeSecrets } from './tls13-common.js';
+import { applicationSecrets, finishHandshake, handshakeSecrets, type HandshakeSecrets } from './tls13-common.js';
 import { computeFinished13, verifyFinished13 } from './finished.js';
 import { ServerAuthenticated } from './proofs.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type Offer } from './client-common.js';
@@ -177,14 +177,7 @@ export class ExpectFinished implements State {
     const verifyData = computeFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current());
     sendHashed(out, transcript, { type: 'finished', verifyData });
     out.installKey('write', { version: 'TLSv1.3', suite, secret: app.clientApplication });
-    const resumption = resumptionSecret(app, transcript.current());
-    finishHandshake(out, cfg.crypto, this.h.clientRandom, {
-      suite,
-      clientApplication: app.clientApplication,
-      serverApplication: app.serverApplication,
-      exporter: app.exporter,
-      resumption,
-    }, finished);
+    finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, transcript.current(), finished);
     return { next: new ClientTraffic(), learned: { clientSignatureScheme } };
   }
 }

@@ -14,7 +14,7 @@ import { KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { CertificateEntry, ClientHello, EeExtensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { codeName, expect, keepLearned, sendHashed } from './state.js';
-import { applicationSecrets, finishHandshake, handshakeSecrets, resumptionSecret, type ApplicationSecrets, type HandshakeSecrets } from './tls13-common.js';
+import { applicationSecrets, finishHandshake, handshakeSecrets, type ApplicationSecrets, type HandshakeSecrets } from './tls13-common.js';
 import { nameMatches, type ServerHandshake } from './server-common.js';
 import { authenticatePeer, type CertificateChainAccepted } from './peer-auth.js';
 import { computeFinished13, verifyFinished13 } from './finished.js';
@@ -191,14 +191,7 @@ export class ExpectFinished implements State {
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     out.installKey('read', { version: 'TLSv1.3', suite, secret: app.clientApplication });
-    const resumption = resumptionSecret(app, transcript.current());
-    finishHandshake(out, cfg.crypto, this.h.clientRandom, {
-      suite,
-      clientApplication: app.clientApplication,
-      serverApplication: app.serverApplication,
-      exporter: app.exporter,
-      resumption,
-    }, finished);
+    finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, transcript.current(), finished);
     // RFC 9846 §4.7.1: tickets. Resumption is not accepted yet, so these only honour the configured count.
     for (let i = 0; i < p.sessionTickets; i++) {
       const nonce = new Uint8Array([i]);

@@ -46,13 +46,28 @@ export function applicationSecrets(hs: HandshakeSecrets, thServerFinished: Uint8
   };
 }
 
-/** Resumption secret (RFC 9846 §7.1), over Hash(ClientHello..client Finished). */
-export function resumptionSecret(app: ApplicationSecrets, thClientFinished: Uint8Array): Uint8Array {
-  return app.schedule.resumptionSecret(thClientFinished);
-}
-
-/** Logs the application secrets and hands them to the connection: application data may flow. */
-export function finishHandshake(out: HandshakeOutput, crypto: CryptoProvider, clientRandom: Uint8Array, secrets: TrafficSecrets, finished: FinishedVerified): void {
+/**
+ * The end of the handshake, for client and server alike, once the client's Finished is in
+ * the transcript (`thClientFinished` = Hash(ClientHello..client Finished)): derives the
+ * resumption secret over it (RFC 9846 §7.1), logs the application secrets and hands them to
+ * the connection: application data may flow.
+ */
+export function finishHandshake(
+  out: HandshakeOutput,
+  crypto: CryptoProvider,
+  clientRandom: Uint8Array,
+  suite: Tls13Suite,
+  app: ApplicationSecrets,
+  thClientFinished: Uint8Array,
+  finished: FinishedVerified,
+): void {
+  const secrets: TrafficSecrets = {
+    suite,
+    clientApplication: app.clientApplication,
+    serverApplication: app.serverApplication,
+    exporter: app.exporter,
+    resumption: app.schedule.resumptionSecret(thClientFinished),
+  };
   out.keyLog('CLIENT_TRAFFIC_SECRET_0', clientRandom, secrets.clientApplication);
   out.keyLog('SERVER_TRAFFIC_SECRET_0', clientRandom, secrets.serverApplication);
   out.keyLog('EXPORTER_SECRET', clientRandom, secrets.exporter);

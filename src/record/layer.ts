@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { concatBytes } from '../base/bytes.js';
 import { TlsError } from '../base/errors.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { ContentType, nameOf } from '../wire/codes.js';
@@ -371,15 +372,6 @@ export class RecordWriter {
     if (this.out.length === 0) return null;
     const parts = this.out;
     this.out = [];
-    if (parts.length === 1) return parts[0]!;
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const all = new Uint8Array(n);
-    let o = 0;
-    for (const p of parts) {
-      all.set(p, o);
-      o += p.length;
-    }
-    return all;
+    return parts.length === 1 ? parts[0]! : concatBytes(parts);
   }
 }

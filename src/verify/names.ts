@@ -42,7 +42,7 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
+import { DerReader, DerTag, checkDerElements, type DerElement } from '../crypto/der.js';
 import { toHex } from '../base/bytes.js';
 
 /** OIDs of attribute types read here (RFC 4519, RFC 5280 Appendix A.1, PKCS #9). */
@@ -199,18 +199,6 @@ export interface ParsedName {
   readonly problems: readonly string[];
 }
 
-/** Checks that `v` is a run of well-formed DER elements, nested at most `depth` levels (for ANY values). */
-function checkElements(r: DerReader, v: Uint8Array, depth: number): void {
-  const inner = r.sub(v);
-  while (!inner.done) {
-    const el = inner.read();
-    if ((el.tag & 0x20) !== 0) {
-      if (depth === 0) inner.fail('nesting too deep');
-      checkElements(inner, el.value, depth - 1);
-    }
-  }
-}
-
 /** Finds what is wrong with one attribute value, or returns null (RFC 5280 Appendix A.1; X.690). */
 function attributeProblem(oid: string, value: DerElement, decoded: string | null | { readonly bad: string }): string | null {
   const what = `attribute ${oid}`;
@@ -256,7 +244,7 @@ export function parseName(nameDer: Uint8Array): ParsedName {
       const oid = atv.oid();
       const value = atv.read();
       atv.end();
-      if ((value.tag & 0x20) !== 0) checkElements(atv, value.value, 8);
+      if ((value.tag & 0x20) !== 0) checkDerElements(atv, value.value, 8);
       const decoded = decodeString(value.tag, value.value);
       const problem = attributeProblem(oid, value, decoded);
       if (problem !== null) problems.push(problem);
@@ -441,7 +429,7 @@ export function readGeneralName(r: DerReader, g: DerElement, context: GeneralNam
       const inner = s.sub(v.value);
       const el = inner.read();
       inner.end();
-      if ((el.tag & 0x20) !== 0) checkElements(inner, el.value, 8);
+      if ((el.tag & 0x20) !== 0) checkDerElements(inner, el.value, 8);
       return { form: 'otherName', typeId, raw: g.raw.slice() };
     }
     case 0x81:
@@ -453,7 +441,7 @@ export function readGeneralName(r: DerReader, g: DerElement, context: GeneralNam
     case 0xa3:
       // ORAddress ::= SEQUENCE { ... } (IMPLICIT [3]): its contents, checked for structure only.
       if (g.value.length === 0) r.fail('empty x400Address');
-      checkElements(r, g.value, 8);
+      checkDerElements(r, g.value, 8);
       return { form: 'x400Address', raw: g.raw.slice() };
     case 0xa4: {
       // directoryName [4] Name: EXPLICIT (Name is a CHOICE), so exactly one Name inside.

@@ -36,7 +36,7 @@
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { TlsError } from '../base/errors.js';
-import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
+import { DerReader, DerTag, checkDerElements, type DerElement } from '../crypto/der.js';
 import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CertificateError } from './verifier.js';
@@ -142,20 +142,10 @@ function fail(detail: string): never {
 
 /** Checks that `v` is exactly one well-formed DER element (nesting bounded). */
 function checkOneElement(r: DerReader, v: Uint8Array): void {
-  const walk = (rr: DerReader, bytes: Uint8Array, depth: number): void => {
-    const inner = rr.sub(bytes);
-    while (!inner.done) {
-      const el = inner.read();
-      if ((el.tag & 0x20) !== 0) {
-        if (depth === 0) inner.fail('nesting too deep');
-        walk(inner, el.value, depth - 1);
-      }
-    }
-  };
   const one = r.sub(v);
   const el = one.read();
   one.end();
-  if ((el.tag & 0x20) !== 0) walk(one, el.value, 16);
+  if ((el.tag & 0x20) !== 0) checkDerElements(one, el.value, 16);
 }
 
 /**

@@ -10,15 +10,14 @@
  * backward compatibility is Appendix E): RFC 8446's numbers are one off in places.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import type { TlsConnection } from '../../src/engine/connection.js';
 import { pump, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
-import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/base/errors.js';
+import { AlertDescription, type TlsStatus } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion } from '../../src/wire/codes.js';
 import type { ClientHello, HelloRetryRequest, ServerHello, ServerHelloExtensions } from '../../src/wire/messages.js';
 import {
-  KeyLog,
   RawCipher,
   alertsIn,
   concat,
@@ -38,33 +37,23 @@ import {
   splitHandshake,
   type ServerFlight,
 } from '../helpers/mitm.js';
+import { expectError, keyLoggedPair, type AlertName, type KeyLoggedPair } from '../helpers/hostile-peer.js';
 
 let pki: TestPki;
 beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256' });
 });
 
-interface Pair {
-  client: TlsConnection;
-  server: TlsConnection;
-  keys: KeyLog;
-}
+type Pair = KeyLoggedPair;
 
 function setup(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): Pair {
-  const keys = new KeyLog();
-  const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, cipherSuites: ['TLS_AES_128_GCM_SHA256'], keyLog: keys.fn, ...c });
-  const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, keyLog: keys.fn, ...s });
-  return { client, server, keys };
+  return keyLoggedPair(pki, { cipherSuites: ['TLS_AES_128_GCM_SHA256'], ...c }, s);
 }
-
-type AlertName = keyof typeof AlertDescription;
 
 /** Asserts the sticky error (status and alert) and that exactly that fatal alert was sent. */
 function expectFail(conn: TlsConnection, status: TlsStatus, alert: AlertName, cipher?: RawCipher): Uint8Array | null {
-  const e = conn.error;
-  expect(e).toBeInstanceOf(TlsError);
-  expect({ status: e!.status, alert: alertName(e!.alert ?? 0) }).toEqual({ status, alert });
-  expect(e!.source).toBe('local');
+  const e = expectError(conn, status, alert);
+  expect(e.source).toBe('local');
   expect(conn.phase).toBe('failed');
   const out = conn.takeOutput();
   const sent = alertsIn(out, cipher);
@@ -74,8 +63,7 @@ function expectFail(conn: TlsConnection, status: TlsStatus, alert: AlertName, ci
 
 /** Asserts that `conn` failed because its peer sent `alert`. */
 function expectAlertReceived(conn: TlsConnection, alert: AlertName): void {
-  expect(conn.error).toBeInstanceOf(TlsError);
-  expect({ status: conn.error!.status, alert: alertName(conn.error!.alert ?? 0) }).toEqual({ status: 'AlertReceived', alert });
+  expectError(conn, 'AlertReceived', alert);
 }
 
 /** The ClientHello message (raw, header included) from a ClientHello flight. */

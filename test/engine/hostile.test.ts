@@ -10,15 +10,16 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/engine/connection.js';
 import { pump, readAll, seededRandom, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
-import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/base/errors.js';
+import { AlertDescription, TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, HandshakeType } from '../../src/wire/codes.js';
 import type { ClientHello } from '../../src/wire/messages.js';
-import { KeyLog, RawCipher, concat, deliver, encodeRecord, encodeRecords, firstFlight, hsMessage, parseRecords, plain } from '../helpers/mitm.js';
+import { RawCipher, concat, deliver, encodeRecord, encodeRecords, firstFlight, hsMessage, parseRecords, plain } from '../helpers/mitm.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { parseCertificate } from '../../src/verify/x509.js';
 import type { VerifyRequest } from '../../src/verify/verifier.js';
 import { payload, sameBytes } from '../helpers/bytes.js';
+import { expectFailed, handshaken, keyLoggedPair, type KeyLoggedPair } from '../helpers/hostile-peer.js';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -28,25 +29,12 @@ beforeAll(async () => {
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-function setup(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): { client: TlsConnection; server: TlsConnection; keys: KeyLog } {
-  const keys = new KeyLog();
-  const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'], keyLog: keys.fn, ...c });
-  const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, keyLog: keys.fn, ...s });
-  return { client, server, keys };
+function setup(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): KeyLoggedPair {
+  return keyLoggedPair(pki, { cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'], ...c }, s);
 }
 
-async function connected(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): Promise<ReturnType<typeof setup>> {
-  const p = setup(c, s);
-  await pump(p.client, p.server);
-  expect(p.client.handshakeComplete && p.server.handshakeComplete).toBe(true);
-  return p;
-}
-
-function expectFailed(conn: TlsConnection, status: TlsStatus, alert: keyof typeof AlertDescription): void {
-  const e = conn.error;
-  expect(e).toBeInstanceOf(TlsError);
-  expect({ status: e!.status, alert: alertName(e!.alert ?? 0) }).toEqual({ status, alert });
-  expect(conn.phase).toBe('failed');
+async function connected(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): Promise<KeyLoggedPair> {
+  return handshaken(setup(c, s));
 }
 
 /** Edits only the first ClientHello (the second one carries our cookie). */

@@ -9,37 +9,26 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/engine/connection.js';
 import { pump, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
-import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/base/errors.js';
+import { AlertDescription, type TlsStatus } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, HandshakeType } from '../../src/wire/codes.js';
 import { nextTrafficSecret } from '../../src/keys/tls13-schedule.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { DEFAULT_VERIFICATION_WORK } from '../../src/index.js';
-import { AES128, KeyLog, RawCipher, alertsIn, concat, deliver, encodeRecord, encodeRecords, firstFlight, hsMessage, plain } from '../helpers/mitm.js';
+import { AES128, RawCipher, alertsIn, concat, deliver, encodeRecord, encodeRecords, firstFlight, hsMessage, plain } from '../helpers/mitm.js';
+import { expectError, handshaken, keyLoggedPair, type AlertName, type KeyLoggedPair } from '../helpers/hostile-peer.js';
 
 let pki: TestPki;
 beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256' });
 });
 
-interface Pair {
-  client: TlsConnection;
-  server: TlsConnection;
-  keys: KeyLog;
+function setup(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): KeyLoggedPair {
+  return keyLoggedPair(pki, { cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'], ...c }, s);
 }
 
-function setup(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): Pair {
-  const keys = new KeyLog();
-  const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, keyLog: keys.fn, cipherSuites: ['TLS_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'], ...c });
-  const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, keyLog: keys.fn, ...s });
-  return { client, server, keys };
-}
-
-async function connected(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): Promise<Pair> {
-  const p = setup(c, s);
-  await pump(p.client, p.server);
-  expect(p.client.handshakeComplete && p.server.handshakeComplete).toBe(true);
-  return p;
+async function connected(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): Promise<KeyLoggedPair> {
+  return handshaken(setup(c, s));
 }
 
 /**
@@ -67,10 +56,8 @@ async function flood(conn: TlsConnection, next: () => Uint8Array, rounds: number
   return { fed, out: concat(...outs), peak, cpuMs };
 }
 
-function expectRefused(conn: TlsConnection, status: TlsStatus, alert: keyof typeof AlertDescription, sent: Uint8Array, cipher?: RawCipher): void {
-  const e = conn.error;
-  expect(e).toBeInstanceOf(TlsError);
-  expect({ status: e!.status, alert: alertName(e!.alert ?? 0) }).toEqual({ status, alert });
+function expectRefused(conn: TlsConnection, status: TlsStatus, alert: AlertName, sent: Uint8Array, cipher?: RawCipher): void {
+  expectError(conn, status, alert);
   expect(alertsIn(sent, cipher).at(-1)).toEqual({ level: 2, description: AlertDescription[alert], protected: cipher !== undefined });
 }
 

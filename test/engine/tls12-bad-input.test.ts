@@ -13,18 +13,18 @@
  * RFC 8446 §4.2.1; backward compatibility is Appendix E).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import type { TlsConnection } from '../../src/engine/connection.js';
 import { pump, readAll, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
-import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/base/errors.js';
+import { AlertDescription, TlsError, type TlsStatus } from '../../src/base/errors.js';
 import { loadCertifiedKey } from '../../src/config/identity.js';
 import type { RecordProtector } from '../../src/record/protector.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { CipherSuite, ContentType, ExtensionType, HandshakeType, NamedGroup, ProtocolVersion, SignatureScheme, nameOf } from '../../src/wire/codes.js';
 import { DOWNGRADE_TLS12 } from '../../src/wire/hello.js';
 import type { ClientHello, ServerHello, ServerHello12Extensions } from '../../src/wire/messages.js';
-import { KeyLog, concat, decodeMsg, deliver, encodeMsg, encodeRecord, encodeRecords, firstFlight, flip, hsMessage, parseRecords, plain, respond } from '../helpers/mitm.js';
+import { concat, decodeMsg, deliver, encodeMsg, encodeRecord, encodeRecords, firstFlight, flip, hsMessage, parseRecords, plain, respond } from '../helpers/mitm.js';
 import {
   Keys12,
   alertsIn12,
@@ -38,6 +38,7 @@ import {
   resignServerKeyExchange,
   type Hellos12,
 } from '../helpers/tls12.js';
+import { expectError, expectFailed, keyLoggedPair, type AlertName, type KeyLoggedPair } from '../helpers/hostile-peer.js';
 
 let ec: TestPki;
 /** A second ECDSA P-256 identity: a key that did not sign the server's certificate request. */
@@ -47,31 +48,20 @@ beforeAll(async () => {
   other = await generateTestPki({ keyType: 'ecdsa-p256' });
 });
 
-interface Pair {
-  client: TlsConnection;
-  server: TlsConnection;
-  keys: KeyLog;
-}
+type Pair = KeyLoggedPair;
 
 /** A TLS 1.2 client and server (both capped at TLS 1.2 unless the options say otherwise). */
 function setup(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): Pair {
-  const keys = new KeyLog();
-  const client = TlsConnection.client({ servername: 'localhost', ca: ec.caCertPem, maxVersion: 'TLSv1.2', keyLog: keys.fn, ...c });
-  const server = TlsConnection.server({ cert: ec.chainPem, key: ec.keyPem, maxVersion: 'TLSv1.2', keyLog: keys.fn, ...s });
-  return { client, server, keys };
+  return keyLoggedPair(ec, { maxVersion: 'TLSv1.2', ...c }, { maxVersion: 'TLSv1.2', ...s });
 }
-
-type AlertName = keyof typeof AlertDescription;
 
 /**
  * Asserts the sticky error (status and alert) and that exactly that fatal alert was sent,
  * protected with `opener`'s keys when given. Returns the output, to hand to the peer.
  */
 function expectFail(conn: TlsConnection, status: TlsStatus, alert: AlertName, opener: RecordProtector | null = null): Uint8Array {
-  const e = conn.error;
-  expect(e).toBeInstanceOf(TlsError);
-  expect({ status: e!.status, alert: alertName(e!.alert ?? 0) }).toEqual({ status, alert });
-  expect(e!.source).toBe('local');
+  const e = expectError(conn, status, alert);
+  expect(e.source).toBe('local');
   expect(conn.phase).toBe('failed');
   const out = conn.takeOutput() ?? new Uint8Array(0);
   expect(alertsIn12(out, opener)).toEqual([{ level: 2, description: AlertDescription[alert], protected: opener !== null }]);
@@ -80,9 +70,7 @@ function expectFail(conn: TlsConnection, status: TlsStatus, alert: AlertName, op
 
 /** Asserts that `conn` failed because its peer sent `alert`. */
 function expectAlertReceived(conn: TlsConnection, alert: AlertName): void {
-  expect(conn.error).toBeInstanceOf(TlsError);
-  expect({ status: conn.error!.status, alert: alertName(conn.error!.alert ?? 0) }).toEqual({ status: 'AlertReceived', alert });
-  expect(conn.phase).toBe('failed');
+  expectFailed(conn, 'AlertReceived', alert);
 }
 
 /** Status, alert and the alert on the wire; then the peer gets it and reports AlertReceived. */

@@ -9,23 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { TargetResult } from './main.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const SECONDS_PER_TARGET = Number(process.env['PURETLS_FUZZ_CI_SECONDS'] ?? '2');
 const SEED = 20260701;
-
-interface Result {
-  target: string;
-  skipped?: string;
-  execs: number;
-  rate: number;
-  corpus: number;
-  blocks: number;
-  functions: number;
-  functionsTotal: number;
-  findings: { kind: string; message: string; file: string }[];
-  error?: string;
-}
 
 function listTargets(): string[] {
   const r = spawnSync(process.execPath, [path.join(root, 'test', 'fuzz', 'fuzz.mjs'), '--list'], { cwd: root, encoding: 'utf8' });
@@ -42,7 +30,7 @@ function pythonMissing(): string | null {
 
 const targets = listTargets();
 const missing = pythonMissing();
-const results = new Map<string, Result>();
+const results = new Map<string, TargetResult>();
 let runError = '';
 
 describe('fuzz targets (fixed seed, a few seconds each)', () => {
@@ -62,7 +50,7 @@ describe('fuzz targets (fixed seed, a few seconds each)', () => {
     });
     for (const line of out.split('\n')) {
       if (!line.startsWith('{')) continue;
-      const r = JSON.parse(line) as Result;
+      const r = JSON.parse(line) as TargetResult;
       results.set(r.target, r);
     }
   }, 240_000);

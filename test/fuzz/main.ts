@@ -86,7 +86,8 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-interface TargetResult {
+/** What a run of one target reports (with --json, one line of stdout each). */
+export interface TargetResult {
   target: string;
   skipped?: string;
   execs: number;

@@ -4,15 +4,8 @@
  */
 import { seededRandom } from '../../src/testing/index.js';
 
-export function join(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+/** Concatenates byte strings into a new array (the library's own helper). */
+export { concatBytes as join } from '../../src/base/bytes.js';
 
 /** `n` pseudo-random bytes from `seed` (for payloads). */
 export function payload(n: number, seed: number): Uint8Array {

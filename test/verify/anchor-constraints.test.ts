@@ -7,16 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { derSequence, derTlv } from '../../src/crypto/der.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { createBasicVerifier } from '../../src/verify/basic-verifier.js';
-import { verifyCertificateChain } from '../../src/verify/chain.js';
-import { DAY, YEAR, Oid, ext, generalName, issue, key, type Issued } from './builder.js';
-
-const T = new Date('2026-06-01T00:00:00Z');
-const V = { notBefore: new Date(T.getTime() - DAY), notAfter: new Date(T.getTime() + YEAR) };
-const codes = (e: readonly { code: string; index: number }[]) => e.map((x) => `${x.code}@${x.index}`).sort();
-
-async function verify(leaf: Issued, intermediates: readonly Issued[], anchor: Issued, serverName = 'www.example.test', maxDepth?: number) {
-  return verifyCertificateChain({ leaf: leaf.der, intermediates: intermediates.map((c) => c.der), trustAnchors: [anchor.der], serverName, time: T, ...(maxDepth !== undefined ? { maxDepth } : {}) });
-}
+import { Oid, ext, generalName, issue, key } from './builder.js';
+import { T, V, codes, verify } from './common.js';
 
 describe('a trust anchor’s nameConstraints that cannot be honoured fail closed', () => {
   const subtree = (base: Uint8Array, ...rest: Uint8Array[]) => derSequence(base, ...rest);

@@ -7,17 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { derBitString, derOid, derSequence, derTlv } from '../../src/crypto/der.js';
 import { TlsError } from '../../src/base/errors.js';
-import { verifyCertificateChain } from '../../src/verify/chain.js';
 import { KeyUsage, parseCertificate } from '../../src/verify/x509.js';
-import { DAY, YEAR, Oid, ext, issue, key, type Issued } from './builder.js';
-
-const T = new Date('2026-06-01T00:00:00Z');
-const V = { notBefore: new Date(T.getTime() - DAY), notAfter: new Date(T.getTime() + YEAR) };
-const codes = (e: readonly { code: string; index: number }[]) => e.map((x) => `${x.code}@${x.index}`).sort();
-
-async function verify(leaf: Issued, intermediates: readonly Issued[], anchor: Issued, serverName = 'www.example.test', maxDepth?: number) {
-  return verifyCertificateChain({ leaf: leaf.der, intermediates: intermediates.map((c) => c.der), trustAnchors: [anchor.der], serverName, time: T, ...(maxDepth !== undefined ? { maxDepth } : {}) });
-}
+import { Oid, ext, issue, key } from './builder.js';
+import { T, V, codes, verify } from './common.js';
 
 describe('item 18: BIT STRING padding bits', () => {
   const root = issue({ subject: 'CN=Padding Root', key: key('p256'), ca: true, ...V });

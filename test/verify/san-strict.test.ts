@@ -8,11 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { DerTag, derNull, derOid, derSequence, derTlv } from '../../src/crypto/der.js';
 import { verifyCertificateChain } from '../../src/verify/chain.js';
 import { parseCertificate } from '../../src/verify/x509.js';
-import { DAY, YEAR, Oid, ext, generalName, issue, key, name, rawRdn } from './builder.js';
+import { Oid, ext, generalName, issue, key, name, rawRdn } from './builder.js';
+import { T, V, codes } from './common.js';
 
-const T = new Date('2026-06-01T00:00:00Z');
-const V = { notBefore: new Date(T.getTime() - DAY), notAfter: new Date(T.getTime() + YEAR) };
-const codes = (e: readonly { code: string; index: number }[]) => e.map((x) => `${x.code}@${x.index}`).sort();
 const ascii = (s: string) => new TextEncoder().encode(s);
 
 const root = issue({ subject: 'CN=SAN Root', key: key('p256'), ca: true, ...V });

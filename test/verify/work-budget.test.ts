@@ -11,10 +11,8 @@ import { validateChain, WORK_COST, type ChainPolicy } from '../../src/verify/eng
 import { parseCertificate } from '../../src/verify/x509.js';
 import { nameConstraintBomb } from './attack-chains.js';
 import { DAY, YEAR, ext, issue, key } from './builder.js';
+import { T, V, codes } from './common.js';
 
-const T = new Date('2026-06-01T00:00:00Z');
-const V = { notBefore: new Date(T.getTime() - DAY), notAfter: new Date(T.getTime() + YEAR) };
-const codes = (e: readonly { code: string; index: number }[]) => e.map((x) => `${x.code}@${x.index}`).sort();
 const policy: ChainPolicy = { time: T, usage: 'serverAuth', serverName: 'h1.a.b', maxDepth: 8 };
 
 /** CPU time (user + system, ms) of the best of `runs` calls, after one warm-up call (JIT). */

@@ -9,7 +9,8 @@
  * Written for this fuzzer; it is not the library's DER reader (src/crypto/der.ts) and must
  * not share code with it: a bug shared by both would hide itself.
  */
-import type { MutateContext, Mutator, WeightedMutator } from './mutate.js';
+import { concatBytes } from '../../../src/base/bytes.js';
+import { pickWeighted, type MutateContext, type Mutator, type WeightedMutator } from './mutate.js';
 import type { Rng } from './rng.js';
 
 export interface Node {
@@ -127,31 +128,19 @@ export function encode(n: Node): Uint8Array {
   if (n.children) {
     const parts = n.children.map(encode);
     const prefix = n.encapPrefix ?? new Uint8Array(0);
-    body = concat([prefix, ...parts]);
+    body = concatBytes([prefix, ...parts]);
   } else {
     body = n.content;
   }
   if (n.lenForm === 'indefinite') {
-    return concat([n.tag, new Uint8Array([0x80]), body, new Uint8Array([0, 0])]);
+    return concatBytes([n.tag, new Uint8Array([0x80]), body, new Uint8Array([0, 0])]);
   }
   const len = n.lenLie ?? body.length;
-  return concat([n.tag, new Uint8Array(lengthOctets(len, n.lenForm)), body]);
+  return concatBytes([n.tag, new Uint8Array(lengthOctets(len, n.lenForm)), body]);
 }
 
 export function encodeAll(nodes: readonly Node[]): Uint8Array {
-  return concat(nodes.map(encode));
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(nodes.map(encode));
 }
 
 /** A primitive or constructed element from parts. */
@@ -220,11 +209,11 @@ function interestingContent(n: Node, rng: Rng): Uint8Array {
     () => new Uint8Array([0xff]),
     () => rng.bytes(rng.smallLength(64)),
     () => c.subarray(0, rng.below(c.length + 1)),
-    () => concat([c, rng.bytes(rng.smallLength(8))]),
+    () => concatBytes([c, rng.bytes(rng.smallLength(8))]),
     () => new Uint8Array(c.length).fill(rng.pick([0x00, 0x41, 0xff, 0x80])),
   ];
-  if (t === 0x02) options.push(() => concat([new Uint8Array([0]), c]), () => new Uint8Array([0x80, ...c]), () => new Uint8Array([0xff, 0xff]));
-  if (t === 0x03) options.push(() => concat([new Uint8Array([rng.range(1, 8)]), c.subarray(1)]), () => { const d = c.slice(); if (d.length > 1) d[d.length - 1]! |= 1; if (d.length > 0) d[0] = rng.range(0, 7); return d; });
+  if (t === 0x02) options.push(() => concatBytes([new Uint8Array([0]), c]), () => new Uint8Array([0x80, ...c]), () => new Uint8Array([0xff, 0xff]));
+  if (t === 0x03) options.push(() => concatBytes([new Uint8Array([rng.range(1, 8)]), c.subarray(1)]), () => { const d = c.slice(); if (d.length > 1) d[d.length - 1]! |= 1; if (d.length > 0) d[0] = rng.range(0, 7); return d; });
   if (t === 0x01) options.push(() => new Uint8Array([0x01]), () => new Uint8Array([0x00]), () => new Uint8Array([0xff, 0xff]));
   if (t === 0x17 || t === 0x18) {
     const times = ['491231235959Z', '500101000000Z', '991231235959Z', '000229000000Z', '010229000000Z', '20380119031408Z', '99991231235959Z', '19500101000000Z', '20240230000000Z', '20240101240000Z', '20240101000060Z', '20240101000000.5Z', '202401010000Z', '20240101000000+0100', '20240101000000', '2024010100000Z', ' 0240101000000Z'];
@@ -396,24 +385,13 @@ export const asn1Mutate: Mutator = (input, rng, ctx) => {
     if (all.length === 0) break;
     // Prefer deeper elements a little: that is where extension contents and names live.
     const s = all[Math.max(rng.below(all.length), rng.below(all.length))]!;
-    const op = pickOp(rng);
+    const op = pickWeighted(OPS, rng);
     if (op.op(roots, s, rng, ctx)) done++;
   }
   if (done === 0) return null;
   const out = encodeAll(roots);
   return out.length <= ctx.maxLen ? out : null;
 };
-
-function pickOp(rng: Rng): (typeof OPS)[number] {
-  let total = 0;
-  for (const o of OPS) total += o.weight;
-  let r = rng.below(total);
-  for (const o of OPS) {
-    if (r < o.weight) return o;
-    r -= o.weight;
-  }
-  return OPS[0]!;
-}
 
 /** The ASN.1 mutators for DER targets. */
 export const ASN1_MUTATORS: readonly WeightedMutator[] = [{ name: 'asn1', weight: 1, fn: asn1Mutate }];

@@ -73,6 +73,13 @@ export function pythonUnavailable(): string | null {
   return null;
 }
 
+/** The lifecycle every differential target shares: skipped without pyca, the helper process started and stopped around the run. */
+const WITH_PY_HELPER: Pick<Target, 'unavailable' | 'setup' | 'teardown'> = {
+  unavailable: async () => pythonUnavailable(),
+  setup: () => py.start(),
+  teardown: async () => py.stop(),
+};
+
 // ---------------------------------------------------------------- OpenSSL through node:crypto
 
 function nodeKeyType(k: KeyObject): string {
@@ -153,9 +160,7 @@ const diffX509: Target = {
   async seeds() {
     return readDir('x509', (n) => n.endsWith('.der')).map((f) => f.bytes).concat(readDir('captured-certs', (n) => n.endsWith('.der')).map((f) => f.bytes));
   },
-  unavailable: async () => pythonUnavailable(),
-  setup: () => py.start(),
-  teardown: async () => py.stop(),
+  ...WITH_PY_HELPER,
   mutators: ASN1_MUTATORS,
   structuredShare: 0.85,
   dictionary: DER_DICTIONARY,
@@ -221,9 +226,7 @@ const diffKeys: Target = {
   async seeds() {
     return readDir('keys').map((f) => f.bytes);
   },
-  unavailable: async () => pythonUnavailable(),
-  setup: () => py.start(),
-  teardown: async () => py.stop(),
+  ...WITH_PY_HELPER,
   mutators: ASN1_MUTATORS,
   structuredShare: 0.7,
   dictionary: DER_DICTIONARY,
@@ -256,9 +259,7 @@ const diffOcsp: Target = {
   async seeds() {
     return readDir('ocsp', (n) => n.endsWith('.der')).map((f) => f.bytes);
   },
-  unavailable: async () => pythonUnavailable(),
-  setup: () => py.start(),
-  teardown: async () => py.stop(),
+  ...WITH_PY_HELPER,
   mutators: ASN1_MUTATORS,
   structuredShare: 0.85,
   dictionary: DER_DICTIONARY,
@@ -288,9 +289,7 @@ const diffPem: Target = {
   async seeds() {
     return readDir('pki', (n) => n.endsWith('.pem')).map((f) => f.bytes).concat(readDir('keys', (n) => n.includes('bundle')).map((f) => f.bytes));
   },
-  unavailable: async () => pythonUnavailable(),
-  setup: () => py.start(),
-  teardown: async () => py.stop(),
+  ...WITH_PY_HELPER,
   dictionary: ['-----BEGIN CERTIFICATE-----\n', '-----END CERTIFICATE-----\n', 'Proc-Type: 4,ENCRYPTED\n', '=', '\r\n', ' ', '\t', '-----'].map((s) => new TextEncoder().encode(s)),
   maxLen: 20000,
   async run(input) {

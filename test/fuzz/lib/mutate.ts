@@ -210,8 +210,8 @@ export const HAVOC: readonly WeightedMutator[] = [
   { name: 'lengthLie', weight: 8, fn: lengthLie },
 ];
 
-/** Picks a mutator by weight. */
-export function pickWeighted(list: readonly WeightedMutator[], rng: Rng): WeightedMutator {
+/** Picks an entry (a mutator, a tree operation) by weight. */
+export function pickWeighted<T extends { readonly weight: number }>(list: readonly T[], rng: Rng): T {
   let total = 0;
   for (const m of list) total += m.weight;
   let r = rng.below(total);

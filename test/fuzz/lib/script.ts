@@ -25,6 +25,7 @@ import type { TlsConnection } from '../../../src/engine/connection.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import type { HashAlg } from '../../../src/crypto/provider.js';
 import { tls12Suite, tls13Suite, type Tls12Suite, type Tls13Suite } from '../../../src/crypto/suites.js';
+import { concatBytes } from '../../../src/base/bytes.js';
 import { TlsError } from '../../../src/base/errors.js';
 import { finishedVerifyData as finished13, nextTrafficSecret } from '../../../src/keys/tls13-schedule.js';
 import { finishedVerifyData as finished12, keyBlock } from '../../../src/keys/tls12-prf.js';
@@ -127,18 +128,6 @@ function hsHeader(type: number, body: Uint8Array): Uint8Array {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 const HRR_RANDOM_HEX = 'cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c';
 
 /** Key log lines of one engine: label → secret (the latest one), plus the client random. */
@@ -214,7 +203,7 @@ class SideDecoder {
 
   private afterHandshake(content: Uint8Array): void {
     this.pendingHs.push(content);
-    for (const m of splitMessages(concat(this.pendingHs))) {
+    for (const m of splitMessages(concatBytes(this.pendingHs))) {
       if (m[0] === 20 && this.epoch === 'hs') {
         // The application secret may be logged later (a server logs it with the client's Finished).
         this.epoch = 'app';
@@ -285,7 +274,7 @@ function transcriptHash13(hash: HashAlg, transcript: Uint8Array): Uint8Array {
       msgs[0] = hsHeader(254, nobleProvider.digest(hash, msgs[0]!));
     }
   }
-  return nobleProvider.digest(hash, concat(msgs));
+  return nobleProvider.digest(hash, concatBytes(msgs));
 }
 
 export interface RunOptions {
@@ -349,7 +338,7 @@ class Runner {
     this.script = script;
     this.peerId = peerId;
     this.hangMs = hangMs;
-    this.out = new SideDecoder(role, conn, keys, () => concat(this.transcript));
+    this.out = new SideDecoder(role, conn, keys, () => concatBytes(this.transcript));
     this.peerPrefix = role === 'client' ? 'SERVER' : 'CLIENT';
   }
 
@@ -450,10 +439,10 @@ class Runner {
     const parts: Uint8Array[] = [];
     for (const e of group) {
       let payload = e.payload;
-      if (kind === K_HS && flags & F_FIX && this.transcriptOk) payload = await this.fixup(payload, concat([...this.transcript, ...parts]));
+      if (kind === K_HS && flags & F_FIX && this.transcriptOk) payload = await this.fixup(payload, concatBytes([...this.transcript, ...parts]));
       parts.push(payload);
     }
-    const content = concat(parts);
+    const content = concatBytes(parts);
     const encrypted = (flags & F_ENC) !== 0;
     const frag = this.script.fragLen === 0 ? 16384 : Math.min(16384 + 2048, this.script.fragLen);
     const records: Uint8Array[] = [];
@@ -477,7 +466,7 @@ class Runner {
       if (content.length === 0) break;
     }
     if (kind === K_HS) this.transcript.push(content);
-    await this.feed(concat(records));
+    await this.feed(concatBytes(records));
     if (kind === K_CCS && this.conn.info.version === 'TLSv1.2' && this.sealEpoch === 'plain') this.sealEpoch = 'enc12';
     if (kind === K_HS && encrypted) {
       for (const m of splitMessages(content)) {
@@ -511,7 +500,7 @@ class Runner {
         return true;
       }
       if (version === 'TLSv1.2') {
-        const k = keys12(this.conn, this.keys, concat(this.transcript));
+        const k = keys12(this.conn, this.keys, concatBytes(this.transcript));
         this.sealEpoch = 'enc12';
         this.sealer = this.role === 'client' ? k.server : k.client;
         return true;
@@ -542,7 +531,7 @@ class Runner {
           const scheme = (body[0]! << 8) | body[1]!;
           const data = certificateVerifyInput(this.role === 'client' ? 'server' : 'client', transcriptHash13(s13.hash, transcript));
           const sig = await nobleProvider.sign(peerKey, scheme, data, this.random);
-          return hsHeader(15, concat([body.subarray(0, 2), new Uint8Array([sig.length >> 8, sig.length & 0xff]), sig]));
+          return hsHeader(15, concatBytes([body.subarray(0, 2), new Uint8Array([sig.length >> 8, sig.length & 0xff]), sig]));
         }
         return msg;
       }
@@ -561,12 +550,12 @@ class Runner {
           const scheme = (body[paramsEnd]! << 8) | body[paramsEnd + 1]!;
           const { cr, sr } = randomsOf(transcript);
           if (!cr || !sr) return msg;
-          const sig = await nobleProvider.sign(peerKey, scheme, concat([cr, sr, body.subarray(0, paramsEnd)]), this.random, { tls12: true });
-          return hsHeader(12, concat([body.subarray(0, paramsEnd + 2), new Uint8Array([sig.length >> 8, sig.length & 0xff]), sig]));
+          const sig = await nobleProvider.sign(peerKey, scheme, concatBytes([cr, sr, body.subarray(0, paramsEnd)]), this.random, { tls12: true });
+          return hsHeader(12, concatBytes([body.subarray(0, paramsEnd + 2), new Uint8Array([sig.length >> 8, sig.length & 0xff]), sig]));
         }
         if (type === 15 && body.length >= 2) {
           const sig = await nobleProvider.sign(peerKey, (body[0]! << 8) | body[1]!, transcript, this.random, { tls12: true });
-          return hsHeader(15, concat([body.subarray(0, 2), new Uint8Array([sig.length >> 8, sig.length & 0xff]), sig]));
+          return hsHeader(15, concatBytes([body.subarray(0, 2), new Uint8Array([sig.length >> 8, sig.length & 0xff]), sig]));
         }
       }
     } catch (e) {
@@ -608,7 +597,7 @@ export async function recordScripts(): Promise<{ client: Uint8Array[]; server: U
     const c = makeClient(cc, { keyLog: ck.fn });
     const s = makeServer(sc, { keyLog: sk.fn } as never);
     const transcript: Uint8Array[] = [];
-    const tr = (): Uint8Array => concat(transcript);
+    const tr = (): Uint8Array => concatBytes(transcript);
     const cDec = new SideDecoder('client', c, ck, tr);
     const sDec = new SideDecoder('server', s, sk, tr);
     const fromServer: Entry[] = []; // replayed against a client
@@ -656,8 +645,8 @@ export async function recordScripts(): Promise<{ client: Uint8Array[]; server: U
     await move(c, s, cDec, fromClient, wire.c);
     res.client.push(encodeScript({ config: cc | (sid << 4), coalesce: false, fragLen: 0, chunk: 0, entries: fromServer }));
     res.server.push(encodeScript({ config: sc | (3 << 4), coalesce: false, fragLen: 0, chunk: 0, entries: fromClient }));
-    res.clientWire.push(concat(wire.s));
-    res.serverWire.push(concat(wire.c));
+    res.clientWire.push(concatBytes(wire.s));
+    res.serverWire.push(concatBytes(wire.c));
   }
   return res;
 }

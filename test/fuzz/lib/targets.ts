@@ -29,6 +29,7 @@ import { pemDecode, base64Decode, isPem, bytesToText } from '../../../src/crypto
 import { DerReader } from '../../../src/crypto/der.js';
 import { parsePublicKey, parsePrivateKey, rsaPssKeyParams } from '../../../src/crypto/keys.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
+import { concatBytes } from '../../../src/base/bytes.js';
 import { TlsError } from '../../../src/base/errors.js';
 import { ASN1_MUTATORS, DER_DICTIONARY, parseAll, encodeAll, type Node } from './asn1.js';
 import { capturedEncryptedMessages, pki, readDir, readVector } from './harness.js';
@@ -490,19 +491,7 @@ function widenExtension(der: Uint8Array, oid: readonly number[], count: number):
 function encodeChain(flags: number, certs: readonly Uint8Array[]): Uint8Array {
   const parts: Uint8Array[] = [new Uint8Array([flags])];
   for (const c of certs) parts.push(new Uint8Array([c.length >> 8, c.length & 0xff]), c);
-  return concatAll(parts);
-}
-
-function concatAll(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function decodeChain(input: Uint8Array): { flags: number; certs: Uint8Array[] } {

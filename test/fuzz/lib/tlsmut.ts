@@ -5,6 +5,7 @@
  * length fixed up), and the script-level mutations of lib/script.ts (entries, flags, the
  * record and chunk sizes).
  */
+import { concatBytes } from '../../../src/base/bytes.js';
 import { asn1Mutate } from './asn1.js';
 import { HAVOC, mutate, pickWeighted, splice, writeBE, readBE, type MutateContext, type Mutator, type WeightedMutator } from './mutate.js';
 import type { Rng } from './rng.js';
@@ -69,15 +70,7 @@ function u16(v: number): Uint8Array {
 function encodeExts(list: readonly Ext[]): Uint8Array {
   const parts: Uint8Array[] = [];
   for (const e of list) parts.push(u16(e.type), u16(e.body.length), e.body);
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Mutates the extension list of a CH / SH / EE / CR / NST message. */

@@ -11,6 +11,7 @@
  * it calls end(). TLS 1.2 keeps RFC 5246 §7.2.1: close_notify is answered at once.
  */
 import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TlsError } from '../../../src/base/errors.js';
@@ -65,11 +66,10 @@ interface PeerResult {
   ended: boolean;
 }
 
-/** A puretls client that sends `request`, then close_notify and FIN (end()), then waits for the reply and the server's close. */
-function puretlsPeer(port: number, version: Version, request = 'request'): Promise<PeerResult> {
+/** Once `c` is connected, sends `request`, then close_notify and FIN (end()); resolves at 'close' with the reply. */
+function requestThenWait(c: Duplex, request: string): Promise<PeerResult> {
+  cleanup.push(() => c.destroy());
   return new Promise((resolve) => {
-    const c = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, maxVersion: version, allowHalfOpen: true });
-    cleanup.push(() => c.destroy());
     const r: PeerResult = { reply: '', error: null, ended: false };
     c.setEncoding('utf8');
     c.on('data', (d: string) => (r.reply += d));
@@ -80,21 +80,16 @@ function puretlsPeer(port: number, version: Version, request = 'request'): Promi
   });
 }
 
+/** A puretls client that sends `request`, then close_notify and FIN (end()), then waits for the reply and the server's close. */
+function puretlsPeer(port: number, version: Version, request = 'request'): Promise<PeerResult> {
+  return requestThenWait(connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, maxVersion: version, allowHalfOpen: true }), request);
+}
+
 /** Node's own tls client doing the same. */
 function nodeTlsPeer(port: number, version: Version, request = 'request'): Promise<PeerResult> {
-  return new Promise((resolve) => {
-    // tls.connect honours allowHalfOpen (passed to its TLSSocket); @types/node omits it.
-    const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = { host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, maxVersion: version, allowHalfOpen: true };
-    const c = tls.connect(options);
-    cleanup.push(() => c.destroy());
-    const r: PeerResult = { reply: '', error: null, ended: false };
-    c.setEncoding('utf8');
-    c.on('data', (d: string) => (r.reply += d));
-    c.on('end', () => (r.ended = true));
-    c.on('error', (e: Error) => (r.error ??= e));
-    c.on('close', () => resolve(r));
-    c.once('secureConnect', () => c.end(request));
-  });
+  // tls.connect honours allowHalfOpen (passed to its TLSSocket); @types/node omits it.
+  const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = { host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, maxVersion: version, allowHalfOpen: true };
+  return requestThenWait(tls.connect(options), request);
 }
 
 const replyInEndListener: Replier = (s, request) => {
