@@ -3,8 +3,9 @@
  * exists (`servername`, `ca`, `cert`, `key`, `ALPNProtocols`, `minVersion`,
  * `maxVersion`, `rejectUnauthorized`), plus ours (`groups`, `crypto`, ...).
  *
- * `resolveClientConfig` / `resolveServerConfig` validate once and produce the
- * internal form; any problem is a `TlsError('InvalidConfig')`.
+ * `resolveCommon` validates what both roles share; `createClientConfig` /
+ * `createServerConfig` (src/engine/setup.ts) build the immutable configs connections share.
+ * Any problem is a `TlsError('InvalidConfig')`.
  *
  * @module
  */
@@ -254,11 +255,7 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
   }
   if (groups.length === 0) throw new TlsError('InvalidConfig', { detail: 'no groups configured' });
   const signatureSchemes = o.signatureSchemes ? resolveCodes('scheme', o.signatureSchemes) : [...CERT_SIGNATURE_SCHEMES];
-  const alpn = [...(o.ALPNProtocols ?? [])];
-  for (const p of alpn) {
-    const n = new TextEncoder().encode(p).length;
-    if (n < 1 || n > 255) throw new TlsError('InvalidConfig', { detail: `ALPN protocol '${p}' must be 1..255 bytes` });
-  }
+  const alpn = resolveAlpn(o.ALPNProtocols ?? []);
   return {
     crypto,
     random: o.random ?? deps.random,
@@ -280,6 +277,21 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
     maxVerificationWork: o.maxVerificationWork === undefined ? undefined : limitOption('maxVerificationWork', o.maxVerificationWork, 0, 1),
     requireExtendedMasterSecret: o.requireExtendedMasterSecret ?? true,
   };
+}
+
+/**
+ * A copy of an ALPN protocol list, checked (RFC 7301 §3.1: each name 1..255 bytes).
+ * @throws TlsError('InvalidConfig') for a name out of range or not a string
+ */
+export function resolveAlpn(list: readonly string[]): string[] {
+  if (!Array.isArray(list)) throw new TlsError('InvalidConfig', { detail: 'ALPNProtocols must be an array of strings' });
+  const alpn = [...list];
+  for (const p of alpn) {
+    if (typeof p !== 'string') throw new TlsError('InvalidConfig', { detail: 'ALPNProtocols must be an array of strings' });
+    const n = new TextEncoder().encode(p).length;
+    if (n < 1 || n > 255) throw new TlsError('InvalidConfig', { detail: `ALPN protocol '${p}' must be 1..255 bytes` });
+  }
+  return alpn;
 }
 
 /** Checks `ignorableCertificateErrors` (a fatal code is a configuration error). */
