@@ -84,6 +84,8 @@ interface ClientState {
   readonly params: ClientParams;
   /** No name is required: a custom verifier, or `InvalidName` accepted explicitly. */
   readonly nameOptional: boolean;
+  /** The caller's own verifier judges the chain (and the name). */
+  readonly customVerifier: boolean;
   readonly limits: RoleLimits;
 }
 
@@ -189,6 +191,18 @@ export function isClientConfig(x: unknown): x is ClientConfig {
   return typeof x === 'object' && x !== null && clientStates.has(x);
 }
 
+/**
+ * What an adapter needs to know about a client config to apply its own rules (not exported
+ * from the entry points): whether a connection may go without a server name, and whether the
+ * caller's own verifier judges the certificate.
+ * @throws TlsError('InvalidConfig') for an object that is not a client config
+ */
+export function clientConfigFacts(config: ClientConfig): { readonly nameOptional: boolean; readonly customVerifier: boolean } {
+  const state = clientStates.get(config);
+  if (!state) throw new TlsError('InvalidConfig', { detail: 'not a config made by createClientConfig' });
+  return { nameOptional: state.nameOptional, customVerifier: state.customVerifier };
+}
+
 /** True for a config made by {@link createServerConfig}. */
 export function isServerConfig(x: unknown): x is ServerConfig {
   return typeof x === 'object' && x !== null && serverStates.has(x);
@@ -285,7 +299,7 @@ function resolveClient(options: ClientConfigOptions): ClientState {
     clientHelloHook: testHooksOf(options).clientHello,
   });
   const limits: RoleLimits = Object.freeze({ maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) });
-  return Object.freeze({ cfg, params, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), limits });
+  return Object.freeze({ cfg, params, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
 }
 
 /**
