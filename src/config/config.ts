@@ -186,6 +186,35 @@ export interface ServerOptions extends CommonOptions {
   maxDepth?: number;
 }
 
+const COMMON_OPTION_NAMES = [
+  'crypto', 'random', 'now', 'minVersion', 'maxVersion', 'cipherSuites', 'groups', 'signatureSchemes', 'ALPNProtocols', 'keyLog', 'trace',
+  'maxHandshakeMessageSize', 'maxEmptyRecords', 'maxWarningAlerts', 'maxKeyUpdates', 'maxPostHandshakeMessages', 'maxPendingWrite',
+  'maxVerificationWork', 'requireExtendedMasterSecret',
+] as const satisfies readonly (keyof CommonOptions)[];
+const CLIENT_ONLY_NAMES = [
+  'servername', 'ca', 'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'cert', 'key', 'requestOCSP',
+  'requireRevocationInformation', 'checkServerIdentity', 'maxDepth', 'commonNameFallback', 'keyShareGroups', 'maxHelloRequests',
+] as const satisfies readonly (keyof ClientOptions)[];
+const SERVER_ONLY_NAMES = [
+  'cert', 'key', 'certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'requestCert', 'requireCert', 'ca',
+  'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth',
+] as const satisfies readonly (keyof ServerOptions)[];
+
+/**
+ * Every key of {@link ClientOptions}: adapters use it to tell TLS options from their own and
+ * from unrelated keys (Node's `https` passes many).
+ */
+export const CLIENT_OPTION_NAMES: readonly (keyof ClientOptions)[] = Object.freeze([...COMMON_OPTION_NAMES, ...CLIENT_ONLY_NAMES]);
+
+/** Every key of {@link ServerOptions}; see {@link CLIENT_OPTION_NAMES}. */
+export const SERVER_OPTION_NAMES: readonly (keyof ServerOptions)[] = Object.freeze([...COMMON_OPTION_NAMES, ...SERVER_ONLY_NAMES]);
+
+// A new option must be added to the lists above: these lines fail to compile otherwise.
+const everyClientOptionListed: [Exclude<keyof ClientOptions, (typeof COMMON_OPTION_NAMES)[number] | (typeof CLIENT_ONLY_NAMES)[number]>] extends [never] ? true : false = true;
+const everyServerOptionListed: [Exclude<keyof ServerOptions, (typeof COMMON_OPTION_NAMES)[number] | (typeof SERVER_ONLY_NAMES)[number]>] extends [never] ? true : false = true;
+void everyClientOptionListed;
+void everyServerOptionListed;
+
 /** An identity ready to use. */
 export interface CertifiedKey {
   /** DER certificates, leaf first. */

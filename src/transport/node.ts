@@ -20,7 +20,7 @@
 import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Duplex } from 'node:stream';
-import { limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
+import { CLIENT_OPTION_NAMES, SERVER_OPTION_NAMES, limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
 import { TlsConnection, type ConnectionInfo, type ConnectionView } from '../engine/connection.js';
 import {
   ClientConfig,
@@ -425,15 +425,17 @@ function requireConfig(sc: unknown, role: 'client' | 'server'): void {
   });
 }
 
-/** Defined keys of `o` outside `allowed`: TLS options given next to a prebuilt config. */
-function strayOptions(o: object, allowed: readonly string[]): string[] {
+/**
+ * TLS options (`names`) given, with a defined value, next to a prebuilt config, other than
+ * `allowed`. Other keys are not ours (Node's `https` passes many) and are ignored, as Node does.
+ */
+function strayOptions(o: object, names: readonly string[], allowed: readonly string[]): string[] {
   return Object.entries(o)
-    .filter(([k, v]) => v !== undefined && !allowed.includes(k))
+    .filter(([k, v]) => v !== undefined && names.includes(k) && !allowed.includes(k))
     .map(([k]) => k);
 }
 
 const SOCKET_KEYS: readonly string[] = ['allowHalfOpen', 'handshakeTimeout', 'lingerTimeout'];
-const DIAL_KEYS: readonly string[] = ['host', 'port', 'socket', 'family', 'role'];
 const PER_CONNECTION_KEYS: readonly string[] = ['servername', 'ALPNProtocols', 'keyShareGroups'];
 
 /** The server config of `options`: its `secureContext`, else one built from its TLS options. */
@@ -441,7 +443,7 @@ function serverConfigOf(options: TlsServerOptions): ServerConfig {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'a server needs an options object', source: 'caller' });
   if (options.secureContext !== undefined) {
     requireConfig(options.secureContext, 'server');
-    const stray = strayOptions(options, [...SOCKET_KEYS, 'role', 'secureContext']);
+    const stray = strayOptions(options, SERVER_OPTION_NAMES, []);
     if (stray.length > 0) {
       throw new TlsError('InvalidConfig', { detail: `${stray.join(', ')}: set when building the config (createServerConfig), not next to secureContext`, source: 'caller' });
     }
@@ -468,7 +470,7 @@ function clientConfigOf(options: Omit<ConnectOptions, 'host' | 'port' | 'socket'
   let config: ClientConfig;
   if (secureContext !== undefined) {
     requireConfig(secureContext, 'client');
-    const stray = strayOptions(shared, [...SOCKET_KEYS, ...DIAL_KEYS, ...PER_CONNECTION_KEYS]);
+    const stray = strayOptions(shared, CLIENT_OPTION_NAMES, PER_CONNECTION_KEYS);
     if (stray.length > 0) {
       throw new TlsError('InvalidConfig', { detail: `${stray.join(', ')}: set when building the config (createClientConfig), not next to secureContext`, source: 'caller' });
     }

@@ -168,6 +168,14 @@ describe('secureContext', () => {
     expect(invalidConfig(() => connect({ host: '127.0.0.1', port: 1, servername: 'localhost', secureContext: client, ca: pkiB.caCertPem })).detail).toMatch(/^ca: /);
   });
 
+  it('keys that are not TLS options (as https agents pass them) are ignored next to secureContext, as in Node', async () => {
+    const { port } = await echoServer({ cert: pkiA.chainPem, key: pkiA.keyPem });
+    const client = createClientConfig({ ca: pkiA.caCertPem });
+    const agentish = { path: null, keepAlive: true, _agentKey: '127.0.0.1:x', timeout: undefined, ciphers: undefined };
+    const s = await open({ host: '127.0.0.1', port, servername: 'localhost', secureContext: client, ...agentish } as never);
+    expect(s.authorized).toBe(true);
+  });
+
   it('connect() takes a prebuilt client config; the server name stays per connection', async () => {
     const { port } = await echoServer({ cert: pkiB.chainPem, key: pkiB.keyPem });
     const client = createClientConfig({ ca: pkiB.caCertPem });
