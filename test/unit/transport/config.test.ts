@@ -14,7 +14,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TlsError } from '../../../src/base/errors.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import type { CryptoProvider } from '../../../src/crypto/provider.js';
-import { connect, createClientConfig, createServer, createServerConfig, type TlsServer, type TlsServerOptions, type TlsSocket } from '../../../src/transport/node.js';
+import { connect, createClientConfig, createServer, createServerConfig, upgrade, type TlsServer, type TlsServerOptions, type TlsSocket } from '../../../src/transport/node.js';
 import * as setup from '../../../src/engine/setup.js';
 import * as pem from '../../../src/crypto/pem.js';
 import * as anchors from '../../../src/verify/anchors.js';
@@ -186,6 +186,33 @@ describe('secureContext', () => {
     cleanup.push(() => byHost.destroy());
     const err = await new Promise<TlsError>((resolve) => byHost.once('error', (e: Error) => resolve(e as TlsError)));
     expect(err.certificateErrors?.map((x) => x.code)).toContain('InvalidName');
+  });
+});
+
+describe('upgrade() with prebuilt configs', () => {
+  it('both roles take secureContext over an already-open plaintext socket', async () => {
+    const serverConfig = createServerConfig({ cert: pkiB.chainPem, key: pkiB.keyPem });
+    const clientConfig = createClientConfig({ ca: pkiB.caCertPem });
+    const plain = net.createServer((raw) => {
+      const tls = upgrade(raw, { role: 'server', secureContext: serverConfig });
+      tls.on('error', () => {
+        // the client may go away first
+      });
+      tls.on('data', (d: Buffer) => tls.write(d));
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', () => resolve()));
+    cleanup.push(() => plain.close());
+    const raw = net.connect({ host: '127.0.0.1', port: (plain.address() as net.AddressInfo).port });
+    cleanup.push(() => raw.destroy());
+    await new Promise<void>((resolve) => raw.once('connect', () => resolve()));
+    const s = upgrade(raw, { servername: 'localhost', secureContext: clientConfig });
+    cleanup.push(() => s.destroy());
+    await new Promise<void>((resolve, reject) => {
+      s.once('secureConnect', () => resolve());
+      s.once('error', reject);
+    });
+    expect(s.authorized).toBe(true);
+    expect(await echo(s, 'upgraded')).toBe('upgraded');
   });
 });
 
