@@ -144,7 +144,7 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
    * parses nothing. Next to it only the per-connection options (`servername`,
    * `ALPNProtocols`, `keyShareGroups`), the dialling options and the
    * {@link TlsSocketOptions} are allowed; any other TLS option is `InvalidConfig` (set it
-   * when building the config). A `node:tls` `SecureContext` cannot be read (its keys live
+   * when building the config; keys that are not TLS options are ignored, as Node does). A `node:tls` `SecureContext` cannot be read (its keys live
    * inside OpenSSL) and is refused with `InvalidConfig`.
    */
   secureContext?: ClientConfig;
@@ -169,7 +169,8 @@ export interface TlsServerOptions extends ServerOptions, TlsSocketOptions {
    * A prebuilt puretls {@link ServerConfig} ({@link createServerConfig}), Node's
    * `secureContext` option: the server uses it instead of building one from the options, so
    * only the {@link TlsSocketOptions} may be given next to it (any TLS option is
-   * `InvalidConfig`: set it when building the config). A `node:tls` `SecureContext` (from
+   * `InvalidConfig`: set it when building the config; keys that are not TLS options are
+   * ignored, as Node does). A `node:tls` `SecureContext` (from
    * `tls.createSecureContext`) cannot be read (its certificates and keys live inside
    * OpenSSL) and is refused with `InvalidConfig`: build the config with
    * {@link createServerConfig} from the same `cert` / `key` / `ca` instead.
@@ -366,9 +367,9 @@ export interface NodeClientConfigOptions extends Omit<ClientConfigOptions, 'chec
 /** The client config of Node's root store with no other option, built on first use (see {@link createClientConfig}). */
 let rootStoreConfig: ClientConfig | undefined;
 
-/** True when `o` has no own enumerable key with a defined value. */
-function noDefinedKeys(o: object): boolean {
-  return Object.values(o).every((v) => v === undefined);
+/** True when `o` sets no client TLS option (keys that are not ours, as `https` passes them, do not count) and carries no test hooks. */
+function noTlsOptions(o: object): boolean {
+  return Object.entries(o).every(([k, v]) => v === undefined || !CLIENT_OPTION_NAMES.includes(k as keyof ClientOptions)) && Object.getOwnPropertySymbols(o).length === 0;
 }
 
 /**
@@ -386,7 +387,7 @@ function noDefinedKeys(o: object): boolean {
  * @throws TlsError('InvalidConfig') for invalid options (see the core's `createClientConfig`)
  */
 export function createClientConfig(options: NodeClientConfigOptions = {}): ClientConfig {
-  if (typeof options === 'object' && options !== null && noDefinedKeys(options) && Object.getOwnPropertySymbols(options).length === 0) {
+  if (typeof options === 'object' && options !== null && noTlsOptions(options)) {
     return (rootStoreConfig ??= createCoreClientConfig({ ca: rootCertificates }));
   }
   const { checkServerIdentity, ...rest } = options;

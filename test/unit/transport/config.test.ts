@@ -253,8 +253,10 @@ describe("Node's root store", () => {
     const buildsBefore = builds.mock.calls.length;
     const parsesBefore = rootParses();
     for (let i = 0; i < 6; i++) {
-      // Per-connection options (name, ALPN) and socket options do not need a config of their own.
-      const s = await open({ host: '127.0.0.1', port, servername: 'localhost', ALPNProtocols: i % 2 ? ['http/1.1'] : ['h2'], lingerTimeout: 100 });
+      // Per-connection options (name, ALPN), socket options and keys that are not TLS options
+      // (as https agents pass them) do not need a config of their own.
+      const foreign = i % 2 ? { path: null, keepAlive: true } : {};
+      const s = await open({ host: '127.0.0.1', port, servername: 'localhost', ALPNProtocols: i % 2 ? ['http/1.1'] : ['h2'], lingerTimeout: 100, ...foreign } as never);
       expect(s.authorized).toBe(true);
       expect(s.connection.info.alpn).toBe(i % 2 ? 'http/1.1' : 'h2');
       s.destroy();
