@@ -16,9 +16,11 @@
  *   RSASSA-PSS keys) and RSASSA-PKCS1-v1_5, on `sign` / `verify` with KeyObjects imported
  *   once per key ({@link PrivateKeyInfo} / {@link PublicKeyInfo} → KeyObject, in a WeakMap).
  *   Which scheme fits which key is decided by the same rules as the pure provider
- *   (src/crypto/sig.ts). ECDSA nonces and PSS salts come from OpenSSL's generator, not
- *   from the `random` argument: with this provider such signatures are not reproducible
- *   from a fixed random source (Ed25519 and PKCS#1 v1.5 signatures are deterministic).
+ *   (src/crypto/sig.ts). RSA-PSS salts come from the `random` argument as with the pure
+ *   provider (EMSA-PSS here, the RSA operation in OpenSSL), so RSA, Ed25519 and PKCS#1
+ *   signatures are reproducible from a fixed random source. ECDSA nonces come from
+ *   OpenSSL's generator (node:crypto cannot take a nonce): ECDSA signatures, and so
+ *   handshakes signed with ECDSA keys, are not byte-for-byte reproducible with this provider.
  * - Key decoding reuses the pure DER parsers (src/crypto/keys.ts).
  *
  * This is the only module that imports `node:crypto`; it is reached from `puretls/node`
@@ -35,6 +37,7 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
+  privateDecrypt,
   sign as nodeSign,
   timingSafeEqual,
   verify as nodeVerify,
@@ -43,12 +46,13 @@ import {
 } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { TlsError } from '../base/errors.js';
-import { AEAD_KEY_LEN, HASH_LEN, type AeadAlg, type AeadCipher, type CryptoProvider, type HashAlg, type HashState, type KeyShare, type PrivateKeyInfo, type PublicKeyInfo } from './provider.js';
+import { AEAD_KEY_LEN, HASH_LEN, type AeadAlg, type AeadCipher, type CryptoProvider, type HashAlg, type HashState, type KeyShare, type PrivateKeyInfo, type PublicKeyInfo, type RandomSource } from './provider.js';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN } from './aead.js';
 import { KX_GROUPS, keySharePrivateLength } from './kx.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, type SignatureOptions } from './sig.js';
 import { bigIntToBytes, bytesToBigInt } from './der.js';
+import { registerCryptoProvider } from './select.js';
 
 /** A Buffer view of `b` (no copy), for the `node:crypto` signatures that are typed with Buffer. */
 function buf(b: Uint8Array): Buffer {
@@ -379,12 +383,67 @@ function keyOptions(kind: string, hash: HashAlg): { dsaEncoding?: 'der'; padding
 const RSA_PKCS1_PADDING = 1;
 const RSA_PKCS1_PSS_PADDING = 6;
 
-function sign(key: PrivateKeyInfo, scheme: number, message: Uint8Array, _random: unknown, opts: SignatureOptions = {}): Uint8Array {
+/** OpenSSL's raw RSA mode (`crypto.constants.RSA_NO_PADDING`). */
+const RSA_NO_PADDING = 3;
+
+/** MGF1 (RFC 8017 B.2.1) XORed into `out` in place. */
+function mgf1Xor(hash: HashAlg, seed: Uint8Array, out: Uint8Array): void {
+  const hLen = HASH_LEN[hash];
+  const counter = new Uint8Array(4);
+  for (let c = 0, off = 0; off < out.length; c++, off += hLen) {
+    counter[0] = c >>> 24;
+    counter[1] = (c >>> 16) & 0xff;
+    counter[2] = (c >>> 8) & 0xff;
+    counter[3] = c & 0xff;
+    const t = createHash(hash).update(seed).update(counter).digest();
+    const n = Math.min(hLen, out.length - off);
+    for (let i = 0; i < n; i++) out[off + i]! ^= t[i]!;
+  }
+}
+
+/**
+ * RSASSA-PSS-SIGN (RFC 8017 §8.1.1) with the salt drawn from `random`, as the pure provider
+ * does, so a fixed random source reproduces the signature byte for byte (the RFC 8448 replay
+ * checks the server's CertificateVerify that way). EMSA-PSS-ENCODE (§9.1.1) here, RSASP1
+ * (§5.2.1) by OpenSSL as a raw private-key operation (blinded, CRT, self-checked).
+ */
+function pssSign(key: PrivateKeyInfo, ko: KeyObject, hash: HashAlg, message: Uint8Array, random: RandomSource): Uint8Array {
+  const n = key.rsa?.n;
+  if (n === undefined) throw new TlsError('InternalError', { detail: 'RSA private key missing' });
+  const hLen = HASH_LEN[hash];
+  const k = Math.ceil(n.toString(2).length / 8);
+  const emBits = n.toString(2).length - 1;
+  const emLen = Math.ceil(emBits / 8);
+  // RFC 9846 §4.3.3: salt length = hash length.
+  const salt = random(hLen);
+  if (salt.length !== hLen) throw new TlsError('InternalError', { detail: 'random source returned the wrong length' });
+  // §9.1.1 step 3: "If emLen < hLen + sLen + 2, output 'encoding error'".
+  if (emLen < 2 * hLen + 2) throw new TlsError('InternalError', { detail: 'RSA: modulus too short for PSS' });
+  // Steps 2, 5, 6: H = Hash(0x00×8 || Hash(M) || salt).
+  const h = createHash(hash).update(new Uint8Array(8)).update(createHash(hash).update(message).digest()).update(salt).digest();
+  // Steps 7-10: DB = PS || 0x01 || salt, masked with MGF1(H). EM is left-padded to k octets
+  // for the private-key operation (I2OSP of the same integer).
+  const em = new Uint8Array(k);
+  const off = k - emLen;
+  const dbLen = emLen - hLen - 1;
+  const db = em.subarray(off, off + dbLen);
+  db[dbLen - hLen - 1] = 0x01;
+  db.set(salt, dbLen - hLen);
+  mgf1Xor(hash, h, db);
+  // Step 11: clear the leftmost 8·emLen − emBits bits. Step 12: EM = maskedDB || H || 0xbc.
+  db[0]! &= 0xff >>> (8 * emLen - emBits);
+  em.set(h, off + dbLen);
+  em[k - 1] = 0xbc;
+  return own(privateDecrypt({ key: ko, padding: RSA_NO_PADDING }, buf(em)));
+}
+
+function sign(key: PrivateKeyInfo, scheme: number, message: Uint8Array, random: RandomSource, opts: SignatureOptions = {}): Uint8Array {
   const info = schemeInfo(scheme);
   if (!info || !schemeMatchesKey(key.publicKey, scheme, opts)) {
     throw new TlsError('InternalError', { detail: `signature scheme 0x${scheme.toString(16)} does not fit a ${key.type} key` });
   }
   const ko = privateKeyObject(key);
+  if (info.kind === 'rsa-pss') return pssSign(key, ko, info.hash, message, random);
   // RFC 9846 §4.5.2: the scheme hashes the message itself; Ed25519 takes no separate hash (RFC 8032 §5.1.6).
   return own(nodeSign(info.kind === 'eddsa' ? null : info.hash, message, { key: ko, ...keyOptions(info.kind, info.hash) }));
 }
@@ -426,3 +485,6 @@ export const nativeProvider: CryptoProvider = Object.freeze({
   verify,
   equal,
 } satisfies CryptoProvider);
+
+// `crypto: 'native'` resolves to this provider once this module is loaded (src/crypto/select.ts).
+registerCryptoProvider('native', nativeProvider);
