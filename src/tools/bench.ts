@@ -238,7 +238,8 @@ export class LatencyHistogram {
     let seen = 0;
     for (let i = 0; i < HISTOGRAM_BUCKETS; i++) {
       seen += this.counts[i]!;
-      if (seen >= rank) return Math.min(this.hi, Math.max(this.lo, LatencyHistogram.bucketTo(i)));
+      // The last bucket also holds everything beyond its bound: its samples go up to max.
+      if (seen >= rank) return i === HISTOGRAM_BUCKETS - 1 ? this.hi : Math.min(this.hi, Math.max(this.lo, LatencyHistogram.bucketTo(i)));
     }
     return this.hi;
   }
