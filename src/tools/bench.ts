@@ -1054,7 +1054,9 @@ Run:
                            layer alone use a large BYTES and few connections
   --get PATH               after each handshake, send 'GET PATH HTTP/1.0' and read the
                            response until the server's close_notify, like 's_time -www PATH'
-                           (for 'openssl s_server -www', 'puretls serve --www', web servers)
+                           (for 'openssl s_server -www', 'puretls serve --www', web servers;
+                           a response ended by a TCP close without close_notify counts as
+                           failed: Truncated)
   --resume                 resumed handshakes: not implemented in puretls yet, so this is
                            refused (InvalidConfig) rather than timing full handshakes
   --seed N                 deterministic mode: connection i draws its randomness from a
