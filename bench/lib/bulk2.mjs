@@ -9,14 +9,20 @@ import { optionForChild, spawnChild } from './spawn.mjs';
 
 /** Writes `bytes` in CHUNK-sized writes honouring back-pressure, then waits for the one-byte ack. */
 async function send(sock, data, bytes) {
+  let onError = null;
   const acked = new Promise((resolve, reject) => {
+    onError = reject;
     sock.once('data', resolve);
     sock.once('error', reject);
   });
-  for (let sent = 0; sent < bytes; sent += data.length) {
-    if (!sock.write(data)) await once(sock, 'drain');
+  try {
+    for (let sent = 0; sent < bytes; sent += data.length) {
+      if (!sock.write(data)) await once(sock, 'drain');
+    }
+    await acked;
+  } finally {
+    sock.off('error', onError);
   }
-  await acked;
 }
 
 /** Runs the two-process bulk figures. */

@@ -28,7 +28,7 @@ const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function valueCell(f, e) {
   if (e.unavailable) return `unavailable: ${e.unavailable}`;
   if (f.group === 'latency') return `p50 ${fmt(e.value.median)}, p99 ${fmt(e.p99)} (${fmt(e.value.min)}..${fmt(e.value.max)}) ms`;
-  if (f.group === 'memory') return `${fmt(e.value.median)} KiB (RSS ${fmt(e.rssKiB)} KiB)`;
+  if (f.group === 'memory') return `${fmt(e.value.median)} KiB (RSS ${Number.isFinite(e.rssKiB) ? `${fmt(e.rssKiB)} KiB` : 'not separable'})`;
   if (f.group === 'bundle') return `${fmt(e.value.median)} KB (minified ${fmt(e.minifiedKB)} KB)`;
   return range(e.value);
 }
@@ -40,12 +40,71 @@ function ratioCell(f, e) {
   return parts.join('; ');
 }
 
+/** A figure's entries as summary rows: one row, or one per role for memory figures. */
+function summaryRows(f) {
+  if (f.group !== 'memory') return [{ label: f.title.replace(/:.*$/, '').replace(/ \(.*$/, ''), entries: f.entries }];
+  return ['client', 'server'].map((role) => ({
+    label: `${f.id.endsWith('in-memory') ? 'Idle connection, in memory' : 'Idle connection, Node adapter'}, ${role}`,
+    entries: f.entries.filter((e) => e.name.endsWith(` ${role}`)).map((e) => ({ ...e, name: e.name.slice(0, -role.length - 1) })),
+  }));
+}
+
+/** One summary cell: the median, and its ratio to Node tls (CPU, or wall for latency). */
+function summaryCell(f, e) {
+  if (!e) return '';
+  if (e.unavailable) {
+    if (/not implemented/.test(e.unavailable)) return 'n/a — not implemented';
+    if (/^built into the runtime/.test(e.unavailable)) return '— (built in)';
+    return 'unavailable';
+  }
+  const v = f.group === 'latency' ? `${fmt(e.value.median)} / ${fmt(e.p99)}` : fmt(e.value.median);
+  const ratio = f.group === 'latency' ? e.ratio : e.cpuRatio;
+  const parts = [];
+  if (ratio !== undefined && e.kind !== 'baseline') parts.push(`${fmt(ratio)}×`);
+  if (e.overFloor !== undefined) parts.push(`${fmt(e.overFloor)}× floor`);
+  return parts.length ? `${v} (${parts.join(', ')})` : v;
+}
+
+/**
+ * The summary table (README): one row per figure, one column per provider, Node tls, the
+ * pure provider's floor and the peers.
+ */
+export function renderSummary(r) {
+  const out = [];
+  const cols = r.providers.map((p) => p.name);
+  out.push(`| figure | unit | ${cols.map((c) => `puretls \`${c}\``).join(' | ')} | Node \`tls\` | pure floor | peers |`);
+  out.push(`|---|---|${cols.map(() => '---|').join('')}---|---|---|`);
+  for (const f of r.figures) {
+    for (const row of summaryRows(f)) {
+      const byProvider = cols.map((c) => summaryCell(f, row.entries.find((e) => e.kind === 'provider' && e.name.endsWith(`(${c})`))));
+      const node = summaryCell(f, row.entries.find((e) => e.kind === 'baseline'));
+      const floor = summaryCell(f, row.entries.find((e) => e.kind === 'floor'));
+      const peers = row.entries
+        .filter((e) => e.kind === 'peer' || e.kind === 'reference')
+        .filter((e) => !e.unavailable)
+        .map((e) => `${e.name.replace(/ \(.*\)$/, '').replace(' client + node:tls server', '')} ${summaryCell(f, e)}`)
+        .join('; ');
+      const unit = f.group === 'latency' ? 'ms p50 / p99' : f.unit.replace(' (heap + ArrayBuffers)', '').replace(' (1000 bytes) min+gz', ' min+gz');
+      out.push(`| ${cell(row.label)} | ${cell(unit)} | ${byProvider.map(cell).join(' | ')} | ${cell(node)} | ${cell(floor)} | ${cell(peers)} |`);
+    }
+  }
+  out.push('');
+  return out.join('\n');
+}
+
 /** The markdown report: run facts, providers, then one table per group of figures. */
 export function renderMarkdown(r) {
   const out = [];
   out.push(`Benchmark run ${r.date}${r.quick ? ' (**--quick**: smoke test, numbers not meaningful)' : ''}: Node ${r.node} (OpenSSL ${r.openssl}), ${r.platform}, ${r.cpu}; ${r.params.rounds} interleaved rounds after ${r.params.warmup} warm-up, medians with min..max over rounds; ${r.seconds} s.`);
   out.push('');
   out.push(`Providers: ${r.providers.map((p) => `\`${p.name}\` ${p.available ? 'available' : `unavailable (${p.reason})`}${p.note ? ` (${p.note})` : ''}`).join('; ')}.`);
+  out.push('');
+  out.push('## Summary');
+  out.push('');
+  out.push('Medians; in parentheses the ratio to Node `tls` in the same run by CPU time (latency: by wall time), > 1× better than Node, and for the pure provider its CPU over its primitive floor. Memory: heap + ArrayBuffers (Node keeps OpenSSL state in native memory, see RSS in the details).');
+  out.push('');
+  out.push(renderSummary(r));
+  out.push('## Details');
   out.push('');
   out.push('"× Node tls": the median relative to Node `tls` in the same run, oriented so that > 1 is better than Node (faster, more per second); CPU in parentheses. "its floor": CPU of the pure provider relative to the bare crypto it needs (bench/lib/floor.mjs).');
   for (const group of Object.keys(GROUP_TITLES)) {
