@@ -18,8 +18,15 @@ import { cpuMicros } from './lib/measure.mjs';
 const lib = await import('../dist/index.js');
 const adapter = await import('../dist/transport/node.js');
 
-/** The `crypto` option from its serialised form ('@nobleProvider' for the exported object). */
-const cryptoOption = (o) => (o === '@nobleProvider' ? lib.nobleProvider : o);
+/** The `crypto` option from its serialised form (see optionForChild in lib/spawn.mjs). */
+async function cryptoOption(o) {
+  if (o === '@nobleProvider') return lib.nobleProvider;
+  if (typeof o === 'string' && o.startsWith('@module:')) {
+    const [file, name] = o.slice('@module:'.length).split('#');
+    return (await import(`../${file}`))[name];
+  }
+  return o;
+}
 
 /** Resolves with the next IPC message of `type`. */
 function next(type) {
@@ -67,7 +74,7 @@ async function bulkServer(setup) {
     const server =
       s.kind === 'node'
         ? tls.createServer({ cert: pki.chainPem, key: pki.keyPem, minVersion: 'TLSv1.3', ciphersuites: s.suite }, onSecure)
-        : adapter.createServer({ cert: pki.chainPem, key: pki.keyPem, crypto: cryptoOption(s.option), cipherSuites: [s.suite], minVersion: 'TLSv1.3' }, onSecure);
+        : adapter.createServer({ cert: pki.chainPem, key: pki.keyPem, crypto: await cryptoOption(s.option), cipherSuites: [s.suite], minVersion: 'TLSv1.3' }, onSecure);
     server.on('tlsClientError', () => {});
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -109,7 +116,7 @@ async function memoryInmem(setup) {
     const pair = perConn(m0, m1, n);
     return { type: 'result', pair, client: null, server: null, n: keep.length };
   }
-  const crypto = cryptoOption(impl);
+  const crypto = await cryptoOption(impl);
   const f = pureFactories(
     lib,
     { servername: 'localhost', ca: pki.caCertPem, crypto, groups: ['x25519'], keyShareGroups: ['x25519'] },
@@ -130,6 +137,7 @@ async function memoryInmem(setup) {
 
 async function memoryServer(setup) {
   const { pki, impl } = setup;
+  const crypto = await cryptoOption(impl);
   const sockets = [];
   const onSecure = (s) => {
     s.on('error', () => {});
@@ -138,7 +146,7 @@ async function memoryServer(setup) {
   const server =
     impl === 'node'
       ? tls.createServer({ cert: pki.chainPem, key: pki.keyPem, minVersion: 'TLSv1.3', ecdhCurve: 'X25519' }, onSecure)
-      : adapter.createServer({ cert: pki.chainPem, key: pki.keyPem, crypto: cryptoOption(impl), groups: ['x25519'] }, onSecure);
+      : adapter.createServer({ cert: pki.chainPem, key: pki.keyPem, crypto, groups: ['x25519'] }, onSecure);
   server.on('tlsClientError', () => {});
   server.listen(0, '127.0.0.1', 1024);
   await once(server, 'listening');
@@ -159,10 +167,11 @@ async function memoryServer(setup) {
 
 async function memoryClient(setup) {
   const { pki, impl, port, n } = setup;
+  const crypto = await cryptoOption(impl);
   const dial = () =>
     impl === 'node'
       ? tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, minVersion: 'TLSv1.3', ecdhCurve: 'X25519' })
-      : adapter.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, crypto: cryptoOption(impl), groups: ['x25519'], keyShareGroups: ['x25519'] });
+      : adapter.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, crypto, groups: ['x25519'], keyShareGroups: ['x25519'] });
   const open = async () => {
     const s = dial();
     s.on('error', () => {});

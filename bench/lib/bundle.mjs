@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { reasonOf } from './measure.mjs';
 
 /** The client program bundled for each provider. */
-const clientProgram = (index, cryptoExpr, importNoble) => `
-import { TlsConnection${importNoble ? ', nobleProvider' : ''} } from ${JSON.stringify(index)};
+const clientProgram = (index, cryptoExpr, extraImport = '') => `
+import { TlsConnection } from ${JSON.stringify(index)};
+${extraImport}
 export async function run(ca, sendBytes, nextBytes) {
   const c = TlsConnection.client({ servername: 'example.com', ca, crypto: ${cryptoExpr} });
   await c.process();
@@ -73,9 +74,14 @@ export async function bundleFigure(ctx) {
       entries.push({ name, kind: 'provider', unavailable: p.reason });
       continue;
     }
-    const byName = typeof p.option === 'string';
     const platform = p.name === 'native' ? 'node' : 'browser';
-    await add(name, 'provider', clientProgram(index, byName ? JSON.stringify(p.option) : 'nobleProvider', !byName), platform, `client program from dist/index.js, platform ${platform}, minified + gzip -9`);
+    let program;
+    if (typeof p.option === 'string') program = clientProgram(index, JSON.stringify(p.option));
+    else if (p.module) {
+      const [file, exp] = p.module.split('#');
+      program = clientProgram(index, exp, `import { ${exp} } from ${JSON.stringify(join(root, file))};`);
+    } else program = clientProgram(index, 'nobleProvider', `import { nobleProvider } from ${JSON.stringify(index)};`);
+    await add(name, 'provider', program, platform, `client program from dist/index.js, platform ${platform}, minified + gzip -9`);
   }
   await add('subtls', 'peer', `export { startTls, TrustedCert } from 'subtls';`, 'browser', "startTls + TrustedCert, minified + gzip -9; its Node fallback import('crypto') left external", ['crypto']);
   await add('node-forge', 'peer', `import forge from 'node-forge'; export const connect = (o) => forge.tls.createConnection(o); export const store = (c) => forge.pki.createCaStore(c);`, 'browser', 'CommonJS: the whole library stays; minified + gzip -9');

@@ -4,6 +4,23 @@
 // for a provider as soon as it lands, without editing the benchmark.
 import { pumpPure } from './inmemory.mjs';
 
+/**
+ * The provider object of `name` in a build that has it but takes no names yet: the pure
+ * one is `nobleProvider` of the entry; others `<name>Provider` of dist/crypto/<name>.js.
+ * `module` is what a child process imports to get it again.
+ */
+async function providerObject(lib, name) {
+  if (name === 'pure') return lib.nobleProvider ? { provider: lib.nobleProvider, label: 'nobleProvider (dist/index.js)', module: null } : null;
+  const file = `../../dist/crypto/${name}.js`;
+  try {
+    const m = await import(file);
+    const provider = m[`${name}Provider`];
+    return provider ? { provider, label: `${name}Provider (dist/crypto/${name}.js)`, module: `dist/crypto/${name}.js#${name}Provider` } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Provider names of issue 9, in report order. */
 export const PROVIDER_NAMES = ['pure', 'native', 'webcrypto'];
 
@@ -27,11 +44,21 @@ export async function detectProviders(lib, pki) {
     } catch (e) {
       if (e?.name === 'TlsError' && e.status === 'InvalidConfig') {
         out.push({ name, available: false, reason: `InvalidConfig: ${e.detail ?? e.message}` });
-      } else if (name === 'pure' && lib.nobleProvider) {
-        await tryOption(lib.nobleProvider);
-        out.push({ name, available: true, option: lib.nobleProvider, note: `this build takes no provider names (crypto: 'pure' -> ${e?.name}); the pure provider was passed as nobleProvider` });
       } else {
-        out.push({ name, available: false, reason: `this build does not offer crypto: '${name}' (${e?.name ?? 'Error'}: ${String(e?.detail ?? e?.message ?? e).split('\n')[0]})` });
+        // A build that takes no provider names yet: the provider object, if the build has it.
+        const found = await providerObject(lib, name);
+        const why = `${e?.name ?? 'Error'}: ${String(e?.detail ?? e?.message ?? e).split('\n')[0]}`;
+        if (found) {
+          try {
+            await tryOption(found.provider);
+            out.push({ name, available: true, option: found.provider, module: found.module, note: `this build takes no provider names (crypto: '${name}' -> ${e?.name}); passed as ${found.label}` });
+            continue;
+          } catch (e2) {
+            out.push({ name, available: false, reason: `${found.label} fails a handshake: ${e2?.status ?? e2?.name}: ${e2?.detail ?? e2?.message}` });
+            continue;
+          }
+        }
+        out.push({ name, available: false, reason: `this build does not offer crypto: '${name}' (${why})` });
       }
     }
   }

@@ -57,5 +57,8 @@ export function spawnChild(role, { gc = false } = {}) {
   };
 }
 
-/** The serialisable form of a provider's `crypto` option. */
-export const optionForChild = (p) => (typeof p.option === 'string' ? p.option : '@nobleProvider');
+/**
+ * The serialisable form of a provider's `crypto` option: its name, or where the child finds
+ * the provider object ('@nobleProvider', or '@module:dist/crypto/x.js#xProvider').
+ */
+export const optionForChild = (p) => (typeof p.option === 'string' ? p.option : p.module ? `@module:${p.module}` : '@nobleProvider');
