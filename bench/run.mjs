@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: every figure of issue 9 item 6 measured side by side with its peers in
-// the same run, interleaved in rounds (A, B, A, B ...) after a warm-up round, reporting the
+// the same run, interleaved in rounds (A, B, A, B ...) after warm-up rounds, reporting the
 // median and min..max over rounds of both wall time and CPU time (process.cpuUsage).
 // Writes <out>/latest.json, <out>/latest.md (a markdown table) and <out>/latest.svg (bars
 // of each figure relative to Node `tls`).
@@ -34,7 +34,7 @@ const ONLY = new Set((opt('only', GROUPS.join(',')) ?? '').split(',').filter(Boo
 /** Sizes of the run. Quick mode exercises every code path with tiny amounts. */
 const params = QUICK
   ? { rounds: Number(opt('rounds', 2)), warmup: 1, batchMs: 15, bulkBytes: 256 * 1024, bulk2Bytes: 512 * 1024, latencySamples: 6, memConnections: 20 }
-  : { rounds: Number(opt('rounds', 9)), warmup: 1, batchMs: 400, bulkBytes: 8 * 1024 * 1024, bulk2Bytes: 32 * 1024 * 1024, latencySamples: 200, memConnections: 1000 };
+  : { rounds: Number(opt('rounds', 9)), warmup: 2, batchMs: 400, bulkBytes: 8 * 1024 * 1024, bulk2Bytes: 32 * 1024 * 1024, latencySamples: 200, memConnections: 1000 };
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
