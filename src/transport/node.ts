@@ -38,6 +38,8 @@ import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
 import { parseCertificate } from '../verify/x509.js';
 import { TlsPump } from './pump.js';
+// Loading the native provider registers it (crypto: 'native' resolves) and makes it this entry's default.
+import { nativeProvider } from '../crypto/native.js';
 
 /**
  * The certificate passed to a {@link ConnectOptions.checkServerIdentity} hook: our
@@ -305,6 +307,7 @@ export function serverIdentityName(servername: string | undefined, host: string 
 
 /**
  * Node semantics for a client:
+ * - the crypto provider is `crypto`, else the native one (`node:crypto`, this entry's default);
  * - trust anchors: `ca`, or Node's root store (`tls.rootCertificates`) when neither `ca`
  *   nor `verifier` is given. The root store is passed to the engine as `ca`, so the
  *   adapter builds no verifier of its own: the engine's built-in verifier is the only one
@@ -321,7 +324,7 @@ export function serverIdentityName(servername: string | undefined, host: string 
  */
 export function nodeClientOptions(o: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'>): ClientOptions {
   const { checkServerIdentity, ...rest } = o;
-  const out: ClientOptions = { ...rest };
+  const out: ClientOptions = { ...rest, crypto: o.crypto ?? nativeProvider };
   if (o.verifier === undefined) {
     if (serverIdentityName(o.servername, undefined) === undefined && !resolveIgnorable(o).includes('InvalidName')) {
       throw new TlsError('InvalidConfig', {
@@ -345,11 +348,12 @@ function nodeIdentityCheck(f: NonNullable<ConnectOptions['checkServerIdentity']>
  * Node semantics for a server: `requestCert` with `rejectUnauthorized` not false
  * requires a valid certificate (unless `requireCert` says otherwise), and client
  * certificates are checked against Node's root store (passed to the engine as `ca`)
- * when neither `ca` nor `verifier` is given.
+ * when neither `ca` nor `verifier` is given. The crypto provider is `crypto`, else the
+ * native one (`node:crypto`, this entry's default).
  */
 export function nodeServerOptions<T extends ServerOptions>(o: T): T & ServerOptions {
   const asks = o.requestCert === true || o.requireCert === true;
-  const out: T & ServerOptions = { ...o, requireCert: o.requireCert ?? (o.requestCert === true && o.rejectUnauthorized !== false) };
+  const out: T & ServerOptions = { ...o, crypto: o.crypto ?? nativeProvider, requireCert: o.requireCert ?? (o.requestCert === true && o.rejectUnauthorized !== false) };
   if (asks && o.ca === undefined && o.verifier === undefined) out.ca = rootCertificates;
   return out;
 }
@@ -375,8 +379,9 @@ function noTlsOptions(o: object): boolean {
 /**
  * Builds a client config with Node's semantics (the Node flavour of the core's
  * `createClientConfig`, same name): trust anchors are `ca`, else Node's root store
- * (`tls.rootCertificates`) when no `verifier` is given either; `checkServerIdentity` gets
- * an {@link IdentityCertificate}. Pass the result to {@link connect} as `secureContext` (or to
+ * (`tls.rootCertificates`) when no `verifier` is given either; the crypto provider is
+ * `crypto`, else the native one (`node:crypto`); `checkServerIdentity` gets an
+ * {@link IdentityCertificate}. Pass the result to {@link connect} as `secureContext` (or to
  * `TlsConnection.client`): a connection made from it parses nothing.
  *
  * The root store's config without other options is built once per process, on first use,
@@ -388,10 +393,10 @@ function noTlsOptions(o: object): boolean {
  */
 export function createClientConfig(options: NodeClientConfigOptions = {}): ClientConfig {
   if (typeof options === 'object' && options !== null && noTlsOptions(options)) {
-    return (rootStoreConfig ??= createCoreClientConfig({ ca: rootCertificates }));
+    return (rootStoreConfig ??= createCoreClientConfig({ ca: rootCertificates, crypto: nativeProvider }));
   }
   const { checkServerIdentity, ...rest } = options;
-  const out: ClientConfigOptions = { ...rest };
+  const out: ClientConfigOptions = { ...rest, crypto: options.crypto ?? nativeProvider };
   if (options.ca === undefined && options.verifier === undefined) out.ca = rootCertificates;
   if (checkServerIdentity) out.checkServerIdentity = nodeIdentityCheck(checkServerIdentity);
   return createCoreClientConfig(out);
@@ -399,7 +404,8 @@ export function createClientConfig(options: NodeClientConfigOptions = {}): Clien
 
 /**
  * Builds a server config with Node's semantics (the Node flavour of the core's
- * `createServerConfig`, same name; see {@link TlsServerOptions}): `requestCert` with
+ * `createServerConfig`, same name; see {@link TlsServerOptions}): the crypto provider is
+ * `crypto`, else the native one (`node:crypto`); `requestCert` with
  * `rejectUnauthorized` not false requires a valid client certificate, and client
  * certificates are checked against `ca`, else Node's root store. Pass the result to
  * {@link createServer} as `secureContext`, or to `server.setSecureContext()`.
