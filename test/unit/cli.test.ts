@@ -9,6 +9,7 @@ import { TlsError } from '../../src/base/errors.js';
 import { connect } from '../../src/transport/node.js';
 import { withTestHooks } from '../../src/testing/index.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+import { nobleProvider } from '../../src/crypto/noble.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -147,8 +148,8 @@ describe('puretls CLI', () => {
       const r = await run(['connect', `127.0.0.1:${srv.port}`, '--ca', caFile, '--crypto', client, '--json'], `over ${client}\n`);
       expect(r.code).toBe(0);
       const [first, ...rest] = r.stdout.split('\n');
-      expect((JSON.parse(first!) as Record<string, unknown>).provider).toBe(client === 'native' ? 'native' : 'noble');
-      expect(r.stderr).toMatch(new RegExp(`crypto provider:\\s+${client === 'native' ? 'native' : 'noble'}`));
+      expect((JSON.parse(first!) as Record<string, unknown>).provider).toBe(client === 'native' ? 'native' : nobleProvider.name);
+      expect(r.stderr).toMatch(new RegExp(`crypto provider:\\s+${client === 'native' ? 'native' : nobleProvider.name}`));
       expect(rest.join('\n')).toContain(`over ${client}`);
     }
     const bad = await run(['connect', '127.0.0.1:1', '--crypto', 'openssl']);
