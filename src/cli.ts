@@ -32,6 +32,9 @@ import { MAX_MAX_DEPTH } from './verify/engine.js';
 import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
 import { generateTestPki } from './verify/generate.js';
 import { parseCertificate } from './verify/x509.js';
+import { CRYPTO_PROVIDER_NAMES, type CryptoProviderName } from './crypto/select.js';
+// Loading the native provider makes `--crypto native` resolvable (it registers itself).
+import './crypto/native.js';
 import { BENCH_HELP, parseBenchSettings, runBench, splitBenchArgs, type BenchSettings } from './tools/bench.js';
 
 // ------------------------------------------------------------------ usage
@@ -243,10 +246,12 @@ Options:
                            UnknownCriticalExtension, InvalidCertificateAuthorityPolicy,
                            OtherErrors) can never be ignored: naming one is a usage error.
                            Errors found are still reported (summary, --json).
+  --crypto PROVIDER        crypto provider: native (node:crypto, the default of
+                           puretls/node), pure (@noble/*, runs everywhere), webcrypto
   --keylog FILE            append NSS key-log lines (for Wireshark)
   --trace                  print each handshake message, decoded, to stderr
   --json                   print the session as one JSON line on stdout: version,
-                           cipherSuite, group, alpn, resumed, peerCertificate {subject,
+                           cipherSuite, group, alpn, resumed, provider, peerCertificate {subject,
                            issuer, notBefore, notAfter, sha256}, certificateErrors (codes),
                            certificateErrorDetails, certificateErrorSeverity; on failure
                            error {status, alert, message} and the certificateErrors found
@@ -283,6 +288,8 @@ Options:
   --max-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
   --groups x25519,...      key exchange groups, in preference order
   --ciphers NAME,...       cipher suites, in preference order
+  --crypto PROVIDER        crypto provider: native (node:crypto, the default of
+                           puretls/node), pure (@noble/*, runs everywhere), webcrypto
   --keylog FILE            append NSS key-log lines (for Wireshark)
   --echo                   echo application data back to the client
   --www                    answer any HTTP request with a page describing the session
@@ -294,13 +301,14 @@ Policy (defaults are the library's):
 ${policyHelp('serve')}
 `;
 
-const DEMO_HELP = `Usage: puretls demo
+const DEMO_HELP = `Usage: puretls demo [--crypto native|pure|webcrypto]
 
 Starts a puretls server on 127.0.0.1 with a freshly generated CA and leaf certificate,
 connects to it with the puretls client trusting that CA, prints the handshake summary and
 exchanges a line of data. Then connects with the wrong server name to show the
 certificate error being reported (CertificateInvalidName), and once more with
-InvalidName in the ignorable errors to show it being ignored.
+InvalidName in the ignorable errors to show it being ignored. --crypto picks the crypto
+provider of both ends (default: puretls/node's).
 `;
 
 /** A command-line usage error: printed with the usage hint, exit status 2. */
@@ -331,6 +339,7 @@ const CONNECT_FLAGS: FlagSpec = {
   ciphers: 'string',
   ignore: 'string',
   keylog: 'string',
+  crypto: 'string',
   trace: 'boolean',
   json: 'boolean',
   'key-update': 'boolean',
@@ -354,13 +363,14 @@ const SERVE_FLAGS: FlagSpec = {
   groups: 'string',
   ciphers: 'string',
   keylog: 'string',
+  crypto: 'string',
   echo: 'boolean',
   www: 'boolean',
   help: 'boolean',
   ...policyFlagSpec('serve'),
 };
 
-const DEMO_FLAGS: FlagSpec = { help: 'boolean' };
+const DEMO_FLAGS: FlagSpec = { help: 'boolean', crypto: 'string' };
 
 function parseArgs(argv: readonly string[], spec: FlagSpec, command?: Command): ParsedArgs {
   const out: ParsedArgs = { positional: [], strings: new Map(), booleans: new Set() };
@@ -487,8 +497,18 @@ function keyLogTo(file: string): (line: string) => void {
   };
 }
 
+/** `--crypto NAME`: one of the provider names (issue 9 item 3); anything else is a usage error. */
+function parseCryptoFlag(v: string | undefined): CryptoProviderName | undefined {
+  if (v === undefined) return undefined;
+  const name = CRYPTO_PROVIDER_NAMES.find((n) => n === v.toLowerCase());
+  if (name === undefined) throw new UsageError(`--crypto: unknown provider '${v}' (expected ${CRYPTO_PROVIDER_NAMES.join(', ')})`);
+  return name;
+}
+
 function commonOptions(args: ParsedArgs): ClientOptions & ServerOptions {
   const o: ClientOptions & ServerOptions = {};
+  const crypto = parseCryptoFlag(args.strings.get('crypto'));
+  if (crypto !== undefined) o.crypto = crypto;
   const minV = args.strings.get('min-version');
   const maxV = args.strings.get('max-version');
   if (minV !== undefined) o.minVersion = minV as ClientOptions['minVersion'];
@@ -536,6 +556,7 @@ function sessionJson(info: ConnectionInfo): Record<string, unknown> {
     serverName: info.serverName,
     resumed: info.resumed,
     helloRetryRequest: info.helloRetryRequest,
+    provider: info.provider,
     peerCertificate: certSummary(info.peerCertificate),
     peerIntermediates: info.peerIntermediates.length,
     certificateErrors: uniqueCodes(info.certificateErrors),
@@ -577,6 +598,7 @@ function describeSession(info: ConnectionInfo): string {
     `ALPN:               ${info.alpn ?? '(none)'}`,
     `server name:        ${info.serverName ?? '(none)'}`,
     `resumed:            ${info.resumed ? 'yes' : 'no'}`,
+    `crypto provider:    ${info.provider}`,
   ];
   if (cert) {
     lines.push(`peer certificate:   ${cert.subject}`, `  issuer:           ${cert.issuer}`, `  valid:            ${cert.notBefore} .. ${cert.notAfter}`, `  sha256:           ${cert.sha256}`);
@@ -1007,6 +1029,8 @@ async function cmdDemo(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]!}'`);
+  const crypto = parseCryptoFlag(args.strings.get('crypto'));
+  const withCrypto = crypto !== undefined ? { crypto } : {};
   const out = (s: string): void => {
     process.stdout.write(`${s}\n`);
   };
@@ -1017,7 +1041,7 @@ async function cmdDemo(argv: readonly string[]): Promise<number> {
   out(`  CA:   ${parseCertificate(pki.caCertDer).subject}`);
   out(`  leaf: ${leaf.subject} (subjectAltName localhost, 127.0.0.1, ::1)`);
 
-  const server = createServer({ cert: pki.chainPem, key: pki.keyPem, ALPNProtocols: ['http/1.1'] }, (s) => {
+  const server = createServer({ cert: pki.chainPem, key: pki.keyPem, ALPNProtocols: ['http/1.1'], ...withCrypto }, (s) => {
     s.on('error', () => {
       // failures are shown on the client side
     });
@@ -1035,7 +1059,7 @@ async function cmdDemo(argv: readonly string[]): Promise<number> {
   out(`== puretls server listening on 127.0.0.1:${port} (echo)`);
 
   try {
-    const base: ConnectOptions = { host: '127.0.0.1', port, ca: pki.caCertPem, ALPNProtocols: ['h2', 'http/1.1'] };
+    const base: ConnectOptions = { host: '127.0.0.1', port, ca: pki.caCertPem, ALPNProtocols: ['h2', 'http/1.1'], ...withCrypto };
 
     out(`\n== 1. connecting with servername 'localhost', trusting the test CA`);
     const first = await connectOnce({ ...base, servername: 'localhost' });
