@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { TlsError } from '../base/errors.js';
 import type { ConnectionInfo } from '../engine/connection.js';
 import { seededRandom } from '../testing/random.js';
-import { connect, mapTransportError, type ConnectOptions, type TlsSocket } from '../transport/node.js';
+import { connect, createClientConfig, mapTransportError, type ConnectOptions, type TlsSocket } from '../transport/node.js';
 
 // ------------------------------------------------------------------ settings
 
@@ -766,6 +766,20 @@ class BenchRun {
   }
 }
 
+/**
+ * `options` with their TLS options built once into a client config (`secureContext`); what
+ * stays per connection is what `connect` takes next to one: the address, the name, ALPN, key
+ * shares and the socket's timers.
+ * @throws TlsError('InvalidConfig') for options the config refuses
+ */
+function withSharedConfig(options: ConnectOptions): ConnectOptions {
+  const { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen, secureContext, ...tls } = options;
+  const per: ConnectOptions = { secureContext: secureContext ?? createClientConfig(tls) };
+  const keep = { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen };
+  for (const [k, v] of Object.entries(keep)) if (v !== undefined) Object.assign(per, { [k]: v });
+  return per;
+}
+
 function sessionOf(info: ConnectionInfo): BenchSession {
   return {
     version: info.version,
@@ -809,6 +823,16 @@ export async function runBench(settings: BenchSettings, options: () => ConnectOp
     base = options();
   } catch (e) {
     return fail(toTlsError(e), null);
+  }
+  if (settings.seed === null) {
+    // One client config for every connection, as an application would build it (issue 9
+    // item 1): connecting parses nothing. With --seed, each connection's random source is
+    // its own, and the random source belongs to the config: one config per connection then.
+    try {
+      base = withSharedConfig(base);
+    } catch (e) {
+      return fail(toTlsError(e), null);
+    }
   }
   if (base.handshakeTimeout === undefined) base = { ...base, handshakeTimeout: DEFAULT_BENCH_HANDSHAKE_TIMEOUT };
   // Sockets that fail after sending their alert linger to let the server read it: not for long here.
