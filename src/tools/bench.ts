@@ -28,10 +28,51 @@
 import { writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import { TlsError } from '../base/errors.js';
+import type { RandomSource } from '../crypto/provider.js';
 import type { ConnectionInfo } from '../engine/connection.js';
 import { seededRandom } from '../testing/random.js';
-import { connect, createClientConfig, mapTransportError, type ConnectOptions, type TlsSocket } from '../transport/node.js';
+
+// ------------------------------------------------------------------ transport
+
+/**
+ * The options of one connection, as far as the bench reads or sets them; the Node adapter's
+ * `ConnectOptions` has them all (and the TLS options the bench passes through untouched).
+ */
+export interface BenchConnectOptions {
+  host?: string;
+  port?: number;
+  servername?: string;
+  /** Set per connection by `--seed`. */
+  random?: RandomSource;
+  /** Defaulted by the bench when not given. */
+  handshakeTimeout?: number;
+  lingerTimeout?: number;
+}
+
+/** A client TLS socket as the bench drives it: the Node adapter's `TlsSocket`. */
+export interface BenchSocket extends Duplex {
+  readonly info: ConnectionInfo;
+  readonly connection: { readonly info: ConnectionInfo };
+}
+
+/**
+ * How the bench opens connections. src/cli.ts passes the Node adapter's (`connect`, a
+ * config built once with `createClientConfig`, `mapTransportError`): the bench itself stays
+ * off the adapter, like the rest of src/ below the entry points.
+ */
+export interface BenchTransport<O extends BenchConnectOptions> {
+  /** Opens one connection. @throws TlsError for options it refuses (before dialling) */
+  readonly connect: (options: O) => BenchSocket;
+  /**
+   * The same options with their TLS part built once into a config that every connection
+   * shares (connecting then parses nothing). @throws TlsError('InvalidConfig') for options refused
+   */
+  readonly shareConfig: (options: O) => O;
+  /** A failure (a socket error, or a TlsError already) as a TlsError with its status. */
+  readonly toTlsError: (e: unknown) => TlsError;
+}
 
 // ------------------------------------------------------------------ settings
 
@@ -422,10 +463,6 @@ function bulkPattern(random: (n: number) => Uint8Array): Uint8Array {
 
 type Outcome = { readonly kind: 'ok' } | { readonly kind: 'failed'; readonly error: TlsError; readonly info: ConnectionInfo | null } | { readonly kind: 'abandoned' };
 
-function toTlsError(e: unknown): TlsError {
-  return e instanceof TlsError ? e : mapTransportError(e);
-}
-
 function hostForUrl(host: string): string {
   return net.isIPv6(host) ? `[${host}]` : host;
 }
@@ -452,9 +489,10 @@ class Tally {
 }
 
 /** One benchmark run: workers, counters, and the sockets still open. */
-class BenchRun {
+class BenchRun<O extends BenchConnectOptions> {
   private readonly settings: BenchSettings;
-  private readonly options: ConnectOptions;
+  private readonly options: O;
+  private readonly transport: BenchTransport<O>;
   private readonly graceMs: number;
   private tally: Tally;
   private started = 0;
@@ -467,7 +505,7 @@ class BenchRun {
   /** Transfers in progress: cut when the run stops. */
   private readonly transferring = new Set<() => void>();
   /** Sockets closing after their work: destroyed when the run ends. */
-  private readonly closing = new Set<TlsSocket>();
+  private readonly closing = new Set<BenchSocket>();
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly pattern: Uint8Array | null;
   /** Warm-up attempts that completed (not counted in the report's figures). */
@@ -475,9 +513,10 @@ class BenchRun {
   /** A configuration error thrown by `connect()` itself: the same for every attempt. */
   configError: TlsError | null = null;
 
-  constructor(settings: BenchSettings, options: ConnectOptions, graceMs: number) {
+  constructor(settings: BenchSettings, options: O, transport: BenchTransport<O>, graceMs: number) {
     this.settings = settings;
     this.options = options;
+    this.transport = transport;
     this.graceMs = graceMs;
     this.tally = new Tally(new Timeline(timelineInterval(settings.durationMs)));
     const random = settings.seed === null ? (n: number) => crypto.getRandomValues(new Uint8Array(n)) : seededRandom(connectionSeed(settings.seed, -1));
@@ -581,14 +620,14 @@ class BenchRun {
   }
 
   private attempt(index: number): Promise<Outcome> {
-    const opts: ConnectOptions = this.settings.seed === null ? this.options : { ...this.options, random: seededRandom(connectionSeed(this.settings.seed, index)) };
+    const opts: O = this.settings.seed === null ? this.options : { ...this.options, random: seededRandom(connectionSeed(this.settings.seed, index)) };
     const start = performance.now();
-    let socket: TlsSocket;
+    let socket: BenchSocket;
     try {
-      socket = connect(opts);
+      socket = this.transport.connect(opts);
     } catch (e) {
       // connect() checks the options before dialling: every attempt would fail alike.
-      this.configError = toTlsError(e);
+      this.configError = this.transport.toTlsError(e);
       this.stop('errors');
       return Promise.resolve({ kind: 'abandoned' });
     }
@@ -605,7 +644,7 @@ class BenchRun {
         finish({ kind: 'abandoned' });
       };
       this.handshaking.add(abandon);
-      socket.once('error', (e: Error) => finish({ kind: 'failed', error: toTlsError(e), info: socket.connection.info }));
+      socket.on('error', (e: Error) => finish({ kind: 'failed', error: this.transport.toTlsError(e), info: socket.connection.info }));
       socket.once('secureConnect', () => {
         const now = performance.now();
         const t = this.tally;
@@ -626,7 +665,7 @@ class BenchRun {
   }
 
   /** Sends our close_notify, then closes the transport without waiting for the peer's. */
-  private close(socket: TlsSocket): void {
+  private close(socket: BenchSocket): void {
     this.closing.add(socket);
     socket.on('error', () => {
       // after the work is done, a late failure (a reset, a peer closing without close_notify) is not counted
@@ -638,7 +677,7 @@ class BenchRun {
   }
 
   /** The data phase of one attempt; resolves when it ended (counted here), never rejects. */
-  private transfer(socket: TlsSocket, work: Exclude<BenchWork, { kind: 'handshake' }>): Promise<void> {
+  private transfer(socket: BenchSocket, work: Exclude<BenchWork, { kind: 'handshake' }>): Promise<void> {
     return new Promise<void>((resolve) => {
       let received = 0;
       let sent = 0;
@@ -669,7 +708,7 @@ class BenchRun {
       };
       const cut = (): void => end('cut');
       this.transferring.add(cut);
-      socket.on('error', (e: Error) => end(toTlsError(e)));
+      socket.on('error', (e: Error) => end(this.transport.toTlsError(e)));
       if (work.kind === 'get') {
         const host = this.options.servername ?? hostForUrl(this.options.host ?? 'localhost');
         const request = Buffer.from(`GET ${work.path} HTTP/1.0\r\nHost: ${host}${this.options.port === 443 ? '' : `:${this.options.port ?? ''}`}\r\n\r\n`, 'latin1');
@@ -766,20 +805,6 @@ class BenchRun {
   }
 }
 
-/**
- * `options` with their TLS options built once into a client config (`secureContext`); what
- * stays per connection is what `connect` takes next to one: the address, the name, ALPN, key
- * shares and the socket's timers.
- * @throws TlsError('InvalidConfig') for options the config refuses
- */
-function withSharedConfig(options: ConnectOptions): ConnectOptions {
-  const { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen, secureContext, ...tls } = options;
-  const per: ConnectOptions = { secureContext: secureContext ?? createClientConfig(tls) };
-  const keep = { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen };
-  for (const [k, v] of Object.entries(keep)) if (v !== undefined) Object.assign(per, { [k]: v });
-  return per;
-}
-
 function sessionOf(info: ConnectionInfo): BenchSession {
   return {
     version: info.version,
@@ -798,11 +823,19 @@ function sessionOf(info: ConnectionInfo): BenchSession {
  * on stdout and the text on stderr (unless `quiet`); with `settings.svg`, the chart.
  *
  * @param options - the options of `puretls connect` (files read), for every connection
+ * @param transport - how to connect (src/cli.ts: the Node adapter)
  * @returns the exit status: 0 when every attempt succeeded (at least one), 1 when any
  *   failed, none succeeded, or the options were refused (the first error is printed as
  *   `puretls connect` prints it, with the counts by status)
  */
-export async function runBench(settings: BenchSettings, options: () => ConnectOptions, out: { json: boolean; quiet: boolean }, io: BenchIo): Promise<number> {
+export async function runBench<O extends BenchConnectOptions>(
+  settings: BenchSettings,
+  options: () => O,
+  transport: BenchTransport<O>,
+  out: { json: boolean; quiet: boolean },
+  io: BenchIo,
+): Promise<number> {
+  const toTlsError = transport.toTlsError;
   const fail = (err: TlsError, info: ConnectionInfo | null): number => {
     if (out.json) io.stdout(`${JSON.stringify(io.errorJson(err, info))}\n`);
     io.stderr(`puretls: error: ${io.describeError(err, info)}\n`);
@@ -818,7 +851,7 @@ export async function runBench(settings: BenchSettings, options: () => ConnectOp
       null,
     );
   }
-  let base: ConnectOptions;
+  let base: O;
   try {
     base = options();
   } catch (e) {
@@ -829,7 +862,7 @@ export async function runBench(settings: BenchSettings, options: () => ConnectOp
     // item 1): connecting parses nothing. With --seed, each connection's random source is
     // its own, and the random source belongs to the config: one config per connection then.
     try {
-      base = withSharedConfig(base);
+      base = transport.shareConfig(base);
     } catch (e) {
       return fail(toTlsError(e), null);
     }
@@ -843,7 +876,7 @@ export async function runBench(settings: BenchSettings, options: () => ConnectOp
   }
   if (!out.quiet) io.stderr(`${planText(settings, base)}\n`);
 
-  const run = new BenchRun(settings, base, grace);
+  const run = new BenchRun(settings, base, transport, grace);
   const report = await run.run();
   const first = run.error;
   if (run.configError !== null) return fail(run.configError, null);
@@ -884,7 +917,7 @@ function modeText(w: BenchWork): string {
   return `full handshakes + GET ${w.path}`;
 }
 
-function planText(s: BenchSettings, o: ConnectOptions): string {
+function planText(s: BenchSettings, o: BenchConnectOptions): string {
   const limit = s.handshakeLimit === null ? '' : `, at most ${s.handshakeLimit} handshakes`;
   return `puretls bench ${hostForUrl(o.host ?? 'localhost')}:${o.port ?? ''}: ${modeText(s.work)}, ${s.connections} connection${s.connections === 1 ? '' : 's'} at once, ${s.durationMs / 1000} s${limit}${s.seed === null ? '' : `, seed ${s.seed}`}`;
 }

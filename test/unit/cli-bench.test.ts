@@ -8,9 +8,9 @@
  */
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBenchCommand } from '../../src/cli.js';
+import { nodeBenchTransport, parseBenchCommand } from '../../src/cli.js';
 import { TlsError } from '../../src/base/errors.js';
-import { LatencyHistogram, benchSvg, connectionSeed, reportText, runBench, type BenchIo, type BenchReport, type BenchSettings } from '../../src/tools/bench.js';
+import { LatencyHistogram, benchSvg, connectionSeed, reportText, runBench, type BenchIo, type BenchReport, type BenchSettings, type BenchTransport } from '../../src/tools/bench.js';
 import { createServer, type ConnectOptions, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 
@@ -282,7 +282,7 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('counts handshakes that agree with the histogram, the timeline and the rate (JSON on stdout, exit 0)', async () => {
     const c = capture();
-    const code = await runBench(settings({ connections: 2 }), () => base(port), { json: true, quiet: true }, c.io);
+    const code = await runBench(settings({ connections: 2 }), () => base(port), nodeBenchTransport, { json: true, quiet: true }, c.io);
     expect(c.stderr()).toBe('');
     expect(code).toBe(0);
     const r = JSON.parse(c.stdout()) as BenchReport;
@@ -300,7 +300,7 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('--handshakes N stops after N attempts', async () => {
     const c = capture();
-    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 5, connections: 3 }), () => base(port), { json: true, quiet: true }, c.io);
+    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 5, connections: 3 }), () => base(port), nodeBenchTransport, { json: true, quiet: true }, c.io);
     expect(code).toBe(0);
     const r = JSON.parse(c.stdout()) as BenchReport;
     expect(r.stoppedBy).toBe('handshakes');
@@ -311,11 +311,46 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('--bulk echoes exactly the bytes sent, a last partial line included', async () => {
     const c = capture();
-    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 3, work: { kind: 'echo', bytes: 40_000 } }), () => base(echoPort), { json: true, quiet: true }, c.io);
+    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 3, work: { kind: 'echo', bytes: 40_000 } }), () => base(echoPort), nodeBenchTransport, { json: true, quiet: true }, c.io);
     expect(code).toBe(0);
     const r = JSON.parse(c.stdout()) as BenchReport;
     expect(r.bulk).toMatchObject({ mode: 'echo', bytesPerConnection: 40_000, completed: 3, cut: 0, failures: 0, bytesSent: 120_000, bytesReceived: 120_000 });
     expect(r.bulk!.receivedMBps).toBeGreaterThan(0);
+  });
+
+  it('builds the TLS config once for every connection; with --seed each connection has its own random source', async () => {
+    const seen: ConnectOptions[] = [];
+    let shared = 0;
+    const spy: BenchTransport<ConnectOptions> = {
+      connect: (o) => {
+        seen.push(o);
+        return nodeBenchTransport.connect(o);
+      },
+      shareConfig: (o) => {
+        shared++;
+        return nodeBenchTransport.shareConfig(o);
+      },
+      toTlsError: nodeBenchTransport.toTlsError,
+    };
+    const run = async (seed: number | null): Promise<void> => {
+      const c = capture();
+      expect(await runBench(settings({ durationMs: 60_000, handshakeLimit: 3, seed, warmup: 0 }), () => base(port), spy, { json: true, quiet: true }, c.io)).toBe(0);
+    };
+    await run(null);
+    expect(shared).toBe(1);
+    expect(seen).toHaveLength(3);
+    const config = seen[0]!.secureContext;
+    expect(config).toBeDefined();
+    for (const o of seen) {
+      expect(o.secureContext).toBe(config);
+      expect(o.ca).toBeUndefined();
+      expect(o.random).toBeUndefined();
+    }
+    seen.length = 0;
+    await run(7);
+    expect(shared).toBe(1);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen.map((o) => o.random)).size).toBe(3);
   });
 
   it('--resume is refused with InvalidConfig before anything is dialled', async () => {
@@ -327,6 +362,7 @@ describe('runBench against a puretls server on loopback', () => {
         asked = true;
         return base(port);
       },
+      nodeBenchTransport,
       { json: true, quiet: true },
       c.io,
     );
@@ -340,7 +376,7 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('an untrusted server: CertificateUntrusted, exit 1, stopped at the first (warm-up) failure', async () => {
     const c = capture();
-    const code = await runBench(settings(), () => ({ ...base(port), ca: otherCa }), { json: true, quiet: true }, c.io);
+    const code = await runBench(settings(), () => ({ ...base(port), ca: otherCa }), nodeBenchTransport, { json: true, quiet: true }, c.io);
     expect(code).toBe(1);
     const r = JSON.parse(c.stdout()) as BenchReport & { error: { status: string } };
     expect(r.error.status).toBe('CertificateUntrusted');
@@ -351,7 +387,7 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('without warm-up, failures are counted until --max-errors in a row', async () => {
     const c = capture();
-    const code = await runBench(settings({ warmup: 0, maxErrors: 4, durationMs: 30_000 }), () => ({ ...base(port), ca: otherCa }), { json: true, quiet: true }, c.io);
+    const code = await runBench(settings({ warmup: 0, maxErrors: 4, durationMs: 30_000 }), () => ({ ...base(port), ca: otherCa }), nodeBenchTransport, { json: true, quiet: true }, c.io);
     expect(code).toBe(1);
     const r = JSON.parse(c.stdout()) as BenchReport;
     expect(r.failures).toBe(4);
@@ -362,7 +398,7 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('options refused by connect() end the run at once with their status', async () => {
     const c = capture();
-    const code = await runBench(settings(), () => ({ ...base(port), groups: ['no-such-group'] }), { json: false, quiet: true }, c.io);
+    const code = await runBench(settings(), () => ({ ...base(port), groups: ['no-such-group'] }), nodeBenchTransport, { json: false, quiet: true }, c.io);
     expect(code).toBe(1);
     expect(c.stderr()).toMatch(/^puretls: error: InvalidConfig/);
   });
@@ -378,7 +414,7 @@ describe('runBench against a puretls server on loopback', () => {
     try {
       const c = capture();
       const t0 = Date.now();
-      const code = await runBench(settings({ warmup: 0, connections: 2, durationMs: 800, maxErrors: 0 }), () => ({ ...base(silentPort), handshakeTimeout: 300 }), { json: true, quiet: true }, c.io);
+      const code = await runBench(settings({ warmup: 0, connections: 2, durationMs: 800, maxErrors: 0 }), () => ({ ...base(silentPort), handshakeTimeout: 300 }), nodeBenchTransport, { json: true, quiet: true }, c.io);
       const took = Date.now() - t0;
       expect(code).toBe(1);
       const r = JSON.parse(c.stdout()) as BenchReport & { error: { status: string } };
