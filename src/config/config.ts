@@ -10,6 +10,7 @@
  * @module
  */
 import type { CryptoProvider, PrivateKeyInfo, RandomSource } from '../crypto/provider.js';
+import { resolveCryptoProvider } from '../crypto/select.js';
 import type { CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import type { Certificate } from '../verify/certificate.js';
 import { IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
@@ -40,8 +41,13 @@ export interface TraceEvent {
 
 /** Options shared by clients and servers. */
 export interface CommonOptions {
-  /** Crypto provider (default: the pure noble provider). */
-  crypto?: CryptoProvider;
+  /**
+   * Crypto provider: `'pure'` (@noble/*, everywhere; the default of the runtime-neutral
+   * entry), `'native'` (`node:crypto`; the default of `puretls/node`, and available after
+   * importing `puretls/native`), `'webcrypto'`, or a {@link CryptoProvider} object.
+   * `connection.info.provider` names the one that ran.
+   */
+  crypto?: 'pure' | 'native' | 'webcrypto' | CryptoProvider;
   /** Random source (default: `crypto.getRandomValues`). Inject a fixed one for deterministic handshakes. */
   random?: RandomSource;
   /** Clock (default: `Date.now`). */
@@ -268,7 +274,7 @@ function versionOf(v: string | undefined, dflt: number): number {
 
 /** Validates the options shared by both roles. */
 export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; random: RandomSource }): ResolvedCommon {
-  const crypto = o.crypto ?? deps.crypto;
+  const crypto = resolveCryptoProvider(o.crypto, deps.crypto);
   const minVersion = versionOf(o.minVersion, ProtocolVersion.TLSv1_2);
   const maxVersion = versionOf(o.maxVersion, ProtocolVersion.TLSv1_3);
   if (minVersion > maxVersion) throw new TlsError('InvalidConfig', { detail: 'minVersion is above maxVersion' });

@@ -166,7 +166,7 @@ export class TlsConnection {
 
   /** What was negotiated and what was found about the peer's certificate. */
   get info(): ConnectionInfo {
-    return infoOf(this.role, this.negotiated);
+    return infoOf(this.role, this.negotiated, this.cfg.crypto.name);
   }
 
 
