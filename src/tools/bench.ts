@@ -353,6 +353,8 @@ export interface BenchSession {
   readonly alpn: string | null;
   readonly resumed: boolean;
   readonly helloRetryRequest: boolean;
+  /** The crypto provider that ran the client's cryptography (`--crypto`: native, pure, ...). */
+  readonly provider: string;
   /** Ignorable certificate errors that were accepted (`--ignore`). */
   readonly certificateErrors: readonly string[];
 }
@@ -814,6 +816,7 @@ function sessionOf(info: ConnectionInfo): BenchSession {
     alpn: info.alpn,
     resumed: info.resumed,
     helloRetryRequest: info.helloRetryRequest,
+    provider: info.provider,
     certificateErrors: [...new Set(info.certificateErrors.map((e) => e.code))],
   };
 }
@@ -928,7 +931,7 @@ export function reportText(r: BenchReport): string {
   const s = r.session;
   if (s) {
     const errs = s.certificateErrors.length > 0 ? ` (accepted certificate errors: ${s.certificateErrors.join(', ')})` : '';
-    lines.push(`session:     ${s.version ?? '-'} ${s.cipherSuite ?? '-'} ${s.group ?? '-'} ${s.signatureScheme ?? '-'}${s.alpn ? ` alpn=${s.alpn}` : ''}${errs}`);
+    lines.push(`session:     ${s.version ?? '-'} ${s.cipherSuite ?? '-'} ${s.group ?? '-'} ${s.signatureScheme ?? '-'}${s.alpn ? ` alpn=${s.alpn}` : ''}, crypto provider ${s.provider}${errs}`);
   }
   lines.push(
     `handshakes:  ${r.handshakes} in ${fmt(r.elapsedSeconds)} s = ${fmt(r.handshakesPerSecond, 1)}/s with ${r.settings.connections} connection${r.settings.connections === 1 ? '' : 's'} at once (failed ${r.failures}, abandoned ${r.abandoned}; stopped by ${r.stoppedBy})`,
@@ -996,7 +999,7 @@ export function benchSvg(r: BenchReport): string {
   parts.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   const s = r.session;
   text(left, 24, `puretls bench ${r.target}: ${r.handshakes} handshakes in ${fmt(r.elapsedSeconds)} s = ${fmt(r.handshakesPerSecond, 1)}/s, ${r.settings.connections} at once`, 'font-size="15" font-weight="bold"');
-  text(left, 42, s ? `${s.version ?? '-'} ${s.cipherSuite ?? '-'} ${s.group ?? '-'} ${s.signatureScheme ?? '-'}; failed ${r.failures}, abandoned ${r.abandoned}` : `no handshake completed; failed ${r.failures}`, 'fill="#444"');
+  text(left, 42, s ? `${s.version ?? '-'} ${s.cipherSuite ?? '-'} ${s.group ?? '-'} ${s.signatureScheme ?? '-'}, ${s.provider} provider; failed ${r.failures}, abandoned ${r.abandoned}` : `no handshake completed; failed ${r.failures}`, 'fill="#444"');
 
   // -- latency histogram
   const hTop = 70;
@@ -1092,7 +1095,8 @@ Each attempt dials the server, runs a full handshake (its latency: from the dial
 handshake done, TCP connect included, as s_time counts), does the work of --bulk or --get
 if given, then sends close_notify and closes. Everything runs in this one process (one
 thread): with the pure provider the client's CPU is often the limit; the report says how
-busy it was ('client CPU'), and --connections N overlaps the server's work with ours.
+busy it was ('client CPU'), and --connections N overlaps the server's work with ours;
+--crypto picks the client's provider.
 
 Run:
   --duration SECONDS       how long attempts are started (default 10; decimals allowed);
@@ -1130,7 +1134,8 @@ Run:
   --quiet                  no plan or text report on stderr
 
 TLS options, as for 'puretls connect' (see 'puretls connect --help'):
-  --servername NAME, --ca FILE, --cert FILE --key FILE, --min-version V, --max-version V,
+  --crypto native|pure|webcrypto (the client's crypto provider; default native, as
+  connect's), --servername NAME, --ca FILE, --cert FILE --key FILE, --min-version V, --max-version V,
   --alpn a,b, --groups x25519,..., --ciphers NAME,..., --sigalgs ..., --key-shares ...,
   --ignore CODE,... (e.g. --ignore Untrusted,InvalidName to accept a self-signed server:
   the handshake's signatures are still checked), --keylog FILE, and the policy flags

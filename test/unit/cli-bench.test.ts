@@ -13,6 +13,8 @@ import { TlsError } from '../../src/base/errors.js';
 import { LatencyHistogram, benchSvg, connectionSeed, reportText, runBench, type BenchIo, type BenchReport, type BenchSettings, type BenchTransport } from '../../src/tools/bench.js';
 import { createServer, type ConnectOptions, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+import '../../src/crypto/native.js';
+import { startFirstFlightTap } from '../helpers/first-flight-tap.js';
 
 const TARGET = ['127.0.0.1:8443'];
 
@@ -353,6 +355,37 @@ describe('runBench against a puretls server on loopback', () => {
     expect(new Set(seen.map((o) => o.random)).size).toBe(3);
   });
 
+  for (const provider of ['pure', 'native'] as const) {
+    it(`--seed under the ${provider} provider: two runs send the same first flights, another seed others`, async () => {
+      const flightsOf = async (seed: number): Promise<string[]> => {
+        const tap = await startFirstFlightTap(port);
+        try {
+          const c = capture();
+          const code = await runBench(
+            settings({ durationMs: 60_000, handshakeLimit: 3, seed, warmup: 0 }),
+            () => ({ ...base(tap.port), servername: 'localhost', crypto: provider }),
+            nodeBenchTransport,
+            { json: true, quiet: true },
+            c.io,
+          );
+          expect(code).toBe(0);
+          expect((JSON.parse(c.stdout()) as BenchReport).session!.provider).toBe(provider === 'pure' ? 'noble' : 'native');
+          return tap.flights.map((f) => f.toString('hex'));
+        } finally {
+          tap.close();
+        }
+      };
+      const a = await flightsOf(7);
+      const b = await flightsOf(7);
+      const c = await flightsOf(8);
+      expect(a).toHaveLength(3);
+      expect(a.every((f) => f.startsWith('16'))).toBe(true);
+      expect(b).toEqual(a);
+      expect(new Set(a).size).toBe(3);
+      for (let i = 0; i < 3; i++) expect(c[i]).not.toBe(a[i]);
+    });
+  }
+
   it('--resume is refused with InvalidConfig before anything is dialled', async () => {
     const c = capture();
     let asked = false;
@@ -455,7 +488,7 @@ describe('benchSvg', () => {
       ],
     },
     timeline: { intervalSeconds: 0.1, handshakes: [1, 0, 2], failures: [0, 1, 0] },
-    session: { version: '<TLSv1.3 & "x">', cipherSuite: null, group: null, signatureScheme: null, alpn: null, resumed: false, helloRetryRequest: false, certificateErrors: [] },
+    session: { version: '<TLSv1.3 & "x">', cipherSuite: null, group: null, signatureScheme: null, alpn: null, resumed: false, helloRetryRequest: false, provider: 'noble', certificateErrors: [] },
     bulk: null,
     cpu: { userSeconds: 0.1, systemSeconds: 0, utilisation: 0.1, handshakesPerUserSecond: 30 },
     errors: {},
