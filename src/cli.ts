@@ -26,13 +26,14 @@ import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ClientOptions, ServerOptions, TraceEvent } from './config/config.js';
 import type { ConnectionInfo } from './engine/connection.js';
+import type { BenchTransport } from './tools/bench.js';
 import { TlsError, alertName } from './base/errors.js';
 import { connect, createClientConfig, createServer, mapTransportError, type ConnectOptions, type TlsServerOptions, type TlsSocket } from './transport/node.js';
 import { MAX_MAX_DEPTH } from './verify/engine.js';
 import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
 import { generateTestPki } from './verify/generate.js';
 import { parseCertificate } from './verify/x509.js';
-import { BENCH_HELP, parseBenchSettings, runBench, splitBenchArgs, type BenchSettings, type BenchTransport } from './tools/bench.js';
+import { BENCH_HELP, parseBenchSettings, runBench, splitBenchArgs, type BenchSettings } from './tools/bench.js';
 
 // ------------------------------------------------------------------ usage
 
