@@ -1,8 +1,8 @@
 /**
  * `puretls bench HOST:PORT`: drives any TLS server the way `openssl s_time` and tls-perf do
- * (issue 9 item 7), through the Node adapter ({@link connect}) with the options of
- * `puretls connect` (src/cli.ts parses those and hands them over; this module owns the
- * bench-only flags, the run, and its reports).
+ * (issue 9 item 7), with the options of `puretls connect`: src/cli.ts parses those and hands
+ * them over with the Node adapter as a {@link BenchTransport}; this module owns the
+ * bench-only flags, the run, and its reports.
  *
  * What one attempt is:
  * 1. dial the server and run a full handshake (TCP connect included in the time, as in
