@@ -26,8 +26,9 @@ import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ClientOptions, ServerOptions, TraceEvent } from './config/config.js';
 import type { ConnectionInfo } from './engine/connection.js';
+import type { BenchTransport } from './tools/bench.js';
 import { TlsError, alertName } from './base/errors.js';
-import { connect, createServer, mapTransportError, type ConnectOptions, type TlsServerOptions, type TlsSocket } from './transport/node.js';
+import { connect, createClientConfig, createServer, mapTransportError, type ConnectOptions, type TlsServerOptions, type TlsSocket } from './transport/node.js';
 import { MAX_MAX_DEPTH } from './verify/engine.js';
 import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
 import { generateTestPki } from './verify/generate.js';
@@ -787,13 +788,30 @@ export function parseBenchCommand(argv: readonly string[]): BenchCommand {
   return { help: false, connect: connectCmd, settings };
 }
 
+/**
+ * The Node adapter as `puretls bench` connects through it: `connect`, and the TLS options
+ * built once with `createClientConfig` into the `secureContext` every connection shares
+ * (what stays per connection: address, name, ALPN, key shares, the socket's timers).
+ */
+export const nodeBenchTransport: BenchTransport<ConnectOptions> = {
+  connect: (options) => connect(options),
+  shareConfig: (options) => {
+    const { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen, secureContext, ...tls } = options;
+    const per: ConnectOptions = { secureContext: secureContext ?? createClientConfig(tls) };
+    const keep = { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen };
+    for (const [k, v] of Object.entries(keep)) if (v !== undefined) Object.assign(per, { [k]: v });
+    return per;
+  },
+  toTlsError,
+};
+
 async function cmdBench(argv: readonly string[]): Promise<number> {
   const cmd = parseBenchCommand(argv);
   if (cmd.help) {
     process.stdout.write(BENCH_HELP);
     return 0;
   }
-  return runBench(cmd.settings, () => connectOptions(cmd.connect), { json: cmd.connect.json, quiet: cmd.connect.quiet }, {
+  return runBench(cmd.settings, () => connectOptions(cmd.connect), nodeBenchTransport, { json: cmd.connect.json, quiet: cmd.connect.quiet }, {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     describeError,
