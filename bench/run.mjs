@@ -15,6 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flag, opt } from './lib/measure.mjs';
+import { distUrl } from './lib/dist.mjs';
 import { detectProviders } from './lib/providers.mjs';
 import { handshakeFigures } from './lib/handshakes.mjs';
 import { resumedFigure } from './lib/resumed.mjs';
@@ -33,13 +34,13 @@ const ONLY = new Set((opt('only', GROUPS.join(',')) ?? '').split(',').filter(Boo
 
 /** Sizes of the run. Quick mode exercises every code path with tiny amounts. */
 const params = QUICK
-  ? { rounds: Number(opt('rounds', 2)), warmup: 1, batchMs: 15, bulkBytes: 256 * 1024, bulk2Bytes: 512 * 1024, latencySamples: 6, memConnections: 20 }
+  ? { rounds: Number(opt('rounds', 2)), warmup: 1, batchMs: 15, bulkBytes: 128 * 1024, bulk2Bytes: 256 * 1024, latencySamples: 4, memConnections: 10 }
   : { rounds: Number(opt('rounds', 9)), warmup: 2, batchMs: 400, bulkBytes: 8 * 1024 * 1024, bulk2Bytes: 32 * 1024 * 1024, latencySamples: 200, memConnections: 1000 };
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
-const lib = await import('../dist/index.js');
-const testing = await import('../dist/testing/index.js');
+const lib = await import(distUrl('index.js'));
+const testing = await import(distUrl('testing/index.js'));
 
 const pkis = new Map();
 /** One test PKI per key type, made once (CA + leaf, no intermediates). */

@@ -3,8 +3,8 @@
 // (its client) and node-forge (its TLS + PKI, which cannot be tree-shaken: CommonJS).
 // Node `tls` is built into the runtime: no download.
 import { gzipSync } from 'node:zlib';
-import { join } from 'node:path';
 import { reasonOf } from './measure.mjs';
+import { distPath } from './dist.mjs';
 
 /** The client program bundled for each provider. */
 const clientProgram = (index, cryptoExpr, extraImport = '') => `
@@ -57,7 +57,7 @@ export async function bundleFigure(ctx) {
   } catch (e) {
     esbuild = { error: e };
   }
-  const index = join(root, 'dist/index.js');
+  const index = distPath('index.js');
   const add = async (name, kind, contents, platform, note, external) => {
     if (esbuild.error) return entries.push({ name, kind, unavailable: `esbuild cannot be loaded: ${reasonOf(esbuild.error)}` });
     try {
@@ -79,7 +79,7 @@ export async function bundleFigure(ctx) {
     if (typeof p.option === 'string') program = clientProgram(index, JSON.stringify(p.option));
     else if (p.module) {
       const [file, exp] = p.module.split('#');
-      program = clientProgram(index, exp, `import { ${exp} } from ${JSON.stringify(join(root, file))};`);
+      program = clientProgram(index, exp, `import { ${exp} } from ${JSON.stringify(distPath(file))};`);
     } else program = clientProgram(index, 'nobleProvider', `import { nobleProvider } from ${JSON.stringify(index)};`);
     await add(name, 'provider', program, platform, `client program from dist/index.js, platform ${platform}, minified + gzip -9`);
   }
