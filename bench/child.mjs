@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { ROLE, fullGc, send } from './common.mjs';
 import { nodeHandshake, pureFactories, pureHandshake } from './lib/inmemory.mjs';
 import { cpuMicros } from './lib/measure.mjs';
-import { distUrl } from './lib/dist.mjs';
+import { distUrl, loadProviderEntry } from './lib/dist.mjs';
 
 const lib = await import(distUrl('index.js'));
 const adapter = await import(distUrl('transport/node.js'));
@@ -26,6 +26,7 @@ async function cryptoOption(o) {
     const [file, name] = o.slice('@module:'.length).split('#');
     return (await import(distUrl(file)))[name];
   }
+  if (typeof o === 'string') await loadProviderEntry(o);
   return o;
 }
 

@@ -67,13 +67,14 @@ const ctx = { lib, testing, pki, providers, params, log, quick: QUICK, root: ROO
 
 const started = performance.now();
 const figures = [];
-if (ONLY.has('handshake')) figures.push(...(await handshakeFigures(ctx)));
-if (ONLY.has('resumed')) figures.push(await resumedFigure(ctx));
-if (ONLY.has('latency')) figures.push(await latencyFigure(ctx));
-if (ONLY.has('bulk')) figures.push(...(await bulkFigures(ctx)));
-if (ONLY.has('bulk2')) figures.push(...(await bulk2Figures(ctx)));
-if (ONLY.has('memory')) figures.push(...(await memoryFigures(ctx)));
-if (ONLY.has('bundle')) figures.push(await bundleFigure(ctx));
+const RUNNERS = { handshake: handshakeFigures, resumed: resumedFigure, latency: latencyFigure, bulk: bulkFigures, bulk2: bulk2Figures, memory: memoryFigures, bundle: bundleFigure };
+for (const group of GROUPS) {
+  if (!ONLY.has(group)) continue;
+  const t = performance.now();
+  const got = await RUNNERS[group](ctx);
+  figures.push(...(Array.isArray(got) ? got : [got]));
+  log(`  (${group}: ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+}
 
 // Ratios to the baseline: `ratio` on the headline value (wall), `cpuRatio` on CPU, both
 // oriented so that > 1 means better than Node `tls`.

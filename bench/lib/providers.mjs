@@ -3,7 +3,7 @@
 // TlsError('InvalidConfig') is reported "unavailable" with its reason, so figures appear
 // for a provider as soon as it lands, without editing the benchmark.
 import { pumpPure } from './inmemory.mjs';
-import { distUrl } from './dist.mjs';
+import { distUrl, loadProviderEntry } from './dist.mjs';
 
 /**
  * The provider object of `name` in a build that has it but takes no names yet: the pure
@@ -39,8 +39,9 @@ export async function detectProviders(lib, pki) {
       if (!client.handshakeComplete || !server.handshakeComplete) throw new Error('handshake did not complete');
     };
     try {
+      const entry = await loadProviderEntry(name);
       await tryOption(name);
-      out.push({ name, available: true, option: name });
+      out.push({ name, available: true, option: name, ...(entry ? { note: `named after importing its entry point (dist/${entry})` } : {}) });
     } catch (e) {
       if (e?.name === 'TlsError' && e.status === 'InvalidConfig') {
         out.push({ name, available: false, reason: `InvalidConfig: ${e.detail ?? e.message}` });
