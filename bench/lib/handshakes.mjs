@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import {
   forgeContext,
   forgeHandshake,
+  forgeVersionName,
   nodeClose,
   nodeHandshake,
   pureFactories,
@@ -199,8 +200,9 @@ export async function handshakeFigures(ctx) {
       if (!ctx.forge.module) unavailable.push({ name: FORGE, kind: 'peer', unavailable: ctx.forge.reason });
       else {
         const fc = forgeContext(ctx.forge.module, pki);
+        const version = forgeVersionName((await forgeHandshake(fc)).version);
         contenders.push(contender(FORGE, () => forgeHandshake(fc), params.batchMs));
-        notes[FORGE] = "its best: RSA key exchange (no ECDHE), AES-128-CBC-SHA, client and server both forge. It runs TLS 1.0, not 1.1: forge's server skips the first entry of its version list (lib/tls.js, loop from i = 1), so forge with itself never agrees on 1.1";
+        notes[FORGE] = `its best: RSA key exchange (no ECDHE), AES-128-CBC-SHA, client and server both forge, TLS 1.1 offered; agreed: ${version}${version === 'TLS 1.0' ? " (forge's server skips the first entry of its version list, lib/tls.js: loop from i = 1, so forge with itself never agrees on 1.1)" : ''}`;
       }
     }
 

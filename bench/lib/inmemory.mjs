@@ -184,7 +184,10 @@ export function forgeContext(forge, pki) {
   };
 }
 
-/** One forge handshake in memory; resolves with `{ client, server, serverData }` once the client is connected. */
+/** The TLS version name of forge's `{ major, minor }` ('3.1' is TLS 1.0). */
+export const forgeVersionName = (v) => ({ '3.1': 'TLS 1.0', '3.2': 'TLS 1.1', '3.3': 'TLS 1.2' })[v] ?? `version ${v}`;
+
+/** One forge handshake in memory; resolves with `{ client, server, version }` once the client is connected. */
 export function forgeHandshake(fc) {
   const { forge } = fc;
   return new Promise((resolve, reject) => {
