@@ -239,13 +239,16 @@ export class AesGcmKey {
         d32[w + 3] = s32[w + 3]! ^ this.k3;
       }
       i = full;
-    } else {
+    } else if (full > 0) {
+      // Unaligned (a record inside the deframer's buffer): DataView reads and writes words at any offset.
+      const sv = new DataView(src.buffer, src.byteOffset, full);
+      const dv = src.buffer === dst.buffer && src.byteOffset === dst.byteOffset ? sv : new DataView(dst.buffer, dst.byteOffset, full);
       for (; i < full; i += 16, ctr++) {
         this.block(n0, n1, n2, bswap(ctr));
-        xorWord(src, dst, i, this.k0);
-        xorWord(src, dst, i + 4, this.k1);
-        xorWord(src, dst, i + 8, this.k2);
-        xorWord(src, dst, i + 12, this.k3);
+        dv.setInt32(i, sv.getInt32(i, true) ^ this.k0, true);
+        dv.setInt32(i + 4, sv.getInt32(i + 4, true) ^ this.k1, true);
+        dv.setInt32(i + 8, sv.getInt32(i + 8, true) ^ this.k2, true);
+        dv.setInt32(i + 12, sv.getInt32(i + 12, true) ^ this.k3, true);
       }
     }
     if (i < len) {
@@ -337,13 +340,6 @@ export class AesGcmKey {
     this.y2 = z2;
     this.y3 = z3;
   }
-}
-
-function xorWord(src: Uint8Array, dst: Uint8Array, at: number, k: number): void {
-  dst[at] = src[at]! ^ (k & 0xff);
-  dst[at + 1] = src[at + 1]! ^ ((k >>> 8) & 0xff);
-  dst[at + 2] = src[at + 2]! ^ ((k >>> 16) & 0xff);
-  dst[at + 3] = src[at + 3]! ^ (k >>> 24);
 }
 
 function writeTag(out: Uint8Array, y0: number, y1: number, y2: number, y3: number): void {
