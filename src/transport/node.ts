@@ -21,7 +21,7 @@ import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Duplex } from 'node:stream';
 import { CLIENT_OPTION_NAMES, SERVER_OPTION_NAMES, limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
-import { TlsConnection, type ConnectionInfo, type ConnectionView } from '../engine/connection.js';
+import { TlsConnection, type ConnectionInfo, type ConnectionView } from '../engine/tls-connection.js';
 import {
   ClientConfig,
   ServerConfig,

@@ -59,7 +59,7 @@ function folderOf(file: string): string {
   return d.split(path.sep)[0]!;
 }
 
-const ENTRY_FILES = new Set(['index.ts', 'cli.ts', 'native.ts']);
+const ENTRY_FILES = new Set(['index.ts', 'client.ts', 'cli.ts', 'native.ts']);
 
 /** The one module allowed to import `node:crypto`. */
 const NATIVE_PROVIDER = path.join('crypto', 'native.ts');
@@ -111,18 +111,20 @@ export function layeringViolations(sources: readonly SourceFile[]): string[] {
     state.set(f, 'done');
   };
   for (const f of folders.sort()) if (!state.has(f)) dfs(f);
-  // The runtime-neutral entry reaches no node: module.
-  const seen = new Set<string>();
-  const reach = (file: string, via: string[]): void => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    for (const imp of byFile.get(file)?.imports ?? []) {
-      // No node: module, and not the certificate-issuing library (test PKIs only, DESIGN.md §2).
-      if (imp.startsWith('node:') || imp === '@peculiar/x509') problems.push(`index.ts reaches ${imp} via ${[...via, file].join(' → ')}`);
-      else if (imp.endsWith('.ts')) reach(imp, [...via, file]);
-    }
-  };
-  if (byFile.has('index.ts')) reach('index.ts', []);
+  // The runtime-neutral entries (puretls, puretls/client) reach no node: module.
+  for (const entry of ['index.ts', 'client.ts']) {
+    const seen = new Set<string>();
+    const reach = (file: string, via: string[]): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const imp of byFile.get(file)?.imports ?? []) {
+        // No node: module, and not the certificate-issuing library (test PKIs only, DESIGN.md §2).
+        if (imp.startsWith('node:') || imp === '@peculiar/x509') problems.push(`${entry} reaches ${imp} via ${[...via, file].join(' → ')}`);
+        else if (imp.endsWith('.ts')) reach(imp, [...via, file]);
+      }
+    };
+    if (byFile.has(entry)) reach(entry, []);
+  }
   return problems;
 }
 
