@@ -6,7 +6,7 @@
  * sides. In between, a partial record is held, so the check can fail.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { seededRandom } from '../../src/testing/index.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 

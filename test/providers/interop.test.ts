@@ -8,7 +8,7 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import fc from 'fast-check';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { CRYPTO_PROVIDER_NAMES, resolveCryptoProvider, type CryptoProviderName } from '../../src/crypto/select.js';
 import '../../src/crypto/native.js';
 import { generateTestPki, type TestKeyType, type TestPki } from '../../src/verify/generate.js';

@@ -4,7 +4,7 @@
  * 'webcrypto' says it is not available yet, and every mistake is InvalidConfig.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { registerCryptoProvider, resolveCryptoProvider, setDefaultCryptoProvider } from '../../src/crypto/select.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
