@@ -195,6 +195,13 @@ export type UpgradeOptions =
  */
 export const LINGER_MAX_BYTES = 1024 * 1024;
 
+/**
+ * Bytes of ciphertext queued in the transport socket (not yet taken by the kernel) above
+ * which sending waits for its `'drain'`: a few full records, so that records written
+ * back to back need no tick each, while a peer that does not read still stops us soon.
+ */
+const SEND_HIGH_WATER = 64 * 1024;
+
 /** Default of {@link TlsSocketOptions.lingerTimeout}, in milliseconds. */
 export const DEFAULT_LINGER_TIMEOUT = 2000;
 
@@ -548,6 +555,8 @@ export class TlsSocket extends Duplex {
   private readonly unnamed: boolean;
   private readonly lingerTimeout: number;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Resolves at the socket's next 'drain' (or 'close'); shared by every send waiting for it. */
+  private drained: Promise<void> | null = null;
   /** Our listeners on the socket, removed when this TlsSocket is destroyed. */
   private readonly socketListeners: [string, SocketListener][] = [];
 
@@ -874,16 +883,21 @@ export class TlsSocket extends Duplex {
   private sendToSocket(bytes: Uint8Array): void | Promise<void> {
     const s = this.socket;
     if (s.destroyed || s.writableEnded) return;
-    if (s.write(bytes)) return;
-    return new Promise((resolve) => {
+    // A full record (16 KiB + 22) is above the socket's default 16 KiB high-water mark, so
+    // write() returns false for every bulk record even when the kernel took it at once:
+    // waiting for 'drain' then costs a tick and two listeners per record. Wait only while
+    // more than SEND_HIGH_WATER is really queued in the socket (back-pressure stays bounded).
+    if (s.write(bytes) || s.writableLength <= SEND_HIGH_WATER) return;
+    return (this.drained ??= new Promise((resolve) => {
       const done = (): void => {
         s.off('drain', done);
         s.off('close', done);
+        this.drained = null;
         resolve();
       };
       s.on('drain', done);
       s.on('close', done);
-    });
+    }));
   }
 
   private clearHandshakeTimer(): void {

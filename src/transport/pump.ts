@@ -128,8 +128,10 @@ export class TlsPump {
       this.input.push(chunk);
       this.inputBytes += chunk.length;
     }
-    void this.kick();
-    const ok = this.inputBytes < this.highWater;
+    this.schedule();
+    // "Above which": a single transport read of exactly the mark (Node reads 64 KiB at a
+    // time) must not pause the source after every read.
+    const ok = this.inputBytes <= this.highWater;
     if (!ok) this.inputWanted = true;
     return ok;
   }
@@ -138,14 +140,14 @@ export class TlsPump {
   eof(): void {
     if (this.eofPending) return;
     this.eofPending = true;
-    void this.kick();
+    this.schedule();
   }
 
   /** The application wants more data: resumes delivery after `deliver` returned `false`. */
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    void this.kick();
+    this.schedule();
   }
 
   /**
@@ -186,17 +188,37 @@ export class TlsPump {
   fail(err: TlsError): void {
     if (this.errorReported || this.transportError) return;
     this.transportError = err;
-    void this.kick();
+    this.schedule();
   }
 
   /** Sends whatever output the engine has queued; resolves when the transport took it. */
   async flush(): Promise<void> {
+    for (let p = this.sendOutput(); p; p = this.sendOutput()) await p;
+  }
+
+  /**
+   * Hands queued output to the transport synchronously until it asks to wait; returns that
+   * promise (the caller awaits it, then calls again), or undefined when nothing is left. The
+   * drive loop runs once per record: no promise when the transport takes everything at once.
+   */
+  private sendOutput(): Promise<void> | undefined {
     for (;;) {
       const out = this.connection.takeOutput();
-      if (!out) return;
+      if (!out) return undefined;
       const p = this.h.send(out);
-      if (p) await p;
+      if (p) return p;
     }
+  }
+
+  /** {@link flush} without a promise when the transport took everything synchronously. */
+  private flushNow(): Promise<void> | undefined {
+    const p = this.sendOutput();
+    return p ? this.flush2(p) : undefined;
+  }
+
+  private async flush2(first: Promise<void>): Promise<void> {
+    await first;
+    await this.flush();
   }
 
   /** Resolves when the drive loop has nothing left to do (for tests and orderly shutdown). */
@@ -208,6 +230,12 @@ export class TlsPump {
   private throwIfFailed(): void {
     const e = this.transportError ?? this.connection.error;
     if (e) throw e;
+  }
+
+  /** As {@link kick}, for callers that do not wait (no promise per transport chunk). */
+  private schedule(): void {
+    this.dirty = true;
+    if (!this.running) void this.kick();
   }
 
   private kick(): Promise<void> {
@@ -264,7 +292,8 @@ export class TlsPump {
         else this.input[0] = chunk.subarray(n);
         this.inputBytes -= Math.min(n, chunk.length);
         await c.process();
-        await this.flush();
+        const f = this.flushNow();
+        if (f) await f;
         if (n === 0) {
           // The engine is full: it holds a record it will not decrypt until its read
           // buffer drains. While the application is paused that is back-pressure: wait
