@@ -288,7 +288,11 @@ export class TlsPump {
       const chunk = this.input[0];
       if (chunk) {
         const n = c.receive(chunk);
-        if (n >= chunk.length) this.input.shift();
+        // The last chunk taken: a fresh empty queue, so an idle connection keeps no grown backing store.
+        if (n >= chunk.length) {
+          if (this.input.length === 1) this.input = [];
+          else this.input.shift();
+        }
         else this.input[0] = chunk.subarray(n);
         this.inputBytes -= Math.min(n, chunk.length);
         await c.process();

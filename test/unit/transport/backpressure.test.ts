@@ -114,3 +114,32 @@ describe('puretls/node: back-pressure from the transport', () => {
     server.destroy();
   });
 });
+
+describe('puretls/node: what a socket keeps', () => {
+  it('exposes a frozen read-only view of the engine, and removes its transport listeners when destroyed', async () => {
+    const [ct, st] = pipePair();
+    const before = ['data', 'end', 'error', 'close', 'timeout'].map((e) => ct.listenerCount(e));
+    const client = upgrade(ct, { servername: 'localhost', ca: pki.caCertPem });
+    const server = upgrade(st, { role: 'server', cert: pki.chainPem, key: pki.keyPem });
+    await Promise.all([secure(client), secure(server)]);
+    const v = client.connection;
+    expect(Object.isFrozen(v)).toBe(true);
+    expect(v.role).toBe('client');
+    expect(v.phase).toBe('open');
+    expect(v.handshakeComplete).toBe(true);
+    expect(v.error).toBeNull();
+    expect(v.info.version).toBe('TLSv1.3');
+    expect(server.connection.role).toBe('server');
+    expect('receive' in v || 'process' in v || 'write' in v).toBe(false);
+    expect(() => {
+      (v as unknown as { role: string }).role = 'server';
+    }).toThrow();
+    // Two sockets, each finds its own engine through the shared listeners.
+    const got = new Promise<string>((resolve) => server.once('data', (d: Buffer) => resolve(d.toString())));
+    client.write('ping');
+    expect(await got).toBe('ping');
+    client.destroy();
+    expect(['data', 'end', 'error', 'close', 'timeout'].map((e) => ct.listenerCount(e) - (e === 'error' ? 1 : 0))).toEqual(before);
+    server.destroy();
+  });
+});
