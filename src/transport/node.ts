@@ -468,6 +468,55 @@ function serverConfigOf(options: TlsServerOptions): ServerConfig {
   return createServerConfig(rest);
 }
 
+/** Most client configs {@link cachedClientConfig} keeps (least recently used dropped first). */
+const CLIENT_CONFIG_CACHE_SIZE = 16;
+const clientConfigCache = new Map<string, ClientConfig>();
+
+/**
+ * The key of client options made of plain data only (strings, numbers, booleans, null and
+ * arrays of them: `ca` as PEM text, `cipherSuites`, `minVersion`, `crypto: 'native'` ...),
+ * or null when any value is something else (a function, a provider object, a Buffer) or a
+ * symbol key (test hooks) is present: such options are never shared.
+ */
+function plainOptionsKey(o: object): string | null {
+  if (Object.getOwnPropertySymbols(o).length > 0) return null;
+  const entries = Object.entries(o).filter(([, v]) => v !== undefined);
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const plain = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  for (const [, v] of entries) {
+    if (plain(v)) continue;
+    if (Array.isArray(v) && v.every(plain)) continue;
+    return null;
+  }
+  return JSON.stringify(entries);
+}
+
+/**
+ * {@link createClientConfig} for {@link connect} / {@link upgrade} options, shared between
+ * connections given equal plain-data options: a client that dials again and again with the
+ * same `ca` text parses it once, and its idle connections share one config (configs are
+ * immutable; issue 9: per-connection retained memory and parsing). Options holding
+ * functions or objects build a config per connection, as before.
+ */
+function cachedClientConfig(o: NodeClientConfigOptions): ClientConfig {
+  const key = plainOptionsKey(o);
+  if (key === null) return createClientConfig(o);
+  const hit = clientConfigCache.get(key);
+  if (hit) {
+    // Most recently used last.
+    clientConfigCache.delete(key);
+    clientConfigCache.set(key, hit);
+    return hit;
+  }
+  const config = createClientConfig(o);
+  clientConfigCache.set(key, config);
+  if (clientConfigCache.size > CLIENT_CONFIG_CACHE_SIZE) {
+    const oldest = clientConfigCache.keys().next();
+    if (!oldest.done) clientConfigCache.delete(oldest.value);
+  }
+  return config;
+}
+
 /**
  * A client connection's config and its per-connection options, from {@link connect} or
  * {@link upgrade} options: `secureContext` if given (only per-connection, dialling and socket
@@ -492,7 +541,7 @@ function clientConfigOf(options: Omit<ConnectOptions, 'host' | 'port' | 'socket'
   } else {
     const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, role: _r, ...tls } = shared as typeof shared & { host?: unknown; port?: unknown; socket?: unknown; family?: unknown };
     const { host: _ho, port: _p, socket: _s, family: _f, ...rest } = tls;
-    config = createClientConfig(rest);
+    config = cachedClientConfig(rest);
   }
   const facts = clientConfigFacts(config);
   if (servername === undefined && !facts.nameOptional) {
