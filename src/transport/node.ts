@@ -730,7 +730,8 @@ export class TlsSocket extends Duplex {
     // and pending writes are discarded, so allowHalfOpen does not apply: end() after 'end'
     // (on the next tick, as the Duplex does, so writes made in 'end' listeners go first).
     // RFC 9846 §6.1 lifts that for TLS 1.3: close_notify closes one direction only.
-    this.once('end', TlsSocket.onReadableEnd);
+    // 'end' is emitted once: `on` keeps no once-wrapper (bound function + state) per connection.
+    this.on('end', TlsSocket.onReadableEnd);
     // A socket handed over paused (upgrade after a plaintext exchange) must flow again.
     socket.resume();
     if (init.dialing) {

@@ -89,7 +89,8 @@ export class TlsPump {
   private readEndReported = false;
   private errorReported = false;
   private transportError: TlsError | null = null;
-  private idle: (() => void)[] = [];
+  /** Waiters of {@link whenIdle}; allocated only while someone waits. */
+  private idle: (() => void)[] | null = null;
 
   /**
    * @param connection - a fresh client or server connection
@@ -224,7 +225,7 @@ export class TlsPump {
   /** Resolves when the drive loop has nothing left to do (for tests and orderly shutdown). */
   whenIdle(): Promise<void> {
     if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+    return new Promise((resolve) => (this.idle ??= []).push(resolve));
   }
 
   private throwIfFailed(): void {
@@ -244,7 +245,9 @@ export class TlsPump {
     this.running = true;
     return this.loop().finally(() => {
       this.running = false;
-      for (const r of this.idle.splice(0)) r();
+      const waiting = this.idle;
+      this.idle = null;
+      if (waiting) for (const r of waiting) r();
     });
   }
 
