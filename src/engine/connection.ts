@@ -80,7 +80,7 @@ export class TlsConnection {
   private result: HandshakeResult | null = null;
   /** TLS 1.2 record rules apply (explicit CCS, real outer types, warning alerts). */
   private tls12 = false;
-  private readonly startFn: (out: HandshakeOutput) => State;
+  private readonly startFn: (out: HandshakeOutput) => State | Promise<State>;
   /** The output port the handshake states act through. */
   private readonly out: HandshakeOutput;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
@@ -325,7 +325,9 @@ export class TlsConnection {
     try {
       if (!this.started) {
         this.started = true;
-        this.state = this.startFn(this.out);
+        // A client whose provider makes key shares asynchronously sends its ClientHello later.
+        const first = this.startFn(this.out);
+        this.state = first instanceof Promise ? await first : first;
         this.writer.flushHandshake();
       }
       while (!this.error_ && this.readQueued < READ_HIGH_WATER) {

@@ -36,7 +36,7 @@ export interface Setup {
   readonly role: 'client' | 'server';
   readonly cfg: ResolvedCommon;
   /** Makes the first handshake state (a client's sends its ClientHello through `out`). */
-  readonly start: (out: HandshakeOutput) => State;
+  readonly start: (out: HandshakeOutput) => State | Promise<State>;
   readonly limits: RoleLimits;
 }
 

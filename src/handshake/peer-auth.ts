@@ -13,7 +13,7 @@ import type { ResolvedCommon } from '../config/config.js';
 import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { TlsError } from '../base/errors.js';
 import { toCertificate, type Certificate } from '../verify/certificate.js';
-import { verifyOcspResponse } from '../verify/ocsp.js';
+import { verifyOcspResponseAsync } from '../verify/ocsp.js';
 import { parseCertificate } from '../verify/x509.js';
 import type { CertificateError, CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import { severityOf } from '../verify/verifier.js';
@@ -158,7 +158,7 @@ async function judgeChain(
     if (issuer === undefined) {
       errors.push({ code: 'RevocationFailure', index: 0, detail: 'a stapled OCSP response cannot be checked without the issuer certificate' });
     } else {
-      const r = verifyOcspResponse({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cfg.crypto, index: 0 });
+      const r = await verifyOcspResponseAsync({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cfg.crypto, index: 0 });
       errors.push(...r.errors);
       out.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
     }

@@ -25,7 +25,7 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import type { AeadAlg, AeadCipher, CryptoProvider } from '../crypto/provider.js';
+import type { AeadAlg, AeadCipher, AsyncAeadCipher, CryptoProvider } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { trafficKeys, type KeyScheduleCrypto } from '../keys/tls13-schedule.js';
 import { ContentType } from '../wire/codes.js';
@@ -192,7 +192,7 @@ export interface RecordProtectorInit {
   /** Nonce / AAD construction. */
   mode: ProtectionMode;
   /** The keyed AEAD (write key for a sealing protector, peer's write key for an opening one). */
-  aead: AeadCipher;
+  aead: AeadCipher | AsyncAeadCipher;
   /** `write_iv` (12 bytes for 'tls13' and 'tls12-chacha') or the RFC 5288 salt (4 bytes for 'tls12-gcm'). */
   iv: Uint8Array;
   /** Key usage limits; default {@link limitsFor}(aead.alg). */
@@ -242,7 +242,7 @@ export class RecordProtector implements Protector {
   readonly mode: ProtectionMode;
   /** Limits in force. */
   readonly limits: KeyUsageLimits;
-  private readonly aead: AeadCipher;
+  private readonly aead: AeadCipher | AsyncAeadCipher;
   private readonly iv: Uint8Array;
   private readonly maxPlaintext: number;
   private readonly maxCiphertext: number;
@@ -330,7 +330,7 @@ export class RecordProtector implements Protector {
       // RFC 9846 §5.2: opaque_type = application_data, legacy_record_version = 0x0303;
       // additional_data = the header itself.
       writeRecordHeader(out, 0, ContentType.application_data, RECORD_VERSION_TLS12, ctLen);
-      const ct = this.aead.seal(this.xorNonce(), out.subarray(0, RECORD_HEADER_LEN), inner);
+      const ct = this.syncAead().seal(this.xorNonce(), out.subarray(0, RECORD_HEADER_LEN), inner);
       this.put(out, RECORD_HEADER_LEN, ct, ctLen);
     } else {
       if (padLen !== 0) throw new TlsError('InternalError', { detail: 'TLS 1.2 records cannot be padded' });
@@ -348,7 +348,7 @@ export class RecordProtector implements Protector {
         nonce = this.xorNonce(); // RFC 7905 §2
       }
       const aad = this.tls12Aad(type, RECORD_VERSION_TLS12, content.length);
-      const ct = this.aead.seal(nonce, aad, content);
+      const ct = this.syncAead().seal(nonce, aad, content);
       this.put(out, RECORD_HEADER_LEN + explicit, ct, ctLen - explicit);
     }
     this.advance();
@@ -385,7 +385,7 @@ export class RecordProtector implements Protector {
       if (fragment.length < AEAD_TAG_LEN + 1) throw badMac('record too short');
       const aad = new Uint8Array(RECORD_HEADER_LEN);
       writeRecordHeader(aad, 0, type, version, fragment.length);
-      const pt = this.aead.open(this.xorNonce(), aad, fragment);
+      const pt = this.syncAead().open(this.xorNonce(), aad, fragment);
       if (pt === null) throw badMac();
       // RFC 9846 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets" (§5.2: record_overflow).
       if (pt.length > this.maxPlaintext + 1) {
@@ -402,7 +402,7 @@ export class RecordProtector implements Protector {
     const ct = explicit > 0 ? fragment.subarray(explicit) : fragment;
     // RFC 5246 §6.2.3.3: additional_data = seq_num ‖ type ‖ version ‖ length (of the plaintext).
     const aad = this.tls12Aad(type, version, ct.length - AEAD_TAG_LEN);
-    const pt = this.aead.open(nonce, aad, ct);
+    const pt = this.syncAead().open(nonce, aad, ct);
     if (pt === null) throw badMac();
     // RFC 5246 §6.2.3: the plaintext of a record is at most 2^14 bytes; record_overflow otherwise.
     if (pt.length > this.maxPlaintext) {
@@ -427,6 +427,12 @@ export class RecordProtector implements Protector {
       if (e instanceof TlsError && e.status === 'BadRecordMac') return null;
       throw e;
     }
+  }
+
+  /** The AEAD of the synchronous path (an async one goes through the async path). */
+  private syncAead(): AeadCipher {
+    if (this.aead.async === true) throw new TlsError('InternalError', { detail: `${this.aead.alg}: async AEAD used on the synchronous record path` });
+    return this.aead;
   }
 
   /** RFC 9846 §5.3 / RFC 7905 §2: iv XOR the sequence number, left-padded to 12 bytes. */
