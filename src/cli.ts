@@ -7,6 +7,9 @@
  * - `puretls serve --port P --cert FILE --key FILE [...]`: a server like `openssl s_server`.
  * - `puretls demo`: a loopback server with a fresh certificate chain, a client, the
  *   handshake summary, and a certificate error reported then ignored.
+ * - `puretls bench HOST:PORT [...]`: handshakes per second, latency histogram and bulk
+ *   transfers against any TLS server, like `openssl s_time` (src/tools/bench.ts; the TLS
+ *   options are parsed here, as for `connect`).
  *
  * Every policy of the library has a flag (`--max-*` limits, `--session-tickets`,
  * `--no-require-ems`, timeouts, ...: see NUMBER_FLAGS, SWITCH_FLAGS and LIST_FLAGS),
@@ -29,6 +32,7 @@ import { MAX_MAX_DEPTH } from './verify/engine.js';
 import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
 import { generateTestPki } from './verify/generate.js';
 import { parseCertificate } from './verify/x509.js';
+import { BENCH_HELP, parseBenchSettings, runBench, splitBenchArgs, type BenchSettings } from './tools/bench.js';
 
 // ------------------------------------------------------------------ usage
 
@@ -209,6 +213,7 @@ Commands:
   connect HOST:PORT   connect to a TLS server, print the session, relay stdin/stdout
   serve --port P      run a TLS server (echo, www, or print received data)
   demo                loopback server + client with a fresh certificate chain
+  bench HOST:PORT     handshakes/s, latency histogram and bulk throughput against a server
 
 Run 'puretls <command> --help' for the options of a command.
 Exit status: 0 success, 1 TLS/transport/configuration failure, 2 usage error.
@@ -641,11 +646,11 @@ export interface ConnectCommand {
  * Parses the arguments of `puretls connect` (no I/O).
  * @throws TlsError('ApiMisuse') (a usage error, exit status 2) for unknown flags, missing or malformed values, naming the flag
  */
-export function parseConnectCommand(argv: readonly string[]): ConnectCommand {
+export function parseConnectCommand(argv: readonly string[], name: 'connect' | 'bench' = 'connect'): ConnectCommand {
   const args = parseArgs(argv, CONNECT_FLAGS, 'connect');
   const flags = { json: args.booleans.has('json'), quiet: args.booleans.has('quiet'), keyUpdate: args.booleans.has('key-update'), trace: args.booleans.has('trace') };
   if (args.booleans.has('help')) return { help: true, ...flags, options: {}, files: {} };
-  if (args.positional.length !== 1) throw new UsageError('connect needs exactly one HOST:PORT');
+  if (args.positional.length !== 1) throw new UsageError(`${name} needs exactly one HOST:PORT`);
   const { host, port } = parseHostPort(args.positional[0]!);
   const cert = args.strings.get('cert');
   const key = args.strings.get('key');
@@ -731,6 +736,46 @@ async function cmdConnect(argv: readonly string[]): Promise<number> {
     });
     socket.on('end', () => process.stdin.unpipe(socket));
     socket.on('close', () => finish(socket.connection.error || socket.errored ? 1 : 0));
+  });
+}
+
+// ------------------------------------------------------------------ bench
+
+/** `puretls bench` parsed: the TLS options as for `connect`, and the bench's own settings. */
+export interface BenchCommand {
+  readonly help: boolean;
+  /** Everything `puretls connect` takes (HOST:PORT, trust, versions, suites, groups, policy, --json, --quiet). */
+  readonly connect: ConnectCommand;
+  readonly settings: BenchSettings;
+}
+
+/**
+ * Parses the arguments of `puretls bench` (no I/O): the bench's own flags
+ * (src/tools/bench.ts), the rest exactly as `puretls connect`'s.
+ * @throws TlsError('ApiMisuse') (a usage error, exit status 2) for unknown flags, missing or malformed values, naming the flag
+ */
+export function parseBenchCommand(argv: readonly string[]): BenchCommand {
+  const usage = (detail: string): UsageError => new UsageError(detail);
+  const { bench, rest } = splitBenchArgs(argv, usage);
+  const connectCmd = parseConnectCommand(rest, 'bench');
+  const settings = parseBenchSettings(bench, usage);
+  if (connectCmd.help) return { help: true, connect: connectCmd, settings };
+  if (connectCmd.trace) throw new UsageError("option '--trace' does not apply to bench");
+  if (connectCmd.keyUpdate) throw new UsageError("option '--key-update' does not apply to bench");
+  return { help: false, connect: connectCmd, settings };
+}
+
+async function cmdBench(argv: readonly string[]): Promise<number> {
+  const cmd = parseBenchCommand(argv);
+  if (cmd.help) {
+    process.stdout.write(BENCH_HELP);
+    return 0;
+  }
+  return runBench(cmd.settings, () => connectOptions(cmd.connect), { json: cmd.connect.json, quiet: cmd.connect.quiet }, {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    describeError,
+    errorJson,
   });
 }
 
@@ -1048,6 +1093,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return cmdServe(rest);
     case 'demo':
       return cmdDemo(rest);
+    case 'bench':
+      return cmdBench(rest);
     case '--help':
     case '-h':
     case 'help':

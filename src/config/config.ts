@@ -3,13 +3,15 @@
  * exists (`servername`, `ca`, `cert`, `key`, `ALPNProtocols`, `minVersion`,
  * `maxVersion`, `rejectUnauthorized`), plus ours (`groups`, `crypto`, ...).
  *
- * `resolveClientConfig` / `resolveServerConfig` validate once and produce the
- * internal form; any problem is a `TlsError('InvalidConfig')`.
+ * `resolveCommon` validates what both roles share; `createClientConfig` /
+ * `createServerConfig` (src/engine/setup.ts) build the immutable configs connections share.
+ * Any problem is a `TlsError('InvalidConfig')`.
  *
  * @module
  */
 import type { CryptoProvider, PrivateKeyInfo, RandomSource } from '../crypto/provider.js';
 import type { PrivateKeyInput } from '../crypto/signer.js';
+import { resolveCryptoProvider } from '../crypto/select.js';
 import type { CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import type { Certificate } from '../verify/certificate.js';
 import { IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
@@ -44,8 +46,13 @@ export interface TraceEvent {
 
 /** Options shared by clients and servers. */
 export interface CommonOptions {
-  /** Crypto provider (default: the pure noble provider). */
-  crypto?: CryptoProvider;
+  /**
+   * Crypto provider: `'pure'` (@noble/*, everywhere; the default of the runtime-neutral
+   * entry), `'native'` (`node:crypto`; the default of `puretls/node`, and available after
+   * importing `puretls/native`), `'webcrypto'`, or a {@link CryptoProvider} object.
+   * `connection.info.provider` names the one that ran.
+   */
+  crypto?: 'pure' | 'native' | 'webcrypto' | CryptoProvider;
   /** Random source (default: `crypto.getRandomValues`). Inject a fixed one for deterministic handshakes. */
   random?: RandomSource;
   /** Clock (default: `Date.now`). */
@@ -190,6 +197,35 @@ export interface ServerOptions extends CommonOptions {
   maxDepth?: number;
 }
 
+const COMMON_OPTION_NAMES = [
+  'crypto', 'random', 'now', 'minVersion', 'maxVersion', 'cipherSuites', 'groups', 'signatureSchemes', 'ALPNProtocols', 'keyLog', 'trace',
+  'maxHandshakeMessageSize', 'maxEmptyRecords', 'maxWarningAlerts', 'maxKeyUpdates', 'maxPostHandshakeMessages', 'maxPendingWrite',
+  'maxVerificationWork', 'requireExtendedMasterSecret',
+] as const satisfies readonly (keyof CommonOptions)[];
+const CLIENT_ONLY_NAMES = [
+  'servername', 'ca', 'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'cert', 'key', 'requestOCSP',
+  'requireRevocationInformation', 'checkServerIdentity', 'maxDepth', 'commonNameFallback', 'keyShareGroups', 'maxHelloRequests',
+] as const satisfies readonly (keyof ClientOptions)[];
+const SERVER_ONLY_NAMES = [
+  'cert', 'key', 'certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'requestCert', 'requireCert', 'ca',
+  'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth',
+] as const satisfies readonly (keyof ServerOptions)[];
+
+/**
+ * Every key of {@link ClientOptions}: adapters use it to tell TLS options from their own and
+ * from unrelated keys (Node's `https` passes many).
+ */
+export const CLIENT_OPTION_NAMES: readonly (keyof ClientOptions)[] = Object.freeze([...COMMON_OPTION_NAMES, ...CLIENT_ONLY_NAMES]);
+
+/** Every key of {@link ServerOptions}; see {@link CLIENT_OPTION_NAMES}. */
+export const SERVER_OPTION_NAMES: readonly (keyof ServerOptions)[] = Object.freeze([...COMMON_OPTION_NAMES, ...SERVER_ONLY_NAMES]);
+
+// A new option must be added to the lists above: these lines fail to compile otherwise.
+const everyClientOptionListed: [Exclude<keyof ClientOptions, (typeof COMMON_OPTION_NAMES)[number] | (typeof CLIENT_ONLY_NAMES)[number]>] extends [never] ? true : false = true;
+const everyServerOptionListed: [Exclude<keyof ServerOptions, (typeof COMMON_OPTION_NAMES)[number] | (typeof SERVER_ONLY_NAMES)[number]>] extends [never] ? true : false = true;
+void everyClientOptionListed;
+void everyServerOptionListed;
+
 /** An identity ready to use. */
 export interface CertifiedKey {
   /** DER certificates, leaf first. */
@@ -243,7 +279,7 @@ function versionOf(v: string | undefined, dflt: number): number {
 
 /** Validates the options shared by both roles. */
 export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; random: RandomSource }): ResolvedCommon {
-  const crypto = o.crypto ?? deps.crypto;
+  const crypto = resolveCryptoProvider(o.crypto, deps.crypto);
   const minVersion = versionOf(o.minVersion, ProtocolVersion.TLSv1_2);
   const maxVersion = versionOf(o.maxVersion, ProtocolVersion.TLSv1_3);
   if (minVersion > maxVersion) throw new TlsError('InvalidConfig', { detail: 'minVersion is above maxVersion' });
@@ -259,11 +295,7 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
   }
   if (groups.length === 0) throw new TlsError('InvalidConfig', { detail: 'no groups configured' });
   const signatureSchemes = o.signatureSchemes ? resolveCodes('scheme', o.signatureSchemes) : [...CERT_SIGNATURE_SCHEMES];
-  const alpn = [...(o.ALPNProtocols ?? [])];
-  for (const p of alpn) {
-    const n = new TextEncoder().encode(p).length;
-    if (n < 1 || n > 255) throw new TlsError('InvalidConfig', { detail: `ALPN protocol '${p}' must be 1..255 bytes` });
-  }
+  const alpn = resolveAlpn(o.ALPNProtocols ?? []);
   return {
     crypto,
     random: o.random ?? deps.random,
@@ -285,6 +317,21 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
     maxVerificationWork: o.maxVerificationWork === undefined ? undefined : limitOption('maxVerificationWork', o.maxVerificationWork, 0, 1),
     requireExtendedMasterSecret: o.requireExtendedMasterSecret ?? true,
   };
+}
+
+/**
+ * A copy of an ALPN protocol list, checked (RFC 7301 §3.1: each name 1..255 bytes).
+ * @throws TlsError('InvalidConfig') for a name out of range or not a string
+ */
+export function resolveAlpn(list: readonly string[]): string[] {
+  if (!Array.isArray(list)) throw new TlsError('InvalidConfig', { detail: 'ALPNProtocols must be an array of strings' });
+  const alpn = [...list];
+  for (const p of alpn) {
+    if (typeof p !== 'string') throw new TlsError('InvalidConfig', { detail: 'ALPNProtocols must be an array of strings' });
+    const n = new TextEncoder().encode(p).length;
+    if (n < 1 || n > 255) throw new TlsError('InvalidConfig', { detail: `ALPN protocol '${p}' must be 1..255 bytes` });
+  }
+  return alpn;
 }
 
 /** Checks `ignorableCertificateErrors` (a fatal code is a configuration error). */

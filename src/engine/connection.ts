@@ -37,7 +37,7 @@ import { nextTrafficSecret } from '../keys/tls13-schedule.js';
 import { concatBytes, toHex } from '../base/bytes.js';
 import { FloodGuard } from './flood.js';
 import { alertHint, infoOf, newNegotiated, summarize, type ConnectionInfo, type ConnectionPhase, type NegotiatedInfo, type SessionTicket } from './info.js';
-import { setupClient, setupServer, type Setup } from './setup.js';
+import { setupClient, setupServer, type ClientConfig, type ClientConnectionOptions, type ServerConfig, type Setup } from './setup.js';
 
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './info.js';
 
@@ -110,14 +110,31 @@ export class TlsConnection {
     this.out = this.makeOutput();
   }
 
-  /** A client connection; call `process()` (or `start()`) to send the ClientHello. */
-  static client(options: ClientOptions = {}): TlsConnection {
-    return new TlsConnection(setupClient(options));
+  /**
+   * A client connection; call `process()` (or `start()`) to send the ClientHello.
+   *
+   * With a {@link ClientConfig} from `createClientConfig` nothing is parsed: the connection
+   * uses the config's resolved options, trust anchors and client identity, and takes only
+   * `perConnection` (the server name, and optionally ALPN protocols and key-share groups)
+   * for itself. Plain {@link ClientOptions} still work: a config is built from them on the
+   * fly (parsing everything, for this connection only), `servername` going to this connection.
+   *
+   * @throws TlsError('InvalidConfig') for invalid options, a per-connection option that
+   *   belongs to the config, or no `servername` when the config requires one
+   */
+  static client(config: ClientConfig | ClientOptions = {}, perConnection?: ClientConnectionOptions): TlsConnection {
+    return new TlsConnection(setupClient(config, perConnection));
   }
 
-  /** A server connection; it waits for a ClientHello. */
-  static server(options: ServerOptions): TlsConnection {
-    return new TlsConnection(setupServer(options));
+  /**
+   * A server connection; it waits for a ClientHello. With a {@link ServerConfig} from
+   * `createServerConfig` nothing is parsed; plain {@link ServerOptions} build a config on the
+   * fly (parsing every certificate and key, for this connection only).
+   *
+   * @throws TlsError('InvalidConfig') for invalid options
+   */
+  static server(config: ServerConfig | ServerOptions): TlsConnection {
+    return new TlsConnection(setupServer(config));
   }
 
   // ---------------------------------------------------------------- public API
@@ -149,7 +166,7 @@ export class TlsConnection {
 
   /** What was negotiated and what was found about the peer's certificate. */
   get info(): ConnectionInfo {
-    return infoOf(this.role, this.negotiated);
+    return infoOf(this.role, this.negotiated, this.cfg.crypto.name);
   }
 
 

@@ -59,6 +59,11 @@ export interface ConnectionInfo {
   readonly peerIntermediates: readonly Uint8Array[];
   readonly certificateErrors: readonly CertificateError[];
   readonly certificateErrorSeverity: CertificateErrorSeverity;
+  /**
+   * The crypto provider that ran this connection's cryptography (its `name`: `'native'`,
+   * the pure provider's, or a custom provider's; issue 9 item 3).
+   */
+  readonly provider: string;
 }
 
 /** What the handshake has settled so far: written only by `learn`, from what the steps return. */
@@ -96,8 +101,8 @@ export function newNegotiated(): NegotiatedInfo {
   };
 }
 
-/** The public view of what was negotiated. */
-export function infoOf(role: 'client' | 'server', n: NegotiatedInfo): ConnectionInfo {
+/** The public view of what was negotiated, and which crypto provider ran (its name). */
+export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: string): ConnectionInfo {
   return {
     role,
     version: n.version,
@@ -113,6 +118,7 @@ export function infoOf(role: 'client' | 'server', n: NegotiatedInfo): Connection
     peerIntermediates: n.peerCertificates.slice(1),
     certificateErrors: n.certificateErrors,
     certificateErrorSeverity: n.certificateErrorSeverity,
+    provider,
   };
 }
 

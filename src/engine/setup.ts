@@ -1,16 +1,21 @@
 /**
- * From options to what a connection needs, resolved once: the common config, the trust
- * anchors and verifier, identities, the handshake parameters of each role, and the limits
- * that belong to one role. Every problem is `TlsError('InvalidConfig')`.
+ * Configuration built once (issue 9 item 1): {@link createClientConfig} and
+ * {@link createServerConfig} resolve options into an immutable {@link ClientConfig} /
+ * {@link ServerConfig} (the common settings, the trust anchors and verifier, identities with
+ * their keys imported, the handshake parameters of each role, and the limits that belong to
+ * one role) that any number of connections share; `setupClient` / `setupServer` make one
+ * connection's start from a config without parsing anything. Every problem is
+ * `TlsError('InvalidConfig')`.
  *
  * @module
  */
-import type { CertifiedKey, ClientOptions, ResolvedCommon, ServerOptions } from '../config/config.js';
-import { limitOption, resolveCommon, resolveIgnorable } from '../config/config.js';
+import type { CertifiedKey, CertifiedKeyInput, ClientOptions, ResolvedCommon, ServerOptions, TlsVersionName } from '../config/config.js';
+import { limitOption, resolveAlpn, resolveCommon, resolveIgnorable } from '../config/config.js';
 import { loadCertifiedKey, loadCertificates } from '../config/identity.js';
 import { nobleProvider, defaultRandom } from '../crypto/noble.js';
 import { DEFAULT_KEY_SHARES, resolveCodes } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
+import { ProtocolVersion } from '../wire/codes.js';
 import type { HandshakeOutput, State } from '../handshake/state.js';
 import { startClient } from '../handshake/client-hello.js';
 import type { ClientParams } from '../handshake/client-common.js';
@@ -40,11 +45,232 @@ export interface Setup {
   readonly limits: RoleLimits;
 }
 
-/** Resolves client options once: config, the verifier, the handshake parameters and the client's limits. */
-export function setupClient(options: ClientOptions): Setup {
-  const cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
+/** Client settings that belong to one connection rather than to a shared {@link ClientConfig}. */
+export interface ClientConnectionOptions {
+  /**
+   * The server name for this connection: sent as SNI (unless an IP literal, RFC 6066 §3) and
+   * checked against the certificate (RFC 9525 §6). Never part of a config, so one config
+   * used for many servers cannot check one server's certificate against another's name.
+   */
+  readonly servername?: string;
+  /** ALPN protocols offered on this connection, in preference order (default: the config's `ALPNProtocols`). */
+  readonly ALPNProtocols?: readonly string[];
+  /**
+   * Groups for which this ClientHello carries key shares (default: the config's
+   * `keyShareGroups`): e.g. the group a server asked for last time, to avoid a
+   * HelloRetryRequest. Groups that are not among the config's `groups` are left out (with
+   * none left, the first configured group is used).
+   */
+  readonly keyShareGroups?: readonly (string | number)[];
+}
+
+/** The keys of {@link ClientConnectionOptions}, which `TlsConnection.client(options)` takes out of plain options. */
+const PER_CONNECTION_KEYS: readonly string[] = Object.freeze(['servername', 'ALPNProtocols', 'keyShareGroups']);
+
+/**
+ * Options of {@link createClientConfig}: every {@link ClientOptions} except `servername`, which
+ * belongs to a connection ({@link ClientConnectionOptions}). `ALPNProtocols` and
+ * `keyShareGroups` here are defaults that a connection may override.
+ */
+export type ClientConfigOptions = Omit<ClientOptions, 'servername'>;
+
+/** Options of {@link createServerConfig}: the {@link ServerOptions}. */
+export type ServerConfigOptions = ServerOptions;
+
+/** What a client config holds, out of the caller's reach. */
+interface ClientState {
+  readonly cfg: ResolvedCommon;
+  /** Handshake parameters but the name; the name is added per connection. */
+  readonly params: ClientParams;
+  /** No name is required: a custom verifier, or `InvalidName` accepted explicitly. */
+  readonly nameOptional: boolean;
+  /** The caller's own verifier judges the chain (and the name). */
+  readonly customVerifier: boolean;
+  readonly limits: RoleLimits;
+}
+
+/** What a server config holds, out of the caller's reach. */
+interface ServerState {
+  readonly cfg: ResolvedCommon;
+  readonly params: ServerParams;
+  readonly limits: RoleLimits;
+}
+
+// Configs are authenticated by these maps, not by their shape: an object that merely looks
+// like a config (or a config's prototype) has no entry and is refused.
+const clientStates = new WeakMap<object, ClientState>();
+const serverStates = new WeakMap<object, ServerState>();
+// The only way to construct a config (set by the classes' static blocks).
+let makeClientConfig: (state: ClientState) => ClientConfig;
+let makeServerConfig: (state: ServerState) => ServerConfig;
+
+function versionName(v: number): TlsVersionName {
+  return v === ProtocolVersion.TLSv1_3 ? 'TLSv1.3' : 'TLSv1.2';
+}
+
+/**
+ * A client configuration built once by {@link createClientConfig} and shared by any number of
+ * connections (rustls' `Arc<ClientConfig>`, Node's `SecureContext`): options resolved, trust
+ * anchors parsed, the verifier built, a client certificate's chain parsed and key imported.
+ * `TlsConnection.client(config, { servername })` then does no parsing.
+ *
+ * Immutable: the object is frozen, its lists are frozen, and the resolved state is held
+ * where no caller can reach it. It carries no server name (see {@link ClientConnectionOptions}).
+ */
+export class ClientConfig {
+  static {
+    makeClientConfig = (state) => new ClientConfig(state);
+  }
+
+  /** Always `'client'`. */
+  readonly role = 'client' as const;
+  /** Lowest protocol version accepted. */
+  readonly minVersion: TlsVersionName;
+  /** Highest protocol version offered. */
+  readonly maxVersion: TlsVersionName;
+  /** Default ALPN protocols (a connection may offer others). */
+  readonly ALPNProtocols: readonly string[];
+  /** Name of the crypto provider. */
+  readonly provider: string;
+  /** True when the config presents a client certificate (mutual TLS). */
+  readonly hasClientCertificate: boolean;
+
+  /** @internal Use {@link createClientConfig}. */
+  private constructor(state: ClientState) {
+    this.minVersion = versionName(state.cfg.minVersion);
+    this.maxVersion = versionName(state.cfg.maxVersion);
+    this.ALPNProtocols = state.cfg.alpn;
+    this.provider = state.cfg.crypto.name;
+    this.hasClientCertificate = state.params.identity !== null;
+    clientStates.set(this, state);
+    Object.freeze(this);
+  }
+}
+
+/**
+ * A server configuration built once by {@link createServerConfig} and shared by any number of
+ * connections: options resolved, every identity's chain parsed and key imported (its public key
+ * derived and checked against the leaf once), client-certificate anchors parsed.
+ * `TlsConnection.server(config)` then does no parsing.
+ *
+ * Immutable: the object is frozen, its lists are frozen, and the resolved state is held
+ * where no caller can reach it.
+ */
+export class ServerConfig {
+  static {
+    makeServerConfig = (state) => new ServerConfig(state);
+  }
+
+  /** Always `'server'`. */
+  readonly role = 'server' as const;
+  /** Lowest protocol version accepted. */
+  readonly minVersion: TlsVersionName;
+  /** Highest protocol version accepted. */
+  readonly maxVersion: TlsVersionName;
+  /** ALPN protocols the server selects from, in preference order. */
+  readonly ALPNProtocols: readonly string[];
+  /** Name of the crypto provider. */
+  readonly provider: string;
+  /** The DNS names and IP addresses of each identity's leaf certificate (SAN, lower case), in order. */
+  readonly identityNames: readonly (readonly string[])[];
+
+  /** @internal Use {@link createServerConfig}. */
+  private constructor(state: ServerState) {
+    this.minVersion = versionName(state.cfg.minVersion);
+    this.maxVersion = versionName(state.cfg.maxVersion);
+    this.ALPNProtocols = state.cfg.alpn;
+    this.provider = state.cfg.crypto.name;
+    this.identityNames = Object.freeze(state.params.certificates.map((c) => Object.freeze([...c.names])));
+    serverStates.set(this, state);
+    Object.freeze(this);
+  }
+}
+
+/** True for a config made by {@link createClientConfig}. */
+export function isClientConfig(x: unknown): x is ClientConfig {
+  return typeof x === 'object' && x !== null && clientStates.has(x);
+}
+
+/**
+ * What an adapter needs to know about a client config to apply its own rules (not exported
+ * from the entry points): whether a connection may go without a server name, and whether the
+ * caller's own verifier judges the certificate.
+ * @throws TlsError('InvalidConfig') for an object that is not a client config
+ */
+export function clientConfigFacts(config: ClientConfig): { readonly nameOptional: boolean; readonly customVerifier: boolean } {
+  const state = clientStates.get(config);
+  if (!state) throw new TlsError('InvalidConfig', { detail: 'not a config made by createClientConfig' });
+  return { nameOptional: state.nameOptional, customVerifier: state.customVerifier };
+}
+
+/** True for a config made by {@link createServerConfig}. */
+export function isServerConfig(x: unknown): x is ServerConfig {
+  return typeof x === 'object' && x !== null && serverStates.has(x);
+}
+
+/** Freezes the resolved common settings and their lists (the provider and callbacks are the caller's). */
+function freezeCommon(cfg: ResolvedCommon): ResolvedCommon {
+  Object.freeze(cfg.suites);
+  Object.freeze(cfg.groups);
+  Object.freeze(cfg.signatureSchemes);
+  Object.freeze(cfg.alpn);
+  return Object.freeze(cfg);
+}
+
+function freezeIdentity(id: CertifiedKey): CertifiedKey {
+  Object.freeze(id.chain);
+  Object.freeze(id.names);
+  return Object.freeze(id);
+}
+
+/** A private key as given, copied when it is bytes: the caller may reuse its buffer. */
+function ownKey(key: CertifiedKeyInput['key']): CertifiedKeyInput['key'] {
+  return key instanceof Uint8Array ? key.slice() : key;
+}
+
+function requireOptions(o: unknown, what: string): void {
+  if (typeof o !== 'object' || o === null) throw new TlsError('InvalidConfig', { detail: `${what} needs an options object` });
+}
+
+/**
+ * Builds a client configuration once: every option resolved and checked, the trust anchors
+ * (`ca`) parsed and the verifier built, a client certificate (`cert` + `key`) parsed and
+ * its key imported. Share the result across connections:
+ * `TlsConnection.client(config, { servername })` costs no parsing.
+ *
+ * Why two functions rather than one `createSecureContext` (Node's name): a client and a
+ * server need different things (trust anchors and a name policy; identities and a
+ * client-certificate policy), and distinct types let the compiler refuse a server config
+ * where a client config belongs; rustls makes the same split.
+ *
+ * `servername` is refused here: it belongs to one connection ({@link ClientConnectionOptions}).
+ *
+ * @param options - the client options without `servername`
+ * @returns an immutable {@link ClientConfig}
+ * @throws TlsError('InvalidConfig') for any invalid option, unreadable trust anchor, certificate
+ *   or key, a key that does not match its certificate, no trust anchors (unless `Untrusted` is
+ *   ignorable or a `verifier` is given), or a `servername`
+ * @example
+ * ```ts
+ * const config = createClientConfig({ ca, ALPNProtocols: ['h2', 'http/1.1'] });
+ * const a = TlsConnection.client(config, { servername: 'a.example' });
+ * const b = TlsConnection.client(config, { servername: 'b.example' });
+ * ```
+ */
+export function createClientConfig(options: ClientConfigOptions = {}): ClientConfig {
+  requireOptions(options, 'createClientConfig');
+  if ('servername' in options && (options as ClientOptions).servername !== undefined) {
+    throw new TlsError('InvalidConfig', {
+      detail: 'servername belongs to a connection, not to a shared config: pass it as TlsConnection.client(config, { servername })',
+    });
+  }
+  return makeClientConfig(resolveClient(options));
+}
+
+function resolveClient(options: ClientConfigOptions): ClientState {
+  const cfg = freezeCommon(resolveCommon(options, { crypto: nobleProvider, random: defaultRandom }));
   refuseBudgetWithCustomVerifier(options);
-  const ignorable = resolveIgnorable(options);
+  const ignorable = Object.freeze([...resolveIgnorable(options)]);
   const anchors = trustAnchorInputs(options.ca);
   if (anchors.length === 0 && options.verifier === undefined && !ignorable.includes('Untrusted')) {
     // Issue 4 item 7: the core has no root store of its own (adapters pass the runtime's).
@@ -55,71 +281,171 @@ export function setupClient(options: ClientOptions): Setup {
   const verifier =
     options.verifier ??
     createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, commonNameFallback: options.commonNameFallback, maxWork: cfg.maxVerificationWork });
-  const servername = options.servername;
-  if ((servername === undefined || servername === '') && options.verifier === undefined && !ignorable.includes('InvalidName')) {
+  if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a client certificate needs both cert and key' });
+  const params: ClientParams = Object.freeze({
+    serverName: undefined,
+    sendSni: false,
+    keyShareGroups: Object.freeze(options.keyShareGroups ? resolveCodes('group', options.keyShareGroups) : defaultKeyShares(cfg.groups)),
+    auth: Object.freeze({
+      verifier,
+      ignorable,
+      serverName: undefined,
+      usage: 'serverAuth',
+      requireRevocationInfo: options.requireRevocationInformation === true,
+      checkServerIdentity: options.checkServerIdentity,
+    }),
+    identity: options.cert !== undefined && options.key !== undefined ? freezeIdentity(loadCertifiedKey({ cert: options.cert, key: ownKey(options.key) }, cfg.crypto)) : null,
+    requestOcsp: options.requestOCSP !== false,
+    clientHelloHook: testHooksOf(options).clientHello,
+  });
+  const limits: RoleLimits = Object.freeze({ maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) });
+  return Object.freeze({ cfg, params, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
+}
+
+/**
+ * Builds a server configuration once: every option resolved and checked, each identity's
+ * certificate chain parsed and private key imported (its public key derived and matched
+ * against the leaf once), the client-certificate trust anchors (`ca`) parsed and the verifier
+ * built. Share the result across connections: `TlsConnection.server(config)` costs no parsing,
+ * and a bad certificate or key is reported here, not when a client connects.
+ *
+ * See {@link createClientConfig} for why there are two functions.
+ *
+ * @param options - identities (`cert` + `key`, and/or `certificates`) and server options
+ * @returns an immutable {@link ServerConfig}
+ * @throws TlsError('InvalidConfig') for any invalid option, unreadable certificate or key, a
+ *   key that does not match its certificate, or no identity
+ * @example
+ * ```ts
+ * const config = createServerConfig({ certificates: [{ cert: a, key: aKey }, { cert: b, key: bKey }] });
+ * for (const transport of accepted) run(TlsConnection.server(config), transport);
+ * ```
+ */
+export function createServerConfig(options: ServerConfigOptions): ServerConfig {
+  requireOptions(options, 'createServerConfig');
+  return makeServerConfig(resolveServer(options));
+}
+
+function resolveServer(options: ServerOptions): ServerState {
+  const cfg = freezeCommon(resolveCommon(options, { crypto: nobleProvider, random: defaultRandom }));
+  refuseBudgetWithCustomVerifier(options);
+  if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a server identity needs both cert and key' });
+  const identities: CertifiedKey[] = [];
+  const load = (c: CertifiedKeyInput, what: string): CertifiedKey => {
+    try {
+      return freezeIdentity(loadCertifiedKey({ ...c, key: ownKey(c.key) }, cfg.crypto));
+    } catch (e) {
+      if (e instanceof TlsError && e.status === 'InvalidConfig') throw new TlsError('InvalidConfig', { detail: `${what}: ${e.detail ?? e.message}`, cause: e });
+      throw new TlsError('InvalidConfig', { detail: `${what}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`, cause: e });
+    }
+  };
+  if (options.cert !== undefined && options.key !== undefined) identities.push(load({ cert: options.cert, key: options.key }, 'cert/key'));
+  (options.certificates ?? []).forEach((c, i) => identities.push(load(c, `certificates[${i}]`)));
+  if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates)' });
+  const tickets = options.sessionTickets ?? 0;
+  if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
+  const clientAuth = options.requireCert ? 'require' : options.requestCert ? 'request' : 'none';
+  const ignorable = Object.freeze([...resolveIgnorable(options)]);
+  const anchors = trustAnchorInputs(options.ca);
+  if (clientAuth !== 'none' && anchors.length === 0 && options.verifier === undefined && !ignorable.includes('Untrusted')) {
+    throw new TlsError('InvalidConfig', { detail: 'client certificates are requested but no trust anchors (`ca`) or `verifier` are configured' });
+  }
+  const params: ServerParams = Object.freeze({
+    certificates: Object.freeze(identities),
+    sessionTickets: tickets,
+    encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
+    helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
+    clientAuth,
+    auth: Object.freeze({
+      verifier: options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, maxWork: cfg.maxVerificationWork }),
+      ignorable,
+      serverName: undefined,
+      usage: 'clientAuth',
+      requireRevocationInfo: false,
+      checkServerIdentity: undefined,
+    }),
+  });
+  const limits: RoleLimits = Object.freeze({
+    maxClientHelloSize: limitOption('maxClientHelloSize', options.maxClientHelloSize, 131072, 0, 0xffffff),
+    maxSkippedEarlyData: limitOption('maxSkippedEarlyData', options.maxSkippedEarlyData, 65536),
+  });
+  return Object.freeze({ cfg, params, limits });
+}
+
+/**
+ * What a client connection is built from: a prebuilt config (no parsing) or plain options
+ * (a config is built from them on the fly), plus the per-connection settings.
+ *
+ * @throws TlsError('InvalidConfig') for an invalid config or per-connection option, or a
+ *   missing server name when one is required
+ */
+export function setupClient(config: ClientConfig | ClientOptions = {}, perConnection?: ClientConnectionOptions): Setup {
+  if (perConnection !== undefined) requireOptions(perConnection, 'TlsConnection.client');
+  let state: ClientState;
+  let per: ClientConnectionOptions;
+  if (isClientConfig(config)) {
+    state = clientStates.get(config)!;
+    per = perConnection ?? {};
+    for (const k of Object.keys(per)) {
+      if (!PER_CONNECTION_KEYS.includes(k)) {
+        throw new TlsError('InvalidConfig', { detail: `'${k}' is not a per-connection option (${PER_CONNECTION_KEYS.join(', ')}): set it when creating the config` });
+      }
+    }
+  } else {
+    requireOptions(config, 'TlsConnection.client');
+    if (isServerConfig(config)) throw new TlsError('InvalidConfig', { detail: 'a server config cannot make a client connection' });
+    if (config instanceof ClientConfig) throw new TlsError('InvalidConfig', { detail: 'not a config made by createClientConfig' });
+    // Plain options: the shared part becomes a config, the rest is this connection's.
+    const { servername, ...shared } = config;
+    state = resolveClient(shared);
+    per = { servername, ...perConnection };
+  }
+  return clientSetupOf(state, per);
+}
+
+function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup {
+  let { cfg, params } = state;
+  const servername = per.servername;
+  if (servername !== undefined && typeof servername !== 'string') throw new TlsError('InvalidConfig', { detail: 'servername must be a string' });
+  if ((servername === undefined || servername === '') && !state.nameOptional) {
     // Without a name the certificate proves nothing about whom we reached (RFC 9525 §6).
     throw new TlsError('InvalidConfig', {
       detail: 'no servername: the server certificate cannot be checked; pass `servername`, a `verifier`, or accept InvalidName explicitly',
     });
   }
+  if (per.ALPNProtocols !== undefined) cfg = { ...cfg, alpn: Object.freeze(resolveAlpn(per.ALPNProtocols)) };
   const isIp = servername !== undefined && parseIpAddress(servername) !== null;
-  if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a client certificate needs both cert and key' });
-  const params: ClientParams = {
+  params = {
+    ...params,
     serverName: servername,
     // RFC 6066 §3: literal IP addresses are not permitted in server_name.
     sendSni: servername !== undefined && servername.length > 0 && !isIp,
-    keyShareGroups: options.keyShareGroups ? resolveCodes('group', options.keyShareGroups) : defaultKeyShares(cfg.groups),
-    auth: {
-      verifier,
-      ignorable,
-      serverName: servername,
-      usage: 'serverAuth',
-      requireRevocationInfo: options.requireRevocationInformation === true,
-      checkServerIdentity: options.checkServerIdentity,
-    },
-    identity: options.cert !== undefined && options.key !== undefined ? loadCertifiedKey({ cert: options.cert, key: options.key }, cfg.crypto) : null,
-    requestOcsp: options.requestOCSP !== false,
-    clientHelloHook: testHooksOf(options).clientHello,
+    keyShareGroups: per.keyShareGroups !== undefined ? resolveCodes('group', per.keyShareGroups) : params.keyShareGroups,
+    auth: { ...params.auth, serverName: servername },
   };
-  const limits: RoleLimits = { maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) };
-  return { role: 'client', cfg, start: (out) => startClient(cfg, params, out), limits };
+  const p = params;
+  const c = cfg;
+  return { role: 'client', cfg: c, start: (out) => startClient(c, p, out), limits: state.limits };
 }
 
-/** Resolves server options once: config, identities, the verifier, the handshake parameters and the server's limits. */
-export function setupServer(options: ServerOptions): Setup {
-  const cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
-  refuseBudgetWithCustomVerifier(options);
-  const identities: CertifiedKey[] = [];
-  if (options.cert !== undefined && options.key !== undefined) identities.push(loadCertifiedKey({ cert: options.cert, key: options.key }, cfg.crypto));
-  for (const c of options.certificates ?? []) identities.push(loadCertifiedKey(c, cfg.crypto));
-  if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates)' });
-  const tickets = options.sessionTickets ?? 0;
-  if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
-  const clientAuth = options.requireCert ? 'require' : options.requestCert ? 'request' : 'none';
-  const anchors = trustAnchorInputs(options.ca);
-  if (clientAuth !== 'none' && anchors.length === 0 && options.verifier === undefined && !resolveIgnorable(options).includes('Untrusted')) {
-    throw new TlsError('InvalidConfig', { detail: 'client certificates are requested but no trust anchors (`ca`) or `verifier` are configured' });
+/**
+ * What a server connection is built from: a prebuilt config (no parsing) or plain options (a
+ * config is built from them on the fly).
+ *
+ * @throws TlsError('InvalidConfig') for invalid options
+ */
+export function setupServer(config: ServerConfig | ServerOptions): Setup {
+  let state: ServerState;
+  if (isServerConfig(config)) {
+    state = serverStates.get(config)!;
+  } else {
+    requireOptions(config, 'TlsConnection.server');
+    if (isClientConfig(config)) throw new TlsError('InvalidConfig', { detail: 'a client config cannot make a server connection' });
+    if (config instanceof ServerConfig) throw new TlsError('InvalidConfig', { detail: 'not a config made by createServerConfig' });
+    state = resolveServer(config);
   }
-  const params: ServerParams = {
-    certificates: identities,
-    sessionTickets: tickets,
-    encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
-    helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
-    clientAuth,
-    auth: {
-      verifier: options.verifier ?? createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, maxWork: cfg.maxVerificationWork }),
-      ignorable: resolveIgnorable(options),
-      serverName: undefined,
-      usage: 'clientAuth',
-      requireRevocationInfo: false,
-      checkServerIdentity: undefined,
-    },
-  };
-  const limits: RoleLimits = {
-    maxClientHelloSize: limitOption('maxClientHelloSize', options.maxClientHelloSize, 131072, 0, 0xffffff),
-    maxSkippedEarlyData: limitOption('maxSkippedEarlyData', options.maxSkippedEarlyData, 65536),
-  };
-  return { role: 'server', cfg, start: () => startServer(cfg, params), limits };
+  const { cfg, params } = state;
+  return { role: 'server', cfg, start: () => startServer(cfg, params), limits: state.limits };
 }
 
 /**

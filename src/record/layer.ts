@@ -173,18 +173,18 @@ export class RecordReader {
       if (outerType !== ContentType.application_data) {
         throw new TlsError('UnexpectedMessage', { detail: `unprotected record of type ${nameOf('content', outerType)} where the peer must encrypt` });
       }
-      let opened;
+      let opened; // `true`: the deframer's bytes are ours, so records are opened in place (no copy)
       if (this.skipEarly === 'undecryptable') {
         // RFC 9846 §4.3.10: a server that rejects 0-RTT skips records that fail to open with
         // the handshake key (early data under a key it does not derive), up to a limit. A
         // protected record holds at least a tag and the inner type (RFC 9846 §5.2): anything
         // shorter is not early data, and would make skipping cheap for the peer and dear for us.
         if (fragment.length < 17) throw new TlsError('BadRecordMac', { detail: `protected record of ${fragment.length} bytes` });
-        opened = this.protector.tryOpen({ type: outerType, version, fragment });
+        opened = this.protector.tryOpen({ type: outerType, version, fragment }, true);
         if (opened === null) return this.skipEarlyRecord(fragment.length, 'BadRecordMac');
         this.skipEarly = 'none';
       } else {
-        opened = this.protector.open({ type: outerType, version, fragment });
+        opened = this.protector.open({ type: outerType, version, fragment }, true);
       }
       this.opened = true;
       // RFC 9846 §5: a ChangeCipherSpec inside a protected record → unexpected_message.
@@ -212,7 +212,7 @@ export class RecordReader {
     let type = outerType;
     let content = fragment;
     if (this.protector.encrypted) {
-      const opened = this.protector.open({ type: outerType, version, fragment });
+      const opened = this.protector.open({ type: outerType, version, fragment }, true);
       type = opened.type;
       content = opened.content;
     } else if (fragment.length > MAX_PLAINTEXT_LEN) {

@@ -17,14 +17,20 @@
  * protector, so the sequence number starts again at 0: RFC 9846 §5.3);
  * {@link tls13Protector} builds one from a TLS 1.3 traffic secret.
  *
- * Copies per sealed record: the content into the plaintext buffer (TLS 1.3 only, to
- * append the type and padding), and the AEAD output into the record buffer after the
- * header. The second would go if `AeadCipher` gained an output parameter; noble's GCM
- * has none, so the interface does not offer one today.
+ * Copies per record: sealing copies the content once, into the record buffer after the
+ * header (where TLS 1.3 appends the type and padding), and an {@link InPlaceAead} (every
+ * AEAD of the pure provider) encrypts it there and writes the tag after it. Opening with
+ * `consume` (what the record reader does with the deframer's bytes) decrypts the fragment
+ * where it lies and returns a view of it: no copy. A provider AEAD without the in-place
+ * operations costs one more copy each way (its `seal`/`open` output).
+ *
+ * The record buffer is allocated so that the fragment after the 5-byte header starts at a
+ * multiple of 4 in its ArrayBuffer, which lets AES-GCM XOR whole words.
  *
  * @module
  */
 import { TlsError } from '../base/errors.js';
+import { isInPlaceAead, type InPlaceAead } from '../crypto/aead.js';
 import type { AeadAlg, AeadCipher, AsyncAeadCipher, CryptoProvider } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { trafficKeys, type KeyScheduleCrypto } from '../keys/tls13-schedule.js';
@@ -108,13 +114,18 @@ export interface Protector {
    * returns the complete record: header ‖ fragment, in one buffer.
    */
   seal(type: number, content: Uint8Array, padLen?: number): Uint8Array;
-  /** Deprotects one record (as returned by the deframer) and returns its real type and content. */
-  open(record: TlsRecord): RecordContent;
+  /**
+   * Deprotects one record (as returned by the deframer) and returns its real type and
+   * content. With `consume`, the caller gives up the fragment's bytes: they may be
+   * decrypted in place and the content returned as a view of them (no copy). A record
+   * that fails authentication is left as it was either way.
+   */
+  open(record: TlsRecord, consume?: boolean): RecordContent;
   /**
    * As {@link open}, but a record that fails authentication returns null and leaves the
    * sequence number where it was (for skipping rejected 0-RTT data, RFC 9846 §4.3.10).
    */
-  tryOpen(record: TlsRecord): RecordContent | null;
+  tryOpen(record: TlsRecord, consume?: boolean): RecordContent | null;
 }
 
 /** Options for {@link NullProtector}. */
@@ -243,6 +254,8 @@ export class RecordProtector implements Protector {
   /** Limits in force. */
   readonly limits: KeyUsageLimits;
   private readonly aead: AeadCipher | AsyncAeadCipher;
+  /** The same AEAD when it works in place (no copy of the payload), else null. */
+  private readonly inPlace: InPlaceAead | null;
   private readonly iv: Uint8Array;
   private readonly maxPlaintext: number;
   private readonly maxCiphertext: number;
@@ -259,6 +272,7 @@ export class RecordProtector implements Protector {
   constructor(init: RecordProtectorInit) {
     this.mode = init.mode;
     this.aead = init.aead;
+    this.inPlace = init.aead.async !== true && isInPlaceAead(init.aead) ? init.aead : null;
     if (init.iv.length !== IV_LEN[init.mode]) {
       throw new TlsError('InternalError', { detail: `${init.mode} needs a ${IV_LEN[init.mode]}-byte IV, got ${init.iv.length}` });
     }
@@ -323,21 +337,19 @@ export class RecordProtector implements Protector {
       // RFC 9846 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets".
       checkContentLen(type, content.length + padLen, this.maxPlaintext, content.length);
       const innerLen = content.length + 1 + padLen;
-      const inner = new Uint8Array(innerLen);
-      writeInnerPlaintext(inner, 0, content, type, padLen);
       const ctLen = innerLen + AEAD_TAG_LEN;
-      out = new Uint8Array(RECORD_HEADER_LEN + ctLen);
+      out = recordBuffer(RECORD_HEADER_LEN + ctLen);
       // RFC 9846 §5.2: opaque_type = application_data, legacy_record_version = 0x0303;
       // additional_data = the header itself.
       writeRecordHeader(out, 0, ContentType.application_data, RECORD_VERSION_TLS12, ctLen);
-      const ct = this.syncAead().seal(this.xorNonce(), out.subarray(0, RECORD_HEADER_LEN), inner);
-      this.put(out, RECORD_HEADER_LEN, ct, ctLen);
+      writeInnerPlaintext(out, RECORD_HEADER_LEN, content, type, padLen);
+      this.sealRegion(this.xorNonce(), out.subarray(0, RECORD_HEADER_LEN), out, RECORD_HEADER_LEN, innerLen);
     } else {
       if (padLen !== 0) throw new TlsError('InternalError', { detail: 'TLS 1.2 records cannot be padded' });
       checkContentLen(type, content.length, this.maxPlaintext);
       const explicit = this.mode === 'tls12-gcm' ? GCM_EXPLICIT_NONCE_LEN : 0;
       const ctLen = explicit + content.length + AEAD_TAG_LEN;
-      out = new Uint8Array(RECORD_HEADER_LEN + ctLen);
+      out = recordBuffer(RECORD_HEADER_LEN + ctLen, explicit);
       writeRecordHeader(out, 0, type, RECORD_VERSION_TLS12, ctLen);
       let nonce: Uint8Array;
       if (explicit > 0) {
@@ -348,8 +360,8 @@ export class RecordProtector implements Protector {
         nonce = this.xorNonce(); // RFC 7905 §2
       }
       const aad = this.tls12Aad(type, RECORD_VERSION_TLS12, content.length);
-      const ct = this.syncAead().seal(nonce, aad, content);
-      this.put(out, RECORD_HEADER_LEN + explicit, ct, ctLen - explicit);
+      out.set(content, RECORD_HEADER_LEN + explicit);
+      this.sealRegion(nonce, aad, out, RECORD_HEADER_LEN + explicit, content.length);
     }
     this.advance();
     return out;
@@ -371,7 +383,7 @@ export class RecordProtector implements Protector {
    *   connection with a bad_record_mac alert").
    * - `InternalError`: an enforced open limit or the sequence space is used up (RFC 9846 §5.3).
    */
-  open(record: TlsRecord): RecordContent {
+  open(record: TlsRecord, consume = false): RecordContent {
     const { type, version, fragment } = record;
     if (fragment.length > this.maxCiphertext) {
       throw new TlsError('RecordOverflow', { detail: `protected record of ${fragment.length} bytes` });
@@ -385,7 +397,7 @@ export class RecordProtector implements Protector {
       if (fragment.length < AEAD_TAG_LEN + 1) throw badMac('record too short');
       const aad = new Uint8Array(RECORD_HEADER_LEN);
       writeRecordHeader(aad, 0, type, version, fragment.length);
-      const pt = this.syncAead().open(this.xorNonce(), aad, fragment);
+      const pt = this.openWith(this.xorNonce(), aad, fragment, consume);
       if (pt === null) throw badMac();
       // RFC 9846 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets" (§5.2: record_overflow).
       if (pt.length > this.maxPlaintext + 1) {
@@ -402,7 +414,7 @@ export class RecordProtector implements Protector {
     const ct = explicit > 0 ? fragment.subarray(explicit) : fragment;
     // RFC 5246 §6.2.3.3: additional_data = seq_num ‖ type ‖ version ‖ length (of the plaintext).
     const aad = this.tls12Aad(type, version, ct.length - AEAD_TAG_LEN);
-    const pt = this.syncAead().open(nonce, aad, ct);
+    const pt = this.openWith(nonce, aad, ct, consume);
     if (pt === null) throw badMac();
     // RFC 5246 §6.2.3: the plaintext of a record is at most 2^14 bytes; record_overflow otherwise.
     if (pt.length > this.maxPlaintext) {
@@ -420,19 +432,13 @@ export class RecordProtector implements Protector {
    * As {@link open}, but authentication failure returns null (the sequence number does not
    * advance); every other failure throws as {@link open} does.
    */
-  tryOpen(record: TlsRecord): RecordContent | null {
+  tryOpen(record: TlsRecord, consume = false): RecordContent | null {
     try {
-      return this.open(record);
+      return this.open(record, consume);
     } catch (e) {
       if (e instanceof TlsError && e.status === 'BadRecordMac') return null;
       throw e;
     }
-  }
-
-  /** The AEAD of the synchronous path (an async one goes through the async path). */
-  private syncAead(): AeadCipher {
-    if (this.aead.async === true) throw new TlsError('InternalError', { detail: `${this.aead.alg}: async AEAD used on the synchronous record path` });
-    return this.aead;
   }
 
   /** RFC 9846 §5.3 / RFC 7905 §2: iv XOR the sequence number, left-padded to 12 bytes. */
@@ -467,11 +473,32 @@ export class RecordProtector implements Protector {
     return aad;
   }
 
-  private put(out: Uint8Array, at: number, ct: Uint8Array, expected: number): void {
-    if (ct.length !== expected) {
-      throw new TlsError('InternalError', { detail: `AEAD output of ${ct.length} bytes, expected ${expected}` });
+  /**
+   * Encrypts `out[at, at + len)` and leaves ciphertext ‖ tag at `out[at, at + len + 16)`:
+   * in place when the AEAD can, else through its `seal` and one copy back.
+   */
+  private sealRegion(nonce: Uint8Array, aad: Uint8Array, out: Uint8Array, at: number, len: number): void {
+    const region = out.subarray(at, at + len + AEAD_TAG_LEN);
+    if (this.inPlace !== null) {
+      this.inPlace.sealInPlace(nonce, aad, region);
+      return;
     }
-    out.set(ct, at);
+    const ct = this.syncAead().seal(nonce, aad, region.subarray(0, len));
+    if (ct.length !== region.length) {
+      throw new TlsError('InternalError', { detail: `AEAD output of ${ct.length} bytes, expected ${region.length}` });
+    }
+    region.set(ct);
+  }
+
+  /** Opens ciphertext ‖ tag: in place if the caller gave up the bytes and the AEAD can, else into a new buffer. */
+  private openWith(nonce: Uint8Array, aad: Uint8Array, data: Uint8Array, consume: boolean): Uint8Array | null {
+    return consume && this.inPlace !== null ? this.inPlace.openInPlace(nonce, aad, data) : this.syncAead().open(nonce, aad, data);
+  }
+
+  /** The AEAD of the synchronous path (an async one goes through the async path). */
+  private syncAead(): AeadCipher {
+    if (this.aead.async === true) throw new TlsError('InternalError', { detail: `${this.aead.alg}: async AEAD used on the synchronous record path` });
+    return this.aead;
   }
 
   private checkUsable(limit: readonly [number, number], op: 'seal' | 'open'): void {
@@ -496,6 +523,15 @@ export class RecordProtector implements Protector {
       this.exhausted = true; // 2^64-1 was the last usable sequence number
     }
   }
+}
+
+/**
+ * A record buffer of `len` bytes whose byte `RECORD_HEADER_LEN + skip` (the start of what the
+ * AEAD encrypts) lies at a multiple of 4 in its ArrayBuffer.
+ */
+function recordBuffer(len: number, skip = 0): Uint8Array {
+  const lead = (4 - ((RECORD_HEADER_LEN + skip) & 3)) & 3;
+  return new Uint8Array(new ArrayBuffer(lead + len), lead, len);
 }
 
 function badMac(detail = 'record authentication failed'): TlsError {

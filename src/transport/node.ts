@@ -20,8 +20,19 @@
 import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Duplex } from 'node:stream';
-import { limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
+import { CLIENT_OPTION_NAMES, SERVER_OPTION_NAMES, limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
 import { TlsConnection, type ConnectionInfo, type ConnectionView } from '../engine/connection.js';
+import {
+  ClientConfig,
+  ServerConfig,
+  createClientConfig as createCoreClientConfig,
+  createServerConfig as createCoreServerConfig,
+  isClientConfig,
+  isServerConfig,
+  clientConfigFacts,
+  type ClientConfigOptions,
+  type ClientConnectionOptions,
+} from '../engine/setup.js';
 import { TlsError, type TlsStatus } from '../base/errors.js';
 import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
@@ -128,6 +139,15 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
    * for what `cert` holds). Return an Error to refuse (reported as `InvalidName`).
    */
   checkServerIdentity?: (hostname: string, cert: IdentityCertificate) => Error | undefined;
+  /**
+   * A prebuilt puretls {@link ClientConfig} ({@link createClientConfig}): the connection
+   * parses nothing. Next to it only the per-connection options (`servername`,
+   * `ALPNProtocols`, `keyShareGroups`), the dialling options and the
+   * {@link TlsSocketOptions} are allowed; any other TLS option is `InvalidConfig` (set it
+   * when building the config). A `node:tls` `SecureContext` cannot be read (its keys live
+   * inside OpenSSL) and is refused with `InvalidConfig`.
+   */
+  secureContext?: ClientConfig;
 }
 
 /**
@@ -144,7 +164,18 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
  * - client certificates are checked against `ca`, or Node's root store
  *   (`tls.rootCertificates`) when neither `ca` nor `verifier` is given.
  */
-export interface TlsServerOptions extends ServerOptions, TlsSocketOptions {}
+export interface TlsServerOptions extends ServerOptions, TlsSocketOptions {
+  /**
+   * A prebuilt puretls {@link ServerConfig} ({@link createServerConfig}), Node's
+   * `secureContext` option: the server uses it instead of building one from the options, so
+   * only the {@link TlsSocketOptions} may be given next to it (any TLS option is
+   * `InvalidConfig`: set it when building the config). A `node:tls` `SecureContext` (from
+   * `tls.createSecureContext`) cannot be read (its certificates and keys live inside
+   * OpenSSL) and is refused with `InvalidConfig`: build the config with
+   * {@link createServerConfig} from the same `cert` / `key` / `ca` instead.
+   */
+  secureContext?: ServerConfig;
+}
 
 /**
  * Options of {@link upgrade}: the role, and the options of that role (Node semantics as
@@ -174,12 +205,6 @@ function socketSettings(o: TlsSocketOptions, role: 'client' | 'server'): { allow
     handshakeTimeout: limitOption('handshakeTimeout', o.handshakeTimeout, role === 'server' ? DEFAULT_SERVER_HANDSHAKE_TIMEOUT : 0),
     lingerTimeout: limitOption('lingerTimeout', o.lingerTimeout, DEFAULT_LINGER_TIMEOUT),
   };
-}
-
-/** Removes the adapter's own options, which the engine does not take. */
-function withoutSocketOptions<T extends TlsSocketOptions>(o: T): Omit<T, keyof TlsSocketOptions> {
-  const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, ...rest } = o;
-  return rest;
 }
 
 /**
@@ -306,8 +331,13 @@ export function nodeClientOptions(o: Omit<ConnectOptions, 'host' | 'port' | 'soc
     }
     if (o.ca === undefined) out.ca = rootCertificates;
   }
-  if (checkServerIdentity) out.checkServerIdentity = (hostname, cert) => checkServerIdentity(hostname, identityCertificate(cert));
+  if (checkServerIdentity) out.checkServerIdentity = nodeIdentityCheck(checkServerIdentity);
   return out;
+}
+
+/** Node's `checkServerIdentity` as the engine calls it: with our certificate summary plus Node's fields. */
+function nodeIdentityCheck(f: NonNullable<ConnectOptions['checkServerIdentity']>): NonNullable<ClientOptions['checkServerIdentity']> {
+  return (hostname, cert) => f(hostname, identityCertificate(cert));
 }
 
 /**
@@ -321,6 +351,144 @@ export function nodeServerOptions<T extends ServerOptions>(o: T): T & ServerOpti
   const out: T & ServerOptions = { ...o, requireCert: o.requireCert ?? (o.requestCert === true && o.rejectUnauthorized !== false) };
   if (asks && o.ca === undefined && o.verifier === undefined) out.ca = rootCertificates;
   return out;
+}
+
+/**
+ * Options of the Node flavour of {@link createClientConfig}: every client option but the
+ * per-connection ones' `servername`, with Node's `checkServerIdentity` (see
+ * {@link IdentityCertificate}).
+ */
+export interface NodeClientConfigOptions extends Omit<ClientConfigOptions, 'checkServerIdentity'> {
+  /** Node's hook: replaces the built-in host-name check; return an Error to refuse (reported as `InvalidName`). */
+  checkServerIdentity?: (hostname: string, cert: IdentityCertificate) => Error | undefined;
+}
+
+/** The client config of Node's root store with no other option, built on first use (see {@link createClientConfig}). */
+let rootStoreConfig: ClientConfig | undefined;
+
+/** True when `o` has no own enumerable key with a defined value. */
+function noDefinedKeys(o: object): boolean {
+  return Object.values(o).every((v) => v === undefined);
+}
+
+/**
+ * Builds a client config with Node's semantics (the Node flavour of the core's
+ * `createClientConfig`, same name): trust anchors are `ca`, else Node's root store
+ * (`tls.rootCertificates`) when no `verifier` is given either; `checkServerIdentity` gets
+ * an {@link IdentityCertificate}. Pass the result to {@link connect} as `secureContext` (or to
+ * `TlsConnection.client`): a connection made from it parses nothing.
+ *
+ * The root store's config without other options is built once per process, on first use,
+ * and shared (configs are immutable): `createClientConfig()` returns the same object every
+ * time, and {@link connect} uses it whenever it is given no TLS option but per-connection
+ * ones. The PEM texts of the root store are parsed once per process whatever the options.
+ *
+ * @throws TlsError('InvalidConfig') for invalid options (see the core's `createClientConfig`)
+ */
+export function createClientConfig(options: NodeClientConfigOptions = {}): ClientConfig {
+  if (typeof options === 'object' && options !== null && noDefinedKeys(options) && Object.getOwnPropertySymbols(options).length === 0) {
+    return (rootStoreConfig ??= createCoreClientConfig({ ca: rootCertificates }));
+  }
+  const { checkServerIdentity, ...rest } = options;
+  const out: ClientConfigOptions = { ...rest };
+  if (options.ca === undefined && options.verifier === undefined) out.ca = rootCertificates;
+  if (checkServerIdentity) out.checkServerIdentity = nodeIdentityCheck(checkServerIdentity);
+  return createCoreClientConfig(out);
+}
+
+/**
+ * Builds a server config with Node's semantics (the Node flavour of the core's
+ * `createServerConfig`, same name; see {@link TlsServerOptions}): `requestCert` with
+ * `rejectUnauthorized` not false requires a valid client certificate, and client
+ * certificates are checked against `ca`, else Node's root store. Pass the result to
+ * {@link createServer} as `secureContext`, or to `server.setSecureContext()`.
+ *
+ * @throws TlsError('InvalidConfig') for invalid options, or a certificate or key that cannot
+ *   be read or do not match
+ */
+export function createServerConfig(options: ServerOptions): ServerConfig {
+  if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'createServerConfig needs an options object', source: 'caller' });
+  return createCoreServerConfig(nodeServerOptions(options));
+}
+
+/** What a `secureContext` must be, and what it is not: a `node:tls` SecureContext is refused by name. */
+function requireConfig(sc: unknown, role: 'client' | 'server'): void {
+  if (role === 'client' ? isClientConfig(sc) : isServerConfig(sc)) return;
+  const build = role === 'client' ? 'createClientConfig' : 'createServerConfig';
+  let what: string;
+  if (role === 'client' ? isServerConfig(sc) : isClientConfig(sc)) what = `a ${role === 'client' ? 'server' : 'client'} config`;
+  else if (typeof sc === 'object' && sc !== null && 'context' in sc) what = 'a node:tls SecureContext, which puretls cannot read (its certificates and keys live inside OpenSSL)';
+  else what = 'not a puretls config';
+  throw new TlsError('InvalidConfig', {
+    detail: `secureContext is ${what}: build one with ${build}(options) from 'puretls/node' (same cert, key, ca ... options as tls.createSecureContext) and pass that`,
+    source: 'caller',
+  });
+}
+
+/**
+ * TLS options (`names`) given, with a defined value, next to a prebuilt config, other than
+ * `allowed`. Other keys are not ours (Node's `https` passes many) and are ignored, as Node does.
+ */
+function strayOptions(o: object, names: readonly string[], allowed: readonly string[]): string[] {
+  return Object.entries(o)
+    .filter(([k, v]) => v !== undefined && names.includes(k) && !allowed.includes(k))
+    .map(([k]) => k);
+}
+
+const SOCKET_KEYS: readonly string[] = ['allowHalfOpen', 'handshakeTimeout', 'lingerTimeout'];
+const PER_CONNECTION_KEYS: readonly string[] = ['servername', 'ALPNProtocols', 'keyShareGroups'];
+
+/** The server config of `options`: its `secureContext`, else one built from its TLS options. */
+function serverConfigOf(options: TlsServerOptions): ServerConfig {
+  if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'a server needs an options object', source: 'caller' });
+  if (options.secureContext !== undefined) {
+    requireConfig(options.secureContext, 'server');
+    const stray = strayOptions(options, SERVER_OPTION_NAMES, []);
+    if (stray.length > 0) {
+      throw new TlsError('InvalidConfig', { detail: `${stray.join(', ')}: set when building the config (createServerConfig), not next to secureContext`, source: 'caller' });
+    }
+    return options.secureContext;
+  }
+  const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, secureContext: _c, ...tls } = options;
+  const { role: _r, ...rest } = tls as ServerOptions & { role?: string };
+  return createServerConfig(rest);
+}
+
+/**
+ * A client connection's config and its per-connection options, from {@link connect} or
+ * {@link upgrade} options: `secureContext` if given (only per-connection, dialling and socket
+ * options may accompany it), else the root-store config when no other TLS option is given,
+ * else a config built from the options.
+ */
+function clientConfigOf(options: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'> & { role?: 'client' }, servername: string | undefined): { config: ClientConfig; per: ClientConnectionOptions } {
+  if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'connect needs an options object', source: 'caller' });
+  const { servername: _n, ALPNProtocols, keyShareGroups, secureContext, ...shared } = options;
+  const per: { servername?: string; ALPNProtocols?: readonly string[]; keyShareGroups?: readonly (string | number)[] } = {};
+  if (servername !== undefined) per.servername = servername;
+  if (ALPNProtocols !== undefined) per.ALPNProtocols = ALPNProtocols;
+  if (keyShareGroups !== undefined) per.keyShareGroups = keyShareGroups;
+  let config: ClientConfig;
+  if (secureContext !== undefined) {
+    requireConfig(secureContext, 'client');
+    const stray = strayOptions(shared, CLIENT_OPTION_NAMES, PER_CONNECTION_KEYS);
+    if (stray.length > 0) {
+      throw new TlsError('InvalidConfig', { detail: `${stray.join(', ')}: set when building the config (createClientConfig), not next to secureContext`, source: 'caller' });
+    }
+    config = secureContext;
+  } else {
+    const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, role: _r, ...tls } = shared as typeof shared & { host?: unknown; port?: unknown; socket?: unknown; family?: unknown };
+    const { host: _ho, port: _p, socket: _s, family: _f, ...rest } = tls;
+    config = createClientConfig(rest);
+  }
+  const facts = clientConfigFacts(config);
+  if (servername === undefined && !facts.nameOptional) {
+    throw new TlsError('InvalidConfig', {
+      detail:
+        'no name to check the server certificate against: pass `servername` (or `host`), a `verifier`, or accept InvalidName explicitly (ignorableCertificateErrors or rejectUnauthorized: false)',
+      source: 'caller',
+    });
+  }
+  return { config, per };
 }
 
 /** A listener as `Duplex.on` takes it. */
@@ -822,8 +990,8 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
   // (unless InvalidName is explicitly ignorable): RFC 9525 §6 needs a reference identity.
   const servername = serverIdentityName(options.servername, host);
   const settings = socketSettings(options, 'client');
-  const { host: _h, port: _p, socket: _s, family: _f, ...tlsOptions } = withoutSocketOptions(options);
-  const conn = TlsConnection.client(nodeClientOptions({ ...tlsOptions, servername }));
+  const { config, per } = clientConfigOf(options, servername);
+  const conn = TlsConnection.client(config, per);
   let socket: Duplex;
   let dialing = false;
   if (options.socket) {
@@ -835,7 +1003,7 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
     socket = net.connect(netOpts);
     dialing = true;
   }
-  const tls = new TlsSocket(socket, conn, { ...settings, dialing, unnamed: servername === undefined && options.verifier === undefined });
+  const tls = new TlsSocket(socket, conn, { ...settings, dialing, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier });
   if (onSecureConnect) tls.once('secureConnect', onSecureConnect);
   return tls;
 }
@@ -853,13 +1021,14 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
 export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
   if (options.role === 'server') {
     const settings = socketSettings(options, 'server');
-    const conn = TlsConnection.server(nodeServerOptions(withoutSocketOptions(options)));
+    const conn = TlsConnection.server(serverConfigOf(options));
     return new TlsSocket(socket, conn, { ...settings, dialing: false });
   }
   const settings = socketSettings(options, 'client');
   const servername = serverIdentityName(options.servername, undefined);
-  const conn = TlsConnection.client(nodeClientOptions({ ...withoutSocketOptions(options), servername }));
-  return new TlsSocket(socket, conn, { ...settings, dialing: false, unnamed: servername === undefined && options.verifier === undefined });
+  const { config, per } = clientConfigOf(options, servername);
+  const conn = TlsConnection.client(config, per);
+  return new TlsSocket(socket, conn, { ...settings, dialing: false, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier });
 }
 
 /**
@@ -868,26 +1037,52 @@ export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
  * `'tlsClientError'` with the {@link TlsError} and the socket (already destroyed).
  */
 export class TlsServer extends net.Server {
-  private readonly tlsOptions: ServerOptions;
+  /** The config new connections are accepted with (replaced by {@link TlsServer.setSecureContext}). */
+  private config: ServerConfig;
   private readonly settings: ReturnType<typeof socketSettings>;
 
   /** @internal Use {@link createServer}. */
   constructor(options: TlsServerOptions, onConnection?: (socket: TlsSocket) => void) {
     super({ allowHalfOpen: true });
     this.settings = socketSettings(options, 'server');
-    // Node semantics (requestCert + rejectUnauthorized, default root store), resolved once.
-    const resolved = nodeServerOptions(withoutSocketOptions(options));
-    // Validate once, synchronously: a bad certificate or option fails here, not per client.
-    TlsConnection.server(resolved);
-    this.tlsOptions = resolved;
+    // Built once, synchronously: a bad certificate, key or option fails here, not per client,
+    // and accepting a connection parses nothing (issue 9 item 1).
+    this.config = serverConfigOf(options);
     if (onConnection) this.on('secureConnection', onConnection);
     this.on('connection', (raw: net.Socket) => this.accept(raw));
+  }
+
+  /** The config connections are accepted with now. */
+  get secureContext(): ServerConfig {
+    return this.config;
+  }
+
+  /**
+   * Replaces the identities and TLS options for connections accepted from now on (Node's
+   * `server.setSecureContext`; certificate rotation): `options` are server TLS options (built
+   * into a config here, with Node's semantics, see {@link createServerConfig}), or
+   * `{ secureContext: config }`, or a {@link ServerConfig}. Connections accepted before keep
+   * the config they started with. The socket options (`handshakeTimeout`, ...) stay as given
+   * to {@link createServer}.
+   *
+   * @throws TlsError('InvalidConfig') for invalid options; the current config then stays in use
+   */
+  setSecureContext(options: ServerOptions | { secureContext: ServerConfig } | ServerConfig): void {
+    if (isServerConfig(options)) {
+      this.config = options;
+      return;
+    }
+    const socketKeys = typeof options === 'object' && options !== null ? Object.entries(options).filter(([k, v]) => v !== undefined && SOCKET_KEYS.includes(k)) : [];
+    if (socketKeys.length > 0) {
+      throw new TlsError('InvalidConfig', { detail: `${socketKeys.map(([k]) => k).join(', ')}: socket options are set in createServer, not setSecureContext`, source: 'caller' });
+    }
+    this.config = serverConfigOf(options as TlsServerOptions);
   }
 
   private accept(raw: net.Socket): void {
     let conn: TlsConnection;
     try {
-      conn = TlsConnection.server(this.tlsOptions);
+      conn = TlsConnection.server(this.config);
     } catch (e) {
       raw.destroy();
       this.emit('tlsClientError', mapTransportError(e), null);
@@ -927,6 +1122,8 @@ export function createServer(options: TlsServerOptions, onConnection?: (socket: 
 export { TlsError } from '../base/errors.js';
 export type { ConnectionInfo } from '../engine/connection.js';
 export type { ClientOptions, ServerOptions } from '../config/config.js';
+export { ClientConfig, ServerConfig, isClientConfig, isServerConfig } from '../engine/setup.js';
+export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions } from '../engine/setup.js';
 
 /** A view of `c` with getters only: what callers may read, nothing that drives the engine. */
 function viewOf(c: TlsConnection): ConnectionView {

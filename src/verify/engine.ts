@@ -253,6 +253,39 @@ interface Facts {
 
 const factsCache = new WeakMap<ParsedCertificate, Facts>();
 
+/** The trust anchors as the search reads them, built once per anchor list. */
+interface AnchorIndex {
+  /** (subject, key) identities of the anchors. */
+  readonly idents: ReadonlySet<string>;
+  /** SHA-256 of each anchor's DER. */
+  readonly ders: ReadonlySet<string>;
+  /** Anchors by subject name, duplicates (same DER) removed, in the order given. */
+  readonly bySubject: ReadonlyMap<string, readonly ParsedCertificate[]>;
+}
+
+const anchorIndexes = new WeakMap<readonly ParsedCertificate[], AnchorIndex>();
+
+/** The index of an anchor list; cached by the list's identity (anchor lists are not changed after parsing). */
+function anchorIndexOf(anchors: readonly ParsedCertificate[]): AnchorIndex {
+  let idx = anchorIndexes.get(anchors);
+  if (idx) return idx;
+  const idents = new Set<string>();
+  const ders = new Set<string>();
+  const bySubject = new Map<string, ParsedCertificate[]>();
+  for (const a of anchors) {
+    if (ders.has(a.sha256)) continue;
+    ders.add(a.sha256);
+    const f = factsOf(a);
+    idents.add(f.ident);
+    let l = bySubject.get(f.subjectKey);
+    if (!l) bySubject.set(f.subjectKey, (l = []));
+    l.push(a);
+  }
+  idx = { idents, ders, bySubject };
+  anchorIndexes.set(anchors, idx);
+  return idx;
+}
+
 function factsOf(c: ParsedCertificate): Facts {
   let f = factsCache.get(c);
   if (f) return f;
@@ -416,28 +449,39 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
   const maxPaths = policy.limits?.maxPathsJudged ?? Infinity;
   const maxPath = Math.min(HARD_MAX_PATH, policy.maxDepth + 2 + 8);
 
-  const anchorIdents = new Set(input.anchors.map((a) => factsOf(a).ident));
-  const isAnchor = (c: ParsedCertificate): boolean => anchorIdents.has(factsOf(c).ident);
+  // The anchors' side of the search, indexed once per anchor list (a config's verifier keeps
+  // one list for all its connections: a root store of ~140 anchors costs nothing per chain).
+  const anchorIndex = anchorIndexOf(input.anchors);
+  const isAnchor = (c: ParsedCertificate): boolean => anchorIndex.idents.has(factsOf(c).ident);
+  // An anchor that is the leaf itself is not its own issuer candidate.
+  const leafIsAnchor = anchorIndex.ders.has(leaf.sha256);
 
-  // Known certificates: anchors first, then the supplied ones, duplicates (same DER) removed.
-  const known: ParsedCertificate[] = [];
+  // Supplied certificates, after the anchors; duplicates (same DER) removed.
+  const supplied: ParsedCertificate[] = [];
   const seenDer = new Set<string>([leaf.sha256]);
-  for (const c of [...input.anchors, ...input.intermediates]) {
-    if (seenDer.has(c.sha256)) continue;
+  for (const c of input.intermediates) {
+    if (seenDer.has(c.sha256) || anchorIndex.ders.has(c.sha256)) continue;
     // A supplied certificate with an anchor's name and key adds nothing, and must not stand
     // in for it: an anchor's own constraints come from the configured anchor only (a peer
     // could otherwise send a copy of it stripped of nameConstraints or pathLen).
-    if (!input.anchors.includes(c) && anchorIdents.has(factsOf(c).ident)) continue;
+    if (isAnchor(c)) continue;
     seenDer.add(c.sha256);
-    known.push(c);
+    supplied.push(c);
   }
-  const bySubject = new Map<string, ParsedCertificate[]>();
-  for (const c of known) {
+  const suppliedBySubject = new Map<string, ParsedCertificate[]>();
+  for (const c of supplied) {
     const k = factsOf(c).subjectKey;
-    let l = bySubject.get(k);
-    if (!l) bySubject.set(k, (l = []));
+    let l = suppliedBySubject.get(k);
+    if (!l) suppliedBySubject.set(k, (l = []));
     l.push(c);
   }
+  /** Known certificates with this subject: anchors first, then the supplied ones. */
+  const namedBy = (subjectKey: string): readonly ParsedCertificate[] => {
+    let a = anchorIndex.bySubject.get(subjectKey) ?? [];
+    if (leafIsAnchor) a = a.filter((c) => c.sha256 !== leaf.sha256);
+    const b = suppliedBySubject.get(subjectKey);
+    return b ? [...a, ...b] : a;
+  };
 
   // Keys and signatures, each computed once.
   const keys = new Map<string, PublicKeyInfo | TlsError>();
@@ -500,7 +544,7 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
 
   const candidates = (c: ParsedCertificate, inPath: ReadonlySet<string>): ParsedCertificate[] => {
     const f = factsOf(c);
-    const list = bySubject.get(f.issuerKey) ?? [];
+    const list = namedBy(f.issuerKey);
     if (!budget.spend(list.length * WORK_COST.candidate)) return [];
     const out: { cert: ParsedCertificate; rank: number; order: number }[] = [];
     list.forEach((n, order) => {
@@ -623,10 +667,10 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
   const topIndex = chain.length - 1;
   const top = chain[topIndex]!;
   const topFacts = factsOf(top);
-  const issuerKnown = (bySubject.get(topFacts.issuerKey) ?? []).length > 0 || factsOf(leaf).subjectKey === topFacts.issuerKey;
+  const issuerKnown = namedBy(topFacts.issuerKey).length > 0 || factsOf(leaf).subjectKey === topFacts.issuerKey;
   const unreached = (): string => {
     // Supplied certificates that no path ever reached: they do not link to the leaf.
-    const unlinked = known.filter((c) => !reached.has(c.sha256) && !isAnchor(c)).length;
+    const unlinked = supplied.filter((c) => !reached.has(c.sha256)).length;
     const parts: string[] = [];
     if (unlinked > 0) parts.push(`${unlinked} certificate(s) supplied do not link to the chain`);
     if ((input.unparsable ?? 0) > 0) parts.push(`${input.unparsable} could not be parsed`);

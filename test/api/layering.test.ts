@@ -8,7 +8,9 @@
  * - nothing in the core imports an adapter (`transport`), and nothing imports the entry
  *   points at the root (`index.ts`, `cli.ts`);
  * - the runtime-neutral entry (`src/index.ts`) reaches no `node:` module and not
- *   `@peculiar/x509` (which only issues test certificates, from `puretls/testing`).
+ *   `@peculiar/x509` (which only issues test certificates, from `puretls/testing`);
+ * - `node:crypto` is imported by the native provider (`crypto/native.ts`) alone, so it is
+ *   reached only from entries that load that provider (`puretls/node`, `puretls/native`).
  *
  * A fixture shows each rule catching a forbidden import.
  */
@@ -56,7 +58,10 @@ function folderOf(file: string): string {
   return d.split(path.sep)[0]!;
 }
 
-const ENTRY_FILES = new Set(['index.ts', 'cli.ts']);
+const ENTRY_FILES = new Set(['index.ts', 'cli.ts', 'native.ts']);
+
+/** The one module allowed to import `node:crypto`. */
+const NATIVE_PROVIDER = path.join('crypto', 'native.ts');
 
 /** Forbidden folder → folder edges (besides "no cycles"). */
 const FORBIDDEN: readonly [string, readonly string[]][] = [
@@ -83,6 +88,8 @@ export function layeringViolations(sources: readonly SourceFile[]): string[] {
       for (const [f, bad] of FORBIDDEN) if (from === f && bad.includes(to)) problems.push(`${s.file} (${f}) imports ${imp} (${to})`);
       if (to === 'transport' && from !== '' && from !== 'transport') problems.push(`${s.file} (core) imports the adapter ${imp}`);
     }
+    // Issue 9 item 3: one module binds the engine to node:crypto.
+    if (s.file !== NATIVE_PROVIDER && s.imports.includes('node:crypto')) problems.push(`${s.file} imports node:crypto (only ${NATIVE_PROVIDER} may)`);
   }
   // Cycles between folders (the entry points excluded: they import everything and nothing imports them).
   const folders = [...edges.keys()].filter((f) => f !== '');
@@ -138,5 +145,17 @@ describe('layering of src/', () => {
     expect(layeringViolations(add('engine/connection.ts', 'node:crypto')).join('\n')).toMatch(/index.ts reaches node:crypto via index.ts → engine\/connection.ts/);
     expect(layeringViolations(add('wire/codes.ts', 'index.ts')).join('\n')).toMatch(/imports the entry point index.ts/);
     expect(layeringViolations(add('record/layer.ts', '@peculiar/x509')).join('\n')).toMatch(/index.ts reaches @peculiar\/x509/);
+    // node:crypto: allowed in the native provider (reached from an adapter), refused elsewhere, and never reached from index.ts.
+    const withNative: SourceFile[] = [
+      ...ok.map((s) => (s.file === 'transport/node.ts' ? { ...s, imports: [...s.imports, 'crypto/native.ts'] } : s)),
+      { file: 'crypto/native.ts', imports: ['node:crypto'] },
+    ];
+    expect(layeringViolations(withNative)).toEqual([]);
+    expect(layeringViolations(withNative.map((s) => (s.file === 'transport/node.ts' ? { ...s, imports: [...s.imports, 'node:crypto'] } : s))).join('\n')).toMatch(
+      /transport\/node.ts imports node:crypto \(only crypto\/native.ts may\)/,
+    );
+    expect(layeringViolations(withNative.map((s) => (s.file === 'engine/connection.ts' ? { ...s, imports: [...s.imports, 'crypto/native.ts'] } : s))).join('\n')).toMatch(
+      /index.ts reaches node:crypto via index.ts → engine\/connection.ts → crypto\/native.ts/,
+    );
   });
 });

@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { constants, generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { modInverse, modPow, modulusBits, modulusBytes, pkcs1Sign, pkcs1Verify, pssSign, pssVerify } from '../../../src/crypto/rsa.js';
+import { BLINDING_REFRESH, blindingPairOf, modInverse, modPow, modulusBits, modulusBytes, pkcs1Sign, pkcs1Verify, pssSign, pssVerify } from '../../../src/crypto/rsa.js';
+import { seededRandom } from '../../../src/testing/random.js';
 import { parsePrivateKey } from '../../../src/crypto/keys.js';
 import { bigIntToBytes } from '../../../src/crypto/der.js';
 import type { RandomSource } from '../../../src/crypto/provider.js';
@@ -103,5 +104,48 @@ describe('RSASSA-PKCS1-v1_5 (RFC 8017 §8.2)', () => {
     const s = BigInt('0x' + Buffer.from(sig).toString('hex'));
     const tampered = bigIntToBytes((s * modPow(2n, pub.e, pub.n)) % pub.n, 256)!; // EM·2
     expect(pkcs1Verify(pub, 'sha256', msg, tampered)).toBe(false);
+  });
+});
+
+describe('base blinding kept per key and squared after each signature', () => {
+  it('the pair (r^e, r⁻¹) changes with every signature, by squaring, until a fresh r replaces it; every signature verifies with node:crypto and ours', () => {
+    const k = parsePrivateKey(node.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string).rsa!;
+    expect(blindingPairOf(k)).toBeUndefined();
+    const msg = rnd(64);
+    let prev: readonly [bigint, bigint] | undefined;
+    for (let i = 0; i < BLINDING_REFRESH + 2; i++) {
+      const pss = pssSign(k, 'sha256', msg, rnd);
+      expect(nodeVerify('sha256', msg, { key: node.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, pss)).toBe(true);
+      expect(pssVerify(pub, 'sha256', msg, pss)).toBe(true);
+      const pair = blindingPairOf(k)!;
+      const [a, aInv] = pair;
+      // a = r^e and aInv = r⁻¹ for the same r: a·aInv^e ≡ 1 (mod n).
+      expect((a * modPow(aInv, k.e, k.n)) % k.n).toBe(1n);
+      if (prev !== undefined) {
+        expect(a).not.toBe(prev[0]);
+        expect(aInv).not.toBe(prev[1]);
+        const squared = a === (prev[0] * prev[0]) % k.n && aInv === (prev[1] * prev[1]) % k.n;
+        // Squared after each signature, except where a fresh r takes over (every BLINDING_REFRESH signatures).
+        expect(squared).toBe(i % BLINDING_REFRESH !== 0);
+      }
+      prev = pair;
+    }
+    const v15 = pkcs1Sign(k, 'sha256', msg, rnd);
+    expect(Buffer.from(v15).equals(Buffer.from(u8(nodeSign('sha256', msg, node.privateKey))))).toBe(true);
+  });
+
+  it('draws the same random bytes whatever the blinding state: a seeded source gives the same PSS signatures (same salts) with a used or an unused key', () => {
+    const pem = node.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
+    const fresh = parsePrivateKey(pem).rsa!;
+    const used = parsePrivateKey(pem).rsa!;
+    for (let i = 0; i < 5; i++) pssSign(used, 'sha256', rnd(8), rnd);
+    const msg = rnd(40);
+    const r1 = seededRandom(42);
+    const r2 = seededRandom(42);
+    for (let i = 0; i < 3; i++) {
+      const a = pssSign(fresh, 'sha256', msg, r1);
+      const b = pssSign(used, 'sha256', msg, r2);
+      expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    }
   });
 });

@@ -1,0 +1,91 @@
+// Bulk throughput, two processes: this process is the client, a child process
+// (bench/child.mjs --role bulk-server) the server, over TCP on 127.0.0.1; 16 KiB writes,
+// one connection per contender kept for all rounds, interleaved. CPU is both processes'.
+import tls from 'node:tls';
+import { once } from 'node:events';
+import { AEADS, CHUNK, throughput, throughputEntries } from './bulk.mjs';
+import { interleave, reasonOf } from './measure.mjs';
+import { optionForChild, spawnChild } from './spawn.mjs';
+
+/** Writes `bytes` in CHUNK-sized writes honouring back-pressure, then waits for the one-byte ack. */
+async function send(sock, data, bytes) {
+  let onError = null;
+  const acked = new Promise((resolve, reject) => {
+    onError = reject;
+    sock.once('data', resolve);
+    sock.once('error', reject);
+  });
+  try {
+    for (let sent = 0; sent < bytes; sent += data.length) {
+      if (!sock.write(data)) await once(sock, 'drain');
+    }
+    await acked;
+  } finally {
+    sock.off('error', onError);
+  }
+}
+
+/** Runs the two-process bulk figures. */
+export async function bulk2Figures(ctx) {
+  const { providers, params, log } = ctx;
+  const pki = await ctx.pki('ecdsa-p256');
+  const adapter = await import('../../dist/transport/node.js');
+  const data = Buffer.alloc(CHUNK, 0x61);
+  const figures = [];
+  for (const a of AEADS) {
+    log(`bulk (two processes): ${a.alg}`);
+    const entries = [];
+    const servers = [];
+    for (const p of providers) {
+      const name = `puretls/node (${p.name})`;
+      if (p.available) servers.push({ name, kind: 'provider', option: optionForChild(p), suite: a.suite, provider: p });
+      else entries.push({ name, kind: 'provider', unavailable: p.reason });
+    }
+    servers.push({ name: 'node:tls', kind: 'node', suite: a.suite });
+    const child = spawnChild('bulk-server');
+    const contenders = [];
+    try {
+      child.send({ type: 'setup', pki: { chainPem: pki.chainPem, keyPem: pki.keyPem }, servers: servers.map(({ provider, ...s }) => s) });
+      const { ports } = await child.next('ready');
+      for (const s of servers) {
+        const port = ports[s.name];
+        const sock =
+          s.kind === 'node'
+            ? tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, minVersion: 'TLSv1.3', ciphersuites: a.suite })
+            : adapter.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, crypto: s.provider.option, cipherSuites: [a.suite], minVersion: 'TLSv1.3' });
+        sock.on('error', () => {});
+        await once(sock, 'secureConnect');
+        // The server registers the socket on its own 'secureConnection'; give it a moment.
+        await new Promise((r) => setTimeout(r, 50));
+        const run = async (bytes) => {
+          child.send({ type: 'expect', name: s.name, bytes });
+          await child.next('armed');
+          const done = child.next('done');
+          await send(sock, data, bytes);
+          const d = await done;
+          return d.cpuMs;
+        };
+        contenders.push({ ...throughput(s.name, s.kind === 'node' ? 'baseline' : 'provider', run, params.bulk2Bytes, s.kind === 'node' ? 'tls.connect -> tls.createServer in a child process' : 'puretls/node connect -> createServer in a child process'), sock });
+      }
+      const res = await interleave(contenders, { rounds: params.rounds, warmup: params.warmup, log });
+      entries.unshift(...throughputEntries(contenders, res));
+    } catch (e) {
+      for (const s of servers) if (!entries.some((x) => x.name === s.name)) entries.push({ name: s.name, kind: s.kind === 'node' ? 'baseline' : 'provider', unavailable: `failed: ${reasonOf(e)}` });
+    } finally {
+      for (const c of contenders) c.sock.destroy();
+      await child.stop();
+    }
+    figures.push({
+      id: `bulk.two-process.${a.id}`,
+      group: 'bulk2',
+      title: `Bulk ${a.alg}, 16 KiB writes, two processes (client here, server in a child, TCP on 127.0.0.1)`,
+      unit: 'MB/s',
+      cpuUnit: 'MB per CPU-second (both processes)',
+      higherIsBetter: true,
+      cpuLowerIsBetter: false,
+      baseline: 'node:tls',
+      entries,
+    });
+  }
+  return figures;
+}

@@ -1,0 +1,314 @@
+/**
+ * AES-GCM (NIST SP 800-38D) keyed once: the AES key schedule, the hash subkey H and the
+ * GHASH multiplication tables are built when the key is installed and reused for every
+ * record, instead of once per call as `gcm(key, nonce, aad)` from @noble/ciphers does.
+ *
+ * - The AES block function and key expansion are @noble/ciphers' (`unsafe.expandKeyLE`,
+ *   `unsafe.encrypt`, FIPS 197); the CTR loop (SP 800-38D §6.5, GCTR) and GHASH (§6.4) are
+ *   ours.
+ * - GHASH multiplies by H with Shoup's table method: a 16-entry table (4 bits at a time,
+ *   256 bytes per key) from the start, and a 256-entry table (8 bits at a time, 4 KiB per
+ *   key, about twice as fast) built the first time a call hashes at least
+ *   {@link WIDE_TABLE_AFTER} bytes, so a connection that only ever exchanges small records
+ *   never pays for it.
+ * - Only 96-bit nonces (SP 800-38D §7.1: J0 = IV ‖ 0^31 ‖ 1), which is all TLS uses.
+ * - The tag is compared in constant time, and nothing is decrypted (nor the caller's buffer
+ *   touched) unless it matches (SP 800-38D §7.2 step 10).
+ *
+ * Table lookups indexed by secret-dependent values are not constant time with respect to
+ * cache timing (neither is noble's AES, which uses T-tables); this is the usual trade of a
+ * pure-JavaScript AES-GCM.
+ *
+ * @module
+ */
+import { unsafe } from '@noble/ciphers/aes.js';
+import { TlsError } from '../base/errors.js';
+
+/** GCM tag length in bytes (we only produce and accept full 128-bit tags). */
+export const GCM_TAG_LEN = 16;
+/** GCM nonce length in bytes (SP 800-38D §5.2.1.1: 96 bits recommended; TLS uses only these). */
+export const GCM_NONCE_LEN = 12;
+/** Bytes hashed in one call from which the 4 KiB 8-bit GHASH table is built and used. */
+export const WIDE_TABLE_AFTER = 1024;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Multiplies the field element z (4 big-endian words, SP 800-38D bit order) by x in place. */
+function mulX(z: Int32Array): void {
+  const carry = z[3]! & 1;
+  z[3] = (z[3]! >>> 1) | (z[2]! << 31);
+  z[2] = (z[2]! >>> 1) | (z[1]! << 31);
+  z[1] = (z[1]! >>> 1) | (z[0]! << 31);
+  // SP 800-38D §6.3: R = 11100001 ‖ 0^120.
+  z[0] = (z[0]! >>> 1) ^ (carry ? 0xe1000000 : 0);
+}
+
+/**
+ * T[v] = v(x)·H for every `bits`-bit v, where the most significant bit of v is the
+ * coefficient of x^0 (SP 800-38D bit order). 4 words per entry.
+ */
+function productTable(h: Int32Array, bits: number): Int32Array {
+  const n = 1 << bits;
+  const t = new Int32Array(n * 4);
+  const z = h.slice();
+  for (let k = 0; k < bits; k++) {
+    t.set(z, (1 << (bits - 1 - k)) * 4);
+    mulX(z);
+  }
+  for (let v = 1; v < n; v++) {
+    const low = v & -v;
+    if (low === v) continue;
+    for (let j = 0; j < 4; j++) t[v * 4 + j] = t[low * 4 + j]! ^ t[(v ^ low) * 4 + j]!;
+  }
+  return t;
+}
+
+/**
+ * R[v]: what shifting the `bits` lowest coefficients v out of the top of z·x^bits folds
+ * back into the first word (the reduction modulo x^128 + x^7 + x^2 + x + 1).
+ */
+function reductionTable(bits: number): Int32Array {
+  const n = 1 << bits;
+  const r = new Int32Array(n);
+  const z = new Int32Array(4);
+  for (let v = 0; v < n; v++) {
+    z.fill(0);
+    z[3] = v;
+    for (let k = 0; k < bits; k++) mulX(z);
+    r[v] = z[0]!;
+  }
+  return r;
+}
+
+const REDUCE4 = reductionTable(4);
+const REDUCE8 = reductionTable(8);
+
+function be32(b: Uint8Array, at: number): number {
+  return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+}
+
+function le32(b: Uint8Array, at: number): number {
+  return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
+}
+
+function bswap(v: number): number {
+  return ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24)) | 0;
+}
+
+/**
+ * One AES-GCM key (AES-128 or AES-256): encrypts and decrypts any number of messages, each
+ * under its own 96-bit nonce.
+ *
+ * `src` and `dst` may be the same bytes (in place) or disjoint, never partly overlapping.
+ */
+export class AesGcmKey {
+  /** Expanded AES key (noble's little-endian word layout). */
+  private readonly xk: Uint32Array;
+  /** H = E(K, 0^128) as 4 big-endian words. */
+  private readonly h: Int32Array;
+  private readonly t4: Int32Array;
+  private t8: Int32Array | null = null;
+  // GHASH accumulator Y (4 big-endian words).
+  private y0 = 0;
+  private y1 = 0;
+  private y2 = 0;
+  private y3 = 0;
+  // Keystream words of the last block encrypted (noble's layout: byte i is word i>>2, bits 8·(i&3)).
+  private k0 = 0;
+  private k1 = 0;
+  private k2 = 0;
+  private k3 = 0;
+
+  /** @throws TlsError('InternalError') for a key that is not 16 or 32 bytes. */
+  constructor(key: Uint8Array) {
+    if (key.length !== 16 && key.length !== 32) {
+      throw new TlsError('InternalError', { detail: `AES-GCM: key must be 16 or 32 bytes, got ${key.length}` });
+    }
+    // expandKeyLE copies a key it cannot read in place; the schedule is ours either way.
+    this.xk = unsafe.expandKeyLE(key.slice());
+    // SP 800-38D §7.1 step 1: H = CIPH_K(0^128).
+    this.block(0, 0, 0, 0);
+    this.h = Int32Array.of(bswap(this.k0), bswap(this.k1), bswap(this.k2), bswap(this.k3));
+    this.t4 = productTable(this.h, 4);
+  }
+
+  /** Bytes of key-dependent tables held (for memory accounting). */
+  get tableBytes(): number {
+    return this.xk.byteLength + this.h.byteLength + this.t4.byteLength + (this.t8?.byteLength ?? 0);
+  }
+
+  /**
+   * GCM-AE (SP 800-38D §7.1): encrypts `src` into `dst` (same length; may be the same
+   * bytes) and writes the 16-byte tag into `tag`.
+   */
+  encrypt(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, dst: Uint8Array, tag: Uint8Array): void {
+    this.checkArgs(nonce, src, dst, tag);
+    const n0 = le32(nonce, 0);
+    const n1 = le32(nonce, 4);
+    const n2 = le32(nonce, 8);
+    this.gctr(n0, n1, n2, src, dst);
+    this.tag(n0, n1, n2, aad, dst);
+    writeTag(tag, this.y0, this.y1, this.y2, this.y3);
+  }
+
+  /**
+   * GCM-AD (SP 800-38D §7.2): checks `tag` over `aad` and the ciphertext `src` in
+   * constant time and, only if it matches, decrypts `src` into `dst` (may be the same
+   * bytes). Returns false, leaving `dst` untouched, when authentication fails.
+   */
+  decrypt(nonce: Uint8Array, aad: Uint8Array, src: Uint8Array, dst: Uint8Array, tag: Uint8Array): boolean {
+    this.checkArgs(nonce, src, dst, tag);
+    const n0 = le32(nonce, 0);
+    const n1 = le32(nonce, 4);
+    const n2 = le32(nonce, 8);
+    this.tag(n0, n1, n2, aad, src);
+    // SP 800-38D §7.2 step 10: FAIL unless T = T'. Constant time: one OR of the differences.
+    const diff = (this.y0 ^ be32(tag, 0)) | (this.y1 ^ be32(tag, 4)) | (this.y2 ^ be32(tag, 8)) | (this.y3 ^ be32(tag, 12));
+    this.y0 = this.y1 = this.y2 = this.y3 = 0;
+    if (diff !== 0) return false;
+    this.gctr(n0, n1, n2, src, dst);
+    return true;
+  }
+
+  private checkArgs(nonce: Uint8Array, src: Uint8Array, dst: Uint8Array, tag: Uint8Array): void {
+    if (nonce.length !== GCM_NONCE_LEN || dst.length !== src.length || tag.length !== GCM_TAG_LEN) {
+      throw new TlsError('InternalError', { detail: 'AES-GCM: bad nonce, output or tag length' });
+    }
+  }
+
+  /** Encrypts one counter block (noble's word layout) into k0..k3. */
+  private block(s0: number, s1: number, s2: number, s3: number): void {
+    const o = unsafe.encrypt(this.xk, s0, s1, s2, s3);
+    this.k0 = o.s0;
+    this.k1 = o.s1;
+    this.k2 = o.s2;
+    this.k3 = o.s3;
+  }
+
+  /** GCTR (SP 800-38D §6.5) from inc32(J0): counter 2, since J0 = IV ‖ 0^31 ‖ 1. */
+  private gctr(n0: number, n1: number, n2: number, src: Uint8Array, dst: Uint8Array): void {
+    const len = src.length;
+    const full = len & ~15;
+    let ctr = 2;
+    let i = 0;
+    if (LITTLE_ENDIAN && (src.byteOffset & 3) === 0 && (dst.byteOffset & 3) === 0 && full > 0) {
+      const s32 = new Int32Array(src.buffer, src.byteOffset, full >>> 2);
+      const d32 = src.buffer === dst.buffer && src.byteOffset === dst.byteOffset ? s32 : new Int32Array(dst.buffer, dst.byteOffset, full >>> 2);
+      for (let w = 0; w < full >>> 2; w += 4, ctr++) {
+        this.block(n0, n1, n2, bswap(ctr));
+        d32[w] = s32[w]! ^ this.k0;
+        d32[w + 1] = s32[w + 1]! ^ this.k1;
+        d32[w + 2] = s32[w + 2]! ^ this.k2;
+        d32[w + 3] = s32[w + 3]! ^ this.k3;
+      }
+      i = full;
+    } else {
+      for (; i < full; i += 16, ctr++) {
+        this.block(n0, n1, n2, bswap(ctr));
+        xorWord(src, dst, i, this.k0);
+        xorWord(src, dst, i + 4, this.k1);
+        xorWord(src, dst, i + 8, this.k2);
+        xorWord(src, dst, i + 12, this.k3);
+      }
+    }
+    if (i < len) {
+      this.block(n0, n1, n2, bswap(ctr));
+      const ks = [this.k0, this.k1, this.k2, this.k3];
+      for (let j = 0; i < len; i++, j++) dst[i] = src[i]! ^ ((ks[j >>> 2]! >>> ((j & 3) << 3)) & 0xff);
+    }
+  }
+
+  /** Leaves the tag GHASH(A, C) ⊕ E(K, J0) (SP 800-38D §7.1 steps 5-6) in y0..y3. */
+  private tag(n0: number, n1: number, n2: number, aad: Uint8Array, ct: Uint8Array): void {
+    if (this.t8 === null && aad.length + ct.length >= WIDE_TABLE_AFTER) this.t8 = productTable(this.h, 8);
+    this.y0 = this.y1 = this.y2 = this.y3 = 0;
+    this.absorb(aad);
+    this.absorb(ct);
+    // The length block: [len(A)]_64 ‖ [len(C)]_64 in bits (both < 2^32 here).
+    this.mul(0, aad.length * 8, 0, ct.length * 8);
+    this.block(n0, n1, n2, 0x01000000); // J0 in noble's layout (counter word 1, big-endian)
+    this.y0 ^= bswap(this.k0);
+    this.y1 ^= bswap(this.k1);
+    this.y2 ^= bswap(this.k2);
+    this.y3 ^= bswap(this.k3);
+  }
+
+  /** Absorbs `b` zero-padded to a multiple of 16 bytes (SP 800-38D §6.4). */
+  private absorb(b: Uint8Array): void {
+    const full = b.length & ~15;
+    for (let i = 0; i < full; i += 16) this.mul(be32(b, i), be32(b, i + 4), be32(b, i + 8), be32(b, i + 12));
+    if (full < b.length) {
+      const last = new Uint8Array(16);
+      last.set(b.subarray(full));
+      this.mul(be32(last, 0), be32(last, 4), be32(last, 8), be32(last, 12));
+    }
+  }
+
+  /** Y ← (Y ⊕ X)·H (SP 800-38D §6.4 step 4), with the widest table built. */
+  private mul(x0: number, x1: number, x2: number, x3: number): void {
+    x0 ^= this.y0;
+    x1 ^= this.y1;
+    x2 ^= this.y2;
+    x3 ^= this.y3;
+    let z0 = 0;
+    let z1 = 0;
+    let z2 = 0;
+    let z3 = 0;
+    const t8 = this.t8;
+    // Horner's rule from the highest-degree coefficients (the last byte, low bits first):
+    // Z ← Z·x^k ⊕ T[next k coefficients]; the shift folds the k bits falling off the end
+    // back in through the reduction table.
+    if (t8 !== null) {
+      for (let w = 3; w >= 0; w--) {
+        let word = w === 3 ? x3 : w === 2 ? x2 : w === 1 ? x1 : x0;
+        for (let j = 0; j < 4; j++) {
+          const rem = z3 & 0xff;
+          z3 = (z3 >>> 8) | (z2 << 24);
+          z2 = (z2 >>> 8) | (z1 << 24);
+          z1 = (z1 >>> 8) | (z0 << 24);
+          z0 = (z0 >>> 8) ^ REDUCE8[rem]!;
+          const i = (word & 0xff) << 2;
+          word >>>= 8;
+          z0 ^= t8[i]!;
+          z1 ^= t8[i + 1]!;
+          z2 ^= t8[i + 2]!;
+          z3 ^= t8[i + 3]!;
+        }
+      }
+    } else {
+      const t4 = this.t4;
+      for (let w = 3; w >= 0; w--) {
+        let word = w === 3 ? x3 : w === 2 ? x2 : w === 1 ? x1 : x0;
+        for (let j = 0; j < 8; j++) {
+          const rem = z3 & 0xf;
+          z3 = (z3 >>> 4) | (z2 << 28);
+          z2 = (z2 >>> 4) | (z1 << 28);
+          z1 = (z1 >>> 4) | (z0 << 28);
+          z0 = (z0 >>> 4) ^ REDUCE4[rem]!;
+          const i = (word & 0xf) << 2;
+          word >>>= 4;
+          z0 ^= t4[i]!;
+          z1 ^= t4[i + 1]!;
+          z2 ^= t4[i + 2]!;
+          z3 ^= t4[i + 3]!;
+        }
+      }
+    }
+    this.y0 = z0;
+    this.y1 = z1;
+    this.y2 = z2;
+    this.y3 = z3;
+  }
+}
+
+function xorWord(src: Uint8Array, dst: Uint8Array, at: number, k: number): void {
+  dst[at] = src[at]! ^ (k & 0xff);
+  dst[at + 1] = src[at + 1]! ^ ((k >>> 8) & 0xff);
+  dst[at + 2] = src[at + 2]! ^ ((k >>> 16) & 0xff);
+  dst[at + 3] = src[at + 3]! ^ (k >>> 24);
+}
+
+function writeTag(out: Uint8Array, y0: number, y1: number, y2: number, y3: number): void {
+  const ys = [y0, y1, y2, y3];
+  for (let i = 0; i < 16; i++) out[i] = (ys[i >>> 2]! >>> (24 - ((i & 3) << 3))) & 0xff;
+}

@@ -1,0 +1,115 @@
+/**
+ * From the `crypto` option to a provider (issue 9 item 3): `'pure' | 'native' | 'webcrypto'`
+ * or any {@link CryptoProvider} object.
+ *
+ * - `'pure'`: the @noble/* provider (src/crypto/noble.ts), available everywhere; the
+ *   default of the runtime-neutral entry.
+ * - `'native'`: `node:crypto` (src/crypto/native.ts). This module must not import it (the
+ *   runtime-neutral entry reaches no `node:` module), so the native provider registers
+ *   itself here when its module is loaded: `puretls/node` loads it (and makes it its
+ *   default), and so does `puretls/native` for users of the runtime-neutral entry on Node,
+ *   Deno or Bun. Naming it before it is loaded is an `InvalidConfig` error that says so.
+ * - `'webcrypto'`: `globalThis.crypto.subtle` (src/crypto/webcrypto.ts, not built yet): it
+ *   plugs in through {@link registerCryptoProvider} exactly like `'native'` (or, being
+ *   runtime-neutral, as a static import in {@link lookup}); until then `InvalidConfig`.
+ *
+ * @module
+ */
+import { TlsError } from '../base/errors.js';
+import type { CryptoProvider } from './provider.js';
+import { nobleProvider } from './noble.js';
+
+/** The providers that can be named in the `crypto` option. */
+export type CryptoProviderName = 'pure' | 'native' | 'webcrypto';
+
+/** What the `crypto` option accepts: a provider's name, or a provider. */
+export type CryptoChoice = CryptoProviderName | CryptoProvider;
+
+/** Every name {@link resolveCryptoProvider} knows, in the order the CLI lists them. */
+export const CRYPTO_PROVIDER_NAMES: readonly CryptoProviderName[] = ['pure', 'native', 'webcrypto'];
+
+/** Providers that live in modules this one may not import (registered when those load). */
+const registered = new Map<'native' | 'webcrypto', CryptoProvider>();
+
+/** Set only by test setups (see {@link setDefaultCryptoProvider}). */
+let defaultOverride: CryptoChoice | undefined;
+
+/**
+ * Makes `provider` the one `name` resolves to. Called by src/crypto/native.ts when it loads
+ * (and by the webcrypto provider once it exists); a later registration replaces an earlier one.
+ * @throws TlsError('InvalidConfig') if `provider` does not look like a {@link CryptoProvider}
+ */
+export function registerCryptoProvider(name: 'native' | 'webcrypto', provider: CryptoProvider): void {
+  if (!isProvider(provider)) throw new TlsError('InvalidConfig', { detail: `registerCryptoProvider('${name}'): not a crypto provider` });
+  registered.set(name, provider);
+}
+
+/**
+ * Sets the provider used by connections whose options name none and whose entry point
+ * supplies no default of its own (the runtime-neutral entry's default is `'pure'`), for this
+ * process; `undefined` restores that. Meant for test setups that run a whole suite under
+ * another provider (`PURETLS_TEST_CRYPTO`, test/setup/crypto-provider.ts); applications
+ * should pass `crypto` instead. Resolved at once, so a name that cannot be resolved fails here.
+ * @returns the previous setting
+ * @throws TlsError('InvalidConfig') as {@link resolveCryptoProvider}
+ */
+export function setDefaultCryptoProvider(choice: CryptoChoice | undefined): CryptoChoice | undefined {
+  if (choice !== undefined) resolveCryptoProvider(choice);
+  const previous = defaultOverride;
+  defaultOverride = choice;
+  return previous;
+}
+
+function isProvider(v: unknown): v is CryptoProvider {
+  if (typeof v !== 'object' || v === null) return false;
+  const p = v as Record<string, unknown>;
+  return (
+    typeof p.name === 'string' &&
+    typeof p.hash === 'function' &&
+    typeof p.aead === 'function' &&
+    typeof p.keyShare === 'function' &&
+    typeof p.sign === 'function' &&
+    typeof p.verify === 'function' &&
+    Array.isArray(p.groups)
+  );
+}
+
+function lookup(name: CryptoProviderName): CryptoProvider {
+  switch (name) {
+    case 'pure':
+      return nobleProvider;
+    case 'native': {
+      const p = registered.get('native');
+      if (p) return p;
+      throw new TlsError('InvalidConfig', {
+        detail: "crypto: 'native' is not loaded in this entry point: import 'puretls/native' (Node, Deno, Bun) before naming it, use puretls/node, or pass the provider object",
+        source: 'caller',
+      });
+    }
+    case 'webcrypto': {
+      // The one place the webcrypto provider plugs in (issue 9 item 3).
+      const p = registered.get('webcrypto');
+      if (p) return p;
+      throw new TlsError('InvalidConfig', { detail: "crypto: 'webcrypto' is not available yet in this version of puretls; use 'pure' or 'native'", source: 'caller' });
+    }
+  }
+}
+
+/**
+ * The provider for a `crypto` option value; `undefined` gives the process default set by
+ * {@link setDefaultCryptoProvider}, else `fallback` (the entry point's default).
+ * @throws TlsError('InvalidConfig') for an unknown name, a provider that is not loaded or not
+ *   available, or a value that is not a provider
+ */
+export function resolveCryptoProvider(choice: CryptoChoice | undefined, fallback: CryptoProvider = nobleProvider): CryptoProvider {
+  const c = choice ?? defaultOverride;
+  if (c === undefined) return fallback;
+  if (typeof c === 'string') {
+    if (!(CRYPTO_PROVIDER_NAMES as readonly string[]).includes(c)) {
+      throw new TlsError('InvalidConfig', { detail: `crypto: unknown provider '${c}' (expected ${CRYPTO_PROVIDER_NAMES.join(', ')} or a provider object)`, source: 'caller' });
+    }
+    return lookup(c);
+  }
+  if (!isProvider(c)) throw new TlsError('InvalidConfig', { detail: 'crypto: expected a provider name or a CryptoProvider object', source: 'caller' });
+  return c;
+}

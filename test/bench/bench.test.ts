@@ -1,0 +1,143 @@
+/**
+ * The benchmark harness (bench/run.mjs), run in its quick mode as CI's smoke test: it must
+ * produce every figure of issue 9 item 6, each entry either measured (finite numbers,
+ * min <= median <= max) or explicitly "unavailable" with a reason, plus the markdown table
+ * and the SVG chart. No timing is asserted: the numbers of a quick run mean nothing.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Stats {
+  median: number;
+  min: number;
+  max: number;
+}
+interface Entry {
+  name: string;
+  kind: string;
+  value?: Stats;
+  cpu?: Stats;
+  unavailable?: string;
+}
+interface Figure {
+  id: string;
+  group: string;
+  title: string;
+  unit: string;
+  baseline: string | null;
+  entries: Entry[];
+}
+interface Report {
+  quick: boolean;
+  providers: { name: string; available: boolean; reason?: string }[];
+  figures: Figure[];
+}
+
+/** Every figure the issue asks for, by id. */
+const FIGURES = [
+  'handshake.tls13-ecdsa-p256',
+  'handshake.tls13-ed25519',
+  'handshake.tls13-rsa-2048',
+  'handshake.tls12-ecdhe-ecdsa',
+  'handshake.tls12-ecdhe-rsa',
+  'handshake.resumed',
+  'latency.loopback-tls13-ecdsa-p256',
+  'bulk.one-process.aes-128-gcm',
+  'bulk.one-process.aes-256-gcm',
+  'bulk.one-process.chacha20-poly1305',
+  'bulk.two-process.aes-128-gcm',
+  'bulk.two-process.aes-256-gcm',
+  'bulk.two-process.chacha20-poly1305',
+  'memory.idle.in-memory',
+  'memory.idle.node-adapter',
+  'bundle.client',
+];
+
+const PROVIDERS = ['pure', 'native', 'webcrypto'];
+
+let out: string;
+let report: Report;
+let markdown: string;
+let svg: string;
+
+beforeAll(async () => {
+  // The harness measures the built package: build it from the sources under test.
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  out = mkdtempSync(join(tmpdir(), 'puretls-bench-'));
+  await new Promise<void>((resolvePromise, reject) => {
+    execFile(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--out', out], { cwd: ROOT, timeout: 110_000, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`bench --quick failed: ${err.message}\n${stderr}`));
+      else resolvePromise();
+    });
+  });
+  report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as Report;
+  markdown = readFileSync(join(out, 'latest.md'), 'utf8');
+  svg = readFileSync(join(out, 'latest.svg'), 'utf8');
+}, 120_000);
+
+afterAll(() => {
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+const isFiniteStats = (s: Stats | undefined): boolean =>
+  s !== undefined && Number.isFinite(s.median) && Number.isFinite(s.min) && Number.isFinite(s.max) && s.min <= s.median && s.median <= s.max;
+
+describe('npm run bench -- --quick', () => {
+  it('says it was a quick run and names every provider, the pure one available', () => {
+    expect(report.quick).toBe(true);
+    expect(report.providers.map((p) => p.name)).toEqual(PROVIDERS);
+    expect(report.providers.find((p) => p.name === 'pure')?.available).toBe(true);
+    for (const p of report.providers) if (!p.available) expect(p.reason).toMatch(/\S/);
+  });
+
+  it('has every figure, once', () => {
+    expect(report.figures.map((f) => f.id).sort()).toEqual([...FIGURES].sort());
+  });
+
+  it.each(FIGURES)('%s: every entry has numbers or "unavailable: reason"', (id) => {
+    const f = report.figures.find((x) => x.id === id)!;
+    expect(f.entries.length).toBeGreaterThan(0);
+    for (const e of f.entries) {
+      if (e.unavailable !== undefined) {
+        expect(e.unavailable, e.name).toMatch(/\S{3}/);
+        expect(e.value, e.name).toBeUndefined();
+      } else {
+        expect(isFiniteStats(e.value), `${id} ${e.name} value`).toBe(true);
+        if (e.cpu) expect(isFiniteStats(e.cpu), `${id} ${e.name} cpu`).toBe(true);
+      }
+    }
+    // Each provider appears in every figure that is about puretls, measured or not.
+    for (const p of PROVIDERS) expect(f.entries.some((e) => e.kind === 'provider' && e.name.includes(`(${p})`)), `${id} ${p}`).toBe(true);
+  });
+
+  it('measures the pure provider, Node tls and the primitive floor side by side in every full-handshake figure', () => {
+    for (const f of report.figures.filter((x) => x.group === 'handshake')) {
+      for (const name of ['puretls (pure)', 'node:tls', 'pure primitive floor']) {
+        const e = f.entries.find((x) => x.name === name);
+        expect(isFiniteStats(e?.value), `${f.id} ${name}`).toBe(true);
+        expect(isFiniteStats(e?.cpu), `${f.id} ${name} cpu`).toBe(true);
+      }
+    }
+  });
+
+  it('writes a markdown table with every figure', () => {
+    expect(markdown).toContain('| implementation | median (min..max) | CPU median (min..max) | × Node tls | note |');
+    for (const f of report.figures) expect(markdown).toContain(f.title);
+  });
+
+  it('writes an SVG chart with a bar per measured comparison and the 1× line', () => {
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('class="one"');
+    const bars = svg.match(/<rect x="\d/g) ?? [];
+    const compared = report.figures.filter((f) => f.baseline !== null && f.group !== 'latency').flatMap((f) => f.entries.filter((e) => e.cpu && !e.unavailable));
+    expect(bars.length).toBeGreaterThanOrEqual(compared.length);
+    for (const f of report.figures.filter((x) => x.group === 'handshake')) expect(svg).toContain(f.title.replace(/&/g, '&amp;'));
+  });
+});

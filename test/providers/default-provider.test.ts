@@ -1,0 +1,31 @@
+/**
+ * The provider a suite runs under is the one it claims: with PURETLS_TEST_CRYPTO set (the
+ * `native` vitest project sets it), connections that name no provider report that one in
+ * `info.provider`; unset, they report the pure provider. This keeps the per-provider runs of
+ * the engine suites from silently running the default provider twice.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { TlsConnection } from '../../src/engine/connection.js';
+import { resolveCryptoProvider } from '../../src/crypto/select.js';
+import { nobleProvider } from '../../src/crypto/noble.js';
+import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+import { pump } from '../../src/testing/index.js';
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await generateTestPki({ keyType: 'ecdsa-p256' });
+});
+
+describe('default provider of this test run', () => {
+  it('is the one PURETLS_TEST_CRYPTO names (pure when unset), on both sides of a handshake', async () => {
+    const env = process.env.PURETLS_TEST_CRYPTO;
+    const expected = env ? resolveCryptoProvider(env as 'pure' | 'native').name : nobleProvider.name;
+    if (env === 'native') expect(expected).toBe('native');
+    const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem });
+    const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem });
+    await pump(client, server);
+    expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
+    expect(client.info.provider).toBe(expected);
+    expect(server.info.provider).toBe(expected);
+  });
+});
