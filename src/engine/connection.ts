@@ -98,7 +98,8 @@ export class TlsConnection {
       maxSkippedEarlyData: limits.maxSkippedEarlyData ?? 0,
       trace: (summary) => this.trace({ direction: 'received', kind: summary.startsWith('ChangeCipherSpec') ? 'change_cipher_spec' : 'info', summary }),
     });
-    this.writer = new RecordWriter({ role });
+    // An async AEAD's failure to seal fails the connection (records after it cannot be sent in order).
+    this.writer = new RecordWriter({ role, onSealError: (e) => this.fail(e) });
     this.joiner = new Joiner({
       maxMessageSize: cfg.maxHandshakeMessageSize,
       maxClientHelloSize: limits.maxClientHelloSize ?? cfg.maxHandshakeMessageSize,
@@ -224,6 +225,22 @@ export class TlsConnection {
   /** Sends the first flight (client) without waiting for input. Same as `process()`. */
   start(): Promise<void> {
     return this.process();
+  }
+
+  /**
+   * Resolves once every record queued so far is sealed and can be taken with
+   * {@link takeOutput}. With a synchronous provider records are sealed when they are queued
+   * and this resolves at once; with an async AEAD (the `webcrypto` provider) sealing
+   * finishes later: `process()` waits for it before it resolves, and after `write()`,
+   * `keyUpdate()` or `close()` a caller awaits this before taking the output.
+   */
+  settled(): Promise<void> {
+    return this.writer.settled();
+  }
+
+  /** True while records are being sealed by an async AEAD (see {@link settled}). */
+  get sealing(): boolean {
+    return this.writer.sealing;
   }
 
   /** Takes bytes to send to the transport (all queued records, concatenated), or null. */
@@ -353,7 +370,8 @@ export class TlsConnection {
           this.reader.discard();
           break;
         }
-        const rec = this.reader.next({ open: this.compatCcsWindow() });
+        // An async AEAD (webcrypto) opens records later, one at a time; a sync one never costs a promise.
+        const rec = this.reader.async ? await this.reader.nextAsync({ open: this.compatCcsWindow() }) : this.reader.next({ open: this.compatCcsWindow() });
         if (!rec) break;
         // Only handshake steps that really wait (certificate checks, signing) cost a promise.
         const pending = this.onRecord(rec.type, rec.content);
@@ -363,6 +381,9 @@ export class TlsConnection {
     } catch (e) {
       this.fail(e);
     }
+    // With an async AEAD, what this run sealed (an alert after a failure too) is output once
+    // sealed: process() resolves then. Never rejects.
+    if (this.writer.sealing) await this.writer.settled();
   }
 
   /**

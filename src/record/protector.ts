@@ -264,6 +264,8 @@ export class RecordProtector implements Protector {
   private seqLo: number;
   /** Set once the sequence number 2^64-1 has been used: the next record would wrap. */
   private exhausted = false;
+  /** An {@link openAsync} is in flight. */
+  private opening = false;
   private readonly updateAt: readonly [number, number];
   private readonly sealAt: readonly [number, number];
   private readonly openAt: readonly [number, number];
@@ -326,8 +328,39 @@ export class RecordProtector implements Protector {
    * handshake/alert content, or padding in TLS 1.2 (caller bugs).
    */
   seal(type: number, content: Uint8Array, padLen = 0): Uint8Array {
+    const f = this.frame(type, content, padLen);
+    this.sealRegion(f.nonce, f.aad, f.out, f.at, f.len);
+    return f.out;
+  }
+
+  /**
+   * {@link seal} for an async AEAD (works with a sync one too): the sequence number is taken
+   * now, so records sealed one after another keep their order whatever order the AEAD
+   * finishes in; the record is complete when the promise resolves.
+   */
+  sealAsync(type: number, content: Uint8Array, padLen = 0): Promise<Uint8Array> {
+    const f = this.frame(type, content, padLen);
+    const region = f.out.subarray(f.at, f.at + f.len + AEAD_TAG_LEN);
+    return Promise.resolve(this.aead.seal(f.nonce, f.aad, region.subarray(0, f.len))).then((ct) => {
+      if (ct.length !== region.length) throw new TlsError('InternalError', { detail: `AEAD output of ${ct.length} bytes, expected ${region.length}` });
+      region.set(ct);
+      return f.out;
+    });
+  }
+
+  /** True if the AEAD is async: use {@link sealAsync} / {@link openAsync}. */
+  get async(): boolean {
+    return this.aead.async === true;
+  }
+
+  /**
+   * Everything of sealing but the AEAD: checks, the record buffer with header and plaintext
+   * in place, nonce and AAD; takes the sequence number.
+   */
+  private frame(type: number, content: Uint8Array, padLen: number): { out: Uint8Array; nonce: Uint8Array; aad: Uint8Array; at: number; len: number } {
     this.checkUsable(this.sealAt, 'seal');
     let out: Uint8Array;
+    let sealed: { nonce: Uint8Array; aad: Uint8Array; at: number; len: number };
     if (this.mode === 'tls13') {
       checkInnerArgs(type, padLen);
       // RFC 9846 §5: a protected change_cipher_spec is an error; only these three types are ever protected.
@@ -343,7 +376,7 @@ export class RecordProtector implements Protector {
       // additional_data = the header itself.
       writeRecordHeader(out, 0, ContentType.application_data, RECORD_VERSION_TLS12, ctLen);
       writeInnerPlaintext(out, RECORD_HEADER_LEN, content, type, padLen);
-      this.sealRegion(this.xorNonce(), out.subarray(0, RECORD_HEADER_LEN), out, RECORD_HEADER_LEN, innerLen);
+      sealed = { nonce: this.xorNonce(), aad: out.subarray(0, RECORD_HEADER_LEN), at: RECORD_HEADER_LEN, len: innerLen };
     } else {
       if (padLen !== 0) throw new TlsError('InternalError', { detail: 'TLS 1.2 records cannot be padded' });
       checkContentLen(type, content.length, this.maxPlaintext);
@@ -361,10 +394,10 @@ export class RecordProtector implements Protector {
       }
       const aad = this.tls12Aad(type, RECORD_VERSION_TLS12, content.length);
       out.set(content, RECORD_HEADER_LEN + explicit);
-      this.sealRegion(nonce, aad, out, RECORD_HEADER_LEN + explicit, content.length);
+      sealed = { nonce, aad, at: RECORD_HEADER_LEN + explicit, len: content.length };
     }
     this.advance();
-    return out;
+    return { out, ...sealed };
   }
 
   /**
@@ -384,6 +417,38 @@ export class RecordProtector implements Protector {
    * - `InternalError`: an enforced open limit or the sequence space is used up (RFC 9846 §5.3).
    */
   open(record: TlsRecord, consume = false): RecordContent {
+    const u = this.unframe(record);
+    return this.opened(u, this.openWith(u.nonce, u.aad, u.data, consume));
+  }
+
+  /**
+   * {@link open} for an async AEAD (works with a sync one too). One at a time: the sequence
+   * number advances when the record has opened, so the caller awaits each record before
+   * opening the next (the record reader does).
+   */
+  async openAsync(record: TlsRecord): Promise<RecordContent> {
+    if (this.opening) throw new TlsError('InternalError', { detail: 'records opened concurrently' });
+    this.opening = true;
+    try {
+      const u = this.unframe(record);
+      return this.opened(u, await this.aead.open(u.nonce, u.aad, u.data));
+    } finally {
+      this.opening = false;
+    }
+  }
+
+  /** {@link tryOpen} for an async AEAD. */
+  async tryOpenAsync(record: TlsRecord): Promise<RecordContent | null> {
+    try {
+      return await this.openAsync(record);
+    } catch (e) {
+      if (e instanceof TlsError && e.status === 'BadRecordMac') return null;
+      throw e;
+    }
+  }
+
+  /** Everything of opening before the AEAD: checks, nonce, AAD, the ciphertext ‖ tag. */
+  private unframe(record: TlsRecord): { tls13: boolean; type: number; nonce: Uint8Array; aad: Uint8Array; data: Uint8Array } {
     const { type, version, fragment } = record;
     if (fragment.length > this.maxCiphertext) {
       throw new TlsError('RecordOverflow', { detail: `protected record of ${fragment.length} bytes` });
@@ -397,14 +462,7 @@ export class RecordProtector implements Protector {
       if (fragment.length < AEAD_TAG_LEN + 1) throw badMac('record too short');
       const aad = new Uint8Array(RECORD_HEADER_LEN);
       writeRecordHeader(aad, 0, type, version, fragment.length);
-      const pt = this.openWith(this.xorNonce(), aad, fragment, consume);
-      if (pt === null) throw badMac();
-      // RFC 9846 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets" (§5.2: record_overflow).
-      if (pt.length > this.maxPlaintext + 1) {
-        throw new TlsError('RecordOverflow', { detail: `TLSInnerPlaintext of ${pt.length} bytes` });
-      }
-      this.advance();
-      return decodeInnerPlaintext(pt);
+      return { tls13: true, type, nonce: this.xorNonce(), aad, data: fragment };
     }
 
     this.checkUsable(this.openAt, 'open');
@@ -414,7 +472,21 @@ export class RecordProtector implements Protector {
     const ct = explicit > 0 ? fragment.subarray(explicit) : fragment;
     // RFC 5246 §6.2.3.3: additional_data = seq_num ‖ type ‖ version ‖ length (of the plaintext).
     const aad = this.tls12Aad(type, version, ct.length - AEAD_TAG_LEN);
-    const pt = this.openWith(nonce, aad, ct, consume);
+    return { tls13: false, type, nonce, aad, data: ct };
+  }
+
+  /** Everything of opening after the AEAD: the verdict, length checks, the sequence number, the content. */
+  private opened(u: { tls13: boolean; type: number }, pt: Uint8Array | null): RecordContent {
+    const type = u.type;
+    if (u.tls13) {
+      if (pt === null) throw badMac();
+      // RFC 9846 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets" (§5.2: record_overflow).
+      if (pt.length > this.maxPlaintext + 1) {
+        throw new TlsError('RecordOverflow', { detail: `TLSInnerPlaintext of ${pt.length} bytes` });
+      }
+      this.advance();
+      return decodeInnerPlaintext(pt);
+    }
     if (pt === null) throw badMac();
     // RFC 5246 §6.2.3: the plaintext of a record is at most 2^14 bytes; record_overflow otherwise.
     if (pt.length > this.maxPlaintext) {

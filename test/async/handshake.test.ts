@@ -26,8 +26,8 @@ type Where = 'client' | 'server' | 'both';
 const placements: Where[] = ['client', 'server', 'both'];
 
 async function run(opts: { version: 'TLSv1.2' | 'TLSv1.3'; where: Where; pki: TestPki; hrr?: boolean; clientAuth?: boolean; seed?: number }) {
-  const cp: CryptoProvider = opts.where === 'server' ? nobleProvider : asyncProvider({ seed: opts.seed ?? 7 });
-  const sp: CryptoProvider = opts.where === 'client' ? nobleProvider : asyncProvider({ seed: (opts.seed ?? 7) + 1 });
+  const cp: CryptoProvider = opts.where === 'server' ? nobleProvider : asyncProvider({ seed: opts.seed ?? 7, aead: true });
+  const sp: CryptoProvider = opts.where === 'client' ? nobleProvider : asyncProvider({ seed: (opts.seed ?? 7) + 1, aead: true });
   const c = TlsConnection.client({
     servername: 'localhost',
     ca: opts.pki.caCertPem,
@@ -73,6 +73,8 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
           if (cc) expect(cc).toMatchObject({ generateKeyShare: version === 'TLSv1.3' ? 2 : 1, agree: 1 });
           if (cc) expect(cc.verify).toBeGreaterThanOrEqual(2); // the chain and the handshake signature
           if (sc) expect(sc).toMatchObject({ generateKeyShare: 1, agree: 1, sign: 1 });
+          // Records were sealed and opened by the async AEAD (the data above included).
+          for (const k of [cc, sc]) if (k) expect(Math.min(k.seal, k.open)).toBeGreaterThan(1);
         }
       });
 
