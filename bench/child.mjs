@@ -14,17 +14,19 @@ import { once } from 'node:events';
 import { ROLE, fullGc, send } from './common.mjs';
 import { nodeHandshake, pureFactories, pureHandshake } from './lib/inmemory.mjs';
 import { cpuMicros } from './lib/measure.mjs';
+import { distUrl, loadProviderEntry } from './lib/dist.mjs';
 
-const lib = await import('../dist/index.js');
-const adapter = await import('../dist/transport/node.js');
+const lib = await import(distUrl('index.js'));
+const adapter = await import(distUrl('transport/node.js'));
 
 /** The `crypto` option from its serialised form (see optionForChild in lib/spawn.mjs). */
 async function cryptoOption(o) {
   if (o === '@nobleProvider') return lib.nobleProvider;
   if (typeof o === 'string' && o.startsWith('@module:')) {
     const [file, name] = o.slice('@module:'.length).split('#');
-    return (await import(`../${file}`))[name];
+    return (await import(distUrl(file)))[name];
   }
+  if (typeof o === 'string') await loadProviderEntry(o);
   return o;
 }
 

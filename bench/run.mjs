@@ -15,6 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flag, opt } from './lib/measure.mjs';
+import { distUrl } from './lib/dist.mjs';
 import { detectProviders } from './lib/providers.mjs';
 import { handshakeFigures } from './lib/handshakes.mjs';
 import { resumedFigure } from './lib/resumed.mjs';
@@ -33,13 +34,13 @@ const ONLY = new Set((opt('only', GROUPS.join(',')) ?? '').split(',').filter(Boo
 
 /** Sizes of the run. Quick mode exercises every code path with tiny amounts. */
 const params = QUICK
-  ? { rounds: Number(opt('rounds', 2)), warmup: 1, batchMs: 15, bulkBytes: 256 * 1024, bulk2Bytes: 512 * 1024, latencySamples: 6, memConnections: 20 }
+  ? { rounds: Number(opt('rounds', 2)), warmup: 1, batchMs: 15, bulkBytes: 128 * 1024, bulk2Bytes: 256 * 1024, latencySamples: 4, memConnections: 10 }
   : { rounds: Number(opt('rounds', 9)), warmup: 2, batchMs: 400, bulkBytes: 8 * 1024 * 1024, bulk2Bytes: 32 * 1024 * 1024, latencySamples: 200, memConnections: 1000 };
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
-const lib = await import('../dist/index.js');
-const testing = await import('../dist/testing/index.js');
+const lib = await import(distUrl('index.js'));
+const testing = await import(distUrl('testing/index.js'));
 
 const pkis = new Map();
 /** One test PKI per key type, made once (CA + leaf, no intermediates). */
@@ -66,13 +67,14 @@ const ctx = { lib, testing, pki, providers, params, log, quick: QUICK, root: ROO
 
 const started = performance.now();
 const figures = [];
-if (ONLY.has('handshake')) figures.push(...(await handshakeFigures(ctx)));
-if (ONLY.has('resumed')) figures.push(await resumedFigure(ctx));
-if (ONLY.has('latency')) figures.push(await latencyFigure(ctx));
-if (ONLY.has('bulk')) figures.push(...(await bulkFigures(ctx)));
-if (ONLY.has('bulk2')) figures.push(...(await bulk2Figures(ctx)));
-if (ONLY.has('memory')) figures.push(...(await memoryFigures(ctx)));
-if (ONLY.has('bundle')) figures.push(await bundleFigure(ctx));
+const RUNNERS = { handshake: handshakeFigures, resumed: resumedFigure, latency: latencyFigure, bulk: bulkFigures, bulk2: bulk2Figures, memory: memoryFigures, bundle: bundleFigure };
+for (const group of GROUPS) {
+  if (!ONLY.has(group)) continue;
+  const t = performance.now();
+  const got = await RUNNERS[group](ctx);
+  figures.push(...(Array.isArray(got) ? got : [got]));
+  log(`  (${group}: ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+}
 
 // Ratios to the baseline: `ratio` on the headline value (wall), `cpuRatio` on CPU, both
 // oriented so that > 1 means better than Node `tls`.

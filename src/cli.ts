@@ -26,12 +26,16 @@ import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ClientOptions, ServerOptions, TraceEvent } from './config/config.js';
 import type { ConnectionInfo } from './engine/connection.js';
+import type { BenchTransport } from './tools/bench.js';
 import { TlsError, alertName } from './base/errors.js';
-import { connect, createServer, mapTransportError, type ConnectOptions, type TlsServerOptions, type TlsSocket } from './transport/node.js';
+import { connect, createClientConfig, createServer, mapTransportError, type ConnectOptions, type TlsServerOptions, type TlsSocket } from './transport/node.js';
 import { MAX_MAX_DEPTH } from './verify/engine.js';
 import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
 import { generateTestPki } from './verify/generate.js';
 import { parseCertificate } from './verify/x509.js';
+import { CRYPTO_PROVIDER_NAMES, type CryptoProviderName } from './crypto/select.js';
+// Loading the native provider makes `--crypto native` resolvable (it registers itself).
+import './crypto/native.js';
 import { BENCH_HELP, parseBenchSettings, runBench, splitBenchArgs, type BenchSettings } from './tools/bench.js';
 
 // ------------------------------------------------------------------ usage
@@ -243,10 +247,12 @@ Options:
                            UnknownCriticalExtension, InvalidCertificateAuthorityPolicy,
                            OtherErrors) can never be ignored: naming one is a usage error.
                            Errors found are still reported (summary, --json).
+  --crypto PROVIDER        crypto provider: native (node:crypto, the default of
+                           puretls/node), pure (@noble/*, runs everywhere), webcrypto
   --keylog FILE            append NSS key-log lines (for Wireshark)
   --trace                  print each handshake message, decoded, to stderr
   --json                   print the session as one JSON line on stdout: version,
-                           cipherSuite, group, alpn, resumed, peerCertificate {subject,
+                           cipherSuite, group, alpn, resumed, provider, peerCertificate {subject,
                            issuer, notBefore, notAfter, sha256}, certificateErrors (codes),
                            certificateErrorDetails, certificateErrorSeverity; on failure
                            error {status, alert, message} and the certificateErrors found
@@ -283,6 +289,8 @@ Options:
   --max-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
   --groups x25519,...      key exchange groups, in preference order
   --ciphers NAME,...       cipher suites, in preference order
+  --crypto PROVIDER        crypto provider: native (node:crypto, the default of
+                           puretls/node), pure (@noble/*, runs everywhere), webcrypto
   --keylog FILE            append NSS key-log lines (for Wireshark)
   --echo                   echo application data back to the client
   --www                    answer any HTTP request with a page describing the session
@@ -294,13 +302,14 @@ Policy (defaults are the library's):
 ${policyHelp('serve')}
 `;
 
-const DEMO_HELP = `Usage: puretls demo
+const DEMO_HELP = `Usage: puretls demo [--crypto native|pure|webcrypto]
 
 Starts a puretls server on 127.0.0.1 with a freshly generated CA and leaf certificate,
 connects to it with the puretls client trusting that CA, prints the handshake summary and
 exchanges a line of data. Then connects with the wrong server name to show the
 certificate error being reported (CertificateInvalidName), and once more with
-InvalidName in the ignorable errors to show it being ignored.
+InvalidName in the ignorable errors to show it being ignored. --crypto picks the crypto
+provider of both ends (default: puretls/node's).
 `;
 
 /** A command-line usage error: printed with the usage hint, exit status 2. */
@@ -331,6 +340,7 @@ const CONNECT_FLAGS: FlagSpec = {
   ciphers: 'string',
   ignore: 'string',
   keylog: 'string',
+  crypto: 'string',
   trace: 'boolean',
   json: 'boolean',
   'key-update': 'boolean',
@@ -354,13 +364,14 @@ const SERVE_FLAGS: FlagSpec = {
   groups: 'string',
   ciphers: 'string',
   keylog: 'string',
+  crypto: 'string',
   echo: 'boolean',
   www: 'boolean',
   help: 'boolean',
   ...policyFlagSpec('serve'),
 };
 
-const DEMO_FLAGS: FlagSpec = { help: 'boolean' };
+const DEMO_FLAGS: FlagSpec = { help: 'boolean', crypto: 'string' };
 
 function parseArgs(argv: readonly string[], spec: FlagSpec, command?: Command): ParsedArgs {
   const out: ParsedArgs = { positional: [], strings: new Map(), booleans: new Set() };
@@ -487,8 +498,18 @@ function keyLogTo(file: string): (line: string) => void {
   };
 }
 
+/** `--crypto NAME`: one of the provider names (issue 9 item 3); anything else is a usage error. */
+function parseCryptoFlag(v: string | undefined): CryptoProviderName | undefined {
+  if (v === undefined) return undefined;
+  const name = CRYPTO_PROVIDER_NAMES.find((n) => n === v.toLowerCase());
+  if (name === undefined) throw new UsageError(`--crypto: unknown provider '${v}' (expected ${CRYPTO_PROVIDER_NAMES.join(', ')})`);
+  return name;
+}
+
 function commonOptions(args: ParsedArgs): ClientOptions & ServerOptions {
   const o: ClientOptions & ServerOptions = {};
+  const crypto = parseCryptoFlag(args.strings.get('crypto'));
+  if (crypto !== undefined) o.crypto = crypto;
   const minV = args.strings.get('min-version');
   const maxV = args.strings.get('max-version');
   if (minV !== undefined) o.minVersion = minV as ClientOptions['minVersion'];
@@ -536,6 +557,7 @@ function sessionJson(info: ConnectionInfo): Record<string, unknown> {
     serverName: info.serverName,
     resumed: info.resumed,
     helloRetryRequest: info.helloRetryRequest,
+    provider: info.provider,
     peerCertificate: certSummary(info.peerCertificate),
     peerIntermediates: info.peerIntermediates.length,
     certificateErrors: uniqueCodes(info.certificateErrors),
@@ -577,6 +599,7 @@ function describeSession(info: ConnectionInfo): string {
     `ALPN:               ${info.alpn ?? '(none)'}`,
     `server name:        ${info.serverName ?? '(none)'}`,
     `resumed:            ${info.resumed ? 'yes' : 'no'}`,
+    `crypto provider:    ${info.provider}`,
   ];
   if (cert) {
     lines.push(`peer certificate:   ${cert.subject}`, `  issuer:           ${cert.issuer}`, `  valid:            ${cert.notBefore} .. ${cert.notAfter}`, `  sha256:           ${cert.sha256}`);
@@ -765,13 +788,30 @@ export function parseBenchCommand(argv: readonly string[]): BenchCommand {
   return { help: false, connect: connectCmd, settings };
 }
 
+/**
+ * The Node adapter as `puretls bench` connects through it: `connect`, and the TLS options
+ * built once with `createClientConfig` into the `secureContext` every connection shares
+ * (what stays per connection: address, name, ALPN, key shares, the socket's timers).
+ */
+export const nodeBenchTransport: BenchTransport<ConnectOptions> = {
+  connect: (options) => connect(options),
+  shareConfig: (options) => {
+    const { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen, secureContext, ...tls } = options;
+    const per: ConnectOptions = { secureContext: secureContext ?? createClientConfig(tls) };
+    const keep = { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen };
+    for (const [k, v] of Object.entries(keep)) if (v !== undefined) Object.assign(per, { [k]: v });
+    return per;
+  },
+  toTlsError,
+};
+
 async function cmdBench(argv: readonly string[]): Promise<number> {
   const cmd = parseBenchCommand(argv);
   if (cmd.help) {
     process.stdout.write(BENCH_HELP);
     return 0;
   }
-  return runBench(cmd.settings, () => connectOptions(cmd.connect), { json: cmd.connect.json, quiet: cmd.connect.quiet }, {
+  return runBench(cmd.settings, () => connectOptions(cmd.connect), nodeBenchTransport, { json: cmd.connect.json, quiet: cmd.connect.quiet }, {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
     describeError,
@@ -1007,6 +1047,8 @@ async function cmdDemo(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.positional.length > 0) throw new UsageError(`unexpected argument '${args.positional[0]!}'`);
+  const crypto = parseCryptoFlag(args.strings.get('crypto'));
+  const withCrypto = crypto !== undefined ? { crypto } : {};
   const out = (s: string): void => {
     process.stdout.write(`${s}\n`);
   };
@@ -1017,7 +1059,7 @@ async function cmdDemo(argv: readonly string[]): Promise<number> {
   out(`  CA:   ${parseCertificate(pki.caCertDer).subject}`);
   out(`  leaf: ${leaf.subject} (subjectAltName localhost, 127.0.0.1, ::1)`);
 
-  const server = createServer({ cert: pki.chainPem, key: pki.keyPem, ALPNProtocols: ['http/1.1'] }, (s) => {
+  const server = createServer({ cert: pki.chainPem, key: pki.keyPem, ALPNProtocols: ['http/1.1'], ...withCrypto }, (s) => {
     s.on('error', () => {
       // failures are shown on the client side
     });
@@ -1035,7 +1077,7 @@ async function cmdDemo(argv: readonly string[]): Promise<number> {
   out(`== puretls server listening on 127.0.0.1:${port} (echo)`);
 
   try {
-    const base: ConnectOptions = { host: '127.0.0.1', port, ca: pki.caCertPem, ALPNProtocols: ['h2', 'http/1.1'] };
+    const base: ConnectOptions = { host: '127.0.0.1', port, ca: pki.caCertPem, ALPNProtocols: ['h2', 'http/1.1'], ...withCrypto };
 
     out(`\n== 1. connecting with servername 'localhost', trusting the test CA`);
     const first = await connectOnce({ ...base, servername: 'localhost' });

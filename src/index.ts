@@ -5,7 +5,8 @@
  *
  * @module
  */
-export { TlsConnection } from './engine/connection.js';
+export { TlsConnection } from './engine/tls-connection.js';
+export { ConnectionCore } from './engine/connection.js';
 export { createClientConfig, createServerConfig, ClientConfig, ServerConfig, isClientConfig, isServerConfig } from './engine/setup.js';
 export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions } from './engine/setup.js';
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './engine/connection.js';

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { AEADS, CHUNK, throughput, throughputEntries } from './bulk.mjs';
 import { interleave, reasonOf } from './measure.mjs';
 import { optionForChild, spawnChild } from './spawn.mjs';
+import { distUrl } from './dist.mjs';
 
 /** Writes `bytes` in CHUNK-sized writes honouring back-pressure, then waits for the one-byte ack. */
 async function send(sock, data, bytes) {
@@ -29,7 +30,7 @@ async function send(sock, data, bytes) {
 export async function bulk2Figures(ctx) {
   const { providers, params, log } = ctx;
   const pki = await ctx.pki('ecdsa-p256');
-  const adapter = await import('../../dist/transport/node.js');
+  const adapter = await import(distUrl('transport/node.js'));
   const data = Buffer.alloc(CHUNK, 0x61);
   const figures = [];
   for (const a of AEADS) {

@@ -3,8 +3,10 @@
 // (its client) and node-forge (its TLS + PKI, which cannot be tree-shaken: CommonJS).
 // Node `tls` is built into the runtime: no download.
 import { gzipSync } from 'node:zlib';
-import { join } from 'node:path';
 import { reasonOf } from './measure.mjs';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { distPath } from './dist.mjs';
 
 /** The client program bundled for each provider. */
 const clientProgram = (index, cryptoExpr, extraImport = '') => `
@@ -57,7 +59,7 @@ export async function bundleFigure(ctx) {
   } catch (e) {
     esbuild = { error: e };
   }
-  const index = join(root, 'dist/index.js');
+  const index = distPath('index.js');
   const add = async (name, kind, contents, platform, note, external) => {
     if (esbuild.error) return entries.push({ name, kind, unavailable: `esbuild cannot be loaded: ${reasonOf(esbuild.error)}` });
     try {
@@ -76,12 +78,23 @@ export async function bundleFigure(ctx) {
     }
     const platform = p.name === 'native' ? 'node' : 'browser';
     let program;
-    if (typeof p.option === 'string') program = clientProgram(index, JSON.stringify(p.option));
+    let from = 'dist/index.js';
+    if (typeof p.option === 'string') {
+      // A provider with its own entry point (puretls/native) is imported from it and passed
+      // as an object, as a bundling user would (a bare side-effect import of an entry marked
+      // side-effect free could be dropped by the bundler, and the name would not resolve).
+      const entry = distPath(`${p.option}.js`);
+      const exp = `${p.option}Provider`;
+      const hasExport = existsSync(entry) && exp in (await import(pathToFileURL(entry).href));
+      program = hasExport ? clientProgram(index, exp, `import { ${exp} } from ${JSON.stringify(entry)};`) : clientProgram(index, JSON.stringify(p.option));
+      if (hasExport) from += ` + ${exp} from dist/${p.option}.js`;
+    }
     else if (p.module) {
       const [file, exp] = p.module.split('#');
-      program = clientProgram(index, exp, `import { ${exp} } from ${JSON.stringify(join(root, file))};`);
+      program = clientProgram(index, exp, `import { ${exp} } from ${JSON.stringify(distPath(file))};`);
+      from += ` + ${exp} from dist/${file}`;
     } else program = clientProgram(index, 'nobleProvider', `import { nobleProvider } from ${JSON.stringify(index)};`);
-    await add(name, 'provider', program, platform, `client program from dist/index.js, platform ${platform}, minified + gzip -9`);
+    await add(name, 'provider', program, platform, `client program (${from}), platform ${platform}, minified + gzip -9`);
   }
   await add('subtls', 'peer', `export { startTls, TrustedCert } from 'subtls';`, 'browser', "startTls + TrustedCert, minified + gzip -9; its Node fallback import('crypto') left external", ['crypto']);
   await add('node-forge', 'peer', `import forge from 'node-forge'; export const connect = (o) => forge.tls.createConnection(o); export const store = (c) => forge.pki.createCaStore(c);`, 'browser', 'CommonJS: the whole library stays; minified + gzip -9');

@@ -3,15 +3,17 @@
 // (parsing, state, copies, promises) shows as a ratio. Per handshake (client + server):
 //   - key exchange: both sides make a key share and agree (x25519);
 //   - the server signs (TLS 1.3 CertificateVerify / TLS 1.2 ServerKeyExchange), the client
-//     parses the leaf key and verifies it, and verifies every certificate signature of the
-//     chain (issuer keys parsed once, as a config built once would hold them);
+//     parses the leaf key and verifies it, and verifies the certificate signatures of the
+//     chain that the engine checks in a steady-state handshake (it remembers verified chain
+//     signatures per provider, so with the same chain every time that is none; issuer keys
+//     parsed once, as a config built once holds them);
 //   - transcript: each side hashes every handshake byte the real handshake sent, with a
 //     digest at each point the key schedule needs one;
 //   - key schedule, each side: TLS 1.3 HKDF (early, handshake, main secrets, traffic keys
 //     and IVs, finished keys and their HMACs, one resumption PSK), or the TLS 1.2 PRF
 //     (extended master secret, key block, both Finished);
 //   - record protection: every encrypted handshake record the real handshake sent, sealed
-//     once and opened once, with keyed AEADs made per traffic secret.
+//     once and opened once, and as many keyed AEADs made as the real handshake makes.
 // Byte counts come from a probe handshake of the same configuration (probeRecords).
 import { X509Certificate } from 'node:crypto';
 
@@ -187,7 +189,7 @@ const CV_CONTEXT = concat(new Uint8Array(64).fill(0x20), enc('TLS 1.3, server Ce
  * One handshake's worth of crypto (see the module comment), as an async function.
  *
  * @param P - the provider (the pure one)
- * @param spec - `{ tls13, group, serverKey (parsed), scheme, leafSpki, chain: [{ issuerKey (parsed), scheme, tbs, signature }], hashed, encrypted, random }`
+ * @param spec - `{ tls13, group, serverKey (parsed), scheme, leafSpki, chain: [{ issuerKey (parsed), scheme, tbs, signature }], hashed, encrypted, aeadKeys, random }`
  */
 export function makeFloor(P, spec) {
   const { tls13, group, serverKey, scheme, leafSpki, chain, random } = spec;
@@ -196,6 +198,7 @@ export function makeFloor(P, spec) {
   const aad = new Uint8Array(5);
   const keyLen = 16;
   const sigOpts = tls13 ? undefined : { tls12: true };
+  const aeadKeys = Math.max(2, spec.aeadKeys ?? (tls13 ? 8 : 4));
   return async () => {
     const cs = await P.keyShare(group, random(P.keySharePrivateLength(group)));
     const ss = await P.keyShare(group, random(P.keySharePrivateLength(group)));
@@ -211,12 +214,14 @@ export function makeFloor(P, spec) {
     const schedule = tls13 ? schedule13 : schedule12;
     const kc = schedule(P, zc, thc, keyLen);
     const ks = schedule(P, zs, ths, keyLen);
-    const sealers = ks.map((k) => P.aead('AES-128-GCM', k.key));
-    const openers = kc.map((k) => P.aead('AES-128-GCM', k.key));
+    // Keyed AEADs in pairs per traffic key (one side's sealer, the other's opener), as
+    // many as the real handshake makes; the encrypted records go through the first pair.
+    const aeads = [];
+    for (let i = 0; i < aeadKeys; i++) aeads.push(await P.aead('AES-128-GCM', (i & 1 ? kc : ks)[(i >> 1) % ks.length].key));
     const nonce = kc[0].iv;
     for (const r of records) {
-      const ct = await sealers[0].seal(nonce, aad, r);
-      if (!(await openers[0].open(nonce, aad, ct))) throw new Error('floor: AEAD open failed');
+      const ct = await aeads[0].seal(nonce, aad, r);
+      if (!(await aeads[1].open(nonce, aad, ct))) throw new Error('floor: AEAD open failed');
     }
   };
 }

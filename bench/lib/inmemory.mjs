@@ -35,6 +35,9 @@ export async function pumpPure(a, b) {
   if (b.error) throw b.error;
 }
 
+/** Client options that belong to a connection, not to a shared config (ClientConnectionOptions). */
+const PER_CONNECTION_KEYS = ['servername', 'ALPNProtocols', 'keyShareGroups'];
+
 /**
  * Factories of puretls connections with options built once. When the build offers
  * `createClientConfig` / `createServerConfig` (configuration built once, issue 9 item 1),
@@ -44,9 +47,18 @@ export async function pumpPure(a, b) {
 export function pureFactories(lib, clientOptions, serverOptions) {
   const { TlsConnection } = lib;
   if (typeof lib.createClientConfig === 'function' && typeof lib.createServerConfig === 'function') {
-    const cc = lib.createClientConfig(clientOptions);
+    // What belongs to one connection (the server name, ALPN, key shares) is not config.
+    const config = { ...clientOptions };
+    const perConnection = {};
+    for (const k of PER_CONNECTION_KEYS) {
+      if (k in config) {
+        perConnection[k] = config[k];
+        delete config[k];
+      }
+    }
+    const cc = lib.createClientConfig(config);
     const sc = lib.createServerConfig(serverOptions);
-    return { client: () => TlsConnection.client(cc), server: () => TlsConnection.server(sc), configBuiltOnce: true };
+    return { client: () => TlsConnection.client(cc, perConnection), server: () => TlsConnection.server(sc), configBuiltOnce: true };
   }
   return { client: () => TlsConnection.client(clientOptions), server: () => TlsConnection.server(serverOptions), configBuiltOnce: false };
 }
@@ -172,7 +184,10 @@ export function forgeContext(forge, pki) {
   };
 }
 
-/** One forge handshake in memory; resolves with `{ client, server, serverData }` once the client is connected. */
+/** The TLS version name of forge's `{ major, minor }` ('3.1' is TLS 1.0). */
+export const forgeVersionName = (v) => ({ '3.1': 'TLS 1.0', '3.2': 'TLS 1.1', '3.3': 'TLS 1.2' })[v] ?? `version ${v}`;
+
+/** One forge handshake in memory; resolves with `{ client, server, version }` once the client is connected. */
 export function forgeHandshake(fc) {
   const { forge } = fc;
   return new Promise((resolve, reject) => {

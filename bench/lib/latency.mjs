@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import { once } from 'node:events';
 import { HANDSHAKE_CONFIGS, NODE_CURVES, pureOptions } from './handshakes.mjs';
 import { cpuMicros, quantile, reasonOf, summary } from './measure.mjs';
+import { distUrl } from './dist.mjs';
 
 /** A listening server that reports each secured connection and can be closed. */
 async function listen(server, secureEvent) {
@@ -54,7 +55,7 @@ export async function latencyFigure(ctx) {
   log('loopback handshake latency');
   const cfg = HANDSHAKE_CONFIGS[0];
   const pki = await ctx.pki(cfg.keyType);
-  const adapter = await import('../../dist/transport/node.js');
+  const adapter = await import(distUrl('transport/node.js'));
   const contenders = [];
   const entries = [];
   for (const p of providers) {

@@ -52,18 +52,20 @@ export async function memoryFigures(ctx) {
   const { providers, params, log } = ctx;
   const pki = await ctx.pki('ecdsa-p256');
   const n = params.memConnections;
-  const inmem = [];
-  const adapter = [];
   const impls = [...providers.map((p) => ({ p, impl: p.available ? optionForChild(p) : null })), { p: null, impl: 'node' }];
-  for (const { p, impl } of impls) {
+  /** Both memory figures' entries for one implementation. */
+  const measureOne = async ({ p, impl }) => {
+    const inmem = [];
+    const adapter = [];
     const label = p ? `puretls (${p.name})` : 'node:tls';
     const kind = p ? 'provider' : 'baseline';
+    const alabel = p ? `puretls/node (${p.name})` : 'node:tls';
     if (p && !p.available) {
       for (const role of ['client', 'server']) {
         inmem.push({ name: `${label} ${role}`, kind, unavailable: p.reason });
-        adapter.push({ name: `${p ? `puretls/node (${p.name})` : label} ${role}`, kind, unavailable: p.reason });
+        adapter.push({ name: `${alabel} ${role}`, kind, unavailable: p.reason });
       }
-      continue;
+      return { inmem, adapter };
     }
     log(`memory: ${label}, ${n} connections`);
     try {
@@ -79,7 +81,6 @@ export async function memoryFigures(ctx) {
     } catch (e) {
       for (const role of ['client', 'server']) inmem.push({ name: `${label} ${role}`, kind, unavailable: `failed: ${reasonOf(e)}` });
     }
-    const alabel = p ? `puretls/node (${p.name})` : 'node:tls';
     try {
       const r = await loopback(pki, impl, n);
       for (const role of ['client', 'server'])
@@ -87,7 +88,14 @@ export async function memoryFigures(ctx) {
     } catch (e) {
       for (const role of ['client', 'server']) adapter.push({ name: `${alabel} ${role}`, kind, unavailable: `failed: ${reasonOf(e)}` });
     }
-  }
+    return { inmem, adapter };
+  };
+  // One implementation at a time in a full run (clean numbers); all at once in --quick (speed).
+  const results = [];
+  if (ctx.quick) results.push(...(await Promise.all(impls.map(measureOne))));
+  else for (const i of impls) results.push(await measureOne(i));
+  const inmem = results.flatMap((x) => x.inmem);
+  const adapter = results.flatMap((x) => x.adapter);
   const fig = (id, title, entries) => ({
     id,
     group: 'memory',

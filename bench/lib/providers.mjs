@@ -3,6 +3,7 @@
 // TlsError('InvalidConfig') is reported "unavailable" with its reason, so figures appear
 // for a provider as soon as it lands, without editing the benchmark.
 import { pumpPure } from './inmemory.mjs';
+import { distUrl, loadProviderEntry } from './dist.mjs';
 
 /**
  * The provider object of `name` in a build that has it but takes no names yet: the pure
@@ -11,11 +12,10 @@ import { pumpPure } from './inmemory.mjs';
  */
 async function providerObject(lib, name) {
   if (name === 'pure') return lib.nobleProvider ? { provider: lib.nobleProvider, label: 'nobleProvider (dist/index.js)', module: null } : null;
-  const file = `../../dist/crypto/${name}.js`;
   try {
-    const m = await import(file);
+    const m = await import(distUrl(`crypto/${name}.js`));
     const provider = m[`${name}Provider`];
-    return provider ? { provider, label: `${name}Provider (dist/crypto/${name}.js)`, module: `dist/crypto/${name}.js#${name}Provider` } : null;
+    return provider ? { provider, label: `${name}Provider (dist/crypto/${name}.js)`, module: `crypto/${name}.js#${name}Provider` } : null;
   } catch {
     return null;
   }
@@ -39,8 +39,9 @@ export async function detectProviders(lib, pki) {
       if (!client.handshakeComplete || !server.handshakeComplete) throw new Error('handshake did not complete');
     };
     try {
+      const entry = await loadProviderEntry(name);
       await tryOption(name);
-      out.push({ name, available: true, option: name });
+      out.push({ name, available: true, option: name, ...(entry ? { note: `named after importing its entry point (dist/${entry})` } : {}) });
     } catch (e) {
       if (e?.name === 'TlsError' && e.status === 'InvalidConfig') {
         out.push({ name, available: false, reason: `InvalidConfig: ${e.detail ?? e.message}` });

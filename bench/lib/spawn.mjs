@@ -59,6 +59,6 @@ export function spawnChild(role, { gc = false } = {}) {
 
 /**
  * The serialisable form of a provider's `crypto` option: its name, or where the child finds
- * the provider object ('@nobleProvider', or '@module:dist/crypto/x.js#xProvider').
+ * the provider object ('@nobleProvider', or '@module:crypto/x.js#xProvider', relative to the dist folder).
  */
 export const optionForChild = (p) => (typeof p.option === 'string' ? p.option : p.module ? `@module:${p.module}` : '@nobleProvider');

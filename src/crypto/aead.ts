@@ -39,8 +39,10 @@ export interface InPlaceAead extends AeadCipher {
   sealInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array): void;
   /**
    * Checks the tag at the end of `buf` (ciphertext ‖ tag) and, only if it matches,
-   * decrypts the ciphertext in place and returns it (a view of `buf`). Returns null, with
-   * `buf` untouched, when authentication fails or the input is malformed. Never throws.
+   * decrypts the ciphertext and returns it: in place (a view of `buf`), or into one new
+   * buffer where that is faster (ChaCha20 on a `buf` not 4-byte aligned). Either way the
+   * caller gives up `buf`. Returns null, with `buf` untouched, when authentication fails or
+   * the input is malformed. Never throws.
    */
   openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array): Uint8Array | null;
 }
@@ -132,6 +134,9 @@ class ChaChaAead implements InPlaceAead {
 
   openInPlace(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array): Uint8Array | null {
     if (nonce.length !== AEAD_NONCE_LEN || buf.length < AEAD_TAG_LEN) return null;
+    // noble's ChaCha20 XORs words only when input and output are 4-byte aligned; for an
+    // unaligned record (most, in the deframer's buffer) a fresh aligned output is faster.
+    if ((buf.byteOffset & 3) !== 0) return this.open(nonce, aad, buf);
     const data = buf.subarray(0, buf.length - AEAD_TAG_LEN);
     try {
       // noble checks the tag before it writes anything to `output`.

@@ -6,11 +6,12 @@
  * - The AES block function and key expansion are @noble/ciphers' (`unsafe.expandKeyLE`,
  *   `unsafe.encrypt`, FIPS 197); the CTR loop (SP 800-38D §6.5, GCTR) and GHASH (§6.4) are
  *   ours.
- * - GHASH multiplies by H with Shoup's table method: a 16-entry table (4 bits at a time,
- *   256 bytes per key) from the start, and a 256-entry table (8 bits at a time, 4 KiB per
- *   key, about twice as fast) built the first time a call hashes at least
- *   {@link WIDE_TABLE_AFTER} bytes, so a connection that only ever exchanges small records
- *   never pays for it.
+ * - GHASH multiplies by H with Shoup's table method: each key holds a 16-entry table
+ *   (4 bits at a time, 256 bytes). A call that hashes at least {@link WIDE_TABLE_AFTER}
+ *   bytes uses a 256-entry table (8 bits at a time, about twice as fast, 4 KiB) taken from
+ *   two shared per-process slots, rebuilt (about 3 µs) only when neither holds this key's
+ *   table: bulk transfers run at the wide table's speed while an idle connection holds no
+ *   4 KiB tables. The slots keep the H multiples of the last two keys that used them.
  * - Only 96-bit nonces (SP 800-38D §7.1: J0 = IV ‖ 0^31 ‖ 1), which is all TLS uses.
  * - The tag is compared in constant time, and nothing is decrypted (nor the caller's buffer
  *   touched) unless it matches (SP 800-38D §7.2 step 10).
@@ -47,9 +48,8 @@ function mulX(z: Int32Array): void {
  * T[v] = v(x)·H for every `bits`-bit v, where the most significant bit of v is the
  * coefficient of x^0 (SP 800-38D bit order). 4 words per entry.
  */
-function productTable(h: Int32Array, bits: number): Int32Array {
+function productTable(h: Int32Array, bits: number, t: Int32Array = new Int32Array((1 << bits) * 4)): Int32Array {
   const n = 1 << bits;
-  const t = new Int32Array(n * 4);
   const z = h.slice();
   for (let k = 0; k < bits; k++) {
     t.set(z, (1 << (bits - 1 - k)) * 4);
@@ -80,8 +80,39 @@ function reductionTable(bits: number): Int32Array {
   return r;
 }
 
+/** Words in the 4-bit product table. */
+const T4_WORDS = 16 * 4;
 const REDUCE4 = reductionTable(4);
 const REDUCE8 = reductionTable(8);
+
+/** A shared 8-bit table and the key it was built for. */
+interface WideSlot {
+  owner: object | null;
+  readonly table: Int32Array;
+}
+/** Most recently used first; allocated on first use. */
+let wideSlots: WideSlot[] | null = null;
+
+/**
+ * The 8-bit product table of `owner`'s H (words 64..67 of its `t4`), from the shared slots,
+ * rebuilding the older slot if neither holds it.
+ */
+function wideTable(owner: object, t4: Int32Array): Int32Array {
+  const slots = (wideSlots ??= [
+    { owner: null, table: new Int32Array(256 * 4) },
+    { owner: null, table: new Int32Array(256 * 4) },
+  ]);
+  let s = slots[0]!;
+  if (s.owner === owner) return s.table;
+  s = slots[1]!;
+  if (s.owner !== owner) {
+    productTable(t4.subarray(T4_WORDS, T4_WORDS + 4), 8, s.table);
+    s.owner = owner;
+  }
+  slots[1] = slots[0]!;
+  slots[0] = s;
+  return s.table;
+}
 
 function be32(b: Uint8Array, at: number): number {
   return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
@@ -102,11 +133,11 @@ function bswap(v: number): number {
  * `src` and `dst` may be the same bytes (in place) or disjoint, never partly overlapping.
  */
 export class AesGcmKey {
-  /** Expanded AES key (noble's little-endian word layout). */
+  /** Expanded AES key (noble's little-endian word layout); shares one ArrayBuffer with {@link t4}. */
   private readonly xk: Uint32Array;
-  /** H = E(K, 0^128) as 4 big-endian words. */
-  private readonly h: Int32Array;
+  /** The 4-bit product table (16 entries × 4 words), then H = E(K, 0^128) as 4 big-endian words. */
   private readonly t4: Int32Array;
+  /** The shared 8-bit table for the call in progress (null: use t4). Never kept between calls. */
   private t8: Int32Array | null = null;
   // GHASH accumulator Y (4 big-endian words).
   private y0 = 0;
@@ -124,17 +155,23 @@ export class AesGcmKey {
     if (key.length !== 16 && key.length !== 32) {
       throw new TlsError('InternalError', { detail: `AES-GCM: key must be 16 or 32 bytes, got ${key.length}` });
     }
-    // expandKeyLE copies a key it cannot read in place; the schedule is ours either way.
-    this.xk = unsafe.expandKeyLE(key.slice());
+    // One ArrayBuffer for all per-key state: [t4 (64 words) | H (4) | key schedule].
+    const schedule = unsafe.expandKeyLE(key.slice());
+    const buf = new ArrayBuffer((T4_WORDS + 4 + schedule.length) * 4);
+    this.t4 = new Int32Array(buf, 0, T4_WORDS + 4);
+    this.xk = new Uint32Array(buf, (T4_WORDS + 4) * 4, schedule.length);
+    this.xk.set(schedule);
+    schedule.fill(0);
     // SP 800-38D §7.1 step 1: H = CIPH_K(0^128).
     this.block(0, 0, 0, 0);
-    this.h = Int32Array.of(bswap(this.k0), bswap(this.k1), bswap(this.k2), bswap(this.k3));
-    this.t4 = productTable(this.h, 4);
+    const h = Int32Array.of(bswap(this.k0), bswap(this.k1), bswap(this.k2), bswap(this.k3));
+    this.t4.set(h, T4_WORDS);
+    productTable(h, 4, this.t4);
   }
 
-  /** Bytes of key-dependent tables held (for memory accounting). */
+  /** Bytes of key-dependent tables this key holds (for memory accounting; the shared wide tables are not counted). */
   get tableBytes(): number {
-    return this.xk.byteLength + this.h.byteLength + this.t4.byteLength + (this.t8?.byteLength ?? 0);
+    return this.t4.buffer.byteLength;
   }
 
   /**
@@ -202,13 +239,16 @@ export class AesGcmKey {
         d32[w + 3] = s32[w + 3]! ^ this.k3;
       }
       i = full;
-    } else {
+    } else if (full > 0) {
+      // Unaligned (a record inside the deframer's buffer): DataView reads and writes words at any offset.
+      const sv = new DataView(src.buffer, src.byteOffset, full);
+      const dv = src.buffer === dst.buffer && src.byteOffset === dst.byteOffset ? sv : new DataView(dst.buffer, dst.byteOffset, full);
       for (; i < full; i += 16, ctr++) {
         this.block(n0, n1, n2, bswap(ctr));
-        xorWord(src, dst, i, this.k0);
-        xorWord(src, dst, i + 4, this.k1);
-        xorWord(src, dst, i + 8, this.k2);
-        xorWord(src, dst, i + 12, this.k3);
+        dv.setInt32(i, sv.getInt32(i, true) ^ this.k0, true);
+        dv.setInt32(i + 4, sv.getInt32(i + 4, true) ^ this.k1, true);
+        dv.setInt32(i + 8, sv.getInt32(i + 8, true) ^ this.k2, true);
+        dv.setInt32(i + 12, sv.getInt32(i + 12, true) ^ this.k3, true);
       }
     }
     if (i < len) {
@@ -220,12 +260,13 @@ export class AesGcmKey {
 
   /** Leaves the tag GHASH(A, C) ⊕ E(K, J0) (SP 800-38D §7.1 steps 5-6) in y0..y3. */
   private tag(n0: number, n1: number, n2: number, aad: Uint8Array, ct: Uint8Array): void {
-    if (this.t8 === null && aad.length + ct.length >= WIDE_TABLE_AFTER) this.t8 = productTable(this.h, 8);
+    this.t8 = aad.length + ct.length >= WIDE_TABLE_AFTER ? wideTable(this, this.t4) : null;
     this.y0 = this.y1 = this.y2 = this.y3 = 0;
     this.absorb(aad);
     this.absorb(ct);
     // The length block: [len(A)]_64 ‖ [len(C)]_64 in bits (both < 2^32 here).
     this.mul(0, aad.length * 8, 0, ct.length * 8);
+    this.t8 = null;
     this.block(n0, n1, n2, 0x01000000); // J0 in noble's layout (counter word 1, big-endian)
     this.y0 ^= bswap(this.k0);
     this.y1 ^= bswap(this.k1);
@@ -299,13 +340,6 @@ export class AesGcmKey {
     this.y2 = z2;
     this.y3 = z3;
   }
-}
-
-function xorWord(src: Uint8Array, dst: Uint8Array, at: number, k: number): void {
-  dst[at] = src[at]! ^ (k & 0xff);
-  dst[at + 1] = src[at + 1]! ^ ((k >>> 8) & 0xff);
-  dst[at + 2] = src[at + 2]! ^ ((k >>> 16) & 0xff);
-  dst[at + 3] = src[at + 3]! ^ (k >>> 24);
 }
 
 function writeTag(out: Uint8Array, y0: number, y1: number, y2: number, y3: number): void {

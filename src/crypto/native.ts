@@ -66,6 +66,11 @@ function own(b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** base64url (RFC 4648 §5), for JWK key import (RFC 7517, RFC 7518 §6, RFC 8037 §2). */
+const b64u = (b: Uint8Array): string => buf(b).toString('base64url');
+/** A JWK integer (RFC 7518 §6.3: big-endian, minimal length). */
+const b64uInt = (v: bigint): string => b64u(bigIntToBytes(v, Math.max(1, Math.ceil(v.toString(16).length / 2)))!);
+
 function checkHash(alg: HashAlg): HashAlg {
   if (HASH_LEN[alg] === undefined) throw new TlsError('InternalError', { detail: `unknown hash ${String(alg)}` });
   return alg;
@@ -208,9 +213,27 @@ function isAllZero(b: Uint8Array): boolean {
   return acc === 0;
 }
 
-/** DER prefixes of an X25519 PKCS#8 private key and SubjectPublicKeyInfo (RFC 8410 §7, §4), each followed by the 32 key bytes. */
+/** DER prefix of an X25519 PKCS#8 private key (RFC 8410 §7), followed by the 32 key bytes. */
 const X25519_PKCS8_PREFIX = Uint8Array.of(0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20);
-const X25519_SPKI_PREFIX = Uint8Array.of(0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00);
+
+/**
+ * An X25519 private KeyObject from the 32 scalar bytes. JWK import (RFC 8037 §2) costs a
+ * fraction of PKCS#8 DER import in Node (OpenSSL 3's DER decoders are slow: ~8× here); `x`
+ * must be a string but Node derives the public value from `d` (src lib/internal/crypto/keys.js),
+ * so it is left empty. A runtime that refuses that gets the DER form.
+ */
+function x25519PrivateKey(d: Uint8Array): KeyObject {
+  try {
+    return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64u(d), x: '' }, format: 'jwk' });
+  } catch {
+    const der = withPrefix(X25519_PKCS8_PREFIX, d);
+    try {
+      return createPrivateKey({ key: buf(der), format: 'der', type: 'pkcs8' });
+    } finally {
+      der.fill(0);
+    }
+  }
+}
 
 function withPrefix(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   const out = new Uint8Array(prefix.length + key.length);
@@ -219,14 +242,19 @@ function withPrefix(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   return out;
 }
 
+/** base64url (RFC 4648 §5) without padding, as JWK wants it, back to bytes. */
+function fromB64u(s: string): Uint8Array {
+  return own(Buffer.from(s, 'base64url'));
+}
+
 function x25519Share(privateKey: Uint8Array): KeyShare {
   if (privateKey.length !== 32) throw new TlsError('InternalError', { detail: 'X25519 private key must be 32 bytes' });
   // RFC 7748 §5: OpenSSL clamps the scalar as the pure provider does.
-  const der = withPrefix(X25519_PKCS8_PREFIX, privateKey);
-  const sk = createPrivateKey({ key: buf(der), format: 'der', type: 'pkcs8' });
-  der.fill(0);
-  const spki = createPublicKey(sk).export({ format: 'der', type: 'spki' });
-  const publicKey = own(spki.subarray(spki.length - 32));
+  const sk = x25519PrivateKey(privateKey);
+  const x = createPublicKey(sk).export({ format: 'jwk' }).x;
+  if (typeof x !== 'string') throw new TlsError('InternalError', { detail: 'X25519: no public value' });
+  const publicKey = fromB64u(x);
+  if (publicKey.length !== 32) throw new TlsError('InternalError', { detail: 'X25519: bad public value' });
   return {
     group: KX_GROUPS.x25519,
     publicKey,
@@ -235,7 +263,7 @@ function x25519Share(privateKey: Uint8Array): KeyShare {
       if (peerPublic.length !== 32) illegal('X25519 key share must be 32 bytes');
       let shared: Uint8Array;
       try {
-        const pk = createPublicKey({ key: buf(withPrefix(X25519_SPKI_PREFIX, peerPublic)), format: 'der', type: 'spki' });
+        const pk = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64u(peerPublic) }, format: 'jwk' });
         shared = own(diffieHellman({ privateKey: sk, publicKey: pk }));
       } catch {
         // OpenSSL refuses a small-order point whose result is all zeros.
@@ -306,8 +334,6 @@ function keyShare(group: number, privateKey: Uint8Array): KeyShare {
 
 // ------------------------------------------------------------------ signatures
 
-const b64u = (b: Uint8Array): string => buf(b).toString('base64url');
-const b64uInt = (v: bigint): string => b64u(bigIntToBytes(v, Math.max(1, Math.ceil(v.toString(16).length / 2)))!);
 
 const EC_JWK = { 'ec-p256': { crv: 'P-256', size: 32 }, 'ec-p384': { crv: 'P-384', size: 48 } } as const;
 
@@ -350,18 +376,41 @@ function privateKeyObject(key: PrivateKeyInfo): KeyObject {
   return ko;
 }
 
-/** A public KeyObject for `key` (RSA from its numbers, so RSASSA-PSS parameters are enforced by us alone). */
+/**
+ * Public KeyObjects by SubjectPublicKeyInfo bytes, for keys parsed afresh on every handshake
+ * (the certificates a peer sends: the same CA and intermediate keys again and again). Bounded:
+ * the oldest entry goes when it is full, so a stream of distinct keys costs no memory growth.
+ */
+const spkiCache = new Map<string, KeyObject>();
+const SPKI_CACHE_MAX = 64;
+
+/** A public KeyObject for `key`, imported as JWK (RSA from its numbers, so RSASSA-PSS parameters are enforced by us alone). */
 function publicKeyObject(key: PublicKeyInfo): KeyObject {
   const cached = publicKeys.get(key);
   if (cached) return cached;
+  const id = buf(key.spki).toString('latin1');
+  const known = spkiCache.get(id);
+  if (known) {
+    publicKeys.set(key, known);
+    return known;
+  }
   let ko: KeyObject;
   if (key.type === 'rsa' || key.type === 'rsa-pss') {
     if (key.n === undefined || key.e === undefined) throw new TlsError('InternalError', { detail: 'RSA public key missing' });
     ko = createPublicKey({ key: { kty: 'RSA', n: b64uInt(key.n), e: b64uInt(key.e) }, format: 'jwk' });
+  } else if (key.type === 'ed25519') {
+    if (!key.raw) throw new TlsError('InternalError', { detail: 'Ed25519 public key missing' });
+    ko = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u(key.raw) }, format: 'jwk' });
   } else {
-    ko = createPublicKey({ key: buf(key.spki), format: 'der', type: 'spki' });
+    // EC: JWK from the uncompressed point the pure parser checked (DER import is several times slower).
+    const raw = key.raw;
+    if (!raw) throw new TlsError('InternalError', { detail: 'EC public key missing' });
+    const { crv, size } = EC_JWK[key.type];
+    ko = createPublicKey({ key: { kty: 'EC', crv, x: b64u(raw.subarray(1, 1 + size)), y: b64u(raw.subarray(1 + size)) }, format: 'jwk' });
   }
   publicKeys.set(key, ko);
+  if (spkiCache.size >= SPKI_CACHE_MAX) spkiCache.delete(spkiCache.keys().next().value!);
+  spkiCache.set(id, ko);
   return ko;
 }
 

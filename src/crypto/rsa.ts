@@ -34,8 +34,10 @@ export interface RsaPublicKey {
 // ------------------------------------------------------------------ arithmetic
 
 /**
- * Modular exponentiation b^e mod m (left-to-right, fixed 4-bit windows).
- * Not constant time; callers with secret exponents blind them.
+ * Modular exponentiation b^e mod m: square-and-multiply for small exponents, left-to-right
+ * sliding windows of up to {@link WINDOW} bits (odd powers b, b^3, ..., b^31) for large ones
+ * (HAC Algorithm 14.85): about 1/6 of the squarings' count in multiplications, against 1/4
+ * with fixed 4-bit windows. Not constant time; callers with secret exponents blind them.
  */
 export function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
   if (mod === 1n) return 0n;
@@ -55,20 +57,33 @@ export function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
     }
     return r;
   }
-  const table: bigint[] = [1n, b];
-  for (let i = 2; i < 16; i++) table.push((table[i - 1]! * b) % mod);
-  const hex = exp.toString(16);
-  let r = table[parseInt(hex[0]!, 16)]!;
-  for (let i = 1; i < hex.length; i++) {
-    r = (r * r) % mod;
-    r = (r * r) % mod;
-    r = (r * r) % mod;
-    r = (r * r) % mod;
-    const w = parseInt(hex[i]!, 16);
-    if (w !== 0) r = (r * table[w]!) % mod;
+  // odd[k] = b^(2k+1).
+  const b2 = (b * b) % mod;
+  const odd: bigint[] = [b];
+  for (let k = 1; k < 1 << (WINDOW - 1); k++) odd.push((odd[k - 1]! * b2) % mod);
+  const bits = exp.toString(2);
+  let r = 1n;
+  let started = false;
+  for (let i = 0; i < bits.length; ) {
+    if (bits.charCodeAt(i) === 48) {
+      if (started) r = (r * r) % mod;
+      i++;
+      continue;
+    }
+    // The longest window of at most WINDOW bits starting here that ends in a 1.
+    let j = Math.min(i + WINDOW, bits.length) - 1;
+    while (bits.charCodeAt(j) === 48) j--;
+    const value = parseInt(bits.slice(i, j + 1), 2);
+    if (started) for (let k = i; k <= j; k++) r = (r * r) % mod;
+    r = started ? (r * odd[(value - 1) >> 1]!) % mod : odd[(value - 1) >> 1]!;
+    started = true;
+    i = j + 1;
   }
   return r;
 }
+
+/** Largest sliding window of {@link modPow}, in bits. */
+const WINDOW = 5;
 
 /** Modular inverse of a mod m (extended Euclid); null if none exists. */
 export function modInverse(a: bigint, m: bigint): bigint | null {

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { ClientOptions, ResolvedCommon, ServerOptions, TraceEvent } from '../config/config.js';
+import type { ResolvedCommon, TraceEvent } from '../config/config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
@@ -37,7 +37,7 @@ import { nextTrafficSecret } from '../keys/tls13-schedule.js';
 import { concatBytes, toHex } from '../base/bytes.js';
 import { FloodGuard } from './flood.js';
 import { alertHint, infoOf, newNegotiated, summarize, type ConnectionInfo, type ConnectionPhase, type NegotiatedInfo, type SessionTicket } from './info.js';
-import { setupClient, setupServer, type ClientConfig, type ClientConnectionOptions, type ServerConfig, type Setup } from './setup.js';
+import type { Setup } from './setup.js';
 
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './info.js';
 
@@ -45,7 +45,11 @@ export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } f
 const READ_HIGH_WATER = 256 * 1024;
 
 /**
- * A TLS connection with no I/O of its own.
+ * A TLS connection with no I/O of its own: everything but the factories. `TlsConnection`
+ * (src/engine/tls-connection.ts, both roles) and the client-only `TlsConnection` of
+ * `puretls/client` (src/engine/client-connection.ts) add the static factories, so a bundle
+ * that only makes clients does not carry the server's handshake (issue 9 item 5: a static
+ * `server()` on this class would keep all server code alive).
  *
  * @example
  * ```ts
@@ -54,7 +58,7 @@ const READ_HIGH_WATER = 256 * 1024;
  * function flush() { let o; while ((o = c.takeOutput())) transport.write(o); }
  * ```
  */
-export class TlsConnection {
+export class ConnectionCore {
   /** `'client'` or `'server'`. */
   readonly role: 'client' | 'server';
   private readonly cfg: ResolvedCommon;
@@ -87,7 +91,8 @@ export class TlsConnection {
   private readonly tickets_: SessionTicket[] = [];
   private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] = [];
 
-  private constructor(setup: Setup) {
+  /** @internal Use `TlsConnection.client` / `TlsConnection.server`. */
+  protected constructor(setup: Setup) {
     const { role, cfg, start, limits } = setup;
     this.role = role;
     this.cfg = cfg;
@@ -109,33 +114,6 @@ export class TlsConnection {
     this.state = FAILED;
     this.startFn = start;
     this.out = this.makeOutput();
-  }
-
-  /**
-   * A client connection; call `process()` (or `start()`) to send the ClientHello.
-   *
-   * With a {@link ClientConfig} from `createClientConfig` nothing is parsed: the connection
-   * uses the config's resolved options, trust anchors and client identity, and takes only
-   * `perConnection` (the server name, and optionally ALPN protocols and key-share groups)
-   * for itself. Plain {@link ClientOptions} still work: a config is built from them on the
-   * fly (parsing everything, for this connection only), `servername` going to this connection.
-   *
-   * @throws TlsError('InvalidConfig') for invalid options, a per-connection option that
-   *   belongs to the config, or no `servername` when the config requires one
-   */
-  static client(config: ClientConfig | ClientOptions = {}, perConnection?: ClientConnectionOptions): TlsConnection {
-    return new TlsConnection(setupClient(config, perConnection));
-  }
-
-  /**
-   * A server connection; it waits for a ClientHello. With a {@link ServerConfig} from
-   * `createServerConfig` nothing is parsed; plain {@link ServerOptions} build a config on the
-   * fly (parsing every certificate and key, for this connection only).
-   *
-   * @throws TlsError('InvalidConfig') for invalid options
-   */
-  static server(config: ServerConfig | ServerOptions): TlsConnection {
-    return new TlsConnection(setupServer(config));
   }
 
   // ---------------------------------------------------------------- public API

@@ -18,7 +18,10 @@ import { TlsError } from '../base/errors.js';
 import { ProtocolVersion } from '../wire/codes.js';
 import type { HandshakeOutput, State } from '../handshake/state.js';
 import { startClient } from '../handshake/client-hello.js';
+import { serverHello12 } from '../handshake/client-tls12.js';
+import { verifyOcspResponseAsync } from '../verify/ocsp.js';
 import type { ClientParams } from '../handshake/client-common.js';
+import type { PeerAuth } from '../handshake/peer-auth.js';
 import { startServer } from '../handshake/server-hello.js';
 import type { ServerParams } from '../handshake/server-common.js';
 import { testHooksOf } from '../handshake/test-hooks.js';
@@ -76,6 +79,19 @@ export type ClientConfigOptions = Omit<ClientOptions, 'servername'>;
 
 /** Options of {@link createServerConfig}: the {@link ServerOptions}. */
 export type ServerConfigOptions = ServerOptions;
+
+/**
+ * The optional parts of a client (issue 9 item 5): the TLS 1.2 handshake and OCSP checking.
+ * The full entry always has both; `puretls/client` has those its caller passes as `modules`,
+ * so a bundle leaves out what is not configured.
+ */
+export interface ClientParts {
+  readonly tls12: ClientParams['tls12'];
+  readonly ocsp: PeerAuth['ocsp'];
+}
+
+/** Every optional part: what `puretls` and `puretls/node` clients have. */
+export const ALL_CLIENT_PARTS: ClientParts = { tls12: serverHello12, ocsp: verifyOcspResponseAsync };
 
 /** What a client config holds, out of the caller's reach. */
 interface ClientState {
@@ -264,11 +280,36 @@ export function createClientConfig(options: ClientConfigOptions = {}): ClientCon
       detail: 'servername belongs to a connection, not to a shared config: pass it as TlsConnection.client(config, { servername })',
     });
   }
-  return makeClientConfig(resolveClient(options));
+  return makeClientConfig(resolveClient(options, ALL_CLIENT_PARTS));
 }
 
-function resolveClient(options: ClientConfigOptions): ClientState {
-  const cfg = freezeCommon(resolveCommon(options, { crypto: nobleProvider, random: defaultRandom }));
+/**
+ * {@link createClientConfig} with only the given optional parts (the client-only entry).
+ * @internal
+ */
+export function createClientConfigWith(options: ClientConfigOptions, parts: ClientParts): ClientConfig {
+  requireOptions(options, 'createClientConfig');
+  if ('servername' in options && (options as ClientOptions).servername !== undefined) {
+    throw new TlsError('InvalidConfig', {
+      detail: 'servername belongs to a connection, not to a shared config: pass it as TlsConnection.client(config, { servername })',
+    });
+  }
+  return makeClientConfig(resolveClient(options, parts));
+}
+
+function resolveClient(options: ClientConfigOptions, parts: ClientParts): ClientState {
+  let cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
+  if (parts.tls12 === null && cfg.minVersion < ProtocolVersion.TLSv1_3) {
+    // Without the TLS 1.2 module the client speaks TLS 1.3 only: asked for explicitly, that is a mistake to report.
+    if (options.minVersion !== undefined) {
+      throw new TlsError('InvalidConfig', { detail: "minVersion TLSv1.2 needs the tls12 module: createClientConfig({ ..., modules: [tls12] }) with tls12 from 'puretls/client'" });
+    }
+    cfg = { ...cfg, minVersion: ProtocolVersion.TLSv1_3 };
+  }
+  if (parts.ocsp === null && options.requireRevocationInformation === true) {
+    throw new TlsError('InvalidConfig', { detail: "requireRevocationInformation needs the ocsp module: modules: [ocsp] with ocsp from 'puretls/client'" });
+  }
+  cfg = freezeCommon(cfg);
   refuseBudgetWithCustomVerifier(options);
   const ignorable = Object.freeze([...resolveIgnorable(options)]);
   const anchors = trustAnchorInputs(options.ca);
@@ -293,9 +334,12 @@ function resolveClient(options: ClientConfigOptions): ClientState {
       usage: 'serverAuth',
       requireRevocationInfo: options.requireRevocationInformation === true,
       checkServerIdentity: options.checkServerIdentity,
+      ocsp: parts.ocsp,
     }),
     identity: options.cert !== undefined && options.key !== undefined ? freezeIdentity(loadCertifiedKey({ cert: options.cert, key: ownKey(options.key) }, cfg.crypto)) : null,
-    requestOcsp: options.requestOCSP !== false,
+    // RFC 6066 §8: asked for only when we can check the answer.
+    requestOcsp: options.requestOCSP !== false && parts.ocsp !== null,
+    tls12: parts.tls12,
     clientHelloHook: testHooksOf(options).clientHello,
   });
   const limits: RoleLimits = Object.freeze({ maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) });
@@ -363,6 +407,7 @@ function resolveServer(options: ServerOptions): ServerState {
       usage: 'clientAuth',
       requireRevocationInfo: false,
       checkServerIdentity: undefined,
+      ocsp: verifyOcspResponseAsync,
     }),
   });
   const limits: RoleLimits = Object.freeze({
@@ -380,6 +425,15 @@ function resolveServer(options: ServerOptions): ServerState {
  *   missing server name when one is required
  */
 export function setupClient(config: ClientConfig | ClientOptions = {}, perConnection?: ClientConnectionOptions): Setup {
+  return setupClientWith(config, perConnection, ALL_CLIENT_PARTS);
+}
+
+/**
+ * {@link setupClient} whose plain options build a config with only the given optional parts
+ * (the client-only entry). A prebuilt config keeps the parts it was built with.
+ * @internal
+ */
+export function setupClientWith(config: ClientConfig | ClientOptions, perConnection: ClientConnectionOptions | undefined, parts: ClientParts): Setup {
   if (perConnection !== undefined) requireOptions(perConnection, 'TlsConnection.client');
   let state: ClientState;
   let per: ClientConnectionOptions;
@@ -397,7 +451,7 @@ export function setupClient(config: ClientConfig | ClientOptions = {}, perConnec
     if (config instanceof ClientConfig) throw new TlsError('InvalidConfig', { detail: 'not a config made by createClientConfig' });
     // Plain options: the shared part becomes a config, the rest is this connection's.
     const { servername, ...shared } = config;
-    state = resolveClient(shared);
+    state = resolveClient(shared, parts);
     per = { servername, ...perConnection };
   }
   return clientSetupOf(state, per);

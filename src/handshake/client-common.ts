@@ -12,6 +12,7 @@ import type { ClientHello } from '../wire/messages.js';
 import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import type { PeerAuth } from './peer-auth.js';
 import type { ClientHelloHook } from './test-hooks.js';
+import type { serverHello12 } from './client-tls12.js';
 import type { Transcript } from './transcript.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
@@ -25,6 +26,12 @@ export interface ClientParams {
   readonly identity: CertifiedKey | null;
   /** Send status_request (RFC 6066 §8). */
   readonly requestOcsp: boolean;
+  /**
+   * The TLS 1.2 handshake after its ServerHello (`client-tls12.ts`), or null when the
+   * configuration cannot do TLS 1.2 (the client-only entry without its `tls12` module; the
+   * configuration's minVersion is then TLSv1.3, so TLS 1.2 is never offered).
+   */
+  readonly tls12: typeof serverHello12 | null;
   /** Test hook (`puretls/testing`); see `test-hooks.ts`. */
   readonly clientHelloHook: ClientHelloHook | undefined;
 }

@@ -21,7 +21,6 @@ import { expect, sendHashed } from './state.js';
 import { Transcript } from './transcript.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
-import { serverHello12 } from './client-tls12.js';
 
 /**
  * Starts a client handshake: sends ClientHello and returns the first state (once the key
@@ -234,7 +233,10 @@ class ExpectServerHello implements State {
       throw new TlsError('IllegalParameter', { detail: 'server does not accept uncompressed points' });
     }
     const alpn = acceptAlpn(this.hs.cfg, ext.alpn);
-    return serverHello12(this.hs, this.offer, sh, suite, ext, alpn, out);
+    const tls12 = this.hs.p.tls12;
+    // Not offered without the module (its minVersion is TLSv1.3), so refused above; kept as a guard.
+    if (tls12 === null) throw new TlsError('ProtocolVersion', { detail: 'server chose TLSv1.2, which this configuration cannot do' });
+    return tls12(this.hs, this.offer, sh, suite, ext, alpn, out);
   }
 
   /** RFC 9846 §4.2.4: a HelloRetryRequest; we send the second ClientHello and expect a ServerHello again. */

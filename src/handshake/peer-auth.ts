@@ -13,7 +13,7 @@ import type { ResolvedCommon } from '../config/config.js';
 import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { TlsError } from '../base/errors.js';
 import { toCertificate, type Certificate } from '../verify/certificate.js';
-import { verifyOcspResponseAsync } from '../verify/ocsp.js';
+import type { verifyOcspResponseAsync } from '../verify/ocsp.js';
 import { parseCertificate } from '../verify/x509.js';
 import type { CertificateError, CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import { severityOf } from '../verify/verifier.js';
@@ -34,6 +34,12 @@ export interface PeerAuth {
    * refuse (reported as `InvalidName` with its message).
    */
   readonly checkServerIdentity: ((host: string, cert: Certificate) => Error | undefined) | undefined;
+  /**
+   * Checks a stapled OCSP response (src/verify/ocsp.ts), or null when this configuration was
+   * built without OCSP (the client-only entry without its `ocsp` module): then no
+   * status_request is sent, so none can arrive (RFC 6066 §8).
+   */
+  readonly ocsp: typeof verifyOcspResponseAsync | null;
 }
 
 /** Parses the leaf's public key from the DER the peer sent. */
@@ -155,10 +161,14 @@ async function judgeChain(
   }
   if (ocsp !== null) {
     const issuer = report.validatedChain?.[1]?.der ?? certs[1];
-    if (issuer === undefined) {
+    if (pa.ocsp === null) {
+      // Unreachable: without the OCSP module no status_request is sent, and an unsolicited one is refused before this.
+      errors.push({ code: 'RevocationFailure', index: 0, detail: 'a stapled OCSP response arrived, but this configuration cannot check OCSP' });
+    } else if (issuer === undefined) {
       errors.push({ code: 'RevocationFailure', index: 0, detail: 'a stapled OCSP response cannot be checked without the issuer certificate' });
     } else {
-      const r = await verifyOcspResponseAsync({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cfg.crypto, index: 0 });
+      // The provider may verify the response's signature asynchronously.
+      const r = await pa.ocsp({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cfg.crypto, index: 0 });
       errors.push(...r.errors);
       out.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
     }

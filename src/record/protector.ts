@@ -256,7 +256,10 @@ export class RecordProtector implements Protector {
   private readonly aead: AeadCipher | AsyncAeadCipher;
   /** The same AEAD when it works in place (no copy of the payload), else null. */
   private readonly inPlace: InPlaceAead | null;
-  private readonly iv: Uint8Array;
+  // The IV as big-endian words (the 4-byte RFC 5288 salt is ivA alone): no buffer kept per direction.
+  private readonly ivA: number;
+  private readonly ivB: number;
+  private readonly ivC: number;
   private readonly maxPlaintext: number;
   private readonly maxCiphertext: number;
   // The 64-bit sequence number as two uint32 halves (exact, and cheap to XOR into the nonce).
@@ -278,7 +281,10 @@ export class RecordProtector implements Protector {
     if (init.iv.length !== IV_LEN[init.mode]) {
       throw new TlsError('InternalError', { detail: `${init.mode} needs a ${IV_LEN[init.mode]}-byte IV, got ${init.iv.length}` });
     }
-    this.iv = init.iv.slice();
+    const iv = init.iv;
+    this.ivA = word(iv, 0);
+    this.ivB = iv.length > 4 ? word(iv, 4) : 0;
+    this.ivC = iv.length > 8 ? word(iv, 8) : 0;
     this.limits = init.limits ?? limitsFor(init.aead.alg);
     this.updateAt = split(this.limits.keyUpdateAt);
     this.sealAt = split(this.limits.sealLimit);
@@ -515,24 +521,16 @@ export class RecordProtector implements Protector {
 
   /** RFC 9846 §5.3 / RFC 7905 §2: iv XOR the sequence number, left-padded to 12 bytes. */
   private xorNonce(): Uint8Array {
-    const n = this.iv.slice();
-    const hi = this.seqHi;
-    const lo = this.seqLo;
-    n[4]! ^= hi >>> 24;
-    n[5]! ^= (hi >>> 16) & 0xff;
-    n[6]! ^= (hi >>> 8) & 0xff;
-    n[7]! ^= hi & 0xff;
-    n[8]! ^= lo >>> 24;
-    n[9]! ^= (lo >>> 16) & 0xff;
-    n[10]! ^= (lo >>> 8) & 0xff;
-    n[11]! ^= lo & 0xff;
+    const n = new Uint8Array(AEAD_NONCE_LEN);
+    writeSeq(n, 0, this.ivA, this.ivB ^ this.seqHi);
+    putWord(n, 8, this.ivC ^ this.seqLo);
     return n;
   }
 
   /** RFC 5288 §3: GCMNonce = salt (4 bytes, from the key block) ‖ nonce_explicit (8 bytes). */
   private saltNonce(explicit: Uint8Array): Uint8Array {
     const n = new Uint8Array(AEAD_NONCE_LEN);
-    n.set(this.iv, 0);
+    putWord(n, 0, this.ivA);
     n.set(explicit, 4);
     return n;
   }
@@ -621,6 +619,19 @@ function checkContentLen(type: number, len: number, max: number, contentLen = le
   }
 }
 
+/** Big-endian 32-bit word at `at`. */
+function word(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+function putWord(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
+}
+
+/** Writes hi and lo as 8 big-endian bytes (the sequence number, or any two words). */
 function writeSeq(out: Uint8Array, at: number, hi: number, lo: number): void {
   out[at] = hi >>> 24;
   out[at + 1] = (hi >>> 16) & 0xff;

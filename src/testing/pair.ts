@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TlsConnection } from '../engine/connection.js';
+import { TlsConnection } from '../engine/tls-connection.js';
 import type { ClientOptions, ServerOptions } from '../config/config.js';
 import type { TestPki } from '../verify/generate.js';
 import { FaultPipe, type FaultPipeOptions } from './pipe.js';

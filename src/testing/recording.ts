@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { TlsConnection } from '../engine/connection.js';
+import type { TlsConnection } from '../engine/tls-connection.js';
 
 /** One call made on a connection while it was recorded, with what it returned. */
 export type RecordedCall =

@@ -1,8 +1,8 @@
 /**
  * `puretls bench HOST:PORT`: drives any TLS server the way `openssl s_time` and tls-perf do
- * (issue 9 item 7), through the Node adapter ({@link connect}) with the options of
- * `puretls connect` (src/cli.ts parses those and hands them over; this module owns the
- * bench-only flags, the run, and its reports).
+ * (issue 9 item 7), with the options of `puretls connect`: src/cli.ts parses those and hands
+ * them over with the Node adapter as a {@link BenchTransport}; this module owns the
+ * bench-only flags, the run, and its reports.
  *
  * What one attempt is:
  * 1. dial the server and run a full handshake (TCP connect included in the time, as in
@@ -18,7 +18,7 @@
  * (no attempt starts after it; handshakes in flight get a grace period, transfers are cut),
  * `--handshakes N` attempts were started, or `--max-errors N` attempts failed in a row.
  * Memory is bounded whatever the duration: latencies go into a fixed log-bucket histogram
- * (2% wide buckets), and the rate over time into at most a few hundred intervals.
+ * (2% wide buckets), and the rate over time into about fifty intervals (plus the grace period).
  *
  * Resumed handshakes are not measured: puretls has no session resumption yet, and
  * `--resume` says so (`InvalidConfig`) instead of timing full handshakes under that name.
@@ -28,10 +28,51 @@
 import { writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
 import { TlsError } from '../base/errors.js';
+import type { RandomSource } from '../crypto/provider.js';
 import type { ConnectionInfo } from '../engine/connection.js';
 import { seededRandom } from '../testing/random.js';
-import { connect, mapTransportError, type ConnectOptions, type TlsSocket } from '../transport/node.js';
+
+// ------------------------------------------------------------------ transport
+
+/**
+ * The options of one connection, as far as the bench reads or sets them; the Node adapter's
+ * `ConnectOptions` has them all (and the TLS options the bench passes through untouched).
+ */
+export interface BenchConnectOptions {
+  host?: string;
+  port?: number;
+  servername?: string;
+  /** Set per connection by `--seed`. */
+  random?: RandomSource;
+  /** Defaulted by the bench when not given. */
+  handshakeTimeout?: number;
+  lingerTimeout?: number;
+}
+
+/** A client TLS socket as the bench drives it: the Node adapter's `TlsSocket`. */
+export interface BenchSocket extends Duplex {
+  readonly info: ConnectionInfo;
+  readonly connection: { readonly info: ConnectionInfo };
+}
+
+/**
+ * How the bench opens connections. src/cli.ts passes the Node adapter's (`connect`, a
+ * config built once with `createClientConfig`, `mapTransportError`): the bench itself stays
+ * off the adapter, like the rest of src/ below the entry points.
+ */
+export interface BenchTransport<O extends BenchConnectOptions> {
+  /** Opens one connection. @throws TlsError for options it refuses (before dialling) */
+  readonly connect: (options: O) => BenchSocket;
+  /**
+   * The same options with their TLS part built once into a config that every connection
+   * shares (connecting then parses nothing). @throws TlsError('InvalidConfig') for options refused
+   */
+  readonly shareConfig: (options: O) => O;
+  /** A failure (a socket error, or a TlsError already) as a TlsError with its status. */
+  readonly toTlsError: (e: unknown) => TlsError;
+}
 
 // ------------------------------------------------------------------ settings
 
@@ -278,9 +319,9 @@ export interface HistogramBucket {
   readonly count: number;
 }
 
-/** A "nice" interval (1, 2 or 5 × 10^k seconds, at least 0.1 s) giving at most ~200 intervals. */
+/** A "nice" interval (1, 2 or 5 × 10^k seconds, at least 0.1 s) giving at most ~50 intervals. */
 function timelineInterval(durationMs: number): number {
-  const target = durationMs / 1000 / 200;
+  const target = durationMs / 1000 / 50;
   for (const base of [0.1, 1, 10, 100, 1000]) for (const m of [1, 2, 5]) if (base * m >= target) return base * m;
   return 1000;
 }
@@ -312,6 +353,8 @@ export interface BenchSession {
   readonly alpn: string | null;
   readonly resumed: boolean;
   readonly helloRetryRequest: boolean;
+  /** The crypto provider that ran the client's cryptography (`--crypto`: native, pure, ...). */
+  readonly provider: string;
   /** Ignorable certificate errors that were accepted (`--ignore`). */
   readonly certificateErrors: readonly string[];
 }
@@ -422,10 +465,6 @@ function bulkPattern(random: (n: number) => Uint8Array): Uint8Array {
 
 type Outcome = { readonly kind: 'ok' } | { readonly kind: 'failed'; readonly error: TlsError; readonly info: ConnectionInfo | null } | { readonly kind: 'abandoned' };
 
-function toTlsError(e: unknown): TlsError {
-  return e instanceof TlsError ? e : mapTransportError(e);
-}
-
 function hostForUrl(host: string): string {
   return net.isIPv6(host) ? `[${host}]` : host;
 }
@@ -452,9 +491,10 @@ class Tally {
 }
 
 /** One benchmark run: workers, counters, and the sockets still open. */
-class BenchRun {
+class BenchRun<O extends BenchConnectOptions> {
   private readonly settings: BenchSettings;
-  private readonly options: ConnectOptions;
+  private readonly options: O;
+  private readonly transport: BenchTransport<O>;
   private readonly graceMs: number;
   private tally: Tally;
   private started = 0;
@@ -467,7 +507,7 @@ class BenchRun {
   /** Transfers in progress: cut when the run stops. */
   private readonly transferring = new Set<() => void>();
   /** Sockets closing after their work: destroyed when the run ends. */
-  private readonly closing = new Set<TlsSocket>();
+  private readonly closing = new Set<BenchSocket>();
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly pattern: Uint8Array | null;
   /** Warm-up attempts that completed (not counted in the report's figures). */
@@ -475,9 +515,10 @@ class BenchRun {
   /** A configuration error thrown by `connect()` itself: the same for every attempt. */
   configError: TlsError | null = null;
 
-  constructor(settings: BenchSettings, options: ConnectOptions, graceMs: number) {
+  constructor(settings: BenchSettings, options: O, transport: BenchTransport<O>, graceMs: number) {
     this.settings = settings;
     this.options = options;
+    this.transport = transport;
     this.graceMs = graceMs;
     this.tally = new Tally(new Timeline(timelineInterval(settings.durationMs)));
     const random = settings.seed === null ? (n: number) => crypto.getRandomValues(new Uint8Array(n)) : seededRandom(connectionSeed(settings.seed, -1));
@@ -581,14 +622,14 @@ class BenchRun {
   }
 
   private attempt(index: number): Promise<Outcome> {
-    const opts: ConnectOptions = this.settings.seed === null ? this.options : { ...this.options, random: seededRandom(connectionSeed(this.settings.seed, index)) };
+    const opts: O = this.settings.seed === null ? this.options : { ...this.options, random: seededRandom(connectionSeed(this.settings.seed, index)) };
     const start = performance.now();
-    let socket: TlsSocket;
+    let socket: BenchSocket;
     try {
-      socket = connect(opts);
+      socket = this.transport.connect(opts);
     } catch (e) {
       // connect() checks the options before dialling: every attempt would fail alike.
-      this.configError = toTlsError(e);
+      this.configError = this.transport.toTlsError(e);
       this.stop('errors');
       return Promise.resolve({ kind: 'abandoned' });
     }
@@ -605,7 +646,7 @@ class BenchRun {
         finish({ kind: 'abandoned' });
       };
       this.handshaking.add(abandon);
-      socket.once('error', (e: Error) => finish({ kind: 'failed', error: toTlsError(e), info: socket.connection.info }));
+      socket.on('error', (e: Error) => finish({ kind: 'failed', error: this.transport.toTlsError(e), info: socket.connection.info }));
       socket.once('secureConnect', () => {
         const now = performance.now();
         const t = this.tally;
@@ -626,7 +667,7 @@ class BenchRun {
   }
 
   /** Sends our close_notify, then closes the transport without waiting for the peer's. */
-  private close(socket: TlsSocket): void {
+  private close(socket: BenchSocket): void {
     this.closing.add(socket);
     socket.on('error', () => {
       // after the work is done, a late failure (a reset, a peer closing without close_notify) is not counted
@@ -638,7 +679,7 @@ class BenchRun {
   }
 
   /** The data phase of one attempt; resolves when it ended (counted here), never rejects. */
-  private transfer(socket: TlsSocket, work: Exclude<BenchWork, { kind: 'handshake' }>): Promise<void> {
+  private transfer(socket: BenchSocket, work: Exclude<BenchWork, { kind: 'handshake' }>): Promise<void> {
     return new Promise<void>((resolve) => {
       let received = 0;
       let sent = 0;
@@ -669,7 +710,7 @@ class BenchRun {
       };
       const cut = (): void => end('cut');
       this.transferring.add(cut);
-      socket.on('error', (e: Error) => end(toTlsError(e)));
+      socket.on('error', (e: Error) => end(this.transport.toTlsError(e)));
       if (work.kind === 'get') {
         const host = this.options.servername ?? hostForUrl(this.options.host ?? 'localhost');
         const request = Buffer.from(`GET ${work.path} HTTP/1.0\r\nHost: ${host}${this.options.port === 443 ? '' : `:${this.options.port ?? ''}`}\r\n\r\n`, 'latin1');
@@ -775,6 +816,7 @@ function sessionOf(info: ConnectionInfo): BenchSession {
     alpn: info.alpn,
     resumed: info.resumed,
     helloRetryRequest: info.helloRetryRequest,
+    provider: info.provider,
     certificateErrors: [...new Set(info.certificateErrors.map((e) => e.code))],
   };
 }
@@ -784,11 +826,19 @@ function sessionOf(info: ConnectionInfo): BenchSession {
  * on stdout and the text on stderr (unless `quiet`); with `settings.svg`, the chart.
  *
  * @param options - the options of `puretls connect` (files read), for every connection
+ * @param transport - how to connect (src/cli.ts: the Node adapter)
  * @returns the exit status: 0 when every attempt succeeded (at least one), 1 when any
  *   failed, none succeeded, or the options were refused (the first error is printed as
  *   `puretls connect` prints it, with the counts by status)
  */
-export async function runBench(settings: BenchSettings, options: () => ConnectOptions, out: { json: boolean; quiet: boolean }, io: BenchIo): Promise<number> {
+export async function runBench<O extends BenchConnectOptions>(
+  settings: BenchSettings,
+  options: () => O,
+  transport: BenchTransport<O>,
+  out: { json: boolean; quiet: boolean },
+  io: BenchIo,
+): Promise<number> {
+  const toTlsError = transport.toTlsError;
   const fail = (err: TlsError, info: ConnectionInfo | null): number => {
     if (out.json) io.stdout(`${JSON.stringify(io.errorJson(err, info))}\n`);
     io.stderr(`puretls: error: ${io.describeError(err, info)}\n`);
@@ -804,11 +854,21 @@ export async function runBench(settings: BenchSettings, options: () => ConnectOp
       null,
     );
   }
-  let base: ConnectOptions;
+  let base: O;
   try {
     base = options();
   } catch (e) {
     return fail(toTlsError(e), null);
+  }
+  if (settings.seed === null) {
+    // One client config for every connection, as an application would build it (issue 9
+    // item 1): connecting parses nothing. With --seed, each connection's random source is
+    // its own, and the random source belongs to the config: one config per connection then.
+    try {
+      base = transport.shareConfig(base);
+    } catch (e) {
+      return fail(toTlsError(e), null);
+    }
   }
   if (base.handshakeTimeout === undefined) base = { ...base, handshakeTimeout: DEFAULT_BENCH_HANDSHAKE_TIMEOUT };
   // Sockets that fail after sending their alert linger to let the server read it: not for long here.
@@ -819,7 +879,7 @@ export async function runBench(settings: BenchSettings, options: () => ConnectOp
   }
   if (!out.quiet) io.stderr(`${planText(settings, base)}\n`);
 
-  const run = new BenchRun(settings, base, grace);
+  const run = new BenchRun(settings, base, transport, grace);
   const report = await run.run();
   const first = run.error;
   if (run.configError !== null) return fail(run.configError, null);
@@ -860,7 +920,7 @@ function modeText(w: BenchWork): string {
   return `full handshakes + GET ${w.path}`;
 }
 
-function planText(s: BenchSettings, o: ConnectOptions): string {
+function planText(s: BenchSettings, o: BenchConnectOptions): string {
   const limit = s.handshakeLimit === null ? '' : `, at most ${s.handshakeLimit} handshakes`;
   return `puretls bench ${hostForUrl(o.host ?? 'localhost')}:${o.port ?? ''}: ${modeText(s.work)}, ${s.connections} connection${s.connections === 1 ? '' : 's'} at once, ${s.durationMs / 1000} s${limit}${s.seed === null ? '' : `, seed ${s.seed}`}`;
 }
@@ -871,7 +931,7 @@ export function reportText(r: BenchReport): string {
   const s = r.session;
   if (s) {
     const errs = s.certificateErrors.length > 0 ? ` (accepted certificate errors: ${s.certificateErrors.join(', ')})` : '';
-    lines.push(`session:     ${s.version ?? '-'} ${s.cipherSuite ?? '-'} ${s.group ?? '-'} ${s.signatureScheme ?? '-'}${s.alpn ? ` alpn=${s.alpn}` : ''}${errs}`);
+    lines.push(`session:     ${s.version ?? '-'} ${s.cipherSuite ?? '-'} ${s.group ?? '-'} ${s.signatureScheme ?? '-'}${s.alpn ? ` alpn=${s.alpn}` : ''}, crypto provider ${s.provider}${errs}`);
   }
   lines.push(
     `handshakes:  ${r.handshakes} in ${fmt(r.elapsedSeconds)} s = ${fmt(r.handshakesPerSecond, 1)}/s with ${r.settings.connections} connection${r.settings.connections === 1 ? '' : 's'} at once (failed ${r.failures}, abandoned ${r.abandoned}; stopped by ${r.stoppedBy})`,
@@ -939,7 +999,7 @@ export function benchSvg(r: BenchReport): string {
   parts.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
   const s = r.session;
   text(left, 24, `puretls bench ${r.target}: ${r.handshakes} handshakes in ${fmt(r.elapsedSeconds)} s = ${fmt(r.handshakesPerSecond, 1)}/s, ${r.settings.connections} at once`, 'font-size="15" font-weight="bold"');
-  text(left, 42, s ? `${s.version ?? '-'} ${s.cipherSuite ?? '-'} ${s.group ?? '-'} ${s.signatureScheme ?? '-'}; failed ${r.failures}, abandoned ${r.abandoned}` : `no handshake completed; failed ${r.failures}`, 'fill="#444"');
+  text(left, 42, s ? `${s.version ?? '-'} ${s.cipherSuite ?? '-'} ${s.group ?? '-'} ${s.signatureScheme ?? '-'}, ${s.provider} provider; failed ${r.failures}, abandoned ${r.abandoned}` : `no handshake completed; failed ${r.failures}`, 'fill="#444"');
 
   // -- latency histogram
   const hTop = 70;
@@ -996,7 +1056,7 @@ export function benchSvg(r: BenchReport): string {
   const n = Math.max(r.timeline.handshakes.length, 1);
   const rates = r.timeline.handshakes.map((c) => c / iv);
   const fails = r.timeline.failures.map((c) => c / iv);
-  const maxRate = Math.max(1, ...rates, ...fails);
+  const maxRate = Math.max(1, ...rates, ...fails) * 1.1;
   const rTicks = ticks(maxRate, 4);
   const rMax = rTicks[rTicks.length - 1]!;
   const ry = (v: number): number => tBottom - (v / rMax) * (tBottom - tTop);
@@ -1014,7 +1074,7 @@ export function benchSvg(r: BenchReport): string {
   const avg = r.handshakesPerSecond;
   if (avg > 0) {
     parts.push(`<line x1="${left}" x2="${right}" y1="${ry(avg).toFixed(1)}" y2="${ry(avg).toFixed(1)}" stroke="#2a2" stroke-dasharray="4 3"/>`);
-    text(right, ry(avg) - 4, `mean ${fmt(avg, 1)}/s`, 'text-anchor="end" fill="#2a2"');
+    text(right, tTop - 8, `mean ${fmt(avg, 1)}/s (dashed)`, 'text-anchor="end" fill="#2a2"');
   }
   const secs = n * iv;
   for (const t of ticks(secs, 8)) if (t <= secs + 1e-9) text(left + (t / iv) * cw, tBottom + 16, `${tick(t)}s`, 'text-anchor="middle" fill="#444"');
@@ -1035,7 +1095,8 @@ Each attempt dials the server, runs a full handshake (its latency: from the dial
 handshake done, TCP connect included, as s_time counts), does the work of --bulk or --get
 if given, then sends close_notify and closes. Everything runs in this one process (one
 thread): with the pure provider the client's CPU is often the limit; the report says how
-busy it was ('client CPU'), and --connections N overlaps the server's work with ours.
+busy it was ('client CPU'), and --connections N overlaps the server's work with ours;
+--crypto picks the client's provider.
 
 Run:
   --duration SECONDS       how long attempts are started (default 10; decimals allowed);
@@ -1073,7 +1134,8 @@ Run:
   --quiet                  no plan or text report on stderr
 
 TLS options, as for 'puretls connect' (see 'puretls connect --help'):
-  --servername NAME, --ca FILE, --cert FILE --key FILE, --min-version V, --max-version V,
+  --crypto native|pure|webcrypto (the client's crypto provider; default native, as
+  connect's), --servername NAME, --ca FILE, --cert FILE --key FILE, --min-version V, --max-version V,
   --alpn a,b, --groups x25519,..., --ciphers NAME,..., --sigalgs ..., --key-shares ...,
   --ignore CODE,... (e.g. --ignore Untrusted,InvalidName to accept a self-signed server:
   the handshake's signatures are still checked), --keylog FILE, and the policy flags

@@ -21,7 +21,7 @@ import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { Duplex } from 'node:stream';
 import { CLIENT_OPTION_NAMES, SERVER_OPTION_NAMES, limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
-import { TlsConnection, type ConnectionInfo, type ConnectionView } from '../engine/connection.js';
+import { TlsConnection, type ConnectionInfo, type ConnectionView } from '../engine/tls-connection.js';
 import {
   ClientConfig,
   ServerConfig,
@@ -38,6 +38,8 @@ import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
 import { parseCertificate } from '../verify/x509.js';
 import { TlsPump } from './pump.js';
+// Loading the native provider registers it (crypto: 'native' resolves) and makes it this entry's default.
+import { nativeProvider } from '../crypto/native.js';
 
 /**
  * The certificate passed to a {@link ConnectOptions.checkServerIdentity} hook: our
@@ -144,7 +146,7 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
    * parses nothing. Next to it only the per-connection options (`servername`,
    * `ALPNProtocols`, `keyShareGroups`), the dialling options and the
    * {@link TlsSocketOptions} are allowed; any other TLS option is `InvalidConfig` (set it
-   * when building the config). A `node:tls` `SecureContext` cannot be read (its keys live
+   * when building the config; keys that are not TLS options are ignored, as Node does). A `node:tls` `SecureContext` cannot be read (its keys live
    * inside OpenSSL) and is refused with `InvalidConfig`.
    */
   secureContext?: ClientConfig;
@@ -169,7 +171,8 @@ export interface TlsServerOptions extends ServerOptions, TlsSocketOptions {
    * A prebuilt puretls {@link ServerConfig} ({@link createServerConfig}), Node's
    * `secureContext` option: the server uses it instead of building one from the options, so
    * only the {@link TlsSocketOptions} may be given next to it (any TLS option is
-   * `InvalidConfig`: set it when building the config). A `node:tls` `SecureContext` (from
+   * `InvalidConfig`: set it when building the config; keys that are not TLS options are
+   * ignored, as Node does). A `node:tls` `SecureContext` (from
    * `tls.createSecureContext`) cannot be read (its certificates and keys live inside
    * OpenSSL) and is refused with `InvalidConfig`: build the config with
    * {@link createServerConfig} from the same `cert` / `key` / `ca` instead.
@@ -304,6 +307,7 @@ export function serverIdentityName(servername: string | undefined, host: string 
 
 /**
  * Node semantics for a client:
+ * - the crypto provider is `crypto`, else the native one (`node:crypto`, this entry's default);
  * - trust anchors: `ca`, or Node's root store (`tls.rootCertificates`) when neither `ca`
  *   nor `verifier` is given. The root store is passed to the engine as `ca`, so the
  *   adapter builds no verifier of its own: the engine's built-in verifier is the only one
@@ -320,7 +324,7 @@ export function serverIdentityName(servername: string | undefined, host: string 
  */
 export function nodeClientOptions(o: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'>): ClientOptions {
   const { checkServerIdentity, ...rest } = o;
-  const out: ClientOptions = { ...rest };
+  const out: ClientOptions = { ...rest, crypto: o.crypto ?? nativeProvider };
   if (o.verifier === undefined) {
     if (serverIdentityName(o.servername, undefined) === undefined && !resolveIgnorable(o).includes('InvalidName')) {
       throw new TlsError('InvalidConfig', {
@@ -344,11 +348,12 @@ function nodeIdentityCheck(f: NonNullable<ConnectOptions['checkServerIdentity']>
  * Node semantics for a server: `requestCert` with `rejectUnauthorized` not false
  * requires a valid certificate (unless `requireCert` says otherwise), and client
  * certificates are checked against Node's root store (passed to the engine as `ca`)
- * when neither `ca` nor `verifier` is given.
+ * when neither `ca` nor `verifier` is given. The crypto provider is `crypto`, else the
+ * native one (`node:crypto`, this entry's default).
  */
 export function nodeServerOptions<T extends ServerOptions>(o: T): T & ServerOptions {
   const asks = o.requestCert === true || o.requireCert === true;
-  const out: T & ServerOptions = { ...o, requireCert: o.requireCert ?? (o.requestCert === true && o.rejectUnauthorized !== false) };
+  const out: T & ServerOptions = { ...o, crypto: o.crypto ?? nativeProvider, requireCert: o.requireCert ?? (o.requestCert === true && o.rejectUnauthorized !== false) };
   if (asks && o.ca === undefined && o.verifier === undefined) out.ca = rootCertificates;
   return out;
 }
@@ -366,16 +371,17 @@ export interface NodeClientConfigOptions extends Omit<ClientConfigOptions, 'chec
 /** The client config of Node's root store with no other option, built on first use (see {@link createClientConfig}). */
 let rootStoreConfig: ClientConfig | undefined;
 
-/** True when `o` has no own enumerable key with a defined value. */
-function noDefinedKeys(o: object): boolean {
-  return Object.values(o).every((v) => v === undefined);
+/** True when `o` sets no client TLS option (keys that are not ours, as `https` passes them, do not count) and carries no test hooks. */
+function noTlsOptions(o: object): boolean {
+  return Object.entries(o).every(([k, v]) => v === undefined || !CLIENT_OPTION_NAMES.includes(k as keyof ClientOptions)) && Object.getOwnPropertySymbols(o).length === 0;
 }
 
 /**
  * Builds a client config with Node's semantics (the Node flavour of the core's
  * `createClientConfig`, same name): trust anchors are `ca`, else Node's root store
- * (`tls.rootCertificates`) when no `verifier` is given either; `checkServerIdentity` gets
- * an {@link IdentityCertificate}. Pass the result to {@link connect} as `secureContext` (or to
+ * (`tls.rootCertificates`) when no `verifier` is given either; the crypto provider is
+ * `crypto`, else the native one (`node:crypto`); `checkServerIdentity` gets an
+ * {@link IdentityCertificate}. Pass the result to {@link connect} as `secureContext` (or to
  * `TlsConnection.client`): a connection made from it parses nothing.
  *
  * The root store's config without other options is built once per process, on first use,
@@ -386,11 +392,11 @@ function noDefinedKeys(o: object): boolean {
  * @throws TlsError('InvalidConfig') for invalid options (see the core's `createClientConfig`)
  */
 export function createClientConfig(options: NodeClientConfigOptions = {}): ClientConfig {
-  if (typeof options === 'object' && options !== null && noDefinedKeys(options) && Object.getOwnPropertySymbols(options).length === 0) {
-    return (rootStoreConfig ??= createCoreClientConfig({ ca: rootCertificates }));
+  if (typeof options === 'object' && options !== null && noTlsOptions(options)) {
+    return (rootStoreConfig ??= createCoreClientConfig({ ca: rootCertificates, crypto: nativeProvider }));
   }
   const { checkServerIdentity, ...rest } = options;
-  const out: ClientConfigOptions = { ...rest };
+  const out: ClientConfigOptions = { ...rest, crypto: options.crypto ?? nativeProvider };
   if (options.ca === undefined && options.verifier === undefined) out.ca = rootCertificates;
   if (checkServerIdentity) out.checkServerIdentity = nodeIdentityCheck(checkServerIdentity);
   return createCoreClientConfig(out);
@@ -398,7 +404,8 @@ export function createClientConfig(options: NodeClientConfigOptions = {}): Clien
 
 /**
  * Builds a server config with Node's semantics (the Node flavour of the core's
- * `createServerConfig`, same name; see {@link TlsServerOptions}): `requestCert` with
+ * `createServerConfig`, same name; see {@link TlsServerOptions}): the crypto provider is
+ * `crypto`, else the native one (`node:crypto`); `requestCert` with
  * `rejectUnauthorized` not false requires a valid client certificate, and client
  * certificates are checked against `ca`, else Node's root store. Pass the result to
  * {@link createServer} as `secureContext`, or to `server.setSecureContext()`.

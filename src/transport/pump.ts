@@ -24,7 +24,7 @@
  *
  * @module
  */
-import type { TlsConnection } from '../engine/connection.js';
+import type { TlsConnection } from '../engine/tls-connection.js';
 import { TlsError } from '../base/errors.js';
 
 /** Callbacks through which a {@link TlsPump} talks to its transport and application. */

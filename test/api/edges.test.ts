@@ -4,7 +4,7 @@
  * read-only view, and `info.signatureScheme` meaning the same in both roles.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { connect, createServer, type ConnectOptions, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
 import { pump } from '../../src/testing/pipe.js';

@@ -6,7 +6,8 @@
  * - `wire` imports no `record` or `handshake`; `record` imports no `handshake`; `crypto`
  *   and `verify` import neither `handshake` nor `record`;
  * - nothing in the core imports an adapter (`transport`), and nothing imports the entry
- *   points at the root (`index.ts`, `cli.ts`);
+ *   points at the root (`index.ts`, `cli.ts`); the CLI's tools (`tools`) may use an adapter
+ *   and are imported by the entry points only;
  * - the runtime-neutral entry (`src/index.ts`) reaches no `node:` module and not
  *   `@peculiar/x509` (which only issues test certificates, from `puretls/testing`);
  * - `node:crypto` is imported by the native provider (`crypto/native.ts`) alone, so it is
@@ -58,7 +59,7 @@ function folderOf(file: string): string {
   return d.split(path.sep)[0]!;
 }
 
-const ENTRY_FILES = new Set(['index.ts', 'cli.ts', 'native.ts']);
+const ENTRY_FILES = new Set(['index.ts', 'client.ts', 'cli.ts', 'native.ts']);
 
 /** The one module allowed to import `node:crypto`. */
 const NATIVE_PROVIDER = path.join('crypto', 'native.ts');
@@ -86,7 +87,10 @@ export function layeringViolations(sources: readonly SourceFile[]): string[] {
       if (!edges.has(from)) edges.set(from, new Set());
       edges.get(from)!.add(to);
       for (const [f, bad] of FORBIDDEN) if (from === f && bad.includes(to)) problems.push(`${s.file} (${f}) imports ${imp} (${to})`);
-      if (to === 'transport' && from !== '' && from !== 'transport') problems.push(`${s.file} (core) imports the adapter ${imp}`);
+      // src/tools holds the CLI's subcommands (issue 9 item 7): command-line code like cli.ts, so it
+      // may drive an adapter, and only the entry points may import it.
+      if (to === 'transport' && from !== '' && from !== 'transport' && from !== 'tools') problems.push(`${s.file} (core) imports the adapter ${imp}`);
+      if (to === 'tools' && from !== '' && from !== 'tools') problems.push(`${s.file} imports the CLI tool ${imp}`);
     }
     // Issue 9 item 3: one module binds the engine to node:crypto.
     if (s.file !== NATIVE_PROVIDER && s.imports.includes('node:crypto')) problems.push(`${s.file} imports node:crypto (only ${NATIVE_PROVIDER} may)`);
@@ -107,18 +111,20 @@ export function layeringViolations(sources: readonly SourceFile[]): string[] {
     state.set(f, 'done');
   };
   for (const f of folders.sort()) if (!state.has(f)) dfs(f);
-  // The runtime-neutral entry reaches no node: module.
-  const seen = new Set<string>();
-  const reach = (file: string, via: string[]): void => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    for (const imp of byFile.get(file)?.imports ?? []) {
-      // No node: module, and not the certificate-issuing library (test PKIs only, DESIGN.md §2).
-      if (imp.startsWith('node:') || imp === '@peculiar/x509') problems.push(`index.ts reaches ${imp} via ${[...via, file].join(' → ')}`);
-      else if (imp.endsWith('.ts')) reach(imp, [...via, file]);
-    }
-  };
-  if (byFile.has('index.ts')) reach('index.ts', []);
+  // The runtime-neutral entries (puretls, puretls/client) reach no node: module.
+  for (const entry of ['index.ts', 'client.ts']) {
+    const seen = new Set<string>();
+    const reach = (file: string, via: string[]): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const imp of byFile.get(file)?.imports ?? []) {
+        // No node: module, and not the certificate-issuing library (test PKIs only, DESIGN.md §2).
+        if (imp.startsWith('node:') || imp === '@peculiar/x509') problems.push(`${entry} reaches ${imp} via ${[...via, file].join(' → ')}`);
+        else if (imp.endsWith('.ts')) reach(imp, [...via, file]);
+      }
+    };
+    if (byFile.has(entry)) reach(entry, []);
+  }
   return problems;
 }
 
@@ -141,6 +147,11 @@ describe('layering of src/', () => {
     expect(layeringViolations(add('wire/codes.ts', 'record/layer.ts')).join('\n')).toMatch(/wire\/codes.ts \(wire\) imports record\/layer.ts/);
     expect(layeringViolations(add('record/layer.ts', 'handshake/state.ts')).join('\n')).toMatch(/\(record\) imports handshake/);
     expect(layeringViolations(add('handshake/state.ts', 'transport/node.ts')).join('\n')).toMatch(/core\) imports the adapter/);
+    const withTool: SourceFile[] = [...ok, { file: 'tools/bench.ts', imports: ['transport/node.ts'] }];
+    expect(layeringViolations(withTool)).toEqual([]);
+    expect(layeringViolations(withTool.map((s) => (s.file === 'engine/connection.ts' ? { ...s, imports: [...s.imports, 'tools/bench.ts'] } : s))).join('\n')).toMatch(
+      /engine\/connection.ts imports the CLI tool tools\/bench.ts/,
+    );
     expect(layeringViolations(add('handshake/state.ts', 'engine/connection.ts')).join('\n')).toMatch(/folder cycle: engine → handshake → engine|folder cycle: handshake → engine → handshake/);
     expect(layeringViolations(add('engine/connection.ts', 'node:crypto')).join('\n')).toMatch(/index.ts reaches node:crypto via index.ts → engine\/connection.ts/);
     expect(layeringViolations(add('wire/codes.ts', 'index.ts')).join('\n')).toMatch(/imports the entry point index.ts/);

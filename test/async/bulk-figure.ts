@@ -6,7 +6,7 @@
  *
  *   npx vite-node test/async/bulk-figure.ts
  */
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { webcryptoProvider } from '../../src/crypto/webcrypto.js';

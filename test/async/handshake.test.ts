@@ -4,7 +4,7 @@
  * and client certificates, with the async provider on the client, the server or both.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { pump, readAll } from '../../src/testing/index.js';
 import { asyncProvider, type CountingProvider } from '../helpers/async-provider.js';

@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { generateTestPki, type TestKeyType, type TestPki } from '../../src/verify/generate.js';
 import { pump, readAll } from '../../src/testing/index.js';
 import { nobleProvider, defaultRandom } from '../../src/crypto/noble.js';

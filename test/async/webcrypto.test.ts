@@ -12,7 +12,7 @@ import { nobleProvider as P, defaultRandom } from '../../src/crypto/noble.js';
 import type { AeadAlg, AsyncAeadCipher, PrivateKeyInfo } from '../../src/crypto/provider.js';
 import { NamedGroup, SignatureScheme as S } from '../../src/wire/codes.js';
 import { TlsError } from '../../src/base/errors.js';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { generateTestPki, type TestKeyType, type TestPki } from '../../src/verify/generate.js';
 import { pump, readAll } from '../../src/testing/index.js';
 import { resolveCryptoProvider } from '../../src/crypto/select.js';

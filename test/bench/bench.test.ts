@@ -67,11 +67,16 @@ let markdown: string;
 let svg: string;
 
 beforeAll(async () => {
-  // The harness measures the built package: build it from the sources under test.
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  // The harness measures the built package: build the sources under test into a private
+  // folder (inside node_modules, so the build still finds its dependencies), which no other
+  // test rebuilds while the benchmark reads it.
+  const dist = join(ROOT, 'node_modules', '.cache', 'puretls-bench', 'dist');
+  rmSync(dist, { recursive: true, force: true });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--outDir', dist], { cwd: ROOT, stdio: 'inherit' });
   out = mkdtempSync(join(tmpdir(), 'puretls-bench-'));
+  const env = { ...process.env, PURETLS_BENCH_DIST: dist };
   await new Promise<void>((resolvePromise, reject) => {
-    execFile(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--out', out], { cwd: ROOT, timeout: 110_000, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
+    execFile(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--out', out], { cwd: ROOT, env, timeout: 110_000, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
       if (err) reject(new Error(`bench --quick failed: ${err.message}\n${stderr}`));
       else resolvePromise();
     });

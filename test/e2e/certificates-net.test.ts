@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TlsVersionName } from '../../src/config/config.js';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { AlertDescription, TlsError } from '../../src/base/errors.js';
 import { connect, createServer, type ConnectOptions, type TlsServer, type TlsServerOptions, type TlsSocket } from '../../src/transport/node.js';
 import { parseCertificate } from '../../src/verify/x509.js';

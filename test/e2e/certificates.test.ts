@@ -14,7 +14,7 @@
  * certificates-net.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { ClientOptions, ServerOptions, TlsVersionName } from '../../src/config/config.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { AlertDescription, alertName } from '../../src/base/errors.js';

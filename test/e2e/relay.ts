@@ -6,7 +6,7 @@
  * records) and TLS 1.3 (records re-encrypted with the handshake traffic secrets that
  * the `keyLog` option revealed, test/helpers/mitm.ts).
  */
-import type { TlsConnection } from '../../src/engine/connection.js';
+import type { TlsConnection } from '../../src/engine/tls-connection.js';
 import { ContentType, HandshakeType } from '../../src/wire/codes.js';
 import { AES128, KeyLog, RawCipher, concat, deliver, encodeRecords, hsMessage, parseRecords, plain, splitHandshake, type Rec } from '../helpers/mitm.js';
 

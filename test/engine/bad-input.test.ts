@@ -10,7 +10,7 @@
  * backward compatibility is Appendix E): RFC 8446's numbers are one off in places.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import type { TlsConnection } from '../../src/engine/connection.js';
+import type { TlsConnection } from '../../src/engine/tls-connection.js';
 import { pump, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { AlertDescription, type TlsStatus } from '../../src/base/errors.js';

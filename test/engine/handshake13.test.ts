@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { pump, readAll } from '../../src/testing/index.js';
 

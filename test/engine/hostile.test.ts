@@ -7,7 +7,7 @@
  * early_data §4.3.10, closure alerts §6.1).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { pump, readAll, seededRandom, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { AlertDescription, TlsError } from '../../src/base/errors.js';

@@ -3,7 +3,7 @@
  * KeyUpdate (RFC 9846 §4.7.3) and a large transfer under back-pressure.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config/config.js';
 import { AlertDescription, TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';

@@ -6,7 +6,7 @@
  * test/unit/transport.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { pump, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { AlertDescription, type TlsStatus } from '../../src/base/errors.js';

@@ -5,7 +5,7 @@
  * ClientHello is sent with 0x0301.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { ClientOptions } from '../../src/config/config.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { pump } from '../../src/testing/pipe.js';

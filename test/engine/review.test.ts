@@ -1,6 +1,6 @@
 /** Regressions from the security review of the engine façade. */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { feed, pump, readAll } from '../../src/testing/index.js';

@@ -13,7 +13,7 @@
  * RFC 8446 §4.2.1; backward compatibility is Appendix E).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import type { TlsConnection } from '../../src/engine/connection.js';
+import type { TlsConnection } from '../../src/engine/tls-connection.js';
 import { pump, readAll, withTestHooks } from '../../src/testing/index.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { nobleProvider } from '../../src/crypto/noble.js';

@@ -16,7 +16,7 @@
  * the sequence numbers stay right and data keeps flowing afterwards.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config/config.js';
 import { AlertDescription, TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';

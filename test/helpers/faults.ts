@@ -5,7 +5,7 @@
  * have delivered.
  */
 import { expect } from 'vitest';
-import type { TlsConnection } from '../../src/engine/connection.js';
+import type { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { FaultPipe } from '../../src/testing/index.js';
 import { join, sameBytes } from './bytes.js';
 

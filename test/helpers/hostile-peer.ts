@@ -5,7 +5,7 @@
  * their records), and the checks on a connection that failed.
  */
 import { expect } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { AlertDescription, TlsError, alertName, type TlsStatus } from '../../src/base/errors.js';
 import { pump } from '../../src/testing/index.js';

@@ -18,7 +18,7 @@
  * await deliver(client, sealServerFlight(sf, keys, suite));
  * ```
  */
-import type { TlsConnection } from '../../src/engine/connection.js';
+import type { TlsConnection } from '../../src/engine/tls-connection.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import type { AeadCipher } from '../../src/crypto/provider.js';
 import { tls13Suite, type Tls13Suite } from '../../src/crypto/suites.js';

@@ -16,7 +16,7 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { ClientOptions, ServerOptions, TraceEvent } from '../../src/config/config.js';
 
 /** Why a wait ended without its condition becoming true. */

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { TlsConnection } from '../../src/engine/connection.js';
+import type { TlsConnection } from '../../src/engine/tls-connection.js';
 import { TlsError } from '../../src/base/errors.js';
 import { feed, type Chunker, type FaultPipe } from '../../src/testing/index.js';
 import { payload } from './bytes.js';

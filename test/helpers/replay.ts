@@ -10,7 +10,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gcm } from '@noble/ciphers/aes.js';
-import type { TlsConnection } from '../../src/engine/connection.js';
+import type { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { PublicKeyInfo, RandomSource } from '../../src/crypto/provider.js';
 import type { CertificateVerifier, VerifyRequest } from '../../src/verify/verifier.js';
 

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../../src/tools/bench.js';
+import { startFirstFlightTap } from '../helpers/first-flight-tap.js';
 import { killAllPeers, makePkiFiles, opensslAvailable, removeTempDirs, skipNote, startOpensslServer, type PkiFiles } from '../helpers/peers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -81,46 +82,6 @@ function expectConsistent(r: BenchReport): void {
     const l = r.latencyMs!;
     expect(0 < l.min && l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max).toBe(true);
   }
-}
-
-/** A relay that records, per connection in accept order, the first TLS record the client sent. */
-async function startFirstFlightTap(targetPort: number): Promise<{ port: number; flights: Buffer[]; close: () => void }> {
-  const flights: Buffer[] = [];
-  const sockets: net.Socket[] = [];
-  const server = net.createServer({ allowHalfOpen: true }, (client) => {
-    const index = flights.length;
-    flights.push(Buffer.alloc(0));
-    let head = Buffer.alloc(0);
-    let done = false;
-    const target = net.connect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true });
-    sockets.push(client, target);
-    client.on('data', (d: Buffer) => {
-      if (!done) {
-        head = Buffer.concat([head, d]);
-        if (head.length >= 5 && head.length >= 5 + head.readUInt16BE(3)) {
-          flights[index] = head.subarray(0, 5 + head.readUInt16BE(3));
-          done = true;
-        }
-      }
-      target.write(d);
-    });
-    target.on('data', (d: Buffer) => client.write(d));
-    client.on('end', () => target.end());
-    target.on('end', () => client.end());
-    client.on('error', () => target.destroy());
-    target.on('error', () => client.destroy());
-    client.on('close', () => target.destroy());
-    target.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    flights,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
 }
 
 describe.skipIf(!openssl.ok)(`puretls bench → openssl s_server${skipNote(openssl)}`, () => {

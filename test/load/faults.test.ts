@@ -16,7 +16,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { TraceEvent } from '../../src/config/config.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { expectCleanTlsError, params } from '../helpers/props.js';

@@ -15,7 +15,7 @@ import * as tls from 'node:tls';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { TlsError } from '../../src/base/errors.js';
 import { connect, createServer, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';

@@ -19,7 +19,7 @@
  */
 import fc from 'fast-check';
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import type { TlsError, TlsStatus } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';

@@ -24,7 +24,7 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TlsConnection } from '../../src/engine/connection.js';
+import type { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { TraceEvent } from '../../src/config/config.js';
 import { alertName } from '../../src/base/errors.js';
 import {

@@ -5,7 +5,7 @@
  * the engine suites from silently running the default provider twice.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { resolveCryptoProvider } from '../../src/crypto/select.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';

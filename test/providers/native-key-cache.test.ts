@@ -34,4 +34,24 @@ describe('native provider key import', () => {
     N.sign(N.parsePrivateKey(pem), S.ecdsa_secp256r1_sha256, Uint8Array.of(1), () => new Uint8Array(0));
     expect(priv).toHaveBeenCalledTimes(2);
   });
+
+  it('a public key parsed again from the same SubjectPublicKeyInfo (a CA key in every handshake) is not imported again; the cache is bounded', () => {
+    const pems = Array.from({ length: 70 }, () => generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+    const keys = pems.map((p) => N.parsePrivateKey(p));
+    const sigs = keys.map((k) => N.sign(k, S.ed25519, Uint8Array.of(7), () => new Uint8Array(0)) as Uint8Array);
+    const pubc = vi.mocked(nodeCrypto.createPublicKey);
+    pubc.mockClear();
+    const check = (i: number) => expect(N.verify(N.parsePublicKey(keys[i]!.publicKey.spki), S.ed25519, Uint8Array.of(7), sigs[i]!)).toBe(true);
+    check(0);
+    check(0);
+    check(0);
+    expect(pubc).toHaveBeenCalledTimes(1);
+    // 69 other keys push the first one out (64 entries): it is imported again.
+    for (let i = 1; i < 70; i++) check(i);
+    expect(pubc).toHaveBeenCalledTimes(70);
+    check(0);
+    expect(pubc).toHaveBeenCalledTimes(71);
+    check(69);
+    expect(pubc).toHaveBeenCalledTimes(71);
+  });
 });

@@ -4,7 +4,7 @@
  * of the same kind, and each role runs its own.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { pump, withTestHooks, type ClientHello } from '../../src/testing/index.js';

@@ -5,7 +5,7 @@
  * outside the certificate's validity is a ReplayMismatch at the first differing byte.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import {
   FaultPipe,

@@ -8,11 +8,13 @@
  */
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBenchCommand } from '../../src/cli.js';
+import { nodeBenchTransport, parseBenchCommand } from '../../src/cli.js';
 import { TlsError } from '../../src/base/errors.js';
-import { LatencyHistogram, benchSvg, connectionSeed, reportText, runBench, type BenchIo, type BenchReport, type BenchSettings } from '../../src/tools/bench.js';
+import { LatencyHistogram, benchSvg, connectionSeed, reportText, runBench, type BenchIo, type BenchReport, type BenchSettings, type BenchTransport } from '../../src/tools/bench.js';
 import { createServer, type ConnectOptions, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+import '../../src/crypto/native.js';
+import { startFirstFlightTap } from '../helpers/first-flight-tap.js';
 
 const TARGET = ['127.0.0.1:8443'];
 
@@ -282,7 +284,7 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('counts handshakes that agree with the histogram, the timeline and the rate (JSON on stdout, exit 0)', async () => {
     const c = capture();
-    const code = await runBench(settings({ connections: 2 }), () => base(port), { json: true, quiet: true }, c.io);
+    const code = await runBench(settings({ connections: 2 }), () => base(port), nodeBenchTransport, { json: true, quiet: true }, c.io);
     expect(c.stderr()).toBe('');
     expect(code).toBe(0);
     const r = JSON.parse(c.stdout()) as BenchReport;
@@ -300,7 +302,7 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('--handshakes N stops after N attempts', async () => {
     const c = capture();
-    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 5, connections: 3 }), () => base(port), { json: true, quiet: true }, c.io);
+    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 5, connections: 3 }), () => base(port), nodeBenchTransport, { json: true, quiet: true }, c.io);
     expect(code).toBe(0);
     const r = JSON.parse(c.stdout()) as BenchReport;
     expect(r.stoppedBy).toBe('handshakes');
@@ -311,12 +313,78 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('--bulk echoes exactly the bytes sent, a last partial line included', async () => {
     const c = capture();
-    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 3, work: { kind: 'echo', bytes: 40_000 } }), () => base(echoPort), { json: true, quiet: true }, c.io);
+    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 3, work: { kind: 'echo', bytes: 40_000 } }), () => base(echoPort), nodeBenchTransport, { json: true, quiet: true }, c.io);
     expect(code).toBe(0);
     const r = JSON.parse(c.stdout()) as BenchReport;
     expect(r.bulk).toMatchObject({ mode: 'echo', bytesPerConnection: 40_000, completed: 3, cut: 0, failures: 0, bytesSent: 120_000, bytesReceived: 120_000 });
     expect(r.bulk!.receivedMBps).toBeGreaterThan(0);
   });
+
+  it('builds the TLS config once for every connection; with --seed each connection has its own random source', async () => {
+    const seen: ConnectOptions[] = [];
+    let shared = 0;
+    const spy: BenchTransport<ConnectOptions> = {
+      connect: (o) => {
+        seen.push(o);
+        return nodeBenchTransport.connect(o);
+      },
+      shareConfig: (o) => {
+        shared++;
+        return nodeBenchTransport.shareConfig(o);
+      },
+      toTlsError: nodeBenchTransport.toTlsError,
+    };
+    const run = async (seed: number | null): Promise<void> => {
+      const c = capture();
+      expect(await runBench(settings({ durationMs: 60_000, handshakeLimit: 3, seed, warmup: 0 }), () => base(port), spy, { json: true, quiet: true }, c.io)).toBe(0);
+    };
+    await run(null);
+    expect(shared).toBe(1);
+    expect(seen).toHaveLength(3);
+    const config = seen[0]!.secureContext;
+    expect(config).toBeDefined();
+    for (const o of seen) {
+      expect(o.secureContext).toBe(config);
+      expect(o.ca).toBeUndefined();
+      expect(o.random).toBeUndefined();
+    }
+    seen.length = 0;
+    await run(7);
+    expect(shared).toBe(1);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen.map((o) => o.random)).size).toBe(3);
+  });
+
+  for (const provider of ['pure', 'native'] as const) {
+    it(`--seed under the ${provider} provider: two runs send the same first flights, another seed others`, async () => {
+      const flightsOf = async (seed: number): Promise<string[]> => {
+        const tap = await startFirstFlightTap(port);
+        try {
+          const c = capture();
+          const code = await runBench(
+            settings({ durationMs: 60_000, handshakeLimit: 3, seed, warmup: 0 }),
+            () => ({ ...base(tap.port), servername: 'localhost', crypto: provider }),
+            nodeBenchTransport,
+            { json: true, quiet: true },
+            c.io,
+          );
+          expect(code).toBe(0);
+          expect((JSON.parse(c.stdout()) as BenchReport).session!.provider).toBe(provider === 'pure' ? 'noble' : 'native');
+          return tap.flights.map((f) => f.toString('hex'));
+        } finally {
+          tap.close();
+        }
+      };
+      const a = await flightsOf(7);
+      const b = await flightsOf(7);
+      const c = await flightsOf(8);
+      expect(a).toHaveLength(3);
+      expect(a.every((f) => f.startsWith('16'))).toBe(true);
+      expect(b).toEqual(a);
+      expect(new Set(a).size).toBe(3);
+      for (let i = 0; i < 3; i++) expect(c[i]).not.toBe(a[i]);
+    });
+  }
 
   it('--resume is refused with InvalidConfig before anything is dialled', async () => {
     const c = capture();
@@ -327,6 +395,7 @@ describe('runBench against a puretls server on loopback', () => {
         asked = true;
         return base(port);
       },
+      nodeBenchTransport,
       { json: true, quiet: true },
       c.io,
     );
@@ -340,7 +409,7 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('an untrusted server: CertificateUntrusted, exit 1, stopped at the first (warm-up) failure', async () => {
     const c = capture();
-    const code = await runBench(settings(), () => ({ ...base(port), ca: otherCa }), { json: true, quiet: true }, c.io);
+    const code = await runBench(settings(), () => ({ ...base(port), ca: otherCa }), nodeBenchTransport, { json: true, quiet: true }, c.io);
     expect(code).toBe(1);
     const r = JSON.parse(c.stdout()) as BenchReport & { error: { status: string } };
     expect(r.error.status).toBe('CertificateUntrusted');
@@ -351,7 +420,7 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('without warm-up, failures are counted until --max-errors in a row', async () => {
     const c = capture();
-    const code = await runBench(settings({ warmup: 0, maxErrors: 4, durationMs: 30_000 }), () => ({ ...base(port), ca: otherCa }), { json: true, quiet: true }, c.io);
+    const code = await runBench(settings({ warmup: 0, maxErrors: 4, durationMs: 30_000 }), () => ({ ...base(port), ca: otherCa }), nodeBenchTransport, { json: true, quiet: true }, c.io);
     expect(code).toBe(1);
     const r = JSON.parse(c.stdout()) as BenchReport;
     expect(r.failures).toBe(4);
@@ -362,7 +431,7 @@ describe('runBench against a puretls server on loopback', () => {
 
   it('options refused by connect() end the run at once with their status', async () => {
     const c = capture();
-    const code = await runBench(settings(), () => ({ ...base(port), groups: ['no-such-group'] }), { json: false, quiet: true }, c.io);
+    const code = await runBench(settings(), () => ({ ...base(port), groups: ['no-such-group'] }), nodeBenchTransport, { json: false, quiet: true }, c.io);
     expect(code).toBe(1);
     expect(c.stderr()).toMatch(/^puretls: error: InvalidConfig/);
   });
@@ -378,7 +447,7 @@ describe('runBench against a puretls server on loopback', () => {
     try {
       const c = capture();
       const t0 = Date.now();
-      const code = await runBench(settings({ warmup: 0, connections: 2, durationMs: 800, maxErrors: 0 }), () => ({ ...base(silentPort), handshakeTimeout: 300 }), { json: true, quiet: true }, c.io);
+      const code = await runBench(settings({ warmup: 0, connections: 2, durationMs: 800, maxErrors: 0 }), () => ({ ...base(silentPort), handshakeTimeout: 300 }), nodeBenchTransport, { json: true, quiet: true }, c.io);
       const took = Date.now() - t0;
       expect(code).toBe(1);
       const r = JSON.parse(c.stdout()) as BenchReport & { error: { status: string } };
@@ -419,7 +488,7 @@ describe('benchSvg', () => {
       ],
     },
     timeline: { intervalSeconds: 0.1, handshakes: [1, 0, 2], failures: [0, 1, 0] },
-    session: { version: '<TLSv1.3 & "x">', cipherSuite: null, group: null, signatureScheme: null, alpn: null, resumed: false, helloRetryRequest: false, certificateErrors: [] },
+    session: { version: '<TLSv1.3 & "x">', cipherSuite: null, group: null, signatureScheme: null, alpn: null, resumed: false, helloRetryRequest: false, provider: 'noble', certificateErrors: [] },
     bulk: null,
     cpu: { userSeconds: 0.1, systemSeconds: 0, utilisation: 0.1, handshakesPerUserSecond: 30 },
     errors: {},

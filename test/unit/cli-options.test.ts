@@ -134,3 +134,19 @@ describe('puretls CLI: bad policy values are usage errors that name the flag and
     expect(process.exitCode ?? 0).toBe(0);
   });
 });
+
+describe('puretls CLI: --crypto (issue 9 item 3)', () => {
+  it('connect and serve take pure, native and webcrypto (any case) into the crypto option; unset leaves the default', () => {
+    for (const command of ['connect', 'serve'] as const) {
+      for (const name of ['pure', 'native', 'webcrypto']) expect(parse(command, ['--crypto', name]).crypto).toBe(name);
+      expect(parse(command, ['--crypto', 'Native']).crypto).toBe('native');
+      expect(parse(command, []).crypto).toBeUndefined();
+    }
+  });
+
+  it('an unknown provider or a missing value is a usage error naming --crypto', () => {
+    expect(usageError(() => parse('connect', ['--crypto', 'openssl']))).toMatch(/--crypto: unknown provider 'openssl' \(expected pure, native, webcrypto\)/);
+    expect(usageError(() => parse('serve', ['--crypto', '']))).toMatch(/--crypto/);
+    expect(usageError(() => parse('connect', ['--crypto']))).toMatch(/--crypto/);
+  });
+});

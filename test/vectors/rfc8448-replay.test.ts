@@ -31,7 +31,7 @@
  *   value (only that) with the RFC's, and the server then requires that cookie back.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../src/engine/connection.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import type { ServerOptions } from '../../src/config/config.js';
 import { withTestHooks, type ServerTestHooks } from '../../src/testing/index.js';
 import { nobleProvider } from '../../src/crypto/noble.js';

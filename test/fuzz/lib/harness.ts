@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TlsConnection } from '../../../src/engine/connection.js';
+import { TlsConnection } from '../../../src/engine/tls-connection.js';
 import type { ClientOptions, ServerOptions } from '../../../src/config/config.js';
 import { parseCertificate } from '../../../src/verify/x509.js';
 import { pemDecode } from '../../../src/crypto/pem.js';

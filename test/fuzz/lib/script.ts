@@ -21,7 +21,7 @@
  * entry:  kind u8 (low nibble: what, 0x10 encrypted, 0x20 fixup)  len u24  payload
  * ```
  */
-import type { TlsConnection } from '../../../src/engine/connection.js';
+import type { TlsConnection } from '../../../src/engine/tls-connection.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import type { HashAlg } from '../../../src/crypto/provider.js';
 import { tls12Suite, tls13Suite, type Tls12Suite, type Tls13Suite } from '../../../src/crypto/suites.js';

@@ -39,6 +39,11 @@ describe('arithmetic', () => {
       ),
       { numRuns: 200 },
     );
+    // Sliding-window edge cases: long zero runs, all-ones runs, windows cut by the end.
+    const m = (1n << 521n) - 1n;
+    for (const e of [(1n << 1000n) + 1n, (1n << 64n) - 1n, (1n << 33n) | 0b10001n, 0b1000010000100001n << 40n, (1n << 32n) + 0b11111n]) {
+      expect(modPow(3n, e, m)).toBe(naivePow(3n, e, m));
+    }
     expect(modPow(5n, 0n, 7n)).toBe(1n);
     expect(modPow(5n, 3n, 1n)).toBe(0n);
     expect(modPow(-2n, 3n, 7n)).toBe(naivePow(5n, 3n, 7n));

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TlsConnection } from '../../../src/engine/connection.js';
+import { TlsConnection } from '../../../src/engine/tls-connection.js';
 import { AlertDescription, TlsError } from '../../../src/base/errors.js';
 import { TlsPump } from '../../../src/transport/pump.js';
 import { connect, createServer, mapTransportError, nodeClientOptions, nodeServerOptions, upgrade, type IdentityCertificate, type TlsServer, type TlsServerOptions, type TlsSocket } from '../../../src/transport/node.js';

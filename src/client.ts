@@ -1,0 +1,47 @@
+/**
+ * puretls/client: the client-only, runtime-neutral entry (issue 9 item 5). The same engine
+ * as `puretls`, but its `TlsConnection` has only `client()`, and nothing here reaches the
+ * server's handshake, certificate selection or key loading, so a bundler leaves them out.
+ * Use `puretls` (or `puretls/node`) when a program also accepts connections.
+ *
+ * @module
+ */
+export { TlsConnection, createClientConfig, tls12, ocsp } from './engine/client-connection.js';
+export { ConnectionCore } from './engine/connection.js';
+export type { ClientModule, ClientOnlyConfigOptions, ClientOnlyOptions } from './engine/client-connection.js';
+export { ClientConfig, isClientConfig } from './engine/setup.js';
+export type { ClientConfigOptions, ClientConnectionOptions } from './engine/setup.js';
+export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './engine/info.js';
+export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './base/errors.js';
+export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './base/errors.js';
+export type { ClientOptions, CommonOptions, CertifiedKeyInput, TraceEvent, TlsVersionName } from './config/config.js';
+export type {
+  CryptoProvider,
+  AeadAlg,
+  AeadCipher,
+  HashAlg,
+  HashState,
+  KeyShare,
+  KeyType,
+  PrivateKeyInfo,
+  PublicKeyInfo,
+  RandomSource,
+  RsaPrivateComponents,
+  SignatureOptions,
+} from './crypto/provider.js';
+export { nobleProvider, defaultRandom } from './crypto/noble.js';
+export { CipherSuite, NamedGroup, SignatureScheme, ProtocolVersion, nameOf } from './wire/codes.js';
+export type { CodeKind } from './wire/codes.js';
+export { IGNORABLE_CERTIFICATE_ERRORS, severityOf } from './verify/verifier.js';
+export type {
+  CertificateError,
+  CertificateErrorCode,
+  CertificateErrorSeverity,
+  CertificateVerifier,
+  VerificationReport,
+  VerifyRequest,
+} from './verify/verifier.js';
+export { createBasicVerifier, DEFAULT_VERIFICATION_WORK } from './verify/basic-verifier.js';
+export type { BasicVerifier, BasicVerifierOptions, BasicVerificationReport } from './verify/basic-verifier.js';
+export { loadCertificates } from './config/identity.js';
+export type { LoadCertificatesOptions, CertSource } from './config/identity.js';
