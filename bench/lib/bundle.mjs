@@ -59,7 +59,10 @@ export async function bundleFigure(ctx) {
   } catch (e) {
     esbuild = { error: e };
   }
-  const index = distPath('index.js');
+  // The client-only entry (puretls/client: no server code, TLS 1.2 and OCSP only when
+  // passed in) when the build has it, else the runtime-neutral entry.
+  const clientEntry = existsSync(distPath('client.js'));
+  const index = distPath(clientEntry ? 'client.js' : 'index.js');
   const add = async (name, kind, contents, platform, note, external) => {
     if (esbuild.error) return entries.push({ name, kind, unavailable: `esbuild cannot be loaded: ${reasonOf(esbuild.error)}` });
     try {
@@ -78,7 +81,7 @@ export async function bundleFigure(ctx) {
     }
     const platform = p.name === 'native' ? 'node' : 'browser';
     let program;
-    let from = 'dist/index.js';
+    let from = clientEntry ? 'dist/client.js' : 'dist/index.js';
     if (typeof p.option === 'string') {
       // A provider with its own entry point (puretls/native) is imported from it and passed
       // as an object, as a bundling user would (a bare side-effect import of an entry marked
@@ -95,6 +98,10 @@ export async function bundleFigure(ctx) {
       from += ` + ${exp} from dist/${file}`;
     } else program = clientProgram(index, 'nobleProvider', `import { nobleProvider } from ${JSON.stringify(index)};`);
     await add(name, 'provider', program, platform, `client program (${from}), platform ${platform}, minified + gzip -9`);
+  }
+  if (clientEntry && providers.some((p) => p.name === 'pure' && p.available)) {
+    const full = distPath('index.js');
+    await add('puretls (pure) from the full entry', 'reference', clientProgram(full, 'nobleProvider', `import { nobleProvider } from ${JSON.stringify(full)};`), 'browser', 'the same client program importing puretls (dist/index.js, client and server) instead of puretls/client');
   }
   await add('subtls', 'peer', `export { startTls, TrustedCert } from 'subtls';`, 'browser', "startTls + TrustedCert, minified + gzip -9; its Node fallback import('crypto') left external", ['crypto']);
   await add('node-forge', 'peer', `import forge from 'node-forge'; export const connect = (o) => forge.tls.createConnection(o); export const store = (c) => forge.pki.createCaStore(c);`, 'browser', 'CommonJS: the whole library stays; minified + gzip -9');
