@@ -60,3 +60,20 @@ for (const [name] of providers) {
   const r = results[name]!;
   console.log(`${name.padEnd(10)} MB/CPU-s ${(mb / (median(r.cpu) / 1000)).toFixed(1).padStart(7)} (min..max ${(mb / (Math.max(...r.cpu) / 1000)).toFixed(1)}..${(mb / (Math.min(...r.cpu) / 1000)).toFixed(1)})   MB/wall-s ${(mb / (median(r.wall) / 1000)).toFixed(1).padStart(7)}`);
 }
+
+// Full TLS 1.3 handshakes (ECDSA P-256, x25519), client and server in this process: CPU ms per pair.
+async function handshakes(crypto: CryptoProvider, n: number): Promise<number> {
+  const u0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    const c = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, crypto });
+    const s = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, crypto });
+    await pump(c, s);
+    if (!c.handshakeComplete || !s.handshakeComplete) throw new Error('handshake failed');
+  }
+  const u = process.cpuUsage(u0);
+  return (u.user + u.system) / 1000 / n;
+}
+const hs: Record<string, number[]> = { pure: [], webcrypto: [] };
+for (const [, p] of providers) await handshakes(p, 5);
+for (let round = 0; round < 5; round++) for (const [name, p] of providers) hs[name]!.push(await handshakes(p, 20));
+for (const [name] of providers) console.log(`${name.padEnd(10)} TLS 1.3 ECDSA P-256 handshake, CPU ms per client+server pair: ${median(hs[name]!).toFixed(2)} (min..max ${Math.min(...hs[name]!).toFixed(2)}..${Math.max(...hs[name]!).toFixed(2)})`);
