@@ -205,7 +205,12 @@ export class TlsPump {
   private sendOutput(): Promise<void> | undefined {
     for (;;) {
       const out = this.connection.takeOutput();
-      if (!out) return undefined;
+      if (!out) {
+        // An async AEAD may still be sealing what was written: wait until it is sealed (the
+        // caller then calls again and sends it).
+        if (!this.connection.sealing) return undefined;
+        return this.connection.settled();
+      }
       const p = this.h.send(out);
       if (p) return p;
     }
