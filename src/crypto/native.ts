@@ -180,11 +180,15 @@ class NativeAead implements AeadCipher {
         : createDecipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN });
       d.setAuthTag(ciphertextAndTag.subarray(n));
       d.setAAD(aad, { plaintextLength: n });
-      const out = new Uint8Array(n);
       const body = d.update(ciphertextAndTag.subarray(0, n));
-      out.set(body, 0);
       // final() throws when the tag does not match: nothing decrypted is returned then.
       const rest = d.final();
+      // GCM and ChaCha20-Poly1305 are stream modes: final() adds nothing, and update()'s
+      // output is already the plaintext. Returned as a plain Uint8Array view (a Buffer's
+      // slice() would not copy) instead of copied into a second 16 KiB buffer per record.
+      if (rest.length === 0 && body.length === n) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      const out = new Uint8Array(n);
+      out.set(body, 0);
       out.set(rest, body.length);
       return out;
     } catch {
