@@ -226,6 +226,84 @@ const PROCESSED = new Set<string>([
  */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (der.length > MAX_CERTIFICATE_SIZE) throw bad(`too large (${der.length} bytes)`);
+  // The same chain arrives in every handshake with the same peer: a parse is remembered
+  // (keyed by the complete DER, compared byte for byte on a hit, bounded) and only
+  // certificates that parsed are kept, so a failure is always re-derived.
+  const key = cacheKey(der);
+  const hit = parsedCache.get(key);
+  if (hit !== undefined && bytesEqual(hit.der, der)) {
+    // Most recently used last: the oldest entry is the one evicted.
+    parsedCache.delete(key);
+    parsedCache.set(key, hit);
+    return present(hit);
+  }
+  const parsed = parseUncached(der);
+  if (hit !== undefined) parsedCache.delete(key);
+  else if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value!);
+  parsedCache.set(key, parsed);
+  return present(parsed);
+}
+
+/** Parsed certificates by {@link cacheKey} of their DER, least recently used first. */
+const parsedCache = new Map<string, ParsedCertificate>();
+/** Entries of {@link parsedCache}: a few chains' worth (each at most {@link MAX_CERTIFICATE_SIZE} bytes, twice). */
+const PARSED_CACHE_MAX = 32;
+
+/**
+ * A map key for `der`: its length and a 32-bit FNV-1a hash of every byte. Not a proof of
+ * equality (a hit is compared byte for byte); a collision only costs a re-parse.
+ */
+function cacheKey(der: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
+  return `${der.length}:${h >>> 0}`;
+}
+
+/**
+ * What a caller gets of a remembered parse: the parts that reach applications (the DER, the
+ * validity dates, the name lists; see verify/certificate.ts and the Node adapter) are fresh
+ * copies, so no caller can change what a later handshake sees. The rest is shared, read only.
+ */
+function present(c: ParsedCertificate): ParsedCertificate {
+  return {
+    der: c.der.slice(),
+    tbs: c.tbs,
+    version: c.version,
+    serialHex: c.serialHex,
+    get subject(): string {
+      return c.subject;
+    },
+    subjectDer: c.subjectDer,
+    get issuer(): string {
+      return c.issuer;
+    },
+    issuerDer: c.issuerDer,
+    selfIssued: c.selfIssued,
+    notBefore: new Date(c.notBefore.getTime()),
+    notAfter: new Date(c.notAfter.getTime()),
+    spki: c.spki,
+    signatureAlgorithmOid: c.signatureAlgorithmOid,
+    signatureParams: c.signatureParams,
+    signature: c.signature,
+    isCA: c.isCA,
+    pathLen: c.pathLen,
+    keyUsage: c.keyUsage,
+    extKeyUsage: c.extKeyUsage,
+    dnsNames: c.dnsNames.slice(),
+    ipAddresses: c.ipAddresses.slice(),
+    hasSubjectAltName: c.hasSubjectAltName,
+    subjectAltNames: c.subjectAltNames,
+    subjectAltNameMalformed: c.subjectAltNameMalformed,
+    subjectKeyId: c.subjectKeyId,
+    authorityKeyId: c.authorityKeyId,
+    extensions: c.extensions,
+    problems: c.problems,
+    sha256: c.sha256,
+  };
+}
+
+/** {@link parseCertificate} without the cache. */
+function parseUncached(der: Uint8Array): ParsedCertificate {
   const own = der.slice();
   // Our own strict walk first: exact byte ranges, and garbage never reaches the library.
   const top = new DerReader(own, 'CertificateOtherErrors', 'certificate');
