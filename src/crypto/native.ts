@@ -414,6 +414,25 @@ function publicKeyObject(key: PublicKeyInfo): KeyObject {
   return ko;
 }
 
+/**
+ * Parsed public keys by their complete SubjectPublicKeyInfo bytes: a peer's certificate
+ * carries the same key in every handshake, and decoding it checks the EC point on the
+ * curve (in JavaScript, ~40 µs). Only keys that parsed are kept (a failure is re-derived);
+ * the entry is frozen and, with the KeyObject cached for it, shared. Bounded like
+ * {@link spkiCache}.
+ */
+const parsedKeys = new Map<string, PublicKeyInfo>();
+
+function parsePublicKeyCached(spki: Uint8Array): PublicKeyInfo {
+  const id = buf(spki).toString('latin1');
+  const known = parsedKeys.get(id);
+  if (known) return known;
+  const key = Object.freeze(parsePublicKey(spki));
+  if (parsedKeys.size >= SPKI_CACHE_MAX) parsedKeys.delete(parsedKeys.keys().next().value!);
+  parsedKeys.set(id, key);
+  return key;
+}
+
 /** The `node:crypto` key options for `kind` (RSA padding and the RFC 9846 §4.3.3 PSS salt = hash length). */
 function keyOptions(kind: string, hash: HashAlg): { dsaEncoding?: 'der'; padding?: number; saltLength?: number } {
   switch (kind) {
@@ -527,7 +546,7 @@ export const nativeProvider: CryptoProvider = Object.freeze({
   keySharePrivateLength,
   keyShare,
   signatureSchemes: ALL_SIGNATURE_SCHEMES,
-  parsePublicKey,
+  parsePublicKey: parsePublicKeyCached,
   parsePrivateKey,
   schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
   sign,
