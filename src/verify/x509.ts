@@ -265,7 +265,7 @@ function cacheKey(der: Uint8Array): string {
  * copies, so no caller can change what a later handshake sees. The rest is shared, read only.
  */
 function present(c: ParsedCertificate): ParsedCertificate {
-  return {
+  const out: ParsedCertificate = {
     der: c.der.slice(),
     tbs: c.tbs,
     version: c.version,
@@ -300,6 +300,24 @@ function present(c: ParsedCertificate): ParsedCertificate {
     problems: c.problems,
     sha256: c.sha256,
   };
+  presentedFrom.set(out, c);
+  return out;
+}
+
+/** Which remembered parse each object handed out by {@link parseCertificate} presents. */
+const presentedFrom = new WeakMap<ParsedCertificate, ParsedCertificate>();
+
+/**
+ * The remembered parse behind a certificate from {@link parseCertificate} (the same object
+ * for every parse of the same DER while it stays remembered), or `c` itself for any other
+ * object. For caches of facts derived from a certificate's fields (verify/engine.ts): the
+ * key is an object no caller received, so its fields are the ones the parse produced.
+ *
+ * @param c - a parsed certificate
+ * @returns the object to key derived facts by
+ */
+export function parseIdentity(c: ParsedCertificate): ParsedCertificate {
+  return presentedFrom.get(c) ?? c;
 }
 
 /** {@link parseCertificate} without the cache. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateTestPki } from '../../../src/verify/generate.js';
-import { parseCertificate } from '../../../src/verify/x509.js';
+import { parseCertificate, parseIdentity } from '../../../src/verify/x509.js';
 
 // parseCertificate remembers parses by the complete DER (bounded): what callers receive must
 // stay theirs, and a different certificate must never be answered from the cache.
@@ -47,5 +47,17 @@ describe('parseCertificate cache', () => {
       expect(parseCertificate(d).der).toEqual(d);
     }
     expect(parseCertificate(pki.certDer).der).toEqual(pki.certDer);
+  });
+
+  it('names one identity for every parse of the same DER, and none for other objects', async () => {
+    const pki = await generateTestPki({ keyType: 'ecdsa-p256' });
+    const a = parseCertificate(pki.certDer);
+    const b = parseCertificate(pki.certDer.slice());
+    expect(a).not.toBe(b);
+    expect(parseIdentity(a)).toBe(parseIdentity(b));
+    expect(parseIdentity(a)).not.toBe(a);
+    const crafted = { ...a, extensions: [] };
+    expect(parseIdentity(crafted)).toBe(crafted);
+    expect(parseIdentity(parseCertificate(pki.caCertDer))).not.toBe(parseIdentity(a));
   });
 });
