@@ -112,11 +112,21 @@ function hkdfExtract(alg: HashAlg, salt: Uint8Array, ikm: Uint8Array): Uint8Arra
   return hmac(alg, s, ikm);
 }
 
+/** The block counter of HKDF-Expand's first block (never written). */
+const ONE = Uint8Array.of(1);
+
 /** HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC-Hash(PRK, T(i-1) | info | i), L ≤ 255·HashLen. */
 function hkdfExpand(alg: HashAlg, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   const hashLen = HASH_LEN[checkHash(alg)];
   if (!Number.isSafeInteger(length) || length < 0 || length > 255 * hashLen) {
     throw new TlsError('InternalError', { detail: `HKDF-Expand: length ${length} is outside 0..${255 * hashLen}` });
+  }
+  if (length <= hashLen) {
+    // One block (every TLS 1.3 key schedule call): T(1) = HMAC-Hash(PRK, info | 0x01).
+    const t = createHmac(alg, prk).update(info).update(ONE).digest();
+    const out = new Uint8Array(length);
+    out.set(t.subarray(0, length));
+    return out;
   }
   const out = new Uint8Array(length);
   const counter = new Uint8Array(1);
