@@ -17,16 +17,22 @@ export type {
   CryptoProvider,
   AeadAlg,
   AeadCipher,
+  AsyncAeadCipher,
   HashAlg,
   HashState,
   KeyShare,
   KeyType,
+  MaybePromise,
   PrivateKeyInfo,
   PublicKeyInfo,
   RandomSource,
   RsaPrivateComponents,
   SignatureOptions,
+  Signer,
+  SyncCryptoProvider,
+  SyncKeyShare,
 } from './crypto/provider.js';
+export type { PrivateKeyInput, KeyObjectLike } from './crypto/signer.js';
 export { nobleProvider, defaultRandom } from './crypto/noble.js';
 export { CipherSuite, NamedGroup, SignatureScheme, ProtocolVersion, nameOf } from './wire/codes.js';
 export type { CodeKind } from './wire/codes.js';
@@ -46,7 +52,7 @@ export { createBasicVerifier, DEFAULT_VERIFICATION_WORK } from './verify/basic-v
 export type { BasicVerifier, BasicVerifierOptions, BasicVerificationReport } from './verify/basic-verifier.js';
 export { verifyCertificateChain } from './verify/chain.js';
 export type { Certificate, CertificateInput, VerifyCertificateChainOptions, VerifyCertificateChainResult } from './verify/chain.js';
-export { verifyOcspResponse } from './verify/ocsp.js';
+export { verifyOcspResponse, verifyOcspResponseAsync } from './verify/ocsp.js';
 export type { OcspCheckInput, OcspResult, CrlReason } from './verify/ocsp.js';
 export { loadCertificates } from './config/identity.js';
 export type { LoadCertificatesOptions, CertSource } from './config/identity.js';

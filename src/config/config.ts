@@ -10,6 +10,7 @@
  * @module
  */
 import type { CryptoProvider, PrivateKeyInfo, RandomSource } from '../crypto/provider.js';
+import type { PrivateKeyInput } from '../crypto/signer.js';
 import { resolveCryptoProvider } from '../crypto/select.js';
 import type { CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import type { Certificate } from '../verify/certificate.js';
@@ -25,8 +26,12 @@ export type TlsVersionName = 'TLSv1.2' | 'TLSv1.3';
 export interface CertifiedKeyInput {
   /** PEM text holding the leaf then intermediates, or DER certificates (leaf first). */
   readonly cert: string | Uint8Array | readonly (string | Uint8Array)[];
-  /** Private key: PEM (PKCS#8, SEC1, PKCS#1) or DER PKCS#8. */
-  readonly key: string | Uint8Array;
+  /**
+   * Private key: PEM (PKCS#8, SEC1, PKCS#1) or DER PKCS#8, or an opaque key whose bytes are
+   * never needed: a WebCrypto CryptoKey, a `node:crypto` KeyObject, or any object with
+   * `sign(scheme, data)` (a hardware token, a remote KMS; see `Signer`).
+   */
+  readonly key: PrivateKeyInput;
   /** Server only: a DER OCSPResponse to staple when the client asks (RFC 6066 §8). */
   readonly ocspResponse?: Uint8Array;
 }

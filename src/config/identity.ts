@@ -5,7 +5,8 @@
  * @module
  */
 import type { CertifiedKey, CertifiedKeyInput } from './config.js';
-import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { isOpaqueKey, loadPrivateKey, samePublicKey } from '../crypto/signer.js';
 import { bytesToText, isPem, pemDecode } from '../crypto/pem.js';
 import { TlsError } from '../base/errors.js';
 import { parseCertificate } from '../verify/x509.js';
@@ -55,7 +56,8 @@ function isPemBytes(b: Uint8Array): boolean {
 /** Loads a certificate chain and its key, checking that the key matches the leaf. */
 export function loadCertifiedKey(input: CertifiedKeyInput, crypto: CryptoProvider): CertifiedKey {
   const chain = loadCertificates(input.cert, { headers: 'refuse' });
-  const key = crypto.parsePrivateKey(input.key);
+  // Bytes are parsed first (a bad key is reported as such even when the leaf is bad too).
+  const parsed = isOpaqueKey(input.key) ? null : crypto.parsePrivateKey(input.key);
   let leaf;
   try {
     leaf = parseCertificate(chain[0]!);
@@ -63,6 +65,8 @@ export function loadCertifiedKey(input: CertifiedKeyInput, crypto: CryptoProvide
     throw new TlsError('InvalidConfig', { detail: `cannot parse the leaf certificate: ${e instanceof Error ? e.message : String(e)}`, cause: e });
   }
   const leafKey = crypto.parsePublicKey(leaf.spki);
+  // An opaque key (CryptoKey, KeyObject, signer) takes its public key from the leaf.
+  const key = parsed ?? loadPrivateKey(input.key, crypto, leafKey);
   if (!samePublicKey(leafKey, key.publicKey, crypto)) {
     throw new TlsError('InvalidConfig', { detail: 'the private key does not match the leaf certificate' });
   }
@@ -70,9 +74,3 @@ export function loadCertifiedKey(input: CertifiedKeyInput, crypto: CryptoProvide
   return input.ocspResponse ? { chain, key, names, ocspResponse: input.ocspResponse.slice() } : { chain, key, names };
 }
 
-function samePublicKey(a: PublicKeyInfo, b: PublicKeyInfo, crypto: CryptoProvider): boolean {
-  if (a.type !== b.type && !(a.type.startsWith('rsa') && b.type.startsWith('rsa'))) return false;
-  if (a.raw && b.raw) return crypto.equal(a.raw, b.raw);
-  if (a.n !== undefined && b.n !== undefined) return a.n === b.n && a.e === b.e;
-  return crypto.equal(a.spki, b.spki);
-}

@@ -15,7 +15,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { TlsError } from '../base/errors.js';
-import type { KeyShare } from './provider.js';
+import type { SyncKeyShare } from './provider.js';
 import { bigIntToBytes, bytesToBigInt } from './der.js';
 
 /** Named group code points implemented here (RFC 9846 §4.3.7). */
@@ -65,14 +65,14 @@ export function keySharePrivateLength(group: number): number {
  * @throws TlsError('InternalError') for an unsupported group or private key bytes of the
  *   wrong length or range.
  */
-export function createKeyShare(group: number, privateKey: Uint8Array): KeyShare {
+export function createKeyShare(group: number, privateKey: Uint8Array): SyncKeyShare {
   if (group === KX_GROUPS.x25519) return x25519Share(privateKey);
   const nist = NIST[group as keyof typeof NIST];
   if (!nist) throw new TlsError('InternalError', { detail: `unsupported group 0x${group.toString(16)}` });
   return nistShare(group, nist.curve, nist.size, privateKey);
 }
 
-function x25519Share(privateKey: Uint8Array): KeyShare {
+function x25519Share(privateKey: Uint8Array): SyncKeyShare {
   if (privateKey.length !== 32) throw new TlsError('InternalError', { detail: 'X25519 private key must be 32 bytes' });
   const sk = privateKey.slice();
   const publicKey = x25519.getPublicKey(sk);
@@ -98,7 +98,7 @@ function x25519Share(privateKey: Uint8Array): KeyShare {
 
 type NistCurve = typeof p256 | typeof p384;
 
-function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): KeyShare {
+function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): SyncKeyShare {
   const n = curve.Point.Fn.ORDER;
   let d: bigint;
   if (privateKey.length === size + EXTRA) {

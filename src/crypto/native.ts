@@ -46,11 +46,11 @@ import {
 } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { TlsError } from '../base/errors.js';
-import { AEAD_KEY_LEN, HASH_LEN, type AeadAlg, type AeadCipher, type CryptoProvider, type HashAlg, type HashState, type KeyShare, type PrivateKeyInfo, type PublicKeyInfo, type RandomSource } from './provider.js';
+import { AEAD_KEY_LEN, HASH_LEN, type AeadAlg, type AeadCipher, type CryptoProvider, type HashAlg, type HashState, type SyncKeyShare as KeyShare, type PrivateKeyInfo, type PublicKeyInfo, type RandomSource, type SyncCryptoProvider } from './provider.js';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN } from './aead.js';
 import { KX_GROUPS, keySharePrivateLength } from './kx.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
-import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, type SignatureOptions } from './sig.js';
+import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, verifyEcdsaDigest, type SignatureOptions } from './sig.js';
 import { bigIntToBytes, bytesToBigInt } from './der.js';
 import { registerCryptoProvider } from './select.js';
 
@@ -544,7 +544,7 @@ function verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signatu
  * order, as the pure provider). Signature schemes: the pure provider's
  * ({@link ALL_SIGNATURE_SCHEMES}).
  */
-export const nativeProvider: CryptoProvider = Object.freeze({
+export const nativeProvider: SyncCryptoProvider = Object.freeze({
   name: 'native',
   hash: hashState,
   digest,
@@ -553,16 +553,19 @@ export const nativeProvider: CryptoProvider = Object.freeze({
   hkdfExpand,
   aead,
   groups: Object.freeze([KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1]),
+  generateKeyShare: (group, random) => keyShare(group, random(keySharePrivateLength(group))),
   keySharePrivateLength,
   keyShare,
   signatureSchemes: ALL_SIGNATURE_SCHEMES,
   parsePublicKey: parsePublicKeyCached,
   parsePrivateKey,
   schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
-  sign,
+  // An opaque key (a signer, no key material) signs itself.
+  sign: (key, scheme, message, random, opts) => (key.signer ? key.signer.sign(scheme, message) : sign(key, scheme, message, random, opts)),
   verify,
+  verifyEcdsaDigest,
   equal,
-} satisfies CryptoProvider);
+} satisfies SyncCryptoProvider);
 
 // `crypto: 'native'` resolves to this provider once this module is loaded (src/crypto/select.ts).
 registerCryptoProvider('native', nativeProvider);

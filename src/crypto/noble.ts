@@ -5,12 +5,12 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import type { CryptoProvider, RandomSource } from './provider.js';
+import type { RandomSource, SyncCryptoProvider } from './provider.js';
 import { constantTimeEqual, digest, hashState, hkdfExpand, hkdfExtract, hmac } from './hash.js';
 import { createAead } from './aead.js';
 import { KX_GROUPS, createKeyShare, keySharePrivateLength } from './kx.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
-import { ALL_SIGNATURE_SCHEMES, schemesForKey, schemesForKeyTls12, signMessage, verifySignature } from './sig.js';
+import { ALL_SIGNATURE_SCHEMES, schemesForKey, schemesForKeyTls12, signMessage, verifyEcdsaDigest, verifySignature } from './sig.js';
 
 /** Largest request `crypto.getRandomValues` accepts (WebCrypto §10.1.1: QuotaExceededError above 65536). */
 const RANDOM_CHUNK = 65536;
@@ -35,7 +35,7 @@ export const defaultRandom: RandomSource = (n: number): Uint8Array => {
  * The pure provider. Groups: x25519, secp256r1, secp384r1 (preference order).
  * Signature schemes: see {@link ALL_SIGNATURE_SCHEMES}.
  */
-export const nobleProvider: CryptoProvider = Object.freeze({
+export const nobleProvider: SyncCryptoProvider = Object.freeze({
   name: 'noble',
   hash: hashState,
   digest,
@@ -44,13 +44,15 @@ export const nobleProvider: CryptoProvider = Object.freeze({
   hkdfExpand,
   aead: createAead,
   groups: Object.freeze([KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1]),
+  generateKeyShare: (group, random) => createKeyShare(group, random(keySharePrivateLength(group))),
   keySharePrivateLength,
   keyShare: createKeyShare,
   signatureSchemes: ALL_SIGNATURE_SCHEMES,
   parsePublicKey,
   parsePrivateKey,
   schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
-  sign: (key, scheme, message, random, opts) => signMessage(key, scheme, message, random, opts),
+  sign: (key, scheme, message, random, opts) => (key.signer ? key.signer.sign(scheme, message) : signMessage(key, scheme, message, random, opts)),
   verify: (key, scheme, message, signature, opts) => verifySignature(key, scheme, message, signature, opts),
+  verifyEcdsaDigest,
   equal: constantTimeEqual,
-} satisfies CryptoProvider);
+} satisfies SyncCryptoProvider);

@@ -155,6 +155,21 @@ export function verifySignature(
 }
 
 /**
+ * Verifies a DER ECDSA signature over a digest computed by the caller, with any P-256 or
+ * P-384 key (certificates may pair any SHA-2 hash with either curve, RFC 5758 §3.2).
+ * High-S values are accepted (FIPS 186-5 §6.4.2). Returns false, never throws.
+ */
+export function verifyEcdsaDigest(key: PublicKeyInfo, digestBytes: Uint8Array, signature: Uint8Array): boolean {
+  const curve = EC_CURVES[key.type as keyof typeof EC_CURVES];
+  if (!curve || !key.raw) return false;
+  try {
+    return curve.verify(signature, digestBytes, key.raw, { prehash: false, lowS: false, format: 'der' });
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Signs `message` with `scheme` (RFC 9846 §4.5.2: the scheme hashes the message itself).
  * ECDSA signatures are DER with RFC 6979 nonces hedged with 32 bytes from `random`;
  * RSA-PSS salts and RSA blinding also come from `random`, so a fixed source gives

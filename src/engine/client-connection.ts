@@ -10,7 +10,7 @@
 import type { ClientOptions } from '../config/config.js';
 import { TlsError } from '../base/errors.js';
 import { serverHello12 } from '../handshake/client-tls12.js';
-import { verifyOcspResponse } from '../verify/ocsp.js';
+import { verifyOcspResponseAsync } from '../verify/ocsp.js';
 import { ConnectionCore } from './connection.js';
 import { createClientConfigWith, isClientConfig, setupClientWith, type ClientConfig, type ClientConfigOptions, type ClientConnectionOptions, type ClientParts } from './setup.js';
 
@@ -41,7 +41,7 @@ export const tls12: ClientModule = /* @__PURE__ */ defineModule('tls12', { tls12
  * Stapled OCSP (RFC 6066 §8, RFC 6960): without it no status_request is sent, and
  * `requireRevocationInformation` is `InvalidConfig`.
  */
-export const ocsp: ClientModule = /* @__PURE__ */ defineModule('ocsp', { ocsp: verifyOcspResponse });
+export const ocsp: ClientModule = /* @__PURE__ */ defineModule('ocsp', { ocsp: verifyOcspResponseAsync });
 
 /** Options of the client-only entry's {@link createClientConfig}: the full entry's, plus `modules`. */
 export type ClientOnlyConfigOptions = ClientConfigOptions & {

@@ -84,7 +84,7 @@ export class ConnectionCore {
   private result: HandshakeResult | null = null;
   /** TLS 1.2 record rules apply (explicit CCS, real outer types, warning alerts). */
   private tls12 = false;
-  private readonly startFn: (out: HandshakeOutput) => State;
+  private readonly startFn: (out: HandshakeOutput) => State | Promise<State>;
   /** The output port the handshake states act through. */
   private readonly out: HandshakeOutput;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
@@ -103,7 +103,8 @@ export class ConnectionCore {
       maxSkippedEarlyData: limits.maxSkippedEarlyData ?? 0,
       trace: (summary) => this.trace({ direction: 'received', kind: summary.startsWith('ChangeCipherSpec') ? 'change_cipher_spec' : 'info', summary }),
     });
-    this.writer = new RecordWriter({ role });
+    // An async AEAD's failure to seal fails the connection (records after it cannot be sent in order).
+    this.writer = new RecordWriter({ role, onSealError: (e) => this.fail(e) });
     this.joiner = new Joiner({
       maxMessageSize: cfg.maxHandshakeMessageSize,
       maxClientHelloSize: limits.maxClientHelloSize ?? cfg.maxHandshakeMessageSize,
@@ -202,6 +203,22 @@ export class ConnectionCore {
   /** Sends the first flight (client) without waiting for input. Same as `process()`. */
   start(): Promise<void> {
     return this.process();
+  }
+
+  /**
+   * Resolves once every record queued so far is sealed and can be taken with
+   * {@link takeOutput}. With a synchronous provider records are sealed when they are queued
+   * and this resolves at once; with an async AEAD (the `webcrypto` provider) sealing
+   * finishes later: `process()` waits for it before it resolves, and after `write()`,
+   * `keyUpdate()` or `close()` a caller awaits this before taking the output.
+   */
+  settled(): Promise<void> {
+    return this.writer.settled();
+  }
+
+  /** True while records are being sealed by an async AEAD (see {@link settled}). */
+  get sealing(): boolean {
+    return this.writer.sealing;
   }
 
   /** Takes bytes to send to the transport (all queued records, concatenated), or null. */
@@ -320,7 +337,9 @@ export class ConnectionCore {
     try {
       if (!this.started) {
         this.started = true;
-        this.state = this.startFn(this.out);
+        // A client whose provider makes key shares asynchronously sends its ClientHello later.
+        const first = this.startFn(this.out);
+        this.state = first instanceof Promise ? await first : first;
         this.writer.flushHandshake();
       }
       while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
@@ -329,7 +348,8 @@ export class ConnectionCore {
           this.reader.discard();
           break;
         }
-        const rec = this.reader.next({ open: this.compatCcsWindow() });
+        // An async AEAD (webcrypto) opens records later, one at a time; a sync one never costs a promise.
+        const rec = this.reader.async ? await this.reader.nextAsync({ open: this.compatCcsWindow() }) : this.reader.next({ open: this.compatCcsWindow() });
         if (!rec) break;
         // Only handshake steps that really wait (certificate checks, signing) cost a promise.
         const pending = this.onRecord(rec.type, rec.content);
@@ -339,6 +359,9 @@ export class ConnectionCore {
     } catch (e) {
       this.fail(e);
     }
+    // With an async AEAD, what this run sealed (an alert after a failure too) is output once
+    // sealed: process() resolves then. Never rejects.
+    if (this.writer.sealing) await this.writer.settled();
   }
 
   /**

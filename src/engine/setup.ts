@@ -19,7 +19,7 @@ import { ProtocolVersion } from '../wire/codes.js';
 import type { HandshakeOutput, State } from '../handshake/state.js';
 import { startClient } from '../handshake/client-hello.js';
 import { serverHello12 } from '../handshake/client-tls12.js';
-import { verifyOcspResponse } from '../verify/ocsp.js';
+import { verifyOcspResponseAsync } from '../verify/ocsp.js';
 import type { ClientParams } from '../handshake/client-common.js';
 import type { PeerAuth } from '../handshake/peer-auth.js';
 import { startServer } from '../handshake/server-hello.js';
@@ -44,7 +44,7 @@ export interface Setup {
   readonly role: 'client' | 'server';
   readonly cfg: ResolvedCommon;
   /** Makes the first handshake state (a client's sends its ClientHello through `out`). */
-  readonly start: (out: HandshakeOutput) => State;
+  readonly start: (out: HandshakeOutput) => State | Promise<State>;
   readonly limits: RoleLimits;
 }
 
@@ -91,7 +91,7 @@ export interface ClientParts {
 }
 
 /** Every optional part: what `puretls` and `puretls/node` clients have. */
-export const ALL_CLIENT_PARTS: ClientParts = { tls12: serverHello12, ocsp: verifyOcspResponse };
+export const ALL_CLIENT_PARTS: ClientParts = { tls12: serverHello12, ocsp: verifyOcspResponseAsync };
 
 /** What a client config holds, out of the caller's reach. */
 interface ClientState {
@@ -407,7 +407,7 @@ function resolveServer(options: ServerOptions): ServerState {
       usage: 'clientAuth',
       requireRevocationInfo: false,
       checkServerIdentity: undefined,
-      ocsp: verifyOcspResponse,
+      ocsp: verifyOcspResponseAsync,
     }),
   });
   const limits: RoleLimits = Object.freeze({

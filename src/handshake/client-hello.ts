@@ -8,7 +8,7 @@
  * @module
  */
 import type { ResolvedCommon } from '../config/config.js';
-import type { KeyShare } from '../crypto/provider.js';
+import { andThen, isPromiseLike, type KeyShare, type MaybePromise } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { tls12Suite, tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
@@ -22,18 +22,31 @@ import { Transcript } from './transcript.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
 
-/** Starts a client handshake: sends ClientHello and returns the first state. */
-export function startClient(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOutput): State {
-  const { offers13, offers12 } = offeredVersions(cfg);
+/**
+ * Starts a client handshake: sends ClientHello and returns the first state (once the key
+ * shares exist: a provider that generates them asynchronously makes this a promise).
+ */
+export function startClient(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOutput): MaybePromise<State> {
+  const { offers13 } = offeredVersions(cfg);
   const random = cfg.random(32);
   // RFC 9846 §E.4: middlebox compatibility mode uses a non-empty legacy_session_id.
   const sessionId = offers13 ? cfg.random(32) : new Uint8Array(0);
-  let shares: KeyShare[] = [];
+  let shares: MaybePromise<KeyShare>[] = [];
   if (offers13) {
     const groups = p.keyShareGroups.filter((g) => cfg.groups.includes(g));
     const shareGroups = groups.length > 0 ? groups : [cfg.groups[0]!];
-    shares = shareGroups.map((g) => cfg.crypto.keyShare(g, cfg.random(cfg.crypto.keySharePrivateLength(g))));
+    shares = shareGroups.map((g) => cfg.crypto.generateKeyShare(g, cfg.random));
   }
+  return andThen(allOf(shares), (made) => sendClientHello(cfg, p, random, sessionId, made, out));
+}
+
+/** Every value of `list`, at once when none is a promise. */
+function allOf<T>(list: MaybePromise<T>[]): MaybePromise<T[]> {
+  return list.some(isPromiseLike) ? Promise.all(list) : (list as T[]);
+}
+
+function sendClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: KeyShare[], out: HandshakeOutput): State {
+  const { offers13, offers12 } = offeredVersions(cfg);
   const ch = buildClientHello(cfg, p, random, sessionId, shares);
   const hs: ClientHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
   sendHashed(out, hs.transcript, ch);
@@ -114,7 +127,7 @@ class ExpectServerHello implements State {
     this.hrr = hrr;
   }
 
-  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
     const sh = expect(msg, this.name, 'server_hello');
     const ext = sh.extensions;
     const version = ext.supportedVersions;
@@ -227,7 +240,7 @@ class ExpectServerHello implements State {
   }
 
   /** RFC 9846 §4.2.4: a HelloRetryRequest; we send the second ClientHello and expect a ServerHello again. */
-  private onHelloRetryRequest(hrr: HelloRetryRequest, suite: Tls13Suite, out: HandshakeOutput): Step {
+  private onHelloRetryRequest(hrr: HelloRetryRequest, suite: Tls13Suite, out: HandshakeOutput): MaybePromise<Step> {
     const { cfg, p, transcript } = this.hs;
     // RFC 9846 §4.2.4: a second HelloRetryRequest → unexpected_message.
     if (this.hrr) throw new TlsError('UnexpectedMessage', { detail: 'second HelloRetryRequest' });
@@ -237,7 +250,7 @@ class ExpectServerHello implements State {
       // RFC 9846 §4.2.4: an HRR that would not change the ClientHello → illegal_parameter.
       throw new TlsError('IllegalParameter', { detail: 'HelloRetryRequest changes nothing' });
     }
-    let shares: KeyShare[] = [...this.offer.shares.values()];
+    let shares: MaybePromise<KeyShare[]> = [...this.offer.shares.values()];
     if (group !== undefined) {
       // RFC 9846 §4.3.8: the group must be in supported_groups and must not already have had a share.
       if (!(this.offer.ch.extensions.supportedGroups ?? []).includes(group)) {
@@ -246,8 +259,16 @@ class ExpectServerHello implements State {
       if (this.offer.shares.has(group)) {
         throw new TlsError('IllegalParameter', { detail: `HelloRetryRequest selects ${nameOf('group', group)}, for which we already sent a share` });
       }
-      shares = [cfg.crypto.keyShare(group, cfg.random(cfg.crypto.keySharePrivateLength(group)))];
+      shares = andThen(cfg.crypto.generateKeyShare(group, cfg.random), (s) => [s]);
     }
+    return andThen(shares, (made) => this.retry(hrr, suite, made, out));
+  }
+
+  /** The second ClientHello, with `shares` (RFC 9846 §4.2.2). */
+  private retry(hrr: HelloRetryRequest, suite: Tls13Suite, shares: KeyShare[], out: HandshakeOutput): Step {
+    const { p, transcript } = this.hs;
+    const ext = hrr.extensions;
+    const group = ext.keyShare;
     transcript.setHash(suite.hash);
     // RFC 9846 §4.1: ClientHello1 is replaced by message_hash(Hash(ClientHello1)).
     transcript.replaceWithMessageHash();

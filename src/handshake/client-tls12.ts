@@ -15,7 +15,7 @@ import type { CertificateRequest12, HandshakeMessage, ServerHello, ServerHello12
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { codeName, expect, keepLearned, sendHashed } from './state.js';
 import type { ClientHandshake, ClientParams, Offer } from './client-common.js';
-import { keyFitsSuite, signCertificateVerify12, verifyServerKeyExchange } from './signatures.js';
+import { keyFitsSuite, ownSigningSchemes, signCertificateVerify12, verifyServerKeyExchange } from './signatures.js';
 import { authenticatePeer } from './peer-auth.js';
 import { ExpectChangeCipherSpec, RenegotiationRefused, deriveSession, finishHandshake12, protectors, type Session12 } from './tls12-common.js';
 import { computeFinished12, verifyFinished12 } from './finished.js';
@@ -93,7 +93,7 @@ class ExpectServerKeyExchange implements State {
     }
     const ske = m;
     const judged = await authenticatePeer('server', cfg, this.h.p.auth, this.certs, this.ocsp, out);
-    return keepLearned(judged.learned, () => {
+    return keepLearned(judged.learned, async () => {
       const key = judged.chain.leafKey;
       // RFC 5246 §7.4.2: the certificate's key must suit the negotiated key exchange.
       if (!keyFitsSuite(key, suite)) {
@@ -104,12 +104,12 @@ class ExpectServerKeyExchange implements State {
       if (!(this.h.offer.ch.extensions.supportedGroups ?? []).includes(ske.group) || !crypto.groups.includes(ske.group)) {
         throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange uses ${nameOf('group', ske.group)}, which we did not offer` });
       }
-      const signature = verifyServerKeyExchange(cfg, judged.chain, this.h.clientRandom, this.h.serverRandom, ske);
+      const signature = await verifyServerKeyExchange(cfg, judged.chain, this.h.clientRandom, this.h.serverRandom, ske);
       transcript.add(ske.raw!);
       out.trace({ direction: 'received', kind: 'handshake', summary: `ServerKeyExchange ${nameOf('group', ske.group)} ${nameOf('scheme', ske.scheme)}`, message: ske });
-      const share = crypto.keyShare(ske.group, cfg.random(crypto.keySharePrivateLength(ske.group)));
+      const share = await crypto.generateKeyShare(ske.group, cfg.random);
       // RFC 8422 §5.11: the server's point is validated here (invalid → illegal_parameter).
-      const preMaster = share.agree(ske.publicKey);
+      const preMaster = await share.agree(ske.publicKey);
       const learned: Learned = { ...judged.learned, group: codeName('group', ske.group), signatureScheme: codeName('scheme', ske.scheme) };
       return { next: new ExpectServerHelloDone(this.h, ServerAuthenticated.byCertificate(signature), share, preMaster, null), learned };
     });
@@ -172,7 +172,7 @@ function clientSigner(cfg: ResolvedCommon, p: ClientParams, req: CertificateRequ
   // ClientCertificateType: rsa_sign(1), ecdsa_sign(64) (RFC 5246 §7.4.4, RFC 8422 §5.5; Ed25519 uses ecdsa_sign).
   const type = t === 'rsa' || t === 'rsa-pss' ? 1 : 64;
   if (!req.certificateTypes.includes(type)) return null;
-  const scheme = cfg.crypto.schemesForKey(id.key, 'TLSv1.2').find((s) => req.signatureAlgorithms.includes(s));
+  const scheme = ownSigningSchemes(cfg, id.key, 'TLSv1.2').find((s) => req.signatureAlgorithms.includes(s));
   return scheme === undefined ? null : { id, scheme };
 }
 

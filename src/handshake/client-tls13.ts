@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { KeyShare } from '../crypto/provider.js';
+import { andThen, type KeyShare, type MaybePromise } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
 import { KeyUpdateRequest, nameOf } from '../wire/codes.js';
@@ -17,7 +17,7 @@ import { applicationSecrets, finishHandshake, handshakeSecrets, type HandshakeSe
 import { computeFinished13, verifyFinished13 } from './finished.js';
 import { ServerAuthenticated } from './proofs.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type Offer } from './client-common.js';
-import { signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
+import { ownSigningSchemes, signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
 
 /** What every TLS 1.3 client state carries once the ServerHello is read. */
 export interface Client13 extends ClientHandshake {
@@ -34,10 +34,13 @@ export interface Client13 extends ClientHandshake {
  * agree on the shared secret, derive and install the handshake keys (RFC 9846 §7.1), and
  * wait for EncryptedExtensions.
  */
-export function serverHello13(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls13Suite, share: KeyShare, peerShare: Uint8Array, out: HandshakeOutput): Step {
+export function serverHello13(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls13Suite, share: KeyShare, peerShare: Uint8Array, out: HandshakeOutput): MaybePromise<Step> {
+  // agree() validates the server's point (RFC 9846 §4.3.8.2); an async provider answers later.
+  return andThen(share.agree(peerShare), (shared) => serverHelloAgreed13(hs, offer, sh, suite, share.group, shared, out));
+}
+
+function serverHelloAgreed13(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls13Suite, group: number, shared: Uint8Array, out: HandshakeOutput): Step {
   const { cfg, transcript, clientRandom } = hs;
-  const group = share.group;
-  const shared = share.agree(peerShare);
   transcript.setHash(suite.hash);
   transcript.add(sh.raw!);
   // TLS 1.3 signs transcript hashes only: the raw messages are not kept.
@@ -133,14 +136,15 @@ export class ExpectCertificateVerify implements State {
     this.chain = chain;
   }
 
-  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
     const cv = expect(msg, this.name, 'certificate_verify');
     const { cfg, transcript } = this.h;
-    const signature = verifyCertificateVerify13(cfg, this.chain, cv.scheme, cv.signature, transcript.current());
-    transcript.add(cv.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
-    const next = new ExpectFinished(this.h, this.request, ServerAuthenticated.byCertificate(signature));
-    return { next, learned: { signatureScheme: codeName('scheme', cv.scheme) } };
+    return andThen(verifyCertificateVerify13(cfg, this.chain, cv.scheme, cv.signature, transcript.current()), (signature) => {
+      transcript.add(cv.raw!);
+      out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
+      const next = new ExpectFinished(this.h, this.request, ServerAuthenticated.byCertificate(signature));
+      return { next, learned: { signatureScheme: codeName('scheme', cv.scheme) } };
+    });
   }
 }
 
@@ -191,7 +195,7 @@ async function sendClientCertificate(h: Client13, request: CertificateRequest, o
   const { cfg, transcript } = h;
   const id = h.p.identity;
   const wanted = request.extensions.signatureAlgorithms ?? [];
-  const scheme = id ? cfg.crypto.schemesForKey(id.key).find((s) => wanted.includes(s)) : undefined;
+  const scheme = id ? ownSigningSchemes(cfg, id.key).find((s) => wanted.includes(s)) : undefined;
   if (!id || scheme === undefined) {
     sendHashed(out, transcript, { type: 'certificate', context: request.context, entries: [] });
     return undefined;

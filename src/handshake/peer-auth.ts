@@ -13,7 +13,7 @@ import type { ResolvedCommon } from '../config/config.js';
 import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { TlsError } from '../base/errors.js';
 import { toCertificate, type Certificate } from '../verify/certificate.js';
-import type { verifyOcspResponse } from '../verify/ocsp.js';
+import type { verifyOcspResponseAsync } from '../verify/ocsp.js';
 import { parseCertificate } from '../verify/x509.js';
 import type { CertificateError, CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import { severityOf } from '../verify/verifier.js';
@@ -39,7 +39,7 @@ export interface PeerAuth {
    * built without OCSP (the client-only entry without its `ocsp` module): then no
    * status_request is sent, so none can arrive (RFC 6066 §8).
    */
-  readonly ocsp: typeof verifyOcspResponse | null;
+  readonly ocsp: typeof verifyOcspResponseAsync | null;
 }
 
 /** Parses the leaf's public key from the DER the peer sent. */
@@ -167,7 +167,8 @@ async function judgeChain(
     } else if (issuer === undefined) {
       errors.push({ code: 'RevocationFailure', index: 0, detail: 'a stapled OCSP response cannot be checked without the issuer certificate' });
     } else {
-      const r = pa.ocsp({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cfg.crypto, index: 0 });
+      // The provider may verify the response's signature asynchronously.
+      const r = await pa.ocsp({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cfg.crypto, index: 0 });
       errors.push(...r.errors);
       out.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
     }

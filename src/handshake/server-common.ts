@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { ownSigningSchemes } from './signatures.js';
 import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import { nameOf } from '../wire/codes.js';
 import type { Transcript } from './transcript.js';
@@ -66,12 +67,11 @@ export function selectCertificate(
   version: 'TLSv1.2' | 'TLSv1.3',
   fits: (cert: CertifiedKey) => boolean = () => true,
 ): { cert: CertifiedKey; scheme: number } | null {
-  const crypto = cfg.crypto;
   const usable: { cert: CertifiedKey; scheme: number }[] = [];
   for (const cert of p.certificates) {
     if (!fits(cert)) continue;
     // Our preference order for the key, limited to what the client accepts and what we allow.
-    const scheme = crypto.schemesForKey(cert.key, version).find((s) => schemes.includes(s) && cfg.signatureSchemes.includes(s));
+    const scheme = ownSigningSchemes(cfg, cert.key, version).find((s) => schemes.includes(s) && cfg.signatureSchemes.includes(s));
     if (scheme !== undefined) usable.push({ cert, scheme });
   }
   if (usable.length === 0) return null;

@@ -7,7 +7,7 @@
  * @module
  */
 import type { CertifiedKey } from '../config/config.js';
-import type { KeyShare } from '../crypto/provider.js';
+import { andThen, type KeyShare, type MaybePromise } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
 import { CERT_SIGNATURE_SCHEMES } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
@@ -91,7 +91,7 @@ export async function serverFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
   };
   sendHashed(out, transcript, { type: 'certificate12', certificates: [...cert.chain] });
   if (staple) sendHashed(out, transcript, { type: 'certificate_status', statusType: 1, response: staple });
-  const share = crypto.keyShare(group, cfg.random(crypto.keySharePrivateLength(group)));
+  const share = await crypto.generateKeyShare(group, cfg.random);
   const ske: ServerKeyExchange = { type: 'server_key_exchange', curveType: 3, group, publicKey: share.publicKey, scheme, signature: new Uint8Array(0) };
   // RFC 8422 §5.4: the signature covers client_random ‖ server_random ‖ ServerECDHParams.
   ske.signature = await signServerKeyExchange(cfg, cert.key, ch.random, random, ske);
@@ -156,16 +156,18 @@ export class ExpectCertificateVerify implements State {
     this.keys = keys;
   }
 
-  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
     const cv = expect(msg, this.name, 'certificate_verify');
     const { cfg, transcript } = this.h;
     // Reported even when the signature fails.
     const learned: Learned = { clientSignatureScheme: codeName('scheme', cv.scheme) };
-    const signature = keepLearned(learned, () => verifyCertificateVerify12(cfg, this.chain, cv.scheme, cv.signature, transcript.messages()));
-    transcript.add(cv.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
-    const finished = new ExpectFinished(this.h, this.session, this.keys.server, ClientAuthDecided.byCertificate(signature));
-    return { next: new ExpectChangeCipherSpec(this.keys.client, finished), learned };
+    const checked = keepLearned(learned, () => verifyCertificateVerify12(cfg, this.chain, cv.scheme, cv.signature, transcript.messages()));
+    return andThen(checked, (signature) => {
+      transcript.add(cv.raw!);
+      out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
+      const finished = new ExpectFinished(this.h, this.session, this.keys.server, ClientAuthDecided.byCertificate(signature));
+      return { next: new ExpectChangeCipherSpec(this.keys.client, finished), learned };
+    });
   }
 }
 
@@ -183,11 +185,14 @@ class ExpectClientKeyExchange implements State {
     this.client = client;
   }
 
-  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
     const cke = expect(msg, this.name, 'client_key_exchange');
-    const { cfg, transcript } = this.h;
     // RFC 8422 §5.11 / §5.7: the client's point is validated (invalid → illegal_parameter).
-    const preMaster = this.h.share.agree(cke.publicKey);
+    return andThen(this.h.share.agree(cke.publicKey), (preMaster) => this.agreed(cke, preMaster, out));
+  }
+
+  private agreed(cke: Extract<HandshakeMessage, { type: 'client_key_exchange' }>, preMaster: Uint8Array, out: HandshakeOutput): Step {
+    const { cfg, transcript } = this.h;
     transcript.add(cke.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'ClientKeyExchange', message: cke });
     const session = deriveSession(cfg.crypto, transcript, out, this.h.suite, preMaster, this.h.clientRandom, this.h.serverRandom, this.h.ems);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { andThen, type MaybePromise } from '../crypto/provider.js';
 import type { CertifiedKey } from '../config/config.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { TLS13_SIGNATURE_SCHEMES } from '../crypto/suites.js';
@@ -42,7 +43,7 @@ export interface Server13 extends ServerHandshake {
 export async function serverFlight13(hs: ServerHandshake, ch: ClientHello, c: Choice13, peerShare: Uint8Array, afterHrr: boolean, out: HandshakeOutput): Promise<Step> {
   const { cfg, p, transcript, clientRandom } = hs;
   const crypto = cfg.crypto;
-  const ks = crypto.keyShare(c.group, cfg.random(crypto.keySharePrivateLength(c.group)));
+  const ks = await crypto.generateKeyShare(c.group, cfg.random);
   const random = cfg.random(32);
   const sh: ServerHello = {
     type: 'server_hello',
@@ -56,7 +57,7 @@ export async function serverFlight13(hs: ServerHandshake, ch: ClientHello, c: Ch
     isHrr: false,
   };
   // agree() validates the client's point before anything is sent (RFC 9846 §4.3.8.2).
-  const shared = ks.agree(peerShare);
+  const shared = await ks.agree(peerShare);
   sendHashed(out, transcript, sh);
   // TLS 1.3 signs transcript hashes only: the raw messages are not kept.
   transcript.forgetMessages();
@@ -147,15 +148,17 @@ export class ExpectClientCertificateVerify implements State {
     this.chain = chain;
   }
 
-  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
     const cv = expect(msg, this.name, 'certificate_verify');
     const { cfg, transcript } = this.h;
     // Reported even when the signature fails.
     const learned: Learned = { clientSignatureScheme: codeName('scheme', cv.scheme) };
-    const signature = keepLearned(learned, () => verifyCertificateVerify13(cfg, this.chain, cv.scheme, cv.signature, transcript.current()));
-    transcript.add(cv.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
-    return { next: new ExpectFinished(this.h, ClientAuthDecided.byCertificate(signature)), learned };
+    const checked = keepLearned(learned, () => verifyCertificateVerify13(cfg, this.chain, cv.scheme, cv.signature, transcript.current()));
+    return andThen(checked, (signature) => {
+      transcript.add(cv.raw!);
+      out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
+      return { next: new ExpectFinished(this.h, ClientAuthDecided.byCertificate(signature)), learned };
+    });
   }
 }
 

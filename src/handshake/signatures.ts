@@ -9,7 +9,7 @@
  * @module
  */
 import type { ResolvedCommon } from '../config/config.js';
-import type { PrivateKeyInfo, PublicKeyInfo } from '../crypto/provider.js';
+import { andThen, isPromiseLike, type MaybePromise, type PrivateKeyInfo, type PublicKeyInfo, type SignatureOptions } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
 import { certificateVerifyInput } from '../wire/certificate.js';
@@ -90,19 +90,55 @@ export function verifyCertificateVerify13<P extends Peer>(
   scheme: number,
   signature: Uint8Array,
   transcriptHash: Uint8Array,
-): HandshakeSignatureValid<P> {
+): MaybePromise<HandshakeSignatureValid<P>> {
   const key = chain.leafKey;
   checkPeerScheme(cfg, key, scheme, 'TLSv1.3', 'CertificateVerify');
-  if (!cfg.crypto.verify(key, scheme, certificateVerifyInput(chain.peer, transcriptHash), signature)) {
+  return andThen(cfg.crypto.verify(key, scheme, certificateVerifyInput(chain.peer, transcriptHash), signature), (ok) => {
     // RFC 9846 §4.5.2: "If the verification fails, the receiver MUST terminate the handshake with a decrypt_error alert."
-    throw new TlsError('DecryptError', { detail: 'CertificateVerify signature is invalid' });
+    if (ok !== true) throw new TlsError('DecryptError', { detail: 'CertificateVerify signature is invalid' });
+    return mintSignatureValid(chain, scheme);
+  });
+}
+
+/**
+ * The schemes our own key can sign with for `version`, in preference order: those the
+ * provider allows for the key type, narrowed to what an opaque key's signer can make.
+ */
+export function ownSigningSchemes(cfg: Pick<SignatureConfig, 'crypto'>, key: PrivateKeyInfo, version: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3'): number[] {
+  const all = cfg.crypto.schemesForKey(key, version);
+  const only = key.signer?.schemes;
+  return only ? all.filter((s) => only.includes(s)) : all;
+}
+
+/**
+ * Signs `message` with our key: an opaque key through its signer, any other through the
+ * provider. A signer that throws, rejects or returns something that is not a signature
+ * (empty, or longer than a TLS signature field can hold, RFC 9846 §4.5.2) fails the
+ * handshake with InternalError.
+ */
+function signWith(cfg: SignatureConfig, key: PrivateKeyInfo, scheme: number, message: Uint8Array, opts?: SignatureOptions): MaybePromise<Uint8Array> {
+  const failed = (e: unknown): never => {
+    if (e instanceof TlsError) throw e;
+    throw new TlsError('InternalError', { detail: `signing with ${nameOf('scheme', scheme)} failed: ${e instanceof Error ? e.message : String(e)}`, cause: e });
+  };
+  const check = (sig: unknown): Uint8Array => {
+    if (!(sig instanceof Uint8Array) || sig.length === 0 || sig.length > 0xffff) {
+      throw new TlsError('InternalError', { detail: `the signer returned no usable ${nameOf('scheme', scheme)} signature` });
+    }
+    return sig;
+  };
+  let r: MaybePromise<Uint8Array>;
+  try {
+    r = key.signer ? key.signer.sign(scheme, message) : cfg.crypto.sign(key, scheme, message, cfg.random, opts);
+  } catch (e) {
+    return failed(e);
   }
-  return mintSignatureValid(chain, scheme);
+  return isPromiseLike(r) ? Promise.resolve(r).then(check, failed) : check(r);
 }
 
 /** Signs our TLS 1.3 CertificateVerify (RFC 9846 §4.5.2). */
-export async function signCertificateVerify13(cfg: SignatureConfig, key: PrivateKeyInfo, scheme: number, transcriptHash: Uint8Array, role: 'server' | 'client'): Promise<Uint8Array> {
-  return await cfg.crypto.sign(key, scheme, certificateVerifyInput(role, transcriptHash), cfg.random);
+export function signCertificateVerify13(cfg: SignatureConfig, key: PrivateKeyInfo, scheme: number, transcriptHash: Uint8Array, role: 'server' | 'client'): MaybePromise<Uint8Array> {
+  return signWith(cfg, key, scheme, certificateVerifyInput(role, transcriptHash));
 }
 
 /**
@@ -117,19 +153,19 @@ export function verifyServerKeyExchange(
   clientRandom: Uint8Array,
   serverRandom: Uint8Array,
   ske: ServerKeyExchange,
-): HandshakeSignatureValid<'server'> {
+): MaybePromise<HandshakeSignatureValid<'server'>> {
   const key = chain.leafKey;
   checkPeerScheme(cfg, key, ske.scheme, 'TLSv1.2', 'ServerKeyExchange');
   const content = serverKeyExchangeSignedContent(clientRandom, serverRandom, ske);
-  if (!cfg.crypto.verify(key, ske.scheme, content, ske.signature, { tls12: true })) {
-    throw new TlsError('DecryptError', { detail: 'ServerKeyExchange signature is invalid' });
-  }
-  return mintSignatureValid(chain, ske.scheme);
+  return andThen(cfg.crypto.verify(key, ske.scheme, content, ske.signature, { tls12: true }), (ok) => {
+    if (ok !== true) throw new TlsError('DecryptError', { detail: 'ServerKeyExchange signature is invalid' });
+    return mintSignatureValid(chain, ske.scheme);
+  });
 }
 
 /** Signs our TLS 1.2 ServerKeyExchange (RFC 8422 §5.4). */
-export async function signServerKeyExchange(cfg: SignatureConfig, key: PrivateKeyInfo, clientRandom: Uint8Array, serverRandom: Uint8Array, ske: ServerKeyExchange): Promise<Uint8Array> {
-  return await cfg.crypto.sign(key, ske.scheme, serverKeyExchangeSignedContent(clientRandom, serverRandom, ske), cfg.random, { tls12: true });
+export function signServerKeyExchange(cfg: SignatureConfig, key: PrivateKeyInfo, clientRandom: Uint8Array, serverRandom: Uint8Array, ske: ServerKeyExchange): MaybePromise<Uint8Array> {
+  return signWith(cfg, key, ske.scheme, serverKeyExchangeSignedContent(clientRandom, serverRandom, ske), { tls12: true });
 }
 
 /**
@@ -143,16 +179,16 @@ export function verifyCertificateVerify12(
   scheme: number,
   signature: Uint8Array,
   messages: Uint8Array,
-): HandshakeSignatureValid<'client'> {
+): MaybePromise<HandshakeSignatureValid<'client'>> {
   const key = chain.leafKey;
   checkPeerScheme(cfg, key, scheme, 'TLSv1.2', 'CertificateVerify');
-  if (!cfg.crypto.verify(key, scheme, messages, signature, { tls12: true })) {
-    throw new TlsError('DecryptError', { detail: 'client CertificateVerify signature is invalid' });
-  }
-  return mintSignatureValid(chain, scheme);
+  return andThen(cfg.crypto.verify(key, scheme, messages, signature, { tls12: true }), (ok) => {
+    if (ok !== true) throw new TlsError('DecryptError', { detail: 'client CertificateVerify signature is invalid' });
+    return mintSignatureValid(chain, scheme);
+  });
 }
 
 /** Signs our TLS 1.2 CertificateVerify over every handshake message so far (RFC 5246 §7.4.8). */
-export async function signCertificateVerify12(cfg: SignatureConfig, key: PrivateKeyInfo, scheme: number, messages: Uint8Array): Promise<Uint8Array> {
-  return await cfg.crypto.sign(key, scheme, messages, cfg.random, { tls12: true });
+export function signCertificateVerify12(cfg: SignatureConfig, key: PrivateKeyInfo, scheme: number, messages: Uint8Array): MaybePromise<Uint8Array> {
+  return signWith(cfg, key, scheme, messages, { tls12: true });
 }

@@ -147,10 +147,15 @@ export class StepFailed extends Error {
  * it fails, the failure still reports `learned`.
  */
 export function keepLearned<T>(learned: Learned, rest: () => T): T {
-  try {
-    return rest();
-  } catch (e) {
+  const wrap = (e: unknown): never => {
     throw e instanceof StepFailed ? e : new StepFailed(e, learned);
+  };
+  try {
+    const r = rest();
+    // An async rest (the provider verifies or agrees later) reports `learned` too.
+    return (r instanceof Promise ? r.catch(wrap) : r) as T;
+  } catch (e) {
+    return wrap(e);
   }
 }
 

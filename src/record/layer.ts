@@ -24,6 +24,8 @@ import { MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RE
 import { Deframer } from './deframer.js';
 import { fragment as fragmentData, packMessages } from './fragmenter.js';
 import { NullProtector, RecordProtector, type Protector } from './protector.js';
+import { andThen, isPromiseLike, type MaybePromise } from '../crypto/provider.js';
+import type { RecordContent, TlsRecord } from '../wire/record.js';
 
 /** Which record rules apply: before the version is known both hellos are plaintext and decoded alike. */
 export type RecordVersionRules = 'undecided' | 'tls13' | 'tls12';
@@ -147,13 +149,52 @@ export class RecordReader {
     for (;;) {
       const rec = this.deframer.next();
       if (!rec) return null;
-      const r = this.rules === 'tls12' ? this.accept12(rec.type, rec.version, rec.fragment) : this.accept13(rec.type, rec.version, rec.fragment, ccs);
+      const r = this.accept(rec, ccs);
+      // A sync protector never answers later; an async one is read through nextAsync.
+      if (isPromiseLike(r)) throw new TlsError('InternalError', { detail: 'async record protection read on the synchronous path' });
       if (r) return r;
     }
   }
 
+  /**
+   * True while the read protection in force is async (an async AEAD): read with
+   * {@link nextAsync}. A property of the epoch, not of each record: a sync provider's
+   * records never cost a promise.
+   */
+  get async(): boolean {
+    return this.protector instanceof RecordProtector && this.protector.async;
+  }
+
+  /**
+   * {@link next} for an async read protection: records are opened one at a time, in order
+   * (each one's sequence number follows the last one's).
+   */
+  async nextAsync(ccs: CompatCcsWindow): Promise<InboundRecord | null> {
+    for (;;) {
+      const rec = this.deframer.next();
+      if (!rec) return null;
+      const r = await this.accept(rec, ccs);
+      if (r) return r;
+    }
+  }
+
+  private accept(rec: TlsRecord, ccs: CompatCcsWindow): MaybePromise<InboundRecord | null> {
+    return this.rules === 'tls12' ? this.accept12(rec.type, rec.version, rec.fragment) : this.accept13(rec.type, rec.version, rec.fragment, ccs);
+  }
+
+  /**
+   * Opens a protected record with the protection in force: in place with a sync AEAD (the
+   * deframer's bytes are ours), later with an async one. `tryOnly`: a record that fails
+   * authentication gives null.
+   */
+  private openRecord(rec: TlsRecord, tryOnly: boolean): MaybePromise<RecordContent | null> {
+    const p = this.protector;
+    if (p instanceof RecordProtector && p.async) return tryOnly ? p.tryOpenAsync(rec) : p.openAsync(rec);
+    return tryOnly ? p.tryOpen(rec, true) : p.open(rec, true);
+  }
+
   /** TLS 1.3 (and the hellos before the version is known). Returns null for a dropped record. */
-  private accept13(outerType: number, version: number, fragment: Uint8Array, ccs: CompatCcsWindow): InboundRecord | null {
+  private accept13(outerType: number, version: number, fragment: Uint8Array, ccs: CompatCcsWindow): MaybePromise<InboundRecord | null> {
     // RFC 9846 §5 / Appendix D.4: an unprotected CCS of value 0x01 during the handshake is dropped, once.
     if (outerType === ContentType.change_cipher_spec) {
       if (fragment.length === 1 && fragment[0] === 1 && ccs.open && !this.compatCcsSeen) {
@@ -173,23 +214,20 @@ export class RecordReader {
       if (outerType !== ContentType.application_data) {
         throw new TlsError('UnexpectedMessage', { detail: `unprotected record of type ${nameOf('content', outerType)} where the peer must encrypt` });
       }
-      let opened; // `true`: the deframer's bytes are ours, so records are opened in place (no copy)
+      const rec = { type: outerType, version, fragment };
       if (this.skipEarly === 'undecryptable') {
         // RFC 9846 §4.3.10: a server that rejects 0-RTT skips records that fail to open with
         // the handshake key (early data under a key it does not derive), up to a limit. A
         // protected record holds at least a tag and the inner type (RFC 9846 §5.2): anything
         // shorter is not early data, and would make skipping cheap for the peer and dear for us.
         if (fragment.length < 17) throw new TlsError('BadRecordMac', { detail: `protected record of ${fragment.length} bytes` });
-        opened = this.protector.tryOpen({ type: outerType, version, fragment }, true);
-        if (opened === null) return this.skipEarlyRecord(fragment.length, 'BadRecordMac');
-        this.skipEarly = 'none';
-      } else {
-        opened = this.protector.open({ type: outerType, version, fragment }, true);
+        return andThen(this.openRecord(rec, true), (opened) => {
+          if (opened === null) return this.skipEarlyRecord(fragment.length, 'BadRecordMac');
+          this.skipEarly = 'none';
+          return this.opened13(opened);
+        });
       }
-      this.opened = true;
-      // RFC 9846 §5: a ChangeCipherSpec inside a protected record → unexpected_message.
-      if (opened.type === ContentType.change_cipher_spec) throw new TlsError('UnexpectedMessage', { detail: 'encrypted ChangeCipherSpec' });
-      return nonEmpty(opened.type, opened.content);
+      return andThen(this.openRecord(rec, false), (opened) => this.opened13(opened!));
     }
     if (outerType === ContentType.application_data) {
       if (this.skipEarly === 'app-data') {
@@ -203,28 +241,28 @@ export class RecordReader {
     return nonEmpty(outerType, fragment);
   }
 
+  /** A TLS 1.3 record that opened. */
+  private opened13(opened: RecordContent): InboundRecord {
+    this.opened = true;
+    // RFC 9846 §5: a ChangeCipherSpec inside a protected record → unexpected_message.
+    if (opened.type === ContentType.change_cipher_spec) throw new TlsError('UnexpectedMessage', { detail: 'encrypted ChangeCipherSpec' });
+    return nonEmpty(opened.type, opened.content);
+  }
+
   /**
    * TLS 1.2 (RFC 5246 §6.2): real outer types, everything protected once the peer's
    * ChangeCipherSpec installed keys. ChangeCipherSpec itself is returned: only the
    * handshake state that expects it may accept it (RFC 5246 §7.1).
    */
-  private accept12(outerType: number, version: number, fragment: Uint8Array): InboundRecord {
-    let type = outerType;
-    let content = fragment;
+  private accept12(outerType: number, version: number, fragment: Uint8Array): MaybePromise<InboundRecord> {
     if (this.protector.encrypted) {
-      const opened = this.protector.open({ type: outerType, version, fragment }, true);
-      type = opened.type;
-      content = opened.content;
-    } else if (fragment.length > MAX_PLAINTEXT_LEN) {
+      return andThen(this.openRecord({ type: outerType, version, fragment }, false), (opened) => content12(opened!.type, opened!.content));
+    }
+    if (fragment.length > MAX_PLAINTEXT_LEN) {
       // RFC 5246 §6.2.1: TLSPlaintext.length MUST NOT exceed 2^14.
       throw new TlsError('RecordOverflow', { detail: `plaintext record of ${fragment.length} bytes` });
     }
-    if (type === ContentType.change_cipher_spec) {
-      // RFC 5246 §7.1: a single byte of value 1.
-      if (content.length !== 1 || content[0] !== 1) throw new TlsError('DecodeError', { detail: 'ChangeCipherSpec must be the single byte 1' });
-      return { type, content };
-    }
-    return nonEmpty(type, content);
+    return content12(outerType, fragment);
   }
 
   /**
@@ -252,6 +290,16 @@ export class RecordReader {
   }
 }
 
+/** A TLS 1.2 record's content, opened or plaintext (RFC 5246 §6.2.1, §7.1). */
+function content12(type: number, content: Uint8Array): InboundRecord {
+  if (type === ContentType.change_cipher_spec) {
+    // RFC 5246 §7.1: a single byte of value 1.
+    if (content.length !== 1 || content[0] !== 1) throw new TlsError('DecodeError', { detail: 'ChangeCipherSpec must be the single byte 1' });
+    return { type, content };
+  }
+  return nonEmpty(type, content);
+}
+
 /** RFC 9846 §5.1 / RFC 5246 §6.2.1: zero-length handshake and alert fragments are not allowed. */
 function nonEmpty(type: number, content: Uint8Array): InboundRecord {
   if (content.length === 0 && type !== ContentType.application_data) {
@@ -263,17 +311,31 @@ function nonEmpty(type: number, content: Uint8Array): InboundRecord {
 /** Options for {@link RecordWriter}. */
 export interface RecordWriterOptions {
   readonly role: 'client' | 'server';
+  /** An async seal failed (the connection fails with it). */
+  readonly onSealError?: (e: unknown) => void;
+}
+
+/** A record an async AEAD is still sealing: its place in the output is kept. */
+interface SealingRecord {
+  bytes: Uint8Array | null;
 }
 
 /** The outbound direction of the record layer. */
 export class RecordWriter {
   private protector: Protector;
   private epoch_: TrafficEpoch | null = null;
-  private out: Uint8Array[] = [];
+  /** Sealed records in order; with an async AEAD, slots of records still being sealed. */
+  private out: (Uint8Array | SealingRecord)[] = [];
   private pending: Uint8Array[] = [];
   private compatCcsSent = false;
+  private inFlight = 0;
+  /** Slots (async records) in `out`: 0 for a sync provider, whose take() stays as cheap as ever. */
+  private slots = 0;
+  private settledWaiters: (() => void)[] = [];
+  private readonly onSealError: ((e: unknown) => void) | undefined;
 
   constructor(options: RecordWriterOptions) {
+    this.onSealError = options.onSealError;
     // RFC 9846 §5.1: the first ClientHello may use 0x0301 as legacy_record_version ("for
     // compatibility"); everything after uses 0x0303.
     this.protector = new NullProtector({ version: options.role === 'client' ? RECORD_VERSION_INITIAL : RECORD_VERSION_TLS12 });
@@ -284,9 +346,53 @@ export class RecordWriter {
     return this.epoch_;
   }
 
-  /** True if records are waiting to be taken. */
+  /** True if records are waiting to be taken (sealed: a record still being sealed is not output yet). */
   get hasOutput(): boolean {
-    return this.out.length > 0;
+    const first = this.out[0];
+    return first !== undefined && (first instanceof Uint8Array || first.bytes !== null);
+  }
+
+  /** True while an async AEAD is sealing records (see {@link settled}). */
+  get sealing(): boolean {
+    return this.inFlight > 0;
+  }
+
+  /** Resolves once every record queued so far is sealed (at once when none is being sealed). */
+  settled(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  /**
+   * Seals one record at the current epoch and queues it: at once with a sync AEAD; with an
+   * async one its slot is queued now (the sequence number is taken now) and filled later,
+   * so records leave in the order they were sealed.
+   */
+  private sealRecord(type: number, content: Uint8Array): void {
+    const p = this.protector;
+    if (!(p instanceof RecordProtector && p.async)) {
+      this.out.push(p.seal(type, content));
+      return;
+    }
+    const promise = p.sealAsync(type, content);
+    const slot: SealingRecord = { bytes: null };
+    this.out.push(slot);
+    this.slots++;
+    this.inFlight++;
+    promise
+      .then(
+        (bytes) => {
+          slot.bytes = bytes;
+        },
+        (e: unknown) => {
+          // Nothing after it can be sent in order: the connection fails (its alert is lost too).
+          slot.bytes = new Uint8Array(0);
+          this.onSealError?.(e);
+        },
+      )
+      .finally(() => {
+        if (--this.inFlight === 0) for (const w of this.settledWaiters.splice(0)) w();
+      });
   }
 
   /** True once the TLS 1.3 compatibility ChangeCipherSpec has been sent. */
@@ -312,7 +418,7 @@ export class RecordWriter {
     if (this.pending.length === 0) return;
     const messages = this.pending;
     this.pending = [];
-    for (const frag of packMessages(messages)) this.out.push(this.protector.seal(ContentType.handshake, frag));
+    for (const frag of packMessages(messages)) this.sealRecord(ContentType.handshake, frag);
     // RFC 9846 §5.1: 0x0303 "for all records generated by a TLS 1.3 implementation other than
     // an initial ClientHello": the first flight was that ClientHello.
     this.settleRecordVersion();
@@ -331,7 +437,7 @@ export class RecordWriter {
    */
   appData(data: Uint8Array, afterEach?: () => void): void {
     for (const frag of fragmentData(data)) {
-      this.out.push(this.protector.seal(ContentType.application_data, frag));
+      this.sealRecord(ContentType.application_data, frag);
       afterEach?.();
     }
   }
@@ -345,7 +451,7 @@ export class RecordWriter {
   alert(level: 1 | 2, description: number): boolean {
     this.flushHandshake();
     try {
-      this.out.push(this.protector.seal(ContentType.alert, new Uint8Array([level, description])));
+      this.sealRecord(ContentType.alert, new Uint8Array([level, description]));
       return true;
     } catch {
       return false;
@@ -364,14 +470,33 @@ export class RecordWriter {
   /** The TLS 1.2 ChangeCipherSpec (RFC 5246 §7.1), at the current (still old) epoch. */
   changeCipherSpec12(): void {
     this.flushHandshake();
-    this.out.push(this.protector.seal(ContentType.change_cipher_spec, new Uint8Array([1])));
+    this.sealRecord(ContentType.change_cipher_spec, new Uint8Array([1]));
   }
 
-  /** Takes every record sealed so far, concatenated, or null. */
+  /**
+   * Takes every record sealed so far, concatenated, or null; records behind one an async
+   * AEAD is still sealing wait for it.
+   */
   take(): Uint8Array | null {
-    if (this.out.length === 0) return null;
-    const parts = this.out;
-    this.out = [];
+    if (this.slots === 0) {
+      if (this.out.length === 0) return null;
+      const parts = this.out as Uint8Array[];
+      this.out = [];
+      return parts.length === 1 ? parts[0]! : concatBytes(parts);
+    }
+    let n = 0;
+    for (const r of this.out) {
+      if (!(r instanceof Uint8Array) && r.bytes === null) break;
+      n++;
+    }
+    if (n === 0) return null;
+    const taken = n === this.out.length ? this.out : this.out.slice(0, n);
+    const parts = taken.map((r) => {
+      if (r instanceof Uint8Array) return r;
+      this.slots--;
+      return r.bytes!;
+    });
+    this.out = n === this.out.length ? [] : this.out.slice(n);
     return parts.length === 1 ? parts[0]! : concatBytes(parts);
   }
 }

@@ -31,7 +31,7 @@
  */
 import { TlsError } from '../base/errors.js';
 import { isInPlaceAead, type InPlaceAead } from '../crypto/aead.js';
-import type { AeadAlg, AeadCipher, CryptoProvider } from '../crypto/provider.js';
+import type { AeadAlg, AeadCipher, AsyncAeadCipher, CryptoProvider } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { trafficKeys, type KeyScheduleCrypto } from '../keys/tls13-schedule.js';
 import { ContentType } from '../wire/codes.js';
@@ -203,7 +203,7 @@ export interface RecordProtectorInit {
   /** Nonce / AAD construction. */
   mode: ProtectionMode;
   /** The keyed AEAD (write key for a sealing protector, peer's write key for an opening one). */
-  aead: AeadCipher;
+  aead: AeadCipher | AsyncAeadCipher;
   /** `write_iv` (12 bytes for 'tls13' and 'tls12-chacha') or the RFC 5288 salt (4 bytes for 'tls12-gcm'). */
   iv: Uint8Array;
   /** Key usage limits; default {@link limitsFor}(aead.alg). */
@@ -253,7 +253,7 @@ export class RecordProtector implements Protector {
   readonly mode: ProtectionMode;
   /** Limits in force. */
   readonly limits: KeyUsageLimits;
-  private readonly aead: AeadCipher;
+  private readonly aead: AeadCipher | AsyncAeadCipher;
   /** The same AEAD when it works in place (no copy of the payload), else null. */
   private readonly inPlace: InPlaceAead | null;
   // The IV as big-endian words (the 4-byte RFC 5288 salt is ivA alone): no buffer kept per direction.
@@ -267,6 +267,8 @@ export class RecordProtector implements Protector {
   private seqLo: number;
   /** Set once the sequence number 2^64-1 has been used: the next record would wrap. */
   private exhausted = false;
+  /** An {@link openAsync} is in flight. */
+  private opening = false;
   private readonly updateAt: readonly [number, number];
   private readonly sealAt: readonly [number, number];
   private readonly openAt: readonly [number, number];
@@ -275,7 +277,7 @@ export class RecordProtector implements Protector {
   constructor(init: RecordProtectorInit) {
     this.mode = init.mode;
     this.aead = init.aead;
-    this.inPlace = isInPlaceAead(init.aead) ? init.aead : null;
+    this.inPlace = init.aead.async !== true && isInPlaceAead(init.aead) ? init.aead : null;
     if (init.iv.length !== IV_LEN[init.mode]) {
       throw new TlsError('InternalError', { detail: `${init.mode} needs a ${IV_LEN[init.mode]}-byte IV, got ${init.iv.length}` });
     }
@@ -332,8 +334,39 @@ export class RecordProtector implements Protector {
    * handshake/alert content, or padding in TLS 1.2 (caller bugs).
    */
   seal(type: number, content: Uint8Array, padLen = 0): Uint8Array {
+    const f = this.frame(type, content, padLen);
+    this.sealRegion(f.nonce, f.aad, f.out, f.at, f.len);
+    return f.out;
+  }
+
+  /**
+   * {@link seal} for an async AEAD (works with a sync one too): the sequence number is taken
+   * now, so records sealed one after another keep their order whatever order the AEAD
+   * finishes in; the record is complete when the promise resolves.
+   */
+  sealAsync(type: number, content: Uint8Array, padLen = 0): Promise<Uint8Array> {
+    const f = this.frame(type, content, padLen);
+    const region = f.out.subarray(f.at, f.at + f.len + AEAD_TAG_LEN);
+    return Promise.resolve(this.aead.seal(f.nonce, f.aad, region.subarray(0, f.len))).then((ct) => {
+      if (ct.length !== region.length) throw new TlsError('InternalError', { detail: `AEAD output of ${ct.length} bytes, expected ${region.length}` });
+      region.set(ct);
+      return f.out;
+    });
+  }
+
+  /** True if the AEAD is async: use {@link sealAsync} / {@link openAsync}. */
+  get async(): boolean {
+    return this.aead.async === true;
+  }
+
+  /**
+   * Everything of sealing but the AEAD: checks, the record buffer with header and plaintext
+   * in place, nonce and AAD; takes the sequence number.
+   */
+  private frame(type: number, content: Uint8Array, padLen: number): { out: Uint8Array; nonce: Uint8Array; aad: Uint8Array; at: number; len: number } {
     this.checkUsable(this.sealAt, 'seal');
     let out: Uint8Array;
+    let sealed: { nonce: Uint8Array; aad: Uint8Array; at: number; len: number };
     if (this.mode === 'tls13') {
       checkInnerArgs(type, padLen);
       // RFC 9846 §5: a protected change_cipher_spec is an error; only these three types are ever protected.
@@ -349,7 +382,7 @@ export class RecordProtector implements Protector {
       // additional_data = the header itself.
       writeRecordHeader(out, 0, ContentType.application_data, RECORD_VERSION_TLS12, ctLen);
       writeInnerPlaintext(out, RECORD_HEADER_LEN, content, type, padLen);
-      this.sealRegion(this.xorNonce(), out.subarray(0, RECORD_HEADER_LEN), out, RECORD_HEADER_LEN, innerLen);
+      sealed = { nonce: this.xorNonce(), aad: out.subarray(0, RECORD_HEADER_LEN), at: RECORD_HEADER_LEN, len: innerLen };
     } else {
       if (padLen !== 0) throw new TlsError('InternalError', { detail: 'TLS 1.2 records cannot be padded' });
       checkContentLen(type, content.length, this.maxPlaintext);
@@ -367,10 +400,10 @@ export class RecordProtector implements Protector {
       }
       const aad = this.tls12Aad(type, RECORD_VERSION_TLS12, content.length);
       out.set(content, RECORD_HEADER_LEN + explicit);
-      this.sealRegion(nonce, aad, out, RECORD_HEADER_LEN + explicit, content.length);
+      sealed = { nonce, aad, at: RECORD_HEADER_LEN + explicit, len: content.length };
     }
     this.advance();
-    return out;
+    return { out, ...sealed };
   }
 
   /**
@@ -390,6 +423,38 @@ export class RecordProtector implements Protector {
    * - `InternalError`: an enforced open limit or the sequence space is used up (RFC 9846 §5.3).
    */
   open(record: TlsRecord, consume = false): RecordContent {
+    const u = this.unframe(record);
+    return this.opened(u, this.openWith(u.nonce, u.aad, u.data, consume));
+  }
+
+  /**
+   * {@link open} for an async AEAD (works with a sync one too). One at a time: the sequence
+   * number advances when the record has opened, so the caller awaits each record before
+   * opening the next (the record reader does).
+   */
+  async openAsync(record: TlsRecord): Promise<RecordContent> {
+    if (this.opening) throw new TlsError('InternalError', { detail: 'records opened concurrently' });
+    this.opening = true;
+    try {
+      const u = this.unframe(record);
+      return this.opened(u, await this.aead.open(u.nonce, u.aad, u.data));
+    } finally {
+      this.opening = false;
+    }
+  }
+
+  /** {@link tryOpen} for an async AEAD. */
+  async tryOpenAsync(record: TlsRecord): Promise<RecordContent | null> {
+    try {
+      return await this.openAsync(record);
+    } catch (e) {
+      if (e instanceof TlsError && e.status === 'BadRecordMac') return null;
+      throw e;
+    }
+  }
+
+  /** Everything of opening before the AEAD: checks, nonce, AAD, the ciphertext ‖ tag. */
+  private unframe(record: TlsRecord): { tls13: boolean; type: number; nonce: Uint8Array; aad: Uint8Array; data: Uint8Array } {
     const { type, version, fragment } = record;
     if (fragment.length > this.maxCiphertext) {
       throw new TlsError('RecordOverflow', { detail: `protected record of ${fragment.length} bytes` });
@@ -403,14 +468,7 @@ export class RecordProtector implements Protector {
       if (fragment.length < AEAD_TAG_LEN + 1) throw badMac('record too short');
       const aad = new Uint8Array(RECORD_HEADER_LEN);
       writeRecordHeader(aad, 0, type, version, fragment.length);
-      const pt = this.openWith(this.xorNonce(), aad, fragment, consume);
-      if (pt === null) throw badMac();
-      // RFC 9846 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets" (§5.2: record_overflow).
-      if (pt.length > this.maxPlaintext + 1) {
-        throw new TlsError('RecordOverflow', { detail: `TLSInnerPlaintext of ${pt.length} bytes` });
-      }
-      this.advance();
-      return decodeInnerPlaintext(pt);
+      return { tls13: true, type, nonce: this.xorNonce(), aad, data: fragment };
     }
 
     this.checkUsable(this.openAt, 'open');
@@ -420,7 +478,21 @@ export class RecordProtector implements Protector {
     const ct = explicit > 0 ? fragment.subarray(explicit) : fragment;
     // RFC 5246 §6.2.3.3: additional_data = seq_num ‖ type ‖ version ‖ length (of the plaintext).
     const aad = this.tls12Aad(type, version, ct.length - AEAD_TAG_LEN);
-    const pt = this.openWith(nonce, aad, ct, consume);
+    return { tls13: false, type, nonce, aad, data: ct };
+  }
+
+  /** Everything of opening after the AEAD: the verdict, length checks, the sequence number, the content. */
+  private opened(u: { tls13: boolean; type: number }, pt: Uint8Array | null): RecordContent {
+    const type = u.type;
+    if (u.tls13) {
+      if (pt === null) throw badMac();
+      // RFC 9846 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1 octets" (§5.2: record_overflow).
+      if (pt.length > this.maxPlaintext + 1) {
+        throw new TlsError('RecordOverflow', { detail: `TLSInnerPlaintext of ${pt.length} bytes` });
+      }
+      this.advance();
+      return decodeInnerPlaintext(pt);
+    }
     if (pt === null) throw badMac();
     // RFC 5246 §6.2.3: the plaintext of a record is at most 2^14 bytes; record_overflow otherwise.
     if (pt.length > this.maxPlaintext) {
@@ -481,7 +553,7 @@ export class RecordProtector implements Protector {
       this.inPlace.sealInPlace(nonce, aad, region);
       return;
     }
-    const ct = this.aead.seal(nonce, aad, region.subarray(0, len));
+    const ct = this.syncAead().seal(nonce, aad, region.subarray(0, len));
     if (ct.length !== region.length) {
       throw new TlsError('InternalError', { detail: `AEAD output of ${ct.length} bytes, expected ${region.length}` });
     }
@@ -490,7 +562,13 @@ export class RecordProtector implements Protector {
 
   /** Opens ciphertext ‖ tag: in place if the caller gave up the bytes and the AEAD can, else into a new buffer. */
   private openWith(nonce: Uint8Array, aad: Uint8Array, data: Uint8Array, consume: boolean): Uint8Array | null {
-    return consume && this.inPlace !== null ? this.inPlace.openInPlace(nonce, aad, data) : this.aead.open(nonce, aad, data);
+    return consume && this.inPlace !== null ? this.inPlace.openInPlace(nonce, aad, data) : this.syncAead().open(nonce, aad, data);
+  }
+
+  /** The AEAD of the synchronous path (an async one goes through the async path). */
+  private syncAead(): AeadCipher {
+    if (this.aead.async === true) throw new TlsError('InternalError', { detail: `${this.aead.alg}: async AEAD used on the synchronous record path` });
+    return this.aead;
   }
 
   private checkUsable(limit: readonly [number, number], op: 'seal' | 'open'): void {

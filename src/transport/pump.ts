@@ -193,7 +193,12 @@ export class TlsPump {
   async flush(): Promise<void> {
     for (;;) {
       const out = this.connection.takeOutput();
-      if (!out) return;
+      if (!out) {
+        // An async AEAD may still be sealing what was written: send it once sealed.
+        if (!this.connection.sealing) return;
+        await this.connection.settled();
+        continue;
+      }
       const p = this.h.send(out);
       if (p) await p;
     }

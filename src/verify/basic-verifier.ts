@@ -9,10 +9,10 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import type { CryptoProvider } from '../crypto/provider.js';
+import { andThen, type CryptoProvider, type MaybePromise } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateVerifier, type VerificationReport, type VerifyRequest } from './verifier.js';
 import { parseCertificate, type ParsedCertificate } from './x509.js';
-import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, resolveMaxWork, validateChain, type SearchLimits } from './engine.js';
+import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, resolveMaxWork, validateChain, type ChainOutcome, type SearchLimits } from './engine.js';
 import { toCertificate } from './certificate.js';
 import { parseTrustAnchors } from './anchors.js';
 
@@ -116,7 +116,7 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
   const maxWork = resolveMaxWork(opts.maxWork);
   const limits: SearchLimits = { ...opts.limits, ...(opts.maxCandidates !== undefined ? { maxSignatureChecks: opts.maxCandidates } : {}) };
   const anchors = parseTrustAnchors(opts.trustAnchors);
-  const verifySync = (req: VerifyRequest): BasicVerificationReport => {
+  const verifyNow = (req: VerifyRequest): MaybePromise<BasicVerificationReport> => {
     const sent = req.certificates;
     if (sent.length === 0) {
       // The handshake answers an empty Certificate itself (RFC 9846 §4.5.1.3); reaching here is a bug.
@@ -145,7 +145,7 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
         unparsable++;
       }
     }
-    const r = validateChain(
+    const outcome = validateChain(
       { leaf, intermediates, anchors, unparsable },
       {
         time: req.time,
@@ -159,6 +159,9 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       },
       crypto,
     );
+    return andThen(outcome, (r) => report(r));
+  };
+  const report = (r: ChainOutcome): BasicVerificationReport => {
     // The handshake needs the leaf key for CertificateVerify: a leaf whose key cannot be used fails here.
     if (r.leafPublicKey === null) {
       const e = r.errors.find((x) => x.index === 0 && x.code === 'OtherErrors' && /public key/.test(x.detail));
@@ -174,6 +177,6 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
     };
   };
   return {
-    verify: (req: VerifyRequest) => Promise.resolve().then(() => verifySync(req)),
+    verify: (req: VerifyRequest) => Promise.resolve().then(() => verifyNow(req)),
   };
 }

@@ -136,7 +136,7 @@ export async function verifyCertificateChain(input: VerifyCertificateChainOption
     }
   }
 
-  const r = validateChain(
+  const r = await validateChain(
     { leaf, intermediates, anchors, unparsable },
     { time, usage, serverName: input.serverName, maxDepth, commonNameFallback: input.commonNameFallback === true, maxWork },
     input.crypto ?? nobleProvider,

@@ -111,9 +111,9 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
+import { isPromiseLike, type CryptoProvider, type MaybePromise, type PublicKeyInfo, type SyncCryptoProvider } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateErrorCode } from './verifier.js';
-import { KeyUsage, Oid, bytesEqual, certificateSignatureScheme, parseIdentity, unprocessedCriticalExtensions, verifyCertificateSignature, type ParsedCertificate, type SignatureCheck } from './x509.js';
+import { KeyUsage, Oid, bytesEqual, certificateSignatureScheme, parseIdentity, runSignatureChecks, unprocessedCriticalExtensions, verifyCertificateSignature, type ParsedCertificate, type SignatureCheck } from './x509.js';
 import { verifyServerName } from './hostname.js';
 import { AttributeOid, attributeValuesOf, nameKey } from './names.js';
 import { constraintComparisons, nameConstraintViolations, presentedNames, tryParseNameConstraints, type NameConstraints } from './name-constraints.js';
@@ -376,6 +376,7 @@ interface JudgeContext {
   /** The leaf's common name when the CN fallback matched (a dNSName for name constraints too). */
   readonly cnUsed: string | undefined;
   readonly budget: WorkBudget;
+  /** The signature on `child` by `issuer` as the search found it (undefined: not checked, budget spent). */
   readonly signatureOf: (child: ParsedCertificate, issuer: ParsedCertificate) => SignatureCheck | TlsError | undefined;
   readonly keyOf: (c: ParsedCertificate) => PublicKeyInfo | TlsError;
   /** Counts name comparisons made (statistics). */
@@ -429,7 +430,20 @@ function checkName(leaf: ParsedCertificate, policy: ChainPolicy): { errors: Cert
  * @param crypto - provider for keys and signatures
  * @returns the path, whether it reaches an anchor, all errors, and search statistics
  */
-export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProvider): ChainOutcome {
+export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: SyncCryptoProvider): ChainOutcome;
+export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProvider): MaybePromise<ChainOutcome>;
+export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProvider): MaybePromise<ChainOutcome> {
+  return runSignatureChecks(searchChain(input, policy, crypto));
+}
+
+
+/**
+ * The search of {@link validateChain} as a generator: it yields a signature check only when
+ * the provider answers with a promise, and is given the verdict back; everything else,
+ * including the work budget, is exactly as in a synchronous run (the budget is spent before
+ * a check is started, never after).
+ */
+function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProvider): Generator<Promise<SignatureCheck>, ChainOutcome, SignatureCheck> {
   const leaf = input.leaf;
   const now = policy.time.getTime();
   const budget = new WorkBudget(policy.maxWork ?? DEFAULT_VERIFICATION_WORK);
@@ -498,7 +512,7 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
   };
   const sigs = new Map<string, SignatureCheck | TlsError>();
   /** The signature on `child` by `issuer`'s key; undefined if the budget is spent. */
-  const signatureOf = (child: ParsedCertificate, issuer: ParsedCertificate): SignatureCheck | TlsError | undefined => {
+  function* signatureOf(child: ParsedCertificate, issuer: ParsedCertificate): Generator<Promise<SignatureCheck>, SignatureCheck | TlsError | undefined, SignatureCheck> {
     const id = `${child.sha256}/${factsOf(issuer).spkiHex}`;
     let r = sigs.get(id);
     if (r) return r;
@@ -516,18 +530,20 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
         if (signatureChecks >= maxSig) outOfBudget();
         if (!budget.spend(WORK_COST.signature)) return undefined;
         signatureChecks++;
-        r = verifyCertificateSignature(crypto, child, key);
-        if (r.ok) rememberVerified(crypto, id);
+        const v = verifyCertificateSignature(crypto, child, key);
+        const checked: SignatureCheck = isPromiseLike(v) ? yield Promise.resolve(v) : v;
+        if (checked.ok) rememberVerified(crypto, id);
+        r = checked;
       }
     }
     sigs.set(id, r);
     return r;
-  };
+  }
   const edgeClass = (r: SignatureCheck | TlsError): EdgeClass => (r instanceof TlsError ? 1 : r.ok ? 0 : r.reason === 'unsupported' ? 1 : 2);
-  const selfSigned = (c: ParsedCertificate): boolean => {
-    const r = signatureOf(c, c);
+  function* selfSigned(c: ParsedCertificate): Generator<Promise<SignatureCheck>, boolean, SignatureCheck> {
+    const r = yield* signatureOf(c, c);
     return r !== undefined && !(r instanceof TlsError) && r.ok;
-  };
+  }
 
   const candidates = (c: ParsedCertificate, inPath: ReadonlySet<string>): ParsedCertificate[] => {
     const f = factsOf(c);
@@ -552,7 +568,9 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
 
   // The name check depends on the leaf alone: once, outside the search.
   const named = checkName(leaf, policy);
-  const cx: JudgeContext = { policy, now, leaf, cnUsed: named.cnUsed, budget, signatureOf, keyOf, comparisons: 0 };
+  // Every link of a judged path was checked by the search before it was followed.
+  const checkedLink = (child: ParsedCertificate, issuer: ParsedCertificate) => sigs.get(`${child.sha256}/${factsOf(issuer).spkiHex}`);
+  const cx: JudgeContext = { policy, now, leaf, cnUsed: named.cnUsed, budget, signatureOf: checkedLink, keyOf, comparisons: 0 };
 
   type Judged = { path: readonly ParsedCertificate[]; errors: CertificateError[] };
   let best: Judged | null = null;
@@ -562,7 +580,7 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
     best === null || fatalOf(e) < fatalOf(best.errors) || (fatalOf(e) === fatalOf(best.errors) && e.length < best.errors.length);
 
   /** Depth-first search; returns true to stop (a clean path was found or the budget is spent). */
-  const search = (path: ParsedCertificate[], inPath: Set<string>, bad: number): boolean => {
+  function* search(path: ParsedCertificate[], inPath: Set<string>, bad: number): Generator<Promise<SignatureCheck>, boolean, SignatureCheck> {
     const top = path[path.length - 1]!;
     if (isAnchor(top)) {
       if (pathsJudged >= maxPaths) return !outOfBudget();
@@ -575,7 +593,7 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
     if (bad < bestPartial.bad || (bad === bestPartial.bad && path.length > bestPartial.path.length)) bestPartial = { path: [...path], bad };
     // A self-signed certificate is a root: the path ends there. Self-issued certificates
     // signed by another key (key rollover, RFC 5280 §3.2) still chain on.
-    if (factsOf(top).selfIssued && selfSigned(top)) return budget.exhausted;
+    if (factsOf(top).selfIssued && (yield* selfSigned(top))) return budget.exhausted;
     const next = candidates(top, inPath);
     if (budget.exhausted) return true;
     if (next.length === 0) return false;
@@ -585,7 +603,7 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
     }
     // Verified edges first, at once; unverifiable, then bad ones, after them.
     const deferred: [ParsedCertificate, EdgeClass][] = [];
-    const follow = (n: ParsedCertificate, cls: EdgeClass): boolean => {
+    function* follow(n: ParsedCertificate, cls: EdgeClass): Generator<Promise<SignatureCheck>, boolean, SignatureCheck> {
       if (edges >= maxEdges) return !outOfBudget();
       if (!budget.spend(WORK_COST.edge)) return true;
       edges++;
@@ -593,17 +611,17 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
       path.push(n);
       const id = factsOf(n).ident;
       inPath.add(id);
-      const stop = search(path, inPath, bad + (cls === 2 ? 1 : 0));
+      const stop = yield* search(path, inPath, bad + (cls === 2 ? 1 : 0));
       path.pop();
       inPath.delete(id);
       return stop;
-    };
+    }
     for (const n of next) {
-      const r = signatureOf(top, n);
+      const r = yield* signatureOf(top, n);
       if (r === undefined) return true; // budget spent
       const cls = edgeClass(r);
       if (cls === 0) {
-        if (follow(n, 0)) return true;
+        if (yield* follow(n, 0)) return true;
       } else {
         deferred.push([n, cls]);
       }
@@ -614,12 +632,12 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
     deferred.sort((a, b) => a[1] - b[1]);
     for (const [n, cls] of deferred) {
       if (best !== null) break;
-      if (follow(n, cls)) return true;
+      if (yield* follow(n, cls)) return true;
     }
     return false;
-  };
+  }
 
-  search([leaf], new Set([factsOf(leaf).ident]), 0);
+  yield* search([leaf], new Set([factsOf(leaf).ident]), 0);
 
   const leafKey = keyOf(leaf);
   const leafPublicKey = leafKey instanceof TlsError ? null : leafKey;
@@ -670,7 +688,7 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
         ? 'no path to a trust anchor was found before the work budget ran out'
         : `no path to a trust anchor within the search limits (paths of at most ${maxPath} certificates)`,
     };
-  } else if (topFacts.selfIssued && selfSigned(top)) {
+  } else if (topFacts.selfIssued && (yield* selfSigned(top))) {
     final = { code: 'Untrusted', index: topIndex, detail: `root "${top.subject}" is not a trust anchor` };
   } else if (issuerKnown) {
     final = {

@@ -34,13 +34,12 @@
  * @module
  */
 import { sha1 } from '@noble/hashes/legacy.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { TlsError } from '../base/errors.js';
 import { DerReader, DerTag, checkDerElements, type DerElement } from '../crypto/der.js';
-import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
+import { isPromiseLike, type CryptoProvider, type MaybePromise, type PublicKeyInfo, type SyncCryptoProvider } from '../crypto/provider.js';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CertificateError } from './verifier.js';
-import { KeyUsage, bytesEqual, parseCertificate, readTime, verifySignedData, type ParsedCertificate } from './x509.js';
+import { KeyUsage, bytesEqual, checkSignedData, parseCertificate, readTime, runSignatureChecks, type ParsedCertificate, type SignatureChecks } from './x509.js';
 import { nameKey } from './names.js';
 
 /** OIDs used by OCSP (RFC 6960 §4.2.1, Appendix B). */
@@ -68,7 +67,7 @@ export interface OcspCheckInput {
   readonly issuer: Uint8Array | ParsedCertificate;
   /** Validation time. Default now. */
   readonly time?: Date;
-  /** Provider for keys and signatures. Default the pure noble provider. */
+  /** Provider for keys, signatures and the SHA-256 CertID hash. Default the pure noble provider. */
   readonly crypto?: CryptoProvider;
   /** Index reported in the errors (the certificate's place in the chain). Default 0. */
   readonly index?: number;
@@ -99,10 +98,16 @@ const RESPONSE_STATUS: Readonly<Record<number, string>> = {
   6: 'unauthorized',
 };
 
-const HASHES: Readonly<Record<string, (b: Uint8Array) => Uint8Array>> = {
-  [OcspOid.sha1]: (b) => sha1(b),
-  [OcspOid.sha256]: (b) => sha256(b),
-};
+/**
+ * CertID hash algorithms (RFC 6960 §4.1.1). These hashes identify, they do not
+ * authenticate (the response signature does), so SHA-1 is fine here; the provider has no
+ * SHA-1, so it comes from @noble/hashes.
+ */
+function certIdHash(crypto: CryptoProvider, oid: string): ((b: Uint8Array) => Uint8Array) | undefined {
+  if (oid === OcspOid.sha1) return (b) => sha1(b);
+  if (oid === OcspOid.sha256) return (b) => crypto.digest('sha256', b);
+  return undefined;
+}
 
 /** The subjectPublicKey BIT STRING contents of an SPKI (what issuerKeyHash and byKey hash, RFC 6960 §4.1.1). */
 function publicKeyBits(spki: Uint8Array): Uint8Array {
@@ -347,17 +352,38 @@ function asParsed(c: Uint8Array | ParsedCertificate, what: string): ParsedCertif
  * if (r.status === 'revoked') ...; errors.push(...r.errors);
  * ```
  */
-export function verifyOcspResponse(input: OcspCheckInput): OcspResult {
+export function verifyOcspResponse(input: OcspCheckInput & { readonly crypto?: SyncCryptoProvider }): OcspResult {
+  const r = checkOcspResponse(input);
+  if (isPromiseLike(r)) {
+    // The type keeps async providers out; a provider that says it is sync and is not gets this.
+    r.catch(() => undefined);
+    throw new TlsError('InvalidConfig', { detail: `provider ${input.crypto?.name ?? '?'} verifies asynchronously: use verifyOcspResponseAsync` });
+  }
+  return r;
+}
+
+/** {@link verifyOcspResponse} with any provider, async ones included. */
+export async function verifyOcspResponseAsync(input: OcspCheckInput): Promise<OcspResult> {
+  return await checkOcspResponse(input);
+}
+
+/** The check, at once with a sync provider, later with an async one. */
+function checkOcspResponse(input: OcspCheckInput): MaybePromise<OcspResult> {
   const index = input.index ?? 0;
-  try {
-    return check(input, index);
-  } catch (e) {
+  const unknown = (e: unknown): OcspResult => {
     const detail = e instanceof TlsError ? (e.detail ?? e.status) : String(e);
     return { status: 'unknown', errors: [{ code: 'RevocationFailure', index, detail: detail.startsWith('OCSP') ? detail : `OCSP: ${detail}` }] };
+  };
+  try {
+    // With an async provider the signature checks answer later (see runSignatureChecks).
+    const r = runSignatureChecks(check(input, index));
+    return isPromiseLike(r) ? r.then(undefined, unknown) : r;
+  } catch (e) {
+    return unknown(e);
   }
 }
 
-function check(input: OcspCheckInput, index: number): OcspResult {
+function* check(input: OcspCheckInput, index: number): SignatureChecks<OcspResult> {
   const crypto = input.crypto ?? nobleProvider;
   const now = (input.time ?? new Date()).getTime();
   const skew = input.clockSkew ?? 5 * 60_000;
@@ -391,7 +417,7 @@ function check(input: OcspCheckInput, index: number): OcspResult {
         reasons.push(`responder "${c.subject}" was not issued by "${issuer.subject}"`);
         continue;
       }
-      const sig = verifySignedData(crypto, c, keyOf(issuer));
+      const sig = yield* checkSignedData(crypto, c, keyOf(issuer));
       if (!sig.ok) {
         reasons.push(`responder certificate "${c.subject}": ${sig.detail}`);
         continue;
@@ -415,13 +441,13 @@ function check(input: OcspCheckInput, index: number): OcspResult {
     if (!found) fail(`the response is not signed by the issuer or an authorised responder${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}`);
     responderKey = keyOf(found);
   }
-  const sig = verifySignedData(crypto, resp, responderKey);
+  const sig = yield* checkSignedData(crypto, resp, responderKey);
   if (!sig.ok) fail(`response signature: ${sig.detail}`);
 
   // §4.1.1: find the SingleResponse for this certificate.
   const serial = parseSerial(cert);
   const single = resp.responses.find((s) => {
-    const h = HASHES[s.hashOid];
+    const h = certIdHash(crypto, s.hashOid);
     return h !== undefined && bytesEqual(s.serial, serial) && bytesEqual(s.nameHash, h(cert.issuerDer)) && bytesEqual(s.keyHash, h(issuerKeyBits));
   });
   if (!single) fail(`no response for serial ${cert.serialHex} of "${issuer.subject}" (${resp.responses.length} response(s), SHA-1 or SHA-256 CertIDs only)`);

@@ -17,11 +17,10 @@
  *
  * @module
  */
-import { p256, p384 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { TlsError } from '../base/errors.js';
 import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
-import type { CryptoProvider, HashAlg, PublicKeyInfo } from '../crypto/provider.js';
+import { isPromiseLike, type CryptoProvider, type HashAlg, type MaybePromise, type PublicKeyInfo, type SyncCryptoProvider } from '../crypto/provider.js';
 import { SignatureScheme } from '../wire/codes.js';
 import { directoryString, parseGeneralNames, parseName, type GeneralName } from './names.js';
 
@@ -919,40 +918,68 @@ export interface SignedData {
 }
 
 /**
- * Verifies `cert`'s signature with the issuer's public key (RFC 5280 §6.1.3 (a)(1)).
- *
- * Uses `crypto.verify` with the scheme from {@link certificateSignatureScheme}. For the
- * `ecdsa-digest` case the message is hashed with `crypto.digest` and the digest verified
- * with @noble/curves (`prehash: false`, DER, high-S allowed): the one place where the
- * verifier uses a primitive outside the provider, until the provider gains a
- * digest-level ECDSA verify.
+ * Verifies `cert`'s signature with the issuer's public key (RFC 5280 §6.1.3 (a)(1)), through
+ * the provider (see {@link verifySignedData}). With an async provider the result is a promise.
  */
-export function verifyCertificateSignature(crypto: CryptoProvider, cert: ParsedCertificate, issuerKey: PublicKeyInfo): SignatureCheck {
+export function verifyCertificateSignature(crypto: SyncCryptoProvider, cert: ParsedCertificate, issuerKey: PublicKeyInfo): SignatureCheck;
+export function verifyCertificateSignature(crypto: CryptoProvider, cert: ParsedCertificate, issuerKey: PublicKeyInfo): MaybePromise<SignatureCheck>;
+export function verifyCertificateSignature(crypto: CryptoProvider, cert: ParsedCertificate, issuerKey: PublicKeyInfo): MaybePromise<SignatureCheck> {
   return verifySignedData(crypto, cert, issuerKey);
 }
 
 /**
- * Verifies any X.509-style signed structure (same algorithms and rules as
- * {@link verifyCertificateSignature}; e.g. a BasicOCSPResponse, RFC 6960 §4.2.1).
+ * A computation that may wait for signature checks: it yields the promise of a check only
+ * when the provider answered with one, and is handed the verdict back.
  */
-export function verifySignedData(crypto: CryptoProvider, data: SignedData, key: PublicKeyInfo): SignatureCheck {
+export type SignatureChecks<T> = Generator<Promise<SignatureCheck>, T, SignatureCheck>;
+
+/**
+ * Runs `g` to its end: at once while every signature check answers at once (a sync provider
+ * never costs a promise), resuming after each one that answers later.
+ */
+export function runSignatureChecks<T>(g: SignatureChecks<T>, input?: SignatureCheck): MaybePromise<T> {
+  const step = input === undefined ? g.next() : g.next(input);
+  if (step.done) return step.value;
+  return step.value.then((r) => runSignatureChecks(g, r));
+}
+
+/** One signature check inside a {@link SignatureChecks} computation: `yield*` it. */
+export function* checkSignedData(crypto: CryptoProvider, data: SignedData, key: PublicKeyInfo): SignatureChecks<SignatureCheck> {
+  const v = verifySignedData(crypto, data, key);
+  return isPromiseLike(v) ? yield Promise.resolve(v) : v;
+}
+
+const INVALID: SignatureCheck = Object.freeze({ ok: false, reason: 'invalid', detail: 'signature does not verify' });
+const VALID: SignatureCheck = Object.freeze({ ok: true });
+
+/**
+ * Verifies any X.509-style signed structure (certificates; a BasicOCSPResponse, RFC 6960
+ * §4.2.1), always through the provider: `crypto.verify` with the scheme from
+ * {@link certificateSignatureScheme}, or for the `ecdsa-digest` case `crypto.digest` then
+ * `crypto.verifyEcdsaDigest` (DER, high-S allowed). With an async provider the result is a
+ * promise; only a verdict of exactly `true` is a good signature, and a provider that throws or
+ * rejects gives `unsupported` (the signature is not known good, and not known forged).
+ */
+export function verifySignedData(crypto: SyncCryptoProvider, data: SignedData, key: PublicKeyInfo): SignatureCheck;
+export function verifySignedData(crypto: CryptoProvider, data: SignedData, key: PublicKeyInfo): MaybePromise<SignatureCheck>;
+export function verifySignedData(crypto: CryptoProvider, data: SignedData, key: PublicKeyInfo): MaybePromise<SignatureCheck> {
   const m = certificateSignatureScheme(data, key);
   if (m.kind === 'unsupported') return { ok: false, reason: 'unsupported', detail: m.detail };
-  if (m.kind === 'scheme') {
-    if (!crypto.signatureSchemes.includes(m.scheme)) {
-      return { ok: false, reason: 'unsupported', detail: `provider ${crypto.name} cannot verify scheme 0x${m.scheme.toString(16).padStart(4, '0')}` };
-    }
-    return crypto.verify(key, m.scheme, data.tbs, data.signature)
-      ? { ok: true }
-      : { ok: false, reason: 'invalid', detail: 'signature does not verify' };
-  }
-  const digest = crypto.digest(m.hash, data.tbs);
-  const curve = key.type === 'ec-p256' ? p256 : p384;
-  let ok = false;
+  const failed = (e: unknown): SignatureCheck => ({ ok: false, reason: 'unsupported', detail: `provider ${crypto.name} failed: ${e instanceof Error ? e.message : String(e)}` });
+  let verdict: MaybePromise<boolean>;
   try {
-    ok = key.raw !== undefined && curve.verify(data.signature, digest, key.raw, { prehash: false, lowS: false, format: 'der' });
-  } catch {
-    ok = false;
+    if (m.kind === 'scheme') {
+      if (!crypto.signatureSchemes.includes(m.scheme)) {
+        return { ok: false, reason: 'unsupported', detail: `provider ${crypto.name} cannot verify scheme 0x${m.scheme.toString(16).padStart(4, '0')}` };
+      }
+      verdict = crypto.verify(key, m.scheme, data.tbs, data.signature);
+    } else {
+      if (!crypto.verifyEcdsaDigest) return { ok: false, reason: 'unsupported', detail: `provider ${crypto.name} cannot verify ECDSA with ${m.hash} by a ${key.type} key` };
+      verdict = crypto.verifyEcdsaDigest(key, crypto.digest(m.hash, data.tbs), data.signature);
+    }
+  } catch (e) {
+    return failed(e);
   }
-  return ok ? { ok: true } : { ok: false, reason: 'invalid', detail: 'signature does not verify' };
+  if (isPromiseLike(verdict)) return Promise.resolve(verdict).then((ok) => (ok === true ? VALID : INVALID), failed);
+  return verdict === true ? VALID : INVALID;
 }

@@ -9,8 +9,9 @@
  *   an RSA-2048 server;
  * - `--get /` against `-www` (what `s_time -www /` does) and `--bulk` against `-rev` (each
  *   line echoed reversed, same length): byte counts;
- * - deterministic mode: a relay records each connection's first flight; two runs with the
- *   same `--seed` send the same ClientHellos, another seed or none sends others;
+ * - deterministic mode, under `--crypto pure` and `--crypto native`: a relay records each
+ *   connection's first flight; two runs with the same `--seed` send the same ClientHellos,
+ *   another seed or none sends others;
  * - errors: connection refused, an untrusted server (CertificateUntrusted), `--resume`
  *   (InvalidConfig): exit 1 with the status in the JSON, no hang.
  *
@@ -174,14 +175,15 @@ describe.skipIf(!openssl.ok)(`puretls bench → openssl s_server${skipNote(opens
     expect(j.bulk).toMatchObject({ mode: 'echo', bytesPerConnection: 100_000, completed: 3, cut: 0, failures: 0, bytesSent: 300_000, bytesReceived: 300_000 });
   });
 
-  it('--seed: two runs send the same first flights; another seed, or none, sends others', async () => {
+  it.each(['pure', 'native'])('--seed (--crypto %s): two runs send the same first flights; another seed, or none, sends others', async (provider) => {
     const s = await startOpensslServer(serverArgs(ec, ['-www']));
     const flightsOf = async (seedArgs: readonly string[]): Promise<Buffer[]> => {
       const tap = await startFirstFlightTap(s.port);
       try {
-        const r = await bench([`127.0.0.1:${tap.port}`, '--servername', 'localhost', '--ca', ec.caFile, '--handshakes', '3', '--warmup', '0', '--json', '--quiet', ...seedArgs]);
+        const r = await bench([`127.0.0.1:${tap.port}`, '--servername', 'localhost', '--ca', ec.caFile, '--crypto', provider, '--handshakes', '3', '--warmup', '0', '--json', '--quiet', ...seedArgs]);
         expect(r.code).toBe(0);
         expect(json(r).handshakes).toBe(3);
+        expect(json(r).session!.provider).toBe(provider === 'pure' ? 'noble' : 'native');
         return [...tap.flights];
       } finally {
         tap.close();

@@ -113,6 +113,13 @@ describe('parseBenchCommand', () => {
     expect(cmd.connect.quiet).toBe(true);
   });
 
+  it('takes --crypto as connect does (the client provider), and refuses an unknown one', () => {
+    expect(parseBenchCommand([...TARGET, '--crypto', 'pure']).connect.options.crypto).toBe('pure');
+    expect(parseBenchCommand([...TARGET, '--crypto=native']).connect.options.crypto).toBe('native');
+    expect(parseBenchCommand(TARGET).connect.options.crypto).toBeUndefined();
+    expect(usageError(() => parseBenchCommand([...TARGET, '--crypto', 'openssl']))).toMatch(/^--crypto: unknown provider 'openssl'/);
+  });
+
   it('returns help for --help and -h', () => {
     expect(parseBenchCommand(['--help']).help).toBe(true);
     expect(parseBenchCommand(['-h']).help).toBe(true);
