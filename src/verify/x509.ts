@@ -236,7 +236,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     parsedCache.set(key, hit);
     return present(hit);
   }
-  const parsed = parseUncached(der);
+  const parsed = freezeShared(parseUncached(der));
   if (hit !== undefined) parsedCache.delete(key);
   else if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value!);
   parsedCache.set(key, parsed);
@@ -317,6 +317,23 @@ const presentedFrom = new WeakMap<ParsedCertificate, ParsedCertificate>();
  */
 export function parseIdentity(c: ParsedCertificate): ParsedCertificate {
   return presentedFrom.get(c) ?? c;
+}
+
+/**
+ * Freezes the arrays and records of a parse that {@link present} shares between callers
+ * (byte arrays cannot be frozen; they are never written after parsing).
+ */
+function freezeShared(c: ParsedCertificate): ParsedCertificate {
+  for (const e of c.extensions) Object.freeze(e);
+  Object.freeze(c.extensions);
+  Object.freeze(c.problems);
+  for (const g of c.subjectAltNames) {
+    if (g.form === 'directoryName') Object.freeze(g.rdns);
+    Object.freeze(g);
+  }
+  Object.freeze(c.subjectAltNames);
+  if (c.extKeyUsage) Object.freeze(c.extKeyUsage);
+  return c;
 }
 
 /** {@link parseCertificate} without the cache. */
