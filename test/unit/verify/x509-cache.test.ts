@@ -19,6 +19,9 @@ describe('parseCertificate cache', () => {
     expect(b.notAfter.getTime()).toBe(want.notAfter);
     expect(b.dnsNames).toEqual(want.dnsNames);
     expect(b.subject).toBe(a.subject);
+    // What stays shared between parses is frozen: writing to it throws instead of leaking.
+    expect(Object.isFrozen(b.extensions) && Object.isFrozen(b.problems) && Object.isFrozen(b.subjectAltNames)).toBe(true);
+    expect(() => (b.extensions as unknown[]).push({})).toThrow(TypeError);
   });
 
   it('answers a different DER (one bit flipped in the signature) with its own parse', async () => {
