@@ -36,6 +36,7 @@ import { parseCertificate } from './verify/x509.js';
 import { CRYPTO_PROVIDER_NAMES, type CryptoProviderName } from './crypto/select.js';
 // Loading the native provider makes `--crypto native` resolvable (it registers itself).
 import './crypto/native.js';
+import './crypto/webcrypto.js';
 import { BENCH_HELP, parseBenchSettings, runBench, splitBenchArgs, type BenchSettings } from './tools/bench.js';
 
 // ------------------------------------------------------------------ usage

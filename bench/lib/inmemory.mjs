@@ -78,6 +78,8 @@ export async function pureTransfer(pair, data, total) {
   let received = 0;
   for (let sent = 0; sent < total; sent += data.length) {
     client.write(data);
+    // An asynchronous AEAD (webcrypto) seals after write() returns: wait for it (issue 9 item 2).
+    if (client.sealing) await client.settled();
     await move(client, server);
     for (let r = server.read(); r; r = server.read()) received += r.length;
   }

@@ -9,9 +9,10 @@
  *   itself here when its module is loaded: `puretls/node` loads it (and makes it its
  *   default), and so does `puretls/native` for users of the runtime-neutral entry on Node,
  *   Deno or Bun. Naming it before it is loaded is an `InvalidConfig` error that says so.
- * - `'webcrypto'`: `globalThis.crypto.subtle` (src/crypto/webcrypto.ts, not built yet): it
- *   plugs in through {@link registerCryptoProvider} exactly like `'native'` (or, being
- *   runtime-neutral, as a static import in {@link lookup}); until then `InvalidConfig`.
+ * - `'webcrypto'`: `globalThis.crypto.subtle` (src/crypto/webcrypto.ts, asynchronous): it
+ *   registers itself through {@link registerCryptoProvider} when its module loads and the
+ *   runtime has `crypto.subtle`: `puretls/webcrypto` and the CLI load it. Naming it before
+ *   is `InvalidConfig` saying so.
  *
  * @module
  */
@@ -90,7 +91,10 @@ function lookup(name: CryptoProviderName): CryptoProvider {
       // The one place the webcrypto provider plugs in (issue 9 item 3).
       const p = registered.get('webcrypto');
       if (p) return p;
-      throw new TlsError('InvalidConfig', { detail: "crypto: 'webcrypto' is not available yet in this version of puretls; use 'pure' or 'native'", source: 'caller' });
+      throw new TlsError('InvalidConfig', {
+        detail: "crypto: 'webcrypto' is not loaded (or this runtime has no crypto.subtle): import 'puretls/webcrypto' before naming it, or pass webcryptoProvider() from it",
+        source: 'caller',
+      });
     }
   }
 }

@@ -145,7 +145,7 @@ export class ConnectionCore {
 
   /** What was negotiated and what was found about the peer's certificate. */
   get info(): ConnectionInfo {
-    return infoOf(this.role, this.negotiated, this.cfg.crypto.name);
+    return infoOf(this.role, this.negotiated, this.cfg.crypto.name, this.cfg.crypto.delegated ?? []);
   }
 
 

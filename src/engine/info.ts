@@ -64,6 +64,12 @@ export interface ConnectionInfo {
    * the pure provider's, or a custom provider's; issue 9 item 3).
    */
   readonly provider: string;
+  /**
+   * What the provider handed to other code, as it reports it (`CryptoProvider.delegated`;
+   * e.g. the `webcrypto` provider runs ChaCha20-Poly1305 and HKDF in pure code); empty for
+   * providers that do everything themselves.
+   */
+  readonly providerDelegated: readonly string[];
 }
 
 /** What the handshake has settled so far: written only by `learn`, from what the steps return. */
@@ -102,7 +108,7 @@ export function newNegotiated(): NegotiatedInfo {
 }
 
 /** The public view of what was negotiated, and which crypto provider ran (its name). */
-export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: string): ConnectionInfo {
+export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: string, providerDelegated: readonly string[] = []): ConnectionInfo {
   return {
     role,
     version: n.version,
@@ -119,6 +125,7 @@ export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: s
     certificateErrors: n.certificateErrors,
     certificateErrorSeverity: n.certificateErrorSeverity,
     provider,
+    providerDelegated,
   };
 }
 

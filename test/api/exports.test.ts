@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const ENTRIES = ['src/index.ts', 'src/client.ts', 'src/transport/node.ts', 'src/native.ts'];
+const ENTRIES = ['src/index.ts', 'src/client.ts', 'src/webcrypto.ts', 'src/transport/node.ts', 'src/native.ts'];
 
 function program(): ts.Program {
   const config = ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile);

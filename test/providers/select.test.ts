@@ -51,11 +51,21 @@ describe('crypto option', () => {
     configError(() => server('native'));
   });
 
-  it("'webcrypto' is InvalidConfig (not available yet); unknown names and non-providers are InvalidConfig", () => {
-    expect(configError(() => client('webcrypto')).detail).toMatch(/webcrypto.*not available yet/);
+  it("'webcrypto' before its module is loaded is InvalidConfig naming puretls/webcrypto; unknown names and non-providers are InvalidConfig", () => {
+    expect(configError(() => client('webcrypto')).detail).toMatch(/puretls\/webcrypto/);
     expect(configError(() => client('openssl' as 'pure')).detail).toMatch(/unknown provider 'openssl'/);
     configError(() => server({ name: 'half' } as unknown as CryptoProvider));
     configError(() => registerCryptoProvider('webcrypto', {} as CryptoProvider));
+  });
+
+  it("'webcrypto' resolves once puretls/webcrypto is loaded; info names it and what it delegated", async () => {
+    await import('../../src/webcrypto.js');
+    const p = resolveCryptoProvider('webcrypto');
+    expect(p.name).toBe('webcrypto');
+    const c = client('webcrypto');
+    expect(c.info.provider).toBe('webcrypto');
+    // Node 20 has no ChaCha20-Poly1305 in WebCrypto: the provider says it runs it in pure code.
+    expect(c.info.providerDelegated.join('\n')).toMatch(/CHACHA20-POLY1305/);
   });
 
   it("'native' works once puretls/native is loaded, against a pure peer, and info names it", async () => {
@@ -75,7 +85,7 @@ describe('crypto option', () => {
     try {
       expect(client().info.provider).toBe('native');
       expect(client('pure').info.provider).toBe(nobleProvider.name);
-      configError(() => setDefaultCryptoProvider('webcrypto'));
+      configError(() => setDefaultCryptoProvider('openssl' as 'pure'));
     } finally {
       expect(setDefaultCryptoProvider(undefined)).toBe('native');
     }
