@@ -8,8 +8,12 @@ import { defineConfig } from 'vitest/config';
  *   input) once more with the `native` provider as the default. The whole suite twice would
  *   double the CI time; these are the files whose connections take the default provider.
  *
- * Run one project with `--project default` / `--project native`.
+ * - `async`: the same engine suites with the test-only provider whose key exchange,
+ *   signatures and verification answer through promises.
+ *
+ * Run one project with `--project default` / `--project native` / `--project async`.
  */
+const ASYNC_SUBSET = ['test/engine/**/*.test.ts', 'test/vectors/**/*.test.ts', 'test/props/**/*.test.ts', 'test/providers/default-provider.test.ts'];
 const NATIVE_SUBSET = ['test/engine/**/*.test.ts', 'test/vectors/**/*.test.ts', 'test/props/**/*.test.ts', 'test/providers/default-provider.test.ts'];
 
 export default defineConfig({
@@ -21,6 +25,11 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'native', include: NATIVE_SUBSET, env: { PURETLS_TEST_CRYPTO: 'native' } } },
+      // The same engine suites with key exchange, signing and verification answering through
+      // promises (test/helpers/async-provider.ts): the async handshake paths of item 2. Its AEAD
+      // stays synchronous here: with an async AEAD, tests that read output right after write()
+      // must await settled() first (run: npx vitest run -c test/async/vitest.async.config.ts).
+      { extends: true, test: { name: 'async', include: ASYNC_SUBSET, setupFiles: ['test/async/setup-async-default.ts'], env: { PURETLS_ASYNC_AEAD: '0' } } },
     ],
   },
 });

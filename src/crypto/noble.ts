@@ -36,7 +36,7 @@ export const defaultRandom: RandomSource = (n: number): Uint8Array => {
  * Signature schemes: see {@link ALL_SIGNATURE_SCHEMES}.
  */
 export const nobleProvider: SyncCryptoProvider = Object.freeze({
-  name: 'noble',
+  name: 'pure',
   hash: hashState,
   digest,
   hmac,

@@ -164,7 +164,7 @@ export interface SignatureOptions {
 
 /** Everything the protocol needs from cryptography. */
 export interface CryptoProvider {
-  /** Provider name, for logs and benchmarks (e.g. `'noble'`). */
+  /** Provider name, for logs and benchmarks (`'pure'`, `'native'`, `'webcrypto'`, or a custom provider's). */
   readonly name: string;
   /**
    * True if key exchange ({@link generateKeyShare}, `KeyShare.agree`), {@link sign},

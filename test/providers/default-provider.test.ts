@@ -2,7 +2,8 @@
  * The provider a suite runs under is the one it claims: with PURETLS_TEST_CRYPTO set (the
  * `native` vitest project sets it), connections that name no provider report that one in
  * `info.provider`; unset, they report the pure provider. This keeps the per-provider runs of
- * the engine suites from silently running the default provider twice.
+ * the engine suites from silently running the default provider twice (the `async` project,
+ * which sets PURETLS_ASYNC_AEAD, runs on the test-only async provider).
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/engine/tls-connection.js';
@@ -19,7 +20,8 @@ beforeAll(async () => {
 describe('default provider of this test run', () => {
   it('is the one PURETLS_TEST_CRYPTO names (pure when unset), on both sides of a handshake', async () => {
     const env = process.env.PURETLS_TEST_CRYPTO;
-    const expected = env ? resolveCryptoProvider(env as 'pure' | 'native').name : nobleProvider.name;
+    // The `async` project (PURETLS_ASYNC_AEAD set) runs on the test-only promise-answering provider.
+    const expected = process.env.PURETLS_ASYNC_AEAD !== undefined ? `async(${nobleProvider.name})` : env ? resolveCryptoProvider(env as 'pure' | 'native').name : nobleProvider.name;
     if (env === 'native') expect(expected).toBe('native');
     const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem });
     const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem });

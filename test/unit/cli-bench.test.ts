@@ -376,7 +376,7 @@ describe('runBench against a puretls server on loopback', () => {
             c.io,
           );
           expect(code).toBe(0);
-          expect((JSON.parse(c.stdout()) as BenchReport).session!.provider).toBe(provider === 'pure' ? 'noble' : 'native');
+          expect((JSON.parse(c.stdout()) as BenchReport).session!.provider).toBe(provider);
           return tap.flights.map((f) => f.toString('hex'));
         } finally {
           tap.close();

@@ -8,7 +8,7 @@ const u8 = (b: Buffer | ArrayBuffer) => (b instanceof ArrayBuffer ? new Uint8Arr
 
 describe('nobleProvider', () => {
   it('names itself and lists groups and schemes', () => {
-    expect(P.name).toBe('noble');
+    expect(P.name).toBe('pure');
     expect(P.groups).toEqual([NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]);
     expect(P.signatureSchemes).toContain(S.ecdsa_secp256r1_sha256);
     expect(P.signatureSchemes).toContain(S.rsa_pss_pss_sha512);
