@@ -37,7 +37,7 @@ import { TlsError, type TlsStatus } from '../base/errors.js';
 import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
 import { parseCertificate } from '../verify/x509.js';
-import { TlsPump } from './pump.js';
+import { TlsPump, type PumpHandlers } from './pump.js';
 // Loading the native provider registers it (crypto: 'native' resolves) and makes it this entry's default.
 import { nativeProvider } from '../crypto/native.js';
 
@@ -194,6 +194,13 @@ export type UpgradeOptions =
  * {@link TlsSocketOptions.lingerTimeout}); beyond it the socket is destroyed at once.
  */
 export const LINGER_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Bytes of ciphertext queued in the transport socket (not yet taken by the kernel) above
+ * which sending waits for its `'drain'`: a few full records, so that records written
+ * back to back need no tick each, while a peer that does not read still stops us soon.
+ */
+const SEND_HIGH_WATER = 64 * 1024;
 
 /** Default of {@link TlsSocketOptions.lingerTimeout}, in milliseconds. */
 export const DEFAULT_LINGER_TIMEOUT = 2000;
@@ -461,6 +468,55 @@ function serverConfigOf(options: TlsServerOptions): ServerConfig {
   return createServerConfig(rest);
 }
 
+/** Most client configs {@link cachedClientConfig} keeps (least recently used dropped first). */
+const CLIENT_CONFIG_CACHE_SIZE = 16;
+const clientConfigCache = new Map<string, ClientConfig>();
+
+/**
+ * The key of client options made of plain data only (strings, numbers, booleans, null and
+ * arrays of them: `ca` as PEM text, `cipherSuites`, `minVersion`, `crypto: 'native'` ...),
+ * or null when any value is something else (a function, a provider object, a Buffer) or a
+ * symbol key (test hooks) is present: such options are never shared.
+ */
+function plainOptionsKey(o: object): string | null {
+  if (Object.getOwnPropertySymbols(o).length > 0) return null;
+  const entries = Object.entries(o).filter(([, v]) => v !== undefined);
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const plain = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  for (const [, v] of entries) {
+    if (plain(v)) continue;
+    if (Array.isArray(v) && v.every(plain)) continue;
+    return null;
+  }
+  return JSON.stringify(entries);
+}
+
+/**
+ * {@link createClientConfig} for {@link connect} / {@link upgrade} options, shared between
+ * connections given equal plain-data options: a client that dials again and again with the
+ * same `ca` text parses it once, and its idle connections share one config (configs are
+ * immutable; issue 9: per-connection retained memory and parsing). Options holding
+ * functions or objects build a config per connection, as before.
+ */
+function cachedClientConfig(o: NodeClientConfigOptions): ClientConfig {
+  const key = plainOptionsKey(o);
+  if (key === null) return createClientConfig(o);
+  const hit = clientConfigCache.get(key);
+  if (hit) {
+    // Most recently used last.
+    clientConfigCache.delete(key);
+    clientConfigCache.set(key, hit);
+    return hit;
+  }
+  const config = createClientConfig(o);
+  clientConfigCache.set(key, config);
+  if (clientConfigCache.size > CLIENT_CONFIG_CACHE_SIZE) {
+    const oldest = clientConfigCache.keys().next();
+    if (!oldest.done) clientConfigCache.delete(oldest.value);
+  }
+  return config;
+}
+
 /**
  * A client connection's config and its per-connection options, from {@link connect} or
  * {@link upgrade} options: `secureContext` if given (only per-connection, dialling and socket
@@ -485,7 +541,7 @@ function clientConfigOf(options: Omit<ConnectOptions, 'host' | 'port' | 'socket'
   } else {
     const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, role: _r, ...tls } = shared as typeof shared & { host?: unknown; port?: unknown; socket?: unknown; family?: unknown };
     const { host: _ho, port: _p, socket: _s, family: _f, ...rest } = tls;
-    config = createClientConfig(rest);
+    config = cachedClientConfig(rest);
   }
   const facts = clientConfigFacts(config);
   if (servername === undefined && !facts.nameOptional) {
@@ -500,6 +556,12 @@ function clientConfigOf(options: Omit<ConnectOptions, 'host' | 'port' | 'socket'
 
 /** A listener as `Duplex.on` takes it. */
 type SocketListener = Parameters<Duplex['on']>[1];
+
+/** The slot of a transport socket that names the {@link TlsSocket} running over it. */
+const OWNER: unique symbol = Symbol('puretls.tlsSocket');
+
+/** A transport socket as our shared listeners see it (`this` in an EventEmitter listener). */
+type OwnedSocket = Duplex & { [OWNER]?: TlsSocket };
 
 /** Internal construction parameters of a {@link TlsSocket}. */
 export interface TlsSocketInit {
@@ -548,15 +610,100 @@ export class TlsSocket extends Duplex {
   private readonly unnamed: boolean;
   private readonly lingerTimeout: number;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Our listeners on the socket, removed when this TlsSocket is destroyed. */
-  private readonly socketListeners: [string, SocketListener][] = [];
+  /** Resolves at the socket's next 'drain' (or 'close'); shared by every send waiting for it. */
+  private drained: Promise<void> | null = null;
+
+  /**
+   * What the pump calls: prototype methods over one reference to the socket, rather than
+   * six closures per connection.
+   */
+  private static readonly PumpLink = class PumpLink implements PumpHandlers {
+    private readonly t: TlsSocket;
+    constructor(t: TlsSocket) {
+      this.t = t;
+    }
+    send(bytes: Uint8Array): void | Promise<void> {
+      return this.t.sendToSocket(bytes);
+    }
+    deliver(data: Uint8Array): boolean {
+      if (this.t.destroyed) return true;
+      return this.t.push(toBuffer(data));
+    }
+    handshakeDone(): void {
+      const t = this.t;
+      t.clearHandshakeTimer();
+      t.emit('secureConnect');
+      t.emit('secure');
+    }
+    readEnded(): void {
+      // The peer's close_notify: our readable side ends ('end'). Our writable side
+      // follows Node's allowHalfOpen (the Duplex ends it after 'end' unless
+      // allowHalfOpen), except in TLS 1.2 (see onReadableEnd).
+      if (!this.t.destroyed) this.t.push(null);
+    }
+    error(err: TlsError): void {
+      this.t.onTlsError(err);
+    }
+    inputDrained(): void {
+      if (!this.t.socket.destroyed) this.t.socket.resume();
+    }
+  };
+
+  /**
+   * Our listeners on the transport socket, shared by every TlsSocket (they find theirs
+   * through the socket's {@link OWNER} slot); removed when this TlsSocket is destroyed.
+   */
+  private static readonly SOCKET_LISTENERS: readonly (readonly [string, SocketListener])[] = [
+    [
+      'data',
+      function onData(this: OwnedSocket, chunk: Buffer | string): void {
+        const t = this[OWNER];
+        if (!t) return;
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+        if (!t.pump.push(bytes)) this.pause();
+      },
+    ],
+    [
+      'end',
+      function onEnd(this: OwnedSocket): void {
+        this[OWNER]?.pump.eof();
+      },
+    ],
+    [
+      'error',
+      function onError(this: OwnedSocket, e: unknown): void {
+        this[OWNER]?.pump.fail(mapTransportError(e));
+      },
+    ],
+    [
+      'close',
+      function onClose(this: OwnedSocket): void {
+        this[OWNER]?.pump.eof();
+      },
+    ],
+    [
+      'timeout',
+      function onTimeout(this: OwnedSocket): void {
+        this[OWNER]?.emit('timeout');
+      },
+    ],
+  ];
+
+  /** Our readable side ended (the peer's close_notify): TLS 1.2 answers at once (see the constructor). */
+  private static onReadableEnd(this: TlsSocket): void {
+    process.nextTick(TlsSocket.endAfterPeer, this);
+  }
+
+  private static endAfterPeer(t: TlsSocket): void {
+    if (t.engine.info.version === 'TLSv1.2' && !t.writableEnded && !t.destroyed) t.end();
+  }
 
   /** @internal Use {@link connect}, {@link upgrade} or {@link createServer}. */
   constructor(socket: Duplex, connection: TlsConnection, init: TlsSocketInit) {
     super({ allowHalfOpen: init.allowHalfOpen, decodeStrings: true, emitClose: true, autoDestroy: true });
     this.socket = socket;
     this.engine = connection;
-    this.connection = viewOf(connection);
+    this.connection = new EngineView(connection);
     this.dialing = init.dialing;
     this.unnamed = init.unnamed === true;
     this.lingerTimeout = init.lingerTimeout;
@@ -570,41 +717,11 @@ export class TlsSocket extends Duplex {
       }, ms);
       this.handshakeTimer.unref?.();
     }
-    this.pump = new TlsPump(connection, {
-      send: (bytes) => this.sendToSocket(bytes),
-      deliver: (data) => {
-        if (this.destroyed) return true;
-        return this.push(toBuffer(data));
-      },
-      handshakeDone: () => {
-        this.clearHandshakeTimer();
-        this.emit('secureConnect');
-        this.emit('secure');
-      },
-      readEnded: () => {
-        // The peer's close_notify: our readable side ends ('end'). Our writable side
-        // follows Node's allowHalfOpen (the Duplex ends it after 'end' unless
-        // allowHalfOpen), except in TLS 1.2 (see the 'end' listener below).
-        if (!this.destroyed) this.push(null);
-      },
-      error: (err) => this.onTlsError(err),
-      inputDrained: () => {
-        if (!this.socket.destroyed) this.socket.resume();
-      },
-    });
-
-    const on = (event: string, f: SocketListener): void => {
-      socket.on(event, f);
-      this.socketListeners.push([event, f]);
-    };
-    on('data', (chunk: Buffer | string) => {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
-      if (!this.pump.push(bytes)) this.socket.pause();
-    });
-    on('end', () => this.pump.eof());
-    on('error', (e: unknown) => this.pump.fail(mapTransportError(e)));
-    on('close', () => this.pump.eof());
-    on('timeout', () => this.emit('timeout'));
+    // Handlers and listeners are shared functions on prototypes, not closures per socket:
+    // an idle connection keeps one small object for them (issue 9, idle memory).
+    this.pump = new TlsPump(connection, new TlsSocket.PumpLink(this));
+    (socket as OwnedSocket)[OWNER] = this;
+    for (const [event, f] of TlsSocket.SOCKET_LISTENERS) socket.on(event, f);
     // TLS decides when each direction ends (close_notify), not TCP: the peer's FIN after its
     // close_notify must not end our writable side (net.Socket does that unless
     // allowHalfOpen), or a TLS 1.3 reply to a half-closed peer could never be sent.
@@ -613,11 +730,8 @@ export class TlsSocket extends Duplex {
     // and pending writes are discarded, so allowHalfOpen does not apply: end() after 'end'
     // (on the next tick, as the Duplex does, so writes made in 'end' listeners go first).
     // RFC 9846 §6.1 lifts that for TLS 1.3: close_notify closes one direction only.
-    this.once('end', () => {
-      process.nextTick(() => {
-        if (this.engine.info.version === 'TLSv1.2' && !this.writableEnded && !this.destroyed) this.end();
-      });
-    });
+    // 'end' is emitted once: `on` keeps no once-wrapper (bound function + state) per connection.
+    this.on('end', TlsSocket.onReadableEnd);
     // A socket handed over paused (upgrade after a plaintext exchange) must flow again.
     socket.resume();
     if (init.dialing) {
@@ -850,7 +964,11 @@ export class TlsSocket extends Duplex {
     this.clearHandshakeTimer();
     const s = this.socket;
     // The socket is ours to close now: stop feeding the engine (a lingering close discards input).
-    for (const [event, f] of this.socketListeners.splice(0)) s.off(event, f);
+    const owned = s as OwnedSocket;
+    if (owned[OWNER] === this) {
+      for (const [event, f] of TlsSocket.SOCKET_LISTENERS) s.off(event, f);
+      delete owned[OWNER];
+    }
     // A late socket error (after a reset) must not go unhandled.
     s.on('error', ignoreError);
     if (!s.destroyed) {
@@ -874,16 +992,21 @@ export class TlsSocket extends Duplex {
   private sendToSocket(bytes: Uint8Array): void | Promise<void> {
     const s = this.socket;
     if (s.destroyed || s.writableEnded) return;
-    if (s.write(bytes)) return;
-    return new Promise((resolve) => {
+    // A full record (16 KiB + 22) is above the socket's default 16 KiB high-water mark, so
+    // write() returns false for every bulk record even when the kernel took it at once:
+    // waiting for 'drain' then costs a tick and two listeners per record. Wait only while
+    // more than SEND_HIGH_WATER is really queued in the socket (back-pressure stays bounded).
+    if (s.write(bytes) || s.writableLength <= SEND_HIGH_WATER) return;
+    return (this.drained ??= new Promise((resolve) => {
       const done = (): void => {
         s.off('drain', done);
         s.off('close', done);
+        this.drained = null;
         resolve();
       };
       s.on('drain', done);
       s.on('close', done);
-    });
+    }));
   }
 
   private clearHandshakeTimer(): void {
@@ -1132,29 +1255,35 @@ export type { ClientOptions, ServerOptions } from '../config/config.js';
 export { ClientConfig, ServerConfig, isClientConfig, isServerConfig } from '../engine/setup.js';
 export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions } from '../engine/setup.js';
 
-/** A view of `c` with getters only: what callers may read, nothing that drives the engine. */
-function viewOf(c: TlsConnection): ConnectionView {
-  return Object.freeze({
-    get role() {
-      return c.role;
-    },
-    get info() {
-      return c.info;
-    },
-    get phase() {
-      return c.phase;
-    },
-    get error() {
-      return c.error;
-    },
-    get handshakeComplete() {
-      return c.handshakeComplete;
-    },
-    get tickets() {
-      return c.tickets;
-    },
-    get bufferedBytes() {
-      return c.bufferedBytes;
-    },
-  });
+/**
+ * A view of an engine with getters only: what callers may read, nothing that drives it.
+ * The getters live on the prototype (one small frozen object per connection, no closures).
+ */
+class EngineView implements ConnectionView {
+  readonly #c: TlsConnection;
+  constructor(c: TlsConnection) {
+    this.#c = c;
+    Object.freeze(this);
+  }
+  get role(): 'client' | 'server' {
+    return this.#c.role;
+  }
+  get info(): ConnectionInfo {
+    return this.#c.info;
+  }
+  get phase(): ConnectionView['phase'] {
+    return this.#c.phase;
+  }
+  get error(): TlsError | null {
+    return this.#c.error;
+  }
+  get handshakeComplete(): boolean {
+    return this.#c.handshakeComplete;
+  }
+  get tickets(): ConnectionView['tickets'] {
+    return this.#c.tickets;
+  }
+  get bufferedBytes(): number {
+    return this.#c.bufferedBytes;
+  }
 }

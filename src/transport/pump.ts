@@ -89,7 +89,8 @@ export class TlsPump {
   private readEndReported = false;
   private errorReported = false;
   private transportError: TlsError | null = null;
-  private idle: (() => void)[] = [];
+  /** Waiters of {@link whenIdle}; allocated only while someone waits. */
+  private idle: (() => void)[] | null = null;
 
   /**
    * @param connection - a fresh client or server connection
@@ -128,8 +129,10 @@ export class TlsPump {
       this.input.push(chunk);
       this.inputBytes += chunk.length;
     }
-    void this.kick();
-    const ok = this.inputBytes < this.highWater;
+    this.schedule();
+    // "Above which": a single transport read of exactly the mark (Node reads 64 KiB at a
+    // time) must not pause the source after every read.
+    const ok = this.inputBytes <= this.highWater;
     if (!ok) this.inputWanted = true;
     return ok;
   }
@@ -138,14 +141,14 @@ export class TlsPump {
   eof(): void {
     if (this.eofPending) return;
     this.eofPending = true;
-    void this.kick();
+    this.schedule();
   }
 
   /** The application wants more data: resumes delivery after `deliver` returned `false`. */
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    void this.kick();
+    this.schedule();
   }
 
   /**
@@ -186,33 +189,59 @@ export class TlsPump {
   fail(err: TlsError): void {
     if (this.errorReported || this.transportError) return;
     this.transportError = err;
-    void this.kick();
+    this.schedule();
   }
 
   /** Sends whatever output the engine has queued; resolves when the transport took it. */
   async flush(): Promise<void> {
+    for (let p = this.sendOutput(); p; p = this.sendOutput()) await p;
+  }
+
+  /**
+   * Hands queued output to the transport synchronously until it asks to wait; returns that
+   * promise (the caller awaits it, then calls again), or undefined when nothing is left. The
+   * drive loop runs once per record: no promise when the transport takes everything at once.
+   */
+  private sendOutput(): Promise<void> | undefined {
     for (;;) {
       const out = this.connection.takeOutput();
       if (!out) {
-        // An async AEAD may still be sealing what was written: send it once sealed.
-        if (!this.connection.sealing) return;
-        await this.connection.settled();
-        continue;
+        // An async AEAD may still be sealing what was written: wait until it is sealed (the
+        // caller then calls again and sends it).
+        if (!this.connection.sealing) return undefined;
+        return this.connection.settled();
       }
       const p = this.h.send(out);
-      if (p) await p;
+      if (p) return p;
     }
+  }
+
+  /** {@link flush} without a promise when the transport took everything synchronously. */
+  private flushNow(): Promise<void> | undefined {
+    const p = this.sendOutput();
+    return p ? this.flush2(p) : undefined;
+  }
+
+  private async flush2(first: Promise<void>): Promise<void> {
+    await first;
+    await this.flush();
   }
 
   /** Resolves when the drive loop has nothing left to do (for tests and orderly shutdown). */
   whenIdle(): Promise<void> {
     if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+    return new Promise((resolve) => (this.idle ??= []).push(resolve));
   }
 
   private throwIfFailed(): void {
     const e = this.transportError ?? this.connection.error;
     if (e) throw e;
+  }
+
+  /** As {@link kick}, for callers that do not wait (no promise per transport chunk). */
+  private schedule(): void {
+    this.dirty = true;
+    if (!this.running) void this.kick();
   }
 
   private kick(): Promise<void> {
@@ -221,7 +250,9 @@ export class TlsPump {
     this.running = true;
     return this.loop().finally(() => {
       this.running = false;
-      for (const r of this.idle.splice(0)) r();
+      const waiting = this.idle;
+      this.idle = null;
+      if (waiting) for (const r of waiting) r();
     });
   }
 
@@ -265,11 +296,16 @@ export class TlsPump {
       const chunk = this.input[0];
       if (chunk) {
         const n = c.receive(chunk);
-        if (n >= chunk.length) this.input.shift();
+        // The last chunk taken: a fresh empty queue, so an idle connection keeps no grown backing store.
+        if (n >= chunk.length) {
+          if (this.input.length === 1) this.input = [];
+          else this.input.shift();
+        }
         else this.input[0] = chunk.subarray(n);
         this.inputBytes -= Math.min(n, chunk.length);
         await c.process();
-        await this.flush();
+        const f = this.flushNow();
+        if (f) await f;
         if (n === 0) {
           // The engine is full: it holds a record it will not decrypt until its read
           // buffer drains. While the application is paused that is back-pressure: wait

@@ -308,8 +308,44 @@ describe("Node's root store", () => {
       expect(s.authorized).toBe(true);
       s.destroy();
     }
-    // One verifier per config (parseTrustAnchors is called), but the PEM of the roots is not decoded again.
+    // Equal plain options share one config (built by the first connect: one verifier,
+    // parseTrustAnchors called once), and the PEM of the roots is not decoded again.
+    expect(parses.mock.calls.length - parsesBefore).toBe(1);
+    // Options holding a function are never shared: one config, hence one verifier, each time.
+    const checkServerIdentity = (): undefined => undefined;
+    for (let i = 0; i < 2; i++) {
+      const s = await open({ host: '127.0.0.1', port, servername: 'localhost', minVersion: 'TLSv1.3', checkServerIdentity });
+      expect(s.authorized).toBe(true);
+      s.destroy();
+    }
     expect(parses.mock.calls.length - parsesBefore).toBe(3);
     expect(vi.mocked(pem.pemDecode).mock.calls.length).toBe(pemCalls);
+  });
+});
+
+describe('connect() with plain-data TLS options', () => {
+  it('builds one client config for equal options (ca text, suites, versions) and another for different ones', async () => {
+    const { port } = await echoServer({ cert: pkiA.chainPem, key: pkiA.keyPem });
+    const builds = vi.mocked(setup.createClientConfig);
+    const before = builds.mock.calls.length;
+    for (let i = 0; i < 4; i++) {
+      // Key order and per-connection options (servername, ALPN) do not matter.
+      const o = i % 2 ? { cipherSuites: ['TLS_AES_128_GCM_SHA256'], ca: pkiA.caCertPem } : { ca: pkiA.caCertPem, cipherSuites: ['TLS_AES_128_GCM_SHA256'], ALPNProtocols: ['h2'] };
+      const s = await open({ host: '127.0.0.1', port, servername: 'localhost', ...o });
+      expect(s.authorized).toBe(true);
+      expect(await echo(s, `hi ${i}`)).toBe(`hi ${i}`);
+      s.destroy();
+    }
+    expect(builds.mock.calls.length - before).toBe(1);
+    // A different option value is a different config; a refused one is not remembered.
+    const s = await open({ host: '127.0.0.1', port, servername: 'localhost', ca: pkiA.caCertPem, cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256'] });
+    expect(s.connection.info.cipherSuite).toBe('TLS_CHACHA20_POLY1305_SHA256');
+    s.destroy();
+    expect(builds.mock.calls.length - before).toBe(2);
+    for (let i = 0; i < 2; i++) invalidConfig(() => connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pkiA.caCertPem, minVersion: 'TLSv0.9' as never }));
+    // A trust store that does not hold the server's CA is not confused with one that does.
+    const other = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pkiB.caCertPem });
+    const err = await new Promise<TlsError>((resolve) => other.once('error', (e: Error) => resolve(e as TlsError)));
+    expect(err.status).toBe('CertificateUntrusted');
   });
 });
