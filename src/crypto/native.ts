@@ -112,11 +112,21 @@ function hkdfExtract(alg: HashAlg, salt: Uint8Array, ikm: Uint8Array): Uint8Arra
   return hmac(alg, s, ikm);
 }
 
+/** The block counter of HKDF-Expand's first block (never written). */
+const ONE = Uint8Array.of(1);
+
 /** HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC-Hash(PRK, T(i-1) | info | i), L ≤ 255·HashLen. */
 function hkdfExpand(alg: HashAlg, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
   const hashLen = HASH_LEN[checkHash(alg)];
   if (!Number.isSafeInteger(length) || length < 0 || length > 255 * hashLen) {
     throw new TlsError('InternalError', { detail: `HKDF-Expand: length ${length} is outside 0..${255 * hashLen}` });
+  }
+  if (length <= hashLen) {
+    // One block (every TLS 1.3 key schedule call): T(1) = HMAC-Hash(PRK, info | 0x01).
+    const t = createHmac(alg, prk).update(info).update(ONE).digest();
+    const out = new Uint8Array(length);
+    out.set(t.subarray(0, length));
+    return out;
   }
   const out = new Uint8Array(length);
   const counter = new Uint8Array(1);
@@ -418,6 +428,25 @@ function publicKeyObject(key: PublicKeyInfo): KeyObject {
   return ko;
 }
 
+/**
+ * Parsed public keys by their complete SubjectPublicKeyInfo bytes: a peer's certificate
+ * carries the same key in every handshake, and decoding it checks the EC point on the
+ * curve (in JavaScript, ~40 µs). Only keys that parsed are kept (a failure is re-derived);
+ * the entry is frozen and, with the KeyObject cached for it, shared. Bounded like
+ * {@link spkiCache}.
+ */
+const parsedKeys = new Map<string, PublicKeyInfo>();
+
+function parsePublicKeyCached(spki: Uint8Array): PublicKeyInfo {
+  const id = buf(spki).toString('latin1');
+  const known = parsedKeys.get(id);
+  if (known) return known;
+  const key = Object.freeze(parsePublicKey(spki));
+  if (parsedKeys.size >= SPKI_CACHE_MAX) parsedKeys.delete(parsedKeys.keys().next().value!);
+  parsedKeys.set(id, key);
+  return key;
+}
+
 /** The `node:crypto` key options for `kind` (RSA padding and the RFC 9846 §4.3.3 PSS salt = hash length). */
 function keyOptions(kind: string, hash: HashAlg): { dsaEncoding?: 'der'; padding?: number; saltLength?: number } {
   switch (kind) {
@@ -532,7 +561,7 @@ export const nativeProvider: SyncCryptoProvider = Object.freeze({
   keySharePrivateLength,
   keyShare,
   signatureSchemes: ALL_SIGNATURE_SCHEMES,
-  parsePublicKey,
+  parsePublicKey: parsePublicKeyCached,
   parsePrivateKey,
   schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
   // An opaque key (a signer, no key material) signs itself.

@@ -565,7 +565,8 @@ export class ConnectionCore {
       send(msg: HandshakeMessage): Uint8Array {
         const bytes = encodeHandshake(msg);
         self.writer.queueHandshake(bytes);
-        self.trace({ direction: 'sent', kind: 'handshake', summary: summarize(msg), message: msg });
+        // The summary is rendered only for a tracer (a regular expression per message otherwise wasted).
+        if (self.cfg.trace) self.trace({ direction: 'sent', kind: 'handshake', summary: summarize(msg), message: msg });
         return bytes;
       },
       sendChangeCipherSpec(kind: 'compat' | 'tls12'): void {

@@ -70,8 +70,34 @@ function hashLength(hash: HashAlg): number {
   return HASH_LEN[hash];
 }
 
+/** The labels of RFC 9846 §7 that the handshake uses, encoded once (TextEncoder costs ~1 µs a call). */
+const KNOWN_LABELS: ReadonlyMap<string, Uint8Array> = new Map(
+  ['derived', 'ext binder', 'res binder', 'c e traffic', 'e exp master', 'c hs traffic', 's hs traffic', 'c ap traffic', 's ap traffic', 'exp master', 'res master', 'key', 'iv', 'finished', 'traffic upd', 'exporter', 'resumption'].map(
+    (l) => [l, encoder.encode(l)] as const,
+  ),
+);
+
 function labelBytes(label: string | Uint8Array): Uint8Array {
-  return typeof label === 'string' ? encoder.encode(label) : label;
+  return typeof label === 'string' ? (KNOWN_LABELS.get(label) ?? encoder.encode(label)) : label;
+}
+
+/**
+ * Values that depend on nothing but the provider and the hash, computed once per pair:
+ * `Hash("")`, and for a handshake without a PSK the Early Secret `HKDF-Extract(0, 0)` and
+ * its `Derive-Secret(., "derived", "")` (RFC 9846 §7.1). Handed out as copies (the schedule
+ * zeroes the secrets it holds).
+ */
+interface Constants {
+  empty?: Uint8Array;
+  early?: Uint8Array;
+  earlyDerived?: Uint8Array;
+}
+const constants = new WeakMap<KeyScheduleCrypto, Partial<Record<Tls13Hash, Constants>>>();
+
+function constantsOf(crypto: KeyScheduleCrypto, hash: Tls13Hash): Constants {
+  let byHash = constants.get(crypto);
+  if (!byHash) constants.set(crypto, (byHash = {}));
+  return (byHash[hash] ??= {});
 }
 
 function checkSecret(hash: HashAlg, secret: Uint8Array, what: string): void {
@@ -161,7 +187,8 @@ export function deriveSecret(
 /** `Hash("")`: the transcript hash of no messages (RFC 9846 §7.1, Derive-Secret with `""`). */
 export function emptyHash(crypto: KeyScheduleCrypto, hash: HashAlg): Uint8Array {
   hashLength(hash);
-  return crypto.digest(hash, EMPTY);
+  const c = constantsOf(crypto, hash as Tls13Hash);
+  return (c.empty ??= crypto.digest(hash, EMPTY)).slice();
 }
 
 /**
@@ -334,8 +361,12 @@ export class KeySchedule<S extends KeyScheduleStage = KeyScheduleStage> {
   #stage: KeyScheduleStage;
   #secret: Uint8Array;
 
-  private constructor(crypto: KeyScheduleCrypto, hash: Tls13Hash, earlySecret: Uint8Array) {
+  /** True while the Early Secret is the no-PSK constant (its "derived" salt is then one too). */
+  #noPsk: boolean;
+
+  private constructor(crypto: KeyScheduleCrypto, hash: Tls13Hash, earlySecret: Uint8Array, noPsk: boolean) {
     this.#crypto = crypto;
+    this.#noPsk = noPsk;
     this.hash = hash;
     this.hashLength = hashLength(hash);
     this.#stage = 'early';
@@ -356,8 +387,10 @@ export class KeySchedule<S extends KeyScheduleStage = KeyScheduleStage> {
       throw internal('KeySchedule.start: PSK must be a non-empty Uint8Array, or null for none');
     }
     const zeros = new Uint8Array(hl);
-    const early = crypto.hkdfExtract(hash, zeros, psk ?? zeros);
-    return new KeySchedule<'early'>(crypto, hash, early);
+    if (psk !== null) return new KeySchedule<'early'>(crypto, hash, crypto.hkdfExtract(hash, zeros, psk), false);
+    // No PSK: the same Early Secret in every handshake with this provider and hash.
+    const c = constantsOf(crypto, hash);
+    return new KeySchedule<'early'>(crypto, hash, (c.early ??= crypto.hkdfExtract(hash, zeros, zeros)).slice(), true);
   }
 
   /** The current stage (see the class notes on stale references). */
@@ -502,7 +535,12 @@ export class KeySchedule<S extends KeyScheduleStage = KeyScheduleStage> {
   }
 
   #advance(next: KeyScheduleStage, ikm: Uint8Array): void {
-    const salt = this.#derive('derived', emptyHash(this.#crypto, this.hash));
+    let salt: Uint8Array;
+    if (this.#stage === 'early' && this.#noPsk) {
+      const c = constantsOf(this.#crypto, this.hash);
+      salt = (c.earlyDerived ??= this.#derive('derived', emptyHash(this.#crypto, this.hash))).slice();
+    } else salt = this.#derive('derived', emptyHash(this.#crypto, this.hash));
+    this.#noPsk = false;
     const nextSecret = this.#crypto.hkdfExtract(this.hash, salt, ikm);
     salt.fill(0);
     this.#secret.fill(0);

@@ -113,7 +113,7 @@
 import { TlsError } from '../base/errors.js';
 import { isPromiseLike, type CryptoProvider, type MaybePromise, type PublicKeyInfo, type SyncCryptoProvider } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateErrorCode } from './verifier.js';
-import { KeyUsage, Oid, bytesEqual, certificateSignatureScheme, runSignatureChecks, unprocessedCriticalExtensions, verifyCertificateSignature, type ParsedCertificate, type SignatureCheck } from './x509.js';
+import { KeyUsage, Oid, bytesEqual, certificateSignatureScheme, parseIdentity, runSignatureChecks, unprocessedCriticalExtensions, verifyCertificateSignature, type ParsedCertificate, type SignatureCheck } from './x509.js';
 import { verifyServerName } from './hostname.js';
 import { AttributeOid, attributeValuesOf, nameKey } from './names.js';
 import { constraintComparisons, nameConstraintViolations, presentedNames, tryParseNameConstraints, type NameConstraints } from './name-constraints.js';
@@ -286,7 +286,10 @@ function anchorIndexOf(anchors: readonly ParsedCertificate[]): AnchorIndex {
   return idx;
 }
 
-function factsOf(c: ParsedCertificate): Facts {
+function factsOf(presented: ParsedCertificate): Facts {
+  // Keyed by (and derived from) the remembered parse, so the same certificate in the next
+  // handshake reuses them (verify/x509.ts parseIdentity).
+  const c = parseIdentity(presented);
   let f = factsCache.get(c);
   if (f) return f;
   const ext = (oid: string) => c.extensions.find((e) => e.oid === oid);

@@ -225,6 +225,119 @@ const PROCESSED = new Set<string>([
  */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
   if (der.length > MAX_CERTIFICATE_SIZE) throw bad(`too large (${der.length} bytes)`);
+  // The same chain arrives in every handshake with the same peer: a parse is remembered
+  // (keyed by the complete DER, compared byte for byte on a hit, bounded) and only
+  // certificates that parsed are kept, so a failure is always re-derived.
+  const key = cacheKey(der);
+  const hit = parsedCache.get(key);
+  if (hit !== undefined && bytesEqual(hit.der, der)) {
+    // Most recently used last: the oldest entry is the one evicted.
+    parsedCache.delete(key);
+    parsedCache.set(key, hit);
+    return present(hit);
+  }
+  const parsed = freezeShared(parseUncached(der));
+  if (hit !== undefined) parsedCache.delete(key);
+  else if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value!);
+  parsedCache.set(key, parsed);
+  return present(parsed);
+}
+
+/** Parsed certificates by {@link cacheKey} of their DER, least recently used first. */
+const parsedCache = new Map<string, ParsedCertificate>();
+/** Entries of {@link parsedCache}: a few chains' worth (each at most {@link MAX_CERTIFICATE_SIZE} bytes, twice). */
+const PARSED_CACHE_MAX = 32;
+
+/**
+ * A map key for `der`: its length and a 32-bit FNV-1a hash of every byte. Not a proof of
+ * equality (a hit is compared byte for byte); a collision only costs a re-parse.
+ */
+function cacheKey(der: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
+  return `${der.length}:${h >>> 0}`;
+}
+
+/**
+ * What a caller gets of a remembered parse: the parts that reach applications (the DER, the
+ * validity dates, the name lists; see verify/certificate.ts and the Node adapter) are fresh
+ * copies, so no caller can change what a later handshake sees. The rest is shared, read only.
+ */
+function present(c: ParsedCertificate): ParsedCertificate {
+  const out: ParsedCertificate = {
+    der: c.der.slice(),
+    tbs: c.tbs,
+    version: c.version,
+    serialHex: c.serialHex,
+    get subject(): string {
+      return c.subject;
+    },
+    subjectDer: c.subjectDer,
+    get issuer(): string {
+      return c.issuer;
+    },
+    issuerDer: c.issuerDer,
+    selfIssued: c.selfIssued,
+    notBefore: new Date(c.notBefore.getTime()),
+    notAfter: new Date(c.notAfter.getTime()),
+    spki: c.spki,
+    signatureAlgorithmOid: c.signatureAlgorithmOid,
+    signatureParams: c.signatureParams,
+    signature: c.signature,
+    isCA: c.isCA,
+    pathLen: c.pathLen,
+    keyUsage: c.keyUsage,
+    extKeyUsage: c.extKeyUsage,
+    dnsNames: c.dnsNames.slice(),
+    ipAddresses: c.ipAddresses.slice(),
+    hasSubjectAltName: c.hasSubjectAltName,
+    subjectAltNames: c.subjectAltNames,
+    subjectAltNameMalformed: c.subjectAltNameMalformed,
+    subjectKeyId: c.subjectKeyId,
+    authorityKeyId: c.authorityKeyId,
+    extensions: c.extensions,
+    problems: c.problems,
+    sha256: c.sha256,
+  };
+  presentedFrom.set(out, c);
+  return out;
+}
+
+/** Which remembered parse each object handed out by {@link parseCertificate} presents. */
+const presentedFrom = new WeakMap<ParsedCertificate, ParsedCertificate>();
+
+/**
+ * The remembered parse behind a certificate from {@link parseCertificate} (the same object
+ * for every parse of the same DER while it stays remembered), or `c` itself for any other
+ * object. For caches of facts derived from a certificate's fields (verify/engine.ts): the
+ * key is an object no caller received, so its fields are the ones the parse produced.
+ *
+ * @param c - a parsed certificate
+ * @returns the object to key derived facts by
+ */
+export function parseIdentity(c: ParsedCertificate): ParsedCertificate {
+  return presentedFrom.get(c) ?? c;
+}
+
+/**
+ * Freezes the arrays and records of a parse that {@link present} shares between callers
+ * (byte arrays cannot be frozen; they are never written after parsing).
+ */
+function freezeShared(c: ParsedCertificate): ParsedCertificate {
+  for (const e of c.extensions) Object.freeze(e);
+  Object.freeze(c.extensions);
+  Object.freeze(c.problems);
+  for (const g of c.subjectAltNames) {
+    if (g.form === 'directoryName') Object.freeze(g.rdns);
+    Object.freeze(g);
+  }
+  Object.freeze(c.subjectAltNames);
+  if (c.extKeyUsage) Object.freeze(c.extKeyUsage);
+  return c;
+}
+
+/** {@link parseCertificate} without the cache. */
+function parseUncached(der: Uint8Array): ParsedCertificate {
   const own = der.slice();
   // Our own strict walk first: exact byte ranges, and garbage never reaches the library.
   const top = new DerReader(own, 'CertificateOtherErrors', 'certificate');

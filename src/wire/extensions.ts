@@ -641,7 +641,25 @@ const BLOCKS: { readonly [M in ExtensionMessage]: Block<BlockOf[M]> } = {
 };
 
 function fieldsOf<E extends ExtensionBlock>(b: Block<E>): readonly Field<E>[] {
-  return [...b.head, ...(b.tail ?? [])];
+  return layoutOf(b).fields;
+}
+
+/** A block's fields, their keys and the fields by type: built once per block, not per message. */
+interface Layout<E extends ExtensionBlock> {
+  readonly fields: readonly Field<E>[];
+  readonly keys: ReadonlySet<string>;
+  readonly byType: ReadonlyMap<number, Field<E>>;
+}
+const layouts = new WeakMap<object, Layout<ExtensionBlock>>();
+
+function layoutOf<E extends ExtensionBlock>(b: Block<E>): Layout<E> {
+  let l = layouts.get(b) as Layout<E> | undefined;
+  if (!l) {
+    const fields: readonly Field<E>[] = Object.freeze([...b.head, ...(b.tail ?? [])]);
+    l = { fields, keys: new Set(fields.map((f) => f.key)), byType: new Map(fields.map((f) => [f.type, f])) };
+    layouts.set(b, l as unknown as Layout<ExtensionBlock>);
+  }
+  return l;
 }
 
 /**
@@ -712,7 +730,7 @@ function readRaw(r: Reader, message: ExtensionMessage): RawExtension[] {
 }
 
 function decodeBlock<E extends ExtensionBlock>(raw: readonly RawExtension[], b: Block<E>): E {
-  const byType = new Map(fieldsOf(b).map((f) => [f.type, f]));
+  const byType = layoutOf(b).byType;
   const unknown: RawExtension[] = [];
   const ext = b.empty();
   raw.forEach(({ type, data }, i) => {
@@ -760,8 +778,7 @@ export function extensionTypes<M extends ExtensionMessage>(block: BlockOf[M], me
 }
 
 function wireOrder<E extends ExtensionBlock>(e: E, b: Block<E>): number[] {
-  const fields = fieldsOf(b);
-  const modelled = new Set<string>(fields.map((f) => f.key));
+  const { fields, keys: modelled } = layoutOf(b);
   for (const [key, value] of Object.entries(e)) {
     // A field another message has (possible only through a cast or a union): refuse to drop it silently.
     if (value !== undefined && !NOT_FIELDS.has(key) && !modelled.has(key)) {
@@ -816,7 +833,7 @@ export function encodeServerHelloExtensions(w: Writer, block: ServerHelloExtensi
 
 function encodeBlock<E extends ExtensionBlock>(w: Writer, e: E, b: Block<E>): void {
   const types = wireOrder(e, b);
-  const byType = new Map(fieldsOf(b).map((f) => [f.type, f]));
+  const byType = layoutOf(b).byType;
   const unknown = new Map<number, Uint8Array>((e.unknown ?? []).map((u) => [u.type, u.data]));
   w.vec16((x) => {
     for (const type of types) {

@@ -410,6 +410,23 @@ describe('KeySchedule: typestate and erasure', () => {
     expect(toHex(e.currentSecret())).not.toBe('33ad0a1c607ec03b09e6cd9893680ce210adf300aa1f2660e1b22e10f170f92a');
   });
 
+  it('remembers the no-PSK Early Secret and its "derived" salt per provider and hash without sharing them', () => {
+    // A zero PSK gives the same values through the uncached path (HKDF-Extract(0, 0)).
+    for (const [hash, n] of [['sha256', 32], ['sha384', 48]] as const) {
+      const shared = Uint8Array.from({ length: n }, (_, i) => i ^ 0x5a);
+      const want = KeySchedule.start(crypto, hash, new Uint8Array(n)).enterHandshake(shared).currentSecret();
+      for (let i = 0; i < 3; i++) {
+        const e = KeySchedule.start(crypto, hash);
+        e.enterHandshake(shared);
+        expect(e.currentSecret()).toEqual(want);
+        e.erase(); // zeroes what it held: the next schedule must not see that
+      }
+      const empty = emptyHash(crypto, hash);
+      empty.fill(0);
+      expect(emptyHash(crypto, hash)).toEqual(crypto.digest(hash, EMPTY));
+    }
+  });
+
   it('uses zeros for a missing PSK and a missing (EC)DHE secret, and refuses empty ones', () => {
     const z = new Uint8Array(32);
     expect(KeySchedule.start(crypto, 'sha256', null).currentSecret()).toEqual(crypto.hkdfExtract('sha256', z, z));
