@@ -9,7 +9,8 @@ import { defineConfig } from 'vitest/config';
  *   double the CI time; these are the files whose connections take the default provider.
  *
  * - `async`: the same engine suites with the test-only provider whose key exchange,
- *   signatures and verification answer through promises.
+ *   signatures, verification and AEAD answer through promises (records written by write(),
+ *   close() or keyUpdate() appear only once `settled()` resolves, as with `webcrypto`).
  *
  * Run one project with `--project default` / `--project native` / `--project async`.
  */
@@ -25,11 +26,12 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'default', include: ['test/**/*.test.ts'] } },
       { extends: true, test: { name: 'native', include: NATIVE_SUBSET, env: { PURETLS_TEST_CRYPTO: 'native' } } },
-      // The same engine suites with key exchange, signing and verification answering through
-      // promises (test/helpers/async-provider.ts): the async handshake paths of item 2. Its AEAD
-      // stays synchronous here: with an async AEAD, tests that read output right after write()
-      // must await settled() first (run: npx vitest run -c test/async/vitest.async.config.ts).
-      { extends: true, test: { name: 'async', include: ASYNC_SUBSET, setupFiles: ['test/async/setup-async-default.ts'], env: { PURETLS_ASYNC_AEAD: '0' } } },
+      // The same engine suites with key exchange, signing, verification and the AEAD answering
+      // through promises (test/helpers/async-provider.ts): the async handshake paths of item 2
+      // and the async record layer. Tests that read the wire after write()/close()/keyUpdate()
+      // await settled() first (flushed() in test/helpers/mitm.ts). PURETLS_ASYNC_AEAD=0 would
+      // keep the AEAD synchronous; test/providers/default-provider.test.ts checks which ran.
+      { extends: true, test: { name: 'async', include: ASYNC_SUBSET, setupFiles: ['test/async/setup-async-default.ts'], env: { PURETLS_ASYNC_AEAD: '1' } } },
     ],
   },
 });

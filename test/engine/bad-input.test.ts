@@ -929,6 +929,7 @@ describe('record protection', () => {
     const p = setup();
     await pump(p.client, p.server);
     p.client.write(new TextEncoder().encode('hello'));
+    await p.client.settled(); // the record is sealed (at once unless the AEAD is async)
     const rec = parseRecords(p.client.takeOutput()!)[0]!;
     rec.fragment = flip(rec.fragment, 0);
     await deliver(p.server, encodeRecord(rec));

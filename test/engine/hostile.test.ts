@@ -491,6 +491,7 @@ describe('hostile input never costs more than its size', () => {
     const p = await connected();
     const big = payload(1 << 20, 5);
     p.server.write(big);
+    await p.server.settled(); // every record sealed (at once unless the AEAD is async)
     const out = p.server.takeOutput()!;
     let off = 0;
     for (let i = 0; i < 200 && off < out.length; i++) {

@@ -9,7 +9,7 @@ import { AlertDescription, TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType } from '../../src/wire/codes.js';
 import type { KeyUpdate } from '../../src/wire/messages.js';
-import { KeyLog, RawCipher, alertsIn, concat, deliver, encodeRecord, firstFlight, parseRecords, plain } from '../helpers/mitm.js';
+import { KeyLog, RawCipher, alertsIn, concat, deliver, encodeRecord, firstFlight, flushed, parseRecords, plain } from '../helpers/mitm.js';
 import { pump, readAll } from '../../src/testing/index.js';
 import { sameBytes } from '../helpers/bytes.js';
 
@@ -93,7 +93,7 @@ describe('close_notify (RFC 9846 §6.1)', () => {
   it('close_notify is a warning-level alert, protected under the application key', async () => {
     const p = await connected();
     p.client.close();
-    const out = p.client.takeOutput();
+    const out = await flushed(p.client);
     expect(alertsIn(out, RawCipher.from(p.keys, 'CLIENT_TRAFFIC_SECRET_0'))).toEqual([{ level: 1, description: AlertDescription.close_notify, protected: true }]);
   });
 
@@ -110,7 +110,7 @@ describe('close_notify (RFC 9846 §6.1)', () => {
     const p = await connected();
     p.server.write(enc('before'));
     p.server.close();
-    const out = p.server.takeOutput()!;
+    const out = (await flushed(p.server))!;
     // Anything after the close_notify, even garbage, is ignored.
     await deliver(p.client, concat(out, encodeRecord(plain(ContentType.application_data, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17])))));
     expect(p.client.error).toBeNull();
@@ -137,6 +137,7 @@ describe('close_notify (RFC 9846 §6.1)', () => {
     const p = await connected();
     expect(p.client.wants).toMatchObject({ write: true, input: true });
     p.client.close();
+    await p.client.settled(); // the close_notify is sealed (at once unless the AEAD is async)
     expect(p.client.wants).toEqual({ output: true, input: true, write: false });
     await pump(p.client, p.server);
     expect(p.server.wants).toMatchObject({ input: false, write: true });
@@ -162,7 +163,7 @@ describe('close_notify (RFC 9846 §6.1)', () => {
     }
     // close() twice sends one close_notify.
     p.client.close();
-    expect(parseRecords(p.client.takeOutput()!).length).toBe(1);
+    expect(parseRecords((await flushed(p.client))!).length).toBe(1);
     expect(p.client.takeOutput()).toBeNull();
   });
 });
@@ -186,7 +187,7 @@ describe('truncation: end() without close_notify → Truncated', () => {
   it('after the handshake with a partial record buffered: Truncated', async () => {
     const p = await connected();
     p.client.write(enc('cut in the middle'));
-    const out = p.client.takeOutput()!;
+    const out = (await flushed(p.client))!;
     await deliver(p.server, out.subarray(0, out.length - 3));
     expect(p.server.error).toBeNull();
     p.server.end();
@@ -241,7 +242,7 @@ describe('errors are sticky', () => {
     const keys = p.keys;
     // Corrupt one record from the client: the server fails with BadRecordMac.
     p.client.write(enc('hello'));
-    const rec = parseRecords(p.client.takeOutput()!)[0]!;
+    const rec = parseRecords((await flushed(p.client))!)[0]!;
     rec.fragment[3]! ^= 0x40;
     await deliver(p.server, encodeRecord(rec));
     const err = p.server.error!;
@@ -269,12 +270,12 @@ describe('errors are sticky', () => {
     expect(p.server.receive(junk)).toBe(junk.length);
     await p.server.process();
     p.client.write(enc('more'));
-    await deliver(p.server, p.client.takeOutput());
+    await deliver(p.server, await flushed(p.client));
     p.server.close();
     p.server.end();
     expect(p.server.error).toBe(err);
     expect(p.server.phase).toBe('failed');
-    expect(p.server.takeOutput()).toBeNull(); // no second alert, no close_notify
+    expect(await flushed(p.server)).toBeNull(); // no second alert, no close_notify
     expect(p.server.wants).toEqual({ output: false, input: false, write: false });
 
     // The client saw the alert: its own error is AlertReceived, sticky too.
@@ -418,7 +419,7 @@ describe('large transfer with back-pressure', () => {
     let fullStops = 0;
     let sawNoInput = false;
     const step = async (from: TlsConnection, to: TlsConnection, name: 'client' | 'server'): Promise<boolean> => {
-      const out = from.takeOutput();
+      const out = await flushed(from);
       if (out) pending[name] = pending[name].length ? concat(pending[name], out) : out;
       let moved = false;
       // Offer everything at once: the engine takes at most about one record beyond what it has processed.
@@ -460,7 +461,7 @@ describe('large transfer with back-pressure', () => {
     const p = await connected();
     const data = pattern(64 * 1024, 3);
     p.client.write(data);
-    const out = p.client.takeOutput()!;
+    const out = (await flushed(p.client))!;
     let refused = 0;
     for (let i = 0; i < out.length; ) {
       const n = p.server.receive(out.subarray(i, i + 1));

@@ -10,7 +10,7 @@ import type { ClientOptions } from '../../src/config/config.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { pump } from '../../src/testing/pipe.js';
 import { readAll } from '../../src/testing/endpoint.js';
-import { deliver, firstFlight, parseRecords, encodeRecords } from '../helpers/mitm.js';
+import { deliver, firstFlight, flushed, parseRecords, encodeRecords } from '../helpers/mitm.js';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ describe('record versions', () => {
       await deliver(p.server, ch);
       await pump(p.client, p.server);
       p.client.write(new Uint8Array([1, 2, 3]));
-      const later = p.client.takeOutput()!;
+      const later = (await flushed(p.client))!;
       expect(parseRecords(later).every((r) => r.version === 0x0303)).toBe(true);
     }
   });
@@ -55,7 +55,7 @@ describe('record versions', () => {
     const p = pair({ maxVersion: 'TLSv1.2' });
     await pump(p.client, p.server);
     p.client.write(new Uint8Array([1, 2, 3]));
-    await deliver(p.server, withVersion(p.client.takeOutput()!, 0x0301));
+    await deliver(p.server, withVersion((await flushed(p.client))!, 0x0301));
     expect(p.server.error?.status).toBe('ProtocolVersion');
     expect(p.server.error?.alert).toBe(70);
   });
@@ -64,7 +64,7 @@ describe('record versions', () => {
     const p = pair({ maxVersion: 'TLSv1.3' });
     await pump(p.client, p.server);
     p.client.write(new Uint8Array([1, 2, 3]));
-    await deliver(p.server, withVersion(p.client.takeOutput()!, 0x0301));
+    await deliver(p.server, withVersion((await flushed(p.client))!, 0x0301));
     // The header is the AEAD's additional data (RFC 9846 §5.2): a rewritten version fails to authenticate, it is not a version error.
     expect(p.server.error?.status).toBe('BadRecordMac');
     // The initial ClientHello is taken with any 0x03xx.

@@ -31,6 +31,7 @@ describe('process() never leaves input behind', () => {
     await feed(client, server.takeOutput()!);
     // The client's Finished reaches the server; inside the handshake continuation, data arrives.
     client.write(new TextEncoder().encode('early bird'));
+    await client.settled(); // the data record is sealed (at once unless the AEAD is async)
     const flight = client.takeOutput()!;
     let got: Uint8Array | null = null;
     const done = server.handshake().then(async () => {

@@ -858,6 +858,7 @@ describe('helpers', () => {
     expect(p.client.handshakeComplete && p.server.handshakeComplete).toBe(true);
     // The keys open what each side sends next, at the sequence numbers counted here.
     p.client.write(new Uint8Array([1, 2, 3]));
+    await p.client.settled(); // the record is sealed (at once unless the AEAD is async)
     const [rec] = openRecords12(parseRecords(p.client.takeOutput()!), l.k.protector('client', 1n), true);
     expect(rec).toEqual({ type: ContentType.application_data, content: new Uint8Array([1, 2, 3]), protected: true });
   });

@@ -201,6 +201,16 @@ export class RawCipher {
 
 // ------------------------------------------------------------------ driving
 
+/**
+ * Waits until every record `conn` has begun sealing is sealed (`settled()`; at once for a
+ * synchronous AEAD), then takes its output. Use it to read the wire after `write()`,
+ * `close()`, `keyUpdate()` or `end()`: with an async AEAD those records appear only later.
+ */
+export async function flushed(conn: TlsConnection): Promise<Uint8Array | null> {
+  await conn.settled();
+  return conn.takeOutput();
+}
+
 /** Runs the client's first `process()` and returns its ClientHello flight. */
 export async function firstFlight(client: TlsConnection): Promise<Uint8Array> {
   await client.process();

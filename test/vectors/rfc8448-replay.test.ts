@@ -120,8 +120,12 @@ function serverConn(v: ReplayVector, script: Draw[], extra: Partial<ServerOption
   return { conn, rnd };
 }
 
-/** Records of one takeOutput(), as hex. */
-function outRecords(conn: TlsConnection): string[] {
+/**
+ * Records of one takeOutput(), as hex, once every record `conn` is sealing is sealed: at once
+ * for a synchronous AEAD; with an async one, records from write()/close() appear only then.
+ */
+async function outRecords(conn: TlsConnection): Promise<string[]> {
+  await conn.settled();
   return splitRecords(conn.takeOutput()).map((r) => toHex(r.bytes));
 }
 
@@ -152,19 +156,19 @@ describe('RFC 8448 §3 Simple 1-RTT: our client replays the trace', () => {
     r.client = client;
     const c = client.conn;
     await c.process();
-    r.clientHello = outRecords(c);
+    r.clientHello = await outRecords(c);
     await feed(c, b(s3.records.serverHello!));
-    r.afterServerHello = outRecords(c);
+    r.afterServerHello = await outRecords(c);
     await feed(c, b(s3.records.serverHandshakeFlight!));
-    r.afterFlight = outRecords(c);
+    r.afterFlight = await outRecords(c);
     await feed(c, b(s3.records.newSessionTicket!));
-    r.afterTicket = outRecords(c);
+    r.afterTicket = await outRecords(c);
     await feed(c, b(s3.records.serverApplicationData!));
     r.received = hexOf(c.read());
     if (!c.error) c.write(b(s3.applicationData!));
-    r.appData = outRecords(c);
+    r.appData = await outRecords(c);
     c.close();
-    r.alert = outRecords(c);
+    r.alert = await outRecords(c);
     await feed(c, b(s3.records.serverAlert!));
     r.phaseAfterPeerClose = c.phase;
   });
@@ -241,16 +245,16 @@ describe('RFC 8448 §3 Simple 1-RTT: our server replays the trace', () => {
     r.server = server;
     const s = server.conn;
     await feed(s, b(s3.records.clientHello!));
-    r.flight = outRecords(s);
+    r.flight = await outRecords(s);
     await feed(s, b(s3.records.clientFinished!));
-    r.afterFinished = outRecords(s);
+    r.afterFinished = await outRecords(s);
     if (!s.error) s.write(b(s3.applicationData!));
-    r.appData = outRecords(s);
+    r.appData = await outRecords(s);
     await feed(s, b(s3.records.clientApplicationData!));
     r.received = hexOf(s.read());
     await feed(s, b(s3.records.clientAlert!));
     s.close();
-    r.alert = outRecords(s);
+    r.alert = await outRecords(s);
   });
 
   it('recovers a well-formed 32-byte PSS salt from the RFC CertificateVerify signature', () => {
@@ -285,7 +289,7 @@ describe('RFC 8448 §3 Simple 1-RTT: our server replays the trace', () => {
   it('produces the same flight whatever the RSA blinding randomness', async () => {
     const other = serverConn(s3, s3ServerScript(), { sessionTickets: 1 }, 'different blinding seed');
     await feed(other.conn, b(s3.records.clientHello!));
-    expect(outRecords(other.conn)).toEqual([s3.records.serverHello, s3.records.serverHandshakeFlight]);
+    expect(await outRecords(other.conn)).toEqual([s3.records.serverHello, s3.records.serverHandshakeFlight]);
     // The pure provider blinds with the config's random source (so blinding did draw); the
     // native one blinds inside OpenSSL and draws only the salt (PURETLS_TEST_CRYPTO=native).
     if (other.conn.crypto === nobleProvider) expect(other.rnd.log.slice(3).length).toBeGreaterThan(0);
@@ -350,15 +354,15 @@ describe('RFC 8448 §5 HelloRetryRequest: our client replays the trace', () => {
     r.client = client;
     const c = client.conn;
     await c.process();
-    r.clientHello1 = outRecords(c);
+    r.clientHello1 = await outRecords(c);
     await feed(c, b(s5.records.helloRetryRequest!));
-    r.clientHello2 = outRecords(c);
+    r.clientHello2 = await outRecords(c);
     await feed(c, b(s5.records.serverHello!));
-    r.afterServerHello = outRecords(c);
+    r.afterServerHello = await outRecords(c);
     await feed(c, b(s5.records.serverHandshakeFlight!));
-    r.afterFlight = outRecords(c);
+    r.afterFlight = await outRecords(c);
     c.close();
-    r.alert = outRecords(c);
+    r.alert = await outRecords(c);
     await feed(c, b(s5.records.serverAlert!));
     r.phaseAfterPeerClose = c.phase;
   });
@@ -429,14 +433,14 @@ describe('RFC 8448 §5 HelloRetryRequest: our server (secp256r1 only) replays th
     r.server = server;
     const s = server.conn;
     await feed(s, b(s5.records.clientHello1!));
-    r.hrr = outRecords(s);
+    r.hrr = await outRecords(s);
     await feed(s, b(s5.records.clientHello2!));
-    r.flight = outRecords(s);
+    r.flight = await outRecords(s);
     await feed(s, b(s5.records.clientFinished!));
-    r.afterFinished = outRecords(s);
+    r.afterFinished = await outRecords(s);
     await feed(s, b(s5.records.clientAlert!));
     s.close();
-    r.alert = outRecords(s);
+    r.alert = await outRecords(s);
   });
 
   it('answers ClientHello1 (x25519 share only) with the RFC HelloRetryRequest record byte for byte', () => {
