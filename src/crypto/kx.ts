@@ -98,11 +98,16 @@ function x25519Share(privateKey: Uint8Array): SyncKeyShare {
 
 type NistCurve = typeof p256 | typeof p384;
 
-function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): SyncKeyShare {
-  const n = curve.Point.Fn.ORDER;
+/**
+ * A NIST curve private scalar from the bytes drawn for it: `size + 8` random bytes reduced as
+ * FIPS 186-5 A.2.1 says (d = (c mod (n − 1)) + 1, c of bitlen(n) + 64 bits), or exactly `size`
+ * bytes already in [1, n) (test vectors such as RFC 8448 inject those). Shared by the pure and
+ * native providers so both derive the same key from the same bytes.
+ * @throws TlsError('InternalError') for another length or a scalar out of range
+ */
+export function nistPrivateScalar(privateKey: Uint8Array, size: number, n: bigint): Uint8Array {
   let d: bigint;
   if (privateKey.length === size + EXTRA) {
-    // FIPS 186-5 A.2.1: d = (c mod (n − 1)) + 1 with c of bitlen(n) + 64 bits.
     d = (bytesToBigInt(privateKey) % (n - 1n)) + 1n;
   } else if (privateKey.length === size) {
     d = bytesToBigInt(privateKey);
@@ -110,7 +115,11 @@ function nistShare(group: number, curve: NistCurve, size: number, privateKey: Ui
   } else {
     throw new TlsError('InternalError', { detail: `EC private key must be ${size + EXTRA} or ${size} bytes` });
   }
-  const sk = bigIntToBytes(d, size)!;
+  return bigIntToBytes(d, size)!;
+}
+
+function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): SyncKeyShare {
+  const sk = nistPrivateScalar(privateKey, size, curve.Point.Fn.ORDER);
   const publicKey = curve.getPublicKey(sk, false);
   return {
     group,

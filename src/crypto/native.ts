@@ -48,10 +48,10 @@ import { Buffer } from 'node:buffer';
 import { TlsError } from '../base/errors.js';
 import { AEAD_KEY_LEN, HASH_LEN, type AeadAlg, type AeadCipher, type CryptoProvider, type HashAlg, type HashState, type SyncKeyShare as KeyShare, type PrivateKeyInfo, type PublicKeyInfo, type RandomSource, type SyncCryptoProvider } from './provider.js';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN } from './aead.js';
-import { KX_GROUPS, keySharePrivateLength } from './kx.js';
+import { KX_GROUPS, keySharePrivateLength, nistPrivateScalar } from './kx.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, verifyEcdsaDigest, type SignatureOptions } from './sig.js';
-import { bigIntToBytes, bytesToBigInt } from './der.js';
+import { bigIntToBytes } from './der.js';
 import { registerCryptoProvider } from './select.js';
 
 /** A Buffer view of `b` (no copy), for the `node:crypto` signatures that are typed with Buffer. */
@@ -300,24 +300,11 @@ const NIST: Readonly<Record<number, { readonly name: string; readonly size: numb
   },
 };
 
-/** Bytes beyond the curve size drawn for a NIST private key (FIPS 186-5 A.2.1: 64 bits; same as src/crypto/kx.ts). */
-const EXTRA = 8;
-
 function nistShare(group: number, privateKey: Uint8Array): KeyShare {
   const curve = NIST[group]!;
   const { size, n } = curve;
-  let d: bigint;
-  if (privateKey.length === size + EXTRA) {
-    // FIPS 186-5 A.2.1: d = (c mod (n − 1)) + 1 with c of bitlen(n) + 64 bits.
-    d = (bytesToBigInt(privateKey) % (n - 1n)) + 1n;
-  } else if (privateKey.length === size) {
-    d = bytesToBigInt(privateKey);
-    if (d < 1n || d >= n) throw new TlsError('InternalError', { detail: 'EC private key out of range' });
-  } else {
-    throw new TlsError('InternalError', { detail: `EC private key must be ${size + EXTRA} or ${size} bytes` });
-  }
   const ecdh = createECDH(curve.name);
-  ecdh.setPrivateKey(bigIntToBytes(d, size)!);
+  ecdh.setPrivateKey(nistPrivateScalar(privateKey, size, n));
   const publicKey = own(ecdh.getPublicKey(null, 'uncompressed'));
   return {
     group,

@@ -4,10 +4,10 @@
  * share, keep the server name per connection, and report bad input at creation.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { TlsConnection, ClientConfig, ServerConfig, createClientConfig, createServerConfig, isClientConfig, isServerConfig, nobleProvider, TlsError } from '../../src/index.js';
-import type { CryptoProvider } from '../../src/index.js';
+import { TlsConnection, ClientConfig, ServerConfig, createClientConfig, createServerConfig, isClientConfig, isServerConfig, TlsError } from '../../src/index.js';
 import { generateTestPki, pump, withTestHooks, type TestPki } from '../../src/testing/index.js';
 import { NamedGroup } from '../../src/wire/codes.js';
+import { countingProvider } from '../helpers/counting-provider.js';
 
 let ecA: TestPki;
 let edB: TestPki;
@@ -19,22 +19,6 @@ beforeAll(async () => {
 const te = new TextEncoder();
 const td = new TextDecoder();
 
-/** A provider that counts key parsing: what a connection must not do with a prebuilt config. */
-function countingProvider(): { provider: CryptoProvider; calls: { parsePrivateKey: number; parsePublicKey: number } } {
-  const calls = { parsePrivateKey: 0, parsePublicKey: 0 };
-  const provider: CryptoProvider = {
-    ...nobleProvider,
-    parsePrivateKey: (k) => {
-      calls.parsePrivateKey++;
-      return nobleProvider.parsePrivateKey(k);
-    },
-    parsePublicKey: (spki) => {
-      calls.parsePublicKey++;
-      return nobleProvider.parsePublicKey(spki);
-    },
-  };
-  return { provider, calls };
-}
 
 /** Runs `fn` and returns the TlsError it threw. */
 function thrown(fn: () => unknown): TlsError {

@@ -13,12 +13,12 @@ import * as nodeTls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TlsError } from '../../../src/base/errors.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
-import type { CryptoProvider } from '../../../src/crypto/provider.js';
 import { connect, createClientConfig, createServer, createServerConfig, upgrade, type TlsServer, type TlsServerOptions, type TlsSocket } from '../../../src/transport/node.js';
 import * as setup from '../../../src/engine/setup.js';
 import * as pem from '../../../src/crypto/pem.js';
 import * as anchors from '../../../src/verify/anchors.js';
 import { generateTestPki, type TestPki } from '../../../src/verify/generate.js';
+import { countingProvider } from '../../helpers/counting-provider.js';
 
 const roots = vi.hoisted(() => ({ list: [] as string[] }));
 
@@ -57,22 +57,6 @@ afterEach(() => {
   for (const f of cleanup.splice(0)) f();
 });
 
-/** A provider that counts key parsing. */
-function countingProvider(): { provider: CryptoProvider; calls: { parsePrivateKey: number; parsePublicKey: number } } {
-  const calls = { parsePrivateKey: 0, parsePublicKey: 0 };
-  const provider: CryptoProvider = {
-    ...nobleProvider,
-    parsePrivateKey: (k) => {
-      calls.parsePrivateKey++;
-      return nobleProvider.parsePrivateKey(k);
-    },
-    parsePublicKey: (spki) => {
-      calls.parsePublicKey++;
-      return nobleProvider.parsePublicKey(spki);
-    },
-  };
-  return { provider, calls };
-}
 
 /** An echo server on a loopback port. */
 async function echoServer(options: TlsServerOptions): Promise<{ server: TlsServer; port: number }> {
