@@ -27,6 +27,7 @@ import fc from 'fast-check';
 import type { ClientOptions, ServerOptions, TlsVersionName } from '../config/config.js';
 import type { ChunkPlan } from './chunk.js';
 import { FAULT_KINDS, type Direction, type Fault, type FaultKind, type FaultUnit, type RandomFaults } from './fault.js';
+import { TlsError } from '../base/errors.js';
 
 /**
  * How one byte stream is cut: as large as possible, single bytes, cycling small sizes
@@ -196,7 +197,7 @@ export function negotiableOptionsArb(options: NegotiableOptionsArbOptions = {}):
   if (versions.includes('TLSv1.2')) {
     for (const [client, server] of [[only12, only12], [only12, both], [both, only12]] as const) choices.push({ version: 'TLSv1.2', client, server });
   }
-  if (choices.length === 0) throw new RangeError('negotiableOptionsArb: no version to negotiate');
+  if (choices.length === 0) throw new TlsError('InvalidConfig', { detail: 'negotiableOptionsArb: no version to negotiate', source: 'caller' });
   const ranges = fc.constantFrom(...choices);
   return fc
     .record({

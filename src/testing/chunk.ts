@@ -6,6 +6,7 @@
  * @module
  */
 import { seededNumbers } from './random.js';
+import { TlsError } from '../base/errors.js';
 
 /**
  * Returns the size of the next piece, given how many bytes remain. Values are clamped to
@@ -27,12 +28,12 @@ export type ChunkPlan = 'whole' | number | readonly number[] | { readonly seed: 
 export function chunker(plan: ChunkPlan): Chunker {
   if (plan === 'whole') return (n) => n;
   if (typeof plan === 'number') {
-    if (!(plan >= 1)) throw new RangeError('chunker: a piece size must be at least 1');
+    if (!(plan >= 1)) throw new TlsError('InvalidConfig', { detail: 'chunker: a piece size must be at least 1', source: 'caller' });
     return () => plan;
   }
   if (Array.isArray(plan)) {
     const sizes = plan as readonly number[];
-    if (sizes.length === 0 || sizes.some((s) => !(s >= 1))) throw new RangeError('chunker: cycle sizes must be at least 1');
+    if (sizes.length === 0 || sizes.some((s) => !(s >= 1))) throw new TlsError('InvalidConfig', { detail: 'chunker: cycle sizes must be at least 1', source: 'caller' });
     let i = 0;
     return () => sizes[i++ % sizes.length]!;
   }

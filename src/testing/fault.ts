@@ -19,6 +19,7 @@
  */
 import { concatBytes } from '../base/bytes.js';
 import { seededNumbers } from './random.js';
+import { TlsError } from '../base/errors.js';
 
 /** One direction of a connection: client to server, or server to client. */
 export type Direction = 'c2s' | 's2c';
@@ -147,16 +148,16 @@ function extent(s: Span): number {
 
 function checkFault(f: Fault): void {
   const int = (v: number | undefined, min: number, what: string): void => {
-    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new RangeError(`fault: ${what} must be an integer ≥ ${min}`);
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new TlsError('InvalidConfig', { detail: `fault: ${what} must be an integer ≥ ${min}`, source: 'caller' });
   };
-  if (!FAULT_KINDS.includes(f.kind)) throw new RangeError(`fault: unknown kind '${String(f.kind)}'`);
-  if (f.unit !== 'record' && f.unit !== 'bytes') throw new RangeError(`fault: unknown unit '${String(f.unit)}'`);
+  if (!FAULT_KINDS.includes(f.kind)) throw new TlsError('InvalidConfig', { detail: `fault: unknown kind '${String(f.kind)}'`, source: 'caller' });
+  if (f.unit !== 'record' && f.unit !== 'bytes') throw new TlsError('InvalidConfig', { detail: `fault: unknown unit '${String(f.unit)}'`, source: 'caller' });
   int(f.at, 0, 'at');
   int(f.length, 1, 'length');
   int(f.offset, 0, 'offset');
   int(f.keep, 0, 'keep');
   int(f.steps, 0, 'steps');
-  if (f.xor !== undefined && !(Number.isInteger(f.xor) && f.xor >= 1 && f.xor <= 255)) throw new RangeError('fault: xor must be 1..255');
+  if (f.xor !== undefined && !(Number.isInteger(f.xor) && f.xor >= 1 && f.xor <= 255)) throw new TlsError('InvalidConfig', { detail: 'fault: xor must be 1..255', source: 'caller' });
 }
 
 function spanOf(f: Fault): Span {
@@ -209,7 +210,7 @@ class SpanList {
     this.planned = planned.map(spanOf).sort((a, b) => a.at - b.at);
     for (let i = 1; i < this.planned.length; i++) {
       const p = this.planned[i - 1]!;
-      if (this.planned[i]!.at < p.at + extent(p)) throw new RangeError(`fault: overlapping ${unit} faults in ${dir} at ${p.at} and ${this.planned[i]!.at}`);
+      if (this.planned[i]!.at < p.at + extent(p)) throw new TlsError('InvalidConfig', { detail: `fault: overlapping ${unit} faults in ${dir} at ${p.at} and ${this.planned[i]!.at}`, source: 'caller' });
     }
     this.random = random && random.rate > 0 && (random.kinds ?? FAULT_KINDS).length > 0 ? random : undefined;
     this.kinds = random?.kinds ?? FAULT_KINDS;
@@ -458,7 +459,7 @@ export class FaultLane {
     const planned = (plan.faults ?? []).filter((f) => f.dir === dir);
     const rnd = plan.random && (plan.random.dirs ?? ['c2s', 's2c']).includes(dir) ? plan.random : undefined;
     const units = new Set<FaultUnit>([...planned.map((f) => f.unit), ...(rnd ? [rnd.unit] : [])]);
-    if (units.size > 1) throw new RangeError(`fault: record and byte faults in one direction (${dir}) do not compose`);
+    if (units.size > 1) throw new TlsError('InvalidConfig', { detail: `fault: record and byte faults in one direction (${dir}) do not compose`, source: 'caller' });
     const unit = [...units][0];
     this.transform = unit === undefined ? null : new Transform(unit, new SpanList(dir, unit, planned, rnd));
   }
@@ -544,12 +545,12 @@ export class FaultLane {
       const b = s.bytes;
       // Self-check: a fault only ever extends what it delivered before.
       for (let i = 0; i < b.length && o + i < before.length; i++) {
-        if (b[i] !== before[o + i]) throw new Error(`fault lane bug: ${this.dir} output is not prefix-stable at byte ${o + i}`);
+        if (b[i] !== before[o + i]) throw new TlsError('InternalError', { detail: `fault lane bug: ${this.dir} output is not prefix-stable at byte ${o + i}` });
       }
       if (o + b.length > before.length) out.push({ bytes: b.subarray(Math.max(0, before.length - o)), cut: s.cut });
       o += b.length;
     }
-    if (o < before.length) throw new Error(`fault lane bug: ${this.dir} output shrank`);
+    if (o < before.length) throw new TlsError('InternalError', { detail: `fault lane bug: ${this.dir} output shrank` });
     return out;
   }
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import type { TlsConnection } from '../engine/tls-connection.js';
+import { TlsError } from '../base/errors.js';
 
 /** One call made on a connection while it was recorded, with what it returned. */
 export type RecordedCall =
@@ -229,13 +230,20 @@ export function encodeRecording(recording: Recording): string {
 
 /**
  * A recording from {@link encodeRecording}'s text.
- * @throws Error when the text is not such a recording
+ * @throws TlsError('InvalidConfig') when the text is not such a recording (not JSON, a wrong
+ *   role, bad hex, an unknown call)
  */
 export function decodeRecording(text: string): Recording {
-  const raw = JSON.parse(text) as { role?: unknown; calls?: unknown };
-  if ((raw.role !== 'client' && raw.role !== 'server') || !Array.isArray(raw.calls)) throw new Error('decodeRecording: not a recording');
+  let raw: { role?: unknown; calls?: unknown };
+  try {
+    raw = JSON.parse(text) as { role?: unknown; calls?: unknown };
+  } catch (e) {
+    throw new TlsError('InvalidConfig', { detail: `decodeRecording: not JSON (${e instanceof Error ? e.message : String(e)})`, source: 'caller', cause: e });
+  }
+  if (typeof raw !== 'object' || raw === null) throw new TlsError('InvalidConfig', { detail: 'decodeRecording: not a recording', source: 'caller' });
+  if ((raw.role !== 'client' && raw.role !== 'server') || !Array.isArray(raw.calls)) throw new TlsError('InvalidConfig', { detail: 'decodeRecording: not a recording', source: 'caller' });
   const bytes = (h: unknown): Uint8Array => {
-    if (typeof h !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(h)) throw new Error('decodeRecording: bad hex');
+    if (typeof h !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(h)) throw new TlsError('InvalidConfig', { detail: 'decodeRecording: bad hex', source: 'caller' });
     const out = new Uint8Array(h.length / 2);
     for (let i = 0; i < out.length; i++) out[i] = parseInt(h.slice(2 * i, 2 * i + 2), 16);
     return out;
@@ -243,7 +251,7 @@ export function decodeRecording(text: string): Recording {
   const calls = (raw.calls as Record<string, unknown>[]).map((c): RecordedCall => {
     switch (c.op) {
       case 'receive':
-        if (typeof c.accepted !== 'number') throw new Error('decodeRecording: receive without accepted');
+        if (typeof c.accepted !== 'number') throw new TlsError('InvalidConfig', { detail: 'decodeRecording: receive without accepted', source: 'caller' });
         return { op: 'receive', bytes: bytes(c.bytes), accepted: c.accepted };
       case 'output':
       case 'read':
@@ -257,7 +265,7 @@ export function decodeRecording(text: string): Recording {
       case 'end':
         return { op: c.op };
       default:
-        throw new Error(`decodeRecording: unknown call ${JSON.stringify(c.op)}`);
+        throw new TlsError('InvalidConfig', { detail: `decodeRecording: unknown call ${JSON.stringify(c.op)}`, source: 'caller' });
     }
   });
   return { role: raw.role, calls };

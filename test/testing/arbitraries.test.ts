@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FaultPipe, chunker, createPair, generateTestPki, type PipeEndpoint, type TestPki } from '../../src/testing/index.js';
 import { chunkPlanArb, faultArb, negotiableOptionsArb, randomFaultsArb } from '../../src/testing/arbitraries.js';
 import { params } from '../helpers/props.js';
+import { TlsError } from '../../src/base/errors.js';
 
 let ecdsa: TestPki;
 let rsa: TestPki;
@@ -76,6 +77,6 @@ describe('arbitraries', () => {
         expect(o.version).toBe('TLSv1.2');
       }),
     );
-    expect(() => negotiableOptionsArb({ versions: [] })).toThrow(RangeError);
+    expect(() => negotiableOptionsArb({ versions: [] })).toThrow(TlsError);
   });
 });

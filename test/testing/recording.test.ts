@@ -22,6 +22,7 @@ import {
   type TestPki,
 } from '../../src/testing/index.js';
 import { payload, sameBytes } from '../helpers/bytes.js';
+import { TlsError } from '../../src/base/errors.js';
 
 const NOW = Date.now();
 let pki: TestPki;
@@ -92,6 +93,19 @@ describe('record and replay', () => {
     await replay(back, TlsConnection.client(clientOptions(9)));
     expect(() => decodeRecording('{"role":"client","calls":[{"op":"output","bytes":"zz"}]}')).toThrow(/hex/);
     expect(() => decodeRecording('{"role":"peer","calls":[]}')).toThrow(/not a recording/);
+    // Every malformed input is a TlsError with a stable status, JSON syntax errors included.
+    for (const bad of ['{"role":"peer","calls":[]}', 'not json', 'null', '{"role":"client","calls":[{"op":"fly"}]}']) {
+      const e = (() => {
+        try {
+          decodeRecording(bad);
+        } catch (x) {
+          return x;
+        }
+        return undefined;
+      })();
+      expect(e, bad).toBeInstanceOf(TlsError);
+      expect((e as TlsError).status, bad).toBe('InvalidConfig');
+    }
   });
 
   it('another seed: a ReplayMismatch at the ClientHello random (byte 11 of the first output)', async () => {
