@@ -29,7 +29,8 @@ function pythonMissing(): string | null {
 }
 
 const targets = listTargets();
-const missing = pythonMissing();
+/** Why the differential peer (python3 with python3-cryptography) is absent, or null. */
+const pythonCryptographyMissing = pythonMissing();
 const results = new Map<string, TargetResult>();
 let runError = '';
 
@@ -57,8 +58,8 @@ describe('fuzz targets (fixed seed, a few seconds each)', () => {
 
   for (const name of targets) {
     const diff = name.startsWith('diff-');
-    const title = diff && missing ? `${name} (skipped: ${missing})` : name;
-    it.skipIf(diff && missing !== null)(title, () => {
+    const title = diff && pythonCryptographyMissing ? `${name} (skipped: peer python3-cryptography absent: ${pythonCryptographyMissing})` : name;
+    it.skipIf(diff && pythonCryptographyMissing !== null)(title, () => {
       expect(runError).toBe('');
       const r = results.get(name);
       expect(r, `no result for ${name}`).toBeDefined();
