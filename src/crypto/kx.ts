@@ -118,6 +118,16 @@ export function nistPrivateScalar(privateKey: Uint8Array, size: number, n: bigin
   return bigIntToBytes(d, size)!;
 }
 
+/**
+ * RFC 9846 §4.3.8.2: a NIST key share is an UncompressedPointRepresentation (legacy_form = 4,
+ * X and Y of the curve size). Throws `TlsError('IllegalParameter')` otherwise; whether the
+ * point is on the curve is each provider's check. Shared by the pure and native providers.
+ */
+export function checkUncompressedPoint(peerPublic: Uint8Array, size: number): void {
+  if (peerPublic.length !== 1 + 2 * size) illegal('EC key share has the wrong length');
+  if (peerPublic[0] !== 4) illegal('EC key share is not an uncompressed point');
+}
+
 function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): SyncKeyShare {
   const sk = nistPrivateScalar(privateKey, size, curve.Point.Fn.ORDER);
   const publicKey = curve.getPublicKey(sk, false);
@@ -125,11 +135,9 @@ function nistShare(group: number, curve: NistCurve, size: number, privateKey: Ui
     group,
     publicKey,
     agree(peerPublic: Uint8Array): Uint8Array {
-      // RFC 9846 §4.3.8.2: UncompressedPointRepresentation, legacy_form = 4, X and Y of
-      // the curve size; "peers MUST validate each other's public value Q by ensuring that
+      // RFC 9846 §4.3.8.2: "peers MUST validate each other's public value Q by ensuring that
       // the point is a valid point on the elliptic curve".
-      if (peerPublic.length !== 1 + 2 * size) illegal('EC key share has the wrong length');
-      if (peerPublic[0] !== 4) illegal('EC key share is not an uncompressed point');
+      checkUncompressedPoint(peerPublic, size);
       let shared: Uint8Array;
       try {
         const pt = curve.Point.fromBytes(peerPublic);

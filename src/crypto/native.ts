@@ -48,7 +48,7 @@ import { Buffer } from 'node:buffer';
 import { TlsError } from '../base/errors.js';
 import { AEAD_KEY_LEN, HASH_LEN, type AeadAlg, type AeadCipher, type CryptoProvider, type HashAlg, type HashState, type SyncKeyShare as KeyShare, type PrivateKeyInfo, type PublicKeyInfo, type RandomSource, type SyncCryptoProvider } from './provider.js';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN } from './aead.js';
-import { KX_GROUPS, keySharePrivateLength, nistPrivateScalar } from './kx.js';
+import { KX_GROUPS, checkUncompressedPoint, keySharePrivateLength, nistPrivateScalar } from './kx.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, verifyEcdsaDigest, type SignatureOptions } from './sig.js';
 import { bigIntToBytes } from './der.js';
@@ -310,11 +310,10 @@ function nistShare(group: number, privateKey: Uint8Array): KeyShare {
     group,
     publicKey,
     agree(peerPublic: Uint8Array): Uint8Array {
-      // RFC 9846 §4.3.8.2: UncompressedPointRepresentation (legacy_form = 4), and "peers MUST
-      // validate each other's public value Q by ensuring that the point is a valid point on
-      // the elliptic curve": OpenSSL's point decoding checks the curve equation.
-      if (peerPublic.length !== 1 + 2 * size) illegal('EC key share has the wrong length');
-      if (peerPublic[0] !== 4) illegal('EC key share is not an uncompressed point');
+      // RFC 9846 §4.3.8.2: "peers MUST validate each other's public value Q by ensuring that
+      // the point is a valid point on the elliptic curve": OpenSSL's point decoding checks
+      // the curve equation.
+      checkUncompressedPoint(peerPublic, size);
       let shared: Uint8Array;
       try {
         shared = own(ecdh.computeSecret(peerPublic));
