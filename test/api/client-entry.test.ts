@@ -96,6 +96,24 @@ describe('puretls/client on the wire', () => {
     expect(c.info.version).toBe('TLSv1.2');
   });
 
+  it('a server that would staple a bad OCSP response: the full client asks and refuses it; puretls/client without ocsp never asks, so nothing is stapled', async () => {
+    const server = Full.createServerConfig({ certificates: [{ cert: pki.chainPem, key: pki.keyPem, ocspResponse: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00]) }] });
+    const full = Full.TlsConnection.client({ servername: 'a.example', ca: pki.caCertPem });
+    const s1 = Full.TlsConnection.server(server);
+    await pump(full, s1);
+    expect(full.handshakeComplete).toBe(false);
+    expect(full.info.certificateErrors.map((e) => e.code)).toContain('RevocationFailure');
+
+    const traces: string[] = [];
+    const lean = Client.TlsConnection.client({ servername: 'a.example', ca: pki.caCertPem, trace: (e) => traces.push(e.summary) });
+    const s2 = Full.TlsConnection.server(server);
+    await pump(lean, s2);
+    expect(lean.error).toBeNull();
+    expect(lean.handshakeComplete).toBe(true);
+    expect(lean.info.certificateErrors).toEqual([]);
+    expect(traces.join('\n')).not.toMatch(/OCSP/i);
+  });
+
   it('asking for what a missing module does is InvalidConfig naming the module', () => {
     const a = thrown(() => Client.createClientConfig({ ca: pki.caCertPem, minVersion: 'TLSv1.2' }));
     expect(a.status).toBe('InvalidConfig');
