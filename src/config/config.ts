@@ -181,6 +181,14 @@ export interface ServerOptions extends CommonOptions {
   maxSkippedEarlyData?: number;
   /** NewSessionTicket messages to send after the handshake (default 0 until resumption lands). */
   sessionTickets?: number;
+  /**
+   * Seconds a TLS 1.2 session may be resumed after its full handshake (Node's name; default
+   * 300, at most 86400 as RFC 5246 §F.1.4 suggests): session-ID cache entries and tickets
+   * older than this give a full handshake.
+   */
+  sessionTimeout?: number;
+  /** TLS 1.2 sessions kept in the server's session-ID cache (default 4096; 0: no session IDs). */
+  sessionCacheSize?: number;
   /** Ask clients for a certificate (mutual TLS); an absent one is accepted. */
   requestCert?: boolean;
   /** Require a client certificate (implies `requestCert`): without one the handshake fails. */
@@ -207,7 +215,7 @@ const CLIENT_ONLY_NAMES = [
   'requireRevocationInformation', 'checkServerIdentity', 'maxDepth', 'commonNameFallback', 'keyShareGroups', 'maxHelloRequests',
 ] as const satisfies readonly (keyof ClientOptions)[];
 const SERVER_ONLY_NAMES = [
-  'cert', 'key', 'certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'requestCert', 'requireCert', 'ca',
+  'cert', 'key', 'certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'sessionTimeout', 'sessionCacheSize', 'requestCert', 'requireCert', 'ca',
   'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth',
 ] as const satisfies readonly (keyof ServerOptions)[];
 

@@ -25,6 +25,7 @@ import type { PeerAuth } from '../handshake/peer-auth.js';
 import { startServer } from '../handshake/server-hello.js';
 import type { ServerParams } from '../handshake/server-common.js';
 import { testHooksOf } from '../handshake/test-hooks.js';
+import { SessionCache12 } from '../session/cache12.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
 
@@ -394,7 +395,10 @@ function resolveServer(options: ServerOptions): ServerState {
   if (clientAuth !== 'none' && anchors.length === 0 && options.verifier === undefined && !ignorable.includes('Untrusted')) {
     throw new TlsError('InvalidConfig', { detail: 'client certificates are requested but no trust anchors (`ca`) or `verifier` are configured' });
   }
+  const cache12 = new SessionCache12({ maxEntries: options.sessionCacheSize, lifetime: options.sessionTimeout });
   const params: ServerParams = Object.freeze({
+    // TLS 1.2 resumption: a session-ID cache per config (shared by its connections).
+    resumption12: Object.freeze({ cache: cache12.maxEntries > 0 ? cache12 : null, tickets: null, lifetime: cache12.lifetime }),
     certificates: Object.freeze(identities),
     sessionTickets: tickets,
     encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,

@@ -37,17 +37,19 @@ const MINT: unique symbol = Symbol('proofs');
  * CertificateVerify, TLS 1.2 ServerKeyExchange) verified under that chain's key. The
  * client's ExpectFinished cannot be built without it.
  *
- * Resumption (a later issue) will add a second way to make one, from a verified PSK binder
- * (RFC 9846 §4.3.11.2), with `via: 'psk'`.
+ * A resumed TLS 1.2 session (RFC 5246 §7.3 abbreviated handshake) makes one with
+ * {@link ServerAuthenticated.byResumption}, `via: 'resumption'`: the session was
+ * authenticated by certificate in its full handshake, and the server's Finished, checked
+ * with this proof, shows that it holds that session's master secret.
  */
 export class ServerAuthenticated {
   readonly #mint: typeof MINT;
   /** How the server proved itself. */
-  readonly via: 'certificate';
-  /** The server's signature scheme. */
-  readonly scheme: number;
+  readonly via: 'certificate' | 'resumption';
+  /** The server's signature scheme (undefined on resumption: nothing is signed). */
+  readonly scheme: number | undefined;
 
-  private constructor(mint: typeof MINT, via: 'certificate', scheme: number) {
+  private constructor(mint: typeof MINT, via: 'certificate' | 'resumption', scheme: number | undefined) {
     if (mint !== MINT) throw new TlsError('InternalError', { detail: 'a ServerAuthenticated is made from a verified server signature only' });
     this.#mint = mint;
     this.via = via;
@@ -57,6 +59,17 @@ export class ServerAuthenticated {
   /** The server signed with the key of a chain we accepted. */
   static byCertificate(signature: HandshakeSignatureValid<'server'>): ServerAuthenticated {
     return new ServerAuthenticated(MINT, 'certificate', signature.scheme);
+  }
+
+  /**
+   * TLS 1.2 resumption (RFC 5246 §7.3, §7.4.1.2; RFC 5077 §3.1): the server accepted a session
+   * whose full handshake authenticated it by certificate (`session.peerCertificates`, never
+   * empty). This only allows the server's Finished to be checked: that check, keyed by the
+   * session's master secret, is what shows the peer is the server of that session.
+   */
+  static byResumption(session: { readonly peerCertificates: readonly Uint8Array[] }): ServerAuthenticated {
+    if (session.peerCertificates.length === 0) throw new TlsError('InternalError', { detail: 'a resumable session records the certificate that authenticated the server' });
+    return new ServerAuthenticated(MINT, 'resumption', undefined);
   }
 }
 
@@ -73,7 +86,7 @@ export type ClientAuthPolicy = 'none' | 'request' | 'require';
 export class ClientAuthDecided {
   readonly #mint: typeof MINT;
   /** How it was settled. */
-  readonly outcome: 'not-requested' | 'no-certificate' | 'certificate';
+  readonly outcome: 'not-requested' | 'no-certificate' | 'certificate' | 'resumed';
   /** The client's CertificateVerify scheme (`'certificate'` only). */
   readonly scheme: number | undefined;
 
@@ -110,6 +123,17 @@ export class ClientAuthDecided {
   /** The client signed with the key of a chain we accepted. */
   static byCertificate(signature: HandshakeSignatureValid<'client'>): ClientAuthDecided {
     return new ClientAuthDecided(MINT, 'certificate', signature.scheme);
+  }
+
+  /**
+   * TLS 1.2 resumption (RFC 5246 §7.3): the question was settled in the session's full
+   * handshake, whose outcome the session keeps (`hadCertificate`: the client's chain was
+   * accepted and its CertificateVerify verified then). A policy that requires a certificate
+   * cannot resume a session without one (the server does a full handshake instead).
+   */
+  static byResumption(policy: ClientAuthPolicy, hadCertificate: boolean): ClientAuthDecided {
+    if (policy === 'require' && !hadCertificate) throw new TlsError('InternalError', { detail: 'a session without a client certificate cannot satisfy requireCert' });
+    return new ClientAuthDecided(MINT, 'resumed', undefined);
   }
 }
 

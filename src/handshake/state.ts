@@ -110,6 +110,8 @@ export interface Learned {
   readonly alpn?: string;
   readonly serverName?: string;
   readonly helloRetryRequest?: true;
+  /** The handshake resumed a session (TLS 1.2 abbreviated handshake). */
+  readonly resumed?: true;
   /** DER certificates as sent by the peer, leaf first. */
   readonly peerCertificates?: readonly Uint8Array[];
   readonly certificateErrors?: readonly CertificateError[];
