@@ -18,6 +18,7 @@ import { IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
 import { TlsError } from '../base/errors.js';
 import { CERT_SIGNATURE_SCHEMES, DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, resolveCodes, tls12Suite, tls13Suite } from '../crypto/suites.js';
 import { ProtocolVersion, nameOf } from '../wire/codes.js';
+import type { SessionStore12 } from '../handshake/client-resume12.js';
 
 /** Protocol version names accepted in configuration. */
 export type TlsVersionName = 'TLSv1.2' | 'TLSv1.3';
@@ -158,6 +159,11 @@ export interface ClientOptions extends CommonOptions {
    * client that cannot negotiate TLS 1.2 refuses any HelloRequest.
    */
   maxHelloRequests?: number;
+  /**
+   * Where TLS 1.2 sessions are kept between connections (resumption: RFC 5246 §7.3, RFC 5077).
+   * Sessions are found by server name and the trust decision that authenticated them.
+   */
+  sessionStore?: SessionStore12;
 }
 
 /** Server options. */
@@ -212,7 +218,7 @@ const COMMON_OPTION_NAMES = [
 ] as const satisfies readonly (keyof CommonOptions)[];
 const CLIENT_ONLY_NAMES = [
   'servername', 'ca', 'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'cert', 'key', 'requestOCSP',
-  'requireRevocationInformation', 'checkServerIdentity', 'maxDepth', 'commonNameFallback', 'keyShareGroups', 'maxHelloRequests',
+  'requireRevocationInformation', 'checkServerIdentity', 'maxDepth', 'commonNameFallback', 'keyShareGroups', 'maxHelloRequests', 'sessionStore',
 ] as const satisfies readonly (keyof ClientOptions)[];
 const SERVER_ONLY_NAMES = [
   'cert', 'key', 'certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'sessionTimeout', 'sessionCacheSize', 'requestCert', 'requireCert', 'ca',

@@ -26,6 +26,8 @@ import { startServer } from '../handshake/server-hello.js';
 import type { ServerParams } from '../handshake/server-common.js';
 import { testHooksOf } from '../handshake/test-hooks.js';
 import { SessionCache12 } from '../session/cache12.js';
+import { clientResumption12, type SessionStore12 } from '../handshake/client-resume12.js';
+import { toHex } from '../base/bytes.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
 
@@ -104,6 +106,8 @@ interface ClientState {
   /** The caller's own verifier judges the chain (and the name). */
   readonly customVerifier: boolean;
   readonly limits: RoleLimits;
+  /** TLS 1.2 session store and the fingerprint of the trust decision its sessions are kept under. */
+  readonly sessions: { readonly store: SessionStore12; readonly trust: string } | null;
 }
 
 /** What a server config holds, out of the caller's reach. */
@@ -344,7 +348,8 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
     clientHelloHook: testHooksOf(options).clientHello,
   });
   const limits: RoleLimits = Object.freeze({ maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) });
-  return Object.freeze({ cfg, params, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
+  const sessions = options.sessionStore ? Object.freeze({ store: options.sessionStore, trust: trustOf(cfg, anchors, ignorable, options) }) : null;
+  return Object.freeze({ cfg, params, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits, sessions });
 }
 
 /**
@@ -480,6 +485,7 @@ function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup 
     sendSni: servername !== undefined && servername.length > 0 && !isIp,
     keyShareGroups: per.keyShareGroups !== undefined ? resolveCodes('group', per.keyShareGroups) : params.keyShareGroups,
     auth: { ...params.auth, serverName: servername },
+    resumption12: state.sessions && servername ? clientResumption12(state.sessions.store, `${servername.toLowerCase()}|${state.sessions.trust}`, cfg.now) : undefined,
   };
   const p = params;
   const c = cfg;
@@ -527,6 +533,19 @@ function refuseBudgetWithCustomVerifier(o: { verifier?: unknown; maxVerification
   if (o.verifier !== undefined && o.maxVerificationWork !== undefined) {
     throw new TlsError('InvalidConfig', { detail: 'maxVerificationWork applies to the built-in verifier; a custom verifier bounds its own work' });
   }
+}
+
+/** A fingerprint of what decides trust (anchors, ignorable errors, verifier, name hook), so a session is offered only under the same decision. */
+function trustOf(cfg: ResolvedCommon, anchors: readonly (string | Uint8Array)[], ignorable: readonly string[], o: ClientConfigOptions): string {
+  const enc = new TextEncoder();
+  const h = cfg.crypto.hash('sha256');
+  for (const a of anchors) {
+    const b = typeof a === 'string' ? enc.encode(a) : a;
+    h.update(enc.encode(`${typeof a}:${b.length}:`));
+    h.update(b);
+  }
+  h.update(enc.encode(`ignorable:${[...ignorable].sort().join(',')};verifier:${o.verifier ? 'custom' : 'basic'};hook:${o.checkServerIdentity ? 'yes' : 'no'};revocation:${o.requireRevocationInformation === true}`));
+  return toHex(h.digest());
 }
 
 /** Key shares for the first ClientHello: the defaults that are configured, else the first configured group. */

@@ -14,6 +14,7 @@ import type { PeerAuth } from './peer-auth.js';
 import type { ClientHelloHook } from './test-hooks.js';
 import type { serverHello12 } from './client-tls12.js';
 import type { Transcript } from './transcript.js';
+import type { ClientResumption12, Tls12Session } from './client-resume12.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
 export interface ClientParams {
@@ -34,6 +35,8 @@ export interface ClientParams {
   readonly tls12: typeof serverHello12 | null;
   /** Test hook (`puretls/testing`); see `test-hooks.ts`. */
   readonly clientHelloHook: ClientHelloHook | undefined;
+  /** TLS 1.2 sessions for this connection's server name and trust decision (`client-resume12.ts`); absent: none. */
+  readonly resumption12?: ClientResumption12 | undefined;
 }
 
 /**
@@ -56,6 +59,8 @@ export interface Offer {
   /** Versions offered. */
   readonly offers13: boolean;
   readonly offers12: boolean;
+  /** The TLS 1.2 session offered for resumption (its ID or ticket is in `ch`), if any. */
+  readonly session12?: Tls12Session | undefined;
 }
 
 /**

@@ -21,23 +21,35 @@ import { expect, sendHashed } from './state.js';
 import { Transcript } from './transcript.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
+import { offer12, type Tls12Session } from './client-resume12.js';
 
 /**
  * Starts a client handshake: sends ClientHello and returns the first state (once the key
  * shares exist: a provider that generates them asynchronously makes this a promise).
  */
 export function startClient(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOutput): MaybePromise<State> {
+  const { offers12 } = offeredVersions(cfg);
+  // A stored TLS 1.2 session (single use: taken out of the store) is offered when TLS 1.2 is.
+  const r12 = p.resumption12;
+  if (r12 && offers12) return r12.take().then((s) => startClientWith(cfg, p, out, s));
+  return startClientWith(cfg, p, out, undefined);
+}
+
+function startClientWith(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOutput, session12: Tls12Session | undefined): MaybePromise<State> {
   const { offers13 } = offeredVersions(cfg);
   const random = cfg.random(32);
   // RFC 9846 §E.4: middlebox compatibility mode uses a non-empty legacy_session_id.
-  const sessionId = offers13 ? cfg.random(32) : new Uint8Array(0);
+  const compatId = offers13 ? cfg.random(32) : new Uint8Array(0);
+  // TLS 1.2 resumption (client-resume12.ts): the session ID and SessionTicket extension.
+  const o12 = offer12(session12, p.resumption12 !== undefined, compatId, cfg.random);
+  const sessionId = o12.legacySessionId;
   let shares: MaybePromise<KeyShare>[] = [];
   if (offers13) {
     const groups = p.keyShareGroups.filter((g) => cfg.groups.includes(g));
     const shareGroups = groups.length > 0 ? groups : [cfg.groups[0]!];
     shares = shareGroups.map((g) => cfg.crypto.generateKeyShare(g, cfg.random));
   }
-  return andThen(allOf(shares), (made) => sendClientHello(cfg, p, random, sessionId, made, out));
+  return andThen(allOf(shares), (made) => sendClientHello(cfg, p, random, sessionId, made, out, o12.sessionTicket, session12));
 }
 
 /** Every value of `list`, at once when none is a promise. */
@@ -45,9 +57,18 @@ function allOf<T>(list: MaybePromise<T>[]): MaybePromise<T[]> {
   return list.some(isPromiseLike) ? Promise.all(list) : (list as T[]);
 }
 
-function sendClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: KeyShare[], out: HandshakeOutput): State {
+function sendClientHello(
+  cfg: ResolvedCommon,
+  p: ClientParams,
+  random: Uint8Array,
+  sessionId: Uint8Array,
+  shares: KeyShare[],
+  out: HandshakeOutput,
+  sessionTicket: Uint8Array | undefined,
+  session12: Tls12Session | undefined,
+): State {
   const { offers13, offers12 } = offeredVersions(cfg);
-  const ch = buildClientHello(cfg, p, random, sessionId, shares);
+  const ch = buildClientHello(cfg, p, random, sessionId, shares, sessionTicket);
   const hs: ClientHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
   sendHashed(out, hs.transcript, ch);
   const byGroup = new Map<number, KeyShare>();
@@ -55,7 +76,7 @@ function sendClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Arra
     const s = shares.find((k) => k.group === e.group);
     if (s) byGroup.set(e.group, s);
   }
-  const offer: Offer = { ch, shares: byGroup, offers13, offers12 };
+  const offer: Offer = { ch, shares: byGroup, offers13, offers12, session12 };
   return new ExpectServerHello(hs, offer, null);
 }
 
@@ -69,7 +90,7 @@ function offeredVersions(cfg: ResolvedCommon): { offers13: boolean; offers12: bo
 }
 
 /** Builds our ClientHello (RFC 9846 §4.2.2; for TLS 1.2 also RFC 5246 §7.4.1.2). */
-function buildClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: readonly KeyShare[]): ClientHello {
+function buildClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: readonly KeyShare[], sessionTicket?: Uint8Array): ClientHello {
   const { offers13, offers12 } = offeredVersions(cfg);
   const ext: ClientHelloExtensions = {};
   if (p.sendSni && p.serverName) ext.serverName = p.serverName;
@@ -96,12 +117,14 @@ function buildClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Arr
     ext.extendedMasterSecret = true;
     // RFC 5746 §3.4: signal secure renegotiation with an empty renegotiation_info.
     ext.renegotiationInfo = new Uint8Array(0);
+    // RFC 5077 §3.2: a ticket to resume, or empty to ask for one.
+    if (sessionTicket !== undefined) ext.sessionTicket = sessionTicket;
   }
   const ch: ClientHello = {
     type: 'client_hello',
     legacyVersion: ProtocolVersion.TLSv1_2,
     random,
-    legacySessionId: offers13 ? sessionId : new Uint8Array(0),
+    legacySessionId: sessionId,
     cipherSuites: suites,
     legacyCompressionMethods: new Uint8Array([0]),
     extensions: ext,
