@@ -21,7 +21,7 @@ import { expect, sendHashed } from './state.js';
 import { Transcript } from './transcript.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
-import { offer12, type Tls12Session } from './client-resume12.js';
+import { offer12, usableSession12, type Tls12Session } from './client-resume12.js';
 
 /**
  * Starts a client handshake: sends ClientHello and returns the first state (once the key
@@ -31,7 +31,7 @@ export function startClient(cfg: ResolvedCommon, p: ClientParams, out: Handshake
   const { offers12 } = offeredVersions(cfg);
   // A stored TLS 1.2 session (single use: taken out of the store) is offered when TLS 1.2 is.
   const r12 = p.resumption12;
-  if (r12 && offers12) return r12.take().then((s) => startClientWith(cfg, p, out, s));
+  if (r12 && offers12) return r12.take().then((s) => startClientWith(cfg, p, out, usableSession12(s, cfg.suites)));
   return startClientWith(cfg, p, out, undefined);
 }
 

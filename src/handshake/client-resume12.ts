@@ -138,9 +138,23 @@ export interface Offer12 {
  * @param wanted - the client keeps sessions: ask for a ticket (an empty extension)
  */
 export function offer12(session: Tls12Session | undefined, wanted: boolean, fresh: Uint8Array, random: (n: number) => Uint8Array): Offer12 {
+  // Callers pass only a session whose suite they offer (RFC 5246 §7.4.1.2: "the client MUST
+  // include at least the cipher_suite from that session"); see usableSession12.
   if (!session) return { legacySessionId: fresh, sessionTicket: wanted ? new Uint8Array(0) : undefined };
   if (session.ticket.length > 0) return { legacySessionId: fresh.length === 32 ? fresh : random(32), sessionTicket: session.ticket };
   return { legacySessionId: session.sessionId, sessionTicket: wanted ? new Uint8Array(0) : undefined };
+}
+
+/**
+ * The stored session if this ClientHello can offer it: its suite is among ours (RFC 5246
+ * §7.4.1.2), it has the extended master secret (RFC 7627 §5.3), and its master secret is 48
+ * bytes; otherwise none (it was taken out of the store all the same: single use).
+ */
+export function usableSession12(session: Tls12Session | undefined, suites: readonly number[]): Tls12Session | undefined {
+  if (!session || !suites.includes(session.cipherSuite) || session.extendedMasterSecret !== true) return undefined;
+  if (!(session.masterSecret instanceof Uint8Array) || session.masterSecret.length !== 48) return undefined;
+  if (session.peerCertificates.length === 0) return undefined;
+  return session;
 }
 
 /**
