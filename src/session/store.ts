@@ -132,19 +132,25 @@ export class MemorySessionStore implements SessionStore {
  * Takes a session out of `store` for `key`: gets one, deletes it (single use), and returns
  * it if it is still fresh at `now` and was stored under that key (a store that mixes keys
  * up cannot make a client offer another server's ticket). A store that throws or rejects
- * means no session (a full handshake), never a failed connection.
+ * means no session (a full handshake), never a failed connection. Synchronous when the
+ * store is (the default one is).
  */
-export async function takeSession(store: SessionStore, key: string, now: number): Promise<ResumableSession | undefined> {
-  let s: ResumableSession | undefined;
+export function takeSession(store: SessionStore, key: string, now: number): MaybePromise<ResumableSession | undefined> {
+  const check = (s: ResumableSession | undefined): ResumableSession | undefined =>
+    typeof s === 'object' && s !== null && s.storeKey === key && isSessionFresh(s, now) ? s : undefined;
   try {
-    s = await store.get(key);
-    if (s === undefined) return undefined;
-    await store.delete(key, s);
+    const got = store.get(key);
+    const afterGet = (s: ResumableSession | undefined): MaybePromise<ResumableSession | undefined> => {
+      if (s === undefined) return undefined;
+      // Deleted before use: a session whose delete fails is not used (it could be used twice).
+      const d = store.delete(key, s);
+      return d instanceof Promise ? d.then(() => check(s)) : check(s);
+    };
+    const r = got instanceof Promise ? got.then(afterGet) : afterGet(got);
+    return r instanceof Promise ? r.catch(() => undefined) : r;
   } catch {
     return undefined;
   }
-  if (typeof s !== 'object' || s === null || s.storeKey !== key || !isSessionFresh(s, now)) return undefined;
-  return s;
 }
 
 /** Stores `session` under its key; a store that throws or rejects loses the session, nothing else. */
