@@ -25,11 +25,13 @@ import type { PeerAuth } from '../handshake/peer-auth.js';
 import { startServer } from '../handshake/server-hello.js';
 import type { ServerParams } from '../handshake/server-common.js';
 import { testHooksOf } from '../handshake/test-hooks.js';
-import { SessionCache12 } from '../session/cache12.js';
-import { clientResumption12, type SessionStore12 } from '../handshake/client-resume12.js';
-import { toHex } from '../base/bytes.js';
+import { MAX_SESSION_LIFETIME, SessionCache12 } from '../session/cache12.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
+import { MemorySessionStore, sessionStoreKey, trustFingerprint, type SessionStore } from '../session/store.js';
+import { resolveTicketKeys } from '../session/ticket-keys.js';
+import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
+import { toHex } from '../base/bytes.js';
 
 /** Limits that belong to one role (the rest are in `ResolvedCommon`). */
 export interface RoleLimits {
@@ -106,8 +108,10 @@ interface ClientState {
   /** The caller's own verifier judges the chain (and the name). */
   readonly customVerifier: boolean;
   readonly limits: RoleLimits;
-  /** TLS 1.2 session store and the fingerprint of the trust decision its sessions are kept under. */
-  readonly sessions: { readonly store: SessionStore12; readonly trust: string } | null;
+  /** Where sessions are kept (null: `sessionStore: false`). */
+  readonly store: SessionStore | null;
+  /** The fingerprint of the trust decision (`session/store.ts`), computed once. */
+  readonly trust: () => string;
 }
 
 /** What a server config holds, out of the caller's reach. */
@@ -346,10 +350,22 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
     requestOcsp: options.requestOCSP !== false && parts.ocsp !== null,
     tls12: parts.tls12,
     clientHelloHook: testHooksOf(options).clientHello,
+    sessions: null,
+    allowPskKe: options.allowPskKe === true,
   });
   const limits: RoleLimits = Object.freeze({ maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) });
-  const sessions = options.sessionStore ? Object.freeze({ store: options.sessionStore, trust: trustOf(cfg, anchors, ignorable, options) }) : null;
-  return Object.freeze({ cfg, params, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits, sessions });
+  const store = resolveSessionStore(options.sessionStore, cfg.now);
+  // The trust decision a session is bound to (issue 10 item 1), hashed once, when first needed.
+  let fingerprint: string | undefined;
+  const trust = (): string =>
+    (fingerprint ??= trustFingerprint(cfg.crypto, {
+      anchors,
+      ignorable,
+      verifier: options.verifier ?? `basic:${options.maxDepth ?? ''}:${options.commonNameFallback === true}`,
+      checkServerIdentity: options.checkServerIdentity,
+      extra: `revocation:${options.requireRevocationInformation === true}|identity:${params.identity ? toHex(cfg.crypto.digest('sha256', params.identity.chain[0]!)) : '-'}`,
+    }));
+  return Object.freeze({ cfg, params, store, trust, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
 }
 
 /**
@@ -392,7 +408,8 @@ function resolveServer(options: ServerOptions): ServerState {
   if (options.cert !== undefined && options.key !== undefined) identities.push(load({ cert: options.cert, key: options.key }, 'cert/key'));
   (options.certificates ?? []).forEach((c, i) => identities.push(load(c, `certificates[${i}]`)));
   if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates)' });
-  const tickets = options.sessionTickets ?? 0;
+  // Default 2 (OpenSSL's and Node's): see ServerOptions.sessionTickets.
+  const tickets = options.sessionTickets ?? 2;
   if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
   const clientAuth = options.requireCert ? 'require' : options.requestCert ? 'request' : 'none';
   const ignorable = Object.freeze([...resolveIgnorable(options)]);
@@ -400,12 +417,18 @@ function resolveServer(options: ServerOptions): ServerState {
   if (clientAuth !== 'none' && anchors.length === 0 && options.verifier === undefined && !ignorable.includes('Untrusted')) {
     throw new TlsError('InvalidConfig', { detail: 'client certificates are requested but no trust anchors (`ca`) or `verifier` are configured' });
   }
-  const cache12 = new SessionCache12({ maxEntries: options.sessionCacheSize, lifetime: options.sessionTimeout });
+  const ticketKeys = resolveTicketKeys(options.ticketKeys, cfg.random);
+  const sessionTimeout = limitOption('sessionTimeout', options.sessionTimeout, 7200, 1, MAX_TICKET_LIFETIME_SECONDS);
+  // TLS 1.2 resumption: a session-ID cache per config (shared by its connections) and RFC 5077
+  // tickets under the same keys; sessions live sessionTimeout seconds, at most 24 hours (RFC 5246 §F.1.4).
+  const cache12 = new SessionCache12({ maxEntries: options.sessionCacheSize, lifetime: Math.min(sessionTimeout, MAX_SESSION_LIFETIME) });
   const params: ServerParams = Object.freeze({
-    // TLS 1.2 resumption: a session-ID cache per config (shared by its connections).
-    resumption12: Object.freeze({ cache: cache12.maxEntries > 0 ? cache12 : null, tickets: null, lifetime: cache12.lifetime }),
     certificates: Object.freeze(identities),
     sessionTickets: tickets,
+    ticketKeys,
+    sessionTimeout,
+    resumption12: Object.freeze({ cache: cache12.maxEntries > 0 ? cache12 : null, tickets: tickets > 0 ? ticketKeys : null, lifetime: cache12.lifetime }),
+    allowPskKe: options.allowPskKe === true,
     encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
     helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
     clientAuth,
@@ -485,7 +508,8 @@ function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup 
     sendSni: servername !== undefined && servername.length > 0 && !isIp,
     keyShareGroups: per.keyShareGroups !== undefined ? resolveCodes('group', per.keyShareGroups) : params.keyShareGroups,
     auth: { ...params.auth, serverName: servername },
-    resumption12: state.sessions && servername ? clientResumption12(state.sessions.store, `${servername.toLowerCase()}|${state.sessions.trust}`, cfg.now) : undefined,
+    // Sessions are per server name (never offered to another one) and per trust decision.
+    sessions: state.store && servername ? { store: state.store, key: sessionStoreKey(servername, state.trust()) } : null,
   };
   const p = params;
   const c = cfg;
@@ -535,17 +559,14 @@ function refuseBudgetWithCustomVerifier(o: { verifier?: unknown; maxVerification
   }
 }
 
-/** A fingerprint of what decides trust (anchors, ignorable errors, verifier, name hook), so a session is offered only under the same decision. */
-function trustOf(cfg: ResolvedCommon, anchors: readonly (string | Uint8Array)[], ignorable: readonly string[], o: ClientConfigOptions): string {
-  const enc = new TextEncoder();
-  const h = cfg.crypto.hash('sha256');
-  for (const a of anchors) {
-    const b = typeof a === 'string' ? enc.encode(a) : a;
-    h.update(enc.encode(`${typeof a}:${b.length}:`));
-    h.update(b);
+/** The `sessionStore` option: a store as given, `false` as none, absent as a fresh memory store. */
+function resolveSessionStore(o: ClientOptions['sessionStore'], now: () => number): SessionStore | null {
+  if (o === false) return null;
+  if (o === undefined) return new MemorySessionStore({ now });
+  if (typeof o !== 'object' || o === null || typeof o.get !== 'function' || typeof o.put !== 'function' || typeof o.delete !== 'function') {
+    throw new TlsError('InvalidConfig', { detail: 'sessionStore must have get, put and delete methods (or be false)' });
   }
-  h.update(enc.encode(`ignorable:${[...ignorable].sort().join(',')};verifier:${o.verifier ? 'custom' : 'basic'};hook:${o.checkServerIdentity ? 'yes' : 'no'};revocation:${o.requireRevocationInformation === true}`));
-  return toHex(h.digest());
+  return o;
 }
 
 /** Key shares for the first ClientHello: the defaults that are configured, else the first configured group. */

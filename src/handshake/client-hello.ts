@@ -21,27 +21,42 @@ import { expect, sendHashed } from './state.js';
 import { Transcript } from './transcript.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
-import { offer12, usableSession12, type Tls12Session } from './client-resume12.js';
+import { acceptPskSelection, offerPsk, sessionHash, type PskOffer } from './psk.js';
+import { takeSession } from '../session/store.js';
+import type { ResumableSession, Tls12Session } from '../session/session.js';
+import { offer12, usableSession12 } from './client-resume12.js';
 
 /**
  * Starts a client handshake: sends ClientHello and returns the first state (once the key
  * shares exist: a provider that generates them asynchronously makes this a promise).
  */
 export function startClient(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOutput): MaybePromise<State> {
-  const { offers12 } = offeredVersions(cfg);
-  // A stored TLS 1.2 session (single use: taken out of the store) is offered when TLS 1.2 is.
-  const r12 = p.resumption12;
-  if (r12 && offers12) return r12.take().then((s) => startClientWith(cfg, p, out, usableSession12(s, cfg.suites)));
-  return startClientWith(cfg, p, out, undefined);
+  // RFC 9846 §2.2 / RFC 5246 §7.3: a session from an earlier connection, taken out of the store (single use).
+  const session = p.sessions ? takeSession(p.sessions.store, p.sessions.key, cfg.now()) : undefined;
+  return andThen(session, (s) => startWith(cfg, p, pskOfferFor(cfg, s), session12For(cfg, s), out));
 }
 
-function startClientWith(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOutput, session12: Tls12Session | undefined): MaybePromise<State> {
-  const { offers13 } = offeredVersions(cfg);
+/** A stored TLS 1.2 session, if we offer TLS 1.2 and may offer it (`client-resume12.ts`). */
+function session12For(cfg: ResolvedCommon, s: ResumableSession | undefined): Tls12Session | undefined {
+  if (!s || s.version !== 'TLSv1.2' || !offeredVersions(cfg).offers12) return undefined;
+  return usableSession12(s, cfg.suites);
+}
+
+/** The TLS 1.3 PSK offer for a stored session: only for a TLS 1.3 session whose suite's hash we offer (RFC 9846 §4.3.11). */
+function pskOfferFor(cfg: ResolvedCommon, s: ResumableSession | undefined): PskOffer | null {
+  if (!s || s.version !== 'TLSv1.3') return null;
+  const hash = sessionHash(s);
+  if (hash === undefined || !cfg.suites.some((c) => tls13Suite(c)?.hash === hash)) return null;
+  return { session: s, hash };
+}
+
+function startWith(cfg: ResolvedCommon, p: ClientParams, psk: PskOffer | null, session12: Tls12Session | undefined, out: HandshakeOutput): MaybePromise<State> {
+  const { offers13, offers12 } = offeredVersions(cfg);
   const random = cfg.random(32);
   // RFC 9846 §E.4: middlebox compatibility mode uses a non-empty legacy_session_id.
   const compatId = offers13 ? cfg.random(32) : new Uint8Array(0);
-  // TLS 1.2 resumption (client-resume12.ts): the session ID and SessionTicket extension.
-  const o12 = offer12(session12, p.resumption12 !== undefined, compatId, cfg.random);
+  // TLS 1.2 resumption (client-resume12.ts): the session ID and the SessionTicket extension.
+  const o12 = offer12(session12, offers12 && p.sessions !== null, compatId, cfg.random);
   const sessionId = o12.legacySessionId;
   let shares: MaybePromise<KeyShare>[] = [];
   if (offers13) {
@@ -49,7 +64,7 @@ function startClientWith(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOut
     const shareGroups = groups.length > 0 ? groups : [cfg.groups[0]!];
     shares = shareGroups.map((g) => cfg.crypto.generateKeyShare(g, cfg.random));
   }
-  return andThen(allOf(shares), (made) => sendClientHello(cfg, p, random, sessionId, made, out, o12.sessionTicket, session12));
+  return andThen(allOf(shares), (made) => sendClientHello(cfg, p, random, sessionId, made, psk, out, o12.sessionTicket, session12));
 }
 
 /** Every value of `list`, at once when none is a promise. */
@@ -63,12 +78,15 @@ function sendClientHello(
   random: Uint8Array,
   sessionId: Uint8Array,
   shares: KeyShare[],
+  psk: PskOffer | null,
   out: HandshakeOutput,
   sessionTicket: Uint8Array | undefined,
   session12: Tls12Session | undefined,
 ): State {
   const { offers13, offers12 } = offeredVersions(cfg);
-  const ch = buildClientHello(cfg, p, random, sessionId, shares, sessionTicket);
+  let ch = buildClientHello(cfg, p, random, sessionId, shares, sessionTicket);
+  // RFC 9846 §4.3.11: pre_shared_key last, its binder over this ClientHello truncated before the binders.
+  if (psk) ch = offerPsk(cfg.crypto, ch, psk, cfg.now(), p.allowPskKe, null);
   const hs: ClientHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
   sendHashed(out, hs.transcript, ch);
   const byGroup = new Map<number, KeyShare>();
@@ -76,7 +94,7 @@ function sendClientHello(
     const s = shares.find((k) => k.group === e.group);
     if (s) byGroup.set(e.group, s);
   }
-  const offer: Offer = { ch, shares: byGroup, offers13, offers12, session12 };
+  const offer: Offer = { ch, shares: byGroup, offers13, offers12, psk, session12 };
   return new ExpectServerHello(hs, offer, null);
 }
 
@@ -124,6 +142,7 @@ function buildClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Arr
     type: 'client_hello',
     legacyVersion: ProtocolVersion.TLSv1_2,
     random,
+    // The TLS 1.3 compatibility ID, or the ID of the TLS 1.2 session we offer (RFC 9846 §4.2.2), or empty.
     legacySessionId: sessionId,
     cipherSuites: suites,
     legacyCompressionMethods: new Uint8Array([0]),
@@ -192,11 +211,11 @@ class ExpectServerHello implements State {
     if (this.hrr && this.hrr.cipherSuite !== sh.cipherSuite) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello cipher suite differs from the HelloRetryRequest' });
     }
-    if (shExt.preSharedKey !== undefined) {
-      // We never offer a PSK yet; pre_shared_key was therefore rejected above as not offered.
-      throw new TlsError('IllegalParameter', { detail: 'server selected a PSK we did not offer' });
-    }
+    // RFC 9846 §4.3.11: the server resumes with the PSK we offered, consistently, or declines it.
+    const resumed = shExt.preSharedKey !== undefined ? acceptPskSelection(this.offer.psk, shExt.preSharedKey, suite, shExt.keyShare !== undefined, this.offer.ch.extensions.pskKeyExchangeModes) : null;
     const ks = shExt.keyShare;
+    // psk_ke (RFC 9846 §4.3.9): the PSK alone, no (EC)DHE; acceptPskSelection checked that we offered it.
+    if (!ks && resumed) return serverHello13(this.hs, this.offer, sh, suite, null, null, out, resumed);
     if (!ks) {
       // RFC 9846 §9.2: a (EC)DHE handshake without key_share → missing_extension.
       throw new TlsError('MissingExtension', { detail: 'ServerHello has no key_share' });
@@ -209,7 +228,7 @@ class ExpectServerHello implements State {
     if (this.hrr && this.hrr.extensions.keyShare !== undefined && this.hrr.extensions.keyShare !== ks.group) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello key_share group differs from the HelloRetryRequest' });
     }
-    return serverHello13(this.hs, this.offer, sh, suite, share, ks.keyExchange, out);
+    return serverHello13(this.hs, this.offer, sh, suite, share, ks.keyExchange, out, resumed);
   }
 
   /** A ServerHello without supported_versions: TLS 1.2, if we offered it (RFC 9846 §4.2.3; RFC 5246 §7.4.1.3). */
@@ -315,8 +334,30 @@ class ExpectServerHello implements State {
     };
     // Test hook (RFC 8448 replay): the second ClientHello is shaped like the first.
     if (p.clientHelloHook) ch2 = p.clientHelloHook(ch2);
+    const psk = pskAfterRetry(this.offer.psk, suite);
+    ch2 = retryPsk(this.hs, ch2, psk);
     sendHashed(out, transcript, ch2);
-    const offer: Offer = { ...this.offer, ch: ch2, shares: new Map(shares.map((s) => [s.group, s])) };
+    const offer: Offer = { ...this.offer, ch: ch2, shares: new Map(shares.map((s) => [s.group, s])), psk };
     return { next: new ExpectServerHello(this.hs, offer, hrr), learned: { helloRetryRequest: true } };
   }
+}
+
+/**
+ * The PSK kept in the second ClientHello: RFC 9846 §4.2.2 lets the client remove a PSK "not
+ * compatible with the server's indicated cipher suite" (its hash differs from the HRR's suite's).
+ */
+function pskAfterRetry(psk: PskOffer | null, suite: Tls13Suite): PskOffer | null {
+  return psk && psk.hash === suite.hash ? psk : null;
+}
+
+/**
+ * The second ClientHello's pre_shared_key (RFC 9846 §4.2.2: "updating the
+ * "pre_shared_key" extension if present by recomputing the "obfuscated_ticket_age" and
+ * binder values"): binders over message_hash(ClientHello1) ‖ HelloRetryRequest ‖ the
+ * truncated ClientHello2 (§4.3.11.2); or none when the PSK was dropped.
+ */
+function retryPsk(hs: ClientHandshake, ch2: ClientHello, psk: PskOffer | null): ClientHello {
+  if (ch2.extensions.preSharedKey === undefined) return ch2;
+  if (!psk) return { ...ch2, extensions: { ...ch2.extensions, preSharedKey: undefined } };
+  return offerPsk(hs.cfg.crypto, ch2, psk, hs.cfg.now(), hs.p.allowPskKe, hs.transcript);
 }

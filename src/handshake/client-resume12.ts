@@ -23,6 +23,8 @@ import { TlsError } from '../base/errors.js';
 import { nameOf } from '../wire/codes.js';
 import type { HandshakeMessage, NewSessionTicket12, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
+import type { Tls12Session } from '../session/session.js';
+import { keepSession } from '../session/store.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { expect, sendHashed } from './state.js';
 import type { ClientHandshake, Offer } from './client-common.js';
@@ -31,90 +33,8 @@ import { ServerAuthenticated } from './proofs.js';
 import { ExpectChangeCipherSpec, RenegotiationRefused, finishHandshake12, protectors, type Session12 } from './tls12-common.js';
 import type { RecordProtector } from '../record/protector.js';
 
-/** A TLS 1.2 session a client may resume (the `'TLSv1.2'` variant of `ResumableSession`). */
-export interface Tls12Session {
-  readonly version: 'TLSv1.2';
-  /** The server name the session was established with. */
-  readonly serverName: string;
-  /** The store key it is kept under (server name + trust fingerprint). */
-  readonly storeKey: string;
-  /** The session's cipher suite (resumption keeps it, RFC 5246 §7.4.1.3). */
-  readonly cipherSuite: number;
-  /** ALPN protocol of the full handshake, or null. */
-  readonly alpn: string | null;
-  /** `now()` (ms) when it was kept. */
-  readonly receivedAt: number;
-  /** `now()` (ms) after which it is not offered. */
-  readonly expiresAt: number;
-  /** The server's certificates as verified in the full handshake, leaf first (DER). */
-  readonly peerCertificates: readonly Uint8Array[];
-  readonly certificateErrors: readonly CertificateError[];
-  readonly certificateErrorSeverity: CertificateErrorSeverity;
-  /** The scheme of the server's ServerKeyExchange signature then (IANA name), or null. */
-  readonly signatureScheme: string | null;
-  /** The 48-byte master secret. */
-  readonly masterSecret: Uint8Array;
-  /** Always true: sessions without the extended master secret are never kept (RFC 7627 §5.3). */
-  readonly extendedMasterSecret: true;
-  /** The server's session ID (RFC 5246 §7.4.1.3); empty when the server gave none. */
-  readonly sessionId: Uint8Array;
-  /** The RFC 5077 ticket; empty when the server sent none. */
-  readonly ticket: Uint8Array;
-  /** The server's ticket_lifetime_hint in seconds (0: unspecified). */
-  readonly lifetime: number;
-}
-
-/** Where a client keeps and finds its TLS 1.2 sessions (bound to one server name and trust decision). */
-export interface ClientResumption12 {
-  /** The store key of this connection's server name and trust decision. */
-  readonly storeKey: string;
-  /** Takes the stored session for this key out of the store (single use), if any. */
-  take(): Promise<Tls12Session | undefined>;
-  /** Keeps a session (errors are the store's to swallow). */
-  keep(session: Tls12Session): MaybePromise<void>;
-}
-
-/**
- * A store of TLS 1.2 sessions by key (the shape of `session/store.ts`'s `SessionStore`).
- * Each method may return a promise; errors mean "no session", never a failed connection.
- */
-export interface SessionStore12 {
-  get(key: string): MaybePromise<Tls12Session | undefined>;
-  put(key: string, session: Tls12Session): MaybePromise<void>;
-  delete(key: string, session: Tls12Session): MaybePromise<void>;
-}
-
-/**
- * {@link ClientResumption12} over a store: `take` gets the newest session for `storeKey` and
- * deletes it (single use), and returns it only if it is a fresh TLS 1.2 session stored under
- * that very key (a store that mixes keys up cannot make us offer another server's session).
- */
-export function clientResumption12(store: SessionStore12, storeKey: string, now: () => number): ClientResumption12 {
-  return {
-    storeKey,
-    async take() {
-      let s: Tls12Session | undefined;
-      try {
-        s = await store.get(storeKey);
-        if (s === undefined) return undefined;
-        await store.delete(storeKey, s);
-      } catch {
-        return undefined;
-      }
-      const t = now();
-      if (typeof s !== 'object' || s === null || s.version !== 'TLSv1.2' || s.storeKey !== storeKey || !(t >= s.receivedAt && t < s.expiresAt)) return undefined;
-      return s;
-    },
-    keep(session) {
-      try {
-        const r = store.put(storeKey, session);
-        return r instanceof Promise ? r.catch(() => undefined) : r;
-      } catch {
-        return undefined;
-      }
-    },
-  };
-}
+/** Where this connection takes and keeps sessions (`ClientParams.sessions`). */
+export type ClientSessions = NonNullable<ClientHandshake['p']['sessions']>;
 
 /** Client-side lifetime of a session without a usable hint (OpenSSL's default session timeout). */
 const DEFAULT_CLIENT_LIFETIME_S = 7200;
@@ -180,7 +100,7 @@ export function resumesOffer(hs: ClientHandshake, offer: Offer, sh: ServerHello)
  * The server resumes our session (RFC 5246 §7.3 Figure 2): check what it may not change,
  * then wait for [NewSessionTicket], its ChangeCipherSpec and Finished.
  */
-export function resumed12(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls12Suite, ext: ServerHello12Extensions, alpn: string | undefined, session: Tls12Session, r: ClientResumption12 | undefined, out: HandshakeOutput): Step {
+export function resumed12(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls12Suite, ext: ServerHello12Extensions, alpn: string | undefined, session: Tls12Session, r: ClientSessions | null, out: HandshakeOutput): Step {
   // RFC 5246 §7.4.1.3: "For resumed sessions, this field is the value from the state of the session being resumed."
   if (sh.cipherSuite !== session.cipherSuite) {
     throw new TlsError('IllegalParameter', {
@@ -222,7 +142,7 @@ interface Resumed12 extends ClientHandshake {
   readonly offer: Offer;
   readonly session: Tls12Session;
   readonly s12: Session12;
-  readonly r: ClientResumption12 | undefined;
+  readonly r: ClientSessions | null;
   readonly clientWrite: RecordProtector;
   readonly alpn: string | undefined;
 }
@@ -289,7 +209,7 @@ class ExpectResumedFinished implements State {
     }
     const done: Step = { next: new RenegotiationRefused('client') };
     if (!kept || !this.h.r) return done;
-    const p = this.h.r.keep(kept);
+    const p = keepSession(this.h.r.store, kept);
     return p instanceof Promise ? p.then(() => done) : done;
   }
 }
@@ -315,7 +235,7 @@ export interface ServerFindings {
  */
 export function keepFullSession12(
   hs: ClientHandshake,
-  r: ClientResumption12 | undefined,
+  r: ClientSessions | null,
   s: Session12,
   sessionId: Uint8Array,
   ticket: NewSessionTicket12 | null,
@@ -330,7 +250,7 @@ export function keepFullSession12(
   const session: Tls12Session = {
     version: 'TLSv1.2',
     serverName: hs.p.serverName ?? '',
-    storeKey: r.storeKey,
+    storeKey: r.key,
     cipherSuite: s.suite.code,
     alpn: alpn ?? null,
     ...lifetimeOf(now, t ? t.lifetimeHint : 0),
@@ -344,5 +264,5 @@ export function keepFullSession12(
     ticket: t ? t.ticket.slice() : new Uint8Array(0),
     lifetime: t ? t.lifetimeHint : 0,
   };
-  return r.keep(session);
+  return keepSession(r.store, session);
 }

@@ -50,7 +50,7 @@ export interface Client12 extends ClientHandshake {
  */
 export function serverHello12(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls12Suite, ext: ServerHello12Extensions, alpn: string | undefined, out: HandshakeOutput): Step {
   const resumed = resumesOffer(hs, offer, sh);
-  if (resumed) return resumed12(hs, offer, sh, suite, ext, alpn, resumed, hs.p.resumption12, out);
+  if (resumed) return resumed12(hs, offer, sh, suite, ext, alpn, resumed, hs.p.sessions, out);
   hs.transcript.setHash(suite.hash);
   hs.transcript.add(sh.raw!);
   out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name}`, message: sh });
@@ -235,7 +235,7 @@ export class ExpectFinished implements State {
     finishHandshake12(out, cfg.crypto, this.session, finished);
     const done: Step = { next: new RenegotiationRefused('client') };
     // The session may be resumed once its handshake completed (RFC 5246 §7.4.9).
-    const kept = keepFullSession12(this.h, this.h.p.resumption12, this.session, this.h.sessionId, this.ticket, this.h.alpn, this.h.server);
+    const kept = keepFullSession12(this.h, this.h.p.sessions, this.session, this.h.sessionId, this.ticket, this.h.alpn, this.h.server);
     return kept instanceof Promise ? kept.then(() => done) : done;
   }
 }

@@ -163,7 +163,7 @@ export async function resumeFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
   out.sendChangeCipherSpec('tls12');
   out.installKey('write', { version: 'TLSv1.2', protector: keys.server });
   sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished12(cfg.crypto, s12, 'server', transcript.current()) });
-  const client = ClientAuthDecided.byResumption(p.clientAuth, session.clientCertificates.length > 0);
+  const client = ClientAuthDecided.resumed12(p.clientAuth, session.clientCertificates.length > 0);
   const learned: Learned = {
     version: 'TLSv1.2',
     cipherSuite: suite.name,

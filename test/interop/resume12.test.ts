@@ -20,7 +20,8 @@ import { describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { createServerConfig, type ServerConfig } from '../../src/engine/setup.js';
 import type { ServerOptions } from '../../src/config/config.js';
-import type { SessionStore12, Tls12Session } from '../../src/handshake/client-resume12.js';
+import type { ResumableSession } from '../../src/session/session.js';
+import type { SessionStore } from '../../src/session/store.js';
 import { opensslVerifyArgs, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsDriver } from '../helpers/net-driver.js';
 import { makeTempDir, opensslAvailable, skipNote, startOpensslClient, startOpensslServer, type InteropKeyType } from '../helpers/peers.js';
@@ -29,15 +30,15 @@ const openssl = opensslAvailable();
 if (!openssl.ok) console.warn(`[interop] resume12 OpenSSL tests skipped: ${openssl.detail}`);
 
 /** A minimal in-memory session store. */
-class Store implements SessionStore12 {
-  readonly items: Tls12Session[] = [];
-  get(key: string): Tls12Session | undefined {
+class Store implements SessionStore {
+  readonly items: ResumableSession[] = [];
+  get(key: string): ResumableSession | undefined {
     return this.items.filter((s) => s.storeKey === key).at(-1);
   }
-  put(_key: string, s: Tls12Session): void {
+  put(_key: string, s: ResumableSession): void {
     this.items.push(s);
   }
-  delete(_key: string, s: Tls12Session): void {
+  delete(_key: string, s: ResumableSession): void {
     const i = this.items.indexOf(s);
     if (i >= 0) this.items.splice(i, 1);
   }
@@ -115,6 +116,7 @@ describe('TLS 1.2 resumption interop', () => {
         expect(c1.conn.info).toMatchObject({ version: 'TLSv1.2', resumed: false });
         expect(store.items).toHaveLength(1);
         const s = store.items[0]!;
+        if (s.version !== 'TLSv1.2') throw new Error('expected a TLS 1.2 session');
         if (extra.length > 0) expect([s.sessionId.length > 0, s.ticket.length]).toEqual([true, 0]);
         else expect(s.ticket.length).toBeGreaterThan(0);
         const c2 = await ourClient(port, store, false);
