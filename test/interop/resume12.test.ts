@@ -157,7 +157,10 @@ describe('TLS 1.2 resumption interop', () => {
   });
 
   describe.skipIf(!openssl.ok)(`openssl s_client -tls1_2 -sess_out/-sess_in → puretls server${skipNote(openssl)}`, () => {
-    for (const [label, extra] of [['session IDs (-no_ticket)', ['-no_ticket']]] as const) {
+    for (const [label, extra] of [
+      ['session IDs (-no_ticket)', ['-no_ticket']],
+      ['RFC 5077 tickets', []],
+    ] as const) {
       it(`${label}: "New" then "Reused, TLSv1.2"`, async () => {
         const srv = await ourServer();
         const sess = path.join(makeTempDir(), 'sess.pem');
@@ -181,8 +184,12 @@ describe('TLS 1.2 resumption interop', () => {
   });
 
   describe('Node tls client → puretls server', () => {
-    it('session IDs: the second connection with the first one\'s session is reused on both sides', async () => {
-      const srv = await ourServer();
+    for (const [label, extra] of [
+      ['session IDs (sessionTickets: 0)', { sessionTickets: 0 }],
+      ['RFC 5077 tickets', {}],
+    ] as const)
+    it(`${label}: the second connection with the first one's session is reused on both sides`, async () => {
+      const srv = await ourServer(extra);
       const ca = setup.pkis[KT].pki.caCertPem;
       const connect = async (session?: Buffer): Promise<{ sock: tls.TLSSocket; session: Buffer | undefined; reused: boolean }> => {
         let got: Buffer | undefined;

@@ -12,9 +12,10 @@ import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
 import { createServerConfig, type ServerConfig } from '../../src/engine/setup.js';
 import type { ResumableSession, Tls12Session } from '../../src/session/session.js';
 import type { SessionStore } from '../../src/session/store.js';
+import { TicketKeySet } from '../../src/session/ticket-keys.js';
 import { AlertDescription } from '../../src/base/errors.js';
 import { CipherSuite, ContentType, HandshakeType } from '../../src/wire/codes.js';
-import { KeyLog, deliver, encodeRecords, firstFlight, flip, parseRecords, respond } from '../helpers/mitm.js';
+import { KeyLog, deliver, encodeRecords, firstFlight, flip, parseRecords, respond, splitHandshake } from '../helpers/mitm.js';
 import { Keys12, alertsIn12, decode12, encode12, handshakeMessages, handshakeRecords, hellosOf, openRecords12 } from '../helpers/tls12.js';
 import { expectFailed } from '../helpers/hostile-peer.js';
 import type { ServerHello12Extensions } from '../../src/wire/messages.js';
@@ -84,8 +85,8 @@ async function fullHandshake(store: TestStore, config: ServerConfig, extra: Clie
 /** The handshake messages the server's first flight starts with, by type. */
 function serverFlightTypes(flight: Uint8Array): number[] {
   let keyed = false;
-  return parseRecords(flight).map((r) => {
-    const t = r.type === ContentType.handshake && !keyed ? r.fragment[0]! : -r.type;
+  return parseRecords(flight).flatMap((r) => {
+    const t = r.type === ContentType.handshake && !keyed ? splitHandshake(r.fragment).map((m) => m[0]!) : [-r.type];
     if (r.type === ContentType.change_cipher_spec) keyed = true;
     return t;
   });
@@ -148,7 +149,7 @@ describe('TLS 1.2 resumption with session IDs (RFC 5246 §7.3)', () => {
   });
 
   it('the server cache expires: after sessionTimeout seconds the session gives a full handshake', async () => {
-    let now = 1_700_000_000_000;
+    let now = Date.now();
     const config = serverConfig({ sessionTimeout: 10, now: () => now });
     const store = new TestStore();
     await fullHandshake(store, config);
@@ -165,7 +166,7 @@ describe('TLS 1.2 resumption with session IDs (RFC 5246 §7.3)', () => {
   });
 
   it('a clock that goes backwards expires the session too (never a negative age)', async () => {
-    let now = 1_700_000_000_000;
+    let now = Date.now();
     const config = serverConfig({ now: () => now });
     const store = new TestStore();
     await fullHandshake(store, config);
@@ -444,5 +445,197 @@ describe('hostile server or man in the middle', () => {
     sh.legacySessionIdEcho = new Uint8Array(32).fill(7);
     await deliver(c, new Uint8Array([...handshakeRecords([encode12(sh)]), ...encodeRecords(recs.slice(1))]));
     expectFailed(c, 'UnexpectedMessage', 'unexpected_message');
+  });
+});
+
+describe('TLS 1.2 resumption with RFC 5077 tickets', () => {
+  const withTickets = (extra: Partial<ServerOptions> = {}): ServerConfig => serverConfig({ sessionTickets: 2, ...extra });
+
+  it('full handshake with a NewSessionTicket before the server CCS, then resumed by the ticket with a fresh one; the fresh one resumes again', async () => {
+    const config = withTickets();
+    const store = new TestStore();
+    const c1 = TlsConnection.client(clientOpts(store));
+    const s1 = TlsConnection.server(config);
+    const ch1 = await firstFlight(c1);
+    expect(decode12(handshakeMessages(ch1)[0]!, 'client_hello').extensions.sessionTicket).toEqual(new Uint8Array(0));
+    const f1 = await respond(s1, ch1);
+    const sh1 = decode12(handshakeMessages(f1)[0]!, 'server_hello');
+    expect((sh1.extensions as ServerHello12Extensions).sessionTicket).toBe(true);
+    // A ticket carries the session: no session ID is assigned (nothing cached server-side).
+    expect(sh1.legacySessionIdEcho.length).toBe(0);
+    const cf = await respond(c1, f1);
+    const f2 = await respond(s1, cf);
+    // RFC 5077 §3.1 Figure 1: NewSessionTicket, then ChangeCipherSpec and Finished.
+    expect(serverFlightTypes(f2)).toEqual([HandshakeType.new_session_ticket, -ContentType.change_cipher_spec, -ContentType.handshake]);
+    await deliver(c1, f2);
+    await connect(c1, s1);
+    const t1 = store.all()[0]!;
+    expect(t1.ticket.length).toBeGreaterThan(0);
+    expect(t1.sessionId.length).toBe(0);
+
+    const c2 = TlsConnection.client(clientOpts(store));
+    const s2 = TlsConnection.server(config);
+    const ch2 = await firstFlight(c2);
+    const sent = decode12(handshakeMessages(ch2)[0]!, 'client_hello');
+    expect(sent.extensions.sessionTicket).toEqual(t1.ticket);
+    // RFC 5077 §3.4: a fresh random session ID goes with the ticket, to recognise the server's echo.
+    expect(sent.legacySessionId.length).toBe(32);
+    const f3 = await respond(s2, ch2);
+    // RFC 5077 §3.1 Figure 2: ServerHello (ID echoed), NewSessionTicket, ChangeCipherSpec, Finished.
+    expect(serverFlightTypes(f3)).toEqual([HandshakeType.server_hello, HandshakeType.new_session_ticket, -ContentType.change_cipher_spec, -ContentType.handshake]);
+    expect(decode12(handshakeMessages(f3)[0]!, 'server_hello').legacySessionIdEcho).toEqual(sent.legacySessionId);
+    await deliver(c2, f3);
+    await connect(c2, s2);
+    expect([c2.info.resumed, s2.info.resumed]).toEqual([true, true]);
+    expect(c2.info.peerCertificate).toEqual(c1.info.peerCertificate);
+    const t2 = store.all();
+    expect(t2).toHaveLength(1);
+    expect(t2[0]!.ticket).not.toEqual(t1.ticket);
+
+    const c3 = TlsConnection.client(clientOpts(store));
+    const s3 = TlsConnection.server(config);
+    await connect(c3, s3);
+    expect([c3.info.resumed, s3.info.resumed]).toEqual([true, true]);
+  });
+
+  it('the same ticket replayed by a second client still resumes (TLS 1.2 tickets are stateless) — the client side never offers it twice', async () => {
+    const config = withTickets();
+    const store = new TestStore();
+    await fullHandshake(store, config);
+    const t = store.all()[0]!;
+    const c2 = TlsConnection.client(clientOpts(store));
+    await connect(c2, TlsConnection.server(config));
+    // The store no longer holds t: it was taken (single use) and replaced by the fresh ticket.
+    expect(store.all().some((x) => Buffer.from(x.ticket).equals(Buffer.from(t.ticket)))).toBe(false);
+    // Someone who copied t (the client's own store, leaked) can still resume with it until it expires:
+    // RFC 5077 §5.7/§5.8 — a ticket is a bearer credential, bounded by its lifetime.
+    const thief = new TestStore();
+    thief.put(t.storeKey, t);
+    const c3 = TlsConnection.client(clientOpts(thief));
+    const s3 = TlsConnection.server(config);
+    await connect(c3, s3);
+    expect(s3.info.resumed).toBe(true);
+  });
+
+  it('a ticket sealed under other keys (another server) → full handshake', async () => {
+    const store = new TestStore();
+    await fullHandshake(store, withTickets());
+    const c = TlsConnection.client(clientOpts(store));
+    const s = TlsConnection.server(withTickets());
+    await connect(c, s);
+    expect([c.info.resumed, s.info.resumed]).toEqual([false, false]);
+  });
+
+  it('a tampered ticket → full handshake, whichever byte is changed', async () => {
+    const config = withTickets();
+    for (const at of [0, 20, 40, -1]) {
+      const store = new TestStore();
+      await fullHandshake(store, config);
+      const t = store.all()[0]!;
+      store.byKey.set(t.storeKey, [{ ...t, ticket: flip(t.ticket, at) }]);
+      const c = TlsConnection.client(clientOpts(store));
+      const s = TlsConnection.server(config);
+      await connect(c, s);
+      expect([at, c.info.resumed, s.info.resumed]).toEqual([at, false, false]);
+    }
+  });
+
+  it('key rotation: a ticket under the previous key still resumes; after a second rotation → full handshake', async () => {
+    const keys = new TicketKeySet();
+    const config = withTickets({ ticketKeys: keys });
+    const store = new TestStore();
+    await fullHandshake(store, config);
+    keys.rotateTicketKeys();
+    const c2 = TlsConnection.client(clientOpts(store));
+    const s2 = TlsConnection.server(config);
+    await connect(c2, s2);
+    expect(s2.info.resumed).toBe(true);
+    keys.rotateTicketKeys();
+    keys.rotateTicketKeys();
+    const c3 = TlsConnection.client(clientOpts(store));
+    const s3 = TlsConnection.server(config);
+    await connect(c3, s3);
+    expect(s3.info.resumed).toBe(false);
+  });
+
+  it('servers sharing ticket keys (Node 48-byte form) resume each other\'s tickets', async () => {
+    const keys = new TicketKeySet();
+    const store = new TestStore();
+    await fullHandshake(store, withTickets({ ticketKeys: keys }));
+    const c = TlsConnection.client(clientOpts(store));
+    const s = TlsConnection.server(withTickets({ ticketKeys: keys.exportNodeTicketKeys() }));
+    await connect(c, s);
+    expect([c.info.resumed, s.info.resumed]).toEqual([true, true]);
+  });
+
+  it('an expired ticket (older than sessionTimeout) → full handshake', async () => {
+    let now = Date.now();
+    const config = withTickets({ sessionTimeout: 60, now: () => now });
+    const store = new TestStore();
+    await fullHandshake(store, config, { now: () => now });
+    expect(store.all()[0]!.lifetime).toBe(60);
+    now += 61_000;
+    // The client would not offer it either (its expiry follows the hint): force the offer.
+    const t = store.all()[0]!;
+    store.byKey.set(t.storeKey, [{ ...t, expiresAt: now + 1000 }]);
+    const c = TlsConnection.client(clientOpts(store, { now: () => now }));
+    const s = TlsConnection.server(config);
+    await connect(c, s);
+    expect([c.info.resumed, s.info.resumed]).toEqual([false, false]);
+  });
+
+  it('the client does not offer a ticket past its lifetime hint', async () => {
+    let now = Date.now();
+    const config = withTickets({ sessionTimeout: 60, now: () => now });
+    const store = new TestStore();
+    await fullHandshake(store, config, { now: () => now });
+    now += 60_000;
+    const c = TlsConnection.client(clientOpts(store, { now: () => now }));
+    const sent = decode12(handshakeMessages(await firstFlight(c))[0]!, 'client_hello');
+    expect(sent.extensions.sessionTicket).toEqual(new Uint8Array(0));
+  });
+
+  it('another server name with a valid ticket → full handshake (RFC 6066 §3)', async () => {
+    const config = withTickets();
+    const store = new TestStore();
+    await fullHandshake(store, config);
+    const hooked = withTestHooks(clientOpts(store), { clientHello: (ch) => ({ ...ch, extensions: { ...ch.extensions, serverName: 'other.localhost' } }) });
+    const s = TlsConnection.server(config);
+    await connect(TlsConnection.client(hooked), s);
+    expect(s.info.resumed).toBe(false);
+  });
+
+  it('a ticket offered without the extended master secret → HandshakeFailure/handshake_failure (RFC 7627 §5.3)', async () => {
+    const config = withTickets({ requireExtendedMasterSecret: false });
+    const store = new TestStore();
+    await fullHandshake(store, config);
+    const hooked = withTestHooks(clientOpts(store, { requireExtendedMasterSecret: false }), {
+      clientHello: (ch) => ({ ...ch, extensions: { ...ch.extensions, extendedMasterSecret: undefined } }),
+    });
+    const s = TlsConnection.server(config);
+    await deliver(s, await firstFlight(TlsConnection.client(hooked)));
+    expectFailed(s, 'HandshakeFailure', 'handshake_failure');
+  });
+
+  it('a client without a store sends no SessionTicket extension and gets no ticket', async () => {
+    const c = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, maxVersion: 'TLSv1.2', sessionStore: false });
+    const sent = decode12(handshakeMessages(await firstFlight(c))[0]!, 'client_hello');
+    expect(sent.extensions.sessionTicket).toBeUndefined();
+  });
+
+  it('a TLS 1.3 ticket from the same keys is never taken for a TLS 1.2 one (its state is refused: full handshake)', async () => {
+    const keys = new TicketKeySet();
+    const store13 = new TestStore();
+    const c13 = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, sessionStore: store13 });
+    const s13 = TlsConnection.server(withTickets({ ticketKeys: keys }));
+    await connect(c13, s13);
+    const t13 = [...store13.byKey.values()].flat()[0]!;
+    expect(t13.version).toBe('TLSv1.3');
+    // A 1.2 ClientHello carrying the 1.3 ticket in its SessionTicket extension.
+    const store = new TestStore();
+    const hooked = withTestHooks(clientOpts(store), { clientHello: (ch) => ({ ...ch, legacySessionId: new Uint8Array(32).fill(1), extensions: { ...ch.extensions, sessionTicket: t13.ticket } }) });
+    const s = TlsConnection.server(withTickets({ ticketKeys: keys }));
+    await connect(TlsConnection.client(hooked), s);
+    expect(s.info.resumed).toBe(false);
   });
 });
