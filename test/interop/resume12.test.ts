@@ -187,35 +187,36 @@ describe('TLS 1.2 resumption interop', () => {
     for (const [label, extra] of [
       ['session IDs (sessionTickets: 0)', { sessionTickets: 0 }],
       ['RFC 5077 tickets', {}],
-    ] as const)
-    it(`${label}: the second connection with the first one's session is reused on both sides`, async () => {
-      const srv = await ourServer(extra);
-      const ca = setup.pkis[KT].pki.caCertPem;
-      const connect = async (session?: Buffer): Promise<{ sock: tls.TLSSocket; session: Buffer | undefined; reused: boolean }> => {
-        let got: Buffer | undefined;
-        const sock = tls.connect({ port: srv.port, host: '127.0.0.1', servername: 'localhost', ca, maxVersion: 'TLSv1.2', ...(session ? { session } : {}) });
-        sock.on('session', (s: Buffer) => {
-          got = s;
-        });
-        setup.onCleanup(() => {
-          sock.destroy();
-        });
-        await once(sock, 'secureConnect');
-        const reused = sock.isSessionReused();
-        const d = await srv.next();
-        await d.handshake();
-        sock.write('x');
-        await once(sock, 'data');
-        sock.end();
-        await once(sock, 'close');
-        return { sock, session: got, reused };
-      };
-      const a = await connect();
-      expect(a.reused).toBe(false);
-      expect(a.session).toBeDefined();
-      const b = await connect(a.session);
-      expect(b.reused).toBe(true);
-      expect(srv.accepted[1]!.conn.info.resumed).toBe(true);
-    });
+    ] as const) {
+      it(`${label}: the second connection with the first one's session is reused on both sides`, async () => {
+        const srv = await ourServer(extra);
+        const ca = setup.pkis[KT].pki.caCertPem;
+        const connect = async (session?: Buffer): Promise<{ sock: tls.TLSSocket; session: Buffer | undefined; reused: boolean }> => {
+          let got: Buffer | undefined;
+          const sock = tls.connect({ port: srv.port, host: '127.0.0.1', servername: 'localhost', ca, maxVersion: 'TLSv1.2', ...(session ? { session } : {}) });
+          sock.on('session', (s: Buffer) => {
+            got = s;
+          });
+          setup.onCleanup(() => {
+            sock.destroy();
+          });
+          await once(sock, 'secureConnect');
+          const reused = sock.isSessionReused();
+          const d = await srv.next();
+          await d.handshake();
+          sock.write('x');
+          await once(sock, 'data');
+          sock.end();
+          await once(sock, 'close');
+          return { sock, session: got, reused };
+        };
+        const a = await connect();
+        expect(a.reused).toBe(false);
+        expect(a.session).toBeDefined();
+        const b = await connect(a.session);
+        expect(b.reused).toBe(true);
+        expect(srv.accepted[1]!.conn.info.resumed).toBe(true);
+      });
+    }
   });
 });

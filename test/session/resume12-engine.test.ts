@@ -639,3 +639,41 @@ describe('TLS 1.2 resumption with RFC 5077 tickets', () => {
     expect(s.info.resumed).toBe(false);
   });
 });
+
+describe('client certificates and resumption (the full handshake settled the question)', () => {
+  let clientId: TestPki;
+  beforeAll(async () => {
+    clientId = await generateTestPki({ keyType: 'ecdsa-p256', names: ['client.example'], caName: 'Client CA' });
+  });
+
+  for (const tickets of [0, 2]) {
+    it(`${tickets ? 'ticket' : 'session ID'}: a resumed session reports the client certificate of its full handshake on the server`, async () => {
+      const config = serverConfig({ requireCert: true, ca: clientId.caCertPem, sessionTickets: tickets });
+      const store = new TestStore();
+      const id = { cert: clientId.chainPem, key: clientId.keyPem };
+      const s1 = TlsConnection.server(config);
+      await connect(TlsConnection.client(clientOpts(store, id)), s1);
+      const c2 = TlsConnection.client(clientOpts(store, id));
+      const s2 = TlsConnection.server(config);
+      await connect(c2, s2);
+      expect([c2.info.resumed, s2.info.resumed]).toEqual([true, true]);
+      expect(s2.info.peerCertificate).toEqual(s1.info.peerCertificate);
+      expect(s2.info.peerCertificate).not.toBeNull();
+    });
+  }
+
+  // A session-ID cache belongs to one config, whose policy cannot change; tickets outlive configs that share keys.
+  it('ticket: a session made without a client certificate does not satisfy requireCert → full handshake (which then fails without one)', async () => {
+    const open = serverConfig({ requestCert: true, ca: clientId.caCertPem, sessionTickets: 2, ticketKeys: sharedKeys });
+    const strict = serverConfig({ requireCert: true, ca: clientId.caCertPem, sessionTickets: 2, ticketKeys: sharedKeys });
+    const store = new TestStore();
+    await connect(TlsConnection.client(clientOpts(store)), TlsConnection.server(open));
+    expect(store.all()).toHaveLength(1);
+    const c = TlsConnection.client(clientOpts(store));
+    const s = TlsConnection.server(strict);
+    await pump(c, s);
+    expect(s.info.resumed).toBe(false);
+    expect(s.error?.status).toBe('HandshakeFailure');
+  });
+});
+const sharedKeys = new TicketKeySet();
