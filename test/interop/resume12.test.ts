@@ -24,7 +24,19 @@ import type { ResumableSession } from '../../src/session/session.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { opensslVerifyArgs, useInteropSetup } from '../helpers/interop.js';
 import { NetTlsDriver } from '../helpers/net-driver.js';
-import { makeTempDir, opensslAvailable, skipNote, startOpensslClient, startOpensslServer, type InteropKeyType } from '../helpers/peers.js';
+import {
+  gnutlsCliAvailable,
+  gnutlsServAvailable,
+  makeTempDir,
+  opensslAvailable,
+  skipNote,
+  startGnutlsClient,
+  startGnutlsServer,
+  startOpensslClient,
+  startOpensslServer,
+  type InteropKeyType,
+} from '../helpers/peers.js';
+import fs from 'node:fs';
 
 const openssl = opensslAvailable();
 if (!openssl.ok) console.warn(`[interop] resume12 OpenSSL tests skipped: ${openssl.detail}`);
@@ -43,6 +55,13 @@ class Store implements SessionStore {
     if (i >= 0) this.items.splice(i, 1);
   }
 }
+
+const gnutlsCli = gnutlsCliAvailable();
+if (!gnutlsCli.ok) console.warn(`[interop] resume12 gnutls-cli tests skipped: ${gnutlsCli.detail}`);
+const gnutlsServ = gnutlsServAvailable();
+if (!gnutlsServ.ok) console.warn(`[interop] resume12 gnutls-serv tests skipped: ${gnutlsServ.detail}`);
+
+const GNUTLS_TLS12 = 'NORMAL:-VERS-ALL:+VERS-TLS1.2';
 
 const KT: InteropKeyType = 'ecdsa-p256';
 
@@ -216,6 +235,57 @@ describe('TLS 1.2 resumption interop', () => {
         const b = await connect(a.session);
         expect(b.reused).toBe(true);
         expect(srv.accepted[1]!.conn.info.resumed).toBe(true);
+      });
+    }
+  });
+
+  describe.skipIf(!gnutlsCli.ok)(`gnutls-cli --resume → puretls server${skipNote(gnutlsCli)}`, () => {
+    for (const [label, extra] of [
+      ['session IDs (--noticket)', ['--noticket']],
+      ['RFC 5077 tickets', []],
+    ] as const) {
+      it(`${label}: the second connection is resumed on both sides`, async () => {
+        const srv = await ourServer();
+        const logFile = path.join(makeTempDir('puretls-gnutls-cli-'), 'cli.log');
+        const cli = startGnutlsClient(srv.port, [
+          '--x509cafile', setup.pkis[KT].caFile, '--verify-hostname', 'localhost', '--sni-hostname', 'localhost',
+          '--priority', GNUTLS_TLS12, '--logfile', logFile, '--resume', ...extra,
+        ]);
+        const first = await srv.next();
+        await first.handshake();
+        const second = await srv.next();
+        await second.handshake();
+        cli.endInput();
+        await cli.waitForExit();
+        const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'latin1') : '';
+        expect([first.conn.info.resumed, second.conn.info.resumed], log + cli.transcript()).toEqual([false, true]);
+        expect(log + cli.stdout + cli.stderr).toContain('This is a resumed session');
+      });
+    }
+  });
+
+  describe.skipIf(!gnutlsServ.ok)(`puretls client → gnutls-serv (in a private network namespace)${skipNote(gnutlsServ)}`, () => {
+    for (const [label, extra] of [
+      ['session IDs (--noticket)', ['--noticket']],
+      ['RFC 5077 tickets', []],
+    ] as const) {
+      it(`${label}: full, then resumed`, async () => {
+        const f = setup.pkis[KT];
+        const srv = await startGnutlsServer(['--echo', '--x509certfile', f.chainFile, '--x509keyfile', f.keyFile, '--priority', GNUTLS_TLS12, ...extra]);
+        const store = new Store();
+        const go = async (): Promise<NetTlsDriver> => {
+          const d = setup.keepDriver(await NetTlsDriver.connectPath(srv.socketPath, { servername: 'localhost', ca: f.pki.caCertPem, maxVersion: 'TLSv1.2', sessionStore: store }));
+          await d.handshake();
+          await d.write('hello\n');
+          await d.readUntil('hello\n');
+          await d.close();
+          return d;
+        };
+        const c1 = await go();
+        expect(c1.conn.info.resumed).toBe(false);
+        const c2 = await go();
+        expect(c2.conn.info.resumed).toBe(true);
+        expect(c2.conn.info.peerCertificate).toEqual(c1.conn.info.peerCertificate);
       });
     }
   });
