@@ -33,7 +33,7 @@ import type { ClientHello, HandshakeMessage, ServerHello, ServerHello12Extension
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { expect, sendHashed } from './state.js';
 import type { ServerHandshake } from './server-common.js';
-import { computeFinished12, verifyFinished12 } from './finished.js';
+import { computeFinished12, verifyFinished12, type FinishedVerified } from './finished.js';
 import { ClientAuthDecided } from './proofs.js';
 import { ExpectChangeCipherSpec, RenegotiationRefused, finishHandshake12, protectors, type Session12 } from './tls12-common.js';
 import { decodeServerSession12, encodeServerSession12, sessionFresh, type ServerSession12, type SessionCache12 } from '../session/cache12.js';
@@ -174,7 +174,9 @@ export async function resumeFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
       ? { peerCertificates: session.clientCertificates, certificateErrors: session.certificateErrors, certificateErrorSeverity: session.certificateErrorSeverity }
       : {}),
   };
-  return { next: new ExpectChangeCipherSpec(keys.client, new ExpectResumedFinished(hs, s12, client)), learned };
+  // RFC 5246 §7.2: a session whose resumption fails is invalidated (a session ID can be; a ticket cannot).
+  const invalidate = res.via === 'session-id' && r.cache ? () => r.cache!.delete(ch.legacySessionId) : () => undefined;
+  return { next: new ExpectChangeCipherSpec(keys.client, new ExpectResumedFinished(hs, s12, client, invalidate)), learned };
 }
 
 /**
@@ -191,7 +193,8 @@ export async function sendTicket12(hs: ServerHandshake, session: ServerSession12
   state.fill(0);
   // The hint: what is left of the session's lifetime (RFC 5077 §3.3, in seconds).
   const left = Math.max(0, Math.floor((session.createdAt + r.lifetime * 1000 - cfg.now()) / 1000));
-  sendHashed(out, transcript, { type: 'new_session_ticket12', lifetimeHint: ticket.length > 0 ? left : 0, ticket });
+  // At least 1: a hint of 0 means "unspecified" (RFC 5077 §3.3), which a client would read as long-lived.
+  sendHashed(out, transcript, { type: 'new_session_ticket12', lifetimeHint: ticket.length > 0 ? Math.max(1, left) : 0, ticket });
 }
 
 /** What the full handshake found about the client's certificate, for the session state. */
@@ -243,17 +246,27 @@ class ExpectResumedFinished implements State {
   private readonly hs: ServerHandshake;
   private readonly session: Session12;
   private readonly client: ClientAuthDecided;
-  constructor(hs: ServerHandshake, session: Session12, client: ClientAuthDecided) {
+  private readonly invalidate: () => void;
+  constructor(hs: ServerHandshake, session: Session12, client: ClientAuthDecided, invalidate: () => void) {
     this.hs = hs;
     this.session = session;
     this.client = client;
+    this.invalidate = invalidate;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const fin = expect(msg, this.name, 'finished');
     const { cfg, transcript } = this.hs;
-    // RFC 5246 §7.4.9: a wrong verify_data is decrypt_error.
-    const finished = verifyFinished12(cfg.crypto, this.session, 'client', transcript.current(), fin.verifyData, this.client);
+    let finished: FinishedVerified;
+    try {
+      // RFC 5246 §7.4.9: a wrong verify_data is decrypt_error.
+      finished = verifyFinished12(cfg.crypto, this.session, 'client', transcript.current(), fin.verifyData, this.client);
+    } catch (e) {
+      // RFC 5246 §7.2: "the session identifier MUST be invalidated, preventing the failed session
+      // from being used to establish new connections."
+      this.invalidate();
+      throw e;
+    }
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     finishHandshake12(out, cfg.crypto, this.session, finished);

@@ -333,16 +333,19 @@ describe('the extended master secret on resumption (RFC 7627 §5.3)', () => {
 });
 
 describe('a wrong Finished in the abbreviated handshake → DecryptError/decrypt_error (RFC 5246 §7.4.9)', () => {
-  async function resumedFlight(): Promise<{ c: TlsConnection; s: TlsConnection; ch: Uint8Array; flight: Uint8Array; k: Keys12 }> {
+  async function resumedFlight(): Promise<{ c: TlsConnection; s: TlsConnection; ch: Uint8Array; flight: Uint8Array; k: Keys12; store: TestStore; config: ServerConfig }> {
     const keys = new KeyLog();
     const config = serverConfig({ keyLog: keys.fn });
     const store = new TestStore();
     await fullHandshake(store, config);
+    const kept = store.all()[0]!;
     const c = TlsConnection.client(clientOpts(store));
     const s = TlsConnection.server(config);
     const ch = await firstFlight(c);
     const flight = await respond(s, ch);
-    return { c, s, ch, flight, k: Keys12.from(keys, hellosOf(ch, flight)) };
+    // The session is out of the store while offered; put a copy back to try it again later.
+    store.put(kept.storeKey, kept);
+    return { c, s, ch, flight, k: Keys12.from(keys, hellosOf(ch, flight)), store, config };
   }
 
   it('the server Finished altered (re-sealed with the right keys): the client refuses it', async () => {
@@ -357,8 +360,8 @@ describe('a wrong Finished in the abbreviated handshake → DecryptError/decrypt
     void s;
   });
 
-  it('the client Finished altered: the server refuses it, with a protected alert', async () => {
-    const { c, s, flight, k } = await resumedFlight();
+  it('the client Finished altered: the server refuses it, with a protected alert, and forgets the session', async () => {
+    const { c, s, flight, k, store, config } = await resumedFlight();
     const answer = await respond(c, flight);
     const recs = parseRecords(answer);
     expect(recs.map((r) => r.type)).toEqual([ContentType.change_cipher_spec, ContentType.handshake]);
@@ -368,6 +371,11 @@ describe('a wrong Finished in the abbreviated handshake → DecryptError/decrypt
     expectFailed(s, 'DecryptError', 'decrypt_error');
     // The server had already switched its write side (its CCS went first): the alert is protected.
     expect(alertsIn12(s.takeOutput(), k.protector('server', 1n))).toEqual([{ level: 2, description: AlertDescription.decrypt_error, protected: true }]);
+    // RFC 5246 §7.2: the failed session's ID is invalidated: the next connection offering it gets a full handshake.
+    const c3 = TlsConnection.client(clientOpts(store));
+    const s3 = TlsConnection.server(config);
+    await connect(c3, s3);
+    expect(s3.info.resumed).toBe(false);
   });
 
   it('a stored session with a wrong master secret: nothing authenticates, the client fails (bad_record_mac)', async () => {
