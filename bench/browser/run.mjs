@@ -1,0 +1,302 @@
+// Browser figures of bench/run.mjs (`--only browser`, issue 9's last target): in headless
+// Chromium, puretls/client (bundled with esbuild; `webcrypto` and `pure` providers) against
+// @mercuryworkshop/epoxy-tls (rustls + ring in WebAssembly), all fetching from one
+// `openssl s_server -WWW` on loopback through WebSockets:
+//
+//   page ──WebSocket──> ws-bridge (test/helpers/ws-bridge.mjs) ──TCP──> s_server   puretls "via ws-bridge"
+//   page ──WebSocket──> Wisp server (@mercuryworkshop/wisp-js) ──TCP──> s_server   puretls "via Wisp", epoxy-tls
+//
+// Same server settings for everyone: TLS 1.3 only, TLS_AES_128_GCM_SHA256 only, X25519
+// only, ECDSA P-256 certificate, no session tickets (`-num_tickets 0`: every handshake is
+// full; rustls would otherwise resume), 16 KiB writes. Figures, interleaved per round
+// (puretls webcrypto, puretls pure, ..., epoxy, repeat) after a warm-up:
+//   - connections/s: connect + TLS 1.3 full handshake + GET of a small file + read to the
+//     server's close (what `openssl s_time -new -www` counts);
+//   - bulk MB/s: GET of a large file over a connection already established, timed from the
+//     request to the server's close.
+// Wall time only: the work is spread over Chromium's processes, the relays and s_server.
+//
+// Chromium: $PURETLS_CHROMIUM, else `chromium` / `chromium-browser` on PATH (Debian's
+// package). Without it, or without the benchmark-only devDependencies, the figures say
+// "unavailable" with the reason.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { DIST_DIR } from '../lib/dist.mjs';
+import { interleave, reasonOf, summary } from '../lib/measure.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..');
+const require = createRequire(import.meta.url);
+
+/** The Chromium binary to drive, or null. */
+export function findChromium() {
+  if (process.env.PURETLS_CHROMIUM) return existsSync(process.env.PURETLS_CHROMIUM) ? process.env.PURETLS_CHROMIUM : null;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    for (const name of ['chromium', 'chromium-browser']) {
+      const p = join(dir, name);
+      if (existsSync(p)) return p;
+    }
+  }
+  return null;
+}
+
+/** `openssl s_server -WWW` in `dir` on 127.0.0.1 (a port the OS picks). */
+async function startSServer(dir) {
+  const args = ['s_server', '-accept', '127.0.0.1:0', '-cert', 'chain.pem', '-key', 'key.pem', '-WWW', '-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256', '-groups', 'X25519', '-num_tickets', '0'];
+  const p = spawn('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const port = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`openssl s_server did not listen: ${out}`)), 10_000);
+    const onData = (d) => {
+      out += d;
+      const m = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    p.stdout.on('data', onData);
+    p.stderr.on('data', (d) => (out += d));
+    p.on('error', (e) => reject(e));
+    p.on('exit', (code) => reject(new Error(`openssl s_server exited (${code}): ${out}`)));
+  });
+  // Keep draining its output (it prints a line per connection).
+  p.stdout.resume();
+  p.stderr.resume();
+  return { port, stop: () => p.kill() };
+}
+
+const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+/**
+ * One HTTP server on 127.0.0.1: the page and its files on GET, and the Wisp server on a
+ * WebSocket upgrade of `/wisp/`, allowed to open TCP streams only to localhost:`port`.
+ */
+async function startPageAndWisp(files, sPort) {
+  const { server: wisp, logging } = await import('@mercuryworkshop/wisp-js/server');
+  logging.set_level(logging.ERROR);
+  Object.assign(wisp.options, {
+    hostname_whitelist: [/^localhost$/],
+    port_whitelist: [sPort],
+    allow_loopback_ips: true,
+    allow_private_ips: false,
+    allow_udp_streams: false,
+    // The TLS name is "localhost"; s_server listens on 127.0.0.1 only (not ::1).
+    dns_method: async () => '127.0.0.1',
+  });
+  const server = http.createServer((req, res) => {
+    const f = files[new URL(req.url, 'http://x').pathname];
+    if (!f || req.method !== 'GET') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[/\.[a-z]+$/.exec(f.name)?.[0] ?? '.html'] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(f.body);
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (req.url === '/wisp/') wisp.routeRequest(req, socket, head);
+    else socket.destroy();
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: server.address().port, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Bundles the page driver for the browser (minified, as a site would ship it). */
+async function bundlePage() {
+  const esbuild = await import('esbuild');
+  const r = await esbuild.build({
+    entryPoints: [join(HERE, 'page.mjs')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+    alias: { 'puretls-dist': DIST_DIR },
+    absWorkingDir: ROOT,
+  });
+  return r.outputFiles[0].contents;
+}
+
+const CONTENDERS = {
+  'puretls (webcrypto) via ws-bridge': { kind: 'puretls', provider: 'webcrypto', path: 'bridge' },
+  'puretls (pure) via ws-bridge': { kind: 'puretls', provider: 'pure', path: 'bridge' },
+  'puretls (webcrypto) via Wisp': { kind: 'puretls', provider: 'webcrypto', path: 'wisp' },
+  'puretls (pure) via Wisp': { kind: 'puretls', provider: 'pure', path: 'wisp' },
+  'epoxy-tls via Wisp': { kind: 'epoxy' },
+};
+const PATH_NOTE = {
+  bridge: 'puretls over the WebSocket-to-TCP bridge (one WebSocket per TLS connection, opened in the timing); epoxy-tls over Wisp',
+  wisp: 'puretls and epoxy-tls both over the same Wisp server (one WebSocket, one Wisp stream per TLS connection)',
+};
+
+/** The figures, each entry "unavailable" with `reason`. */
+function unavailableFigures(reason) {
+  return buildFigures(null, reason);
+}
+
+function buildFigures(res, reason, meta = {}) {
+  const figures = [];
+  for (const metric of ['handshake', 'bulk']) {
+    for (const path of ['bridge', 'wisp']) {
+      const entries = [];
+      for (const provider of ['pure', 'webcrypto', 'native']) {
+        const name = `puretls (${provider})`;
+        if (provider === 'native') {
+          entries.push({ name, kind: 'provider', unavailable: 'not in a browser: node:crypto is a Node/Deno/Bun module' });
+          continue;
+        }
+        const cname = `puretls (${provider}) via ${path === 'bridge' ? 'ws-bridge' : 'Wisp'}`;
+        entries.push(entryOf(res, metric, cname, name, 'provider', reason, provider === 'webcrypto' ? meta.webcryptoNote : meta.pureNote));
+      }
+      entries.push(entryOf(res, metric, 'epoxy-tls via Wisp', 'epoxy-tls', 'peer', reason, meta.epoxyNote));
+      figures.push({
+        id: `browser.${metric}.${path === 'bridge' ? 'ws-bridge' : 'wisp'}`,
+        group: 'browser',
+        title:
+          metric === 'handshake'
+            ? `Headless Chromium, TLS 1.3 full handshake + small GET per connection (${path === 'bridge' ? 'puretls via ws-bridge' : 'both via Wisp'}): connections/s`
+            : `Headless Chromium, bulk download AES-128-GCM, 16 KiB records (${path === 'bridge' ? 'puretls via ws-bridge' : 'both via Wisp'}): MB/s`,
+        label: `Chromium, ${metric === 'handshake' ? 'full handshake + GET' : 'bulk download'}, ${path === 'bridge' ? 'puretls via ws-bridge' : 'both via Wisp'}`,
+        unit: metric === 'handshake' ? 'connections/s' : 'MB/s',
+        higherIsBetter: true,
+        cpuLowerIsBetter: metric === 'handshake',
+        baseline: 'epoxy-tls',
+        note: `${PATH_NOTE[path]}; server openssl s_server -WWW: TLS 1.3, TLS_AES_128_GCM_SHA256, X25519, ECDSA P-256, no tickets; wall time`,
+        entries,
+      });
+    }
+  }
+  return figures;
+}
+
+function entryOf(res, metric, cname, name, kind, reason, note) {
+  if (!res) return { name, kind, unavailable: reason };
+  const slot = res[metric].get(cname);
+  if (!slot || slot.samples.length === 0) return { name, kind, unavailable: `failed: ${slot?.error ? reasonOf(slot.error) : 'no samples'}` };
+  const values = slot.samples.map((s) => (metric === 'handshake' ? (s.ops / s.wallMs) * 1000 : s.bytes / 1e6 / (s.ms / 1000)));
+  return { name, kind, value: summary(values), ...(note ? { note } : {}) };
+}
+
+/** `p`, or a rejection after `ms` (a page that hangs must not hang the benchmark). */
+function withTimeout(p, ms, what) {
+  let timer;
+  const t = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** Runs the browser figures. */
+export async function browserFigures(ctx) {
+  const { params, log, quick } = ctx;
+  const chromiumPath = findChromium();
+  if (!chromiumPath) return unavailableFigures('no Chromium: install Debian\'s chromium (apt-get install chromium) or set PURETLS_CHROMIUM');
+  let playwright;
+  try {
+    playwright = await import('playwright-core');
+    await import('@mercuryworkshop/epoxy-tls/epoxy');
+    await import('@mercuryworkshop/wisp-js/server');
+  } catch (e) {
+    return unavailableFigures(`benchmark-only devDependencies missing: ${reasonOf(e)}`);
+  }
+
+  const pki = await ctx.pki('ecdsa-p256');
+  const dir = mkdtempSync(join(tmpdir(), 'puretls-browser-'));
+  const stops = [];
+  const smallBytes = 1024;
+  const bulkBytes = quick ? 512 * 1024 : 16 * 1024 * 1024;
+  try {
+    writeFileSync(join(dir, 'chain.pem'), pki.chainPem);
+    writeFileSync(join(dir, 'key.pem'), pki.keyPem);
+    writeFileSync(join(dir, 'small.txt'), Buffer.alloc(smallBytes, 0x61));
+    writeFileSync(join(dir, 'bulk.bin'), Buffer.alloc(bulkBytes, 0x62));
+    const sServer = await startSServer(dir);
+    stops.push(sServer.stop);
+    const { startWsBridge } = await import('../../test/helpers/ws-bridge.mjs');
+    const bridge = await startWsBridge({ target: { port: sServer.port } });
+    stops.push(() => bridge.close());
+    const epoxyDir = dirname(fileURLToPath(import.meta.resolve('@mercuryworkshop/epoxy-tls/epoxy')));
+    const html = '<!doctype html><meta charset="utf-8"><title>puretls browser bench</title><script type="module" src="/page.js"></script>';
+    const pageJs = await bundlePage();
+    const files = {
+      '/': { name: 'index.html', body: html },
+      '/page.js': { name: 'page.js', body: pageJs },
+      '/epoxy.wasm': { name: 'epoxy.wasm', body: readFileSync(join(epoxyDir, 'epoxy.wasm')) },
+    };
+    const web = await startPageAndWisp(files, sServer.port);
+    stops.push(() => web.close());
+
+    const browser = await playwright.chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    stops.push(() => browser.close());
+    const page = await browser.newPage();
+    const consoleLines = [];
+    const debug = process.env.BENCH_DEBUG ? (s) => process.stderr.write(`  page: ${s}\n`) : () => {};
+    page.on('console', (m) => {
+      consoleLines.push(m.text());
+      debug(m.text());
+    });
+    page.on('pageerror', (e) => {
+      consoleLines.push(`pageerror: ${e.message}`);
+      debug(`pageerror: ${e.message}`);
+    });
+    const origin = `http://127.0.0.1:${web.port}`;
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => window.bench !== undefined, null, { timeout: 20_000 });
+    const setup = {
+      caPem: pki.caCertPem,
+      port: sServer.port,
+      bridgeUrl: bridge.url,
+      wispUrl: `ws://127.0.0.1:${web.port}/wisp/`,
+      epoxyWasmUrl: `${origin}/epoxy.wasm`,
+      smallPath: '/small.txt',
+      smallBytes,
+      bulkPath: '/bulk.bin',
+      bulkBytes,
+      contenders: CONTENDERS,
+      debug: Boolean(process.env.BENCH_DEBUG),
+    };
+    let init;
+    try {
+      init = await withTimeout(page.evaluate((s) => window.bench.init(s), setup), 30_000, 'page setup');
+    } catch (e) {
+      throw new Error(`${reasonOf(e)}${consoleLines.length ? ` (page: ${consoleLines.slice(-3).join(' | ')})` : ''}`);
+    }
+    log(`browser: ${init.userAgent.replace(/.*(Chrome\/\S+).*/, '$1')}, epoxy-tls ${init.epoxy.version}; page bundle ${(pageJs.length / 1024).toFixed(0)} KiB`);
+    for (const [n, c] of Object.entries(init.checks)) log(`  ${n}: ${c.version ?? ''} ${c.cipherSuite ?? ''} ${c.provider ?? ''}`);
+
+    const batchMs = quick ? 50 : 1000;
+    const names = Object.keys(CONTENDERS);
+    const handshake = await interleave(
+      names.map((name) => ({ name, batch: () => withTimeout(page.evaluate(([n, ms]) => window.bench.batch(n, ms, 2), [name, batchMs]), 60_000, name) })),
+      { rounds: params.rounds, warmup: params.warmup, log },
+    );
+    const bulk = await interleave(
+      names.map((name) => ({ name, batch: () => withTimeout(page.evaluate((n) => window.bench.bulk(n), name), 60_000, name) })),
+      { rounds: params.rounds, warmup: params.warmup, log },
+    );
+    const wc = init.checks['puretls (webcrypto) via ws-bridge'];
+    return buildFigures({ handshake, bulk }, null, {
+      webcryptoNote: `puretls/client bundled by esbuild; crypto.subtle${wc?.delegated?.length ? `; in pure code: ${wc.delegated.join('; ')}` : ''}`,
+      pureNote: 'puretls/client bundled by esbuild; @noble in JavaScript',
+      epoxyNote: `epoxy-tls ${init.epoxy.version} (rustls + ring in WebAssembly), its defaults; CA as pem_files`,
+    });
+  } catch (e) {
+    return unavailableFigures(`failed: ${reasonOf(e)}`);
+  } finally {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
