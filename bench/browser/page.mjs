@@ -91,8 +91,9 @@ async function puretlsGet(c, path, want) {
   const t = c.path === 'wisp' ? await wispTransport('localhost', setup.port) : await bridgeTransport(setup.bridgeUrl);
   const counter = responseCounter(want);
   let done;
-  const complete = new Promise((resolve, reject) => (done = { resolve, reject }));
-  const conn = TlsConnection.client(configs[c.provider], { servername: 'localhost' });
+  let settled = false;
+  const complete = new Promise((resolve, reject) => (done = { resolve, reject })).finally(() => (settled = true));
+  const conn = TlsConnection.client(configs[c.provider], { servername: 'localhost', ...(c.keyShareGroups ? { keyShareGroups: c.keyShareGroups } : {}) });
   const pump = new TlsPump(conn, {
     send: (b) => t.send(b),
     deliver: (d) => {
@@ -102,8 +103,9 @@ async function puretlsGet(c, path, want) {
         done.reject(e);
       }
     },
-    readEnded: () => done.reject(new Error(`server closed after ${counter.body} of ${want} bytes`)),
-    error: (e) => done.reject(e),
+    // After the last byte we close at once; the server's own close then arrives here.
+    readEnded: () => settled || done.reject(new Error(`server closed after ${counter.body} of ${want} bytes`)),
+    error: (e) => settled || done.reject(e),
   });
   t.onData = (d) => pump.push(d);
   t.onEnd = () => pump.eof();

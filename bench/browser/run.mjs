@@ -14,7 +14,8 @@
 //     server's close (what `openssl s_time -new -www` counts);
 //   - bulk MB/s: GET of a large file over a connection already established, timed from the
 //     request to the server's close.
-// Wall time only: the work is spread over Chromium's processes, the relays and s_server.
+// Wall time, and the CPU time of all Chromium's processes (CDP SystemInfo.getProcessInfo):
+// the client's cost wherever it ran (renderer, WebCrypto threads, network service).
 //
 // Chromium: $PURETLS_CHROMIUM, else `chromium` / `chromium-browser` on PATH (Debian's
 // package). Without it, or without the benchmark-only devDependencies, the figures say
@@ -107,7 +108,7 @@ async function startPageAndWisp(files, sPort) {
 }
 
 /** Bundles the page driver for the browser (minified, as a site would ship it). */
-async function bundlePage() {
+async function bundlePage(minify = true) {
   const esbuild = await import('esbuild');
   const r = await esbuild.build({
     entryPoints: [join(HERE, 'page.mjs')],
@@ -115,7 +116,7 @@ async function bundlePage() {
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    minify: true,
+    minify,
     write: false,
     logLevel: 'silent',
     alias: { 'puretls-dist': DIST_DIR },
@@ -130,6 +131,8 @@ const CONTENDERS = {
   'puretls (webcrypto) via Wisp': { kind: 'puretls', provider: 'webcrypto', path: 'wisp' },
   'puretls (pure) via Wisp': { kind: 'puretls', provider: 'pure', path: 'wisp' },
   'epoxy-tls via Wisp': { kind: 'epoxy' },
+  // What the default second key share (P-256, unused by an X25519 server) costs the pure provider.
+  'puretls (pure) via Wisp, X25519 share only': { kind: 'puretls', provider: 'pure', path: 'wisp', keyShareGroups: ['x25519'], only: 'handshake' },
 };
 const PATH_NOTE = {
   bridge: 'puretls over the WebSocket-to-TCP bridge (one WebSocket per TLS connection, opened in the timing); epoxy-tls over Wisp',
@@ -156,6 +159,9 @@ function buildFigures(res, reason, meta = {}) {
         entries.push(entryOf(res, metric, cname, name, 'provider', reason, provider === 'webcrypto' ? meta.webcryptoNote : meta.pureNote));
       }
       entries.push(entryOf(res, metric, 'epoxy-tls via Wisp', 'epoxy-tls', 'peer', reason, meta.epoxyNote));
+      if (metric === 'handshake' && path === 'wisp') {
+        entries.push(entryOf(res, metric, 'puretls (pure) via Wisp, X25519 share only', 'puretls pure, X25519 key share only', 'reference', reason, 'keyShareGroups: [x25519] instead of the default [x25519, secp256r1]: what the unused P-256 share costs'));
+      }
       figures.push({
         id: `browser.${metric}.${path === 'bridge' ? 'ws-bridge' : 'wisp'}`,
         group: 'browser',
@@ -165,6 +171,7 @@ function buildFigures(res, reason, meta = {}) {
             : `Headless Chromium, bulk download AES-128-GCM, 16 KiB records (${path === 'bridge' ? 'puretls via ws-bridge' : 'both via Wisp'}): MB/s`,
         label: `Chromium, ${metric === 'handshake' ? 'full handshake + GET' : 'bulk download'}, ${path === 'bridge' ? 'puretls via ws-bridge' : 'both via Wisp'}`,
         unit: metric === 'handshake' ? 'connections/s' : 'MB/s',
+        cpuUnit: metric === 'handshake' ? 'Chromium CPU ms per connection (all its processes)' : 'MB per Chromium CPU-second (all its processes)',
         higherIsBetter: true,
         cpuLowerIsBetter: metric === 'handshake',
         baseline: 'epoxy-tls',
@@ -181,7 +188,8 @@ function entryOf(res, metric, cname, name, kind, reason, note) {
   const slot = res[metric].get(cname);
   if (!slot || slot.samples.length === 0) return { name, kind, unavailable: `failed: ${slot?.error ? reasonOf(slot.error) : 'no samples'}` };
   const values = slot.samples.map((s) => (metric === 'handshake' ? (s.ops / s.wallMs) * 1000 : s.bytes / 1e6 / (s.ms / 1000)));
-  return { name, kind, value: summary(values), ...(note ? { note } : {}) };
+  const cpu = slot.samples.map((s) => (metric === 'handshake' ? s.cpuMs / s.ops : s.bytes / 1e6 / (s.cpuMs / 1000)));
+  return { name, kind, value: summary(values), cpu: summary(cpu), ...(note ? { note } : {}) };
 }
 
 /** `p`, or a rejection after `ms` (a page that hangs must not hang the benchmark). */
@@ -191,6 +199,35 @@ function withTimeout(p, ms, what) {
     timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * BENCH_BROWSER_PROFILE="<contender>[:bulk]": before the rounds, records a CPU profile of
+ * the page (CDP Profiler, 100 µs sampling) while that contender runs connections for 4 s
+ * (or one bulk download), and logs the functions with the most self time. The page is
+ * then bundled unminified so the names are readable.
+ */
+async function profileContender(page, spec, log) {
+  const [name, what] = spec.split(':');
+  const s = await page.context().newCDPSession(page);
+  await s.send('Profiler.enable');
+  await s.send('Profiler.setSamplingInterval', { interval: 100 });
+  await s.send('Profiler.start');
+  const r = what === 'bulk' ? await page.evaluate((n) => window.bench.bulk(n), name) : await page.evaluate((n) => window.bench.batch(n, 4000, 2), name);
+  const { profile } = await s.send('Profiler.stop');
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const dt = profile.timeDeltas;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const n = byId.get(profile.samples[i]);
+    const f = n.callFrame;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '')}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  log(`profile of ${name} (${what ?? 'connections'}): ${JSON.stringify(r).slice(0, 120)}; ${total.toFixed(0)} ms sampled`);
+  for (const [k, ms] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) log(`  ${ms.toFixed(1).padStart(8)} ms ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  await s.detach();
 }
 
 /** Runs the browser figures. */
@@ -224,7 +261,8 @@ export async function browserFigures(ctx) {
     stops.push(() => bridge.close());
     const epoxyDir = dirname(fileURLToPath(import.meta.resolve('@mercuryworkshop/epoxy-tls/epoxy')));
     const html = '<!doctype html><meta charset="utf-8"><title>puretls browser bench</title><script type="module" src="/page.js"></script>';
-    const pageJs = await bundlePage();
+    const profileName = process.env.BENCH_BROWSER_PROFILE;
+    const pageJs = await bundlePage(!profileName);
     const files = {
       '/': { name: 'index.html', body: html },
       '/page.js': { name: 'page.js', body: pageJs },
@@ -236,6 +274,18 @@ export async function browserFigures(ctx) {
     const browser = await playwright.chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     stops.push(() => browser.close());
     const page = await browser.newPage();
+    // CPU of every Chromium process (browser, renderer with its WebCrypto and wasm threads,
+    // network service, GPU): the client side's cost, whichever thread or process it ran on.
+    const cdp = await browser.newBrowserCDPSession();
+    const chromiumCpuMs = async () => {
+      const { processInfo } = await cdp.send('SystemInfo.getProcessInfo');
+      return processInfo.reduce((sum, p) => sum + p.cpuTime, 0) * 1000;
+    };
+    const withCpu = async (run) => {
+      const c0 = await chromiumCpuMs();
+      const r = await run();
+      return { ...r, cpuMs: (await chromiumCpuMs()) - c0 };
+    };
     const consoleLines = [];
     const debug = process.env.BENCH_DEBUG ? (s) => process.stderr.write(`  page: ${s}\n`) : () => {};
     page.on('console', (m) => {
@@ -271,14 +321,17 @@ export async function browserFigures(ctx) {
     log(`browser: ${init.userAgent.replace(/.*(Chrome\/\S+).*/, '$1')}, epoxy-tls ${init.epoxy.version}; page bundle ${(pageJs.length / 1024).toFixed(0)} KiB`);
     for (const [n, c] of Object.entries(init.checks)) log(`  ${n}: ${c.version ?? ''} ${c.cipherSuite ?? ''} ${c.provider ?? ''}`);
 
+    if (profileName) await profileContender(page, profileName, log);
+
     const batchMs = quick ? 50 : 1000;
     const names = Object.keys(CONTENDERS);
+    const bulkNames = names.filter((n) => !CONTENDERS[n].only || CONTENDERS[n].only === 'bulk');
     const handshake = await interleave(
-      names.map((name) => ({ name, batch: () => withTimeout(page.evaluate(([n, ms]) => window.bench.batch(n, ms, 2), [name, batchMs]), 60_000, name) })),
+      names.map((name) => ({ name, batch: () => withCpu(() => withTimeout(page.evaluate(([n, ms]) => window.bench.batch(n, ms, 2), [name, batchMs]), 60_000, name)) })),
       { rounds: params.rounds, warmup: params.warmup, log },
     );
     const bulk = await interleave(
-      names.map((name) => ({ name, batch: () => withTimeout(page.evaluate((n) => window.bench.bulk(n), name), 60_000, name) })),
+      bulkNames.map((name) => ({ name, batch: () => withCpu(() => withTimeout(page.evaluate((n) => window.bench.bulk(n), name), 60_000, name)) })),
       { rounds: params.rounds, warmup: params.warmup, log },
     );
     const wc = init.checks['puretls (webcrypto) via ws-bridge'];
