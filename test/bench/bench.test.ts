@@ -57,6 +57,10 @@ const FIGURES = [
   'memory.idle.in-memory',
   'memory.idle.node-adapter',
   'bundle.client',
+  'browser.handshake.ws-bridge',
+  'browser.handshake.wisp',
+  'browser.bulk.ws-bridge',
+  'browser.bulk.wisp',
 ];
 
 const PROVIDERS = ['pure', 'native', 'webcrypto'];
@@ -127,6 +131,14 @@ describe('npm run bench -- --quick', () => {
         const e = f.entries.find((x) => x.name === name);
         expect(isFiniteStats(e?.value), `${f.id} ${name}`).toBe(true);
         expect(isFiniteStats(e?.cpu), `${f.id} ${name} cpu`).toBe(true);
+      }
+    }
+  });
+
+  it('measures the browser figures whenever Chromium is installed (a failure there is not hidden as "unavailable")', () => {
+    for (const f of report.figures.filter((x) => x.group === 'browser')) {
+      for (const e of f.entries.filter((x) => x.unavailable !== undefined && !x.name.includes('(native)'))) {
+        expect(e.unavailable, `${f.id} ${e.name}`).toMatch(/^no Chromium/);
       }
     }
   });

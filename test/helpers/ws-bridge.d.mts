@@ -34,3 +34,19 @@ export interface WsBridgeOptions {
 
 /** Starts a bridge: each WebSocket accepted becomes one TCP connection to `target`. */
 export function startWsBridge(options: WsBridgeOptions): Promise<WsBridge>;
+
+/** A Node-side WebSocket client of the bridge (for tests). */
+export interface WsTestClient {
+  /** Binary messages received so far, in order. */
+  readonly received: Uint8Array[];
+  /** Resolves with the close code once the WebSocket is closed (by either side). */
+  readonly closed: Promise<{ code: number }>;
+  /** Sends a binary message (a string is sent as a text frame). */
+  send(data: Uint8Array | string): Promise<void>;
+  /** Closes with 1000. */
+  close(): void;
+  readonly bufferedAmount: number;
+}
+
+/** Opens a WebSocket to `url` from Node (resolves once open). */
+export function connectWs(url: string): Promise<WsTestClient>;

@@ -109,3 +109,32 @@ export async function startWsBridge(options) {
       }),
   };
 }
+
+/**
+ * A Node-side WebSocket client for testing the bridge (what a page does with `WebSocket`):
+ * resolves once open; `received` collects the binary messages; `closed` resolves with the
+ * close code.
+ *
+ * @param {string} url
+ */
+export async function connectWs(url) {
+  const { WebSocket } = await import('ws');
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const received = [];
+  const closed = new Promise((resolve) => ws.on('close', (code) => resolve({ code })));
+  ws.on('message', (data) => received.push(new Uint8Array(data)));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  ws.on('error', () => {});
+  return {
+    received,
+    closed,
+    send: (data) => new Promise((resolve, reject) => ws.send(data, { binary: typeof data !== 'string' }, (err) => (err ? reject(err) : resolve()))),
+    close: () => ws.close(1000),
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+  };
+}
