@@ -207,7 +207,29 @@ function withTimeout(p, ms, what) {
  * (or one bulk download), and logs the functions with the most self time. The page is
  * then bundled unminified so the names are readable.
  */
-async function profileContender(page, spec, log) {
+async function profileContender(page, spec, log, pageJs) {
+  // esbuild marks each module of an unminified bundle with a "// path" comment line: map
+  // line numbers back to modules to add up self time per module.
+  const marks = [];
+  String(Buffer.from(pageJs))
+    .split('\n')
+    .forEach((l, i) => {
+      const m = /^\/\/ (\S+\.m?[jt]s)$/.exec(l);
+      if (m) marks.push([i + 1, m[1].replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')]);
+    });
+  const moduleOf = (line) => {
+    let lo = 0;
+    let hi = marks.length - 1;
+    let best = '(bundle prelude)';
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (marks[mid][0] <= line) {
+        best = marks[mid][1];
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best;
+  };
   const [name, what] = spec.split(':');
   const s = await page.context().newCDPSession(page);
   await s.send('Profiler.enable');
@@ -217,16 +239,21 @@ async function profileContender(page, spec, log) {
   const { profile } = await s.send('Profiler.stop');
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
+  const perModule = new Map();
   const dt = profile.timeDeltas;
   for (let i = 0; i < profile.samples.length; i++) {
     const n = byId.get(profile.samples[i]);
     const f = n.callFrame;
     const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\//, '')}:${f.lineNumber + 1}`;
     self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+    const mod = f.url.endsWith('page.js') ? moduleOf(f.lineNumber + 1) : f.url ? f.url.replace(/^.*\//, '') : f.functionName || '(native)';
+    perModule.set(mod, (perModule.get(mod) ?? 0) + (dt[i] ?? 0) / 1000);
   }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   log(`profile of ${name} (${what ?? 'connections'}): ${JSON.stringify(r).slice(0, 120)}; ${total.toFixed(0)} ms sampled`);
   for (const [k, ms] of [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) log(`  ${ms.toFixed(1).padStart(8)} ms ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  log('  by module (self time):');
+  for (const [k, ms] of [...perModule.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25)) log(`  ${ms.toFixed(1).padStart(8)} ms ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
   await s.detach();
 }
 
@@ -321,7 +348,7 @@ export async function browserFigures(ctx) {
     log(`browser: ${init.userAgent.replace(/.*(Chrome\/\S+).*/, '$1')}, epoxy-tls ${init.epoxy.version}; page bundle ${(pageJs.length / 1024).toFixed(0)} KiB`);
     for (const [n, c] of Object.entries(init.checks)) log(`  ${n}: ${c.version ?? ''} ${c.cipherSuite ?? ''} ${c.provider ?? ''}`);
 
-    if (profileName) await profileContender(page, profileName, log);
+    if (profileName) await profileContender(page, profileName, log, pageJs);
 
     const batchMs = quick ? 50 : 1000;
     const names = Object.keys(CONTENDERS);
