@@ -13,7 +13,7 @@
 //
 // The puretls transport here is a minimal WebSocket duplex around TlsPump (issue 11 will
 // add a real `puretls/web` adapter; this is not it).
-import { TlsConnection, createClientConfig } from 'puretls-dist/client.js';
+import { TlsConnection, createClientConfig, nobleProvider } from 'puretls-dist/client.js';
 import { webcryptoProvider } from 'puretls-dist/webcrypto.js';
 import { TlsPump } from 'puretls-dist/transport/pump.js';
 import initEpoxy, { EpoxyClient, EpoxyClientOptions, info as epoxyInfo } from '@mercuryworkshop/epoxy-tls/epoxy';
@@ -22,6 +22,9 @@ import { client as wisp } from '@mercuryworkshop/wisp-js/client';
 const enc = new TextEncoder();
 let setup = null;
 const configs = {};
+/** Configs each with its own copy of the pure provider: no signature remembered from an earlier connection. */
+let freshPool = [];
+let freshNext = 0;
 let epoxy = null;
 let wispConn = null;
 
@@ -93,7 +96,8 @@ async function puretlsGet(c, path, want) {
   let done;
   let settled = false;
   const complete = new Promise((resolve, reject) => (done = { resolve, reject })).finally(() => (settled = true));
-  const conn = TlsConnection.client(configs[c.provider], { servername: 'localhost', ...(c.keyShareGroups ? { keyShareGroups: c.keyShareGroups } : {}) });
+  const config = c.freshProvider ? freshPool[freshNext++ % freshPool.length] : configs[c.provider];
+  const conn = TlsConnection.client(config, { servername: 'localhost', ...(c.keyShareGroups ? { keyShareGroups: c.keyShareGroups } : {}) });
   const pump = new TlsPump(conn, {
     send: (b) => t.send(b),
     deliver: (d) => {
@@ -159,6 +163,9 @@ window.bench = {
     const crypto = { pure: 'pure', webcrypto: webcryptoProvider() };
     for (const p of ['pure', 'webcrypto']) {
       configs[p] = createClientConfig({ ca: s.caPem, crypto: crypto[p], minVersion: 'TLSv1.3' });
+    }
+    if (Object.values(s.contenders).some((c) => c.freshProvider)) {
+      freshPool = Array.from({ length: s.freshPoolSize }, () => createClientConfig({ ca: s.caPem, crypto: { ...nobleProvider }, minVersion: 'TLSv1.3' }));
     }
     if (s.debug) console.log('init: configs built');
     await initEpoxy({ module_or_path: s.epoxyWasmUrl });

@@ -133,6 +133,9 @@ const CONTENDERS = {
   'epoxy-tls via Wisp': { kind: 'epoxy' },
   // What the default second key share (P-256, unused by an X25519 server) costs the pure provider.
   'puretls (pure) via Wisp, X25519 share only': { kind: 'puretls', provider: 'pure', path: 'wisp', keyShareGroups: ['x25519'], only: 'handshake' },
+  // Like epoxy (webpki checks the chain every time): no certificate signature remembered
+  // from an earlier connection (each connection's config has its own provider object).
+  'puretls (pure) via Wisp, no remembered signatures': { kind: 'puretls', provider: 'pure', path: 'wisp', freshProvider: true, only: 'handshake' },
 };
 const PATH_NOTE = {
   bridge: 'puretls over the WebSocket-to-TCP bridge (one WebSocket per TLS connection, opened in the timing); epoxy-tls over Wisp',
@@ -161,6 +164,7 @@ function buildFigures(res, reason, meta = {}) {
       entries.push(entryOf(res, metric, 'epoxy-tls via Wisp', 'epoxy-tls', 'peer', reason, meta.epoxyNote));
       if (metric === 'handshake' && path === 'wisp') {
         entries.push(entryOf(res, metric, 'puretls (pure) via Wisp, X25519 share only', 'puretls pure, X25519 key share only', 'reference', reason, 'keyShareGroups: [x25519] instead of the default [x25519, secp256r1]: what the unused P-256 share costs'));
+        entries.push(entryOf(res, metric, 'puretls (pure) via Wisp, no remembered signatures', 'puretls pure, no remembered signatures', 'reference', reason, 'a fresh provider object per connection: the CA signature on the leaf is verified every time, as webpki (epoxy) does; puretls remembers it per provider'));
       }
       figures.push({
         id: `browser.${metric}.${path === 'bridge' ? 'ws-bridge' : 'wisp'}`,
@@ -337,6 +341,8 @@ export async function browserFigures(ctx) {
       bulkPath: '/bulk.bin',
       bulkBytes,
       contenders: CONTENDERS,
+      // One fresh config per connection of the no-cache reference (reused round robin beyond).
+      freshPoolSize: quick ? 50 : 2000,
       debug: Boolean(process.env.BENCH_DEBUG),
     };
     let init;
