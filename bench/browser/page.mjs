@@ -23,7 +23,7 @@ const enc = new TextEncoder();
 let setup = null;
 const configs = {};
 /** Configs each with its own copy of the pure provider: no signature remembered from an earlier connection. */
-let freshPool = [];
+const freshPool = { pure: [], webcrypto: [] };
 let freshNext = 0;
 let epoxy = null;
 let wispConn = null;
@@ -96,7 +96,8 @@ async function puretlsGet(c, path, want) {
   let done;
   let settled = false;
   const complete = new Promise((resolve, reject) => (done = { resolve, reject })).finally(() => (settled = true));
-  const config = c.freshProvider ? freshPool[freshNext++ % freshPool.length] : configs[c.provider];
+  const pool = freshPool[c.provider];
+  const config = c.freshProvider ? pool[freshNext++ % pool.length] : configs[c.provider];
   const conn = TlsConnection.client(config, { servername: 'localhost', ...(c.keyShareGroups ? { keyShareGroups: c.keyShareGroups } : {}) });
   const pump = new TlsPump(conn, {
     send: (b) => t.send(b),
@@ -164,8 +165,10 @@ window.bench = {
     for (const p of ['pure', 'webcrypto']) {
       configs[p] = createClientConfig({ ca: s.caPem, crypto: crypto[p], minVersion: 'TLSv1.3' });
     }
-    if (Object.values(s.contenders).some((c) => c.freshProvider)) {
-      freshPool = Array.from({ length: s.freshPoolSize }, () => createClientConfig({ ca: s.caPem, crypto: { ...nobleProvider }, minVersion: 'TLSv1.3' }));
+    for (const p of ['pure', 'webcrypto']) {
+      if (!Object.values(s.contenders).some((c) => c.freshProvider && c.provider === p)) continue;
+      const fresh = () => (p === 'pure' ? { ...nobleProvider } : webcryptoProvider());
+      freshPool[p] = Array.from({ length: s.freshPoolSize }, () => createClientConfig({ ca: s.caPem, crypto: fresh(), minVersion: 'TLSv1.3' }));
     }
     if (s.debug) console.log('init: configs built');
     await initEpoxy({ module_or_path: s.epoxyWasmUrl });

@@ -135,6 +135,7 @@ const CONTENDERS = {
   'puretls (pure) via Wisp, X25519 share only': { kind: 'puretls', provider: 'pure', path: 'wisp', keyShareGroups: ['x25519'], only: 'handshake' },
   // Like epoxy (webpki checks the chain every time): no certificate signature remembered
   // from an earlier connection (each connection's config has its own provider object).
+  'puretls (webcrypto) via Wisp, no remembered signatures': { kind: 'puretls', provider: 'webcrypto', path: 'wisp', freshProvider: true, only: 'handshake' },
   'puretls (pure) via Wisp, no remembered signatures': { kind: 'puretls', provider: 'pure', path: 'wisp', freshProvider: true, only: 'handshake' },
 };
 const PATH_NOTE = {
@@ -164,7 +165,9 @@ function buildFigures(res, reason, meta = {}) {
       entries.push(entryOf(res, metric, 'epoxy-tls via Wisp', 'epoxy-tls', 'peer', reason, meta.epoxyNote));
       if (metric === 'handshake' && path === 'wisp') {
         entries.push(entryOf(res, metric, 'puretls (pure) via Wisp, X25519 share only', 'puretls pure, X25519 key share only', 'reference', reason, 'keyShareGroups: [x25519] instead of the default [x25519, secp256r1]: what the unused P-256 share costs'));
-        entries.push(entryOf(res, metric, 'puretls (pure) via Wisp, no remembered signatures', 'puretls pure, no remembered signatures', 'reference', reason, 'a fresh provider object per connection: the CA signature on the leaf is verified every time, as webpki (epoxy) does; puretls remembers it per provider'));
+        for (const p of ['webcrypto', 'pure']) {
+          entries.push(entryOf(res, metric, `puretls (${p}) via Wisp, no remembered signatures`, `puretls ${p}, no remembered signatures`, 'reference', reason, 'a fresh provider object per connection: the CA signature on the leaf is verified every time, as webpki (epoxy) does; puretls remembers it per provider'));
+        }
       }
       figures.push({
         id: `browser.${metric}.${path === 'bridge' ? 'ws-bridge' : 'wisp'}`,
