@@ -282,7 +282,7 @@ export async function browserFigures(ctx) {
   const dir = mkdtempSync(join(tmpdir(), 'puretls-browser-'));
   const stops = [];
   const smallBytes = 1024;
-  const bulkBytes = quick ? 512 * 1024 : 16 * 1024 * 1024;
+  const bulkBytes = quick ? 256 * 1024 : 16 * 1024 * 1024;
   try {
     writeFileSync(join(dir, 'chain.pem'), pki.chainPem);
     writeFileSync(join(dir, 'key.pem'), pki.keyPem);
@@ -345,7 +345,7 @@ export async function browserFigures(ctx) {
       bulkBytes,
       contenders: CONTENDERS,
       // One fresh config per connection of the no-cache reference (reused round robin beyond).
-      freshPoolSize: quick ? 50 : 2000,
+      freshPoolSize: quick ? 8 : 2000,
       debug: Boolean(process.env.BENCH_DEBUG),
     };
     let init;

@@ -80,7 +80,7 @@ beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'puretls-bench-'));
   const env = { ...process.env, PURETLS_BENCH_DIST: dist };
   await new Promise<void>((resolvePromise, reject) => {
-    execFile(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--out', out], { cwd: ROOT, env, timeout: 110_000, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
+    execFile(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--out', out], { cwd: ROOT, env, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
       if (err) reject(new Error(`bench --quick failed: ${err.message}\n${stderr}`));
       else resolvePromise();
     });
@@ -88,7 +88,7 @@ beforeAll(async () => {
   report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as Report;
   markdown = readFileSync(join(out, 'latest.md'), 'utf8');
   svg = readFileSync(join(out, 'latest.svg'), 'utf8');
-}, 120_000);
+}, 180_000);
 
 afterAll(() => {
   if (out) rmSync(out, { recursive: true, force: true });
