@@ -135,6 +135,9 @@ const CONTENDERS = {
   'puretls (pure) via Wisp, X25519 share only': { kind: 'puretls', provider: 'pure', path: 'wisp', keyShareGroups: ['x25519'], only: 'handshake' },
   // Like epoxy (webpki checks the chain every time): no certificate signature remembered
   // from an earlier connection (each connection's config has its own provider object).
+  // The path's own cost: transport + TCP connect + one round trip + close, no TLS.
+  'ws-bridge alone': { kind: 'path', path: 'bridge', only: 'handshake' },
+  'Wisp alone': { kind: 'path', path: 'wisp', only: 'handshake' },
   'puretls (webcrypto) via Wisp, no remembered signatures': { kind: 'puretls', provider: 'webcrypto', path: 'wisp', freshProvider: true, only: 'handshake' },
   'puretls (pure) via Wisp, no remembered signatures': { kind: 'puretls', provider: 'pure', path: 'wisp', freshProvider: true, only: 'handshake' },
 };
@@ -163,6 +166,10 @@ function buildFigures(res, reason, meta = {}) {
         entries.push(entryOf(res, metric, cname, name, 'provider', reason, provider === 'webcrypto' ? meta.webcryptoNote : meta.pureNote));
       }
       entries.push(entryOf(res, metric, 'epoxy-tls via Wisp', 'epoxy-tls', 'peer', reason, meta.epoxyNote));
+      if (metric === 'handshake') {
+        const alone = path === 'bridge' ? 'ws-bridge alone' : 'Wisp alone';
+        entries.push(entryOf(res, metric, alone, `${alone}, no TLS`, 'reference', reason, `the path's floor: ${path === 'bridge' ? 'a WebSocket to the bridge' : 'a Wisp stream'}, TCP connect to s_server, one plaintext round trip (s_server closes), close`));
+      }
       if (metric === 'handshake' && path === 'wisp') {
         entries.push(entryOf(res, metric, 'puretls (pure) via Wisp, X25519 share only', 'puretls pure, X25519 key share only', 'reference', reason, 'keyShareGroups: [x25519] instead of the default [x25519, secp256r1]: what the unused P-256 share costs'));
         for (const p of ['webcrypto', 'pure']) {
