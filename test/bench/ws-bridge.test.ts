@@ -100,6 +100,27 @@ describe('ws-bridge', () => {
     expect(got.toString()).toBe('last words');
   });
 
+  it('keeps TCP half-open after the server\'s FIN: an answer the page sent before it saw the close still reaches the server', async () => {
+    let got = '';
+    let ended = false;
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on('data', (d: Buffer) => (got += d.toString()));
+      s.on('end', () => {
+        ended = true;
+        s.destroy();
+      });
+      s.end('bye'); // like a TLS server's close_notify + FIN
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const bridge = await bridgeTo((server.address() as net.AddressInfo).port);
+    const ws = await connectWs(bridge.url, { onMessage: (d) => (new TextDecoder().decode(d) === 'bye' ? new TextEncoder().encode('close_notify too') : undefined) });
+    expect((await ws.closed).code).toBe(1000);
+    await until(() => ended, 'the page side\'s FIN at the server');
+    expect(got).toBe('close_notify too');
+    await until(() => bridge.stats.open === 0, 'the bridge to release the connection');
+  });
+
   it('refuses to dial or listen outside loopback', async () => {
     await expect(startWsBridge({ target: { host: '10.0.0.1', port: 443 } })).rejects.toThrow(/not a loopback address/);
     await expect(startWsBridge({ target: { host: 'example.com', port: 443 } })).rejects.toThrow(/not a loopback address/);

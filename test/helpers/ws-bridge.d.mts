@@ -48,5 +48,5 @@ export interface WsTestClient {
   readonly bufferedAmount: number;
 }
 
-/** Opens a WebSocket to `url` from Node (resolves once open). */
-export function connectWs(url: string): Promise<WsTestClient>;
+/** Opens a WebSocket to `url` from Node (resolves once open); `onMessage` may answer a message at once. */
+export function connectWs(url: string, options?: { onMessage?: (data: Uint8Array) => Uint8Array | undefined }): Promise<WsTestClient>;

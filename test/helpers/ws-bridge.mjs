@@ -43,7 +43,9 @@ export async function startWsBridge(options) {
   wss.on('connection', (ws, req) => {
     stats.sockets++;
     stats.open++;
-    const tcp = net.connect({ host: target.host, port: target.port });
+    // Half-open allowed: after the server's FIN, messages the page sent before it saw the
+    // close (a TLS close_notify crossing the server's) still reach the server.
+    const tcp = net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
     tcp.setNoDelay(true);
     live.add(tcp);
     const wsRaw = req.socket;
@@ -70,7 +72,8 @@ export async function startWsBridge(options) {
       }
     });
     ws.on('close', () => {
-      // The browser closed its side: half-close TCP so the server still sees our last bytes.
+      // The page's side is closed: half-close TCP so the server still sees its last bytes
+      // (TCP closes fully once the server ends too; 'close' then finishes).
       if (!done) tcp.end();
     });
     ws.on('error', () => finish(1011));
@@ -91,7 +94,12 @@ export async function startWsBridge(options) {
         setTimeout(check, 1);
       }
     });
-    tcp.on('end', () => finish(1000));
+    // The server's FIN: close the WebSocket after the bytes queued before it (ws sends its
+    // close frame after them); TCP is released once the page's side is closed too.
+    tcp.on('end', () => {
+      if (ws.readyState === ws.OPEN) ws.close(1000);
+      if (ws.readyState === ws.CLOSED) finish(1000);
+    });
     tcp.on('close', () => finish(1000));
     tcp.on('error', () => finish(1011));
   });
@@ -113,16 +121,23 @@ export async function startWsBridge(options) {
 /**
  * A Node-side WebSocket client for testing the bridge (what a page does with `WebSocket`):
  * resolves once open; `received` collects the binary messages; `closed` resolves with the
- * close code.
+ * close code. `options.onMessage` may return bytes to send back at once.
  *
  * @param {string} url
+ * @param {{ onMessage?: (data: Uint8Array) => Uint8Array | undefined }} [options]
  */
-export async function connectWs(url) {
+export async function connectWs(url, options = {}) {
   const { WebSocket } = await import('ws');
   const ws = new WebSocket(url, { perMessageDeflate: false });
   const received = [];
   const closed = new Promise((resolve) => ws.on('close', (code) => resolve({ code })));
-  ws.on('message', (data) => received.push(new Uint8Array(data)));
+  ws.on('message', (data) => {
+    const bytes = new Uint8Array(data);
+    received.push(bytes);
+    // Synchronously, as a page's onmessage would answer before the close frame behind it.
+    const reply = options.onMessage?.(bytes);
+    if (reply) ws.send(reply, { binary: true });
+  });
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
