@@ -16,12 +16,15 @@ import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { opensslServerArgs, opensslVerifyArgs, startNodeEchoServer, useInteropSetup } from '../helpers/interop.js';
 import type { NetTlsDriver } from '../helpers/net-driver.js';
-import { gnutlsCliAvailable, makeTempDir, opensslAvailable, skipNote, startGnutlsClient, startOpensslClient, startOpensslServer } from '../helpers/peers.js';
+import { NetTlsDriver as Driver } from '../helpers/net-driver.js';
+import { gnutlsCliAvailable, gnutlsServAvailable, gnutlsPriority, startGnutlsServer, makeTempDir, opensslAvailable, skipNote, startGnutlsClient, startOpensslClient, startOpensslServer } from '../helpers/peers.js';
 import { MemorySessionStore } from '../../src/session/store.js';
 import { TicketKeySet } from '../../src/session/ticket-keys.js';
 
 const openssl = opensslAvailable();
 if (!openssl.ok) console.warn(`[interop] resume13 openssl tests skipped: ${openssl.detail}`);
+const gnutlsServ = gnutlsServAvailable();
+if (!gnutlsServ.ok) console.warn(`[interop] resume13 gnutls-serv test skipped: ${gnutlsServ.detail}`);
 const gnutls = gnutlsCliAvailable();
 if (!gnutls.ok) console.warn(`[interop] resume13 gnutls-cli test skipped: ${gnutls.detail}`);
 
@@ -171,6 +174,25 @@ describe('TLS 1.3 resumption interop', () => {
         expect(session, 'no session event').toBeDefined();
       }
       expect(reused).toEqual([false, true]);
+    });
+  });
+
+  describe.skipIf(!gnutlsServ.ok)(`puretls client → gnutls-serv (private namespace)${skipNote(gnutlsServ)}`, () => {
+    it('resumes with a ticket from gnutls-serv', async () => {
+      const f = setup.pkis['ecdsa-p256'];
+      const srv = await startGnutlsServer(['--echo', '--x509certfile', f.chainFile, '--x509keyfile', f.keyFile, '--priority', gnutlsPriority('TLS1.3')]);
+      const store = new MemorySessionStore();
+      const resumed: boolean[] = [];
+      for (let i = 0; i < 3; i++) {
+        const c = setup.keepDriver(await Driver.connectPath(srv.socketPath, { servername: 'localhost', ca: f.pki.caCertPem, sessionStore: store }));
+        await c.handshake();
+        await c.write('hello\n');
+        expect((await c.readExactly(6)).toString(), srv.process.transcript()).toBe('hello\n');
+        resumed.push(c.conn.info.resumed);
+        expect(c.conn.error).toBeNull();
+        await c.close();
+      }
+      expect(resumed, srv.process.transcript()).toEqual([false, true, true]);
     });
   });
 
