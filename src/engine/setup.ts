@@ -29,6 +29,7 @@ import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
 import { MemorySessionStore, sessionStoreKey, trustFingerprint, type SessionStore } from '../session/store.js';
 import { resolveTicketKeys } from '../session/ticket-keys.js';
+import { MemoryEarlyDataRegister, type EarlyDataRegister } from '../session/replay.js';
 import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
 import { toHex } from '../base/bytes.js';
 
@@ -422,6 +423,8 @@ function resolveServer(options: ServerOptions): ServerState {
     ticketKeys: resolveTicketKeys(options.ticketKeys, cfg.random),
     sessionTimeout: limitOption('sessionTimeout', options.sessionTimeout, 7200, 1, MAX_TICKET_LIFETIME_SECONDS),
     allowPskKe: options.allowPskKe === true,
+    maxEarlyData: limitOption('maxEarlyData', options.maxEarlyData, 0, 0, 0xffffffff),
+    earlyDataRegister: resolveRegister(options.earlyDataRegister),
     encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
     helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
     clientAuth,
@@ -550,6 +553,13 @@ function refuseBudgetWithCustomVerifier(o: { verifier?: unknown; maxVerification
   if (o.verifier !== undefined && o.maxVerificationWork !== undefined) {
     throw new TlsError('InvalidConfig', { detail: 'maxVerificationWork applies to the built-in verifier; a custom verifier bounds its own work' });
   }
+}
+
+/** The `earlyDataRegister` option: as given, or a fresh memory register. */
+function resolveRegister(o: ServerOptions['earlyDataRegister']): EarlyDataRegister {
+  if (o === undefined) return new MemoryEarlyDataRegister();
+  if (typeof o !== 'object' || o === null || typeof o.claim !== 'function') throw new TlsError('InvalidConfig', { detail: 'earlyDataRegister must have a claim method' });
+  return o;
 }
 
 /** The `sessionStore` option: a store as given, `false` as none, absent as a fresh memory store. */

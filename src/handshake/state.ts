@@ -64,6 +64,15 @@ export interface HandshakeOutput {
    */
   skipEarlyData(mode: 'none' | 'undecryptable' | 'app-data'): void;
   /**
+   * Server that accepted 0-RTT (RFC 9846 §4.3.10): application data may arrive before the
+   * handshake completes, under the early key now installed for reading, up to `maxBytes`
+   * (more is unexpected_message); it is delivered through `read()` and counted as replayable
+   * early data. {@link endEarlyData} closes the window (EndOfEarlyData, RFC 9846 §4.6.1).
+   */
+  acceptEarlyData(maxBytes: number): void;
+  /** The client's EndOfEarlyData arrived: no more application data before the handshake completes. */
+  endEarlyData(): void;
+  /**
    * The handshake is complete: application data may flow (queued writes are sealed now).
    * Takes the proof that the peer's Finished verified after its authentication was settled
    * (RFC 9846 §4.5.3). Callers waiting for the handshake are told once the step that called
@@ -112,6 +121,8 @@ export interface Learned {
   readonly helloRetryRequest?: true;
   /** The handshake resumed a session (RFC 9846 §2.2). */
   readonly resumed?: true;
+  /** What became of 0-RTT data (RFC 9846 §4.3.10): offered and accepted, or offered and rejected. */
+  readonly earlyData?: 'accepted' | 'rejected';
   /** DER certificates as sent by the peer, leaf first. */
   readonly peerCertificates?: readonly Uint8Array[];
   readonly certificateErrors?: readonly CertificateError[];

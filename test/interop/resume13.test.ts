@@ -20,6 +20,7 @@ import { NetTlsDriver as Driver } from '../helpers/net-driver.js';
 import { gnutlsCliAvailable, gnutlsServAvailable, gnutlsPriority, startGnutlsServer, makeTempDir, opensslAvailable, skipNote, startGnutlsClient, startOpensslClient, startOpensslServer } from '../helpers/peers.js';
 import { MemorySessionStore } from '../../src/session/store.js';
 import { TicketKeySet } from '../../src/session/ticket-keys.js';
+import { MemoryEarlyDataRegister } from '../../src/session/replay.js';
 
 const openssl = opensslAvailable();
 if (!openssl.ok) console.warn(`[interop] resume13 openssl tests skipped: ${openssl.detail}`);
@@ -145,6 +146,63 @@ describe('TLS 1.3 resumption interop', () => {
         keys.rotateTicketKeys();
       }
       expect(outs[1]).toMatch(/New, TLSv1\.3/);
+    });
+  });
+
+  describe.skipIf(!openssl.ok)(`0-RTT: openssl s_client -early_data → puretls server${skipNote(openssl)}`, () => {
+    async function run(maxEarlyData: number, register?: MemoryEarlyDataRegister, replays = 1) {
+      const dir = makeTempDir('puretls-early-');
+      const sess = path.join(dir, 'sess.pem');
+      const early = path.join(dir, 'early.txt');
+      fs.writeFileSync(early, 'GET /early HTTP/1.0\r\n\r\n');
+      const keys = new TicketKeySet();
+      const server = await setup.listen('ecdsa-p256', { ticketKeys: keys, maxEarlyData, ...(register ? { earlyDataRegister: register } : {}) });
+      const results: { out: string; early: string; resumed: boolean; earlyLength: number; earlyInfo: string }[] = [];
+      const ios = [['-sess_out', sess], ...Array.from({ length: replays }, () => ['-sess_in', sess, '-early_data', early])];
+      for (const io of ios) {
+        const cli = startOpensslClient(server.port, ['-tls1_3', ...opensslVerifyArgs(setup.pkis['ecdsa-p256'].caFile), '-ign_eof', ...io]);
+        const s = await server.accept();
+        if (io[0] === '-sess_out') {
+          await cli.send('ping\n');
+          cli.endInput();
+          await s.readUntil('ping\n');
+        } else {
+          await s.handshake();
+          // Accepted early data is read as it came; rejected early data is skipped, and s_client does not send it again.
+          if (s.conn.info.earlyData === 'accepted') await s.readUntil('\r\n\r\n');
+          cli.endInput();
+        }
+        await s.write('pong\n');
+        await s.close();
+        await cli.waitForExit();
+        results.push({ out: cli.stdout + cli.stderr, early: '', resumed: s.conn.info.resumed, earlyLength: s.conn.earlyDataLength, earlyInfo: s.conn.info.earlyData });
+      }
+      return results;
+    }
+
+    it('accepts early data once per ticket: delivered, counted as replayable, info.earlyData accepted', async () => {
+      const [, second] = await run(16384);
+      expect(second!.out).toMatch(/Early data was accepted/);
+      expect(second!.out).toMatch(/Reused, TLSv1\.3/);
+      expect(second!.resumed).toBe(true);
+      expect(second!.earlyInfo).toBe('accepted');
+      expect(second!.earlyLength).toBe('GET /early HTTP/1.0\r\n\r\n'.length);
+    });
+
+    it('maxEarlyData 0 (the default): the ticket does not allow 0-RTT, so s_client sends none', async () => {
+      const [, second] = await run(0);
+      expect(second!.out).not.toMatch(/Early data was accepted/);
+      expect(second!.resumed).toBe(true);
+      expect(second!.earlyLength).toBe(0);
+    });
+
+    it('the same session replayed: the second 0-RTT attempt under that ticket is rejected by the register (its records skipped, the handshake completes)', async () => {
+      const register = new MemoryEarlyDataRegister();
+      const [, a, b] = await run(16384, register, 2);
+      expect(a!.out).toMatch(/Early data was accepted/);
+      expect(b!.out).toMatch(/Early data was rejected/);
+      expect(b!.earlyInfo).toBe('rejected');
+      expect(b!.earlyLength).toBe(0);
     });
   });
 
