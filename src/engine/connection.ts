@@ -28,7 +28,7 @@ import type { HandshakeMessage } from '../wire/messages.js';
 import { encodeHandshake, decodeHandshake, handshakeKind } from '../wire/handshake.js';
 import { decodeAlert } from '../wire/alert.js';
 import { Joiner } from '../record/joiner.js';
-import { tls13Protector, type Protector } from '../record/protector.js';
+import { NullProtector, tls13Protector, type Protector } from '../record/protector.js';
 import { RecordReader, RecordWriter } from '../record/layer.js';
 import type { HandshakeOutput, HandshakeResult, Learned, State, Step, TrafficKey } from '../handshake/state.js';
 import { FAILED, StepFailed } from '../handshake/state.js';
@@ -645,6 +645,23 @@ export class ConnectionCore {
       },
       endEarlyData(): void {
         self.earlyAllowance = null;
+      },
+      sendEarlyData(data: Uint8Array): void {
+        self.writer.appData(data);
+        self.trace({ direction: 'sent', kind: 'info', summary: `early data (${data.length} bytes)` });
+      },
+      earlyDataOutcome(accepted: boolean, data: Uint8Array, resend: boolean): void {
+        if (accepted) {
+          self.earlyLength = data.length;
+          return;
+        }
+        if (resend && data.length > 0) {
+          self.writeQueue.unshift(data);
+          self.writeQueued += data.length;
+        }
+      },
+      plaintextWrites(): void {
+        self.writer.install(new NullProtector(), null);
       },
       peerKeyUpdate(updateRequested: boolean): void {
         const r = self.reader.epoch;

@@ -43,6 +43,10 @@ export interface ClientParams {
   readonly sessions: { readonly store: SessionStore; readonly key: string } | null;
   /** Offer psk_ke as well as psk_dhe_ke (RFC 9846 §4.3.9). */
   readonly allowPskKe: boolean;
+  /** 0-RTT data of this connection, or null (RFC 9846 §2.3). */
+  readonly earlyData: Uint8Array | null;
+  /** Re-send `earlyData` after the handshake when it did not go as 0-RTT. */
+  readonly retryEarlyData: boolean;
 }
 
 /**
@@ -67,6 +71,8 @@ export interface Offer {
   readonly offers12: boolean;
   /** The TLS 1.3 PSK offered (resumption, RFC 9846 §4.3.11), if any. */
   readonly psk: PskOffer | null;
+  /** 0-RTT data sent with this ClientHello (RFC 9846 §4.3.10), if any. */
+  readonly early: Uint8Array | null;
 }
 
 /**

@@ -72,6 +72,16 @@ export interface HandshakeOutput {
   acceptEarlyData(maxBytes: number): void;
   /** The client's EndOfEarlyData arrived: no more application data before the handshake completes. */
   endEarlyData(): void;
+  /** Client 0-RTT (RFC 9846 §4.3.10): seals `data` as application data now, under the early key installed for writing. */
+  sendEarlyData(data: Uint8Array): void;
+  /**
+   * Client: what became of the early data sent. Accepted: counted in `earlyDataLength`.
+   * Rejected with `resend`: queued to go first after the handshake (RFC 9846 §4.3.10: the
+   * client "MAY" re-send it).
+   */
+  earlyDataOutcome(accepted: boolean, data: Uint8Array, resend: boolean): void;
+  /** Client after a HelloRetryRequest that followed early data: the next records are plaintext again (ClientHello2, RFC 9846 §5.1). */
+  plaintextWrites(): void;
   /**
    * The handshake is complete: application data may flow (queued writes are sealed now).
    * Takes the proof that the peer's Finished verified after its authentication was settled
