@@ -491,9 +491,10 @@ export function setupClientWith(config: ClientConfig | ClientOptions, perConnect
     if (isServerConfig(config)) throw new TlsError('InvalidConfig', { detail: 'a server config cannot make a client connection' });
     if (config instanceof ClientConfig) throw new TlsError('InvalidConfig', { detail: 'not a config made by createClientConfig' });
     // Plain options: the shared part becomes a config, the rest is this connection's.
-    const { servername, ...shared } = config;
+    // Plain options may carry this connection's 0-RTT data too (TlsConnection.client({ ..., earlyData })).
+    const { servername, earlyData, retryEarlyData, ...shared } = config as ClientOptions & Pick<ClientConnectionOptions, 'earlyData' | 'retryEarlyData'>;
     state = resolveClient(shared, parts);
-    per = { servername, ...perConnection };
+    per = { servername, earlyData, retryEarlyData, ...perConnection };
   }
   return clientSetupOf(state, per);
 }

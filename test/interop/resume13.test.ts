@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
+import type { ClientOptions } from '../../src/config/config.js';
 import { opensslServerArgs, opensslVerifyArgs, startNodeEchoServer, useInteropSetup } from '../helpers/interop.js';
 import type { NetTlsDriver } from '../helpers/net-driver.js';
 import { NetTlsDriver as Driver } from '../helpers/net-driver.js';
@@ -21,6 +22,9 @@ import { gnutlsCliAvailable, gnutlsServAvailable, gnutlsPriority, startGnutlsSer
 import { MemorySessionStore } from '../../src/session/store.js';
 import { TicketKeySet } from '../../src/session/ticket-keys.js';
 import { MemoryEarlyDataRegister } from '../../src/session/replay.js';
+
+/** Plain client options with this connection's 0-RTT data (ClientConnectionOptions). */
+type ClientOptionsWithEarly = ClientOptions & { earlyData?: Uint8Array };
 
 const openssl = opensslAvailable();
 if (!openssl.ok) console.warn(`[interop] resume13 openssl tests skipped: ${openssl.detail}`);
@@ -77,6 +81,42 @@ describe('TLS 1.3 resumption interop', () => {
         expect(c.conn.info.resumed).toBe(false);
         await c.close();
       }
+    });
+  });
+
+  describe.skipIf(!openssl.ok)(`0-RTT: puretls client → openssl s_server -early_data${skipNote(openssl)}`, () => {
+    it('early data accepted by s_server (printed as early data), rejected by a new s_server and re-sent', async () => {
+      const f = setup.pkis['ecdsa-p256'];
+      const store = new MemorySessionStore();
+      const { process: srv, port } = await startOpensslServer(['-tls1_3', '-cert', f.chainFile, '-key', f.keyFile, '-naccept', '2', '-early_data']);
+      const first = await setup.connect(port, 'ecdsa-p256', { sessionStore: store });
+      await first.handshake();
+      await first.write('first\n');
+      await srv.waitForStdout('first\n');
+      await first.close();
+      const second = await setup.connect(port, 'ecdsa-p256', { sessionStore: store, earlyData: new TextEncoder().encode('early-hello\n') } as ClientOptionsWithEarly);
+      await second.handshake();
+      await second.write('after\n');
+      await srv.waitForStdout('after\n');
+      // s_server writes the header through a buffered BIO and the data raw: their order varies.
+      await srv.waitForStdout('Early data received:');
+      expect(second.conn.info.resumed).toBe(true);
+      expect(second.conn.info.earlyData, srv.transcript()).toBe('accepted');
+      expect(second.conn.earlyDataLength).toBe(12);
+      expect(srv.stdout.match(/No early data received/g)?.length, srv.transcript()).toBe(1); // the first connection only
+      expect(srv.stdout.indexOf('early-hello')).toBe(srv.stdout.lastIndexOf('early-hello'));
+      await second.close();
+      await srv.waitForExit();
+
+      // A new s_server has other ticket keys: the PSK is declined, so is the early data; it is re-sent after the handshake.
+      const { process: srv2, port: port2 } = await startOpensslServer(['-tls1_3', '-cert', f.chainFile, '-key', f.keyFile, '-naccept', '1', '-early_data']);
+      const c = await setup.connect(port2, 'ecdsa-p256', { sessionStore: store, earlyData: new TextEncoder().encode('early-again\n') } as ClientOptionsWithEarly);
+      await c.handshake();
+      await srv2.waitForStdout('early-again\n');
+      expect(c.conn.info.resumed).toBe(false);
+      expect(c.conn.info.earlyData).toBe('rejected');
+      expect(srv2.stdout).not.toMatch(/Early data received/);
+      await c.close();
     });
   });
 
