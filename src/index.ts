@@ -60,7 +60,7 @@ export type { TicketKeySetOptions, OpenedTicket, TicketKey } from './session/tic
 export { MemorySessionStore, sessionStoreKey } from './session/store.js';
 export type { SessionStore, MemorySessionStoreOptions, TrustDecisionInputs } from './session/store.js';
 export { MAX_TICKET_LIFETIME_SECONDS, isSessionFresh } from './session/session.js';
-export { MemoryEarlyDataRegister } from './session/replay.js';
-export type { EarlyDataRegister, MemoryEarlyDataRegisterOptions } from './session/replay.js';
+export { MemoryReplayRegister } from './session/replay.js';
+export type { ReplayRegister, MemoryReplayRegisterOptions } from './session/replay.js';
 export type { ResumableSession, Tls13Session, SessionCommon } from './session/session.js';
 export type { LoadCertificatesOptions, CertSource } from './config/identity.js';

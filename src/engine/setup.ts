@@ -29,7 +29,7 @@ import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
 import { MemorySessionStore, sessionStoreKey, trustFingerprint, type SessionStore } from '../session/store.js';
 import { resolveTicketKeys } from '../session/ticket-keys.js';
-import { MemoryEarlyDataRegister, type EarlyDataRegister } from '../session/replay.js';
+import { resolveReplayRegister } from '../session/replay.js';
 import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
 import { toHex } from '../base/bytes.js';
 
@@ -437,7 +437,7 @@ function resolveServer(options: ServerOptions): ServerState {
     sessionTimeout: limitOption('sessionTimeout', options.sessionTimeout, 7200, 1, MAX_TICKET_LIFETIME_SECONDS),
     allowPskKe: options.allowPskKe === true,
     maxEarlyData: limitOption('maxEarlyData', options.maxEarlyData, 0, 0, 0xffffffff),
-    earlyDataRegister: resolveRegister(options.earlyDataRegister),
+    replayRegister: resolveReplayRegister(options.replayRegister),
     encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
     helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
     clientAuth,
@@ -576,13 +576,6 @@ function earlyDataOption(d: Uint8Array | undefined): Uint8Array | null {
   if (d === undefined) return null;
   if (!(d instanceof Uint8Array)) throw new TlsError('InvalidConfig', { detail: 'earlyData must be a Uint8Array' });
   return d.length > 0 ? d.slice() : null;
-}
-
-/** The `earlyDataRegister` option: as given, or a fresh memory register. */
-function resolveRegister(o: ServerOptions['earlyDataRegister']): EarlyDataRegister {
-  if (o === undefined) return new MemoryEarlyDataRegister();
-  if (typeof o !== 'object' || o === null || typeof o.claim !== 'function') throw new TlsError('InvalidConfig', { detail: 'earlyDataRegister must have a claim method' });
-  return o;
 }
 
 /** The `sessionStore` option: a store as given, `false` as none, absent as a fresh memory store. */

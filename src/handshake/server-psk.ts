@@ -23,8 +23,7 @@ import { decodeTicketState13, encodeTicketState13, type OriginalClientAuth, type
 import { TICKET_AGE_TOLERANCE_MS, verifyBinder, type BinderVerified } from './psk.js';
 import type { ServerHandshake } from './server-common.js';
 import type { HandshakeOutput } from './state.js';
-import { claimEarlyData } from '../session/replay.js';
-import { toHex } from '../base/bytes.js';
+import { claimOnce, isFresh } from '../session/replay.js';
 
 /** A PSK the server resumes with. */
 export interface AcceptedPsk {
@@ -164,7 +163,11 @@ export async function acceptEarlyData13(hs: ServerHandshake, ch: ClientHello, ps
   if (!psk || afterHrr || ch.extensions.earlyData === undefined || p.maxEarlyData === 0) return false;
   const s = psk.state;
   if (psk.index !== 0 || s.maxEarlyData === 0 || s.cipherSuite !== suite.code || s.alpn !== (alpn ?? '')) return false;
-  const ticket = ch.extensions.preSharedKey!.identities[0]!.identity;
-  const id = toHex(cfg.crypto.digest('sha256', ticket));
-  return claimEarlyData(p.earlyDataRegister, id, s.issuedAt + s.lifetime * 1000, cfg.now());
+  const identity = ch.extensions.preSharedKey!.identities[0]!;
+  // RFC 9846 §8.3: the ClientHello must arrive when the client's ticket age says (checked for
+  // any resumption in `usable`; stated again here, where it guards replays).
+  if (!isFresh(s.issuedAt, (identity.obfuscatedTicketAge - s.ageAdd) >>> 0, cfg.now(), TICKET_AGE_TOLERANCE_MS)) return false;
+  // Claimed per ticket, not per ClientHello: a replayed ClientHello carries the same ticket
+  // (§8.2), and so does a client using one ticket twice (§8.1); kept until the ticket expires.
+  return claimOnce(p.replayRegister, cfg.crypto.digest('sha256', identity.identity), s.issuedAt + s.lifetime * 1000);
 }

@@ -21,7 +21,7 @@ import { NetTlsDriver as Driver } from '../helpers/net-driver.js';
 import { gnutlsCliAvailable, gnutlsServAvailable, gnutlsPriority, startGnutlsServer, makeTempDir, opensslAvailable, skipNote, startGnutlsClient, startOpensslClient, startOpensslServer } from '../helpers/peers.js';
 import { MemorySessionStore } from '../../src/session/store.js';
 import { TicketKeySet } from '../../src/session/ticket-keys.js';
-import { MemoryEarlyDataRegister } from '../../src/session/replay.js';
+import { MemoryReplayRegister } from '../../src/session/replay.js';
 
 /** Plain client options with this connection's 0-RTT data (ClientConnectionOptions). */
 type ClientOptionsWithEarly = ClientOptions & { earlyData?: Uint8Array };
@@ -190,13 +190,13 @@ describe('TLS 1.3 resumption interop', () => {
   });
 
   describe.skipIf(!openssl.ok)(`0-RTT: openssl s_client -early_data → puretls server${skipNote(openssl)}`, () => {
-    async function run(maxEarlyData: number, register?: MemoryEarlyDataRegister, replays = 1) {
+    async function run(maxEarlyData: number, register?: MemoryReplayRegister, replays = 1) {
       const dir = makeTempDir('puretls-early-');
       const sess = path.join(dir, 'sess.pem');
       const early = path.join(dir, 'early.txt');
       fs.writeFileSync(early, 'GET /early HTTP/1.0\r\n\r\n');
       const keys = new TicketKeySet();
-      const server = await setup.listen('ecdsa-p256', { ticketKeys: keys, maxEarlyData, ...(register ? { earlyDataRegister: register } : {}) });
+      const server = await setup.listen('ecdsa-p256', { ticketKeys: keys, maxEarlyData, ...(register ? { replayRegister: register } : {}) });
       const results: { out: string; early: string; resumed: boolean; earlyLength: number; earlyInfo: string }[] = [];
       const ios = [['-sess_out', sess], ...Array.from({ length: replays }, () => ['-sess_in', sess, '-early_data', early])];
       for (const io of ios) {
@@ -237,7 +237,7 @@ describe('TLS 1.3 resumption interop', () => {
     });
 
     it('the same session replayed: the second 0-RTT attempt under that ticket is rejected by the register (its records skipped, the handshake completes)', async () => {
-      const register = new MemoryEarlyDataRegister();
+      const register = new MemoryReplayRegister();
       const [, a, b] = await run(16384, register, 2);
       expect(a!.out).toMatch(/Early data was accepted/);
       expect(b!.out).toMatch(/Early data was rejected/);

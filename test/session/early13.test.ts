@@ -9,7 +9,7 @@ import { createClientConfig, createServerConfig, type ClientConfigOptions, type 
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { pump, readAll } from '../../src/testing/index.js';
 import { MemorySessionStore } from '../../src/session/store.js';
-import { MemoryEarlyDataRegister, type EarlyDataRegister } from '../../src/session/replay.js';
+import { MemoryReplayRegister, type ReplayRegister } from '../../src/session/replay.js';
 import { TicketKeySet } from '../../src/session/ticket-keys.js';
 
 let pki: TestPki;
@@ -82,8 +82,8 @@ describe('0-RTT', () => {
   });
 
   it('rejected by the server (its register refuses): re-sent after the handshake, delivered once', async () => {
-    const refuse: EarlyDataRegister = { claim: () => false };
-    const { cc, sc } = configs({}, { earlyDataRegister: refuse });
+    const refuse: ReplayRegister = { claim: () => false };
+    const { cc, sc } = configs({}, { replayRegister: refuse });
     await run(cc, sc);
     const r = await run(cc, sc, { earlyData: enc('GET /') });
     expect(r.client.error).toBeNull();
@@ -95,7 +95,7 @@ describe('0-RTT', () => {
   });
 
   it('rejected, with retryEarlyData false: not sent at all', async () => {
-    const { cc, sc } = configs({}, { earlyDataRegister: { claim: async () => false } });
+    const { cc, sc } = configs({}, { replayRegister: { claim: async () => false } });
     await run(cc, sc);
     const r = await run(cc, sc, { earlyData: enc('GET /'), retryEarlyData: false });
     expect(r.client.info.earlyData).toBe('rejected');
@@ -118,8 +118,8 @@ describe('0-RTT', () => {
   });
 
   it('a replayed first flight (ClientHello + early data) is refused by the register: nothing delivered', async () => {
-    const register = new MemoryEarlyDataRegister();
-    const { cc, sc } = configs({}, { earlyDataRegister: register });
+    const register = new MemoryReplayRegister();
+    const { cc, sc } = configs({}, { replayRegister: register });
     await run(cc, sc);
     const client = TlsConnection.client(cc, { servername: 'localhost', earlyData: enc('transfer $100') });
     await client.start();
@@ -166,7 +166,7 @@ describe('0-RTT', () => {
           const second = createServerConfig({
             ...base,
             maxEarlyData: decision === 'off' ? 0 : decision === 'too-big' ? 1 : 1024,
-            ...(decision === 'register-refuses' ? { earlyDataRegister: { claim: () => false } } : {}),
+            ...(decision === 'register-refuses' ? { replayRegister: { claim: () => false } } : {}),
             ...(decision === 'hrr' ? { groups: ['secp256r1'] } : {}),
           });
           const cc = createClientConfig({ ca: pki.caCertPem, sessionStore: new MemorySessionStore(), keyShareGroups: ['x25519'] });
