@@ -6,7 +6,7 @@
  *
  * @module
  */
-export { TlsConnection, createClientConfig, tls12, ocsp } from './engine/client-connection.js';
+export { TlsConnection, createClientConfig, tls12, ocsp, identity } from './engine/client-connection.js';
 export { ConnectionCore } from './engine/connection.js';
 export type { ClientModule, ClientOnlyConfigOptions, ClientOnlyOptions } from './engine/client-connection.js';
 export { ClientConfig, isClientConfig } from './engine/setup.js';

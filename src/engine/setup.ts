@@ -11,7 +11,8 @@
  */
 import type { CertifiedKey, CertifiedKeyInput, ClientOptions, ResolvedCommon, ServerOptions, TlsVersionName } from '../config/config.js';
 import { limitOption, resolveAlpn, resolveCommon, resolveIgnorable } from '../config/config.js';
-import { loadCertifiedKey, loadCertificates } from '../config/identity.js';
+import { loadCertifiedKey, loadCertificates, loadPfxIdentities, type IdentityFiles } from '../config/identity.js';
+import { identityFiles } from '../identity/index.js';
 import { nobleProvider, defaultRandom } from '../crypto/noble.js';
 import { DEFAULT_KEY_SHARES, resolveCodes } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
@@ -88,10 +89,12 @@ export type ServerConfigOptions = ServerOptions;
 export interface ClientParts {
   readonly tls12: ClientParams['tls12'];
   readonly ocsp: PeerAuth['ocsp'];
+  /** PKCS#12 files and encrypted keys (src/identity/): `pfx`, `passphrase`. */
+  readonly identity?: IdentityFiles | null;
 }
 
 /** Every optional part: what `puretls` and `puretls/node` clients have. */
-export const ALL_CLIENT_PARTS: ClientParts = { tls12: serverHello12, ocsp: verifyOcspResponseAsync };
+export const ALL_CLIENT_PARTS: ClientParts = { tls12: serverHello12, ocsp: verifyOcspResponseAsync, identity: identityFiles };
 
 /** What a client config holds, out of the caller's reach. */
 interface ClientState {
@@ -323,6 +326,7 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
     options.verifier ??
     createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, commonNameFallback: options.commonNameFallback, maxWork: cfg.maxVerificationWork });
   if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a client certificate needs both cert and key' });
+  const identity = clientIdentity(options, cfg.crypto, parts.identity ?? null);
   const params: ClientParams = Object.freeze({
     serverName: undefined,
     sendSni: false,
@@ -336,7 +340,7 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
       checkServerIdentity: options.checkServerIdentity,
       ocsp: parts.ocsp,
     }),
-    identity: options.cert !== undefined && options.key !== undefined ? freezeIdentity(loadCertifiedKey({ cert: options.cert, key: ownKey(options.key) }, cfg.crypto)) : null,
+    identity,
     // RFC 6066 §8: asked for only when we can check the answer.
     requestOcsp: options.requestOCSP !== false && parts.ocsp !== null,
     tls12: parts.tls12,
@@ -344,6 +348,22 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
   });
   const limits: RoleLimits = Object.freeze({ maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) });
   return Object.freeze({ cfg, params, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
+}
+
+/**
+ * The client certificate of `cert` + `key` or `pfx` (one identity), or null.
+ * @throws TlsError('InvalidConfig') for both forms at once or a pfx with several identities;
+ *   the identity statuses (`WrongPassphrase`, ...) for a file or key that cannot be opened
+ */
+function clientIdentity(options: ClientConfigOptions, crypto: ResolvedCommon['crypto'], files: IdentityFiles | null): CertifiedKey | null {
+  if (options.pfx !== undefined) {
+    if (options.cert !== undefined) throw new TlsError('InvalidConfig', { detail: 'a client certificate is either pfx or cert and key, not both' });
+    const ids = loadPfxIdentities(options.pfx, options.passphrase, crypto, files);
+    if (ids.length !== 1) throw new TlsError('InvalidConfig', { detail: `pfx: a client takes one identity, the files hold ${ids.length}` });
+    return freezeIdentity(ids[0]!);
+  }
+  if (options.cert === undefined || options.key === undefined) return null;
+  return freezeIdentity(loadCertifiedKey({ cert: options.cert, key: ownKey(options.key), passphrase: options.passphrase }, crypto, files));
 }
 
 /**
@@ -375,17 +395,29 @@ function resolveServer(options: ServerOptions): ServerState {
   refuseBudgetWithCustomVerifier(options);
   if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a server identity needs both cert and key' });
   const identities: CertifiedKey[] = [];
+  const rethrow = (e: unknown, what: string): never => {
+    // The identity statuses (WrongPassphrase, IdentityCorrupt, ...) keep their status.
+    if (e instanceof TlsError && e.category === 'caller' && e.status !== 'InvalidConfig') throw new TlsError(e.status, { detail: `${what}: ${e.detail ?? e.status}`, cause: e });
+    if (e instanceof TlsError && e.status === 'InvalidConfig') throw new TlsError('InvalidConfig', { detail: `${what}: ${e.detail ?? e.message}`, cause: e });
+    throw new TlsError('InvalidConfig', { detail: `${what}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`, cause: e });
+  };
   const load = (c: CertifiedKeyInput, what: string): CertifiedKey => {
     try {
-      return freezeIdentity(loadCertifiedKey({ ...c, key: ownKey(c.key) }, cfg.crypto));
+      return freezeIdentity(loadCertifiedKey({ ...c, key: ownKey(c.key) }, cfg.crypto, identityFiles));
     } catch (e) {
-      if (e instanceof TlsError && e.status === 'InvalidConfig') throw new TlsError('InvalidConfig', { detail: `${what}: ${e.detail ?? e.message}`, cause: e });
-      throw new TlsError('InvalidConfig', { detail: `${what}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`, cause: e });
+      return rethrow(e, what);
     }
   };
-  if (options.cert !== undefined && options.key !== undefined) identities.push(load({ cert: options.cert, key: options.key }, 'cert/key'));
-  (options.certificates ?? []).forEach((c, i) => identities.push(load(c, `certificates[${i}]`)));
-  if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates)' });
+  if (options.cert !== undefined && options.key !== undefined) identities.push(load({ cert: options.cert, key: options.key, passphrase: options.passphrase }, 'cert/key'));
+  (options.certificates ?? []).forEach((c, i) => identities.push(load({ passphrase: options.passphrase, ...c }, `certificates[${i}]`)));
+  if (options.pfx !== undefined) {
+    try {
+      for (const id of loadPfxIdentities(options.pfx, options.passphrase, cfg.crypto, identityFiles)) identities.push(freezeIdentity(id));
+    } catch (e) {
+      rethrow(e, 'pfx');
+    }
+  }
+  if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates, or pfx)' });
   const tickets = options.sessionTickets ?? 0;
   if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
   const clientAuth = options.requireCert ? 'require' : options.requestCert ? 'request' : 'none';

@@ -38,6 +38,8 @@ import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
 import { parseCertificate } from '../verify/x509.js';
 import { TlsPump, type PumpHandlers } from './pump.js';
+// node:crypto's PBKDF2 and DES-EDE3 for PKCS#12 files and encrypted keys (`pfx`, `passphrase`).
+import '../identity/native.js';
 // Loading the native provider registers it (crypto: 'native' resolves) and makes it this entry's default.
 import { nativeProvider } from '../crypto/native.js';
 
@@ -480,6 +482,8 @@ const clientConfigCache = new Map<string, ClientConfig>();
  */
 function plainOptionsKey(o: object): string | null {
   if (Object.getOwnPropertySymbols(o).length > 0) return null;
+  // A passphrase is not kept as a cache key (nor is a key it opens, held as text next to it).
+  if ((o as { passphrase?: unknown }).passphrase !== undefined) return null;
   const entries = Object.entries(o).filter(([, v]) => v !== undefined);
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const plain = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
