@@ -14,7 +14,7 @@ export type { ClientConfigOptions, ClientConnectionOptions } from './engine/setu
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './engine/info.js';
 export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './base/errors.js';
 export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './base/errors.js';
-export type { ClientOptions, CommonOptions, CertifiedKeyInput, TraceEvent, TlsVersionName } from './config/config.js';
+export type { ClientOptions, CommonOptions, CertifiedKeyInput, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase, TraceEvent, TlsVersionName } from './config/config.js';
 export type {
   CryptoProvider,
   AeadAlg,

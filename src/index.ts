@@ -12,7 +12,7 @@ export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions 
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './engine/connection.js';
 export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './base/errors.js';
 export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './base/errors.js';
-export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, TraceEvent, TlsVersionName } from './config/config.js';
+export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase, TraceEvent, TlsVersionName } from './config/config.js';
 export type {
   CryptoProvider,
   AeadAlg,
@@ -56,3 +56,5 @@ export { verifyOcspResponse, verifyOcspResponseAsync } from './verify/ocsp.js';
 export type { OcspCheckInput, OcspResult, CrlReason } from './verify/ocsp.js';
 export { loadCertificates } from './config/identity.js';
 export type { LoadCertificatesOptions, CertSource } from './config/identity.js';
+export { decodePkcs12, decryptPrivateKey, MAX_KDF_ITERATIONS, MAX_KDF_WORK, MAX_PKCS12_SIZE, SCRYPT_LIMITS } from './identity/index.js';
+export type { Pkcs12Contents, Pkcs12Identity } from './identity/index.js';

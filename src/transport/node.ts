@@ -1255,7 +1255,7 @@ export function createServer(options: TlsServerOptions, onConnection?: (socket: 
 
 export { TlsError } from '../base/errors.js';
 export type { ConnectionInfo } from '../engine/connection.js';
-export type { ClientOptions, ServerOptions } from '../config/config.js';
+export type { ClientOptions, ServerOptions, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase } from '../config/config.js';
 export { ClientConfig, ServerConfig, isClientConfig, isServerConfig } from '../engine/setup.js';
 export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions } from '../engine/setup.js';
 
