@@ -62,7 +62,9 @@ export function alertName(code: number): string {
  *   `IdentityAlgorithmUnavailable` (an encryption or MAC algorithm this build cannot run:
  *   the detail names it) and `IdentityWorkLimit` (a key-derivation cost above the bounds,
  *   which a hostile file could otherwise use to hang the process). None of them ever says
- *   anything about the key or the passphrase.
+ *   anything about the key or the passphrase. `SessionRejected`: a serialized session
+ *   (Node's `session` option) that is altered, foreign (another session key), of another
+ *   format version, or not a session; it is never used.
  * - transport: adapters only (socket errors).
  */
 export type TlsStatus =
@@ -113,6 +115,8 @@ export type TlsStatus =
   | 'IdentityCorrupt'
   | 'IdentityAlgorithmUnavailable'
   | 'IdentityWorkLimit'
+  // caller: a serialized session (src/session/serialize.ts) that is not ours to read
+  | 'SessionRejected'
   // transport
   | 'HostNotFound'
   | 'ConnectionRefused'
@@ -176,6 +180,7 @@ export function categoryOf(status: TlsStatus): TlsErrorCategory {
     case 'IdentityCorrupt':
     case 'IdentityAlgorithmUnavailable':
     case 'IdentityWorkLimit':
+    case 'SessionRejected':
       return 'caller';
     case 'HostNotFound':
     case 'ConnectionRefused':

@@ -29,7 +29,9 @@ import { testHooksOf } from '../handshake/test-hooks.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
 import { MemorySessionStore, sessionStoreKey, trustFingerprint, type SessionStore } from '../session/store.js';
-import { resolveTicketKeys } from '../session/ticket-keys.js';
+import { ConnectionSessionStore } from '../session/offer.js';
+import type { ResumableSession } from '../session/session.js';
+import { resolveTicketKeys, type TicketKeySet } from '../session/ticket-keys.js';
 import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
 import { toHex } from '../base/bytes.js';
 
@@ -70,10 +72,18 @@ export interface ClientConnectionOptions {
    * none left, the first configured group is used).
    */
   readonly keyShareGroups?: readonly (string | number)[];
+  /**
+   * A session to offer first (Node's `session` option, read back with `deserializeSession`):
+   * offered only if it was made under this connection's server name and trust decision and
+   * is still fresh, else the handshake is a full one. Used once.
+   */
+  readonly session?: ResumableSession;
+  /** Called with each session the server gives this connection (Node's `'session'` event), besides the config's store. */
+  readonly onSession?: (session: ResumableSession) => void;
 }
 
 /** The keys of {@link ClientConnectionOptions}, which `TlsConnection.client(options)` takes out of plain options. */
-const PER_CONNECTION_KEYS: readonly string[] = Object.freeze(['servername', 'ALPNProtocols', 'keyShareGroups']);
+const PER_CONNECTION_KEYS: readonly string[] = Object.freeze(['servername', 'ALPNProtocols', 'keyShareGroups', 'session', 'onSession']);
 
 /**
  * Options of {@link createClientConfig}: every {@link ClientOptions} except `servername`, which
@@ -228,6 +238,18 @@ export function clientConfigFacts(config: ClientConfig): { readonly nameOptional
   const state = clientStates.get(config);
   if (!state) throw new TlsError('InvalidConfig', { detail: 'not a config made by createClientConfig' });
   return { nameOptional: state.nameOptional, customVerifier: state.customVerifier };
+}
+
+/**
+ * The session ticket keys of a server config (the Node adapter's `getTicketKeys()` /
+ * `setTicketKeys()`; not exported from the entry points): the config's own set, so that
+ * changing it changes what every connection made from the config seals and opens.
+ * @throws TlsError('InvalidConfig') for an object that is not a server config
+ */
+export function serverConfigTicketKeys(config: ServerConfig): TicketKeySet {
+  const state = serverStates.get(config);
+  if (!state) throw new TlsError('InvalidConfig', { detail: 'not a config made by createServerConfig' });
+  return state.params.ticketKeys;
 }
 
 /** True for a config made by {@link createServerConfig}. */
@@ -534,7 +556,7 @@ function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup 
     keyShareGroups: per.keyShareGroups !== undefined ? resolveCodes('group', per.keyShareGroups) : params.keyShareGroups,
     auth: { ...params.auth, serverName: servername },
     // Sessions are per server name (never offered to another one) and per trust decision.
-    sessions: state.store && servername ? { store: state.store, key: sessionStoreKey(servername, state.trust()) } : null,
+    sessions: servername ? connectionSessions(state, per, servername) : null,
   };
   const p = params;
   const c = cfg;
@@ -582,6 +604,13 @@ function refuseBudgetWithCustomVerifier(o: { verifier?: unknown; maxVerification
   if (o.verifier !== undefined && o.maxVerificationWork !== undefined) {
     throw new TlsError('InvalidConfig', { detail: 'maxVerificationWork applies to the built-in verifier; a custom verifier bounds its own work' });
   }
+}
+
+/** The store a connection takes sessions from and puts them in: the config's, with this connection's `session` / `onSession` if given. */
+function connectionSessions(state: ClientState, per: ClientConnectionOptions, servername: string): ClientParams['sessions'] {
+  if (per.session === undefined && per.onSession === undefined) return state.store ? { store: state.store, key: sessionStoreKey(servername, state.trust()) } : null;
+  if (per.onSession !== undefined && typeof per.onSession !== 'function') throw new TlsError('InvalidConfig', { detail: 'onSession must be a function' });
+  return { store: new ConnectionSessionStore(state.store, per.session, per.onSession), key: sessionStoreKey(servername, state.trust()) };
 }
 
 /** The `sessionStore` option: a store as given, `false` as none, absent as a fresh memory store. */
