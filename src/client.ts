@@ -45,3 +45,5 @@ export { createBasicVerifier, DEFAULT_VERIFICATION_WORK } from './verify/basic-v
 export type { BasicVerifier, BasicVerifierOptions, BasicVerificationReport } from './verify/basic-verifier.js';
 export { loadCertificates } from './config/identity.js';
 export type { LoadCertificatesOptions, CertSource } from './config/identity.js';
+export type { ResumableSession, Tls13Session, SessionCommon } from './session/session.js';
+export type { SessionStore } from './session/store.js';

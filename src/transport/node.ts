@@ -1361,6 +1361,9 @@ export type { ConnectionInfo } from '../engine/connection.js';
 export type { ClientOptions, ServerOptions, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase } from '../config/config.js';
 export { ClientConfig, ServerConfig, isClientConfig, isServerConfig } from '../engine/setup.js';
 export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions } from '../engine/setup.js';
+export type { ResumableSession, Tls13Session, SessionCommon } from '../session/session.js';
+export type { SessionStore } from '../session/store.js';
+export type { TicketKeySet } from '../session/ticket-keys.js';
 
 /**
  * A view of an engine with getters only: what callers may read, nothing that drives it.
