@@ -15,7 +15,8 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import { DerTag, contextTag, type DerReader } from '../crypto/der.js';
+import { DerTag, berToDer, contextTag, type DerReader } from '../crypto/der.js';
+import { concatBytes } from '../base/bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { parseCertificate } from '../verify/x509.js';
 import { type Password, identityReader, pbeDecrypt } from './pbe.js';
@@ -100,8 +101,12 @@ type Bag =
 export function decodePkcs12(input: Uint8Array, passphrase: string | undefined, crypto: CryptoProvider): Pkcs12Contents {
   if (input.length > MAX_PKCS12_SIZE) throw new TlsError('IdentityCorrupt', { detail: `PKCS#12: larger than ${MAX_PKCS12_SIZE} bytes` });
   const what = 'PKCS#12';
+  // Files from NSS, Windows and Java may be BER (indefinite lengths, constructed OCTET
+  // STRINGs, RFC 7292 §4 allows it): normalized first; DER comes back unchanged. The MAC is
+  // over the authSafe content octets, which normalizing does not change (X.690 §8.7.3).
+  const der = berToDer(input, 'IdentityCorrupt');
   // PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }
-  const top = identityReader(input, what);
+  const top = identityReader(der, what);
   const pfx = top.sequence();
   top.end();
   if (pfx.smallInteger() !== 3) throw new TlsError('IdentityCorrupt', { detail: 'PKCS#12: version must be 3' });
@@ -136,13 +141,23 @@ export function decodePkcs12(input: Uint8Array, passphrase: string | undefined, 
       const eci = ed.sequence();
       if (eci.oid() !== OID.data) throw new TlsError('IdentityCorrupt', { detail: 'PKCS#12: encrypted content is not data' });
       const alg = eci.expect(DerTag.SEQUENCE, 'AlgorithmIdentifier').value;
-      const content = eci.optional(0x80);
-      if (!content) throw new TlsError('IdentityCorrupt', { detail: 'PKCS#12: encrypted content absent' });
+      // [0] IMPLICIT OCTET STRING: primitive, or (BER) constructed from OCTET STRING segments.
+      let data: Uint8Array;
+      const prim = eci.optional(0x80);
+      if (prim) data = prim.value;
+      else {
+        const cons = eci.optional(contextTag(0));
+        if (!cons) throw new TlsError('IdentityCorrupt', { detail: 'PKCS#12: encrypted content absent' });
+        const segs = eci.sub(cons.value);
+        const parts: Uint8Array[] = [];
+        while (!segs.done) parts.push(segs.octetString());
+        data = concatBytes(parts);
+      }
       eci.end();
       // Unprotected attributes [1] may follow (RFC 5652 §8); ignored.
       ed.optional(contextTag(1));
       ed.end();
-      encryptedParts.push({ alg, data: content.value });
+      encryptedParts.push({ alg, data });
     } else if (type === OID.envelopedData) {
       throw new TlsError('IdentityAlgorithmUnavailable', { detail: 'PKCS#12: public-key privacy mode (envelopedData) is not supported' });
     } else {

@@ -20,7 +20,9 @@ import '../../src/identity/native.js';
 import { rc2CbcDecrypt } from '../../src/identity/rc2.js';
 import { MAX_KDF_ITERATIONS, pkcs12Derive, KdfBudget } from '../../src/identity/primitives.js';
 import { parseCertificate } from '../../src/verify/x509.js';
-import { PASS, UNICODE_PASS, hasTool, makeIdentityFixtures, rewriteIntegers, type IdentityFixtures } from './fixtures.js';
+import { PASS, UNICODE_PASS, hasTool, makeIdentityFixtures, rewriteIntegers, toIndefiniteBer, type IdentityFixtures } from './fixtures.js';
+import { berToDer } from '../../src/crypto/der.js';
+import { writeFileSync } from 'node:fs';
 
 const HAVE_OPENSSL = hasTool('openssl', ['version']);
 if (!HAVE_OPENSSL) console.warn('openssl not found on PATH: skipping the identity file tests (their fixtures are made by it)');
@@ -129,6 +131,27 @@ describe.runIf(HAVE_OPENSSL)('identity files made by openssl and certtool', () =
         for (const p of ['Zebra-Quartz-92', PASS.toLowerCase(), '', undefined]) expect(statusOf(() => decodePkcs12(f, p, crypto))).toBe('WrongPassphrase');
       }
     });
+  });
+
+  it('BER as NSS and Windows write it (indefinite lengths, segmented OCTET STRINGs) opens too; OpenSSL agrees it is the same file', () => {
+    for (const f of [fx.ec.p12.default!, fx.rsa.p12.mixed!]) {
+      const ber = toIndefiniteBer(f);
+      expect(Buffer.from(ber).equals(Buffer.from(f))).toBe(false);
+      expect(Buffer.from(berToDer(ber, 'IdentityCorrupt')).equals(Buffer.from(f))).toBe(true);
+      const r = decodePkcs12(ber, PASS, nobleProvider);
+      expect(r.identities).toHaveLength(1);
+      expect(statusOf(() => decodePkcs12(ber, 'wrong', nobleProvider))).toBe('WrongPassphrase');
+    }
+    // OpenSSL reads the BER form as well (the transform is faithful).
+    writeFileSync(`${fx.dir}/ber.p12`, toIndefiniteBer(fx.ec.p12.default!));
+    const info = execFileSync('openssl', ['pkcs12', '-in', `${fx.dir}/ber.p12`, '-passin', `pass:${PASS}`, '-nokeys', '-clcerts'], { encoding: 'utf8' });
+    expect(info).toContain('BEGIN CERTIFICATE');
+    // Truncated or unterminated BER is IdentityCorrupt.
+    const ber = toIndefiniteBer(fx.ec.p12.default!);
+    for (const n of [2, 10, ber.length - 1, ber.length - 2]) expect(statusOf(() => decodePkcs12(ber.subarray(0, n), PASS, nobleProvider))).toBe('IdentityCorrupt');
+    // Nesting is bounded.
+    const deep = Uint8Array.from([...Array<number>(100).fill(0).flatMap(() => [0x30, 0x80]), ...Array<number>(200).fill(0)]);
+    expect(statusOf(() => decodePkcs12(deep, PASS, nobleProvider))).toBe('IdentityCorrupt');
   });
 
   it('GnuTLS certtool --to-p12 (PBES2/AES-128-CBC, 600,000 iterations) opens with the native provider', () => {

@@ -184,3 +184,44 @@ export function rewriteIntegers(der: Uint8Array, from: bigint, to: bigint): Uint
   out.push(...walk(der));
   return Uint8Array.from(out);
 }
+
+/**
+ * The same PKCS#12 file in BER as NSS and Windows write it: every constructed element of the
+ * outer layers with an indefinite length, and OCTET STRINGs longer than 64 bytes as
+ * constructed strings of 64-byte segments (X.690 §8.1.3.6, §8.7.3). The contents of
+ * primitive strings (the authSafe's DER, which the MAC covers) are left as they are.
+ */
+export function toIndefiniteBer(der: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  const walk = (buf: Uint8Array): void => {
+    let p = 0;
+    while (p < buf.length) {
+      const tag = buf[p++]!;
+      let len = buf[p++]!;
+      if (len & 0x80) {
+        const n = len & 0x7f;
+        len = 0;
+        for (let i = 0; i < n; i++) len = len * 256 + buf[p++]!;
+      }
+      const value = buf.subarray(p, p + len);
+      p += len;
+      if (tag & 0x20) {
+        out.push(tag, 0x80);
+        walk(value);
+        out.push(0, 0);
+      } else if (tag === 0x04 && value.length > 64) {
+        out.push(0x24, 0x80);
+        for (let i = 0; i < value.length; i += 64) {
+          const seg = value.subarray(i, i + 64);
+          out.push(0x04, ...(seg.length < 0x80 ? [seg.length] : [0x81, seg.length]), ...seg);
+        }
+        out.push(0, 0);
+      } else {
+        const l = value.length;
+        out.push(tag, ...(l < 0x80 ? [l] : l < 0x100 ? [0x81, l] : l < 0x10000 ? [0x82, l >> 8, l & 0xff] : [0x83, l >> 16, (l >> 8) & 0xff, l & 0xff]), ...value);
+      }
+    }
+  };
+  walk(der);
+  return Uint8Array.from(out);
+}
