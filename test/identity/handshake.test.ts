@@ -22,6 +22,7 @@ import { TlsConnection } from '../../src/engine/tls-connection.js';
 import * as Client from '../../src/client.js';
 import { connect, createServer, createServerConfig, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
 import { PASS, hasTool, makeIdentityFixtures, type IdentityFixtures } from './fixtures.js';
+import { killAllPeers, startOpensslServer } from '../helpers/peers.js';
 
 const HAVE_OPENSSL = hasTool('openssl', ['version']);
 if (!HAVE_OPENSSL) console.warn('openssl not found on PATH: skipping the identity handshake tests (their fixtures are made by it)');
@@ -174,6 +175,32 @@ describe.runIf(HAVE_OPENSSL)('identities from files, proved by handshakes', () =
       expect(s.fingerprint).toBe(fingerprint(fx[kind].certDer));
       expect(sock.getProtocol()).toBe(maxVersion);
       sock.destroy();
+    });
+
+    it.each([
+      ['-legacy RSA pfx', 'rsa', () => ({ pfx: fx.rsa.p12.legacy!, passphrase: PASS })],
+      ['GnuTLS EC pfx', 'ec', () => (fx.gnutls ? { pfx: fx.gnutls, passphrase: PASS } : null)],
+    ] as const)('%s → openssl s_server -Verify 1 -verify_return_error (TLS 1.3 and 1.2)', async (_name, _kind, identity) => {
+      const id = identity();
+      if (!id) {
+        console.warn('certtool not found: skipping the GnuTLS PKCS#12 client certificate');
+        return;
+      }
+      try {
+        for (const version of ['-tls1_3', '-tls1_2']) {
+          const srv = await startOpensslServer(['-cert', `${fx.dir}/ec.pem`, '-key', `${fx.dir}/ec.key`, '-cert_chain', `${fx.dir}/int.pem`, '-CAfile', `${fx.dir}/ca.pem`, '-Verify', '1', '-verify_return_error', version]);
+          const sock: TlsSocket = connect({ host: '127.0.0.1', port: srv.port, servername: 'localhost', ca: fx.caPem, ...id });
+          sock.on('error', () => {});
+          await once(sock, 'secureConnect');
+          sock.write(`hello-${version}\n`);
+          await srv.process.waitForStdout(new RegExp(`hello-${version}`), 10_000);
+          expect(srv.process.stdout).toMatch(/Client certificate|subject=.*CN ?= ?localhost/);
+          sock.destroy();
+          await srv.process.kill();
+        }
+      } finally {
+        await killAllPeers();
+      }
     });
 
     it('a wrong passphrase fails connect() synchronously with WrongPassphrase, before dialling', () => {
