@@ -782,7 +782,10 @@ export class TlsSocket extends Duplex {
   /**
    * Node's `getSession()` (client): the latest session the server gave this connection,
    * sealed as for the `'session'` event (pass it as `session` to resume), or undefined before
-   * any (a TLS 1.3 server sends its tickets after the handshake).
+   * any (a TLS 1.3 server sends its tickets after the handshake). Unlike Node, a resumed
+   * connection does not hand back the session it used (tickets are single use, RFC 9846
+   * §8.1): it has one only once the server sends a new ticket (puretls servers do; OpenSSL
+   * sends none on a resumed TLS 1.3 connection).
    */
   getSession(): Buffer | undefined {
     return this.lastSession ? Buffer.from(serializeSession(this.lastSession, this.lastSessionKey)) : undefined;
