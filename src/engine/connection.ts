@@ -36,6 +36,7 @@ import { FinishedVerified } from '../handshake/finished.js';
 import { nextTrafficSecret } from '../keys/tls13-schedule.js';
 import { concatBytes, toHex } from '../base/bytes.js';
 import { FloodGuard } from './flood.js';
+import { internCertificate } from './intern.js';
 import { alertHint, infoOf, newNegotiated, summarize, type ConnectionInfo, type ConnectionPhase, type NegotiatedInfo, type SessionTicket } from './info.js';
 import type { Setup } from './setup.js';
 
@@ -84,9 +85,13 @@ export class ConnectionCore {
   private result: HandshakeResult | null = null;
   /** TLS 1.2 record rules apply (explicit CCS, real outer types, warning alerts). */
   private tls12 = false;
-  private readonly startFn: (out: HandshakeOutput) => State | Promise<State>;
-  /** The output port the handshake states act through. */
-  private readonly out: HandshakeOutput;
+  /** Makes the first state; dropped once called (it holds the role's parameters). */
+  private startFn: ((out: HandshakeOutput) => State | Promise<State>) | null;
+  /**
+   * The output port the handshake states act through (11 closures): made when a step runs
+   * and dropped once the handshake is complete, so an idle connection does not keep it.
+   */
+  private out_: HandshakeOutput | null = null;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
   private readonly tickets_: SessionTicket[] = [];
   private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] = [];
@@ -97,11 +102,14 @@ export class ConnectionCore {
     this.role = role;
     this.cfg = cfg;
     this.negotiated = newNegotiated();
-    this.flood = new FloodGuard({ ...cfg, maxHelloRequests: limits.maxHelloRequests ?? 0 });
+    this.flood = new FloodGuard(cfg, limits.maxHelloRequests ?? 0);
     this.reader = new RecordReader({
       role,
       maxSkippedEarlyData: limits.maxSkippedEarlyData ?? 0,
-      trace: (summary) => this.trace({ direction: 'received', kind: summary.startsWith('ChangeCipherSpec') ? 'change_cipher_spec' : 'info', summary }),
+      // Only with a tracer: an idle connection keeps no closure it never calls.
+      trace: cfg.trace
+        ? (summary) => this.trace({ direction: 'received', kind: summary.startsWith('ChangeCipherSpec') ? 'change_cipher_spec' : 'info', summary })
+        : undefined,
     });
     // An async AEAD's failure to seal fails the connection (records after it cannot be sent in order).
     this.writer = new RecordWriter({ role, onSealError: (e) => this.fail(e) });
@@ -113,7 +121,11 @@ export class ConnectionCore {
     });
     this.state = FAILED;
     this.startFn = start;
-    this.out = this.makeOutput();
+  }
+
+  /** The output port (see `out_`). */
+  private get out(): HandshakeOutput {
+    return (this.out_ ??= this.makeOutput());
   }
 
   // ---------------------------------------------------------------- public API
@@ -337,8 +349,10 @@ export class ConnectionCore {
     try {
       if (!this.started) {
         this.started = true;
+        const start = this.startFn!;
+        this.startFn = null;
         // A client whose provider makes key shares asynchronously sends its ClientHello later.
-        const first = this.startFn(this.out);
+        const first = start(this.out);
         this.state = first instanceof Promise ? await first : first;
         this.writer.flushHandshake();
       }
@@ -491,7 +505,11 @@ export class ConnectionCore {
     if (step.learned) this.learn(step.learned);
     // close() while this step awaited: the handshake is abandoned, nothing more is sent.
     this.state = this.closeSent && !this.result ? FAILED : step.next;
-    if (this.result) for (const w of this.handshakeWaiters.splice(0)) w.resolve();
+    if (this.result) {
+      for (const w of this.handshakeWaiters.splice(0)) w.resolve();
+      // Post-handshake messages are rare (tickets, KeyUpdate): the port is made again for them.
+      this.out_ = null;
+    }
   }
 
   /** Records what a handshake step decided or learned (the only writer of `negotiated`). */
@@ -510,7 +528,8 @@ export class ConnectionCore {
     if (l.alpn !== undefined) n.alpn = l.alpn;
     if (l.serverName !== undefined) n.serverName = l.serverName;
     if (l.helloRetryRequest) n.helloRetryRequest = true;
-    if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates;
+    // One copy per distinct certificate across live connections (reported only; info copies out).
+    if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates.map(internCertificate);
     if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors;
     if (l.certificateErrorSeverity !== undefined) n.certificateErrorSeverity = l.certificateErrorSeverity;
     if (l.ticket !== undefined && this.tickets_.length < 8) this.tickets_.push(Object.freeze({ ...l.ticket, receivedAt: this.cfg.now() }));

@@ -120,8 +120,9 @@ export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: s
     serverName: n.serverName,
     resumed: n.resumed,
     helloRetryRequest: n.helloRetryRequest,
-    peerCertificate: n.peerCertificates[0] ?? null,
-    peerIntermediates: n.peerCertificates.slice(1),
+    // Copies: the connection's bytes are shared with other connections (engine/intern.ts).
+    peerCertificate: n.peerCertificates[0]?.slice() ?? null,
+    peerIntermediates: n.peerCertificates.slice(1).map((c) => c.slice()),
     certificateErrors: n.certificateErrors,
     certificateErrorSeverity: n.certificateErrorSeverity,
     provider,

@@ -270,6 +270,8 @@ export class Joiner {
     if (this.offset === this.chunks[0]!.length) {
       this.chunks.shift();
       this.offset = 0;
+      // Drained: a fresh empty array, so an idle connection does not keep the grown one.
+      if (this.chunks.length === 0) this.chunks = [];
     }
   }
 }

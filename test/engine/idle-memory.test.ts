@@ -87,3 +87,42 @@ describe('idle connections hold no buffers after traffic', () => {
     expect(server.bufferedBytes).toBe(0);
   });
 });
+
+/**
+ * Connections to the same server share one copy of its certificate bytes (engine/intern.ts),
+ * so what `info` hands out must be a copy: a careless caller writing into one connection's
+ * `peerCertificate` changes neither that connection's later reports nor another's, nor what
+ * a later handshake with the same chain verifies.
+ */
+describe('peer certificates shared between connections', () => {
+  async function pair(seed: number): Promise<TlsConnection> {
+    const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, random: seededRandom(seed) });
+    const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, random: seededRandom(seed + 1) });
+    await client.process();
+    for (let i = 0; i < 4; i++) {
+      await deliver(client, server, 1 << 20);
+      await deliver(server, client, 1 << 20);
+    }
+    expect(client.error).toBeNull();
+    expect(client.handshakeComplete).toBe(true);
+    return client;
+  }
+
+  it('a caller writing into info.peerCertificate changes no connection’s report and no later verification', async () => {
+    const a = await pair(10);
+    const b = await pair(20);
+    const original = a.info.peerCertificate!.slice();
+    expect(b.info.peerCertificate).toEqual(original);
+    // Hostile or careless: overwrite every byte of what info returned, and of the intermediates.
+    const leaf = a.info.peerCertificate!;
+    leaf.fill(0x41);
+    for (const c of a.info.peerIntermediates) c.fill(0x42);
+    expect(a.info.peerCertificate).toEqual(original);
+    expect(b.info.peerCertificate).toEqual(original);
+    expect(a.info.peerCertificate).not.toBe(a.info.peerCertificate);
+    // A new handshake with the same chain still verifies and reports the real bytes.
+    const c = await pair(30);
+    expect(c.info.peerCertificate).toEqual(original);
+    expect(c.info.certificateErrors).toEqual([]);
+  });
+});
