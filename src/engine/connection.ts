@@ -528,6 +528,7 @@ export class ConnectionCore {
     if (l.alpn !== undefined) n.alpn = l.alpn;
     if (l.serverName !== undefined) n.serverName = l.serverName;
     if (l.helloRetryRequest) n.helloRetryRequest = true;
+    if (l.resumed) n.resumed = true;
     // One copy per distinct certificate across live connections (reported only; info copies out).
     if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates.map(internCertificate);
     if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors;
