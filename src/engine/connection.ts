@@ -28,9 +28,9 @@ import type { HandshakeMessage } from '../wire/messages.js';
 import { encodeHandshake, decodeHandshake, handshakeKind } from '../wire/handshake.js';
 import { decodeAlert } from '../wire/alert.js';
 import { Joiner } from '../record/joiner.js';
-import { tls13Protector, type Protector } from '../record/protector.js';
+import { RecordProtector, tls13Protector, type Protector } from '../record/protector.js';
 import { RecordReader, RecordWriter } from '../record/layer.js';
-import type { HandshakeOutput, HandshakeResult, Learned, State, Step, TrafficKey } from '../handshake/state.js';
+import type { HandshakeOutput, HandshakeResult, Learned, ReceivedTicket, State, Step, TrafficKey } from '../handshake/state.js';
 import { FAILED, StepFailed } from '../handshake/state.js';
 import { FinishedVerified } from '../handshake/finished.js';
 import { nextTrafficSecret } from '../keys/tls13-schedule.js';
@@ -41,6 +41,37 @@ import { alertHint, infoOf, newNegotiated, summarize, type ConnectionInfo, type 
 import type { Setup } from './setup.js';
 
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './info.js';
+
+/**
+ * A ticket as a connection keeps it: nonce ‖ ticket in one buffer of their own (not views of
+ * the record they arrived in, which would keep the whole record), turned back into a
+ * {@link SessionTicket} when asked.
+ */
+interface KeptTicket {
+  readonly lifetime: number;
+  readonly ageAdd: number;
+  readonly receivedAt: number;
+  readonly nonceLength: number;
+  readonly bytes: Uint8Array;
+}
+
+function keepTicket(t: ReceivedTicket, receivedAt: number): KeptTicket {
+  const bytes = new Uint8Array(t.nonce.length + t.ticket.length);
+  bytes.set(t.nonce);
+  bytes.set(t.ticket, t.nonce.length);
+  return { lifetime: t.lifetime, ageAdd: t.ageAdd, receivedAt, nonceLength: t.nonce.length, bytes };
+}
+
+/** A fresh copy each time: a caller cannot change what the connection keeps. */
+function ticketOf(k: KeptTicket): SessionTicket {
+  return Object.freeze({
+    lifetime: k.lifetime,
+    ageAdd: k.ageAdd,
+    nonce: k.bytes.slice(0, k.nonceLength),
+    ticket: k.bytes.slice(k.nonceLength),
+    receivedAt: k.receivedAt,
+  });
+}
 
 /** Plaintext buffered for read() before we stop decrypting (back-pressure). */
 const READ_HIGH_WATER = 256 * 1024;
@@ -70,9 +101,10 @@ export class ConnectionCore {
   private readonly reader: RecordReader;
   private readonly writer: RecordWriter;
   private readonly joiner: Joiner;
-  private readQueue: Uint8Array[] = [];
+  // Queues are null while empty (an idle connection keeps no empty arrays: issue 9 memory).
+  private readQueue: Uint8Array[] | null = null;
   private readQueued = 0;
-  private writeQueue: Uint8Array[] = [];
+  private writeQueue: Uint8Array[] | null = null;
   private phase_: ConnectionPhase = 'handshaking';
   private error_: TlsError | null = null;
   private running: Promise<void> | null = null;
@@ -93,8 +125,8 @@ export class ConnectionCore {
    */
   private out_: HandshakeOutput | null = null;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
-  private readonly tickets_: SessionTicket[] = [];
-  private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] = [];
+  private tickets_: KeptTicket[] | null = null;
+  private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] | null = null;
 
   /** @internal Use `TlsConnection.client` / `TlsConnection.server`. */
   protected constructor(setup: Setup) {
@@ -111,13 +143,17 @@ export class ConnectionCore {
         ? (summary) => this.trace({ direction: 'received', kind: summary.startsWith('ChangeCipherSpec') ? 'change_cipher_spec' : 'info', summary })
         : undefined,
     });
-    // An async AEAD's failure to seal fails the connection (records after it cannot be sent in order).
-    this.writer = new RecordWriter({ role, onSealError: (e) => this.fail(e) });
+    // An async AEAD's failure to seal fails the connection (records after it cannot be sent in
+    // order). Only an async provider has one (installKey refuses an async AEAD from any other),
+    // so a sync connection keeps no closure for it.
+    this.writer = new RecordWriter(cfg.crypto.async === true ? { role, onSealError: (e) => this.fail(e) } : { role });
     this.joiner = new Joiner({
       maxMessageSize: cfg.maxHandshakeMessageSize,
       maxClientHelloSize: limits.maxClientHelloSize ?? cfg.maxHandshakeMessageSize,
       // RFC 9846 §4: the type decides before the length or the body (unexpected_message first).
-      onHeader: (type) => this.admitHandshake(type),
+      // A method and its owner rather than a closure: nothing allocated per connection.
+      onHeader: ConnectionCore.prototype.admitHandshake,
+      owner: this,
     });
     this.state = FAILED;
     this.startFn = start;
@@ -132,7 +168,7 @@ export class ConnectionCore {
 
   /** Session tickets received from the server (TLS 1.3 NewSessionTicket), oldest first; a copy. */
   get tickets(): readonly SessionTicket[] {
-    return this.tickets_.slice();
+    return (this.tickets_ ?? []).map(ticketOf);
   }
 
   /** Where the connection is. */
@@ -188,7 +224,7 @@ export class ConnectionCore {
     if (this.error_) return Promise.reject(this.error_);
     if (this.result) return Promise.resolve();
     if (this.closeSent) return Promise.reject(new TlsError('Closed', { detail: 'closed before the handshake completed' }));
-    return new Promise((resolve, reject) => this.handshakeWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => (this.handshakeWaiters ??= []).push({ resolve, reject }));
   }
 
   /**
@@ -255,7 +291,7 @@ export class ConnectionCore {
           detail: `${this.writeQueued} bytes written before the handshake completed reach maxPendingWrite (${this.cfg.maxPendingWrite})`,
         });
       }
-      this.writeQueue.push(data.slice());
+      (this.writeQueue ??= []).push(data.slice());
       this.writeQueued += data.length;
       return;
     }
@@ -270,16 +306,17 @@ export class ConnectionCore {
 
   /** Takes received plaintext, or null if none is buffered. */
   read(): Uint8Array | null {
-    if (this.readQueue.length === 0) return null;
-    const out = this.readQueue.length === 1 ? this.readQueue[0]! : concatBytes(this.readQueue);
-    this.readQueue = [];
+    const q = this.readQueue;
+    if (q === null) return null;
+    const out = q.length === 1 ? q[0]! : concatBytes(q);
+    this.readQueue = null;
     this.readQueued = 0;
     return out;
   }
 
   /** True once the peer sent close_notify and all its data has been read. */
   get readEnded(): boolean {
-    return this.phase_ === 'peer-closed' || this.phase_ === 'closed' ? this.readQueue.length === 0 : false;
+    return this.phase_ === 'peer-closed' || this.phase_ === 'closed' ? this.readQueue === null : false;
   }
 
   /** Queues close_notify (RFC 9846 §6.1); further writes fail. */
@@ -288,13 +325,13 @@ export class ConnectionCore {
     this.flushWrites();
     this.sendAlert(AlertDescription.close_notify, 1);
     this.closeSent = true;
-    this.writeQueue = [];
+    this.writeQueue = null;
     this.writeQueued = 0;
     // Both directions are done when the peer had closed already, or when the handshake never
     // finished (its input is ignored from now on); an open connection can still read.
     if (this.phase_ === 'peer-closed' || this.phase_ === 'handshaking') this.phase_ = 'closed';
     // Closed before the handshake completed: it never will (input is now ignored), so do not leave handshake() pending.
-    if (!this.result) for (const w of this.handshakeWaiters.splice(0)) w.reject(new TlsError('Closed', { detail: 'closed before the handshake completed' }));
+    if (!this.result) for (const w of this.takeWaiters()) w.reject(new TlsError('Closed', { detail: 'closed before the handshake completed' }));
   }
 
   /**
@@ -506,7 +543,7 @@ export class ConnectionCore {
     // close() while this step awaited: the handshake is abandoned, nothing more is sent.
     this.state = this.closeSent && !this.result ? FAILED : step.next;
     if (this.result) {
-      for (const w of this.handshakeWaiters.splice(0)) w.resolve();
+      for (const w of this.takeWaiters()) w.resolve();
       // Post-handshake messages are rare (tickets, KeyUpdate): the port is made again for them.
       this.out_ = null;
     }
@@ -533,7 +570,7 @@ export class ConnectionCore {
     if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates.map(internCertificate);
     if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors;
     if (l.certificateErrorSeverity !== undefined) n.certificateErrorSeverity = l.certificateErrorSeverity;
-    if (l.ticket !== undefined && this.tickets_.length < 8) this.tickets_.push(Object.freeze({ ...l.ticket, receivedAt: this.cfg.now() }));
+    if (l.ticket !== undefined && (this.tickets_?.length ?? 0) < 8) (this.tickets_ ??= []).push(keepTicket(l.ticket, this.cfg.now()));
   }
 
   private onAlert(content: Uint8Array): void {
@@ -572,7 +609,7 @@ export class ConnectionCore {
       return;
     }
     this.flood.data();
-    this.readQueue.push(content);
+    (this.readQueue ??= []).push(content);
     this.readQueued += content.length;
   }
 
@@ -599,6 +636,11 @@ export class ConnectionCore {
       },
       installKey(direction: 'read' | 'write', key: TrafficKey): void {
         const protector = key.version === 'TLSv1.3' ? tls13Protector(self.cfg.crypto, key.suite, key.secret) : key.protector;
+        // The provider contract: only an async provider returns an async AEAD (and only then
+        // does the writer have a way to report a failed seal).
+        if (protector instanceof RecordProtector && protector.async && self.cfg.crypto.async !== true) {
+          throw new TlsError('InternalError', { detail: `provider ${self.cfg.crypto.name} is not async but returned an async ${protector.alg} AEAD` });
+        }
         const epoch = key.version === 'TLSv1.3' ? { suite: key.suite, secret: key.secret } : null;
         if (direction === 'read') {
           self.installRead(protector, epoch);
@@ -665,7 +707,8 @@ export class ConnectionCore {
   private flushWrites(): void {
     if (!this.result) return;
     const q = this.writeQueue;
-    this.writeQueue = [];
+    if (q === null) return;
+    this.writeQueue = null;
     this.writeQueued = 0;
     for (const d of q) this.sealAppData(d);
   }
@@ -699,7 +742,14 @@ export class ConnectionCore {
     if (sendAlert && err.alert !== null && !this.closeSent) this.sendAlert(err.alert, 2);
     this.phase_ = 'failed';
     this.state = FAILED;
-    for (const w of this.handshakeWaiters.splice(0)) w.reject(err);
+    for (const w of this.takeWaiters()) w.reject(err);
+  }
+
+  /** Takes the handshake waiters (none left behind). */
+  private takeWaiters(): { resolve: () => void; reject: (e: TlsError) => void }[] {
+    const w = this.handshakeWaiters;
+    this.handshakeWaiters = null;
+    return w ?? [];
   }
 
   private trace(e: TraceEvent): void {
