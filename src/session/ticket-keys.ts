@@ -115,7 +115,8 @@ function sameName(a: Uint8Array, b: Uint8Array): boolean {
  * ```
  */
 export class TicketKeySet {
-  #current: TicketKey;
+  /** Null until first needed: a config that never seals or opens a ticket draws no random bytes. */
+  #currentKey: TicketKey | null = null;
   #previous: TicketKey | null = null;
   readonly #random: RandomSource;
 
@@ -125,15 +126,22 @@ export class TicketKeySet {
   constructor(options: TicketKeySetOptions = {}) {
     this.#random = options.random ?? defaultRandom;
     const k = options.keys;
-    if (k === undefined) {
-      this.#current = keyFrom(this.#random(NODE_TICKET_KEYS_LEN));
-    } else {
+    if (k !== undefined) {
       if (!(k instanceof Uint8Array) || (k.length !== NODE_TICKET_KEYS_LEN && k.length !== 2 * NODE_TICKET_KEYS_LEN)) {
         throw new TlsError('InvalidConfig', { detail: `ticketKeys must be ${NODE_TICKET_KEYS_LEN} or ${2 * NODE_TICKET_KEYS_LEN} bytes` });
       }
       this.#current = keyFrom(k.subarray(0, NODE_TICKET_KEYS_LEN));
       if (k.length > NODE_TICKET_KEYS_LEN) this.#previous = keyFrom(k.subarray(NODE_TICKET_KEYS_LEN));
     }
+  }
+
+  /** The current key, made on first use. */
+  get #current(): TicketKey {
+    return (this.#currentKey ??= keyFrom(this.#random(NODE_TICKET_KEYS_LEN)));
+  }
+
+  set #current(key: TicketKey) {
+    this.#currentKey = key;
   }
 
   /** The current key's name (not secret: every ticket carries it). */
@@ -159,8 +167,8 @@ export class TicketKeySet {
   setTicketKeys(keys: Uint8Array): void {
     const next = new TicketKeySet({ keys, random: this.#random });
     wipe(this.#previous);
-    wipe(this.#current);
-    this.#current = next.#current;
+    wipe(this.#currentKey);
+    this.#currentKey = next.#currentKey;
     this.#previous = next.#previous;
   }
 
