@@ -126,3 +126,50 @@ describe('peer certificates shared between connections', () => {
     expect(c.info.certificateErrors).toEqual([]);
   });
 });
+
+/**
+ * A connection on a provider that says it is synchronous keeps no way to report a failed
+ * async seal (memory: no closure for it). A provider breaking its own contract — sync, yet
+ * returning an async AEAD — must then fail the handshake loudly, never hang or lose records.
+ */
+describe('a provider that is not async but returns an async AEAD', () => {
+  it('fails the handshake with InternalError (both roles), nothing left pending', async () => {
+    const { nobleProvider } = await import('../../src/crypto/noble.js');
+    const lying = {
+      ...nobleProvider,
+      name: 'lying',
+      aead: (alg: 'AES-128-GCM' | 'AES-256-GCM' | 'CHACHA20-POLY1305', key: Uint8Array) => {
+        const inner = nobleProvider.aead(alg, key);
+        return {
+          alg,
+          async: true as const,
+          seal: (n: Uint8Array, a: Uint8Array, p: Uint8Array) => Promise.resolve(inner.seal(n, a, p)),
+          open: (n: Uint8Array, a: Uint8Array, c: Uint8Array) => Promise.resolve(inner.open(n, a, c)),
+        };
+      },
+    } as unknown as typeof nobleProvider;
+    for (const side of ['client', 'server'] as const) {
+      const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, random: seededRandom(5), ...(side === 'client' ? { crypto: lying } : {}) });
+      const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, random: seededRandom(6), ...(side === 'server' ? { crypto: lying } : {}) });
+      const done = (side === 'client' ? client : server).handshake().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      await client.process();
+      for (let i = 0; i < 4 && !client.error && !server.error; i++) {
+        for (let o = client.takeOutput(); o; o = client.takeOutput()) {
+          server.receive(o);
+          await server.process();
+        }
+        for (let o = server.takeOutput(); o; o = server.takeOutput()) {
+          client.receive(o);
+          await client.process();
+        }
+      }
+      const liar = side === 'client' ? client : server;
+      expect(liar.error?.status).toBe('InternalError');
+      expect(liar.error?.detail).toMatch(/not async but returned an async/);
+      expect(await done).toBe(liar.error);
+    }
+  });
+});
