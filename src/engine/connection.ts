@@ -73,6 +73,9 @@ function ticketOf(k: KeptTicket): SessionTicket {
   });
 }
 
+/** Longest TLS 1.3 traffic secret: SHA-384's output (RFC 9846 §7.1: Hash.length). */
+const MAX_SECRET_LEN = 48;
+
 /** Plaintext buffered for read() before we stop decrypting (back-pressure). */
 const READ_HIGH_WATER = 256 * 1024;
 
@@ -126,6 +129,11 @@ export class ConnectionCore {
   private out_: HandshakeOutput | null = null;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
   private tickets_: KeptTicket[] | null = null;
+  /** TLS 1.3: the suite of the read and write keys in force (null before keys, and in TLS 1.2). */
+  private readSuite13: Tls13Suite | null = null;
+  private writeSuite13: Tls13Suite | null = null;
+  /** TLS 1.3 traffic secrets in force, [read | write], {@link MAX_SECRET_LEN} bytes each (see setTrafficSecret). */
+  private secrets13: Uint8Array | null = null;
   private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] | null = null;
 
   /** @internal Use `TlsConnection.client` / `TlsConnection.server`. */
@@ -517,8 +525,8 @@ export class ConnectionCore {
 
   private onHandshake(type: number, body: Uint8Array, raw: Uint8Array): Promise<void> | undefined {
     // TLS 1.2 Finished is 12 bytes for every suite we implement (RFC 5246 §7.4.9).
-    const epoch = this.reader.epoch;
-    const finishedLength = this.tls12 ? 12 : epoch ? HASH_LEN[epoch.suite.hash] : undefined;
+    const readSuite = this.readSuite13;
+    const finishedLength = this.tls12 ? 12 : readSuite ? HASH_LEN[readSuite.hash] : undefined;
     if (this.ignorableHelloRequest(type)) {
       // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored (and never hashed); counted in admitHandshake.
       if (body.length !== 0) throw new TlsError('DecodeError', { detail: 'HelloRequest with a body' });
@@ -641,12 +649,12 @@ export class ConnectionCore {
         if (protector instanceof RecordProtector && protector.async && self.cfg.crypto.async !== true) {
           throw new TlsError('InternalError', { detail: `provider ${self.cfg.crypto.name} is not async but returned an async ${protector.alg} AEAD` });
         }
-        const epoch = key.version === 'TLSv1.3' ? { suite: key.suite, secret: key.secret } : null;
         if (direction === 'read') {
-          self.installRead(protector, epoch);
+          self.installRead(protector, key.version === 'TLSv1.3' ? key : null);
           return;
         }
-        self.writer.install(protector, epoch);
+        self.setTrafficSecret('write', key.version === 'TLSv1.3' ? key : null);
+        self.writer.install(protector);
         self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
       },
       keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void {
@@ -675,12 +683,13 @@ export class ConnectionCore {
         self.reader.skipEarlyData(mode);
       },
       peerKeyUpdate(updateRequested: boolean): void {
-        const r = self.reader.epoch;
-        if (!r) throw new TlsError('UnexpectedMessage', { detail: 'KeyUpdate before keys' });
+        const suite = self.readSuite13;
+        if (!suite) throw new TlsError('UnexpectedMessage', { detail: 'KeyUpdate before keys' });
         // RFC 9846 §5.1: KeyUpdate must be the last message in its record.
         if (!self.joiner.isEmpty()) throw new TlsError('UnexpectedMessage', { detail: 'data after KeyUpdate in the same record' });
-        const next = nextTrafficSecret(self.cfg.crypto, r.suite.hash, r.secret);
-        self.reader.install(tls13Protector(self.cfg.crypto, r.suite, next), { suite: r.suite, secret: next });
+        const next = nextTrafficSecret(self.cfg.crypto, suite.hash, self.trafficSecret('read', suite));
+        self.reader.install(tls13Protector(self.cfg.crypto, suite, next));
+        self.setTrafficSecret('read', { suite, secret: next });
         self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys updated (KeyUpdate)' });
         if (updateRequested && !self.closeSent) self.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
       },
@@ -692,16 +701,44 @@ export class ConnectionCore {
     if (!this.joiner.isEmpty()) {
       throw new TlsError('UnexpectedMessage', { detail: 'handshake data left in the record at a key change' });
     }
-    this.reader.install(p, epoch);
+    this.setTrafficSecret('read', epoch);
+    this.reader.install(p);
     this.trace({ direction: 'received', kind: 'key_change', summary: 'read keys changed' });
   }
 
   private sendKeyUpdate(request: number): void {
-    const w = this.writer.epoch;
-    if (!w) throw new TlsError('InternalError', { detail: 'no write keys' });
+    const suite = this.writeSuite13;
+    if (!suite) throw new TlsError('InternalError', { detail: 'no write keys' });
     this.out.send({ type: 'key_update', requestUpdate: request });
-    const next = nextTrafficSecret(this.cfg.crypto, w.suite.hash, w.secret);
-    this.writer.install(tls13Protector(this.cfg.crypto, w.suite, next), { suite: w.suite, secret: next });
+    const next = nextTrafficSecret(this.cfg.crypto, suite.hash, this.trafficSecret('write', suite));
+    this.writer.install(tls13Protector(this.cfg.crypto, suite, next));
+    this.setTrafficSecret('write', { suite, secret: next });
+  }
+
+  /**
+   * Keeps a TLS 1.3 traffic secret for KeyUpdate (RFC 9846 §7.2), overwriting the one it
+   * replaces; null (TLS 1.2, which has no KeyUpdate) forgets it. Both directions share one
+   * buffer, a copy (memory: one small buffer per connection instead of two secrets with
+   * their own ArrayBuffers and epoch records).
+   */
+  private setTrafficSecret(direction: 'read' | 'write', epoch: { readonly suite: Tls13Suite; readonly secret: Uint8Array } | null): void {
+    const at = direction === 'read' ? 0 : MAX_SECRET_LEN;
+    if (direction === 'read') this.readSuite13 = epoch?.suite ?? null;
+    else this.writeSuite13 = epoch?.suite ?? null;
+    if (epoch === null) {
+      this.secrets13?.fill(0, at, at + MAX_SECRET_LEN);
+      return;
+    }
+    if (epoch.secret.length > MAX_SECRET_LEN) throw new TlsError('InternalError', { detail: `traffic secret of ${epoch.secret.length} bytes` });
+    const buf = (this.secrets13 ??= new Uint8Array(2 * MAX_SECRET_LEN));
+    buf.fill(0, at, at + MAX_SECRET_LEN);
+    buf.set(epoch.secret, at);
+  }
+
+  /** The traffic secret in force in `direction` (a view: use before the next {@link setTrafficSecret}). */
+  private trafficSecret(direction: 'read' | 'write', suite: Tls13Suite): Uint8Array {
+    const at = direction === 'read' ? 0 : MAX_SECRET_LEN;
+    return this.secrets13!.subarray(at, at + HASH_LEN[suite.hash]);
   }
 
   private flushWrites(): void {
