@@ -674,7 +674,10 @@ export class ConnectionCore {
       handshakeDone(result: HandshakeResult, finished: FinishedVerified): void {
         // The type already demands the proof; a cast cannot skip it either (RFC 9846 §4.5.3).
         if (!(finished instanceof FinishedVerified)) throw new TlsError('InternalError', { detail: 'handshake completed without a verified Finished' });
-        self.result = result;
+        // Kept without `tls13` (the application and resumption secrets): the connection keeps
+        // its traffic secrets itself (setTrafficSecret) and needs nothing else of them, so an
+        // idle connection does not hold them twice.
+        self.result = result.tls13 === undefined ? result : { version: result.version, exporter: result.exporter };
         self.phase_ = self.closeSent ? 'closed' : 'open';
         self.writer.flushHandshake();
         self.flushWrites();
