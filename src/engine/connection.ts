@@ -18,7 +18,7 @@
  * @module
  */
 import type { ResolvedCommon, TraceEvent } from '../config/config.js';
-import type { CryptoProvider } from '../crypto/provider.js';
+import type { CryptoProvider, HashAlg } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { tls13Suite } from '../crypto/suites.js';
@@ -33,7 +33,7 @@ import { RecordReader, RecordWriter } from '../record/layer.js';
 import type { HandshakeOutput, HandshakeResult, Learned, ReceivedTicket, State, Step, TrafficKey } from '../handshake/state.js';
 import { FAILED, StepFailed } from '../handshake/state.js';
 import { FinishedVerified } from '../handshake/finished.js';
-import { nextTrafficSecret } from '../keys/tls13-schedule.js';
+import { exporter as exporter13, nextTrafficSecret } from '../keys/tls13-schedule.js';
 import { concatBytes, toHex } from '../base/bytes.js';
 import { FloodGuard } from './flood.js';
 import { internCertificate } from './intern.js';
@@ -43,38 +43,54 @@ import type { Setup } from './setup.js';
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './info.js';
 
 /**
- * A ticket as a connection keeps it: nonce ‖ ticket in one buffer of their own (not views of
- * the record they arrived in, which would keep the whole record), turned back into a
- * {@link SessionTicket} when asked.
+ * Tickets as a connection keeps them: the numbers of each, and the nonces and tickets of all
+ * in one buffer of the connection's own (not views of the records they arrived in, which
+ * would keep whole records), turned back into {@link SessionTicket}s when asked.
  */
-interface KeptTicket {
-  readonly lifetime: number;
-  readonly ageAdd: number;
-  readonly receivedAt: number;
-  readonly nonceLength: number;
-  readonly bytes: Uint8Array;
+interface KeptTickets {
+  readonly fields: { readonly lifetime: number; readonly ageAdd: number; readonly receivedAt: number; readonly at: number; readonly nonceLength: number; readonly end: number }[];
+  bytes: Uint8Array;
 }
 
-function keepTicket(t: ReceivedTicket, receivedAt: number): KeptTicket {
-  const bytes = new Uint8Array(t.nonce.length + t.ticket.length);
-  bytes.set(t.nonce);
-  bytes.set(t.ticket, t.nonce.length);
-  return { lifetime: t.lifetime, ageAdd: t.ageAdd, receivedAt, nonceLength: t.nonce.length, bytes };
+function keepTicket(kept: KeptTickets | null, t: ReceivedTicket, receivedAt: number): KeptTickets {
+  const old = kept?.bytes ?? new Uint8Array(0);
+  const at = old.length;
+  const bytes = new Uint8Array(at + t.nonce.length + t.ticket.length);
+  bytes.set(old);
+  bytes.set(t.nonce, at);
+  bytes.set(t.ticket, at + t.nonce.length);
+  const fields = kept?.fields ?? [];
+  fields.push({ lifetime: t.lifetime, ageAdd: t.ageAdd, receivedAt, at, nonceLength: t.nonce.length, end: bytes.length });
+  if (kept === null) return { fields, bytes };
+  kept.bytes = bytes;
+  return kept;
 }
 
-/** A fresh copy each time: a caller cannot change what the connection keeps. */
-function ticketOf(k: KeptTicket): SessionTicket {
-  return Object.freeze({
-    lifetime: k.lifetime,
-    ageAdd: k.ageAdd,
-    nonce: k.bytes.slice(0, k.nonceLength),
-    ticket: k.bytes.slice(k.nonceLength),
-    receivedAt: k.receivedAt,
-  });
+/** Fresh copies each time: a caller cannot change what the connection keeps. */
+function ticketsOf(k: KeptTickets): SessionTicket[] {
+  return k.fields.map((f) =>
+    Object.freeze({
+      lifetime: f.lifetime,
+      ageAdd: f.ageAdd,
+      nonce: k.bytes.slice(f.at, f.at + f.nonceLength),
+      ticket: k.bytes.slice(f.at + f.nonceLength, f.end),
+      receivedAt: f.receivedAt,
+    }),
+  );
 }
 
 /** Longest TLS 1.3 traffic secret: SHA-384's output (RFC 9846 §7.1: Hash.length). */
 const MAX_SECRET_LEN = 48;
+/** Where the exporter secret is in a connection's secret buffer. */
+const EXPORTER_AT = 2 * MAX_SECRET_LEN;
+
+/** The result every completed TLS 1.3 connection keeps: its exporter runs in the connection. */
+const TLS13_RESULT: HandshakeResult = Object.freeze({
+  version: 'TLSv1.3',
+  exporter: (): Uint8Array => {
+    throw new TlsError('InternalError', { detail: 'the TLS 1.3 exporter runs in the connection' });
+  },
+});
 
 /** Plaintext buffered for read() before we stop decrypting (back-pressure). */
 const READ_HIGH_WATER = 256 * 1024;
@@ -128,12 +144,16 @@ export class ConnectionCore {
    */
   private out_: HandshakeOutput | null = null;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
-  private tickets_: KeptTicket[] | null = null;
+  private tickets_: KeptTickets | null = null;
   /** TLS 1.3: the suite of the read and write keys in force (null before keys, and in TLS 1.2). */
   private readSuite13: Tls13Suite | null = null;
   private writeSuite13: Tls13Suite | null = null;
-  /** TLS 1.3 traffic secrets in force, [read | write], {@link MAX_SECRET_LEN} bytes each (see setTrafficSecret). */
+  /**
+   * TLS 1.3 secrets, [read traffic | write traffic | exporter], {@link MAX_SECRET_LEN} bytes
+   * each (see setTrafficSecret); the exporter's hash once the handshake is complete.
+   */
   private secrets13: Uint8Array | null = null;
+  private exporterHash: HashAlg | null = null;
   private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] | null = null;
 
   /** @internal Use `TlsConnection.client` / `TlsConnection.server`. */
@@ -176,7 +196,7 @@ export class ConnectionCore {
 
   /** Session tickets received from the server (TLS 1.3 NewSessionTicket), oldest first; a copy. */
   get tickets(): readonly SessionTicket[] {
-    return (this.tickets_ ?? []).map(ticketOf);
+    return this.tickets_ ? ticketsOf(this.tickets_) : [];
   }
 
   /** Where the connection is. */
@@ -385,6 +405,11 @@ export class ConnectionCore {
     // Errors are sticky, and a failed connection's secrets are forgotten (RFC 9846 §6).
     if (this.error_) throw this.error_;
     if (!this.result) throw new TlsError('ApiMisuse', { detail: 'exporter used before the handshake completed' });
+    if (this.result === TLS13_RESULT) {
+      // RFC 9846 §7.5, from the exporter secret kept at handshakeDone.
+      const hash = this.exporterHash!;
+      return exporter13(this.cfg.crypto, hash, this.secrets13!.subarray(EXPORTER_AT, EXPORTER_AT + HASH_LEN[hash]), label, context, length);
+    }
     return this.result.exporter(label, context, length);
   }
 
@@ -578,7 +603,7 @@ export class ConnectionCore {
     if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates.map(internCertificate);
     if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors;
     if (l.certificateErrorSeverity !== undefined) n.certificateErrorSeverity = l.certificateErrorSeverity;
-    if (l.ticket !== undefined && (this.tickets_?.length ?? 0) < 8) (this.tickets_ ??= []).push(keepTicket(l.ticket, this.cfg.now()));
+    if (l.ticket !== undefined && (this.tickets_?.fields.length ?? 0) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());
   }
 
   private onAlert(content: Uint8Array): void {
@@ -674,10 +699,16 @@ export class ConnectionCore {
       handshakeDone(result: HandshakeResult, finished: FinishedVerified): void {
         // The type already demands the proof; a cast cannot skip it either (RFC 9846 §4.5.3).
         if (!(finished instanceof FinishedVerified)) throw new TlsError('InternalError', { detail: 'handshake completed without a verified Finished' });
-        // Kept without `tls13` (the application and resumption secrets): the connection keeps
-        // its traffic secrets itself (setTrafficSecret) and needs nothing else of them, so an
-        // idle connection does not hold them twice.
-        self.result = result.tls13 === undefined ? result : { version: result.version, exporter: result.exporter };
+        // TLS 1.3: the connection keeps its traffic secrets (setTrafficSecret) and the exporter
+        // secret itself, in one buffer, and a shared result: not the result's secrets, closure
+        // and exporter secret (an idle connection would hold the application secrets twice).
+        const t = result.tls13;
+        if (t === undefined) self.result = result;
+        else {
+          self.setSecret(EXPORTER_AT, t.exporter);
+          self.exporterHash = t.suite.hash;
+          self.result = TLS13_RESULT;
+        }
         self.phase_ = self.closeSent ? 'closed' : 'open';
         self.writer.flushHandshake();
         self.flushWrites();
@@ -732,10 +763,15 @@ export class ConnectionCore {
       this.secrets13?.fill(0, at, at + MAX_SECRET_LEN);
       return;
     }
-    if (epoch.secret.length > MAX_SECRET_LEN) throw new TlsError('InternalError', { detail: `traffic secret of ${epoch.secret.length} bytes` });
-    const buf = (this.secrets13 ??= new Uint8Array(2 * MAX_SECRET_LEN));
+    this.setSecret(at, epoch.secret);
+  }
+
+  /** Copies a secret into its slot of the connection's secret buffer (zeroing what was there). */
+  private setSecret(at: number, secret: Uint8Array): void {
+    if (secret.length > MAX_SECRET_LEN) throw new TlsError('InternalError', { detail: `TLS 1.3 secret of ${secret.length} bytes` });
+    const buf = (this.secrets13 ??= new Uint8Array(3 * MAX_SECRET_LEN));
     buf.fill(0, at, at + MAX_SECRET_LEN);
-    buf.set(epoch.secret, at);
+    buf.set(secret, at);
   }
 
   /** The traffic secret in force in `direction` (a view: use before the next {@link setTrafficSecret}). */

@@ -4,7 +4,7 @@
  * A client keeps its peer's certificate chain for `info` (`peerCertificate`,
  * `peerIntermediates`); a thousand connections to one server would keep a thousand copies of
  * the same bytes. {@link internCertificate} returns the copy already held by some live
- * connection when the bytes are equal (compared byte for byte: the hash only finds the
+ * connection when the bytes are equal (compared byte for byte: the key only finds the
  * candidate), else a fresh copy of its own, so the connection never keeps a view into a
  * handshake buffer either.
  *
@@ -16,7 +16,12 @@
  * @module
  */
 
-/** Interned copies by length and FNV-1a hash; a collision keeps the newer one (the older stays valid where held). */
+/**
+ * Interned copies by length and last 16 bytes (the end of the signature: unlike the DER
+ * header, it differs between certificates); every hit is compared byte for byte, and a
+ * collision keeps the newer one (the older stays valid where held). No pass over the whole
+ * certificate besides that comparison.
+ */
 const interned = new Map<string, WeakRef<Uint8Array>>();
 const cleanup = new FinalizationRegistry<string>((key) => {
   const ref = interned.get(key);
@@ -24,9 +29,9 @@ const cleanup = new FinalizationRegistry<string>((key) => {
 });
 
 function keyOf(der: Uint8Array): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
-  return `${der.length}:${h >>> 0}`;
+  let k = `${der.length}:`;
+  for (let i = Math.max(0, der.length - 16); i < der.length; i++) k += String.fromCharCode(der[i]!);
+  return k;
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

@@ -78,12 +78,9 @@ export function finishHandshake(
   out.keyLog('CLIENT_TRAFFIC_SECRET_0', clientRandom, secrets.clientApplication);
   out.keyLog('SERVER_TRAFFIC_SECRET_0', clientRandom, secrets.serverApplication);
   out.keyLog('EXPORTER_SECRET', clientRandom, secrets.exporter);
-  // The exporter keeps only what it uses (not the traffic or resumption secrets: memory of an idle connection).
-  const hash = suite.hash;
-  const exporterSecret = secrets.exporter;
   out.handshakeDone({
     version: 'TLSv1.3',
-    exporter: (label, context, length) => exporter(crypto, hash, exporterSecret, label, context, length),
+    exporter: (label, context, length) => exporter(crypto, secrets.suite.hash, secrets.exporter, label, context, length),
     tls13: secrets,
   }, finished);
   return secrets;
