@@ -75,6 +75,8 @@ export interface JoinerOptions {
 
 /** HandshakeType.client_hello (RFC 9846 §4). */
 const CLIENT_HELLO = 1;
+/** The chunk list of every drained joiner (never written: `push` replaces it). */
+const NO_CHUNKS = Object.freeze([]) as unknown as Uint8Array[];
 /** Smallest reassembly buffer. */
 const MIN_PARTIAL = 1024;
 
@@ -85,7 +87,7 @@ export class Joiner {
   private readonly onHeader: ((type: number, bodyLength: number) => void) | undefined;
   private readonly owner: object | undefined;
   /** Fragments pushed and not yet fully consumed; `chunks[0]` is read from `offset`. */
-  private chunks: Uint8Array[] = [];
+  private chunks: Uint8Array[] = NO_CHUNKS;
   private offset = 0;
   /** Bytes in `chunks` not yet consumed. */
   private queued = 0;
@@ -168,7 +170,8 @@ export class Joiner {
     if (fragment.length === 0) {
       throw new TlsError('UnexpectedMessage', { detail: 'zero-length handshake fragment' });
     }
-    this.chunks.push(fragment);
+    if (this.chunks === NO_CHUNKS) this.chunks = [fragment];
+    else this.chunks.push(fragment);
     this.queued += fragment.length;
   }
 
@@ -278,7 +281,7 @@ export class Joiner {
       this.chunks.shift();
       this.offset = 0;
       // Drained: a fresh empty array, so an idle connection does not keep the grown one.
-      if (this.chunks.length === 0) this.chunks = [];
+      if (this.chunks.length === 0) this.chunks = NO_CHUNKS;
     }
   }
 }
