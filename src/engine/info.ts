@@ -129,8 +129,9 @@ export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: s
     resumed: n.resumed,
     earlyData: n.earlyData,
     helloRetryRequest: n.helloRetryRequest,
-    peerCertificate: n.peerCertificates[0] ?? null,
-    peerIntermediates: n.peerCertificates.slice(1),
+    // Copies: the connection's bytes are shared with other connections (engine/intern.ts).
+    peerCertificate: n.peerCertificates[0]?.slice() ?? null,
+    peerIntermediates: n.peerCertificates.slice(1).map((c) => c.slice()),
     certificateErrors: n.certificateErrors,
     certificateErrorSeverity: n.certificateErrorSeverity,
     provider,

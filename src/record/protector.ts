@@ -103,11 +103,15 @@ export function limitsFor(alg: AeadAlg): KeyUsageLimits {
   switch (alg) {
     case 'AES-128-GCM':
     case 'AES-256-GCM':
-      return { keyUpdateAt: 2 ** 23, sealLimit: 2 ** 24, openLimit: Infinity };
+      return GCM_LIMITS;
     case 'CHACHA20-POLY1305':
-      return { keyUpdateAt: 2 ** 60, sealLimit: Infinity, openLimit: Infinity };
+      return CHACHA_LIMITS;
   }
 }
+
+// Shared and frozen (memory, issue 9: not one object per protector per connection).
+const GCM_LIMITS: KeyUsageLimits = Object.freeze({ keyUpdateAt: 2 ** 23, sealLimit: 2 ** 24, openLimit: Infinity });
+const CHACHA_LIMITS: KeyUsageLimits = Object.freeze({ keyUpdateAt: 2 ** 60, sealLimit: Infinity, openLimit: Infinity });
 
 /** One direction of record protection: what the connection calls for every record. */
 export interface Protector {
@@ -675,7 +679,19 @@ function writeSeq(out: Uint8Array, at: number, hi: number, lo: number): void {
 }
 
 /** A limit as [hi, lo] uint32 halves; anything at or beyond 2^64 never triggers. */
+/** {@link split} results of the default limits, shared (memory: three pairs per protector otherwise). */
+const SPLIT_SHARED = new Map<number, readonly [number, number]>();
+
 function split(limit: number): readonly [number, number] {
+  const shared = SPLIT_SHARED.get(limit);
+  if (shared !== undefined) return shared;
+  const r = splitLimit(limit);
+  // Only the default limits' values are remembered: the map stays this small.
+  if (limit === 2 ** 23 || limit === 2 ** 24 || limit === 2 ** 60 || limit === Infinity) SPLIT_SHARED.set(limit, Object.freeze(r));
+  return r;
+}
+
+function splitLimit(limit: number): readonly [number, number] {
   if (Number.isNaN(limit) || limit < 0) {
     throw new TlsError('InternalError', { detail: `key usage limit ${limit} is invalid` });
   }
