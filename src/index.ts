@@ -62,5 +62,5 @@ export type { SessionStore, MemorySessionStoreOptions, TrustDecisionInputs } fro
 export { MAX_TICKET_LIFETIME_SECONDS, isSessionFresh } from './session/session.js';
 export { MemoryReplayRegister } from './session/replay.js';
 export type { ReplayRegister, MemoryReplayRegisterOptions } from './session/replay.js';
-export type { ResumableSession, Tls13Session, SessionCommon } from './session/session.js';
+export type { ResumableSession, Tls13Session, Tls12Session, SessionCommon } from './session/session.js';
 export type { LoadCertificatesOptions, CertSource } from './config/identity.js';

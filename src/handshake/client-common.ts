@@ -16,6 +16,7 @@ import type { serverHello12 } from './client-tls12.js';
 import type { Transcript } from './transcript.js';
 import type { PskOffer } from './psk.js';
 import type { SessionStore } from '../session/store.js';
+import type { Tls12Session } from '../session/session.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
 export interface ClientParams {
@@ -73,6 +74,8 @@ export interface Offer {
   readonly psk: PskOffer | null;
   /** 0-RTT data sent with this ClientHello (RFC 9846 §4.3.10), if any. */
   readonly early: Uint8Array | null;
+  /** The TLS 1.2 session offered for resumption (its ID or ticket is in `ch`; `client-resume12.ts`), if any. */
+  readonly session12?: Tls12Session | undefined;
 }
 
 /**
