@@ -72,10 +72,10 @@ export interface Offer {
   readonly offers12: boolean;
   /** The TLS 1.3 PSK offered (resumption, RFC 9846 §4.3.11), if any. */
   readonly psk: PskOffer | null;
-  /** 0-RTT data sent with this ClientHello (RFC 9846 §4.3.10), if any. */
-  readonly early: Uint8Array | null;
   /** The TLS 1.2 session offered for resumption (its ID or ticket is in `ch`; `client-resume12.ts`), if any. */
   readonly session12?: Tls12Session | undefined;
+  /** 0-RTT data sent with this ClientHello (RFC 9846 §4.3.10), if any. */
+  readonly early: Uint8Array | null;
 }
 
 /**

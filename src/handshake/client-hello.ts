@@ -23,9 +23,9 @@ import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, 
 import { serverHello13 } from './client-tls13.js';
 import { acceptPskSelection, offerPsk, sessionHash, type PskOffer } from './psk.js';
 import { takeSession } from '../session/store.js';
-import { earlyTrafficSecret } from './tls13-common.js';
 import type { ResumableSession, Tls12Session } from '../session/session.js';
 import { offer12, usableSession12 } from './client-resume12.js';
+import { earlyTrafficSecret } from './tls13-common.js';
 
 /**
  * Starts a client handshake: sends ClientHello and returns the first state (once the key
@@ -102,7 +102,7 @@ function sendClientHello(
     const s = shares.find((k) => k.group === e.group);
     if (s) byGroup.set(e.group, s);
   }
-  const offer: Offer = { ch, shares: byGroup, offers13, offers12, psk, early, session12 };
+  const offer: Offer = { ch, shares: byGroup, offers13, offers12, psk, session12, early };
   return new ExpectServerHello(hs, offer, null);
 }
 
