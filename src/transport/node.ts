@@ -748,7 +748,9 @@ export class TlsSocket extends Duplex {
     }
     // Handlers and listeners are shared functions on prototypes, not closures per socket:
     // an idle connection keeps one small object for them (issue 9, idle memory).
-    this.pump = new TlsPump(connection, new TlsSocket.PumpLink(this));
+    // transferInput: a socket's 'data' chunk is a fresh buffer per read that only we consume
+    // (stream semantics: a chunk belongs to its reader), so whole records are taken without a copy.
+    this.pump = new TlsPump(connection, new TlsSocket.PumpLink(this), { transferInput: true });
     (socket as OwnedSocket)[OWNER] = this;
     for (const [event, f] of TlsSocket.SOCKET_LISTENERS) socket.on(event, f);
     // TLS decides when each direction ends (close_notify), not TCP: the peer's FIN after its
