@@ -58,6 +58,7 @@ type NumericOption =
   | 'maxVerificationWork'
   | 'maxDepth'
   | 'sessionTickets'
+  | 'maxEarlyData'
   | 'handshakeTimeout'
   | 'lingerTimeout';
 
@@ -101,7 +102,8 @@ const NUMBER_FLAGS: readonly NumberFlag[] = [
   { flag: 'max-skipped-early-data', option: 'maxSkippedEarlyData', commands: ['serve'], min: 0, max: INT31, arg: 'BYTES', help: 'bytes of refused 0-RTT data skipped (default 65536)' },
   { flag: 'max-verification-work', option: 'maxVerificationWork', commands: BOTH, min: 1, max: INT31, arg: 'N', help: "work budget of one certificate verification (default: the verifier's)" },
   { flag: 'max-depth', option: 'maxDepth', commands: BOTH, min: 0, max: MAX_MAX_DEPTH, arg: 'N', help: 'intermediates accepted between leaf and trust anchor (default 8)' },
-  { flag: 'session-tickets', option: 'sessionTickets', commands: ['serve'], min: 0, max: 16, arg: 'N', help: 'TLS 1.3 NewSessionTickets sent after each handshake (default 0)' },
+  { flag: 'session-tickets', option: 'sessionTickets', commands: ['serve'], min: 0, max: 16, arg: 'N', help: 'TLS 1.3 NewSessionTickets sent after each handshake for resumption (default 2; 0 disables resumption)' },
+  { flag: 'max-early-data', option: 'maxEarlyData', commands: ['serve'], min: 0, max: INT31, arg: 'BYTES', help: 'TLS 1.3 0-RTT data accepted from resuming clients, once per ticket (default 0: off; early data can be replayed)' },
   { flag: 'handshake-timeout', option: 'handshakeTimeout', commands: BOTH, min: 0, max: INT31, arg: 'MS', help: (c) => `milliseconds the handshake may take; 0: no limit (default ${c === 'serve' ? 120000 : 0})` },
   { flag: 'linger-timeout', option: 'lingerTimeout', commands: BOTH, min: 0, max: INT31, arg: 'MS', help: "milliseconds to keep reading (and discarding) a failed peer's input so it can read our alert; 0: close at once (default 2000)" },
 ];

@@ -55,4 +55,12 @@ export type { Certificate, CertificateInput, VerifyCertificateChainOptions, Veri
 export { verifyOcspResponse, verifyOcspResponseAsync } from './verify/ocsp.js';
 export type { OcspCheckInput, OcspResult, CrlReason } from './verify/ocsp.js';
 export { loadCertificates } from './config/identity.js';
+export { TicketKeySet, NODE_TICKET_KEYS_LEN, TICKET_KEY_NAME_LEN, TICKET_KEY_SECRET_LEN, TICKET_OVERHEAD } from './session/ticket-keys.js';
+export type { TicketKeySetOptions, OpenedTicket, TicketKey } from './session/ticket-keys.js';
+export { MemorySessionStore, sessionStoreKey } from './session/store.js';
+export type { SessionStore, MemorySessionStoreOptions, TrustDecisionInputs } from './session/store.js';
+export { MAX_TICKET_LIFETIME_SECONDS, isSessionFresh } from './session/session.js';
+export { MemoryReplayRegister } from './session/replay.js';
+export type { ReplayRegister, MemoryReplayRegisterOptions } from './session/replay.js';
+export type { ResumableSession, Tls13Session, SessionCommon } from './session/session.js';
 export type { LoadCertificatesOptions, CertSource } from './config/identity.js';

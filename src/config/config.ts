@@ -18,6 +18,7 @@ import { IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
 import { TlsError } from '../base/errors.js';
 import type { MemorySessionStore, SessionStore } from '../session/store.js';
 import type { TicketKeySet } from '../session/ticket-keys.js';
+import type { MemoryReplayRegister, ReplayRegister } from '../session/replay.js';
 import { CERT_SIGNATURE_SCHEMES, DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, resolveCodes, tls12Suite, tls13Suite } from '../crypto/suites.js';
 import { ProtocolVersion, nameOf } from '../wire/codes.js';
 
@@ -221,6 +222,19 @@ export interface ServerOptions extends CommonOptions {
    * offers it. Default false (forward secrecy first); the client must enable it too.
    */
   allowPskKe?: boolean;
+  /**
+   * 0-RTT (RFC 9846 §2.3, §4.3.10): bytes of early data a client may send with a resumed
+   * ClientHello, announced in our tickets. Default 0: off. Early data can be replayed by an
+   * attacker (RFC 9846 §8): it is accepted once per ticket (`replayRegister`) and
+   * within the ticket-age window, reported in `earlyDataLength`, and should only carry
+   * requests that are harmless to repeat.
+   */
+  maxEarlyData?: number;
+  /**
+   * Where tickets used for 0-RTT are remembered (RFC 9846 §8.1, §8.2). Default: a
+   * {@link MemoryReplayRegister} per config. Servers sharing `ticketKeys` must share one.
+   */
+  replayRegister?: ReplayRegister;
   /** Ask clients for a certificate (mutual TLS); an absent one is accepted. */
   requestCert?: boolean;
   /** Require a client certificate (implies `requestCert`): without one the handshake fails. */
@@ -249,7 +263,8 @@ const CLIENT_ONLY_NAMES = [
 ] as const satisfies readonly (keyof ClientOptions)[];
 const SERVER_ONLY_NAMES = [
   'cert', 'key', 'certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'requestCert', 'requireCert', 'ca',
-  'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth', 'ticketKeys', 'sessionTimeout', 'sessionCacheSize', 'allowPskKe',
+  'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth', 'ticketKeys', 'sessionTimeout', 'sessionCacheSize', 'allowPskKe', 'maxEarlyData',
+  'replayRegister',
 ] as const satisfies readonly (keyof ServerOptions)[];
 
 /**

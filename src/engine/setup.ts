@@ -30,6 +30,7 @@ import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
 import { MemorySessionStore, sessionStoreKey, trustFingerprint, type SessionStore } from '../session/store.js';
 import { resolveTicketKeys } from '../session/ticket-keys.js';
+import { resolveReplayRegister } from '../session/replay.js';
 import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
 import { toHex } from '../base/bytes.js';
 
@@ -70,10 +71,21 @@ export interface ClientConnectionOptions {
    * none left, the first configured group is used).
    */
   readonly keyShareGroups?: readonly (string | number)[];
+  /**
+   * 0-RTT (RFC 9846 §2.3): data sent with the first flight when this connection resumes a
+   * session whose ticket allows at least this many bytes of early data; otherwise (no session,
+   * a ticket without early data, too much data, a HelloRetryRequest, or a server that rejects
+   * it) it is sent after the handshake, first, unless `retryEarlyData` is false.
+   * `info.earlyData` and `earlyDataLength` tell what happened. Early data can be replayed by
+   * an attacker (RFC 9846 §8): send only what is harmless to repeat.
+   */
+  readonly earlyData?: Uint8Array;
+  /** Re-send `earlyData` after the handshake when it did not go as 0-RTT (default true). */
+  readonly retryEarlyData?: boolean;
 }
 
 /** The keys of {@link ClientConnectionOptions}, which `TlsConnection.client(options)` takes out of plain options. */
-const PER_CONNECTION_KEYS: readonly string[] = Object.freeze(['servername', 'ALPNProtocols', 'keyShareGroups']);
+const PER_CONNECTION_KEYS: readonly string[] = Object.freeze(['servername', 'ALPNProtocols', 'keyShareGroups', 'earlyData', 'retryEarlyData']);
 
 /**
  * Options of {@link createClientConfig}: every {@link ClientOptions} except `servername`, which
@@ -352,6 +364,8 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
     clientHelloHook: testHooksOf(options).clientHello,
     sessions: null,
     allowPskKe: options.allowPskKe === true,
+    earlyData: null,
+    retryEarlyData: true,
   });
   const limits: RoleLimits = Object.freeze({ maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) });
   const store = resolveSessionStore(options.sessionStore, cfg.now);
@@ -429,6 +443,8 @@ function resolveServer(options: ServerOptions): ServerState {
     sessionTimeout,
     resumption12: Object.freeze({ cache: cache12.maxEntries > 0 ? cache12 : null, tickets: tickets > 0 ? ticketKeys : null, lifetime: cache12.lifetime }),
     allowPskKe: options.allowPskKe === true,
+    maxEarlyData: limitOption('maxEarlyData', options.maxEarlyData, 0, 0, 0xffffffff),
+    replayRegister: resolveReplayRegister(options.replayRegister),
     encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
     helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
     clientAuth,
@@ -482,9 +498,10 @@ export function setupClientWith(config: ClientConfig | ClientOptions, perConnect
     if (isServerConfig(config)) throw new TlsError('InvalidConfig', { detail: 'a server config cannot make a client connection' });
     if (config instanceof ClientConfig) throw new TlsError('InvalidConfig', { detail: 'not a config made by createClientConfig' });
     // Plain options: the shared part becomes a config, the rest is this connection's.
-    const { servername, ...shared } = config;
+    // Plain options may carry this connection's 0-RTT data too (TlsConnection.client({ ..., earlyData })).
+    const { servername, earlyData, retryEarlyData, ...shared } = config as ClientOptions & Pick<ClientConnectionOptions, 'earlyData' | 'retryEarlyData'>;
     state = resolveClient(shared, parts);
-    per = { servername, ...perConnection };
+    per = { servername, earlyData, retryEarlyData, ...perConnection };
   }
   return clientSetupOf(state, per);
 }
@@ -510,6 +527,8 @@ function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup 
     auth: { ...params.auth, serverName: servername },
     // Sessions are per server name (never offered to another one) and per trust decision.
     sessions: state.store && servername ? { store: state.store, key: sessionStoreKey(servername, state.trust()) } : null,
+    earlyData: earlyDataOption(per.earlyData),
+    retryEarlyData: per.retryEarlyData !== false,
   };
   const p = params;
   const c = cfg;
@@ -557,6 +576,13 @@ function refuseBudgetWithCustomVerifier(o: { verifier?: unknown; maxVerification
   if (o.verifier !== undefined && o.maxVerificationWork !== undefined) {
     throw new TlsError('InvalidConfig', { detail: 'maxVerificationWork applies to the built-in verifier; a custom verifier bounds its own work' });
   }
+}
+
+/** The `earlyData` per-connection option: a copy (the caller may reuse its buffer), or null. */
+function earlyDataOption(d: Uint8Array | undefined): Uint8Array | null {
+  if (d === undefined) return null;
+  if (!(d instanceof Uint8Array)) throw new TlsError('InvalidConfig', { detail: 'earlyData must be a Uint8Array' });
+  return d.length > 0 ? d.slice() : null;
 }
 
 /** The `sessionStore` option: a store as given, `false` as none, absent as a fresh memory store. */
