@@ -12,7 +12,7 @@ export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions 
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './engine/connection.js';
 export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './base/errors.js';
 export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './base/errors.js';
-export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, TraceEvent, TlsVersionName } from './config/config.js';
+export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase, TraceEvent, TlsVersionName } from './config/config.js';
 export type {
   CryptoProvider,
   AeadAlg,
@@ -62,5 +62,8 @@ export type { SessionStore, MemorySessionStoreOptions, TrustDecisionInputs } fro
 export { MAX_TICKET_LIFETIME_SECONDS, isSessionFresh } from './session/session.js';
 export { MemoryReplayRegister } from './session/replay.js';
 export type { ReplayRegister, MemoryReplayRegisterOptions } from './session/replay.js';
-export type { ResumableSession, Tls13Session, SessionCommon } from './session/session.js';
+export type { ResumableSession, Tls13Session, Tls12Session, SessionCommon } from './session/session.js';
 export type { LoadCertificatesOptions, CertSource } from './config/identity.js';
+export { decodePkcs12, decryptPrivateKey, MAX_KDF_ITERATIONS, MAX_KDF_WORK, MAX_PKCS12_SIZE, SCRYPT_LIMITS } from './identity/index.js';
+export type { Pkcs12Contents, Pkcs12Identity } from './identity/index.js';
+export { serializeSession, deserializeSession, SESSION_BLOB_VERSION, SESSION_KEY_LENGTH, MAX_SESSION_BLOB } from './session/serialize.js';

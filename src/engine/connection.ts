@@ -197,10 +197,15 @@ export class ConnectionCore {
    * Buffers ciphertext from the transport. Returns how many bytes were accepted: the
    * engine holds at most one record beyond what `process()` has consumed, so the
    * caller keeps the rest and offers it again after `process()` (back-pressure).
+   *
+   * By default the bytes are copied: the caller may reuse them as soon as this returns.
+   * With `transfer` the caller gives them up (it must neither change nor read them
+   * afterwards, e.g. a socket's freshly read chunk): a complete record at their start
+   * may then be kept as a view and decrypted where it lies, with no copy.
    */
-  receive(bytes: Uint8Array): number {
+  receive(bytes: Uint8Array, transfer = false): number {
     if (this.error_) return bytes.length; // discard: the connection is dead
-    return this.reader.receive(bytes);
+    return this.reader.receive(bytes, transfer);
   }
 
   /** Runs the state machine over buffered input. Never rejects: failures land in `error`. */
