@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { appendFileSync, readFileSync, realpathSync } from 'node:fs';
+import { appendFileSync, chmodSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ClientOptions, ServerOptions, TraceEvent } from './config/config.js';
@@ -34,6 +34,8 @@ import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } f
 import { generateTestPki } from './verify/generate.js';
 import { parseCertificate } from './verify/x509.js';
 import { CRYPTO_PROVIDER_NAMES, type CryptoProviderName } from './crypto/select.js';
+import { SESSION_KEY_LENGTH, deserializeSession, serializeSession } from './session/serialize.js';
+import { defaultRandom } from './crypto/noble.js';
 // Loading the native provider makes `--crypto native` resolvable (it registers itself).
 import './crypto/native.js';
 import './crypto/webcrypto.js';
@@ -263,6 +265,29 @@ Options:
                            certificateErrorDetails, certificateErrorSeverity; on failure
                            error {status, alert, message} and the certificateErrors found
   --key-update             after the handshake, send a KeyUpdate asking the peer to update
+  --reconnect N            then connect N more times, resuming the session of the connection
+                           before (one client config and session store shared by all); one
+                           summary per connection (--json: one JSON line each, 'resumed' true
+                           from the second when the server resumes). stdin is relayed on the
+                           last connection only; the earlier ones close once the handshake is
+                           done (after reading what the server sent: its session tickets)
+  --sess-out FILE          write the session the server gives (the latest, on every
+                           connection) to FILE, sealed with the session key (mode 0600)
+  --sess-in FILE           resume the session in FILE (written by --sess-out) on the first
+                           connection; a file that does not open under the session key
+                           (altered, foreign, another key) is an error (SessionRejected,
+                           exit 1), never trusted; a session that is expired or for another
+                           server name or trust setting gives a full handshake
+  --sess-key FILE          the session key: 32 bytes that seal and open session files
+                           (default: FILE.key next to the --sess-out / --sess-in file; made
+                           with mode 0600 by --sess-out when missing). A session file holds
+                           the resumption secret and the first connection's certificate
+                           verdict: the key keeps it secret and makes a forged file fail
+  --early-data FILE        send FILE's bytes as TLS 1.3 0-RTT data when the session allows
+                           (with --sess-in, or on --reconnect), else after the handshake;
+                           'earlyData' in --json (and the summary) says accepted, rejected
+                           (then re-sent after the handshake) or none. Early data can be
+                           replayed by an attacker: send only what is safe to repeat
   --quiet                  do not print the human-readable summary (stderr)
   --help                   this text
 
@@ -355,6 +380,11 @@ const CONNECT_FLAGS: FlagSpec = {
   trace: 'boolean',
   json: 'boolean',
   'key-update': 'boolean',
+  reconnect: 'string',
+  'sess-out': 'string',
+  'sess-in': 'string',
+  'sess-key': 'string',
+  'early-data': 'string',
   quiet: 'boolean',
   help: 'boolean',
   ...policyFlagSpec('connect'),
@@ -705,7 +735,16 @@ export interface ConnectCommand {
   readonly options: ConnectOptions;
   readonly files: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly keylog?: string; readonly pass?: string };
   readonly trace: boolean;
+  /** `--reconnect N`: connections after the first, each resuming the session of the one before. */
+  readonly reconnect: number;
+  /** `--sess-out`, `--sess-in`, `--sess-key`, `--early-data`: files, read or written by {@link cmdConnect}. */
+  readonly session: { readonly out?: string; readonly in?: string; readonly key?: string; readonly earlyData?: string };
 }
+
+/** Largest `--reconnect`. */
+const MAX_RECONNECT = 10_000;
+/** The connect flags that only `connect` takes (not `bench`, which shares the parser). */
+const SESSION_FLAGS = ['reconnect', 'sess-out', 'sess-in', 'sess-key', 'early-data'] as const;
 
 /**
  * Parses the arguments of `puretls connect` (no I/O).
@@ -714,8 +753,27 @@ export interface ConnectCommand {
 export function parseConnectCommand(argv: readonly string[], name: 'connect' | 'bench' = 'connect'): ConnectCommand {
   const args = parseArgs(argv, CONNECT_FLAGS, 'connect');
   const flags = { json: args.booleans.has('json'), quiet: args.booleans.has('quiet'), keyUpdate: args.booleans.has('key-update'), trace: args.booleans.has('trace') };
-  if (args.booleans.has('help')) return { help: true, ...flags, options: {}, files: {} };
+  if (args.booleans.has('help')) return { help: true, ...flags, options: {}, files: {}, reconnect: 0, session: {} };
+  if (name !== 'connect') {
+    for (const f of SESSION_FLAGS) if (args.strings.has(f)) throw new UsageError(`option '--${f}' does not apply to ${name}`);
+  }
   if (args.positional.length !== 1) throw new UsageError(`${name} needs exactly one HOST:PORT`);
+  const reconnectText = args.strings.get('reconnect');
+  let reconnect = 0;
+  if (reconnectText !== undefined) {
+    if (!/^\d+$/.test(reconnectText)) throw new UsageError(`--reconnect: expected a whole number 0..${MAX_RECONNECT}, got '${reconnectText}'`);
+    reconnect = Number(reconnectText);
+    if (reconnect > MAX_RECONNECT) throw new UsageError(`--reconnect: ${reconnectText} is out of range (0..${MAX_RECONNECT})`);
+  }
+  const session = { out: args.strings.get('sess-out'), in: args.strings.get('sess-in'), key: args.strings.get('sess-key'), earlyData: args.strings.get('early-data') };
+  for (const [flag, v] of [['sess-out', session.out], ['sess-in', session.in], ['sess-key', session.key], ['early-data', session.earlyData]] as const) {
+    if (v !== undefined && v.length === 0) throw new UsageError(`--${flag} needs a file name`);
+  }
+  if (session.key !== undefined && session.out === undefined && session.in === undefined) throw new UsageError('--sess-key goes with --sess-out or --sess-in');
+  if (session.out !== undefined && session.key === undefined && session.in !== undefined && session.in !== session.out) {
+    throw new UsageError('--sess-in and --sess-out name different files: give --sess-key (one key opens the one and seals the other)');
+  }
+  if (session.key !== undefined && (session.key === session.out || session.key === session.in)) throw new UsageError('--sess-key must not be the session file');
   const { host, port } = parseHostPort(args.positional[0]!);
   const cert = args.strings.get('cert');
   const key = args.strings.get('key');
@@ -727,7 +785,7 @@ export function parseConnectCommand(argv: readonly string[], name: 'connect' | '
   if (sn !== undefined) options.servername = sn;
   if (ignore) options.ignorableCertificateErrors = ignore;
   const files: ConnectCommand['files'] = { ca: args.strings.get('ca'), cert, key, keylog: args.strings.get('keylog'), pass: args.strings.get('pass') };
-  return { help: false, ...flags, options, files };
+  return { help: false, ...flags, options, files, reconnect, session };
 }
 
 /** The options of a parsed `connect`, with the files read. @throws TlsError('InvalidConfig') for an unreadable file */
@@ -746,24 +804,177 @@ function connectOptions(cmd: ConnectCommand): ConnectOptions {
   return options;
 }
 
+/**
+ * The session key of `--sess-key` (default: `SESSIONFILE.key`): 32 bytes. With `create` (for
+ * `--sess-out`) a missing file is made with 32 random bytes, mode 0600, never overwritten.
+ *
+ * Why a key file: a session file holds the resumption secret and the verdict on the first
+ * connection's certificate (a resumed connection reports it, RFC 9846 §2.2), so it is sealed
+ * (src/session/serialize.ts). The library's default key lives only as long as its process, so
+ * a file written by one `puretls connect` could never be read by the next; a key kept in a
+ * file (0600, like an SSH key) persists, can be shared by whoever should resume, and a file
+ * sealed under any other key (forged, altered, someone else's) is refused. An environment
+ * variable would leak through `/proc/PID/environ` and shell history; a key built in would
+ * authenticate nothing.
+ *
+ * @throws TlsError('InvalidConfig') naming the file: unreadable, not 32 bytes, or not creatable
+ */
+function sessionKeyFile(file: string, create: boolean): Uint8Array {
+  if (create) {
+    try {
+      writeFileSync(file, defaultRandom(SESSION_KEY_LENGTH), { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new TlsError('InvalidConfig', { detail: `cannot create session key ${file}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+      }
+    }
+  }
+  let key: Buffer;
+  try {
+    key = readFileSync(file);
+  } catch (e) {
+    throw new TlsError('InvalidConfig', { detail: `cannot read session key ${file}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+  }
+  if (key.length !== SESSION_KEY_LENGTH) throw new TlsError('InvalidConfig', { detail: `session key ${file}: expected ${SESSION_KEY_LENGTH} bytes, found ${key.length}`, source: 'caller' });
+  try {
+    if ((statSync(file).mode & 0o077) !== 0) process.stderr.write(`puretls: warning: session key ${file} is readable by others (chmod 600 it)\n`);
+  } catch {
+    // read a moment ago: nothing to add
+  }
+  return new Uint8Array(key);
+}
+
+/** Writes a session file: 0600, through a temporary file and a rename (never half written). */
+function writeSessionFile(file: string, blob: Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, blob, { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new TlsError('InvalidConfig', { detail: `cannot write --sess-out ${file}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+  }
+}
+
+/** What every connection of one `puretls connect` shares, from {@link connectPlan}. */
+interface ConnectPlan {
+  /** Options of each connection (with `--reconnect`: a shared `secureContext` and the per-connection options). */
+  readonly options: ConnectOptions;
+  /** The blob of `--sess-in` (offered by the first connection only). */
+  readonly sessionIn: Uint8Array | undefined;
+  /** The session key (`--sess-key` / the default key file), when a session file is used. */
+  readonly sessionKey: Uint8Array | undefined;
+  readonly earlyData: Uint8Array | undefined;
+}
+
+/**
+ * Reads the files of a parsed `connect` and, with `--reconnect`, builds the one client config
+ * (with its session store) every connection shares.
+ * @throws TlsError('InvalidConfig') for an unreadable file or invalid options
+ */
+function connectPlan(cmd: ConnectCommand): ConnectPlan {
+  const all = connectOptions(cmd);
+  const { out, in: inFile, key } = cmd.session;
+  const keyFile = key ?? (out !== undefined ? `${out}.key` : inFile !== undefined ? `${inFile}.key` : undefined);
+  const sessionKey = keyFile !== undefined ? sessionKeyFile(keyFile, out !== undefined) : undefined;
+  let sessionIn: Uint8Array | undefined;
+  if (inFile !== undefined) {
+    try {
+      sessionIn = new Uint8Array(readFileSync(inFile));
+    } catch (e) {
+      throw new TlsError('InvalidConfig', { detail: `cannot read --sess-in ${inFile}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+    }
+  }
+  let earlyData: Uint8Array | undefined;
+  if (cmd.session.earlyData !== undefined) {
+    try {
+      earlyData = new Uint8Array(readFileSync(cmd.session.earlyData));
+    } catch (e) {
+      throw new TlsError('InvalidConfig', { detail: `cannot read --early-data ${cmd.session.earlyData}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+    }
+    if (earlyData.length === 0) throw new TlsError('InvalidConfig', { detail: `--early-data ${cmd.session.earlyData} is empty`, source: 'caller' });
+  }
+  if (cmd.reconnect === 0) return { options: all, sessionIn, sessionKey, earlyData };
+  // One config for all connections: its session store (one MemorySessionStore per config) is
+  // what lets each connection resume the session of the one before.
+  const { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen, secureContext, ...tls } = all;
+  const options: ConnectOptions = { secureContext: secureContext ?? createClientConfig(tls) };
+  const keep = { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen };
+  for (const [k, v] of Object.entries(keep)) if (v !== undefined) Object.assign(options, { [k]: v });
+  return { options, sessionIn, sessionKey, earlyData };
+}
+
+/** One line about connection `n` of `total` (with `--reconnect`). */
+function connectionLine(n: number, total: number, info: ConnectionInfo): string {
+  return `connection ${n}/${total}: ${info.version ?? '-'} ${info.cipherSuite ?? '-'} resumed=${info.resumed ? 'yes' : 'no'} early-data=${info.earlyData}`;
+}
+
 async function cmdConnect(argv: readonly string[]): Promise<number> {
   const cmd = parseConnectCommand(argv);
   if (cmd.help) {
     process.stdout.write(CONNECT_HELP);
     return 0;
   }
-  const { json, quiet } = cmd;
-  const report = (err: TlsError, info: ConnectionInfo | null): number => {
-    if (json) process.stdout.write(`${JSON.stringify(errorJson(err, info))}\n`);
+  const { json } = cmd;
+  const report = (err: TlsError, info: ConnectionInfo | null, extra: Record<string, unknown> = {}): number => {
+    if (json) process.stdout.write(`${JSON.stringify({ ...extra, ...errorJson(err, info) })}\n`);
     process.stderr.write(`puretls: error: ${describeError(err, info)}\n`);
     return 1;
   };
+  let plan: ConnectPlan;
+  try {
+    plan = connectPlan(cmd);
+  } catch (e) {
+    return report(toTlsError(e), null);
+  }
+  const total = cmd.reconnect + 1;
+  const state = { wroteSession: false, writeError: null as TlsError | null };
+  for (let n = 1; n <= total; n++) {
+    const code = await connectOnceCli(cmd, plan, n, total, state, report);
+    if (code !== 0) return code;
+  }
+  if (state.writeError) return report(state.writeError, null);
+  if (cmd.session.out !== undefined && !state.wroteSession) process.stderr.write(`puretls: note: the server gave no session: --sess-out ${cmd.session.out} not written\n`);
+  return 0;
+}
+
+/**
+ * Connection `n` of `total`: handshake, summary; the last one relays stdin/stdout, the others
+ * close at once (reading what the server sent first, its tickets among it).
+ */
+function connectOnceCli(
+  cmd: ConnectCommand,
+  plan: ConnectPlan,
+  n: number,
+  total: number,
+  state: { wroteSession: boolean; writeError: TlsError | null },
+  report: (err: TlsError, info: ConnectionInfo | null, extra?: Record<string, unknown>) => number,
+): Promise<number> {
+  const { json, quiet } = cmd;
+  const last = n === total;
+  const tag = total > 1 ? { connection: n } : {};
+  const options: ConnectOptions = { ...plan.options };
+  if (plan.sessionKey !== undefined) options.sessionKey = plan.sessionKey;
+  if (n === 1 && plan.sessionIn !== undefined) options.session = plan.sessionIn;
+  if (plan.earlyData !== undefined) options.earlyData = plan.earlyData;
 
   let socket: TlsSocket;
   try {
-    socket = connect(connectOptions(cmd));
+    socket = connect(options);
   } catch (e) {
-    return report(toTlsError(e), null);
+    return Promise.resolve(report(toTlsError(e), null, tag));
+  }
+  const out = cmd.session.out;
+  if (out !== undefined) {
+    socket.on('session', (blob: Buffer) => {
+      try {
+        // Sealed under plan.sessionKey (given as sessionKey above): written as it came.
+        writeSessionFile(out, blob);
+        state.wroteSession = true;
+      } catch (e) {
+        state.writeError = toTlsError(e);
+      }
+    });
   }
 
   return new Promise<number>((resolve) => {
@@ -771,13 +982,15 @@ async function cmdConnect(argv: readonly string[]): Promise<number> {
     const finish = (code: number): void => {
       if (done) return;
       done = true;
-      process.stdin.unpipe(socket);
-      process.stdin.pause();
+      if (last) {
+        process.stdin.unpipe(socket);
+        process.stdin.pause();
+      }
       resolve(code);
     };
     socket.on('error', (e: Error) => {
       const err = toTlsError(e);
-      if (!socket.connection.handshakeComplete) finish(report(err, socket.connection.info));
+      if (!socket.connection.handshakeComplete) finish(report(err, socket.connection.info, tag));
       else {
         process.stderr.write(`puretls: error: ${describeError(err, socket.info)}\n`);
         finish(1);
@@ -785,11 +998,19 @@ async function cmdConnect(argv: readonly string[]): Promise<number> {
     });
     socket.once('secureConnect', () => {
       const info = socket.info;
-      if (json) process.stdout.write(`${JSON.stringify(sessionJson(info))}\n`);
-      if (!quiet) process.stderr.write(`${describeSession(info)}\n`);
+      if (json) {
+        process.stdout.write(`${JSON.stringify({ ...tag, ...sessionJson(info), earlyData: info.earlyData })}\n`);
+      }
+      if (!quiet) {
+        if (n === 1) process.stderr.write(`${describeSession(info)}\n`);
+        if (total > 1 || plan.earlyData !== undefined || plan.sessionIn !== undefined) process.stderr.write(`${connectionLine(n, total, info)}\n`);
+      }
       const relay = (): void => {
         socket.pipe(process.stdout, { end: false });
-        process.stdin.pipe(socket);
+        if (last) process.stdin.pipe(socket);
+        else {
+          socket.end();
+        }
       };
       if (cmd.keyUpdate) {
         socket.keyUpdate(true).then(
@@ -803,7 +1024,7 @@ async function cmdConnect(argv: readonly string[]): Promise<number> {
         );
       } else relay();
     });
-    socket.on('end', () => process.stdin.unpipe(socket));
+    if (last) socket.on('end', () => process.stdin.unpipe(socket));
     socket.on('close', () => finish(socket.connection.error || socket.errored ? 1 : 0));
   });
 }

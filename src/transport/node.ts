@@ -166,6 +166,15 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
    */
   sessionKey?: Uint8Array;
   /**
+   * TLS 1.3 0-RTT data for this connection (per connection, like `servername`): sent with the
+   * first flight when the offered session allows early data, else (and when the server
+   * rejects it) after the handshake unless `retryEarlyData` is false. `socket.info.earlyData`
+   * tells what happened. Early data can be replayed by an attacker: send only idempotent data.
+   */
+  earlyData?: Uint8Array;
+  /** Re-send `earlyData` after the handshake when it did not go as 0-RTT (default true). */
+  retryEarlyData?: boolean;
+  /**
    * A prebuilt puretls {@link ClientConfig} ({@link createClientConfig}): the connection
    * parses nothing. Next to it only the per-connection options (`servername`,
    * `ALPNProtocols`, `keyShareGroups`), the dialling options and the
@@ -551,8 +560,10 @@ function cachedClientConfig(o: NodeClientConfigOptions): ClientConfig {
  */
 function clientConfigOf(options: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'> & { role?: 'client' }, servername: string | undefined): { config: ClientConfig; per: ClientConnectionOptions } {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'connect needs an options object', source: 'caller' });
-  const { servername: _n, ALPNProtocols, keyShareGroups, secureContext, session: _s, sessionKey: _k, ...shared } = options as typeof options & { session?: unknown; sessionKey?: unknown };
+  const { servername: _n, ALPNProtocols, keyShareGroups, secureContext, session: _s, sessionKey: _k, earlyData, retryEarlyData, ...shared } = options as typeof options & { session?: unknown; sessionKey?: unknown };
   const per: { -readonly [K in keyof ClientConnectionOptions]: ClientConnectionOptions[K] } = {};
+  if (earlyData !== undefined) per.earlyData = earlyData;
+  if (retryEarlyData !== undefined) per.retryEarlyData = retryEarlyData;
   if (servername !== undefined) per.servername = servername;
   if (ALPNProtocols !== undefined) per.ALPNProtocols = ALPNProtocols;
   if (keyShareGroups !== undefined) per.keyShareGroups = keyShareGroups;
