@@ -928,7 +928,7 @@ async function cmdConnect(argv: readonly string[]): Promise<number> {
     return report(toTlsError(e), null);
   }
   const total = cmd.reconnect + 1;
-  const state = { wroteSession: false, writeError: null as TlsError | null };
+  const state: ConnectState = { wroteSession: false, writeError: null, latest: plan.sessionIn, offer: plan.sessionIn };
   for (let n = 1; n <= total; n++) {
     const code = await connectOnceCli(cmd, plan, n, total, state, report);
     if (code !== 0) return code;
@@ -936,6 +936,16 @@ async function cmdConnect(argv: readonly string[]): Promise<number> {
   if (state.writeError) return report(state.writeError, null);
   if (cmd.session.out !== undefined && !state.wroteSession) process.stderr.write(`puretls: note: the server gave no session: --sess-out ${cmd.session.out} not written\n`);
   return 0;
+}
+
+/** What the connections of one `puretls connect` pass on to the next. */
+interface ConnectState {
+  wroteSession: boolean;
+  writeError: TlsError | null;
+  /** The latest session blob (from `--sess-in` or the server), sealed under the plan's key. */
+  latest: Uint8Array | undefined;
+  /** The blob the next connection offers as `session` (else it takes one from the shared store). */
+  offer: Uint8Array | undefined;
 }
 
 /**
@@ -947,7 +957,7 @@ function connectOnceCli(
   plan: ConnectPlan,
   n: number,
   total: number,
-  state: { wroteSession: boolean; writeError: TlsError | null },
+  state: ConnectState,
   report: (err: TlsError, info: ConnectionInfo | null, extra?: Record<string, unknown>) => number,
 ): Promise<number> {
   const { json, quiet } = cmd;
@@ -955,7 +965,9 @@ function connectOnceCli(
   const tag = total > 1 ? { connection: n } : {};
   const options: ConnectOptions = { ...plan.options };
   if (plan.sessionKey !== undefined) options.sessionKey = plan.sessionKey;
-  if (n === 1 && plan.sessionIn !== undefined) options.session = plan.sessionIn;
+  if (state.offer !== undefined) options.session = state.offer;
+  state.offer = undefined;
+  let gotSession = false;
   if (plan.earlyData !== undefined) options.earlyData = plan.earlyData;
 
   let socket: TlsSocket;
@@ -965,8 +977,10 @@ function connectOnceCli(
     return Promise.resolve(report(toTlsError(e), null, tag));
   }
   const out = cmd.session.out;
-  if (out !== undefined) {
-    socket.on('session', (blob: Buffer) => {
+  socket.on('session', (blob: Buffer) => {
+    gotSession = true;
+    state.latest = new Uint8Array(blob);
+    if (out !== undefined) {
       try {
         // Sealed under plan.sessionKey (given as sessionKey above): written as it came.
         writeSessionFile(out, blob);
@@ -974,14 +988,20 @@ function connectOnceCli(
       } catch (e) {
         state.writeError = toTlsError(e);
       }
-    });
-  }
+    }
+  });
 
   return new Promise<number>((resolve) => {
     let done = false;
     const finish = (code: number): void => {
       if (done) return;
       done = true;
+      // A TLS 1.2 session may be resumed again (RFC 5246 §7.3; OpenSSL issues no new ticket on
+      // a resumed connection): the next connection offers it again, as `openssl s_client
+      // -reconnect` does. A TLS 1.3 ticket is used once (RFC 9846 §8.1, Appendix C.4): the
+      // next connection takes only what the server gave (the shared store).
+      const info = socket.connection.info;
+      if (!gotSession && info.resumed && info.version === 'TLSv1.2') state.offer = state.latest;
       if (last) {
         process.stdin.unpipe(socket);
         process.stdin.pause();
