@@ -262,7 +262,8 @@ Options:
   --json                   print the session as one JSON line on stdout: version,
                            cipherSuite, group, alpn, resumed, provider, peerCertificate {subject,
                            issuer, notBefore, notAfter, sha256}, certificateErrors (codes),
-                           certificateErrorDetails, certificateErrorSeverity; on failure
+                           certificateErrorDetails, certificateErrorSeverity, earlyData
+                           (accepted|rejected|none), connection (with --reconnect); on failure
                            error {status, alert, message} and the certificateErrors found
   --key-update             after the handshake, send a KeyUpdate asking the peer to update
   --reconnect N            then connect N more times, resuming the session of the connection
