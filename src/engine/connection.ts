@@ -28,7 +28,7 @@ import type { HandshakeMessage } from '../wire/messages.js';
 import { encodeHandshake, decodeHandshake, handshakeKind } from '../wire/handshake.js';
 import { decodeAlert } from '../wire/alert.js';
 import { Joiner } from '../record/joiner.js';
-import { RecordProtector, tls13Protector, type Protector } from '../record/protector.js';
+import { NullProtector, RecordProtector, tls13Protector, type Protector } from '../record/protector.js';
 import { RecordReader, RecordWriter } from '../record/layer.js';
 import type { HandshakeOutput, HandshakeResult, Learned, ReceivedTicket, State, Step, TrafficKey } from '../handshake/state.js';
 import { FAILED, StepFailed } from '../handshake/state.js';
@@ -155,6 +155,10 @@ export class ConnectionCore {
   private secrets13: Uint8Array | null = null;
   private exporterHash: HashAlg | null = null;
   private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] | null = null;
+  /** Server: bytes of 0-RTT data we take before EndOfEarlyData, or null when none is accepted. */
+  private earlyAllowance: number | null = null;
+  /** Bytes of 0-RTT data received (server; replayable, RFC 9846 §8) or accepted (client). */
+  private earlyLength = 0;
 
   /** @internal Use `TlsConnection.client` / `TlsConnection.server`. */
   protected constructor(setup: Setup) {
@@ -197,6 +201,16 @@ export class ConnectionCore {
   /** Session tickets received from the server (TLS 1.3 NewSessionTicket), oldest first; a copy. */
   get tickets(): readonly SessionTicket[] {
     return this.tickets_ ? ticketsOf(this.tickets_) : [];
+  }
+
+  /**
+   * Bytes of 0-RTT data (RFC 9846 §2.3): on a server, how many of the first bytes `read()`
+   * returned arrived as early data, which an attacker may have replayed (RFC 9846 §8: act on
+   * it only if doing so twice is harmless); on a client, how many bytes of `earlyData` the
+   * server accepted. 0 without 0-RTT.
+   */
+  get earlyDataLength(): number {
+    return this.earlyLength;
   }
 
   /** Where the connection is. */
@@ -259,10 +273,15 @@ export class ConnectionCore {
    * Buffers ciphertext from the transport. Returns how many bytes were accepted: the
    * engine holds at most one record beyond what `process()` has consumed, so the
    * caller keeps the rest and offers it again after `process()` (back-pressure).
+   *
+   * By default the bytes are copied: the caller may reuse them as soon as this returns.
+   * With `transfer` the caller gives them up (it must neither change nor read them
+   * afterwards, e.g. a socket's freshly read chunk): a complete record at their start
+   * may then be kept as a view and decrypted where it lies, with no copy.
    */
-  receive(bytes: Uint8Array): number {
+  receive(bytes: Uint8Array, transfer = false): number {
     if (this.error_) return bytes.length; // discard: the connection is dead
-    return this.reader.receive(bytes);
+    return this.reader.receive(bytes, transfer);
   }
 
   /** Runs the state machine over buffered input. Never rejects: failures land in `error`. */
@@ -599,6 +618,7 @@ export class ConnectionCore {
     if (l.serverName !== undefined) n.serverName = l.serverName;
     if (l.helloRetryRequest) n.helloRetryRequest = true;
     if (l.resumed) n.resumed = true;
+    if (l.earlyData !== undefined) n.earlyData = l.earlyData;
     // One copy per distinct certificate across live connections (reported only; info copies out).
     if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates.map(internCertificate);
     if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors;
@@ -634,8 +654,20 @@ export class ConnectionCore {
 
   private onAppData(content: Uint8Array): void {
     if (!this.result) {
-      // RFC 9846 §2: application data only after the handshake (no 0-RTT accepted).
-      throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake completed' });
+      // RFC 9846 §2: application data only after the handshake, or as 0-RTT data we accepted.
+      if (this.earlyAllowance === null) throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake completed' });
+      // RFC 9846 §4.3.10: more than max_early_data_size → unexpected_message.
+      if (this.earlyLength + content.length > this.earlyAllowance) {
+        throw new TlsError('UnexpectedMessage', { detail: `more than max_early_data_size (${this.earlyAllowance}) bytes of early data` });
+      }
+      this.earlyLength += content.length;
+      if (content.length === 0) {
+        this.flood.emptyRecord();
+        return;
+      }
+      (this.readQueue ??= []).push(content);
+      this.readQueued += content.length;
+      return;
     }
     if (content.length === 0) {
       this.flood.emptyRecord();
@@ -715,6 +747,30 @@ export class ConnectionCore {
       },
       skipEarlyData(mode): void {
         self.reader.skipEarlyData(mode);
+      },
+      acceptEarlyData(maxBytes: number): void {
+        self.earlyAllowance = maxBytes;
+      },
+      endEarlyData(): void {
+        self.earlyAllowance = null;
+      },
+      sendEarlyData(data: Uint8Array): void {
+        self.writer.appData(data);
+        self.trace({ direction: 'sent', kind: 'info', summary: `early data (${data.length} bytes)` });
+      },
+      earlyDataOutcome(accepted: boolean, data: Uint8Array, resend: boolean): void {
+        if (accepted) {
+          self.earlyLength = data.length;
+          return;
+        }
+        if (resend && data.length > 0) {
+          (self.writeQueue ??= []).unshift(data);
+          self.writeQueued += data.length;
+        }
+      },
+      plaintextWrites(): void {
+        self.setTrafficSecret('write', null);
+        self.writer.install(new NullProtector(), null);
       },
       peerKeyUpdate(updateRequested: boolean): void {
         const suite = self.readSuite13;
