@@ -60,7 +60,12 @@ function checkKey(key: Uint8Array): void {
 
 /** JSON with byte strings as `{ "$b": base64 }`. */
 function toJson(session: ResumableSession): string {
-  return JSON.stringify(session, (_k, v: unknown) => (v instanceof Uint8Array ? { $b: base64Encode(v) } : v));
+  // The holder's own value, not `v`: JSON.stringify applies a Buffer's toJSON() before the
+  // replacer sees it (certificates that came through Node sockets are Buffers).
+  return JSON.stringify(session, function (this: Record<string, unknown>, k: string, v: unknown) {
+    const own = this[k];
+    return own instanceof Uint8Array ? { $b: base64Encode(own) } : v;
+  });
 }
 
 function fromJson(text: string): unknown {
@@ -146,20 +151,25 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 function checkSession(v: unknown): ResumableSession {
   if (typeof v !== 'object' || v === null) throw rejected('not a session');
   const s = v as Record<string, unknown>;
-  const common =
-    isStr(s.serverName) &&
-    isStr(s.storeKey) &&
-    isInt(s.cipherSuite, 0xffff) &&
-    (s.alpn === null || isStr(s.alpn)) &&
-    isInt(s.receivedAt) &&
-    isInt(s.expiresAt) &&
-    Array.isArray(s.peerCertificates) &&
-    s.peerCertificates.every(isBytes) &&
-    Array.isArray(s.certificateErrors) &&
-    s.certificateErrors.every((e: unknown) => typeof e === 'object' && e !== null && isStr((e as { code?: unknown }).code) && typeof (e as { index?: unknown }).index === 'number' && isStr((e as { detail?: unknown }).detail)) &&
-    (s.certificateErrorSeverity === 'none' || s.certificateErrorSeverity === 'ignorable' || s.certificateErrorSeverity === 'fatal') &&
-    (s.signatureScheme === null || isStr(s.signatureScheme));
-  if (!common) throw rejected('not a session');
+  const checks: [string, boolean][] = [
+    ['serverName', isStr(s.serverName)],
+    ['storeKey', isStr(s.storeKey)],
+    ['cipherSuite', isInt(s.cipherSuite, 0xffff)],
+    ['alpn', s.alpn === null || isStr(s.alpn)],
+    ['receivedAt', isInt(s.receivedAt)],
+    ['expiresAt', isInt(s.expiresAt)],
+    ['peerCertificates', Array.isArray(s.peerCertificates) && s.peerCertificates.every(isBytes)],
+    [
+      'certificateErrors',
+      Array.isArray(s.certificateErrors) &&
+        s.certificateErrors.every((e: unknown) => typeof e === 'object' && e !== null && isStr((e as { code?: unknown }).code) && typeof (e as { index?: unknown }).index === 'number' && isStr((e as { detail?: unknown }).detail)),
+    ],
+    ['certificateErrorSeverity', s.certificateErrorSeverity === 'none' || s.certificateErrorSeverity === 'ignorable' || s.certificateErrorSeverity === 'fatal'],
+    ['signatureScheme', s.signatureScheme === null || isStr(s.signatureScheme)],
+  ];
+  const bad = checks.find(([, ok]) => !ok);
+  // The field's name only: never its value (sessions are secret).
+  if (bad) throw rejected(`not a session (${bad[0]})`);
   switch (s.version) {
     case 'TLSv1.3':
       if (!(isBytes(s.psk) && s.psk.length >= 32 && isBytes(s.ticket) && s.ticket.length > 0 && isInt(s.lifetime) && isInt(s.ageAdd, 0xffffffff) && isInt(s.maxEarlyData, 0xffffffff))) {

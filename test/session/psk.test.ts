@@ -50,8 +50,8 @@ describe("the client's check of the server's PSK selection (RFC 9846 §4.3.11)",
   it('no PSK offered (e.g. dropped after an HRR) → illegal_parameter', () => {
     expect(statusOf(() => acceptPskSelection(null, 0, aes128, true, dhe))).toBe('IllegalParameter/47');
   });
-  it('psk_ke (no key share) when we offered psk_dhe_ke only → missing_extension', () => {
-    expect(statusOf(() => acceptPskSelection(offer, 0, aes128, false, dhe))).toBe('MissingExtension/109');
+  it('psk_ke (no key share) when we offered psk_dhe_ke only → illegal_parameter', () => {
+    expect(statusOf(() => acceptPskSelection(offer, 0, aes128, false, dhe))).toBe('IllegalParameter/47');
     expect(acceptPskSelection(offer, 0, aes128, false, [PskKeyExchangeMode.psk_ke, PskKeyExchangeMode.psk_dhe_ke]).session).toBe(session);
   });
 });

@@ -85,6 +85,15 @@ describe('serialized sessions', () => {
     expect((await run(createClientConfig(lax), sc2, { session: s })).resumed).toBe(false);
   });
 
+  it('byte fields that are Buffers (certificates read from Node sockets) round-trip as bytes, not as Buffer JSON', async () => {
+    const sc = createServerConfig({ cert: pki.chainPem, key: pki.keyPem });
+    const { sessions } = await run(createClientConfig({ ca: pki.caCertPem, sessionStore: false }), sc);
+    const withBuffers = { ...sessions[0]!, peerCertificates: sessions[0]!.peerCertificates.map((c) => Buffer.from(c)) } as ResumableSession;
+    const back = deserializeSession(serializeSession(withBuffers, KEY), KEY);
+    expect(back.peerCertificates.every((c) => c instanceof Uint8Array)).toBe(true);
+    expect(Buffer.from(back.peerCertificates[0]!).equals(Buffer.from(sessions[0]!.peerCertificates[0]!))).toBe(true);
+  });
+
   it('the default key is this process’s: round trip without a key; any other key refuses the blob', async () => {
     const sc = createServerConfig({ cert: pki.chainPem, key: pki.keyPem });
     const { sessions } = await run(createClientConfig({ ca: pki.caCertPem, sessionStore: false }), sc);
