@@ -3,7 +3,9 @@
  * The `puretls` command (DESIGN.md §3, CLI contract):
  *
  * - `puretls connect HOST:PORT [...]`: handshake, summary (or `--json`), then copy stdin
- *   to the connection and the connection to stdout until either side closes.
+ *   to the connection and the connection to stdout until either side closes; with
+ *   `--reconnect N`, `--sess-out` / `--sess-in` (sealed under a `--sess-key` file) and
+ *   `--early-data`, resumption and 0-RTT (issue 10 item 7).
  * - `puretls serve --port P --cert FILE --key FILE [...]`: a server like `openssl s_server`.
  * - `puretls demo`: a loopback server with a fresh certificate chain, a client, the
  *   handshake summary, and a certificate error reported then ignored.
