@@ -81,21 +81,28 @@ function main(msg: Start, socket: net.Socket): void {
     }
   };
   const onPlain = (data: Uint8Array): void => {
+    // Echo mode: the KeyUpdate goes before the echo of the byte that crosses the threshold, so
+    // the peer has processed it before it sees that echo (and writes again).
+    if (msg.mode === 'echo' && !updated && result.received + data.length >= msg.keyUpdateAfter) {
+      updated = true;
+      conn.keyUpdate(true);
+      result.keyUpdatesSent++;
+    }
     if (msg.mode === 'echo') {
-      if (!conn.readEnded || data.length > 0) conn.write(data);
+      conn.write(data);
     } else {
       for (let i = 0; i < data.length; i++) {
         if (data[i] !== pattern(result.received + i) && result.mismatch === undefined) result.mismatch = result.received + i;
       }
     }
     result.received += data.length;
-    if (!updated && result.received >= msg.keyUpdateAfter) {
+    if (msg.mode === 'drive' && !updated && result.received >= msg.keyUpdateAfter) {
       updated = true;
       conn.keyUpdate(true);
       result.keyUpdatesSent++;
-      // Drive mode: the first half is echoed; the rest goes under the new keys, and the peer's
-      // echo of it under its own new keys (it answers update_requested before writing again).
-      if (msg.mode === 'drive') sendUpTo(msg.total);
+      // The first half is echoed; the rest goes under the new keys, and the peer's echo of it
+      // under its own new keys (it answers update_requested before writing again).
+      sendUpTo(msg.total);
     }
   };
   const step = async (chunk: Uint8Array | null): Promise<void> => {
