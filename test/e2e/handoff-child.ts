@@ -25,6 +25,8 @@ interface Start {
   readonly key?: string;
   readonly total: number;
   readonly keyUpdateAfter: number;
+  /** Drive mode: what the peer sends back — the bytes themselves, or `s_server -rev` lines (each reversed). */
+  readonly transform?: 'echo' | 'rev';
 }
 
 interface Result {
@@ -35,9 +37,16 @@ interface Result {
   keyUpdatesReceived: number;
   keyUpdatesSent: number;
   peerClosed: boolean;
+  /** The transport ended after our close_notify (a peer that closes without answering it). */
+  endedAfterOurClose: boolean;
 }
 
 const pattern = (i: number): number => (i * 31 + (i >> 10)) & 0xff;
+/** `rev` data: lines of 63 lowercase letters and a newline. */
+const LINE = 64;
+const letter = (line: number, p: number): number => 0x61 + ((line * 7 + p * 13) % 26);
+const revSent = (i: number): number => (i % LINE === LINE - 1 ? 0x0a : letter(Math.floor(i / LINE), i % LINE));
+const revBack = (i: number): number => (i % LINE === LINE - 1 ? 0x0a : letter(Math.floor(i / LINE), LINE - 2 - (i % LINE)));
 
 function main(msg: Start, socket: net.Socket): void {
   const trace: TraceEvent[] = [];
@@ -48,7 +57,9 @@ function main(msg: Start, socket: net.Socket): void {
     msg.role === 'client'
       ? TlsConnection.import(Buffer.from(msg.state, 'hex'), { role: 'client', config: { servername: 'localhost', ca: msg.ca, trace: onTrace } })
       : TlsConnection.import(Buffer.from(msg.state, 'hex'), { role: 'server', config: { cert: msg.cert!, key: msg.key!, trace: onTrace, sessionTickets: 0 } });
-  const result: Result = { ok: false, received: 0, keyUpdatesReceived: 0, keyUpdatesSent: 0, peerClosed: false };
+  const result: Result = { ok: false, received: 0, keyUpdatesReceived: 0, keyUpdatesSent: 0, peerClosed: false, endedAfterOurClose: false };
+  const sendByte = msg.transform === 'rev' ? revSent : pattern;
+  const backByte = msg.transform === 'rev' ? revBack : pattern;
   let sent = 0;
   let updated = false;
   let closing = false;
@@ -74,7 +85,7 @@ function main(msg: Start, socket: net.Socket): void {
     while (sent < limit) {
       const n = Math.min(65536, limit - sent);
       const b = new Uint8Array(n);
-      for (let i = 0; i < n; i++) b[i] = pattern(sent + i);
+      for (let i = 0; i < n; i++) b[i] = sendByte(sent + i);
       conn.write(b);
       sent += n;
       flush();
@@ -92,7 +103,7 @@ function main(msg: Start, socket: net.Socket): void {
       conn.write(data);
     } else {
       for (let i = 0; i < data.length; i++) {
-        if (data[i] !== pattern(result.received + i) && result.mismatch === undefined) result.mismatch = result.received + i;
+        if (data[i] !== backByte(result.received + i) && result.mismatch === undefined) result.mismatch = result.received + i;
       }
     }
     result.received += data.length;
@@ -140,6 +151,19 @@ function main(msg: Start, socket: net.Socket): void {
   process.send!({ ready: true });
   socket.on('data', (c: Buffer) => enqueue(c));
   socket.on('error', (e) => finish(`socket: ${e.message}`));
+  socket.on('end', () => {
+    chain = chain.then(() => {
+      if (conn.readEnded) return;
+      // OpenSSL's s_server -rev closes the socket on our close_notify without answering it.
+      if (closing && result.received >= msg.total) {
+        result.endedAfterOurClose = true;
+        socket.end(() => finish());
+        return;
+      }
+      conn.end();
+      finish(conn.error ? undefined : 'transport ended early');
+    });
+  });
   // What the parent had received but not given to its connection comes first.
   enqueue(Buffer.from(msg.leftover, 'hex'));
   socket.resume();

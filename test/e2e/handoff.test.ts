@@ -21,6 +21,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+import { killAllPeers, makePkiFiles, opensslAvailable, removeTempDirs, skipNote, startOpensslServer } from '../helpers/peers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MIB = 1024 * 1024;
@@ -38,8 +39,17 @@ beforeAll(async () => {
   await build({ entryPoints: [path.join(here, 'handoff-child.ts')], bundle: true, platform: 'node', format: 'esm', outfile: childScript, logLevel: 'silent' });
 }, 60_000);
 
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.pid !== undefined) process.kill(c.pid);
+afterAll(async () => {
+  await killAllPeers();
+  removeTempDirs();
+  for (const c of children) {
+    if (c.exitCode !== null || c.signalCode !== null || c.pid === undefined) continue;
+    try {
+      process.kill(c.pid);
+    } catch {
+      /* it exited meanwhile */
+    }
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -51,6 +61,7 @@ interface ChildResult {
   keyUpdatesReceived: number;
   keyUpdatesSent: number;
   peerClosed: boolean;
+  endedAfterOurClose: boolean;
 }
 
 /**
@@ -118,7 +129,7 @@ async function handToChild(
     child.on('exit', (code) => reject(new Error(`child exited (${code}) without a result`)));
   });
   child.send(msg, socket);
-  const timer = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(child.pid), 90_000);
+  const timer = setTimeout(() => child.kill(), 90_000);
   try {
     return await result;
   } finally {
@@ -261,3 +272,76 @@ describe('live hand-off across processes (TLS 1.3)', () => {
     }
   }, 120_000);
 });
+
+const openssl = opensslAvailable();
+
+describe.skipIf(!openssl.ok)(`live hand-off across processes, OpenSSL peer (TLS 1.3)${skipNote(openssl)}`, () => {
+  it('client handed off, openssl s_server -rev: 1 MiB each way, KeyUpdate both ways, close', async () => {
+    const f = await makePkiFiles('ecdsa-p256');
+    const { process: srv, port } = await startOpensslServer(['-tls1_3', '-cert', f.chainFile, '-key', f.keyFile, '-naccept', '1', '-rev']);
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    const conn = TlsConnection.client({ servername: 'localhost', ca: fs.readFileSync(f.caFile, 'utf8') });
+    // The ping exchange of handshakeThenPause, as an -rev line: "ping\n" comes back "gnip\n".
+    const { state, leftover } = await handshakeThenPauseRev(socket, conn);
+    const result = await handToChild(socket, {
+      role: 'client',
+      mode: 'drive',
+      transform: 'rev',
+      state: Buffer.from(state).toString('hex'),
+      leftover: Buffer.from(leftover).toString('hex'),
+      ca: fs.readFileSync(f.caFile, 'utf8'),
+      total: MIB,
+      keyUpdateAfter: MIB / 2,
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.ok).toBe(true);
+    expect(result.received).toBe(MIB);
+    expect(result.mismatch).toBeUndefined();
+    expect(result.keyUpdatesSent).toBe(1);
+    expect(result.keyUpdatesReceived).toBeGreaterThanOrEqual(1);
+    // s_server -rev answers our close_notify by closing the socket (no close_notify of its own).
+    expect(result.peerClosed || result.endedAfterOurClose).toBe(true);
+    await srv.exit;
+    // OpenSSL saw no error: no alert, no "bad record mac" in its output.
+    expect(srv.transcript()).not.toMatch(/alert|bad record mac|error:/i);
+  }, 120_000);
+});
+
+/** {@link handshakeThenPause} for s_server -rev (the ping is a line, answered reversed). */
+async function handshakeThenPauseRev(socket: net.Socket, conn: TlsConnection): Promise<{ state: Uint8Array; leftover: Uint8Array }> {
+  let received = '';
+  let chain: Promise<void> = Promise.resolve();
+  let wake: () => void = () => {};
+  const flush = (): void => {
+    let o: Uint8Array | null;
+    while ((o = conn.takeOutput())) socket.write(o);
+  };
+  const onData = (c: Buffer): void => {
+    chain = chain.then(async () => {
+      let at = 0;
+      while (at < c.length && !conn.error) {
+        at += conn.receive(c.subarray(at));
+        await conn.process();
+        flush();
+      }
+      let p: Uint8Array | null;
+      while ((p = conn.read())) received += Buffer.from(p).toString();
+      wake();
+    });
+  };
+  socket.on('data', onData);
+  await conn.start();
+  flush();
+  await conn.handshake();
+  conn.write(Buffer.from('ping\n'));
+  flush();
+  while (received.length < 5 && !conn.error) await new Promise<void>((r) => (wake = r));
+  expect(conn.error).toBeNull();
+  expect(received).toBe('gnip\n');
+  socket.pause();
+  socket.off('data', onData);
+  await chain;
+  const leftover = (socket.read() as Buffer | null) ?? Buffer.alloc(0);
+  return { state: conn.exportState(), leftover };
+}
