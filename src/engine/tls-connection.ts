@@ -14,7 +14,7 @@ import { ServerTraffic } from '../handshake/server-tls13.js';
 import { decodeHandoff, encodeHandoff, handoffProtector } from './handoff.js';
 
 /** Where {@link TlsConnection.import} takes its configuration from: the role and that role's options. */
-export type ImportOptions =
+export type HandoffImportOptions =
   | { readonly role: 'client'; readonly config?: ClientConfig | ClientOptions; readonly perConnection?: ClientConnectionOptions }
   | { readonly role: 'server'; readonly config: ServerConfig | ServerOptions };
 
@@ -70,7 +70,7 @@ export class TlsConnection extends ConnectionCore {
    * @throws TlsError('StateRejected') for a state that is malformed, corrupted, of another
    *   format version or of the other role; TlsError('InvalidConfig') for invalid options
    */
-  static import(state: Uint8Array, options: ImportOptions): TlsConnection {
+  static import(state: Uint8Array, options: HandoffImportOptions): TlsConnection {
     if (typeof options !== 'object' || options === null || (options.role !== 'client' && options.role !== 'server')) {
       throw new TlsError('InvalidConfig', { detail: "TlsConnection.import needs { role: 'client' | 'server', config }" });
     }
