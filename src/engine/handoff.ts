@@ -17,7 +17,7 @@
  * protocol version 0x0304 (u16) | cipher suite (u16) | flags (u8: bit 0 peer closed)
  * read sequence (u64) | write sequence (u64) | early data length (u32)
  * read secret, write secret, exporter secret (u8 length + bytes; Hash.length each)
- * negotiated info as JSON (u32 length + UTF-8) | peer certificates (u8 count, u24 length + DER each)
+ * negotiated info as JSON (u32 length + UTF-8) | peer certificates (u16 count, u24 length + DER each)
  * unread plaintext (u32 length + bytes) | unprocessed ciphertext (u32 length + bytes)
  * SHA-256 of everything above (32)
  * ```
@@ -67,8 +67,11 @@ const CHECKSUM_LEN = 32;
 /** The engine buffers at most READ_HIGH_WATER (256 KiB) plus one record of plaintext. */
 const MAX_UNREAD = 256 * 1024 + MAX_CIPHERTEXT_LEN_TLS13;
 const MAX_UNPROCESSED = RECORD_HEADER_LEN + MAX_CIPHERTEXT_LEN_TLS13;
-const MAX_INFO_JSON = 64 * 1024;
-const MAX_CERTS = 16;
+/** Generous bounds: what a connection exports always fits (chains and their errors are bounded far lower). */
+const MAX_INFO_JSON = 1024 * 1024;
+const MAX_CERTS = 1024;
+const MAX_STRING = 64 * 1024;
+const MAX_CERT_ERRORS = 4096;
 const EARLY: readonly string[] = ['accepted', 'rejected', 'none'];
 const SEVERITY: readonly string[] = ['none', 'ignorable', 'fatal'];
 
@@ -189,7 +192,7 @@ export function encodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, s: Handoff
   o.vec(s.writeSecret, 1);
   o.vec(s.exporterSecret, 1);
   o.vec(new TextEncoder().encode(JSON.stringify(info)), 4);
-  o.uint(n.peerCertificates.length, 1);
+  o.uint(n.peerCertificates.length, 2);
   for (const c of n.peerCertificates) o.vec(c, 3);
   o.vec(s.unread, 4);
   o.vec(s.unprocessed, 4);
@@ -199,7 +202,7 @@ export function encodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, s: Handoff
 }
 
 function str(v: unknown, what: string): string {
-  if (typeof v !== 'string' || v.length > 1024) throw rejected(`${what} is not a string`);
+  if (typeof v !== 'string' || v.length > MAX_STRING) throw rejected(`${what} is not a string`);
   return v;
 }
 
@@ -218,7 +221,7 @@ function oneOf<T extends string>(v: unknown, allowed: readonly string[], what: s
 }
 
 function certificateErrors(v: unknown): CertificateError[] {
-  if (!Array.isArray(v) || v.length > 64) throw rejected('certificateErrors is not a list');
+  if (!Array.isArray(v) || v.length > MAX_CERT_ERRORS) throw rejected('certificateErrors is not a list');
   return v.map((e: unknown) => {
     if (typeof e !== 'object' || e === null) throw rejected('certificate error is not an object');
     const r = e as Record<string, unknown>;
@@ -275,7 +278,7 @@ export function decodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, bytes: unk
   }
   const cipherSuite = str(info.cipherSuite, 'cipherSuite');
   if (cipherSuite !== suite.name) throw rejected('cipherSuite does not match the suite');
-  const count = r.uint(1, 'certificate count');
+  const count = r.uint(2, 'certificate count');
   if (count > MAX_CERTS) throw rejected(`${count} peer certificates`);
   const peerCertificates: Uint8Array[] = [];
   for (let i = 0; i < count; i++) peerCertificates.push(r.vec(3, 0xffffff, 'peer certificate'));
