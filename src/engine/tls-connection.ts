@@ -66,6 +66,10 @@ export class TlsConnection extends ConnectionCore {
    * are reported in `tickets` but not stored as resumable sessions (the resumption secret
    * is not handed over).
    *
+   * Import a state once: two connections continuing the same state would seal different
+   * records with the same keys and nonces (fatal for AES-GCM and ChaCha20-Poly1305); the
+   * state carries no way to detect a second use, so the caller must discard it after import.
+   *
    * @param state - the bytes {@link exportState} returned (they hold secrets)
    * @throws TlsError('StateRejected') for a state that is malformed, corrupted, of another
    *   format version or of the other role; TlsError('InvalidConfig') for invalid options

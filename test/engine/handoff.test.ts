@@ -159,6 +159,18 @@ describe('exportState / import in memory', () => {
     expect(next.info.cipherSuite).toBe('TLS_AES_256_GCM_SHA384');
   });
 
+  it('a record the exporter already opened, replayed to the importer, fails (the read sequence number moved on: RFC 9846 §5.3)', async () => {
+    const { client, server } = await connected();
+    server.write(enc('once'));
+    const r = concat(ship(server));
+    await feed(client, r);
+    expect(dec(readAll(client))).toBe('once');
+    const next = TlsConnection.import(client.exportState(), { role: 'client', config: clientOpts() });
+    await feed(next, r);
+    expect(next.error?.status).toBe('BadRecordMac');
+    expect(next.read()).toBeNull();
+  });
+
   it('a state can be handed off again (chain of owners)', async () => {
     const { client, server } = await connected();
     let c = client;
