@@ -27,6 +27,8 @@ interface Start {
   readonly keyUpdateAfter: number;
   /** Drive mode: what the peer sends back — the bytes themselves, or `s_server -rev` lines (each reversed). */
   readonly transform?: 'echo' | 'rev';
+  /** Echo mode: close (close_notify) once this many bytes are echoed, for a peer that never closes first (s_client -quiet). */
+  readonly closeAfter?: number;
 }
 
 interface Result {
@@ -131,6 +133,11 @@ function main(msg: Start, socket: net.Socket): void {
       return;
     }
     if (msg.mode === 'drive' && result.received >= msg.total && !closing) {
+      closing = true;
+      conn.close();
+      flush();
+    }
+    if (msg.mode === 'echo' && msg.closeAfter !== undefined && result.received >= msg.closeAfter && !closing) {
       closing = true;
       conn.close();
       flush();

@@ -21,7 +21,7 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
-import { killAllPeers, makePkiFiles, opensslAvailable, removeTempDirs, skipNote, startOpensslServer } from '../helpers/peers.js';
+import { killAllPeers, makePkiFiles, opensslAvailable, removeTempDirs, skipNote, startOpensslClient, startOpensslServer } from '../helpers/peers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MIB = 1024 * 1024;
@@ -305,6 +305,58 @@ describe.skipIf(!openssl.ok)(`live hand-off across processes, OpenSSL peer (TLS 
     await srv.exit;
     // OpenSSL saw no error: no alert, no "bad record mac" in its output.
     expect(srv.transcript()).not.toMatch(/alert|bad record mac|error:/i);
+  }, 120_000);
+});
+
+describe.skipIf(!openssl.ok)(`live hand-off across processes, OpenSSL client (TLS 1.3)${skipNote(openssl)}`, () => {
+  it('server handed off, openssl s_client driving: 1 MiB each way, KeyUpdate both ways, close', async () => {
+    const f = await makePkiFiles('ecdsa-p256');
+    const listener = net.createServer();
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    try {
+      const port = (listener.address() as net.AddressInfo).port;
+      const accepted = once(listener, 'connection') as Promise<[net.Socket]>;
+      const cli = startOpensslClient(port, ['-tls1_3', '-CAfile', f.caFile, '-servername', 'localhost', '-verify_return_error', '-quiet']);
+      await cli.send('ping');
+      const [socket] = await accepted;
+      const cert = fs.readFileSync(f.chainFile, 'utf8');
+      const key = fs.readFileSync(f.keyFile, 'utf8');
+      const conn = TlsConnection.server({ cert, key, sessionTickets: 0 });
+      const { state, leftover } = await handshakeThenPause(socket, conn, 'server');
+      await cli.waitForStdoutLength(4);
+      expect(cli.stdout).toBe('ping');
+      // Letters only (s_client's stdout is compared as text).
+      const data = Buffer.alloc(MIB);
+      for (let i = 0; i < MIB; i++) data[i] = 0x61 + ((i * 7 + (i >> 12)) % 26);
+      let driving: Promise<void> = Promise.resolve();
+      const result = await handToChild(
+        socket,
+        { role: 'server', mode: 'echo', state: Buffer.from(state).toString('hex'), leftover: Buffer.from(leftover).toString('hex'), ca: '', cert, key, total: MIB, keyUpdateAfter: MIB / 2, closeAfter: MIB },
+        () => {
+          // Half, then — once echoed, behind the child's KeyUpdate — the rest (s_client answers
+          // update_requested before its next write).
+          driving = (async () => {
+            await cli.send(data.subarray(0, MIB / 2));
+            await cli.waitForStdoutLength(4 + MIB / 2);
+            await cli.send(data.subarray(MIB / 2));
+          })();
+        },
+      );
+      await driving;
+      await cli.waitForExit();
+      expect(result.error).toBeUndefined();
+      expect(result.ok).toBe(true);
+      expect(result.received).toBe(MIB);
+      expect(result.keyUpdatesSent).toBe(1);
+      expect(result.keyUpdatesReceived).toBeGreaterThanOrEqual(1);
+      expect(result.peerClosed || result.endedAfterOurClose).toBe(true);
+      expect(cli.stdoutLength).toBe(4 + MIB);
+      expect(cli.stdoutBytes.subarray(4).equals(data)).toBe(true);
+      expect(cli.stderr).not.toMatch(/alert|bad record mac|error:/i);
+    } finally {
+      listener.close();
+    }
   }, 120_000);
 });
 
