@@ -48,8 +48,9 @@ function expectStatus(f: () => unknown, status: string): void {
   expect((caught as TlsError).status).toBe(status);
 }
 
-/** Moves all of a's output into b (received, not processed). */
-function ship(a: TlsConnection): Uint8Array[] {
+/** Takes all of a's output, once sealed (an async AEAD seals later: settled()). */
+async function ship(a: TlsConnection): Promise<Uint8Array[]> {
+  await a.settled();
   const chunks: Uint8Array[] = [];
   let o: Uint8Array | null;
   while ((o = a.takeOutput())) chunks.push(o);
@@ -83,11 +84,11 @@ describe('exportState / import in memory', () => {
     // Three records from the server: the first is processed and left unread, the second is
     // received but not processed, the third has not reached the client yet.
     server.write(enc('first|'));
-    const r1 = concat(ship(server));
+    const r1 = concat(await ship(server));
     server.write(enc('second|'));
-    const r2 = concat(ship(server));
+    const r2 = concat(await ship(server));
     server.write(enc('third|'));
-    const r3 = concat(ship(server));
+    const r3 = concat(await ship(server));
     expect(client.receive(r1)).toBe(r1.length);
     await client.process();
     expect(client.receive(r2)).toBe(r2.length); // buffered, not processed
@@ -162,7 +163,7 @@ describe('exportState / import in memory', () => {
   it('a record the exporter already opened, replayed to the importer, fails (the read sequence number moved on: RFC 9846 §5.3)', async () => {
     const { client, server } = await connected();
     server.write(enc('once'));
-    const r = concat(ship(server));
+    const r = concat(await ship(server));
     await feed(client, r);
     expect(dec(readAll(client))).toBe('once');
     const next = TlsConnection.import(client.exportState(), { role: 'client', config: clientOpts() });
@@ -214,7 +215,7 @@ describe('exportState refusals', () => {
   it('while process() runs: ApiMisuse', async () => {
     const { client, server } = await connected();
     server.write(enc('x'));
-    client.receive(concat(ship(server)));
+    client.receive(concat(await ship(server)));
     const running = client.process();
     // `running` is set until process()'s promise settles, even when a sync provider did the work at once.
     expectStatus(() => client.exportState(), 'ApiMisuse');
