@@ -35,6 +35,7 @@ import { FAILED, StepFailed } from '../handshake/state.js';
 import { FinishedVerified } from '../handshake/finished.js';
 import { exporter as exporter13, nextTrafficSecret } from '../keys/tls13-schedule.js';
 import { concatBytes, toHex } from '../base/bytes.js';
+import type { CertificateError } from '../verify/verifier.js';
 import { FloodGuard } from './flood.js';
 import { internCertificate } from './intern.js';
 import { alertHint, infoOf, newNegotiated, summarize, type ConnectionInfo, type ConnectionPhase, type NegotiatedInfo, type SessionTicket } from './info.js';
@@ -78,6 +79,9 @@ function ticketsOf(k: KeptTickets): SessionTicket[] {
     }),
   );
 }
+
+/** The certificate errors of a connection that has none. */
+const NO_CERTIFICATE_ERRORS: readonly CertificateError[] = Object.freeze([]);
 
 /** Longest TLS 1.3 traffic secret: SHA-384's output (RFC 9846 §7.1: Hash.length). */
 const MAX_SECRET_LEN = 48;
@@ -621,7 +625,8 @@ export class ConnectionCore {
     if (l.earlyData !== undefined) n.earlyData = l.earlyData;
     // One copy per distinct certificate across live connections (reported only; info copies out).
     if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates.map(internCertificate);
-    if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors;
+    // The usual empty list is one shared frozen array (memory: not one per connection).
+    if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors.length === 0 ? NO_CERTIFICATE_ERRORS : l.certificateErrors;
     if (l.certificateErrorSeverity !== undefined) n.certificateErrorSeverity = l.certificateErrorSeverity;
     if (l.ticket !== undefined && (this.tickets_?.fields.length ?? 0) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());
   }
@@ -769,6 +774,7 @@ export class ConnectionCore {
         }
       },
       plaintextWrites(): void {
+        self.setTrafficSecret('write', null);
         self.writer.install(new NullProtector(), null);
       },
       peerKeyUpdate(updateRequested: boolean): void {

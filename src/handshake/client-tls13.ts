@@ -315,10 +315,13 @@ interface SessionKeeper {
 /** Sessions kept from one connection at most (a server may send many tickets). */
 const MAX_SESSIONS_PER_CONNECTION = 8;
 
+const CLIENT_TRAFFIC_EXPECTS: readonly MessageKind[] = Object.freeze(['new_session_ticket', 'key_update']);
+
 /** Post-handshake client: NewSessionTicket and KeyUpdate (RFC 9846 §4.7). */
 export class ClientTraffic implements State {
   readonly name = 'ClientTraffic';
-  readonly expects: readonly MessageKind[] = ['new_session_ticket', 'key_update'];
+  // Shared by every idle connection (memory, issue 9): not an array per connection.
+  readonly expects: readonly MessageKind[] = CLIENT_TRAFFIC_EXPECTS;
   private readonly keeper: SessionKeeper | null;
   private readonly crypto: CryptoProvider;
   private kept = 0;

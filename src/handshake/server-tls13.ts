@@ -305,10 +305,13 @@ export class ExpectFinished implements State {
   }
 }
 
+const SERVER_TRAFFIC_EXPECTS: readonly MessageKind[] = Object.freeze(['key_update']);
+
 /** Post-handshake server: only KeyUpdate is allowed (RFC 9846 §4.7). */
 export class ServerTraffic implements State {
   readonly name = 'ServerTraffic';
-  readonly expects: readonly MessageKind[] = ['key_update'];
+  // Shared by every idle connection (memory, issue 9): not an array per connection.
+  readonly expects: readonly MessageKind[] = SERVER_TRAFFIC_EXPECTS;
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const m = expect(msg, this.name, 'key_update');
     out.trace({ direction: 'received', kind: 'handshake', summary: 'KeyUpdate', message: m });
