@@ -5,14 +5,19 @@
  * bench-only flags, the run, and its reports.
  *
  * What one attempt is:
- * 1. dial the server and run a full handshake (TCP connect included in the time, as in
- *    `s_time`); its latency is the time from the dial to the client's `secureConnect`
- *    (in TLS 1.3 the client is done once its Finished is sent, as for `SSL_connect`);
+ * 1. dial the server (the bench opens the TCP connection itself, with TCP_NODELAY as
+ *    `s_time` sets it, and runs TLS over it) and run a full handshake (TCP connect included
+ *    in the time, as in `s_time`); its latency is the time from the dial to the client's
+ *    `secureConnect` (in TLS 1.3 the client is done once its Finished is sent, as for
+ *    `SSL_connect`: neither waits for the server's NewSessionTickets);
  * 2. the work after it, by mode: nothing (`handshake`), `GET PATH` and read the response
  *    until the server closes (`get`, like `s_time -www PATH`), or send N bytes of text in
  *    1 KiB LF-terminated lines and read as many back (`echo`: `openssl s_server -rev`, which
  *    answers each line with a line of the same length, or any echo server);
- * 3. close: our close_notify, then the transport (the peer's answer is not waited for).
+ * 3. close (`--close`): `notify` (default) sends our close_notify, then closes the transport
+ *    (the peer's answer is not waited for); `reset` sends no close_notify and resets the TCP
+ *    connection, which is what `openssl s_time` does (quiet shutdown, then `SO_LINGER` 0 and
+ *    `close()`: the server reads a reset instead of a close_notify).
  *
  * `--connections N` workers each run attempts back to back until `--duration` has passed
  * (no attempt starts after it; handshakes in flight get a grace period, transfers are cut),
@@ -43,6 +48,10 @@ import { seededRandom } from '../testing/random.js';
 export interface BenchConnectOptions {
   host?: string;
   port?: number;
+  /** IP family for the dial (4 or 6), as for `net.connect`. */
+  family?: number;
+  /** Set per connection: the TCP socket the bench dialled (the transport runs TLS over it). */
+  socket?: Duplex;
   servername?: string;
   /** Set per connection by `--seed`. */
   random?: RandomSource;
@@ -76,6 +85,9 @@ export interface BenchTransport<O extends BenchConnectOptions> {
 
 // ------------------------------------------------------------------ settings
 
+/** How each attempt ends (`--close`). */
+export type BenchClose = 'notify' | 'reset';
+
 /** What each attempt does after its handshake. */
 export type BenchWork =
   | { readonly kind: 'handshake' }
@@ -101,6 +113,8 @@ export interface BenchSettings {
   readonly maxErrors: number;
   /** Attempts made one after the other before the clock starts, not counted. */
   readonly warmup: number;
+  /** `--close`: close_notify then FIN (default), or a TCP reset without close_notify as `s_time` does. */
+  readonly close: BenchClose;
 }
 
 /** Default `--duration`, seconds. */
@@ -129,6 +143,7 @@ export const BENCH_FLAGS: Readonly<Record<string, 'string' | 'boolean'>> = {
   svg: 'string',
   'max-errors': 'string',
   warmup: 'string',
+  close: 'string',
 };
 
 /** Makes the error thrown for a usage error (src/cli.ts: exit status 2). */
@@ -228,7 +243,9 @@ export function parseBenchSettings(flags: ReadonlyMap<string, string>, usage: Us
   }
   const svg = flags.get('svg');
   if (svg === '') throw usage('--svg needs a file name');
-  return { durationMs, connections, handshakeLimit, resume: flags.has('resume'), work, seed, svg: svg ?? null, maxErrors, warmup };
+  const cl = flags.get('close') ?? 'notify';
+  if (cl !== 'notify' && cl !== 'reset') throw usage(`--close: expected notify or reset, got '${cl}'`);
+  return { durationMs, connections, handshakeLimit, resume: flags.has('resume'), work, seed, svg: svg ?? null, maxErrors, warmup, close: cl };
 }
 
 // ------------------------------------------------------------------ measurements
@@ -392,6 +409,8 @@ export interface BenchReport {
     readonly mode: BenchWork['kind'];
     readonly seed: number | null;
     readonly maxErrors: number;
+    /** How each attempt ended: close_notify, or a TCP reset as `s_time` does. */
+    readonly close: BenchClose;
   };
   /** Why the run ended: the duration passed, the handshake limit was reached, too many failures in a row. */
   readonly stoppedBy: 'duration' | 'handshakes' | 'errors';
@@ -422,6 +441,12 @@ export interface BenchReport {
     readonly utilisation: number;
     /** Handshakes per second of user CPU time (`s_time`'s "connections/user sec"). */
     readonly handshakesPerUserSecond: number;
+    /**
+     * Client CPU time (user + system) per successful handshake, ms (0 without one). With one
+     * connection at once, the rest of each handshake's time (1000 / handshakesPerSecond minus
+     * this) is spent waiting: the server's CPU, the network, the scheduler.
+     */
+    readonly msPerHandshake: number;
   };
   /** Failures by status (handshakes and transfers). */
   readonly errors: Readonly<Record<string, number>>;
@@ -621,14 +646,32 @@ class BenchRun<O extends BenchConnectOptions> {
     return this.configError ? { error: this.configError, info: null } : this.tally.firstError;
   }
 
+  /**
+   * Opens the TCP connection of one attempt, as `s_time` does: TCP_NODELAY (every flight is
+   * one write, so this only keeps Nagle from holding a close_notify or a request back behind
+   * an unacknowledged flight), half-open allowed (TLS decides when each direction ends).
+   */
+  private dial(): net.Socket {
+    const o = this.options;
+    const tcp = net.connect({ host: o.host ?? 'localhost', port: o.port ?? 0, family: o.family, noDelay: true, allowHalfOpen: true });
+    return tcp;
+  }
+
   private attempt(index: number): Promise<Outcome> {
-    const opts: O = this.settings.seed === null ? this.options : { ...this.options, random: seededRandom(connectionSeed(this.settings.seed, index)) };
     const start = performance.now();
+    const tcp = this.dial();
+    const host = this.options.host ?? 'localhost';
+    const opts: O =
+      this.settings.seed === null ? { ...this.options, host, socket: tcp } : { ...this.options, host, socket: tcp, random: seededRandom(connectionSeed(this.settings.seed, index)) };
     let socket: BenchSocket;
     try {
       socket = this.transport.connect(opts);
     } catch (e) {
-      // connect() checks the options before dialling: every attempt would fail alike.
+      tcp.on('error', () => {
+        // the dial is abandoned: its outcome does not matter
+      });
+      tcp.destroy();
+      // connect() checks the options before its handshake: every attempt would fail alike.
       this.configError = this.transport.toTlsError(e);
       this.stop('errors');
       return Promise.resolve({ kind: 'abandoned' });
@@ -656,18 +699,29 @@ class BenchRun<O extends BenchConnectOptions> {
         t.timeline.add('handshakes', now - this.t0);
         if (t.session === null) t.session = sessionOf(socket.info);
         if (this.settings.work.kind === 'handshake' || this.stopped) {
-          this.close(socket);
+          this.close(socket, tcp);
           finish({ kind: 'ok' });
           return;
         }
         socket.removeAllListeners('error');
-        void this.transfer(socket, this.settings.work).then(() => finish({ kind: 'ok' }));
+        void this.transfer(socket, tcp, this.settings.work).then(() => finish({ kind: 'ok' }));
       });
     });
   }
 
-  /** Sends our close_notify, then closes the transport without waiting for the peer's. */
-  private close(socket: BenchSocket): void {
+  /**
+   * `--close notify`: sends our close_notify, then closes the transport without waiting for
+   * the peer's. `--close reset`: no close_notify, the TCP connection is reset (as `s_time`).
+   */
+  private close(socket: BenchSocket, tcp: net.Socket): void {
+    if (this.settings.close === 'reset') {
+      socket.on('error', () => {
+        // the reset is ours: nothing after it is counted
+      });
+      tcp.resetAndDestroy();
+      socket.destroy();
+      return;
+    }
     this.closing.add(socket);
     socket.on('error', () => {
       // after the work is done, a late failure (a reset, a peer closing without close_notify) is not counted
@@ -679,7 +733,7 @@ class BenchRun<O extends BenchConnectOptions> {
   }
 
   /** The data phase of one attempt; resolves when it ended (counted here), never rejects. */
-  private transfer(socket: BenchSocket, work: Exclude<BenchWork, { kind: 'handshake' }>): Promise<void> {
+  private transfer(socket: BenchSocket, tcp: net.Socket, work: Exclude<BenchWork, { kind: 'handshake' }>): Promise<void> {
     return new Promise<void>((resolve) => {
       let received = 0;
       let sent = 0;
@@ -699,7 +753,7 @@ class BenchRun<O extends BenchConnectOptions> {
           this.countError(how, socket.connection.info);
           t.timeline.add('failures', performance.now() - this.t0);
         }
-        if (how === 'completed') this.close(socket);
+        if (how === 'completed') this.close(socket, tcp);
         else {
           socket.on('error', () => {
             // counted above
@@ -786,6 +840,7 @@ class BenchRun<O extends BenchConnectOptions> {
         mode: work.kind,
         seed: s.seed,
         maxErrors: s.maxErrors,
+        close: s.close,
       },
       stoppedBy: this.stoppedBy ?? 'duration',
       warmupHandshakes: this.warmedUp,
@@ -801,7 +856,13 @@ class BenchRun<O extends BenchConnectOptions> {
       timeline: { intervalSeconds: t.timeline.intervalSeconds, handshakes: t.timeline.handshakes, failures: t.timeline.failures },
       session: t.session,
       bulk,
-      cpu: { userSeconds: user, systemSeconds: system, utilisation: per(user + system), handshakesPerUserSecond: user > 0 ? t.handshakes / user : 0 },
+      cpu: {
+        userSeconds: user,
+        systemSeconds: system,
+        utilisation: per(user + system),
+        handshakesPerUserSecond: user > 0 ? t.handshakes / user : 0,
+        msPerHandshake: t.handshakes > 0 ? ((user + system) * 1000) / t.handshakes : 0,
+      },
       errors: Object.fromEntries(t.errors),
     };
   }
@@ -922,7 +983,7 @@ function modeText(w: BenchWork): string {
 
 function planText(s: BenchSettings, o: BenchConnectOptions): string {
   const limit = s.handshakeLimit === null ? '' : `, at most ${s.handshakeLimit} handshakes`;
-  return `puretls bench ${hostForUrl(o.host ?? 'localhost')}:${o.port ?? ''}: ${modeText(s.work)}, ${s.connections} connection${s.connections === 1 ? '' : 's'} at once, ${s.durationMs / 1000} s${limit}${s.seed === null ? '' : `, seed ${s.seed}`}`;
+  return `puretls bench ${hostForUrl(o.host ?? 'localhost')}:${o.port ?? ''}: ${modeText(s.work)}, ${s.connections} connection${s.connections === 1 ? '' : 's'} at once, ${s.durationMs / 1000} s${limit}${s.seed === null ? '' : `, seed ${s.seed}`}${s.close === 'reset' ? ', closed by TCP reset (no close_notify)' : ''}`;
 }
 
 /** The human-readable report (what `puretls bench` prints without `--json`). */
@@ -939,7 +1000,7 @@ export function reportText(r: BenchReport): string {
   const l = r.latencyMs;
   if (l) lines.push(`latency ms:  min ${fmt(l.min)}  mean ${fmt(l.mean)}  p50 ${fmt(l.p50)}  p90 ${fmt(l.p90)}  p99 ${fmt(l.p99)}  max ${fmt(l.max)}  (dial to handshake done)`);
   lines.push(
-    `client CPU:  ${fmt(r.cpu.userSeconds)} s user + ${fmt(r.cpu.systemSeconds)} s system = ${fmt(r.cpu.utilisation * 100, 0)}% of one core; ${fmt(r.cpu.handshakesPerUserSecond, 1)} handshakes per user-CPU second`,
+    `client CPU:  ${fmt(r.cpu.userSeconds)} s user + ${fmt(r.cpu.systemSeconds)} s system = ${fmt(r.cpu.utilisation * 100, 0)}% of one core; ${fmt(r.cpu.msPerHandshake, 3)} ms per handshake; ${fmt(r.cpu.handshakesPerUserSecond, 1)} handshakes per user-CPU second`,
   );
   const b = r.bulk;
   if (b) {
@@ -1091,12 +1152,14 @@ export const BENCH_HELP = `Usage: puretls bench HOST:PORT [options]
 
 Drives any TLS server like 'openssl s_time' and tls-perf: full handshakes per second
 at a chosen concurrency, a latency histogram, and optionally data after each handshake.
-Each attempt dials the server, runs a full handshake (its latency: from the dial to the
-handshake done, TCP connect included, as s_time counts), does the work of --bulk or --get
-if given, then sends close_notify and closes. Everything runs in this one process (one
-thread): with the pure provider the client's CPU is often the limit; the report says how
-busy it was ('client CPU'), and --connections N overlaps the server's work with ours;
---crypto picks the client's provider.
+Each attempt dials the server (TCP_NODELAY, as s_time), runs a full handshake (its
+latency: from the dial to the handshake done, TCP connect included, as s_time counts),
+does the work of --bulk or --get if given, then sends close_notify and closes (--close).
+Everything runs in this one process (one thread). With one connection at once, as
+'s_time -new', each handshake costs the client's CPU plus the server's plus the waits
+between them: the report gives the client's CPU per handshake ('client CPU'), so a client
+slower than openssl's shows up there; --connections N overlaps the server's work with
+ours; --crypto picks the client's provider.
 
 Run:
   --duration SECONDS       how long attempts are started (default 10; decimals allowed);
@@ -1113,6 +1176,9 @@ Run:
                            line of the same length; 'puretls serve --echo'). Throughput is
                            reported over the whole run (handshakes included): for the record
                            layer alone use a large BYTES and few connections
+  --close notify|reset     how each attempt ends: 'notify' (default) sends close_notify,
+                           then FIN; 'reset' sends no close_notify and resets the TCP
+                           connection, as 's_time' does (quiet shutdown, SO_LINGER 0)
   --get PATH               after each handshake, send 'GET PATH HTTP/1.0' and read the
                            response until the server's close_notify, like 's_time -www PATH'
                            (for 'openssl s_server -www', 'puretls serve --www', web servers;

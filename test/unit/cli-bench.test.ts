@@ -33,7 +33,7 @@ describe('parseBenchCommand', () => {
   it('has the documented defaults', () => {
     const cmd = parseBenchCommand(TARGET);
     expect(cmd.help).toBe(false);
-    expect(cmd.settings).toEqual({ durationMs: 10_000, connections: 1, handshakeLimit: null, resume: false, work: { kind: 'handshake' }, seed: null, svg: null, maxErrors: 10, warmup: 3 });
+    expect(cmd.settings).toEqual({ durationMs: 10_000, connections: 1, handshakeLimit: null, resume: false, work: { kind: 'handshake' }, seed: null, svg: null, maxErrors: 10, warmup: 3, close: 'notify' });
     expect(cmd.connect.options.host).toBe('127.0.0.1');
     expect(cmd.connect.options.port).toBe(8443);
   });
@@ -56,6 +56,7 @@ describe('parseBenchCommand', () => {
       ...TARGET,
       '--bulk',
       '64K',
+      '--close=reset',
     ]);
     expect(cmd.settings).toEqual({
       durationMs: 1500,
@@ -67,7 +68,9 @@ describe('parseBenchCommand', () => {
       svg: 'out.svg',
       maxErrors: 0,
       warmup: 0,
+      close: 'reset',
     });
+    expect(parseBenchCommand([...TARGET, '--close', 'notify']).settings.close).toBe('notify');
     expect(parseBenchCommand([...TARGET, '--bulk', '2M']).settings.work).toEqual({ kind: 'echo', bytes: 2 * 1024 * 1024 });
     expect(parseBenchCommand([...TARGET, '--bulk', '1000']).settings.work).toEqual({ kind: 'echo', bytes: 1000 });
     expect(parseBenchCommand([...TARGET, '--get', '/index.html?a=1']).settings.work).toEqual({ kind: 'get', path: '/index.html?a=1' });
@@ -140,6 +143,8 @@ describe('parseBenchCommand', () => {
     expect(usageError(() => parseBenchCommand([...TARGET, '--get', 'index.html']))).toMatch(/^--get: expected a path starting with '\/'/);
     expect(usageError(() => parseBenchCommand([...TARGET, '--get', '/a b']))).toMatch(/^--get: expected a path/);
     expect(usageError(() => parseBenchCommand([...TARGET, '--bulk', '1K', '--get', '/']))).toBe('--bulk and --get are exclusive');
+    expect(usageError(() => parseBenchCommand([...TARGET, '--close', 'fin']))).toBe("--close: expected notify or reset, got 'fin'");
+    expect(usageError(() => parseBenchCommand([...TARGET, '--close']))).toBe("option '--close' needs a value");
     expect(usageError(() => parseBenchCommand([...TARGET, '--duration']))).toBe("option '--duration' needs a value");
     expect(usageError(() => parseBenchCommand([...TARGET, '--duration', '--json']))).toBe("option '--duration' needs a value");
     expect(usageError(() => parseBenchCommand([...TARGET, '--resume=yes']))).toBe("option '--resume' takes no value");
@@ -231,7 +236,7 @@ function capture(): Captured {
 }
 
 function settings(extra: Partial<BenchSettings> = {}): BenchSettings {
-  return { durationMs: 1000, connections: 1, handshakeLimit: null, resume: false, work: { kind: 'handshake' }, seed: null, svg: null, maxErrors: 10, warmup: 1, ...extra };
+  return { durationMs: 1000, connections: 1, handshakeLimit: null, resume: false, work: { kind: 'handshake' }, seed: null, svg: null, maxErrors: 10, warmup: 1, close: 'notify', ...extra };
 }
 
 /** Checks the report's counts against each other. */
@@ -393,6 +398,122 @@ describe('runBench against a puretls server on loopback', () => {
     });
   }
 
+  it('dials each attempt itself: every connect() gets its own TCP socket to the target', async () => {
+    const sockets: unknown[] = [];
+    const spy: BenchTransport<ConnectOptions> = {
+      ...nodeBenchTransport,
+      connect: (o) => {
+        sockets.push(o.socket);
+        expect(o.host).toBe('127.0.0.1');
+        return nodeBenchTransport.connect(o);
+      },
+    };
+    const c = capture();
+    expect(await runBench(settings({ durationMs: 60_000, handshakeLimit: 3, warmup: 0 }), () => base(port), spy, { json: true, quiet: true }, c.io)).toBe(0);
+    expect(sockets).toHaveLength(3);
+    expect(new Set(sockets).size).toBe(3);
+    for (const s of sockets) {
+      expect(s).toBeInstanceOf(net.Socket);
+      expect((s as net.Socket).remotePort ?? port).toBe(port);
+    }
+  });
+
+  /**
+   * A TCP relay to `targetPort` that records, for each client connection, the types of the
+   * TLS records the client sent and how its TCP connection ended.
+   */
+  async function closeTap(targetPort: number): Promise<{ port: number; seen: { records: number[]; ended: string | null }[]; close: () => void }> {
+    const seen: { records: number[]; ended: string | null }[] = [];
+    const sockets: net.Socket[] = [];
+    const relay = net.createServer({ allowHalfOpen: true }, (client) => {
+      const entry = { records: [] as number[], ended: null as string | null };
+      seen.push(entry);
+      let buf = Buffer.alloc(0);
+      const target = net.connect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true });
+      sockets.push(client, target);
+      client.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        // RFC 9846 §5.1: type (1), legacy version (2), length (2), fragment.
+        while (buf.length >= 5 && buf.length >= 5 + buf.readUInt16BE(3)) {
+          entry.records.push(buf[0]!);
+          buf = buf.subarray(5 + buf.readUInt16BE(3));
+        }
+        target.write(d);
+      });
+      target.on('data', (d: Buffer) => client.write(d));
+      client.on('end', () => {
+        entry.ended ??= 'fin';
+        target.end();
+      });
+      client.on('error', (e: NodeJS.ErrnoException) => {
+        entry.ended ??= e.code ?? 'error';
+        target.destroy();
+      });
+      target.on('end', () => client.end());
+      target.on('error', () => client.destroy());
+      target.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      port: (relay.address() as net.AddressInfo).port,
+      seen,
+      close: () => {
+        for (const x of sockets) x.destroy();
+        relay.close();
+      },
+    };
+  }
+
+  for (const close of ['notify', 'reset'] as const) {
+    it(`--close ${close}: after its Finished the client sends ${close === 'notify' ? 'close_notify, then FIN' : 'nothing, then resets the TCP connection (as s_time)'}`, async () => {
+      const tap = await closeTap(port);
+      // How the bench ended each TCP socket it dialled.
+      const ends: string[] = [];
+      const spy: BenchTransport<ConnectOptions> = {
+        ...nodeBenchTransport,
+        connect: (o) => {
+          const tcp = o.socket as net.Socket;
+          const reset = tcp.resetAndDestroy.bind(tcp);
+          tcp.resetAndDestroy = () => {
+            ends.push('reset');
+            return reset();
+          };
+          const end = tcp.end.bind(tcp) as () => net.Socket;
+          tcp.end = (() => {
+            ends.push('fin');
+            return end();
+          }) as typeof tcp.end;
+          return nodeBenchTransport.connect(o);
+        },
+      };
+      try {
+        const c = capture();
+        const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 3, warmup: 0, close }), () => ({ ...base(tap.port), servername: 'localhost' }), spy, { json: true, quiet: true }, c.io);
+        expect(code).toBe(0);
+        const r = JSON.parse(c.stdout()) as BenchReport;
+        expect(r.handshakes).toBe(3);
+        expect(r.settings.close).toBe(close);
+        expect(r.cpu.msPerHandshake).toBeGreaterThan(0);
+        expect(r.cpu.msPerHandshake).toBeCloseTo(((r.cpu.userSeconds + r.cpu.systemSeconds) * 1000) / r.handshakes, 6);
+        const deadline = Date.now() + 10_000;
+        while (tap.seen.filter((e) => e.ended !== null).length < 3 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+        expect(tap.seen).toHaveLength(3);
+        for (const e of tap.seen) {
+          // ClientHello; ChangeCipherSpec (middlebox compatibility) and the encrypted Finished;
+          // with notify, one more encrypted record: the close_notify alert (RFC 9846 §6.1).
+          expect(e.records).toEqual(close === 'notify' ? [22, 20, 23, 23] : [22, 20, 23]);
+          // With notify the peer reads EOF after the close_notify. A reset that arrives right
+          // behind the Finished is read by Linux as data and then EOF too, so the socket
+          // spy says which it was.
+          if (close === 'notify') expect(e.ended).toBe('fin');
+        }
+        expect(ends).toEqual(close === 'notify' ? ['fin', 'fin', 'fin'] : ['reset', 'reset', 'reset']);
+      } finally {
+        tap.close();
+      }
+    });
+  }
+
   it('--resume is refused with InvalidConfig before anything is dialled', async () => {
     const c = capture();
     let asked = false;
@@ -475,7 +596,7 @@ describe('benchSvg', () => {
   const report: BenchReport = {
     target: '127.0.0.1:1',
     serverName: null,
-    settings: { connections: 1, durationSeconds: 1, handshakeLimit: null, warmup: 0, mode: 'handshake', seed: null, maxErrors: 10 },
+    settings: { connections: 1, durationSeconds: 1, handshakeLimit: null, warmup: 0, mode: 'handshake', seed: null, maxErrors: 10, close: 'notify' },
     stoppedBy: 'duration',
     warmupHandshakes: 0,
     elapsedSeconds: 1,
@@ -497,7 +618,7 @@ describe('benchSvg', () => {
     timeline: { intervalSeconds: 0.1, handshakes: [1, 0, 2], failures: [0, 1, 0] },
     session: { version: '<TLSv1.3 & "x">', cipherSuite: null, group: null, signatureScheme: null, alpn: null, resumed: false, helloRetryRequest: false, provider: 'noble', certificateErrors: [] },
     bulk: null,
-    cpu: { userSeconds: 0.1, systemSeconds: 0, utilisation: 0.1, handshakesPerUserSecond: 30 },
+    cpu: { userSeconds: 0.1, systemSeconds: 0, utilisation: 0.1, handshakesPerUserSecond: 30, msPerHandshake: 33.3 },
     errors: {},
   };
 
