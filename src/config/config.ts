@@ -16,6 +16,8 @@ import type { CertificateErrorCode, CertificateVerifier } from '../verify/verifi
 import type { Certificate } from '../verify/certificate.js';
 import { IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
 import { TlsError } from '../base/errors.js';
+import type { MemorySessionStore, SessionStore } from '../session/store.js';
+import type { TicketKeySet } from '../session/ticket-keys.js';
 import { CERT_SIGNATURE_SCHEMES, DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, resolveCodes, tls12Suite, tls13Suite } from '../crypto/suites.js';
 import { ProtocolVersion, nameOf } from '../wire/codes.js';
 
@@ -158,6 +160,21 @@ export interface ClientOptions extends CommonOptions {
    * client that cannot negotiate TLS 1.2 refuses any HelloRequest.
    */
   maxHelloRequests?: number;
+  /**
+   * Where sessions for resumption are kept (issue 10; RFC 9846 §2.2): a
+   * {@link SessionStore} (async `get`/`put`/`delete`, e.g. a shared cache), or `false` to
+   * never resume. Default: a {@link MemorySessionStore} of the config (connections made
+   * from one `createClientConfig` share it; plain options build a config, and so a store,
+   * per connection: pass a store to resume across them). Sessions are keyed by server name
+   * and the trust decision (anchors, ignorable errors, verifier), and each is offered once.
+   */
+  sessionStore?: SessionStore | false;
+  /**
+   * TLS 1.3 resumption without a fresh (EC)DHE (psk_ke, RFC 9846 §4.3.9): offered as well as
+   * psk_dhe_ke when true. Default false: psk_ke gives up forward secrecy for the resumed
+   * connection (RFC 9846 §E.6). Used only when the server enables it too.
+   */
+  allowPskKe?: boolean;
 }
 
 /** Server options. */
@@ -179,8 +196,25 @@ export interface ServerOptions extends CommonOptions {
    * bad_record_mac (or `UnexpectedMessage` after a HelloRetryRequest).
    */
   maxSkippedEarlyData?: number;
-  /** NewSessionTicket messages to send after the handshake (default 0 until resumption lands). */
+  /**
+   * TLS 1.3 NewSessionTickets sent after each handshake, 0..16 (default 2, as OpenSSL and
+   * Node: a client that opens two connections at once, as browsers do, can resume both, and
+   * a single-use ticket leaves one for the next reconnect). 0 disables resumption.
+   */
   sessionTickets?: number;
+  /**
+   * Keys that seal tickets: a {@link TicketKeySet} (shared; rotate it with
+   * `rotateTicketKeys()`), or its 48/96 bytes in Node's `ticketKeys` form so a fleet of
+   * servers opens each other's tickets. Default: a fresh random set per config.
+   */
+  ticketKeys?: TicketKeySet | Uint8Array;
+  /** Ticket lifetime in seconds, 1..604800 (RFC 9846 §4.7.1; Node's name). Default 7200, as OpenSSL. */
+  sessionTimeout?: number;
+  /**
+   * Accept TLS 1.3 resumption without (EC)DHE (psk_ke, RFC 9846 §4.3.9) when the client
+   * offers it. Default false (forward secrecy first); the client must enable it too.
+   */
+  allowPskKe?: boolean;
   /** Ask clients for a certificate (mutual TLS); an absent one is accepted. */
   requestCert?: boolean;
   /** Require a client certificate (implies `requestCert`): without one the handshake fails. */
@@ -205,10 +239,11 @@ const COMMON_OPTION_NAMES = [
 const CLIENT_ONLY_NAMES = [
   'servername', 'ca', 'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'cert', 'key', 'requestOCSP',
   'requireRevocationInformation', 'checkServerIdentity', 'maxDepth', 'commonNameFallback', 'keyShareGroups', 'maxHelloRequests',
+  'sessionStore', 'allowPskKe',
 ] as const satisfies readonly (keyof ClientOptions)[];
 const SERVER_ONLY_NAMES = [
   'cert', 'key', 'certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'requestCert', 'requireCert', 'ca',
-  'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth',
+  'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth', 'ticketKeys', 'sessionTimeout', 'allowPskKe',
 ] as const satisfies readonly (keyof ServerOptions)[];
 
 /**

@@ -510,6 +510,7 @@ export class ConnectionCore {
     if (l.alpn !== undefined) n.alpn = l.alpn;
     if (l.serverName !== undefined) n.serverName = l.serverName;
     if (l.helloRetryRequest) n.helloRetryRequest = true;
+    if (l.resumed) n.resumed = true;
     if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates;
     if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors;
     if (l.certificateErrorSeverity !== undefined) n.certificateErrorSeverity = l.certificateErrorSeverity;

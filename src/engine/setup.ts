@@ -27,6 +27,10 @@ import type { ServerParams } from '../handshake/server-common.js';
 import { testHooksOf } from '../handshake/test-hooks.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
+import { MemorySessionStore, sessionStoreKey, trustFingerprint, type SessionStore } from '../session/store.js';
+import { resolveTicketKeys } from '../session/ticket-keys.js';
+import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
+import { toHex } from '../base/bytes.js';
 
 /** Limits that belong to one role (the rest are in `ResolvedCommon`). */
 export interface RoleLimits {
@@ -103,6 +107,10 @@ interface ClientState {
   /** The caller's own verifier judges the chain (and the name). */
   readonly customVerifier: boolean;
   readonly limits: RoleLimits;
+  /** Where sessions are kept (null: `sessionStore: false`). */
+  readonly store: SessionStore | null;
+  /** The fingerprint of the trust decision (`session/store.ts`), computed once. */
+  readonly trust: () => string;
 }
 
 /** What a server config holds, out of the caller's reach. */
@@ -341,9 +349,22 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
     requestOcsp: options.requestOCSP !== false && parts.ocsp !== null,
     tls12: parts.tls12,
     clientHelloHook: testHooksOf(options).clientHello,
+    sessions: null,
+    allowPskKe: options.allowPskKe === true,
   });
   const limits: RoleLimits = Object.freeze({ maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) });
-  return Object.freeze({ cfg, params, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
+  const store = resolveSessionStore(options.sessionStore, cfg.now);
+  // The trust decision a session is bound to (issue 10 item 1), hashed once, when first needed.
+  let fingerprint: string | undefined;
+  const trust = (): string =>
+    (fingerprint ??= trustFingerprint(cfg.crypto, {
+      anchors,
+      ignorable,
+      verifier: options.verifier ?? `basic:${options.maxDepth ?? ''}:${options.commonNameFallback === true}`,
+      checkServerIdentity: options.checkServerIdentity,
+      extra: `revocation:${options.requireRevocationInformation === true}|identity:${params.identity ? toHex(cfg.crypto.digest('sha256', params.identity.chain[0]!)) : '-'}`,
+    }));
+  return Object.freeze({ cfg, params, store, trust, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
 }
 
 /**
@@ -386,7 +407,8 @@ function resolveServer(options: ServerOptions): ServerState {
   if (options.cert !== undefined && options.key !== undefined) identities.push(load({ cert: options.cert, key: options.key }, 'cert/key'));
   (options.certificates ?? []).forEach((c, i) => identities.push(load(c, `certificates[${i}]`)));
   if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates)' });
-  const tickets = options.sessionTickets ?? 0;
+  // Default 2 (OpenSSL's and Node's): see ServerOptions.sessionTickets.
+  const tickets = options.sessionTickets ?? 2;
   if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
   const clientAuth = options.requireCert ? 'require' : options.requestCert ? 'request' : 'none';
   const ignorable = Object.freeze([...resolveIgnorable(options)]);
@@ -397,6 +419,9 @@ function resolveServer(options: ServerOptions): ServerState {
   const params: ServerParams = Object.freeze({
     certificates: Object.freeze(identities),
     sessionTickets: tickets,
+    ticketKeys: resolveTicketKeys(options.ticketKeys, cfg.random),
+    sessionTimeout: limitOption('sessionTimeout', options.sessionTimeout, 7200, 1, MAX_TICKET_LIFETIME_SECONDS),
+    allowPskKe: options.allowPskKe === true,
     encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
     helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
     clientAuth,
@@ -476,6 +501,8 @@ function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup 
     sendSni: servername !== undefined && servername.length > 0 && !isIp,
     keyShareGroups: per.keyShareGroups !== undefined ? resolveCodes('group', per.keyShareGroups) : params.keyShareGroups,
     auth: { ...params.auth, serverName: servername },
+    // Sessions are per server name (never offered to another one) and per trust decision.
+    sessions: state.store && servername ? { store: state.store, key: sessionStoreKey(servername, state.trust()) } : null,
   };
   const p = params;
   const c = cfg;
@@ -523,6 +550,16 @@ function refuseBudgetWithCustomVerifier(o: { verifier?: unknown; maxVerification
   if (o.verifier !== undefined && o.maxVerificationWork !== undefined) {
     throw new TlsError('InvalidConfig', { detail: 'maxVerificationWork applies to the built-in verifier; a custom verifier bounds its own work' });
   }
+}
+
+/** The `sessionStore` option: a store as given, `false` as none, absent as a fresh memory store. */
+function resolveSessionStore(o: ClientOptions['sessionStore'], now: () => number): SessionStore | null {
+  if (o === false) return null;
+  if (o === undefined) return new MemorySessionStore({ now });
+  if (typeof o !== 'object' || o === null || typeof o.get !== 'function' || typeof o.put !== 'function' || typeof o.delete !== 'function') {
+    throw new TlsError('InvalidConfig', { detail: 'sessionStore must have get, put and delete methods (or be false)' });
+  }
+  return o;
 }
 
 /** Key shares for the first ClientHello: the defaults that are configured, else the first configured group. */

@@ -14,6 +14,8 @@ import type { PeerAuth } from './peer-auth.js';
 import type { ClientHelloHook } from './test-hooks.js';
 import type { serverHello12 } from './client-tls12.js';
 import type { Transcript } from './transcript.js';
+import type { PskOffer } from './psk.js';
+import type { SessionStore } from '../session/store.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
 export interface ClientParams {
@@ -34,6 +36,13 @@ export interface ClientParams {
   readonly tls12: typeof serverHello12 | null;
   /** Test hook (`puretls/testing`); see `test-hooks.ts`. */
   readonly clientHelloHook: ClientHelloHook | undefined;
+  /**
+   * Where this connection takes a session to resume and keeps the ones it receives, under
+   * `key` (server name + trust fingerprint, `session/store.ts`); null: no resumption.
+   */
+  readonly sessions: { readonly store: SessionStore; readonly key: string } | null;
+  /** Offer psk_ke as well as psk_dhe_ke (RFC 9846 §4.3.9). */
+  readonly allowPskKe: boolean;
 }
 
 /**
@@ -56,6 +65,8 @@ export interface Offer {
   /** Versions offered. */
   readonly offers13: boolean;
   readonly offers12: boolean;
+  /** The TLS 1.3 PSK offered (resumption, RFC 9846 §4.3.11), if any. */
+  readonly psk: PskOffer | null;
 }
 
 /**

@@ -21,12 +21,30 @@ import { expect, sendHashed } from './state.js';
 import { Transcript } from './transcript.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
+import { acceptPskSelection, offerPsk, sessionHash, type PskOffer } from './psk.js';
+import { takeSession } from '../session/store.js';
+import type { ResumableSession } from '../session/session.js';
 
 /**
  * Starts a client handshake: sends ClientHello and returns the first state (once the key
  * shares exist: a provider that generates them asynchronously makes this a promise).
  */
 export function startClient(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOutput): MaybePromise<State> {
+  const { offers13 } = offeredVersions(cfg);
+  // RFC 9846 §2.2: a session from an earlier connection, taken out of the store (single use).
+  const session = offers13 && p.sessions ? takeSession(p.sessions.store, p.sessions.key, cfg.now()) : undefined;
+  return andThen(session, (s) => startWith(cfg, p, pskOfferFor(cfg, s), out));
+}
+
+/** The TLS 1.3 PSK offer for a stored session: only for a TLS 1.3 session whose suite's hash we offer (RFC 9846 §4.3.11). */
+function pskOfferFor(cfg: ResolvedCommon, s: ResumableSession | undefined): PskOffer | null {
+  if (!s || s.version !== 'TLSv1.3') return null;
+  const hash = sessionHash(s);
+  if (hash === undefined || !cfg.suites.some((c) => tls13Suite(c)?.hash === hash)) return null;
+  return { session: s, hash };
+}
+
+function startWith(cfg: ResolvedCommon, p: ClientParams, psk: PskOffer | null, out: HandshakeOutput): MaybePromise<State> {
   const { offers13 } = offeredVersions(cfg);
   const random = cfg.random(32);
   // RFC 9846 §E.4: middlebox compatibility mode uses a non-empty legacy_session_id.
@@ -37,7 +55,7 @@ export function startClient(cfg: ResolvedCommon, p: ClientParams, out: Handshake
     const shareGroups = groups.length > 0 ? groups : [cfg.groups[0]!];
     shares = shareGroups.map((g) => cfg.crypto.generateKeyShare(g, cfg.random));
   }
-  return andThen(allOf(shares), (made) => sendClientHello(cfg, p, random, sessionId, made, out));
+  return andThen(allOf(shares), (made) => sendClientHello(cfg, p, random, sessionId, made, psk, out));
 }
 
 /** Every value of `list`, at once when none is a promise. */
@@ -45,9 +63,11 @@ function allOf<T>(list: MaybePromise<T>[]): MaybePromise<T[]> {
   return list.some(isPromiseLike) ? Promise.all(list) : (list as T[]);
 }
 
-function sendClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: KeyShare[], out: HandshakeOutput): State {
+function sendClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: KeyShare[], psk: PskOffer | null, out: HandshakeOutput): State {
   const { offers13, offers12 } = offeredVersions(cfg);
-  const ch = buildClientHello(cfg, p, random, sessionId, shares);
+  let ch = buildClientHello(cfg, p, random, sessionId, shares);
+  // RFC 9846 §4.3.11: pre_shared_key last, its binder over this ClientHello truncated before the binders.
+  if (psk) ch = offerPsk(cfg.crypto, ch, psk, cfg.now(), p.allowPskKe, null);
   const hs: ClientHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
   sendHashed(out, hs.transcript, ch);
   const byGroup = new Map<number, KeyShare>();
@@ -55,7 +75,7 @@ function sendClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Arra
     const s = shares.find((k) => k.group === e.group);
     if (s) byGroup.set(e.group, s);
   }
-  const offer: Offer = { ch, shares: byGroup, offers13, offers12 };
+  const offer: Offer = { ch, shares: byGroup, offers13, offers12, psk };
   return new ExpectServerHello(hs, offer, null);
 }
 
@@ -169,11 +189,11 @@ class ExpectServerHello implements State {
     if (this.hrr && this.hrr.cipherSuite !== sh.cipherSuite) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello cipher suite differs from the HelloRetryRequest' });
     }
-    if (shExt.preSharedKey !== undefined) {
-      // We never offer a PSK yet; pre_shared_key was therefore rejected above as not offered.
-      throw new TlsError('IllegalParameter', { detail: 'server selected a PSK we did not offer' });
-    }
+    // RFC 9846 §4.3.11: the server resumes with the PSK we offered, consistently, or declines it.
+    const resumed = shExt.preSharedKey !== undefined ? acceptPskSelection(this.offer.psk, shExt.preSharedKey, suite, shExt.keyShare !== undefined, this.offer.ch.extensions.pskKeyExchangeModes) : null;
     const ks = shExt.keyShare;
+    // psk_ke (RFC 9846 §4.3.9): the PSK alone, no (EC)DHE; acceptPskSelection checked that we offered it.
+    if (!ks && resumed) return serverHello13(this.hs, this.offer, sh, suite, null, null, out, resumed);
     if (!ks) {
       // RFC 9846 §9.2: a (EC)DHE handshake without key_share → missing_extension.
       throw new TlsError('MissingExtension', { detail: 'ServerHello has no key_share' });
@@ -186,7 +206,7 @@ class ExpectServerHello implements State {
     if (this.hrr && this.hrr.extensions.keyShare !== undefined && this.hrr.extensions.keyShare !== ks.group) {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello key_share group differs from the HelloRetryRequest' });
     }
-    return serverHello13(this.hs, this.offer, sh, suite, share, ks.keyExchange, out);
+    return serverHello13(this.hs, this.offer, sh, suite, share, ks.keyExchange, out, resumed);
   }
 
   /** A ServerHello without supported_versions: TLS 1.2, if we offered it (RFC 9846 §4.2.3; RFC 5246 §7.4.1.3). */
@@ -292,8 +312,30 @@ class ExpectServerHello implements State {
     };
     // Test hook (RFC 8448 replay): the second ClientHello is shaped like the first.
     if (p.clientHelloHook) ch2 = p.clientHelloHook(ch2);
+    const psk = pskAfterRetry(this.offer.psk, suite);
+    ch2 = retryPsk(this.hs, ch2, psk);
     sendHashed(out, transcript, ch2);
-    const offer: Offer = { ...this.offer, ch: ch2, shares: new Map(shares.map((s) => [s.group, s])) };
+    const offer: Offer = { ...this.offer, ch: ch2, shares: new Map(shares.map((s) => [s.group, s])), psk };
     return { next: new ExpectServerHello(this.hs, offer, hrr), learned: { helloRetryRequest: true } };
   }
+}
+
+/**
+ * The PSK kept in the second ClientHello: RFC 9846 §4.2.2 lets the client remove a PSK "not
+ * compatible with the server's indicated cipher suite" (its hash differs from the HRR's suite's).
+ */
+function pskAfterRetry(psk: PskOffer | null, suite: Tls13Suite): PskOffer | null {
+  return psk && psk.hash === suite.hash ? psk : null;
+}
+
+/**
+ * The second ClientHello's pre_shared_key (RFC 9846 §4.2.2: "updating the
+ * "pre_shared_key" extension if present by recomputing the "obfuscated_ticket_age" and
+ * binder values"): binders over message_hash(ClientHello1) ‖ HelloRetryRequest ‖ the
+ * truncated ClientHello2 (§4.3.11.2); or none when the PSK was dropped.
+ */
+function retryPsk(hs: ClientHandshake, ch2: ClientHello, psk: PskOffer | null): ClientHello {
+  if (ch2.extensions.preSharedKey === undefined) return ch2;
+  if (!psk) return { ...ch2, extensions: { ...ch2.extensions, preSharedKey: undefined } };
+  return offerPsk(hs.cfg.crypto, ch2, psk, hs.cfg.now(), hs.p.allowPskKe, hs.transcript);
 }

@@ -16,6 +16,13 @@ import { codeName, expect, sendHashed } from './state.js';
 import { applicationSecrets, finishHandshake, handshakeSecrets, type HandshakeSecrets } from './tls13-common.js';
 import { computeFinished13, verifyFinished13 } from './finished.js';
 import { ServerAuthenticated } from './proofs.js';
+import type { PskSelected } from './psk.js';
+import type { Learned } from './state.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
+import { resumptionPsk } from '../keys/tls13-schedule.js';
+import { keepSession, type SessionStore } from '../session/store.js';
+import { MAX_TICKET_LIFETIME_SECONDS, type Tls13Session } from '../session/session.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type Offer } from './client-common.js';
 import { ownSigningSchemes, signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
 
@@ -27,6 +34,21 @@ export interface Client13 extends ClientHandshake {
   readonly secrets: HandshakeSecrets;
   /** Middlebox compatibility mode (RFC 9846 §E.4): we sent a legacy_session_id. */
   readonly compat: boolean;
+  /** The server resumed the session we offered (RFC 9846 §2.2), or null: a full handshake. */
+  readonly resumed: PskSelected | null;
+}
+
+/**
+ * What a session received on this connection records about the first handshake: the
+ * server's chain and the errors found then, ALPN (from the session itself when resumed, so
+ * a ticket from a resumed connection still reports the original certificate).
+ */
+export interface SessionOrigin {
+  readonly alpn: string | null;
+  readonly peerCertificates: readonly Uint8Array[];
+  readonly certificateErrors: readonly CertificateError[];
+  readonly certificateErrorSeverity: CertificateErrorSeverity;
+  readonly signatureScheme: string | null;
 }
 
 /**
@@ -34,19 +56,34 @@ export interface Client13 extends ClientHandshake {
  * agree on the shared secret, derive and install the handshake keys (RFC 9846 §7.1), and
  * wait for EncryptedExtensions.
  */
-export function serverHello13(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls13Suite, share: KeyShare, peerShare: Uint8Array, out: HandshakeOutput): MaybePromise<Step> {
+export function serverHello13(
+  hs: ClientHandshake,
+  offer: Offer,
+  sh: ServerHello,
+  suite: Tls13Suite,
+  share: KeyShare | null,
+  peerShare: Uint8Array | null,
+  out: HandshakeOutput,
+  resumed: PskSelected | null,
+): MaybePromise<Step> {
+  // psk_ke: no (EC)DHE (acceptPskSelection allowed it only when we offered psk_ke).
+  if (share === null || peerShare === null) {
+    if (!resumed) throw new TlsError('InternalError', { detail: 'a ServerHello without key exchange and without PSK' });
+    return serverHelloAgreed13(hs, offer, sh, suite, null, null, out, resumed);
+  }
   // agree() validates the server's point (RFC 9846 §4.3.8.2); an async provider answers later.
-  return andThen(share.agree(peerShare), (shared) => serverHelloAgreed13(hs, offer, sh, suite, share.group, shared, out));
+  return andThen(share.agree(peerShare), (shared) => serverHelloAgreed13(hs, offer, sh, suite, share.group, shared, out, resumed));
 }
 
-function serverHelloAgreed13(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls13Suite, group: number, shared: Uint8Array, out: HandshakeOutput): Step {
+function serverHelloAgreed13(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls13Suite, group: number | null, shared: Uint8Array | null, out: HandshakeOutput, resumed: PskSelected | null): Step {
   const { cfg, transcript, clientRandom } = hs;
   transcript.setHash(suite.hash);
   transcript.add(sh.raw!);
   // TLS 1.3 signs transcript hashes only: the raw messages are not kept.
   transcript.forgetMessages();
-  out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello ${suite.name} ${nameOf('group', group)}`, message: sh });
-  const secrets = handshakeSecrets(cfg.crypto, suite, shared, transcript.current());
+  out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello ${suite.name} ${group !== null ? nameOf('group', group) : 'psk_ke'}${resumed ? ' resumed' : ''}`, message: sh });
+  // RFC 9846 §7.1: on resumption the Early Secret comes from the PSK.
+  const secrets = handshakeSecrets(cfg.crypto, suite, shared, transcript.current(), resumed ? resumed.session.psk : null);
   out.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', clientRandom, secrets.clientHandshake);
   out.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', clientRandom, secrets.serverHandshake);
   out.installKey('read', { version: 'TLSv1.3', suite, secret: secrets.serverHandshake });
@@ -54,8 +91,16 @@ function serverHelloAgreed13(hs: ClientHandshake, offer: Offer, sh: ServerHello,
   // alert sent before our Finished is protected as the server expects (RFC 9846 §6: alerts
   // are "encrypted as specified by the current connection state"). ExpectFinished keeps it.
   out.installKey('write', { version: 'TLSv1.3', suite, secret: secrets.clientHandshake });
-  const h: Client13 = { ...hs, offer, suite, secrets, compat: offer.ch.legacySessionId.length > 0 };
-  return { next: new ExpectEncryptedExtensions(h), learned: { version: 'TLSv1.3', cipherSuite: suite.name, group: codeName('group', group) } };
+  const h: Client13 = { ...hs, offer, suite, secrets, compat: offer.ch.legacySessionId.length > 0, resumed };
+  const learned: Learned = { version: 'TLSv1.3', cipherSuite: suite.name, group: group !== null ? codeName('group', group) : undefined };
+  if (!resumed) return { next: new ExpectEncryptedExtensions(h), learned };
+  // A resumed connection reports the server's certificate and the errors found when it was
+  // first authenticated: it sees no certificate now (RFC 9846 §2.2).
+  const s = resumed.session;
+  return {
+    next: new ExpectEncryptedExtensions(h),
+    learned: { ...learned, resumed: true, peerCertificates: s.peerCertificates, certificateErrors: s.certificateErrors, certificateErrorSeverity: s.certificateErrorSeverity },
+  };
 }
 
 class ExpectEncryptedExtensions implements State {
@@ -73,7 +118,15 @@ class ExpectEncryptedExtensions implements State {
     this.h.transcript.add(ee.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: `EncryptedExtensions${alpn !== undefined ? ` alpn=${alpn}` : ''}`, message: ee });
     const serverName = this.h.p.serverName || undefined;
-    return { next: new ExpectCertificate(this.h, null, true), learned: { alpn, serverName } };
+    const resumed = this.h.resumed;
+    if (resumed) {
+      // RFC 9846 §2.2, §4.4.2: a PSK handshake has no Certificate, CertificateVerify or
+      // CertificateRequest: the server's Finished comes next, keyed by the PSK.
+      const s = resumed.session;
+      const origin: SessionOrigin = { alpn: s.alpn, peerCertificates: s.peerCertificates, certificateErrors: s.certificateErrors, certificateErrorSeverity: s.certificateErrorSeverity, signatureScheme: s.signatureScheme };
+      return { next: new ExpectFinished(this.h, null, ServerAuthenticated.byPsk(resumed), { ...origin, alpn: alpn ?? null }), learned: { alpn, serverName } };
+    }
+    return { next: new ExpectCertificate(this.h, null, true, alpn ?? null), learned: { alpn, serverName } };
   }
 }
 
@@ -82,10 +135,12 @@ class ExpectCertificate implements State {
   private readonly h: Client13;
   private readonly request: CertificateRequest | null;
   private readonly allowRequest: boolean;
-  constructor(h: Client13, request: CertificateRequest | null, allowRequest: boolean) {
+  private readonly alpn: string | null;
+  constructor(h: Client13, request: CertificateRequest | null, allowRequest: boolean, alpn: string | null) {
     this.h = h;
     this.request = request;
     this.allowRequest = allowRequest;
+    this.alpn = alpn;
     this.name = allowRequest ? 'ExpectCertificateOrCertificateRequest' : 'ExpectCertificate';
   }
 
@@ -105,7 +160,7 @@ class ExpectCertificate implements State {
       }
       transcript.add(m.raw!);
       out.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateRequest', message: m });
-      return { next: new ExpectCertificate(this.h, m, false) };
+      return { next: new ExpectCertificate(this.h, m, false, this.alpn) };
     }
     // RFC 9846 §4.5.1: for server authentication the context is empty.
     if (m.context.length !== 0) throw new TlsError('IllegalParameter', { detail: 'server Certificate has a non-empty context' });
@@ -119,7 +174,15 @@ class ExpectCertificate implements State {
     const status = m.entries[0]!.extensions.statusRequest;
     const ocsp = status !== undefined ? ocspFromCertificateStatus(status) : null;
     const judged = await authenticatePeer('server', cfg, this.h.p.auth, certs, ocsp, out);
-    return { next: new ExpectCertificateVerify(this.h, this.request, judged.chain), learned: judged.learned };
+    const l = judged.learned;
+    const origin: SessionOrigin = {
+      alpn: this.alpn,
+      peerCertificates: l.peerCertificates ?? certs,
+      certificateErrors: l.certificateErrors ?? [],
+      certificateErrorSeverity: l.certificateErrorSeverity ?? 'none',
+      signatureScheme: null,
+    };
+    return { next: new ExpectCertificateVerify(this.h, this.request, judged.chain, origin), learned: judged.learned };
   }
 }
 
@@ -130,10 +193,12 @@ export class ExpectCertificateVerify implements State {
   private readonly h: Client13;
   private readonly request: CertificateRequest | null;
   private readonly chain: CertificateChainAccepted<'server'>;
-  constructor(h: Client13, request: CertificateRequest | null, chain: CertificateChainAccepted<'server'>) {
+  private readonly origin: SessionOrigin;
+  constructor(h: Client13, request: CertificateRequest | null, chain: CertificateChainAccepted<'server'>, origin: SessionOrigin) {
     this.h = h;
     this.request = request;
     this.chain = chain;
+    this.origin = origin;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
@@ -142,8 +207,9 @@ export class ExpectCertificateVerify implements State {
     return andThen(verifyCertificateVerify13(cfg, this.chain, cv.scheme, cv.signature, transcript.current()), (signature) => {
       transcript.add(cv.raw!);
       out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
-      const next = new ExpectFinished(this.h, this.request, ServerAuthenticated.byCertificate(signature));
-      return { next, learned: { signatureScheme: codeName('scheme', cv.scheme) } };
+      const signatureScheme = codeName('scheme', cv.scheme);
+      const next = new ExpectFinished(this.h, this.request, ServerAuthenticated.byCertificate(signature), { ...this.origin, signatureScheme });
+      return { next, learned: { signatureScheme } };
     });
   }
 }
@@ -158,10 +224,12 @@ export class ExpectFinished implements State {
   private readonly h: Client13;
   private readonly request: CertificateRequest | null;
   private readonly server: ServerAuthenticated;
-  constructor(h: Client13, request: CertificateRequest | null, server: ServerAuthenticated) {
+  private readonly origin: SessionOrigin;
+  constructor(h: Client13, request: CertificateRequest | null, server: ServerAuthenticated, origin: SessionOrigin) {
     this.h = h;
     this.request = request;
     this.server = server;
+    this.origin = origin;
   }
 
   async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
@@ -181,8 +249,13 @@ export class ExpectFinished implements State {
     const verifyData = computeFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current());
     sendHashed(out, transcript, { type: 'finished', verifyData });
     out.installKey('write', { version: 'TLSv1.3', suite, secret: app.clientApplication });
-    finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, transcript.current(), finished);
-    return { next: new ClientTraffic(), learned: { clientSignatureScheme } };
+    const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, transcript.current(), finished);
+    const sessions = this.h.p.sessions;
+    const keeper: SessionKeeper | null =
+      sessions && this.h.p.serverName
+        ? { store: sessions.store, key: sessions.key, serverName: this.h.p.serverName, suite, resumptionSecret: traffic.resumption, origin: this.origin, now: cfg.now }
+        : null;
+    return { next: new ClientTraffic(keeper, cfg.crypto), learned: { clientSignatureScheme } };
   }
 }
 
@@ -206,18 +279,74 @@ async function sendClientCertificate(h: Client13, request: CertificateRequest, o
   return codeName('scheme', scheme);
 }
 
+/** What the client needs to turn NewSessionTickets into stored sessions. */
+interface SessionKeeper {
+  readonly store: SessionStore;
+  readonly key: string;
+  readonly serverName: string;
+  readonly suite: Tls13Suite;
+  readonly resumptionSecret: Uint8Array;
+  readonly origin: SessionOrigin;
+  readonly now: () => number;
+}
+
+/** Sessions kept from one connection at most (a server may send many tickets). */
+const MAX_SESSIONS_PER_CONNECTION = 8;
+
 /** Post-handshake client: NewSessionTicket and KeyUpdate (RFC 9846 §4.7). */
 export class ClientTraffic implements State {
   readonly name = 'ClientTraffic';
   readonly expects: readonly MessageKind[] = ['new_session_ticket', 'key_update'];
+  private readonly keeper: SessionKeeper | null;
+  private readonly crypto: CryptoProvider;
+  private kept = 0;
+  constructor(keeper: SessionKeeper | null, crypto: CryptoProvider) {
+    this.keeper = keeper;
+    this.crypto = crypto;
+  }
+
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const m = expect(msg, this.name, 'new_session_ticket', 'key_update');
     if (m.type === 'new_session_ticket') {
       out.trace({ direction: 'received', kind: 'handshake', summary: `NewSessionTicket lifetime=${m.lifetime}`, message: m });
+      const maxEarlyData = m.extensions.earlyData?.maxEarlyDataSize ?? 0;
+      this.keep(m.lifetime, m.ageAdd, m.nonce, m.ticket, maxEarlyData);
       return { next: this, learned: { ticket: { lifetime: m.lifetime, ageAdd: m.ageAdd, nonce: m.nonce, ticket: m.ticket } } };
     }
     out.trace({ direction: 'received', kind: 'handshake', summary: `KeyUpdate ${m.requestUpdate === KeyUpdateRequest.update_requested ? 'requested' : 'not requested'}`, message: m });
     out.peerKeyUpdate(m.requestUpdate === KeyUpdateRequest.update_requested);
     return { next: this };
+  }
+
+  /**
+   * Stores a session for a ticket (RFC 9846 §4.7.1): its PSK is
+   * HKDF-Expand-Label(resumption_secret, "resumption", ticket_nonce, Hash.length). A lifetime
+   * of 0 means "do not use" (the ticket is dropped). The store is not awaited: a slow or
+   * failing store costs the session, never the connection.
+   */
+  private keep(lifetime: number, ageAdd: number, nonce: Uint8Array, ticket: Uint8Array, maxEarlyData: number): void {
+    const k = this.keeper;
+    if (!k || lifetime === 0 || this.kept >= MAX_SESSIONS_PER_CONNECTION) return;
+    this.kept++;
+    const now = k.now();
+    const session: Tls13Session = {
+      version: 'TLSv1.3',
+      serverName: k.serverName,
+      storeKey: k.key,
+      cipherSuite: k.suite.code,
+      alpn: k.origin.alpn,
+      receivedAt: now,
+      expiresAt: now + Math.min(lifetime, MAX_TICKET_LIFETIME_SECONDS) * 1000,
+      peerCertificates: k.origin.peerCertificates,
+      certificateErrors: k.origin.certificateErrors,
+      certificateErrorSeverity: k.origin.certificateErrorSeverity,
+      signatureScheme: k.origin.signatureScheme,
+      psk: resumptionPsk(this.crypto, k.suite.hash, k.resumptionSecret, nonce),
+      ticket: ticket.slice(),
+      lifetime,
+      ageAdd,
+      maxEarlyData,
+    };
+    void keepSession(k.store, session);
   }
 }

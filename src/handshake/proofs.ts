@@ -23,10 +23,13 @@
 import { TlsError } from '../base/errors.js';
 import type { Certificate, Certificate12 } from '../wire/messages.js';
 import type { HandshakeSignatureValid } from './signatures.js';
+import type { BinderVerified, PskSelected } from './psk.js';
+import type { OriginalClientAuth } from '../session/ticket13.js';
 
 export type { CertificateChainAccepted, Peer } from './peer-auth.js';
 export type { HandshakeSignatureValid } from './signatures.js';
 export type { FinishedVerified } from './finished.js';
+export type { BinderVerified, PskSelected } from './psk.js';
 
 /** Only this module's factories hold this token. */
 const MINT: unique symbol = Symbol('proofs');
@@ -37,17 +40,19 @@ const MINT: unique symbol = Symbol('proofs');
  * CertificateVerify, TLS 1.2 ServerKeyExchange) verified under that chain's key. The
  * client's ExpectFinished cannot be built without it.
  *
- * Resumption (a later issue) will add a second way to make one, from a verified PSK binder
- * (RFC 9846 §4.3.11.2), with `via: 'psk'`.
+ * A resumed handshake (RFC 9846 §2.2) makes one the other way, {@link byPsk}: from the
+ * server's valid selection of the PSK we offered (`psk.ts`), whose session was itself
+ * established by a certificate-authenticated handshake; the Finished checked next is keyed
+ * by that PSK. `via` tells the two apart.
  */
 export class ServerAuthenticated {
   readonly #mint: typeof MINT;
   /** How the server proved itself. */
-  readonly via: 'certificate';
-  /** The server's signature scheme. */
+  readonly via: 'certificate' | 'psk';
+  /** The server's signature scheme (-1 for a PSK: no signature in this handshake). */
   readonly scheme: number;
 
-  private constructor(mint: typeof MINT, via: 'certificate', scheme: number) {
+  private constructor(mint: typeof MINT, via: 'certificate' | 'psk', scheme: number) {
     if (mint !== MINT) throw new TlsError('InternalError', { detail: 'a ServerAuthenticated is made from a verified server signature only' });
     this.#mint = mint;
     this.via = via;
@@ -57,6 +62,16 @@ export class ServerAuthenticated {
   /** The server signed with the key of a chain we accepted. */
   static byCertificate(signature: HandshakeSignatureValid<'server'>): ServerAuthenticated {
     return new ServerAuthenticated(MINT, 'certificate', signature.scheme);
+  }
+
+  /**
+   * The server selected the resumption PSK we offered, consistently (RFC 9846 §4.3.11): it
+   * authenticates by knowing the PSK, which the server's Finished (checked next, keyed by
+   * the PSK-derived handshake secret) proves (RFC 9846 §2.2).
+   */
+  static byPsk(selected: PskSelected): ServerAuthenticated {
+    if (selected.session.version !== 'TLSv1.3') throw new TlsError('InternalError', { detail: 'byPsk: not a TLS 1.3 session' });
+    return new ServerAuthenticated(MINT, 'psk', -1);
   }
 }
 
@@ -74,14 +89,30 @@ export class ClientAuthDecided {
   readonly #mint: typeof MINT;
   /** How it was settled. */
   readonly outcome: 'not-requested' | 'no-certificate' | 'certificate';
+  /** True when decided by the original handshake of a resumed session (RFC 9846 §2.2). */
+  readonly resumed: boolean;
   /** The client's CertificateVerify scheme (`'certificate'` only). */
   readonly scheme: number | undefined;
 
-  private constructor(mint: typeof MINT, outcome: ClientAuthDecided['outcome'], scheme: number | undefined) {
+  private constructor(mint: typeof MINT, outcome: ClientAuthDecided['outcome'], scheme: number | undefined, resumed = false) {
     if (mint !== MINT) throw new TlsError('InternalError', { detail: 'a ClientAuthDecided is made by its factories only' });
     this.#mint = mint;
     this.outcome = outcome;
     this.scheme = scheme;
+    this.resumed = resumed;
+  }
+
+  /**
+   * A resumed session (RFC 9846 §2.2): the client proved it holds the PSK (its binder
+   * verified), and the client-certificate question is what the original handshake decided,
+   * as sealed in the ticket. No CertificateRequest is sent on resumption (RFC 9846 §4.4.2
+   * forbids one in a PSK handshake); a policy that now requires a certificate the original
+   * handshake did not see declines the ticket before this is made.
+   */
+  static resumed(binder: BinderVerified, original: OriginalClientAuth, policy: ClientAuthPolicy): ClientAuthDecided {
+    if (policy === 'require' && original !== 'certificate') throw new TlsError('InternalError', { detail: 'a certificate is required and the session has none' });
+    void binder;
+    return new ClientAuthDecided(MINT, original, undefined, true);
   }
 
   /**

@@ -8,6 +8,7 @@ import { ownSigningSchemes } from './signatures.js';
 import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import { nameOf } from '../wire/codes.js';
 import type { Transcript } from './transcript.js';
+import type { TicketKeySet } from '../session/ticket-keys.js';
 import type { PeerAuth } from './peer-auth.js';
 import type { ClientAuthPolicy } from './proofs.js';
 import type { EncryptedExtensionsHook, HelloRetryRequestHook } from './test-hooks.js';
@@ -16,6 +17,12 @@ import type { EncryptedExtensionsHook, HelloRetryRequestHook } from './test-hook
 export interface ServerParams {
   readonly certificates: readonly CertifiedKey[];
   readonly sessionTickets: number;
+  /** Keys sealing tickets (`session/ticket-keys.ts`). */
+  readonly ticketKeys: TicketKeySet;
+  /** Ticket lifetime, seconds (RFC 9846 §4.7.1: ≤ 604800). */
+  readonly sessionTimeout: number;
+  /** Accept psk_ke (resumption without (EC)DHE) when the client offers it (RFC 9846 §4.3.9). */
+  readonly allowPskKe: boolean;
   /** Test hook (`puretls/testing`); see `test-hooks.ts`. */
   readonly encryptedExtensionsHook: EncryptedExtensionsHook | undefined;
   /** Test hook (`puretls/testing`; RFC 8448 §5 replay); see `test-hooks.ts`. */

@@ -20,6 +20,7 @@ import { Transcript } from './transcript.js';
 import { listForDetail, selectCertificate, type ServerHandshake, type ServerParams } from './server-common.js';
 import { keyFitsSuite } from './signatures.js';
 import { serverFlight13, type Choice13 } from './server-tls13.js';
+import { choosePsk13 } from './server-psk.js';
 import { serverFlight12, type Choice12 } from './server-tls12.js';
 
 /** Starts a server handshake. */
@@ -46,10 +47,12 @@ class ExpectClientHello implements State {
     out.trace({ direction: 'received', kind: 'handshake', summary: `ClientHello sni=${ch.extensions.serverName ?? '-'}`, message: ch });
     if (selectVersion(cfg, ch) === 'TLSv1.2') return await serverFlight12(hs, ch, negotiate12(cfg, p, ch), out);
     const choice = negotiate13(cfg, p, ch);
+    const share = ch.extensions.keyShare!.find((k) => k.group === choice.group);
+    // RFC 9846 §4.3.11.2: the first ClientHello's binders cover it alone (truncated).
+    const psk = await choosePsk13(hs, ch, choice.suite, share !== undefined, (t) => cfg.crypto.digest(choice.suite.hash, t));
     hs.transcript.setHash(choice.suite.hash);
     hs.transcript.add(ch.raw!);
-    const share = ch.extensions.keyShare!.find((k) => k.group === choice.group);
-    if (share) return await serverFlight13(hs, ch, choice, share.keyExchange, false, out);
+    if (share || psk) return await serverFlight13(hs, ch, choice, share ? share.keyExchange : null, false, out, psk);
     // RFC 9846 §4.2.4: no acceptable share → HelloRetryRequest naming the group, with a cookie.
     // In the HelloRetryRequest's default order: key_share first, as in our ServerHello (and RFC 8448 §5).
     let hrrExt: HelloRetryRequestExtensions = { supportedVersions: ProtocolVersion.TLSv1_3, keyShare: choice.group, cookie: cfg.random(32) };
@@ -115,8 +118,10 @@ class ExpectClientHello2 implements State {
     if (choice.suite.code !== this.choice.suite.code || choice.group !== this.choice.group) {
       throw new TlsError('IllegalParameter', { detail: 'second ClientHello changed the negotiation' });
     }
+    // RFC 9846 §4.3.11.2: binders over message_hash(ClientHello1) ‖ HelloRetryRequest ‖ this one truncated.
+    const psk = await choosePsk13(this.hs, ch, choice.suite, true, (t) => transcript.currentWith(t));
     transcript.add(ch.raw!);
-    return await serverFlight13(this.hs, ch, choice, shares[0]!.keyExchange, true, out);
+    return await serverFlight13(this.hs, ch, choice, shares[0]!.keyExchange, true, out, psk);
   }
 }
 

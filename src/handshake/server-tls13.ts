@@ -21,6 +21,8 @@ import { authenticatePeer, type CertificateChainAccepted } from './peer-auth.js'
 import { computeFinished13, verifyFinished13 } from './finished.js';
 import { ClientAuthDecided } from './proofs.js';
 import { signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
+import { originalErrors, sendTickets13, type AcceptedPsk, type TicketOrigin } from './server-psk.js';
+import type { CertificateError } from '../verify/verifier.js';
 
 /** What `server-hello.ts` chose for a TLS 1.3 handshake from the (first) ClientHello. */
 export interface Choice13 {
@@ -37,13 +39,37 @@ export interface Server13 extends ServerHandshake {
   readonly suite: Tls13Suite;
   readonly secrets: HandshakeSecrets;
   readonly app: ApplicationSecrets;
+  /** ALPN and SNI of this handshake, for the tickets we issue. */
+  readonly alpn: string | null;
+  readonly serverName: string;
 }
 
-/** Sends ServerHello … Finished (RFC 9846 §2 Figure 1) for the choice `server-hello.ts` made. */
-export async function serverFlight13(hs: ServerHandshake, ch: ClientHello, c: Choice13, peerShare: Uint8Array, afterHrr: boolean, out: HandshakeOutput): Promise<Step> {
+/** The client's certificate chain and the errors we accepted in it (for tickets and info). */
+export interface ClientChain {
+  readonly chain: readonly Uint8Array[];
+  readonly errors: readonly CertificateError[];
+}
+const NO_CLIENT_CHAIN: ClientChain = { chain: [], errors: [] };
+
+/**
+ * Sends ServerHello … Finished (RFC 9846 §2 Figure 1) for the choice `server-hello.ts` made;
+ * on resumption (`psk`, RFC 9846 §2.2) ServerHello, EncryptedExtensions and Finished only,
+ * with no key share in psk_ke mode (`peerShare` null).
+ */
+export async function serverFlight13(
+  hs: ServerHandshake,
+  ch: ClientHello,
+  c: Choice13,
+  peerShare: Uint8Array | null,
+  afterHrr: boolean,
+  out: HandshakeOutput,
+  psk: AcceptedPsk | null = null,
+): Promise<Step> {
   const { cfg, p, transcript, clientRandom } = hs;
   const crypto = cfg.crypto;
-  const ks = await crypto.generateKeyShare(c.group, cfg.random);
+  const dhe = psk === null || psk.mode === 'psk_dhe_ke';
+  if (dhe && peerShare === null) throw new TlsError('InternalError', { detail: 'serverFlight13: (EC)DHE without the client share' });
+  const ks = dhe ? await crypto.generateKeyShare(c.group, cfg.random) : null;
   const random = cfg.random(32);
   const sh: ServerHello = {
     type: 'server_hello',
@@ -52,25 +78,44 @@ export async function serverFlight13(hs: ServerHandshake, ch: ClientHello, c: Ch
     legacySessionIdEcho: ch.legacySessionId,
     cipherSuite: c.suite.code,
     legacyCompressionMethod: 0,
-    // In the ServerHello's default order: key_share, supported_versions.
-    extensions: { rules: 'tls13', supportedVersions: ProtocolVersion.TLSv1_3, keyShare: { group: c.group, keyExchange: ks.publicKey } },
+    // In the ServerHello's default order: key_share, supported_versions (pre_shared_key: RFC 9846 §4.3.11).
+    extensions: {
+      rules: 'tls13',
+      supportedVersions: ProtocolVersion.TLSv1_3,
+      ...(ks ? { keyShare: { group: c.group, keyExchange: ks.publicKey } } : {}),
+      ...(psk ? { preSharedKey: psk.index } : {}),
+    },
     isHrr: false,
   };
   // agree() validates the client's point before anything is sent (RFC 9846 §4.3.8.2).
-  const shared = await ks.agree(peerShare);
+  const shared = ks && peerShare ? await ks.agree(peerShare) : null;
   sendHashed(out, transcript, sh);
   // TLS 1.3 signs transcript hashes only: the raw messages are not kept.
   transcript.forgetMessages();
-  const learned: Learned = {
-    version: 'TLSv1.3',
-    cipherSuite: c.suite.name,
-    group: codeName('group', c.group),
-    alpn: c.alpn,
-    serverName: c.serverName,
-    signatureScheme: codeName('scheme', c.scheme),
-  };
+  const learned: Learned = psk
+    ? {
+        version: 'TLSv1.3',
+        cipherSuite: c.suite.name,
+        group: ks ? codeName('group', c.group) : undefined,
+        alpn: c.alpn,
+        serverName: c.serverName,
+        // A resumed connection reports the client certificate the original handshake accepted.
+        resumed: true,
+        peerCertificates: psk.state.clientChain,
+        certificateErrors: originalErrors(psk.state),
+        certificateErrorSeverity: psk.state.clientErrors.length > 0 ? 'ignorable' : 'none',
+      }
+    : {
+        version: 'TLSv1.3',
+        cipherSuite: c.suite.name,
+        group: codeName('group', c.group),
+        alpn: c.alpn,
+        serverName: c.serverName,
+        signatureScheme: codeName('scheme', c.scheme),
+      };
   if (!afterHrr && ch.legacySessionId.length > 0) out.sendChangeCipherSpec('compat');
-  const secrets = handshakeSecrets(crypto, c.suite, shared, transcript.current());
+  // RFC 9846 §7.1: on resumption the Early Secret comes from the PSK.
+  const secrets = handshakeSecrets(crypto, c.suite, shared, transcript.current(), psk ? psk.state.psk : null);
   out.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', clientRandom, secrets.clientHandshake);
   out.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', clientRandom, secrets.serverHandshake);
   out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: secrets.serverHandshake });
@@ -86,6 +131,16 @@ export async function serverFlight13(hs: ServerHandshake, ch: ClientHello, c: Ch
   // Test hook (RFC 8448 replay; a server breaking the rules).
   if (p.encryptedExtensionsHook) ee = p.encryptedExtensionsHook(ee);
   sendHashed(out, transcript, { type: 'encrypted_extensions', extensions: ee });
+  if (psk) {
+    // RFC 9846 §2.2: the PSK authenticates us; no Certificate, CertificateVerify, nor (§4.4.2)
+    // CertificateRequest. Our Finished, keyed by the PSK-derived secret, comes next.
+    sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished13(crypto, c.suite, secrets.serverHandshake, transcript.current()) });
+    const app = applicationSecrets(secrets, transcript.current());
+    out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: app.serverApplication });
+    const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '' };
+    const chain: ClientChain = { chain: psk.state.clientChain, errors: originalErrors(psk.state) };
+    return { next: new ExpectFinished(h, ClientAuthDecided.resumed(psk.binder, psk.state.clientAuth, p.clientAuth), chain), learned };
+  }
   if (p.clientAuth !== 'none') {
     // RFC 9846 §4.4.2: empty context in the main handshake; signature_algorithms is mandatory.
     const signatureAlgorithms = cfg.signatureSchemes.filter((s) => TLS13_SIGNATURE_SCHEMES.includes(s));
@@ -102,9 +157,9 @@ export async function serverFlight13(hs: ServerHandshake, ch: ClientHello, c: Ch
   sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished13(crypto, c.suite, secrets.serverHandshake, transcript.current()) });
   const app = applicationSecrets(secrets, transcript.current());
   out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: app.serverApplication });
-  const h: Server13 = { ...hs, suite: c.suite, secrets, app };
+  const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '' };
   // The client's Finished is checked once the client-certificate question is settled.
-  if (p.clientAuth === 'none') return { next: new ExpectFinished(h, ClientAuthDecided.notRequested(p.clientAuth)), learned };
+  if (p.clientAuth === 'none') return { next: new ExpectFinished(h, ClientAuthDecided.notRequested(p.clientAuth), NO_CLIENT_CHAIN), learned };
   return { next: new ExpectClientCertificate(h, p.clientAuth), learned };
 }
 
@@ -129,11 +184,12 @@ export class ExpectClientCertificate implements State {
     if (m.entries.length === 0) {
       // RFC 9846 §4.5.1.3: without a client certificate the server may continue or send certificate_required.
       if (this.policy === 'require') throw new TlsError('CertificateRequired', { detail: 'the client sent no certificate' });
-      return { next: new ExpectFinished(this.h, ClientAuthDecided.withoutCertificate(this.policy, m)) };
+      return { next: new ExpectFinished(this.h, ClientAuthDecided.withoutCertificate(this.policy, m), NO_CLIENT_CHAIN) };
     }
     const certs = m.entries.map((e) => e.certData);
     const judged = await authenticatePeer('client', cfg, p.auth, certs, null, out);
-    return { next: new ExpectClientCertificateVerify(this.h, judged.chain), learned: judged.learned };
+    const client: ClientChain = { chain: certs, errors: judged.learned.certificateErrors ?? [] };
+    return { next: new ExpectClientCertificateVerify(this.h, judged.chain, client), learned: judged.learned };
   }
 }
 
@@ -143,9 +199,11 @@ export class ExpectClientCertificateVerify implements State {
   readonly expects: readonly MessageKind[] = ['certificate_verify'];
   private readonly h: Server13;
   private readonly chain: CertificateChainAccepted<'client'>;
-  constructor(h: Server13, chain: CertificateChainAccepted<'client'>) {
+  private readonly client: ClientChain;
+  constructor(h: Server13, chain: CertificateChainAccepted<'client'>, client: ClientChain) {
     this.h = h;
     this.chain = chain;
+    this.client = client;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
@@ -157,7 +215,7 @@ export class ExpectClientCertificateVerify implements State {
     return andThen(checked, (signature) => {
       transcript.add(cv.raw!);
       out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
-      return { next: new ExpectFinished(this.h, ClientAuthDecided.byCertificate(signature)), learned };
+      return { next: new ExpectFinished(this.h, ClientAuthDecided.byCertificate(signature), this.client), learned };
     });
   }
 }
@@ -182,38 +240,27 @@ export class ExpectFinished implements State {
   readonly expects: readonly MessageKind[] = ['finished'];
   private readonly h: Server13;
   private readonly client: ClientAuthDecided;
-  constructor(h: Server13, client: ClientAuthDecided) {
+  private readonly chain: ClientChain;
+  constructor(h: Server13, client: ClientAuthDecided, chain: ClientChain) {
     this.h = h;
     this.client = client;
+    this.chain = chain;
   }
 
-  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
     const fin = expect(msg, this.name, 'finished');
     const { cfg, p, transcript, suite, secrets, app } = this.h;
     const finished = verifyFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current(), fin.verifyData, this.client);
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     out.installKey('read', { version: 'TLSv1.3', suite, secret: app.clientApplication });
-    finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, transcript.current(), finished);
-    // RFC 9846 §4.7.1: tickets. Resumption is not accepted yet, so these only honour the configured count.
-    for (let i = 0; i < p.sessionTickets; i++) {
-      const nonce = new Uint8Array([i]);
-      out.send({
-        type: 'new_session_ticket',
-        lifetime: 7200,
-        ageAdd: readU32(cfg.random(4)),
-        nonce,
-        ticket: cfg.random(32),
-        extensions: {},
-      });
-    }
-    return { next: new ServerTraffic() };
+    const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, transcript.current(), finished);
+    const next: Step = { next: new ServerTraffic() };
+    if (p.sessionTickets === 0) return next;
+    // RFC 9846 §4.7.1: tickets for resumption, recording what this handshake (or, resumed, the original one) decided.
+    const origin: TicketOrigin = { alpn: this.h.alpn, serverName: this.h.serverName, clientAuth: this.client.outcome, clientChain: this.chain.chain, clientErrors: this.chain.errors };
+    return sendTickets13(this.h, suite, traffic.resumption, origin, out).then(() => next);
   }
-}
-
-/** A big-endian uint32 from the first four bytes of `b` (a view is fine: no `.buffer`). */
-function readU32(b: Uint8Array): number {
-  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 }
 
 /** Post-handshake server: only KeyUpdate is allowed (RFC 9846 §4.7). */

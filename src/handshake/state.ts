@@ -110,6 +110,8 @@ export interface Learned {
   readonly alpn?: string;
   readonly serverName?: string;
   readonly helloRetryRequest?: true;
+  /** The handshake resumed a session (RFC 9846 §2.2). */
+  readonly resumed?: true;
   /** DER certificates as sent by the peer, leaf first. */
   readonly peerCertificates?: readonly Uint8Array[];
   readonly certificateErrors?: readonly CertificateError[];

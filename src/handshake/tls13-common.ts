@@ -8,6 +8,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { KeySchedule, exporter } from '../keys/tls13-schedule.js';
 import type { FinishedVerified } from './finished.js';
+import { TlsError } from '../base/errors.js';
 import type { HandshakeOutput, TrafficSecrets } from './state.js';
 
 /** Handshake-phase secrets (RFC 9846 §7.1); `schedule` moves on to the main secret later. */
@@ -17,9 +18,14 @@ export interface HandshakeSecrets {
   readonly serverHandshake: Uint8Array;
 }
 
-/** Derives both handshake traffic secrets from the (EC)DHE secret; `thHello` is Hash(ClientHello..ServerHello). No PSK yet. */
-export function handshakeSecrets(crypto: CryptoProvider, suite: Tls13Suite, shared: Uint8Array, thHello: Uint8Array): HandshakeSecrets {
-  const schedule = KeySchedule.start(crypto, suite.hash, null).enterHandshake(shared);
+/**
+ * Derives both handshake traffic secrets (RFC 9846 §7.1) from the (EC)DHE secret and, on
+ * resumption, the PSK (`shared` null: psk_ke, no (EC)DHE); `thHello` is
+ * Hash(ClientHello..ServerHello).
+ */
+export function handshakeSecrets(crypto: CryptoProvider, suite: Tls13Suite, shared: Uint8Array | null, thHello: Uint8Array, psk: Uint8Array | null = null): HandshakeSecrets {
+  if (shared === null && psk === null) throw new TlsError('InternalError', { detail: 'handshakeSecrets: neither (EC)DHE nor PSK' });
+  const schedule = KeySchedule.start(crypto, suite.hash, psk).enterHandshake(shared);
   return {
     schedule,
     clientHandshake: schedule.clientHandshakeTrafficSecret(thHello),
@@ -50,7 +56,8 @@ export function applicationSecrets(hs: HandshakeSecrets, thServerFinished: Uint8
  * The end of the handshake, for client and server alike, once the client's Finished is in
  * the transcript (`thClientFinished` = Hash(ClientHello..client Finished)): derives the
  * resumption secret over it (RFC 9846 §7.1), logs the application secrets and hands them to
- * the connection: application data may flow.
+ * the connection: application data may flow. Returns the secrets (the server seals tickets
+ * with the resumption secret).
  */
 export function finishHandshake(
   out: HandshakeOutput,
@@ -60,7 +67,7 @@ export function finishHandshake(
   app: ApplicationSecrets,
   thClientFinished: Uint8Array,
   finished: FinishedVerified,
-): void {
+): TrafficSecrets {
   const secrets: TrafficSecrets = {
     suite,
     clientApplication: app.clientApplication,
@@ -76,4 +83,5 @@ export function finishHandshake(
     exporter: (label, context, length) => exporter(crypto, secrets.suite.hash, secrets.exporter, label, context, length),
     tls13: secrets,
   }, finished);
+  return secrets;
 }

@@ -18,11 +18,15 @@ export interface KeyLoggedPair {
   keys: KeyLog;
 }
 
-/** A client (for 'localhost', trusting `pki`'s CA) and a server (`pki`'s chain and key), both logging to one KeyLog; `c` and `s` add to or override that. */
+/**
+ * A client (for 'localhost', trusting `pki`'s CA) and a server (`pki`'s chain and key, sending no
+ * session tickets unless `s` asks: the record-level tests count the server's records), both
+ * logging to one KeyLog; `c` and `s` add to or override that.
+ */
 export function keyLoggedPair(pki: TestPki, c: ClientOptions = {}, s: Partial<ServerOptions> = {}): KeyLoggedPair {
   const keys = new KeyLog();
   const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, keyLog: keys.fn, ...c });
-  const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, keyLog: keys.fn, ...s });
+  const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, keyLog: keys.fn, sessionTickets: 0, ...s });
   return { client, server, keys };
 }
 

@@ -22,9 +22,10 @@ import { HandshakeSignatureValid, verifyCertificateVerify12, verifyCertificateVe
 import { ClientAuthDecided, ServerAuthenticated, type ClientAuthPolicy } from '../../../src/handshake/proofs.js';
 import { FinishedVerified, verifyFinished12, verifyFinished13 } from '../../../src/handshake/finished.js';
 import type { Session12 } from '../../../src/handshake/tls12-common.js';
-import { ExpectCertificateVerify as ClientCertificateVerify13, ExpectFinished as ClientFinished13, type Client13 } from '../../../src/handshake/client-tls13.js';
+import { ExpectCertificateVerify as ClientCertificateVerify13, ExpectFinished as ClientFinished13, type Client13, type SessionOrigin } from '../../../src/handshake/client-tls13.js';
+import { BinderVerified, PskSelected } from '../../../src/handshake/psk.js';
 import { ExpectFinished as ClientFinished12, type Client12 } from '../../../src/handshake/client-tls12.js';
-import { ExpectClientCertificateVerify as ServerCertificateVerify13, ExpectFinished as ServerFinished13, type Server13 } from '../../../src/handshake/server-tls13.js';
+import { ExpectClientCertificateVerify as ServerCertificateVerify13, ExpectFinished as ServerFinished13, type ClientChain, type Server13 } from '../../../src/handshake/server-tls13.js';
 import { ExpectCertificateVerify as ServerCertificateVerify12, ExpectFinished as ServerFinished12, type Server12 } from '../../../src/handshake/server-tls12.js';
 
 /** Whatever a state or check takes besides its proof, and one of each proof. */
@@ -53,23 +54,31 @@ interface Given {
   serverAuthenticated: ServerAuthenticated;
   clientAuthDecided: ClientAuthDecided;
   finished: FinishedVerified;
+  origin: SessionOrigin;
+  clientChainInfo: ClientChain;
+  binder: BinderVerified;
+  pskSelected: PskSelected;
 }
 
 export function skippedChecksDoNotCompile(g: Given): void {
   const { cfg, crypto, suite, bytes, key, session, protector, out, result } = g;
 
   // The client's TLS 1.3 ExpectFinished needs the server authenticated (certificate + CertificateVerify).
-  new ClientFinished13(g.client13, null, g.serverAuthenticated);
+  new ClientFinished13(g.client13, null, g.serverAuthenticated, g.origin);
+  // Resumption: the server selected our PSK consistently (psk.ts acceptPskSelection).
+  new ClientFinished13(g.client13, null, ServerAuthenticated.byPsk(g.pskSelected), g.origin);
+  // @ts-expect-error: a verified binder is the server's proof about the client, not about the server
+  ServerAuthenticated.byPsk(g.binder);
   // @ts-expect-error: no proof at all
-  new ClientFinished13(g.client13, null);
+  new ClientFinished13(g.client13, null, g.origin);
   // @ts-expect-error: an accepted chain whose CertificateVerify was never checked
-  new ClientFinished13(g.client13, null, g.serverChain);
+  new ClientFinished13(g.client13, null, g.serverChain, g.origin);
   // @ts-expect-error: a verified signature must still become ServerAuthenticated
-  new ClientFinished13(g.client13, null, g.serverSignature);
+  new ClientFinished13(g.client13, null, g.serverSignature, g.origin);
   // @ts-expect-error: the client's certificate decision says nothing about the server
-  new ClientFinished13(g.client13, null, g.clientAuthDecided);
+  new ClientFinished13(g.client13, null, g.clientAuthDecided, g.origin);
   // @ts-expect-error: something shaped like a proof is not one
-  new ClientFinished13(g.client13, null, { via: 'certificate', scheme: 0x0804 });
+  new ClientFinished13(g.client13, null, { via: 'certificate', scheme: 0x0804 }, g.origin);
 
   // The client's TLS 1.2 ExpectFinished, the same (certificate + ServerKeyExchange signature).
   new ClientFinished12(g.client12, session, g.serverAuthenticated);
@@ -89,11 +98,11 @@ export function skippedChecksDoNotCompile(g: Given): void {
 
   // Handshake signatures are checked under the key of an accepted chain, never a bare key.
   verifyCertificateVerify13(cfg, g.serverChain, 0x0804, bytes, bytes);
-  new ClientCertificateVerify13(g.client13, null, g.serverChain);
+  new ClientCertificateVerify13(g.client13, null, g.serverChain, g.origin);
   // @ts-expect-error: a key whose certificate chain was never judged
   verifyCertificateVerify13(cfg, key, 0x0804, bytes, bytes);
   // @ts-expect-error: the client's CertificateVerify state needs the server's accepted chain
-  new ClientCertificateVerify13(g.client13, null, key);
+  new ClientCertificateVerify13(g.client13, null, key, g.origin);
   verifyServerKeyExchange(cfg, g.serverChain, bytes, bytes, g.ske);
   // @ts-expect-error: a key whose certificate chain was never judged
   verifyServerKeyExchange(cfg, key, bytes, bytes, g.ske);
@@ -108,14 +117,18 @@ export function skippedChecksDoNotCompile(g: Given): void {
   new HandshakeSignatureValid('server', 0x0804);
 
   // The server's TLS 1.3 ExpectFinished needs the client-certificate question settled.
-  new ServerFinished13(g.server13, g.clientAuthDecided);
-  new ServerCertificateVerify13(g.server13, g.clientChain);
+  new ServerFinished13(g.server13, g.clientAuthDecided, g.clientChainInfo);
+  // Resumption: the client's binder verified, and the original decision.
+  new ServerFinished13(g.server13, ClientAuthDecided.resumed(g.binder, 'no-certificate', 'request'), g.clientChainInfo);
+  // @ts-expect-error: the server's PSK selection (a client-side proof) says nothing about the client
+  ClientAuthDecided.resumed(g.pskSelected, 'no-certificate', 'request');
+  new ServerCertificateVerify13(g.server13, g.clientChain, g.clientChainInfo);
   // @ts-expect-error: built before the client's certificate was seen (the old bug)
-  new ServerFinished13(g.server13);
+  new ServerFinished13(g.server13, undefined, g.clientChainInfo);
   // @ts-expect-error: an accepted client chain whose CertificateVerify was never checked
-  new ServerFinished13(g.server13, g.clientChain);
+  new ServerFinished13(g.server13, g.clientChain, g.clientChainInfo);
   // @ts-expect-error: the server's own authentication settles nothing about the client
-  new ServerFinished13(g.server13, g.serverAuthenticated);
+  new ServerFinished13(g.server13, g.serverAuthenticated, g.clientChainInfo);
 
   // The server's TLS 1.2 ExpectFinished, the same.
   new ServerFinished12(g.server12, session, protector, g.clientAuthDecided);
@@ -174,6 +187,8 @@ describe('proofs cannot be forged at run time either', () => {
     ['ServerAuthenticated', ServerAuthenticated],
     ['ClientAuthDecided', ClientAuthDecided],
     ['FinishedVerified', FinishedVerified],
+    ['BinderVerified', BinderVerified],
+    ['PskSelected', PskSelected],
   ];
   for (const [name, cls] of classes) {
     it(`new ${name}(…) through a cast throws InternalError`, () => {
@@ -195,6 +210,11 @@ describe('proofs cannot be forged at run time either', () => {
     expect(() => ClientAuthDecided.withoutCertificate('request', withCert12)).toThrow(/must be judged/);
     const empty: Certificate = { type: 'certificate', context: new Uint8Array(0), entries: [] };
     expect(ClientAuthDecided.withoutCertificate('request', empty).outcome).toBe('no-certificate');
+  });
+
+  it('a resumed session cannot waive a certificate the policy now requires', () => {
+    const binder = undefined as unknown as BinderVerified;
+    expect(() => ClientAuthDecided.resumed(binder, 'no-certificate', 'require')).toThrow(TlsError);
   });
 
   it('a policy cast past the type check is refused', () => {

@@ -1,0 +1,148 @@
+/**
+ * The TLS 1.3 server's side of resumption (RFC 9846 §2.2, §4.3.9, §4.3.11, §4.7.1): choosing
+ * a PSK from the client's offer (a ticket that opens under our keys, for a suite of the same
+ * hash, fresh, for the same server name, compatible with our client-certificate policy),
+ * checking its binder, and sealing the tickets we issue.
+ *
+ * Anything wrong with a ticket means "no PSK": a full handshake, never a failure (RFC 9846
+ * §4.3.11: the server "should ignore" identities it cannot use). Only a bad binder on a
+ * ticket we chose is fatal (decrypt_error, §4.3.11.2): the ClientHello was altered, or the
+ * client does not hold the PSK.
+ *
+ * @module
+ */
+import { TlsError } from '../base/errors.js';
+import type { Tls13Suite } from '../crypto/suites.js';
+import { tls13Suite } from '../crypto/suites.js';
+import { resumptionPsk } from '../keys/tls13-schedule.js';
+import { PskKeyExchangeMode } from '../wire/codes.js';
+import { truncatedClientHello } from '../wire/hello.js';
+import type { ClientHello } from '../wire/messages.js';
+import type { CertificateError } from '../verify/verifier.js';
+import { decodeTicketState13, encodeTicketState13, type OriginalClientAuth, type TicketState13 } from '../session/ticket13.js';
+import { TICKET_AGE_TOLERANCE_MS, verifyBinder, type BinderVerified } from './psk.js';
+import type { ServerHandshake } from './server-common.js';
+import type { HandshakeOutput } from './state.js';
+
+/** A PSK the server resumes with. */
+export interface AcceptedPsk {
+  readonly binder: BinderVerified;
+  /** selected_identity. */
+  readonly index: number;
+  readonly state: TicketState13;
+  /** psk_dhe_ke: with (EC)DHE; psk_ke: the PSK alone (both sides enabled it). */
+  readonly mode: 'psk_dhe_ke' | 'psk_ke';
+}
+
+/** Identities tried at most (each costs an AEAD open): a client offers one or two. */
+const MAX_IDENTITIES_TRIED = 4;
+
+/**
+ * Chooses the PSK to resume with, or null for a full handshake.
+ *
+ * @param canDhe - the ClientHello has a key share for the group we chose
+ * @param binderHash - Hash(transcript before this ClientHello ‖ the ClientHello truncated before its binders)
+ * @throws TlsError('MissingExtension') for a PSK without psk_key_exchange_modes (RFC 9846 §4.3.9);
+ *   TlsError('DecryptError') for a bad binder on the ticket we chose (§4.3.11.2)
+ */
+export async function choosePsk13(
+  hs: ServerHandshake,
+  ch: ClientHello,
+  suite: Tls13Suite,
+  canDhe: boolean,
+  binderHash: (truncated: Uint8Array) => Uint8Array,
+): Promise<AcceptedPsk | null> {
+  const { cfg, p } = hs;
+  const offered = ch.extensions.preSharedKey;
+  if (offered === undefined) return null;
+  const modes = ch.extensions.pskKeyExchangeModes;
+  // RFC 9846 §4.3.9: "If clients offer "pre_shared_key" without a "psk_key_exchange_modes"
+  // extension, servers MUST abort the handshake."
+  if (modes === undefined) throw new TlsError('MissingExtension', { detail: 'pre_shared_key without psk_key_exchange_modes' });
+  // psk_ke only when both sides enabled it; otherwise (EC)DHE with the PSK (forward secrecy).
+  const mode = p.allowPskKe && modes.includes(PskKeyExchangeMode.psk_ke) ? 'psk_ke' : canDhe && modes.includes(PskKeyExchangeMode.psk_dhe_ke) ? 'psk_dhe_ke' : null;
+  if (mode === null) return null;
+  const now = cfg.now();
+  const sni = (ch.extensions.serverName ?? '').toLowerCase();
+  const tries = Math.min(offered.identities.length, MAX_IDENTITIES_TRIED);
+  for (let i = 0; i < tries; i++) {
+    const id = offered.identities[i]!;
+    const opened = await p.ticketKeys.open(cfg.crypto, id.identity);
+    const state = opened ? decodeTicketState13(opened.plaintext) : null;
+    if (!state || !usable(hs, state, suite, sni, now, id.obfuscatedTicketAge)) continue;
+    // RFC 9846 §4.3.11.2: the binder of the identity we chose must verify.
+    const binder = verifyBinder(cfg.crypto, suite.hash, state.psk, binderHash(truncatedClientHello(ch)), offered.binders[i]!, i);
+    return { binder, index: i, state, mode };
+  }
+  return null;
+}
+
+/** Whether a ticket's state may be resumed here and now. */
+function usable(hs: ServerHandshake, s: TicketState13, suite: Tls13Suite, sni: string, now: number, obfuscatedAge: number): boolean {
+  // RFC 9846 §4.3.11: the PSK's hash must be the negotiated suite's (§4.7.1: "only be resumed
+  // with a cipher suite that has the same KDF hash algorithm").
+  if (tls13Suite(s.cipherSuite)?.hash !== suite.hash) return false;
+  // RFC 9846 §4.7.1: not past its lifetime (and not from the future, beyond the tolerance).
+  const age = now - s.issuedAt;
+  if (age < -TICKET_AGE_TOLERANCE_MS || age > s.lifetime * 1000) return false;
+  // RFC 9846 §8.3: the client's view of the ticket age must agree with ours, within a window.
+  const clientAge = (obfuscatedAge - s.ageAdd) >>> 0;
+  if (Math.abs(clientAge - age) > TICKET_AGE_TOLERANCE_MS) return false;
+  // The session was established for this name (its certificate was chosen for it).
+  if (s.serverName !== sni) return false;
+  // Client certificates: resumption cannot ask for one (RFC 9846 §4.4.2), so a ticket is used
+  // only if the original handshake settled the question as the policy now wants.
+  const policy = hs.p.clientAuth;
+  if (policy === 'require' && s.clientAuth !== 'certificate') return false;
+  if (policy !== 'none' && s.clientAuth === 'not-requested') return false;
+  return true;
+}
+
+/** The certificate errors a ticket recorded, as `info` reports them. */
+export function originalErrors(s: TicketState13): CertificateError[] {
+  return s.clientErrors.map((code) => ({ code, index: 0, detail: 'accepted when the session was established' }));
+}
+
+/** What the tickets of one connection record about its first handshake. */
+export interface TicketOrigin {
+  readonly alpn: string | null;
+  readonly serverName: string;
+  readonly clientAuth: OriginalClientAuth;
+  readonly clientChain: readonly Uint8Array[];
+  readonly clientErrors: readonly CertificateError[];
+}
+
+/**
+ * Sends `p.sessionTickets` NewSessionTickets (RFC 9846 §4.7.1): each a stateless ticket
+ * sealed under the current ticket key, with its own nonce (so its own PSK), a fresh
+ * ticket_age_add, and our lifetime.
+ */
+export async function sendTickets13(hs: ServerHandshake, suite: Tls13Suite, resumptionSecret: Uint8Array, origin: TicketOrigin, out: HandshakeOutput): Promise<void> {
+  const { cfg, p } = hs;
+  for (let i = 0; i < p.sessionTickets; i++) {
+    const nonce = new Uint8Array([i]);
+    const ageAdd = readU32(cfg.random(4));
+    const state = encodeTicketState13({
+      cipherSuite: suite.code,
+      issuedAt: cfg.now(),
+      lifetime: p.sessionTimeout,
+      ageAdd,
+      maxEarlyData: 0,
+      psk: resumptionPsk(cfg.crypto, suite.hash, resumptionSecret, nonce),
+      serverName: origin.serverName,
+      alpn: origin.alpn ?? '',
+      clientAuth: origin.clientAuth,
+      clientChain: origin.clientChain,
+      clientErrors: origin.clientErrors.map((e) => e.code),
+    });
+    if (state === null) return;
+    const ticket = await p.ticketKeys.seal(cfg.crypto, cfg.random, state);
+    state.fill(0);
+    out.send({ type: 'new_session_ticket', lifetime: p.sessionTimeout, ageAdd, nonce, ticket, extensions: {} });
+  }
+}
+
+/** A big-endian uint32 from the first four bytes of `b`. */
+function readU32(b: Uint8Array): number {
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
