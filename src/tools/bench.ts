@@ -25,8 +25,13 @@
  * Memory is bounded whatever the duration: latencies go into a fixed log-bucket histogram
  * (2% wide buckets), and the rate over time into about fifty intervals (plus the grace period).
  *
- * Resumed handshakes are not measured: puretls has no session resumption yet, and
- * `--resume` says so (`InvalidConfig`) instead of timing full handshakes under that name.
+ * Full handshakes are full: the connections keep no session (`sessionStore: false`), since a
+ * config built once would otherwise resume from the tickets the server sent before the close.
+ * `--resume` (TLS 1.3; RFC 9846 §2.2) keeps the sessions in one memory store shared by every
+ * connection: after each handshake the attempt waits (at most {@link TICKET_WAIT_MS}) for a
+ * new session from the server's NewSessionTicket before it closes, so that the next attempt
+ * has a ticket to offer; each handshake is counted, and those the server resumed apart
+ * (`resumedHandshakes`). The first attempt (a warm-up one, by default) is a full handshake.
  *
  * @module
  */
@@ -37,6 +42,8 @@ import type { Duplex } from 'node:stream';
 import { TlsError } from '../base/errors.js';
 import type { RandomSource } from '../crypto/provider.js';
 import type { ConnectionInfo } from '../engine/connection.js';
+import type { ResumableSession } from '../session/session.js';
+import { MemorySessionStore, type SessionStore } from '../session/store.js';
 import { seededRandom } from '../testing/random.js';
 
 // ------------------------------------------------------------------ transport
@@ -55,6 +62,8 @@ export interface BenchConnectOptions {
   servername?: string;
   /** Set per connection by `--seed`. */
   random?: RandomSource;
+  /** Set by the bench: `false` for full handshakes, its own store for `--resume`. */
+  sessionStore?: SessionStore | false;
   /** Defaulted by the bench when not given. */
   handshakeTimeout?: number;
   lingerTimeout?: number;
@@ -102,7 +111,7 @@ export interface BenchSettings {
   readonly connections: number;
   /** Stop after this many attempts were started (null: only the duration limits). */
   readonly handshakeLimit: number | null;
-  /** `--resume`: resumed handshakes were asked for (refused: not implemented). */
+  /** `--resume`: sessions are kept and offered (resumed handshakes), else every handshake is full. */
   readonly resume: boolean;
   readonly work: BenchWork;
   /** `--seed`: every connection's random source is seeded (same bytes sent on every run). */
@@ -411,6 +420,8 @@ export interface BenchReport {
     readonly maxErrors: number;
     /** How each attempt ended: close_notify, or a TCP reset as `s_time` does. */
     readonly close: BenchClose;
+    /** `--resume`: sessions kept and offered. */
+    readonly resume: boolean;
   };
   /** Why the run ended: the duration passed, the handshake limit was reached, too many failures in a row. */
   readonly stoppedBy: 'duration' | 'handshakes' | 'errors';
@@ -426,8 +437,13 @@ export interface BenchReport {
   /** Handshakes still in flight when the grace period after the stop ended. */
   readonly abandoned: number;
   readonly handshakesPerSecond: number;
-  /** Resumed handshakes: always 0 (puretls has no session resumption yet). */
-  readonly resumedHandshakes: 0;
+  /**
+   * Handshakes the server resumed (`info.resumed`; also counted in `handshakes`). Always 0
+   * without `--resume`: the connections then keep no session.
+   */
+  readonly resumedHandshakes: number;
+  /** `--resume`: sessions the server's NewSessionTickets delivered to the store during the run. */
+  readonly sessionsReceived: number;
   readonly latencyMs: LatencySummary | null;
   readonly histogram: { readonly growth: number; readonly buckets: readonly HistogramBucket[] };
   readonly timeline: { readonly intervalSeconds: number; readonly handshakes: readonly number[]; readonly failures: readonly number[] };
@@ -510,8 +526,62 @@ class Tally {
   bulkFailures = 0;
   bytesSent = 0;
   bytesReceived = 0;
+  resumed = 0;
   constructor(timeline: Timeline) {
     this.timeline = timeline;
+  }
+}
+
+/** Longest wait, after a handshake under `--resume`, for the server's NewSessionTicket, ms. */
+export const TICKET_WAIT_MS = 1000;
+
+/**
+ * `--resume`: the session store every connection shares (a {@link MemorySessionStore}), which
+ * also says when the server's NewSessionTicket delivered a new session.
+ */
+export class TicketWatch implements SessionStore {
+  private readonly inner: MemorySessionStore;
+  private waiters: (() => void)[] = [];
+  /** Sessions put so far. */
+  puts = 0;
+
+  constructor(inner = new MemorySessionStore({ maxSessions: 64, maxPerKey: 8 })) {
+    this.inner = inner;
+  }
+
+  get(key: string): ResumableSession | undefined {
+    return this.inner.get(key);
+  }
+
+  put(key: string, session: ResumableSession): void {
+    this.inner.put(key, session);
+    this.puts++;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+
+  delete(key: string, session: ResumableSession): void {
+    this.inner.delete(key, session);
+  }
+
+  /** Resolves once more than `since` sessions were put, or after `ms`, or when `cancel` is called. */
+  after(since: number, ms: number): { done: Promise<void>; cancel: () => void } {
+    let cancel = (): void => {};
+    const done = new Promise<void>((resolve) => {
+      if (this.puts > since) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(finish, ms);
+      function finish(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      cancel = finish;
+      this.waiters.push(finish);
+    });
+    return { done, cancel };
   }
 }
 
@@ -539,8 +609,12 @@ class BenchRun<O extends BenchConnectOptions> {
   private warmedUp = 0;
   /** A configuration error thrown by `connect()` itself: the same for every attempt. */
   configError: TlsError | null = null;
+  /** `--resume`: the shared session store. */
+  private readonly store: TicketWatch | null;
+  private putsAtStart = 0;
 
-  constructor(settings: BenchSettings, options: O, transport: BenchTransport<O>, graceMs: number) {
+  constructor(settings: BenchSettings, options: O, transport: BenchTransport<O>, graceMs: number, store: TicketWatch | null) {
+    this.store = store;
     this.settings = settings;
     this.options = options;
     this.transport = transport;
@@ -566,6 +640,7 @@ class BenchRun<O extends BenchConnectOptions> {
       this.warmedUp++;
     }
     this.tally = new Tally(new Timeline(timelineInterval(this.settings.durationMs)));
+    this.putsAtStart = this.store?.puts ?? 0;
     const cpu0 = process.cpuUsage();
     this.t0 = performance.now();
     const deadline = setTimeout(() => this.stop('duration'), this.settings.durationMs);
@@ -697,15 +772,44 @@ class BenchRun<O extends BenchConnectOptions> {
         t.handshakes++;
         t.histogram.record(now - start);
         t.timeline.add('handshakes', now - this.t0);
+        if (socket.info.resumed) t.resumed++;
         if (t.session === null) t.session = sessionOf(socket.info);
+        const puts = this.store?.puts ?? 0;
         if (this.settings.work.kind === 'handshake' || this.stopped) {
+          if (this.store !== null && !this.stopped) {
+            // --resume: the next attempt needs the session this server's ticket brings.
+            socket.removeAllListeners('error');
+            socket.on('error', () => {
+              // the handshake is counted; a failure while waiting for the ticket only ends the wait
+            });
+            void this.awaitTicket(puts, socket).then(() => {
+              this.close(socket, tcp);
+              finish({ kind: 'ok' });
+            });
+            return;
+          }
           this.close(socket, tcp);
           finish({ kind: 'ok' });
           return;
         }
         socket.removeAllListeners('error');
-        void this.transfer(socket, tcp, this.settings.work).then(() => finish({ kind: 'ok' }));
+        void this.transfer(socket, tcp, this.settings.work, puts).then(() => finish({ kind: 'ok' }));
       });
+    });
+  }
+
+  /**
+   * `--resume`: waits until the store got a session after `since` sessions (the server's
+   * NewSessionTicket), at most {@link TICKET_WAIT_MS}; cut short when the run stops or the
+   * connection closes.
+   */
+  private awaitTicket(since: number, socket: BenchSocket): Promise<void> {
+    const w = this.store!.after(since, TICKET_WAIT_MS);
+    this.transferring.add(w.cancel);
+    socket.once('close', w.cancel);
+    return w.done.then(() => {
+      this.transferring.delete(w.cancel);
+      socket.off('close', w.cancel);
     });
   }
 
@@ -733,7 +837,7 @@ class BenchRun<O extends BenchConnectOptions> {
   }
 
   /** The data phase of one attempt; resolves when it ended (counted here), never rejects. */
-  private transfer(socket: BenchSocket, tcp: net.Socket, work: Exclude<BenchWork, { kind: 'handshake' }>): Promise<void> {
+  private transfer(socket: BenchSocket, tcp: net.Socket, work: Exclude<BenchWork, { kind: 'handshake' }>, puts: number): Promise<void> {
     return new Promise<void>((resolve) => {
       let received = 0;
       let sent = 0;
@@ -752,6 +856,14 @@ class BenchRun<O extends BenchConnectOptions> {
           t.bulkFailures++;
           this.countError(how, socket.connection.info);
           t.timeline.add('failures', performance.now() - this.t0);
+        }
+        if (how === 'completed' && this.store !== null && !this.stopped && this.store.puts <= puts) {
+          // --resume: a ticket that has not arrived yet is waited for, before the next attempt starts.
+          void this.awaitTicket(puts, socket).then(() => {
+            this.close(socket, tcp);
+            resolve();
+          });
+          return;
         }
         if (how === 'completed') this.close(socket, tcp);
         else {
@@ -841,6 +953,7 @@ class BenchRun<O extends BenchConnectOptions> {
         seed: s.seed,
         maxErrors: s.maxErrors,
         close: s.close,
+        resume: s.resume,
       },
       stoppedBy: this.stoppedBy ?? 'duration',
       warmupHandshakes: this.warmedUp,
@@ -850,7 +963,8 @@ class BenchRun<O extends BenchConnectOptions> {
       failures: t.failures,
       abandoned: t.abandoned,
       handshakesPerSecond: per(t.handshakes),
-      resumedHandshakes: 0,
+      resumedHandshakes: t.resumed,
+      sessionsReceived: this.store === null ? 0 : this.store.puts - this.putsAtStart,
       latencyMs: t.histogram.summary(),
       histogram: { growth: HISTOGRAM_GROWTH, buckets: t.histogram.buckets() },
       timeline: { intervalSeconds: t.timeline.intervalSeconds, handshakes: t.timeline.handshakes, failures: t.timeline.failures },
@@ -905,22 +1019,16 @@ export async function runBench<O extends BenchConnectOptions>(
     io.stderr(`puretls: error: ${io.describeError(err, info)}\n`);
     return 1;
   };
-  if (settings.resume) {
-    return fail(
-      new TlsError('InvalidConfig', {
-        detail:
-          '--resume: puretls does not implement session resumption yet (no PSK or session-ticket handshake), so resumed handshakes cannot be measured; run without --resume to measure full handshakes',
-        source: 'caller',
-      }),
-      null,
-    );
-  }
   let base: O;
   try {
     base = options();
   } catch (e) {
     return fail(toTlsError(e), null);
   }
+  // Full handshakes keep no session (a shared config's store would resume them); --resume
+  // shares one store between every connection, and watches it for the server's tickets.
+  const store = settings.resume ? new TicketWatch() : null;
+  base = { ...base, sessionStore: store ?? false };
   if (settings.seed === null) {
     // One client config for every connection, as an application would build it (issue 9
     // item 1): connecting parses nothing. With --seed, each connection's random source is
@@ -940,7 +1048,7 @@ export async function runBench<O extends BenchConnectOptions>(
   }
   if (!out.quiet) io.stderr(`${planText(settings, base)}\n`);
 
-  const run = new BenchRun(settings, base, transport, grace);
+  const run = new BenchRun(settings, base, transport, grace, store);
   const report = await run.run();
   const first = run.error;
   if (run.configError !== null) return fail(run.configError, null);
@@ -975,15 +1083,16 @@ function fmt(n: number, digits = 2): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
-function modeText(w: BenchWork): string {
-  if (w.kind === 'handshake') return 'full handshakes';
-  if (w.kind === 'echo') return `full handshakes + echo of ${w.bytes} bytes each`;
-  return `full handshakes + GET ${w.path}`;
+function modeText(w: BenchWork, resume: boolean): string {
+  const hs = resume ? 'handshakes resuming the last session (TLS 1.3 tickets)' : 'full handshakes';
+  if (w.kind === 'handshake') return hs;
+  if (w.kind === 'echo') return `${hs} + echo of ${w.bytes} bytes each`;
+  return `${hs} + GET ${w.path}`;
 }
 
 function planText(s: BenchSettings, o: BenchConnectOptions): string {
   const limit = s.handshakeLimit === null ? '' : `, at most ${s.handshakeLimit} handshakes`;
-  return `puretls bench ${hostForUrl(o.host ?? 'localhost')}:${o.port ?? ''}: ${modeText(s.work)}, ${s.connections} connection${s.connections === 1 ? '' : 's'} at once, ${s.durationMs / 1000} s${limit}${s.seed === null ? '' : `, seed ${s.seed}`}${s.close === 'reset' ? ', closed by TCP reset (no close_notify)' : ''}`;
+  return `puretls bench ${hostForUrl(o.host ?? 'localhost')}:${o.port ?? ''}: ${modeText(s.work, s.resume)}, ${s.connections} connection${s.connections === 1 ? '' : 's'} at once, ${s.durationMs / 1000} s${limit}${s.seed === null ? '' : `, seed ${s.seed}`}${s.close === 'reset' ? ', closed by TCP reset (no close_notify)' : ''}`;
 }
 
 /** The human-readable report (what `puretls bench` prints without `--json`). */
@@ -1011,7 +1120,9 @@ export function reportText(r: BenchReport): string {
   }
   const errs = Object.entries(r.errors);
   if (errs.length > 0) lines.push(`errors:      ${errs.map(([k, v]) => `${k} ×${v}`).join(', ')}`);
-  lines.push('resumed:     not measured (puretls has no session resumption yet)');
+  if (r.settings.resume) {
+    lines.push(`resumed:     ${r.resumedHandshakes} of ${r.handshakes} handshakes (${fmt(r.handshakes > 0 ? (100 * r.resumedHandshakes) / r.handshakes : NaN, 0)}%) = ${fmt(r.resumedHandshakes / r.elapsedSeconds, 1)}/s; ${r.sessionsReceived} sessions received from tickets`);
+  } else lines.push('resumed:     none: every handshake is full (no session kept; --resume measures resumed ones)');
   return `${lines.join('\n')}\n`;
 }
 
@@ -1184,8 +1295,13 @@ Run:
                            (for 'openssl s_server -www', 'puretls serve --www', web servers;
                            a response ended by a TCP close without close_notify counts as
                            failed: Truncated)
-  --resume                 resumed handshakes: not implemented in puretls yet, so this is
-                           refused (InvalidConfig) rather than timing full handshakes
+  --resume                 resumed handshakes (TLS 1.3 session tickets): every connection
+                           offers a session from the one before; after each handshake the
+                           attempt waits (at most 1 s) for the server's NewSessionTicket
+                           before it closes. The first attempt is full; the report counts
+                           the resumed ones apart. Without --resume no session is kept and
+                           every handshake is full. Compare with 's_time -reuse -www /' and
+                           --get /: s_time reads the tickets only when it reads a page
   --seed N                 deterministic mode: connection i draws its randomness from a
                            generator seeded with (N, i), so two runs send the same
                            ClientHellos and the same --bulk bytes (keys are predictable:
@@ -1210,5 +1326,5 @@ TLS options, as for 'puretls connect' (see 'puretls connect --help'):
 
 Exit status: 0 when every attempt succeeded; 1 when any failed or none completed (the
 first error is printed with its status, as by connect, and the counts by status are in the
-report), or for --resume; 2 for a usage error.
+report); 2 for a usage error.
 `;

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeBenchTransport, parseBenchCommand } from '../../src/cli.js';
 import { TlsError } from '../../src/base/errors.js';
-import { LatencyHistogram, benchSvg, connectionSeed, reportText, runBench, type BenchIo, type BenchReport, type BenchSettings, type BenchTransport } from '../../src/tools/bench.js';
+import { LatencyHistogram, TICKET_WAIT_MS, benchSvg, connectionSeed, reportText, runBench, type BenchIo, type BenchReport, type BenchSettings, type BenchTransport } from '../../src/tools/bench.js';
 import { createServer, type ConnectOptions, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import '../../src/crypto/native.js';
@@ -514,25 +514,58 @@ describe('runBench against a puretls server on loopback', () => {
     });
   }
 
-  it('--resume is refused with InvalidConfig before anything is dialled', async () => {
+  it('without --resume every handshake is full, although the server sends tickets and the client reads them', async () => {
     const c = capture();
-    let asked = false;
-    const code = await runBench(
-      settings({ resume: true }),
-      () => {
-        asked = true;
-        return base(port);
-      },
-      nodeBenchTransport,
-      { json: true, quiet: true },
-      c.io,
-    );
-    expect(code).toBe(1);
-    expect(asked).toBe(false);
-    const j = JSON.parse(c.stdout()) as { error: { status: string; message: string } };
-    expect(j.error.status).toBe('InvalidConfig');
-    expect(j.error.message).toMatch(/does not implement session resumption/);
-    expect(c.stderr()).toMatch(/^puretls: error: InvalidConfig: --resume/);
+    // Echo: the client reads records after each handshake, the NewSessionTickets among them.
+    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 4, work: { kind: 'echo', bytes: 2000 } }), () => base(echoPort), nodeBenchTransport, { json: true, quiet: true }, c.io);
+    expect(code).toBe(0);
+    const r = JSON.parse(c.stdout()) as BenchReport;
+    expect(r.handshakes).toBe(4);
+    expect(r.resumedHandshakes).toBe(0);
+    expect(r.sessionsReceived).toBe(0);
+    expect(r.session!.resumed).toBe(false);
+    expect(r.settings.resume).toBe(false);
+    expect(reportText(r)).toMatch(/resumed: {5}none: every handshake is full/);
+  });
+
+  for (const work of [{ kind: 'handshake' }, { kind: 'echo', bytes: 2000 }] as const) {
+    it(`--resume (${work.kind}): after the full warm-up handshake, every handshake resumes the session the one before received`, async () => {
+      const c = capture();
+      const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 5, resume: true, work }), () => base(work.kind === 'echo' ? echoPort : port), nodeBenchTransport, { json: true, quiet: true }, c.io);
+      expect(c.stderr()).toBe('');
+      expect(code).toBe(0);
+      const r = JSON.parse(c.stdout()) as BenchReport;
+      expect(r.warmupHandshakes).toBe(1);
+      expect(r.handshakes).toBe(5);
+      expect(r.resumedHandshakes).toBe(5);
+      // The server sends two tickets per handshake (puretls's default).
+      expect(r.sessionsReceived).toBeGreaterThanOrEqual(5);
+      expect(r.session).toMatchObject({ version: 'TLSv1.3', resumed: true });
+      expect(r.settings.resume).toBe(true);
+      expectConsistent(r);
+      expect(reportText(r)).toMatch(/resumed: {5}5 of 5 handshakes \(100%\)/);
+    });
+  }
+
+  it('--resume against a server that sends no ticket: every handshake is full, each waits at most the ticket wait', async () => {
+    const noTickets = createServer({ cert: pki.chainPem, key: pki.keyPem, sessionTickets: 0 }, (s: TlsSocket) => {
+      s.on('error', () => {});
+      s.resume();
+    });
+    const p = await listen(noTickets);
+    try {
+      const c = capture();
+      const t0 = Date.now();
+      const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 2, warmup: 0, resume: true }), () => base(p), nodeBenchTransport, { json: true, quiet: true }, c.io);
+      expect(code).toBe(0);
+      const r = JSON.parse(c.stdout()) as BenchReport;
+      expect(r.handshakes).toBe(2);
+      expect(r.resumedHandshakes).toBe(0);
+      expect(r.sessionsReceived).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(2 * TICKET_WAIT_MS + 5000);
+    } finally {
+      noTickets.close();
+    }
   });
 
   it('an untrusted server: CertificateUntrusted, exit 1, stopped at the first (warm-up) failure', async () => {
@@ -596,7 +629,7 @@ describe('benchSvg', () => {
   const report: BenchReport = {
     target: '127.0.0.1:1',
     serverName: null,
-    settings: { connections: 1, durationSeconds: 1, handshakeLimit: null, warmup: 0, mode: 'handshake', seed: null, maxErrors: 10, close: 'notify' },
+    settings: { connections: 1, durationSeconds: 1, handshakeLimit: null, warmup: 0, mode: 'handshake', seed: null, maxErrors: 10, close: 'notify', resume: false },
     stoppedBy: 'duration',
     warmupHandshakes: 0,
     elapsedSeconds: 1,
@@ -606,6 +639,7 @@ describe('benchSvg', () => {
     abandoned: 0,
     handshakesPerSecond: 3,
     resumedHandshakes: 0,
+    sessionsReceived: 0,
     latencyMs: { min: 1, mean: 2, p50: 2, p90: 3, p99: 3, max: 3 },
     histogram: {
       growth: 1.02,
