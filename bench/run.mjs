@@ -5,7 +5,7 @@
 // Writes <out>/latest.json, <out>/latest.md (a markdown table) and <out>/latest.svg (bars
 // of each figure relative to Node `tls`).
 //
-// Usage: npm run bench [-- --quick] [--out DIR] [--only handshake,resumed,latency,bulk,bulk2,memory,bundle]
+// Usage: npm run bench [-- --quick] [--out DIR] [--only handshake,resumed,latency,bulk,bulk2,memory,bundle,browser]
 //        [--rounds N]
 //   --quick  seconds, not minutes: a smoke test of the harness (numbers are not meaningful)
 //
@@ -24,12 +24,13 @@ import { bulkFigures } from './lib/bulk.mjs';
 import { bulk2Figures } from './lib/bulk2.mjs';
 import { memoryFigures } from './lib/memory.mjs';
 import { bundleFigure } from './lib/bundle.mjs';
+import { browserFigures } from './browser/run.mjs';
 import { renderMarkdown, renderSvg } from './lib/report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const QUICK = flag('quick');
 const OUT = opt('out', join(ROOT, 'bench/results'));
-const GROUPS = ['handshake', 'resumed', 'latency', 'bulk', 'bulk2', 'memory', 'bundle'];
+const GROUPS = ['handshake', 'resumed', 'latency', 'bulk', 'bulk2', 'memory', 'bundle', 'browser'];
 const ONLY = new Set((opt('only', GROUPS.join(',')) ?? '').split(',').filter(Boolean));
 
 /** Sizes of the run. Quick mode exercises every code path with tiny amounts. */
@@ -67,7 +68,7 @@ const ctx = { lib, testing, pki, providers, params, log, quick: QUICK, root: ROO
 
 const started = performance.now();
 const figures = [];
-const RUNNERS = { handshake: handshakeFigures, resumed: resumedFigure, latency: latencyFigure, bulk: bulkFigures, bulk2: bulk2Figures, memory: memoryFigures, bundle: bundleFigure };
+const RUNNERS = { handshake: handshakeFigures, resumed: resumedFigure, latency: latencyFigure, bulk: bulkFigures, bulk2: bulk2Figures, memory: memoryFigures, bundle: bundleFigure, browser: browserFigures };
 for (const group of GROUPS) {
   if (!ONLY.has(group)) continue;
   const t = performance.now();

@@ -10,7 +10,11 @@ const GROUP_TITLES = {
   bulk2: 'Bulk, two processes',
   memory: 'Memory per idle connection',
   bundle: 'Client-only bundle size',
+  browser: 'In a browser (headless Chromium), ratio to epoxy-tls',
 };
+
+/** Groups compared by wall time (and, for browser figures, to their own baseline, not Node `tls`). */
+const WALL = new Set(['latency', 'browser']);
 
 /** Three significant digits, no exponent. */
 export function fmt(x) {
@@ -42,7 +46,7 @@ function ratioCell(f, e) {
 
 /** A figure's entries as summary rows: one row, or one per role for memory figures. */
 function summaryRows(f) {
-  if (f.group !== 'memory') return [{ label: f.title.replace(/:.*$/, '').replace(/ \(.*$/, ''), entries: f.entries }];
+  if (f.group !== 'memory') return [{ label: f.label ?? f.title.replace(/:.*$/, '').replace(/ \(.*$/, ''), entries: f.entries }];
   return ['client', 'server'].map((role) => ({
     label: `${f.id.endsWith('in-memory') ? 'Idle connection, in memory' : 'Idle connection, Node adapter'}, ${role}`,
     entries: f.entries.filter((e) => e.name.endsWith(` ${role}`)).map((e) => ({ ...e, name: e.name.slice(0, -role.length - 1) })),
@@ -58,7 +62,7 @@ function summaryCell(f, e) {
     return 'unavailable';
   }
   const v = f.group === 'latency' ? `${fmt(e.value.median)} / ${fmt(e.p99)}` : fmt(e.value.median);
-  const ratio = f.group === 'latency' ? e.ratio : e.cpuRatio;
+  const ratio = WALL.has(f.group) ? e.ratio : e.cpuRatio;
   const parts = [];
   if (ratio !== undefined && e.kind !== 'baseline') parts.push(`${fmt(ratio)}×`);
   if (e.overFloor !== undefined) parts.push(`${fmt(e.overFloor)}× floor`);
@@ -101,7 +105,7 @@ export function renderMarkdown(r) {
   out.push('');
   out.push('## Summary');
   out.push('');
-  out.push('Medians; in parentheses the ratio to Node `tls` in the same run by CPU time (latency: by wall time), > 1× better than Node, and for the pure provider its CPU over its primitive floor. Memory: heap + ArrayBuffers (Node keeps OpenSSL state in native memory, see RSS in the details).');
+  out.push('Medians; in parentheses the ratio to Node `tls` in the same run by CPU time (latency: by wall time), > 1× better than Node, and for the pure provider its CPU over its primitive floor. Chromium rows: the ratio to epoxy-tls in the same run, by wall time. Memory: heap + ArrayBuffers (Node keeps OpenSSL state in native memory, see RSS in the details).');
   out.push('');
   out.push(renderSummary(r));
   out.push('## Details');
@@ -138,12 +142,13 @@ const COLORS = { provider: '#2563eb', baseline: '#6b7280', floor: '#16a34a', pee
  * what the work costs), wall time for latency (the waiting is the point).
  */
 function barRatio(f, e) {
-  return f.group === 'latency' ? e.ratio : e.cpuRatio;
+  return WALL.has(f.group) ? e.ratio : e.cpuRatio;
 }
 
 /** The value behind a bar, in the unit the bar compares. */
 function shortValue(f, e) {
   if (f.group === 'latency') return `p50 ${fmt(e.value.median)} ms, p99 ${fmt(e.p99)} ms`;
+  if (f.group === 'browser') return `${fmt(e.value.median)} ${f.unit}`;
   return `${fmt(e.cpu.median)} ${f.cpuUnit.replace(/ \(.*\)$/, '')}`;
 }
 

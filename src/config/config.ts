@@ -208,8 +208,14 @@ export interface ServerOptions extends CommonOptions {
    * servers opens each other's tickets. Default: a fresh random set per config.
    */
   ticketKeys?: TicketKeySet | Uint8Array;
-  /** Ticket lifetime in seconds, 1..604800 (RFC 9846 §4.7.1; Node's name). Default 7200, as OpenSSL. */
+  /**
+   * Ticket lifetime in seconds, 1..604800 (RFC 9846 §4.7.1; Node's name). Default 7200, as
+   * OpenSSL. TLS 1.2 sessions (session-ID cache entries and RFC 5077 tickets) live this long
+   * too, but at most 86400 seconds (RFC 5246 §F.1.4 suggests 24 hours).
+   */
   sessionTimeout?: number;
+  /** TLS 1.2 sessions kept in the server's session-ID cache (default 4096; 0: no session IDs, tickets only). */
+  sessionCacheSize?: number;
   /**
    * Accept TLS 1.3 resumption without (EC)DHE (psk_ke, RFC 9846 §4.3.9) when the client
    * offers it. Default false (forward secrecy first); the client must enable it too.
@@ -243,7 +249,7 @@ const CLIENT_ONLY_NAMES = [
 ] as const satisfies readonly (keyof ClientOptions)[];
 const SERVER_ONLY_NAMES = [
   'cert', 'key', 'certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'requestCert', 'requireCert', 'ca',
-  'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth', 'ticketKeys', 'sessionTimeout', 'allowPskKe',
+  'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth', 'ticketKeys', 'sessionTimeout', 'sessionCacheSize', 'allowPskKe',
 ] as const satisfies readonly (keyof ServerOptions)[];
 
 /**

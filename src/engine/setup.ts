@@ -25,6 +25,7 @@ import type { PeerAuth } from '../handshake/peer-auth.js';
 import { startServer } from '../handshake/server-hello.js';
 import type { ServerParams } from '../handshake/server-common.js';
 import { testHooksOf } from '../handshake/test-hooks.js';
+import { MAX_SESSION_LIFETIME, SessionCache12 } from '../session/cache12.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
 import { MemorySessionStore, sessionStoreKey, trustFingerprint, type SessionStore } from '../session/store.js';
@@ -416,11 +417,17 @@ function resolveServer(options: ServerOptions): ServerState {
   if (clientAuth !== 'none' && anchors.length === 0 && options.verifier === undefined && !ignorable.includes('Untrusted')) {
     throw new TlsError('InvalidConfig', { detail: 'client certificates are requested but no trust anchors (`ca`) or `verifier` are configured' });
   }
+  const ticketKeys = resolveTicketKeys(options.ticketKeys, cfg.random);
+  const sessionTimeout = limitOption('sessionTimeout', options.sessionTimeout, 7200, 1, MAX_TICKET_LIFETIME_SECONDS);
+  // TLS 1.2 resumption: a session-ID cache per config (shared by its connections) and RFC 5077
+  // tickets under the same keys; sessions live sessionTimeout seconds, at most 24 hours (RFC 5246 §F.1.4).
+  const cache12 = new SessionCache12({ maxEntries: options.sessionCacheSize, lifetime: Math.min(sessionTimeout, MAX_SESSION_LIFETIME) });
   const params: ServerParams = Object.freeze({
     certificates: Object.freeze(identities),
     sessionTickets: tickets,
-    ticketKeys: resolveTicketKeys(options.ticketKeys, cfg.random),
-    sessionTimeout: limitOption('sessionTimeout', options.sessionTimeout, 7200, 1, MAX_TICKET_LIFETIME_SECONDS),
+    ticketKeys,
+    sessionTimeout,
+    resumption12: Object.freeze({ cache: cache12.maxEntries > 0 ? cache12 : null, tickets: tickets > 0 ? ticketKeys : null, lifetime: cache12.lifetime }),
     allowPskKe: options.allowPskKe === true,
     encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
     helloRetryRequestHook: testHooksOf(options).helloRetryRequest,

@@ -16,6 +16,7 @@ import type { serverHello12 } from './client-tls12.js';
 import type { Transcript } from './transcript.js';
 import type { PskOffer } from './psk.js';
 import type { SessionStore } from '../session/store.js';
+import type { Tls12Session } from '../session/session.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
 export interface ClientParams {
@@ -67,6 +68,8 @@ export interface Offer {
   readonly offers12: boolean;
   /** The TLS 1.3 PSK offered (resumption, RFC 9846 §4.3.11), if any. */
   readonly psk: PskOffer | null;
+  /** The TLS 1.2 session offered for resumption (its ID or ticket is in `ch`; `client-resume12.ts`), if any. */
+  readonly session12?: Tls12Session | undefined;
 }
 
 /**

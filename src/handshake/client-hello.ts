@@ -23,17 +23,23 @@ import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, 
 import { serverHello13 } from './client-tls13.js';
 import { acceptPskSelection, offerPsk, sessionHash, type PskOffer } from './psk.js';
 import { takeSession } from '../session/store.js';
-import type { ResumableSession } from '../session/session.js';
+import type { ResumableSession, Tls12Session } from '../session/session.js';
+import { offer12, usableSession12 } from './client-resume12.js';
 
 /**
  * Starts a client handshake: sends ClientHello and returns the first state (once the key
  * shares exist: a provider that generates them asynchronously makes this a promise).
  */
 export function startClient(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOutput): MaybePromise<State> {
-  const { offers13 } = offeredVersions(cfg);
-  // RFC 9846 §2.2: a session from an earlier connection, taken out of the store (single use).
-  const session = offers13 && p.sessions ? takeSession(p.sessions.store, p.sessions.key, cfg.now()) : undefined;
-  return andThen(session, (s) => startWith(cfg, p, pskOfferFor(cfg, s), out));
+  // RFC 9846 §2.2 / RFC 5246 §7.3: a session from an earlier connection, taken out of the store (single use).
+  const session = p.sessions ? takeSession(p.sessions.store, p.sessions.key, cfg.now()) : undefined;
+  return andThen(session, (s) => startWith(cfg, p, pskOfferFor(cfg, s), session12For(cfg, s), out));
+}
+
+/** A stored TLS 1.2 session, if we offer TLS 1.2 and may offer it (`client-resume12.ts`). */
+function session12For(cfg: ResolvedCommon, s: ResumableSession | undefined): Tls12Session | undefined {
+  if (!s || s.version !== 'TLSv1.2' || !offeredVersions(cfg).offers12) return undefined;
+  return usableSession12(s, cfg.suites);
 }
 
 /** The TLS 1.3 PSK offer for a stored session: only for a TLS 1.3 session whose suite's hash we offer (RFC 9846 §4.3.11). */
@@ -44,18 +50,21 @@ function pskOfferFor(cfg: ResolvedCommon, s: ResumableSession | undefined): PskO
   return { session: s, hash };
 }
 
-function startWith(cfg: ResolvedCommon, p: ClientParams, psk: PskOffer | null, out: HandshakeOutput): MaybePromise<State> {
-  const { offers13 } = offeredVersions(cfg);
+function startWith(cfg: ResolvedCommon, p: ClientParams, psk: PskOffer | null, session12: Tls12Session | undefined, out: HandshakeOutput): MaybePromise<State> {
+  const { offers13, offers12 } = offeredVersions(cfg);
   const random = cfg.random(32);
   // RFC 9846 §E.4: middlebox compatibility mode uses a non-empty legacy_session_id.
-  const sessionId = offers13 ? cfg.random(32) : new Uint8Array(0);
+  const compatId = offers13 ? cfg.random(32) : new Uint8Array(0);
+  // TLS 1.2 resumption (client-resume12.ts): the session ID and the SessionTicket extension.
+  const o12 = offer12(session12, offers12 && p.sessions !== null, compatId, cfg.random);
+  const sessionId = o12.legacySessionId;
   let shares: MaybePromise<KeyShare>[] = [];
   if (offers13) {
     const groups = p.keyShareGroups.filter((g) => cfg.groups.includes(g));
     const shareGroups = groups.length > 0 ? groups : [cfg.groups[0]!];
     shares = shareGroups.map((g) => cfg.crypto.generateKeyShare(g, cfg.random));
   }
-  return andThen(allOf(shares), (made) => sendClientHello(cfg, p, random, sessionId, made, psk, out));
+  return andThen(allOf(shares), (made) => sendClientHello(cfg, p, random, sessionId, made, psk, out, o12.sessionTicket, session12));
 }
 
 /** Every value of `list`, at once when none is a promise. */
@@ -63,9 +72,19 @@ function allOf<T>(list: MaybePromise<T>[]): MaybePromise<T[]> {
   return list.some(isPromiseLike) ? Promise.all(list) : (list as T[]);
 }
 
-function sendClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: KeyShare[], psk: PskOffer | null, out: HandshakeOutput): State {
+function sendClientHello(
+  cfg: ResolvedCommon,
+  p: ClientParams,
+  random: Uint8Array,
+  sessionId: Uint8Array,
+  shares: KeyShare[],
+  psk: PskOffer | null,
+  out: HandshakeOutput,
+  sessionTicket: Uint8Array | undefined,
+  session12: Tls12Session | undefined,
+): State {
   const { offers13, offers12 } = offeredVersions(cfg);
-  let ch = buildClientHello(cfg, p, random, sessionId, shares);
+  let ch = buildClientHello(cfg, p, random, sessionId, shares, sessionTicket);
   // RFC 9846 §4.3.11: pre_shared_key last, its binder over this ClientHello truncated before the binders.
   if (psk) ch = offerPsk(cfg.crypto, ch, psk, cfg.now(), p.allowPskKe, null);
   const hs: ClientHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
@@ -75,7 +94,7 @@ function sendClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Arra
     const s = shares.find((k) => k.group === e.group);
     if (s) byGroup.set(e.group, s);
   }
-  const offer: Offer = { ch, shares: byGroup, offers13, offers12, psk };
+  const offer: Offer = { ch, shares: byGroup, offers13, offers12, psk, session12 };
   return new ExpectServerHello(hs, offer, null);
 }
 
@@ -89,7 +108,7 @@ function offeredVersions(cfg: ResolvedCommon): { offers13: boolean; offers12: bo
 }
 
 /** Builds our ClientHello (RFC 9846 §4.2.2; for TLS 1.2 also RFC 5246 §7.4.1.2). */
-function buildClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: readonly KeyShare[]): ClientHello {
+function buildClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: readonly KeyShare[], sessionTicket?: Uint8Array): ClientHello {
   const { offers13, offers12 } = offeredVersions(cfg);
   const ext: ClientHelloExtensions = {};
   if (p.sendSni && p.serverName) ext.serverName = p.serverName;
@@ -116,12 +135,15 @@ function buildClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Arr
     ext.extendedMasterSecret = true;
     // RFC 5746 §3.4: signal secure renegotiation with an empty renegotiation_info.
     ext.renegotiationInfo = new Uint8Array(0);
+    // RFC 5077 §3.2: a ticket to resume, or empty to ask for one.
+    if (sessionTicket !== undefined) ext.sessionTicket = sessionTicket;
   }
   const ch: ClientHello = {
     type: 'client_hello',
     legacyVersion: ProtocolVersion.TLSv1_2,
     random,
-    legacySessionId: offers13 ? sessionId : new Uint8Array(0),
+    // The TLS 1.3 compatibility ID, or the ID of the TLS 1.2 session we offer (RFC 9846 §4.2.2), or empty.
+    legacySessionId: sessionId,
     cipherSuites: suites,
     legacyCompressionMethods: new Uint8Array([0]),
     extensions: ext,

@@ -1,8 +1,10 @@
 /**
- * TLS 1.2 client handshake (RFC 5246 §7.3, ECDHE per RFC 8422), full handshakes only,
- * after `client-hello.ts` has read a TLS 1.2 ServerHello: ExpectCertificate →
- * ExpectServerKeyExchange → ExpectServerHelloDone (→ our Certificate?, ClientKeyExchange,
- * ChangeCipherSpec, Finished) → ExpectChangeCipherSpec → ExpectFinished → Client12Traffic.
+ * TLS 1.2 client handshake (RFC 5246 §7.3, ECDHE per RFC 8422) after `client-hello.ts` has
+ * read a TLS 1.2 ServerHello: ExpectCertificate → ExpectServerKeyExchange →
+ * ExpectServerHelloDone (→ our Certificate?, ClientKeyExchange, ChangeCipherSpec, Finished)
+ * → [ExpectNewSessionTicket] → ExpectChangeCipherSpec → ExpectFinished → Client12Traffic.
+ * A ServerHello that resumes the session we offered goes to the abbreviated handshake of
+ * `client-resume12.ts` instead.
  *
  * @module
  */
@@ -11,7 +13,7 @@ import type { KeyShare } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
 import { nameOf } from '../wire/codes.js';
-import type { CertificateRequest12, HandshakeMessage, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
+import type { CertificateRequest12, HandshakeMessage, NewSessionTicket12, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { codeName, expect, keepLearned, sendHashed } from './state.js';
 import type { ClientHandshake, ClientParams, Offer } from './client-common.js';
@@ -20,6 +22,8 @@ import { authenticatePeer } from './peer-auth.js';
 import { ExpectChangeCipherSpec, RenegotiationRefused, deriveSession, finishHandshake12, protectors, type Session12 } from './tls12-common.js';
 import { computeFinished12, verifyFinished12 } from './finished.js';
 import { ServerAuthenticated } from './proofs.js';
+import { ExpectNewSessionTicket12, keepFullSession12, resumed12, resumesOffer, type ServerFindings } from './client-resume12.js';
+import type { MaybePromise } from '../crypto/provider.js';
 
 /** What every TLS 1.2 client state carries once the ServerHello is read. */
 export interface Client12 extends ClientHandshake {
@@ -30,6 +34,13 @@ export interface Client12 extends ClientHandshake {
   readonly ems: boolean;
   /** The server answered status_request: a CertificateStatus may follow its Certificate (RFC 6066 §8). */
   readonly statusAcked: boolean;
+  /** The session ID the server gave (empty: none). */
+  readonly sessionId: Uint8Array;
+  /** The server acknowledged our SessionTicket extension: a NewSessionTicket precedes its CCS (RFC 5077 §3.2). */
+  readonly ticketExpected: boolean;
+  readonly alpn: string | undefined;
+  /** The server's certificates and what was found (set once judged), for the session kept. */
+  readonly server: ServerFindings;
 }
 
 /**
@@ -38,10 +49,23 @@ export interface Client12 extends ClientHandshake {
  * Certificate.
  */
 export function serverHello12(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls12Suite, ext: ServerHello12Extensions, alpn: string | undefined, out: HandshakeOutput): Step {
+  const resumed = resumesOffer(hs, offer, sh);
+  if (resumed) return resumed12(hs, offer, sh, suite, ext, alpn, resumed, hs.p.sessions, out);
   hs.transcript.setHash(suite.hash);
   hs.transcript.add(sh.raw!);
   out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name}`, message: sh });
-  const h: Client12 = { ...hs, offer, suite, serverRandom: sh.random, ems: ext.extendedMasterSecret === true, statusAcked: ext.statusRequest !== undefined };
+  const h: Client12 = {
+    ...hs,
+    offer,
+    suite,
+    serverRandom: sh.random,
+    ems: ext.extendedMasterSecret === true,
+    statusAcked: ext.statusRequest !== undefined,
+    sessionId: sh.legacySessionIdEcho.slice(),
+    ticketExpected: ext.sessionTicket === true,
+    alpn,
+    server: { certificates: [], errors: [], severity: 'none', scheme: null },
+  };
   return { next: new ExpectCertificate(h), learned: { version: 'TLSv1.2', cipherSuite: suite.name, alpn, serverName: hs.p.serverName || undefined } };
 }
 
@@ -111,7 +135,13 @@ class ExpectServerKeyExchange implements State {
       // RFC 8422 §5.11: the server's point is validated here (invalid → illegal_parameter).
       const preMaster = await share.agree(ske.publicKey);
       const learned: Learned = { ...judged.learned, group: codeName('group', ske.group), signatureScheme: codeName('scheme', ske.scheme) };
-      return { next: new ExpectServerHelloDone(this.h, ServerAuthenticated.byCertificate(signature), share, preMaster, null), learned };
+      const server: ServerFindings = {
+        certificates: this.certs,
+        errors: judged.learned.certificateErrors ?? [],
+        severity: judged.learned.certificateErrorSeverity ?? 'none',
+        scheme: codeName('scheme', ske.scheme),
+      };
+      return { next: new ExpectServerHelloDone({ ...this.h, server }, ServerAuthenticated.byCertificate(signature), share, preMaster, null), learned };
     });
   }
 }
@@ -160,7 +190,9 @@ class ExpectServerHelloDone implements State {
     out.installKey('write', { version: 'TLSv1.2', protector: prot.client });
     sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished12(cfg.crypto, session, 'client', transcript.current()) });
     const learned: Learned = { clientSignatureScheme: signer ? codeName('scheme', signer.scheme) : undefined };
-    return { next: new ExpectChangeCipherSpec(prot.server, new ExpectFinished(this.h, session, this.server)), learned };
+    const afterTicket = (t: NewSessionTicket12 | null): State => new ExpectChangeCipherSpec(prot.server, new ExpectFinished(this.h, session, this.server, t));
+    // RFC 5077 §3.1 Figure 1: an acknowledged SessionTicket extension means a NewSessionTicket before the server's CCS.
+    return { next: this.h.ticketExpected ? new ExpectNewSessionTicket12(this.h, afterTicket) : afterTicket(null), learned };
   }
 }
 
@@ -186,19 +218,24 @@ export class ExpectFinished implements State {
   private readonly h: Client12;
   private readonly session: Session12;
   private readonly server: ServerAuthenticated;
-  constructor(h: Client12, session: Session12, server: ServerAuthenticated) {
+  private readonly ticket: NewSessionTicket12 | null;
+  constructor(h: Client12, session: Session12, server: ServerAuthenticated, ticket: NewSessionTicket12 | null = null) {
     this.h = h;
     this.session = session;
     this.server = server;
+    this.ticket = ticket;
   }
 
-  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
     const fin = expect(msg, this.name, 'finished');
     const { cfg, transcript } = this.h;
     const finished = verifyFinished12(cfg.crypto, this.session, 'server', transcript.current(), fin.verifyData, this.server);
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     finishHandshake12(out, cfg.crypto, this.session, finished);
-    return { next: new RenegotiationRefused('client') };
+    const done: Step = { next: new RenegotiationRefused('client') };
+    // The session may be resumed once its handshake completed (RFC 5246 §7.4.9).
+    const kept = keepFullSession12(this.h, this.h.p.sessions, this.session, this.h.sessionId, this.ticket, this.h.alpn, this.h.server);
+    return kept instanceof Promise ? kept.then(() => done) : done;
   }
 }

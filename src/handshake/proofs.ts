@@ -48,11 +48,11 @@ const MINT: unique symbol = Symbol('proofs');
 export class ServerAuthenticated {
   readonly #mint: typeof MINT;
   /** How the server proved itself. */
-  readonly via: 'certificate' | 'psk';
+  readonly via: 'certificate' | 'psk' | 'resumption';
   /** The server's signature scheme (-1 for a PSK: no signature in this handshake). */
   readonly scheme: number;
 
-  private constructor(mint: typeof MINT, via: 'certificate' | 'psk', scheme: number) {
+  private constructor(mint: typeof MINT, via: ServerAuthenticated['via'], scheme: number) {
     if (mint !== MINT) throw new TlsError('InternalError', { detail: 'a ServerAuthenticated is made from a verified server signature only' });
     this.#mint = mint;
     this.via = via;
@@ -72,6 +72,20 @@ export class ServerAuthenticated {
   static byPsk(selected: PskSelected): ServerAuthenticated {
     if (selected.session.version !== 'TLSv1.3') throw new TlsError('InternalError', { detail: 'byPsk: not a TLS 1.3 session' });
     return new ServerAuthenticated(MINT, 'psk', -1);
+  }
+
+  /**
+   * TLS 1.2 resumption (RFC 5246 §7.3, §7.4.1.2; RFC 5077 §3.1), `via: 'resumption'`: the
+   * server resumed, by echoing our session ID, the session we offered, whose full handshake
+   * authenticated it by certificate (`session.peerCertificates`, never empty). This only lets
+   * the server's Finished be checked: that check, keyed by the session's master secret, is
+   * what shows the peer is the server of that session.
+   */
+  static byResumption(session: { readonly version: 'TLSv1.2'; readonly peerCertificates: readonly Uint8Array[] }): ServerAuthenticated {
+    if (session.version !== 'TLSv1.2' || session.peerCertificates.length === 0) {
+      throw new TlsError('InternalError', { detail: 'byResumption: a TLS 1.2 session that records the certificate that authenticated the server' });
+    }
+    return new ServerAuthenticated(MINT, 'resumption', -1);
   }
 }
 
@@ -113,6 +127,19 @@ export class ClientAuthDecided {
     if (policy === 'require' && original !== 'certificate') throw new TlsError('InternalError', { detail: 'a certificate is required and the session has none' });
     void binder;
     return new ClientAuthDecided(MINT, original, undefined, true);
+  }
+
+  /**
+   * TLS 1.2 resumption (RFC 5246 §7.3): the question was settled in the session's full
+   * handshake, whose outcome the session state keeps (`hadCertificate`: the client's chain
+   * was accepted and its CertificateVerify verified then); the client's Finished, checked
+   * next under the session's master secret, shows it holds that session. A policy that
+   * requires a certificate cannot resume a session without one (the server does a full
+   * handshake instead).
+   */
+  static resumed12(policy: ClientAuthPolicy, hadCertificate: boolean): ClientAuthDecided {
+    if (policy === 'require' && !hadCertificate) throw new TlsError('InternalError', { detail: 'a session without a client certificate cannot satisfy requireCert' });
+    return new ClientAuthDecided(MINT, hadCertificate ? 'certificate' : policy === 'none' ? 'not-requested' : 'no-certificate', undefined, true);
   }
 
   /**

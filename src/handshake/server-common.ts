@@ -12,6 +12,7 @@ import type { TicketKeySet } from '../session/ticket-keys.js';
 import type { PeerAuth } from './peer-auth.js';
 import type { ClientAuthPolicy } from './proofs.js';
 import type { EncryptedExtensionsHook, HelloRetryRequestHook } from './test-hooks.js';
+import type { ServerResumption12 } from './server-resume12.js';
 
 /** Server-only settings the handshake needs. */
 export interface ServerParams {
@@ -31,6 +32,8 @@ export interface ServerParams {
   readonly clientAuth: ClientAuthPolicy;
   /** How client certificates are judged. */
   readonly auth: PeerAuth;
+  /** TLS 1.2 session IDs and tickets (`server-resume12.ts`); absent: no TLS 1.2 resumption. */
+  readonly resumption12?: ServerResumption12 | undefined;
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
- * TLS 1.2 server handshake (RFC 5246 §7.3, ECDHE per RFC 8422), full handshakes only, once
- * `server-hello.ts` has chosen TLS 1.2: ServerHello, Certificate, ServerKeyExchange,
- * ServerHelloDone → ExpectClientKeyExchange → ExpectChangeCipherSpec → ExpectFinished (→
- * our ChangeCipherSpec, Finished) → Server12Traffic.
+ * TLS 1.2 server handshake (RFC 5246 §7.3, ECDHE per RFC 8422), once `server-hello.ts` has
+ * chosen TLS 1.2: ServerHello, Certificate, ServerKeyExchange, ServerHelloDone →
+ * ExpectClientKeyExchange → ExpectChangeCipherSpec → ExpectFinished (→ [NewSessionTicket],
+ * our ChangeCipherSpec, Finished) → Server12Traffic. A ClientHello resuming a session we may
+ * resume takes the abbreviated handshake of `server-resume12.ts` instead.
  *
  * @module
  */
@@ -19,10 +20,11 @@ import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state
 import { codeName, expect, keepLearned, sendHashed } from './state.js';
 import { nameMatches, type ServerHandshake } from './server-common.js';
 import { authenticatePeer, type CertificateChainAccepted } from './peer-auth.js';
-import { computeFinished12, verifyFinished12 } from './finished.js';
+import { computeFinished12, verifyFinished12, type FinishedVerified } from './finished.js';
 import { ClientAuthDecided } from './proofs.js';
 import { signServerKeyExchange, verifyCertificateVerify12 } from './signatures.js';
 import { ExpectChangeCipherSpec, RenegotiationRefused, deriveSession, finishHandshake12, protectors, type Protectors12, type Session12 } from './tls12-common.js';
+import { findResumable12, issuesTicket, rememberSession12, resumeFlight12, type ClientCertificateFindings } from './server-resume12.js';
 
 /** What `server-hello.ts` chose for a TLS 1.2 handshake from the ClientHello. */
 export interface Choice12 {
@@ -45,7 +47,17 @@ export interface Server12 extends ServerHandshake {
   readonly ems: boolean;
   /** Our ECDHE share (RFC 8422 §5.4). */
   readonly share: KeyShare;
+  /** The session ID we assigned (empty: none; RFC 5246 §7.4.1.3). */
+  readonly sessionId: Uint8Array;
+  /** We acknowledged the client's SessionTicket extension: a NewSessionTicket precedes our CCS (RFC 5077 §3.2). */
+  readonly ticket: boolean;
+  /** The client's server_name, lower case, kept in the session (RFC 6066 §3). */
+  readonly serverName: string | undefined;
+  /** What the client's certificate turned out to be (for the session state). */
+  readonly clientCertificate: ClientCertificateFindings;
 }
+
+const NO_CLIENT_CERTIFICATE: ClientCertificateFindings = { certificates: [], errors: [], severity: 'none' };
 
 /** Sends the server's first flight (RFC 5246 §7.3) for the choice `server-hello.ts` made. */
 export async function serverFlight12(hs: ServerHandshake, ch: ClientHello, c: Choice12, out: HandshakeOutput): Promise<Step> {
@@ -54,6 +66,14 @@ export async function serverFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
   const ext = ch.extensions;
   const { suite, cert, scheme, group, alpn } = c;
   const sni = c.serverName;
+  const resumable = await findResumable12(hs, ch, p.resumption12);
+  if (resumable) return await resumeFlight12(hs, ch, c, resumable, p.resumption12!, out);
+  // RFC 5077 §3.2: an empty SessionTicket extension in ServerHello promises a NewSessionTicket.
+  const ticket = issuesTicket(p.resumption12, ch);
+  // RFC 5246 §7.4.1.3: a session ID makes the session resumable from our cache; with a ticket
+  // the ticket carries the session instead (RFC 5077 §3.4), and nothing is cached.
+  const cache = p.resumption12?.cache;
+  const sessionId = cache && cache.maxEntries > 0 && !ticket && ext.extendedMasterSecret === true ? cfg.random(32) : new Uint8Array(0);
   const random = cfg.random(32);
   // RFC 9846 §4.2.3: a TLS 1.3-capable server negotiating TLS 1.2 marks the random.
   if (c.downgradeSentinel) random.set(DOWNGRADE_TLS12, 24);
@@ -68,11 +88,12 @@ export async function serverFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
   if (staple) shExt.statusRequest = true;
   // RFC 6066 §3: an empty server_name acknowledges that SNI was used.
   if (sni !== undefined && cert.names.some((n) => nameMatches(n, sni))) shExt.serverName = true;
+  if (ticket) shExt.sessionTicket = true;
   const sh: ServerHello = {
     type: 'server_hello',
     legacyVersion: ProtocolVersion.TLSv1_2,
     random,
-    legacySessionIdEcho: new Uint8Array(0),
+    legacySessionIdEcho: sessionId,
     cipherSuite: suite.code,
     legacyCompressionMethod: 0,
     extensions: shExt,
@@ -106,7 +127,17 @@ export async function serverFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
     });
   }
   sendHashed(out, transcript, { type: 'server_hello_done' });
-  const h: Server12 = { ...hs, suite, serverRandom: random, ems: ext.extendedMasterSecret === true, share };
+  const h: Server12 = {
+    ...hs,
+    suite,
+    serverRandom: random,
+    ems: ext.extendedMasterSecret === true,
+    share,
+    sessionId,
+    ticket,
+    serverName: sni,
+    clientCertificate: NO_CLIENT_CERTIFICATE,
+  };
   // The client's Finished is checked once the client-certificate question is settled.
   if (p.clientAuth === 'none') return { next: new ExpectClientKeyExchange(h, ClientAuthDecided.notRequested(p.clientAuth)), learned };
   return { next: new ExpectClientCertificate(h, p.clientAuth), learned };
@@ -134,7 +165,9 @@ export class ExpectClientCertificate implements State {
       return { next: new ExpectClientKeyExchange(this.h, ClientAuthDecided.withoutCertificate(this.policy, m)) };
     }
     const judged = await authenticatePeer('client', cfg, p.auth, m.certificates, null, out);
-    return { next: new ExpectClientKeyExchange(this.h, judged.chain), learned: judged.learned };
+    const l = judged.learned;
+    const found: ClientCertificateFindings = { certificates: m.certificates, errors: l.certificateErrors ?? [], severity: l.certificateErrorSeverity ?? 'none' };
+    return { next: new ExpectClientKeyExchange({ ...this.h, clientCertificate: found }, judged.chain), learned: judged.learned };
   }
 }
 
@@ -222,12 +255,20 @@ export class ExpectFinished implements State {
     this.client = client;
   }
 
-  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
     const fin = expect(msg, this.name, 'finished');
-    const { cfg, transcript } = this.h;
+    const { cfg, p, transcript } = this.h;
     const finished = verifyFinished12(cfg.crypto, this.session, 'client', transcript.current(), fin.verifyData, this.client);
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    const h = this.h;
+    // RFC 5077 §3.1 Figure 1: NewSessionTicket, then ChangeCipherSpec and Finished.
+    const remembered = rememberSession12(h, this.session, h.sessionId, h.serverName, h.clientCertificate, h.ticket, p.resumption12, out);
+    return andThen(remembered, () => this.finish(finished, out));
+  }
+
+  private finish(finished: FinishedVerified, out: HandshakeOutput): Step {
+    const { cfg, transcript } = this.h;
     out.sendChangeCipherSpec('tls12');
     out.installKey('write', { version: 'TLSv1.2', protector: this.write });
     sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished12(cfg.crypto, this.session, 'server', transcript.current()) });

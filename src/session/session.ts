@@ -57,10 +57,28 @@ export interface Tls13Session extends SessionCommon {
 }
 
 /**
- * A session a client may resume. A discriminated union on `version`: the TLS 1.2 variant
- * joins it (issue 10 item 2).
+ * A TLS 1.2 session (RFC 5246 §7.3; RFC 5077): the master secret and how the server names
+ * the session, by the session ID it assigned and/or an RFC 5077 ticket. Only sessions with
+ * the extended master secret are kept (RFC 7627 §5.3). Used once like a TLS 1.3 ticket; a
+ * session-ID session that was resumed is kept again (the server still holds it), a ticket
+ * is replaced by the fresh one the server sends when it resumes.
  */
-export type ResumableSession = Tls13Session;
+export interface Tls12Session extends SessionCommon {
+  readonly version: 'TLSv1.2';
+  /** The 48-byte master secret. */
+  readonly masterSecret: Uint8Array;
+  /** Always true (RFC 7627 §5.3: no other session is resumed). */
+  readonly extendedMasterSecret: true;
+  /** The session ID the server assigned (RFC 5246 §7.4.1.3); empty when it gave none. */
+  readonly sessionId: Uint8Array;
+  /** The RFC 5077 ticket; empty when the server sent none. */
+  readonly ticket: Uint8Array;
+  /** The server's ticket_lifetime_hint in seconds (0: unspecified). */
+  readonly lifetime: number;
+}
+
+/** A session a client may resume: a discriminated union on `version`. */
+export type ResumableSession = Tls13Session | Tls12Session;
 
 /** RFC 9846 §4.7.1: servers MUST NOT use any value greater than 604800 seconds (7 days). */
 export const MAX_TICKET_LIFETIME_SECONDS = 604800;

@@ -50,8 +50,14 @@ export interface MemorySessionStoreOptions {
 /** Same session: the same ticket bytes (sessions may be copies). */
 function sameSession(a: ResumableSession, b: ResumableSession): boolean {
   if (a === b) return true;
-  if (a.version !== b.version || a.ticket.length !== b.ticket.length) return false;
-  for (let i = 0; i < a.ticket.length; i++) if (a.ticket[i] !== b.ticket[i]) return false;
+  if (a.version !== b.version || !sameBytes(a.ticket, b.ticket)) return false;
+  // A TLS 1.2 session may have no ticket, only a session ID.
+  return a.version !== 'TLSv1.2' || (b.version === 'TLSv1.2' && sameBytes(a.sessionId, b.sessionId));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 

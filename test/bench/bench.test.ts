@@ -57,6 +57,10 @@ const FIGURES = [
   'memory.idle.in-memory',
   'memory.idle.node-adapter',
   'bundle.client',
+  'browser.handshake.ws-bridge',
+  'browser.handshake.wisp',
+  'browser.bulk.ws-bridge',
+  'browser.bulk.wisp',
 ];
 
 const PROVIDERS = ['pure', 'native', 'webcrypto'];
@@ -76,7 +80,7 @@ beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'puretls-bench-'));
   const env = { ...process.env, PURETLS_BENCH_DIST: dist };
   await new Promise<void>((resolvePromise, reject) => {
-    execFile(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--out', out], { cwd: ROOT, env, timeout: 110_000, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
+    execFile(process.execPath, [join(ROOT, 'bench', 'run.mjs'), '--quick', '--out', out], { cwd: ROOT, env, timeout: 170_000, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
       if (err) reject(new Error(`bench --quick failed: ${err.message}\n${stderr}`));
       else resolvePromise();
     });
@@ -84,7 +88,7 @@ beforeAll(async () => {
   report = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as Report;
   markdown = readFileSync(join(out, 'latest.md'), 'utf8');
   svg = readFileSync(join(out, 'latest.svg'), 'utf8');
-}, 120_000);
+}, 180_000);
 
 afterAll(() => {
   if (out) rmSync(out, { recursive: true, force: true });
@@ -127,6 +131,14 @@ describe('npm run bench -- --quick', () => {
         const e = f.entries.find((x) => x.name === name);
         expect(isFiniteStats(e?.value), `${f.id} ${name}`).toBe(true);
         expect(isFiniteStats(e?.cpu), `${f.id} ${name} cpu`).toBe(true);
+      }
+    }
+  });
+
+  it('measures the browser figures whenever Chromium is installed (a failure there is not hidden as "unavailable")', () => {
+    for (const f of report.figures.filter((x) => x.group === 'browser')) {
+      for (const e of f.entries.filter((x) => x.unavailable !== undefined && !x.name.includes('(native)'))) {
+        expect(e.unavailable, `${f.id} ${e.name}`).toMatch(/^no Chromium/);
       }
     }
   });

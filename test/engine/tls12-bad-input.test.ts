@@ -640,7 +640,8 @@ describe('ec_point_formats without uncompressed → IllegalParameter/illegal_par
 describe('a ServerHello with an extension the client did not send → UnsupportedExtension/unsupported_extension (RFC 5246 §7.4.1.4)', () => {
   const cases: [string, (sh: ServerHello12) => void, ClientOptions?][] = [
     ['ALPN', (sh) => void (sh.extensions.alpn = 'h2')],
-    ['session_ticket', (sh) => void (sh.extensions.sessionTicket = true)],
+    // A client that keeps no sessions does not offer SessionTicket (RFC 5077 §3.2).
+    ['session_ticket (from a client without a session store)', (sh) => void (sh.extensions.sessionTicket = true), { sessionStore: false }],
     ['status_request (from a client that asked for no OCSP)', (sh) => void (sh.extensions.statusRequest = true), { requestOCSP: false }],
     ['an unknown type (0x1234)', (sh) => void sh.extensions.unknown!.push({ type: 0x1234, data: new Uint8Array(0) })],
     // A TLS 1.2-only client sent no supported_versions; a ServerHello naming TLS 1.2 there is unsolicited.
