@@ -27,10 +27,11 @@
  *
  * Full handshakes are full: the connections keep no session (`sessionStore: false`), since a
  * config built once would otherwise resume from the tickets the server sent before the close.
- * `--resume` (TLS 1.3; RFC 9846 §2.2) keeps the sessions in one memory store shared by every
- * connection: after each handshake the attempt waits (at most {@link TICKET_WAIT_MS}) for a
- * new session from the server's NewSessionTicket before it closes, so that the next attempt
- * has a ticket to offer; each handshake is counted, and those the server resumed apart
+ * `--resume` (TLS 1.3 tickets, RFC 9846 §2.2; TLS 1.2 session IDs and tickets, RFC 5077)
+ * keeps the sessions in one memory store shared by every connection: unless a new session
+ * was stored during the attempt already (TLS 1.2), it waits after the handshake (at most
+ * {@link TICKET_WAIT_MS}) for the server's NewSessionTicket before it closes, so that the
+ * next attempt has a session to offer; each handshake is counted, and those the server resumed apart
  * (`resumedHandshakes`). The first attempt (a warm-up one, by default) is a full handshake.
  *
  * @module
@@ -733,6 +734,10 @@ class BenchRun<O extends BenchConnectOptions> {
   }
 
   private attempt(index: number): Promise<Outcome> {
+    // --resume: sessions stored from here on came with this attempt (or one running beside it).
+    // Counted from the start: a TLS 1.2 server's session (ID or ticket) is stored by the time
+    // the handshake completes, a TLS 1.3 ticket arrives after it.
+    const puts = this.store?.puts ?? 0;
     const start = performance.now();
     const tcp = this.dial();
     const host = this.options.host ?? 'localhost';
@@ -774,9 +779,8 @@ class BenchRun<O extends BenchConnectOptions> {
         t.timeline.add('handshakes', now - this.t0);
         if (socket.info.resumed) t.resumed++;
         if (t.session === null) t.session = sessionOf(socket.info);
-        const puts = this.store?.puts ?? 0;
         if (this.settings.work.kind === 'handshake' || this.stopped) {
-          if (this.store !== null && !this.stopped) {
+          if (this.wantsTicket(socket, puts)) {
             // --resume: the next attempt needs the session this server's ticket brings.
             socket.removeAllListeners('error');
             socket.on('error', () => {
@@ -796,6 +800,15 @@ class BenchRun<O extends BenchConnectOptions> {
         void this.transfer(socket, tcp, this.settings.work, puts).then(() => finish({ kind: 'ok' }));
       });
     });
+  }
+
+  /**
+   * `--resume`, TLS 1.3: no session was stored since the attempt started, and the server's
+   * NewSessionTicket (sent after our Finished) may still bring one. In TLS 1.2 the session
+   * (ID or ticket) comes within the handshake or not at all: nothing to wait for.
+   */
+  private wantsTicket(socket: BenchSocket, since: number): boolean {
+    return this.store !== null && !this.stopped && this.store.puts <= since && socket.info.version === 'TLSv1.3';
   }
 
   /**
@@ -857,7 +870,7 @@ class BenchRun<O extends BenchConnectOptions> {
           this.countError(how, socket.connection.info);
           t.timeline.add('failures', performance.now() - this.t0);
         }
-        if (how === 'completed' && this.store !== null && !this.stopped && this.store.puts <= puts) {
+        if (how === 'completed' && this.wantsTicket(socket, puts)) {
           // --resume: a ticket that has not arrived yet is waited for, before the next attempt starts.
           void this.awaitTicket(puts, socket).then(() => {
             this.close(socket, tcp);
@@ -1084,7 +1097,7 @@ function fmt(n: number, digits = 2): string {
 }
 
 function modeText(w: BenchWork, resume: boolean): string {
-  const hs = resume ? 'handshakes resuming the last session (TLS 1.3 tickets)' : 'full handshakes';
+  const hs = resume ? 'handshakes resuming the last session' : 'full handshakes';
   if (w.kind === 'handshake') return hs;
   if (w.kind === 'echo') return `${hs} + echo of ${w.bytes} bytes each`;
   return `${hs} + GET ${w.path}`;
@@ -1295,13 +1308,14 @@ Run:
                            (for 'openssl s_server -www', 'puretls serve --www', web servers;
                            a response ended by a TCP close without close_notify counts as
                            failed: Truncated)
-  --resume                 resumed handshakes (TLS 1.3 session tickets): every connection
-                           offers a session from the one before; after each handshake the
-                           attempt waits (at most 1 s) for the server's NewSessionTicket
-                           before it closes. The first attempt is full; the report counts
-                           the resumed ones apart. Without --resume no session is kept and
-                           every handshake is full. Compare with 's_time -reuse -www /' and
-                           --get /: s_time reads the tickets only when it reads a page
+  --resume                 resumed handshakes (TLS 1.3 tickets; TLS 1.2 session IDs or
+                           tickets): every connection offers a session from the one
+                           before; in TLS 1.3, after each handshake the attempt waits (at
+                           most 1 s) for the server's NewSessionTicket before it closes.
+                           The first attempt is full; the report counts the resumed ones
+                           apart. Without --resume no session is kept and every handshake
+                           is full. Compare with 's_time -reuse' (TLS 1.3: with -www / and
+                           --get /, as s_time reads the tickets only when it reads a page)
   --seed N                 deterministic mode: connection i draws its randomness from a
                            generator seeded with (N, i), so two runs send the same
                            ClientHellos and the same --bulk bytes (keys are predictable:

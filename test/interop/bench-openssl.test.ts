@@ -13,7 +13,8 @@
  *   connection's first flight; two runs with the same `--seed` send the same ClientHellos,
  *   another seed or none sends others;
  * - `--resume` (TLS 1.3 tickets from s_server): every handshake after the first is resumed,
- *   with and without `--get /`; without `--resume` none is, although the tickets are read;
+ *   with and without `--get /`, and over TLS 1.2; without `--resume` none is, although the
+ *   tickets are read;
  * - `--close reset` (as s_time: no close_notify, TCP reset): s_server takes it, exit 0;
  * - errors: connection refused, an untrusted server (CertificateUntrusted): exit 1 with the
  *   status in the JSON, no hang.
@@ -243,6 +244,21 @@ describe.skipIf(!openssl.ok)(`puretls bench → openssl s_server${skipNote(opens
     expect(j.resumedHandshakes).toBe(5);
     expect(j.sessionsReceived).toBeGreaterThanOrEqual(5);
     expect(j.session).toMatchObject({ version: 'TLSv1.3', resumed: true });
+    expectConsistent(j);
+  });
+
+  it('--resume over TLS 1.2: s_server resumes, and no attempt waits for a TLS 1.3 ticket', async () => {
+    const s = await startOpensslServer(serverArgs(ec, ['-www']));
+    const r = await bench([`127.0.0.1:${s.port}`, '--ca', ec.caFile, '--resume', '--max-version', '1.2', '--handshakes', '6', '--warmup', '1', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const j = json(r);
+    expect(j.handshakes).toBe(6);
+    expect(j.session).toMatchObject({ version: 'TLSv1.2', resumed: true });
+    // s_server sends no new ticket when it resumes one, and puretls's client offers a session
+    // once: every other handshake is resumed (a client that reused its session would resume all).
+    expect(j.resumedHandshakes).toBeGreaterThanOrEqual(3);
+    // A 1 s wait for a TLS 1.3 ticket after each of the (three) resumed handshakes would show here.
+    expect(j.elapsedSeconds).toBeLessThan(2);
     expectConsistent(j);
   });
 

@@ -547,6 +547,42 @@ describe('runBench against a puretls server on loopback', () => {
     });
   }
 
+  it('--resume over TLS 1.2 (session IDs and tickets): every handshake after the first is resumed, none waits for a ticket', async () => {
+    const c = capture();
+    const t0 = Date.now();
+    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 5, resume: true }), () => ({ ...base(port), maxVersion: 'TLSv1.2' as const }), nodeBenchTransport, { json: true, quiet: true }, c.io);
+    expect(code).toBe(0);
+    const r = JSON.parse(c.stdout()) as BenchReport;
+    expect(r.handshakes).toBe(5);
+    expect(r.resumedHandshakes).toBe(5);
+    expect(r.session).toMatchObject({ version: 'TLSv1.2', resumed: true });
+    // The session is stored by the end of each handshake: no attempt waits TICKET_WAIT_MS for it.
+    expect(Date.now() - t0).toBeLessThan(5 * TICKET_WAIT_MS);
+  });
+
+  it('--resume over TLS 1.2 with session IDs only (no tickets): handshakes resume, none waits for a ticket', async () => {
+    // No tickets: TLS 1.2 session IDs only (test/interop/bench-openssl.test.ts has s_server,
+    // whose resumed handshakes bring no new session).
+    const ids = createServer({ cert: pki.chainPem, key: pki.keyPem, sessionTickets: 0 }, (s: TlsSocket) => {
+      s.on('error', () => {});
+      s.resume();
+    });
+    const p = await listen(ids);
+    try {
+      const c = capture();
+      const t0 = Date.now();
+      const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 6, resume: true }), () => ({ ...base(p), maxVersion: 'TLSv1.2' as const }), nodeBenchTransport, { json: true, quiet: true }, c.io);
+      expect(code).toBe(0);
+      const r = JSON.parse(c.stdout()) as BenchReport;
+      expect(r.handshakes).toBe(6);
+      expect(r.resumedHandshakes).toBeGreaterThan(0);
+      // A wait for a ticket after a handshake would take TICKET_WAIT_MS.
+      expect(Date.now() - t0).toBeLessThan(2 * TICKET_WAIT_MS);
+    } finally {
+      ids.close();
+    }
+  });
+
   it('--resume against a server that sends no ticket: every handshake is full, each waits at most the ticket wait', async () => {
     const noTickets = createServer({ cert: pki.chainPem, key: pki.keyPem, sessionTickets: 0 }, (s: TlsSocket) => {
       s.on('error', () => {});
