@@ -58,6 +58,7 @@ type NumericOption =
   | 'maxVerificationWork'
   | 'maxDepth'
   | 'sessionTickets'
+  | 'maxEarlyData'
   | 'handshakeTimeout'
   | 'lingerTimeout';
 
@@ -101,7 +102,8 @@ const NUMBER_FLAGS: readonly NumberFlag[] = [
   { flag: 'max-skipped-early-data', option: 'maxSkippedEarlyData', commands: ['serve'], min: 0, max: INT31, arg: 'BYTES', help: 'bytes of refused 0-RTT data skipped (default 65536)' },
   { flag: 'max-verification-work', option: 'maxVerificationWork', commands: BOTH, min: 1, max: INT31, arg: 'N', help: "work budget of one certificate verification (default: the verifier's)" },
   { flag: 'max-depth', option: 'maxDepth', commands: BOTH, min: 0, max: MAX_MAX_DEPTH, arg: 'N', help: 'intermediates accepted between leaf and trust anchor (default 8)' },
-  { flag: 'session-tickets', option: 'sessionTickets', commands: ['serve'], min: 0, max: 16, arg: 'N', help: 'TLS 1.3 NewSessionTickets sent after each handshake (default 0)' },
+  { flag: 'session-tickets', option: 'sessionTickets', commands: ['serve'], min: 0, max: 16, arg: 'N', help: 'TLS 1.3 NewSessionTickets sent after each handshake for resumption (default 2; 0 disables resumption)' },
+  { flag: 'max-early-data', option: 'maxEarlyData', commands: ['serve'], min: 0, max: INT31, arg: 'BYTES', help: 'TLS 1.3 0-RTT data accepted from resuming clients, once per ticket (default 0: off; early data can be replayed)' },
   { flag: 'handshake-timeout', option: 'handshakeTimeout', commands: BOTH, min: 0, max: INT31, arg: 'MS', help: (c) => `milliseconds the handshake may take; 0: no limit (default ${c === 'serve' ? 120000 : 0})` },
   { flag: 'linger-timeout', option: 'lingerTimeout', commands: BOTH, min: 0, max: INT31, arg: 'MS', help: "milliseconds to keep reading (and discarding) a failed peer's input so it can read our alert; 0: close at once (default 2000)" },
 ];
@@ -236,6 +238,9 @@ Options:
                            root store (tls.rootCertificates)
   --cert FILE --key FILE   client certificate chain (leaf first) and its private key, sent
                            when the server asks for one (mutual TLS, TLS 1.2 and 1.3)
+  --cert FILE.p12          or a PKCS#12 file (.p12/.pfx) holding both (no --key)
+  --pass PASS              passphrase of the .p12 or of an encrypted --key: pass:TEXT,
+                           env:VAR, file:PATH (first line), or the text itself
   --min-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
   --max-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
   --alpn a,b               ALPN protocols, in preference order
@@ -276,7 +281,11 @@ Options:
   --port P                 port to listen on (0: any free port)
   --host ADDR              address to bind (default 127.0.0.1)
   --cert FILE              certificate chain, leaf first (PEM or DER)
-  --key FILE               private key (PEM: PKCS#8, SEC1, PKCS#1; or DER PKCS#8)
+  --key FILE               private key (PEM: PKCS#8, SEC1, PKCS#1; or DER PKCS#8;
+                           encrypted ones with --pass)
+  --cert FILE.p12          or a PKCS#12 file (.p12/.pfx) holding chain and key (no --key)
+  --pass PASS              passphrase of the .p12 or of an encrypted --key: pass:TEXT,
+                           env:VAR, file:PATH (first line), or the text itself
   --ca FILE                trust anchors for client certificates (PEM bundle or DER);
                            default: Node's root store (tls.rootCertificates)
   --request-client-cert    ask for a client certificate: a client without one is accepted,
@@ -334,6 +343,7 @@ const CONNECT_FLAGS: FlagSpec = {
   ca: 'string',
   cert: 'string',
   key: 'string',
+  pass: 'string',
   'min-version': 'string',
   'max-version': 'string',
   alpn: 'string',
@@ -355,6 +365,7 @@ const SERVE_FLAGS: FlagSpec = {
   host: 'string',
   cert: 'string',
   key: 'string',
+  pass: 'string',
   ca: 'string',
   'request-client-cert': 'boolean',
   'require-client-cert': 'boolean',
@@ -458,6 +469,36 @@ function readInput(flag: string, file: string): string | Uint8Array {
   }
   const text = data.toString('latin1');
   return text.includes('-----BEGIN') ? data.toString('utf8') : new Uint8Array(data);
+}
+
+/** A `--cert` that names a PKCS#12 file (by its extension), which holds the key too. */
+function isPkcs12File(file: string): boolean {
+  return /\.(p12|pfx)$/i.test(file);
+}
+
+/**
+ * The passphrase of `--pass`, as openssl's `-passin` forms: `pass:TEXT`, `env:VAR`,
+ * `file:PATH` (its first line), or the text itself. (On a command line a password is visible
+ * to other users' `ps`: prefer `env:` or `file:`.)
+ * @throws TlsError('InvalidConfig') for an unset variable or an unreadable file
+ */
+function readPassphrase(spec: string): string {
+  if (spec.startsWith('pass:')) return spec.slice(5);
+  if (spec.startsWith('env:')) {
+    const v = process.env[spec.slice(4)];
+    if (v === undefined) throw new TlsError('InvalidConfig', { detail: `--pass ${spec}: the variable is not set`, source: 'caller' });
+    return v;
+  }
+  if (spec.startsWith('file:')) {
+    let text: string;
+    try {
+      text = readFileSync(spec.slice(5), 'utf8');
+    } catch (e) {
+      throw new TlsError('InvalidConfig', { detail: `cannot read --pass ${spec}: ${e instanceof Error ? e.message : String(e)}`, source: 'caller' });
+    }
+    return text.split(/\r?\n/)[0]!;
+  }
+  return spec;
 }
 
 const ALL_CERTIFICATE_ERRORS: readonly CertificateErrorCode[] = [
@@ -662,7 +703,7 @@ export interface ConnectCommand {
   readonly keyUpdate: boolean;
   /** Everything but the files (`--ca`, `--cert`, `--key`) and `--keylog` / `--trace`, which {@link connectOptions} adds. */
   readonly options: ConnectOptions;
-  readonly files: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly keylog?: string };
+  readonly files: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly keylog?: string; readonly pass?: string };
   readonly trace: boolean;
 }
 
@@ -678,13 +719,14 @@ export function parseConnectCommand(argv: readonly string[], name: 'connect' | '
   const { host, port } = parseHostPort(args.positional[0]!);
   const cert = args.strings.get('cert');
   const key = args.strings.get('key');
-  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--cert and --key go together');
+  if ((cert === undefined) !== (key === undefined) && !(cert !== undefined && isPkcs12File(cert))) throw new UsageError('--cert and --key go together (or --cert FILE.p12 alone)');
+  if (cert !== undefined && key !== undefined && isPkcs12File(cert)) throw new UsageError('--cert FILE.p12 holds the key: no --key');
   const ignore = parseIgnore(args.strings.get('ignore'));
   const options: ConnectOptions = { ...commonOptions(args), ...policyOptions(args, 'connect'), host, port };
   const sn = args.strings.get('servername');
   if (sn !== undefined) options.servername = sn;
   if (ignore) options.ignorableCertificateErrors = ignore;
-  const files: ConnectCommand['files'] = { ca: args.strings.get('ca'), cert, key, keylog: args.strings.get('keylog') };
+  const files: ConnectCommand['files'] = { ca: args.strings.get('ca'), cert, key, keylog: args.strings.get('keylog'), pass: args.strings.get('pass') };
   return { help: false, ...flags, options, files };
 }
 
@@ -692,7 +734,10 @@ export function parseConnectCommand(argv: readonly string[], name: 'connect' | '
 function connectOptions(cmd: ConnectCommand): ConnectOptions {
   const options: ConnectOptions = { ...cmd.options };
   if (cmd.files.ca !== undefined) options.ca = readInput('ca', cmd.files.ca);
-  if (cmd.files.cert !== undefined && cmd.files.key !== undefined) {
+  if (cmd.files.pass !== undefined) options.passphrase = readPassphrase(cmd.files.pass);
+  if (cmd.files.cert !== undefined && cmd.files.key === undefined && isPkcs12File(cmd.files.cert)) {
+    options.pfx = readInput('cert', cmd.files.cert);
+  } else if (cmd.files.cert !== undefined && cmd.files.key !== undefined) {
     options.cert = readInput('cert', cmd.files.cert);
     options.key = readInput('key', cmd.files.key);
   }
@@ -798,7 +843,9 @@ export const nodeBenchTransport: BenchTransport<ConnectOptions> = {
   connect: (options) => connect(options),
   shareConfig: (options) => {
     const { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen, secureContext, ...tls } = options;
-    const per: ConnectOptions = { secureContext: secureContext ?? createClientConfig(tls) };
+    // Full handshakes, like `openssl s_time -new`: the shared config keeps no sessions, so no
+    // connection resumes the one before it (the default store would make them resumptions).
+    const per: ConnectOptions = { secureContext: secureContext ?? createClientConfig({ ...tls, sessionStore: false }) };
     const keep = { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen };
     for (const [k, v] of Object.entries(keep)) if (v !== undefined) Object.assign(per, { [k]: v });
     return per;
@@ -893,7 +940,7 @@ export interface ServeCommand {
   readonly mode: 'echo' | 'www' | 'stdout';
   /** Everything but the files (`--cert`, `--key`, `--ca`) and `--keylog`, which {@link serveOptions} adds. */
   readonly options: TlsServerOptions;
-  readonly files: { readonly cert: string; readonly key: string; readonly ca?: string; readonly keylog?: string };
+  readonly files: { readonly cert: string; readonly key?: string; readonly ca?: string; readonly keylog?: string; readonly pass?: string };
   /** Notes for stderr (flags that have no effect as given). */
   readonly notes: readonly string[];
 }
@@ -912,7 +959,8 @@ export function parseServeCommand(argv: readonly string[]): ServeCommand {
   const host = args.strings.get('host') ?? '127.0.0.1';
   const cert = args.strings.get('cert');
   const key = args.strings.get('key');
-  if (cert === undefined || key === undefined) throw new UsageError('serve needs --cert and --key');
+  if (cert === undefined || (key === undefined && !isPkcs12File(cert))) throw new UsageError('serve needs --cert and --key (or --cert FILE.p12 alone)');
+  if (key !== undefined && isPkcs12File(cert)) throw new UsageError('--cert FILE.p12 holds the key: no --key');
   const echo = args.booleans.has('echo');
   const www = args.booleans.has('www');
   if (echo && www) throw new UsageError('--echo and --www are exclusive');
@@ -932,12 +980,18 @@ export function parseServeCommand(argv: readonly string[]): ServeCommand {
     options.requireCert = requireCc;
   }
   if (ignore) options.ignorableCertificateErrors = ignore;
-  return { help: false, port, host, mode: echo ? 'echo' : www ? 'www' : 'stdout', options, files: { cert, key, ca, keylog: args.strings.get('keylog') }, notes };
+  return { help: false, port, host, mode: echo ? 'echo' : www ? 'www' : 'stdout', options, files: { cert, key, ca, keylog: args.strings.get('keylog'), pass: args.strings.get('pass') }, notes };
 }
 
 /** The options of a parsed `serve`, with the files read. @throws TlsError('InvalidConfig') for an unreadable file */
 function serveOptions(cmd: ServeCommand): TlsServerOptions {
-  const options: TlsServerOptions = { ...cmd.options, cert: readInput('cert', cmd.files.cert), key: readInput('key', cmd.files.key) };
+  const options: TlsServerOptions = { ...cmd.options };
+  if (cmd.files.key === undefined) options.pfx = readInput('cert', cmd.files.cert);
+  else {
+    options.cert = readInput('cert', cmd.files.cert);
+    options.key = readInput('key', cmd.files.key);
+  }
+  if (cmd.files.pass !== undefined) options.passphrase = readPassphrase(cmd.files.pass);
   if (cmd.files.ca !== undefined) options.ca = readInput('ca', cmd.files.ca);
   if (cmd.files.keylog !== undefined) options.keyLog = keyLogTo(cmd.files.keylog);
   return options;

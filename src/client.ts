@@ -6,7 +6,7 @@
  *
  * @module
  */
-export { TlsConnection, createClientConfig, tls12, ocsp } from './engine/client-connection.js';
+export { TlsConnection, createClientConfig, tls12, ocsp, identity } from './engine/client-connection.js';
 export { ConnectionCore } from './engine/connection.js';
 export type { ClientModule, ClientOnlyConfigOptions, ClientOnlyOptions } from './engine/client-connection.js';
 export { ClientConfig, isClientConfig } from './engine/setup.js';
@@ -14,7 +14,7 @@ export type { ClientConfigOptions, ClientConnectionOptions } from './engine/setu
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './engine/info.js';
 export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './base/errors.js';
 export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './base/errors.js';
-export type { ClientOptions, CommonOptions, CertifiedKeyInput, TraceEvent, TlsVersionName } from './config/config.js';
+export type { ClientOptions, CommonOptions, CertifiedKeyInput, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase, TraceEvent, TlsVersionName } from './config/config.js';
 export type {
   CryptoProvider,
   AeadAlg,
@@ -45,3 +45,5 @@ export { createBasicVerifier, DEFAULT_VERIFICATION_WORK } from './verify/basic-v
 export type { BasicVerifier, BasicVerifierOptions, BasicVerificationReport } from './verify/basic-verifier.js';
 export { loadCertificates } from './config/identity.js';
 export type { LoadCertificatesOptions, CertSource } from './config/identity.js';
+export type { ResumableSession, Tls13Session, SessionCommon } from './session/session.js';
+export type { SessionStore } from './session/store.js';

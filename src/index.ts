@@ -12,7 +12,7 @@ export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions 
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './engine/connection.js';
 export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './base/errors.js';
 export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './base/errors.js';
-export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, TraceEvent, TlsVersionName } from './config/config.js';
+export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase, TraceEvent, TlsVersionName } from './config/config.js';
 export type {
   CryptoProvider,
   AeadAlg,
@@ -55,4 +55,15 @@ export type { Certificate, CertificateInput, VerifyCertificateChainOptions, Veri
 export { verifyOcspResponse, verifyOcspResponseAsync } from './verify/ocsp.js';
 export type { OcspCheckInput, OcspResult, CrlReason } from './verify/ocsp.js';
 export { loadCertificates } from './config/identity.js';
+export { TicketKeySet, NODE_TICKET_KEYS_LEN, TICKET_KEY_NAME_LEN, TICKET_KEY_SECRET_LEN, TICKET_OVERHEAD } from './session/ticket-keys.js';
+export type { TicketKeySetOptions, OpenedTicket, TicketKey } from './session/ticket-keys.js';
+export { MemorySessionStore, sessionStoreKey } from './session/store.js';
+export type { SessionStore, MemorySessionStoreOptions, TrustDecisionInputs } from './session/store.js';
+export { MAX_TICKET_LIFETIME_SECONDS, isSessionFresh } from './session/session.js';
+export { MemoryReplayRegister } from './session/replay.js';
+export type { ReplayRegister, MemoryReplayRegisterOptions } from './session/replay.js';
+export type { ResumableSession, Tls13Session, Tls12Session, SessionCommon } from './session/session.js';
 export type { LoadCertificatesOptions, CertSource } from './config/identity.js';
+export { decodePkcs12, decryptPrivateKey, MAX_KDF_ITERATIONS, MAX_KDF_WORK, MAX_PKCS12_SIZE, SCRYPT_LIMITS } from './identity/index.js';
+export type { Pkcs12Contents, Pkcs12Identity } from './identity/index.js';
+export { serializeSession, deserializeSession, SESSION_BLOB_VERSION, SESSION_KEY_LENGTH, MAX_SESSION_BLOB } from './session/serialize.js';

@@ -12,3 +12,5 @@
  * @module
  */
 export { nativeProvider } from './crypto/native.js';
+// With the native provider, PKCS#12 files and encrypted keys use node:crypto's PBKDF2 and DES-EDE3.
+import './identity/native.js';

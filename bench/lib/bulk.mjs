@@ -19,7 +19,7 @@ import {
   subtlsTransfer,
 } from './inmemory.mjs';
 import { pureOptions } from './handshakes.mjs';
-import { interleave, reasonOf, summary } from './measure.mjs';
+import { interleave, opt, reasonOf, summary } from './measure.mjs';
 
 /** The three AEADs, with the TLS 1.3 suite that carries each. */
 export const AEADS = [
@@ -96,7 +96,10 @@ export async function bulkFigures(ctx) {
   const pki = await ctx.pki('ecdsa-p256');
   const data = new Uint8Array(CHUNK).fill(0x61);
   const figures = [];
+  // `--aead id,...` narrows the figure while working on one path (as for bulk2).
+  const onlyAeads = opt('aead', null)?.split(',');
   for (const a of AEADS) {
+    if (onlyAeads && !onlyAeads.includes(a.id)) continue;
     log(`bulk (one process): ${a.alg}`);
     const cfg = { tls13: true, suite: a.suite };
     const contenders = [];

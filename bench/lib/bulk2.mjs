@@ -4,7 +4,7 @@
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { AEADS, CHUNK, throughput, throughputEntries } from './bulk.mjs';
-import { interleave, reasonOf } from './measure.mjs';
+import { interleave, opt, reasonOf } from './measure.mjs';
 import { optionForChild, spawnChild } from './spawn.mjs';
 import { distUrl } from './dist.mjs';
 
@@ -33,11 +33,16 @@ export async function bulk2Figures(ctx) {
   const adapter = await import(distUrl('transport/node.js'));
   const data = Buffer.alloc(CHUNK, 0x61);
   const figures = [];
+  // `--aead id,...` and `--providers name,...` narrow the figure while working on one path.
+  const onlyAeads = opt('aead', null)?.split(',');
+  const onlyProviders = opt('providers', null)?.split(',');
   for (const a of AEADS) {
+    if (onlyAeads && !onlyAeads.includes(a.id)) continue;
     log(`bulk (two processes): ${a.alg}`);
     const entries = [];
     const servers = [];
     for (const p of providers) {
+      if (onlyProviders && !onlyProviders.includes(p.name)) continue;
       const name = `puretls/node (${p.name})`;
       if (p.available) servers.push({ name, kind: 'provider', option: optionForChild(p), suite: a.suite, provider: p });
       else entries.push({ name, kind: 'provider', unavailable: p.reason });

@@ -37,12 +37,13 @@ export const NODE_CURVES = 'X25519:P-256';
 /** Node's default: a TLS 1.3 server sends two NewSessionTickets; puretls is asked to do the same. */
 const NODE_TLS13_TICKETS = 2;
 
-/** puretls options of one configuration and provider (x25519 only, one suite, like the Node contexts). */
+/** puretls options of one configuration and provider (x25519 only, one suite, like the Node contexts; full handshakes only). */
 export function pureOptions(cfg, pki, crypto) {
   const version = cfg.tls13 ? 'TLSv1.3' : 'TLSv1.2';
   const common = { crypto, cipherSuites: [cfg.suite], groups: GROUPS, minVersion: version, maxVersion: version };
   return {
-    client: { ...common, servername: 'localhost', ca: pki.caCertPem, keyShareGroups: ['x25519'] },
+    // Full handshakes: no session store, so a client never resumes (the resumed figure is separate).
+    client: { ...common, servername: 'localhost', ca: pki.caCertPem, keyShareGroups: ['x25519'], sessionStore: false },
     server: { ...common, cert: pki.chainPem, key: pki.keyPem, ...(cfg.tls13 ? { sessionTickets: NODE_TLS13_TICKETS } : {}) },
   };
 }

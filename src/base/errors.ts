@@ -55,7 +55,16 @@ export function alertName(code: number): string {
  * - certificate: the peer's certificate was refused; the alert names the principal error.
  * - peer-alert: `AlertReceived` (the peer sent a fatal alert; `alert` holds it) and
  *   `Truncated` (the transport ended without close_notify).
- * - caller: API misuse or bad configuration.
+ * - caller: API misuse or bad configuration. Identity files (src/identity/) have four of
+ *   their own: `WrongPassphrase` (the passphrase does not open the file or key: a PKCS#12
+ *   MAC that does not verify, a decryption whose padding or contents are wrong),
+ *   `IdentityCorrupt` (the file is malformed before any password is involved),
+ *   `IdentityAlgorithmUnavailable` (an encryption or MAC algorithm this build cannot run:
+ *   the detail names it) and `IdentityWorkLimit` (a key-derivation cost above the bounds,
+ *   which a hostile file could otherwise use to hang the process). None of them ever says
+ *   anything about the key or the passphrase. `SessionRejected`: a serialized session
+ *   (Node's `session` option) that is altered, foreign (another session key), of another
+ *   format version, or not a session; it is never used.
  * - transport: adapters only (socket errors).
  */
 export type TlsStatus =
@@ -101,6 +110,13 @@ export type TlsStatus =
   | 'InvalidConfig'
   | 'Closed'
   | 'WouldBlock'
+  // caller: identities (PKCS#12, encrypted keys)
+  | 'WrongPassphrase'
+  | 'IdentityCorrupt'
+  | 'IdentityAlgorithmUnavailable'
+  | 'IdentityWorkLimit'
+  // caller: a serialized session (src/session/serialize.ts) that is not ours to read
+  | 'SessionRejected'
   // transport
   | 'HostNotFound'
   | 'ConnectionRefused'
@@ -160,6 +176,11 @@ export function categoryOf(status: TlsStatus): TlsErrorCategory {
     case 'InvalidConfig':
     case 'Closed':
     case 'WouldBlock':
+    case 'WrongPassphrase':
+    case 'IdentityCorrupt':
+    case 'IdentityAlgorithmUnavailable':
+    case 'IdentityWorkLimit':
+    case 'SessionRejected':
       return 'caller';
     case 'HostNotFound':
     case 'ConnectionRefused':

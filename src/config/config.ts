@@ -18,11 +18,44 @@ import { IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
 import { TlsError } from '../base/errors.js';
 import type { MemorySessionStore, SessionStore } from '../session/store.js';
 import type { TicketKeySet } from '../session/ticket-keys.js';
+import type { MemoryReplayRegister, ReplayRegister } from '../session/replay.js';
 import { CERT_SIGNATURE_SCHEMES, DEFAULT_GROUPS, TLS12_SUITES, TLS13_SUITES, resolveCodes, tls12Suite, tls13Suite } from '../crypto/suites.js';
 import { ProtocolVersion, nameOf } from '../wire/codes.js';
 
 /** Protocol version names accepted in configuration. */
 export type TlsVersionName = 'TLSv1.2' | 'TLSv1.3';
+
+/**
+ * Node's form of a private key with its own passphrase (`key: [{ pem, passphrase }]` in
+ * `tls.createSecureContext`); puretls also takes it outside an array.
+ */
+export interface KeyWithPassphrase {
+  /** The key: PEM text (encrypted or not) or DER bytes. */
+  readonly pem: string | Uint8Array;
+  /** Passphrase of this key (default: the `passphrase` option). */
+  readonly passphrase?: string;
+}
+
+/**
+ * A private key as the options take it: a {@link PrivateKeyInput} (PEM, DER or an opaque
+ * key), Node's {@link KeyWithPassphrase}, or Node's array form holding exactly one of them
+ * (several keys are several identities: use `certificates`, or several `pfx` files).
+ */
+export type KeyInput = PrivateKeyInput | KeyWithPassphrase | readonly (string | Uint8Array | KeyWithPassphrase)[];
+
+/** Node's form of one PKCS#12 file with its own passphrase (`pfx: [{ buf, passphrase }]`). */
+export interface PfxWithPassphrase {
+  /** The file: DER bytes, or its base64 text. */
+  readonly buf: string | Uint8Array;
+  /** Passphrase of this file (default: the `passphrase` option). */
+  readonly passphrase?: string;
+}
+
+/**
+ * PKCS#12 (`.p12` / `.pfx`) input as Node's `pfx` option takes it: one file (DER bytes, or
+ * its base64 text), or a list of files, each bytes, base64 or {@link PfxWithPassphrase}.
+ */
+export type PfxInput = string | Uint8Array | readonly (string | Uint8Array | PfxWithPassphrase)[];
 
 /** A certificate chain (PEM text or DER certificates, leaf first) and its private key. */
 export interface CertifiedKeyInput {
@@ -31,9 +64,14 @@ export interface CertifiedKeyInput {
   /**
    * Private key: PEM (PKCS#8, SEC1, PKCS#1) or DER PKCS#8, or an opaque key whose bytes are
    * never needed: a WebCrypto CryptoKey, a `node:crypto` KeyObject, or any object with
-   * `sign(scheme, data)` (a hardware token, a remote KMS; see `Signer`).
+   * `sign(scheme, data)` (a hardware token, a remote KMS; see `Signer`). An encrypted key
+   * (PEM `ENCRYPTED PRIVATE KEY`, DER EncryptedPrivateKeyInfo, or PEM with `Proc-Type:
+   * 4,ENCRYPTED`) is opened with `passphrase`, or given with its own as
+   * {@link KeyWithPassphrase}.
    */
-  readonly key: PrivateKeyInput;
+  readonly key: KeyInput;
+  /** Passphrase of an encrypted `key`. */
+  readonly passphrase?: string;
   /** Server only: a DER OCSPResponse to staple when the client asks (RFC 6066 §8). */
   readonly ocspResponse?: Uint8Array;
 }
@@ -139,6 +177,16 @@ export interface ClientOptions extends CommonOptions {
   cert?: CertifiedKeyInput['cert'];
   /** Private key of the client certificate. */
   key?: CertifiedKeyInput['key'];
+  /**
+   * Client certificate and key from a PKCS#12 file (Node's `pfx`), instead of `cert` +
+   * `key`: exactly one identity. Opened with `passphrase` (or the file's own).
+   */
+  pfx?: PfxInput;
+  /**
+   * Node's `passphrase`: opens an encrypted `key` and the `pfx` files that have none of their
+   * own. A wrong one is `WrongPassphrase`; it never appears in any error.
+   */
+  passphrase?: string;
   /** Ask the server to staple an OCSP response (status_request, RFC 6066 §8). Default true. */
   requestOCSP?: boolean;
   /** Report `RevocationInformationMissing` when the server staples no OCSP response. Default false. */
@@ -182,6 +230,17 @@ export interface ServerOptions extends CommonOptions {
   /** One identity (Node style). */
   cert?: CertifiedKeyInput['cert'];
   key?: CertifiedKeyInput['key'];
+  /**
+   * Identities from PKCS#12 files (Node's `pfx`): each file gives the identities it holds
+   * (each private key with its certificate and the issuers in the file), added to `cert` +
+   * `key` and `certificates`. Opened with `passphrase` (or the file's own).
+   */
+  pfx?: PfxInput;
+  /**
+   * Node's `passphrase`: opens an encrypted `key` and the `pfx` files that have none of their
+   * own. A wrong one is `WrongPassphrase`; it never appears in any error.
+   */
+  passphrase?: string;
   /** Several identities; chosen by SNI and the client's signature schemes. */
   certificates?: readonly CertifiedKeyInput[];
   /**
@@ -221,6 +280,19 @@ export interface ServerOptions extends CommonOptions {
    * offers it. Default false (forward secrecy first); the client must enable it too.
    */
   allowPskKe?: boolean;
+  /**
+   * 0-RTT (RFC 9846 §2.3, §4.3.10): bytes of early data a client may send with a resumed
+   * ClientHello, announced in our tickets. Default 0: off. Early data can be replayed by an
+   * attacker (RFC 9846 §8): it is accepted once per ticket (`replayRegister`) and
+   * within the ticket-age window, reported in `earlyDataLength`, and should only carry
+   * requests that are harmless to repeat.
+   */
+  maxEarlyData?: number;
+  /**
+   * Where tickets used for 0-RTT are remembered (RFC 9846 §8.1, §8.2). Default: a
+   * {@link MemoryReplayRegister} per config. Servers sharing `ticketKeys` must share one.
+   */
+  replayRegister?: ReplayRegister;
   /** Ask clients for a certificate (mutual TLS); an absent one is accepted. */
   requestCert?: boolean;
   /** Require a client certificate (implies `requestCert`): without one the handshake fails. */
@@ -243,13 +315,14 @@ const COMMON_OPTION_NAMES = [
   'maxVerificationWork', 'requireExtendedMasterSecret',
 ] as const satisfies readonly (keyof CommonOptions)[];
 const CLIENT_ONLY_NAMES = [
-  'servername', 'ca', 'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'cert', 'key', 'requestOCSP',
+  'servername', 'ca', 'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'cert', 'key', 'pfx', 'passphrase', 'requestOCSP',
   'requireRevocationInformation', 'checkServerIdentity', 'maxDepth', 'commonNameFallback', 'keyShareGroups', 'maxHelloRequests',
   'sessionStore', 'allowPskKe',
 ] as const satisfies readonly (keyof ClientOptions)[];
 const SERVER_ONLY_NAMES = [
-  'cert', 'key', 'certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'requestCert', 'requireCert', 'ca',
-  'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth', 'ticketKeys', 'sessionTimeout', 'sessionCacheSize', 'allowPskKe',
+  'cert', 'key', 'pfx', 'passphrase', 'certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'requestCert', 'requireCert', 'ca',
+  'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'maxDepth', 'ticketKeys', 'sessionTimeout', 'sessionCacheSize', 'allowPskKe', 'maxEarlyData',
+  'replayRegister',
 ] as const satisfies readonly (keyof ServerOptions)[];
 
 /**

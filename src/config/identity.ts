@@ -1,10 +1,12 @@
 /**
- * Loading identities (certificate chain + private key) and trust anchors from PEM
- * or DER. PKCS#12 is a later issue.
+ * Loading identities (certificate chain + private key) and trust anchors from PEM or DER,
+ * and, through the optional {@link IdentityFiles} part (src/identity/), from PKCS#12 files
+ * and encrypted keys.
  *
  * @module
  */
-import type { CertifiedKey, CertifiedKeyInput } from './config.js';
+import type { CertifiedKey, CertifiedKeyInput, KeyInput, PfxInput } from './config.js';
+import type { PrivateKeyInput } from '../crypto/signer.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { isOpaqueKey, loadPrivateKey, samePublicKey } from '../crypto/signer.js';
 import { bytesToText, isPem, pemDecode } from '../crypto/pem.js';
@@ -53,11 +55,54 @@ function isPemBytes(b: Uint8Array): boolean {
   return b.length > 11 && b[0] !== 0x30 && isPem(bytesToText(b.subarray(0, Math.min(b.length, 4096))));
 }
 
-/** Loads a certificate chain and its key, checking that the key matches the leaf. */
-export function loadCertifiedKey(input: CertifiedKeyInput, crypto: CryptoProvider): CertifiedKey {
+/**
+ * The identity-file decoder, an optional part of a configuration (src/identity/index.ts
+ * `identityFiles`): without it, `pfx`, `passphrase` and encrypted keys are `InvalidConfig`
+ * errors that say which module to add.
+ */
+export interface IdentityFiles {
+  /**
+   * A key in any of Node's forms (`{ pem, passphrase }`, an array of one key) reduced to one
+   * key, decrypted if it is encrypted (to DER); any other key is returned unchanged.
+   * @throws TlsError('InvalidConfig') for an array of several keys or none
+   * @throws TlsError('WrongPassphrase' | 'IdentityCorrupt' | 'IdentityAlgorithmUnavailable' | 'IdentityWorkLimit')
+   */
+  openKey(key: string | Uint8Array | Exclude<KeyInput, PrivateKeyInput>, passphrase: string | undefined, crypto: CryptoProvider): string | Uint8Array;
+  /**
+   * The identities in the files of a `pfx` option (each file DER or base64 text, or Node's
+   * `{ buf, passphrase }`), at least one per file, in order.
+   * @throws TlsError('WrongPassphrase' | 'IdentityCorrupt' | 'IdentityAlgorithmUnavailable' | 'IdentityWorkLimit' | 'InvalidConfig')
+   */
+  openPfx(pfx: PfxInput, passphrase: string | undefined, crypto: CryptoProvider): readonly { readonly chain: readonly Uint8Array[]; readonly key: Uint8Array }[];
+}
+
+const NEEDS_MODULE = "needs the identity module: pass modules: [identity] (from 'puretls/client') or use 'puretls' / 'puretls/node'";
+
+/** Node's key forms that only the identity module reads: `{ pem, passphrase }` and arrays. */
+function isNodeKeyForm(k: KeyInput): k is Exclude<KeyInput, PrivateKeyInput> {
+  return Array.isArray(k) || (typeof k === 'object' && k !== null && 'pem' in k);
+}
+
+/**
+ * Loads a certificate chain and its key, checking that the key matches the leaf. Node's key
+ * forms and encrypted keys are opened by `files` (the identity module) with the passphrase.
+ *
+ * @throws TlsError('InvalidConfig') for an unreadable certificate or key, or a key that does not
+ *   match; the identity statuses for an encrypted key that cannot be opened
+ */
+export function loadCertifiedKey(input: CertifiedKeyInput, crypto: CryptoProvider, files: IdentityFiles | null = null): CertifiedKey {
   const chain = loadCertificates(input.cert, { headers: 'refuse' });
+  let key = input.key;
+  if (isNodeKeyForm(key) || !isOpaqueKey(key)) {
+    if (files !== null) key = files.openKey(key, input.passphrase, crypto);
+    else if (input.passphrase !== undefined || isNodeKeyForm(key)) throw new TlsError('InvalidConfig', { detail: `passphrase ${NEEDS_MODULE}` });
+  }
+  return certifiedKey(chain, key as PrivateKeyInput, input.ocspResponse, crypto);
+}
+
+function certifiedKey(chain: Uint8Array[], keyInput: PrivateKeyInput, ocspResponse: Uint8Array | undefined, crypto: CryptoProvider): CertifiedKey {
   // Bytes are parsed first (a bad key is reported as such even when the leaf is bad too).
-  const parsed = isOpaqueKey(input.key) ? null : crypto.parsePrivateKey(input.key);
+  const parsed = isOpaqueKey(keyInput) ? null : crypto.parsePrivateKey(keyInput);
   let leaf;
   try {
     leaf = parseCertificate(chain[0]!);
@@ -66,11 +111,22 @@ export function loadCertifiedKey(input: CertifiedKeyInput, crypto: CryptoProvide
   }
   const leafKey = crypto.parsePublicKey(leaf.spki);
   // An opaque key (CryptoKey, KeyObject, signer) takes its public key from the leaf.
-  const key = parsed ?? loadPrivateKey(input.key, crypto, leafKey);
+  const key = parsed ?? loadPrivateKey(keyInput, crypto, leafKey);
   if (!samePublicKey(leafKey, key.publicKey, crypto)) {
     throw new TlsError('InvalidConfig', { detail: 'the private key does not match the leaf certificate' });
   }
   const names = [...leaf.dnsNames.map((n) => n.toLowerCase().replace(/\.$/, '')), ...leaf.ipAddresses.map(formatIpAddress)];
-  return input.ocspResponse ? { chain, key, names, ocspResponse: input.ocspResponse.slice() } : { chain, key, names };
+  return ocspResponse ? { chain, key, names, ocspResponse: ocspResponse.slice() } : { chain, key, names };
 }
 
+/**
+ * The identities of Node's `pfx` option: each file's identities (its private keys with their
+ * certificates), in order. `passphrase` opens the files that carry none of their own.
+ *
+ * @throws TlsError('InvalidConfig') for a value of the wrong shape, a file holding no identity,
+ *   or no identity module; the identity statuses for a file that cannot be opened
+ */
+export function loadPfxIdentities(pfx: PfxInput, passphrase: string | undefined, crypto: CryptoProvider, files: IdentityFiles | null): CertifiedKey[] {
+  if (files === null) throw new TlsError('InvalidConfig', { detail: `pfx ${NEEDS_MODULE}` });
+  return files.openPfx(pfx, passphrase, crypto).map((id) => certifiedKey([...id.chain], id.key, undefined, crypto));
+}

@@ -53,6 +53,29 @@ export function isInPlaceAead(aead: AeadCipher): aead is InPlaceAead {
   return typeof a.sealInPlace === 'function' && typeof a.openInPlace === 'function';
 }
 
+/**
+ * An AEAD that seals a record in one step into a buffer it allocates itself: `prefix`
+ * (the record header, and TLS 1.2 GCM's explicit nonce) ‖ AEAD(`content` ‖ `trailer`) ‖ tag.
+ * The plaintext is given in two pieces (the content as the caller has it, then the TLS 1.3
+ * type byte and padding), so it is never copied into a record buffer first. For providers
+ * whose cipher cannot work in the caller's memory (node:crypto allocates what `update()`
+ * returns), this leaves one copy and no zero-filled buffer per record; the record layer
+ * prefers it to `seal` when a cipher has it (detected with {@link isJoinedSealAead}).
+ */
+export interface JoinedSealAead extends AeadCipher {
+  /**
+   * Returns a new buffer holding `prefix` ‖ ciphertext of (`content` ‖ `trailer`) ‖ tag,
+   * sealed under `nonce` and `aad`. The inputs are only read.
+   * @throws TlsError('InternalError') for a nonce that is not 12 bytes.
+   */
+  sealJoined(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, content: Uint8Array, trailer: Uint8Array): Uint8Array;
+}
+
+/** True if `aead` offers {@link JoinedSealAead.sealJoined}. */
+export function isJoinedSealAead(aead: AeadCipher): aead is JoinedSealAead {
+  return typeof (aead as Partial<JoinedSealAead>).sealJoined === 'function';
+}
+
 function checkNonce(alg: AeadAlg, nonce: Uint8Array): void {
   // RFC 5116 §5.1/§5.3, RFC 8439 §2.8: 96-bit nonces only (TLS builds them per record).
   if (nonce.length !== AEAD_NONCE_LEN) throw new TlsError('InternalError', { detail: `${alg}: nonce must be 12 bytes` });

@@ -384,3 +384,88 @@ export function derBitString(bytes: Uint8Array): Uint8Array {
 export function derOctetString(bytes: Uint8Array): Uint8Array {
   return derTlv(DerTag.OCTET_STRING, bytes);
 }
+
+/**
+ * Re-encodes BER (X.690 §8) as DER-shaped bytes for the parts DER readers refuse in files
+ * that other tools write (PKCS#12 from NSS, Windows and Java often use them): indefinite
+ * lengths (§8.1.3.6, closed by end-of-contents octets) become definite minimal lengths, long
+ * length forms become minimal, and constructed OCTET STRINGs (§8.7.3: a series of segments)
+ * become one primitive OCTET STRING. Everything else is copied as is; DER input comes back
+ * byte for byte. A context-specific constructed element is left constructed (whether it is an
+ * EXPLICIT tag or a constructed IMPLICIT string is for the caller's grammar to say).
+ *
+ * Bounded: nesting at most `maxDepth`, output no larger than the input (re-encoding only
+ * removes bytes: indefinite forms cost 2 end-of-contents octets, which cover the longest
+ * definite length this encoder writes for values below 2^24).
+ *
+ * @throws TlsError(status) for truncated or malformed BER, high tag numbers, or nesting too deep
+ */
+export function berToDer(input: Uint8Array, status: TlsStatus = 'DecodeError', maxDepth = 32): Uint8Array {
+  const fail = (detail: string): never => {
+    throw new TlsError(status, { detail: `BER: ${detail}` });
+  };
+  /** Parses elements from `pos` until `end` (or an end-of-contents if `indefinite`); returns the encoded parts and where it stopped. */
+  const parseRun = (pos: number, end: number, indefinite: boolean, depth: number, flattenStrings: boolean): { parts: Uint8Array[]; next: number } => {
+    const parts: Uint8Array[] = [];
+    let p = pos;
+    for (;;) {
+      if (indefinite) {
+        if (p + 2 > end) fail('missing end-of-contents');
+        if (input[p] === 0 && input[p + 1] === 0) return { parts, next: p + 2 };
+      } else if (p >= end) {
+        return { parts, next: p };
+      }
+      const tag = input[p]!;
+      if ((tag & 0x1f) === 0x1f) fail('high tag numbers are not supported');
+      if (tag === 0) fail('unexpected end-of-contents');
+      if (p + 1 >= end) fail('missing length');
+      const first = input[p + 1]!;
+      let q = p + 2;
+      let len = -1;
+      if (first === 0x80) {
+        if ((tag & 0x20) === 0) fail('indefinite length on a primitive element');
+      } else if (first < 0x80) {
+        len = first;
+      } else {
+        const n = first & 0x7f;
+        if (n > 4 || q + n > end) fail('bad length');
+        len = 0;
+        for (let i = 0; i < n; i++) len = len * 256 + input[q++]!;
+      }
+      if (len >= 0 && q + len > end) fail('truncated value');
+      let content: Uint8Array;
+      let next: number;
+      if ((tag & 0x20) !== 0) {
+        if (depth >= maxDepth) fail('nesting too deep');
+        // X.690 §8.7.3: a constructed OCTET STRING is its segments, concatenated.
+        const isString = tag === 0x24;
+        const inner = parseRun(q, len >= 0 ? q + len : end, len < 0, depth + 1, isString);
+        if (len >= 0 && inner.next !== q + len) fail('trailing data in a constructed element');
+        content = concat(inner.parts);
+        next = inner.next;
+        if (isString) {
+          parts.push(flattenStrings ? content : tlv(0x04, content));
+          p = next;
+          continue;
+        }
+        if (flattenStrings) fail('a constructed OCTET STRING holds something else');
+      } else {
+        content = input.subarray(q, q + len);
+        next = q + len;
+        if (flattenStrings) {
+          if (tag !== 0x04) fail('a constructed OCTET STRING holds something else');
+          parts.push(content);
+          p = next;
+          continue;
+        }
+      }
+      parts.push(tlv(tag, content));
+      p = next;
+    }
+  };
+  const concat = (parts: Uint8Array[]): Uint8Array => (parts.length === 1 ? parts[0]! : concatBytes(parts));
+  const tlv = (tag: number, content: Uint8Array): Uint8Array => (content.length > 0xffffff ? fail('element too large') : derTlv(tag, content));
+  const { parts, next } = parseRun(0, input.length, false, 0, false);
+  if (next !== input.length) fail('trailing data');
+  return concat(parts);
+}

@@ -41,13 +41,15 @@ import {
   sign as nodeSign,
   timingSafeEqual,
   verify as nodeVerify,
+  type CipherChaCha20Poly1305,
+  type CipherGCM,
   type Hash,
   type KeyObject,
 } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { TlsError } from '../base/errors.js';
 import { AEAD_KEY_LEN, HASH_LEN, type AeadAlg, type AeadCipher, type CryptoProvider, type HashAlg, type HashState, type SyncKeyShare as KeyShare, type PrivateKeyInfo, type PublicKeyInfo, type RandomSource, type SyncCryptoProvider } from './provider.js';
-import { AEAD_NONCE_LEN, AEAD_TAG_LEN } from './aead.js';
+import { AEAD_NONCE_LEN, AEAD_TAG_LEN, type JoinedSealAead } from './aead.js';
 import { KX_GROUPS, checkUncompressedPoint, keySharePrivateLength, nistPrivateScalar } from './kx.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, verifyEcdsaDigest, type SignatureOptions } from './sig.js';
@@ -152,7 +154,26 @@ const CIPHER_NAME: Readonly<Record<AeadAlg, 'aes-128-gcm' | 'aes-256-gcm' | 'cha
   'CHACHA20-POLY1305': 'chacha20-poly1305',
 };
 
-class NativeAead implements AeadCipher {
+/** The empty plaintext piece (never written). */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * A buffer of `n` bytes that the caller fills completely: uninitialised memory (no zero
+ * fill), in an ArrayBuffer of its own (never Node's shared pool, so nothing else aliases
+ * it), handed out as a plain `Uint8Array`.
+ */
+function fresh(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+/**
+ * An AEAD on node:crypto. Node's API takes the nonce when the cipher object is made, so a
+ * record costs one `createCipheriv` / `createDecipheriv`; what is left per record is kept
+ * to what that API forces: `update()` allocates its output, which `open` returns as it is
+ * and `seal` / `sealJoined` copy once into the buffer they return (never zero-filled).
+ */
+class NativeAead implements JoinedSealAead {
   readonly alg: AeadAlg;
   private readonly key: Uint8Array;
   private readonly cipher: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
@@ -164,20 +185,40 @@ class NativeAead implements AeadCipher {
     this.cipher = CIPHER_NAME[alg];
   }
 
-  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  private encryptor(nonce: Uint8Array): CipherGCM | CipherChaCha20Poly1305 {
     // RFC 5116 §5.1/§5.3, RFC 8439 §2.8: 96-bit nonces only (TLS builds them per record).
     if (nonce.length !== AEAD_NONCE_LEN) throw new TlsError('InternalError', { detail: `${this.alg}: nonce must be 12 bytes` });
     // Two calls: the overloads of createCipheriv take one literal type each.
-    const c = this.cipher === 'chacha20-poly1305'
+    return this.cipher === 'chacha20-poly1305'
       ? createCipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN })
       : createCipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN });
-    c.setAAD(aad, { plaintextLength: plaintext.length });
-    const out = new Uint8Array(plaintext.length + AEAD_TAG_LEN);
-    const body = c.update(plaintext);
-    out.set(body, 0);
+  }
+
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    return this.sealJoined(nonce, aad, NO_BYTES, plaintext, NO_BYTES);
+  }
+
+  sealJoined(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, content: Uint8Array, trailer: Uint8Array): Uint8Array {
+    const c = this.encryptor(nonce);
+    const n = content.length + trailer.length;
+    c.setAAD(aad, { plaintextLength: n });
+    const body = c.update(content);
+    const tail = trailer.length > 0 ? c.update(trailer) : NO_BYTES;
     const rest = c.final();
-    out.set(rest, body.length);
-    out.set(c.getAuthTag(), plaintext.length);
+    const tag = c.getAuthTag();
+    // GCM and ChaCha20-Poly1305 are stream modes: update() returns as many bytes as it is
+    // given and final() none. The output buffer is not zero-filled, so check that every
+    // byte of it is written before handing it out.
+    if (body.length + tail.length + rest.length !== n || tag.length !== AEAD_TAG_LEN) {
+      throw new TlsError('InternalError', { detail: `${this.alg}: node:crypto returned ${body.length + tail.length + rest.length} bytes for ${n}` });
+    }
+    const p = prefix.length;
+    const out = fresh(p + n + AEAD_TAG_LEN);
+    out.set(prefix, 0);
+    out.set(body, p);
+    if (tail.length > 0) out.set(tail, p + body.length);
+    if (rest.length > 0) out.set(rest, p + body.length + tail.length);
+    out.set(tag, p + n);
     return out;
   }
 
@@ -196,6 +237,9 @@ class NativeAead implements AeadCipher {
       // GCM and ChaCha20-Poly1305 are stream modes: final() adds nothing, and update()'s
       // output is already the plaintext. Returned as a plain Uint8Array view (a Buffer's
       // slice() would not copy) instead of copied into a second 16 KiB buffer per record.
+      // Node allocates update()'s output for this call alone (above its pool's 4 KiB
+      // threshold; below it, a view of the pool that nothing else is handed), so the view
+      // aliases nothing the caller can reach.
       if (rest.length === 0 && body.length === n) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
       const out = new Uint8Array(n);
       out.set(body, 0);

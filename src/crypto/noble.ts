@@ -16,18 +16,48 @@ import { ALL_SIGNATURE_SCHEMES, schemesForKey, schemesForKeyTls12, signMessage, 
 const RANDOM_CHUNK = 65536;
 
 /**
- * Cryptographically secure random bytes from `globalThis.crypto.getRandomValues`
- * (Node ≥ 19, Deno, Bun, browsers, workers), filled in 64 KiB chunks.
- * @throws TlsError('InternalError') if no WebCrypto random source exists or `n` is invalid.
+ * Small requests are served from a pool filled {@link POOL_SIZE} bytes at a time: a handshake
+ * asks for random bytes 13-14 times (randoms, key shares, nonces, ticket fields), and each
+ * `getRandomValues` call is a system call costing far more than the bytes (issue 9: protocol
+ * overhead over the primitive floor). Bytes handed out are zeroed in the pool at once, so
+ * the pool never holds what a caller received.
  */
-export const defaultRandom: RandomSource = (n: number): Uint8Array => {
-  if (!Number.isSafeInteger(n) || n < 0) throw new TlsError('InternalError', { detail: `bad random length ${n}` });
+const POOL_SIZE = 1024;
+/** Requests above this size are filled directly (they are rare: keys, large test buffers). */
+const POOL_MAX_REQUEST = 64;
+let pool: Uint8Array | null = null;
+let poolAt = POOL_SIZE;
+
+function fillRandom(out: Uint8Array): void {
   const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
   if (!c || typeof c.getRandomValues !== 'function') {
     throw new TlsError('InternalError', { detail: 'no globalThis.crypto.getRandomValues' });
   }
-  const out = new Uint8Array(n);
-  for (let off = 0; off < n; off += RANDOM_CHUNK) c.getRandomValues(out.subarray(off, Math.min(n, off + RANDOM_CHUNK)));
+  for (let off = 0; off < out.length; off += RANDOM_CHUNK) c.getRandomValues(out.subarray(off, Math.min(out.length, off + RANDOM_CHUNK)));
+}
+
+/**
+ * Cryptographically secure random bytes from `globalThis.crypto.getRandomValues`
+ * (Node ≥ 19, Deno, Bun, browsers, workers): up to 64 bytes from a 1 KiB pool refilled from
+ * it (zeroed as it is handed out), larger requests filled directly in 64 KiB chunks.
+ * @throws TlsError('InternalError') if no WebCrypto random source exists or `n` is invalid.
+ */
+export const defaultRandom: RandomSource = (n: number): Uint8Array => {
+  if (!Number.isSafeInteger(n) || n < 0) throw new TlsError('InternalError', { detail: `bad random length ${n}` });
+  if (n > POOL_MAX_REQUEST) {
+    const out = new Uint8Array(n);
+    fillRandom(out);
+    return out;
+  }
+  if (pool === null || poolAt + n > POOL_SIZE) {
+    const next = pool ?? new Uint8Array(POOL_SIZE);
+    fillRandom(next);
+    pool = next;
+    poolAt = 0;
+  }
+  const out = pool.slice(poolAt, poolAt + n);
+  pool.fill(0, poolAt, poolAt + n);
+  poolAt += n;
   return out;
 };
 

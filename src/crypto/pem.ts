@@ -224,3 +224,63 @@ export function isPem(text: string): boolean {
 export function bytesToText(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
 }
+
+/** One PEM block with its RFC 1421 headers (see {@link pemDecodeWithHeaders}). */
+export interface PemBlockWithHeaders extends PemBlock {
+  /** Header fields in order, names as written (e.g. `['Proc-Type', '4,ENCRYPTED']`); empty for RFC 7468 blocks. */
+  readonly headers: readonly (readonly [string, string])[];
+}
+
+/**
+ * Decodes every PEM block in `text` like {@link pemDecode} with `headers: 'refuse'`, except
+ * that RFC 1421 §4.4 header lines (`Name: value` lines after the BEGIN line, ended by an
+ * empty line; continuation lines start with white space) are returned instead of refused.
+ * Only for private keys, where OpenSSL's old `Proc-Type: 4,ENCRYPTED` / `DEK-Info` form
+ * still circulates (src/identity/pkcs8.ts); everything else follows RFC 7468, which has no
+ * headers.
+ *
+ * @throws TlsError(status) for a malformed block or header, or bad base64
+ */
+export function pemDecodeWithHeaders(text: string, status: TlsStatus = 'DecodeError'): PemBlockWithHeaders[] {
+  const lines = text.split(/\r\n|\r|\n/);
+  const blocks: PemBlockWithHeaders[] = [];
+  const fail = (detail: string): never => {
+    throw new TlsError(status, { detail: `PEM: ${detail}` });
+  };
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i]!;
+    if (!line.includes('-----BEGIN')) {
+      i++;
+      continue;
+    }
+    const found = boundaryLabel(line, 'BEGIN');
+    if (found === null) return fail(`line ${i + 1} is not a whole "-----BEGIN label-----" line`);
+    const label: string = found;
+    let j = i + 1;
+    while (j < lines.length && !lines[j]!.includes('-----')) j++;
+    if (j >= lines.length || boundaryLabel(lines[j]!, 'END') !== label) fail(`"${label}" block is not closed by a whole "-----END ${label}-----" line`);
+    let body = lines.slice(i + 1, j);
+    i = j + 1;
+    const headers: [string, string][] = [];
+    if (body.some((l) => l.includes(':'))) {
+      // RFC 1421 §4.4: headers, an empty line, then the encoded text.
+      const blank = body.findIndex((l) => l.trim() === '');
+      if (blank < 0) fail(`"${label}" block: headers not followed by an empty line`);
+      for (const h of body.slice(0, blank)) {
+        if ((h.startsWith(' ') || h.startsWith('\t')) && headers.length > 0) {
+          const last = headers[headers.length - 1]!;
+          last[1] += h.trim();
+          continue;
+        }
+        const colon = h.indexOf(':');
+        if (colon <= 0) fail(`"${label}" block: malformed header line`);
+        headers.push([h.slice(0, colon).trim(), h.slice(colon + 1).trim()]);
+      }
+      body = body.slice(blank + 1);
+      if (body.some((l) => l.includes(':'))) fail(`"${label}" block: header after the encoded text`);
+    }
+    blocks.push({ label, headers, der: base64Decode(body.join('\n'), status) });
+  }
+  return blocks;
+}

@@ -11,16 +11,17 @@ import type { ClientOptions } from '../config/config.js';
 import { TlsError } from '../base/errors.js';
 import { serverHello12 } from '../handshake/client-tls12.js';
 import { verifyOcspResponseAsync } from '../verify/ocsp.js';
+import { identityFiles } from '../identity/index.js';
 import { ConnectionCore } from './connection.js';
 import { createClientConfigWith, isClientConfig, setupClientWith, type ClientConfig, type ClientConfigOptions, type ClientConnectionOptions, type ClientParts } from './setup.js';
 
 /**
- * An optional part of a `puretls/client` configuration: {@link tls12} or {@link ocsp}. Only
+ * An optional part of a `puretls/client` configuration: {@link tls12}, {@link ocsp} or {@link identity}. Only
  * the values exported here are accepted.
  */
 export interface ClientModule {
   /** Which part this is. */
-  readonly name: 'tls12' | 'ocsp';
+  readonly name: 'tls12' | 'ocsp' | 'identity';
 }
 
 const moduleParts = new WeakMap<ClientModule, Partial<ClientParts>>();
@@ -43,25 +44,32 @@ export const tls12: ClientModule = /* @__PURE__ */ defineModule('tls12', { tls12
  */
 export const ocsp: ClientModule = /* @__PURE__ */ defineModule('ocsp', { ocsp: verifyOcspResponseAsync });
 
+/**
+ * Client certificates from PKCS#12 files and encrypted keys (RFC 7292, RFC 5958 §3 with
+ * PBES2): without it `pfx` and `passphrase` are `InvalidConfig`, and an encrypted `key`
+ * cannot be read.
+ */
+export const identity: ClientModule = /* @__PURE__ */ defineModule('identity', { identity: identityFiles });
+
 /** Options of the client-only entry's {@link createClientConfig}: the full entry's, plus `modules`. */
 export type ClientOnlyConfigOptions = ClientConfigOptions & {
-  /** Optional parts to include: {@link tls12}, {@link ocsp} (default: none, TLS 1.3 only). */
+  /** Optional parts to include: {@link tls12}, {@link ocsp}, {@link identity} (default: none, TLS 1.3 only). */
   readonly modules?: readonly ClientModule[];
 };
 
 /** Plain options of the client-only entry's `TlsConnection.client`: the full entry's, plus `modules`. */
 export type ClientOnlyOptions = ClientOptions & {
-  /** Optional parts to include: {@link tls12}, {@link ocsp} (default: none, TLS 1.3 only). */
+  /** Optional parts to include: {@link tls12}, {@link ocsp}, {@link identity} (default: none, TLS 1.3 only). */
   readonly modules?: readonly ClientModule[];
 };
 
 function partsOf(modules: readonly ClientModule[] | undefined): ClientParts {
   let parts: ClientParts = { tls12: null, ocsp: null };
   if (modules === undefined) return parts;
-  if (!Array.isArray(modules)) throw new TlsError('InvalidConfig', { detail: 'modules must be an array of modules from puretls/client (tls12, ocsp)' });
+  if (!Array.isArray(modules)) throw new TlsError('InvalidConfig', { detail: 'modules must be an array of modules from puretls/client (tls12, ocsp, identity)' });
   for (const m of modules as readonly unknown[]) {
     const part = typeof m === 'object' && m !== null ? moduleParts.get(m as ClientModule) : undefined;
-    if (part === undefined) throw new TlsError('InvalidConfig', { detail: 'modules: only the tls12 and ocsp values exported by puretls/client are accepted' });
+    if (part === undefined) throw new TlsError('InvalidConfig', { detail: 'modules: only the tls12, ocsp and identity values exported by puretls/client are accepted' });
     parts = { ...parts, ...part };
   }
   return parts;

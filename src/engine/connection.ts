@@ -18,7 +18,7 @@
  * @module
  */
 import type { ResolvedCommon, TraceEvent } from '../config/config.js';
-import type { CryptoProvider } from '../crypto/provider.js';
+import type { CryptoProvider, HashAlg } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { tls13Suite } from '../crypto/suites.js';
@@ -28,18 +28,73 @@ import type { HandshakeMessage } from '../wire/messages.js';
 import { encodeHandshake, decodeHandshake, handshakeKind } from '../wire/handshake.js';
 import { decodeAlert } from '../wire/alert.js';
 import { Joiner } from '../record/joiner.js';
-import { tls13Protector, type Protector } from '../record/protector.js';
+import { NullProtector, RecordProtector, tls13Protector, type Protector } from '../record/protector.js';
 import { RecordReader, RecordWriter } from '../record/layer.js';
-import type { HandshakeOutput, HandshakeResult, Learned, State, Step, TrafficKey } from '../handshake/state.js';
+import type { HandshakeOutput, HandshakeResult, Learned, ReceivedTicket, State, Step, TrafficKey } from '../handshake/state.js';
 import { FAILED, StepFailed } from '../handshake/state.js';
 import { FinishedVerified } from '../handshake/finished.js';
-import { nextTrafficSecret } from '../keys/tls13-schedule.js';
+import { exporter as exporter13, nextTrafficSecret } from '../keys/tls13-schedule.js';
 import { concatBytes, toHex } from '../base/bytes.js';
+import type { CertificateError } from '../verify/verifier.js';
 import { FloodGuard } from './flood.js';
+import { internCertificate } from './intern.js';
 import { alertHint, infoOf, newNegotiated, summarize, type ConnectionInfo, type ConnectionPhase, type NegotiatedInfo, type SessionTicket } from './info.js';
 import type { Setup } from './setup.js';
 
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './info.js';
+
+/**
+ * Tickets as a connection keeps them: the numbers of each, and the nonces and tickets of all
+ * in one buffer of the connection's own (not views of the records they arrived in, which
+ * would keep whole records), turned back into {@link SessionTicket}s when asked.
+ */
+interface KeptTickets {
+  readonly fields: { readonly lifetime: number; readonly ageAdd: number; readonly receivedAt: number; readonly at: number; readonly nonceLength: number; readonly end: number }[];
+  bytes: Uint8Array;
+}
+
+function keepTicket(kept: KeptTickets | null, t: ReceivedTicket, receivedAt: number): KeptTickets {
+  const old = kept?.bytes ?? new Uint8Array(0);
+  const at = old.length;
+  const bytes = new Uint8Array(at + t.nonce.length + t.ticket.length);
+  bytes.set(old);
+  bytes.set(t.nonce, at);
+  bytes.set(t.ticket, at + t.nonce.length);
+  const fields = kept?.fields ?? [];
+  fields.push({ lifetime: t.lifetime, ageAdd: t.ageAdd, receivedAt, at, nonceLength: t.nonce.length, end: bytes.length });
+  if (kept === null) return { fields, bytes };
+  kept.bytes = bytes;
+  return kept;
+}
+
+/** Fresh copies each time: a caller cannot change what the connection keeps. */
+function ticketsOf(k: KeptTickets): SessionTicket[] {
+  return k.fields.map((f) =>
+    Object.freeze({
+      lifetime: f.lifetime,
+      ageAdd: f.ageAdd,
+      nonce: k.bytes.slice(f.at, f.at + f.nonceLength),
+      ticket: k.bytes.slice(f.at + f.nonceLength, f.end),
+      receivedAt: f.receivedAt,
+    }),
+  );
+}
+
+/** The certificate errors of a connection that has none. */
+const NO_CERTIFICATE_ERRORS: readonly CertificateError[] = Object.freeze([]);
+
+/** Longest TLS 1.3 traffic secret: SHA-384's output (RFC 9846 §7.1: Hash.length). */
+const MAX_SECRET_LEN = 48;
+/** Where the exporter secret is in a connection's secret buffer. */
+const EXPORTER_AT = 2 * MAX_SECRET_LEN;
+
+/** The result every completed TLS 1.3 connection keeps: its exporter runs in the connection. */
+const TLS13_RESULT: HandshakeResult = Object.freeze({
+  version: 'TLSv1.3',
+  exporter: (): Uint8Array => {
+    throw new TlsError('InternalError', { detail: 'the TLS 1.3 exporter runs in the connection' });
+  },
+});
 
 /** Plaintext buffered for read() before we stop decrypting (back-pressure). */
 const READ_HIGH_WATER = 256 * 1024;
@@ -69,9 +124,10 @@ export class ConnectionCore {
   private readonly reader: RecordReader;
   private readonly writer: RecordWriter;
   private readonly joiner: Joiner;
-  private readQueue: Uint8Array[] = [];
+  // Queues are null while empty (an idle connection keeps no empty arrays: issue 9 memory).
+  private readQueue: Uint8Array[] | null = null;
   private readQueued = 0;
-  private writeQueue: Uint8Array[] = [];
+  private writeQueue: Uint8Array[] | null = null;
   private phase_: ConnectionPhase = 'handshaking';
   private error_: TlsError | null = null;
   private running: Promise<void> | null = null;
@@ -84,12 +140,29 @@ export class ConnectionCore {
   private result: HandshakeResult | null = null;
   /** TLS 1.2 record rules apply (explicit CCS, real outer types, warning alerts). */
   private tls12 = false;
-  private readonly startFn: (out: HandshakeOutput) => State | Promise<State>;
-  /** The output port the handshake states act through. */
-  private readonly out: HandshakeOutput;
+  /** Makes the first state; dropped once called (it holds the role's parameters). */
+  private startFn: ((out: HandshakeOutput) => State | Promise<State>) | null;
+  /**
+   * The output port the handshake states act through (11 closures): made when a step runs
+   * and dropped once the handshake is complete, so an idle connection does not keep it.
+   */
+  private out_: HandshakeOutput | null = null;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
-  private readonly tickets_: SessionTicket[] = [];
-  private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] = [];
+  private tickets_: KeptTickets | null = null;
+  /** TLS 1.3: the suite of the read and write keys in force (null before keys, and in TLS 1.2). */
+  private readSuite13: Tls13Suite | null = null;
+  private writeSuite13: Tls13Suite | null = null;
+  /**
+   * TLS 1.3 secrets, [read traffic | write traffic | exporter], {@link MAX_SECRET_LEN} bytes
+   * each (see setTrafficSecret); the exporter's hash once the handshake is complete.
+   */
+  private secrets13: Uint8Array | null = null;
+  private exporterHash: HashAlg | null = null;
+  private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] | null = null;
+  /** Server: bytes of 0-RTT data we take before EndOfEarlyData, or null when none is accepted. */
+  private earlyAllowance: number | null = null;
+  /** Bytes of 0-RTT data received (server; replayable, RFC 9846 §8) or accepted (client). */
+  private earlyLength = 0;
 
   /** @internal Use `TlsConnection.client` / `TlsConnection.server`. */
   protected constructor(setup: Setup) {
@@ -97,30 +170,51 @@ export class ConnectionCore {
     this.role = role;
     this.cfg = cfg;
     this.negotiated = newNegotiated();
-    this.flood = new FloodGuard({ ...cfg, maxHelloRequests: limits.maxHelloRequests ?? 0 });
+    this.flood = new FloodGuard(cfg, limits.maxHelloRequests ?? 0);
     this.reader = new RecordReader({
       role,
       maxSkippedEarlyData: limits.maxSkippedEarlyData ?? 0,
-      trace: (summary) => this.trace({ direction: 'received', kind: summary.startsWith('ChangeCipherSpec') ? 'change_cipher_spec' : 'info', summary }),
+      // Only with a tracer: an idle connection keeps no closure it never calls.
+      trace: cfg.trace
+        ? (summary) => this.trace({ direction: 'received', kind: summary.startsWith('ChangeCipherSpec') ? 'change_cipher_spec' : 'info', summary })
+        : undefined,
     });
-    // An async AEAD's failure to seal fails the connection (records after it cannot be sent in order).
-    this.writer = new RecordWriter({ role, onSealError: (e) => this.fail(e) });
+    // An async AEAD's failure to seal fails the connection (records after it cannot be sent in
+    // order). Only an async provider has one (installKey refuses an async AEAD from any other),
+    // so a sync connection keeps no closure for it.
+    this.writer = new RecordWriter(cfg.crypto.async === true ? { role, onSealError: (e) => this.fail(e) } : { role });
     this.joiner = new Joiner({
       maxMessageSize: cfg.maxHandshakeMessageSize,
       maxClientHelloSize: limits.maxClientHelloSize ?? cfg.maxHandshakeMessageSize,
       // RFC 9846 §4: the type decides before the length or the body (unexpected_message first).
-      onHeader: (type) => this.admitHandshake(type),
+      // A method and its owner rather than a closure: nothing allocated per connection.
+      onHeader: ConnectionCore.prototype.admitHandshake,
+      owner: this,
     });
     this.state = FAILED;
     this.startFn = start;
-    this.out = this.makeOutput();
+  }
+
+  /** The output port (see `out_`). */
+  private get out(): HandshakeOutput {
+    return (this.out_ ??= this.makeOutput());
   }
 
   // ---------------------------------------------------------------- public API
 
   /** Session tickets received from the server (TLS 1.3 NewSessionTicket), oldest first; a copy. */
   get tickets(): readonly SessionTicket[] {
-    return this.tickets_.slice();
+    return this.tickets_ ? ticketsOf(this.tickets_) : [];
+  }
+
+  /**
+   * Bytes of 0-RTT data (RFC 9846 §2.3): on a server, how many of the first bytes `read()`
+   * returned arrived as early data, which an attacker may have replayed (RFC 9846 §8: act on
+   * it only if doing so twice is harmless); on a client, how many bytes of `earlyData` the
+   * server accepted. 0 without 0-RTT.
+   */
+  get earlyDataLength(): number {
+    return this.earlyLength;
   }
 
   /** Where the connection is. */
@@ -176,17 +270,22 @@ export class ConnectionCore {
     if (this.error_) return Promise.reject(this.error_);
     if (this.result) return Promise.resolve();
     if (this.closeSent) return Promise.reject(new TlsError('Closed', { detail: 'closed before the handshake completed' }));
-    return new Promise((resolve, reject) => this.handshakeWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => (this.handshakeWaiters ??= []).push({ resolve, reject }));
   }
 
   /**
    * Buffers ciphertext from the transport. Returns how many bytes were accepted: the
    * engine holds at most one record beyond what `process()` has consumed, so the
    * caller keeps the rest and offers it again after `process()` (back-pressure).
+   *
+   * By default the bytes are copied: the caller may reuse them as soon as this returns.
+   * With `transfer` the caller gives them up (it must neither change nor read them
+   * afterwards, e.g. a socket's freshly read chunk): a complete record at their start
+   * may then be kept as a view and decrypted where it lies, with no copy.
    */
-  receive(bytes: Uint8Array): number {
+  receive(bytes: Uint8Array, transfer = false): number {
     if (this.error_) return bytes.length; // discard: the connection is dead
-    return this.reader.receive(bytes);
+    return this.reader.receive(bytes, transfer);
   }
 
   /** Runs the state machine over buffered input. Never rejects: failures land in `error`. */
@@ -243,7 +342,7 @@ export class ConnectionCore {
           detail: `${this.writeQueued} bytes written before the handshake completed reach maxPendingWrite (${this.cfg.maxPendingWrite})`,
         });
       }
-      this.writeQueue.push(data.slice());
+      (this.writeQueue ??= []).push(data.slice());
       this.writeQueued += data.length;
       return;
     }
@@ -258,16 +357,17 @@ export class ConnectionCore {
 
   /** Takes received plaintext, or null if none is buffered. */
   read(): Uint8Array | null {
-    if (this.readQueue.length === 0) return null;
-    const out = this.readQueue.length === 1 ? this.readQueue[0]! : concatBytes(this.readQueue);
-    this.readQueue = [];
+    const q = this.readQueue;
+    if (q === null) return null;
+    const out = q.length === 1 ? q[0]! : concatBytes(q);
+    this.readQueue = null;
     this.readQueued = 0;
     return out;
   }
 
   /** True once the peer sent close_notify and all its data has been read. */
   get readEnded(): boolean {
-    return this.phase_ === 'peer-closed' || this.phase_ === 'closed' ? this.readQueue.length === 0 : false;
+    return this.phase_ === 'peer-closed' || this.phase_ === 'closed' ? this.readQueue === null : false;
   }
 
   /** Queues close_notify (RFC 9846 §6.1); further writes fail. */
@@ -276,13 +376,13 @@ export class ConnectionCore {
     this.flushWrites();
     this.sendAlert(AlertDescription.close_notify, 1);
     this.closeSent = true;
-    this.writeQueue = [];
+    this.writeQueue = null;
     this.writeQueued = 0;
     // Both directions are done when the peer had closed already, or when the handshake never
     // finished (its input is ignored from now on); an open connection can still read.
     if (this.phase_ === 'peer-closed' || this.phase_ === 'handshaking') this.phase_ = 'closed';
     // Closed before the handshake completed: it never will (input is now ignored), so do not leave handshake() pending.
-    if (!this.result) for (const w of this.handshakeWaiters.splice(0)) w.reject(new TlsError('Closed', { detail: 'closed before the handshake completed' }));
+    if (!this.result) for (const w of this.takeWaiters()) w.reject(new TlsError('Closed', { detail: 'closed before the handshake completed' }));
   }
 
   /**
@@ -328,6 +428,11 @@ export class ConnectionCore {
     // Errors are sticky, and a failed connection's secrets are forgotten (RFC 9846 §6).
     if (this.error_) throw this.error_;
     if (!this.result) throw new TlsError('ApiMisuse', { detail: 'exporter used before the handshake completed' });
+    if (this.result === TLS13_RESULT) {
+      // RFC 9846 §7.5, from the exporter secret kept at handshakeDone.
+      const hash = this.exporterHash!;
+      return exporter13(this.cfg.crypto, hash, this.secrets13!.subarray(EXPORTER_AT, EXPORTER_AT + HASH_LEN[hash]), label, context, length);
+    }
     return this.result.exporter(label, context, length);
   }
 
@@ -337,8 +442,10 @@ export class ConnectionCore {
     try {
       if (!this.started) {
         this.started = true;
+        const start = this.startFn!;
+        this.startFn = null;
         // A client whose provider makes key shares asynchronously sends its ClientHello later.
-        const first = this.startFn(this.out);
+        const first = start(this.out);
         this.state = first instanceof Promise ? await first : first;
         this.writer.flushHandshake();
       }
@@ -466,8 +573,8 @@ export class ConnectionCore {
 
   private onHandshake(type: number, body: Uint8Array, raw: Uint8Array): Promise<void> | undefined {
     // TLS 1.2 Finished is 12 bytes for every suite we implement (RFC 5246 §7.4.9).
-    const epoch = this.reader.epoch;
-    const finishedLength = this.tls12 ? 12 : epoch ? HASH_LEN[epoch.suite.hash] : undefined;
+    const readSuite = this.readSuite13;
+    const finishedLength = this.tls12 ? 12 : readSuite ? HASH_LEN[readSuite.hash] : undefined;
     if (this.ignorableHelloRequest(type)) {
       // RFC 5246 §7.4.1.1: a HelloRequest during a handshake is ignored (and never hashed); counted in admitHandshake.
       if (body.length !== 0) throw new TlsError('DecodeError', { detail: 'HelloRequest with a body' });
@@ -491,7 +598,11 @@ export class ConnectionCore {
     if (step.learned) this.learn(step.learned);
     // close() while this step awaited: the handshake is abandoned, nothing more is sent.
     this.state = this.closeSent && !this.result ? FAILED : step.next;
-    if (this.result) for (const w of this.handshakeWaiters.splice(0)) w.resolve();
+    if (this.result) {
+      for (const w of this.takeWaiters()) w.resolve();
+      // Post-handshake messages are rare (tickets, KeyUpdate): the port is made again for them.
+      this.out_ = null;
+    }
   }
 
   /** Records what a handshake step decided or learned (the only writer of `negotiated`). */
@@ -511,10 +622,13 @@ export class ConnectionCore {
     if (l.serverName !== undefined) n.serverName = l.serverName;
     if (l.helloRetryRequest) n.helloRetryRequest = true;
     if (l.resumed) n.resumed = true;
-    if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates;
-    if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors;
+    if (l.earlyData !== undefined) n.earlyData = l.earlyData;
+    // One copy per distinct certificate across live connections (reported only; info copies out).
+    if (l.peerCertificates !== undefined) n.peerCertificates = l.peerCertificates.map(internCertificate);
+    // The usual empty list is one shared frozen array (memory: not one per connection).
+    if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors.length === 0 ? NO_CERTIFICATE_ERRORS : l.certificateErrors;
     if (l.certificateErrorSeverity !== undefined) n.certificateErrorSeverity = l.certificateErrorSeverity;
-    if (l.ticket !== undefined && this.tickets_.length < 8) this.tickets_.push(Object.freeze({ ...l.ticket, receivedAt: this.cfg.now() }));
+    if (l.ticket !== undefined && (this.tickets_?.fields.length ?? 0) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());
   }
 
   private onAlert(content: Uint8Array): void {
@@ -545,15 +659,27 @@ export class ConnectionCore {
 
   private onAppData(content: Uint8Array): void {
     if (!this.result) {
-      // RFC 9846 §2: application data only after the handshake (no 0-RTT accepted).
-      throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake completed' });
+      // RFC 9846 §2: application data only after the handshake, or as 0-RTT data we accepted.
+      if (this.earlyAllowance === null) throw new TlsError('UnexpectedMessage', { detail: 'application data before the handshake completed' });
+      // RFC 9846 §4.3.10: more than max_early_data_size → unexpected_message.
+      if (this.earlyLength + content.length > this.earlyAllowance) {
+        throw new TlsError('UnexpectedMessage', { detail: `more than max_early_data_size (${this.earlyAllowance}) bytes of early data` });
+      }
+      this.earlyLength += content.length;
+      if (content.length === 0) {
+        this.flood.emptyRecord();
+        return;
+      }
+      (this.readQueue ??= []).push(content);
+      this.readQueued += content.length;
+      return;
     }
     if (content.length === 0) {
       this.flood.emptyRecord();
       return;
     }
     this.flood.data();
-    this.readQueue.push(content);
+    (this.readQueue ??= []).push(content);
     this.readQueued += content.length;
   }
 
@@ -580,12 +706,17 @@ export class ConnectionCore {
       },
       installKey(direction: 'read' | 'write', key: TrafficKey): void {
         const protector = key.version === 'TLSv1.3' ? tls13Protector(self.cfg.crypto, key.suite, key.secret) : key.protector;
-        const epoch = key.version === 'TLSv1.3' ? { suite: key.suite, secret: key.secret } : null;
+        // The provider contract: only an async provider returns an async AEAD (and only then
+        // does the writer have a way to report a failed seal).
+        if (protector instanceof RecordProtector && protector.async && self.cfg.crypto.async !== true) {
+          throw new TlsError('InternalError', { detail: `provider ${self.cfg.crypto.name} is not async but returned an async ${protector.alg} AEAD` });
+        }
         if (direction === 'read') {
-          self.installRead(protector, epoch);
+          self.installRead(protector, key.version === 'TLSv1.3' ? key : null);
           return;
         }
-        self.writer.install(protector, epoch);
+        self.setTrafficSecret('write', key.version === 'TLSv1.3' ? key : null);
+        self.writer.install(protector);
         self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
       },
       keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void {
@@ -605,7 +736,16 @@ export class ConnectionCore {
       handshakeDone(result: HandshakeResult, finished: FinishedVerified): void {
         // The type already demands the proof; a cast cannot skip it either (RFC 9846 §4.5.3).
         if (!(finished instanceof FinishedVerified)) throw new TlsError('InternalError', { detail: 'handshake completed without a verified Finished' });
-        self.result = result;
+        // TLS 1.3: the connection keeps its traffic secrets (setTrafficSecret) and the exporter
+        // secret itself, in one buffer, and a shared result: not the result's secrets, closure
+        // and exporter secret (an idle connection would hold the application secrets twice).
+        const t = result.tls13;
+        if (t === undefined) self.result = result;
+        else {
+          self.setSecret(EXPORTER_AT, t.exporter);
+          self.exporterHash = t.suite.hash;
+          self.result = TLS13_RESULT;
+        }
         self.phase_ = self.closeSent ? 'closed' : 'open';
         self.writer.flushHandshake();
         self.flushWrites();
@@ -613,13 +753,38 @@ export class ConnectionCore {
       skipEarlyData(mode): void {
         self.reader.skipEarlyData(mode);
       },
+      acceptEarlyData(maxBytes: number): void {
+        self.earlyAllowance = maxBytes;
+      },
+      endEarlyData(): void {
+        self.earlyAllowance = null;
+      },
+      sendEarlyData(data: Uint8Array): void {
+        self.writer.appData(data);
+        self.trace({ direction: 'sent', kind: 'info', summary: `early data (${data.length} bytes)` });
+      },
+      earlyDataOutcome(accepted: boolean, data: Uint8Array, resend: boolean): void {
+        if (accepted) {
+          self.earlyLength = data.length;
+          return;
+        }
+        if (resend && data.length > 0) {
+          (self.writeQueue ??= []).unshift(data);
+          self.writeQueued += data.length;
+        }
+      },
+      plaintextWrites(): void {
+        self.setTrafficSecret('write', null);
+        self.writer.install(new NullProtector(), null);
+      },
       peerKeyUpdate(updateRequested: boolean): void {
-        const r = self.reader.epoch;
-        if (!r) throw new TlsError('UnexpectedMessage', { detail: 'KeyUpdate before keys' });
+        const suite = self.readSuite13;
+        if (!suite) throw new TlsError('UnexpectedMessage', { detail: 'KeyUpdate before keys' });
         // RFC 9846 §5.1: KeyUpdate must be the last message in its record.
         if (!self.joiner.isEmpty()) throw new TlsError('UnexpectedMessage', { detail: 'data after KeyUpdate in the same record' });
-        const next = nextTrafficSecret(self.cfg.crypto, r.suite.hash, r.secret);
-        self.reader.install(tls13Protector(self.cfg.crypto, r.suite, next), { suite: r.suite, secret: next });
+        const next = nextTrafficSecret(self.cfg.crypto, suite.hash, self.trafficSecret('read', suite));
+        self.reader.install(tls13Protector(self.cfg.crypto, suite, next));
+        self.setTrafficSecret('read', { suite, secret: next });
         self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys updated (KeyUpdate)' });
         if (updateRequested && !self.closeSent) self.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
       },
@@ -631,22 +796,56 @@ export class ConnectionCore {
     if (!this.joiner.isEmpty()) {
       throw new TlsError('UnexpectedMessage', { detail: 'handshake data left in the record at a key change' });
     }
-    this.reader.install(p, epoch);
+    this.setTrafficSecret('read', epoch);
+    this.reader.install(p);
     this.trace({ direction: 'received', kind: 'key_change', summary: 'read keys changed' });
   }
 
   private sendKeyUpdate(request: number): void {
-    const w = this.writer.epoch;
-    if (!w) throw new TlsError('InternalError', { detail: 'no write keys' });
+    const suite = this.writeSuite13;
+    if (!suite) throw new TlsError('InternalError', { detail: 'no write keys' });
     this.out.send({ type: 'key_update', requestUpdate: request });
-    const next = nextTrafficSecret(this.cfg.crypto, w.suite.hash, w.secret);
-    this.writer.install(tls13Protector(this.cfg.crypto, w.suite, next), { suite: w.suite, secret: next });
+    const next = nextTrafficSecret(this.cfg.crypto, suite.hash, this.trafficSecret('write', suite));
+    this.writer.install(tls13Protector(this.cfg.crypto, suite, next));
+    this.setTrafficSecret('write', { suite, secret: next });
+  }
+
+  /**
+   * Keeps a TLS 1.3 traffic secret for KeyUpdate (RFC 9846 §7.2), overwriting the one it
+   * replaces; null (TLS 1.2, which has no KeyUpdate) forgets it. Both directions share one
+   * buffer, a copy (memory: one small buffer per connection instead of two secrets with
+   * their own ArrayBuffers and epoch records).
+   */
+  private setTrafficSecret(direction: 'read' | 'write', epoch: { readonly suite: Tls13Suite; readonly secret: Uint8Array } | null): void {
+    const at = direction === 'read' ? 0 : MAX_SECRET_LEN;
+    if (direction === 'read') this.readSuite13 = epoch?.suite ?? null;
+    else this.writeSuite13 = epoch?.suite ?? null;
+    if (epoch === null) {
+      this.secrets13?.fill(0, at, at + MAX_SECRET_LEN);
+      return;
+    }
+    this.setSecret(at, epoch.secret);
+  }
+
+  /** Copies a secret into its slot of the connection's secret buffer (zeroing what was there). */
+  private setSecret(at: number, secret: Uint8Array): void {
+    if (secret.length > MAX_SECRET_LEN) throw new TlsError('InternalError', { detail: `TLS 1.3 secret of ${secret.length} bytes` });
+    const buf = (this.secrets13 ??= new Uint8Array(3 * MAX_SECRET_LEN));
+    buf.fill(0, at, at + MAX_SECRET_LEN);
+    buf.set(secret, at);
+  }
+
+  /** The traffic secret in force in `direction` (a view: use before the next {@link setTrafficSecret}). */
+  private trafficSecret(direction: 'read' | 'write', suite: Tls13Suite): Uint8Array {
+    const at = direction === 'read' ? 0 : MAX_SECRET_LEN;
+    return this.secrets13!.subarray(at, at + HASH_LEN[suite.hash]);
   }
 
   private flushWrites(): void {
     if (!this.result) return;
     const q = this.writeQueue;
-    this.writeQueue = [];
+    if (q === null) return;
+    this.writeQueue = null;
     this.writeQueued = 0;
     for (const d of q) this.sealAppData(d);
   }
@@ -680,7 +879,14 @@ export class ConnectionCore {
     if (sendAlert && err.alert !== null && !this.closeSent) this.sendAlert(err.alert, 2);
     this.phase_ = 'failed';
     this.state = FAILED;
-    for (const w of this.handshakeWaiters.splice(0)) w.reject(err);
+    for (const w of this.takeWaiters()) w.reject(err);
+  }
+
+  /** Takes the handshake waiters (none left behind). */
+  private takeWaiters(): { resolve: () => void; reject: (e: TlsError) => void }[] {
+    const w = this.handshakeWaiters;
+    this.handshakeWaiters = null;
+    return w ?? [];
   }
 
   private trace(e: TraceEvent): void {

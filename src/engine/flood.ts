@@ -25,7 +25,13 @@ function flood(what: string, limit: number, option: string): TlsError {
 
 /** Counts one connection's no-data traffic against its {@link FloodLimits}. */
 export class FloodGuard {
-  private readonly limits: FloodLimits;
+  // The caps are copied into fields (not kept as the options object, which may be large and
+  // in dictionary mode): an idle connection holds five numbers.
+  private readonly maxEmptyRecords: number;
+  private readonly maxWarningAlerts: number;
+  private readonly maxKeyUpdates: number;
+  private readonly maxPostHandshakeMessages: number;
+  private readonly maxHelloRequests: number;
   private emptyRecords = 0;
   private warningAlerts = 0;
   private keyUpdates = 0;
@@ -33,22 +39,29 @@ export class FloodGuard {
   private postHandshake = 0;
   private helloRequests = 0;
 
-  constructor(limits: FloodLimits) {
-    this.limits = limits;
+  /**
+   * @param limits - the caps (only the {@link FloodLimits} fields are read)
+   * @param maxHelloRequests - overrides `limits.maxHelloRequests` when given (a role's limit)
+   */
+  constructor(limits: Omit<FloodLimits, 'maxHelloRequests'> & { readonly maxHelloRequests?: number }, maxHelloRequests?: number) {
+    this.maxEmptyRecords = limits.maxEmptyRecords;
+    this.maxWarningAlerts = limits.maxWarningAlerts;
+    this.maxKeyUpdates = limits.maxKeyUpdates;
+    this.maxPostHandshakeMessages = limits.maxPostHandshakeMessages;
+    this.maxHelloRequests = maxHelloRequests ?? limits.maxHelloRequests ?? 0;
   }
 
   /** A HelloRequest ignored during a TLS 1.2 client handshake (RFC 5246 §7.4.1.1). */
   helloRequest(): void {
-    if (++this.helloRequests > this.limits.maxHelloRequests) throw flood('HelloRequests during the handshake', this.limits.maxHelloRequests, 'maxHelloRequests');
+    if (++this.helloRequests > this.maxHelloRequests) throw flood('HelloRequests during the handshake', this.maxHelloRequests, 'maxHelloRequests');
   }
 
   /** A handshake message after the handshake (NewSessionTicket, KeyUpdate, HelloRequest, ...), by its type. */
   postHandshakeMessage(type: number): void {
-    const l = this.limits;
-    if (++this.postHandshake > l.maxPostHandshakeMessages) {
-      throw flood('post-handshake messages and empty records without application data', l.maxPostHandshakeMessages, 'maxPostHandshakeMessages');
+    if (++this.postHandshake > this.maxPostHandshakeMessages) {
+      throw flood('post-handshake messages and empty records without application data', this.maxPostHandshakeMessages, 'maxPostHandshakeMessages');
     }
-    if (type === HandshakeType.key_update && ++this.keyUpdates > l.maxKeyUpdates) throw flood('KeyUpdates without application data', l.maxKeyUpdates, 'maxKeyUpdates');
+    if (type === HandshakeType.key_update && ++this.keyUpdates > this.maxKeyUpdates) throw flood('KeyUpdates without application data', this.maxKeyUpdates, 'maxKeyUpdates');
   }
 
   /**
@@ -57,16 +70,15 @@ export class FloodGuard {
    * empty records resets nothing).
    */
   emptyRecord(): void {
-    const l = this.limits;
-    if (++this.emptyRecords > l.maxEmptyRecords) throw flood('empty records without application data', l.maxEmptyRecords, 'maxEmptyRecords');
-    if (++this.postHandshake > l.maxPostHandshakeMessages) {
-      throw flood('post-handshake messages and empty records without application data', l.maxPostHandshakeMessages, 'maxPostHandshakeMessages');
+    if (++this.emptyRecords > this.maxEmptyRecords) throw flood('empty records without application data', this.maxEmptyRecords, 'maxEmptyRecords');
+    if (++this.postHandshake > this.maxPostHandshakeMessages) {
+      throw flood('post-handshake messages and empty records without application data', this.maxPostHandshakeMessages, 'maxPostHandshakeMessages');
     }
   }
 
   /** A TLS 1.2 warning alert or a TLS 1.3 user_canceled. */
   warningAlert(): void {
-    if (++this.warningAlerts > this.limits.maxWarningAlerts) throw flood('warning alerts without application data', this.limits.maxWarningAlerts, 'maxWarningAlerts');
+    if (++this.warningAlerts > this.maxWarningAlerts) throw flood('warning alerts without application data', this.maxWarningAlerts, 'maxWarningAlerts');
   }
 
   /** Non-empty application data: the peer is doing real work again. */

@@ -52,6 +52,12 @@ export interface ConnectionInfo {
   readonly alpn: string | null;
   readonly serverName: string | null;
   readonly resumed: boolean;
+  /**
+   * 0-RTT (RFC 9846 §2.3, §4.3.10): `'accepted'` (early data went, and was taken, before the
+   * handshake: on a server it may be a replay, see `earlyDataLength`), `'rejected'` (offered,
+   * refused: a client re-sends it after the handshake unless told not to), `'none'`.
+   */
+  readonly earlyData: 'accepted' | 'rejected' | 'none';
   readonly helloRetryRequest: boolean;
   /** Peer's leaf certificate (DER), or null. */
   readonly peerCertificate: Uint8Array | null;
@@ -82,6 +88,7 @@ export interface NegotiatedInfo {
   alpn: string | null;
   serverName: string | null;
   resumed: boolean;
+  earlyData: 'accepted' | 'rejected' | 'none';
   helloRetryRequest: boolean;
   peerCertificates: readonly Uint8Array[];
   certificateErrors: readonly CertificateError[];
@@ -100,6 +107,7 @@ export function newNegotiated(): NegotiatedInfo {
     alpn: null,
     serverName: null,
     resumed: false,
+    earlyData: 'none',
     helloRetryRequest: false,
     peerCertificates: [],
     certificateErrors: [],
@@ -119,9 +127,11 @@ export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: s
     alpn: n.alpn,
     serverName: n.serverName,
     resumed: n.resumed,
+    earlyData: n.earlyData,
     helloRetryRequest: n.helloRetryRequest,
-    peerCertificate: n.peerCertificates[0] ?? null,
-    peerIntermediates: n.peerCertificates.slice(1),
+    // Copies: the connection's bytes are shared with other connections (engine/intern.ts).
+    peerCertificate: n.peerCertificates[0]?.slice() ?? null,
+    peerIntermediates: n.peerCertificates.slice(1).map((c) => c.slice()),
     certificateErrors: n.certificateErrors,
     certificateErrorSeverity: n.certificateErrorSeverity,
     provider,

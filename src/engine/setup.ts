@@ -11,7 +11,8 @@
  */
 import type { CertifiedKey, CertifiedKeyInput, ClientOptions, ResolvedCommon, ServerOptions, TlsVersionName } from '../config/config.js';
 import { limitOption, resolveAlpn, resolveCommon, resolveIgnorable } from '../config/config.js';
-import { loadCertifiedKey, loadCertificates } from '../config/identity.js';
+import { loadCertifiedKey, loadCertificates, loadPfxIdentities, type IdentityFiles } from '../config/identity.js';
+import { identityFiles } from '../identity/index.js';
 import { nobleProvider, defaultRandom } from '../crypto/noble.js';
 import { DEFAULT_KEY_SHARES, resolveCodes } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
@@ -29,7 +30,10 @@ import { MAX_SESSION_LIFETIME, SessionCache12 } from '../session/cache12.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
 import { MemorySessionStore, sessionStoreKey, trustFingerprint, type SessionStore } from '../session/store.js';
-import { resolveTicketKeys } from '../session/ticket-keys.js';
+import { resolveTicketKeys, type TicketKeySet } from '../session/ticket-keys.js';
+import { resolveReplayRegister } from '../session/replay.js';
+import { ConnectionSessionStore } from '../session/offer.js';
+import type { ResumableSession } from '../session/session.js';
 import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
 import { toHex } from '../base/bytes.js';
 
@@ -70,10 +74,29 @@ export interface ClientConnectionOptions {
    * none left, the first configured group is used).
    */
   readonly keyShareGroups?: readonly (string | number)[];
+  /**
+   * 0-RTT (RFC 9846 §2.3): data sent with the first flight when this connection resumes a
+   * session whose ticket allows at least this many bytes of early data; otherwise (no session,
+   * a ticket without early data, too much data, a HelloRetryRequest, or a server that rejects
+   * it) it is sent after the handshake, first, unless `retryEarlyData` is false.
+   * `info.earlyData` and `earlyDataLength` tell what happened. Early data can be replayed by
+   * an attacker (RFC 9846 §8): send only what is harmless to repeat.
+   */
+  readonly earlyData?: Uint8Array;
+  /** Re-send `earlyData` after the handshake when it did not go as 0-RTT (default true). */
+  readonly retryEarlyData?: boolean;
+  /**
+   * A session to offer first (Node's `session` option, read back with `deserializeSession`):
+   * offered only if it was made under this connection's server name and trust decision and
+   * is still fresh, else the handshake is a full one. Used once.
+   */
+  readonly session?: ResumableSession;
+  /** Called with each session the server gives this connection (Node's `'session'` event), besides the config's store. */
+  readonly onSession?: (session: ResumableSession) => void;
 }
 
 /** The keys of {@link ClientConnectionOptions}, which `TlsConnection.client(options)` takes out of plain options. */
-const PER_CONNECTION_KEYS: readonly string[] = Object.freeze(['servername', 'ALPNProtocols', 'keyShareGroups']);
+const PER_CONNECTION_KEYS: readonly string[] = Object.freeze(['servername', 'ALPNProtocols', 'keyShareGroups', 'earlyData', 'retryEarlyData', 'session', 'onSession']);
 
 /**
  * Options of {@link createClientConfig}: every {@link ClientOptions} except `servername`, which
@@ -93,10 +116,12 @@ export type ServerConfigOptions = ServerOptions;
 export interface ClientParts {
   readonly tls12: ClientParams['tls12'];
   readonly ocsp: PeerAuth['ocsp'];
+  /** PKCS#12 files and encrypted keys (src/identity/): `pfx`, `passphrase`. */
+  readonly identity?: IdentityFiles | null;
 }
 
 /** Every optional part: what `puretls` and `puretls/node` clients have. */
-export const ALL_CLIENT_PARTS: ClientParts = { tls12: serverHello12, ocsp: verifyOcspResponseAsync };
+export const ALL_CLIENT_PARTS: ClientParts = { tls12: serverHello12, ocsp: verifyOcspResponseAsync, identity: identityFiles };
 
 /** What a client config holds, out of the caller's reach. */
 interface ClientState {
@@ -228,6 +253,18 @@ export function clientConfigFacts(config: ClientConfig): { readonly nameOptional
   return { nameOptional: state.nameOptional, customVerifier: state.customVerifier };
 }
 
+/**
+ * The session ticket keys of a server config (the Node adapter's `getTicketKeys()` /
+ * `setTicketKeys()`; not exported from the entry points): the config's own set, so that
+ * changing it changes what every connection made from the config seals and opens.
+ * @throws TlsError('InvalidConfig') for an object that is not a server config
+ */
+export function serverConfigTicketKeys(config: ServerConfig): TicketKeySet {
+  const state = serverStates.get(config);
+  if (!state) throw new TlsError('InvalidConfig', { detail: 'not a config made by createServerConfig' });
+  return state.params.ticketKeys;
+}
+
 /** True for a config made by {@link createServerConfig}. */
 export function isServerConfig(x: unknown): x is ServerConfig {
   return typeof x === 'object' && x !== null && serverStates.has(x);
@@ -332,6 +369,7 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
     options.verifier ??
     createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, commonNameFallback: options.commonNameFallback, maxWork: cfg.maxVerificationWork });
   if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a client certificate needs both cert and key' });
+  const identity = clientIdentity(options, cfg.crypto, parts.identity ?? null);
   const params: ClientParams = Object.freeze({
     serverName: undefined,
     sendSni: false,
@@ -345,13 +383,15 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
       checkServerIdentity: options.checkServerIdentity,
       ocsp: parts.ocsp,
     }),
-    identity: options.cert !== undefined && options.key !== undefined ? freezeIdentity(loadCertifiedKey({ cert: options.cert, key: ownKey(options.key) }, cfg.crypto)) : null,
+    identity,
     // RFC 6066 §8: asked for only when we can check the answer.
     requestOcsp: options.requestOCSP !== false && parts.ocsp !== null,
     tls12: parts.tls12,
     clientHelloHook: testHooksOf(options).clientHello,
     sessions: null,
     allowPskKe: options.allowPskKe === true,
+    earlyData: null,
+    retryEarlyData: true,
   });
   const limits: RoleLimits = Object.freeze({ maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) });
   const store = resolveSessionStore(options.sessionStore, cfg.now);
@@ -366,6 +406,22 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
       extra: `revocation:${options.requireRevocationInformation === true}|identity:${params.identity ? toHex(cfg.crypto.digest('sha256', params.identity.chain[0]!)) : '-'}`,
     }));
   return Object.freeze({ cfg, params, store, trust, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
+}
+
+/**
+ * The client certificate of `cert` + `key` or `pfx` (one identity), or null.
+ * @throws TlsError('InvalidConfig') for both forms at once or a pfx with several identities;
+ *   the identity statuses (`WrongPassphrase`, ...) for a file or key that cannot be opened
+ */
+function clientIdentity(options: ClientConfigOptions, crypto: ResolvedCommon['crypto'], files: IdentityFiles | null): CertifiedKey | null {
+  if (options.pfx !== undefined) {
+    if (options.cert !== undefined) throw new TlsError('InvalidConfig', { detail: 'a client certificate is either pfx or cert and key, not both' });
+    const ids = loadPfxIdentities(options.pfx, options.passphrase, crypto, files);
+    if (ids.length !== 1) throw new TlsError('InvalidConfig', { detail: `pfx: a client takes one identity, the files hold ${ids.length}` });
+    return freezeIdentity(ids[0]!);
+  }
+  if (options.cert === undefined || options.key === undefined) return null;
+  return freezeIdentity(loadCertifiedKey({ cert: options.cert, key: ownKey(options.key), passphrase: options.passphrase }, crypto, files));
 }
 
 /**
@@ -397,17 +453,29 @@ function resolveServer(options: ServerOptions): ServerState {
   refuseBudgetWithCustomVerifier(options);
   if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a server identity needs both cert and key' });
   const identities: CertifiedKey[] = [];
+  const rethrow = (e: unknown, what: string): never => {
+    // The identity statuses (WrongPassphrase, IdentityCorrupt, ...) keep their status.
+    if (e instanceof TlsError && e.category === 'caller' && e.status !== 'InvalidConfig') throw new TlsError(e.status, { detail: `${what}: ${e.detail ?? e.status}`, cause: e });
+    if (e instanceof TlsError && e.status === 'InvalidConfig') throw new TlsError('InvalidConfig', { detail: `${what}: ${e.detail ?? e.message}`, cause: e });
+    throw new TlsError('InvalidConfig', { detail: `${what}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`, cause: e });
+  };
   const load = (c: CertifiedKeyInput, what: string): CertifiedKey => {
     try {
-      return freezeIdentity(loadCertifiedKey({ ...c, key: ownKey(c.key) }, cfg.crypto));
+      return freezeIdentity(loadCertifiedKey({ ...c, key: ownKey(c.key) }, cfg.crypto, identityFiles));
     } catch (e) {
-      if (e instanceof TlsError && e.status === 'InvalidConfig') throw new TlsError('InvalidConfig', { detail: `${what}: ${e.detail ?? e.message}`, cause: e });
-      throw new TlsError('InvalidConfig', { detail: `${what}: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`, cause: e });
+      return rethrow(e, what);
     }
   };
-  if (options.cert !== undefined && options.key !== undefined) identities.push(load({ cert: options.cert, key: options.key }, 'cert/key'));
-  (options.certificates ?? []).forEach((c, i) => identities.push(load(c, `certificates[${i}]`)));
-  if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates)' });
+  if (options.cert !== undefined && options.key !== undefined) identities.push(load({ cert: options.cert, key: options.key, passphrase: options.passphrase }, 'cert/key'));
+  (options.certificates ?? []).forEach((c, i) => identities.push(load({ passphrase: options.passphrase, ...c }, `certificates[${i}]`)));
+  if (options.pfx !== undefined) {
+    try {
+      for (const id of loadPfxIdentities(options.pfx, options.passphrase, cfg.crypto, identityFiles)) identities.push(freezeIdentity(id));
+    } catch (e) {
+      rethrow(e, 'pfx');
+    }
+  }
+  if (identities.length === 0) throw new TlsError('InvalidConfig', { detail: 'a server needs cert and key (or certificates, or pfx)' });
   // Default 2 (OpenSSL's and Node's): see ServerOptions.sessionTickets.
   const tickets = options.sessionTickets ?? 2;
   if (!Number.isInteger(tickets) || tickets < 0 || tickets > 16) throw new TlsError('InvalidConfig', { detail: 'sessionTickets must be an integer 0..16' });
@@ -429,6 +497,8 @@ function resolveServer(options: ServerOptions): ServerState {
     sessionTimeout,
     resumption12: Object.freeze({ cache: cache12.maxEntries > 0 ? cache12 : null, tickets: tickets > 0 ? ticketKeys : null, lifetime: cache12.lifetime }),
     allowPskKe: options.allowPskKe === true,
+    maxEarlyData: limitOption('maxEarlyData', options.maxEarlyData, 0, 0, 0xffffffff),
+    replayRegister: resolveReplayRegister(options.replayRegister),
     encryptedExtensionsHook: testHooksOf(options).encryptedExtensions,
     helloRetryRequestHook: testHooksOf(options).helloRetryRequest,
     clientAuth,
@@ -482,9 +552,10 @@ export function setupClientWith(config: ClientConfig | ClientOptions, perConnect
     if (isServerConfig(config)) throw new TlsError('InvalidConfig', { detail: 'a server config cannot make a client connection' });
     if (config instanceof ClientConfig) throw new TlsError('InvalidConfig', { detail: 'not a config made by createClientConfig' });
     // Plain options: the shared part becomes a config, the rest is this connection's.
-    const { servername, ...shared } = config;
+    // Plain options may carry this connection's 0-RTT data too (TlsConnection.client({ ..., earlyData })).
+    const { servername, earlyData, retryEarlyData, ...shared } = config as ClientOptions & Pick<ClientConnectionOptions, 'earlyData' | 'retryEarlyData'>;
     state = resolveClient(shared, parts);
-    per = { servername, ...perConnection };
+    per = { servername, earlyData, retryEarlyData, ...perConnection };
   }
   return clientSetupOf(state, per);
 }
@@ -509,7 +580,9 @@ function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup 
     keyShareGroups: per.keyShareGroups !== undefined ? resolveCodes('group', per.keyShareGroups) : params.keyShareGroups,
     auth: { ...params.auth, serverName: servername },
     // Sessions are per server name (never offered to another one) and per trust decision.
-    sessions: state.store && servername ? { store: state.store, key: sessionStoreKey(servername, state.trust()) } : null,
+    sessions: servername ? connectionSessions(state, per, servername) : null,
+    earlyData: earlyDataOption(per.earlyData),
+    retryEarlyData: per.retryEarlyData !== false,
   };
   const p = params;
   const c = cfg;
@@ -557,6 +630,20 @@ function refuseBudgetWithCustomVerifier(o: { verifier?: unknown; maxVerification
   if (o.verifier !== undefined && o.maxVerificationWork !== undefined) {
     throw new TlsError('InvalidConfig', { detail: 'maxVerificationWork applies to the built-in verifier; a custom verifier bounds its own work' });
   }
+}
+
+/** The `earlyData` per-connection option: a copy (the caller may reuse its buffer), or null. */
+function earlyDataOption(d: Uint8Array | undefined): Uint8Array | null {
+  if (d === undefined) return null;
+  if (!(d instanceof Uint8Array)) throw new TlsError('InvalidConfig', { detail: 'earlyData must be a Uint8Array' });
+  return d.length > 0 ? d.slice() : null;
+}
+
+/** The store a connection takes sessions from and puts them in: the config's, with this connection's `session` / `onSession` if given. */
+function connectionSessions(state: ClientState, per: ClientConnectionOptions, servername: string): ClientParams['sessions'] {
+  if (per.session === undefined && per.onSession === undefined) return state.store ? { store: state.store, key: sessionStoreKey(servername, state.trust()) } : null;
+  if (per.onSession !== undefined && typeof per.onSession !== 'function') throw new TlsError('InvalidConfig', { detail: 'onSession must be a function' });
+  return { store: new ConnectionSessionStore(state.store, per.session, per.onSession), key: sessionStoreKey(servername, state.trust()) };
 }
 
 /** The `sessionStore` option: a store as given, `false` as none, absent as a fresh memory store. */

@@ -44,6 +44,10 @@ export interface ClientParams {
   readonly sessions: { readonly store: SessionStore; readonly key: string } | null;
   /** Offer psk_ke as well as psk_dhe_ke (RFC 9846 §4.3.9). */
   readonly allowPskKe: boolean;
+  /** 0-RTT data of this connection, or null (RFC 9846 §2.3). */
+  readonly earlyData: Uint8Array | null;
+  /** Re-send `earlyData` after the handshake when it did not go as 0-RTT. */
+  readonly retryEarlyData: boolean;
 }
 
 /**
@@ -70,6 +74,8 @@ export interface Offer {
   readonly psk: PskOffer | null;
   /** The TLS 1.2 session offered for resumption (its ID or ticket is in `ch`; `client-resume12.ts`), if any. */
   readonly session12?: Tls12Session | undefined;
+  /** 0-RTT data sent with this ClientHello (RFC 9846 §4.3.10), if any. */
+  readonly early: Uint8Array | null;
 }
 
 /**

@@ -25,6 +25,7 @@ import { acceptPskSelection, offerPsk, sessionHash, type PskOffer } from './psk.
 import { takeSession } from '../session/store.js';
 import type { ResumableSession, Tls12Session } from '../session/session.js';
 import { offer12, usableSession12 } from './client-resume12.js';
+import { earlyTrafficSecret } from './tls13-common.js';
 
 /**
  * Starts a client handshake: sends ClientHello and returns the first state (once the key
@@ -85,17 +86,39 @@ function sendClientHello(
 ): State {
   const { offers13, offers12 } = offeredVersions(cfg);
   let ch = buildClientHello(cfg, p, random, sessionId, shares, sessionTicket);
+  // RFC 9846 §4.3.10: 0-RTT only with a ticket that allows at least this much early data.
+  const early = psk && p.earlyData && p.earlyData.length <= psk.session.maxEarlyData ? p.earlyData : null;
+  if (early) ch = { ...ch, extensions: { ...ch.extensions, earlyData: true } };
   // RFC 9846 §4.3.11: pre_shared_key last, its binder over this ClientHello truncated before the binders.
   if (psk) ch = offerPsk(cfg.crypto, ch, psk, cfg.now(), p.allowPskKe, null);
   const hs: ClientHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
-  sendHashed(out, hs.transcript, ch);
+  const raw = out.send(ch);
+  hs.transcript.add(raw);
+  if (early && psk) sendEarlyData(hs, psk, early, raw, out);
+  // No 0-RTT possible: the data goes first after the handshake (unless the caller opted out).
+  else if (p.earlyData) out.earlyDataOutcome(false, p.earlyData, p.retryEarlyData);
   const byGroup = new Map<number, KeyShare>();
   for (const e of ch.extensions.keyShare ?? []) {
     const s = shares.find((k) => k.group === e.group);
     if (s) byGroup.set(e.group, s);
   }
-  const offer: Offer = { ch, shares: byGroup, offers13, offers12, psk, session12 };
+  const offer: Offer = { ch, shares: byGroup, offers13, offers12, psk, session12, early };
   return new ExpectServerHello(hs, offer, null);
+}
+
+/**
+ * Sends 0-RTT data after the first ClientHello (RFC 9846 §2.3, §4.3.10): under
+ * client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello), with
+ * the suite of the session's ticket, preceded by the compatibility ChangeCipherSpec
+ * (RFC 9846 §E.4: "placed immediately after the first ClientHello" when offering early data).
+ */
+function sendEarlyData(hs: ClientHandshake, psk: PskOffer, data: Uint8Array, chRaw: Uint8Array, out: HandshakeOutput): void {
+  const suite = tls13Suite(psk.session.cipherSuite)!;
+  const secret = earlyTrafficSecret(hs.cfg.crypto, suite, psk.session.psk, hs.cfg.crypto.digest(suite.hash, chRaw));
+  out.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', hs.clientRandom, secret);
+  if (hs.cfg.maxVersion >= ProtocolVersion.TLSv1_3) out.sendChangeCipherSpec('compat');
+  out.installKey('write', { version: 'TLSv1.3', suite, secret });
+  out.sendEarlyData(data);
 }
 
 /** Which versions the configuration lets us offer. */
@@ -336,9 +359,15 @@ class ExpectServerHello implements State {
     if (p.clientHelloHook) ch2 = p.clientHelloHook(ch2);
     const psk = pskAfterRetry(this.offer.psk, suite);
     ch2 = retryPsk(this.hs, ch2, psk);
+    if (this.offer.early) {
+      // RFC 9846 §4.3.10: a HelloRetryRequest rejects the early data; ClientHello2 goes in
+      // plaintext (its early_data was removed above), and the data goes after the handshake.
+      out.plaintextWrites();
+      out.earlyDataOutcome(false, this.offer.early, p.retryEarlyData);
+    }
     sendHashed(out, transcript, ch2);
-    const offer: Offer = { ...this.offer, ch: ch2, shares: new Map(shares.map((s) => [s.group, s])), psk };
-    return { next: new ExpectServerHello(this.hs, offer, hrr), learned: { helloRetryRequest: true } };
+    const offer: Offer = { ...this.offer, ch: ch2, shares: new Map(shares.map((s) => [s.group, s])), psk, early: null };
+    return { next: new ExpectServerHello(this.hs, offer, hrr), learned: this.offer.early ? { helloRetryRequest: true, earlyData: 'rejected' } : { helloRetryRequest: true } };
   }
 }
 

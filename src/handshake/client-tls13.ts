@@ -36,6 +36,8 @@ export interface Client13 extends ClientHandshake {
   readonly compat: boolean;
   /** The server resumed the session we offered (RFC 9846 §2.2), or null: a full handshake. */
   readonly resumed: PskSelected | null;
+  /** The server accepted our 0-RTT data: EndOfEarlyData goes before our Finished (RFC 9846 §4.6.1). */
+  readonly earlyAccepted?: boolean;
 }
 
 /**
@@ -90,7 +92,9 @@ function serverHelloAgreed13(hs: ClientHandshake, offer: Offer, sh: ServerHello,
   // Install the client handshake write key now (as Go, BoringSSL and rustls do), so that an
   // alert sent before our Finished is protected as the server expects (RFC 9846 §6: alerts
   // are "encrypted as specified by the current connection state"). ExpectFinished keeps it.
-  out.installKey('write', { version: 'TLSv1.3', suite, secret: secrets.clientHandshake });
+  // With 0-RTT data out, the early key stays until EncryptedExtensions says whether the server
+  // took it (then until our EndOfEarlyData, RFC 9846 §4.6.1).
+  if (!offer.early) out.installKey('write', { version: 'TLSv1.3', suite, secret: secrets.clientHandshake });
   const h: Client13 = { ...hs, offer, suite, secrets, compat: offer.ch.legacySessionId.length > 0, resumed };
   const learned: Learned = { version: 'TLSv1.3', cipherSuite: suite.name, group: group !== null ? codeName('group', group) : undefined };
   if (!resumed) return { next: new ExpectEncryptedExtensions(h), learned };
@@ -119,14 +123,27 @@ class ExpectEncryptedExtensions implements State {
     out.trace({ direction: 'received', kind: 'handshake', summary: `EncryptedExtensions${alpn !== undefined ? ` alpn=${alpn}` : ''}`, message: ee });
     const serverName = this.h.p.serverName || undefined;
     const resumed = this.h.resumed;
+    const early = this.h.offer.early;
+    let earlyData: Learned['earlyData'];
+    if (ee.extensions.earlyData && !resumed) {
+      // RFC 9846 §4.3.10: early data can only be accepted with the PSK we offered first (selected_identity 0).
+      throw new TlsError('IllegalParameter', { detail: 'server accepted early data without resuming our session' });
+    }
+    if (early) {
+      earlyData = ee.extensions.earlyData ? 'accepted' : 'rejected';
+      out.earlyDataOutcome(earlyData === 'accepted', early, this.h.p.retryEarlyData);
+      // Rejected: our flight goes under the handshake key from now on (RFC 9846 §4.3.10).
+      if (earlyData === 'rejected') out.installKey('write', { version: 'TLSv1.3', suite: this.h.suite, secret: this.h.secrets.clientHandshake });
+    }
     if (resumed) {
       // RFC 9846 §2.2, §4.4.2: a PSK handshake has no Certificate, CertificateVerify or
       // CertificateRequest: the server's Finished comes next, keyed by the PSK.
       const s = resumed.session;
       const origin: SessionOrigin = { alpn: s.alpn, peerCertificates: s.peerCertificates, certificateErrors: s.certificateErrors, certificateErrorSeverity: s.certificateErrorSeverity, signatureScheme: s.signatureScheme };
-      return { next: new ExpectFinished(this.h, null, ServerAuthenticated.byPsk(resumed), { ...origin, alpn: alpn ?? null }), learned: { alpn, serverName } };
+      const next = new ExpectFinished({ ...this.h, earlyAccepted: earlyData === 'accepted' }, null, ServerAuthenticated.byPsk(resumed), { ...origin, alpn: alpn ?? null });
+      return { next, learned: { alpn, serverName, earlyData } };
     }
-    return { next: new ExpectCertificate(this.h, null, true, alpn ?? null), learned: { alpn, serverName } };
+    return { next: new ExpectCertificate(this.h, null, true, alpn ?? null), learned: { alpn, serverName, earlyData } };
   }
 }
 
@@ -245,6 +262,11 @@ export class ExpectFinished implements State {
     if (this.h.compat) out.sendChangeCipherSpec('compat');
     // The client handshake write key was installed after ServerHello (do not reinstall it:
     // that would restart its sequence number after an alert or close_notify).
+    if (this.h.earlyAccepted) {
+      // RFC 9846 §4.6.1: EndOfEarlyData under the early key, then our handshake key.
+      sendHashed(out, transcript, { type: 'end_of_early_data' });
+      out.installKey('write', { version: 'TLSv1.3', suite, secret: secrets.clientHandshake });
+    }
     const clientSignatureScheme = this.request ? await sendClientCertificate(this.h, this.request, out) : undefined;
     const verifyData = computeFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current());
     sendHashed(out, transcript, { type: 'finished', verifyData });
@@ -293,10 +315,13 @@ interface SessionKeeper {
 /** Sessions kept from one connection at most (a server may send many tickets). */
 const MAX_SESSIONS_PER_CONNECTION = 8;
 
+const CLIENT_TRAFFIC_EXPECTS: readonly MessageKind[] = Object.freeze(['new_session_ticket', 'key_update']);
+
 /** Post-handshake client: NewSessionTicket and KeyUpdate (RFC 9846 §4.7). */
 export class ClientTraffic implements State {
   readonly name = 'ClientTraffic';
-  readonly expects: readonly MessageKind[] = ['new_session_ticket', 'key_update'];
+  // Shared by every idle connection (memory, issue 9): not an array per connection.
+  readonly expects: readonly MessageKind[] = CLIENT_TRAFFIC_EXPECTS;
   private readonly keeper: SessionKeeper | null;
   private readonly crypto: CryptoProvider;
   private kept = 0;

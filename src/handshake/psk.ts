@@ -161,7 +161,7 @@ export function acceptPskSelection(offer: PskOffer | null, selected: number, sui
   }
   const mode = hasKeyShare ? PskKeyExchangeMode.psk_dhe_ke : PskKeyExchangeMode.psk_ke;
   if (!(offeredModes ?? []).includes(mode)) {
-    throw new TlsError(hasKeyShare ? 'IllegalParameter' : 'MissingExtension', {
+    throw new TlsError('IllegalParameter', {
       detail: hasKeyShare ? 'server used psk_dhe_ke, which we did not offer' : 'ServerHello has no key_share and we did not offer psk_ke',
     });
   }

@@ -9,6 +9,7 @@ import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import { nameOf } from '../wire/codes.js';
 import type { Transcript } from './transcript.js';
 import type { TicketKeySet } from '../session/ticket-keys.js';
+import type { ReplayRegister } from '../session/replay.js';
 import type { PeerAuth } from './peer-auth.js';
 import type { ClientAuthPolicy } from './proofs.js';
 import type { EncryptedExtensionsHook, HelloRetryRequestHook } from './test-hooks.js';
@@ -24,6 +25,10 @@ export interface ServerParams {
   readonly sessionTimeout: number;
   /** Accept psk_ke (resumption without (EC)DHE) when the client offers it (RFC 9846 §4.3.9). */
   readonly allowPskKe: boolean;
+  /** 0-RTT bytes announced in tickets and accepted (0: off; RFC 9846 §4.3.10). */
+  readonly maxEarlyData: number;
+  /** Tickets already used for 0-RTT (RFC 9846 §8.1, §8.2). */
+  readonly replayRegister: ReplayRegister;
   /** Test hook (`puretls/testing`); see `test-hooks.ts`. */
   readonly encryptedExtensionsHook: EncryptedExtensionsHook | undefined;
   /** Test hook (`puretls/testing`; RFC 8448 §5 replay); see `test-hooks.ts`. */

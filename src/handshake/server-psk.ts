@@ -23,6 +23,7 @@ import { decodeTicketState13, encodeTicketState13, type OriginalClientAuth, type
 import { TICKET_AGE_TOLERANCE_MS, verifyBinder, type BinderVerified } from './psk.js';
 import type { ServerHandshake } from './server-common.js';
 import type { HandshakeOutput } from './state.js';
+import { claimOnce, isFresh } from '../session/replay.js';
 
 /** A PSK the server resumes with. */
 export interface AcceptedPsk {
@@ -127,7 +128,7 @@ export async function sendTickets13(hs: ServerHandshake, suite: Tls13Suite, resu
       issuedAt: cfg.now(),
       lifetime: p.sessionTimeout,
       ageAdd,
-      maxEarlyData: 0,
+      maxEarlyData: p.maxEarlyData,
       psk: resumptionPsk(cfg.crypto, suite.hash, resumptionSecret, nonce),
       serverName: origin.serverName,
       alpn: origin.alpn ?? '',
@@ -138,11 +139,35 @@ export async function sendTickets13(hs: ServerHandshake, suite: Tls13Suite, resu
     if (state === null) return;
     const ticket = await p.ticketKeys.seal(cfg.crypto, cfg.random, state);
     state.fill(0);
-    out.send({ type: 'new_session_ticket', lifetime: p.sessionTimeout, ageAdd, nonce, ticket, extensions: {} });
+    // RFC 9846 §4.7.1: early_data announces max_early_data_size (0-RTT allowed with this ticket).
+    const extensions = p.maxEarlyData > 0 ? { earlyData: { maxEarlyDataSize: p.maxEarlyData } } : {};
+    out.send({ type: 'new_session_ticket', lifetime: p.sessionTimeout, ageAdd, nonce, ticket, extensions });
   }
 }
 
 /** A big-endian uint32 from the first four bytes of `b`. */
 function readU32(b: Uint8Array): number {
   return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+}
+
+/**
+ * Whether to accept the client's 0-RTT data (RFC 9846 §4.3.10): "the PSK being used is the
+ * first one offered, the ticket allows early data (max_early_data_size > 0), the cipher
+ * suite and the ALPN protocol are those of the original session", not after a
+ * HelloRetryRequest, 0-RTT enabled here, and (RFC 9846 §8.1) the ticket never used for
+ * early data before: claimed in the register, which is consulted last so that a refusal
+ * for another reason does not use up the claim.
+ */
+export async function acceptEarlyData13(hs: ServerHandshake, ch: ClientHello, psk: AcceptedPsk | null, suite: Tls13Suite, alpn: string | undefined, afterHrr: boolean): Promise<boolean> {
+  const { cfg, p } = hs;
+  if (!psk || afterHrr || ch.extensions.earlyData === undefined || p.maxEarlyData === 0) return false;
+  const s = psk.state;
+  if (psk.index !== 0 || s.maxEarlyData === 0 || s.cipherSuite !== suite.code || s.alpn !== (alpn ?? '')) return false;
+  const identity = ch.extensions.preSharedKey!.identities[0]!;
+  // RFC 9846 §8.3: the ClientHello must arrive when the client's ticket age says (checked for
+  // any resumption in `usable`; stated again here, where it guards replays).
+  if (!isFresh(s.issuedAt, (identity.obfuscatedTicketAge - s.ageAdd) >>> 0, cfg.now(), TICKET_AGE_TOLERANCE_MS)) return false;
+  // Claimed per ticket, not per ClientHello: a replayed ClientHello carries the same ticket
+  // (§8.2), and so does a client using one ticket twice (§8.1); kept until the ticket expires.
+  return claimOnce(p.replayRegister, cfg.crypto.digest('sha256', identity.identity), s.issuedAt + s.lifetime * 1000);
 }

@@ -15,13 +15,13 @@ import { KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { CertificateEntry, ClientHello, EeExtensions, HandshakeMessage, ServerHello } from '../wire/messages.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { codeName, expect, keepLearned, sendHashed } from './state.js';
-import { applicationSecrets, finishHandshake, handshakeSecrets, type ApplicationSecrets, type HandshakeSecrets } from './tls13-common.js';
+import { applicationSecrets, earlyTrafficSecret, finishHandshake, handshakeSecrets, type ApplicationSecrets, type HandshakeSecrets } from './tls13-common.js';
 import { nameMatches, type ServerHandshake } from './server-common.js';
 import { authenticatePeer, type CertificateChainAccepted } from './peer-auth.js';
 import { computeFinished13, verifyFinished13 } from './finished.js';
 import { ClientAuthDecided } from './proofs.js';
 import { signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
-import { originalErrors, sendTickets13, type AcceptedPsk, type TicketOrigin } from './server-psk.js';
+import { acceptEarlyData13, originalErrors, sendTickets13, type AcceptedPsk, type TicketOrigin } from './server-psk.js';
 import type { CertificateError } from '../verify/verifier.js';
 
 /** What `server-hello.ts` chose for a TLS 1.3 handshake from the (first) ClientHello. */
@@ -68,6 +68,9 @@ export async function serverFlight13(
   const { cfg, p, transcript, clientRandom } = hs;
   const crypto = cfg.crypto;
   const dhe = psk === null || psk.mode === 'psk_dhe_ke';
+  // RFC 9846 §4.3.10: 0-RTT, decided before anything is sent; its key is over Hash(ClientHello).
+  const early = await acceptEarlyData13(hs, ch, psk, c.suite, c.alpn, afterHrr);
+  const earlySecret = early && psk ? earlyTrafficSecret(crypto, c.suite, psk.state.psk, transcript.current()) : null;
   if (dhe && peerShare === null) throw new TlsError('InternalError', { detail: 'serverFlight13: (EC)DHE without the client share' });
   const ks = dhe ? await crypto.generateKeyShare(c.group, cfg.random) : null;
   const random = cfg.random(32);
@@ -119,12 +122,20 @@ export async function serverFlight13(
   out.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', clientRandom, secrets.clientHandshake);
   out.keyLog('SERVER_HANDSHAKE_TRAFFIC_SECRET', clientRandom, secrets.serverHandshake);
   out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: secrets.serverHandshake });
-  out.installKey('read', { version: 'TLSv1.3', suite: c.suite, secret: secrets.clientHandshake });
-  // RFC 9846 §4.3.10: 0-RTT is never accepted (no early_data in EncryptedExtensions), so the
-  // client's early records, protected under a key we do not derive, are skipped.
-  if (ch.extensions.earlyData !== undefined && !afterHrr) out.skipEarlyData('undecryptable');
+  if (earlySecret && psk) {
+    // RFC 9846 §4.3.10: the client's early data and EndOfEarlyData come under the early key,
+    // up to the ticket's max_early_data_size.
+    out.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', clientRandom, earlySecret);
+    out.installKey('read', { version: 'TLSv1.3', suite: c.suite, secret: earlySecret });
+    out.acceptEarlyData(psk.state.maxEarlyData);
+  } else {
+    out.installKey('read', { version: 'TLSv1.3', suite: c.suite, secret: secrets.clientHandshake });
+    // RFC 9846 §4.3.10: 0-RTT not accepted (no early_data in EncryptedExtensions): the client's
+    // early records, protected under a key we do not use, are skipped.
+    if (ch.extensions.earlyData !== undefined && !afterHrr) out.skipEarlyData('undecryptable');
+  }
 
-  let ee: EeExtensions = {};
+  let ee: EeExtensions = early ? { earlyData: true } : {};
   if (c.alpn !== undefined) ee.alpn = c.alpn;
   // RFC 6066 §3: acknowledge server_name with an empty extension when we used it.
   if (c.serverName !== undefined && c.cert.names.some((n) => nameMatches(n, c.serverName!))) ee.serverName = true;
@@ -139,7 +150,10 @@ export async function serverFlight13(
     out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: app.serverApplication });
     const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '' };
     const chain: ClientChain = { chain: psk.state.clientChain, errors: originalErrors(psk.state) };
-    return { next: new ExpectFinished(h, ClientAuthDecided.resumed(psk.binder, psk.state.clientAuth, p.clientAuth), chain), learned };
+    const decided = ClientAuthDecided.resumed(psk.binder, psk.state.clientAuth, p.clientAuth);
+    const withEarly: Learned = ch.extensions.earlyData !== undefined ? { ...learned, earlyData: early ? 'accepted' : 'rejected' } : learned;
+    if (early) return { next: new ExpectEndOfEarlyData(h, decided, chain), learned: withEarly };
+    return { next: new ExpectFinished(h, decided, chain), learned: withEarly };
   }
   if (p.clientAuth !== 'none') {
     // RFC 9846 §4.4.2: empty context in the main handshake; signature_algorithms is mandatory.
@@ -232,6 +246,34 @@ export function certificateStatusBody(ocsp: Uint8Array): Uint8Array {
 }
 
 /**
+ * 0-RTT accepted: the client's early data (delivered as it comes, through the connection's
+ * early-data window) until its EndOfEarlyData (RFC 9846 §4.6.1), under the early key; then
+ * its handshake key for the rest of its flight.
+ */
+export class ExpectEndOfEarlyData implements State {
+  readonly name = 'ExpectEndOfEarlyData';
+  readonly expects: readonly MessageKind[] = ['end_of_early_data'];
+  private readonly h: Server13;
+  private readonly client: ClientAuthDecided;
+  private readonly chain: ClientChain;
+  constructor(h: Server13, client: ClientAuthDecided, chain: ClientChain) {
+    this.h = h;
+    this.client = client;
+    this.chain = chain;
+  }
+
+  handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
+    const m = expect(msg, this.name, 'end_of_early_data');
+    this.h.transcript.add(m.raw!);
+    out.trace({ direction: 'received', kind: 'handshake', summary: 'EndOfEarlyData', message: m });
+    out.endEarlyData();
+    // RFC 9846 §5.1: EndOfEarlyData ends its record (the key changes after it).
+    out.installKey('read', { version: 'TLSv1.3', suite: this.h.suite, secret: this.h.secrets.clientHandshake });
+    return { next: new ExpectFinished(this.h, this.client, this.chain) };
+  }
+}
+
+/**
  * The client's Finished (RFC 9846 §4.5.3). Built only once the client-certificate question
  * is settled (not requested, none sent, or a verified certificate).
  */
@@ -263,10 +305,13 @@ export class ExpectFinished implements State {
   }
 }
 
+const SERVER_TRAFFIC_EXPECTS: readonly MessageKind[] = Object.freeze(['key_update']);
+
 /** Post-handshake server: only KeyUpdate is allowed (RFC 9846 §4.7). */
 export class ServerTraffic implements State {
   readonly name = 'ServerTraffic';
-  readonly expects: readonly MessageKind[] = ['key_update'];
+  // Shared by every idle connection (memory, issue 9): not an array per connection.
+  readonly expects: readonly MessageKind[] = SERVER_TRAFFIC_EXPECTS;
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const m = expect(msg, this.name, 'key_update');
     out.trace({ direction: 'received', kind: 'handshake', summary: 'KeyUpdate', message: m });

@@ -64,6 +64,25 @@ export interface HandshakeOutput {
    */
   skipEarlyData(mode: 'none' | 'undecryptable' | 'app-data'): void;
   /**
+   * Server that accepted 0-RTT (RFC 9846 §4.3.10): application data may arrive before the
+   * handshake completes, under the early key now installed for reading, up to `maxBytes`
+   * (more is unexpected_message); it is delivered through `read()` and counted as replayable
+   * early data. {@link endEarlyData} closes the window (EndOfEarlyData, RFC 9846 §4.6.1).
+   */
+  acceptEarlyData(maxBytes: number): void;
+  /** The client's EndOfEarlyData arrived: no more application data before the handshake completes. */
+  endEarlyData(): void;
+  /** Client 0-RTT (RFC 9846 §4.3.10): seals `data` as application data now, under the early key installed for writing. */
+  sendEarlyData(data: Uint8Array): void;
+  /**
+   * Client: what became of the early data sent. Accepted: counted in `earlyDataLength`.
+   * Rejected with `resend`: queued to go first after the handshake (RFC 9846 §4.3.10: the
+   * client "MAY" re-send it).
+   */
+  earlyDataOutcome(accepted: boolean, data: Uint8Array, resend: boolean): void;
+  /** Client after a HelloRetryRequest that followed early data: the next records are plaintext again (ClientHello2, RFC 9846 §5.1). */
+  plaintextWrites(): void;
+  /**
    * The handshake is complete: application data may flow (queued writes are sealed now).
    * Takes the proof that the peer's Finished verified after its authentication was settled
    * (RFC 9846 §4.5.3). Callers waiting for the handshake are told once the step that called
@@ -112,6 +131,8 @@ export interface Learned {
   readonly helloRetryRequest?: true;
   /** The handshake resumed a session (RFC 9846 §2.2). */
   readonly resumed?: true;
+  /** What became of 0-RTT data (RFC 9846 §4.3.10): offered and accepted, or offered and rejected. */
+  readonly earlyData?: 'accepted' | 'rejected';
   /** DER certificates as sent by the peer, leaf first. */
   readonly peerCertificates?: readonly Uint8Array[];
   readonly certificateErrors?: readonly CertificateError[];

@@ -33,6 +33,11 @@ export function handshakeSecrets(crypto: CryptoProvider, suite: Tls13Suite, shar
   };
 }
 
+/** `client_early_traffic_secret` (RFC 9846 §7.1) from the PSK and Hash(ClientHello), for 0-RTT. */
+export function earlyTrafficSecret(crypto: CryptoProvider, suite: Tls13Suite, psk: Uint8Array, thClientHello: Uint8Array): Uint8Array {
+  return KeySchedule.start(crypto, suite.hash, psk).clientEarlyTrafficSecret(thClientHello);
+}
+
 /** Application secrets (RFC 9846 §7.1). */
 export interface ApplicationSecrets {
   readonly schedule: KeySchedule<'main'>;

@@ -31,7 +31,21 @@
  * view of that buffer; the deframer never writes over bytes it has accepted (when the
  * buffer is full it moves the partial record to a fresh, larger buffer), so returned
  * fragments stay valid for as long as the caller keeps them. Buffers double, so many
- * small pushes (even a 16 KiB record in 1-byte pushes) cost O(n) copying in all.
+ * small pushes (even a 16 KiB record in 1-byte pushes) cost O(n) copying in all; when
+ * the header of a record that starts a push is in, the buffer may grow to that record's
+ * size at once, but never beyond twice what has arrived.
+ *
+ * ## Transferred input: no copy
+ *
+ * `push(bytes, true)` transfers `bytes` to the deframer: the caller gives them up (it must
+ * neither change nor read them afterwards; a socket's freshly read chunk is the case).
+ * When nothing is buffered and `bytes` starts with a complete record, that one record is
+ * taken without a copy: its fragment, returned by {@link Deframer.next}, is a view of the
+ * caller's bytes, and the record layer may decrypt it where it lies. Anything else (a
+ * partial record, the rest of a buffered record) is copied as without the flag, and a
+ * push that completes a buffered record takes no more than that record, so the next
+ * push starts on a record boundary. Without the flag, nothing returned ever aliases the
+ * caller's bytes, which it may reuse at once.
  *
  * ## Checks (each as soon as the 5 header bytes are in, before the body is buffered)
  *
@@ -141,11 +155,33 @@ export class Deframer {
   /**
    * Copies in as many bytes of `bytes` as fit (at most {@link room}) and returns how
    * many were taken; the caller must offer the rest again after draining {@link next}.
+   *
+   * @param transfer - the caller gives `bytes` up (see "Transferred input" in the module
+   * documentation): a complete record at their start, with nothing buffered, is taken
+   * as a view instead of a copy, and exactly that record's bytes are taken.
    */
-  push(bytes: Uint8Array): number {
-    const n = Math.min(bytes.length, this.room);
+  push(bytes: Uint8Array, transfer = false): number {
+    if (transfer && this.end === this.start && bytes.length >= RECORD_HEADER_LEN) {
+      const total = RECORD_HEADER_LEN + ((bytes[3]! << 8) | bytes[4]!);
+      // A length over the limit goes the copying way: next() then reports it as before.
+      if (total <= bytes.length && total <= this.capacity) {
+        // `buf` ends exactly at the record, so a later push always relocates (copies)
+        // rather than writing into the caller's memory.
+        this.buf = total === bytes.length ? bytes : bytes.subarray(0, total);
+        this.start = 0;
+        this.end = total;
+        return total;
+      }
+    }
+    let n = Math.min(bytes.length, this.room);
+    if (transfer && n > 0 && this.end > this.start) {
+      // Completing a buffered record: take only up to its end, so that the rest of the
+      // chunk starts on a record boundary and its whole records go the zero-copy way.
+      const rest = this.restOfRecord(bytes);
+      if (rest > 0 && rest < n) n = rest;
+    }
     if (n === 0) return 0;
-    if (this.end + n > this.buf.length) this.relocate(this.buffered + n);
+    if (this.end + n > this.buf.length) this.relocate(this.buffered + n, this.buffered === 0 ? announced(bytes) : 0);
     this.buf.set(n === bytes.length ? bytes : bytes.subarray(0, n), this.end);
     this.end += n;
     return n;
@@ -206,12 +242,29 @@ export class Deframer {
   }
 
   /**
+   * Bytes still missing from the record the buffer starts with, its header read from the
+   * buffer and, where the buffer holds less than a header, from `bytes`; 0 when even
+   * that is not a whole header, or when the length is over the limit (next() reports it).
+   */
+  private restOfRecord(bytes: Uint8Array): number {
+    const have = this.end - this.start;
+    if (have + bytes.length < RECORD_HEADER_LEN) return 0;
+    const at = (i: number): number => (i < have ? this.buf[this.start + i]! : bytes[i - have]!);
+    const length = (at(3) << 8) | at(4);
+    if (length > this.maxFragment) return 0;
+    return RECORD_HEADER_LEN + length - have;
+  }
+
+  /**
    * Moves the buffered partial record to the front of a fresh buffer with room for at
    * least `needed` bytes: double the old size (at least 512), capped at the capacity.
+   * `record` (0 if unknown): the size of the record the buffer starts with, from its
+   * header; the buffer grows to it at once when that is at most twice `needed` (the tail
+   * of a chunk holding most of a record then costs one buffer, not two).
    * The old buffer is dropped, not overwritten, so fragments already returned stay valid.
    */
-  private relocate(needed: number): void {
-    const size = Math.min(this.capacity, Math.max(needed, MIN_BUFFER, this.buf.length * 2));
+  private relocate(needed: number, record = 0): void {
+    const size = Math.min(this.capacity, Math.max(needed, MIN_BUFFER, this.buf.length * 2, Math.min(record, 2 * needed)));
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(this.start, this.end));
     this.end -= this.start;
@@ -221,6 +274,11 @@ export class Deframer {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Header + length of the record `bytes` start with, or 0 if its header is not all there. */
+function announced(bytes: Uint8Array): number {
+  return bytes.length >= RECORD_HEADER_LEN ? RECORD_HEADER_LEN + ((bytes[3]! << 8) | bytes[4]!) : 0;
+}
 /** Smallest buffer allocated: a typical record header plus a small handshake record. */
 const MIN_BUFFER = 512;
 

@@ -66,10 +66,17 @@ export interface JoinerOptions {
    * (the connection refuses a type its state does not accept: RFC 9846 §4).
    */
   onHeader?: (type: number, bodyLength: number) => void;
+  /**
+   * `this` for {@link onHeader}: lets an owner pass one of its methods instead of a closure
+   * made per joiner (default undefined).
+   */
+  owner?: object;
 }
 
 /** HandshakeType.client_hello (RFC 9846 §4). */
 const CLIENT_HELLO = 1;
+/** The chunk list of every drained joiner (never written: `push` replaces it). */
+const NO_CHUNKS = Object.freeze([]) as unknown as Uint8Array[];
 /** Smallest reassembly buffer. */
 const MIN_PARTIAL = 1024;
 
@@ -78,8 +85,9 @@ export class Joiner {
   private readonly maxSize: number;
   private readonly maxClientHello: number;
   private readonly onHeader: ((type: number, bodyLength: number) => void) | undefined;
+  private readonly owner: object | undefined;
   /** Fragments pushed and not yet fully consumed; `chunks[0]` is read from `offset`. */
-  private chunks: Uint8Array[] = [];
+  private chunks: Uint8Array[] = NO_CHUNKS;
   private offset = 0;
   /** Bytes in `chunks` not yet consumed. */
   private queued = 0;
@@ -104,6 +112,7 @@ export class Joiner {
     }
     this.maxClientHello = ch;
     this.onHeader = options.onHeader;
+    this.owner = options.owner;
   }
 
   /** The configured body limit. */
@@ -161,7 +170,8 @@ export class Joiner {
     if (fragment.length === 0) {
       throw new TlsError('UnexpectedMessage', { detail: 'zero-length handshake fragment' });
     }
-    this.chunks.push(fragment);
+    if (this.chunks === NO_CHUNKS) this.chunks = [fragment];
+    else this.chunks.push(fragment);
     this.queued += fragment.length;
   }
 
@@ -221,7 +231,7 @@ export class Joiner {
   }
 
   private checkSize(type: number, bodyLen: number): void {
-    this.onHeader?.(type, bodyLen);
+    this.onHeader?.call(this.owner, type, bodyLen);
     const limit = type === CLIENT_HELLO ? this.maxClientHello : this.maxSize;
     if (bodyLen > limit) {
       throw new TlsError('DecodeError', {
@@ -270,6 +280,8 @@ export class Joiner {
     if (this.offset === this.chunks[0]!.length) {
       this.chunks.shift();
       this.offset = 0;
+      // Drained: a fresh empty array, so an idle connection does not keep the grown one.
+      if (this.chunks.length === 0) this.chunks = NO_CHUNKS;
     }
   }
 }

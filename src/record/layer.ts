@@ -83,9 +83,12 @@ export class RecordReader {
     this.trace = options.trace;
   }
 
-  /** Buffers ciphertext; returns how many bytes were taken (at most one record beyond what was read). */
-  receive(bytes: Uint8Array): number {
-    return this.deframer.push(bytes);
+  /**
+   * Buffers ciphertext; returns how many bytes were taken (at most one record beyond what
+   * was read). `transfer`: the caller gives `bytes` up (see {@link Deframer.push}).
+   */
+  receive(bytes: Uint8Array, transfer = false): number {
+    return this.deframer.push(bytes, transfer);
   }
 
   /** Bytes of input buffer allocated. */

@@ -22,7 +22,11 @@
  * AEAD of the pure provider) encrypts it there and writes the tag after it. Opening with
  * `consume` (what the record reader does with the deframer's bytes) decrypts the fragment
  * where it lies and returns a view of it: no copy. A provider AEAD without the in-place
- * operations costs one more copy each way (its `seal`/`open` output).
+ * operations costs one more copy each way (its `seal`/`open` output), except that a
+ * {@link JoinedSealAead} (the native provider's) is handed the content where the caller has
+ * it, with the record header as prefix and the TLS 1.3 type byte and padding as trailer,
+ * and returns the whole record: one copy (its cipher's output into the record), no
+ * zero-filled buffer.
  *
  * The record buffer is allocated so that the fragment after the 5-byte header starts at a
  * multiple of 4 in its ArrayBuffer, which lets AES-GCM XOR whole words.
@@ -30,7 +34,7 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import { isInPlaceAead, type InPlaceAead } from '../crypto/aead.js';
+import { isInPlaceAead, isJoinedSealAead, type InPlaceAead, type JoinedSealAead } from '../crypto/aead.js';
 import type { AeadAlg, AeadCipher, AsyncAeadCipher, CryptoProvider } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { trafficKeys, type KeyScheduleCrypto } from '../keys/tls13-schedule.js';
@@ -99,11 +103,15 @@ export function limitsFor(alg: AeadAlg): KeyUsageLimits {
   switch (alg) {
     case 'AES-128-GCM':
     case 'AES-256-GCM':
-      return { keyUpdateAt: 2 ** 23, sealLimit: 2 ** 24, openLimit: Infinity };
+      return GCM_LIMITS;
     case 'CHACHA20-POLY1305':
-      return { keyUpdateAt: 2 ** 60, sealLimit: Infinity, openLimit: Infinity };
+      return CHACHA_LIMITS;
   }
 }
+
+// Shared and frozen (memory, issue 9: not one object per protector per connection).
+const GCM_LIMITS: KeyUsageLimits = Object.freeze({ keyUpdateAt: 2 ** 23, sealLimit: 2 ** 24, openLimit: Infinity });
+const CHACHA_LIMITS: KeyUsageLimits = Object.freeze({ keyUpdateAt: 2 ** 60, sealLimit: Infinity, openLimit: Infinity });
 
 /** One direction of record protection: what the connection calls for every record. */
 export interface Protector {
@@ -220,6 +228,9 @@ export interface RecordProtectorInit {
 
 const TWO32 = 0x1_0000_0000;
 
+/** An empty trailer (never written). */
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * A TLS 1.3 protector for a traffic secret (Go's `halfConn.setTrafficSecret`): derives
  * `key = HKDF-Expand-Label(secret, "key", "", key_length)` and
@@ -256,6 +267,8 @@ export class RecordProtector implements Protector {
   private readonly aead: AeadCipher | AsyncAeadCipher;
   /** The same AEAD when it works in place (no copy of the payload), else null. */
   private readonly inPlace: InPlaceAead | null;
+  /** The same AEAD when it seals a record into a buffer of its own (no record buffer to fill first), else null. */
+  private readonly joined: JoinedSealAead | null;
   // The IV as big-endian words (the 4-byte RFC 5288 salt is ivA alone): no buffer kept per direction.
   private readonly ivA: number;
   private readonly ivB: number;
@@ -278,6 +291,7 @@ export class RecordProtector implements Protector {
     this.mode = init.mode;
     this.aead = init.aead;
     this.inPlace = init.aead.async !== true && isInPlaceAead(init.aead) ? init.aead : null;
+    this.joined = this.inPlace === null && init.aead.async !== true && isJoinedSealAead(init.aead) ? init.aead : null;
     if (init.iv.length !== IV_LEN[init.mode]) {
       throw new TlsError('InternalError', { detail: `${init.mode} needs a ${IV_LEN[init.mode]}-byte IV, got ${init.iv.length}` });
     }
@@ -334,7 +348,18 @@ export class RecordProtector implements Protector {
    * handshake/alert content, or padding in TLS 1.2 (caller bugs).
    */
   seal(type: number, content: Uint8Array, padLen = 0): Uint8Array {
-    const f = this.frame(type, content, padLen);
+    const j = this.joined;
+    if (j !== null) {
+      // The AEAD writes header ‖ ciphertext ‖ tag into a buffer of its own: the content is
+      // read where the caller has it, never copied into a record buffer first.
+      const f = this.frame(type, content, padLen, true);
+      const record = j.sealJoined(f.nonce, f.aad, f.out, content, f.trailer);
+      if (record.length !== f.out.length + f.len + AEAD_TAG_LEN) {
+        throw new TlsError('InternalError', { detail: `AEAD record of ${record.length} bytes, expected ${f.out.length + f.len + AEAD_TAG_LEN}` });
+      }
+      return record;
+    }
+    const f = this.frame(type, content, padLen, false);
     this.sealRegion(f.nonce, f.aad, f.out, f.at, f.len);
     return f.out;
   }
@@ -345,7 +370,7 @@ export class RecordProtector implements Protector {
    * finishes in; the record is complete when the promise resolves.
    */
   sealAsync(type: number, content: Uint8Array, padLen = 0): Promise<Uint8Array> {
-    const f = this.frame(type, content, padLen);
+    const f = this.frame(type, content, padLen, false);
     const region = f.out.subarray(f.at, f.at + f.len + AEAD_TAG_LEN);
     return Promise.resolve(this.aead.seal(f.nonce, f.aad, region.subarray(0, f.len))).then((ct) => {
       if (ct.length !== region.length) throw new TlsError('InternalError', { detail: `AEAD output of ${ct.length} bytes, expected ${region.length}` });
@@ -361,12 +386,14 @@ export class RecordProtector implements Protector {
 
   /**
    * Everything of sealing but the AEAD: checks, the record buffer with header and plaintext
-   * in place, nonce and AAD; takes the sequence number.
+   * in place, nonce and AAD; takes the sequence number. `joined` ({@link JoinedSealAead}):
+   * `out` is only what goes before the ciphertext (header, TLS 1.2 GCM's explicit nonce)
+   * and `trailer` what the AEAD encrypts after `content` (TLS 1.3: type and padding).
    */
-  private frame(type: number, content: Uint8Array, padLen: number): { out: Uint8Array; nonce: Uint8Array; aad: Uint8Array; at: number; len: number } {
+  private frame(type: number, content: Uint8Array, padLen: number, joined: boolean): { out: Uint8Array; nonce: Uint8Array; aad: Uint8Array; at: number; len: number; trailer: Uint8Array } {
     this.checkUsable(this.sealAt, 'seal');
     let out: Uint8Array;
-    let sealed: { nonce: Uint8Array; aad: Uint8Array; at: number; len: number };
+    let sealed: { nonce: Uint8Array; aad: Uint8Array; at: number; len: number; trailer: Uint8Array };
     if (this.mode === 'tls13') {
       checkInnerArgs(type, padLen);
       // RFC 9846 §5: a protected change_cipher_spec is an error; only these three types are ever protected.
@@ -377,18 +404,26 @@ export class RecordProtector implements Protector {
       checkContentLen(type, content.length + padLen, this.maxPlaintext, content.length);
       const innerLen = content.length + 1 + padLen;
       const ctLen = innerLen + AEAD_TAG_LEN;
-      out = recordBuffer(RECORD_HEADER_LEN + ctLen);
+      let trailer = NO_BYTES;
+      if (joined) {
+        out = new Uint8Array(RECORD_HEADER_LEN);
+        // RFC 9846 §5.2, §5.4: TLSInnerPlaintext = content ‖ type ‖ zeros[padLen].
+        trailer = new Uint8Array(1 + padLen);
+        trailer[0] = type;
+      } else {
+        out = recordBuffer(RECORD_HEADER_LEN + ctLen);
+        writeInnerPlaintext(out, RECORD_HEADER_LEN, content, type, padLen);
+      }
       // RFC 9846 §5.2: opaque_type = application_data, legacy_record_version = 0x0303;
       // additional_data = the header itself.
       writeRecordHeader(out, 0, ContentType.application_data, RECORD_VERSION_TLS12, ctLen);
-      writeInnerPlaintext(out, RECORD_HEADER_LEN, content, type, padLen);
-      sealed = { nonce: this.xorNonce(), aad: out.subarray(0, RECORD_HEADER_LEN), at: RECORD_HEADER_LEN, len: innerLen };
+      sealed = { nonce: this.xorNonce(), aad: out.subarray(0, RECORD_HEADER_LEN), at: RECORD_HEADER_LEN, len: innerLen, trailer };
     } else {
       if (padLen !== 0) throw new TlsError('InternalError', { detail: 'TLS 1.2 records cannot be padded' });
       checkContentLen(type, content.length, this.maxPlaintext);
       const explicit = this.mode === 'tls12-gcm' ? GCM_EXPLICIT_NONCE_LEN : 0;
       const ctLen = explicit + content.length + AEAD_TAG_LEN;
-      out = recordBuffer(RECORD_HEADER_LEN + ctLen, explicit);
+      out = joined ? new Uint8Array(RECORD_HEADER_LEN + explicit) : recordBuffer(RECORD_HEADER_LEN + ctLen, explicit);
       writeRecordHeader(out, 0, type, RECORD_VERSION_TLS12, ctLen);
       let nonce: Uint8Array;
       if (explicit > 0) {
@@ -399,8 +434,8 @@ export class RecordProtector implements Protector {
         nonce = this.xorNonce(); // RFC 7905 §2
       }
       const aad = this.tls12Aad(type, RECORD_VERSION_TLS12, content.length);
-      out.set(content, RECORD_HEADER_LEN + explicit);
-      sealed = { nonce, aad, at: RECORD_HEADER_LEN + explicit, len: content.length };
+      if (!joined) out.set(content, RECORD_HEADER_LEN + explicit);
+      sealed = { nonce, aad, at: RECORD_HEADER_LEN + explicit, len: content.length, trailer: NO_BYTES };
     }
     this.advance();
     return { out, ...sealed };
@@ -644,7 +679,19 @@ function writeSeq(out: Uint8Array, at: number, hi: number, lo: number): void {
 }
 
 /** A limit as [hi, lo] uint32 halves; anything at or beyond 2^64 never triggers. */
+/** {@link split} results of the default limits, shared (memory: three pairs per protector otherwise). */
+const SPLIT_SHARED = new Map<number, readonly [number, number]>();
+
 function split(limit: number): readonly [number, number] {
+  const shared = SPLIT_SHARED.get(limit);
+  if (shared !== undefined) return shared;
+  const r = splitLimit(limit);
+  // Only the default limits' values are remembered: the map stays this small.
+  if (limit === 2 ** 23 || limit === 2 ** 24 || limit === 2 ** 60 || limit === Infinity) SPLIT_SHARED.set(limit, Object.freeze(r));
+  return r;
+}
+
+function splitLimit(limit: number): readonly [number, number] {
   if (Number.isNaN(limit) || limit < 0) {
     throw new TlsError('InternalError', { detail: `key usage limit ${limit} is invalid` });
   }

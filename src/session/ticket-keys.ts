@@ -50,8 +50,8 @@ export const TICKET_OVERHEAD = TICKET_KEY_NAME_LEN + NONCE_LEN + TAG_LEN;
 const MAX_SEALS_PER_KEY = 2 ** 30;
 const AAD_LABEL = new TextEncoder().encode('puretls ticket v1');
 
-/** One ticket key. */
-interface TicketKey {
+/** One ticket key (held inside a {@link TicketKeySet}; never handed out: export the bytes with `exportTicketKeys`). */
+export interface TicketKey {
   readonly name: Uint8Array;
   readonly secret: Uint8Array;
   seals: number;
@@ -115,16 +115,20 @@ function sameName(a: Uint8Array, b: Uint8Array): boolean {
  * ```
  */
 export class TicketKeySet {
-  /** Null until first needed: a config that never seals or opens a ticket draws no random bytes. */
-  #currentKey: TicketKey | null = null;
+  /** Null until first needed (a set made without keys draws its key lazily; see the constructor). */
+  #current: TicketKey | null = null;
   #previous: TicketKey | null = null;
-  readonly #random: RandomSource;
+  readonly #random: RandomSource | undefined;
 
   /**
+   * Without `keys`, the first key is drawn when first needed (the first ticket sealed, an
+   * export or a rotation): from `random` if given, else from the random source of the
+   * connection that seals the first ticket (so a server with a seeded random source stays
+   * reproducible, and making a config draws nothing).
    * @throws TlsError('InvalidConfig') when `keys` is not 48 or 96 bytes
    */
   constructor(options: TicketKeySetOptions = {}) {
-    this.#random = options.random ?? defaultRandom;
+    this.#random = options.random;
     const k = options.keys;
     if (k !== undefined) {
       if (!(k instanceof Uint8Array) || (k.length !== NODE_TICKET_KEYS_LEN && k.length !== 2 * NODE_TICKET_KEYS_LEN)) {
@@ -135,18 +139,14 @@ export class TicketKeySet {
     }
   }
 
-  /** The current key, made on first use. */
-  get #current(): TicketKey {
-    return (this.#currentKey ??= keyFrom(this.#random(NODE_TICKET_KEYS_LEN)));
-  }
-
-  set #current(key: TicketKey) {
-    this.#currentKey = key;
+  /** The current key, drawn now if there is none yet. */
+  #currentKey(random?: RandomSource): TicketKey {
+    return (this.#current ??= keyFrom((this.#random ?? random ?? defaultRandom)(NODE_TICKET_KEYS_LEN)));
   }
 
   /** The current key's name (not secret: every ticket carries it). */
   get currentKeyName(): Uint8Array {
-    return this.#current.name.slice();
+    return this.#currentKey().name.slice();
   }
 
   /**
@@ -156,7 +156,7 @@ export class TicketKeySet {
   rotateTicketKeys(): void {
     wipe(this.#previous);
     this.#previous = this.#current;
-    this.#current = keyFrom(this.#random(NODE_TICKET_KEYS_LEN));
+    this.#current = keyFrom((this.#random ?? defaultRandom)(NODE_TICKET_KEYS_LEN));
   }
 
   /**
@@ -165,10 +165,10 @@ export class TicketKeySet {
    * @throws TlsError('InvalidConfig') for any other length
    */
   setTicketKeys(keys: Uint8Array): void {
-    const next = new TicketKeySet({ keys, random: this.#random });
+    const next = new TicketKeySet({ keys, ...(this.#random ? { random: this.#random } : {}) });
     wipe(this.#previous);
-    wipe(this.#currentKey);
-    this.#currentKey = next.#currentKey;
+    wipe(this.#current);
+    this.#current = next.#current;
     this.#previous = next.#previous;
   }
 
@@ -177,9 +177,10 @@ export class TicketKeySet {
    * bytes are secret: whoever has them can open every ticket and so resume every session.
    */
   exportNodeTicketKeys(): Uint8Array {
+    const cur = this.#currentKey();
     const out = new Uint8Array(NODE_TICKET_KEYS_LEN);
-    out.set(this.#current.name, 0);
-    out.set(this.#current.secret, TICKET_KEY_NAME_LEN);
+    out.set(cur.name, 0);
+    out.set(cur.secret, TICKET_KEY_NAME_LEN);
     return out;
   }
 
@@ -200,8 +201,8 @@ export class TicketKeySet {
    * @param random - nonce source (the connection's, so that a seeded handshake is reproducible)
    */
   seal(crypto: CryptoProvider, random: RandomSource, plaintext: Uint8Array): MaybePromise<Uint8Array> {
-    if (this.#current.seals >= MAX_SEALS_PER_KEY) this.rotateTicketKeys();
-    const key = this.#current;
+    if (this.#currentKey(random).seals >= MAX_SEALS_PER_KEY) this.rotateTicketKeys();
+    const key = this.#currentKey(random);
     key.seals++;
     const nonce = random(NONCE_LEN);
     const sealed = cipherOf(key, crypto).seal(nonce, aadOf(key.name), plaintext);
@@ -223,7 +224,8 @@ export class TicketKeySet {
     const name = ticket.subarray(0, TICKET_KEY_NAME_LEN);
     const cur = this.#current;
     const prev = this.#previous;
-    const key = sameName(name, cur.name) ? cur : prev && sameName(name, prev.name) ? prev : null;
+    // No key yet: nothing was ever sealed here.
+    const key = cur && sameName(name, cur.name) ? cur : prev && sameName(name, prev.name) ? prev : null;
     if (!key) return null;
     const nonce = ticket.subarray(TICKET_KEY_NAME_LEN, TICKET_KEY_NAME_LEN + NONCE_LEN);
     const body = ticket.subarray(TICKET_KEY_NAME_LEN + NONCE_LEN);
@@ -260,7 +262,8 @@ function aadOf(name: Uint8Array): Uint8Array {
  * @throws TlsError('InvalidConfig') for anything else
  */
 export function resolveTicketKeys(option: TicketKeySet | Uint8Array | undefined, random: RandomSource): TicketKeySet {
-  if (option === undefined) return new TicketKeySet({ random });
+  // Drawn lazily from the sealing connection's random source (see the constructor).
+  if (option === undefined) return new TicketKeySet();
   if (option instanceof TicketKeySet) return option;
   if (option instanceof Uint8Array) return new TicketKeySet({ keys: option, random });
   throw new TlsError('InvalidConfig', { detail: 'ticketKeys must be a TicketKeySet or 48/96 bytes' });

@@ -30,6 +30,7 @@ import {
   isClientConfig,
   isServerConfig,
   clientConfigFacts,
+  serverConfigTicketKeys,
   type ClientConfigOptions,
   type ClientConnectionOptions,
 } from '../engine/setup.js';
@@ -38,6 +39,13 @@ import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
 import { parseCertificate } from '../verify/x509.js';
 import { TlsPump, type PumpHandlers } from './pump.js';
+// node:crypto's PBKDF2 and DES-EDE3 for PKCS#12 files and encrypted keys (`pfx`, `passphrase`).
+import '../identity/native.js';
+import { SESSION_KEY_LENGTH, deserializeSession, serializeSession } from '../session/serialize.js';
+import type { ResumableSession } from '../session/session.js';
+
+/** The TlsSocket method the session relay calls (not part of the public surface). */
+const NEW_SESSION: unique symbol = Symbol('newSession');
 // Loading the native provider registers it (crypto: 'native' resolves) and makes it this entry's default.
 import { nativeProvider } from '../crypto/native.js';
 
@@ -141,6 +149,22 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
    * for what `cert` holds). Return an Error to refuse (reported as `InvalidName`).
    */
   checkServerIdentity?: (hostname: string, cert: IdentityCertificate) => Error | undefined;
+  /**
+   * Node's `session`: a session to resume, as a `'session'` event or `getSession()` gave it.
+   * It is offered only to the server name and under the trust decision (`ca`, ignorable
+   * errors, verifier, client identity) it was made with, while fresh, and once; otherwise the
+   * handshake is a full one. A blob that does not open under `sessionKey` (altered, from
+   * another process or session key, another format version, not a session) is refused:
+   * `connect` throws `TlsError('SessionRejected')` and dials nothing.
+   */
+  session?: Uint8Array;
+  /**
+   * The 32-byte key that seals the blobs of `'session'` / `getSession()` and opens `session`
+   * (AES-256-GCM: a blob holds the resumption secret). Default: one random key per process,
+   * so blobs work within the process that made them and nowhere else; pass your own (and keep
+   * it secret) to keep sessions on disk or share them between processes.
+   */
+  sessionKey?: Uint8Array;
   /**
    * A prebuilt puretls {@link ClientConfig} ({@link createClientConfig}): the connection
    * parses nothing. Next to it only the per-connection options (`servername`,
@@ -480,6 +504,8 @@ const clientConfigCache = new Map<string, ClientConfig>();
  */
 function plainOptionsKey(o: object): string | null {
   if (Object.getOwnPropertySymbols(o).length > 0) return null;
+  // A passphrase is not kept as a cache key (nor is a key it opens, held as text next to it).
+  if ((o as { passphrase?: unknown }).passphrase !== undefined) return null;
   const entries = Object.entries(o).filter(([, v]) => v !== undefined);
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const plain = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
@@ -525,8 +551,8 @@ function cachedClientConfig(o: NodeClientConfigOptions): ClientConfig {
  */
 function clientConfigOf(options: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'> & { role?: 'client' }, servername: string | undefined): { config: ClientConfig; per: ClientConnectionOptions } {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'connect needs an options object', source: 'caller' });
-  const { servername: _n, ALPNProtocols, keyShareGroups, secureContext, ...shared } = options;
-  const per: { servername?: string; ALPNProtocols?: readonly string[]; keyShareGroups?: readonly (string | number)[] } = {};
+  const { servername: _n, ALPNProtocols, keyShareGroups, secureContext, session: _s, sessionKey: _k, ...shared } = options as typeof options & { session?: unknown; sessionKey?: unknown };
+  const per: { -readonly [K in keyof ClientConnectionOptions]: ClientConnectionOptions[K] } = {};
   if (servername !== undefined) per.servername = servername;
   if (ALPNProtocols !== undefined) per.ALPNProtocols = ALPNProtocols;
   if (keyShareGroups !== undefined) per.keyShareGroups = keyShareGroups;
@@ -612,6 +638,9 @@ export class TlsSocket extends Duplex {
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   /** Resolves at the socket's next 'drain' (or 'close'); shared by every send waiting for it. */
   private drained: Promise<void> | null = null;
+  /** Client: the latest session the server gave, for `getSession()`. */
+  private lastSession: ResumableSession | undefined;
+  private lastSessionKey: Uint8Array | undefined;
 
   /**
    * What the pump calls: prototype methods over one reference to the socket, rather than
@@ -719,7 +748,9 @@ export class TlsSocket extends Duplex {
     }
     // Handlers and listeners are shared functions on prototypes, not closures per socket:
     // an idle connection keeps one small object for them (issue 9, idle memory).
-    this.pump = new TlsPump(connection, new TlsSocket.PumpLink(this));
+    // transferInput: a socket's 'data' chunk is a fresh buffer per read that only we consume
+    // (stream semantics: a chunk belongs to its reader), so whole records are taken without a copy.
+    this.pump = new TlsPump(connection, new TlsSocket.PumpLink(this), { transferInput: true });
     (socket as OwnedSocket)[OWNER] = this;
     for (const [event, f] of TlsSocket.SOCKET_LISTENERS) socket.on(event, f);
     // TLS decides when each direction ends (close_notify), not TCP: the peer's FIN after its
@@ -741,6 +772,30 @@ export class TlsSocket extends Duplex {
       });
     }
     void this.pump.start();
+  }
+
+  /** @internal The latest session the server gave (client), and the key to seal it with. */
+  [NEW_SESSION](session: ResumableSession, key: Uint8Array | undefined): void {
+    this.lastSession = session;
+    this.lastSessionKey = key;
+    if (this.listenerCount('session') > 0) this.emit('session', Buffer.from(serializeSession(session, key)));
+  }
+
+  /**
+   * Node's `getSession()` (client): the latest session the server gave this connection,
+   * sealed as for the `'session'` event (pass it as `session` to resume), or undefined before
+   * any (a TLS 1.3 server sends its tickets after the handshake). Unlike Node, a resumed
+   * connection does not hand back the session it used (tickets are single use, RFC 9846
+   * §8.1): it has one only once the server sends a new ticket (puretls servers do; OpenSSL
+   * sends none on a resumed TLS 1.3 connection).
+   */
+  getSession(): Buffer | undefined {
+    return this.lastSession ? Buffer.from(serializeSession(this.lastSession, this.lastSessionKey)) : undefined;
+  }
+
+  /** Node's `isSessionReused()`: true when this connection was resumed (both roles). */
+  isSessionReused(): boolean {
+    return this.engine.info.resumed;
   }
 
   /** What was negotiated, and what was found about the peer's certificate. */
@@ -1111,6 +1166,33 @@ function lingeringClose(s: Duplex, ms: number, peerDone: boolean): void {
  * });
  * ```
  */
+/**
+ * Node's session API for one client connection: the `session` option opened (refused with
+ * `SessionRejected` if it does not authenticate) and offered through `per.session`, and each
+ * new session handed to the socket (`'session'` event, `getSession()`) through `per.onSession`.
+ */
+class SessionRelay {
+  socket: TlsSocket | undefined;
+  readonly key: Uint8Array | undefined;
+  constructor(key: Uint8Array | undefined) {
+    this.key = key;
+  }
+  deliver(session: ResumableSession): void {
+    this.socket?.[NEW_SESSION](session, this.key);
+  }
+}
+
+function sessionRelay(options: { session?: Uint8Array; sessionKey?: Uint8Array }, per: { -readonly [K in keyof ClientConnectionOptions]: ClientConnectionOptions[K] }): SessionRelay {
+  const key = options.sessionKey;
+  if (key !== undefined && (!(key instanceof Uint8Array) || key.length !== SESSION_KEY_LENGTH)) {
+    throw new TlsError('InvalidConfig', { detail: `sessionKey must be ${SESSION_KEY_LENGTH} bytes`, source: 'caller' });
+  }
+  const relay = new SessionRelay(key);
+  if (options.session !== undefined) per.session = deserializeSession(options.session, key);
+  per.onSession = (s) => relay.deliver(s);
+  return relay;
+}
+
 export function connect(options: ConnectOptions, onSecureConnect?: () => void): TlsSocket {
   // Dialling without a host goes to localhost (as net.connect); over a given socket there is no default.
   const host = options.host ?? (options.socket ? undefined : 'localhost');
@@ -1121,6 +1203,7 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
   const servername = serverIdentityName(options.servername, host);
   const settings = socketSettings(options, 'client');
   const { config, per } = clientConfigOf(options, servername);
+  const relay = sessionRelay(options, per);
   const conn = TlsConnection.client(config, per);
   let socket: Duplex;
   let dialing = false;
@@ -1134,6 +1217,7 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
     dialing = true;
   }
   const tls = new TlsSocket(socket, conn, { ...settings, dialing, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier });
+  relay.socket = tls;
   if (onSecureConnect) tls.once('secureConnect', onSecureConnect);
   return tls;
 }
@@ -1157,8 +1241,11 @@ export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
   const settings = socketSettings(options, 'client');
   const servername = serverIdentityName(options.servername, undefined);
   const { config, per } = clientConfigOf(options, servername);
+  const relay = sessionRelay(options, per);
   const conn = TlsConnection.client(config, per);
-  return new TlsSocket(socket, conn, { ...settings, dialing: false, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier });
+  const tls = new TlsSocket(socket, conn, { ...settings, dialing: false, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier });
+  relay.socket = tls;
+  return tls;
 }
 
 /**
@@ -1206,7 +1293,32 @@ export class TlsServer extends net.Server {
     if (socketKeys.length > 0) {
       throw new TlsError('InvalidConfig', { detail: `${socketKeys.map(([k]) => k).join(', ')}: socket options are set in createServer, not setSecureContext`, source: 'caller' });
     }
-    this.config = serverConfigOf(options as TlsServerOptions);
+    // As in Node, the ticket keys survive a change of certificates unless new ones are given:
+    // clients holding tickets keep resuming.
+    const o = options as TlsServerOptions;
+    const keep = o.secureContext === undefined && o.ticketKeys === undefined ? { ...o, ticketKeys: serverConfigTicketKeys(this.config).exportTicketKeys() } : o;
+    this.config = serverConfigOf(keep);
+  }
+
+  /**
+   * Node's `server.getTicketKeys()`: the current session ticket key, 48 bytes (key name ‖
+   * secret). Secret: whoever has it can open every ticket. Give the same bytes to every
+   * server of a fleet (`ticketKeys` option or {@link TlsServer.setTicketKeys}) so that any of
+   * them resumes the sessions of the others.
+   */
+  getTicketKeys(): Buffer {
+    return Buffer.from(serverConfigTicketKeys(this.config).exportNodeTicketKeys());
+  }
+
+  /**
+   * Node's `server.setTicketKeys(keys)`: replaces the ticket keys (48 bytes, as
+   * {@link TlsServer.getTicketKeys} gives them) of the current config; tickets sealed under
+   * the old keys no longer open (those clients get a full handshake).
+   * @throws TlsError('InvalidConfig') unless `keys` is 48 bytes
+   */
+  setTicketKeys(keys: Uint8Array): void {
+    if (!(keys instanceof Uint8Array) || keys.length !== 48) throw new TlsError('InvalidConfig', { detail: 'ticket keys must be 48 bytes', source: 'caller' });
+    serverConfigTicketKeys(this.config).setTicketKeys(keys);
   }
 
   private accept(raw: net.Socket): void {
@@ -1251,9 +1363,12 @@ export function createServer(options: TlsServerOptions, onConnection?: (socket: 
 
 export { TlsError } from '../base/errors.js';
 export type { ConnectionInfo } from '../engine/connection.js';
-export type { ClientOptions, ServerOptions } from '../config/config.js';
+export type { ClientOptions, ServerOptions, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase } from '../config/config.js';
 export { ClientConfig, ServerConfig, isClientConfig, isServerConfig } from '../engine/setup.js';
 export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions } from '../engine/setup.js';
+export type { ResumableSession, Tls13Session, SessionCommon } from '../session/session.js';
+export type { SessionStore } from '../session/store.js';
+export type { TicketKeySet } from '../session/ticket-keys.js';
 
 /**
  * A view of an engine with getters only: what callers may read, nothing that drives it.

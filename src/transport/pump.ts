@@ -55,6 +55,13 @@ export interface PumpOptions {
    * (default 64 KiB). Input is never dropped; this only tells the adapter when to pause.
    */
   inputHighWaterMark?: number;
+  /**
+   * The adapter gives up every chunk it passes to {@link TlsPump.push} (default false):
+   * neither it nor anyone else changes or reads the chunk afterwards, as with the fresh
+   * buffer of each socket read. The engine then takes a complete record at a chunk's
+   * start without copying it, and may decrypt it in that chunk's memory.
+   */
+  transferInput?: boolean;
 }
 
 /**
@@ -76,6 +83,7 @@ export class TlsPump {
   readonly connection: TlsConnection;
   private readonly h: PumpHandlers;
   private readonly highWater: number;
+  private readonly transfer: boolean;
   private input: Uint8Array[] = [];
   private inputBytes = 0;
   private inputWanted = false;
@@ -101,6 +109,7 @@ export class TlsPump {
     this.connection = connection;
     this.h = handlers;
     this.highWater = options.inputHighWaterMark ?? 64 * 1024;
+    this.transfer = options.transferInput === true;
   }
 
   /** True once an error has been reported (the pump does nothing more). */
@@ -295,7 +304,7 @@ export class TlsPump {
 
       const chunk = this.input[0];
       if (chunk) {
-        const n = c.receive(chunk);
+        const n = c.receive(chunk, this.transfer);
         // The last chunk taken: a fresh empty queue, so an idle connection keeps no grown backing store.
         if (n >= chunk.length) {
           if (this.input.length === 1) this.input = [];

@@ -345,6 +345,23 @@ function rememberVerified(crypto: CryptoProvider, id: string): void {
   m.set(id, true);
 }
 
+/**
+ * Public keys already parsed, per provider: SPKI (hex, the complete bytes) → key. Parsing is
+ * a pure function of those bytes, and for some keys not a cheap one (an Ed25519 point is
+ * decompressed: a square root), so the issuer and leaf keys of a repeated chain are parsed
+ * once, not in every handshake (issue 9: verifier work per connection). Bounded; only keys
+ * that parsed are kept.
+ */
+const parsedKeys = new WeakMap<CryptoProvider, Map<string, PublicKeyInfo>>();
+const PARSED_KEYS_MAX = 256;
+
+function rememberKey(crypto: CryptoProvider, spkiHex: string, key: PublicKeyInfo): void {
+  let m = parsedKeys.get(crypto);
+  if (!m) parsedKeys.set(crypto, (m = new Map()));
+  if (m.size >= PARSED_KEYS_MAX) m.delete(m.keys().next().value!);
+  m.set(spkiHex, key);
+}
+
 /** Signature check outcome of one edge: 0 verified, 1 not verifiable (refused/unsupported), 2 bad. */
 type EdgeClass = 0 | 1 | 2;
 
@@ -492,10 +509,14 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
     const id = factsOf(c).spkiHex;
     let k = keys.get(id);
     if (!k) {
-      try {
-        k = crypto.parsePublicKey(c.spki);
-      } catch (e) {
-        k = e instanceof TlsError ? e : new TlsError('CertificateUnsupported', { detail: String(e), cause: e });
+      k = parsedKeys.get(crypto)?.get(id);
+      if (!k) {
+        try {
+          k = crypto.parsePublicKey(c.spki);
+          rememberKey(crypto, id, k);
+        } catch (e) {
+          k = e instanceof TlsError ? e : new TlsError('CertificateUnsupported', { detail: String(e), cause: e });
+        }
       }
       keys.set(id, k);
     }

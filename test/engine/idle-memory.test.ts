@@ -87,3 +87,89 @@ describe('idle connections hold no buffers after traffic', () => {
     expect(server.bufferedBytes).toBe(0);
   });
 });
+
+/**
+ * Connections to the same server share one copy of its certificate bytes (engine/intern.ts),
+ * so what `info` hands out must be a copy: a careless caller writing into one connection's
+ * `peerCertificate` changes neither that connection's later reports nor another's, nor what
+ * a later handshake with the same chain verifies.
+ */
+describe('peer certificates shared between connections', () => {
+  async function pair(seed: number): Promise<TlsConnection> {
+    const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, random: seededRandom(seed) });
+    const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, random: seededRandom(seed + 1) });
+    await client.process();
+    for (let i = 0; i < 4; i++) {
+      await deliver(client, server, 1 << 20);
+      await deliver(server, client, 1 << 20);
+    }
+    expect(client.error).toBeNull();
+    expect(client.handshakeComplete).toBe(true);
+    return client;
+  }
+
+  it('a caller writing into info.peerCertificate changes no connection’s report and no later verification', async () => {
+    const a = await pair(10);
+    const b = await pair(20);
+    const original = a.info.peerCertificate!.slice();
+    expect(b.info.peerCertificate).toEqual(original);
+    // Hostile or careless: overwrite every byte of what info returned, and of the intermediates.
+    const leaf = a.info.peerCertificate!;
+    leaf.fill(0x41);
+    for (const c of a.info.peerIntermediates) c.fill(0x42);
+    expect(a.info.peerCertificate).toEqual(original);
+    expect(b.info.peerCertificate).toEqual(original);
+    expect(a.info.peerCertificate).not.toBe(a.info.peerCertificate);
+    // A new handshake with the same chain still verifies and reports the real bytes.
+    const c = await pair(30);
+    expect(c.info.peerCertificate).toEqual(original);
+    expect(c.info.certificateErrors).toEqual([]);
+  });
+});
+
+/**
+ * A connection on a provider that says it is synchronous keeps no way to report a failed
+ * async seal (memory: no closure for it). A provider breaking its own contract — sync, yet
+ * returning an async AEAD — must then fail the handshake loudly, never hang or lose records.
+ */
+describe('a provider that is not async but returns an async AEAD', () => {
+  it('fails the handshake with InternalError (both roles), nothing left pending', async () => {
+    const { nobleProvider } = await import('../../src/crypto/noble.js');
+    const lying = {
+      ...nobleProvider,
+      name: 'lying',
+      aead: (alg: 'AES-128-GCM' | 'AES-256-GCM' | 'CHACHA20-POLY1305', key: Uint8Array) => {
+        const inner = nobleProvider.aead(alg, key);
+        return {
+          alg,
+          async: true as const,
+          seal: (n: Uint8Array, a: Uint8Array, p: Uint8Array) => Promise.resolve(inner.seal(n, a, p)),
+          open: (n: Uint8Array, a: Uint8Array, c: Uint8Array) => Promise.resolve(inner.open(n, a, c)),
+        };
+      },
+    } as unknown as typeof nobleProvider;
+    for (const side of ['client', 'server'] as const) {
+      const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, random: seededRandom(5), ...(side === 'client' ? { crypto: lying } : {}) });
+      const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, random: seededRandom(6), ...(side === 'server' ? { crypto: lying } : {}) });
+      const done = (side === 'client' ? client : server).handshake().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      await client.process();
+      for (let i = 0; i < 4 && !client.error && !server.error; i++) {
+        for (let o = client.takeOutput(); o; o = client.takeOutput()) {
+          server.receive(o);
+          await server.process();
+        }
+        for (let o = server.takeOutput(); o; o = server.takeOutput()) {
+          client.receive(o);
+          await client.process();
+        }
+      }
+      const liar = side === 'client' ? client : server;
+      expect(liar.error?.status).toBe('InternalError');
+      expect(liar.error?.detail).toMatch(/not async but returned an async/);
+      expect(await done).toBe(liar.error);
+    }
+  });
+});

@@ -34,7 +34,7 @@ function makePair(c: ClientOptions = {}, s: Partial<ServerOptions> = {}): Pair {
   const clientTrace: TraceEvent[] = [];
   const serverTrace: TraceEvent[] = [];
   const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, cipherSuites: ['TLS_AES_128_GCM_SHA256'], keyLog: keys.fn, trace: (e) => clientTrace.push(e), ...c });
-  const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, keyLog: keys.fn, trace: (e) => serverTrace.push(e), ...s });
+  const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, keyLog: keys.fn, trace: (e) => serverTrace.push(e), sessionTickets: 0, ...s });
   return { client, server, keys, clientTrace, serverTrace };
 }
 

@@ -5,6 +5,7 @@
  * what a hostile server or a man in the middle can try against the client.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { pump, readAll, withTestHooks } from '../../src/testing/index.js';
@@ -685,3 +686,21 @@ describe('client certificates and resumption (the full handshake settled the que
   });
 });
 const sharedKeys = new TicketKeySet();
+
+describe('whatever a client puts in the SessionTicket extension or the session ID', () => {
+  it('random tickets and session IDs never resume and never fail the handshake (fast-check)', async () => {
+    const config = serverConfig({ sessionTickets: 2 });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 400 }), fc.uint8Array({ minLength: 0, maxLength: 32 }), async (ticket, id) => {
+        const hooked = withTestHooks(clientOpts(new TestStore()), { clientHello: (ch) => ({ ...ch, legacySessionId: id, extensions: { ...ch.extensions, sessionTicket: ticket } }) });
+        const c = TlsConnection.client(hooked);
+        const s = TlsConnection.server(config);
+        await pump(c, s);
+        expect(s.error).toBeNull();
+        expect(c.error).toBeNull();
+        expect(s.info.resumed).toBe(false);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});

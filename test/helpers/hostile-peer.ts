@@ -19,9 +19,9 @@ export interface KeyLoggedPair {
 }
 
 /**
- * A client (for 'localhost', trusting `pki`'s CA) and a server (`pki`'s chain and key, sending no
- * session tickets unless `s` asks: the record-level tests count the server's records), both
- * logging to one KeyLog; `c` and `s` add to or override that.
+ * A client (for 'localhost', trusting `pki`'s CA) and a server (`pki`'s chain and key), both logging to one KeyLog; `c` and `s` add to or override that.
+ * The server sends no NewSessionTicket unless `s.sessionTickets` says so: these tests forge
+ * records by sequence number and count what follows the handshake.
  */
 export function keyLoggedPair(pki: TestPki, c: ClientOptions = {}, s: Partial<ServerOptions> = {}): KeyLoggedPair {
   const keys = new KeyLog();

@@ -37,6 +37,9 @@ import {
   type InteropKeyType,
 } from '../helpers/peers.js';
 import fs from 'node:fs';
+import { connect as nodeConnect } from '../../src/transport/node.js';
+import { MemorySessionStore } from '../../src/session/store.js';
+import type { ConnectionInfo } from '../../src/engine/info.js';
 
 const openssl = opensslAvailable();
 if (!openssl.ok) console.warn(`[interop] resume12 OpenSSL tests skipped: ${openssl.detail}`);
@@ -147,6 +150,33 @@ describe('TLS 1.2 resumption interop', () => {
         expect(srv.stdout.match(/Reused session-id/g), srv.transcript()).toHaveLength(1);
       });
     }
+  });
+
+  describe.skipIf(!openssl.ok)(`puretls/node connect() with a shared sessionStore → openssl s_server -tls1_2${skipNote(openssl)}`, () => {
+    it('the second socket resumes (tickets)', async () => {
+      const f = setup.pkis[KT];
+      const { process: srv, port } = await startOpensslServer(['-cert', f.chainFile, '-key', f.keyFile, '-tls1_2', '-naccept', '2']);
+      const sessionStore = new MemorySessionStore();
+      const open = async (): Promise<ConnectionInfo> => {
+        const sock = nodeConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: f.pki.caCertPem, maxVersion: 'TLSv1.2', sessionStore });
+        setup.onCleanup(() => {
+          sock.destroy();
+        });
+        await once(sock, 'secureConnect');
+        const info = sock.info;
+        // Consume the readable side so that 'end' and then 'close' can come.
+        sock.resume();
+        sock.end();
+        await once(sock, 'close');
+        return info;
+      };
+      const a = await open();
+      const b = await open();
+      expect([a.resumed, b.resumed]).toEqual([false, true]);
+      expect(b.peerCertificate).toEqual(a.peerCertificate);
+      await srv.waitForExit();
+      expect(srv.stdout.match(/Reused session-id/g), srv.transcript()).toHaveLength(1);
+    });
   });
 
   describe('puretls client → Node tls server (maxVersion TLSv1.2)', () => {

@@ -40,7 +40,7 @@ function makeClient(o: ClientOptions = {}): TlsConnection {
   return TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, now, ...o });
 }
 function makeServer(o: Partial<ServerOptions> = {}): TlsConnection {
-  return TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, now, ...o });
+  return TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, now, sessionTickets: 0, ...o });
 }
 
 // ------------------------------------------------------------------ arbitraries

@@ -426,7 +426,7 @@ describe('RFC 8448 §5 HelloRetryRequest: our server (secp256r1 only) replays th
         { label: 'server random', bytes: b(s5.randoms.server!) },
         { label: 'RSA-PSS salt', bytes: recoverPssSalt(s5.serverRsaKey, cvSignature(s5.messages.certificateVerify!)) },
       ],
-      { groups: ['secp256r1'], sessionTickets: 0 },
+      { groups: ['secp256r1'], sessionTickets: 0 }, // the RFC 8448 §5 trace has no NewSessionTicket
       undefined,
       { helloRetryRequest: (ext) => ({ ...ext, cookie: b(s5.helloRetryRequestCookie!) }) },
     );
