@@ -37,7 +37,7 @@ import { exporter as exporter13, nextTrafficSecret } from '../keys/tls13-schedul
 import { concatBytes, toHex } from '../base/bytes.js';
 import type { CertificateError } from '../verify/verifier.js';
 import { FloodGuard } from './flood.js';
-import { internCertificate } from './intern.js';
+import { internCertificate } from '../base/intern.js';
 import { alertHint, infoOf, newNegotiated, summarize, type ConnectionInfo, type ConnectionPhase, type NegotiatedInfo, type SessionTicket } from './info.js';
 import type { Setup } from './setup.js';
 

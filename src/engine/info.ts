@@ -129,7 +129,7 @@ export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: s
     resumed: n.resumed,
     earlyData: n.earlyData,
     helloRetryRequest: n.helloRetryRequest,
-    // Copies: the connection's bytes are shared with other connections (engine/intern.ts).
+    // Copies: the connection's bytes are shared with other connections (base/intern.ts).
     peerCertificate: n.peerCertificates[0]?.slice() ?? null,
     peerIntermediates: n.peerCertificates.slice(1).map((c) => c.slice()),
     certificateErrors: n.certificateErrors,

@@ -22,11 +22,14 @@
  */
 import type { CryptoProvider, MaybePromise } from '../crypto/provider.js';
 import { toHex } from '../base/bytes.js';
+import { internCertificate } from '../base/intern.js';
 import { isSessionFresh, type ResumableSession } from './session.js';
 
 /**
  * A place to keep sessions, keyed by {@link sessionStoreKey}. Each method may return a
  * promise. A store may hold several sessions per key (a server sends several tickets).
+ * Sessions are read-only: their byte arrays (certificates in particular) may be shared with
+ * other sessions and connections, so a store must keep or copy them, never write into them.
  */
 export interface SessionStore {
   /** A session for `key` (the newest is best), or undefined. */
@@ -159,9 +162,16 @@ export function takeSession(store: SessionStore, key: string, now: number): Mayb
   }
 }
 
-/** Stores `session` under its key; a store that throws or rejects loses the session, nothing else. */
+/**
+ * Stores `session` under its key; a store that throws or rejects loses the session, nothing
+ * else. Its certificates are interned first (one copy per distinct certificate across the
+ * process: a store and every socket's latest session would otherwise each hold the chain).
+ */
 export function keepSession(store: SessionStore, session: ResumableSession): MaybePromise<void> {
   try {
+    const certs = session.peerCertificates;
+    const shared = certs.map(internCertificate);
+    if (shared.some((c, i) => c !== certs[i])) session = { ...session, peerCertificates: shared };
     const r = store.put(session.storeKey, session);
     return r instanceof Promise ? r.catch(() => undefined) : r;
   } catch {

@@ -89,7 +89,7 @@ describe('idle connections hold no buffers after traffic', () => {
 });
 
 /**
- * Connections to the same server share one copy of its certificate bytes (engine/intern.ts),
+ * Connections to the same server share one copy of its certificate bytes (base/intern.ts),
  * so what `info` hands out must be a copy: a careless caller writing into one connection's
  * `peerCertificate` changes neither that connection's later reports nor another's, nor what
  * a later handshake with the same chain verifies.
