@@ -1087,9 +1087,9 @@ export const nodeBenchTransport: BenchTransport<ConnectOptions> = {
   connect: (options) => connect(options),
   shareConfig: (options) => {
     const { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen, secureContext, ...tls } = options;
-    // Full handshakes, like `openssl s_time -new`: the shared config keeps no sessions, so no
-    // connection resumes the one before it (the default store would make them resumptions).
-    const per: ConnectOptions = { secureContext: secureContext ?? createClientConfig({ ...tls, sessionStore: false }) };
+    // Full handshakes, like `openssl s_time -new`: unless the bench gives its --resume store,
+    // the shared config keeps no sessions (the default store would make them resumptions).
+    const per: ConnectOptions = { secureContext: secureContext ?? createClientConfig({ sessionStore: false, ...tls }) };
     const keep = { host, port, family, socket, servername, ALPNProtocols, keyShareGroups, handshakeTimeout, lingerTimeout, allowHalfOpen };
     for (const [k, v] of Object.entries(keep)) if (v !== undefined) Object.assign(per, { [k]: v });
     return per;

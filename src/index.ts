@@ -6,6 +6,7 @@
  * @module
  */
 export { TlsConnection } from './engine/tls-connection.js';
+export type { HandoffImportOptions } from './engine/tls-connection.js';
 export { ConnectionCore } from './engine/connection.js';
 export { createClientConfig, createServerConfig, ClientConfig, ServerConfig, isClientConfig, isServerConfig } from './engine/setup.js';
 export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions } from './engine/setup.js';

@@ -135,6 +135,18 @@ async function steadyStateCalls(lib, cfg, pki, P) {
   return calls;
 }
 
+/** A full handshake figure must not resume: throws (failing the entry) if either end of a puretls pair did. */
+function notResumed(pair) {
+  if (pair.client.info.resumed || pair.server.info.resumed) throw new Error('puretls resumed in a full-handshake figure');
+  return pair;
+}
+
+/** The same for a Node `tls` pair (isSessionReused()). */
+function notReused(pair) {
+  if (pair.client.isSessionReused() || pair.server.isSessionReused()) throw new Error('node:tls resumed in a full-handshake figure');
+  return pair;
+}
+
 /** A handshake contender: per round, handshakes/s (wall) and CPU ms per handshake (both ends). */
 const contender = (name, op, batchMs) => ({
   name,
@@ -167,10 +179,10 @@ export async function handshakeFigures(ctx) {
       const o = pureOptions(cfg, pki, p.option);
       const f = pureFactories(lib, o.client, o.server);
       notes[name] = f.configBuiltOnce ? 'config built once (createClientConfig/createServerConfig)' : 'options object reused; this build parses it per connection';
-      contenders.push(contender(name, () => pureHandshake(f), params.batchMs));
+      contenders.push(contender(name, async () => notResumed(await pureHandshake(f)), params.batchMs));
     }
     const nctx = nodeContexts(cfg, pki);
-    contenders.push(contender('node:tls', async () => nodeClose(await nodeHandshake(nctx)), params.batchMs));
+    contenders.push(contender('node:tls', async () => nodeClose(notReused(await nodeHandshake(nctx))), params.batchMs));
     notes['node:tls'] = cfg.tls13 ? 'OpenSSL; one SecureContext per side; sends 2 session tickets (puretls is set to send 2 as well)' : 'OpenSSL; one SecureContext per side';
 
     const pure = providers.find((p) => p.name === 'pure' && p.available);

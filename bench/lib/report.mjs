@@ -37,10 +37,14 @@ function valueCell(f, e) {
   return range(e.value);
 }
 
+/** Resumed vs full of the same implementation, same run (resumed figures): "CPU a×, wall b×", > 1 resumption is cheaper. */
+const vsFullText = (e) => `CPU ${fmt(e.cpuVsFull)}×, wall ${fmt(e.vsFull)}×`;
+
 function ratioCell(f, e) {
   const parts = [];
   if (e.ratio !== undefined) parts.push(`${fmt(e.ratio)}×${e.cpuRatio !== undefined ? ` (CPU ${fmt(e.cpuRatio)}×)` : ''}`);
   if (e.overFloor !== undefined) parts.push(`CPU ${fmt(e.overFloor)}× its floor`);
+  if (e.cpuVsFull !== undefined) parts.push(`resumed vs full: ${vsFullText(e)}`);
   return parts.join('; ');
 }
 
@@ -66,6 +70,7 @@ function summaryCell(f, e) {
   const parts = [];
   if (ratio !== undefined && e.kind !== 'baseline') parts.push(`${fmt(ratio)}×`);
   if (e.overFloor !== undefined) parts.push(`${fmt(e.overFloor)}× floor`);
+  if (e.cpuVsFull !== undefined) parts.push(`${fmt(e.cpuVsFull)}× full`);
   return parts.length ? `${v} (${parts.join(', ')})` : v;
 }
 
@@ -105,12 +110,12 @@ export function renderMarkdown(r) {
   out.push('');
   out.push('## Summary');
   out.push('');
-  out.push('Medians; in parentheses the ratio to Node `tls` in the same run by CPU time (latency: by wall time), > 1× better than Node, and for the pure provider its CPU over its primitive floor. Chromium rows: the ratio to epoxy-tls in the same run, by wall time. Memory: heap + ArrayBuffers (Node keeps OpenSSL state in native memory, see RSS in the details).');
+  out.push('Medians; in parentheses the ratio to Node `tls` in the same run by CPU time (latency: by wall time), > 1× better than Node, and for the pure provider its CPU over its primitive floor. Resumed rows: the ratio to Node `tls` resumption, and "× full": CPU of a full handshake over a resumed one, same implementation, same run (> 1×: resuming is cheaper). Chromium rows: the ratio to epoxy-tls in the same run, by wall time. Memory: heap + ArrayBuffers (Node keeps OpenSSL state in native memory, see RSS in the details).');
   out.push('');
   out.push(renderSummary(r));
   out.push('## Details');
   out.push('');
-  out.push('"× Node tls": the median relative to Node `tls` in the same run, oriented so that > 1 is better than Node (faster, more per second); CPU in parentheses. "its floor": CPU of the pure provider relative to the bare crypto it needs (bench/lib/floor.mjs).');
+  out.push('"× Node tls": the median relative to Node `tls` in the same run, oriented so that > 1 is better than Node (faster, more per second); CPU in parentheses. "its floor": CPU of the pure provider relative to the bare crypto it needs (bench/lib/floor.mjs). Resumed handshakes: every entry, the ", full" ones too, is relative to Node `tls` *resumed*; "resumed vs full" compares an implementation with itself (full median over resumed, CPU and wall), > 1 when resuming is cheaper.');
   for (const group of Object.keys(GROUP_TITLES)) {
     const figs = r.figures.filter((f) => f.group === group);
     if (figs.length === 0) continue;
@@ -135,7 +140,7 @@ export function renderMarkdown(r) {
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-const COLORS = { provider: '#2563eb', baseline: '#6b7280', floor: '#16a34a', peer: '#ea580c', reference: '#9333ea' };
+const COLORS = { provider: '#2563eb', baseline: '#6b7280', floor: '#16a34a', peer: '#ea580c', reference: '#9333ea', full: '#93c5fd' };
 
 /**
  * The ratio a bar shows: CPU for throughput figures (this machine is shared, and CPU time is
@@ -149,7 +154,8 @@ function barRatio(f, e) {
 function shortValue(f, e) {
   if (f.group === 'latency') return `p50 ${fmt(e.value.median)} ms, p99 ${fmt(e.p99)} ms`;
   if (f.group === 'browser') return `${fmt(e.value.median)} ${f.unit}`;
-  return `${fmt(e.cpu.median)} ${f.cpuUnit.replace(/ \(.*\)$/, '')}`;
+  const cpu = `${fmt(e.cpu.median)} ${f.cpuUnit.replace(/ \(.*\)$/, '')}`;
+  return e.cpuVsFull !== undefined ? `${cpu}  ·  ${fmt(e.cpuVsFull)}× its full (CPU)` : cpu;
 }
 
 /**
@@ -203,11 +209,11 @@ export function renderSvg(r) {
       grid.push(`<text x="${gx}" y="${top - 4}" class="tick" text-anchor="middle">${Number(t.toPrecision(2))}×</text>`);
     }
   }
-  const legend = Object.entries({ provider: 'puretls', baseline: 'Node tls (= 1)', floor: 'pure primitive / AEAD floor', peer: 'peers (subtls, node-forge)', reference: 'node:crypto AEAD alone' })
-    .map(([k, label], i) => `<rect x="${10 + i * 190}" y="${y + 10}" width="10" height="10" fill="${COLORS[k]}"/><text x="${24 + i * 190}" y="${y + 19}" class="lbl">${esc(label)}</text>`)
+  const legend = Object.entries({ provider: 'puretls', baseline: 'Node tls (= 1)', floor: 'pure primitive / AEAD floor', peer: 'peers (subtls, node-forge)', reference: 'node:crypto AEAD alone', full: 'full beside resumed' })
+    .map(([k, label], i) => `<rect x="${10 + i * 160}" y="${y + 10}" width="10" height="10" fill="${COLORS[k]}"/><text x="${24 + i * 160}" y="${y + 19}" class="lbl">${esc(label)}</text>`)
     .join('');
   const H = y + 64;
-  const caption1 = `Log scale. Throughput bars compare CPU time (work per CPU-second, both ends); latency bars compare p50 wall time.`;
+  const caption1 = `Log scale. Throughput bars compare CPU time (work per CPU-second, both ends); latency bars compare p50 wall time. Resumed blocks: all bars relative to Node tls resumed.`;
   const caption2 = `Node ${r.node} (OpenSSL ${r.openssl}), ${r.cpu}, ${r.date.slice(0, 10)}${r.quick ? '. QUICK RUN: numbers not meaningful' : ''}. Memory and bundle size: see the table.`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">
 <style>

@@ -64,7 +64,9 @@ export function alertName(code: number): string {
  *   which a hostile file could otherwise use to hang the process). None of them ever says
  *   anything about the key or the passphrase. `SessionRejected`: a serialized session
  *   (Node's `session` option) that is altered, foreign (another session key), of another
- *   format version, or not a session; it is never used.
+ *   format version, or not a session; it is never used. `StateRejected`: a live hand-off
+ *   state (`TlsConnection.import`) that is malformed, corrupted, of another format version,
+ *   or for another role; nothing of it is used.
  * - transport: adapters only (socket errors).
  */
 export type TlsStatus =
@@ -117,6 +119,8 @@ export type TlsStatus =
   | 'IdentityWorkLimit'
   // caller: a serialized session (src/session/serialize.ts) that is not ours to read
   | 'SessionRejected'
+  // caller: a live hand-off state (src/engine/handoff.ts) that is not ours to continue
+  | 'StateRejected'
   // transport
   | 'HostNotFound'
   | 'ConnectionRefused'
@@ -181,6 +185,7 @@ export function categoryOf(status: TlsStatus): TlsErrorCategory {
     case 'IdentityAlgorithmUnavailable':
     case 'IdentityWorkLimit':
     case 'SessionRejected':
+    case 'StateRejected':
       return 'caller';
     case 'HostNotFound':
     case 'ConnectionRefused':

@@ -40,6 +40,7 @@ import { FloodGuard } from './flood.js';
 import { internCertificate } from '../base/intern.js';
 import { alertHint, infoOf, newNegotiated, summarize, type ConnectionInfo, type ConnectionPhase, type NegotiatedInfo, type SessionTicket } from './info.js';
 import type { Setup } from './setup.js';
+import type { HandoffSnapshot } from './handoff.js';
 
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './info.js';
 
@@ -434,6 +435,89 @@ export class ConnectionCore {
       return exporter13(this.cfg.crypto, hash, this.secrets13!.subarray(EXPORTER_AT, EXPORTER_AT + HASH_LEN[hash]), label, context, length);
     }
     return this.result.exporter(label, context, length);
+  }
+
+  // ---------------------------------------------------------------- live hand-off (src/engine/handoff.ts)
+
+  /**
+   * Takes this connection's record-layer state for a live hand-off and makes the connection
+   * unusable (it must never seal another record with these keys and sequence numbers: the
+   * AEAD nonce would repeat). Refused while anything is in flight. The snapshot holds secrets.
+   *
+   * @internal Use `TlsConnection.exportState()`.
+   * @throws TlsError('ApiMisuse') when the state cannot be handed off now; the sticky error
+   *   after a failure; TlsError('Closed') after close()
+   */
+  protected takeHandoffSnapshot(): HandoffSnapshot {
+    if (this.error_) throw this.error_;
+    if (this.closeSent) throw new TlsError('Closed', { detail: 'cannot export a closed connection' });
+    if (!this.result) throw new TlsError('ApiMisuse', { detail: 'cannot export during the handshake' });
+    if (this.result !== TLS13_RESULT) throw new TlsError('ApiMisuse', { detail: 'live hand-off supports TLS 1.3 only' });
+    if (this.running) throw new TlsError('ApiMisuse', { detail: 'cannot export while process() runs' });
+    // Unsent records (a KeyUpdate just queued, data being sealed) belong to the keys in force.
+    if (!this.writer.idle) throw new TlsError('ApiMisuse', { detail: 'cannot export with records not yet taken or still being sealed (settle and takeOutput first)' });
+    if (!this.joiner.isEmpty()) throw new TlsError('ApiMisuse', { detail: 'cannot export with a post-handshake message partly received' });
+    const readSuite = this.readSuite13;
+    const writeSuite = this.writeSuite13;
+    const readSeq = this.reader.sequence;
+    const writeSeq = this.writer.sequence;
+    if (!readSuite || !writeSuite || readSuite !== writeSuite || readSeq === null || writeSeq === null || this.exporterHash === null) {
+      throw new TlsError('InternalError', { detail: 'TLS 1.3 connection without its traffic keys' });
+    }
+    if (readSeq >= 1n << 64n || writeSeq >= 1n << 64n) throw new TlsError('ApiMisuse', { detail: 'sequence space used up' });
+    const len = HASH_LEN[readSuite.hash];
+    const snap: HandoffSnapshot = {
+      role: this.role,
+      suite: readSuite,
+      readSecret: this.secrets13!.slice(0, len),
+      writeSecret: this.secrets13!.slice(MAX_SECRET_LEN, MAX_SECRET_LEN + len),
+      exporterSecret: this.secrets13!.slice(EXPORTER_AT, EXPORTER_AT + len),
+      readSequence: readSeq,
+      writeSequence: writeSeq,
+      peerClosed: this.phase_ === 'peer-closed',
+      negotiated: { ...this.negotiated },
+      earlyDataLength: this.earlyLength,
+      unread: this.read() ?? new Uint8Array(0),
+      unprocessed: this.reader.copyBuffered(),
+    };
+    // The old connection is dead from here on: no record, no alert, no KeyUpdate; its secrets are wiped.
+    this.setError(new TlsError('Closed', { detail: 'state exported (live hand-off)' }), false);
+    this.secrets13!.fill(0);
+    this.writer.install(new NullProtector());
+    this.reader.install(new NullProtector());
+    this.reader.discard();
+    return snap;
+  }
+
+  /**
+   * Makes this fresh connection continue a handed-off one: keys, sequence numbers, what was
+   * negotiated, unread plaintext and unprocessed input (call `process()` next).
+   *
+   * @internal Use `TlsConnection.import()`.
+   */
+  protected restoreHandoff(s: HandoffSnapshot, read: RecordProtector, write: RecordProtector, traffic: State): void {
+    if (s.role !== this.role || this.started) throw new TlsError('InternalError', { detail: 'hand-off restored into the wrong connection' });
+    this.started = true;
+    this.startFn = null;
+    Object.assign(this.negotiated, s.negotiated, { peerCertificates: s.negotiated.peerCertificates.map(internCertificate) });
+    this.reader.setVersion('tls13');
+    this.reader.install(read);
+    this.writer.install(write);
+    this.setTrafficSecret('read', { suite: s.suite, secret: s.readSecret });
+    this.setTrafficSecret('write', { suite: s.suite, secret: s.writeSecret });
+    this.setSecret(EXPORTER_AT, s.exporterSecret);
+    this.exporterHash = s.suite.hash;
+    this.result = TLS13_RESULT;
+    this.earlyLength = s.earlyDataLength;
+    this.phase_ = s.peerClosed ? 'peer-closed' : 'open';
+    this.state = traffic;
+    if (s.unread.length > 0) {
+      this.readQueue = [s.unread];
+      this.readQueued = s.unread.length;
+    }
+    if (s.unprocessed.length > 0 && this.reader.receive(s.unprocessed) !== s.unprocessed.length) {
+      throw new TlsError('InternalError', { detail: 'unprocessed input of the handed-off connection does not fit' });
+    }
   }
 
   // ---------------------------------------------------------------- engine

@@ -8,6 +8,15 @@ import type { ClientOptions, ServerOptions } from '../config/config.js';
 import { ConnectionCore } from './connection.js';
 export type { ConnectionInfo, ConnectionView } from './info.js';
 import { setupClient, setupServer, type ClientConfig, type ClientConnectionOptions, type ServerConfig } from './setup.js';
+import { TlsError } from '../base/errors.js';
+import { ClientTraffic } from '../handshake/client-tls13.js';
+import { ServerTraffic } from '../handshake/server-tls13.js';
+import { decodeHandoff, encodeHandoff, handoffProtector } from './handoff.js';
+
+/** Where {@link TlsConnection.import} takes its configuration from: the role and that role's options. */
+export type HandoffImportOptions =
+  | { readonly role: 'client'; readonly config?: ClientConfig | ClientOptions; readonly perConnection?: ClientConnectionOptions }
+  | { readonly role: 'server'; readonly config: ServerConfig | ServerOptions };
 
 /**
  * A TLS connection with no I/O of its own, client or server.
@@ -45,5 +54,70 @@ export class TlsConnection extends ConnectionCore {
    */
   static server(config: ServerConfig | ServerOptions): TlsConnection {
     return new TlsConnection(setupServer(config));
+  }
+
+  /**
+   * Live hand-off (issue 10 item 6): continues a connection whose state another
+   * `TlsConnection` exported with {@link exportState}, possibly in another process, on the
+   * same transport (e.g. a socket received through `child.send(msg, socket)`). The options
+   * give the provider, tracing and limits (the handshake is over: trust anchors and the
+   * server's identity are not used again). Call `process()` next: input the exporter had
+   * received but not processed is handled then. Tickets the server sends after the hand-off
+   * are reported in `tickets` but not stored as resumable sessions (the resumption secret
+   * is not handed over).
+   *
+   * Import a state once: two connections continuing the same state would seal different
+   * records with the same keys and nonces (fatal for AES-GCM and ChaCha20-Poly1305); the
+   * state carries no way to detect a second use, so the caller must discard it after import.
+   *
+   * @param state - the bytes {@link exportState} returned (they hold secrets)
+   * @throws TlsError('StateRejected') for a state that is malformed, corrupted, of another
+   *   format version or of the other role; TlsError('InvalidConfig') for invalid options
+   */
+  static import(state: Uint8Array, options: HandoffImportOptions): TlsConnection {
+    if (typeof options !== 'object' || options === null || (options.role !== 'client' && options.role !== 'server')) {
+      throw new TlsError('InvalidConfig', { detail: "TlsConnection.import needs { role: 'client' | 'server', config }" });
+    }
+    const conn = options.role === 'client' ? TlsConnection.client(options.config, options.perConnection) : TlsConnection.server(options.config);
+    const crypto = conn.crypto;
+    const s = decodeHandoff(crypto, state, options.role);
+    const read = handoffProtector(crypto, s.suite, s.readSecret, s.readSequence);
+    const write = handoffProtector(crypto, s.suite, s.writeSecret, s.writeSequence);
+    conn.restoreHandoff(s, read, write, options.role === 'client' ? new ClientTraffic(null, crypto) : new ServerTraffic());
+    s.readSecret.fill(0);
+    s.writeSecret.fill(0);
+    s.exporterSecret.fill(0);
+    return conn;
+  }
+
+  /**
+   * Live hand-off (issue 10 item 6): the state of this established TLS 1.3 connection — the
+   * traffic secrets of both directions (so KeyUpdate keeps working, RFC 9846 §4.7.3), their
+   * sequence numbers (RFC 9846 §5.3), the exporter secret, what was negotiated (ALPN, peer
+   * certificates, …), plaintext received but not read and ciphertext received but not
+   * processed — as a versioned byte encoding for {@link TlsConnection.import}.
+   *
+   * **The result holds the connection's secrets**: whoever has it can read and forge the
+   * connection's traffic. Move it only over a channel you trust (e.g. IPC to a child process)
+   * and never log or store it.
+   *
+   * Afterwards this connection is unusable (every call fails with `TlsError('Closed')`): it
+   * never seals another record with these keys, which would reuse AEAD nonces. Stop feeding
+   * it input first (pause the socket) and hand the transport over with the state.
+   *
+   * @throws TlsError('ApiMisuse') during the handshake, while `process()` runs, with output
+   *   not yet taken or still being sealed (a KeyUpdate just sent included: take it first),
+   *   with a post-handshake message partly received, or for TLS 1.2 (not supported yet);
+   *   TlsError('Closed') after `close()`; the connection's error after a failure
+   */
+  exportState(): Uint8Array {
+    const s = this.takeHandoffSnapshot();
+    try {
+      return encodeHandoff(this.crypto, s);
+    } finally {
+      s.readSecret.fill(0);
+      s.writeSecret.fill(0);
+      s.exporterSecret.fill(0);
+    }
   }
 }

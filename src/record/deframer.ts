@@ -120,6 +120,11 @@ export class Deframer {
     return this.end - this.start;
   }
 
+  /** A copy of the bytes accepted but not yet returned as records (live hand-off). */
+  copyBuffered(): Uint8Array {
+    return this.buf.slice(this.start, this.end);
+  }
+
   /** How many bytes the next {@link push} would accept. */
   get room(): number {
     return Math.max(0, this.capacity - this.buffered);

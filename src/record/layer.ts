@@ -101,6 +101,16 @@ export class RecordReader {
     return this.epoch_;
   }
 
+  /** Sequence number of the next record to open, or null without AEAD protection (live hand-off). */
+  get sequence(): bigint | null {
+    return this.protector instanceof RecordProtector ? this.protector.sequence : null;
+  }
+
+  /** A copy of the ciphertext received but not yet opened (live hand-off). */
+  copyBuffered(): Uint8Array {
+    return this.deframer.copyBuffered();
+  }
+
   /** True once any protection is installed. */
   get keyed(): boolean {
     return this.protector.encrypted;
@@ -353,6 +363,16 @@ export class RecordWriter {
   get hasOutput(): boolean {
     const first = this.out[0];
     return first !== undefined && (first instanceof Uint8Array || first.bytes !== null);
+  }
+
+  /** Sequence number of the next record to seal, or null without AEAD protection (live hand-off). */
+  get sequence(): bigint | null {
+    return this.protector instanceof RecordProtector ? this.protector.sequence : null;
+  }
+
+  /** True when nothing is queued, being sealed or waiting to be taken (live hand-off). */
+  get idle(): boolean {
+    return this.out.length === 0 && this.pending.length === 0 && this.inFlight === 0;
   }
 
   /** True while an async AEAD is sealing records (see {@link settled}). */

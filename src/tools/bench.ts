@@ -5,14 +5,19 @@
  * bench-only flags, the run, and its reports.
  *
  * What one attempt is:
- * 1. dial the server and run a full handshake (TCP connect included in the time, as in
- *    `s_time`); its latency is the time from the dial to the client's `secureConnect`
- *    (in TLS 1.3 the client is done once its Finished is sent, as for `SSL_connect`);
+ * 1. dial the server (the bench opens the TCP connection itself, with TCP_NODELAY as
+ *    `s_time` sets it, and runs TLS over it) and run a full handshake (TCP connect included
+ *    in the time, as in `s_time`); its latency is the time from the dial to the client's
+ *    `secureConnect` (in TLS 1.3 the client is done once its Finished is sent, as for
+ *    `SSL_connect`: neither waits for the server's NewSessionTickets);
  * 2. the work after it, by mode: nothing (`handshake`), `GET PATH` and read the response
  *    until the server closes (`get`, like `s_time -www PATH`), or send N bytes of text in
  *    1 KiB LF-terminated lines and read as many back (`echo`: `openssl s_server -rev`, which
  *    answers each line with a line of the same length, or any echo server);
- * 3. close: our close_notify, then the transport (the peer's answer is not waited for).
+ * 3. close (`--close`): `notify` (default) sends our close_notify, then closes the transport
+ *    (the peer's answer is not waited for); `reset` sends no close_notify and resets the TCP
+ *    connection, which is what `openssl s_time` does (quiet shutdown, then `SO_LINGER` 0 and
+ *    `close()`: the server reads a reset instead of a close_notify).
  *
  * `--connections N` workers each run attempts back to back until `--duration` has passed
  * (no attempt starts after it; handshakes in flight get a grace period, transfers are cut),
@@ -20,8 +25,14 @@
  * Memory is bounded whatever the duration: latencies go into a fixed log-bucket histogram
  * (2% wide buckets), and the rate over time into about fifty intervals (plus the grace period).
  *
- * Resumed handshakes are not measured: puretls has no session resumption yet, and
- * `--resume` says so (`InvalidConfig`) instead of timing full handshakes under that name.
+ * Full handshakes are full: the connections keep no session (`sessionStore: false`), since a
+ * config built once would otherwise resume from the tickets the server sent before the close.
+ * `--resume` (TLS 1.3 tickets, RFC 9846 §2.2; TLS 1.2 session IDs and tickets, RFC 5077)
+ * keeps the sessions in one memory store shared by every connection: unless a new session
+ * was stored during the attempt already (TLS 1.2), it waits after the handshake (at most
+ * {@link TICKET_WAIT_MS}) for the server's NewSessionTicket before it closes, so that the
+ * next attempt has a session to offer; each handshake is counted, and those the server resumed apart
+ * (`resumedHandshakes`). The first attempt (a warm-up one, by default) is a full handshake.
  *
  * @module
  */
@@ -32,6 +43,8 @@ import type { Duplex } from 'node:stream';
 import { TlsError } from '../base/errors.js';
 import type { RandomSource } from '../crypto/provider.js';
 import type { ConnectionInfo } from '../engine/connection.js';
+import type { ResumableSession } from '../session/session.js';
+import { MemorySessionStore, type SessionStore } from '../session/store.js';
 import { seededRandom } from '../testing/random.js';
 
 // ------------------------------------------------------------------ transport
@@ -43,9 +56,15 @@ import { seededRandom } from '../testing/random.js';
 export interface BenchConnectOptions {
   host?: string;
   port?: number;
+  /** IP family for the dial (4 or 6), as for `net.connect`. */
+  family?: number;
+  /** Set per connection: the TCP socket the bench dialled (the transport runs TLS over it). */
+  socket?: Duplex;
   servername?: string;
   /** Set per connection by `--seed`. */
   random?: RandomSource;
+  /** Set by the bench: `false` for full handshakes, its own store for `--resume`. */
+  sessionStore?: SessionStore | false;
   /** Defaulted by the bench when not given. */
   handshakeTimeout?: number;
   lingerTimeout?: number;
@@ -76,6 +95,9 @@ export interface BenchTransport<O extends BenchConnectOptions> {
 
 // ------------------------------------------------------------------ settings
 
+/** How each attempt ends (`--close`). */
+export type BenchClose = 'notify' | 'reset';
+
 /** What each attempt does after its handshake. */
 export type BenchWork =
   | { readonly kind: 'handshake' }
@@ -90,7 +112,7 @@ export interface BenchSettings {
   readonly connections: number;
   /** Stop after this many attempts were started (null: only the duration limits). */
   readonly handshakeLimit: number | null;
-  /** `--resume`: resumed handshakes were asked for (refused: not implemented). */
+  /** `--resume`: sessions are kept and offered (resumed handshakes), else every handshake is full. */
   readonly resume: boolean;
   readonly work: BenchWork;
   /** `--seed`: every connection's random source is seeded (same bytes sent on every run). */
@@ -101,6 +123,8 @@ export interface BenchSettings {
   readonly maxErrors: number;
   /** Attempts made one after the other before the clock starts, not counted. */
   readonly warmup: number;
+  /** `--close`: close_notify then FIN (default), or a TCP reset without close_notify as `s_time` does. */
+  readonly close: BenchClose;
 }
 
 /** Default `--duration`, seconds. */
@@ -129,6 +153,7 @@ export const BENCH_FLAGS: Readonly<Record<string, 'string' | 'boolean'>> = {
   svg: 'string',
   'max-errors': 'string',
   warmup: 'string',
+  close: 'string',
 };
 
 /** Makes the error thrown for a usage error (src/cli.ts: exit status 2). */
@@ -228,7 +253,9 @@ export function parseBenchSettings(flags: ReadonlyMap<string, string>, usage: Us
   }
   const svg = flags.get('svg');
   if (svg === '') throw usage('--svg needs a file name');
-  return { durationMs, connections, handshakeLimit, resume: flags.has('resume'), work, seed, svg: svg ?? null, maxErrors, warmup };
+  const cl = flags.get('close') ?? 'notify';
+  if (cl !== 'notify' && cl !== 'reset') throw usage(`--close: expected notify or reset, got '${cl}'`);
+  return { durationMs, connections, handshakeLimit, resume: flags.has('resume'), work, seed, svg: svg ?? null, maxErrors, warmup, close: cl };
 }
 
 // ------------------------------------------------------------------ measurements
@@ -392,6 +419,10 @@ export interface BenchReport {
     readonly mode: BenchWork['kind'];
     readonly seed: number | null;
     readonly maxErrors: number;
+    /** How each attempt ended: close_notify, or a TCP reset as `s_time` does. */
+    readonly close: BenchClose;
+    /** `--resume`: sessions kept and offered. */
+    readonly resume: boolean;
   };
   /** Why the run ended: the duration passed, the handshake limit was reached, too many failures in a row. */
   readonly stoppedBy: 'duration' | 'handshakes' | 'errors';
@@ -407,8 +438,13 @@ export interface BenchReport {
   /** Handshakes still in flight when the grace period after the stop ended. */
   readonly abandoned: number;
   readonly handshakesPerSecond: number;
-  /** Resumed handshakes: always 0 (puretls has no session resumption yet). */
-  readonly resumedHandshakes: 0;
+  /**
+   * Handshakes the server resumed (`info.resumed`; also counted in `handshakes`). Always 0
+   * without `--resume`: the connections then keep no session.
+   */
+  readonly resumedHandshakes: number;
+  /** `--resume`: sessions the server's NewSessionTickets delivered to the store during the run. */
+  readonly sessionsReceived: number;
   readonly latencyMs: LatencySummary | null;
   readonly histogram: { readonly growth: number; readonly buckets: readonly HistogramBucket[] };
   readonly timeline: { readonly intervalSeconds: number; readonly handshakes: readonly number[]; readonly failures: readonly number[] };
@@ -422,6 +458,12 @@ export interface BenchReport {
     readonly utilisation: number;
     /** Handshakes per second of user CPU time (`s_time`'s "connections/user sec"). */
     readonly handshakesPerUserSecond: number;
+    /**
+     * Client CPU time (user + system) per successful handshake, ms (0 without one). With one
+     * connection at once, the rest of each handshake's time (1000 / handshakesPerSecond minus
+     * this) is spent waiting: the server's CPU, the network, the scheduler.
+     */
+    readonly msPerHandshake: number;
   };
   /** Failures by status (handshakes and transfers). */
   readonly errors: Readonly<Record<string, number>>;
@@ -485,8 +527,62 @@ class Tally {
   bulkFailures = 0;
   bytesSent = 0;
   bytesReceived = 0;
+  resumed = 0;
   constructor(timeline: Timeline) {
     this.timeline = timeline;
+  }
+}
+
+/** Longest wait, after a handshake under `--resume`, for the server's NewSessionTicket, ms. */
+export const TICKET_WAIT_MS = 1000;
+
+/**
+ * `--resume`: the session store every connection shares (a {@link MemorySessionStore}), which
+ * also says when the server's NewSessionTicket delivered a new session.
+ */
+export class TicketWatch implements SessionStore {
+  private readonly inner: MemorySessionStore;
+  private waiters: (() => void)[] = [];
+  /** Sessions put so far. */
+  puts = 0;
+
+  constructor(inner = new MemorySessionStore({ maxSessions: 64, maxPerKey: 8 })) {
+    this.inner = inner;
+  }
+
+  get(key: string): ResumableSession | undefined {
+    return this.inner.get(key);
+  }
+
+  put(key: string, session: ResumableSession): void {
+    this.inner.put(key, session);
+    this.puts++;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+
+  delete(key: string, session: ResumableSession): void {
+    this.inner.delete(key, session);
+  }
+
+  /** Resolves once more than `since` sessions were put, or after `ms`, or when `cancel` is called. */
+  after(since: number, ms: number): { done: Promise<void>; cancel: () => void } {
+    let cancel = (): void => {};
+    const done = new Promise<void>((resolve) => {
+      if (this.puts > since) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(finish, ms);
+      function finish(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      cancel = finish;
+      this.waiters.push(finish);
+    });
+    return { done, cancel };
   }
 }
 
@@ -514,8 +610,12 @@ class BenchRun<O extends BenchConnectOptions> {
   private warmedUp = 0;
   /** A configuration error thrown by `connect()` itself: the same for every attempt. */
   configError: TlsError | null = null;
+  /** `--resume`: the shared session store. */
+  private readonly store: TicketWatch | null;
+  private putsAtStart = 0;
 
-  constructor(settings: BenchSettings, options: O, transport: BenchTransport<O>, graceMs: number) {
+  constructor(settings: BenchSettings, options: O, transport: BenchTransport<O>, graceMs: number, store: TicketWatch | null) {
+    this.store = store;
     this.settings = settings;
     this.options = options;
     this.transport = transport;
@@ -541,6 +641,7 @@ class BenchRun<O extends BenchConnectOptions> {
       this.warmedUp++;
     }
     this.tally = new Tally(new Timeline(timelineInterval(this.settings.durationMs)));
+    this.putsAtStart = this.store?.puts ?? 0;
     const cpu0 = process.cpuUsage();
     this.t0 = performance.now();
     const deadline = setTimeout(() => this.stop('duration'), this.settings.durationMs);
@@ -621,14 +722,36 @@ class BenchRun<O extends BenchConnectOptions> {
     return this.configError ? { error: this.configError, info: null } : this.tally.firstError;
   }
 
+  /**
+   * Opens the TCP connection of one attempt, as `s_time` does: TCP_NODELAY (every flight is
+   * one write, so this only keeps Nagle from holding a close_notify or a request back behind
+   * an unacknowledged flight), half-open allowed (TLS decides when each direction ends).
+   */
+  private dial(): net.Socket {
+    const o = this.options;
+    const tcp = net.connect({ host: o.host ?? 'localhost', port: o.port ?? 0, family: o.family, noDelay: true, allowHalfOpen: true });
+    return tcp;
+  }
+
   private attempt(index: number): Promise<Outcome> {
-    const opts: O = this.settings.seed === null ? this.options : { ...this.options, random: seededRandom(connectionSeed(this.settings.seed, index)) };
+    // --resume: sessions stored from here on came with this attempt (or one running beside it).
+    // Counted from the start: a TLS 1.2 server's session (ID or ticket) is stored by the time
+    // the handshake completes, a TLS 1.3 ticket arrives after it.
+    const puts = this.store?.puts ?? 0;
     const start = performance.now();
+    const tcp = this.dial();
+    const host = this.options.host ?? 'localhost';
+    const opts: O =
+      this.settings.seed === null ? { ...this.options, host, socket: tcp } : { ...this.options, host, socket: tcp, random: seededRandom(connectionSeed(this.settings.seed, index)) };
     let socket: BenchSocket;
     try {
       socket = this.transport.connect(opts);
     } catch (e) {
-      // connect() checks the options before dialling: every attempt would fail alike.
+      tcp.on('error', () => {
+        // the dial is abandoned: its outcome does not matter
+      });
+      tcp.destroy();
+      // connect() checks the options before its handshake: every attempt would fail alike.
       this.configError = this.transport.toTlsError(e);
       this.stop('errors');
       return Promise.resolve({ kind: 'abandoned' });
@@ -654,20 +777,68 @@ class BenchRun<O extends BenchConnectOptions> {
         t.handshakes++;
         t.histogram.record(now - start);
         t.timeline.add('handshakes', now - this.t0);
+        if (socket.info.resumed) t.resumed++;
         if (t.session === null) t.session = sessionOf(socket.info);
         if (this.settings.work.kind === 'handshake' || this.stopped) {
-          this.close(socket);
+          if (this.wantsTicket(socket, puts)) {
+            // --resume: the next attempt needs the session this server's ticket brings.
+            socket.removeAllListeners('error');
+            socket.on('error', () => {
+              // the handshake is counted; a failure while waiting for the ticket only ends the wait
+            });
+            void this.awaitTicket(puts, socket).then(() => {
+              this.close(socket, tcp);
+              finish({ kind: 'ok' });
+            });
+            return;
+          }
+          this.close(socket, tcp);
           finish({ kind: 'ok' });
           return;
         }
         socket.removeAllListeners('error');
-        void this.transfer(socket, this.settings.work).then(() => finish({ kind: 'ok' }));
+        void this.transfer(socket, tcp, this.settings.work, puts).then(() => finish({ kind: 'ok' }));
       });
     });
   }
 
-  /** Sends our close_notify, then closes the transport without waiting for the peer's. */
-  private close(socket: BenchSocket): void {
+  /**
+   * `--resume`, TLS 1.3: no session was stored since the attempt started, and the server's
+   * NewSessionTicket (sent after our Finished) may still bring one. In TLS 1.2 the session
+   * (ID or ticket) comes within the handshake or not at all: nothing to wait for.
+   */
+  private wantsTicket(socket: BenchSocket, since: number): boolean {
+    return this.store !== null && !this.stopped && this.store.puts <= since && socket.info.version === 'TLSv1.3';
+  }
+
+  /**
+   * `--resume`: waits until the store got a session after `since` sessions (the server's
+   * NewSessionTicket), at most {@link TICKET_WAIT_MS}; cut short when the run stops or the
+   * connection closes.
+   */
+  private awaitTicket(since: number, socket: BenchSocket): Promise<void> {
+    const w = this.store!.after(since, TICKET_WAIT_MS);
+    this.transferring.add(w.cancel);
+    socket.once('close', w.cancel);
+    return w.done.then(() => {
+      this.transferring.delete(w.cancel);
+      socket.off('close', w.cancel);
+    });
+  }
+
+  /**
+   * `--close notify`: sends our close_notify, then closes the transport without waiting for
+   * the peer's. `--close reset`: no close_notify, the TCP connection is reset (as `s_time`).
+   */
+  private close(socket: BenchSocket, tcp: net.Socket): void {
+    if (this.settings.close === 'reset') {
+      socket.on('error', () => {
+        // the reset is ours: nothing after it is counted
+      });
+      tcp.resetAndDestroy();
+      socket.destroy();
+      return;
+    }
     this.closing.add(socket);
     socket.on('error', () => {
       // after the work is done, a late failure (a reset, a peer closing without close_notify) is not counted
@@ -679,7 +850,7 @@ class BenchRun<O extends BenchConnectOptions> {
   }
 
   /** The data phase of one attempt; resolves when it ended (counted here), never rejects. */
-  private transfer(socket: BenchSocket, work: Exclude<BenchWork, { kind: 'handshake' }>): Promise<void> {
+  private transfer(socket: BenchSocket, tcp: net.Socket, work: Exclude<BenchWork, { kind: 'handshake' }>, puts: number): Promise<void> {
     return new Promise<void>((resolve) => {
       let received = 0;
       let sent = 0;
@@ -699,7 +870,15 @@ class BenchRun<O extends BenchConnectOptions> {
           this.countError(how, socket.connection.info);
           t.timeline.add('failures', performance.now() - this.t0);
         }
-        if (how === 'completed') this.close(socket);
+        if (how === 'completed' && this.wantsTicket(socket, puts)) {
+          // --resume: a ticket that has not arrived yet is waited for, before the next attempt starts.
+          void this.awaitTicket(puts, socket).then(() => {
+            this.close(socket, tcp);
+            resolve();
+          });
+          return;
+        }
+        if (how === 'completed') this.close(socket, tcp);
         else {
           socket.on('error', () => {
             // counted above
@@ -786,6 +965,8 @@ class BenchRun<O extends BenchConnectOptions> {
         mode: work.kind,
         seed: s.seed,
         maxErrors: s.maxErrors,
+        close: s.close,
+        resume: s.resume,
       },
       stoppedBy: this.stoppedBy ?? 'duration',
       warmupHandshakes: this.warmedUp,
@@ -795,13 +976,20 @@ class BenchRun<O extends BenchConnectOptions> {
       failures: t.failures,
       abandoned: t.abandoned,
       handshakesPerSecond: per(t.handshakes),
-      resumedHandshakes: 0,
+      resumedHandshakes: t.resumed,
+      sessionsReceived: this.store === null ? 0 : this.store.puts - this.putsAtStart,
       latencyMs: t.histogram.summary(),
       histogram: { growth: HISTOGRAM_GROWTH, buckets: t.histogram.buckets() },
       timeline: { intervalSeconds: t.timeline.intervalSeconds, handshakes: t.timeline.handshakes, failures: t.timeline.failures },
       session: t.session,
       bulk,
-      cpu: { userSeconds: user, systemSeconds: system, utilisation: per(user + system), handshakesPerUserSecond: user > 0 ? t.handshakes / user : 0 },
+      cpu: {
+        userSeconds: user,
+        systemSeconds: system,
+        utilisation: per(user + system),
+        handshakesPerUserSecond: user > 0 ? t.handshakes / user : 0,
+        msPerHandshake: t.handshakes > 0 ? ((user + system) * 1000) / t.handshakes : 0,
+      },
       errors: Object.fromEntries(t.errors),
     };
   }
@@ -844,22 +1032,16 @@ export async function runBench<O extends BenchConnectOptions>(
     io.stderr(`puretls: error: ${io.describeError(err, info)}\n`);
     return 1;
   };
-  if (settings.resume) {
-    return fail(
-      new TlsError('InvalidConfig', {
-        detail:
-          '--resume: puretls does not implement session resumption yet (no PSK or session-ticket handshake), so resumed handshakes cannot be measured; run without --resume to measure full handshakes',
-        source: 'caller',
-      }),
-      null,
-    );
-  }
   let base: O;
   try {
     base = options();
   } catch (e) {
     return fail(toTlsError(e), null);
   }
+  // Full handshakes keep no session (a shared config's store would resume them); --resume
+  // shares one store between every connection, and watches it for the server's tickets.
+  const store = settings.resume ? new TicketWatch() : null;
+  base = { ...base, sessionStore: store ?? false };
   if (settings.seed === null) {
     // One client config for every connection, as an application would build it (issue 9
     // item 1): connecting parses nothing. With --seed, each connection's random source is
@@ -879,7 +1061,7 @@ export async function runBench<O extends BenchConnectOptions>(
   }
   if (!out.quiet) io.stderr(`${planText(settings, base)}\n`);
 
-  const run = new BenchRun(settings, base, transport, grace);
+  const run = new BenchRun(settings, base, transport, grace, store);
   const report = await run.run();
   const first = run.error;
   if (run.configError !== null) return fail(run.configError, null);
@@ -914,15 +1096,16 @@ function fmt(n: number, digits = 2): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
-function modeText(w: BenchWork): string {
-  if (w.kind === 'handshake') return 'full handshakes';
-  if (w.kind === 'echo') return `full handshakes + echo of ${w.bytes} bytes each`;
-  return `full handshakes + GET ${w.path}`;
+function modeText(w: BenchWork, resume: boolean): string {
+  const hs = resume ? 'handshakes resuming the last session' : 'full handshakes';
+  if (w.kind === 'handshake') return hs;
+  if (w.kind === 'echo') return `${hs} + echo of ${w.bytes} bytes each`;
+  return `${hs} + GET ${w.path}`;
 }
 
 function planText(s: BenchSettings, o: BenchConnectOptions): string {
   const limit = s.handshakeLimit === null ? '' : `, at most ${s.handshakeLimit} handshakes`;
-  return `puretls bench ${hostForUrl(o.host ?? 'localhost')}:${o.port ?? ''}: ${modeText(s.work)}, ${s.connections} connection${s.connections === 1 ? '' : 's'} at once, ${s.durationMs / 1000} s${limit}${s.seed === null ? '' : `, seed ${s.seed}`}`;
+  return `puretls bench ${hostForUrl(o.host ?? 'localhost')}:${o.port ?? ''}: ${modeText(s.work, s.resume)}, ${s.connections} connection${s.connections === 1 ? '' : 's'} at once, ${s.durationMs / 1000} s${limit}${s.seed === null ? '' : `, seed ${s.seed}`}${s.close === 'reset' ? ', closed by TCP reset (no close_notify)' : ''}`;
 }
 
 /** The human-readable report (what `puretls bench` prints without `--json`). */
@@ -939,7 +1122,7 @@ export function reportText(r: BenchReport): string {
   const l = r.latencyMs;
   if (l) lines.push(`latency ms:  min ${fmt(l.min)}  mean ${fmt(l.mean)}  p50 ${fmt(l.p50)}  p90 ${fmt(l.p90)}  p99 ${fmt(l.p99)}  max ${fmt(l.max)}  (dial to handshake done)`);
   lines.push(
-    `client CPU:  ${fmt(r.cpu.userSeconds)} s user + ${fmt(r.cpu.systemSeconds)} s system = ${fmt(r.cpu.utilisation * 100, 0)}% of one core; ${fmt(r.cpu.handshakesPerUserSecond, 1)} handshakes per user-CPU second`,
+    `client CPU:  ${fmt(r.cpu.userSeconds)} s user + ${fmt(r.cpu.systemSeconds)} s system = ${fmt(r.cpu.utilisation * 100, 0)}% of one core; ${fmt(r.cpu.msPerHandshake, 3)} ms per handshake; ${fmt(r.cpu.handshakesPerUserSecond, 1)} handshakes per user-CPU second`,
   );
   const b = r.bulk;
   if (b) {
@@ -950,7 +1133,9 @@ export function reportText(r: BenchReport): string {
   }
   const errs = Object.entries(r.errors);
   if (errs.length > 0) lines.push(`errors:      ${errs.map(([k, v]) => `${k} ×${v}`).join(', ')}`);
-  lines.push('resumed:     not measured (puretls has no session resumption yet)');
+  if (r.settings.resume) {
+    lines.push(`resumed:     ${r.resumedHandshakes} of ${r.handshakes} handshakes (${fmt(r.handshakes > 0 ? (100 * r.resumedHandshakes) / r.handshakes : NaN, 0)}%) = ${fmt(r.resumedHandshakes / r.elapsedSeconds, 1)}/s; ${r.sessionsReceived} sessions received from tickets`);
+  } else lines.push('resumed:     none: every handshake is full (no session kept; --resume measures resumed ones)');
   return `${lines.join('\n')}\n`;
 }
 
@@ -1091,12 +1276,14 @@ export const BENCH_HELP = `Usage: puretls bench HOST:PORT [options]
 
 Drives any TLS server like 'openssl s_time' and tls-perf: full handshakes per second
 at a chosen concurrency, a latency histogram, and optionally data after each handshake.
-Each attempt dials the server, runs a full handshake (its latency: from the dial to the
-handshake done, TCP connect included, as s_time counts), does the work of --bulk or --get
-if given, then sends close_notify and closes. Everything runs in this one process (one
-thread): with the pure provider the client's CPU is often the limit; the report says how
-busy it was ('client CPU'), and --connections N overlaps the server's work with ours;
---crypto picks the client's provider.
+Each attempt dials the server (TCP_NODELAY, as s_time), runs a full handshake (its
+latency: from the dial to the handshake done, TCP connect included, as s_time counts),
+does the work of --bulk or --get if given, then sends close_notify and closes (--close).
+Everything runs in this one process (one thread). With one connection at once, as
+'s_time -new', each handshake costs the client's CPU plus the server's plus the waits
+between them: the report gives the client's CPU per handshake ('client CPU'), so a client
+slower than openssl's shows up there; --connections N overlaps the server's work with
+ours; --crypto picks the client's provider.
 
 Run:
   --duration SECONDS       how long attempts are started (default 10; decimals allowed);
@@ -1113,13 +1300,22 @@ Run:
                            line of the same length; 'puretls serve --echo'). Throughput is
                            reported over the whole run (handshakes included): for the record
                            layer alone use a large BYTES and few connections
+  --close notify|reset     how each attempt ends: 'notify' (default) sends close_notify,
+                           then FIN; 'reset' sends no close_notify and resets the TCP
+                           connection, as 's_time' does (quiet shutdown, SO_LINGER 0)
   --get PATH               after each handshake, send 'GET PATH HTTP/1.0' and read the
                            response until the server's close_notify, like 's_time -www PATH'
                            (for 'openssl s_server -www', 'puretls serve --www', web servers;
                            a response ended by a TCP close without close_notify counts as
                            failed: Truncated)
-  --resume                 resumed handshakes: not implemented in puretls yet, so this is
-                           refused (InvalidConfig) rather than timing full handshakes
+  --resume                 resumed handshakes (TLS 1.3 tickets; TLS 1.2 session IDs or
+                           tickets): every connection offers a session from the one
+                           before; in TLS 1.3, after each handshake the attempt waits (at
+                           most 1 s) for the server's NewSessionTicket before it closes.
+                           The first attempt is full; the report counts the resumed ones
+                           apart. Without --resume no session is kept and every handshake
+                           is full. Compare with 's_time -reuse' (TLS 1.3: with -www / and
+                           --get /, as s_time reads the tickets only when it reads a page)
   --seed N                 deterministic mode: connection i draws its randomness from a
                            generator seeded with (N, i), so two runs send the same
                            ClientHellos and the same --bulk bytes (keys are predictable:
@@ -1144,5 +1340,5 @@ TLS options, as for 'puretls connect' (see 'puretls connect --help'):
 
 Exit status: 0 when every attempt succeeded; 1 when any failed or none completed (the
 first error is printed with its status, as by connect, and the counts by status are in the
-report), or for --resume; 2 for a usage error.
+report); 2 for a usage error.
 `;

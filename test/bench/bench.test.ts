@@ -24,6 +24,8 @@ interface Entry {
   value?: Stats;
   cpu?: Stats;
   unavailable?: string;
+  cpuVsFull?: number;
+  vsFull?: number;
 }
 interface Figure {
   id: string;
@@ -46,7 +48,9 @@ const FIGURES = [
   'handshake.tls13-rsa-2048',
   'handshake.tls12-ecdhe-ecdsa',
   'handshake.tls12-ecdhe-rsa',
-  'handshake.resumed',
+  'resumed.tls13-ecdsa-p256',
+  'resumed.tls12-ecdhe-ecdsa-ticket',
+  'resumed.tls12-ecdhe-ecdsa-session-id',
   'latency.loopback-tls13-ecdsa-p256',
   'bulk.one-process.aes-128-gcm',
   'bulk.one-process.aes-256-gcm',
@@ -132,6 +136,33 @@ describe('npm run bench -- --quick', () => {
         expect(isFiniteStats(e?.value), `${f.id} ${name}`).toBe(true);
         expect(isFiniteStats(e?.cpu), `${f.id} ${name} cpu`).toBe(true);
       }
+    }
+  });
+
+  it('measures resumed handshakes of the pure provider and of Node tls beside their full ones, with the resumed-vs-full ratios', () => {
+    const resumed = report.figures.filter((x) => x.group === 'resumed');
+    expect(resumed.length).toBe(3);
+    for (const f of resumed) {
+      // A resumed entry is measured only if every measured connection resumed (both ends
+      // checked in bench/lib/resumed.mjs), a full one only if none did: a failure of either
+      // check turns the entry into "unavailable: failed: ...", which this test refuses.
+      for (const name of ['puretls (pure)', 'node:tls']) {
+        const e = f.entries.find((x) => x.name === name);
+        const full = f.entries.find((x) => x.name === `${name}, full`);
+        expect(e?.unavailable, `${f.id} ${name}`).toBeUndefined();
+        expect(full?.unavailable, `${f.id} ${name}, full`).toBeUndefined();
+        expect(isFiniteStats(e?.cpu) && isFiniteStats(full?.cpu), `${f.id} ${name} cpu`).toBe(true);
+        expect(e?.cpuVsFull, `${f.id} ${name} resumed vs full`).toBeCloseTo(full!.cpu!.median / e!.cpu!.median, 6);
+        expect(Number.isFinite(e?.vsFull), `${f.id} ${name} wall vs full`).toBe(true);
+      }
+      // Every available provider was measured, resumed and full.
+      for (const p of report.providers.filter((x) => x.available)) {
+        for (const name of [`puretls (${p.name})`, `puretls (${p.name}), full`]) {
+          const e = f.entries.find((x) => x.name === name);
+          expect(e?.unavailable, `${f.id} ${name}`).toBeUndefined();
+        }
+      }
+      expect(markdown).toContain('resumed vs full: CPU ');
     }
   });
 

@@ -12,8 +12,12 @@
  * - deterministic mode, under `--crypto pure` and `--crypto native`: a relay records each
  *   connection's first flight; two runs with the same `--seed` send the same ClientHellos,
  *   another seed or none sends others;
- * - errors: connection refused, an untrusted server (CertificateUntrusted), `--resume`
- *   (InvalidConfig): exit 1 with the status in the JSON, no hang.
+ * - `--resume` (TLS 1.3 tickets from s_server): every handshake after the first is resumed,
+ *   with and without `--get /`, and over TLS 1.2; without `--resume` none is, although the
+ *   tickets are read;
+ * - `--close reset` (as s_time: no close_notify, TCP reset): s_server takes it, exit 0;
+ * - errors: connection refused, an untrusted server (CertificateUntrusted): exit 1 with the
+ *   status in the JSON, no hang.
  *
  * The command is compiled once into tmp/ of the checkout (ignored by git; its imports
  * resolve to the checkout's node_modules), not dist/, so
@@ -231,12 +235,51 @@ describe.skipIf(!openssl.ok)(`puretls bench → openssl s_server${skipNote(opens
     expectConsistent(j);
   });
 
-  it('--resume: InvalidConfig (resumption is not implemented), exit 1, nothing dialled', async () => {
-    const r = await bench(['127.0.0.1:9', '--ca', ec.caFile, '--resume', '--json']);
-    expect(r.code).toBe(1);
+  it.each([[[] as string[]], [['--get', '/']]])('--resume %j: after the full warm-up handshake every handshake is resumed from s_server\'s tickets', async (extra) => {
+    const s = await startOpensslServer(serverArgs(ec, ['-www']));
+    const r = await bench([`127.0.0.1:${s.port}`, '--ca', ec.caFile, '--resume', ...extra, '--handshakes', '5', '--warmup', '1', '--json', '--quiet']);
+    expect(r.code).toBe(0);
     const j = json(r);
-    expect(j.error!.status).toBe('InvalidConfig');
-    expect(j.error!.message).toMatch(/does not implement session resumption/);
-    expect(r.stderr).toMatch(/^puretls: error: InvalidConfig: --resume/m);
+    expect(j.handshakes).toBe(5);
+    expect(j.resumedHandshakes).toBe(5);
+    expect(j.sessionsReceived).toBeGreaterThanOrEqual(5);
+    expect(j.session).toMatchObject({ version: 'TLSv1.3', resumed: true });
+    expectConsistent(j);
+  });
+
+  it('--resume over TLS 1.2: s_server resumes, and no attempt waits for a TLS 1.3 ticket', async () => {
+    const s = await startOpensslServer(serverArgs(ec, ['-www']));
+    const r = await bench([`127.0.0.1:${s.port}`, '--ca', ec.caFile, '--resume', '--max-version', '1.2', '--handshakes', '6', '--warmup', '1', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const j = json(r);
+    expect(j.handshakes).toBe(6);
+    expect(j.session).toMatchObject({ version: 'TLSv1.2', resumed: true });
+    // s_server sends no new ticket when it resumes one, and puretls's client offers a session
+    // once: every other handshake is resumed (a client that reused its session would resume all).
+    expect(j.resumedHandshakes).toBeGreaterThanOrEqual(3);
+    // A 1 s wait for a TLS 1.3 ticket after each of the (three) resumed handshakes would show here.
+    expect(j.elapsedSeconds).toBeLessThan(2);
+    expectConsistent(j);
+  });
+
+  it('without --resume no handshake is resumed, although --get / reads the tickets', async () => {
+    const s = await startOpensslServer(serverArgs(ec, ['-www']));
+    const r = await bench([`127.0.0.1:${s.port}`, '--ca', ec.caFile, '--get', '/', '--handshakes', '4', '--warmup', '1', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const j = json(r);
+    expect(j.handshakes).toBe(4);
+    expect(j.resumedHandshakes).toBe(0);
+    expect(j.session!.resumed).toBe(false);
+  });
+
+  it('--close reset (as s_time): s_server takes the resets, every handshake counted, exit 0', async () => {
+    const s = await startOpensslServer(serverArgs(ec, ['-www']));
+    const r = await bench([`127.0.0.1:${s.port}`, '--ca', ec.caFile, '--close', 'reset', '--handshakes', '20', '--warmup', '2', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const j = json(r);
+    expect(j.handshakes).toBe(20);
+    expect(j.failures).toBe(0);
+    expect(j.settings.close).toBe('reset');
+    expectConsistent(j);
   });
 });

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeBenchTransport, parseBenchCommand } from '../../src/cli.js';
 import { TlsError } from '../../src/base/errors.js';
-import { LatencyHistogram, benchSvg, connectionSeed, reportText, runBench, type BenchIo, type BenchReport, type BenchSettings, type BenchTransport } from '../../src/tools/bench.js';
+import { LatencyHistogram, TICKET_WAIT_MS, benchSvg, connectionSeed, reportText, runBench, type BenchIo, type BenchReport, type BenchSettings, type BenchTransport } from '../../src/tools/bench.js';
 import { createServer, type ConnectOptions, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import '../../src/crypto/native.js';
@@ -33,7 +33,7 @@ describe('parseBenchCommand', () => {
   it('has the documented defaults', () => {
     const cmd = parseBenchCommand(TARGET);
     expect(cmd.help).toBe(false);
-    expect(cmd.settings).toEqual({ durationMs: 10_000, connections: 1, handshakeLimit: null, resume: false, work: { kind: 'handshake' }, seed: null, svg: null, maxErrors: 10, warmup: 3 });
+    expect(cmd.settings).toEqual({ durationMs: 10_000, connections: 1, handshakeLimit: null, resume: false, work: { kind: 'handshake' }, seed: null, svg: null, maxErrors: 10, warmup: 3, close: 'notify' });
     expect(cmd.connect.options.host).toBe('127.0.0.1');
     expect(cmd.connect.options.port).toBe(8443);
   });
@@ -56,6 +56,7 @@ describe('parseBenchCommand', () => {
       ...TARGET,
       '--bulk',
       '64K',
+      '--close=reset',
     ]);
     expect(cmd.settings).toEqual({
       durationMs: 1500,
@@ -67,7 +68,9 @@ describe('parseBenchCommand', () => {
       svg: 'out.svg',
       maxErrors: 0,
       warmup: 0,
+      close: 'reset',
     });
+    expect(parseBenchCommand([...TARGET, '--close', 'notify']).settings.close).toBe('notify');
     expect(parseBenchCommand([...TARGET, '--bulk', '2M']).settings.work).toEqual({ kind: 'echo', bytes: 2 * 1024 * 1024 });
     expect(parseBenchCommand([...TARGET, '--bulk', '1000']).settings.work).toEqual({ kind: 'echo', bytes: 1000 });
     expect(parseBenchCommand([...TARGET, '--get', '/index.html?a=1']).settings.work).toEqual({ kind: 'get', path: '/index.html?a=1' });
@@ -140,6 +143,8 @@ describe('parseBenchCommand', () => {
     expect(usageError(() => parseBenchCommand([...TARGET, '--get', 'index.html']))).toMatch(/^--get: expected a path starting with '\/'/);
     expect(usageError(() => parseBenchCommand([...TARGET, '--get', '/a b']))).toMatch(/^--get: expected a path/);
     expect(usageError(() => parseBenchCommand([...TARGET, '--bulk', '1K', '--get', '/']))).toBe('--bulk and --get are exclusive');
+    expect(usageError(() => parseBenchCommand([...TARGET, '--close', 'fin']))).toBe("--close: expected notify or reset, got 'fin'");
+    expect(usageError(() => parseBenchCommand([...TARGET, '--close']))).toBe("option '--close' needs a value");
     expect(usageError(() => parseBenchCommand([...TARGET, '--duration']))).toBe("option '--duration' needs a value");
     expect(usageError(() => parseBenchCommand([...TARGET, '--duration', '--json']))).toBe("option '--duration' needs a value");
     expect(usageError(() => parseBenchCommand([...TARGET, '--resume=yes']))).toBe("option '--resume' takes no value");
@@ -231,7 +236,7 @@ function capture(): Captured {
 }
 
 function settings(extra: Partial<BenchSettings> = {}): BenchSettings {
-  return { durationMs: 1000, connections: 1, handshakeLimit: null, resume: false, work: { kind: 'handshake' }, seed: null, svg: null, maxErrors: 10, warmup: 1, ...extra };
+  return { durationMs: 1000, connections: 1, handshakeLimit: null, resume: false, work: { kind: 'handshake' }, seed: null, svg: null, maxErrors: 10, warmup: 1, close: 'notify', ...extra };
 }
 
 /** Checks the report's counts against each other. */
@@ -393,25 +398,210 @@ describe('runBench against a puretls server on loopback', () => {
     });
   }
 
-  it('--resume is refused with InvalidConfig before anything is dialled', async () => {
-    const c = capture();
-    let asked = false;
-    const code = await runBench(
-      settings({ resume: true }),
-      () => {
-        asked = true;
-        return base(port);
+  it('dials each attempt itself: every connect() gets its own TCP socket to the target', async () => {
+    const sockets: unknown[] = [];
+    const spy: BenchTransport<ConnectOptions> = {
+      ...nodeBenchTransport,
+      connect: (o) => {
+        sockets.push(o.socket);
+        expect(o.host).toBe('127.0.0.1');
+        return nodeBenchTransport.connect(o);
       },
-      nodeBenchTransport,
-      { json: true, quiet: true },
-      c.io,
-    );
-    expect(code).toBe(1);
-    expect(asked).toBe(false);
-    const j = JSON.parse(c.stdout()) as { error: { status: string; message: string } };
-    expect(j.error.status).toBe('InvalidConfig');
-    expect(j.error.message).toMatch(/does not implement session resumption/);
-    expect(c.stderr()).toMatch(/^puretls: error: InvalidConfig: --resume/);
+    };
+    const c = capture();
+    expect(await runBench(settings({ durationMs: 60_000, handshakeLimit: 3, warmup: 0 }), () => base(port), spy, { json: true, quiet: true }, c.io)).toBe(0);
+    expect(sockets).toHaveLength(3);
+    expect(new Set(sockets).size).toBe(3);
+    for (const s of sockets) {
+      expect(s).toBeInstanceOf(net.Socket);
+      expect((s as net.Socket).remotePort ?? port).toBe(port);
+    }
+  });
+
+  /**
+   * A TCP relay to `targetPort` that records, for each client connection, the types of the
+   * TLS records the client sent and how its TCP connection ended.
+   */
+  async function closeTap(targetPort: number): Promise<{ port: number; seen: { records: number[]; ended: string | null }[]; close: () => void }> {
+    const seen: { records: number[]; ended: string | null }[] = [];
+    const sockets: net.Socket[] = [];
+    const relay = net.createServer({ allowHalfOpen: true }, (client) => {
+      const entry = { records: [] as number[], ended: null as string | null };
+      seen.push(entry);
+      let buf = Buffer.alloc(0);
+      const target = net.connect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true });
+      sockets.push(client, target);
+      client.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        // RFC 9846 §5.1: type (1), legacy version (2), length (2), fragment.
+        while (buf.length >= 5 && buf.length >= 5 + buf.readUInt16BE(3)) {
+          entry.records.push(buf[0]!);
+          buf = buf.subarray(5 + buf.readUInt16BE(3));
+        }
+        target.write(d);
+      });
+      target.on('data', (d: Buffer) => client.write(d));
+      client.on('end', () => {
+        entry.ended ??= 'fin';
+        target.end();
+      });
+      client.on('error', (e: NodeJS.ErrnoException) => {
+        entry.ended ??= e.code ?? 'error';
+        target.destroy();
+      });
+      target.on('end', () => client.end());
+      target.on('error', () => client.destroy());
+      target.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      port: (relay.address() as net.AddressInfo).port,
+      seen,
+      close: () => {
+        for (const x of sockets) x.destroy();
+        relay.close();
+      },
+    };
+  }
+
+  for (const close of ['notify', 'reset'] as const) {
+    it(`--close ${close}: after its Finished the client sends ${close === 'notify' ? 'close_notify, then FIN' : 'nothing, then resets the TCP connection (as s_time)'}`, async () => {
+      const tap = await closeTap(port);
+      // How the bench ended each TCP socket it dialled.
+      const ends: string[] = [];
+      const spy: BenchTransport<ConnectOptions> = {
+        ...nodeBenchTransport,
+        connect: (o) => {
+          const tcp = o.socket as net.Socket;
+          const reset = tcp.resetAndDestroy.bind(tcp);
+          tcp.resetAndDestroy = () => {
+            ends.push('reset');
+            return reset();
+          };
+          const end = tcp.end.bind(tcp) as () => net.Socket;
+          tcp.end = (() => {
+            ends.push('fin');
+            return end();
+          }) as typeof tcp.end;
+          return nodeBenchTransport.connect(o);
+        },
+      };
+      try {
+        const c = capture();
+        const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 3, warmup: 0, close }), () => ({ ...base(tap.port), servername: 'localhost' }), spy, { json: true, quiet: true }, c.io);
+        expect(code).toBe(0);
+        const r = JSON.parse(c.stdout()) as BenchReport;
+        expect(r.handshakes).toBe(3);
+        expect(r.settings.close).toBe(close);
+        expect(r.cpu.msPerHandshake).toBeGreaterThan(0);
+        expect(r.cpu.msPerHandshake).toBeCloseTo(((r.cpu.userSeconds + r.cpu.systemSeconds) * 1000) / r.handshakes, 6);
+        const deadline = Date.now() + 10_000;
+        while (tap.seen.filter((e) => e.ended !== null).length < 3 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+        expect(tap.seen).toHaveLength(3);
+        for (const e of tap.seen) {
+          // ClientHello; ChangeCipherSpec (middlebox compatibility) and the encrypted Finished;
+          // with notify, one more encrypted record: the close_notify alert (RFC 9846 §6.1).
+          expect(e.records).toEqual(close === 'notify' ? [22, 20, 23, 23] : [22, 20, 23]);
+          // With notify the peer reads EOF after the close_notify. A reset that arrives right
+          // behind the Finished is read by Linux as data and then EOF too, so the socket
+          // spy says which it was.
+          if (close === 'notify') expect(e.ended).toBe('fin');
+        }
+        expect(ends).toEqual(close === 'notify' ? ['fin', 'fin', 'fin'] : ['reset', 'reset', 'reset']);
+      } finally {
+        tap.close();
+      }
+    });
+  }
+
+  it('without --resume every handshake is full, although the server sends tickets and the client reads them', async () => {
+    const c = capture();
+    // Echo: the client reads records after each handshake, the NewSessionTickets among them.
+    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 4, work: { kind: 'echo', bytes: 2000 } }), () => base(echoPort), nodeBenchTransport, { json: true, quiet: true }, c.io);
+    expect(code).toBe(0);
+    const r = JSON.parse(c.stdout()) as BenchReport;
+    expect(r.handshakes).toBe(4);
+    expect(r.resumedHandshakes).toBe(0);
+    expect(r.sessionsReceived).toBe(0);
+    expect(r.session!.resumed).toBe(false);
+    expect(r.settings.resume).toBe(false);
+    expect(reportText(r)).toMatch(/resumed: {5}none: every handshake is full/);
+  });
+
+  for (const work of [{ kind: 'handshake' }, { kind: 'echo', bytes: 2000 }] as const) {
+    it(`--resume (${work.kind}): after the full warm-up handshake, every handshake resumes the session the one before received`, async () => {
+      const c = capture();
+      const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 5, resume: true, work }), () => base(work.kind === 'echo' ? echoPort : port), nodeBenchTransport, { json: true, quiet: true }, c.io);
+      expect(c.stderr()).toBe('');
+      expect(code).toBe(0);
+      const r = JSON.parse(c.stdout()) as BenchReport;
+      expect(r.warmupHandshakes).toBe(1);
+      expect(r.handshakes).toBe(5);
+      expect(r.resumedHandshakes).toBe(5);
+      // The server sends two tickets per handshake (puretls's default).
+      expect(r.sessionsReceived).toBeGreaterThanOrEqual(5);
+      expect(r.session).toMatchObject({ version: 'TLSv1.3', resumed: true });
+      expect(r.settings.resume).toBe(true);
+      expectConsistent(r);
+      expect(reportText(r)).toMatch(/resumed: {5}5 of 5 handshakes \(100%\)/);
+    });
+  }
+
+  it('--resume over TLS 1.2 (session IDs and tickets): every handshake after the first is resumed, none waits for a ticket', async () => {
+    const c = capture();
+    const t0 = Date.now();
+    const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 5, resume: true }), () => ({ ...base(port), maxVersion: 'TLSv1.2' as const }), nodeBenchTransport, { json: true, quiet: true }, c.io);
+    expect(code).toBe(0);
+    const r = JSON.parse(c.stdout()) as BenchReport;
+    expect(r.handshakes).toBe(5);
+    expect(r.resumedHandshakes).toBe(5);
+    expect(r.session).toMatchObject({ version: 'TLSv1.2', resumed: true });
+    // The session is stored by the end of each handshake: no attempt waits TICKET_WAIT_MS for it.
+    expect(Date.now() - t0).toBeLessThan(5 * TICKET_WAIT_MS);
+  });
+
+  it('--resume over TLS 1.2 with session IDs only (no tickets): handshakes resume, none waits for a ticket', async () => {
+    // No tickets: TLS 1.2 session IDs only (test/interop/bench-openssl.test.ts has s_server,
+    // whose resumed handshakes bring no new session).
+    const ids = createServer({ cert: pki.chainPem, key: pki.keyPem, sessionTickets: 0 }, (s: TlsSocket) => {
+      s.on('error', () => {});
+      s.resume();
+    });
+    const p = await listen(ids);
+    try {
+      const c = capture();
+      const t0 = Date.now();
+      const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 6, resume: true }), () => ({ ...base(p), maxVersion: 'TLSv1.2' as const }), nodeBenchTransport, { json: true, quiet: true }, c.io);
+      expect(code).toBe(0);
+      const r = JSON.parse(c.stdout()) as BenchReport;
+      expect(r.handshakes).toBe(6);
+      expect(r.resumedHandshakes).toBeGreaterThan(0);
+      // A wait for a ticket after a handshake would take TICKET_WAIT_MS.
+      expect(Date.now() - t0).toBeLessThan(2 * TICKET_WAIT_MS);
+    } finally {
+      ids.close();
+    }
+  });
+
+  it('--resume against a server that sends no ticket: every handshake is full, each waits at most the ticket wait', async () => {
+    const noTickets = createServer({ cert: pki.chainPem, key: pki.keyPem, sessionTickets: 0 }, (s: TlsSocket) => {
+      s.on('error', () => {});
+      s.resume();
+    });
+    const p = await listen(noTickets);
+    try {
+      const c = capture();
+      const t0 = Date.now();
+      const code = await runBench(settings({ durationMs: 60_000, handshakeLimit: 2, warmup: 0, resume: true }), () => base(p), nodeBenchTransport, { json: true, quiet: true }, c.io);
+      expect(code).toBe(0);
+      const r = JSON.parse(c.stdout()) as BenchReport;
+      expect(r.handshakes).toBe(2);
+      expect(r.resumedHandshakes).toBe(0);
+      expect(r.sessionsReceived).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(2 * TICKET_WAIT_MS + 5000);
+    } finally {
+      noTickets.close();
+    }
   });
 
   it('an untrusted server: CertificateUntrusted, exit 1, stopped at the first (warm-up) failure', async () => {
@@ -475,7 +665,7 @@ describe('benchSvg', () => {
   const report: BenchReport = {
     target: '127.0.0.1:1',
     serverName: null,
-    settings: { connections: 1, durationSeconds: 1, handshakeLimit: null, warmup: 0, mode: 'handshake', seed: null, maxErrors: 10 },
+    settings: { connections: 1, durationSeconds: 1, handshakeLimit: null, warmup: 0, mode: 'handshake', seed: null, maxErrors: 10, close: 'notify', resume: false },
     stoppedBy: 'duration',
     warmupHandshakes: 0,
     elapsedSeconds: 1,
@@ -485,6 +675,7 @@ describe('benchSvg', () => {
     abandoned: 0,
     handshakesPerSecond: 3,
     resumedHandshakes: 0,
+    sessionsReceived: 0,
     latencyMs: { min: 1, mean: 2, p50: 2, p90: 3, p99: 3, max: 3 },
     histogram: {
       growth: 1.02,
@@ -497,7 +688,7 @@ describe('benchSvg', () => {
     timeline: { intervalSeconds: 0.1, handshakes: [1, 0, 2], failures: [0, 1, 0] },
     session: { version: '<TLSv1.3 & "x">', cipherSuite: null, group: null, signatureScheme: null, alpn: null, resumed: false, helloRetryRequest: false, provider: 'noble', certificateErrors: [] },
     bulk: null,
-    cpu: { userSeconds: 0.1, systemSeconds: 0, utilisation: 0.1, handshakesPerUserSecond: 30 },
+    cpu: { userSeconds: 0.1, systemSeconds: 0, utilisation: 0.1, handshakesPerUserSecond: 30, msPerHandshake: 33.3 },
     errors: {},
   };
 

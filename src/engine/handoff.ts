@@ -1,0 +1,313 @@
+/**
+ * Live hand-off (issue 10 item 6): the state of an established TLS 1.3 connection as a
+ * versioned byte encoding, so another process can continue the same connection on the same
+ * socket (`child.send(msg, socket)`), the peer never noticing.
+ *
+ * Why bytes rather than a plain object: a `Uint8Array` survives every way a caller moves
+ * state between processes — Node IPC's default JSON serialization (as hex or base64), the
+ * `advanced` serialization, a file, a pipe — while a plain object of `Uint8Array`s and
+ * `bigint`s does not survive JSON (a `Uint8Array` becomes an object of indices, a `bigint`
+ * throws). A fixed layout is also strictly checkable: every field is bounded and a checksum
+ * (SHA-256 over the encoding) catches corruption in transit. It is not a MAC: whoever holds
+ * the state holds the traffic secrets, so there is nothing to authenticate it against.
+ *
+ * Layout (all integers big-endian):
+ * ```
+ * magic "PTLSHAND" (8) | format 1 (u8) | role 0 client / 1 server (u8)
+ * protocol version 0x0304 (u16) | cipher suite (u16) | flags (u8: bit 0 peer closed)
+ * read sequence (u64) | write sequence (u64) | early data length (u32)
+ * read secret, write secret, exporter secret (u8 length + bytes; Hash.length each)
+ * negotiated info as JSON (u32 length + UTF-8) | peer certificates (u16 count, u24 length + DER each)
+ * unread plaintext (u32 length + bytes) | unprocessed ciphertext (u32 length + bytes)
+ * SHA-256 of everything above (32)
+ * ```
+ *
+ * TLS 1.3 only: KeyUpdate keeps working after the hand-off because both traffic secrets
+ * travel (RFC 9846 §4.7.3, §7.2), with the sequence numbers of both directions (RFC 9846
+ * §5.3: the nonce is the IV XOR the sequence number, so the importing side must continue
+ * exactly where the exporting side stopped, and the exporter must never seal again).
+ *
+ * @module
+ */
+import { TlsError } from '../base/errors.js';
+import { HASH_LEN, type CryptoProvider } from '../crypto/provider.js';
+import { tls13Suite, type Tls13Suite } from '../crypto/suites.js';
+import { trafficKeys } from '../keys/tls13-schedule.js';
+import { RecordProtector } from '../record/protector.js';
+import { MAX_CIPHERTEXT_LEN_TLS13, RECORD_HEADER_LEN } from '../wire/record.js';
+import type { CertificateError, CertificateErrorCode, CertificateErrorSeverity } from '../verify/verifier.js';
+import type { NegotiatedInfo } from './info.js';
+
+/** What a connection hands over (in memory; {@link encodeHandoff} makes bytes of it). Holds secrets. */
+export interface HandoffSnapshot {
+  readonly role: 'client' | 'server';
+  readonly suite: Tls13Suite;
+  /** Current TLS 1.3 traffic secrets (RFC 9846 §7.1, after any KeyUpdate). */
+  readonly readSecret: Uint8Array;
+  readonly writeSecret: Uint8Array;
+  /** exporter_master_secret (RFC 9846 §7.5). */
+  readonly exporterSecret: Uint8Array;
+  /** Sequence numbers of the next record in each direction (RFC 9846 §5.3). */
+  readonly readSequence: bigint;
+  readonly writeSequence: bigint;
+  /** The peer sent close_notify already. */
+  readonly peerClosed: boolean;
+  readonly negotiated: NegotiatedInfo;
+  readonly earlyDataLength: number;
+  /** Plaintext received and not yet read. */
+  readonly unread: Uint8Array;
+  /** Ciphertext received and not yet processed (at most one record). */
+  readonly unprocessed: Uint8Array;
+}
+
+const MAGIC = new TextEncoder().encode('PTLSHAND');
+const FORMAT = 1;
+const TLS13 = 0x0304;
+const CHECKSUM_LEN = 32;
+/** The engine buffers at most READ_HIGH_WATER (256 KiB) plus one record of plaintext. */
+const MAX_UNREAD = 256 * 1024 + MAX_CIPHERTEXT_LEN_TLS13;
+const MAX_UNPROCESSED = RECORD_HEADER_LEN + MAX_CIPHERTEXT_LEN_TLS13;
+/** Generous bounds: what a connection exports always fits (chains and their errors are bounded far lower). */
+const MAX_INFO_JSON = 1024 * 1024;
+const MAX_CERTS = 1024;
+const MAX_STRING = 64 * 1024;
+const MAX_CERT_ERRORS = 4096;
+const EARLY: readonly string[] = ['accepted', 'rejected', 'none'];
+const SEVERITY: readonly string[] = ['none', 'ignorable', 'fatal'];
+
+function rejected(detail: string): TlsError {
+  return new TlsError('StateRejected', { detail });
+}
+
+/** Growable big-endian writer (small: the encoding is a few KiB plus buffered data). */
+class Out {
+  private parts: Uint8Array[] = [];
+  length = 0;
+  bytes(b: Uint8Array): void {
+    this.parts.push(b);
+    this.length += b.length;
+  }
+  uint(v: number, n: number): void {
+    const b = new Uint8Array(n);
+    for (let i = n - 1; i >= 0; i--) {
+      b[i] = v & 0xff;
+      v = Math.floor(v / 256);
+    }
+    this.bytes(b);
+  }
+  u64(v: bigint): void {
+    this.uint(Number(v >> 32n), 4);
+    this.uint(Number(v & 0xffffffffn), 4);
+  }
+  vec(b: Uint8Array, lenBytes: number): void {
+    this.uint(b.length, lenBytes);
+    this.bytes(b);
+  }
+  join(): Uint8Array {
+    const r = new Uint8Array(this.length);
+    let at = 0;
+    for (const p of this.parts) {
+      r.set(p, at);
+      at += p.length;
+    }
+    return r;
+  }
+}
+
+/** Bounds-checked reader: every overrun is a StateRejected, never a RangeError. */
+class In {
+  at = 0;
+  private readonly b: Uint8Array;
+  constructor(b: Uint8Array) {
+    this.b = b;
+  }
+  take(n: number, what: string): Uint8Array {
+    if (n > this.b.length - this.at) throw rejected(`truncated at ${what}`);
+    const r = this.b.slice(this.at, this.at + n);
+    this.at += n;
+    return r;
+  }
+  uint(n: number, what: string): number {
+    const b = this.take(n, what);
+    let v = 0;
+    for (const x of b) v = v * 256 + x;
+    return v;
+  }
+  u64(what: string): bigint {
+    return (BigInt(this.uint(4, what)) << 32n) | BigInt(this.uint(4, what));
+  }
+  vec(lenBytes: number, max: number, what: string): Uint8Array {
+    const n = this.uint(lenBytes, what);
+    if (n > max) throw rejected(`${what} of ${n} bytes (at most ${max})`);
+    return this.take(n, what);
+  }
+}
+
+/** The negotiated info, except the certificates (which travel as DER). */
+interface InfoJson {
+  cipherSuite: string | null;
+  group: string | null;
+  signatureScheme: string | null;
+  clientSignatureScheme: string | null;
+  alpn: string | null;
+  serverName: string | null;
+  resumed: boolean;
+  earlyData: string;
+  helloRetryRequest: boolean;
+  certificateErrors: { code: string; index: number; detail: string }[];
+  certificateErrorSeverity: string;
+}
+
+/**
+ * Encodes a snapshot (see the module documentation for the layout).
+ *
+ * @param crypto - computes the checksum (SHA-256)
+ */
+export function encodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, s: HandoffSnapshot): Uint8Array {
+  const n = s.negotiated;
+  const info: InfoJson = {
+    cipherSuite: n.cipherSuite,
+    group: n.group,
+    signatureScheme: n.signatureScheme,
+    clientSignatureScheme: n.clientSignatureScheme,
+    alpn: n.alpn,
+    serverName: n.serverName,
+    resumed: n.resumed,
+    earlyData: n.earlyData,
+    helloRetryRequest: n.helloRetryRequest,
+    certificateErrors: n.certificateErrors.map((e) => ({ code: e.code, index: e.index, detail: e.detail })),
+    certificateErrorSeverity: n.certificateErrorSeverity,
+  };
+  const o = new Out();
+  o.bytes(MAGIC);
+  o.uint(FORMAT, 1);
+  o.uint(s.role === 'client' ? 0 : 1, 1);
+  o.uint(TLS13, 2);
+  o.uint(s.suite.code, 2);
+  o.uint(s.peerClosed ? 1 : 0, 1);
+  o.u64(s.readSequence);
+  o.u64(s.writeSequence);
+  o.uint(s.earlyDataLength, 4);
+  o.vec(s.readSecret, 1);
+  o.vec(s.writeSecret, 1);
+  o.vec(s.exporterSecret, 1);
+  o.vec(new TextEncoder().encode(JSON.stringify(info)), 4);
+  o.uint(n.peerCertificates.length, 2);
+  for (const c of n.peerCertificates) o.vec(c, 3);
+  o.vec(s.unread, 4);
+  o.vec(s.unprocessed, 4);
+  const body = o.join();
+  o.bytes(crypto.digest('sha256', body));
+  return o.join();
+}
+
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string' || v.length > MAX_STRING) throw rejected(`${what} is not a string`);
+  return v;
+}
+
+function strOrNull(v: unknown, what: string): string | null {
+  return v === null ? null : str(v, what);
+}
+
+function bool(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw rejected(`${what} is not a boolean`);
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, allowed: readonly string[], what: string): T {
+  if (typeof v !== 'string' || !allowed.includes(v)) throw rejected(`${what} is not one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+function certificateErrors(v: unknown): CertificateError[] {
+  if (!Array.isArray(v) || v.length > MAX_CERT_ERRORS) throw rejected('certificateErrors is not a list');
+  return v.map((e: unknown) => {
+    if (typeof e !== 'object' || e === null) throw rejected('certificate error is not an object');
+    const r = e as Record<string, unknown>;
+    if (typeof r.index !== 'number' || !Number.isInteger(r.index) || r.index < -1) throw rejected('certificate error index');
+    return { code: str(r.code, 'certificate error code') as CertificateErrorCode, index: r.index, detail: str(r.detail, 'certificate error detail') };
+  });
+}
+
+/**
+ * Decodes and checks a state made by {@link encodeHandoff}.
+ *
+ * @throws TlsError('StateRejected') for anything else: another format or version, a
+ *   corrupted or truncated encoding, a suite or secret that does not fit, the other role
+ */
+export function decodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, bytes: unknown, role: 'client' | 'server'): HandoffSnapshot {
+  if (!(bytes instanceof Uint8Array)) throw rejected('the state is not a Uint8Array');
+  if (bytes.length < MAGIC.length + CHECKSUM_LEN) throw rejected('too short');
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) throw rejected('not a puretls hand-off state');
+  const body = bytes.subarray(0, bytes.length - CHECKSUM_LEN);
+  const sum = crypto.digest('sha256', body);
+  let diff = 0;
+  for (let i = 0; i < CHECKSUM_LEN; i++) diff |= sum[i]! ^ bytes[body.length + i]!;
+  if (diff !== 0) throw rejected('checksum mismatch (corrupted or altered)');
+  const r = new In(body);
+  r.take(MAGIC.length, 'magic');
+  const format = r.uint(1, 'format');
+  if (format !== FORMAT) throw rejected(`format version ${format} (this build reads ${FORMAT})`);
+  const roleByte = r.uint(1, 'role');
+  if (roleByte > 1) throw rejected('role');
+  const stateRole = roleByte === 0 ? 'client' : 'server';
+  if (stateRole !== role) throw rejected(`a ${stateRole} state imported as a ${role}`);
+  if (r.uint(2, 'version') !== TLS13) throw rejected('not TLS 1.3');
+  const code = r.uint(2, 'cipher suite');
+  const suite = tls13Suite(code);
+  if (!suite) throw rejected(`cipher suite 0x${code.toString(16)} is not a TLS 1.3 suite`);
+  const flags = r.uint(1, 'flags');
+  if (flags > 1) throw rejected('unknown flags');
+  const readSequence = r.u64('read sequence');
+  const writeSequence = r.u64('write sequence');
+  const earlyDataLength = r.uint(4, 'early data length');
+  const len = HASH_LEN[suite.hash];
+  const readSecret = r.vec(1, len, 'read secret');
+  const writeSecret = r.vec(1, len, 'write secret');
+  const exporterSecret = r.vec(1, len, 'exporter secret');
+  // RFC 9846 §7.1: every secret of the schedule is Hash.length bytes.
+  for (const s of [readSecret, writeSecret, exporterSecret]) if (s.length !== len) throw rejected(`secret of ${s.length} bytes for ${suite.name}`);
+  let info: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(r.vec(4, MAX_INFO_JSON, 'negotiated info')));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw rejected('negotiated info is not an object');
+    info = parsed as Record<string, unknown>;
+  } catch (e) {
+    throw e instanceof TlsError ? e : rejected('negotiated info is not JSON');
+  }
+  const cipherSuite = str(info.cipherSuite, 'cipherSuite');
+  if (cipherSuite !== suite.name) throw rejected('cipherSuite does not match the suite');
+  const count = r.uint(2, 'certificate count');
+  if (count > MAX_CERTS) throw rejected(`${count} peer certificates`);
+  const peerCertificates: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) peerCertificates.push(r.vec(3, 0xffffff, 'peer certificate'));
+  const unread = r.vec(4, MAX_UNREAD, 'unread plaintext');
+  const unprocessed = r.vec(4, MAX_UNPROCESSED, 'unprocessed input');
+  if (r.at !== body.length) throw rejected('trailing bytes');
+  const negotiated: NegotiatedInfo = {
+    version: 'TLSv1.3',
+    cipherSuite,
+    group: strOrNull(info.group, 'group'),
+    signatureScheme: strOrNull(info.signatureScheme, 'signatureScheme'),
+    clientSignatureScheme: strOrNull(info.clientSignatureScheme, 'clientSignatureScheme'),
+    alpn: strOrNull(info.alpn, 'alpn'),
+    serverName: strOrNull(info.serverName, 'serverName'),
+    resumed: bool(info.resumed, 'resumed'),
+    earlyData: oneOf<NegotiatedInfo['earlyData']>(info.earlyData, EARLY, 'earlyData'),
+    helloRetryRequest: bool(info.helloRetryRequest, 'helloRetryRequest'),
+    peerCertificates,
+    certificateErrors: certificateErrors(info.certificateErrors),
+    certificateErrorSeverity: oneOf<CertificateErrorSeverity>(info.certificateErrorSeverity, SEVERITY, 'certificateErrorSeverity'),
+  };
+  return { role, suite, readSecret, writeSecret, exporterSecret, readSequence, writeSequence, peerClosed: flags === 1, negotiated, earlyDataLength, unread, unprocessed };
+}
+
+/**
+ * The record protector that continues a direction: keys from the traffic secret (RFC 9846
+ * §7.3) and the next sequence number (RFC 9846 §5.3).
+ */
+export function handoffProtector(crypto: CryptoProvider, suite: Tls13Suite, secret: Uint8Array, sequence: bigint): RecordProtector {
+  const { key, iv } = trafficKeys(crypto, suite.hash, secret, suite.keyLen, 12);
+  return new RecordProtector({ mode: 'tls13', aead: crypto.aead(suite.aead, key), iv, sequence });
+}
