@@ -1,5 +1,5 @@
 /**
- * Live hand-off (issue 10 item 6): the state of an established TLS 1.3 connection as a
+ * Live hand-off (issue 10 item 6): the state of an established TLS 1.3 or 1.2 connection as a
  * versioned byte encoding, so another process can continue the same connection on the same
  * socket (`child.send(msg, socket)`), the peer never noticing.
  *
@@ -13,41 +13,83 @@
  *
  * Layout (all integers big-endian):
  * ```
- * magic "PTLSHAND" (8) | format 1 (u8) | role 0 client / 1 server (u8)
- * protocol version 0x0304 (u16) | cipher suite (u16) | flags (u8: bit 0 peer closed)
- * read sequence (u64) | write sequence (u64) | early data length (u32)
- * read secret, write secret, exporter secret (u8 length + bytes; Hash.length each)
+ * magic "PTLSHAND" (8) | format (u8) | role 0 client / 1 server (u8)
+ * protocol version (u16) | cipher suite (u16) | flags (u8: bit 0 peer closed; TLS 1.2: bit 1 extended master secret)
+ * read sequence (u64) | write sequence (u64) | early data length (u32; 0 for TLS 1.2)
+ * TLS 1.3 (0x0304): read secret, write secret, exporter secret (u8 length + bytes; Hash.length each)
+ * TLS 1.2 (0x0303): master secret (u8 length + 48), client random, server random (u8 length + 32 each)
  * negotiated info as JSON (u32 length + UTF-8) | peer certificates (u16 count, u24 length + DER each)
  * unread plaintext (u32 length + bytes) | unprocessed ciphertext (u32 length + bytes)
  * SHA-256 of everything above (32)
  * ```
  *
- * TLS 1.3 only: KeyUpdate keeps working after the hand-off because both traffic secrets
- * travel (RFC 9846 §4.7.3, §7.2), with the sequence numbers of both directions (RFC 9846
- * §5.3: the nonce is the IV XOR the sequence number, so the importing side must continue
- * exactly where the exporting side stopped, and the exporter must never seal again).
+ * Format 1 is a TLS 1.3 state, format 2 a TLS 1.2 state; each format goes with its one
+ * protocol version. TLS 1.3 states are still format 1 (their layout did not change, so a
+ * build that reads only format 1 still imports them); such a build refuses a TLS 1.2 state
+ * (StateRejected) rather than misreading it.
+ *
+ * TLS 1.3: KeyUpdate keeps working after the hand-off because both traffic secrets travel
+ * (RFC 9846 §4.7.3, §7.2), with the sequence numbers of both directions (RFC 9846 §5.3: the
+ * nonce is the IV XOR the sequence number, so the importing side must continue exactly where
+ * the exporting side stopped, and the exporter must never seal again).
+ *
+ * TLS 1.2: the master secret and both randoms travel. They give the key block again (RFC
+ * 5246 §6.3: both write keys and the AES-GCM salts (RFC 5288 §3) or ChaCha20-Poly1305 IVs
+ * (RFC 7905 §2)) and the RFC 5705 exporter, which needs them anyway, so no record key is
+ * kept anywhere for the hand-off's sake. Sequence numbers continue as in TLS 1.3: our
+ * AES-GCM explicit nonce is the sequence number, and ChaCha20-Poly1305 XORs it into the IV.
+ * There is no KeyUpdate in TLS 1.2 and puretls refuses renegotiation, so nothing else is
+ * needed.
  *
  * @module
  */
 import { TlsError } from '../base/errors.js';
 import { HASH_LEN, type CryptoProvider } from '../crypto/provider.js';
-import { tls13Suite, type Tls13Suite } from '../crypto/suites.js';
+import { tls12Suite, tls13Suite, type Tls12Suite, type Tls13Suite } from '../crypto/suites.js';
 import { trafficKeys } from '../keys/tls13-schedule.js';
 import { RecordProtector } from '../record/protector.js';
-import { MAX_CIPHERTEXT_LEN_TLS13, RECORD_HEADER_LEN } from '../wire/record.js';
+import { MAX_CIPHERTEXT_LEN_TLS12, MAX_CIPHERTEXT_LEN_TLS13, RECORD_HEADER_LEN } from '../wire/record.js';
 import type { CertificateError, CertificateErrorCode, CertificateErrorSeverity } from '../verify/verifier.js';
 import type { NegotiatedInfo } from './info.js';
 
 /** What a connection hands over (in memory; {@link encodeHandoff} makes bytes of it). Holds secrets. */
-export interface HandoffSnapshot {
-  readonly role: 'client' | 'server';
+export type HandoffSnapshot = Handoff13 | Handoff12;
+
+/** A TLS 1.3 connection's state. */
+export interface Handoff13 extends HandoffCommon {
+  readonly version: 'TLSv1.3';
   readonly suite: Tls13Suite;
   /** Current TLS 1.3 traffic secrets (RFC 9846 §7.1, after any KeyUpdate). */
   readonly readSecret: Uint8Array;
   readonly writeSecret: Uint8Array;
   /** exporter_master_secret (RFC 9846 §7.5). */
   readonly exporterSecret: Uint8Array;
-  /** Sequence numbers of the next record in each direction (RFC 9846 §5.3). */
+}
+
+/** A TLS 1.2 connection's state: the session the key block (RFC 5246 §6.3) and the exporter (RFC 5705) derive from. */
+export interface Handoff12 extends HandoffCommon {
+  readonly version: 'TLSv1.2';
+  readonly suite: Tls12Suite;
+  readonly master: Uint8Array;
+  readonly clientRandom: Uint8Array;
+  readonly serverRandom: Uint8Array;
+  readonly extendedMasterSecret: boolean;
+}
+
+/** Zeroes the secrets of a snapshot. */
+export function wipeHandoff(s: HandoffSnapshot): void {
+  if (s.version === 'TLSv1.3') {
+    s.readSecret.fill(0);
+    s.writeSecret.fill(0);
+    s.exporterSecret.fill(0);
+  } else {
+    s.master.fill(0);
+  }
+}
+
+interface HandoffCommon {
+  readonly role: 'client' | 'server';
+  /** Sequence numbers of the next record in each direction (RFC 9846 §5.3, RFC 5246 §6.1). */
   readonly readSequence: bigint;
   readonly writeSequence: bigint;
   /** The peer sent close_notify already. */
@@ -61,12 +103,18 @@ export interface HandoffSnapshot {
 }
 
 const MAGIC = new TextEncoder().encode('PTLSHAND');
-const FORMAT = 1;
+/** Format 1: a TLS 1.3 state. Format 2: a TLS 1.2 state. */
+const FORMAT_13 = 1;
+const FORMAT_12 = 2;
 const TLS13 = 0x0304;
+const TLS12 = 0x0303;
+const MASTER_LEN = 48;
+const RANDOM_LEN = 32;
 const CHECKSUM_LEN = 32;
+const MAX_RECORD = Math.max(MAX_CIPHERTEXT_LEN_TLS12, MAX_CIPHERTEXT_LEN_TLS13);
 /** The engine buffers at most READ_HIGH_WATER (256 KiB) plus one record of plaintext. */
-const MAX_UNREAD = 256 * 1024 + MAX_CIPHERTEXT_LEN_TLS13;
-const MAX_UNPROCESSED = RECORD_HEADER_LEN + MAX_CIPHERTEXT_LEN_TLS13;
+const MAX_UNREAD = 256 * 1024 + MAX_RECORD;
+const MAX_UNPROCESSED = RECORD_HEADER_LEN + MAX_RECORD;
 /** Generous bounds: what a connection exports always fits (chains and their errors are bounded far lower). */
 const MAX_INFO_JSON = 1024 * 1024;
 const MAX_CERTS = 1024;
@@ -180,17 +228,24 @@ export function encodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, s: Handoff
   };
   const o = new Out();
   o.bytes(MAGIC);
-  o.uint(FORMAT, 1);
+  const tls13 = s.version === 'TLSv1.3';
+  o.uint(tls13 ? FORMAT_13 : FORMAT_12, 1);
   o.uint(s.role === 'client' ? 0 : 1, 1);
-  o.uint(TLS13, 2);
+  o.uint(tls13 ? TLS13 : TLS12, 2);
   o.uint(s.suite.code, 2);
-  o.uint(s.peerClosed ? 1 : 0, 1);
+  o.uint((s.peerClosed ? 1 : 0) | (!tls13 && s.extendedMasterSecret ? 2 : 0), 1);
   o.u64(s.readSequence);
   o.u64(s.writeSequence);
   o.uint(s.earlyDataLength, 4);
-  o.vec(s.readSecret, 1);
-  o.vec(s.writeSecret, 1);
-  o.vec(s.exporterSecret, 1);
+  if (tls13) {
+    o.vec(s.readSecret, 1);
+    o.vec(s.writeSecret, 1);
+    o.vec(s.exporterSecret, 1);
+  } else {
+    o.vec(s.master, 1);
+    o.vec(s.clientRandom, 1);
+    o.vec(s.serverRandom, 1);
+  }
   o.vec(new TextEncoder().encode(JSON.stringify(info)), 4);
   o.uint(n.peerCertificates.length, 2);
   for (const c of n.peerCertificates) o.vec(c, 3);
@@ -248,26 +303,40 @@ export function decodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, bytes: unk
   const r = new In(body);
   r.take(MAGIC.length, 'magic');
   const format = r.uint(1, 'format');
-  if (format !== FORMAT) throw rejected(`format version ${format} (this build reads ${FORMAT})`);
+  if (format !== FORMAT_13 && format !== FORMAT_12) throw rejected(`format version ${format} (this build reads ${FORMAT_13} and ${FORMAT_12})`);
   const roleByte = r.uint(1, 'role');
   if (roleByte > 1) throw rejected('role');
   const stateRole = roleByte === 0 ? 'client' : 'server';
   if (stateRole !== role) throw rejected(`a ${stateRole} state imported as a ${role}`);
-  if (r.uint(2, 'version') !== TLS13) throw rejected('not TLS 1.3');
+  const version = r.uint(2, 'version');
+  if (version !== (format === FORMAT_13 ? TLS13 : TLS12)) throw rejected(`protocol version 0x${version.toString(16)} in a format ${format} state`);
+  const tls13 = version === TLS13;
   const code = r.uint(2, 'cipher suite');
-  const suite = tls13Suite(code);
-  if (!suite) throw rejected(`cipher suite 0x${code.toString(16)} is not a TLS 1.3 suite`);
+  const suite = tls13 ? tls13Suite(code) : tls12Suite(code);
+  if (!suite) throw rejected(`cipher suite 0x${code.toString(16)} is not a TLS ${tls13 ? '1.3' : '1.2'} suite we implement`);
   const flags = r.uint(1, 'flags');
-  if (flags > 1) throw rejected('unknown flags');
+  if (flags > (tls13 ? 1 : 3)) throw rejected('unknown flags');
   const readSequence = r.u64('read sequence');
   const writeSequence = r.u64('write sequence');
   const earlyDataLength = r.uint(4, 'early data length');
-  const len = HASH_LEN[suite.hash];
-  const readSecret = r.vec(1, len, 'read secret');
-  const writeSecret = r.vec(1, len, 'write secret');
-  const exporterSecret = r.vec(1, len, 'exporter secret');
-  // RFC 9846 §7.1: every secret of the schedule is Hash.length bytes.
-  for (const s of [readSecret, writeSecret, exporterSecret]) if (s.length !== len) throw rejected(`secret of ${s.length} bytes for ${suite.name}`);
+  if (!tls13 && earlyDataLength !== 0) throw rejected('early data in a TLS 1.2 state');
+  let keys: { readSecret: Uint8Array; writeSecret: Uint8Array; exporterSecret: Uint8Array } | { master: Uint8Array; clientRandom: Uint8Array; serverRandom: Uint8Array };
+  if (tls13) {
+    const len = HASH_LEN[suite.hash];
+    const readSecret = r.vec(1, len, 'read secret');
+    const writeSecret = r.vec(1, len, 'write secret');
+    const exporterSecret = r.vec(1, len, 'exporter secret');
+    // RFC 9846 §7.1: every secret of the schedule is Hash.length bytes.
+    for (const s of [readSecret, writeSecret, exporterSecret]) if (s.length !== len) throw rejected(`secret of ${s.length} bytes for ${suite.name}`);
+    keys = { readSecret, writeSecret, exporterSecret };
+  } else {
+    // RFC 5246 §8.1: the master secret is 48 bytes; §7.4.1.2: randoms are 32.
+    const master = r.vec(1, MASTER_LEN, 'master secret');
+    const clientRandom = r.vec(1, RANDOM_LEN, 'client random');
+    const serverRandom = r.vec(1, RANDOM_LEN, 'server random');
+    if (master.length !== MASTER_LEN || clientRandom.length !== RANDOM_LEN || serverRandom.length !== RANDOM_LEN) throw rejected('master secret or random of the wrong length');
+    keys = { master, clientRandom, serverRandom };
+  }
   let info: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(r.vec(4, MAX_INFO_JSON, 'negotiated info')));
@@ -286,7 +355,7 @@ export function decodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, bytes: unk
   const unprocessed = r.vec(4, MAX_UNPROCESSED, 'unprocessed input');
   if (r.at !== body.length) throw rejected('trailing bytes');
   const negotiated: NegotiatedInfo = {
-    version: 'TLSv1.3',
+    version: tls13 ? 'TLSv1.3' : 'TLSv1.2',
     cipherSuite,
     group: strOrNull(info.group, 'group'),
     signatureScheme: strOrNull(info.signatureScheme, 'signatureScheme'),
@@ -300,7 +369,9 @@ export function decodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, bytes: unk
     certificateErrors: certificateErrors(info.certificateErrors),
     certificateErrorSeverity: oneOf<CertificateErrorSeverity>(info.certificateErrorSeverity, SEVERITY, 'certificateErrorSeverity'),
   };
-  return { role, suite, readSecret, writeSecret, exporterSecret, readSequence, writeSequence, peerClosed: flags === 1, negotiated, earlyDataLength, unread, unprocessed };
+  const common = { role, readSequence, writeSequence, peerClosed: (flags & 1) === 1, negotiated, earlyDataLength, unread, unprocessed };
+  if ('master' in keys) return { ...common, version: 'TLSv1.2', suite: suite as Tls12Suite, ...keys, extendedMasterSecret: (flags & 2) === 2 };
+  return { ...common, version: 'TLSv1.3', suite: suite as Tls13Suite, ...keys };
 }
 
 /**

@@ -11,7 +11,8 @@ import { setupClient, setupServer, type ClientConfig, type ClientConnectionOptio
 import { TlsError } from '../base/errors.js';
 import { ClientTraffic } from '../handshake/client-tls13.js';
 import { ServerTraffic } from '../handshake/server-tls13.js';
-import { decodeHandoff, encodeHandoff, handoffProtector } from './handoff.js';
+import { decodeHandoff, encodeHandoff, handoffProtector, wipeHandoff } from './handoff.js';
+import { RenegotiationRefused, handshakeResult12, protectors } from '../handshake/tls12-common.js';
 
 /** Where {@link TlsConnection.import} takes its configuration from: the role and that role's options. */
 export type HandoffImportOptions =
@@ -81,21 +82,31 @@ export class TlsConnection extends ConnectionCore {
     const conn = options.role === 'client' ? TlsConnection.client(options.config, options.perConnection) : TlsConnection.server(options.config);
     const crypto = conn.crypto;
     const s = decodeHandoff(crypto, state, options.role);
-    const read = handoffProtector(crypto, s.suite, s.readSecret, s.readSequence);
-    const write = handoffProtector(crypto, s.suite, s.writeSecret, s.writeSequence);
-    conn.restoreHandoff(s, read, write, options.role === 'client' ? new ClientTraffic(null, crypto) : new ServerTraffic());
-    s.readSecret.fill(0);
-    s.writeSecret.fill(0);
-    s.exporterSecret.fill(0);
+    try {
+      if (s.version === 'TLSv1.3') {
+        const read = handoffProtector(crypto, s.suite, s.readSecret, s.readSequence);
+        const write = handoffProtector(crypto, s.suite, s.writeSecret, s.writeSequence);
+        conn.restoreHandoff(s, read, write, options.role === 'client' ? new ClientTraffic(null, crypto) : new ServerTraffic(), null);
+      } else {
+        // RFC 5246 §6.3: the same key block; each direction continues at its sequence number.
+        const client = options.role === 'client';
+        const keys = protectors(crypto, s, client ? { client: s.writeSequence, server: s.readSequence } : { client: s.readSequence, server: s.writeSequence });
+        conn.restoreHandoff(s, client ? keys.server : keys.client, client ? keys.client : keys.server, new RenegotiationRefused(options.role), handshakeResult12(crypto, s));
+      }
+    } finally {
+      wipeHandoff(s);
+    }
     return conn;
   }
 
   /**
-   * Live hand-off (issue 10 item 6): the state of this established TLS 1.3 connection — the
-   * traffic secrets of both directions (so KeyUpdate keeps working, RFC 9846 §4.7.3), their
-   * sequence numbers (RFC 9846 §5.3), the exporter secret, what was negotiated (ALPN, peer
-   * certificates, …), plaintext received but not read and ciphertext received but not
-   * processed — as a versioned byte encoding for {@link TlsConnection.import}.
+   * Live hand-off (issue 10 item 6): the state of this established connection — for TLS 1.3
+   * the traffic secrets of both directions (so KeyUpdate keeps working, RFC 9846 §4.7.3) and
+   * the exporter secret; for TLS 1.2 the master secret and both randoms (the key block, RFC
+   * 5246 §6.3, and the RFC 5705 exporter derive from them) — with the sequence numbers of both
+   * directions, what was negotiated (ALPN, peer certificates, …), plaintext received but not
+   * read and ciphertext received but not processed, as a versioned byte encoding for
+   * {@link TlsConnection.import}.
    *
    * **The result holds the connection's secrets**: whoever has it can read and forge the
    * connection's traffic. Move it only over a channel you trust (e.g. IPC to a child process)
@@ -107,7 +118,7 @@ export class TlsConnection extends ConnectionCore {
    *
    * @throws TlsError('ApiMisuse') during the handshake, while `process()` runs, with output
    *   not yet taken or still being sealed (a KeyUpdate just sent included: take it first),
-   *   with a post-handshake message partly received, or for TLS 1.2 (not supported yet);
+   *   with a post-handshake message partly received;
    *   TlsError('Closed') after `close()`; the connection's error after a failure
    */
   exportState(): Uint8Array {
@@ -115,9 +126,7 @@ export class TlsConnection extends ConnectionCore {
     try {
       return encodeHandoff(this.crypto, s);
     } finally {
-      s.readSecret.fill(0);
-      s.writeSecret.fill(0);
-      s.exporterSecret.fill(0);
+      wipeHandoff(s);
     }
   }
 }

@@ -20,6 +20,7 @@ import type { CertificateError, CertificateErrorSeverity } from '../verify/verif
 import type { HandshakeMessage } from '../wire/messages.js';
 import type { Transcript } from './transcript.js';
 import type { FinishedVerified } from './finished.js';
+import type { Session12 } from './tls12-common.js';
 import { TlsError } from '../base/errors.js';
 import { nameOf } from '../wire/codes.js';
 
@@ -189,6 +190,8 @@ export interface HandshakeResult {
   readonly exporter: (label: string, context: Uint8Array | null, length: number) => Uint8Array;
   /** TLS 1.3 only: secrets for KeyUpdate and resumption. */
   readonly tls13?: TrafficSecrets;
+  /** TLS 1.2 only: the session the keys and the exporter derive from (for a live hand-off). */
+  readonly tls12?: Session12;
 }
 
 /** TLS 1.3 application traffic secrets and friends. */

@@ -12,7 +12,7 @@ import { extendedMasterSecret, keyBlock, masterSecret, exporter as exporter12 } 
 import type { FinishedVerified } from './finished.js';
 import { RecordProtector } from '../record/protector.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
+import type { HandshakeOutput, HandshakeResult, MessageKind, State, Step } from './state.js';
 import { expect } from './state.js';
 import type { Transcript } from './transcript.js';
 import type { HandshakeMessage } from '../wire/messages.js';
@@ -52,25 +52,40 @@ export interface Protectors12 {
   readonly server: RecordProtector;
 }
 
-/** Record protectors for both directions (RFC 5246 §6.3; RFC 5288 §3; RFC 7905 §2). */
-export function protectors(crypto: CryptoProvider, s: Session12): Protectors12 {
+/**
+ * Record protectors for both directions (RFC 5246 §6.3; RFC 5288 §3; RFC 7905 §2). A live
+ * hand-off continues a connection with the same key block and the sequence numbers where
+ * the exporting side stopped (`sequences`; 0 for a fresh session).
+ */
+export function protectors(crypto: CryptoProvider, s: Session12, sequences?: { readonly client: bigint; readonly server: bigint }): Protectors12 {
   const kb = keyBlock(crypto, s.suite.hash, s.master, s.clientRandom, s.serverRandom, s.suite.keyLen, s.suite.fixedIvLen);
   return {
-    client: new RecordProtector({ mode: s.suite.mode, aead: crypto.aead(s.suite.aead, kb.clientWriteKey), iv: kb.clientWriteIv }),
-    server: new RecordProtector({ mode: s.suite.mode, aead: crypto.aead(s.suite.aead, kb.serverWriteKey), iv: kb.serverWriteIv }),
+    client: new RecordProtector({ mode: s.suite.mode, aead: crypto.aead(s.suite.aead, kb.clientWriteKey), iv: kb.clientWriteIv, sequence: sequences?.client ?? 0n }),
+    server: new RecordProtector({ mode: s.suite.mode, aead: crypto.aead(s.suite.aead, kb.serverWriteKey), iv: kb.serverWriteIv, sequence: sequences?.server ?? 0n }),
   };
 }
 
-/** Hands the finished session to the connection (RFC 5705 exporter): application data may flow. */
-export function finishHandshake12(out: HandshakeOutput, crypto: CryptoProvider, s: Session12, finished: FinishedVerified): void {
-  out.handshakeDone({
+/**
+ * What a TLS 1.2 connection keeps once the handshake is over: the RFC 5705 exporter and, for
+ * a live hand-off, the session it derives from. The result holds its own copy of the master
+ * secret (a resumed session shares the cache's buffer), so the hand-off can wipe it.
+ */
+export function handshakeResult12(crypto: CryptoProvider, session: Session12): HandshakeResult {
+  const s: Session12 = { ...session, master: session.master.slice() };
+  return {
     version: 'TLSv1.2',
     exporter: (label, context, length) => {
       // RFC 7627 §5.4: a session without the extended master secret "MUST NOT export any key material ... it MUST disable [RFC5705]".
       if (!s.extendedMasterSecret) throw new TlsError('ApiMisuse', { detail: 'exporter disabled: the session has no extended master secret (RFC 7627 §5.4)' });
       return exporter12(crypto, s.suite.hash, s.master, s.clientRandom, s.serverRandom, label, context, length);
     },
-  }, finished);
+    tls12: s,
+  };
+}
+
+/** Hands the finished session to the connection (RFC 5705 exporter): application data may flow. */
+export function finishHandshake12(out: HandshakeOutput, crypto: CryptoProvider, s: Session12, finished: FinishedVerified): void {
+  out.handshakeDone(handshakeResult12(crypto, s), finished);
 }
 
 /**

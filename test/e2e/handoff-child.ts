@@ -8,6 +8,8 @@
  *   KeyUpdate asking the peer for one halfway (RFC 9846 §4.7.3), then close cleanly.
  * - `echo` (the peer drives): echo everything; after `keyUpdateAfter` bytes send a KeyUpdate
  *   asking the peer for one; answer the peer's close_notify with ours.
+ * With `keyUpdate: false` (TLS 1.2) no KeyUpdate is sent; the drive mode still sends the
+ * second half once the first is echoed.
  *
  * The result goes back to the parent with `process.send`.
  */
@@ -25,6 +27,8 @@ interface Start {
   readonly key?: string;
   readonly total: number;
   readonly keyUpdateAfter: number;
+  /** Send the KeyUpdate at `keyUpdateAfter` (default true; TLS 1.2 has none: only the pacing stays). */
+  readonly keyUpdate?: boolean;
   /** Drive mode: what the peer sends back — the bytes themselves, or `s_server -rev` lines (each reversed). */
   readonly transform?: 'echo' | 'rev';
   /** Echo mode: close (close_notify) once this many bytes are echoed, for a peer that never closes first (s_client -quiet). */
@@ -98,8 +102,10 @@ function main(msg: Start, socket: net.Socket): void {
     // the peer has processed it before it sees that echo (and writes again).
     if (msg.mode === 'echo' && !updated && result.received + data.length >= msg.keyUpdateAfter) {
       updated = true;
-      conn.keyUpdate(true);
-      result.keyUpdatesSent++;
+      if (msg.keyUpdate !== false) {
+        conn.keyUpdate(true);
+        result.keyUpdatesSent++;
+      }
     }
     if (msg.mode === 'echo') {
       conn.write(data);
@@ -111,8 +117,10 @@ function main(msg: Start, socket: net.Socket): void {
     result.received += data.length;
     if (msg.mode === 'drive' && !updated && result.received >= msg.keyUpdateAfter) {
       updated = true;
-      conn.keyUpdate(true);
-      result.keyUpdatesSent++;
+      if (msg.keyUpdate !== false) {
+        conn.keyUpdate(true);
+        result.keyUpdatesSent++;
+      }
       // The first half is echoed; the rest goes under the new keys, and the peer's echo of it
       // under its own new keys (it answers update_requested before writing again).
       sendUpTo(msg.total);

@@ -5,6 +5,9 @@
  * the conversation. The peer never notices: 1 MiB each way after the hand-off, a KeyUpdate
  * each way after the hand-off (RFC 9846 §4.7.3), clean close (RFC 9846 §6.1).
  *
+ * TLS 1.2 (no KeyUpdate; puretls refuses renegotiation): the same with Node `tls` limited to
+ * TLSv1.2, ChaCha20-Poly1305 and AES-128-GCM, 1 MiB each way after the hand-off.
+ *
  * Peers: Node `tls` as server (we hand off a client) and as client (we hand off a server).
  * Loopback only; the ports are the OS's choice; the child is ended by its own exit (or by
  * its PID if it hangs).
@@ -259,6 +262,144 @@ describe('live hand-off across processes (TLS 1.3)', () => {
       expect(result.received).toBe(MIB);
       expect(result.keyUpdatesSent).toBe(1);
       expect(result.keyUpdatesReceived).toBeGreaterThanOrEqual(1);
+      expect(result.peerClosed).toBe(true);
+      expect(clientErrors).toEqual([]);
+      expect(clientEnded).toBe(true);
+      const all = Buffer.concat(echoed);
+      expect(all.length).toBe(MIB);
+      let bad = -1;
+      for (let i = 0; i < MIB; i++) if (all[i] !== pattern(i)) { bad = i; break; }
+      expect(bad).toBe(-1);
+    } finally {
+      listener.close();
+    }
+  }, 120_000);
+});
+
+describe('live hand-off across processes (TLS 1.2: no KeyUpdate, renegotiation refused)', () => {
+  it('client handed off (ChaCha20-Poly1305), Node tls server (maxVersion TLSv1.2) echoing: 1 MiB each way, clean close', async () => {
+    let serverReceived = 0;
+    let connections = 0;
+    const serverErrors: Error[] = [];
+    let serverEnded = false;
+    const exporters: Buffer[] = [];
+    const server = tls.createServer({ cert: pki.chainPem, key: pki.keyPem, maxVersion: 'TLSv1.2' }, (s) => {
+      connections++;
+      exporters.push(s.exportKeyingMaterial(32, 'EXPORTER-handoff', Buffer.from('ctx')));
+      s.on('data', (d: Buffer) => {
+        serverReceived += d.length;
+        s.write(d);
+      });
+      s.on('end', () => {
+        serverEnded = true;
+      });
+      s.on('error', (e) => serverErrors.push(e));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const socket = net.connect(port, '127.0.0.1');
+      await once(socket, 'connect');
+      const conn = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, maxVersion: 'TLSv1.2', cipherSuites: ['TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256'] });
+      const { state, leftover } = await handshakeThenPause(socket, conn, 'client');
+      expect(() => conn.write(Buffer.from('x'))).toThrow(/exported/);
+      // The state on the wire is a TLS 1.2 one (format 2, version 0x0303).
+      expect(state[8]).toBe(2);
+      expect(Buffer.from(state.subarray(10, 12)).readUInt16BE(0)).toBe(0x0303);
+      // The exporter travels: an import in this process (never given the socket, never writing)
+      // derives what Node derives (RFC 5705).
+      const probe = TlsConnection.import(new Uint8Array(state), { role: 'client', config: { servername: 'localhost', ca: pki.caCertPem } });
+      expect(Buffer.from(probe.exportKeyingMaterial('EXPORTER-handoff', Buffer.from('ctx'), 32))).toEqual(exporters[0]);
+      const result = await handToChild(socket, {
+        role: 'client',
+        mode: 'drive',
+        state: Buffer.from(state).toString('hex'),
+        leftover: Buffer.from(leftover).toString('hex'),
+        ca: pki.caCertPem,
+        total: MIB,
+        keyUpdateAfter: MIB / 2,
+        keyUpdate: false,
+      });
+      expect(result.error).toBeUndefined();
+      expect(result.ok).toBe(true);
+      expect(result.received).toBe(MIB);
+      expect(result.mismatch).toBeUndefined();
+      expect(result.keyUpdatesSent).toBe(0);
+      expect(result.keyUpdatesReceived).toBe(0);
+      expect(result.peerClosed).toBe(true);
+      expect(connections).toBe(1);
+      expect(serverErrors).toEqual([]);
+      expect(serverReceived).toBe(4 + MIB);
+      expect(serverEnded).toBe(true);
+    } finally {
+      server.close();
+    }
+  }, 120_000);
+
+  it('server handed off (AES-128-GCM), Node tls client (maxVersion TLSv1.2) driving: 1 MiB each way, clean close', async () => {
+    const listener = net.createServer();
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    try {
+      const port = (listener.address() as net.AddressInfo).port;
+      const accepted = once(listener, 'connection') as Promise<[net.Socket]>;
+      const client = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: pki.caCertPem, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+      const clientErrors: Error[] = [];
+      client.on('error', (e) => clientErrors.push(e));
+      let echoed: Buffer[] = [];
+      let echoedLength = 0;
+      let clientEnded = false;
+      client.on('data', (d: Buffer) => {
+        echoed.push(d);
+        echoedLength += d.length;
+      });
+      client.on('end', () => {
+        clientEnded = true;
+      });
+      client.once('secureConnect', () => client.write('ping'));
+      const [socket] = await accepted;
+      const conn = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, sessionTickets: 0 });
+      const { state, leftover } = await handshakeThenPause(socket, conn, 'server');
+      for (let i = 0; i < 500 && echoedLength < 4; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(Buffer.concat(echoed).toString()).toBe('ping');
+      expect(client.getProtocol()).toBe('TLSv1.2');
+      expect(client.getCipher().standardName).toBe('TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+      echoed = [];
+      echoedLength = 0;
+      const closed = once(client, 'close');
+      const result = await handToChild(
+        socket,
+        {
+          role: 'server',
+          mode: 'echo',
+          state: Buffer.from(state).toString('hex'),
+          leftover: Buffer.from(leftover).toString('hex'),
+          ca: pki.caCertPem,
+          cert: pki.chainPem,
+          key: pki.keyPem,
+          total: MIB,
+          keyUpdateAfter: MIB / 2,
+          keyUpdate: false,
+        },
+        () => {
+          const big = Buffer.alloc(MIB);
+          for (let i = 0; i < MIB; i++) big[i] = pattern(i);
+          client.write(big);
+          const check = (): void => {
+            if (echoedLength >= MIB) {
+              client.off('data', check);
+              client.end();
+            }
+          };
+          client.on('data', check);
+        },
+      );
+      await closed;
+      expect(result.error).toBeUndefined();
+      expect(result.ok).toBe(true);
+      expect(result.received).toBe(MIB);
+      expect(result.keyUpdatesSent).toBe(0);
       expect(result.peerClosed).toBe(true);
       expect(clientErrors).toEqual([]);
       expect(clientEnded).toBe(true);
