@@ -30,6 +30,22 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const MIB = 1024 * 1024;
 const pattern = (i: number): number => (i * 31 + (i >> 10)) & 0xff;
 
+/** MIB bytes of {@link pattern}. */
+function patternMib(): Buffer {
+  const big = Buffer.alloc(MIB);
+  for (let i = 0; i < MIB; i++) big[i] = pattern(i);
+  return big;
+}
+
+/** The echoed chunks are exactly MIB bytes of {@link pattern}: nothing lost, reordered or changed. */
+function expectPatternEchoed(echoed: readonly Buffer[]): void {
+  const all = Buffer.concat(echoed);
+  expect(all.length).toBe(MIB);
+  let bad = -1;
+  for (let i = 0; i < MIB; i++) if (all[i] !== pattern(i)) { bad = i; break; }
+  expect(bad).toBe(-1);
+}
+
 let pki: TestPki;
 let dir: string;
 let childScript: string;
@@ -239,8 +255,7 @@ describe('live hand-off across processes (TLS 1.3)', () => {
           // The child owns the connection now: the peer sends 512 KiB, then — once that is
           // echoed, behind the child's KeyUpdate — the rest (OpenSSL answers update_requested
           // before its next write), then closes once everything is echoed.
-          const big = Buffer.alloc(MIB);
-          for (let i = 0; i < MIB; i++) big[i] = pattern(i);
+          const big = patternMib();
           client.write(big.subarray(0, MIB / 2));
           let second = false;
           const check = (): void => {
@@ -265,11 +280,7 @@ describe('live hand-off across processes (TLS 1.3)', () => {
       expect(result.peerClosed).toBe(true);
       expect(clientErrors).toEqual([]);
       expect(clientEnded).toBe(true);
-      const all = Buffer.concat(echoed);
-      expect(all.length).toBe(MIB);
-      let bad = -1;
-      for (let i = 0; i < MIB; i++) if (all[i] !== pattern(i)) { bad = i; break; }
-      expect(bad).toBe(-1);
+      expectPatternEchoed(echoed);
     } finally {
       listener.close();
     }
@@ -383,8 +394,7 @@ describe('live hand-off across processes (TLS 1.2: no KeyUpdate, renegotiation r
           keyUpdate: false,
         },
         () => {
-          const big = Buffer.alloc(MIB);
-          for (let i = 0; i < MIB; i++) big[i] = pattern(i);
+          const big = patternMib();
           client.write(big);
           const check = (): void => {
             if (echoedLength >= MIB) {
@@ -403,11 +413,7 @@ describe('live hand-off across processes (TLS 1.2: no KeyUpdate, renegotiation r
       expect(result.peerClosed).toBe(true);
       expect(clientErrors).toEqual([]);
       expect(clientEnded).toBe(true);
-      const all = Buffer.concat(echoed);
-      expect(all.length).toBe(MIB);
-      let bad = -1;
-      for (let i = 0; i < MIB; i++) if (all[i] !== pattern(i)) { bad = i; break; }
-      expect(bad).toBe(-1);
+      expectPatternEchoed(echoed);
     } finally {
       listener.close();
     }
