@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { TlsError } from '../base/errors.js';
 
 /** RFC 2268 §2: PITABLE, a permutation of 0..255 derived from the digits of pi. */
 // prettier-ignore
@@ -40,7 +41,7 @@ const PITABLE = new Uint8Array([
 export function rc2ExpandKey(key: Uint8Array, effectiveBits: number): Uint16Array {
   const t = key.length;
   if (t < 1 || t > 128 || !Number.isInteger(effectiveBits) || effectiveBits < 1 || effectiveBits > 1024) {
-    throw new RangeError('RC2: key of 1..128 bytes and 1..1024 effective bits');
+    throw new TlsError('IdentityCorrupt', { detail: 'RC2: key of 1..128 bytes and 1..1024 effective bits' });
   }
   const l = new Uint8Array(128);
   l.set(key);
@@ -96,7 +97,7 @@ function decryptBlock(k: Uint16Array, src: Uint8Array, out: Uint8Array, off: num
  * whole number of 8-byte blocks and `iv` 8 bytes.
  */
 export function rc2CbcDecrypt(key: Uint8Array, effectiveBits: number, iv: Uint8Array, data: Uint8Array): Uint8Array {
-  if (iv.length !== 8 || data.length % 8 !== 0) throw new RangeError('RC2-CBC: 8-byte IV and whole blocks');
+  if (iv.length !== 8 || data.length % 8 !== 0) throw new TlsError('IdentityCorrupt', { detail: 'RC2-CBC: 8-byte IV and whole blocks' });
   const k = rc2ExpandKey(key, effectiveBits);
   const out = new Uint8Array(data.length);
   let prev = iv;

@@ -9,6 +9,7 @@ import { concatBytes } from '../base/bytes.js';
 import { chunker, nextPiece, type ChunkPlan, type Chunker } from './chunk.js';
 import { StallError, type PipeEndpoint } from './endpoint.js';
 import { FaultLane, type Direction, type FaultPlan, type LaneOutput } from './fault.js';
+import { TlsError } from '../base/errors.js';
 
 /** How one direction is cut into `receive()` calls: a plan (data) or a chunker (a function). */
 export type ChunkOption = ChunkPlan | Chunker;
@@ -79,9 +80,9 @@ export function splitRecords(bytes: Uint8Array): SentRecord[] {
   const out: SentRecord[] = [];
   let o = 0;
   while (o < bytes.length) {
-    if (bytes.length - o < 5) throw new Error('splitRecords: a partial record header');
+    if (bytes.length - o < 5) throw new TlsError('InvalidConfig', { detail: 'splitRecords: a partial record header', source: 'caller' });
     const len = (bytes[o + 3]! << 8) | bytes[o + 4]!;
-    if (bytes.length - o < 5 + len) throw new Error('splitRecords: a partial record');
+    if (bytes.length - o < 5 + len) throw new TlsError('InvalidConfig', { detail: 'splitRecords: a partial record', source: 'caller' });
     out.push({ type: bytes[o]!, version: (bytes[o + 1]! << 8) | bytes[o + 2]!, bytes: bytes.subarray(o, o + 5 + len) });
     o += 5 + len;
   }
@@ -228,7 +229,7 @@ export class FaultPipe {
 
   /**
    * Runs both endpoints, then steps until nothing moves, releasing held bytes when quiet.
-   * @throws Error after `maxRounds` rounds (a livelock)
+   * @throws TlsError('InternalError') after `maxRounds` rounds (a livelock)
    */
   async settle(): Promise<void> {
     await this.start();
@@ -237,7 +238,7 @@ export class FaultPipe {
       if (await this.flush()) continue;
       return;
     }
-    throw new Error(`FaultPipe: no quiescence after ${this.maxRounds} rounds (a livelock)`);
+    throw new TlsError('InternalError', { detail: `FaultPipe: no quiescence after ${this.maxRounds} rounds (a livelock)` });
   }
 
   /**

@@ -6,6 +6,7 @@
  * @module
  */
 import type { RandomSource } from '../crypto/provider.js';
+import { TlsError } from '../base/errors.js';
 
 /**
  * A seeded byte source (xorshift32) for the `random` option: the same seed gives the same
@@ -35,7 +36,7 @@ export function seededRandom(seed: number): RandomSource {
  */
 export function fixedClock(time: number | Date): () => number {
   const t = typeof time === 'number' ? time : time.getTime();
-  if (!Number.isFinite(t)) throw new RangeError('fixedClock: not a valid time');
+  if (!Number.isFinite(t)) throw new TlsError('InvalidConfig', { detail: 'fixedClock: not a valid time', source: 'caller' });
   return () => t;
 }
 

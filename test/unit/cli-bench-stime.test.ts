@@ -81,7 +81,7 @@ describe('parseBrief and puretlsFlags', () => {
 });
 
 describe('processCpuSeconds', () => {
-  it.skipIf(process.platform !== 'linux')('reads this process’s CPU time from /proc (Linux), growing with work', () => {
+  it.skipIf(process.platform !== 'linux')(`reads this process’s CPU time from /proc (Linux), growing with work${process.platform !== 'linux' ? ' (skipped: peer /proc absent, not Linux)' : ''}`, () => {
     const a = processCpuSeconds(process.pid)!;
     expect(a).toBeGreaterThan(0);
     const end = Date.now() + 60;
