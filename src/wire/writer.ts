@@ -96,6 +96,19 @@ export class Writer {
   finish(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }
+
+  /**
+   * A copy of the written bytes, exactly as long as them, after which the writer starts
+   * empty again with the buffer it grew (a scratch writer kept for reuse: no buffer of the
+   * initial size is allocated per message). What was written is zeroed in the buffer, so a
+   * long-lived scratch writer never holds an earlier message.
+   */
+  takeCopy(): Uint8Array {
+    const out = this.buf.slice(0, this.len);
+    this.buf.fill(0, 0, this.len);
+    this.len = 0;
+    return out;
+  }
 }
 
 /** Encodes with a fresh writer: `encode(w => encodeAlert(w, a))`. */
