@@ -271,11 +271,16 @@ export function encodeHandshake(msg: HandshakeMessage): Uint8Array {
     throw e;
   } finally {
     scratchBusy = false;
+    // A message larger than usual (a long chain, a failed oversized encoding) does not pin its buffer.
+    if (scratch.capacity > SCRATCH_MAX) scratch = new Writer(SCRATCH_INITIAL);
   }
 }
 
-/** The scratch writer of {@link encodeHandshake} (it only grows: as large as the largest message encoded). */
-const scratch = new Writer(4096);
+const SCRATCH_INITIAL = 4096;
+/** Largest buffer the scratch writer keeps between messages. */
+const SCRATCH_MAX = 64 * 1024;
+/** The scratch writer of {@link encodeHandshake}. */
+let scratch = new Writer(SCRATCH_INITIAL);
 let scratchBusy = false;
 
 /**

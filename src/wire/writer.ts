@@ -21,6 +21,11 @@ export class Writer {
     return this.len;
   }
 
+  /** Size of the buffer (what the writer holds, written or not). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
