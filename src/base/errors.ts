@@ -94,7 +94,7 @@ export type TlsStatus =
   | 'InappropriateFallback'
   | 'NoRenegotiation'
   | 'InternalError'
-  // certificate (one per DESIGN.md §3 code; the status names the principal error)
+  // certificate (one per certificate error code; the status names the principal error)
   | 'CertificateUntrusted'
   | 'CertificateExpired'
   | 'CertificateNotYetValid'
