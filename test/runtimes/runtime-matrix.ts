@@ -1,0 +1,156 @@
+/**
+ * The interop matrix one runtime adapter (`puretls/deno` or `puretls/bun`) runs under the real
+ * runtime: both roles against Node `tls`, `openssl s_server` / `s_client`, and the runtime's
+ * own TLS, with 16 MiB each way, checksummed, while the agent's reader is slow.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { killAllPeers, makePkiFiles, opensslAvailable, removeTempDirs, startOpensslClient, startOpensslServer, type PkiFiles } from '../helpers/peers.js';
+import { Agent, SEED, agentChunks, expectedSha, mbps, nodeTransfer, runtimeAvailable, type AgentDone, type Runtime } from './runtime-agent.js';
+import { createHash } from 'node:crypto';
+
+export const N = 16 * 1024 * 1024;
+/** The agent's reader pauses this long every 256 KiB (64 pauses per 16 MiB): the slow reader. */
+const SLOW_MS = 8;
+
+/** Throughput lines collected by the matrix, printed after the file. */
+export const throughput: string[] = [];
+
+export function runtimeMatrix(rt: Runtime): void {
+  const avail = runtimeAvailable(rt);
+  const ossl = opensslAvailable();
+  let pki: PkiFiles;
+  const closers: (() => Promise<void> | void)[] = [];
+  beforeAll(async () => {
+    pki = await makePkiFiles('ecdsa-p256');
+  });
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    await killAllPeers();
+  });
+  afterAll(() => {
+    removeTempDirs();
+    // The figures asked for by issue 11: MB/s per adapter, per direction (noisy machine: indicative).
+    console.log(`[${rt}] 16 MiB transfers (MB/s, reader slow: ${SLOW_MS} ms per 256 KiB)\n  ${throughput.filter((l) => l.startsWith(`[${rt}]`)).join('\n  ')}`);
+  });
+
+  const skip = avail.ok ? '' : ` (skipped: ${avail.detail})`;
+  const t = avail.ok ? it : it.skip;
+  const tOssl = avail.ok && ossl.ok ? it : it.skip;
+  const osslSkip = skip || (ossl.ok ? '' : ` (skipped: ${ossl.detail})`);
+
+  function checkDone(d: AgentDone, peerSent: string, peerRecv: string, label: string, role: 'client' | 'server'): void {
+    expect(d.sent).toBe(N);
+    expect(d.received).toBe(N);
+    expect(d.recvSha).toBe(peerSent);
+    expect(peerRecv).toBe(d.sentSha);
+    expect(d.sentSha).toBe(expectedSha(N, SEED[role]));
+    throughput.push(`[${rt}] ${label}: puretls receives ${mbps(N, d.recvMs)} MB/s (slow reader), sends ${mbps(N, d.sendMs)} MB/s`);
+  }
+
+  async function nodeServer(opts: tls.TlsOptions, onSocket: (s: tls.TLSSocket) => void): Promise<number> {
+    const server = tls.createServer({ cert: pki.pki.chainPem, key: pki.pki.keyPem, ...opts }, onSocket);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(() => new Promise<void>((r) => server.close(() => r())));
+    return (server.address() as AddressInfo).port;
+  }
+
+  t(`${rt} client ↔ Node tls server: TLS 1.3, 16 MiB each way, checksums, clean close_notify both ways${skip}`, async () => {
+    let peer!: Promise<Awaited<ReturnType<typeof nodeTransfer>>>;
+    const port = await nodeServer({}, (s) => {
+      peer = nodeTransfer(s, N, SEED.server);
+    });
+    const a = new Agent(rt, { impl: 'puretls', role: 'client', port, ca: pki.caFile, n: N, slowMs: SLOW_MS });
+    const info = await a.get<{ version: string; peerCertificate: boolean; certificateErrors: unknown[] }>('info');
+    expect(info).toMatchObject({ version: 'TLSv1.3', peerCertificate: true, certificateErrors: [] });
+    const d = await a.get<AgentDone>('done', 120_000);
+    const p = await peer;
+    checkDone(d, p.sentSha, p.recvSha, 'client vs Node tls', 'client');
+    expect(await a.get('closed')).toEqual({ readableDone: true, extra: 0 });
+    expect((await a.proc.waitForExit()).code).toBe(0);
+  });
+
+  t(`${rt} client ↔ Node tls server: TLS 1.2 with ALPN${skip}`, async () => {
+    let peer!: Promise<Awaited<ReturnType<typeof nodeTransfer>>>;
+    const port = await nodeServer({ maxVersion: 'TLSv1.2', ALPNProtocols: ['x-test'] }, (s) => {
+      peer = nodeTransfer(s, 1 << 20, SEED.server);
+    });
+    const a = new Agent(rt, { impl: 'puretls', role: 'client', port, ca: pki.caFile, n: 1 << 20, alpn: ['x-test'] });
+    expect(await a.get('info')).toMatchObject({ version: 'TLSv1.2', alpn: 'x-test' });
+    const d = await a.get<AgentDone>('done');
+    const p = await peer;
+    expect(d.recvSha).toBe(p.sentSha);
+    expect(p.recvSha).toBe(d.sentSha);
+    expect(await a.get('closed')).toEqual({ readableDone: true, extra: 0 });
+  });
+
+  t(`${rt} server ↔ Node tls client: TLS 1.3, 16 MiB each way, the Node reader slow too${skip}`, async () => {
+    const a = new Agent(rt, { impl: 'puretls', role: 'server', cert: pki.chainFile, key: pki.keyFile, n: N, slowMs: SLOW_MS });
+    const port = await a.get<number>('listening');
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.pki.caCertPem });
+    closers.push(() => void s.destroy());
+    await once(s, 'secureConnect');
+    expect(s.getProtocol()).toBe('TLSv1.3');
+    const p = await nodeTransfer(s, N, SEED.client);
+    const d = await a.get<AgentDone>('done', 120_000);
+    checkDone(d, p.sentSha, p.recvSha, 'server vs Node tls', 'server');
+    expect(await a.get('closed')).toEqual({ readableDone: true, extra: 0 });
+  });
+
+  t(`${rt} client ↔ ${rt === 'deno' ? 'Deno.listenTls (rustls)' : 'Bun tls server (BoringSSL)'}: 16 MiB each way${skip}`, async () => {
+    const srv = new Agent(rt, { impl: 'native', role: 'server', cert: pki.chainFile, key: pki.keyFile, n: N });
+    const port = await srv.get<number>('listening');
+    const a = new Agent(rt, { impl: 'puretls', role: 'client', port, ca: pki.caFile, n: N, slowMs: SLOW_MS });
+    expect(await a.get('info')).toMatchObject({ version: 'TLSv1.3', certificateErrors: [] });
+    const d = await a.get<AgentDone>('done', 120_000);
+    const p = await srv.get<AgentDone>('done', 120_000);
+    checkDone(d, p.sentSha, p.recvSha, `client vs ${rt} native TLS`, 'client');
+    expect(await a.get('closed')).toEqual({ readableDone: true, extra: 0 });
+    expect(await srv.get('closed')).toEqual({ readableDone: true, extra: 0 });
+  });
+
+  t(`${rt} server ↔ ${rt === 'deno' ? 'Deno.connectTls (rustls)' : 'Bun tls client (BoringSSL)'}: 16 MiB each way${skip}`, async () => {
+    const a = new Agent(rt, { impl: 'puretls', role: 'server', cert: pki.chainFile, key: pki.keyFile, n: N, slowMs: SLOW_MS });
+    const port = await a.get<number>('listening');
+    const c = new Agent(rt, { impl: 'native', role: 'client', port, ca: pki.caFile, n: N });
+    const d = await a.get<AgentDone>('done', 120_000);
+    const p = await c.get<AgentDone>('done', 120_000);
+    checkDone(d, p.sentSha, p.recvSha, `server vs ${rt} native TLS`, 'server');
+    expect(await a.get('closed')).toEqual({ readableDone: true, extra: 0 });
+    expect(await c.get('closed')).toEqual({ readableDone: true, extra: 0 });
+  });
+
+  tOssl(`${rt} client ↔ openssl s_server: 16 MiB each way${osslSkip}`, async () => {
+    const o = await startOpensslServer(['-cert', pki.chainFile, '-key', pki.keyFile, '-naccept', '1', '-quiet']);
+    const a = new Agent(rt, { impl: 'puretls', role: 'client', port: o.port, ca: pki.caFile, n: N, slowMs: SLOW_MS });
+    expect(await a.get('info')).toMatchObject({ version: 'TLSv1.3' });
+    const h = createHash('sha256');
+    for (const c of agentChunks(N, SEED.server)) {
+      h.update(c);
+      await o.process.send(c);
+    }
+    await o.process.waitForStdoutLength(N, 120_000);
+    const d = await a.get<AgentDone>('done', 120_000);
+    const got = o.process.stdoutBytes.subarray(0, N);
+    checkDone(d, h.digest('hex'), createHash('sha256').update(got).digest('hex'), 'client vs openssl s_server', 'client');
+  });
+
+  tOssl(`${rt} server ↔ openssl s_client: 16 MiB each way${osslSkip}`, async () => {
+    const a = new Agent(rt, { impl: 'puretls', role: 'server', cert: pki.chainFile, key: pki.keyFile, n: N, slowMs: SLOW_MS });
+    const port = await a.get<number>('listening');
+    const o = startOpensslClient(port, ['-CAfile', pki.caFile, '-servername', 'localhost', '-verify_return_error', '-quiet', '-nocommands']);
+    expect(await a.get('info')).toMatchObject({ version: 'TLSv1.3', serverName: 'localhost' });
+    const h = createHash('sha256');
+    for (const c of agentChunks(N, SEED.client)) {
+      h.update(c);
+      await o.send(c);
+    }
+    await o.waitForStdoutLength(N, 120_000);
+    const d = await a.get<AgentDone>('done', 120_000);
+    const got = o.stdoutBytes.subarray(0, N);
+    checkDone(d, h.digest('hex'), createHash('sha256').update(got).digest('hex'), 'server vs openssl s_client', 'server');
+  });
+}
