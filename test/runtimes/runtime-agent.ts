@@ -25,7 +25,7 @@ export function runtimeAvailable(rt: Runtime): { ok: boolean; detail: string } {
 
 /** What agent.ts takes (see its header). */
 export interface AgentConfig {
-  impl: 'puretls' | 'native';
+  impl: 'puretls' | 'native' | 'upgrade';
   role: 'client' | 'server';
   host?: string;
   port?: number;

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { killAllPeers, makePkiFiles, opensslAvailable, removeTempDirs, startOpensslClient, startOpensslServer, type PkiFiles } from '../helpers/peers.js';
 import { Agent, SEED, agentChunks, expectedSha, mbps, nodeTransfer, runtimeAvailable, type AgentDone, type Runtime } from './runtime-agent.js';
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 
 export const N = 16 * 1024 * 1024;
 /** The agent's reader pauses this long every 256 KiB (64 pauses per 16 MiB): the slow reader. */
@@ -153,4 +154,113 @@ export function runtimeMatrix(rt: Runtime): void {
     const got = o.stdoutBytes.subarray(0, N);
     checkDone(d, h.digest('hex'), createHash('sha256').update(got).digest('hex'), 'server vs openssl s_client', 'server');
   });
+
+  t(`${rt} client ↔ Node tls server: 16 MiB each way at full speed (throughput)${skip}`, async () => {
+    let peer!: Promise<Awaited<ReturnType<typeof nodeTransfer>>>;
+    const port = await nodeServer({}, (s) => {
+      peer = nodeTransfer(s, N, SEED.server);
+    });
+    const a = new Agent(rt, { impl: 'puretls', role: 'client', port, ca: pki.caFile, n: N });
+    const d = await a.get<AgentDone>('done', 120_000);
+    const p = await peer;
+    expect(d.recvSha).toBe(p.sentSha);
+    expect(p.recvSha).toBe(d.sentSha);
+    throughput.push(`[${rt}] full speed vs Node tls (native provider): 2 x 16 MiB in ${Math.round(Math.max(d.recvMs, d.sendMs))} ms = ${mbps(2 * N, Math.max(d.recvMs, d.sendMs))} MB/s both directions together; receive ${mbps(N, d.recvMs)} MB/s`);
+  });
+
+  t(`${rt} client with a stalled reader: the Node sender is held back by TCP (back-pressure reaches the socket), then all 16 MiB arrive${skip}`, async () => {
+    let peer!: Promise<Awaited<ReturnType<typeof nodeTransfer>>>;
+    let stallEnd!: () => void;
+    const stalled = new Promise<void>((r) => (stallEnd = r));
+    const port = await nodeServer({}, (s) => {
+      peer = nodeTransfer(s, N, SEED.server, { onStallEnd: stalled });
+    });
+    const a = new Agent(rt, { impl: 'puretls', role: 'client', port, ca: pki.caFile, n: N, stallMs: 1500 });
+    await a.get('stallEnd', 60_000);
+    stallEnd();
+    const d = await a.get<AgentDone>('done', 120_000);
+    const p = await peer;
+    expect(d.recvSha).toBe(p.sentSha);
+    // While the agent read nothing for 1.5 s, Node could hand the kernel only what the
+    // socket buffers (both ends) and our 64 KiB + 256 KiB + one record hold, not all 16 MiB.
+    expect(p.writtenAtStallEnd).toBeDefined();
+    expect(p.writtenAtStallEnd!).toBeLessThan(N / 2);
+    throughput.push(`[${rt}] stalled reader: Node had sent ${(p.writtenAtStallEnd! / 1048576).toFixed(1)} MiB of 16 when the reader resumed`);
+  });
+
+  t(`${rt} upgrade(): STARTTLS on the runtime's plain socket, then TLS as client against Node tls${skip}`, async () => {
+    let peer!: Promise<Awaited<ReturnType<typeof nodeTransfer>>>;
+    const server = net.createServer((sock) => {
+      sock.once('data', (d) => {
+        expect(d.toString()).toBe('STARTTLS\n');
+        sock.write('OK\n');
+        const s = new tls.TLSSocket(sock, { isServer: true, cert: pki.pki.chainPem, key: pki.pki.keyPem });
+        s.on('error', () => undefined);
+        peer = nodeTransfer(s, 1 << 20, SEED.server);
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    closers.push(() => new Promise<void>((r) => server.close(() => r())));
+    const a = new Agent(rt, { impl: 'upgrade', role: 'client', port: (server.address() as AddressInfo).port, ca: pki.caFile, n: 1 << 20 });
+    expect(await a.get('plain')).toBe('OK\n');
+    expect(await a.get('info')).toMatchObject({ version: 'TLSv1.3', peerCertificate: true });
+    const d = await a.get<AgentDone>('done');
+    const p = await peer;
+    expect(d.recvSha).toBe(p.sentSha);
+    expect(p.recvSha).toBe(d.sentSha);
+  });
+
+  t(`${rt} upgrade(): STARTTLS, then TLS as server against Node tls${skip}`, async () => {
+    const a = new Agent(rt, { impl: 'upgrade', role: 'server', cert: pki.chainFile, key: pki.keyFile, n: 1 << 20 });
+    const port = await a.get<number>('listening');
+    const sock = net.connect({ host: '127.0.0.1', port });
+    closers.push(() => void sock.destroy());
+    await once(sock, 'connect');
+    sock.write('STARTTLS\n');
+    const [ok] = (await once(sock, 'data')) as [Buffer];
+    expect(ok.toString()).toBe('OK\n');
+    const s = tls.connect({ socket: sock, servername: 'localhost', ca: pki.pki.caCertPem });
+    await once(s, 'secureConnect');
+    expect(await a.get('plain')).toBe('STARTTLS\n');
+    expect(await a.get('info')).toMatchObject({ version: 'TLSv1.3', serverName: 'localhost' });
+    const p = await nodeTransfer(s, 1 << 20, SEED.client);
+    const d = await a.get<AgentDone>('done');
+    expect(d.recvSha).toBe(p.sentSha);
+    expect(p.recvSha).toBe(d.sentSha);
+  });
+
+  t(`${rt} failures are TlsError statuses: refused port, untrusted chain${rt === 'bun' ? ', Bun root store in use without ca' : ', no ca and no --allow-sys'}${skip}`, async () => {
+    // A port nobody listens on (bound, then closed: the OS will not hand it out at once).
+    const probe = net.createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const deadPort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const refused = new Agent(rt, { impl: 'puretls', role: 'client', port: deadPort, ca: pki.caFile, n: 1 });
+    expect(await refused.error()).toMatchObject({ status: 'ConnectionRefused', name: 'TlsError' });
+
+    const port = await nodeServer({}, (s) => s.on('error', () => undefined));
+    const other = await makePkiFiles('ecdsa-p256');
+    const untrusted = new Agent(rt, { impl: 'puretls', role: 'client', port, ca: other.caFile, n: 1 });
+    expect(await untrusted.error()).toMatchObject({ status: 'CertificateUntrusted', name: 'TlsError' });
+
+    const noCa = new Agent(rt, { impl: 'puretls', role: 'client', port, n: 1 });
+    const e = await noCa.error();
+    if (rt === 'bun') {
+      // Bun's root store (tls.rootCertificates) was used: our test CA is not in it.
+      expect(e).toMatchObject({ status: 'CertificateUntrusted' });
+    } else {
+      expect(e).toMatchObject({ status: 'InvalidConfig' });
+      expect(e.message).toMatch(/--allow-sys/);
+    }
+  });
+
+  if (rt === 'deno') {
+    t(`deno with --allow-sys and no ca: Deno's root store is used (our test CA is not in it → CertificateUntrusted)${skip}`, async () => {
+      const port = await nodeServer({}, (s) => s.on('error', () => undefined));
+      const a = new Agent(rt, { impl: 'puretls', role: 'client', port, n: 1 }, ['--allow-sys']);
+      expect(await a.error()).toMatchObject({ status: 'CertificateUntrusted' });
+    });
+  }
 }
