@@ -10,6 +10,7 @@
  *   `puretls/node`, transport errors as `TlsError` statuses: see `./streams.ts`.
  * - Trust anchors: `ca`, else Bun's root store (`tls.rootCertificates` of `node:tls`,
  *   Mozilla's list).
+ * - Dialling: `proxy` (HTTP CONNECT) and `refusePrivateAddresses`, as in `puretls/node`.
  * - Crypto: the native provider (`node:crypto`, which Bun implements) unless `crypto` is given.
  *
  * Bun's types are not needed to compile or use this module: it declares the few members it
@@ -25,7 +26,8 @@ import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../con
 import { nativeProvider } from '../crypto/native.js';
 import { TlsStreamConnection, mapTransportError, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
-import type { ProxyOption } from './deno.js';
+import { RUNTIME_DIAL_KEYS, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
+import type { ProxyByteStream } from './proxy.js';
 
 // ------------------------------------------------------------------ Bun, structurally
 
@@ -104,6 +106,42 @@ class BunTransport implements ByteTransport {
   private pausedEarly = false;
   /** Called once the socket is closed (listeners and tests). */
   onClosed: (() => void) | null = null;
+  /** While a proxy's answer is read: what arrived and was not read yet, and the reader waiting. */
+  private proxyQueue: (Uint8Array | null)[] | null = null;
+  private proxyWaiter: ((b: Uint8Array | null) => void) | null = null;
+
+  /** The socket as a {@link ProxyByteStream}, for CONNECT before TLS starts. */
+  proxyStream(): ProxyByteStream {
+    this.proxyQueue = [];
+    return {
+      write: (b) => this.write(b),
+      read: () =>
+        new Promise((resolve) => {
+          const q = this.proxyQueue;
+          if (q && q.length > 0) resolve(q.shift()!);
+          else this.proxyWaiter = resolve;
+        }),
+    };
+  }
+
+  /** The tunnel is open: `rest` (after the proxy's header) and anything not read yet come first. */
+  endProxy(rest: Uint8Array): void {
+    const left = (this.proxyQueue ?? []).filter((b): b is Uint8Array => b !== null);
+    const ended = (this.proxyQueue ?? []).includes(null);
+    this.proxyQueue = null;
+    this.proxyWaiter = null;
+    this.early = [...(rest.length > 0 ? [rest] : []), ...left, ...(this.early ?? [])];
+    if (ended) this.earlyEnd = true;
+  }
+
+  private toProxy(b: Uint8Array | null): boolean {
+    if (!this.proxyQueue) return false;
+    const w = this.proxyWaiter;
+    this.proxyWaiter = null;
+    if (w) w(b);
+    else this.proxyQueue.push(b);
+    return true;
+  }
 
   start(sink: TransportSink): void {
     this.sink = sink;
@@ -170,6 +208,7 @@ class BunTransport implements ByteTransport {
   // Socket events (from the shared handlers).
 
   onData(chunk: Uint8Array): void {
+    if (this.toProxy(chunk.slice())) return;
     if (this.early) {
       // Bun may reuse the buffer after the callback: keep a copy.
       this.early.push(chunk.slice());
@@ -195,6 +234,7 @@ class BunTransport implements ByteTransport {
   }
 
   onEnd(): void {
+    if (this.toProxy(null)) return;
     if (this.ended) return;
     if (this.early) {
       this.earlyEnd = true;
@@ -205,6 +245,7 @@ class BunTransport implements ByteTransport {
   }
 
   onError(e: unknown): void {
+    if (this.toProxy(null)) return;
     if (this.early) {
       this.earlyError = e;
       return;
@@ -253,7 +294,7 @@ const HANDLERS: BunSocketHandlers = {
 // ------------------------------------------------------------------ options
 
 /** Options of {@link connect}: the TLS client options (Node's names) plus where to dial. */
-export interface BunConnectOptions extends ClientOptions, StreamConnectionOptions {
+export interface BunConnectOptions extends ClientOptions, StreamConnectionOptions, RuntimeDialOptions {
   /** Host to dial (default `'localhost'`); also the name checked when `servername` is not given. */
   host?: string;
   /** Port to dial. */
@@ -264,12 +305,6 @@ export interface BunConnectOptions extends ClientOptions, StreamConnectionOption
    * {@link StreamConnectionOptions} may accompany it.
    */
   secureContext?: ClientConfig;
-  /**
-   * Dial through an HTTP CONNECT proxy. Reserved for the proxy transport
-   * (`src/transport/proxy.ts`); until it is part of this build, giving it is `InvalidConfig`
-   * (never a silent direct connection).
-   */
-  proxy?: ProxyOption;
 }
 
 /** Options of {@link listen}: the TLS server options plus where to listen. */
@@ -286,7 +321,7 @@ export interface BunListenOptions extends ServerOptions, StreamConnectionOptions
 
 /** Options of {@link upgrade}: the role and that role's options. */
 export type BunUpgradeOptions =
-  | (Omit<BunConnectOptions, 'host' | 'port' | 'proxy'> & { role?: 'client' })
+  | (Omit<BunConnectOptions, 'host' | 'port' | 'proxy' | 'refusePrivateAddresses'> & { role?: 'client' })
   | (Omit<BunListenOptions, 'host' | 'port' | 'onHandshakeError'> & { role: 'server' });
 
 /** A TLS server started by {@link listen}. */
@@ -317,7 +352,7 @@ export class BunTlsConnection extends TlsStreamConnection {
   }
 }
 
-const DIAL_KEYS: readonly string[] = ['host', 'port', 'proxy', 'onHandshakeError'];
+const DIAL_KEYS: readonly string[] = ['host', 'port', 'onHandshakeError', ...RUNTIME_DIAL_KEYS];
 const NO_ROOTS = 'no trust anchors: pass `ca`, a `verifier`, or accept Untrusted explicitly';
 
 /** Client options with Bun's defaults: the native provider, the name from `host`, Bun's root store when no `ca`. */
@@ -357,19 +392,18 @@ function serverOptions<T extends ServerOptions & { secureContext?: ServerConfig 
  */
 export async function connect(options: BunConnectOptions): Promise<BunTlsConnection> {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'connect needs an options object', source: 'caller' });
-  if (options.proxy !== undefined) {
-    throw new TlsError('InvalidConfig', { detail: 'proxy: the HTTP CONNECT proxy transport is not part of this build yet; connect directly or tunnel first and use upgrade()', source: 'caller' });
-  }
   const host = options.host ?? 'localhost';
   if (!Number.isInteger(options.port) || options.port <= 0 || options.port > 65535) throw new TlsError('InvalidConfig', { detail: 'connect needs a port 1..65535', source: 'caller' });
   // Built before dialling: a bad option fails without touching the network.
   const engine = streamEngine(clientOptions(options, host), NO_ROOTS);
+  const plan = await planDial(host, options.port, options);
   const transport = new BunTransport();
+  const proxied = plan.proxy ? transport.proxyStream() : null;
   let socket: BunSocketLike;
   try {
     socket = await bunGlobal().connect({
-      hostname: host,
-      port: options.port,
+      hostname: plan.host,
+      port: plan.port,
       allowHalfOpen: true,
       data: transport,
       socket: {
@@ -383,6 +417,14 @@ export async function connect(options: BunConnectOptions): Promise<BunTlsConnect
   }
   if (!transport.socket) transport.attach(socket);
   socket.setNoDelay?.(true);
+  if (proxied) {
+    try {
+      transport.endProxy(await tunnel(proxied, plan));
+    } catch (e) {
+      transport.close();
+      throw mapTransportError(e);
+    }
+  }
   return new BunTlsConnection(engine, transport, options);
 }
 
@@ -466,7 +508,9 @@ export function listen(options: BunListenOptions, onConnection: (conn: BunTlsCon
 
 export { TlsStreamConnection, mapTransportError } from './streams.js';
 export type { StreamConnectionOptions } from './streams.js';
-export type { ProxyOption } from './deno.js';
+export type { RuntimeDialOptions } from './runtime-dial.js';
+export { ProxyError } from './proxy.js';
+export type { ProxyOptions } from './proxy.js';
 export { TlsError } from '../base/errors.js';
 export type { TlsStatus } from '../base/errors.js';
 export type { ConnectionInfo } from '../engine/connection.js';

@@ -10,6 +10,7 @@
  * - Trust anchors: `ca`, else Deno's root store (Mozilla's list, as `node:tls`
  *   `rootCertificates` gives it in Deno, which needs `--allow-sys`); without either,
  *   `InvalidConfig` saying what to pass.
+ * - Dialling: `proxy` (HTTP CONNECT) and `refusePrivateAddresses`, as in `puretls/node`.
  * - Crypto: the native provider (`node:crypto`, which Deno implements) unless `crypto` is given.
  *
  * Deno's types are not needed to compile or use this module: it declares the few members it
@@ -24,6 +25,7 @@ import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../con
 import { nativeProvider } from '../crypto/native.js';
 import { TlsStreamConnection, mapTransportError, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
+import { RUNTIME_DIAL_KEYS, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
 
 // ------------------------------------------------------------------ Deno, structurally
 
@@ -67,17 +69,8 @@ function denoGlobal(): DenoLike {
 
 // ------------------------------------------------------------------ options
 
-/** The HTTP CONNECT proxy to dial through (issue 11 item 7); see {@link DenoConnectOptions.proxy}. */
-export interface ProxyOption {
-  /** `http://host:port` of the proxy. */
-  readonly url: string;
-  /** Basic credentials, if the proxy asks for them. */
-  readonly username?: string;
-  readonly password?: string;
-}
-
 /** Options of {@link connect}: the TLS client options (Node's names) plus where to dial. */
-export interface DenoConnectOptions extends ClientOptions, StreamConnectionOptions {
+export interface DenoConnectOptions extends ClientOptions, StreamConnectionOptions, RuntimeDialOptions {
   /** Host to dial (default `'localhost'`); also the name checked when `servername` is not given. */
   host?: string;
   /** Port to dial. */
@@ -88,12 +81,6 @@ export interface DenoConnectOptions extends ClientOptions, StreamConnectionOptio
    * {@link StreamConnectionOptions} may accompany it.
    */
   secureContext?: ClientConfig;
-  /**
-   * Dial through an HTTP CONNECT proxy. Reserved for the proxy transport
-   * (`src/transport/proxy.ts`); until it is part of this build, giving it is `InvalidConfig`
-   * (never a silent direct connection).
-   */
-  proxy?: ProxyOption;
 }
 
 /** Options of {@link listen}: the TLS server options plus where to listen. */
@@ -110,7 +97,7 @@ export interface DenoListenOptions extends ServerOptions, StreamConnectionOption
 
 /** Options of {@link upgrade}: the role and that role's options. */
 export type DenoUpgradeOptions =
-  | (Omit<DenoConnectOptions, 'host' | 'port' | 'proxy'> & { role?: 'client' })
+  | (Omit<DenoConnectOptions, 'host' | 'port' | 'proxy' | 'refusePrivateAddresses'> & { role?: 'client' })
   | (Omit<DenoListenOptions, 'host' | 'port' | 'onHandshakeError'> & { role: 'server' });
 
 /** A TLS server started by {@link listen}. */
@@ -130,8 +117,8 @@ export class DenoTlsConnection extends TlsStreamConnection {
   /** Our address. */
   readonly localAddr: DenoNetAddrLike;
   /** @internal Use {@link connect}, {@link listen} or {@link upgrade}. */
-  constructor(engine: TlsConnection, conn: DenoConnLike, options: StreamConnectionOptions) {
-    super(engine, new DenoTransport(conn), options);
+  constructor(engine: TlsConnection, conn: DenoConnLike, options: StreamConnectionOptions, initial?: Uint8Array) {
+    super(engine, new DenoTransport(conn, initial), options);
     this.remoteAddr = conn.remoteAddr;
     this.localAddr = conn.localAddr;
   }
@@ -158,13 +145,19 @@ class DenoTransport implements ByteTransport {
   private writing: Promise<void> = Promise.resolve();
   private queued = 0;
   private writeFailed = false;
+  /** Bytes read before the transport started (after a proxy's answer): delivered first. */
+  private initial: Uint8Array | undefined;
 
-  constructor(conn: DenoConnLike) {
+  constructor(conn: DenoConnLike, initial?: Uint8Array) {
     this.conn = conn;
+    this.initial = initial !== undefined && initial.length > 0 ? initial : undefined;
   }
 
   start(sink: TransportSink): void {
     this.sink = sink;
+    const first = this.initial;
+    this.initial = undefined;
+    if (first && !sink.data(first)) this.paused = true;
     void this.readLoop();
   }
 
@@ -241,7 +234,7 @@ class DenoTransport implements ByteTransport {
   }
 }
 
-const DIAL_KEYS: readonly string[] = ['host', 'port', 'proxy', 'onHandshakeError'];
+const DIAL_KEYS: readonly string[] = ['host', 'port', 'onHandshakeError', ...RUNTIME_DIAL_KEYS];
 
 let rootStore: readonly string[] | undefined;
 
@@ -305,22 +298,45 @@ const NO_ROOTS = 'no trust anchors: pass `ca`, a `verifier`, or accept Untrusted
  */
 export async function connect(options: DenoConnectOptions): Promise<DenoTlsConnection> {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'connect needs an options object', source: 'caller' });
-  if (options.proxy !== undefined) {
-    throw new TlsError('InvalidConfig', { detail: 'proxy: the HTTP CONNECT proxy transport is not part of this build yet; connect directly or tunnel first and use upgrade()', source: 'caller' });
-  }
   const host = options.host ?? 'localhost';
   if (!Number.isInteger(options.port) || options.port <= 0 || options.port > 65535) throw new TlsError('InvalidConfig', { detail: 'connect needs a port 1..65535', source: 'caller' });
   const tlsOptions = await clientOptions(options, host);
   // Built before dialling: a bad option fails without touching the network.
   const engine = streamEngine(tlsOptions, NO_ROOTS);
+  const plan = await planDial(host, options.port, options);
   let conn: DenoConnLike;
   try {
-    conn = await denoGlobal().connect({ hostname: host, port: options.port, transport: 'tcp' });
+    conn = await denoGlobal().connect({ hostname: plan.host, port: plan.port, transport: 'tcp' });
   } catch (e) {
     throw mapTransportError(e);
   }
   conn.setNoDelay?.(true);
-  return new DenoTlsConnection(engine, conn, options);
+  let initial: Uint8Array | undefined;
+  if (plan.proxy) {
+    try {
+      initial = await tunnel(
+        {
+          write: async (b) => {
+            for (let off = 0; off < b.length; ) off += await conn.write(b.subarray(off));
+          },
+          read: async () => {
+            const buf = new Uint8Array(16 * 1024);
+            const n = await conn.read(buf);
+            return n === null ? null : buf.subarray(0, n);
+          },
+        },
+        plan,
+      );
+    } catch (e) {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+      throw mapTransportError(e);
+    }
+  }
+  return new DenoTlsConnection(engine, conn, options, initial);
 }
 
 /**
@@ -414,6 +430,9 @@ export function listen(options: DenoListenOptions, onConnection: (conn: DenoTlsC
 
 export { TlsStreamConnection, mapTransportError } from './streams.js';
 export type { StreamConnectionOptions } from './streams.js';
+export type { RuntimeDialOptions } from './runtime-dial.js';
+export { ProxyError } from './proxy.js';
+export type { ProxyOptions } from './proxy.js';
 export { TlsError } from '../base/errors.js';
 export type { TlsStatus } from '../base/errors.js';
 export type { ConnectionInfo } from '../engine/connection.js';

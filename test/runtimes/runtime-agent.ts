@@ -40,6 +40,8 @@ export interface AgentConfig {
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
   maxVersion?: 'TLSv1.2' | 'TLSv1.3';
   provider?: 'pure' | 'native';
+  proxy?: { url: string; username?: string; password?: string };
+  refusePrivateAddresses?: boolean;
 }
 
 export interface AgentDone {

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { killAllPeers, makePkiFiles, opensslAvailable, removeTempDirs, startOpensslClient, startOpensslServer, type PkiFiles } from '../helpers/peers.js';
+import { startTestProxy } from '../helpers/http-proxy.js';
 import { Agent, SEED, agentChunks, expectedSha, mbps, nodeTransfer, runtimeAvailable, type AgentDone, type Runtime } from './runtime-agent.js';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -263,4 +264,51 @@ export function runtimeMatrix(rt: Runtime): void {
       expect(await a.error()).toMatchObject({ status: 'CertificateUntrusted' });
     });
   }
+
+  t(`${rt} connect through an HTTP CONNECT proxy with Basic credentials; 407 → ProxyAuthenticationRequired; other refusals → ProxyRefused${skip}`, async () => {
+    let peer!: Promise<Awaited<ReturnType<typeof nodeTransfer>>>;
+    const port = await nodeServer({}, (s) => {
+      peer = nodeTransfer(s, 1 << 20, SEED.server);
+    });
+    const proxy = await startTestProxy({ kind: 'tunnel', credentials: { username: 'u', password: 'p w' } });
+    closers.push(() => proxy.close());
+    const a = new Agent(rt, { impl: 'puretls', role: 'client', host: 'localhost', port, ca: pki.caFile, n: 1 << 20, proxy: { url: proxy.url, username: 'u', password: 'p w' } });
+    expect(await a.get('info')).toMatchObject({ version: 'TLSv1.3', certificateErrors: [] });
+    const d = await a.get<AgentDone>('done');
+    const p = await peer;
+    expect(d.recvSha).toBe(p.sentSha);
+    expect(p.recvSha).toBe(d.sentSha);
+    expect(proxy.requests[0]).toMatch(/^CONNECT localhost:\d+ HTTP\/1\.1\r\n/);
+    expect(proxy.requests[0]).toContain(`Proxy-Authorization: Basic ${Buffer.from('u:p w').toString('base64')}`);
+    // The client held TLS back until the proxy answered.
+    expect(proxy.earlyBytes).toEqual([0]);
+
+    const wrong = new Agent(rt, { impl: 'puretls', role: 'client', port, ca: pki.caFile, n: 1, proxy: { url: proxy.url, username: 'u', password: 'nope' } });
+    expect(await wrong.error()).toMatchObject({ status: 'ProxyAuthenticationRequired', name: 'TlsError' });
+
+    const refusing = await startTestProxy({ kind: 'answer', raw: 'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n' });
+    closers.push(() => refusing.close());
+    const refused = new Agent(rt, { impl: 'puretls', role: 'client', port, ca: pki.caFile, n: 1, proxy: { url: refusing.url } });
+    const e = await refused.error();
+    expect(e).toMatchObject({ status: 'ProxyRefused' });
+    expect(e.message).toContain('403 Forbidden');
+  });
+
+  t(`${rt} refusePrivateAddresses: a loopback literal and a name resolving to loopback are refused before any connection (PrivateAddressRefused)${skip}`, async () => {
+    let connections = 0;
+    const port = await nodeServer({}, () => connections++);
+    const lit = new Agent(rt, { impl: 'puretls', role: 'client', host: '127.0.0.1', port, ca: pki.caFile, n: 1, refusePrivateAddresses: true });
+    expect(await lit.error()).toMatchObject({ status: 'PrivateAddressRefused' });
+    const name = new Agent(rt, { impl: 'puretls', role: 'client', host: 'localhost', port, ca: pki.caFile, n: 1, refusePrivateAddresses: true });
+    const e = await name.error();
+    expect(e).toMatchObject({ status: 'PrivateAddressRefused' });
+    expect(e.message).toMatch(/resolved from localhost/);
+    // Through a proxy the target is checked too (the proxy is never asked for it).
+    const proxy = await startTestProxy({ kind: 'tunnel' });
+    closers.push(() => proxy.close());
+    const viaProxy = new Agent(rt, { impl: 'puretls', role: 'client', host: 'localhost', port, ca: pki.caFile, n: 1, refusePrivateAddresses: true, proxy: { url: proxy.url } });
+    expect(await viaProxy.error()).toMatchObject({ status: 'PrivateAddressRefused' });
+    expect(proxy.requests).toEqual([]);
+    expect(connections).toBe(0);
+  });
 }
