@@ -231,6 +231,8 @@ export class TlsStreamConnection {
   private lingerTimer: unknown = null;
   private lingering = false;
   private discarded = 0;
+  /** {@link close} was called: no more reading, EOF without close_notify is not a failure. */
+  private closingAll = false;
 
   /**
    * @internal Use `fromStreams`, or the `connect` / `listen` / `upgrade` of an adapter.
@@ -330,6 +332,10 @@ export class TlsStreamConnection {
    * {@link closed}'s value. Use `writable.close()` instead to keep reading the peer's reply.
    */
   async close(): Promise<TlsError | null> {
+    // From now on the peer's EOF ends the connection whether or not its close_notify came
+    // first: we read nothing more (a transport without half-close, such as a WebSocket,
+    // cannot even deliver it after our EOF).
+    this.closingAll = true;
     if (this.readState === 'open') {
       this.readState = 'cancelled';
       try {
@@ -434,7 +440,7 @@ export class TlsStreamConnection {
 
   private onTransportEnd(): void {
     this.peerEof = true;
-    if (this.lingering) {
+    if (this.lingering || (this.closingAll && !this.failure)) {
       this.release();
       return;
     }
@@ -534,6 +540,13 @@ export class TlsStreamConnection {
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer as Parameters<typeof clearTimeout>[0]);
     this.lingerTimer = null;
     this.transport.close();
+    // Anything still waiting (a handshake that can no longer complete) ends now.
+    const waiters = this.failWaiters;
+    this.failWaiters = [];
+    if (waiters.length > 0) {
+      const closed = this.failure ?? new TlsError('Closed', { detail: 'the connection was closed', source: 'caller' });
+      for (const w of waiters) w(closed);
+    }
     if (this.readState === 'open' && !this.failure) {
       // Released before the peer finished (close() lingered out): our reader ends here.
       this.readState = 'cancelled';
