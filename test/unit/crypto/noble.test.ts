@@ -9,7 +9,8 @@ const u8 = (b: Buffer | ArrayBuffer) => (b instanceof ArrayBuffer ? new Uint8Arr
 describe('nobleProvider', () => {
   it('names itself and lists groups and schemes', () => {
     expect(P.name).toBe('pure');
-    expect(P.groups).toEqual([NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]);
+    // The post-quantum hybrids first (issue 12), then the classical groups.
+    expect(P.groups).toEqual([NamedGroup.X25519MLKEM768, NamedGroup.SecP256r1MLKEM768, NamedGroup.SecP384r1MLKEM1024, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]);
     expect(P.signatureSchemes).toContain(S.ecdsa_secp256r1_sha256);
     expect(P.signatureSchemes).toContain(S.rsa_pss_pss_sha512);
     expect(P.signatureSchemes).toContain(S.rsa_pkcs1_sha256);
@@ -46,6 +47,13 @@ describe('nobleProvider', () => {
 
   it('runs a key exchange for every group', () => {
     for (const g of P.groups) {
+      if (g >= 0x11eb && g <= 0x11ed) {
+        // A KEM: the client's share, the server encapsulating to it (test/pq/ covers these in depth).
+        const c = P.generateKeyShare(g, defaultRandom);
+        const s = P.encapsulate!(g, c.publicKey, defaultRandom);
+        expect(Buffer.from(c.agree(s.publicKey)).equals(Buffer.from(s.sharedSecret))).toBe(true);
+        continue;
+      }
       const a = P.keyShare(g, defaultRandom(P.keySharePrivateLength(g)));
       const b = P.keyShare(g, defaultRandom(P.keySharePrivateLength(g)));
       expect(Buffer.from(a.agree(b.publicKey)).equals(Buffer.from(b.agree(a.publicKey)))).toBe(true);
