@@ -24,6 +24,7 @@ import { MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RE
 import { Deframer } from './deframer.js';
 import { fragment as fragmentData, packMessages } from './fragmenter.js';
 import { NullProtector, RecordProtector, type Protector } from './protector.js';
+import { lendPoolBuffer, recyclePoolBuffer, releasePoolBuffer } from './pool.js';
 import { andThen, isPromiseLike, type MaybePromise } from '../crypto/provider.js';
 import type { RecordContent, TlsRecord } from '../wire/record.js';
 
@@ -498,14 +499,14 @@ export class RecordWriter {
 
   /**
    * Takes every record sealed so far, concatenated, or null; records behind one an async
-   * AEAD is still sealing wait for it.
+   * AEAD is still sealing wait for it. The bytes are the caller's; see {@link release}.
    */
   take(): Uint8Array | null {
     if (this.slots === 0) {
       if (this.out.length === 0) return null;
       const parts = this.out as Uint8Array[];
       this.out = [];
-      return parts.length === 1 ? parts[0]! : concatBytes(parts);
+      return this.lend(parts);
     }
     let n = 0;
     for (const r of this.out) {
@@ -520,6 +521,33 @@ export class RecordWriter {
       return r.bytes!;
     });
     this.out = n === this.out.length ? [] : this.out.slice(n);
-    return parts.length === 1 ? parts[0]! : concatBytes(parts);
+    return this.lend(parts);
+  }
+
+  /**
+   * The bytes handed out for `parts`: the one record itself (lent, if it lies in a pooled
+   * buffer: see {@link release}), or all of them joined, after which the pooled buffers of
+   * the parts are free again (nobody else has seen them).
+   */
+  private lend(parts: Uint8Array[]): Uint8Array {
+    if (parts.length === 1) {
+      const only = parts[0]!;
+      lendPoolBuffer(only);
+      return only;
+    }
+    const joined = concatBytes(parts);
+    for (const p of parts) recyclePoolBuffer(p);
+    return joined;
+  }
+
+  /**
+   * The caller is done with `bytes`, exactly what a {@link take} returned (the transport
+   * took them whole, e.g. a `net.Socket` write the kernel accepted synchronously): their
+   * buffer may be reused for a later record. The caller must neither read nor change them
+   * afterwards. Anything else (other bytes, part of them, a second release) is ignored.
+   * Returns true if the buffer will be reused.
+   */
+  release(bytes: Uint8Array): boolean {
+    return releasePoolBuffer(bytes);
   }
 }
