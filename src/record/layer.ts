@@ -24,7 +24,7 @@ import { MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RE
 import { Deframer } from './deframer.js';
 import { fragment as fragmentData, packMessages } from './fragmenter.js';
 import { NullProtector, RecordProtector, type Protector } from './protector.js';
-import { lendPoolBuffer, recyclePoolBuffer, releasePoolBuffer } from './pool.js';
+import { isPoolSized, recycleRecordBuffer } from './pool.js';
 import { andThen, isPromiseLike, type MaybePromise } from '../crypto/provider.js';
 import type { RecordContent, TlsRecord } from '../wire/record.js';
 
@@ -347,6 +347,11 @@ export class RecordWriter {
   private slots = 0;
   private settledWaiters: (() => void)[] = [];
   private readonly onSealError: ((e: unknown) => void) | undefined;
+  /**
+   * The record the latest {@link take} handed out, when its buffer can be reused: until the
+   * next take (the pump takes until null after every flush, so nothing is kept while idle).
+   */
+  private lent: Uint8Array | null = null;
 
   constructor(options: RecordWriterOptions) {
     this.onSealError = options.onSealError;
@@ -502,6 +507,7 @@ export class RecordWriter {
    * AEAD is still sealing wait for it. The bytes are the caller's; see {@link release}.
    */
   take(): Uint8Array | null {
+    this.lent = null;
     if (this.slots === 0) {
       if (this.out.length === 0) return null;
       const parts = this.out as Uint8Array[];
@@ -532,22 +538,25 @@ export class RecordWriter {
   private lend(parts: Uint8Array[]): Uint8Array {
     if (parts.length === 1) {
       const only = parts[0]!;
-      lendPoolBuffer(only);
+      if (isPoolSized(only)) this.lent = only;
       return only;
     }
     const joined = concatBytes(parts);
-    for (const p of parts) recyclePoolBuffer(p);
+    for (const p of parts) recycleRecordBuffer(p);
     return joined;
   }
 
   /**
-   * The caller is done with `bytes`, exactly what a {@link take} returned (the transport
-   * took them whole, e.g. a `net.Socket` write the kernel accepted synchronously): their
-   * buffer may be reused for a later record. The caller must neither read nor change them
-   * afterwards. Anything else (other bytes, part of them, a second release) is ignored.
-   * Returns true if the buffer will be reused.
+   * The caller is done with `bytes`, exactly what the latest {@link take} returned (the
+   * transport took them whole, e.g. a `net.Socket` write the kernel accepted synchronously),
+   * released before the next take: their buffer may be reused for a later record. The caller
+   * must neither read nor change them afterwards. Anything else (other bytes, part of them, a
+   * second release, bytes of an earlier take) is ignored. Returns true if the buffer will be reused.
    */
   release(bytes: Uint8Array): boolean {
-    return releasePoolBuffer(bytes);
+    if (bytes !== this.lent) return false;
+    this.lent = null;
+    recycleRecordBuffer(bytes);
+    return true;
   }
 }

@@ -11,15 +11,14 @@
  * whole, synchronously) gives them back through `TlsConnection.releaseOutput()`.
  *
  * Safety rules, each enforced where the buffer changes hands:
- * - Only buffers this module made are ever pooled ({@link isPoolBuffer}: a private
- *   `WeakSet`), so nothing a caller owns can be written into.
- * - A record handed out to a caller is "lent" ({@link lendPoolBuffer}); it comes back only
- *   through {@link releasePoolBuffer} with the very same view that was handed out, once: a
- *   second release, a part of it, or anything else is ignored. The pool keeps no strong
- *   reference to what is lent, so a caller that never releases loses nothing but the reuse.
- * - Only ciphertext (and record headers) is ever written into these buffers; a reused
- *   buffer is written over from its first byte to the end of the new record before it is
- *   handed out, and only that prefix is handed out.
+ * - Only whole buffers of the pool's own size ({@link isPoolSized}) are ever pooled, and
+ *   only by the record writer that made the record in them: a record it still holds (the
+ *   parts of records it joined into one output), or exactly the record its latest `take()`
+ *   handed out, released by the caller before its next `take()` (see `RecordWriter.release`).
+ *   A second release, a part of the bytes, a copy, or anything else is ignored.
+ * - Only ciphertext (and record headers) is ever left in these buffers; a reused buffer is
+ *   written over from its first byte to the end of the new record before it is handed
+ *   out, and only that prefix is handed out.
  * - The pool is bounded ({@link POOL_MAX} buffers for the whole process) and holds nothing
  *   for any connection: an idle connection keeps no record buffer.
  *
@@ -40,9 +39,6 @@ export const POOL_MIN_RECORD = 4096;
 export const POOL_MAX = 8;
 
 const free: ArrayBuffer[] = [];
-const made = new WeakSet<ArrayBuffer>();
-/** Buffers handed out to a caller, by the exact view handed out. */
-const lent = new WeakMap<ArrayBuffer, Uint8Array>();
 
 /**
  * A buffer of `len` bytes for a record (`len` ≤ the largest sealed record), from the pool
@@ -51,8 +47,7 @@ const lent = new WeakMap<ArrayBuffer, Uint8Array>();
  * are whatever was there: the caller writes every byte before handing it out.
  */
 export function poolRecordBuffer(len: number, lead = 0): Uint8Array {
-  const ab = free.pop() ?? newPoolBuffer();
-  return new Uint8Array(ab, lead, len);
+  return new Uint8Array(free.pop() ?? new ArrayBuffer(POOL_BUFFER_BYTES), lead, len);
 }
 
 /** True if `len` bytes go into a pooled buffer (large enough to be worth it, small enough to fit). */
@@ -60,50 +55,22 @@ export function usesPool(len: number): boolean {
   return len >= POOL_MIN_RECORD && len <= LARGEST_SEALED_RECORD;
 }
 
-/** True if `b` is a view of a buffer this module made. */
-export function isPoolBuffer(b: Uint8Array): boolean {
-  return made.has(b.buffer as ArrayBuffer);
+/** True if `b` lies in an ArrayBuffer of the pool's size (one the pool can reuse). */
+export function isPoolSized(b: Uint8Array): boolean {
+  return b.buffer.byteLength === POOL_BUFFER_BYTES;
 }
 
 /**
- * Puts a pooled buffer nobody outside the record layer has seen back into the pool (the
- * parts of records joined into one output). Anything not made here is ignored.
+ * Puts the buffer of `b` back into the pool. The caller (the record writer) guarantees
+ * that it made the record in it and that nobody reads or writes it any more.
  */
-export function recyclePoolBuffer(b: Uint8Array): void {
+export function recycleRecordBuffer(b: Uint8Array): void {
   const ab = b.buffer as ArrayBuffer;
-  if (!made.has(ab) || lent.has(ab)) return;
-  putFree(ab);
-}
-
-/** Marks `b` (a view of a pooled buffer) as handed out to a caller, who may release it. */
-export function lendPoolBuffer(b: Uint8Array): void {
-  const ab = b.buffer as ArrayBuffer;
-  if (made.has(ab)) lent.set(ab, b);
-}
-
-/**
- * The caller is done with `b`, exactly a view that was lent: its buffer goes back to the
- * pool. Returns false (and does nothing) for anything else.
- */
-export function releasePoolBuffer(b: Uint8Array): boolean {
-  const ab = b.buffer as ArrayBuffer;
-  if (lent.get(ab) !== b) return false;
-  lent.delete(ab);
-  putFree(ab);
-  return true;
-}
-
-function putFree(ab: ArrayBuffer): void {
-  if (free.length < POOL_MAX && !free.includes(ab)) free.push(ab);
+  if (!isPoolSized(b) || free.length >= POOL_MAX || free.includes(ab)) return;
+  free.push(ab);
 }
 
 /** Buffers now free in the pool (tests). */
 export function poolFreeCount(): number {
   return free.length;
-}
-
-function newPoolBuffer(): ArrayBuffer {
-  const ab = new ArrayBuffer(POOL_BUFFER_BYTES);
-  made.add(ab);
-  return ab;
 }

@@ -4,8 +4,8 @@
  * A sealed large record lies in a pooled buffer; the caller that took it may give it back
  * once the transport is done with it, and a later record is then sealed into the same
  * memory. What must never happen: a buffer reused while someone may still read it (bytes
- * not released, released twice, only part of them released, or a joined output's parts),
- * or a reused buffer handed out with bytes of an earlier record in it.
+ * not released, released twice, only part of them released, released after a later
+ * take), or a reused buffer handed out with bytes of an earlier record in it.
  */
 import { describe, expect, it } from 'vitest';
 import { createAead } from '../../../src/crypto/aead.js';
@@ -111,6 +111,20 @@ describe.each(PROVIDERS)('record buffers reused after release (%s)', (_name, mak
       w.release(w.take()!);
     }
     expect(joined).toEqual(copy);
+  });
+
+  it('a release after a later take is ignored (the writer keeps nothing of an earlier record)', () => {
+    const w = writer(make);
+    w.appData(page(1));
+    const first = w.take()!;
+    const copy = first.slice();
+    expect(w.take()).toBeNull();
+    expect(w.release(first)).toBe(false);
+    for (let i = 0; i < 2 * POOL_MAX; i++) {
+      w.appData(page(i));
+      w.release(w.take()!);
+    }
+    expect(first).toEqual(copy);
   });
 
   it('small records are not pooled and cannot be released', () => {
