@@ -327,6 +327,17 @@ export class ConnectionCore {
   }
 
   /**
+   * Optional: the caller is done with `bytes`, exactly what {@link takeOutput} returned (the
+   * transport took them whole and keeps no reference, as when the kernel accepted a socket
+   * write synchronously), so their buffer may hold a later record. The caller must neither
+   * read nor change them afterwards. Anything else is ignored. Saves an allocation per
+   * large record (bulk data); callers that never release lose nothing else.
+   */
+  releaseOutput(bytes: Uint8Array): void {
+    this.writer.release(bytes);
+  }
+
+  /**
    * Queues application data. Before the handshake completes it is held and sent once
    * keys exist. Throws `TlsError('Closed')` after close() or failure.
    */
