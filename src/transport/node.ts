@@ -705,8 +705,10 @@ export class TlsSocket extends Duplex {
       function onData(this: OwnedSocket, chunk: Buffer | string): void {
         const t = this[OWNER];
         if (!t) return;
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
-        if (!t.pump.push(bytes)) this.pause();
+        const b = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+        // A plain Uint8Array view, not the Buffer: Buffer's slice() is a view, so the engine's
+        // copies (tickets, sessions, certificates) would keep the whole socket chunk alive.
+        if (!t.pump.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))) this.pause();
       },
     ],
     [
