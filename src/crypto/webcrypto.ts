@@ -14,7 +14,7 @@
  *   and ECDSA over a digest computed elsewhere (certificates whose hash is not the curve's
  *   own), are pure (WebCrypto cannot import the one or take a digest for the other).
  * - Hashes, HMAC and HKDF are pure and synchronous: WebCrypto costs 40-140 µs per call
- *   (DESIGN.md §7) and has no incremental hash for the transcript.
+ *   and has no incremental hash for the transcript.
  * - Key shares from injected private bytes (`keyShare`, the deterministic path of replay
  *   tests) and key parsing are pure.
  *
@@ -34,6 +34,12 @@ import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, signMessage, verifyEcdsaDigest, verifySignature } from './sig.js';
 import { bufferSource, ecdsaDerToRaw, ecdsaRawToDer } from './signer.js';
 import { registerCryptoProvider } from './select.js';
+
+// WebCrypto's types, declared empty so that puretls' .d.ts files type-check without the DOM lib
+// (Node consumers have neither); with the DOM lib they merge with its full declarations.
+declare global {
+  interface SubtleCrypto {}
+}
 
 /** True if this runtime has `globalThis.crypto.subtle`. */
 export function webcryptoAvailable(): boolean {

@@ -1,5 +1,5 @@
 /**
- * `TlsConnection`: the sans-I/O façade (DESIGN.md §2; BearSSL's four flows).
+ * `TlsConnection`: the sans-I/O façade (BearSSL's four flows).
  *
  * ```
  * receive(bytes) → accepted count   (recvrec: ciphertext from the transport)
@@ -149,7 +149,7 @@ export class ConnectionCore {
   private phase_: ConnectionPhase = 'handshaking';
   private error_: TlsError | null = null;
   private running: Promise<void> | null = null;
-  /** Flood counters (DESIGN.md §4), reset by non-empty application data. */
+  /** Flood counters (README "Limits"), reset by non-empty application data. */
   private readonly flood: FloodGuard;
   /** Plaintext bytes held by write() until the handshake completes. */
   private writeQueued = 0;
@@ -263,7 +263,7 @@ export class ConnectionCore {
 
   /**
    * Bytes this connection holds in buffers now: record input, handshake reassembly, unread
-   * plaintext and writes held until the handshake completes (memory accounting; DESIGN.md §4).
+   * plaintext and writes held until the handshake completes (memory accounting; README "Limits").
    */
   get bufferedBytes(): number {
     return this.reader.allocated + this.joiner.allocated + this.readQueued + this.writeQueued;
@@ -341,6 +341,17 @@ export class ConnectionCore {
   /** Takes bytes to send to the transport (all queued records, concatenated), or null. */
   takeOutput(): Uint8Array | null {
     return this.writer.take();
+  }
+
+  /**
+   * Optional: the caller is done with `bytes`, exactly what {@link takeOutput} returned (the
+   * transport took them whole and keeps no reference, as when the kernel accepted a socket
+   * write synchronously), so their buffer may hold a later record. The caller must neither
+   * read nor change them afterwards. Anything else is ignored. Saves an allocation per
+   * large record (bulk data); callers that never release lose nothing else.
+   */
+  releaseOutput(bytes: Uint8Array): void {
+    this.writer.release(bytes);
   }
 
   /**
@@ -686,7 +697,7 @@ export class ConnectionCore {
   /**
    * Decides on a handshake message from its header alone (RFC 9846 §4: a message not
    * allowed in the current state is unexpected_message, whatever its body or length), and
-   * counts post-handshake messages (DESIGN.md §4).
+   * counts post-handshake messages (README "Limits").
    */
   private admitHandshake(type: number): void {
     if (this.ignorableHelloRequest(type)) {

@@ -273,11 +273,13 @@ export class ExpectFinished implements State {
     const verifyData = computeFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current());
     sendHashed(out, transcript, { type: 'finished', verifyData });
     out.installKey('write', { version: 'TLSv1.3', suite, secret: app.clientApplication });
-    const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, transcript.current(), finished);
     const sessions = this.h.p.sessions;
+    const keeps = sessions !== null && Boolean(this.h.p.serverName);
+    // The resumption secret only when tickets can become sessions here.
+    const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, keeps ? transcript.current() : null, finished);
     const keeper: SessionKeeper | null =
-      sessions && this.h.p.serverName
-        ? { store: sessions.store, key: sessions.key, serverName: this.h.p.serverName, suite, resumptionSecret: traffic.resumption, origin: this.origin, now: cfg.now }
+      keeps && sessions && traffic.resumption
+        ? { store: sessions.store, key: sessions.key, serverName: this.h.p.serverName!, suite, resumptionSecret: traffic.resumption, origin: this.origin, now: cfg.now }
         : null;
     return { next: new ClientTraffic(keeper, cfg.crypto), learned: { clientSignatureScheme } };
   }
