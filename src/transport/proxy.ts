@@ -62,7 +62,11 @@ export interface ProxyTarget {
   readonly port: number;
 }
 
-/** {@link ProxyOptions} checked and resolved by {@link resolveProxy}: dial `host`:`port`. */
+/**
+ * {@link ProxyOptions} checked and resolved by {@link resolveProxy}: dial `host`:`port`. The
+ * credentials are not on the object (nothing that prints, serialises or clones it carries
+ * them): pass this very object to {@link connectRequest} / {@link proxyConnect}; a copy sends none.
+ */
 export interface ResolvedProxy {
   /** The proxy's host (name or IP literal, without brackets). */
   readonly host: string;
@@ -72,12 +76,13 @@ export interface ResolvedProxy {
   readonly timeout: number;
   /** True when Basic credentials will be sent. */
   readonly hasCredentials: boolean;
-  /** The `Proxy-Authorization` value (not enumerable: never printed or serialised by accident). */
-  readonly [AUTHORIZATION]?: string;
 }
 
-/** Where a {@link ResolvedProxy} keeps its `Proxy-Authorization` value. */
-const AUTHORIZATION: unique symbol = Symbol('puretls.proxyAuthorization');
+/**
+ * The `Proxy-Authorization` value of each {@link ResolvedProxy} with credentials, kept off the
+ * object itself so that no printing, serialising or cloning of it can carry the credentials.
+ */
+const AUTHORIZATION = new WeakMap<ResolvedProxy, string>();
 
 /** Largest proxy answer header accepted (status line, headers and interim 1xx answers). */
 export const PROXY_MAX_HEADER_BYTES = 16 * 1024;
@@ -174,12 +179,12 @@ export function resolveProxy(p: ProxyOptions): ResolvedProxy {
   if (password !== undefined && /[\x00-\x1f\x7f]/.test(password)) throw invalid('the password must not contain control characters (RFC 7617 §2)');
   const timeout = p.timeout ?? DEFAULT_PROXY_TIMEOUT;
   if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 0x7fffffff) throw invalid('`timeout` must be an integer number of milliseconds, 0..2^31-1');
-  const out: { host: string; port: number; timeout: number; hasCredentials: boolean } = { host, port, timeout, hasCredentials: username !== undefined && username !== '' };
+  const out: ResolvedProxy = Object.freeze({ host, port, timeout, hasCredentials: username !== undefined && username !== '' });
   if (out.hasCredentials) {
     // RFC 7617 §2.1: the user-pass is encoded as UTF-8 (the charset every proxy we know of reads).
-    Object.defineProperty(out, AUTHORIZATION, { value: `Basic ${base64(utf8(`${username}:${password ?? ''}`))}`, enumerable: false });
+    AUTHORIZATION.set(out, `Basic ${base64(utf8(`${username}:${password ?? ''}`))}`);
   }
-  return Object.freeze(out) as ResolvedProxy;
+  return out;
 }
 
 /** The authority-form request target of CONNECT (RFC 9112 §3.2.3): `host:port`, IPv6 in brackets. */
@@ -204,7 +209,7 @@ function authority(t: ProxyTarget): string {
 export function connectRequest(proxy: ResolvedProxy, target: ProxyTarget): Uint8Array {
   const a = authority(target);
   let text = `CONNECT ${a} HTTP/1.1\r\nHost: ${a}\r\n`;
-  const auth = proxy[AUTHORIZATION];
+  const auth = AUTHORIZATION.get(proxy);
   if (auth !== undefined) text += `Proxy-Authorization: ${auth}\r\n`;
   text += '\r\n';
   return utf8(text);
