@@ -36,8 +36,9 @@ export interface DialOptions extends NetworkPolicyOptions {
   lookup?: LookupFunction;
 }
 
-/** Keys of {@link DialOptions}: not TLS options. */
-const DIAL_KEYS = ['proxy', 'refusePrivateAddresses', 'lookup'] as const;
+/** Keys of {@link DialOptions}: not TLS options (an option check must let them through). */
+export const DIAL_OPTION_NAMES = ['proxy', 'refusePrivateAddresses', 'lookup'] as const;
+const DIAL_KEYS = DIAL_OPTION_NAMES;
 
 /** `o` without its {@link DialOptions} keys (so they never reach a TLS config or its cache). */
 export function withoutDialOptions<T extends object>(o: T): Omit<T, (typeof DIAL_KEYS)[number]> {
