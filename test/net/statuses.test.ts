@@ -125,15 +125,19 @@ describe('getErrorStatus: any error an adapter throws or emits', () => {
     await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', () => resolve()));
     try {
       const rport = (resetter.address() as net.AddressInfo).port;
-      const reset = await new Promise<Error>((resolve) => {
+      const reset = await new Promise<Error | null>((resolve) => {
         const c = net.connect({ host: '127.0.0.1', port: rport });
         c.once('error', resolve);
         c.once('connect', () => {
           // Keep writing: the peer's reset surfaces on read (ECONNRESET) or write (EPIPE).
           const t = setInterval(() => c.write(Buffer.alloc(1024)), 5);
-          c.once('close', () => clearInterval(t));
+          c.once('close', () => {
+            clearInterval(t);
+            resolve(null);
+          });
         });
       });
+      expect(reset, 'the reset surfaced as an error').not.toBeNull();
       expect(['ECONNRESET', 'EPIPE']).toContain((reset as NodeJS.ErrnoException).code);
       expect(getErrorStatus(reset)).toBe('ConnectionReset');
     } finally {
