@@ -339,6 +339,21 @@ describe('Node adapter: connect({ proxy }) through a scripted proxy', () => {
     }
   });
 
+  it('the socket\'s own net options (localAddress, keepAlive, timeout) apply through a proxy too', async () => {
+    const p = await proxy({ kind: 'tunnel' });
+    const raw = dialNode({ host: '127.0.0.1', port: serverPort, localAddress: '127.0.0.1', keepAlive: true, noDelay: true, timeout: 200 }, { proxy: { url: p.url } });
+    raw.on('error', () => undefined);
+    try {
+      await new Promise((resolve) => raw.once('connect', resolve));
+      expect(raw.localAddress).toBe('127.0.0.1');
+      expect(raw.remotePort).toBe(p.port);
+      // Idle (nothing written): the net timeout fires.
+      await new Promise((resolve) => raw.once('timeout', resolve));
+    } finally {
+      raw.destroy();
+    }
+  });
+
   it('a header that never ends → ProxyRefused (bounded), a silent proxy → TimedOut, a closing one → ProxyRefused', async () => {
     const endless = await proxy({ kind: 'endless' });
     const e1 = await outcome(through(endless.url));
