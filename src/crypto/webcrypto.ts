@@ -80,12 +80,17 @@ class WebCryptoGcm implements AsyncAeadCipher {
   readonly async = true as const;
   private readonly subtle: SubtleCrypto;
   private key: CryptoKey | null = null;
-  private readonly ready: Promise<CryptoKey>;
+  /** The import in progress; dropped once the key is there (an idle connection keeps only the key). */
+  private ready: Promise<CryptoKey> | null;
 
   constructor(subtle: SubtleCrypto, alg: AeadAlg, key: Uint8Array) {
     this.alg = alg;
     this.subtle = subtle;
-    this.ready = subtle.importKey('raw', bufferSource(key.slice()), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']).then((k) => (this.key = k));
+    this.ready = subtle.importKey('raw', bufferSource(key.slice()), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']).then((k) => {
+      this.key = k;
+      this.ready = null;
+      return k;
+    });
     // Never an unhandled rejection: the first seal/open reports it.
     this.ready.catch(() => undefined);
   }
@@ -97,7 +102,7 @@ class WebCryptoGcm implements AsyncAeadCipher {
     // WebCrypto copies its inputs when called; until the key is imported, copy them here.
     if (this.key) return run(this.key, nonce, aad, plaintext);
     const [n, a, p] = [nonce.slice(), aad.slice(), plaintext.slice()];
-    return this.ready.then((k) => run(k, n, a, p));
+    return this.ready!.then((k) => run(k, n, a, p));
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Promise<Uint8Array | null> {
@@ -110,7 +115,7 @@ class WebCryptoGcm implements AsyncAeadCipher {
       );
     if (this.key) return run(this.key, nonce, aad, ciphertextAndTag);
     const [n, a, c] = [nonce.slice(), aad.slice(), ciphertextAndTag.slice()];
-    return this.ready.then((k) => run(k, n, a, c));
+    return this.ready!.then((k) => run(k, n, a, c));
   }
 }
 
