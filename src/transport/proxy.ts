@@ -252,7 +252,11 @@ function refused(statusCode: number, statusLine: string, why: string): ProxyErro
  * Line ends are CRLF, or a bare LF (RFC 9112 §2.2 allows a recipient to accept it).
  */
 export class ConnectResponseParser {
-  private buf = new Uint8Array(0);
+  /** Received bytes not yet parsed: `buf[0..len)` (grown by doubling: no copy per chunk). */
+  private buf = new Uint8Array(256);
+  private len = 0;
+  /** Where the search for the header's end resumes (bytes before it were judged already). */
+  private scanFrom = 0;
   /** Bytes of the header seen so far, interim answers included. */
   private seen = 0;
   private done = false;
@@ -263,21 +267,34 @@ export class ConnectResponseParser {
     this.credentialsSent = credentialsSent;
   }
 
+  private append(bytes: Uint8Array): void {
+    if (this.len + bytes.length > this.buf.length) {
+      let cap = this.buf.length;
+      while (cap < this.len + bytes.length) cap *= 2;
+      const grown = new Uint8Array(cap);
+      grown.set(this.buf.subarray(0, this.len));
+      this.buf = grown;
+    }
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+  }
+
   /**
    * Adds bytes from the proxy. Returns the result once a final 2xx header is complete,
-   * null while more is needed.
+   * null while more is needed. Work and memory are linear in the bytes received, however
+   * they are split (a proxy sending one byte at a time costs no more than one sending all).
    * @throws ProxyError for a refusal or a malformed answer
    */
   push(bytes: Uint8Array): ConnectResult | null {
     if (this.done) throw new TlsError('ApiMisuse', { detail: 'ConnectResponseParser: the answer was already complete', source: 'caller' });
-    const joined = new Uint8Array(this.buf.length + bytes.length);
-    joined.set(this.buf);
-    joined.set(bytes, this.buf.length);
-    this.buf = joined;
+    this.append(bytes);
     for (;;) {
-      const end = headerEnd(this.buf);
+      const view = this.buf.subarray(0, this.len);
+      const end = headerEnd(view, this.scanFrom);
       if (end === -1) {
-        if (this.seen + this.buf.length > PROXY_MAX_HEADER_BYTES) {
+        // A LF in the last two bytes may still end the header once more arrives.
+        this.scanFrom = Math.max(0, this.len - 2);
+        if (this.seen + this.len > PROXY_MAX_HEADER_BYTES) {
           this.done = true;
           throw refused(0, '', `the proxy's answer header exceeds ${PROXY_MAX_HEADER_BYTES} bytes`);
         }
@@ -287,13 +304,15 @@ export class ConnectResponseParser {
         this.done = true;
         throw refused(0, '', `the proxy's answer header exceeds ${PROXY_MAX_HEADER_BYTES} bytes`);
       }
-      const head = this.buf.subarray(0, end);
-      const rest = this.buf.slice(end);
+      const head = view.subarray(0, end);
+      const rest = view.slice(end);
       this.seen += end;
       const { code, line } = this.parseHead(head);
       if (code >= 100 && code < 200 && code !== 101) {
         // RFC 9110 §15.2: interim answers precede the final one.
-        this.buf = rest;
+        this.buf.set(rest);
+        this.len = rest.length;
+        this.scanFrom = 0;
         continue;
       }
       this.done = true;
@@ -315,8 +334,8 @@ export class ConnectResponseParser {
    */
   end(): never {
     this.done = true;
-    const got = this.buf.length === 0 && this.seen === 0 ? 'without answering' : 'in the middle of its answer';
-    throw refused(0, printable(firstLine(this.buf)), `the proxy closed the connection ${got} to CONNECT`);
+    const got = this.len === 0 && this.seen === 0 ? 'without answering' : 'in the middle of its answer';
+    throw refused(0, printable(firstLine(this.buf.subarray(0, this.len))), `the proxy closed the connection ${got} to CONNECT`);
   }
 
   /** Status code and sanitised status line of one answer's header; checks its header lines. */
@@ -343,9 +362,9 @@ export class ConnectResponseParser {
   }
 }
 
-/** Offset just past the empty line ending a header (CRLFCRLF, or LF LF / LF CRLF), or -1. */
-function headerEnd(b: Uint8Array): number {
-  for (let i = 0; i < b.length; i++) {
+/** Offset just past the empty line ending a header (CRLFCRLF, or LF LF / LF CRLF), searching from `from`, or -1. */
+function headerEnd(b: Uint8Array, from: number): number {
+  for (let i = from; i < b.length; i++) {
     if (b[i] !== 0x0a) continue;
     // b[i] is a LF ending a line; the header ends if the next line is empty.
     if (b[i + 1] === 0x0a) return i + 2;

@@ -148,6 +148,29 @@ describe('the proxy answer parser (sans-I/O)', () => {
     expect(caught(() => new ConnectResponseParser().end()).message).toContain('without answering');
   });
 
+  it('one byte at a time: the same answer, and the size bound reached with linear work', () => {
+    const answer = enc('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\nVia: 1.1 p\n\n');
+    const p = new ConnectResponseParser();
+    let r = null;
+    for (let i = 0; i < answer.length; i++) {
+      expect(r).toBeNull();
+      r = p.push(answer.subarray(i, i + 1));
+    }
+    expect(r).toEqual({ statusCode: 200, statusLine: 'HTTP/1.1 200 OK', rest: new Uint8Array(0) });
+    const q = new ConnectResponseParser();
+    const filler = enc('HTTP/1.1 200 OK\r\n' + 'X-A: b\r\n'.repeat(4000));
+    const t0 = performance.now();
+    let err: unknown;
+    try {
+      for (let i = 0; i < filler.length; i++) if (q.push(filler.subarray(i, i + 1)) !== null) throw new Error('no result expected');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as TlsError).status).toBe('ProxyRefused');
+    // 16 KiB one byte at a time: a quadratic parser would rescan/copy ~128 MiB here.
+    expect(performance.now() - t0).toBeLessThan(3000);
+  });
+
   it('a hostile status line is printed as printable ASCII only, and cut', () => {
     const e = caught(() => new ConnectResponseParser().push(enc(`HTTP/1.1 403 \x1b[31mred\x07 ${'x'.repeat(600)}\r\n\r\n`))) as ProxyError;
     expect(e.statusLine).toMatch(/^HTTP\/1\.1 403 \?\[31mred\? x+$/);
