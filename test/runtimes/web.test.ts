@@ -218,4 +218,72 @@ describe('puretls/web fromStreams', () => {
     const v = new DataView(got.buffer, got.byteOffset, got.byteLength);
     for (let off = 0; off < total; off += 65536) for (let i = 0; i < 65536; i += 4096) expect(v.getUint32(off + i)).toBe((off + i) >>> 0);
   });
+
+  it('hostile peer: bytes that are not TLS fail the handshake with a protocol status, nothing hangs', async () => {
+    const srv = net.createServer((sock) => {
+      sock.on('error', () => undefined);
+      sock.once('data', () => sock.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')));
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    closers.push(() => new Promise<void>((r) => srv.close(() => r())));
+    const { pair } = await tcp((srv.address() as AddressInfo).port);
+    const c = fromStreams(pair, { servername: 'localhost', ca: pki.caCertPem, lingerTimeout: 100 });
+    const e = await errorOf(c.handshake());
+    expect(['DecodeError', 'ProtocolVersion', 'UnexpectedMessage', 'RecordOverflow']).toContain(e.status);
+    expect(await c.closed).toBe(e);
+  });
+
+  it('hostile client against a fromStreams server: a silent peer hits handshakeTimeout (TimedOut), garbage a protocol status', async () => {
+    const results: Promise<TlsError | null>[] = [];
+    const srv = net.createServer({ allowHalfOpen: true }, (sock) => {
+      closers.push(() => void sock.destroy());
+      const s = fromStreams(socketPair(sock), { role: 'server', cert: pki.chainPem, key: pki.keyPem, handshakeTimeout: 300, lingerTimeout: 50 });
+      results.push(s.handshake().then(() => null, (x: TlsError) => x));
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    closers.push(() => new Promise<void>((r) => srv.close(() => r())));
+    const port = (srv.address() as AddressInfo).port;
+    const silent = await tcp(port);
+    await new Promise((r) => setTimeout(r, 50));
+    const noisy = await tcp(port);
+    noisy.sock.write(Buffer.alloc(300, 0x16));
+    await new Promise((r) => setTimeout(r, 50));
+    const [a, b] = await Promise.all(results);
+    expect(a?.status).toBe('TimedOut');
+    expect(['DecodeError', 'IllegalParameter', 'RecordOverflow', 'ProtocolVersion', 'UnexpectedMessage']).toContain(b?.status);
+    void silent;
+  });
+
+  it('careless caller: non-bytes writes are ApiMisuse, writes after close are Closed, a cancelled reader does not stop the writer', async () => {
+    const port = await nodeServer({}, (s) => {
+      s.on('data', () => undefined);
+      s.write('x'.repeat(100_000));
+      s.on('end', () => s.end());
+    });
+    const { pair } = await tcp(port);
+    const c = fromStreams(pair, { servername: 'localhost', ca: pki.caCertPem });
+    await c.handshake();
+    await c.readable.cancel(); // we do not want the server's data
+    const w = c.writable.getWriter();
+    await w.write(new Uint8Array([1, 2, 3])); // still works after cancel
+    const bad = await w.write('a string' as unknown as Uint8Array).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect(bad).toBeInstanceOf(TlsError);
+    expect((bad as TlsError).status).toBe('ApiMisuse');
+    // The peer's close_notify is answered by ours (allowHalfOpen false): a later write is Closed.
+    // (Node's TLS 1.3 server drops close_notify when it end()s at once after the handshake: wait a little.)
+    const port2 = await nodeServer({}, (s) => void setTimeout(() => s.end('bye'), 100));
+    const c2 = fromStreams((await tcp(port2)).pair, { servername: 'localhost', ca: pki.caCertPem });
+    expect(new TextDecoder().decode(await readAll(c2.readable))).toBe('bye');
+    expect(await c2.closed).toBeNull();
+    const after = await errorOf(c2.writable.getWriter().write(new Uint8Array(1)));
+    expect(after.status).toBe('Closed');
+    await c.close();
+    await c2.close();
+  });
 });
+
