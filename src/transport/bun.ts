@@ -92,6 +92,8 @@ function bunGlobal(): BunLike {
  * and the sender waits meanwhile.
  */
 class BunTransport implements ByteTransport {
+  /** Bun may reuse a `data` buffer after the callback: each chunk is copied here, once, and that copy is the engine's. */
+  readonly transfersInput = true;
   socket: BunSocketLike | null = null;
   private sink: TransportSink | null = null;
   /** Bytes and EOF that arrived before {@link start} (between `open` and the connection's creation). */

@@ -137,6 +137,8 @@ const SEND_HIGH_WATER = 64 * 1024;
  * peer's (TLS 1.3 half-close) or to half-close after it.
  */
 class DenoTransport implements ByteTransport {
+  /** Each read fills a buffer allocated for it alone. */
+  readonly transfersInput = true;
   private readonly conn: DenoConnLike;
   private sink: TransportSink | null = null;
   private paused = false;
