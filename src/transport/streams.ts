@@ -635,7 +635,13 @@ export class StreamPairTransport implements ByteTransport {
       done.catch((e: unknown) => this.sink?.error(e));
       return;
     }
-    return done.then(() => undefined);
+    // A failed write is a transport failure (reported to the sink), not a broken handler.
+    return done.then(
+      () => undefined,
+      (e: unknown) => {
+        if (!this.closedAll) this.sink?.error(e);
+      },
+    );
   }
 
   async closeWrite(): Promise<void> {

@@ -10,6 +10,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromStreams, type ByteStreamPair } from '../../src/transport/web.js';
 import { TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+import { createHash } from 'node:crypto';
+import { SEED, agentChunks, mbps, nodeTransfer } from './runtime-agent.js';
 
 let pki: TestPki;
 let other: TestPki;
@@ -285,5 +287,57 @@ describe('puretls/web fromStreams', () => {
     await c.close();
     await c2.close();
   });
+
+  it('16 MiB each way with checksums, our reader slow (8 ms per 256 KiB): fromStreams client ↔ Node tls, both providers', async () => {
+    const N = 16 * 1024 * 1024;
+    const lines: string[] = [];
+    for (const provider of ['native', 'pure'] as const) {
+      let peer!: ReturnType<typeof nodeTransfer>;
+      const port = await nodeServer({}, (s) => {
+        peer = nodeTransfer(s, N, SEED.server);
+      });
+      const { pair } = await tcp(port);
+      const crypto = provider === 'native' ? (await import('../../src/crypto/native.js')).nativeProvider : undefined;
+      const c = fromStreams(pair, { servername: 'localhost', ca: pki.caCertPem, ...(crypto ? { crypto } : {}) });
+      await c.handshake();
+      const t0 = performance.now();
+      const send = (async () => {
+        const w = c.writable.getWriter();
+        const h = createHash('sha256');
+        for (const chunk of agentChunks(N, SEED.client)) {
+          h.update(chunk);
+          await w.write(chunk);
+        }
+        return { w, sha: h.digest('hex'), ms: performance.now() - t0 };
+      })();
+      const recv = (async () => {
+        const r = c.readable.getReader();
+        const h = createHash('sha256');
+        let got = 0;
+        let mark = 0;
+        while (got < N) {
+          const { value, done } = await r.read();
+          if (done) break;
+          h.update(value);
+          got += value.length;
+          if (got - mark >= 262144) {
+            mark = got;
+            await new Promise((res) => setTimeout(res, 8));
+          }
+        }
+        return { r, got, sha: h.digest('hex'), ms: performance.now() - t0 };
+      })();
+      const [sd, rd] = await Promise.all([send, recv]);
+      await sd.w.close();
+      const p = await peer;
+      expect(rd.got).toBe(N);
+      expect(rd.sha).toBe(p.sentSha);
+      expect(p.recvSha).toBe(sd.sha);
+      expect((await rd.r.read()).done).toBe(true);
+      expect(await c.closed).toBeNull();
+      lines.push(`[web/Node] ${provider}: receives ${mbps(N, rd.ms)} MB/s (slow reader), sends ${mbps(N, sd.ms)} MB/s`);
+    }
+    console.log(`puretls/web fromStreams, 16 MiB each way vs Node tls (noisy machine: indicative)\n  ${lines.join('\n  ')}`);
+  }, 180_000);
 });
 
