@@ -416,7 +416,7 @@ export async function upgrade(conn: DenoConnLike, options: DenoUpgradeOptions): 
  * });
  * ```
  */
-export function listen(options: DenoListenOptions, onConnection: (conn: DenoTlsConnection) => void): TlsListener {
+export function listen(options: DenoListenOptions, onConnection: (conn: DenoTlsConnection) => void | Promise<void>): TlsListener {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'listen needs an options object', source: 'caller' });
   const tlsOptions = serverOptions(options) as FromStreamsOptions & { secureContext?: ServerConfig };
   const config = tlsOptions.secureContext ?? createServerConfig(withoutKeys(tlsOptions, ['role', 'secureContext']) as ServerOptions);
@@ -452,7 +452,9 @@ export function listen(options: DenoListenOptions, onConnection: (conn: DenoTlsC
       tls.handshake().then(
         () => {
           try {
-            onConnection(tls);
+            // An async handler that rejects must not become an unhandled rejection: it closes this connection.
+            const r = onConnection(tls);
+            if (r instanceof Promise) r.catch(() => void tls.close());
           } catch {
             void tls.close();
           }

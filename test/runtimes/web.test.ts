@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fromStreams, type ByteStreamPair } from '../../src/transport/web.js';
+import { fromStreams, mapTransportError, type ByteStreamPair } from '../../src/transport/web.js';
 import { TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { createHash } from 'node:crypto';
@@ -339,5 +339,29 @@ describe('puretls/web fromStreams', () => {
     }
     console.log(`puretls/web fromStreams, 16 MiB each way vs Node tls (noisy machine: indicative)\n  ${lines.join('\n  ')}`);
   }, 180_000);
+
+  it('mapTransportError: Deno error names and Node/Bun codes become stable transport statuses, the original kept as cause', () => {
+    const denoErr = (name: string, message = name): Error => Object.assign(new Error(message), { name });
+    const cases: [unknown, string][] = [
+      [denoErr('ConnectionRefused'), 'ConnectionRefused'],
+      [denoErr('ConnectionReset'), 'ConnectionReset'],
+      [denoErr('BrokenPipe'), 'ConnectionReset'],
+      [denoErr('TimedOut'), 'TimedOut'],
+      [denoErr('NotFound', 'failed to lookup address information: Name or service not known'), 'HostNotFound'],
+      [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'ConnectionRefused'],
+      [Object.assign(new Error('getaddrinfo ENOTFOUND x'), { code: 'ENOTFOUND' }), 'HostNotFound'],
+      [Object.assign(new Error('x'), { code: 'ENETUNREACH' }), 'NetworkUnreachable'],
+      [new Error('something else'), 'TransportError'],
+      ['a string', 'TransportError'],
+    ];
+    for (const [e, status] of cases) {
+      const m = mapTransportError(e);
+      expect(m).toBeInstanceOf(TlsError);
+      expect(m.status).toBe(status);
+      expect(m.cause).toBe(e);
+    }
+    const already = new TlsError('Truncated');
+    expect(mapTransportError(already)).toBe(already);
+  });
 });
 
