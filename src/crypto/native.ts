@@ -43,6 +43,7 @@ import {
   verify as nodeVerify,
   type CipherChaCha20Poly1305,
   type CipherGCM,
+  type DecipherGCM,
   type Hash,
   type KeyObject,
 } from 'node:crypto';
@@ -156,6 +157,9 @@ const CIPHER_NAME: Readonly<Record<AeadAlg, 'aes-128-gcm' | 'aes-256-gcm' | 'cha
   'CHACHA20-POLY1305': 'chacha20-poly1305',
 };
 
+/** The cipher options of every AEAD call (node:crypto only reads them), made once. */
+const TAG_OPTIONS = Object.freeze({ authTagLength: AEAD_TAG_LEN });
+
 /** The empty plaintext piece (never written). */
 const NO_BYTES = new Uint8Array(0);
 
@@ -173,7 +177,9 @@ function fresh(n: number): Uint8Array {
  * An AEAD on node:crypto. Node's API takes the nonce when the cipher object is made, so a
  * record costs one `createCipheriv` / `createDecipheriv`; what is left per record is kept
  * to what that API forces: `update()` allocates its output, which `open` returns as it is
- * and `seal` / `sealJoined` copy once into the buffer they return (never zero-filled).
+ * and `seal` / `sealJoined` copy once into the buffer they return (never zero-filled; the
+ * record layer passes `sealJoined` a reused buffer for large records). `nonce` and `aad`
+ * are read during the call only (node:crypto copies them).
  */
 class NativeAead implements JoinedSealAead {
   readonly alg: AeadAlg;
@@ -192,18 +198,24 @@ class NativeAead implements JoinedSealAead {
     if (nonce.length !== AEAD_NONCE_LEN) throw new TlsError('InternalError', { detail: `${this.alg}: nonce must be 12 bytes` });
     // Two calls: the overloads of createCipheriv take one literal type each.
     return this.cipher === 'chacha20-poly1305'
-      ? createCipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN })
-      : createCipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN });
+      ? createCipheriv(this.cipher, this.key, nonce, TAG_OPTIONS)
+      : createCipheriv(this.cipher, this.key, nonce, TAG_OPTIONS);
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     return this.sealJoined(nonce, aad, NO_BYTES, plaintext, NO_BYTES);
   }
 
-  sealJoined(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, content: Uint8Array, trailer: Uint8Array): Uint8Array {
-    const c = this.encryptor(nonce);
+  sealJoined(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, content: Uint8Array, trailer: Uint8Array, into?: Uint8Array): Uint8Array {
+    const p = prefix.length;
     const n = content.length + trailer.length;
-    c.setAAD(aad, { plaintextLength: n });
+    if (into !== undefined && into.length !== p + n + AEAD_TAG_LEN) {
+      throw new TlsError('InternalError', { detail: `${this.alg}: output of ${into.length} bytes for a ${p + n + AEAD_TAG_LEN}-byte record` });
+    }
+    const c = this.encryptor(nonce);
+    // No plaintextLength: only CCM needs it (none of our AEADs), and it costs an object per
+    // record. (The ChaCha20-Poly1305 typings ask for it; node:crypto does not.)
+    (c as CipherGCM).setAAD(aad);
     const body = c.update(content);
     const tail = trailer.length > 0 ? c.update(trailer) : NO_BYTES;
     const rest = c.final();
@@ -214,8 +226,8 @@ class NativeAead implements JoinedSealAead {
     if (body.length + tail.length + rest.length !== n || tag.length !== AEAD_TAG_LEN) {
       throw new TlsError('InternalError', { detail: `${this.alg}: node:crypto returned ${body.length + tail.length + rest.length} bytes for ${n}` });
     }
-    const p = prefix.length;
-    const out = fresh(p + n + AEAD_TAG_LEN);
+    // The caller's buffer (reused across records: no allocation, memory still in cache) or a fresh one.
+    const out = into ?? fresh(p + n + AEAD_TAG_LEN);
     out.set(prefix, 0);
     out.set(body, p);
     if (tail.length > 0) out.set(tail, p + body.length);
@@ -229,10 +241,10 @@ class NativeAead implements JoinedSealAead {
     const n = ciphertextAndTag.length - AEAD_TAG_LEN;
     try {
       const d = this.cipher === 'chacha20-poly1305'
-        ? createDecipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN })
-        : createDecipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN });
+        ? createDecipheriv(this.cipher, this.key, nonce, TAG_OPTIONS)
+        : createDecipheriv(this.cipher, this.key, nonce, TAG_OPTIONS);
       d.setAuthTag(ciphertextAndTag.subarray(n));
-      d.setAAD(aad, { plaintextLength: n });
+      (d as DecipherGCM).setAAD(aad);
       const body = d.update(ciphertextAndTag.subarray(0, n));
       // final() throws when the tag does not match: nothing decrypted is returned then.
       const rest = d.final();

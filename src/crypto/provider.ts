@@ -3,7 +3,7 @@
  * from cryptography, behind one object so that implementations can be swapped
  * (pure noble-based by default; a native one later) and checked against each other.
  *
- * Hashes, HMAC and HKDF are synchronous in every provider (DESIGN.md §7: WebCrypto costs
+ * Hashes, HMAC and HKDF are synchronous in every provider (WebCrypto costs
  * 40-140 µs per call, and transcript hashing is incremental). Key exchange (generating a
  * key share and agreeing), signing, signature verification and the AEAD may return
  * promises (WebCrypto, a remote signer): a provider that does so sets

@@ -1,6 +1,6 @@
 /**
  * Cipher-suite, group and signature-scheme tables: what each suite means and the
- * defaults we offer (DESIGN.md §4: AEAD only, ECDHE only).
+ * defaults we offer (security defaults: AEAD only, ECDHE only).
  *
  * @module
  */

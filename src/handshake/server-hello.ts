@@ -264,7 +264,7 @@ function negotiate12(cfg: ResolvedCommon, p: ServerParams, ch: ClientHello): Cho
   const ext = ch.extensions;
   // RFC 5246 §7.4.1.2: the null compression method must be offered.
   if (!ch.legacyCompressionMethods.includes(0)) throw new TlsError('IllegalParameter', { detail: 'ClientHello does not offer null compression' });
-  // RFC 5746 §3.6: secure renegotiation signalled by the extension or the SCSV; we require it (DESIGN.md §4).
+  // RFC 5746 §3.6: secure renegotiation signalled by the extension or the SCSV; we require it (security defaults).
   const renego = ext.renegotiationInfo !== undefined || ch.cipherSuites.includes(CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
   if (!renego) throw new TlsError('HandshakeFailure', { detail: 'client does not support secure renegotiation (RFC 5746); puretls requires it' });
   if (ext.renegotiationInfo !== undefined && ext.renegotiationInfo.length !== 0) {

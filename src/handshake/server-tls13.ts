@@ -313,9 +313,9 @@ export class ExpectFinished implements State {
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     out.installKey('read', { version: 'TLSv1.3', suite, secret: app.clientApplication });
-    const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, transcript.current(), finished);
+    const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, p.sessionTickets > 0 ? transcript.current() : null, finished);
     const next: Step = { next: new ServerTraffic() };
-    if (p.sessionTickets === 0) return next;
+    if (p.sessionTickets === 0 || traffic.resumption === null) return next;
     // RFC 9846 §4.7.1: tickets for resumption, recording what this handshake (or, resumed, the original one) decided.
     const origin: TicketOrigin = { alpn: this.h.alpn, serverName: this.h.serverName, clientAuth: this.client.outcome, clientChain: this.chain.chain, clientErrors: this.chain.errors };
     return sendTickets13(this.h, suite, traffic.resumption, origin, out).then(() => next);

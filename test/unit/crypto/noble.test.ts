@@ -31,6 +31,14 @@ describe('nobleProvider', () => {
       const prk = P.hkdfExtract(alg, data.subarray(0, 5), data.subarray(5, 40));
       const okm = P.hkdfExpand(alg, prk, data.subarray(40, 50), 42);
       expect(Buffer.from(okm).equals(Buffer.from(hkdfSync(alg, data.subarray(5, 40), data.subarray(0, 5), data.subarray(40, 50), 42)))).toBe(true);
+      // One block (the TLS 1.3 key schedule's case) takes a path of its own: every length up
+      // to HashLen, and the first over it, against node:crypto.
+      const hl = { sha256: 32, sha384: 48, sha512: 64 }[alg];
+      for (const n of [0, 1, 12, 16, hl - 1, hl, hl + 1]) {
+        const info = data.subarray(100, 100 + n);
+        const want = Buffer.from(hkdfSync(alg, data.subarray(5, 40), data.subarray(0, 5), info, n));
+        expect(Buffer.from(P.hkdfExpand(alg, prk, info, n)).equals(want), `${alg} L=${n}`).toBe(true);
+      }
     }
     expect(P.equal(Uint8Array.of(1, 2), Uint8Array.of(1, 2))).toBe(true);
     expect(P.equal(Uint8Array.of(1, 2), Uint8Array.of(1, 3))).toBe(false);
