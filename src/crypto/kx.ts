@@ -96,7 +96,8 @@ function x25519Share(privateKey: Uint8Array): SyncKeyShare {
   };
 }
 
-type NistCurve = typeof p256 | typeof p384;
+/** @noble/curves' P-256 or P-384. */
+export type NistCurve = typeof p256 | typeof p384;
 
 /**
  * A NIST curve private scalar from the bytes drawn for it: `size + 8` random bytes reduced as
@@ -128,7 +129,8 @@ export function checkUncompressedPoint(peerPublic: Uint8Array, size: number): vo
   if (peerPublic[0] !== 4) illegal('EC key share is not an uncompressed point');
 }
 
-function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): SyncKeyShare {
+/** A key share on a NIST curve from the bytes drawn for its private key (see the module notes); the client-only entry's secp256r1/secp384r1 modules use it. */
+export function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): SyncKeyShare {
   const sk = nistPrivateScalar(privateKey, size, curve.Point.Fn.ORDER);
   const publicKey = curve.getPublicKey(sk, false);
   return {

@@ -65,24 +65,27 @@ export const defaultRandom: RandomSource = (n: number): Uint8Array => {
  * The pure provider. Groups: x25519, secp256r1, secp384r1 (preference order).
  * Signature schemes: see {@link ALL_SIGNATURE_SCHEMES}.
  */
-export const nobleProvider: SyncCryptoProvider = Object.freeze({
-  name: 'pure',
-  hash: hashState,
-  digest,
-  hmac,
-  hkdfExtract,
-  hkdfExpand,
-  aead: createAead,
-  groups: Object.freeze([KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1]),
-  generateKeyShare: (group, random) => createKeyShare(group, random(keySharePrivateLength(group))),
-  keySharePrivateLength,
-  keyShare: createKeyShare,
-  signatureSchemes: ALL_SIGNATURE_SCHEMES,
-  parsePublicKey,
-  parsePrivateKey,
-  schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
-  sign: (key, scheme, message, random, opts) => (key.signer ? key.signer.sign(scheme, message) : signMessage(key, scheme, message, random, opts)),
-  verify: (key, scheme, message, signature, opts) => verifySignature(key, scheme, message, signature, opts),
-  verifyEcdsaDigest,
-  equal: constantTimeEqual,
-} satisfies SyncCryptoProvider);
+// Built in a pure-annotated function so that a bundle which never names this provider (the
+// client-only entry has its own) drops it and everything it reaches.
+export const nobleProvider: SyncCryptoProvider = /* @__PURE__ */ (() =>
+  Object.freeze({
+    name: 'pure',
+    hash: hashState,
+    digest,
+    hmac,
+    hkdfExtract,
+    hkdfExpand,
+    aead: createAead,
+    groups: Object.freeze([KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1]),
+    generateKeyShare: (group, random) => createKeyShare(group, random(keySharePrivateLength(group))),
+    keySharePrivateLength,
+    keyShare: createKeyShare,
+    signatureSchemes: ALL_SIGNATURE_SCHEMES,
+    parsePublicKey,
+    parsePrivateKey,
+    schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
+    sign: (key, scheme, message, random, opts) => (key.signer ? key.signer.sign(scheme, message) : signMessage(key, scheme, message, random, opts)),
+    verify: (key, scheme, message, signature, opts) => verifySignature(key, scheme, message, signature, opts),
+    verifyEcdsaDigest,
+    equal: constantTimeEqual,
+  } satisfies SyncCryptoProvider))();
