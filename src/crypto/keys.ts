@@ -69,10 +69,13 @@ export const RSA_MAX_BITS = 8192;
 export const RSA_MAX_E = 0xffffffn;
 
 type EcType = 'ec-p256' | 'ec-p384';
-const CURVES = {
-  'ec-p256': { curve: p256, oid: OID.secp256r1, size: 32 },
-  'ec-p384': { curve: p384, oid: OID.secp384r1, size: 48 },
-} as const;
+// In a pure-annotated function: a bundle that parses public keys only (the client-only
+// entry) drops it, and @noble/curves' P-256/P-384 with it (a property read is not pure for esbuild).
+const CURVES = /* @__PURE__ */ (() =>
+  ({
+    'ec-p256': { curve: p256, oid: OID.secp256r1, size: 32 },
+    'ec-p384': { curve: p384, oid: OID.secp384r1, size: 48 },
+  }) as const)();
 
 function curveTypeOf(oid: string): EcType | undefined {
   return oid === OID.secp256r1 ? 'ec-p256' : oid === OID.secp384r1 ? 'ec-p384' : undefined;

@@ -1,7 +1,7 @@
 /**
  * The client-only entry's pure provider, made of parts (issue 9 item 5): `puretls/client`
  * builds its default provider from a base (X25519, AES-128/256-GCM, SHA-256/384/512 with HMAC
- * and HKDF, ECDSA P-256/P-384 and RSA signature verification) plus the parts its caller's
+ * and HKDF, ECDSA P-256/P-384 (src/crypto/ecdsa.ts) and RSA signature verification) plus the parts its caller's
  * modules bring (more key-exchange groups, ChaCha20-Poly1305, Ed25519, client-certificate
  * signing), so a bundle carries only the crypto a configuration can use. The full entries use
  * src/crypto/noble.ts, which has everything.
@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { p256, p384 } from '@noble/curves/nist.js';
 import { TlsError } from '../base/errors.js';
 import type { AeadAlg, AeadCipher, HashAlg, PrivateKeyInfo, PublicKeyInfo, RandomSource, SignatureOptions, SyncCryptoProvider, SyncKeyShare } from './provider.js';
 import { AEAD_KEY_LEN, HASH_LEN } from './provider.js';
@@ -22,6 +21,7 @@ import { parsePublicKeyWith, type PublicKeyPoints } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, type SchemeInfo, type SignatureKind } from './sig.js';
 import { pkcs1Verify, pssVerify } from './rsa.js';
 import { x25519KeyShare, X25519_GROUP } from './x25519.js';
+import { decodeSec1Point, ecdsaVerify } from './ecdsa.js';
 
 /** A key-exchange group a part brings: its code point and how to make a share. */
 export interface KeyExchangeGroup {
@@ -82,29 +82,17 @@ function moduleHint(name: string): string {
   return `add the ${name} module: modules: [${name}] with ${name} from 'puretls/client'`;
 }
 
-const EC_CURVES = { 'ec-p256': p256, 'ec-p384': p384 } as const;
-
 /**
  * ECDSA verification (FIPS 186-5 §6.4.2; DER ECDSA-Sig-Value, RFC 3279 §2.2.3) of a digest
- * with a P-256 or P-384 key; high-S values are accepted. False, never a throw, for anything bad.
+ * with a P-256 or P-384 key (src/crypto/ecdsa.ts); high-S values are accepted. False, never a
+ * throw, for anything bad.
  */
 function ecdsaVerifyDigest(key: PublicKeyInfo, digestBytes: Uint8Array, signature: Uint8Array): boolean {
-  const curve = EC_CURVES[key.type as keyof typeof EC_CURVES];
-  if (!curve || !key.raw) return false;
-  try {
-    return curve.verify(signature, digestBytes, key.raw, { prehash: false, lowS: false, format: 'der' });
-  } catch {
-    return false;
-  }
+  if ((key.type !== 'ec-p256' && key.type !== 'ec-p384') || !key.raw) return false;
+  return ecdsaVerify(key.type, key.raw, digestBytes, signature);
 }
 
-const BASE_POINTS: Pick<PublicKeyPoints, 'ecPoint'> = {
-  ecPoint(type, bytes) {
-    const pt = EC_CURVES[type].Point.fromBytes(bytes);
-    pt.assertValidity();
-    return pt.toBytes(false);
-  },
-};
+const BASE_POINTS: Pick<PublicKeyPoints, 'ecPoint'> = { ecPoint: decodeSec1Point };
 
 /** The base every composed provider has (see the module notes). */
 const BASE: CryptoPart = {
