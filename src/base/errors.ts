@@ -94,7 +94,7 @@ export type TlsStatus =
   | 'InappropriateFallback'
   | 'NoRenegotiation'
   | 'InternalError'
-  // certificate (one per DESIGN.md §3 code; the status names the principal error)
+  // certificate (one per certificate error code; the status names the principal error)
   | 'CertificateUntrusted'
   | 'CertificateExpired'
   | 'CertificateNotYetValid'
@@ -314,6 +314,19 @@ const TRANSPORT_CODES: Readonly<Record<string, TlsStatus>> = {
   ENETDOWN: 'NetworkUnreachable',
   EHOSTDOWN: 'NetworkUnreachable',
   EADDRNOTAVAIL: 'TransportError',
+  // listening and resources (a server adapter's 'error')
+  EADDRINUSE: 'TransportError',
+  EACCES: 'TransportError',
+  EPERM: 'TransportError',
+  EMFILE: 'TransportError',
+  ENFILE: 'TransportError',
+  ENOBUFS: 'TransportError',
+  // Node's argument checks, thrown synchronously by the runtime's socket calls
+  ERR_SOCKET_BAD_PORT: 'InvalidConfig',
+  ERR_INVALID_ARG_TYPE: 'InvalidConfig',
+  ERR_INVALID_ARG_VALUE: 'InvalidConfig',
+  ERR_INVALID_IP_ADDRESS: 'InvalidConfig',
+  ERR_OUT_OF_RANGE: 'InvalidConfig',
   ERR_STREAM_DESTROYED: 'Closed',
   ERR_STREAM_WRITE_AFTER_END: 'Closed',
   ERR_SOCKET_CLOSED: 'Closed',

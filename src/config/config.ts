@@ -409,12 +409,13 @@ function providerAeads(crypto: CryptoProvider): readonly string[] | undefined {
 
 /**
  * Validates the options shared by both roles. `deps.crypto` is the entry point's default
- * provider and `deps.pure` what `crypto: 'pure'` means there (default: `deps.crypto`).
+ * provider and `deps.pure` what `crypto: 'pure'` means there (default: `deps.crypto`);
+ * `deps.defaultGroups` the role's default group list (default: DEFAULT_GROUPS).
  * Default suites, groups and signature schemes are those the provider can do; one named
  * explicitly that it cannot do is `InvalidConfig` (saying which module has it, when the
  * provider knows).
  */
-export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; random: RandomSource; pure?: CryptoProvider }): ResolvedCommon {
+export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; random: RandomSource; pure?: CryptoProvider; defaultGroups?: readonly number[] }): ResolvedCommon {
   const crypto = resolveCryptoProviderWith(o.crypto, deps.crypto, deps.pure ?? deps.crypto);
   const minVersion = versionOf(o.minVersion, ProtocolVersion.TLSv1_2);
   const maxVersion = versionOf(o.maxVersion, ProtocolVersion.TLSv1_3);
@@ -434,7 +435,8 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
   } else {
     suites = [...TLS13_SUITES, ...TLS12_SUITES].map((s) => s.code).filter(canSeal);
   }
-  const groups = o.groups ? resolveCodes('group', o.groups) : DEFAULT_GROUPS.filter((g) => crypto.groups.includes(g));
+  // Default groups: those of the role's default list the provider implements (a provider without the hybrids offers the classical groups).
+  const groups = o.groups ? resolveCodes('group', o.groups) : (deps.defaultGroups ?? DEFAULT_GROUPS).filter((g) => crypto.groups.includes(g));
   for (const g of groups) {
     if (!crypto.groups.includes(g)) throw new TlsError('InvalidConfig', { detail: `group 0x${g.toString(16)} is not supported by provider ${crypto.name}${missingHint(crypto, 'group', g)}` });
   }

@@ -24,6 +24,7 @@ import { MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RE
 import { Deframer } from './deframer.js';
 import { fragment as fragmentData, packMessages } from './fragmenter.js';
 import { NullProtector, RecordProtector, type Protector } from './protector.js';
+import { isPoolSized, recycleRecordBuffer } from './pool.js';
 import { andThen, isPromiseLike, type MaybePromise } from '../crypto/provider.js';
 import type { RecordContent, TlsRecord } from '../wire/record.js';
 
@@ -346,6 +347,11 @@ export class RecordWriter {
   private slots = 0;
   private settledWaiters: (() => void)[] = [];
   private readonly onSealError: ((e: unknown) => void) | undefined;
+  /**
+   * The record the latest {@link take} handed out, when its buffer can be reused: until the
+   * next take (the pump takes until null after every flush, so nothing is kept while idle).
+   */
+  private lent: Uint8Array | null = null;
 
   constructor(options: RecordWriterOptions) {
     this.onSealError = options.onSealError;
@@ -498,14 +504,15 @@ export class RecordWriter {
 
   /**
    * Takes every record sealed so far, concatenated, or null; records behind one an async
-   * AEAD is still sealing wait for it.
+   * AEAD is still sealing wait for it. The bytes are the caller's; see {@link release}.
    */
   take(): Uint8Array | null {
+    this.lent = null;
     if (this.slots === 0) {
       if (this.out.length === 0) return null;
       const parts = this.out as Uint8Array[];
       this.out = [];
-      return parts.length === 1 ? parts[0]! : concatBytes(parts);
+      return this.lend(parts);
     }
     let n = 0;
     for (const r of this.out) {
@@ -520,6 +527,36 @@ export class RecordWriter {
       return r.bytes!;
     });
     this.out = n === this.out.length ? [] : this.out.slice(n);
-    return parts.length === 1 ? parts[0]! : concatBytes(parts);
+    return this.lend(parts);
+  }
+
+  /**
+   * The bytes handed out for `parts`: the one record itself (lent, if it lies in a pooled
+   * buffer: see {@link release}), or all of them joined, after which the pooled buffers of
+   * the parts are free again (nobody else has seen them).
+   */
+  private lend(parts: Uint8Array[]): Uint8Array {
+    if (parts.length === 1) {
+      const only = parts[0]!;
+      if (isPoolSized(only)) this.lent = only;
+      return only;
+    }
+    const joined = concatBytes(parts);
+    for (const p of parts) recycleRecordBuffer(p);
+    return joined;
+  }
+
+  /**
+   * The caller is done with `bytes`, exactly what the latest {@link take} returned (the
+   * transport took them whole, e.g. a `net.Socket` write the kernel accepted synchronously),
+   * released before the next take: their buffer may be reused for a later record. The caller
+   * must neither read nor change them afterwards. Anything else (other bytes, part of them, a
+   * second release, bytes of an earlier take) is ignored. Returns true if the buffer will be reused.
+   */
+  release(bytes: Uint8Array): boolean {
+    if (bytes !== this.lent) return false;
+    this.lent = null;
+    recycleRecordBuffer(bytes);
+    return true;
   }
 }

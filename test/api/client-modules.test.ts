@@ -89,7 +89,7 @@ describe('puretls/client without modules', () => {
     expect(ch.extensions.signatureAlgorithms).toContain(SignatureScheme.rsa_pss_rsae_sha256);
     // The full entry offers all of it.
     const full = await hello(Full.TlsConnection.client({ servername: 'a.example', ca: ec.caCertPem }));
-    expect(full.extensions.supportedGroups).toEqual([NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]);
+    expect(full.extensions.supportedGroups).toEqual([0x11ec, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]);
     expect(full.cipherSuites).toContain(CipherSuite.TLS_CHACHA20_POLY1305_SHA256);
     expect(full.extensions.signatureAlgorithms).toContain(SignatureScheme.ed25519);
   });

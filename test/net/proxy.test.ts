@@ -368,6 +368,47 @@ describe('Node adapter: connect({ proxy }) through a scripted proxy', () => {
     }
   });
 
+  it('a hostile proxy that leads the tunnel to an impostor gains nothing: the impostor\'s certificate is refused', async () => {
+    const evilPki = await generateTestPki({ keyType: 'ecdsa-p256', names: ['target.example'], caName: 'Evil CA' });
+    const evil = createServer({ cert: evilPki.chainPem, key: evilPki.keyPem }, (t) => {
+      t.on('error', () => undefined);
+      t.end('stolen');
+    });
+    evil.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const p = await proxy({ kind: 'tunnel', redirectPort: (evil.address() as net.AddressInfo).port });
+      const s = through(p.url);
+      let data = '';
+      s.on('data', (d: Buffer) => (data += d.toString()));
+      const e = await outcome(s);
+      expect(e?.status).toBe('CertificateUntrusted');
+      expect(data).toBe('');
+    } finally {
+      evil.close();
+    }
+  });
+
+  it('with refusePrivateAddresses, the proxy is asked to CONNECT to the address checked here, not to the name', async () => {
+    // The proxy refuses (403), so nothing is dialled: only the request is looked at.
+    const p = await proxy({ kind: 'answer', raw: 'HTTP/1.1 403 Forbidden\r\n\r\n' });
+    const lookup = ((_h: string, o: { all?: boolean }, cb: (e: Error | null, a: unknown, f?: number) => void) =>
+      process.nextTick(() => (o.all ? cb(null, [{ address: '203.0.114.7', family: 4 }]) : cb(null, '203.0.114.7', 4)))) as unknown as NonNullable<Parameters<typeof connect>[0]['lookup']>;
+    const s = connect({ host: 'public.example', port: 443, ca: pki.caCertPem, proxy: { url: p.url }, refusePrivateAddresses: true, lookup });
+    sockets.push(s);
+    expect((await outcome(s))?.status).toBe('ProxyRefused');
+    expect(p.requests[0]).toBe('CONNECT 203.0.114.7:443 HTTP/1.1\r\nHost: 203.0.114.7:443');
+    // The same name resolving to a private address never reaches the proxy.
+    const before = p.requests.length;
+    const inward = ((_h: string, o: { all?: boolean }, cb: (e: Error | null, a: unknown, f?: number) => void) =>
+      process.nextTick(() => (o.all ? cb(null, [{ address: '10.0.0.5', family: 4 }]) : cb(null, '10.0.0.5', 4)))) as unknown as NonNullable<Parameters<typeof connect>[0]['lookup']>;
+    const t = connect({ host: 'public.example', port: 443, ca: pki.caCertPem, proxy: { url: p.url }, refusePrivateAddresses: true, lookup: inward });
+    sockets.push(t);
+    expect((await outcome(t))?.status).toBe('PrivateAddressRefused');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(p.requests.length).toBe(before);
+  });
+
   it('https.request runs through the proxy with puretls as its createConnection', async () => {
     const p = await proxy({ kind: 'tunnel' });
     const web = createServer({ cert: pki.chainPem, key: pki.keyPem, ALPNProtocols: ['http/1.1'] });

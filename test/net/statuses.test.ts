@@ -147,6 +147,28 @@ describe('getErrorStatus: any error an adapter throws or emits', () => {
     }
   });
 
+  it('a server adapter\'s listen error (EADDRINUSE) and Node\'s synchronous argument errors', async () => {
+    const a = net.createServer();
+    await new Promise<void>((resolve) => a.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (a.address() as net.AddressInfo).port;
+      const b = net.createServer();
+      const inUse = await new Promise<Error>((resolve) => b.once('error', resolve).listen(port, '127.0.0.1'));
+      expect((inUse as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
+      expect(getErrorStatus(inUse)).toBe('TransportError');
+    } finally {
+      a.close();
+    }
+    let bad: unknown;
+    try {
+      connect({ host: '127.0.0.1', port: 70000, servername: 'x.example' });
+    } catch (e) {
+      bad = e;
+    }
+    expect(bad).toBeDefined();
+    expect(getErrorStatus(bad)).toBe('InvalidConfig');
+  });
+
   it('Node error codes that cannot be provoked on loopback, as Node builds them', () => {
     const expected: Record<string, TlsStatus> = {
       ETIMEDOUT: 'TimedOut',
