@@ -73,6 +73,9 @@ const MODULE_OF = {
   group: new Map<number | string, string>([
     [0x0017, 'secp256r1'],
     [0x0018, 'secp384r1'],
+    [0x11ec, 'x25519mlkem768'],
+    [0x11eb, 'secp256r1mlkem768'],
+    [0x11ed, 'secp384r1mlkem1024'],
   ]),
   aead: new Map<number | string, string>([['CHACHA20-POLY1305', 'chacha20']]),
   scheme: new Map<number | string, string>([[0x0807, 'ed25519']]),
@@ -156,7 +159,13 @@ export function composeProvider(parts: readonly CryptoPart[]): PartsProvider {
     groups: Object.freeze([...groups.keys()]),
     generateKeyShare: (code, random) => {
       const g = group(code);
-      return g.keyShare(random(g.privateLength));
+      const priv = random(g.privateLength);
+      try {
+        return g.keyShare(priv);
+      } finally {
+        // The share keeps what it needs (copies or derived keys); the drawn bytes are not kept.
+        priv.fill(0);
+      }
     },
     keySharePrivateLength: (code) => group(code).privateLength,
     keyShare: (code, privateKey) => group(code).keyShare(privateKey),

@@ -13,7 +13,17 @@ import { serverHello12 } from '../handshake/client-tls12.js';
 import { verifyOcspResponseWith } from '../verify/ocsp.js';
 import { identityFiles } from '../identity/index.js';
 import { composeProvider, type CryptoPart, type PartsProvider } from '../crypto/lean.js';
-import { CHACHA20_PART, ED25519_PART, NIST_GROUPS_PART, SECP256R1_PART, SECP384R1_PART, SIGNING_PART } from '../crypto/parts.js';
+import {
+  CHACHA20_PART,
+  ED25519_PART,
+  NIST_GROUPS_PART,
+  SECP256R1_PART,
+  SECP256R1MLKEM768_PART,
+  SECP384R1_PART,
+  SECP384R1MLKEM1024_PART,
+  SIGNING_PART,
+  X25519MLKEM768_PART,
+} from '../crypto/parts.js';
 import { ConnectionCore } from './connection.js';
 import {
   clientIdentity,
@@ -27,7 +37,18 @@ import {
 } from './setup.js';
 
 /** The names of the `puretls/client` modules. */
-export type ClientModuleName = 'tls12' | 'ocsp' | 'identity' | 'clientCertificates' | 'secp256r1' | 'secp384r1' | 'chacha20' | 'ed25519';
+export type ClientModuleName =
+  | 'tls12'
+  | 'ocsp'
+  | 'identity'
+  | 'clientCertificates'
+  | 'secp256r1'
+  | 'secp384r1'
+  | 'chacha20'
+  | 'ed25519'
+  | 'x25519mlkem768'
+  | 'secp256r1mlkem768'
+  | 'secp384r1mlkem1024';
 
 /**
  * An optional part of a `puretls/client` configuration: {@link tls12}, {@link ocsp},
@@ -213,3 +234,20 @@ export class TlsConnection extends ConnectionCore {
     return new TlsConnection(setupClientWith(withoutModules(config), perConnection, partsOf(config.modules)));
   }
 }
+
+/**
+ * The post-quantum hybrid X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem; ML-KEM-768 from
+ * @noble/post-quantum with X25519), TLS 1.3 only. The full entries offer it first by default;
+ * `puretls/client` offers it (first, with a key share, then x25519) only with this module.
+ * Without it `groups: ['X25519MLKEM768']` is `InvalidConfig` naming it.
+ */
+export const x25519mlkem768: ClientModule = /* @__PURE__ */ defineModule('x25519mlkem768', { crypto: X25519MLKEM768_PART });
+
+/**
+ * The hybrid SecP256r1MLKEM768 (ML-KEM-768 with P-256), TLS 1.3 only. As in the full entries it
+ * is not in the default offer: with this module it may be named in `groups`.
+ */
+export const secp256r1mlkem768: ClientModule = /* @__PURE__ */ defineModule('secp256r1mlkem768', { crypto: SECP256R1MLKEM768_PART });
+
+/** The hybrid SecP384r1MLKEM1024 (ML-KEM-1024 with P-384), as {@link secp256r1mlkem768}. */
+export const secp384r1mlkem1024: ClientModule = /* @__PURE__ */ defineModule('secp384r1mlkem1024', { crypto: SECP384R1MLKEM1024_PART });

@@ -16,6 +16,9 @@ import { decodeHandshakeBytes } from '../../src/wire/handshake.js';
 import type { ClientHello } from '../../src/wire/messages.js';
 import { x25519KeyShare } from '../../src/crypto/x25519.js';
 import { CipherSuite, NamedGroup, SignatureScheme } from '../../src/wire/codes.js';
+import { nobleProvider } from '../../src/crypto/noble.js';
+import { composeProvider } from '../../src/crypto/lean.js';
+import { SECP256R1MLKEM768_PART, SECP256R1_PART, SECP384R1MLKEM1024_PART, X25519MLKEM768_PART } from '../../src/crypto/parts.js';
 
 let ec: TestPki;
 let ed: TestPki;
@@ -193,5 +196,48 @@ describe('puretls/client without modules', () => {
     const lean = Client.TlsConnection.client({ servername: 'a.example', ca: ec.caCertPem });
     const s2 = await connect(lean, server);
     expect(s2.error).not.toBeNull();
+  });
+
+  it('post-quantum hybrids: offered (first, with a key share) only with their modules, and completed with them', async () => {
+    const ch = await hello(Client.TlsConnection.client({ servername: 'a.example', ca: ec.caCertPem, modules: [Client.x25519mlkem768] }));
+    expect(ch.extensions.supportedGroups).toEqual([0x11ec, NamedGroup.x25519]);
+    expect(ch.extensions.keyShare!.map((k) => k.group)).toEqual([0x11ec, NamedGroup.x25519]);
+    const server = Full.createServerConfig({ cert: ec.chainPem, key: ec.keyPem, groups: ['X25519MLKEM768'] });
+    const lean = Client.TlsConnection.client({ servername: 'a.example', ca: ec.caCertPem });
+    await connect(lean, server);
+    expect(lean.handshakeComplete).toBe(false);
+    for (const [mod, name] of [
+      [Client.x25519mlkem768, 'X25519MLKEM768'],
+      [Client.secp256r1mlkem768, 'SecP256r1MLKEM768'],
+      [Client.secp384r1mlkem1024, 'SecP384r1MLKEM1024'],
+    ] as const) {
+      const e = thrown(() => Client.createClientConfig({ ca: ec.caCertPem, groups: [name] }));
+      expect(e.message).toContain(`${mod.name} module`);
+      // As in the full entry, the SecP hybrids are not in the default offer: named in groups, they are.
+      const c = Client.TlsConnection.client({ servername: 'a.example', ca: ec.caCertPem, modules: [mod], groups: [name, 'x25519'] });
+      await connect(c, Full.createServerConfig({ cert: ec.chainPem, key: ec.keyPem, groups: [name] }));
+      expect(c.error, name).toBeNull();
+      expect(c.info.group).toBe(name);
+    }
+  });
+
+  it('a hybrid module makes the same shares and secrets as the full provider from the same bytes', () => {
+    const lean = composeProvider([X25519MLKEM768_PART, SECP256R1MLKEM768_PART, SECP384R1MLKEM1024_PART, SECP256R1_PART]);
+    for (const group of [0x11ec, 0x11eb, 0x11ed]) {
+      expect(lean.keySharePrivateLength(group)).toBe(nobleProvider.keySharePrivateLength(group));
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 120, maxLength: 120 }), (seed) => {
+          const priv = seed.subarray(0, lean.keySharePrivateLength(group));
+          const a = lean.keyShare(group, priv);
+          const b = nobleProvider.keyShare(group, priv);
+          expect(Buffer.from(a.publicKey)).toEqual(Buffer.from(b.publicKey));
+          // The server side of the full provider answers; both clients derive its secret.
+          const enc = nobleProvider.encapsulate!(group, a.publicKey, (n) => seed.slice(0, n));
+          expect(Buffer.from(a.agree(enc.publicKey) as Uint8Array)).toEqual(Buffer.from(enc.sharedSecret));
+          expect(Buffer.from(b.agree(enc.publicKey) as Uint8Array)).toEqual(Buffer.from(enc.sharedSecret));
+        }),
+        { numRuns: 3 },
+      );
+    }
   });
 });
