@@ -465,6 +465,12 @@ export class RecordWriter {
    * record (the connection sends a KeyUpdate there when the AEAD's usage limit nears).
    */
   appData(data: Uint8Array, afterEach?: () => void): void {
+    if (data.length <= MAX_PLAINTEXT_LEN) {
+      // One record (every bulk write of 16 KiB or less): no fragment list, no view.
+      this.sealRecord(ContentType.application_data, data);
+      afterEach?.();
+      return;
+    }
     for (const frag of fragmentData(data)) {
       this.sealRecord(ContentType.application_data, frag);
       afterEach?.();

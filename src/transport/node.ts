@@ -1006,7 +1006,19 @@ export class TlsSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.pump.write(chunk).then(
+    // No promise per write when the record is sealed and the socket takes it at once (bulk data).
+    let p: Promise<void> | undefined;
+    try {
+      p = this.pump.writeNow(chunk);
+    } catch (e) {
+      callback(mapTransportError(e));
+      return;
+    }
+    if (p === undefined) {
+      callback();
+      return;
+    }
+    p.then(
       () => callback(),
       (e: unknown) => callback(mapTransportError(e)),
     );

@@ -175,6 +175,24 @@ export class TlsPump {
   }
 
   /**
+   * {@link write} without a promise when it can finish at once: the handshake is complete,
+   * nothing has failed, the records are sealed synchronously and the transport takes them
+   * without asking to wait. Returns undefined when the data is sealed and handed to the
+   * transport, else the promise {@link write} would give. Throws the connection's error
+   * (sticky) instead of rejecting when it is known at once.
+   */
+  writeNow(data: Uint8Array): Promise<void> | undefined {
+    const c = this.connection;
+    if (!this.started || !c.handshakeComplete) return this.write(data);
+    this.throwIfFailed();
+    c.write(data);
+    const p = this.sendOutput();
+    if (p) return this.flush2(p).then(() => this.throwIfFailed());
+    this.throwIfFailed();
+    return undefined;
+  }
+
+  /**
    * Sends close_notify (after any data written before it) and resolves once it was
    * handed to the transport. The read side stays open until the peer closes.
    */
