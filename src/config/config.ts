@@ -392,7 +392,7 @@ function versionOf(v: string | undefined, dflt: number): number {
 }
 
 /** Validates the options shared by both roles. */
-export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; random: RandomSource }): ResolvedCommon {
+export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; random: RandomSource; defaultGroups?: readonly number[] }): ResolvedCommon {
   const crypto = resolveCryptoProvider(o.crypto, deps.crypto);
   const minVersion = versionOf(o.minVersion, ProtocolVersion.TLSv1_2);
   const maxVersion = versionOf(o.maxVersion, ProtocolVersion.TLSv1_3);
@@ -403,7 +403,8 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
       throw new TlsError('InvalidConfig', { detail: `cipher suite ${nameOf('suite', s)} is not supported: puretls implements AEAD suites only` });
     }
   }
-  const groups = o.groups ? resolveCodes('group', o.groups) : [...DEFAULT_GROUPS];
+  // Default groups: those of the role's default list the provider implements (a provider without the hybrids offers the classical groups).
+  const groups = o.groups ? resolveCodes('group', o.groups) : (deps.defaultGroups ?? DEFAULT_GROUPS).filter((g) => crypto.groups.includes(g));
   for (const g of groups) {
     if (!crypto.groups.includes(g)) throw new TlsError('InvalidConfig', { detail: `group 0x${g.toString(16)} is not supported by provider ${crypto.name}` });
   }

@@ -6,12 +6,14 @@
  * - The AES block function and key expansion are @noble/ciphers' (`unsafe.expandKeyLE`,
  *   `unsafe.encrypt`, FIPS 197); the CTR loop (SP 800-38D §6.5, GCTR) and GHASH (§6.4) are
  *   ours.
- * - GHASH multiplies by H with Shoup's table method: each key holds a 16-entry table
- *   (4 bits at a time, 256 bytes). A call that hashes at least {@link WIDE_TABLE_AFTER}
- *   bytes uses a 256-entry table (8 bits at a time, about twice as fast, 4 KiB) taken from
- *   two shared per-process slots, rebuilt (about 3 µs) only when neither holds this key's
- *   table: bulk transfers run at the wide table's speed while an idle connection holds no
- *   4 KiB tables. The slots keep the H multiples of the last two keys that used them.
+ * - GHASH multiplies by H with Shoup's table method, from tables in shared per-process
+ *   slots (two of each width, most recently used first) that are rebuilt only when neither
+ *   holds this key's table: a 16-entry table (4 bits at a time, 256 bytes, rebuilt in well
+ *   under a microsecond) for short calls, and for a call that hashes at least
+ *   {@link WIDE_TABLE_AFTER} bytes a 256-entry table (8 bits at a time, about twice as fast,
+ *   4 KiB, rebuilt in about 3 µs). A key itself holds only its AES key schedule and H: an
+ *   idle connection keeps no GHASH table at all (memory, issue 9), and bulk transfers run
+ *   at the wide table's speed.
  * - Only 96-bit nonces (SP 800-38D §7.1: J0 = IV ‖ 0^31 ‖ 1), which is all TLS uses.
  * - The tag is compared in constant time, and nothing is decrypted (nor the caller's buffer
  *   touched) unless it matches (SP 800-38D §7.2 step 10).
@@ -48,9 +50,9 @@ function mulX(z: Int32Array): void {
  * T[v] = v(x)·H for every `bits`-bit v, where the most significant bit of v is the
  * coefficient of x^0 (SP 800-38D bit order). 4 words per entry.
  */
-function productTable(h: Int32Array, bits: number, t: Int32Array = new Int32Array((1 << bits) * 4)): Int32Array {
+function productTable(h0: number, h1: number, h2: number, h3: number, bits: number, t: Int32Array): Int32Array {
   const n = 1 << bits;
-  const z = h.slice();
+  const z = Int32Array.of(h0, h1, h2, h3);
   for (let k = 0; k < bits; k++) {
     t.set(z, (1 << (bits - 1 - k)) * 4);
     mulX(z);
@@ -80,39 +82,39 @@ function reductionTable(bits: number): Int32Array {
   return r;
 }
 
-/** Words in the 4-bit product table. */
-const T4_WORDS = 16 * 4;
 const REDUCE4 = reductionTable(4);
 const REDUCE8 = reductionTable(8);
 
-/** A shared 8-bit table and the key it was built for. */
-interface WideSlot {
-  owner: object | null;
+/** A shared product table and the key it was built for. */
+interface TableSlot {
+  owner: AesGcmKey | null;
   readonly table: Int32Array;
 }
 /** Most recently used first; allocated on first use. */
-let wideSlots: WideSlot[] | null = null;
+let narrowSlots: TableSlot[] | null = null;
+let wideSlots: TableSlot[] | null = null;
 
 /**
- * The 8-bit product table of `owner`'s H (words 64..67 of its `t4`), from the shared slots,
+ * The `bits`-bit product table of `key`'s H from `slots` (two, most recently used first),
  * rebuilding the older slot if neither holds it.
  */
-function wideTable(owner: object, t4: Int32Array): Int32Array {
-  const slots = (wideSlots ??= [
-    { owner: null, table: new Int32Array(256 * 4) },
-    { owner: null, table: new Int32Array(256 * 4) },
-  ]);
+function slotTable(slots: TableSlot[], key: AesGcmKey, bits: number): Int32Array {
   let s = slots[0]!;
-  if (s.owner === owner) return s.table;
+  if (s.owner === key) return s.table;
   s = slots[1]!;
-  if (s.owner !== owner) {
-    productTable(t4.subarray(T4_WORDS, T4_WORDS + 4), 8, s.table);
-    s.owner = owner;
+  if (s.owner !== key) {
+    productTable(key.h0, key.h1, key.h2, key.h3, bits, s.table);
+    s.owner = key;
   }
   slots[1] = slots[0]!;
   slots[0] = s;
   return s.table;
 }
+
+const newSlots = (words: number): TableSlot[] => [
+  { owner: null, table: new Int32Array(words) },
+  { owner: null, table: new Int32Array(words) },
+];
 
 function be32(b: Uint8Array, at: number): number {
   return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
@@ -133,12 +135,20 @@ function bswap(v: number): number {
  * `src` and `dst` may be the same bytes (in place) or disjoint, never partly overlapping.
  */
 export class AesGcmKey {
-  /** Expanded AES key (noble's little-endian word layout); shares one ArrayBuffer with {@link t4}. */
+  /** Expanded AES key (noble's little-endian word layout). */
   private readonly xk: Uint32Array;
-  /** The 4-bit product table (16 entries × 4 words), then H = E(K, 0^128) as 4 big-endian words. */
-  private readonly t4: Int32Array;
-  /** The shared 8-bit table for the call in progress (null: use t4). Never kept between calls. */
-  private t8: Int32Array | null = null;
+  /** @internal H = E(K, 0^128) as 4 big-endian words (read by the shared table slots). */
+  readonly h0: number;
+  /** @internal */
+  readonly h1: number;
+  /** @internal */
+  readonly h2: number;
+  /** @internal */
+  readonly h3: number;
+  /** The shared table for the call in progress; never kept between calls. */
+  private table: Int32Array | null = null;
+  /** Whether {@link table} is the 8-bit one. */
+  private wide = false;
   // GHASH accumulator Y (4 big-endian words).
   private y0 = 0;
   private y1 = 0;
@@ -155,23 +165,15 @@ export class AesGcmKey {
     if (key.length !== 16 && key.length !== 32) {
       throw new TlsError('InternalError', { detail: `AES-GCM: key must be 16 or 32 bytes, got ${key.length}` });
     }
-    // One ArrayBuffer for all per-key state: [t4 (64 words) | H (4) | key schedule].
-    const schedule = unsafe.expandKeyLE(key.slice());
-    const buf = new ArrayBuffer((T4_WORDS + 4 + schedule.length) * 4);
-    this.t4 = new Int32Array(buf, 0, T4_WORDS + 4);
-    this.xk = new Uint32Array(buf, (T4_WORDS + 4) * 4, schedule.length);
-    this.xk.set(schedule);
-    schedule.fill(0);
+    const k = key.slice();
+    this.xk = unsafe.expandKeyLE(k);
+    k.fill(0);
     // SP 800-38D §7.1 step 1: H = CIPH_K(0^128).
     this.block(0, 0, 0, 0);
-    const h = Int32Array.of(bswap(this.k0), bswap(this.k1), bswap(this.k2), bswap(this.k3));
-    this.t4.set(h, T4_WORDS);
-    productTable(h, 4, this.t4);
-  }
-
-  /** Bytes of key-dependent tables this key holds (for memory accounting; the shared wide tables are not counted). */
-  get tableBytes(): number {
-    return this.t4.buffer.byteLength;
+    this.h0 = bswap(this.k0);
+    this.h1 = bswap(this.k1);
+    this.h2 = bswap(this.k2);
+    this.h3 = bswap(this.k3);
   }
 
   /**
@@ -260,13 +262,14 @@ export class AesGcmKey {
 
   /** Leaves the tag GHASH(A, C) ⊕ E(K, J0) (SP 800-38D §7.1 steps 5-6) in y0..y3. */
   private tag(n0: number, n1: number, n2: number, aad: Uint8Array, ct: Uint8Array): void {
-    this.t8 = aad.length + ct.length >= WIDE_TABLE_AFTER ? wideTable(this, this.t4) : null;
+    this.wide = aad.length + ct.length >= WIDE_TABLE_AFTER;
+    this.table = this.wide ? slotTable((wideSlots ??= newSlots(256 * 4)), this, 8) : slotTable((narrowSlots ??= newSlots(16 * 4)), this, 4);
     this.y0 = this.y1 = this.y2 = this.y3 = 0;
     this.absorb(aad);
     this.absorb(ct);
     // The length block: [len(A)]_64 ‖ [len(C)]_64 in bits (both < 2^32 here).
     this.mul(0, aad.length * 8, 0, ct.length * 8);
-    this.t8 = null;
+    this.table = null;
     this.block(n0, n1, n2, 0x01000000); // J0 in noble's layout (counter word 1, big-endian)
     this.y0 ^= bswap(this.k0);
     this.y1 ^= bswap(this.k1);
@@ -295,11 +298,11 @@ export class AesGcmKey {
     let z1 = 0;
     let z2 = 0;
     let z3 = 0;
-    const t8 = this.t8;
+    const t = this.table!;
     // Horner's rule from the highest-degree coefficients (the last byte, low bits first):
     // Z ← Z·x^k ⊕ T[next k coefficients]; the shift folds the k bits falling off the end
     // back in through the reduction table.
-    if (t8 !== null) {
+    if (this.wide) {
       for (let w = 3; w >= 0; w--) {
         let word = w === 3 ? x3 : w === 2 ? x2 : w === 1 ? x1 : x0;
         for (let j = 0; j < 4; j++) {
@@ -310,14 +313,13 @@ export class AesGcmKey {
           z0 = (z0 >>> 8) ^ REDUCE8[rem]!;
           const i = (word & 0xff) << 2;
           word >>>= 8;
-          z0 ^= t8[i]!;
-          z1 ^= t8[i + 1]!;
-          z2 ^= t8[i + 2]!;
-          z3 ^= t8[i + 3]!;
+          z0 ^= t[i]!;
+          z1 ^= t[i + 1]!;
+          z2 ^= t[i + 2]!;
+          z3 ^= t[i + 3]!;
         }
       }
     } else {
-      const t4 = this.t4;
       for (let w = 3; w >= 0; w--) {
         let word = w === 3 ? x3 : w === 2 ? x2 : w === 1 ? x1 : x0;
         for (let j = 0; j < 8; j++) {
@@ -328,10 +330,10 @@ export class AesGcmKey {
           z0 = (z0 >>> 4) ^ REDUCE4[rem]!;
           const i = (word & 0xf) << 2;
           word >>>= 4;
-          z0 ^= t4[i]!;
-          z1 ^= t4[i + 1]!;
-          z2 ^= t4[i + 2]!;
-          z3 ^= t4[i + 3]!;
+          z0 ^= t[i]!;
+          z1 ^= t[i + 1]!;
+          z2 ^= t[i + 2]!;
+          z3 ^= t[i + 3]!;
         }
       }
     }

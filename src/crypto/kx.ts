@@ -15,7 +15,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { TlsError } from '../base/errors.js';
-import type { SyncKeyShare } from './provider.js';
+import type { CryptoProvider, SyncKeyShare } from './provider.js';
 import { bigIntToBytes, bytesToBigInt } from './der.js';
 
 /** Named group code points implemented here (RFC 9846 §4.3.7). */
@@ -24,6 +24,23 @@ export const KX_GROUPS = {
   secp384r1: 0x0018,
   x25519: 0x001d,
 } as const;
+
+/**
+ * The post-quantum hybrid groups (draft-ietf-tls-ecdhe-mlkem §5), implemented in
+ * src/crypto/hybrid.ts (kept apart so a bundle can leave ML-KEM out). Only their code points
+ * are here: they are TLS 1.3 only (never offered or accepted in TLS 1.2) and KEMs, whose
+ * server side is {@link CryptoProvider.encapsulate}, not a key share of its own.
+ */
+export const HYBRID_GROUP_CODES = {
+  SecP256r1MLKEM768: 0x11eb,
+  X25519MLKEM768: 0x11ec,
+  SecP384r1MLKEM1024: 0x11ed,
+} as const;
+
+/** True for a post-quantum hybrid group ({@link HYBRID_GROUP_CODES}). */
+export function isHybridGroup(group: number): boolean {
+  return group === HYBRID_GROUP_CODES.X25519MLKEM768 || group === HYBRID_GROUP_CODES.SecP256r1MLKEM768 || group === HYBRID_GROUP_CODES.SecP384r1MLKEM1024;
+}
 
 /** Extra bytes beyond the curve size drawn for a NIST private key (FIPS 186-5 A.2.1: 64 bits). */
 const EXTRA = 8;

@@ -47,11 +47,13 @@ import {
   type Hash,
   type KeyObject,
 } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { TlsError } from '../base/errors.js';
 import { AEAD_KEY_LEN, HASH_LEN, type AeadAlg, type AeadCipher, type CryptoProvider, type HashAlg, type HashState, type SyncKeyShare as KeyShare, type PrivateKeyInfo, type PublicKeyInfo, type RandomSource, type SyncCryptoProvider } from './provider.js';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN, type JoinedSealAead } from './aead.js';
 import { KX_GROUPS, checkUncompressedPoint, keySharePrivateLength, nistPrivateScalar } from './kx.js';
+import { nodeMlKem, withHybridGroups, type NodeKemFunctions } from './hybrid.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, verifyEcdsaDigest, type SignatureOptions } from './sig.js';
 import { bigIntToBytes } from './der.js';
@@ -388,6 +390,25 @@ function keyShare(group: number, privateKey: Uint8Array): KeyShare {
   return nistShare(group, privateKey);
 }
 
+/**
+ * Key exchange: the classical groups above and the post-quantum hybrids (src/crypto/hybrid.ts),
+ * whose ML-KEM is node:crypto's where the runtime has it (Node ≥ 24.7, OpenSSL 3.5), else pure.
+ * `encapsulate` / `decapsulate` are absent from older runtimes (and from @types/node for Node 20),
+ * so they are read from the namespace (a named import of a missing export fails to link).
+ */
+const kx = withHybridGroups(
+  {
+    groups: [KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1],
+    generateKeyShare: (group, random) => keyShare(group, random(keySharePrivateLength(group))),
+    privateLength: keySharePrivateLength,
+    keyShare,
+  },
+  nodeMlKem(nodeCrypto as unknown as Partial<NodeKemFunctions>),
+);
+
+const NOTHING_DELEGATED: readonly string[] = Object.freeze([]);
+const MLKEM_DELEGATED: readonly string[] = Object.freeze(['kem ML-KEM → pure']);
+
 // ------------------------------------------------------------------ signatures
 
 
@@ -586,22 +607,27 @@ function verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signatu
 }
 
 /**
- * The `native` provider (`node:crypto`). Groups: x25519, secp256r1, secp384r1 (preference
- * order, as the pure provider). Signature schemes: the pure provider's
+ * The `native` provider (`node:crypto`). Groups: X25519MLKEM768, SecP256r1MLKEM768,
+ * SecP384r1MLKEM1024, x25519, secp256r1, secp384r1 (preference order, as the pure provider). Signature schemes: the pure provider's
  * ({@link ALL_SIGNATURE_SCHEMES}).
  */
 export const nativeProvider: SyncCryptoProvider = Object.freeze({
   name: 'native',
+  /** ML-KEM (the hybrid groups) runs in pure code where node:crypto has none (before Node 24.7 / OpenSSL 3.5). */
+  get delegated(): readonly string[] {
+    return kx.mlKem.impl === 'native' ? NOTHING_DELEGATED : MLKEM_DELEGATED;
+  },
   hash: hashState,
   digest,
   hmac,
   hkdfExtract,
   hkdfExpand,
   aead,
-  groups: Object.freeze([KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1]),
-  generateKeyShare: (group, random) => keyShare(group, random(keySharePrivateLength(group))),
-  keySharePrivateLength,
-  keyShare,
+  groups: kx.groups,
+  generateKeyShare: kx.generateKeyShare,
+  keySharePrivateLength: kx.keySharePrivateLength,
+  keyShare: kx.keyShare,
+  encapsulate: kx.encapsulate,
   signatureSchemes: ALL_SIGNATURE_SCHEMES,
   parsePublicKey: parsePublicKeyCached,
   parsePrivateKey,

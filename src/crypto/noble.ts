@@ -9,6 +9,7 @@ import type { RandomSource, SyncCryptoProvider } from './provider.js';
 import { constantTimeEqual, digest, hashState, hkdfExpand, hkdfExtract, hmac } from './hash.js';
 import { createAead } from './aead.js';
 import { KX_GROUPS, createKeyShare, keySharePrivateLength } from './kx.js';
+import { PURE_MLKEM, withHybridGroups } from './hybrid.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemesForKey, schemesForKeyTls12, signMessage, verifyEcdsaDigest, verifySignature } from './sig.js';
 
@@ -61,8 +62,20 @@ export const defaultRandom: RandomSource = (n: number): Uint8Array => {
   return out;
 };
 
+/** Key exchange: the classical groups of kx.ts and the post-quantum hybrids of hybrid.ts (pure ML-KEM). */
+const kx = withHybridGroups(
+  {
+    groups: [KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1],
+    generateKeyShare: (group, random) => createKeyShare(group, random(keySharePrivateLength(group))),
+    privateLength: keySharePrivateLength,
+    keyShare: createKeyShare,
+  },
+  PURE_MLKEM,
+);
+
 /**
- * The pure provider. Groups: x25519, secp256r1, secp384r1 (preference order).
+ * The pure provider. Groups: X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, x25519,
+ * secp256r1, secp384r1 (preference order).
  * Signature schemes: see {@link ALL_SIGNATURE_SCHEMES}.
  */
 export const nobleProvider: SyncCryptoProvider = Object.freeze({
@@ -73,10 +86,11 @@ export const nobleProvider: SyncCryptoProvider = Object.freeze({
   hkdfExtract,
   hkdfExpand,
   aead: createAead,
-  groups: Object.freeze([KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1]),
-  generateKeyShare: (group, random) => createKeyShare(group, random(keySharePrivateLength(group))),
-  keySharePrivateLength,
-  keyShare: createKeyShare,
+  groups: kx.groups,
+  generateKeyShare: kx.generateKeyShare,
+  keySharePrivateLength: kx.keySharePrivateLength,
+  keyShare: kx.keyShare,
+  encapsulate: kx.encapsulate,
   signatureSchemes: ALL_SIGNATURE_SCHEMES,
   parsePublicKey,
   parsePrivateKey,

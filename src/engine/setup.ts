@@ -14,7 +14,7 @@ import { limitOption, resolveAlpn, resolveCommon, resolveIgnorable } from '../co
 import { loadCertifiedKey, loadCertificates, loadPfxIdentities, type IdentityFiles } from '../config/identity.js';
 import { identityFiles } from '../identity/index.js';
 import { nobleProvider, defaultRandom } from '../crypto/noble.js';
-import { DEFAULT_KEY_SHARES, resolveCodes } from '../crypto/suites.js';
+import { DEFAULT_KEY_SHARES, DEFAULT_SERVER_GROUPS, resolveCodes } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
 import { ProtocolVersion } from '../wire/codes.js';
 import type { HandshakeOutput, State } from '../handshake/state.js';
@@ -449,7 +449,7 @@ export function createServerConfig(options: ServerConfigOptions): ServerConfig {
 }
 
 function resolveServer(options: ServerOptions): ServerState {
-  const cfg = freezeCommon(resolveCommon(options, { crypto: nobleProvider, random: defaultRandom }));
+  const cfg = freezeCommon(resolveCommon(options, { crypto: nobleProvider, random: defaultRandom, defaultGroups: DEFAULT_SERVER_GROUPS }));
   refuseBudgetWithCustomVerifier(options);
   if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a server identity needs both cert and key' });
   const identities: CertifiedKey[] = [];

@@ -4,7 +4,7 @@
  * caller's ignorable errors, and the leaf key that the handshake signature is checked
  * against. The leaf key is always parsed here from the certificate the peer sent, never
  * taken from a (possibly custom) verifier, so no verifier can redirect the
- * CertificateVerify / ServerKeyExchange check (DESIGN.md §3). An accepted chain yields a
+ * CertificateVerify / ServerKeyExchange check. An accepted chain yields a
  * {@link CertificateChainAccepted}, the first proof of `proofs.ts`.
  *
  * @module

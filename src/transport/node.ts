@@ -39,6 +39,7 @@ import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
 import { parseCertificate } from '../verify/x509.js';
 import { TlsPump, type PumpHandlers } from './pump.js';
+import { dialNode, withoutDialOptions, type DialOptions } from './node-dial.js';
 // node:crypto's PBKDF2 and DES-EDE3 for PKCS#12 files and encrypted keys (`pfx`, `passphrase`).
 import '../identity/native.js';
 import { SESSION_KEY_LENGTH, deserializeSession, serializeSession } from '../session/serialize.js';
@@ -135,7 +136,7 @@ export interface TlsSocketOptions {
  *   Error it returns is reported as `InvalidName` (ignorable). Unlike Node, it runs even
  *   when the chain has other errors (every error is reported).
  */
-export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity'>, TlsSocketOptions {
+export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity'>, TlsSocketOptions, DialOptions {
   /** Host to dial (default `'localhost'`); also the name checked when `servername` is not given. */
   host?: string;
   /** Port to dial. Required unless `socket` is given. */
@@ -704,8 +705,10 @@ export class TlsSocket extends Duplex {
       function onData(this: OwnedSocket, chunk: Buffer | string): void {
         const t = this[OWNER];
         if (!t) return;
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
-        if (!t.pump.push(bytes)) this.pause();
+        const b = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+        // A plain Uint8Array view, not the Buffer: Buffer's slice() is a view, so the engine's
+        // copies (tickets, sessions, certificates) would keep the whole socket chunk alive.
+        if (!t.pump.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))) this.pause();
       },
     ],
     [
@@ -1235,18 +1238,20 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
   // (unless InvalidName is explicitly ignorable): RFC 9525 §6 needs a reference identity.
   const servername = serverIdentityName(options.servername, host);
   const settings = socketSettings(options, 'client');
-  const { config, per } = clientConfigOf(options, servername);
+  // proxy / refusePrivateAddresses / lookup are about dialling (./node-dial.ts), not TLS.
+  const { config, per } = clientConfigOf(withoutDialOptions(options), servername);
   const relay = sessionRelay(options, per);
   const conn = TlsConnection.client(config, per);
   let socket: Duplex;
   let dialing = false;
   if (options.socket) {
+    if (options.proxy !== undefined || options.refusePrivateAddresses === true) throw new TlsError('InvalidConfig', { detail: 'proxy and refusePrivateAddresses apply to connections puretls dials, not to a given socket', source: 'caller' });
     socket = options.socket;
   } else {
     if (options.port === undefined) throw new TlsError('InvalidConfig', { detail: 'connect needs a port (or a socket)' });
-    const netOpts: net.NetConnectOpts = { host: host ?? 'localhost', port: options.port, allowHalfOpen: true };
+    const netOpts: { host: string; port: number; family?: number; allowHalfOpen: boolean } = { host: host ?? 'localhost', port: options.port, allowHalfOpen: true };
     if (options.family !== undefined) netOpts.family = options.family;
-    socket = net.connect(netOpts);
+    socket = dialNode(netOpts, options);
     dialing = true;
   }
   const tls = new TlsSocket(socket, conn, { ...settings, dialing, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier });
@@ -1394,7 +1399,11 @@ export function createServer(options: TlsServerOptions, onConnection?: (socket: 
   return new TlsServer(options, onConnection);
 }
 
-export { TlsError } from '../base/errors.js';
+export { TlsError, getErrorStatus } from '../base/errors.js';
+export { ProxyError } from './proxy.js';
+export type { ProxyOptions } from './proxy.js';
+export type { DialOptions, LookupFunction } from './node-dial.js';
+export type { NetworkPolicyOptions } from './netpolicy.js';
 export type { ConnectionInfo } from '../engine/connection.js';
 export type { ClientOptions, ServerOptions, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase } from '../config/config.js';
 export { ClientConfig, ServerConfig, isClientConfig, isServerConfig } from '../engine/setup.js';

@@ -362,6 +362,9 @@ export class TlsPump {
       if (!this.deliverReads()) return;
       if (c.error) continue;
       this.notifyProgress();
+      // Input (and EOF after it) may have arrived while process()/flush() were awaited: take
+      // it first, or EOF would be given to the engine ahead of bytes received before it.
+      if (this.input.length > 0) continue;
       if (this.eofPending && !this.eofDone) {
         // Everything before EOF has been processed and delivered.
         this.eofDone = true;
