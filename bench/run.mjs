@@ -6,6 +6,7 @@
 // of each figure relative to Node `tls`).
 //
 // Usage: npm run bench [-- --quick] [--out DIR] [--only handshake,resumed,latency,bulk,bulk2,memory,bundle,browser]
+//        [--handshakes tls13-ecdsa-p256,...] [--hs-providers pure,...]  (narrow the handshake figures)
 //        [--rounds N] [--aead aes-128-gcm,aes-256-gcm,chacha20-poly1305] [--providers pure,native,webcrypto]
 //   --aead, --providers  narrow the bulk figures (--providers: two-process bulk only)
 //   --quick  seconds, not minutes: a smoke test of the harness (numbers are not meaningful)

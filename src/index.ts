@@ -11,7 +11,7 @@ export { ConnectionCore } from './engine/connection.js';
 export { createClientConfig, createServerConfig, ClientConfig, ServerConfig, isClientConfig, isServerConfig } from './engine/setup.js';
 export type { ClientConfigOptions, ServerConfigOptions, ClientConnectionOptions } from './engine/setup.js';
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './engine/connection.js';
-export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf } from './base/errors.js';
+export { TlsError, AlertDescription, DEFAULT_ALERT, alertName, categoryOf, getErrorStatus, transportStatusOf } from './base/errors.js';
 export type { TlsStatus, TlsErrorCategory, TlsErrorInit, CertificateErrorLike } from './base/errors.js';
 export type { ClientOptions, ServerOptions, CommonOptions, CertifiedKeyInput, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase, TraceEvent, TlsVersionName } from './config/config.js';
 export type {

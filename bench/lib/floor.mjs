@@ -1,20 +1,35 @@
-// The pure provider's primitive floor: the cryptography one full handshake needs, timed
+// The pure provider's primitive floor: the cryptography one full handshake does, timed
 // alone through the provider's own interface, so that what the protocol code adds on top
-// (parsing, state, copies, promises) shows as a ratio. Per handshake (client + server):
-//   - key exchange: both sides make a key share and agree (x25519);
-//   - the server signs (TLS 1.3 CertificateVerify / TLS 1.2 ServerKeyExchange), the client
-//     parses the leaf key and verifies it, and verifies the certificate signatures of the
-//     chain that the engine checks in a steady-state handshake (it remembers verified chain
-//     signatures per provider, so with the same chain every time that is none; issuer keys
-//     parsed once, as a config built once holds them);
-//   - transcript: each side hashes every handshake byte the real handshake sent, with a
-//     digest at each point the key schedule needs one;
-//   - key schedule, each side: TLS 1.3 HKDF (early, handshake, main secrets, traffic keys
-//     and IVs, finished keys and their HMACs, one resumption PSK), or the TLS 1.2 PRF
-//     (extended master secret, key block, both Finished);
-//   - record protection: every encrypted handshake record the real handshake sent, sealed
-//     once and opened once, and as many keyed AEADs made as the real handshake makes.
-// Byte counts come from a probe handshake of the same configuration (probeRecords).
+// (parsing, state, copies, promises, garbage) shows as a ratio. What one floor operation
+// contains, per handshake (client + server), counted from a probe handshake of the same
+// configuration (probeCrypto: each side runs on its own counting wrapper of the provider and
+// of the random source, and the counts of the second, steady-state handshake are kept):
+//   - randomness: every request each side made of its random source, same sizes, same
+//     source (the client and server randoms, the legacy session ID, key-share scalars, the
+//     ECDSA hedge, RSA-PSS salts, ticket nonces and age_add);
+//   - key exchange: the key shares each side generated (x25519 here) and one agreement per side;
+//   - the server's handshake signature (TLS 1.3 CertificateVerify / TLS 1.2
+//     ServerKeyExchange); the client parses the leaf key and verifies it, plus as many
+//     certificate-signature checks as the probe made (none in a steady state: the engine
+//     remembers verified chain signatures per provider; issuer keys parsed once, as a config
+//     built once holds them);
+//   - transcript: each side hashes exactly the bytes its real transcript hashed, with a
+//     digest at each point the protocol needs one: TLS 1.3 client 4 (..ServerHello,
+//     ..Certificate, ..CertificateVerify, ..server Finished; +1, ..client Finished, when it
+//     keeps sessions), server 4 (+1 when it issues tickets); TLS 1.2 3 per side (session
+//     hash, client Finished, server Finished);
+//   - key schedule, each side: TLS 1.3 (RFC 9846 §7.1) Handshake and Main Secret, both
+//     handshake and application traffic secrets, the exporter secret, a key and an IV per
+//     traffic secret, both finished keys and their HMACs; the resumption secret and one
+//     resumption PSK per ticket on the side that needs them (the server per ticket it
+//     issues; the client only if it keeps sessions). The Early Secret without a PSK and its
+//     "derived" salt are the same in every handshake and made once, outside the timed
+//     operation, as the engine makes them once per provider. TLS 1.2: the PRF for the
+//     extended master secret, the key block and both Finished;
+//   - record protection: as many keyed AEADs as the probe made, every seal and open of the
+//     probe with the same algorithm and plaintext size: the encrypted handshake records,
+//     and the session tickets the server seals (AES-256-GCM under its ticket key, keyed
+//     once per ticket key as the server's TicketKeySet does, so outside the timed part).
 import { X509Certificate } from 'node:crypto';
 
 const enc = (s) => new TextEncoder().encode(s);
@@ -75,42 +90,84 @@ export function spkiOf(cert) {
 
 // ------------------------------------------------------------------ probe
 
-/**
- * Records what a real handshake sent, per direction: `[{ type, length }]` from the record
- * headers of everything `takeOutput()` returned until both ends completed.
- */
-export function recordsOf(chunks) {
-  const out = [];
-  const all = concat(...chunks);
-  for (let o = 0; o + 5 <= all.length; ) {
-    const length = (all[o + 3] << 8) | all[o + 4];
-    out.push({ type: all[o], length });
-    o += 5 + length;
-  }
-  return out;
+/** An empty tally of what one side asked of its provider and random source. */
+function newTally() {
+  return { random: [], hashBytes: 0, digests: 0, hkdfExpand: 0, hkdfExtract: 0, hmac: 0, aeads: [], seals: [], opens: [], keyShares: [], agrees: 0, sign: 0, verify: 0, parsePublicKey: 0 };
 }
 
 /**
- * Byte counts of a handshake, per direction: plaintext handshake bytes (hashed into the
- * transcript) and the payload sizes of encrypted records. TLS 1.3: records of type 23
- * are encrypted (payload = length - 16 tag - 1 inner type); TLS 1.2: records after the
- * sender's ChangeCipherSpec (payload = length - 8 explicit nonce - 16 tag).
+ * A counting wrapper of provider `P` and of the random source `random`: every call is
+ * passed through and tallied in `tally` (see {@link newTally}) while `tally.on` is true.
  */
-export function handshakeBytes(records, tls13) {
-  let hashed = 0;
-  const encrypted = [];
-  let afterCcs = false;
-  for (const r of records) {
-    if (r.type === 20) {
-      afterCcs = true;
-      continue;
-    }
-    const isEncrypted = tls13 ? r.type === 23 : afterCcs;
-    const payload = isEncrypted ? r.length - (tls13 ? 17 : 24) : r.length;
-    if (isEncrypted) encrypted.push(payload);
-    if (r.type === 22 || (tls13 && r.type === 23)) hashed += payload;
-  }
-  return { hashed, encrypted };
+export function countingCrypto(P, random) {
+  const tally = newTally();
+  tally.on = true;
+  const count = (f) => (tally.on ? f() : undefined);
+  const wrapHash = (h) => ({
+    update: (d) => {
+      count(() => (tally.hashBytes += d.length));
+      h.update(d);
+    },
+    digest: () => {
+      count(() => tally.digests++);
+      return h.digest();
+    },
+    clone: () => wrapHash(h.clone()),
+  });
+  const wrapShare = (share) => ({
+    group: share.group,
+    publicKey: share.publicKey,
+    agree: (peer) => {
+      count(() => tally.agrees++);
+      return share.agree(peer);
+    },
+  });
+  const provider = {
+    ...P,
+    hash: (alg) => wrapHash(P.hash(alg)),
+    hkdfExpand: (...a) => (count(() => tally.hkdfExpand++), P.hkdfExpand(...a)),
+    hkdfExtract: (...a) => (count(() => tally.hkdfExtract++), P.hkdfExtract(...a)),
+    hmac: (...a) => (count(() => tally.hmac++), P.hmac(...a)),
+    sign: (...a) => (count(() => tally.sign++), P.sign(...a)),
+    verify: (...a) => (count(() => tally.verify++), P.verify(...a)),
+    parsePublicKey: (...a) => (count(() => tally.parsePublicKey++), P.parsePublicKey(...a)),
+    generateKeyShare: (group, r) => (count(() => tally.keyShares.push(group)), wrapShare(P.generateKeyShare(group, r))),
+    keyShare: (group, k) => (count(() => tally.keyShares.push(group)), wrapShare(P.keyShare(group, k))),
+    aead: (alg, key) => {
+      count(() => tally.aeads.push(alg));
+      const c = P.aead(alg, key);
+      // Only seal/open: the engine then takes the plain path (no in-place or joined sealing),
+      // which does the same AES-GCM work.
+      return {
+        alg: c.alg,
+        seal: (n, aad, pt) => (count(() => tally.seals.push({ alg, length: pt.length })), c.seal(n, aad, pt)),
+        open: (n, aad, ct) => (count(() => tally.opens.push({ alg, length: ct.length - 16 })), c.open(n, aad, ct)),
+      };
+    },
+  };
+  const countingRandom = (n) => (count(() => tally.random.push(n)), random(n));
+  return { provider, random: countingRandom, tally };
+}
+
+/**
+ * What one steady-state handshake asks of the crypto, per side: makes a client and a server
+ * config each on its own {@link countingCrypto} wrapper, runs `handshake(clientOptions,
+ * serverOptions)` twice (the first fills the caches a long-lived config has: remembered
+ * chain signatures, the ticket key and its cipher) and returns the tallies of the second.
+ *
+ * @param handshake - `async (clientExtra, serverExtra) => void`: one full handshake with
+ *   `{ crypto, random }` merged into each side's options
+ */
+export async function probeCrypto(P, random, handshake) {
+  const c = countingCrypto(P, random);
+  const s = countingCrypto(P, random);
+  const run = handshake({ crypto: c.provider, random: c.random }, { crypto: s.provider, random: s.random });
+  await run();
+  for (const t of [c.tally, s.tally]) Object.assign(t, newTally());
+  await run();
+  c.tally.on = false;
+  s.tally.on = false;
+  return { client: c.tally, server: s.tally };
 }
 
 // ------------------------------------------------------------------ key schedules
@@ -121,26 +178,36 @@ function expandLabel(P, alg, secret, label, context, length) {
   return P.hkdfExpand(alg, secret, info, length);
 }
 
-/** One side's TLS 1.3 key schedule (RFC 9846 §7.1) given its transcript digests. */
-function schedule13(P, shared, th, keyLen) {
+/** The no-PSK Early Secret's "derived" salt (RFC 9846 §7.1): the same in every handshake. */
+function earlyDerived(P) {
+  const zeros = new Uint8Array(32);
+  const early = P.hkdfExtract('sha256', zeros, zeros);
+  return expandLabel(P, 'sha256', early, 'derived', P.digest('sha256', new Uint8Array(0)), 32);
+}
+
+/**
+ * One side's TLS 1.3 key schedule (RFC 9846 §7.1) given its transcript digests
+ * `th` = [..ServerHello, ..CertificateVerify-1, ..server Finished, ..client Finished]
+ * and the number of resumption PSKs it derives (0: no resumption secret either).
+ */
+function schedule13(P, k, shared, th, keyLen, psks) {
   const alg = 'sha256';
   const hl = 32;
-  const zeros = new Uint8Array(hl);
-  const empty = P.digest(alg, new Uint8Array(0));
-  const early = P.hkdfExtract(alg, zeros, zeros);
-  const hs = P.hkdfExtract(alg, expandLabel(P, alg, early, 'derived', empty, hl), shared);
+  const hs = P.hkdfExtract(alg, k.earlyDerived, shared);
   const chs = expandLabel(P, alg, hs, 'c hs traffic', th[0], hl);
   const shs = expandLabel(P, alg, hs, 's hs traffic', th[0], hl);
-  const ms = P.hkdfExtract(alg, expandLabel(P, alg, hs, 'derived', empty, hl), zeros);
+  const ms = P.hkdfExtract(alg, expandLabel(P, alg, hs, 'derived', k.empty, hl), k.zeros);
   const cap = expandLabel(P, alg, ms, 'c ap traffic', th[2], hl);
   const sap = expandLabel(P, alg, ms, 's ap traffic', th[2], hl);
   expandLabel(P, alg, ms, 'exp master', th[2], hl);
-  const res = expandLabel(P, alg, ms, 'res master', th[3], hl);
-  expandLabel(P, alg, res, 'resumption', new Uint8Array(8), hl);
+  if (psks > 0) {
+    const res = expandLabel(P, alg, ms, 'res master', th[3], hl);
+    for (let i = 0; i < psks; i++) expandLabel(P, alg, res, 'resumption', new Uint8Array([i]), hl);
+  }
   const keys = [];
-  for (const s of [chs, shs, cap, sap]) keys.push({ key: expandLabel(P, alg, s, 'key', new Uint8Array(0), keyLen), iv: expandLabel(P, alg, s, 'iv', new Uint8Array(0), 12) });
-  P.hmac(alg, expandLabel(P, alg, shs, 'finished', new Uint8Array(0), hl), th[1]);
-  P.hmac(alg, expandLabel(P, alg, chs, 'finished', new Uint8Array(0), hl), th[2]);
+  for (const s of [chs, shs, cap, sap]) keys.push({ key: expandLabel(P, alg, s, 'key', k.none, keyLen), iv: expandLabel(P, alg, s, 'iv', k.none, 12) });
+  P.hmac(alg, expandLabel(P, alg, shs, 'finished', k.none, hl), th[1]);
+  P.hmac(alg, expandLabel(P, alg, chs, 'finished', k.none, hl), th[2]);
   return keys;
 }
 
@@ -158,26 +225,27 @@ function prf(P, secret, label, seed, length) {
 }
 
 /** One side's TLS 1.2 key derivation: extended master secret (RFC 7627), key block, both Finished. */
-function schedule12(P, shared, th, keyLen) {
-  const master = prf(P, shared, 'extended master secret', th[1], 48);
+function schedule12(P, _k, shared, th, keyLen) {
+  const master = prf(P, shared, 'extended master secret', th[0], 48);
   const block = prf(P, master, 'key expansion', new Uint8Array(64), 2 * keyLen + 8);
-  prf(P, master, 'client finished', th[2], 12);
-  prf(P, master, 'server finished', th[3], 12);
+  prf(P, master, 'client finished', th[1], 12);
+  prf(P, master, 'server finished', th[2], 12);
   return [
     { key: block.subarray(0, keyLen), iv: new Uint8Array(12) },
     { key: block.subarray(keyLen, 2 * keyLen), iv: new Uint8Array(12) },
   ];
 }
 
-/** One side's transcript: every handshake byte hashed, four digests on the way (cloned). */
-function transcript(P, bytes) {
+/** One side's transcript: `bytes` hashed in `points` parts, a digest after each (of a copy, but the last). */
+function transcript(P, bytes, points) {
   const h = P.hash('sha256');
-  const q = bytes.length >> 2;
+  const q = Math.floor(bytes.length / points);
   const th = [];
-  for (let i = 0; i < 4; i++) {
-    h.update(bytes.subarray(i * q, i === 3 ? bytes.length : (i + 1) * q));
-    th.push(h.clone().digest());
+  for (let i = 0; i < points; i++) {
+    h.update(bytes.subarray(i * q, i === points - 1 ? bytes.length : (i + 1) * q));
+    th.push(i === points - 1 ? h.digest() : h.clone().digest());
   }
+  while (th.length < 4) th.push(th[th.length - 1]);
   return th;
 }
 
@@ -185,43 +253,79 @@ function transcript(P, bytes) {
 
 const CV_CONTEXT = concat(new Uint8Array(64).fill(0x20), enc('TLS 1.3, server CertificateVerify'), new Uint8Array(1));
 
+/** Digest points of one side's transcript (see the module comment). */
+function digestPoints(tls13, side, psks) {
+  if (!tls13) return 3;
+  return psks > 0 ? 5 : 4;
+}
+
 /**
  * One handshake's worth of crypto (see the module comment), as an async function.
  *
  * @param P - the provider (the pure one)
- * @param spec - `{ tls13, group, serverKey (parsed), scheme, leafSpki, chain: [{ issuerKey (parsed), scheme, tbs, signature }], hashed, encrypted, aeadKeys, random }`
+ * @param spec - `{ tls13, serverKey (parsed), scheme, leafSpki, chain: [{ issuerKey (parsed),
+ *   scheme, tbs, signature }], tallies: { client, server } (from probeCrypto), tickets: the
+ *   number the server issues, clientKeepsSessions, random }`
  */
 export function makeFloor(P, spec) {
-  const { tls13, group, serverKey, scheme, leafSpki, chain, random } = spec;
-  const transcriptBytes = random(spec.hashed);
-  const records = spec.encrypted.map((n) => random(Math.max(0, n)));
-  const aad = new Uint8Array(5);
+  const { tls13, serverKey, scheme, leafSpki, chain, random, tallies } = spec;
   const keyLen = 16;
+  const aad = new Uint8Array(5);
   const sigOpts = tls13 ? undefined : { tls12: true };
-  const aeadKeys = Math.max(2, spec.aeadKeys ?? (tls13 ? 8 : 4));
+  const k = { zeros: new Uint8Array(32), none: new Uint8Array(0), empty: P.digest('sha256', new Uint8Array(0)), earlyDerived: tls13 ? earlyDerived(P) : null };
+  // Ticket sealing: one key per server config, keyed once (as TicketKeySet keeps its cipher).
+  const ticketAead = P.aead('AES-256-GCM', random(32));
+  // Records are opened by a cipher keyed in the timed part with this key (the ciphertexts
+  // must exist beforehand); the other keyed ciphers take the derived traffic keys.
+  const openKey = random(keyLen);
+  const opener = P.aead('AES-128-GCM', openKey);
+  const nonce0 = new Uint8Array(12);
+  const sides = ['client', 'server'].map((name) => {
+    const t = tallies[name];
+    const psks = tls13 ? (name === 'server' ? spec.tickets : spec.clientKeepsSessions ? spec.tickets : 0) : 0;
+    const group = t.keyShares[0];
+    if (group === undefined) throw new Error(`floor: the ${name} made no key share`);
+    return {
+      name,
+      t,
+      psks,
+      group,
+      bytes: random(t.hashBytes),
+      points: digestPoints(tls13, name, psks),
+      // Plaintexts of this side's seals; ciphertexts of its opens, sealed beforehand under
+      // `openKey` (records) or the ticket key (tickets).
+      seals: t.seals.map((x) => ({ alg: x.alg, pt: random(x.length) })),
+      opens: t.opens.map((x) => ({ alg: x.alg, ct: (x.alg === 'AES-256-GCM' ? ticketAead : opener).seal(nonce0, aad, random(x.length)) })),
+    };
+  });
+  const aeadCount = tallies.client.aeads.length + tallies.server.aeads.length;
+  if (aeadCount < 2) throw new Error('floor: the probe made fewer than two keyed AEADs');
   return async () => {
-    const cs = await P.keyShare(group, random(P.keySharePrivateLength(group)));
-    const ss = await P.keyShare(group, random(P.keySharePrivateLength(group)));
+    for (const side of sides) for (const n of side.t.random) random(n);
+    const [c, s] = sides;
+    const cs = await P.keyShare(c.group, random(P.keySharePrivateLength(c.group)));
+    const ss = await P.keyShare(s.group, random(P.keySharePrivateLength(s.group)));
+    for (let i = 1; i < c.t.keyShares.length; i++) await P.keyShare(c.t.keyShares[i], random(P.keySharePrivateLength(c.t.keyShares[i])));
     const zs = await ss.agree(cs.publicKey);
     const zc = await cs.agree(ss.publicKey);
-    const ths = transcript(P, transcriptBytes);
-    const thc = transcript(P, transcriptBytes);
+    const ths = transcript(P, s.bytes, s.points);
+    const thc = transcript(P, c.bytes, c.points);
     const signed = tls13 ? concat(CV_CONTEXT, ths[1]) : concat(random(64), new Uint8Array([3, 0, 0x1d, 32]), ss.publicKey);
     const sig = await P.sign(serverKey, scheme, signed, random, sigOpts);
     const leaf = P.parsePublicKey(leafSpki);
     if (!(await P.verify(leaf, scheme, signed, sig, sigOpts))) throw new Error('floor: handshake signature did not verify');
-    for (const c of chain) if (!(await P.verify(c.issuerKey, c.scheme, c.tbs, c.signature, { tls12: true }))) throw new Error('floor: certificate signature did not verify');
+    for (const x of chain) if (!(await P.verify(x.issuerKey, x.scheme, x.tbs, x.signature, { tls12: true }))) throw new Error('floor: certificate signature did not verify');
     const schedule = tls13 ? schedule13 : schedule12;
-    const kc = schedule(P, zc, thc, keyLen);
-    const ks = schedule(P, zs, ths, keyLen);
-    // Keyed AEADs in pairs per traffic key (one side's sealer, the other's opener), as
-    // many as the real handshake makes; the encrypted records go through the first pair.
-    const aeads = [];
-    for (let i = 0; i < aeadKeys; i++) aeads.push(await P.aead('AES-128-GCM', (i & 1 ? kc : ks)[(i >> 1) % ks.length].key));
-    const nonce = kc[0].iv;
-    for (const r of records) {
-      const ct = await aeads[0].seal(nonce, aad, r);
-      if (!(await aeads[1].open(nonce, aad, ct))) throw new Error('floor: AEAD open failed');
+    const kc = schedule(P, k, zc, thc, keyLen, c.psks);
+    const ks = schedule(P, k, zs, ths, keyLen, s.psks);
+    // Keyed AEADs in pairs per traffic key (one side's sealer, the other's opener), as many
+    // as the real handshake made; records go through the first pair, tickets through the
+    // ticket key's cipher.
+    const aeads = [await P.aead('AES-128-GCM', openKey)];
+    for (let i = 1; i < aeadCount; i++) aeads.push(await P.aead('AES-128-GCM', (i & 1 ? kc : ks)[(i >> 1) % ks.length].key));
+    for (const side of sides) {
+      for (const x of side.seals) await (x.alg === 'AES-256-GCM' ? ticketAead : aeads[1]).seal(kc[0].iv, aad, x.pt);
+      for (const x of side.opens) if (!(await (x.alg === 'AES-256-GCM' ? ticketAead : aeads[0]).open(nonce0, aad, x.ct))) throw new Error('floor: AEAD open failed');
     }
   };
 }

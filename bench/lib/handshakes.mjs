@@ -10,12 +10,11 @@ import {
   nodeHandshake,
   pureFactories,
   pureHandshake,
-  pumpPure,
   subtlsClose,
   subtlsHandshake,
 } from './inmemory.mjs';
-import { handshakeBytes, makeFloor, recordsOf, spkiOf, splitCertificate } from './floor.mjs';
-import { interleave, reasonOf, summary, timeBatch } from './measure.mjs';
+import { makeFloor, probeCrypto, spkiOf, splitCertificate } from './floor.mjs';
+import { interleave, opt, reasonOf, summary, timeBatch } from './measure.mjs';
 
 /** The five handshake figures of issue 9. */
 export const HANDSHAKE_CONFIGS = [
@@ -58,81 +57,52 @@ export function nodeContexts(cfg, pki) {
   };
 }
 
-/** A puretls handshake whose output is recorded per direction (for the floor's byte counts). */
-async function probe(lib, opts) {
-  const client = lib.TlsConnection.client(opts.client);
-  const server = lib.TlsConnection.server(opts.server);
-  const sent = { client: [], server: [] };
-  for (const [name, c] of [['client', client], ['server', server]]) {
-    const take = c.takeOutput.bind(c);
-    c.takeOutput = () => {
-      const o = take();
-      if (o) sent[name].push(o.slice());
-      return o;
+/**
+ * The pure provider's floor for one configuration, from a probe handshake whose crypto is
+ * counted per side (bench/lib/floor.mjs `probeCrypto`).
+ */
+export async function floorOf(lib, cfg, pki, pure) {
+  const P = lib.nobleProvider;
+  const o = pureOptions(cfg, pki, pure.option);
+  let info = null;
+  const tallies = await probeCrypto(P, lib.defaultRandom, (clientExtra, serverExtra) => {
+    const f = pureFactories(lib, { ...o.client, ...clientExtra }, { ...o.server, ...serverExtra });
+    return async () => {
+      const pair = await pureHandshake(f);
+      if (pair.client.info.resumed || pair.server.info.resumed) throw new Error('floor: the probe handshake resumed');
+      info = pair.client.info;
     };
-  }
-  await pumpPure(client, server);
-  return { client, server, sent };
-}
-
-/** The pure provider's floor for one configuration, from a probe handshake. */
-async function floorOf(lib, cfg, pki, pure) {
-  const { client, sent } = await probe(lib, pureOptions(cfg, pki, pure.option));
-  const P = client.crypto;
-  const toServer = handshakeBytes(recordsOf(sent.client), cfg.tls13);
-  const toClient = handshakeBytes(recordsOf(sent.server), cfg.tls13);
-  const schemeName = client.info.signatureScheme;
+  });
+  const schemeName = info.signatureScheme;
   const scheme = typeof schemeName === 'number' ? schemeName : lib.SignatureScheme[schemeName];
   if (scheme === undefined) throw new Error(`floor: unknown negotiated scheme ${schemeName}`);
   const leaf = splitCertificate(pki.certDer);
   const issuerKey = P.parsePublicKey(spkiOf(pki.caCertPem));
-  const calls = await steadyStateCalls(lib, cfg, pki, P);
   // Signature checks beyond the handshake signature: the certificate chain's, unless the
   // engine remembers them from an earlier handshake with the same chain.
-  const chainChecks = Math.max(0, calls.verify - 1);
+  const chainChecks = Math.max(0, tallies.client.verify - 1);
+  const tickets = tallies.server.seals.filter((x) => x.alg === 'AES-256-GCM').length;
   const floor = makeFloor(P, {
     tls13: cfg.tls13,
-    group: 0x001d,
     serverKey: P.parsePrivateKey(pki.keyPem),
     scheme,
     leafSpki: spkiOf(pki.certPem),
     chain: Array.from({ length: chainChecks }, () => ({ issuerKey, scheme: leaf.scheme, tbs: leaf.tbs, signature: leaf.signature })),
-    hashed: toServer.hashed + toClient.hashed,
-    encrypted: [...toServer.encrypted, ...toClient.encrypted],
-    aeadKeys: calls.aead,
+    tallies,
+    tickets,
+    clientKeepsSessions: o.client.sessionStore !== false,
     random: lib.defaultRandom,
   });
-  const note =
+  const side = (t) => `${t.random.length} random requests (${t.random.reduce((a, b) => a + b, 0)} B), ${t.hashBytes} B hashed, ${t.seals.length} seals, ${t.opens.length} opens, ${t.aeads.length} keyed AEADs`;
+  const chainNote =
     chainChecks === 0
       ? "no certificate signature check: after the first handshake the engine remembers the chain's verified signatures (per provider), so a repeated chain costs none; Node tls checks it every time"
       : `${chainChecks} certificate signature check(s) per handshake`;
-  return { floor, note: `${note}; ${calls.aead} keyed AEADs, as counted in a steady-state handshake` };
-}
-
-/**
- * What a steady-state handshake (the second with the same configs) asks of the provider:
- * calls of verify() and aead(), counted through a wrapper of the provider.
- */
-async function steadyStateCalls(lib, cfg, pki, P) {
-  const calls = { verify: 0, aead: 0 };
-  const counting = {
-    ...P,
-    verify: (...a) => {
-      calls.verify++;
-      return P.verify(...a);
-    },
-    aead: (...a) => {
-      calls.aead++;
-      return P.aead(...a);
-    },
+  return {
+    floor,
+    tallies,
+    note: `${chainNote}; ${tickets} session ticket(s) sealed (AES-256-GCM) with their resumption PSKs; client: ${side(tallies.client)}; server: ${side(tallies.server)} (counted in a steady-state probe handshake)`,
   };
-  const o = pureOptions(cfg, pki, counting);
-  const f = pureFactories(lib, o.client, o.server);
-  await pureHandshake(f);
-  calls.verify = 0;
-  calls.aead = 0;
-  await pureHandshake(f);
-  return calls;
 }
 
 /** A full handshake figure must not resume: throws (failing the entry) if either end of a puretls pair did. */
@@ -164,7 +134,12 @@ const contender = (name, op, batchMs) => ({
 export async function handshakeFigures(ctx) {
   const { lib, providers, params, log } = ctx;
   const figures = [];
+  // `--handshakes id,...` and `--hs-providers name,...` narrow the figures while working on
+  // one path (the floor and Node `tls` always run beside what is left).
+  const onlyConfigs = opt('handshakes', null)?.split(',');
+  const onlyProviders = opt('hs-providers', null)?.split(',');
   for (const cfg of HANDSHAKE_CONFIGS) {
+    if (onlyConfigs && !onlyConfigs.includes(cfg.id)) continue;
     log(`handshakes: ${cfg.title}`);
     const pki = await ctx.pki(cfg.keyType);
     const contenders = [];
@@ -172,6 +147,7 @@ export async function handshakeFigures(ctx) {
     const notes = {};
     for (const p of providers) {
       const name = `puretls (${p.name})`;
+      if (onlyProviders && !onlyProviders.includes(p.name)) continue;
       if (!p.available) {
         unavailable.push({ name, kind: 'provider', unavailable: p.reason });
         continue;

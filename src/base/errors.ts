@@ -67,7 +67,13 @@ export function alertName(code: number): string {
  *   format version, or not a session; it is never used. `StateRejected`: a live hand-off
  *   state (`TlsConnection.import`) that is malformed, corrupted, of another format version,
  *   or for another role; nothing of it is used.
- * - transport: adapters only (socket errors).
+ * - transport: adapters only: socket errors (`HostNotFound`, `ConnectionRefused`, ...), an HTTP
+ *   CONNECT proxy that asks for credentials (`ProxyAuthenticationRequired`, its 407) or refuses
+ *   the tunnel (`ProxyRefused`, with its status line), the private-network policy
+ *   (`PrivateAddressRefused`), and `Unknown` (an error nothing recognises: fatal, do not retry).
+ *
+ * The README's "Error statuses" table lists every status with its category and whether a
+ * retry can help (test/net/statuses.test.ts keeps the two in step).
  */
 export type TlsStatus =
   // protocol
@@ -128,6 +134,11 @@ export type TlsStatus =
   | 'TimedOut'
   | 'NetworkUnreachable'
   | 'TransportError'
+  // transport: an HTTP CONNECT proxy (src/transport/proxy.ts) answered 407, or refused otherwise
+  | 'ProxyAuthenticationRequired'
+  | 'ProxyRefused'
+  // transport: the opt-in private-network policy (src/transport/netpolicy.ts) refused the address dialled
+  | 'PrivateAddressRefused'
   | 'Unknown';
 
 /** Which family a {@link TlsStatus} belongs to. */
@@ -193,6 +204,9 @@ export function categoryOf(status: TlsStatus): TlsErrorCategory {
     case 'TimedOut':
     case 'NetworkUnreachable':
     case 'TransportError':
+    case 'ProxyAuthenticationRequired':
+    case 'ProxyRefused':
+    case 'PrivateAddressRefused':
     case 'Unknown':
       return 'transport';
     default:
@@ -273,4 +287,105 @@ export function fail(status: TlsStatus, detail?: string, cause?: unknown): TlsEr
 /** True if `e` is a {@link TlsError}. */
 export function isTlsError(e: unknown): e is TlsError {
   return e instanceof TlsError;
+}
+
+/**
+ * Transport status of an error code as Node (`err.code`: `ECONNREFUSED`, `ENOTFOUND`, ...),
+ * Bun (the same codes) and Deno (`err.code` since Deno 2, else the class name:
+ * `ConnectionRefused`, `BrokenPipe`, ...) report it, and of the `DOMException` names
+ * `TimeoutError` / `AbortError`.
+ */
+const TRANSPORT_CODES: Readonly<Record<string, TlsStatus>> = {
+  // Node / Bun / libuv codes (also Deno 2's `code`)
+  ECONNREFUSED: 'ConnectionRefused',
+  ENOTFOUND: 'HostNotFound',
+  EAI_AGAIN: 'HostNotFound',
+  EAI_NONAME: 'HostNotFound',
+  EAI_NODATA: 'HostNotFound',
+  EAI_FAIL: 'HostNotFound',
+  ECONNRESET: 'ConnectionReset',
+  EPIPE: 'ConnectionReset',
+  ECONNABORTED: 'ConnectionReset',
+  ERR_STREAM_PREMATURE_CLOSE: 'ConnectionReset',
+  ETIMEDOUT: 'TimedOut',
+  ERR_SOCKET_CONNECTION_TIMEOUT: 'TimedOut',
+  ENETUNREACH: 'NetworkUnreachable',
+  EHOSTUNREACH: 'NetworkUnreachable',
+  ENETDOWN: 'NetworkUnreachable',
+  EHOSTDOWN: 'NetworkUnreachable',
+  EADDRNOTAVAIL: 'TransportError',
+  ERR_STREAM_DESTROYED: 'Closed',
+  ERR_STREAM_WRITE_AFTER_END: 'Closed',
+  ERR_SOCKET_CLOSED: 'Closed',
+  ABORT_ERR: 'Closed',
+  // Deno's error classes (`Deno.errors.*`), by name
+  ConnectionRefused: 'ConnectionRefused',
+  ConnectionReset: 'ConnectionReset',
+  ConnectionAborted: 'ConnectionReset',
+  BrokenPipe: 'ConnectionReset',
+  UnexpectedEof: 'ConnectionReset',
+  TimedOut: 'TimedOut',
+  NetworkUnreachable: 'NetworkUnreachable',
+  AddrNotAvailable: 'TransportError',
+  NotConnected: 'Closed',
+  BadResource: 'Closed',
+  // DOMException names
+  TimeoutError: 'TimedOut',
+  AbortError: 'Closed',
+};
+
+/**
+ * The transport status of a runtime's socket error code (see {@link getErrorStatus}), or
+ * undefined for a code that names no transport failure.
+ */
+export function transportStatusOf(code: string): TlsStatus | undefined {
+  return Object.prototype.hasOwnProperty.call(TRANSPORT_CODES, code) ? TRANSPORT_CODES[code] : undefined;
+}
+
+/** How deep {@link getErrorStatus} follows `cause` and `AggregateError.errors`. */
+const MAX_ERROR_DEPTH = 8;
+
+function statusAt(e: unknown, depth: number): TlsStatus | undefined {
+  if (e instanceof TlsError) return e.status;
+  if (typeof e !== 'object' || e === null || depth > MAX_ERROR_DEPTH) return undefined;
+  const o = e as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown };
+  // A wrapper (undici's `TypeError('fetch failed')`, an AggregateError from Happy Eyeballs)
+  // says less than what it wraps: a TlsError anywhere below wins over a wrapper's code.
+  const inner = statusAt(o.cause, depth + 1);
+  if (inner !== undefined && o.cause instanceof TlsError) return inner;
+  if (typeof o.code === 'string') {
+    const s = transportStatusOf(o.code);
+    if (s !== undefined) return s;
+  }
+  if (typeof o.name === 'string' && o.name !== 'Error') {
+    const s = transportStatusOf(o.name);
+    if (s !== undefined) return s;
+  }
+  if (inner !== undefined) return inner;
+  if (Array.isArray(o.errors)) {
+    for (const x of o.errors as unknown[]) {
+      const s = statusAt(x, depth + 1);
+      if (s !== undefined) return s;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The status of any error a puretls adapter throws or emits, the counterpart of Windows'
+ * `SocketError.GetStatus`: a {@link TlsError}'s own `status`; for a plain runtime socket error
+ * (Node's `ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, `EPIPE`, `ENOTFOUND`, ..., Deno's
+ * `Deno.errors.ConnectionRefused`, ...) the transport status it means; for a wrapper (an
+ * error whose `cause` is one, an `AggregateError`) the status of what it wraps. Anything
+ * else is `'Unknown'`: treat it as fatal and do not retry.
+ *
+ * @example
+ * ```ts
+ * socket.on('error', (e) => {
+ *   if (getErrorStatus(e) === 'ConnectionRefused') scheduleRetry();
+ * });
+ * ```
+ */
+export function getErrorStatus(err: unknown): TlsStatus {
+  return statusAt(err, 0) ?? 'Unknown';
 }

@@ -40,7 +40,6 @@
  * @module
  */
 import * as tls from 'node:tls';
-import { constants as cryptoConstants } from 'node:crypto';
 import { TlsError } from '../base/errors.js';
 import type { TraceEvent } from '../config/config.js';
 import { TLS12_SUITES, TLS13_SUITES, type Tls12Suite } from '../crypto/suites.js';
@@ -413,11 +412,39 @@ export function alpnNames(v: NodeAlpnInput): string[] {
 
 // ------------------------------------------------------------------ versions and flags
 
-/** The numeric `SSL_OP_*` constants of `node:crypto`. */
+/**
+ * OpenSSL 3's `SSL_OP_*` values, as `require('node:crypto').constants` gives them (public
+ * ABI of OpenSSL 3; a test checks this table against `node:crypto`). Written out here
+ * because only the native provider may import `node:crypto` (test/api/layering.test.ts).
+ */
+export const SSL_OP: Readonly<Record<string, number>> = Object.freeze({
+  SSL_OP_ALL: 0x80000850,
+  SSL_OP_ALLOW_NO_DHE_KEX: 0x400,
+  SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION: 0x40000,
+  SSL_OP_CIPHER_SERVER_PREFERENCE: 0x400000,
+  SSL_OP_CISCO_ANYCONNECT: 0x8000,
+  SSL_OP_COOKIE_EXCHANGE: 0x2000,
+  SSL_OP_CRYPTOPRO_TLSEXT_BUG: 0x80000000,
+  SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS: 0x800,
+  SSL_OP_LEGACY_SERVER_CONNECT: 0x4,
+  SSL_OP_NO_COMPRESSION: 0x20000,
+  SSL_OP_NO_ENCRYPT_THEN_MAC: 0x80000,
+  SSL_OP_NO_QUERY_MTU: 0x1000,
+  SSL_OP_NO_RENEGOTIATION: 0x40000000,
+  SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION: 0x10000,
+  SSL_OP_NO_SSLv2: 0x0,
+  SSL_OP_NO_SSLv3: 0x2000000,
+  SSL_OP_NO_TICKET: 0x4000,
+  SSL_OP_NO_TLSv1: 0x4000000,
+  SSL_OP_NO_TLSv1_1: 0x10000000,
+  SSL_OP_NO_TLSv1_2: 0x8000000,
+  SSL_OP_NO_TLSv1_3: 0x20000000,
+  SSL_OP_PRIORITIZE_CHACHA: 0x200000,
+  SSL_OP_TLS_ROLLBACK_BUG: 0x800000,
+});
+
 function opConstants(): Record<string, number | undefined> {
-  const out: Record<string, number | undefined> = {};
-  for (const [k, v] of Object.entries(cryptoConstants)) if (k.startsWith('SSL_OP_') && typeof v === 'number') out[k] = v;
-  return out;
+  return SSL_OP;
 }
 
 /** The OpenSSL option flags accepted in `secureOptions` because puretls behaves that way already. */

@@ -43,6 +43,7 @@ import { fromNodeTlsOptions, opensslSuiteName, NODE_TLS_OPTION_NAMES, type NodeA
 import { nodeRootCertificates } from './node-roots.js';
 import { clientHelloServerName, contextPattern } from './node-sni.js';
 import { CERT_SIGNATURE_SCHEMES, TLS12_SUITES, TLS13_SUITES } from '../crypto/suites.js';
+import { dialNode, withoutDialOptions, type DialOptions } from './node-dial.js';
 // node:crypto's PBKDF2 and DES-EDE3 for PKCS#12 files and encrypted keys (`pfx`, `passphrase`).
 import '../identity/native.js';
 import { SESSION_KEY_LENGTH, deserializeSession, serializeSession } from '../session/serialize.js';
@@ -144,7 +145,7 @@ export interface TlsSocketOptions {
  *   Error it returns is reported as `InvalidName` (ignorable). Unlike Node, it runs even
  *   when the chain has other errors (every error is reported).
  */
-export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity' | 'ALPNProtocols'>, NodeTlsCommonOptions, TlsSocketOptions {
+export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity' | 'ALPNProtocols'>, NodeTlsCommonOptions, TlsSocketOptions, DialOptions {
   /** Host to dial (default `'localhost'`); also the name checked when `servername` is not given. */
   host?: string;
   /** Port to dial. Required unless `socket` or `path` is given. */
@@ -160,8 +161,6 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
    * milliseconds before `'timeout'`, which does not close the socket), as `tls.connect` does.
    */
   timeout?: number;
-  /** Passed to `net.connect` when dialling (Node's meaning). */
-  lookup?: net.LookupFunction;
   /** Passed to `net.connect` when dialling (Node's meaning). */
   localAddress?: string;
   /** Passed to `net.connect` when dialling (Node's meaning). */
@@ -1353,15 +1352,25 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
   // (unless InvalidName is explicitly ignorable): RFC 9525 §6 needs a reference identity.
   const servername = serverIdentityName(options.servername, host);
   const settings = socketSettings(options, 'client');
-  const { config, per } = clientConfigOf(options, servername);
+  // proxy / refusePrivateAddresses / lookup are about dialling (./node-dial.ts), not TLS.
+  const { config, per } = clientConfigOf(withoutDialOptions(options), servername);
   const relay = sessionRelay(options, per);
   const conn = TlsConnection.client(config, per);
   let socket: Duplex;
   let dialing = false;
   if (options.socket) {
+    if (options.proxy !== undefined || options.refusePrivateAddresses === true) throw new TlsError('InvalidConfig', { detail: 'proxy and refusePrivateAddresses apply to connections puretls dials, not to a given socket', source: 'caller' });
     socket = options.socket;
   } else {
-    socket = net.connect(dialOptions(options, host ?? 'localhost'));
+    const netOpts = dialOptions(options, host ?? 'localhost');
+    if ('path' in netOpts) {
+      if (options.proxy !== undefined || options.refusePrivateAddresses === true) throw new TlsError('InvalidConfig', { detail: 'proxy and refusePrivateAddresses apply to TCP connections, not to a Unix socket path', source: 'caller' });
+      socket = net.connect(netOpts);
+    } else {
+      // Straight connections get every net option; through a proxy or under the address
+      // policy node-dial.ts dials (host, port, family, lookup).
+      socket = dialNode(netOpts, options);
+    }
     dialing = true;
   }
   const tls = new TlsSocket(socket, conn, { ...settings, dialing, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier });
@@ -1377,16 +1386,15 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
  * `host:port`, with the dialling options Node passes on.
  * @throws TlsError('InvalidConfig') without a port or path, or for a bad `timeout`
  */
-function dialOptions(options: ConnectOptions, host: string): net.NetConnectOpts {
+function dialOptions(options: ConnectOptions, host: string): net.IpcNetConnectOpts | (net.TcpNetConnectOpts & { host: string; port: number }) {
   if (options.timeout !== undefined && (typeof options.timeout !== 'number' || !(options.timeout >= 0))) {
     throw new TlsError('InvalidConfig', { detail: 'timeout must be a non-negative number of milliseconds', source: 'caller' });
   }
   const common = { allowHalfOpen: true } as const;
   if (typeof options.path === 'string' && options.path !== '') return { ...common, path: options.path };
   if (options.port === undefined) throw new TlsError('InvalidConfig', { detail: 'connect needs a port (or a path, or a socket)', source: 'caller' });
-  const o: net.TcpNetConnectOpts = { ...common, host, port: options.port };
+  const o: net.TcpNetConnectOpts & { host: string; port: number } = { ...common, host, port: options.port };
   if (options.family !== undefined) o.family = options.family;
-  if (options.lookup !== undefined) o.lookup = options.lookup;
   if (options.localAddress !== undefined) o.localAddress = options.localAddress;
   if (options.localPort !== undefined) o.localPort = options.localPort;
   if (options.hints !== undefined) o.hints = options.hints;
@@ -1670,7 +1678,13 @@ export function createServer(options: TlsServerOptions, onConnection?: (socket: 
   return new TlsServer(options, onConnection);
 }
 
-export { TlsError } from '../base/errors.js';
+export { TlsError, getErrorStatus } from '../base/errors.js';
+export { ProxyError } from './proxy.js';
+export type { ProxyOptions } from './proxy.js';
+export type { DialOptions, LookupFunction } from './node-dial.js';
+export type { NetworkPolicyOptions } from './netpolicy.js';
+export type { NodeAlpnInput, NodeTlsCommonOptions } from './node-tls-options.js';
+export type { RootStoreSource } from './node-roots.js';
 export type { ConnectionInfo } from '../engine/connection.js';
 export type { ClientOptions, ServerOptions, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase } from '../config/config.js';
 export { ClientConfig, ServerConfig, isClientConfig, isServerConfig } from '../engine/setup.js';

@@ -385,6 +385,11 @@ describe('refused: a type error in TypeScript, InvalidConfig at the call in Java
 });
 
 describe('the node:tls-shaped default export', () => {
+  it("the SSL_OP table secureOptions reads is node:crypto's", async () => {
+    const { SSL_OP } = await import('../../src/transport/node-tls-options.js');
+    for (const [k, v] of Object.entries(cryptoConstants)) if (k.startsWith('SSL_OP_')) expect(SSL_OP[k], k).toBe((v as number) >>> 0);
+  });
+
   it('has the members a library calling tls.* uses, with Node values where they are Node facts', () => {
     for (const k of ['connect', 'createServer', 'createSecureContext', 'checkServerIdentity', 'getCiphers'] as const) expect(typeof pureTls[k]).toBe('function');
     expect(pureTls.TLSSocket).toBe(pure.TlsSocket);
