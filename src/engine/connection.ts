@@ -127,6 +127,12 @@ export class ConnectionCore {
   private readonly joiner: Joiner;
   // Queues are null while empty (an idle connection keeps no empty arrays: issue 9 memory).
   private readQueue: Uint8Array[] | null = null;
+  /**
+   * A key-log sink of this connection alone, called after the config's `keyLog` with the same
+   * NSS lines (the Node adapter's `'keylog'` event). Secret material: set it only for a
+   * listener that asked.
+   */
+  keyLogSink: ((line: string) => void) | null = null;
   /** The transport ended without close_notify and `endOnTransportClose` made that an end. */
   private closeNotifyMissing = false;
   private readQueued = 0;
@@ -847,7 +853,10 @@ export class ConnectionCore {
         self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
       },
       keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void {
-        self.cfg.keyLog?.(`${label} ${toHex(clientRandom)} ${toHex(secret)}`);
+        if (!self.cfg.keyLog && !self.keyLogSink) return;
+        const line = `${label} ${toHex(clientRandom)} ${toHex(secret)}`;
+        self.cfg.keyLog?.(line);
+        self.keyLogSink?.(line);
       },
       trace(e: TraceEvent): void {
         self.trace(e);

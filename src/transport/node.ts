@@ -45,7 +45,8 @@ import { clientHelloServerName, contextPattern } from './node-sni.js';
 import { CERT_SIGNATURE_SCHEMES, TLS12_SUITES, TLS13_SUITES } from '../crypto/suites.js';
 import { dialNode, withoutDialOptions, type DialOptions } from './node-dial.js';
 // node:crypto's PBKDF2 and DES-EDE3 for PKCS#12 files and encrypted keys (`pfx`, `passphrase`).
-import '../identity/native.js';
+import { X509Certificate } from '../identity/native.js';
+import { nodeAuthorizationCode, nodePeerCertificate, type PeerCertificate } from './node-cert.js';
 import { SESSION_KEY_LENGTH, deserializeSession, serializeSession } from '../session/serialize.js';
 import type { ResumableSession } from '../session/session.js';
 
@@ -310,33 +311,6 @@ function socketSettings(o: TlsSocketOptions, role: 'client' | 'server'): { allow
   };
   if (o.highWaterMark !== undefined) out.highWaterMark = limitOption('highWaterMark', o.highWaterMark, 16384, 1);
   return out;
-}
-
-/**
- * `getPeerCertificate()`'s result: Node's field names for the fields puretls fills.
- * (Node returns an empty object when the peer sent no certificate; this returns null.)
- */
-export interface PeerCertificate {
-  /** DER of the leaf certificate. */
-  readonly raw: Buffer;
-  /** Subject DN (RFC 4514 string; Node gives an object). */
-  readonly subject: string;
-  /** Issuer DN (RFC 4514 string; Node gives an object). */
-  readonly issuer: string;
-  /** notBefore, as `Date.toUTCString()`. */
-  readonly valid_from: string;
-  /** notAfter, as `Date.toUTCString()`. */
-  readonly valid_to: string;
-  /** SHA-256 of the DER, colon-separated upper-case hex (as Node prints it). */
-  readonly fingerprint256: string;
-  /** Serial number, upper-case hex. */
-  readonly serialNumber: string;
-  /** subjectAltName in Node's format (`DNS:a.example, IP Address:127.0.0.1`), or undefined without SAN. */
-  readonly subjectaltname: string | undefined;
-  /** DNS names from subjectAltName. */
-  readonly dnsNames: readonly string[];
-  /** IP addresses from subjectAltName (dotted quad, RFC 5952 IPv6). */
-  readonly ipAddresses: readonly string[];
 }
 
 const TRANSPORT_STATUS: Readonly<Record<string, TlsStatus>> = {
@@ -860,6 +834,10 @@ export class TlsSocket extends Duplex {
     ],
   ];
 
+  private static onNewListener(this: TlsSocket, event: string | symbol): void {
+    if (event === 'keylog' && this.engine.keyLogSink === null) this.engine.keyLogSink = (line) => this.emit('keylog', Buffer.from(`${line}\n`, 'latin1'));
+  }
+
   /** Our readable side ended (the peer's close_notify): TLS 1.2 answers at once (see the constructor). */
   private static onReadableEnd(this: TlsSocket): void {
     process.nextTick(TlsSocket.endAfterPeer, this);
@@ -897,6 +875,8 @@ export class TlsSocket extends Duplex {
     // transferInput: a socket's 'data' chunk is a fresh buffer per read that only we consume
     // (stream semantics: a chunk belongs to its reader), so whole records are taken without a copy.
     this.pump = new TlsPump(connection, new TlsSocket.PumpLink(this), { transferInput: true });
+    // Node's 'keylog' event: NSS key-log lines, each a Buffer ending in a newline, once a listener asks.
+    this.on('newListener', TlsSocket.onNewListener);
     (socket as OwnedSocket)[OWNER] = this;
     for (const [event, f] of TlsSocket.SOCKET_LISTENERS) socket.on(event, f);
     // TLS decides when each direction ends (close_notify), not TCP: the peer's FIN after its
@@ -973,20 +953,35 @@ export class TlsSocket extends Duplex {
   }
 
   /**
-   * Why {@link authorized} is false: the distinct certificate error codes found
-   * (accepted ones included, the same as `info.certificateErrors`, plus `InvalidName`
-   * when a client had no name to check), comma-separated, e.g. `'Expired,InvalidName'`;
-   * `'NoPeerCertificate'` when the peer sent none (a server that asked without
-   * requiring); null when authorized or before any certificate was judged. Node uses
-   * OpenSSL's names (`CERT_HAS_EXPIRED`, ...) instead.
+   * Why {@link authorized} is false, as Node says it: OpenSSL's / Node's code for the most
+   * serious certificate error found (`'CERT_HAS_EXPIRED'`, `'DEPTH_ZERO_SELF_SIGNED_CERT'`,
+   * `'UNABLE_TO_VERIFY_LEAF_SIGNATURE'`, `'ERR_TLS_CERT_ALTNAME_INVALID'`, ...; see
+   * {@link nodeAuthorizationCode}); `'UNABLE_TO_GET_ISSUER_CERT'` on a server whose client
+   * sent no certificate; null when authorized or before any certificate was judged. Every
+   * error found, with puretls's codes, is in {@link authorizationErrors}.
    */
   get authorizationError(): string | null {
+    const codes = this.authorizationErrors;
+    if (codes.length === 0) return null;
+    if (codes[0] === 'NoPeerCertificate') return 'UNABLE_TO_GET_ISSUER_CERT';
+    const i = this.engine.info;
+    return nodeAuthorizationCode(i.certificateErrors.length > 0 ? i.certificateErrors : [{ code: 'InvalidName', index: 0, detail: '' }], i.peerCertificate, i.peerIntermediates);
+  }
+
+  /**
+   * Why {@link authorized} is false, in puretls's codes: the distinct certificate error codes
+   * found (accepted ones included, as in `info.certificateErrors`, plus `InvalidName` when a
+   * client had no name to check), e.g. `['Expired', 'InvalidName']`; `['NoPeerCertificate']`
+   * when the peer sent none (a server that asked without requiring); empty when authorized
+   * or before any certificate was judged.
+   */
+  get authorizationErrors(): readonly string[] {
     const i = this.engine.info;
     const codes = new Set<string>(i.certificateErrors.map((e) => e.code));
     if (this.unnamed && i.peerCertificate !== null) codes.add('InvalidName');
-    if (codes.size > 0) return [...codes].join(',');
-    if (this.engine.handshakeComplete && i.peerCertificate === null) return 'NoPeerCertificate';
-    return null;
+    if (codes.size > 0) return [...codes];
+    if (this.engine.handshakeComplete && i.peerCertificate === null) return ['NoPeerCertificate'];
+    return [];
   }
 
   /** True while the TCP connection (when dialled) or the handshake is in progress. */
@@ -1016,33 +1011,65 @@ export class TlsSocket extends Duplex {
   }
 
   /**
-   * The peer's leaf certificate with Node's field names (`subject`, `issuer`,
-   * `valid_from`, `valid_to`, `fingerprint256`, `serialNumber`, `subjectaltname`, `raw`),
-   * or null if none was sent (or it cannot be parsed). Also after a failed handshake,
-   * for the certificate that was refused.
+   * The peer's certificate in Node's shape (`X509Certificate.toLegacyObject()`: `subject` and
+   * `issuer` objects, `subjectaltname`, `valid_from` / `valid_to`, `fingerprint`,
+   * `fingerprint256`, `fingerprint512`, `serialNumber`, `raw`, `pubkey`, `bits` / `modulus` /
+   * `exponent` or `asn1Curve` / `nistCurve`, `ext_key_usage`, `infoAccess`), `{}` when the
+   * peer sent none, as Node. With `detailed`, each certificate links its issuer as
+   * `issuerCertificate`, through the intermediates the peer sent (a self-issued one links
+   * itself, as in Node); unlike Node the chain ends at the last certificate sent (the trust
+   * anchor is not appended). Also after a failed handshake, for the certificate refused.
    */
-  getPeerCertificate(): PeerCertificate | null {
+  getPeerCertificate(detailed = false): PeerCertificate | Record<string, never> {
+    const i = this.engine.info;
+    if (!i.peerCertificate) return {};
+    return nodePeerCertificate(i.peerCertificate, detailed ? i.peerIntermediates : null) ?? {};
+  }
+
+  /** The peer's certificate as a `node:crypto` `X509Certificate`, or undefined when it sent none (Node's `getPeerX509Certificate()`). */
+  getPeerX509Certificate(): X509Certificate | undefined {
     const der = this.engine.info.peerCertificate;
-    if (!der) return null;
-    let c;
+    if (!der) return undefined;
     try {
-      c = parseCertificate(der);
+      return new X509Certificate(der);
     } catch {
-      return null;
+      return undefined;
     }
-    const ipAddresses = c.ipAddresses.map(formatIpAddress);
-    return {
-      raw: Buffer.from(der),
-      subject: c.subject,
-      issuer: c.issuer,
-      valid_from: c.notBefore.toUTCString(),
-      valid_to: c.notAfter.toUTCString(),
-      fingerprint256: colonHex(c.sha256),
-      serialNumber: c.serialHex.toUpperCase(),
-      subjectaltname: subjectAltNameText(c.dnsNames, ipAddresses),
-      dnsNames: c.dnsNames,
-      ipAddresses,
-    };
+  }
+
+  /**
+   * Node's `destroySoon()`: ends the writable side (our close_notify after what was written)
+   * and destroys the socket once that is sent. An `https` / `http` agent calls it on a
+   * keep-alive socket it gives up.
+   */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  /** Bytes received from the transport (ciphertext), as Node's `bytesRead` (0 for a transport that does not count). */
+  get bytesRead(): number {
+    return (this.socket as Partial<net.Socket>).bytesRead ?? 0;
+  }
+
+  /** Bytes handed to the transport (ciphertext), as Node's `bytesWritten`. */
+  get bytesWritten(): number {
+    return (this.socket as Partial<net.Socket>).bytesWritten ?? 0;
+  }
+
+  /** Node's `readyState`: `'opening'` while TCP connects, then `'open'`, `'readOnly'`, `'writeOnly'` or `'closed'`. */
+  get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.dialing && !this.destroyed) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    if (this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  /** Address family of the underlying socket (`'IPv4'` / `'IPv6'`). */
+  get remoteFamily(): string | undefined {
+    return this.socket instanceof net.Socket ? this.socket.remoteFamily : undefined;
   }
 
   /**
@@ -1587,17 +1614,21 @@ export class TlsServer extends net.Server {
       this.emit('tlsClientError', mapTransportError(e), null);
       return;
     }
+    // Node's server 'keylog' event (line, socket), when someone listens.
+    let tls: TlsSocket | undefined;
+    if (this.listenerCount('keylog') > 0) conn.keyLogSink = (line) => this.emit('keylog', Buffer.from(`${line}\n`, 'latin1'), tls);
     // The handshake timeout (TimedOut) arrives as 'error', hence as 'tlsClientError'.
-    const tls = new TlsSocket(raw, conn, { ...this.settings, dialing: false });
+    tls = new TlsSocket(raw, conn, { ...this.settings, dialing: false });
+    const socket = tls;
     const onError = (err: Error): void => {
-      this.emit('tlsClientError', mapTransportError(err), tls);
+      this.emit('tlsClientError', mapTransportError(err), socket);
     };
-    tls.on('error', onError);
-    tls.once('secure', () => {
-      tls.off('error', onError);
+    socket.on('error', onError);
+    socket.once('secure', () => {
+      socket.off('error', onError);
       // A socket nobody listens to must not crash the process with an unhandled 'error'.
-      if (this.listenerCount('secureConnection') === 0) tls.destroy();
-      else this.emit('secureConnection', tls);
+      if (this.listenerCount('secureConnection') === 0) socket.destroy();
+      else this.emit('secureConnection', socket);
     });
   }
 }
@@ -1684,6 +1715,7 @@ export type { ProxyOptions } from './proxy.js';
 export type { DialOptions, LookupFunction } from './node-dial.js';
 export type { NetworkPolicyOptions } from './netpolicy.js';
 export type { NodeAlpnInput, NodeTlsCommonOptions } from './node-tls-options.js';
+export type { PeerCertificate } from './node-cert.js';
 export type { RootStoreSource } from './node-roots.js';
 export type { ConnectionInfo } from '../engine/connection.js';
 export type { ClientOptions, ServerOptions, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase } from '../config/config.js';

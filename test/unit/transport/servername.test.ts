@@ -145,7 +145,8 @@ describe('Node adapter: the server certificate is always checked against a name 
       const r = await outcome(s);
       expect(r.error).toBeNull();
       expect(s.authorized).toBe(false);
-      expect(s.authorizationError).toContain('InvalidName');
+      expect(s.authorizationErrors).toContain('InvalidName');
+      expect(s.authorizationError).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
     }
   });
 
