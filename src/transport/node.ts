@@ -743,7 +743,8 @@ export class TlsSocket extends Duplex {
   private readonly engine: TlsConnection;
   /** True: this is an encrypted socket (as on Node's `TLSSocket`). */
   readonly encrypted = true;
-  private readonly socket: Duplex;
+  /** The transport under TLS (a `net.Socket`, or any Duplex given to `upgrade` / `connect({ socket })`). */
+  private readonly transport: Duplex;
   private readonly pump: TlsPump;
   private pendingError: TlsError | null = null;
   /** The engine failed (not the transport): its alert, if any, is in the socket's buffer. */
@@ -790,7 +791,7 @@ export class TlsSocket extends Duplex {
       this.t.onTlsError(err);
     }
     inputDrained(): void {
-      if (!this.t.socket.destroyed) this.t.socket.resume();
+      if (!this.t.transport.destroyed) this.t.transport.resume();
     }
   };
 
@@ -854,7 +855,7 @@ export class TlsSocket extends Duplex {
       throw new TlsError('InvalidConfig', { detail: 'new TLSSocket(socket, options) is not supported: use upgrade(socket, options) (either role, certificates checked) or connect({ socket, ... })', source: 'caller' });
     }
     super({ allowHalfOpen: init.allowHalfOpen, decodeStrings: true, emitClose: true, autoDestroy: true, ...(init.highWaterMark !== undefined ? { readableHighWaterMark: init.highWaterMark } : {}) });
-    this.socket = socket;
+    this.transport = socket;
     this.engine = connection;
     this.connection = new EngineView(connection);
     this.dialing = init.dialing;
@@ -1050,12 +1051,12 @@ export class TlsSocket extends Duplex {
 
   /** Bytes received from the transport (ciphertext), as Node's `bytesRead` (0 for a transport that does not count). */
   get bytesRead(): number {
-    return (this.socket as Partial<net.Socket>).bytesRead ?? 0;
+    return (this.transport as Partial<net.Socket>).bytesRead ?? 0;
   }
 
   /** Bytes handed to the transport (ciphertext), as Node's `bytesWritten`. */
   get bytesWritten(): number {
-    return (this.socket as Partial<net.Socket>).bytesWritten ?? 0;
+    return (this.transport as Partial<net.Socket>).bytesWritten ?? 0;
   }
 
   /** Node's `readyState`: `'opening'` while TCP connects, then `'open'`, `'readOnly'`, `'writeOnly'` or `'closed'`. */
@@ -1069,7 +1070,7 @@ export class TlsSocket extends Duplex {
 
   /** Address family of the underlying socket (`'IPv4'` / `'IPv6'`). */
   get remoteFamily(): string | undefined {
-    return this.socket instanceof net.Socket ? this.socket.remoteFamily : undefined;
+    return this.transport instanceof net.Socket ? this.transport.remoteFamily : undefined;
   }
 
   /**
@@ -1094,58 +1095,58 @@ export class TlsSocket extends Duplex {
 
   /** Passed to the underlying `net.Socket` (no-op for other transports). */
   setNoDelay(noDelay = true): this {
-    if (this.socket instanceof net.Socket) this.socket.setNoDelay(noDelay);
+    if (this.transport instanceof net.Socket) this.transport.setNoDelay(noDelay);
     return this;
   }
 
   /** Passed to the underlying `net.Socket` (no-op for other transports). */
   setKeepAlive(enable = false, initialDelay = 0): this {
-    if (this.socket instanceof net.Socket) this.socket.setKeepAlive(enable, initialDelay);
+    if (this.transport instanceof net.Socket) this.transport.setKeepAlive(enable, initialDelay);
     return this;
   }
 
   /** Passed to the underlying `net.Socket`; `'timeout'` is re-emitted here. */
   setTimeout(ms: number, callback?: () => void): this {
-    if (this.socket instanceof net.Socket) this.socket.setTimeout(ms);
+    if (this.transport instanceof net.Socket) this.transport.setTimeout(ms);
     if (callback) this.once('timeout', callback);
     return this;
   }
 
   /** Passed to the underlying `net.Socket`. */
   ref(): this {
-    if (this.socket instanceof net.Socket) this.socket.ref();
+    if (this.transport instanceof net.Socket) this.transport.ref();
     return this;
   }
 
   /** Passed to the underlying `net.Socket`. */
   unref(): this {
-    if (this.socket instanceof net.Socket) this.socket.unref();
+    if (this.transport instanceof net.Socket) this.transport.unref();
     return this;
   }
 
   /** The local address of the underlying socket. */
   address(): net.AddressInfo | Record<string, never> {
-    return this.socket instanceof net.Socket ? this.socket.address() : {};
+    return this.transport instanceof net.Socket ? this.transport.address() : {};
   }
 
   /** Remote address of the underlying socket. */
   get remoteAddress(): string | undefined {
-    return this.socket instanceof net.Socket ? this.socket.remoteAddress : undefined;
+    return this.transport instanceof net.Socket ? this.transport.remoteAddress : undefined;
   }
 
   /** Remote port of the underlying socket. */
   get remotePort(): number | undefined {
-    return this.socket instanceof net.Socket ? this.socket.remotePort : undefined;
+    return this.transport instanceof net.Socket ? this.transport.remotePort : undefined;
   }
 
   /** Local address of the underlying socket. */
   get localAddress(): string | undefined {
-    return this.socket instanceof net.Socket ? this.socket.localAddress : undefined;
+    return this.transport instanceof net.Socket ? this.transport.localAddress : undefined;
   }
 
   /** Local port of the underlying socket. */
   get localPort(): number | undefined {
-    return this.socket instanceof net.Socket ? this.socket.localPort : undefined;
+    return this.transport instanceof net.Socket ? this.transport.localPort : undefined;
   }
 
   // ------------------------------------------------------------ Duplex plumbing
@@ -1184,7 +1185,7 @@ export class TlsSocket extends Duplex {
       // close_notify goes after the handshake (and after every write before end()).
       if (!this.engine.handshakeComplete) await this.engine.handshake();
       await this.pump.close();
-      if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.end();
+      if (!this.transport.destroyed && !this.transport.writableEnded) this.transport.end();
     };
     finish().then(
       () => callback(),
@@ -1194,7 +1195,7 @@ export class TlsSocket extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.clearHandshakeTimer();
-    const s = this.socket;
+    const s = this.transport;
     // The socket is ours to close now: stop feeding the engine (a lingering close discards input).
     const owned = s as OwnedSocket;
     if (owned[OWNER] === this) {
@@ -1222,7 +1223,7 @@ export class TlsSocket extends Duplex {
   // ------------------------------------------------------------ internals
 
   private sendToSocket(bytes: Uint8Array): void | Promise<void> {
-    const s = this.socket;
+    const s = this.transport;
     if (s.destroyed || s.writableEnded) return;
     // A full record (16 KiB + 22) is above the socket's default 16 KiB high-water mark, so
     // write() returns false for every bulk record even when the kernel took it at once:
