@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `puretls` command (DESIGN.md §3, CLI contract):
+ * The `puretls` command (its CLI contract: README "CLI"):
  *
  * - `puretls connect HOST:PORT [...]`: handshake, summary (or `--json`), then copy stdin
  *   to the connection and the connection to stdout until either side closes; with

@@ -94,7 +94,7 @@ export type TlsStatus =
   | 'InappropriateFallback'
   | 'NoRenegotiation'
   | 'InternalError'
-  // certificate (one per DESIGN.md §3 code; the status names the principal error)
+  // certificate (one per certificate error code; the status names the principal error)
   | 'CertificateUntrusted'
   | 'CertificateExpired'
   | 'CertificateNotYetValid'
@@ -314,6 +314,19 @@ const TRANSPORT_CODES: Readonly<Record<string, TlsStatus>> = {
   ENETDOWN: 'NetworkUnreachable',
   EHOSTDOWN: 'NetworkUnreachable',
   EADDRNOTAVAIL: 'TransportError',
+  // listening and resources (a server adapter's 'error')
+  EADDRINUSE: 'TransportError',
+  EACCES: 'TransportError',
+  EPERM: 'TransportError',
+  EMFILE: 'TransportError',
+  ENFILE: 'TransportError',
+  ENOBUFS: 'TransportError',
+  // Node's argument checks, thrown synchronously by the runtime's socket calls
+  ERR_SOCKET_BAD_PORT: 'InvalidConfig',
+  ERR_INVALID_ARG_TYPE: 'InvalidConfig',
+  ERR_INVALID_ARG_VALUE: 'InvalidConfig',
+  ERR_INVALID_IP_ADDRESS: 'InvalidConfig',
+  ERR_OUT_OF_RANGE: 'InvalidConfig',
   ERR_STREAM_DESTROYED: 'Closed',
   ERR_STREAM_WRITE_AFTER_END: 'Closed',
   ERR_SOCKET_CLOSED: 'Closed',
@@ -326,8 +339,9 @@ const TRANSPORT_CODES: Readonly<Record<string, TlsStatus>> = {
   UnexpectedEof: 'ConnectionReset',
   TimedOut: 'TimedOut',
   NetworkUnreachable: 'NetworkUnreachable',
+  HostUnreachable: 'NetworkUnreachable',
   AddrNotAvailable: 'TransportError',
-  NotConnected: 'Closed',
+  NotConnected: 'ConnectionReset',
   BadResource: 'Closed',
   // DOMException names
   TimeoutError: 'TimedOut',
@@ -362,6 +376,8 @@ function statusAt(e: unknown, depth: number): TlsStatus | undefined {
     if (s !== undefined) return s;
   }
   if (inner !== undefined) return inner;
+  // Deno reports a failed name lookup with a generic class and this message.
+  if (typeof (o as { message?: unknown }).message === 'string' && /failed to lookup address|Name or service not known|nodename nor servname/i.test((o as { message: string }).message)) return 'HostNotFound';
   if (Array.isArray(o.errors)) {
     for (const x of o.errors as unknown[]) {
       const s = statusAt(x, depth + 1);

@@ -50,7 +50,9 @@ export function internCertificate(der: Uint8Array): Uint8Array {
   const key = keyOf(der);
   const held = interned.get(key)?.deref();
   if (held !== undefined && equal(held, der)) return held;
-  const copy = der.slice();
+
+  // A plain Uint8Array copy even when handed a Node Buffer (whose slice() is a view, not a copy).
+  const copy = new Uint8Array(der);
   interned.set(key, new WeakRef(copy));
   cleanup.register(copy, key);
   return copy;

@@ -28,7 +28,9 @@ export const AEAD_TAG_LEN = 16;
 
 /**
  * An AEAD that can also work in place: the record layer uses these when a provider's
- * cipher has them, and `seal`/`open` otherwise.
+ * cipher has them, and `seal`/`open` otherwise. Its operations (`seal` and `open` too)
+ * read `nonce` and `aad` only during the call: the record layer passes scratch buffers
+ * that it reuses for the next record.
  */
 export interface InPlaceAead extends AeadCipher {
   /**
@@ -54,7 +56,8 @@ export function isInPlaceAead(aead: AeadCipher): aead is InPlaceAead {
 }
 
 /**
- * An AEAD that seals a record in one step into a buffer it allocates itself: `prefix`
+ * An AEAD that seals a record in one step into a buffer it allocates itself, or into one
+ * the caller gives it: `prefix`
  * (the record header, and TLS 1.2 GCM's explicit nonce) ‖ AEAD(`content` ‖ `trailer`) ‖ tag.
  * The plaintext is given in two pieces (the content as the caller has it, then the TLS 1.3
  * type byte and padding), so it is never copied into a record buffer first. For providers
@@ -64,11 +67,14 @@ export function isInPlaceAead(aead: AeadCipher): aead is InPlaceAead {
  */
 export interface JoinedSealAead extends AeadCipher {
   /**
-   * Returns a new buffer holding `prefix` ‖ ciphertext of (`content` ‖ `trailer`) ‖ tag,
-   * sealed under `nonce` and `aad`. The inputs are only read.
-   * @throws TlsError('InternalError') for a nonce that is not 12 bytes.
+   * Returns `prefix` ‖ ciphertext of (`content` ‖ `trailer`) ‖ tag, sealed under `nonce`
+   * and `aad`: written into `into` when it is given (it must be exactly that long; `into`
+   * itself is returned, every byte of it written), else into a new buffer. The other
+   * inputs are only read, and only during the call (`seal` and `open` too read `nonce` and
+   * `aad` only during the call: the record layer passes scratch buffers it reuses).
+   * @throws TlsError('InternalError') for a nonce that is not 12 bytes or an `into` of the wrong length.
    */
-  sealJoined(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, content: Uint8Array, trailer: Uint8Array): Uint8Array;
+  sealJoined(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, content: Uint8Array, trailer: Uint8Array, into?: Uint8Array): Uint8Array;
 }
 
 /** True if `aead` offers {@link JoinedSealAead.sealJoined}. */
@@ -81,8 +87,8 @@ function checkNonce(alg: AeadAlg, nonce: Uint8Array): void {
   if (nonce.length !== AEAD_NONCE_LEN) throw new TlsError('InternalError', { detail: `${alg}: nonce must be 12 bytes` });
 }
 
-/** AES-GCM keyed once (SP 800-38D; RFC 5116 §5.1, §5.2). */
-class GcmAead implements InPlaceAead {
+/** AES-GCM keyed once (SP 800-38D; RFC 5116 §5.1, §5.2): what {@link createAead} returns for the AES suites. */
+export class GcmAead implements InPlaceAead {
   readonly alg: AeadAlg;
   private readonly key: AesGcmKey;
 
@@ -123,8 +129,8 @@ class GcmAead implements InPlaceAead {
   }
 }
 
-/** ChaCha20-Poly1305 (RFC 8439 §2.8) from @noble/ciphers. */
-class ChaChaAead implements InPlaceAead {
+/** ChaCha20-Poly1305 (RFC 8439 §2.8) from @noble/ciphers: what {@link createAead} returns for it. */
+export class ChaChaAead implements InPlaceAead {
   readonly alg: AeadAlg = 'CHACHA20-POLY1305';
   private readonly key: Uint8Array;
 

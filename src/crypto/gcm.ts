@@ -3,22 +3,32 @@
  * GHASH multiplication tables are built when the key is installed and reused for every
  * record, instead of once per call as `gcm(key, nonce, aad)` from @noble/ciphers does.
  *
- * - The AES block function and key expansion are @noble/ciphers' (`unsafe.expandKeyLE`,
- *   `unsafe.encrypt`, FIPS 197); the CTR loop (SP 800-38D §6.5, GCTR) and GHASH (§6.4) are
- *   ours.
- * - GHASH multiplies by H with Shoup's table method: each key holds a 16-entry table
- *   (4 bits at a time, 256 bytes). A call that hashes at least {@link WIDE_TABLE_AFTER}
- *   bytes uses a 256-entry table (8 bits at a time, about twice as fast, 4 KiB) taken from
- *   two shared per-process slots, rebuilt (about 3 µs) only when neither holds this key's
- *   table: bulk transfers run at the wide table's speed while an idle connection holds no
- *   4 KiB tables. The slots keep the H multiples of the last two keys that used them.
+ * - The key expansion is @noble/ciphers' (`unsafe.expandKeyLE`, FIPS 197 §5.2, in noble's
+ *   little-endian word layout). The block function is ours, in the same layout: FIPS 197's
+ *   round as four 256-entry tables (T0..T3, 1 KiB each, "T-tables", §5.2 of the Rijndael
+ *   proposal) and the S-box for the last round, with the round state in local variables.
+ *   noble's `unsafe.encrypt` does the same rounds from two 65,536-entry tables (256 KiB each,
+ *   two lookups per column instead of four) and returns an object per block; in V8 the small
+ *   tables (4 KiB, they stay in the L1 cache) and no allocation per block are faster
+ *   (bench/browser, issue 9). The CTR loop (SP 800-38D §6.5, GCTR) and GHASH (§6.4) are ours.
+ * - GHASH multiplies by H with Shoup's table method, from tables in shared per-process
+ *   slots (two of each width, most recently used first) that are rebuilt only when neither
+ *   holds this key's table: a 16-entry table (4 bits at a time, 256 bytes, rebuilt in well
+ *   under a microsecond) for short calls, and for a call that hashes at least
+ *   {@link WIDE_TABLE_AFTER} bytes a 256-entry table (8 bits at a time, about twice as fast,
+ *   4 KiB, rebuilt in about 3 µs). A key itself holds only its AES key schedule and H: an
+ *   idle connection keeps no GHASH table at all (memory, issue 9), and bulk transfers run
+ *   at the wide table's speed.
  * - Only 96-bit nonces (SP 800-38D §7.1: J0 = IV ‖ 0^31 ‖ 1), which is all TLS uses.
  * - The tag is compared in constant time, and nothing is decrypted (nor the caller's buffer
  *   touched) unless it matches (SP 800-38D §7.2 step 10).
  *
  * Table lookups indexed by secret-dependent values are not constant time with respect to
- * cache timing (neither is noble's AES, which uses T-tables); this is the usual trade of a
- * pure-JavaScript AES-GCM.
+ * cache timing: the AES rounds index T-tables by state bytes, as noble's AES does (ours are
+ * smaller: 4 KiB in all, 64 cache lines, against noble's 512 KiB), and GHASH indexes tables
+ * of H multiples by bits of Y ⊕ X, as noble's GHASH does. Nothing else (no branch, no
+ * early exit) depends on a secret. This is the usual trade of a pure-JavaScript AES-GCM;
+ * where cache-timing attackers share the machine, use the native or webcrypto provider.
  *
  * @module
  */
@@ -34,6 +44,53 @@ export const WIDE_TABLE_AFTER = 1024;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** Multiplication by x in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1 (FIPS 197 §4.2.1, xtime). */
+const xtime = (b: number): number => ((b << 1) ^ (b & 0x80 ? 0x1b : 0)) & 0xff;
+
+/**
+ * The S-box (FIPS 197 §5.1.1: the multiplicative inverse in GF(2^8), then the affine
+ * transformation with c = 0x63), built by walking the field with the generator 3.
+ */
+const SBOX: Uint8Array = (() => {
+  const exp = new Uint8Array(256);
+  const log = new Uint8Array(256);
+  for (let i = 0, x = 1; i < 255; i++, x ^= xtime(x)) {
+    exp[i] = x;
+    log[x] = i;
+  }
+  const box = new Uint8Array(256);
+  for (let a = 0; a < 256; a++) {
+    const inv = a === 0 ? 0 : exp[(255 - log[a]!) % 255]!;
+    let y = inv;
+    let r = inv;
+    for (let k = 0; k < 4; k++) {
+      r = ((r << 1) | (r >>> 7)) & 0xff;
+      y ^= r;
+    }
+    box[a] = y ^ 0x63;
+  }
+  return box;
+})();
+
+/**
+ * T-tables in noble's little-endian word layout (byte j of a column is bits 8j..8j+7):
+ * T0[a] holds the column (2·S[a], S[a], S[a], 3·S[a]) (FIPS 197 §5.1.3 MixColumns applied to
+ * S[a] in row 0); T1..T3 are T0 rotated left by 8, 16, 24 bits (the same for rows 1..3).
+ */
+const [T0, T1, T2, T3] = ((): Int32Array[] => {
+  const t = [new Int32Array(256), new Int32Array(256), new Int32Array(256), new Int32Array(256)];
+  for (let a = 0; a < 256; a++) {
+    const sb = SBOX[a]!;
+    const s2 = xtime(sb);
+    let w = (((s2 ^ sb) << 24) | (sb << 16) | (sb << 8) | s2) | 0;
+    for (let r = 0; r < 4; r++) {
+      t[r]![a] = w;
+      w = ((w << 8) | (w >>> 24)) | 0;
+    }
+  }
+  return t;
+})() as [Int32Array, Int32Array, Int32Array, Int32Array];
+
 /** Multiplies the field element z (4 big-endian words, SP 800-38D bit order) by x in place. */
 function mulX(z: Int32Array): void {
   const carry = z[3]! & 1;
@@ -48,9 +105,9 @@ function mulX(z: Int32Array): void {
  * T[v] = v(x)·H for every `bits`-bit v, where the most significant bit of v is the
  * coefficient of x^0 (SP 800-38D bit order). 4 words per entry.
  */
-function productTable(h: Int32Array, bits: number, t: Int32Array = new Int32Array((1 << bits) * 4)): Int32Array {
+function productTable(h0: number, h1: number, h2: number, h3: number, bits: number, t: Int32Array): Int32Array {
   const n = 1 << bits;
-  const z = h.slice();
+  const z = Int32Array.of(h0, h1, h2, h3);
   for (let k = 0; k < bits; k++) {
     t.set(z, (1 << (bits - 1 - k)) * 4);
     mulX(z);
@@ -80,39 +137,39 @@ function reductionTable(bits: number): Int32Array {
   return r;
 }
 
-/** Words in the 4-bit product table. */
-const T4_WORDS = 16 * 4;
 const REDUCE4 = reductionTable(4);
 const REDUCE8 = reductionTable(8);
 
-/** A shared 8-bit table and the key it was built for. */
-interface WideSlot {
-  owner: object | null;
+/** A shared product table and the key it was built for. */
+interface TableSlot {
+  owner: AesGcmKey | null;
   readonly table: Int32Array;
 }
 /** Most recently used first; allocated on first use. */
-let wideSlots: WideSlot[] | null = null;
+let narrowSlots: TableSlot[] | null = null;
+let wideSlots: TableSlot[] | null = null;
 
 /**
- * The 8-bit product table of `owner`'s H (words 64..67 of its `t4`), from the shared slots,
+ * The `bits`-bit product table of `key`'s H from `slots` (two, most recently used first),
  * rebuilding the older slot if neither holds it.
  */
-function wideTable(owner: object, t4: Int32Array): Int32Array {
-  const slots = (wideSlots ??= [
-    { owner: null, table: new Int32Array(256 * 4) },
-    { owner: null, table: new Int32Array(256 * 4) },
-  ]);
+function slotTable(slots: TableSlot[], key: AesGcmKey, bits: number): Int32Array {
   let s = slots[0]!;
-  if (s.owner === owner) return s.table;
+  if (s.owner === key) return s.table;
   s = slots[1]!;
-  if (s.owner !== owner) {
-    productTable(t4.subarray(T4_WORDS, T4_WORDS + 4), 8, s.table);
-    s.owner = owner;
+  if (s.owner !== key) {
+    productTable(key.h0, key.h1, key.h2, key.h3, bits, s.table);
+    s.owner = key;
   }
   slots[1] = slots[0]!;
   slots[0] = s;
   return s.table;
 }
+
+const newSlots = (words: number): TableSlot[] => [
+  { owner: null, table: new Int32Array(words) },
+  { owner: null, table: new Int32Array(words) },
+];
 
 function be32(b: Uint8Array, at: number): number {
   return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
@@ -133,12 +190,22 @@ function bswap(v: number): number {
  * `src` and `dst` may be the same bytes (in place) or disjoint, never partly overlapping.
  */
 export class AesGcmKey {
-  /** Expanded AES key (noble's little-endian word layout); shares one ArrayBuffer with {@link t4}. */
-  private readonly xk: Uint32Array;
-  /** The 4-bit product table (16 entries × 4 words), then H = E(K, 0^128) as 4 big-endian words. */
-  private readonly t4: Int32Array;
-  /** The shared 8-bit table for the call in progress (null: use t4). Never kept between calls. */
-  private t8: Int32Array | null = null;
+  /** Expanded AES key (noble's little-endian word layout): 4·(rounds + 1) words. */
+  private readonly xk: Int32Array;
+  /** Full rounds (with MixColumns) after the first AddRoundKey: 9 for AES-128, 13 for AES-256. */
+  private readonly rounds: number;
+  /** @internal H = E(K, 0^128) as 4 big-endian words (read by the shared table slots). */
+  readonly h0: number;
+  /** @internal */
+  readonly h1: number;
+  /** @internal */
+  readonly h2: number;
+  /** @internal */
+  readonly h3: number;
+  /** The shared table for the call in progress; never kept between calls. */
+  private table: Int32Array | null = null;
+  /** Whether {@link table} is the 8-bit one. */
+  private wide = false;
   // GHASH accumulator Y (4 big-endian words).
   private y0 = 0;
   private y1 = 0;
@@ -155,23 +222,18 @@ export class AesGcmKey {
     if (key.length !== 16 && key.length !== 32) {
       throw new TlsError('InternalError', { detail: `AES-GCM: key must be 16 or 32 bytes, got ${key.length}` });
     }
-    // One ArrayBuffer for all per-key state: [t4 (64 words) | H (4) | key schedule].
-    const schedule = unsafe.expandKeyLE(key.slice());
-    const buf = new ArrayBuffer((T4_WORDS + 4 + schedule.length) * 4);
-    this.t4 = new Int32Array(buf, 0, T4_WORDS + 4);
-    this.xk = new Uint32Array(buf, (T4_WORDS + 4) * 4, schedule.length);
-    this.xk.set(schedule);
+    const k = key.slice();
+    const schedule = unsafe.expandKeyLE(k);
+    this.xk = new Int32Array(schedule);
+    this.rounds = schedule.length / 4 - 2;
     schedule.fill(0);
+    k.fill(0);
     // SP 800-38D §7.1 step 1: H = CIPH_K(0^128).
     this.block(0, 0, 0, 0);
-    const h = Int32Array.of(bswap(this.k0), bswap(this.k1), bswap(this.k2), bswap(this.k3));
-    this.t4.set(h, T4_WORDS);
-    productTable(h, 4, this.t4);
-  }
-
-  /** Bytes of key-dependent tables this key holds (for memory accounting; the shared wide tables are not counted). */
-  get tableBytes(): number {
-    return this.t4.buffer.byteLength;
+    this.h0 = bswap(this.k0);
+    this.h1 = bswap(this.k1);
+    this.h2 = bswap(this.k2);
+    this.h3 = bswap(this.k3);
   }
 
   /**
@@ -213,13 +275,32 @@ export class AesGcmKey {
     }
   }
 
-  /** Encrypts one counter block (noble's word layout) into k0..k3. */
+  /**
+   * Encrypts one block (noble's word layout) into k0..k3: FIPS 197 §5.1 Cipher(), each full
+   * round's SubBytes, ShiftRows and MixColumns as four T-table lookups per column, then
+   * AddRoundKey; the last round without MixColumns, from the S-box.
+   */
   private block(s0: number, s1: number, s2: number, s3: number): void {
-    const o = unsafe.encrypt(this.xk, s0, s1, s2, s3);
-    this.k0 = o.s0;
-    this.k1 = o.s1;
-    this.k2 = o.s2;
-    this.k3 = o.s3;
+    const xk = this.xk;
+    s0 ^= xk[0]!;
+    s1 ^= xk[1]!;
+    s2 ^= xk[2]!;
+    s3 ^= xk[3]!;
+    let k = 4;
+    for (let r = this.rounds; r > 0; r--, k += 4) {
+      const t0 = T0[s0 & 0xff]! ^ T1[(s1 >>> 8) & 0xff]! ^ T2[(s2 >>> 16) & 0xff]! ^ T3[s3 >>> 24]! ^ xk[k]!;
+      const t1 = T0[s1 & 0xff]! ^ T1[(s2 >>> 8) & 0xff]! ^ T2[(s3 >>> 16) & 0xff]! ^ T3[s0 >>> 24]! ^ xk[k + 1]!;
+      const t2 = T0[s2 & 0xff]! ^ T1[(s3 >>> 8) & 0xff]! ^ T2[(s0 >>> 16) & 0xff]! ^ T3[s1 >>> 24]! ^ xk[k + 2]!;
+      s3 = T0[s3 & 0xff]! ^ T1[(s0 >>> 8) & 0xff]! ^ T2[(s1 >>> 16) & 0xff]! ^ T3[s2 >>> 24]! ^ xk[k + 3]!;
+      s0 = t0;
+      s1 = t1;
+      s2 = t2;
+    }
+    const S = SBOX;
+    this.k0 = (S[s0 & 0xff]! | (S[(s1 >>> 8) & 0xff]! << 8) | (S[(s2 >>> 16) & 0xff]! << 16) | (S[s3 >>> 24]! << 24)) ^ xk[k]!;
+    this.k1 = (S[s1 & 0xff]! | (S[(s2 >>> 8) & 0xff]! << 8) | (S[(s3 >>> 16) & 0xff]! << 16) | (S[s0 >>> 24]! << 24)) ^ xk[k + 1]!;
+    this.k2 = (S[s2 & 0xff]! | (S[(s3 >>> 8) & 0xff]! << 8) | (S[(s0 >>> 16) & 0xff]! << 16) | (S[s1 >>> 24]! << 24)) ^ xk[k + 2]!;
+    this.k3 = (S[s3 & 0xff]! | (S[(s0 >>> 8) & 0xff]! << 8) | (S[(s1 >>> 16) & 0xff]! << 16) | (S[s2 >>> 24]! << 24)) ^ xk[k + 3]!;
   }
 
   /** GCTR (SP 800-38D §6.5) from inc32(J0): counter 2, since J0 = IV ‖ 0^31 ‖ 1. */
@@ -260,13 +341,14 @@ export class AesGcmKey {
 
   /** Leaves the tag GHASH(A, C) ⊕ E(K, J0) (SP 800-38D §7.1 steps 5-6) in y0..y3. */
   private tag(n0: number, n1: number, n2: number, aad: Uint8Array, ct: Uint8Array): void {
-    this.t8 = aad.length + ct.length >= WIDE_TABLE_AFTER ? wideTable(this, this.t4) : null;
+    this.wide = aad.length + ct.length >= WIDE_TABLE_AFTER;
+    this.table = this.wide ? slotTable((wideSlots ??= newSlots(256 * 4)), this, 8) : slotTable((narrowSlots ??= newSlots(16 * 4)), this, 4);
     this.y0 = this.y1 = this.y2 = this.y3 = 0;
     this.absorb(aad);
     this.absorb(ct);
     // The length block: [len(A)]_64 ‖ [len(C)]_64 in bits (both < 2^32 here).
     this.mul(0, aad.length * 8, 0, ct.length * 8);
-    this.t8 = null;
+    this.table = null;
     this.block(n0, n1, n2, 0x01000000); // J0 in noble's layout (counter word 1, big-endian)
     this.y0 ^= bswap(this.k0);
     this.y1 ^= bswap(this.k1);
@@ -295,11 +377,11 @@ export class AesGcmKey {
     let z1 = 0;
     let z2 = 0;
     let z3 = 0;
-    const t8 = this.t8;
+    const t = this.table!;
     // Horner's rule from the highest-degree coefficients (the last byte, low bits first):
     // Z ← Z·x^k ⊕ T[next k coefficients]; the shift folds the k bits falling off the end
     // back in through the reduction table.
-    if (t8 !== null) {
+    if (this.wide) {
       for (let w = 3; w >= 0; w--) {
         let word = w === 3 ? x3 : w === 2 ? x2 : w === 1 ? x1 : x0;
         for (let j = 0; j < 4; j++) {
@@ -310,14 +392,13 @@ export class AesGcmKey {
           z0 = (z0 >>> 8) ^ REDUCE8[rem]!;
           const i = (word & 0xff) << 2;
           word >>>= 8;
-          z0 ^= t8[i]!;
-          z1 ^= t8[i + 1]!;
-          z2 ^= t8[i + 2]!;
-          z3 ^= t8[i + 3]!;
+          z0 ^= t[i]!;
+          z1 ^= t[i + 1]!;
+          z2 ^= t[i + 2]!;
+          z3 ^= t[i + 3]!;
         }
       }
     } else {
-      const t4 = this.t4;
       for (let w = 3; w >= 0; w--) {
         let word = w === 3 ? x3 : w === 2 ? x2 : w === 1 ? x1 : x0;
         for (let j = 0; j < 8; j++) {
@@ -328,10 +409,10 @@ export class AesGcmKey {
           z0 = (z0 >>> 4) ^ REDUCE4[rem]!;
           const i = (word & 0xf) << 2;
           word >>>= 4;
-          z0 ^= t4[i]!;
-          z1 ^= t4[i + 1]!;
-          z2 ^= t4[i + 2]!;
-          z3 ^= t4[i + 3]!;
+          z0 ^= t[i]!;
+          z1 ^= t[i + 1]!;
+          z2 ^= t[i + 2]!;
+          z3 ^= t[i + 3]!;
         }
       }
     }

@@ -60,9 +60,22 @@ export function hkdfExtract(alg: HashAlg, salt: Uint8Array, ikm: Uint8Array): Ui
   return extract(fn(alg), ikm, salt);
 }
 
-/** HKDF-Expand (RFC 5869 §2.3). */
+/** The block counter of HKDF-Expand's first block (never written). */
+const ONE = Uint8Array.of(1);
+
+/**
+ * HKDF-Expand (RFC 5869 §2.3). One block (every TLS 1.3 key schedule step, L ≤ HashLen) is
+ * T(1) = HMAC-Hash(PRK, info ‖ 0x01), computed as one HMAC: noble's general `expand` also
+ * copies the keyed HMAC state for each block and once more after the last.
+ */
 export function hkdfExpand(alg: HashAlg, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  return expand(fn(alg), prk, info, length);
+  const f = fn(alg);
+  if (!Number.isSafeInteger(length) || length < 0 || length > f.outputLen) return expand(f, prk, info, length);
+  const t = nobleHmac.create(f, prk).update(info).update(ONE).digest();
+  if (length === t.length) return t;
+  const out = t.slice(0, length);
+  t.fill(0);
+  return out;
 }
 
 /** Constant-time equality: time depends only on the lengths. */

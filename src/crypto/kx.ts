@@ -15,7 +15,7 @@
 import { x25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { TlsError } from '../base/errors.js';
-import type { SyncKeyShare } from './provider.js';
+import type { CryptoProvider, SyncKeyShare } from './provider.js';
 import { bigIntToBytes, bytesToBigInt } from './der.js';
 
 /** Named group code points implemented here (RFC 9846 §4.3.7). */
@@ -25,13 +25,34 @@ export const KX_GROUPS = {
   x25519: 0x001d,
 } as const;
 
+/**
+ * The post-quantum hybrid groups (draft-ietf-tls-ecdhe-mlkem §5), implemented in
+ * src/crypto/hybrid.ts (kept apart so a bundle can leave ML-KEM out). Only their code points
+ * are here: they are TLS 1.3 only (never offered or accepted in TLS 1.2) and KEMs, whose
+ * server side is {@link CryptoProvider.encapsulate}, not a key share of its own.
+ */
+export const HYBRID_GROUP_CODES = {
+  SecP256r1MLKEM768: 0x11eb,
+  X25519MLKEM768: 0x11ec,
+  SecP384r1MLKEM1024: 0x11ed,
+} as const;
+
+/** True for a post-quantum hybrid group ({@link HYBRID_GROUP_CODES}). */
+export function isHybridGroup(group: number): boolean {
+  return group === HYBRID_GROUP_CODES.X25519MLKEM768 || group === HYBRID_GROUP_CODES.SecP256r1MLKEM768 || group === HYBRID_GROUP_CODES.SecP384r1MLKEM1024;
+}
+
 /** Extra bytes beyond the curve size drawn for a NIST private key (FIPS 186-5 A.2.1: 64 bits). */
 const EXTRA = 8;
 
-const NIST = {
-  [KX_GROUPS.secp256r1]: { curve: p256, size: 32 },
-  [KX_GROUPS.secp384r1]: { curve: p384, size: 48 },
-} as const;
+// In a pure-annotated function: computed keys read properties, which esbuild does not treat as
+// pure, and this table would keep @noble/curves' P-256/P-384 in every bundle importing this file
+// (the client-only entry imports isHybridGroup and nistShare only).
+const NIST = /* @__PURE__ */ (() =>
+  ({
+    [KX_GROUPS.secp256r1]: { curve: p256, size: 32 },
+    [KX_GROUPS.secp384r1]: { curve: p384, size: 48 },
+  }) as const)();
 
 function illegal(detail: string): never {
   throw new TlsError('IllegalParameter', { detail });
@@ -96,7 +117,8 @@ function x25519Share(privateKey: Uint8Array): SyncKeyShare {
   };
 }
 
-type NistCurve = typeof p256 | typeof p384;
+/** @noble/curves' P-256 or P-384. */
+export type NistCurve = typeof p256 | typeof p384;
 
 /**
  * A NIST curve private scalar from the bytes drawn for it: `size + 8` random bytes reduced as
@@ -128,7 +150,8 @@ export function checkUncompressedPoint(peerPublic: Uint8Array, size: number): vo
   if (peerPublic[0] !== 4) illegal('EC key share is not an uncompressed point');
 }
 
-function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): SyncKeyShare {
+/** A key share on a NIST curve from the bytes drawn for its private key (see the module notes); the client-only entry's secp256r1/secp384r1 modules use it. */
+export function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): SyncKeyShare {
   const sk = nistPrivateScalar(privateKey, size, curve.Point.Fn.ORDER);
   const publicKey = curve.getPublicKey(sk, false);
   return {

@@ -43,14 +43,17 @@ import {
   verify as nodeVerify,
   type CipherChaCha20Poly1305,
   type CipherGCM,
+  type DecipherGCM,
   type Hash,
   type KeyObject,
 } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { TlsError } from '../base/errors.js';
 import { AEAD_KEY_LEN, HASH_LEN, type AeadAlg, type AeadCipher, type CryptoProvider, type HashAlg, type HashState, type SyncKeyShare as KeyShare, type PrivateKeyInfo, type PublicKeyInfo, type RandomSource, type SyncCryptoProvider } from './provider.js';
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN, type JoinedSealAead } from './aead.js';
 import { KX_GROUPS, checkUncompressedPoint, keySharePrivateLength, nistPrivateScalar } from './kx.js';
+import { nodeMlKem, withHybridGroups, type NodeKemFunctions } from './hybrid.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, verifyEcdsaDigest, type SignatureOptions } from './sig.js';
 import { bigIntToBytes } from './der.js';
@@ -154,6 +157,9 @@ const CIPHER_NAME: Readonly<Record<AeadAlg, 'aes-128-gcm' | 'aes-256-gcm' | 'cha
   'CHACHA20-POLY1305': 'chacha20-poly1305',
 };
 
+/** The cipher options of every AEAD call (node:crypto only reads them), made once. */
+const TAG_OPTIONS = Object.freeze({ authTagLength: AEAD_TAG_LEN });
+
 /** The empty plaintext piece (never written). */
 const NO_BYTES = new Uint8Array(0);
 
@@ -171,7 +177,9 @@ function fresh(n: number): Uint8Array {
  * An AEAD on node:crypto. Node's API takes the nonce when the cipher object is made, so a
  * record costs one `createCipheriv` / `createDecipheriv`; what is left per record is kept
  * to what that API forces: `update()` allocates its output, which `open` returns as it is
- * and `seal` / `sealJoined` copy once into the buffer they return (never zero-filled).
+ * and `seal` / `sealJoined` copy once into the buffer they return (never zero-filled; the
+ * record layer passes `sealJoined` a reused buffer for large records). `nonce` and `aad`
+ * are read during the call only (node:crypto copies them).
  */
 class NativeAead implements JoinedSealAead {
   readonly alg: AeadAlg;
@@ -190,18 +198,24 @@ class NativeAead implements JoinedSealAead {
     if (nonce.length !== AEAD_NONCE_LEN) throw new TlsError('InternalError', { detail: `${this.alg}: nonce must be 12 bytes` });
     // Two calls: the overloads of createCipheriv take one literal type each.
     return this.cipher === 'chacha20-poly1305'
-      ? createCipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN })
-      : createCipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN });
+      ? createCipheriv(this.cipher, this.key, nonce, TAG_OPTIONS)
+      : createCipheriv(this.cipher, this.key, nonce, TAG_OPTIONS);
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     return this.sealJoined(nonce, aad, NO_BYTES, plaintext, NO_BYTES);
   }
 
-  sealJoined(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, content: Uint8Array, trailer: Uint8Array): Uint8Array {
-    const c = this.encryptor(nonce);
+  sealJoined(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, content: Uint8Array, trailer: Uint8Array, into?: Uint8Array): Uint8Array {
+    const p = prefix.length;
     const n = content.length + trailer.length;
-    c.setAAD(aad, { plaintextLength: n });
+    if (into !== undefined && into.length !== p + n + AEAD_TAG_LEN) {
+      throw new TlsError('InternalError', { detail: `${this.alg}: output of ${into.length} bytes for a ${p + n + AEAD_TAG_LEN}-byte record` });
+    }
+    const c = this.encryptor(nonce);
+    // No plaintextLength: only CCM needs it (none of our AEADs), and it costs an object per
+    // record. (The ChaCha20-Poly1305 typings ask for it; node:crypto does not.)
+    (c as CipherGCM).setAAD(aad);
     const body = c.update(content);
     const tail = trailer.length > 0 ? c.update(trailer) : NO_BYTES;
     const rest = c.final();
@@ -212,8 +226,8 @@ class NativeAead implements JoinedSealAead {
     if (body.length + tail.length + rest.length !== n || tag.length !== AEAD_TAG_LEN) {
       throw new TlsError('InternalError', { detail: `${this.alg}: node:crypto returned ${body.length + tail.length + rest.length} bytes for ${n}` });
     }
-    const p = prefix.length;
-    const out = fresh(p + n + AEAD_TAG_LEN);
+    // The caller's buffer (reused across records: no allocation, memory still in cache) or a fresh one.
+    const out = into ?? fresh(p + n + AEAD_TAG_LEN);
     out.set(prefix, 0);
     out.set(body, p);
     if (tail.length > 0) out.set(tail, p + body.length);
@@ -227,10 +241,10 @@ class NativeAead implements JoinedSealAead {
     const n = ciphertextAndTag.length - AEAD_TAG_LEN;
     try {
       const d = this.cipher === 'chacha20-poly1305'
-        ? createDecipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN })
-        : createDecipheriv(this.cipher, this.key, nonce, { authTagLength: AEAD_TAG_LEN });
+        ? createDecipheriv(this.cipher, this.key, nonce, TAG_OPTIONS)
+        : createDecipheriv(this.cipher, this.key, nonce, TAG_OPTIONS);
       d.setAuthTag(ciphertextAndTag.subarray(n));
-      d.setAAD(aad, { plaintextLength: n });
+      (d as DecipherGCM).setAAD(aad);
       const body = d.update(ciphertextAndTag.subarray(0, n));
       // final() throws when the tag does not match: nothing decrypted is returned then.
       const rest = d.final();
@@ -375,6 +389,25 @@ function keyShare(group: number, privateKey: Uint8Array): KeyShare {
   if (NIST[group] === undefined) throw new TlsError('InternalError', { detail: `unsupported group 0x${group.toString(16)}` });
   return nistShare(group, privateKey);
 }
+
+/**
+ * Key exchange: the classical groups above and the post-quantum hybrids (src/crypto/hybrid.ts),
+ * whose ML-KEM is node:crypto's where the runtime has it (Node ≥ 24.7, OpenSSL 3.5), else pure.
+ * `encapsulate` / `decapsulate` are absent from older runtimes (and from @types/node for Node 20),
+ * so they are read from the namespace (a named import of a missing export fails to link).
+ */
+const kx = withHybridGroups(
+  {
+    groups: [KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1],
+    generateKeyShare: (group, random) => keyShare(group, random(keySharePrivateLength(group))),
+    privateLength: keySharePrivateLength,
+    keyShare,
+  },
+  nodeMlKem(nodeCrypto as unknown as Partial<NodeKemFunctions>),
+);
+
+const NOTHING_DELEGATED: readonly string[] = Object.freeze([]);
+const MLKEM_DELEGATED: readonly string[] = Object.freeze(['kem ML-KEM → pure']);
 
 // ------------------------------------------------------------------ signatures
 
@@ -574,22 +607,27 @@ function verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signatu
 }
 
 /**
- * The `native` provider (`node:crypto`). Groups: x25519, secp256r1, secp384r1 (preference
- * order, as the pure provider). Signature schemes: the pure provider's
+ * The `native` provider (`node:crypto`). Groups: X25519MLKEM768, SecP256r1MLKEM768,
+ * SecP384r1MLKEM1024, x25519, secp256r1, secp384r1 (preference order, as the pure provider). Signature schemes: the pure provider's
  * ({@link ALL_SIGNATURE_SCHEMES}).
  */
 export const nativeProvider: SyncCryptoProvider = Object.freeze({
   name: 'native',
+  /** ML-KEM (the hybrid groups) runs in pure code where node:crypto has none (before Node 24.7 / OpenSSL 3.5). */
+  get delegated(): readonly string[] {
+    return kx.mlKem.impl === 'native' ? NOTHING_DELEGATED : MLKEM_DELEGATED;
+  },
   hash: hashState,
   digest,
   hmac,
   hkdfExtract,
   hkdfExpand,
   aead,
-  groups: Object.freeze([KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1]),
-  generateKeyShare: (group, random) => keyShare(group, random(keySharePrivateLength(group))),
-  keySharePrivateLength,
-  keyShare,
+  groups: kx.groups,
+  generateKeyShare: kx.generateKeyShare,
+  keySharePrivateLength: kx.keySharePrivateLength,
+  keyShare: kx.keyShare,
+  encapsulate: kx.encapsulate,
   signatureSchemes: ALL_SIGNATURE_SCHEMES,
   parsePublicKey: parsePublicKeyCached,
   parsePrivateKey,

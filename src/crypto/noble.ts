@@ -9,6 +9,7 @@ import type { RandomSource, SyncCryptoProvider } from './provider.js';
 import { constantTimeEqual, digest, hashState, hkdfExpand, hkdfExtract, hmac } from './hash.js';
 import { createAead } from './aead.js';
 import { KX_GROUPS, createKeyShare, keySharePrivateLength } from './kx.js';
+import { PURE_MLKEM, withHybridGroups } from './hybrid.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemesForKey, schemesForKeyTls12, signMessage, verifyEcdsaDigest, verifySignature } from './sig.js';
 
@@ -62,27 +63,43 @@ export const defaultRandom: RandomSource = (n: number): Uint8Array => {
 };
 
 /**
- * The pure provider. Groups: x25519, secp256r1, secp384r1 (preference order).
+ * The pure provider. Groups: X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, x25519,
+ * secp256r1, secp384r1 (preference order).
  * Signature schemes: see {@link ALL_SIGNATURE_SCHEMES}.
  */
-export const nobleProvider: SyncCryptoProvider = Object.freeze({
-  name: 'pure',
-  hash: hashState,
-  digest,
-  hmac,
-  hkdfExtract,
-  hkdfExpand,
-  aead: createAead,
-  groups: Object.freeze([KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1]),
-  generateKeyShare: (group, random) => createKeyShare(group, random(keySharePrivateLength(group))),
-  keySharePrivateLength,
-  keyShare: createKeyShare,
-  signatureSchemes: ALL_SIGNATURE_SCHEMES,
-  parsePublicKey,
-  parsePrivateKey,
-  schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
-  sign: (key, scheme, message, random, opts) => (key.signer ? key.signer.sign(scheme, message) : signMessage(key, scheme, message, random, opts)),
-  verify: (key, scheme, message, signature, opts) => verifySignature(key, scheme, message, signature, opts),
-  verifyEcdsaDigest,
-  equal: constantTimeEqual,
-} satisfies SyncCryptoProvider);
+// Built in a pure-annotated function so that a bundle which never names this provider (the
+// client-only entry has its own) drops it and everything it reaches.
+export const nobleProvider: SyncCryptoProvider = /* @__PURE__ */ (() => {
+  // Key exchange: the classical groups of kx.ts and the post-quantum hybrids of hybrid.ts (pure ML-KEM).
+  const kx = withHybridGroups(
+    {
+      groups: [KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1],
+      generateKeyShare: (group, random) => createKeyShare(group, random(keySharePrivateLength(group))),
+      privateLength: keySharePrivateLength,
+      keyShare: createKeyShare,
+    },
+    PURE_MLKEM,
+  );
+  return Object.freeze({
+    name: 'pure',
+    hash: hashState,
+    digest,
+    hmac,
+    hkdfExtract,
+    hkdfExpand,
+    aead: createAead,
+    groups: kx.groups,
+    generateKeyShare: kx.generateKeyShare,
+    keySharePrivateLength: kx.keySharePrivateLength,
+    keyShare: kx.keyShare,
+    encapsulate: kx.encapsulate,
+    signatureSchemes: ALL_SIGNATURE_SCHEMES,
+    parsePublicKey,
+    parsePrivateKey,
+    schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
+    sign: (key, scheme, message, random, opts) => (key.signer ? key.signer.sign(scheme, message) : signMessage(key, scheme, message, random, opts)),
+    verify: (key, scheme, message, signature, opts) => verifySignature(key, scheme, message, signature, opts),
+    verifyEcdsaDigest,
+    equal: constantTimeEqual,
+  } satisfies SyncCryptoProvider);
+})();

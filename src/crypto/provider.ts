@@ -3,7 +3,7 @@
  * from cryptography, behind one object so that implementations can be swapped
  * (pure noble-based by default; a native one later) and checked against each other.
  *
- * Hashes, HMAC and HKDF are synchronous in every provider (DESIGN.md §7: WebCrypto costs
+ * Hashes, HMAC and HKDF are synchronous in every provider (WebCrypto costs
  * 40-140 µs per call, and transcript hashing is incremental). Key exchange (generating a
  * key share and agreeing), signing, signature verification and the AEAD may return
  * promises (WebCrypto, a remote signer): a provider that does so sets
@@ -216,6 +216,16 @@ export interface CryptoProvider {
    * Throws `TlsError('InternalError')` for an unsupported group.
    */
   keyShare(group: number, privateKey: Uint8Array): KeyShare;
+  /**
+   * The server's side of a KEM group (the post-quantum hybrids, draft-ietf-tls-ecdhe-mlkem
+   * §3.2): checks the client's key_exchange, encapsulates to it, and returns the server's
+   * key_exchange and the shared secret. Required when {@link groups} lists a hybrid group
+   * (the server cannot answer one with {@link generateKeyShare}); randomness comes from
+   * `random` (an implementation may use its own for the ML-KEM part). Throws (or rejects
+   * with) `TlsError('IllegalParameter')` for a client share that fails a check,
+   * `TlsError('InternalError')` for a group it does not implement.
+   */
+  encapsulate?(group: number, peerPublic: Uint8Array, random: RandomSource): MaybePromise<KemEncapsulation>;
 
   /** Signature schemes this provider can verify. */
   readonly signatureSchemes: readonly number[];
@@ -253,6 +263,12 @@ export interface CryptoProvider {
   equal(a: Uint8Array, b: Uint8Array): boolean;
 }
 
+/** What the server of a KEM group sends (its key_exchange) and the secret it derives. */
+export interface KemEncapsulation {
+  readonly publicKey: Uint8Array;
+  readonly sharedSecret: Uint8Array;
+}
+
 /** A key share whose agreement is synchronous (every share of a {@link SyncCryptoProvider}). */
 export interface SyncKeyShare extends KeyShare {
   agree(peerPublic: Uint8Array): Uint8Array;
@@ -267,6 +283,7 @@ export interface SyncCryptoProvider extends CryptoProvider {
   aead(alg: AeadAlg, key: Uint8Array): AeadCipher;
   generateKeyShare(group: number, random: RandomSource): SyncKeyShare;
   keyShare(group: number, privateKey: Uint8Array): SyncKeyShare;
+  encapsulate?(group: number, peerPublic: Uint8Array, random: RandomSource): KemEncapsulation;
   verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signature: Uint8Array, opts?: SignatureOptions): boolean;
   verifyEcdsaDigest?(key: PublicKeyInfo, digest: Uint8Array, signature: Uint8Array): boolean;
 }

@@ -1,6 +1,6 @@
 /**
  * Private keys as the configuration takes them, and opaque keys that sign without showing
- * their bytes (DESIGN.md §2: "the handshake never needs a key's bytes").
+ * their bytes (the handshake never needs a key's bytes).
  *
  * A `key` option may be:
  * - PEM or DER bytes (PKCS#8, SEC1, PKCS#1): parsed by the provider, as before;
@@ -27,6 +27,12 @@ import type { CryptoProvider, HashAlg, KeyType, MaybePromise, PrivateKeyInfo, Pu
 import { HASH_LEN } from './provider.js';
 import { schemeInfo } from './sig.js';
 import { DerReader, DerTag, bytesToBigInt, derSequence, derUnsignedInteger } from './der.js';
+
+// WebCrypto's types, declared empty so that puretls' .d.ts files type-check without the DOM lib
+// (Node consumers have neither); with the DOM lib they merge with its full declarations.
+declare global {
+  interface CryptoKey {}
+}
 
 export type { Signer } from './provider.js';
 

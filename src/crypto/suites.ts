@@ -1,6 +1,6 @@
 /**
  * Cipher-suite, group and signature-scheme tables: what each suite means and the
- * defaults we offer (DESIGN.md §4: AEAD only, ECDHE only).
+ * defaults we offer (security defaults: AEAD only, ECDHE only).
  *
  * @module
  */
@@ -87,11 +87,32 @@ export function legacySuiteKind(code: number): string | null {
   return 'unsupported';
 }
 
-/** Groups we offer by default, in preference order. */
-export const DEFAULT_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+/**
+ * Groups a client offers by default, in preference order: the post-quantum hybrid
+ * X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem) first, then x25519, secp256r1, secp384r1 (those
+ * the provider implements: a provider without the hybrids offers the classical groups).
+ */
+export const DEFAULT_GROUPS: readonly number[] = [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 
-/** Groups for which a client sends a key share by default (the rest are offered for HelloRetryRequest). */
-export const DEFAULT_KEY_SHARES: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1];
+/**
+ * Groups a server accepts by default, in preference order: the three hybrids first (a client
+ * listing one is answered with it, after a HelloRetryRequest if it sent no share for it), then
+ * the classical groups.
+ */
+export const DEFAULT_SERVER_GROUPS: readonly number[] = [
+  NamedGroup.X25519MLKEM768,
+  NamedGroup.SecP256r1MLKEM768,
+  NamedGroup.SecP384r1MLKEM1024,
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+];
+
+/**
+ * Groups for which a client sends a key share by default: X25519MLKEM768 (1,216 bytes) and
+ * x25519 (32 bytes, for servers without the hybrid); the rest are offered for HelloRetryRequest.
+ */
+export const DEFAULT_KEY_SHARES: readonly number[] = [NamedGroup.X25519MLKEM768, NamedGroup.x25519];
 
 /** Signature schemes accepted in TLS 1.3 CertificateVerify (RFC 9846 §4.3.3: no PKCS#1, no SHA-1). */
 export const TLS13_SIGNATURE_SCHEMES: readonly number[] = [

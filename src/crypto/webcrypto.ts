@@ -14,7 +14,7 @@
  *   and ECDSA over a digest computed elsewhere (certificates whose hash is not the curve's
  *   own), are pure (WebCrypto cannot import the one or take a digest for the other).
  * - Hashes, HMAC and HKDF are pure and synchronous: WebCrypto costs 40-140 µs per call
- *   (DESIGN.md §7) and has no incremental hash for the transcript.
+ *   and has no incremental hash for the transcript.
  * - Key shares from injected private bytes (`keyShare`, the deterministic path of replay
  *   tests) and key parsing are pure.
  *
@@ -34,6 +34,12 @@ import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, signMessage, verifyEcdsaDigest, verifySignature } from './sig.js';
 import { bufferSource, ecdsaDerToRaw, ecdsaRawToDer } from './signer.js';
 import { registerCryptoProvider } from './select.js';
+
+// WebCrypto's types, declared empty so that puretls' .d.ts files type-check without the DOM lib
+// (Node consumers have neither); with the DOM lib they merge with its full declarations.
+declare global {
+  interface SubtleCrypto {}
+}
 
 /** True if this runtime has `globalThis.crypto.subtle`. */
 export function webcryptoAvailable(): boolean {
@@ -74,12 +80,17 @@ class WebCryptoGcm implements AsyncAeadCipher {
   readonly async = true as const;
   private readonly subtle: SubtleCrypto;
   private key: CryptoKey | null = null;
-  private readonly ready: Promise<CryptoKey>;
+  /** The import in progress; dropped once the key is there (an idle connection keeps only the key). */
+  private ready: Promise<CryptoKey> | null;
 
   constructor(subtle: SubtleCrypto, alg: AeadAlg, key: Uint8Array) {
     this.alg = alg;
     this.subtle = subtle;
-    this.ready = subtle.importKey('raw', bufferSource(key.slice()), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']).then((k) => (this.key = k));
+    this.ready = subtle.importKey('raw', bufferSource(key.slice()), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']).then((k) => {
+      this.key = k;
+      this.ready = null;
+      return k;
+    });
     // Never an unhandled rejection: the first seal/open reports it.
     this.ready.catch(() => undefined);
   }
@@ -91,7 +102,7 @@ class WebCryptoGcm implements AsyncAeadCipher {
     // WebCrypto copies its inputs when called; until the key is imported, copy them here.
     if (this.key) return run(this.key, nonce, aad, plaintext);
     const [n, a, p] = [nonce.slice(), aad.slice(), plaintext.slice()];
-    return this.ready.then((k) => run(k, n, a, p));
+    return this.ready!.then((k) => run(k, n, a, p));
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Promise<Uint8Array | null> {
@@ -104,7 +115,7 @@ class WebCryptoGcm implements AsyncAeadCipher {
       );
     if (this.key) return run(this.key, nonce, aad, ciphertextAndTag);
     const [n, a, c] = [nonce.slice(), aad.slice(), ciphertextAndTag.slice()];
-    return this.ready.then((k) => run(k, n, a, c));
+    return this.ready!.then((k) => run(k, n, a, c));
   }
 }
 
@@ -212,9 +223,30 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
     };
   };
 
+  /**
+   * One key pair made ahead per group, by WebCrypto (latency, issue 9: a key share costs two
+   * WebCrypto round trips, generateKey and exportKey, that a handshake would otherwise wait
+   * for): each call hands out the share made ahead, if any, and starts the next one. Every
+   * share is still used by one handshake only (RFC 9846 §4.3.8: fresh ephemeral keys); a
+   * spare that failed is replaced by one made at once. Nothing is made ahead for the pure
+   * fallback (it is synchronous, and draws on the connection's own random source).
+   */
+  const spares = new Map<number, Promise<KeyShare>>();
+  const madeAhead = (group: number, make: () => Promise<KeyShare>): Promise<KeyShare> => {
+    const ready = spares.get(group);
+    const next = make();
+    next.catch(() => undefined);
+    spares.set(group, next);
+    return ready ? ready.catch(make) : make();
+  };
+
   const generateKeyShare = (group: number, random: RandomSource): Promise<KeyShare> => {
-    if (group === KX_GROUPS.x25519) return withFeature('X25519', x25519Share, () => createKeyShare(group, random(keySharePrivateLength(group))));
-    if (group in NIST) return nistShare(group);
+    if (group === KX_GROUPS.x25519) {
+      const pure = (): KeyShare => createKeyShare(group, random(keySharePrivateLength(group)));
+      if (support.X25519 !== 'yes') return withFeature('X25519', x25519Share, pure);
+      return madeAhead(group, () => withFeature('X25519', x25519Share, pure));
+    }
+    if (group in NIST) return madeAhead(group, () => nistShare(group));
     return Promise.reject(new TlsError('InternalError', { detail: `unsupported group 0x${group.toString(16)}` }));
   };
 

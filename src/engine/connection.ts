@@ -1,5 +1,5 @@
 /**
- * `TlsConnection`: the sans-I/O façade (DESIGN.md §2; BearSSL's four flows).
+ * `TlsConnection`: the sans-I/O façade (BearSSL's four flows).
  *
  * ```
  * receive(bytes) → accepted count   (recvrec: ciphertext from the transport)
@@ -45,40 +45,57 @@ import type { HandoffSnapshot } from './handoff.js';
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './info.js';
 
 /**
- * Tickets as a connection keeps them: the numbers of each, and the nonces and tickets of all
- * in one buffer of the connection's own (not views of the records they arrived in, which
- * would keep whole records), turned back into {@link SessionTicket}s when asked.
+ * Tickets as a connection keeps them: all in one buffer of the connection's own (not views of
+ * the records they arrived in, which would keep whole records), one entry after the other —
+ * lifetime (u32), ticket_age_add (u32), receivedAt (f64), nonce length (u8), ticket length
+ * (u16), nonce, ticket — turned back into {@link SessionTicket}s when asked. One object per
+ * idle connection however many tickets (memory, issue 9).
  */
-interface KeptTickets {
-  readonly fields: { readonly lifetime: number; readonly ageAdd: number; readonly receivedAt: number; readonly at: number; readonly nonceLength: number; readonly end: number }[];
-  bytes: Uint8Array;
+const TICKET_HEAD = 19;
+
+/** How many tickets `kept` holds. */
+function ticketCount(kept: Uint8Array | null): number {
+  let n = 0;
+  for (let at = 0; kept !== null && at < kept.length; n++) at += TICKET_HEAD + kept[at + 16]! + ((kept[at + 17]! << 8) | kept[at + 18]!);
+  return n;
 }
 
-function keepTicket(kept: KeptTickets | null, t: ReceivedTicket, receivedAt: number): KeptTickets {
-  const old = kept?.bytes ?? new Uint8Array(0);
-  const at = old.length;
-  const bytes = new Uint8Array(at + t.nonce.length + t.ticket.length);
-  bytes.set(old);
-  bytes.set(t.nonce, at);
-  bytes.set(t.ticket, at + t.nonce.length);
-  const fields = kept?.fields ?? [];
-  fields.push({ lifetime: t.lifetime, ageAdd: t.ageAdd, receivedAt, at, nonceLength: t.nonce.length, end: bytes.length });
-  if (kept === null) return { fields, bytes };
-  kept.bytes = bytes;
-  return kept;
+function keepTicket(kept: Uint8Array | null, t: ReceivedTicket, receivedAt: number): Uint8Array {
+  const at = kept?.length ?? 0;
+  const bytes = new Uint8Array(at + TICKET_HEAD + t.nonce.length + t.ticket.length);
+  if (kept !== null) bytes.set(kept);
+  const v = new DataView(bytes.buffer, at, TICKET_HEAD);
+  v.setUint32(0, t.lifetime);
+  v.setUint32(4, t.ageAdd);
+  v.setFloat64(8, receivedAt);
+  // The codec bounds both (RFC 9846 §4.7.1: nonce<0..255>, ticket<1..2^16-1>).
+  v.setUint8(16, t.nonce.length);
+  v.setUint16(17, t.ticket.length);
+  bytes.set(t.nonce, at + TICKET_HEAD);
+  bytes.set(t.ticket, at + TICKET_HEAD + t.nonce.length);
+  return bytes;
 }
 
 /** Fresh copies each time: a caller cannot change what the connection keeps. */
-function ticketsOf(k: KeptTickets): SessionTicket[] {
-  return k.fields.map((f) =>
-    Object.freeze({
-      lifetime: f.lifetime,
-      ageAdd: f.ageAdd,
-      nonce: k.bytes.slice(f.at, f.at + f.nonceLength),
-      ticket: k.bytes.slice(f.at + f.nonceLength, f.end),
-      receivedAt: f.receivedAt,
-    }),
-  );
+function ticketsOf(k: Uint8Array): SessionTicket[] {
+  const out: SessionTicket[] = [];
+  const v = new DataView(k.buffer, k.byteOffset, k.byteLength);
+  for (let at = 0; at < k.length; ) {
+    const nonceAt = at + TICKET_HEAD;
+    const ticketAt = nonceAt + v.getUint8(at + 16);
+    const end = ticketAt + v.getUint16(at + 17);
+    out.push(
+      Object.freeze({
+        lifetime: v.getUint32(at),
+        ageAdd: v.getUint32(at + 4),
+        nonce: k.slice(nonceAt, ticketAt),
+        ticket: k.slice(ticketAt, end),
+        receivedAt: v.getFloat64(at + 8),
+      }),
+    );
+    at = end;
+  }
+  return out;
 }
 
 /** The certificate errors of a connection that has none. */
@@ -140,7 +157,7 @@ export class ConnectionCore {
   private phase_: ConnectionPhase = 'handshaking';
   private error_: TlsError | null = null;
   private running: Promise<void> | null = null;
-  /** Flood counters (DESIGN.md §4), reset by non-empty application data. */
+  /** Flood counters (README "Limits"), reset by non-empty application data. */
   private readonly flood: FloodGuard;
   /** Plaintext bytes held by write() until the handshake completes. */
   private writeQueued = 0;
@@ -157,7 +174,7 @@ export class ConnectionCore {
    */
   private out_: HandshakeOutput | null = null;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
-  private tickets_: KeptTickets | null = null;
+  private tickets_: Uint8Array | null = null;
   /** TLS 1.3: the suite of the read and write keys in force (null before keys, and in TLS 1.2). */
   private readSuite13: Tls13Suite | null = null;
   private writeSuite13: Tls13Suite | null = null;
@@ -254,7 +271,7 @@ export class ConnectionCore {
 
   /**
    * Bytes this connection holds in buffers now: record input, handshake reassembly, unread
-   * plaintext and writes held until the handshake completes (memory accounting; DESIGN.md §4).
+   * plaintext and writes held until the handshake completes (memory accounting; README "Limits").
    */
   get bufferedBytes(): number {
     return this.reader.allocated + this.joiner.allocated + this.readQueued + this.writeQueued;
@@ -332,6 +349,26 @@ export class ConnectionCore {
   /** Takes bytes to send to the transport (all queued records, concatenated), or null. */
   takeOutput(): Uint8Array | null {
     return this.writer.take();
+  }
+
+  /**
+   * Optional: the caller is done with `bytes`, exactly what {@link takeOutput} returned (the
+   * transport took them whole and keeps no reference, as when the kernel accepted a socket
+   * write synchronously), so their buffer may hold a later record. The caller must neither
+   * read nor change them afterwards. Anything else is ignored. Saves an allocation per
+   * large record (bulk data); callers that never release lose nothing else.
+   */
+  releaseOutput(bytes: Uint8Array): void {
+    this.writer.release(bytes);
+  }
+
+  /**
+   * {@link takeOutput} as a list of records, one buffer each (nothing joined: a transport
+   * with gathered writes sends them in one call), or null. Each may be given back with
+   * {@link releaseOutput} before the next take.
+   */
+  takeOutputv(): Uint8Array[] | null {
+    return this.writer.takeAll();
   }
 
   /**
@@ -686,7 +723,7 @@ export class ConnectionCore {
   /**
    * Decides on a handshake message from its header alone (RFC 9846 §4: a message not
    * allowed in the current state is unexpected_message, whatever its body or length), and
-   * counts post-handshake messages (DESIGN.md §4).
+   * counts post-handshake messages (README "Limits").
    */
   private admitHandshake(type: number): void {
     if (this.ignorableHelloRequest(type)) {
@@ -761,7 +798,7 @@ export class ConnectionCore {
     // The usual empty list is one shared frozen array (memory: not one per connection).
     if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors.length === 0 ? NO_CERTIFICATE_ERRORS : l.certificateErrors;
     if (l.certificateErrorSeverity !== undefined) n.certificateErrorSeverity = l.certificateErrorSeverity;
-    if (l.ticket !== undefined && (this.tickets_?.fields.length ?? 0) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());
+    if (l.ticket !== undefined && ticketCount(this.tickets_) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());
   }
 
   private onAlert(content: Uint8Array): void {

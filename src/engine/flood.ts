@@ -1,5 +1,5 @@
 /**
- * Flood counters (DESIGN.md §4): what a peer can send that costs us work but carries no
+ * Flood counters (every resource bounded; README "Limits"): what a peer can send that costs us work but carries no
  * application data — empty records, warning alerts, KeyUpdates, post-handshake messages,
  * HelloRequests during a TLS 1.2 handshake — each capped, and all but the HelloRequests
  * reset only by non-empty application data. Exceeding a cap is `UnexpectedMessage`

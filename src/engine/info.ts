@@ -1,5 +1,5 @@
 /**
- * What a connection reports about itself (DESIGN.md §3 `connection.info`), what the
+ * What a connection reports about itself (`connection.info` of the public surface), what the
  * handshake has settled so far (written only from what the steps return), and the
  * human-readable words the connection uses in errors and traces.
  *
@@ -36,7 +36,7 @@ export interface ConnectionView {
 /** Where the connection is in its life. */
 export type ConnectionPhase = 'handshaking' | 'open' | 'peer-closed' | 'closed' | 'failed';
 
-/** What the connection reports about itself (DESIGN.md §3 `connection.info`). */
+/** What the connection reports about itself (`connection.info` of the public surface). */
 export interface ConnectionInfo {
   readonly role: 'client' | 'server';
   readonly version: string | null;

@@ -11,6 +11,7 @@ import type { ResolvedCommon } from '../config/config.js';
 import { andThen, isPromiseLike, type KeyShare, type MaybePromise } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { tls12Suite, tls13Suite } from '../crypto/suites.js';
+import { isHybridGroup } from '../crypto/kx.js';
 import { TlsError } from '../base/errors.js';
 import { NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
 import { downgradeSentinel } from '../wire/hello.js';
@@ -135,7 +136,8 @@ function buildClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Arr
   const { offers13, offers12 } = offeredVersions(cfg);
   const ext: ClientHelloExtensions = {};
   if (p.sendSni && p.serverName) ext.serverName = p.serverName;
-  const groups = [...cfg.groups];
+  // The post-quantum hybrids are TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem §1): not listed when we offer TLS 1.2 alone.
+  const groups = offers13 ? [...cfg.groups] : cfg.groups.filter((g) => !isHybridGroup(g));
   const suites = cfg.suites.filter((s) => (offers13 && tls13Suite(s) !== undefined) || (offers12 && tls12Suite(s) !== undefined));
   if (offers12 && suites.some((s) => tls12Suite(s)?.auth === 'ecdsa')) {
     // TLS 1.2 (RFC 8422 §5.1.1): supported_groups also names the curves an ECDSA certificate

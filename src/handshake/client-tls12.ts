@@ -11,6 +11,7 @@
 import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import type { KeyShare } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
+import { isHybridGroup } from '../crypto/kx.js';
 import { TlsError } from '../base/errors.js';
 import { nameOf } from '../wire/codes.js';
 import type { CertificateRequest12, HandshakeMessage, NewSessionTicket12, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
@@ -125,7 +126,8 @@ class ExpectServerKeyExchange implements State {
       }
       const crypto = cfg.crypto;
       // RFC 8422 §5.4: the curve must be one the client listed.
-      if (!(this.h.offer.ch.extensions.supportedGroups ?? []).includes(ske.group) || !crypto.groups.includes(ske.group)) {
+      // The post-quantum hybrids are TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem §1): never accepted here.
+      if (!(this.h.offer.ch.extensions.supportedGroups ?? []).includes(ske.group) || !crypto.groups.includes(ske.group) || isHybridGroup(ske.group)) {
         throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange uses ${nameOf('group', ske.group)}, which we did not offer` });
       }
       const signature = await verifyServerKeyExchange(cfg, judged.chain, this.h.clientRandom, this.h.serverRandom, ske);

@@ -8,6 +8,7 @@
 import { andThen, type KeyShare, type MaybePromise } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
+import { internCertificate } from '../base/intern.js';
 import { KeyUpdateRequest, nameOf } from '../wire/codes.js';
 import type { CertificateRequest, HandshakeMessage, ServerHello } from '../wire/messages.js';
 import { authenticatePeer, ocspFromCertificateStatus, type CertificateChainAccepted } from './peer-auth.js';
@@ -194,7 +195,8 @@ class ExpectCertificate implements State {
     const l = judged.learned;
     const origin: SessionOrigin = {
       alpn: this.alpn,
-      peerCertificates: l.peerCertificates ?? certs,
+      // Interned: the keeper holds these for the connection's life (one copy per process).
+      peerCertificates: (l.peerCertificates ?? certs).map(internCertificate),
       certificateErrors: l.certificateErrors ?? [],
       certificateErrorSeverity: l.certificateErrorSeverity ?? 'none',
       signatureScheme: null,
@@ -271,11 +273,13 @@ export class ExpectFinished implements State {
     const verifyData = computeFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current());
     sendHashed(out, transcript, { type: 'finished', verifyData });
     out.installKey('write', { version: 'TLSv1.3', suite, secret: app.clientApplication });
-    const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, transcript.current(), finished);
     const sessions = this.h.p.sessions;
+    const keeps = sessions !== null && Boolean(this.h.p.serverName);
+    // The resumption secret only when tickets can become sessions here.
+    const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, keeps ? transcript.current() : null, finished);
     const keeper: SessionKeeper | null =
-      sessions && this.h.p.serverName
-        ? { store: sessions.store, key: sessions.key, serverName: this.h.p.serverName, suite, resumptionSecret: traffic.resumption, origin: this.origin, now: cfg.now }
+      keeps && sessions && traffic.resumption
+        ? { store: sessions.store, key: sessions.key, serverName: this.h.p.serverName!, suite, resumptionSecret: traffic.resumption, origin: this.origin, now: cfg.now }
         : null;
     return { next: new ClientTraffic(keeper, cfg.crypto), learned: { clientSignatureScheme } };
   }
@@ -354,6 +358,12 @@ export class ClientTraffic implements State {
     if (!k || lifetime === 0 || this.kept >= MAX_SESSIONS_PER_CONNECTION) return;
     this.kept++;
     const now = k.now();
+    // The PSK and a copy of the ticket in one buffer (one allocation per session, not two).
+    const psk = resumptionPsk(this.crypto, k.suite.hash, k.resumptionSecret, nonce);
+    const secrets = new Uint8Array(psk.length + ticket.length);
+    secrets.set(psk);
+    secrets.set(ticket, psk.length);
+    psk.fill(0);
     const session: Tls13Session = {
       version: 'TLSv1.3',
       serverName: k.serverName,
@@ -366,8 +376,8 @@ export class ClientTraffic implements State {
       certificateErrors: k.origin.certificateErrors,
       certificateErrorSeverity: k.origin.certificateErrorSeverity,
       signatureScheme: k.origin.signatureScheme,
-      psk: resumptionPsk(this.crypto, k.suite.hash, k.resumptionSecret, nonce),
-      ticket: ticket.slice(),
+      psk: secrets.subarray(0, psk.length),
+      ticket: secrets.subarray(psk.length),
       lifetime,
       ageAdd,
       maxEarlyData,

@@ -10,6 +10,7 @@
  */
 import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import { legacySuiteKind, tls12Suite, tls13Suite, type Tls12Suite } from '../crypto/suites.js';
+import { isHybridGroup } from '../crypto/kx.js';
 import { TlsError } from '../base/errors.js';
 import { CipherSuite, ExtensionType, NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
 import { HRR_RANDOM, clientHelloExtensionBlocks } from '../wire/hello.js';
@@ -213,14 +214,7 @@ function negotiate13(cfg: ResolvedCommon, p: ServerParams, ch: ClientHello): Cho
       throw new TlsError('IllegalParameter', { detail: `key share for ${nameOf('group', ks.group)}, which is not in supported_groups` });
     }
   }
-  // Group: our preference among the client's shares; else our preference among its groups (→ HRR).
-  let group = cfg.groups.find((g) => seen.has(g));
-  if (group === undefined) group = cfg.groups.find((g) => ext.supportedGroups!.includes(g));
-  if (group === undefined) {
-    throw new TlsError('HandshakeFailure', {
-      detail: `no common group; client offered ${listForDetail('group', ext.supportedGroups)}`,
-    });
-  }
+  const group = chooseGroup13(cfg.groups, ext.supportedGroups, seen);
   const serverName = ext.serverName?.toLowerCase();
   const selected = selectCertificate(cfg, p, serverName, ext.signatureAlgorithms, 'TLSv1.3');
   if (!selected) {
@@ -231,6 +225,26 @@ function negotiate13(cfg: ResolvedCommon, p: ServerParams, ch: ClientHello): Cho
   const { cert, scheme } = selected;
   const alpn = selectAlpn(cfg, ext.alpn);
   return { suite, group, cert, scheme, alpn, serverName };
+}
+
+/**
+ * The TLS 1.3 group (RFC 9846 §4.2.1, §4.3.8): the groups we and the client both support form
+ * two tiers, post-quantum hybrids (draft-ietf-tls-ecdhe-mlkem) and classical (EC)DHE; the tier
+ * of our most preferred common group is the one we negotiate (by default hybrids come first,
+ * so a client listing a hybrid gets one). Within the tier: our preference among the groups the
+ * client sent a share for, else our preference among the others, answered with a
+ * HelloRetryRequest (RFC 9846 §4.2.4). So a client that lists X25519MLKEM768 but sends an
+ * x25519 share only is asked for an X25519MLKEM768 share, and a classical-only configuration
+ * behaves as before (no HelloRetryRequest while any share is acceptable).
+ */
+export function chooseGroup13(ours: readonly number[], clientGroups: readonly number[], clientShares: ReadonlySet<number>): number {
+  const common = ours.filter((g) => clientGroups.includes(g));
+  if (common.length === 0) {
+    throw new TlsError('HandshakeFailure', { detail: `no common group; client offered ${listForDetail('group', clientGroups)}` });
+  }
+  const tier = isHybridGroup(common[0]!);
+  const same = common.filter((g) => isHybridGroup(g) === tier);
+  return same.find((g) => clientShares.has(g)) ?? same[0]!;
 }
 
 /**
@@ -250,7 +264,7 @@ function negotiate12(cfg: ResolvedCommon, p: ServerParams, ch: ClientHello): Cho
   const ext = ch.extensions;
   // RFC 5246 §7.4.1.2: the null compression method must be offered.
   if (!ch.legacyCompressionMethods.includes(0)) throw new TlsError('IllegalParameter', { detail: 'ClientHello does not offer null compression' });
-  // RFC 5746 §3.6: secure renegotiation signalled by the extension or the SCSV; we require it (DESIGN.md §4).
+  // RFC 5746 §3.6: secure renegotiation signalled by the extension or the SCSV; we require it (security defaults).
   const renego = ext.renegotiationInfo !== undefined || ch.cipherSuites.includes(CipherSuite.TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
   if (!renego) throw new TlsError('HandshakeFailure', { detail: 'client does not support secure renegotiation (RFC 5746); puretls requires it' });
   if (ext.renegotiationInfo !== undefined && ext.renegotiationInfo.length !== 0) {
@@ -271,7 +285,8 @@ function negotiate12(cfg: ResolvedCommon, p: ServerParams, ch: ClientHello): Cho
   }
   // RFC 8422 §4: without supported_groups, assume secp256r1.
   const clientGroups = ext.supportedGroups ?? [NamedGroup.secp256r1];
-  const group = cfg.groups.find((g) => clientGroups.includes(g));
+  // The post-quantum hybrids are TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem §1: "for TLS 1.3").
+  const group = cfg.groups.find((g) => !isHybridGroup(g) && clientGroups.includes(g));
   if (group === undefined) {
     throw new TlsError('HandshakeFailure', { detail: `no common group; client offered ${listForDetail('group', clientGroups)}` });
   }

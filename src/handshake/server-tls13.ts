@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { andThen, type MaybePromise } from '../crypto/provider.js';
+import { andThen, type CryptoProvider, type KemEncapsulation, type MaybePromise, type RandomSource } from '../crypto/provider.js';
+import { isHybridGroup } from '../crypto/kx.js';
 import type { CertifiedKey } from '../config/config.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { TLS13_SIGNATURE_SCHEMES } from '../crypto/suites.js';
@@ -52,6 +53,21 @@ export interface ClientChain {
 const NO_CLIENT_CHAIN: ClientChain = { chain: [], errors: [] };
 
 /**
+ * The server's key_exchange for `group` and the shared secret, from the client's share: for
+ * an (EC)DHE group a fresh key share of ours agreed with theirs (RFC 9846 §4.3.8, §7.4); for
+ * a post-quantum hybrid, an encapsulation to the client's share (draft-ietf-tls-ecdhe-mlkem
+ * §3.2), which a provider listing a hybrid group must implement. The checks of the client's
+ * value (illegal_parameter) happen here, before our ServerHello exists.
+ */
+function respondToKeyShare(crypto: CryptoProvider, group: number, peerShare: Uint8Array, random: RandomSource): MaybePromise<KemEncapsulation> {
+  if (isHybridGroup(group)) {
+    if (!crypto.encapsulate) throw new TlsError('InternalError', { detail: `provider ${crypto.name} lists ${nameOf('group', group)} but cannot encapsulate` });
+    return crypto.encapsulate(group, peerShare, random);
+  }
+  return andThen(crypto.generateKeyShare(group, random), (ks) => andThen(ks.agree(peerShare), (sharedSecret) => ({ publicKey: ks.publicKey, sharedSecret })));
+}
+
+/**
  * Sends ServerHello … Finished (RFC 9846 §2 Figure 1) for the choice `server-hello.ts` made;
  * on resumption (`psk`, RFC 9846 §2.2) ServerHello, EncryptedExtensions and Finished only,
  * with no key share in psk_ke mode (`peerShare` null).
@@ -72,7 +88,9 @@ export async function serverFlight13(
   const early = await acceptEarlyData13(hs, ch, psk, c.suite, c.alpn, afterHrr);
   const earlySecret = early && psk ? earlyTrafficSecret(crypto, c.suite, psk.state.psk, transcript.current()) : null;
   if (dhe && peerShare === null) throw new TlsError('InternalError', { detail: 'serverFlight13: (EC)DHE without the client share' });
-  const ks = dhe ? await crypto.generateKeyShare(c.group, cfg.random) : null;
+  // Our share, and the shared secret: agree() / encapsulate() validate the client's share before
+  // anything is sent (RFC 9846 §4.3.8.2; draft-ietf-tls-ecdhe-mlkem §3.2).
+  const ks = dhe && peerShare ? await respondToKeyShare(crypto, c.group, peerShare, cfg.random) : null;
   const random = cfg.random(32);
   const sh: ServerHello = {
     type: 'server_hello',
@@ -90,8 +108,7 @@ export async function serverFlight13(
     },
     isHrr: false,
   };
-  // agree() validates the client's point before anything is sent (RFC 9846 §4.3.8.2).
-  const shared = ks && peerShare ? await ks.agree(peerShare) : null;
+  const shared = ks ? ks.sharedSecret : null;
   sendHashed(out, transcript, sh);
   // TLS 1.3 signs transcript hashes only: the raw messages are not kept.
   transcript.forgetMessages();
@@ -296,9 +313,9 @@ export class ExpectFinished implements State {
     transcript.add(fin.raw!);
     out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     out.installKey('read', { version: 'TLSv1.3', suite, secret: app.clientApplication });
-    const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, transcript.current(), finished);
+    const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, p.sessionTickets > 0 ? transcript.current() : null, finished);
     const next: Step = { next: new ServerTraffic() };
-    if (p.sessionTickets === 0) return next;
+    if (p.sessionTickets === 0 || traffic.resumption === null) return next;
     // RFC 9846 §4.7.1: tickets for resumption, recording what this handshake (or, resumed, the original one) decided.
     const origin: TicketOrigin = { alpn: this.h.alpn, serverName: this.h.serverName, clientAuth: this.client.outcome, clientChain: this.chain.chain, clientErrors: this.chain.errors };
     return sendTickets13(this.h, suite, traffic.resumption, origin, out).then(() => next);

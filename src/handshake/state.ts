@@ -200,7 +200,8 @@ export interface TrafficSecrets {
   readonly clientApplication: Uint8Array;
   readonly serverApplication: Uint8Array;
   readonly exporter: Uint8Array;
-  readonly resumption: Uint8Array;
+  /** Null when this side does not use it (a client keeping no sessions, a server issuing no tickets). */
+  readonly resumption: Uint8Array | null;
 }
 
 /** The kind of a decoded handshake message (`HandshakeMessage['type']`). */

@@ -60,9 +60,10 @@ export function applicationSecrets(hs: HandshakeSecrets, thServerFinished: Uint8
 /**
  * The end of the handshake, for client and server alike, once the client's Finished is in
  * the transcript (`thClientFinished` = Hash(ClientHello..client Finished)): derives the
- * resumption secret over it (RFC 9846 §7.1), logs the application secrets and hands them to
- * the connection: application data may flow. Returns the secrets (the server seals tickets
- * with the resumption secret).
+ * resumption secret over it (RFC 9846 §7.1) when the side will use it (`thClientFinished`
+ * null: a server that issues no tickets, a client that keeps no sessions), logs the
+ * application secrets and hands them to the connection: application data may flow. Returns
+ * the secrets (the server seals tickets with the resumption secret).
  */
 export function finishHandshake(
   out: HandshakeOutput,
@@ -70,7 +71,7 @@ export function finishHandshake(
   clientRandom: Uint8Array,
   suite: Tls13Suite,
   app: ApplicationSecrets,
-  thClientFinished: Uint8Array,
+  thClientFinished: Uint8Array | null,
   finished: FinishedVerified,
 ): TrafficSecrets {
   const secrets: TrafficSecrets = {
@@ -78,7 +79,7 @@ export function finishHandshake(
     clientApplication: app.clientApplication,
     serverApplication: app.serverApplication,
     exporter: app.exporter,
-    resumption: app.schedule.resumptionSecret(thClientFinished),
+    resumption: thClientFinished === null ? null : app.schedule.resumptionSecret(thClientFinished),
   };
   out.keyLog('CLIENT_TRAFFIC_SECRET_0', clientRandom, secrets.clientApplication);
   out.keyLog('SERVER_TRAFFIC_SECRET_0', clientRandom, secrets.serverApplication);

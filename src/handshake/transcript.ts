@@ -74,6 +74,12 @@ export class Transcript {
   #replaced = false;
   /** Every message as added, kept for TLS 1.2 CertificateVerify (RFC 5246 §7.4.8) until forgotten. */
   #log: Uint8Array[] | null = [];
+  /**
+   * `current()` since the last change: several secrets and MACs are taken at the same point
+   * (the application traffic secrets, the exporter secret and a Finished over ..server
+   * Finished), and each digest costs a copy of the hash state and its finalisation.
+   */
+  #digest: Uint8Array | null = null;
 
   /** @param crypto - anything with `hash(alg)`; a full `CryptoProvider` will do. */
   constructor(crypto: TranscriptCrypto) {
@@ -104,6 +110,7 @@ export class Transcript {
       throw internal('Transcript.add: a handshake message has a 4-byte header at least');
     }
     const copy = this.#state && this.#log === null ? null : message.slice();
+    this.#digest = null;
     if (this.#state) this.#state.update(message);
     else this.#pending.push(copy!);
     if (this.#log !== null) this.#log.push(copy!);
@@ -137,7 +144,9 @@ export class Transcript {
    * @throws `TlsError('InternalError')` before {@link setHash}.
    */
   current(): Uint8Array {
-    return this.#requireState('current').clone().digest();
+    const state = this.#requireState('current');
+    // A copy each time: callers own what they get (and may wipe it).
+    return (this.#digest ??= state.clone().digest()).slice();
   }
 
   /**
@@ -223,6 +232,7 @@ export class Transcript {
   #restart(ch1Hash: Uint8Array): void {
     const alg = this.#alg!;
     const synthetic = encodeMessageHash(alg, ch1Hash);
+    this.#digest = null;
     const state = this.#crypto.hash(alg);
     state.update(synthetic);
     this.#state = state;

@@ -18,7 +18,7 @@
  * even though the values are referred to as "main" secrets."
  *
  * Transcript hashes are passed in (see `handshake/transcript.ts`); nothing here keeps
- * handshake messages. All functions are synchronous (DESIGN.md §7).
+ * handshake messages. All functions are synchronous (WebCrypto would cost a promise per step).
  *
  * @module
  */

@@ -24,6 +24,7 @@ import { MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RE
 import { Deframer } from './deframer.js';
 import { fragment as fragmentData, packMessages } from './fragmenter.js';
 import { NullProtector, RecordProtector, type Protector } from './protector.js';
+import { isPoolSized, recycleRecordBuffer } from './pool.js';
 import { andThen, isPromiseLike, type MaybePromise } from '../crypto/provider.js';
 import type { RecordContent, TlsRecord } from '../wire/record.js';
 
@@ -346,6 +347,12 @@ export class RecordWriter {
   private slots = 0;
   private settledWaiters: (() => void)[] = [];
   private readonly onSealError: ((e: unknown) => void) | undefined;
+  /**
+   * The records the latest {@link take} / {@link takeAll} handed out whose buffers can be
+   * reused, until the next take (the pump takes until null after every flush, so nothing is
+   * kept while idle).
+   */
+  private lent: Uint8Array[] | null = null;
 
   constructor(options: RecordWriterOptions) {
     this.onSealError = options.onSealError;
@@ -459,6 +466,12 @@ export class RecordWriter {
    * record (the connection sends a KeyUpdate there when the AEAD's usage limit nears).
    */
   appData(data: Uint8Array, afterEach?: () => void): void {
+    if (data.length <= MAX_PLAINTEXT_LEN) {
+      // One record (every bulk write of 16 KiB or less): no fragment list, no view.
+      this.sealRecord(ContentType.application_data, data);
+      afterEach?.();
+      return;
+    }
     for (const frag of fragmentData(data)) {
       this.sealRecord(ContentType.application_data, frag);
       afterEach?.();
@@ -498,14 +511,15 @@ export class RecordWriter {
 
   /**
    * Takes every record sealed so far, concatenated, or null; records behind one an async
-   * AEAD is still sealing wait for it.
+   * AEAD is still sealing wait for it. The bytes are the caller's; see {@link release}.
    */
   take(): Uint8Array | null {
+    this.lent = null;
     if (this.slots === 0) {
       if (this.out.length === 0) return null;
       const parts = this.out as Uint8Array[];
       this.out = [];
-      return parts.length === 1 ? parts[0]! : concatBytes(parts);
+      return this.lend(parts);
     }
     let n = 0;
     for (const r of this.out) {
@@ -520,6 +534,56 @@ export class RecordWriter {
       return r.bytes!;
     });
     this.out = n === this.out.length ? [] : this.out.slice(n);
-    return parts.length === 1 ? parts[0]! : concatBytes(parts);
+    return this.lend(parts);
+  }
+
+  /**
+   * The bytes handed out for `parts`: the one record itself (lent, if it lies in a pooled
+   * buffer: see {@link release}), or all of them joined, after which the pooled buffers of
+   * the parts are free again (nobody else has seen them).
+   */
+  private lend(parts: Uint8Array[]): Uint8Array {
+    if (parts.length === 1) {
+      const only = parts[0]!;
+      if (isPoolSized(only)) this.lent = [only];
+      return only;
+    }
+    const joined = concatBytes(parts);
+    for (const p of parts) recycleRecordBuffer(p);
+    return joined;
+  }
+
+  /**
+   * The caller is done with `bytes`, exactly what the latest {@link take} returned (the
+   * transport took them whole, e.g. a `net.Socket` write the kernel accepted synchronously),
+   * released before the next take: their buffer may be reused for a later record. The caller
+   * must neither read nor change them afterwards. Anything else (other bytes, part of them, a
+   * second release, bytes of an earlier take) is ignored. Returns true if the buffer will be reused.
+   */
+  release(bytes: Uint8Array): boolean {
+    const lent = this.lent;
+    const i = lent === null ? -1 : lent.indexOf(bytes);
+    if (i < 0) return false;
+    lent!.splice(i, 1);
+    recycleRecordBuffer(bytes);
+    return true;
+  }
+
+  /**
+   * Takes every record sealed so far as a list, one buffer per record (nothing joined), or
+   * null; with an async AEAD only {@link take} is used (records being sealed keep their
+   * place). Each record may be given back with {@link release} before the next take.
+   */
+  takeAll(): Uint8Array[] | null {
+    if (this.slots !== 0) {
+      const one = this.take();
+      return one === null ? null : [one];
+    }
+    this.lent = null;
+    if (this.out.length === 0) return null;
+    const parts = this.out as Uint8Array[];
+    this.out = [];
+    for (const p of parts) if (isPoolSized(p)) (this.lent ??= []).push(p);
+    return parts;
   }
 }

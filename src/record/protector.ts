@@ -39,6 +39,7 @@ import type { AeadAlg, AeadCipher, AsyncAeadCipher, CryptoProvider } from '../cr
 import type { Tls13Suite } from '../crypto/suites.js';
 import { trafficKeys, type KeyScheduleCrypto } from '../keys/tls13-schedule.js';
 import { ContentType } from '../wire/codes.js';
+import { poolRecordBuffer, usesPool } from './pool.js';
 import {
   MAX_CIPHERTEXT_LEN_TLS12,
   MAX_CIPHERTEXT_LEN_TLS13,
@@ -229,7 +230,7 @@ export interface RecordProtectorInit {
 const TWO32 = 0x1_0000_0000;
 
 /** An empty trailer (never written). */
-const NO_BYTES = new Uint8Array(0);
+const NO_BYTES: Uint8Array = new Uint8Array(0);
 
 /**
  * A TLS 1.3 protector for a traffic secret (Go's `halfConn.setTrafficSecret`): derives
@@ -350,16 +351,19 @@ export class RecordProtector implements Protector {
   seal(type: number, content: Uint8Array, padLen = 0): Uint8Array {
     const j = this.joined;
     if (j !== null) {
-      // The AEAD writes header ‖ ciphertext ‖ tag into a buffer of its own: the content is
-      // read where the caller has it, never copied into a record buffer first.
-      const f = this.frame(type, content, padLen, true);
-      const record = j.sealJoined(f.nonce, f.aad, f.out, content, f.trailer);
-      if (record.length !== f.out.length + f.len + AEAD_TAG_LEN) {
-        throw new TlsError('InternalError', { detail: `AEAD record of ${record.length} bytes, expected ${f.out.length + f.len + AEAD_TAG_LEN}` });
+      // The AEAD writes header ‖ ciphertext ‖ tag into the record buffer (a reused one for a
+      // large record, see pool.ts): the content is read where the caller has it, never
+      // copied into a record buffer first.
+      const f = this.frame(type, content, padLen, true, true);
+      const total = f.out.length + f.len + AEAD_TAG_LEN;
+      const into = usesPool(total) ? poolRecordBuffer(total) : undefined;
+      const record = j.sealJoined(f.nonce, f.aad, f.out, content, f.trailer, into);
+      if (record.length !== total || (into !== undefined && record !== into)) {
+        throw new TlsError('InternalError', { detail: `AEAD record of ${record.length} bytes, expected ${total}` });
       }
       return record;
     }
-    const f = this.frame(type, content, padLen, false);
+    const f = this.frame(type, content, padLen, false, this.inPlace !== null);
     this.sealRegion(f.nonce, f.aad, f.out, f.at, f.len);
     return f.out;
   }
@@ -370,7 +374,8 @@ export class RecordProtector implements Protector {
    * finishes in; the record is complete when the promise resolves.
    */
   sealAsync(type: number, content: Uint8Array, padLen = 0): Promise<Uint8Array> {
-    const f = this.frame(type, content, padLen, false);
+    // A fresh nonce and AAD: an async AEAD reads them after this returns.
+    const f = this.frame(type, content, padLen, false, false);
     const region = f.out.subarray(f.at, f.at + f.len + AEAD_TAG_LEN);
     return Promise.resolve(this.aead.seal(f.nonce, f.aad, region.subarray(0, f.len))).then((ct) => {
       if (ct.length !== region.length) throw new TlsError('InternalError', { detail: `AEAD output of ${ct.length} bytes, expected ${region.length}` });
@@ -389,8 +394,9 @@ export class RecordProtector implements Protector {
    * in place, nonce and AAD; takes the sequence number. `joined` ({@link JoinedSealAead}):
    * `out` is only what goes before the ciphertext (header, TLS 1.2 GCM's explicit nonce)
    * and `trailer` what the AEAD encrypts after `content` (TLS 1.3: type and padding).
+   * `scratch`: nonce, AAD and (joined) header in the shared scratch buffers (see SCRATCH_NONCE).
    */
-  private frame(type: number, content: Uint8Array, padLen: number, joined: boolean): { out: Uint8Array; nonce: Uint8Array; aad: Uint8Array; at: number; len: number; trailer: Uint8Array } {
+  private frame(type: number, content: Uint8Array, padLen: number, joined: boolean, scratch: boolean): { out: Uint8Array; nonce: Uint8Array; aad: Uint8Array; at: number; len: number; trailer: Uint8Array } {
     this.checkUsable(this.sealAt, 'seal');
     let out: Uint8Array;
     let sealed: { nonce: Uint8Array; aad: Uint8Array; at: number; len: number; trailer: Uint8Array };
@@ -406,10 +412,15 @@ export class RecordProtector implements Protector {
       const ctLen = innerLen + AEAD_TAG_LEN;
       let trailer = NO_BYTES;
       if (joined) {
-        out = new Uint8Array(RECORD_HEADER_LEN);
+        // Read by the AEAD during the call only (JoinedSealAead): the shared scratch header.
+        out = SCRATCH_HEADER;
         // RFC 9846 §5.2, §5.4: TLSInnerPlaintext = content ‖ type ‖ zeros[padLen].
-        trailer = new Uint8Array(1 + padLen);
-        trailer[0] = type;
+        if (padLen === 0) {
+          trailer = innerTypeTrailer(type);
+        } else {
+          trailer = new Uint8Array(1 + padLen);
+          trailer[0] = type;
+        }
       } else {
         out = recordBuffer(RECORD_HEADER_LEN + ctLen);
         writeInnerPlaintext(out, RECORD_HEADER_LEN, content, type, padLen);
@@ -417,7 +428,7 @@ export class RecordProtector implements Protector {
       // RFC 9846 §5.2: opaque_type = application_data, legacy_record_version = 0x0303;
       // additional_data = the header itself.
       writeRecordHeader(out, 0, ContentType.application_data, RECORD_VERSION_TLS12, ctLen);
-      sealed = { nonce: this.xorNonce(), aad: out.subarray(0, RECORD_HEADER_LEN), at: RECORD_HEADER_LEN, len: innerLen, trailer };
+      sealed = { nonce: this.xorNonce(scratch), aad: joined ? out : out.subarray(0, RECORD_HEADER_LEN), at: RECORD_HEADER_LEN, len: innerLen, trailer };
     } else {
       if (padLen !== 0) throw new TlsError('InternalError', { detail: 'TLS 1.2 records cannot be padded' });
       checkContentLen(type, content.length, this.maxPlaintext);
@@ -429,11 +440,11 @@ export class RecordProtector implements Protector {
       if (explicit > 0) {
         // RFC 5288 §3: nonce_explicit is carried in the record; the sequence number is a distinct value per record.
         writeSeq(out, RECORD_HEADER_LEN, this.seqHi, this.seqLo);
-        nonce = this.saltNonce(out.subarray(RECORD_HEADER_LEN, RECORD_HEADER_LEN + explicit));
+        nonce = this.saltNonce(out.subarray(RECORD_HEADER_LEN, RECORD_HEADER_LEN + explicit), scratch);
       } else {
-        nonce = this.xorNonce(); // RFC 7905 §2
+        nonce = this.xorNonce(scratch); // RFC 7905 §2
       }
-      const aad = this.tls12Aad(type, RECORD_VERSION_TLS12, content.length);
+      const aad = this.tls12Aad(type, RECORD_VERSION_TLS12, content.length, scratch);
       if (!joined) out.set(content, RECORD_HEADER_LEN + explicit);
       sealed = { nonce, aad, at: RECORD_HEADER_LEN + explicit, len: content.length, trailer: NO_BYTES };
     }
@@ -458,7 +469,7 @@ export class RecordProtector implements Protector {
    * - `InternalError`: an enforced open limit or the sequence space is used up (RFC 9846 §5.3).
    */
   open(record: TlsRecord, consume = false): RecordContent {
-    const u = this.unframe(record);
+    const u = this.unframe(record, this.inPlace !== null || this.joined !== null);
     return this.opened(u, this.openWith(u.nonce, u.aad, u.data, consume));
   }
 
@@ -471,7 +482,7 @@ export class RecordProtector implements Protector {
     if (this.opening) throw new TlsError('InternalError', { detail: 'records opened concurrently' });
     this.opening = true;
     try {
-      const u = this.unframe(record);
+      const u = this.unframe(record, false);
       return this.opened(u, await this.aead.open(u.nonce, u.aad, u.data));
     } finally {
       this.opening = false;
@@ -488,8 +499,8 @@ export class RecordProtector implements Protector {
     }
   }
 
-  /** Everything of opening before the AEAD: checks, nonce, AAD, the ciphertext ‖ tag. */
-  private unframe(record: TlsRecord): { tls13: boolean; type: number; nonce: Uint8Array; aad: Uint8Array; data: Uint8Array } {
+  /** Everything of opening before the AEAD: checks, nonce, AAD (in the scratch buffers if `scratch`), the ciphertext ‖ tag. */
+  private unframe(record: TlsRecord, scratch: boolean): { tls13: boolean; type: number; nonce: Uint8Array; aad: Uint8Array; data: Uint8Array } {
     const { type, version, fragment } = record;
     if (fragment.length > this.maxCiphertext) {
       throw new TlsError('RecordOverflow', { detail: `protected record of ${fragment.length} bytes` });
@@ -501,18 +512,18 @@ export class RecordProtector implements Protector {
       }
       this.checkUsable(this.openAt, 'open');
       if (fragment.length < AEAD_TAG_LEN + 1) throw badMac('record too short');
-      const aad = new Uint8Array(RECORD_HEADER_LEN);
+      const aad = scratch ? SCRATCH_AAD13 : new Uint8Array(RECORD_HEADER_LEN);
       writeRecordHeader(aad, 0, type, version, fragment.length);
-      return { tls13: true, type, nonce: this.xorNonce(), aad, data: fragment };
+      return { tls13: true, type, nonce: this.xorNonce(scratch), aad, data: fragment };
     }
 
     this.checkUsable(this.openAt, 'open');
     const explicit = this.mode === 'tls12-gcm' ? GCM_EXPLICIT_NONCE_LEN : 0;
     if (fragment.length < explicit + AEAD_TAG_LEN) throw badMac('record too short');
-    const nonce = explicit > 0 ? this.saltNonce(fragment.subarray(0, explicit)) : this.xorNonce();
+    const nonce = explicit > 0 ? this.saltNonce(fragment.subarray(0, explicit), scratch) : this.xorNonce(scratch);
     const ct = explicit > 0 ? fragment.subarray(explicit) : fragment;
     // RFC 5246 §6.2.3.3: additional_data = seq_num ‖ type ‖ version ‖ length (of the plaintext).
-    const aad = this.tls12Aad(type, version, ct.length - AEAD_TAG_LEN);
+    const aad = this.tls12Aad(type, version, ct.length - AEAD_TAG_LEN, scratch);
     return { tls13: false, type, nonce, aad, data: ct };
   }
 
@@ -555,24 +566,24 @@ export class RecordProtector implements Protector {
   }
 
   /** RFC 9846 §5.3 / RFC 7905 §2: iv XOR the sequence number, left-padded to 12 bytes. */
-  private xorNonce(): Uint8Array {
-    const n = new Uint8Array(AEAD_NONCE_LEN);
+  private xorNonce(scratch: boolean): Uint8Array {
+    const n = scratch ? SCRATCH_NONCE : new Uint8Array(AEAD_NONCE_LEN);
     writeSeq(n, 0, this.ivA, this.ivB ^ this.seqHi);
     putWord(n, 8, this.ivC ^ this.seqLo);
     return n;
   }
 
   /** RFC 5288 §3: GCMNonce = salt (4 bytes, from the key block) ‖ nonce_explicit (8 bytes). */
-  private saltNonce(explicit: Uint8Array): Uint8Array {
-    const n = new Uint8Array(AEAD_NONCE_LEN);
+  private saltNonce(explicit: Uint8Array, scratch: boolean): Uint8Array {
+    const n = scratch ? SCRATCH_NONCE : new Uint8Array(AEAD_NONCE_LEN);
     putWord(n, 0, this.ivA);
     n.set(explicit, 4);
     return n;
   }
 
   /** RFC 5246 §6.2.3.3: seq_num(8) ‖ type(1) ‖ version(2) ‖ length(2). */
-  private tls12Aad(type: number, version: number, length: number): Uint8Array {
-    const aad = new Uint8Array(13);
+  private tls12Aad(type: number, version: number, length: number, scratch: boolean): Uint8Array {
+    const aad = scratch ? SCRATCH_AAD12 : new Uint8Array(13);
     writeSeq(aad, 0, this.seqHi, this.seqLo);
     writeRecordHeader(aad, 8, type, version, length);
     return aad;
@@ -636,7 +647,33 @@ export class RecordProtector implements Protector {
  */
 function recordBuffer(len: number, skip = 0): Uint8Array {
   const lead = (4 - ((RECORD_HEADER_LEN + skip) & 3)) & 3;
-  return new Uint8Array(new ArrayBuffer(lead + len), lead, len);
+  // A large record goes into a reusable buffer (pool.ts); every byte of it is written before it is handed out.
+  return usesPool(len) ? poolRecordBuffer(len, lead) : new Uint8Array(new ArrayBuffer(lead + len), lead, len);
+}
+
+/*
+ * Scratch nonce, additional data and record header for the synchronous AEADs of this
+ * package's providers ({@link InPlaceAead}, {@link JoinedSealAead}), which read them only
+ * during the call: one set for the whole process instead of up to three small buffers per
+ * record. A record is sealed or opened in one synchronous call that never re-enters the
+ * record layer, so no two uses overlap. Never used with an async AEAD (it reads them
+ * later) nor with another AEAD's plain `seal`/`open` (nothing says when it reads them).
+ */
+const SCRATCH_NONCE = new Uint8Array(AEAD_NONCE_LEN);
+const SCRATCH_AAD13 = new Uint8Array(RECORD_HEADER_LEN);
+const SCRATCH_AAD12 = new Uint8Array(13);
+const SCRATCH_HEADER = new Uint8Array(RECORD_HEADER_LEN);
+
+/** The TLS 1.3 trailer without padding (the inner content type), one per type, shared; only ever read. */
+const INNER_TRAILERS = new Map<number, Uint8Array>();
+
+function innerTypeTrailer(type: number): Uint8Array {
+  let t = INNER_TRAILERS.get(type);
+  if (t === undefined) {
+    t = Uint8Array.of(type);
+    INNER_TRAILERS.set(type, t);
+  }
+  return t;
 }
 
 function badMac(detail = 'record authentication failed'): TlsError {

@@ -179,9 +179,20 @@ export function keepSession(store: SessionStore, session: ResumableSession): May
   }
 }
 
-/** The store key of a server name under a trust fingerprint. */
+/** The last key made (most clients dial one server under one config): reused, not rebuilt. */
+let lastKey: { readonly serverName: string; readonly trust: string; readonly key: string } | null = null;
+
+/**
+ * The store key of a server name under a trust fingerprint. Every connection keeps its key
+ * (in its session keeper and in each session): connections to the server dialled last share
+ * one string rather than a copy each (memory, issue 9).
+ */
 export function sessionStoreKey(serverName: string, trust: string): string {
-  return `${serverName.toLowerCase()}|${trust}`;
+  const last = lastKey;
+  if (last !== null && last.serverName === serverName && last.trust === trust) return last.key;
+  const key = `${serverName.toLowerCase()}|${trust}`;
+  lastKey = { serverName, trust, key };
+  return key;
 }
 
 /** What decided to trust a server: everything {@link trustFingerprint} hashes. */

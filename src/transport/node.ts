@@ -755,6 +755,11 @@ export class TlsSocket extends Duplex {
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   /** Resolves at the socket's next 'drain' (or 'close'); shared by every send waiting for it. */
   private drained: Promise<void> | null = null;
+  /**
+   * The transport is a plain `net.Socket` (not a subclass, not another Duplex): a write it
+   * completes synchronously has been copied to the kernel, so the bytes may be reused.
+   */
+  private readonly plainSocket: boolean;
   /** Client: the latest session the server gave, for `getSession()`. */
   private lastSession: ResumableSession | undefined;
   private lastSessionKey: Uint8Array | undefined;
@@ -770,6 +775,9 @@ export class TlsSocket extends Duplex {
     }
     send(bytes: Uint8Array): void | Promise<void> {
       return this.t.sendToSocket(bytes);
+    }
+    sendv(records: Uint8Array[]): void | Promise<void> {
+      return this.t.sendManyToSocket(records);
     }
     deliver(data: Uint8Array): boolean {
       if (this.t.destroyed) return true;
@@ -805,8 +813,10 @@ export class TlsSocket extends Duplex {
       function onData(this: OwnedSocket, chunk: Buffer | string): void {
         const t = this[OWNER];
         if (!t) return;
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
-        if (!t.pump.push(bytes)) this.pause();
+        const b = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+        // A plain Uint8Array view, not the Buffer: Buffer's slice() is a view, so the engine's
+        // copies (tickets, sessions, certificates) would keep the whole socket chunk alive.
+        if (!t.pump.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength))) this.pause();
       },
     ],
     [
@@ -856,6 +866,7 @@ export class TlsSocket extends Duplex {
     }
     super({ allowHalfOpen: init.allowHalfOpen, decodeStrings: true, emitClose: true, autoDestroy: true, ...(init.highWaterMark !== undefined ? { readableHighWaterMark: init.highWaterMark } : {}) });
     this.transport = socket;
+    this.plainSocket = Object.getPrototypeOf(socket) === net.Socket.prototype;
     this.engine = connection;
     this.connection = new EngineView(connection);
     this.dialing = init.dialing;
@@ -1167,7 +1178,19 @@ export class TlsSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.pump.write(chunk).then(
+    // No promise per write when the record is sealed and the socket takes it at once (bulk data).
+    let p: Promise<void> | undefined;
+    try {
+      p = this.pump.writeNow(chunk);
+    } catch (e) {
+      callback(mapTransportError(e));
+      return;
+    }
+    if (p === undefined) {
+      callback();
+      return;
+    }
+    p.then(
       () => callback(),
       (e: unknown) => callback(mapTransportError(e)),
     );
@@ -1229,7 +1252,30 @@ export class TlsSocket extends Duplex {
     // write() returns false for every bulk record even when the kernel took it at once:
     // waiting for 'drain' then costs a tick and two listeners per record. Wait only while
     // more than SEND_HIGH_WATER is really queued in the socket (back-pressure stays bounded).
-    if (s.write(bytes) || s.writableLength <= SEND_HIGH_WATER) return;
+    const ok = s.write(bytes);
+    // Nothing queued: the kernel took the bytes whole, synchronously (a plain net.Socket
+    // keeps no reference then), so the engine may reuse their buffer (issue 9, bulk).
+    if (this.plainSocket && s.writableLength === 0) this.engine.releaseOutput(bytes);
+    if (ok || s.writableLength <= SEND_HIGH_WATER) return;
+    return this.socketDrained();
+  }
+
+  /** Several records in one gathered write (cork, write each, uncork: one writev), as {@link sendToSocket}. */
+  private sendManyToSocket(records: Uint8Array[]): void | Promise<void> {
+    const s = this.transport;
+    if (s.destroyed || s.writableEnded) return;
+    s.cork();
+    let ok = true;
+    for (const r of records) ok = s.write(r);
+    s.uncork();
+    if (this.plainSocket && s.writableLength === 0) for (const r of records) this.engine.releaseOutput(r);
+    if (ok || s.writableLength <= SEND_HIGH_WATER) return;
+    return this.socketDrained();
+  }
+
+  /** Resolves at the socket's next 'drain' (or 'close'); one promise shared by every send waiting. */
+  private socketDrained(): Promise<void> {
+    const s = this.transport;
     return (this.drained ??= new Promise((resolve) => {
       const done = (): void => {
         s.off('drain', done);

@@ -1,5 +1,5 @@
 /**
- * The public summary of a certificate in a verified chain (issue 4; DESIGN.md §3
+ * The public summary of a certificate in a verified chain (issue 4;
  * `connection.info.peerCertificate`): the fields a caller shows or pins, as plain data.
  *
  * @module

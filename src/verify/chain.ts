@@ -1,5 +1,5 @@
 /**
- * `verifyCertificateChain`: the verifier on its own (issue 4 §1; DESIGN.md §3). The same
+ * `verifyCertificateChain`: the verifier on its own (issue 4 §1). The same
  * engine as the handshake's verifier (engine.ts): path building from the leaf through the
  * intermediates given, in any order, to one of the trust anchors, and every RFC 5280 /
  * RFC 9525 check, all errors reported with a severity.

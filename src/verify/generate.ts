@@ -7,7 +7,7 @@
  * keyCertSign|cRLSign (critical) and a subjectKeyIdentifier; the leaf has cA=FALSE
  * (critical), keyUsage digitalSignature (critical), extKeyUsage serverAuth+clientAuth,
  * a subjectAltName with DNS and IP entries, and subject/authority key identifiers.
- * The leaf is never the CA (DESIGN.md §5: rustls refuses a CA:TRUE end entity), except
+ * The leaf is never the CA (rustls refuses a CA:TRUE end entity), except
  * in the deliberately bad `ca-leaf` variant.
  *
  * Keys are exported as PKCS#8 PEM ("PRIVATE KEY", RFC 5958 / RFC 7468 §10).

@@ -8,7 +8,7 @@
 import type { PublicKeyInfo } from '../crypto/provider.js';
 import type { Certificate } from './certificate.js';
 
-/** Certificate error codes (Windows `ChainValidationResult` names; DESIGN.md §3). */
+/** Certificate error codes (Windows `ChainValidationResult` names). */
 export type CertificateErrorCode =
   | 'Untrusted'
   | 'Expired'

@@ -150,7 +150,9 @@ export const NamedGroup = {
   x25519: 0x001d,
   x448: 0x001e,
   ffdhe2048: 0x0100,
+  SecP256r1MLKEM768: 0x11eb,
   X25519MLKEM768: 0x11ec,
+  SecP384r1MLKEM1024: 0x11ed,
 } as const;
 
 /** Signature schemes (RFC 9846 §4.3.3). */

@@ -253,10 +253,35 @@ function encodeBody(w: Writer, msg: HandshakeMessage): void {
  * ```
  */
 export function encodeHandshake(msg: HandshakeMessage): Uint8Array {
-  const w = new Writer(msg.type === 'certificate' || msg.type === 'certificate12' ? 4096 : 512);
-  w.u8(handshakeTypeOf(msg)).vec24((x) => encodeBody(x, msg));
-  return w.finish();
+  // One scratch writer, grown once and reused, and an exact-size copy per message: a fresh
+  // 512- or 4096-byte writer per message was allocated off the V8 heap and mostly unused
+  // (issue 9: protocol overhead). Encoding is synchronous; a nested call (none today) gets
+  // a writer of its own.
+  if (scratchBusy) {
+    const w = new Writer(512);
+    w.u8(handshakeTypeOf(msg)).vec24((x) => encodeBody(x, msg));
+    return w.finish();
+  }
+  scratchBusy = true;
+  try {
+    scratch.u8(handshakeTypeOf(msg)).vec24((x) => encodeBody(x, msg));
+    return scratch.takeCopy();
+  } catch (e) {
+    scratch.takeCopy();
+    throw e;
+  } finally {
+    scratchBusy = false;
+    // A message larger than usual (a long chain, a failed oversized encoding) does not pin its buffer.
+    if (scratch.capacity > SCRATCH_MAX) scratch = new Writer(SCRATCH_INITIAL);
+  }
 }
+
+const SCRATCH_INITIAL = 4096;
+/** Largest buffer the scratch writer keeps between messages. */
+const SCRATCH_MAX = 64 * 1024;
+/** The scratch writer of {@link encodeHandshake}. */
+let scratch = new Writer(SCRATCH_INITIAL);
+let scratchBusy = false;
 
 /**
  * Decodes the body of a handshake message of wire type `type` (RFC 9846 §4; RFC 5246

@@ -21,6 +21,11 @@ export class Writer {
     return this.len;
   }
 
+  /** Size of the buffer (what the writer holds, written or not). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
@@ -95,6 +100,19 @@ export class Writer {
   /** The written bytes (a view of the internal buffer; the writer must not be reused after). */
   finish(): Uint8Array {
     return this.buf.subarray(0, this.len);
+  }
+
+  /**
+   * A copy of the written bytes, exactly as long as them, after which the writer starts
+   * empty again with the buffer it grew (a scratch writer kept for reuse: no buffer of the
+   * initial size is allocated per message). What was written is zeroed in the buffer, so a
+   * long-lived scratch writer never holds an earlier message.
+   */
+  takeCopy(): Uint8Array {
+    const out = this.buf.slice(0, this.len);
+    this.buf.fill(0, 0, this.len);
+    this.len = 0;
+    return out;
   }
 }
 

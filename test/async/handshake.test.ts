@@ -69,10 +69,13 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
           // The async paths really ran: key shares made and agreed, signatures made and checked, later.
           const cc = counted(cp);
           const sc = counted(sp);
-          // TLS 1.3 offers two shares (x25519, secp256r1) and agrees on one.
+          // TLS 1.3 offers two shares (X25519MLKEM768, x25519) and agrees on one.
           if (cc) expect(cc).toMatchObject({ generateKeyShare: version === 'TLSv1.3' ? 2 : 1, agree: 1 });
           if (cc) expect(cc.verify).toBeGreaterThanOrEqual(2); // the chain and the handshake signature
-          if (sc) expect(sc).toMatchObject({ generateKeyShare: 1, agree: 1, sign: 1 });
+          // A TLS 1.3 server answers the client's X25519MLKEM768 share by encapsulating to it (a KEM:
+          // no key share of its own); a TLS 1.2 server makes an ECDHE share and agrees.
+          if (sc) expect(sc).toMatchObject(version === 'TLSv1.3' ? { generateKeyShare: 0, agree: 0, encapsulate: 1, sign: 1 } : { generateKeyShare: 1, agree: 1, encapsulate: 0, sign: 1 });
+          expect(c.info.group).toBe(version === 'TLSv1.3' ? 'X25519MLKEM768' : 'x25519');
           // Records were sealed and opened by the async AEAD (the data above included).
           for (const k of [cc, sc]) if (k) expect(Math.min(k.seal, k.open)).toBeGreaterThan(1);
         }

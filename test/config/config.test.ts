@@ -212,7 +212,13 @@ describe('per-connection client options', () => {
     expect(c1.error).toBeNull();
     expect(c2.error).toBeNull();
     expect(offered[0]).toEqual([NamedGroup.secp256r1]);
-    expect(offered[1]).toEqual([NamedGroup.x25519, NamedGroup.secp256r1]);
+    // The default server prefers the hybrids (issue 12): c1 listed X25519MLKEM768 without a
+    // share, so it was asked for one (HelloRetryRequest) and sent it in its second ClientHello.
+    expect(c1.info.helloRetryRequest).toBe(true);
+    expect(offered[1]).toEqual([NamedGroup.X25519MLKEM768]);
+    // The default first key shares (issue 12): X25519MLKEM768 and x25519.
+    expect(offered[2]).toEqual([NamedGroup.X25519MLKEM768, NamedGroup.x25519]);
+    expect(offered).toHaveLength(3);
   });
 
   it('options that belong to the config are refused per connection, by name', () => {

@@ -20,7 +20,7 @@ export interface AsyncProviderOptions {
 
 /** The provider and how often each async operation ran. */
 export interface CountingProvider extends CryptoProvider {
-  readonly calls: Record<'generateKeyShare' | 'agree' | 'sign' | 'verify' | 'seal' | 'open', number>;
+  readonly calls: Record<'generateKeyShare' | 'agree' | 'encapsulate' | 'sign' | 'verify' | 'seal' | 'open', number>;
 }
 
 /** Wraps `base` (default: the pure provider) so that its key exchange, signatures and optionally AEAD answer later. */
@@ -44,7 +44,7 @@ export function asyncProvider(opts: AsyncProviderOptions = {}, base: SyncCryptoP
       }, ms),
     );
   };
-  const calls = { generateKeyShare: 0, agree: 0, sign: 0, verify: 0, seal: 0, open: 0 };
+  const calls = { generateKeyShare: 0, agree: 0, encapsulate: 0, sign: 0, verify: 0, seal: 0, open: 0 };
   const wrapShare = (s: KeyShare): KeyShare => ({
     group: s.group,
     publicKey: s.publicKey,
@@ -82,6 +82,23 @@ export function asyncProvider(opts: AsyncProviderOptions = {}, base: SyncCryptoP
       const share = base.generateKeyShare(group, random);
       return later(() => wrapShare(share));
     },
+    // The server's side of a post-quantum hybrid (a KEM): checked and computed now, answered later.
+    ...(base.encapsulate
+      ? {
+          encapsulate: (group: number, peer: Uint8Array, random: RandomSource) => {
+            calls.encapsulate++;
+            let r: ReturnType<NonNullable<SyncCryptoProvider['encapsulate']>>;
+            try {
+              r = base.encapsulate!(group, peer, random);
+            } catch (e) {
+              return later(() => {
+                throw e;
+              });
+            }
+            return later(() => r);
+          },
+        }
+      : {}),
     sign: (key: PrivateKeyInfo, scheme: number, message: Uint8Array, random: RandomSource, o?: SignatureOptions) => {
       calls.sign++;
       return later(() => base.sign(key, scheme, message, random, o)).then((sig) => sig);

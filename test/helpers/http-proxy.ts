@@ -14,7 +14,7 @@ import path from 'node:path';
 /** What the scripted proxy does with a CONNECT request. */
 export type TestProxyMode =
   /** Tunnel to the requested host:port (after checking credentials, if `credentials` is set). */
-  | { kind: 'tunnel'; credentials?: { username: string; password: string } }
+  | { kind: 'tunnel'; credentials?: { username: string; password: string }; redirectPort?: number }
   /** Answer with this raw text (status line, headers, body) and close. */
   | { kind: 'answer'; raw: string }
   /** Answer `head` and `extra` in one write, then tunnel (extra = bytes that belong to the tunnel). */
@@ -100,7 +100,8 @@ export async function startTestProxy(mode: TestProxyMode): Promise<TestProxy> {
             answerThen(() => client.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
             return;
           }
-          const upstream = net.connect({ host: m[1]!, port: Number(m[2]) });
+          // A hostile proxy may lead the tunnel somewhere else (redirectPort, on loopback).
+          const upstream = net.connect({ host: m[1]!, port: mode.kind === 'tunnel' && mode.redirectPort !== undefined ? mode.redirectPort : Number(m[2]) });
           sockets.add(upstream);
           upstream.on('close', () => sockets.delete(upstream));
           upstream.on('error', () => client.destroy());
@@ -193,6 +194,12 @@ export async function startTinyproxy(opts: { username: string; password: string;
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // If the test process ends without stop() (a timeout), tinyproxy must not outlive it.
+    const killOnExit = (): void => {
+      if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
+    };
+    process.once('exit', killOnExit);
+    void exited.then(() => process.off('exit', killOnExit));
     const up = await waitListening(port, exited);
     if (up) {
       return {

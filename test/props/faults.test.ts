@@ -75,7 +75,9 @@ function pairFor(v: Version, seed: number, pipe: FaultPipeOptions, traces: Recor
     pki,
     seed,
     now: NOW,
-    client: { maxVersion: v === '1.2' ? 'TLSv1.2' : 'TLSv1.3', cipherSuites: [SUITE[v]], keyShareGroups: ['x25519'], trace: (e) => traces.client.push(e) },
+    // A classical client (issue 12): one listing X25519MLKEM768 without a share would be sent a
+    // HelloRetryRequest by the default server, and the record numbers below assume none.
+    client: { maxVersion: v === '1.2' ? 'TLSv1.2' : 'TLSv1.3', cipherSuites: [SUITE[v]], groups: ['x25519', 'secp256r1', 'secp384r1'], keyShareGroups: ['x25519'], trace: (e) => traces.client.push(e) },
     server: { trace: (e) => traces.server.push(e) },
     pipe,
   });

@@ -9,7 +9,8 @@ const u8 = (b: Buffer | ArrayBuffer) => (b instanceof ArrayBuffer ? new Uint8Arr
 describe('nobleProvider', () => {
   it('names itself and lists groups and schemes', () => {
     expect(P.name).toBe('pure');
-    expect(P.groups).toEqual([NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]);
+    // The post-quantum hybrids first (issue 12), then the classical groups.
+    expect(P.groups).toEqual([NamedGroup.X25519MLKEM768, NamedGroup.SecP256r1MLKEM768, NamedGroup.SecP384r1MLKEM1024, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]);
     expect(P.signatureSchemes).toContain(S.ecdsa_secp256r1_sha256);
     expect(P.signatureSchemes).toContain(S.rsa_pss_pss_sha512);
     expect(P.signatureSchemes).toContain(S.rsa_pkcs1_sha256);
@@ -30,6 +31,14 @@ describe('nobleProvider', () => {
       const prk = P.hkdfExtract(alg, data.subarray(0, 5), data.subarray(5, 40));
       const okm = P.hkdfExpand(alg, prk, data.subarray(40, 50), 42);
       expect(Buffer.from(okm).equals(Buffer.from(hkdfSync(alg, data.subarray(5, 40), data.subarray(0, 5), data.subarray(40, 50), 42)))).toBe(true);
+      // One block (the TLS 1.3 key schedule's case) takes a path of its own: every length up
+      // to HashLen, and the first over it, against node:crypto.
+      const hl = { sha256: 32, sha384: 48, sha512: 64 }[alg];
+      for (const n of [0, 1, 12, 16, hl - 1, hl, hl + 1]) {
+        const info = data.subarray(100, 100 + n);
+        const want = Buffer.from(hkdfSync(alg, data.subarray(5, 40), data.subarray(0, 5), info, n));
+        expect(Buffer.from(P.hkdfExpand(alg, prk, info, n)).equals(want), `${alg} L=${n}`).toBe(true);
+      }
     }
     expect(P.equal(Uint8Array.of(1, 2), Uint8Array.of(1, 2))).toBe(true);
     expect(P.equal(Uint8Array.of(1, 2), Uint8Array.of(1, 3))).toBe(false);
@@ -38,6 +47,13 @@ describe('nobleProvider', () => {
 
   it('runs a key exchange for every group', () => {
     for (const g of P.groups) {
+      if (g >= 0x11eb && g <= 0x11ed) {
+        // A KEM: the client's share, the server encapsulating to it (test/pq/ covers these in depth).
+        const c = P.generateKeyShare(g, defaultRandom);
+        const s = P.encapsulate!(g, c.publicKey, defaultRandom);
+        expect(Buffer.from(c.agree(s.publicKey)).equals(Buffer.from(s.sharedSecret))).toBe(true);
+        continue;
+      }
       const a = P.keyShare(g, defaultRandom(P.keySharePrivateLength(g)));
       const b = P.keyShare(g, defaultRandom(P.keySharePrivateLength(g)));
       expect(Buffer.from(a.agree(b.publicKey)).equals(Buffer.from(b.agree(a.publicKey)))).toBe(true);

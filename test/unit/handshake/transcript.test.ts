@@ -48,6 +48,24 @@ describe('Transcript: hashing', () => {
     expect(toHex(t.current())).toBe(toHex(sha384(concat(CH1, SH))));
   });
 
+  it('current() hands out a fresh copy each time (a caller wiping it does not change the next), and a new message changes it', () => {
+    const t = new Transcript(crypto);
+    t.setHash('sha256');
+    t.add(CH1);
+    const a = t.current();
+    const want = toHex(a);
+    a.fill(0);
+    const b = t.current();
+    expect(toHex(b)).toBe(want);
+    expect(b).not.toBe(t.current());
+    t.add(SH);
+    expect(toHex(t.current())).toBe(toHex(sha256(concat(CH1, SH))));
+    const c = t.clone();
+    c.add(EE);
+    expect(toHex(c.current())).toBe(toHex(sha256(concat(CH1, SH, EE))));
+    expect(toHex(t.current())).toBe(toHex(sha256(concat(CH1, SH))));
+  });
+
   it('currentWith() includes extra bytes without adding them', () => {
     const t = new Transcript(crypto);
     t.setHash('sha256');

@@ -52,6 +52,28 @@ describe('handshake header', () => {
   }
 });
 
+describe('encodeHandshake buffers', () => {
+  it('returns exact-size bytes of their own: a later encoding or a write into one leaves the others as they were', () => {
+    const big: Finished = { type: 'finished', verifyData: new Uint8Array(3000).fill(7) };
+    const small: KeyUpdate = { type: 'key_update', requestUpdate: 1 };
+    const a = encodeHandshake(big);
+    const b = encodeHandshake(small);
+    expect(a.length).toBe(3004);
+    expect(a.buffer.byteLength).toBe(3004);
+    expect(toHex(b)).toBe('1800000101');
+    a.fill(0xee);
+    expect(toHex(encodeHandshake(small))).toBe('1800000101');
+    expect(toHex(b)).toBe('1800000101');
+    expect(encodeHandshake(big)).toEqual(Uint8Array.from([20, 0, 0x0b, 0xb8, ...new Uint8Array(3000).fill(7)]));
+  });
+
+  it('an encoding that fails (a body over 2^24-1 bytes: InternalError) leaves nothing behind for the next one', () => {
+    const tooLong: Finished = { type: 'finished', verifyData: new Uint8Array(1 << 24) };
+    expectTlsError(() => encodeHandshake(tooLong), 'InternalError');
+    expect(toHex(encodeHandshake({ type: 'key_update', requestUpdate: 0 }))).toBe('1800000100');
+  });
+});
+
 describe('EncryptedExtensions', () => {
   it('decodes and re-encodes an EncryptedExtensions with ALPN, server_name and early_data', () => {
     const b = block(ext(T.server_name), ext(T.application_layer_protocol_negotiation, '0003 02 6832'), ext(T.early_data));

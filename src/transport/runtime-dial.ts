@@ -1,0 +1,86 @@
+/**
+ * How the Deno and Bun adapters dial, besides the plain TCP connect they each do their own
+ * way: through an HTTP CONNECT proxy (`proxy`, src/transport/proxy.ts) and under the
+ * private-network policy (`refusePrivateAddresses`, src/transport/netpolicy.ts), with the
+ * same meaning as in `puretls/node` (src/transport/node-dial.ts).
+ *
+ * {@link planDial} decides where TCP goes (the server, or the proxy) and what the tunnel
+ * leads to; the adapter connects, then, with a proxy, runs {@link tunnel} over the new
+ * connection before any TLS byte is written. Under the policy a name is resolved here
+ * (getaddrinfo through `node:dns`, which both runtimes implement) and every address it has
+ * is checked; the checked address is what is dialled (or what the proxy is asked to reach),
+ * so a name that resolves inward is refused before any connection is made.
+ *
+ * @module
+ */
+import { TlsError } from '../base/errors.js';
+import { proxyConnect, resolveProxy, type ProxyByteStream, type ProxyOptions, type ProxyTarget, type ResolvedProxy } from './proxy.js';
+import { checkDialAddress, isIpLiteral, type NetworkPolicyOptions } from './netpolicy.js';
+import { mapTransportError } from './streams.js';
+
+/** The dialling options of the Deno and Bun adapters' `connect`. */
+export interface RuntimeDialOptions extends NetworkPolicyOptions {
+  /**
+   * Reach the server through this HTTP CONNECT proxy (`{ url: 'http://proxy:3128',
+   * username, password }`). TLS runs end to end through the tunnel; the certificate is
+   * checked against `servername` / `host` as for a direct connection. Refusals are
+   * `TlsError`s: `ProxyAuthenticationRequired` (407), `ProxyRefused` (any other answer:
+   * `err.statusLine` holds the proxy's), `TimedOut`.
+   */
+  proxy?: ProxyOptions;
+}
+
+/** Keys of {@link RuntimeDialOptions}: not TLS options. */
+export const RUNTIME_DIAL_KEYS: readonly string[] = ['proxy', 'refusePrivateAddresses'];
+
+/** Where to connect, and (with a proxy) what to ask it for. */
+export interface DialPlan {
+  /** Host (name or checked IP) and port TCP connects to. */
+  readonly host: string;
+  readonly port: number;
+  /** The proxy to run CONNECT with once connected, and the target to ask for. */
+  readonly proxy?: { readonly resolved: ResolvedProxy; readonly target: ProxyTarget };
+}
+
+/** Every address of `host` (getaddrinfo, as Node's `dns.lookup` with `all`). */
+async function lookupAll(host: string): Promise<string[]> {
+  let addrs: { address: string }[];
+  try {
+    const dns = await import('node:dns');
+    addrs = await dns.promises.lookup(host, { all: true });
+  } catch (e) {
+    throw mapTransportError(e);
+  }
+  if (addrs.length === 0) throw new TlsError('HostNotFound', { detail: `lookup ${host} returned no address`, source: 'transport' });
+  return addrs.map((a) => a.address);
+}
+
+/**
+ * Decides where to dial for `host`:`port` under the options (see the module comment).
+ * @throws TlsError('InvalidConfig') for a bad proxy; TlsError('PrivateAddressRefused') under
+ *   the policy; TlsError('HostNotFound') when the name does not resolve (policy only)
+ */
+export async function planDial(host: string, port: number, o: RuntimeDialOptions): Promise<DialPlan> {
+  const resolved = o.proxy !== undefined ? resolveProxy(o.proxy) : undefined;
+  let target = host;
+  if (o.refusePrivateAddresses === true) {
+    if (isIpLiteral(host)) {
+      checkDialAddress(host, host);
+    } else {
+      const addrs = await lookupAll(host);
+      for (const a of addrs) checkDialAddress(a, host);
+      target = addrs[0]!;
+    }
+  }
+  if (resolved) return { host: resolved.host, port: resolved.port, proxy: { resolved, target: { host: target, port } } };
+  return { host: target, port };
+}
+
+/**
+ * Runs CONNECT over a connection to the proxy; resolves with the bytes the proxy sent after
+ * its header (the first TLS bytes: hand them to the TLS transport before anything read later).
+ */
+export function tunnel(stream: ProxyByteStream, plan: DialPlan): Promise<Uint8Array> {
+  if (!plan.proxy) return Promise.resolve(new Uint8Array(0));
+  return proxyConnect(stream, plan.proxy.resolved, plan.proxy.target);
+}
