@@ -118,6 +118,11 @@ function refusedIsOff(key: string, v: unknown): boolean {
   return false;
 }
 
+/** `table[key]` for the table's own keys only (a caller's `'__proto__'` or `'constructor'` is no name). */
+function own<V>(table: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 function invalid(detail: string): TlsError {
   return new TlsError('InvalidConfig', { detail, source: 'caller' });
 }
@@ -267,7 +272,7 @@ function suitePredicate(word: string, legacy: string[]): SuitePredicate | undefi
     if (parts.some((p) => p === undefined)) return undefined;
     return (s) => parts.every((p) => p!(s));
   }
-  const kw = KEYWORDS[word];
+  const kw = own(KEYWORDS, word);
   if (kw) return kw;
   for (const s of TLS12_SUITES) {
     if (OPENSSL_NAME[s.code] === word || s.name === word) return (x) => x.code === s.code;
@@ -282,7 +287,7 @@ function suitePredicate(word: string, legacy: string[]): SuitePredicate | undefi
 }
 
 function knownIanaSuite(name: string): boolean {
-  return (CipherSuite as Record<string, number>)[name] !== undefined;
+  return own(CipherSuite as Record<string, number>, name) !== undefined;
 }
 
 // ------------------------------------------------------------------ groups and sigalgs
@@ -308,7 +313,7 @@ export function parseEcdhCurve(v: string): (string | number)[] | undefined {
   const out: (string | number)[] = [];
   const skipped: string[] = [];
   for (const name of v.split(':')) {
-    const code = GROUP_NAMES[name];
+    const code = own(GROUP_NAMES, name);
     if (code !== undefined) {
       if (!out.includes(code)) out.push(code);
       continue;
@@ -329,7 +334,7 @@ export function parseEcdhCurve(v: string): (string | number)[] | undefined {
 }
 
 function isRegisteredGroup(name: string): boolean {
-  return (NamedGroup as Record<string, number>)[name] !== undefined;
+  return own(NamedGroup as Record<string, number>, name) !== undefined;
 }
 
 /** OpenSSL `ALG+HASH` forms → IANA scheme. */
@@ -363,8 +368,8 @@ export function parseSigalgs(v: string, implemented: readonly number[]): number[
   const out: number[] = [];
   const skipped: string[] = [];
   for (const name of v.split(':')) {
-    const pair = SIGALG_PAIRS[name];
-    const iana = (SignatureScheme as Record<string, number>)[name];
+    const pair = own(SIGALG_PAIRS, name);
+    const iana = own(SignatureScheme as Record<string, number>, name);
     const code = pair ?? iana;
     if (code !== undefined && implemented.includes(code)) {
       if (!out.includes(code)) out.push(code);
