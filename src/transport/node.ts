@@ -845,8 +845,24 @@ export class TlsSocket extends Duplex {
     ],
   ];
 
-  private static onNewListener(this: TlsSocket, event: string | symbol): void {
+  /** Node's 'keylog' event: NSS key-log lines, each a Buffer ending in a newline, once a listener asks (no listener of our own per socket). */
+  private enableKeylog(event: string | symbol): void {
     if (event === 'keylog' && this.engine.keyLogSink === null) this.engine.keyLogSink = (line) => this.emit('keylog', Buffer.from(`${line}\n`, 'latin1'));
+  }
+
+  override on(event: string | symbol, listener: SocketListener): this {
+    this.enableKeylog(event);
+    return super.on(event, listener);
+  }
+
+  override addListener(event: string | symbol, listener: SocketListener): this {
+    this.enableKeylog(event);
+    return super.addListener(event, listener);
+  }
+
+  override prependListener(event: string | symbol, listener: SocketListener): this {
+    this.enableKeylog(event);
+    return super.prependListener(event, listener);
   }
 
   /** Our readable side ended (the peer's close_notify): TLS 1.2 answers at once (see the constructor). */
@@ -887,8 +903,6 @@ export class TlsSocket extends Duplex {
     // transferInput: a socket's 'data' chunk is a fresh buffer per read that only we consume
     // (stream semantics: a chunk belongs to its reader), so whole records are taken without a copy.
     this.pump = new TlsPump(connection, new TlsSocket.PumpLink(this), { transferInput: true });
-    // Node's 'keylog' event: NSS key-log lines, each a Buffer ending in a newline, once a listener asks.
-    this.on('newListener', TlsSocket.onNewListener);
     (socket as OwnedSocket)[OWNER] = this;
     for (const [event, f] of TlsSocket.SOCKET_LISTENERS) socket.on(event, f);
     // TLS decides when each direction ends (close_notify), not TCP: the peer's FIN after its
@@ -1492,6 +1506,11 @@ function dialOptions(options: ConnectOptions, host: string): net.IpcNetConnectOp
  */
 export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
   if (options.role === 'server') {
+    // What acts when a net.Server accepts has no meaning over a socket that is already open: refused, not ignored.
+    const serverOnly = (['SNICallback', 'noDelay', 'keepAlive', 'keepAliveInitialDelay'] as const).filter((k) => options[k] !== undefined);
+    if (serverOnly.length > 0) {
+      throw new TlsError('InvalidConfig', { detail: `${serverOnly.join(', ')}: createServer options; for upgrade choose the config yourself (secureContext) and set socket options on the socket`, source: 'caller' });
+    }
     const settings = socketSettings(options, 'server');
     const conn = TlsConnection.server(serverConfigOf(options));
     return new TlsSocket(socket, conn, { ...settings, dialing: false });

@@ -374,6 +374,7 @@ describe('refused: a type error in TypeScript, InvalidConfig at the call in Java
     expectRefused(() => pure.createServer({ cert: ec.chainPem, key: ec.keyPem, ALPNCallback: () => 'h2' } as never), 'ALPNProtocols');
     expectRefused(() => pure.createServer({ cert: ec.chainPem, key: ec.keyPem, pauseOnConnect: true } as never), 'first byte');
     expectRefused(() => new pureTls.TLSSocket(new net.Socket(), {} as never, {} as never), 'upgrade');
+    expectRefused(() => pure.upgrade(new net.Socket(), { role: 'server', cert: ec.chainPem, key: ec.keyPem, SNICallback: () => undefined }), 'secureContext');
     // Type errors (checked by tsc on this file): options we refuse are `never`.
     // @ts-expect-error pskCallback is not taken
     const t1: pure.ConnectOptions = { pskCallback: () => null };
