@@ -694,8 +694,8 @@ function clientConfigOf(options: Omit<ConnectOptions, 'host' | 'port' | 'socket'
   return { config, per };
 }
 
-/** A listener as `Duplex.on` takes it. */
-type SocketListener = Parameters<Duplex['on']>[1];
+/** A listener as `Duplex.on` takes it (the type of {@link TlsSocket.on}'s listener). */
+export type SocketListener = Parameters<Duplex['on']>[1];
 
 /** The slot of a transport socket that names the {@link TlsSocket} running over it. */
 const OWNER: unique symbol = Symbol('puretls.tlsSocket');
