@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as pure from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { attempt, nodeServer, pureServer } from './parity-helpers.js';
@@ -171,9 +171,10 @@ describe('socket members, side by side with node:tls', () => {
     }
     expect(labels['pure@node']).toEqual(labels['node@node']);
     expect(labels['pure@pure']).toEqual(labels['node@node']);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(lines(serverLines.pure).map((l) => l.split(' ')[0]).sort()).toEqual(expect.arrayContaining(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0']));
-    expect(serverLines.node.length).toBeGreaterThan(0);
+    await vi.waitFor(() => {
+      expect(lines(serverLines.pure).map((l) => l.split(' ')[0]).sort()).toEqual(expect.arrayContaining(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0']));
+      expect(serverLines.node.length).toBeGreaterThan(0);
+    }, { timeout: 5000, interval: 20 });
   });
 
   it('destroySoon(): ends (close_notify first) and destroys, on both; the peer sees a clean end', async () => {
