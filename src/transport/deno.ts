@@ -484,7 +484,7 @@ export type { StreamConnectionOptions } from './streams.js';
 export type { RuntimeDialOptions } from './runtime-dial.js';
 export { ProxyError } from './proxy.js';
 export type { ProxyOptions } from './proxy.js';
-export { TlsError } from '../base/errors.js';
+export { TlsError, getErrorStatus } from '../base/errors.js';
 export type { TlsStatus } from '../base/errors.js';
 export type { ConnectionInfo } from '../engine/connection.js';
 export type { ClientOptions, ServerOptions } from '../config/config.js';

@@ -120,7 +120,7 @@ export function fromStreams(pair: ByteStreamPair, options: FromStreamsOptions): 
 
 export { TlsStreamConnection, StreamPairTransport, mapTransportError, READABLE_HIGH_WATER, WRITABLE_HIGH_WATER, STREAM_LINGER_MAX_BYTES } from './streams.js';
 export type { ByteStreamPair, ByteTransport, TransportSink, StreamConnectionOptions } from './streams.js';
-export { TlsError } from '../base/errors.js';
+export { TlsError, getErrorStatus } from '../base/errors.js';
 export type { TlsStatus } from '../base/errors.js';
 export type { ConnectionInfo } from '../engine/connection.js';
 export type { ClientOptions, ServerOptions } from '../config/config.js';
