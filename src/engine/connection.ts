@@ -137,6 +137,8 @@ export class ConnectionCore {
   private readonly cfg: ResolvedCommon;
   /** What the handshake steps returned as learned (see `learn`). */
   private readonly negotiated: NegotiatedInfo;
+  /** The configured leaf reported by `localCertificate` until the handshake chooses one (shared with the config, never written). */
+  private readonly localDefault: Uint8Array | undefined;
   private state: State;
   /** The record layer, one object per direction (src/record/layer.ts). */
   private readonly reader: RecordReader;
@@ -196,6 +198,7 @@ export class ConnectionCore {
     this.role = role;
     this.cfg = cfg;
     this.negotiated = newNegotiated();
+    this.localDefault = setup.localCertificate;
     this.flood = new FloodGuard(cfg, limits.maxHelloRequests ?? 0);
     this.reader = new RecordReader({
       role,
@@ -266,6 +269,27 @@ export class ConnectionCore {
   /** What was negotiated and what was found about the peer's certificate. */
   get info(): ConnectionInfo {
     return infoOf(this.role, this.negotiated, this.cfg.crypto.name, this.cfg.crypto.delegated ?? [], this.closeNotifyMissing);
+  }
+
+  /**
+   * Client: the OCSP response the server stapled (RFC 6066 §8 CertificateStatus in TLS 1.2,
+   * the leaf's status_request entry in TLS 1.3, RFC 9846 §4.5.1.1), a copy of the DER
+   * OCSPResponse as received, or null when none arrived (none asked for, none stapled, a
+   * resumed TLS 1.3 handshake). It was checked during the handshake (`certificateErrors`);
+   * it is kept also when the handshake failed on it. Always null on a server.
+   */
+  get stapledOcspResponse(): Uint8Array | null {
+    return this.negotiated.ocspResponse?.slice() ?? null;
+  }
+
+  /**
+   * The leaf certificate (DER) of the identity this side presents: a server's identity chosen
+   * for this handshake (by SNI and signature schemes; before that, or on a TLS 1.2
+   * resumption, its first), a client's own certificate (also when the server did not ask for
+   * it, as Node's `getCertificate()`); null without one. A copy.
+   */
+  get localCertificate(): Uint8Array | null {
+    return (this.negotiated.localCertificate ?? this.localDefault)?.slice() ?? null;
   }
 
 
@@ -798,6 +822,10 @@ export class ConnectionCore {
     // The usual empty list is one shared frozen array (memory: not one per connection).
     if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors.length === 0 ? NO_CERTIFICATE_ERRORS : l.certificateErrors;
     if (l.certificateErrorSeverity !== undefined) n.certificateErrorSeverity = l.certificateErrorSeverity;
+    // A copy: the response is a view into the received handshake message.
+    if (l.ocspResponse !== undefined) n.ocspResponse = l.ocspResponse.slice();
+    // The config's own bytes (shared, never written; the getter copies out).
+    if (l.localCertificate !== undefined) n.localCertificate = l.localCertificate;
     if (l.ticket !== undefined && ticketCount(this.tickets_) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());
   }
 

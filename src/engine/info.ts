@@ -101,6 +101,10 @@ export interface NegotiatedInfo {
   peerCertificates: readonly Uint8Array[];
   certificateErrors: readonly CertificateError[];
   certificateErrorSeverity: CertificateErrorSeverity;
+  /** Client: the stapled OCSP response (a copy of what was received), absent when none arrived. */
+  ocspResponse?: Uint8Array;
+  /** Server: the leaf of the identity chosen for this handshake, absent before the choice. */
+  localCertificate?: Uint8Array;
 }
 
 

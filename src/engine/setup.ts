@@ -56,6 +56,12 @@ export interface Setup {
   /** Makes the first handshake state (a client's sends its ClientHello through `out`). */
   readonly start: (out: HandshakeOutput) => State | Promise<State>;
   readonly limits: RoleLimits;
+  /**
+   * The leaf certificate this side presents when the handshake does not choose one (a
+   * client's one identity; a server's first, until its handshake picks one): Node's
+   * `getCertificate()` reports the configured certificate even when it was not sent.
+   */
+  readonly localCertificate?: Uint8Array;
 }
 
 /** Client settings that belong to one connection rather than to a shared {@link ClientConfig}. */
@@ -604,7 +610,8 @@ function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup 
   };
   const p = params;
   const c = cfg;
-  return { role: 'client', cfg: c, start: (out) => startClient(c, p, out), limits: state.limits };
+  const setup: Setup = { role: 'client', cfg: c, start: (out) => startClient(c, p, out), limits: state.limits };
+  return p.identity ? { ...setup, localCertificate: p.identity.chain[0] } : setup;
 }
 
 /**
@@ -624,7 +631,9 @@ export function setupServer(config: ServerConfig | ServerOptions): Setup {
     state = resolveServer(config);
   }
   const { cfg, params } = state;
-  return { role: 'server', cfg, start: () => startServer(cfg, params), limits: state.limits };
+  const first = params.certificates[0]?.chain[0];
+  const setup: Setup = { role: 'server', cfg, start: () => startServer(cfg, params), limits: state.limits };
+  return first ? { ...setup, localCertificate: first } : setup;
 }
 
 /**

@@ -113,7 +113,8 @@ export async function authenticatePeer<P extends Peer>(
   ocsp: Uint8Array | null,
   out: Pick<HandshakeOutput, 'trace'>,
 ): Promise<PeerJudgement<P>> {
-  let learned: Learned = { peerCertificates: certs };
+  // The stapled response is reported as received (the socket's 'OCSPResponse' event), also when it was refused.
+  let learned: Learned = ocsp !== null ? { peerCertificates: certs, ocspResponse: ocsp } : { peerCertificates: certs };
   try {
     const leafKey = leafPublicKey(cfg.crypto, certs[0]!);
     const errors = await judgeChain(cfg, pa, certs, ocsp, out);

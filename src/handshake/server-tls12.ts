@@ -109,6 +109,7 @@ export async function serverFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
     signatureScheme: codeName('scheme', scheme),
     alpn,
     serverName: sni,
+    localCertificate: cert.chain[0],
   };
   sendHashed(out, transcript, { type: 'certificate12', certificates: [...cert.chain] });
   if (staple) sendHashed(out, transcript, { type: 'certificate_status', statusType: 1, response: staple });

@@ -124,6 +124,8 @@ export async function serverFlight13(
         peerCertificates: psk.state.clientChain,
         certificateErrors: originalErrors(psk.state),
         certificateErrorSeverity: psk.state.clientErrors.length > 0 ? 'ignorable' : 'none',
+        // The identity SNI chose, as Node reports it on resumption too (not sent: RFC 9846 §2.2).
+        localCertificate: c.cert.chain[0],
       }
     : {
         version: 'TLSv1.3',
@@ -132,6 +134,7 @@ export async function serverFlight13(
         alpn: c.alpn,
         serverName: c.serverName,
         signatureScheme: codeName('scheme', c.scheme),
+        localCertificate: c.cert.chain[0],
       };
   if (!afterHrr && ch.legacySessionId.length > 0) out.sendChangeCipherSpec('compat');
   // RFC 9846 §7.1: on resumption the Early Secret comes from the PSK.

@@ -138,6 +138,10 @@ export interface Learned {
   readonly peerCertificates?: readonly Uint8Array[];
   readonly certificateErrors?: readonly CertificateError[];
   readonly certificateErrorSeverity?: CertificateErrorSeverity;
+  /** Client: the OCSP response the server stapled (RFC 6066 §8 CertificateStatus, RFC 9846 §4.5.1.1 status_request entry), as received. */
+  readonly ocspResponse?: Uint8Array;
+  /** Server: the leaf certificate of the identity chosen for this handshake (SNI, signature schemes). */
+  readonly localCertificate?: Uint8Array;
   /** A NewSessionTicket from the server. */
   readonly ticket?: ReceivedTicket;
 }

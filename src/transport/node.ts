@@ -719,6 +719,8 @@ export interface TlsSocketInit {
    * InvalidName explicitly ignorable): never {@link TlsSocket.authorized}.
    */
   readonly unnamed?: boolean;
+  /** Client: emit `'OCSPResponse'` before `'secureConnect'` (Node: only when `requestOCSP: true` was passed). */
+  readonly ocspEvent?: boolean;
 }
 
 /**
@@ -727,7 +729,11 @@ export interface TlsSocketInit {
  *
  * Events besides the Duplex ones: `'secureConnect'` and `'secure'` (both, in both
  * roles, once the handshake completed), `'connect'` (TCP connected, when dialled) and
- * `'timeout'` (forwarded from the socket). TLS and transport failures arrive as
+ * `'timeout'` (forwarded from the socket), `'keylog'` (NSS lines, once a listener asks) and, on a
+ * client connected with `requestOCSP: true`, `'OCSPResponse'` (the stapled DER response as a
+ * Buffer, or `null` when none was stapled; once, before `'secureConnect'`, as Node; unlike Node
+ * not when the handshake fails: the response was checked, see `info.certificateErrors`). TLS
+ * and transport failures arrive as
  * `'error'` with a {@link TlsError}; data received before a failure is delivered first.
  * Transport EOF without close_notify is `TlsError('Truncated')` after the last byte
  * received, never a clean `'end'`. The peer's close_notify is `'end'`; see
@@ -751,6 +757,7 @@ export class TlsSocket extends Duplex {
   private tlsFailed = false;
   private dialing: boolean;
   private readonly unnamed: boolean;
+  private readonly ocspEvent: boolean;
   private readonly lingerTimeout: number;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   /** Resolves at the socket's next 'drain' (or 'close'); shared by every send waiting for it. */
@@ -786,6 +793,12 @@ export class TlsSocket extends Duplex {
     handshakeDone(): void {
       const t = this.t;
       t.clearHandshakeTimer();
+      // Node's client 'OCSPResponse' (requestOCSP: true): the stapled DER response, or null
+      // when the server stapled none; once, before 'secureConnect'.
+      if (t.ocspEvent) {
+        const r = t.engine.stapledOcspResponse;
+        t.emit('OCSPResponse', r ? toBuffer(r) : null);
+      }
       t.emit('secureConnect');
       t.emit('secure');
     }
@@ -887,6 +900,7 @@ export class TlsSocket extends Duplex {
     this.connection = new EngineView(connection);
     this.dialing = init.dialing;
     this.unnamed = init.unnamed === true;
+    this.ocspEvent = init.ocspEvent === true;
     this.lingerTimeout = init.lingerTimeout;
     if (init.handshakeTimeout > 0) {
       const ms = init.handshakeTimeout;
@@ -1050,6 +1064,30 @@ export class TlsSocket extends Duplex {
     const i = this.engine.info;
     if (!i.peerCertificate) return {};
     return nodePeerCertificate(i.peerCertificate, detailed ? i.peerIntermediates : null) ?? {};
+  }
+
+  /**
+   * The certificate this side presents, in the shape of {@link getPeerCertificate} (Node's
+   * `getCertificate()`): a server's identity chosen for this connection, a client's own
+   * certificate (also when the server did not ask for it, as Node). `{}` without one, and
+   * `null` once the socket is destroyed, as Node (whose handle is gone then).
+   */
+  getCertificate(): PeerCertificate | Record<string, never> | null {
+    if (this.destroyed) return null;
+    const der = this.engine.localCertificate;
+    return der ? (nodePeerCertificate(der, null) ?? {}) : {};
+  }
+
+  /** The certificate this side presents as a `node:crypto` `X509Certificate` (Node's `getX509Certificate()`); undefined without one or once destroyed, as Node. */
+  getX509Certificate(): X509Certificate | undefined {
+    if (this.destroyed) return undefined;
+    const der = this.engine.localCertificate;
+    if (!der) return undefined;
+    try {
+      return new X509Certificate(der);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The peer's certificate as a `node:crypto` `X509Certificate`, or undefined when it sent none (Node's `getPeerX509Certificate()`). */
@@ -1461,7 +1499,7 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
     }
     dialing = true;
   }
-  const tls = new TlsSocket(socket, conn, { ...settings, dialing, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier });
+  const tls = new TlsSocket(socket, conn, { ...settings, dialing, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier, ocspEvent: options.requestOCSP === true });
   relay.socket = tls;
   // Node's tls.connect: `timeout` applies to a socket it dials itself.
   if (dialing && options.timeout !== undefined && options.timeout !== 0) tls.setTimeout(options.timeout);
@@ -1520,7 +1558,7 @@ export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
   const { config, per } = clientConfigOf(options, servername);
   const relay = sessionRelay(options, per);
   const conn = TlsConnection.client(config, per);
-  const tls = new TlsSocket(socket, conn, { ...settings, dialing: false, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier });
+  const tls = new TlsSocket(socket, conn, { ...settings, dialing: false, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier, ocspEvent: options.requestOCSP === true });
   relay.socket = tls;
   return tls;
 }
