@@ -32,6 +32,7 @@ import type { BenchTransport } from './tools/bench.js';
 import { TlsError, alertName } from './base/errors.js';
 import { connect, createClientConfig, createServer, mapTransportError, type ConnectOptions, type TlsServerOptions, type TlsSocket } from './transport/node.js';
 import { systemRootCertificates } from './transport/node-roots.js';
+import { resolveProxy } from './transport/proxy.js';
 import { MAX_MAX_DEPTH } from './verify/engine.js';
 import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
 import { generateTestPki } from './verify/generate.js';
@@ -265,6 +266,13 @@ Options:
   --crypto PROVIDER        crypto provider: native (node:crypto, the default of
                            puretls/node), pure (@noble/*, runs everywhere), webcrypto
   --keylog FILE            append NSS key-log lines (for Wireshark)
+  --proxy URL              reach HOST:PORT through an HTTP CONNECT proxy, http://host:port
+                           (credentials in the URL, http://user:pass@host:port, are visible
+                           to other users of this machine: prefer --proxy-auth). A refusal
+                           is ProxyRefused (the proxy's status line), 407 is
+                           ProxyAuthenticationRequired
+  --proxy-auth SPEC        Basic credentials for --proxy, USER:PASSWORD, given as for --pass
+                           (env:VAR, file:PATH, pass:TEXT)
   --trace                  print each handshake message, decoded, to stderr
   --json                   print the session as one JSON line on stdout: version,
                            cipherSuite, group, alpn, resumed, provider, peerCertificate {subject,
@@ -394,6 +402,8 @@ const CONNECT_FLAGS: FlagSpec = {
   'sess-in': 'string',
   'sess-key': 'string',
   'early-data': 'string',
+  proxy: 'string',
+  'proxy-auth': 'string',
   quiet: 'boolean',
   help: 'boolean',
   ...policyFlagSpec('connect'),
@@ -521,11 +531,11 @@ function isPkcs12File(file: string): boolean {
  * to other users' `ps`: prefer `env:` or `file:`.)
  * @throws TlsError('InvalidConfig') for an unset variable or an unreadable file
  */
-function readPassphrase(spec: string): string {
+function readPassphrase(spec: string, flag = 'pass'): string {
   if (spec.startsWith('pass:')) return spec.slice(5);
   if (spec.startsWith('env:')) {
     const v = process.env[spec.slice(4)];
-    if (v === undefined) throw new TlsError('InvalidConfig', { detail: `--pass ${spec}: the variable is not set`, source: 'caller' });
+    if (v === undefined) throw new TlsError('InvalidConfig', { detail: `--${flag} ${spec}: the variable is not set`, source: 'caller' });
     return v;
   }
   if (spec.startsWith('file:')) {
@@ -533,7 +543,7 @@ function readPassphrase(spec: string): string {
     try {
       text = readFileSync(spec.slice(5), 'utf8');
     } catch (e) {
-      throw new TlsError('InvalidConfig', { detail: `cannot read --pass ${spec}: ${e instanceof Error ? e.message : String(e)}`, source: 'caller' });
+      throw new TlsError('InvalidConfig', { detail: `cannot read --${flag} ${spec}: ${e instanceof Error ? e.message : String(e)}`, source: 'caller' });
     }
     return text.split(/\r?\n/)[0]!;
   }
@@ -742,7 +752,7 @@ export interface ConnectCommand {
   readonly keyUpdate: boolean;
   /** Everything but the files (`--ca`, `--cert`, `--key`) and `--keylog` / `--trace`, which {@link connectOptions} adds. */
   readonly options: ConnectOptions;
-  readonly files: { readonly ca?: string; readonly caSystem?: boolean; readonly cert?: string; readonly key?: string; readonly keylog?: string; readonly pass?: string };
+  readonly files: { readonly ca?: string; readonly caSystem?: boolean; readonly cert?: string; readonly key?: string; readonly keylog?: string; readonly pass?: string; readonly proxyAuth?: string };
   readonly trace: boolean;
   /** `--reconnect N`: connections after the first, each resuming the session of the one before. */
   readonly reconnect: number;
@@ -752,8 +762,11 @@ export interface ConnectCommand {
 
 /** Largest `--reconnect`. */
 const MAX_RECONNECT = 10_000;
-/** The connect flags that only `connect` takes (not `bench`, which shares the parser). */
-const SESSION_FLAGS = ['reconnect', 'sess-out', 'sess-in', 'sess-key', 'early-data'] as const;
+/**
+ * The connect flags that only `connect` takes (not `bench`, which shares the parser: a
+ * proxy in the path would measure the proxy).
+ */
+const SESSION_FLAGS = ['reconnect', 'sess-out', 'sess-in', 'sess-key', 'early-data', 'proxy', 'proxy-auth'] as const;
 
 /**
  * Parses the arguments of `puretls connect` (no I/O).
@@ -793,8 +806,49 @@ export function parseConnectCommand(argv: readonly string[], name: 'connect' | '
   const sn = args.strings.get('servername');
   if (sn !== undefined) options.servername = sn;
   if (ignore) options.ignorableCertificateErrors = ignore;
-  const files: ConnectCommand['files'] = { ca: args.strings.get('ca'), caSystem: args.booleans.has('ca-system'), cert, key, keylog: args.strings.get('keylog'), pass: args.strings.get('pass') };
+  const proxyUrl = args.strings.get('proxy');
+  const proxyAuth = args.strings.get('proxy-auth');
+  if (proxyUrl !== undefined) options.proxy = { url: checkProxyUrl(proxyUrl) };
+  else if (proxyAuth !== undefined) throw new UsageError('--proxy-auth goes with --proxy');
+  const files: ConnectCommand['files'] = {
+    ca: args.strings.get('ca'),
+    caSystem: args.booleans.has('ca-system'),
+    cert,
+    key,
+    keylog: args.strings.get('keylog'),
+    pass: args.strings.get('pass'),
+    ...(proxyAuth !== undefined ? { proxyAuth } : {}),
+  };
   return { help: false, ...flags, options, files, reconnect, session };
+}
+
+/**
+ * `--proxy URL` checked as the Node adapter will take it (src/transport/proxy.ts's
+ * `resolveProxy`): `http://[user:pass@]host[:port]` only. The URL may hold credentials:
+ * the usage error gives the reason, never the URL.
+ * @throws UsageError for a URL the proxy transport refuses
+ */
+function checkProxyUrl(url: string): string {
+  try {
+    resolveProxy({ url });
+  } catch (e) {
+    throw new UsageError(`--proxy: ${e instanceof TlsError ? (e.detail ?? e.status) : 'invalid URL'}`);
+  }
+  return url;
+}
+
+/**
+ * `--proxy-auth SPEC`: `USER:PASSWORD` given as for `--pass` (pass:TEXT, env:VAR,
+ * file:PATH's first line, or the text), split at the first `:` (RFC 7617 §2: a user name
+ * has none). Added to the `proxy` option; credentials also in the URL are refused there.
+ * @throws TlsError('InvalidConfig') for an unreadable spec or one without `:`
+ */
+function proxyCredentials(spec: string): { username: string; password: string } {
+  const text = readPassphrase(spec, 'proxy-auth');
+  const colon = text.indexOf(':');
+  // The text is a secret: not echoed.
+  if (colon <= 0) throw new TlsError('InvalidConfig', { detail: '--proxy-auth: expected USER:PASSWORD (a non-empty user name, then a colon)', source: 'caller' });
+  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
 /** The options of a parsed `connect`, with the files read. @throws TlsError('InvalidConfig') for an unreadable file */
@@ -817,6 +871,7 @@ function connectOptions(cmd: ConnectCommand): ConnectOptions {
   }
   if (cmd.files.keylog !== undefined) options.keyLog = keyLogTo(cmd.files.keylog);
   if (cmd.trace) options.trace = traceTo((t) => process.stderr.write(t));
+  if (cmd.files.proxyAuth !== undefined && options.proxy !== undefined) options.proxy = { ...options.proxy, ...proxyCredentials(cmd.files.proxyAuth) };
   return options;
 }
 
