@@ -94,12 +94,15 @@ function spec(group: number, name: string, kem: MlKemName, ecdh: number, ecdhLen
   });
 }
 
+// Pure-annotated (as PURE_MLKEM and PURE_ECDH): a bundle that uses some of this file (the
+// client-only entry's hybrid modules) keeps only what it reaches.
 /** The three groups, by code point. */
-const SPECS: ReadonlyMap<number, HybridSpec> = new Map([
-  [HYBRID_GROUPS.X25519MLKEM768, spec(HYBRID_GROUPS.X25519MLKEM768, 'X25519MLKEM768', 'ML-KEM-768', KX_GROUPS.x25519, 32, 32, true)],
-  [HYBRID_GROUPS.SecP256r1MLKEM768, spec(HYBRID_GROUPS.SecP256r1MLKEM768, 'SecP256r1MLKEM768', 'ML-KEM-768', KX_GROUPS.secp256r1, 65, 32, false)],
-  [HYBRID_GROUPS.SecP384r1MLKEM1024, spec(HYBRID_GROUPS.SecP384r1MLKEM1024, 'SecP384r1MLKEM1024', 'ML-KEM-1024', KX_GROUPS.secp384r1, 97, 48, false)],
-]);
+const SPECS: ReadonlyMap<number, HybridSpec> = /* @__PURE__ */ (() =>
+  new Map([
+    [HYBRID_GROUPS.X25519MLKEM768, spec(HYBRID_GROUPS.X25519MLKEM768, 'X25519MLKEM768', 'ML-KEM-768', KX_GROUPS.x25519, 32, 32, true)],
+    [HYBRID_GROUPS.SecP256r1MLKEM768, spec(HYBRID_GROUPS.SecP256r1MLKEM768, 'SecP256r1MLKEM768', 'ML-KEM-768', KX_GROUPS.secp256r1, 65, 32, false)],
+    [HYBRID_GROUPS.SecP384r1MLKEM1024, spec(HYBRID_GROUPS.SecP384r1MLKEM1024, 'SecP384r1MLKEM1024', 'ML-KEM-1024', KX_GROUPS.secp384r1, 97, 48, false)],
+  ]))();
 
 /** The spec of a hybrid group, or undefined for any other group. */
 export function hybridSpec(group: number): HybridSpec | undefined {
@@ -165,7 +168,7 @@ function internal(what: string, e: unknown): never {
 }
 
 /** ML-KEM from @noble/post-quantum (`ml_kem768` / `ml_kem1024`, FIPS 203). */
-export const PURE_MLKEM: MlKem = Object.freeze({
+export const PURE_MLKEM: MlKem = /* @__PURE__ */ Object.freeze({
   impl: 'pure',
   keygen(kem: MlKemName, seed: Uint8Array) {
     if (seed.length !== MLKEM_SEED_LEN) throw new TlsError('InternalError', { detail: `${kem} seed must be ${MLKEM_SEED_LEN} bytes` });
@@ -306,7 +309,7 @@ export function hybridEncapsulate(group: number, clientShare: Uint8Array, random
 }
 
 /** The pure classical half: @noble/curves through src/crypto/kx.ts. */
-export const PURE_ECDH: EcdhParts = Object.freeze({ privateLength: keySharePrivateLength, keyShare: createKeyShare });
+export const PURE_ECDH: EcdhParts = /* @__PURE__ */ Object.freeze({ privateLength: keySharePrivateLength, keyShare: createKeyShare });
 
 /** The `node:crypto` functions {@link nodeMlKem} uses (passed in: only src/crypto/native.ts imports node:crypto). */
 export interface NodeKemFunctions {
