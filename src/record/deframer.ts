@@ -68,6 +68,7 @@
  */
 import { TlsError } from '../base/errors.js';
 import { ContentType } from '../wire/codes.js';
+import { POOL_MIN_RECORD, POOL_VIEW_MAX, poolRecordBuffer } from './pool.js';
 import {
   MAX_CIPHERTEXT_LEN_TLS12,
   MAX_CIPHERTEXT_LEN_TLS13,
@@ -95,9 +96,40 @@ export class Deframer {
   private end = 0;
   private maxFragment: number;
   private requiredVersion: number | null = null;
+  /** {@link setPooling}: a record split across chunks is reassembled in a pooled buffer. */
+  private pooling = false;
+  /** The pooled buffer `buf` is, while it is. */
+  private pooled: Uint8Array | null = null;
+  /** A pooled buffer whose every record has been returned (see {@link takeDrained}). */
+  private drained: Uint8Array | null = null;
 
   constructor(options: DeframerOptions = {}) {
     this.maxFragment = checkLimit(options.maxFragmentLen ?? MAX_CIPHERTEXT_LEN_TLS13);
+  }
+
+  /**
+   * Reassemble large records that arrive split across chunks in buffers from the record
+   * pool (pool.ts) instead of new ones. Only for a reader whose records are opened into
+   * memory of their own and never kept as views (the native AEAD), which hands each
+   * drained buffer back ({@link takeDrained}). Turning it off forgets any pooled buffer
+   * (it is then an ordinary one, never reused).
+   */
+  setPooling(on: boolean): void {
+    this.pooling = on;
+    if (!on) {
+      this.pooled = null;
+      this.drained = null;
+    }
+  }
+
+  /**
+   * The pooled buffer the last record returned by {@link next} emptied, or null (each once).
+   * The caller decides whether nothing still refers to it.
+   */
+  takeDrained(): Uint8Array | null {
+    const d = this.drained;
+    this.drained = null;
+    return d;
   }
 
   /** Bytes of buffer currently allocated (for memory accounting and tests). */
@@ -240,6 +272,8 @@ export class Deframer {
     if (this.start === this.end) {
       // Drained: drop the buffer (the fragment keeps what it needs alive), so an idle
       // connection holds nothing and the next record starts small.
+      if (this.pooled !== null && this.pooled === this.buf) this.drained = this.pooled;
+      this.pooled = null;
       this.buf = EMPTY;
       this.start = this.end = 0;
     }
@@ -270,7 +304,11 @@ export class Deframer {
    */
   private relocate(needed: number, record = 0): void {
     const size = Math.min(this.capacity, Math.max(needed, MIN_BUFFER, this.buf.length * 2, Math.min(record, 2 * needed)));
-    const next = new Uint8Array(size);
+    // A large record split across chunks: a reused buffer when the reader hands them back.
+    const pooled = this.pooling && size >= POOL_MIN_RECORD && size <= POOL_VIEW_MAX;
+    const next = pooled ? poolRecordBuffer(size) : new Uint8Array(size);
+    // A pooled buffer left behind is simply dropped (records returned from it may still be in use).
+    this.pooled = pooled ? next : null;
     next.set(this.buf.subarray(this.start, this.end));
     this.end -= this.start;
     this.start = 0;
