@@ -4,11 +4,30 @@
  * server's handshake, certificate selection or key loading, so a bundler leaves them out.
  * Use `puretls` (or `puretls/node`) when a program also accepts connections.
  *
+ * Its default provider is the pure one made of what the configuration's `modules` include
+ * (src/crypto/lean.ts): X25519, AES-GCM, ECDSA and RSA verification always; the secp256r1 and
+ * secp384r1 groups, the post-quantum hybrids, ChaCha20-Poly1305, Ed25519 and client
+ * certificates when their modules are passed. `nobleProvider` (everything) can still be passed as `crypto`.
+ *
  * @module
  */
-export { TlsConnection, createClientConfig, tls12, ocsp, identity } from './engine/client-connection.js';
+export {
+  TlsConnection,
+  createClientConfig,
+  tls12,
+  ocsp,
+  identity,
+  clientCertificates,
+  secp256r1,
+  secp384r1,
+  chacha20,
+  ed25519,
+  x25519mlkem768,
+  secp256r1mlkem768,
+  secp384r1mlkem1024,
+} from './engine/client-connection.js';
 export { ConnectionCore } from './engine/connection.js';
-export type { ClientModule, ClientOnlyConfigOptions, ClientOnlyOptions } from './engine/client-connection.js';
+export type { ClientModule, ClientModuleName, ClientOnlyConfigOptions, ClientOnlyOptions } from './engine/client-connection.js';
 export { ClientConfig, isClientConfig } from './engine/setup.js';
 export type { ClientConfigOptions, ClientConnectionOptions } from './engine/setup.js';
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './engine/info.js';
@@ -22,6 +41,7 @@ export type {
   HashAlg,
   HashState,
   KeyShare,
+  KemEncapsulation,
   KeyType,
   PrivateKeyInfo,
   PublicKeyInfo,

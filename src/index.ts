@@ -22,6 +22,7 @@ export type {
   HashAlg,
   HashState,
   KeyShare,
+  KemEncapsulation,
   KeyType,
   MaybePromise,
   PrivateKeyInfo,

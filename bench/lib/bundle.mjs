@@ -8,12 +8,15 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { distPath } from './dist.mjs';
 
-/** The client program bundled for each provider. */
-const clientProgram = (index, cryptoExpr, extraImport = '') => `
-import { TlsConnection } from ${JSON.stringify(index)};
+/**
+ * The client program bundled for each provider. `cryptoExpr` null: no `crypto` option (the
+ * entry's own default); `modules`: names of puretls/client modules to import and pass.
+ */
+const clientProgram = (index, cryptoExpr, extraImport = '', modules = []) => `
+import { TlsConnection${modules.map((m) => `, ${m}`).join('')} } from ${JSON.stringify(index)};
 ${extraImport}
 export async function run(ca, sendBytes, nextBytes) {
-  const c = TlsConnection.client({ servername: 'example.com', ca, crypto: ${cryptoExpr} });
+  const c = TlsConnection.client({ servername: 'example.com', ca${cryptoExpr === null ? '' : `, crypto: ${cryptoExpr}`}${modules.length ? `, modules: [${modules.join(', ')}]` : ''} });
   await c.process();
   for (;;) {
     const out = c.takeOutput();
@@ -30,6 +33,13 @@ export async function run(ca, sendBytes, nextBytes) {
   return c;
 }
 `;
+
+/**
+ * The optional modules of puretls/client whose cost is reported one by one (README figures);
+ * names the built entry does not export are skipped (a module another branch adds, such as a
+ * post-quantum group, is measured once it exists).
+ */
+const CLIENT_MODULES = ['tls12', 'ocsp', 'identity', 'clientCertificates', 'secp256r1', 'secp384r1', 'chacha20', 'ed25519', 'x25519mlkem768', 'secp256r1mlkem768', 'secp384r1mlkem1024'];
 
 async function measure(esbuild, contents, resolveDir, platform, external = []) {
   const r = await esbuild.build({
@@ -96,10 +106,25 @@ export async function bundleFigure(ctx) {
       const [file, exp] = p.module.split('#');
       program = clientProgram(index, exp, `import { ${exp} } from ${JSON.stringify(distPath(file))};`);
       from += ` + ${exp} from dist/${file}`;
+    } else if (clientEntry) {
+      // puretls/client's own pure provider: made of the modules passed (none here).
+      program = clientProgram(index, null);
+      from += ', its default pure provider, no modules';
     } else program = clientProgram(index, 'nobleProvider', `import { nobleProvider } from ${JSON.stringify(index)};`);
     await add(name, 'provider', program, platform, `client program (${from}), platform ${platform}, minified + gzip -9`);
   }
   if (clientEntry && providers.some((p) => p.name === 'pure' && p.available)) {
+    // What each module costs on top of the bare client (README figures), and all of them.
+    const exported = await import(pathToFileURL(index).href);
+    const modules = CLIENT_MODULES.filter((m) => m in exported);
+    const base = entries.find((e) => e.name === 'puretls (pure)')?.value?.median;
+    for (const m of modules) {
+      await add(`puretls (pure) + ${m}`, 'reference', clientProgram(index, null, '', [m]), 'browser', `the pure client program with modules: [${m}]`);
+      const e = entries.at(-1);
+      if (e.value && base !== undefined) e.note += `; +${(e.value.median - base).toFixed(1)} KB over no modules`;
+    }
+    if (modules.length > 1) await add('puretls (pure) + every module', 'reference', clientProgram(index, null, '', modules), 'browser', `modules: [${modules.join(', ')}]`);
+    await add('puretls (pure) with nobleProvider', 'reference', clientProgram(index, 'nobleProvider', `import { nobleProvider } from ${JSON.stringify(index)};`), 'browser', 'puretls/client passing the full pure provider (every group, AEAD and signature) as crypto');
     const full = distPath('index.js');
     await add('puretls (pure) from the full entry', 'reference', clientProgram(full, 'nobleProvider', `import { nobleProvider } from ${JSON.stringify(full)};`), 'browser', 'the same client program importing puretls (dist/index.js, client and server) instead of puretls/client');
   }

@@ -11,7 +11,7 @@
  */
 import type { CryptoProvider, PrivateKeyInfo, RandomSource } from '../crypto/provider.js';
 import type { PrivateKeyInput } from '../crypto/signer.js';
-import { resolveCryptoProvider } from '../crypto/select.js';
+import { resolveCryptoProviderWith } from '../crypto/select.js';
 import type { CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import type { Certificate } from '../verify/certificate.js';
 import { IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
@@ -391,25 +391,66 @@ function versionOf(v: string | undefined, dflt: number): number {
   throw new TlsError('InvalidConfig', { detail: `unsupported version '${v}': puretls speaks TLSv1.2 and TLSv1.3 only` });
 }
 
-/** Validates the options shared by both roles. */
-export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; random: RandomSource; defaultGroups?: readonly number[] }): ResolvedCommon {
-  const crypto = resolveCryptoProvider(o.crypto, deps.crypto);
+/**
+ * How to get what `crypto` lacks, if it can say (the client-only entry's pure provider names
+ * the module to add): appended to the `InvalidConfig` detail.
+ */
+function missingHint(crypto: CryptoProvider, kind: 'group' | 'aead' | 'scheme', what: number | string): string {
+  const m = (crypto as { missing?: (k: typeof kind, w: number | string) => string | undefined }).missing;
+  const hint = typeof m === 'function' ? m.call(crypto, kind, what) : undefined;
+  return hint === undefined ? '' : `: ${hint}`;
+}
+
+/** The AEAD algorithms `crypto` says it has, or undefined (then it has every one). */
+function providerAeads(crypto: CryptoProvider): readonly string[] | undefined {
+  const a = (crypto as { aeads?: unknown }).aeads;
+  return Array.isArray(a) ? (a as string[]) : undefined;
+}
+
+/**
+ * Validates the options shared by both roles. `deps.crypto` is the entry point's default
+ * provider and `deps.pure` what `crypto: 'pure'` means there (default: `deps.crypto`);
+ * `deps.defaultGroups` the role's default group list (default: DEFAULT_GROUPS).
+ * Default suites, groups and signature schemes are those the provider can do; one named
+ * explicitly that it cannot do is `InvalidConfig` (saying which module has it, when the
+ * provider knows).
+ */
+export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; random: RandomSource; pure?: CryptoProvider; defaultGroups?: readonly number[] }): ResolvedCommon {
+  const crypto = resolveCryptoProviderWith(o.crypto, deps.crypto, deps.pure ?? deps.crypto);
   const minVersion = versionOf(o.minVersion, ProtocolVersion.TLSv1_2);
   const maxVersion = versionOf(o.maxVersion, ProtocolVersion.TLSv1_3);
   if (minVersion > maxVersion) throw new TlsError('InvalidConfig', { detail: 'minVersion is above maxVersion' });
-  const suites = o.cipherSuites ? resolveCodes('suite', o.cipherSuites) : [...TLS13_SUITES, ...TLS12_SUITES].map((s) => s.code);
-  for (const s of suites) {
-    if (!tls13Suite(s) && !tls12Suite(s)) {
-      throw new TlsError('InvalidConfig', { detail: `cipher suite ${nameOf('suite', s)} is not supported: puretls implements AEAD suites only` });
+  const aeads = providerAeads(crypto);
+  const aeadOf = (s: number): string | undefined => (tls13Suite(s) ?? tls12Suite(s))?.aead;
+  const canSeal = (s: number): boolean => aeads === undefined || aeads.includes(aeadOf(s)!);
+  let suites: number[];
+  if (o.cipherSuites) {
+    suites = resolveCodes('suite', o.cipherSuites);
+    for (const s of suites) {
+      if (!tls13Suite(s) && !tls12Suite(s)) {
+        throw new TlsError('InvalidConfig', { detail: `cipher suite ${nameOf('suite', s)} is not supported: puretls implements AEAD suites only` });
+      }
+      if (!canSeal(s)) throw new TlsError('InvalidConfig', { detail: `cipher suite ${nameOf('suite', s)} is not supported by provider ${crypto.name}${missingHint(crypto, 'aead', aeadOf(s)!)}` });
     }
+  } else {
+    suites = [...TLS13_SUITES, ...TLS12_SUITES].map((s) => s.code).filter(canSeal);
   }
   // Default groups: those of the role's default list the provider implements (a provider without the hybrids offers the classical groups).
   const groups = o.groups ? resolveCodes('group', o.groups) : (deps.defaultGroups ?? DEFAULT_GROUPS).filter((g) => crypto.groups.includes(g));
   for (const g of groups) {
-    if (!crypto.groups.includes(g)) throw new TlsError('InvalidConfig', { detail: `group 0x${g.toString(16)} is not supported by provider ${crypto.name}` });
+    if (!crypto.groups.includes(g)) throw new TlsError('InvalidConfig', { detail: `group 0x${g.toString(16)} is not supported by provider ${crypto.name}${missingHint(crypto, 'group', g)}` });
   }
   if (groups.length === 0) throw new TlsError('InvalidConfig', { detail: 'no groups configured' });
-  const signatureSchemes = o.signatureSchemes ? resolveCodes('scheme', o.signatureSchemes) : [...CERT_SIGNATURE_SCHEMES];
+  let signatureSchemes: number[];
+  if (o.signatureSchemes) {
+    signatureSchemes = resolveCodes('scheme', o.signatureSchemes);
+    for (const s of signatureSchemes) {
+      const hint = crypto.signatureSchemes.includes(s) ? '' : missingHint(crypto, 'scheme', s);
+      if (hint !== '') throw new TlsError('InvalidConfig', { detail: `signature scheme ${nameOf('scheme', s)} is not supported by provider ${crypto.name}${hint}` });
+    }
+  } else {
+    signatureSchemes = CERT_SIGNATURE_SCHEMES.filter((s) => crypto.signatureSchemes.includes(s));
+  }
   const alpn = resolveAlpn(o.ALPNProtocols ?? []);
   return {
     crypto,

@@ -87,8 +87,8 @@ function checkNonce(alg: AeadAlg, nonce: Uint8Array): void {
   if (nonce.length !== AEAD_NONCE_LEN) throw new TlsError('InternalError', { detail: `${alg}: nonce must be 12 bytes` });
 }
 
-/** AES-GCM keyed once (SP 800-38D; RFC 5116 §5.1, §5.2). */
-class GcmAead implements InPlaceAead {
+/** AES-GCM keyed once (SP 800-38D; RFC 5116 §5.1, §5.2): what {@link createAead} returns for the AES suites. */
+export class GcmAead implements InPlaceAead {
   readonly alg: AeadAlg;
   private readonly key: AesGcmKey;
 
@@ -129,8 +129,8 @@ class GcmAead implements InPlaceAead {
   }
 }
 
-/** ChaCha20-Poly1305 (RFC 8439 §2.8) from @noble/ciphers. */
-class ChaChaAead implements InPlaceAead {
+/** ChaCha20-Poly1305 (RFC 8439 §2.8) from @noble/ciphers: what {@link createAead} returns for it. */
+export class ChaChaAead implements InPlaceAead {
   readonly alg: AeadAlg = 'CHACHA20-POLY1305';
   private readonly key: Uint8Array;
 

@@ -26,7 +26,7 @@
  * The client's private key bytes (what {@link hybridPrivateLength} asks the random source
  * for, or what a test injects through `keyShare`) are the 64-byte ML-KEM seed d ‖ z (FIPS 203
  * Algorithm 19, ML-KEM.KeyGen_internal) followed by the ECDH private key bytes of the
- * classical group (src/crypto/kx.ts). The server draws its ECDH private key bytes, then the
+ * classical group in any form src/crypto/kx.ts takes (for a NIST curve also the bare scalar). The server draws its ECDH private key bytes, then the
  * 32-byte ML-KEM encapsulation randomness m (FIPS 203 Algorithm 20): with a fixed random
  * source both sides are reproducible byte for byte with the pure ML-KEM. The native ML-KEM
  * (node:crypto) encapsulates with OpenSSL's own randomness: reproducible on the client side
@@ -94,12 +94,15 @@ function spec(group: number, name: string, kem: MlKemName, ecdh: number, ecdhLen
   });
 }
 
+// Pure-annotated (as PURE_MLKEM and PURE_ECDH): a bundle that uses some of this file (the
+// client-only entry's hybrid modules) keeps only what it reaches.
 /** The three groups, by code point. */
-const SPECS: ReadonlyMap<number, HybridSpec> = new Map([
-  [HYBRID_GROUPS.X25519MLKEM768, spec(HYBRID_GROUPS.X25519MLKEM768, 'X25519MLKEM768', 'ML-KEM-768', KX_GROUPS.x25519, 32, 32, true)],
-  [HYBRID_GROUPS.SecP256r1MLKEM768, spec(HYBRID_GROUPS.SecP256r1MLKEM768, 'SecP256r1MLKEM768', 'ML-KEM-768', KX_GROUPS.secp256r1, 65, 32, false)],
-  [HYBRID_GROUPS.SecP384r1MLKEM1024, spec(HYBRID_GROUPS.SecP384r1MLKEM1024, 'SecP384r1MLKEM1024', 'ML-KEM-1024', KX_GROUPS.secp384r1, 97, 48, false)],
-]);
+const SPECS: ReadonlyMap<number, HybridSpec> = /* @__PURE__ */ (() =>
+  new Map([
+    [HYBRID_GROUPS.X25519MLKEM768, spec(HYBRID_GROUPS.X25519MLKEM768, 'X25519MLKEM768', 'ML-KEM-768', KX_GROUPS.x25519, 32, 32, true)],
+    [HYBRID_GROUPS.SecP256r1MLKEM768, spec(HYBRID_GROUPS.SecP256r1MLKEM768, 'SecP256r1MLKEM768', 'ML-KEM-768', KX_GROUPS.secp256r1, 65, 32, false)],
+    [HYBRID_GROUPS.SecP384r1MLKEM1024, spec(HYBRID_GROUPS.SecP384r1MLKEM1024, 'SecP384r1MLKEM1024', 'ML-KEM-1024', KX_GROUPS.secp384r1, 97, 48, false)],
+  ]))();
 
 /** The spec of a hybrid group, or undefined for any other group. */
 export function hybridSpec(group: number): HybridSpec | undefined {
@@ -165,7 +168,7 @@ function internal(what: string, e: unknown): never {
 }
 
 /** ML-KEM from @noble/post-quantum (`ml_kem768` / `ml_kem1024`, FIPS 203). */
-export const PURE_MLKEM: MlKem = Object.freeze({
+export const PURE_MLKEM: MlKem = /* @__PURE__ */ Object.freeze({
   impl: 'pure',
   keygen(kem: MlKemName, seed: Uint8Array) {
     if (seed.length !== MLKEM_SEED_LEN) throw new TlsError('InternalError', { detail: `${kem} seed must be ${MLKEM_SEED_LEN} bytes` });
@@ -249,9 +252,10 @@ export function hybridPrivateLength(group: number, ecdh: Pick<EcdhParts, 'privat
  */
 export function hybridKeyShare(group: number, privateKey: Uint8Array, ecdh: EcdhParts, kem: MlKem): SyncKeyShare {
   const s = specOf(group);
-  const ecdhPrivLen = ecdh.privateLength(s.ecdh);
-  if (privateKey.length !== MLKEM_SEED_LEN + ecdhPrivLen) {
-    throw new TlsError('InternalError', { detail: `${s.name} private key must be ${MLKEM_SEED_LEN + ecdhPrivLen} bytes` });
+  // The ECDH part is checked by the classical key share (kx.ts also takes a NIST scalar of
+  // exactly the curve size, as test vectors inject it).
+  if (privateKey.length <= MLKEM_SEED_LEN) {
+    throw new TlsError('InternalError', { detail: `${s.name} private key must be ${MLKEM_SEED_LEN + ecdh.privateLength(s.ecdh)} bytes` });
   }
   const keys = kem.keygen(s.kem, privateKey.subarray(0, MLKEM_SEED_LEN));
   const classical = ecdh.keyShare(s.ecdh, privateKey.subarray(MLKEM_SEED_LEN));
@@ -305,7 +309,7 @@ export function hybridEncapsulate(group: number, clientShare: Uint8Array, random
 }
 
 /** The pure classical half: @noble/curves through src/crypto/kx.ts. */
-export const PURE_ECDH: EcdhParts = Object.freeze({ privateLength: keySharePrivateLength, keyShare: createKeyShare });
+export const PURE_ECDH: EcdhParts = /* @__PURE__ */ Object.freeze({ privateLength: keySharePrivateLength, keyShare: createKeyShare });
 
 /** The `node:crypto` functions {@link nodeMlKem} uses (passed in: only src/crypto/native.ts imports node:crypto). */
 export interface NodeKemFunctions {

@@ -69,10 +69,13 @@ export const RSA_MAX_BITS = 8192;
 export const RSA_MAX_E = 0xffffffn;
 
 type EcType = 'ec-p256' | 'ec-p384';
-const CURVES = {
-  'ec-p256': { curve: p256, oid: OID.secp256r1, size: 32 },
-  'ec-p384': { curve: p384, oid: OID.secp384r1, size: 48 },
-} as const;
+// In a pure-annotated function: a bundle that parses public keys only (the client-only
+// entry) drops it, and @noble/curves' P-256/P-384 with it (a property read is not pure for esbuild).
+const CURVES = /* @__PURE__ */ (() =>
+  ({
+    'ec-p256': { curve: p256, oid: OID.secp256r1, size: 32 },
+    'ec-p384': { curve: p384, oid: OID.secp384r1, size: 48 },
+  }) as const)();
 
 function curveTypeOf(oid: string): EcType | undefined {
   return oid === OID.secp256r1 ? 'ec-p256' : oid === OID.secp384r1 ? 'ec-p384' : undefined;
@@ -111,6 +114,42 @@ export function rsaSpki(n: bigint, e: bigint, algorithm?: Uint8Array): Uint8Arra
  *   RSASSA-PSS salt length too long for the modulus, RFC 8017 §9.1.1, included).
  */
 export function parsePublicKey(spki: Uint8Array): PublicKeyInfo {
+  return parsePublicKeyWith(spki, NOBLE_POINTS);
+}
+
+/**
+ * Point validation for {@link parsePublicKeyWith}: what a provider brings (the pure
+ * provider: @noble/curves; the client-only entry's: the curves its modules include).
+ */
+export interface PublicKeyPoints {
+  /**
+   * The uncompressed encoding of a SEC1 point (already checked to be 1 + 2·size bytes with
+   * 0x04, or 1 + size bytes with 0x02/0x03) if it is on `type`'s curve; throws otherwise.
+   */
+  ecPoint(type: 'ec-p256' | 'ec-p384', bytes: Uint8Array): Uint8Array;
+  /** Throws if the 32 bytes are not an Ed25519 point (RFC 8032 §5.1.3). */
+  ed25519Point?(bits: Uint8Array): void;
+  /** Why Ed25519 keys are refused when {@link ed25519Point} is absent. */
+  readonly ed25519Missing?: string;
+}
+
+const NOBLE_POINTS: PublicKeyPoints = {
+  ecPoint(type, bytes) {
+    const pt = CURVES[type].curve.Point.fromBytes(bytes);
+    pt.assertValidity();
+    return pt.toBytes(false);
+  },
+  ed25519Point(bits) {
+    ed25519.Point.fromBytes(bits, false);
+  },
+};
+
+/**
+ * {@link parsePublicKey} with the point checks of `points` (the same checks and errors; an
+ * Ed25519 key is `CertificateUnsupported` when `points` cannot check Ed25519 points).
+ * @throws as {@link parsePublicKey}
+ */
+export function parsePublicKeyWith(spki: Uint8Array, points: PublicKeyPoints): PublicKeyInfo {
   const bad = 'CertificateOtherErrors';
   const top = new DerReader(spki, bad, 'SubjectPublicKeyInfo');
   const seq = top.sequence();
@@ -128,14 +167,15 @@ export function parsePublicKey(spki: Uint8Array): PublicKeyInfo {
       const type = curveTypeOf(alg.oid());
       alg.end();
       if (!type) unsupported('EC curve not supported');
-      return { type, spki: copy, raw: decodeEcPoint(type, bits, bad) };
+      return { type, spki: copy, raw: decodeEcPoint(type, bits, bad, points) };
     }
     case OID.ed25519: {
       // RFC 8410 §3: "the parameters MUST be absent".
       alg.end();
       if (bits.length !== 32) throw new TlsError(bad, { detail: 'Ed25519 key must be 32 bytes' });
+      if (!points.ed25519Point) unsupported(points.ed25519Missing ?? 'Ed25519 keys not supported');
       try {
-        ed25519.Point.fromBytes(bits, false);
+        points.ed25519Point(bits);
       } catch {
         throw new TlsError(bad, { detail: 'Ed25519 key is not a valid point' });
       }
@@ -166,15 +206,13 @@ function unsupported(detail: string): never {
 }
 
 /** Decodes and validates a SEC1 point (RFC 5480 §2.2; SEC 1 §2.3.4), returning it uncompressed. */
-function decodeEcPoint(type: EcType, bytes: Uint8Array, status: TlsStatus): Uint8Array {
-  const { curve, size } = CURVES[type];
+function decodeEcPoint(type: EcType, bytes: Uint8Array, status: TlsStatus, points: PublicKeyPoints): Uint8Array {
+  const size = type === 'ec-p256' ? 32 : 48;
   // RFC 5480 §2.2: uncompressed (0x04) MUST be supported; compressed (0x02/0x03) MAY be.
   const ok = (bytes.length === 1 + 2 * size && bytes[0] === 4) || (bytes.length === 1 + size && (bytes[0] === 2 || bytes[0] === 3));
   if (!ok) throw new TlsError(status, { detail: 'EC point has a bad encoding' });
   try {
-    const pt = curve.Point.fromBytes(bytes);
-    pt.assertValidity();
-    return pt.toBytes(false);
+    return points.ecPoint(type, bytes);
   } catch {
     throw new TlsError(status, { detail: 'EC point is not on the curve' });
   }
@@ -458,7 +496,7 @@ function checkSamePublic(k: PrivateKeyInfo, pub: Uint8Array): void {
   let expected = pub;
   if (k.type !== 'ed25519') {
     try {
-      expected = decodeEcPoint(k.type as EcType, pub, 'InvalidConfig');
+      expected = decodeEcPoint(k.type as EcType, pub, 'InvalidConfig', NOBLE_POINTS);
     } catch {
       throw invalid('embedded public key is invalid');
     }

@@ -45,10 +45,14 @@ export function isHybridGroup(group: number): boolean {
 /** Extra bytes beyond the curve size drawn for a NIST private key (FIPS 186-5 A.2.1: 64 bits). */
 const EXTRA = 8;
 
-const NIST = {
-  [KX_GROUPS.secp256r1]: { curve: p256, size: 32 },
-  [KX_GROUPS.secp384r1]: { curve: p384, size: 48 },
-} as const;
+// In a pure-annotated function: computed keys read properties, which esbuild does not treat as
+// pure, and this table would keep @noble/curves' P-256/P-384 in every bundle importing this file
+// (the client-only entry imports isHybridGroup and nistShare only).
+const NIST = /* @__PURE__ */ (() =>
+  ({
+    [KX_GROUPS.secp256r1]: { curve: p256, size: 32 },
+    [KX_GROUPS.secp384r1]: { curve: p384, size: 48 },
+  }) as const)();
 
 function illegal(detail: string): never {
   throw new TlsError('IllegalParameter', { detail });
@@ -113,7 +117,8 @@ function x25519Share(privateKey: Uint8Array): SyncKeyShare {
   };
 }
 
-type NistCurve = typeof p256 | typeof p384;
+/** @noble/curves' P-256 or P-384. */
+export type NistCurve = typeof p256 | typeof p384;
 
 /**
  * A NIST curve private scalar from the bytes drawn for it: `size + 8` random bytes reduced as
@@ -145,7 +150,8 @@ export function checkUncompressedPoint(peerPublic: Uint8Array, size: number): vo
   if (peerPublic[0] !== 4) illegal('EC key share is not an uncompressed point');
 }
 
-function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): SyncKeyShare {
+/** A key share on a NIST curve from the bytes drawn for its private key (see the module notes); the client-only entry's secp256r1/secp384r1 modules use it. */
+export function nistShare(group: number, curve: NistCurve, size: number, privateKey: Uint8Array): SyncKeyShare {
   const sk = nistPrivateScalar(privateKey, size, curve.Point.Fn.ORDER);
   const publicKey = curve.getPublicKey(sk, false);
   return {

@@ -62,41 +62,44 @@ export const defaultRandom: RandomSource = (n: number): Uint8Array => {
   return out;
 };
 
-/** Key exchange: the classical groups of kx.ts and the post-quantum hybrids of hybrid.ts (pure ML-KEM). */
-const kx = withHybridGroups(
-  {
-    groups: [KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1],
-    generateKeyShare: (group, random) => createKeyShare(group, random(keySharePrivateLength(group))),
-    privateLength: keySharePrivateLength,
-    keyShare: createKeyShare,
-  },
-  PURE_MLKEM,
-);
-
 /**
  * The pure provider. Groups: X25519MLKEM768, SecP256r1MLKEM768, SecP384r1MLKEM1024, x25519,
  * secp256r1, secp384r1 (preference order).
  * Signature schemes: see {@link ALL_SIGNATURE_SCHEMES}.
  */
-export const nobleProvider: SyncCryptoProvider = Object.freeze({
-  name: 'pure',
-  hash: hashState,
-  digest,
-  hmac,
-  hkdfExtract,
-  hkdfExpand,
-  aead: createAead,
-  groups: kx.groups,
-  generateKeyShare: kx.generateKeyShare,
-  keySharePrivateLength: kx.keySharePrivateLength,
-  keyShare: kx.keyShare,
-  encapsulate: kx.encapsulate,
-  signatureSchemes: ALL_SIGNATURE_SCHEMES,
-  parsePublicKey,
-  parsePrivateKey,
-  schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
-  sign: (key, scheme, message, random, opts) => (key.signer ? key.signer.sign(scheme, message) : signMessage(key, scheme, message, random, opts)),
-  verify: (key, scheme, message, signature, opts) => verifySignature(key, scheme, message, signature, opts),
-  verifyEcdsaDigest,
-  equal: constantTimeEqual,
-} satisfies SyncCryptoProvider);
+// Built in a pure-annotated function so that a bundle which never names this provider (the
+// client-only entry has its own) drops it and everything it reaches.
+export const nobleProvider: SyncCryptoProvider = /* @__PURE__ */ (() => {
+  // Key exchange: the classical groups of kx.ts and the post-quantum hybrids of hybrid.ts (pure ML-KEM).
+  const kx = withHybridGroups(
+    {
+      groups: [KX_GROUPS.x25519, KX_GROUPS.secp256r1, KX_GROUPS.secp384r1],
+      generateKeyShare: (group, random) => createKeyShare(group, random(keySharePrivateLength(group))),
+      privateLength: keySharePrivateLength,
+      keyShare: createKeyShare,
+    },
+    PURE_MLKEM,
+  );
+  return Object.freeze({
+    name: 'pure',
+    hash: hashState,
+    digest,
+    hmac,
+    hkdfExtract,
+    hkdfExpand,
+    aead: createAead,
+    groups: kx.groups,
+    generateKeyShare: kx.generateKeyShare,
+    keySharePrivateLength: kx.keySharePrivateLength,
+    keyShare: kx.keyShare,
+    encapsulate: kx.encapsulate,
+    signatureSchemes: ALL_SIGNATURE_SCHEMES,
+    parsePublicKey,
+    parsePrivateKey,
+    schemesForKey: (key, version) => (version === 'TLSv1.2' ? schemesForKeyTls12(key) : schemesForKey(key)),
+    sign: (key, scheme, message, random, opts) => (key.signer ? key.signer.sign(scheme, message) : signMessage(key, scheme, message, random, opts)),
+    verify: (key, scheme, message, signature, opts) => verifySignature(key, scheme, message, signature, opts),
+    verifyEcdsaDigest,
+    equal: constantTimeEqual,
+  } satisfies SyncCryptoProvider);
+})();

@@ -75,10 +75,10 @@ function isProvider(v: unknown): v is CryptoProvider {
   );
 }
 
-function lookup(name: CryptoProviderName): CryptoProvider {
+function lookup(name: CryptoProviderName, pure: CryptoProvider): CryptoProvider {
   switch (name) {
     case 'pure':
-      return nobleProvider;
+      return pure;
     case 'native': {
       const p = registered.get('native');
       if (p) return p;
@@ -106,13 +106,23 @@ function lookup(name: CryptoProviderName): CryptoProvider {
  *   available, or a value that is not a provider
  */
 export function resolveCryptoProvider(choice: CryptoChoice | undefined, fallback: CryptoProvider = nobleProvider): CryptoProvider {
+  return resolveCryptoProviderWith(choice, fallback, nobleProvider);
+}
+
+/**
+ * {@link resolveCryptoProvider} for an entry point with its own pure provider: `'pure'` is
+ * `pure` (the client-only entry's is made of the modules it was given), and nothing here
+ * reaches src/crypto/noble.ts, so a bundle without it leaves it out.
+ * @throws TlsError('InvalidConfig') as {@link resolveCryptoProvider}
+ */
+export function resolveCryptoProviderWith(choice: CryptoChoice | undefined, fallback: CryptoProvider, pure: CryptoProvider): CryptoProvider {
   const c = choice ?? defaultOverride;
   if (c === undefined) return fallback;
   if (typeof c === 'string') {
     if (!(CRYPTO_PROVIDER_NAMES as readonly string[]).includes(c)) {
       throw new TlsError('InvalidConfig', { detail: `crypto: unknown provider '${c}' (expected ${CRYPTO_PROVIDER_NAMES.join(', ')} or a provider object)`, source: 'caller' });
     }
-    return lookup(c);
+    return lookup(c, pure);
   }
   if (!isProvider(c)) throw new TlsError('InvalidConfig', { detail: 'crypto: expected a provider name or a CryptoProvider object', source: 'caller' });
   return c;

@@ -18,9 +18,10 @@ import { DEFAULT_KEY_SHARES, DEFAULT_SERVER_GROUPS, resolveCodes } from '../cryp
 import { TlsError } from '../base/errors.js';
 import { ProtocolVersion } from '../wire/codes.js';
 import type { HandshakeOutput, State } from '../handshake/state.js';
+import type { CryptoProvider } from '../crypto/provider.js';
 import { startClient } from '../handshake/client-hello.js';
 import { serverHello12 } from '../handshake/client-tls12.js';
-import { verifyOcspResponseAsync } from '../verify/ocsp.js';
+import { verifyOcspResponseWith } from '../verify/ocsp.js';
 import type { ClientParams } from '../handshake/client-common.js';
 import type { PeerAuth } from '../handshake/peer-auth.js';
 import { startServer } from '../handshake/server-hello.js';
@@ -118,10 +119,14 @@ export interface ClientParts {
   readonly ocsp: PeerAuth['ocsp'];
   /** PKCS#12 files and encrypted keys (src/identity/): `pfx`, `passphrase`. */
   readonly identity?: IdentityFiles | null;
+  /** Client certificates (`cert` + `key`, `pfx`); null: refused with `InvalidConfig` naming `module`. */
+  readonly clientCertificate: typeof clientIdentity | null;
+  /** The default provider, which `crypto: 'pure'` also names. */
+  readonly crypto: CryptoProvider;
 }
 
 /** Every optional part: what `puretls` and `puretls/node` clients have. */
-export const ALL_CLIENT_PARTS: ClientParts = { tls12: serverHello12, ocsp: verifyOcspResponseAsync, identity: identityFiles };
+export const ALL_CLIENT_PARTS: ClientParts = { tls12: serverHello12, ocsp: verifyOcspResponseWith, identity: identityFiles, clientCertificate: clientIdentity, crypto: nobleProvider };
 
 /** What a client config holds, out of the caller's reach. */
 interface ClientState {
@@ -344,7 +349,7 @@ export function createClientConfigWith(options: ClientConfigOptions, parts: Clie
 }
 
 function resolveClient(options: ClientConfigOptions, parts: ClientParts): ClientState {
-  let cfg = resolveCommon(options, { crypto: nobleProvider, random: defaultRandom });
+  let cfg = resolveCommon(options, { crypto: parts.crypto, random: defaultRandom });
   if (parts.tls12 === null && cfg.minVersion < ProtocolVersion.TLSv1_3) {
     // Without the TLS 1.2 module the client speaks TLS 1.3 only: asked for explicitly, that is a mistake to report.
     if (options.minVersion !== undefined) {
@@ -369,7 +374,18 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
     options.verifier ??
     createBasicVerifier({ trustAnchors: anchors, crypto: cfg.crypto, maxDepth: options.maxDepth, commonNameFallback: options.commonNameFallback, maxWork: cfg.maxVerificationWork });
   if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a client certificate needs both cert and key' });
-  const identity = clientIdentity(options, cfg.crypto, parts.identity ?? null);
+  let identity: CertifiedKey | null = null;
+  if (options.cert !== undefined || options.key !== undefined || options.pfx !== undefined) {
+    if (parts.clientCertificate === null) {
+      const files = options.pfx !== undefined || options.passphrase !== undefined;
+      throw new TlsError('InvalidConfig', {
+        detail: files
+          ? "pfx and passphrase need the identity module: modules: [identity] with identity from 'puretls/client'"
+          : "client certificates (cert and key) need the clientCertificates module: modules: [clientCertificates] with clientCertificates from 'puretls/client'",
+      });
+    }
+    identity = parts.clientCertificate(options, cfg.crypto, parts.identity ?? null);
+  }
   const params: ClientParams = Object.freeze({
     serverName: undefined,
     sendSni: false,
@@ -409,11 +425,13 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
 }
 
 /**
- * The client certificate of `cert` + `key` or `pfx` (one identity), or null.
+ * The client certificate of `cert` + `key` or `pfx` (one identity), or null (the
+ * `clientCertificate` part of {@link ClientParts}).
+ * @internal
  * @throws TlsError('InvalidConfig') for both forms at once or a pfx with several identities;
  *   the identity statuses (`WrongPassphrase`, ...) for a file or key that cannot be opened
  */
-function clientIdentity(options: ClientConfigOptions, crypto: ResolvedCommon['crypto'], files: IdentityFiles | null): CertifiedKey | null {
+export function clientIdentity(options: ClientConfigOptions, crypto: ResolvedCommon['crypto'], files: IdentityFiles | null): CertifiedKey | null {
   if (options.pfx !== undefined) {
     if (options.cert !== undefined) throw new TlsError('InvalidConfig', { detail: 'a client certificate is either pfx or cert and key, not both' });
     const ids = loadPfxIdentities(options.pfx, options.passphrase, crypto, files);
@@ -509,7 +527,7 @@ function resolveServer(options: ServerOptions): ServerState {
       usage: 'clientAuth',
       requireRevocationInfo: false,
       checkServerIdentity: undefined,
-      ocsp: verifyOcspResponseAsync,
+      ocsp: verifyOcspResponseWith,
     }),
   });
   const limits: RoleLimits = Object.freeze({

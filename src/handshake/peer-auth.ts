@@ -13,7 +13,7 @@ import type { ResolvedCommon } from '../config/config.js';
 import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { TlsError } from '../base/errors.js';
 import { toCertificate, type Certificate } from '../verify/certificate.js';
-import type { verifyOcspResponseAsync } from '../verify/ocsp.js';
+import type { verifyOcspResponseWith } from '../verify/ocsp.js';
 import { parseCertificate } from '../verify/x509.js';
 import type { CertificateError, CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import { severityOf } from '../verify/verifier.js';
@@ -39,7 +39,7 @@ export interface PeerAuth {
    * built without OCSP (the client-only entry without its `ocsp` module): then no
    * status_request is sent, so none can arrive (RFC 6066 §8).
    */
-  readonly ocsp: typeof verifyOcspResponseAsync | null;
+  readonly ocsp: typeof verifyOcspResponseWith | null;
 }
 
 /** Parses the leaf's public key from the DER the peer sent. */

@@ -367,8 +367,21 @@ export async function verifyOcspResponseAsync(input: OcspCheckInput): Promise<Oc
   return await checkOcspResponse(input);
 }
 
+/**
+ * {@link verifyOcspResponseAsync} with the provider given (no default): what the handshake
+ * calls, so that a bundle need not carry the default provider (the client-only entry's `ocsp`).
+ * @internal
+ */
+export async function verifyOcspResponseWith(input: OcspCheckInput & { readonly crypto: CryptoProvider }): Promise<OcspResult> {
+  return await checkOcspResponseWith(input, input.crypto);
+}
+
 /** The check, at once with a sync provider, later with an async one. */
 function checkOcspResponse(input: OcspCheckInput): MaybePromise<OcspResult> {
+  return checkOcspResponseWith(input, input.crypto ?? nobleProvider);
+}
+
+function checkOcspResponseWith(input: OcspCheckInput, crypto: CryptoProvider): MaybePromise<OcspResult> {
   const index = input.index ?? 0;
   const unknown = (e: unknown): OcspResult => {
     const detail = e instanceof TlsError ? (e.detail ?? e.status) : String(e);
@@ -376,15 +389,14 @@ function checkOcspResponse(input: OcspCheckInput): MaybePromise<OcspResult> {
   };
   try {
     // With an async provider the signature checks answer later (see runSignatureChecks).
-    const r = runSignatureChecks(check(input, index));
+    const r = runSignatureChecks(check(input, index, crypto));
     return isPromiseLike(r) ? r.then(undefined, unknown) : r;
   } catch (e) {
     return unknown(e);
   }
 }
 
-function* check(input: OcspCheckInput, index: number): SignatureChecks<OcspResult> {
-  const crypto = input.crypto ?? nobleProvider;
+function* check(input: OcspCheckInput, index: number, crypto: CryptoProvider): SignatureChecks<OcspResult> {
   const now = (input.time ?? new Date()).getTime();
   const skew = input.clockSkew ?? 5 * 60_000;
   const maxAge = input.maxAge ?? 7 * 24 * 3600_000;

@@ -987,7 +987,9 @@ export function verifySignedData(crypto: CryptoProvider, data: SignedData, key: 
   try {
     if (m.kind === 'scheme') {
       if (!crypto.signatureSchemes.includes(m.scheme)) {
-        return { ok: false, reason: 'unsupported', detail: `provider ${crypto.name} cannot verify scheme 0x${m.scheme.toString(16).padStart(4, '0')}` };
+        // The client-only entry's provider names the module that has the scheme.
+        const missing = (crypto as { missing?: (kind: 'scheme', code: number) => string | undefined }).missing?.('scheme', m.scheme);
+        return { ok: false, reason: 'unsupported', detail: `provider ${crypto.name} cannot verify scheme 0x${m.scheme.toString(16).padStart(4, '0')}${missing ? `: ${missing}` : ''}` };
       }
       verdict = crypto.verify(key, m.scheme, data.tbs, data.signature);
     } else {
