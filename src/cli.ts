@@ -31,6 +31,7 @@ import type { ConnectionInfo } from './engine/connection.js';
 import type { BenchTransport } from './tools/bench.js';
 import { TlsError, alertName } from './base/errors.js';
 import { connect, createClientConfig, createServer, mapTransportError, type ConnectOptions, type TlsServerOptions, type TlsSocket } from './transport/node.js';
+import { systemRootCertificates } from './transport/node-roots.js';
 import { MAX_MAX_DEPTH } from './verify/engine.js';
 import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
 import { generateTestPki } from './verify/generate.js';
@@ -239,7 +240,11 @@ stdout until either side closes. Exit 0 on a clean close (close_notify).
 Options:
   --servername NAME        name for SNI and certificate checks (default: HOST)
   --ca FILE                trust anchors (PEM bundle or DER certificate); default: Node's
-                           root store (tls.rootCertificates)
+                           root store (tls.rootCertificates, plus NODE_EXTRA_CA_CERTS, or
+                           tls.getCACertificates('default') where Node has it)
+  --ca-system              trust the operating system's store (tls.getCACertificates
+                           ('system'), else SSL_CERT_FILE or the distribution's PEM bundle);
+                           with --ca, both
   --cert FILE --key FILE   client certificate chain (leaf first) and its private key, sent
                            when the server asks for one (mutual TLS, TLS 1.2 and 1.3)
   --cert FILE.p12          or a PKCS#12 file (.p12/.pfx) holding both (no --key)
@@ -377,6 +382,7 @@ interface ParsedArgs {
 const CONNECT_FLAGS: FlagSpec = {
   servername: 'string',
   ca: 'string',
+  'ca-system': 'boolean',
   cert: 'string',
   key: 'string',
   pass: 'string',
@@ -744,7 +750,7 @@ export interface ConnectCommand {
   readonly keyUpdate: boolean;
   /** Everything but the files (`--ca`, `--cert`, `--key`) and `--keylog` / `--trace`, which {@link connectOptions} adds. */
   readonly options: ConnectOptions;
-  readonly files: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly keylog?: string; readonly pass?: string };
+  readonly files: { readonly ca?: string; readonly caSystem?: boolean; readonly cert?: string; readonly key?: string; readonly keylog?: string; readonly pass?: string };
   readonly trace: boolean;
   /** `--reconnect N`: connections after the first, each resuming the session of the one before. */
   readonly reconnect: number;
@@ -795,7 +801,7 @@ export function parseConnectCommand(argv: readonly string[], name: 'connect' | '
   const sn = args.strings.get('servername');
   if (sn !== undefined) options.servername = sn;
   if (ignore) options.ignorableCertificateErrors = ignore;
-  const files: ConnectCommand['files'] = { ca: args.strings.get('ca'), cert, key, keylog: args.strings.get('keylog'), pass: args.strings.get('pass') };
+  const files: ConnectCommand['files'] = { ca: args.strings.get('ca'), caSystem: args.booleans.has('ca-system'), cert, key, keylog: args.strings.get('keylog'), pass: args.strings.get('pass') };
   return { help: false, ...flags, options, files, reconnect, session };
 }
 
@@ -803,6 +809,13 @@ export function parseConnectCommand(argv: readonly string[], name: 'connect' | '
 function connectOptions(cmd: ConnectCommand): ConnectOptions {
   const options: ConnectOptions = { ...cmd.options };
   if (cmd.files.ca !== undefined) options.ca = readInput('ca', cmd.files.ca);
+  if (cmd.files.caSystem === true) {
+    // --ca-system: the operating system's store (with --ca: both), read once.
+    const system = systemRootCertificates();
+    if (system.length === 0) throw new TlsError('InvalidConfig', { detail: '--ca-system: no system trust store found (tls.getCACertificates, SSL_CERT_FILE, /etc/ssl/certs/ca-certificates.crt, ...)', source: 'caller' });
+    const own = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca as string | Uint8Array];
+    options.ca = [...system, ...own];
+  }
   if (cmd.files.pass !== undefined) options.passphrase = readPassphrase(cmd.files.pass);
   if (cmd.files.cert !== undefined && cmd.files.key === undefined && isPkcs12File(cmd.files.cert)) {
     options.pfx = readInput('cert', cmd.files.cert);

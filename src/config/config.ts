@@ -159,6 +159,18 @@ export interface CommonOptions {
    * to talk to old peers (the handshake is then open to the triple-handshake attack).
    */
   requireExtendedMasterSecret?: boolean;
+  /**
+   * What a transport close without the peer's close_notify means once the handshake is
+   * complete. Default false: a `Truncated` error (RFC 9846 §6.1: close_notify is how a
+   * receiver tells a complete stream from one an attacker cut short by closing TCP). True,
+   * for protocols that frame their own messages and so detect truncation themselves (HTTP
+   * with Content-Length or chunked bodies, WebSocket, PostgreSQL, Redis, MQTT): the close
+   * ends the peer's direction as close_notify would (`'end'` on a Node socket, `read()`
+   * returns null) and `info.closeNotifyMissing` is true. Many servers close this way (Node's
+   * own TLS 1.3 server when it calls `end()` right after writing). A close during the
+   * handshake is an error either way.
+   */
+  endOnTransportClose?: boolean;
 }
 
 /** Client options. */
@@ -312,7 +324,7 @@ export interface ServerOptions extends CommonOptions {
 const COMMON_OPTION_NAMES = [
   'crypto', 'random', 'now', 'minVersion', 'maxVersion', 'cipherSuites', 'groups', 'signatureSchemes', 'ALPNProtocols', 'keyLog', 'trace',
   'maxHandshakeMessageSize', 'maxEmptyRecords', 'maxWarningAlerts', 'maxKeyUpdates', 'maxPostHandshakeMessages', 'maxPendingWrite',
-  'maxVerificationWork', 'requireExtendedMasterSecret',
+  'maxVerificationWork', 'requireExtendedMasterSecret', 'endOnTransportClose',
 ] as const satisfies readonly (keyof CommonOptions)[];
 const CLIENT_ONLY_NAMES = [
   'servername', 'ca', 'verifier', 'rejectUnauthorized', 'ignorableCertificateErrors', 'cert', 'key', 'pfx', 'passphrase', 'requestOCSP',
@@ -372,6 +384,7 @@ export interface ResolvedCommon {
   readonly maxPendingWrite: number;
   readonly maxVerificationWork: number | undefined;
   readonly requireExtendedMasterSecret: boolean;
+  readonly endOnTransportClose: boolean;
 }
 
 /**
@@ -472,6 +485,7 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
     maxPendingWrite: limitOption('maxPendingWrite', o.maxPendingWrite, 262144),
     maxVerificationWork: o.maxVerificationWork === undefined ? undefined : limitOption('maxVerificationWork', o.maxVerificationWork, 0, 1),
     requireExtendedMasterSecret: o.requireExtendedMasterSecret ?? true,
+    endOnTransportClose: o.endOnTransportClose === true,
   };
 }
 

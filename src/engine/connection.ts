@@ -144,6 +144,14 @@ export class ConnectionCore {
   private readonly joiner: Joiner;
   // Queues are null while empty (an idle connection keeps no empty arrays: issue 9 memory).
   private readQueue: Uint8Array[] | null = null;
+  /**
+   * A key-log sink of this connection alone, called after the config's `keyLog` with the same
+   * NSS lines (the Node adapter's `'keylog'` event). Secret material: set it only for a
+   * listener that asked.
+   */
+  keyLogSink: ((line: string) => void) | null = null;
+  /** The transport ended without close_notify and `endOnTransportClose` made that an end. */
+  private closeNotifyMissing = false;
   private readQueued = 0;
   private writeQueue: Uint8Array[] | null = null;
   private phase_: ConnectionPhase = 'handshaking';
@@ -257,7 +265,7 @@ export class ConnectionCore {
 
   /** What was negotiated and what was found about the peer's certificate. */
   get info(): ConnectionInfo {
-    return infoOf(this.role, this.negotiated, this.cfg.crypto.name, this.cfg.crypto.delegated ?? []);
+    return infoOf(this.role, this.negotiated, this.cfg.crypto.name, this.cfg.crypto.delegated ?? [], this.closeNotifyMissing);
   }
 
 
@@ -433,6 +441,15 @@ export class ConnectionCore {
    */
   end(): void {
     if (this.error_) return;
+    if (this.phase_ === 'open' && this.result && this.cfg.endOnTransportClose) {
+      // The caller's protocol frames its own messages (endOnTransportClose): the end of the
+      // transport ends the peer's direction as a close_notify would, and is recorded
+      // (info.closeNotifyMissing), since an attacker can cut a stream short by closing TCP
+      // (RFC 9846 §6.1 says close_notify exists to detect exactly that). During the
+      // handshake a close is always an error.
+      this.closeNotifyMissing = true;
+      this.phase_ = this.closeSent ? 'closed' : 'peer-closed';
+    }
     if (this.phase_ === 'peer-closed' && !this.tls12 && !this.closeSent) return;
     if (this.phase_ === 'peer-closed' || this.phase_ === 'closed') {
       this.phase_ = 'closed';
@@ -873,7 +890,10 @@ export class ConnectionCore {
         self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
       },
       keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void {
-        self.cfg.keyLog?.(`${label} ${toHex(clientRandom)} ${toHex(secret)}`);
+        if (!self.cfg.keyLog && !self.keyLogSink) return;
+        const line = `${label} ${toHex(clientRandom)} ${toHex(secret)}`;
+        self.cfg.keyLog?.(line);
+        self.keyLogSink?.(line);
       },
       trace(e: TraceEvent): void {
         self.trace(e);

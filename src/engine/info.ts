@@ -76,6 +76,14 @@ export interface ConnectionInfo {
    * providers that do everything themselves.
    */
   readonly providerDelegated: readonly string[];
+  /**
+   * True when the transport closed after the handshake without the peer's close_notify and
+   * the connection was told to end there anyway (`endOnTransportClose`): the data received
+   * may have been cut short by an attacker, so the application's own framing must say
+   * whether it is complete. Always false otherwise (without the option that close is a
+   * `Truncated` error).
+   */
+  readonly closeNotifyMissing: boolean;
 }
 
 /** What the handshake has settled so far: written only by `learn`, from what the steps return. */
@@ -116,7 +124,7 @@ export function newNegotiated(): NegotiatedInfo {
 }
 
 /** The public view of what was negotiated, and which crypto provider ran (its name). */
-export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: string, providerDelegated: readonly string[] = []): ConnectionInfo {
+export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: string, providerDelegated: readonly string[] = [], closeNotifyMissing = false): ConnectionInfo {
   return {
     role,
     version: n.version,
@@ -136,6 +144,7 @@ export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: s
     certificateErrorSeverity: n.certificateErrorSeverity,
     provider,
     providerDelegated,
+    closeNotifyMissing,
   };
 }
 

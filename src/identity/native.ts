@@ -38,3 +38,10 @@ export const nativeIdentityPrimitives = /* @__PURE__ */ Object.freeze({
 });
 
 registerNativeIdentityPrimitives(nativeIdentityPrimitives);
+
+/**
+ * `node:crypto`'s `X509Certificate`, for the Node adapter's `getPeerX509Certificate()` and
+ * Node-shaped `getPeerCertificate()` (only this module and the native provider import
+ * `node:crypto`; test/api/layering.test.ts).
+ */
+export { X509Certificate } from 'node:crypto';

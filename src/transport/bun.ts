@@ -210,13 +210,15 @@ class BunTransport implements ByteTransport {
   // Socket events (from the shared handlers).
 
   onData(chunk: Uint8Array): void {
-    if (this.toProxy(chunk.slice())) return;
+    // Bun may reuse the buffer after the callback, and its chunk is a Buffer, whose `slice()`
+    // is a view, not a copy: `new Uint8Array(chunk)` always copies.
+    const bytes = new Uint8Array(chunk);
+    if (this.toProxy(bytes)) return;
     if (this.early) {
-      // Bun may reuse the buffer after the callback: keep a copy.
-      this.early.push(chunk.slice());
+      this.early.push(bytes);
       return;
     }
-    if (this.sink && !this.sink.data(chunk.slice())) this.pause();
+    if (this.sink && !this.sink.data(bytes)) this.pause();
   }
 
   onDrain(): void {

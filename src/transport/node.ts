@@ -18,7 +18,7 @@
  * @module
  */
 import * as net from 'node:net';
-import { rootCertificates } from 'node:tls';
+import * as nodeTls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { CLIENT_OPTION_NAMES, SERVER_OPTION_NAMES, limitOption, resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
 import { TlsConnection, type ConnectionInfo, type ConnectionView } from '../engine/tls-connection.js';
@@ -39,9 +39,14 @@ import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
 import { parseCertificate } from '../verify/x509.js';
 import { TlsPump, type PumpHandlers } from './pump.js';
+import { fromNodeTlsOptions, opensslSuiteName, NODE_TLS_OPTION_NAMES, type NodeAlpnInput, type NodeTlsCommonOptions } from './node-tls-options.js';
+import { nodeRootCertificates } from './node-roots.js';
+import { clientHelloServerName, contextPattern } from './node-sni.js';
+import { CERT_SIGNATURE_SCHEMES, TLS12_SUITES, TLS13_SUITES } from '../crypto/suites.js';
 import { dialNode, withoutDialOptions, type DialOptions } from './node-dial.js';
 // node:crypto's PBKDF2 and DES-EDE3 for PKCS#12 files and encrypted keys (`pfx`, `passphrase`).
-import '../identity/native.js';
+import { X509Certificate } from '../identity/native.js';
+import { nodeAuthorizationCode, nodePeerCertificate, type PeerCertificate } from './node-cert.js';
 import { SESSION_KEY_LENGTH, deserializeSession, serializeSession } from '../session/serialize.js';
 import type { ResumableSession } from '../session/session.js';
 
@@ -115,6 +120,11 @@ export interface TlsSocketOptions {
    * before the peer reads it. 0: destroy at once (the alert may be lost). Default 2000.
    */
   lingerTimeout?: number;
+  /**
+   * Node's `highWaterMark`: the readable side's high-water mark in bytes (default 16384, as
+   * for any stream).
+   */
+  highWaterMark?: number;
 }
 
 /**
@@ -125,7 +135,7 @@ export interface TlsSocketOptions {
  * - the name checked is `servername`, else `host`; over a given `socket` without either,
  *   `connect` throws `InvalidConfig` unless `InvalidName` is explicitly ignorable;
  * - trust anchors: `ca`; when neither `ca` nor `verifier` is given, Node's own root
- *   store (`tls.rootCertificates`, Mozilla's list), as `tls.connect` does;
+ *   store (`tls.getCACertificates('default')` where Node has it, else `tls.rootCertificates` plus `NODE_EXTRA_CA_CERTS`, see node-roots.ts), as `tls.connect` does;
  * - `rejectUnauthorized: false` accepts every *ignorable* certificate error (Untrusted,
  *   Expired, InvalidName, ...) but never a fatal one (bad signature, revoked, ...), and
  *   never skips the handshake's own signature checks: unlike Node, a forged chain still
@@ -136,15 +146,43 @@ export interface TlsSocketOptions {
  *   Error it returns is reported as `InvalidName` (ignorable). Unlike Node, it runs even
  *   when the chain has other errors (every error is reported).
  */
-export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity'>, TlsSocketOptions, DialOptions {
+export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity' | 'ALPNProtocols'>, NodeTlsCommonOptions, TlsSocketOptions, DialOptions {
   /** Host to dial (default `'localhost'`); also the name checked when `servername` is not given. */
   host?: string;
-  /** Port to dial. Required unless `socket` is given. */
+  /** Port to dial. Required unless `socket` or `path` is given. */
   port?: number;
+  /** Node's `path`: dial this Unix domain socket (or Windows named pipe) instead of `host:port`. */
+  path?: string | null;
   /** Run TLS over this already-connected socket instead of dialling. */
   socket?: Duplex;
   /** Address family for the lookup (4 or 6), as in `net.connect`. */
   family?: number;
+  /**
+   * Node's `timeout`: when `connect` dials, `setTimeout(timeout)` on the socket (idle
+   * milliseconds before `'timeout'`, which does not close the socket), as `tls.connect` does.
+   */
+  timeout?: number;
+  /** Passed to `net.connect` when dialling (Node's meaning). */
+  localAddress?: string;
+  /** Passed to `net.connect` when dialling (Node's meaning). */
+  localPort?: number;
+  /** Passed to `net.connect` when dialling (Node's meaning). */
+  hints?: number;
+  /** Passed to `net.connect` when dialling (Node's meaning). */
+  autoSelectFamily?: boolean;
+  /** Passed to `net.connect` when dialling (Node's meaning). */
+  autoSelectFamilyAttemptTimeout?: number;
+  /** Passed to `net.connect` when dialling (Node's meaning). */
+  noDelay?: boolean;
+  /** Passed to `net.connect` when dialling (Node's meaning). */
+  keepAlive?: boolean;
+  /** Passed to `net.connect` when dialling (Node's meaning). */
+  keepAliveInitialDelay?: number;
+  /**
+   * ALPN protocols in preference order: strings, buffers, or one wire-format buffer
+   * (`[len][name]...`), as Node takes them.
+   */
+  ALPNProtocols?: NodeAlpnInput;
   /**
    * Node's hook: replaces the built-in host-name check (see {@link IdentityCertificate}
    * for what `cert` holds). Return an Error to refuse (reported as `InvalidName`).
@@ -180,10 +218,12 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
    * parses nothing. Next to it only the per-connection options (`servername`,
    * `ALPNProtocols`, `keyShareGroups`), the dialling options and the
    * {@link TlsSocketOptions} are allowed; any other TLS option is `InvalidConfig` (set it
-   * when building the config; keys that are not TLS options are ignored, as Node does). A `node:tls` `SecureContext` cannot be read (its keys live
-   * inside OpenSSL) and is refused with `InvalidConfig`.
+   * when building the config; keys that are not TLS options are ignored, as Node does). A
+   * {@link SecureContext} from this module's `createSecureContext` works as in Node. A
+   * `node:tls` `SecureContext` cannot be read (its keys live inside OpenSSL) and is refused
+   * with `InvalidConfig`.
    */
-  secureContext?: ClientConfig;
+  secureContext?: ClientConfig | SecureContext;
 }
 
 /**
@@ -200,7 +240,24 @@ export interface ConnectOptions extends Omit<ClientOptions, 'checkServerIdentity
  * - client certificates are checked against `ca`, or Node's root store
  *   (`tls.rootCertificates`) when neither `ca` nor `verifier` is given.
  */
-export interface TlsServerOptions extends ServerOptions, TlsSocketOptions {
+export interface TlsServerOptions extends Omit<ServerOptions, 'ALPNProtocols'>, NodeTlsCommonOptions, TlsSocketOptions {
+  /** ALPN protocols in preference order: strings, buffers, or one wire-format buffer, as Node takes them. */
+  ALPNProtocols?: NodeAlpnInput;
+  /**
+   * Node's `SNICallback(servername, callback)`: called with the server name of each
+   * ClientHello that has one, before the handshake; answer with `callback(null, context)`
+   * or by returning a promise of it, where `context` is a {@link SecureContext}, a
+   * {@link ServerConfig}, or server options (built into a config), or nothing for the
+   * server's own. An error (passed or thrown or rejected) ends the connection
+   * (`'tlsClientError'`). Without it, the contexts of {@link TlsServer.addContext} are used.
+   */
+  SNICallback?: (servername: string, callback: (err: Error | null, ctx?: SniContext | null) => void) => void | Promise<SniContext | null | undefined>;
+  /** Passed to `net.Server` (Node's meaning): TCP_NODELAY on accepted sockets. */
+  noDelay?: boolean;
+  /** Passed to `net.Server` (Node's meaning): keep-alive on accepted sockets. */
+  keepAlive?: boolean;
+  /** Passed to `net.Server` (Node's meaning). */
+  keepAliveInitialDelay?: number;
   /**
    * A prebuilt puretls {@link ServerConfig} ({@link createServerConfig}), Node's
    * `secureContext` option: the server uses it instead of building one from the options, so
@@ -211,8 +268,11 @@ export interface TlsServerOptions extends ServerOptions, TlsSocketOptions {
    * OpenSSL) and is refused with `InvalidConfig`: build the config with
    * {@link createServerConfig} from the same `cert` / `key` / `ca` instead.
    */
-  secureContext?: ServerConfig;
+  secureContext?: ServerConfig | SecureContext;
 }
+
+/** What an `SNICallback` or `addContext` may give for a server name. */
+export type SniContext = SecureContext | ServerConfig | TlsServerOptions;
 
 /**
  * Options of {@link upgrade}: the role, and the options of that role (Node semantics as
@@ -243,39 +303,14 @@ export const DEFAULT_LINGER_TIMEOUT = 2000;
 export const DEFAULT_SERVER_HANDSHAKE_TIMEOUT = 120_000;
 
 /** The {@link TlsSocketOptions} resolved; throws `InvalidConfig` for a value that is not an integer 0..2^31-1. */
-function socketSettings(o: TlsSocketOptions, role: 'client' | 'server'): { allowHalfOpen: boolean; handshakeTimeout: number; lingerTimeout: number } {
-  return {
+function socketSettings(o: TlsSocketOptions, role: 'client' | 'server'): { allowHalfOpen: boolean; handshakeTimeout: number; lingerTimeout: number; highWaterMark?: number } {
+  const out: { allowHalfOpen: boolean; handshakeTimeout: number; lingerTimeout: number; highWaterMark?: number } = {
     allowHalfOpen: o.allowHalfOpen === true,
     handshakeTimeout: limitOption('handshakeTimeout', o.handshakeTimeout, role === 'server' ? DEFAULT_SERVER_HANDSHAKE_TIMEOUT : 0),
     lingerTimeout: limitOption('lingerTimeout', o.lingerTimeout, DEFAULT_LINGER_TIMEOUT),
   };
-}
-
-/**
- * `getPeerCertificate()`'s result: Node's field names for the fields puretls fills.
- * (Node returns an empty object when the peer sent no certificate; this returns null.)
- */
-export interface PeerCertificate {
-  /** DER of the leaf certificate. */
-  readonly raw: Buffer;
-  /** Subject DN (RFC 4514 string; Node gives an object). */
-  readonly subject: string;
-  /** Issuer DN (RFC 4514 string; Node gives an object). */
-  readonly issuer: string;
-  /** notBefore, as `Date.toUTCString()`. */
-  readonly valid_from: string;
-  /** notAfter, as `Date.toUTCString()`. */
-  readonly valid_to: string;
-  /** SHA-256 of the DER, colon-separated upper-case hex (as Node prints it). */
-  readonly fingerprint256: string;
-  /** Serial number, upper-case hex. */
-  readonly serialNumber: string;
-  /** subjectAltName in Node's format (`DNS:a.example, IP Address:127.0.0.1`), or undefined without SAN. */
-  readonly subjectaltname: string | undefined;
-  /** DNS names from subjectAltName. */
-  readonly dnsNames: readonly string[];
-  /** IP addresses from subjectAltName (dotted quad, RFC 5952 IPv6). */
-  readonly ipAddresses: readonly string[];
+  if (o.highWaterMark !== undefined) out.highWaterMark = limitOption('highWaterMark', o.highWaterMark, 16384, 1);
+  return out;
 }
 
 const TRANSPORT_STATUS: Readonly<Record<string, TlsStatus>> = {
@@ -349,7 +384,7 @@ export function serverIdentityName(servername: string | undefined, host: string 
 /**
  * Node semantics for a client:
  * - the crypto provider is `crypto`, else the native one (`node:crypto`, this entry's default);
- * - trust anchors: `ca`, or Node's root store (`tls.rootCertificates`) when neither `ca`
+ * - trust anchors: `ca`, or Node's default root store (see node-roots.ts) when neither `ca`
  *   nor `verifier` is given. The root store is passed to the engine as `ca`, so the
  *   adapter builds no verifier of its own: the engine's built-in verifier is the only one
  *   and gets the options the engine gives its verifier (`maxDepth`, `commonNameFallback`, ...) and
@@ -363,9 +398,10 @@ export function serverIdentityName(servername: string | undefined, host: string 
  *
  * @throws TlsError('InvalidConfig') when no name is given and `InvalidName` is not ignorable
  */
-export function nodeClientOptions(o: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'>): ClientOptions {
-  const { checkServerIdentity, ...rest } = o;
-  const out: ClientOptions = { ...rest, crypto: o.crypto ?? nativeProvider };
+export function nodeClientOptions(options: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'>): ClientOptions {
+  const o = fromNodeTlsOptions(options, 'client', CERT_SIGNATURE_SCHEMES);
+  const { checkServerIdentity, secureContext: _c, ...rest } = o;
+  const out: ClientOptions = { ...(rest as Omit<typeof rest, 'ALPNProtocols'> & { ALPNProtocols?: readonly string[] }), crypto: o.crypto ?? nativeProvider };
   if (o.verifier === undefined) {
     if (serverIdentityName(o.servername, undefined) === undefined && !resolveIgnorable(o).includes('InvalidName')) {
       throw new TlsError('InvalidConfig', {
@@ -374,7 +410,7 @@ export function nodeClientOptions(o: Omit<ConnectOptions, 'host' | 'port' | 'soc
         source: 'caller',
       });
     }
-    if (o.ca === undefined) out.ca = rootCertificates;
+    if (o.ca === undefined) out.ca = nodeRootCertificates();
   }
   if (checkServerIdentity) out.checkServerIdentity = nodeIdentityCheck(checkServerIdentity);
   return out;
@@ -395,7 +431,7 @@ function nodeIdentityCheck(f: NonNullable<ConnectOptions['checkServerIdentity']>
 export function nodeServerOptions<T extends ServerOptions>(o: T): T & ServerOptions {
   const asks = o.requestCert === true || o.requireCert === true;
   const out: T & ServerOptions = { ...o, crypto: o.crypto ?? nativeProvider, requireCert: o.requireCert ?? (o.requestCert === true && o.rejectUnauthorized !== false) };
-  if (asks && o.ca === undefined && o.verifier === undefined) out.ca = rootCertificates;
+  if (asks && o.ca === undefined && o.verifier === undefined) out.ca = nodeRootCertificates();
   return out;
 }
 
@@ -404,7 +440,9 @@ export function nodeServerOptions<T extends ServerOptions>(o: T): T & ServerOpti
  * per-connection ones' `servername`, with Node's `checkServerIdentity` (see
  * {@link IdentityCertificate}).
  */
-export interface NodeClientConfigOptions extends Omit<ClientConfigOptions, 'checkServerIdentity'> {
+export interface NodeClientConfigOptions extends Omit<ClientConfigOptions, 'checkServerIdentity' | 'ALPNProtocols'>, NodeTlsCommonOptions {
+  /** ALPN protocols in preference order: strings, buffers, or one wire-format buffer. */
+  ALPNProtocols?: NodeAlpnInput;
   /** Node's hook: replaces the built-in host-name check; return an Error to refuse (reported as `InvalidName`). */
   checkServerIdentity?: (hostname: string, cert: IdentityCertificate) => Error | undefined;
 }
@@ -419,8 +457,8 @@ function noTlsOptions(o: object): boolean {
 
 /**
  * Builds a client config with Node's semantics (the Node flavour of the core's
- * `createClientConfig`, same name): trust anchors are `ca`, else Node's root store
- * (`tls.rootCertificates`) when no `verifier` is given either; the crypto provider is
+ * `createClientConfig`, same name): trust anchors are `ca`, else Node's default root store
+ * (see node-roots.ts) when no `verifier` is given either; the crypto provider is
  * `crypto`, else the native one (`node:crypto`); `checkServerIdentity` gets an
  * {@link IdentityCertificate}. Pass the result to {@link connect} as `secureContext` (or to
  * `TlsConnection.client`): a connection made from it parses nothing.
@@ -433,12 +471,14 @@ function noTlsOptions(o: object): boolean {
  * @throws TlsError('InvalidConfig') for invalid options (see the core's `createClientConfig`)
  */
 export function createClientConfig(options: NodeClientConfigOptions = {}): ClientConfig {
+  options = fromNodeTlsOptions(options, 'client', CERT_SIGNATURE_SCHEMES);
   if (typeof options === 'object' && options !== null && noTlsOptions(options)) {
-    return (rootStoreConfig ??= createCoreClientConfig({ ca: rootCertificates, crypto: nativeProvider }));
+    return (rootStoreConfig ??= createCoreClientConfig({ ca: nodeRootCertificates(), crypto: nativeProvider }));
   }
   const { checkServerIdentity, ...rest } = options;
-  const out: ClientConfigOptions = { ...rest, crypto: options.crypto ?? nativeProvider };
-  if (options.ca === undefined && options.verifier === undefined) out.ca = rootCertificates;
+  // fromNodeTlsOptions turned every ALPN form into strings.
+  const out: ClientConfigOptions = { ...(rest as Omit<typeof rest, 'ALPNProtocols'> & { ALPNProtocols?: readonly string[] }), crypto: options.crypto ?? nativeProvider };
+  if (options.ca === undefined && options.verifier === undefined) out.ca = nodeRootCertificates();
   if (checkServerIdentity) out.checkServerIdentity = nodeIdentityCheck(checkServerIdentity);
   return createCoreClientConfig(out);
 }
@@ -454,14 +494,71 @@ export function createClientConfig(options: NodeClientConfigOptions = {}): Clien
  * @throws TlsError('InvalidConfig') for invalid options, or a certificate or key that cannot
  *   be read or do not match
  */
-export function createServerConfig(options: ServerOptions): ServerConfig {
+export function createServerConfig(options: NodeServerConfigOptions): ServerConfig {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'createServerConfig needs an options object', source: 'caller' });
-  return createCoreServerConfig(nodeServerOptions(options));
+  const o = fromNodeTlsOptions(options, 'server', CERT_SIGNATURE_SCHEMES) as ServerOptions;
+  return createCoreServerConfig(nodeServerOptions(o));
+}
+
+/** Options of the Node flavour of {@link createServerConfig}: server options with Node's names too. */
+export interface NodeServerConfigOptions extends Omit<ServerOptions, 'ALPNProtocols'>, NodeTlsCommonOptions {
+  /** ALPN protocols in preference order: strings, buffers, or one wire-format buffer. */
+  ALPNProtocols?: NodeAlpnInput;
+}
+
+/**
+ * Node's `SecureContext` for `puretls/node` ({@link createSecureContext}): the options of
+ * `tls.createSecureContext`, checked when it is made, and built into a client config or a
+ * server config (once each, on first use) depending on where it is passed as
+ * `secureContext`: {@link connect}, {@link createServer}, `server.setSecureContext`,
+ * `addContext`, or an `SNICallback`'s answer. Unlike a `node:tls` SecureContext it has no
+ * `context` (there is no OpenSSL object).
+ */
+export class SecureContext {
+  readonly #options: NodeClientConfigOptions & NodeServerConfigOptions;
+  #client: ClientConfig | undefined;
+  #server: ServerConfig | undefined;
+
+  /** @internal Use {@link createSecureContext}. */
+  constructor(options: NodeClientConfigOptions & NodeServerConfigOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'createSecureContext needs an options object', source: 'caller' });
+    // Checked now, as tls.createSecureContext checks (the Node names; the rest when built).
+    fromNodeTlsOptions(options, 'server', CERT_SIGNATURE_SCHEMES);
+    this.#options = { ...options };
+    Object.freeze(this);
+  }
+
+  /** The client config of these options (built on first use). */
+  clientConfig(): ClientConfig {
+    if (this.#client) return this.#client;
+    const { cert, key, pfx, ...rest } = this.#options;
+    // A server identity given to a context used by a client is its client certificate, as in Node.
+    const o: NodeClientConfigOptions = { ...rest, ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}), ...(pfx !== undefined ? { pfx } : {}) };
+    for (const k of SERVER_ONLY_KEYS) delete (o as Record<string, unknown>)[k];
+    return (this.#client = createClientConfig(o));
+  }
+
+  /** The server config of these options (built on first use). */
+  serverConfig(): ServerConfig {
+    return (this.#server ??= createServerConfig(this.#options));
+  }
+}
+
+/** Server options a context used by a client leaves out (they mean nothing there, as in Node). */
+const SERVER_ONLY_KEYS = ['certificates', 'maxClientHelloSize', 'maxSkippedEarlyData', 'sessionTickets', 'requestCert', 'requireCert', 'ticketKeys', 'sessionTimeout', 'sessionCacheSize', 'maxEarlyData', 'replayRegister', 'honorCipherOrder', 'dhparam'];
+
+/**
+ * Node's `tls.createSecureContext(options)`: certificates, keys, trust anchors and TLS
+ * options checked once and shared by the connections given it as `secureContext`.
+ * @throws TlsError('InvalidConfig') for a refused or invalid Node option
+ */
+export function createSecureContext(options: NodeClientConfigOptions & NodeServerConfigOptions = {}): SecureContext {
+  return new SecureContext(options);
 }
 
 /** What a `secureContext` must be, and what it is not: a `node:tls` SecureContext is refused by name. */
 function requireConfig(sc: unknown, role: 'client' | 'server'): void {
-  if (role === 'client' ? isClientConfig(sc) : isServerConfig(sc)) return;
+  if (sc instanceof SecureContext || (role === 'client' ? isClientConfig(sc) : isServerConfig(sc))) return;
   const build = role === 'client' ? 'createClientConfig' : 'createServerConfig';
   let what: string;
   if (role === 'client' ? isServerConfig(sc) : isClientConfig(sc)) what = `a ${role === 'client' ? 'server' : 'client'} config`;
@@ -483,7 +580,9 @@ function strayOptions(o: object, names: readonly string[], allowed: readonly str
     .map(([k]) => k);
 }
 
-const SOCKET_KEYS: readonly string[] = ['allowHalfOpen', 'handshakeTimeout', 'lingerTimeout'];
+const SOCKET_KEYS: readonly string[] = ['allowHalfOpen', 'handshakeTimeout', 'lingerTimeout', 'highWaterMark'];
+/** Options of {@link connect} that say how to dial (given to `net.connect`), not how to speak TLS. */
+const DIAL_KEYS: readonly string[] = ['host', 'port', 'path', 'socket', 'family', 'timeout', 'lookup', 'localAddress', 'localPort', 'hints', 'autoSelectFamily', 'autoSelectFamilyAttemptTimeout', 'noDelay', 'keepAlive', 'keepAliveInitialDelay'];
 const PER_CONNECTION_KEYS: readonly string[] = ['servername', 'ALPNProtocols', 'keyShareGroups'];
 
 /** The server config of `options`: its `secureContext`, else one built from its TLS options. */
@@ -491,13 +590,13 @@ function serverConfigOf(options: TlsServerOptions): ServerConfig {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'a server needs an options object', source: 'caller' });
   if (options.secureContext !== undefined) {
     requireConfig(options.secureContext, 'server');
-    const stray = strayOptions(options, SERVER_OPTION_NAMES, []);
+    const stray = strayOptions(options, [...SERVER_OPTION_NAMES, ...NODE_TLS_OPTION_NAMES], []);
     if (stray.length > 0) {
       throw new TlsError('InvalidConfig', { detail: `${stray.join(', ')}: set when building the config (createServerConfig), not next to secureContext`, source: 'caller' });
     }
-    return options.secureContext;
+    return options.secureContext instanceof SecureContext ? options.secureContext.serverConfig() : options.secureContext;
   }
-  const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, secureContext: _c, ...tls } = options;
+  const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, highWaterMark: _w, secureContext: _c, SNICallback: _s, noDelay: _n, keepAlive: _k, keepAliveInitialDelay: _d, ...tls } = options;
   const { role: _r, ...rest } = tls as ServerOptions & { role?: string };
   return createServerConfig(rest);
 }
@@ -561,25 +660,28 @@ function cachedClientConfig(o: NodeClientConfigOptions): ClientConfig {
  */
 function clientConfigOf(options: Omit<ConnectOptions, 'host' | 'port' | 'socket' | 'family'> & { role?: 'client' }, servername: string | undefined): { config: ClientConfig; per: ClientConnectionOptions } {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'connect needs an options object', source: 'caller' });
+  options = fromNodeTlsOptions(options, 'client', CERT_SIGNATURE_SCHEMES);
   const { servername: _n, ALPNProtocols, keyShareGroups, secureContext, session: _s, sessionKey: _k, earlyData, retryEarlyData, ...shared } = options as typeof options & { session?: unknown; sessionKey?: unknown };
   const per: { -readonly [K in keyof ClientConnectionOptions]: ClientConnectionOptions[K] } = {};
   if (earlyData !== undefined) per.earlyData = earlyData;
   if (retryEarlyData !== undefined) per.retryEarlyData = retryEarlyData;
   if (servername !== undefined) per.servername = servername;
-  if (ALPNProtocols !== undefined) per.ALPNProtocols = ALPNProtocols;
+  // fromNodeTlsOptions turned every ALPN form into strings.
+  if (ALPNProtocols !== undefined) per.ALPNProtocols = ALPNProtocols as readonly string[];
   if (keyShareGroups !== undefined) per.keyShareGroups = keyShareGroups;
   let config: ClientConfig;
   if (secureContext !== undefined) {
     requireConfig(secureContext, 'client');
-    const stray = strayOptions(shared, CLIENT_OPTION_NAMES, PER_CONNECTION_KEYS);
+    const stray = strayOptions(shared, [...CLIENT_OPTION_NAMES, ...NODE_TLS_OPTION_NAMES], PER_CONNECTION_KEYS);
     if (stray.length > 0) {
       throw new TlsError('InvalidConfig', { detail: `${stray.join(', ')}: set when building the config (createClientConfig), not next to secureContext`, source: 'caller' });
     }
-    config = secureContext;
+    config = secureContext instanceof SecureContext ? secureContext.clientConfig() : secureContext;
   } else {
-    const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, role: _r, ...tls } = shared as typeof shared & { host?: unknown; port?: unknown; socket?: unknown; family?: unknown };
-    const { host: _ho, port: _p, socket: _s, family: _f, ...rest } = tls;
-    config = cachedClientConfig(rest);
+    const { allowHalfOpen: _a, handshakeTimeout: _h, lingerTimeout: _l, highWaterMark: _w, role: _r, ...tls } = shared as typeof shared & { host?: unknown; port?: unknown; socket?: unknown; family?: unknown };
+    const rest: Record<string, unknown> = { ...tls };
+    for (const k of DIAL_KEYS) delete rest[k];
+    config = cachedClientConfig(rest as NodeClientConfigOptions);
   }
   const facts = clientConfigFacts(config);
   if (servername === undefined && !facts.nameOptional) {
@@ -592,8 +694,8 @@ function clientConfigOf(options: Omit<ConnectOptions, 'host' | 'port' | 'socket'
   return { config, per };
 }
 
-/** A listener as `Duplex.on` takes it. */
-type SocketListener = Parameters<Duplex['on']>[1];
+/** A listener as `Duplex.on` takes it (the type of {@link TlsSocket.on}'s listener). */
+export type SocketListener = Parameters<Duplex['on']>[1];
 
 /** The slot of a transport socket that names the {@link TlsSocket} running over it. */
 const OWNER: unique symbol = Symbol('puretls.tlsSocket');
@@ -610,6 +712,8 @@ export interface TlsSocketInit {
   readonly handshakeTimeout: number;
   /** Milliseconds of lingering close (0: destroy at once). */
   readonly lingerTimeout: number;
+  /** The readable side's high-water mark (Node's `highWaterMark`), when given. */
+  readonly highWaterMark?: number;
   /**
    * A client that checks the server certificate against no name (allowed only with
    * InvalidName explicitly ignorable): never {@link TlsSocket.authorized}.
@@ -639,7 +743,8 @@ export class TlsSocket extends Duplex {
   private readonly engine: TlsConnection;
   /** True: this is an encrypted socket (as on Node's `TLSSocket`). */
   readonly encrypted = true;
-  private readonly socket: Duplex;
+  /** The transport under TLS (a `net.Socket`, or any Duplex given to `upgrade` / `connect({ socket })`). */
+  private readonly transport: Duplex;
   private readonly pump: TlsPump;
   private pendingError: TlsError | null = null;
   /** The engine failed (not the transport): its alert, if any, is in the socket's buffer. */
@@ -694,7 +799,7 @@ export class TlsSocket extends Duplex {
       this.t.onTlsError(err);
     }
     inputDrained(): void {
-      if (!this.t.socket.destroyed) this.t.socket.resume();
+      if (!this.t.transport.destroyed) this.t.transport.resume();
     }
   };
 
@@ -740,6 +845,26 @@ export class TlsSocket extends Duplex {
     ],
   ];
 
+  /** Node's 'keylog' event: NSS key-log lines, each a Buffer ending in a newline, once a listener asks (no listener of our own per socket). */
+  private enableKeylog(event: string | symbol): void {
+    if (event === 'keylog' && this.engine.keyLogSink === null) this.engine.keyLogSink = (line) => this.emit('keylog', Buffer.from(`${line}\n`, 'latin1'));
+  }
+
+  override on(event: string | symbol, listener: SocketListener): this {
+    this.enableKeylog(event);
+    return super.on(event, listener);
+  }
+
+  override addListener(event: string | symbol, listener: SocketListener): this {
+    this.enableKeylog(event);
+    return super.addListener(event, listener);
+  }
+
+  override prependListener(event: string | symbol, listener: SocketListener): this {
+    this.enableKeylog(event);
+    return super.prependListener(event, listener);
+  }
+
   /** Our readable side ended (the peer's close_notify): TLS 1.2 answers at once (see the constructor). */
   private static onReadableEnd(this: TlsSocket): void {
     process.nextTick(TlsSocket.endAfterPeer, this);
@@ -751,8 +876,12 @@ export class TlsSocket extends Duplex {
 
   /** @internal Use {@link connect}, {@link upgrade} or {@link createServer}. */
   constructor(socket: Duplex, connection: TlsConnection, init: TlsSocketInit) {
-    super({ allowHalfOpen: init.allowHalfOpen, decodeStrings: true, emitClose: true, autoDestroy: true });
-    this.socket = socket;
+    if (!(connection instanceof TlsConnection)) {
+      // Node's `new tls.TLSSocket(socket, options)`: refused by name (its client verifies nothing by default).
+      throw new TlsError('InvalidConfig', { detail: 'new TLSSocket(socket, options) is not supported: use upgrade(socket, options) (either role, certificates checked) or connect({ socket, ... })', source: 'caller' });
+    }
+    super({ allowHalfOpen: init.allowHalfOpen, decodeStrings: true, emitClose: true, autoDestroy: true, ...(init.highWaterMark !== undefined ? { readableHighWaterMark: init.highWaterMark } : {}) });
+    this.transport = socket;
     this.plainSocket = Object.getPrototypeOf(socket) === net.Socket.prototype;
     this.engine = connection;
     this.connection = new EngineView(connection);
@@ -850,20 +979,35 @@ export class TlsSocket extends Duplex {
   }
 
   /**
-   * Why {@link authorized} is false: the distinct certificate error codes found
-   * (accepted ones included, the same as `info.certificateErrors`, plus `InvalidName`
-   * when a client had no name to check), comma-separated, e.g. `'Expired,InvalidName'`;
-   * `'NoPeerCertificate'` when the peer sent none (a server that asked without
-   * requiring); null when authorized or before any certificate was judged. Node uses
-   * OpenSSL's names (`CERT_HAS_EXPIRED`, ...) instead.
+   * Why {@link authorized} is false, as Node says it: OpenSSL's / Node's code for the most
+   * serious certificate error found (`'CERT_HAS_EXPIRED'`, `'DEPTH_ZERO_SELF_SIGNED_CERT'`,
+   * `'UNABLE_TO_VERIFY_LEAF_SIGNATURE'`, `'ERR_TLS_CERT_ALTNAME_INVALID'`, ...; see
+   * {@link nodeAuthorizationCode}); `'UNABLE_TO_GET_ISSUER_CERT'` on a server whose client
+   * sent no certificate; null when authorized or before any certificate was judged. Every
+   * error found, with puretls's codes, is in {@link authorizationErrors}.
    */
   get authorizationError(): string | null {
+    const codes = this.authorizationErrors;
+    if (codes.length === 0) return null;
+    if (codes[0] === 'NoPeerCertificate') return 'UNABLE_TO_GET_ISSUER_CERT';
+    const i = this.engine.info;
+    return nodeAuthorizationCode(i.certificateErrors.length > 0 ? i.certificateErrors : [{ code: 'InvalidName', index: 0, detail: '' }], i.peerCertificate, i.peerIntermediates);
+  }
+
+  /**
+   * Why {@link authorized} is false, in puretls's codes: the distinct certificate error codes
+   * found (accepted ones included, as in `info.certificateErrors`, plus `InvalidName` when a
+   * client had no name to check), e.g. `['Expired', 'InvalidName']`; `['NoPeerCertificate']`
+   * when the peer sent none (a server that asked without requiring); empty when authorized
+   * or before any certificate was judged.
+   */
+  get authorizationErrors(): readonly string[] {
     const i = this.engine.info;
     const codes = new Set<string>(i.certificateErrors.map((e) => e.code));
     if (this.unnamed && i.peerCertificate !== null) codes.add('InvalidName');
-    if (codes.size > 0) return [...codes].join(',');
-    if (this.engine.handshakeComplete && i.peerCertificate === null) return 'NoPeerCertificate';
-    return null;
+    if (codes.size > 0) return [...codes];
+    if (this.engine.handshakeComplete && i.peerCertificate === null) return ['NoPeerCertificate'];
+    return [];
   }
 
   /** True while the TCP connection (when dialled) or the handshake is in progress. */
@@ -881,41 +1025,77 @@ export class TlsSocket extends Duplex {
     return this.engine.handshakeComplete ? this.engine.info.version : null;
   }
 
-  /** The negotiated suite, Node-style (`name` and `standardName` are the IANA name). */
+  /**
+   * The negotiated suite as Node gives it: `name` is OpenSSL's name
+   * (`ECDHE-RSA-AES128-GCM-SHA256`; TLS 1.3 suites keep their IANA name, as in OpenSSL),
+   * `standardName` the IANA name, `version` the protocol version of the suite.
+   */
   getCipher(): { name: string; standardName: string; version: string } | null {
     const i = this.engine.info;
     if (!this.engine.handshakeComplete || !i.cipherSuite) return null;
-    return { name: i.cipherSuite, standardName: i.cipherSuite, version: i.version ?? '' };
+    return { name: opensslSuiteName(i.cipherSuite), standardName: i.cipherSuite, version: i.version ?? '' };
   }
 
   /**
-   * The peer's leaf certificate with Node's field names (`subject`, `issuer`,
-   * `valid_from`, `valid_to`, `fingerprint256`, `serialNumber`, `subjectaltname`, `raw`),
-   * or null if none was sent (or it cannot be parsed). Also after a failed handshake,
-   * for the certificate that was refused.
+   * The peer's certificate in Node's shape (`X509Certificate.toLegacyObject()`: `subject` and
+   * `issuer` objects, `subjectaltname`, `valid_from` / `valid_to`, `fingerprint`,
+   * `fingerprint256`, `fingerprint512`, `serialNumber`, `raw`, `pubkey`, `bits` / `modulus` /
+   * `exponent` or `asn1Curve` / `nistCurve`, `ext_key_usage`, `infoAccess`), `{}` when the
+   * peer sent none, as Node. With `detailed`, each certificate links its issuer as
+   * `issuerCertificate`, through the intermediates the peer sent (a self-issued one links
+   * itself, as in Node); unlike Node the chain ends at the last certificate sent (the trust
+   * anchor is not appended). Also after a failed handshake, for the certificate refused.
    */
-  getPeerCertificate(): PeerCertificate | null {
+  getPeerCertificate(detailed = false): PeerCertificate | Record<string, never> {
+    const i = this.engine.info;
+    if (!i.peerCertificate) return {};
+    return nodePeerCertificate(i.peerCertificate, detailed ? i.peerIntermediates : null) ?? {};
+  }
+
+  /** The peer's certificate as a `node:crypto` `X509Certificate`, or undefined when it sent none (Node's `getPeerX509Certificate()`). */
+  getPeerX509Certificate(): X509Certificate | undefined {
     const der = this.engine.info.peerCertificate;
-    if (!der) return null;
-    let c;
+    if (!der) return undefined;
     try {
-      c = parseCertificate(der);
+      return new X509Certificate(der);
     } catch {
-      return null;
+      return undefined;
     }
-    const ipAddresses = c.ipAddresses.map(formatIpAddress);
-    return {
-      raw: Buffer.from(der),
-      subject: c.subject,
-      issuer: c.issuer,
-      valid_from: c.notBefore.toUTCString(),
-      valid_to: c.notAfter.toUTCString(),
-      fingerprint256: colonHex(c.sha256),
-      serialNumber: c.serialHex.toUpperCase(),
-      subjectaltname: subjectAltNameText(c.dnsNames, ipAddresses),
-      dnsNames: c.dnsNames,
-      ipAddresses,
-    };
+  }
+
+  /**
+   * Node's `destroySoon()`: ends the writable side (our close_notify after what was written)
+   * and destroys the socket once that is sent. An `https` / `http` agent calls it on a
+   * keep-alive socket it gives up.
+   */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  /** Bytes received from the transport (ciphertext), as Node's `bytesRead` (0 for a transport that does not count). */
+  get bytesRead(): number {
+    return (this.transport as Partial<net.Socket>).bytesRead ?? 0;
+  }
+
+  /** Bytes handed to the transport (ciphertext), as Node's `bytesWritten`. */
+  get bytesWritten(): number {
+    return (this.transport as Partial<net.Socket>).bytesWritten ?? 0;
+  }
+
+  /** Node's `readyState`: `'opening'` while TCP connects, then `'open'`, `'readOnly'`, `'writeOnly'` or `'closed'`. */
+  get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.dialing && !this.destroyed) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    if (this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  /** Address family of the underlying socket (`'IPv4'` / `'IPv6'`). */
+  get remoteFamily(): string | undefined {
+    return this.transport instanceof net.Socket ? this.transport.remoteFamily : undefined;
   }
 
   /**
@@ -940,58 +1120,58 @@ export class TlsSocket extends Duplex {
 
   /** Passed to the underlying `net.Socket` (no-op for other transports). */
   setNoDelay(noDelay = true): this {
-    if (this.socket instanceof net.Socket) this.socket.setNoDelay(noDelay);
+    if (this.transport instanceof net.Socket) this.transport.setNoDelay(noDelay);
     return this;
   }
 
   /** Passed to the underlying `net.Socket` (no-op for other transports). */
   setKeepAlive(enable = false, initialDelay = 0): this {
-    if (this.socket instanceof net.Socket) this.socket.setKeepAlive(enable, initialDelay);
+    if (this.transport instanceof net.Socket) this.transport.setKeepAlive(enable, initialDelay);
     return this;
   }
 
   /** Passed to the underlying `net.Socket`; `'timeout'` is re-emitted here. */
   setTimeout(ms: number, callback?: () => void): this {
-    if (this.socket instanceof net.Socket) this.socket.setTimeout(ms);
+    if (this.transport instanceof net.Socket) this.transport.setTimeout(ms);
     if (callback) this.once('timeout', callback);
     return this;
   }
 
   /** Passed to the underlying `net.Socket`. */
   ref(): this {
-    if (this.socket instanceof net.Socket) this.socket.ref();
+    if (this.transport instanceof net.Socket) this.transport.ref();
     return this;
   }
 
   /** Passed to the underlying `net.Socket`. */
   unref(): this {
-    if (this.socket instanceof net.Socket) this.socket.unref();
+    if (this.transport instanceof net.Socket) this.transport.unref();
     return this;
   }
 
   /** The local address of the underlying socket. */
   address(): net.AddressInfo | Record<string, never> {
-    return this.socket instanceof net.Socket ? this.socket.address() : {};
+    return this.transport instanceof net.Socket ? this.transport.address() : {};
   }
 
   /** Remote address of the underlying socket. */
   get remoteAddress(): string | undefined {
-    return this.socket instanceof net.Socket ? this.socket.remoteAddress : undefined;
+    return this.transport instanceof net.Socket ? this.transport.remoteAddress : undefined;
   }
 
   /** Remote port of the underlying socket. */
   get remotePort(): number | undefined {
-    return this.socket instanceof net.Socket ? this.socket.remotePort : undefined;
+    return this.transport instanceof net.Socket ? this.transport.remotePort : undefined;
   }
 
   /** Local address of the underlying socket. */
   get localAddress(): string | undefined {
-    return this.socket instanceof net.Socket ? this.socket.localAddress : undefined;
+    return this.transport instanceof net.Socket ? this.transport.localAddress : undefined;
   }
 
   /** Local port of the underlying socket. */
   get localPort(): number | undefined {
-    return this.socket instanceof net.Socket ? this.socket.localPort : undefined;
+    return this.transport instanceof net.Socket ? this.transport.localPort : undefined;
   }
 
   // ------------------------------------------------------------ Duplex plumbing
@@ -1042,7 +1222,7 @@ export class TlsSocket extends Duplex {
       // close_notify goes after the handshake (and after every write before end()).
       if (!this.engine.handshakeComplete) await this.engine.handshake();
       await this.pump.close();
-      if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.end();
+      if (!this.transport.destroyed && !this.transport.writableEnded) this.transport.end();
     };
     finish().then(
       () => callback(),
@@ -1052,7 +1232,7 @@ export class TlsSocket extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.clearHandshakeTimer();
-    const s = this.socket;
+    const s = this.transport;
     // The socket is ours to close now: stop feeding the engine (a lingering close discards input).
     const owned = s as OwnedSocket;
     if (owned[OWNER] === this) {
@@ -1080,7 +1260,7 @@ export class TlsSocket extends Duplex {
   // ------------------------------------------------------------ internals
 
   private sendToSocket(bytes: Uint8Array): void | Promise<void> {
-    const s = this.socket;
+    const s = this.transport;
     if (s.destroyed || s.writableEnded) return;
     // A full record (16 KiB + 22) is above the socket's default 16 KiB high-water mark, so
     // write() returns false for every bulk record even when the kernel took it at once:
@@ -1096,7 +1276,7 @@ export class TlsSocket extends Duplex {
 
   /** Several records in one gathered write (cork, write each, uncork: one writev), as {@link sendToSocket}. */
   private sendManyToSocket(records: Uint8Array[]): void | Promise<void> {
-    const s = this.socket;
+    const s = this.transport;
     if (s.destroyed || s.writableEnded) return;
     s.cork();
     let ok = true;
@@ -1109,7 +1289,7 @@ export class TlsSocket extends Duplex {
 
   /** Resolves at the socket's next 'drain' (or 'close'); one promise shared by every send waiting. */
   private socketDrained(): Promise<void> {
-    const s = this.socket;
+    const s = this.transport;
     return (this.drained ??= new Promise((resolve) => {
       const done = (): void => {
         s.off('drain', done);
@@ -1270,16 +1450,48 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
     if (options.proxy !== undefined || options.refusePrivateAddresses === true) throw new TlsError('InvalidConfig', { detail: 'proxy and refusePrivateAddresses apply to connections puretls dials, not to a given socket', source: 'caller' });
     socket = options.socket;
   } else {
-    if (options.port === undefined) throw new TlsError('InvalidConfig', { detail: 'connect needs a port (or a socket)' });
-    const netOpts: { host: string; port: number; family?: number; allowHalfOpen: boolean } = { host: host ?? 'localhost', port: options.port, allowHalfOpen: true };
-    if (options.family !== undefined) netOpts.family = options.family;
-    socket = dialNode(netOpts, options);
+    const netOpts = dialOptions(options, host ?? 'localhost');
+    if ('path' in netOpts) {
+      if (options.proxy !== undefined || options.refusePrivateAddresses === true) throw new TlsError('InvalidConfig', { detail: 'proxy and refusePrivateAddresses apply to TCP connections, not to a Unix socket path', source: 'caller' });
+      socket = net.connect(netOpts);
+    } else {
+      // Straight connections get every net option; through a proxy or under the address
+      // policy node-dial.ts dials (host, port, family, lookup).
+      socket = dialNode(netOpts, options);
+    }
     dialing = true;
   }
   const tls = new TlsSocket(socket, conn, { ...settings, dialing, unnamed: servername === undefined && !clientConfigFacts(config).customVerifier });
   relay.socket = tls;
+  // Node's tls.connect: `timeout` applies to a socket it dials itself.
+  if (dialing && options.timeout !== undefined && options.timeout !== 0) tls.setTimeout(options.timeout);
   if (onSecureConnect) tls.once('secureConnect', onSecureConnect);
   return tls;
+}
+
+/**
+ * The `net.connect` options of a {@link connect} call: `path` (a Unix socket) or
+ * `host:port`, with the dialling options Node passes on.
+ * @throws TlsError('InvalidConfig') without a port or path, or for a bad `timeout`
+ */
+function dialOptions(options: ConnectOptions, host: string): net.IpcNetConnectOpts | (net.TcpNetConnectOpts & { host: string; port: number }) {
+  if (options.timeout !== undefined && (typeof options.timeout !== 'number' || !(options.timeout >= 0))) {
+    throw new TlsError('InvalidConfig', { detail: 'timeout must be a non-negative number of milliseconds', source: 'caller' });
+  }
+  const common = { allowHalfOpen: true } as const;
+  if (typeof options.path === 'string' && options.path !== '') return { ...common, path: options.path };
+  if (options.port === undefined) throw new TlsError('InvalidConfig', { detail: 'connect needs a port (or a path, or a socket)', source: 'caller' });
+  const o: net.TcpNetConnectOpts & { host: string; port: number } = { ...common, host, port: options.port };
+  if (options.family !== undefined) o.family = options.family;
+  if (options.localAddress !== undefined) o.localAddress = options.localAddress;
+  if (options.localPort !== undefined) o.localPort = options.localPort;
+  if (options.hints !== undefined) o.hints = options.hints;
+  if (options.autoSelectFamily !== undefined) o.autoSelectFamily = options.autoSelectFamily;
+  if (options.autoSelectFamilyAttemptTimeout !== undefined) o.autoSelectFamilyAttemptTimeout = options.autoSelectFamilyAttemptTimeout;
+  if (options.noDelay !== undefined) o.noDelay = options.noDelay;
+  if (options.keepAlive !== undefined) o.keepAlive = options.keepAlive;
+  if (options.keepAliveInitialDelay !== undefined) o.keepAliveInitialDelay = options.keepAliveInitialDelay;
+  return o;
 }
 
 /**
@@ -1294,6 +1506,11 @@ export function connect(options: ConnectOptions, onSecureConnect?: () => void): 
  */
 export function upgrade(socket: Duplex, options: UpgradeOptions): TlsSocket {
   if (options.role === 'server') {
+    // What acts when a net.Server accepts has no meaning over a socket that is already open: refused, not ignored.
+    const serverOnly = (['SNICallback', 'noDelay', 'keepAlive', 'keepAliveInitialDelay'] as const).filter((k) => options[k] !== undefined);
+    if (serverOnly.length > 0) {
+      throw new TlsError('InvalidConfig', { detail: `${serverOnly.join(', ')}: createServer options; for upgrade choose the config yourself (secureContext) and set socket options on the socket`, source: 'caller' });
+    }
     const settings = socketSettings(options, 'server');
     const conn = TlsConnection.server(serverConfigOf(options));
     return new TlsSocket(socket, conn, { ...settings, dialing: false });
@@ -1317,11 +1534,25 @@ export class TlsServer extends net.Server {
   /** The config new connections are accepted with (replaced by {@link TlsServer.setSecureContext}). */
   private config: ServerConfig;
   private readonly settings: ReturnType<typeof socketSettings>;
+  /** Node's `SNICallback`, if given. */
+  private readonly sniCallback: TlsServerOptions['SNICallback'];
+  /** The contexts of {@link TlsServer.addContext}, latest last. */
+  private readonly contexts: { pattern: RegExp; config: ServerConfig }[] = [];
 
   /** @internal Use {@link createServer}. */
   constructor(options: TlsServerOptions, onConnection?: (socket: TlsSocket) => void) {
-    super({ allowHalfOpen: true });
+    const netOptions: net.ServerOpts = { allowHalfOpen: true };
+    if (typeof options === 'object' && options !== null) {
+      if (options.noDelay !== undefined) netOptions.noDelay = options.noDelay;
+      if (options.keepAlive !== undefined) netOptions.keepAlive = options.keepAlive;
+      if (options.keepAliveInitialDelay !== undefined) netOptions.keepAliveInitialDelay = options.keepAliveInitialDelay;
+    }
+    super(netOptions);
     this.settings = socketSettings(options, 'server');
+    if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') {
+      throw new TlsError('InvalidConfig', { detail: 'SNICallback must be a function (servername, callback)', source: 'caller' });
+    }
+    this.sniCallback = options.SNICallback;
     // Built once, synchronously: a bad certificate, key or option fails here, not per client,
     // and accepting a connection parses nothing (issue 9 item 1).
     this.config = serverConfigOf(options);
@@ -1344,7 +1575,11 @@ export class TlsServer extends net.Server {
    *
    * @throws TlsError('InvalidConfig') for invalid options; the current config then stays in use
    */
-  setSecureContext(options: ServerOptions | { secureContext: ServerConfig } | ServerConfig): void {
+  setSecureContext(options: NodeServerConfigOptions | { secureContext: ServerConfig | SecureContext } | ServerConfig | SecureContext): void {
+    if (options instanceof SecureContext) {
+      this.config = options.serverConfig();
+      return;
+    }
     if (isServerConfig(options)) {
       this.config = options;
       return;
@@ -1381,28 +1616,147 @@ export class TlsServer extends net.Server {
     serverConfigTicketKeys(this.config).setTicketKeys(keys);
   }
 
+  /**
+   * Node's `server.addContext(hostname, context)`: connections whose ClientHello names a
+   * server matching `hostname` (`*` matches within one label, case-insensitive; the latest
+   * added match wins) are served with `context` (a {@link SecureContext}, a
+   * {@link ServerConfig}, or server options, built here) instead of the server's own.
+   * Not used when an `SNICallback` was given (as in Node).
+   * @throws TlsError('InvalidConfig') for a bad name or context
+   */
+  addContext(hostname: string, context: SniContext): void {
+    if (typeof hostname !== 'string' || hostname === '') throw new TlsError('InvalidConfig', { detail: 'addContext needs a host name', source: 'caller' });
+    this.contexts.push({ pattern: contextPattern(hostname), config: configOfContext(context) });
+  }
+
   private accept(raw: net.Socket): void {
+    if (this.sniCallback === undefined && this.contexts.length === 0) {
+      this.start(raw, this.config);
+      return;
+    }
+    const initial = this.config;
+    const choose = async (): Promise<ServerConfig | null> => {
+      const name = await peekServerName(raw, this.settings.handshakeTimeout);
+      if (raw.destroyed) return null;
+      return name === null ? initial : this.configFor(name, initial);
+    };
+    choose().then(
+      (config) => {
+        if (config && !raw.destroyed) this.start(raw, config);
+      },
+      (e: unknown) => {
+        // As Node: an SNICallback error (or a client gone, or the timeout) ends the connection.
+        raw.destroy();
+        this.emit('tlsClientError', e instanceof Error ? e : mapTransportError(e), null);
+      },
+    );
+  }
+
+  /** The config for a ClientHello naming `name`: the SNICallback's answer, else the latest matching context, else `fallback`. */
+  private async configFor(name: string, fallback: ServerConfig): Promise<ServerConfig> {
+    const cb = this.sniCallback;
+    if (cb === undefined) {
+      for (let i = this.contexts.length - 1; i >= 0; i--) if (this.contexts[i]!.pattern.test(name)) return this.contexts[i]!.config;
+      return fallback;
+    }
+    const answer = await new Promise<SniContext | null | undefined>((resolve, reject) => {
+      const callback = (err: Error | null, ctx?: SniContext | null): void => (err ? reject(err) : resolve(ctx));
+      try {
+        const r = cb(name, callback);
+        if (r !== undefined && r !== null && typeof (r as Promise<unknown>).then === 'function') (r as Promise<SniContext | null | undefined>).then(resolve, reject);
+      } catch (e) {
+        reject(e);
+      }
+    });
+    return answer === undefined || answer === null ? fallback : configOfContext(answer);
+  }
+
+  private start(raw: net.Socket, config: ServerConfig): void {
     let conn: TlsConnection;
     try {
-      conn = TlsConnection.server(this.config);
+      conn = TlsConnection.server(config);
     } catch (e) {
       raw.destroy();
       this.emit('tlsClientError', mapTransportError(e), null);
       return;
     }
+    // Node's server 'keylog' event (line, socket), when someone listens.
+    let tls: TlsSocket | undefined;
+    if (this.listenerCount('keylog') > 0) conn.keyLogSink = (line) => this.emit('keylog', Buffer.from(`${line}\n`, 'latin1'), tls);
     // The handshake timeout (TimedOut) arrives as 'error', hence as 'tlsClientError'.
-    const tls = new TlsSocket(raw, conn, { ...this.settings, dialing: false });
+    tls = new TlsSocket(raw, conn, { ...this.settings, dialing: false });
+    const socket = tls;
     const onError = (err: Error): void => {
-      this.emit('tlsClientError', mapTransportError(err), tls);
+      this.emit('tlsClientError', mapTransportError(err), socket);
     };
-    tls.on('error', onError);
-    tls.once('secure', () => {
-      tls.off('error', onError);
+    socket.on('error', onError);
+    socket.once('secure', () => {
+      socket.off('error', onError);
       // A socket nobody listens to must not crash the process with an unhandled 'error'.
-      if (this.listenerCount('secureConnection') === 0) tls.destroy();
-      else this.emit('secureConnection', tls);
+      if (this.listenerCount('secureConnection') === 0) socket.destroy();
+      else this.emit('secureConnection', socket);
     });
   }
+}
+
+/** The server config of an `SNICallback` answer or an `addContext` context. */
+function configOfContext(ctx: SniContext): ServerConfig {
+  if (ctx instanceof SecureContext) return ctx.serverConfig();
+  if (isServerConfig(ctx)) return ctx;
+  if (typeof ctx === 'object' && ctx !== null && 'context' in ctx) requireConfig(ctx, 'server');
+  return serverConfigOf(ctx);
+}
+
+/** Largest ClientHello body the SNI peek waits for (the engine's default `maxClientHelloSize`). */
+const PEEK_LIMIT = 131072;
+
+/**
+ * Reads a new connection's first bytes until its ClientHello's server name is known, then
+ * puts them back (`unshift`) for the TLS socket. Resolves null when there is no name (or
+ * the bytes are no ClientHello: the engine reports that). Rejects when the client goes away
+ * first or the handshake timeout passes.
+ */
+function peekServerName(raw: net.Socket, timeoutMs: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const finish = (): void => {
+      raw.off('data', onData);
+      raw.off('end', onGone);
+      raw.off('close', onGone);
+      raw.off('error', onError);
+      if (timer) clearTimeout(timer);
+      raw.pause();
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const r = clientHelloServerName(buf, PEEK_LIMIT);
+      if (!r.done && buf.length <= PEEK_LIMIT + 64 * 1024) return;
+      finish();
+      raw.unshift(buf);
+      resolve(r.done ? r.name : null);
+    };
+    const onGone = (): void => {
+      finish();
+      reject(new TlsError('Truncated', { detail: 'transport closed during the handshake', source: 'transport' }));
+    };
+    const onError = (e: Error): void => {
+      finish();
+      reject(mapTransportError(e));
+    };
+    raw.on('data', onData);
+    raw.once('end', onGone);
+    raw.once('close', onGone);
+    raw.once('error', onError);
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => {
+        finish();
+        reject(new TlsError('TimedOut', { detail: `handshake not completed within ${timeoutMs} ms`, source: 'transport' }));
+      }, timeoutMs);
+      timer.unref?.();
+    }
+  });
 }
 
 /**
@@ -1426,6 +1780,9 @@ export { ProxyError } from './proxy.js';
 export type { ProxyOptions } from './proxy.js';
 export type { DialOptions, LookupFunction } from './node-dial.js';
 export type { NetworkPolicyOptions } from './netpolicy.js';
+export type { NodeAlpnInput, NodeTlsCommonOptions } from './node-tls-options.js';
+export type { PeerCertificate } from './node-cert.js';
+export type { RootStoreSource } from './node-roots.js';
 export type { ConnectionInfo } from '../engine/connection.js';
 export type { ClientOptions, ServerOptions, KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase } from '../config/config.js';
 export { ClientConfig, ServerConfig, isClientConfig, isServerConfig } from '../engine/setup.js';
@@ -1466,3 +1823,75 @@ class EngineView implements ConnectionView {
     return this.#c.bufferedBytes;
   }
 }
+
+/** Node's `tls.DEFAULT_MIN_VERSION`: the lowest version puretls negotiates unless `minVersion` says otherwise. */
+export const DEFAULT_MIN_VERSION = 'TLSv1.2';
+/** Node's `tls.DEFAULT_MAX_VERSION`. */
+export const DEFAULT_MAX_VERSION = 'TLSv1.3';
+/** Node's `tls.DEFAULT_ECDH_CURVE`: `'auto'` (X25519, P-256, P-384; see `groups`). */
+export const DEFAULT_ECDH_CURVE = 'auto';
+/** Node's `tls.DEFAULT_CIPHERS`: puretls's default suites, OpenSSL names, `:`-separated. */
+export const DEFAULT_CIPHERS: string = [...TLS13_SUITES.map((s) => s.name), ...TLS12_SUITES.map((s) => opensslSuiteName(s.name))].join(':');
+
+/** Node's `tls.getCiphers()`: the suites puretls implements, lower-case OpenSSL names. */
+export function getCiphers(): string[] {
+  return DEFAULT_CIPHERS.toLowerCase().split(':');
+}
+
+/**
+ * Node's `tls.rootCertificates`: the bundled Mozilla roots (Node's own array). The store a
+ * client uses by default adds `NODE_EXTRA_CA_CERTS` / the system store as Node does (see
+ * node-roots.ts).
+ */
+export const rootCertificates: readonly string[] = nodeTls.rootCertificates;
+
+/**
+ * Node's `tls.checkServerIdentity(hostname, cert)` (Node's own function): works on
+ * {@link TlsSocket.getPeerCertificate}'s result and on the certificate a
+ * `checkServerIdentity` hook receives; returns an Error when the name does not match.
+ */
+export const checkServerIdentity: (hostname: string, cert: nodeTls.PeerCertificate | IdentityCertificate) => Error | undefined = nodeTls.checkServerIdentity as (hostname: string, cert: nodeTls.PeerCertificate | IdentityCertificate) => Error | undefined;
+
+/**
+ * The shape of `node:tls` that `puretls/node`'s default export has: hand it to a library
+ * that calls `tls.connect` (pg, ioredis, mqtt, ...). `TLSSocket` and `Server` are the
+ * classes for `instanceof`; construct sockets with `connect` / `upgrade`.
+ */
+export interface NodeTlsModule {
+  readonly connect: typeof connect;
+  readonly createServer: typeof createServer;
+  readonly createSecureContext: typeof createSecureContext;
+  readonly checkServerIdentity: typeof checkServerIdentity;
+  readonly rootCertificates: readonly string[];
+  readonly getCiphers: typeof getCiphers;
+  readonly DEFAULT_MIN_VERSION: typeof DEFAULT_MIN_VERSION;
+  readonly DEFAULT_MAX_VERSION: typeof DEFAULT_MAX_VERSION;
+  readonly DEFAULT_ECDH_CURVE: typeof DEFAULT_ECDH_CURVE;
+  readonly DEFAULT_CIPHERS: string;
+  readonly TLSSocket: typeof TlsSocket;
+  readonly Server: typeof TlsServer;
+  readonly SecureContext: typeof SecureContext;
+  readonly upgrade: typeof upgrade;
+}
+
+/**
+ * `puretls/node` shaped like `node:tls` (issue 11 item 4): `import tls from 'puretls/node'`
+ * then `tls.connect(...)`, or pass it where a library takes the `tls` module.
+ */
+const tlsModule: NodeTlsModule = Object.freeze({
+  connect,
+  createServer,
+  createSecureContext,
+  checkServerIdentity,
+  rootCertificates,
+  getCiphers,
+  DEFAULT_MIN_VERSION,
+  DEFAULT_MAX_VERSION,
+  DEFAULT_ECDH_CURVE,
+  DEFAULT_CIPHERS,
+  TLSSocket: TlsSocket,
+  Server: TlsServer,
+  SecureContext,
+  upgrade,
+});
+export default tlsModule;

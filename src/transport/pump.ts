@@ -213,7 +213,7 @@ export class TlsPump {
       if (this.batched < BATCH_BYTES) {
         if (!this.batchFlushQueued) {
           this.batchFlushQueued = true;
-          queueMicrotask(this.flushBatch);
+          queueMicrotask((this.flushBatch ??= () => this.flushBatched()));
         }
         return undefined;
       }
@@ -252,8 +252,14 @@ export class TlsPump {
     this.schedule();
   }
 
-  /** Sends what {@link writeNow} left queued (a microtask; bound once per pump). */
-  private readonly flushBatch = (): void => {
+  /**
+   * {@link flushBatched} bound to this pump, made on the first batched write (an idle
+   * connection that never wrote keeps no closure: memory, issue 9).
+   */
+  private flushBatch: (() => void) | null = null;
+
+  /** Sends what {@link writeNow} left queued (a microtask). */
+  private flushBatched(): void {
     this.batchFlushQueued = false;
     if (this.batched === 0) return;
     this.batched = 0;
@@ -264,7 +270,7 @@ export class TlsPump {
     } catch (e) {
       this.fail(asTlsError(e));
     }
-  };
+  }
 
   /** Sends whatever output the engine has queued; resolves when the transport took it. */
   async flush(): Promise<void> {

@@ -120,7 +120,9 @@ describe('puretls/node: the client judges the server', () => {
       const refused = await client({ port: srv.port, servername: 'localhost', ca: root.pem });
       expectTls(refused.error, 'CertificateExpired', AlertDescription.certificate_expired);
       expect(refused.socket.authorized).toBe(false);
-      expect(refused.socket.authorizationError).toBe('Expired');
+      // Node's code in authorizationError, puretls's codes in authorizationErrors (issue 11 item 3).
+      expect(refused.socket.authorizationError).toBe('CERT_HAS_EXPIRED');
+      expect(refused.socket.authorizationErrors).toEqual(['Expired']);
       // The refused certificate is still there to look at.
       expect(refused.socket.getPeerCertificate()?.raw).toEqual(Buffer.from(expiredServer.chain[0]!));
       const seen = await srv.next();
@@ -130,13 +132,14 @@ describe('puretls/node: the client judges the server', () => {
       expect(accepted.error).toBeNull();
       expect(accepted.echoed).toBe(true);
       expect(accepted.socket.authorized).toBe(false);
-      expect(accepted.socket.authorizationError).toBe('Expired');
+      expect(accepted.socket.authorizationError).toBe('CERT_HAS_EXPIRED');
       expect(accepted.socket.info.certificateErrors.map((e) => e.code)).toEqual(['Expired']);
       expect(accepted.socket.info.certificateErrorSeverity).toBe('ignorable');
       const pc = accepted.socket.getPeerCertificate()!;
-      expect(pc.subject).toBe('CN=localhost');
-      expect(pc.issuer).toBe('CN=E2E Intermediate');
-      expect(pc.subjectaltname).toBe('DNS:localhost, IP Address:127.0.0.1, IP Address:::1');
+      // Node's shape (issue 11 item 3): subject and issuer objects.
+      expect(pc.subject).toMatchObject({ CN: 'localhost' });
+      expect(pc.issuer).toMatchObject({ CN: 'E2E Intermediate' });
+      expect(pc.subjectaltname).toBe(new X509Certificate(Buffer.from(expiredServer.chain[0]!)).subjectAltName);
       expect(pc.fingerprint256).toBe(new X509Certificate(Buffer.from(expiredServer.chain[0]!)).fingerprint256);
       expect(new Date(pc.valid_to).getTime()).toBeLessThan(Date.now());
       expect((await srv.next()).socket?.authorized).toBe(false); // the server asked for no certificate
@@ -147,7 +150,7 @@ describe('puretls/node: the client judges the server', () => {
       const lax = await client({ port: srv.port, servername: 'localhost', ca: root.pem, rejectUnauthorized: false });
       expect(lax.error).toBeNull();
       expect(lax.echoed).toBe(true);
-      expect(lax.socket.authorizationError).toBe('Expired');
+      expect(lax.socket.authorizationError).toBe('CERT_HAS_EXPIRED');
       const srv2 = await echoServer({ minVersion: version, maxVersion: version }, badSigServer);
       const forged = await client({ port: srv2.port, servername: 'localhost', ca: root.pem, rejectUnauthorized: false });
       expectTls(forged.error, 'CertificateInvalidSignature', AlertDescription.bad_certificate);
@@ -186,7 +189,8 @@ describe('puretls/node: the client judges the server', () => {
     expect(seen).toEqual([new X509Certificate(Buffer.from(goodServer.chain[0]!)).fingerprint256, 'CN=localhost', 'DNS:localhost, IP Address:127.0.0.1, IP Address:::1', 'raw']);
     const pinnedIgnored = await client({ port: srv.port, servername: 'localhost', ca: root.pem, checkServerIdentity: pin, ignorableCertificateErrors: ['InvalidName'] });
     expect(pinnedIgnored.error).toBeNull();
-    expect(pinnedIgnored.socket.authorizationError).toBe('InvalidName');
+    expect(pinnedIgnored.socket.authorizationError).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(pinnedIgnored.socket.authorizationErrors).toEqual(['InvalidName']);
   });
 
   it("without ca or verifier the client trusts Node's root store (tls.rootCertificates), not an empty one", async () => {
@@ -227,7 +231,7 @@ describe('puretls/node: the server judges client certificates, with Node semanti
       const s = (await srv.next()).socket!;
       expect(s.authorized).toBe(true);
       expect(s.authorizationError).toBeNull();
-      expect(s.getPeerCertificate()?.subject).toBe('CN=client.example');
+      expect(s.getPeerCertificate().subject).toMatchObject({ CN: 'client.example' });
       expect(s.getPeerCertificate()?.subjectaltname).toBe('DNS:client.example');
 
       const none = await client({ port: srv.port, servername: 'localhost', ca: root.pem });
@@ -247,15 +251,17 @@ describe('puretls/node: the server judges client certificates, with Node semanti
       expect(none.error).toBeNull();
       const s1 = (await srv.next()).socket!;
       expect(s1.authorized).toBe(false);
-      expect(s1.authorizationError).toBe('NoPeerCertificate');
-      expect(s1.getPeerCertificate()).toBeNull();
+      expect(s1.authorizationError).toBe('UNABLE_TO_GET_ISSUER_CERT');
+      expect(s1.authorizationErrors).toEqual(['NoPeerCertificate']);
+      expect(s1.getPeerCertificate()).toEqual({}); // Node's empty object when none was sent
 
       const expired = await client({ port: srv.port, servername: 'localhost', ca: root.pem, cert: expiredClient.chain, key: expiredClient.keyPem });
       expect(expired.error).toBeNull();
       expect(expired.echoed).toBe(true);
       const s2 = (await srv.next()).socket!;
       expect(s2.authorized).toBe(false);
-      expect(s2.authorizationError).toBe('Expired');
+      expect(s2.authorizationError).toBe('CERT_HAS_EXPIRED');
+      expect(s2.authorizationErrors).toEqual(['Expired']);
       expect(s2.info.certificateErrorSeverity).toBe('ignorable');
 
       const forged = await client({ port: srv.port, servername: 'localhost', ca: root.pem, cert: badSigClient.chain, key: badSigClient.keyPem });
@@ -266,7 +272,7 @@ describe('puretls/node: the server judges client certificates, with Node semanti
     it(`${version}: requestCert + requireCert: false asks without requiring, and still refuses a certificate with errors`, async () => {
       const srv = await echoServer({ ...v, requestCert: true, requireCert: false, ca: root.pem });
       expect((await client({ port: srv.port, servername: 'localhost', ca: root.pem })).error).toBeNull();
-      expect((await srv.next()).socket?.authorizationError).toBe('NoPeerCertificate');
+      expect((await srv.next()).socket?.authorizationErrors).toEqual(['NoPeerCertificate']);
       const expired = await client({ port: srv.port, servername: 'localhost', ca: root.pem, cert: expiredClient.chain, key: expiredClient.keyPem });
       expectTls(expired.error, 'AlertReceived', AlertDescription.certificate_expired);
       expectTls((await srv.next()).error, 'CertificateExpired', AlertDescription.certificate_expired);

@@ -256,7 +256,7 @@ describe("Node's root store", () => {
     const { port } = await echoServer({ cert: pkiA.chainPem, key: pkiA.keyPem, ALPNProtocols: ['h2', 'http/1.1'] });
     const builds = vi.mocked(setup.createClientConfig);
     const parses = vi.mocked(anchors.parseTrustAnchors);
-    const rootParses = (): number => parses.mock.calls.filter(([list]) => list.length === 2 && list[0] === pkiC.caCertPem && list[1] === pkiA.caCertPem).length;
+    const rootParses = (): number => parses.mock.calls.filter(([list]) => list[0] === pkiC.caCertPem && list[1] === pkiA.caCertPem).length;
     const buildsBefore = builds.mock.calls.length;
     const parsesBefore = rootParses();
     for (let i = 0; i < 6; i++) {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { rootCertificates } from 'node:tls';
+import { nodeRootCertificates } from '../../../src/transport/node-roots.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../../src/engine/tls-connection.js';
 import { AlertDescription, TlsError } from '../../../src/base/errors.js';
@@ -156,7 +157,7 @@ describe('puretls/node over loopback', () => {
     expect(client.info.version).toBe('TLSv1.3');
     expect(client.alpnProtocol).toBe('http/1.1');
     expect(client.authorized).toBe(true);
-    expect(client.getPeerCertificate()?.dnsNames).toContain('localhost');
+    expect(client.getPeerCertificate().subjectaltname).toContain('DNS:localhost');
     await client.keyUpdate(true);
     const chunks: Buffer[] = [];
     client.on('data', (d: Buffer) => chunks.push(d));
@@ -501,9 +502,11 @@ describe('Node option semantics (nodeClientOptions / nodeServerOptions)', () => 
     // Issue 7 item 1: this used to build a root-store verifier for options without any name,
     // which bypassed the engine's servername guard. Now a name is required (or an explicit opt-out).
     expect(() => nodeClientOptions({})).toThrow(expect.objectContaining({ status: 'InvalidConfig' }));
-    expect(nodeClientOptions({ servername: 'example.com' }).ca).toBe(rootCertificates);
+    expect(nodeClientOptions({ servername: 'example.com' }).ca).toBe(nodeRootCertificates());
+    // Node's store: the bundled roots plus NODE_EXTRA_CA_CERTS (set on some machines), loaded once.
+    expect(nodeRootCertificates()).toEqual(expect.arrayContaining([...rootCertificates]));
     expect(nodeClientOptions({ servername: 'example.com' }).verifier).toBeUndefined();
-    expect(nodeClientOptions({ ignorableCertificateErrors: ['InvalidName'] }).ca).toBe(rootCertificates);
+    expect(nodeClientOptions({ ignorableCertificateErrors: ['InvalidName'] }).ca).toBe(nodeRootCertificates());
     expect(nodeClientOptions({ servername: 'localhost', ca: pki.caCertPem }).ca).toBe(pki.caCertPem);
     expect(nodeClientOptions({ servername: 'localhost', ca: pki.caCertPem }).verifier).toBeUndefined();
     const own = { verify: () => Promise.reject(new Error('unused')) };
@@ -526,7 +529,7 @@ describe('Node option semantics (nodeClientOptions / nodeServerOptions)', () => 
     expect(nodeServerOptions({ ...base, requestCert: true, requireCert: false }).requireCert).toBe(false);
     expect(nodeServerOptions({ ...base, requireCert: true, rejectUnauthorized: false }).requireCert).toBe(true);
     // The root store is used for client certificates only when they are asked for and no anchors are given.
-    expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem, requestCert: true }).ca).toBe(rootCertificates);
+    expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem, requestCert: true }).ca).toBe(nodeRootCertificates());
     expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem }).ca).toBeUndefined();
     expect(nodeServerOptions({ ...base, requestCert: true }).ca).toBe(pki.caCertPem);
     expect(nodeServerOptions({ cert: pki.chainPem, key: pki.keyPem, requestCert: true }).verifier).toBeUndefined();
