@@ -254,7 +254,11 @@ Options:
   --min-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
   --max-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
   --alpn a,b               ALPN protocols, in preference order
-  --groups x25519,...      key exchange groups (x25519, secp256r1, secp384r1, X25519MLKEM768)
+  --groups NAME,...        key exchange groups, in preference order: X25519MLKEM768,
+                           SecP256r1MLKEM768, SecP384r1MLKEM1024 (post-quantum hybrids,
+                           TLS 1.3 only), x25519, secp256r1, secp384r1. Default:
+                           X25519MLKEM768,x25519,secp256r1,secp384r1 (key shares for the
+                           first two; with --crypto webcrypto the classical ones only)
   --ciphers NAME,...       cipher suites (IANA names, e.g. TLS_AES_128_GCM_SHA256)
   --ignore CODE,...        ignorable certificate errors to accept
                            (Untrusted, Expired, NotYetValid, InvalidName, IncompleteChain,
@@ -338,7 +342,11 @@ Options:
   --alpn a,b               ALPN protocols the server accepts, in preference order
   --min-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
   --max-version V          1.2 | 1.3 | TLSv1.2 | TLSv1.3
-  --groups x25519,...      key exchange groups, in preference order
+  --groups NAME,...        key exchange groups, in preference order: X25519MLKEM768,
+                           SecP256r1MLKEM768, SecP384r1MLKEM1024 (post-quantum hybrids,
+                           TLS 1.3 only), x25519, secp256r1, secp384r1. Default: all six,
+                           hybrids first (a client listing a hybrid without a share is
+                           asked for one: HelloRetryRequest)
   --ciphers NAME,...       cipher suites, in preference order
   --crypto PROVIDER        crypto provider: native (node:crypto, the default of
                            puretls/node), pure (@noble/*, runs everywhere), webcrypto

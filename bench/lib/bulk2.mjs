@@ -4,7 +4,7 @@
 import tls from 'node:tls';
 import { once } from 'node:events';
 import { AEADS, CHUNK, throughput, throughputEntries } from './bulk.mjs';
-import { interleave, opt, reasonOf } from './measure.mjs';
+import { interleave, opt, reasonOf, summary } from './measure.mjs';
 import { optionForChild, spawnChild } from './spawn.mjs';
 import { distUrl } from './dist.mjs';
 
@@ -50,6 +50,7 @@ export async function bulk2Figures(ctx) {
     servers.push({ name: 'node:tls', kind: 'node', suite: a.suite });
     const child = spawnChild('bulk-server');
     const contenders = [];
+    const sideStats = [];
     try {
       child.send({ type: 'setup', pki: { chainPem: pki.chainPem, keyPem: pki.keyPem }, servers: servers.map(({ provider, ...s }) => s) });
       const { ports } = await child.next('ready');
@@ -63,18 +64,33 @@ export async function bulk2Figures(ctx) {
         await once(sock, 'secureConnect');
         // The server registers the socket on its own 'secureConnection'; give it a moment.
         await new Promise((r) => setTimeout(r, 50));
+        // Per side: CPU µs per 16 KiB record of this process (the client) and of the child (the server).
+        const sides = { client: [], server: [] };
         const run = async (bytes) => {
           child.send({ type: 'expect', name: s.name, bytes });
           await child.next('armed');
           const done = child.next('done');
+          const c0 = process.cpuUsage();
           await send(sock, data, bytes);
+          const c = process.cpuUsage(c0);
           const d = await done;
+          sides.client.push(((c.user + c.system) * CHUNK) / bytes);
+          sides.server.push((d.cpuMs * 1000 * CHUNK) / bytes);
           return d.cpuMs;
         };
+        sideStats.push({ name: s.name, sides });
         contenders.push({ ...throughput(s.name, s.kind === 'node' ? 'baseline' : 'provider', run, params.bulk2Bytes, s.kind === 'node' ? 'tls.connect -> tls.createServer in a child process' : 'puretls/node connect -> createServer in a child process'), sock });
       }
       const res = await interleave(contenders, { rounds: params.rounds, warmup: params.warmup, log });
       entries.unshift(...throughputEntries(contenders, res));
+      // Where the CPU went, per side (warm-up rounds included): printed, and kept in the JSON.
+      for (const { name, sides } of sideStats) {
+        const e = entries.find((x) => x.name === name);
+        const client = summary(sides.client);
+        const server = summary(sides.server);
+        if (e) e.sides = { unit: 'CPU µs per 16 KiB record', client, server };
+        log(`  ${name}: client ${client.median.toFixed(1)} (${client.min.toFixed(1)}..${client.max.toFixed(1)}), server ${server.median.toFixed(1)} (${server.min.toFixed(1)}..${server.max.toFixed(1)}) CPU µs per record`);
+      }
     } catch (e) {
       for (const s of servers) if (!entries.some((x) => x.name === s.name)) entries.push({ name: s.name, kind: s.kind === 'node' ? 'baseline' : 'provider', unavailable: `failed: ${reasonOf(e)}` });
     } finally {

@@ -61,7 +61,8 @@ function entriesOf(results, group, suffix, kind) {
 export async function pqFigures(ctx) {
   const { lib, params, log } = ctx;
   const pki = await ctx.pki('ecdsa-p256');
-  const providers = ctx.providers.filter((p) => p.available && p.name !== 'webcrypto').map((p) => ({ name: p.name, option: p.option }));
+  // Every provider is named in every figure, measured or not (a provider without the hybrids says so).
+  const providers = ctx.providers.filter((p) => p.available).map((p) => ({ name: p.name, option: p.option }));
   log('pq: x25519 vs the hybrids, this process');
   const here = await measureGroups({ lib, pki, providers, rounds: params.rounds, warmup: params.warmup, batchMs: params.batchMs, log });
   let there = null;
@@ -76,8 +77,10 @@ export async function pqFigures(ctx) {
       thereReason = `Node 26 child failed: ${String(e?.message ?? e).split('\n')[0]}`;
     }
   } else thereReason = n26.reason;
+  const missing = ctx.providers.filter((p) => !p.available);
   return PQ_GROUPS.map((group) => {
     const entries = entriesOf(here, group, '', null);
+    for (const p of missing) entries.push({ name: `puretls (${p.name})`, kind: 'provider', unavailable: p.reason ?? 'unavailable' });
     if (there) entries.push(...entriesOf(there.results, group, ` — Node ${there.node}`, 'reference'));
     else entries.push({ name: 'Node 26 (native ML-KEM, OpenSSL 3.5 tls)', kind: 'reference', unavailable: thereReason });
     return {

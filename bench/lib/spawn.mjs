@@ -6,7 +6,9 @@ const CHILD = fileURLToPath(new URL('../child.mjs', import.meta.url));
 
 /** A forked child in `role`; `await c.next(type)` gives its next message of that type. */
 export function spawnChild(role, { gc = false } = {}) {
-  const proc = fork(CHILD, ['--role', role], { execArgv: gc ? ['--expose-gc'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_CHILD_ARGS (space-separated Node flags) profiles the child, e.g. '--cpu-prof --cpu-prof-dir=/tmp/p'.
+  const extra = process.env.BENCH_CHILD_ARGS ? process.env.BENCH_CHILD_ARGS.split(' ').filter(Boolean) : [];
+  const proc = fork(CHILD, ['--role', role], { execArgv: [...(gc ? ['--expose-gc'] : []), ...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const queue = [];
   const waiters = [];
   let exitError = null;

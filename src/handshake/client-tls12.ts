@@ -127,7 +127,10 @@ class ExpectServerKeyExchange implements State {
       const crypto = cfg.crypto;
       // RFC 8422 §5.4: the curve must be one the client listed.
       // The post-quantum hybrids are TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem §1): never accepted here.
-      if (!(this.h.offer.ch.extensions.supportedGroups ?? []).includes(ske.group) || !crypto.groups.includes(ske.group) || isHybridGroup(ske.group)) {
+      if (isHybridGroup(ske.group)) {
+        throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange uses ${nameOf('group', ske.group)}, a TLS 1.3-only group` });
+      }
+      if (!(this.h.offer.ch.extensions.supportedGroups ?? []).includes(ske.group) || !crypto.groups.includes(ske.group)) {
         throw new TlsError('IllegalParameter', { detail: `ServerKeyExchange uses ${nameOf('group', ske.group)}, which we did not offer` });
       }
       const signature = await verifyServerKeyExchange(cfg, judged.chain, this.h.clientRandom, this.h.serverRandom, ske);

@@ -23,7 +23,10 @@
  * Nothing is allocated until the first byte arrives, and the buffer grows with the bytes
  * actually received (doubling, from 512 bytes, up to {@link Deframer.capacity}), never with
  * what a record header announces: a peer that sends 11 bytes costs about 512 bytes, not a
- * maximal record. A drained buffer is dropped, so an idle connection holds none.
+ * maximal record. A drained buffer is dropped, so an idle connection holds none. With
+ * {@link Deframer.setPooling} (a native-AEAD reader), a record split across chunks of
+ * which at least 2 KiB have arrived is reassembled in a buffer from the record pool, sized
+ * for the whole record at once (a pooled buffer is 16 KiB whatever part of it is used).
  *
  * ## Copies and views
  *
@@ -68,6 +71,7 @@
  */
 import { TlsError } from '../base/errors.js';
 import { ContentType } from '../wire/codes.js';
+import { POOL_MIN_RECORD, POOL_VIEW_MAX, isPoolSized, poolRecordBuffer, recycleRecordBuffer } from './pool.js';
 import {
   MAX_CIPHERTEXT_LEN_TLS12,
   MAX_CIPHERTEXT_LEN_TLS13,
@@ -95,9 +99,40 @@ export class Deframer {
   private end = 0;
   private maxFragment: number;
   private requiredVersion: number | null = null;
+  /** {@link setPooling}: a record split across chunks is reassembled in a pooled buffer. */
+  private pooling = false;
+  /** The pooled buffer `buf` is, while it is. */
+  private pooled: Uint8Array | null = null;
+  /** A pooled buffer whose every record has been returned (see {@link takeDrained}). */
+  private drained: Uint8Array | null = null;
 
   constructor(options: DeframerOptions = {}) {
     this.maxFragment = checkLimit(options.maxFragmentLen ?? MAX_CIPHERTEXT_LEN_TLS13);
+  }
+
+  /**
+   * Reassemble large records that arrive split across chunks in buffers from the record
+   * pool (pool.ts) instead of new ones. Only for a reader whose records are opened into
+   * memory of their own and never kept as views (the native AEAD), which hands each
+   * drained buffer back ({@link takeDrained}). Turning it off forgets any pooled buffer
+   * (it is then an ordinary one, never reused).
+   */
+  setPooling(on: boolean): void {
+    this.pooling = on;
+    if (!on) {
+      this.pooled = null;
+      this.drained = null;
+    }
+  }
+
+  /**
+   * The pooled buffer the last record returned by {@link next} emptied, or null (each once).
+   * The caller decides whether nothing still refers to it.
+   */
+  takeDrained(): Uint8Array | null {
+    const d = this.drained;
+    this.drained = null;
+    return d;
   }
 
   /** Bytes of buffer currently allocated (for memory accounting and tests). */
@@ -240,6 +275,8 @@ export class Deframer {
     if (this.start === this.end) {
       // Drained: drop the buffer (the fragment keeps what it needs alive), so an idle
       // connection holds nothing and the next record starts small.
+      if (this.pooled !== null && this.pooled === this.buf) this.drained = this.pooled;
+      this.pooled = null;
       this.buf = EMPTY;
       this.start = this.end = 0;
     }
@@ -269,12 +306,34 @@ export class Deframer {
    * The old buffer is dropped, not overwritten, so fragments already returned stay valid.
    */
   private relocate(needed: number, record = 0): void {
-    const size = Math.min(this.capacity, Math.max(needed, MIN_BUFFER, this.buf.length * 2, Math.min(record, 2 * needed)));
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(this.start, this.end));
+    let size = Math.min(this.capacity, Math.max(needed, MIN_BUFFER, this.buf.length * 2, Math.min(record, 2 * needed)));
+    const old = this.buf;
+    let next: Uint8Array;
+    if (this.pooling && size >= POOL_MIN_RECORD) {
+      // A large record split across chunks goes into a reused buffer (the reader hands it
+      // back once the record is opened), sized for the whole record at once: a pooled
+      // buffer holds a maximal record whatever view of it is used, so growing it again
+      // would only cost a second copy.
+      const whole = record > 0 ? record : this.bufferedRecordLength();
+      if (whole > size && whole <= this.capacity) size = whole;
+      next = size <= POOL_VIEW_MAX ? poolRecordBuffer(size) : new Uint8Array(size);
+    } else {
+      next = new Uint8Array(size);
+    }
+    next.set(old.subarray(this.start, this.end));
+    // The old buffer, if pooled and no record was returned from it (so nothing refers to
+    // it), goes back to the pool; else it is simply dropped.
+    if (this.pooled !== null && this.pooled === old && this.start === 0) recycleRecordBuffer(old);
+    this.pooled = next.length >= POOL_MIN_RECORD && next.length <= POOL_VIEW_MAX && this.pooling && isPoolSized(next) ? next : null;
     this.end -= this.start;
     this.start = 0;
     this.buf = next;
+  }
+
+  /** Header + length of the record the buffer starts with, or 0 if its header is not all there. */
+  private bufferedRecordLength(): number {
+    const s = this.start;
+    return this.end - s >= RECORD_HEADER_LEN ? RECORD_HEADER_LEN + ((this.buf[s + 3]! << 8) | this.buf[s + 4]!) : 0;
   }
 }
 

@@ -77,6 +77,8 @@ export class RecordReader {
   private compatCcsWhileKeyed = false;
   private skipEarly: 'none' | 'undecryptable' | 'app-data' = 'none';
   private skipped = 0;
+  /** Drained pooled deframer buffers go back to the pool (see {@link install}). */
+  private recycles = false;
 
   constructor(options: RecordReaderOptions) {
     this.role = options.role;
@@ -134,6 +136,10 @@ export class RecordReader {
   install(protector: Protector, epoch: TrafficEpoch | null = null): void {
     this.protector = protector;
     this.epoch_ = epoch;
+    // Records opened into memory of their own leave nothing pointing into the deframer's
+    // buffer: a record split across chunks may then be reassembled in a reused buffer.
+    this.recycles = protector instanceof RecordProtector && protector.opensApart && !protector.async;
+    this.deframer.setPooling(this.recycles);
   }
 
   /**
@@ -166,6 +172,10 @@ export class RecordReader {
       const r = this.accept(rec, ccs);
       // A sync protector never answers later; an async one is read through nextAsync.
       if (isPromiseLike(r)) throw new TlsError('InternalError', { detail: 'async record protection read on the synchronous path' });
+      const drained = this.deframer.takeDrained();
+      // The record's buffer is reused only if what is returned is not a view of it (a
+      // plaintext alert taken before the client encrypts is one).
+      if (drained !== null && this.recycles && (r === null || r.content.buffer !== drained.buffer)) recycleRecordBuffer(drained);
       if (r) return r;
     }
   }

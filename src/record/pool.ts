@@ -50,6 +50,9 @@ export function poolRecordBuffer(len: number, lead = 0): Uint8Array {
   return new Uint8Array(free.pop() ?? new ArrayBuffer(POOL_BUFFER_BYTES), lead, len);
 }
 
+/** Largest view {@link poolRecordBuffer} can give (with no lead). */
+export const POOL_VIEW_MAX = POOL_BUFFER_BYTES;
+
 /** True if `len` bytes go into a pooled buffer (large enough to be worth it, small enough to fit). */
 export function usesPool(len: number): boolean {
   return len >= POOL_MIN_RECORD && len <= LARGEST_SEALED_RECORD;

@@ -317,6 +317,14 @@ export class RecordProtector implements Protector {
     this.seqLo = Number(seq & 0xffffffffn);
   }
 
+  /**
+   * True if {@link open} always returns plaintext in memory of its own (a {@link JoinedSealAead},
+   * the native provider's: node:crypto allocates its output), never a view of the record.
+   */
+  get opensApart(): boolean {
+    return this.joined !== null;
+  }
+
   /** The AEAD algorithm. */
   get alg(): AeadAlg {
     return this.aead.alg;

@@ -26,6 +26,8 @@ interface Entry {
   unavailable?: string;
   cpuVsFull?: number;
   vsFull?: number;
+  ratio?: number;
+  note?: string;
 }
 interface Figure {
   id: string;
@@ -65,6 +67,11 @@ const FIGURES = [
   'browser.handshake.wisp',
   'browser.bulk.ws-bridge',
   'browser.bulk.wisp',
+  // Issue 12: handshakes/s per key-exchange group (bench/lib/pq.mjs).
+  'pq.x25519',
+  'pq.X25519MLKEM768',
+  'pq.SecP256r1MLKEM768',
+  'pq.SecP384r1MLKEM1024',
 ];
 
 const PROVIDERS = ['pure', 'native', 'webcrypto'];
@@ -177,6 +184,17 @@ describe('npm run bench -- --quick', () => {
   it('writes a markdown table with every figure', () => {
     expect(markdown).toContain('| implementation | median (min..max) | CPU median (min..max) | × Node tls | note |');
     for (const f of report.figures) expect(markdown).toContain(f.title);
+  });
+
+  it('post-quantum figures: x25519 and the hybrids measured with the pure provider, each hybrid compared with x25519 of the same implementation', () => {
+    for (const f of report.figures.filter((x) => x.group === 'pq')) {
+      const pure = f.entries.find((e) => e.name === 'puretls (pure)');
+      expect(pure?.value, f.id).toBeDefined();
+      if (f.id !== 'pq.x25519') {
+        expect(pure!.ratio, f.id).toBeGreaterThan(0);
+        expect(pure!.note, f.id).toMatch(/ms CPU per handshake over x25519/);
+      }
+    }
   });
 
   it('writes an SVG chart with a bar per measured comparison and the 1× line', () => {

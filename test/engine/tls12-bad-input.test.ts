@@ -216,6 +216,22 @@ describe('ServerKeyExchange (RFC 8422 §5.4, RFC 5246 §7.4.3)', () => {
     await expectFailBoth(p.client, p.server, 'IllegalParameter', 'illegal_parameter');
   });
 
+  it('naming a post-quantum hybrid the client listed for TLS 1.3 (validly signed) → IllegalParameter/illegal_parameter (issue 12: TLS 1.3 only)', async () => {
+    // A client offering TLS 1.3 and 1.2 lists X25519MLKEM768; a TLS 1.2 server must not use it.
+    const p = setup({ maxVersion: 'TLSv1.3' });
+    const s = await toServerFlight(p);
+    const offered = decodeMsg(parseRecords(s.ch)[0]!.fragment, 'client_hello').extensions.supportedGroups;
+    expect(offered).toContain(NamedGroup.X25519MLKEM768);
+    const ske = decode12(s.msgs[SKE]!, 'server_key_exchange');
+    ske.group = NamedGroup.X25519MLKEM768;
+    ske.publicKey = new Uint8Array(200).fill(5); // an ECPoint is at most 255 bytes in TLS 1.2 (RFC 8422 §5.4)
+    await resignServerKeyExchange(ske, s.h, loadCertifiedKey({ cert: ec.chainPem, key: ec.keyPem }, nobleProvider).key);
+    s.msgs[SKE] = encode12(ske);
+    await deliver(p.client, handshakeRecords(s.msgs));
+    await expectFailBoth(p.client, p.server, 'IllegalParameter', 'illegal_parameter');
+    expect(p.client.error!.detail).toMatch(/X25519MLKEM768, a TLS 1\.3-only group/);
+  });
+
   it('with explicit curve parameters (ECCurveType explicit_prime) → HandshakeFailure/handshake_failure (RFC 8422 §5.4)', async () => {
     const p = setup();
     const s = await toServerFlight(p);

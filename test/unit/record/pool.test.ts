@@ -12,8 +12,8 @@ import { createAead } from '../../../src/crypto/aead.js';
 import { nativeProvider } from '../../../src/crypto/native.js';
 import type { AeadAlg, AeadCipher } from '../../../src/crypto/provider.js';
 import { Deframer } from '../../../src/record/deframer.js';
-import { RecordWriter } from '../../../src/record/layer.js';
-import { poolFreeCount, POOL_MAX } from '../../../src/record/pool.js';
+import { RecordReader, RecordWriter } from '../../../src/record/layer.js';
+import { poolFreeCount, poolRecordBuffer, POOL_MAX } from '../../../src/record/pool.js';
 import { RecordProtector, type ProtectionMode } from '../../../src/record/protector.js';
 import { ContentType } from '../../../src/wire/codes.js';
 import { seqBytes } from '../../helpers/aead.js';
@@ -157,5 +157,44 @@ describe('the pool is bounded', () => {
     writers.forEach((w, i) => w.release(taken[i]!));
     expect(poolFreeCount()).toBeLessThanOrEqual(POOL_MAX);
     expect(poolFreeCount()).toBeGreaterThan(0);
+  });
+});
+
+describe.each(PROVIDERS)('records split across chunks, reassembled on the reading side (%s)', (name, make) => {
+  it('the plaintext handed out stays intact while pooled buffers are reused for sealing', () => {
+    // An empty pool (other tests filled it): what the reader gives back is what the sealer takes next.
+    while (poolFreeCount() > 0) poolRecordBuffer(16_000);
+    const w = writer(make);
+    const stream: Uint8Array[] = [];
+    for (let i = 0; i < 12; i++) {
+      w.appData(page(i + 1));
+      stream.push(w.take()!.slice());
+    }
+    const all = new Uint8Array(stream.reduce((n, r) => n + r.length, 0));
+    let at = 0;
+    for (const r of stream) {
+      all.set(r, at);
+      at += r.length;
+    }
+    const reader = new RecordReader({ role: 'server', maxSkippedEarlyData: 0 });
+    reader.setVersion('tls13');
+    reader.install(new RecordProtector({ mode: 'tls13', aead: make('AES-128-GCM', KEY), iv: IV }));
+    // Chunks that cut every record (as socket reads of another size do), each its own memory.
+    const got: Uint8Array[] = [];
+    const sealer = writer(PROVIDERS[0]![1]);
+    for (let off = 0; off < all.length; off += 10_000) {
+      let chunk = all.slice(off, off + 10_000);
+      while (chunk.length > 0) {
+        chunk = chunk.subarray(reader.receive(chunk, true));
+        for (let r = reader.next({ open: false }); r; r = reader.next({ open: false })) got.push(r.content);
+      }
+      // Meanwhile another connection seals (and releases) large records: pooled buffers are taken and written.
+      for (let k = 0; k < 3; k++) {
+        sealer.appData(page(0xee));
+        sealer.release(sealer.take()!);
+      }
+    }
+    expect(got.length, name).toBe(12);
+    got.forEach((g, i) => expect(g, `record ${i}`).toEqual(page(i + 1)));
   });
 });
