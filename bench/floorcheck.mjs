@@ -4,10 +4,14 @@
 // a paired ratio, so that the drift of a shared machine cancels: median and min..max of
 // the paired ratios, plus the median CPU ms of each. A narrower, steadier view of the
 // "× floor" column of `npm run bench -- --only handshake` while working on one path.
+// A third contender in the same rounds, "protocol only", is the same handshake on a provider
+// whose crypto costs nothing (floor.mjs nullCrypto): pure ≈ floor + protocol only when the
+// two simply add up; what is left beyond that is their interaction (caches, GC, contention).
 //
 // Usage: node bench/floorcheck.mjs [--handshakes tls13-ecdsa-p256,tls13-ed25519,...] [--rounds 30] [--batch-ms 150]
 import { distUrl } from './lib/dist.mjs';
 import { HANDSHAKE_CONFIGS, floorOf, pureOptions } from './lib/handshakes.mjs';
+import { nullCrypto } from './lib/floor.mjs';
 import { pureFactories, pureHandshake } from './lib/inmemory.mjs';
 import { opt, summary, timeBatch } from './lib/measure.mjs';
 
@@ -29,23 +33,29 @@ for (const id of ids) {
     const p = await pureHandshake(f);
     if (p.client.info.resumed || p.server.info.resumed) throw new Error('resumed');
   };
+  const on = pureOptions(cfg, pki, nullCrypto(lib.nobleProvider));
+  const fn = pureFactories(lib, on.client, on.server);
+  const protocol = () => pureHandshake(fn);
   const pairs = [];
-  const cpu = { pure: [], floor: [] };
+  const added = [];
+  const cpu = { pure: [], floor: [], protocol: [] };
   for (let r = -3; r < rounds; r++) {
-    // Alternate which goes first, so neither always runs right after the other's garbage.
-    const order = r & 1 ? [['floor', floor], ['pure', hs]] : [['pure', hs], ['floor', floor]];
+    // Alternate the order, so none always runs right after another's garbage.
+    const order = r & 1 ? [['floor', floor], ['protocol', protocol], ['pure', hs]] : [['pure', hs], ['protocol', protocol], ['floor', floor]];
     const got = {};
     for (const [name, op] of order) {
-      const b = await timeBatch(op, batchMs, 3);
+      const b = await timeBatch(op, name === 'protocol' ? batchMs / 3 : batchMs, 3);
       got[name] = b.cpuMs / b.ops;
     }
     if (r < 0) continue;
-    cpu.pure.push(got.pure);
-    cpu.floor.push(got.floor);
+    for (const k of Object.keys(cpu)) cpu[k].push(got[k]);
     pairs.push(got.pure / got.floor);
+    added.push((got.floor + got.protocol) / got.floor);
   }
   const s = summary(pairs);
+  const a = summary(added);
   const fmt = (v) => v.toFixed(3);
-  console.log(`${id}: pure/floor CPU ${fmt(s.median)}× (${fmt(s.min)}..${fmt(s.max)}, ${s.n} paired rounds); pure ${summary(cpu.pure).median.toFixed(2)} ms, floor ${summary(cpu.floor).median.toFixed(2)} ms per handshake (both ends)`);
+  const ms = (k) => summary(cpu[k]).median.toFixed(2);
+  console.log(`${id}: pure/floor CPU ${fmt(s.median)}× (${fmt(s.min)}..${fmt(s.max)}, ${s.n} paired rounds); (floor + protocol only)/floor ${fmt(a.median)}× (${fmt(a.min)}..${fmt(a.max)}); pure ${ms('pure')} ms, floor ${ms('floor')} ms, protocol only ${ms('protocol')} ms per handshake (both ends)`);
   console.log(`  floor: ${note}`);
 }

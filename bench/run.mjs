@@ -5,7 +5,7 @@
 // Writes <out>/latest.json, <out>/latest.md (a markdown table) and <out>/latest.svg (bars
 // of each figure relative to Node `tls`).
 //
-// Usage: npm run bench [-- --quick] [--out DIR] [--only handshake,resumed,latency,bulk,bulk2,memory,bundle,browser]
+// Usage: npm run bench [-- --quick] [--out DIR] [--only handshake,resumed,latency,bulk,bulk2,memory,bundle,browser,pq]
 //        [--handshakes tls13-ecdsa-p256,...] [--hs-providers pure,...]  (narrow the handshake figures)
 //        [--rounds N] [--aead aes-128-gcm,aes-256-gcm,chacha20-poly1305] [--providers pure,native,webcrypto]
 //   --aead, --providers  narrow the bulk figures (--providers: two-process bulk only)
@@ -26,13 +26,14 @@ import { bulkFigures } from './lib/bulk.mjs';
 import { bulk2Figures } from './lib/bulk2.mjs';
 import { memoryFigures } from './lib/memory.mjs';
 import { bundleFigure } from './lib/bundle.mjs';
+import { pqFigures } from './lib/pq.mjs';
 import { browserFigures } from './browser/run.mjs';
 import { renderMarkdown, renderSvg } from './lib/report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const QUICK = flag('quick');
 const OUT = opt('out', join(ROOT, 'bench/results'));
-const GROUPS = ['handshake', 'resumed', 'latency', 'bulk', 'bulk2', 'memory', 'bundle', 'browser'];
+const GROUPS = ['handshake', 'resumed', 'latency', 'bulk', 'bulk2', 'memory', 'bundle', 'browser', 'pq'];
 const ONLY = new Set((opt('only', GROUPS.join(',')) ?? '').split(',').filter(Boolean));
 
 /** Sizes of the run. Quick mode exercises every code path with tiny amounts. */
@@ -70,7 +71,7 @@ const ctx = { lib, testing, pki, providers, params, log, quick: QUICK, root: ROO
 
 const started = performance.now();
 const figures = [];
-const RUNNERS = { handshake: handshakeFigures, resumed: resumedFigure, latency: latencyFigure, bulk: bulkFigures, bulk2: bulk2Figures, memory: memoryFigures, bundle: bundleFigure, browser: browserFigures };
+const RUNNERS = { handshake: handshakeFigures, resumed: resumedFigure, latency: latencyFigure, bulk: bulkFigures, bulk2: bulk2Figures, memory: memoryFigures, bundle: bundleFigure, browser: browserFigures, pq: pqFigures };
 for (const group of GROUPS) {
   if (!ONLY.has(group)) continue;
   const t = performance.now();

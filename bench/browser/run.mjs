@@ -28,7 +28,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { DIST_DIR } from '../lib/dist.mjs';
-import { interleave, reasonOf, summary } from '../lib/measure.mjs';
+import { reasonOf, summary } from '../lib/measure.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -197,13 +197,58 @@ function buildFigures(res, reason, meta = {}) {
   return figures;
 }
 
+/** A sample's figure: connections/s or MB/s (wall), and its CPU counterpart. */
+const wallOf = (metric, s) => (metric === 'handshake' ? (s.ops / s.wallMs) * 1000 : s.bytes / 1e6 / (s.ms / 1000));
+const cpuOf = (metric, s) => (metric === 'handshake' ? s.cpuMs / s.ops : s.bytes / 1e6 / (s.cpuMs / 1000));
+const fmt = (x) => (x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
 function entryOf(res, metric, cname, name, kind, reason, note) {
   if (!res) return { name, kind, unavailable: reason };
   const slot = res[metric].get(cname);
   if (!slot || slot.samples.length === 0) return { name, kind, unavailable: `failed: ${slot?.error ? reasonOf(slot.error) : 'no samples'}` };
-  const values = slot.samples.map((s) => (metric === 'handshake' ? (s.ops / s.wallMs) * 1000 : s.bytes / 1e6 / (s.ms / 1000)));
-  const cpu = slot.samples.map((s) => (metric === 'handshake' ? s.cpuMs / s.ops : s.bytes / 1e6 / (s.cpuMs / 1000)));
-  return { name, kind, value: summary(values), cpu: summary(cpu), ...(note ? { note } : {}) };
+  const values = slot.samples.map((s) => wallOf(metric, s));
+  const cpu = slot.samples.map((s) => cpuOf(metric, s));
+  // Paired per-round ratios to epoxy-tls (same round, adjacent in time): the machine's load
+  // drifts between rounds, and a ratio within a round cancels most of that drift.
+  const base = res[metric].get('epoxy-tls via Wisp');
+  let paired = null;
+  if (base && cname !== 'epoxy-tls via Wisp' && !slot.error && !base.error && base.samples.length === slot.samples.length) {
+    const wall = summary(values.map((v, i) => v / wallOf(metric, base.samples[i])));
+    // CPU: oriented so that > 1 is better (less CPU per connection; more MB per CPU-second).
+    const c = summary(cpu.map((v, i) => (metric === 'handshake' ? cpuOf(metric, base.samples[i]) / v : v / cpuOf(metric, base.samples[i]))));
+    paired = { wall, cpu: c };
+  }
+  const pairedNote = paired
+    ? `per-round ratio to epoxy-tls: wall ${fmt(paired.wall.median)}× (${fmt(paired.wall.min)}..${fmt(paired.wall.max)}), CPU ${fmt(paired.cpu.median)}× (${fmt(paired.cpu.min)}..${fmt(paired.cpu.max)}), ${paired.wall.n} rounds`
+    : null;
+  const fullNote = [pairedNote, note].filter(Boolean).join('; ');
+  return { name, kind, value: summary(values), cpu: summary(cpu), ...(paired ? { paired } : {}), ...(fullNote ? { note: fullNote } : {}) };
+}
+
+/**
+ * Interleaved rounds like bench/lib/measure.mjs `interleave`, with the order rotated every
+ * round (contender i first in round i): no contender always runs right after the same one
+ * (a download that leaves the relays' buffers or the JIT in some state would otherwise bias
+ * its successor every time).
+ */
+async function interleaveRotated(contenders, { rounds, warmup = 1, log = () => {} }) {
+  const out = new Map(contenders.map((c) => [c.name, { samples: [], error: null }]));
+  for (let r = -warmup; r < rounds; r++) {
+    const k = ((r % contenders.length) + contenders.length) % contenders.length;
+    for (const c of [...contenders.slice(k), ...contenders.slice(0, k)]) {
+      const slot = out.get(c.name);
+      if (slot.error) continue;
+      try {
+        if (process.env.BENCH_DEBUG) process.stderr.write(`  round ${r} ${c.name}\n`);
+        const s = await c.batch();
+        if (r >= 0) slot.samples.push(s);
+      } catch (e) {
+        slot.error = e instanceof Error ? e : new Error(String(e));
+        log(`  ${c.name}: ${slot.error.message}`);
+      }
+    }
+  }
+  return out;
 }
 
 /** `p`, or a rejection after `ms` (a page that hangs must not hang the benchmark). */
@@ -369,13 +414,16 @@ export async function browserFigures(ctx) {
     const batchMs = quick ? 50 : 1000;
     const names = Object.keys(CONTENDERS);
     const bulkNames = names.filter((n) => !CONTENDERS[n].only || CONTENDERS[n].only === 'bulk');
-    const handshake = await interleave(
+    const handshake = await interleaveRotated(
       names.map((name) => ({ name, batch: () => withCpu(() => withTimeout(page.evaluate(([n, ms]) => window.bench.batch(n, ms, 2), [name, batchMs]), 60_000, name)) })),
       { rounds: params.rounds, warmup: params.warmup, log },
     );
-    const bulk = await interleave(
+    // Bulk: one download per contender per round, so more rounds than the handshake batches
+    // (each a second of connections) to get a stable median on a shared machine.
+    const bulkRounds = quick ? params.rounds : Math.max(params.rounds, Number(process.env.BENCH_BROWSER_BULK_ROUNDS ?? 15));
+    const bulk = await interleaveRotated(
       bulkNames.map((name) => ({ name, batch: () => withCpu(() => withTimeout(page.evaluate((n) => window.bench.bulk(n), name), 60_000, name)) })),
-      { rounds: params.rounds, warmup: params.warmup, log },
+      { rounds: bulkRounds, warmup: params.warmup, log },
     );
     const wc = init.checks['puretls (webcrypto) via ws-bridge'];
     return buildFigures({ handshake, bulk }, null, {

@@ -170,6 +170,41 @@ export async function probeCrypto(P, random, handshake) {
   return { client: c.tally, server: s.tally };
 }
 
+/**
+ * A provider whose every primitive costs nothing (constant bytes at once; verification always
+ * succeeds), for measuring what the protocol code alone costs (bench/floorcheck.mjs
+ * `protocol only`). It negotiates and completes handshakes between two puretls ends only,
+ * and secures nothing: never use it outside a benchmark.
+ */
+export function nullCrypto(P) {
+  const HL = { sha256: 32, sha384: 48, sha512: 64 };
+  const state = (alg) => ({ update() {}, digest: () => new Uint8Array(HL[alg]), clone: () => state(alg) });
+  const pub = new Uint8Array(32).fill(9);
+  const share = (group) => ({ group, publicKey: pub, agree: () => new Uint8Array(32).fill(1) });
+  return {
+    ...P,
+    name: 'null (benchmark only)',
+    hash: state,
+    digest: (alg) => new Uint8Array(HL[alg]),
+    hmac: (alg) => new Uint8Array(HL[alg]),
+    hkdfExtract: (alg) => new Uint8Array(HL[alg]),
+    hkdfExpand: (_alg, _prk, _info, n) => new Uint8Array(n),
+    aead: (alg) => ({
+      alg,
+      seal: (_n, _a, pt) => {
+        const out = new Uint8Array(pt.length + 16);
+        out.set(pt);
+        return out;
+      },
+      open: (_n, _a, ct) => ct.slice(0, ct.length - 16),
+    }),
+    generateKeyShare: (group) => share(group),
+    keyShare: (group) => share(group),
+    sign: () => new Uint8Array(64),
+    verify: () => true,
+  };
+}
+
 // ------------------------------------------------------------------ key schedules
 
 function expandLabel(P, alg, secret, label, context, length) {

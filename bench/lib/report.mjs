@@ -11,6 +11,7 @@ const GROUP_TITLES = {
   memory: 'Memory per idle connection',
   bundle: 'Client-only bundle size',
   browser: 'In a browser (headless Chromium), ratio to epoxy-tls',
+  pq: 'Post-quantum key exchange (ratio: to x25519 with the same implementation, same run)',
 };
 
 /** Groups compared by wall time (and, for browser figures, to their own baseline, not Node `tls`). */

@@ -339,8 +339,9 @@ const TRANSPORT_CODES: Readonly<Record<string, TlsStatus>> = {
   UnexpectedEof: 'ConnectionReset',
   TimedOut: 'TimedOut',
   NetworkUnreachable: 'NetworkUnreachable',
+  HostUnreachable: 'NetworkUnreachable',
   AddrNotAvailable: 'TransportError',
-  NotConnected: 'Closed',
+  NotConnected: 'ConnectionReset',
   BadResource: 'Closed',
   // DOMException names
   TimeoutError: 'TimedOut',
@@ -375,6 +376,8 @@ function statusAt(e: unknown, depth: number): TlsStatus | undefined {
     if (s !== undefined) return s;
   }
   if (inner !== undefined) return inner;
+  // Deno reports a failed name lookup with a generic class and this message.
+  if (typeof (o as { message?: unknown }).message === 'string' && /failed to lookup address|Name or service not known|nodename nor servname/i.test((o as { message: string }).message)) return 'HostNotFound';
   if (Array.isArray(o.errors)) {
     for (const x of o.errors as unknown[]) {
       const s = statusAt(x, depth + 1);

@@ -3,9 +3,14 @@
  * GHASH multiplication tables are built when the key is installed and reused for every
  * record, instead of once per call as `gcm(key, nonce, aad)` from @noble/ciphers does.
  *
- * - The AES block function and key expansion are @noble/ciphers' (`unsafe.expandKeyLE`,
- *   `unsafe.encrypt`, FIPS 197); the CTR loop (SP 800-38D §6.5, GCTR) and GHASH (§6.4) are
- *   ours.
+ * - The key expansion is @noble/ciphers' (`unsafe.expandKeyLE`, FIPS 197 §5.2, in noble's
+ *   little-endian word layout). The block function is ours, in the same layout: FIPS 197's
+ *   round as four 256-entry tables (T0..T3, 1 KiB each, "T-tables", §5.2 of the Rijndael
+ *   proposal) and the S-box for the last round, with the round state in local variables.
+ *   noble's `unsafe.encrypt` does the same rounds from two 65,536-entry tables (256 KiB each,
+ *   two lookups per column instead of four) and returns an object per block; in V8 the small
+ *   tables (4 KiB, they stay in the L1 cache) and no allocation per block are faster
+ *   (bench/browser, issue 9). The CTR loop (SP 800-38D §6.5, GCTR) and GHASH (§6.4) are ours.
  * - GHASH multiplies by H with Shoup's table method, from tables in shared per-process
  *   slots (two of each width, most recently used first) that are rebuilt only when neither
  *   holds this key's table: a 16-entry table (4 bits at a time, 256 bytes, rebuilt in well
@@ -19,8 +24,11 @@
  *   touched) unless it matches (SP 800-38D §7.2 step 10).
  *
  * Table lookups indexed by secret-dependent values are not constant time with respect to
- * cache timing (neither is noble's AES, which uses T-tables); this is the usual trade of a
- * pure-JavaScript AES-GCM.
+ * cache timing: the AES rounds index T-tables by state bytes, as noble's AES does (ours are
+ * smaller: 4 KiB in all, 64 cache lines, against noble's 512 KiB), and GHASH indexes tables
+ * of H multiples by bits of Y ⊕ X, as noble's GHASH does. Nothing else (no branch, no
+ * early exit) depends on a secret. This is the usual trade of a pure-JavaScript AES-GCM;
+ * where cache-timing attackers share the machine, use the native or webcrypto provider.
  *
  * @module
  */
@@ -35,6 +43,53 @@ export const GCM_NONCE_LEN = 12;
 export const WIDE_TABLE_AFTER = 1024;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Multiplication by x in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1 (FIPS 197 §4.2.1, xtime). */
+const xtime = (b: number): number => ((b << 1) ^ (b & 0x80 ? 0x1b : 0)) & 0xff;
+
+/**
+ * The S-box (FIPS 197 §5.1.1: the multiplicative inverse in GF(2^8), then the affine
+ * transformation with c = 0x63), built by walking the field with the generator 3.
+ */
+const SBOX: Uint8Array = (() => {
+  const exp = new Uint8Array(256);
+  const log = new Uint8Array(256);
+  for (let i = 0, x = 1; i < 255; i++, x ^= xtime(x)) {
+    exp[i] = x;
+    log[x] = i;
+  }
+  const box = new Uint8Array(256);
+  for (let a = 0; a < 256; a++) {
+    const inv = a === 0 ? 0 : exp[(255 - log[a]!) % 255]!;
+    let y = inv;
+    let r = inv;
+    for (let k = 0; k < 4; k++) {
+      r = ((r << 1) | (r >>> 7)) & 0xff;
+      y ^= r;
+    }
+    box[a] = y ^ 0x63;
+  }
+  return box;
+})();
+
+/**
+ * T-tables in noble's little-endian word layout (byte j of a column is bits 8j..8j+7):
+ * T0[a] holds the column (2·S[a], S[a], S[a], 3·S[a]) (FIPS 197 §5.1.3 MixColumns applied to
+ * S[a] in row 0); T1..T3 are T0 rotated left by 8, 16, 24 bits (the same for rows 1..3).
+ */
+const [T0, T1, T2, T3] = ((): Int32Array[] => {
+  const t = [new Int32Array(256), new Int32Array(256), new Int32Array(256), new Int32Array(256)];
+  for (let a = 0; a < 256; a++) {
+    const sb = SBOX[a]!;
+    const s2 = xtime(sb);
+    let w = (((s2 ^ sb) << 24) | (sb << 16) | (sb << 8) | s2) | 0;
+    for (let r = 0; r < 4; r++) {
+      t[r]![a] = w;
+      w = ((w << 8) | (w >>> 24)) | 0;
+    }
+  }
+  return t;
+})() as [Int32Array, Int32Array, Int32Array, Int32Array];
 
 /** Multiplies the field element z (4 big-endian words, SP 800-38D bit order) by x in place. */
 function mulX(z: Int32Array): void {
@@ -135,8 +190,10 @@ function bswap(v: number): number {
  * `src` and `dst` may be the same bytes (in place) or disjoint, never partly overlapping.
  */
 export class AesGcmKey {
-  /** Expanded AES key (noble's little-endian word layout). */
-  private readonly xk: Uint32Array;
+  /** Expanded AES key (noble's little-endian word layout): 4·(rounds + 1) words. */
+  private readonly xk: Int32Array;
+  /** Full rounds (with MixColumns) after the first AddRoundKey: 9 for AES-128, 13 for AES-256. */
+  private readonly rounds: number;
   /** @internal H = E(K, 0^128) as 4 big-endian words (read by the shared table slots). */
   readonly h0: number;
   /** @internal */
@@ -166,7 +223,10 @@ export class AesGcmKey {
       throw new TlsError('InternalError', { detail: `AES-GCM: key must be 16 or 32 bytes, got ${key.length}` });
     }
     const k = key.slice();
-    this.xk = unsafe.expandKeyLE(k);
+    const schedule = unsafe.expandKeyLE(k);
+    this.xk = new Int32Array(schedule);
+    this.rounds = schedule.length / 4 - 2;
+    schedule.fill(0);
     k.fill(0);
     // SP 800-38D §7.1 step 1: H = CIPH_K(0^128).
     this.block(0, 0, 0, 0);
@@ -215,13 +275,32 @@ export class AesGcmKey {
     }
   }
 
-  /** Encrypts one counter block (noble's word layout) into k0..k3. */
+  /**
+   * Encrypts one block (noble's word layout) into k0..k3: FIPS 197 §5.1 Cipher(), each full
+   * round's SubBytes, ShiftRows and MixColumns as four T-table lookups per column, then
+   * AddRoundKey; the last round without MixColumns, from the S-box.
+   */
   private block(s0: number, s1: number, s2: number, s3: number): void {
-    const o = unsafe.encrypt(this.xk, s0, s1, s2, s3);
-    this.k0 = o.s0;
-    this.k1 = o.s1;
-    this.k2 = o.s2;
-    this.k3 = o.s3;
+    const xk = this.xk;
+    s0 ^= xk[0]!;
+    s1 ^= xk[1]!;
+    s2 ^= xk[2]!;
+    s3 ^= xk[3]!;
+    let k = 4;
+    for (let r = this.rounds; r > 0; r--, k += 4) {
+      const t0 = T0[s0 & 0xff]! ^ T1[(s1 >>> 8) & 0xff]! ^ T2[(s2 >>> 16) & 0xff]! ^ T3[s3 >>> 24]! ^ xk[k]!;
+      const t1 = T0[s1 & 0xff]! ^ T1[(s2 >>> 8) & 0xff]! ^ T2[(s3 >>> 16) & 0xff]! ^ T3[s0 >>> 24]! ^ xk[k + 1]!;
+      const t2 = T0[s2 & 0xff]! ^ T1[(s3 >>> 8) & 0xff]! ^ T2[(s0 >>> 16) & 0xff]! ^ T3[s1 >>> 24]! ^ xk[k + 2]!;
+      s3 = T0[s3 & 0xff]! ^ T1[(s0 >>> 8) & 0xff]! ^ T2[(s1 >>> 16) & 0xff]! ^ T3[s2 >>> 24]! ^ xk[k + 3]!;
+      s0 = t0;
+      s1 = t1;
+      s2 = t2;
+    }
+    const S = SBOX;
+    this.k0 = (S[s0 & 0xff]! | (S[(s1 >>> 8) & 0xff]! << 8) | (S[(s2 >>> 16) & 0xff]! << 16) | (S[s3 >>> 24]! << 24)) ^ xk[k]!;
+    this.k1 = (S[s1 & 0xff]! | (S[(s2 >>> 8) & 0xff]! << 8) | (S[(s3 >>> 16) & 0xff]! << 16) | (S[s0 >>> 24]! << 24)) ^ xk[k + 1]!;
+    this.k2 = (S[s2 & 0xff]! | (S[(s3 >>> 8) & 0xff]! << 8) | (S[(s0 >>> 16) & 0xff]! << 16) | (S[s1 >>> 24]! << 24)) ^ xk[k + 2]!;
+    this.k3 = (S[s3 & 0xff]! | (S[(s0 >>> 8) & 0xff]! << 8) | (S[(s1 >>> 16) & 0xff]! << 16) | (S[s2 >>> 24]! << 24)) ^ xk[k + 3]!;
   }
 
   /** GCTR (SP 800-38D §6.5) from inc32(J0): counter 2, since J0 = IV ‖ 0^31 ‖ 1. */

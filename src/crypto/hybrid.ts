@@ -26,7 +26,7 @@
  * The client's private key bytes (what {@link hybridPrivateLength} asks the random source
  * for, or what a test injects through `keyShare`) are the 64-byte ML-KEM seed d ‖ z (FIPS 203
  * Algorithm 19, ML-KEM.KeyGen_internal) followed by the ECDH private key bytes of the
- * classical group (src/crypto/kx.ts). The server draws its ECDH private key bytes, then the
+ * classical group in any form src/crypto/kx.ts takes (for a NIST curve also the bare scalar). The server draws its ECDH private key bytes, then the
  * 32-byte ML-KEM encapsulation randomness m (FIPS 203 Algorithm 20): with a fixed random
  * source both sides are reproducible byte for byte with the pure ML-KEM. The native ML-KEM
  * (node:crypto) encapsulates with OpenSSL's own randomness: reproducible on the client side
@@ -252,9 +252,10 @@ export function hybridPrivateLength(group: number, ecdh: Pick<EcdhParts, 'privat
  */
 export function hybridKeyShare(group: number, privateKey: Uint8Array, ecdh: EcdhParts, kem: MlKem): SyncKeyShare {
   const s = specOf(group);
-  const ecdhPrivLen = ecdh.privateLength(s.ecdh);
-  if (privateKey.length !== MLKEM_SEED_LEN + ecdhPrivLen) {
-    throw new TlsError('InternalError', { detail: `${s.name} private key must be ${MLKEM_SEED_LEN + ecdhPrivLen} bytes` });
+  // The ECDH part is checked by the classical key share (kx.ts also takes a NIST scalar of
+  // exactly the curve size, as test vectors inject it).
+  if (privateKey.length <= MLKEM_SEED_LEN) {
+    throw new TlsError('InternalError', { detail: `${s.name} private key must be ${MLKEM_SEED_LEN + ecdh.privateLength(s.ecdh)} bytes` });
   }
   const keys = kem.keygen(s.kem, privateKey.subarray(0, MLKEM_SEED_LEN));
   const classical = ecdh.keyShare(s.ecdh, privateKey.subarray(MLKEM_SEED_LEN));

@@ -223,9 +223,30 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
     };
   };
 
+  /**
+   * One key pair made ahead per group, by WebCrypto (latency, issue 9: a key share costs two
+   * WebCrypto round trips, generateKey and exportKey, that a handshake would otherwise wait
+   * for): each call hands out the share made ahead, if any, and starts the next one. Every
+   * share is still used by one handshake only (RFC 9846 §4.3.8: fresh ephemeral keys); a
+   * spare that failed is replaced by one made at once. Nothing is made ahead for the pure
+   * fallback (it is synchronous, and draws on the connection's own random source).
+   */
+  const spares = new Map<number, Promise<KeyShare>>();
+  const madeAhead = (group: number, make: () => Promise<KeyShare>): Promise<KeyShare> => {
+    const ready = spares.get(group);
+    const next = make();
+    next.catch(() => undefined);
+    spares.set(group, next);
+    return ready ? ready.catch(make) : make();
+  };
+
   const generateKeyShare = (group: number, random: RandomSource): Promise<KeyShare> => {
-    if (group === KX_GROUPS.x25519) return withFeature('X25519', x25519Share, () => createKeyShare(group, random(keySharePrivateLength(group))));
-    if (group in NIST) return nistShare(group);
+    if (group === KX_GROUPS.x25519) {
+      const pure = (): KeyShare => createKeyShare(group, random(keySharePrivateLength(group)));
+      if (support.X25519 !== 'yes') return withFeature('X25519', x25519Share, pure);
+      return madeAhead(group, () => withFeature('X25519', x25519Share, pure));
+    }
+    if (group in NIST) return madeAhead(group, () => nistShare(group));
     return Promise.reject(new TlsError('InternalError', { detail: `unsupported group 0x${group.toString(16)}` }));
   };
 

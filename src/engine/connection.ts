@@ -355,6 +355,15 @@ export class ConnectionCore {
   }
 
   /**
+   * {@link takeOutput} as a list of records, one buffer each (nothing joined: a transport
+   * with gathered writes sends them in one call), or null. Each may be given back with
+   * {@link releaseOutput} before the next take.
+   */
+  takeOutputv(): Uint8Array[] | null {
+    return this.writer.takeAll();
+  }
+
+  /**
    * Queues application data. Before the handshake completes it is held and sent once
    * keys exist. Throws `TlsError('Closed')` after close() or failure.
    */

@@ -348,10 +348,11 @@ export class RecordWriter {
   private settledWaiters: (() => void)[] = [];
   private readonly onSealError: ((e: unknown) => void) | undefined;
   /**
-   * The record the latest {@link take} handed out, when its buffer can be reused: until the
-   * next take (the pump takes until null after every flush, so nothing is kept while idle).
+   * The records the latest {@link take} / {@link takeAll} handed out whose buffers can be
+   * reused, until the next take (the pump takes until null after every flush, so nothing is
+   * kept while idle).
    */
-  private lent: Uint8Array | null = null;
+  private lent: Uint8Array[] | null = null;
 
   constructor(options: RecordWriterOptions) {
     this.onSealError = options.onSealError;
@@ -465,6 +466,12 @@ export class RecordWriter {
    * record (the connection sends a KeyUpdate there when the AEAD's usage limit nears).
    */
   appData(data: Uint8Array, afterEach?: () => void): void {
+    if (data.length <= MAX_PLAINTEXT_LEN) {
+      // One record (every bulk write of 16 KiB or less): no fragment list, no view.
+      this.sealRecord(ContentType.application_data, data);
+      afterEach?.();
+      return;
+    }
     for (const frag of fragmentData(data)) {
       this.sealRecord(ContentType.application_data, frag);
       afterEach?.();
@@ -538,7 +545,7 @@ export class RecordWriter {
   private lend(parts: Uint8Array[]): Uint8Array {
     if (parts.length === 1) {
       const only = parts[0]!;
-      if (isPoolSized(only)) this.lent = only;
+      if (isPoolSized(only)) this.lent = [only];
       return only;
     }
     const joined = concatBytes(parts);
@@ -554,9 +561,29 @@ export class RecordWriter {
    * second release, bytes of an earlier take) is ignored. Returns true if the buffer will be reused.
    */
   release(bytes: Uint8Array): boolean {
-    if (bytes !== this.lent) return false;
-    this.lent = null;
+    const lent = this.lent;
+    const i = lent === null ? -1 : lent.indexOf(bytes);
+    if (i < 0) return false;
+    lent!.splice(i, 1);
     recycleRecordBuffer(bytes);
     return true;
+  }
+
+  /**
+   * Takes every record sealed so far as a list, one buffer per record (nothing joined), or
+   * null; with an async AEAD only {@link take} is used (records being sealed keep their
+   * place). Each record may be given back with {@link release} before the next take.
+   */
+  takeAll(): Uint8Array[] | null {
+    if (this.slots !== 0) {
+      const one = this.take();
+      return one === null ? null : [one];
+    }
+    this.lent = null;
+    if (this.out.length === 0) return null;
+    const parts = this.out as Uint8Array[];
+    this.out = [];
+    for (const p of parts) if (isPoolSized(p)) (this.lent ??= []).push(p);
+    return parts;
   }
 }

@@ -92,6 +92,8 @@ function bunGlobal(): BunLike {
  * and the sender waits meanwhile.
  */
 class BunTransport implements ByteTransport {
+  /** Bun may reuse a `data` buffer after the callback: each chunk is copied here, once, and that copy is the engine's. */
+  readonly transfersInput = true;
   socket: BunSocketLike | null = null;
   private sink: TransportSink | null = null;
   /** Bytes and EOF that arrived before {@link start} (between `open` and the connection's creation). */
@@ -458,7 +460,7 @@ export function upgrade(socket: BunSocketLike, options: BunUpgradeOptions): BunT
  * const server = listen({ port: 8443, cert, key }, (tls) => void tls.readable.pipeTo(tls.writable));
  * ```
  */
-export function listen(options: BunListenOptions, onConnection: (conn: BunTlsConnection) => void): BunTlsListener {
+export function listen(options: BunListenOptions, onConnection: (conn: BunTlsConnection) => void | Promise<void>): BunTlsListener {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'listen needs an options object', source: 'caller' });
   const tlsOptions = serverOptions(options) as FromStreamsOptions & { secureContext?: ServerConfig };
   const config = tlsOptions.secureContext ?? createServerConfig(withoutKeys(tlsOptions, ['role', 'secureContext']) as ServerOptions);
@@ -478,7 +480,9 @@ export function listen(options: BunListenOptions, onConnection: (conn: BunTlsCon
     tls.handshake().then(
       () => {
         try {
-          onConnection(tls);
+          // An async handler that rejects must not become an unhandled rejection: it closes this connection.
+          const r = onConnection(tls);
+          if (r instanceof Promise) r.catch(() => void tls.close());
         } catch {
           void tls.close();
         }

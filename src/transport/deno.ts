@@ -127,6 +127,18 @@ export class DenoTlsConnection extends TlsStreamConnection {
 /** Bytes of one read from a Deno `Conn` (a fresh buffer each time: the engine may keep it). */
 const READ_SIZE = 64 * 1024;
 
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
 /** Bytes handed to a Deno `Conn` and not yet written above which senders wait. */
 const SEND_HIGH_WATER = 64 * 1024;
 
@@ -137,12 +149,17 @@ const SEND_HIGH_WATER = 64 * 1024;
  * peer's (TLS 1.3 half-close) or to half-close after it.
  */
 class DenoTransport implements ByteTransport {
+  /** Each read fills a buffer allocated for it alone. */
+  readonly transfersInput = true;
   private readonly conn: DenoConnLike;
   private sink: TransportSink | null = null;
   private paused = false;
   private wake: (() => void) | null = null;
   private closed = false;
   private writing: Promise<void> = Promise.resolve();
+  private flushing = false;
+  private pending: Uint8Array[] = [];
+  private writers: (() => void)[] = [];
   private queued = 0;
   private writeFailed = false;
   /** Bytes read before the transport started (after a proxy's answer): delivered first. */
@@ -174,24 +191,55 @@ class DenoTransport implements ByteTransport {
 
   write(bytes: Uint8Array): void | Promise<void> {
     if (this.closed || this.writeFailed) return;
+    this.pending.push(bytes);
     this.queued += bytes.length;
-    this.writing = this.writing.then(async () => {
-      try {
-        for (let off = 0; off < bytes.length && !this.closed; ) off += await this.conn.write(bytes.subarray(off));
-      } catch (e) {
-        if (!this.closed && !this.writeFailed) {
-          this.writeFailed = true;
-          this.sink?.error(e);
+    if (!this.flushing) this.writing = this.flushLoop();
+    if (this.queued > SEND_HIGH_WATER) return this.belowHighWater();
+  }
+
+  /**
+   * Writes what is queued, coalescing the records queued meanwhile into one `conn.write`
+   * (one operation per batch instead of one per record), until nothing is left.
+   */
+  private async flushLoop(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0 && !this.closed && !this.writeFailed) {
+        const parts = this.pending;
+        this.pending = [];
+        const chunk = parts.length === 1 ? parts[0]! : concat(parts);
+        try {
+          for (let off = 0; off < chunk.length && !this.closed; ) off += await this.conn.write(chunk.subarray(off));
+        } catch (e) {
+          if (!this.closed && !this.writeFailed) {
+            this.writeFailed = true;
+            this.sink?.error(e);
+          }
         }
-      } finally {
-        this.queued -= bytes.length;
+        this.queued -= chunk.length;
+        this.wakeWriters();
       }
-    });
-    if (this.queued > SEND_HIGH_WATER) return this.writing;
+    } finally {
+      this.flushing = false;
+      this.pending = [];
+      this.queued = 0;
+      this.wakeWriters();
+    }
+  }
+
+  private belowHighWater(): Promise<void> {
+    return new Promise((resolve) => this.writers.push(resolve));
+  }
+
+  private wakeWriters(): void {
+    if (this.queued > SEND_HIGH_WATER && !this.closed && !this.writeFailed) return;
+    const w = this.writers;
+    this.writers = [];
+    for (const r of w) r();
   }
 
   async closeWrite(): Promise<void> {
-    await this.writing;
+    while (this.flushing) await this.writing;
     if (this.closed) return;
     try {
       await this.conn.closeWrite();
@@ -204,6 +252,7 @@ class DenoTransport implements ByteTransport {
     if (this.closed) return;
     this.closed = true;
     this.resume();
+    this.wakeWriters();
     try {
       this.conn.close();
     } catch {
@@ -367,7 +416,7 @@ export async function upgrade(conn: DenoConnLike, options: DenoUpgradeOptions): 
  * });
  * ```
  */
-export function listen(options: DenoListenOptions, onConnection: (conn: DenoTlsConnection) => void): TlsListener {
+export function listen(options: DenoListenOptions, onConnection: (conn: DenoTlsConnection) => void | Promise<void>): TlsListener {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'listen needs an options object', source: 'caller' });
   const tlsOptions = serverOptions(options) as FromStreamsOptions & { secureContext?: ServerConfig };
   const config = tlsOptions.secureContext ?? createServerConfig(withoutKeys(tlsOptions, ['role', 'secureContext']) as ServerOptions);
@@ -403,7 +452,9 @@ export function listen(options: DenoListenOptions, onConnection: (conn: DenoTlsC
       tls.handshake().then(
         () => {
           try {
-            onConnection(tls);
+            // An async handler that rejects must not become an unhandled rejection: it closes this connection.
+            const r = onConnection(tls);
+            if (r instanceof Promise) r.catch(() => void tls.close());
           } catch {
             void tls.close();
           }

@@ -36,8 +36,9 @@ export interface DialOptions extends NetworkPolicyOptions {
   lookup?: LookupFunction;
 }
 
-/** Keys of {@link DialOptions}: not TLS options. */
-const DIAL_KEYS = ['proxy', 'refusePrivateAddresses', 'lookup'] as const;
+/** Keys of {@link DialOptions}: not TLS options (an option check must let them through). */
+export const DIAL_OPTION_NAMES = ['proxy', 'refusePrivateAddresses', 'lookup'] as const;
+const DIAL_KEYS = DIAL_OPTION_NAMES;
 
 /** `o` without its {@link DialOptions} keys (so they never reach a TLS config or its cache). */
 export function withoutDialOptions<T extends object>(o: T): Omit<T, (typeof DIAL_KEYS)[number]> {
@@ -92,6 +93,13 @@ function guardedLookup(user: LookupFunction | undefined): LookupFunction {
 
 type WriteCallback = (error?: Error | null) => void;
 
+/** The net options of the socket itself (not of the target), passed through by {@link dialNode}. */
+interface SocketExtras {
+  readonly ctor: { noDelay?: boolean; keepAlive?: boolean; keepAliveInitialDelay?: number };
+  readonly connect: Partial<net.TcpNetConnectOpts>;
+  readonly timeout: number | undefined;
+}
+
 /**
  * A `net.Socket` that holds back what is written to it until its route is open: the proxy
  * answered 2xx to CONNECT, and (under the policy) the address connected to was checked.
@@ -109,8 +117,10 @@ class DialSocket extends net.Socket {
   /** Host:port the tunnel leads to (the checked IP under the policy). */
   private target: { host: string; port: number };
 
-  constructor(netOpts: { host: string; port: number; family?: number; lookup?: LookupFunction }, proxy: ResolvedProxy | undefined, refusePrivate: boolean) {
-    super({ allowHalfOpen: true });
+  constructor(netOpts: { host: string; port: number; family?: number; lookup?: LookupFunction }, proxy: ResolvedProxy | undefined, refusePrivate: boolean, socketOpts: SocketExtras) {
+    super({ allowHalfOpen: true, ...socketOpts.ctor });
+    const extras = socketOpts.connect;
+    if (socketOpts.timeout !== undefined) this.setTimeout(socketOpts.timeout);
     this.proxy = proxy;
     this.refusePrivate = refusePrivate;
     this.target = { host: netOpts.host, port: netOpts.port };
@@ -147,14 +157,14 @@ class DialSocket extends net.Socket {
             return void this.destroy(e as Error);
           }
           this.target = { host: addrs[0]!.address, port: netOpts.port };
-          this.connect({ host: proxy.host, port: proxy.port });
+          this.connect({ ...extras, host: proxy.host, port: proxy.port });
         });
       } else {
-        this.connect({ host: proxy.host, port: proxy.port });
+        this.connect({ ...extras, host: proxy.host, port: proxy.port });
       }
       return;
     }
-    const opts: net.TcpNetConnectOpts = { host, port: netOpts.port };
+    const opts: net.TcpNetConnectOpts = { ...extras, host, port: netOpts.port };
     if (netOpts.family !== undefined) opts.family = netOpts.family;
     if (refusePrivate) opts.lookup = guardedLookup(netOpts.lookup);
     else if (netOpts.lookup) opts.lookup = netOpts.lookup;
@@ -253,7 +263,7 @@ class DialSocket extends net.Socket {
  *
  * @throws TlsError('InvalidConfig') synchronously for invalid proxy options
  */
-export function dialNode(netOpts: { host: string; port: number; family?: number; allowHalfOpen?: boolean }, o: DialOptions): net.Socket {
+export function dialNode(netOpts: Omit<net.TcpNetConnectOpts, 'lookup'> & { host: string; port: number }, o: DialOptions): net.Socket {
   const refusePrivate = o.refusePrivateAddresses === true;
   if (o.refusePrivateAddresses !== undefined && typeof o.refusePrivateAddresses !== 'boolean') {
     throw new TlsError('InvalidConfig', { detail: 'refusePrivateAddresses must be a boolean', source: 'caller' });
@@ -265,8 +275,16 @@ export function dialNode(netOpts: { host: string; port: number; family?: number;
     return net.connect(opts);
   }
   const proxy = o.proxy !== undefined ? resolveProxy(o.proxy) : undefined;
-  const dialOpts: { host: string; port: number; family?: number; lookup?: LookupFunction } = { host: netOpts.host, port: netOpts.port };
-  if (netOpts.family !== undefined) dialOpts.family = netOpts.family;
+  // host, port, family and lookup name the target (resolved and checked here, or by the proxy);
+  // the other net options (localAddress, keepAlive, timeout, ...) apply to the socket we open.
+  const { host, port, family, allowHalfOpen: _a, timeout, noDelay, keepAlive, keepAliveInitialDelay, ...connectExtras } = netOpts as net.TcpNetConnectOpts & { host: string; port: number };
+  delete (connectExtras as { lookup?: unknown }).lookup;
+  const dialOpts: { host: string; port: number; family?: number; lookup?: LookupFunction } = { host, port };
+  if (family !== undefined) dialOpts.family = family;
   if (o.lookup) dialOpts.lookup = o.lookup;
-  return new DialSocket(dialOpts, proxy, refusePrivate);
+  const ctor: SocketExtras['ctor'] = {};
+  if (noDelay !== undefined) ctor.noDelay = noDelay;
+  if (keepAlive !== undefined) ctor.keepAlive = keepAlive;
+  if (keepAliveInitialDelay !== undefined) ctor.keepAliveInitialDelay = keepAliveInitialDelay;
+  return new DialSocket(dialOpts, proxy, refusePrivate, { ctor, connect: connectExtras, timeout });
 }

@@ -671,6 +671,9 @@ export class TlsSocket extends Duplex {
     send(bytes: Uint8Array): void | Promise<void> {
       return this.t.sendToSocket(bytes);
     }
+    sendv(records: Uint8Array[]): void | Promise<void> {
+      return this.t.sendManyToSocket(records);
+    }
     deliver(data: Uint8Array): boolean {
       if (this.t.destroyed) return true;
       return this.t.push(toBuffer(data));
@@ -1009,7 +1012,19 @@ export class TlsSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.pump.write(chunk).then(
+    // No promise per write when the record is sealed and the socket takes it at once (bulk data).
+    let p: Promise<void> | undefined;
+    try {
+      p = this.pump.writeNow(chunk);
+    } catch (e) {
+      callback(mapTransportError(e));
+      return;
+    }
+    if (p === undefined) {
+      callback();
+      return;
+    }
+    p.then(
       () => callback(),
       (e: unknown) => callback(mapTransportError(e)),
     );
@@ -1076,6 +1091,25 @@ export class TlsSocket extends Duplex {
     // keeps no reference then), so the engine may reuse their buffer (issue 9, bulk).
     if (this.plainSocket && s.writableLength === 0) this.engine.releaseOutput(bytes);
     if (ok || s.writableLength <= SEND_HIGH_WATER) return;
+    return this.socketDrained();
+  }
+
+  /** Several records in one gathered write (cork, write each, uncork: one writev), as {@link sendToSocket}. */
+  private sendManyToSocket(records: Uint8Array[]): void | Promise<void> {
+    const s = this.socket;
+    if (s.destroyed || s.writableEnded) return;
+    s.cork();
+    let ok = true;
+    for (const r of records) ok = s.write(r);
+    s.uncork();
+    if (this.plainSocket && s.writableLength === 0) for (const r of records) this.engine.releaseOutput(r);
+    if (ok || s.writableLength <= SEND_HIGH_WATER) return;
+    return this.socketDrained();
+  }
+
+  /** Resolves at the socket's next 'drain' (or 'close'); one promise shared by every send waiting. */
+  private socketDrained(): Promise<void> {
+    const s = this.socket;
     return (this.drained ??= new Promise((resolve) => {
       const done = (): void => {
         s.off('drain', done);

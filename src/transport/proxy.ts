@@ -62,7 +62,11 @@ export interface ProxyTarget {
   readonly port: number;
 }
 
-/** {@link ProxyOptions} checked and resolved by {@link resolveProxy}: dial `host`:`port`. */
+/**
+ * {@link ProxyOptions} checked and resolved by {@link resolveProxy}: dial `host`:`port`. The
+ * credentials are not on the object (nothing that prints, serialises or clones it carries
+ * them): pass this very object to {@link connectRequest} / {@link proxyConnect}; a copy sends none.
+ */
 export interface ResolvedProxy {
   /** The proxy's host (name or IP literal, without brackets). */
   readonly host: string;
@@ -72,12 +76,13 @@ export interface ResolvedProxy {
   readonly timeout: number;
   /** True when Basic credentials will be sent. */
   readonly hasCredentials: boolean;
-  /** The `Proxy-Authorization` value (not enumerable: never printed or serialised by accident). */
-  readonly [AUTHORIZATION]?: string;
 }
 
-/** Where a {@link ResolvedProxy} keeps its `Proxy-Authorization` value. */
-const AUTHORIZATION: unique symbol = Symbol('puretls.proxyAuthorization');
+/**
+ * The `Proxy-Authorization` value of each {@link ResolvedProxy} with credentials, kept off the
+ * object itself so that no printing, serialising or cloning of it can carry the credentials.
+ */
+const AUTHORIZATION = new WeakMap<ResolvedProxy, string>();
 
 /** Largest proxy answer header accepted (status line, headers and interim 1xx answers). */
 export const PROXY_MAX_HEADER_BYTES = 16 * 1024;
@@ -174,12 +179,12 @@ export function resolveProxy(p: ProxyOptions): ResolvedProxy {
   if (password !== undefined && /[\x00-\x1f\x7f]/.test(password)) throw invalid('the password must not contain control characters (RFC 7617 §2)');
   const timeout = p.timeout ?? DEFAULT_PROXY_TIMEOUT;
   if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0 || timeout > 0x7fffffff) throw invalid('`timeout` must be an integer number of milliseconds, 0..2^31-1');
-  const out: { host: string; port: number; timeout: number; hasCredentials: boolean } = { host, port, timeout, hasCredentials: username !== undefined && username !== '' };
+  const out: ResolvedProxy = Object.freeze({ host, port, timeout, hasCredentials: username !== undefined && username !== '' });
   if (out.hasCredentials) {
     // RFC 7617 §2.1: the user-pass is encoded as UTF-8 (the charset every proxy we know of reads).
-    Object.defineProperty(out, AUTHORIZATION, { value: `Basic ${base64(utf8(`${username}:${password ?? ''}`))}`, enumerable: false });
+    AUTHORIZATION.set(out, `Basic ${base64(utf8(`${username}:${password ?? ''}`))}`);
   }
-  return Object.freeze(out) as ResolvedProxy;
+  return out;
 }
 
 /** The authority-form request target of CONNECT (RFC 9112 §3.2.3): `host:port`, IPv6 in brackets. */
@@ -204,7 +209,7 @@ function authority(t: ProxyTarget): string {
 export function connectRequest(proxy: ResolvedProxy, target: ProxyTarget): Uint8Array {
   const a = authority(target);
   let text = `CONNECT ${a} HTTP/1.1\r\nHost: ${a}\r\n`;
-  const auth = proxy[AUTHORIZATION];
+  const auth = AUTHORIZATION.get(proxy);
   if (auth !== undefined) text += `Proxy-Authorization: ${auth}\r\n`;
   text += '\r\n';
   return utf8(text);
@@ -247,7 +252,11 @@ function refused(statusCode: number, statusLine: string, why: string): ProxyErro
  * Line ends are CRLF, or a bare LF (RFC 9112 §2.2 allows a recipient to accept it).
  */
 export class ConnectResponseParser {
-  private buf = new Uint8Array(0);
+  /** Received bytes not yet parsed: `buf[0..len)` (grown by doubling: no copy per chunk). */
+  private buf = new Uint8Array(256);
+  private len = 0;
+  /** Where the search for the header's end resumes (bytes before it were judged already). */
+  private scanFrom = 0;
   /** Bytes of the header seen so far, interim answers included. */
   private seen = 0;
   private done = false;
@@ -258,21 +267,34 @@ export class ConnectResponseParser {
     this.credentialsSent = credentialsSent;
   }
 
+  private append(bytes: Uint8Array): void {
+    if (this.len + bytes.length > this.buf.length) {
+      let cap = this.buf.length;
+      while (cap < this.len + bytes.length) cap *= 2;
+      const grown = new Uint8Array(cap);
+      grown.set(this.buf.subarray(0, this.len));
+      this.buf = grown;
+    }
+    this.buf.set(bytes, this.len);
+    this.len += bytes.length;
+  }
+
   /**
    * Adds bytes from the proxy. Returns the result once a final 2xx header is complete,
-   * null while more is needed.
+   * null while more is needed. Work and memory are linear in the bytes received, however
+   * they are split (a proxy sending one byte at a time costs no more than one sending all).
    * @throws ProxyError for a refusal or a malformed answer
    */
   push(bytes: Uint8Array): ConnectResult | null {
     if (this.done) throw new TlsError('ApiMisuse', { detail: 'ConnectResponseParser: the answer was already complete', source: 'caller' });
-    const joined = new Uint8Array(this.buf.length + bytes.length);
-    joined.set(this.buf);
-    joined.set(bytes, this.buf.length);
-    this.buf = joined;
+    this.append(bytes);
     for (;;) {
-      const end = headerEnd(this.buf);
+      const view = this.buf.subarray(0, this.len);
+      const end = headerEnd(view, this.scanFrom);
       if (end === -1) {
-        if (this.seen + this.buf.length > PROXY_MAX_HEADER_BYTES) {
+        // A LF in the last two bytes may still end the header once more arrives.
+        this.scanFrom = Math.max(0, this.len - 2);
+        if (this.seen + this.len > PROXY_MAX_HEADER_BYTES) {
           this.done = true;
           throw refused(0, '', `the proxy's answer header exceeds ${PROXY_MAX_HEADER_BYTES} bytes`);
         }
@@ -282,13 +304,15 @@ export class ConnectResponseParser {
         this.done = true;
         throw refused(0, '', `the proxy's answer header exceeds ${PROXY_MAX_HEADER_BYTES} bytes`);
       }
-      const head = this.buf.subarray(0, end);
-      const rest = this.buf.slice(end);
+      const head = view.subarray(0, end);
+      const rest = view.slice(end);
       this.seen += end;
       const { code, line } = this.parseHead(head);
       if (code >= 100 && code < 200 && code !== 101) {
         // RFC 9110 §15.2: interim answers precede the final one.
-        this.buf = rest;
+        this.buf.set(rest);
+        this.len = rest.length;
+        this.scanFrom = 0;
         continue;
       }
       this.done = true;
@@ -310,8 +334,8 @@ export class ConnectResponseParser {
    */
   end(): never {
     this.done = true;
-    const got = this.buf.length === 0 && this.seen === 0 ? 'without answering' : 'in the middle of its answer';
-    throw refused(0, printable(firstLine(this.buf)), `the proxy closed the connection ${got} to CONNECT`);
+    const got = this.len === 0 && this.seen === 0 ? 'without answering' : 'in the middle of its answer';
+    throw refused(0, printable(firstLine(this.buf.subarray(0, this.len))), `the proxy closed the connection ${got} to CONNECT`);
   }
 
   /** Status code and sanitised status line of one answer's header; checks its header lines. */
@@ -338,9 +362,9 @@ export class ConnectResponseParser {
   }
 }
 
-/** Offset just past the empty line ending a header (CRLFCRLF, or LF LF / LF CRLF), or -1. */
-function headerEnd(b: Uint8Array): number {
-  for (let i = 0; i < b.length; i++) {
+/** Offset just past the empty line ending a header (CRLFCRLF, or LF LF / LF CRLF), searching from `from`, or -1. */
+function headerEnd(b: Uint8Array, from: number): number {
+  for (let i = from; i < b.length; i++) {
     if (b[i] !== 0x0a) continue;
     // b[i] is a LF ending a line; the header ends if the next line is empty.
     if (b[i + 1] === 0x0a) return i + 2;

@@ -36,6 +36,12 @@ export interface PumpHandlers {
    * taking output, so a transport that queues synchronously keeps the order).
    */
   send(bytes: Uint8Array): void | Promise<void>;
+  /**
+   * Optional: sends several records at once, in order (a gathered write: one system call
+   * for all). Same contract as {@link send}. With it, records written back to back by
+   * {@link TlsPump.writeNow} are sent together (see there).
+   */
+  sendv?(records: Uint8Array[]): void | Promise<void>;
   /** Receives decrypted application data. Return `false` to pause delivery until {@link TlsPump.resume}. */
   deliver(data: Uint8Array): boolean | void;
   /** The handshake completed (called once). */
@@ -46,6 +52,13 @@ export interface PumpHandlers {
   error?(err: TlsError): void;
   /** All input given to {@link TlsPump.push} has been accepted: a paused source may resume. */
   inputDrained?(): void;
+}
+
+/** Plaintext {@link TlsPump.writeNow} lets queue before sending: four full records, one gathered write. */
+const BATCH_BYTES = 64 * 1024;
+
+function asTlsError(e: unknown): TlsError {
+  return e instanceof TlsError ? e : new TlsError('InternalError', { detail: e instanceof Error ? e.message : String(e), cause: e });
 }
 
 /** Options for {@link TlsPump}. */
@@ -99,6 +112,10 @@ export class TlsPump {
   private transportError: TlsError | null = null;
   /** Waiters of {@link whenIdle}; allocated only while someone waits. */
   private idle: (() => void)[] | null = null;
+  /** Plaintext bytes {@link writeNow} sealed and left queued in the engine, not sent yet. */
+  private batched = 0;
+  /** A microtask will send what {@link writeNow} left queued. */
+  private batchFlushQueued = false;
 
   /**
    * @param connection - a fresh client or server connection
@@ -175,6 +192,40 @@ export class TlsPump {
   }
 
   /**
+   * {@link write} without a promise when it can finish at once: the handshake is complete,
+   * nothing has failed, the records are sealed synchronously and the transport takes them
+   * without asking to wait. Returns undefined when the data is sealed and handed to the
+   * transport, else the promise {@link write} would give. Throws the connection's error
+   * (sticky) instead of rejecting when it is known at once.
+   */
+  writeNow(data: Uint8Array): Promise<void> | undefined {
+    const c = this.connection;
+    if (!this.started || !c.handshakeComplete) return this.write(data);
+    this.throwIfFailed();
+    c.write(data);
+    if (this.h.sendv !== undefined && !c.sealing) {
+      // Writes made back to back (a loop of write() calls, a pipe) are sent together: the
+      // records stay queued in the engine until BATCH_BYTES of them are there or the
+      // current task ends (a microtask, so before any I/O: no write waits for the event
+      // loop), then go out in one gathered write. Anything else that sends (a read, a
+      // close, a KeyUpdate) takes them first, in order.
+      this.batched += data.length;
+      if (this.batched < BATCH_BYTES) {
+        if (!this.batchFlushQueued) {
+          this.batchFlushQueued = true;
+          queueMicrotask(this.flushBatch);
+        }
+        return undefined;
+      }
+    }
+    this.batched = 0;
+    const p = this.sendOutput();
+    if (p) return this.flush2(p).then(() => this.throwIfFailed());
+    this.throwIfFailed();
+    return undefined;
+  }
+
+  /**
    * Sends close_notify (after any data written before it) and resolves once it was
    * handed to the transport. The read side stays open until the peer closes.
    */
@@ -201,6 +252,20 @@ export class TlsPump {
     this.schedule();
   }
 
+  /** Sends what {@link writeNow} left queued (a microtask; bound once per pump). */
+  private readonly flushBatch = (): void => {
+    this.batchFlushQueued = false;
+    if (this.batched === 0) return;
+    this.batched = 0;
+    try {
+      // Back-pressure from this send is seen by the next write (its send waits for the drain).
+      const p = this.sendOutput();
+      if (p) p.catch((e: unknown) => this.fail(asTlsError(e)));
+    } catch (e) {
+      this.fail(asTlsError(e));
+    }
+  };
+
   /** Sends whatever output the engine has queued; resolves when the transport took it. */
   async flush(): Promise<void> {
     for (let p = this.sendOutput(); p; p = this.sendOutput()) await p;
@@ -212,7 +277,16 @@ export class TlsPump {
    * drive loop runs once per record: no promise when the transport takes everything at once.
    */
   private sendOutput(): Promise<void> | undefined {
+    const sendv = this.h.sendv;
+    this.batched = 0;
     for (;;) {
+      if (sendv !== undefined && !this.connection.sealing) {
+        const outs = this.connection.takeOutputv();
+        if (!outs) return undefined;
+        const p = outs.length === 1 ? this.h.send(outs[0]!) : sendv.call(this.h, outs);
+        if (p) return p;
+        continue;
+      }
       const out = this.connection.takeOutput();
       if (!out) {
         // An async AEAD may still be sealing what was written: wait until it is sealed (the

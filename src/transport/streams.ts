@@ -66,6 +66,12 @@ export interface ByteTransport {
   closeWrite(): Promise<void>;
   /** Releases the transport at once (both directions); safe to call more than once. */
   close(): void;
+  /**
+   * True when every chunk given to {@link TransportSink.data} is a fresh buffer nobody else
+   * reads or changes afterwards: the engine may then keep and decrypt records in place
+   * (`TlsPump`'s `transferInput`). Default false (the engine copies).
+   */
+  readonly transfersInput?: boolean;
 }
 
 /** Node-style error codes (Node, Bun) → transport statuses. */
@@ -271,7 +277,7 @@ export class TlsStreamConnection {
       error: (e) => this.onError(e),
       inputDrained: () => this.transport.resume(),
     };
-    this.pump = new TlsPump(engine, handlers);
+    this.pump = new TlsPump(engine, handlers, { transferInput: transport.transfersInput === true });
     const ms = this.settings.handshakeTimeout;
     if (ms > 0) {
       this.handshakeTimer = setTimeout(() => {
@@ -629,7 +635,13 @@ export class StreamPairTransport implements ByteTransport {
       done.catch((e: unknown) => this.sink?.error(e));
       return;
     }
-    return done.then(() => undefined);
+    // A failed write is a transport failure (reported to the sink), not a broken handler.
+    return done.then(
+      () => undefined,
+      (e: unknown) => {
+        if (!this.closedAll) this.sink?.error(e);
+      },
+    );
   }
 
   async closeWrite(): Promise<void> {

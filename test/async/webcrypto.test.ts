@@ -220,3 +220,42 @@ describe('handshakes with the webcrypto provider', () => {
     expect(c.error?.alert).toBe(20);
   });
 });
+
+describe('webcrypto provider: key shares made ahead', () => {
+  it('hands out every share once (x25519, secp256r1, secp384r1): all distinct, each agrees with a pure peer', async () => {
+    const w = webcryptoProvider();
+    for (const group of [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]) {
+      // Concurrent and sequential requests alike: a spare is never given to two handshakes.
+      const shares = [...(await Promise.all(Array.from({ length: 6 }, () => w.generateKeyShare!(group, defaultRandom))))];
+      for (let i = 0; i < 6; i++) shares.push(await w.generateKeyShare!(group, defaultRandom));
+      const seen = new Set(shares.map((s) => hex(s.publicKey)));
+      expect(seen.size).toBe(shares.length);
+      for (const s of shares.slice(0, 3).concat(shares.slice(-2))) {
+        const peer = P.keyShare(group, defaultRandom(P.keySharePrivateLength(group)));
+        expect(hex(await s.agree(peer.publicKey))).toBe(hex(await peer.agree(s.publicKey)));
+      }
+    }
+  });
+
+  it('a share made ahead that failed is replaced by a fresh one, not handed out as a failure', async () => {
+    let fail = 0;
+    const subtle = globalThis.crypto.subtle;
+    const flaky = new Proxy(subtle, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop) as unknown;
+        if (prop === 'generateKey') return (...args: unknown[]) => (fail-- > 0 ? Promise.reject(new Error('transient')) : (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    }) as SubtleCrypto;
+    const w = webcryptoProvider({ subtle: flaky });
+    const first = await w.generateKeyShare!(NamedGroup.secp256r1, defaultRandom);
+    expect(first.publicKey.length).toBe(65);
+    // The spare started by the first call fails; the second call still gets a working share.
+    fail = 1;
+    await w.generateKeyShare!(NamedGroup.secp256r1, defaultRandom); // takes the good spare, starts a failing one
+    const third = await w.generateKeyShare!(NamedGroup.secp256r1, defaultRandom);
+    expect(third.publicKey.length).toBe(65);
+    const peer = P.keyShare(NamedGroup.secp256r1, defaultRandom(P.keySharePrivateLength(NamedGroup.secp256r1)));
+    expect(hex(await third.agree(peer.publicKey))).toBe(hex(await peer.agree(third.publicKey)));
+  });
+});

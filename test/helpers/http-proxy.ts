@@ -194,6 +194,12 @@ export async function startTinyproxy(opts: { username: string; password: string;
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // If the test process ends without stop() (a timeout), tinyproxy must not outlive it.
+    const killOnExit = (): void => {
+      if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
+    };
+    process.once('exit', killOnExit);
+    void exited.then(() => process.off('exit', killOnExit));
     const up = await waitListening(port, exited);
     if (up) {
       return {

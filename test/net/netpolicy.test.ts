@@ -156,7 +156,7 @@ describe('Node adapter: refusePrivateAddresses, on the address dialled', () => {
   });
 
   it('::1 is refused; without the option it connects', async (ctx) => {
-    if (!server6) ctx.skip();
+    if (!server6) ctx.skip('no IPv6 loopback (::1) on this machine');
     const e = await outcome(connect({ ...base(), host: '::1', port: port6, refusePrivateAddresses: true }));
     expect(e?.status).toBe('PrivateAddressRefused');
     const ok = connect({ ...base(), host: '::1', port: port6 });

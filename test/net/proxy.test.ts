@@ -87,7 +87,7 @@ describe('proxy options (resolveProxy) and the CONNECT request', () => {
   it('keeps the credentials out of what is printed or serialised', () => {
     const p = resolveProxy({ url: 'http://p:1', username: 'user', password: 'hunter2' });
     const b64 = Buffer.from('user:hunter2').toString('base64');
-    for (const text of [JSON.stringify(p), inspect(p, { showHidden: false }), String(Object.keys(p))]) {
+    for (const text of [JSON.stringify(p), inspect(p, { showHidden: true, depth: 5 }), JSON.stringify(structuredClone(p)), String(Reflect.ownKeys(p).map(String))]) {
       expect(text).not.toContain('hunter2');
       expect(text).not.toContain(b64);
     }
@@ -146,6 +146,29 @@ describe('the proxy answer parser (sans-I/O)', () => {
     expect(q.push(enc('HTTP/1.1 200 OK\r\n'))).toBeNull();
     expect(caught(() => q.end()).status).toBe('ProxyRefused');
     expect(caught(() => new ConnectResponseParser().end()).message).toContain('without answering');
+  });
+
+  it('one byte at a time: the same answer, and the size bound still reached', () => {
+    const answer = enc('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\nVia: 1.1 p\n\n');
+    const p = new ConnectResponseParser();
+    let r = null;
+    for (let i = 0; i < answer.length; i++) {
+      expect(r).toBeNull();
+      r = p.push(answer.subarray(i, i + 1));
+    }
+    expect(r).toEqual({ statusCode: 200, statusLine: 'HTTP/1.1 200 OK', rest: new Uint8Array(0) });
+    const q = new ConnectResponseParser();
+    const filler = enc('HTTP/1.1 200 OK\r\n' + 'X-A: b\r\n'.repeat(4000));
+    const t0 = performance.now();
+    let err: unknown;
+    try {
+      for (let i = 0; i < filler.length; i++) if (q.push(filler.subarray(i, i + 1)) !== null) throw new Error('no result expected');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as TlsError).status).toBe('ProxyRefused');
+    // A guard against a hang, not a benchmark (the machine is shared).
+    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 
   it('a hostile status line is printed as printable ASCII only, and cut', () => {
@@ -336,6 +359,21 @@ describe('Node adapter: connect({ proxy }) through a scripted proxy', () => {
       expect(got).toBe('leftover-from-upstream');
     } finally {
       upstream.close();
+    }
+  });
+
+  it('the socket\'s own net options (localAddress, keepAlive, timeout) apply through a proxy too', async () => {
+    const p = await proxy({ kind: 'tunnel' });
+    const raw = dialNode({ host: '127.0.0.1', port: serverPort, localAddress: '127.0.0.1', keepAlive: true, noDelay: true, timeout: 200 }, { proxy: { url: p.url } });
+    raw.on('error', () => undefined);
+    try {
+      await new Promise((resolve) => raw.once('connect', resolve));
+      expect(raw.localAddress).toBe('127.0.0.1');
+      expect(raw.remotePort).toBe(p.port);
+      // Idle (nothing written): the net timeout fires.
+      await new Promise((resolve) => raw.once('timeout', resolve));
+    } finally {
+      raw.destroy();
     }
   });
 

@@ -16,6 +16,7 @@ import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { TlsError, categoryOf, getErrorStatus, transportStatusOf, type TlsStatus } from '../../src/base/errors.js';
 import { connect, mapTransportError } from '../../src/transport/node.js';
+import { mapTransportError as mapStreamsTransportError } from '../../src/transport/streams.js';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -125,15 +126,19 @@ describe('getErrorStatus: any error an adapter throws or emits', () => {
     await new Promise<void>((resolve) => resetter.listen(0, '127.0.0.1', () => resolve()));
     try {
       const rport = (resetter.address() as net.AddressInfo).port;
-      const reset = await new Promise<Error>((resolve) => {
+      const reset = await new Promise<Error | null>((resolve) => {
         const c = net.connect({ host: '127.0.0.1', port: rport });
         c.once('error', resolve);
         c.once('connect', () => {
           // Keep writing: the peer's reset surfaces on read (ECONNRESET) or write (EPIPE).
           const t = setInterval(() => c.write(Buffer.alloc(1024)), 5);
-          c.once('close', () => clearInterval(t));
+          c.once('close', () => {
+            clearInterval(t);
+            resolve(null);
+          });
         });
       });
+      expect(reset, 'the reset surfaced as an error').not.toBeNull();
       expect(['ECONNRESET', 'EPIPE']).toContain((reset as NodeJS.ErrnoException).code);
       expect(getErrorStatus(reset)).toBe('ConnectionReset');
     } finally {
@@ -189,6 +194,18 @@ describe('getErrorStatus: any error an adapter throws or emits', () => {
     for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN']) {
       expect(getErrorStatus(errno(code)), code).toBe(mapTransportError(errno(code)).status);
     }
+  });
+
+  it('agrees with the Deno/Bun/Web adapters\' mapping (src/transport/streams.ts) for Node/Bun codes and Deno class names', () => {
+    const codes = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN'];
+    for (const code of codes) expect(getErrorStatus(errno(code)), code).toBe(mapStreamsTransportError(errno(code)).status);
+    for (const name of ['ConnectionRefused', 'ConnectionReset', 'ConnectionAborted', 'BrokenPipe', 'NotConnected', 'TimedOut', 'NetworkUnreachable', 'HostUnreachable']) {
+      const e = Object.assign(new Error(`${name} (os error)`), { name });
+      expect(getErrorStatus(e), name).toBe(mapStreamsTransportError(e).status);
+    }
+    const lookup = new Error('failed to lookup address information: Name or service not known');
+    expect(getErrorStatus(lookup)).toBe('HostNotFound');
+    expect(mapStreamsTransportError(lookup).status).toBe('HostNotFound');
   });
 
   it('what the Node adapter emits: its TlsError for a refused connection, a plain destroy error', async () => {

@@ -6,6 +6,7 @@
  * the ClientHello), so the interop tests assert on bytes, not on what an endpoint reports.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -235,3 +236,75 @@ export const HYBRIDS = [
   { name: 'SecP384r1MLKEM1024', code: 0x11ed, client: 1665, server: 1665 },
 ] as const;
 export type HybridName = (typeof HYBRIDS)[number]['name'];
+
+// ------------------------------------------------------------------ a middlebox that splits the ClientHello
+
+/** A relay that re-frames the first record of the connecting side as two records. */
+export interface SplitRelay {
+  readonly port: number;
+  /** Bytes as the target received them (after the split). */
+  toTarget(): Buffer;
+  /** Bytes the target sent back. */
+  fromTarget(): Buffer;
+  close(): void;
+}
+
+/**
+ * Starts a loopback relay to `127.0.0.1:targetPort` that waits for the connecting side's
+ * first record (the ClientHello) and sends it on as two records, of `firstLength` bytes and
+ * the rest (RFC 9846 §5.1: handshake messages may be fragmented across records), as a
+ * middlebox with a small MTU-sized buffer would; everything after passes unchanged.
+ */
+export async function startSplitRelay(targetPort: number, firstLength: number): Promise<SplitRelay> {
+  const up: Buffer[] = [];
+  const down: Buffer[] = [];
+  const sockets: net.Socket[] = [];
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
+    const target = net.connect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true });
+    sockets.push(client, target);
+    let head: Buffer | null = Buffer.alloc(0);
+    const send = (b: Buffer): void => {
+      up.push(b);
+      target.write(b);
+    };
+    client.on('data', (d: Buffer) => {
+      if (head === null) return send(d);
+      head = Buffer.concat([head, d]);
+      if (head.length < 5 || head.length < 5 + head.readUInt16BE(3)) return;
+      const len = head.readUInt16BE(3);
+      const body = head.subarray(5, 5 + len);
+      const cut = Math.min(firstLength, len - 1);
+      const header = Buffer.from(head.subarray(0, 5));
+      const rec = (frag: Buffer): Buffer => {
+        const h = Buffer.from(header);
+        h.writeUInt16BE(frag.length, 3);
+        return Buffer.concat([h, frag]);
+      };
+      const rest = head.subarray(5 + len);
+      head = null;
+      send(Buffer.concat([rec(body.subarray(0, cut)), rec(body.subarray(cut)), rest]));
+    });
+    target.on('data', (d: Buffer) => {
+      down.push(d);
+      client.write(d);
+    });
+    client.on('end', () => target.end());
+    target.on('end', () => client.end());
+    client.on('error', () => target.destroy());
+    target.on('error', () => client.destroy());
+    client.on('close', () => target.destroy());
+    target.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const addr = server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('split relay: no port');
+  return {
+    port: addr.port,
+    toTarget: () => Buffer.concat(up),
+    fromTarget: () => Buffer.concat(down),
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}

@@ -42,6 +42,7 @@ export interface AgentConfig {
   provider?: 'pure' | 'native';
   proxy?: { url: string; username?: string; password?: string };
   refusePrivateAddresses?: boolean;
+  tolerateErrors?: boolean;
 }
 
 export interface AgentDone {
@@ -71,8 +72,8 @@ export class Agent {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
   /** The value of the first line with `key` (waits for it; rejects if an `error` line comes first). */
-  async get<T>(key: string, timeoutMs = 60_000): Promise<T> {
-    await this.proc.waitFor(() => this.lines.some((l) => key in l || 'error' in l), `"${key}" from the agent`, timeoutMs);
+  async get<T>(key: string, timeoutMs = 60_000, ignoreErrors = false): Promise<T> {
+    await this.proc.waitFor(() => this.lines.some((l) => key in l || (!ignoreErrors && 'error' in l)), `"${key}" from the agent`, timeoutMs);
     const line = this.lines.find((l) => key in l);
     if (!line) throw new Error(`agent error before "${key}": ${JSON.stringify(this.lines.find((l) => 'error' in l))}\n${this.proc.transcript()}`);
     return line[key] as T;

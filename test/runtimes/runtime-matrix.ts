@@ -311,4 +311,24 @@ export function runtimeMatrix(rt: Runtime): void {
     expect(proxy.requests).toEqual([]);
     expect(connections).toBe(0);
   });
+
+  t(`${rt} listen(): a client sending garbage is reported to onHandshakeError with a protocol status and the server goes on serving${skip}`, async () => {
+    const a = new Agent(rt, { impl: 'puretls', role: 'server', cert: pki.chainFile, key: pki.keyFile, n: 1 << 20, tolerateErrors: true });
+    const port = await a.get<number>('listening');
+    const raw = net.connect({ host: '127.0.0.1', port });
+    closers.push(() => void raw.destroy());
+    raw.on('error', () => undefined);
+    await once(raw, 'connect');
+    raw.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    const e = await a.error();
+    expect(e.name).toBe('TlsError');
+    expect(['DecodeError', 'ProtocolVersion', 'UnexpectedMessage', 'RecordOverflow', 'IllegalParameter']).toContain(e.status);
+    const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.pki.caCertPem });
+    closers.push(() => void s.destroy());
+    await once(s, 'secureConnect');
+    const p = await nodeTransfer(s, 1 << 20, SEED.client);
+    const d = await a.get<AgentDone>('done', 60_000, true);
+    expect(d.recvSha).toBe(p.sentSha);
+  });
 }
+

@@ -7,9 +7,11 @@ import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fromStreams, type ByteStreamPair } from '../../src/transport/web.js';
+import { fromStreams, mapTransportError, type ByteStreamPair } from '../../src/transport/web.js';
 import { TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+import { createHash } from 'node:crypto';
+import { SEED, agentChunks, mbps, nodeTransfer } from './runtime-agent.js';
 
 let pki: TestPki;
 let other: TestPki;
@@ -218,4 +220,148 @@ describe('puretls/web fromStreams', () => {
     const v = new DataView(got.buffer, got.byteOffset, got.byteLength);
     for (let off = 0; off < total; off += 65536) for (let i = 0; i < 65536; i += 4096) expect(v.getUint32(off + i)).toBe((off + i) >>> 0);
   });
+
+  it('hostile peer: bytes that are not TLS fail the handshake with a protocol status, nothing hangs', async () => {
+    const srv = net.createServer((sock) => {
+      sock.on('error', () => undefined);
+      sock.once('data', () => sock.write(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')));
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    closers.push(() => new Promise<void>((r) => srv.close(() => r())));
+    const { pair } = await tcp((srv.address() as AddressInfo).port);
+    const c = fromStreams(pair, { servername: 'localhost', ca: pki.caCertPem, lingerTimeout: 100 });
+    const e = await errorOf(c.handshake());
+    expect(['DecodeError', 'ProtocolVersion', 'UnexpectedMessage', 'RecordOverflow']).toContain(e.status);
+    expect(await c.closed).toBe(e);
+  });
+
+  it('hostile client against a fromStreams server: a silent peer hits handshakeTimeout (TimedOut), garbage a protocol status', async () => {
+    const results: Promise<TlsError | null>[] = [];
+    const srv = net.createServer({ allowHalfOpen: true }, (sock) => {
+      closers.push(() => void sock.destroy());
+      const s = fromStreams(socketPair(sock), { role: 'server', cert: pki.chainPem, key: pki.keyPem, handshakeTimeout: 300, lingerTimeout: 50 });
+      results.push(s.handshake().then(() => null, (x: TlsError) => x));
+    });
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    closers.push(() => new Promise<void>((r) => srv.close(() => r())));
+    const port = (srv.address() as AddressInfo).port;
+    const silent = await tcp(port);
+    await new Promise((r) => setTimeout(r, 50));
+    const noisy = await tcp(port);
+    noisy.sock.write(Buffer.alloc(300, 0x16));
+    await new Promise((r) => setTimeout(r, 50));
+    const [a, b] = await Promise.all(results);
+    expect(a?.status).toBe('TimedOut');
+    expect(['DecodeError', 'IllegalParameter', 'RecordOverflow', 'ProtocolVersion', 'UnexpectedMessage']).toContain(b?.status);
+    void silent;
+  });
+
+  it('careless caller: non-bytes writes are ApiMisuse, writes after close are Closed, a cancelled reader does not stop the writer', async () => {
+    const port = await nodeServer({}, (s) => {
+      s.on('data', () => undefined);
+      s.write('x'.repeat(100_000));
+      s.on('end', () => s.end());
+    });
+    const { pair } = await tcp(port);
+    const c = fromStreams(pair, { servername: 'localhost', ca: pki.caCertPem });
+    await c.handshake();
+    await c.readable.cancel(); // we do not want the server's data
+    const w = c.writable.getWriter();
+    await w.write(new Uint8Array([1, 2, 3])); // still works after cancel
+    const bad = await w.write('a string' as unknown as Uint8Array).then(
+      () => null,
+      (x: unknown) => x,
+    );
+    expect(bad).toBeInstanceOf(TlsError);
+    expect((bad as TlsError).status).toBe('ApiMisuse');
+    // The peer's close_notify is answered by ours (allowHalfOpen false): a later write is Closed.
+    // (Node's TLS 1.3 server drops close_notify when it end()s at once after the handshake: wait a little.)
+    const port2 = await nodeServer({}, (s) => void setTimeout(() => s.end('bye'), 100));
+    const c2 = fromStreams((await tcp(port2)).pair, { servername: 'localhost', ca: pki.caCertPem });
+    expect(new TextDecoder().decode(await readAll(c2.readable))).toBe('bye');
+    expect(await c2.closed).toBeNull();
+    const after = await errorOf(c2.writable.getWriter().write(new Uint8Array(1)));
+    expect(after.status).toBe('Closed');
+    await c.close();
+    await c2.close();
+  });
+
+  it('16 MiB each way with checksums, our reader slow (8 ms per 256 KiB): fromStreams client ↔ Node tls, both providers', async () => {
+    const N = 16 * 1024 * 1024;
+    const lines: string[] = [];
+    for (const provider of ['native', 'pure'] as const) {
+      let peer!: ReturnType<typeof nodeTransfer>;
+      const port = await nodeServer({}, (s) => {
+        peer = nodeTransfer(s, N, SEED.server);
+      });
+      const { pair } = await tcp(port);
+      const crypto = provider === 'native' ? (await import('../../src/crypto/native.js')).nativeProvider : undefined;
+      const c = fromStreams(pair, { servername: 'localhost', ca: pki.caCertPem, ...(crypto ? { crypto } : {}) });
+      await c.handshake();
+      const t0 = performance.now();
+      const send = (async () => {
+        const w = c.writable.getWriter();
+        const h = createHash('sha256');
+        for (const chunk of agentChunks(N, SEED.client)) {
+          h.update(chunk);
+          await w.write(chunk);
+        }
+        return { w, sha: h.digest('hex'), ms: performance.now() - t0 };
+      })();
+      const recv = (async () => {
+        const r = c.readable.getReader();
+        const h = createHash('sha256');
+        let got = 0;
+        let mark = 0;
+        while (got < N) {
+          const { value, done } = await r.read();
+          if (done) break;
+          h.update(value);
+          got += value.length;
+          if (got - mark >= 262144) {
+            mark = got;
+            await new Promise((res) => setTimeout(res, 8));
+          }
+        }
+        return { r, got, sha: h.digest('hex'), ms: performance.now() - t0 };
+      })();
+      const [sd, rd] = await Promise.all([send, recv]);
+      await sd.w.close();
+      const p = await peer;
+      expect(rd.got).toBe(N);
+      expect(rd.sha).toBe(p.sentSha);
+      expect(p.recvSha).toBe(sd.sha);
+      expect((await rd.r.read()).done).toBe(true);
+      expect(await c.closed).toBeNull();
+      lines.push(`[web/Node] ${provider}: receives ${mbps(N, rd.ms)} MB/s (slow reader), sends ${mbps(N, sd.ms)} MB/s`);
+    }
+    console.log(`puretls/web fromStreams, 16 MiB each way vs Node tls (noisy machine: indicative)\n  ${lines.join('\n  ')}`);
+  }, 180_000);
+
+  it('mapTransportError: Deno error names and Node/Bun codes become stable transport statuses, the original kept as cause', () => {
+    const denoErr = (name: string, message = name): Error => Object.assign(new Error(message), { name });
+    const cases: [unknown, string][] = [
+      [denoErr('ConnectionRefused'), 'ConnectionRefused'],
+      [denoErr('ConnectionReset'), 'ConnectionReset'],
+      [denoErr('BrokenPipe'), 'ConnectionReset'],
+      [denoErr('TimedOut'), 'TimedOut'],
+      [denoErr('NotFound', 'failed to lookup address information: Name or service not known'), 'HostNotFound'],
+      [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'ConnectionRefused'],
+      [Object.assign(new Error('getaddrinfo ENOTFOUND x'), { code: 'ENOTFOUND' }), 'HostNotFound'],
+      [Object.assign(new Error('x'), { code: 'ENETUNREACH' }), 'NetworkUnreachable'],
+      [new Error('something else'), 'TransportError'],
+      ['a string', 'TransportError'],
+    ];
+    for (const [e, status] of cases) {
+      const m = mapTransportError(e);
+      expect(m).toBeInstanceOf(TlsError);
+      expect(m.status).toBe(status);
+      expect(m.cause).toBe(e);
+    }
+    const already = new TlsError('Truncated');
+    expect(mapTransportError(already)).toBe(already);
+  });
 });
+

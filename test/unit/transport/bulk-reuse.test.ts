@@ -5,7 +5,9 @@
  * at once and others are queued by Node (partial writes): a buffer reused while Node still
  * holds it would corrupt the stream, which the peer's record authentication and the
  * checksum here would catch. Both directions, AES-128-GCM and ChaCha20-Poly1305, against
- * Node's own `tls` as the peer.
+ * Node's own `tls` as the peer. Writes made back to back are sealed and sent together (one
+ * gathered write per four records): their order against a KeyUpdate, small writes left
+ * alone at the end of a task, and end() is checked too.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -105,5 +107,54 @@ describe.each(SUITES)('puretls/node bulk over TCP with a slow peer (%s, native p
     while (!upDigest) await new Promise((r) => setTimeout(r, 5));
     expect(await upDigest).toBe(sha(up));
     expect(await downDigest).toBe(sha(down));
+  });
+});
+
+describe('puretls/node: writes sent together keep their order', () => {
+  it('writes of every size in one synchronous burst, a KeyUpdate in the middle, then end(): all arrive, in order', async () => {
+    let serverDigest: Promise<string> | null = null;
+    const sizes = [1, 5, 16_384, 100, 16_383, 40_000, 3, 16_385, 64 * 1024, 7, 200_000, 2];
+    const total = sizes.reduce((a, b) => a + b, 0) * 2;
+    const server = tls.createServer({ cert: pki.chainPem, key: pki.keyPem, minVersion: 'TLSv1.3' }, (s) => {
+      serverDigest = slowReader(s, total);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanup.push(() => server.close());
+    const port = (server.address() as net.AddressInfo).port;
+    const client = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, crypto: 'native' });
+    cleanup.push(() => client.destroy());
+    await once(client, 'secureConnect');
+    const data = randomBytes(total);
+    let off = 0;
+    const burst = (): void => {
+      for (const n of sizes) {
+        client.write(data.subarray(off, off + n));
+        off += n;
+      }
+    };
+    burst();
+    const updated = client.keyUpdate(true);
+    burst();
+    client.end();
+    await updated;
+    while (!serverDigest) await new Promise((r) => setTimeout(r, 5));
+    expect(await serverDigest).toBe(sha(data));
+  });
+
+  it('a single small write with nothing after it is sent (no write waits for another)', async () => {
+    const server = tls.createServer({ cert: pki.chainPem, key: pki.keyPem, minVersion: 'TLSv1.3' }, (s) => s.pipe(s));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanup.push(() => server.close());
+    const port = (server.address() as net.AddressInfo).port;
+    const client = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, crypto: 'native' });
+    cleanup.push(() => client.destroy());
+    await once(client, 'secureConnect');
+    for (const msg of ['a', 'bc', 'def']) {
+      client.write(msg);
+      const [echo] = (await once(client, 'data')) as [Buffer];
+      expect(echo.toString()).toBe(msg);
+    }
   });
 });
