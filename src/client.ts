@@ -25,6 +25,7 @@ export {
   x25519mlkem768,
   secp256r1mlkem768,
   secp384r1mlkem1024,
+  resumption,
 } from './engine/client-connection.js';
 export { ConnectionCore } from './engine/connection.js';
 export type { ClientModule, ClientModuleName, ClientOnlyConfigOptions, ClientOnlyOptions } from './engine/client-connection.js';

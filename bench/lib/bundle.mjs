@@ -39,7 +39,7 @@ export async function run(ca, sendBytes, nextBytes) {
  * names the built entry does not export are skipped (a module another branch adds, such as a
  * post-quantum group, is measured once it exists).
  */
-const CLIENT_MODULES = ['tls12', 'ocsp', 'identity', 'clientCertificates', 'secp256r1', 'secp384r1', 'chacha20', 'ed25519', 'x25519mlkem768', 'secp256r1mlkem768', 'secp384r1mlkem1024'];
+const CLIENT_MODULES = ['resumption', 'tls12', 'ocsp', 'identity', 'clientCertificates', 'secp256r1', 'secp384r1', 'chacha20', 'ed25519', 'x25519mlkem768', 'secp256r1mlkem768', 'secp384r1mlkem1024'];
 
 async function measure(esbuild, contents, resolveDir, platform, external = []) {
   const r = await esbuild.build({

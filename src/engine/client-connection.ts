@@ -24,6 +24,7 @@ import {
   SIGNING_PART,
   X25519MLKEM768_PART,
 } from '../crypto/parts.js';
+import { CLIENT_RESUMPTION } from '../handshake/client-resumption.js';
 import { ConnectionCore } from './connection.js';
 import {
   clientIdentity,
@@ -48,7 +49,8 @@ export type ClientModuleName =
   | 'ed25519'
   | 'x25519mlkem768'
   | 'secp256r1mlkem768'
-  | 'secp384r1mlkem1024';
+  | 'secp384r1mlkem1024'
+  | 'resumption';
 
 /**
  * An optional part of a `puretls/client` configuration: {@link tls12}, {@link ocsp},
@@ -175,7 +177,7 @@ function providerOf(parts: readonly CryptoPart[]): PartsProvider {
 }
 
 function partsOf(modules: readonly ClientModule[] | undefined): ClientParts {
-  let parts: Omit<ClientParts, 'crypto'> = { tls12: null, ocsp: null, clientCertificate: null };
+  let parts: Omit<ClientParts, 'crypto'> = { tls12: null, ocsp: null, clientCertificate: null, resumption: null };
   const crypto: CryptoPart[] = [];
   if (modules !== undefined && !Array.isArray(modules)) throw new TlsError('InvalidConfig', { detail: 'modules must be an array of modules from puretls/client (tls12, ocsp, identity, ...)' });
   for (const m of (modules ?? []) as readonly unknown[]) {
@@ -251,3 +253,12 @@ export const secp256r1mlkem768: ClientModule = /* @__PURE__ */ defineModule('sec
 
 /** The hybrid SecP384r1MLKEM1024 (ML-KEM-1024 with P-384), as {@link secp256r1mlkem768}. */
 export const secp384r1mlkem1024: ClientModule = /* @__PURE__ */ defineModule('secp384r1mlkem1024', { crypto: SECP384R1MLKEM1024_PART });
+
+/**
+ * Session resumption (RFC 9846 §2.2 PSK tickets, with 0-RTT when `earlyData` is given; TLS 1.2
+ * session IDs and tickets with {@link tls12}): a session store per config (`sessionStore`),
+ * `session` / `onSession` per connection. Without it a `puretls/client` client behaves as with
+ * `sessionStore: false` (every handshake is full), and `sessionStore`, `session` and
+ * `onSession` are `InvalidConfig` naming this module.
+ */
+export const resumption: ClientModule = /* @__PURE__ */ defineModule('resumption', { parts: { resumption: CLIENT_RESUMPTION } });

@@ -30,10 +30,10 @@ import { testHooksOf } from '../handshake/test-hooks.js';
 import { MAX_SESSION_LIFETIME, SessionCache12 } from '../session/cache12.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
-import { MemorySessionStore, sessionStoreKey, trustFingerprint, type SessionStore } from '../session/store.js';
+import { trustFingerprint, type SessionStore } from '../session/store.js';
+import { CLIENT_RESUMPTION, type ClientResumption } from '../handshake/client-resumption.js';
 import { resolveTicketKeys, type TicketKeySet } from '../session/ticket-keys.js';
 import { resolveReplayRegister } from '../session/replay.js';
-import { ConnectionSessionStore } from '../session/offer.js';
 import type { ResumableSession } from '../session/session.js';
 import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
 import { toHex } from '../base/bytes.js';
@@ -129,10 +129,19 @@ export interface ClientParts {
   readonly clientCertificate: typeof clientIdentity | null;
   /** The default provider, which `crypto: 'pure'` also names. */
   readonly crypto: CryptoProvider;
+  /** Session resumption (src/handshake/client-resumption.ts); null: as `sessionStore: false`. */
+  readonly resumption: ClientResumption | null;
 }
 
 /** Every optional part: what `puretls` and `puretls/node` clients have. */
-export const ALL_CLIENT_PARTS: ClientParts = { tls12: serverHello12, ocsp: verifyOcspResponseWith, identity: identityFiles, clientCertificate: clientIdentity, crypto: nobleProvider };
+export const ALL_CLIENT_PARTS: ClientParts = {
+  tls12: serverHello12,
+  ocsp: verifyOcspResponseWith,
+  identity: identityFiles,
+  clientCertificate: clientIdentity,
+  crypto: nobleProvider,
+  resumption: CLIENT_RESUMPTION,
+};
 
 /** What a client config holds, out of the caller's reach. */
 interface ClientState {
@@ -144,8 +153,10 @@ interface ClientState {
   /** The caller's own verifier judges the chain (and the name). */
   readonly customVerifier: boolean;
   readonly limits: RoleLimits;
-  /** Where sessions are kept (null: `sessionStore: false`). */
+  /** Where sessions are kept (null: `sessionStore: false`, or no resumption part). */
   readonly store: SessionStore | null;
+  /** The resumption part, if the config has it. */
+  readonly resumption: ClientResumption | null;
   /** The fingerprint of the trust decision (`session/store.ts`), computed once. */
   readonly trust: () => string;
 }
@@ -416,7 +427,9 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
     retryEarlyData: true,
   });
   const limits: RoleLimits = Object.freeze({ maxHelloRequests: limitOption('maxHelloRequests', options.maxHelloRequests, 4) });
-  const store = resolveSessionStore(options.sessionStore, cfg.now);
+  let store: SessionStore | null = null;
+  if (parts.resumption) store = parts.resumption.resolveStore(options.sessionStore, cfg.now);
+  else if (options.sessionStore !== undefined && options.sessionStore !== false) throw new TlsError('InvalidConfig', { detail: RESUMPTION_MISSING });
   // The trust decision a session is bound to (issue 10 item 1), hashed once, when first needed.
   let fingerprint: string | undefined;
   const trust = (): string =>
@@ -427,7 +440,7 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
       checkServerIdentity: options.checkServerIdentity,
       extra: `revocation:${options.requireRevocationInformation === true}|identity:${params.identity ? toHex(cfg.crypto.digest('sha256', params.identity.chain[0]!)) : '-'}`,
     }));
-  return Object.freeze({ cfg, params, store, trust, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
+  return Object.freeze({ cfg, params, store, resumption: parts.resumption, trust, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
 }
 
 /**
@@ -666,22 +679,22 @@ function earlyDataOption(d: Uint8Array | undefined): Uint8Array | null {
   return d.length > 0 ? d.slice() : null;
 }
 
-/** The store a connection takes sessions from and puts them in: the config's, with this connection's `session` / `onSession` if given. */
+/**
+ * The store a connection takes sessions from and puts them in: the config's, with this
+ * connection's `session` / `onSession` if given; null without the resumption part.
+ * @throws TlsError('InvalidConfig') for `session` / `onSession` without the resumption part
+ */
 function connectionSessions(state: ClientState, per: ClientConnectionOptions, servername: string): ClientParams['sessions'] {
-  if (per.session === undefined && per.onSession === undefined) return state.store ? { store: state.store, key: sessionStoreKey(servername, state.trust()) } : null;
-  if (per.onSession !== undefined && typeof per.onSession !== 'function') throw new TlsError('InvalidConfig', { detail: 'onSession must be a function' });
-  return { store: new ConnectionSessionStore(state.store, per.session, per.onSession), key: sessionStoreKey(servername, state.trust()) };
+  const r = state.resumption;
+  if (r === null) {
+    if (per.session !== undefined || per.onSession !== undefined) throw new TlsError('InvalidConfig', { detail: RESUMPTION_MISSING });
+    return null;
+  }
+  const store = r.connectionStore(state.store, per.session, per.onSession);
+  return store ? { store, key: r.storeKey(servername, state.trust()), resumption: r } : null;
 }
 
-/** The `sessionStore` option: a store as given, `false` as none, absent as a fresh memory store. */
-function resolveSessionStore(o: ClientOptions['sessionStore'], now: () => number): SessionStore | null {
-  if (o === false) return null;
-  if (o === undefined) return new MemorySessionStore({ now });
-  if (typeof o !== 'object' || o === null || typeof o.get !== 'function' || typeof o.put !== 'function' || typeof o.delete !== 'function') {
-    throw new TlsError('InvalidConfig', { detail: 'sessionStore must have get, put and delete methods (or be false)' });
-  }
-  return o;
-}
+const RESUMPTION_MISSING = "session resumption (sessionStore, session, onSession) needs the resumption module: modules: [resumption] with resumption from 'puretls/client'";
 
 /** Key shares for the first ClientHello: the defaults that are configured, else the first configured group. */
 function defaultKeyShares(groups: readonly number[]): number[] {

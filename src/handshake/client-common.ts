@@ -16,6 +16,7 @@ import type { serverHello12 } from './client-tls12.js';
 import type { Transcript } from './transcript.js';
 import type { PskOffer } from './psk.js';
 import type { SessionStore } from '../session/store.js';
+import type { ClientResumption } from './client-resumption.js';
 import type { Tls12Session } from '../session/session.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
@@ -41,7 +42,7 @@ export interface ClientParams {
    * Where this connection takes a session to resume and keeps the ones it receives, under
    * `key` (server name + trust fingerprint, `session/store.ts`); null: no resumption.
    */
-  readonly sessions: { readonly store: SessionStore; readonly key: string } | null;
+  readonly sessions: { readonly store: SessionStore; readonly key: string; readonly resumption: ClientResumption } | null;
   /** Offer psk_ke as well as psk_dhe_ke (RFC 9846 §4.3.9). */
   readonly allowPskKe: boolean;
   /** 0-RTT data of this connection, or null (RFC 9846 §2.3). */

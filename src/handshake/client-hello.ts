@@ -22,10 +22,8 @@ import { expect, sendHashed } from './state.js';
 import { Transcript } from './transcript.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
-import { acceptPskSelection, offerPsk, sessionHash, type PskOffer } from './psk.js';
-import { takeSession } from '../session/store.js';
+import { acceptPskSelection, type PskOffer } from './psk.js';
 import type { ResumableSession, Tls12Session } from '../session/session.js';
-import { offer12, usableSession12 } from './client-resume12.js';
 import { earlyTrafficSecret } from './tls13-common.js';
 
 /**
@@ -34,22 +32,11 @@ import { earlyTrafficSecret } from './tls13-common.js';
  */
 export function startClient(cfg: ResolvedCommon, p: ClientParams, out: HandshakeOutput): MaybePromise<State> {
   // RFC 9846 §2.2 / RFC 5246 §7.3: a session from an earlier connection, taken out of the store (single use).
-  const session = p.sessions ? takeSession(p.sessions.store, p.sessions.key, cfg.now()) : undefined;
-  return andThen(session, (s) => startWith(cfg, p, pskOfferFor(cfg, s), session12For(cfg, s), out));
-}
-
-/** A stored TLS 1.2 session, if we offer TLS 1.2 and may offer it (`client-resume12.ts`). */
-function session12For(cfg: ResolvedCommon, s: ResumableSession | undefined): Tls12Session | undefined {
-  if (!s || s.version !== 'TLSv1.2' || !offeredVersions(cfg).offers12) return undefined;
-  return usableSession12(s, cfg.suites);
-}
-
-/** The TLS 1.3 PSK offer for a stored session: only for a TLS 1.3 session whose suite's hash we offer (RFC 9846 §4.3.11). */
-function pskOfferFor(cfg: ResolvedCommon, s: ResumableSession | undefined): PskOffer | null {
-  if (!s || s.version !== 'TLSv1.3') return null;
-  const hash = sessionHash(s);
-  if (hash === undefined || !cfg.suites.some((c) => tls13Suite(c)?.hash === hash)) return null;
-  return { session: s, hash };
+  const r = p.sessions?.resumption;
+  const session = p.sessions && r ? r.take(p.sessions.store, p.sessions.key, cfg.now()) : undefined;
+  return andThen(session, (s) =>
+    startWith(cfg, p, r && s ? r.pskOfferFor(cfg, s) : null, r && s && offeredVersions(cfg).offers12 ? r.session12For(cfg, s) : undefined, out),
+  );
 }
 
 function startWith(cfg: ResolvedCommon, p: ClientParams, psk: PskOffer | null, session12: Tls12Session | undefined, out: HandshakeOutput): MaybePromise<State> {
@@ -58,7 +45,8 @@ function startWith(cfg: ResolvedCommon, p: ClientParams, psk: PskOffer | null, s
   // RFC 9846 §E.4: middlebox compatibility mode uses a non-empty legacy_session_id.
   const compatId = offers13 ? cfg.random(32) : new Uint8Array(0);
   // TLS 1.2 resumption (client-resume12.ts): the session ID and the SessionTicket extension.
-  const o12 = offer12(session12, offers12 && p.sessions !== null, compatId, cfg.random);
+  const r = p.sessions?.resumption;
+  const o12 = r ? r.offer12(session12, offers12, compatId, cfg.random) : { legacySessionId: compatId, sessionTicket: undefined };
   const sessionId = o12.legacySessionId;
   let shares: MaybePromise<KeyShare>[] = [];
   if (offers13) {
@@ -91,7 +79,7 @@ function sendClientHello(
   const early = psk && p.earlyData && p.earlyData.length <= psk.session.maxEarlyData ? p.earlyData : null;
   if (early) ch = { ...ch, extensions: { ...ch.extensions, earlyData: true } };
   // RFC 9846 §4.3.11: pre_shared_key last, its binder over this ClientHello truncated before the binders.
-  if (psk) ch = offerPsk(cfg.crypto, ch, psk, cfg.now(), p.allowPskKe, null);
+  if (psk) ch = p.sessions!.resumption.offerPsk(cfg.crypto, ch, psk, cfg.now(), p.allowPskKe, null);
   const hs: ClientHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
   const raw = out.send(ch);
   hs.transcript.add(raw);
@@ -390,5 +378,6 @@ function pskAfterRetry(psk: PskOffer | null, suite: Tls13Suite): PskOffer | null
 function retryPsk(hs: ClientHandshake, ch2: ClientHello, psk: PskOffer | null): ClientHello {
   if (ch2.extensions.preSharedKey === undefined) return ch2;
   if (!psk) return { ...ch2, extensions: { ...ch2.extensions, preSharedKey: undefined } };
-  return offerPsk(hs.cfg.crypto, ch2, psk, hs.cfg.now(), hs.p.allowPskKe, hs.transcript);
+  // A PSK was offered, so this client has the resumption part.
+  return hs.p.sessions!.resumption.offerPsk(hs.cfg.crypto, ch2, psk, hs.cfg.now(), hs.p.allowPskKe, hs.transcript);
 }

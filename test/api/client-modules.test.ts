@@ -240,4 +240,26 @@ describe('puretls/client without modules', () => {
       );
     }
   });
+
+  it('resumption: without the module every handshake is full and the session options are InvalidConfig; with it the second connection resumes', async () => {
+    const server = Full.createServerConfig({ cert: ec.chainPem, key: ec.keyPem });
+    const run = async (config: Full.ClientConfig): Promise<boolean> => {
+      const c = Client.TlsConnection.client(config, { servername: 'a.example' });
+      await connect(c, server);
+      expect(c.error).toBeNull();
+      // Let the client take the server's tickets.
+      await c.process();
+      return c.info.resumed;
+    };
+    const lean = Client.createClientConfig({ ca: ec.caCertPem });
+    expect([await run(lean), await run(lean)]).toEqual([false, false]);
+    const ch = await hello(Client.TlsConnection.client(lean, { servername: 'a.example' }));
+    expect(ch.extensions.preSharedKey).toBeUndefined();
+    const e = thrown(() => Client.createClientConfig({ ca: ec.caCertPem, sessionStore: new Full.MemorySessionStore() }));
+    expect(e.message).toContain('resumption module');
+    expect(thrown(() => Client.TlsConnection.client(lean, { servername: 'a.example', onSession: () => undefined })).message).toContain('resumption module');
+    expect(() => Client.createClientConfig({ ca: ec.caCertPem, sessionStore: false })).not.toThrow();
+    const withIt = Client.createClientConfig({ ca: ec.caCertPem, modules: [Client.resumption] });
+    expect([await run(withIt), await run(withIt)]).toEqual([false, true]);
+  });
 });
