@@ -739,6 +739,18 @@ export interface TlsSocketInit {
  * received, never a clean `'end'`. The peer's close_notify is `'end'`; see
  * {@link TlsSocketOptions} for what happens to our writable side then (`allowHalfOpen`).
  */
+/** What {@link TlsSocket.getEphemeralKeyInfo} reports on a client (Node's shape; `'hybrid'` for the post-quantum groups). */
+export interface EphemeralKeyInfo {
+  readonly type: 'ECDH' | 'hybrid';
+  /** Node's curve name for the classical groups, the IANA name for the hybrids. */
+  readonly name: string;
+  /** Key size in bits, as Node gives it (classical groups only). */
+  readonly size?: number;
+}
+
+/** Node's names and sizes of the classical groups (`getEphemeralKeyInfo()`). */
+const NODE_ECDH_NAMES: Readonly<Record<string, readonly [string, number]>> = { x25519: ['X25519', 253], secp256r1: ['prime256v1', 256], secp384r1: ['secp384r1', 384] };
+
 export class TlsSocket extends Duplex {
   /**
    * A read-only view of the engine behind this socket (`info`, `phase`, `error`, ...): the
@@ -1155,6 +1167,39 @@ export class TlsSocket extends Duplex {
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Buffer {
     return toBuffer(this.engine.exportKeyingMaterial(label, context ?? null, length));
   }
+
+  /**
+   * Node's `getEphemeralKeyInfo()`: on a client after the handshake, the key exchange group
+   * as Node names it: `{ type: 'ECDH', name: 'X25519' | 'prime256v1' | 'secp384r1', size }`
+   * (bits: 253, 256, 384); for the post-quantum hybrids `{ type: 'hybrid', name }` with the
+   * IANA name (`'X25519MLKEM768'`, ...). `{}` on a server and before the handshake, `null`
+   * once the socket is destroyed, as Node.
+   */
+  getEphemeralKeyInfo(): EphemeralKeyInfo | Record<string, never> | null {
+    if (this.destroyed) return null;
+    if (this.engine.role !== 'client' || !this.engine.handshakeComplete) return {};
+    const g = this.engine.info.group;
+    if (g === null) return {};
+    const ecdh = NODE_ECDH_NAMES[g];
+    return ecdh ? { type: 'ECDH', name: ecdh[0], size: ecdh[1] } : { type: 'hybrid', name: g };
+  }
+
+  /**
+   * Node's `renegotiate()`: puretls never renegotiates (TLS 1.3 has no renegotiation,
+   * RFC 9846 §4.1; for TLS 1.2 it is refused, RFC 5746 allowing that). Returns false and
+   * calls `callback` (on a later tick) with `TlsError('NoRenegotiation')`, as Node does
+   * when OpenSSL refuses (`ERR_SSL_WRONG_SSL_VERSION` on TLS 1.3). The connection goes on.
+   */
+  renegotiate(_options: object, callback?: (err: Error | null) => void): boolean {
+    if (typeof callback === 'function') {
+      const err = new TlsError('NoRenegotiation', { detail: 'puretls does not renegotiate (TLS 1.3 has no renegotiation; for TLS 1.2 it is refused): open a new connection' });
+      process.nextTick(callback, err);
+    }
+    return false;
+  }
+
+  /** Node's `disableRenegotiation()`: a no-op, puretls never renegotiates (a peer's request gets a no_renegotiation warning or is refused, RFC 5746 §4.4). */
+  disableRenegotiation(): void {}
 
   /** Passed to the underlying `net.Socket` (no-op for other transports). */
   setNoDelay(noDelay = true): this {

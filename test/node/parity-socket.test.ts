@@ -145,6 +145,56 @@ describe('socket members, side by side with node:tls', () => {
     }
   });
 
+  it('getEphemeralKeyInfo(): {} before the handshake, the group after it (x25519 and P-384 in TLS 1.3, P-256 in TLS 1.2), as node:tls; a hybrid by its IANA name', async () => {
+    const srv = await neutral(chained);
+    for (const [ecdhCurve, maxVersion] of [['X25519', 'TLSv1.3'], ['P-384', 'TLSv1.3'], ['P-256', 'TLSv1.2']] as const) {
+      const options = { host: '127.0.0.1', port: srv.port, servername: 'localhost', ca: chained.caCertPem, ecdhCurve, maxVersion };
+      const before = [nodeTls.connect(options), pure.connect(options)];
+      for (const s of before) {
+        expect(s.getEphemeralKeyInfo()).toEqual({});
+        s.on('error', () => {});
+        s.destroy();
+      }
+      const [n, p] = await pair(options);
+      expect(p.getEphemeralKeyInfo()).toEqual(n.getEphemeralKeyInfo());
+      expect(p.getEphemeralKeyInfo()).toMatchObject({ type: 'ECDH', size: { 'X25519': 253, 'P-256': 256, 'P-384': 384 }[ecdhCurve] });
+      n.destroy();
+      p.destroy();
+      expect(p.getEphemeralKeyInfo()).toBeNull();
+    }
+    // A server socket reports {} (ours, whose handshake is complete when the listener runs).
+    let seen!: (v: unknown) => void;
+    const serverInfo = new Promise<unknown>((resolve) => (seen = resolve));
+    const ps = await pureServer({ cert: chained.chainPem, key: chained.keyPem }, (s) => {
+      seen(s.getEphemeralKeyInfo());
+      s.end();
+    });
+    closers.push(ps.close);
+    const c = await attempt('pure', { host: '127.0.0.1', port: ps.port, servername: 'localhost', ca: chained.caCertPem }, true);
+    expect(c.ok, c.error).toBe(true);
+    expect(await serverInfo).toEqual({});
+    // Our defaults on both ends agree on the hybrid, which Node 20 cannot name: its IANA name.
+    expect((c.socket as pure.TlsSocket).getEphemeralKeyInfo()).toEqual({ type: 'hybrid', name: 'X25519MLKEM768' });
+    c.socket!.destroy();
+  });
+
+  it('renegotiate(): refused through the callback on both (Node: OpenSSL error, ours: NoRenegotiation), returns false, and the connection goes on', async () => {
+    const srv = await neutral(chained);
+    const [n, p] = await pair({ host: '127.0.0.1', port: srv.port, servername: 'localhost', ca: chained.caCertPem });
+    for (const s of [n, p]) {
+      const err = await new Promise<Error | null>((resolve) => {
+        expect(s.renegotiate({}, resolve)).toBe(false);
+      });
+      expect(err).toBeInstanceOf(Error);
+      if (s === p) expect(err).toMatchObject({ status: 'NoRenegotiation' });
+      expect(s.disableRenegotiation()).toBeUndefined();
+      s.write('still here');
+      const echoed = await new Promise<string>((resolve) => s.once('data', (d: Buffer) => resolve(d.toString())));
+      expect(echoed).toBe('still here');
+      s.destroy();
+    }
+  });
+
   it("'keylog': NSS lines with a newline, as Buffers, on both clients and both servers", async () => {
     const lines = (arr: Buffer[]): string[] => arr.map((b) => b.toString('latin1'));
     const pattern = /^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,96}\n$/;

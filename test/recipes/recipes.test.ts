@@ -27,7 +27,7 @@ beforeAll(async () => {
   pki = await generateTestPki({ names: ['localhost', '127.0.0.1'], caName: 'Recipes Test CA' });
 });
 
-describe.skipIf(!havePostgres)('PostgreSQL 15 with pg (skipped: /usr/lib/postgresql/15/bin/postgres absent)', () => {
+describe.skipIf(!havePostgres)(`PostgreSQL 15 with pg${havePostgres ? '' : ' (skipped: /usr/lib/postgresql/15/bin/postgres absent)'}`, () => {
   let server: RunningServer;
   beforeAll(async () => {
     server = await startPostgres(pki);
@@ -64,7 +64,7 @@ describe.skipIf(!havePostgres)('PostgreSQL 15 with pg (skipped: /usr/lib/postgre
   });
 });
 
-describe.skipIf(!haveRedis)('Redis with ioredis (skipped: redis-server absent)', () => {
+describe.skipIf(!haveRedis)(`Redis with ioredis${haveRedis ? '' : ' (skipped: redis-server absent)'}`, () => {
   let server: RunningServer;
   beforeAll(async () => {
     server = await startRedis(pki);
@@ -108,7 +108,7 @@ describe.skipIf(!haveRedis)('Redis with ioredis (skipped: redis-server absent)',
   });
 });
 
-describe.skipIf(!haveMosquitto)('Mosquitto with mqtt (skipped: mosquitto absent)', () => {
+describe.skipIf(!haveMosquitto)(`Mosquitto with mqtt${haveMosquitto ? '' : ' (skipped: mosquitto absent)'}`, () => {
   let server: RunningServer;
   beforeAll(async () => {
     server = await startMosquitto(pki);
