@@ -103,8 +103,8 @@ describe('X25519 from the Montgomery ladder alone (src/crypto/x25519.ts)', () =>
     const u = Buffer.from('e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493', 'hex');
     expect(Buffer.from(x25519KeyShare(k).agree(u)).toString('hex')).toBe('95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957');
     // k = u = 9; then u ← k, k ← X25519(k, u). The public key of k is X25519(k, 9).
-    let key = Uint8Array.of(9, ...new Uint8Array(31));
-    let prev = Uint8Array.of(9, ...new Uint8Array(31));
+    let key: Uint8Array = Uint8Array.of(9, ...new Uint8Array(31));
+    let prev: Uint8Array = Uint8Array.of(9, ...new Uint8Array(31));
     for (let i = 1; i <= 1000; i++) {
       const next = x25519KeyShare(key).agree(prev);
       prev = key;
