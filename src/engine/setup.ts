@@ -172,9 +172,15 @@ interface ServerState {
 // like a config (or a config's prototype) has no entry and is refused.
 const clientStates = new WeakMap<object, ClientState>();
 const serverStates = new WeakMap<object, ServerState>();
-// The only way to construct a config (set by the classes' static blocks).
-let makeClientConfig: (state: ClientState) => ClientConfig;
-let makeServerConfig: (state: ServerState) => ServerConfig;
+// The only way to construct a config: the constructors are private to callers. Not set by
+// static blocks in the classes (a bundler keeps a class with a static block, and so
+// ServerConfig would be in every client-only bundle); the casts reach the same constructors.
+function makeClientConfig(state: ClientState): ClientConfig {
+  return new (ClientConfig as unknown as new (s: ClientState) => ClientConfig)(state);
+}
+function makeServerConfig(state: ServerState): ServerConfig {
+  return new (ServerConfig as unknown as new (s: ServerState) => ServerConfig)(state);
+}
 
 function versionName(v: number): TlsVersionName {
   return v === ProtocolVersion.TLSv1_3 ? 'TLSv1.3' : 'TLSv1.2';
@@ -190,10 +196,6 @@ function versionName(v: number): TlsVersionName {
  * where no caller can reach it. It carries no server name (see {@link ClientConnectionOptions}).
  */
 export class ClientConfig {
-  static {
-    makeClientConfig = (state) => new ClientConfig(state);
-  }
-
   /** Always `'client'`. */
   readonly role = 'client' as const;
   /** Lowest protocol version accepted. */
@@ -229,10 +231,6 @@ export class ClientConfig {
  * where no caller can reach it.
  */
 export class ServerConfig {
-  static {
-    makeServerConfig = (state) => new ServerConfig(state);
-  }
-
   /** Always `'server'`. */
   readonly role = 'server' as const;
   /** Lowest protocol version accepted. */
