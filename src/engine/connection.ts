@@ -25,7 +25,7 @@ import { tls13Suite } from '../crypto/suites.js';
 import { AlertDescription, TlsError, alertName } from '../base/errors.js';
 import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { HandshakeMessage } from '../wire/messages.js';
-import { encodeHandshake, decodeHandshake, handshakeKind } from '../wire/handshake.js';
+import { encodeHandshakeWith, decodeHandshakeWith, handshakeKind, type HandshakeCodec } from '../wire/handshake.js';
 import { decodeAlert } from '../wire/alert.js';
 import { Joiner } from '../record/joiner.js';
 import { NullProtector, RecordProtector, tls13Protector, type Protector } from '../record/protector.js';
@@ -143,6 +143,8 @@ export class ConnectionCore {
   protected readonly reader: RecordReader;
   protected readonly writer: RecordWriter;
   protected readonly joiner: Joiner;
+  /** This role's handshake message codec (setup.ts: a client-only entry's has only what a client receives and sends). */
+  private readonly codec: HandshakeCodec;
   // Queues are null while empty (an idle connection keeps no empty arrays: issue 9 memory).
   protected readQueue: Uint8Array[] | null = null;
   /**
@@ -221,6 +223,7 @@ export class ConnectionCore {
     });
     this.state = FAILED;
     this.startFn = start;
+    this.codec = setup.codec;
   }
 
   /** The output port (see `out_`). */
@@ -659,7 +662,7 @@ export class ConnectionCore {
       this.trace({ direction: 'received', kind: 'handshake', summary: 'HelloRequest (ignored during the handshake)' });
       return undefined;
     }
-    const msg = decodeHandshake(type, body, raw, { finishedLength, version: this.messageVersion() });
+    const msg = decodeHandshakeWith(this.codec.decode, type, body, raw, { finishedLength, version: this.messageVersion() });
     const s = this.state;
     this.state = FAILED;
     const r = s.handle(msg, this.out);
@@ -772,7 +775,7 @@ export class ConnectionCore {
     const self = this;
     return {
       send(msg: HandshakeMessage): Uint8Array {
-        const bytes = encodeHandshake(msg);
+        const bytes = encodeHandshakeWith(self.codec.encode, msg);
         self.writer.queueHandshake(bytes);
         // The summary is rendered only for a tracer (a regular expression per message otherwise wasted).
         if (self.cfg.trace) self.trace({ direction: 'sent', kind: 'handshake', summary: summarize(msg), message: msg });

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { ANY_BODY, type HandshakeCodec } from '../wire/handshake.js';
 import type { CertifiedKey, CertifiedKeyInput, ClientOptions, ResolvedCommon, ServerOptions, TlsVersionName } from '../config/config.js';
 import { limitOption, resolveAlpn, resolveCommon, resolveIgnorable } from '../config/config.js';
 import { loadCertifiedKey, loadCertificates, loadPfxIdentities, type IdentityFiles } from '../config/identity.js';
@@ -56,6 +57,12 @@ export interface Setup {
   /** Makes the first handshake state (a client's sends its ClientHello through `out`). */
   readonly start: (out: HandshakeOutput) => State | Promise<State>;
   readonly limits: RoleLimits;
+  /**
+   * How handshake message bodies are decoded and encoded: every message ({@link ANY_BODY})
+   * for servers and the full entries' clients, what a client receives and sends for a
+   * client-only entry's client (TLS 1.2's only with the `tls12` module).
+   */
+  readonly codec: HandshakeCodec;
   /**
    * The leaf certificate this side presents when the handshake does not choose one (a
    * client's one identity; a server's first, until its handshake picks one): Node's
@@ -131,6 +138,8 @@ export interface ClientParts {
   readonly crypto: CryptoProvider;
   /** Session resumption (src/handshake/client-resumption.ts); null: as `sessionStore: false`. */
   readonly resumption: ClientResumption | null;
+  /** How handshake messages are decoded and encoded (see {@link Setup.codec}). */
+  readonly codec: HandshakeCodec;
 }
 
 /** Every optional part: what `puretls` and `puretls/node` clients have. */
@@ -141,6 +150,7 @@ export const ALL_CLIENT_PARTS: ClientParts = {
   clientCertificate: clientIdentity,
   crypto: nobleProvider,
   resumption: CLIENT_RESUMPTION,
+  codec: ANY_BODY,
 };
 
 /** What a client config holds, out of the caller's reach. */
@@ -159,6 +169,8 @@ interface ClientState {
   readonly resumption: ClientResumption | null;
   /** The fingerprint of the trust decision (`session/store.ts`), computed once. */
   readonly trust: () => string;
+  /** How its connections decode and encode handshake messages (the parts' codec). */
+  readonly codec: HandshakeCodec;
 }
 
 /** What a server config holds, out of the caller's reach. */
@@ -438,7 +450,7 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
       checkServerIdentity: options.checkServerIdentity,
       extra: `revocation:${options.requireRevocationInformation === true}|identity:${params.identity ? toHex(cfg.crypto.digest('sha256', params.identity.chain[0]!)) : '-'}`,
     }));
-  return Object.freeze({ cfg, params, store, resumption: parts.resumption, trust, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
+  return Object.freeze({ cfg, params, store, resumption: parts.resumption, trust, codec: parts.codec, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
 }
 
 /**
@@ -621,7 +633,7 @@ function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup 
   };
   const p = params;
   const c = cfg;
-  const setup: Setup = { role: 'client', cfg: c, start: (out) => startClient(c, p, out), limits: state.limits };
+  const setup: Setup = { role: 'client', cfg: c, start: (out) => startClient(c, p, out), limits: state.limits, codec: state.codec };
   return p.identity ? { ...setup, localCertificate: p.identity.chain[0] } : setup;
 }
 
@@ -643,7 +655,7 @@ export function setupServer(config: ServerConfig | ServerOptions): Setup {
   }
   const { cfg, params } = state;
   const first = params.certificates[0]?.chain[0];
-  const setup: Setup = { role: 'server', cfg, start: () => startServer(cfg, params), limits: state.limits };
+  const setup: Setup = { role: 'server', cfg, start: () => startServer(cfg, params), limits: state.limits, codec: ANY_BODY };
   return first ? { ...setup, localCertificate: first } : setup;
 }
 

@@ -157,7 +157,7 @@ describe('puretls/client in a bundle (esbuild, minified)', () => {
   const program = (entry: string, extra = ''): string =>
     `import { TlsConnection${extra ? ', ' + extra : ''} } from './src/${entry}'; export const c = (ca) => TlsConnection.client({ servername: 'x', ca${extra ? `, modules: [${extra}]` : ''} });`;
   const SERVER = ['src/handshake/server-hello.ts', 'src/handshake/server-tls13.ts', 'src/handshake/server-tls12.ts'];
-  const TLS12 = ['src/handshake/client-tls12.ts', 'src/keys/tls12-prf.ts'];
+  const TLS12 = ['src/handshake/client-tls12.ts', 'src/keys/tls12-prf.ts', 'src/wire/tls12.ts'];
   const OCSP = ['src/verify/ocsp.ts'];
   const has = (inputs: string[], f: string): boolean => inputs.some((i) => i.endsWith(f));
 
