@@ -165,6 +165,9 @@ describe('puretls/client in a bundle (esbuild, minified)', () => {
     const lean = await bundle(program('client.ts'));
     for (const f of [...SERVER, ...TLS12, ...OCSP]) expect(has(lean.inputs, f), f).toBe(false);
     expect(has(lean.inputs, 'src/handshake/client-tls13.ts')).toBe(true);
+    // The base is puretls's own code: X25519 ladder, ECDSA verification, SHA-2/HMAC/HKDF and the
+    // AES key schedule are ours (src/crypto/x25519.ts, ecdsa.ts, sha2.ts, gcm.ts), no @noble module.
+    expect(lean.inputs.filter((i) => i.includes('@noble/'))).toEqual([]);
 
     const with12 = await bundle(program('client.ts', 'tls12'));
     for (const f of TLS12) expect(has(with12.inputs, f), f).toBe(true);
