@@ -31,7 +31,7 @@ import { testHooksOf } from '../handshake/test-hooks.js';
 import { MAX_SESSION_LIFETIME, SessionCache12 } from '../session/cache12.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
-import { trustFingerprint, type SessionStore } from '../session/store.js';
+import type { SessionStore } from '../session/store.js';
 import { CLIENT_RESUMPTION, type ClientResumption } from '../handshake/client-resumption.js';
 import { resolveTicketKeys, type TicketKeySet } from '../session/ticket-keys.js';
 import { resolveReplayRegister } from '../session/replay.js';
@@ -440,16 +440,21 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
   let store: SessionStore | null = null;
   if (parts.resumption) store = parts.resumption.resolveStore(options.sessionStore, cfg.now);
   else if (options.sessionStore !== undefined && options.sessionStore !== false) throw new TlsError('InvalidConfig', { detail: RESUMPTION_MISSING });
-  // The trust decision a session is bound to (issue 10 item 1), hashed once, when first needed.
+  // The trust decision a session is bound to (issue 10 item 1), hashed once, when first needed:
+  // by connectionSessions, which only a config with the resumption part reaches (the hashing is
+  // that part's, so a client-only bundle without it does not carry it).
   let fingerprint: string | undefined;
-  const trust = (): string =>
-    (fingerprint ??= trustFingerprint(cfg.crypto, {
+  const resumption = parts.resumption;
+  const trust = (): string => {
+    if (resumption === null) throw new TlsError('InternalError', { detail: 'trust fingerprint without the resumption part' });
+    return (fingerprint ??= resumption.trustFingerprint(cfg.crypto, {
       anchors,
       ignorable,
       verifier: options.verifier ?? `basic:${options.maxDepth ?? ''}:${options.commonNameFallback === true}`,
       checkServerIdentity: options.checkServerIdentity,
       extra: `revocation:${options.requireRevocationInformation === true}|identity:${params.identity ? toHex(cfg.crypto.digest('sha256', params.identity.chain[0]!)) : '-'}`,
     }));
+  };
   return Object.freeze({ cfg, params, store, resumption: parts.resumption, trust, codec: parts.codec, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
 }
 
