@@ -339,12 +339,13 @@ const SERVER_ONLY_NAMES = [
 
 /**
  * Every key of {@link ClientOptions}: adapters use it to tell TLS options from their own and
- * from unrelated keys (Node's `https` passes many).
+ * from unrelated keys (Node's `https` passes many). (`concat`, not spreads, under PURE marks: a
+ * bundler can then drop both lists from a program that never reads them.)
  */
-export const CLIENT_OPTION_NAMES: readonly (keyof ClientOptions)[] = Object.freeze([...COMMON_OPTION_NAMES, ...CLIENT_ONLY_NAMES]);
+export const CLIENT_OPTION_NAMES: readonly (keyof ClientOptions)[] = /* @__PURE__ */ Object.freeze<(keyof ClientOptions)[]>(/* @__PURE__ */ (COMMON_OPTION_NAMES as readonly (keyof ClientOptions)[]).concat(CLIENT_ONLY_NAMES));
 
 /** Every key of {@link ServerOptions}; see {@link CLIENT_OPTION_NAMES}. */
-export const SERVER_OPTION_NAMES: readonly (keyof ServerOptions)[] = Object.freeze([...COMMON_OPTION_NAMES, ...SERVER_ONLY_NAMES]);
+export const SERVER_OPTION_NAMES: readonly (keyof ServerOptions)[] = /* @__PURE__ */ Object.freeze<(keyof ServerOptions)[]>(/* @__PURE__ */ (COMMON_OPTION_NAMES as readonly (keyof ServerOptions)[]).concat(SERVER_ONLY_NAMES));
 
 // A new option must be added to the lists above: these lines fail to compile otherwise.
 const everyClientOptionListed: [Exclude<keyof ClientOptions, (typeof COMMON_OPTION_NAMES)[number] | (typeof CLIENT_ONLY_NAMES)[number]>] extends [never] ? true : false = true;

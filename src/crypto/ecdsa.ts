@@ -13,6 +13,8 @@
  * @module
  */
 
+import { modPow } from './rsa.js';
+
 /** A short-Weierstrass curve y² = x³ − 3x + b over GF(p) with base point G of prime order n. */
 interface Curve {
   readonly p: bigint;
@@ -60,16 +62,6 @@ const mod = (a: bigint, m: bigint): bigint => {
   const r = a % m;
   return r < 0n ? r + m : r;
 };
-
-function powMod(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b = mod(b, m);
-  for (; e > 0n; e >>= 1n) {
-    if (e & 1n) r = (r * b) % m;
-    b = (b * b) % m;
-  }
-  return r;
-}
 
 /** Inverse of a (nonzero mod m) modulo the prime m (extended Euclid; inputs are public). */
 function invert(a: bigint, m: bigint): bigint {
@@ -179,7 +171,7 @@ export function decodeSec1Point(type: keyof typeof ECDSA_CURVES, bytes: Uint8Arr
   } else if (bytes.length === 1 + size && (bytes[0] === 2 || bytes[0] === 3)) {
     // SEC 1 §2.3.4 step 2.4.1: y = sqrt(x³ − 3x + b); p ≡ 3 (mod 4) for both curves, so the
     // root is α^((p+1)/4) when one exists (checked below by the curve equation).
-    y = powMod(mod(x * x * x - 3n * x + c.b, p), (p + 1n) / 4n, p);
+    y = modPow(mod(x * x * x - 3n * x + c.b, p), (p + 1n) / 4n, p);
     if ((y & 1n) !== BigInt(bytes[0]! & 1)) y = p - y;
     if (y === p) y = 0n;
   } else {

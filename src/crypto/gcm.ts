@@ -3,8 +3,10 @@
  * GHASH multiplication tables are built when the key is installed and reused for every
  * record, instead of once per call as `gcm(key, nonce, aad)` from @noble/ciphers does.
  *
- * - The key expansion is @noble/ciphers' (`unsafe.expandKeyLE`, FIPS 197 §5.2, in noble's
- *   little-endian word layout). The block function is ours, in the same layout: FIPS 197's
+ * - The key expansion (FIPS 197 §5.2) and the block function are ours, in @noble/ciphers'
+ *   little-endian word layout (byte j of a word is bits 8j..8j+7; the unit tests compare the
+ *   schedule with noble's `unsafe.expandKeyLE`, whose module, with every AES mode and its
+ *   256 KiB tables built at import, the client bundle no longer carries). The block is FIPS 197's
  *   round as four 256-entry tables (T0..T3, 1 KiB each, "T-tables", §5.2 of the Rijndael
  *   proposal) and the S-box for the last round, with the round state in local variables.
  *   noble's `unsafe.encrypt` does the same rounds from two 65,536-entry tables (256 KiB each,
@@ -32,7 +34,6 @@
  *
  * @module
  */
-import { unsafe } from '@noble/ciphers/aes.js';
 import { TlsError } from '../base/errors.js';
 
 /** GCM tag length in bytes (we only produce and accept full 128-bit tags). */
@@ -179,6 +180,28 @@ function le32(b: Uint8Array, at: number): number {
   return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
 }
 
+/**
+ * KeyExpansion (FIPS 197 §5.2) of a 16- or 32-byte key into 4·(Nr + 1) words, Nr = Nk + 6,
+ * in the little-endian word layout: RotWord is a right rotation by 8 bits there, and Rcon's
+ * one non-zero byte is the low byte.
+ */
+export function expandKey(key: Uint8Array): Int32Array {
+  const nk = key.length >>> 2;
+  const xk = new Int32Array(4 * (nk + 7));
+  for (let i = 0; i < nk; i++) xk[i] = le32(key, 4 * i);
+  const sub = (w: number): number => SBOX[w & 0xff]! | (SBOX[(w >>> 8) & 0xff]! << 8) | (SBOX[(w >>> 16) & 0xff]! << 16) | (SBOX[w >>> 24]! << 24);
+  for (let i = nk, rcon = 1; i < xk.length; i++) {
+    let t = xk[i - 1]!;
+    if (i % nk === 0) {
+      // SubWord(RotWord(temp)) xor Rcon[i/Nk], Rcon[j] = x^(j−1) in GF(2^8).
+      t = sub((t >>> 8) | (t << 24)) ^ rcon;
+      rcon = xtime(rcon);
+    } else if (nk > 6 && i % nk === 4) t = sub(t);
+    xk[i] = xk[i - nk]! ^ t;
+  }
+  return xk;
+}
+
 function bswap(v: number): number {
   return ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24)) | 0;
 }
@@ -222,12 +245,8 @@ export class AesGcmKey {
     if (key.length !== 16 && key.length !== 32) {
       throw new TlsError('InternalError', { detail: `AES-GCM: key must be 16 or 32 bytes, got ${key.length}` });
     }
-    const k = key.slice();
-    const schedule = unsafe.expandKeyLE(k);
-    this.xk = new Int32Array(schedule);
-    this.rounds = schedule.length / 4 - 2;
-    schedule.fill(0);
-    k.fill(0);
+    this.xk = expandKey(key);
+    this.rounds = this.xk.length / 4 - 2;
     // SP 800-38D §7.1 step 1: H = CIPH_K(0^128).
     this.block(0, 0, 0, 0);
     this.h0 = bswap(this.k0);

@@ -1,6 +1,7 @@
 /**
- * The default, pure-JavaScript crypto provider: @noble/hashes, @noble/curves and
- * @noble/ciphers, with RSA on BigInt. Runs wherever JavaScript runs.
+ * The default, pure-JavaScript crypto provider: @noble/curves, @noble/ciphers and
+ * @noble/post-quantum, with our own SHA-2/HMAC/HKDF (src/crypto/sha2.ts, hash.ts), AES-GCM
+ * (gcm.ts) and RSA on BigInt. Runs wherever JavaScript runs.
  *
  * @module
  */

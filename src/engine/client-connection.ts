@@ -10,6 +10,7 @@
 import type { ClientOptions } from '../config/config.js';
 import { TlsError } from '../base/errors.js';
 import { serverHello12 } from '../handshake/client-tls12.js';
+import { clientCodec, CLIENT_BODY12 } from '../wire/handshake.js';
 import { verifyOcspResponseWith } from '../verify/ocsp.js';
 import { identityFiles } from '../identity/index.js';
 import { composeProvider, type CryptoPart, type PartsProvider } from '../crypto/lean.js';
@@ -93,7 +94,7 @@ function defineModule(name: ClientModuleName, content: ModuleContent): ClientMod
  * `InvalidConfig`.
  */
 export const tls12: ClientModule = /* @__PURE__ */ defineModule('tls12', {
-  parts: { tls12: serverHello12 },
+  parts: { tls12: serverHello12, codec: /* @__PURE__ */ clientCodec(CLIENT_BODY12) },
   // RFC 8422 §5.1: in TLS 1.2 supported_groups also names the curves the client accepts in
   // ECDSA certificates, so a TLS 1.2 client that lists X25519 only cannot reach a P-256 server.
   crypto: NIST_GROUPS_PART,
@@ -176,8 +177,11 @@ function providerOf(parts: readonly CryptoPart[]): PartsProvider {
   return provider;
 }
 
+/** A client without the tls12 module decodes and encodes TLS 1.3's client and server messages only. */
+const CODEC_13 = /* @__PURE__ */ clientCodec(null);
+
 function partsOf(modules: readonly ClientModule[] | undefined): ClientParts {
-  let parts: Omit<ClientParts, 'crypto'> = { tls12: null, ocsp: null, clientCertificate: null, resumption: null };
+  let parts: Omit<ClientParts, 'crypto'> = { tls12: null, ocsp: null, clientCertificate: null, resumption: null, codec: CODEC_13 };
   const crypto: CryptoPart[] = [];
   if (modules !== undefined && !Array.isArray(modules)) throw new TlsError('InvalidConfig', { detail: 'modules must be an array of modules from puretls/client (tls12, ocsp, identity, ...)' });
   for (const m of (modules ?? []) as readonly unknown[]) {

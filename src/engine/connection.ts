@@ -25,7 +25,7 @@ import { tls13Suite } from '../crypto/suites.js';
 import { AlertDescription, TlsError, alertName } from '../base/errors.js';
 import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { HandshakeMessage } from '../wire/messages.js';
-import { encodeHandshake, decodeHandshake, handshakeKind } from '../wire/handshake.js';
+import { encodeHandshakeWith, decodeHandshakeWith, handshakeKind, type HandshakeCodec } from '../wire/handshake.js';
 import { decodeAlert } from '../wire/alert.js';
 import { Joiner } from '../record/joiner.js';
 import { NullProtector, RecordProtector, tls13Protector, type Protector } from '../record/protector.js';
@@ -40,7 +40,6 @@ import { FloodGuard } from './flood.js';
 import { internCertificate } from '../base/intern.js';
 import { alertHint, infoOf, newNegotiated, summarize, type ConnectionInfo, type ConnectionPhase, type NegotiatedInfo, type SessionTicket } from './info.js';
 import type { Setup } from './setup.js';
-import type { HandoffSnapshot } from './handoff.js';
 
 export type { ConnectionInfo, ConnectionPhase, ConnectionView, SessionTicket } from './info.js';
 
@@ -101,13 +100,13 @@ function ticketsOf(k: Uint8Array): SessionTicket[] {
 /** The certificate errors of a connection that has none. */
 const NO_CERTIFICATE_ERRORS: readonly CertificateError[] = Object.freeze([]);
 
-/** Longest TLS 1.3 traffic secret: SHA-384's output (RFC 9846 §7.1: Hash.length). */
-const MAX_SECRET_LEN = 48;
-/** Where the exporter secret is in a connection's secret buffer. */
-const EXPORTER_AT = 2 * MAX_SECRET_LEN;
+/** Longest TLS 1.3 traffic secret: SHA-384's output (RFC 9846 §7.1: Hash.length). @internal */
+export const MAX_SECRET_LEN = 48;
+/** Where the exporter secret is in a connection's secret buffer. @internal */
+export const EXPORTER_AT = 2 * MAX_SECRET_LEN;
 
-/** The result every completed TLS 1.3 connection keeps: its exporter runs in the connection. */
-const TLS13_RESULT: HandshakeResult = Object.freeze({
+/** The result every completed TLS 1.3 connection keeps: its exporter runs in the connection. @internal */
+export const TLS13_RESULT: HandshakeResult = Object.freeze({
   version: 'TLSv1.3',
   exporter: (): Uint8Array => {
     throw new TlsError('InternalError', { detail: 'the TLS 1.3 exporter runs in the connection' });
@@ -136,16 +135,18 @@ export class ConnectionCore {
   readonly role: 'client' | 'server';
   private readonly cfg: ResolvedCommon;
   /** What the handshake steps returned as learned (see `learn`). */
-  private readonly negotiated: NegotiatedInfo;
+  protected readonly negotiated: NegotiatedInfo;
   /** The configured leaf reported by `localCertificate` until the handshake chooses one (shared with the config, never written). */
   private readonly localDefault: Uint8Array | undefined;
-  private state: State;
+  protected state: State;
   /** The record layer, one object per direction (src/record/layer.ts). */
-  private readonly reader: RecordReader;
-  private readonly writer: RecordWriter;
-  private readonly joiner: Joiner;
+  protected readonly reader: RecordReader;
+  protected readonly writer: RecordWriter;
+  protected readonly joiner: Joiner;
+  /** This role's handshake message codec (setup.ts: a client-only entry's has only what a client receives and sends). */
+  private readonly codec: HandshakeCodec;
   // Queues are null while empty (an idle connection keeps no empty arrays: issue 9 memory).
-  private readQueue: Uint8Array[] | null = null;
+  protected readQueue: Uint8Array[] | null = null;
   /**
    * A key-log sink of this connection alone, called after the config's `keyLog` with the same
    * NSS lines (the Node adapter's `'keylog'` event). Secret material: set it only for a
@@ -154,22 +155,22 @@ export class ConnectionCore {
   keyLogSink: ((line: string) => void) | null = null;
   /** The transport ended without close_notify and `endOnTransportClose` made that an end. */
   private closeNotifyMissing = false;
-  private readQueued = 0;
+  protected readQueued = 0;
   private writeQueue: Uint8Array[] | null = null;
-  private phase_: ConnectionPhase = 'handshaking';
-  private error_: TlsError | null = null;
-  private running: Promise<void> | null = null;
+  protected phase_: ConnectionPhase = 'handshaking';
+  protected error_: TlsError | null = null;
+  protected running: Promise<void> | null = null;
   /** Flood counters (README "Limits"), reset by non-empty application data. */
   private readonly flood: FloodGuard;
   /** Plaintext bytes held by write() until the handshake completes. */
   private writeQueued = 0;
-  private closeSent = false;
-  private started = false;
-  private result: HandshakeResult | null = null;
+  protected closeSent = false;
+  protected started = false;
+  protected result: HandshakeResult | null = null;
   /** TLS 1.2 record rules apply (explicit CCS, real outer types, warning alerts). */
-  private tls12 = false;
+  protected tls12 = false;
   /** Makes the first state; dropped once called (it holds the role's parameters). */
-  private startFn: ((out: HandshakeOutput) => State | Promise<State>) | null;
+  protected startFn: ((out: HandshakeOutput) => State | Promise<State>) | null;
   /**
    * The output port the handshake states act through (11 closures): made when a step runs
    * and dropped once the handshake is complete, so an idle connection does not keep it.
@@ -178,19 +179,19 @@ export class ConnectionCore {
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
   private tickets_: Uint8Array | null = null;
   /** TLS 1.3: the suite of the read and write keys in force (null before keys, and in TLS 1.2). */
-  private readSuite13: Tls13Suite | null = null;
-  private writeSuite13: Tls13Suite | null = null;
+  protected readSuite13: Tls13Suite | null = null;
+  protected writeSuite13: Tls13Suite | null = null;
   /**
    * TLS 1.3 secrets, [read traffic | write traffic | exporter], {@link MAX_SECRET_LEN} bytes
    * each (see setTrafficSecret); the exporter's hash once the handshake is complete.
    */
-  private secrets13: Uint8Array | null = null;
-  private exporterHash: HashAlg | null = null;
+  protected secrets13: Uint8Array | null = null;
+  protected exporterHash: HashAlg | null = null;
   private handshakeWaiters: { resolve: () => void; reject: (e: TlsError) => void }[] | null = null;
   /** Server: bytes of 0-RTT data we take before EndOfEarlyData, or null when none is accepted. */
   private earlyAllowance: number | null = null;
   /** Bytes of 0-RTT data received (server; replayable, RFC 9846 §8) or accepted (client). */
-  private earlyLength = 0;
+  protected earlyLength = 0;
 
   /** @internal Use `TlsConnection.client` / `TlsConnection.server`. */
   protected constructor(setup: Setup) {
@@ -222,6 +223,7 @@ export class ConnectionCore {
     });
     this.state = FAILED;
     this.startFn = start;
+    this.codec = setup.codec;
   }
 
   /** The output port (see `out_`). */
@@ -515,121 +517,6 @@ export class ConnectionCore {
     return this.result.exporter(label, context, length);
   }
 
-  // ---------------------------------------------------------------- live hand-off (src/engine/handoff.ts)
-
-  /**
-   * Takes this connection's record-layer state for a live hand-off and makes the connection
-   * unusable (it must never seal another record with these keys and sequence numbers: the
-   * AEAD nonce would repeat). Refused while anything is in flight. The snapshot holds secrets.
-   *
-   * @internal Use `TlsConnection.exportState()`.
-   * @throws TlsError('ApiMisuse') when the state cannot be handed off now; the sticky error
-   *   after a failure; TlsError('Closed') after close()
-   */
-  protected takeHandoffSnapshot(): HandoffSnapshot {
-    if (this.error_) throw this.error_;
-    if (this.closeSent) throw new TlsError('Closed', { detail: 'cannot export a closed connection' });
-    if (!this.result) throw new TlsError('ApiMisuse', { detail: 'cannot export during the handshake' });
-    if (this.running) throw new TlsError('ApiMisuse', { detail: 'cannot export while process() runs' });
-    // Unsent records (a KeyUpdate just queued, data being sealed) belong to the keys in force.
-    if (!this.writer.idle) throw new TlsError('ApiMisuse', { detail: 'cannot export with records not yet taken or still being sealed (settle and takeOutput first)' });
-    if (!this.joiner.isEmpty()) throw new TlsError('ApiMisuse', { detail: 'cannot export with a post-handshake message partly received' });
-    const readSeq = this.reader.sequence;
-    const writeSeq = this.writer.sequence;
-    if (readSeq === null || writeSeq === null) throw new TlsError('InternalError', { detail: 'connection without its traffic keys' });
-    if (readSeq >= 1n << 64n || writeSeq >= 1n << 64n) throw new TlsError('ApiMisuse', { detail: 'sequence space used up' });
-    let snap: HandoffSnapshot;
-    if (this.result === TLS13_RESULT) {
-      const readSuite = this.readSuite13;
-      const writeSuite = this.writeSuite13;
-      if (!readSuite || !writeSuite || readSuite !== writeSuite || this.exporterHash === null) {
-        throw new TlsError('InternalError', { detail: 'TLS 1.3 connection without its traffic keys' });
-      }
-      const len = HASH_LEN[readSuite.hash];
-      snap = {
-        version: 'TLSv1.3',
-        role: this.role,
-        suite: readSuite,
-        readSecret: this.secrets13!.slice(0, len),
-        writeSecret: this.secrets13!.slice(MAX_SECRET_LEN, MAX_SECRET_LEN + len),
-        exporterSecret: this.secrets13!.slice(EXPORTER_AT, EXPORTER_AT + len),
-        readSequence: readSeq,
-        writeSequence: writeSeq,
-        peerClosed: this.phase_ === 'peer-closed',
-        negotiated: { ...this.negotiated },
-        earlyDataLength: this.earlyLength,
-        unread: this.read() ?? new Uint8Array(0),
-        unprocessed: this.reader.copyBuffered(),
-      };
-    } else {
-      // TLS 1.2: the session the key block and the exporter derive from (RFC 5246 §6.3, RFC 5705).
-      const t = this.result.tls12;
-      if (!t) throw new TlsError('InternalError', { detail: 'TLS 1.2 connection without its session' });
-      snap = {
-        version: 'TLSv1.2',
-        role: this.role,
-        suite: t.suite,
-        master: t.master.slice(),
-        clientRandom: t.clientRandom.slice(),
-        serverRandom: t.serverRandom.slice(),
-        extendedMasterSecret: t.extendedMasterSecret,
-        readSequence: readSeq,
-        writeSequence: writeSeq,
-        peerClosed: this.phase_ === 'peer-closed',
-        negotiated: { ...this.negotiated },
-        earlyDataLength: 0,
-        unread: this.read() ?? new Uint8Array(0),
-        unprocessed: this.reader.copyBuffered(),
-      };
-    }
-    // The old connection is dead from here on: no record, no alert, no KeyUpdate; its secrets are wiped.
-    this.setError(new TlsError('Closed', { detail: 'state exported (live hand-off)' }), false);
-    if (this.result === TLS13_RESULT) this.secrets13!.fill(0);
-    else this.result.tls12!.master.fill(0); // the result's own copy (handshakeResult12)
-    this.writer.install(new NullProtector());
-    this.reader.install(new NullProtector());
-    this.reader.discard();
-    return snap;
-  }
-
-  /**
-   * Makes this fresh connection continue a handed-off one: keys, sequence numbers, what was
-   * negotiated, unread plaintext and unprocessed input (call `process()` next).
-   *
-   * @internal Use `TlsConnection.import()`.
-   */
-  protected restoreHandoff(s: HandoffSnapshot, read: RecordProtector, write: RecordProtector, traffic: State, result12: HandshakeResult | null): void {
-    if (s.role !== this.role || this.started) throw new TlsError('InternalError', { detail: 'hand-off restored into the wrong connection' });
-    this.started = true;
-    this.startFn = null;
-    Object.assign(this.negotiated, s.negotiated, { peerCertificates: s.negotiated.peerCertificates.map(internCertificate) });
-    this.tls12 = s.version === 'TLSv1.2';
-    this.reader.setVersion(this.tls12 ? 'tls12' : 'tls13');
-    this.reader.install(read);
-    this.writer.install(write);
-    if (s.version === 'TLSv1.3') {
-      this.setTrafficSecret('read', { suite: s.suite, secret: s.readSecret });
-      this.setTrafficSecret('write', { suite: s.suite, secret: s.writeSecret });
-      this.setSecret(EXPORTER_AT, s.exporterSecret);
-      this.exporterHash = s.suite.hash;
-      this.result = TLS13_RESULT;
-    } else {
-      // Built by the caller (handshakeResult12): this module stays free of TLS 1.2 code for puretls/client.
-      if (!result12?.tls12) throw new TlsError('InternalError', { detail: 'TLS 1.2 hand-off restored without its session' });
-      this.result = result12;
-    }
-    this.earlyLength = s.earlyDataLength;
-    this.phase_ = s.peerClosed ? 'peer-closed' : 'open';
-    this.state = traffic;
-    if (s.unread.length > 0) {
-      this.readQueue = [s.unread];
-      this.readQueued = s.unread.length;
-    }
-    if (s.unprocessed.length > 0 && this.reader.receive(s.unprocessed) !== s.unprocessed.length) {
-      throw new TlsError('InternalError', { detail: 'unprocessed input of the handed-off connection does not fit' });
-    }
-  }
-
   // ---------------------------------------------------------------- engine
 
   private async run(): Promise<void> {
@@ -775,7 +662,7 @@ export class ConnectionCore {
       this.trace({ direction: 'received', kind: 'handshake', summary: 'HelloRequest (ignored during the handshake)' });
       return undefined;
     }
-    const msg = decodeHandshake(type, body, raw, { finishedLength, version: this.messageVersion() });
+    const msg = decodeHandshakeWith(this.codec.decode, type, body, raw, { finishedLength, version: this.messageVersion() });
     const s = this.state;
     this.state = FAILED;
     const r = s.handle(msg, this.out);
@@ -888,7 +775,7 @@ export class ConnectionCore {
     const self = this;
     return {
       send(msg: HandshakeMessage): Uint8Array {
-        const bytes = encodeHandshake(msg);
+        const bytes = encodeHandshakeWith(self.codec.encode, msg);
         self.writer.queueHandshake(bytes);
         // The summary is rendered only for a tracer (a regular expression per message otherwise wasted).
         if (self.cfg.trace) self.trace({ direction: 'sent', kind: 'handshake', summary: summarize(msg), message: msg });
@@ -1017,7 +904,7 @@ export class ConnectionCore {
    * buffer, a copy (memory: one small buffer per connection instead of two secrets with
    * their own ArrayBuffers and epoch records).
    */
-  private setTrafficSecret(direction: 'read' | 'write', epoch: { readonly suite: Tls13Suite; readonly secret: Uint8Array } | null): void {
+  protected setTrafficSecret(direction: 'read' | 'write', epoch: { readonly suite: Tls13Suite; readonly secret: Uint8Array } | null): void {
     const at = direction === 'read' ? 0 : MAX_SECRET_LEN;
     if (direction === 'read') this.readSuite13 = epoch?.suite ?? null;
     else this.writeSuite13 = epoch?.suite ?? null;
@@ -1029,7 +916,7 @@ export class ConnectionCore {
   }
 
   /** Copies a secret into its slot of the connection's secret buffer (zeroing what was there). */
-  private setSecret(at: number, secret: Uint8Array): void {
+  protected setSecret(at: number, secret: Uint8Array): void {
     if (secret.length > MAX_SECRET_LEN) throw new TlsError('InternalError', { detail: `TLS 1.3 secret of ${secret.length} bytes` });
     const buf = (this.secrets13 ??= new Uint8Array(3 * MAX_SECRET_LEN));
     buf.fill(0, at, at + MAX_SECRET_LEN);
@@ -1074,7 +961,7 @@ export class ConnectionCore {
     this.setError(err, err.source === 'local' && err.alert !== null);
   }
 
-  private setError(err: TlsError, sendAlert: boolean): void {
+  protected setError(err: TlsError, sendAlert: boolean): void {
     if (this.error_) return;
     this.error_ = err;
     if (sendAlert && err.alert !== null && !this.closeSent) this.sendAlert(err.alert, 2);

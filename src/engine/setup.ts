@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { ANY_BODY, type HandshakeCodec } from '../wire/handshake.js';
 import type { CertifiedKey, CertifiedKeyInput, ClientOptions, ResolvedCommon, ServerOptions, TlsVersionName } from '../config/config.js';
 import { limitOption, resolveAlpn, resolveCommon, resolveIgnorable } from '../config/config.js';
 import { loadCertifiedKey, loadCertificates, loadPfxIdentities, type IdentityFiles } from '../config/identity.js';
@@ -30,7 +31,7 @@ import { testHooksOf } from '../handshake/test-hooks.js';
 import { MAX_SESSION_LIFETIME, SessionCache12 } from '../session/cache12.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
-import { trustFingerprint, type SessionStore } from '../session/store.js';
+import type { SessionStore } from '../session/store.js';
 import { CLIENT_RESUMPTION, type ClientResumption } from '../handshake/client-resumption.js';
 import { resolveTicketKeys, type TicketKeySet } from '../session/ticket-keys.js';
 import { resolveReplayRegister } from '../session/replay.js';
@@ -56,6 +57,12 @@ export interface Setup {
   /** Makes the first handshake state (a client's sends its ClientHello through `out`). */
   readonly start: (out: HandshakeOutput) => State | Promise<State>;
   readonly limits: RoleLimits;
+  /**
+   * How handshake message bodies are decoded and encoded: every message ({@link ANY_BODY})
+   * for servers and the full entries' clients, what a client receives and sends for a
+   * client-only entry's client (TLS 1.2's only with the `tls12` module).
+   */
+  readonly codec: HandshakeCodec;
   /**
    * The leaf certificate this side presents when the handshake does not choose one (a
    * client's one identity; a server's first, until its handshake picks one): Node's
@@ -131,6 +138,8 @@ export interface ClientParts {
   readonly crypto: CryptoProvider;
   /** Session resumption (src/handshake/client-resumption.ts); null: as `sessionStore: false`. */
   readonly resumption: ClientResumption | null;
+  /** How handshake messages are decoded and encoded (see {@link Setup.codec}). */
+  readonly codec: HandshakeCodec;
 }
 
 /** Every optional part: what `puretls` and `puretls/node` clients have. */
@@ -141,6 +150,7 @@ export const ALL_CLIENT_PARTS: ClientParts = {
   clientCertificate: clientIdentity,
   crypto: nobleProvider,
   resumption: CLIENT_RESUMPTION,
+  codec: ANY_BODY,
 };
 
 /** What a client config holds, out of the caller's reach. */
@@ -159,6 +169,8 @@ interface ClientState {
   readonly resumption: ClientResumption | null;
   /** The fingerprint of the trust decision (`session/store.ts`), computed once. */
   readonly trust: () => string;
+  /** How its connections decode and encode handshake messages (the parts' codec). */
+  readonly codec: HandshakeCodec;
 }
 
 /** What a server config holds, out of the caller's reach. */
@@ -172,9 +184,15 @@ interface ServerState {
 // like a config (or a config's prototype) has no entry and is refused.
 const clientStates = new WeakMap<object, ClientState>();
 const serverStates = new WeakMap<object, ServerState>();
-// The only way to construct a config (set by the classes' static blocks).
-let makeClientConfig: (state: ClientState) => ClientConfig;
-let makeServerConfig: (state: ServerState) => ServerConfig;
+// The only way to construct a config: the constructors are private to callers. Not set by
+// static blocks in the classes (a bundler keeps a class with a static block, and so
+// ServerConfig would be in every client-only bundle); the casts reach the same constructors.
+function makeClientConfig(state: ClientState): ClientConfig {
+  return new (ClientConfig as unknown as new (s: ClientState) => ClientConfig)(state);
+}
+function makeServerConfig(state: ServerState): ServerConfig {
+  return new (ServerConfig as unknown as new (s: ServerState) => ServerConfig)(state);
+}
 
 function versionName(v: number): TlsVersionName {
   return v === ProtocolVersion.TLSv1_3 ? 'TLSv1.3' : 'TLSv1.2';
@@ -190,10 +208,6 @@ function versionName(v: number): TlsVersionName {
  * where no caller can reach it. It carries no server name (see {@link ClientConnectionOptions}).
  */
 export class ClientConfig {
-  static {
-    makeClientConfig = (state) => new ClientConfig(state);
-  }
-
   /** Always `'client'`. */
   readonly role = 'client' as const;
   /** Lowest protocol version accepted. */
@@ -229,10 +243,6 @@ export class ClientConfig {
  * where no caller can reach it.
  */
 export class ServerConfig {
-  static {
-    makeServerConfig = (state) => new ServerConfig(state);
-  }
-
   /** Always `'server'`. */
   readonly role = 'server' as const;
   /** Lowest protocol version accepted. */
@@ -430,17 +440,22 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
   let store: SessionStore | null = null;
   if (parts.resumption) store = parts.resumption.resolveStore(options.sessionStore, cfg.now);
   else if (options.sessionStore !== undefined && options.sessionStore !== false) throw new TlsError('InvalidConfig', { detail: RESUMPTION_MISSING });
-  // The trust decision a session is bound to (issue 10 item 1), hashed once, when first needed.
+  // The trust decision a session is bound to (issue 10 item 1), hashed once, when first needed:
+  // by connectionSessions, which only a config with the resumption part reaches (the hashing is
+  // that part's, so a client-only bundle without it does not carry it).
   let fingerprint: string | undefined;
-  const trust = (): string =>
-    (fingerprint ??= trustFingerprint(cfg.crypto, {
+  const resumption = parts.resumption;
+  const trust = (): string => {
+    if (resumption === null) throw new TlsError('InternalError', { detail: 'trust fingerprint without the resumption part' });
+    return (fingerprint ??= resumption.trustFingerprint(cfg.crypto, {
       anchors,
       ignorable,
       verifier: options.verifier ?? `basic:${options.maxDepth ?? ''}:${options.commonNameFallback === true}`,
       checkServerIdentity: options.checkServerIdentity,
       extra: `revocation:${options.requireRevocationInformation === true}|identity:${params.identity ? toHex(cfg.crypto.digest('sha256', params.identity.chain[0]!)) : '-'}`,
     }));
-  return Object.freeze({ cfg, params, store, resumption: parts.resumption, trust, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
+  };
+  return Object.freeze({ cfg, params, store, resumption: parts.resumption, trust, codec: parts.codec, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
 }
 
 /**
@@ -623,7 +638,7 @@ function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup 
   };
   const p = params;
   const c = cfg;
-  const setup: Setup = { role: 'client', cfg: c, start: (out) => startClient(c, p, out), limits: state.limits };
+  const setup: Setup = { role: 'client', cfg: c, start: (out) => startClient(c, p, out), limits: state.limits, codec: state.codec };
   return p.identity ? { ...setup, localCertificate: p.identity.chain[0] } : setup;
 }
 
@@ -645,7 +660,7 @@ export function setupServer(config: ServerConfig | ServerOptions): Setup {
   }
   const { cfg, params } = state;
   const first = params.certificates[0]?.chain[0];
-  const setup: Setup = { role: 'server', cfg, start: () => startServer(cfg, params), limits: state.limits };
+  const setup: Setup = { role: 'server', cfg, start: () => startServer(cfg, params), limits: state.limits, codec: ANY_BODY };
   return first ? { ...setup, localCertificate: first } : setup;
 }
 

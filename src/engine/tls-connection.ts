@@ -5,13 +5,17 @@
  * @module
  */
 import type { ClientOptions, ServerOptions } from '../config/config.js';
-import { ConnectionCore } from './connection.js';
+import { ConnectionCore, EXPORTER_AT, MAX_SECRET_LEN, TLS13_RESULT } from './connection.js';
 export type { ConnectionInfo, ConnectionView } from './info.js';
 import { setupClient, setupServer, type ClientConfig, type ClientConnectionOptions, type ServerConfig } from './setup.js';
 import { TlsError } from '../base/errors.js';
 import { ClientTraffic } from '../handshake/client-tls13.js';
 import { ServerTraffic } from '../handshake/server-tls13.js';
-import { decodeHandoff, encodeHandoff, handoffProtector, wipeHandoff } from './handoff.js';
+import { decodeHandoff, encodeHandoff, handoffProtector, wipeHandoff, type HandoffSnapshot } from './handoff.js';
+import { NullProtector, type RecordProtector } from '../record/protector.js';
+import type { HandshakeResult, State } from '../handshake/state.js';
+import { HASH_LEN } from '../crypto/provider.js';
+import { internCertificate } from '../base/intern.js';
 import { RenegotiationRefused, handshakeResult12, protectors } from '../handshake/tls12-common.js';
 
 /** Where {@link TlsConnection.import} takes its configuration from: the role and that role's options. */
@@ -127,6 +131,123 @@ export class TlsConnection extends ConnectionCore {
       return encodeHandoff(this.crypto, s);
     } finally {
       wipeHandoff(s);
+    }
+  }
+
+  // ---------------------------------------------------------------- live hand-off (src/engine/handoff.ts)
+  // Here, not in ConnectionCore: a bundler keeps every method of a class it keeps, and
+  // puretls/client's TlsConnection (which has no exportState/import) extends ConnectionCore.
+
+  /**
+   * Takes this connection's record-layer state for a live hand-off and makes the connection
+   * unusable (it must never seal another record with these keys and sequence numbers: the
+   * AEAD nonce would repeat). Refused while anything is in flight. The snapshot holds secrets.
+   *
+   * @internal Use `TlsConnection.exportState()`.
+   * @throws TlsError('ApiMisuse') when the state cannot be handed off now; the sticky error
+   *   after a failure; TlsError('Closed') after close()
+   */
+  private takeHandoffSnapshot(): HandoffSnapshot {
+    if (this.error_) throw this.error_;
+    if (this.closeSent) throw new TlsError('Closed', { detail: 'cannot export a closed connection' });
+    if (!this.result) throw new TlsError('ApiMisuse', { detail: 'cannot export during the handshake' });
+    if (this.running) throw new TlsError('ApiMisuse', { detail: 'cannot export while process() runs' });
+    // Unsent records (a KeyUpdate just queued, data being sealed) belong to the keys in force.
+    if (!this.writer.idle) throw new TlsError('ApiMisuse', { detail: 'cannot export with records not yet taken or still being sealed (settle and takeOutput first)' });
+    if (!this.joiner.isEmpty()) throw new TlsError('ApiMisuse', { detail: 'cannot export with a post-handshake message partly received' });
+    const readSeq = this.reader.sequence;
+    const writeSeq = this.writer.sequence;
+    if (readSeq === null || writeSeq === null) throw new TlsError('InternalError', { detail: 'connection without its traffic keys' });
+    if (readSeq >= 1n << 64n || writeSeq >= 1n << 64n) throw new TlsError('ApiMisuse', { detail: 'sequence space used up' });
+    let snap: HandoffSnapshot;
+    if (this.result === TLS13_RESULT) {
+      const readSuite = this.readSuite13;
+      const writeSuite = this.writeSuite13;
+      if (!readSuite || !writeSuite || readSuite !== writeSuite || this.exporterHash === null) {
+        throw new TlsError('InternalError', { detail: 'TLS 1.3 connection without its traffic keys' });
+      }
+      const len = HASH_LEN[readSuite.hash];
+      snap = {
+        version: 'TLSv1.3',
+        role: this.role,
+        suite: readSuite,
+        readSecret: this.secrets13!.slice(0, len),
+        writeSecret: this.secrets13!.slice(MAX_SECRET_LEN, MAX_SECRET_LEN + len),
+        exporterSecret: this.secrets13!.slice(EXPORTER_AT, EXPORTER_AT + len),
+        readSequence: readSeq,
+        writeSequence: writeSeq,
+        peerClosed: this.phase_ === 'peer-closed',
+        negotiated: { ...this.negotiated },
+        earlyDataLength: this.earlyLength,
+        unread: this.read() ?? new Uint8Array(0),
+        unprocessed: this.reader.copyBuffered(),
+      };
+    } else {
+      // TLS 1.2: the session the key block and the exporter derive from (RFC 5246 §6.3, RFC 5705).
+      const t = this.result.tls12;
+      if (!t) throw new TlsError('InternalError', { detail: 'TLS 1.2 connection without its session' });
+      snap = {
+        version: 'TLSv1.2',
+        role: this.role,
+        suite: t.suite,
+        master: t.master.slice(),
+        clientRandom: t.clientRandom.slice(),
+        serverRandom: t.serverRandom.slice(),
+        extendedMasterSecret: t.extendedMasterSecret,
+        readSequence: readSeq,
+        writeSequence: writeSeq,
+        peerClosed: this.phase_ === 'peer-closed',
+        negotiated: { ...this.negotiated },
+        earlyDataLength: 0,
+        unread: this.read() ?? new Uint8Array(0),
+        unprocessed: this.reader.copyBuffered(),
+      };
+    }
+    // The old connection is dead from here on: no record, no alert, no KeyUpdate; its secrets are wiped.
+    this.setError(new TlsError('Closed', { detail: 'state exported (live hand-off)' }), false);
+    if (this.result === TLS13_RESULT) this.secrets13!.fill(0);
+    else this.result.tls12!.master.fill(0); // the result's own copy (handshakeResult12)
+    this.writer.install(new NullProtector());
+    this.reader.install(new NullProtector());
+    this.reader.discard();
+    return snap;
+  }
+
+  /**
+   * Makes this fresh connection continue a handed-off one: keys, sequence numbers, what was
+   * negotiated, unread plaintext and unprocessed input (call `process()` next).
+   *
+   * @internal Use `TlsConnection.import()`.
+   */
+  private restoreHandoff(s: HandoffSnapshot, read: RecordProtector, write: RecordProtector, traffic: State, result12: HandshakeResult | null): void {
+    if (s.role !== this.role || this.started) throw new TlsError('InternalError', { detail: 'hand-off restored into the wrong connection' });
+    this.started = true;
+    this.startFn = null;
+    Object.assign(this.negotiated, s.negotiated, { peerCertificates: s.negotiated.peerCertificates.map(internCertificate) });
+    this.tls12 = s.version === 'TLSv1.2';
+    this.reader.setVersion(this.tls12 ? 'tls12' : 'tls13');
+    this.reader.install(read);
+    this.writer.install(write);
+    if (s.version === 'TLSv1.3') {
+      this.setTrafficSecret('read', { suite: s.suite, secret: s.readSecret });
+      this.setTrafficSecret('write', { suite: s.suite, secret: s.writeSecret });
+      this.setSecret(EXPORTER_AT, s.exporterSecret);
+      this.exporterHash = s.suite.hash;
+      this.result = TLS13_RESULT;
+    } else {
+      // Built by the caller (handshakeResult12): this module stays free of TLS 1.2 code for puretls/client.
+      if (!result12?.tls12) throw new TlsError('InternalError', { detail: 'TLS 1.2 hand-off restored without its session' });
+      this.result = result12;
+    }
+    this.earlyLength = s.earlyDataLength;
+    this.phase_ = s.peerClosed ? 'peer-closed' : 'open';
+    this.state = traffic;
+    if (s.unread.length > 0) {
+      this.readQueue = [s.unread];
+      this.readQueued = s.unread.length;
+    }
+    if (s.unprocessed.length > 0 && this.reader.receive(s.unprocessed) !== s.unprocessed.length) {
+      throw new TlsError('InternalError', { detail: 'unprocessed input of the handed-off connection does not fit' });
     }
   }
 }

@@ -14,13 +14,12 @@ import { tls12Suite, tls13Suite } from '../crypto/suites.js';
 import { isHybridGroup } from '../crypto/kx.js';
 import { TlsError } from '../base/errors.js';
 import { NamedGroup, ProtocolVersion, nameOf } from '../wire/codes.js';
-import { downgradeSentinel } from '../wire/hello.js';
 import type { ClientHello, ClientHelloExtensions, HandshakeMessage, HelloRetryRequest, ServerHello } from '../wire/messages.js';
 import { OCSP_STATUS_REQUEST } from './peer-auth.js';
 import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
 import { expect, sendHashed } from './state.js';
 import { Transcript } from './transcript.js';
-import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
+import { checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
 import { acceptPskSelection, type PskOffer } from './psk.js';
 import type { ResumableSession, Tls12Session } from '../session/session.js';
@@ -255,43 +254,11 @@ class ExpectServerHello implements State {
       throw new TlsError('IllegalParameter', { detail: `ServerHello legacy_version ${nameOf('version', sh.legacyVersion)} without supported_versions` });
     }
     if (!this.offer.offers12) throw new TlsError('ProtocolVersion', { detail: 'server chose TLSv1.2, but minVersion is TLSv1.3' });
-    // RFC 9846 §4.2.3: a client that offered TLS 1.3 refuses a TLS 1.2 ServerHello carrying the downgrade sentinel.
-    const sentinel = downgradeSentinel(sh.random);
-    if (this.offer.offers13 && sentinel !== null) {
-      throw new TlsError('IllegalParameter', { detail: `ServerHello.random carries the ${sentinel} downgrade sentinel: a TLS 1.3 server was forced down` });
-    }
-    // RFC 9846 §4.2.4: "The server's extensions MUST contain "supported_versions"" in a
-    // HelloRetryRequest, which exists in TLS 1.3 only.
-    if (sh.isHrr) throw new TlsError('IllegalParameter', { detail: 'HelloRetryRequest without supported_versions' });
-    const ext = sh.extensions;
-    if (ext.rules !== 'tls12') throw new TlsError('InternalError', { detail: 'ServerHello without supported_versions read by the TLS 1.3 rules' });
-    // RFC 5246 §7.4.1.3: the suite must be one the client offered.
-    const suite = this.offer.ch.cipherSuites.includes(sh.cipherSuite) ? tls12Suite(sh.cipherSuite) : undefined;
-    if (!suite) {
-      throw new TlsError('IllegalParameter', { detail: `server selected cipher suite ${nameOf('suite', sh.cipherSuite)} which we did not offer for TLS 1.2` });
-    }
-    // RFC 5246 §7.4.1.3: compression must be one offered (we offer only null).
-    if (sh.legacyCompressionMethod !== 0) throw new TlsError('IllegalParameter', { detail: 'ServerHello compression method is not null' });
-    // RFC 5246 §7.4.1.4: only extensions the client offered.
-    checkOnlyOffered(ext, this.offer, 'ServerHello');
-    // RFC 5746 §3.4: the server must signal secure renegotiation, with an empty value on a first handshake.
-    if (ext.renegotiationInfo === undefined) {
-      throw new TlsError('HandshakeFailure', { detail: 'server does not support secure renegotiation (RFC 5746); puretls requires it' });
-    }
-    if (ext.renegotiationInfo.length !== 0) throw new TlsError('HandshakeFailure', { detail: 'renegotiation_info is not empty on an initial handshake' });
-    // RFC 7627 §5.2: a client that requires the extended master secret aborts without it.
-    if (!ext.extendedMasterSecret && this.hs.cfg.requireExtendedMasterSecret) {
-      throw new TlsError('HandshakeFailure', { detail: 'server does not support the extended master secret (RFC 7627), which is required' });
-    }
-    // RFC 8422 §5.2: the server's point formats must include uncompressed.
-    if (ext.ecPointFormats !== undefined && !ext.ecPointFormats.includes(0)) {
-      throw new TlsError('IllegalParameter', { detail: 'server does not accept uncompressed points' });
-    }
-    const alpn = acceptAlpn(this.hs.cfg, ext.alpn);
     const tls12 = this.hs.p.tls12;
     // Not offered without the module (its minVersion is TLSv1.3), so refused above; kept as a guard.
     if (tls12 === null) throw new TlsError('ProtocolVersion', { detail: 'server chose TLSv1.2, which this configuration cannot do' });
-    return tls12(this.hs, this.offer, sh, suite, ext, alpn, out);
+    // The rest of the TLS 1.2 ServerHello checks are the module's (src/handshake/client-tls12.ts).
+    return tls12(this.hs, this.offer, sh, out);
   }
 
   /** RFC 9846 §4.2.4: a HelloRetryRequest; we send the second ClientHello and expect a ServerHello again. */

@@ -13,7 +13,7 @@ import type { MaybePromise } from '../crypto/provider.js';
 import { tls13Suite } from '../crypto/suites.js';
 import { ConnectionSessionStore } from '../session/offer.js';
 import type { ResumableSession, Tls12Session } from '../session/session.js';
-import { MemorySessionStore, sessionStoreKey, takeSession, type SessionStore } from '../session/store.js';
+import { MemorySessionStore, sessionStoreKey, takeSession, trustFingerprint, type SessionStore } from '../session/store.js';
 import { offer12, usableSession12 } from './client-resume12.js';
 import { offerPsk, sessionHash, type PskOffer } from './psk.js';
 
@@ -33,6 +33,8 @@ export interface ClientResumption {
   connectionStore(store: SessionStore | null, session: unknown, onSession: unknown): SessionStore | null;
   /** The key sessions are kept under. */
   readonly storeKey: typeof sessionStoreKey;
+  /** The fingerprint of a config's trust decision, which that key includes (here: only sessions need it). */
+  readonly trustFingerprint: typeof trustFingerprint;
 }
 
 /** Client session resumption (what `puretls` and `puretls/node` always have). */
@@ -64,4 +66,5 @@ export const CLIENT_RESUMPTION: ClientResumption = {
     return new ConnectionSessionStore(store, session as ConstructorParameters<typeof ConnectionSessionStore>[1], onSession as ConstructorParameters<typeof ConnectionSessionStore>[2]);
   },
   storeKey: sessionStoreKey,
+  trustFingerprint,
 };

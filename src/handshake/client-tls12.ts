@@ -10,14 +10,15 @@
  */
 import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import type { KeyShare } from '../crypto/provider.js';
-import type { Tls12Suite } from '../crypto/suites.js';
+import { tls12Suite, type Tls12Suite } from '../crypto/suites.js';
 import { isHybridGroup } from '../crypto/kx.js';
 import { TlsError } from '../base/errors.js';
 import { nameOf } from '../wire/codes.js';
-import type { CertificateRequest12, HandshakeMessage, NewSessionTicket12, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
+import type { CertificateRequest12, HandshakeMessage, HelloRetryRequest, NewSessionTicket12, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
+import { downgradeSentinel } from '../wire/hello.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { codeName, expect, keepLearned, sendHashed } from './state.js';
-import type { ClientHandshake, ClientParams, Offer } from './client-common.js';
+import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { keyFitsSuite, ownSigningSchemes, signCertificateVerify12, verifyServerKeyExchange } from './signatures.js';
 import { authenticatePeer } from './peer-auth.js';
 import { ExpectChangeCipherSpec, RenegotiationRefused, deriveSession, finishHandshake12, protectors, type Session12 } from './tls12-common.js';
@@ -45,11 +46,54 @@ export interface Client12 extends ClientHandshake {
 }
 
 /**
- * The server chose TLS 1.2 and its ServerHello passed the checks of `client-hello.ts`
+ * The server chose TLS 1.2 (a ServerHello without supported_versions, legacy_version TLS 1.2,
+ * and we offered it: checked by `client-hello.ts`, RFC 9846 §4.2.3). Here, in the `tls12`
+ * module so that a client without it does not carry them, the rest of the ServerHello's
+ * checks, in the order they always ran; then {@link afterServerHello12}.
+ */
+export function serverHello12(hs: ClientHandshake, offer: Offer, sh: ServerHello | HelloRetryRequest, out: HandshakeOutput): Step {
+    // RFC 9846 §4.2.3: a client that offered TLS 1.3 refuses a TLS 1.2 ServerHello carrying the downgrade sentinel.
+    const sentinel = downgradeSentinel(sh.random);
+    if (offer.offers13 && sentinel !== null) {
+      throw new TlsError('IllegalParameter', { detail: `ServerHello.random carries the ${sentinel} downgrade sentinel: a TLS 1.3 server was forced down` });
+    }
+    // RFC 9846 §4.2.4: "The server's extensions MUST contain "supported_versions"" in a
+    // HelloRetryRequest, which exists in TLS 1.3 only.
+    if (sh.isHrr) throw new TlsError('IllegalParameter', { detail: 'HelloRetryRequest without supported_versions' });
+    const ext = sh.extensions;
+    if (ext.rules !== 'tls12') throw new TlsError('InternalError', { detail: 'ServerHello without supported_versions read by the TLS 1.3 rules' });
+    // RFC 5246 §7.4.1.3: the suite must be one the client offered.
+    const suite = offer.ch.cipherSuites.includes(sh.cipherSuite) ? tls12Suite(sh.cipherSuite) : undefined;
+    if (!suite) {
+      throw new TlsError('IllegalParameter', { detail: `server selected cipher suite ${nameOf('suite', sh.cipherSuite)} which we did not offer for TLS 1.2` });
+    }
+    // RFC 5246 §7.4.1.3: compression must be one offered (we offer only null).
+    if (sh.legacyCompressionMethod !== 0) throw new TlsError('IllegalParameter', { detail: 'ServerHello compression method is not null' });
+    // RFC 5246 §7.4.1.4: only extensions the client offered.
+    checkOnlyOffered(ext, offer, 'ServerHello');
+    // RFC 5746 §3.4: the server must signal secure renegotiation, with an empty value on a first handshake.
+    if (ext.renegotiationInfo === undefined) {
+      throw new TlsError('HandshakeFailure', { detail: 'server does not support secure renegotiation (RFC 5746); puretls requires it' });
+    }
+    if (ext.renegotiationInfo.length !== 0) throw new TlsError('HandshakeFailure', { detail: 'renegotiation_info is not empty on an initial handshake' });
+    // RFC 7627 §5.2: a client that requires the extended master secret aborts without it.
+    if (!ext.extendedMasterSecret && hs.cfg.requireExtendedMasterSecret) {
+      throw new TlsError('HandshakeFailure', { detail: 'server does not support the extended master secret (RFC 7627), which is required' });
+    }
+    // RFC 8422 §5.2: the server's point formats must include uncompressed.
+    if (ext.ecPointFormats !== undefined && !ext.ecPointFormats.includes(0)) {
+      throw new TlsError('IllegalParameter', { detail: 'server does not accept uncompressed points' });
+    }
+    const alpn = acceptAlpn(hs.cfg, ext.alpn);
+    return afterServerHello12(hs, offer, sh, suite, ext, alpn, out);
+}
+
+/**
+ * The server chose TLS 1.2 and its ServerHello passed the checks of {@link serverHello12}
  * (renegotiation_info, extended master secret, point formats, ALPN): wait for its
  * Certificate.
  */
-export function serverHello12(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls12Suite, ext: ServerHello12Extensions, alpn: string | undefined, out: HandshakeOutput): Step {
+function afterServerHello12(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls12Suite, ext: ServerHello12Extensions, alpn: string | undefined, out: HandshakeOutput): Step {
   const resumed = resumesOffer(hs, offer, sh);
   if (resumed) return resumed12(hs, offer, sh, suite, ext, alpn, resumed, hs.p.sessions, out);
   hs.transcript.setHash(suite.hash);

@@ -21,8 +21,8 @@ import type { CryptoProvider, HashAlg } from '../crypto/provider.js';
 import { tls13Suite, type Tls13Suite } from '../crypto/suites.js';
 import { KeySchedule, finishedVerifyData } from '../keys/tls13-schedule.js';
 import { PskKeyExchangeMode } from '../wire/codes.js';
-import { encodeHandshake } from '../wire/handshake.js';
-import { truncatedClientHello } from '../wire/hello.js';
+import { encodeHandshakeWith } from '../wire/handshake.js';
+import { encodeClientHello, truncatedClientHello } from '../wire/hello.js';
 import type { ClientHello } from '../wire/messages.js';
 import type { Tls13Session } from '../session/session.js';
 import type { Transcript } from './transcript.js';
@@ -71,7 +71,9 @@ export function offerPsk(crypto: CryptoProvider, ch: ClientHello, offer: PskOffe
       preSharedKey: { identities: [{ identity: s.ticket, obfuscatedTicketAge: obfuscatedTicketAge(s, now) }], binders: [new Uint8Array(hashLen)] },
     },
   };
-  const truncated = truncatedClientHello(withPlaceholder, encodeHandshake(withPlaceholder));
+  // The ClientHello's own encoder (not every message's: the client-only entry's resumption
+  // module would carry the server's encoders).
+  const truncated = truncatedClientHello(withPlaceholder, encodeHandshakeWith((w) => encodeClientHello(w, withPlaceholder), withPlaceholder));
   const binder = computeBinder(crypto, offer.hash, s.psk, prefix ? prefix.currentWith(truncated) : crypto.digest(offer.hash, truncated));
   return { ...withPlaceholder, extensions: { ...withPlaceholder.extensions, preSharedKey: { identities: withPlaceholder.extensions.preSharedKey!.identities, binders: [binder] } } };
 }

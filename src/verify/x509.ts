@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { digest } from '../crypto/hash.js';
 import { TlsError } from '../base/errors.js';
 import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
 import { isPromiseLike, type CryptoProvider, type HashAlg, type MaybePromise, type PublicKeyInfo, type SyncCryptoProvider } from '../crypto/provider.js';
@@ -595,7 +595,7 @@ function parseUncached(der: Uint8Array): ParsedCertificate {
     authorityKeyId,
     extensions,
     problems,
-    sha256: toHex(sha256(own)),
+    sha256: toHex(digest('sha256', own)),
   };
 }
 

@@ -196,7 +196,72 @@ export function handshakeTypeOf(msg: HandshakeMessage): number {
   return TYPE_CODE[msg.type];
 }
 
-function encodeBody(w: Writer, msg: HandshakeMessage): void {
+/** Encodes a handshake message body (after its header) into `w`. */
+export type BodyEncoder = (w: Writer, msg: HandshakeMessage) => void;
+
+/**
+ * A connection's handshake codec: the message bodies it decodes and encodes. Servers and the
+ * full entries' clients have every message ({@link ANY_BODY}); a client-only entry's client
+ * has what a client sends and receives ({@link clientCodec}), so that its bundle carries no
+ * encoder or decoder it cannot use.
+ */
+export interface HandshakeCodec {
+  readonly decode: BodyDecoder;
+  readonly encode: BodyEncoder;
+}
+
+/** Every handshake message (RFC 9846 §4; RFC 5246 §7.4), both ways. */
+export const ANY_BODY: HandshakeCodec = { decode: (type, r, options) => decodeAnyBody(type, r, options), encode: (w, msg) => encodeAnyBody(w, msg) };
+
+/**
+ * A client's codec: the TLS 1.3 messages a client sends and a server sends, and TLS 1.2's
+ * through `tls12` (the `tls12` module's {@link CLIENT_BODY12}; null without it, when TLS 1.2
+ * is never negotiated). The connection admits a message only if its state expects that type
+ * (`handshakeKind`, before the body is read), and no client state expects a ClientHello,
+ * EndOfEarlyData or ClientKeyExchange nor sends what only servers send: for everything a
+ * client admits or sends this is exactly {@link ANY_BODY}.
+ */
+export function clientCodec(tls12: HandshakeCodec | null): HandshakeCodec {
+  return {
+    decode: (type, r, options) => {
+      if (options.version !== 'tls12') return decodeServerBody13(type, r, options);
+      if (tls12 === null) throw new TlsError('InternalError', { detail: 'TLS 1.2 message without the tls12 module' });
+      return tls12.decode(type, r, options);
+    },
+    encode: (w, msg) => {
+      switch (msg.type) {
+        case 'client_hello':
+          return encodeClientHello(w, msg);
+        case 'certificate':
+          return encodeCertificate(w, msg);
+        case 'certificate_verify':
+          return encodeCertificateVerify(w, msg);
+        case 'finished':
+          return encodeFinished(w, msg);
+        case 'key_update':
+          return encodeKeyUpdate(w, msg);
+        case 'end_of_early_data':
+          return;
+        default:
+          if (tls12 === null) throw internal(`a client without the tls12 module does not send ${msg.type}`);
+          return tls12.encode(w, msg);
+      }
+    },
+  };
+}
+
+/** What a TLS 1.2 client adds to {@link clientCodec}: every TLS 1.2 message in, its Certificate and ClientKeyExchange out. */
+export const CLIENT_BODY12: HandshakeCodec = {
+  decode: (type, r, options) => decodeBody12(type, r, options),
+  encode: (w, msg) => {
+    if (msg.type === 'certificate12') return encodeCertificate12(w, msg);
+    if (msg.type === 'client_key_exchange') return encodeClientKeyExchange(w, msg);
+    throw internal(`a TLS 1.2 client does not send ${msg.type}`);
+  },
+};
+
+/** Encodes the body of any handshake message. */
+function encodeAnyBody(w: Writer, msg: HandshakeMessage): void {
   switch (msg.type) {
     case 'client_hello':
       return encodeClientHello(w, msg);
@@ -253,6 +318,11 @@ function encodeBody(w: Writer, msg: HandshakeMessage): void {
  * ```
  */
 export function encodeHandshake(msg: HandshakeMessage): Uint8Array {
+  return encodeHandshakeWith(encodeAnyBody, msg);
+}
+
+/** {@link encodeHandshake} with the body encoder given (a connection's, see {@link HandshakeCodec}). */
+export function encodeHandshakeWith(encodeBody: BodyEncoder, msg: HandshakeMessage): Uint8Array {
   // One scratch writer, grown once and reused, and an exact-size copy per message: a fresh
   // 512- or 4096-byte writer per message was allocated off the V8 heap and mostly unused
   // (issue 9: protocol overhead). Encoding is synchronous; a nested call (none today) gets
@@ -299,10 +369,52 @@ let scratchBusy = false;
  *   `HandshakeFailure` for semantic errors (see each decoder)
  */
 export function decodeHandshake(type: number, body: Uint8Array, raw?: Uint8Array, options: DecodeHandshakeOptions = {}): HandshakeMessage {
+  return decodeHandshakeWith(decodeAnyBody, type, body, raw, options);
+}
+
+/**
+ * Decodes a handshake message body (after its header): `r` reads the body, `options` as for
+ * {@link decodeHandshake}.
+ */
+export type BodyDecoder = (type: number, r: Reader, options: DecodeHandshakeOptions) => HandshakeMessage;
+
+/**
+ * {@link decodeHandshake} with the body decoder given (a connection's, see {@link HandshakeCodec}).
+ */
+export function decodeHandshakeWith(decodeBody: BodyDecoder, type: number, body: Uint8Array, raw: Uint8Array | undefined, options: DecodeHandshakeOptions): HandshakeMessage {
   const r = new Reader(body, nameOf('handshake', type));
-  const msg = options.version === 'tls12' ? decodeBody12(type, r, options) : decodeBody13(type, r, options);
+  const msg = decodeBody(type, r, options);
   msg.raw = raw ?? withHeader(type, body);
   return msg;
+}
+
+/** Every handshake message of the version (see {@link DecodeHandshakeOptions.version}). */
+function decodeAnyBody(type: number, r: Reader, options: DecodeHandshakeOptions): HandshakeMessage {
+  return options.version === 'tls12' ? decodeBody12(type, r, options) : decodeBody13(type, r, options);
+}
+
+/** {@link decodeBody13} for what servers send (RFC 9846 §4): no ClientHello or EndOfEarlyData. */
+function decodeServerBody13(type: number, r: Reader, options: DecodeHandshakeOptions): HandshakeMessage {
+  switch (type) {
+    case HandshakeType.server_hello:
+      return decodeServerHello(r);
+    case HandshakeType.encrypted_extensions:
+      return decodeEncryptedExtensions(r);
+    case HandshakeType.certificate_request:
+      return decodeCertificateRequest(r);
+    case HandshakeType.certificate:
+      return decodeCertificate(r);
+    case HandshakeType.certificate_verify:
+      return decodeCertificateVerify(r);
+    case HandshakeType.finished:
+      return decodeFinished(r, options.finishedLength);
+    case HandshakeType.new_session_ticket:
+      return decodeNewSessionTicket(r);
+    case HandshakeType.key_update:
+      return decodeKeyUpdate(r);
+    default:
+      throw new TlsError('UnexpectedMessage', { detail: `handshake message type ${nameOf('handshake', type)} from a server in TLS 1.3` });
+  }
 }
 
 /**
@@ -376,6 +488,7 @@ function decodeBody13(type: number, r: Reader, options: DecodeHandshakeOptions):
   }
 }
 
+/** The TLS 1.2 messages (RFC 5246 §7.4), both directions. */
 function decodeBody12(type: number, r: Reader, options: DecodeHandshakeOptions): HandshakeMessage {
   switch (type) {
     case HandshakeType.hello_request:

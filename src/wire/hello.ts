@@ -28,13 +28,13 @@ export const HRR_RANDOM: Uint8Array = new Uint8Array([
  * Last 8 bytes of ServerHello.random of a TLS 1.3 server negotiating TLS 1.2
  * ("DOWNGRD" 01, RFC 9846 §4.2.3). Shared constant: do not mutate.
  */
-export const DOWNGRADE_TLS12: Uint8Array = new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01]);
+export const DOWNGRADE_TLS12: Uint8Array = /* @__PURE__ */ new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01]);
 
 /**
  * Last 8 bytes of ServerHello.random of a TLS 1.3 (or 1.2) server negotiating TLS 1.1
  * or below ("DOWNGRD" 00, RFC 9846 §4.2.3). Shared constant: do not mutate.
  */
-export const DOWNGRADE_TLS11: Uint8Array = new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00]);
+export const DOWNGRADE_TLS11: Uint8Array = /* @__PURE__ */ new Uint8Array([0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00]);
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

@@ -72,6 +72,48 @@ describe('X25519 from the Montgomery ladder alone (src/crypto/x25519.ts)', () =>
     expect(Buffer.from(x25519KeyShare(k).agree(u)).toString('hex')).toBe('c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552');
   });
 
+  it('agrees with @noble/curves x25519 for any 32 bytes from the peer (top bit set, u ≥ p: masked and reduced, RFC 7748 §5)', () => {
+    const p = 2n ** 255n - 19n;
+    const le = (v: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
+    const edge = [le(p), le(p + 1n), le(p + 9n), le(2n ** 255n - 1n), le(2n ** 256n - 1n)];
+    const peerArb = fc.oneof(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.constantFrom(...edge));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), peerArb, (a, peer) => {
+        let expected: string;
+        try {
+          expected = Buffer.from(x25519.getSharedSecret(a, peer)).toString('hex');
+        } catch {
+          expected = 'refused';
+        }
+        let got: string;
+        try {
+          got = Buffer.from(x25519KeyShare(a).agree(peer)).toString('hex');
+        } catch (e) {
+          expect((e as Full.TlsError).status).toBe('IllegalParameter');
+          got = 'refused';
+        }
+        expect(got).toBe(expected);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('RFC 7748 §5.2: the second vector, and the iterated function after 1 and 1,000 iterations', () => {
+    const k = Buffer.from('4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d', 'hex');
+    const u = Buffer.from('e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493', 'hex');
+    expect(Buffer.from(x25519KeyShare(k).agree(u)).toString('hex')).toBe('95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957');
+    // k = u = 9; then u ← k, k ← X25519(k, u). The public key of k is X25519(k, 9).
+    let key: Uint8Array = Uint8Array.of(9, ...new Uint8Array(31));
+    let prev: Uint8Array = Uint8Array.of(9, ...new Uint8Array(31));
+    for (let i = 1; i <= 1000; i++) {
+      const next = x25519KeyShare(key).agree(prev);
+      prev = key;
+      key = next;
+      if (i === 1) expect(Buffer.from(key).toString('hex')).toBe('422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079');
+    }
+    expect(Buffer.from(key).toString('hex')).toBe('684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51');
+  });
+
   it('a hostile peer: small-order points and wrong lengths are IllegalParameter; a bad private key is InternalError', () => {
     const share = x25519KeyShare(new Uint8Array(32).fill(7));
     const lowOrder = [new Uint8Array(32), Uint8Array.of(1, ...new Uint8Array(31)), Buffer.from('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800', 'hex')];

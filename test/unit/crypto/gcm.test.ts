@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { gcm } from '@noble/ciphers/aes.js';
+import { gcm, unsafe } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { AesGcmKey, WIDE_TABLE_AFTER } from '../../../src/crypto/gcm.js';
+import { AesGcmKey, WIDE_TABLE_AFTER, expandKey } from '../../../src/crypto/gcm.js';
 import { createAead, isInPlaceAead, type InPlaceAead } from '../../../src/crypto/aead.js';
 import type { AeadAlg } from '../../../src/crypto/provider.js';
 
@@ -57,6 +57,31 @@ describe('AES-GCM keyed once: the GCM specification test vectors (vectors/gcm/gc
     k.encrypt(new Uint8Array(12), new Uint8Array(0), new Uint8Array(WIDE_TABLE_AFTER), new Uint8Array(WIDE_TABLE_AFTER), new Uint8Array(16));
     k.encrypt(nonce, aad, pt, out, tag);
     expect(toHex(out) + toHex(tag)).toBe(expected);
+  });
+});
+
+describe('AES key expansion (FIPS 197 §5.2), ours', () => {
+  it('FIPS 197 Appendix A.1 and A.3: the first and last round-key words', () => {
+    // Words as the key bytes read little-endian (byte 0 lowest): w0 = 2b7e1516 is 0x16157e2b.
+    const a1 = expandKey(hex('2b7e151628aed2a6abf7158809cf4f3c'));
+    expect(a1.length).toBe(44);
+    expect((a1[0]! >>> 0).toString(16)).toBe('16157e2b');
+    expect((a1[4]! >>> 0).toString(16)).toBe('17fefaa0'); // w4 = a0fafe17
+    expect((a1[43]! >>> 0).toString(16)).toBe('a60c63b6'); // w43 = b6630ca6
+    const a3 = expandKey(hex('603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4'));
+    expect(a3.length).toBe(60);
+    expect((a3[8]! >>> 0).toString(16)).toBe('1154a39b'); // w8 = 9ba35411
+    expect((a3[59]! >>> 0).toString(16)).toBe('1e636c70'); // w59 = 706c631e
+  });
+
+  it("is noble's unsafe.expandKeyLE word for word, for random 16- and 32-byte keys", () => {
+    fc.assert(
+      fc.property(fc.constantFrom(16, 32), bytes(32), (len, k) => {
+        const key = k.subarray(0, len);
+        expect(Array.from(expandKey(key), (w) => w >>> 0)).toEqual(Array.from(unsafe.expandKeyLE(key.slice())));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
