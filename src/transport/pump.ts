@@ -353,12 +353,7 @@ export class TlsPump {
     this.dirty = true;
     if (this.running) return this.whenIdle();
     this.running = true;
-    return this.loop().finally(() => {
-      this.running = false;
-      const waiting = this.idle;
-      this.idle = null;
-      if (waiting) for (const r of waiting) r();
-    });
+    return this.loop();
   }
 
   private async loop(): Promise<void> {
@@ -370,6 +365,14 @@ export class TlsPump {
     } catch (e) {
       // Handlers threw: treat as a local failure rather than an unhandled rejection.
       this.report(e instanceof TlsError ? e : new TlsError('InternalError', { detail: e instanceof Error ? e.message : String(e), cause: e }));
+    } finally {
+      // In the same turn as the last look at `dirty` (a `.finally()` on the loop's promise ran
+      // microtasks later): input pushed after that look finds `running` false and kicks a new
+      // loop, instead of setting `dirty` for a loop that is ending and never runs again.
+      this.running = false;
+      const waiting = this.idle;
+      this.idle = null;
+      if (waiting) for (const r of waiting) r();
     }
   }
 
