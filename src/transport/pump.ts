@@ -221,9 +221,9 @@ export class TlsPump {
     if (this.h.sendv !== undefined && !c.sealing) {
       // Writes made back to back (a loop of write() calls, a pipe) are sent together: the
       // records stay queued in the engine until BATCH_BYTES of them are there or the
-      // current task ends (`defer`: a microtask or a tick, so before any I/O: no write waits for the event
-      // loop), then go out in one gathered write. Anything else that sends (a read, a
-      // close, a KeyUpdate) takes them first, in order.
+      // current task ends (`defer`: a microtask or a tick, so before any I/O: no write
+      // waits for the event loop), then go out in one gathered write. Anything else that
+      // sends (a read, a close, a KeyUpdate) takes them first, in order.
       this.batched += data.length;
       if (this.batched < BATCH_BYTES) {
         if (!this.batchFlushQueued) {
