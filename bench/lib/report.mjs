@@ -210,7 +210,7 @@ export function renderSvg(r) {
       grid.push(`<text x="${gx}" y="${top - 4}" class="tick" text-anchor="middle">${Number(t.toPrecision(2))}×</text>`);
     }
   }
-  const legend = Object.entries({ provider: 'puretls', baseline: 'Node tls (= 1)', floor: 'pure primitive / AEAD floor', peer: 'peers (subtls, node-forge)', reference: 'node:crypto AEAD alone', full: 'full beside resumed' })
+  const legend = Object.entries({ provider: 'puretls', baseline: 'Node tls (= 1)', floor: 'pure primitive / AEAD floor', peer: 'peers (subtls, node-forge)', reference: 'references (node:crypto AEAD alone; Node tls, 64 KiB highWaterMark)', full: 'full beside resumed' })
     .map(([k, label], i) => `<rect x="${10 + i * 160}" y="${y + 10}" width="10" height="10" fill="${COLORS[k]}"/><text x="${24 + i * 160}" y="${y + 19}" class="lbl">${esc(label)}</text>`)
     .join('');
   const H = y + 64;

@@ -351,6 +351,44 @@ export class ConnectionCore {
     return this.running;
   }
 
+  /**
+   * {@link process} without a promise when it can finish at once: with a synchronous
+   * provider, once started, records are opened and routed in this call, and undefined is
+   * returned when that is all there was to do. Whatever must wait (a handshake step that
+   * signs or verifies asynchronously, an async AEAD, a run already in flight) makes it
+   * return the promise `process()` would give for the rest. Never throws: failures land in
+   * `error`. (Bulk data: one promise per record, and the microtasks that settle it, cost
+   * more than a small record's processing.)
+   */
+  processNow(): Promise<void> | undefined {
+    if (this.running || !this.started || this.reader.async) return this.process();
+    let pending: Promise<void> | undefined;
+    try {
+      pending = this.readRecords();
+    } catch (e) {
+      this.fail(e);
+    }
+    if (pending === undefined) {
+      if (!this.writer.sealing) return undefined;
+      // An async AEAD on the write side: what this call sealed is output once sealed.
+      pending = Promise.resolve();
+    }
+    // The rest as a run of its own (process() callers made meanwhile wait for it).
+    const first = pending;
+    this.running = (async () => {
+      try {
+        await first;
+        this.writer.flushHandshake();
+      } catch (e) {
+        this.fail(e);
+      }
+      await this.runRest();
+    })().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
   /** Sends the first flight (client) without waiting for input. Same as `process()`. */
   start(): Promise<void> {
     return this.process();
@@ -530,6 +568,15 @@ export class ConnectionCore {
         this.state = first instanceof Promise ? await first : first;
         this.writer.flushHandshake();
       }
+    } catch (e) {
+      this.fail(e);
+    }
+    await this.runRest();
+  }
+
+  /** The record loop of {@link run}, after the start. Never rejects. */
+  private async runRest(): Promise<void> {
+    try {
       while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
         if (this.phase_ === 'closed' || this.phase_ === 'peer-closed') {
           // RFC 9846 §6.1: data after close_notify is ignored (and not decrypted).
@@ -550,6 +597,30 @@ export class ConnectionCore {
     // With an async AEAD, what this run sealed (an alert after a failure too) is output once
     // sealed: process() resolves then. Never rejects.
     if (this.writer.sealing) await this.writer.settled();
+  }
+
+  /**
+   * {@link runRest}'s loop for a synchronous read protection, in this call: returns undefined
+   * when no record is left (or none may be read now), else the promise of the step that
+   * must wait (the caller finishes with {@link runRest} after it). Throws what a record
+   * throws (the caller fails the connection).
+   */
+  private readRecords(): Promise<void> | undefined {
+    while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
+      if (this.phase_ === 'closed' || this.phase_ === 'peer-closed') {
+        // RFC 9846 §6.1: data after close_notify is ignored (and not decrypted).
+        this.reader.discard();
+        break;
+      }
+      // A handshake step may install an async read protection (another provider's AEAD).
+      if (this.reader.async) return Promise.resolve();
+      const rec = this.reader.next({ open: this.compatCcsWindow() });
+      if (!rec) break;
+      const pending = this.onRecord(rec.type, rec.content);
+      if (pending) return pending;
+      this.writer.flushHandshake();
+    }
+    return undefined;
   }
 
   /**

@@ -928,7 +928,10 @@ export class TlsSocket extends Duplex {
     // an idle connection keeps one small object for them (issue 9, idle memory).
     // transferInput: a socket's 'data' chunk is a fresh buffer per read that only we consume
     // (stream semantics: a chunk belongs to its reader), so whole records are taken without a copy.
-    this.pump = new TlsPump(connection, new TlsSocket.PumpLink(this), { transferInput: true });
+    // defer: Writable reports a write done with process.nextTick; batched records are handed to
+    // the socket on a tick queued before that one, so a write's callback never runs before its
+    // bytes reach the socket (a callback that ends the socket would otherwise drop them).
+    this.pump = new TlsPump(connection, new TlsSocket.PumpLink(this), { transferInput: true, defer: process.nextTick });
     (socket as OwnedSocket)[OWNER] = this;
     for (const [event, f] of TlsSocket.SOCKET_LISTENERS) socket.on(event, f);
     // TLS decides when each direction ends (close_notify), not TCP: the peer's FIN after its

@@ -57,6 +57,11 @@ export interface PumpHandlers {
 /** Plaintext {@link TlsPump.writeNow} lets queue before sending: four full records, one gathered write. */
 const BATCH_BYTES = 64 * 1024;
 
+/** The default {@link PumpOptions.defer} (a plain call: browsers refuse `queueMicrotask` on another `this`). */
+function microtask(fn: () => void): void {
+  queueMicrotask(fn);
+}
+
 function asTlsError(e: unknown): TlsError {
   return e instanceof TlsError ? e : new TlsError('InternalError', { detail: e instanceof Error ? e.message : String(e), cause: e });
 }
@@ -75,6 +80,14 @@ export interface PumpOptions {
    * start without copying it, and may decrypt it in that chunk's memory.
    */
   transferInput?: boolean;
+  /**
+   * Runs the send of what {@link TlsPump.writeNow} batched, later in the current task
+   * (default `queueMicrotask`). An adapter whose stream reports a write as done with a
+   * callback queued by other means passes that means (Node: `process.nextTick`, which is
+   * what Writable uses), so the batch is handed to the transport before the callback of the
+   * write that started it runs, whatever context the write was made in.
+   */
+  defer?: (fn: () => void) => void;
 }
 
 /**
@@ -97,6 +110,7 @@ export class TlsPump {
   private readonly h: PumpHandlers;
   private readonly highWater: number;
   private readonly transfer: boolean;
+  private readonly defer: (fn: () => void) => void;
   private input: Uint8Array[] = [];
   private inputBytes = 0;
   private inputWanted = false;
@@ -114,7 +128,7 @@ export class TlsPump {
   private idle: (() => void)[] | null = null;
   /** Plaintext bytes {@link writeNow} sealed and left queued in the engine, not sent yet. */
   private batched = 0;
-  /** A microtask will send what {@link writeNow} left queued. */
+  /** A deferred call ({@link PumpOptions.defer}) will send what {@link writeNow} left queued. */
   private batchFlushQueued = false;
 
   /**
@@ -127,6 +141,7 @@ export class TlsPump {
     this.h = handlers;
     this.highWater = options.inputHighWaterMark ?? 64 * 1024;
     this.transfer = options.transferInput === true;
+    this.defer = options.defer ?? microtask;
   }
 
   /** True once an error has been reported (the pump does nothing more). */
@@ -206,14 +221,15 @@ export class TlsPump {
     if (this.h.sendv !== undefined && !c.sealing) {
       // Writes made back to back (a loop of write() calls, a pipe) are sent together: the
       // records stay queued in the engine until BATCH_BYTES of them are there or the
-      // current task ends (a microtask, so before any I/O: no write waits for the event
-      // loop), then go out in one gathered write. Anything else that sends (a read, a
-      // close, a KeyUpdate) takes them first, in order.
+      // current task ends (`defer`: a microtask or a tick, so before any I/O: no write
+      // waits for the event loop), then go out in one gathered write. Anything else that
+      // sends (a read, a close, a KeyUpdate) takes them first, in order.
       this.batched += data.length;
       if (this.batched < BATCH_BYTES) {
         if (!this.batchFlushQueued) {
           this.batchFlushQueued = true;
-          queueMicrotask((this.flushBatch ??= () => this.flushBatched()));
+          const defer = this.defer;
+          defer((this.flushBatch ??= () => this.flushBatched()));
         }
         return undefined;
       }
@@ -258,7 +274,7 @@ export class TlsPump {
    */
   private flushBatch: (() => void) | null = null;
 
-  /** Sends what {@link writeNow} left queued (a microtask). */
+  /** Sends what {@link writeNow} left queued (deferred). */
   private flushBatched(): void {
     this.batchFlushQueued = false;
     if (this.batched === 0) return;
@@ -337,12 +353,7 @@ export class TlsPump {
     this.dirty = true;
     if (this.running) return this.whenIdle();
     this.running = true;
-    return this.loop().finally(() => {
-      this.running = false;
-      const waiting = this.idle;
-      this.idle = null;
-      if (waiting) for (const r of waiting) r();
-    });
+    return this.loop();
   }
 
   private async loop(): Promise<void> {
@@ -354,6 +365,14 @@ export class TlsPump {
     } catch (e) {
       // Handlers threw: treat as a local failure rather than an unhandled rejection.
       this.report(e instanceof TlsError ? e : new TlsError('InternalError', { detail: e instanceof Error ? e.message : String(e), cause: e }));
+    } finally {
+      // In the same turn as the last look at `dirty` (a `.finally()` on the loop's promise ran
+      // microtasks later): input pushed after that look finds `running` false and kicks a new
+      // loop, instead of setting `dirty` for a loop that is ending and never runs again.
+      this.running = false;
+      const waiting = this.idle;
+      this.idle = null;
+      if (waiting) for (const r of waiting) r();
     }
   }
 
@@ -392,7 +411,10 @@ export class TlsPump {
         }
         else this.input[0] = chunk.subarray(n);
         this.inputBytes -= Math.min(n, chunk.length);
-        await c.process();
+        // No promise per record when the engine and the transport finish at once (bulk data:
+        // a chunk's records are opened, delivered and answered in one pass).
+        const p = c.processNow();
+        if (p) await p;
         const f = this.flushNow();
         if (f) await f;
         if (n === 0) {

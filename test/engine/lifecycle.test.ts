@@ -390,6 +390,65 @@ describe('KeyUpdate (RFC 9846 §4.7.3)', () => {
   });
 });
 
+describe('processNow(): process() without a promise when nothing waits', () => {
+  // The async project's AEAD answers through promises: its records are opened later.
+  const asyncAead = process.env.PURETLS_ASYNC_AEAD === '1';
+
+  it('opens, routes and queues every record in the call (sync AEAD), in order, whatever the chunking', async () => {
+    const p = await connected();
+    const text = 'abcdefghij'.repeat(5000); // 50,000 bytes: four records
+    p.client.write(enc(text));
+    const out = (await flushed(p.client))!;
+    const got: Uint8Array[] = [];
+    // Chunks that split records anywhere (the engine takes at most one record beyond what it processed).
+    for (let i = 0, size = 1; i < out.length; size = (size * 7) % 9000 + 1) {
+      let rest = out.subarray(i, Math.min(out.length, i + size));
+      i += rest.length;
+      while (rest.length > 0) {
+        const n = p.server.receive(rest);
+        rest = rest.subarray(n);
+        const r = p.server.processNow();
+        if (asyncAead) await r;
+        else expect(r).toBeUndefined();
+        const d = p.server.read();
+        if (d) got.push(d);
+      }
+    }
+    expect(p.server.error).toBeNull();
+    expect(dec(concat(...got))).toBe(text);
+  });
+
+  it('a record that fails authentication: no throw, the error is sticky and the alert queued, as with process()', async () => {
+    const p = await connected();
+    p.client.write(enc('hello'));
+    const rec = (await flushed(p.client))!.slice();
+    rec[rec.length - 1]! ^= 1; // the tag's last byte
+    p.server.receive(rec);
+    const r = p.server.processNow();
+    if (asyncAead) await r;
+    else expect(r).toBeUndefined();
+    expect(p.server.error?.status).toBe('BadRecordMac');
+    expect(alertsIn(await flushed(p.server), RawCipher.from(p.keys, 'SERVER_TRAFFIC_SECRET_0'))).toEqual([{ level: 2, description: AlertDescription.bad_record_mac, protected: true }]);
+    expect(p.server.read()).toBeNull();
+  });
+
+  it('gives the promise of process() before the start, and while a process() run is in flight', async () => {
+    const fresh = makePair();
+    const first = fresh.client.processNow();
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    expect(fresh.client.takeOutput()).not.toBeNull(); // the ClientHello
+    const p = await connected();
+    p.client.write(enc('x'));
+    p.server.receive((await flushed(p.client))!);
+    const running = p.server.process();
+    const now = p.server.processNow();
+    expect(now).toBeInstanceOf(Promise);
+    await Promise.all([running, now]);
+    expect(dec(p.server.read()!)).toBe('x');
+  });
+});
+
 describe('large transfer with back-pressure', () => {
   /** Pseudo-random bytes (xorshift32), so corruption or reordering shows. */
   function pattern(n: number, seed: number): Uint8Array {

@@ -34,6 +34,24 @@ async function truncatingServer(payload: Buffer, maxVersion: 'TLSv1.2' | 'TLSv1.
   return (server.address() as net.AddressInfo).port;
 }
 
+/**
+ * As {@link truncatingServer}, the write made from `context` (a timer, a promise continuation,
+ * setImmediate): its callback ends the raw socket, so any byte not yet handed to the socket
+ * when the callback runs is lost.
+ */
+async function truncatingServerIn(payload: Buffer, maxVersion: 'TLSv1.2' | 'TLSv1.3', context: (f: () => void) => void): Promise<number> {
+  const raws = new Map<number, net.Socket>();
+  const server: TlsServer = createServer({ cert: pki.chainPem, key: pki.keyPem, maxVersion, sessionTickets: 0 }, (s: TlsSocket) => {
+    s.on('error', () => {});
+    context(() => s.write(payload, () => raws.get(s.remotePort ?? 0)?.end()));
+  });
+  server.on('connection', (r: net.Socket) => raws.set(r.remotePort ?? 0, r));
+  server.on('tlsClientError', () => {});
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
 /** Reads a client to its end or its error. */
 function drain(client: TlsSocket): Promise<{ data: Buffer; ended: boolean; error: TlsError | null; closed: boolean }> {
   return new Promise((resolve) => {
@@ -57,6 +75,22 @@ describe.each(['TLSv1.3', 'TLSv1.2'] as const)('%s', (version) => {
     expect(r.ended).toBe(false);
     expect(r.error?.status).toBe('Truncated');
     expect(client.info.closeNotifyMissing).toBe(false);
+  });
+
+  it.each([
+    ['a timer', (f: () => void) => void setTimeout(f, 5)],
+    ['a promise continuation', (f: () => void) => void Promise.resolve().then(f)],
+    ['setImmediate', (f: () => void) => void setImmediate(f)],
+  ])("a write's callback runs only once its bytes reached the socket (write made from %s)", async (_name, context) => {
+    // Batched writes (several records in one gathered write) are sent before the callback of
+    // the write that queued them: here the callback ends the raw socket at once.
+    const payload = Buffer.alloc(40_000, 9);
+    const port = await truncatingServerIn(payload, version, context);
+    const client = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem });
+    const r = await drain(client);
+    expect(r.data.length).toBe(payload.length);
+    expect(r.data.equals(payload)).toBe(true);
+    expect(r.error?.status).toBe('Truncated');
   });
 
   it('endOnTransportClose: the same close is the end of the stream, recorded in info', async () => {

@@ -59,14 +59,15 @@ describe('TlsPump: EOF after input that arrived during process()', () => {
       error: (e) => (error = e),
     });
     // The rest and EOF arrive exactly while the pump awaits process() with its queue empty.
-    // The pump's drive loop calls process() once after taking the last queued chunk, then once
-    // more with nothing queued (the no-input pass that also handles EOF): fire in that second call.
+    // The pump's drive loop opens the records of a queued chunk with processNow() (no promise,
+    // no process() call, with a synchronous provider) and calls process() with nothing queued
+    // in its no-input pass, the one that also handles EOF: fire in that call.
     const original = c.process.bind(c);
     let armed = false;
     let emptyCalls = 0;
     c.process = (): Promise<void> => {
       const p = original();
-      if (armed && (pump as unknown as { input: Uint8Array[] }).input.length === 0 && ++emptyCalls === 2) {
+      if (armed && (pump as unknown as { input: Uint8Array[] }).input.length === 0 && ++emptyCalls === 1) {
         armed = false;
         pump.push(rest);
         pump.eof();

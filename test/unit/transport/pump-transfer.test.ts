@@ -105,3 +105,30 @@ describe.each(['pure', 'native'] as const)('TlsPump with transferInput (%s provi
     );
   });
 });
+
+describe('TlsPump: no lost wake-up', () => {
+  it('input pushed in any microtask after a pass over earlier input is processed without another push', async () => {
+    // A pass that has just looked at its work for the last time and input pushed before it
+    // has marked itself idle: the input must start a new pass, not wait for the next push
+    // (a transport whose reads are paused by then never pushes again: seen as a hang of the
+    // Deno and Bun adapters under a slow reader).
+    for (let ticks = 0; ticks < 12; ticks++) {
+      const client = end(TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, crypto: 'native' }), true);
+      const server = end(TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, crypto: 'native', sessionTickets: 0 }), true);
+      await server.pump.start();
+      await client.pump.start();
+      await settle(client, server, []);
+      const first = bytesOf(3000, 1);
+      const second = bytesOf(5000, 2);
+      await client.pump.write(first);
+      const a = Buffer.concat(client.wire.splice(0));
+      await client.pump.write(second);
+      const b = Buffer.concat(client.wire.splice(0));
+      server.pump.push(new Uint8Array(a));
+      for (let i = 0; i < ticks; i++) await Promise.resolve();
+      server.pump.push(new Uint8Array(b));
+      await new Promise((r) => setTimeout(r, 5));
+      expect(Buffer.concat(server.got).equals(Buffer.concat([first, second])), `second chunk pushed ${ticks} microtasks later`).toBe(true);
+    }
+  });
+});
