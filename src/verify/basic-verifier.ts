@@ -11,9 +11,9 @@
 import { TlsError } from '../base/errors.js';
 import { andThen, type CryptoProvider, type MaybePromise } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateVerifier, type VerificationReport, type VerifyRequest } from './verifier.js';
-import { parseCertificate, type ParsedCertificate } from './x509.js';
-import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, resolveMaxWork, validateChain, type ChainOutcome, type SearchLimits } from './engine.js';
-import { toCertificate } from './certificate.js';
+import { bytesEqual, parseCertificate, parseIdentity, presentAgain, type ParsedCertificate } from './x509.js';
+import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, checkName, outcomeTimeWindow, resolveMaxWork, validateChain, type ChainOutcome, type ChainPolicy, type SearchLimits } from './engine.js';
+import { toCertificate, type Certificate } from './certificate.js';
 import { parseTrustAnchors } from './anchors.js';
 
 export { DEFAULT_VERIFICATION_WORK } from './engine.js';
@@ -116,11 +116,26 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
   const maxWork = resolveMaxWork(opts.maxWork);
   const limits: SearchLimits = { ...opts.limits, ...(opts.maxCandidates !== undefined ? { maxSignatureChecks: opts.maxCandidates } : {}) };
   const anchors = parseTrustAnchors(opts.trustAnchors);
+  const anchorSet = new Set<ParsedCertificate>(anchors);
+  const clean = new CleanOutcomes();
   const verifyNow = (req: VerifyRequest): MaybePromise<BasicVerificationReport> => {
     const sent = req.certificates;
     if (sent.length === 0) {
       // The handshake answers an empty Certificate itself (RFC 9846 §4.5.1.3); reaching here is a bug.
       throw new TlsError('CertificateOtherErrors', { detail: 'no certificates to verify' });
+    }
+    const requireServerName = req.usage === 'serverAuth' && req.nameCheckedByCaller !== true;
+    const naming = { serverName: req.serverName, requireServerName, commonNameFallback: opts.commonNameFallback === true };
+    // The same chain verified before without a single error, at a time that every time
+    // comparison of that search answers alike: its outcome again, without the search. The
+    // name check runs here, now, on the leaf (RFC 9525 §6), and must find nothing either.
+    const known = clean.find(sent, req.usage, requireServerName);
+    if (known !== undefined && known.covers(req.time.getTime())) {
+      const named = checkName(known.leaf, naming);
+      if (named.errors.length === 0 && named.cnUsed === known.cnUsed) {
+        const o = known.outcome;
+        return report({ ...o, chain: o.chain.map((c) => (anchorSet.has(c) ? c : presentAgain(c))), errors: [] });
+      }
     }
     const leafFailure = (e: unknown): never => {
       const status = e instanceof TlsError && e.category === 'certificate' ? e.status : 'CertificateOtherErrors';
@@ -145,21 +160,15 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
         unparsable++;
       }
     }
-    const outcome = validateChain(
-      { leaf, intermediates, anchors, unparsable },
-      {
-        time: req.time,
-        usage: req.usage,
-        serverName: req.serverName,
-        requireServerName: req.usage === 'serverAuth' && req.nameCheckedByCaller !== true,
-        maxDepth,
-        commonNameFallback: opts.commonNameFallback === true,
-        maxWork,
-        limits,
-      },
-      crypto,
-    );
-    return andThen(outcome, (r) => report(r));
+    const policy: ChainPolicy = { time: req.time, usage: req.usage, ...naming, maxDepth, maxWork, limits };
+    const outcome = validateChain({ leaf, intermediates, anchors, unparsable }, policy, crypto);
+    return andThen(outcome, (r) => {
+      if (r.errors.length === 0 && r.anchored && r.leafPublicKey !== null) {
+        const window = outcomeTimeWindow(r);
+        if (window !== undefined) clean.remember(sent, req.usage, requireServerName, parseIdentity(leaf), checkName(leaf, policy).cnUsed, r, window);
+      }
+      return report(r);
+    });
   };
   const report = (r: ChainOutcome): BasicVerificationReport => {
     // The handshake needs the leaf key for CertificateVerify: a leaf whose key cannot be used fails here.
@@ -167,16 +176,96 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       const e = r.errors.find((x) => x.index === 0 && x.code === 'OtherErrors' && /public key/.test(x.detail));
       throw new TlsError('CertificateUnsupported', { detail: e?.detail ?? 'leaf public key unusable', certificateErrors: r.errors });
     }
+    const chain = r.chain;
+    let validated: readonly Certificate[] | undefined;
     return {
       errors: r.errors,
       severity: severityOf(r.errors),
       leafPublicKey: r.leafPublicKey,
-      chain: r.chain,
+      chain,
       anchored: r.anchored,
-      validatedChain: r.chain.map(toCertificate),
+      // Made when first read: the handshake reads it only for a checkServerIdentity hook or OCSP.
+      get validatedChain(): readonly Certificate[] {
+        return (validated ??= chain.map(toCertificate));
+      },
     };
   };
   return {
     verify: (req: VerifyRequest) => Promise.resolve().then(() => verifyNow(req)),
   };
+}
+
+/** Chains remembered by one verifier, at most. */
+const CLEAN_OUTCOMES_MAX = 16;
+
+/** A chain that verified without a single error, and what a new search of it would need to match. */
+class CleanOutcome {
+  readonly ders: readonly Uint8Array[];
+  readonly usage: VerifyRequest['usage'];
+  readonly requireServerName: boolean;
+  /** The remembered parse of the leaf (never handed out), for the name check. */
+  readonly leaf: ParsedCertificate;
+  /** The common name the name check used as a dNSName (name constraints see it too). */
+  readonly cnUsed: string | undefined;
+  readonly outcome: ChainOutcome;
+  private readonly from: number;
+  private readonly to: number;
+
+  constructor(ders: readonly Uint8Array[], usage: VerifyRequest['usage'], requireServerName: boolean, leaf: ParsedCertificate, cnUsed: string | undefined, outcome: ChainOutcome, window: { from: number; to: number }) {
+    this.ders = ders;
+    this.usage = usage;
+    this.requireServerName = requireServerName;
+    this.leaf = leaf;
+    this.cnUsed = cnUsed;
+    this.outcome = outcome;
+    this.from = window.from;
+    this.to = window.to;
+  }
+
+  /** Every time comparison of the remembered search answers for `now` as it did then (RFC 5280 §6.1.3 (a)(2) included). */
+  covers(now: number): boolean {
+    return now >= this.from && now <= this.to;
+  }
+}
+
+/**
+ * The outcomes without errors of one verifier's searches, by chain. A search's outcome is a
+ * function of the certificates sent (compared byte for byte), the verifier's anchors and
+ * options, the usage, whether a name is required, the common name used as a dNSName, and
+ * the time only through comparisons recorded with it (engine.ts `outcomeTimeWindow`);
+ * signatures are verified over exactly these bytes, as the engine's remembered signatures
+ * are. Only clean outcomes are kept, so a failing chain is judged afresh every time.
+ * Bounded: the least recently used entry goes.
+ */
+class CleanOutcomes {
+  private readonly byKey = new Map<string, CleanOutcome>();
+
+  find(ders: readonly Uint8Array[], usage: VerifyRequest['usage'], requireServerName: boolean): CleanOutcome | undefined {
+    const key = chainKey(ders);
+    const e = this.byKey.get(key);
+    if (e === undefined || e.usage !== usage || e.requireServerName !== requireServerName || e.ders.length !== ders.length) return undefined;
+    for (let i = 0; i < ders.length; i++) if (!bytesEqual(e.ders[i]!, ders[i]!)) return undefined;
+    this.byKey.delete(key);
+    this.byKey.set(key, e);
+    return e;
+  }
+
+  remember(ders: readonly Uint8Array[], usage: VerifyRequest['usage'], requireServerName: boolean, leaf: ParsedCertificate, cnUsed: string | undefined, outcome: ChainOutcome, window: { from: number; to: number }): void {
+    const key = chainKey(ders);
+    this.byKey.delete(key);
+    if (this.byKey.size >= CLEAN_OUTCOMES_MAX) this.byKey.delete(this.byKey.keys().next().value!);
+    // Copies: the caller's buffers may be reused.
+    this.byKey.set(key, new CleanOutcome(ders.map((d) => d.slice()), usage, requireServerName, leaf, cnUsed, outcome, window));
+  }
+}
+
+/** A map key for a chain: each certificate's length and 32-bit FNV-1a hash (a hit is compared byte for byte). */
+function chainKey(ders: readonly Uint8Array[]): string {
+  let key = '';
+  for (const der of ders) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
+    key += `${der.length}:${h >>> 0};`;
+  }
+  return key;
 }
