@@ -777,7 +777,9 @@ class BenchRun<O extends BenchConnectOptions> {
         t.handshakes++;
         t.histogram.record(now - start);
         t.timeline.add('handshakes', now - this.t0);
-        if (socket.info.resumed) t.resumed++;
+        // Only --resume offers sessions (else the store is `false`): a full run never reads
+        // the connection's info (built afresh on each read) after its first handshake.
+        if (this.store !== null && socket.info.resumed) t.resumed++;
         if (t.session === null) t.session = sessionOf(socket.info);
         if (this.settings.work.kind === 'handshake' || this.stopped) {
           if (this.wantsTicket(socket, puts)) {
