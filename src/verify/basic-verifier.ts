@@ -134,7 +134,8 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       const named = checkName(known.leaf, naming);
       if (named.errors.length === 0 && named.cnUsed === known.cnUsed) {
         const o = known.outcome;
-        return report({ ...o, chain: o.chain.map((c) => (anchorSet.has(c) ? c : presentAgain(c))), errors: [] });
+        // Fresh copies of the path, made when the report's chain is first read.
+        return report({ ...o, errors: [] }, () => o.chain.map((c) => (anchorSet.has(c) ? c : presentAgain(c))));
       }
     }
     const leafFailure = (e: unknown): never => {
@@ -170,23 +171,26 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       return report(r);
     });
   };
-  const report = (r: ChainOutcome): BasicVerificationReport => {
+  const report = (r: ChainOutcome, copyChain?: () => readonly ParsedCertificate[]): BasicVerificationReport => {
     // The handshake needs the leaf key for CertificateVerify: a leaf whose key cannot be used fails here.
     if (r.leafPublicKey === null) {
       const e = r.errors.find((x) => x.index === 0 && x.code === 'OtherErrors' && /public key/.test(x.detail));
       throw new TlsError('CertificateUnsupported', { detail: e?.detail ?? 'leaf public key unusable', certificateErrors: r.errors });
     }
-    const chain = r.chain;
+    let chain: readonly ParsedCertificate[] | undefined = copyChain === undefined ? r.chain : undefined;
+    const chainNow = (): readonly ParsedCertificate[] => (chain ??= copyChain!());
     let validated: readonly Certificate[] | undefined;
     return {
       errors: r.errors,
       severity: severityOf(r.errors),
       leafPublicKey: r.leafPublicKey,
-      chain,
+      get chain(): readonly ParsedCertificate[] {
+        return chainNow();
+      },
       anchored: r.anchored,
       // Made when first read: the handshake reads it only for a checkServerIdentity hook or OCSP.
       get validatedChain(): readonly Certificate[] {
-        return (validated ??= chain.map(toCertificate));
+        return (validated ??= chainNow().map(toCertificate));
       },
     };
   };
