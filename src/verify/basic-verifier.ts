@@ -11,7 +11,7 @@
 import { TlsError } from '../base/errors.js';
 import { andThen, type CryptoProvider, type MaybePromise } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateVerifier, type VerificationReport, type VerifyRequest } from './verifier.js';
-import { bytesEqual, parseCertificate, parseIdentity, presentAgain, type ParsedCertificate } from './x509.js';
+import { bytesEqual, cacheKey, parseCertificate, parseIdentity, presentAgain, type ParsedCertificate } from './x509.js';
 import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, checkName, outcomeTimeWindow, resolveMaxWork, validateChain, type ChainOutcome, type ChainPolicy, type SearchLimits } from './engine.js';
 import { toCertificate, type Certificate } from './certificate.js';
 import { parseTrustAnchors } from './anchors.js';
@@ -130,7 +130,8 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
     // comparison of that search answers alike: its outcome again, without the search. The
     // name check runs here, now, on the leaf (RFC 9525 §6), and must find nothing either.
     const known = clean.find(sent, req.usage, requireServerName);
-    if (known !== undefined && known.covers(req.time.getTime())) {
+    const now = req.time.getTime();
+    if (known !== undefined && now >= known.from && now <= known.to) {
       const named = checkName(known.leaf, naming);
       if (named.errors.length === 0 && named.cnUsed === known.cnUsed) {
         const o = known.outcome;
@@ -166,7 +167,11 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
     return andThen(outcome, (r) => {
       if (r.errors.length === 0 && r.anchored && r.leafPublicKey !== null) {
         const window = outcomeTimeWindow(r);
-        if (window !== undefined) clean.remember(sent, req.usage, requireServerName, parseIdentity(leaf), checkName(leaf, policy).cnUsed, r, window);
+        if (window !== undefined) {
+          // Copies of the DER: the caller's buffers may be reused.
+          const ders = sent.map((d) => d.slice());
+          clean.remember({ ders, usage: req.usage, requireServerName, leaf: parseIdentity(leaf), cnUsed: checkName(leaf, policy).cnUsed, outcome: r, ...window });
+        }
       }
       return report(r);
     });
@@ -202,34 +207,22 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
 /** Chains remembered by one verifier, at most. */
 const CLEAN_OUTCOMES_MAX = 16;
 
-/** A chain that verified without a single error, and what a new search of it would need to match. */
-class CleanOutcome {
+/**
+ * A chain that verified without a single error, and what a new search of it would need to
+ * match: the same bytes, usage, name requirement and common name used as a dNSName, at a
+ * time in [`from`, `to`] (every time comparison of the search answers alike there: RFC 5280
+ * §6.1.3 (a)(2) included).
+ */
+interface CleanOutcome {
   readonly ders: readonly Uint8Array[];
   readonly usage: VerifyRequest['usage'];
   readonly requireServerName: boolean;
   /** The remembered parse of the leaf (never handed out), for the name check. */
   readonly leaf: ParsedCertificate;
-  /** The common name the name check used as a dNSName (name constraints see it too). */
   readonly cnUsed: string | undefined;
   readonly outcome: ChainOutcome;
-  private readonly from: number;
-  private readonly to: number;
-
-  constructor(ders: readonly Uint8Array[], usage: VerifyRequest['usage'], requireServerName: boolean, leaf: ParsedCertificate, cnUsed: string | undefined, outcome: ChainOutcome, window: { from: number; to: number }) {
-    this.ders = ders;
-    this.usage = usage;
-    this.requireServerName = requireServerName;
-    this.leaf = leaf;
-    this.cnUsed = cnUsed;
-    this.outcome = outcome;
-    this.from = window.from;
-    this.to = window.to;
-  }
-
-  /** Every time comparison of the remembered search answers for `now` as it did then (RFC 5280 §6.1.3 (a)(2) included). */
-  covers(now: number): boolean {
-    return now >= this.from && now <= this.to;
-  }
+  readonly from: number;
+  readonly to: number;
 }
 
 /**
@@ -254,22 +247,17 @@ class CleanOutcomes {
     return e;
   }
 
-  remember(ders: readonly Uint8Array[], usage: VerifyRequest['usage'], requireServerName: boolean, leaf: ParsedCertificate, cnUsed: string | undefined, outcome: ChainOutcome, window: { from: number; to: number }): void {
-    const key = chainKey(ders);
+  remember(e: CleanOutcome): void {
+    const key = chainKey(e.ders);
     this.byKey.delete(key);
     if (this.byKey.size >= CLEAN_OUTCOMES_MAX) this.byKey.delete(this.byKey.keys().next().value!);
-    // Copies: the caller's buffers may be reused.
-    this.byKey.set(key, new CleanOutcome(ders.map((d) => d.slice()), usage, requireServerName, leaf, cnUsed, outcome, window));
+    this.byKey.set(key, e);
   }
 }
 
-/** A map key for a chain: each certificate's length and 32-bit FNV-1a hash (a hit is compared byte for byte). */
+/** A map key for a chain: each certificate's {@link cacheKey} (a hit is compared byte for byte). */
 function chainKey(ders: readonly Uint8Array[]): string {
   let key = '';
-  for (const der of ders) {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
-    key += `${der.length}:${h >>> 0};`;
-  }
+  for (const der of ders) key += `${cacheKey(der)};`;
   return key;
 }

@@ -419,14 +419,6 @@ class TimeWindow {
     else this.atMost(t);
     return r;
   }
-  /** `now >= t` */
-  atOrAfter(t: number): boolean {
-    return !this.before(t);
-  }
-  /** `now <= t` */
-  atOrBefore(t: number): boolean {
-    return !this.after(t);
-  }
 }
 
 /** The {@link TimeWindow} bounds of each outcome {@link validateChain} returned. */
@@ -638,7 +630,7 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
         akiRank = 0;
       }
       const anchorRank = isAnchor(n) ? 0 : 1;
-      const timeRank = clock.atOrAfter(n.notBefore.getTime()) && clock.atOrBefore(n.notAfter.getTime()) ? 0 : 1;
+      const timeRank = !clock.before(n.notBefore.getTime()) && !clock.after(n.notAfter.getTime()) ? 0 : 1;
       out.push({ cert: n, rank: anchorRank * 4 + akiRank * 2 + timeRank, order });
     });
     out.sort((a, b) => a.rank - b.rank || a.order - b.order);

@@ -262,7 +262,7 @@ const PARSED_CACHE_MAX = 32;
  * A map key for `der`: its length and a 32-bit FNV-1a hash of every byte. Not a proof of
  * equality (a hit is compared byte for byte); a collision only costs a re-parse.
  */
-function cacheKey(der: Uint8Array): string {
+export function cacheKey(der: Uint8Array): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
   return `${der.length}:${h >>> 0}`;
