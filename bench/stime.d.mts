@@ -39,6 +39,8 @@ export interface Negotiated {
 export interface ClientRun {
   readonly rate: number | null;
   readonly clientMs: number | null;
+  /** The part of `clientMs` spent in the kernel (system time); absent or null when unknown. */
+  readonly clientSysMs?: number | null;
   readonly serverMs: number | null;
 }
 
@@ -51,6 +53,8 @@ export interface ClientSummary {
   readonly ratioMin: number | null;
   readonly ratioMax: number | null;
   readonly clientMs: number | null;
+  /** Median kernel (system) part of the client's CPU per handshake. */
+  readonly clientSysMs: number | null;
   readonly serverMs: number | null;
   readonly otherMs: number | null;
 }
@@ -60,6 +64,7 @@ export function parseBrief(text: string): Negotiated;
 export function puretlsFlags(n: Negotiated): string[];
 export function sameSignature(opensslType: string, scheme: string | null | undefined): boolean;
 export function processCpuSeconds(pid: number, ticksPerSecond?: number): number | null;
+export function processCpuTimes(pid: number, ticksPerSecond?: number): { user: number; system: number } | null;
 export function median(xs: readonly (number | null | undefined)[]): number | null;
 export function summarize(rounds: readonly Readonly<Record<string, ClientRun>>[], clients: readonly string[]): Record<string, ClientSummary>;
 export function table(title: string, summary: Readonly<Record<string, ClientSummary>>, clients: readonly string[], reuse?: boolean): string;

@@ -4,7 +4,7 @@
 //
 //   npm run build && node bench/stime.mjs [--rounds 5] [--time 5] [--keys ec,rsa]
 //       [--clients stime,native,pure,node] [--close reset|notify] [--version 1.3|1.2]
-//       [--www PATH] [--reuse] [--warmup 200] [--cli dist/cli.js] [--json FILE]
+//       [--www PATH] [--reuse] [--warmup 3000] [--cli dist/cli.js] [--json FILE]
 //
 // --www PATH: each connection also sends 'GET PATH' and reads the page to its end (s_time
 // -www PATH, puretls bench --get PATH). --reuse: resumed handshakes, `s_time -reuse` against
@@ -25,11 +25,20 @@
 //   close_notify, SO_LINGER 0 then close(): a TCP reset);
 // - verification: s_time checks the handshake signature and builds the chain but ignores
 //   its result (SSL_VERIFY_NONE); puretls bench validates the chain (--ca, the server's own
-//   self-signed certificate) and the name. puretls remembers verified certificate signatures,
-//   so the repeated chain costs it a parse and a lookup, not a signature check.
+//   self-signed certificate) and the name. puretls's verifier remembers a chain it found
+//   clean, with the times over which that search answers alike, so the repeated chain costs
+//   it a byte comparison, the validity-time comparison and the name check on every
+//   handshake, not a search or a signature check; the CertificateVerify signature is
+//   verified on every handshake.
 // - `node`: Node's own `tls.connect` (OpenSSL under a JavaScript socket layer) in the same
 //   loop, as the floor of "a Node.js program doing this" (with --close reset it ends each
 //   connection with destroy(): no close_notify, but a FIN, as Node cannot reset a TLS socket).
+//
+// Warm-up (--warmup, default 3000 handshakes, for puretls bench and the Node client alike):
+// V8 optimises a function only after thousands of calls, so code that runs once per
+// handshake is optimised after ~2,000-3,000 handshakes; before that the native client
+// spends ~1.5× the CPU per handshake, and its compiler threads are busy. With --warmup 200
+// a 4 s run is mostly warm-up. s_time, in C, needs none.
 //
 // Figures per client and round: handshakes per second (wall), the client's CPU time per
 // handshake (user + system, from the process's own accounting), the server's CPU time per
@@ -167,6 +176,12 @@ export function sameSignature(opensslType, scheme) {
 
 /** utime + stime of a process in seconds, from /proc/PID/stat; null where there is no /proc. */
 export function processCpuSeconds(pid, ticksPerSecond = TICKS) {
+  const t = processCpuTimes(pid, ticksPerSecond);
+  return t === null ? null : t.user + t.system;
+}
+
+/** { user, system } CPU seconds of a process (utime, stime), from /proc/PID/stat; null where there is no /proc. */
+export function processCpuTimes(pid, ticksPerSecond = TICKS) {
   let stat;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -176,7 +191,7 @@ export function processCpuSeconds(pid, ticksPerSecond = TICKS) {
   // The command name (field 2) is in parentheses and may hold spaces: count after its ')'.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state): utime is field 14, stime field 15.
-  return (Number(rest[11]) + Number(rest[12])) / ticksPerSecond;
+  return { user: Number(rest[11]) / ticksPerSecond, system: Number(rest[12]) / ticksPerSecond };
 }
 
 const TICKS = (() => {
@@ -199,7 +214,8 @@ export function median(xs) {
  * Per client: median rate and its min..max over rounds, the median of the per-round ratios
  * to s_time (each against the s_time run of the same round), median CPU per handshake of
  * the client and of the server, and the rest of each handshake's wall time.
- * `rounds` is [{ client: { rate, clientMs, serverMs } }].
+ * `rounds` is [{ client: { rate, clientMs, clientSysMs?, serverMs } }] (`clientSysMs`: the
+ * part of the client's CPU spent in the kernel: connect, writes, reads, close).
  */
 export function summarize(rounds, clients) {
   const out = {};
@@ -208,6 +224,7 @@ export function summarize(rounds, clients) {
     const rates = runs.map((r) => r.rate).filter((x) => x !== null);
     const ratios = rounds.map((r) => (r[c] && r.stime && r[c].rate && r.stime.rate ? r[c].rate / r.stime.rate : null));
     const clientMs = median(runs.map((r) => r.clientMs));
+    const clientSysMs = median(runs.map((r) => r.clientSysMs));
     const serverMs = median(runs.map((r) => r.serverMs));
     const rate = median(rates);
     out[c] = {
@@ -218,6 +235,7 @@ export function summarize(rounds, clients) {
       ratioMin: c === 'stime' ? 1 : median(ratios) === null ? null : Math.min(...ratios.filter((x) => x !== null)),
       ratioMax: c === 'stime' ? 1 : median(ratios) === null ? null : Math.max(...ratios.filter((x) => x !== null)),
       clientMs,
+      clientSysMs,
       serverMs,
       otherMs: rate && clientMs !== null && serverMs !== null ? 1000 / rate - clientMs - serverMs : null,
     };
@@ -240,15 +258,15 @@ export function table(title, summary, clients, reuse = false) {
   const lines = [
     `#### ${title}`,
     '',
-    '| client | handshakes/s median (min..max) | ratio to s_time, same round: median (min..max) | client CPU ms/handshake | server CPU ms/handshake | rest of each handshake, ms |',
-    '|---|---|---|---|---|---|',
+    '| client | handshakes/s median (min..max) | ratio to s_time, same round: median (min..max) | client CPU ms/handshake | of it in the kernel | server CPU ms/handshake | rest of each handshake, ms |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const c of clients) {
     const s = summary[c];
     if (!s) continue;
     const ratio = c === 'stime' ? '1' : `${f(s.ratioToSTime, 2)} (${f(s.ratioMin, 2)}..${f(s.ratioMax, 2)})`;
     const name = c === 'stime' && reuse ? '`openssl s_time -reuse`' : (CLIENT_NAMES[c] ?? c);
-    lines.push(`| ${name} | ${f(s.rate)} (${f(s.rateMin)}..${f(s.rateMax)}) | ${ratio} | ${f(s.clientMs, 3)} | ${f(s.serverMs, 3)} | ${f(s.otherMs, 3)} |`);
+    lines.push(`| ${name} | ${f(s.rate)} (${f(s.rateMin)}..${f(s.rateMax)}) | ${ratio} | ${f(s.clientMs, 3)} | ${f(s.clientSysMs, 3)} | ${f(s.serverMs, 3)} | ${f(s.otherMs, 3)} |`);
   }
   return lines.join('\n');
 }
@@ -342,16 +360,18 @@ async function runSTime(port, seconds, version, www, reuse) {
     onSpawn: (child) => {
       child.stdout.on('data', (d) => {
         seen += d;
-        if (cpuFirst === null && /(seconds|starting)\n[*t3r]/.test(seen)) cpuFirst = processCpuSeconds(child.pid);
-        if (cpuLast === null && /connections in/.test(seen)) cpuLast = processCpuSeconds(child.pid);
+        if (cpuFirst === null && /(seconds|starting)\n[*t3r]/.test(seen)) cpuFirst = processCpuTimes(child.pid);
+        if (cpuLast === null && /connections in/.test(seen)) cpuLast = processCpuTimes(child.pid);
       });
     },
   });
   if (r.code !== 0) throw new Error(`s_time failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   const s = parseSTime(r.chunks);
-  const cpu = cpuFirst !== null && cpuLast !== null && s.marks >= 2 ? ((cpuLast - cpuFirst) * 1000) / (s.marks - 1) : null;
+  const timed = cpuFirst !== null && cpuLast !== null && s.marks >= 2;
+  const cpu = timed ? ((cpuLast.user + cpuLast.system - cpuFirst.user - cpuFirst.system) * 1000) / (s.marks - 1) : null;
+  const sys = timed ? ((cpuLast.system - cpuFirst.system) * 1000) / (s.marks - 1) : null;
   // -reuse makes one connection before its timed loop.
-  return { rate: s.ratePerSecond, handshakes: s.connections, resumed: s.reused, served: s.connections + (reuse ? 1 : 0), clientMs: cpu, detail: s };
+  return { rate: s.ratePerSecond, handshakes: s.connections, resumed: s.reused, served: s.connections + (reuse ? 1 : 0), clientMs: cpu, clientSysMs: sys, detail: s };
 }
 
 async function runPuretls(cli, port, seconds, provider, negotiated, cert, close, warmup, www, reuse) {
@@ -396,6 +416,7 @@ async function runPuretls(cli, port, seconds, provider, negotiated, cert, close,
     resumed: j.resumedHandshakes,
     served: j.attempts + j.warmupHandshakes,
     clientMs: j.cpu.msPerHandshake,
+    clientSysMs: j.handshakes > 0 ? (j.cpu.systemSeconds * 1000) / j.handshakes : null,
     detail: { session: s, latencyMs: j.latencyMs, elapsedSeconds: j.elapsedSeconds },
   };
 }
@@ -424,7 +445,7 @@ async function runNode(port, seconds, negotiated, cert, close, warmup) {
   ]);
   if (r.code !== 0) throw new Error(`node client failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
   const j = JSON.parse(r.stdout);
-  return { rate: j.handshakes / j.elapsedSeconds, handshakes: j.handshakes, served: j.handshakes + j.warmup, clientMs: (j.cpuSeconds * 1000) / j.handshakes, detail: { version: j.version, cipher: j.cipher } };
+  return { rate: j.handshakes / j.elapsedSeconds, handshakes: j.handshakes, served: j.handshakes + j.warmup, clientMs: (j.cpuSeconds * 1000) / j.handshakes, clientSysMs: (j.systemSeconds * 1000) / j.handshakes, detail: { version: j.version, cipher: j.cipher } };
 }
 
 /** `--role node-client`: Node's tls.connect, one connection at a time, as s_time. */
@@ -460,7 +481,9 @@ async function nodeClient() {
         resolve();
       });
     });
-  const warmup = Number(arg('warmup', '200'));
+  // Steady state: V8 optimises code that runs once per handshake only after a few thousand
+  // handshakes (src/tools/bench.ts MAX_WARMUP); the Node client gets the same warm-up.
+  const warmup = Number(arg('warmup', '3000'));
   for (let i = 0; i < warmup; i++) await one();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -471,7 +494,7 @@ async function nodeClient() {
   }
   const elapsed = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
-  process.stdout.write(`${JSON.stringify({ handshakes: n, elapsedSeconds: elapsed, cpuSeconds: (c.user + c.system) / 1e6, warmup, ...info })}\n`);
+  process.stdout.write(`${JSON.stringify({ handshakes: n, elapsedSeconds: elapsed, cpuSeconds: (c.user + c.system) / 1e6, systemSeconds: c.system / 1e6, warmup, ...info })}\n`);
 }
 
 // ------------------------------------------------------------------ main
@@ -485,7 +508,9 @@ async function main() {
   const clients = arg('clients', reuse ? 'stime,native,pure' : 'stime,native,pure,node').split(',');
   const close = arg('close', 'reset');
   const version = arg('version', '1.3');
-  const warmup = Number(arg('warmup', '200'));
+  // Steady state: V8 optimises code that runs once per handshake only after a few thousand
+  // handshakes (src/tools/bench.ts MAX_WARMUP); the Node client gets the same warm-up.
+  const warmup = Number(arg('warmup', '3000'));
   const cli = arg('cli', join(ROOT, 'dist', 'cli.js'));
   const jsonOut = arg('json', null);
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error('--time: whole seconds (s_time takes whole seconds), at least 1');
@@ -531,7 +556,7 @@ async function main() {
             res.serverMs = before !== null && after !== null && res.served > 0 ? ((after - before) * 1000) / res.served : null;
             row[c] = res;
             const resumed = reuse ? `  resumed ${res.resumed ?? '-'} of ${res.handshakes}` : '';
-            say(`  round ${r + 1} ${c.padEnd(7)} ${f(res.rate).padStart(7)}/s  client ${f(res.clientMs, 3)} ms  server ${f(res.serverMs, 3)} ms per handshake${resumed}`);
+            say(`  round ${r + 1} ${c.padEnd(7)} ${f(res.rate).padStart(7)}/s  client ${f(res.clientMs, 3)} ms (kernel ${f(res.clientSysMs, 3)})  server ${f(res.serverMs, 3)} ms per handshake${resumed}`);
           }
           perRound.push(row);
         }
@@ -556,7 +581,7 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
   }
   process.stdout.write(
-    `${opensslVersion}, Node ${process.version}, ${result.cpu}; ${rounds} interleaved rounds of ${seconds} s per client (order rotated each round); close: ${close === 'reset' ? 'TCP reset without close_notify, as s_time' : 'close_notify then FIN'}; puretls bench and Node after ${warmup} warm-up handshakes. Client CPU: user + system of the client process per handshake; server CPU: s_server's, per connection it served.\n`,
+    `${opensslVersion}, Node ${process.version}, ${result.cpu}; ${rounds} interleaved rounds of ${seconds} s per client (order rotated each round); close: ${close === 'reset' ? 'TCP reset without close_notify, as s_time' : 'close_notify then FIN'}; puretls bench and Node after ${warmup} warm-up handshakes. Client CPU: user + system of the client process per handshake (the system part: its kernel work, the same syscalls for every client); server CPU: s_server's, per connection it served.\n`,
   );
   if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify(result, null, 2)}\n`);
 }

@@ -323,7 +323,9 @@ function x25519Share(privateKey: Uint8Array): KeyShare {
   if (privateKey.length !== 32) throw new TlsError('InternalError', { detail: 'X25519 private key must be 32 bytes' });
   // RFC 7748 §5: OpenSSL clamps the scalar as the pure provider does.
   const sk = x25519PrivateKey(privateKey);
-  const x = createPublicKey(sk).export({ format: 'jwk' }).x;
+  // The private key's JWK carries the public value (`x`) OpenSSL derived on import: no
+  // second KeyObject (createPublicKey) for it.
+  const x = sk.export({ format: 'jwk' }).x;
   if (typeof x !== 'string') throw new TlsError('InternalError', { detail: 'X25519: no public value' });
   const publicKey = fromB64u(x);
   if (publicKey.length !== 32) throw new TlsError('InternalError', { detail: 'X25519: bad public value' });

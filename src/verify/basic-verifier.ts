@@ -11,9 +11,9 @@
 import { TlsError } from '../base/errors.js';
 import { andThen, type CryptoProvider, type MaybePromise } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateVerifier, type VerificationReport, type VerifyRequest } from './verifier.js';
-import { parseCertificate, type ParsedCertificate } from './x509.js';
-import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, resolveMaxWork, validateChain, type ChainOutcome, type SearchLimits } from './engine.js';
-import { toCertificate } from './certificate.js';
+import { bytesEqual, cacheKey, parseCertificate, parseIdentity, presentAgain, type ParsedCertificate } from './x509.js';
+import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, checkName, outcomeTimeWindow, resolveMaxWork, validateChain, type ChainOutcome, type ChainPolicy, type SearchLimits } from './engine.js';
+import { toCertificate, type Certificate } from './certificate.js';
 import { parseTrustAnchors } from './anchors.js';
 
 export { DEFAULT_VERIFICATION_WORK } from './engine.js';
@@ -116,11 +116,28 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
   const maxWork = resolveMaxWork(opts.maxWork);
   const limits: SearchLimits = { ...opts.limits, ...(opts.maxCandidates !== undefined ? { maxSignatureChecks: opts.maxCandidates } : {}) };
   const anchors = parseTrustAnchors(opts.trustAnchors);
+  const anchorSet = new Set<ParsedCertificate>(anchors);
+  const clean = new CleanOutcomes();
   const verifyNow = (req: VerifyRequest): MaybePromise<BasicVerificationReport> => {
     const sent = req.certificates;
     if (sent.length === 0) {
       // The handshake answers an empty Certificate itself (RFC 9846 §4.5.1.3); reaching here is a bug.
       throw new TlsError('CertificateOtherErrors', { detail: 'no certificates to verify' });
+    }
+    const requireServerName = req.usage === 'serverAuth' && req.nameCheckedByCaller !== true;
+    const naming = { serverName: req.serverName, requireServerName, commonNameFallback: opts.commonNameFallback === true };
+    // The same chain verified before without a single error, at a time that every time
+    // comparison of that search answers alike: its outcome again, without the search. The
+    // name check runs here, now, on the leaf (RFC 9525 §6), and must find nothing either.
+    const known = clean.find(sent, req.usage, requireServerName);
+    const now = req.time.getTime();
+    if (known !== undefined && now >= known.from && now <= known.to) {
+      const named = checkName(known.leaf, naming);
+      if (named.errors.length === 0 && named.cnUsed === known.cnUsed) {
+        const o = known.outcome;
+        // Fresh copies of the path, made when the report's chain is first read.
+        return report({ ...o, errors: [] }, () => o.chain.map((c) => (anchorSet.has(c) ? c : presentAgain(c))));
+      }
     }
     const leafFailure = (e: unknown): never => {
       const status = e instanceof TlsError && e.category === 'certificate' ? e.status : 'CertificateOtherErrors';
@@ -145,38 +162,102 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
         unparsable++;
       }
     }
-    const outcome = validateChain(
-      { leaf, intermediates, anchors, unparsable },
-      {
-        time: req.time,
-        usage: req.usage,
-        serverName: req.serverName,
-        requireServerName: req.usage === 'serverAuth' && req.nameCheckedByCaller !== true,
-        maxDepth,
-        commonNameFallback: opts.commonNameFallback === true,
-        maxWork,
-        limits,
-      },
-      crypto,
-    );
-    return andThen(outcome, (r) => report(r));
+    const policy: ChainPolicy = { time: req.time, usage: req.usage, ...naming, maxDepth, maxWork, limits };
+    const outcome = validateChain({ leaf, intermediates, anchors, unparsable }, policy, crypto);
+    return andThen(outcome, (r) => {
+      if (r.errors.length === 0 && r.anchored && r.leafPublicKey !== null) {
+        const window = outcomeTimeWindow(r);
+        if (window !== undefined) {
+          // Copies of the DER: the caller's buffers may be reused.
+          const ders = sent.map((d) => d.slice());
+          clean.remember({ ders, usage: req.usage, requireServerName, leaf: parseIdentity(leaf), cnUsed: checkName(leaf, policy).cnUsed, outcome: r, ...window });
+        }
+      }
+      return report(r);
+    });
   };
-  const report = (r: ChainOutcome): BasicVerificationReport => {
+  const report = (r: ChainOutcome, copyChain?: () => readonly ParsedCertificate[]): BasicVerificationReport => {
     // The handshake needs the leaf key for CertificateVerify: a leaf whose key cannot be used fails here.
     if (r.leafPublicKey === null) {
       const e = r.errors.find((x) => x.index === 0 && x.code === 'OtherErrors' && /public key/.test(x.detail));
       throw new TlsError('CertificateUnsupported', { detail: e?.detail ?? 'leaf public key unusable', certificateErrors: r.errors });
     }
+    let chain: readonly ParsedCertificate[] | undefined = copyChain === undefined ? r.chain : undefined;
+    const chainNow = (): readonly ParsedCertificate[] => (chain ??= copyChain!());
+    let validated: readonly Certificate[] | undefined;
     return {
       errors: r.errors,
       severity: severityOf(r.errors),
       leafPublicKey: r.leafPublicKey,
-      chain: r.chain,
+      get chain(): readonly ParsedCertificate[] {
+        return chainNow();
+      },
       anchored: r.anchored,
-      validatedChain: r.chain.map(toCertificate),
+      // Made when first read: the handshake reads it only for a checkServerIdentity hook or OCSP.
+      get validatedChain(): readonly Certificate[] {
+        return (validated ??= chainNow().map(toCertificate));
+      },
     };
   };
   return {
     verify: (req: VerifyRequest) => Promise.resolve().then(() => verifyNow(req)),
   };
+}
+
+/** Chains remembered by one verifier, at most. */
+const CLEAN_OUTCOMES_MAX = 16;
+
+/**
+ * A chain that verified without a single error, and what a new search of it would need to
+ * match: the same bytes, usage, name requirement and common name used as a dNSName, at a
+ * time in [`from`, `to`] (every time comparison of the search answers alike there: RFC 5280
+ * §6.1.3 (a)(2) included).
+ */
+interface CleanOutcome {
+  readonly ders: readonly Uint8Array[];
+  readonly usage: VerifyRequest['usage'];
+  readonly requireServerName: boolean;
+  /** The remembered parse of the leaf (never handed out), for the name check. */
+  readonly leaf: ParsedCertificate;
+  readonly cnUsed: string | undefined;
+  readonly outcome: ChainOutcome;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The outcomes without errors of one verifier's searches, by chain. A search's outcome is a
+ * function of the certificates sent (compared byte for byte), the verifier's anchors and
+ * options, the usage, whether a name is required, the common name used as a dNSName, and
+ * the time only through comparisons recorded with it (engine.ts `outcomeTimeWindow`);
+ * signatures are verified over exactly these bytes, as the engine's remembered signatures
+ * are. Only clean outcomes are kept, so a failing chain is judged afresh every time.
+ * Bounded: the least recently used entry goes.
+ */
+class CleanOutcomes {
+  private readonly byKey = new Map<string, CleanOutcome>();
+
+  find(ders: readonly Uint8Array[], usage: VerifyRequest['usage'], requireServerName: boolean): CleanOutcome | undefined {
+    const key = chainKey(ders);
+    const e = this.byKey.get(key);
+    if (e === undefined || e.usage !== usage || e.requireServerName !== requireServerName || e.ders.length !== ders.length) return undefined;
+    for (let i = 0; i < ders.length; i++) if (!bytesEqual(e.ders[i]!, ders[i]!)) return undefined;
+    this.byKey.delete(key);
+    this.byKey.set(key, e);
+    return e;
+  }
+
+  remember(e: CleanOutcome): void {
+    const key = chainKey(e.ders);
+    this.byKey.delete(key);
+    if (this.byKey.size >= CLEAN_OUTCOMES_MAX) this.byKey.delete(this.byKey.keys().next().value!);
+    this.byKey.set(key, e);
+  }
+}
+
+/** A map key for a chain: each certificate's {@link cacheKey} (a hit is compared byte for byte). */
+function chainKey(ders: readonly Uint8Array[]): string {
+  let key = '';
+  for (const der of ders) key += `${cacheKey(der)};`;
+  return key;
 }

@@ -385,10 +385,60 @@ class WorkBudget {
   }
 }
 
+/**
+ * The validation time, and the interval of times around it that every comparison made with
+ * it so far would have answered alike: the outcome of a search is the same for any time in
+ * [`from`, `to`] (all other inputs equal), since the time enters it only through these
+ * comparisons (candidate ranking, RFC 5280 §6.1.3 (a)(2) validity). Bounds are inclusive,
+ * in integer milliseconds (Date values); a time that is not a number matches no interval.
+ */
+class TimeWindow {
+  readonly now: number;
+  from = -Infinity;
+  to = Infinity;
+  constructor(now: number) {
+    this.now = now;
+  }
+  private atLeast(t: number): void {
+    if (t > this.from) this.from = t;
+  }
+  private atMost(t: number): void {
+    if (t < this.to) this.to = t;
+  }
+  /** `now < t` */
+  before(t: number): boolean {
+    const r = this.now < t;
+    if (r) this.atMost(t - 1);
+    else this.atLeast(t);
+    return r;
+  }
+  /** `now > t` */
+  after(t: number): boolean {
+    const r = this.now > t;
+    if (r) this.atLeast(t + 1);
+    else this.atMost(t);
+    return r;
+  }
+}
+
+/** The {@link TimeWindow} bounds of each outcome {@link validateChain} returned. */
+const outcomeWindows = new WeakMap<ChainOutcome, { readonly from: number; readonly to: number }>();
+
+/**
+ * The times at which {@link validateChain} would return the same outcome for the same
+ * inputs: every comparison of the validation time (candidate ranking, certificate validity)
+ * answers alike for any time in [`from`, `to`] (inclusive, milliseconds). Undefined for an
+ * object that validateChain did not return.
+ */
+export function outcomeTimeWindow(outcome: ChainOutcome): { readonly from: number; readonly to: number } | undefined {
+  return outcomeWindows.get(outcome);
+}
+
 /** Everything a path judgement needs from the search. */
 interface JudgeContext {
   readonly policy: ChainPolicy;
-  readonly now: number;
+  /** The validation time; every comparison with it goes through here. */
+  readonly clock: TimeWindow;
   readonly leaf: ParsedCertificate;
   /** The leaf's common name when the CN fallback matched (a dNSName for name constraints too). */
   readonly cnUsed: string | undefined;
@@ -404,7 +454,7 @@ interface JudgeContext {
  * The name check of RFC 9525 §6 (hostname.ts), on the leaf alone: the same for every
  * path, so done once.
  */
-function checkName(leaf: ParsedCertificate, policy: ChainPolicy): { errors: CertificateError[]; cnUsed: string | undefined } {
+export function checkName(leaf: ParsedCertificate, policy: Pick<ChainPolicy, 'serverName' | 'requireServerName' | 'commonNameFallback'>): { errors: CertificateError[]; cnUsed: string | undefined } {
   const name = policy.serverName;
   if (name === undefined || name === '') {
     if (policy.requireServerName !== true) return { errors: [], cnUsed: undefined };
@@ -462,7 +512,7 @@ export function validateChain(input: ChainInput, policy: ChainPolicy, crypto: Cr
  */
 function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProvider): Generator<Promise<SignatureCheck>, ChainOutcome, SignatureCheck> {
   const leaf = input.leaf;
-  const now = policy.time.getTime();
+  const clock = new TimeWindow(policy.time.getTime());
   const budget = new WorkBudget(policy.maxWork ?? DEFAULT_VERIFICATION_WORK);
   const maxSig = policy.limits?.maxSignatureChecks ?? Infinity;
   const maxEdges = policy.limits?.maxEdges ?? Infinity;
@@ -580,7 +630,7 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
         akiRank = 0;
       }
       const anchorRank = isAnchor(n) ? 0 : 1;
-      const timeRank = now >= n.notBefore.getTime() && now <= n.notAfter.getTime() ? 0 : 1;
+      const timeRank = !clock.before(n.notBefore.getTime()) && !clock.after(n.notAfter.getTime()) ? 0 : 1;
       out.push({ cert: n, rank: anchorRank * 4 + akiRank * 2 + timeRank, order });
     });
     out.sort((a, b) => a.rank - b.rank || a.order - b.order);
@@ -591,7 +641,7 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
   const named = checkName(leaf, policy);
   // Every link of a judged path was checked by the search before it was followed.
   const checkedLink = (child: ParsedCertificate, issuer: ParsedCertificate) => sigs.get(`${child.sha256}/${factsOf(issuer).spkiHex}`);
-  const cx: JudgeContext = { policy, now, leaf, cnUsed: named.cnUsed, budget, signatureOf: checkedLink, keyOf, comparisons: 0 };
+  const cx: JudgeContext = { policy, clock, leaf, cnUsed: named.cnUsed, budget, signatureOf: checkedLink, keyOf, comparisons: 0 };
 
   type Judged = { path: readonly ParsedCertificate[]; errors: CertificateError[] };
   let best: Judged | null = null;
@@ -683,7 +733,7 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
       : [];
   const found = best as Judged | null;
   if (found !== null) {
-    return { chain: found.path, anchored: true, errors: sortErrors([...found.errors, ...named.errors, ...exhausted()]), leafPublicKey, stats: stats() };
+    return withWindow({ chain: found.path, anchored: true, errors: sortErrors([...found.errors, ...named.errors, ...exhausted()]), leafPublicKey, stats: stats() }, clock);
   }
 
   const chain = bestPartial.path;
@@ -723,7 +773,12 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
     final = gap ? { code: 'IncompleteChain', index: topIndex, detail: `${what}; ${gap}` } : { code: 'Untrusted', index: topIndex, detail: what };
   }
   errors.push(final, ...named.errors, ...exhausted());
-  return { chain, anchored: false, errors: sortErrors(errors), leafPublicKey, stats: stats() };
+  return withWindow({ chain, anchored: false, errors: sortErrors(errors), leafPublicKey, stats: stats() }, clock);
+}
+
+function withWindow(outcome: ChainOutcome, clock: TimeWindow): ChainOutcome {
+  outcomeWindows.set(outcome, { from: clock.from, to: clock.to });
+  return outcome;
 }
 
 function sortErrors(errors: CertificateError[]): CertificateError[] {
@@ -737,7 +792,7 @@ function sortErrors(errors: CertificateError[]): CertificateError[] {
  * and name comparisons are paid for from the budget before they are made.
  */
 function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: JudgeContext): CertificateError[] {
-  const { policy, now, leaf, budget } = cx;
+  const { policy, clock, leaf, budget } = cx;
   const out: CertificateError[] = [];
   const add = (code: CertificateErrorCode, index: number, detail: string) => out.push({ code, index, detail });
   const last = path.length - 1;
@@ -768,8 +823,8 @@ function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: Ju
       // RFC 5280 §4.2.1.10: "The name constraints extension, which MUST be used only in a CA certificate".
       if (f.nameConstraints !== undefined && !c.isCA) add('InvalidCertificateAuthorityPolicy', i, `${who(i)} is not a CA but carries nameConstraints`);
       // RFC 5280 §6.1.3 (a)(2): notBefore <= time <= notAfter.
-      if (now < c.notBefore.getTime()) add('NotYetValid', i, `${who(i)} is not valid before ${c.notBefore.toISOString()}`);
-      if (now > c.notAfter.getTime()) add('Expired', i, `${who(i)} expired at ${c.notAfter.toISOString()}`);
+      if (clock.before(c.notBefore.getTime())) add('NotYetValid', i, `${who(i)} is not valid before ${c.notBefore.toISOString()}`);
+      if (clock.after(c.notAfter.getTime())) add('Expired', i, `${who(i)} expired at ${c.notAfter.toISOString()}`);
       // RFC 5280 §4.2: unrecognised critical extensions.
       if (f.unknownCritical.length > 0) add('UnknownCriticalExtension', i, `${who(i)} has unsupported critical extension(s) ${f.unknownCritical.join(', ')}`);
       // Keys: a type we support, and RSA of at least 2048 bits (NIST SP 800-131A; CA/Browser Forum BR §6.1.5).
@@ -781,8 +836,8 @@ function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: Ju
     } else {
       // The trust anchor's own validity: reported, ignorable (Windows reports an expired
       // root the same way; RFC 5280 §6.1.1 (d) leaves it to the relying party).
-      if (now < c.notBefore.getTime()) add('NotYetValid', i, `trust anchor ${who(i)} is not valid before ${c.notBefore.toISOString()}`);
-      if (now > c.notAfter.getTime()) add('Expired', i, `trust anchor ${who(i)} expired at ${c.notAfter.toISOString()}`);
+      if (clock.before(c.notBefore.getTime())) add('NotYetValid', i, `trust anchor ${who(i)} is not valid before ${c.notBefore.toISOString()}`);
+      if (clock.after(c.notAfter.getTime())) add('Expired', i, `trust anchor ${who(i)} expired at ${c.notAfter.toISOString()}`);
       // Constraints fail closed wherever they appear: an anchor whose nameConstraints cannot
       // be parsed or honoured is not an unconstrained anchor.
       if (f.nameConstraints instanceof TlsError) {

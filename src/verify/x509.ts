@@ -224,6 +224,16 @@ const PROCESSED = new Set<string>([
  * @throws TlsError('CertificateOtherErrors') with a detail for input that is not a readable certificate
  */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
+  return present(parseRemembered(der));
+}
+
+/**
+ * {@link parseCertificate}'s remembered parse itself, not a copy: for reading inside the
+ * library only (it is shared by every parse of the same DER and must never reach an
+ * application or be written to). Same checks, same errors.
+ * @throws TlsError('CertificateOtherErrors') as {@link parseCertificate}
+ */
+export function parseRemembered(der: Uint8Array): ParsedCertificate {
   if (der.length > MAX_CERTIFICATE_SIZE) throw bad(`too large (${der.length} bytes)`);
   // The same chain arrives in every handshake with the same peer: a parse is remembered
   // (keyed by the complete DER, compared byte for byte on a hit, bounded) and only
@@ -234,13 +244,13 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     // Most recently used last: the oldest entry is the one evicted.
     parsedCache.delete(key);
     parsedCache.set(key, hit);
-    return present(hit);
+    return hit;
   }
   const parsed = freezeShared(parseUncached(der));
   if (hit !== undefined) parsedCache.delete(key);
   else if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value!);
   parsedCache.set(key, parsed);
-  return present(parsed);
+  return parsed;
 }
 
 /** Parsed certificates by {@link cacheKey} of their DER, least recently used first. */
@@ -252,7 +262,7 @@ const PARSED_CACHE_MAX = 32;
  * A map key for `der`: its length and a 32-bit FNV-1a hash of every byte. Not a proof of
  * equality (a hit is compared byte for byte); a collision only costs a re-parse.
  */
-function cacheKey(der: Uint8Array): string {
+export function cacheKey(der: Uint8Array): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
   return `${der.length}:${h >>> 0}`;
@@ -317,6 +327,18 @@ const presentedFrom = new WeakMap<ParsedCertificate, ParsedCertificate>();
  */
 export function parseIdentity(c: ParsedCertificate): ParsedCertificate {
   return presentedFrom.get(c) ?? c;
+}
+
+/**
+ * A fresh copy of a certificate that {@link parseCertificate} handed out, as a new parse of
+ * the same DER would give (its own DER, dates and name lists, the rest shared read-only);
+ * any other object (a trust anchor's parse, shared by design) is returned as it is. For a
+ * verification outcome remembered and reported again: no caller can change what another
+ * one received.
+ */
+export function presentAgain(c: ParsedCertificate): ParsedCertificate {
+  const identity = presentedFrom.get(c);
+  return identity === undefined ? c : present(identity);
 }
 
 /**

@@ -6,7 +6,7 @@
  * A whole run against `openssl s_server` is in test/interop/bench-stime.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { median, parseBrief, parseSTime, processCpuSeconds, puretlsFlags, sameSignature, summarize, table } from '../../bench/stime.mjs';
+import { median, parseBrief, parseSTime, processCpuSeconds, processCpuTimes, puretlsFlags, sameSignature, summarize, table } from '../../bench/stime.mjs';
 
 const HEADER = 'Collecting connection statistics for 3 seconds\n';
 
@@ -93,25 +93,36 @@ describe('processCpuSeconds', () => {
 
   it('is null for a process that does not exist', () => {
     expect(processCpuSeconds(2 ** 31 - 2)).toBeNull();
+    expect(processCpuTimes(2 ** 31 - 2)).toBeNull();
+  });
+
+  it.skipIf(process.platform !== 'linux')(`splits it into user and system time that add up to it (Linux)${process.platform !== 'linux' ? ' (skipped: peer /proc absent, not Linux)' : ''}`, () => {
+    const t = processCpuTimes(process.pid)!;
+    expect(t.user).toBeGreaterThan(0);
+    expect(t.system).toBeGreaterThanOrEqual(0);
+    // Ticks, so exact sums; the two reads may straddle a tick.
+    const total = processCpuSeconds(process.pid)!;
+    expect(total).toBeGreaterThanOrEqual(t.user + t.system);
+    expect(total - (t.user + t.system)).toBeLessThan(0.5);
   });
 });
 
 describe('summarize and table', () => {
   it('takes medians, and ratios to the s_time run of the same round', () => {
     const rounds = [
-      { stime: { rate: 400, clientMs: 0.8, serverMs: 0.7 }, native: { rate: 200, clientMs: 2, serverMs: 0.9 } },
-      { stime: { rate: 100, clientMs: 1.0, serverMs: 0.8 }, native: { rate: 90, clientMs: 2.2, serverMs: 1.0 } },
-      { stime: { rate: 300, clientMs: 0.9, serverMs: null }, native: { rate: 150, clientMs: 2.1, serverMs: 1.1 } },
+      { stime: { rate: 400, clientMs: 0.8, clientSysMs: 0.3, serverMs: 0.7 }, native: { rate: 200, clientMs: 2, clientSysMs: 0.4, serverMs: 0.9 } },
+      { stime: { rate: 100, clientMs: 1.0, clientSysMs: 0.5, serverMs: 0.8 }, native: { rate: 90, clientMs: 2.2, serverMs: 1.0 } },
+      { stime: { rate: 300, clientMs: 0.9, clientSysMs: null, serverMs: null }, native: { rate: 150, clientMs: 2.1, clientSysMs: 0.6, serverMs: 1.1 } },
     ];
     const s = summarize(rounds, ['stime', 'native']);
-    expect(s.stime).toMatchObject({ rate: 300, rateMin: 100, rateMax: 400, ratioToSTime: 1, clientMs: 0.9, serverMs: 0.75 });
+    expect(s.stime).toMatchObject({ rate: 300, rateMin: 100, rateMax: 400, ratioToSTime: 1, clientMs: 0.9, clientSysMs: 0.4, serverMs: 0.75 });
     // Per-round ratios 0.5, 0.9, 0.5: the median is 0.5, although the median rates give 150 / 300 too.
-    expect(s.native).toMatchObject({ rate: 150, ratioToSTime: 0.5, ratioMin: 0.5, ratioMax: 0.9, clientMs: 2.1, serverMs: 1.0 });
+    expect(s.native).toMatchObject({ rate: 150, ratioToSTime: 0.5, ratioMin: 0.5, ratioMax: 0.9, clientMs: 2.1, clientSysMs: 0.5, serverMs: 1.0 });
     expect(s.native!.otherMs).toBeCloseTo(1000 / 150 - 2.1 - 1.0, 10);
     const md = table('ECDSA P-256 server', s, ['stime', 'native']);
     expect(md.split('\n')).toHaveLength(6);
-    expect(md).toContain('| `openssl s_time -new` | 300.0 (100.0..400.0) | 1 | 0.900 | 0.750 |');
-    expect(md).toContain('| `puretls bench --crypto native` | 150.0 (90.0..200.0) | 0.50 (0.50..0.90) | 2.100 | 1.000 |');
+    expect(md).toContain('| `openssl s_time -new` | 300.0 (100.0..400.0) | 1 | 0.900 | 0.400 | 0.750 |');
+    expect(md).toContain('| `puretls bench --crypto native` | 150.0 (90.0..200.0) | 0.50 (0.50..0.90) | 2.100 | 0.500 | 1.000 |');
   });
 
   it('median skips missing values and is null for none', () => {

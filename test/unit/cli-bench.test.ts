@@ -135,6 +135,9 @@ describe('parseBenchCommand', () => {
     expect(usageError(() => parseBenchCommand([...TARGET, '--duration', '86401']))).toMatch(/^--duration: 86401 is out of range/);
     expect(usageError(() => parseBenchCommand([...TARGET, '--connections', '0']))).toMatch(/^--connections: 0 is out of range/);
     expect(usageError(() => parseBenchCommand([...TARGET, '--connections', '4097']))).toMatch(/^--connections: 4097 is out of range/);
+    // A steady-state rate needs thousands of warm-up handshakes (V8 tiers code up late); 100,000 at most.
+    expect(parseBenchCommand([...TARGET, '--warmup', '100000']).settings.warmup).toBe(100_000);
+    expect(usageError(() => parseBenchCommand([...TARGET, '--warmup', '100001']))).toMatch(/^--warmup: 100001 is out of range \(0\.\.100000\)/);
     expect(usageError(() => parseBenchCommand([...TARGET, '--handshakes', 'many']))).toMatch(/^--handshakes: expected a whole number/);
     expect(usageError(() => parseBenchCommand([...TARGET, '--seed', '-1']))).toMatch(/^--seed: expected a whole number/);
     expect(usageError(() => parseBenchCommand([...TARGET, '--seed', '4294967296']))).toMatch(/^--seed: 4294967296 is out of range/);
