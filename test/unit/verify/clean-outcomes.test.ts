@@ -113,8 +113,10 @@ describe('remembered clean chain outcomes', () => {
 
   it('follows the time through candidate ranking: of two issuers with one name and key, the one valid then', async () => {
     // Same subject and key, different validity: which one the path takes depends on the time.
-    const early = issue({ subject: 'CN=Rollover CA', key: key('p256', 3), issuer: root, ca: true, notBefore: d('2024-01-01T00:00:00Z'), notAfter: d('2025-06-01T00:00:00Z') });
-    const late = issue({ subject: 'CN=Rollover CA', key: key('p256', 3), issuer: root, ca: true, notBefore: d('2025-03-01T00:00:00Z'), notAfter: d('2027-01-01T00:00:00Z') });
+    // One key object for both (the builder's key() makes a new EC key on every call).
+    const rollover = key('p256');
+    const early = issue({ subject: 'CN=Rollover CA', key: rollover, issuer: root, ca: true, notBefore: d('2024-01-01T00:00:00Z'), notAfter: d('2025-06-01T00:00:00Z') });
+    const late = issue({ subject: 'CN=Rollover CA', key: rollover, issuer: root, ca: true, notBefore: d('2025-03-01T00:00:00Z'), notAfter: d('2027-01-01T00:00:00Z') });
     const child = issue({ subject: 'CN=leaf', key: key('p256', 2), issuer: early, san: [{ dns: 'a.example' }], notBefore: d('2025-01-01T00:00:00Z'), notAfter: d('2026-06-01T00:00:00Z') });
     const both = [child.der, early.der, late.der];
     const seen = await sameAsFresh(
@@ -126,8 +128,11 @@ describe('remembered clean chain outcomes', () => {
     const sha = (i: Issued) => parseCertificate(i.der).sha256;
     expect(chains[0]).toBe(sha(early));
     expect(new Set(chains)).toContain(sha(early));
+    // After the earlier one expired, the path goes through the later one, without errors.
+    expect(chains[2]).toBe(sha(late));
+    expect(chains[5]).toBe(sha(late));
     const codes = seen.map((s) => (s as { errors: string[] }).errors.length);
-    expect(codes[0]).toBe(0);
+    expect(codes).toEqual([0, 0, 0, 0, 0, 0, 2, 0]); // 2027-02-01: the leaf and the later issuer both expired
   });
 
   it('hands every caller its own report: changing one changes no later one', async () => {
