@@ -14,7 +14,7 @@ import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { TlsError } from '../base/errors.js';
 import { toCertificate, type Certificate } from '../verify/certificate.js';
 import type { verifyOcspResponseWith } from '../verify/ocsp.js';
-import { parseCertificate } from '../verify/x509.js';
+import { certificateSpki, parseCertificate } from '../verify/x509.js';
 import type { CertificateError, CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import { severityOf } from '../verify/verifier.js';
 import { principalStatus } from './cert-status.js';
@@ -46,7 +46,8 @@ export interface PeerAuth {
 function leafPublicKey(crypto: CryptoProvider, leaf: Uint8Array): PublicKeyInfo {
   let spki: Uint8Array;
   try {
-    spki = parseCertificate(leaf).spki;
+    // The remembered parse's key bytes (the same strict parse; no copy of the other fields).
+    spki = certificateSpki(leaf);
   } catch (e) {
     throw new TlsError('CertificateOtherErrors', { detail: `cannot parse the peer's certificate: ${e instanceof Error ? e.message : String(e)}`, cause: e });
   }

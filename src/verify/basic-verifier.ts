@@ -11,9 +11,9 @@
 import { TlsError } from '../base/errors.js';
 import { andThen, type CryptoProvider, type MaybePromise } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateVerifier, type VerificationReport, type VerifyRequest } from './verifier.js';
-import { parseCertificate, type ParsedCertificate } from './x509.js';
+import { parseRemembered, presentForCaller, type ParsedCertificate } from './x509.js';
 import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, resolveMaxWork, validateChain, type ChainOutcome, type SearchLimits } from './engine.js';
-import { toCertificate } from './certificate.js';
+import { toCertificate, type Certificate } from './certificate.js';
 import { parseTrustAnchors } from './anchors.js';
 
 export { DEFAULT_VERIFICATION_WORK } from './engine.js';
@@ -128,10 +128,12 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       const certificateErrors: CertificateError[] = [{ code: 'OtherErrors', index: 0, detail }];
       throw new TlsError(status, { detail, cause: e, certificateErrors });
     };
-    // The leaf must parse: without it there is nothing to report on.
+    // The leaf must parse: without it there is nothing to report on. The search reads the
+    // remembered parses (the same strict parse as parseCertificate, not copied for every
+    // connection); what the report hands out is presented when read (`chain` below).
     let leaf: ParsedCertificate;
     try {
-      leaf = parseCertificate(sent[0]!);
+      leaf = parseRemembered(sent[0]!);
     } catch (e) {
       return leafFailure(e);
     }
@@ -140,7 +142,7 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
     let unparsable = 0;
     for (let i = 1; i < sent.length; i++) {
       try {
-        intermediates.push(parseCertificate(sent[i]!));
+        intermediates.push(parseRemembered(sent[i]!));
       } catch {
         unparsable++;
       }
@@ -167,13 +169,26 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       const e = r.errors.find((x) => x.index === 0 && x.code === 'OtherErrors' && /public key/.test(x.detail));
       throw new TlsError('CertificateUnsupported', { detail: e?.detail ?? 'leaf public key unusable', certificateErrors: r.errors });
     }
+    // The public summaries are made when first read: a handshake reads them only for a
+    // checkServerIdentity hook or a stapled OCSP response (peer-auth.ts), and each costs an
+    // object, a copy of the dates and the IP addresses formatted (issue 9: verifier work per
+    // connection). Made once, then the same array on every read, as a plain property was.
+    // The same for `chain`: the search ran on remembered parses, which are never handed out;
+    // a caller gets them presented (its own copies of the DER, dates and names), as
+    // parseCertificate would have made them.
+    let presented: ParsedCertificate[] | undefined;
+    let validated: Certificate[] | undefined;
     return {
       errors: r.errors,
       severity: severityOf(r.errors),
       leafPublicKey: r.leafPublicKey,
-      chain: r.chain,
+      get chain(): ParsedCertificate[] {
+        return (presented ??= r.chain.map(presentForCaller));
+      },
       anchored: r.anchored,
-      validatedChain: r.chain.map(toCertificate),
+      get validatedChain(): Certificate[] {
+        return (validated ??= this.chain.map(toCertificate));
+      },
     };
   };
   return {

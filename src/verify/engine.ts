@@ -414,6 +414,30 @@ function checkName(leaf: ParsedCertificate, policy: ChainPolicy): { errors: Cert
     };
   }
   const fallback = policy.commonNameFallback === true;
+  // A verdict is a pure function of the leaf's parsed names, the reference name and the
+  // fallback option, so the same leaf and name in the next handshake reuse it (issue 9:
+  // verifier work per connection), keyed by the remembered parse as factsOf is. Callers get
+  // their own error objects.
+  const id = parseIdentity(leaf);
+  const key = `${fallback ? 1 : 0}${name}`;
+  let memo = nameChecks.get(id);
+  let r = memo?.get(key);
+  if (r === undefined) {
+    r = checkNameUncached(id, name, fallback);
+    if (!memo) nameChecks.set(id, (memo = new Map()));
+    if (memo.size >= NAME_CHECKS_PER_LEAF) memo.delete(memo.keys().next().value!);
+    memo.set(key, r);
+  }
+  return { errors: r.errors.map((e) => ({ ...e })), cnUsed: r.cnUsed };
+}
+
+/** Name-check verdicts per remembered leaf parse and (fallback option, reference name); see {@link checkName}. */
+const nameChecks = new WeakMap<ParsedCertificate, Map<string, { readonly errors: readonly CertificateError[]; readonly cnUsed: string | undefined }>>();
+/** Reference names remembered per leaf (a certificate serving many names is checked against a few at a time). */
+const NAME_CHECKS_PER_LEAF = 16;
+
+/** {@link checkName} for a given name, without the memo. */
+function checkNameUncached(leaf: ParsedCertificate, name: string, fallback: boolean): { errors: CertificateError[]; cnUsed: string | undefined } {
   // RFC 6125 §6.4.4 allows the CN only when the certificate presents no DNS identifier: a SAN
   // that cannot be read might hold one, and a CN that cannot be read might be the one that
   // matters, so neither case falls back (a wrong earlier CN must not stand in).

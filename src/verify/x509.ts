@@ -224,6 +224,32 @@ const PROCESSED = new Set<string>([
  * @throws TlsError('CertificateOtherErrors') with a detail for input that is not a readable certificate
  */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
+  return present(parseRemembered(der));
+}
+
+/**
+ * The SubjectPublicKeyInfo of a DER certificate (RFC 5280 §4.1.2.7), from the same strict,
+ * remembered parse as {@link parseCertificate} (so it throws exactly when that does), but
+ * without making the caller's copy of every field: for the handshake, which needs the leaf
+ * key only (handshake/peer-auth.ts). The bytes are shared with the remembered parse and must
+ * never be written.
+ *
+ * @param der - one DER certificate
+ * @returns its DER SubjectPublicKeyInfo
+ * @throws TlsError('CertificateOtherErrors') for input that is not a readable certificate
+ */
+export function certificateSpki(der: Uint8Array): Uint8Array {
+  return parseRemembered(der).spki;
+}
+
+/**
+ * {@link parseCertificate} before {@link present}: the remembered parse itself, shared by
+ * every caller and never to be written or handed out (the verifier judges from it and
+ * presents only what it reports: verify/basic-verifier.ts). Same checks, same errors.
+ *
+ * @internal
+ */
+export function parseRemembered(der: Uint8Array): ParsedCertificate {
   if (der.length > MAX_CERTIFICATE_SIZE) throw bad(`too large (${der.length} bytes)`);
   // The same chain arrives in every handshake with the same peer: a parse is remembered
   // (keyed by the complete DER, compared byte for byte on a hit, bounded) and only
@@ -234,13 +260,13 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
     // Most recently used last: the oldest entry is the one evicted.
     parsedCache.delete(key);
     parsedCache.set(key, hit);
-    return present(hit);
+    return hit;
   }
   const parsed = freezeShared(parseUncached(der));
   if (hit !== undefined) parsedCache.delete(key);
   else if (parsedCache.size >= PARSED_CACHE_MAX) parsedCache.delete(parsedCache.keys().next().value!);
   parsedCache.set(key, parsed);
-  return present(parsed);
+  return parsed;
 }
 
 /** Parsed certificates by {@link cacheKey} of their DER, least recently used first. */
@@ -256,6 +282,19 @@ function cacheKey(der: Uint8Array): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
   return `${der.length}:${h >>> 0}`;
+}
+
+/**
+ * What a caller may be handed of `c`: a remembered parse ({@link parseRemembered}) is
+ * presented as {@link parseCertificate} would present it; anything else (already a caller's
+ * copy, such as a configured trust anchor) is returned as it is.
+ *
+ * @internal
+ * @param c - a certificate the verifier judged
+ * @returns a certificate safe to hand to callers
+ */
+export function presentForCaller(c: ParsedCertificate): ParsedCertificate {
+  return presentedFrom.has(c) ? c : present(c);
 }
 
 /**
