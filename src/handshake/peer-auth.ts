@@ -112,7 +112,7 @@ export async function authenticatePeer<P extends Peer>(
   pa: PeerAuth,
   certs: readonly Uint8Array[],
   ocsp: Uint8Array | null,
-  out: Pick<HandshakeOutput, 'trace'>,
+  out: Pick<HandshakeOutput, 'trace' | 'tracing'>,
 ): Promise<PeerJudgement<P>> {
   // The stapled response is reported as received (the socket's 'OCSPResponse' event), also when it was refused.
   let learned: Learned = ocsp !== null ? { peerCertificates: certs, ocspResponse: ocsp } : { peerCertificates: certs };
@@ -139,7 +139,7 @@ async function judgeChain(
   pa: PeerAuth,
   certs: readonly Uint8Array[],
   ocsp: Uint8Array | null,
-  out: Pick<HandshakeOutput, 'trace'>,
+  out: Pick<HandshakeOutput, 'trace' | 'tracing'>,
 ): Promise<CertificateError[]> {
   const time = new Date(cfg.now());
   const report = await pa.verifier.verify({
@@ -172,7 +172,7 @@ async function judgeChain(
       // The provider may verify the response's signature asynchronously.
       const r = await pa.ocsp({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cfg.crypto, index: 0 });
       errors.push(...r.errors);
-      out.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
+      if (out.tracing) out.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
     }
   } else if (pa.requireRevocationInfo) {
     errors.push({ code: 'RevocationInformationMissing', index: 0, detail: 'no OCSP response was stapled' });

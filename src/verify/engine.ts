@@ -362,6 +362,27 @@ function rememberKey(crypto: CryptoProvider, spkiHex: string, key: PublicKeyInfo
   m.set(spkiHex, key);
 }
 
+/**
+ * The key of the signature on `child` by `issuer`'s key: `child SHA-256 / issuer SPKI hex`
+ * (what {@link verifiedSignatures} and a search's own table are keyed by). The same string
+ * object for the same pair while both are remembered: a fresh concatenation of ~250-600
+ * characters had to be flattened and hashed for every lookup (three per edge per handshake).
+ */
+function edgeId(child: ParsedCertificate, issuer: ParsedCertificate): string {
+  const f = factsOf(issuer);
+  let byChild = edgeIds.get(f);
+  if (!byChild) edgeIds.set(f, (byChild = new Map()));
+  let id = byChild.get(child.sha256);
+  if (id === undefined) {
+    if (byChild.size >= EDGE_IDS_PER_ISSUER) byChild.delete(byChild.keys().next().value!);
+    byChild.set(child.sha256, (id = `${child.sha256}/${f.spkiHex}`));
+  }
+  return id;
+}
+/** {@link edgeId} strings per issuer's facts, by the child's SHA-256 (bounded per issuer). */
+const edgeIds = new WeakMap<Facts, Map<string, string>>();
+const EDGE_IDS_PER_ISSUER = 64;
+
 /** Signature check outcome of one edge: 0 verified, 1 not verifiable (refused/unsupported), 2 bad. */
 type EdgeClass = 0 | 1 | 2;
 
@@ -558,7 +579,7 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
   const sigs = new Map<string, SignatureCheck | TlsError>();
   /** The signature on `child` by `issuer`'s key; undefined if the budget is spent. */
   function* signatureOf(child: ParsedCertificate, issuer: ParsedCertificate): Generator<Promise<SignatureCheck>, SignatureCheck | TlsError | undefined, SignatureCheck> {
-    const id = `${child.sha256}/${factsOf(issuer).spkiHex}`;
+    const id = edgeId(child, issuer);
     let r = sigs.get(id);
     if (r) return r;
     const key = keyOf(issuer);
@@ -614,7 +635,7 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
   // The name check depends on the leaf alone: once, outside the search.
   const named = checkName(leaf, policy);
   // Every link of a judged path was checked by the search before it was followed.
-  const checkedLink = (child: ParsedCertificate, issuer: ParsedCertificate) => sigs.get(`${child.sha256}/${factsOf(issuer).spkiHex}`);
+  const checkedLink = (child: ParsedCertificate, issuer: ParsedCertificate) => sigs.get(edgeId(child, issuer));
   const cx: JudgeContext = { policy, now, leaf, cnUsed: named.cnUsed, budget, signatureOf: checkedLink, keyOf, comparisons: 0 };
 
   type Judged = { path: readonly ParsedCertificate[]; errors: CertificateError[] };
