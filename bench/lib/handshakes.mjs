@@ -82,7 +82,7 @@ export async function floorOf(lib, cfg, pki, pure) {
   // engine remembers them from an earlier handshake with the same chain.
   const chainChecks = Math.max(0, tallies.client.verify - 1);
   const tickets = tallies.server.seals.filter((x) => x.alg === 'AES-256-GCM').length;
-  const floor = makeFloor(P, {
+  const floor = await makeFloor(P, {
     tls13: cfg.tls13,
     serverKey: P.parsePrivateKey(pki.keyPem),
     scheme,
