@@ -10,10 +10,11 @@
 //     below draw their own (key-share scalars, hedge, salt), the others are replayed;
 //   - key exchange: the key shares each side generated (x25519 here) and one agreement per side;
 //   - the server's handshake signature (TLS 1.3 CertificateVerify / TLS 1.2
-//     ServerKeyExchange); the client parses the leaf key and verifies it, plus as many
-//     certificate-signature checks as the probe made (none in a steady state: the engine
-//     remembers verified chain signatures per provider; issuer keys parsed once, as a config
-//     built once holds them);
+//     ServerKeyExchange); the client verifies it with the leaf key, parsed as many times as
+//     the probe parsed keys (none in a steady state: the engine remembers parsed keys per
+//     provider and SubjectPublicKeyInfo), plus as many certificate-signature checks as the
+//     probe made (none in a steady state: the engine remembers verified chain signatures per
+//     provider; issuer keys parsed once, as a config built once holds them);
 //   - transcript: each side hashes exactly the bytes its real transcript hashed, with a
 //     digest at each point the protocol needs one: TLS 1.3 client 4 (..ServerHello,
 //     ..Certificate, ..CertificateVerify, ..server Finished; +1, ..client Finished, when it
@@ -364,6 +365,9 @@ export async function makeFloor(P, spec) {
     return random(n);
   };
   let replay = [];
+  // The leaf key, parsed in the timed part as often as the probe's sides parsed keys.
+  const keyParses = tallies.client.parsePublicKey + tallies.server.parsePublicKey;
+  const leafKey = P.parsePublicKey(leafSpki);
   // TLS 1.2 ServerKeyExchange params: client and server random (drawn already, replayed) ‖ curve ‖ point.
   const randoms12 = random(64);
   const op = async () => {
@@ -378,7 +382,8 @@ export async function makeFloor(P, spec) {
     const thc = transcript(P, c.bytes, c.points);
     const signed = tls13 ? concat(CV_CONTEXT, ths[1]) : concat(randoms12, new Uint8Array([3, 0, 0x1d, 32]), ss.publicKey);
     const sig = await P.sign(serverKey, scheme, signed, draw, sigOpts);
-    const leaf = P.parsePublicKey(leafSpki);
+    let leaf = leafKey;
+    for (let i = 0; i < keyParses; i++) leaf = P.parsePublicKey(leafSpki);
     if (!(await P.verify(leaf, scheme, signed, sig, sigOpts))) throw new Error('floor: handshake signature did not verify');
     for (const x of chain) if (!(await P.verify(x.issuerKey, x.scheme, x.tbs, x.signature, { tls12: true }))) throw new Error('floor: certificate signature did not verify');
     const schedule = tls13 ? schedule13 : schedule12;

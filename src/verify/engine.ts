@@ -383,6 +383,27 @@ function edgeId(child: ParsedCertificate, issuer: ParsedCertificate): string {
 const edgeIds = new WeakMap<Facts, Map<string, string>>();
 const EDGE_IDS_PER_ISSUER = 64;
 
+/**
+ * The public key of a certificate from {@link parseRemembered} or `parseCertificate`, parsed
+ * by `crypto` once per distinct SubjectPublicKeyInfo (the same per-provider memory the path
+ * search uses: a pure function of the complete SPKI bytes, only keys that parsed are kept),
+ * for the handshake's leaf key (handshake/peer-auth.ts). Taken from this module's memory,
+ * never from a verifier.
+ *
+ * @param crypto - the provider that parses (and later verifies with) the key
+ * @param c - the certificate
+ * @returns the parsed key
+ * @throws whatever `crypto.parsePublicKey` throws for a key it cannot use (not remembered)
+ */
+export function rememberedPublicKey(crypto: CryptoProvider, c: ParsedCertificate): PublicKeyInfo {
+  const id = factsOf(c).spkiHex;
+  const hit = parsedKeys.get(crypto)?.get(id);
+  if (hit) return hit;
+  const k = crypto.parsePublicKey(c.spki);
+  rememberKey(crypto, id, k);
+  return k;
+}
+
 /** Signature check outcome of one edge: 0 verified, 1 not verifiable (refused/unsupported), 2 bad. */
 type EdgeClass = 0 | 1 | 2;
 

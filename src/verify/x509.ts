@@ -228,21 +228,6 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
 }
 
 /**
- * The SubjectPublicKeyInfo of a DER certificate (RFC 5280 §4.1.2.7), from the same strict,
- * remembered parse as {@link parseCertificate} (so it throws exactly when that does), but
- * without making the caller's copy of every field: for the handshake, which needs the leaf
- * key only (handshake/peer-auth.ts). The bytes are shared with the remembered parse and must
- * never be written.
- *
- * @param der - one DER certificate
- * @returns its DER SubjectPublicKeyInfo
- * @throws TlsError('CertificateOtherErrors') for input that is not a readable certificate
- */
-export function certificateSpki(der: Uint8Array): Uint8Array {
-  return parseRemembered(der).spki;
-}
-
-/**
  * {@link parseCertificate} before {@link present}: the remembered parse itself, shared by
  * every caller and never to be written or handed out (the verifier judges from it and
  * presents only what it reports: verify/basic-verifier.ts). Same checks, same errors.
