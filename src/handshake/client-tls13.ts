@@ -14,8 +14,8 @@ import type { CertificateRequest, HandshakeMessage, ServerHello } from '../wire/
 import { authenticatePeer, ocspFromCertificateStatus, type CertificateChainAccepted } from './peer-auth.js';
 import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
 import { codeName, expect, sendHashed } from './state.js';
-import { applicationSecrets, finishHandshake, handshakeSecrets, type HandshakeSecrets } from './tls13-common.js';
-import { computeFinished13, verifyFinished13 } from './finished.js';
+import { applicationSecrets, finishHandshake, handshakeSecrets, type ApplicationSecrets, type HandshakeSecrets } from './tls13-common.js';
+import { computeFinished13, verifyFinished13, type FinishedVerified } from './finished.js';
 import { ServerAuthenticated } from './proofs.js';
 import type { PskSelected } from './psk.js';
 import type { Learned } from './state.js';
@@ -251,7 +251,7 @@ export class ExpectFinished implements State {
     this.origin = origin;
   }
 
-  async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
     const fin = expect(msg, this.name, 'finished');
     const { cfg, transcript, suite, secrets } = this.h;
     const finished = verifyFinished13(cfg.crypto, suite, secrets.serverHandshake, transcript.current(), fin.verifyData, this.server);
@@ -269,7 +269,15 @@ export class ExpectFinished implements State {
       sendHashed(out, transcript, { type: 'end_of_early_data' });
       out.installKey('write', { version: 'TLSv1.3', suite, secret: secrets.clientHandshake });
     }
-    const clientSignatureScheme = this.request ? await sendClientCertificate(this.h, this.request, out) : undefined;
+    // Only a client certificate's signature may wait (an async provider or key); without a
+    // CertificateRequest this step costs no promise (issue 9).
+    const signed = this.request ? sendClientCertificate(this.h, this.request, out) : undefined;
+    return andThen(signed, (clientSignatureScheme) => this.finish(out, finished, app, clientSignatureScheme));
+  }
+
+  /** Our Finished and application keys, once our certificate (if asked for) is sent. */
+  private finish(out: HandshakeOutput, finished: FinishedVerified, app: ApplicationSecrets, clientSignatureScheme: string | undefined): Step {
+    const { cfg, transcript, suite, secrets } = this.h;
     const verifyData = computeFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current());
     sendHashed(out, transcript, { type: 'finished', verifyData });
     out.installKey('write', { version: 'TLSv1.3', suite, secret: app.clientApplication });

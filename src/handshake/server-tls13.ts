@@ -321,7 +321,7 @@ export class ExpectFinished implements State {
     if (p.sessionTickets === 0 || traffic.resumption === null) return next;
     // RFC 9846 §4.7.1: tickets for resumption, recording what this handshake (or, resumed, the original one) decided.
     const origin: TicketOrigin = { alpn: this.h.alpn, serverName: this.h.serverName, clientAuth: this.client.outcome, clientChain: this.chain.chain, clientErrors: this.chain.errors };
-    return sendTickets13(this.h, suite, traffic.resumption, origin, out).then(() => next);
+    return andThen(sendTickets13(this.h, suite, traffic.resumption, origin, out), () => next);
   }
 }
 
