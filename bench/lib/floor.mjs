@@ -6,18 +6,21 @@
 // of the random source, and the counts of the second, steady-state handshake are kept):
 //   - randomness: every request each side made of its random source, same sizes, same
 //     source (the client and server randoms, the legacy session ID, key-share scalars, the
-//     ECDSA hedge, RSA-PSS salts, ticket nonces and age_add);
+//     ECDSA hedge, RSA-PSS salts, ticket nonces and age_add), each once: the primitives
+//     below draw their own (key-share scalars, hedge, salt), the others are replayed;
 //   - key exchange: the key shares each side generated (x25519 here) and one agreement per side;
 //   - the server's handshake signature (TLS 1.3 CertificateVerify / TLS 1.2
-//     ServerKeyExchange); the client parses the leaf key and verifies it, plus as many
-//     certificate-signature checks as the probe made (none in a steady state: the engine
-//     remembers verified chain signatures per provider; issuer keys parsed once, as a config
-//     built once holds them);
+//     ServerKeyExchange); the client verifies it with the leaf key, parsed as many times as
+//     the probe parsed keys (none in a steady state: the engine remembers parsed keys per
+//     provider and SubjectPublicKeyInfo), plus as many certificate-signature checks as the
+//     probe made (none in a steady state: the engine remembers verified chain signatures per
+//     provider; issuer keys parsed once, as a config built once holds them);
 //   - transcript: each side hashes exactly the bytes its real transcript hashed, with a
 //     digest at each point the protocol needs one: TLS 1.3 client 4 (..ServerHello,
 //     ..Certificate, ..CertificateVerify, ..server Finished; +1, ..client Finished, when it
-//     keeps sessions), server 4 (+1 when it issues tickets); TLS 1.2 3 per side (session
-//     hash, client Finished, server Finished);
+//     keeps sessions), server 4 (+1 when it issues tickets); TLS 1.2 2 per side (session
+//     hash, which the client Finished shares without client authentication, and the server
+//     Finished); in every case as many as the probe's side took;
 //   - key schedule, each side: TLS 1.3 (RFC 9846 §7.1) Handshake and Main Secret, both
 //     handshake and application traffic secrets, the exporter secret, a key and an IV per
 //     traffic secret, both finished keys and their HMACs; the resumption secret and one
@@ -181,8 +184,18 @@ export function nullCrypto(P) {
   const state = (alg) => ({ update() {}, digest: () => new Uint8Array(HL[alg]), clone: () => state(alg) });
   const pub = new Uint8Array(32).fill(9);
   const share = (group) => ({ group, publicKey: pub, agree: () => new Uint8Array(32).fill(1) });
+  // Key parsing is crypto too (a point decoded and checked): each distinct SPKI is parsed once
+  // by `P`, so that a key the engine parses per handshake does not count as protocol code.
+  const keys = new Map();
+  const parsePublicKey = (spki) => {
+    const id = Buffer.from(spki).toString('hex');
+    let k = keys.get(id);
+    if (k === undefined) keys.set(id, (k = P.parsePublicKey(spki)));
+    return k;
+  };
   return {
     ...P,
+    parsePublicKey,
     name: 'null (benchmark only)',
     hash: state,
     digest: (alg) => new Uint8Array(HL[alg]),
@@ -288,21 +301,36 @@ function transcript(P, bytes, points) {
 
 const CV_CONTEXT = concat(new Uint8Array(64).fill(0x20), enc('TLS 1.3, server CertificateVerify'), new Uint8Array(1));
 
-/** Digest points of one side's transcript (see the module comment). */
-function digestPoints(tls13, side, psks) {
-  if (!tls13) return 3;
-  return psks > 0 ? 5 : 4;
+/**
+ * Digest points of one side's transcript: as many as that side of the probe took (see the
+ * module comment; TLS 1.2: the engine takes 2 per side, the Finished MACs reusing a digest
+ * taken at the same point, so a fixed 3 per side counted 2 digests per handshake too many).
+ */
+function digestPoints(t) {
+  if (t.digests < 1) throw new Error('floor: the probe took no transcript digest');
+  return t.digests;
+}
+
+/** `all` without one occurrence of each element of `taken` (a multiset difference of sizes). */
+function without(all, taken) {
+  const left = [...all];
+  for (const n of taken) {
+    const i = left.indexOf(n);
+    if (i >= 0) left.splice(i, 1);
+  }
+  return left;
 }
 
 /**
- * One handshake's worth of crypto (see the module comment), as an async function.
+ * One handshake's worth of crypto (see the module comment), as an async function (made
+ * after one untimed run that learns which random requests the primitives make themselves).
  *
  * @param P - the provider (the pure one)
  * @param spec - `{ tls13, serverKey (parsed), scheme, leafSpki, chain: [{ issuerKey (parsed),
  *   scheme, tbs, signature }], tallies: { client, server } (from probeCrypto), tickets: the
  *   number the server issues, clientKeepsSessions, random }`
  */
-export function makeFloor(P, spec) {
+export async function makeFloor(P, spec) {
   const { tls13, serverKey, scheme, leafSpki, chain, random, tallies } = spec;
   const keyLen = 16;
   const aad = new Uint8Array(5);
@@ -326,7 +354,7 @@ export function makeFloor(P, spec) {
       psks,
       group,
       bytes: random(t.hashBytes),
-      points: digestPoints(tls13, name, psks),
+      points: digestPoints(t),
       // Plaintexts of this side's seals; ciphertexts of its opens, sealed beforehand under
       // `openKey` (records) or the ticket key (tickets).
       seals: t.seals.map((x) => ({ alg: x.alg, pt: random(x.length) })),
@@ -335,19 +363,37 @@ export function makeFloor(P, spec) {
   });
   const aeadCount = tallies.client.aeads.length + tallies.server.aeads.length;
   if (aeadCount < 2) throw new Error('floor: the probe made fewer than two keyed AEADs');
-  return async () => {
-    for (const side of sides) for (const n of side.t.random) random(n);
+  // Randomness: the key-share scalars and the signature's hedge or salt are drawn by the
+  // primitives below, as in the engine; what else the probe's sides drew (randoms, session
+  // ID, ticket nonces ...) is replayed. The sizes the primitives draw are learnt in one
+  // untimed run (`own`), and replayed requests are the probe's minus those: every request
+  // once, not the primitives' twice (the replay of all requests plus the primitives' own
+  // drew 3 requests per ECDSA handshake, 6 per RSA one, too many).
+  let own = null;
+  const draw = (n) => {
+    own?.push(n);
+    return random(n);
+  };
+  let replay = [];
+  // The leaf key, parsed in the timed part as often as the probe's sides parsed keys.
+  const keyParses = tallies.client.parsePublicKey + tallies.server.parsePublicKey;
+  const leafKey = P.parsePublicKey(leafSpki);
+  // TLS 1.2 ServerKeyExchange params: client and server random (drawn already, replayed) ‖ curve ‖ point.
+  const randoms12 = random(64);
+  const op = async () => {
+    for (const n of replay) random(n);
     const [c, s] = sides;
-    const cs = await P.keyShare(c.group, random(P.keySharePrivateLength(c.group)));
-    const ss = await P.keyShare(s.group, random(P.keySharePrivateLength(s.group)));
-    for (let i = 1; i < c.t.keyShares.length; i++) await P.keyShare(c.t.keyShares[i], random(P.keySharePrivateLength(c.t.keyShares[i])));
+    const cs = await P.keyShare(c.group, draw(P.keySharePrivateLength(c.group)));
+    const ss = await P.keyShare(s.group, draw(P.keySharePrivateLength(s.group)));
+    for (let i = 1; i < c.t.keyShares.length; i++) await P.keyShare(c.t.keyShares[i], draw(P.keySharePrivateLength(c.t.keyShares[i])));
     const zs = await ss.agree(cs.publicKey);
     const zc = await cs.agree(ss.publicKey);
     const ths = transcript(P, s.bytes, s.points);
     const thc = transcript(P, c.bytes, c.points);
-    const signed = tls13 ? concat(CV_CONTEXT, ths[1]) : concat(random(64), new Uint8Array([3, 0, 0x1d, 32]), ss.publicKey);
-    const sig = await P.sign(serverKey, scheme, signed, random, sigOpts);
-    const leaf = P.parsePublicKey(leafSpki);
+    const signed = tls13 ? concat(CV_CONTEXT, ths[1]) : concat(randoms12, new Uint8Array([3, 0, 0x1d, 32]), ss.publicKey);
+    const sig = await P.sign(serverKey, scheme, signed, draw, sigOpts);
+    let leaf = leafKey;
+    for (let i = 0; i < keyParses; i++) leaf = P.parsePublicKey(leafSpki);
     if (!(await P.verify(leaf, scheme, signed, sig, sigOpts))) throw new Error('floor: handshake signature did not verify');
     for (const x of chain) if (!(await P.verify(x.issuerKey, x.scheme, x.tbs, x.signature, { tls12: true }))) throw new Error('floor: certificate signature did not verify');
     const schedule = tls13 ? schedule13 : schedule12;
@@ -363,4 +409,9 @@ export function makeFloor(P, spec) {
       for (const x of side.opens) if (!(await (x.alg === 'AES-256-GCM' ? ticketAead : aeads[0]).open(nonce0, aad, x.ct))) throw new Error('floor: AEAD open failed');
     }
   };
+  own = [];
+  await op();
+  replay = without([...tallies.client.random, ...tallies.server.random], own);
+  own = null;
+  return op;
 }

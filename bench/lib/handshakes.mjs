@@ -82,7 +82,7 @@ export async function floorOf(lib, cfg, pki, pure) {
   // engine remembers them from an earlier handshake with the same chain.
   const chainChecks = Math.max(0, tallies.client.verify - 1);
   const tickets = tallies.server.seals.filter((x) => x.alg === 'AES-256-GCM').length;
-  const floor = makeFloor(P, {
+  const floor = await makeFloor(P, {
     tls13: cfg.tls13,
     serverKey: P.parsePrivateKey(pki.keyPem),
     scheme,
@@ -93,7 +93,7 @@ export async function floorOf(lib, cfg, pki, pure) {
     clientKeepsSessions: o.client.sessionStore !== false,
     random: lib.defaultRandom,
   });
-  const side = (t) => `${t.random.length} random requests (${t.random.reduce((a, b) => a + b, 0)} B), ${t.hashBytes} B hashed, ${t.seals.length} seals, ${t.opens.length} opens, ${t.aeads.length} keyed AEADs`;
+  const side = (t) => `${t.random.length} random requests (${t.random.reduce((a, b) => a + b, 0)} B), ${t.hashBytes} B hashed, ${t.seals.length} seals, ${t.opens.length} opens, ${t.aeads.length} keyed AEADs, ${t.parsePublicKey} public keys parsed`;
   const chainNote =
     chainChecks === 0
       ? "no certificate signature check: after the first handshake the engine remembers the chain's verified signatures (per provider), so a repeated chain costs none; Node tls checks it every time"

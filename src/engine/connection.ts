@@ -845,6 +845,7 @@ export class ConnectionCore {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     return {
+      tracing: self.cfg.trace !== undefined,
       send(msg: HandshakeMessage): Uint8Array {
         const bytes = encodeHandshakeWith(self.codec.encode, msg);
         self.writer.queueHandshake(bytes);
@@ -873,7 +874,7 @@ export class ConnectionCore {
         }
         self.setTrafficSecret('write', key.version === 'TLSv1.3' ? key : null);
         self.writer.install(protector);
-        self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
+        if (self.cfg.trace) self.trace({ direction: 'sent', kind: 'key_change', summary: 'write keys changed' });
       },
       keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void {
         if (!self.cfg.keyLog && !self.keyLogSink) return;
@@ -957,7 +958,7 @@ export class ConnectionCore {
     }
     this.setTrafficSecret('read', epoch);
     this.reader.install(p);
-    this.trace({ direction: 'received', kind: 'key_change', summary: 'read keys changed' });
+    if (this.cfg.trace) this.trace({ direction: 'received', kind: 'key_change', summary: 'read keys changed' });
   }
 
   private sendKeyUpdate(request: number): void {

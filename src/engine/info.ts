@@ -129,6 +129,9 @@ export function newNegotiated(): NegotiatedInfo {
 
 /** The public view of what was negotiated, and which crypto provider ran (its name). */
 export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: string, providerDelegated: readonly string[] = [], closeNotifyMissing = false): ConnectionInfo {
+  const certs = n.peerCertificates;
+  let leaf: Uint8Array | null | undefined;
+  let rest: Uint8Array[] | undefined;
   return {
     role,
     version: n.version,
@@ -142,8 +145,15 @@ export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: s
     earlyData: n.earlyData,
     helloRetryRequest: n.helloRetryRequest,
     // Copies: the connection's bytes are shared with other connections (base/intern.ts).
-    peerCertificate: n.peerCertificates[0]?.slice() ?? null,
-    peerIntermediates: n.peerCertificates.slice(1).map((c) => c.slice()),
+    // Made when first read (then the same copies on every read of this info object), from
+    // the chain as it stood when the info was taken: most readers of `info` want a field or
+    // two, not the certificates (issue 9: no certificate copy per `info` read).
+    get peerCertificate(): Uint8Array | null {
+      return (leaf ??= certs[0]?.slice() ?? null);
+    },
+    get peerIntermediates(): readonly Uint8Array[] {
+      return (rest ??= certs.slice(1).map((c) => c.slice()));
+    },
     certificateErrors: n.certificateErrors,
     certificateErrorSeverity: n.certificateErrorSeverity,
     provider,

@@ -295,7 +295,7 @@ class ExpectServerHello implements State {
     // RFC 9846 §4.1: ClientHello1 is replaced by message_hash(Hash(ClientHello1)).
     transcript.replaceWithMessageHash();
     transcript.add(hrr.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: `HelloRetryRequest ${group !== undefined ? nameOf('group', group) : ''}`, message: hrr });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `HelloRetryRequest ${group !== undefined ? nameOf('group', group) : ''}`, message: hrr });
     // RFC 9846 §E.4: in compatibility mode the client sends CCS before its second flight.
     if (this.offer.ch.legacySessionId.length > 0) out.sendChangeCipherSpec('compat');
     const prev = this.offer.ch;

@@ -114,7 +114,7 @@ export function resumed12(hs: ClientHandshake, offer: Offer, sh: ServerHello, su
   }
   hs.transcript.setHash(suite.hash);
   hs.transcript.add(sh.raw!);
-  out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name} (resumed)`, message: sh });
+  if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name} (resumed)`, message: sh });
   const s12: Session12 = { suite, master: session.masterSecret, clientRandom: hs.clientRandom, serverRandom: sh.random, extendedMasterSecret: true };
   // NSS key log: the resumed master secret under this connection's client random.
   out.keyLog('CLIENT_RANDOM', hs.clientRandom, session.masterSecret);
@@ -164,7 +164,7 @@ export class ExpectNewSessionTicket12 implements State {
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const m = expect(msg, this.name, 'new_session_ticket12');
     this.hs.transcript.add(m.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: `NewSessionTicket (${m.ticket.length} bytes, hint ${m.lifetimeHint}s)`, message: m });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `NewSessionTicket (${m.ticket.length} bytes, hint ${m.lifetimeHint}s)`, message: m });
     return { next: this.then(m) };
   }
 }
@@ -193,7 +193,7 @@ class ExpectResumedFinished implements State {
     // RFC 5246 §7.4.9: a wrong verify_data is decrypt_error.
     const finished = verifyFinished12(cfg.crypto, s, 'server', transcript.current(), fin.verifyData, this.server);
     transcript.add(fin.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     out.sendChangeCipherSpec('tls12');
     out.installKey('write', { version: 'TLSv1.2', protector: this.h.clientWrite });
     sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished12(cfg.crypto, s, 'client', transcript.current()) });

@@ -98,7 +98,7 @@ function afterServerHello12(hs: ClientHandshake, offer: Offer, sh: ServerHello, 
   if (resumed) return resumed12(hs, offer, sh, suite, ext, alpn, resumed, hs.p.sessions, out);
   hs.transcript.setHash(suite.hash);
   hs.transcript.add(sh.raw!);
-  out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name}`, message: sh });
+  if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name}`, message: sh });
   const h: Client12 = {
     ...hs,
     offer,
@@ -127,7 +127,7 @@ class ExpectCertificate implements State {
     // RFC 5246 §7.4.2: every suite we offer authenticates the server.
     if (m.certificates.length === 0) throw new TlsError('DecodeError', { detail: 'server sent an empty Certificate' });
     this.h.transcript.add(m.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.certificates.length} entries)`, message: m });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.certificates.length} entries)`, message: m });
     // The chain is judged once a stapled OCSP response (if any) has arrived.
     return { next: new ExpectServerKeyExchange(this.h, m.certificates, this.h.statusAcked, null), learned: { peerCertificates: m.certificates } };
   }
@@ -157,7 +157,7 @@ class ExpectServerKeyExchange implements State {
     if (m.type === 'certificate_status') {
       // RFC 6066 §8: CertificateStatus follows Certificate when status_request was acknowledged.
       transcript.add(m.raw!);
-      out.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateStatus (OCSP)', message: m });
+      if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateStatus (OCSP)', message: m });
       return { next: new ExpectServerKeyExchange(this.h, this.certs, false, m.response) };
     }
     const ske = m;
@@ -179,7 +179,7 @@ class ExpectServerKeyExchange implements State {
       }
       const signature = await verifyServerKeyExchange(cfg, judged.chain, this.h.clientRandom, this.h.serverRandom, ske);
       transcript.add(ske.raw!);
-      out.trace({ direction: 'received', kind: 'handshake', summary: `ServerKeyExchange ${nameOf('group', ske.group)} ${nameOf('scheme', ske.scheme)}`, message: ske });
+      if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ServerKeyExchange ${nameOf('group', ske.group)} ${nameOf('scheme', ske.scheme)}`, message: ske });
       const share = await crypto.generateKeyShare(ske.group, cfg.random);
       // RFC 8422 §5.11: the server's point is validated here (invalid → illegal_parameter).
       const preMaster = await share.agree(ske.publicKey);
@@ -219,10 +219,10 @@ class ExpectServerHelloDone implements State {
     const { cfg, transcript } = this.h;
     transcript.add(m.raw!);
     if (m.type === 'certificate_request12') {
-      out.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateRequest', message: m });
+      if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateRequest', message: m });
       return { next: new ExpectServerHelloDone(this.h, this.server, this.share, this.preMaster, m) };
     }
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'ServerHelloDone', message: m });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'ServerHelloDone', message: m });
     // RFC 5246 §7.4.6: our certificate if it fits the request, else an empty list.
     const signer = this.request ? clientSigner(cfg, this.h.p, this.request) : null;
     if (this.request) sendHashed(out, transcript, { type: 'certificate12', certificates: signer ? [...signer.id.chain] : [] });
@@ -280,7 +280,7 @@ export class ExpectFinished implements State {
     const { cfg, transcript } = this.h;
     const finished = verifyFinished12(cfg.crypto, this.session, 'server', transcript.current(), fin.verifyData, this.server);
     transcript.add(fin.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     finishHandshake12(out, cfg.crypto, this.session, finished);
     const done: Step = { next: new RenegotiationRefused('client') };
     // The session may be resumed once its handshake completed (RFC 5246 §7.4.9).

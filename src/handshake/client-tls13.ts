@@ -14,8 +14,8 @@ import type { CertificateRequest, HandshakeMessage, ServerHello } from '../wire/
 import { authenticatePeer, ocspFromCertificateStatus, type CertificateChainAccepted } from './peer-auth.js';
 import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
 import { codeName, expect, sendHashed } from './state.js';
-import { applicationSecrets, finishHandshake, handshakeSecrets, type HandshakeSecrets } from './tls13-common.js';
-import { computeFinished13, verifyFinished13 } from './finished.js';
+import { applicationSecrets, finishHandshake, handshakeSecrets, type ApplicationSecrets, type HandshakeSecrets } from './tls13-common.js';
+import { computeFinished13, verifyFinished13, type FinishedVerified } from './finished.js';
 import { ServerAuthenticated } from './proofs.js';
 import type { PskSelected } from './psk.js';
 import type { Learned } from './state.js';
@@ -84,7 +84,7 @@ function serverHelloAgreed13(hs: ClientHandshake, offer: Offer, sh: ServerHello,
   transcript.add(sh.raw!);
   // TLS 1.3 signs transcript hashes only: the raw messages are not kept.
   transcript.forgetMessages();
-  out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello ${suite.name} ${group !== null ? nameOf('group', group) : 'psk_ke'}${resumed ? ' resumed' : ''}`, message: sh });
+  if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello ${suite.name} ${group !== null ? nameOf('group', group) : 'psk_ke'}${resumed ? ' resumed' : ''}`, message: sh });
   // RFC 9846 §7.1: on resumption the Early Secret comes from the PSK.
   const secrets = handshakeSecrets(cfg.crypto, suite, shared, transcript.current(), resumed ? resumed.session.psk : null);
   out.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', clientRandom, secrets.clientHandshake);
@@ -121,7 +121,7 @@ class ExpectEncryptedExtensions implements State {
     checkOnlyOffered(ee.extensions, this.h.offer, 'EncryptedExtensions');
     const alpn = acceptAlpn(this.h.cfg, ee.extensions.alpn);
     this.h.transcript.add(ee.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: `EncryptedExtensions${alpn !== undefined ? ` alpn=${alpn}` : ''}`, message: ee });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `EncryptedExtensions${alpn !== undefined ? ` alpn=${alpn}` : ''}`, message: ee });
     const serverName = this.h.p.serverName || undefined;
     const resumed = this.h.resumed;
     const early = this.h.offer.early;
@@ -177,7 +177,7 @@ class ExpectCertificate implements State {
         throw new TlsError('MissingExtension', { detail: 'CertificateRequest without signature_algorithms' });
       }
       transcript.add(m.raw!);
-      out.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateRequest', message: m });
+      if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'CertificateRequest', message: m });
       return { next: new ExpectCertificate(this.h, m, false, this.alpn) };
     }
     // RFC 9846 §4.5.1: for server authentication the context is empty.
@@ -186,7 +186,7 @@ class ExpectCertificate implements State {
     if (m.entries.length === 0) throw new TlsError('DecodeError', { detail: 'server sent an empty Certificate' });
     for (const e of m.entries) checkOnlyOffered(e.extensions, this.h.offer, 'CertificateEntry');
     transcript.add(m.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.entries.length} entries)`, message: m });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.entries.length} entries)`, message: m });
     const certs = m.entries.map((e) => e.certData);
     // RFC 9846 §4.5.1.1: a stapled OCSP response rides in the leaf's status_request extension.
     const status = m.entries[0]!.extensions.statusRequest;
@@ -225,7 +225,7 @@ export class ExpectCertificateVerify implements State {
     const { cfg, transcript } = this.h;
     return andThen(verifyCertificateVerify13(cfg, this.chain, cv.scheme, cv.signature, transcript.current()), (signature) => {
       transcript.add(cv.raw!);
-      out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
+      if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
       const signatureScheme = codeName('scheme', cv.scheme);
       const next = new ExpectFinished(this.h, this.request, ServerAuthenticated.byCertificate(signature), { ...this.origin, signatureScheme });
       return { next, learned: { signatureScheme } };
@@ -251,12 +251,12 @@ export class ExpectFinished implements State {
     this.origin = origin;
   }
 
-  async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
+  handle(msg: HandshakeMessage, out: HandshakeOutput): MaybePromise<Step> {
     const fin = expect(msg, this.name, 'finished');
     const { cfg, transcript, suite, secrets } = this.h;
     const finished = verifyFinished13(cfg.crypto, suite, secrets.serverHandshake, transcript.current(), fin.verifyData, this.server);
     transcript.add(fin.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     const app = applicationSecrets(secrets, transcript.current());
     // RFC 9846 §5.1: the server's Finished must end its record (key change follows).
     out.installKey('read', { version: 'TLSv1.3', suite, secret: app.serverApplication });
@@ -269,7 +269,15 @@ export class ExpectFinished implements State {
       sendHashed(out, transcript, { type: 'end_of_early_data' });
       out.installKey('write', { version: 'TLSv1.3', suite, secret: secrets.clientHandshake });
     }
-    const clientSignatureScheme = this.request ? await sendClientCertificate(this.h, this.request, out) : undefined;
+    // Only a client certificate's signature may wait (an async provider or key); without a
+    // CertificateRequest this step costs no promise (issue 9).
+    const signed = this.request ? sendClientCertificate(this.h, this.request, out) : undefined;
+    return andThen(signed, (clientSignatureScheme) => this.finish(out, finished, app, clientSignatureScheme));
+  }
+
+  /** Our Finished and application keys, once our certificate (if asked for) is sent. */
+  private finish(out: HandshakeOutput, finished: FinishedVerified, app: ApplicationSecrets, clientSignatureScheme: string | undefined): Step {
+    const { cfg, transcript, suite, secrets } = this.h;
     const verifyData = computeFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current());
     sendHashed(out, transcript, { type: 'finished', verifyData });
     out.installKey('write', { version: 'TLSv1.3', suite, secret: app.clientApplication });
@@ -337,12 +345,12 @@ export class ClientTraffic implements State {
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const m = expect(msg, this.name, 'new_session_ticket', 'key_update');
     if (m.type === 'new_session_ticket') {
-      out.trace({ direction: 'received', kind: 'handshake', summary: `NewSessionTicket lifetime=${m.lifetime}`, message: m });
+      if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `NewSessionTicket lifetime=${m.lifetime}`, message: m });
       const maxEarlyData = m.extensions.earlyData?.maxEarlyDataSize ?? 0;
       this.keep(m.lifetime, m.ageAdd, m.nonce, m.ticket, maxEarlyData);
       return { next: this, learned: { ticket: { lifetime: m.lifetime, ageAdd: m.ageAdd, nonce: m.nonce, ticket: m.ticket } } };
     }
-    out.trace({ direction: 'received', kind: 'handshake', summary: `KeyUpdate ${m.requestUpdate === KeyUpdateRequest.update_requested ? 'requested' : 'not requested'}`, message: m });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `KeyUpdate ${m.requestUpdate === KeyUpdateRequest.update_requested ? 'requested' : 'not requested'}`, message: m });
     out.peerKeyUpdate(m.requestUpdate === KeyUpdateRequest.update_requested);
     return { next: this };
   }

@@ -14,7 +14,8 @@ import type { CryptoProvider, PublicKeyInfo } from '../crypto/provider.js';
 import { TlsError } from '../base/errors.js';
 import { toCertificate, type Certificate } from '../verify/certificate.js';
 import type { verifyOcspResponseWith } from '../verify/ocsp.js';
-import { parseCertificate, parseRemembered } from '../verify/x509.js';
+import { parseCertificate, parseRemembered, type ParsedCertificate } from '../verify/x509.js';
+import { rememberedPublicKey } from '../verify/engine.js';
 import type { CertificateError, CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import { severityOf } from '../verify/verifier.js';
 import { principalStatus } from './cert-status.js';
@@ -42,16 +43,21 @@ export interface PeerAuth {
   readonly ocsp: typeof verifyOcspResponseWith | null;
 }
 
-/** Parses the leaf's public key from the DER the peer sent. */
+/**
+ * The leaf's public key, from the DER the peer sent: the same strict certificate parse as
+ * the verifier's, and the key parsed once per distinct SubjectPublicKeyInfo and provider
+ * (verify/engine.ts, where the path search keeps the keys it parses): the server's key in
+ * every handshake with the same server is not decoded again (an Ed25519 point is
+ * decompressed, a P-256 one checked on the curve). Never taken from a verifier.
+ */
 function leafPublicKey(crypto: CryptoProvider, leaf: Uint8Array): PublicKeyInfo {
-  let spki: Uint8Array;
+  let cert: ParsedCertificate;
   try {
-    // Read only: the remembered parse, not a copy for applications.
-    spki = parseRemembered(leaf).spki;
+    cert = parseRemembered(leaf);
   } catch (e) {
     throw new TlsError('CertificateOtherErrors', { detail: `cannot parse the peer's certificate: ${e instanceof Error ? e.message : String(e)}`, cause: e });
   }
-  return crypto.parsePublicKey(spki);
+  return rememberedPublicKey(crypto, cert);
 }
 
 /** Which side's certificate is judged: the server's (by a client) or the client's (by a server). */
@@ -112,7 +118,7 @@ export async function authenticatePeer<P extends Peer>(
   pa: PeerAuth,
   certs: readonly Uint8Array[],
   ocsp: Uint8Array | null,
-  out: Pick<HandshakeOutput, 'trace'>,
+  out: Pick<HandshakeOutput, 'trace' | 'tracing'>,
 ): Promise<PeerJudgement<P>> {
   // The stapled response is reported as received (the socket's 'OCSPResponse' event), also when it was refused.
   let learned: Learned = ocsp !== null ? { peerCertificates: certs, ocspResponse: ocsp } : { peerCertificates: certs };
@@ -139,7 +145,7 @@ async function judgeChain(
   pa: PeerAuth,
   certs: readonly Uint8Array[],
   ocsp: Uint8Array | null,
-  out: Pick<HandshakeOutput, 'trace'>,
+  out: Pick<HandshakeOutput, 'trace' | 'tracing'>,
 ): Promise<CertificateError[]> {
   const time = new Date(cfg.now());
   const report = await pa.verifier.verify({
@@ -172,7 +178,7 @@ async function judgeChain(
       // The provider may verify the response's signature asynchronously.
       const r = await pa.ocsp({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cfg.crypto, index: 0 });
       errors.push(...r.errors);
-      out.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
+      if (out.tracing) out.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
     }
   } else if (pa.requireRevocationInfo) {
     errors.push({ code: 'RevocationInformationMissing', index: 0, detail: 'no OCSP response was stapled' });

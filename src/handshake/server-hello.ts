@@ -45,7 +45,7 @@ class ExpectClientHello implements State {
     const ch = expect(msg, this.name, 'client_hello');
     const { cfg, p } = this;
     const hs: ServerHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
-    out.trace({ direction: 'received', kind: 'handshake', summary: `ClientHello sni=${ch.extensions.serverName ?? '-'}`, message: ch });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ClientHello sni=${ch.extensions.serverName ?? '-'}`, message: ch });
     if (selectVersion(cfg, ch) === 'TLSv1.2') return await serverFlight12(hs, ch, negotiate12(cfg, p, ch), out);
     const choice = negotiate13(cfg, p, ch);
     const share = ch.extensions.keyShare!.find((k) => k.group === choice.group);
@@ -101,7 +101,7 @@ class ExpectClientHello2 implements State {
   async handle(msg: HandshakeMessage, out: HandshakeOutput): Promise<Step> {
     const ch = expect(msg, this.name, 'client_hello');
     const { cfg, p, transcript } = this.hs;
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'ClientHello (after HelloRetryRequest)', message: ch });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'ClientHello (after HelloRetryRequest)', message: ch });
     const ext = ch.extensions;
     // Whatever else it carries, the first ClientHello's early data is over (RFC 9846 §4.3.10).
     out.skipEarlyData('none');

@@ -12,6 +12,7 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
+import { andThen, type MaybePromise } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { tls13Suite } from '../crypto/suites.js';
 import { resumptionPsk } from '../keys/tls13-schedule.js';
@@ -118,9 +119,11 @@ export interface TicketOrigin {
  * sealed under the current ticket key, with its own nonce (so its own PSK), a fresh
  * ticket_age_add, and our lifetime.
  */
-export async function sendTickets13(hs: ServerHandshake, suite: Tls13Suite, resumptionSecret: Uint8Array, origin: TicketOrigin, out: HandshakeOutput): Promise<void> {
+export function sendTickets13(hs: ServerHandshake, suite: Tls13Suite, resumptionSecret: Uint8Array, origin: TicketOrigin, out: HandshakeOutput): MaybePromise<void> {
   const { cfg, p } = hs;
-  for (let i = 0; i < p.sessionTickets; i++) {
+  // One ticket after the other; a sync provider seals them without a promise (issue 9).
+  const issue = (i: number): MaybePromise<void> => {
+    if (i >= p.sessionTickets) return undefined;
     const nonce = new Uint8Array([i]);
     const ageAdd = readU32(cfg.random(4));
     const state = encodeTicketState13({
@@ -136,13 +139,16 @@ export async function sendTickets13(hs: ServerHandshake, suite: Tls13Suite, resu
       clientChain: origin.clientChain,
       clientErrors: origin.clientErrors.map((e) => e.code),
     });
-    if (state === null) return;
-    const ticket = await p.ticketKeys.seal(cfg.crypto, cfg.random, state);
-    state.fill(0);
-    // RFC 9846 §4.7.1: early_data announces max_early_data_size (0-RTT allowed with this ticket).
-    const extensions = p.maxEarlyData > 0 ? { earlyData: { maxEarlyDataSize: p.maxEarlyData } } : {};
-    out.send({ type: 'new_session_ticket', lifetime: p.sessionTimeout, ageAdd, nonce, ticket, extensions });
-  }
+    if (state === null) return undefined;
+    return andThen(p.ticketKeys.seal(cfg.crypto, cfg.random, state), (ticket) => {
+      state.fill(0);
+      // RFC 9846 §4.7.1: early_data announces max_early_data_size (0-RTT allowed with this ticket).
+      const extensions = p.maxEarlyData > 0 ? { earlyData: { maxEarlyDataSize: p.maxEarlyData } } : {};
+      out.send({ type: 'new_session_ticket', lifetime: p.sessionTimeout, ageAdd, nonce, ticket, extensions });
+      return issue(i + 1);
+    });
+  };
+  return issue(0);
 }
 
 /** A big-endian uint32 from the first four bytes of `b`. */

@@ -154,7 +154,7 @@ export async function resumeFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
   transcript.setHash(suite.hash);
   transcript.add(ch.raw!);
   sendHashed(out, transcript, sh);
-  out.trace({ direction: 'sent', kind: 'info', summary: `resuming a TLS 1.2 session (${res.via})` });
+  if (out.tracing) out.trace({ direction: 'sent', kind: 'info', summary: `resuming a TLS 1.2 session (${res.via})` });
   if (res.newTicket) await sendTicket12(hs, session, r, out);
   const s12: Session12 = { suite, master: session.master, clientRandom: ch.random, serverRandom: random, extendedMasterSecret: true };
   // NSS key log: the resumed master secret under this connection's client random.
@@ -268,7 +268,7 @@ class ExpectResumedFinished implements State {
       throw e;
     }
     transcript.add(fin.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     finishHandshake12(out, cfg.crypto, this.session, finished);
     return { next: new RenegotiationRefused('server') };
   }

@@ -159,7 +159,7 @@ export class ExpectClientCertificate implements State {
     const m = expect(msg, this.name, 'certificate12');
     const { cfg, p, transcript } = this.h;
     transcript.add(m.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.certificates.length} entries)`, message: m });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.certificates.length} entries)`, message: m });
     if (m.certificates.length === 0) {
       // RFC 5246 §7.4.6: a server requiring client authentication answers with handshake_failure.
       if (this.policy === 'require') throw new TlsError('HandshakeFailure', { detail: 'the client sent no certificate' });
@@ -198,7 +198,7 @@ export class ExpectCertificateVerify implements State {
     const checked = keepLearned(learned, () => verifyCertificateVerify12(cfg, this.chain, cv.scheme, cv.signature, transcript.messages()));
     return andThen(checked, (signature) => {
       transcript.add(cv.raw!);
-      out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
+      if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
       const finished = new ExpectFinished(this.h, this.session, this.keys.server, ClientAuthDecided.byCertificate(signature));
       return { next: new ExpectChangeCipherSpec(this.keys.client, finished), learned };
     });
@@ -228,7 +228,7 @@ class ExpectClientKeyExchange implements State {
   private agreed(cke: Extract<HandshakeMessage, { type: 'client_key_exchange' }>, preMaster: Uint8Array, out: HandshakeOutput): Step {
     const { cfg, transcript } = this.h;
     transcript.add(cke.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'ClientKeyExchange', message: cke });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'ClientKeyExchange', message: cke });
     const session = deriveSession(cfg.crypto, transcript, out, this.h.suite, preMaster, this.h.clientRandom, this.h.serverRandom, this.h.ems);
     const keys = protectors(cfg.crypto, session);
     if (this.client instanceof ClientAuthDecided) {
@@ -261,7 +261,7 @@ export class ExpectFinished implements State {
     const { cfg, p, transcript } = this.h;
     const finished = verifyFinished12(cfg.crypto, this.session, 'client', transcript.current(), fin.verifyData, this.client);
     transcript.add(fin.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     const h = this.h;
     // RFC 5077 §3.1 Figure 1: NewSessionTicket, then ChangeCipherSpec and Finished.
     const remembered = rememberSession12(h, this.session, h.sessionId, h.serverName, h.clientCertificate, h.ticket, p.resumption12, out);

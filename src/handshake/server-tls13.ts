@@ -214,7 +214,7 @@ export class ExpectClientCertificate implements State {
     // RFC 9846 §4.5.1: the context echoes the CertificateRequest's (empty in the handshake).
     if (m.context.length !== 0) throw new TlsError('IllegalParameter', { detail: 'client Certificate context does not match the request' });
     transcript.add(m.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.entries.length} entries)`, message: m });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `Certificate (${m.entries.length} entries)`, message: m });
     if (m.entries.length === 0) {
       // RFC 9846 §4.5.1.3: without a client certificate the server may continue or send certificate_required.
       if (this.policy === 'require') throw new TlsError('CertificateRequired', { detail: 'the client sent no certificate' });
@@ -248,7 +248,7 @@ export class ExpectClientCertificateVerify implements State {
     const checked = keepLearned(learned, () => verifyCertificateVerify13(cfg, this.chain, cv.scheme, cv.signature, transcript.current()));
     return andThen(checked, (signature) => {
       transcript.add(cv.raw!);
-      out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
+      if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `CertificateVerify ${nameOf('scheme', cv.scheme)}`, message: cv });
       return { next: new ExpectFinished(this.h, ClientAuthDecided.byCertificate(signature), this.client), learned };
     });
   }
@@ -285,7 +285,7 @@ export class ExpectEndOfEarlyData implements State {
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const m = expect(msg, this.name, 'end_of_early_data');
     this.h.transcript.add(m.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'EndOfEarlyData', message: m });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'EndOfEarlyData', message: m });
     out.endEarlyData();
     // RFC 9846 §5.1: EndOfEarlyData ends its record (the key changes after it).
     out.installKey('read', { version: 'TLSv1.3', suite: this.h.suite, secret: this.h.secrets.clientHandshake });
@@ -314,14 +314,14 @@ export class ExpectFinished implements State {
     const { cfg, p, transcript, suite, secrets, app } = this.h;
     const finished = verifyFinished13(cfg.crypto, suite, secrets.clientHandshake, transcript.current(), fin.verifyData, this.client);
     transcript.add(fin.raw!);
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     out.installKey('read', { version: 'TLSv1.3', suite, secret: app.clientApplication });
     const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, p.sessionTickets > 0 ? transcript.current() : null, finished);
     const next: Step = { next: new ServerTraffic() };
     if (p.sessionTickets === 0 || traffic.resumption === null) return next;
     // RFC 9846 §4.7.1: tickets for resumption, recording what this handshake (or, resumed, the original one) decided.
     const origin: TicketOrigin = { alpn: this.h.alpn, serverName: this.h.serverName, clientAuth: this.client.outcome, clientChain: this.chain.chain, clientErrors: this.chain.errors };
-    return sendTickets13(this.h, suite, traffic.resumption, origin, out).then(() => next);
+    return andThen(sendTickets13(this.h, suite, traffic.resumption, origin, out), () => next);
   }
 }
 
@@ -334,7 +334,7 @@ export class ServerTraffic implements State {
   readonly expects: readonly MessageKind[] = SERVER_TRAFFIC_EXPECTS;
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const m = expect(msg, this.name, 'key_update');
-    out.trace({ direction: 'received', kind: 'handshake', summary: 'KeyUpdate', message: m });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'KeyUpdate', message: m });
     out.peerKeyUpdate(m.requestUpdate === KeyUpdateRequest.update_requested);
     return { next: this };
   }

@@ -56,7 +56,12 @@ export interface HandshakeOutput {
   installKey(direction: 'read' | 'write', key: TrafficKey): void;
   /** Emits an NSS key-log line: `label clientRandom secret`. */
   keyLog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void;
-  /** Emits a trace event. */
+  /**
+   * True when the connection has a tracer (`trace` option): states build their trace events
+   * (summaries rendered from the message) only then, `if (out.tracing) out.trace(...)`.
+   */
+  readonly tracing: boolean;
+  /** Emits a trace event (nothing happens without a tracer). */
   trace(e: TraceEvent): void;
   /**
    * Server that does not accept 0-RTT (RFC 9846 §4.3.10): skip records that fail to open

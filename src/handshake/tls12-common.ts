@@ -134,7 +134,7 @@ export class RenegotiationRefused implements State {
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const peer = this.role === 'client' ? 'server' : 'client';
     expect(msg, this.name, this.role === 'client' ? 'hello_request' : 'client_hello');
-    out.trace({ direction: 'received', kind: 'handshake', summary: `${this.role === 'client' ? 'HelloRequest' : 'ClientHello'} (renegotiation refused)`, message: msg });
+    if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `${this.role === 'client' ? 'HelloRequest' : 'ClientHello'} (renegotiation refused)`, message: msg });
     if (this.refusals >= 1) {
       out.closeCleanly(`${peer} insists on renegotiation`);
       return { next: this };

@@ -180,7 +180,10 @@ export function deriveSecret(
   label: string | Uint8Array,
   transcriptHash: Uint8Array,
 ): Uint8Array {
-  checkTranscriptHash(hash, transcriptHash, `Derive-Secret("${typeof label === 'string' ? label : 'bytes'}")`);
+  // The check's name is rendered only when it fails (a string per call otherwise, ~20 per handshake).
+  if (!(transcriptHash instanceof Uint8Array) || transcriptHash.length !== hashLength(hash)) {
+    checkTranscriptHash(hash, transcriptHash, `Derive-Secret("${typeof label === 'string' ? label : 'bytes'}")`);
+  }
   return hkdfExpandLabel(crypto, hash, secret, label, transcriptHash, hashLength(hash));
 }
 

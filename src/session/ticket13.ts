@@ -49,6 +49,8 @@ export interface TicketState13 {
 }
 
 const TAG = 0x13;
+/** One encoder for every ticket (stateless; a new one per ticket cost an object each). */
+const ENCODER = new TextEncoder();
 const AUTH: readonly OriginalClientAuth[] = ['not-requested', 'no-certificate', 'certificate'];
 /** Client chains larger than this are kept leaf-only (a ticket is at most 2^16-1 bytes, RFC 9846 §4.7.1). */
 const MAX_CHAIN_BYTES = 16384;
@@ -58,7 +60,7 @@ const MAX_CHAIN_BYTES = 16384;
  * larger than {@link MAX_CHAIN_BYTES}): then no ticket is issued.
  */
 export function encodeTicketState13(s: TicketState13): Uint8Array | null {
-  const enc = new TextEncoder();
+  const enc = ENCODER;
   let chain = s.clientChain;
   const size = (c: readonly Uint8Array[]) => c.reduce((n, d) => n + 2 + d.length, 0);
   if (size(chain) > MAX_CHAIN_BYTES) chain = chain.slice(0, 1);

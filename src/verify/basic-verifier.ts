@@ -11,7 +11,7 @@
 import { TlsError } from '../base/errors.js';
 import { andThen, type CryptoProvider, type MaybePromise } from '../crypto/provider.js';
 import { severityOf, type CertificateError, type CertificateVerifier, type VerificationReport, type VerifyRequest } from './verifier.js';
-import { bytesEqual, cacheKey, parseCertificate, parseIdentity, presentAgain, type ParsedCertificate } from './x509.js';
+import { bytesEqual, cacheKey, parseRemembered, presentForCaller, type ParsedCertificate } from './x509.js';
 import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, checkName, outcomeTimeWindow, resolveMaxWork, validateChain, type ChainOutcome, type ChainPolicy, type SearchLimits } from './engine.js';
 import { toCertificate, type Certificate } from './certificate.js';
 import { parseTrustAnchors } from './anchors.js';
@@ -116,7 +116,6 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
   const maxWork = resolveMaxWork(opts.maxWork);
   const limits: SearchLimits = { ...opts.limits, ...(opts.maxCandidates !== undefined ? { maxSignatureChecks: opts.maxCandidates } : {}) };
   const anchors = parseTrustAnchors(opts.trustAnchors);
-  const anchorSet = new Set<ParsedCertificate>(anchors);
   const clean = new CleanOutcomes();
   const verifyNow = (req: VerifyRequest): MaybePromise<BasicVerificationReport> => {
     const sent = req.certificates;
@@ -134,9 +133,8 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
     if (known !== undefined && now >= known.from && now <= known.to) {
       const named = checkName(known.leaf, naming);
       if (named.errors.length === 0 && named.cnUsed === known.cnUsed) {
-        const o = known.outcome;
-        // Fresh copies of the path, made when the report's chain is first read.
-        return report({ ...o, errors: [] }, () => o.chain.map((c) => (anchorSet.has(c) ? c : presentAgain(c))));
+        // The path is presented afresh for this caller when its report's chain is first read.
+        return report({ ...known.outcome, errors: [] });
       }
     }
     const leafFailure = (e: unknown): never => {
@@ -145,10 +143,12 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       const certificateErrors: CertificateError[] = [{ code: 'OtherErrors', index: 0, detail }];
       throw new TlsError(status, { detail, cause: e, certificateErrors });
     };
-    // The leaf must parse: without it there is nothing to report on.
+    // The leaf must parse: without it there is nothing to report on. The search reads the
+    // remembered parses (the same strict parse as parseCertificate, not copied for every
+    // connection); what the report hands out is presented when read (`chain` below).
     let leaf: ParsedCertificate;
     try {
-      leaf = parseCertificate(sent[0]!);
+      leaf = parseRemembered(sent[0]!);
     } catch (e) {
       return leafFailure(e);
     }
@@ -157,7 +157,7 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
     let unparsable = 0;
     for (let i = 1; i < sent.length; i++) {
       try {
-        intermediates.push(parseCertificate(sent[i]!));
+        intermediates.push(parseRemembered(sent[i]!));
       } catch {
         unparsable++;
       }
@@ -170,32 +170,35 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
         if (window !== undefined) {
           // Copies of the DER: the caller's buffers may be reused.
           const ders = sent.map((d) => d.slice());
-          clean.remember({ ders, usage: req.usage, requireServerName, leaf: parseIdentity(leaf), cnUsed: checkName(leaf, policy).cnUsed, outcome: r, ...window });
+          clean.remember({ ders, usage: req.usage, requireServerName, leaf, cnUsed: checkName(leaf, policy).cnUsed, outcome: r, ...window });
         }
       }
       return report(r);
     });
   };
-  const report = (r: ChainOutcome, copyChain?: () => readonly ParsedCertificate[]): BasicVerificationReport => {
+  const report = (r: ChainOutcome): BasicVerificationReport => {
     // The handshake needs the leaf key for CertificateVerify: a leaf whose key cannot be used fails here.
     if (r.leafPublicKey === null) {
       const e = r.errors.find((x) => x.index === 0 && x.code === 'OtherErrors' && /public key/.test(x.detail));
       throw new TlsError('CertificateUnsupported', { detail: e?.detail ?? 'leaf public key unusable', certificateErrors: r.errors });
     }
-    let chain: readonly ParsedCertificate[] | undefined = copyChain === undefined ? r.chain : undefined;
-    const chainNow = (): readonly ParsedCertificate[] => (chain ??= copyChain!());
-    let validated: readonly Certificate[] | undefined;
+    // The public summaries are made when first read: a handshake reads them only for a
+    // checkServerIdentity hook or a stapled OCSP response (peer-auth.ts). The search ran on
+    // remembered parses (and a remembered outcome holds them), which are never handed out: a
+    // caller gets them presented (its own copies of the DER, dates and names), as
+    // parseCertificate would have made them; anchors are the verifier's own parses, shared.
+    let presented: ParsedCertificate[] | undefined;
+    let validated: Certificate[] | undefined;
     return {
       errors: r.errors,
       severity: severityOf(r.errors),
       leafPublicKey: r.leafPublicKey,
-      get chain(): readonly ParsedCertificate[] {
-        return chainNow();
+      get chain(): ParsedCertificate[] {
+        return (presented ??= r.chain.map(presentForCaller));
       },
       anchored: r.anchored,
-      // Made when first read: the handshake reads it only for a checkServerIdentity hook or OCSP.
-      get validatedChain(): readonly Certificate[] {
-        return (validated ??= chainNow().map(toCertificate));
+      get validatedChain(): Certificate[] {
+        return (validated ??= this.chain.map(toCertificate));
       },
     };
   };

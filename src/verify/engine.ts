@@ -362,6 +362,48 @@ function rememberKey(crypto: CryptoProvider, spkiHex: string, key: PublicKeyInfo
   m.set(spkiHex, key);
 }
 
+/**
+ * The key of the signature on `child` by `issuer`'s key: `child SHA-256 / issuer SPKI hex`
+ * (what {@link verifiedSignatures} and a search's own table are keyed by). The same string
+ * object for the same pair while both are remembered: a fresh concatenation of ~250-600
+ * characters had to be flattened and hashed for every lookup (three per edge per handshake).
+ */
+function edgeId(child: ParsedCertificate, issuer: ParsedCertificate): string {
+  const f = factsOf(issuer);
+  let byChild = edgeIds.get(f);
+  if (!byChild) edgeIds.set(f, (byChild = new Map()));
+  let id = byChild.get(child.sha256);
+  if (id === undefined) {
+    if (byChild.size >= EDGE_IDS_PER_ISSUER) byChild.delete(byChild.keys().next().value!);
+    byChild.set(child.sha256, (id = `${child.sha256}/${f.spkiHex}`));
+  }
+  return id;
+}
+/** {@link edgeId} strings per issuer's facts, by the child's SHA-256 (bounded per issuer). */
+const edgeIds = new WeakMap<Facts, Map<string, string>>();
+const EDGE_IDS_PER_ISSUER = 64;
+
+/**
+ * The public key of a certificate from {@link parseRemembered} or `parseCertificate`, parsed
+ * by `crypto` once per distinct SubjectPublicKeyInfo (the same per-provider memory the path
+ * search uses: a pure function of the complete SPKI bytes, only keys that parsed are kept),
+ * for the handshake's leaf key (handshake/peer-auth.ts). Taken from this module's memory,
+ * never from a verifier.
+ *
+ * @param crypto - the provider that parses (and later verifies with) the key
+ * @param c - the certificate
+ * @returns the parsed key
+ * @throws whatever `crypto.parsePublicKey` throws for a key it cannot use (not remembered)
+ */
+export function rememberedPublicKey(crypto: CryptoProvider, c: ParsedCertificate): PublicKeyInfo {
+  const id = factsOf(c).spkiHex;
+  const hit = parsedKeys.get(crypto)?.get(id);
+  if (hit) return hit;
+  const k = crypto.parsePublicKey(c.spki);
+  rememberKey(crypto, id, k);
+  return k;
+}
+
 /** Signature check outcome of one edge: 0 verified, 1 not verifiable (refused/unsupported), 2 bad. */
 type EdgeClass = 0 | 1 | 2;
 
@@ -464,6 +506,30 @@ export function checkName(leaf: ParsedCertificate, policy: Pick<ChainPolicy, 'se
     };
   }
   const fallback = policy.commonNameFallback === true;
+  // A verdict is a pure function of the leaf's parsed names, the reference name and the
+  // fallback option, so the same leaf and name in the next handshake reuse it (issue 9:
+  // verifier work per connection), keyed by the remembered parse as factsOf is. Callers get
+  // their own error objects.
+  const id = parseIdentity(leaf);
+  const key = `${fallback ? 1 : 0}${name}`;
+  let memo = nameChecks.get(id);
+  let r = memo?.get(key);
+  if (r === undefined) {
+    r = checkNameUncached(id, name, fallback);
+    if (!memo) nameChecks.set(id, (memo = new Map()));
+    if (memo.size >= NAME_CHECKS_PER_LEAF) memo.delete(memo.keys().next().value!);
+    memo.set(key, r);
+  }
+  return { errors: r.errors.map((e) => ({ ...e })), cnUsed: r.cnUsed };
+}
+
+/** Name-check verdicts per remembered leaf parse and (fallback option, reference name); see {@link checkName}. */
+const nameChecks = new WeakMap<ParsedCertificate, Map<string, { readonly errors: readonly CertificateError[]; readonly cnUsed: string | undefined }>>();
+/** Reference names remembered per leaf (a certificate serving many names is checked against a few at a time). */
+const NAME_CHECKS_PER_LEAF = 16;
+
+/** {@link checkName} for a given name, without the memo. */
+function checkNameUncached(leaf: ParsedCertificate, name: string, fallback: boolean): { errors: CertificateError[]; cnUsed: string | undefined } {
   // RFC 6125 §6.4.4 allows the CN only when the certificate presents no DNS identifier: a SAN
   // that cannot be read might hold one, and a CN that cannot be read might be the one that
   // matters, so neither case falls back (a wrong earlier CN must not stand in).
@@ -584,7 +650,7 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
   const sigs = new Map<string, SignatureCheck | TlsError>();
   /** The signature on `child` by `issuer`'s key; undefined if the budget is spent. */
   function* signatureOf(child: ParsedCertificate, issuer: ParsedCertificate): Generator<Promise<SignatureCheck>, SignatureCheck | TlsError | undefined, SignatureCheck> {
-    const id = `${child.sha256}/${factsOf(issuer).spkiHex}`;
+    const id = edgeId(child, issuer);
     let r = sigs.get(id);
     if (r) return r;
     const key = keyOf(issuer);
@@ -640,7 +706,7 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
   // The name check depends on the leaf alone: once, outside the search.
   const named = checkName(leaf, policy);
   // Every link of a judged path was checked by the search before it was followed.
-  const checkedLink = (child: ParsedCertificate, issuer: ParsedCertificate) => sigs.get(`${child.sha256}/${factsOf(issuer).spkiHex}`);
+  const checkedLink = (child: ParsedCertificate, issuer: ParsedCertificate) => sigs.get(edgeId(child, issuer));
   const cx: JudgeContext = { policy, clock, leaf, cnUsed: named.cnUsed, budget, signatureOf: checkedLink, keyOf, comparisons: 0 };
 
   type Judged = { path: readonly ParsedCertificate[]; errors: CertificateError[] };

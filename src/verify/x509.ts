@@ -228,10 +228,11 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
 }
 
 /**
- * {@link parseCertificate}'s remembered parse itself, not a copy: for reading inside the
- * library only (it is shared by every parse of the same DER and must never reach an
- * application or be written to). Same checks, same errors.
- * @throws TlsError('CertificateOtherErrors') as {@link parseCertificate}
+ * {@link parseCertificate} before {@link present}: the remembered parse itself, shared by
+ * every caller and never to be written or handed out (the verifier judges from it and
+ * presents only what it reports: verify/basic-verifier.ts). Same checks, same errors.
+ *
+ * @internal
  */
 export function parseRemembered(der: Uint8Array): ParsedCertificate {
   if (der.length > MAX_CERTIFICATE_SIZE) throw bad(`too large (${der.length} bytes)`);
@@ -266,6 +267,19 @@ export function cacheKey(der: Uint8Array): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < der.length; i++) h = Math.imul(h ^ der[i]!, 0x01000193);
   return `${der.length}:${h >>> 0}`;
+}
+
+/**
+ * What a caller may be handed of `c`: a remembered parse ({@link parseRemembered}) is
+ * presented as {@link parseCertificate} would present it; anything else (already a caller's
+ * copy, such as a configured trust anchor) is returned as it is.
+ *
+ * @internal
+ * @param c - a certificate the verifier judged
+ * @returns a certificate safe to hand to callers
+ */
+export function presentForCaller(c: ParsedCertificate): ParsedCertificate {
+  return presentedFrom.has(c) ? c : present(c);
 }
 
 /**
@@ -327,18 +341,6 @@ const presentedFrom = new WeakMap<ParsedCertificate, ParsedCertificate>();
  */
 export function parseIdentity(c: ParsedCertificate): ParsedCertificate {
   return presentedFrom.get(c) ?? c;
-}
-
-/**
- * A fresh copy of a certificate that {@link parseCertificate} handed out, as a new parse of
- * the same DER would give (its own DER, dates and name lists, the rest shared read-only);
- * any other object (a trust anchor's parse, shared by design) is returned as it is. For a
- * verification outcome remembered and reported again: no caller can change what another
- * one received.
- */
-export function presentAgain(c: ParsedCertificate): ParsedCertificate {
-  const identity = presentedFrom.get(c);
-  return identity === undefined ? c : present(identity);
 }
 
 /**

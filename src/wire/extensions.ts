@@ -779,36 +779,35 @@ export function extensionTypes<M extends ExtensionMessage>(block: BlockOf[M], me
 
 function wireOrder<E extends ExtensionBlock>(e: E, b: Block<E>): number[] {
   const { fields, keys: modelled } = layoutOf(b);
-  for (const [key, value] of Object.entries(e)) {
+  for (const key of Object.keys(e)) {
     // A field another message has (possible only through a cast or a union): refuse to drop it silently.
-    if (value !== undefined && !NOT_FIELDS.has(key) && !modelled.has(key)) {
+    if ((e as Record<string, unknown>)[key] !== undefined && !NOT_FIELDS.has(key) && !modelled.has(key)) {
       const type = (FIELD_TYPE as Record<string, number | undefined>)[key];
       throw internal(`${type !== undefined ? `extension ${extName(type)}` : `field ${key}`} is not allowed in ${MESSAGE_NAME[b.message]}`);
     }
   }
-  const present = new Set<number>();
-  for (const f of fields) if (f.has(e)) present.add(f.type);
+  // A block holds a handful of types: arrays, not sets, per message encoded.
+  const present: number[] = [];
+  for (const f of fields) if (f.has(e)) present.push(f.type);
   for (const u of e.unknown ?? []) {
-    if (present.has(u.type)) throw internal(`extension ${extName(u.type)} given twice`);
-    present.add(u.type);
+    if (present.includes(u.type)) throw internal(`extension ${extName(u.type)} given twice`);
+    present.push(u.type);
   }
   const out: number[] = [];
-  const done = new Set<number>();
-  const take = (t: number): void => {
-    if (present.has(t) && !done.has(t)) {
-      done.add(t);
-      out.push(t);
-    }
-  };
-  for (const t of e.order ?? []) take(t);
-  for (const f of b.head) take(f.type);
-  for (const u of e.unknown ?? []) take(u.type);
-  for (const f of b.tail ?? []) take(f.type);
-  if (b.last !== undefined && done.has(b.last)) {
+  if (e.order) for (const t of e.order) take(t, present, out);
+  for (const f of b.head) take(f.type, present, out);
+  if (e.unknown) for (const u of e.unknown) take(u.type, present, out);
+  if (b.tail) for (const f of b.tail) take(f.type, present, out);
+  if (b.last !== undefined && out.includes(b.last)) {
     out.splice(out.indexOf(b.last), 1);
     out.push(b.last);
   }
   return out;
+}
+
+/** {@link wireOrder}: appends `t` to `out` if it is present and not yet taken. */
+function take(t: number, present: readonly number[], out: number[]): void {
+  if (present.includes(t) && !out.includes(t)) out.push(t);
 }
 
 /**
@@ -834,10 +833,11 @@ export function encodeServerHelloExtensions(w: Writer, block: ServerHelloExtensi
 function encodeBlock<E extends ExtensionBlock>(w: Writer, e: E, b: Block<E>): void {
   const types = wireOrder(e, b);
   const byType = layoutOf(b).byType;
-  const unknown = new Map<number, Uint8Array>((e.unknown ?? []).map((u) => [u.type, u.data]));
+  // Most blocks carry no unknown extension: no map for them.
+  const unknown = e.unknown !== undefined && e.unknown.length > 0 ? new Map<number, Uint8Array>(e.unknown.map((u) => [u.type, u.data])) : null;
   w.vec16((x) => {
     for (const type of types) {
-      const data = unknown.get(type);
+      const data = unknown?.get(type);
       x.u16(type);
       if (data !== undefined) {
         // RFC 9846 §4.3: only send extensions allowed in this message
@@ -855,17 +855,19 @@ function encodeBlock<E extends ExtensionBlock>(w: Writer, e: E, b: Block<E>): vo
 
 /** True if `block` holds no extension at all. */
 export function isEmptyBlock(block: ExtensionBlock): boolean {
-  return presentTypes(block).size === 0;
+  return presentTypes(block).length === 0;
 }
 
 /** The types `block` carries, whatever its message: modelled fields set, and `unknown` ones. */
-function presentTypes(block: ExtensionBlock): Set<number> {
-  const out = new Set<number>();
-  for (const [key, value] of Object.entries(block)) {
+function presentTypes(block: ExtensionBlock): number[] {
+  // A handful of types per block: an array (a block never holds a type twice: decoding
+  // refuses duplicates and encoding refuses an unknown entry of a modelled type).
+  const out: number[] = [];
+  for (const key of Object.keys(block)) {
     const type = (FIELD_TYPE as Record<string, number | undefined>)[key];
-    if (type !== undefined && value !== undefined) out.add(type);
+    if (type !== undefined && (block as Record<string, unknown>)[key] !== undefined && !out.includes(type)) out.push(type);
   }
-  for (const u of block.unknown ?? []) out.add(u.type);
+  if (block.unknown) for (const u of block.unknown) if (!out.includes(u.type)) out.push(u.type);
   return out;
 }
 
@@ -886,7 +888,7 @@ export function unsolicitedExtensions(response: ResponseBlock, clientHello: Clie
   const present = presentTypes(response);
   const out: number[] = [];
   for (const t of [...(response.order ?? []), ...present]) {
-    if (present.has(t) && !sent.has(t) && t !== T.cookie && !out.includes(t)) out.push(t);
+    if (present.includes(t) && !sent.includes(t) && t !== T.cookie && !out.includes(t)) out.push(t);
   }
   return out;
 }
