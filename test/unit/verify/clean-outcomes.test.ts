@@ -13,6 +13,7 @@ import { parseCertificate } from '../../../src/verify/x509.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import { flip, issue, key, type Issued } from '../../verify/builder.js';
 import type { VerifyRequest } from '../../../src/verify/verifier.js';
+import type { CryptoProvider } from '../../../src/crypto/provider.js';
 
 const d = (s: string) => new Date(s);
 
@@ -150,6 +151,39 @@ describe('remembered clean chain outcomes', () => {
     expect(second.chain[0]!.dnsNames).toEqual(['a.example']);
     expect(second.chain[0]!.notAfter.getTime()).toBe(d('2026-01-01T00:00:00Z').getTime());
     expect(second.validatedChain?.map((c) => c.sha256)).toEqual(want.chain);
+  });
+
+  it.each([
+    ['a Uint8Array', (b: Uint8Array): Uint8Array => b.slice()],
+    // Buffer#slice is a view of the same memory, not a copy.
+    ['a Node Buffer', (b: Uint8Array): Uint8Array => Buffer.from(b)],
+  ])('remembers the bytes it judged, not what the caller\'s buffer (%s) holds once an async search ends', async (_, own) => {
+    // A provider that answers signature checks later (as webcrypto does); the caller reuses
+    // its leaf buffer while the search waits for the first check, and writes a certificate
+    // of the same length into it whose signature is wrong. The search judged the bytes it
+    // parsed at the start: those are what a clean outcome may be reused for.
+    let onVerify: (() => void) | undefined;
+    const later: CryptoProvider = {
+      ...nobleProvider,
+      verify: (...args: Parameters<typeof nobleProvider.verify>) => {
+        const f = onVerify;
+        onVerify = undefined;
+        f?.();
+        return Promise.resolve(nobleProvider.verify(...args));
+      },
+    };
+    const v = createBasicVerifier({ trustAnchors: [root.der], crypto: later });
+    const forged = flip(leaf.der);
+    const buf = own(leaf.der);
+    onVerify = () => buf.set(forged);
+    const first = await v.verify(at('2025-03-01T00:00:00Z', 'a.example', [buf, inter.der]));
+    expect(first.errors).toEqual([]);
+    expect(onVerify).toBeUndefined(); // the buffer was changed during the search
+    // The forged leaf, as bytes never judged by this verifier: its own search, which fails.
+    const second = await v.verify(at('2025-03-01T00:00:00Z', 'a.example', [forged, inter.der]));
+    const fresh = await createBasicVerifier({ trustAnchors: [root.der], crypto: nobleProvider }).verify(at('2025-03-01T00:00:00Z', 'a.example', [forged, inter.der]));
+    expect(fresh.errors.map((e) => e.code)).toContain('InvalidSignature');
+    expect(verdict(second)).toEqual(verdict(fresh));
   });
 
   it('reports the interval of times over which a search answers alike', () => {
