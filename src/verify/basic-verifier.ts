@@ -163,13 +163,15 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       }
     }
     const policy: ChainPolicy = { time: req.time, usage: req.usage, ...naming, maxDepth, maxWork, limits };
+    // Copies of the DER as parsed, taken before the search: the caller's buffers may be
+    // reused, also while a search with an async provider waits, and what is remembered must
+    // be the bytes that were judged. `new Uint8Array`: a Node Buffer's `slice` is a view.
+    const ders = sent.map((d) => new Uint8Array(d));
     const outcome = validateChain({ leaf, intermediates, anchors, unparsable }, policy, crypto);
     return andThen(outcome, (r) => {
       if (r.errors.length === 0 && r.anchored && r.leafPublicKey !== null) {
         const window = outcomeTimeWindow(r);
         if (window !== undefined) {
-          // Copies of the DER: the caller's buffers may be reused.
-          const ders = sent.map((d) => d.slice());
           clean.remember({ ders, usage: req.usage, requireServerName, leaf, cnUsed: checkName(leaf, policy).cnUsed, outcome: r, ...window });
         }
       }
