@@ -186,6 +186,24 @@ describe('remembered clean chain outcomes', () => {
     expect(verdict(second)).toEqual(verdict(fresh));
   });
 
+  it('keeps its own copy of certificates passed as Node Buffers (whose slice is a view): a caller reusing them changes no later report', async () => {
+    // A leaf no other test parsed, so that this verify parses it (from the caller's Buffer).
+    const own = issue({ subject: 'CN=buffer leaf', key: key('p256', 3), issuer: inter, san: [{ dns: 'a.example' }], notBefore: d('2025-01-01T00:00:00Z'), notAfter: d('2026-01-01T00:00:00Z') });
+    const v = createBasicVerifier({ trustAnchors: [root.der], crypto: nobleProvider });
+    const mine = [Buffer.from(own.der), Buffer.from(inter.der)];
+    const first = await v.verify(at('2025-03-01T00:00:00Z', 'a.example', mine));
+    expect(first.errors).toEqual([]);
+    const firstDer = first.chain[0]!.der;
+    // The caller reuses its buffers; the report it was handed is its own.
+    for (const b of mine) b.fill(0);
+    expect(firstDer).toEqual(own.der);
+    // The same chain again, from fresh bytes: the same verdict and the path as sent.
+    const second = await v.verify(at('2025-03-01T00:00:00Z', 'a.example', [own.der, inter.der]));
+    expect(second.errors).toEqual([]);
+    expect(second.chain[0]!.der).toEqual(own.der);
+    expect(second.validatedChain![0]!.der).toEqual(own.der);
+  });
+
   it('reports the interval of times over which a search answers alike', () => {
     const leafP = parseCertificate(leaf.der);
     const interP = parseCertificate(inter.der);
