@@ -362,7 +362,9 @@ function freezeShared(c: ParsedCertificate): ParsedCertificate {
 
 /** {@link parseCertificate} without the cache. */
 function parseUncached(der: Uint8Array): ParsedCertificate {
-  const own = der.slice();
+  // A copy the parse and every field cut from it own (`new Uint8Array`: a Node Buffer's
+  // `slice` is a view of the caller's memory, and so would every field be).
+  const own = new Uint8Array(der);
   // Our own strict walk first: exact byte ranges, and garbage never reaches the library.
   const top = new DerReader(own, 'CertificateOtherErrors', 'certificate');
   const certSeq = top.sequence();
