@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createBasicVerifier, type BasicVerificationReport } from '../../../src/verify/basic-verifier.js';
+import { verifyCertificateChain } from '../../../src/verify/chain.js';
 import { validateChain, outcomeTimeWindow } from '../../../src/verify/engine.js';
 import { parseCertificate } from '../../../src/verify/x509.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
@@ -202,6 +203,26 @@ describe('remembered clean chain outcomes', () => {
     expect(second.errors).toEqual([]);
     expect(second.chain[0]!.der).toEqual(own.der);
     expect(second.validatedChain![0]!.der).toEqual(own.der);
+  });
+
+  it('hands out trust anchors as copies: a caller changing one changes no verdict, of this verifier or another', async () => {
+    // PEM anchors are parsed once per process (anchors.ts) and shared by every verifier made
+    // from the same text; the report's path ends at one of them.
+    const pem = `${root.pem}\n`;
+    const first = await createBasicVerifier({ trustAnchors: [pem], crypto: nobleProvider }).verify(at('2025-03-01T00:00:00Z'));
+    expect(first.errors).toEqual([]);
+    first.chain[2]!.notAfter.setTime(0);
+    first.validatedChain![2]!.notBefore.setTime(8.64e15);
+    (first.chain[2]!.dnsNames as string[]).push('evil.example');
+    const library = await verifyCertificateChain({ leaf: leaf.der, intermediates: [inter.der], trustAnchors: [pem], serverName: 'a.example', time: d('2025-03-01T00:00:00Z') });
+    expect(library.errors).toEqual([]);
+    library.chain[2]!.notAfter.setTime(0);
+    const second = await createBasicVerifier({ trustAnchors: [pem], crypto: nobleProvider }).verify(at('2025-03-01T00:00:00Z'));
+    expect(second.errors).toEqual([]);
+    expect(second.chain[2]!.notAfter.getTime()).toBe(d('2040-01-01T00:00:00Z').getTime());
+    expect(second.chain[2]!.dnsNames).toEqual([]);
+    const again = await verifyCertificateChain({ leaf: leaf.der, intermediates: [inter.der], trustAnchors: [pem], serverName: 'a.example', time: d('2025-03-01T00:00:00Z') });
+    expect(again.errors).toEqual([]);
   });
 
   it('reports the interval of times over which a search answers alike', () => {
