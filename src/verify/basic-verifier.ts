@@ -188,7 +188,7 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
     // checkServerIdentity hook or a stapled OCSP response (peer-auth.ts). The search ran on
     // remembered parses (and a remembered outcome holds them), which are never handed out: a
     // caller gets them presented (its own copies of the DER, dates and names), as
-    // parseCertificate would have made them; anchors are the verifier's own parses, shared.
+    // parseCertificate would have made them; the anchor too (the verifier's own, shared).
     let presented: ParsedCertificate[] | undefined;
     let validated: Certificate[] | undefined;
     return {
