@@ -123,13 +123,17 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       // The handshake answers an empty Certificate itself (RFC 9846 §4.5.1.3); reaching here is a bug.
       throw new TlsError('CertificateOtherErrors', { detail: 'no certificates to verify' });
     }
+    // RFC 5280 §6.1.1 (b): the validation time is an input. A time that is not a number would
+    // compare false with every notBefore and notAfter: no certificate would ever be reported
+    // NotYetValid or Expired (as verifyCertificateChain, chain.ts, refuses it).
+    const now = req.time.getTime();
+    if (Number.isNaN(now)) throw new TlsError('InvalidConfig', { detail: 'the validation time must be a valid Date' });
     const requireServerName = req.usage === 'serverAuth' && req.nameCheckedByCaller !== true;
     const naming = { serverName: req.serverName, requireServerName, commonNameFallback: opts.commonNameFallback === true };
     // The same chain verified before without a single error, at a time that every time
     // comparison of that search answers alike: its outcome again, without the search. The
     // name check runs here, now, on the leaf (RFC 9525 §6), and must find nothing either.
     const known = clean.find(sent, req.usage, requireServerName);
-    const now = req.time.getTime();
     if (known !== undefined && now >= known.from && now <= known.to) {
       const named = checkName(known.leaf, naming);
       if (named.errors.length === 0 && named.cnUsed === known.cnUsed) {
