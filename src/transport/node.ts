@@ -723,6 +723,18 @@ export interface TlsSocketInit {
   readonly ocspEvent?: boolean;
 }
 
+/** What {@link TlsSocket.getEphemeralKeyInfo} reports on a client (Node's shape; `'hybrid'` for the post-quantum groups). */
+export interface EphemeralKeyInfo {
+  readonly type: 'ECDH' | 'hybrid';
+  /** Node's curve name for the classical groups, the IANA name for the hybrids. */
+  readonly name: string;
+  /** Key size in bits, as Node gives it (classical groups only). */
+  readonly size?: number;
+}
+
+/** Node's names and sizes of the classical groups (`getEphemeralKeyInfo()`). */
+const NODE_ECDH_NAMES: Readonly<Record<string, readonly [string, number]>> = { x25519: ['X25519', 253], secp256r1: ['prime256v1', 256], secp384r1: ['secp384r1', 384] };
+
 /**
  * A TLS connection as a `stream.Duplex`, created by {@link connect}, {@link upgrade}
  * or a {@link TlsServer}.
@@ -739,18 +751,6 @@ export interface TlsSocketInit {
  * received, never a clean `'end'`. The peer's close_notify is `'end'`; see
  * {@link TlsSocketOptions} for what happens to our writable side then (`allowHalfOpen`).
  */
-/** What {@link TlsSocket.getEphemeralKeyInfo} reports on a client (Node's shape; `'hybrid'` for the post-quantum groups). */
-export interface EphemeralKeyInfo {
-  readonly type: 'ECDH' | 'hybrid';
-  /** Node's curve name for the classical groups, the IANA name for the hybrids. */
-  readonly name: string;
-  /** Key size in bits, as Node gives it (classical groups only). */
-  readonly size?: number;
-}
-
-/** Node's names and sizes of the classical groups (`getEphemeralKeyInfo()`). */
-const NODE_ECDH_NAMES: Readonly<Record<string, readonly [string, number]>> = { x25519: ['X25519', 253], secp256r1: ['prime256v1', 256], secp384r1: ['secp384r1', 384] };
-
 export class TlsSocket extends Duplex {
   /**
    * A read-only view of the engine behind this socket (`info`, `phase`, `error`, ...): the

@@ -123,13 +123,17 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       // The handshake answers an empty Certificate itself (RFC 9846 §4.5.1.3); reaching here is a bug.
       throw new TlsError('CertificateOtherErrors', { detail: 'no certificates to verify' });
     }
+    // RFC 5280 §6.1.1 (b): the validation time is an input. A time that is not a number would
+    // compare false with every notBefore and notAfter: no certificate would ever be reported
+    // NotYetValid or Expired (as verifyCertificateChain, chain.ts, refuses it).
+    const now = req.time.getTime();
+    if (Number.isNaN(now)) throw new TlsError('InvalidConfig', { detail: 'the validation time must be a valid Date' });
     const requireServerName = req.usage === 'serverAuth' && req.nameCheckedByCaller !== true;
     const naming = { serverName: req.serverName, requireServerName, commonNameFallback: opts.commonNameFallback === true };
     // The same chain verified before without a single error, at a time that every time
     // comparison of that search answers alike: its outcome again, without the search. The
     // name check runs here, now, on the leaf (RFC 9525 §6), and must find nothing either.
     const known = clean.find(sent, req.usage, requireServerName);
-    const now = req.time.getTime();
     if (known !== undefined && now >= known.from && now <= known.to) {
       const named = checkName(known.leaf, naming);
       if (named.errors.length === 0 && named.cnUsed === known.cnUsed) {
@@ -163,13 +167,15 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
       }
     }
     const policy: ChainPolicy = { time: req.time, usage: req.usage, ...naming, maxDepth, maxWork, limits };
+    // Copies of the DER as parsed, taken before the search: the caller's buffers may be
+    // reused, also while a search with an async provider waits, and what is remembered must
+    // be the bytes that were judged. `new Uint8Array`: a Node Buffer's `slice` is a view.
+    const ders = sent.map((d) => new Uint8Array(d));
     const outcome = validateChain({ leaf, intermediates, anchors, unparsable }, policy, crypto);
     return andThen(outcome, (r) => {
       if (r.errors.length === 0 && r.anchored && r.leafPublicKey !== null) {
         const window = outcomeTimeWindow(r);
         if (window !== undefined) {
-          // Copies of the DER: the caller's buffers may be reused.
-          const ders = sent.map((d) => d.slice());
           clean.remember({ ders, usage: req.usage, requireServerName, leaf, cnUsed: checkName(leaf, policy).cnUsed, outcome: r, ...window });
         }
       }
@@ -186,7 +192,7 @@ export function createBasicVerifier(opts: BasicVerifierOptions): BasicVerifier {
     // checkServerIdentity hook or a stapled OCSP response (peer-auth.ts). The search ran on
     // remembered parses (and a remembered outcome holds them), which are never handed out: a
     // caller gets them presented (its own copies of the DER, dates and names), as
-    // parseCertificate would have made them; anchors are the verifier's own parses, shared.
+    // parseCertificate would have made them; the anchor too (the verifier's own, shared).
     let presented: ParsedCertificate[] | undefined;
     let validated: Certificate[] | undefined;
     return {

@@ -10,7 +10,7 @@ import { TlsError } from '../base/errors.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { nobleProvider } from '../crypto/noble.js';
 import { severityOf, type CertificateError, type CertificateErrorSeverity } from './verifier.js';
-import { parseCertificate, type ParsedCertificate } from './x509.js';
+import { parseCertificate, presentForCaller, type ParsedCertificate } from './x509.js';
 import { DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH, resolveMaxWork, validateChain } from './engine.js';
 import { toCertificate, type Certificate } from './certificate.js';
 import { decodeCertificates, parseTrustAnchors, type CertificateInput } from './anchors.js';
@@ -141,5 +141,6 @@ export async function verifyCertificateChain(input: VerifyCertificateChainOption
     { time, usage, serverName: input.serverName, maxDepth, commonNameFallback: input.commonNameFallback === true, maxWork },
     input.crypto ?? nobleProvider,
   );
-  return { chain: r.chain.map(toCertificate), errors: r.errors, severity: severityOf(r.errors) };
+  // Presented for this caller: the path ends at a trust anchor shared with other verifications.
+  return { chain: r.chain.map((c) => toCertificate(presentForCaller(c))), errors: r.errors, severity: severityOf(r.errors) };
 }

@@ -270,16 +270,18 @@ export function cacheKey(der: Uint8Array): string {
 }
 
 /**
- * What a caller may be handed of `c`: a remembered parse ({@link parseRemembered}) is
- * presented as {@link parseCertificate} would present it; anything else (already a caller's
- * copy, such as a configured trust anchor) is returned as it is.
+ * What a caller may be handed of `c`: a fresh presentation ({@link present}) of the parse
+ * behind it, as {@link parseCertificate} would give. Also for a certificate that was
+ * presented once already: a configured trust anchor is one, and it is shared by every search
+ * of its verifier (and, from PEM text, by every verifier: anchors.ts), so a caller must not
+ * get the object itself (its dates and name lists are writable).
  *
  * @internal
  * @param c - a certificate the verifier judged
  * @returns a certificate safe to hand to callers
  */
 export function presentForCaller(c: ParsedCertificate): ParsedCertificate {
-  return presentedFrom.has(c) ? c : present(c);
+  return present(parseIdentity(c));
 }
 
 /**
@@ -362,7 +364,9 @@ function freezeShared(c: ParsedCertificate): ParsedCertificate {
 
 /** {@link parseCertificate} without the cache. */
 function parseUncached(der: Uint8Array): ParsedCertificate {
-  const own = der.slice();
+  // A copy the parse and every field cut from it own (`new Uint8Array`: a Node Buffer's
+  // `slice` is a view of the caller's memory, and so would every field be).
+  const own = new Uint8Array(der);
   // Our own strict walk first: exact byte ranges, and garbage never reaches the library.
   const top = new DerReader(own, 'CertificateOtherErrors', 'certificate');
   const certSeq = top.sequence();

@@ -127,6 +127,17 @@ describe('each bad-leaf variant gives exactly its code', () => {
     expect(codes((await check(pki, pki.chainDer, { time: leaf.notBefore })).errors)).toEqual([]);
   });
 
+  it('a validation time that is not a valid Date is refused (InvalidConfig), never judged as inside every validity period', async () => {
+    // RFC 5280 §6.1.1 (b): the validation time is an input of path validation. With NaN every
+    // comparison is false, so neither NotYetValid nor Expired would ever be reported.
+    const pki = await generateTestPki();
+    const expired = new Date(Date.now() + 10 * 365 * DAY);
+    expect(codes((await check(pki, pki.chainDer, { time: expired })).errors)).toContain('Expired@0');
+    for (const time of [new Date(NaN), new Date('not a date')]) {
+      await expect(check(pki, pki.chainDer, { time })).rejects.toMatchObject({ status: 'InvalidConfig' });
+    }
+  });
+
   it('an expired intermediate is reported at its index; an expired trust anchor as Expired too (RFC 5280 §6.1.1 (d); ignorable, as Windows)', async () => {
     const now = Date.now();
     const root = await makeCert({ name: 'CN=Root', ca: true, notBefore: new Date(now - 10 * DAY), notAfter: new Date(now - 5 * DAY) });

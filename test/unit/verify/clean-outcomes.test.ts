@@ -8,11 +8,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createBasicVerifier, type BasicVerificationReport } from '../../../src/verify/basic-verifier.js';
+import { verifyCertificateChain } from '../../../src/verify/chain.js';
 import { validateChain, outcomeTimeWindow } from '../../../src/verify/engine.js';
 import { parseCertificate } from '../../../src/verify/x509.js';
 import { nobleProvider } from '../../../src/crypto/noble.js';
 import { flip, issue, key, type Issued } from '../../verify/builder.js';
 import type { VerifyRequest } from '../../../src/verify/verifier.js';
+import type { CryptoProvider } from '../../../src/crypto/provider.js';
 
 const d = (s: string) => new Date(s);
 
@@ -150,6 +152,77 @@ describe('remembered clean chain outcomes', () => {
     expect(second.chain[0]!.dnsNames).toEqual(['a.example']);
     expect(second.chain[0]!.notAfter.getTime()).toBe(d('2026-01-01T00:00:00Z').getTime());
     expect(second.validatedChain?.map((c) => c.sha256)).toEqual(want.chain);
+  });
+
+  it.each([
+    ['a Uint8Array', (b: Uint8Array): Uint8Array => b.slice()],
+    // Buffer#slice is a view of the same memory, not a copy.
+    ['a Node Buffer', (b: Uint8Array): Uint8Array => Buffer.from(b)],
+  ])('remembers the bytes it judged, not what the caller\'s buffer (%s) holds once an async search ends', async (_, own) => {
+    // A provider that answers signature checks later (as webcrypto does); the caller reuses
+    // its leaf buffer while the search waits for the first check, and writes a certificate
+    // of the same length into it whose signature is wrong. The search judged the bytes it
+    // parsed at the start: those are what a clean outcome may be reused for.
+    let onVerify: (() => void) | undefined;
+    const later: CryptoProvider = {
+      ...nobleProvider,
+      verify: (...args: Parameters<typeof nobleProvider.verify>) => {
+        const f = onVerify;
+        onVerify = undefined;
+        f?.();
+        return Promise.resolve(nobleProvider.verify(...args));
+      },
+    };
+    const v = createBasicVerifier({ trustAnchors: [root.der], crypto: later });
+    const forged = flip(leaf.der);
+    const buf = own(leaf.der);
+    onVerify = () => buf.set(forged);
+    const first = await v.verify(at('2025-03-01T00:00:00Z', 'a.example', [buf, inter.der]));
+    expect(first.errors).toEqual([]);
+    expect(onVerify).toBeUndefined(); // the buffer was changed during the search
+    // The forged leaf, as bytes never judged by this verifier: its own search, which fails.
+    const second = await v.verify(at('2025-03-01T00:00:00Z', 'a.example', [forged, inter.der]));
+    const fresh = await createBasicVerifier({ trustAnchors: [root.der], crypto: nobleProvider }).verify(at('2025-03-01T00:00:00Z', 'a.example', [forged, inter.der]));
+    expect(fresh.errors.map((e) => e.code)).toContain('InvalidSignature');
+    expect(verdict(second)).toEqual(verdict(fresh));
+  });
+
+  it('keeps its own copy of certificates passed as Node Buffers (whose slice is a view): a caller reusing them changes no later report', async () => {
+    // A leaf no other test parsed, so that this verify parses it (from the caller's Buffer).
+    const own = issue({ subject: 'CN=buffer leaf', key: key('p256', 3), issuer: inter, san: [{ dns: 'a.example' }], notBefore: d('2025-01-01T00:00:00Z'), notAfter: d('2026-01-01T00:00:00Z') });
+    const v = createBasicVerifier({ trustAnchors: [root.der], crypto: nobleProvider });
+    const mine = [Buffer.from(own.der), Buffer.from(inter.der)];
+    const first = await v.verify(at('2025-03-01T00:00:00Z', 'a.example', mine));
+    expect(first.errors).toEqual([]);
+    const firstDer = first.chain[0]!.der;
+    // The caller reuses its buffers; the report it was handed is its own.
+    for (const b of mine) b.fill(0);
+    expect(firstDer).toEqual(own.der);
+    // The same chain again, from fresh bytes: the same verdict and the path as sent.
+    const second = await v.verify(at('2025-03-01T00:00:00Z', 'a.example', [own.der, inter.der]));
+    expect(second.errors).toEqual([]);
+    expect(second.chain[0]!.der).toEqual(own.der);
+    expect(second.validatedChain![0]!.der).toEqual(own.der);
+  });
+
+  it('hands out trust anchors as copies: a caller changing one changes no verdict, of this verifier or another', async () => {
+    // PEM anchors are parsed once per process (anchors.ts) and shared by every verifier made
+    // from the same text; the report's path ends at one of them.
+    const pem = `${root.pem}\n`;
+    const first = await createBasicVerifier({ trustAnchors: [pem], crypto: nobleProvider }).verify(at('2025-03-01T00:00:00Z'));
+    expect(first.errors).toEqual([]);
+    first.chain[2]!.notAfter.setTime(0);
+    first.validatedChain![2]!.notBefore.setTime(8.64e15);
+    (first.chain[2]!.dnsNames as string[]).push('evil.example');
+    const library = await verifyCertificateChain({ leaf: leaf.der, intermediates: [inter.der], trustAnchors: [pem], serverName: 'a.example', time: d('2025-03-01T00:00:00Z') });
+    expect(library.errors).toEqual([]);
+    library.chain[2]!.notAfter.setTime(0);
+    const second = await createBasicVerifier({ trustAnchors: [pem], crypto: nobleProvider }).verify(at('2025-03-01T00:00:00Z'));
+    expect(second.errors).toEqual([]);
+    expect(second.chain[2]!.notAfter.getTime()).toBe(d('2040-01-01T00:00:00Z').getTime());
+    expect(second.chain[2]!.dnsNames).toEqual([]);
+    const again = await verifyCertificateChain({ leaf: leaf.der, intermediates: [inter.der], trustAnchors: [pem], serverName: 'a.example', time: d('2025-03-01T00:00:00Z') });
+    expect(again.errors).toEqual([]);
   });
 
   it('reports the interval of times over which a search answers alike', () => {
