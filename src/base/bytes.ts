@@ -23,3 +23,14 @@ export function toHex(b: Uint8Array): string {
   for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, '0');
   return s;
 }
+
+/**
+ * A copy of `b` in new memory, as a plain `Uint8Array`. Not `b.slice()`: on a Node `Buffer`
+ * (a `Uint8Array` subclass callers often pass) `slice()` is a view of the same memory, so a
+ * "copy" made with it would change when the caller reuses its buffer.
+ */
+export function copyBytes(b: Uint8Array): Uint8Array<ArrayBuffer>;
+export function copyBytes(b: Uint8Array | undefined): Uint8Array<ArrayBuffer> | undefined;
+export function copyBytes(b: Uint8Array | undefined): Uint8Array<ArrayBuffer> | undefined {
+  return b === undefined ? undefined : new Uint8Array(b);
+}

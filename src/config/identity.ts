@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import type { CertifiedKey, CertifiedKeyInput, KeyInput, PfxInput } from './config.js';
 import type { PrivateKeyInput } from '../crypto/signer.js';
 import type { CryptoProvider } from '../crypto/provider.js';
@@ -43,7 +44,7 @@ export function loadCertificates(src: CertSource, options: LoadCertificatesOptio
       const blocks = pemDecode(text, 'InvalidConfig', { headers: options.headers ?? 'skip' }).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
       out.push(...blocks.map((b) => b.der));
     } else {
-      out.push((it as Uint8Array).slice());
+      out.push(copyBytes((it as Uint8Array)));
     }
   }
   if (out.length === 0) throw new TlsError('InvalidConfig', { detail: 'no certificate found (expected PEM CERTIFICATE blocks or DER)' });
@@ -116,7 +117,7 @@ function certifiedKey(chain: Uint8Array[], keyInput: PrivateKeyInput, ocspRespon
     throw new TlsError('InvalidConfig', { detail: 'the private key does not match the leaf certificate' });
   }
   const names = [...leaf.dnsNames.map((n) => n.toLowerCase().replace(/\.$/, '')), ...leaf.ipAddresses.map(formatIpAddress)];
-  return ocspResponse ? { chain, key, names, ocspResponse: ocspResponse.slice() } : { chain, key, names };
+  return ocspResponse ? { chain, key, names, ocspResponse: copyBytes(ocspResponse) } : { chain, key, names };
 }
 
 /**

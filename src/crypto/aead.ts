@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { TlsError } from '../base/errors.js';
 import { AesGcmKey } from './gcm.js';
@@ -136,7 +137,7 @@ export class ChaChaAead implements InPlaceAead {
 
   constructor(key: Uint8Array) {
     // Our own copy: noble borrows the key by reference and the caller may wipe or reuse theirs.
-    this.key = key.slice();
+    this.key = copyBytes(key);
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {

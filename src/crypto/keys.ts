@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { TlsError, type TlsStatus } from '../base/errors.js';
@@ -158,7 +159,7 @@ export function parsePublicKeyWith(spki: Uint8Array, points: PublicKeyPoints): P
   const oid = alg.oid();
   const bits = seq.bitString();
   seq.end();
-  const copy = spki.slice();
+  const copy = copyBytes(spki);
   switch (oid) {
     case OID.ecPublicKey: {
       // RFC 5480 §2.1.1: parameters are a namedCurve OID; implicitCurve and
@@ -179,7 +180,7 @@ export function parsePublicKeyWith(spki: Uint8Array, points: PublicKeyPoints): P
       } catch {
         throw new TlsError(bad, { detail: 'Ed25519 key is not a valid point' });
       }
-      return { type: 'ed25519', spki: copy, raw: bits.slice() };
+      return { type: 'ed25519', spki: copy, raw: copyBytes(bits) };
     }
     case OID.rsaEncryption: {
       // RFC 3279 §2.3.1: "the parameters field MUST have ASN.1 type NULL".
@@ -469,7 +470,7 @@ function parsePkcs8(der: Uint8Array): PrivateKeyInfo {
       r.end();
       if (seed.length !== 32) throw invalid('Ed25519 private key must be 32 bytes');
       const raw = ed25519.getPublicKey(seed);
-      const k: PrivateKeyInfo = { type: 'ed25519', d: seed.slice(), publicKey: { type: 'ed25519', spki: ed25519Spki(raw), raw } };
+      const k: PrivateKeyInfo = { type: 'ed25519', d: copyBytes(seed), publicKey: { type: 'ed25519', spki: ed25519Spki(raw), raw } };
       if (pub) checkSamePublic(k, pub);
       return k;
     }
@@ -579,6 +580,6 @@ function parsePkcs1(top: DerReader, pssAlgorithm: Uint8Array | undefined): Priva
   if (!ok) throw invalid('RSAPrivateKey: inconsistent components');
   const rsa: RsaPrivateComponents = { n, e, d, p, q, dp, dq, qi };
   const type: KeyType = pssAlgorithm ? 'rsa-pss' : 'rsa';
-  return { type, rsa, publicKey: { type, spki: rsaSpki(n, e, pssAlgorithm?.slice()), n, e, bits: bitLength(n) } };
+  return { type, rsa, publicKey: { type, spki: rsaSpki(n, e, copyBytes(pssAlgorithm)), n, e, bits: bitLength(n) } };
 }
 

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { TlsError } from '../base/errors.js';
@@ -95,7 +96,7 @@ export function createKeyShare(group: number, privateKey: Uint8Array): SyncKeySh
 
 function x25519Share(privateKey: Uint8Array): SyncKeyShare {
   if (privateKey.length !== 32) throw new TlsError('InternalError', { detail: 'X25519 private key must be 32 bytes' });
-  const sk = privateKey.slice();
+  const sk = copyBytes(privateKey);
   const publicKey = x25519.getPublicKey(sk);
   return {
     group: KX_GROUPS.x25519,

@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import {
   createCipheriv,
   createDecipheriv,
@@ -189,7 +190,7 @@ class NativeAead implements JoinedSealAead {
   constructor(alg: AeadAlg, key: Uint8Array) {
     this.alg = alg;
     // Our own copy: the caller may wipe or reuse theirs.
-    this.key = key.slice();
+    this.key = copyBytes(key);
     this.cipher = CIPHER_NAME[alg];
   }
 

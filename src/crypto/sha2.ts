@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { TlsError } from '../base/errors.js';
 import type { HashAlg, HashState } from './provider.js';
 
@@ -205,7 +206,7 @@ export class Sha2 implements HashState {
     const t = tablesOf();
     this.k = blockLen === 64 ? t.k32 : t.k64;
     this.h = (from ? from.h : alg === 'sha256' ? t.iv256 : alg === 'sha384' ? t.iv384 : t.iv512).slice();
-    this.buf = from ? from.buf.slice() : new Uint8Array(blockLen);
+    this.buf = from ? copyBytes(from.buf) : new Uint8Array(blockLen);
     if (from) {
       this.used = from.used;
       this.length = from.length;

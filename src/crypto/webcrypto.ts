@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { TlsError } from '../base/errors.js';
 import { SignatureScheme } from '../wire/codes.js';
 import type { AeadAlg, AeadCipher, AsyncAeadCipher, CryptoProvider, HashAlg, KeyShare, PrivateKeyInfo, PublicKeyInfo, RandomSource, SignatureOptions } from './provider.js';
@@ -86,7 +87,7 @@ class WebCryptoGcm implements AsyncAeadCipher {
   constructor(subtle: SubtleCrypto, alg: AeadAlg, key: Uint8Array) {
     this.alg = alg;
     this.subtle = subtle;
-    this.ready = subtle.importKey('raw', bufferSource(key.slice()), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']).then((k) => {
+    this.ready = subtle.importKey('raw', bufferSource(copyBytes(key)), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']).then((k) => {
       this.key = k;
       this.ready = null;
       return k;
@@ -101,7 +102,7 @@ class WebCryptoGcm implements AsyncAeadCipher {
       this.subtle.encrypt({ name: 'AES-GCM', iv: bufferSource(n), additionalData: bufferSource(a), tagLength: 128 }, k, bufferSource(p)).then((ct) => new Uint8Array(ct));
     // WebCrypto copies its inputs when called; until the key is imported, copy them here.
     if (this.key) return run(this.key, nonce, aad, plaintext);
-    const [n, a, p] = [nonce.slice(), aad.slice(), plaintext.slice()];
+    const [n, a, p] = [copyBytes(nonce), copyBytes(aad), copyBytes(plaintext)];
     return this.ready!.then((k) => run(k, n, a, p));
   }
 
@@ -114,7 +115,7 @@ class WebCryptoGcm implements AsyncAeadCipher {
         () => null,
       );
     if (this.key) return run(this.key, nonce, aad, ciphertextAndTag);
-    const [n, a, c] = [nonce.slice(), aad.slice(), ciphertextAndTag.slice()];
+    const [n, a, c] = [copyBytes(nonce), copyBytes(aad), copyBytes(ciphertextAndTag)];
     return this.ready!.then((k) => run(k, n, a, c));
   }
 }
@@ -187,7 +188,7 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
         let pk: CryptoKey;
         try {
           // The import validates the point (WebCrypto §23.7: "If the point is not valid, throw a DataError").
-          pk = await subtle.importKey('raw', bufferSource(peer.slice()), { name: 'ECDH', namedCurve: curve }, false, []);
+          pk = await subtle.importKey('raw', bufferSource(copyBytes(peer)), { name: 'ECDH', namedCurve: curve }, false, []);
         } catch {
           return illegal('EC key share is not on the curve');
         }
@@ -208,7 +209,7 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
         if (peer.length !== 32) illegal('X25519 key share must be 32 bytes');
         let shared: Uint8Array;
         try {
-          const pk = await subtle.importKey('raw', bufferSource(peer.slice()), { name: 'X25519' }, false, []);
+          const pk = await subtle.importKey('raw', bufferSource(copyBytes(peer)), { name: 'X25519' }, false, []);
           shared = new Uint8Array(await subtle.deriveBits({ name: 'X25519', public: pk }, pair.privateKey, 256));
         } catch {
           // WebCrypto refuses small-order points (their result is all zeros).
@@ -313,7 +314,7 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
     const jwk = privateJwk(key);
     const pure = () => signMessage(key, scheme, message, random, opts);
     if (!alg || !jwk) return pure();
-    const data = message.slice();
+    const data = copyBytes(message);
     const run = async (): Promise<Uint8Array> => {
       const ck = await cached(privateKeys, key, JSON.stringify(alg.imp), () => subtle.importKey('jwk', jwk, alg.imp, false, ['sign']));
       const sig = new Uint8Array(await subtle.sign(alg.sig, ck, bufferSource(data)));
@@ -330,7 +331,7 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
       const alg = algorithmOf(scheme, key.type);
       const pure = () => verifySignature(key, scheme, message, signature, opts);
       if (!alg) return pure();
-      let sig: Uint8Array = signature.slice();
+      let sig: Uint8Array = copyBytes(signature);
       if (info.kind === 'ecdsa') {
         // DER ECDSA-Sig-Value (RFC 3279 §2.2.3) → r ‖ s; anything malformed is a bad signature.
         const raw = ecdsaDerToRaw(signature, key.type === 'ec-p256' ? 32 : 48);
@@ -338,7 +339,7 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
         sig = raw;
       }
       if (info.kind === 'eddsa' && signature.length !== 64) return false;
-      const data = message.slice();
+      const data = copyBytes(message);
       const run = async (): Promise<boolean> => {
         const ck = await cached(publicKeys, key, JSON.stringify(alg.imp), () => subtle.importKey('spki', bufferSource(key.spki), alg.imp, false, ['verify']));
         return await subtle.verify(alg.sig, ck, bufferSource(sig), bufferSource(data));

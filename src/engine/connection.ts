@@ -34,7 +34,7 @@ import type { HandshakeOutput, HandshakeResult, Learned, ReceivedTicket, State, 
 import { FAILED, StepFailed } from '../handshake/state.js';
 import { FinishedVerified } from '../handshake/finished.js';
 import { exporter as exporter13, nextTrafficSecret } from '../keys/tls13-schedule.js';
-import { concatBytes, toHex } from '../base/bytes.js';
+import { concatBytes, toHex, copyBytes } from '../base/bytes.js';
 import type { CertificateError } from '../verify/verifier.js';
 import { FloodGuard } from './flood.js';
 import { internCertificate } from '../base/intern.js';
@@ -281,7 +281,7 @@ export class ConnectionCore {
    * it is kept also when the handshake failed on it. Always null on a server.
    */
   get stapledOcspResponse(): Uint8Array | null {
-    return this.negotiated.ocspResponse?.slice() ?? null;
+    return copyBytes(this.negotiated.ocspResponse) ?? null;
   }
 
   /**
@@ -291,7 +291,7 @@ export class ConnectionCore {
    * it, as Node's `getCertificate()`); null without one. A copy.
    */
   get localCertificate(): Uint8Array | null {
-    return (this.negotiated.localCertificate ?? this.localDefault)?.slice() ?? null;
+    return copyBytes((this.negotiated.localCertificate ?? this.localDefault)) ?? null;
   }
 
 
@@ -452,7 +452,7 @@ export class ConnectionCore {
           detail: `${this.writeQueued} bytes written before the handshake completed reach maxPendingWrite (${this.cfg.maxPendingWrite})`,
         });
       }
-      (this.writeQueue ??= []).push(data.slice());
+      (this.writeQueue ??= []).push(copyBytes(data));
       this.writeQueued += data.length;
       return;
     }
@@ -781,7 +781,7 @@ export class ConnectionCore {
     if (l.certificateErrors !== undefined) n.certificateErrors = l.certificateErrors.length === 0 ? NO_CERTIFICATE_ERRORS : l.certificateErrors;
     if (l.certificateErrorSeverity !== undefined) n.certificateErrorSeverity = l.certificateErrorSeverity;
     // A copy: the response is a view into the received handshake message.
-    if (l.ocspResponse !== undefined) n.ocspResponse = l.ocspResponse.slice();
+    if (l.ocspResponse !== undefined) n.ocspResponse = copyBytes(l.ocspResponse);
     // The config's own bytes (shared, never written; the getter copies out).
     if (l.localCertificate !== undefined) n.localCertificate = l.localCertificate;
     if (l.ticket !== undefined && ticketCount(this.tickets_) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());

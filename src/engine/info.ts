@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { AlertDescription, type TlsError } from '../base/errors.js';
 import type { HandshakeMessage } from '../wire/messages.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
@@ -149,10 +150,10 @@ export function infoOf(role: 'client' | 'server', n: NegotiatedInfo, provider: s
     // the chain as it stood when the info was taken: most readers of `info` want a field or
     // two, not the certificates (issue 9: no certificate copy per `info` read).
     get peerCertificate(): Uint8Array | null {
-      return (leaf ??= certs[0]?.slice() ?? null);
+      return (leaf ??= copyBytes(certs[0]) ?? null);
     },
     get peerIntermediates(): readonly Uint8Array[] {
-      return (rest ??= certs.slice(1).map((c) => c.slice()));
+      return (rest ??= certs.slice(1).map((c) => copyBytes(c)));
     },
     certificateErrors: n.certificateErrors,
     certificateErrorSeverity: n.certificateErrorSeverity,

@@ -37,7 +37,7 @@ import { resolveTicketKeys, type TicketKeySet } from '../session/ticket-keys.js'
 import { resolveReplayRegister } from '../session/replay.js';
 import type { ResumableSession } from '../session/session.js';
 import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
-import { toHex } from '../base/bytes.js';
+import { toHex, copyBytes } from '../base/bytes.js';
 
 /** Limits that belong to one role (the rest are in `ResolvedCommon`). */
 export interface RoleLimits {
@@ -319,7 +319,7 @@ function freezeIdentity(id: CertifiedKey): CertifiedKey {
 
 /** A private key as given, copied when it is bytes: the caller may reuse its buffer. */
 function ownKey(key: CertifiedKeyInput['key']): CertifiedKeyInput['key'] {
-  return key instanceof Uint8Array ? key.slice() : key;
+  return key instanceof Uint8Array ? copyBytes(key) : key;
 }
 
 function requireOptions(o: unknown, what: string): void {
@@ -691,7 +691,7 @@ function refuseBudgetWithCustomVerifier(o: { verifier?: unknown; maxVerification
 function earlyDataOption(d: Uint8Array | undefined): Uint8Array | null {
   if (d === undefined) return null;
   if (!(d instanceof Uint8Array)) throw new TlsError('InvalidConfig', { detail: 'earlyData must be a Uint8Array' });
-  return d.length > 0 ? d.slice() : null;
+  return d.length > 0 ? copyBytes(d) : null;
 }
 
 /**

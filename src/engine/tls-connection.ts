@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import type { ClientOptions, ServerOptions } from '../config/config.js';
 import { ConnectionCore, EXPORTER_AT, MAX_SECRET_LEN, TLS13_RESULT } from './connection.js';
 export type { ConnectionInfo, ConnectionView } from './info.js';
@@ -190,9 +191,9 @@ export class TlsConnection extends ConnectionCore {
         version: 'TLSv1.2',
         role: this.role,
         suite: t.suite,
-        master: t.master.slice(),
-        clientRandom: t.clientRandom.slice(),
-        serverRandom: t.serverRandom.slice(),
+        master: copyBytes(t.master),
+        clientRandom: copyBytes(t.clientRandom),
+        serverRandom: copyBytes(t.serverRandom),
         extendedMasterSecret: t.extendedMasterSecret,
         readSequence: readSeq,
         writeSequence: writeSeq,

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import type { MaybePromise } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
@@ -203,7 +204,7 @@ class ExpectResumedFinished implements State {
     // so the session is kept again for the next connection.
     let kept: Tls12Session | null = null;
     if (this.ticket && this.ticket.ticket.length > 0) {
-      kept = { ...old, ...lifetimeOf(cfg.now(), this.ticket.lifetimeHint), ticket: this.ticket.ticket.slice(), lifetime: this.ticket.lifetimeHint, sessionId: new Uint8Array(0) };
+      kept = { ...old, ...lifetimeOf(cfg.now(), this.ticket.lifetimeHint), ticket: copyBytes(this.ticket.ticket), lifetime: this.ticket.lifetimeHint, sessionId: new Uint8Array(0) };
     } else if (old.ticket.length === 0 && old.sessionId.length > 0) {
       kept = old;
     }
@@ -258,10 +259,10 @@ export function keepFullSession12(
     certificateErrors: server.errors,
     certificateErrorSeverity: server.severity,
     signatureScheme: server.scheme,
-    masterSecret: s.master.slice(),
+    masterSecret: copyBytes(s.master),
     extendedMasterSecret: true,
-    sessionId: sessionId.slice(),
-    ticket: t ? t.ticket.slice() : new Uint8Array(0),
+    sessionId: copyBytes(sessionId),
+    ticket: t ? copyBytes(t.ticket) : new Uint8Array(0),
     lifetime: t ? t.lifetimeHint : 0,
   };
   return keepSession(r.store, session);

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import type { KeyShare } from '../crypto/provider.js';
 import { tls12Suite, type Tls12Suite } from '../crypto/suites.js';
@@ -106,7 +107,7 @@ function afterServerHello12(hs: ClientHandshake, offer: Offer, sh: ServerHello, 
     serverRandom: sh.random,
     ems: ext.extendedMasterSecret === true,
     statusAcked: ext.statusRequest !== undefined,
-    sessionId: sh.legacySessionIdEcho.slice(),
+    sessionId: copyBytes(sh.legacySessionIdEcho),
     ticketExpected: ext.sessionTicket === true,
     alpn,
     server: { certificates: [], errors: [], severity: 'none', scheme: null },

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import type { Tls12Suite } from '../crypto/suites.js';
 import { AlertDescription, TlsError } from '../base/errors.js';
 import { extendedMasterSecret, keyBlock, masterSecret, exporter as exporter12 } from '../keys/tls12-prf.js';
@@ -71,7 +72,7 @@ export function protectors(crypto: CryptoProvider, s: Session12, sequences?: { r
  * secret (a resumed session shares the cache's buffer), so the hand-off can wipe it.
  */
 export function handshakeResult12(crypto: CryptoProvider, session: Session12): HandshakeResult {
-  const s: Session12 = { ...session, master: session.master.slice() };
+  const s: Session12 = { ...session, master: copyBytes(session.master) };
   return {
     version: 'TLSv1.2',
     exporter: (label, context, length) => {

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import type { CryptoProvider, HashAlg, HashState } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
 import { TlsError } from '../base/errors.js';
@@ -109,7 +110,7 @@ export class Transcript {
     if (!(message instanceof Uint8Array) || message.length < 4) {
       throw internal('Transcript.add: a handshake message has a 4-byte header at least');
     }
-    const copy = this.#state && this.#log === null ? null : message.slice();
+    const copy = this.#state && this.#log === null ? null : copyBytes(message);
     this.#digest = null;
     if (this.#state) this.#state.update(message);
     else this.#pending.push(copy!);
@@ -146,7 +147,7 @@ export class Transcript {
   current(): Uint8Array {
     const state = this.#requireState('current');
     // A copy each time: callers own what they get (and may wipe it).
-    return (this.#digest ??= state.clone().digest()).slice();
+    return copyBytes((this.#digest ??= state.clone().digest()));
   }
 
   /**

@@ -16,7 +16,7 @@
  */
 import { TlsError } from '../base/errors.js';
 import { DerTag, berToDer, contextTag, type DerReader } from '../crypto/der.js';
-import { concatBytes } from '../base/bytes.js';
+import { concatBytes, copyBytes } from '../base/bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { parseCertificate } from '../verify/x509.js';
 import { type Password, identityReader, pbeDecrypt } from './pbe.js';
@@ -189,12 +189,12 @@ export function decodePkcs12(input: Uint8Array, passphrase: string | undefined, 
     }
   }
 
-  const certificates = bags.filter((b) => b.kind === 'cert').map((b) => b.der.slice());
+  const certificates = bags.filter((b) => b.kind === 'cert').map((b) => copyBytes(b.der));
   const certBags = bags.filter((b) => b.kind === 'cert');
   const identities: Pkcs12Identity[] = [];
   for (const b of bags) {
     if (b.kind === 'cert') continue;
-    const key = b.kind === 'key' ? b.der.slice() : decryptPkcs8(b.der, password, cx, 'PKCS#12 shrouded key bag');
+    const key = b.kind === 'key' ? copyBytes(b.der) : decryptPkcs8(b.der, password, cx, 'PKCS#12 shrouded key bag');
     const leaf = findLeaf(key, b.keyId, certBags, crypto);
     if (leaf === null) continue;
     identities.push({ chain: buildChain(leaf, certificates), key });
@@ -326,7 +326,7 @@ function findLeaf(key: Uint8Array, keyId: Uint8Array | null, certs: readonly Bag
 
 /** `leaf`, then each certificate's issuer among `pool` while one is found (no repeats, bounded by the pool). */
 function buildChain(leaf: Uint8Array, pool: readonly Uint8Array[]): Uint8Array[] {
-  const chain = [leaf.slice()];
+  const chain = [copyBytes(leaf)];
   const used = new Set<number>();
   let current = safeParse(leaf);
   while (current !== null && current.subject !== current.issuer) {
@@ -334,7 +334,7 @@ function buildChain(leaf: Uint8Array, pool: readonly Uint8Array[]): Uint8Array[]
     const i = pool.findIndex((d, k) => !used.has(k) && !sameBytes(d, chain[chain.length - 1]!) && safeParse(d)?.subject === issuer);
     if (i < 0) break;
     used.add(i);
-    chain.push(pool[i]!.slice());
+    chain.push(copyBytes(pool[i]!));
     current = safeParse(pool[i]!);
   }
   return chain;

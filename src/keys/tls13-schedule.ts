@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import type { CryptoProvider, HashAlg } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
 import { TlsError } from '../base/errors.js';
@@ -191,7 +192,7 @@ export function deriveSecret(
 export function emptyHash(crypto: KeyScheduleCrypto, hash: HashAlg): Uint8Array {
   hashLength(hash);
   const c = constantsOf(crypto, hash as Tls13Hash);
-  return (c.empty ??= crypto.digest(hash, EMPTY)).slice();
+  return copyBytes((c.empty ??= crypto.digest(hash, EMPTY)));
 }
 
 /**
@@ -393,7 +394,7 @@ export class KeySchedule<S extends KeyScheduleStage = KeyScheduleStage> {
     if (psk !== null) return new KeySchedule<'early'>(crypto, hash, crypto.hkdfExtract(hash, zeros, psk), false);
     // No PSK: the same Early Secret in every handshake with this provider and hash.
     const c = constantsOf(crypto, hash);
-    return new KeySchedule<'early'>(crypto, hash, (c.early ??= crypto.hkdfExtract(hash, zeros, zeros)).slice(), true);
+    return new KeySchedule<'early'>(crypto, hash, copyBytes((c.early ??= crypto.hkdfExtract(hash, zeros, zeros))), true);
   }
 
   /** The current stage (see the class notes on stale references). */
@@ -419,7 +420,7 @@ export class KeySchedule<S extends KeyScheduleStage = KeyScheduleStage> {
    */
   currentSecret(): Uint8Array {
     this.#require(['early', 'handshake', 'main'], 'currentSecret');
-    return this.#secret.slice();
+    return copyBytes(this.#secret);
   }
 
   // ---- Early Secret (RFC 9846 §7.1)
@@ -541,7 +542,7 @@ export class KeySchedule<S extends KeyScheduleStage = KeyScheduleStage> {
     let salt: Uint8Array;
     if (this.#stage === 'early' && this.#noPsk) {
       const c = constantsOf(this.#crypto, this.hash);
-      salt = (c.earlyDerived ??= this.#derive('derived', emptyHash(this.#crypto, this.hash))).slice();
+      salt = copyBytes((c.earlyDerived ??= this.#derive('derived', emptyHash(this.#crypto, this.hash))));
     } else salt = this.#derive('derived', emptyHash(this.#crypto, this.hash));
     this.#noPsk = false;
     const nextSecret = this.#crypto.hkdfExtract(this.hash, salt, ikm);

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { TlsError } from '../base/errors.js';
 import type { CertificateError, CertificateErrorCode, CertificateErrorSeverity } from '../verify/verifier.js';
 import { Reader } from '../wire/reader.js';
@@ -126,7 +127,7 @@ export class SessionCache12 {
     if (session.clientCertificates.reduce((n, c) => n + c.length, 0) > MAX_CACHED_SESSION_BYTES) return false;
     const key = idKey(id);
     this.#entries.delete(key);
-    this.#entries.set(key, Object.freeze({ ...session, master: session.master.slice(), clientCertificates: Object.freeze([...session.clientCertificates]) }));
+    this.#entries.set(key, Object.freeze({ ...session, master: copyBytes(session.master), clientCertificates: Object.freeze([...session.clientCertificates]) }));
     while (this.#entries.size > this.maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);
@@ -209,12 +210,12 @@ export function decodeServerSession12(b: Uint8Array): ServerSession12 | null {
     const ems = r.u8();
     if (ems > 1) return null;
     const createdAt = r.u32() * 0x100000000 + r.u32();
-    const master = r.bytesN(48).slice();
+    const master = copyBytes(r.bytesN(48));
     const nameBytes = r.vec8Bytes();
     const serverName = nameBytes.length > 0 ? new TextDecoder('utf-8', { fatal: true }).decode(nameBytes) : undefined;
     const certs = r.vec24();
     const clientCertificates: Uint8Array[] = [];
-    while (certs.left > 0) clientCertificates.push(certs.vec24Bytes('certificate', 1).slice());
+    while (certs.left > 0) clientCertificates.push(copyBytes(certs.vec24Bytes('certificate', 1)));
     const severity = SEVERITIES[r.u8()];
     if (severity === undefined) return null;
     const errs = r.vec16();

@@ -31,6 +31,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { TlsError } from '../base/errors.js';
 import { andThen, type AeadCipher, type AsyncAeadCipher, type CryptoProvider, type MaybePromise, type RandomSource } from '../crypto/provider.js';
 import { defaultRandom } from '../crypto/noble.js';
@@ -146,7 +147,7 @@ export class TicketKeySet {
 
   /** The current key's name (not secret: every ticket carries it). */
   get currentKeyName(): Uint8Array {
-    return this.#currentKey().name.slice();
+    return copyBytes(this.#currentKey().name);
   }
 
   /**

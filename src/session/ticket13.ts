@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import { IGNORABLE_CERTIFICATE_ERRORS, type CertificateErrorCode } from '../verify/verifier.js';
@@ -97,14 +98,14 @@ export function decodeTicketState13(b: Uint8Array): TicketState13 | null {
     const lifetime = r.u32();
     const ageAdd = r.u32();
     const maxEarlyData = r.u32();
-    const psk = r.vec8Bytes('psk', 1).slice();
+    const psk = copyBytes(r.vec8Bytes('psk', 1));
     const serverName = dec.decode(r.vec8Bytes('server_name'));
     const alpn = dec.decode(r.vec8Bytes('alpn'));
     const auth = AUTH[r.u8()];
     if (auth === undefined) return null;
     const chainR = r.vec16('client_chain');
     const clientChain: Uint8Array[] = [];
-    while (chainR.left > 0) clientChain.push(chainR.vec16Bytes('certificate', 1).slice());
+    while (chainR.left > 0) clientChain.push(copyBytes(chainR.vec16Bytes('certificate', 1)));
     const errorsText = dec.decode(r.vec8Bytes('errors'));
     r.end('ticket state');
     const clientErrors = errorsText === '' ? [] : (errorsText.split(',') as CertificateErrorCode[]);

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { concatBytes } from '../base/bytes.js';
+import { concatBytes, copyBytes } from '../base/bytes.js';
 import { seededNumbers } from './random.js';
 import { TlsError } from '../base/errors.js';
 
@@ -411,7 +411,7 @@ class Transform {
   }
 
   private corrupt(bytes: Uint8Array, recordOffsets: number[] | null, s: Span): Uint8Array {
-    const out = bytes.slice();
+    const out = copyBytes(bytes);
     if (!recordOffsets) {
       for (let i = 0; i < out.length; i++) out[i]! ^= s.xor;
       return out;
@@ -491,7 +491,7 @@ export class FaultLane {
   /** The sender wrote `bytes`: returns what the receiver gets now. */
   push(bytes: Uint8Array): LaneOutput {
     if (bytes.length > 0) {
-      this.sentParts.push(bytes.slice());
+      this.sentParts.push(copyBytes(bytes));
       this.sentBytes = null;
     }
     return this.next();
@@ -528,7 +528,7 @@ export class FaultLane {
     }
     const bytes = segments.length === 1 ? segments[0]!.bytes : concatBytes(segments.map((s) => s.bytes));
     if (bytes.length > 0) {
-      this.deliveredParts.push(bytes.slice());
+      this.deliveredParts.push(copyBytes(bytes));
       this.deliveredBytes = null;
       this.deliveredLength += bytes.length;
     }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { concatBytes } from '../base/bytes.js';
+import { concatBytes, copyBytes } from '../base/bytes.js';
 import { chunker, nextPiece, type ChunkPlan, type Chunker } from './chunk.js';
 import { StallError, type PipeEndpoint } from './endpoint.js';
 import { FaultLane, type Direction, type FaultPlan, type LaneOutput } from './fault.js';
@@ -269,7 +269,7 @@ export class FaultPipe {
 
   private tampered(l: Lane, out: Uint8Array): Uint8Array {
     if (!this.tamper) return out;
-    l.original.push(out.slice());
+    l.original.push(copyBytes(out));
     const parts = splitRecords(out).map((r) => this.tamper!(l.dir, l.records++, r.bytes));
     return concatBytes(parts);
   }
@@ -283,7 +283,7 @@ export class FaultPipe {
   private readInto(c: PipeEndpoint): boolean {
     let any = false;
     for (let r = c.read(); r; r = c.read()) {
-      this.got[c.role].push(r.slice());
+      this.got[c.role].push(copyBytes(r));
       any = true;
     }
     return any;

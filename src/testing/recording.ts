@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import type { TlsConnection } from '../engine/tls-connection.js';
 import { TlsError } from '../base/errors.js';
 
@@ -87,7 +88,7 @@ export function record(conn: TlsConnection): Recorder {
   const wrapped: Pick<TlsConnection, Recordable> = {
     receive(bytes) {
       const accepted = original.receive.call(conn, bytes);
-      calls.push({ op: 'receive', bytes: bytes.slice(), accepted });
+      calls.push({ op: 'receive', bytes: copyBytes(bytes), accepted });
       return accepted;
     },
     process() {
@@ -96,16 +97,16 @@ export function record(conn: TlsConnection): Recorder {
     },
     takeOutput() {
       const out = original.takeOutput.call(conn);
-      if (out) calls.push({ op: 'output', bytes: out.slice() });
+      if (out) calls.push({ op: 'output', bytes: copyBytes(out) });
       return out;
     },
     read() {
       const r = original.read.call(conn);
-      if (r) calls.push({ op: 'read', bytes: r.slice() });
+      if (r) calls.push({ op: 'read', bytes: copyBytes(r) });
       return r;
     },
     write(data) {
-      const bytes = data.slice();
+      const bytes = copyBytes(data);
       try {
         original.write.call(conn, data);
       } catch (e) {

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import type * as X509 from '@peculiar/x509';
 import { TlsError } from '../base/errors.js';
 import type { CertificateExtension } from './x509.js';
@@ -87,7 +88,7 @@ export async function issueCertificate(p: IssueParams): Promise<Uint8Array> {
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   if (p.subjectKeyId) extensions.push(await x509.SubjectKeyIdentifierExtension.create(p.publicKey, false, c));
   if (p.authorityKey) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(p.authorityKey, false, c));
-  for (const e of p.extraExtensions ?? []) extensions.push(new x509.Extension(e.oid, e.critical, e.value.slice()));
+  for (const e of p.extraExtensions ?? []) extensions.push(new x509.Extension(e.oid, e.critical, copyBytes(e.value)));
   try {
     const cert = await x509.X509CertificateGenerator.create(
       {

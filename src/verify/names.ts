@@ -43,7 +43,7 @@
  */
 import { TlsError } from '../base/errors.js';
 import { DerReader, DerTag, checkDerElements, type DerElement } from '../crypto/der.js';
-import { toHex } from '../base/bytes.js';
+import { toHex, copyBytes } from '../base/bytes.js';
 
 /** OIDs of attribute types read here (RFC 4519, RFC 5280 Appendix A.1, PKCS #9). */
 export const AttributeOid = {
@@ -430,7 +430,7 @@ export function readGeneralName(r: DerReader, g: DerElement, context: GeneralNam
       const el = inner.read();
       inner.end();
       if ((el.tag & 0x20) !== 0) checkDerElements(inner, el.value, 8);
-      return { form: 'otherName', typeId, raw: g.raw.slice() };
+      return { form: 'otherName', typeId, raw: copyBytes(g.raw) };
     }
     case 0x81:
       return { form: 'rfc822Name', text: ia5Text(r, g.value, 'rfc822Name') };
@@ -442,7 +442,7 @@ export function readGeneralName(r: DerReader, g: DerElement, context: GeneralNam
       // ORAddress ::= SEQUENCE { ... } (IMPLICIT [3]): its contents, checked for structure only.
       if (g.value.length === 0) r.fail('empty x400Address');
       checkDerElements(r, g.value, 8);
-      return { form: 'x400Address', raw: g.raw.slice() };
+      return { form: 'x400Address', raw: copyBytes(g.raw) };
     case 0xa4: {
       // directoryName [4] Name: EXPLICIT (Name is a CHOICE), so exactly one Name inside.
       const inner = r.sub(g.value);
@@ -450,7 +450,7 @@ export function readGeneralName(r: DerReader, g: DerElement, context: GeneralNam
       inner.end();
       const parsed = parseName(name.raw);
       if (parsed.problems.length > 0) r.fail(`directoryName: ${parsed.problems[0]}`);
-      return { form: 'directoryName', der: name.raw.slice(), rdns: parsed.rdns.map(rdnKey) };
+      return { form: 'directoryName', der: copyBytes(name.raw), rdns: parsed.rdns.map(rdnKey) };
     }
     case 0xa5: {
       // EDIPartyName ::= SEQUENCE { nameAssigner [0] DirectoryString OPTIONAL, partyName [1] DirectoryString }
@@ -465,17 +465,17 @@ export function readGeneralName(r: DerReader, g: DerElement, context: GeneralNam
       if (s.peekTag() === 0xa0) one(0xa0, 'nameAssigner');
       one(0xa1, 'partyName');
       s.end();
-      return { form: 'ediPartyName', raw: g.raw.slice() };
+      return { form: 'ediPartyName', raw: copyBytes(g.raw) };
     }
     case 0x87: {
       const n = g.value.length;
       if (context === 'subjectAltName') {
         if (n !== 4 && n !== 16) r.fail(`iPAddress of ${n} octets`);
-        return { form: 'iPAddress', bytes: g.value.slice() };
+        return { form: 'iPAddress', bytes: copyBytes(g.value) };
       }
       if (n !== 8 && n !== 32) r.fail(`iPAddress constraint of ${n} octets`);
       if (!contiguousMask(g.value.subarray(n / 2))) r.fail('iPAddress constraint with a non-contiguous mask');
-      return { form: 'iPAddress', bytes: g.value.slice() };
+      return { form: 'iPAddress', bytes: copyBytes(g.value) };
     }
     case 0x88: {
       // registeredID [8] OBJECT IDENTIFIER: decode the contents as an OID.

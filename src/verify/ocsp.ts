@@ -33,6 +33,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { TlsError } from '../base/errors.js';
 import { DerReader, DerTag, checkDerElements, type DerElement } from '../crypto/der.js';
@@ -217,7 +218,7 @@ function parseResponse(der: Uint8Array): BasicResponse {
   const tbsEl = basic.expect(DerTag.SEQUENCE, 'tbsResponseData');
   const algR = basic.sequence();
   const signatureAlgorithmOid = algR.oid();
-  const signatureParams = algR.done ? undefined : algR.read().raw.slice();
+  const signatureParams = algR.done ? undefined : copyBytes(algR.read().raw);
   algR.end();
   const signature = basic.bitString();
   const certs: ParsedCertificate[] = [];
@@ -253,12 +254,12 @@ function parseResponse(der: Uint8Array): BasicResponse {
   const rid = t.read();
   if (rid.tag === 0xa1) {
     const n = t.sub(rid.value);
-    responderByName = n.expect(DerTag.SEQUENCE, 'Name').raw.slice();
+    responderByName = copyBytes(n.expect(DerTag.SEQUENCE, 'Name').raw);
     n.end();
   } else if (rid.tag === 0xa2) {
     // KeyHash ::= OCTET STRING: the SHA-1 hash of the responder's public key.
     const k = t.sub(rid.value);
-    responderByKey = k.octetString().slice();
+    responderByKey = copyBytes(k.octetString());
     k.end();
     if (responderByKey.length !== 20) fail('ResponderID byKey is not a SHA-1 hash');
   } else {
@@ -271,7 +272,7 @@ function parseResponse(der: Uint8Array): BasicResponse {
   const rext = t.optional(0xa1);
   if (rext) parseOcspExtensions(t, rext, 'responseExtensions', RESPONSE_EXTENSIONS_UNDERSTOOD);
   t.end();
-  return { tbs: tbsEl.raw.slice(), signatureAlgorithmOid, signatureParams, signature: signature.slice(), responderByName, responderByKey, responses, certs };
+  return { tbs: copyBytes(tbsEl.raw), signatureAlgorithmOid, signatureParams, signature: copyBytes(signature), responderByName, responderByKey, responses, certs };
 }
 
 function parseSingle(s: DerReader): SingleResponse {
@@ -280,9 +281,9 @@ function parseSingle(s: DerReader): SingleResponse {
   const hashOid = alg.oid();
   if (!alg.done) alg.null(); // RFC 5754 §2 / RFC 3279 §2.2.1: parameters absent or NULL
   alg.end();
-  const nameHash = id.octetString().slice();
-  const keyHash = id.octetString().slice();
-  const serial = id.integerBytes().slice();
+  const nameHash = copyBytes(id.octetString());
+  const keyHash = copyBytes(id.octetString());
+  const serial = copyBytes(id.integerBytes());
   id.end();
   const st: DerElement = s.read();
   let status: SingleResponse['status'];

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { copyBytes } from '../base/bytes.js';
 import { digest } from '../crypto/hash.js';
 import { TlsError } from '../base/errors.js';
 import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
@@ -291,7 +292,7 @@ export function presentForCaller(c: ParsedCertificate): ParsedCertificate {
  */
 function present(c: ParsedCertificate): ParsedCertificate {
   const out: ParsedCertificate = {
-    der: c.der.slice(),
+    der: copyBytes(c.der),
     tbs: c.tbs,
     version: c.version,
     serialHex: c.serialHex,
@@ -425,7 +426,7 @@ function parseUncached(der: Uint8Array): ParsedCertificate {
     throw bad('signatureAlgorithm differs from tbsCertificate.signature');
   }
   const { oid: signatureAlgorithmOid, params: sigParams } = readAlgorithmIdentifier(certSeq.sub(outerAlg.value));
-  const signatureParams = sigParams?.slice();
+  const signatureParams = copyBytes(sigParams);
 
   // RFC 5280 §4.1.2.7: SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,
   // subjectPublicKey BIT STRING }. Its structure is checked here, whatever the algorithm;
@@ -463,7 +464,7 @@ function parseUncached(der: Uint8Array): ParsedCertificate {
       // extension." The first instance is the one read below; the duplicate is reported.
       if (seen.has(oid)) problems.push(`duplicate extension ${oid}`);
       seen.add(oid);
-      extensions.push({ oid, critical, value: value.slice() });
+      extensions.push({ oid, critical, value: copyBytes(value) });
     }
     if (extensions.length > MAX_EXTENSIONS) problems.push(`${extensions.length} extensions (more than ${MAX_EXTENSIONS})`);
   }
@@ -564,7 +565,7 @@ function parseUncached(der: Uint8Array): ParsedCertificate {
   // RFC 5280 §4.2.1.2: SubjectKeyIdentifier ::= KeyIdentifier (OCTET STRING)
   const subjectKeyId = soft('subjectKeyIdentifier', ext(Oid.subjectKeyIdentifier), (v): Uint8Array | undefined => {
     const r = new DerReader(v, 'CertificateOtherErrors', 'subjectKeyIdentifier');
-    const id = r.octetString().slice();
+    const id = copyBytes(r.octetString());
     r.end();
     return id;
   }, undefined);
@@ -581,18 +582,18 @@ function parseUncached(der: Uint8Array): ParsedCertificate {
       if (t !== 0xa1 && t !== 0x82) s.fail('unexpected element');
       s.read();
     }
-    return kid?.value.slice();
+    return copyBytes(kid?.value);
   }, undefined);
 
-  const subjectDer = subjectEl.raw.slice();
-  const issuerDer = issuerEl.raw.slice();
+  const subjectDer = copyBytes(subjectEl.raw);
+  const issuerDer = copyBytes(issuerEl.raw);
   // Distinguished-name strings are costly to render (~1 ms each with the library) and only
   // needed for display, so they are computed on first access and cached.
   let subject: string | undefined;
   let issuer: string | undefined;
   return {
     der: own,
-    tbs: tbsEl.raw.slice(),
+    tbs: copyBytes(tbsEl.raw),
     version,
     serialHex: toHex(serial),
     get subject(): string {
@@ -606,10 +607,10 @@ function parseUncached(der: Uint8Array): ParsedCertificate {
     selfIssued: bytesEqual(subjectDer, issuerDer),
     notBefore,
     notAfter,
-    spki: spkiEl.raw.slice(),
+    spki: copyBytes(spkiEl.raw),
     signatureAlgorithmOid,
     signatureParams,
-    signature: signature.slice(),
+    signature: copyBytes(signature),
     isCA,
     pathLen,
     keyUsage,
