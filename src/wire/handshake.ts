@@ -393,8 +393,8 @@ function decodeAnyBody(type: number, r: Reader, options: DecodeHandshakeOptions)
   return options.version === 'tls12' ? decodeBody12(type, r, options) : decodeBody13(type, r, options);
 }
 
-/** {@link decodeBody13} for what servers send (RFC 9846 §4): no ClientHello or EndOfEarlyData. */
-function decodeServerBody13(type: number, r: Reader, options: DecodeHandshakeOptions): HandshakeMessage {
+/** The TLS 1.3 messages a server sends (RFC 9846 §4), or undefined for another type. */
+function decodeServerSent13(type: number, r: Reader, options: DecodeHandshakeOptions): HandshakeMessage | undefined {
   switch (type) {
     case HandshakeType.server_hello:
       return decodeServerHello(r);
@@ -413,8 +413,15 @@ function decodeServerBody13(type: number, r: Reader, options: DecodeHandshakeOpt
     case HandshakeType.key_update:
       return decodeKeyUpdate(r);
     default:
-      throw new TlsError('UnexpectedMessage', { detail: `handshake message type ${nameOf('handshake', type)} from a server in TLS 1.3` });
+      return undefined;
   }
+}
+
+/** {@link decodeBody13} for what servers send (RFC 9846 §4): no ClientHello or EndOfEarlyData. */
+function decodeServerBody13(type: number, r: Reader, options: DecodeHandshakeOptions): HandshakeMessage {
+  const m = decodeServerSent13(type, r, options);
+  if (m === undefined) throw new TlsError('UnexpectedMessage', { detail: `handshake message type ${nameOf('handshake', type)} from a server in TLS 1.3` });
+  return m;
 }
 
 /**
@@ -459,33 +466,14 @@ export function handshakeKind(type: number, version: 'tls12' | 'tls13' | undefin
 }
 
 function decodeBody13(type: number, r: Reader, options: DecodeHandshakeOptions): HandshakeMessage {
-  switch (type) {
-    case HandshakeType.client_hello:
-      return decodeClientHello(r);
-    case HandshakeType.server_hello:
-      return decodeServerHello(r);
-    case HandshakeType.encrypted_extensions:
-      return decodeEncryptedExtensions(r);
-    case HandshakeType.certificate_request:
-      return decodeCertificateRequest(r);
-    case HandshakeType.certificate:
-      return decodeCertificate(r);
-    case HandshakeType.certificate_verify:
-      return decodeCertificateVerify(r);
-    case HandshakeType.finished:
-      return decodeFinished(r, options.finishedLength);
-    case HandshakeType.new_session_ticket:
-      return decodeNewSessionTicket(r);
-    case HandshakeType.key_update:
-      return decodeKeyUpdate(r);
-    case HandshakeType.end_of_early_data:
-      return decodeEndOfEarlyData(r);
-    default:
-      // RFC 9846 §4: any other message type (including the TLS 1.2-only hello_request,
-      // server_key_exchange, server_hello_done, client_key_exchange and
-      // certificate_status) is not part of the TLS 1.3 handshake
-      throw new TlsError('UnexpectedMessage', { detail: `handshake message type ${nameOf('handshake', type)} in TLS 1.3` });
-  }
+  if (type === HandshakeType.client_hello) return decodeClientHello(r);
+  if (type === HandshakeType.end_of_early_data) return decodeEndOfEarlyData(r);
+  const m = decodeServerSent13(type, r, options);
+  // RFC 9846 §4: any other message type (including the TLS 1.2-only hello_request,
+  // server_key_exchange, server_hello_done, client_key_exchange and
+  // certificate_status) is not part of the TLS 1.3 handshake
+  if (m === undefined) throw new TlsError('UnexpectedMessage', { detail: `handshake message type ${nameOf('handshake', type)} in TLS 1.3` });
+  return m;
 }
 
 /** The TLS 1.2 messages (RFC 5246 §7.4), both directions. */
