@@ -13,6 +13,7 @@
  * @module
  */
 
+import { TlsError } from '../base/errors.js';
 import { modPow } from './rsa.js';
 
 /** A short-Weierstrass curve y² = x³ − 3x + b over GF(p) with base point G of prime order n. */
@@ -157,17 +158,18 @@ function doubleScalarMul(c: Curve, u1: bigint, u2: bigint, q: Jacobian): Jacobia
 /**
  * Decodes a SEC1 point on `type`'s curve (SEC 1 §2.3.4: 0x04‖X‖Y, or 0x02/0x03‖X), checking it
  * is on the curve, and returns it uncompressed.
- * @throws Error (the caller maps it to its status) for a bad encoding or a point not on the curve
+ * @throws TlsError('IllegalParameter') for a bad encoding or a point not on the curve (callers
+ *   map it to their own status: src/crypto/keys.ts decodeEcPoint)
  */
 export function decodeSec1Point(type: keyof typeof ECDSA_CURVES, bytes: Uint8Array): Uint8Array {
   const c = ECDSA_CURVES[type];
   const { p, size } = c;
   const x = bytesToBigInt(bytes.subarray(1, 1 + size));
-  if (x >= p) throw new Error('x out of range');
+  if (x >= p) throw new TlsError('IllegalParameter', { detail: 'EC point: x out of range' });
   let y: bigint;
   if (bytes.length === 1 + 2 * size && bytes[0] === 4) {
     y = bytesToBigInt(bytes.subarray(1 + size));
-    if (y >= p) throw new Error('y out of range');
+    if (y >= p) throw new TlsError('IllegalParameter', { detail: 'EC point: y out of range' });
   } else if (bytes.length === 1 + size && (bytes[0] === 2 || bytes[0] === 3)) {
     // SEC 1 §2.3.4 step 2.4.1: y = sqrt(x³ − 3x + b); p ≡ 3 (mod 4) for both curves, so the
     // root is α^((p+1)/4) when one exists (checked below by the curve equation).
@@ -175,9 +177,9 @@ export function decodeSec1Point(type: keyof typeof ECDSA_CURVES, bytes: Uint8Arr
     if ((y & 1n) !== BigInt(bytes[0]! & 1)) y = p - y;
     if (y === p) y = 0n;
   } else {
-    throw new Error('bad point encoding');
+    throw new TlsError('IllegalParameter', { detail: 'EC point: bad point encoding' });
   }
-  if (curveEquation(c, x, y) !== 0n) throw new Error('point not on the curve');
+  if (curveEquation(c, x, y) !== 0n) throw new TlsError('IllegalParameter', { detail: 'EC point: point not on the curve' });
   const out = new Uint8Array(1 + 2 * size);
   out[0] = 4;
   out.set(bigIntToBytes(x, size), 1);

@@ -296,7 +296,7 @@ async function denoRoots(): Promise<readonly string[]> {
   try {
     const tls = await import('node:tls');
     const roots = tls.rootCertificates;
-    if (!Array.isArray(roots) || roots.length === 0) throw new Error('node:tls has no rootCertificates');
+    if (!Array.isArray(roots) || roots.length === 0) throw new TlsError('InvalidConfig', { detail: 'node:tls has no rootCertificates' });
     rootStore = roots;
     return roots;
   } catch (e) {

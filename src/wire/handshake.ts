@@ -229,25 +229,36 @@ export function clientCodec(tls12: HandshakeCodec | null): HandshakeCodec {
       return tls12.decode(type, r, options);
     },
     encode: (w, msg) => {
-      switch (msg.type) {
-        case 'client_hello':
-          return encodeClientHello(w, msg);
-        case 'certificate':
-          return encodeCertificate(w, msg);
-        case 'certificate_verify':
-          return encodeCertificateVerify(w, msg);
-        case 'finished':
-          return encodeFinished(w, msg);
-        case 'key_update':
-          return encodeKeyUpdate(w, msg);
-        case 'end_of_early_data':
-          return;
-        default:
-          if (tls12 === null) throw internal(`a client without the tls12 module does not send ${msg.type}`);
-          return tls12.encode(w, msg);
-      }
+      if (encodeClientSent13(w, msg)) return;
+      if (tls12 === null) throw internal(`a client without the tls12 module does not send ${msg.type}`);
+      return tls12.encode(w, msg);
     },
   };
+}
+
+/** Encodes the TLS 1.3 messages a client sends (RFC 9846 §4); false for any other message. */
+function encodeClientSent13(w: Writer, msg: HandshakeMessage): boolean {
+  switch (msg.type) {
+    case 'client_hello':
+      encodeClientHello(w, msg);
+      return true;
+    case 'certificate':
+      encodeCertificate(w, msg);
+      return true;
+    case 'certificate_verify':
+      encodeCertificateVerify(w, msg);
+      return true;
+    case 'finished':
+      encodeFinished(w, msg);
+      return true;
+    case 'key_update':
+      encodeKeyUpdate(w, msg);
+      return true;
+    case 'end_of_early_data':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** What a TLS 1.2 client adds to {@link clientCodec}: every TLS 1.2 message in, its Certificate and ClientKeyExchange out. */
@@ -262,27 +273,23 @@ export const CLIENT_BODY12: HandshakeCodec = {
 
 /** Encodes the body of any handshake message. */
 function encodeAnyBody(w: Writer, msg: HandshakeMessage): void {
+  if (encodeClientSent13(w, msg)) return;
   switch (msg.type) {
-    case 'client_hello':
-      return encodeClientHello(w, msg);
     case 'server_hello':
       return encodeServerHello(w, msg);
     case 'encrypted_extensions':
       return encodeEncryptedExtensions(w, msg);
     case 'certificate_request':
       return encodeCertificateRequest(w, msg);
-    case 'certificate':
-      return encodeCertificate(w, msg);
-    case 'certificate_verify':
-      return encodeCertificateVerify(w, msg);
-    case 'finished':
-      return encodeFinished(w, msg);
     case 'new_session_ticket':
       return encodeNewSessionTicket(w, msg);
+    case 'client_hello':
+    case 'certificate':
+    case 'certificate_verify':
+    case 'finished':
     case 'key_update':
-      return encodeKeyUpdate(w, msg);
     case 'end_of_early_data':
-      return;
+      return; // encoded by encodeClientSent13 above
     case 'certificate12':
       return encodeCertificate12(w, msg);
     case 'server_key_exchange':

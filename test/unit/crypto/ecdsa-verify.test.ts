@@ -164,7 +164,8 @@ describe('ECDSA P-256/P-384 verification (src/crypto/ecdsa.ts)', () => {
           Uint8Array.from([4, ...new Array(2 * c.size).fill(0)]), // (0, 0): not on the curve
           Uint8Array.from([5, ...new Array(2 * c.size).fill(1)]),
         ]) {
-          expect(() => decodeSec1Point(c.type, bad)).toThrow();
+          // A TlsError with a stable status (callers map it to theirs), never a bare Error.
+          expect(() => decodeSec1Point(c.type, bad)).toThrow(expect.objectContaining({ status: 'IllegalParameter' }));
         }
       });
     });
