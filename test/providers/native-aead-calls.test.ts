@@ -50,7 +50,7 @@ describe('native AEAD per-record calls', () => {
     const pure = createAead('AES-128-GCM', key);
     for (let i = 0; i < 3; i++) {
       const n = nonce.slice();
-      n[11] ^= i;
+      n[11]! ^= i;
       const sealed = a.seal(n, aad, content) as Uint8Array;
       expect(Buffer.from(sealed).equals(Buffer.from(pure.seal(n, aad, content) as Uint8Array))).toBe(true);
       expect(Buffer.from(a.open(n, aad, sealed) as Uint8Array).equals(Buffer.from(content))).toBe(true);
