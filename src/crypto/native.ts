@@ -33,6 +33,7 @@ import {
   createCipheriv,
   createDecipheriv,
   createECDH,
+  createSecretKey,
   createHash,
   createHmac,
   createPrivateKey,
@@ -175,22 +176,59 @@ function fresh(n: number): Uint8Array {
 }
 
 /**
+ * True when this runtime's `createCipheriv` takes a secret KeyObject and encrypts with it
+ * exactly as with the raw key bytes (Node does; a runtime whose node:crypto layer does not
+ * falls back to raw bytes). Checked once, on a fixed key and nonce (a known-answer
+ * comparison, not an assumption about the runtime).
+ */
+let keyObjectsWork: boolean | undefined;
+
+function checkKeyObjects(): boolean {
+  try {
+    const key = new Uint8Array(16).fill(0x5a);
+    const nonce = new Uint8Array(AEAD_NONCE_LEN).fill(0xa5);
+    const block = new Uint8Array(32).fill(0x3c);
+    const run = (k: Uint8Array | KeyObject): Uint8Array => {
+      const c = createCipheriv('aes-128-gcm', k, nonce, TAG_OPTIONS);
+      const body = c.update(block);
+      c.final();
+      const out = new Uint8Array(body.length + AEAD_TAG_LEN);
+      out.set(body, 0);
+      out.set(c.getAuthTag(), body.length);
+      return out;
+    };
+    const viaBytes = run(key);
+    const viaObject = run(createSecretKey(key));
+    return viaBytes.length === 48 && viaObject.length === 48 && timingSafeEqual(viaBytes, viaObject);
+  } catch {
+    return false;
+  }
+}
+
+/**
  * An AEAD on node:crypto. Node's API takes the nonce when the cipher object is made, so a
  * record costs one `createCipheriv` / `createDecipheriv`; what is left per record is kept
- * to what that API forces: `update()` allocates its output, which `open` returns as it is
- * and `seal` / `sealJoined` copy once into the buffer they return (never zero-filled; the
- * record layer passes `sealJoined` a reused buffer for large records). `nonce` and `aad`
- * are read during the call only (node:crypto copies them).
+ * to what that API forces:
+ * - the key is a secret KeyObject made once per AEAD (each record's cipher then takes the
+ *   native key as it is, instead of validating and copying key bytes);
+ * - one `update()` per record: each call crosses into C++ and allocates its output twice
+ *   (Node sizes it for a block more, then reallocates and copies), so `sealJoined` stages
+ *   `content ‖ trailer` (TLS 1.3: the content type after the data) in the output buffer
+ *   and encrypts that in one call rather than two;
+ * - `update()` allocates its output, which `open` returns as it is and `seal` / `sealJoined`
+ *   copy once into the buffer they return (never zero-filled; the record layer passes
+ *   `sealJoined` a reused buffer for large records).
+ * `nonce` and `aad` are read during the call only (node:crypto copies them).
  */
 class NativeAead implements JoinedSealAead {
   readonly alg: AeadAlg;
-  private readonly key: Uint8Array;
+  private readonly key: Uint8Array | KeyObject;
   private readonly cipher: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
 
   constructor(alg: AeadAlg, key: Uint8Array) {
     this.alg = alg;
-    // Our own copy: the caller may wipe or reuse theirs.
-    this.key = copyBytes(key);
+    // Our own copy either way: the caller may wipe or reuse theirs (createSecretKey copies).
+    this.key = (keyObjectsWork ??= checkKeyObjects()) ? createSecretKey(key) : copyBytes(key);
     this.cipher = CIPHER_NAME[alg];
   }
 
@@ -217,22 +255,37 @@ class NativeAead implements JoinedSealAead {
     // No plaintextLength: only CCM needs it (none of our AEADs), and it costs an object per
     // record. (The ChaCha20-Poly1305 typings ask for it; node:crypto does not.)
     (c as CipherGCM).setAAD(aad);
-    const body = c.update(content);
-    const tail = trailer.length > 0 ? c.update(trailer) : NO_BYTES;
-    const rest = c.final();
-    const tag = c.getAuthTag();
-    // GCM and ChaCha20-Poly1305 are stream modes: update() returns as many bytes as it is
-    // given and final() none. The output buffer is not zero-filled, so check that every
-    // byte of it is written before handing it out.
-    if (body.length + tail.length + rest.length !== n || tag.length !== AEAD_TAG_LEN) {
-      throw new TlsError('InternalError', { detail: `${this.alg}: node:crypto returned ${body.length + tail.length + rest.length} bytes for ${n}` });
-    }
-    // The caller's buffer (reused across records: no allocation, memory still in cache) or a fresh one.
+    // The caller's buffer (reused across records: no allocation, memory still in cache) or a
+    // fresh one (not zero-filled: every byte of it is written below before it is handed out).
     const out = into ?? fresh(p + n + AEAD_TAG_LEN);
+    let body: Uint8Array;
+    let rest: Uint8Array;
+    let tag: Uint8Array;
+    try {
+      if (trailer.length === 0) {
+        body = c.update(content);
+      } else {
+        // content ‖ trailer staged where the ciphertext goes: one update() instead of two
+        // (a second call costs more than this copy). Only this call sees it in plaintext.
+        out.set(content, p);
+        out.set(trailer, p + content.length);
+        body = c.update(out.subarray(p, p + n));
+      }
+      rest = c.final();
+      tag = c.getAuthTag();
+      // GCM and ChaCha20-Poly1305 are stream modes: update() returns as many bytes as it is
+      // given and final() none. Checked, so that every byte handed out below is written.
+      if (body.length + rest.length !== n || tag.length !== AEAD_TAG_LEN) {
+        throw new TlsError('InternalError', { detail: `${this.alg}: node:crypto returned ${body.length + rest.length} bytes for ${n}` });
+      }
+    } catch (e) {
+      // No plaintext is left in a record buffer (the record layer's pool holds only ciphertext).
+      if (trailer.length > 0) out.fill(0, p, p + n);
+      throw e;
+    }
     out.set(prefix, 0);
     out.set(body, p);
-    if (tail.length > 0) out.set(tail, p + body.length);
-    if (rest.length > 0) out.set(rest, p + body.length + tail.length);
+    if (rest.length > 0) out.set(rest, p + body.length);
     out.set(tag, p + n);
     return out;
   }

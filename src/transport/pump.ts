@@ -440,9 +440,12 @@ export class TlsPump {
         this.h.inputDrained?.();
       }
       // No input left: run the engine once (first flight, or records held back by the
-      // read high-water mark), then handle EOF.
-      await c.process();
-      await this.flush();
+      // read high-water mark), then handle EOF. Without promises when both finish at once
+      // (bulk data: this runs once per transport chunk, and a run over no input is cheap).
+      const p = c.processNow();
+      if (p) await p;
+      const f = this.flushNow();
+      if (f) await f;
       if (!this.deliverReads()) return;
       if (c.error) continue;
       this.notifyProgress();

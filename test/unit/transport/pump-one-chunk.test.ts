@@ -129,3 +129,37 @@ describe.each([
     expect(client.wire.length).toBeGreaterThan(0);
   });
 });
+
+// Bulk data over a synchronous provider: every chunk is opened, delivered and answered in the
+// call that pushed it, without a promise of the engine's (connection.process() builds several
+// per call; the drive loop takes processNow() / flushNow() and waits only for what must wait).
+describe.each([
+  ['pure', true],
+  ['native', true],
+  ['native', false],
+] as const)('chunks of bulk data after the handshake (%s provider, transferInput %s)', (crypto, transfer) => {
+  it('are processed without connection.process(), all data delivered in order', async () => {
+    const { client, server } = await pair(crypto, transfer);
+    const conn = server.pump.connection;
+    const a = bytesOf(100_000, 6);
+    conn.write(a);
+    const wire: Uint8Array[] = [];
+    for (let o = conn.takeOutput(); o; o = conn.takeOutput()) wire.push(o.slice());
+    const all = Buffer.concat(wire);
+    const engine = client.pump.connection;
+    let processCalls = 0;
+    const original = engine.process.bind(engine);
+    engine.process = () => {
+      processCalls++;
+      return original();
+    };
+    // Socket-sized chunks that cut records anywhere.
+    for (let off = 0; off < all.length; off += 7_001) {
+      client.pump.push(new Uint8Array(all.subarray(off, off + 7_001)));
+      await client.pump.whenIdle();
+    }
+    expect(client.errors).toEqual([]);
+    expect(Buffer.concat(client.got).equals(Buffer.from(a))).toBe(true);
+    expect(processCalls).toBe(0);
+  });
+});
