@@ -337,7 +337,8 @@ export class ConnectionCore {
    */
   receive(bytes: Uint8Array, transfer = false): number {
     if (this.error_) return bytes.length; // discard: the connection is dead
-    return this.reader.receive(bytes, transfer);
+    // Room for records opened ahead of their turn (async AEAD): up to the read high-water mark.
+    return this.reader.receive(bytes, transfer, READ_HIGH_WATER - this.readQueued);
   }
 
   /** Runs the state machine over buffered input. Never rejects: failures land in `error`. */
