@@ -327,8 +327,9 @@ export class ConnectionCore {
 
   /**
    * Buffers ciphertext from the transport. Returns how many bytes were accepted: the
-   * engine holds at most one record beyond what `process()` has consumed, so the
-   * caller keeps the rest and offers it again after `process()` (back-pressure).
+   * engine holds at most one record beyond what `process()` has consumed (with an async
+   * AEAD, up to 8 more whose opens it has started, within the unread-plaintext mark), so
+   * the caller keeps the rest and offers it again after `process()` (back-pressure).
    *
    * By default the bytes are copied: the caller may reuse them as soon as this returns.
    * With `transfer` the caller gives them up (it must neither change nor read them

@@ -8,7 +8,9 @@
  * which content types each epoch accepts (plaintext vs protected), the TLS 1.3
  * middlebox-compatibility ChangeCipherSpec, the plaintext alert a TLS 1.3 client may send
  * before it has keys, skipping of rejected 0-RTT data, and — once TLS 1.2 is negotiated —
- * the record version of every record.
+ * the record version of every record. With an async AEAD (WebCrypto), records are opened
+ * ahead of their turn while application data flows and handed out strictly in order (see
+ * {@link RecordReader.receive}).
  *
  * {@link RecordWriter} (content in → records → bytes out): handshake messages coalesced and
  * fragmented at the current epoch, application data, alerts, ChangeCipherSpec, the initial
