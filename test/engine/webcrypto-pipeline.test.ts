@@ -186,6 +186,28 @@ describe('webcrypto: records opened concurrently, handed out in order', () => {
     expect(p.server.error).toBeNull();
   });
 
+  it('KeyUpdate and data records alternating: every record in order, at most MAX_RECORDS_AHEAD wasted opens per KeyUpdate', async () => {
+    const p = await connected('webcrypto');
+    await prime(p);
+    const sent: Uint8Array[] = [];
+    for (let i = 0; i < 20; i++) {
+      p.server.keyUpdate(i % 3 === 0);
+      const w = payload(i % 2 === 0 ? 16384 : 100, 200 + i);
+      sent.push(w);
+      p.server.write(w);
+    }
+    const wire = await output(p.server);
+    const opensBefore = p.stats!.opens;
+    const got = await feed(p.client, wire, [], true);
+    expect(p.client.error).toBeNull();
+    expect(sameBytes(got, join(sent))).toBe(true);
+    const opens = p.stats!.opens - opensBefore;
+    expect(opens).toBeGreaterThan(parseRecords(wire).length); // guesses were made and dropped
+    expect(opens).toBeLessThanOrEqual(parseRecords(wire).length + MAX_RECORDS_AHEAD * 20);
+    expect(await feed(p.server, await output(p.client))).toEqual(new Uint8Array(0));
+    expect(p.server.error).toBeNull();
+  });
+
   it('two KeyUpdates back to back, and one as the first record of a burst', async () => {
     const p = await connected('webcrypto');
     await prime(p);
@@ -375,9 +397,15 @@ describe('webcrypto pipelining: property', () => {
             p.server.write(w);
           }
         }
-        const got = await feed(p.client, await output(p.server), cuts, transfer);
+        const wire = await output(p.server);
+        const opensBefore = p.stats!.opens;
+        const got = await feed(p.client, wire, cuts, transfer);
         expect(p.client.error).toBeNull();
         expect(sameBytes(got, join(sent))).toBe(true);
+        // Guessing costs at most MAX_RECORDS_AHEAD extra opens per key change (the guesses it
+        // drops): work stays proportional to what the peer sends.
+        const keyUpdates = ops.filter((o) => o.kind === 'ku').length;
+        expect(p.stats!.opens - opensBefore).toBeLessThanOrEqual(parseRecords(wire).length + MAX_RECORDS_AHEAD * keyUpdates);
         // Both sides still agree on keys: the client's answers to update_requested, then data.
         p.client.write(new Uint8Array([9]));
         expect(await feed(p.server, await output(p.client))).toEqual(new Uint8Array([9]));
