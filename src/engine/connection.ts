@@ -327,8 +327,9 @@ export class ConnectionCore {
 
   /**
    * Buffers ciphertext from the transport. Returns how many bytes were accepted: the
-   * engine holds at most one record beyond what `process()` has consumed, so the
-   * caller keeps the rest and offers it again after `process()` (back-pressure).
+   * engine holds at most one record beyond what `process()` has consumed (with an async
+   * AEAD, up to 8 more whose opens it has started, within the unread-plaintext mark), so
+   * the caller keeps the rest and offers it again after `process()` (back-pressure).
    *
    * By default the bytes are copied: the caller may reuse them as soon as this returns.
    * With `transfer` the caller gives them up (it must neither change nor read them
@@ -337,7 +338,8 @@ export class ConnectionCore {
    */
   receive(bytes: Uint8Array, transfer = false): number {
     if (this.error_) return bytes.length; // discard: the connection is dead
-    return this.reader.receive(bytes, transfer);
+    // Room for records opened ahead of their turn (async AEAD): up to the read high-water mark.
+    return this.reader.receive(bytes, transfer, READ_HIGH_WATER - this.readQueued);
   }
 
   /** Runs the state machine over buffered input. Never rejects: failures land in `error`. */

@@ -49,6 +49,7 @@ import { tls12Suite, tls13Suite, type Tls12Suite, type Tls13Suite } from '../cry
 import { trafficKeys } from '../keys/tls13-schedule.js';
 import { RecordProtector } from '../record/protector.js';
 import { MAX_CIPHERTEXT_LEN_TLS12, MAX_CIPHERTEXT_LEN_TLS13, RECORD_HEADER_LEN } from '../wire/record.js';
+import { MAX_RECORDS_AHEAD } from '../record/layer.js';
 import type { CertificateError, CertificateErrorCode, CertificateErrorSeverity } from '../verify/verifier.js';
 import type { NegotiatedInfo } from './info.js';
 
@@ -114,7 +115,8 @@ const CHECKSUM_LEN = 32;
 const MAX_RECORD = Math.max(MAX_CIPHERTEXT_LEN_TLS12, MAX_CIPHERTEXT_LEN_TLS13);
 /** The engine buffers at most READ_HIGH_WATER (256 KiB) plus one record of plaintext. */
 const MAX_UNREAD = 256 * 1024 + MAX_RECORD;
-const MAX_UNPROCESSED = RECORD_HEADER_LEN + MAX_RECORD;
+/** One record in the deframer, plus those an async AEAD was opening ahead of their turn. */
+const MAX_UNPROCESSED = (1 + MAX_RECORDS_AHEAD) * (RECORD_HEADER_LEN + MAX_RECORD);
 /** Generous bounds: what a connection exports always fits (chains and their errors are bounded far lower). */
 const MAX_INFO_JSON = 1024 * 1024;
 const MAX_CERTS = 1024;

@@ -247,7 +247,7 @@ export class TlsConnection extends ConnectionCore {
       this.readQueue = [s.unread];
       this.readQueued = s.unread.length;
     }
-    if (s.unprocessed.length > 0 && this.reader.receive(s.unprocessed) !== s.unprocessed.length) {
+    if (s.unprocessed.length > 0 && this.reader.restore(s.unprocessed) !== s.unprocessed.length) {
       throw new TlsError('InternalError', { detail: 'unprocessed input of the handed-off connection does not fit' });
     }
   }

@@ -8,7 +8,9 @@
  * which content types each epoch accepts (plaintext vs protected), the TLS 1.3
  * middlebox-compatibility ChangeCipherSpec, the plaintext alert a TLS 1.3 client may send
  * before it has keys, skipping of rejected 0-RTT data, and — once TLS 1.2 is negotiated —
- * the record version of every record.
+ * the record version of every record. With an async AEAD (WebCrypto), records are opened
+ * ahead of their turn while application data flows and handed out strictly in order (see
+ * {@link RecordReader.receive}).
  *
  * {@link RecordWriter} (content in → records → bytes out): handshake messages coalesced and
  * fragmented at the current epoch, application data, alerts, ChangeCipherSpec, the initial
@@ -20,10 +22,10 @@ import { concatBytes } from '../base/bytes.js';
 import { TlsError } from '../base/errors.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { ContentType, nameOf } from '../wire/codes.js';
-import { MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_VERSION_INITIAL, RECORD_VERSION_TLS12 } from '../wire/record.js';
+import { MAX_CIPHERTEXT_LEN_TLS12, MAX_PLAINTEXT_LEN, RECORD_HEADER_LEN, RECORD_VERSION_INITIAL, RECORD_VERSION_TLS12, writeRecordHeader } from '../wire/record.js';
 import { Deframer } from './deframer.js';
 import { fragment as fragmentData, packMessages } from './fragmenter.js';
-import { NullProtector, RecordProtector, type Protector } from './protector.js';
+import { NullProtector, RecordProtector, type OpenAhead, type Protector } from './protector.js';
 import { isPoolSized, recycleRecordBuffer } from './pool.js';
 import { andThen, isPromiseLike, type MaybePromise } from '../crypto/provider.js';
 import type { RecordContent, TlsRecord } from '../wire/record.js';
@@ -61,6 +63,20 @@ export interface CompatCcsWindow {
   readonly open: boolean;
 }
 
+/**
+ * Most records opened ahead of their turn with an async AEAD (see {@link RecordReader.receive}):
+ * bounds the memory held beyond the deframer's one record (each at most a maximal record) and
+ * the AEAD calls in flight.
+ */
+export const MAX_RECORDS_AHEAD = 8;
+
+/** A record taken out of the deframer before its turn, with its open started ahead (or not). */
+interface AheadRecord {
+  readonly rec: TlsRecord;
+  /** The open started ahead, or null: open it in order at its turn. */
+  open: OpenAhead | null;
+}
+
 /** The inbound direction of the record layer. */
 export class RecordReader {
   private readonly deframer = new Deframer();
@@ -79,6 +95,20 @@ export class RecordReader {
   private skipped = 0;
   /** Drained pooled deframer buffers go back to the pool (see {@link install}). */
   private recycles = false;
+  /**
+   * Receive-side pipelining (async AEAD only): records taken out of the deframer before their
+   * turn, oldest first, at most {@link MAX_RECORDS_AHEAD}. Empty with a sync AEAD.
+   */
+  private ahead: AheadRecord[] = [];
+  /** The record {@link nextAsync} is handing out now (its place in the sequence is taken). */
+  private inTurn: AheadRecord | null = null;
+  /**
+   * Open records ahead of their turn: true only after a record of application data was
+   * handed out under the async read protection in force, and until any other result.
+   */
+  private pipelining = false;
+  /** Bytes the records taken ahead may hold, in all (see {@link receive}'s `room`). */
+  private aheadRoom = 0;
 
   constructor(options: RecordReaderOptions) {
     this.role = options.role;
@@ -87,16 +117,68 @@ export class RecordReader {
   }
 
   /**
-   * Buffers ciphertext; returns how many bytes were taken (at most one record beyond what
-   * was read). `transfer`: the caller gives `bytes` up (see {@link Deframer.push}).
+   * Buffers ciphertext; returns how many bytes were taken: at most one record beyond what
+   * was read, or, while records are opened ahead of their turn (below), that many more.
+   * `transfer`: the caller gives `bytes` up (see {@link Deframer.push}).
+   *
+   * Receive-side pipelining: with an async AEAD (WebCrypto runs every call as a thread-pool
+   * job, with a large fixed latency), once application data flows, complete records are
+   * taken out of the deframer as they arrive and their opens started at once, each with its
+   * own sequence number (at most {@link MAX_RECORDS_AHEAD} ahead); {@link nextAsync} hands
+   * the results out strictly in order. A guess is only kept while it holds: any record that
+   * is not application data (a KeyUpdate changes the key and resets the sequence number, RFC
+   * 9846 §4.6.3, §5.3; an alert ends the connection) or a new read protection drops every
+   * later guess, and those records are opened again, in order, under the keys then in force.
+   * A failed guess (a bad tag) is reported only at its record's turn, never before, and not
+   * at all if the connection ends first.
+   *
+   * `room`: bytes of plaintext the caller will still take before it stops reading (its read
+   * high-water mark less what it holds unread): records are taken ahead only while their
+   * ciphertext fits in it, so what is held stays within that mark plus the deframer's one
+   * record. 0 (the default): none is taken ahead.
    */
-  receive(bytes: Uint8Array, transfer = false): number {
-    return this.deframer.push(bytes, transfer);
+  receive(bytes: Uint8Array, transfer = false, room = 0): number {
+    this.aheadRoom = room;
+    let n = this.deframer.push(bytes, transfer);
+    // Each pass moves complete records into the queue, which makes room for more input.
+    while (this.pipelining && n < bytes.length && this.fillAhead()) {
+      const m = this.deframer.push(bytes.subarray(n), transfer);
+      if (m === 0) break;
+      n += m;
+    }
+    if (this.pipelining) this.fillAhead();
+    return n;
   }
 
-  /** Bytes of input buffer allocated. */
+  /**
+   * Takes a live hand-off's unprocessed input whole (what the exporter's {@link copyBuffered}
+   * gave: records it had taken ahead of their turn, then at most one record's worth): the
+   * complete records are queued, to be opened in order. Returns how many bytes were taken
+   * (fewer only for input that is not of that shape).
+   */
+  restore(bytes: Uint8Array): number {
+    let n = 0;
+    for (;;) {
+      n += this.deframer.push(n === 0 ? bytes : bytes.subarray(n));
+      if (n >= bytes.length) return n;
+      let rec: TlsRecord | null;
+      try {
+        rec = this.deframer.next();
+      } catch {
+        return n; // a bad header: not what an exporter gives
+      }
+      if (rec === null) return n;
+      // Bounded by the input (the hand-off decoder bounds it); opened in order, at most
+      // MAX_RECORDS_AHEAD at once (fillAhead).
+      this.ahead.push({ rec, open: null });
+    }
+  }
+
+  /** Bytes of input buffer allocated (records opened ahead of their turn included). */
   get allocated(): number {
-    return this.deframer.allocated;
+    let n = this.deframer.allocated;
+    for (const e of this.ahead) n += e.rec.fragment.length;
+    return n;
   }
 
   /** The TLS 1.3 epoch in force (null before keys, and in TLS 1.2). */
@@ -109,9 +191,21 @@ export class RecordReader {
     return this.protector instanceof RecordProtector ? this.protector.sequence : null;
   }
 
-  /** A copy of the ciphertext received but not yet opened (live hand-off). */
+  /**
+   * A copy of the ciphertext received but not yet handed out (live hand-off): records taken
+   * ahead of their turn, as they arrived, then the deframer's bytes.
+   */
   copyBuffered(): Uint8Array {
-    return this.deframer.copyBuffered();
+    const rest = this.deframer.copyBuffered();
+    if (this.ahead.length === 0) return rest;
+    const parts: Uint8Array[] = [];
+    for (const { rec } of this.ahead) {
+      const header = new Uint8Array(RECORD_HEADER_LEN);
+      writeRecordHeader(header, 0, rec.type, rec.version, rec.fragment.length);
+      parts.push(header, rec.fragment);
+    }
+    parts.push(rest);
+    return concatBytes(parts);
   }
 
   /** True once any protection is installed. */
@@ -136,6 +230,9 @@ export class RecordReader {
   install(protector: Protector, epoch: TrafficEpoch | null = null): void {
     this.protector = protector;
     this.epoch_ = epoch;
+    // RFC 9846 §5.3: a new key starts at sequence number 0; records opened ahead under the
+    // old one are opened again (in order, under this one: see receive()).
+    this.rollBack();
     // Records opened into memory of their own leave nothing pointing into the deframer's
     // buffer: a record split across chunks may then be reassembled in a reused buffer.
     this.recycles = protector instanceof RecordProtector && protector.opensApart && !protector.async;
@@ -147,6 +244,7 @@ export class RecordReader {
    * §6.1: "Any data received after a closure alert has been received MUST be ignored").
    */
   discard(): void {
+    this.dropAhead();
     while (this.deframer.next()) {
       /* ignored */
     }
@@ -155,6 +253,7 @@ export class RecordReader {
   /** Server not accepting 0-RTT (RFC 9846 §4.3.10): what to skip, until 'none'. */
   skipEarlyData(mode: 'none' | 'undecryptable' | 'app-data'): void {
     this.skipEarly = mode;
+    this.rollBack();
   }
 
   /**
@@ -186,20 +285,124 @@ export class RecordReader {
    * records never cost a promise.
    */
   get async(): boolean {
-    return this.protector instanceof RecordProtector && this.protector.async;
+    // Records taken ahead of their turn are handed out by nextAsync whatever protects the next ones.
+    return (this.protector instanceof RecordProtector && this.protector.async) || this.ahead.length !== 0;
   }
 
   /**
-   * {@link next} for an async read protection: records are opened one at a time, in order
-   * (each one's sequence number follows the last one's).
+   * {@link next} for an async read protection: records are handed out one at a time, in
+   * order (each one's sequence number follows the last one's); while application data flows,
+   * the records after it are being opened already (see {@link receive}).
    */
   async nextAsync(ccs: CompatCcsWindow): Promise<InboundRecord | null> {
     for (;;) {
-      const rec = this.deframer.next();
-      if (!rec) return null;
-      const r = await this.accept(rec, ccs);
+      if (this.pipelining) this.fillAhead();
+      let e = this.ahead.shift();
+      if (e === undefined) {
+        const rec = this.deframer.next();
+        if (!rec) return null;
+        e = { rec, open: null };
+      }
+      this.inTurn = e;
+      let r: InboundRecord | null;
+      try {
+        r = await this.turn(e, ccs);
+      } catch (err) {
+        // Fatal (the connection fails with it): nothing after it is ever handed out.
+        this.dropAhead();
+        throw err;
+      } finally {
+        this.inTurn = null;
+      }
+      // What was handed out now lies in the caller's read buffer: that much less room.
+      this.aheadRoom = Math.max(0, this.aheadRoom - e.rec.fragment.length);
+      this.handedOut(r);
       if (r) return r;
     }
+  }
+
+  /** One record at its turn: the open started ahead if its guess holds, else opened now, in order. */
+  private async turn(e: AheadRecord, ccs: CompatCcsWindow): Promise<InboundRecord | null> {
+    const a = e.open;
+    if (a !== null) {
+      await a.done;
+      const p = this.protector;
+      // Only what the in-order path would do with this record: application_data on the
+      // outside, opened with the protection in force (no 0-RTT skipping).
+      const c = p instanceof RecordProtector && this.skipEarly === 'none' ? p.finishAhead(a) : null;
+      if (c !== null) return this.rules === 'tls12' ? content12(c.type, c.content) : this.opened13(c);
+    }
+    return this.accept(e.rec, ccs);
+  }
+
+  /**
+   * After a record was handed out (or dropped, r = null): application data under an async
+   * protection keeps (or starts) pipelining; anything else may change what protects the
+   * records after it (a KeyUpdate, RFC 9846 §4.6.3; the end of the handshake or of early
+   * data), so their guesses are dropped, and after a fatal alert or close_notify (RFC 9846
+   * §6.1, §6.2: nothing after it is read) the records themselves.
+   */
+  private handedOut(r: InboundRecord | null): void {
+    const p = this.protector;
+    if (r !== null && r.type === ContentType.application_data && p instanceof RecordProtector && p.async && this.skipEarly === 'none') {
+      this.pipelining = true;
+      return;
+    }
+    if (r !== null && r.type === ContentType.alert && (r.content[0] === 2 || r.content[1] === 0)) this.dropAhead();
+    else this.rollBack();
+  }
+
+  /** Stops pipelining and drops every guess; the records stay queued, to be opened in order. */
+  private rollBack(): void {
+    this.pipelining = false;
+    for (const e of this.ahead) e.open = null;
+  }
+
+  /** Stops pipelining and forgets the records taken ahead (a guess still in flight settles into nothing). */
+  private dropAhead(): void {
+    this.pipelining = false;
+    if (this.ahead.length !== 0) this.ahead = [];
+  }
+
+  /**
+   * Starts opens ahead of their turn: again for queued records whose guess was dropped, then
+   * for complete records still in the deframer, up to {@link MAX_RECORDS_AHEAD}. A record
+   * that cannot be guessed (not application_data on the outside, or at the protector's
+   * limits) ends the run: it is opened in order, and nothing after it is taken. Returns true
+   * if the deframer was emptied of complete records with room left (more input may follow).
+   */
+  private fillAhead(): boolean {
+    const p = this.protector;
+    if (!(p instanceof RecordProtector) || !p.async) return false;
+    // The record being handed out holds the next sequence number.
+    const base = this.inTurn === null ? 0 : 1;
+    const q = this.ahead;
+    let held = this.inTurn === null ? 0 : this.inTurn.rec.fragment.length;
+    for (let i = 0; i < q.length; i++) {
+      const e = q[i]!;
+      held += e.rec.fragment.length;
+      // More queued than that only after a hand-off (restore): the rest wait for their turn.
+      if (i >= MAX_RECORDS_AHEAD) return false;
+      if (e.open !== null && e.open.protector === p) continue;
+      e.open = e.rec.type === ContentType.application_data ? p.openAhead(e.rec, base + i) : null;
+      if (e.open === null) return false;
+    }
+    // The next record is at most what the deframer holds: taken only if that fits the room.
+    while (q.length < MAX_RECORDS_AHEAD && held + this.deframer.buffered <= this.aheadRoom) {
+      let rec: TlsRecord | null;
+      try {
+        rec = this.deframer.next();
+      } catch {
+        // A bad header: reported in order, when the records before it have been handed out.
+        return false;
+      }
+      if (rec === null) return true;
+      const open = rec.type === ContentType.application_data ? p.openAhead(rec, base + q.length) : null;
+      q.push({ rec, open });
+      held += rec.fragment.length;
+      if (open === null) return false;
+    }
+    return false;
   }
 
   private accept(rec: TlsRecord, ccs: CompatCcsWindow): MaybePromise<InboundRecord | null> {

@@ -507,9 +507,16 @@ export class RecordProtector implements Protector {
     }
   }
 
-  /** Everything of opening before the AEAD: checks, nonce, AAD (in the scratch buffers if `scratch`), the ciphertext ‖ tag. */
-  private unframe(record: TlsRecord, scratch: boolean): { tls13: boolean; type: number; nonce: Uint8Array; aad: Uint8Array; data: Uint8Array } {
+  /**
+   * Everything of opening before the AEAD: checks, nonce, AAD (in the scratch buffers if
+   * `scratch`), the ciphertext ‖ tag. `ahead`: the record's sequence number as [hi, lo]
+   * when it is opened ahead of its turn (see {@link openAhead}, which checked the usage
+   * limits for it); the next sequence number otherwise.
+   */
+  private unframe(record: TlsRecord, scratch: boolean, ahead?: readonly [number, number]): Unframed {
     const { type, version, fragment } = record;
+    const hi = ahead === undefined ? this.seqHi : ahead[0];
+    const lo = ahead === undefined ? this.seqLo : ahead[1];
     if (fragment.length > this.maxCiphertext) {
       throw new TlsError('RecordOverflow', { detail: `protected record of ${fragment.length} bytes` });
     }
@@ -518,21 +525,95 @@ export class RecordProtector implements Protector {
       if (type !== ContentType.application_data) {
         throw new TlsError('UnexpectedMessage', { detail: `unprotected record of content type ${type} after keys changed` });
       }
-      this.checkUsable(this.openAt, 'open');
+      if (ahead === undefined) this.checkUsable(this.openAt, 'open');
       if (fragment.length < AEAD_TAG_LEN + 1) throw badMac('record too short');
       const aad = scratch ? SCRATCH_AAD13 : new Uint8Array(RECORD_HEADER_LEN);
       writeRecordHeader(aad, 0, type, version, fragment.length);
-      return { tls13: true, type, nonce: this.xorNonce(scratch), aad, data: fragment };
+      return { tls13: true, type, nonce: this.xorNonce(scratch, hi, lo), aad, data: fragment };
     }
 
-    this.checkUsable(this.openAt, 'open');
+    if (ahead === undefined) this.checkUsable(this.openAt, 'open');
     const explicit = this.mode === 'tls12-gcm' ? GCM_EXPLICIT_NONCE_LEN : 0;
     if (fragment.length < explicit + AEAD_TAG_LEN) throw badMac('record too short');
-    const nonce = explicit > 0 ? this.saltNonce(fragment.subarray(0, explicit), scratch) : this.xorNonce(scratch);
+    const nonce = explicit > 0 ? this.saltNonce(fragment.subarray(0, explicit), scratch) : this.xorNonce(scratch, hi, lo);
     const ct = explicit > 0 ? fragment.subarray(explicit) : fragment;
     // RFC 5246 §6.2.3.3: additional_data = seq_num ‖ type ‖ version ‖ length (of the plaintext).
-    const aad = this.tls12Aad(type, version, ct.length - AEAD_TAG_LEN, scratch);
+    const aad = this.tls12Aad(type, version, ct.length - AEAD_TAG_LEN, scratch, hi, lo);
     return { tls13: false, type, nonce, aad, data: ct };
+  }
+
+  /**
+   * Starts opening `record` as the one `ahead` records after the next (ahead = 0: the next
+   * record), without waiting for its turn and without changing any state: receive-side
+   * pipelining of an async AEAD, whose every call has a large fixed latency (WebCrypto runs
+   * each one as a thread-pool job), so several records in flight cost little more than one.
+   *
+   * The result is only a guess until {@link finishAhead} takes it in order: if the keys
+   * change before then (a KeyUpdate, RFC 9846 §4.7.3, resets the sequence number to 0:
+   * §5.3) it was opened with the wrong key or nonce and is dropped, and a failure (a bad
+   * tag) counts only if the record's turn comes under this protector. Framing errors are
+   * kept for that turn too.
+   *
+   * Returns null when this protector cannot guess: a synchronous AEAD (nothing to gain),
+   * or a sequence number at or beyond the open limit or the end of the sequence space (the
+   * in-order path reports those, RFC 9846 §5.3, §5.5).
+   */
+  openAhead(record: TlsRecord, ahead: number): OpenAhead | null {
+    if (this.aead.async !== true || this.exhausted || !Number.isInteger(ahead) || ahead < 0 || ahead >= TWO32) return null;
+    let lo = this.seqLo + ahead;
+    let hi = this.seqHi;
+    if (lo >= TWO32) {
+      lo -= TWO32;
+      // 2^64 or more: the sequence space ends before this record.
+      if (hi === 0xffffffff) return null;
+      hi++;
+    }
+    if (reached(hi, lo, this.openAt)) return null;
+    const a = new OpenAhead(this, hi, lo);
+    let frame: Unframed;
+    try {
+      frame = this.unframe(record, false, [hi, lo]);
+    } catch (e) {
+      a.fail(e);
+      a.settled = true;
+      return a;
+    }
+    a.frame = frame;
+    // Never rejects: a failure is kept for the record's turn, and dropped with it if it never comes.
+    let opening: Promise<Uint8Array | null>;
+    try {
+      opening = Promise.resolve(this.aead.open(frame.nonce, frame.aad, frame.data));
+    } catch (e) {
+      opening = Promise.reject(e);
+    }
+    a.done = opening.then(
+      (pt) => {
+        a.pt = pt;
+        a.settled = true;
+      },
+      (e: unknown) => {
+        a.fail(e);
+        a.settled = true;
+      },
+    );
+    return a;
+  }
+
+  /**
+   * Takes a record opened ahead ({@link openAhead}) at its turn, once `a.done` has settled:
+   * its content, exactly as {@link openAsync} would give it (same checks, same errors), and
+   * the sequence number advances. Returns null, changing nothing, when the guess does not
+   * hold: another protector made it, or the next sequence number is not the one it assumed
+   * (the caller opens the record again in order).
+   *
+   * @throws TlsError as {@link open}, for this record, at its turn.
+   */
+  finishAhead(a: OpenAhead): RecordContent | null {
+    if (a.protector !== this || a.seqHi !== this.seqHi || a.seqLo !== this.seqLo || this.exhausted) return null;
+    // Still in flight (the caller did not wait): no verdict yet, so not a guess to take.
+    if (!a.settled) return null;
+    if (a.failed) throw a.failure;
+    return this.opened(a.frame!, a.pt);
   }
 
   /** Everything of opening after the AEAD: the verdict, length checks, the sequence number, the content. */
@@ -573,11 +654,14 @@ export class RecordProtector implements Protector {
     }
   }
 
-  /** RFC 9846 §5.3 / RFC 7905 §2: iv XOR the sequence number, left-padded to 12 bytes. */
-  private xorNonce(scratch: boolean): Uint8Array {
+  /**
+   * RFC 9846 §5.3 / RFC 7905 §2: iv XOR the sequence number (default: the next one),
+   * left-padded to 12 bytes.
+   */
+  private xorNonce(scratch: boolean, hi = this.seqHi, lo = this.seqLo): Uint8Array {
     const n = scratch ? SCRATCH_NONCE : new Uint8Array(AEAD_NONCE_LEN);
-    writeSeq(n, 0, this.ivA, this.ivB ^ this.seqHi);
-    putWord(n, 8, this.ivC ^ this.seqLo);
+    writeSeq(n, 0, this.ivA, this.ivB ^ hi);
+    putWord(n, 8, this.ivC ^ lo);
     return n;
   }
 
@@ -590,9 +674,9 @@ export class RecordProtector implements Protector {
   }
 
   /** RFC 5246 §6.2.3.3: seq_num(8) ‖ type(1) ‖ version(2) ‖ length(2). */
-  private tls12Aad(type: number, version: number, length: number, scratch: boolean): Uint8Array {
+  private tls12Aad(type: number, version: number, length: number, scratch: boolean, hi = this.seqHi, lo = this.seqLo): Uint8Array {
     const aad = scratch ? SCRATCH_AAD12 : new Uint8Array(13);
-    writeSeq(aad, 0, this.seqHi, this.seqLo);
+    writeSeq(aad, 0, hi, lo);
     writeRecordHeader(aad, 8, type, version, length);
     return aad;
   }
@@ -646,6 +730,54 @@ export class RecordProtector implements Protector {
     } else {
       this.exhausted = true; // 2^64-1 was the last usable sequence number
     }
+  }
+}
+
+/** What opening needs from a record before the AEAD (see RecordProtector's `unframe`). */
+interface Unframed {
+  readonly tls13: boolean;
+  readonly type: number;
+  readonly nonce: Uint8Array;
+  readonly aad: Uint8Array;
+  readonly data: Uint8Array;
+}
+
+/**
+ * A record whose AEAD open was started ahead of its turn by {@link RecordProtector.openAhead}:
+ * which protector and sequence number it assumed, and, once {@link done} has settled, the
+ * AEAD's verdict (plaintext, null for a bad tag) or the failure to report at its turn.
+ */
+export class OpenAhead {
+  /** Settles (never rejects) once the AEAD has answered, or at once after a framing error. */
+  done: Promise<void> = Promise.resolve();
+  /** @internal */
+  frame: Unframed | null = null;
+  /** @internal */
+  pt: Uint8Array | null = null;
+  /** @internal */
+  settled = false;
+  /** @internal */
+  failed = false;
+  /** @internal */
+  failure: unknown = undefined;
+
+  /** The protector whose key and IV were used. */
+  readonly protector: RecordProtector;
+  /** The sequence number assumed, high and low 32 bits. */
+  readonly seqHi: number;
+  readonly seqLo: number;
+
+  /** @internal */
+  constructor(protector: RecordProtector, seqHi: number, seqLo: number) {
+    this.protector = protector;
+    this.seqHi = seqHi;
+    this.seqLo = seqLo;
+  }
+
+  /** @internal */
+  fail(e: unknown): void {
+    this.failed = true;
+    this.failure = e;
   }
 }
 
