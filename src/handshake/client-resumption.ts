@@ -15,7 +15,8 @@ import { ConnectionSessionStore } from '../session/offer.js';
 import type { ResumableSession, Tls12Session } from '../session/session.js';
 import { MemorySessionStore, sessionStoreKey, takeSession, trustFingerprint, type SessionStore } from '../session/store.js';
 import { offer12, usableSession12 } from './client-resume12.js';
-import { offerPsk, sessionHash, type PskOffer } from './psk.js';
+import { acceptPskSelection, offerPsk, sessionHash, type PskOffer } from './psk.js';
+import { keepTicketSession, sendEarlyData } from './client-sessions.js';
 
 /** What a client needs to resume sessions; see the module notes. */
 export interface ClientResumption {
@@ -35,6 +36,12 @@ export interface ClientResumption {
   readonly storeKey: typeof sessionStoreKey;
   /** The fingerprint of a config's trust decision, which that key includes (here: only sessions need it). */
   readonly trustFingerprint: typeof trustFingerprint;
+  /** The server's pre_shared_key selection, checked against the PSK we offered (`psk.ts`). */
+  readonly acceptPskSelection: typeof acceptPskSelection;
+  /** 0-RTT data after the first ClientHello (`client-sessions.ts`). */
+  readonly sendEarlyData: typeof sendEarlyData;
+  /** A NewSessionTicket stored as a session (`client-sessions.ts`). */
+  readonly keepTicket: typeof keepTicketSession;
 }
 
 /** Client session resumption (what `puretls` and `puretls/node` always have). */
@@ -67,4 +74,7 @@ export const CLIENT_RESUMPTION: ClientResumption = {
   },
   storeKey: sessionStoreKey,
   trustFingerprint,
+  acceptPskSelection,
+  sendEarlyData,
+  keepTicket: keepTicketSession,
 };

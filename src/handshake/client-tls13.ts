@@ -21,9 +21,7 @@ import type { PskSelected } from './psk.js';
 import type { Learned } from './state.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
-import { resumptionPsk } from '../keys/tls13-schedule.js';
-import { keepSession, type SessionStore } from '../session/store.js';
-import { MAX_TICKET_LIFETIME_SECONDS, type Tls13Session } from '../session/session.js';
+import type { SessionKeeper } from './client-sessions.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type Offer } from './client-common.js';
 import { ownSigningSchemes, signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
 
@@ -287,7 +285,7 @@ export class ExpectFinished implements State {
     const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, keeps ? transcript.current() : null, finished);
     const keeper: SessionKeeper | null =
       keeps && sessions && traffic.resumption
-        ? { store: sessions.store, key: sessions.key, serverName: this.h.p.serverName!, suite, resumptionSecret: traffic.resumption, origin: this.origin, now: cfg.now }
+        ? { store: sessions.store, key: sessions.key, serverName: this.h.p.serverName!, suite, resumptionSecret: traffic.resumption, origin: this.origin, now: cfg.now, keep: sessions.resumption.keepTicket }
         : null;
     return { next: new ClientTraffic(keeper, cfg.crypto), learned: { clientSignatureScheme } };
   }
@@ -311,17 +309,6 @@ async function sendClientCertificate(h: Client13, request: CertificateRequest, o
   const signature = await signCertificateVerify13(cfg, id.key, scheme, transcript.current(), 'client');
   sendHashed(out, transcript, { type: 'certificate_verify', scheme, signature });
   return codeName('scheme', scheme);
-}
-
-/** What the client needs to turn NewSessionTickets into stored sessions. */
-interface SessionKeeper {
-  readonly store: SessionStore;
-  readonly key: string;
-  readonly serverName: string;
-  readonly suite: Tls13Suite;
-  readonly resumptionSecret: Uint8Array;
-  readonly origin: SessionOrigin;
-  readonly now: () => number;
 }
 
 /** Sessions kept from one connection at most (a server may send many tickets). */
@@ -356,40 +343,14 @@ export class ClientTraffic implements State {
   }
 
   /**
-   * Stores a session for a ticket (RFC 9846 §4.7.1): its PSK is
-   * HKDF-Expand-Label(resumption_secret, "resumption", ticket_nonce, Hash.length). A lifetime
-   * of 0 means "do not use" (the ticket is dropped). The store is not awaited: a slow or
-   * failing store costs the session, never the connection.
+   * Keeps a session for a ticket (`client-sessions.ts`, through the resumption part): at most
+   * {@link MAX_SESSIONS_PER_CONNECTION}; a lifetime of 0 means "do not use" (RFC 9846 §4.7.1:
+   * the ticket is dropped).
    */
   private keep(lifetime: number, ageAdd: number, nonce: Uint8Array, ticket: Uint8Array, maxEarlyData: number): void {
     const k = this.keeper;
     if (!k || lifetime === 0 || this.kept >= MAX_SESSIONS_PER_CONNECTION) return;
     this.kept++;
-    const now = k.now();
-    // The PSK and a copy of the ticket in one buffer (one allocation per session, not two).
-    const psk = resumptionPsk(this.crypto, k.suite.hash, k.resumptionSecret, nonce);
-    const secrets = new Uint8Array(psk.length + ticket.length);
-    secrets.set(psk);
-    secrets.set(ticket, psk.length);
-    psk.fill(0);
-    const session: Tls13Session = {
-      version: 'TLSv1.3',
-      serverName: k.serverName,
-      storeKey: k.key,
-      cipherSuite: k.suite.code,
-      alpn: k.origin.alpn,
-      receivedAt: now,
-      expiresAt: now + Math.min(lifetime, MAX_TICKET_LIFETIME_SECONDS) * 1000,
-      peerCertificates: k.origin.peerCertificates,
-      certificateErrors: k.origin.certificateErrors,
-      certificateErrorSeverity: k.origin.certificateErrorSeverity,
-      signatureScheme: k.origin.signatureScheme,
-      psk: secrets.subarray(0, psk.length),
-      ticket: secrets.subarray(psk.length),
-      lifetime,
-      ageAdd,
-      maxEarlyData,
-    };
-    void keepSession(k.store, session);
+    k.keep(k, this.crypto, { lifetime, ageAdd, nonce, ticket, maxEarlyData });
   }
 }
