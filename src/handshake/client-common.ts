@@ -18,6 +18,7 @@ import type { PskOffer } from './psk.js';
 import type { SessionStore } from '../session/store.js';
 import type { ClientResumption } from './client-resumption.js';
 import type { Tls12Session } from '../session/session.js';
+import type { answerCertificateRequest13 } from './client-auth13.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
 export interface ClientParams {
@@ -28,6 +29,11 @@ export interface ClientParams {
   readonly auth: PeerAuth;
   /** Our certificate for mutual TLS, if any. */
   readonly identity: CertifiedKey | null;
+  /**
+   * How a TLS 1.3 client with `identity` answers a CertificateRequest (`client-auth13.ts`),
+   * from the client-certificate part; null without an identity (an empty Certificate is sent).
+   */
+  readonly answerCertificateRequest13: typeof answerCertificateRequest13 | null;
   /** Send status_request (RFC 6066 §8). */
   readonly requestOcsp: boolean;
   /**

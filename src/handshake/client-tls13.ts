@@ -23,7 +23,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
 import type { SessionKeeper } from './client-sessions.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type Offer } from './client-common.js';
-import { ownSigningSchemes, signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
+import { verifyCertificateVerify13 } from './signatures.js';
 
 /** What every TLS 1.3 client state carries once the ServerHello is read. */
 export interface Client13 extends ClientHandshake {
@@ -292,23 +292,17 @@ export class ExpectFinished implements State {
 }
 
 /**
- * Answers a CertificateRequest (RFC 9846 §4.5.1, §4.5.2): our chain and a CertificateVerify
- * when our key can sign with a scheme the server listed, else an empty Certificate. Returns
- * the scheme we signed with, if any.
+ * Answers a CertificateRequest (RFC 9846 §4.5.1, §4.5.2): with our certificate through the
+ * client-certificate part (`client-auth13.ts`: our chain and a CertificateVerify when our key
+ * can sign with a scheme the server listed), else with an empty Certificate. Returns the
+ * scheme we signed with, if any.
  */
 async function sendClientCertificate(h: Client13, request: CertificateRequest, out: HandshakeOutput): Promise<string | undefined> {
-  const { cfg, transcript } = h;
   const id = h.p.identity;
-  const wanted = request.extensions.signatureAlgorithms ?? [];
-  const scheme = id ? ownSigningSchemes(cfg, id.key).find((s) => wanted.includes(s)) : undefined;
-  if (!id || scheme === undefined) {
-    sendHashed(out, transcript, { type: 'certificate', context: request.context, entries: [] });
-    return undefined;
-  }
-  sendHashed(out, transcript, { type: 'certificate', context: request.context, entries: id.chain.map((der) => ({ certData: der, extensions: {} })) });
-  const signature = await signCertificateVerify13(cfg, id.key, scheme, transcript.current(), 'client');
-  sendHashed(out, transcript, { type: 'certificate_verify', scheme, signature });
-  return codeName('scheme', scheme);
+  // A config has an identity only with the client-certificate part, which brings the answer.
+  if (id && h.p.answerCertificateRequest13) return h.p.answerCertificateRequest13(h, id, request, out);
+  sendHashed(out, h.transcript, { type: 'certificate', context: request.context, entries: [] });
+  return undefined;
 }
 
 /** Sessions kept from one connection at most (a server may send many tickets). */
