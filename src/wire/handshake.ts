@@ -14,7 +14,7 @@
 import { TlsError } from '../base/errors.js';
 import { decodeCertificate, decodeCertificateRequest, decodeCertificateVerify, encodeCertificate, encodeCertificateRequest, encodeCertificateVerify } from './certificate.js';
 import { HandshakeType, nameOf } from './codes.js';
-import { decodeExtensions, encodeExtensions } from './extensions.js';
+import { decodeEncryptedExtensionsBlock, decodeNewSessionTicketExtensions, encodeExtensions } from './extensions.js';
 import { decodeClientHello, decodeServerHello, encodeClientHello, encodeServerHello } from './hello.js';
 import type { EncryptedExtensions, EndOfEarlyData, Finished, HandshakeMessage, KeyUpdate, NewSessionTicket } from './messages.js';
 import { Reader } from './reader.js';
@@ -103,7 +103,7 @@ function internal(detail: string): TlsError {
 /** Decodes an EncryptedExtensions body (RFC 9846 §4.4.1). */
 export function decodeEncryptedExtensions(r: Reader): EncryptedExtensions {
   // RFC 9846 §4.4.1: Extension extensions<0..2^16-1>
-  const extensions = decodeExtensions(r, 'EE');
+  const extensions = decodeEncryptedExtensionsBlock(r);
   r.end('EncryptedExtensions');
   return { type: 'encrypted_extensions', extensions };
 }
@@ -155,7 +155,7 @@ export function decodeNewSessionTicket(r: Reader): NewSessionTicket {
   // RFC 9846 §4.7.1: opaque ticket<1..2^16-1>
   const ticket = r.vec16Bytes('NewSessionTicket ticket', 1);
   // RFC 9846 §4.7.1: Extension extensions<0..2^16-1>
-  const extensions = decodeExtensions(r, 'NST');
+  const extensions = decodeNewSessionTicketExtensions(r);
   r.end('NewSessionTicket');
   return { type: 'new_session_ticket', lifetime, ageAdd, nonce, ticket, extensions };
 }
