@@ -26,6 +26,7 @@ import {
   X25519MLKEM768_PART,
 } from '../crypto/parts.js';
 import { CLIENT_RESUMPTION } from '../handshake/client-resumption.js';
+import { answerCertificateRequest13 } from '../handshake/client-auth13.js';
 import { ConnectionCore } from './connection.js';
 import {
   clientIdentity,
@@ -112,7 +113,7 @@ export const ocsp: ClientModule = /* @__PURE__ */ defineModule('ocsp', { parts: 
  * cannot be read. Includes {@link clientCertificates}.
  */
 export const identity: ClientModule = /* @__PURE__ */ defineModule('identity', {
-  parts: { identity: identityFiles, clientCertificate: clientIdentity },
+  parts: { identity: identityFiles, clientCertificate: clientIdentity, answerCertificateRequest13 },
   crypto: SIGNING_PART,
 });
 
@@ -122,7 +123,7 @@ export const identity: ClientModule = /* @__PURE__ */ defineModule('identity', {
  * and `pfx` are `InvalidConfig`, and a CertificateRequest is answered with an empty Certificate.
  */
 export const clientCertificates: ClientModule = /* @__PURE__ */ defineModule('clientCertificates', {
-  parts: { clientCertificate: clientIdentity },
+  parts: { clientCertificate: clientIdentity, answerCertificateRequest13 },
   crypto: SIGNING_PART,
 });
 

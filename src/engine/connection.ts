@@ -25,7 +25,7 @@ import { tls13Suite } from '../crypto/suites.js';
 import { AlertDescription, TlsError, alertName } from '../base/errors.js';
 import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { HandshakeMessage } from '../wire/messages.js';
-import { encodeHandshakeWith, decodeHandshakeWith, handshakeKind, type HandshakeCodec } from '../wire/handshake.js';
+import { encodeHandshakeWith, decodeHandshakeWith, type HandshakeCodec } from '../wire/handshake.js';
 import { decodeAlert } from '../wire/alert.js';
 import { Joiner } from '../record/joiner.js';
 import { NullProtector, RecordProtector, tls13Protector, type Protector } from '../record/protector.js';
@@ -688,7 +688,7 @@ export class ConnectionCore {
     }
   }
 
-  /** The version whose message set applies now (for {@link handshakeKind} and decoding). */
+  /** The version whose message set applies now (for the codec's `kind` and decoding). */
   private messageVersion(): 'tls12' | 'tls13' | undefined {
     return this.tls12 ? 'tls12' : this.negotiated.version === 'TLSv1.3' ? 'tls13' : undefined;
   }
@@ -715,7 +715,7 @@ export class ConnectionCore {
       return;
     }
     const s = this.state;
-    const kind = handshakeKind(type, this.messageVersion());
+    const kind = this.codec.kind(type, this.messageVersion());
     if (kind === null || !s.expects.includes(kind)) {
       const version = this.tls12 ? 'TLS 1.2' : this.negotiated.version === 'TLSv1.3' ? 'TLS 1.3' : 'this handshake';
       throw new TlsError('UnexpectedMessage', {

@@ -33,11 +33,12 @@ import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
 import type { SessionStore } from '../session/store.js';
 import { CLIENT_RESUMPTION, type ClientResumption } from '../handshake/client-resumption.js';
+import { answerCertificateRequest13 } from '../handshake/client-auth13.js';
 import { resolveTicketKeys, type TicketKeySet } from '../session/ticket-keys.js';
 import { resolveReplayRegister } from '../session/replay.js';
 import type { ResumableSession } from '../session/session.js';
 import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
-import { toHex, copyBytes } from '../base/bytes.js';
+import { copyBytes } from '../base/bytes.js';
 
 /** Limits that belong to one role (the rest are in `ResolvedCommon`). */
 export interface RoleLimits {
@@ -134,6 +135,8 @@ export interface ClientParts {
   readonly identity?: IdentityFiles | null;
   /** Client certificates (`cert` + `key`, `pfx`); null: refused with `InvalidConfig` naming `module`. */
   readonly clientCertificate: typeof clientIdentity | null;
+  /** How a TLS 1.3 client with a certificate answers a CertificateRequest (with `clientCertificate`). */
+  readonly answerCertificateRequest13?: typeof answerCertificateRequest13 | null;
   /** The default provider, which `crypto: 'pure'` also names. */
   readonly crypto: CryptoProvider;
   /** Session resumption (src/handshake/client-resumption.ts); null: as `sessionStore: false`. */
@@ -148,6 +151,7 @@ export const ALL_CLIENT_PARTS: ClientParts = {
   ocsp: verifyOcspResponseWith,
   identity: identityFiles,
   clientCertificate: clientIdentity,
+  answerCertificateRequest13,
   crypto: nobleProvider,
   resumption: CLIENT_RESUMPTION,
   codec: ANY_BODY,
@@ -427,6 +431,7 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
       ocsp: parts.ocsp,
     }),
     identity,
+    answerCertificateRequest13: identity ? (parts.answerCertificateRequest13 ?? null) : null,
     // RFC 6066 §8: asked for only when we can check the answer.
     requestOcsp: options.requestOCSP !== false && parts.ocsp !== null,
     tls12: parts.tls12,
@@ -447,13 +452,7 @@ function resolveClient(options: ClientConfigOptions, parts: ClientParts): Client
   const resumption = parts.resumption;
   const trust = (): string => {
     if (resumption === null) throw new TlsError('InternalError', { detail: 'trust fingerprint without the resumption part' });
-    return (fingerprint ??= resumption.trustFingerprint(cfg.crypto, {
-      anchors,
-      ignorable,
-      verifier: options.verifier ?? `basic:${options.maxDepth ?? ''}:${options.commonNameFallback === true}`,
-      checkServerIdentity: options.checkServerIdentity,
-      extra: `revocation:${options.requireRevocationInformation === true}|identity:${params.identity ? toHex(cfg.crypto.digest('sha256', params.identity.chain[0]!)) : '-'}`,
-    }));
+    return (fingerprint ??= resumption.configTrust(cfg.crypto, { options, anchors, ignorable, identity }));
   };
   return Object.freeze({ cfg, params, store, resumption: parts.resumption, trust, codec: parts.codec, nameOptional: options.verifier !== undefined || ignorable.includes('InvalidName'), customVerifier: options.verifier !== undefined, limits });
 }

@@ -13,11 +13,12 @@ import type { CertifiedKey, ResolvedCommon } from '../config/config.js';
 import type { PeerAuth } from './peer-auth.js';
 import type { ClientHelloHook } from './test-hooks.js';
 import type { serverHello12 } from './client-tls12.js';
-import type { Transcript } from './transcript.js';
+import type { TranscriptHash } from './transcript.js';
 import type { PskOffer } from './psk.js';
 import type { SessionStore } from '../session/store.js';
 import type { ClientResumption } from './client-resumption.js';
 import type { Tls12Session } from '../session/session.js';
+import type { answerCertificateRequest13 } from './client-auth13.js';
 
 /** Client-only settings the handshake needs (resolved from ClientOptions). */
 export interface ClientParams {
@@ -28,6 +29,11 @@ export interface ClientParams {
   readonly auth: PeerAuth;
   /** Our certificate for mutual TLS, if any. */
   readonly identity: CertifiedKey | null;
+  /**
+   * How a TLS 1.3 client with `identity` answers a CertificateRequest (`client-auth13.ts`),
+   * from the client-certificate part; null without an identity (an empty Certificate is sent).
+   */
+  readonly answerCertificateRequest13: typeof answerCertificateRequest13 | null;
   /** Send status_request (RFC 6066 §8). */
   readonly requestOcsp: boolean;
   /**
@@ -58,8 +64,11 @@ export interface ClientParams {
 export interface ClientHandshake {
   readonly cfg: ResolvedCommon;
   readonly p: ClientParams;
-  /** The transcript of this handshake (RFC 9846 §4.1; RFC 5246 §7.4.9). */
-  readonly transcript: Transcript;
+  /**
+   * The transcript of this handshake (RFC 9846 §4.1; RFC 5246 §7.4.9): its hash; a TLS 1.2
+   * client continues with a message log (`Transcript.continuing`, client-tls12.ts).
+   */
+  readonly transcript: TranscriptHash;
   /** Our first ClientHello's random (key-log lines, TLS 1.2 key derivation). */
   readonly clientRandom: Uint8Array;
 }

@@ -18,12 +18,11 @@ import type { ClientHello, ClientHelloExtensions, HandshakeMessage, HelloRetryRe
 import { OCSP_STATUS_REQUEST } from './peer-auth.js';
 import type { HandshakeOutput, MessageKind, State, Step } from './state.js';
 import { expect, sendHashed } from './state.js';
-import { Transcript } from './transcript.js';
+import { TranscriptHash } from './transcript.js';
 import { checkOnlyOffered, type ClientHandshake, type ClientParams, type Offer } from './client-common.js';
 import { serverHello13 } from './client-tls13.js';
-import { acceptPskSelection, type PskOffer } from './psk.js';
+import type { PskOffer, PskSelected } from './psk.js';
 import type { ResumableSession, Tls12Session } from '../session/session.js';
-import { earlyTrafficSecret } from './tls13-common.js';
 
 /**
  * Starts a client handshake: sends ClientHello and returns the first state (once the key
@@ -79,10 +78,11 @@ function sendClientHello(
   if (early) ch = { ...ch, extensions: { ...ch.extensions, earlyData: true } };
   // RFC 9846 §4.3.11: pre_shared_key last, its binder over this ClientHello truncated before the binders.
   if (psk) ch = p.sessions!.resumption.offerPsk(cfg.crypto, ch, psk, cfg.now(), p.allowPskKe, null);
-  const hs: ClientHandshake = { cfg, p, transcript: new Transcript(cfg.crypto), clientRandom: ch.random };
+  const hs: ClientHandshake = { cfg, p, transcript: new TranscriptHash(cfg.crypto), clientRandom: ch.random };
   const raw = out.send(ch);
   hs.transcript.add(raw);
-  if (early && psk) sendEarlyData(hs, psk, early, raw, out);
+  // 0-RTT data (RFC 9846 §2.3): a PSK was offered, so this client has the resumption part.
+  if (early && psk) p.sessions!.resumption.sendEarlyData(hs, psk, early, raw, out);
   // No 0-RTT possible: the data goes first after the handshake (unless the caller opted out).
   else if (p.earlyData) out.earlyDataOutcome(false, p.earlyData, p.retryEarlyData);
   const byGroup = new Map<number, KeyShare>();
@@ -92,21 +92,6 @@ function sendClientHello(
   }
   const offer: Offer = { ch, shares: byGroup, offers13, offers12, psk, session12, early };
   return new ExpectServerHello(hs, offer, null);
-}
-
-/**
- * Sends 0-RTT data after the first ClientHello (RFC 9846 §2.3, §4.3.10): under
- * client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello), with
- * the suite of the session's ticket, preceded by the compatibility ChangeCipherSpec
- * (RFC 9846 §E.4: "placed immediately after the first ClientHello" when offering early data).
- */
-function sendEarlyData(hs: ClientHandshake, psk: PskOffer, data: Uint8Array, chRaw: Uint8Array, out: HandshakeOutput): void {
-  const suite = tls13Suite(psk.session.cipherSuite)!;
-  const secret = earlyTrafficSecret(hs.cfg.crypto, suite, psk.session.psk, hs.cfg.crypto.digest(suite.hash, chRaw));
-  out.keyLog('CLIENT_EARLY_TRAFFIC_SECRET', hs.clientRandom, secret);
-  if (hs.cfg.maxVersion >= ProtocolVersion.TLSv1_3) out.sendChangeCipherSpec('compat');
-  out.installKey('write', { version: 'TLSv1.3', suite, secret });
-  out.sendEarlyData(data);
 }
 
 /** Which versions the configuration lets us offer. */
@@ -224,7 +209,7 @@ class ExpectServerHello implements State {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello cipher suite differs from the HelloRetryRequest' });
     }
     // RFC 9846 §4.3.11: the server resumes with the PSK we offered, consistently, or declines it.
-    const resumed = shExt.preSharedKey !== undefined ? acceptPskSelection(this.offer.psk, shExt.preSharedKey, suite, shExt.keyShare !== undefined, this.offer.ch.extensions.pskKeyExchangeModes) : null;
+    const resumed = shExt.preSharedKey !== undefined ? this.acceptPsk(shExt.preSharedKey, suite, shExt.keyShare !== undefined) : null;
     const ks = shExt.keyShare;
     // psk_ke (RFC 9846 §4.3.9): the PSK alone, no (EC)DHE; acceptPskSelection checked that we offered it.
     if (!ks && resumed) return serverHello13(this.hs, this.offer, sh, suite, null, null, out, resumed);
@@ -241,6 +226,18 @@ class ExpectServerHello implements State {
       throw new TlsError('IllegalParameter', { detail: 'ServerHello key_share group differs from the HelloRetryRequest' });
     }
     return serverHello13(this.hs, this.offer, sh, suite, share, ks.keyExchange, out, resumed);
+  }
+
+  /**
+   * The server's pre_shared_key selection (RFC 9846 §4.3.11): checked by the resumption part
+   * (`psk.ts` acceptPskSelection) against the PSK we offered; without an offer any selection
+   * is one we did not offer (illegal_parameter).
+   */
+  private acceptPsk(selected: number, suite: Tls13Suite, hasKeyShare: boolean): PskSelected {
+    const offer = this.offer.psk;
+    if (!offer) throw new TlsError('IllegalParameter', { detail: `server selected PSK identity ${selected}, which we did not offer` });
+    // A PSK was offered, so this client has the resumption part.
+    return this.hs.p.sessions!.resumption.acceptPskSelection(offer, selected, suite, hasKeyShare, this.offer.ch.extensions.pskKeyExchangeModes);
   }
 
   /** A ServerHello without supported_versions: TLS 1.2, if we offered it (RFC 9846 §4.2.3; RFC 5246 §7.4.1.3). */

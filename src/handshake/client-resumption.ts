@@ -8,14 +8,28 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import type { ResolvedCommon } from '../config/config.js';
-import type { MaybePromise } from '../crypto/provider.js';
+import type { CertifiedKey, ClientOptions, ResolvedCommon } from '../config/config.js';
+import type { CryptoProvider, MaybePromise } from '../crypto/provider.js';
+import { toHex } from '../base/bytes.js';
 import { tls13Suite } from '../crypto/suites.js';
 import { ConnectionSessionStore } from '../session/offer.js';
 import type { ResumableSession, Tls12Session } from '../session/session.js';
 import { MemorySessionStore, sessionStoreKey, takeSession, trustFingerprint, type SessionStore } from '../session/store.js';
 import { offer12, usableSession12 } from './client-resume12.js';
-import { offerPsk, sessionHash, type PskOffer } from './psk.js';
+import { acceptPskSelection, offerPsk, sessionHash, type PskOffer } from './psk.js';
+import { keepTicketSession, sendEarlyData } from './client-sessions.js';
+
+/** What a client config's trust decision is made of (see `trustFingerprint`, session/store.ts). */
+export interface ConfigTrust {
+  /** The options that decide trust (`verifier`, `maxDepth`, `commonNameFallback`, `checkServerIdentity`, `requireRevocationInformation`). */
+  readonly options: Pick<ClientOptions, 'verifier' | 'maxDepth' | 'commonNameFallback' | 'checkServerIdentity' | 'requireRevocationInformation'>;
+  /** Trust anchors as configured (PEM text or DER). */
+  readonly anchors: readonly (string | Uint8Array)[];
+  /** Certificate error codes the config accepts. */
+  readonly ignorable: readonly string[];
+  /** The client's own certificate, if any. */
+  readonly identity: CertifiedKey | null;
+}
 
 /** What a client needs to resume sessions; see the module notes. */
 export interface ClientResumption {
@@ -34,7 +48,13 @@ export interface ClientResumption {
   /** The key sessions are kept under. */
   readonly storeKey: typeof sessionStoreKey;
   /** The fingerprint of a config's trust decision, which that key includes (here: only sessions need it). */
-  readonly trustFingerprint: typeof trustFingerprint;
+  configTrust(crypto: CryptoProvider, t: ConfigTrust): string;
+  /** The server's pre_shared_key selection, checked against the PSK we offered (`psk.ts`). */
+  readonly acceptPskSelection: typeof acceptPskSelection;
+  /** 0-RTT data after the first ClientHello (`client-sessions.ts`). */
+  readonly sendEarlyData: typeof sendEarlyData;
+  /** A NewSessionTicket stored as a session (`client-sessions.ts`). */
+  readonly keepTicket: typeof keepTicketSession;
 }
 
 /** Client session resumption (what `puretls` and `puretls/node` always have). */
@@ -66,5 +86,17 @@ export const CLIENT_RESUMPTION: ClientResumption = {
     return new ConnectionSessionStore(store, session as ConstructorParameters<typeof ConnectionSessionStore>[1], onSession as ConstructorParameters<typeof ConnectionSessionStore>[2]);
   },
   storeKey: sessionStoreKey,
-  trustFingerprint,
+  configTrust(crypto, t) {
+    const o = t.options;
+    return trustFingerprint(crypto, {
+      anchors: t.anchors,
+      ignorable: t.ignorable,
+      verifier: o.verifier ?? `basic:${o.maxDepth ?? ''}:${o.commonNameFallback === true}`,
+      checkServerIdentity: o.checkServerIdentity,
+      extra: `revocation:${o.requireRevocationInformation === true}|identity:${t.identity ? toHex(crypto.digest('sha256', t.identity.chain[0]!)) : '-'}`,
+    });
+  },
+  acceptPskSelection,
+  sendEarlyData,
+  keepTicket: keepTicketSession,
 };

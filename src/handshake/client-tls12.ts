@@ -26,10 +26,13 @@ import { ExpectChangeCipherSpec, RenegotiationRefused, deriveSession, finishHand
 import { computeFinished12, verifyFinished12 } from './finished.js';
 import { ServerAuthenticated } from './proofs.js';
 import { ExpectNewSessionTicket12, keepFullSession12, resumed12, resumesOffer, type ServerFindings } from './client-resume12.js';
+import { Transcript } from './transcript.js';
 import type { MaybePromise } from '../crypto/provider.js';
 
 /** What every TLS 1.2 client state carries once the ServerHello is read. */
 export interface Client12 extends ClientHandshake {
+  /** The transcript with its message log, which a client CertificateVerify signs (RFC 5246 §7.4.8). */
+  readonly transcript: Transcript;
   readonly offer: Offer;
   readonly suite: Tls12Suite;
   readonly serverRandom: Uint8Array;
@@ -97,11 +100,14 @@ export function serverHello12(hs: ClientHandshake, offer: Offer, sh: ServerHello
 function afterServerHello12(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls12Suite, ext: ServerHello12Extensions, alpn: string | undefined, out: HandshakeOutput): Step {
   const resumed = resumesOffer(hs, offer, sh);
   if (resumed) return resumed12(hs, offer, sh, suite, ext, alpn, resumed, hs.p.sessions, out);
-  hs.transcript.setHash(suite.hash);
-  hs.transcript.add(sh.raw!);
+  // The ClientHello so far, now with the message log a client CertificateVerify signs.
+  const transcript = Transcript.continuing(hs.transcript, hs.cfg.crypto);
+  transcript.setHash(suite.hash);
+  transcript.add(sh.raw!);
   if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name}`, message: sh });
   const h: Client12 = {
     ...hs,
+    transcript,
     offer,
     suite,
     serverRandom: sh.random,

@@ -21,11 +21,9 @@ import type { PskSelected } from './psk.js';
 import type { Learned } from './state.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
-import { resumptionPsk } from '../keys/tls13-schedule.js';
-import { keepSession, type SessionStore } from '../session/store.js';
-import { MAX_TICKET_LIFETIME_SECONDS, type Tls13Session } from '../session/session.js';
+import type { SessionKeeper } from './client-sessions.js';
 import { acceptAlpn, checkOnlyOffered, type ClientHandshake, type Offer } from './client-common.js';
-import { ownSigningSchemes, signCertificateVerify13, verifyCertificateVerify13 } from './signatures.js';
+import { verifyCertificateVerify13 } from './signatures.js';
 
 /** What every TLS 1.3 client state carries once the ServerHello is read. */
 export interface Client13 extends ClientHandshake {
@@ -81,9 +79,8 @@ export function serverHello13(
 function serverHelloAgreed13(hs: ClientHandshake, offer: Offer, sh: ServerHello, suite: Tls13Suite, group: number | null, shared: Uint8Array | null, out: HandshakeOutput, resumed: PskSelected | null): Step {
   const { cfg, transcript, clientRandom } = hs;
   transcript.setHash(suite.hash);
+  // TLS 1.3 signs transcript hashes only: a client's transcript keeps no raw messages.
   transcript.add(sh.raw!);
-  // TLS 1.3 signs transcript hashes only: the raw messages are not kept.
-  transcript.forgetMessages();
   if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello ${suite.name} ${group !== null ? nameOf('group', group) : 'psk_ke'}${resumed ? ' resumed' : ''}`, message: sh });
   // RFC 9846 §7.1: on resumption the Early Secret comes from the PSK.
   const secrets = handshakeSecrets(cfg.crypto, suite, shared, transcript.current(), resumed ? resumed.session.psk : null);
@@ -287,41 +284,24 @@ export class ExpectFinished implements State {
     const traffic = finishHandshake(out, cfg.crypto, this.h.clientRandom, suite, app, keeps ? transcript.current() : null, finished);
     const keeper: SessionKeeper | null =
       keeps && sessions && traffic.resumption
-        ? { store: sessions.store, key: sessions.key, serverName: this.h.p.serverName!, suite, resumptionSecret: traffic.resumption, origin: this.origin, now: cfg.now }
+        ? { store: sessions.store, key: sessions.key, serverName: this.h.p.serverName!, suite, resumptionSecret: traffic.resumption, origin: this.origin, now: cfg.now, keep: sessions.resumption.keepTicket }
         : null;
     return { next: new ClientTraffic(keeper, cfg.crypto), learned: { clientSignatureScheme } };
   }
 }
 
 /**
- * Answers a CertificateRequest (RFC 9846 §4.5.1, §4.5.2): our chain and a CertificateVerify
- * when our key can sign with a scheme the server listed, else an empty Certificate. Returns
- * the scheme we signed with, if any.
+ * Answers a CertificateRequest (RFC 9846 §4.5.1, §4.5.2): with our certificate through the
+ * client-certificate part (`client-auth13.ts`: our chain and a CertificateVerify when our key
+ * can sign with a scheme the server listed), else with an empty Certificate. Returns the
+ * scheme we signed with, if any.
  */
 async function sendClientCertificate(h: Client13, request: CertificateRequest, out: HandshakeOutput): Promise<string | undefined> {
-  const { cfg, transcript } = h;
   const id = h.p.identity;
-  const wanted = request.extensions.signatureAlgorithms ?? [];
-  const scheme = id ? ownSigningSchemes(cfg, id.key).find((s) => wanted.includes(s)) : undefined;
-  if (!id || scheme === undefined) {
-    sendHashed(out, transcript, { type: 'certificate', context: request.context, entries: [] });
-    return undefined;
-  }
-  sendHashed(out, transcript, { type: 'certificate', context: request.context, entries: id.chain.map((der) => ({ certData: der, extensions: {} })) });
-  const signature = await signCertificateVerify13(cfg, id.key, scheme, transcript.current(), 'client');
-  sendHashed(out, transcript, { type: 'certificate_verify', scheme, signature });
-  return codeName('scheme', scheme);
-}
-
-/** What the client needs to turn NewSessionTickets into stored sessions. */
-interface SessionKeeper {
-  readonly store: SessionStore;
-  readonly key: string;
-  readonly serverName: string;
-  readonly suite: Tls13Suite;
-  readonly resumptionSecret: Uint8Array;
-  readonly origin: SessionOrigin;
-  readonly now: () => number;
+  // A config has an identity only with the client-certificate part, which brings the answer.
+  if (id && h.p.answerCertificateRequest13) return h.p.answerCertificateRequest13(h, id, request, out);
+  sendHashed(out, h.transcript, { type: 'certificate', context: request.context, entries: [] });
+  return undefined;
 }
 
 /** Sessions kept from one connection at most (a server may send many tickets). */
@@ -356,40 +336,14 @@ export class ClientTraffic implements State {
   }
 
   /**
-   * Stores a session for a ticket (RFC 9846 §4.7.1): its PSK is
-   * HKDF-Expand-Label(resumption_secret, "resumption", ticket_nonce, Hash.length). A lifetime
-   * of 0 means "do not use" (the ticket is dropped). The store is not awaited: a slow or
-   * failing store costs the session, never the connection.
+   * Keeps a session for a ticket (`client-sessions.ts`, through the resumption part): at most
+   * {@link MAX_SESSIONS_PER_CONNECTION}; a lifetime of 0 means "do not use" (RFC 9846 §4.7.1:
+   * the ticket is dropped).
    */
   private keep(lifetime: number, ageAdd: number, nonce: Uint8Array, ticket: Uint8Array, maxEarlyData: number): void {
     const k = this.keeper;
     if (!k || lifetime === 0 || this.kept >= MAX_SESSIONS_PER_CONNECTION) return;
     this.kept++;
-    const now = k.now();
-    // The PSK and a copy of the ticket in one buffer (one allocation per session, not two).
-    const psk = resumptionPsk(this.crypto, k.suite.hash, k.resumptionSecret, nonce);
-    const secrets = new Uint8Array(psk.length + ticket.length);
-    secrets.set(psk);
-    secrets.set(ticket, psk.length);
-    psk.fill(0);
-    const session: Tls13Session = {
-      version: 'TLSv1.3',
-      serverName: k.serverName,
-      storeKey: k.key,
-      cipherSuite: k.suite.code,
-      alpn: k.origin.alpn,
-      receivedAt: now,
-      expiresAt: now + Math.min(lifetime, MAX_TICKET_LIFETIME_SECONDS) * 1000,
-      peerCertificates: k.origin.peerCertificates,
-      certificateErrors: k.origin.certificateErrors,
-      certificateErrorSeverity: k.origin.certificateErrorSeverity,
-      signatureScheme: k.origin.signatureScheme,
-      psk: secrets.subarray(0, psk.length),
-      ticket: secrets.subarray(psk.length),
-      lifetime,
-      ageAdd,
-      maxEarlyData,
-    };
-    void keepSession(k.store, session);
+    k.keep(k, this.crypto, { lifetime, ageAdd, nonce, ticket, maxEarlyData });
   }
 }

@@ -25,7 +25,7 @@ import { encodeHandshakeWith } from '../wire/handshake.js';
 import { encodeClientHello, truncatedClientHello } from '../wire/hello.js';
 import type { ClientHello } from '../wire/messages.js';
 import type { Tls13Session } from '../session/session.js';
-import type { Transcript } from './transcript.js';
+import type { TranscriptHash } from './transcript.js';
 
 /** ticket_age tolerance (ms) before a ticket is declined (RFC 9846 §8.3: a small window). */
 export const TICKET_AGE_TOLERANCE_MS = 10_000;
@@ -57,7 +57,7 @@ export function obfuscatedTicketAge(s: Tls13Session, now: number): number {
  * cover the ClientHello alone), the transcript holding message_hash(ClientHello1) and the
  * HelloRetryRequest for the second (RFC 9846 §4.3.11.2).
  */
-export function offerPsk(crypto: CryptoProvider, ch: ClientHello, offer: PskOffer, now: number, allowPskKe: boolean, prefix: Transcript | null): ClientHello {
+export function offerPsk(crypto: CryptoProvider, ch: ClientHello, offer: PskOffer, now: number, allowPskKe: boolean, prefix: TranscriptHash | null): ClientHello {
   const s = offer.session;
   // RFC 9846 §4.3.9: a client offering a PSK MUST send psk_key_exchange_modes; psk_ke only when allowed.
   const modes = allowPskKe ? [PskKeyExchangeMode.psk_dhe_ke, PskKeyExchangeMode.psk_ke] : [PskKeyExchangeMode.psk_dhe_ke];

@@ -18,7 +18,7 @@ import type { Tls13Suite } from '../crypto/suites.js';
 import type { RecordProtector } from '../record/protector.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
 import type { HandshakeMessage } from '../wire/messages.js';
-import type { Transcript } from './transcript.js';
+import type { TranscriptHash } from './transcript.js';
 import type { FinishedVerified } from './finished.js';
 import type { Session12 } from './tls12-common.js';
 import { TlsError } from '../base/errors.js';
@@ -107,7 +107,7 @@ export interface HandshakeOutput {
  * Sends `msg` and adds it to `transcript`: every handshake message we send during the
  * handshake is hashed (RFC 9846 §4.1; RFC 5246 §7.4.9).
  */
-export function sendHashed(out: HandshakeOutput, transcript: Transcript, msg: HandshakeMessage): void {
+export function sendHashed(out: HandshakeOutput, transcript: TranscriptHash, msg: HandshakeMessage): void {
   transcript.add(out.send(msg));
 }
 

@@ -15,7 +15,7 @@ import { RecordProtector } from '../record/protector.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { HandshakeOutput, HandshakeResult, MessageKind, State, Step } from './state.js';
 import { expect } from './state.js';
-import type { Transcript } from './transcript.js';
+import type { TranscriptHash } from './transcript.js';
 import type { HandshakeMessage } from '../wire/messages.js';
 
 /** Secrets of a TLS 1.2 session. */
@@ -33,7 +33,7 @@ export interface Session12 {
  */
 export function deriveSession(
   crypto: CryptoProvider,
-  transcript: Transcript,
+  transcript: TranscriptHash,
   out: Pick<HandshakeOutput, 'keyLog'>,
   suite: Tls12Suite,
   preMaster: Uint8Array,

@@ -57,7 +57,10 @@ export function encodeMessageHash(alg: HashAlg, clientHello1Hash: Uint8Array): U
 }
 
 /**
- * A running transcript hash.
+ * A running transcript hash: what a TLS 1.3 client needs. {@link Transcript} adds the message
+ * log TLS 1.2 signs and the operations only servers and tests use; a TLS 1.2 client continues
+ * with one ({@link Transcript.continuing}), so `puretls/client` without its `tls12` module
+ * carries neither (issue 9 item 5).
  *
  * Misuse (a second, different hash; `current()` before the hash is known; a second
  * message_hash replacement; replacing when the transcript does not hold exactly
@@ -65,41 +68,44 @@ export function encodeMessageHash(alg: HashAlg, clientHello1Hash: Uint8Array): U
  * protocol checks (e.g. "a second HelloRetryRequest is an unexpected_message") belong to
  * the state machine.
  */
-export class Transcript {
-  readonly #crypto: TranscriptCrypto;
-  #alg: HashAlg | null = null;
-  #state: HashState | null = null;
+export class TranscriptHash {
+  protected readonly crypto: TranscriptCrypto;
+  protected alg: HashAlg | null = null;
+  protected state: HashState | null = null;
   /** Messages received before the hash was known. */
-  #pending: Uint8Array[] = [];
-  #count = 0;
-  #replaced = false;
-  /** Every message as added, kept for TLS 1.2 CertificateVerify (RFC 5246 §7.4.8) until forgotten. */
-  #log: Uint8Array[] | null = [];
+  protected pending: Uint8Array[] = [];
+  protected count = 0;
+  protected replaced = false;
   /**
    * `current()` since the last change: several secrets and MACs are taken at the same point
    * (the application traffic secrets, the exporter secret and a Finished over ..server
    * Finished), and each digest costs a copy of the hash state and its finalisation.
    */
-  #digest: Uint8Array | null = null;
+  protected cached: Uint8Array | null = null;
 
   /** @param crypto - anything with `hash(alg)`; a full `CryptoProvider` will do. */
   constructor(crypto: TranscriptCrypto) {
-    this.#crypto = crypto;
+    this.crypto = crypto;
   }
 
   /** The hash in use, or null before {@link setHash}. */
   get hashAlg(): HashAlg | null {
-    return this.#alg;
+    return this.alg;
   }
 
   /** Number of handshake messages in the transcript (the message_hash counts as one). */
   get length(): number {
-    return this.#count;
+    return this.count;
   }
 
   /** True once ClientHello1 has been replaced by message_hash (an HRR happened). */
   get hasMessageHash(): boolean {
-    return this.#replaced;
+    return this.replaced;
+  }
+
+  /** The messages added before {@link setHash}, as held (copies; for {@link Transcript.continuing}). */
+  get buffered(): readonly Uint8Array[] {
+    return this.pending;
   }
 
   /**
@@ -110,12 +116,10 @@ export class Transcript {
     if (!(message instanceof Uint8Array) || message.length < 4) {
       throw internal('Transcript.add: a handshake message has a 4-byte header at least');
     }
-    const copy = this.#state && this.#log === null ? null : copyBytes(message);
-    this.#digest = null;
-    if (this.#state) this.#state.update(message);
-    else this.#pending.push(copy!);
-    if (this.#log !== null) this.#log.push(copy!);
-    this.#count++;
+    this.cached = null;
+    if (this.state) this.state.update(message);
+    else this.pending.push(copyBytes(message));
+    this.count++;
   }
 
   /**
@@ -127,16 +131,16 @@ export class Transcript {
    * @throws `TlsError('InternalError')` if a different hash was already set.
    */
   setHash(alg: HashAlg): void {
-    if (this.#alg !== null) {
-      if (this.#alg !== alg) throw internal(`Transcript.setHash: hash already ${this.#alg}, cannot switch to ${alg}`);
+    if (this.alg !== null) {
+      if (this.alg !== alg) throw internal(`Transcript.setHash: hash already ${this.alg}, cannot switch to ${alg}`);
       return;
     }
     if (HASH_LEN[alg] === undefined) throw internal(`Transcript.setHash: unknown hash ${String(alg)}`);
-    const state = this.#crypto.hash(alg);
-    for (const m of this.#pending) state.update(m);
-    this.#pending = [];
-    this.#alg = alg;
-    this.#state = state;
+    const state = this.crypto.hash(alg);
+    for (const m of this.pending) state.update(m);
+    this.pending = [];
+    this.alg = alg;
+    this.state = state;
   }
 
   /**
@@ -145,9 +149,9 @@ export class Transcript {
    * @throws `TlsError('InternalError')` before {@link setHash}.
    */
   current(): Uint8Array {
-    const state = this.#requireState('current');
+    const state = this.requireState('current');
     // A copy each time: callers own what they get (and may wipe it).
-    return copyBytes((this.#digest ??= state.clone().digest()));
+    return copyBytes((this.cached ??= state.clone().digest()));
   }
 
   /**
@@ -155,48 +159,9 @@ export class Transcript {
    * (e.g. a ClientHello truncated before its binders, RFC 9846 §4.3.11.2).
    */
   currentWith(...extra: Uint8Array[]): Uint8Array {
-    const s = this.#requireState('currentWith').clone();
+    const s = this.requireState('currentWith').clone();
     for (const e of extra) s.update(e);
     return s.digest();
-  }
-
-  /**
-   * All messages added so far, concatenated: what a TLS 1.2 CertificateVerify signs
-   * (RFC 5246 §7.4.8, `handshake_messages`).
-   *
-   * @throws `TlsError('InternalError')` after {@link forgetMessages}.
-   */
-  messages(): Uint8Array {
-    if (this.#log === null) throw internal('Transcript.messages: the message log was dropped');
-    let n = 0;
-    for (const m of this.#log) n += m.length;
-    const out = new Uint8Array(n);
-    let o = 0;
-    for (const m of this.#log) {
-      out.set(m, o);
-      o += m.length;
-    }
-    return out;
-  }
-
-  /** Stops keeping the raw messages (TLS 1.3 never needs them; TLS 1.2 once CertificateVerify is done). */
-  forgetMessages(): void {
-    this.#log = null;
-  }
-
-  /**
-   * An independent copy: adding to one does not affect the other.
-   * Before {@link setHash} the copy shares no buffers with this one either.
-   */
-  clone(): Transcript {
-    const t = new Transcript(this.#crypto);
-    t.#alg = this.#alg;
-    t.#state = this.#state ? this.#state.clone() : null;
-    t.#pending = this.#pending.slice();
-    t.#count = this.#count;
-    t.#replaced = this.#replaced;
-    t.#log = this.#log ? this.#log.slice() : null;
-    return t;
   }
 
   /**
@@ -208,13 +173,97 @@ export class Transcript {
    *   exactly one message, or if it was already replaced.
    */
   replaceWithMessageHash(): void {
-    const state = this.#requireState('replaceWithMessageHash');
-    if (this.#replaced) throw internal('Transcript.replaceWithMessageHash: already applied (one HelloRetryRequest per handshake)');
-    if (this.#count !== 1) {
-      throw internal(`Transcript.replaceWithMessageHash: the transcript must hold exactly ClientHello1, it holds ${this.#count} messages`);
+    const state = this.requireState('replaceWithMessageHash');
+    if (this.replaced) throw internal('Transcript.replaceWithMessageHash: already applied (one HelloRetryRequest per handshake)');
+    if (this.count !== 1) {
+      throw internal(`Transcript.replaceWithMessageHash: the transcript must hold exactly ClientHello1, it holds ${this.count} messages`);
     }
     const ch1Hash = state.digest(); // finalises the old state, which is discarded
-    this.#restart(ch1Hash);
+    this.restart(ch1Hash);
+  }
+
+  /** Starts again from `message_hash(ch1Hash)` (RFC 9846 §4.1). */
+  protected restart(ch1Hash: Uint8Array): void {
+    const alg = this.alg!;
+    const synthetic = encodeMessageHash(alg, ch1Hash);
+    this.cached = null;
+    const state = this.crypto.hash(alg);
+    state.update(synthetic);
+    this.state = state;
+    this.count = 1;
+    this.replaced = true;
+  }
+
+  protected requireState(what: string): HashState {
+    if (!this.state) throw internal(`Transcript.${what}: the hash is not chosen yet (call setHash first)`);
+    return this.state;
+  }
+}
+
+/**
+ * A {@link TranscriptHash} that also keeps every message until told to forget them (what a
+ * TLS 1.2 CertificateVerify signs), and can be cloned or restored from a message_hash. Servers
+ * and TLS 1.2 clients use it.
+ */
+export class Transcript extends TranscriptHash {
+  /** Every message as added, kept for TLS 1.2 CertificateVerify (RFC 5246 §7.4.8) until forgotten. */
+  private log: Uint8Array[] | null = [];
+
+  /**
+   * A transcript that continues `hash`, which holds only messages buffered before its hash was
+   * chosen (a TLS 1.2 client's ClientHello, RFC 5246 §7.4.9), with the message log from them on.
+   *
+   * @throws `TlsError('InternalError')` if `hash` has chosen its hash already.
+   */
+  static continuing(hash: TranscriptHash, crypto: TranscriptCrypto): Transcript {
+    if (hash.hashAlg !== null) throw internal('Transcript.continuing: the hash is chosen already');
+    const t = new Transcript(crypto);
+    for (const m of hash.buffered) t.add(m);
+    return t;
+  }
+
+  override add(message: Uint8Array): void {
+    super.add(message);
+    if (this.log !== null) this.log.push(this.state ? copyBytes(message) : this.pending[this.pending.length - 1]!);
+  }
+
+  /**
+   * All messages added so far, concatenated: what a TLS 1.2 CertificateVerify signs
+   * (RFC 5246 §7.4.8, `handshake_messages`).
+   *
+   * @throws `TlsError('InternalError')` after {@link forgetMessages}.
+   */
+  messages(): Uint8Array {
+    if (this.log === null) throw internal('Transcript.messages: the message log was dropped');
+    let n = 0;
+    for (const m of this.log) n += m.length;
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const m of this.log) {
+      out.set(m, o);
+      o += m.length;
+    }
+    return out;
+  }
+
+  /** Stops keeping the raw messages (TLS 1.3 never needs them; TLS 1.2 once CertificateVerify is done). */
+  forgetMessages(): void {
+    this.log = null;
+  }
+
+  /**
+   * An independent copy: adding to one does not affect the other.
+   * Before {@link setHash} the copy shares no buffers with this one either.
+   */
+  clone(): Transcript {
+    const t = new Transcript(this.crypto);
+    t.alg = this.alg;
+    t.state = this.state ? this.state.clone() : null;
+    t.pending = this.pending.slice();
+    t.count = this.count;
+    t.replaced = this.replaced;
+    t.log = this.log ? this.log.slice() : null;
+    return t;
   }
 
   /**
@@ -225,25 +274,13 @@ export class Transcript {
    *   or if the hash has the wrong length.
    */
   restoreFromMessageHash(clientHello1Hash: Uint8Array): void {
-    this.#requireState('restoreFromMessageHash');
-    if (this.#count !== 0) throw internal('Transcript.restoreFromMessageHash: the transcript must be empty');
-    this.#restart(clientHello1Hash);
+    this.requireState('restoreFromMessageHash');
+    if (this.count !== 0) throw internal('Transcript.restoreFromMessageHash: the transcript must be empty');
+    this.restart(clientHello1Hash);
   }
 
-  #restart(ch1Hash: Uint8Array): void {
-    const alg = this.#alg!;
-    const synthetic = encodeMessageHash(alg, ch1Hash);
-    this.#digest = null;
-    const state = this.#crypto.hash(alg);
-    state.update(synthetic);
-    this.#state = state;
-    this.#count = 1;
-    this.#replaced = true;
-    this.#log = null;
-  }
-
-  #requireState(what: string): HashState {
-    if (!this.#state) throw internal(`Transcript.${what}: the hash is not chosen yet (call setHash first)`);
-    return this.#state;
+  protected override restart(ch1Hash: Uint8Array): void {
+    super.restart(ch1Hash);
+    this.log = null;
   }
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import { decodeExtensions, encodeExtensions } from './extensions.js';
+import { decodeCertificateEntryExtensions, decodeCertificateRequestExtensions, encodeCertificateEntryExtensions, encodeExtensions } from './extensions.js';
 import type { Certificate, CertificateEntry, CertificateRequest, CertificateVerify } from './messages.js';
 import type { Reader } from './reader.js';
 import type { Writer } from './writer.js';
@@ -23,7 +23,7 @@ function decodeCertificateEntry(r: Reader): CertificateEntry {
   // RFC 9846 §4.5.1: opaque cert_data<1..2^24-1> (or ASN1_subjectPublicKeyInfo<1..2^24-1>)
   const certData = r.vec24Bytes('CertificateEntry cert_data', 1);
   // RFC 9846 §4.5.1: Extension extensions<0..2^16-1>
-  const extensions = decodeExtensions(r, 'CT');
+  const extensions = decodeCertificateEntryExtensions(r);
   return { certData, extensions };
 }
 
@@ -53,7 +53,7 @@ export function encodeCertificate(w: Writer, m: Certificate): void {
     for (const e of m.entries) {
       if (e.certData.length === 0) throw internal('CertificateEntry: empty cert_data');
       x.vec24((y) => y.bytes(e.certData));
-      encodeExtensions(x, e.extensions, 'CT');
+      encodeCertificateEntryExtensions(x, e.extensions);
     }
   });
 }
@@ -68,7 +68,7 @@ export function decodeCertificateRequest(r: Reader): CertificateRequest {
   // RFC 9846 §4.4.2: opaque certificate_request_context<0..2^8-1>
   const context = r.vec8Bytes('CertificateRequest certificate_request_context');
   // RFC 9846 §4.4.2: Extension extensions<0..2^16-1>
-  const extensions = decodeExtensions(r, 'CR');
+  const extensions = decodeCertificateRequestExtensions(r);
   r.end('CertificateRequest');
   return { type: 'certificate_request', context, extensions };
 }

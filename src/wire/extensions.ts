@@ -198,65 +198,69 @@ type FieldName = keyof typeof FIELD_TYPE;
 const NOT_FIELDS: ReadonlySet<string> = new Set(['unknown', 'order', 'rules']);
 
 // ---------------------------------------------------------------------------
-// Value codecs: one message's form of one extension's extension_data.
+// Value codecs: one message's form of one extension's extension_data, as a decoder and an
+// encoder kept apart, so that a bundle holds only the direction it uses (a client decodes
+// what a server sends and encodes its ClientHello; issue 9 item 5).
 
-interface ValueCodec<V> {
-  /** Reads the value from the extension_data (the caller checks that all of it is read). */
-  decode(r: Reader): V;
-  /** Writes the extension_data. @throws TlsError `InternalError` if `v` is out of bounds */
-  encode(w: Writer, v: V): void;
+/** Reads the value from the extension_data (the caller checks that all of it is read). */
+type Decoder<V> = (r: Reader) => V;
+/** Writes the extension_data. @throws TlsError `InternalError` if `v` is out of bounds */
+type Encoder<V> = (w: Writer, v: V) => void;
+
+/** A vector of u16 values, `lenBytes`-prefixed, of a byte length in [minBytes, maxBytes]. */
+function u16ListDecoder(what: string, lenBytes: 1 | 2, minBytes: number, maxBytes: number): Decoder<number[]> {
+  return (r) => {
+    const sub = lenBytes === 1 ? r.vec8(what, minBytes, maxBytes) : r.vec16(what, minBytes, maxBytes);
+    // RFC 9846 §3: a vector of uint16 has a byte length that is a multiple of 2
+    if (sub.left % 2 !== 0) throw decodeError(`${what}: odd length ${sub.left}`);
+    const out: number[] = [];
+    while (sub.left > 0) out.push(sub.u16());
+    return out;
+  };
 }
 
-/** A vector of u16 values, `lenBytes`-prefixed: byte length in [minBytes, maxBytes] when decoding, count in [minCount, maxCount] when encoding. */
-function u16List(what: string, lenBytes: 1 | 2, minBytes: number, maxBytes: number, minCount: number, maxCount: number): ValueCodec<number[]> {
-  return {
-    decode(r) {
-      const sub = lenBytes === 1 ? r.vec8(what, minBytes, maxBytes) : r.vec16(what, minBytes, maxBytes);
-      // RFC 9846 §3: a vector of uint16 has a byte length that is a multiple of 2
-      if (sub.left % 2 !== 0) throw decodeError(`${what}: odd length ${sub.left}`);
-      const out: number[] = [];
-      while (sub.left > 0) out.push(sub.u16());
-      return out;
-    },
-    encode(w, values) {
-      if (values.length < minCount || values.length > maxCount) {
-        throw internal(`${what}: ${values.length} entries outside [${minCount}, ${maxCount}]`);
-      }
-      const body = (x: Writer): void => {
-        for (const v of values) x.u16(v);
-      };
-      if (lenBytes === 1) w.vec8(body);
-      else w.vec16(body);
-    },
+/** A vector of u16 values, `lenBytes`-prefixed, of [minCount, maxCount] entries. */
+function u16ListEncoder(what: string, lenBytes: 1 | 2, minCount: number, maxCount: number): Encoder<number[]> {
+  return (w, values) => {
+    if (values.length < minCount || values.length > maxCount) {
+      throw internal(`${what}: ${values.length} entries outside [${minCount}, ${maxCount}]`);
+    }
+    const body = (x: Writer): void => {
+      for (const v of values) x.u16(v);
+    };
+    if (lenBytes === 1) w.vec8(body);
+    else w.vec16(body);
   };
 }
 
 /** A vector of u8 values, 1-byte length prefix, 1..255 entries. */
-function u8List(what: string): ValueCodec<number[]> {
-  return {
-    decode: (r) => Array.from(r.vec8Bytes(what, 1)),
-    encode(w, values) {
-      if (values.length === 0 || values.length > 0xff) throw internal(`${what}: ${values.length} entries outside [1, 255]`);
-      w.vec8((x) => {
-        for (const v of values) {
-          if (!Number.isInteger(v) || v < 0 || v > 0xff) throw internal(`${what}: bad value ${v}`);
-          x.u8(v);
-        }
-      });
-    },
+function u8ListDecoder(what: string): Decoder<number[]> {
+  return (r) => Array.from(r.vec8Bytes(what, 1));
+}
+
+function u8ListEncoder(what: string): Encoder<number[]> {
+  return (w, values) => {
+    if (values.length === 0 || values.length > 0xff) throw internal(`${what}: ${values.length} entries outside [1, 255]`);
+    w.vec8((x) => {
+      for (const v of values) {
+        if (!Number.isInteger(v) || v < 0 || v > 0xff) throw internal(`${what}: bad value ${v}`);
+        x.u8(v);
+      }
+    });
   };
 }
 
 /** One u16 value. */
-function u16One(): ValueCodec<number> {
-  return { decode: (r) => r.u16(), encode: (w, v) => void w.u16(v) };
-}
+const readU16: Decoder<number> = (r) => r.u16();
+const writeU16: Encoder<number> = (w, v) => void w.u16(v);
 
 /** An empty extension_data, present as `true` (the caller's end() refuses trailing bytes → decode_error). */
-const EMPTY: ValueCodec<true> = { decode: () => true, encode: () => undefined };
+const readEmpty: Decoder<true> = () => true;
+const writeEmpty: Encoder<true> = () => undefined;
 
 /** The whole extension_data, undecoded. */
-const RAW: ValueCodec<Uint8Array> = { decode: (r) => r.rest(), encode: (w, v) => void w.bytes(v) };
+const readRaw: Decoder<Uint8Array> = (r) => r.rest();
+const writeRaw: Encoder<Uint8Array> = (w, v) => void w.bytes(v);
 
 /** Bytes → string, one char per byte (lossless). */
 function latin1(b: Uint8Array): string {
@@ -280,127 +284,132 @@ function fromLatin1(s: string, what: string): Uint8Array {
 const HOST_NAME = 0;
 
 /** server_name in a ClientHello (RFC 6066 §3) or CertificateRequest (RFC 9261 §4): ServerNameList with one host_name. */
-const SERVER_NAME_LIST: ValueCodec<string> = {
-  decode(r) {
-    // RFC 6066 §3: ServerName server_name_list<1..2^16-1>
-    const list = r.vec16('server_name list', 1);
-    const names: string[] = [];
-    while (list.left > 0) {
-      const nameType = list.u8();
-      // RFC 6066 §3 defines only host_name; the select() has no other arm, so any other
-      // NameType cannot be parsed (and none was ever deployed).
-      if (nameType !== HOST_NAME) throw decodeError(`server_name: unknown name_type ${nameType}`);
-      // RFC 6066 §3: opaque HostName<1..2^16-1>
-      const host = list.vec16Bytes('server_name host_name', 1);
-      for (const c of host) {
-        // RFC 6066 §3: "The hostname is represented as a byte string using ASCII encoding"
-        if (c < 0x21 || c > 0x7e) throw illegal(`server_name: byte 0x${c.toString(16)} in host_name`);
-      }
-      names.push(latin1(host));
+function readServerNameList(r: Reader): string {
+  // RFC 6066 §3: ServerName server_name_list<1..2^16-1>
+  const list = r.vec16('server_name list', 1);
+  const names: string[] = [];
+  while (list.left > 0) {
+    const nameType = list.u8();
+    // RFC 6066 §3 defines only host_name; the select() has no other arm, so any other
+    // NameType cannot be parsed (and none was ever deployed).
+    if (nameType !== HOST_NAME) throw decodeError(`server_name: unknown name_type ${nameType}`);
+    // RFC 6066 §3: opaque HostName<1..2^16-1>
+    const host = list.vec16Bytes('server_name host_name', 1);
+    for (const c of host) {
+      // RFC 6066 §3: "The hostname is represented as a byte string using ASCII encoding"
+      if (c < 0x21 || c > 0x7e) throw illegal(`server_name: byte 0x${c.toString(16)} in host_name`);
     }
-    // RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of the same name_type."
-    if (names.length > 1) throw illegal('server_name: more than one host_name');
-    return names[0]!;
-  },
-  encode(w, name) {
-    const b = fromLatin1(name, 'server_name');
-    if (b.length === 0) throw internal('server_name: empty host name');
-    w.vec16((x) => x.u8(HOST_NAME).vec16((y) => y.bytes(b)));
-  },
-};
+    names.push(latin1(host));
+  }
+  // RFC 6066 §3: "The ServerNameList MUST NOT contain more than one name of the same name_type."
+  if (names.length > 1) throw illegal('server_name: more than one host_name');
+  return names[0]!;
+}
+
+function writeServerNameList(w: Writer, name: string): void {
+  const b = fromLatin1(name, 'server_name');
+  if (b.length === 0) throw internal('server_name: empty host name');
+  w.vec16((x) => x.u8(HOST_NAME).vec16((y) => y.bytes(b)));
+}
 
 /** RFC 7301 §3.1: ProtocolName protocol_name_list<2..2^16-1>; opaque ProtocolName<1..2^8-1>. */
-const ALPN_LIST: ValueCodec<string[]> = {
-  decode: (r) => r.list(2, (x) => latin1(x.vec8Bytes('ALPN protocol name', 1)), 'ALPN protocol_name_list', 2),
-  encode(w, names) {
-    if (names.length === 0) throw internal('ALPN: empty protocol list');
-    w.vec16((x) => {
-      for (const n of names) {
-        const b = fromLatin1(n, 'ALPN');
-        if (b.length === 0) throw internal('ALPN: empty protocol name');
-        x.vec8((y) => y.bytes(b));
-      }
-    });
-  },
-};
+function readAlpnList(r: Reader): string[] {
+  return r.list(2, (x) => latin1(x.vec8Bytes('ALPN protocol name', 1)), 'ALPN protocol_name_list', 2);
+}
+
+function writeAlpnList(w: Writer, names: readonly string[]): void {
+  if (names.length === 0) throw internal('ALPN: empty protocol list');
+  w.vec16((x) => {
+    for (const n of names) {
+      const b = fromLatin1(n, 'ALPN');
+      if (b.length === 0) throw internal('ALPN: empty protocol name');
+      x.vec8((y) => y.bytes(b));
+    }
+  });
+}
 
 /** The server's ALPN: the same list, which "MUST contain exactly one ProtocolName" (RFC 7301 §3.1). */
-const ALPN_ONE: ValueCodec<string> = {
-  decode(r) {
-    const names = ALPN_LIST.decode(r);
-    if (names.length !== 1) throw decodeError(`ALPN: ${names.length} protocols in a server's answer (need exactly 1)`);
-    return names[0]!;
-  },
-  encode: (w, name) => ALPN_LIST.encode(w, [name]),
-};
+function readAlpnOne(r: Reader): string {
+  const names = readAlpnList(r);
+  if (names.length !== 1) throw decodeError(`ALPN: ${names.length} protocols in a server's answer (need exactly 1)`);
+  return names[0]!;
+}
 
-function decodeKeyShareEntry(r: Reader): KeyShareEntry {
+const writeAlpnOne: Encoder<string> = (w, name) => writeAlpnList(w, [name]);
+
+/** RFC 9846 §4.3.8: KeyShareServerHello { KeyShareEntry server_share; }, and one entry of a ClientHello's shares. */
+function readKeyShareEntry(r: Reader): KeyShareEntry {
   const group = r.u16();
   // RFC 9846 §4.3.8: opaque key_exchange<1..2^16-1>
   const keyExchange = r.vec16Bytes('key_share key_exchange', 1);
   return { group, keyExchange };
 }
 
-function encodeKeyShareEntry(w: Writer, k: KeyShareEntry): void {
+function writeKeyShareEntry(w: Writer, k: KeyShareEntry): void {
   if (k.keyExchange.length === 0) throw internal('key_share: empty key_exchange');
   w.u16(k.group).vec16((x) => x.bytes(k.keyExchange));
 }
 
 /** RFC 9846 §4.3.8: KeyShareEntry client_shares<0..2^16-1>. */
-const KEY_SHARE_CLIENT: ValueCodec<KeyShareEntry[]> = {
-  decode(r) {
-    const shares = r.list(2, decodeKeyShareEntry, 'key_share client_shares');
-    // RFC 9846 §4.3.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same
-    // group ... Servers MAY check for violations ... illegal_parameter"
-    const seen = new Set<number>();
-    for (const s of shares) {
-      if (seen.has(s.group)) throw illegal(`key_share: two shares for group ${nameOf('group', s.group)}`);
-      seen.add(s.group);
-    }
-    return shares;
-  },
-  encode: (w, shares) =>
-    void w.vec16((x) => {
-      for (const s of shares) encodeKeyShareEntry(x, s);
-    }),
-};
+function readKeyShareClient(r: Reader): KeyShareEntry[] {
+  const shares = r.list(2, readKeyShareEntry, 'key_share client_shares');
+  // RFC 9846 §4.3.8: "Clients MUST NOT offer multiple KeyShareEntry values for the same
+  // group ... Servers MAY check for violations ... illegal_parameter"
+  const seen = new Set<number>();
+  for (const s of shares) {
+    if (seen.has(s.group)) throw illegal(`key_share: two shares for group ${nameOf('group', s.group)}`);
+    seen.add(s.group);
+  }
+  return shares;
+}
 
-/** RFC 9846 §4.3.8: KeyShareServerHello { KeyShareEntry server_share; }. */
-const KEY_SHARE_SERVER: ValueCodec<KeyShareEntry> = { decode: decodeKeyShareEntry, encode: encodeKeyShareEntry };
+function writeKeyShareClient(w: Writer, shares: readonly KeyShareEntry[]): void {
+  w.vec16((x) => {
+    for (const s of shares) writeKeyShareEntry(x, s);
+  });
+}
 
 /** RFC 9846 §4.3.7: NamedGroup named_group_list<2..2^16-1>. */
-const NAMED_GROUP_LIST = u16List('supported_groups', 2, 2, 0xffff, 1, 0x7fff);
+const readNamedGroups = /* @__PURE__ */ u16ListDecoder('supported_groups', 2, 2, 0xffff);
+const writeNamedGroups = /* @__PURE__ */ u16ListEncoder('supported_groups', 2, 1, 0x7fff);
 
 /** RFC 9846 §4.3.3: SignatureScheme supported_signature_algorithms<2..2^16-2> (also signature_algorithms_cert). */
-const SIGNATURE_SCHEME_LIST = u16List('signature_algorithms', 2, 2, 0xfffe, 1, 0x7fff);
-const SIGNATURE_SCHEME_LIST_CERT = u16List('signature_algorithms_cert', 2, 2, 0xfffe, 1, 0x7fff);
+const readSignatureSchemes = /* @__PURE__ */ u16ListDecoder('signature_algorithms', 2, 2, 0xfffe);
+const writeSignatureSchemes = /* @__PURE__ */ u16ListEncoder('signature_algorithms', 2, 1, 0x7fff);
+const readSignatureSchemesCert = /* @__PURE__ */ u16ListDecoder('signature_algorithms_cert', 2, 2, 0xfffe);
+const writeSignatureSchemesCert = /* @__PURE__ */ u16ListEncoder('signature_algorithms_cert', 2, 1, 0x7fff);
 
 /** RFC 9846 §4.3.1: ProtocolVersion versions<2..254> (ClientHello). */
-const VERSIONS_LIST = u16List('supported_versions', 1, 2, 254, 1, 127);
+const readVersions = /* @__PURE__ */ u16ListDecoder('supported_versions', 1, 2, 254);
+const writeVersions = /* @__PURE__ */ u16ListEncoder('supported_versions', 1, 1, 127);
+
+/** RFC 9846 §4.3.9: PskKeyExchangeMode ke_modes<1..255>. */
+const readPskModes = /* @__PURE__ */ u8ListDecoder('psk_key_exchange_modes');
+const writePskModes = /* @__PURE__ */ u8ListEncoder('psk_key_exchange_modes');
+
+/** RFC 8422 §5.1.2, §5.2: ECPointFormat ec_point_format_list<1..2^8-1>. */
+const readPointFormats = /* @__PURE__ */ u8ListDecoder('ec_point_formats');
+const writePointFormats = /* @__PURE__ */ u8ListEncoder('ec_point_formats');
 
 /** RFC 9846 §4.3.1: selected_version in a ServerHello that selects TLS 1.3 (what made it one). */
-const VERSION_TLS13: ValueCodec<typeof ProtocolVersion.TLSv1_3> = {
-  decode(r) {
-    const v = r.u16();
-    if (v !== ProtocolVersion.TLSv1_3) throw illegal(`supported_versions: 0x${v.toString(16)} in a TLS 1.3 ServerHello`);
-    return v;
-  },
-  encode(w, v) {
-    if (v !== ProtocolVersion.TLSv1_3) throw internal(`supported_versions: 0x${Number(v).toString(16)} in a TLS 1.3 ServerHello`);
-    w.u16(v);
-  },
-};
+function readVersionTls13(r: Reader): typeof ProtocolVersion.TLSv1_3 {
+  const v = r.u16();
+  if (v !== ProtocolVersion.TLSv1_3) throw illegal(`supported_versions: 0x${v.toString(16)} in a TLS 1.3 ServerHello`);
+  return v;
+}
+
+function writeVersionTls13(w: Writer, v: typeof ProtocolVersion.TLSv1_3): void {
+  if (v !== ProtocolVersion.TLSv1_3) throw internal(`supported_versions: 0x${Number(v).toString(16)} in a TLS 1.3 ServerHello`);
+  w.u16(v);
+}
 
 /** RFC 9846 §4.3.1: selected_version of a TLS 1.2 ServerHello, which must not be TLS 1.3 (it would be read as a TLS 1.3 ServerHello). */
-const VERSION_NOT_TLS13: ValueCodec<number> = {
-  decode: (r) => r.u16(),
-  encode(w, v) {
-    if (v === ProtocolVersion.TLSv1_3) throw internal('supported_versions: TLSv1.3 in a TLS 1.2 ServerHello block');
-    w.u16(v);
-  },
-};
+function writeVersionNotTls13(w: Writer, v: number): void {
+  if (v === ProtocolVersion.TLSv1_3) throw internal('supported_versions: TLSv1.3 in a TLS 1.2 ServerHello block');
+  w.u16(v);
+}
 
-function decodePskIdentity(r: Reader): PskIdentity {
+function readPskIdentity(r: Reader): PskIdentity {
   // RFC 9846 §4.3.11: opaque identity<1..2^16-1>; uint32 obfuscated_ticket_age
   const identity = r.vec16Bytes('pre_shared_key identity', 1);
   const obfuscatedTicketAge = r.u32();
@@ -408,36 +417,35 @@ function decodePskIdentity(r: Reader): PskIdentity {
 }
 
 /** RFC 9846 §4.3.11: OfferedPsks (ClientHello). */
-const OFFERED_PSKS: ValueCodec<OfferedPsks> = {
-  decode(r) {
-    // RFC 9846 §4.3.11: PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>
-    const identities = r.list(2, decodePskIdentity, 'pre_shared_key identities', 7);
-    // RFC 9846 §4.3.11: opaque PskBinderEntry<32..255>
-    const binders = r.list(2, (x) => x.vec8Bytes('pre_shared_key binder', 32), 'pre_shared_key binders', 33);
-    // RFC 9846 §4.3.11: binders are "one for each value in the identities list"
-    if (identities.length !== binders.length) {
-      throw illegal(`pre_shared_key: ${identities.length} identities but ${binders.length} binders`);
+function readOfferedPsks(r: Reader): OfferedPsks {
+  // RFC 9846 §4.3.11: PskIdentity identities<7..2^16-1>; PskBinderEntry binders<33..2^16-1>
+  const identities = r.list(2, readPskIdentity, 'pre_shared_key identities', 7);
+  // RFC 9846 §4.3.11: opaque PskBinderEntry<32..255>
+  const binders = r.list(2, (x) => x.vec8Bytes('pre_shared_key binder', 32), 'pre_shared_key binders', 33);
+  // RFC 9846 §4.3.11: binders are "one for each value in the identities list"
+  if (identities.length !== binders.length) {
+    throw illegal(`pre_shared_key: ${identities.length} identities but ${binders.length} binders`);
+  }
+  return { identities, binders };
+}
+
+function writeOfferedPsks(w: Writer, psk: OfferedPsks): void {
+  if (psk.identities.length === 0 || psk.identities.length !== psk.binders.length) {
+    throw internal(`pre_shared_key: ${psk.identities.length} identities, ${psk.binders.length} binders`);
+  }
+  w.vec16((x) => {
+    for (const id of psk.identities) {
+      if (id.identity.length === 0) throw internal('pre_shared_key: empty identity');
+      x.vec16((y) => y.bytes(id.identity)).u32(id.obfuscatedTicketAge);
     }
-    return { identities, binders };
-  },
-  encode(w, psk) {
-    if (psk.identities.length === 0 || psk.identities.length !== psk.binders.length) {
-      throw internal(`pre_shared_key: ${psk.identities.length} identities, ${psk.binders.length} binders`);
+  });
+  w.vec16((x) => {
+    for (const b of psk.binders) {
+      if (b.length < 32) throw internal(`pre_shared_key: binder of ${b.length} bytes (min 32)`);
+      x.vec8((y) => y.bytes(b));
     }
-    w.vec16((x) => {
-      for (const id of psk.identities) {
-        if (id.identity.length === 0) throw internal('pre_shared_key: empty identity');
-        x.vec16((y) => y.bytes(id.identity)).u32(id.obfuscatedTicketAge);
-      }
-    });
-    w.vec16((x) => {
-      for (const b of psk.binders) {
-        if (b.length < 32) throw internal(`pre_shared_key: binder of ${b.length} bytes (min 32)`);
-        x.vec8((y) => y.bytes(b));
-      }
-    });
-  },
-};
+  });
+}
 
 /**
  * Length in bytes of the encoded `binders` vector of an OfferedPsks (its 2-byte
@@ -452,76 +460,46 @@ export function pskBindersLength(psks: OfferedPsks): number {
 }
 
 /** RFC 9846 §4.3.10: uint32 max_early_data_size (NewSessionTicket). */
-const MAX_EARLY_DATA: ValueCodec<{ readonly maxEarlyDataSize: number }> = {
-  decode: (r) => ({ maxEarlyDataSize: r.u32() }),
-  encode: (w, v) => void w.u32(v.maxEarlyDataSize),
-};
+const readMaxEarlyData: Decoder<{ readonly maxEarlyDataSize: number }> = (r) => ({ maxEarlyDataSize: r.u32() });
+const writeMaxEarlyData: Encoder<{ readonly maxEarlyDataSize: number }> = (w, v) => void w.u32(v.maxEarlyDataSize);
 
 /** RFC 9846 §4.3.2: opaque cookie<1..2^16-1>. */
-const COOKIE: ValueCodec<Uint8Array> = {
-  decode: (r) => r.vec16Bytes('cookie', 1),
-  encode(w, c) {
-    if (c.length === 0) throw internal('cookie: empty');
-    w.vec16((x) => x.bytes(c));
-  },
-};
+const readCookie: Decoder<Uint8Array> = (r) => r.vec16Bytes('cookie', 1);
+function writeCookie(w: Writer, c: Uint8Array): void {
+  if (c.length === 0) throw internal('cookie: empty');
+  w.vec16((x) => x.bytes(c));
+}
 
 /** RFC 7685 §3: zero bytes, kept as their number. */
-const PADDING: ValueCodec<number> = {
-  decode(r) {
-    const pad = r.rest();
-    // RFC 7685 §3: "The client MUST fill the padding extension completely with zero bytes"
-    for (const b of pad) if (b !== 0) throw illegal('padding: non-zero byte');
-    return pad.length;
-  },
-  encode: (w, n) => void w.bytes(new Uint8Array(n)),
-};
+function readPadding(r: Reader): number {
+  const pad = r.rest();
+  // RFC 7685 §3: "The client MUST fill the padding extension completely with zero bytes"
+  for (const b of pad) if (b !== 0) throw illegal('padding: non-zero byte');
+  return pad.length;
+}
+const writePadding: Encoder<number> = (w, n) => void w.bytes(new Uint8Array(n));
 
 /** RFC 5746 §3.2: struct { opaque renegotiated_connection<0..255>; } RenegotiationInfo. */
-const RENEGOTIATION_INFO: ValueCodec<Uint8Array> = {
-  decode: (r) => r.vec8Bytes('renegotiation_info renegotiated_connection'),
-  encode: (w, v) => void w.vec8((x) => x.bytes(v)),
-};
+const readRenegotiationInfo: Decoder<Uint8Array> = (r) => r.vec8Bytes('renegotiation_info renegotiated_connection');
+const writeRenegotiationInfo: Encoder<Uint8Array> = (w, v) => void w.vec8((x) => x.bytes(v));
 
 // ---------------------------------------------------------------------------
-// Blocks
+// Blocks: per message, one table to decode and one to encode (the same fields, each in its
+// direction). Each is a constant of its own, made of literals only, so a bundle keeps the
+// tables its code reaches and no other.
 
-/** One modelled extension of a block. */
-interface Field<E> {
-  readonly key: FieldName;
-  readonly type: number;
-  has(e: E): boolean;
-  decodeInto(r: Reader, e: E): void;
-  encodeFrom(w: Writer, e: E): void;
-}
+/** Field keys of a block type `E`. */
+type KeyOf<E> = FieldName & keyof E;
+/** One modelled extension of a block, with its decoder. */
+type DecodeField<E> = { readonly [K in KeyOf<E>]: readonly [K, Decoder<NonNullable<E[K]>>] }[KeyOf<E>];
+/** One modelled extension of a block, with its encoder. */
+type EncodeField<E> = { readonly [K in KeyOf<E>]: readonly [K, Encoder<NonNullable<E[K]>>] }[KeyOf<E>];
 
-function field<E extends ExtensionBlock, K extends FieldName & keyof E>(key: K, codec: ValueCodec<NonNullable<E[K]>>): Field<E> {
-  return {
-    key,
-    type: FIELD_TYPE[key],
-    has: (e) => e[key] !== undefined,
-    decodeInto(r, e) {
-      e[key] = codec.decode(r);
-    },
-    encodeFrom(w, e) {
-      const v = e[key];
-      if (v === undefined || v === null) throw internal(`${extName(FIELD_TYPE[key])}: no value`);
-      codec.encode(w, v);
-    },
-  };
-}
-
-/** How one message's block is decoded and encoded. */
-interface Block<E extends ExtensionBlock> {
+/** What both directions of a message's block say. */
+interface BlockRules<E extends ExtensionBlock> {
   readonly message: ExtensionMessage;
-  /** A new, empty block (the fields every block of the message has). */
-  empty(): E;
-  /** The modelled extensions, in the default encoding order (before unknown ones). */
-  readonly head: readonly Field<E>[];
-  /** Modelled extensions whose default place is after the unknown ones (none if absent). */
-  readonly tail?: readonly Field<E>[];
   /** An extension that must be the last one (RFC 9846 §4.3.11: pre_shared_key in a ClientHello). */
-  readonly last?: number;
+  readonly last?: KeyOf<E>;
   /**
    * A recognized extension the table does not allow here: `'keep'` it undecoded (a
    * ClientHello: servers ignore what they do not act on) or, when absent, refuse it
@@ -530,136 +508,267 @@ interface Block<E extends ExtensionBlock> {
   readonly misplaced?: 'keep';
 }
 
-/** Every block, with the form each extension takes in it, in its default encoding order. */
-const BLOCKS: { readonly [M in ExtensionMessage]: Block<BlockOf[M]> } = {
-  CH: {
-    message: 'CH',
-    empty: () => ({}),
-    head: [
-      field('serverName', SERVER_NAME_LIST),
-      field('supportedGroups', NAMED_GROUP_LIST),
-      field('signatureAlgorithms', SIGNATURE_SCHEME_LIST),
-      field('signatureAlgorithmsCert', SIGNATURE_SCHEME_LIST_CERT),
-      field('alpn', ALPN_LIST),
-      field('supportedVersions', VERSIONS_LIST),
-      // RFC 9846 §4.3.9: PskKeyExchangeMode ke_modes<1..255>
-      field('pskKeyExchangeModes', u8List('psk_key_exchange_modes')),
-      field('keyShare', KEY_SHARE_CLIENT),
-      field('cookie', COOKIE),
-      // RFC 9846 §4.3.10: empty in a ClientHello
-      field('earlyData', EMPTY),
-      // RFC 6066 §8: a CertificateStatusRequest, kept undecoded
-      field('statusRequest', RAW),
-      // RFC 8422 §5.1.2: ECPointFormat ec_point_format_list<1..2^8-1>
-      field('ecPointFormats', u8List('ec_point_formats')),
-      // RFC 5077 §3.2: the ticket (empty to ask for one)
-      field('sessionTicket', RAW),
-      // RFC 7627 §5.1: "The "extension_data" field of this extension is empty."
-      field('extendedMasterSecret', EMPTY),
-      field('renegotiationInfo', RENEGOTIATION_INFO),
-    ],
-    tail: [field('padding', PADDING), field('preSharedKey', OFFERED_PSKS)],
-    last: T.pre_shared_key,
-    misplaced: 'keep',
-  },
-  SH: {
-    message: 'SH',
-    empty: () => ({ rules: 'tls13', supportedVersions: ProtocolVersion.TLSv1_3 }),
-    head: [
-      field('keyShare', KEY_SHARE_SERVER),
-      field('supportedVersions', VERSION_TLS13),
-      // RFC 9846 §4.3.11: uint16 selected_identity
-      field('preSharedKey', u16One()),
-    ],
-  },
-  SH12: {
-    message: 'SH12',
-    empty: () => ({ rules: 'tls12' }),
-    head: [
-      field('renegotiationInfo', RENEGOTIATION_INFO),
-      field('extendedMasterSecret', EMPTY),
-      // RFC 8422 §5.2: the server's ECPointFormatList
-      field('ecPointFormats', u8List('ec_point_formats')),
-      field('alpn', ALPN_ONE),
-      // RFC 6066 §8: "an extension of type "status_request" with empty "extension_data""
-      field('statusRequest', EMPTY),
-      // RFC 6066 §3: the server's "server_name" extension has empty extension_data
-      field('serverName', EMPTY),
-      // RFC 5077 §3.2: a zero-length extension announces a NewSessionTicket
-      field('sessionTicket', EMPTY),
-      field('supportedGroups', NAMED_GROUP_LIST),
-      // Decoded for the handshake to refuse (RFC 9846 §4.3.1).
-      field('supportedVersions', VERSION_NOT_TLS13),
-      field('keyShare', KEY_SHARE_SERVER),
-      field('preSharedKey', u16One()),
-    ],
-  },
-  HRR: {
-    message: 'HRR',
-    empty: () => ({}),
-    head: [
-      // RFC 9846 §4.3.8: KeyShareHelloRetryRequest { NamedGroup selected_group; }
-      field('keyShare', u16One()),
-      field('cookie', COOKIE),
-      // RFC 9846 §4.3.1: ProtocolVersion selected_version
-      field('supportedVersions', u16One()),
-    ],
-  },
-  EE: {
-    message: 'EE',
-    empty: () => ({}),
-    head: [
-      // RFC 6066 §3: empty in server messages
-      field('serverName', EMPTY),
-      field('supportedGroups', NAMED_GROUP_LIST),
-      field('alpn', ALPN_ONE),
-      // RFC 9846 §4.3.10: empty in EncryptedExtensions
-      field('earlyData', EMPTY),
-    ],
-  },
-  CT: {
-    message: 'CT',
-    empty: () => ({}),
-    // RFC 9846 §4.5.1.1: a CertificateStatus, kept undecoded
-    head: [field('statusRequest', RAW)],
-  },
-  CR: {
-    message: 'CR',
-    empty: () => ({}),
-    head: [
-      // RFC 9261 §4: the ClientHello's form
-      field('serverName', SERVER_NAME_LIST),
-      field('signatureAlgorithms', SIGNATURE_SCHEME_LIST),
-      field('signatureAlgorithmsCert', SIGNATURE_SCHEME_LIST_CERT),
-    ],
-  },
-  NST: {
-    message: 'NST',
-    empty: () => ({}),
-    head: [field('earlyData', MAX_EARLY_DATA)],
-  },
+/** How one message's block is decoded. */
+interface DecodeBlock<E extends ExtensionBlock> extends BlockRules<E> {
+  /** A new, empty block (the fields every block of the message has). */
+  empty(): E;
+  readonly fields: readonly DecodeField<E>[];
+}
+
+/** How one message's block is encoded. */
+interface EncodeBlock<E extends ExtensionBlock> extends BlockRules<E> {
+  /** The modelled extensions, in the default encoding order (before unknown ones). */
+  readonly head: readonly EncodeField<E>[];
+  /** Modelled extensions whose default place is after the unknown ones (none if absent). */
+  readonly tail?: readonly EncodeField<E>[];
+}
+
+const CH_DECODE: DecodeBlock<ClientHelloExtensions> = {
+  message: 'CH',
+  empty: () => ({}),
+  fields: [
+    ['serverName', readServerNameList],
+    ['supportedGroups', readNamedGroups],
+    ['signatureAlgorithms', readSignatureSchemes],
+    ['signatureAlgorithmsCert', readSignatureSchemesCert],
+    ['alpn', readAlpnList],
+    ['supportedVersions', readVersions],
+    ['pskKeyExchangeModes', readPskModes],
+    ['keyShare', readKeyShareClient],
+    ['cookie', readCookie],
+    ['earlyData', readEmpty],
+    ['statusRequest', readRaw],
+    ['ecPointFormats', readPointFormats],
+    ['sessionTicket', readRaw],
+    ['extendedMasterSecret', readEmpty],
+    ['renegotiationInfo', readRenegotiationInfo],
+    ['padding', readPadding],
+    ['preSharedKey', readOfferedPsks],
+  ],
+  last: 'preSharedKey',
+  misplaced: 'keep',
 };
 
-function fieldsOf<E extends ExtensionBlock>(b: Block<E>): readonly Field<E>[] {
-  return layoutOf(b).fields;
+const CH_ENCODE: EncodeBlock<ClientHelloExtensions> = {
+  message: 'CH',
+  head: [
+    ['serverName', writeServerNameList],
+    ['supportedGroups', writeNamedGroups],
+    ['signatureAlgorithms', writeSignatureSchemes],
+    ['signatureAlgorithmsCert', writeSignatureSchemesCert],
+    ['alpn', writeAlpnList],
+    ['supportedVersions', writeVersions],
+    // RFC 9846 §4.3.9: PskKeyExchangeMode ke_modes<1..255>
+    ['pskKeyExchangeModes', writePskModes],
+    ['keyShare', writeKeyShareClient],
+    ['cookie', writeCookie],
+    // RFC 9846 §4.3.10: empty in a ClientHello
+    ['earlyData', writeEmpty],
+    // RFC 6066 §8: a CertificateStatusRequest, kept undecoded
+    ['statusRequest', writeRaw],
+    // RFC 8422 §5.1.2: ECPointFormat ec_point_format_list<1..2^8-1>
+    ['ecPointFormats', writePointFormats],
+    // RFC 5077 §3.2: the ticket (empty to ask for one)
+    ['sessionTicket', writeRaw],
+    // RFC 7627 §5.1: "The "extension_data" field of this extension is empty."
+    ['extendedMasterSecret', writeEmpty],
+    ['renegotiationInfo', writeRenegotiationInfo],
+  ],
+  tail: [
+    ['padding', writePadding],
+    ['preSharedKey', writeOfferedPsks],
+  ],
+  last: 'preSharedKey',
+  misplaced: 'keep',
+};
+
+const SH_DECODE: DecodeBlock<ServerHelloExtensions> = {
+  message: 'SH',
+  empty: () => ({ rules: 'tls13', supportedVersions: ProtocolVersion.TLSv1_3 }),
+  fields: [
+    ['keyShare', readKeyShareEntry],
+    ['supportedVersions', readVersionTls13],
+    // RFC 9846 §4.3.11: uint16 selected_identity
+    ['preSharedKey', readU16],
+  ],
+};
+
+const SH_ENCODE: EncodeBlock<ServerHelloExtensions> = {
+  message: 'SH',
+  head: [
+    ['keyShare', writeKeyShareEntry],
+    ['supportedVersions', writeVersionTls13],
+    ['preSharedKey', writeU16],
+  ],
+};
+
+const SH12_DECODE: DecodeBlock<ServerHello12Extensions> = {
+  message: 'SH12',
+  empty: () => ({ rules: 'tls12' }),
+  fields: [
+    ['renegotiationInfo', readRenegotiationInfo],
+    ['extendedMasterSecret', readEmpty],
+    // RFC 8422 §5.2: the server's ECPointFormatList
+    ['ecPointFormats', readPointFormats],
+    ['alpn', readAlpnOne],
+    // RFC 6066 §8: "an extension of type "status_request" with empty "extension_data""
+    ['statusRequest', readEmpty],
+    // RFC 6066 §3: the server's "server_name" extension has empty extension_data
+    ['serverName', readEmpty],
+    // RFC 5077 §3.2: a zero-length extension announces a NewSessionTicket
+    ['sessionTicket', readEmpty],
+    ['supportedGroups', readNamedGroups],
+    // Decoded for the handshake to refuse (RFC 9846 §4.3.1); TLSv1.3 makes the block an SH.
+    ['supportedVersions', readU16],
+    ['keyShare', readKeyShareEntry],
+    ['preSharedKey', readU16],
+  ],
+};
+
+const SH12_ENCODE: EncodeBlock<ServerHello12Extensions> = {
+  message: 'SH12',
+  head: [
+    ['renegotiationInfo', writeRenegotiationInfo],
+    ['extendedMasterSecret', writeEmpty],
+    ['ecPointFormats', writePointFormats],
+    ['alpn', writeAlpnOne],
+    ['statusRequest', writeEmpty],
+    ['serverName', writeEmpty],
+    ['sessionTicket', writeEmpty],
+    ['supportedGroups', writeNamedGroups],
+    ['supportedVersions', writeVersionNotTls13],
+    ['keyShare', writeKeyShareEntry],
+    ['preSharedKey', writeU16],
+  ],
+};
+
+const HRR_DECODE: DecodeBlock<HelloRetryRequestExtensions> = {
+  message: 'HRR',
+  empty: () => ({}),
+  fields: [
+    // RFC 9846 §4.3.8: KeyShareHelloRetryRequest { NamedGroup selected_group; }
+    ['keyShare', readU16],
+    ['cookie', readCookie],
+    // RFC 9846 §4.3.1: ProtocolVersion selected_version
+    ['supportedVersions', readU16],
+  ],
+};
+
+const HRR_ENCODE: EncodeBlock<HelloRetryRequestExtensions> = {
+  message: 'HRR',
+  head: [
+    ['keyShare', writeU16],
+    ['cookie', writeCookie],
+    ['supportedVersions', writeU16],
+  ],
+};
+
+const EE_DECODE: DecodeBlock<EeExtensions> = {
+  message: 'EE',
+  empty: () => ({}),
+  fields: [
+    // RFC 6066 §3: empty in server messages
+    ['serverName', readEmpty],
+    ['supportedGroups', readNamedGroups],
+    ['alpn', readAlpnOne],
+    // RFC 9846 §4.3.10: empty in EncryptedExtensions
+    ['earlyData', readEmpty],
+  ],
+};
+
+const EE_ENCODE: EncodeBlock<EeExtensions> = {
+  message: 'EE',
+  head: [
+    ['serverName', writeEmpty],
+    ['supportedGroups', writeNamedGroups],
+    ['alpn', writeAlpnOne],
+    ['earlyData', writeEmpty],
+  ],
+};
+
+// RFC 9846 §4.5.1.1: a CertificateStatus, kept undecoded
+const CT_DECODE: DecodeBlock<CertificateEntryExtensions> = { message: 'CT', empty: () => ({}), fields: [['statusRequest', readRaw]] };
+const CT_ENCODE: EncodeBlock<CertificateEntryExtensions> = { message: 'CT', head: [['statusRequest', writeRaw]] };
+
+const CR_DECODE: DecodeBlock<CertificateRequestExtensions> = {
+  message: 'CR',
+  empty: () => ({}),
+  fields: [
+    // RFC 9261 §4: the ClientHello's form
+    ['serverName', readServerNameList],
+    ['signatureAlgorithms', readSignatureSchemes],
+    ['signatureAlgorithmsCert', readSignatureSchemesCert],
+  ],
+};
+
+const CR_ENCODE: EncodeBlock<CertificateRequestExtensions> = {
+  message: 'CR',
+  head: [
+    ['serverName', writeServerNameList],
+    ['signatureAlgorithms', writeSignatureSchemes],
+    ['signatureAlgorithmsCert', writeSignatureSchemesCert],
+  ],
+};
+
+const NST_DECODE: DecodeBlock<NewSessionTicketExtensions> = { message: 'NST', empty: () => ({}), fields: [['earlyData', readMaxEarlyData]] };
+const NST_ENCODE: EncodeBlock<NewSessionTicketExtensions> = { message: 'NST', head: [['earlyData', writeMaxEarlyData]] };
+
+/** Every block's decoding table (the generic {@link decodeExtensions}; a client reaches only its own through the functions below). */
+const DECODE: { readonly [M in ExtensionMessage]: DecodeBlock<BlockOf[M]> } = {
+  CH: CH_DECODE,
+  SH: SH_DECODE,
+  SH12: SH12_DECODE,
+  HRR: HRR_DECODE,
+  EE: EE_DECODE,
+  CT: CT_DECODE,
+  CR: CR_DECODE,
+  NST: NST_DECODE,
+};
+
+/** Every block's encoding table (the generic {@link encodeExtensions}). */
+const ENCODE: { readonly [M in ExtensionMessage]: EncodeBlock<BlockOf[M]> } = {
+  CH: CH_ENCODE,
+  SH: SH_ENCODE,
+  SH12: SH12_ENCODE,
+  HRR: HRR_ENCODE,
+  EE: EE_ENCODE,
+  CT: CT_ENCODE,
+  CR: CR_ENCODE,
+  NST: NST_ENCODE,
+};
+
+/** A decoding table's decoders by extension type: built once per block, not per message. */
+const decodersByType = new WeakMap<object, ReadonlyMap<number, readonly [string, Decoder<unknown>]>>();
+
+function decodersOf<E extends ExtensionBlock>(b: DecodeBlock<E>): ReadonlyMap<number, readonly [string, Decoder<unknown>]> {
+  let m = decodersByType.get(b);
+  if (!m) {
+    m = new Map((b.fields as readonly (readonly [FieldName, Decoder<unknown>])[]).map((f) => [FIELD_TYPE[f[0]], f]));
+    decodersByType.set(b, m);
+  }
+  return m;
 }
 
-/** A block's fields, their keys and the fields by type: built once per block, not per message. */
-interface Layout<E extends ExtensionBlock> {
-  readonly fields: readonly Field<E>[];
+/** An encoding table's fields (head, then tail) and their keys: built once per block. */
+interface EncodeLayout {
+  readonly fields: readonly (readonly [FieldName, Encoder<unknown>])[];
   readonly keys: ReadonlySet<string>;
-  readonly byType: ReadonlyMap<number, Field<E>>;
 }
-const layouts = new WeakMap<object, Layout<ExtensionBlock>>();
+const encodeLayouts = new WeakMap<object, EncodeLayout>();
 
-function layoutOf<E extends ExtensionBlock>(b: Block<E>): Layout<E> {
-  let l = layouts.get(b) as Layout<E> | undefined;
+function encodeLayoutOf<E extends ExtensionBlock>(b: EncodeBlock<E>): EncodeLayout {
+  let l = encodeLayouts.get(b);
   if (!l) {
-    const fields: readonly Field<E>[] = Object.freeze([...b.head, ...(b.tail ?? [])]);
-    l = { fields, keys: new Set(fields.map((f) => f.key)), byType: new Map(fields.map((f) => [f.type, f])) };
-    layouts.set(b, l as unknown as Layout<ExtensionBlock>);
+    const fields = Object.freeze([...b.head, ...(b.tail ?? [])] as (readonly [FieldName, Encoder<unknown>])[]);
+    l = { fields, keys: new Set(fields.map((f) => f[0])) };
+    encodeLayouts.set(b, l);
   }
   return l;
+}
+
+/** The extension type of a block's `last` field, if it has one. */
+function lastType(b: { readonly last?: FieldName }): number | undefined {
+  return b.last === undefined ? undefined : FIELD_TYPE[b.last];
 }
 
 /**
@@ -668,7 +777,15 @@ function layoutOf<E extends ExtensionBlock>(b: Block<E>): Layout<E> {
  * allows in `message`.
  */
 export function modelledExtensions(message: ExtensionMessage): number[] {
-  return fieldsOf<ExtensionBlock>(BLOCKS[message]).map((f) => f.type);
+  return encodeLayoutOf(ENCODE[message] as unknown as EncodeBlock<ExtensionBlock>).fields.map((f) => FIELD_TYPE[f[0]]);
+}
+
+/**
+ * The extension types `message`'s block decodes into fields, in table order: the same set as
+ * {@link modelledExtensions} (the two tables are kept apart for bundling). @internal
+ */
+export function decodedExtensions(message: ExtensionMessage): number[] {
+  return [...decodersOf(DECODE[message] as unknown as DecodeBlock<ExtensionBlock>).keys()];
 }
 
 /**
@@ -685,13 +802,38 @@ export function modelledExtensions(message: ExtensionMessage): number[] {
  *   ClientHello, or an extension-specific semantic error
  */
 export function decodeExtensions<M extends ExtensionMessage>(r: Reader, message: M): BlockOf[M] {
-  const raw = readRaw(r, message);
+  const raw = readRawBlock(r, message);
   // What makes a ServerHello's block SH or SH12 (RFC 9846 §4.2.3): a block of the other kind
   // cannot be read as this one.
   if ((message === 'SH' || message === 'SH12') && selectsTls13(raw) !== (message === 'SH')) {
     throw illegal(message === 'SH' ? 'ServerHello: supported_versions does not select TLSv1.3' : 'TLS 1.2 ServerHello: supported_versions selects TLSv1.3');
   }
-  return decodeBlock(raw, BLOCKS[message]);
+  return decodeBlock(raw, DECODE[message] as DecodeBlock<BlockOf[M]>);
+}
+
+/** {@link decodeExtensions} of a HelloRetryRequest (its table alone: what a client decodes). */
+export function decodeHelloRetryRequestExtensions(r: Reader): HelloRetryRequestExtensions {
+  return decodeBlock(readRawBlock(r, 'HRR'), HRR_DECODE);
+}
+
+/** {@link decodeExtensions} of EncryptedExtensions (its table alone). */
+export function decodeEncryptedExtensionsBlock(r: Reader): EeExtensions {
+  return decodeBlock(readRawBlock(r, 'EE'), EE_DECODE);
+}
+
+/** {@link decodeExtensions} of a CertificateEntry (its table alone). */
+export function decodeCertificateEntryExtensions(r: Reader): CertificateEntryExtensions {
+  return decodeBlock(readRawBlock(r, 'CT'), CT_DECODE);
+}
+
+/** {@link decodeExtensions} of a CertificateRequest (its table alone). */
+export function decodeCertificateRequestExtensions(r: Reader): CertificateRequestExtensions {
+  return decodeBlock(readRawBlock(r, 'CR'), CR_DECODE);
+}
+
+/** {@link decodeExtensions} of a NewSessionTicket (its table alone). */
+export function decodeNewSessionTicketExtensions(r: Reader): NewSessionTicketExtensions {
+  return decodeBlock(readRawBlock(r, 'NST'), NST_DECODE);
 }
 
 /** True if a ServerHello's raw extensions select TLS 1.3: supported_versions = 0x0304 (RFC 9846 §4.3.1). */
@@ -707,12 +849,12 @@ function selectsTls13(raw: readonly RawExtension[]): boolean {
  * @throws TlsError as {@link decodeExtensions}
  */
 export function decodeServerHelloExtensions(r: Reader): ServerHelloExtensions | ServerHello12Extensions {
-  const raw = readRaw(r, 'SH');
-  return selectsTls13(raw) ? decodeBlock(raw, BLOCKS.SH) : decodeBlock(raw, BLOCKS.SH12);
+  const raw = readRawBlock(r, 'SH');
+  return selectsTls13(raw) ? decodeBlock(raw, SH_DECODE) : decodeBlock(raw, SH12_DECODE);
 }
 
 /** Reads a block's extensions, undecoded, refusing duplicates. */
-function readRaw(r: Reader, message: ExtensionMessage): RawExtension[] {
+function readRawBlock(r: Reader, message: ExtensionMessage): RawExtension[] {
   const block = r.vec16('extensions');
   const raw: RawExtension[] = [];
   const seen = new Set<number>();
@@ -729,12 +871,13 @@ function readRaw(r: Reader, message: ExtensionMessage): RawExtension[] {
   return raw;
 }
 
-function decodeBlock<E extends ExtensionBlock>(raw: readonly RawExtension[], b: Block<E>): E {
-  const byType = layoutOf(b).byType;
+function decodeBlock<E extends ExtensionBlock>(raw: readonly RawExtension[], b: DecodeBlock<E>): E {
+  const byType = decodersOf(b);
+  const last = lastType(b);
   const unknown: RawExtension[] = [];
   const ext = b.empty();
   raw.forEach(({ type, data }, i) => {
-    if (type === b.last && i !== raw.length - 1) {
+    if (type === last && i !== raw.length - 1) {
       // RFC 9846 §4.3.11: "The "pre_shared_key" extension MUST be the last extension in the
       // ClientHello ... Servers MUST check that it is the last extension and otherwise fail
       // the handshake with an "illegal_parameter" alert."
@@ -754,7 +897,7 @@ function decodeBlock<E extends ExtensionBlock>(raw: readonly RawExtension[], b: 
       return;
     }
     const sub = new Reader(data, extName(type));
-    f.decodeInto(sub, ext);
+    (ext as Record<string, unknown>)[f[0]] = f[1](sub);
     // RFC 9846 §4.3: "receivers MUST abort the handshake with a "decode_error" alert if
     // there is data left over after parsing the structure"
     sub.end();
@@ -774,11 +917,11 @@ function decodeBlock<E extends ExtensionBlock>(raw: readonly RawExtension[], b: 
  *   `unknown` entry of the same type), or `block` has a field `message` does not model
  */
 export function extensionTypes<M extends ExtensionMessage>(block: BlockOf[M], message: M): number[] {
-  return wireOrder(block, BLOCKS[message]);
+  return wireOrder(block, ENCODE[message] as EncodeBlock<BlockOf[M]>);
 }
 
-function wireOrder<E extends ExtensionBlock>(e: E, b: Block<E>): number[] {
-  const { fields, keys: modelled } = layoutOf(b);
+function wireOrder<E extends ExtensionBlock>(e: E, b: EncodeBlock<E>): number[] {
+  const { fields, keys: modelled } = encodeLayoutOf(b);
   for (const key of Object.keys(e)) {
     // A field another message has (possible only through a cast or a union): refuse to drop it silently.
     if ((e as Record<string, unknown>)[key] !== undefined && !NOT_FIELDS.has(key) && !modelled.has(key)) {
@@ -788,19 +931,20 @@ function wireOrder<E extends ExtensionBlock>(e: E, b: Block<E>): number[] {
   }
   // A block holds a handful of types: arrays, not sets, per message encoded.
   const present: number[] = [];
-  for (const f of fields) if (f.has(e)) present.push(f.type);
+  for (const f of fields) if ((e as Record<string, unknown>)[f[0]] !== undefined) present.push(FIELD_TYPE[f[0]]);
   for (const u of e.unknown ?? []) {
     if (present.includes(u.type)) throw internal(`extension ${extName(u.type)} given twice`);
     present.push(u.type);
   }
   const out: number[] = [];
   if (e.order) for (const t of e.order) take(t, present, out);
-  for (const f of b.head) take(f.type, present, out);
+  for (const f of b.head) take(FIELD_TYPE[f[0]], present, out);
   if (e.unknown) for (const u of e.unknown) take(u.type, present, out);
-  if (b.tail) for (const f of b.tail) take(f.type, present, out);
-  if (b.last !== undefined && out.includes(b.last)) {
-    out.splice(out.indexOf(b.last), 1);
-    out.push(b.last);
+  if (b.tail) for (const f of b.tail) take(FIELD_TYPE[f[0]], present, out);
+  const last = lastType(b);
+  if (last !== undefined && out.includes(last)) {
+    out.splice(out.indexOf(last), 1);
+    out.push(last);
   }
   return out;
 }
@@ -821,18 +965,28 @@ function take(t: number, present: readonly number[], out: number[]): void {
  *   twice, or a value outside its bounds
  */
 export function encodeExtensions<M extends ExtensionMessage>(w: Writer, block: BlockOf[M], message: M): void {
-  encodeBlock(w, block, BLOCKS[message]);
+  encodeBlock(w, block, ENCODE[message] as EncodeBlock<BlockOf[M]>);
+}
+
+/** {@link encodeExtensions} of a ClientHello (its table alone: what a client encodes). */
+export function encodeClientHelloExtensions(w: Writer, block: ClientHelloExtensions): void {
+  encodeBlock(w, block, CH_ENCODE);
+}
+
+/** {@link encodeExtensions} of a CertificateEntry (its table alone). */
+export function encodeCertificateEntryExtensions(w: Writer, block: CertificateEntryExtensions): void {
+  encodeBlock(w, block, CT_ENCODE);
 }
 
 /** Encodes a ServerHello's block by the rules it states (`block.rules`: SH or SH12). */
 export function encodeServerHelloExtensions(w: Writer, block: ServerHelloExtensions | ServerHello12Extensions): void {
-  if (block.rules === 'tls13') encodeBlock(w, block, BLOCKS.SH);
-  else encodeBlock(w, block, BLOCKS.SH12);
+  if (block.rules === 'tls13') encodeBlock(w, block, SH_ENCODE);
+  else encodeBlock(w, block, SH12_ENCODE);
 }
 
-function encodeBlock<E extends ExtensionBlock>(w: Writer, e: E, b: Block<E>): void {
+function encodeBlock<E extends ExtensionBlock>(w: Writer, e: E, b: EncodeBlock<E>): void {
   const types = wireOrder(e, b);
-  const byType = layoutOf(b).byType;
+  const fields = encodeLayoutOf(b).fields;
   // Most blocks carry no unknown extension: no map for them.
   const unknown = e.unknown !== undefined && e.unknown.length > 0 ? new Map<number, Uint8Array>(e.unknown.map((u) => [u.type, u.data])) : null;
   w.vec16((x) => {
@@ -847,8 +1001,10 @@ function encodeBlock<E extends ExtensionBlock>(w: Writer, e: E, b: Block<E>): vo
         x.vec16((y) => y.bytes(data));
         continue;
       }
-      const f = byType.get(type)!;
-      x.vec16((y) => f.encodeFrom(y, e));
+      const [key, encode] = fields.find((f) => FIELD_TYPE[f[0]] === type)!;
+      const v = (e as Record<string, unknown>)[key];
+      if (v === undefined || v === null) throw internal(`${extName(type)}: no value`);
+      x.vec16((y) => encode(y, v));
     }
   });
 }

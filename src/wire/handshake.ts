@@ -14,7 +14,7 @@
 import { TlsError } from '../base/errors.js';
 import { decodeCertificate, decodeCertificateRequest, decodeCertificateVerify, encodeCertificate, encodeCertificateRequest, encodeCertificateVerify } from './certificate.js';
 import { HandshakeType, nameOf } from './codes.js';
-import { decodeExtensions, encodeExtensions } from './extensions.js';
+import { decodeEncryptedExtensionsBlock, decodeNewSessionTicketExtensions, encodeExtensions } from './extensions.js';
 import { decodeClientHello, decodeServerHello, encodeClientHello, encodeServerHello } from './hello.js';
 import type { EncryptedExtensions, EndOfEarlyData, Finished, HandshakeMessage, KeyUpdate, NewSessionTicket } from './messages.js';
 import { Reader } from './reader.js';
@@ -103,7 +103,7 @@ function internal(detail: string): TlsError {
 /** Decodes an EncryptedExtensions body (RFC 9846 §4.4.1). */
 export function decodeEncryptedExtensions(r: Reader): EncryptedExtensions {
   // RFC 9846 §4.4.1: Extension extensions<0..2^16-1>
-  const extensions = decodeExtensions(r, 'EE');
+  const extensions = decodeEncryptedExtensionsBlock(r);
   r.end('EncryptedExtensions');
   return { type: 'encrypted_extensions', extensions };
 }
@@ -155,7 +155,7 @@ export function decodeNewSessionTicket(r: Reader): NewSessionTicket {
   // RFC 9846 §4.7.1: opaque ticket<1..2^16-1>
   const ticket = r.vec16Bytes('NewSessionTicket ticket', 1);
   // RFC 9846 §4.7.1: Extension extensions<0..2^16-1>
-  const extensions = decodeExtensions(r, 'NST');
+  const extensions = decodeNewSessionTicketExtensions(r);
   r.end('NewSessionTicket');
   return { type: 'new_session_ticket', lifetime, ageAdd, nonce, ticket, extensions };
 }
@@ -208,10 +208,12 @@ export type BodyEncoder = (w: Writer, msg: HandshakeMessage) => void;
 export interface HandshakeCodec {
   readonly decode: BodyDecoder;
   readonly encode: BodyEncoder;
+  /** {@link handshakeKind} for the versions this codec decodes. */
+  readonly kind: (type: number, version: 'tls12' | 'tls13' | undefined) => HandshakeMessage['type'] | null;
 }
 
 /** Every handshake message (RFC 9846 §4; RFC 5246 §7.4), both ways. */
-export const ANY_BODY: HandshakeCodec = { decode: (type, r, options) => decodeAnyBody(type, r, options), encode: (w, msg) => encodeAnyBody(w, msg) };
+export const ANY_BODY: HandshakeCodec = { decode: (type, r, options) => decodeAnyBody(type, r, options), encode: (w, msg) => encodeAnyBody(w, msg), kind: (type, version) => handshakeKind(type, version) };
 
 /**
  * A client's codec: the TLS 1.3 messages a client sends and a server sends, and TLS 1.2's
@@ -232,6 +234,11 @@ export function clientCodec(tls12: HandshakeCodec | null): HandshakeCodec {
       if (encodeClientSent13(w, msg)) return;
       if (tls12 === null) throw internal(`a client without the tls12 module does not send ${msg.type}`);
       return tls12.encode(w, msg);
+    },
+    kind: (type, version) => {
+      if (version !== 'tls12') return handshakeKind13(type);
+      if (tls12 === null) throw new TlsError('InternalError', { detail: 'TLS 1.2 message without the tls12 module' });
+      return tls12.kind(type, version);
     },
   };
 }
@@ -269,6 +276,7 @@ export const CLIENT_BODY12: HandshakeCodec = {
     if (msg.type === 'client_key_exchange') return encodeClientKeyExchange(w, msg);
     throw internal(`a TLS 1.2 client does not send ${msg.type}`);
   },
+  kind: (type) => handshakeKind12(type),
 };
 
 /** Encodes the body of any handshake message. */
@@ -440,23 +448,30 @@ function decodeServerBody13(type: number, r: Reader, options: DecodeHandshakeOpt
  * @param version - as in {@link DecodeHandshakeOptions.version}
  */
 export function handshakeKind(type: number, version: 'tls12' | 'tls13' | undefined): HandshakeMessage['type'] | null {
-  if (version === 'tls12') {
-    switch (type) {
-      case HandshakeType.hello_request: return 'hello_request';
-      case HandshakeType.client_hello: return 'client_hello';
-      case HandshakeType.server_hello: return 'server_hello';
-      case HandshakeType.new_session_ticket: return 'new_session_ticket12';
-      case HandshakeType.certificate: return 'certificate12';
-      case HandshakeType.server_key_exchange: return 'server_key_exchange';
-      case HandshakeType.certificate_request: return 'certificate_request12';
-      case HandshakeType.server_hello_done: return 'server_hello_done';
-      case HandshakeType.certificate_verify: return 'certificate_verify';
-      case HandshakeType.client_key_exchange: return 'client_key_exchange';
-      case HandshakeType.finished: return 'finished';
-      case HandshakeType.certificate_status: return 'certificate_status';
-      default: return null;
-    }
+  return version === 'tls12' ? handshakeKind12(type) : handshakeKind13(type);
+}
+
+/** {@link handshakeKind} in TLS 1.2 (RFC 5246 §7.4). */
+function handshakeKind12(type: number): HandshakeMessage['type'] | null {
+  switch (type) {
+    case HandshakeType.hello_request: return 'hello_request';
+    case HandshakeType.client_hello: return 'client_hello';
+    case HandshakeType.server_hello: return 'server_hello';
+    case HandshakeType.new_session_ticket: return 'new_session_ticket12';
+    case HandshakeType.certificate: return 'certificate12';
+    case HandshakeType.server_key_exchange: return 'server_key_exchange';
+    case HandshakeType.certificate_request: return 'certificate_request12';
+    case HandshakeType.server_hello_done: return 'server_hello_done';
+    case HandshakeType.certificate_verify: return 'certificate_verify';
+    case HandshakeType.client_key_exchange: return 'client_key_exchange';
+    case HandshakeType.finished: return 'finished';
+    case HandshakeType.certificate_status: return 'certificate_status';
+    default: return null;
   }
+}
+
+/** {@link handshakeKind} in TLS 1.3, and before the version is known (RFC 9846 §4). */
+function handshakeKind13(type: number): HandshakeMessage['type'] | null {
   switch (type) {
     case HandshakeType.client_hello: return 'client_hello';
     case HandshakeType.server_hello: return 'server_hello';

@@ -10,7 +10,16 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import { decodeExtensions, decodeServerHelloExtensions, encodeExtensions, encodeServerHelloExtensions, isEmptyBlock, pskBindersLength } from './extensions.js';
+import {
+  decodeExtensions,
+  decodeHelloRetryRequestExtensions,
+  decodeServerHelloExtensions,
+  encodeClientHelloExtensions,
+  encodeExtensions,
+  encodeServerHelloExtensions,
+  isEmptyBlock,
+  pskBindersLength,
+} from './extensions.js';
 import type { ClientHello, HelloRetryRequest, ServerHello } from './messages.js';
 import { Reader } from './reader.js';
 import type { Writer } from './writer.js';
@@ -162,7 +171,7 @@ export function encodeClientHello(w: Writer, m: ClientHello): void {
     if (!isEmptyBlock(m.extensions)) throw internal('ClientHello: legacyNoExtensions with extensions');
     return;
   }
-  encodeExtensions(w, m.extensions, 'CH');
+  encodeClientHelloExtensions(w, m.extensions);
 }
 
 /**
@@ -214,7 +223,7 @@ export function decodeServerHello(r: Reader): ServerHello | HelloRetryRequest {
       : { ...fields, isHrr: false, extensions: { rules: 'tls12', unknown: [], order: [] }, legacyNoExtensions: true };
   }
   if (isHelloRetryRequestRandom(random)) {
-    const extensions = decodeExtensions(r, 'HRR');
+    const extensions = decodeHelloRetryRequestExtensions(r);
     r.end('HelloRetryRequest');
     return { ...fields, isHrr: true, extensions };
   }

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
-import { MESSAGE_HASH_TYPE, Transcript, encodeMessageHash } from '../../../src/handshake/transcript.js';
+import { MESSAGE_HASH_TYPE, Transcript, TranscriptHash, encodeMessageHash } from '../../../src/handshake/transcript.js';
 import { AlertDescription } from '../../../src/base/errors.js';
 import { concat, hashProvider as crypto, toHex } from '../../helpers/hash-provider.js';
 import { expectStatus } from '../../helpers/tls-error.js';
@@ -194,3 +194,36 @@ describe('Transcript: HelloRetryRequest (RFC 9846 §4.4.1)', () => {
     expectInternal(() => noHash.restoreFromMessageHash(sha256(CH1)));
   });
 });
+
+describe('TranscriptHash (a TLS 1.3 client) and Transcript.continuing (its TLS 1.2 continuation)', () => {
+  it('hashes like Transcript, keeping no message log', () => {
+    const t = new TranscriptHash(crypto);
+    t.add(CH1);
+    t.setHash('sha256');
+    t.add(SH);
+    expect(toHex(t.current())).toBe(toHex(sha256(concat(CH1, SH))));
+    expect('messages' in t).toBe(false);
+  });
+
+  it('continuing() carries the buffered ClientHello into a transcript with a message log (RFC 5246 §7.4.8)', () => {
+    const hash = new TranscriptHash(crypto);
+    const ch = Uint8Array.from(CH1);
+    hash.add(ch);
+    ch.fill(0); // the transcript holds its own copy
+    const t = Transcript.continuing(hash, crypto);
+    t.setHash('sha256');
+    t.add(SH);
+    t.add(EE);
+    expect(toHex(t.messages())).toBe(toHex(concat(CH1, SH, EE)));
+    expect(toHex(t.current())).toBe(toHex(sha256(concat(CH1, SH, EE))));
+    expect(t.length).toBe(3);
+  });
+
+  it('continuing() refuses a transcript whose hash is already chosen (InternalError)', () => {
+    const hash = new TranscriptHash(crypto);
+    hash.add(CH1);
+    hash.setHash('sha256');
+    expectInternal(() => Transcript.continuing(hash, crypto));
+  });
+});
+

@@ -3,6 +3,7 @@ import { ExtensionType as T } from '../../../src/wire/codes.js';
 import {
   EXTENSION_TABLE,
   allowedMessages,
+  decodedExtensions,
   decodeExtensions,
   encodeExtensions,
   extensionTypes,
@@ -380,6 +381,13 @@ describe('the RFC 9846 §4.3 table', () => {
     }
     expect(modelledExtensions('NST')).toEqual([T.early_data]);
     expect(modelledExtensions('HRR')).toEqual([T.key_share, T.cookie, T.supported_versions]);
+  });
+
+  it("each message's decoding and encoding tables (kept apart for bundling) model the same extensions", () => {
+    const all: ExtensionMessage[] = ['CH', 'SH', 'SH12', 'HRR', 'EE', 'CT', 'CR', 'NST'];
+    for (const m of all) expect([...decodedExtensions(m)].sort((a, b) => a - b), m).toEqual([...modelledExtensions(m)].sort((a, b) => a - b));
+    expect(decodedExtensions('CH')).toContain(T.pre_shared_key);
+    expect(decodedExtensions('SH12')).toContain(T.renegotiation_info);
   });
 
   it('allows in a ClientHello every extension it recognizes except oid_filters (CR only)', () => {
