@@ -7,7 +7,7 @@
 //
 // Usage: npm run bench [-- --quick] [--out DIR] [--only handshake,resumed,latency,bulk,bulk2,memory,bundle,browser,pq]
 //        [--handshakes tls13-ecdsa-p256,...] [--hs-providers pure,...]  (narrow the handshake figures)
-//        [--rounds N] [--aead aes-128-gcm,aes-256-gcm,chacha20-poly1305] [--providers pure,native,webcrypto]
+//        [--rounds N] [--warmup N] [--aead aes-128-gcm,aes-256-gcm,chacha20-poly1305] [--providers pure,native,webcrypto]
 //   --aead, --providers  narrow the bulk figures (--providers: two-process bulk only)
 //   --quick  seconds, not minutes: a smoke test of the harness (numbers are not meaningful)
 //
@@ -39,7 +39,7 @@ const ONLY = new Set((opt('only', GROUPS.join(',')) ?? '').split(',').filter(Boo
 /** Sizes of the run. Quick mode exercises every code path with tiny amounts. */
 const params = QUICK
   ? { rounds: Number(opt('rounds', 2)), warmup: 1, batchMs: 15, bulkBytes: 128 * 1024, bulk2Bytes: 256 * 1024, latencySamples: 4, memConnections: 10 }
-  : { rounds: Number(opt('rounds', 9)), warmup: 2, batchMs: 400, bulkBytes: 8 * 1024 * 1024, bulk2Bytes: 32 * 1024 * 1024, latencySamples: 200, memConnections: 1000 };
+  : { rounds: Number(opt('rounds', 9)), warmup: Number(opt('warmup', 2)), batchMs: 400, bulkBytes: 8 * 1024 * 1024, bulk2Bytes: 32 * 1024 * 1024, latencySamples: 200, memConnections: 1000 };
 
 const log = (s) => process.stderr.write(`${s}\n`);
 
