@@ -58,20 +58,39 @@ describe('TlsPump: EOF after input that arrived during process()', () => {
       readEnded: () => (ended = true),
       error: (e) => (error = e),
     });
-    // The rest and EOF arrive exactly while the pump awaits process() with its queue empty.
-    // The pump's drive loop opens the records of a queued chunk with processNow() (no promise,
-    // no process() call, with a synchronous provider) and calls process() with nothing queued
-    // in its no-input pass, the one that also handles EOF: fire in that call.
-    const original = c.process.bind(c);
+    // The rest and EOF arrive exactly while the engine runs with the pump's queue empty: in
+    // its no-input pass, the one that also handles EOF. The drive loop runs the engine there
+    // with processNow() (no promise with a synchronous provider) or process(): fire in the
+    // first such call, whichever it is.
+    // (A run right after receive() is the chunk pass, not that one.)
+    const originalProcess = c.process.bind(c);
+    const originalNow = c.processNow.bind(c);
+    const originalReceive = c.receive.bind(c);
+    let afterReceive = false;
+    c.receive = (bytes: Uint8Array, transfer?: boolean): number => {
+      afterReceive = true;
+      return originalReceive(bytes, transfer);
+    };
     let armed = false;
     let emptyCalls = 0;
-    c.process = (): Promise<void> => {
-      const p = original();
+    const fire = (): void => {
+      const chunkPass = afterReceive;
+      afterReceive = false;
+      if (chunkPass) return;
       if (armed && (pump as unknown as { input: Uint8Array[] }).input.length === 0 && ++emptyCalls === 1) {
         armed = false;
         pump.push(rest);
         pump.eof();
       }
+    };
+    c.process = (): Promise<void> => {
+      const p = originalProcess();
+      fire();
+      return p;
+    };
+    c.processNow = (): Promise<void> | undefined => {
+      const p = originalNow();
+      fire();
       return p;
     };
     await pump.start();
