@@ -75,12 +75,12 @@ export async function pureHandshake(f) {
 }
 
 /**
- * Records written before the sender stops to move them: 4 × 16 KiB, what a socket's send
- * buffer lets a streaming writer have in flight. The same for every provider. With a
- * synchronous AEAD it changes nothing (each record is sealed when written and opened when
- * received, one after the other); an asynchronous one (webcrypto) seals the window's records
- * concurrently and the receiver opens a chunk's records concurrently, as a socket's writer and
- * reader would have them.
+ * Records in flight in the windowed bulk figure: 4 × 16 KiB, what a socket's send buffer (and
+ * the Node adapter's gathered writes) lets a streaming writer have out at once. With a
+ * synchronous AEAD each record is still sealed when written and opened when received, one
+ * after the other (the records are colder in the cache by the time they are opened); an
+ * asynchronous one (webcrypto) seals the window's records concurrently and the receiver opens
+ * a chunk's records concurrently, as a socket's writer and reader would have them.
  */
 export const BULK_WINDOW = 4;
 
@@ -112,16 +112,16 @@ async function deliver(from, to) {
 
 /**
  * Sends `total` bytes in `data.length`-sized writes from client to server over an established
- * pair, {@link BULK_WINDOW} records at a time.
+ * pair, `window` records at a time (1: each record written, moved and read before the next).
  */
-export async function pureTransfer(pair, data, total) {
+export async function pureTransfer(pair, data, total, window = 1) {
   const { client, server } = pair;
   let received = 0;
   let pending = 0;
   for (let sent = 0; sent < total; ) {
     client.write(data);
     sent += data.length;
-    if (++pending < BULK_WINDOW && sent < total) continue;
+    if (++pending < window && sent < total) continue;
     pending = 0;
     // An asynchronous AEAD (webcrypto) seals after write() returns: wait for it (issue 9 item 2).
     if (client.sealing) await client.settled();
