@@ -93,7 +93,7 @@ function nodeAeadFloor(algo, key, nonce) {
 
 /** Runs the one-process bulk figures. */
 export async function bulkFigures(ctx) {
-  const { lib, providers, params, log } = ctx;
+  const { params, log } = ctx;
   const pki = await ctx.pki('ecdsa-p256');
   const data = new Uint8Array(CHUNK).fill(0x61);
   const figures = [];
@@ -103,20 +103,7 @@ export async function bulkFigures(ctx) {
     if (onlyAeads && !onlyAeads.includes(a.id)) continue;
     log(`bulk (one process): ${a.alg}`);
     const cfg = { tls13: true, suite: a.suite };
-    const contenders = [];
-    const entries = [];
-    let pureCrypto = null;
-    for (const p of providers) {
-      const name = `puretls (${p.name})`;
-      if (!p.available) {
-        entries.push({ name, kind: 'provider', unavailable: p.reason });
-        continue;
-      }
-      const o = pureOptions(cfg, pki, p.option);
-      const pair = await pureHandshake(pureFactories(lib, o.client, o.server));
-      if (p.name === 'pure') pureCrypto = pair.client.crypto;
-      contenders.push(throughput(name, 'provider', (bytes) => pureTransfer(pair, data, bytes), params.bulkBytes, 'client -> server, one established pair, each record written, moved and read before the next'));
-    }
+    const { contenders, entries, pureCrypto } = await providerContenders(ctx, cfg, pki, data, 1, 'client -> server, one established pair, each record written, moved and read before the next');
     const version = { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', ciphersuites: a.suite };
     const nctx = {
       server: tls.createSecureContext({ ...version, cert: pki.chainPem, key: pki.keyPem }),
@@ -165,16 +152,14 @@ export async function bulkFigures(ctx) {
 }
 
 /**
- * The same transfer with {@link BULK_WINDOW} records in flight (a socket's window, as the
- * adapters have it), every provider and Node `tls` (which streams as it always does): what
- * an async AEAD gains from sealing and opening records concurrently (the `webcrypto` target
- * of issue 9), next to what the window costs a synchronous one.
+ * One contender per provider (an established pair each, `window` records in flight), and
+ * entries for the unavailable ones; the pure provider's crypto for the AEAD floor.
  */
-async function windowFigure(ctx, a, cfg, pki, data, npair) {
-  const { lib, providers, params, log } = ctx;
-  log(`bulk (one process, ${BULK_WINDOW} records in flight): ${a.alg}`);
+async function providerContenders(ctx, cfg, pki, data, window, note) {
+  const { lib, providers, params } = ctx;
   const contenders = [];
   const entries = [];
+  let pureCrypto = null;
   for (const p of providers) {
     const name = `puretls (${p.name})`;
     if (!p.available) {
@@ -183,8 +168,22 @@ async function windowFigure(ctx, a, cfg, pki, data, npair) {
     }
     const o = pureOptions(cfg, pki, p.option);
     const pair = await pureHandshake(pureFactories(lib, o.client, o.server));
-    contenders.push(throughput(name, 'provider', (bytes) => pureTransfer(pair, data, bytes, BULK_WINDOW), params.bulkBytes, `client -> server, one established pair, ${BULK_WINDOW} records written before they are moved and read`));
+    if (p.name === 'pure') pureCrypto = pair.client.crypto;
+    contenders.push(throughput(name, 'provider', (bytes) => pureTransfer(pair, data, bytes, window), params.bulkBytes, note));
   }
+  return { contenders, entries, pureCrypto };
+}
+
+/**
+ * The same transfer with {@link BULK_WINDOW} records in flight (a socket's window, as the
+ * adapters have it), every provider and Node `tls` (which streams as it always does): what
+ * an async AEAD gains from sealing and opening records concurrently (the `webcrypto` target
+ * of issue 9), next to what the window costs a synchronous one.
+ */
+async function windowFigure(ctx, a, cfg, pki, data, npair) {
+  const { params, log } = ctx;
+  log(`bulk (one process, ${BULK_WINDOW} records in flight): ${a.alg}`);
+  const { contenders, entries } = await providerContenders(ctx, cfg, pki, data, BULK_WINDOW, `client -> server, one established pair, ${BULK_WINDOW} records written before they are moved and read`);
   contenders.push(throughput('node:tls', 'baseline', (bytes) => nodeTransfer(npair, data, bytes), params.bulkBytes, 'client -> server, TLSSocket over in-memory streams'));
   const res = await interleave(contenders, { rounds: params.rounds, warmup: params.warmup, log });
   return {

@@ -20,8 +20,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { TlsConnection } from '../../src/engine/tls-connection.js';
-import type { AeadAlg, AeadCipher, AsyncAeadCipher, CryptoProvider } from '../../src/crypto/provider.js';
-import { webcryptoProvider } from '../../src/crypto/webcrypto.js';
+import { countingWebcrypto, type CallStats } from '../helpers/counting-webcrypto.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { pump, readAll } from '../../src/testing/index.js';
@@ -35,40 +34,12 @@ beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256' });
 });
 
-/** Opens started and the most in flight at once, across every AEAD of a provider. */
-interface OpenStats {
-  opens: number;
-  inFlight: number;
-  maxInFlight: number;
-}
-
-/** The webcrypto provider with its async AEAD counted (opens started, most at once). */
-function countingWebcrypto(): { crypto: CryptoProvider; stats: OpenStats } {
-  const base = webcryptoProvider();
-  const stats: OpenStats = { opens: 0, inFlight: 0, maxInFlight: 0 };
-  const aead = (alg: AeadAlg, key: Uint8Array): AeadCipher | AsyncAeadCipher => {
-    const inner = base.aead(alg, key);
-    if (inner.async !== true) return inner;
-    return {
-      alg,
-      async: true,
-      seal: (n, a, p) => inner.seal(n, a, p),
-      open: (n, a, c) => {
-        stats.opens++;
-        stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
-        return inner.open(n, a, c).finally(() => stats.inFlight--);
-      },
-    };
-  };
-  return { crypto: { ...base, aead } as CryptoProvider, stats };
-}
-
 type Which = 'webcrypto' | 'pure';
 
 interface Pair {
   client: TlsConnection;
   server: TlsConnection;
-  stats: OpenStats | null;
+  stats: CallStats | null;
 }
 
 async function connected(which: Which, version: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3'): Promise<Pair> {
@@ -83,7 +54,7 @@ async function connected(which: Which, version: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3
   expect(server.error).toBeNull();
   expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
   if (w) expect(client.info.cipherSuite).toBe(version === 'TLSv1.3' ? 'TLS_AES_128_GCM_SHA256' : 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
-  return { client, server, stats: w ? w.stats : null };
+  return { client, server, stats: w ? w.opens : null };
 }
 
 /** Everything `conn` has sealed so far, in order. */
@@ -136,14 +107,14 @@ describe('webcrypto: records opened concurrently, handed out in order', () => {
       const sent = writes([1, 100, 16384, 5000, 16384, 300, 16384, 16384, 2, 9000, 16384, 16384, 700, 40000], 1);
       for (const w of sent) p.server.write(w);
       const wire = await output(p.server);
-      const opensBefore = p.stats!.opens;
+      const opensBefore = p.stats!.calls;
       const got = await feed(p.client, wire, [], true);
       expect(p.client.error).toBeNull();
       expect(sameBytes(got, join(sent))).toBe(true);
       // Pipelining happened (more than one open in flight), within its bound, and no record was opened twice.
       expect(p.stats!.maxInFlight).toBeGreaterThan(1);
       expect(p.stats!.maxInFlight).toBeLessThanOrEqual(MAX_RECORDS_AHEAD + 1);
-      expect(p.stats!.opens - opensBefore).toBe(parseRecords(wire).length);
+      expect(p.stats!.calls - opensBefore).toBe(parseRecords(wire).length);
       // The client still talks back under its own keys.
       p.client.write(new Uint8Array([1, 2, 3]));
       expect(await feed(p.server, await output(p.client))).toEqual(new Uint8Array([1, 2, 3]));
@@ -170,12 +141,12 @@ describe('webcrypto: records opened concurrently, handed out in order', () => {
     p.server.keyUpdate(requested);
     for (const w of after) p.server.write(w);
     const wire = await output(p.server);
-    const opensBefore = p.stats!.opens;
+    const opensBefore = p.stats!.calls;
     const got = await feed(p.client, wire, [], true);
     expect(p.client.error).toBeNull();
     expect(sameBytes(got, join([...before, ...after]))).toBe(true);
     // Records after the KeyUpdate were opened ahead under the old key, dropped, and opened again.
-    expect(p.stats!.opens - opensBefore).toBeGreaterThan(parseRecords(wire).length);
+    expect(p.stats!.calls - opensBefore).toBeGreaterThan(parseRecords(wire).length);
     // update_requested: the client answered with its own KeyUpdate (RFC 9846 §4.6.3), which the
     // server takes; data the client writes next reaches the server under the client's new key.
     p.client.write(new Uint8Array([4, 5, 6]));
@@ -197,11 +168,11 @@ describe('webcrypto: records opened concurrently, handed out in order', () => {
       p.server.write(w);
     }
     const wire = await output(p.server);
-    const opensBefore = p.stats!.opens;
+    const opensBefore = p.stats!.calls;
     const got = await feed(p.client, wire, [], true);
     expect(p.client.error).toBeNull();
     expect(sameBytes(got, join(sent))).toBe(true);
-    const opens = p.stats!.opens - opensBefore;
+    const opens = p.stats!.calls - opensBefore;
     expect(opens).toBeGreaterThan(parseRecords(wire).length); // guesses were made and dropped
     expect(opens).toBeLessThanOrEqual(parseRecords(wire).length + MAX_RECORDS_AHEAD * 20);
     expect(await feed(p.server, await output(p.client))).toEqual(new Uint8Array(0));
@@ -398,14 +369,14 @@ describe('webcrypto pipelining: property', () => {
           }
         }
         const wire = await output(p.server);
-        const opensBefore = p.stats!.opens;
+        const opensBefore = p.stats!.calls;
         const got = await feed(p.client, wire, cuts, transfer);
         expect(p.client.error).toBeNull();
         expect(sameBytes(got, join(sent))).toBe(true);
         // Guessing costs at most MAX_RECORDS_AHEAD extra opens per key change (the guesses it
         // drops): work stays proportional to what the peer sends.
         const keyUpdates = ops.filter((o) => o.kind === 'ku').length;
-        expect(p.stats!.opens - opensBefore).toBeLessThanOrEqual(parseRecords(wire).length + MAX_RECORDS_AHEAD * keyUpdates);
+        expect(p.stats!.calls - opensBefore).toBeLessThanOrEqual(parseRecords(wire).length + MAX_RECORDS_AHEAD * keyUpdates);
         // Both sides still agree on keys: the client's answers to update_requested, then data.
         p.client.write(new Uint8Array([9]));
         expect(await feed(p.server, await output(p.client))).toEqual(new Uint8Array([9]));

@@ -13,8 +13,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../../src/engine/tls-connection.js';
 import { TlsError } from '../../../src/base/errors.js';
-import type { AeadAlg, AeadCipher, AsyncAeadCipher, CryptoProvider } from '../../../src/crypto/provider.js';
-import { webcryptoProvider } from '../../../src/crypto/webcrypto.js';
+import type { CryptoProvider } from '../../../src/crypto/provider.js';
+import { countingWebcrypto } from '../../helpers/counting-webcrypto.js';
 import { TlsPump } from '../../../src/transport/pump.js';
 import { generateTestPki, type TestPki } from '../../../src/testing/index.js';
 
@@ -22,35 +22,6 @@ let pki: TestPki;
 beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256' });
 });
-
-interface SealStats {
-  seals: number;
-  inFlight: number;
-  maxInFlight: number;
-  /** Set to make the next seal after `failAfter` seals reject. */
-  failAfter: number;
-}
-
-/** The webcrypto provider with its async AEAD's seals counted (and, on demand, failing). */
-function countingWebcrypto(): { crypto: CryptoProvider; stats: SealStats } {
-  const base = webcryptoProvider();
-  const stats: SealStats = { seals: 0, inFlight: 0, maxInFlight: 0, failAfter: Infinity };
-  const aead = (alg: AeadAlg, key: Uint8Array): AeadCipher | AsyncAeadCipher => {
-    const inner = base.aead(alg, key);
-    if (inner.async !== true) return inner;
-    return {
-      alg,
-      async: true,
-      seal: (n, a, p) => {
-        if (++stats.seals > stats.failAfter) return Promise.reject(new Error('seal refused by the test'));
-        stats.maxInFlight = Math.max(stats.maxInFlight, ++stats.inFlight);
-        return inner.seal(n, a, p).finally(() => stats.inFlight--);
-      },
-      open: (n, a, c) => inner.open(n, a, c),
-    };
-  };
-  return { crypto: { ...base, aead } as CryptoProvider, stats };
-}
 
 interface End {
   pump: TlsPump;
@@ -116,7 +87,7 @@ async function writeAll(pump: TlsPump, parts: Uint8Array[], via: 'writeNow' | 'w
 
 describe.each(['writeNow', 'write'] as const)('TlsPump with an async AEAD: writes sealed behind (%s)', (via) => {
   it('many 16 KiB writes: the peer gets every byte in order, seals overlap, close_notify comes last', async () => {
-    const { crypto, stats } = countingWebcrypto();
+    const { crypto, seals: stats } = countingWebcrypto();
     const { client, server } = pair(crypto);
     await client.pump.connection.handshake();
     const parts = Array.from({ length: 48 }, (_, i) => chunk(i));
@@ -163,10 +134,10 @@ describe.each(['writeNow', 'write'] as const)('TlsPump with an async AEAD: write
   });
 
   it('a seal fails: the connection error is reported and the next write throws it', async () => {
-    const { crypto, stats } = countingWebcrypto();
+    const { crypto, seals: stats, failSealsAfter } = countingWebcrypto();
     const { client } = pair(crypto);
     await client.pump.connection.handshake();
-    stats.failAfter = stats.seals; // the next seal rejects
+    failSealsAfter(stats.calls); // the next seal rejects
     const w = via === 'write' ? client.pump.write(chunk(3, 1000)) : client.pump.writeNow(chunk(3, 1000));
     if (w) await w.catch(() => undefined);
     await until(() => client.errors.length > 0, 'the seal failure to be reported');
