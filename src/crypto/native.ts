@@ -176,20 +176,20 @@ function fresh(n: number): Uint8Array {
 }
 
 /**
- * True when this runtime's `createCipheriv` takes a secret KeyObject and encrypts with it
- * exactly as with the raw key bytes (Node does; a runtime whose node:crypto layer does not
- * falls back to raw bytes). Checked once, on a fixed key and nonce (a known-answer
- * comparison, not an assumption about the runtime).
+ * Per cipher: true when this runtime's `createCipheriv` takes a secret KeyObject and encrypts
+ * with it exactly as with the raw key bytes (Node does; a runtime whose node:crypto layer does
+ * not, for any one cipher, falls back to raw bytes for that cipher). Checked once per cipher,
+ * on a fixed key and nonce (a known-answer comparison, not an assumption about the runtime).
  */
-let keyObjectsWork: boolean | undefined;
+const keyObjectsWork = new Map<string, boolean>();
 
-function checkKeyObjects(): boolean {
+function checkKeyObjects(cipher: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305'): boolean {
   try {
-    const key = new Uint8Array(16).fill(0x5a);
+    const key = new Uint8Array(cipher === 'aes-128-gcm' ? 16 : 32).fill(0x5a);
     const nonce = new Uint8Array(AEAD_NONCE_LEN).fill(0xa5);
     const block = new Uint8Array(32).fill(0x3c);
     const run = (k: Uint8Array | KeyObject): Uint8Array => {
-      const c = createCipheriv('aes-128-gcm', k, nonce, TAG_OPTIONS);
+      const c = createCipheriv(cipher as 'aes-128-gcm', k, nonce, TAG_OPTIONS);
       const body = c.update(block);
       c.final();
       const out = new Uint8Array(body.length + AEAD_TAG_LEN);
@@ -203,6 +203,12 @@ function checkKeyObjects(): boolean {
   } catch {
     return false;
   }
+}
+
+function keyObjectsWorkFor(cipher: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305'): boolean {
+  let ok = keyObjectsWork.get(cipher);
+  if (ok === undefined) keyObjectsWork.set(cipher, (ok = checkKeyObjects(cipher)));
+  return ok;
 }
 
 /**
@@ -227,9 +233,9 @@ class NativeAead implements JoinedSealAead {
 
   constructor(alg: AeadAlg, key: Uint8Array) {
     this.alg = alg;
-    // Our own copy either way: the caller may wipe or reuse theirs (createSecretKey copies).
-    this.key = (keyObjectsWork ??= checkKeyObjects()) ? createSecretKey(key) : copyBytes(key);
     this.cipher = CIPHER_NAME[alg];
+    // Our own copy either way: the caller may wipe or reuse theirs (createSecretKey copies).
+    this.key = keyObjectsWorkFor(this.cipher) ? createSecretKey(key) : copyBytes(key);
   }
 
   private encryptor(nonce: Uint8Array): CipherGCM | CipherChaCha20Poly1305 {

@@ -581,7 +581,8 @@ export class ConnectionCore {
     try {
       while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
         if (this.phase_ === 'closed' || this.phase_ === 'peer-closed') {
-          // RFC 9846 §6.1: data after close_notify is ignored (and not decrypted).
+          // RFC 9846 §6.1: data after close_notify is ignored (never delivered; with an async AEAD
+          // up to 8 records after it may already have been opened ahead, then dropped unread).
           this.reader.discard();
           break;
         }
@@ -610,7 +611,8 @@ export class ConnectionCore {
   private readRecords(): Promise<void> | undefined {
     while (!this.error_ && this.readQueued < READ_HIGH_WATER) {
       if (this.phase_ === 'closed' || this.phase_ === 'peer-closed') {
-        // RFC 9846 §6.1: data after close_notify is ignored (and not decrypted).
+        // RFC 9846 §6.1: data after close_notify is ignored (never delivered; with an async AEAD
+        // up to 8 records after it may already have been opened ahead, then dropped unread).
         this.reader.discard();
         break;
       }

@@ -330,7 +330,12 @@ export class RecordReader {
       // Only what the in-order path would do with this record: application_data on the
       // outside, opened with the protection in force (no 0-RTT skipping).
       const c = p instanceof RecordProtector && this.skipEarly === 'none' ? p.finishAhead(a) : null;
-      if (c !== null) return this.rules === 'tls12' ? content12(c.type, c.content) : this.opened13(c);
+      if (c !== null) {
+        // Its sequence number is used now: records taken ahead from here on are guessed from
+        // the next one (not one further, as while this record still held it).
+        this.inTurn = null;
+        return this.rules === 'tls12' ? content12(c.type, c.content) : this.opened13(c);
+      }
     }
     return this.accept(e.rec, ccs);
   }

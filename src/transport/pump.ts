@@ -130,10 +130,6 @@ export class TlsPump {
   private batched = 0;
   /** A deferred call ({@link PumpOptions.defer}) will send what {@link writeNow} left queued. */
   private batchFlushQueued = false;
-  /** Plaintext bytes written while an async AEAD seals, not yet sent ({@link writeBehind}). */
-  private sealingBytes = 0;
-  /** The flush sending what an async AEAD seals behind the writes, while one runs. */
-  private behind: Promise<void> | null = null;
 
   /**
    * @param connection - a fresh client or server connection
@@ -206,46 +202,8 @@ export class TlsPump {
     if (!this.connection.handshakeComplete) await this.connection.handshake();
     this.throwIfFailed();
     this.connection.write(data);
-    if (this.connection.sealing) {
-      const p = this.writeBehind(data.length);
-      if (p) await p;
-      return;
-    }
     await this.flush();
     this.throwIfFailed();
-  }
-
-  /**
-   * A write whose records an async AEAD (the `webcrypto` provider) is still sealing: taken at
-   * once while less than {@link BATCH_BYTES} of plaintext is being sealed, so that the next
-   * write's records are sealed beside it (WebCrypto works off the main thread: one record at
-   * a time leaves it idle between round trips); one flush running behind the writes hands
-   * the sealed records to the transport, in order, as they come. At the mark the write waits
-   * for that flush (back-pressure): at most BATCH_BYTES plus one write are held. A failure
-   * of the transport or of a seal is reported through the pump's error path and thrown by
-   * the next write, as for a write the transport failed after taking it.
-   */
-  private writeBehind(n: number): Promise<void> | undefined {
-    this.sealingBytes += n;
-    const behind = (this.behind ??= this.sendBehind());
-    if (this.sealingBytes < BATCH_BYTES) return undefined;
-    return behind.then(() => this.throwIfFailed());
-  }
-
-  /** The flush behind {@link writeBehind}: runs until nothing is queued or being sealed. */
-  private async sendBehind(): Promise<void> {
-    // Always later than the caller's assignment of `behind`, which the end below clears.
-    await null;
-    try {
-      for (let p = this.sendOutput(); p; p = this.sendOutput()) await p;
-    } catch (e) {
-      this.fail(asTlsError(e));
-    }
-    // In the same turn as the last look at the output: a write after it starts a new flush.
-    this.behind = null;
-    this.sealingBytes = 0;
-    // A seal that failed failed the connection: the drive loop reports it.
-    if (this.connection.error) this.schedule();
   }
 
   /**
@@ -260,8 +218,7 @@ export class TlsPump {
     if (!this.started || !c.handshakeComplete) return this.write(data);
     this.throwIfFailed();
     c.write(data);
-    if (c.sealing) return this.writeBehind(data.length);
-    if (this.h.sendv !== undefined) {
+    if (this.h.sendv !== undefined && !c.sealing) {
       // Writes made back to back (a loop of write() calls, a pipe) are sent together: the
       // records stay queued in the engine until BATCH_BYTES of them are there or the
       // current task ends (`defer`: a microtask or a tick, so before any I/O: no write

@@ -1,8 +1,6 @@
 /**
  * The `webcrypto` provider with its async AEAD's calls counted: how many seals and opens were
- * started and the most in flight at once (what the pipelining of issue 9 is about), and, on
- * demand, seals that fail. Shared by the record layer's receive-side tests and the pump's
- * write-behind tests.
+ * started and the most in flight at once (what the pipelining of issue 9 is about).
  */
 import type { AeadAlg, AeadCipher, AsyncAeadCipher, CryptoProvider } from '../../src/crypto/provider.js';
 import { webcryptoProvider } from '../../src/crypto/webcrypto.js';
@@ -14,12 +12,11 @@ export interface CallStats {
   maxInFlight: number;
 }
 
-/** The provider, its counters, and `failSealsAfter(n)`: every seal after the n-th rejects. */
-export function countingWebcrypto(): { crypto: CryptoProvider; opens: CallStats; seals: CallStats; failSealsAfter: (n: number) => void } {
+/** The provider and its counters. */
+export function countingWebcrypto(): { crypto: CryptoProvider; opens: CallStats; seals: CallStats } {
   const base = webcryptoProvider();
   const opens: CallStats = { calls: 0, inFlight: 0, maxInFlight: 0 };
   const seals: CallStats = { calls: 0, inFlight: 0, maxInFlight: 0 };
-  let sealLimit = Infinity;
   const counted = <T>(s: CallStats, run: () => Promise<T>): Promise<T> => {
     s.calls++;
     s.maxInFlight = Math.max(s.maxInFlight, ++s.inFlight);
@@ -31,9 +28,9 @@ export function countingWebcrypto(): { crypto: CryptoProvider; opens: CallStats;
     return {
       alg,
       async: true,
-      seal: (n, a, p) => (seals.calls >= sealLimit ? Promise.reject(new Error('seal refused by the test')) : counted(seals, () => inner.seal(n, a, p))),
+      seal: (n, a, p) => counted(seals, () => inner.seal(n, a, p)),
       open: (n, a, c) => counted(opens, () => inner.open(n, a, c)),
     };
   };
-  return { crypto: { ...base, aead } as CryptoProvider, opens, seals, failSealsAfter: (n) => (sealLimit = n) };
+  return { crypto: { ...base, aead } as CryptoProvider, opens, seals };
 }
