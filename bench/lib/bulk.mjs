@@ -135,17 +135,7 @@ export async function bulkFigures(ctx) {
       } else entries.push({ name: 'node-forge (AES-128-CBC-SHA)', kind: 'peer', unavailable: ctx.forge.reason });
     }
     const res = await interleave(contenders, { rounds: params.rounds, warmup: params.warmup, log });
-    figures.push({
-      id: `bulk.one-process.${a.id}`,
-      group: 'bulk',
-      title: `Bulk ${a.alg}, 16 KiB writes, one process (in-memory pair, ${a.suite})`,
-      unit: 'MB/s',
-      cpuUnit: 'MB per CPU-second (both ends)',
-      higherIsBetter: true,
-      cpuLowerIsBetter: false,
-      baseline: 'node:tls',
-      entries: [...throughputEntries(contenders, res), ...entries],
-    });
+    figures.push(oneProcessFigure(`bulk.one-process.${a.id}`, `Bulk ${a.alg}, 16 KiB writes, one process (in-memory pair, ${a.suite})`, [...throughputEntries(contenders, res), ...entries]));
     if (a.id === 'aes-128-gcm') figures.push(await windowFigure(ctx, a, cfg, pki, data, npair));
   }
   return figures;
@@ -186,15 +176,14 @@ async function windowFigure(ctx, a, cfg, pki, data, npair) {
   const { contenders, entries } = await providerContenders(ctx, cfg, pki, data, BULK_WINDOW, `client -> server, one established pair, ${BULK_WINDOW} records written before they are moved and read`);
   contenders.push(throughput('node:tls', 'baseline', (bytes) => nodeTransfer(npair, data, bytes), params.bulkBytes, 'client -> server, TLSSocket over in-memory streams'));
   const res = await interleave(contenders, { rounds: params.rounds, warmup: params.warmup, log });
-  return {
-    id: `bulk.one-process-window.${a.id}`,
-    group: 'bulk',
-    title: `Bulk ${a.alg}, 16 KiB writes, ${BULK_WINDOW} records in flight, one process (in-memory pair, ${(BULK_WINDOW * CHUNK) / 1024} KiB written before it is moved, ${a.suite})`,
-    unit: 'MB/s',
-    cpuUnit: 'MB per CPU-second (both ends)',
-    higherIsBetter: true,
-    cpuLowerIsBetter: false,
-    baseline: 'node:tls',
-    entries: [...throughputEntries(contenders, res), ...entries],
-  };
+  return oneProcessFigure(
+    `bulk.one-process-window.${a.id}`,
+    `Bulk ${a.alg}, 16 KiB writes, ${BULK_WINDOW} records in flight, one process (in-memory pair, ${(BULK_WINDOW * CHUNK) / 1024} KiB written before it is moved, ${a.suite})`,
+    [...throughputEntries(contenders, res), ...entries],
+  );
+}
+
+/** A one-process bulk figure: MB/s, relative to Node `tls`. */
+function oneProcessFigure(id, title, entries) {
+  return { id, group: 'bulk', title, unit: 'MB/s', cpuUnit: 'MB per CPU-second (both ends)', higherIsBetter: true, cpuLowerIsBetter: false, baseline: 'node:tls', entries };
 }
