@@ -1,0 +1,253 @@
+/**
+ * Adversarial campaign against the Node adapter (src/transport/node.ts `TlsSocket`) and its
+ * pump (src/transport/pump.ts) under a careless or hostile caller and a hostile network:
+ *
+ * - writes and end() made during the handshake, then the transport resets, the application
+ *   destroys the socket, or the handshake times out: every write callback and the end()
+ *   callback runs (as with node:tls), none is left pending forever;
+ * - end() while an async AEAD (webcrypto) is still sealing many records: the peer reads every
+ *   byte, then a clean close_notify (no Truncated);
+ * - slowloris: a client whose every byte (handshake and data) arrives alone, and a huge
+ *   single write: nothing lost, duplicated or reordered, no hang;
+ * - no uncaught exception or unhandled rejection in any of it.
+ */
+import * as net from 'node:net';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, createServer, type TlsSocket } from '../../src/transport/node.js';
+import { webcryptoProvider } from '../../src/crypto/webcrypto.js';
+import type { CryptoProvider } from '../../src/crypto/provider.js';
+import { generateTestPki, type TestPki } from '../../src/testing/index.js';
+import { payload, sameBytes } from '../helpers/bytes.js';
+
+let pki: TestPki;
+const closers: (() => void)[] = [];
+const unhandled: unknown[] = [];
+const onUnhandled = (e: unknown): void => {
+  unhandled.push(e);
+};
+
+beforeAll(async () => {
+  pki = await generateTestPki({ keyType: 'ecdsa-p256' });
+  process.on('unhandledRejection', onUnhandled);
+  process.on('uncaughtException', onUnhandled);
+});
+afterAll(() => {
+  for (const c of closers) c();
+  process.off('unhandledRejection', onUnhandled);
+  process.off('uncaughtException', onUnhandled);
+  expect(unhandled.map((e) => String(e instanceof Error ? e.stack : e))).toEqual([]);
+});
+
+type Which = 'pure' | 'webcrypto';
+const provider = (which: Which): 'pure' | CryptoProvider => (which === 'webcrypto' ? webcryptoProvider() : 'pure');
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => server.close());
+  return (server.address() as AddressInfo).port;
+}
+
+/** A TCP server that reads the ClientHello and then resets the connection, or holds it silently. */
+async function badServer(mode: 'reset' | 'silent'): Promise<number> {
+  const held: net.Socket[] = [];
+  closers.push(() => held.forEach((s) => s.destroy()));
+  return listen(
+    net.createServer((s) => {
+      s.on('error', () => {});
+      held.push(s);
+      if (mode === 'reset') s.once('data', () => s.resetAndDestroy());
+    }),
+  );
+}
+
+const code = (e: Error | null | undefined): string => (e ? ((e as { status?: string }).status ?? (e as { code?: string }).code ?? 'error') : 'ok');
+
+/** Writes two chunks and ends during the handshake; returns what was called back, once 'close' came (or after 3 s). */
+async function writesDuringHandshake(s: net.Socket | TlsSocket, then?: (s: net.Socket | TlsSocket) => void): Promise<string[]> {
+  const events: string[] = [];
+  s.on('error', (e) => events.push(`error ${code(e)}`));
+  const closed = new Promise<void>((r) => s.on('close', () => r()));
+  const called = [
+    new Promise<void>((r) => s.write('first', (e) => (events.push(`write1 ${code(e)}`), r()))),
+    new Promise<void>((r) => s.write('second', (e) => (events.push(`write2 ${code(e)}`), r()))),
+    new Promise<void>((r) => s.end(() => (events.push('end'), r()))),
+  ];
+  then?.(s);
+  await closed;
+  await Promise.race([Promise.all(called), new Promise((r) => setTimeout(r, 3000))]);
+  return events;
+}
+
+describe('writes made during the handshake when it can never complete', () => {
+  it('control: node:tls calls back every write and end() when the transport resets mid-handshake', async () => {
+    const port = await badServer('reset');
+    const events = await writesDuringHandshake(tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem }));
+    expect(events.filter((e) => /^(write1|write2|end)/.test(e)).length).toBe(3);
+  });
+
+  it.each(['pure', 'webcrypto'] as const)('%s: the transport resets mid-handshake: every write and end() is called back, with the error', async (which) => {
+    const port = await badServer('reset');
+    const events = await writesDuringHandshake(connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, crypto: provider(which) }));
+    expect(events).toContain('error ConnectionReset');
+    expect(events).toContain('write1 ConnectionReset');
+    expect(events.some((e) => e.startsWith('write2 '))).toBe(true);
+    expect(events).toContain('end');
+  });
+
+  it.each(['pure', 'webcrypto'] as const)('%s: destroy() during the handshake: every pending write and end() is called back, none reports success', async (which) => {
+    const port = await badServer('silent');
+    const events = await writesDuringHandshake(connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, crypto: provider(which) }), (s) =>
+      setTimeout(() => s.destroy(), 50),
+    );
+    expect(events.filter((e) => /^(write1|write2|end)/.test(e)).length).toBe(3);
+    expect(events.filter((e) => /^write[12] ok/.test(e))).toEqual([]);
+  });
+
+  it('the handshake timeout: pending writes are called back with TimedOut', async () => {
+    const port = await badServer('silent');
+    const events = await writesDuringHandshake(connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, handshakeTimeout: 100 }));
+    expect(events).toContain('error TimedOut');
+    expect(events).toContain('write1 TimedOut');
+    expect(events.filter((e) => /^(write2|end)/.test(e)).length).toBe(2);
+  });
+});
+
+/** A node:tls server that counts what each connection sends and how it ended. */
+async function countingServer(): Promise<{ port: number; next: () => Promise<{ bytes: Buffer; clean: boolean }> }> {
+  const results: Promise<{ bytes: Buffer; clean: boolean }>[] = [];
+  const port = await listen(
+    tls.createServer({ cert: pki.chainPem, key: pki.keyPem, allowHalfOpen: true }, (s) => {
+      results.push(
+        new Promise((resolve) => {
+          const parts: Buffer[] = [];
+          let clean = false;
+          s.on('data', (d: Buffer) => parts.push(d));
+          s.on('end', () => {
+            clean = true;
+            s.end();
+          });
+          s.on('error', () => {});
+          s.on('close', () => resolve({ bytes: Buffer.concat(parts), clean }));
+        }),
+      );
+    }),
+  );
+  return {
+    port,
+    next: async () => {
+      for (let i = 0; i < 400 && results.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      return results.shift()!;
+    },
+  };
+}
+
+async function connected(port: number, which: Which): Promise<TlsSocket> {
+  return new Promise((resolve, reject) => {
+    const c = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, crypto: provider(which) }, () => resolve(c));
+    c.once('error', reject);
+  });
+}
+
+describe('async sealing (webcrypto) under a careless caller', () => {
+  it('end() right after many writes still being sealed: every byte, then a clean close_notify', async () => {
+    const srv = await countingServer();
+    const s = await connected(srv.port, 'webcrypto');
+    const chunks = Array.from({ length: 40 }, (_, i) => payload(1 + ((i * 7919) % 40_000), i));
+    for (const c of chunks) s.write(c);
+    s.end();
+    const got = await srv.next();
+    expect(got.clean).toBe(true);
+    expect(sameBytes(new Uint8Array(got.bytes), Buffer.concat(chunks))).toBe(true);
+  });
+});
+
+/** A TCP proxy that forwards every byte alone, each on its own turn of the event loop. */
+async function tricklingProxy(target: number): Promise<number> {
+  return listen(
+    net.createServer((a) => {
+      const b = net.connect(target, '127.0.0.1');
+      a.setNoDelay(true);
+      b.setNoDelay(true);
+      const trickle = (from: net.Socket, to: net.Socket): void => {
+        let queue: number[] = [];
+        let busy = false;
+        const step = (): void => {
+          const byte = queue.shift();
+          if (byte === undefined) {
+            busy = false;
+            return;
+          }
+          if (!to.destroyed) to.write(Uint8Array.of(byte));
+          setImmediate(step);
+        };
+        from.on('data', (d: Buffer) => {
+          queue = queue.concat([...d]);
+          if (!busy) {
+            busy = true;
+            setImmediate(step);
+          }
+        });
+        from.on('end', () => {
+          const wait = (): void => (busy ? void setImmediate(wait) : void to.end());
+          wait();
+        });
+      };
+      trickle(a, b);
+      trickle(b, a);
+      a.on('error', () => b.destroy());
+      b.on('error', () => a.destroy());
+      a.on('close', () => b.destroy());
+    }),
+  );
+}
+
+describe('a hostile network', () => {
+  it.each(['pure', 'webcrypto'] as const)('%s: every byte of the handshake and data arriving alone (slowloris): an echo round trip intact', async (which) => {
+    const server = createServer({ cert: pki.chainPem, key: pki.keyPem, crypto: provider(which) }, (s) => {
+      s.on('error', () => {});
+      s.pipe(s);
+    });
+    const port = await listen(server as unknown as net.Server);
+    const proxy = await tricklingProxy(port);
+    const s = await connected(proxy, which);
+    const data = payload(3000, 7);
+    const parts: Buffer[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      s.on('data', (d: Buffer) => {
+        parts.push(d);
+        if (Buffer.concat(parts).length >= data.length) resolve();
+      });
+      s.on('error', reject);
+    });
+    s.write(data);
+    await done;
+    expect(sameBytes(new Uint8Array(Buffer.concat(parts)), data)).toBe(true);
+    s.destroy();
+  });
+
+  it('webcrypto both ends: one 6 MiB write echoed back intact', async () => {
+    const server = createServer({ cert: pki.chainPem, key: pki.keyPem, crypto: webcryptoProvider() }, (s) => {
+      s.on('error', () => {});
+      s.pipe(s);
+    });
+    const port = await listen(server as unknown as net.Server);
+    const s = await connected(port, 'webcrypto');
+    const data = payload(6 * 1024 * 1024 + 3, 9);
+    const parts: Buffer[] = [];
+    let n = 0;
+    const done = new Promise<void>((resolve, reject) => {
+      s.on('data', (d: Buffer) => {
+        parts.push(d);
+        n += d.length;
+        if (n >= data.length) resolve();
+      });
+      s.on('error', reject);
+    });
+    s.write(data);
+    await done;
+    expect(sameBytes(new Uint8Array(Buffer.concat(parts)), data)).toBe(true);
+    s.destroy();
+  });
+});
