@@ -165,7 +165,11 @@ export class RecordReader {
       try {
         rec = this.deframer.next();
       } catch {
-        return n; // a bad header: not what an exporter gives
+        // A bad header (a hostile or corrupted state, or bytes the peer sent that the exporter
+        // had not looked at yet): it stays at the deframer's head and fails the connection at
+        // its turn, after the records before it, with the status the peer's bytes give
+        // (RFC 9846 §5, §5.1). Nothing after it is ever read, so the rest is taken and dropped.
+        return bytes.length;
       }
       if (rec === null) return n;
       // Bounded by the input (the hand-off decoder bounds it); opened in order, at most

@@ -1,0 +1,182 @@
+/**
+ * Adversarial campaign against the live hand-off (src/engine/handoff.ts, `RecordReader.restore`
+ * / `copyBuffered` in src/record/layer.ts) while an async AEAD (webcrypto) has records queued
+ * ahead of their turn:
+ *
+ * - exported with a burst queued ahead (TLS 1.3 with a KeyUpdate inside it, TLS 1.2), then
+ *   imported on webcrypto or pure: every record exactly once, in order;
+ * - exported with data, close_notify and junk after it queued: the data, a clean end, the junk
+ *   ignored (RFC 9846 §6.1);
+ * - a hostile snapshot (valid checksum) whose unprocessed input breaks the record framing:
+ *   the imported connection fails in order, at that record, with the status the peer's bytes
+ *   would have given (RecordOverflow / UnexpectedMessage), never InternalError, whatever its
+ *   size (before the fix, one larger than a record made import() throw InternalError);
+ * - any byte of a snapshot changed, with the checksum recomputed or not: StateRejected or a
+ *   connection that fails only with TlsErrors, never another exception.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
+import { TlsError } from '../../src/base/errors.js';
+import { countingWebcrypto } from '../helpers/counting-webcrypto.js';
+import { nobleProvider } from '../../src/crypto/noble.js';
+import type { CryptoProvider } from '../../src/crypto/provider.js';
+import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+import { pump } from '../../src/testing/index.js';
+import { decodeHandoff, encodeHandoff } from '../../src/engine/handoff.js';
+import { encodeRecords, parseRecords } from '../helpers/mitm.js';
+import { join, payload, sameBytes } from '../helpers/bytes.js';
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await generateTestPki({ keyType: 'ecdsa-p256' });
+});
+
+type Version = 'TLSv1.2' | 'TLSv1.3';
+type Which = 'webcrypto' | 'pure';
+const providerOf = (w: Which): CryptoProvider => (w === 'webcrypto' ? countingWebcrypto().crypto : nobleProvider);
+
+async function connected(which: Which, version: Version): Promise<{ client: TlsConnection; server: TlsConnection }> {
+  const common = { crypto: providerOf(which), minVersion: version, maxVersion: version } as const;
+  const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, ...common });
+  const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, sessionTickets: 0, ...common });
+  await pump(client, server);
+  expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
+  return { client, server };
+}
+
+async function output(conn: TlsConnection): Promise<Uint8Array> {
+  await conn.settled();
+  const parts: Uint8Array[] = [];
+  for (let o; (o = conn.takeOutput()) !== null; ) parts.push(o);
+  return join(parts);
+}
+
+async function feed(conn: TlsConnection, bytes: Uint8Array): Promise<Uint8Array> {
+  const read: Uint8Array[] = [];
+  let chunk = bytes;
+  for (let guard = 0; ; guard++) {
+    if (guard > 10_000) throw new Error('feed: no progress');
+    const n = conn.receive(new Uint8Array(chunk), true);
+    chunk = chunk.subarray(n);
+    await conn.process();
+    for (let d; (d = conn.read()) !== null; ) read.push(d);
+    if (chunk.length === 0) break;
+  }
+  return join(read);
+}
+
+/** Receives as much of `wire` as the client takes without processing (records queued ahead); returns the rest. */
+async function receiveAhead(client: TlsConnection, wire: Uint8Array): Promise<Uint8Array> {
+  let off = 0;
+  for (let n; off < wire.length && (n = client.receive(wire.subarray(off), true)) > 0; ) off += n;
+  return wire.subarray(off);
+}
+
+function importAs(state: Uint8Array, which: Which): TlsConnection {
+  return TlsConnection.import(state, { role: 'client', config: { servername: 'localhost', ca: pki.caCertPem, crypto: providerOf(which) } });
+}
+
+describe.each(['TLSv1.3', 'TLSv1.2'] as const)('%s: export while records are queued ahead of their turn', (version) => {
+  it.each(['webcrypto', 'pure'] as const)('imported on %s: every record exactly once, in order (a KeyUpdate inside the burst in TLS 1.3)', async (importer) => {
+    const p = await connected('webcrypto', version);
+    p.server.write(Uint8Array.of(5));
+    expect(await feed(p.client, await output(p.server))).toEqual(Uint8Array.of(5));
+    const sent = [16384, 10, 16384, 300, 16384, 16384, 7, 16384, 16384, 16384].map((n, i) => payload(n, 300 + i));
+    sent.forEach((w, i) => {
+      if (version === 'TLSv1.3' && i === 3) p.server.keyUpdate(false);
+      p.server.write(w);
+    });
+    const wire = await output(p.server);
+    const rest = await receiveAhead(p.client, wire);
+    expect(rest.length).toBeLessThan(wire.length - 2 * 16384);
+    const next = importAs(p.client.exportState(), importer);
+    const got = join([await feed(next, new Uint8Array(0)), await feed(next, rest)]);
+    expect(next.error).toBeNull();
+    expect(sameBytes(got, join(sent))).toBe(true);
+    // Both directions still agree on keys and sequence numbers.
+    next.write(Uint8Array.of(1, 2));
+    expect(await feed(p.server, await output(next))).toEqual(Uint8Array.of(1, 2));
+    expect(p.server.error).toBeNull();
+  });
+
+  it('data, close_notify and junk queued ahead: the data, a clean end, the junk ignored', async () => {
+    const p = await connected('webcrypto', version);
+    p.server.write(Uint8Array.of(5));
+    expect(await feed(p.client, await output(p.server))).toEqual(Uint8Array.of(5));
+    const sent = [16384, 100, 16384].map((n, i) => payload(n, 400 + i));
+    for (const w of sent) p.server.write(w);
+    p.server.close();
+    const recs = parseRecords(await output(p.server));
+    const junk = { type: 23, version: 0x0303, fragment: payload(5000, 9) };
+    const wire = encodeRecords([...recs, junk, junk]);
+    const rest = await receiveAhead(p.client, wire);
+    const next = importAs(p.client.exportState(), 'webcrypto');
+    const got = join([await feed(next, new Uint8Array(0)), await feed(next, rest)]);
+    expect(next.error).toBeNull();
+    expect(next.phase).toBe('peer-closed');
+    expect(sameBytes(got, join(sent))).toBe(true);
+  });
+});
+
+describe('a hostile snapshot: unprocessed input that breaks the record framing', () => {
+  it.each([
+    ['TLSv1.3', 'an unknown content type, followed by more than a record', 'UnexpectedMessage', Uint8Array.of(99, 3, 3, 0, 1, 0, ...new Uint8Array(20_000))],
+    ['TLSv1.3', 'a length over the limit, followed by more than a record', 'RecordOverflow', Uint8Array.of(23, 3, 3, 0x50, 0, ...new Uint8Array(0x5000 + 10))],
+    ['TLSv1.3', 'an unknown content type, short', 'UnexpectedMessage', Uint8Array.of(99, 3, 3, 0, 1, 0)],
+    ['TLSv1.2', 'a length over the TLS 1.2 limit, followed by more than a record', 'RecordOverflow', Uint8Array.of(23, 3, 3, 0x48, 1, ...new Uint8Array(0x4801 + 10))],
+    ['TLSv1.2', 'another record version, followed by more than a record', 'ProtocolVersion', Uint8Array.of(23, 3, 1, 0, 40, ...new Uint8Array(19_000))],
+  ] as const)('%s, %s: the records before it are delivered, then %s at its turn (never InternalError)', async (version, _name, status, bad) => {
+    for (const importer of ['webcrypto', 'pure'] as const) {
+      const p = await connected('pure', version);
+      const state = p.client.exportState();
+      const s = decodeHandoff(nobleProvider, state, 'client');
+      // Two genuine records first, sealed by the server at the sequence numbers the client expects.
+      const sent = [payload(3000, 1), payload(16384, 2)];
+      for (const w of sent) p.server.write(w);
+      const good = await output(p.server);
+      const hostile = encodeHandoff(nobleProvider, { ...s, unprocessed: join([good, bad]) });
+      const next = importAs(hostile, importer);
+      const got = await feed(next, new Uint8Array(0));
+      expect(next.error?.status).toBe(status);
+      expect(sameBytes(got, join(sent))).toBe(true);
+    }
+  });
+});
+
+describe('a snapshot changed in transit or by hand', () => {
+  it('any byte changed: StateRejected; with the checksum recomputed: StateRejected or a connection that fails only with TlsErrors', async () => {
+    const p = await connected('pure', 'TLSv1.3');
+    p.server.write(payload(100, 3));
+    p.client.receive(await output(p.server));
+    const state = p.client.exportState();
+    const digest = (b: Uint8Array): Uint8Array => nobleProvider.digest('sha256', b);
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (at, x, resum) => {
+        const i = at % (state.length - 32);
+        const bad = state.slice();
+        bad[i]! ^= x;
+        if (resum) bad.set(digest(bad.subarray(0, bad.length - 32)), bad.length - 32);
+        let conn: TlsConnection;
+        try {
+          conn = importAs(bad, 'pure');
+        } catch (e) {
+          expect(e).toBeInstanceOf(TlsError);
+          if (!resum) expect((e as TlsError).status).toBe('StateRejected');
+          return;
+        }
+        expect(resum).toBe(true);
+        await conn.process();
+        conn.read();
+        try {
+          conn.write(Uint8Array.of(1));
+        } catch (e) {
+          expect(e).toBeInstanceOf(TlsError);
+        }
+        await conn.process();
+        if (conn.error) expect(conn.error).toBeInstanceOf(TlsError);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
