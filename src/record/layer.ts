@@ -570,6 +570,11 @@ export class RecordWriter {
   private settledWaiters: (() => void)[] = [];
   private readonly onSealError: ((e: unknown) => void) | undefined;
   /**
+   * An async seal failed: the record it was for and everything queued after it were dropped,
+   * and nothing is sealed any more (see {@link sealRecord}).
+   */
+  private broken = false;
+  /**
    * The records the latest {@link take} / {@link takeAll} handed out whose buffers can be
    * reused, until the next take (the pump takes until null after every flush, so nothing is
    * kept while idle).
@@ -621,6 +626,9 @@ export class RecordWriter {
    * so records leave in the order they were sealed.
    */
   private sealRecord(type: number, content: Uint8Array): void {
+    // After a failed seal the peer could open nothing more (RFC 9846 §5.3: its sequence number
+    // is missing): nothing is sealed, not even our alert (the connection has failed).
+    if (this.broken) return;
     const p = this.protector;
     if (!(p instanceof RecordProtector && p.async)) {
       this.out.push(p.seal(type, content));
@@ -637,8 +645,14 @@ export class RecordWriter {
           slot.bytes = bytes;
         },
         (e: unknown) => {
-          // Nothing after it can be sent in order: the connection fails (its alert is lost too).
+          // Nothing after it can be sent in order (RFC 9846 §5.3, RFC 5246 §6.1: the peer
+          // expects this record's sequence number next, and would fail every later record
+          // as bad_record_mac): it and every record queued after it are dropped, the records
+          // before it still go out, and the connection fails (its alert is lost too).
           slot.bytes = new Uint8Array(0);
+          this.broken = true;
+          const i = this.out.indexOf(slot);
+          if (i >= 0) for (const r of this.out.splice(i)) if (!(r instanceof Uint8Array)) this.slots--;
           this.onSealError?.(e);
         },
       )

@@ -384,7 +384,12 @@ export class TlsPump {
 
   private throwIfFailed(): void {
     const e = this.stopped ?? this.transportError ?? this.connection.error;
-    if (e) throw e;
+    if (e) {
+      // The failure may have come from this write (an async seal that failed): the drive loop
+      // reports it (once), after sending the alert, even if no input ever comes again.
+      if (!this.errorReported) this.schedule();
+      throw e;
+    }
   }
 
   /** As {@link kick}, for callers that do not wait (no promise per transport chunk). */

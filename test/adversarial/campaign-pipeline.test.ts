@@ -304,3 +304,26 @@ describe('0-RTT (RFC 9846 §4.3.10) on a webcrypto server: early data opened ahe
     }
   });
 });
+
+describe('floods a hostile peer may send between records opened ahead', () => {
+  it.each([10, 40, 300])('%i KeyUpdates in a row (update_requested on every third), then data: webcrypto ends exactly as pure', async (n) => {
+    const run = async (which: Which): Promise<Outcome & { answered: number }> => {
+      const p = await connected(which, 'TLSv1.3');
+      p.server.write(Uint8Array.of(1));
+      await feed(p.client, await output(p.server));
+      for (let i = 0; i < n; i++) p.server.keyUpdate(i % 3 === 0);
+      p.server.write(payload(16384, 5));
+      p.server.write(payload(100, 6));
+      const read = await feed(p.client, await output(p.server), [], true);
+      // What the client answered (its own KeyUpdates) still opens at the server in order.
+      const back = await output(p.client);
+      await feed(p.server, back);
+      return { read, status: p.client.error?.status ?? null, alert: p.client.error?.alert ?? null, phase: p.client.phase, answered: p.server.error === null ? 1 : 0 };
+    };
+    const w = await run('webcrypto');
+    const q = await run('pure');
+    expect(w).toEqual(q);
+    // maxKeyUpdates (default 32) without application data between them: a flood, refused the same way.
+    expect(w.status).toBe(n > 32 ? 'UnexpectedMessage' : null);
+  });
+});
