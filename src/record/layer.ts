@@ -573,7 +573,7 @@ export class RecordWriter {
    * An async seal failed: the record it was for and everything queued after it were dropped,
    * and nothing is sealed any more (see {@link sealRecord}).
    */
-  private broken = false;
+  private broken: { readonly cause: unknown } | null = null;
   /**
    * The records the latest {@link take} / {@link takeAll} handed out whose buffers can be
    * reused, until the next take (the pump takes until null after every flush, so nothing is
@@ -628,7 +628,7 @@ export class RecordWriter {
   private sealRecord(type: number, content: Uint8Array): void {
     // After a failed seal the peer could open nothing more (RFC 9846 §5.3: its sequence number
     // is missing): nothing is sealed, not even our alert (the connection has failed).
-    if (this.broken) return;
+    if (this.broken) throw new TlsError('InternalError', { detail: 'an earlier record failed to seal', cause: this.broken.cause });
     const p = this.protector;
     if (!(p instanceof RecordProtector && p.async)) {
       this.out.push(p.seal(type, content));
@@ -650,7 +650,7 @@ export class RecordWriter {
           // as bad_record_mac): it and every record queued after it are dropped, the records
           // before it still go out, and the connection fails (its alert is lost too).
           slot.bytes = new Uint8Array(0);
-          this.broken = true;
+          this.broken = { cause: e };
           const i = this.out.indexOf(slot);
           if (i >= 0) for (const r of this.out.splice(i)) if (!(r instanceof Uint8Array)) this.slots--;
           this.onSealError?.(e);
