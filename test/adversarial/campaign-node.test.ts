@@ -250,4 +250,83 @@ describe('a hostile network', () => {
     expect(sameBytes(new Uint8Array(Buffer.concat(parts)), data)).toBe(true);
     s.destroy();
   });
+
+  it('webcrypto client, a peer flooding 8 MiB at an application that stops reading: memory bounded, then every byte in order', async () => {
+    const data = payload(8 * 1024 * 1024, 11);
+    const port = await listen(
+      tls.createServer({ cert: pki.chainPem, key: pki.keyPem }, (s) => {
+        s.on('error', () => {});
+        s.end(data);
+      }),
+    );
+    const s = await connected(port, 'webcrypto');
+    s.pause();
+    let peak = 0;
+    for (let i = 0; i < 40; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      peak = Math.max(peak, s.connection.bufferedBytes + s.readableLength);
+    }
+    // What the socket holds decrypted plus what the engine holds: far below the 8 MiB sent
+    // (the pump stops taking input, and the transport is paused, once the application stops).
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(1024 * 1024);
+    const parts: Buffer[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      s.on('end', () => resolve());
+      s.on('error', reject);
+    });
+    s.on('data', (d: Buffer) => parts.push(d));
+    s.resume();
+    await done;
+    expect(sameBytes(new Uint8Array(Buffer.concat(parts)), data)).toBe(true);
+    s.destroy();
+  });
+});
+
+describe('a hostile client against a webcrypto server', () => {
+  it('reset after the ClientHello, garbage, a record cut short then FIN, a byte a tick then reset: the server stays up, nothing uncaught', async () => {
+    const errors: string[] = [];
+    const server = createServer({ cert: pki.chainPem, key: pki.keyPem, crypto: webcryptoProvider() }, (s) => {
+      s.on('error', () => {});
+      s.pipe(s);
+    });
+    server.on('tlsClientError', (e: Error) => errors.push((e as { status?: string }).status ?? 'other'));
+    const port = await listen(server as unknown as net.Server);
+    const hello = await new Promise<Buffer>((resolve) => {
+      const cap = net.createServer((c) => c.once('data', (d: Buffer) => (resolve(d), c.destroy())));
+      cap.listen(0, '127.0.0.1', () => {
+        const c = connect({ host: '127.0.0.1', port: (cap.address() as AddressInfo).port, servername: 'localhost', ca: pki.caCertPem, crypto: webcryptoProvider() });
+        c.on('error', () => {});
+        c.on('close', () => cap.close());
+      });
+    });
+    const raw = async (f: (c: net.Socket) => void | Promise<void>): Promise<void> => {
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', () => {});
+      c.on('data', () => {});
+      await new Promise<void>((r) => c.once('connect', () => r()));
+      await f(c);
+      await new Promise<void>((r) => (c.destroyed ? r() : c.once('close', () => r())));
+    };
+    await raw((c) => {
+      c.write(hello);
+      setTimeout(() => c.resetAndDestroy(), 30);
+    });
+    await raw((c) => void c.end(Buffer.from('GET / HTTP/1.1\r\n\r\n')));
+    await raw((c) => void c.end(hello.subarray(0, hello.length - 7)));
+    await raw(async (c) => {
+      for (const b of hello.subarray(0, 300)) {
+        c.write(Uint8Array.of(b));
+        await new Promise((r) => setImmediate(r));
+      }
+      c.resetAndDestroy();
+    });
+    // Still serving.
+    const s = await connected(port, 'webcrypto');
+    const echoed = new Promise<Buffer>((resolve) => s.once('data', (d: Buffer) => resolve(d)));
+    s.write('ping');
+    expect((await echoed).toString()).toBe('ping');
+    s.destroy();
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+  });
 });
