@@ -25,6 +25,10 @@ import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { pump } from '../../src/testing/index.js';
 import { decodeHandoff, encodeHandoff } from '../../src/engine/handoff.js';
 import { encodeRecords, parseRecords } from '../helpers/mitm.js';
+import { trafficKeys } from '../../src/keys/tls13-schedule.js';
+import { RecordProtector } from '../../src/record/protector.js';
+import { ContentType } from '../../src/wire/codes.js';
+import type { AeadCipher } from '../../src/crypto/provider.js';
 import { join, payload, sameBytes } from '../helpers/bytes.js';
 
 let pki: TestPki;
@@ -178,5 +182,60 @@ describe('a snapshot changed in transit or by hand', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('sequence numbers at the edges, records opened ahead (RFC 9846 §5.3)', () => {
+  /**
+   * A client continued from a hand-off state whose read sequence number starts at `seq`, and
+   * the server's sealer at that sequence number (the server's own limits stop AES-GCM at 2^24
+   * records, RFC 9846 §5.5; a receiver enforces none, so the records are sealed here).
+   */
+  async function atSequence(seq: bigint, clientWhich: Which): Promise<{ client: TlsConnection; seal: (data: Uint8Array, type?: number) => Uint8Array; opens: { calls: number; maxInFlight: number } }> {
+    const counting = countingWebcrypto();
+    const p = await connected('pure', 'TLSv1.3');
+    const cs = decodeHandoff(nobleProvider, p.client.exportState(), 'client');
+    if (cs.version !== 'TLSv1.3') throw new Error('TLS 1.3 expected');
+    const client = TlsConnection.import(encodeHandoff(nobleProvider, { ...cs, readSequence: seq }), {
+      role: 'client',
+      config: { servername: 'localhost', ca: pki.caCertPem, crypto: clientWhich === 'webcrypto' ? counting.crypto : nobleProvider },
+    });
+    const { key, iv } = trafficKeys(nobleProvider, cs.suite.hash, cs.readSecret, cs.suite.keyLen, 12);
+    const w = new RecordProtector({ mode: 'tls13', aead: nobleProvider.aead(cs.suite.aead, key) as AeadCipher, iv, sequence: seq, limits: { keyUpdateAt: Infinity, sealLimit: Infinity, openLimit: Infinity } });
+    return { client, seal: (data, type = ContentType.application_data) => w.seal(type, data), opens: counting.opens };
+  }
+
+  it('a burst across the 2^32 boundary of the sequence number (the guess carries into the high word): every record, webcrypto and pure', async () => {
+    for (const which of ['webcrypto', 'pure'] as const) {
+      const p = await atSequence((1n << 32n) - 3n, which);
+      expect(await feed(p.client, p.seal(Uint8Array.of(1)))).toEqual(Uint8Array.of(1));
+      const sent = Array.from({ length: 10 }, (_, i) => payload(i % 2 === 0 ? 16384 : 50, 500 + i));
+      const before = p.opens.calls;
+      const got = await feed(p.client, join(sent.map((d) => p.seal(d))));
+      expect(p.client.error).toBeNull();
+      expect(sameBytes(got, join(sent))).toBe(true);
+      if (which === 'webcrypto') {
+        // Opened ahead, concurrently, and every guess right across the carry: one open per record.
+        expect(p.opens.maxInFlight).toBeGreaterThan(1);
+        expect(p.opens.calls - before).toBe(sent.length);
+      }
+    }
+  });
+
+  it('the last sequence numbers of the space, then records that would need 2^64 and beyond: delivered up to the end, then the same failure for webcrypto and pure', async () => {
+    const outcomes: string[] = [];
+    for (const which of ['webcrypto', 'pure'] as const) {
+      const p = await atSequence((1n << 64n) - 5n, which);
+      expect(await feed(p.client, p.seal(Uint8Array.of(1)))).toEqual(Uint8Array.of(1));
+      const sent = [payload(10, 1), payload(16384, 2), payload(10, 3), payload(16384, 4)];
+      const wire = join(sent.map((d) => p.seal(d)));
+      // The sealer is exhausted now; a man in the middle appends the last record again and an old one.
+      const recs = parseRecords(wire);
+      const got = await feed(p.client, join([wire, encodeRecords([recs[recs.length - 1]!, recs[0]!, recs[1]!])]));
+      expect(sameBytes(got, join(sent))).toBe(true);
+      outcomes.push(`${p.client.error?.status}`);
+    }
+    expect(outcomes[0]).toBe(outcomes[1]);
+    expect(outcomes[0]).not.toBe('undefined');
   });
 });
