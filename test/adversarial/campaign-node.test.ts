@@ -143,17 +143,18 @@ async function countingServer(): Promise<{ port: number; next: () => Promise<{ b
   };
 }
 
-async function connected(port: number, which: Which): Promise<TlsSocket> {
+async function connected(port: number, which: Which, maxVersion: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3'): Promise<TlsSocket> {
   return new Promise((resolve, reject) => {
-    const c = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, crypto: provider(which) }, () => resolve(c));
+    const c = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, crypto: provider(which), maxVersion }, () => resolve(c));
     c.once('error', reject);
   });
 }
 
 describe('async sealing (webcrypto) under a careless caller', () => {
-  it('end() right after many writes still being sealed: every byte, then a clean close_notify', async () => {
+  it.each(['TLSv1.3', 'TLSv1.2'] as const)('%s: end() right after many writes still being sealed: every byte, then a clean close_notify', async (version) => {
     const srv = await countingServer();
-    const s = await connected(srv.port, 'webcrypto');
+    const s = await connected(srv.port, 'webcrypto', version);
+    expect(s.info.version).toBe(version);
     const chunks = Array.from({ length: 40 }, (_, i) => payload(1 + ((i * 7919) % 40_000), i));
     for (const c of chunks) s.write(c);
     s.end();
