@@ -1341,7 +1341,10 @@ export class TlsSocket extends Duplex {
         // Our close_notify went out; the peer may still be sending unless it closed too.
         lingeringClose(s, this.lingerTimeout, c.phase === 'closed' && c.error === null);
       } else {
-        // Destroyed by the application (or the handshake timeout) before closing: abort.
+        // Destroyed by the application (or the handshake timeout) before closing: abort. What is
+        // sealed already goes first (writes batched for the end of this task), as node:tls's
+        // writes, which reach the kernel at once, would have.
+        if (error === null) this.pump.sendSealed();
         s.destroy();
       }
     }

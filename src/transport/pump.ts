@@ -287,6 +287,23 @@ export class TlsPump {
   }
 
   /**
+   * Hands the transport, now, what the engine has sealed and not sent yet (records
+   * {@link writeNow} batched for the end of the task), for an adapter about to close its
+   * transport abruptly (the application's `destroy()`): data written just before goes out, as
+   * with `node:tls`, whose writes reach the kernel at once. Records an async AEAD is still
+   * sealing are not waited for, and the transport's back-pressure is ignored (it is closing).
+   */
+  sendSealed(): void {
+    if (this.errorReported) return;
+    try {
+      // A promise here only waits for back-pressure or seals in flight (neither rejects): not awaited.
+      void this.sendOutput();
+    } catch {
+      // The transport is being closed anyway.
+    }
+  }
+
+  /**
    * Resolves once the handshake has completed; rejects with the connection's error, or with
    * the error the pump reported or was aborted with (a transport failure, the adapter
    * destroyed), whichever comes first: unlike `connection.handshake()`, it never waits for a

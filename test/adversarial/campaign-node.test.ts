@@ -150,6 +150,33 @@ async function connected(port: number, which: Which, maxVersion: 'TLSv1.2' | 'TL
   });
 }
 
+describe('write() then destroy() in the same tick', () => {
+  it('control: node:tls sends the bytes (its write reaches the kernel at once)', async () => {
+    const srv = await countingServer();
+    const s = await new Promise<tls.TLSSocket>((resolve) => {
+      const c = tls.connect({ host: '127.0.0.1', port: srv.port, servername: 'localhost', ca: pki.caCertPem }, () => resolve(c));
+    });
+    s.write(payload(1000, 1));
+    s.destroy();
+    expect((await srv.next()).bytes.length).toBe(1000);
+  });
+
+  // With a synchronous AEAD the records are sealed at once: the adapter hands them to the
+  // socket before destroying it. (webcrypto seals later: destroy() discards what is not
+  // sealed yet, which Node's destroy() allows; its write callback has not run either.)
+  it.each(['pure', 'native'] as const)('%s: the bytes written just before reach the peer, as with node:tls', async (which) => {
+    const srv = await countingServer();
+    const s = await new Promise<TlsSocket>((resolve) => {
+      const c = connect({ host: '127.0.0.1', port: srv.port, servername: 'localhost', ca: pki.caCertPem, crypto: which }, () => resolve(c));
+    });
+    const data = [payload(1000, 1), payload(30_000, 2), payload(5, 3)];
+    for (const d of data) s.write(d);
+    s.destroy();
+    const got = await srv.next();
+    expect(sameBytes(new Uint8Array(got.bytes), Buffer.concat(data))).toBe(true);
+  });
+});
+
 describe('async sealing (webcrypto) under a careless caller', () => {
   it.each(['TLSv1.3', 'TLSv1.2'] as const)('%s: end() right after many writes still being sealed: every byte, then a clean close_notify', async (version) => {
     const srv = await countingServer();
