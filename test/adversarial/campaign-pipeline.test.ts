@@ -327,3 +327,39 @@ describe('floods a hostile peer may send between records opened ahead', () => {
     expect(w.status).toBe(n > 32 ? 'UnexpectedMessage' : null);
   });
 });
+
+describe('a transport that reuses its read buffer at once (receive() without transfer)', () => {
+  it.each(['TLSv1.3', 'TLSv1.2'] as const)('%s: records taken ahead never alias the caller\'s bytes: scribbling over them after receive() changes nothing', async (version) => {
+    const p = await connected('webcrypto', version);
+    p.server.write(Uint8Array.of(1));
+    await feed(p.client, await output(p.server));
+    const sent = Array.from({ length: 14 }, (_, i) => payload(i % 3 === 0 ? 100 : 16384, 900 + i));
+    sent.forEach((w, i) => {
+      if (version === 'TLSv1.3' && i % 5 === 4) p.server.keyUpdate(i % 2 === 0);
+      p.server.write(w);
+    });
+    const wire = await output(p.server);
+    const buf = new Uint8Array(40_000);
+    const read: Uint8Array[] = [];
+    for (let off = 0; off < wire.length; ) {
+      const len = Math.min(buf.length, wire.length - off);
+      buf.set(wire.subarray(off, off + len));
+      let taken = 0;
+      while (taken < len) {
+        const n = p.client.receive(buf.subarray(taken, len));
+        taken += n;
+        buf.fill(0xaa, 0, taken); // the transport's next read lands here
+        const run = p.client.process();
+        buf.fill(0x55);
+        await run;
+        buf.set(wire.subarray(off + taken, off + len), taken); // what it had not taken yet is offered again
+        for (let d; (d = p.client.read()) !== null; ) read.push(d);
+      }
+      off += len;
+    }
+    await p.client.process();
+    for (let d; (d = p.client.read()) !== null; ) read.push(d);
+    expect(p.client.error).toBeNull();
+    expect(sameBytes(join(read), join(sent))).toBe(true);
+  });
+});
