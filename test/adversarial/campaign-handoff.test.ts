@@ -20,6 +20,7 @@ import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { TlsError } from '../../src/base/errors.js';
 import { countingWebcrypto } from '../helpers/counting-webcrypto.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
+import { nativeProvider } from '../../src/crypto/native.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { pump } from '../../src/testing/index.js';
@@ -37,8 +38,8 @@ beforeAll(async () => {
 });
 
 type Version = 'TLSv1.2' | 'TLSv1.3';
-type Which = 'webcrypto' | 'pure';
-const providerOf = (w: Which): CryptoProvider => (w === 'webcrypto' ? countingWebcrypto().crypto : nobleProvider);
+type Which = 'webcrypto' | 'pure' | 'native';
+const providerOf = (w: Which): CryptoProvider => (w === 'webcrypto' ? countingWebcrypto().crypto : w === 'native' ? nativeProvider : nobleProvider);
 
 async function connected(which: Which, version: Version): Promise<{ client: TlsConnection; server: TlsConnection }> {
   const common = { crypto: providerOf(which), minVersion: version, maxVersion: version } as const;
@@ -82,7 +83,7 @@ function importAs(state: Uint8Array, which: Which): TlsConnection {
 }
 
 describe.each(['TLSv1.3', 'TLSv1.2'] as const)('%s: export while records are queued ahead of their turn', (version) => {
-  it.each(['webcrypto', 'pure'] as const)('imported on %s: every record exactly once, in order (a KeyUpdate inside the burst in TLS 1.3)', async (importer) => {
+  it.each(['webcrypto', 'pure', 'native'] as const)('imported on %s: every record exactly once, in order (a KeyUpdate inside the burst in TLS 1.3)', async (importer) => {
     const p = await connected('webcrypto', version);
     p.server.write(Uint8Array.of(5));
     expect(await feed(p.client, await output(p.server))).toEqual(Uint8Array.of(5));
@@ -238,5 +239,46 @@ describe('sequence numbers at the edges, records opened ahead (RFC 9846 §5.3)',
     }
     expect(outcomes[0]).toBe(outcomes[1]);
     expect(outcomes[0]).not.toBe('undefined');
+  });
+});
+
+describe('genuine records after close_notify or a fatal alert, opened ahead (RFC 9846 §6.1, §6.2)', () => {
+  async function afterAlert(which: Which, alert: [number, number]): Promise<{ read: Uint8Array; status: string | null; phase: string; sent: Uint8Array[] }> {
+    // Reuses the sealer at a chosen sequence number: every record below is genuine (it opens).
+    const p = await (async () => {
+      const q = await connected('pure', 'TLSv1.3');
+      const cs = decodeHandoff(nobleProvider, q.client.exportState(), 'client');
+      if (cs.version !== 'TLSv1.3') throw new Error('TLS 1.3 expected');
+      const counting = countingWebcrypto();
+      const client = TlsConnection.import(encodeHandoff(nobleProvider, { ...cs, readSequence: 7n }), {
+        role: 'client',
+        config: { servername: 'localhost', ca: pki.caCertPem, crypto: which === 'webcrypto' ? counting.crypto : nobleProvider },
+      });
+      const { key, iv } = trafficKeys(nobleProvider, cs.suite.hash, cs.readSecret, cs.suite.keyLen, 12);
+      const w = new RecordProtector({ mode: 'tls13', aead: nobleProvider.aead(cs.suite.aead, key) as AeadCipher, iv, sequence: 7n });
+      return { client, w, opens: counting.opens };
+    })();
+    expect(await feed(p.client, p.w.seal(ContentType.application_data, Uint8Array.of(1)))).toEqual(Uint8Array.of(1));
+    const sent = [payload(16384, 1), payload(50, 2)];
+    const wire = join([
+      ...sent.map((d) => p.w.seal(ContentType.application_data, d)),
+      p.w.seal(ContentType.alert, Uint8Array.of(...alert)),
+      ...[payload(16384, 3), payload(16384, 4), payload(7, 5), Uint8Array.of(24, 0, 0, 1, 1)].map((d, i) => p.w.seal(i === 3 ? ContentType.handshake : ContentType.application_data, d)),
+    ]);
+    const read = await feed(p.client, wire);
+    if (which === 'webcrypto') expect(p.opens.maxInFlight).toBeGreaterThan(1);
+    return { read, status: p.client.error?.status ?? null, phase: p.client.phase, sent };
+  }
+
+  it.each([
+    ['close_notify', [1, 0], null, 'peer-closed'],
+    ['a fatal alert', [2, 40], 'AlertReceived', 'failed'],
+  ] as const)('%s then genuine records (data, a KeyUpdate): none delivered, webcrypto as pure', async (_name, alert, status, phase) => {
+    for (const which of ['webcrypto', 'pure'] as const) {
+      const o = await afterAlert(which, [alert[0], alert[1]]);
+      expect(o.status).toBe(status);
+      expect(o.phase).toBe(phase);
+      expect(sameBytes(o.read, join(o.sent))).toBe(true);
+    }
   });
 });
