@@ -231,6 +231,38 @@ async function tricklingProxy(target: number): Promise<number> {
   );
 }
 
+describe('a peer that half-closes (RFC 9846 §6.1)', () => {
+  // The peer is a puretls server: node:tls ends with a FIN but no close_notify (what puretls
+  // rightly reports as Truncated), so it cannot play a peer that half-closes cleanly.
+  it.each(['webcrypto', 'pure'] as const)('%s: a large reply written in the end listener (allowHalfOpen false), still being sealed, reaches the peer before our close_notify', async (which) => {
+    let resolveGot: (b: { bytes: Buffer; error: string | null }) => void = () => {};
+    const got = new Promise<{ bytes: Buffer; error: string | null }>((r) => (resolveGot = r));
+    const server = createServer({ cert: pki.chainPem, key: pki.keyPem, allowHalfOpen: true, crypto: provider(which) }, (s) => {
+      const parts: Buffer[] = [];
+      let error: string | null = null;
+      s.on('error', (e: Error) => (error = (e as { status?: string }).status ?? e.message));
+      s.on('data', (d: Buffer) => parts.push(d));
+      s.on('close', () => resolveGot({ bytes: Buffer.concat(parts), error }));
+      s.end('request');
+    });
+    const port = await listen(server as unknown as net.Server);
+    const s = await connected(port, which);
+    const reply = payload(300_000, 21);
+    const events: string[] = [];
+    s.on('data', () => {});
+    s.on('error', (e) => events.push(`error ${code(e)}`));
+    s.on('end', () => {
+      s.write(reply.subarray(0, 100_000));
+      s.write(reply.subarray(100_000));
+    });
+    const r = await got;
+    expect(events).toEqual([]);
+    expect(r.error).toBeNull();
+    expect(r.bytes.length).toBe(reply.length);
+    expect(sameBytes(new Uint8Array(r.bytes), reply)).toBe(true);
+  });
+});
+
 describe('a hostile network', () => {
   it.each(['pure', 'webcrypto'] as const)('%s: every byte of the handshake and data arriving alone (slowloris): an echo round trip intact', async (which) => {
     const server = createServer({ cert: pki.chainPem, key: pki.keyPem, crypto: provider(which) }, (s) => {
