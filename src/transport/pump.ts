@@ -275,10 +275,11 @@ export class TlsPump {
   }
 
   /**
-   * The adapter is gone (the application destroyed the socket, a handshake timeout): nothing
-   * more is sent or delivered, and every {@link write} or {@link handshake} still waiting for
-   * the handshake, or made from now on, rejects with `err` (a write made during the handshake
-   * must not wait forever for one that can no longer complete).
+   * The adapter is gone (the application destroyed the socket, a handshake timeout): every
+   * {@link write} or {@link handshake} still waiting for the handshake rejects with `err` now
+   * (a write made during the handshake must not wait forever for one that can no longer
+   * complete), and every later {@link write}, {@link writeNow} or {@link keyUpdate} throws it;
+   * {@link close} does nothing. The adapter stops feeding the pump itself.
    */
   abort(err: TlsError): void {
     if (this.stopped) return;
