@@ -26,6 +26,7 @@ import { encodeRecords, parseRecords, type Rec } from '../helpers/mitm.js';
 import { join, payload, sameBytes } from '../helpers/bytes.js';
 import { createClientConfig, createServerConfig } from '../../src/engine/setup.js';
 import { MemorySessionStore } from '../../src/session/store.js';
+import { TicketKeySet } from '../../src/session/ticket-keys.js';
 
 let pki: TestPki;
 const unhandled: unknown[] = [];
@@ -301,6 +302,53 @@ describe('0-RTT (RFC 9846 §4.3.10) on a webcrypto server: early data opened ahe
       expect(w.read.length).toBe(60_000 + 16384 * 2 + 5);
       // Accepted: the early records were opened ahead, several at once.
       if (accept) expect(w.maxInFlight).toBeGreaterThan(1);
+    }
+  });
+});
+
+describe('0-RTT after a HelloRetryRequest (RFC 9846 §4.3.10: the server skips application_data records)', () => {
+  async function hrr(which: Which, extraEarly: 'none' | 'dup' | 'junk'): Promise<Outcome> {
+    const crypto = which === 'webcrypto' ? countingWebcrypto().crypto : nobleProvider;
+    const store = new MemorySessionStore();
+    const keys = new TicketKeySet();
+    const cc = createClientConfig({ ca: pki.caCertPem, sessionStore: store, crypto, cipherSuites: ['TLS_AES_128_GCM_SHA256'], keyShareGroups: ['x25519'] });
+    const a = createServerConfig({ cert: pki.chainPem, key: pki.keyPem, maxEarlyData: 1 << 17, crypto, ticketKeys: keys });
+    const b = createServerConfig({ cert: pki.chainPem, key: pki.keyPem, maxEarlyData: 1 << 17, crypto, ticketKeys: keys, groups: ['secp256r1'] });
+    {
+      const c = TlsConnection.client(cc, { servername: 'localhost' });
+      const s = TlsConnection.server(a);
+      await pump(c, s);
+      expect(c.error).toBeNull();
+    }
+    const early = payload(50_000, 90);
+    const client = TlsConnection.client(cc, { servername: 'localhost', earlyData: early });
+    const server = TlsConnection.server(b);
+    await client.start();
+    const flight1 = parseRecords(await output(client));
+    const firstData = flight1.findIndex((r) => r.type === ContentType.application_data);
+    let tail = flight1.slice(firstData + 1);
+    if (extraEarly === 'dup') tail = [...tail, ...tail];
+    if (extraEarly === 'junk') tail = [...tail, { type: 23, version: 0x0303, fragment: payload(16_000, 3) }];
+    const read: Uint8Array[] = [await feed(server, encodeRecords(flight1.slice(0, firstData + 1)))];
+    await feed(client, await output(server)); // the HelloRetryRequest
+    // The rest of the early data arrives with the second ClientHello.
+    read.push(await feed(server, join([encodeRecords(tail), await output(client)]), [], true));
+    await feed(client, await output(server));
+    read.push(await feed(server, await output(client), [], true));
+    return { read: join(read), status: server.error?.status ?? null, alert: server.error?.alert ?? null, phase: server.phase };
+  }
+
+  it.each(['none', 'dup', 'junk'] as const)('skipped early records (%s extra): webcrypto ends exactly as pure', async (extra) => {
+    const w = await hrr('webcrypto', extra);
+    const q = await hrr('pure', extra);
+    expect(w).toEqual(q);
+    if (extra === 'none') {
+      expect(w.status).toBeNull();
+      // Early data rejected by the HelloRetryRequest is sent again after the handshake.
+      expect(sameBytes(w.read, payload(50_000, 90))).toBe(true);
+    } else {
+      // More skipped than the budget allows (maxSkippedEarlyData): refused the same way.
+      expect(w.status).toBe('UnexpectedMessage');
     }
   });
 });
