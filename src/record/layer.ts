@@ -165,7 +165,11 @@ export class RecordReader {
       try {
         rec = this.deframer.next();
       } catch {
-        return n; // a bad header: not what an exporter gives
+        // A bad header (a hostile or corrupted state, or bytes the peer sent that the exporter
+        // had not looked at yet): it stays at the deframer's head and fails the connection at
+        // its turn, after the records before it, with the status the peer's bytes give
+        // (RFC 9846 §5, §5.1). Nothing after it is ever read, so the rest is taken and dropped.
+        return bytes.length;
       }
       if (rec === null) return n;
       // Bounded by the input (the hand-off decoder bounds it); opened in order, at most
@@ -566,6 +570,11 @@ export class RecordWriter {
   private settledWaiters: (() => void)[] = [];
   private readonly onSealError: ((e: unknown) => void) | undefined;
   /**
+   * An async seal failed: the record it was for and everything queued after it were dropped,
+   * and nothing is sealed any more (see {@link sealRecord}).
+   */
+  private broken: { readonly cause: unknown } | null = null;
+  /**
    * The records the latest {@link take} / {@link takeAll} handed out whose buffers can be
    * reused, until the next take (the pump takes until null after every flush, so nothing is
    * kept while idle).
@@ -617,6 +626,9 @@ export class RecordWriter {
    * so records leave in the order they were sealed.
    */
   private sealRecord(type: number, content: Uint8Array): void {
+    // After a failed seal the peer could open nothing more (RFC 9846 §5.3: its sequence number
+    // is missing): nothing is sealed, not even our alert (the connection has failed).
+    if (this.broken) throw new TlsError('InternalError', { detail: 'an earlier record failed to seal', cause: this.broken.cause });
     const p = this.protector;
     if (!(p instanceof RecordProtector && p.async)) {
       this.out.push(p.seal(type, content));
@@ -633,8 +645,14 @@ export class RecordWriter {
           slot.bytes = bytes;
         },
         (e: unknown) => {
-          // Nothing after it can be sent in order: the connection fails (its alert is lost too).
+          // Nothing after it can be sent in order (RFC 9846 §5.3, RFC 5246 §6.1: the peer
+          // expects this record's sequence number next, and would fail every later record
+          // as bad_record_mac): it and every record queued after it are dropped, the records
+          // before it still go out, and the connection fails (its alert is lost too).
           slot.bytes = new Uint8Array(0);
+          this.broken = { cause: e };
+          const i = this.out.indexOf(slot);
+          if (i >= 0) for (const r of this.out.splice(i)) if (!(r instanceof Uint8Array)) this.slots--;
           this.onSealError?.(e);
         },
       )

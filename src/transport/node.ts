@@ -1306,7 +1306,8 @@ export class TlsSocket extends Duplex {
   override _final(callback: (error?: Error | null) => void): void {
     const finish = async (): Promise<void> => {
       // close_notify goes after the handshake (and after every write before end()).
-      if (!this.engine.handshakeComplete) await this.engine.handshake();
+      // The pump's wait: rejects too when the transport failed or the socket was destroyed.
+      if (!this.engine.handshakeComplete) await this.pump.handshake();
       await this.pump.close();
       if (!this.transport.destroyed && !this.transport.writableEnded) this.transport.end();
     };
@@ -1318,6 +1319,10 @@ export class TlsSocket extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.clearHandshakeTimer();
+    // A write or end() still waiting for the handshake is called back now, with this error:
+    // the handshake will never complete (Node's Writable calls back the writes it buffered
+    // behind it only once that one has been).
+    this.pump.abort(error instanceof TlsError ? error : error !== null ? mapTransportError(error) : new TlsError('Closed', { detail: 'socket destroyed', source: 'caller' }));
     const s = this.transport;
     // The socket is ours to close now: stop feeding the engine (a lingering close discards input).
     const owned = s as OwnedSocket;
@@ -1336,7 +1341,10 @@ export class TlsSocket extends Duplex {
         // Our close_notify went out; the peer may still be sending unless it closed too.
         lingeringClose(s, this.lingerTimeout, c.phase === 'closed' && c.error === null);
       } else {
-        // Destroyed by the application (or the handshake timeout) before closing: abort.
+        // Destroyed by the application (or the handshake timeout) before closing: abort. What is
+        // sealed already goes first (writes batched for the end of this task), as node:tls's
+        // writes, which reach the kernel at once, would have.
+        if (error === null) this.pump.sendSealed();
         s.destroy();
       }
     }

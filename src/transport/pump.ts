@@ -124,6 +124,10 @@ export class TlsPump {
   private readEndReported = false;
   private errorReported = false;
   private transportError: TlsError | null = null;
+  /** The error the pump reported, or the one it was aborted with ({@link abort}): nothing more will happen. */
+  private stopped: TlsError | null = null;
+  /** Rejecters of {@link handshake} callers still waiting; allocated only while someone waits. */
+  private handshakeWaiters: ((e: TlsError) => void)[] | null = null;
   /** Waiters of {@link whenIdle}; allocated only while someone waits. */
   private idle: (() => void)[] | null = null;
   /** Plaintext bytes {@link writeNow} sealed and left queued in the engine, not sent yet. */
@@ -199,7 +203,7 @@ export class TlsPump {
    */
   async write(data: Uint8Array): Promise<void> {
     if (!this.started) void this.start();
-    if (!this.connection.handshakeComplete) await this.connection.handshake();
+    if (!this.connection.handshakeComplete) await this.handshake();
     this.throwIfFailed();
     this.connection.write(data);
     await this.flush();
@@ -246,7 +250,7 @@ export class TlsPump {
    * handed to the transport. The read side stays open until the peer closes.
    */
   async close(): Promise<void> {
-    if (this.errorReported || this.transportError) return;
+    if (this.errorReported || this.transportError || this.stopped) return;
     this.connection.close();
     await this.flush();
   }
@@ -265,7 +269,65 @@ export class TlsPump {
   fail(err: TlsError): void {
     if (this.errorReported || this.transportError) return;
     this.transportError = err;
+    // A write waiting for the handshake is answered now: the handshake cannot complete any more.
+    this.rejectHandshakeWaiters(err);
     this.schedule();
+  }
+
+  /**
+   * The adapter is gone (the application destroyed the socket, a handshake timeout): every
+   * {@link write} or {@link handshake} still waiting for the handshake rejects with `err` now
+   * (a write made during the handshake must not wait forever for one that can no longer
+   * complete), and every later {@link write}, {@link writeNow} or {@link keyUpdate} throws it;
+   * {@link close} does nothing. The adapter stops feeding the pump itself.
+   */
+  abort(err: TlsError): void {
+    if (this.stopped) return;
+    this.stopped = err;
+    this.rejectHandshakeWaiters(err);
+  }
+
+  /**
+   * Hands the transport, now, what the engine has sealed and not sent yet (records
+   * {@link writeNow} batched for the end of the task), for an adapter about to close its
+   * transport abruptly (the application's `destroy()`): data written just before goes out, as
+   * with `node:tls`, whose writes reach the kernel at once. Records an async AEAD is still
+   * sealing are not waited for, and the transport's back-pressure is ignored (it is closing).
+   */
+  sendSealed(): void {
+    if (this.errorReported) return;
+    try {
+      // A promise here only waits for back-pressure or seals in flight (neither rejects): not awaited.
+      void this.sendOutput();
+    } catch {
+      // The transport is being closed anyway.
+    }
+  }
+
+  /**
+   * Resolves once the handshake has completed; rejects with the connection's error, or with
+   * the error the pump reported or was aborted with (a transport failure, the adapter
+   * destroyed), whichever comes first: unlike `connection.handshake()`, it never waits for a
+   * handshake that can no longer complete.
+   */
+  handshake(): Promise<void> {
+    const c = this.connection;
+    if (c.handshakeComplete) return Promise.resolve();
+    const e = this.stopped ?? this.transportError ?? c.error;
+    if (e) return Promise.reject(e);
+    return new Promise((resolve, reject) => {
+      (this.handshakeWaiters ??= []).push(reject);
+      c.handshake().then(() => {
+        this.handshakeWaiters = null;
+        resolve();
+      }, reject);
+    });
+  }
+
+  private rejectHandshakeWaiters(err: TlsError): void {
+    const w = this.handshakeWaiters;
+    this.handshakeWaiters = null;
+    if (w) for (const reject of w) reject(err);
   }
 
   /**
@@ -339,8 +401,13 @@ export class TlsPump {
   }
 
   private throwIfFailed(): void {
-    const e = this.transportError ?? this.connection.error;
-    if (e) throw e;
+    const e = this.stopped ?? this.transportError ?? this.connection.error;
+    if (e) {
+      // The failure may have come from this write (an async seal that failed): the drive loop
+      // reports it (once), after sending the alert, even if no input ever comes again.
+      if (!this.errorReported) this.schedule();
+      throw e;
+    }
   }
 
   /** As {@link kick}, for callers that do not wait (no promise per transport chunk). */
@@ -494,6 +561,8 @@ export class TlsPump {
   private report(err: TlsError): void {
     if (this.errorReported) return;
     this.errorReported = true;
+    this.stopped ??= err;
+    this.rejectHandshakeWaiters(err);
     this.input = [];
     this.inputBytes = 0;
     this.h.error?.(err);
