@@ -105,7 +105,7 @@ const NUMBER_FLAGS: readonly NumberFlag[] = [
   },
   { flag: 'max-hello-requests', option: 'maxHelloRequests', commands: ['connect'], min: 0, max: INT31, arg: 'N', help: 'TLS 1.2 HelloRequests ignored during a handshake (default 4)' },
   { flag: 'max-pending-write', option: 'maxPendingWrite', commands: BOTH, min: 0, max: INT31, arg: 'BYTES', help: 'plaintext held before the handshake completes (default 262144)' },
-  { flag: 'max-skipped-early-data', option: 'maxSkippedEarlyData', commands: ['serve'], min: 0, max: INT31, arg: 'BYTES', help: 'bytes of refused 0-RTT data skipped (default 65536)' },
+  { flag: 'max-skipped-early-data', option: 'maxSkippedEarlyData', commands: ['serve'], min: 0, max: INT31, arg: 'BYTES', help: 'bytes of refused 0-RTT data skipped (default 65536, or more with --max-early-data: what it allows in full records)' },
   { flag: 'max-verification-work', option: 'maxVerificationWork', commands: BOTH, min: 1, max: INT31, arg: 'N', help: "work budget of one certificate verification (default: the verifier's)" },
   { flag: 'max-depth', option: 'maxDepth', commands: BOTH, min: 0, max: MAX_MAX_DEPTH, arg: 'N', help: 'intermediates accepted between leaf and trust anchor (default 8)' },
   { flag: 'session-tickets', option: 'sessionTickets', commands: ['serve'], min: 0, max: 16, arg: 'N', help: 'TLS 1.3 NewSessionTickets sent after each handshake for resumption (default 2; 0 disables resumption)' },

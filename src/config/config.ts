@@ -263,8 +263,10 @@ export interface ServerOptions extends CommonOptions {
   maxClientHelloSize?: number;
   /**
    * TLS 1.3 server that does not accept early data: bytes of 0-RTT records it skips
-   * (RFC 9846 §4.3.10) before giving up (default 65536). Exceeding it: `BadRecordMac` /
-   * bad_record_mac (or `UnexpectedMessage` after a HelloRetryRequest).
+   * (RFC 9846 §4.3.10) before giving up, record headers included. Default: 65536, or, when
+   * `maxEarlyData` allows more, that much plaintext in full records with their headers and
+   * largest expansion (so a client within our tickets' limit is never refused). Exceeding it:
+   * `BadRecordMac` / bad_record_mac (or `UnexpectedMessage` after a HelloRetryRequest).
    */
   maxSkippedEarlyData?: number;
   /**

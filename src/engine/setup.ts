@@ -565,9 +565,24 @@ function resolveServer(options: ServerOptions): ServerState {
   });
   const limits: RoleLimits = Object.freeze({
     maxClientHelloSize: limitOption('maxClientHelloSize', options.maxClientHelloSize, 131072, 0, 0xffffff),
-    maxSkippedEarlyData: limitOption('maxSkippedEarlyData', options.maxSkippedEarlyData, 65536),
+    maxSkippedEarlyData: limitOption('maxSkippedEarlyData', options.maxSkippedEarlyData, skipBudgetFor(params.maxEarlyData)),
   });
   return Object.freeze({ cfg, params, limits });
+}
+
+/** The default of {@link ServerOptions.maxSkippedEarlyData} without early data allowed: 64 KiB. */
+const MIN_SKIP_BUDGET = 65536;
+
+/**
+ * The default budget of 0-RTT bytes a server skips when it rejects early data: RFC 9846
+ * §4.3.10 has it skip "up to the configured max_early_data_size", a count of plaintext
+ * (§4.6.1), while the reader counts records as they arrive, header included. So a client that
+ * sends as much early data as our tickets allow, in full records, is never refused: each
+ * record adds at most its 5-byte header and 256 bytes of expansion (§5.2) to its 2^14 bytes of
+ * plaintext. At least 64 KiB, as without early data.
+ */
+function skipBudgetFor(maxEarlyData: number): number {
+  return Math.max(MIN_SKIP_BUDGET, maxEarlyData + Math.ceil(maxEarlyData / 16384) * (5 + 256));
 }
 
 /**

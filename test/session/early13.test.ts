@@ -186,3 +186,38 @@ describe('0-RTT', () => {
     );
   });
 });
+
+describe('0-RTT rejected: the bytes skipped (RFC 9846 §4.3.10, "up to the configured max_early_data_size")', () => {
+  const payload = (n: number) => {
+    const b = new Uint8Array(n);
+    for (let i = 0; i < n; i++) b[i] = (i * 31 + 7) & 0xff;
+    return b;
+  };
+  const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+  // A server whose tickets allow 128 KiB of early data but that refuses this 0-RTT attempt
+  // (its replay register says no): it skips what the client sent early, and the client sends
+  // it again after the handshake.
+  it.each([60_000, 70_000, 1 << 17])('%i bytes of early data, within the 128 KiB the tickets allow: skipped, then delivered once', async (n) => {
+    const { cc, sc } = configs({}, { maxEarlyData: 1 << 17, replayRegister: { claim: () => false } });
+    await run(cc, sc);
+    const data = payload(n);
+    const client = TlsConnection.client(cc, { servername: 'localhost', earlyData: data });
+    const server = TlsConnection.server(sc);
+    await pump(client, server);
+    expect(server.error).toBeNull();
+    expect(client.error).toBeNull();
+    expect(client.info.earlyData).toBe('rejected');
+    expect(same(readAll(server), data)).toBe(true);
+  });
+
+  it('an explicit maxSkippedEarlyData still bounds it: more is refused (BadRecordMac)', async () => {
+    const { cc, sc } = configs({}, { maxEarlyData: 1 << 17, maxSkippedEarlyData: 65536, replayRegister: { claim: () => false } });
+    await run(cc, sc);
+    const client = TlsConnection.client(cc, { servername: 'localhost', earlyData: payload(70_000) });
+    const server = TlsConnection.server(sc);
+    await pump(client, server).catch(() => undefined);
+    expect(server.error?.status).toBe('BadRecordMac');
+  });
+
+});
