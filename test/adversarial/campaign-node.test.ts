@@ -15,6 +15,7 @@ import * as net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failOnUnhandled } from '../helpers/unhandled.js';
 import { connect, createServer, type TlsSocket } from '../../src/transport/node.js';
 import { webcryptoProvider } from '../../src/crypto/webcrypto.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
@@ -23,21 +24,13 @@ import { payload, sameBytes } from '../helpers/bytes.js';
 
 let pki: TestPki;
 const closers: (() => void)[] = [];
-const unhandled: unknown[] = [];
-const onUnhandled = (e: unknown): void => {
-  unhandled.push(e);
-};
+failOnUnhandled({ uncaught: true });
 
 beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256' });
-  process.on('unhandledRejection', onUnhandled);
-  process.on('uncaughtException', onUnhandled);
 });
 afterAll(() => {
   for (const c of closers) c();
-  process.off('unhandledRejection', onUnhandled);
-  process.off('uncaughtException', onUnhandled);
-  expect(unhandled.map((e) => String(e instanceof Error ? e.stack : e))).toEqual([]);
 });
 
 type Which = 'pure' | 'webcrypto';

@@ -13,7 +13,8 @@
  * must settle into nothing), and the opens in flight and the memory held stay bounded while a
  * peer floods tiny records to an application that does not read.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { failOnUnhandled } from '../helpers/unhandled.js';
 import fc from 'fast-check';
 import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { countingWebcrypto, type CallStats } from '../helpers/counting-webcrypto.js';
@@ -24,22 +25,15 @@ import { MAX_RECORDS_AHEAD } from '../../src/record/layer.js';
 import { ContentType } from '../../src/wire/codes.js';
 import { encodeRecords, parseRecords, type Rec } from '../helpers/mitm.js';
 import { join, payload, sameBytes } from '../helpers/bytes.js';
+import { feed as feedChunks, output } from '../helpers/feed.js';
 import { createClientConfig, createServerConfig } from '../../src/engine/setup.js';
 import { MemorySessionStore } from '../../src/session/store.js';
 import { TicketKeySet } from '../../src/session/ticket-keys.js';
 
 let pki: TestPki;
-const unhandled: unknown[] = [];
-const onUnhandled = (e: unknown): void => {
-  unhandled.push(e);
-};
+failOnUnhandled();
 beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256' });
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled.map((e) => String(e instanceof Error ? e.stack : e))).toEqual([]);
 });
 
 type Which = 'webcrypto' | 'pure';
@@ -63,33 +57,8 @@ async function connected(which: Which, version: Version): Promise<Pair> {
   return { client, server, opens: w ? w.opens : null };
 }
 
-async function output(conn: TlsConnection): Promise<Uint8Array> {
-  await conn.settled();
-  const parts: Uint8Array[] = [];
-  for (let o; (o = conn.takeOutput()) !== null; ) parts.push(o);
-  return join(parts);
-}
-
-/** Feeds `bytes` in chunks cut at `cuts`, processing after each receive (as the pump does); returns what was read. */
-async function feed(conn: TlsConnection, bytes: Uint8Array, cuts: readonly number[] = [], transfer = false): Promise<Uint8Array> {
-  const read: Uint8Array[] = [];
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  let prev = 0;
-  for (const p of [...points, bytes.length]) {
-    let chunk = new Uint8Array(bytes.subarray(prev, p));
-    prev = p;
-    for (let guard = 0; chunk.length > 0; guard++) {
-      if (guard > 10_000) throw new Error('feed: no progress');
-      const n = conn.receive(chunk, transfer);
-      chunk = chunk.subarray(n);
-      await conn.process();
-      for (let d; (d = conn.read()) !== null; ) read.push(d);
-    }
-  }
-  await conn.process();
-  for (let d; (d = conn.read()) !== null; ) read.push(d);
-  return join(read);
-}
+/** Feeds on after a failure: nothing more may be delivered (see helpers/feed.ts). */
+const feed = (conn: TlsConnection, bytes: Uint8Array, cuts: readonly number[] = [], transfer = false): Promise<Uint8Array> => feedChunks(conn, bytes, cuts, transfer, false);
 
 /** Like {@link feed} but receive() is called again while process() is still running (a transport that does not wait). */
 async function feedEager(conn: TlsConnection, bytes: Uint8Array, chunk: number): Promise<Uint8Array> {

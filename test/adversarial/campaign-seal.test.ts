@@ -7,7 +7,8 @@
  * §5.3: it could only fail them as bad_record_mac, blaming the wrong thing), so it sees the
  * records before the gap and then the end of the stream.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { failOnUnhandled } from '../helpers/unhandled.js';
 import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { TlsError } from '../../src/base/errors.js';
 import { webcryptoProvider } from '../../src/crypto/webcrypto.js';
@@ -19,17 +20,9 @@ import { parseRecords } from '../helpers/mitm.js';
 import { join, payload, sameBytes } from '../helpers/bytes.js';
 
 let pki: TestPki;
-const unhandled: unknown[] = [];
-const onUnhandled = (e: unknown): void => {
-  unhandled.push(e);
-};
+failOnUnhandled();
 beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256' });
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled.map(String)).toEqual([]);
 });
 
 /** webcrypto whose application-data seals fail from the `failAt`-th one on, once armed. */

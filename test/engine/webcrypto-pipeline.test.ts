@@ -28,6 +28,7 @@ import { MAX_RECORDS_AHEAD } from '../../src/record/layer.js';
 import { ContentType } from '../../src/wire/codes.js';
 import { encodeRecords, parseRecords, type Rec } from '../helpers/mitm.js';
 import { join, payload, sameBytes } from '../helpers/bytes.js';
+import { feed, output } from '../helpers/feed.js';
 
 let pki: TestPki;
 beforeAll(async () => {
@@ -55,40 +56,6 @@ async function connected(which: Which, version: 'TLSv1.2' | 'TLSv1.3' = 'TLSv1.3
   expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
   if (w) expect(client.info.cipherSuite).toBe(version === 'TLSv1.3' ? 'TLS_AES_128_GCM_SHA256' : 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
   return { client, server, stats: w ? w.opens : null };
-}
-
-/** Everything `conn` has sealed so far, in order. */
-async function output(conn: TlsConnection): Promise<Uint8Array> {
-  await conn.settled();
-  const parts: Uint8Array[] = [];
-  for (let o; (o = conn.takeOutput()) !== null; ) parts.push(o);
-  return join(parts);
-}
-
-/**
- * Feeds `bytes` to `conn` in the chunks `cuts` make (each chunk offered until taken, as a
- * transport does), processing after each receive; returns the plaintext read meanwhile.
- */
-async function feed(conn: TlsConnection, bytes: Uint8Array, cuts: readonly number[] = [], transfer = false): Promise<Uint8Array> {
-  const read: Uint8Array[] = [];
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  let prev = 0;
-  for (const p of [...points, bytes.length]) {
-    // A fresh copy per chunk, as a socket read (transferred or not).
-    let chunk = new Uint8Array(bytes.subarray(prev, p));
-    prev = p;
-    for (let guard = 0; chunk.length > 0; guard++) {
-      if (guard > 10_000) throw new Error('feed: no progress');
-      const n = conn.receive(chunk, transfer);
-      chunk = chunk.subarray(n);
-      await conn.process();
-      for (let d; (d = conn.read()) !== null; ) read.push(d);
-      if (conn.error) return join(read);
-    }
-  }
-  await conn.process();
-  for (let d; (d = conn.read()) !== null; ) read.push(d);
-  return join(read);
 }
 
 /** One application-data record from server to client, so that pipelining is under way. */
