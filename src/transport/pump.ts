@@ -113,16 +113,78 @@ export class TlsPump {
   private readonly defer: (fn: () => void) => void;
   private input: Uint8Array[] = [];
   private inputBytes = 0;
-  private inputWanted = false;
-  private eofPending = false;
-  private eofDone = false;
-  private paused = false;
-  private running = false;
-  private dirty = false;
-  private started = false;
-  private handshakeReported = false;
-  private readEndReported = false;
-  private errorReported = false;
+  /**
+   * The pump's yes/no states, one bit each (an idle connection keeps one number instead of
+   * eleven fields: memory, issue 9), read and written through the accessors below.
+   */
+  private flags = 0;
+  private get inputWanted(): boolean {
+    return (this.flags & 1) !== 0;
+  }
+  private set inputWanted(v: boolean) {
+    this.flags = v ? this.flags | 1 : this.flags & ~1;
+  }
+  private get eofPending(): boolean {
+    return (this.flags & 2) !== 0;
+  }
+  private set eofPending(v: boolean) {
+    this.flags = v ? this.flags | 2 : this.flags & ~2;
+  }
+  private get eofDone(): boolean {
+    return (this.flags & 4) !== 0;
+  }
+  private set eofDone(v: boolean) {
+    this.flags = v ? this.flags | 4 : this.flags & ~4;
+  }
+  private get paused(): boolean {
+    return (this.flags & 8) !== 0;
+  }
+  private set paused(v: boolean) {
+    this.flags = v ? this.flags | 8 : this.flags & ~8;
+  }
+  private get running(): boolean {
+    return (this.flags & 16) !== 0;
+  }
+  private set running(v: boolean) {
+    this.flags = v ? this.flags | 16 : this.flags & ~16;
+  }
+  private get dirty(): boolean {
+    return (this.flags & 32) !== 0;
+  }
+  private set dirty(v: boolean) {
+    this.flags = v ? this.flags | 32 : this.flags & ~32;
+  }
+  private get started(): boolean {
+    return (this.flags & 64) !== 0;
+  }
+  private set started(v: boolean) {
+    this.flags = v ? this.flags | 64 : this.flags & ~64;
+  }
+  private get handshakeReported(): boolean {
+    return (this.flags & 128) !== 0;
+  }
+  private set handshakeReported(v: boolean) {
+    this.flags = v ? this.flags | 128 : this.flags & ~128;
+  }
+  private get readEndReported(): boolean {
+    return (this.flags & 256) !== 0;
+  }
+  private set readEndReported(v: boolean) {
+    this.flags = v ? this.flags | 256 : this.flags & ~256;
+  }
+  private get errorReported(): boolean {
+    return (this.flags & 512) !== 0;
+  }
+  private set errorReported(v: boolean) {
+    this.flags = v ? this.flags | 512 : this.flags & ~512;
+  }
+  /** A deferred call ({@link PumpOptions.defer}) will send what {@link writeNow} left queued. */
+  private get batchFlushQueued(): boolean {
+    return (this.flags & 1024) !== 0;
+  }
+  private set batchFlushQueued(v: boolean) {
+    this.flags = v ? this.flags | 1024 : this.flags & ~1024;
+  }
   private transportError: TlsError | null = null;
   /** The error the pump reported, or the one it was aborted with ({@link abort}): nothing more will happen. */
   private stopped: TlsError | null = null;
@@ -132,8 +194,6 @@ export class TlsPump {
   private idle: (() => void)[] | null = null;
   /** Plaintext bytes {@link writeNow} sealed and left queued in the engine, not sent yet. */
   private batched = 0;
-  /** A deferred call ({@link PumpOptions.defer}) will send what {@link writeNow} left queued. */
-  private batchFlushQueued = false;
 
   /**
    * @param connection - a fresh client or server connection
