@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeBenchTransport } from '../../src/cli.js';
 import { runBench, type BenchIo, type BenchReport, type BenchSettings } from '../../src/tools/bench.js';
-import { createServer, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
+import { createServer, type ConnectOptions, type TlsServer, type TlsSocket } from '../../src/transport/node.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import '../../src/crypto/native.js';
 import { failOnUnhandled } from '../helpers/unhandled.js';
@@ -90,7 +90,7 @@ interface Ran {
 async function run(pki: TestPki, port: number, s: BenchSettings): Promise<Ran> {
   const c = capture();
   const t0 = Date.now();
-  const code = await runBench(s, () => ({ host: '127.0.0.1', port, ca: pki.caCertPem, handshakeTimeout: HANDSHAKE_TIMEOUT }), nodeBenchTransport, { json: true, quiet: true }, c.io);
+  const code = await runBench(s, (): ConnectOptions => ({ host: '127.0.0.1', port, ca: pki.caCertPem, handshakeTimeout: HANDSHAKE_TIMEOUT }), nodeBenchTransport, { json: true, quiet: true }, c.io);
   const took = Date.now() - t0;
   return { code, took, report: JSON.parse(c.stdout().split('\n')[0]!) as Ran['report'] };
 }
