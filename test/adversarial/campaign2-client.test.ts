@@ -330,6 +330,29 @@ describe('campaign2: CertificateRequest and a hostile or broken signer', () => {
     });
   }
 
+  // The same engine bug (F2) on the server: its CertificateVerify (TLS 1.3) or
+  // ServerKeyExchange (TLS 1.2) signer answers after the server's close(). `it.fails` until fixed.
+  for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+    it.fails(`(server, ${version}) a signer that answers after close(): nothing is sent after the server's close_notify`, async () => {
+      const key = nobleProvider.parsePrivateKey(pki.keyPem);
+      let go: () => void = () => {};
+      const signer: Signer = { sign: (scheme, data) => new Promise((r) => (go = () => r(nobleProvider.sign(key, scheme, data, defaultRandom) as Uint8Array))) };
+      const c = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, maxVersion: version });
+      const s = TlsConnection.server({ cert: pki.chainPem, key: signer });
+      await c.start();
+      s.receive(c.takeOutput()!);
+      const pending = s.process();
+      await new Promise((r) => setTimeout(r, 10));
+      s.takeOutput();
+      s.close();
+      expect(s.takeOutput()).not.toBeNull();
+      go();
+      await pending.catch(() => {});
+      await s.process().catch(() => {});
+      expect(s.takeOutput()).toBeNull();
+    });
+  }
+
   it('a signer returning garbage of a plausible length: the server refuses it (decrypt_error), the client reports the alert', async () => {
     for (const garbage of [new Uint8Array(71).fill(0x30), Uint8Array.of(0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)]) {
       const c = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, cert: clientPki.chainPem, key: { sign: () => Promise.resolve(garbage) } });
