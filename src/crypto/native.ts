@@ -655,13 +655,24 @@ function sign(key: PrivateKeyInfo, scheme: number, message: Uint8Array, random: 
   return own(nodeSign(info.kind === 'eddsa' ? null : info.hash, message, { key: ko, ...keyOptions(info.kind, info.hash) }));
 }
 
+/** k, the length in octets of an RSA key's modulus (RFC 8017 §2); 0 when the key has none. */
+function rsaModulusOctets(key: PublicKeyInfo): number {
+  if (key.bits !== undefined) return Math.ceil(key.bits / 8);
+  if (key.n === undefined) return 0;
+  return Math.ceil(key.n.toString(16).length / 2);
+}
+
 function verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signature: Uint8Array, opts: SignatureOptions = {}): boolean {
   try {
     const info = schemeInfo(scheme);
     if (!info || !schemeMatchesKey(key, scheme, opts)) return false;
     if (info.kind === 'eddsa' && signature.length !== 64) return false;
+    // RFC 8017 §8.1.2 / §8.2.2 step 1: "If the length of the signature S is not k octets,
+    // output 'invalid signature'" (k: the modulus length in octets). OpenSSL checks it for
+    // PKCS#1 v1.5 but accepts a PSS signature with its leading zero octets stripped; the pure
+    // provider refuses it, and so do we.
+    if ((info.kind === 'rsa-pss' || info.kind === 'rsa-pkcs1') && signature.length !== rsaModulusOctets(key)) return false;
     // RFC 9846 §4.3.3: DER ECDSA-Sig-Value; PSS with MGF1(hash) and salt = hash length.
-    // RSA: OpenSSL requires the signature to be exactly the modulus length, as RFC 8017 §8.1.2 step 1 does.
     return nodeVerify(info.kind === 'eddsa' ? null : info.hash, message, { key: publicKeyObject(key), ...keyOptions(info.kind, info.hash) }, signature);
   } catch {
     return false;

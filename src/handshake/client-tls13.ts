@@ -127,6 +127,20 @@ class ExpectEncryptedExtensions implements State {
       // RFC 9846 §4.3.10: early data can only be accepted with the PSK we offered first (selected_identity 0).
       throw new TlsError('IllegalParameter', { detail: 'server accepted early data without resuming our session' });
     }
+    if (early && ee.extensions.earlyData && resumed) {
+      // RFC 9846 §4.3.10: a server accepting early data "MUST verify that the following values
+      // are the same as those associated with the selected PSK: ... the selected cipher suite,
+      // the selected ALPN protocol, if any". Our early data was sent under the session's suite
+      // for the session's ALPN protocol: accepted under others, it would be read as meant for a
+      // protocol it was not written for (BoringSSL refuses the same: ALPN/cipher mismatch on
+      // early data).
+      const s = resumed.session;
+      if ((alpn ?? null) !== s.alpn || this.h.suite.code !== s.cipherSuite) {
+        throw new TlsError('IllegalParameter', {
+          detail: `server accepted early data under ${alpn === undefined ? 'no ALPN protocol' : JSON.stringify(alpn)} and ${this.h.suite.name}, but the session had ${s.alpn === null ? 'none' : JSON.stringify(s.alpn)} and ${nameOf('suite', s.cipherSuite)}`,
+        });
+      }
+    }
     if (early) {
       earlyData = ee.extensions.earlyData ? 'accepted' : 'rejected';
       out.earlyDataOutcome(earlyData === 'accepted', early, this.h.p.retryEarlyData);

@@ -125,6 +125,11 @@ export interface BenchSettings {
   readonly warmup: number;
   /** `--close`: close_notify then FIN (default), or a TCP reset without close_notify as `s_time` does. */
   readonly close: BenchClose;
+  /**
+   * How long the warm-up may last, ms (default 60 s, or `durationMs` if longer), then the grace
+   * period: a warm-up transfer still running then is cut. Not a flag (tests shorten it).
+   */
+  readonly warmupLimitMs?: number;
 }
 
 /** Default `--duration`, seconds. */
@@ -639,16 +644,30 @@ class BenchRun<O extends BenchConnectOptions> {
     // Warm-up: attempts one after the other, before the clock starts (JIT, the crypto
     // library's tables, the server's caches). A failure there ends the run: it is reported.
     this.t0 = performance.now();
-    const warmupEnd = this.t0 + Math.max(this.settings.durationMs, MAX_WARMUP_MS) + this.graceMs;
-    for (let i = 0; i < this.settings.warmup && this.configError === null && performance.now() < warmupEnd; i++) {
-      const outcome = await this.attemptBounded(this.started++);
-      if (outcome.kind !== 'ok') {
-        this.settle(outcome);
-        this.stoppedBy = 'errors';
-        for (const s of this.closing) s.destroy();
-        return this.report({ user: 0, system: 0 });
+    const warmupMs = Math.max(this.settings.durationMs, this.settings.warmupLimitMs ?? MAX_WARMUP_MS) + this.graceMs;
+    const warmupEnd = this.t0 + warmupMs;
+    // The warm-up's end bounds its work too: a transfer (or a wait for a ticket) that never
+    // ends (a server that never echoes, never closes after a GET) is cut then, as the run's
+    // transfers are at its stop; handshakes have their own bound (attemptBounded).
+    const warmupTimer =
+      this.settings.warmup > 0
+        ? setTimeout(() => {
+            for (const cut of [...this.transferring]) cut();
+          }, warmupMs)
+        : null;
+    try {
+      for (let i = 0; i < this.settings.warmup && this.configError === null && performance.now() < warmupEnd; i++) {
+        const outcome = await this.attemptBounded(this.started++);
+        if (outcome.kind !== 'ok') {
+          this.settle(outcome);
+          this.stoppedBy = 'errors';
+          for (const s of this.closing) s.destroy();
+          return this.report({ user: 0, system: 0 });
+        }
+        this.warmedUp++;
       }
-      this.warmedUp++;
+    } finally {
+      if (warmupTimer) clearTimeout(warmupTimer);
     }
     this.tally = new Tally(new Timeline(timelineInterval(this.settings.durationMs)));
     this.putsAtStart = this.store?.puts ?? 0;
