@@ -848,16 +848,22 @@ export class ConnectionCore {
   private makeOutput(): HandshakeOutput {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
+    // close() while a step awaited (an async signer, key share or verifier): the handshake is
+    // abandoned (see advance), so what the step still does when its promise settles goes
+    // nowhere: no message after our close_notify, no keys, no completion.
+    const abandoned = (): boolean => self.closeSent && self.result === null;
     return {
       tracing: self.cfg.trace !== undefined,
       send(msg: HandshakeMessage): Uint8Array {
         const bytes = encodeHandshakeWith(self.codec.encode, msg);
+        if (abandoned()) return bytes;
         self.writer.queueHandshake(bytes);
         // The summary is rendered only for a tracer (a regular expression per message otherwise wasted).
         if (self.cfg.trace) self.trace({ direction: 'sent', kind: 'handshake', summary: summarize(msg), message: msg });
         return bytes;
       },
       sendChangeCipherSpec(kind: 'compat' | 'tls12'): void {
+        if (abandoned()) return;
         if (kind === 'tls12') {
           self.writer.changeCipherSpec12();
           self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec' });
@@ -866,6 +872,7 @@ export class ConnectionCore {
         }
       },
       installKey(direction: 'read' | 'write', key: TrafficKey): void {
+        if (abandoned()) return;
         const protector = key.version === 'TLSv1.3' ? tls13Protector(self.cfg.crypto, key.suite, key.secret) : key.protector;
         // The provider contract: only an async provider returns an async AEAD (and only then
         // does the writer have a way to report a failed seal).
@@ -900,6 +907,7 @@ export class ConnectionCore {
       handshakeDone(result: HandshakeResult, finished: FinishedVerified): void {
         // The type already demands the proof; a cast cannot skip it either (RFC 9846 §4.5.3).
         if (!(finished instanceof FinishedVerified)) throw new TlsError('InternalError', { detail: 'handshake completed without a verified Finished' });
+        if (abandoned()) return;
         // TLS 1.3: the connection keeps its traffic secrets (setTrafficSecret) and the exporter
         // secret itself, in one buffer, and a shared result: not the result's secrets, closure
         // and exporter secret (an idle connection would hold the application secrets twice).
@@ -924,6 +932,7 @@ export class ConnectionCore {
         self.earlyAllowance = null;
       },
       sendEarlyData(data: Uint8Array): void {
+        if (abandoned()) return;
         self.writer.appData(data);
         self.trace({ direction: 'sent', kind: 'info', summary: `early data (${data.length} bytes)` });
       },

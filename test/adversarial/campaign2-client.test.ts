@@ -299,13 +299,11 @@ describe('campaign2: CertificateRequest and a hostile or broken signer', () => {
     return { c, pending };
   }
 
-  // KNOWN BUG (status-adversary2.md F2, fix belongs in src/engine/connection.ts): after close()
-  // during the handshake, a step still awaiting the signer completes anyway: CertificateVerify
-  // and Finished go out after our close_notify and handshakeComplete becomes true. `it.fails`
-  // until then; it turns red (unexpected pass) once the engine drops a late step's output.
+  // F2 of the campaign (fixed in src/engine/connection.ts): after close() during the handshake,
+  // a step still awaiting the signer completed anyway: CertificateVerify and Finished went out
+  // after our close_notify and handshakeComplete became true.
   for (const late of ['resolves', 'rejects'] as const) {
-    const test = late === 'resolves' ? it.fails : it;
-    test(`a signer that hangs, then ${late} after we closed: nothing is sent after our close_notify, the handshake never completes`, async () => {
+    it(`a signer that hangs, then ${late} after we closed: nothing is sent after our close_notify, the handshake never completes`, async () => {
       let answer: (ok: boolean) => void = () => {};
       const key = nobleProvider.parsePrivateKey(clientPki.keyPem);
       const signer: Signer = {
@@ -331,9 +329,9 @@ describe('campaign2: CertificateRequest and a hostile or broken signer', () => {
   }
 
   // The same engine bug (F2) on the server: its CertificateVerify (TLS 1.3) or
-  // ServerKeyExchange (TLS 1.2) signer answers after the server's close(). `it.fails` until fixed.
+  // ServerKeyExchange (TLS 1.2) signer answered after the server's close().
   for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
-    it.fails(`(server, ${version}) a signer that answers after close(): nothing is sent after the server's close_notify`, async () => {
+    it(`(server, ${version}) a signer that answers after close(): nothing is sent after the server's close_notify`, async () => {
       const key = nobleProvider.parsePrivateKey(pki.keyPem);
       let go: () => void = () => {};
       const signer: Signer = { sign: (scheme, data) => new Promise((r) => (go = () => r(nobleProvider.sign(key, scheme, data, defaultRandom) as Uint8Array))) };
