@@ -618,10 +618,11 @@ export function setupClientWith(config: ClientConfig | ClientOptions, perConnect
     if (isServerConfig(config)) throw new TlsError('InvalidConfig', { detail: 'a server config cannot make a client connection' });
     if (config instanceof ClientConfig) throw new TlsError('InvalidConfig', { detail: 'not a config made by createClientConfig' });
     // Plain options: the shared part becomes a config, the rest is this connection's.
-    // Plain options may carry this connection's 0-RTT data too (TlsConnection.client({ ..., earlyData })).
-    const { servername, earlyData, retryEarlyData, ...shared } = config as ClientOptions & Pick<ClientConnectionOptions, 'earlyData' | 'retryEarlyData'>;
+    // Plain options may carry this connection's 0-RTT data and session too
+    // (TlsConnection.client({ ..., earlyData, session, onSession })): a config would drop them.
+    const { servername, earlyData, retryEarlyData, session, onSession, ...shared } = config as ClientOptions & Pick<ClientConnectionOptions, 'earlyData' | 'retryEarlyData' | 'session' | 'onSession'>;
     state = resolveClient(shared, parts);
-    per = { servername, earlyData, retryEarlyData, ...perConnection };
+    per = { servername, earlyData, retryEarlyData, session, onSession, ...perConnection };
   }
   return clientSetupOf(state, per);
 }

@@ -259,3 +259,24 @@ describe('TLS 1.3 resumption', () => {
     expect(r.server.error?.status).toBe('CertificateRequired');
   });
 });
+
+describe('session and onSession given with plain options (TlsConnection.client({ ... }))', () => {
+  // They are this connection's, as with a config; they used to be dropped with the options the
+  // config is built from (no session reported, a full handshake instead of resumption).
+  it('onSession is called with the server\'s tickets, and session resumes', async () => {
+    const sc = serverConfig();
+    const got: ResumableSession[] = [];
+    const first = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, onSession: (s: ResumableSession) => got.push(s) } as Parameters<typeof TlsConnection.client>[0]);
+    const s1 = TlsConnection.server(sc);
+    await pump(first, s1);
+    first.write(new TextEncoder().encode('ping'));
+    await pump(first, s1);
+    expect(got.length).toBeGreaterThan(0);
+    const second = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, session: got[0] } as Parameters<typeof TlsConnection.client>[0]);
+    const s2 = TlsConnection.server(sc);
+    await pump(second, s2);
+    expect(second.error).toBeNull();
+    expect(second.info.resumed).toBe(true);
+    expect(s2.info.resumed).toBe(true);
+  });
+});
