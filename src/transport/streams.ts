@@ -239,6 +239,12 @@ export class TlsStreamConnection {
   private discarded = 0;
   /** {@link close} was called: no more reading, EOF without close_notify is not a failure. */
   private closingAll = false;
+  /** Chunks the application gave `writable` (counted by its size function, at `write()` time). */
+  private writesQueued = 0;
+  /** Chunks `writable` handed to {@link onWrite}. */
+  private writesStarted = 0;
+  /** Wakes {@link close} waiting for the chunks queued before it. */
+  private writeWake: (() => void)[] = [];
 
   /**
    * @internal Use `fromStreams`, or the `connect` / `listen` / `upgrade` of an adapter.
@@ -263,11 +269,23 @@ export class TlsStreamConnection {
     );
     this.writable = new WritableStream<Uint8Array>(
       {
+        start: (c) => {
+          // writer.abort() waits for the write in flight, which may wait for the peer to read
+          // (back-pressure) forever: the abort signal fails the connection at once instead.
+          const signal = (c as { signal?: AbortSignal }).signal;
+          signal?.addEventListener('abort', () => this.abort(signal.reason), { once: true });
+        },
         write: (chunk) => this.onWrite(toBytes(chunk)),
         close: () => this.closeWrite(),
         abort: (reason) => this.abort(reason),
       },
-      { highWaterMark: WRITABLE_HIGH_WATER, size: (c: Uint8Array) => (c as { byteLength?: number }).byteLength ?? 1 },
+      {
+        highWaterMark: WRITABLE_HIGH_WATER,
+        size: (c: Uint8Array) => {
+          this.writesQueued++;
+          return (c as { byteLength?: number }).byteLength ?? 1;
+        },
+      },
     );
     const handlers: PumpHandlers = {
       send: (b) => (this.released ? undefined : this.transport.write(b)),
@@ -352,6 +370,12 @@ export class TlsStreamConnection {
     }
     this.pump.resume();
     this.transport.resume();
+    // What was written before close() goes out first, even the chunks `writable` still queues
+    // (its sink sees them only later, one at a time).
+    const queued = this.writesQueued;
+    while (this.writesStarted < queued && !this.failure && !this.released && this.closing === null) {
+      await new Promise<void>((r) => this.writeWake.push(r));
+    }
     if (!this.failure && !this.released) {
       try {
         await this.closeWrite();
@@ -407,6 +431,8 @@ export class TlsStreamConnection {
   // ------------------------------------------------------------ writable side
 
   private onWrite(bytes: Uint8Array): Promise<void> {
+    this.writesStarted++;
+    this.wakeWriteWaiter();
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new TlsError('Closed', { detail: 'write after close_notify was sent', source: 'caller' }));
     const p = this.raceFailure(this.pump.write(bytes));
@@ -416,6 +442,7 @@ export class TlsStreamConnection {
 
   /** Our close_notify, after the handshake and every earlier write, then EOF on the transport. */
   private closeWrite(): Promise<void> {
+    if (this.closing === null) queueMicrotask(() => this.wakeWriteWaiter());
     this.closing ??= (async () => {
       await this.lastWrite;
       if (this.failure) throw this.failure;
@@ -425,6 +452,12 @@ export class TlsStreamConnection {
       this.maybeRelease();
     })();
     return this.closing;
+  }
+
+  private wakeWriteWaiter(): void {
+    const w = this.writeWake;
+    this.writeWake = [];
+    for (const f of w) f();
   }
 
   private abort(reason: unknown): void {
@@ -457,7 +490,11 @@ export class TlsStreamConnection {
   // ------------------------------------------------------------ failure and release
 
   private raceFailure<T>(p: Promise<T>): Promise<T> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) {
+      // The engine's own promise (handshake(), a write) fails too: it must not go unhandled.
+      p.catch(() => undefined);
+      return Promise.reject(this.failure);
+    }
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const onFail = (e: TlsError): void => {
@@ -487,6 +524,7 @@ export class TlsStreamConnection {
   private onError(err: TlsError): void {
     if (this.failure) return;
     this.failure = err;
+    this.wakeWriteWaiter();
     this.clearHandshakeTimer();
     const waiters = this.failWaiters;
     this.failWaiters = [];
@@ -542,6 +580,7 @@ export class TlsStreamConnection {
   private release(): void {
     if (this.released) return;
     this.released = true;
+    this.wakeWriteWaiter();
     this.clearHandshakeTimer();
     if (this.lingerTimer !== null) clearTimeout(this.lingerTimer as Parameters<typeof clearTimeout>[0]);
     this.lingerTimer = null;
