@@ -245,6 +245,8 @@ export class TlsStreamConnection {
   private writesStarted = 0;
   /** Wakes {@link close} waiting for the chunks queued before it. */
   private writeWake: (() => void)[] = [];
+  /** A write failed: `writable` is errored and drops its queued chunks. */
+  private writableErrored = false;
 
   /**
    * @internal Use `fromStreams`, or the `connect` / `listen` / `upgrade` of an adapter.
@@ -275,7 +277,22 @@ export class TlsStreamConnection {
           const signal = (c as { signal?: AbortSignal }).signal;
           signal?.addEventListener('abort', () => this.abort(signal.reason), { once: true });
         },
-        write: (chunk) => this.onWrite(toBytes(chunk)),
+        write: (chunk) => {
+          this.writesStarted++;
+          this.wakeWriteWaiter();
+          let p: Promise<void>;
+          try {
+            p = this.onWrite(toBytes(chunk));
+          } catch (e) {
+            p = Promise.reject(e instanceof TlsError ? e : mapTransportError(e));
+          }
+          // A failed write errors `writable`: the chunks still queued are dropped, never written.
+          p.catch(() => {
+            this.writableErrored = true;
+            this.wakeWriteWaiter();
+          });
+          return p;
+        },
         close: () => this.closeWrite(),
         abort: (reason) => this.abort(reason),
       },
@@ -373,7 +390,7 @@ export class TlsStreamConnection {
     // What was written before close() goes out first, even the chunks `writable` still queues
     // (its sink sees them only later, one at a time).
     const queued = this.writesQueued;
-    while (this.writesStarted < queued && !this.failure && !this.released && this.closing === null) {
+    while (this.writesStarted < queued && !this.failure && !this.released && this.closing === null && !this.writableErrored) {
       await new Promise<void>((r) => this.writeWake.push(r));
     }
     if (!this.failure && !this.released) {
@@ -431,8 +448,6 @@ export class TlsStreamConnection {
   // ------------------------------------------------------------ writable side
 
   private onWrite(bytes: Uint8Array): Promise<void> {
-    this.writesStarted++;
-    this.wakeWriteWaiter();
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new TlsError('Closed', { detail: 'write after close_notify was sent', source: 'caller' }));
     const p = this.raceFailure(this.pump.write(bytes));

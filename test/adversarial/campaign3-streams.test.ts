@@ -245,6 +245,21 @@ describe.each(['TLSv1.2', 'TLSv1.3'] as const)('campaign3 web streams (%s)', (ve
     expect(await fate(c.closed)).toMatchObject({ ok: true });
   });
 
+  it('a non-bytes write errors writable (ApiMisuse) and drops the chunks queued after it: close() still settles', async () => {
+    const w = wire();
+    const { c, s } = pairOf(w, version);
+    void readAll(s.readable).catch(() => undefined);
+    const cw = c.writable.getWriter();
+    const bad = cw.write('text' as unknown as Uint8Array);
+    const dropped = cw.write(pattern(10));
+    const closing = c.close();
+    const bf = await fate(bad);
+    expect(bf).toMatchObject({ ok: false });
+    if (bf !== 'pending' && !bf.ok) expect((bf.e as TlsError).status).toBe('ApiMisuse');
+    expect(await fate(dropped)).toMatchObject({ ok: false });
+    expect(await fate(closing, 3000)).not.toBe('pending');
+  });
+
   it('close() twice, writes after close(), handshake() after close(): all settle', async () => {
     const w = wire();
     const { c, s } = pairOf(w, version);
