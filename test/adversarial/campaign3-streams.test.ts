@@ -260,6 +260,28 @@ describe.each(['TLSv1.2', 'TLSv1.3'] as const)('campaign3 web streams (%s)', (ve
     expect(await fate(closing, 3000)).not.toBe('pending');
   });
 
+  it('the ciphertext writable rejects (a dead socket) mid-handshake: handshake(), queued writes and closed all settle with TlsError', async () => {
+    const w = wire();
+    let n = 0;
+    const dead = new WritableStream<Uint8Array>({
+      write: () => {
+        n++;
+        return Promise.reject(Object.assign(new Error('broken pipe'), { code: 'EPIPE' }));
+      },
+    });
+    const c = fromStreams({ readable: w.client.readable, writable: dead }, { servername: 'localhost', ca: pki.caCertPem, lingerTimeout: 50, minVersion: version, maxVersion: version });
+    const cw = c.writable.getWriter();
+    const writes = [cw.write(pattern(100)), cw.write(pattern(100)), cw.write(pattern(100))];
+    const hs = tlsFailed(await fate(c.handshake()));
+    expect(hs.status).toBe('ConnectionReset');
+    expect(n).toBeGreaterThan(0);
+    for (const p of writes) expect(await fate(p)).toMatchObject({ ok: false });
+    const closed = await fate(c.closed);
+    expect(closed).toMatchObject({ ok: true });
+    if (closed !== 'pending' && closed.ok) expect(closed.v?.status).toBe('ConnectionReset');
+    expect(await fate(c.close())).not.toBe('pending');
+  });
+
   it('close() twice, writes after close(), handshake() after close(): all settle', async () => {
     const w = wire();
     const { c, s } = pairOf(w, version);
