@@ -176,6 +176,8 @@ export class ConnectionCore {
    * and dropped once the handshake is complete, so an idle connection does not keep it.
    */
   private out_: HandshakeOutput | null = null;
+  /** Removes the TLS 1.2 session this connection kept or resumed (see HandshakeOutput.sessionInUse). */
+  private forgetSession: (() => void) | null = null;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
   private tickets_: Uint8Array | null = null;
   /** TLS 1.3: the suite of the read and write keys in force (null before keys, and in TLS 1.2). */
@@ -946,6 +948,9 @@ export class ConnectionCore {
           self.writeQueued += data.length;
         }
       },
+      sessionInUse(forget: () => void): void {
+        self.forgetSession = forget;
+      },
       plaintextWrites(): void {
         self.setTrafficSecret('write', null);
         self.writer.install(new NullProtector(), null);
@@ -1050,6 +1055,10 @@ export class ConnectionCore {
     if (this.error_) return;
     this.error_ = err;
     if (sendAlert && err.alert !== null && !this.closeSent) this.sendAlert(err.alert, 2);
+    // RFC 5246 §7.2.2: a connection ended by a fatal alert (ours or the peer's) is not resumed.
+    const forget = this.forgetSession;
+    this.forgetSession = null;
+    if (forget !== null && err.alert !== null) forget();
     this.phase_ = 'failed';
     this.state = FAILED;
     for (const w of this.takeWaiters()) w.reject(err);

@@ -24,8 +24,8 @@ import { TlsError } from '../base/errors.js';
 import { nameOf } from '../wire/codes.js';
 import type { HandshakeMessage, NewSessionTicket12, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
-import type { Tls12Session } from '../session/session.js';
-import { keepSession } from '../session/store.js';
+import type { ResumableSession, Tls12Session } from '../session/session.js';
+import { keepSession, withSharedCertificates } from '../session/store.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { expect, sendHashed } from './state.js';
 import type { ClientHandshake, Offer } from './client-common.js';
@@ -116,6 +116,8 @@ export function resumed12(hs: ClientHandshake, offer: Offer, sh: ServerHello, su
   hs.transcript.setHash(suite.hash);
   hs.transcript.add(sh.raw!);
   if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name} (resumed)`, message: sh });
+  // RFC 5246 §7.2.2: a fatal alert on this connection ends the session it resumes.
+  if (r) out.sessionInUse(forgetIn(r, session));
   const s12: Session12 = { suite, master: session.masterSecret, clientRandom: hs.clientRandom, serverRandom: sh.random, extendedMasterSecret: true };
   // NSS key log: the resumed master secret under this connection's client random.
   out.keyLog('CLIENT_RANDOM', hs.clientRandom, session.masterSecret);
@@ -234,6 +236,18 @@ export interface ServerFindings {
  * or a ticket and it has the extended master secret (RFC 7627 §5.3: no other session is
  * resumed).
  */
+/** Removes `session` from the store `r` keeps sessions in; a store that fails to is not our failure. */
+function forgetIn(r: ClientSessions, session: ResumableSession): () => void {
+  return () => {
+    try {
+      const p = r.store.delete(r.key, session);
+      if (p instanceof Promise) p.catch(() => undefined);
+    } catch {
+      // See above.
+    }
+  };
+}
+
 export function keepFullSession12(
   hs: ClientHandshake,
   r: ClientSessions | null,
@@ -242,6 +256,7 @@ export function keepFullSession12(
   ticket: NewSessionTicket12 | null,
   alpn: string | undefined,
   server: ServerFindings,
+  out: HandshakeOutput,
 ): MaybePromise<void> {
   if (!r || !s.extendedMasterSecret) return undefined;
   const t = ticket && ticket.ticket.length > 0 ? ticket : null;
@@ -265,5 +280,9 @@ export function keepFullSession12(
     ticket: t ? copyBytes(t.ticket) : new Uint8Array(0),
     lifetime: t ? t.lifetimeHint : 0,
   };
-  return keepSession(r.store, session);
+  // RFC 5246 §7.2.2: a fatal alert later on this connection removes it again (the very
+  // object stored: a store may compare sessions by identity).
+  const stored = withSharedCertificates(session);
+  out.sessionInUse(forgetIn(r, stored));
+  return keepSession(r.store, stored);
 }

@@ -291,7 +291,7 @@ export class ExpectFinished implements State {
     finishHandshake12(out, cfg.crypto, this.session, finished);
     const done: Step = { next: new RenegotiationRefused('client') };
     // The session may be resumed once its handshake completed (RFC 5246 §7.4.9).
-    const kept = keepFullSession12(this.h, this.h.p.sessions, this.session, this.h.sessionId, this.ticket, this.h.alpn, this.h.server);
+    const kept = keepFullSession12(this.h, this.h.p.sessions, this.session, this.h.sessionId, this.ticket, this.h.alpn, this.h.server, out);
     return kept instanceof Promise ? kept.then(() => done) : done;
   }
 }

@@ -169,14 +169,22 @@ export function takeSession(store: SessionStore, key: string, now: number): Mayb
  */
 export function keepSession(store: SessionStore, session: ResumableSession): MaybePromise<void> {
   try {
-    const certs = session.peerCertificates;
-    const shared = certs.map(internCertificate);
-    if (shared.some((c, i) => c !== certs[i])) session = { ...session, peerCertificates: shared };
+    session = withSharedCertificates(session);
     const r = store.put(session.storeKey, session);
     return r instanceof Promise ? r.catch(() => undefined) : r;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `session` as {@link keepSession} stores it: its certificates shared with every other session
+ * holding the same ones (the same object when they already are).
+ */
+export function withSharedCertificates<S extends ResumableSession>(session: S): S {
+  const certs = session.peerCertificates;
+  const shared = certs.map(internCertificate);
+  return shared.some((c, i) => c !== certs[i]) ? { ...session, peerCertificates: shared } : session;
 }
 
 /** The last key made (most clients dial one server under one config): reused, not rebuilt. */

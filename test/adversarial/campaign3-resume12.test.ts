@@ -203,11 +203,11 @@ describe('campaign3: TLS 1.2 NewSessionTicket from a hostile server (client side
     expect(store.all().some((x) => x.ticket.length === 48 && x.ticket.every((b) => b === 5))).toBe(false);
   });
 
-  // FINDING (low; fix belongs in the engine's failure path, not in this campaign's files, see
-  // /work/notes/status-adversary3.md): RFC 5246 §7.2.2 "any connection terminated with a fatal
-  // alert MUST NOT be resumed" (OpenSSL removes the session from its cache when it sends a fatal
-  // alert). The client keeps the session of a TLS 1.2 connection that later failed fatally.
-  it.fails('RFC 5246 §7.2.2: after a fatal alert post-handshake, the connection\'s TLS 1.2 session is no longer offered', async () => {
+  // F4 of the campaign (fixed in the engine's failure path: HandshakeOutput.sessionInUse): RFC 5246
+  // §7.2.2 "any connection terminated with a fatal alert MUST NOT be resumed" (OpenSSL removes
+  // the session from its cache when it sends a fatal alert). The client kept the session of a
+  // TLS 1.2 connection that later failed fatally.
+  it('RFC 5246 §7.2.2: after a fatal alert post-handshake, the connection\'s TLS 1.2 session is no longer offered', async () => {
     const keys = new KeyLog();
     const store = new Store();
     const config = server({ sessionTickets: 0, keyLog: keys.fn });
@@ -218,6 +218,29 @@ describe('campaign3: TLS 1.2 NewSessionTicket from a hostile server (client side
     expect(c.handshakeComplete).toBe(true);
     expect(store.all()).toHaveLength(1);
     // A protected record of an unknown content type: unexpected_message, fatal.
+    await deliver(c, relay.inject('s2c', 99, new Uint8Array([1])));
+    expect(c.phase).toBe('failed');
+    expect(store.all()).toEqual([]);
+  });
+
+  it('RFC 5246 §7.2.2: a resumed TLS 1.2 connection that ends with a fatal alert takes its session with it; a clean close keeps it', async () => {
+    const keys = new KeyLog();
+    const store = new Store();
+    const config = server({ sessionTickets: 0, keyLog: keys.fn });
+    const first = TlsConnection.client(opts(store, { keyLog: keys.fn }));
+    await new FaultPipe(first, TlsConnection.server(config), { read: 'never' }).settle();
+    expect(store.all()).toHaveLength(1);
+    // Resumed, then closed cleanly: the session stays.
+    const clean = TlsConnection.client(opts(store, { keyLog: keys.fn }));
+    await new FaultPipe(clean, TlsConnection.server(config), { read: 'never' }).settle();
+    expect(clean.info.resumed).toBe(true);
+    clean.close();
+    expect(store.all()).toHaveLength(1);
+    // Resumed, then a fatal alert: the session is gone.
+    const c = TlsConnection.client(opts(store, { keyLog: keys.fn }));
+    const relay = new Relay12(keys);
+    await new FaultPipe(c, TlsConnection.server(config), { tamper: relay.tamper, read: 'never' }).settle();
+    expect(c.info.resumed).toBe(true);
     await deliver(c, relay.inject('s2c', 99, new Uint8Array([1])));
     expect(c.phase).toBe('failed');
     expect(store.all()).toEqual([]);
