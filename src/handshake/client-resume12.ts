@@ -230,12 +230,6 @@ export interface ServerFindings {
   readonly scheme: string | null;
 }
 
-/**
- * After a full handshake whose server Finished verified: keeps the session (RFC 5246 §7.4.9:
- * only a completed handshake makes a resumable session) when the server gave it a session ID
- * or a ticket and it has the extended master secret (RFC 7627 §5.3: no other session is
- * resumed).
- */
 /** Removes `session` from the store `r` keeps sessions in; a store that fails to is not our failure. */
 function forgetIn(r: ClientSessions, session: ResumableSession): () => void {
   return () => {
@@ -248,6 +242,12 @@ function forgetIn(r: ClientSessions, session: ResumableSession): () => void {
   };
 }
 
+/**
+ * After a full handshake whose server Finished verified: keeps the session (RFC 5246 §7.4.9:
+ * only a completed handshake makes a resumable session) when the server gave it a session ID
+ * or a ticket and it has the extended master secret (RFC 7627 §5.3: no other session is
+ * resumed).
+ */
 export function keepFullSession12(
   hs: ClientHandshake,
   r: ClientSessions | null,

@@ -27,6 +27,7 @@ import type { MaybePromise, RandomSource, CryptoProvider } from '../crypto/provi
 import { andThen } from '../crypto/provider.js';
 import { tls12Suite, type Tls12Suite } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
+import { copyBytes } from '../base/bytes.js';
 import { ProtocolVersion } from '../wire/codes.js';
 import { DOWNGRADE_TLS12 } from '../wire/hello.js';
 import type { ClientHello, HandshakeMessage, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
@@ -174,9 +175,15 @@ export async function resumeFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
       ? { peerCertificates: session.clientCertificates, certificateErrors: session.certificateErrors, certificateErrorSeverity: session.certificateErrorSeverity }
       : {}),
   };
-  // RFC 5246 §7.2: a session whose resumption fails is invalidated (a session ID can be; a ticket cannot).
-  const invalidate = res.via === 'session-id' && r.cache ? () => r.cache!.delete(ch.legacySessionId) : () => undefined;
-  return { next: new ExpectChangeCipherSpec(keys.client, new ExpectResumedFinished(hs, s12, client, invalidate)), learned };
+  // RFC 5246 §7.2, §7.2.2: a session whose resumption fails (a wrong Finished), or whose
+  // connection later ends with a fatal alert, ours or the client's, is invalidated. A session
+  // ID can be; a ticket cannot (RFC 5077 keeps the state with the client).
+  const cache = r.cache;
+  if (res.via === 'session-id' && cache) {
+    const id = copyBytes(ch.legacySessionId);
+    out.sessionInUse(() => cache.delete(id));
+  }
+  return { next: new ExpectChangeCipherSpec(keys.client, new ExpectResumedFinished(hs, s12, client)), learned };
 }
 
 /**
@@ -231,7 +238,11 @@ export function rememberSession12(
     certificateErrorSeverity: client.severity,
     createdAt: hs.cfg.now(),
   };
-  if (sessionId.length > 0) r.cache?.put(sessionId, state);
+  const cache = r.cache;
+  if (sessionId.length > 0 && cache?.put(sessionId, state)) {
+    // RFC 5246 §7.2.2: "any connection terminated with a fatal alert MUST NOT be resumed".
+    out.sessionInUse(() => cache.delete(sessionId));
+  }
   return ticket ? andThen(sendTicket12(hs, state, r, out), () => undefined) : undefined;
 }
 
@@ -246,27 +257,19 @@ class ExpectResumedFinished implements State {
   private readonly hs: ServerHandshake;
   private readonly session: Session12;
   private readonly client: ClientAuthDecided;
-  private readonly invalidate: () => void;
-  constructor(hs: ServerHandshake, session: Session12, client: ClientAuthDecided, invalidate: () => void) {
+  constructor(hs: ServerHandshake, session: Session12, client: ClientAuthDecided) {
     this.hs = hs;
     this.session = session;
     this.client = client;
-    this.invalidate = invalidate;
   }
 
   handle(msg: HandshakeMessage, out: HandshakeOutput): Step {
     const fin = expect(msg, this.name, 'finished');
     const { cfg, transcript } = this.hs;
-    let finished: FinishedVerified;
-    try {
-      // RFC 5246 §7.4.9: a wrong verify_data is decrypt_error.
-      finished = verifyFinished12(cfg.crypto, this.session, 'client', transcript.current(), fin.verifyData, this.client);
-    } catch (e) {
-      // RFC 5246 §7.2: "the session identifier MUST be invalidated, preventing the failed session
-      // from being used to establish new connections."
-      this.invalidate();
-      throw e;
-    }
+    // RFC 5246 §7.4.9: a wrong verify_data is decrypt_error. Its fatal alert invalidates the
+    // session ID (RFC 5246 §7.2: "preventing the failed session from being used to establish
+    // new connections"; the removal was handed over with sessionInUse).
+    const finished: FinishedVerified = verifyFinished12(cfg.crypto, this.session, 'client', transcript.current(), fin.verifyData, this.client);
     transcript.add(fin.raw!);
     if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: 'Finished', message: fin });
     finishHandshake12(out, cfg.crypto, this.session, finished);

@@ -87,9 +87,10 @@ export interface HandshakeOutput {
    */
   earlyDataOutcome(accepted: boolean, data: Uint8Array, resend: boolean): void;
   /**
-   * Client, TLS 1.2: this connection kept or resumed a session; `forget` removes it from its
-   * store if the connection later ends with a fatal alert, ours or the peer's (RFC 5246
-   * §7.2.2: "any connection terminated with a fatal alert MUST NOT be resumed").
+   * TLS 1.2, either role: this connection kept or resumed a session; `forget` removes it from
+   * the client's store or the server's session-ID cache if the connection later ends with a
+   * fatal alert, ours or the peer's (RFC 5246 §7.2.2: "any connection terminated with a fatal
+   * alert MUST NOT be resumed").
    */
   sessionInUse(forget: () => void): void;
   /** Client after a HelloRetryRequest that followed early data: the next records are plaintext again (ClientHello2, RFC 9846 §5.1). */

@@ -393,6 +393,78 @@ describe('a wrong Finished in the abbreviated handshake → DecryptError/decrypt
   });
 });
 
+describe('server: a connection ended by a fatal alert is not resumed (RFC 5246 §7.2.2)', () => {
+  /** A full handshake whose session the client keeps; returns the pair, the kept session and the config. */
+  async function established(): Promise<{ c: TlsConnection; s: TlsConnection; kept: Tls12Session; store: TestStore; config: ServerConfig }> {
+    const config = serverConfig();
+    const store = new TestStore();
+    const c = TlsConnection.client(clientOpts(store));
+    const s = TlsConnection.server(config);
+    await connect(c, s);
+    return { c, s, kept: store.all()[0]!, store, config };
+  }
+
+  /** Offers `kept` (the client's copy, put back in its store) to a new server connection; true when it resumed. */
+  async function serverResumes(kept: Tls12Session, config: ServerConfig): Promise<boolean> {
+    const store = new TestStore();
+    store.put(kept.storeKey, kept);
+    const c = TlsConnection.client(clientOpts(store));
+    const s = TlsConnection.server(config);
+    await connect(c, s);
+    expect(c.info.resumed).toBe(s.info.resumed);
+    return s.info.resumed === true;
+  }
+
+  /** An application_data record that cannot open. */
+  const garbage = new Uint8Array([ContentType.application_data, 3, 3, 0, 40, ...new Uint8Array(40).fill(7)]);
+
+  it('a clean close keeps the session: it resumes, and resumes again after a resumed connection closed cleanly', async () => {
+    const { c, s, kept, config } = await established();
+    c.close();
+    s.close();
+    await pump(c, s);
+    expect(await serverResumes(kept, config)).toBe(true);
+    expect(await serverResumes(kept, config)).toBe(true);
+  });
+
+  it('our fatal alert after the full handshake (a record that does not open): the session ID is forgotten', async () => {
+    const { s, kept, config } = await established();
+    await deliver(s, garbage);
+    expectFailed(s, 'BadRecordMac', 'bad_record_mac');
+    expect(await serverResumes(kept, config)).toBe(false);
+  });
+
+  it("the client's fatal alert after the full handshake: the session ID is forgotten", async () => {
+    const { c, s, kept, config } = await established();
+    await deliver(c, garbage);
+    expectFailed(c, 'BadRecordMac', 'bad_record_mac');
+    await deliver(s, c.takeOutput());
+    expect(s.error?.status).toBe('AlertReceived');
+    expect(s.error?.alert).toBe(AlertDescription.bad_record_mac);
+    expect(await serverResumes(kept, config)).toBe(false);
+  });
+
+  it('our fatal alert on a resumed connection: the session it resumed is forgotten', async () => {
+    const { kept, config } = await established();
+    const store = new TestStore();
+    store.put(kept.storeKey, kept);
+    const c = TlsConnection.client(clientOpts(store));
+    const s = TlsConnection.server(config);
+    await connect(c, s);
+    expect(s.info.resumed).toBe(true);
+    await deliver(s, garbage);
+    expectFailed(s, 'BadRecordMac', 'bad_record_mac');
+    expect(await serverResumes(kept, config)).toBe(false);
+  });
+
+  it('a connection cut without close_notify keeps it (RFC 5246 §7.2.1: since TLS 1.1 that no longer stops resumption)', async () => {
+    const { s, kept, config } = await established();
+    s.end();
+    expect(s.error?.status).toBe('Truncated');
+    expect(await serverResumes(kept, config)).toBe(true);
+  });
+});
+
 describe('hostile server or man in the middle', () => {
   it('a TLS 1.2 ServerHello echoing our TLS 1.3 compatibility session ID (never offered for resumption) → IllegalParameter/illegal_parameter', async () => {
     const store = new TestStore();
