@@ -1322,7 +1322,9 @@ export class TlsSocket extends Duplex {
     // A write or end() still waiting for the handshake is called back now, with this error:
     // the handshake will never complete (Node's Writable calls back the writes it buffered
     // behind it only once that one has been).
-    this.pump.abort(error instanceof TlsError ? error : error !== null ? mapTransportError(error) : new TlsError('Closed', { detail: 'socket destroyed', source: 'caller' }));
+    // The error is made only if something waits for it: an Error's stack trace costs tens of
+    // µs, and a destroy() after a completed handshake usually has no one to tell (issue 9).
+    this.pump.abort(error instanceof TlsError ? error : () => (error !== null ? mapTransportError(error) : new TlsError('Closed', { detail: 'socket destroyed', source: 'caller' })));
     const s = this.transport;
     // The socket is ours to close now: stop feeding the engine (a lingering close discards input).
     const owned = s as OwnedSocket;

@@ -186,8 +186,12 @@ export class TlsPump {
     this.flags = v ? this.flags | 1024 : this.flags & ~1024;
   }
   private transportError: TlsError | null = null;
-  /** The error the pump reported, or the one it was aborted with ({@link abort}): nothing more will happen. */
-  private stopped: TlsError | null = null;
+  /**
+   * The error the pump reported, or the one it was aborted with ({@link abort}): nothing more
+   * will happen. An abort's error may still be a maker: made only if someone asks for it
+   * ({@link stopError}), since a `destroy()` after a finished handshake usually has no one to tell.
+   */
+  private stopped: TlsError | (() => TlsError) | null = null;
   /** Rejecters of {@link handshake} callers still waiting; allocated only while someone waits. */
   private handshakeWaiters: ((e: TlsError) => void)[] | null = null;
   /** Waiters of {@link whenIdle}; allocated only while someone waits. */
@@ -341,10 +345,19 @@ export class TlsPump {
    * complete), and every later {@link write}, {@link writeNow} or {@link keyUpdate} throws it;
    * {@link close} does nothing. The adapter stops feeding the pump itself.
    */
-  abort(err: TlsError): void {
+  abort(err: TlsError | (() => TlsError)): void {
     if (this.stopped) return;
     this.stopped = err;
-    this.rejectHandshakeWaiters(err);
+    if (this.handshakeWaiters !== null) this.rejectHandshakeWaiters(this.stopError()!);
+  }
+
+  /** {@link stopped} as an error (made now if the abort gave a maker). */
+  private stopError(): TlsError | null {
+    const s = this.stopped;
+    if (typeof s !== 'function') return s;
+    const e = s();
+    this.stopped = e;
+    return e;
   }
 
   /**
@@ -373,7 +386,7 @@ export class TlsPump {
   handshake(): Promise<void> {
     const c = this.connection;
     if (c.handshakeComplete) return Promise.resolve();
-    const e = this.stopped ?? this.transportError ?? c.error;
+    const e = this.stopError() ?? this.transportError ?? c.error;
     if (e) return Promise.reject(e);
     return new Promise((resolve, reject) => {
       (this.handshakeWaiters ??= []).push(reject);
@@ -461,7 +474,7 @@ export class TlsPump {
   }
 
   private throwIfFailed(): void {
-    const e = this.stopped ?? this.transportError ?? this.connection.error;
+    const e = this.stopError() ?? this.transportError ?? this.connection.error;
     if (e) {
       // The failure may have come from this write (an async seal that failed): the drive loop
       // reports it (once), after sending the alert, even if no input ever comes again.

@@ -98,6 +98,19 @@ describe('writes made during the handshake when it can never complete', () => {
     expect(events.filter((e) => /^write[12] ok/.test(e))).toEqual([]);
   });
 
+  // The abort's error is made only when something waits for it (issue 9: a destroy() after the
+  // handshake makes no Error); one that waits still gets the right status.
+  it.each([
+    ['destroy()', undefined, 'Closed'],
+    ['destroy(ECONNRESET error)', Object.assign(new Error('reset by the application'), { code: 'ECONNRESET' }), 'ConnectionReset'],
+  ] as const)('%s during the handshake: a pending write is called back with %s', async (_name, err, status) => {
+    const port = await badServer('silent');
+    const events = await writesDuringHandshake(connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem }), (s) =>
+      setTimeout(() => s.destroy(err), 50),
+    );
+    expect(events).toContain(`write1 ${status}`);
+  });
+
   it('the handshake timeout: pending writes are called back with TimedOut', async () => {
     const port = await badServer('silent');
     const events = await writesDuringHandshake(connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, handshakeTimeout: 100 }));
