@@ -340,6 +340,28 @@ function decodePssParams(r: DerReader, policy: TlsStatus): PssParams {
 }
 
 /**
+ * The hash of RSASSA-PSS signature-algorithm parameters (a certificate's or an OCSP
+ * response's `signatureAlgorithm`, RFC 4055 §3.1) when they are the profile TLS verifies
+ * (RFC 9846 §4.3.3, the rsa_pss_* schemes): SHA-256/384/512, MGF1 with the same hash, a
+ * salt as long as the hash, trailer field 1. Otherwise why not, as text.
+ */
+export function pssSignatureHash(params: Uint8Array | undefined): HashAlg | string {
+  // Absent parameters are all defaults (RFC 4055 §3.1): SHA-1, which TLS never verifies.
+  if (!params) return 'RSASSA-PSS without parameters (SHA-1)';
+  let p: PssParams;
+  try {
+    const r = new DerReader(params, 'CertificateOtherErrors', 'RSASSA-PSS-params');
+    p = decodePssParams(r.sequence(), 'CertificateOtherErrors');
+    r.end();
+  } catch (e) {
+    return `malformed RSASSA-PSS parameters${e instanceof TlsError && e.detail ? ` (${e.detail})` : ''}`;
+  }
+  if (p.hash === null) return 'RSASSA-PSS with a hash other than SHA-256/384/512, or an MGF1 hash that differs from it';
+  if (p.saltLength !== p.hashLength) return `RSASSA-PSS salt length ${p.saltLength} (expected ${p.hashLength})`;
+  return p.hash;
+}
+
+/**
  * RFC 8017 §9.1.1 step 3 / §9.1.2 step 3: EMSA-PSS needs emLen ≥ hLen + sLen + 2, where
  * emLen = ⌈(modBits − 1) / 8⌉ (§8.1.1). A key whose parameters demand a longer salt than
  * its modulus can hold can neither sign nor verify anything: refused with `status`.

@@ -21,6 +21,7 @@ import { copyBytes } from '../base/bytes.js';
 import { digest } from '../crypto/hash.js';
 import { TlsError } from '../base/errors.js';
 import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
+import { pssSignatureHash } from '../crypto/keys.js';
 import { isPromiseLike, type CryptoProvider, type HashAlg, type MaybePromise, type PublicKeyInfo, type SyncCryptoProvider } from '../crypto/provider.js';
 import { SignatureScheme } from '../wire/codes.js';
 import { directoryString, parseGeneralNames, parseName, type GeneralName } from './names.js';
@@ -819,65 +820,6 @@ const ECDSA_HASH: Readonly<Record<string, HashAlg>> = {
   [Oid.ecdsaWithSha384]: 'sha384',
   [Oid.ecdsaWithSha512]: 'sha512',
 };
-const HASH_OIDS: Readonly<Record<string, HashAlg>> = {
-  [Oid.sha256]: 'sha256',
-  [Oid.sha384]: 'sha384',
-  [Oid.sha512]: 'sha512',
-};
-const HASH_BYTES: Readonly<Record<HashAlg, number>> = { sha256: 32, sha384: 48, sha512: 64 };
-
-/**
- * Parses RSASSA-PSS-params (RFC 4055 §3.1) and accepts only the profile TLS can verify:
- * SHA-256/384/512, MGF1 with the same hash, salt length equal to the hash length,
- * trailer field 1 (RFC 8446 §4.2.3 / RFC 9846 §4.3.3 rsa_pss_* schemes).
- */
-function pssHash(params: Uint8Array | undefined): HashAlg | string {
-  if (!params) return 'RSASSA-PSS without parameters';
-  try {
-    const r = new DerReader(params, 'CertificateOtherErrors', 'RSASSA-PSS-params');
-    const s = r.sequence();
-    r.end();
-    // hashAlgorithm [0] DEFAULT sha1: absent means SHA-1, which we refuse.
-    const h = s.optional(0xa0);
-    if (!h) return 'RSASSA-PSS with SHA-1';
-    const hr = s.sub(h.value);
-    const halg = hr.sequence();
-    hr.end();
-    const hashOid = halg.oid();
-    if (!halg.done) halg.null(); // parameters absent or NULL (RFC 5754 §2)
-    halg.end();
-    const hash = HASH_OIDS[hashOid];
-    if (!hash) return `RSASSA-PSS hash ${hashOid}`;
-    const m = s.optional(0xa1);
-    if (!m) return 'RSASSA-PSS with MGF1-SHA-1';
-    const mr = s.sub(m.value);
-    const mgf = mr.sequence();
-    mr.end();
-    if (mgf.oid() !== Oid.mgf1) return 'RSASSA-PSS mask generation function';
-    const mh = mgf.sequence();
-    mgf.end();
-    const mgfHash = mh.oid();
-    if (!mh.done) mh.null();
-    mh.end();
-    if (HASH_OIDS[mgfHash] !== hash) return 'RSASSA-PSS with MGF1 hash different from the message hash';
-    const sl = s.optional(0xa2);
-    if (!sl) return 'RSASSA-PSS salt length 20';
-    const slr = s.sub(sl.value);
-    const salt = slr.smallInteger();
-    slr.end();
-    if (salt !== HASH_BYTES[hash]) return `RSASSA-PSS salt length ${salt} (expected ${HASH_BYTES[hash]})`;
-    const tf = s.optional(0xa3);
-    if (tf) {
-      const tr = s.sub(tf.value);
-      if (tr.smallInteger() !== 1) return 'RSASSA-PSS trailer field';
-      tr.end();
-    }
-    s.end();
-    return hash;
-  } catch (e) {
-    return `malformed RSASSA-PSS parameters${e instanceof TlsError && e.detail ? ` (${e.detail})` : ''}`;
-  }
-}
 
 const PSS_RSAE: Readonly<Record<HashAlg, number>> = {
   sha256: SignatureScheme.rsa_pss_rsae_sha256,
@@ -921,7 +863,7 @@ export function certificateSignatureScheme(
     return { kind: 'scheme', scheme: pkcs1 };
   }
   if (oid === Oid.rsassaPss) {
-    const h = pssHash(params);
+    const h = pssSignatureHash(params);
     if (h !== 'sha256' && h !== 'sha384' && h !== 'sha512') return unsupported(h);
     if (issuerKey.type === 'rsa') return { kind: 'scheme', scheme: PSS_RSAE[h] };
     if (issuerKey.type === 'rsa-pss') return { kind: 'scheme', scheme: PSS_PSS[h] };
