@@ -17,6 +17,13 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Byte equality, not constant time: for public data (names, certificates, identifiers). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Lower-case hex of a byte string. */
 export function toHex(b: Uint8Array): string {
   let s = '';

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { bytesEqual } from './bytes.js';
 
 /**
  * Interned copies by length and last 16 bytes (the end of the signature: unlike the DER
@@ -34,11 +35,6 @@ function keyOf(der: Uint8Array): string {
   return k;
 }
 
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * The shared copy of `der` (see the module documentation). The result must never be written.
@@ -49,7 +45,7 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 export function internCertificate(der: Uint8Array): Uint8Array {
   const key = keyOf(der);
   const held = interned.get(key)?.deref();
-  if (held !== undefined && equal(held, der)) return held;
+  if (held !== undefined && bytesEqual(held, der)) return held;
 
   // A plain Uint8Array copy even when handed a Node Buffer (whose slice() is a view, not a copy).
   const copy = new Uint8Array(der);

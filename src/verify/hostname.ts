@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { bytesEqual } from '../base/bytes.js';
 
 /** Parses an IPv4 dotted quad (exactly four decimal octets, no leading zeros). */
 function parseIpv4(s: string): Uint8Array | null {
@@ -213,11 +214,6 @@ export interface NameCheckOptions {
 /** Result of {@link verifyServerName}. `commonName` is set when the match used the CN fallback. */
 export type NameCheck = { readonly ok: true; readonly commonName?: string } | { readonly ok: false; readonly detail: string };
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * Checks a reference identity against a certificate's SAN entries (RFC 9525 §6).
@@ -241,7 +237,7 @@ export function verifyServerName(cert: PresentedIdentifiers, serverName: string,
   const ip = parseIpAddress(serverName);
   if (ip) {
     // RFC 9525 §6.2 / RFC 5280 §4.2.1.6: IP references match iPAddress entries only, by octets.
-    if (cert.ipAddresses.some((a) => equalBytes(a, ip))) return { ok: true };
+    if (cert.ipAddresses.some((a) => bytesEqual(a, ip))) return { ok: true };
     return { ok: false, detail: `IP address ${formatIpAddress(ip)} not in certificate (${presented()})` };
   }
   if (!referenceLabels(serverName)) return { ok: false, detail: `"${serverName}" is not a valid host name or IP address` };

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { copyBytes } from '../base/bytes.js';
+import { bytesEqual, copyBytes, toHex } from '../base/bytes.js';
 import { digest } from '../crypto/hash.js';
 import { TlsError } from '../base/errors.js';
 import { DerReader, DerTag, type DerElement } from '../crypto/der.js';
@@ -174,18 +174,8 @@ function bad(detail: string, cause?: unknown): TlsError {
   return new TlsError('CertificateOtherErrors', { detail: `certificate: ${detail}`, cause });
 }
 
-function toHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, '0');
-  return s;
-}
-
 /** Byte equality (not constant time; for public data such as names). */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+export { bytesEqual } from '../base/bytes.js';
 
 /**
  * Extensions the verifier processes (RFC 5280 §4.2: a critical one it cannot process must
