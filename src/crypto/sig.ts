@@ -86,6 +86,18 @@ function pssAllows(key: PublicKeyInfo, hash: HashAlg): boolean {
   return params.hash === hash && params.saltLength <= HASH_LEN[hash];
 }
 
+/**
+ * RFC 8017 §8.1.2 / §8.2.2 step 1: "If the length of the signature S is not k octets, output
+ * 'invalid signature'" (k: the modulus length in octets). For the providers that hand RSA
+ * verification to OpenSSL (native, and webcrypto on Node), which accepts a PSS signature with
+ * its leading zero octets stripped; the pure verifier refuses it too. True for non-RSA keys.
+ */
+export function rsaSignatureLengthOk(key: PublicKeyInfo, signature: Uint8Array): boolean {
+  if (key.type !== 'rsa' && key.type !== 'rsa-pss') return true;
+  const k = key.bits !== undefined ? Math.ceil(key.bits / 8) : key.n !== undefined ? Math.ceil(key.n.toString(16).length / 2) : 0;
+  return signature.length === k;
+}
+
 /** Whether `scheme` may be used with `key` (type, curve and PSS parameter restrictions). */
 export function schemeMatchesKey(key: PublicKeyInfo, scheme: number, opts: SignatureOptions = {}): boolean {
   const info = INFO.get(scheme);

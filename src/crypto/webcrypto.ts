@@ -32,7 +32,7 @@ import { constantTimeEqual, digest, hashState, hkdfExpand, hkdfExtract, hmac } f
 import { AEAD_NONCE_LEN, AEAD_TAG_LEN, createAead } from './aead.js';
 import { KX_GROUPS, createKeyShare, keySharePrivateLength } from './kx.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
-import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, signMessage, verifyEcdsaDigest, verifySignature } from './sig.js';
+import { ALL_SIGNATURE_SCHEMES, rsaSignatureLengthOk, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, signMessage, verifyEcdsaDigest, verifySignature } from './sig.js';
 import { bufferSource, ecdsaDerToRaw, ecdsaRawToDer } from './signer.js';
 import { registerCryptoProvider } from './select.js';
 
@@ -339,6 +339,8 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
         sig = raw;
       }
       if (info.kind === 'eddsa' && signature.length !== 64) return false;
+      // RFC 8017 §8.1.2 / §8.2.2 step 1: exactly k octets (Node's subtle is OpenSSL, which takes fewer for PSS).
+      if (!rsaSignatureLengthOk(key, signature)) return false;
       const data = copyBytes(message);
       const run = async (): Promise<boolean> => {
         const ck = await cached(publicKeys, key, JSON.stringify(alg.imp), () => subtle.importKey('spki', bufferSource(key.spki), alg.imp, false, ['verify']));
