@@ -31,9 +31,20 @@ export function decodeCertificates(input: CertificateInput, what: string): Uint8
   const text = typeof input === 'string' ? input : input.length >= 11 && input[0] === 0x2d && isPem(bytesToText(input.subarray(0, 64 * 1024))) ? bytesToText(input) : null;
   if (text === null) return [input as Uint8Array];
   if (!isPem(text)) throw new TlsError('CertificateOtherErrors', { detail: `${what}: a string must be PEM text` });
-  return pemDecode(text, 'CertificateOtherErrors', { headers: 'skip' })
-    .filter((b) => b.label === 'CERTIFICATE')
-    .map((b) => b.der);
+  const blocks = pemDecode(text, 'CertificateOtherErrors', { headers: 'skip' });
+  const ders: Uint8Array[] = [];
+  for (const b of blocks) if (b.label === 'CERTIFICATE') ders.push(b.der);
+  // Skipping an odd block is for bundles; text with no certificate at all is a mistake (a
+  // key file given as `ca`, `openssl x509 -trustout` output) that would otherwise leave no
+  // anchor and make every peer Untrusted without a word.
+  if (ders.length === 0) {
+    const trusted = blocks.some((b) => b.label === 'TRUSTED CERTIFICATE');
+    const detail = trusted
+      ? `${what}: no CERTIFICATE block, only TRUSTED CERTIFICATE ones (OpenSSL trust settings, which puretls cannot honour: give the certificates without them)`
+      : `${what}: no certificate found (PEM blocks: ${blocks.map((b) => b.label).slice(0, 4).join(', ') || 'none'})`;
+    throw new TlsError('CertificateOtherErrors', { detail });
+  }
+  return ders;
 }
 
 const cache = new Map<string, ParsedCertificate[]>();
@@ -52,7 +63,8 @@ export function parseTrustAnchors(list: readonly CertificateInput[]): ParsedCert
     if (typeof input === 'string') {
       const hit = cache.get(input);
       if (hit) {
-        out.push(...hit);
+        // One push per certificate: a spread of a bundle of 100,000+ overflows the stack.
+        for (const c of hit) out.push(c);
         return;
       }
     }
@@ -66,7 +78,7 @@ export function parseTrustAnchors(list: readonly CertificateInput[]): ParsedCert
       if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
       cache.set(input, parsed);
     }
-    out.push(...parsed);
+    for (const c of parsed) out.push(c);
   });
   return out;
 }
