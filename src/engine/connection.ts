@@ -130,6 +130,9 @@ const READ_HIGH_WATER = 256 * 1024;
  * function flush() { let o; while ((o = c.takeOutput())) transport.write(o); }
  * ```
  */
+/** Connections whose trace callback threw (kept off the connection: no field on every idle one). */
+const brokenTraces = new WeakSet<ConnectionCore>();
+
 export class ConnectionCore {
   /** `'client'` or `'server'`. */
   readonly role: 'client' | 'server';
@@ -755,7 +758,7 @@ export class ConnectionCore {
   private advance(step: Step): void {
     if (step.learned) this.learn(step.learned);
     // close() while this step awaited: the handshake is abandoned, nothing more is sent.
-    this.state = this.closeSent && !this.result ? FAILED : step.next;
+    this.state = this.error_ || (this.closeSent && !this.result) ? FAILED : step.next;
     if (this.result) {
       for (const w of this.takeWaiters()) w.resolve();
       // Post-handshake messages are rare (tickets, KeyUpdate): the port is made again for them.
@@ -853,7 +856,8 @@ export class ConnectionCore {
     // close() while a step awaited (an async signer, key share or verifier): the handshake is
     // abandoned (see advance), so what the step still does when its promise settles goes
     // nowhere: no message after our close_notify, no keys, no completion.
-    const abandoned = (): boolean => self.closeSent && self.result === null;
+    // A connection that failed meanwhile (a trace callback that threw, see trace()) is abandoned too.
+    const abandoned = (): boolean => self.error_ !== null || (self.closeSent && self.result === null);
     return {
       tracing: self.cfg.trace !== undefined,
       send(msg: HandshakeMessage): Uint8Array {
@@ -1071,8 +1075,21 @@ export class ConnectionCore {
     return w ?? [];
   }
 
+  /**
+   * Hands `e` to the caller's trace callback. One that throws is not called again, and fails
+   * the connection (InternalError, source `caller`, no alert): never a throw out of the
+   * engine, whichever path traced (a handshake step, close(), the alert that reports a
+   * failure). What the interrupted step still does goes nowhere (see makeOutput).
+   */
   private trace(e: TraceEvent): void {
-    this.cfg.trace?.(e);
+    const sink = this.cfg.trace;
+    if (sink === undefined || brokenTraces.has(this)) return;
+    try {
+      sink(e);
+    } catch (err) {
+      brokenTraces.add(this);
+      this.setError(new TlsError('InternalError', { detail: `the trace callback threw: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300), cause: err, source: 'caller' }), false);
+    }
   }
 }
 
