@@ -107,7 +107,10 @@ function offeredVersions(cfg: ResolvedCommon): { offers13: boolean; offers12: bo
 function buildClientHello(cfg: ResolvedCommon, p: ClientParams, random: Uint8Array, sessionId: Uint8Array, shares: readonly KeyShare[], sessionTicket?: Uint8Array): ClientHello {
   const { offers13, offers12 } = offeredVersions(cfg);
   const ext: ClientHelloExtensions = {};
-  if (p.sendSni && p.serverName) ext.serverName = p.serverName;
+  // RFC 6066 §3: the host name is sent "without a trailing dot" (an absolute name given as
+  // servername: 'example.com.'); the certificate check ignores the dot too (hostname.ts).
+  const sni = p.serverName?.endsWith('.') ? p.serverName.slice(0, -1) : p.serverName;
+  if (p.sendSni && sni) ext.serverName = sni;
   // The post-quantum hybrids are TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem §1): not listed when we offer TLS 1.2 alone.
   const groups = offers13 ? [...cfg.groups] : cfg.groups.filter((g) => !isHybridGroup(g));
   const suites = cfg.suites.filter((s) => (offers13 && tls13Suite(s) !== undefined) || (offers12 && tls12Suite(s) !== undefined));
