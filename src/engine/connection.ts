@@ -1077,7 +1077,7 @@ export class ConnectionCore {
 
   /**
    * Hands `e` to the caller's trace callback. One that throws is not called again, and fails
-   * the connection (InternalError, source `caller`, no alert): never a throw out of the
+   * the connection (InternalError, source `caller`, internal_error sent): never a throw out of the
    * engine, whichever path traced (a handshake step, close(), the alert that reports a
    * failure). What the interrupted step still does goes nowhere (see makeOutput).
    */
@@ -1088,7 +1088,8 @@ export class ConnectionCore {
       sink(e);
     } catch (err) {
       brokenTraces.add(this);
-      this.setError(new TlsError('InternalError', { detail: `the trace callback threw: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300), cause: err, source: 'caller' }), false);
+      // The peer is told (internal_error), as for any failure of ours; this alert is not traced.
+      this.setError(new TlsError('InternalError', { detail: `the trace callback threw: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300), cause: err, source: 'caller' }), true);
     }
   }
 }

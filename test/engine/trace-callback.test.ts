@@ -57,8 +57,10 @@ describe('a trace callback that throws', () => {
     const c = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem });
     const s = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, trace: b.trace });
     await pump(c, s).catch(() => undefined);
-    expect(s.error).toMatchObject({ status: 'InternalError', source: 'caller' });
+    expect(s.error).toMatchObject({ status: 'InternalError', source: 'caller', alert: 80 });
     expect(c.handshakeComplete).toBe(false);
+    // The client is told: internal_error (RFC 9846 §6.2).
+    expect(c.error).toMatchObject({ status: 'AlertReceived', alert: 80 });
   });
 
   it('on the close_notify of close() after the handshake: close() does not throw, the connection fails', async () => {
