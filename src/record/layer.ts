@@ -721,8 +721,11 @@ export class RecordWriter {
 
   /** Seals an alert at the current epoch; false if nothing more can be sent (sequence exhausted). */
   alert(level: 1 | 2, description: number): boolean {
-    this.flushHandshake();
     try {
+      // Handshake messages queued before it go first; they cannot either when nothing more can
+      // be sealed (an async seal failed: this runs in the connection's failure path, called
+      // from the writer's own rejection handler, which must not throw).
+      this.flushHandshake();
       this.sealRecord(ContentType.alert, new Uint8Array([level, description]));
       return true;
     } catch {
