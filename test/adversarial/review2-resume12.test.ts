@@ -8,10 +8,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import type { ClientOptions, ServerOptions } from '../../src/config/config.js';
-import { createServerConfig, type ServerConfig } from '../../src/engine/setup.js';
+import { createClientConfig, createServerConfig, type ServerConfig } from '../../src/engine/setup.js';
 import type { ResumableSession, Tls12Session } from '../../src/session/session.js';
 import { MemorySessionStore, type SessionStore } from '../../src/session/store.js';
-import { FaultPipe } from '../../src/testing/index.js';
+import { FaultPipe, pump } from '../../src/testing/index.js';
 import { Relay12 } from '../helpers/tls12.js';
 import { KeyLog, deliver } from '../helpers/mitm.js';
 import { failOnUnhandled } from '../helpers/unhandled.js';
@@ -87,5 +87,41 @@ describe('review2: TLS 1.2 sessions after a fatal alert (RFC 5246 §7.2.2), the 
     const next = TlsConnection.client(opts(store));
     await new FaultPipe(next, TlsConnection.server(config), { read: 'never' }).settle();
     expect(next.info.resumed).toBe(true);
+  });
+});
+
+// ------------------------------------------------------------------ after a live hand-off
+
+describe('review2: TLS 1.2 §7.2.2 after a live hand-off (exportState / import)', () => {
+  /** A protected-looking application_data record that cannot open: bad_record_mac, fatal. */
+  const garbage = (): Uint8Array => {
+    const r = new Uint8Array(5 + 40).fill(0x5a);
+    r.set([23, 3, 3, 0, 40]);
+    return r;
+  };
+  const run = async (handOff: boolean): Promise<boolean> => {
+    const store = new MemorySessionStore();
+    const cc = createClientConfig({ ca: pki.caCertPem, maxVersion: 'TLSv1.2', sessionStore: store });
+    const sc = server({ sessionTickets: 0 });
+    let c = TlsConnection.client(cc, { servername: 'localhost' });
+    await pump(c, TlsConnection.server(sc));
+    expect(c.handshakeComplete).toBe(true);
+    if (handOff) c = TlsConnection.import(c.exportState(), { role: 'client', config: cc, perConnection: { servername: 'localhost' } });
+    c.receive(garbage());
+    await c.process();
+    expect(c.error?.status).toBe('BadRecordMac');
+    const next = TlsConnection.client(cc, { servername: 'localhost' });
+    await pump(next, TlsConnection.server(sc));
+    expect(next.handshakeComplete).toBe(true);
+    return next.info.resumed;
+  };
+
+  it('control: without a hand-off, bad_record_mac removes the session', async () => {
+    expect(await run(false)).toBe(false);
+  });
+
+  // Not fixed (the hand-off state would have to carry the session's identity): see status-review2.md.
+  it.fails('imported with the same config, then bad_record_mac: the session is removed too', async () => {
+    expect(await run(true)).toBe(false);
   });
 });
