@@ -31,7 +31,7 @@ describe('review2: 0-RTT "accepted" under another cipher suite than the session\
     const gcm = (lie: boolean) =>
       createServerConfig(
         lie
-          ? withTestHooks({ ...base, cipherSuites: ['TLS_AES_128_GCM_SHA256'] } as ServerConfigOptions, { encryptedExtensions: (e) => ({ ...e, earlyData: true }) } as never)
+          ? withTestHooks({ ...base, cipherSuites: ['TLS_AES_128_GCM_SHA256'] } as ServerConfigOptions, { encryptedExtensions: (e) => ({ ...e, earlyData: true }) })
           : { ...base, cipherSuites: ['TLS_AES_128_GCM_SHA256'] },
       );
     return { cc, chacha, gcm };
