@@ -64,3 +64,23 @@ describe('review2: TlsSocket.handshake() when the handshake can never complete',
     expect(await outcome(hs, 1000)).toMatch(/^rejected /);
   });
 });
+
+describe('review2: destroy() during the handshake with writes pending and no error listener', () => {
+  it.each([
+    ['destroy()', undefined],
+    ['destroy(error)', Object.assign(new Error('reset by the application'), { code: 'ECONNRESET' })],
+  ] as const)('%s: the write callbacks get the error, nothing is thrown or emitted unhandled', async (_name, err) => {
+    const port = await badServer('silent');
+    const s = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem });
+    // An error listener only for destroy(error), which emits it (as any Duplex does).
+    if (err) s.on('error', () => {});
+    const cbs: string[] = [];
+    s.write('first', (e) => cbs.push(e ? ((e as { status?: string }).status ?? 'error') : 'ok'));
+    s.end(() => cbs.push('end'));
+    setTimeout(() => s.destroy(err), 50);
+    await new Promise<void>((r) => s.on('close', () => r()));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(cbs[0]).not.toBe('ok');
+    expect(cbs.length).toBeGreaterThan(0);
+  });
+});
