@@ -719,7 +719,7 @@ export class RecordWriter {
     return this.protector instanceof RecordProtector && this.protector.needsKeyUpdate;
   }
 
-  /** Seals an alert at the current epoch; false if nothing more can be sent (sequence exhausted). */
+  /** Seals an alert at the current epoch; false if nothing more can be sent (sequence exhausted, or an async seal failed). Never throws. */
   alert(level: 1 | 2, description: number): boolean {
     try {
       // Handshake messages queued before it go first; they cannot either when nothing more can
