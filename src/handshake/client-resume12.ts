@@ -212,7 +212,12 @@ class ExpectResumedFinished implements State {
     }
     const done: Step = { next: new RenegotiationRefused('client') };
     if (!kept || !this.h.r) return done;
-    const p = keepSession(this.h.r.store, kept);
+    // RFC 5246 §7.2.2: a fatal alert later on this connection removes what it keeps now (a
+    // renewed ticket is a new session: forgetting only the one resumed would leave it stored;
+    // the very object stored, since a store may compare sessions by identity).
+    const stored = withSharedCertificates(kept);
+    out.sessionInUse(forgetIn(this.h.r, stored));
+    const p = keepSession(this.h.r.store, stored);
     return p instanceof Promise ? p.then(() => done) : done;
   }
 }

@@ -719,10 +719,13 @@ export class RecordWriter {
     return this.protector instanceof RecordProtector && this.protector.needsKeyUpdate;
   }
 
-  /** Seals an alert at the current epoch; false if nothing more can be sent (sequence exhausted). */
+  /** Seals an alert at the current epoch; false if nothing more can be sent (sequence exhausted, or an async seal failed). Never throws. */
   alert(level: 1 | 2, description: number): boolean {
-    this.flushHandshake();
     try {
+      // Handshake messages queued before it go first; they cannot either when nothing more can
+      // be sealed (an async seal failed: this runs in the connection's failure path, called
+      // from the writer's own rejection handler, which must not throw).
+      this.flushHandshake();
       this.sealRecord(ContentType.alert, new Uint8Array([level, description]));
       return true;
     } catch {

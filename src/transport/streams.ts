@@ -188,6 +188,22 @@ function unrefTimer(t: unknown): void {
   if (typeof t === 'object' && t !== null && 'unref' in t && typeof t.unref === 'function') (t as { unref(): void }).unref();
 }
 
+/**
+ * The queuing size of a chunk given to `writable`: its byteLength, else 1 (what is not bytes is
+ * refused by the sink, {@link toBytes}). Never throws and never gives a size the stream refuses
+ * (Streams standard, EnqueueValueWithSize: a negative, NaN or infinite size, or a size function
+ * that throws, errors the stream without calling the sink, so the connection would never learn
+ * of that chunk, and close(), which waits for every chunk queued before it, would wait for ever).
+ */
+function chunkSize(chunk: unknown): number {
+  try {
+    const n = (chunk as { byteLength?: unknown }).byteLength;
+    return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 1;
+  } catch {
+    return 1;
+  }
+}
+
 function toBytes(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -300,7 +316,7 @@ export class TlsStreamConnection {
         highWaterMark: WRITABLE_HIGH_WATER,
         size: (c: Uint8Array) => {
           this.writesQueued++;
-          return (c as { byteLength?: number }).byteLength ?? 1;
+          return chunkSize(c);
         },
       },
     );
