@@ -1044,9 +1044,12 @@ export class TlsSocket extends Duplex {
     return this.dialing || !this.engine.handshakeComplete;
   }
 
-  /** Resolves when the handshake completed; rejects with its error. */
+  /**
+   * Resolves when the handshake completed; rejects with its error, or with the transport's
+   * (a reset), the handshake timeout's or `destroy()`'s when it can no longer complete.
+   */
   handshake(): Promise<void> {
-    return this.engine.handshake();
+    return this.pump.handshake();
   }
 
   /** The negotiated version (`'TLSv1.3'`, ...) or null before the handshake. */
