@@ -57,7 +57,7 @@ import { AEAD_NONCE_LEN, AEAD_TAG_LEN, type JoinedSealAead } from './aead.js';
 import { KX_GROUPS, checkUncompressedPoint, keySharePrivateLength, nistPrivateScalar } from './kx.js';
 import { nodeMlKem, withHybridGroups, type NodeKemFunctions } from './hybrid.js';
 import { parsePrivateKey, parsePublicKey } from './keys.js';
-import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, verifyEcdsaDigest, type SignatureOptions } from './sig.js';
+import { ALL_SIGNATURE_SCHEMES, rsaSignatureLengthOk, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, verifyEcdsaDigest, type SignatureOptions } from './sig.js';
 import { bigIntToBytes } from './der.js';
 import { registerCryptoProvider } from './select.js';
 
@@ -656,11 +656,6 @@ function sign(key: PrivateKeyInfo, scheme: number, message: Uint8Array, random: 
 }
 
 /** k, the length in octets of an RSA key's modulus (RFC 8017 §2); 0 when the key has none. */
-function rsaModulusOctets(key: PublicKeyInfo): number {
-  if (key.bits !== undefined) return Math.ceil(key.bits / 8);
-  if (key.n === undefined) return 0;
-  return Math.ceil(key.n.toString(16).length / 2);
-}
 
 function verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signature: Uint8Array, opts: SignatureOptions = {}): boolean {
   try {
@@ -671,7 +666,7 @@ function verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signatu
     // output 'invalid signature'" (k: the modulus length in octets). OpenSSL checks it for
     // PKCS#1 v1.5 but accepts a PSS signature with its leading zero octets stripped; the pure
     // provider refuses it, and so do we.
-    if ((info.kind === 'rsa-pss' || info.kind === 'rsa-pkcs1') && signature.length !== rsaModulusOctets(key)) return false;
+    if (!rsaSignatureLengthOk(key, signature)) return false;
     // RFC 9846 §4.3.3: DER ECDSA-Sig-Value; PSS with MGF1(hash) and salt = hash length.
     return nodeVerify(info.kind === 'eddsa' ? null : info.hash, message, { key: publicKeyObject(key), ...keyOptions(info.kind, info.hash) }, signature);
   } catch {
