@@ -655,8 +655,6 @@ function sign(key: PrivateKeyInfo, scheme: number, message: Uint8Array, random: 
   return own(nodeSign(info.kind === 'eddsa' ? null : info.hash, message, { key: ko, ...keyOptions(info.kind, info.hash) }));
 }
 
-/** k, the length in octets of an RSA key's modulus (RFC 8017 §2); 0 when the key has none. */
-
 function verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signature: Uint8Array, opts: SignatureOptions = {}): boolean {
   try {
     const info = schemeInfo(scheme);
