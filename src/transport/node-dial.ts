@@ -128,7 +128,7 @@ class DialSocket extends net.Socket {
     this.once('connect', () => this.onTcpConnect());
     this.once('close', () => this.onClosed());
     if (proxy) {
-      this.parser = new ConnectResponseParser(proxy.hasCredentials);
+      this.parser = new ConnectResponseParser(proxy);
       if (proxy.timeout > 0) {
         this.timer = setTimeout(() => this.destroy(proxyTimeout(proxy)), proxy.timeout);
         this.timer.unref?.();
