@@ -26,7 +26,7 @@ import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../con
 import { nativeProvider } from '../crypto/native.js';
 import { TlsStreamConnection, mapTransportError, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
-import { RUNTIME_DIAL_KEYS, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
+import { RUNTIME_DIAL_KEYS, connectWithin, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
 import type { ProxyByteStream } from './proxy.js';
 
 // ------------------------------------------------------------------ Bun, structurally
@@ -86,6 +86,9 @@ function bunGlobal(): BunLike {
 
 // ------------------------------------------------------------------ transport
 
+/** What the socket gave while a proxy's answer is read: bytes, EOF (null), or an error. */
+type ProxyEvent = Uint8Array | null | { readonly error: unknown };
+
 /**
  * A Bun socket as a {@link ByteTransport}. Bun hands data to a callback and writes only
  * what the kernel takes at once: the rest is kept here (in order) and written at `drain`,
@@ -108,35 +111,47 @@ class BunTransport implements ByteTransport {
   private pausedEarly = false;
   /** Called once the socket is closed (listeners and tests). */
   onClosed: (() => void) | null = null;
-  /** While a proxy's answer is read: what arrived and was not read yet, and the reader waiting. */
-  private proxyQueue: (Uint8Array | null)[] | null = null;
-  private proxyWaiter: ((b: Uint8Array | null) => void) | null = null;
+  /**
+   * While a proxy's answer is read: what arrived and was not read yet (bytes, null for EOF,
+   * `{ error }` for a socket error), and the reader waiting.
+   */
+  private proxyQueue: ProxyEvent[] | null = null;
+  private proxyWaiter: ((e: ProxyEvent) => void) | null = null;
 
   /** The socket as a {@link ProxyByteStream}, for CONNECT before TLS starts. */
   proxyStream(): ProxyByteStream {
     this.proxyQueue = [];
+    const next = (): Promise<ProxyEvent> =>
+      new Promise((resolve) => {
+        const q = this.proxyQueue;
+        if (q && q.length > 0) resolve(q.shift()!);
+        else this.proxyWaiter = resolve;
+      });
     return {
       write: (b) => this.write(b),
-      read: () =>
-        new Promise((resolve) => {
-          const q = this.proxyQueue;
-          if (q && q.length > 0) resolve(q.shift()!);
-          else this.proxyWaiter = resolve;
-        }),
+      read: async () => {
+        const e = await next();
+        // A reset while the proxy answers is the socket's error (ConnectionReset, as in puretls/node), not the proxy's EOF.
+        if (e !== null && !(e instanceof Uint8Array)) throw e.error;
+        return e;
+      },
     };
   }
 
   /** The tunnel is open: `rest` (after the proxy's header) and anything not read yet come first. */
   endProxy(rest: Uint8Array): void {
-    const left = (this.proxyQueue ?? []).filter((b): b is Uint8Array => b !== null);
-    const ended = (this.proxyQueue ?? []).includes(null);
+    const q = this.proxyQueue ?? [];
+    const left = q.filter((b): b is Uint8Array => b instanceof Uint8Array);
+    const failed = q.find((b): b is { error: unknown } => b !== null && !(b instanceof Uint8Array));
+    const ended = q.includes(null);
     this.proxyQueue = null;
     this.proxyWaiter = null;
     this.early = [...(rest.length > 0 ? [rest] : []), ...left, ...(this.early ?? [])];
-    if (ended) this.earlyEnd = true;
+    if (failed) this.earlyError = failed.error;
+    else if (ended) this.earlyEnd = true;
   }
 
-  private toProxy(b: Uint8Array | null): boolean {
+  private toProxy(b: ProxyEvent): boolean {
     if (!this.proxyQueue) return false;
     const w = this.proxyWaiter;
     this.proxyWaiter = null;
@@ -249,7 +264,7 @@ class BunTransport implements ByteTransport {
   }
 
   onError(e: unknown): void {
-    if (this.toProxy(null)) return;
+    if (this.toProxy({ error: e })) return;
     if (this.early) {
       this.earlyError = e;
       return;
@@ -405,7 +420,7 @@ export async function connect(options: BunConnectOptions): Promise<BunTlsConnect
   const proxied = plan.proxy ? transport.proxyStream() : null;
   let socket: BunSocketLike;
   try {
-    socket = await bunGlobal().connect({
+    const connecting = bunGlobal().connect({
       hostname: plan.host,
       port: plan.port,
       allowHalfOpen: true,
@@ -416,7 +431,16 @@ export async function connect(options: BunConnectOptions): Promise<BunTlsConnect
         connectError: () => undefined, // the promise rejects
       },
     });
+    // Through a proxy, its timeout covers reaching it too (a black-holed proxy must not hang us).
+    socket = await connectWithin(plan, connecting, (late) => {
+      try {
+        late.terminate();
+      } catch {
+        // already closed
+      }
+    });
   } catch (e) {
+    transport.close();
     throw mapTransportError(e);
   }
   if (!transport.socket) transport.attach(socket);

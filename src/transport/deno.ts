@@ -25,7 +25,7 @@ import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../con
 import { nativeProvider } from '../crypto/native.js';
 import { TlsStreamConnection, mapTransportError, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
-import { RUNTIME_DIAL_KEYS, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
+import { RUNTIME_DIAL_KEYS, connectWithin, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
 
 // ------------------------------------------------------------------ Deno, structurally
 
@@ -355,7 +355,14 @@ export async function connect(options: DenoConnectOptions): Promise<DenoTlsConne
   const plan = await planDial(host, options.port, options);
   let conn: DenoConnLike;
   try {
-    conn = await denoGlobal().connect({ hostname: plan.host, port: plan.port, transport: 'tcp' });
+    // Through a proxy, its timeout covers reaching it too (a black-holed proxy must not hang us).
+    conn = await connectWithin(plan, denoGlobal().connect({ hostname: plan.host, port: plan.port, transport: 'tcp' }), (late) => {
+      try {
+        late.close();
+      } catch {
+        // already closed
+      }
+    });
   } catch (e) {
     throw mapTransportError(e);
   }

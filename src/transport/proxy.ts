@@ -461,13 +461,15 @@ export interface ProxyByteStream {
  * Opens a tunnel: sends CONNECT for `target` over `stream` (already connected to
  * `proxy.host`:`proxy.port`) and reads the proxy's answer.
  *
+ * @param startedAt - when the adapter started dialling (`Date.now()`), if before this call:
+ *   the timeout is then counted from there (it includes reaching the proxy)
  * @returns the bytes received after the answer's header: the first bytes of the tunnel,
  *   which the caller must hand to TLS before anything it reads later
  * @throws ProxyError (`ProxyAuthenticationRequired`, `ProxyRefused`), TlsError('TimedOut'),
  *   TlsError('InvalidConfig') for a bad target, or what the stream throws. The stream is
  *   left open either way: the caller closes it on failure.
  */
-export async function proxyConnect(stream: ProxyByteStream, proxy: ResolvedProxy, target: ProxyTarget): Promise<Uint8Array> {
+export async function proxyConnect(stream: ProxyByteStream, proxy: ResolvedProxy, target: ProxyTarget, startedAt?: number): Promise<Uint8Array> {
   const request = connectRequest(proxy, target);
   const parser = new ConnectResponseParser(proxy);
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -481,8 +483,10 @@ export async function proxyConnect(stream: ProxyByteStream, proxy: ResolvedProxy
     }
   })();
   if (proxy.timeout === 0) return work;
+  // What is left of the timeout when the adapter started it earlier (to include reaching the proxy).
+  const left = startedAt === undefined ? proxy.timeout : Math.max(1, proxy.timeout - (Date.now() - startedAt));
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(proxyTimeout(proxy)), proxy.timeout);
+    timer = setTimeout(() => reject(proxyTimeout(proxy)), left);
   });
   try {
     return await Promise.race([work, timeout]);

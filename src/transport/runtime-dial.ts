@@ -14,7 +14,7 @@
  * @module
  */
 import { TlsError } from '../base/errors.js';
-import { proxyConnect, resolveProxy, type ProxyByteStream, type ProxyOptions, type ProxyTarget, type ResolvedProxy } from './proxy.js';
+import { proxyConnect, proxyTimeout, resolveProxy, type ProxyByteStream, type ProxyOptions, type ProxyTarget, type ResolvedProxy } from './proxy.js';
 import { checkDialAddress, isIpLiteral, type NetworkPolicyOptions } from './netpolicy.js';
 import { mapTransportError } from './streams.js';
 
@@ -40,6 +40,8 @@ export interface DialPlan {
   readonly port: number;
   /** The proxy to run CONNECT with once connected, and the target to ask for. */
   readonly proxy?: { readonly resolved: ResolvedProxy; readonly target: ProxyTarget };
+  /** When dialling started (`Date.now()`): the proxy's timeout counts from here. */
+  readonly startedAt: number;
 }
 
 /** Every address of `host` (getaddrinfo, as Node's `dns.lookup` with `all`). */
@@ -57,10 +59,16 @@ async function lookupAll(host: string): Promise<string[]> {
 
 /**
  * Decides where to dial for `host`:`port` under the options (see the module comment).
- * @throws TlsError('InvalidConfig') for a bad proxy; TlsError('PrivateAddressRefused') under
+ * @throws TlsError('InvalidConfig') for a bad proxy or a `refusePrivateAddresses` that is not a
+ *   boolean; TlsError('PrivateAddressRefused') under
  *   the policy; TlsError('HostNotFound') when the name does not resolve (policy only)
  */
 export async function planDial(host: string, port: number, o: RuntimeDialOptions): Promise<DialPlan> {
+  const startedAt = Date.now();
+  // As puretls/node (node-dial.ts): a policy that is not a boolean is a caller's mistake, not "off".
+  if (o.refusePrivateAddresses !== undefined && typeof o.refusePrivateAddresses !== 'boolean') {
+    throw new TlsError('InvalidConfig', { detail: 'refusePrivateAddresses must be a boolean', source: 'caller' });
+  }
   const resolved = o.proxy !== undefined ? resolveProxy(o.proxy) : undefined;
   let target = host;
   if (o.refusePrivateAddresses === true) {
@@ -72,8 +80,41 @@ export async function planDial(host: string, port: number, o: RuntimeDialOptions
       target = addrs[0]!;
     }
   }
-  if (resolved) return { host: resolved.host, port: resolved.port, proxy: { resolved, target: { host: target, port } } };
-  return { host: target, port };
+  if (resolved) return { host: resolved.host, port: resolved.port, proxy: { resolved, target: { host: target, port } }, startedAt };
+  return { host: target, port, startedAt };
+}
+
+/**
+ * Waits for the adapter's TCP connect under the plan: with a proxy whose timeout is not 0, no
+ * longer than that timeout (counted from {@link DialPlan.startedAt}: the proxy's answer and
+ * reaching the proxy share it, as in `puretls/node`), else as long as the connect takes. A
+ * connection that completes after the timeout is handed to `discard` (to close it).
+ *
+ * @throws TlsError('TimedOut') when the timeout passes first; what `connecting` rejects with
+ */
+export function connectWithin<T>(plan: DialPlan, connecting: Promise<T>, discard: (late: T) => void): Promise<T> {
+  const proxy = plan.proxy?.resolved;
+  if (!proxy || proxy.timeout === 0) return connecting;
+  const left = Math.max(1, proxy.timeout - (Date.now() - plan.startedAt));
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(proxyTimeout(proxy));
+    }, left);
+    connecting.then(
+      (c) => {
+        clearTimeout(timer);
+        if (settled) discard(c);
+        else resolve(c);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        // After the timeout, a late failure of the abandoned connect is not the caller's.
+        if (!settled) reject(e);
+      },
+    );
+  });
 }
 
 /**
@@ -82,5 +123,5 @@ export async function planDial(host: string, port: number, o: RuntimeDialOptions
  */
 export function tunnel(stream: ProxyByteStream, plan: DialPlan): Promise<Uint8Array> {
   if (!plan.proxy) return Promise.resolve(new Uint8Array(0));
-  return proxyConnect(stream, plan.proxy.resolved, plan.proxy.target);
+  return proxyConnect(stream, plan.proxy.resolved, plan.proxy.target, plan.startedAt);
 }
