@@ -58,8 +58,48 @@ async function settle(p: Promise<unknown>, ms = 10_000): Promise<Any> {
   return r;
 }
 
+/**
+ * Server role: listen on 127.0.0.1, report each handshake failure (`{"hsError":...}`) and
+ * answer each good connection's first message with 'echo:' + it, until `cfg.serve` events.
+ */
+async function serve(m: Any): Promise<void> {
+  let events = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const count = () => {
+    if (++events >= cfg.serve) done();
+  };
+  const server = m.listen(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      cert: cfg.cert,
+      key: cfg.key,
+      handshakeTimeout: cfg.handshakeTimeout,
+      lingerTimeout: 100,
+      onHandshakeError: (e: Any) => {
+        out({ hsError: describe(e) });
+        count();
+      },
+    },
+    async (conn: Any) => {
+      const r = conn.readable.getReader();
+      const x = await r.read();
+      const w = conn.writable.getWriter();
+      await w.write(new TextEncoder().encode('echo:' + new TextDecoder().decode(x.value ?? new Uint8Array(0))));
+      await w.close();
+      out({ served: true });
+      count();
+    },
+  );
+  out({ listening: server.port });
+  await finished;
+  await server.close();
+}
+
 async function main(): Promise<void> {
   const m = runtime === 'deno' ? await import('../../src/transport/deno.ts') : await import('../../src/transport/bun.ts');
+  if (cfg.serve) return serve(m);
   const opts: Any = { host: cfg.host, port: cfg.port, ca: cfg.ca, proxy: cfg.proxy, lingerTimeout: 100 };
   if (cfg.servername !== undefined) opts.servername = cfg.servername;
   if (cfg.refusePrivateAddresses !== undefined) opts.refusePrivateAddresses = cfg.refusePrivateAddresses;

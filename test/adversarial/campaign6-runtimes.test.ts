@@ -357,6 +357,57 @@ for (const rt of RUNTIMES) {
     });
   });
 
+  describe(`${rt}: listen() under hostile clients`, () => {
+    t('a silent client, a reset mid-ClientHello and half a record then EOF are reported to onHandshakeError with stable statuses; the server goes on serving', async () => {
+      const args = ['run', '--allow-net', '--allow-read', '--unstable-sloppy-imports', '-q', AGENT, JSON.stringify({ serve: 4, cert: pki.chainPem, key: pki.keyPem, handshakeTimeout: 500 })];
+      const p = new PeerProcess(rt === 'deno' ? args : args.slice(5), rt === 'deno' ? DENO : BUN, rt === 'deno' ? { NO_COLOR: '1' } : undefined);
+      await p.waitForStdout('{"listening":', 20_000);
+      const port = Number(/\{"listening":(\d+)\}/.exec(p.stdout)![1]);
+      const raws: net.Socket[] = [];
+      const raw = (): Promise<net.Socket> =>
+        new Promise((resolve) => {
+          const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+          s.on('error', () => undefined);
+          raws.push(s);
+        });
+      closers.push(() => raws.forEach((s) => s.destroy()));
+      // A ClientHello from node:tls, to cut: take its first bytes from a throwaway capture.
+      const hello = await new Promise<Buffer>((resolve) => {
+        const cap = net.createServer((c) => c.once('data', (d: Buffer) => (resolve(d), c.destroy())));
+        cap.listen(0, '127.0.0.1', () => {
+          const c = tls.connect({ host: '127.0.0.1', port: (cap.address() as net.AddressInfo).port, servername: 'localhost', ca: pki.caCertPem });
+          c.on('error', () => {
+            c.destroy();
+            cap.close();
+          });
+        });
+      });
+      await raw(); // silent
+      const r1 = await raw();
+      r1.write(hello.subarray(0, 40));
+      await new Promise((r) => setTimeout(r, 50));
+      r1.resetAndDestroy();
+      const r2 = await raw();
+      r2.end(hello.subarray(0, 3));
+      const good = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem });
+      closers.push(() => void good.destroy());
+      good.on('error', () => undefined);
+      await new Promise((r) => good.once('secureConnect', r));
+      good.write('hi');
+      const reply = await new Promise<string>((resolve) => good.once('data', (d: Buffer) => resolve(d.toString())));
+      expect(reply).toBe('echo:hi');
+      await p.waitForStdout('{"end":', 20_000);
+      const lines = p.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, { status?: string; name?: string } & string[]>);
+      const statuses = lines.filter((l) => 'hsError' in l).map((l) => l.hsError!.status);
+      expect(lines.filter((l) => 'hsError' in l).every((l) => l.hsError!.name === 'TlsError'), p.transcript()).toBe(true);
+      expect(statuses.sort(), p.transcript()).toEqual(['ConnectionReset', 'TimedOut', 'Truncated'].sort());
+      expect((lines.find((l) => 'end' in l)!.end as unknown as { unhandled: string[] }).unhandled).toEqual([]);
+    });
+  });
+
   describe(`${rt}: dialling`, () => {
     t('an IPv6 literal, with and without brackets: dialled, checked against the certificate\'s IP, no SNI (RFC 6066 §3)', async () => {
       sniSeen.length = 0;
