@@ -55,7 +55,7 @@ export interface DenoListenerLike {
 }
 
 interface DenoLike {
-  connect(o: { hostname?: string; port: number; transport?: 'tcp' }): Promise<DenoConnLike>;
+  connect(o: { hostname?: string; port: number; transport?: 'tcp'; signal?: AbortSignal }): Promise<DenoConnLike>;
   listen(o: { hostname?: string; port: number; transport?: 'tcp' }): DenoListenerLike;
 }
 
@@ -355,14 +355,22 @@ export async function connect(options: DenoConnectOptions): Promise<DenoTlsConne
   const plan = await planDial(host, options.port, options);
   let conn: DenoConnLike;
   try {
-    // Through a proxy, its timeout covers reaching it too (a black-holed proxy must not hang us).
-    conn = await connectWithin(plan, denoGlobal().connect({ hostname: plan.host, port: plan.port, transport: 'tcp' }), (late) => {
-      try {
-        late.close();
-      } catch {
-        // already closed
-      }
-    });
+    // Through a proxy, its timeout covers reaching it too (a black-holed proxy must not hang
+    // us), and a connect still pending then is aborted (Deno.connect's `signal`).
+    const abort = new AbortController();
+    const connecting = denoGlobal().connect({ hostname: plan.host, port: plan.port, transport: 'tcp', signal: abort.signal });
+    conn = await connectWithin(
+      plan,
+      connecting,
+      (late) => {
+        try {
+          late.close();
+        } catch {
+          // already closed
+        }
+      },
+      () => abort.abort(),
+    );
   } catch (e) {
     throw mapTransportError(e);
   }

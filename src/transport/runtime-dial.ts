@@ -88,11 +88,13 @@ export async function planDial(host: string, port: number, o: RuntimeDialOptions
  * Waits for the adapter's TCP connect under the plan: with a proxy whose timeout is not 0, no
  * longer than that timeout (counted from {@link DialPlan.startedAt}: the proxy's answer and
  * reaching the proxy share it, as in `puretls/node`), else as long as the connect takes. A
- * connection that completes after the timeout is handed to `discard` (to close it).
+ * connection that completes after the timeout is handed to `discard` (to close it), and
+ * `abort` (if given) is called at the timeout to cancel the connect, so that nothing pending
+ * keeps the process alive (a connect that gets no answer is retried for minutes).
  *
  * @throws TlsError('TimedOut') when the timeout passes first; what `connecting` rejects with
  */
-export function connectWithin<T>(plan: DialPlan, connecting: Promise<T>, discard: (late: T) => void): Promise<T> {
+export function connectWithin<T>(plan: DialPlan, connecting: Promise<T>, discard: (late: T) => void, abort?: () => void): Promise<T> {
   const proxy = plan.proxy?.resolved;
   if (!proxy || proxy.timeout === 0) return connecting;
   const left = Math.max(1, proxy.timeout - (Date.now() - plan.startedAt));
@@ -101,6 +103,7 @@ export function connectWithin<T>(plan: DialPlan, connecting: Promise<T>, discard
     const timer = setTimeout(() => {
       settled = true;
       reject(proxyTimeout(proxy));
+      abort?.();
     }, left);
     connecting.then(
       (c) => {

@@ -176,6 +176,8 @@ main()
   .then(async () => {
     await sleep(cfg.settleMs ?? 200);
     out({ end: { unhandled } });
+    // noExit: let the process end by itself (nothing left pending must hold it).
+    if (cfg.noExit) return;
     if (runtime === 'deno') G.Deno.exit(0);
     else G.process.exit(0);
   });

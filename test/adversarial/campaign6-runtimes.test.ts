@@ -39,6 +39,8 @@ interface Campaign6Config {
   action?: 'handshake' | 'echo' | 'closeTwice' | 'writeAfterWritableClose' | 'cancelReadableMidHandshake' | 'abortWritableMidHandshake' | 'closeMidHandshake' | 'readAll' | 'noRead';
   text?: string;
   waitMs?: number;
+  /** The agent does not exit by itself: it must end once nothing is pending. */
+  noExit?: boolean;
 }
 
 interface AgentError {
@@ -277,6 +279,21 @@ for (const rt of RUNTIMES) {
       expect(a.error?.status).toBe('TimedOut');
       expect(b.error?.status, b.transcript).toBe('TimedOut');
       expect(b.error?.ms).toBeLessThan(5000);
+    });
+
+    // Deno: Deno.connect's `signal` aborts it (fixed). Bun: Bun.connect takes no signal and gives
+    // no socket before `open`, so a pending connect cannot be cancelled; the caller's promise
+    // settles in time, but the process stays up until the kernel gives up (~2 min of SYN retries).
+    (rt === 'bun' && avail.ok ? it.fails : t)('after that timeout, the abandoned connect does not keep the process alive (it would for minutes: SYN retries)', async () => {
+      const u = await unanswering();
+      closers.push(() => u.close());
+      const args = { host: '127.0.0.1', port: echoPort, servername: 'localhost', ca: pki.caCertPem, proxy: { url: `http://127.0.0.1:${u.port}`, timeout: 300 }, noExit: true };
+      const t0 = Date.now();
+      const r = await runAgent(rt, args, 20_000);
+      clean(r);
+      expect(r.error?.status).toBe('TimedOut');
+      // runAgent waited for the exit (5 s at most after the end line).
+      expect(Date.now() - t0).toBeLessThan(15_000);
     });
   });
 
