@@ -24,9 +24,9 @@ import { isClientConfig, createServerConfig, type ClientConfig, type ServerConfi
 import type { TlsConnection } from '../engine/tls-connection.js';
 import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
 import { nativeProvider } from '../crypto/native.js';
-import { TlsStreamConnection, mapTransportError, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
+import { TlsStreamConnection, mapTransportError, streamSettings, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
-import { RUNTIME_DIAL_KEYS, connectWithin, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
+import { RUNTIME_DIAL_KEYS, connectWithin, handshakeTimeLeft, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
 import type { ProxyByteStream } from './proxy.js';
 
 // ------------------------------------------------------------------ Bun, structurally
@@ -400,8 +400,12 @@ function serverOptions<T extends ServerOptions & { secureContext?: ServerConfig 
  * The name checked against the certificate is `servername`, else `host` (Node's rule; an
  * IP literal is checked against the certificate's IP addresses and not sent as SNI).
  *
+ * `handshakeTimeout` counts from this call, as in `puretls/node`: dialling (and a proxy's
+ * answer) included, so a server or proxy that never completes the TCP connection fails with
+ * `TimedOut` in time; `proxy.timeout` likewise includes reaching the proxy.
+ *
  * @throws TlsError('InvalidConfig') for invalid options; transport statuses
- *   (`ConnectionRefused`, `HostNotFound`, ...) when dialling fails
+ *   (`ConnectionRefused`, `HostNotFound`, ...) when dialling fails; `TimedOut` (see above)
  * @example
  * ```ts
  * import { connect } from 'puretls/bun';
@@ -415,7 +419,9 @@ export async function connect(options: BunConnectOptions): Promise<BunTlsConnect
   if (!Number.isInteger(options.port) || options.port <= 0 || options.port > 65535) throw new TlsError('InvalidConfig', { detail: 'connect needs a port 1..65535', source: 'caller' });
   // Built before dialling: a bad option fails without touching the network.
   const engine = streamEngine(clientOptions(options, host), NO_ROOTS);
-  const plan = await planDial(host, options.port, options);
+  // handshakeTimeout counts from here, dialling included (as in puretls/node): checked now.
+  const { handshakeTimeout } = streamSettings(options, 'client');
+  const plan = await planDial(host, options.port, options, handshakeTimeout);
   const transport = new BunTransport();
   const proxied = plan.proxy ? transport.proxyStream() : null;
   let socket: BunSocketLike;
@@ -453,7 +459,7 @@ export async function connect(options: BunConnectOptions): Promise<BunTlsConnect
       throw mapTransportError(e);
     }
   }
-  return new BunTlsConnection(engine, transport, options);
+  return new BunTlsConnection(engine, transport, { ...options, handshakeTimeout: handshakeTimeLeft(plan) });
 }
 
 /**

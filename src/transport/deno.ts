@@ -23,9 +23,9 @@ import { isClientConfig, type ClientConfig, type ServerConfig, createServerConfi
 import { TlsConnection } from '../engine/tls-connection.js';
 import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
 import { nativeProvider } from '../crypto/native.js';
-import { TlsStreamConnection, mapTransportError, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
+import { TlsStreamConnection, mapTransportError, streamSettings, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
-import { RUNTIME_DIAL_KEYS, connectWithin, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
+import { RUNTIME_DIAL_KEYS, connectWithin, handshakeTimeLeft, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
 
 // ------------------------------------------------------------------ Deno, structurally
 
@@ -336,8 +336,12 @@ const NO_ROOTS = 'no trust anchors: pass `ca`, a `verifier`, or accept Untrusted
  * The name checked against the certificate is `servername`, else `host` (Node's rule; an
  * IP literal is checked against the certificate's IP addresses and not sent as SNI).
  *
+ * `handshakeTimeout` counts from this call, as in `puretls/node`: dialling (and a proxy's
+ * answer) included, so a server or proxy that never completes the TCP connection fails with
+ * `TimedOut` in time; `proxy.timeout` likewise includes reaching the proxy.
+ *
  * @throws TlsError('InvalidConfig') for invalid options; transport statuses
- *   (`ConnectionRefused`, `HostNotFound`, ...) when dialling fails
+ *   (`ConnectionRefused`, `HostNotFound`, ...) when dialling fails; `TimedOut` (see above)
  * @example
  * ```ts
  * import { connect } from 'puretls/deno';
@@ -352,7 +356,9 @@ export async function connect(options: DenoConnectOptions): Promise<DenoTlsConne
   const tlsOptions = await clientOptions(options, host);
   // Built before dialling: a bad option fails without touching the network.
   const engine = streamEngine(tlsOptions, NO_ROOTS);
-  const plan = await planDial(host, options.port, options);
+  // handshakeTimeout counts from here, dialling included (as in puretls/node): checked now.
+  const { handshakeTimeout } = streamSettings(options, 'client');
+  const plan = await planDial(host, options.port, options, handshakeTimeout);
   let conn: DenoConnLike;
   try {
     // Through a proxy, its timeout covers reaching it too (a black-holed proxy must not hang
@@ -400,7 +406,7 @@ export async function connect(options: DenoConnectOptions): Promise<DenoTlsConne
       throw mapTransportError(e);
     }
   }
-  return new DenoTlsConnection(engine, conn, options, initial);
+  return new DenoTlsConnection(engine, conn, { ...options, handshakeTimeout: handshakeTimeLeft(plan) }, initial);
 }
 
 /**

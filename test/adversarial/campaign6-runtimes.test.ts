@@ -357,6 +357,19 @@ for (const rt of RUNTIMES) {
       expect(r.error?.status, r.transcript).toBe('TimedOut');
     });
 
+    t('a server whose TCP never completes, with handshakeTimeout → TimedOut in time, as puretls/node (its timeout includes the connect)', async () => {
+      const u = await unanswering();
+      closers.push(() => u.close());
+      const o = { host: '127.0.0.1', port: u.port, servername: 'localhost', ca: pki.caCertPem, handshakeTimeout: 500 };
+      const n = await nodeOutcome(o);
+      expect(n?.status).toBe('TimedOut');
+      // Deno's aborted connect also lets the process end by itself; Bun's cannot be aborted (see above).
+      const r = await runAgent(rt, { ...o, noExit: rt === 'deno' }, 20_000);
+      clean(r);
+      expect(r.error?.status, r.transcript).toBe('TimedOut');
+      expect(r.error?.ms).toBeLessThan(5000);
+    });
+
     t('bytes after the server\'s close_notify (a relay appends garbage): the readable ends cleanly, nothing unhandled', async () => {
       const port = await rawServer((c) => {
         const up = net.connect({ host: '127.0.0.1', port: echoPort });
