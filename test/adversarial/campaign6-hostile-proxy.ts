@@ -35,7 +35,7 @@ export interface HostileProxy {
 }
 
 /** Starts a proxy running `script` on every connection. */
-export async function hostileProxy(script: (c: HostileContext) => void | Promise<void>): Promise<HostileProxy> {
+export async function hostileProxy(script: (c: HostileContext) => void | Promise<void>, host: '127.0.0.1' | '::1' = '127.0.0.1'): Promise<HostileProxy> {
   const requests: string[] = [];
   const early: number[] = [];
   const sockets = new Set<net.Socket>();
@@ -97,11 +97,11 @@ export async function hostileProxy(script: (c: HostileContext) => void | Promise
     };
     client.on('data', onData);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: host === '::1' ? `http://[::1]:${port}` : `http://127.0.0.1:${port}`,
     requests,
     early,
     close: () =>

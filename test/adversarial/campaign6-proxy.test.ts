@@ -243,6 +243,42 @@ describe('a proxy that refuses or breaks: a stable status, at once', () => {
   });
 });
 
+describe('a careless caller while the proxy answers', () => {
+  it('destroy() mid-answer: close, no error event, no timer left, the held ClientHello never reaches the proxy', async () => {
+    const p = await proxy((c) => void c.client.write('HTTP/1.1 200 Conn'));
+    const s = through(p.url, { timeout: 60_000 });
+    const errors: unknown[] = [];
+    s.on('error', (e) => errors.push(e));
+    await new Promise((r) => setTimeout(r, 100));
+    s.destroy();
+    await new Promise((r) => s.once('close', r));
+    expect(errors).toEqual([]);
+    expect(p.early).toEqual([0]);
+  });
+
+  it('end() mid-answer: the socket still settles (an error with a stable status, or a close), nothing floats', async () => {
+    const p = await proxy((c) => void c.client.write('HTTP/1.1 200 Conn'));
+    const s = through(p.url, { timeout: 500 });
+    const settled = new Promise<string>((resolve) => {
+      s.once('error', (e: Error) => resolve(`error ${(e as TlsError).status}`));
+      s.once('close', () => resolve('close'));
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    s.end();
+    const r = await settled;
+    expect(r === 'close' || /^error (TimedOut|Closed|ProxyRefused)$/.test(r), r).toBe(true);
+  });
+
+  it('a proxy on [::1] (bracketed URL) and a bracketed target: CONNECT [::1]:port', async () => {
+    const p = await hostileProxy((c) => void c.client.end('HTTP/1.1 403 Forbidden\r\n\r\n'), '::1');
+    proxies.push(p);
+    const s = connect({ host: '[::1]', port: 8443, ca: pki.caCertPem, proxy: { url: p.url } });
+    sockets.push(s);
+    expect((await outcome(s))?.status).toBe('ProxyRefused');
+    expect(p.requests[0]).toBe('CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443');
+  });
+});
+
 describe('the parser under a flood', () => {
   it('memory stays bounded: a 16 MiB endless header in 64 KiB chunks fails at the first chunk past the bound', () => {
     const parser = new ConnectResponseParser();

@@ -126,8 +126,8 @@ async function rawServer(onConn: (s: net.Socket) => void): Promise<number> {
   return (srv.address() as net.AddressInfo).port;
 }
 
-async function proxy(script: (c: HostileContext) => void | Promise<void>): Promise<HostileProxy> {
-  const p = await hostileProxy(script);
+async function proxy(script: (c: HostileContext) => void | Promise<void>, host?: '127.0.0.1' | '::1'): Promise<HostileProxy> {
+  const p = await hostileProxy(script, host);
   closers.push(() => p.close());
   return p;
 }
@@ -195,6 +195,23 @@ for (const rt of RUNTIMES) {
       expect(r.error, r.transcript).toBeUndefined();
       expect(r.steps.echo).toEqual({ ok: 'echo:ping' });
       expect(p.early).toEqual([0]);
+    });
+
+    t('a proxy on [::1] (bracketed in the URL) tunnels to an IPv6 target given with brackets', async () => {
+      const p = await proxy((c) => c.tunnel(() => void c.client.write('HTTP/1.1 200 OK\r\n\r\n')), '::1');
+      const r = await runAgent(rt, { host: '[::1]', port: echo6Port, ca: pki.caCertPem, proxy: { url: p.url }, action: 'echo' });
+      clean(r);
+      expect(r.error, r.transcript).toBeUndefined();
+      expect(r.steps.echo).toEqual({ ok: 'echo:ping' });
+      expect(p.requests[0]).toBe(`CONNECT [::1]:${echo6Port} HTTP/1.1\r\nHost: [::1]:${echo6Port}`);
+    });
+
+    t('a silent proxy without its own timeout, with handshakeTimeout → TimedOut in time', async () => {
+      const silent = await proxy(() => undefined);
+      const r = await runAgent(rt, { host: '127.0.0.1', port: echoPort, servername: 'localhost', ca: pki.caCertPem, proxy: { url: silent.url, timeout: 0 }, handshakeTimeout: 400 });
+      clean(r);
+      expect(r.error?.status, r.transcript).toBe('TimedOut');
+      expect(r.error?.ms).toBeLessThan(5000);
     });
 
     t('a 200 and a TLS alert in the same segment: the alert reaches TLS (as in puretls/node)', async () => {
