@@ -26,7 +26,7 @@ import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../con
 import { nativeProvider } from '../crypto/native.js';
 import { TlsStreamConnection, mapTransportError, streamSettings, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
-import { RUNTIME_DIAL_KEYS, connectWithin, handshakeTimeLeft, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
+import { RUNTIME_DIAL_KEYS, connectWithin, handshakeTimeLeft, listenPort, planDial, tunnel, unbracketed, type RuntimeDialOptions } from './runtime-dial.js';
 import type { ProxyByteStream } from './proxy.js';
 
 // ------------------------------------------------------------------ Bun, structurally
@@ -486,7 +486,8 @@ export function upgrade(socket: BunSocketLike, options: BunUpgradeOptions): BunT
  * to `onHandshakeError`). The server config is built once, here: invalid options throw
  * before anything listens.
  *
- * @throws TlsError('InvalidConfig') for invalid options; a transport status if listening fails
+ * @throws TlsError('InvalidConfig') for invalid options (a port that is not 0..65535 too); a
+ *   transport status if listening fails
  * @example
  * ```ts
  * const server = listen({ port: 8443, cert, key }, (tls) => void tls.readable.pipeTo(tls.writable));
@@ -494,10 +495,12 @@ export function upgrade(socket: BunSocketLike, options: BunUpgradeOptions): BunT
  */
 export function listen(options: BunListenOptions, onConnection: (conn: BunTlsConnection) => void | Promise<void>): BunTlsListener {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'listen needs an options object', source: 'caller' });
+  const port = listenPort(options.port);
   const tlsOptions = serverOptions(options) as FromStreamsOptions & { secureContext?: ServerConfig };
   const config = tlsOptions.secureContext ?? createServerConfig(withoutKeys(tlsOptions, ['role', 'secureContext']) as ServerOptions);
   const perConn: FromStreamsOptions = { role: 'server', secureContext: config };
-  const host = options.host ?? '0.0.0.0';
+  // Bun.listen looks a bracketed IPv6 literal up as a name (Bun.connect accepts it).
+  const host = unbracketed(options.host ?? '0.0.0.0');
   const accept = (s: BunSocketLike): void => {
     const transport = new BunTransport();
     transport.attach(s);
@@ -524,7 +527,7 @@ export function listen(options: BunListenOptions, onConnection: (conn: BunTlsCon
   };
   let listener: BunListenerLike;
   try {
-    listener = bunGlobal().listen({ hostname: host, port: options.port ?? 0, allowHalfOpen: true, socket: { ...HANDLERS, open: accept } });
+    listener = bunGlobal().listen({ hostname: host, port, allowHalfOpen: true, socket: { ...HANDLERS, open: accept } });
   } catch (e) {
     throw mapTransportError(e);
   }

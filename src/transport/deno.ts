@@ -25,7 +25,7 @@ import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../con
 import { nativeProvider } from '../crypto/native.js';
 import { TlsStreamConnection, mapTransportError, streamSettings, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
-import { RUNTIME_DIAL_KEYS, connectWithin, handshakeTimeLeft, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
+import { RUNTIME_DIAL_KEYS, connectWithin, handshakeTimeLeft, listenPort, planDial, tunnel, unbracketed, type RuntimeDialOptions } from './runtime-dial.js';
 
 // ------------------------------------------------------------------ Deno, structurally
 
@@ -429,7 +429,8 @@ export async function upgrade(conn: DenoConnLike, options: DenoUpgradeOptions): 
  * to `onHandshakeError`). The server config (certificates, keys) is built once, here:
  * invalid options throw before anything listens.
  *
- * @throws TlsError('InvalidConfig') for invalid options; a transport status if listening fails
+ * @throws TlsError('InvalidConfig') for invalid options (a port that is not 0..65535 too); a
+ *   transport status if listening fails
  * @example
  * ```ts
  * const server = listen({ port: 8443, cert, key }, async (tls) => {
@@ -439,13 +440,14 @@ export async function upgrade(conn: DenoConnLike, options: DenoUpgradeOptions): 
  */
 export function listen(options: DenoListenOptions, onConnection: (conn: DenoTlsConnection) => void | Promise<void>): TlsListener {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'listen needs an options object', source: 'caller' });
+  const port = listenPort(options.port);
   const tlsOptions = serverOptions(options) as FromStreamsOptions & { secureContext?: ServerConfig };
   const config = tlsOptions.secureContext ?? createServerConfig(withoutKeys(tlsOptions, ['role', 'secureContext']) as ServerOptions);
   const perConn: FromStreamsOptions = { role: 'server', secureContext: config };
-  const host = options.host ?? '0.0.0.0';
+  const host = unbracketed(options.host ?? '0.0.0.0');
   let listener: DenoListenerLike;
   try {
-    listener = denoGlobal().listen({ hostname: host, port: options.port ?? 0, transport: 'tcp' });
+    listener = denoGlobal().listen({ hostname: host, port, transport: 'tcp' });
   } catch (e) {
     throw mapTransportError(e);
   }

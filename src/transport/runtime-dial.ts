@@ -49,6 +49,24 @@ export interface DialPlan {
   readonly handshakeTimeout: number;
 }
 
+/**
+ * The port `listen` binds: 0 (the OS picks one) when not given, else an integer 0..65535.
+ * The runtimes' own errors for anything else would come out as `TransportError`.
+ * @throws TlsError('InvalidConfig') otherwise
+ */
+export function listenPort(port: unknown): number {
+  if (port === undefined) return 0;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TlsError('InvalidConfig', { detail: `listen needs a port 0..65535 (0: any), not ${typeof port === 'string' ? JSON.stringify(port.slice(0, 16)) : String(port)}`, source: 'caller' });
+  }
+  return port;
+}
+
+/** A bracketed IPv6 literal (`[::1]`, as in a URL) without its brackets; anything else as is. */
+export function unbracketed(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') && isIpLiteral(host) ? host.slice(1, -1) : host;
+}
+
 /** Every address of `host` (getaddrinfo, as Node's `dns.lookup` with `all`). */
 async function lookupAll(host: string): Promise<string[]> {
   let addrs: { address: string }[];

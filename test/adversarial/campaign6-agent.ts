@@ -99,6 +99,19 @@ async function serve(m: Any): Promise<void> {
 
 async function main(): Promise<void> {
   const m = runtime === 'deno' ? await import('../../src/transport/deno.ts') : await import('../../src/transport/bun.ts');
+  if (cfg.listenBad) {
+    // Careless listen() options: each must throw a TlsError with a stable status, or listen.
+    for (const o of cfg.listenBad) {
+      try {
+        const l = m.listen({ ...o, cert: cfg.cert, key: cfg.key }, () => undefined);
+        out({ listenResult: { options: o, listening: l.port, host: l.host } });
+        await l.close();
+      } catch (e) {
+        out({ listenResult: { options: o, error: describe(e) } });
+      }
+    }
+    return;
+  }
   if (cfg.serve) return serve(m);
   const opts: Any = { host: cfg.host, port: cfg.port, ca: cfg.ca, proxy: cfg.proxy, lingerTimeout: 100 };
   if (cfg.servername !== undefined) opts.servername = cfg.servername;

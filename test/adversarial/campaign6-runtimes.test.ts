@@ -455,6 +455,26 @@ for (const rt of RUNTIMES) {
     });
   });
 
+  describe(`${rt}: listen() with careless options`, () => {
+    t('ports out of range or not integers → InvalidConfig (was TransportError); [::1] listens on ::1 (Bun looked it up as a name)', async () => {
+      const listenBad = [{ port: 70000 }, { port: -1 }, { port: 1.5 }, { port: '8443x' }, { host: '[::1]', port: 0 }, { host: '::1' }];
+      const args = ['run', '--allow-net', '--allow-read', '--unstable-sloppy-imports', '-q', AGENT, JSON.stringify({ listenBad, cert: pki.chainPem, key: pki.keyPem })];
+      const p = new PeerProcess(rt === 'deno' ? args : args.slice(5), rt === 'deno' ? DENO : BUN, rt === 'deno' ? { NO_COLOR: '1' } : undefined);
+      await p.waitForStdout('{"end":', 20_000);
+      const results = p.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{"listenResult"'))
+        .map((l) => (JSON.parse(l) as { listenResult: { error?: { status: string; name: string }; listening?: number; host?: string } }).listenResult);
+      expect(results.length, p.transcript()).toBe(listenBad.length);
+      for (const r of results.slice(0, 4)) expect(r.error, p.transcript()).toMatchObject({ status: 'InvalidConfig', name: 'TlsError' });
+      for (const r of results.slice(4)) {
+        expect(r.error, p.transcript()).toBeUndefined();
+        expect(r.listening).toBeGreaterThan(0);
+        expect(r.host).toBe('::1');
+      }
+    });
+  });
+
   describe(`${rt}: dialling`, () => {
     t('an IPv6 literal, with and without brackets: dialled, checked against the certificate\'s IP, no SNI (RFC 6066 §3)', async () => {
       sniSeen.length = 0;
