@@ -15,6 +15,7 @@ import { connect, type ConnectOptions, type TlsSocket } from '../../src/transpor
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { failOnUnhandled } from '../helpers/unhandled.js';
 import { hostileProxy, type HostileProxy } from './campaign6-hostile-proxy.js';
+import { privateAddressClass } from '../../src/transport/netpolicy.js';
 
 failOnUnhandled({ uncaught: true });
 
@@ -206,6 +207,33 @@ describe('a hostile or careless lookup', () => {
       expect(e?.status, inward).toBe('PrivateAddressRefused');
       expect(e?.message).toContain('resolved from rebind.test');
     }
+    expect(p.requests).toEqual([]);
+  });
+});
+
+describe('the policy\'s address blocks: the IANA special-purpose IPv6 blocks that are not globally reachable', () => {
+  it('newer documentation and benchmarking prefixes, local-use NAT64, ORCHID and SRv6 SIDs are refused; their neighbours are not', () => {
+    const refused: [string, string][] = [
+      ['3fff::1', 'documentation'], // RFC 9637
+      ['3fff:fff:ffff::1', 'documentation'],
+      ['2001:2::1', 'benchmarking'], // RFC 5180
+      ['2001:2:0:ffff::1', 'benchmarking'],
+      ['64:ff9b:1::a00:1', 'reserved'], // RFC 8215 local-use translation
+      ['2001:10::1', 'reserved'], // RFC 4843 ORCHID
+      ['2001:1f:ffff::1', 'reserved'],
+      ['5f00::1', 'reserved'], // RFC 9602 SRv6 SIDs
+    ];
+    for (const [ip, cls] of refused) expect(privateAddressClass(ip), ip).toBe(cls);
+    // Just outside each block: global unicast.
+    for (const ip of ['3fff:1000::1', '2001:2:1::1', '64:ff9b:2::1', '2001:20::1', '5f01::1', '2001:db9::1']) expect(privateAddressClass(ip), ip).toBeNull();
+  });
+
+  it('a name resolving to one of them is refused before the proxy is asked', async () => {
+    const p = await hostileProxy((c) => void c.client.end('HTTP/1.1 403 Forbidden\r\n\r\n'));
+    proxies.push(p);
+    const lookup = answering([{ address: '3fff::1', family: 6 }]);
+    const e = await outcome(dial({ host: 'doc.test', port: 443, servername: 'localhost', lookup, refusePrivateAddresses: true, proxy: { url: p.url } }));
+    expect(e?.status).toBe('PrivateAddressRefused');
     expect(p.requests).toEqual([]);
   });
 });
