@@ -222,6 +222,15 @@ for (const rt of RUNTIMES) {
       expect(r.error).toMatchObject({ status: 'AlertReceived', alert: 70 });
       const n = await nodeOutcome({ host: '127.0.0.1', port: echoPort, servername: 'localhost', ca: pki.caCertPem, proxy: { url: p.url } });
       expect(n?.status).toBe('AlertReceived');
+      // The alert in its own segment right behind the 200, then EOF: it may arrive before the
+      // adapter has left the proxy phase (Bun queues it); it must still reach TLS, before the EOF.
+      const q = await proxy((c) => {
+        c.client.write('HTTP/1.1 200 OK\r\n\r\n');
+        setImmediate(() => c.client.end(alert));
+      });
+      const r2 = await runAgent(rt, { host: '127.0.0.1', port: echoPort, servername: 'localhost', ca: pki.caCertPem, proxy: { url: q.url } });
+      clean(r2);
+      expect(r2.error, r2.transcript).toMatchObject({ status: 'AlertReceived', alert: 70 });
     });
 
     t('a proxy that echoes the credentials in its status line: they appear nowhere in the error', async () => {
@@ -365,6 +374,27 @@ for (const rt of RUNTIMES) {
       const n = await nodeOutcome({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem });
       expect(n).not.toBeNull();
       expect(r.error?.status, r.transcript).toBe(n?.status);
+    });
+
+    t('a server that sends data and then closes TCP without close_notify → the readable fails with Truncated, as puretls/node reports it', async () => {
+      const srv = tls.createServer({ cert: pki.chainPem, key: pki.keyPem }, (s) => {
+        s.on('error', () => undefined);
+        s.write('hello', () => setTimeout(() => s.destroy(), 50));
+      });
+      await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
+      closers.push(() => new Promise<void>((resolve) => srv.close(() => resolve())));
+      const port = (srv.address() as net.AddressInfo).port;
+      const r = await runAgent(rt, { host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, action: 'readAll' });
+      clean(r);
+      const s = nodeConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem });
+      closers.push(() => void s.destroy());
+      s.resume();
+      const nodeErr = await new Promise<TlsError | null>((resolve) => {
+        s.once('error', (e: Error) => resolve(e as TlsError));
+        s.once('close', () => resolve(null));
+      });
+      expect(nodeErr?.status).toBe('Truncated');
+      expect(r.steps.readAll, r.transcript).toMatchObject({ err: { status: 'Truncated', name: 'TlsError' } });
     });
 
     t('a peer that accepts and never answers → TimedOut with handshakeTimeout', async () => {
