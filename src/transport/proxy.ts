@@ -177,7 +177,7 @@ function base64(bytes: Uint8Array): string {
  * credentials. Nothing about the credentials appears in an error it throws.
  *
  * @throws TlsError('InvalidConfig') for a URL that is not `http://host[:port]` (no path, query
- *   or fragment), credentials both in the URL and in the options, a user name with `:`, a
+ *   or fragment; port 1..65535), credentials both in the URL and in the options, a user name with `:`, a
  *   password without a user name, or a bad timeout
  */
 export function resolveProxy(p: ProxyOptions): ResolvedProxy {
@@ -195,6 +195,8 @@ export function resolveProxy(p: ProxyOptions): ResolvedProxy {
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   if (host === '') throw invalid('`url` has no host');
   const port = u.port === '' ? 80 : Number(u.port);
+  // The URL parser takes port 0 (and the runtimes would dial it): no proxy listens there.
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid('the proxy port must be 1..65535');
   let username = p.username;
   let password = p.password;
   if (u.username !== '' || u.password !== '') {

@@ -243,6 +243,21 @@ describe('a proxy that refuses or breaks: a stable status, at once', () => {
   });
 });
 
+describe('a careless caller', () => {
+  it('a proxy URL with port 0 → InvalidConfig at the call (the URL parser takes it, and net dialled port 0)', () => {
+    let e: unknown;
+    try {
+      connect({ host: '127.0.0.1', port: serverPort, servername: 'target.example', ca: pki.caCertPem, proxy: { url: 'http://127.0.0.1:0' } });
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(TlsError);
+    expect((e as TlsError).status).toBe('InvalidConfig');
+    expect((e as TlsError).message).toContain('1..65535');
+    expect(resolveProxy({ url: 'http://127.0.0.1:65535' }).port).toBe(65535);
+  });
+});
+
 describe('a careless caller while the proxy answers', () => {
   it('destroy() mid-answer: close, no error event, no timer left, the held ClientHello never reaches the proxy', async () => {
     const p = await proxy((c) => void c.client.write('HTTP/1.1 200 Conn'));
