@@ -171,9 +171,11 @@ async function main(): Promise<void> {
     );
     out({ step: { readAll: res } });
   } else if (action === 'noRead') {
-    // Read nothing while the peer floods; then report how long the connection stayed up.
+    // Read nothing while the peer floods; then close() with the flood still coming.
     await sleep(cfg.stallMs ?? 1500);
-    out({ step: { stallEnd: true } });
+    out({ step: { stallEnd: true, memory: runtime === 'deno' ? G.Deno.memoryUsage().rss : G.process.memoryUsage().rss } });
+    const t1 = Date.now();
+    out({ step: { closeWhileFlooded: await settle(conn.close()), closeMs: Date.now() - t1 } });
   }
   if (action.endsWith('MidHandshake')) {
     // The caller is done: close what it still holds (the writable, unless it aborted it).

@@ -397,6 +397,30 @@ for (const rt of RUNTIMES) {
       expect(r.steps.readAll, r.transcript).toMatchObject({ err: { status: 'Truncated', name: 'TlsError' } });
     });
 
+    t('a peer that floods while the caller reads nothing: the peer is held back by TCP, and close() then settles promptly', async () => {
+      let written = 0;
+      const srv = tls.createServer({ cert: pki.chainPem, key: pki.keyPem }, (s) => {
+        s.on('error', () => undefined);
+        const chunk = Buffer.alloc(64 * 1024, 0x5a);
+        const pump = (): void => {
+          while (!s.destroyed && s.write(chunk)) written += chunk.length;
+          if (!s.destroyed) s.once('drain', () => ((written += chunk.length), pump()));
+        };
+        pump();
+      });
+      await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
+      closers.push(() => new Promise<void>((resolve) => srv.close(() => resolve())));
+      const port = (srv.address() as net.AddressInfo).port;
+      const r = await runAgent(rt, { host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, action: 'noRead' });
+      clean(r);
+      expect(r.steps.stallEnd, r.transcript).toBe(true);
+      // Bounded: the sender got no further than socket buffers and the adapter's high-water marks.
+      // (Observed: about 4 MiB in both runtimes, mostly loopback socket buffers.)
+      expect(written).toBeLessThan(12 * 1024 * 1024);
+      expect(r.steps.closeWhileFlooded, r.transcript).not.toHaveProperty('hang');
+      expect(r.steps.closeMs as number).toBeLessThan(5000);
+    });
+
     t('a peer that accepts and never answers → TimedOut with handshakeTimeout', async () => {
       const port = await rawServer(() => undefined);
       const r = await runAgent(rt, { host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem, handshakeTimeout: 400 });
