@@ -24,9 +24,9 @@ import { isClientConfig, createServerConfig, type ClientConfig, type ServerConfi
 import type { TlsConnection } from '../engine/tls-connection.js';
 import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
 import { nativeProvider } from '../crypto/native.js';
-import { TlsStreamConnection, mapTransportError, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
+import { TlsStreamConnection, mapTransportError, streamSettings, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
-import { RUNTIME_DIAL_KEYS, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
+import { RUNTIME_DIAL_KEYS, connectWithin, handshakeTimeLeft, listenPort, planDial, tunnel, unbracketed, type RuntimeDialOptions } from './runtime-dial.js';
 import type { ProxyByteStream } from './proxy.js';
 
 // ------------------------------------------------------------------ Bun, structurally
@@ -86,6 +86,9 @@ function bunGlobal(): BunLike {
 
 // ------------------------------------------------------------------ transport
 
+/** What the socket gave while a proxy's answer is read: bytes, EOF (null), or an error. */
+type ProxyEvent = Uint8Array | null | { readonly error: unknown };
+
 /**
  * A Bun socket as a {@link ByteTransport}. Bun hands data to a callback and writes only
  * what the kernel takes at once: the rest is kept here (in order) and written at `drain`,
@@ -108,35 +111,47 @@ class BunTransport implements ByteTransport {
   private pausedEarly = false;
   /** Called once the socket is closed (listeners and tests). */
   onClosed: (() => void) | null = null;
-  /** While a proxy's answer is read: what arrived and was not read yet, and the reader waiting. */
-  private proxyQueue: (Uint8Array | null)[] | null = null;
-  private proxyWaiter: ((b: Uint8Array | null) => void) | null = null;
+  /**
+   * While a proxy's answer is read: what arrived and was not read yet (bytes, null for EOF,
+   * `{ error }` for a socket error), and the reader waiting.
+   */
+  private proxyQueue: ProxyEvent[] | null = null;
+  private proxyWaiter: ((e: ProxyEvent) => void) | null = null;
 
   /** The socket as a {@link ProxyByteStream}, for CONNECT before TLS starts. */
   proxyStream(): ProxyByteStream {
     this.proxyQueue = [];
+    const next = (): Promise<ProxyEvent> =>
+      new Promise((resolve) => {
+        const q = this.proxyQueue;
+        if (q && q.length > 0) resolve(q.shift()!);
+        else this.proxyWaiter = resolve;
+      });
     return {
       write: (b) => this.write(b),
-      read: () =>
-        new Promise((resolve) => {
-          const q = this.proxyQueue;
-          if (q && q.length > 0) resolve(q.shift()!);
-          else this.proxyWaiter = resolve;
-        }),
+      read: async () => {
+        const e = await next();
+        // A reset while the proxy answers is the socket's error (ConnectionReset, as in puretls/node), not the proxy's EOF.
+        if (e !== null && !(e instanceof Uint8Array)) throw e.error;
+        return e;
+      },
     };
   }
 
   /** The tunnel is open: `rest` (after the proxy's header) and anything not read yet come first. */
   endProxy(rest: Uint8Array): void {
-    const left = (this.proxyQueue ?? []).filter((b): b is Uint8Array => b !== null);
-    const ended = (this.proxyQueue ?? []).includes(null);
+    const q = this.proxyQueue ?? [];
+    const left = q.filter((b): b is Uint8Array => b instanceof Uint8Array);
+    const failed = q.find((b): b is { error: unknown } => b !== null && !(b instanceof Uint8Array));
+    const ended = q.includes(null);
     this.proxyQueue = null;
     this.proxyWaiter = null;
     this.early = [...(rest.length > 0 ? [rest] : []), ...left, ...(this.early ?? [])];
-    if (ended) this.earlyEnd = true;
+    if (failed) this.earlyError = failed.error;
+    else if (ended) this.earlyEnd = true;
   }
 
-  private toProxy(b: Uint8Array | null): boolean {
+  private toProxy(b: ProxyEvent): boolean {
     if (!this.proxyQueue) return false;
     const w = this.proxyWaiter;
     this.proxyWaiter = null;
@@ -249,7 +264,7 @@ class BunTransport implements ByteTransport {
   }
 
   onError(e: unknown): void {
-    if (this.toProxy(null)) return;
+    if (this.toProxy({ error: e })) return;
     if (this.early) {
       this.earlyError = e;
       return;
@@ -385,8 +400,12 @@ function serverOptions<T extends ServerOptions & { secureContext?: ServerConfig 
  * The name checked against the certificate is `servername`, else `host` (Node's rule; an
  * IP literal is checked against the certificate's IP addresses and not sent as SNI).
  *
+ * `handshakeTimeout` counts from this call, as in `puretls/node`: dialling (and a proxy's
+ * answer) included, so a server or proxy that never completes the TCP connection fails with
+ * `TimedOut` in time; `proxy.timeout` likewise includes reaching the proxy.
+ *
  * @throws TlsError('InvalidConfig') for invalid options; transport statuses
- *   (`ConnectionRefused`, `HostNotFound`, ...) when dialling fails
+ *   (`ConnectionRefused`, `HostNotFound`, ...) when dialling fails; `TimedOut` (see above)
  * @example
  * ```ts
  * import { connect } from 'puretls/bun';
@@ -400,12 +419,14 @@ export async function connect(options: BunConnectOptions): Promise<BunTlsConnect
   if (!Number.isInteger(options.port) || options.port <= 0 || options.port > 65535) throw new TlsError('InvalidConfig', { detail: 'connect needs a port 1..65535', source: 'caller' });
   // Built before dialling: a bad option fails without touching the network.
   const engine = streamEngine(clientOptions(options, host), NO_ROOTS);
-  const plan = await planDial(host, options.port, options);
+  // handshakeTimeout counts from here, dialling included (as in puretls/node): checked now.
+  const { handshakeTimeout } = streamSettings(options, 'client');
+  const plan = await planDial(host, options.port, options, handshakeTimeout);
   const transport = new BunTransport();
   const proxied = plan.proxy ? transport.proxyStream() : null;
   let socket: BunSocketLike;
   try {
-    socket = await bunGlobal().connect({
+    const connecting = bunGlobal().connect({
       hostname: plan.host,
       port: plan.port,
       allowHalfOpen: true,
@@ -416,7 +437,16 @@ export async function connect(options: BunConnectOptions): Promise<BunTlsConnect
         connectError: () => undefined, // the promise rejects
       },
     });
+    // Through a proxy, its timeout covers reaching it too (a black-holed proxy must not hang us).
+    socket = await connectWithin(plan, connecting, (late) => {
+      try {
+        late.terminate();
+      } catch {
+        // already closed
+      }
+    });
   } catch (e) {
+    transport.close();
     throw mapTransportError(e);
   }
   if (!transport.socket) transport.attach(socket);
@@ -429,7 +459,7 @@ export async function connect(options: BunConnectOptions): Promise<BunTlsConnect
       throw mapTransportError(e);
     }
   }
-  return new BunTlsConnection(engine, transport, options);
+  return new BunTlsConnection(engine, transport, { ...options, handshakeTimeout: handshakeTimeLeft(plan) });
 }
 
 /**
@@ -456,7 +486,8 @@ export function upgrade(socket: BunSocketLike, options: BunUpgradeOptions): BunT
  * to `onHandshakeError`). The server config is built once, here: invalid options throw
  * before anything listens.
  *
- * @throws TlsError('InvalidConfig') for invalid options; a transport status if listening fails
+ * @throws TlsError('InvalidConfig') for invalid options (a port that is not 0..65535 too); a
+ *   transport status if listening fails
  * @example
  * ```ts
  * const server = listen({ port: 8443, cert, key }, (tls) => void tls.readable.pipeTo(tls.writable));
@@ -464,10 +495,12 @@ export function upgrade(socket: BunSocketLike, options: BunUpgradeOptions): BunT
  */
 export function listen(options: BunListenOptions, onConnection: (conn: BunTlsConnection) => void | Promise<void>): BunTlsListener {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'listen needs an options object', source: 'caller' });
+  const port = listenPort(options.port);
   const tlsOptions = serverOptions(options) as FromStreamsOptions & { secureContext?: ServerConfig };
   const config = tlsOptions.secureContext ?? createServerConfig(withoutKeys(tlsOptions, ['role', 'secureContext']) as ServerOptions);
   const perConn: FromStreamsOptions = { role: 'server', secureContext: config };
-  const host = options.host ?? '0.0.0.0';
+  // Bun.listen looks a bracketed IPv6 literal up as a name (Bun.connect accepts it).
+  const host = unbracketed(options.host ?? '0.0.0.0');
   const accept = (s: BunSocketLike): void => {
     const transport = new BunTransport();
     transport.attach(s);
@@ -494,7 +527,7 @@ export function listen(options: BunListenOptions, onConnection: (conn: BunTlsCon
   };
   let listener: BunListenerLike;
   try {
-    listener = bunGlobal().listen({ hostname: host, port: options.port ?? 0, allowHalfOpen: true, socket: { ...HANDLERS, open: accept } });
+    listener = bunGlobal().listen({ hostname: host, port, allowHalfOpen: true, socket: { ...HANDLERS, open: accept } });
   } catch (e) {
     throw mapTransportError(e);
   }

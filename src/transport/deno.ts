@@ -23,9 +23,9 @@ import { isClientConfig, type ClientConfig, type ServerConfig, createServerConfi
 import { TlsConnection } from '../engine/tls-connection.js';
 import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../config/config.js';
 import { nativeProvider } from '../crypto/native.js';
-import { TlsStreamConnection, mapTransportError, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
+import { TlsStreamConnection, mapTransportError, streamSettings, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
-import { RUNTIME_DIAL_KEYS, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
+import { RUNTIME_DIAL_KEYS, connectWithin, handshakeTimeLeft, listenPort, planDial, tunnel, unbracketed, type RuntimeDialOptions } from './runtime-dial.js';
 
 // ------------------------------------------------------------------ Deno, structurally
 
@@ -55,7 +55,7 @@ export interface DenoListenerLike {
 }
 
 interface DenoLike {
-  connect(o: { hostname?: string; port: number; transport?: 'tcp' }): Promise<DenoConnLike>;
+  connect(o: { hostname?: string; port: number; transport?: 'tcp'; signal?: AbortSignal }): Promise<DenoConnLike>;
   listen(o: { hostname?: string; port: number; transport?: 'tcp' }): DenoListenerLike;
 }
 
@@ -336,8 +336,12 @@ const NO_ROOTS = 'no trust anchors: pass `ca`, a `verifier`, or accept Untrusted
  * The name checked against the certificate is `servername`, else `host` (Node's rule; an
  * IP literal is checked against the certificate's IP addresses and not sent as SNI).
  *
+ * `handshakeTimeout` counts from this call, as in `puretls/node`: dialling (and a proxy's
+ * answer) included, so a server or proxy that never completes the TCP connection fails with
+ * `TimedOut` in time; `proxy.timeout` likewise includes reaching the proxy.
+ *
  * @throws TlsError('InvalidConfig') for invalid options; transport statuses
- *   (`ConnectionRefused`, `HostNotFound`, ...) when dialling fails
+ *   (`ConnectionRefused`, `HostNotFound`, ...) when dialling fails; `TimedOut` (see above)
  * @example
  * ```ts
  * import { connect } from 'puretls/deno';
@@ -352,10 +356,27 @@ export async function connect(options: DenoConnectOptions): Promise<DenoTlsConne
   const tlsOptions = await clientOptions(options, host);
   // Built before dialling: a bad option fails without touching the network.
   const engine = streamEngine(tlsOptions, NO_ROOTS);
-  const plan = await planDial(host, options.port, options);
+  // handshakeTimeout counts from here, dialling included (as in puretls/node): checked now.
+  const { handshakeTimeout } = streamSettings(options, 'client');
+  const plan = await planDial(host, options.port, options, handshakeTimeout);
   let conn: DenoConnLike;
   try {
-    conn = await denoGlobal().connect({ hostname: plan.host, port: plan.port, transport: 'tcp' });
+    // Through a proxy, its timeout covers reaching it too (a black-holed proxy must not hang
+    // us), and a connect still pending then is aborted (Deno.connect's `signal`).
+    const abort = new AbortController();
+    const connecting = denoGlobal().connect({ hostname: plan.host, port: plan.port, transport: 'tcp', signal: abort.signal });
+    conn = await connectWithin(
+      plan,
+      connecting,
+      (late) => {
+        try {
+          late.close();
+        } catch {
+          // already closed
+        }
+      },
+      () => abort.abort(),
+    );
   } catch (e) {
     throw mapTransportError(e);
   }
@@ -385,7 +406,7 @@ export async function connect(options: DenoConnectOptions): Promise<DenoTlsConne
       throw mapTransportError(e);
     }
   }
-  return new DenoTlsConnection(engine, conn, options, initial);
+  return new DenoTlsConnection(engine, conn, { ...options, handshakeTimeout: handshakeTimeLeft(plan) }, initial);
 }
 
 /**
@@ -408,7 +429,8 @@ export async function upgrade(conn: DenoConnLike, options: DenoUpgradeOptions): 
  * to `onHandshakeError`). The server config (certificates, keys) is built once, here:
  * invalid options throw before anything listens.
  *
- * @throws TlsError('InvalidConfig') for invalid options; a transport status if listening fails
+ * @throws TlsError('InvalidConfig') for invalid options (a port that is not 0..65535 too); a
+ *   transport status if listening fails
  * @example
  * ```ts
  * const server = listen({ port: 8443, cert, key }, async (tls) => {
@@ -418,13 +440,14 @@ export async function upgrade(conn: DenoConnLike, options: DenoUpgradeOptions): 
  */
 export function listen(options: DenoListenOptions, onConnection: (conn: DenoTlsConnection) => void | Promise<void>): TlsListener {
   if (typeof options !== 'object' || options === null) throw new TlsError('InvalidConfig', { detail: 'listen needs an options object', source: 'caller' });
+  const port = listenPort(options.port);
   const tlsOptions = serverOptions(options) as FromStreamsOptions & { secureContext?: ServerConfig };
   const config = tlsOptions.secureContext ?? createServerConfig(withoutKeys(tlsOptions, ['role', 'secureContext']) as ServerOptions);
   const perConn: FromStreamsOptions = { role: 'server', secureContext: config };
-  const host = options.host ?? '0.0.0.0';
+  const host = unbracketed(options.host ?? '0.0.0.0');
   let listener: DenoListenerLike;
   try {
-    listener = denoGlobal().listen({ hostname: host, port: options.port ?? 0, transport: 'tcp' });
+    listener = denoGlobal().listen({ hostname: host, port, transport: 'tcp' });
   } catch (e) {
     throw mapTransportError(e);
   }

@@ -20,7 +20,10 @@
  *   benchmarking (RFC 2544), `224.0.0.0/4` multicast, `240.0.0.0/4` reserved and broadcast.
  * - IPv6: `::` unspecified, `::1` loopback (RFC 4291), `fe80::/10` link-local, `fec0::/10`
  *   site-local (deprecated, RFC 3879), `fc00::/7` unique-local (RFC 4193), `ff00::/8`
- *   multicast, `2001:db8::/32` documentation (RFC 3849), `100::/64` discard (RFC 6666).
+ *   multicast, `2001:db8::/32` and `3fff::/20` documentation (RFC 3849, RFC 9637),
+ *   `2001:2::/48` benchmarking (RFC 5180), `100::/64` discard (RFC 6666), and, not globally
+ *   reachable per the IANA registry, `64:ff9b:1::/48` local-use IPv4/IPv6 translation
+ *   (RFC 8215), `2001:10::/28` ORCHID (deprecated, RFC 4843) and `5f00::/16` SRv6 SIDs (RFC 9602).
  *
  * This file imports no `node:` module (the Deno, Bun and Web adapters use it too).
  *
@@ -94,7 +97,16 @@ export function privateAddressClassOf(ip: Uint8Array): PrivateAddressClass | nul
   if ((first & 0xfe00) === 0xfc00) return 'unique-local';
   if ((first & 0xff00) === 0xff00) return 'multicast';
   if (first === 0x2001 && w(1) === 0x0db8) return 'documentation';
+  // RFC 9637: 3fff::/20, the second documentation prefix.
+  if (first === 0x3fff && (w(1) & 0xf000) === 0) return 'documentation';
+  // RFC 5180 (as corrected by RFC Errata 1752): 2001:2::/48 benchmarking.
+  if (first === 0x2001 && w(1) === 0x0002 && w(2) === 0) return 'benchmarking';
   if (first === 0x0100 && w(1) === 0 && w(2) === 0 && w(3) === 0) return 'reserved';
+  // RFC 8215: 64:ff9b:1::/48 local-use translation (which IPv4 address it carries depends on a local prefix length).
+  if (first === 0x0064 && w(1) === 0xff9b && w(2) === 0x0001) return 'reserved';
+  // RFC 4843: 2001:10::/28 ORCHID (deprecated; never routed). RFC 9602: 5f00::/16 SRv6 SIDs.
+  if (first === 0x2001 && (w(1) & 0xfff0) === 0x0010) return 'reserved';
+  if (first === 0x5f00) return 'reserved';
   return null;
 }
 

@@ -48,6 +48,39 @@ export function withoutDialOptions<T extends object>(o: T): Omit<T, (typeof DIAL
   return out as Omit<T, (typeof DIAL_KEYS)[number]>;
 }
 
+function notFound(host: string): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(`lookup ${host} returned no address`);
+  e.code = 'ENOTFOUND';
+  return e;
+}
+
+/**
+ * The caller's `lookup`, made safe to hand to `net.connect`: a synchronous throw becomes the
+ * callback's error, an empty answer (or no address at all) `ENOTFOUND`, and a second callback
+ * is ignored. Node's `net` trusts its `lookup`: an empty list there throws a TypeError out of
+ * its internals (synchronously, or as an uncaught exception when the answer comes later), and
+ * a second answer starts a second connect on the same socket (`EALREADY`).
+ */
+function safeLookup(user: LookupFunction): LookupFunction {
+  return ((hostname: string, options: dns.LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void) => {
+    let answered = false;
+    const once = (err: NodeJS.ErrnoException | null, address?: string | dns.LookupAddress[], family?: number): void => {
+      if (answered) return;
+      answered = true;
+      if (err) return callback(err, options.all ? [] : '', 0);
+      const none = address === undefined || address === null || address === '' || (Array.isArray(address) && address.length === 0);
+      if (none) return callback(notFound(hostname), options.all ? [] : '', 0);
+      callback(null, address, family);
+    };
+    try {
+      (user as unknown as (h: string, o: dns.LookupOptions, cb: typeof once) => void)(hostname, options, once);
+    } catch (e) {
+      const err: NodeJS.ErrnoException = e instanceof Error ? e : new Error(`lookup ${hostname} threw ${String(e)}`);
+      process.nextTick(() => once(err));
+    }
+  }) as unknown as LookupFunction;
+}
+
 /** `lookup` answering every address at once (`all: true`), whatever the caller asked. */
 function lookupAll(lookup: LookupFunction | undefined, host: string, family: number | undefined, cb: (err: Error | null, addrs: dns.LookupAddress[]) => void): void {
   const opts: dns.LookupAllOptions = { all: true };
@@ -55,14 +88,10 @@ function lookupAll(lookup: LookupFunction | undefined, host: string, family: num
   const done = (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], fam?: number): void => {
     if (err) return cb(err, []);
     const list = Array.isArray(address) ? address : [{ address, family: fam ?? (address.includes(':') ? 6 : 4) }];
-    if (list.length === 0) {
-      const e: NodeJS.ErrnoException = new Error(`lookup ${host} returned no address`);
-      e.code = 'ENOTFOUND';
-      return cb(e, []);
-    }
+    if (list.length === 0) return cb(notFound(host), []);
     cb(null, list);
   };
-  if (lookup) lookup(host, opts, done);
+  if (lookup) safeLookup(lookup)(host, opts, done as Parameters<LookupFunction>[2]);
   else dns.lookup(host, opts, done);
 }
 
@@ -128,7 +157,7 @@ class DialSocket extends net.Socket {
     this.once('connect', () => this.onTcpConnect());
     this.once('close', () => this.onClosed());
     if (proxy) {
-      this.parser = new ConnectResponseParser(proxy.hasCredentials);
+      this.parser = new ConnectResponseParser(proxy);
       if (proxy.timeout > 0) {
         this.timer = setTimeout(() => this.destroy(proxyTimeout(proxy)), proxy.timeout);
         this.timer.unref?.();
@@ -167,7 +196,7 @@ class DialSocket extends net.Socket {
     const opts: net.TcpNetConnectOpts = { ...extras, host, port: netOpts.port };
     if (netOpts.family !== undefined) opts.family = netOpts.family;
     if (refusePrivate) opts.lookup = guardedLookup(netOpts.lookup);
-    else if (netOpts.lookup) opts.lookup = netOpts.lookup;
+    else if (netOpts.lookup) opts.lookup = safeLookup(netOpts.lookup);
     this.connect(opts);
   }
 
@@ -255,23 +284,46 @@ class DialSocket extends net.Socket {
 }
 
 /**
+ * The TCP port to dial: an integer 1..65535, or a string of one (Node accepts `'443'`).
+ * Node's `net` throws a RangeError for anything else, and dials port 0 (`ECONNREFUSED`).
+ * @throws TlsError('InvalidConfig') otherwise
+ */
+function dialPort(port: unknown): number {
+  const n = typeof port === 'string' && /^[0-9]{1,5}$/.test(port) ? Number(port) : port;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new TlsError('InvalidConfig', { detail: `connect needs a port 1..65535, not ${typeof port === 'string' ? JSON.stringify(port.slice(0, 16)) : String(port)}`, source: 'caller' });
+  }
+  return n;
+}
+
+/**
+ * The host to dial: a bracketed IPv6 literal (`[::1]`, as in a URL, and as `puretls/deno` and
+ * `puretls/bun` accept it) without its brackets, which `net` would look up as a name.
+ */
+function dialHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') && isIpLiteral(host) ? host.slice(1, -1) : host;
+}
+
+/**
  * Dials for the Node adapter: `net.connect(netOpts)` when neither `proxy` nor
  * `refusePrivateAddresses` is set, else a socket that goes through the proxy and/or checks
  * the address (see the module notes). Failures arrive as `'error'` with a `TlsError`
  * (`ProxyAuthenticationRequired`, `ProxyRefused`, `PrivateAddressRefused`, `TimedOut`) or a
  * socket error.
  *
- * @throws TlsError('InvalidConfig') synchronously for invalid proxy options
+ * @throws TlsError('InvalidConfig') synchronously for invalid proxy options, a port that is not
+ *   1..65535, a `lookup` that is not a function or a `refusePrivateAddresses` that is not a boolean
  */
-export function dialNode(netOpts: Omit<net.TcpNetConnectOpts, 'lookup'> & { host: string; port: number }, o: DialOptions): net.Socket {
+export function dialNode(given: Omit<net.TcpNetConnectOpts, 'lookup'> & { host: string; port: number }, o: DialOptions): net.Socket {
   const refusePrivate = o.refusePrivateAddresses === true;
   if (o.refusePrivateAddresses !== undefined && typeof o.refusePrivateAddresses !== 'boolean') {
     throw new TlsError('InvalidConfig', { detail: 'refusePrivateAddresses must be a boolean', source: 'caller' });
   }
   if (o.lookup !== undefined && typeof o.lookup !== 'function') throw new TlsError('InvalidConfig', { detail: 'lookup must be a function (dns.lookup signature)', source: 'caller' });
+  const netOpts = { ...given, host: dialHost(given.host), port: dialPort(given.port) };
   if (o.proxy === undefined && !refusePrivate) {
     const opts: net.TcpNetConnectOpts = { ...netOpts };
-    if (o.lookup) opts.lookup = o.lookup;
+    if (o.lookup) opts.lookup = safeLookup(o.lookup);
     return net.connect(opts);
   }
   const proxy = o.proxy !== undefined ? resolveProxy(o.proxy) : undefined;

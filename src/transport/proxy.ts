@@ -20,7 +20,8 @@
  * - `TimedOut`: no complete answer within {@link ProxyOptions.timeout};
  * - `InvalidConfig` (source `caller`) for bad options.
  * No message, detail or cause ever holds the username, the password or the header made of
- * them; the proxy URL is reported as `host:port` only.
+ * them, even when a hostile proxy echoes them back in its status line (they are cut out of
+ * it, whole or cut short, before it is reported); the proxy URL is reported as `host:port` only.
  *
  * Bytes the proxy sends after the end of its 2xx header belong to the tunnel (the server's
  * first TLS records may arrive in the same segment): they are returned to the caller,
@@ -84,6 +85,35 @@ export interface ResolvedProxy {
  */
 const AUTHORIZATION = new WeakMap<ResolvedProxy, string>();
 
+/**
+ * What of each {@link ResolvedProxy}'s credentials must never be reported: the
+ * `Proxy-Authorization` value, its base64 token, `user:password`, the password and the user
+ * name (those two from 3 characters: a shorter one would match any text). A hostile proxy
+ * may echo them in its status line, which errors carry; they are cut out there.
+ */
+const SECRETS = new WeakMap<ResolvedProxy, readonly string[]>();
+
+/** Stands for a credential cut out of a status line. */
+const REDACTED = '[redacted]';
+
+/**
+ * `line` without any of `secrets` (longest first), nor a trailing prefix of one (from 4
+ * characters: a line cut in the middle of an echoed token).
+ */
+function redact(line: string, secrets: readonly string[]): string {
+  let out = line;
+  for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+  for (const s of secrets) {
+    for (let n = Math.min(s.length - 1, out.length); n >= 4; n--) {
+      if (out.endsWith(s.slice(0, n))) {
+        out = out.slice(0, out.length - n) + REDACTED;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /** Largest proxy answer header accepted (status line, headers and interim 1xx answers). */
 export const PROXY_MAX_HEADER_BYTES = 16 * 1024;
 
@@ -102,7 +132,8 @@ export class ProxyError extends TlsError {
   readonly statusCode: number;
   /**
    * The proxy's status line (`HTTP/1.1 403 Forbidden`), with anything but printable ASCII
-   * replaced by `?` and cut to 256 characters; empty when there was none.
+   * replaced by `?`, the credentials sent cut out (`[redacted]`) and cut to 256 characters;
+   * empty when there was none.
    */
   readonly statusLine: string;
 
@@ -146,7 +177,7 @@ function base64(bytes: Uint8Array): string {
  * credentials. Nothing about the credentials appears in an error it throws.
  *
  * @throws TlsError('InvalidConfig') for a URL that is not `http://host[:port]` (no path, query
- *   or fragment), credentials both in the URL and in the options, a user name with `:`, a
+ *   or fragment; port 1..65535), credentials both in the URL and in the options, a user name with `:`, a
  *   password without a user name, or a bad timeout
  */
 export function resolveProxy(p: ProxyOptions): ResolvedProxy {
@@ -164,6 +195,8 @@ export function resolveProxy(p: ProxyOptions): ResolvedProxy {
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   if (host === '') throw invalid('`url` has no host');
   const port = u.port === '' ? 80 : Number(u.port);
+  // The URL parser takes port 0 (and the runtimes would dial it): no proxy listens there.
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid('the proxy port must be 1..65535');
   let username = p.username;
   let password = p.password;
   if (u.username !== '' || u.password !== '') {
@@ -182,7 +215,13 @@ export function resolveProxy(p: ProxyOptions): ResolvedProxy {
   const out: ResolvedProxy = Object.freeze({ host, port, timeout, hasCredentials: username !== undefined && username !== '' });
   if (out.hasCredentials) {
     // RFC 7617 §2.1: the user-pass is encoded as UTF-8 (the charset every proxy we know of reads).
-    AUTHORIZATION.set(out, `Basic ${base64(utf8(`${username}:${password ?? ''}`))}`);
+    const token = base64(utf8(`${username}:${password ?? ''}`));
+    AUTHORIZATION.set(out, `Basic ${token}`);
+    const secrets = [`Basic ${token}`, token, `${username}:${password ?? ''}`];
+    if (password !== undefined && password.length >= 3) secrets.push(password);
+    if (username !== undefined && username.length >= 3) secrets.push(username);
+    // Longest first, so that a longer secret is cut whole before a shorter one inside it.
+    SECRETS.set(out, secrets.sort((a, b) => b.length - a.length));
   }
   return out;
 }
@@ -225,9 +264,10 @@ export interface ConnectResult {
   readonly rest: Uint8Array;
 }
 
-function printable(bytes: Uint8Array): string {
+/** `bytes` as printable ASCII (anything else as `?`), at most `max` characters. */
+function printable(bytes: Uint8Array, max: number): string {
   let s = '';
-  for (let i = 0; i < bytes.length && s.length < STATUS_LINE_MAX; i++) {
+  for (let i = 0; i < bytes.length && s.length < max; i++) {
     const b = bytes[i]!;
     s += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '?';
   }
@@ -261,10 +301,28 @@ export class ConnectResponseParser {
   private seen = 0;
   private done = false;
   private readonly credentialsSent: boolean;
+  /** What must not appear in a reported status line (the credentials sent). */
+  private readonly secrets: readonly string[];
 
-  /** @param credentialsSent - whether the request carried credentials (for the 407 message) */
-  constructor(credentialsSent = false) {
-    this.credentialsSent = credentialsSent;
+  /**
+   * @param sent - the proxy the request was made for (its credentials are then cut out of
+   *   any status line reported, should the proxy echo them), or just whether the request
+   *   carried credentials (for the 407 message)
+   */
+  constructor(sent: ResolvedProxy | boolean = false) {
+    this.credentialsSent = typeof sent === 'boolean' ? sent : sent.hasCredentials;
+    this.secrets = typeof sent === 'boolean' ? [] : (SECRETS.get(sent) ?? []);
+  }
+
+  /**
+   * The status line as reported (errors, {@link ConnectResult}): printable ASCII, the
+   * credentials cut out (before the cut to {@link STATUS_LINE_MAX}, so that no part of one
+   * survives at the edge), at most {@link STATUS_LINE_MAX} characters.
+   */
+  private reported(bytes: Uint8Array): string {
+    // Status lines longer than STATUS_LINE_MAX * 4 bytes are refused; an unfinished line is cut there too.
+    const full = printable(bytes, STATUS_LINE_MAX * 4 + 1);
+    return redact(full, this.secrets).slice(0, STATUS_LINE_MAX);
   }
 
   private append(bytes: Uint8Array): void {
@@ -335,16 +393,16 @@ export class ConnectResponseParser {
   end(): never {
     this.done = true;
     const got = this.len === 0 && this.seen === 0 ? 'without answering' : 'in the middle of its answer';
-    throw refused(0, printable(firstLine(this.buf.subarray(0, this.len))), `the proxy closed the connection ${got} to CONNECT`);
+    throw refused(0, this.reported(firstLine(this.buf.subarray(0, this.len))), `the proxy closed the connection ${got} to CONNECT`);
   }
 
   /** Status code and sanitised status line of one answer's header; checks its header lines. */
   private parseHead(head: Uint8Array): { code: number; line: string } {
     const lines = splitLines(head);
     const statusBytes = lines[0] ?? new Uint8Array(0);
-    const line = printable(statusBytes);
+    const line = this.reported(statusBytes);
     // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
-    const m = /^HTTP\/1\.[01] ([1-9][0-9][0-9])(?: |$)/.exec(line);
+    const m = /^HTTP\/1\.[01] ([1-9][0-9][0-9])(?: |$)/.exec(printable(statusBytes, 16));
     if (!m || statusBytes.length > STATUS_LINE_MAX * 4) {
       this.done = true;
       throw refused(0, line, 'the proxy did not answer with an HTTP/1.x status line');
@@ -405,15 +463,17 @@ export interface ProxyByteStream {
  * Opens a tunnel: sends CONNECT for `target` over `stream` (already connected to
  * `proxy.host`:`proxy.port`) and reads the proxy's answer.
  *
+ * @param startedAt - when the adapter started dialling (`Date.now()`), if before this call:
+ *   the timeout is then counted from there (it includes reaching the proxy)
  * @returns the bytes received after the answer's header: the first bytes of the tunnel,
  *   which the caller must hand to TLS before anything it reads later
  * @throws ProxyError (`ProxyAuthenticationRequired`, `ProxyRefused`), TlsError('TimedOut'),
  *   TlsError('InvalidConfig') for a bad target, or what the stream throws. The stream is
  *   left open either way: the caller closes it on failure.
  */
-export async function proxyConnect(stream: ProxyByteStream, proxy: ResolvedProxy, target: ProxyTarget): Promise<Uint8Array> {
+export async function proxyConnect(stream: ProxyByteStream, proxy: ResolvedProxy, target: ProxyTarget, startedAt?: number): Promise<Uint8Array> {
   const request = connectRequest(proxy, target);
-  const parser = new ConnectResponseParser(proxy.hasCredentials);
+  const parser = new ConnectResponseParser(proxy);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const work = (async (): Promise<Uint8Array> => {
     await stream.write(request);
@@ -425,8 +485,10 @@ export async function proxyConnect(stream: ProxyByteStream, proxy: ResolvedProxy
     }
   })();
   if (proxy.timeout === 0) return work;
+  // What is left of the timeout when the adapter started it earlier (to include reaching the proxy).
+  const left = startedAt === undefined ? proxy.timeout : Math.max(1, proxy.timeout - (Date.now() - startedAt));
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(proxyTimeout(proxy)), proxy.timeout);
+    timer = setTimeout(() => reject(proxyTimeout(proxy)), left);
   });
   try {
     return await Promise.race([work, timeout]);

@@ -99,7 +99,8 @@ export function streamEngine(options: FromStreamsOptions, noRoots: string): TlsC
  *
  * @param pair - the ciphertext streams (both are locked by the connection)
  * @param options - TLS options of the role, plus {@link StreamConnectionOptions}
- * @throws TlsError('InvalidConfig') synchronously for invalid options or a client without `ca`
+ * @throws TlsError('InvalidConfig') synchronously for invalid options, a client without `ca`,
+ *   or a stream that is locked (another reader or writer holds it)
  * @example
  * ```ts
  * // In a browser, through a WebSocket-to-TCP bridge:
@@ -110,6 +111,10 @@ export function streamEngine(options: FromStreamsOptions, noRoots: string): TlsC
 export function fromStreams(pair: ByteStreamPair, options: FromStreamsOptions): TlsStreamConnection {
   if (typeof pair !== 'object' || pair === null || !(pair.readable instanceof ReadableStream) || !(pair.writable instanceof WritableStream)) {
     throw new TlsError('InvalidConfig', { detail: 'fromStreams needs { readable: ReadableStream, writable: WritableStream }', source: 'caller' });
+  }
+  // A stream another reader or writer holds cannot be taken over (getReader/getWriter would throw a TypeError).
+  if (pair.readable.locked || pair.writable.locked) {
+    throw new TlsError('InvalidConfig', { detail: `fromStreams: the ${pair.readable.locked ? 'readable' : 'writable'} is locked (a reader or writer holds it): release it (releaseLock()) first`, source: 'caller' });
   }
   const engine = streamEngine(
     options,
