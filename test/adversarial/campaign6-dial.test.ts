@@ -146,9 +146,9 @@ describe('IP literals and names', () => {
   });
 
   // RFC 6066 §3: "The hostname is represented as a byte string using ASCII encoding without a
-  // trailing dot." The engine sends servername as given (src/engine/setup.ts clientSetupOf →
-  // src/handshake/client-hello.ts:110); the name check already ignores the dot (hostname.ts).
-  it.fails('a servername with a trailing dot is sent in SNI without it (RFC 6066 §3)', async () => {
+  // trailing dot." Fixed in src/handshake/client-hello.ts (the SNI drops it); the name check
+  // already ignored the dot (hostname.ts).
+  it('a servername with a trailing dot is sent in SNI without it (RFC 6066 §3)', async () => {
     const s = dial({ host: '127.0.0.1', port: port4, servername: 'localhost.' });
     expect(await outcome(s)).toBeNull();
     expect(await sniOf(s)).toBe('localhost');
