@@ -135,9 +135,11 @@ export interface StreamConnectionOptions {
    */
   allowHalfOpen?: boolean;
   /**
-   * Milliseconds the handshake may take, counted from the creation of the connection;
-   * then it fails with `TlsError('TimedOut')`. 0 disables it. Default: 120000 for
-   * servers, 0 for clients.
+   * Milliseconds the handshake may take, counted from the creation of the connection
+   * (`fromStreams`, `upgrade`) or from the call that dials (`connect` of puretls/deno and
+   * puretls/bun: reaching the server or the proxy, and the proxy's answer, count too); then
+   * it fails with `TlsError('TimedOut')`. 0 disables it. Default: 120000 for servers, 0 for
+   * clients.
    */
   handshakeTimeout?: number;
   /**
