@@ -36,17 +36,23 @@ export interface LoadCertificatesOptions {
  * Throws `TlsError('InvalidConfig')` if nothing usable is found.
  */
 export function loadCertificates(src: CertSource, options: LoadCertificatesOptions = {}): Uint8Array[] {
-  const items: readonly (string | Uint8Array)[] = typeof src === 'string' || src instanceof Uint8Array ? [src] : src;
+  const given: unknown = src;
+  const items: readonly unknown[] = typeof given === 'string' || given instanceof Uint8Array ? [given] : Array.isArray(given) ? given : [given];
   const out: Uint8Array[] = [];
-  for (const it of items) {
+  items.forEach((it, i) => {
+    if (typeof it !== 'string' && !(it instanceof Uint8Array)) {
+      const what = it === null ? 'null' : Array.isArray(it) ? 'an array' : typeof it === 'object' ? 'an object' : `a ${typeof it}`;
+      throw new TlsError('InvalidConfig', { detail: `certificate${items.length > 1 ? ` #${i}` : 's'}: expected PEM text or DER bytes, not ${what}` });
+    }
     const text = typeof it === 'string' ? it : isPemBytes(it) ? bytesToText(it) : null;
     if (text !== null) {
-      const blocks = pemDecode(text, 'InvalidConfig', { headers: options.headers ?? 'skip' }).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
-      out.push(...blocks.map((b) => b.der));
+      const blocks = pemDecode(text, 'InvalidConfig', { headers: options.headers ?? 'skip' });
+      // One push per certificate: a spread of a bundle of 10^5 certificates overflows the stack.
+      for (const b of blocks) if (b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE') out.push(b.der);
     } else {
-      out.push(copyBytes((it as Uint8Array)));
+      out.push(copyBytes(it as Uint8Array));
     }
-  }
+  });
   if (out.length === 0) throw new TlsError('InvalidConfig', { detail: 'no certificate found (expected PEM CERTIFICATE blocks or DER)' });
   return out;
 }
@@ -117,6 +123,8 @@ function certifiedKey(chain: Uint8Array[], keyInput: PrivateKeyInput, ocspRespon
     throw new TlsError('InvalidConfig', { detail: 'the private key does not match the leaf certificate' });
   }
   const names = [...leaf.dnsNames.map((n) => n.toLowerCase().replace(/\.$/, '')), ...leaf.ipAddresses.map(formatIpAddress)];
+  const staple: unknown = ocspResponse;
+  if (staple !== undefined && !(staple instanceof Uint8Array)) throw new TlsError('InvalidConfig', { detail: 'ocspResponse must be DER bytes (an OCSPResponse, RFC 6960 §4.2.1)' });
   return ocspResponse ? { chain, key, names, ocspResponse: copyBytes(ocspResponse) } : { chain, key, names };
 }
 
