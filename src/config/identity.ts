@@ -12,6 +12,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { isOpaqueKey, loadPrivateKey, samePublicKey } from '../crypto/signer.js';
 import { bytesToText, isPem, pemDecode } from '../crypto/pem.js';
 import { TlsError } from '../base/errors.js';
+import { DerReader, DerTag } from '../crypto/der.js';
 import { parseCertificate } from '../verify/x509.js';
 import { formatIpAddress } from '../verify/hostname.js';
 
@@ -48,13 +49,33 @@ export function loadCertificates(src: CertSource, options: LoadCertificatesOptio
     if (text !== null) {
       const blocks = pemDecode(text, 'InvalidConfig', { headers: options.headers ?? 'skip' });
       // One push per certificate: a spread of a bundle of 10^5 certificates overflows the stack.
-      for (const b of blocks) if (b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE') out.push(b.der);
+      for (const b of blocks) {
+        if (b.label === 'CERTIFICATE') out.push(b.der);
+        else if (b.label === 'TRUSTED CERTIFICATE') out.push(trustedCertificate(b.der));
+      }
     } else {
       out.push(copyBytes(it as Uint8Array));
     }
   });
   if (out.length === 0) throw new TlsError('InvalidConfig', { detail: 'no certificate found (expected PEM CERTIFICATE blocks or DER)' });
   return out;
+}
+
+/**
+ * The certificate of an OpenSSL `TRUSTED CERTIFICATE` block (`openssl x509 -trustout`): the
+ * DER Certificate, then OpenSSL's X509_CERT_AUX trust settings when it has any (purposes
+ * trusted or rejected, an alias). A block without settings is a plain certificate. Settings
+ * cannot be honoured here, and dropping them could trust a certificate for a purpose they
+ * reject: such a block is refused (it failed later as "certificate: trailing data" before).
+ * @throws TlsError('InvalidConfig') for a block with trust settings
+ */
+function trustedCertificate(der: Uint8Array): Uint8Array {
+  const r = new DerReader(der, 'InvalidConfig', 'TRUSTED CERTIFICATE');
+  r.expect(DerTag.SEQUENCE, 'Certificate');
+  if (r.done) return der;
+  throw new TlsError('InvalidConfig', {
+    detail: 'a TRUSTED CERTIFICATE block carries OpenSSL trust settings, which puretls cannot apply: give it as a CERTIFICATE block (openssl x509 -in FILE -out OUT drops the settings)',
+  });
 }
 
 function isPemBytes(b: Uint8Array): boolean {
