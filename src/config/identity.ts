@@ -79,8 +79,10 @@ function trustedCertificate(der: Uint8Array): Uint8Array {
 }
 
 function isPemBytes(b: Uint8Array): boolean {
-  // '-----BEGIN' starts with 0x2d; DER certificates start with 0x30.
-  return b.length > 11 && b[0] !== 0x30 && isPem(bytesToText(b.subarray(0, Math.min(b.length, 4096))));
+  // A DER certificate starts with 0x30 (SEQUENCE); anything else is text if it holds a BEGIN
+  // line anywhere: RFC 7468 §2 allows explanatory text before it, and `openssl x509 -text`
+  // writes kilobytes of it (a first-4-KiB window took such a file for DER).
+  return b.length > 11 && b[0] !== 0x30 && isPem(bytesToText(b));
 }
 
 /**

@@ -326,6 +326,18 @@ describe('campaign5: trust anchors that are not certificates', () => {
     expect(c.error).toBeNull();
   });
 
+  it('PEM bytes (a Buffer from readFileSync) with kilobytes of explanatory text first, as openssl x509 -text writes: read as PEM, not as DER', async () => {
+    // RFC 7468 §2: text before the BEGIN line is explanatory. An RSA-4096 certificate's -text dump is ~5 KiB.
+    const dump = (pem: string): Uint8Array =>
+      new TextEncoder().encode(`Certificate:\n${Array.from({ length: 80 }, (_, i) => `    ${i.toString(16).padStart(2, '0')}:${'ab:'.repeat(20)}\n`).join('')}${pem}`);
+    const ca = dump(pki.caCertPem);
+    expect(ca.indexOf(0x2d)).toBeGreaterThan(4096);
+    const c = TlsConnection.client({ servername: 'localhost', ca });
+    const s = TlsConnection.server({ cert: dump(pki.chainPem), key: pki.keyPem });
+    await pump(c, s);
+    expect(c.error).toBeNull();
+  });
+
   // Not in the files this campaign may fix: a PEM string `ca` goes to src/verify/anchors.ts
   // (decodeCertificates, :34-36), which keeps CERTIFICATE blocks only and never says it found
   // none. The same text as bytes is InvalidConfig ('no certificate found', src/config/identity.ts).
