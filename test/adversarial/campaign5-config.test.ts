@@ -338,6 +338,15 @@ describe('campaign5: trust anchors that are not certificates', () => {
     expect(c.error).toBeNull();
   });
 
+  it('PEM text with a byte order mark, read as a string (readFileSync(f, "utf8") keeps it): the chain and key load, the bundle keeps its first certificate', async () => {
+    const bom = (pem: string): string => `\uFEFF${pem}`;
+    // Before: the chain and key were "line 1 is not a whole BEGIN line", and the CA bundle silently lost its first certificate (Untrusted).
+    const c = TlsConnection.client({ servername: 'localhost', ca: bom(pki.caCertPem) });
+    const s = TlsConnection.server({ cert: bom(pki.chainPem), key: bom(pki.keyPem) });
+    await pump(c, s);
+    expect(c.error).toBeNull();
+  });
+
   // Not in the files this campaign may fix: a PEM string `ca` goes to src/verify/anchors.ts
   // (decodeCertificates, :34-36), which keeps CERTIFICATE blocks only and never says it found
   // none. The same text as bytes is InvalidConfig ('no certificate found', src/config/identity.ts).
