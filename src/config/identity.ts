@@ -16,6 +16,9 @@ import { DerReader, DerTag } from '../crypto/der.js';
 import { parseCertificate } from '../verify/x509.js';
 import { formatIpAddress } from '../verify/hostname.js';
 
+/** Largest `ocspResponse` that fits a TLS 1.3 CertificateEntry (see {@link loadCertifiedKey}). */
+export const MAX_OCSP_STAPLE = 0xffff - 4 - 1 - 3;
+
 /** Certificates as the loaders take them: PEM text, DER, or a list of either. */
 export type CertSource = string | Uint8Array | readonly (string | Uint8Array)[];
 
@@ -148,6 +151,14 @@ function certifiedKey(chain: Uint8Array[], keyInput: PrivateKeyInput, ocspRespon
   const names = [...leaf.dnsNames.map((n) => n.toLowerCase().replace(/\.$/, '')), ...leaf.ipAddresses.map(formatIpAddress)];
   const staple: unknown = ocspResponse;
   if (staple !== undefined && !(staple instanceof Uint8Array)) throw new TlsError('InvalidConfig', { detail: 'ocspResponse must be DER bytes (an OCSPResponse, RFC 6960 §4.2.1)' });
+  // RFC 8446 §4.4.2.1 / RFC 9846: in TLS 1.3 the response rides in the leaf's CertificateEntry
+  // extensions<0..2^16-1>, as status_request (4 bytes of extension header) holding
+  // CertificateStatus (1 byte of type, OCSPResponse<1..2^24-1>, RFC 6066 §8): at most 65,527
+  // bytes. A larger one failed every TLS 1.3 handshake whose client asks for it (the default)
+  // with an InternalError; an empty one is not a response.
+  if (staple !== undefined && (staple.length === 0 || staple.length > MAX_OCSP_STAPLE)) {
+    throw new TlsError('InvalidConfig', { detail: `ocspResponse of ${staple.length} bytes: a stapled response is 1..${MAX_OCSP_STAPLE} bytes (RFC 8446 §4.4.2.1)` });
+  }
   return ocspResponse ? { chain, key, names, ocspResponse: copyBytes(ocspResponse) } : { chain, key, names };
 }
 

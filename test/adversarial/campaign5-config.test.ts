@@ -165,6 +165,19 @@ describe('campaign5: options of the wrong type are InvalidConfig at creation, na
   });
 });
 
+describe('campaign5: a stapled OCSP response that cannot be sent', () => {
+  it('an ocspResponse over 65,527 bytes (or empty) is InvalidConfig at creation (was: InternalError "vector of 65536 bytes exceeds 2-byte length" in every TLS 1.3 handshake whose client asked for OCSP, the default)', async () => {
+    const identity = (n: number): ServerConfigOptions => ({ certificates: [{ cert: pki.chainPem, key: pki.keyPem, ocspResponse: new Uint8Array(n).fill(0x30) }] });
+    for (const n of [0, 65_528, 70_000]) expectInvalidConfig(() => createServerConfig(identity(n)), /ocspResponse of \d+ bytes: a stapled response is 1\.\.65527 bytes/);
+    // The largest that fits is taken, and the server sends it: the client judges it (here a bad response, RevocationFailure) rather than the server failing.
+    const c = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, maxHandshakeMessageSize: 1 << 17 });
+    const s = TlsConnection.server(createServerConfig(identity(65_527)));
+    await pump(c, s);
+    expect(s.error?.status).not.toBe('InternalError');
+    expect(c.error?.status).toBe('CertificateRevocationFailure');
+  });
+});
+
 describe('campaign5: servername is checked when the connection is made', () => {
   it('a name longer than a DNS name can be (70,000 characters was an InternalError "vector of 70000 bytes exceeds 2-byte length"; 300 went out to be refused)', () => {
     const config = createClientConfig({ ca: pki.caCertPem });
