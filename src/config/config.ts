@@ -573,7 +573,17 @@ export function resolveCodeList(kind: 'suite' | 'group' | 'scheme', option: stri
     if (typeof it === 'number' && Number.isInteger(it) && it >= 0 && it <= 0xffff) continue;
     throw new TlsError('InvalidConfig', { detail: `${option}: ${typeof it === 'number' ? `${it} is not a 16-bit code point` : `expected a name or a code point, got ${describeType(it)}`}` });
   }
-  return resolveCodes(kind, items as (string | number)[]);
+  const codes = resolveCodes(kind, items as (string | number)[]);
+  // A code listed twice (by two names, or a name and its number): two key shares for one
+  // group break RFC 9846 §4.3.8 ("MUST NOT offer multiple KeyShareEntry values for the same
+  // group"; servers abort with illegal_parameter), and a list of thousands of copies cannot be
+  // encoded. OpenSSL refuses duplicate groups too.
+  const seen = new Set<number>();
+  for (const c of codes) {
+    if (seen.has(c)) throw new TlsError('InvalidConfig', { detail: `${option}: ${nameOf(kind, c)} is listed twice` });
+    seen.add(c);
+  }
+  return codes;
 }
 
 /** What a value is, for an error detail (never the value itself: it may be a secret). */

@@ -104,6 +104,20 @@ describe('campaign5: options of the wrong type are InvalidConfig at creation, na
     }
   });
 
+  it('a code listed twice is refused: keyShareGroups [x25519, x25519] sent two shares for one group (RFC 9846 §4.3.8 MUST NOT; our server aborted with illegal_parameter), 40,000 copies of a suite were an InternalError encoding the ClientHello', async () => {
+    expectInvalidConfig(() => createClientConfig(client({ keyShareGroups: ['x25519', 'x25519'] })), /keyShareGroups: x25519 is listed twice/);
+    expectInvalidConfig(() => createClientConfig(client({ groups: ['x25519', 0x001d] })), /groups: x25519 is listed twice/);
+    expectInvalidConfig(() => createClientConfig(client({ cipherSuites: Array<string>(40_000).fill('TLS_AES_128_GCM_SHA256') })), /cipherSuites: TLS_AES_128_GCM_SHA256 is listed twice/);
+    expectInvalidConfig(() => createServerConfig(server({ signatureSchemes: ['ecdsa_secp256r1_sha256', 'ecdsa_secp256r1_sha256'] })), /signatureSchemes: ecdsa_secp256r1_sha256 is listed twice/);
+    const config = createClientConfig({ ca: pki.caCertPem });
+    expectInvalidConfig(() => TlsConnection.client(config, { servername: 'localhost', keyShareGroups: ['secp256r1', 'secp256r1'] }), /keyShareGroups: secp256r1 is listed twice/);
+    // Distinct groups, shares for each: the handshake completes.
+    const c = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, keyShareGroups: ['secp256r1', 'x25519'] });
+    const s = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem });
+    await pump(c, s);
+    expect(c.error).toBeNull();
+  });
+
   it('callbacks that are not functions (random, now, keyLog, trace, checkServerIdentity) and a verifier without verify() — were accepted, then an InternalError mid-handshake', async () => {
     for (const name of ['random', 'now', 'keyLog', 'trace']) {
       expectInvalidConfig(() => createClientConfig(client({ [name]: 42 })), new RegExp(`${name} must be a function`));
