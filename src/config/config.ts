@@ -681,6 +681,24 @@ export function checkServername(name: unknown): void {
   }
 }
 
+/**
+ * The per-connection client options whose type a later use would not check: a `session` that
+ * is not a session (Node's `session` is the serialized Buffer; here it is what
+ * `deserializeSession` returns) was ignored, and the connection made a full handshake without
+ * a word; `retryEarlyData: 'no'` read as true.
+ * @throws TlsError('InvalidConfig') naming the option
+ */
+export function checkConnectionShapes(per: { readonly session?: unknown; readonly retryEarlyData?: unknown }): void {
+  refuseUnlessType(per, 'retryEarlyData', isBoolean, 'true or false');
+  const s = per.session;
+  if (s === undefined) return;
+  const version = typeof s === 'object' && s !== null ? (s as { version?: unknown }).version : undefined;
+  if (version === 'TLSv1.3' || version === 'TLSv1.2') return;
+  throw new TlsError('InvalidConfig', {
+    detail: `session must be a session from onSession or deserializeSession(bytes, key), not ${describeType(s)}${s instanceof Uint8Array ? ' (serialized: pass deserializeSession(bytes, key))' : ''}`,
+  });
+}
+
 function isVerifier(v: unknown): boolean {
   return typeof v === 'object' && v !== null && typeof (v as { verify?: unknown }).verify === 'function';
 }

@@ -11,7 +11,7 @@
  */
 import { ANY_BODY, type HandshakeCodec } from '../wire/handshake.js';
 import type { CertifiedKey, CertifiedKeyInput, ClientOptions, ResolvedCommon, ServerOptions, TlsVersionName } from '../config/config.js';
-import { checkClientShapes, checkServerShapes, checkServername, limitOption, resolveAlpn, resolveCodeList, resolveCommon, resolveIgnorable } from '../config/config.js';
+import { checkClientShapes, checkConnectionShapes, checkServerShapes, checkServername, limitOption, resolveAlpn, resolveCodeList, resolveCommon, resolveIgnorable } from '../config/config.js';
 import { loadCertifiedKey, loadCertificates, loadPfxIdentities, type IdentityFiles } from '../config/identity.js';
 import { identityFiles } from '../identity/index.js';
 import { nobleProvider, defaultRandom } from '../crypto/noble.js';
@@ -630,6 +630,7 @@ export function setupClientWith(config: ClientConfig | ClientOptions, perConnect
 }
 
 function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup {
+  checkConnectionShapes(per);
   let { cfg, params } = state;
   const servername = per.servername;
   if (servername !== undefined) checkServername(servername);

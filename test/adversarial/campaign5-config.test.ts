@@ -192,6 +192,18 @@ describe('campaign5: a stapled OCSP response that cannot be sent', () => {
   });
 });
 
+describe('campaign5: per-connection options of the wrong type', () => {
+  it("a session that is not a session (Node's serialized Buffer, {}, null) is refused, not ignored with a silent full handshake; retryEarlyData: 'no' is refused", () => {
+    const config = createClientConfig({ ca: pki.caCertPem });
+    expectInvalidConfig(() => TlsConnection.client(config, loose({ servername: 'localhost', session: new Uint8Array(100) })), /session must be a session .*serialized: pass deserializeSession/);
+    for (const session of [{}, null, 'abc', { version: 'TLSv1.1' }]) {
+      expectInvalidConfig(() => TlsConnection.client(config, loose({ servername: 'localhost', session })), /session must be a session/);
+      expectInvalidConfig(() => TlsConnection.client(loose<ClientOptions>({ servername: 'localhost', ca: pki.caCertPem, session })), /session must be a session/);
+    }
+    expectInvalidConfig(() => TlsConnection.client(config, loose({ servername: 'localhost', retryEarlyData: 'no' })), /retryEarlyData must be true or false/);
+  });
+});
+
 describe('campaign5: servername is checked when the connection is made', () => {
   it('a name longer than a DNS name can be (70,000 characters was an InternalError "vector of 70000 bytes exceeds 2-byte length"; 300 went out to be refused)', () => {
     const config = createClientConfig({ ca: pki.caCertPem });
