@@ -621,10 +621,16 @@ function parseIgnore(v: string | undefined): CertificateErrorCode[] | undefined 
   return out;
 }
 
+/**
+ * The `--keylog` sink: NSS key-log lines appended to `file`. The lines are every traffic
+ * secret of the connection, so a file this creates is 0600 (as `--sess-out` files are), not
+ * the umask's usual 0644 that lets any local user decrypt a capture; an existing file keeps
+ * its mode.
+ */
 function keyLogTo(file: string): (line: string) => void {
   return (line) => {
     try {
-      appendFileSync(file, `${line}\n`);
+      appendFileSync(file, `${line}\n`, { mode: 0o600 });
     } catch (e) {
       process.stderr.write(`puretls: cannot write key log ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
     }

@@ -7,7 +7,7 @@
  * test/identity/cli.test.ts does; nothing here opens a connection (every failure comes first).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,30 @@ describe('campaign5: the CLI reads bounded files', () => {
     const first = JSON.parse(r.stdout.split('\n')[0]!) as { error: { status: string; message: string } };
     expect(first.error.status).toBe('InvalidConfig');
     expect(first.error.message).toMatch(/larger than/);
+  }, 60_000);
+});
+
+describe('campaign5: files the CLI writes', () => {
+  it('--keylog creates its file 0600: it holds every traffic secret (before: 0644 under the usual umask, readable by any local user)', async () => {
+    const server = spawn(process.execPath, [cli, 'serve', '--port', '0', '--cert', at('cert.pem'), '--key', at('key.pem'), '--echo'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        server.on('close', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      const log = at('keys.log');
+      const r = await run(['connect', `127.0.0.1:${port}`, '--ca', at('ca.pem'), '--servername', 'localhost', '--keylog', log, '--quiet']);
+      expect(r.code).toBe(0);
+      expect(readFileSync(log, 'utf8')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m);
+      expect(statSync(log).mode & 0o777).toBe(0o600);
+    } finally {
+      server.kill();
+    }
   }, 60_000);
 });
 
