@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { appendFileSync, chmodSync, closeSync, openSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ClientOptions, ServerOptions, TraceEvent } from './config/config.js';
@@ -967,7 +967,17 @@ function sessionKeyFile(file: string, create: boolean): Uint8Array {
 function writeSessionFile(file: string, blob: Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, blob, { mode: 0o600 });
+    // The temporary name is predictable: in a shared directory another local user may have made
+    // it first, as a symlink to one of our files, which a plain write (and chmod) would follow
+    // and clobber. Whatever is there is removed (unlinking a symlink leaves its target alone),
+    // then the file is created exclusively (O_CREAT | O_EXCL never follows a link; a name
+    // re-made in between fails with EEXIST instead).
+    try {
+      unlinkSync(tmp);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    writeFileSync(tmp, blob, { mode: 0o600, flag: 'wx' });
     chmodSync(tmp, 0o600);
     renameSync(tmp, file);
   } catch (e) {

@@ -7,7 +7,7 @@
  * test/identity/cli.test.ts does; nothing here opens a connection (every failure comes first).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,26 +95,53 @@ describe('campaign5: the CLI reads bounded files', () => {
   }, 60_000);
 });
 
+/** A `puretls serve --echo` on a free loopback port; `stop` ends it. */
+async function echoServer(): Promise<{ port: number; stop: () => void }> {
+  const server = spawn(process.execPath, [cli, 'serve', '--port', '0', '--cert', at('cert.pem'), '--key', at('key.pem'), '--echo'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    server.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    server.on('close', (code) => reject(new Error(`serve exited ${code}`)));
+  });
+  return { port, stop: () => server.kill() };
+}
+
 describe('campaign5: files the CLI writes', () => {
-  it('--keylog creates its file 0600: it holds every traffic secret (before: 0644 under the usual umask, readable by any local user)', async () => {
-    const server = spawn(process.execPath, [cli, 'serve', '--port', '0', '--cert', at('cert.pem'), '--key', at('key.pem'), '--echo'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  it('--sess-out does not follow a symlink planted at its predictable temporary name (before: the link target was overwritten with the session and chmod 600)', async () => {
+    const { port, stop } = await echoServer();
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        server.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        server.on('close', (code) => reject(new Error(`serve exited ${code}`)));
-      });
+      const victim = at('victim.txt');
+      writeFileSync(victim, 'precious\n', { mode: 0o644 });
+      const out = at('sess.bin');
+      // The CLI writes OUT.tmp-PID after its handshake: plant the link as soon as the PID is known.
+      const child = spawn(process.execPath, [cli, 'connect', `127.0.0.1:${port}`, '--ca', at('ca.pem'), '--servername', 'localhost', '--sess-out', out, '--quiet'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir });
+      symlinkSync(victim, `${out}.tmp-${child.pid}`);
+      child.stdin.end('ping\n');
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).toBe(0);
+      expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+      expect(statSync(victim).mode & 0o777).toBe(0o644);
+      expect(statSync(out).size).toBeGreaterThan(0);
+      expect(lstatSync(out).isSymbolicLink()).toBe(false);
+    } finally {
+      stop();
+    }
+  }, 60_000);
+
+  it('--keylog creates its file 0600: it holds every traffic secret (before: 0644 under the usual umask, readable by any local user)', async () => {
+    const { port, stop } = await echoServer();
+    try {
       const log = at('keys.log');
       const r = await run(['connect', `127.0.0.1:${port}`, '--ca', at('ca.pem'), '--servername', 'localhost', '--keylog', log, '--quiet']);
       expect(r.code).toBe(0);
       expect(readFileSync(log, 'utf8')).toMatch(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /m);
       expect(statSync(log).mode & 0o777).toBe(0o600);
     } finally {
-      server.kill();
+      stop();
     }
   }, 60_000);
 });
