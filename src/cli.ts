@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { appendFileSync, chmodSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ClientOptions, ServerOptions, TraceEvent } from './config/config.js';
@@ -517,10 +517,44 @@ function parsePort(text: string): number {
   return port;
 }
 
+/**
+ * Largest file a flag reads (`--ca`, `--cert`, `--key`, `--sess-in`, `--early-data`): far
+ * above any real one (a system CA bundle is about 200 KiB, a PKCS#12 at most 1 MiB), and
+ * below what would exhaust memory. `--ca /dev/zero` (or a FIFO that never ends) is refused
+ * when the limit is reached instead of reading until the process runs out of memory.
+ */
+const MAX_INPUT_FILE = 64 * 1024 * 1024;
+/** Largest `--pass file:` / `--proxy-auth file:` read (only its first line is used). */
+const MAX_PASSPHRASE_FILE = 64 * 1024;
+
+/**
+ * The bytes of `file`, read to its end but never more than `max` bytes (a device or a pipe
+ * has no size to check first).
+ * @throws Error (an `ErrnoException` from the file system, or one saying the file is too large)
+ */
+function readFileBounded(file: string, max: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, max + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > max) throw new Error(`larger than ${max} bytes`);
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readInput(flag: string, file: string): string | Uint8Array {
   let data: Buffer;
   try {
-    data = readFileSync(file);
+    data = readFileBounded(file, MAX_INPUT_FILE);
   } catch (e) {
     throw new TlsError('InvalidConfig', { detail: `cannot read --${flag} ${file}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
   }
@@ -549,7 +583,7 @@ function readPassphrase(spec: string, flag = 'pass'): string {
   if (spec.startsWith('file:')) {
     let text: string;
     try {
-      text = readFileSync(spec.slice(5), 'utf8');
+      text = readFileBounded(spec.slice(5), MAX_PASSPHRASE_FILE).toString('utf8');
     } catch (e) {
       throw new TlsError('InvalidConfig', { detail: `cannot read --${flag} ${spec}: ${e instanceof Error ? e.message : String(e)}`, source: 'caller' });
     }
@@ -587,10 +621,16 @@ function parseIgnore(v: string | undefined): CertificateErrorCode[] | undefined 
   return out;
 }
 
+/**
+ * The `--keylog` sink: NSS key-log lines appended to `file`. The lines are every traffic
+ * secret of the connection, so a file this creates is 0600 (as `--sess-out` files are), not
+ * the umask's usual 0644 that lets any local user decrypt a capture; an existing file keeps
+ * its mode.
+ */
 function keyLogTo(file: string): (line: string) => void {
   return (line) => {
     try {
-      appendFileSync(file, `${line}\n`);
+      appendFileSync(file, `${line}\n`, { mode: 0o600 });
     } catch (e) {
       process.stderr.write(`puretls: cannot write key log ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
     }
@@ -910,7 +950,7 @@ function sessionKeyFile(file: string, create: boolean): Uint8Array {
   }
   let key: Buffer;
   try {
-    key = readFileSync(file);
+    key = readFileBounded(file, 4096);
   } catch (e) {
     throw new TlsError('InvalidConfig', { detail: `cannot read session key ${file}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
   }
@@ -927,7 +967,17 @@ function sessionKeyFile(file: string, create: boolean): Uint8Array {
 function writeSessionFile(file: string, blob: Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, blob, { mode: 0o600 });
+    // The temporary name is predictable: in a shared directory another local user may have made
+    // it first, as a symlink to one of our files, which a plain write (and chmod) would follow
+    // and clobber. Whatever is there is removed (unlinking a symlink leaves its target alone),
+    // then the file is created exclusively (O_CREAT | O_EXCL never follows a link; a name
+    // re-made in between fails with EEXIST instead).
+    try {
+      unlinkSync(tmp);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    writeFileSync(tmp, blob, { mode: 0o600, flag: 'wx' });
     chmodSync(tmp, 0o600);
     renameSync(tmp, file);
   } catch (e) {
@@ -959,7 +1009,7 @@ function connectPlan(cmd: ConnectCommand): ConnectPlan {
   let sessionIn: Uint8Array | undefined;
   if (inFile !== undefined) {
     try {
-      sessionIn = new Uint8Array(readFileSync(inFile));
+      sessionIn = new Uint8Array(readFileBounded(inFile, MAX_INPUT_FILE));
     } catch (e) {
       throw new TlsError('InvalidConfig', { detail: `cannot read --sess-in ${inFile}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
     }
@@ -967,7 +1017,7 @@ function connectPlan(cmd: ConnectCommand): ConnectPlan {
   let earlyData: Uint8Array | undefined;
   if (cmd.session.earlyData !== undefined) {
     try {
-      earlyData = new Uint8Array(readFileSync(cmd.session.earlyData));
+      earlyData = new Uint8Array(readFileBounded(cmd.session.earlyData, MAX_INPUT_FILE));
     } catch (e) {
       throw new TlsError('InvalidConfig', { detail: `cannot read --early-data ${cmd.session.earlyData}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
     }

@@ -432,6 +432,7 @@ function providerAeads(crypto: CryptoProvider): readonly string[] | undefined {
  * provider knows).
  */
 export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; random: RandomSource; pure?: CryptoProvider; defaultGroups?: readonly number[] }): ResolvedCommon {
+  checkCommonShapes(o);
   const crypto = resolveCryptoProviderWith(o.crypto, deps.crypto, deps.pure ?? deps.crypto);
   const minVersion = versionOf(o.minVersion, ProtocolVersion.TLSv1_2);
   const maxVersion = versionOf(o.maxVersion, ProtocolVersion.TLSv1_3);
@@ -441,7 +442,7 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
   const canSeal = (s: number): boolean => aeads === undefined || aeads.includes(aeadOf(s)!);
   let suites: number[];
   if (o.cipherSuites) {
-    suites = resolveCodes('suite', o.cipherSuites);
+    suites = resolveCodeList('suite', 'cipherSuites', o.cipherSuites);
     for (const s of suites) {
       if (!tls13Suite(s) && !tls12Suite(s)) {
         throw new TlsError('InvalidConfig', { detail: `cipher suite ${nameOf('suite', s)} is not supported: puretls implements AEAD suites only` });
@@ -452,14 +453,14 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
     suites = [...TLS13_SUITES, ...TLS12_SUITES].map((s) => s.code).filter(canSeal);
   }
   // Default groups: those of the role's default list the provider implements (a provider without the hybrids offers the classical groups).
-  const groups = o.groups ? resolveCodes('group', o.groups) : (deps.defaultGroups ?? DEFAULT_GROUPS).filter((g) => crypto.groups.includes(g));
+  const groups = o.groups ? resolveCodeList('group', 'groups', o.groups) : (deps.defaultGroups ?? DEFAULT_GROUPS).filter((g) => crypto.groups.includes(g));
   for (const g of groups) {
     if (!crypto.groups.includes(g)) throw new TlsError('InvalidConfig', { detail: `group 0x${g.toString(16)} is not supported by provider ${crypto.name}${missingHint(crypto, 'group', g)}` });
   }
   if (groups.length === 0) throw new TlsError('InvalidConfig', { detail: 'no groups configured' });
   let signatureSchemes: number[];
   if (o.signatureSchemes) {
-    signatureSchemes = resolveCodes('scheme', o.signatureSchemes);
+    signatureSchemes = resolveCodeList('scheme', 'signatureSchemes', o.signatureSchemes);
     for (const s of signatureSchemes) {
       const hint = crypto.signatureSchemes.includes(s) ? '' : missingHint(crypto, 'scheme', s);
       if (hint !== '') throw new TlsError('InvalidConfig', { detail: `signature scheme ${nameOf('scheme', s)} is not supported by provider ${crypto.name}${hint}` });
@@ -493,29 +494,211 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
 }
 
 /**
- * A copy of an ALPN protocol list, checked (RFC 7301 §3.1: each name 1..255 bytes).
- * @throws TlsError('InvalidConfig') for a name out of range or not a string
+ * Most bytes of an ALPN `ProtocolNameList` (each name with its length byte). RFC 7301 §3.1
+ * allows 2^16-1, but a client's list shares the ClientHello's extension block, itself at most
+ * 2^16-1 bytes (RFC 9846 §4.1.2), with its key shares (1.3 KB with X25519MLKEM768), server
+ * name, signature schemes and ticket: a list near the RFC's bound cannot be sent at all. Half
+ * of it leaves the rest room (real lists take a few dozen bytes).
+ */
+export const MAX_ALPN_LIST_BYTES = 1 << 15;
+
+/**
+ * A copy of an ALPN protocol list, checked (RFC 7301 §3.1: each name 1..255 bytes; the whole
+ * list at most {@link MAX_ALPN_LIST_BYTES}).
+ * @throws TlsError('InvalidConfig') for a name out of range or not a string, or a list too long to send
  */
 export function resolveAlpn(list: readonly string[]): string[] {
   if (!Array.isArray(list)) throw new TlsError('InvalidConfig', { detail: 'ALPNProtocols must be an array of strings' });
   const alpn = [...list];
+  let total = 0;
   for (const p of alpn) {
     if (typeof p !== 'string') throw new TlsError('InvalidConfig', { detail: 'ALPNProtocols must be an array of strings' });
     const n = new TextEncoder().encode(p).length;
     if (n < 1 || n > 255) throw new TlsError('InvalidConfig', { detail: `ALPN protocol '${p}' must be 1..255 bytes` });
+    total += 1 + n;
+  }
+  // RFC 7301 §3.1: ProtocolName protocol_name_list<2..2^16-1>, in a ClientHello that must fit too.
+  if (total > MAX_ALPN_LIST_BYTES) {
+    throw new TlsError('InvalidConfig', { detail: `ALPNProtocols: the list takes ${total} bytes, more than the ${MAX_ALPN_LIST_BYTES} a ClientHello has room for (RFC 7301 §3.1, RFC 9846 §4.1.2)` });
   }
   return alpn;
 }
 
-/** Checks `ignorableCertificateErrors` (a fatal code is a configuration error). */
+/**
+ * Checks `ignorableCertificateErrors` (a fatal code is a configuration error) and returns the
+ * codes to ignore: a copy taken before the check, so a list that changes while it is read (a
+ * proxy, a custom iterator) cannot slip a fatal code past it.
+ * @throws TlsError('InvalidConfig') for a value that is not an array, an unknown code, or a fatal one
+ */
 export function resolveIgnorable(o: { rejectUnauthorized?: boolean; ignorableCertificateErrors?: readonly CertificateErrorCode[] }): readonly CertificateErrorCode[] {
-  const list = o.ignorableCertificateErrors ?? [];
+  const given: unknown = o.ignorableCertificateErrors ?? [];
+  if (!Array.isArray(given)) throw new TlsError('InvalidConfig', { detail: 'ignorableCertificateErrors must be an array of certificate error codes' });
+  const list: unknown[] = Array.prototype.slice.call(given);
   for (const c of list) {
-    if (!IGNORABLE_CERTIFICATE_ERRORS.includes(c)) {
+    if (typeof c !== 'string' || !(ALL_CERTIFICATE_ERROR_CODES as readonly string[]).includes(c)) {
+      throw new TlsError('InvalidConfig', { detail: `ignorableCertificateErrors: unknown certificate error code '${String(c)}' (ignorable codes: ${IGNORABLE_CERTIFICATE_ERRORS.join(', ')})` });
+    }
+    if (!(IGNORABLE_CERTIFICATE_ERRORS as readonly string[]).includes(c)) {
       throw new TlsError('InvalidConfig', { detail: `certificate error '${c}' is fatal and cannot be ignored` });
     }
   }
   // Checked first: a fatal code next to rejectUnauthorized: false is still a configuration error.
   if (o.rejectUnauthorized === false) return IGNORABLE_CERTIFICATE_ERRORS;
-  return list;
+  return Object.freeze(list as CertificateErrorCode[]);
+}
+
+/** Every certificate error code (DESIGN.md §3): the ignorable ones, then the fatal ones. */
+const ALL_CERTIFICATE_ERROR_CODES: readonly CertificateErrorCode[] = [
+  ...IGNORABLE_CERTIFICATE_ERRORS,
+  'InvalidSignature',
+  'Revoked',
+  'BasicConstraintsError',
+  'UnknownCriticalExtension',
+  'InvalidCertificateAuthorityPolicy',
+  'OtherErrors',
+];
+
+/**
+ * A list of suites, groups or signature schemes (IANA names or code points) as code points.
+ * Each code point is a 16-bit field on the wire (RFC 9846 §4.1.2 CipherSuite, §4.3.7
+ * NamedGroup, §4.3.3 SignatureScheme): a number outside 0..65535 would be sent truncated.
+ * @throws TlsError('InvalidConfig') for a value that is not an array, an item that is neither a
+ *   name nor a 16-bit code point, or an unknown name
+ */
+export function resolveCodeList(kind: 'suite' | 'group' | 'scheme', option: string, v: unknown): number[] {
+  if (!Array.isArray(v)) throw new TlsError('InvalidConfig', { detail: `${option} must be an array of names or code points` });
+  const items: unknown[] = Array.prototype.slice.call(v);
+  for (const it of items) {
+    if (typeof it === 'string') continue;
+    if (typeof it === 'number' && Number.isInteger(it) && it >= 0 && it <= 0xffff) continue;
+    throw new TlsError('InvalidConfig', { detail: `${option}: ${typeof it === 'number' ? `${it} is not a 16-bit code point` : `expected a name or a code point, got ${describeType(it)}`}` });
+  }
+  const codes = resolveCodes(kind, items as (string | number)[]);
+  // A code listed twice (by two names, or a name and its number): two key shares for one
+  // group break RFC 9846 §4.3.8 ("MUST NOT offer multiple KeyShareEntry values for the same
+  // group"; servers abort with illegal_parameter), and a list of thousands of copies cannot be
+  // encoded. OpenSSL refuses duplicate groups too.
+  const seen = new Set<number>();
+  for (const c of codes) {
+    if (seen.has(c)) throw new TlsError('InvalidConfig', { detail: `${option}: ${nameOf(kind, c)} is listed twice` });
+    seen.add(c);
+  }
+  return codes;
+}
+
+/** What a value is, for an error detail (never the value itself: it may be a secret). */
+function describeType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Uint8Array) return 'bytes';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+function refuseUnlessType(o: object, name: string, ok: (v: unknown) => boolean, expected: string): void {
+  const v = (o as Record<string, unknown>)[name];
+  if (v !== undefined && !ok(v)) throw new TlsError('InvalidConfig', { detail: `${name} must be ${expected}, not ${describeType(v)}` });
+}
+
+const isFunction = (v: unknown): boolean => typeof v === 'function';
+const isBoolean = (v: unknown): boolean => typeof v === 'boolean';
+const isString = (v: unknown): boolean => typeof v === 'string';
+const isBytes = (v: unknown): boolean => v instanceof Uint8Array;
+const isCertSource = (v: unknown): boolean => typeof v === 'string' || v instanceof Uint8Array || (Array.isArray(v) && v.every((x) => typeof x === 'string' || x instanceof Uint8Array));
+
+/** The options of both roles whose type a later use would not check: callbacks and switches. */
+function checkCommonShapes(o: CommonOptions): void {
+  if (typeof o !== 'object' || o === null) throw new TlsError('InvalidConfig', { detail: 'options must be an object' });
+  // A callback of the wrong type would fail mid-handshake as an InternalError; refused here.
+  for (const name of ['random', 'now', 'keyLog', 'trace'] as const) refuseUnlessType(o, name, isFunction, 'a function');
+  // A switch given as 'false' (a string from an environment variable) would read as true.
+  for (const name of ['requireExtendedMasterSecret', 'endOnTransportClose'] as const) refuseUnlessType(o, name, isBoolean, 'true or false');
+}
+
+/**
+ * The client options whose type a later use would not check (callbacks, switches, the
+ * passphrase, certificate sources), so that none of them is silently ignored, read the wrong
+ * way (`rejectUnauthorized: 'false'`), or turned into an exception other than `TlsError`.
+ * @throws TlsError('InvalidConfig') naming the option and the type it needs
+ */
+export function checkClientShapes(o: ClientOptions): void {
+  checkCommonShapes(o);
+  refuseUnlessType(o, 'checkServerIdentity', isFunction, 'a function');
+  refuseUnlessType(o, 'verifier', isVerifier, 'an object with a verify(request) method');
+  for (const name of ['rejectUnauthorized', 'requestOCSP', 'requireRevocationInformation', 'commonNameFallback', 'allowPskKe'] as const) refuseUnlessType(o, name, isBoolean, 'true or false');
+  refuseUnlessType(o, 'passphrase', isString, 'a string');
+  refuseUnlessType(o, 'ca', isCertSource, 'PEM text, DER bytes, or an array of them');
+  refuseUnlessType(o, 'cert', isCertSource, 'PEM text, DER bytes, or an array of them');
+  if (o.keyShareGroups !== undefined) resolveCodeList('group', 'keyShareGroups', o.keyShareGroups);
+}
+
+/**
+ * The server options whose type a later use would not check; see {@link checkClientShapes}.
+ * @throws TlsError('InvalidConfig') naming the option and the type it needs
+ */
+export function checkServerShapes(o: ServerOptions): void {
+  checkCommonShapes(o);
+  refuseUnlessType(o, 'verifier', isVerifier, 'an object with a verify(request) method');
+  for (const name of ['rejectUnauthorized', 'requestCert', 'requireCert', 'allowPskKe'] as const) refuseUnlessType(o, name, isBoolean, 'true or false');
+  refuseUnlessType(o, 'passphrase', isString, 'a string');
+  refuseUnlessType(o, 'ca', isCertSource, 'PEM text, DER bytes, or an array of them');
+  refuseUnlessType(o, 'cert', isCertSource, 'PEM text, DER bytes, or an array of them');
+  const list: unknown = o.certificates;
+  if (list === undefined) return;
+  if (!Array.isArray(list)) throw new TlsError('InvalidConfig', { detail: `certificates must be an array of { cert, key }, not ${describeType(list)}` });
+  list.forEach((c: unknown, i) => {
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new TlsError('InvalidConfig', { detail: `certificates[${i}] must be an object { cert, key }, not ${describeType(c)}` });
+    const where = (what: string): string => `certificates[${i}].${what}`;
+    const e = c as Record<string, unknown>;
+    if (e.cert === undefined || e.key === undefined) throw new TlsError('InvalidConfig', { detail: `certificates[${i}] needs both cert and key` });
+    if (!isCertSource(e.cert)) throw new TlsError('InvalidConfig', { detail: `${where('cert')} must be PEM text, DER bytes, or an array of them, not ${describeType(e.cert)}` });
+    if (e.passphrase !== undefined && !isString(e.passphrase)) throw new TlsError('InvalidConfig', { detail: `${where('passphrase')} must be a string, not ${describeType(e.passphrase)}` });
+    if (e.ocspResponse !== undefined && !isBytes(e.ocspResponse)) throw new TlsError('InvalidConfig', { detail: `${where('ocspResponse')} must be DER bytes, not ${describeType(e.ocspResponse)}` });
+  });
+}
+
+/**
+ * Checks a client's `servername` before it is sent as SNI and matched against the
+ * certificate: RFC 6066 §3 has HostName hold "the fully qualified DNS hostname ... as a byte
+ * string using ASCII encoding" (an internationalized name goes as its A-label, `xn--...`,
+ * RFC 5890 §2.3.2.1), and a DNS name is at most 253 characters (RFC 1035 §2.3.4: 255 octets
+ * in wire form; 254 with a trailing dot). IP literals pass (they are not sent as SNI). A name
+ * with a control character, a space or a non-ASCII character, or a longer one, would be sent
+ * only for the server to refuse it (or, past 2^16-1 bytes, not encode at all).
+ * @throws TlsError('InvalidConfig') for a value that is not a string or not a possible host name
+ */
+export function checkServername(name: unknown): void {
+  if (typeof name !== 'string') throw new TlsError('InvalidConfig', { detail: `servername must be a string, not ${describeType(name)}` });
+  if (name.length > 254 || (name.length === 254 && !name.endsWith('.'))) {
+    throw new TlsError('InvalidConfig', { detail: `servername is ${name.length} characters: a DNS name has at most 253 (RFC 1035 §2.3.4)` });
+  }
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) {
+      throw new TlsError('InvalidConfig', {
+        detail: `servername: character ${c <= 0x20 || c === 0x7f ? `0x${c.toString(16).padStart(2, '0')}` : `U+${c.toString(16).toUpperCase().padStart(4, '0')}`} at offset ${i}: a host name is ASCII without spaces or control characters (RFC 6066 §3; an internationalized name goes as its xn-- A-label)`,
+      });
+    }
+  }
+}
+
+/**
+ * The per-connection client options whose type a later use would not check: a `session` that
+ * is not a session (Node's `session` is the serialized Buffer; here it is what
+ * `deserializeSession` returns) was ignored, and the connection made a full handshake without
+ * a word; `retryEarlyData: 'no'` read as true.
+ * @throws TlsError('InvalidConfig') naming the option
+ */
+export function checkConnectionShapes(per: { readonly session?: unknown; readonly retryEarlyData?: unknown }): void {
+  refuseUnlessType(per, 'retryEarlyData', isBoolean, 'true or false');
+  const s = per.session;
+  if (s === undefined) return;
+  const version = typeof s === 'object' && s !== null ? (s as { version?: unknown }).version : undefined;
+  if (version === 'TLSv1.3' || version === 'TLSv1.2') return;
+  throw new TlsError('InvalidConfig', {
+    detail: `session must be a session from onSession or deserializeSession(bytes, key), not ${describeType(s)}${s instanceof Uint8Array ? ' (serialized: pass deserializeSession(bytes, key))' : ''}`,
+  });
+}
+
+function isVerifier(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && typeof (v as { verify?: unknown }).verify === 'function';
 }

@@ -12,8 +12,12 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { isOpaqueKey, loadPrivateKey, samePublicKey } from '../crypto/signer.js';
 import { bytesToText, isPem, pemDecode } from '../crypto/pem.js';
 import { TlsError } from '../base/errors.js';
+import { DerReader, DerTag } from '../crypto/der.js';
 import { parseCertificate } from '../verify/x509.js';
 import { formatIpAddress } from '../verify/hostname.js';
+
+/** Largest `ocspResponse` that fits a TLS 1.3 CertificateEntry (see {@link loadCertifiedKey}). */
+export const MAX_OCSP_STAPLE = 0xffff - 4 - 1 - 3;
 
 /** Certificates as the loaders take them: PEM text, DER, or a list of either. */
 export type CertSource = string | Uint8Array | readonly (string | Uint8Array)[];
@@ -36,24 +40,52 @@ export interface LoadCertificatesOptions {
  * Throws `TlsError('InvalidConfig')` if nothing usable is found.
  */
 export function loadCertificates(src: CertSource, options: LoadCertificatesOptions = {}): Uint8Array[] {
-  const items: readonly (string | Uint8Array)[] = typeof src === 'string' || src instanceof Uint8Array ? [src] : src;
+  const given: unknown = src;
+  const items: readonly unknown[] = typeof given === 'string' || given instanceof Uint8Array ? [given] : Array.isArray(given) ? given : [given];
   const out: Uint8Array[] = [];
-  for (const it of items) {
+  items.forEach((it, i) => {
+    if (typeof it !== 'string' && !(it instanceof Uint8Array)) {
+      const what = it === null ? 'null' : Array.isArray(it) ? 'an array' : typeof it === 'object' ? 'an object' : `a ${typeof it}`;
+      throw new TlsError('InvalidConfig', { detail: `certificate${items.length > 1 ? ` #${i}` : 's'}: expected PEM text or DER bytes, not ${what}` });
+    }
     const text = typeof it === 'string' ? it : isPemBytes(it) ? bytesToText(it) : null;
     if (text !== null) {
-      const blocks = pemDecode(text, 'InvalidConfig', { headers: options.headers ?? 'skip' }).filter((b) => b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE');
-      out.push(...blocks.map((b) => b.der));
+      const blocks = pemDecode(text, 'InvalidConfig', { headers: options.headers ?? 'skip' });
+      // One push per certificate: a spread of a bundle of 10^5 certificates overflows the stack.
+      for (const b of blocks) {
+        if (b.label === 'CERTIFICATE') out.push(b.der);
+        else if (b.label === 'TRUSTED CERTIFICATE') out.push(trustedCertificate(b.der));
+      }
     } else {
-      out.push(copyBytes((it as Uint8Array)));
+      out.push(copyBytes(it as Uint8Array));
     }
-  }
+  });
   if (out.length === 0) throw new TlsError('InvalidConfig', { detail: 'no certificate found (expected PEM CERTIFICATE blocks or DER)' });
   return out;
 }
 
+/**
+ * The certificate of an OpenSSL `TRUSTED CERTIFICATE` block (`openssl x509 -trustout`): the
+ * DER Certificate, then OpenSSL's X509_CERT_AUX trust settings when it has any (purposes
+ * trusted or rejected, an alias). A block without settings is a plain certificate. Settings
+ * cannot be honoured here, and dropping them could trust a certificate for a purpose they
+ * reject: such a block is refused (it failed later as "certificate: trailing data" before).
+ * @throws TlsError('InvalidConfig') for a block with trust settings
+ */
+function trustedCertificate(der: Uint8Array): Uint8Array {
+  const r = new DerReader(der, 'InvalidConfig', 'TRUSTED CERTIFICATE');
+  r.expect(DerTag.SEQUENCE, 'Certificate');
+  if (r.done) return der;
+  throw new TlsError('InvalidConfig', {
+    detail: 'a TRUSTED CERTIFICATE block carries OpenSSL trust settings, which puretls cannot apply: give it as a CERTIFICATE block (openssl x509 -in FILE -out OUT drops the settings)',
+  });
+}
+
 function isPemBytes(b: Uint8Array): boolean {
-  // '-----BEGIN' starts with 0x2d; DER certificates start with 0x30.
-  return b.length > 11 && b[0] !== 0x30 && isPem(bytesToText(b.subarray(0, Math.min(b.length, 4096))));
+  // A DER certificate starts with 0x30 (SEQUENCE); anything else is text if it holds a BEGIN
+  // line anywhere: RFC 7468 §2 allows explanatory text before it, and `openssl x509 -text`
+  // writes kilobytes of it (a first-4-KiB window took such a file for DER).
+  return b.length > 11 && b[0] !== 0x30 && isPem(bytesToText(b));
 }
 
 /**
@@ -117,6 +149,16 @@ function certifiedKey(chain: Uint8Array[], keyInput: PrivateKeyInput, ocspRespon
     throw new TlsError('InvalidConfig', { detail: 'the private key does not match the leaf certificate' });
   }
   const names = [...leaf.dnsNames.map((n) => n.toLowerCase().replace(/\.$/, '')), ...leaf.ipAddresses.map(formatIpAddress)];
+  const staple: unknown = ocspResponse;
+  if (staple !== undefined && !(staple instanceof Uint8Array)) throw new TlsError('InvalidConfig', { detail: 'ocspResponse must be DER bytes (an OCSPResponse, RFC 6960 §4.2.1)' });
+  // RFC 8446 §4.4.2.1 / RFC 9846: in TLS 1.3 the response rides in the leaf's CertificateEntry
+  // extensions<0..2^16-1>, as status_request (4 bytes of extension header) holding
+  // CertificateStatus (1 byte of type, OCSPResponse<1..2^24-1>, RFC 6066 §8): at most 65,527
+  // bytes. A larger one failed every TLS 1.3 handshake whose client asks for it (the default)
+  // with an InternalError; an empty one is not a response.
+  if (staple !== undefined && (staple.length === 0 || staple.length > MAX_OCSP_STAPLE)) {
+    throw new TlsError('InvalidConfig', { detail: `ocspResponse of ${staple.length} bytes: a stapled response is 1..${MAX_OCSP_STAPLE} bytes (RFC 8446 §4.4.2.1)` });
+  }
   return ocspResponse ? { chain, key, names, ocspResponse: copyBytes(ocspResponse) } : { chain, key, names };
 }
 

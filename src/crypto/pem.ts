@@ -152,7 +152,7 @@ function boundaryLabel(line: string, kind: 'BEGIN' | 'END'): string | null {
  */
 export function pemDecode(text: string, status: TlsStatus = 'DecodeError', options: PemDecodeOptions = {}): PemBlock[] {
   const skip = options.headers === 'skip';
-  const lines = text.split(/\r\n|\r|\n/);
+  const lines = linesOf(text);
   const blocks: PemBlock[] = [];
   const fail = (detail: string): never => {
     throw new TlsError(status, { detail: `PEM: ${detail}` });
@@ -207,6 +207,16 @@ export function pemDecode(text: string, status: TlsStatus = 'DecodeError', optio
   return blocks;
 }
 
+/**
+ * The lines of PEM text (RFC 7468 §3 `eol`: CRLF, CR or LF), without a leading byte order
+ * mark: a file saved by an editor that writes one (Windows Notepad) and read as a string
+ * (`readFileSync(f, 'utf8')` keeps it; `TextDecoder` drops it) would otherwise have a first
+ * BEGIN line that is not a whole line, refused in a chain and silently skipped in a bundle.
+ */
+function linesOf(text: string): string[] {
+  return (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split(/\r\n|\r|\n/);
+}
+
 /** Encodes one PEM block with 64-character lines (RFC 7468 §2). */
 export function pemEncode(label: string, der: Uint8Array): string {
   const b64 = base64Encode(der);
@@ -242,7 +252,7 @@ export interface PemBlockWithHeaders extends PemBlock {
  * @throws TlsError(status) for a malformed block or header, or bad base64
  */
 export function pemDecodeWithHeaders(text: string, status: TlsStatus = 'DecodeError'): PemBlockWithHeaders[] {
-  const lines = text.split(/\r\n|\r|\n/);
+  const lines = linesOf(text);
   const blocks: PemBlockWithHeaders[] = [];
   const fail = (detail: string): never => {
     throw new TlsError(status, { detail: `PEM: ${detail}` });

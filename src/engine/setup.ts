@@ -11,7 +11,7 @@
  */
 import { ANY_BODY, type HandshakeCodec } from '../wire/handshake.js';
 import type { CertifiedKey, CertifiedKeyInput, ClientOptions, ResolvedCommon, ServerOptions, TlsVersionName } from '../config/config.js';
-import { limitOption, resolveAlpn, resolveCommon, resolveIgnorable } from '../config/config.js';
+import { checkClientShapes, checkConnectionShapes, checkServerShapes, checkServername, limitOption, resolveAlpn, resolveCodeList, resolveCommon, resolveIgnorable } from '../config/config.js';
 import { loadCertifiedKey, loadCertificates, loadPfxIdentities, type IdentityFiles } from '../config/identity.js';
 import { identityFiles } from '../identity/index.js';
 import { nobleProvider, defaultRandom } from '../crypto/noble.js';
@@ -380,6 +380,7 @@ export function createClientConfigWith(options: ClientConfigOptions, parts: Clie
 }
 
 function resolveClient(options: ClientConfigOptions, parts: ClientParts): ClientState {
+  checkClientShapes(options);
   let cfg = resolveCommon(options, { crypto: parts.crypto, random: defaultRandom });
   if (parts.tls12 === null && cfg.minVersion < ProtocolVersion.TLSv1_3) {
     // Without the TLS 1.2 module the client speaks TLS 1.3 only: asked for explicitly, that is a mistake to report.
@@ -500,6 +501,7 @@ export function createServerConfig(options: ServerConfigOptions): ServerConfig {
 }
 
 function resolveServer(options: ServerOptions): ServerState {
+  checkServerShapes(options);
   const cfg = freezeCommon(resolveCommon(options, { crypto: nobleProvider, random: defaultRandom, defaultGroups: DEFAULT_SERVER_GROUPS }));
   refuseBudgetWithCustomVerifier(options);
   if ((options.cert === undefined) !== (options.key === undefined)) throw new TlsError('InvalidConfig', { detail: 'a server identity needs both cert and key' });
@@ -628,9 +630,10 @@ export function setupClientWith(config: ClientConfig | ClientOptions, perConnect
 }
 
 function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup {
+  checkConnectionShapes(per);
   let { cfg, params } = state;
   const servername = per.servername;
-  if (servername !== undefined && typeof servername !== 'string') throw new TlsError('InvalidConfig', { detail: 'servername must be a string' });
+  if (servername !== undefined) checkServername(servername);
   if ((servername === undefined || servername === '') && !state.nameOptional) {
     // Without a name the certificate proves nothing about whom we reached (RFC 9525 §6).
     throw new TlsError('InvalidConfig', {
@@ -644,7 +647,7 @@ function clientSetupOf(state: ClientState, per: ClientConnectionOptions): Setup 
     serverName: servername,
     // RFC 6066 §3: literal IP addresses are not permitted in server_name.
     sendSni: servername !== undefined && servername.length > 0 && !isIp,
-    keyShareGroups: per.keyShareGroups !== undefined ? resolveCodes('group', per.keyShareGroups) : params.keyShareGroups,
+    keyShareGroups: per.keyShareGroups !== undefined ? resolveCodeList('group', 'keyShareGroups', per.keyShareGroups) : params.keyShareGroups,
     auth: { ...params.auth, serverName: servername },
     // Sessions are per server name (never offered to another one) and per trust decision.
     sessions: servername ? connectionSessions(state, per, servername) : null,
@@ -690,7 +693,7 @@ function trustAnchorInputs(ca: ClientOptions['ca']): (string | Uint8Array)[] {
   const out: (string | Uint8Array)[] = [];
   for (const it of items) {
     if (typeof it === 'string') out.push(it);
-    else out.push(...loadCertificates(it));
+    else for (const der of loadCertificates(it)) out.push(der);
   }
   return out;
 }

@@ -20,7 +20,7 @@ import type { KeyInput, KeyWithPassphrase, PfxInput, PfxWithPassphrase } from '.
 import type { PrivateKeyInput } from '../crypto/signer.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { TlsError } from '../base/errors.js';
-import { base64Decode } from '../crypto/pem.js';
+import { base64Decode, bytesToText, isPem } from '../crypto/pem.js';
 import { decodePkcs12, type Pkcs12Identity } from './pkcs12.js';
 import { openPrivateKey } from './pkcs8.js';
 import { KdfBudget } from './primitives.js';
@@ -38,8 +38,24 @@ export { MAX_KDF_ITERATIONS, MAX_KDF_WORK, SCRYPT_LIMITS } from './primitives.js
  * @throws TlsError('IdentityCorrupt') for a string that is not base64
  */
 export function pfxBytes(pfx: string | Uint8Array): Uint8Array {
+  // A PEM file given where a PKCS#12 belongs (a `.p12` that is really `openssl pkcs12 -nodes`
+  // output, or a certificate) would fail as bad base64 or bad BER: say what it is instead.
+  const head = typeof pfx === 'string' ? pfx.slice(0, 4096) : pfx.length > 0 && pfx[0] !== 0x30 ? bytesToText(pfx.subarray(0, 4096)) : '';
+  if (isPem(head)) {
+    throw new TlsError('IdentityCorrupt', { detail: 'PEM text, not a PKCS#12 file (DER, or its base64): give PEM certificates and keys as cert and key' });
+  }
   if (typeof pfx !== 'string') return pfx;
   return base64Decode(pfx.trim(), 'IdentityCorrupt');
+}
+
+/**
+ * A passphrase option: a string or absent. (Node refuses other types too; a number or a
+ * Buffer read as text would open nothing and look like a wrong passphrase.)
+ * @throws TlsError('InvalidConfig') for any other value, naming `where`
+ */
+function passphraseOf(p: unknown, where: string): string | undefined {
+  if (p === undefined || typeof p === 'string') return p;
+  throw new TlsError('InvalidConfig', { detail: `${where}: the passphrase must be a string` });
 }
 
 /**
@@ -76,6 +92,7 @@ function isPfxWithPassphrase(p: unknown): p is PfxWithPassphrase {
 export function openPfxOption(pfx: PfxInput, passphrase: string | undefined, crypto: CryptoProvider): Pkcs12Identity[] {
   const list: readonly unknown[] = Array.isArray(pfx) ? pfx : [pfx];
   if (list.length === 0) throw new TlsError('InvalidConfig', { detail: 'pfx: an empty list' });
+  passphraseOf(passphrase, 'pfx');
   const out: Pkcs12Identity[] = [];
   list.forEach((item, i) => {
     const where = Array.isArray(pfx) ? `pfx[${i}]` : 'pfx';
@@ -84,7 +101,7 @@ export function openPfxOption(pfx: PfxInput, passphrase: string | undefined, cry
     if (typeof item === 'string' || item instanceof Uint8Array) buf = item;
     else if (isPfxWithPassphrase(item)) {
       buf = item.buf;
-      pass = item.passphrase ?? passphrase;
+      pass = passphraseOf(item.passphrase, where) ?? passphrase;
     } else throw new TlsError('InvalidConfig', { detail: `${where}: expected DER bytes, base64 text or { buf, passphrase }` });
     const contents = decodePkcs12(pfxBytes(buf), pass, crypto);
     if (contents.identities.length === 0) {
@@ -121,9 +138,9 @@ export function openKeyOption(key: string | Uint8Array | Exclude<KeyInput, Priva
     }
     k = k[0];
   }
-  let pass = passphrase;
+  let pass = passphraseOf(passphrase, 'key');
   if (isKeyWithPassphrase(k)) {
-    pass = k.passphrase ?? passphrase;
+    pass = passphraseOf(k.passphrase, 'key') ?? passphrase;
     k = k.pem;
   }
   if (typeof k !== 'string' && !(k instanceof Uint8Array)) throw new TlsError('InvalidConfig', { detail: 'key: expected PEM text, DER bytes or { pem, passphrase }' });

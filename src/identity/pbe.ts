@@ -193,7 +193,7 @@ function pbes2Decrypt(params: DerReader, data: Uint8Array, password: Password, c
       if (len !== keyLength) throw new TlsError('IdentityCorrupt', { detail: `${what}: scrypt keyLength ${len} does not fit the cipher` });
     }
     p.end();
-    key = scryptDerive(password.utf8, salt, n, r, par, keyLength);
+    key = scryptDerive(password.utf8, salt, n, r, par, keyLength, cx.budget);
   } else {
     throw unavailable(what, kdfOid);
   }

@@ -68,11 +68,21 @@ export const MAX_KDF_ITERATIONS = 1_000_000;
 export const MAX_KDF_WORK = 3_000_000;
 
 /**
- * scrypt bounds (RFC 7914 §2): N up to 2^20, r up to 32, p up to 16, and the memory it
- * needs (128·N·r bytes) at most 256 MiB. `openssl pkcs8 -scrypt` writes N=2^14, r=8, p=1
- * (16 MiB).
+ * scrypt bounds (RFC 7914 §2): N up to 2^20, r up to 32, p up to 16, the memory it needs
+ * (128·N·r bytes) at most 256 MiB, and its work (N·r·p, the number of BlockMix rounds of
+ * 2·r Salsa20/8 cores, RFC 7914 §5-§6) at most 2^22, about two seconds of pure JavaScript.
+ * `openssl pkcs8 -scrypt` writes N=2^14, r=8, p=1 (16 MiB, work 2^17); the largest file within
+ * the memory bound alone (N=2^16, r=32, p=16, or N=2^20, r=2, p=16: work 2^25) took 15 s.
+ * A derivation also spends N·r·p / {@link SCRYPT_WORK_PER_ITERATION} of the file's
+ * {@link KdfBudget}, so a file of many scrypt parts is bounded like one of many PBKDF2 parts.
  */
-export const SCRYPT_LIMITS = { maxN: 1 << 20, maxR: 32, maxP: 16, maxMemory: 256 * 1024 * 1024 } as const;
+export const SCRYPT_LIMITS = { maxN: 1 << 20, maxR: 32, maxP: 16, maxMemory: 256 * 1024 * 1024, maxWork: 1 << 22 } as const;
+
+/**
+ * scrypt work (N·r·p) that costs as much time as one PBKDF2 or PKCS#12 iteration (measured
+ * with the pure primitives: about 0.5 µs per unit against 3-4.5 µs per SHA-1 / SHA-512 iteration).
+ */
+export const SCRYPT_WORK_PER_ITERATION = 8;
 
 /** The key-derivation work a file may still spend ({@link MAX_KDF_WORK}). */
 export class KdfBudget {
@@ -133,8 +143,8 @@ export function pbkdf2Derive(crypto: CryptoProvider, hash: IdentityHash, passwor
   return pbkdf2(HASHES[hash], password, salt, { c: iterations, dkLen: length });
 }
 
-/** scrypt (RFC 7914 §6), within {@link SCRYPT_LIMITS}. */
-export function scryptDerive(password: Uint8Array, salt: Uint8Array, n: number, r: number, p: number, length: number): Uint8Array {
+/** scrypt (RFC 7914 §6), within {@link SCRYPT_LIMITS}, its work taken from `budget`. */
+export function scryptDerive(password: Uint8Array, salt: Uint8Array, n: number, r: number, p: number, length: number, budget: KdfBudget): Uint8Array {
   // RFC 7914 §2: N a power of two greater than 1; r, p positive.
   if (!Number.isSafeInteger(n) || n < 2 || (n & (n - 1)) !== 0 || !Number.isSafeInteger(r) || r < 1 || !Number.isSafeInteger(p) || p < 1) {
     throw new TlsError('IdentityCorrupt', { detail: 'scrypt: invalid parameters' });
@@ -142,6 +152,10 @@ export function scryptDerive(password: Uint8Array, salt: Uint8Array, n: number, 
   if (n > SCRYPT_LIMITS.maxN || r > SCRYPT_LIMITS.maxR || p > SCRYPT_LIMITS.maxP || 128 * n * r > SCRYPT_LIMITS.maxMemory) {
     throw new TlsError('IdentityWorkLimit', { detail: `scrypt: N=${n}, r=${r}, p=${p} is above the limits (N ≤ 2^20, r ≤ 32, p ≤ 16, 128·N·r ≤ 256 MiB)` });
   }
+  if (n * r * p > SCRYPT_LIMITS.maxWork) {
+    throw new TlsError('IdentityWorkLimit', { detail: `scrypt: N=${n}, r=${r}, p=${p} is above the work limit (N·r·p ≤ 2^22)` });
+  }
+  budget.spend(Math.ceil((n * r * p) / SCRYPT_WORK_PER_ITERATION), 'scrypt');
   return scrypt(password, salt, { N: n, r, p, dkLen: length, maxmem: SCRYPT_LIMITS.maxMemory + 1024 * 1024 });
 }
 
