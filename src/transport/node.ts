@@ -41,7 +41,7 @@ import { parseCertificate } from '../verify/x509.js';
 import { TlsPump, type PumpHandlers } from './pump.js';
 import { fromNodeTlsOptions, opensslSuiteName, NODE_TLS_OPTION_NAMES, type NodeAlpnInput, type NodeTlsCommonOptions } from './node-tls-options.js';
 import { nodeRootCertificates } from './node-roots.js';
-import { clientHelloServerName, contextPattern } from './node-sni.js';
+import { ClientHelloPeek, contextPattern } from './node-sni.js';
 import { CERT_SIGNATURE_SCHEMES, TLS12_SUITES, TLS13_SUITES } from '../crypto/suites.js';
 import { dialNode, withoutDialOptions, type DialOptions } from './node-dial.js';
 // node:crypto's PBKDF2 and DES-EDE3 for PKCS#12 files and encrypted keys (`pfx`, `passphrase`).
@@ -1813,6 +1813,9 @@ const PEEK_LIMIT = 131072;
 function peekServerName(raw: net.Socket, timeoutMs: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    // Each byte looked at once, however the client fragments its hello (node-sni.ts).
+    const peek = new ClientHelloPeek(PEEK_LIMIT);
+    let total = 0;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const finish = (): void => {
       raw.off('data', onData);
@@ -1824,11 +1827,11 @@ function peekServerName(raw: net.Socket, timeoutMs: number): Promise<string | nu
     };
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
-      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      const r = clientHelloServerName(buf, PEEK_LIMIT);
-      if (!r.done && buf.length <= PEEK_LIMIT + 64 * 1024) return;
+      total += chunk.length;
+      const r = peek.push(chunk);
+      if (!r.done && total <= PEEK_LIMIT + 64 * 1024) return;
       finish();
-      raw.unshift(buf);
+      raw.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
       resolve(r.done ? r.name : null);
     };
     const onGone = (): void => {
