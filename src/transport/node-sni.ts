@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { TlsError } from '../base/errors.js';
 
 /** The outcome of {@link clientHelloServerName}. */
 export type PeekResult = { readonly done: false } | { readonly done: true; readonly name: string | null };
@@ -169,4 +170,54 @@ function serverNameOf(b: Uint8Array): string | null {
 export function contextPattern(hostname: string): RegExp {
   const escaped = hostname.replace(/[.^$+?\-\\[\]{}()|]/g, '\\$&').replace(/\*/g, '[^.]*');
   return new RegExp(`^${escaped}$`, 'i');
+}
+
+/** The raw socket as {@link withinHandshakeTime} watches it. */
+export interface WatchedSocket {
+  readonly destroyed: boolean;
+  once(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
+/**
+ * `work` (the server's choice of a config for a ClientHello: an `SNICallback`'s answer), bounded
+ * by what is left of the handshake timeout: `ms` milliseconds (null: no timeout; 0 or less:
+ * already over). As with node:tls, whose handshake timeout runs while its SNICallback is
+ * pending: a callback that never answers must not hold the connection forever (F2 of the
+ * fourth campaign: it did, past any timeout, and `server.close()` never completed).
+ *
+ * @throws TlsError('TimedOut') when the time is up first; TlsError('Truncated') when the
+ *   socket closes first. A late answer is then ignored.
+ */
+export function withinHandshakeTime<T>(work: Promise<T>, socket: WatchedSocket, ms: number | null): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const done = (): void => {
+      if (timer) clearTimeout(timer);
+      socket.off('close', onClose);
+    };
+    const onClose = (): void => {
+      done();
+      reject(new TlsError('Truncated', { detail: 'transport closed during the handshake', source: 'transport' }));
+    };
+    if (socket.destroyed) return onClose();
+    socket.once('close', onClose);
+    if (ms !== null) {
+      timer = setTimeout(() => {
+        done();
+        reject(new TlsError('TimedOut', { detail: 'handshake not completed in time (the server name callback did not answer)', source: 'transport' }));
+      }, Math.max(0, ms));
+      timer.unref?.();
+    }
+    work.then(
+      (v) => {
+        done();
+        resolve(v);
+      },
+      (e: unknown) => {
+        done();
+        reject(e);
+      },
+    );
+  });
 }

@@ -41,7 +41,7 @@ import { parseCertificate } from '../verify/x509.js';
 import { TlsPump, type PumpHandlers } from './pump.js';
 import { fromNodeTlsOptions, opensslSuiteName, NODE_TLS_OPTION_NAMES, type NodeAlpnInput, type NodeTlsCommonOptions } from './node-tls-options.js';
 import { nodeRootCertificates } from './node-roots.js';
-import { ClientHelloPeek, contextPattern } from './node-sni.js';
+import { ClientHelloPeek, contextPattern, withinHandshakeTime } from './node-sni.js';
 import { CERT_SIGNATURE_SCHEMES, TLS12_SUITES, TLS13_SUITES } from '../crypto/suites.js';
 import { dialNode, withoutDialOptions, type DialOptions } from './node-dial.js';
 // node:crypto's PBKDF2 and DES-EDE3 for PKCS#12 files and encrypted keys (`pfx`, `passphrase`).
@@ -1729,10 +1729,13 @@ export class TlsServer extends net.Server {
       return;
     }
     const initial = this.config;
+    const timeout = this.settings.handshakeTimeout;
+    const started = Date.now();
     const choose = async (): Promise<ServerConfig | null> => {
-      const name = await peekServerName(raw, this.settings.handshakeTimeout);
+      const name = await peekServerName(raw, timeout);
       if (raw.destroyed) return null;
-      return name === null ? initial : this.configFor(name, initial);
+      // The handshake timeout covers the SNICallback too (node-sni.ts).
+      return name === null ? initial : withinHandshakeTime(this.configFor(name, initial), raw, timeout > 0 ? timeout - (Date.now() - started) : null);
     };
     choose().then(
       (config) => {

@@ -228,3 +228,96 @@ describe('campaign4: a Node server with an SNICallback against a hello of one-by
     expect(lag).toBeLessThan(1500);
   }, 90_000);
 });
+
+/** A raw client that sends a real ClientHello for 'b.test' and reports when the server closes the connection (ms after the hello). */
+async function helloThenWaitClose(port: number, opts: { closeAfterMs?: number } = {}): Promise<{ closedAfter: number; bytes: number }> {
+  const client = bigHelloClient(0);
+  await client.process();
+  const hello = client.takeOutput()!;
+  return new Promise((resolve) => {
+    const raw = net.connect(port, '127.0.0.1');
+    let bytes = 0;
+    let t = 0;
+    raw.on('error', () => {});
+    raw.on('data', (d: Buffer) => {
+      bytes += d.length;
+    });
+    raw.on('connect', () => {
+      t = performance.now();
+      raw.write(hello);
+      if (opts.closeAfterMs !== undefined) setTimeout(() => raw.end(), opts.closeAfterMs);
+    });
+    raw.on('close', () => resolve({ closedAfter: performance.now() - t, bytes }));
+  });
+}
+
+describe('campaign4: hostile SNICallbacks', () => {
+  /** A server whose SNICallback is `cb`, handshake timeout 400 ms; its tlsClientErrors and secure connections. */
+  async function sniServer(cb: NonNullable<pure.TlsServerOptions['SNICallback']>): Promise<{ port: number; errors: Error[]; secure: number[] }> {
+    const errors: Error[] = [];
+    const secure: number[] = [];
+    const server = pure.createServer({ cert: pki.chainPem, key: pki.keyPem, handshakeTimeout: 400, SNICallback: cb }, (s) => {
+      secure.push(1);
+      s.destroy();
+    });
+    server.on('tlsClientError', (e) => errors.push(e));
+    return { port: await listen(server), errors, secure };
+  }
+
+  it('a callback that never answers: the handshake timeout ends the connection (TimedOut), as node:tls does', async () => {
+    const s = await sniServer(() => {});
+    const r = await Promise.race([helloThenWaitClose(s.port), new Promise<null>((res) => setTimeout(() => res(null), 3000))]);
+    expect(r, 'the connection is still open 3 s later').not.toBeNull();
+    expect(r!.closedAfter).toBeLessThan(2000);
+    await new Promise((res) => setTimeout(res, 50));
+    expect(s.errors.map((e) => (e as TlsError).status)).toEqual(['TimedOut']);
+  });
+
+  it('a callback that never answers, the client closing after 100 ms: the connection is released', async () => {
+    const s = await sniServer(() => {});
+    const r = await Promise.race([helloThenWaitClose(s.port, { closeAfterMs: 100 }), new Promise<null>((res) => setTimeout(() => res(null), 3000))]);
+    expect(r, 'the server kept the half-closed connection open').not.toBeNull();
+  });
+
+  it('callbacks that throw, reject, answer garbage, answer twice, or answer after the timeout: tlsClientError each time, nothing uncaught, and the server still serves', async () => {
+    const behaviours: ((cb: (err: Error | null, ctx?: unknown) => void) => unknown)[] = [
+      () => {
+        throw new Error('boom');
+      },
+      () => Promise.reject(new Error('rejected')),
+      (cb) => cb(new Error('refused')),
+      (cb) => cb(null, 42),
+      (cb) => cb(null, 'a string'),
+      (cb) => cb(null, { cert: 'not a certificate', key: 'nor a key' }),
+      (cb) => cb(null, { context: {} }),
+      (cb) => {
+        cb(null, null);
+        cb(new Error('second answer'));
+        cb(null, 42);
+      },
+      (cb) => setTimeout(() => cb(null, null), 800),
+      (cb) => setTimeout(() => cb(new Error('late refusal')), 800),
+    ];
+    let which = 0;
+    const s = await sniServer((_name, cb) => behaviours[which]!(cb as (err: Error | null, ctx?: unknown) => void) as void);
+    for (which = 0; which < behaviours.length; which++) {
+      const before = s.errors.length + s.secure.length;
+      const r = await Promise.race([helloThenWaitClose(s.port), new Promise<null>((res) => setTimeout(() => res(null), 3000))]);
+      expect(r, `behaviour ${which}: still open`).not.toBeNull();
+      await new Promise((res) => setTimeout(res, 20));
+      // The double answer takes the first (the fallback config): the raw client never finishes, so the handshake times out.
+      expect(s.errors.length + s.secure.length, `behaviour ${which}`).toBe(before + 1);
+    }
+    // Late answers arrive after their connection is gone: nothing happens.
+    await new Promise((res) => setTimeout(res, 900));
+    for (const e of s.errors) expect(e, e.message).toBeInstanceOf(Error);
+    // A well-behaved client is still served.
+    which = 7;
+    const ok = await pure.connect({ host: '127.0.0.1', port: s.port, servername: 'b.test', ca: pki.caCertPem });
+    await new Promise<void>((res, rej) => {
+      ok.once('secureConnect', () => res());
+      ok.once('error', rej);
+    });
+    ok.destroy();
+  }, 30_000);
+});
