@@ -31,6 +31,7 @@ import {
   isServerConfig,
   clientConfigFacts,
   serverConfigTicketKeys,
+  serverConfigReplayRegister,
   type ClientConfigOptions,
   type ClientConnectionOptions,
 } from '../engine/setup.js';
@@ -1683,9 +1684,13 @@ export class TlsServer extends net.Server {
       throw new TlsError('InvalidConfig', { detail: `${socketKeys.map(([k]) => k).join(', ')}: socket options are set in createServer, not setSecureContext`, source: 'caller' });
     }
     // As in Node, the ticket keys survive a change of certificates unless new ones are given:
-    // clients holding tickets keep resuming.
+    // clients holding tickets keep resuming. So does the 0-RTT replay register: a config that
+    // opens the same tickets must refuse the same replays (RFC 9846 §8).
     const o = options as TlsServerOptions;
-    const keep = o.secureContext === undefined && o.ticketKeys === undefined ? { ...o, ticketKeys: serverConfigTicketKeys(this.config).exportTicketKeys() } : o;
+    const keep =
+      o.secureContext === undefined && o.ticketKeys === undefined
+        ? { ...o, ticketKeys: serverConfigTicketKeys(this.config).exportTicketKeys(), replayRegister: o.replayRegister ?? serverConfigReplayRegister(this.config) }
+        : o;
     this.config = serverConfigOf(keep);
   }
 
