@@ -18,6 +18,11 @@ import * as pure from '../../src/transport/node.js';
 import { pump, readAll } from '../../src/testing/index.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { failOnUnhandled } from '../helpers/unhandled.js';
+import { KeyLog, RawCipher, concat, deliver, encodeRecord, hsMessage, parseRecords } from '../helpers/mitm.js';
+import { expectFailed } from '../helpers/hostile-peer.js';
+import { TlsError } from '../../src/base/errors.js';
+import { tls13Suite } from '../../src/crypto/suites.js';
+import { CipherSuite, ContentType, HandshakeType } from '../../src/wire/codes.js';
 
 failOnUnhandled();
 
@@ -79,5 +84,114 @@ describe('campaign4: a recorded 0-RTT flight replayed across configs (RFC 9846 �
     const replay = await playTo(b, flight);
     expect(replay.conn.info.resumed).toBe(true);
     expect(replay.early).toBe('');
+  });
+});
+
+/**
+ * 0-RTT accepted, then the client's early epoch bent by hand: the real ClientHello (and its
+ * compatibility ChangeCipherSpec), then records sealed by us under the client's early traffic
+ * key (RFC 9846 §4.3.10, §7.3), in place of the client's own early records.
+ */
+describe('campaign4: the early epoch of an accepted 0-RTT (RFC 9846 §4.3.10, §4.6.1, §5.1)', () => {
+  const AES128 = 'TLS_AES_128_GCM_SHA256';
+
+  /** A server that accepted 0-RTT from a real ClientHello; `seal` seals records under the client's early key. */
+  async function acceptedEarly(): Promise<{ server: TlsConnection; client: TlsConnection; hello: Uint8Array; ccs: Uint8Array | null; seal: (type: number, content: Uint8Array) => Uint8Array; clientOwn: Uint8Array }> {
+    const keys = new KeyLog();
+    const cc = createClientConfig({ ca: pki.caCertPem, sessionStore: new MemorySessionStore(), cipherSuites: [AES128], keyLog: keys.fn });
+    const sc = createServerConfig({ cert: pki.chainPem, key: pki.keyPem, maxEarlyData: 1024, cipherSuites: [AES128], keyLog: keys.fn });
+    const c0 = TlsConnection.client(cc, { servername: 'localhost' });
+    const s0 = TlsConnection.server(sc);
+    await pump(c0, s0);
+    expect(c0.handshakeComplete).toBe(true);
+    const client = TlsConnection.client(cc, { servername: 'localhost', earlyData: enc('early') });
+    await client.start();
+    const flight = client.takeOutput()!;
+    const recs = parseRecords(flight);
+    const hello = encodeRecord(recs[0]!);
+    const ccsRec = recs.find((r) => r.type === ContentType.change_cipher_spec);
+    const cipher = new RawCipher(tls13Suite(CipherSuite.TLS_AES_128_GCM_SHA256)!, keys.get('CLIENT_EARLY_TRAFFIC_SECRET'));
+    const seal = (type: number, content: Uint8Array): Uint8Array => encodeRecord(cipher.seal(type, content));
+    const server = TlsConnection.server(sc);
+    return { server, client, hello, ccs: ccsRec ? encodeRecord(ccsRec) : null, seal, clientOwn: flight };
+  }
+
+  const EOED = hsMessage(HandshakeType.end_of_early_data, new Uint8Array(0));
+
+  async function feedServer(server: TlsConnection, ...parts: (Uint8Array | null)[]): Promise<void> {
+    await deliver(server, concat(...parts.filter((p): p is Uint8Array => p !== null)));
+  }
+
+  it('control: early data then EndOfEarlyData, each in its own record: accepted, the server waits for the Finished', async () => {
+    const a = await acceptedEarly();
+    await feedServer(a.server, a.hello, a.ccs, a.seal(ContentType.application_data, enc('hi')), a.seal(ContentType.handshake, EOED));
+    expect(a.server.error).toBeNull();
+    expect(a.server.info.earlyData).toBe('accepted');
+    expect(dec(a.server.read())).toBe('hi');
+  });
+
+  it('EndOfEarlyData and more handshake bytes in one record (they span the key change) → UnexpectedMessage/unexpected_message', async () => {
+    const a = await acceptedEarly();
+    await feedServer(a.server, a.hello, a.ccs, a.seal(ContentType.handshake, concat(EOED, hsMessage(HandshakeType.finished, new Uint8Array(32)))));
+    expectFailed(a.server, 'UnexpectedMessage', 'unexpected_message');
+  });
+
+  for (const [what, msg] of [
+    ['a Finished', hsMessage(HandshakeType.finished, new Uint8Array(32))],
+    ['a Certificate', hsMessage(HandshakeType.certificate, new Uint8Array([0, 0, 0, 0]))],
+    ['a KeyUpdate', hsMessage(HandshakeType.key_update, new Uint8Array([0]))],
+    ['a second ClientHello', hsMessage(HandshakeType.client_hello, new Uint8Array(40))],
+  ] as const) {
+    it(`${what} under the early key instead of EndOfEarlyData → UnexpectedMessage/unexpected_message`, async () => {
+      const a = await acceptedEarly();
+      await feedServer(a.server, a.hello, a.ccs, a.seal(ContentType.application_data, enc('hi')), a.seal(ContentType.handshake, msg));
+      expectFailed(a.server, 'UnexpectedMessage', 'unexpected_message');
+    });
+  }
+
+  it('early data sealed after EndOfEarlyData (still under the early key) → BadRecordMac/bad_record_mac (the handshake key is in force)', async () => {
+    const a = await acceptedEarly();
+    await feedServer(a.server, a.hello, a.ccs, a.seal(ContentType.handshake, EOED), a.seal(ContentType.application_data, enc('late')));
+    expectFailed(a.server, 'BadRecordMac', 'bad_record_mac');
+    expect(dec(a.server.read())).toBe('');
+  });
+
+  it('early data exactly at max_early_data_size over many records is taken; one byte more → UnexpectedMessage', async () => {
+    const a = await acceptedEarly();
+    const recs = Array.from({ length: 8 }, () => a.seal(ContentType.application_data, new Uint8Array(128)));
+    await feedServer(a.server, a.hello, a.ccs, ...recs);
+    expect(a.server.error).toBeNull();
+    expect(a.server.earlyDataLength).toBe(1024);
+    await feedServer(a.server, a.seal(ContentType.application_data, new Uint8Array(1)));
+    expectFailed(a.server, 'UnexpectedMessage', 'unexpected_message');
+  });
+
+  it('empty application_data records under the early key are not a way around the empty-record cap', async () => {
+    const a = await acceptedEarly();
+    const recs = Array.from({ length: 200 }, () => a.seal(ContentType.application_data, new Uint8Array(0)));
+    await feedServer(a.server, a.hello, a.ccs, ...recs);
+    expectFailed(a.server, 'UnexpectedMessage', 'unexpected_message');
+  });
+
+  it('an alert under the early key: close_notify ends the connection without an uncaught error; a fatal alert is AlertReceived', async () => {
+    const a = await acceptedEarly();
+    await feedServer(a.server, a.hello, a.ccs, a.seal(ContentType.application_data, enc('hi')), a.seal(ContentType.alert, new Uint8Array([1, 0])));
+    expect(a.server.error === null || a.server.error instanceof TlsError).toBe(true);
+    const b = await acceptedEarly();
+    await feedServer(b.server, b.hello, b.ccs, b.seal(ContentType.alert, new Uint8Array([2, 40])));
+    expect(b.server.error?.status).toBe('AlertReceived');
+  });
+
+  it('the compatibility ChangeCipherSpec between early records (RFC 9846 §5: dropped at any time before the Finished): the real handshake completes, early data once', async () => {
+    const a = await acceptedEarly();
+    const recs = parseRecords(a.clientOwn);
+    const ccsAt = recs.findIndex((r) => r.type === ContentType.change_cipher_spec);
+    expect(ccsAt).toBe(1);
+    const moved = [recs[0]!, recs[2]!, recs[1]!, ...recs.slice(3)];
+    await deliver(a.server, concat(...moved.map((r) => encodeRecord(r))));
+    await pump(a.client, a.server);
+    expect(a.server.error).toBeNull();
+    expect(a.client.handshakeComplete && a.server.handshakeComplete).toBe(true);
+    expect(dec(readAll(a.server))).toBe('early');
   });
 });
