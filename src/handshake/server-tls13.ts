@@ -43,6 +43,11 @@ export interface Server13 extends ServerHandshake {
   /** ALPN and SNI of this handshake, for the tickets we issue. */
   readonly alpn: string | null;
   readonly serverName: string;
+  /**
+   * Resumed: when the full handshake the session descends from took place (server clock, ms),
+   * which the tickets we issue keep (RFC 8446 §4.6.1); null for a full handshake (now).
+   */
+  readonly authenticatedAt: number | null;
 }
 
 /** The client's certificate chain and the errors we accepted in it (for tickets and info). */
@@ -168,7 +173,7 @@ export async function serverFlight13(
     sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished13(crypto, c.suite, secrets.serverHandshake, transcript.current()) });
     const app = applicationSecrets(secrets, transcript.current());
     out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: app.serverApplication });
-    const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '' };
+    const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '', authenticatedAt: psk.state.authenticatedAt ?? psk.state.issuedAt };
     const chain: ClientChain = { chain: psk.state.clientChain, errors: originalErrors(psk.state) };
     const decided = ClientAuthDecided.resumed(psk.binder, psk.state.clientAuth, p.clientAuth);
     const withEarly: Learned = ch.extensions.earlyData !== undefined ? { ...learned, earlyData: early ? 'accepted' : 'rejected' } : learned;
@@ -191,7 +196,7 @@ export async function serverFlight13(
   sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished13(crypto, c.suite, secrets.serverHandshake, transcript.current()) });
   const app = applicationSecrets(secrets, transcript.current());
   out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: app.serverApplication });
-  const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '' };
+  const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '', authenticatedAt: null };
   // The client's Finished is checked once the client-certificate question is settled.
   if (p.clientAuth === 'none') return { next: new ExpectFinished(h, ClientAuthDecided.notRequested(p.clientAuth), NO_CLIENT_CHAIN), learned };
   return { next: new ExpectClientCertificate(h, p.clientAuth), learned };
@@ -320,7 +325,7 @@ export class ExpectFinished implements State {
     const next: Step = { next: new ServerTraffic() };
     if (p.sessionTickets === 0 || traffic.resumption === null) return next;
     // RFC 9846 §4.7.1: tickets for resumption, recording what this handshake (or, resumed, the original one) decided.
-    const origin: TicketOrigin = { alpn: this.h.alpn, serverName: this.h.serverName, clientAuth: this.client.outcome, clientChain: this.chain.chain, clientErrors: this.chain.errors };
+    const origin: TicketOrigin = { alpn: this.h.alpn, serverName: this.h.serverName, clientAuth: this.client.outcome, clientChain: this.chain.chain, clientErrors: this.chain.errors, authenticatedAt: this.h.authenticatedAt ?? cfg.now() };
     return andThen(sendTickets13(this.h, suite, traffic.resumption, origin, out), () => next);
   }
 }

@@ -1,0 +1,107 @@
+/**
+ * Adversarial campaign 4, part 3: client certificates on our server and resumption
+ * (src/handshake/server-psk.ts, server-resume12.ts, src/session/ticket13.ts): what a client
+ * that once authenticated with a certificate can keep doing without showing it again.
+ *
+ * - RFC 8446 §4.6.1 (RFC 9846 §4.7.1): "it is possible to continue issuing new tickets which
+ *   indefinitely extend the lifetime of the keying material originally derived from an
+ *   initial non-PSK handshake (which was most likely tied to the peer's certificate). It is
+ *   RECOMMENDED that implementations place limits on the total lifetime of such keying
+ *   material". Each TLS 1.3 resumption issued tickets dated from the resumption, so a client
+ *   resuming every hour stayed authenticated by a certificate seen once, forever (F4).
+ * - A ticket records the (ignorable) errors accepted in the client's chain then: a server
+ *   whose policy no longer ignores them must not resume it (F5).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
+import { createClientConfig, createServerConfig, type ServerConfigOptions } from '../../src/engine/setup.js';
+import { MemorySessionStore } from '../../src/session/store.js';
+import { TicketKeySet } from '../../src/session/ticket-keys.js';
+import { pump } from '../../src/testing/index.js';
+import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
+import { failOnUnhandled } from '../helpers/unhandled.js';
+
+failOnUnhandled();
+
+let server: TestPki;
+let client: TestPki;
+let otherCa: TestPki;
+beforeAll(async () => {
+  server = await generateTestPki({ keyType: 'ecdsa-p256' });
+  client = await generateTestPki({ keyType: 'ecdsa-p256', names: ['client.example'], caName: 'Client CA' });
+  otherCa = await generateTestPki({ keyType: 'ecdsa-p256', names: ['client.example'], caName: 'Other CA' });
+});
+
+for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+  describe(`campaign4: client-certificate sessions, ${version}`, () => {
+    /** A client with a store and `client`'s certificate; a clock we move. */
+    function setup(): { now: { t: number }; cc: ReturnType<typeof createClientConfig>; server: (o: Partial<ServerConfigOptions>) => ReturnType<typeof createServerConfig> } {
+      const now = { t: Date.now() };
+      const clock = (): number => now.t;
+      const keys = new TicketKeySet();
+      const cc = createClientConfig({ ca: server.caCertPem, cert: client.chainPem, key: client.keyPem, sessionStore: new MemorySessionStore({ now: clock }), maxVersion: version, now: clock });
+      return {
+        now,
+        cc,
+        server: (o) => createServerConfig({ cert: server.chainPem, key: server.keyPem, ticketKeys: keys, sessionTimeout: 7200, now: clock, sessionTickets: 1, ...o } as ServerConfigOptions),
+      };
+    }
+    async function connect(cc: ReturnType<typeof createClientConfig>, sc: ReturnType<typeof createServerConfig>): Promise<{ c: TlsConnection; s: TlsConnection }> {
+      const c = TlsConnection.client(cc, { servername: 'localhost' });
+      const s = TlsConnection.server(sc);
+      await pump(c, s).catch(() => undefined);
+      return { c, s };
+    }
+
+    it('a client resuming every hour is asked for its certificate again once the first handshake is sessionTimeout old (RFC 8446 §4.6.1)', async () => {
+      const { now, cc, server: mk } = setup();
+      const sc = mk({ requireCert: true, ca: client.caCertPem });
+      const first = await connect(cc, sc);
+      expect(first.s.error).toBeNull();
+      expect(first.s.info.resumed).toBe(false);
+      const resumedAt: boolean[] = [];
+      const certSeen: boolean[] = [];
+      for (let step = 1; step <= 4; step++) {
+        now.t += 55 * 60_000;
+        const r = await connect(cc, sc);
+        expect(r.s.error).toBeNull();
+        resumedAt.push(r.s.info.resumed);
+        certSeen.push(r.s.info.peerCertificate !== null);
+      }
+      // 55 and 110 minutes after the certificate was seen: resumed; 165: beyond the 2 h session
+      // timeout of the authentication itself, a full handshake (the certificate again); 220:
+      // resumed from that new authentication.
+      expect(resumedAt).toEqual([true, true, false, true]);
+      expect(certSeen).toEqual([true, true, true, true]);
+    });
+
+    it('a session whose client chain was accepted with an ignored error is not resumed by a policy that no longer ignores it', async () => {
+      const { cc: _unused, server: mk } = setup();
+      const now = { t: Date.now() };
+      const cc = createClientConfig({ ca: server.caCertPem, cert: otherCa.chainPem, key: otherCa.keyPem, sessionStore: new MemorySessionStore({ now: () => now.t }), maxVersion: version, now: () => now.t });
+      const lax = mk({ requestCert: true, ca: client.caCertPem, ignorableCertificateErrors: ['Untrusted'] });
+      const first = await connect(cc, lax);
+      expect(first.s.error).toBeNull();
+      expect(first.s.info.certificateErrors.map((e) => e.code)).toContain('Untrusted');
+      // The operator tightens the policy (same ticket keys, as setSecureContext keeps them).
+      const strict = mk({ requestCert: true, ca: client.caCertPem });
+      const again = await connect(cc, strict);
+      expect(again.s.info.resumed, 'resumed an Untrusted client chain the policy now refuses').toBe(false);
+      expect(again.s.error?.status).toBe('CertificateUntrusted');
+    });
+  });
+}
+
+describe('campaign4: the ticket state keeps when its authentication happened', () => {
+  it('authenticatedAt round-trips (absent when it is the ticket\'s own issue time); one after issuedAt is no ticket', async () => {
+    const { decodeTicketState13, encodeTicketState13 } = await import('../../src/session/ticket13.js');
+    const base = {
+      cipherSuite: 0x1301, issuedAt: 1_765_000_000_123, lifetime: 7200, ageAdd: 1, maxEarlyData: 0, psk: new Uint8Array(32).fill(7),
+      serverName: 'localhost', alpn: '', clientAuth: 'not-requested' as const, clientChain: [], clientErrors: [],
+    };
+    expect(decodeTicketState13(encodeTicketState13(base)!)).toEqual(base);
+    const resumed = { ...base, authenticatedAt: base.issuedAt - 3_600_000 };
+    expect(decodeTicketState13(encodeTicketState13(resumed)!)).toEqual(resumed);
+    expect(decodeTicketState13(encodeTicketState13({ ...base, authenticatedAt: base.issuedAt + 1 })!)).toBeNull();
+  });
+});
