@@ -174,7 +174,8 @@ function readU32(b: Uint8Array): number {
 /**
  * Whether to accept the client's 0-RTT data (RFC 9846 §4.3.10): "the PSK being used is the
  * first one offered, the ticket allows early data (max_early_data_size > 0), the cipher
- * suite and the ALPN protocol are those of the original session", not after a
+ * suite and the ALPN protocol are those of the original session", the ticket's
+ * max_early_data_size within ours (a ticket from before `maxEarlyData` was lowered), not after a
  * HelloRetryRequest, 0-RTT enabled here, and (RFC 9846 §8.1) the ticket never used for
  * early data before: claimed in the register, which is consulted last so that a refusal
  * for another reason does not use up the claim.
@@ -184,6 +185,10 @@ export async function acceptEarlyData13(hs: ServerHandshake, ch: ClientHello, ps
   if (!psk || afterHrr || ch.extensions.earlyData === undefined || p.maxEarlyData === 0) return false;
   const s = psk.state;
   if (psk.index !== 0 || s.maxEarlyData === 0 || s.cipherSuite !== suite.code || s.alpn !== (alpn ?? '')) return false;
+  // A ticket from a more generous config (same ticket keys, maxEarlyData lowered since): the
+  // client may send all the ticket allowed, more replayable data than we now take. Refused
+  // (its records are skipped, RFC 9846 §4.3.10), not accepted beyond our configured bound.
+  if (s.maxEarlyData > p.maxEarlyData) return false;
   const identity = ch.extensions.preSharedKey!.identities[0]!;
   // RFC 9846 §8.3: the ClientHello must arrive when the client's ticket age says (checked for
   // any resumption in `usable`; stated again here, where it guards replays).

@@ -195,3 +195,25 @@ describe('campaign4: the early epoch of an accepted 0-RTT (RFC 9846 §4.3.10, §
     expect(dec(readAll(a.server))).toBe('early');
   });
 });
+
+describe('campaign4: 0-RTT under a ticket from a more generous config', () => {
+  it('a ticket that allowed 64 KiB of early data, presented after maxEarlyData was lowered to 1 KiB: 0-RTT refused (skipped), the handshake completes, the data arrives after it', async () => {
+    const register = new MemoryReplayRegister();
+    const generous = createServerConfig({ cert: pki.chainPem, key: pki.keyPem, maxEarlyData: 65536, replayRegister: register });
+    const keys = pure.createServer({ secureContext: generous }).getTicketKeys();
+    const strict = createServerConfig({ cert: pki.chainPem, key: pki.keyPem, maxEarlyData: 1024, replayRegister: register, ticketKeys: keys });
+    const cc = createClientConfig({ ca: pki.caCertPem, sessionStore: new MemorySessionStore() });
+    const c0 = TlsConnection.client(cc, { servername: 'localhost' });
+    await pump(c0, TlsConnection.server(generous));
+    // 30 KB early: what the ticket allows, far more than the strict server takes now.
+    const big = new Uint8Array(30_000).fill(0x41);
+    const client = TlsConnection.client(cc, { servername: 'localhost', earlyData: big });
+    const server = TlsConnection.server(strict);
+    await pump(client, server).catch(() => undefined);
+    expect(server.error).toBeNull();
+    expect(client.error).toBeNull();
+    expect(server.info.resumed).toBe(true);
+    expect(server.info.earlyData, 'accepted 30 KB of replayable early data over the configured 1 KiB').toBe('rejected');
+    expect(readAll(server).length).toBe(30_000);
+  });
+});
