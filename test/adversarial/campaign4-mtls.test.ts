@@ -75,6 +75,22 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
       expect(certSeen).toEqual([true, true, true, true]);
     });
 
+    // F7 (not fixed, see status-adversary4.md): the ticket (or TLS 1.2 session) does not record
+    // which trust anchors judged the client's chain, and resumption does not judge it again.
+    it.fails('a session whose client chain chained to a CA the server no longer trusts (ca replaced, ticket keys kept) is not resumed', async () => {
+      const { now, cc: _cc, server: mk } = setup();
+      void _cc;
+      const cc = createClientConfig({ ca: server.caCertPem, cert: client.chainPem, key: client.keyPem, sessionStore: new MemorySessionStore({ now: () => now.t }), maxVersion: version, now: () => now.t });
+      const before = mk({ requireCert: true, ca: client.caCertPem });
+      const first = await connect(cc, before);
+      expect(first.s.error).toBeNull();
+      // The client CA is replaced (say it was compromised): the server trusts otherCa only.
+      const after = mk({ requireCert: true, ca: otherCa.caCertPem });
+      const again = await connect(cc, after);
+      expect(again.s.info.resumed, 'resumed a client chain of a CA the server no longer trusts').toBe(false);
+      expect(again.s.error?.status).toBe('CertificateUntrusted');
+    });
+
     it('a session whose client chain was accepted with an ignored error is not resumed by a policy that no longer ignores it', async () => {
       const { cc: _unused, server: mk } = setup();
       const now = { t: Date.now() };
