@@ -20,6 +20,10 @@ import { TicketKeySet } from '../../src/session/ticket-keys.js';
 import { pump } from '../../src/testing/index.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { failOnUnhandled } from '../helpers/unhandled.js';
+import { KeyLog, RawCipher, concat, deliver, encodeRecord, firstFlight, parseRecords, respond, splitHandshake } from '../helpers/mitm.js';
+import { handshakeMessages, handshakeRecords } from '../helpers/tls12.js';
+import { expectFailed } from '../helpers/hostile-peer.js';
+import { ContentType, HandshakeType } from '../../src/wire/codes.js';
 
 failOnUnhandled();
 
@@ -119,5 +123,45 @@ describe('campaign4: the ticket state keeps when its authentication happened', (
     const resumed = { ...base, authenticatedAt: base.issuedAt - 3_600_000 };
     expect(decodeTicketState13(encodeTicketState13(resumed)!)).toEqual(resumed);
     expect(decodeTicketState13(encodeTicketState13({ ...base, authenticatedAt: base.issuedAt + 1 })!)).toBeNull();
+  });
+});
+
+/**
+ * A client holding someone's certificate chain but not its key: the chain (which verifies),
+ * then no CertificateVerify. The server must never reach the Finished: RFC 5246 §7.4.8 and
+ * RFC 9846 §4.5.2 make the CertificateVerify mandatory after a non-empty Certificate.
+ */
+describe('campaign4: a client certificate without its CertificateVerify', () => {
+  async function firstFlights(version: 'TLSv1.2' | 'TLSv1.3') {
+    const keys = new KeyLog();
+    const c = TlsConnection.client({ servername: 'localhost', ca: server.caCertPem, cert: client.chainPem, key: client.keyPem, maxVersion: version, cipherSuites: version === 'TLSv1.3' ? ['TLS_AES_128_GCM_SHA256'] : ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'], keyLog: keys.fn });
+    const s = TlsConnection.server({ cert: server.chainPem, key: server.keyPem, requireCert: true, ca: client.caCertPem, keyLog: keys.fn });
+    const ch = await firstFlight(c);
+    const sf = await respond(s, ch);
+    const cf = await respond(c, sf);
+    return { c, s, cf, keys };
+  }
+
+  it('TLS 1.2: Certificate, ClientKeyExchange, then ChangeCipherSpec and Finished → UnexpectedMessage/unexpected_message, never authenticated', async () => {
+    const { s, cf } = await firstFlights('TLSv1.2');
+    const msgs = handshakeMessages(cf);
+    expect(msgs.map((m) => m[0])).toEqual([HandshakeType.certificate, HandshakeType.client_key_exchange, HandshakeType.certificate_verify]);
+    const tail = parseRecords(cf).slice(parseRecords(cf).findIndex((r) => r.type === ContentType.change_cipher_spec));
+    await deliver(s, concat(handshakeRecords(msgs.slice(0, 2)), ...tail.map((r) => encodeRecord(r))));
+    expectFailed(s, 'UnexpectedMessage', 'unexpected_message');
+    expect(s.handshakeComplete).toBe(false);
+  });
+
+  it('TLS 1.3: Certificate then Finished → UnexpectedMessage/unexpected_message, never authenticated', async () => {
+    const { s, cf, keys } = await firstFlights('TLSv1.3');
+    const recs = parseRecords(cf).filter((r) => r.type === ContentType.application_data);
+    const open = RawCipher.from(keys, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET');
+    const msgs = splitHandshake(concat(...recs.map((r) => open.open(r).content)));
+    expect(msgs.map((m) => m[0])).toEqual([HandshakeType.certificate, HandshakeType.certificate_verify, HandshakeType.finished]);
+    const seal = RawCipher.from(keys, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET');
+    const pre = parseRecords(cf).filter((r) => r.type === ContentType.change_cipher_spec).map((r) => encodeRecord(r));
+    await deliver(s, concat(...pre, encodeRecord(seal.seal(ContentType.handshake, concat(msgs[0]!, msgs[2]!)))));
+    expectFailed(s, 'UnexpectedMessage', 'unexpected_message');
+    expect(s.handshakeComplete).toBe(false);
   });
 });
