@@ -1744,7 +1744,8 @@ export class TlsServer extends net.Server {
     };
     choose().then(
       (config) => {
-        if (config && !raw.destroyed) this.start(raw, config);
+        // What is left of the handshake timeout, not a new one (a slow client must not get two).
+        if (config && !raw.destroyed) this.start(raw, config, timeout > 0 ? Math.max(1, timeout - (Date.now() - started)) : 0);
       },
       (e: unknown) => {
         // As Node: an SNICallback error (or a client gone, or the timeout) ends the connection.
@@ -1773,7 +1774,7 @@ export class TlsServer extends net.Server {
     return answer === undefined || answer === null ? fallback : configOfContext(answer);
   }
 
-  private start(raw: net.Socket, config: ServerConfig): void {
+  private start(raw: net.Socket, config: ServerConfig, handshakeTimeout = this.settings.handshakeTimeout): void {
     let conn: TlsConnection;
     try {
       conn = TlsConnection.server(config);
@@ -1786,7 +1787,7 @@ export class TlsServer extends net.Server {
     let tls: TlsSocket | undefined;
     if (this.listenerCount('keylog') > 0) conn.keyLogSink = (line) => this.emit('keylog', Buffer.from(`${line}\n`, 'latin1'), tls);
     // The handshake timeout (TimedOut) arrives as 'error', hence as 'tlsClientError'.
-    tls = new TlsSocket(raw, conn, { ...this.settings, dialing: false });
+    tls = new TlsSocket(raw, conn, { ...this.settings, handshakeTimeout, dialing: false });
     const socket = tls;
     const onError = (err: Error): void => {
       this.emit('tlsClientError', mapTransportError(err), socket);
