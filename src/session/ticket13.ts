@@ -18,7 +18,9 @@
  * u8  client_auth               0 none requested, 1 requested and none sent, 2 certificate
  * opaque client_chain<0..2^16-1> (client_auth 2) DER certificates, each opaque<1..2^16-1>
  * opaque errors<0..255>         certificate error codes accepted then, comma separated (ASCII)
- * u32 authenticated_at_hi, u32 lo  server clock (ms) of the full handshake this ticket descends from
+ * [u32 authenticated_at_hi, u32 lo]  only in a ticket issued on resumption: server clock (ms) of
+ *                               the full handshake it descends from (absent: issued_at; tickets of
+ *                               full handshakes keep their size and bytes)
  * ```
  *
  * @module
@@ -92,7 +94,7 @@ export function encodeTicketState13(s: TicketState13): Uint8Array | null {
   });
   w.vec8((x) => x.bytes(errors));
   const authAt = s.authenticatedAt ?? s.issuedAt;
-  w.u32(Math.floor(authAt / 2 ** 32) >>> 0).u32(authAt >>> 0);
+  if (authAt !== s.issuedAt) w.u32(Math.floor(authAt / 2 ** 32) >>> 0).u32(authAt >>> 0);
   return w.finish();
 }
 
@@ -118,8 +120,13 @@ export function decodeTicketState13(b: Uint8Array): TicketState13 | null {
     const clientChain: Uint8Array[] = [];
     while (chainR.left > 0) clientChain.push(copyBytes(chainR.vec16Bytes('certificate', 1)));
     const errorsText = dec.decode(r.vec8Bytes('errors'));
-    const authHi = r.u32();
-    const authenticatedAt = authHi * 2 ** 32 + r.u32();
+    let authenticatedAt = issuedAt;
+    if (r.left > 0) {
+      const authHi = r.u32();
+      authenticatedAt = authHi * 2 ** 32 + r.u32();
+      // Written only when it differs.
+      if (authenticatedAt === issuedAt) return null;
+    }
     r.end('ticket state');
     // A resumption cannot be older than the handshake it descends from.
     if (authenticatedAt > issuedAt) return null;
