@@ -28,7 +28,8 @@ import type { CertificateError } from '../verify/verifier.js';
 /** What `server-hello.ts` chose for a TLS 1.3 handshake from the (first) ClientHello. */
 export interface Choice13 {
   readonly suite: Tls13Suite;
-  readonly group: number;
+  /** null: the client listed no group we share (only a psk_ke resumption is possible, RFC 9846 §9.2). */
+  readonly group: number | null;
   readonly cert: CertifiedKey;
   readonly scheme: number;
   readonly alpn: string | undefined;
@@ -95,7 +96,8 @@ export async function serverFlight13(
   if (dhe && peerShare === null) throw new TlsError('InternalError', { detail: 'serverFlight13: (EC)DHE without the client share' });
   // Our share, and the shared secret: agree() / encapsulate() validate the client's share before
   // anything is sent (RFC 9846 §4.3.8.2; draft-ietf-tls-ecdhe-mlkem §3.2).
-  const ks = dhe && peerShare ? await respondToKeyShare(crypto, c.group, peerShare, cfg.random) : null;
+  if (dhe && c.group === null) throw new TlsError('InternalError', { detail: 'serverFlight13: (EC)DHE without a group' });
+  const ks = dhe && peerShare && c.group !== null ? await respondToKeyShare(crypto, c.group, peerShare, cfg.random) : null;
   const random = cfg.random(32);
   const sh: ServerHello = {
     type: 'server_hello',
@@ -108,7 +110,7 @@ export async function serverFlight13(
     extensions: {
       rules: 'tls13',
       supportedVersions: ProtocolVersion.TLSv1_3,
-      ...(ks ? { keyShare: { group: c.group, keyExchange: ks.publicKey } } : {}),
+      ...(ks && c.group !== null ? { keyShare: { group: c.group, keyExchange: ks.publicKey } } : {}),
       ...(psk ? { preSharedKey: psk.index } : {}),
     },
     isHrr: false,
@@ -121,7 +123,7 @@ export async function serverFlight13(
     ? {
         version: 'TLSv1.3',
         cipherSuite: c.suite.name,
-        group: ks ? codeName('group', c.group) : undefined,
+        group: ks && c.group !== null ? codeName('group', c.group) : undefined,
         alpn: c.alpn,
         serverName: c.serverName,
         // A resumed connection reports the client certificate the original handshake accepted.
@@ -135,7 +137,7 @@ export async function serverFlight13(
     : {
         version: 'TLSv1.3',
         cipherSuite: c.suite.name,
-        group: codeName('group', c.group),
+        group: c.group !== null ? codeName('group', c.group) : undefined,
         alpn: c.alpn,
         serverName: c.serverName,
         signatureScheme: codeName('scheme', c.scheme),

@@ -18,6 +18,7 @@ import * as pure from '../../src/transport/node.js';
 import { pump, readAll } from '../../src/testing/index.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { failOnUnhandled } from '../helpers/unhandled.js';
+import { withTestHooks } from '../../src/testing/hooks.js';
 import { KeyLog, RawCipher, concat, deliver, encodeRecord, hsMessage, parseRecords } from '../helpers/mitm.js';
 import { expectFailed } from '../helpers/hostile-peer.js';
 import { TlsError } from '../../src/base/errors.js';
@@ -215,5 +216,47 @@ describe('campaign4: 0-RTT under a ticket from a more generous config', () => {
     expect(server.info.resumed).toBe(true);
     expect(server.info.earlyData, 'accepted 30 KB of replayable early data over the configured 1 KiB').toBe('rejected');
     expect(readAll(server).length).toBe(30_000);
+  });
+});
+
+/**
+ * RFC 9846 §9.2: "If not containing a "pre_shared_key" extension, it MUST contain both a
+ * "signature_algorithms" extension and a "supported_groups" extension. If containing a
+ * "supported_groups" extension, it MUST also contain a "key_share" extension, and vice versa."
+ * A psk_ke-only client (RFC 9846 §4.3.9) may therefore send none of the three.
+ */
+describe('campaign4: a PSK ClientHello without signature_algorithms, supported_groups and key_share (RFC 9846 §9.2)', () => {
+  const bare = { clientHello: (ch: import('../../src/wire/messages.js').ClientHello) => {
+    const { signatureAlgorithms: _s, supportedGroups: _g, keyShare: _k, ...rest } = ch.extensions;
+    return { ...ch, extensions: rest };
+  } };
+
+  async function resumeBare(serverAllowsPskKe: boolean, withTicket = true): Promise<{ client: TlsConnection; server: TlsConnection }> {
+    const sc = createServerConfig({ cert: pki.chainPem, key: pki.keyPem, allowPskKe: serverAllowsPskKe });
+    const store = new MemorySessionStore();
+    if (withTicket) await pump(TlsConnection.client(createClientConfig({ ca: pki.caCertPem, sessionStore: store, allowPskKe: true }), { servername: 'localhost' }), TlsConnection.server(sc));
+    const cc = createClientConfig(withTestHooks({ ca: pki.caCertPem, sessionStore: store, allowPskKe: true }, bare));
+    const client = TlsConnection.client(cc, { servername: 'localhost' });
+    const server = TlsConnection.server(sc);
+    await pump(client, server).catch(() => undefined);
+    return { client, server };
+  }
+
+  it('a server that allows psk_ke resumes it (no key share, nothing signed)', async () => {
+    const { client, server } = await resumeBare(true);
+    expect(server.error).toBeNull();
+    expect(client.error).toBeNull();
+    expect(server.info.resumed).toBe(true);
+    expect(server.info.group ?? null).toBeNull();
+  });
+
+  it('a server that does not allow psk_ke cannot resume nor do a full handshake → MissingExtension/missing_extension', async () => {
+    const { server } = await resumeBare(false);
+    expectFailed(server, 'MissingExtension', 'missing_extension');
+  });
+
+  it('no ticket at all (nothing to resume): MissingExtension/missing_extension, as before', async () => {
+    const { server } = await resumeBare(true, false);
+    expectFailed(server, 'MissingExtension', 'missing_extension');
   });
 });
