@@ -19,7 +19,9 @@ import { pump, readAll } from '../../src/testing/index.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { failOnUnhandled } from '../helpers/unhandled.js';
 import { withTestHooks } from '../../src/testing/hooks.js';
-import { KeyLog, RawCipher, concat, deliver, encodeRecord, hsMessage, parseRecords } from '../helpers/mitm.js';
+import { KeyLog, RawCipher, concat, decodeMsg, deliver, encodeMsg, encodeRecord, hsMessage, parseRecords } from '../helpers/mitm.js';
+import { sameBytes } from '../helpers/bytes.js';
+import fc from 'fast-check';
 import { expectFailed } from '../helpers/hostile-peer.js';
 import { TlsError } from '../../src/base/errors.js';
 import { tls13Suite } from '../../src/crypto/suites.js';
@@ -259,4 +261,89 @@ describe('campaign4: a PSK ClientHello without signature_algorithms, supported_g
     const { server } = await resumeBare(true, false);
     expectFailed(server, 'MissingExtension', 'missing_extension');
   });
+});
+
+/**
+ * A recorded resumption ClientHello (a real ticket, a correct binder) with its
+ * pre_shared_key bent at random: identities duplicated, reordered, replaced by junk or
+ * multiplied, binders truncated, swapped or flipped, ages changed, psk_key_exchange_modes
+ * changed. Whatever the server decides, it is one of: resumed with the identity whose binder
+ * verified, a full handshake, or a TlsError with its alert (decrypt_error for a bad binder on
+ * the identity it chose, RFC 9846 §4.3.11.2) — never another exception, never resumed with
+ * an identity other than the real ticket.
+ */
+describe('campaign4: pre_shared_key bent at random', () => {
+  it('property: resumed with the real ticket, a full handshake, or a TlsError; nothing else', async () => {
+    const sc = createServerConfig({ cert: pki.chainPem, key: pki.keyPem, allowPskKe: true });
+    const store = new MemorySessionStore({ maxPerKey: 64, maxSessions: 64 });
+    const cc = createClientConfig({ ca: pki.caCertPem, sessionStore: store });
+    const flights: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      if (store.size === 0) await pump(TlsConnection.client(cc, { servername: 'localhost' }), TlsConnection.server(sc));
+      const c = TlsConnection.client(cc, { servername: 'localhost' });
+      await c.start();
+      flights.push(c.takeOutput()!);
+    }
+    const helloOf = (f: Uint8Array) => decodeMsg(parseRecords(f)[0]!.fragment, 'client_hello');
+    const realTickets = flights.map((f) => helloOf(f).extensions.preSharedKey?.identities[0]?.identity).filter((t): t is Uint8Array => t !== undefined);
+    expect(realTickets.length).toBe(40);
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('dup' as const), i: fc.nat(7) }),
+      fc.record({ k: fc.constant('swap' as const), i: fc.nat(7), j: fc.nat(7) }),
+      fc.record({ k: fc.constant('junk' as const), n: fc.integer({ min: 1, max: 40 }), len: fc.integer({ min: 1, max: 300 }) }),
+      fc.record({ k: fc.constant('truncBinder' as const), i: fc.nat(7), len: fc.integer({ min: 32, max: 47 }) }),
+      fc.record({ k: fc.constant('flipBinder' as const), i: fc.nat(7), at: fc.nat(47) }),
+      fc.record({ k: fc.constant('age' as const), i: fc.nat(7), age: fc.nat(0xffffffff) }),
+      fc.record({ k: fc.constant('modes' as const), modes: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 3 }) }),
+      fc.record({ k: fc.constant('other' as const), i: fc.nat(39) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.nat(39), fc.array(op, { minLength: 1, maxLength: 5 }), async (which, ops) => {
+        const ch = helloOf(flights[which]!);
+        let ids = [...ch.extensions.preSharedKey!.identities];
+        let binders = [...ch.extensions.preSharedKey!.binders];
+        let modes = ch.extensions.pskKeyExchangeModes;
+        for (const o of ops) {
+          const n = ids.length;
+          if (o.k === 'dup') { ids.push(ids[o.i % n]!); binders.push(binders[o.i % n]!); }
+          else if (o.k === 'swap') { const [a, b] = [o.i % n, o.j % n]; [ids[a], ids[b]] = [ids[b]!, ids[a]!]; [binders[a], binders[b]] = [binders[b]!, binders[a]!]; }
+          else if (o.k === 'junk') { for (let x = 0; x < o.n; x++) { ids.push({ identity: new Uint8Array(o.len).fill(x), obfuscatedTicketAge: x }); binders.push(new Uint8Array(32).fill(x)); } }
+          else if (o.k === 'truncBinder') binders[o.i % n] = binders[o.i % n]!.slice(0, o.len);
+          else if (o.k === 'flipBinder') { const b = binders[o.i % n]!.slice(); b[o.at % b.length]! ^= 1; binders[o.i % n] = b; }
+          else if (o.k === 'age') ids[o.i % n] = { ...ids[o.i % n]!, obfuscatedTicketAge: o.age };
+          else if (o.k === 'modes') modes = o.modes;
+          else if (o.k === 'other') { ids.push(helloOf(flights[o.i]!).extensions.preSharedKey!.identities[0]!); binders.push(helloOf(flights[o.i]!).extensions.preSharedKey!.binders[0]!); }
+        }
+        ids = ids.slice(0, 200);
+        binders = binders.slice(0, 200);
+        const bent = { ...ch, extensions: { ...ch.extensions, pskKeyExchangeModes: modes, preSharedKey: { identities: ids, binders } } };
+        const rest = parseRecords(flights[which]!).slice(1).map((r) => encodeRecord(r));
+        let raw: Uint8Array;
+        try {
+          raw = encodeMsg(bent);
+        } catch {
+          return; // our encoder refuses to write it (e.g. no modes at all): not a case
+        }
+        const server = TlsConnection.server(sc);
+        let thrown: unknown = null;
+        try {
+          const records: Uint8Array[] = [];
+          for (let at = 0; at < raw.length; at += 16384) records.push(encodeRecord({ type: ContentType.handshake, version: 0x0301, fragment: raw.subarray(at, at + 16384) }));
+          await deliver(server, concat(...records, ...rest));
+        } catch (e) {
+          thrown = e;
+        }
+        expect(thrown).toBeNull();
+        const e = server.error;
+        if (e !== null) {
+          expect(e).toBeInstanceOf(TlsError);
+          expect(['DecryptError', 'IllegalParameter', 'DecodeError', 'MissingExtension']).toContain(e.status);
+        } else if (server.info.resumed) {
+          // Only the real ticket with its own binder can resume: the first valid identity tried.
+          expect(realTickets.some((t) => ids.some((id) => id.identity === t || sameBytes(id.identity, t)))).toBe(true);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  }, 120_000);
 });
