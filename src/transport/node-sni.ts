@@ -177,6 +177,8 @@ export interface WatchedSocket {
   readonly destroyed: boolean;
   once(event: 'close', listener: () => void): unknown;
   off(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (e: Error) => void): unknown;
+  off(event: 'error', listener: (e: Error) => void): unknown;
 }
 
 /**
@@ -186,22 +188,31 @@ export interface WatchedSocket {
  * pending: a callback that never answers must not hold the connection forever (F2 of the
  * fourth campaign: it did, past any timeout, and `server.close()` never completed).
  *
+ * The socket has no other listener meanwhile: its 'error' (a client's reset) is taken here,
+ * or it would be an uncaught exception that ends the process (F10 of the fourth campaign).
+ *
  * @throws TlsError('TimedOut') when the time is up first; TlsError('Truncated') when the
- *   socket closes first. A late answer is then ignored.
+ *   socket closes first; `mapError(e)` for its error. A late answer is then ignored.
  */
-export function withinHandshakeTime<T>(work: Promise<T>, socket: WatchedSocket, ms: number | null): Promise<T> {
+export function withinHandshakeTime<T>(work: Promise<T>, socket: WatchedSocket, ms: number | null, mapError: (e: Error) => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const done = (): void => {
       if (timer) clearTimeout(timer);
       socket.off('close', onClose);
+      socket.off('error', onError);
     };
     const onClose = (): void => {
       done();
       reject(new TlsError('Truncated', { detail: 'transport closed during the handshake', source: 'transport' }));
     };
+    const onError = (e: Error): void => {
+      done();
+      reject(mapError(e));
+    };
     if (socket.destroyed) return onClose();
     socket.once('close', onClose);
+    socket.on('error', onError);
     if (ms !== null) {
       timer = setTimeout(() => {
         done();

@@ -1740,7 +1740,7 @@ export class TlsServer extends net.Server {
       const name = await peekServerName(raw, timeout);
       if (raw.destroyed) return null;
       // The handshake timeout covers the SNICallback too (node-sni.ts).
-      return name === null ? initial : withinHandshakeTime(this.configFor(name, initial), raw, timeout > 0 ? timeout - (Date.now() - started) : null);
+      return name === null ? initial : withinHandshakeTime(this.configFor(name, initial), raw, timeout > 0 ? timeout - (Date.now() - started) : null, mapTransportError);
     };
     choose().then(
       (config) => {

@@ -337,4 +337,36 @@ describe('campaign4: hostile SNICallbacks', () => {
     await new Promise((res) => setTimeout(res, 20));
     expect(s.errors.map((e) => (e as TlsError).status)).toEqual(['TimedOut']);
   });
+
+  // F10: the raw socket had no 'error' listener while the callback was pending: the reset was an uncaught exception (a crashed server).
+  it('a client that resets while the callback is pending: reported once (no uncaught ECONNRESET), the late answer does nothing', async () => {
+    const errors: Error[] = [];
+    const pending: { answer: ((err: Error | null, ctx?: null) => void) | null } = { answer: null };
+    const server = pure.createServer({ cert: pki.chainPem, key: pki.keyPem, handshakeTimeout: 1500, SNICallback: (_n, cb) => {
+      pending.answer = cb;
+    } });
+    server.on('tlsClientError', (e) => errors.push(e));
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown): void => {
+      uncaught.push(e);
+    };
+    process.on('uncaughtException', onUncaught);
+    const port = await listen(server);
+    const client = bigHelloClient(0);
+    await client.process();
+    const raw = net.connect(port, '127.0.0.1');
+    raw.on('error', () => {});
+    await new Promise<void>((r) => raw.once('connect', () => r()));
+    raw.write(client.takeOutput()!);
+    while (pending.answer === null) await new Promise((r) => setTimeout(r, 5));
+    raw.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 1800));
+    process.off('uncaughtException', onUncaught);
+    expect(uncaught.map(String)).toEqual([]);
+    expect(errors.length).toBe(1);
+    expect(errors[0]).toBeInstanceOf(TlsError);
+    pending.answer(null, null);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(errors.length).toBe(1);
+  });
 });
