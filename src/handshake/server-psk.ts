@@ -87,7 +87,7 @@ function usable(hs: ServerHandshake, s: TicketState13, suite: Tls13Suite, sni: s
   // RFC 9846 §4.7.1: not past its lifetime (and not from the future, beyond the tolerance).
   const age = now - s.issuedAt;
   if (age < -TICKET_AGE_TOLERANCE_MS || age > s.lifetime * 1000) return false;
-  // RFC 8446 §4.6.1: "It is RECOMMENDED that implementations place limits on the total lifetime
+  // RFC 9846 §4.7.1: "It is RECOMMENDED that implementations place limits on the total lifetime
   // of such keying material": tickets re-issued on resumption do not extend the certificate
   // authentication they descend from beyond our session timeout (as TLS 1.2 sessions, dated
   // from their full handshake).
@@ -138,7 +138,7 @@ export function sendTickets13(hs: ServerHandshake, suite: Tls13Suite, resumption
     const nonce = new Uint8Array([i]);
     const ageAdd = readU32(cfg.random(4));
     const issuedAt = cfg.now();
-    // RFC 8446 §4.6.1: no longer than what is left of the original authentication's lifetime.
+    // RFC 9846 §4.7.1: no longer than what is left of the original authentication's lifetime.
     const lifetime = Math.max(1, Math.min(p.sessionTimeout, Math.floor((origin.authenticatedAt + p.sessionTimeout * 1000 - issuedAt) / 1000)));
     const state = encodeTicketState13({
       cipherSuite: suite.code,

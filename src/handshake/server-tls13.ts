@@ -46,7 +46,7 @@ export interface Server13 extends ServerHandshake {
   readonly serverName: string;
   /**
    * Resumed: when the full handshake the session descends from took place (server clock, ms),
-   * which the tickets we issue keep (RFC 8446 §4.6.1); null for a full handshake (now).
+   * which the tickets we issue keep (RFC 9846 §4.7.1); null for a full handshake (now).
    */
   readonly authenticatedAt: number | null;
 }

@@ -53,7 +53,7 @@ export interface TicketState13 {
   /**
    * Server clock (ms) of the full (certificate-authenticated) handshake this ticket descends
    * from, through any resumptions; absent: `issuedAt` (the ticket's own handshake was a full
-   * one). RFC 8446 §4.6.1 recommends limiting the total lifetime of keying material derived
+   * one). RFC 9846 §4.7.1 recommends limiting the total lifetime of keying material derived
    * from one certificate-authenticated handshake: the server refuses a ticket whose
    * authentication is older than its session timeout, however recently the ticket was issued.
    */

@@ -3,7 +3,7 @@
  * (src/handshake/server-psk.ts, server-resume12.ts, src/session/ticket13.ts): what a client
  * that once authenticated with a certificate can keep doing without showing it again.
  *
- * - RFC 8446 §4.6.1 (RFC 9846 §4.7.1): "it is possible to continue issuing new tickets which
+ * - RFC 9846 §4.7.1: "it is possible to continue issuing new tickets which
  *   indefinitely extend the lifetime of the keying material originally derived from an
  *   initial non-PSK handshake (which was most likely tied to the peer's certificate). It is
  *   RECOMMENDED that implementations place limits on the total lifetime of such keying
@@ -57,7 +57,7 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
       return { c, s };
     }
 
-    it('a client resuming every hour is asked for its certificate again once the first handshake is sessionTimeout old (RFC 8446 §4.6.1)', async () => {
+    it('a client resuming every hour is asked for its certificate again once the first handshake is sessionTimeout old (RFC 9846 §4.7.1)', async () => {
       const { now, cc, server: mk } = setup();
       const sc = mk({ requireCert: true, ca: client.caCertPem });
       const first = await connect(cc, sc);
