@@ -35,7 +35,7 @@ import type { SessionStore } from '../session/store.js';
 import { CLIENT_RESUMPTION, type ClientResumption } from '../handshake/client-resumption.js';
 import { answerCertificateRequest13 } from '../handshake/client-auth13.js';
 import { resolveTicketKeys, type TicketKeySet } from '../session/ticket-keys.js';
-import { resolveReplayRegister } from '../session/replay.js';
+import { resolveReplayRegister, type ReplayRegister } from '../session/replay.js';
 import type { ResumableSession } from '../session/session.js';
 import { MAX_TICKET_LIFETIME_SECONDS } from '../session/session.js';
 import { copyBytes } from '../base/bytes.js';
@@ -299,6 +299,18 @@ export function serverConfigTicketKeys(config: ServerConfig): TicketKeySet {
   const state = serverStates.get(config);
   if (!state) throw new TlsError('InvalidConfig', { detail: 'not a config made by createServerConfig' });
   return state.params.ticketKeys;
+}
+
+/**
+ * The 0-RTT replay register of a server config (the Node adapter's `setSecureContext` keeps it
+ * with the ticket keys: a config that opens the same tickets must refuse the same replays,
+ * RFC 9846 §8; not exported from the entry points).
+ * @throws TlsError('InvalidConfig') for an object that is not a server config
+ */
+export function serverConfigReplayRegister(config: ServerConfig): ReplayRegister {
+  const state = serverStates.get(config);
+  if (!state) throw new TlsError('InvalidConfig', { detail: 'not a config made by createServerConfig' });
+  return state.params.replayRegister;
 }
 
 /** True for a config made by {@link createServerConfig}. */

@@ -48,14 +48,17 @@ class ExpectClientHello implements State {
     if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ClientHello sni=${ch.extensions.serverName ?? '-'}`, message: ch });
     if (selectVersion(cfg, ch) === 'TLSv1.2') return await serverFlight12(hs, ch, negotiate12(cfg, p, ch), out);
     const choice = negotiate13(cfg, p, ch);
-    const share = ch.extensions.keyShare!.find((k) => k.group === choice.group);
+    const share = choice.group === null ? undefined : ch.extensions.keyShare?.find((k) => k.group === choice.group);
     // RFC 9846 §4.3.11.2: the first ClientHello's binders cover it alone (truncated).
     const psk = await choosePsk13(hs, ch, choice.suite, share !== undefined, (t) => cfg.crypto.digest(choice.suite.hash, t));
+    // RFC 9846 §9.2: what a PSK ClientHello may leave out, a full handshake needs.
+    if (!psk && choice.withoutPsk) throw choice.withoutPsk;
     hs.transcript.setHash(choice.suite.hash);
     hs.transcript.add(ch.raw!);
     if (share || psk) return await serverFlight13(hs, ch, choice, share ? share.keyExchange : null, false, out, psk);
     // RFC 9846 §4.2.4: no acceptable share → HelloRetryRequest naming the group, with a cookie.
     // In the HelloRetryRequest's default order: key_share first, as in our ServerHello (and RFC 8448 §5).
+    if (choice.group === null) throw new TlsError('InternalError', { detail: 'HelloRetryRequest without a group' });
     let hrrExt: HelloRetryRequestExtensions = { supportedVersions: ProtocolVersion.TLSv1_3, keyShare: choice.group, cookie: cfg.random(32) };
     // Test hook (RFC 8448 §5 replay).
     if (p.helloRetryRequestHook) hrrExt = p.helloRetryRequestHook(hrrExt);
@@ -112,8 +115,10 @@ class ExpectClientHello2 implements State {
     }
     // RFC 9846 §4.3.8: exactly one share, for the group we asked for.
     const shares = ext.keyShare ?? [];
-    if (shares.length !== 1 || shares[0]!.group !== this.choice.group) {
-      throw new TlsError('IllegalParameter', { detail: `second ClientHello must carry exactly one key share for ${nameOf('group', this.choice.group)}` });
+    // (A HelloRetryRequest always names a group: `choice.group` is set.)
+    const asked = this.choice.group!;
+    if (shares.length !== 1 || shares[0]!.group !== asked) {
+      throw new TlsError('IllegalParameter', { detail: `second ClientHello must carry exactly one key share for ${nameOf('group', asked)}` });
     }
     const choice = negotiate13(cfg, p, ch);
     if (choice.suite.code !== this.choice.suite.code || choice.group !== this.choice.group) {
@@ -121,6 +126,7 @@ class ExpectClientHello2 implements State {
     }
     // RFC 9846 §4.3.11.2: binders over message_hash(ClientHello1) ‖ HelloRetryRequest ‖ this one truncated.
     const psk = await choosePsk13(this.hs, ch, choice.suite, true, (t) => transcript.currentWith(t));
+    if (!psk && choice.withoutPsk) throw choice.withoutPsk;
     transcript.add(ch.raw!);
     return await serverFlight13(this.hs, ch, choice, shares[0]!.keyExchange, true, out, psk);
   }
@@ -174,8 +180,18 @@ function selectAlpn(cfg: ResolvedCommon, offered: readonly string[] | undefined)
   return alpn;
 }
 
-/** Checks of a TLS 1.3 ClientHello and the negotiation (RFC 9846 §4.2.2, §4.2.1). */
-function negotiate13(cfg: ResolvedCommon, p: ServerParams, ch: ClientHello): Choice13 {
+/**
+ * The negotiation of a TLS 1.3 ClientHello, before the PSK is chosen: `withoutPsk` is what
+ * makes a full handshake impossible although a PSK could still resume (RFC 9846 §9.2: a
+ * ClientHello with pre_shared_key may omit signature_algorithms, and supported_groups with
+ * key_share, e.g. a psk_ke-only client; a full handshake then needs what it left out).
+ */
+interface Draft13 extends Choice13 {
+  readonly withoutPsk: TlsError | null;
+}
+
+/** Checks of a TLS 1.3 ClientHello and the negotiation (RFC 9846 §4.2.2, §4.2.1, §9.2). */
+function negotiate13(cfg: ResolvedCommon, p: ServerParams, ch: ClientHello): Draft13 {
   const ext = ch.extensions;
   const versions = ext.supportedVersions;
   // RFC 9846 §4.3.1: without supported_versions the client is TLS 1.2 or older.
@@ -200,31 +216,52 @@ function negotiate13(cfg: ResolvedCommon, p: ServerParams, ch: ClientHello): Cho
     });
   }
   const suite = tls13Suite(suiteCode)!;
-  // RFC 9846 §9.2: signature_algorithms, supported_groups and key_share are mandatory without PSK.
-  if (ext.signatureAlgorithms === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no signature_algorithms' });
-  if (ext.supportedGroups === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no supported_groups' });
-  if (ext.keyShare === undefined) throw new TlsError('MissingExtension', { detail: 'ClientHello has no key_share' });
+  // RFC 9846 §9.2: signature_algorithms, supported_groups and key_share are mandatory without
+  // PSK; with one offered, their absence fails only a handshake that cannot resume.
+  const pskOffered = ext.preSharedKey !== undefined;
+  let withoutPsk: TlsError | null = null;
+  const needed = (e: TlsError): void => {
+    if (!pskOffered) throw e;
+    withoutPsk ??= e;
+  };
+  if (ext.signatureAlgorithms === undefined) needed(new TlsError('MissingExtension', { detail: 'ClientHello has no signature_algorithms' }));
+  if (ext.supportedGroups === undefined) needed(new TlsError('MissingExtension', { detail: 'ClientHello has no supported_groups' }));
+  if (ext.keyShare === undefined) needed(new TlsError('MissingExtension', { detail: 'ClientHello has no key_share' }));
+  // RFC 9846 §9.2: "If containing a "supported_groups" extension, it MUST also contain a "key_share" extension, and vice versa."
+  if ((ext.supportedGroups === undefined) !== (ext.keyShare === undefined)) {
+    throw new TlsError('MissingExtension', { detail: `ClientHello has ${ext.keyShare === undefined ? 'supported_groups without key_share' : 'key_share without supported_groups'}` });
+  }
   // RFC 9846 §4.3.8: one share per group, each in supported_groups.
   const seen = new Set<number>();
   const offeredGroups = new Set(ext.supportedGroups);
-  for (const ks of ext.keyShare) {
+  for (const ks of ext.keyShare ?? []) {
     if (seen.has(ks.group)) throw new TlsError('IllegalParameter', { detail: `two key shares for ${nameOf('group', ks.group)}` });
     seen.add(ks.group);
     if (!offeredGroups.has(ks.group)) {
       throw new TlsError('IllegalParameter', { detail: `key share for ${nameOf('group', ks.group)}, which is not in supported_groups` });
     }
   }
-  const group = chooseGroup13(cfg.groups, ext.supportedGroups, seen);
+  let group: number | null = null;
+  if (ext.supportedGroups !== undefined) {
+    try {
+      group = chooseGroup13(cfg.groups, ext.supportedGroups, seen);
+    } catch (e) {
+      // No group in common: only a psk_ke resumption can go on.
+      needed(e as TlsError);
+    }
+  }
   const serverName = ext.serverName?.toLowerCase();
-  const selected = selectCertificate(cfg, p, serverName, ext.signatureAlgorithms, 'TLSv1.3');
+  const clientSchemes = ext.signatureAlgorithms ?? [];
+  let selected = selectCertificate(cfg, p, serverName, clientSchemes, 'TLSv1.3');
   if (!selected) {
-    throw new TlsError('HandshakeFailure', {
-      detail: `no certificate can sign with the client's signature schemes (${listForDetail('scheme', ext.signatureAlgorithms)})`,
-    });
+    needed(new TlsError('HandshakeFailure', { detail: `no certificate can sign with the client's signature schemes (${listForDetail('scheme', clientSchemes)})` }));
+    // Resumption signs nothing (RFC 9846 §2.2): the certificate is only the identity reported locally.
+    selected = selectCertificate(cfg, p, serverName, cfg.signatureSchemes, 'TLSv1.3');
+    if (!selected) throw withoutPsk!;
   }
   const { cert, scheme } = selected;
   const alpn = selectAlpn(cfg, ext.alpn);
-  return { suite, group, cert, scheme, alpn, serverName };
+  return { suite, group, cert, scheme, alpn, serverName, withoutPsk };
 }
 
 /**

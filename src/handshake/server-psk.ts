@@ -87,6 +87,11 @@ function usable(hs: ServerHandshake, s: TicketState13, suite: Tls13Suite, sni: s
   // RFC 9846 §4.7.1: not past its lifetime (and not from the future, beyond the tolerance).
   const age = now - s.issuedAt;
   if (age < -TICKET_AGE_TOLERANCE_MS || age > s.lifetime * 1000) return false;
+  // RFC 9846 §4.7.1: "It is RECOMMENDED that implementations place limits on the total lifetime
+  // of such keying material": tickets re-issued on resumption do not extend the certificate
+  // authentication they descend from beyond our session timeout (as TLS 1.2 sessions, dated
+  // from their full handshake).
+  if (now - (s.authenticatedAt ?? s.issuedAt) > hs.p.sessionTimeout * 1000) return false;
   // RFC 9846 §8.3: the client's view of the ticket age must agree with ours, within a window.
   const clientAge = (obfuscatedAge - s.ageAdd) >>> 0;
   if (Math.abs(clientAge - age) > TICKET_AGE_TOLERANCE_MS) return false;
@@ -97,6 +102,10 @@ function usable(hs: ServerHandshake, s: TicketState13, suite: Tls13Suite, sni: s
   const policy = hs.p.clientAuth;
   if (policy === 'require' && s.clientAuth !== 'certificate') return false;
   if (policy !== 'none' && s.clientAuth === 'not-requested') return false;
+  // Errors accepted in the client's chain then must still be ignorable now (the policy may
+  // have been tightened since, with the ticket keys kept): otherwise a full handshake judges
+  // the chain again.
+  if (s.clientErrors.some((e) => !hs.p.auth.ignorable.includes(e))) return false;
   return true;
 }
 
@@ -112,6 +121,8 @@ export interface TicketOrigin {
   readonly clientAuth: OriginalClientAuth;
   readonly clientChain: readonly Uint8Array[];
   readonly clientErrors: readonly CertificateError[];
+  /** Server clock (ms) of the full handshake the connection descends from (itself, unless resumed). */
+  readonly authenticatedAt: number;
 }
 
 /**
@@ -126,10 +137,13 @@ export function sendTickets13(hs: ServerHandshake, suite: Tls13Suite, resumption
     if (i >= p.sessionTickets) return undefined;
     const nonce = new Uint8Array([i]);
     const ageAdd = readU32(cfg.random(4));
+    const issuedAt = cfg.now();
+    // RFC 9846 §4.7.1: no longer than what is left of the original authentication's lifetime.
+    const lifetime = Math.max(1, Math.min(p.sessionTimeout, Math.floor((origin.authenticatedAt + p.sessionTimeout * 1000 - issuedAt) / 1000)));
     const state = encodeTicketState13({
       cipherSuite: suite.code,
-      issuedAt: cfg.now(),
-      lifetime: p.sessionTimeout,
+      issuedAt,
+      lifetime,
       ageAdd,
       maxEarlyData: p.maxEarlyData,
       psk: resumptionPsk(cfg.crypto, suite.hash, resumptionSecret, nonce),
@@ -138,13 +152,14 @@ export function sendTickets13(hs: ServerHandshake, suite: Tls13Suite, resumption
       clientAuth: origin.clientAuth,
       clientChain: origin.clientChain,
       clientErrors: origin.clientErrors.map((e) => e.code),
+      authenticatedAt: Math.min(origin.authenticatedAt, issuedAt),
     });
     if (state === null) return undefined;
     return andThen(p.ticketKeys.seal(cfg.crypto, cfg.random, state), (ticket) => {
       state.fill(0);
       // RFC 9846 §4.7.1: early_data announces max_early_data_size (0-RTT allowed with this ticket).
       const extensions = p.maxEarlyData > 0 ? { earlyData: { maxEarlyDataSize: p.maxEarlyData } } : {};
-      out.send({ type: 'new_session_ticket', lifetime: p.sessionTimeout, ageAdd, nonce, ticket, extensions });
+      out.send({ type: 'new_session_ticket', lifetime, ageAdd, nonce, ticket, extensions });
       return issue(i + 1);
     });
   };
@@ -159,7 +174,8 @@ function readU32(b: Uint8Array): number {
 /**
  * Whether to accept the client's 0-RTT data (RFC 9846 §4.3.10): "the PSK being used is the
  * first one offered, the ticket allows early data (max_early_data_size > 0), the cipher
- * suite and the ALPN protocol are those of the original session", not after a
+ * suite and the ALPN protocol are those of the original session", the ticket's
+ * max_early_data_size within ours (a ticket from before `maxEarlyData` was lowered), not after a
  * HelloRetryRequest, 0-RTT enabled here, and (RFC 9846 §8.1) the ticket never used for
  * early data before: claimed in the register, which is consulted last so that a refusal
  * for another reason does not use up the claim.
@@ -169,6 +185,10 @@ export async function acceptEarlyData13(hs: ServerHandshake, ch: ClientHello, ps
   if (!psk || afterHrr || ch.extensions.earlyData === undefined || p.maxEarlyData === 0) return false;
   const s = psk.state;
   if (psk.index !== 0 || s.maxEarlyData === 0 || s.cipherSuite !== suite.code || s.alpn !== (alpn ?? '')) return false;
+  // A ticket from a more generous config (same ticket keys, maxEarlyData lowered since): the
+  // client may send all the ticket allowed, more replayable data than we now take. Refused
+  // (its records are skipped, RFC 9846 §4.3.10), not accepted beyond our configured bound.
+  if (s.maxEarlyData > p.maxEarlyData) return false;
   const identity = ch.extensions.preSharedKey!.identities[0]!;
   // RFC 9846 §8.3: the ClientHello must arrive when the client's ticket age says (checked for
   // any resumption in `usable`; stated again here, where it guards replays).

@@ -120,6 +120,10 @@ export async function findResumable12(hs: ServerHandshake, ch: ClientHello, r: S
   if (sni !== session.serverName) return null;
   // A session made without a client certificate cannot satisfy a policy that requires one.
   if (hs.p.clientAuth === 'require' && session.clientCertificates.length === 0) return null;
+  // Errors accepted in the client's chain then must still be ignorable now (the policy may
+  // have been tightened since, with the ticket keys kept): otherwise a full handshake judges
+  // the chain again.
+  if (session.certificateErrors.some((e) => !hs.p.auth.ignorable.includes(e.code))) return null;
   return { session, suite, via, newTicket: via === 'ticket' && issuesTicket(r, ch) };
 }
 

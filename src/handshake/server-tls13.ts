@@ -28,7 +28,8 @@ import type { CertificateError } from '../verify/verifier.js';
 /** What `server-hello.ts` chose for a TLS 1.3 handshake from the (first) ClientHello. */
 export interface Choice13 {
   readonly suite: Tls13Suite;
-  readonly group: number;
+  /** null: the client listed no group we share (only a psk_ke resumption is possible, RFC 9846 §9.2). */
+  readonly group: number | null;
   readonly cert: CertifiedKey;
   readonly scheme: number;
   readonly alpn: string | undefined;
@@ -43,6 +44,11 @@ export interface Server13 extends ServerHandshake {
   /** ALPN and SNI of this handshake, for the tickets we issue. */
   readonly alpn: string | null;
   readonly serverName: string;
+  /**
+   * Resumed: when the full handshake the session descends from took place (server clock, ms),
+   * which the tickets we issue keep (RFC 9846 §4.7.1); null for a full handshake (now).
+   */
+  readonly authenticatedAt: number | null;
 }
 
 /** The client's certificate chain and the errors we accepted in it (for tickets and info). */
@@ -90,7 +96,8 @@ export async function serverFlight13(
   if (dhe && peerShare === null) throw new TlsError('InternalError', { detail: 'serverFlight13: (EC)DHE without the client share' });
   // Our share, and the shared secret: agree() / encapsulate() validate the client's share before
   // anything is sent (RFC 9846 §4.3.8.2; draft-ietf-tls-ecdhe-mlkem §3.2).
-  const ks = dhe && peerShare ? await respondToKeyShare(crypto, c.group, peerShare, cfg.random) : null;
+  if (dhe && c.group === null) throw new TlsError('InternalError', { detail: 'serverFlight13: (EC)DHE without a group' });
+  const ks = dhe && peerShare && c.group !== null ? await respondToKeyShare(crypto, c.group, peerShare, cfg.random) : null;
   const random = cfg.random(32);
   const sh: ServerHello = {
     type: 'server_hello',
@@ -103,7 +110,7 @@ export async function serverFlight13(
     extensions: {
       rules: 'tls13',
       supportedVersions: ProtocolVersion.TLSv1_3,
-      ...(ks ? { keyShare: { group: c.group, keyExchange: ks.publicKey } } : {}),
+      ...(ks && c.group !== null ? { keyShare: { group: c.group, keyExchange: ks.publicKey } } : {}),
       ...(psk ? { preSharedKey: psk.index } : {}),
     },
     isHrr: false,
@@ -116,7 +123,7 @@ export async function serverFlight13(
     ? {
         version: 'TLSv1.3',
         cipherSuite: c.suite.name,
-        group: ks ? codeName('group', c.group) : undefined,
+        group: ks && c.group !== null ? codeName('group', c.group) : undefined,
         alpn: c.alpn,
         serverName: c.serverName,
         // A resumed connection reports the client certificate the original handshake accepted.
@@ -130,7 +137,7 @@ export async function serverFlight13(
     : {
         version: 'TLSv1.3',
         cipherSuite: c.suite.name,
-        group: codeName('group', c.group),
+        group: c.group !== null ? codeName('group', c.group) : undefined,
         alpn: c.alpn,
         serverName: c.serverName,
         signatureScheme: codeName('scheme', c.scheme),
@@ -168,7 +175,7 @@ export async function serverFlight13(
     sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished13(crypto, c.suite, secrets.serverHandshake, transcript.current()) });
     const app = applicationSecrets(secrets, transcript.current());
     out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: app.serverApplication });
-    const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '' };
+    const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '', authenticatedAt: psk.state.authenticatedAt ?? psk.state.issuedAt };
     const chain: ClientChain = { chain: psk.state.clientChain, errors: originalErrors(psk.state) };
     const decided = ClientAuthDecided.resumed(psk.binder, psk.state.clientAuth, p.clientAuth);
     const withEarly: Learned = ch.extensions.earlyData !== undefined ? { ...learned, earlyData: early ? 'accepted' : 'rejected' } : learned;
@@ -191,7 +198,7 @@ export async function serverFlight13(
   sendHashed(out, transcript, { type: 'finished', verifyData: computeFinished13(crypto, c.suite, secrets.serverHandshake, transcript.current()) });
   const app = applicationSecrets(secrets, transcript.current());
   out.installKey('write', { version: 'TLSv1.3', suite: c.suite, secret: app.serverApplication });
-  const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '' };
+  const h: Server13 = { ...hs, suite: c.suite, secrets, app, alpn: c.alpn ?? null, serverName: c.serverName ?? '', authenticatedAt: null };
   // The client's Finished is checked once the client-certificate question is settled.
   if (p.clientAuth === 'none') return { next: new ExpectFinished(h, ClientAuthDecided.notRequested(p.clientAuth), NO_CLIENT_CHAIN), learned };
   return { next: new ExpectClientCertificate(h, p.clientAuth), learned };
@@ -320,7 +327,7 @@ export class ExpectFinished implements State {
     const next: Step = { next: new ServerTraffic() };
     if (p.sessionTickets === 0 || traffic.resumption === null) return next;
     // RFC 9846 §4.7.1: tickets for resumption, recording what this handshake (or, resumed, the original one) decided.
-    const origin: TicketOrigin = { alpn: this.h.alpn, serverName: this.h.serverName, clientAuth: this.client.outcome, clientChain: this.chain.chain, clientErrors: this.chain.errors };
+    const origin: TicketOrigin = { alpn: this.h.alpn, serverName: this.h.serverName, clientAuth: this.client.outcome, clientChain: this.chain.chain, clientErrors: this.chain.errors, authenticatedAt: this.h.authenticatedAt ?? cfg.now() };
     return andThen(sendTickets13(this.h, suite, traffic.resumption, origin, out), () => next);
   }
 }

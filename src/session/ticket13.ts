@@ -18,6 +18,9 @@
  * u8  client_auth               0 none requested, 1 requested and none sent, 2 certificate
  * opaque client_chain<0..2^16-1> (client_auth 2) DER certificates, each opaque<1..2^16-1>
  * opaque errors<0..255>         certificate error codes accepted then, comma separated (ASCII)
+ * [u32 authenticated_at_hi, u32 lo]  only in a ticket issued on resumption: server clock (ms) of
+ *                               the full handshake it descends from (absent: issued_at; tickets of
+ *                               full handshakes keep their size and bytes)
  * ```
  *
  * @module
@@ -47,6 +50,14 @@ export interface TicketState13 {
   readonly clientChain: readonly Uint8Array[];
   /** The (ignorable) errors accepted in that chain then. */
   readonly clientErrors: readonly CertificateErrorCode[];
+  /**
+   * Server clock (ms) of the full (certificate-authenticated) handshake this ticket descends
+   * from, through any resumptions; absent: `issuedAt` (the ticket's own handshake was a full
+   * one). RFC 9846 §4.7.1 recommends limiting the total lifetime of keying material derived
+   * from one certificate-authenticated handshake: the server refuses a ticket whose
+   * authentication is older than its session timeout, however recently the ticket was issued.
+   */
+  readonly authenticatedAt?: number;
 }
 
 const TAG = 0x13;
@@ -82,6 +93,8 @@ export function encodeTicketState13(s: TicketState13): Uint8Array | null {
     for (const d of chain) x.vec16((y) => y.bytes(d));
   });
   w.vec8((x) => x.bytes(errors));
+  const authAt = s.authenticatedAt ?? s.issuedAt;
+  if (authAt !== s.issuedAt) w.u32(Math.floor(authAt / 2 ** 32) >>> 0).u32(authAt >>> 0);
   return w.finish();
 }
 
@@ -107,12 +120,22 @@ export function decodeTicketState13(b: Uint8Array): TicketState13 | null {
     const clientChain: Uint8Array[] = [];
     while (chainR.left > 0) clientChain.push(copyBytes(chainR.vec16Bytes('certificate', 1)));
     const errorsText = dec.decode(r.vec8Bytes('errors'));
+    let authenticatedAt = issuedAt;
+    if (r.left > 0) {
+      const authHi = r.u32();
+      authenticatedAt = authHi * 2 ** 32 + r.u32();
+      // Written only when it differs.
+      if (authenticatedAt === issuedAt) return null;
+    }
     r.end('ticket state');
+    // A resumption cannot be older than the handshake it descends from.
+    if (authenticatedAt > issuedAt) return null;
     const clientErrors = errorsText === '' ? [] : (errorsText.split(',') as CertificateErrorCode[]);
     // Only ignorable errors can have been accepted.
     if (clientErrors.some((e) => !IGNORABLE_CERTIFICATE_ERRORS.includes(e))) return null;
     if ((auth === 'certificate') !== (clientChain.length > 0)) return null;
-    return { cipherSuite, issuedAt, lifetime, ageAdd, maxEarlyData, psk, serverName, alpn, clientAuth: auth, clientChain, clientErrors };
+    const state: TicketState13 = { cipherSuite, issuedAt, lifetime, ageAdd, maxEarlyData, psk, serverName, alpn, clientAuth: auth, clientChain, clientErrors };
+    return authenticatedAt === issuedAt ? state : { ...state, authenticatedAt };
   } catch {
     return null;
   }

@@ -31,6 +31,7 @@ import {
   isServerConfig,
   clientConfigFacts,
   serverConfigTicketKeys,
+  serverConfigReplayRegister,
   type ClientConfigOptions,
   type ClientConnectionOptions,
 } from '../engine/setup.js';
@@ -41,7 +42,7 @@ import { parseCertificate } from '../verify/x509.js';
 import { TlsPump, type PumpHandlers } from './pump.js';
 import { fromNodeTlsOptions, opensslSuiteName, NODE_TLS_OPTION_NAMES, type NodeAlpnInput, type NodeTlsCommonOptions } from './node-tls-options.js';
 import { nodeRootCertificates } from './node-roots.js';
-import { clientHelloServerName, contextPattern } from './node-sni.js';
+import { ClientHelloPeek, contextPattern, withinHandshakeTime } from './node-sni.js';
 import { CERT_SIGNATURE_SCHEMES, TLS12_SUITES, TLS13_SUITES } from '../crypto/suites.js';
 import { dialNode, withoutDialOptions, type DialOptions } from './node-dial.js';
 // node:crypto's PBKDF2 and DES-EDE3 for PKCS#12 files and encrypted keys (`pfx`, `passphrase`).
@@ -1688,9 +1689,13 @@ export class TlsServer extends net.Server {
       throw new TlsError('InvalidConfig', { detail: `${socketKeys.map(([k]) => k).join(', ')}: socket options are set in createServer, not setSecureContext`, source: 'caller' });
     }
     // As in Node, the ticket keys survive a change of certificates unless new ones are given:
-    // clients holding tickets keep resuming.
+    // clients holding tickets keep resuming. So does the 0-RTT replay register: a config that
+    // opens the same tickets must refuse the same replays (RFC 9846 §8).
     const o = options as TlsServerOptions;
-    const keep = o.secureContext === undefined && o.ticketKeys === undefined ? { ...o, ticketKeys: serverConfigTicketKeys(this.config).exportTicketKeys() } : o;
+    const keep =
+      o.secureContext === undefined && o.ticketKeys === undefined
+        ? { ...o, ticketKeys: serverConfigTicketKeys(this.config).exportTicketKeys(), replayRegister: o.replayRegister ?? serverConfigReplayRegister(this.config) }
+        : o;
     this.config = serverConfigOf(keep);
   }
 
@@ -1734,14 +1739,18 @@ export class TlsServer extends net.Server {
       return;
     }
     const initial = this.config;
+    const timeout = this.settings.handshakeTimeout;
+    const started = Date.now();
     const choose = async (): Promise<ServerConfig | null> => {
-      const name = await peekServerName(raw, this.settings.handshakeTimeout);
+      const name = await peekServerName(raw, timeout);
       if (raw.destroyed) return null;
-      return name === null ? initial : this.configFor(name, initial);
+      // The handshake timeout covers the SNICallback too (node-sni.ts).
+      return name === null ? initial : withinHandshakeTime(this.configFor(name, initial), raw, timeout > 0 ? timeout - (Date.now() - started) : null, mapTransportError);
     };
     choose().then(
       (config) => {
-        if (config && !raw.destroyed) this.start(raw, config);
+        // What is left of the handshake timeout, not a new one (a slow client must not get two).
+        if (config && !raw.destroyed) this.start(raw, config, timeout > 0 ? Math.max(1, timeout - (Date.now() - started)) : 0);
       },
       (e: unknown) => {
         // As Node: an SNICallback error (or a client gone, or the timeout) ends the connection.
@@ -1770,7 +1779,7 @@ export class TlsServer extends net.Server {
     return answer === undefined || answer === null ? fallback : configOfContext(answer);
   }
 
-  private start(raw: net.Socket, config: ServerConfig): void {
+  private start(raw: net.Socket, config: ServerConfig, handshakeTimeout = this.settings.handshakeTimeout): void {
     let conn: TlsConnection;
     try {
       conn = TlsConnection.server(config);
@@ -1783,7 +1792,7 @@ export class TlsServer extends net.Server {
     let tls: TlsSocket | undefined;
     if (this.listenerCount('keylog') > 0) conn.keyLogSink = (line) => this.emit('keylog', Buffer.from(`${line}\n`, 'latin1'), tls);
     // The handshake timeout (TimedOut) arrives as 'error', hence as 'tlsClientError'.
-    tls = new TlsSocket(raw, conn, { ...this.settings, dialing: false });
+    tls = new TlsSocket(raw, conn, { ...this.settings, handshakeTimeout, dialing: false });
     const socket = tls;
     const onError = (err: Error): void => {
       this.emit('tlsClientError', mapTransportError(err), socket);
@@ -1818,6 +1827,9 @@ const PEEK_LIMIT = 131072;
 function peekServerName(raw: net.Socket, timeoutMs: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    // Each byte looked at once, however the client fragments its hello (node-sni.ts).
+    const peek = new ClientHelloPeek(PEEK_LIMIT);
+    let total = 0;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const finish = (): void => {
       raw.off('data', onData);
@@ -1829,11 +1841,11 @@ function peekServerName(raw: net.Socket, timeoutMs: number): Promise<string | nu
     };
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
-      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      const r = clientHelloServerName(buf, PEEK_LIMIT);
-      if (!r.done && buf.length <= PEEK_LIMIT + 64 * 1024) return;
+      total += chunk.length;
+      const r = peek.push(chunk);
+      if (!r.done && total <= PEEK_LIMIT + 64 * 1024) return;
       finish();
-      raw.unshift(buf);
+      raw.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
       resolve(r.done ? r.name : null);
     };
     const onGone = (): void => {
