@@ -139,6 +139,30 @@ export async function authenticatePeer<P extends Peer>(
   }
 }
 
+/** No trace for a chain judged again at resumption (nothing is sent or received). */
+const NO_TRACE: Pick<HandshakeOutput, 'trace' | 'tracing'> = { tracing: false, trace: () => undefined };
+
+/**
+ * Server resumption (TLS 1.3 PSK, TLS 1.2 session ID or ticket) of a session whose client
+ * presented certificates: the chain kept with the session is judged again by today's verifier
+ * and policy (trust anchors, ignorable errors, validity now). Resumption cannot ask for the
+ * certificate again (RFC 9846 §4.4.2) and the configuration may have changed since the full
+ * handshake (a client CA replaced after a compromise, with the ticket keys kept): a chain it
+ * would refuse in a full handshake is not resumed either (the caller then does a full one).
+ * The built-in verifier remembers a chain it found clean, so a repeated chain costs a
+ * comparison, not a path search. True for a session without client certificates.
+ */
+export async function clientChainStillAccepted(cfg: Pick<ResolvedCommon, 'crypto' | 'now'>, pa: PeerAuth, chain: readonly Uint8Array[]): Promise<boolean> {
+  if (chain.length === 0) return true;
+  try {
+    const errors = await judgeChain(cfg, pa, chain, null, NO_TRACE);
+    return errors.every((e) => pa.ignorable.includes(e.code));
+  } catch {
+    // A verifier that fails is no acceptance.
+    return false;
+  }
+}
+
 /** Every error found in the peer's chain: the verifier's, the name check hook's, and the stapled OCSP response's. */
 async function judgeChain(
   cfg: Pick<ResolvedCommon, 'crypto' | 'now'>,

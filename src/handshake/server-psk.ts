@@ -23,6 +23,7 @@ import type { CertificateError } from '../verify/verifier.js';
 import { decodeTicketState13, encodeTicketState13, type OriginalClientAuth, type TicketState13 } from '../session/ticket13.js';
 import { TICKET_AGE_TOLERANCE_MS, verifyBinder, type BinderVerified } from './psk.js';
 import type { ServerHandshake } from './server-common.js';
+import { clientChainStillAccepted } from './peer-auth.js';
 import type { HandshakeOutput } from './state.js';
 import { claimOnce, isFresh } from '../session/replay.js';
 
@@ -74,6 +75,9 @@ export async function choosePsk13(
     if (!state || !usable(hs, state, suite, sni, now, id.obfuscatedTicketAge)) continue;
     // RFC 9846 §4.3.11.2: the binder of the identity we chose must verify.
     const binder = verifyBinder(cfg.crypto, suite.hash, state.psk, binderHash(truncatedClientHello(ch)), offered.binders[i]!, i);
+    // The client's certificates, judged again by today's trust settings (after the binder: only
+    // the ticket's holder can make us verify a chain).
+    if (!(await clientChainStillAccepted(cfg, p.auth, state.clientChain))) continue;
     return { binder, index: i, state, mode };
   }
   return null;

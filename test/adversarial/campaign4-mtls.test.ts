@@ -79,9 +79,9 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
       expect(certSeen).toEqual([true, true, true, true]);
     });
 
-    // F7 (not fixed, see status-adversary4.md): the ticket (or TLS 1.2 session) does not record
-    // which trust anchors judged the client's chain, and resumption does not judge it again.
-    it.fails('a session whose client chain chained to a CA the server no longer trusts (ca replaced, ticket keys kept) is not resumed', async () => {
+    // F7 (fixed on main: handshake/peer-auth.ts clientChainStillAccepted): resumption judges the
+    // client's chain again by today's trust settings.
+    it('a session whose client chain chained to a CA the server no longer trusts (ca replaced, ticket keys kept) is not resumed', async () => {
       const { now, cc: _cc, server: mk } = setup();
       void _cc;
       const cc = createClientConfig({ ca: server.caCertPem, cert: client.chainPem, key: client.keyPem, sessionStore: new MemorySessionStore({ now: () => now.t }), maxVersion: version, now: () => now.t });
