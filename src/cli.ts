@@ -530,7 +530,7 @@ const MAX_PASSPHRASE_FILE = 64 * 1024;
 /**
  * The bytes of `file`, read to its end but never more than `max` bytes (a device or a pipe
  * has no size to check first).
- * @throws Error (an `ErrnoException` from the file system, or one saying the file is too large)
+ * @throws an `ErrnoException` from the file system, or TlsError('InvalidConfig') for a file that is too large
  */
 function readFileBounded(file: string, max: number): Buffer {
   const fd = openSync(file, 'r');
@@ -543,7 +543,7 @@ function readFileBounded(file: string, max: number): Buffer {
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
-      if (total > max) throw new Error(`larger than ${max} bytes`);
+      if (total > max) throw new TlsError('InvalidConfig', { detail: `larger than ${max} bytes`, source: 'caller' });
     }
     return Buffer.concat(chunks, total);
   } finally {
@@ -556,7 +556,7 @@ function readInput(flag: string, file: string): string | Uint8Array {
   try {
     data = readFileBounded(file, MAX_INPUT_FILE);
   } catch (e) {
-    throw new TlsError('InvalidConfig', { detail: `cannot read --${flag} ${file}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+    throw new TlsError('InvalidConfig', { detail: `cannot read --${flag} ${file}: ${e instanceof TlsError ? e.detail : e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
   }
   const text = data.toString('latin1');
   return text.includes('-----BEGIN') ? data.toString('utf8') : new Uint8Array(data);
