@@ -527,6 +527,11 @@ const MAX_INPUT_FILE = 64 * 1024 * 1024;
 /** Largest `--pass file:` / `--proxy-auth file:` read (only its first line is used). */
 const MAX_PASSPHRASE_FILE = 64 * 1024;
 
+/** Why a file could not be read: the file system's message, or the bound's. */
+function readError(e: unknown): string {
+  return e instanceof TlsError ? (e.detail ?? e.status) : e instanceof Error ? e.message : String(e);
+}
+
 /**
  * The bytes of `file`, read to its end but never more than `max` bytes (a device or a pipe
  * has no size to check first).
@@ -556,7 +561,7 @@ function readInput(flag: string, file: string): string | Uint8Array {
   try {
     data = readFileBounded(file, MAX_INPUT_FILE);
   } catch (e) {
-    throw new TlsError('InvalidConfig', { detail: `cannot read --${flag} ${file}: ${e instanceof TlsError ? e.detail : e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+    throw new TlsError('InvalidConfig', { detail: `cannot read --${flag} ${file}: ${readError(e)}`, cause: e, source: 'caller' });
   }
   const text = data.toString('latin1');
   return text.includes('-----BEGIN') ? data.toString('utf8') : new Uint8Array(data);
@@ -585,7 +590,7 @@ function readPassphrase(spec: string, flag = 'pass'): string {
     try {
       text = readFileBounded(spec.slice(5), MAX_PASSPHRASE_FILE).toString('utf8');
     } catch (e) {
-      throw new TlsError('InvalidConfig', { detail: `cannot read --${flag} ${spec}: ${e instanceof Error ? e.message : String(e)}`, source: 'caller' });
+      throw new TlsError('InvalidConfig', { detail: `cannot read --${flag} ${spec}: ${readError(e)}`, source: 'caller' });
     }
     return text.split(/\r?\n/)[0]!;
   }
@@ -952,7 +957,7 @@ function sessionKeyFile(file: string, create: boolean): Uint8Array {
   try {
     key = readFileBounded(file, 4096);
   } catch (e) {
-    throw new TlsError('InvalidConfig', { detail: `cannot read session key ${file}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+    throw new TlsError('InvalidConfig', { detail: `cannot read session key ${file}: ${readError(e)}`, cause: e, source: 'caller' });
   }
   if (key.length !== SESSION_KEY_LENGTH) throw new TlsError('InvalidConfig', { detail: `session key ${file}: expected ${SESSION_KEY_LENGTH} bytes, found ${key.length}`, source: 'caller' });
   try {
@@ -1011,7 +1016,7 @@ function connectPlan(cmd: ConnectCommand): ConnectPlan {
     try {
       sessionIn = new Uint8Array(readFileBounded(inFile, MAX_INPUT_FILE));
     } catch (e) {
-      throw new TlsError('InvalidConfig', { detail: `cannot read --sess-in ${inFile}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+      throw new TlsError('InvalidConfig', { detail: `cannot read --sess-in ${inFile}: ${readError(e)}`, cause: e, source: 'caller' });
     }
   }
   let earlyData: Uint8Array | undefined;
@@ -1019,7 +1024,7 @@ function connectPlan(cmd: ConnectCommand): ConnectPlan {
     try {
       earlyData = new Uint8Array(readFileBounded(cmd.session.earlyData, MAX_INPUT_FILE));
     } catch (e) {
-      throw new TlsError('InvalidConfig', { detail: `cannot read --early-data ${cmd.session.earlyData}: ${e instanceof Error ? e.message : String(e)}`, cause: e, source: 'caller' });
+      throw new TlsError('InvalidConfig', { detail: `cannot read --early-data ${cmd.session.earlyData}: ${readError(e)}`, cause: e, source: 'caller' });
     }
     if (earlyData.length === 0) throw new TlsError('InvalidConfig', { detail: `--early-data ${cmd.session.earlyData} is empty`, source: 'caller' });
   }
