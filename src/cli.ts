@@ -34,7 +34,7 @@ import { connect, createClientConfig, createServer, mapTransportError, type Conn
 import { systemRootCertificates } from './transport/node-roots.js';
 import { resolveProxy } from './transport/proxy.js';
 import { MAX_MAX_DEPTH } from './verify/engine.js';
-import { IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
+import { ALL_CERTIFICATE_ERRORS, IGNORABLE_CERTIFICATE_ERRORS, severityOf, type CertificateErrorCode } from './verify/verifier.js';
 import { generateTestPki } from './verify/generate.js';
 import { parseCertificate } from './verify/x509.js';
 import { CRYPTO_PROVIDER_NAMES, type CryptoProviderName } from './crypto/select.js';
@@ -597,15 +597,6 @@ function readPassphrase(spec: string, flag = 'pass'): string {
   return spec;
 }
 
-const ALL_CERTIFICATE_ERRORS: readonly CertificateErrorCode[] = [
-  ...IGNORABLE_CERTIFICATE_ERRORS,
-  'InvalidSignature',
-  'Revoked',
-  'BasicConstraintsError',
-  'UnknownCriticalExtension',
-  'InvalidCertificateAuthorityPolicy',
-  'OtherErrors',
-];
 
 /** `--ignore CODE,...`: ignorable codes only; an unknown or fatal code is a usage error (exit 2). */
 function parseIgnore(v: string | undefined): CertificateErrorCode[] | undefined {

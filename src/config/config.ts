@@ -14,7 +14,7 @@ import type { PrivateKeyInput } from '../crypto/signer.js';
 import { resolveCryptoProviderWith } from '../crypto/select.js';
 import type { CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import type { Certificate } from '../verify/certificate.js';
-import { IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
+import { ALL_CERTIFICATE_ERRORS, IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
 import { TlsError } from '../base/errors.js';
 import type { MemorySessionStore, SessionStore } from '../session/store.js';
 import type { TicketKeySet } from '../session/ticket-keys.js';
@@ -535,7 +535,7 @@ export function resolveIgnorable(o: { rejectUnauthorized?: boolean; ignorableCer
   if (!Array.isArray(given)) throw new TlsError('InvalidConfig', { detail: 'ignorableCertificateErrors must be an array of certificate error codes' });
   const list: unknown[] = Array.prototype.slice.call(given);
   for (const c of list) {
-    if (typeof c !== 'string' || !(ALL_CERTIFICATE_ERROR_CODES as readonly string[]).includes(c)) {
+    if (typeof c !== 'string' || !(ALL_CERTIFICATE_ERRORS as readonly string[]).includes(c)) {
       throw new TlsError('InvalidConfig', { detail: `ignorableCertificateErrors: unknown certificate error code '${String(c)}' (ignorable codes: ${IGNORABLE_CERTIFICATE_ERRORS.join(', ')})` });
     }
     if (!(IGNORABLE_CERTIFICATE_ERRORS as readonly string[]).includes(c)) {
@@ -547,16 +547,6 @@ export function resolveIgnorable(o: { rejectUnauthorized?: boolean; ignorableCer
   return Object.freeze(list as CertificateErrorCode[]);
 }
 
-/** Every certificate error code (DESIGN.md §3): the ignorable ones, then the fatal ones. */
-const ALL_CERTIFICATE_ERROR_CODES: readonly CertificateErrorCode[] = [
-  ...IGNORABLE_CERTIFICATE_ERRORS,
-  'InvalidSignature',
-  'Revoked',
-  'BasicConstraintsError',
-  'UnknownCriticalExtension',
-  'InvalidCertificateAuthorityPolicy',
-  'OtherErrors',
-];
 
 /**
  * A list of suites, groups or signature schemes (IANA names or code points) as code points.

@@ -37,6 +37,17 @@ export const IGNORABLE_CERTIFICATE_ERRORS: readonly CertificateErrorCode[] = [
   'RevocationFailure',
 ];
 
+/** Every certificate error code (DESIGN.md §3): the ignorable ones, then the fatal ones. */
+export const ALL_CERTIFICATE_ERRORS: readonly CertificateErrorCode[] = [
+  ...IGNORABLE_CERTIFICATE_ERRORS,
+  'InvalidSignature',
+  'Revoked',
+  'BasicConstraintsError',
+  'UnknownCriticalExtension',
+  'InvalidCertificateAuthorityPolicy',
+  'OtherErrors',
+];
+
 /** Severity of a set of certificate errors. */
 export type CertificateErrorSeverity = 'none' | 'ignorable' | 'fatal';
 
