@@ -597,7 +597,6 @@ function readPassphrase(spec: string, flag = 'pass'): string {
   return spec;
 }
 
-
 /** `--ignore CODE,...`: ignorable codes only; an unknown or fatal code is a usage error (exit 2). */
 function parseIgnore(v: string | undefined): CertificateErrorCode[] | undefined {
   const items = list(v);
