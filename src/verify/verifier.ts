@@ -37,7 +37,7 @@ export const IGNORABLE_CERTIFICATE_ERRORS: readonly CertificateErrorCode[] = [
   'RevocationFailure',
 ];
 
-/** Every certificate error code (DESIGN.md §3): the ignorable ones, then the fatal ones. */
+/** Every certificate error code: the ignorable ones, then the fatal ones. */
 export const ALL_CERTIFICATE_ERRORS: readonly CertificateErrorCode[] = [
   ...IGNORABLE_CERTIFICATE_ERRORS,
   'InvalidSignature',
