@@ -184,9 +184,11 @@ const RUNTIMES: Runtime[] = ['deno', 'bun'];
 
 for (const rt of RUNTIMES) {
   const avail = runtimeAvailable(rt);
+  // Only when the runtime's binary is genuinely absent (CI installs both): the titles say so.
+  const skipNote = avail.ok ? '' : ` (skipped: ${avail.detail})`;
   const t = avail.ok ? it : it.skip;
 
-  describe(`${rt}: a hostile proxy`, () => {
+  describe(`${rt}: a hostile proxy${skipNote}`, () => {
     t('one byte at a time, interim answers, bare LF, then the tunnel: the handshake and an echo work; no TLS byte before the answer', async () => {
       const head = 'HTTP/1.1 100 Continue\n\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\nContent-Length: 99\n\n';
       const p = await proxy((c) => c.tunnel(() => c.trickle(Buffer.from(head), 1)));
@@ -324,7 +326,7 @@ for (const rt of RUNTIMES) {
     });
   });
 
-  describe(`${rt}: a careless caller`, () => {
+  describe(`${rt}: a careless caller${skipNote}`, () => {
     const base = (): Campaign6Config => ({ host: '127.0.0.1', port: echoPort, servername: 'localhost', ca: pki.caCertPem });
 
     t('close() twice, then write and read: each settles, the write with a TlsError', async () => {
@@ -358,7 +360,7 @@ for (const rt of RUNTIMES) {
     }
   });
 
-  describe(`${rt}: a hostile peer`, () => {
+  describe(`${rt}: a hostile peer${skipNote}`, () => {
     t('a reset right after the ClientHello → ConnectionReset (as in puretls/node)', async () => {
       const port = await rawServer((s) => s.once('data', () => s.resetAndDestroy()));
       const r = await runAgent(rt, { host: '127.0.0.1', port, servername: 'localhost', ca: pki.caCertPem });
@@ -459,7 +461,7 @@ for (const rt of RUNTIMES) {
     });
   });
 
-  describe(`${rt}: listen() under hostile clients`, () => {
+  describe(`${rt}: listen() under hostile clients${skipNote}`, () => {
     t('a silent client, a reset mid-ClientHello and half a record then EOF are reported to onHandshakeError with stable statuses; the server goes on serving', async () => {
       const args = ['run', '--allow-net', '--allow-read', '--unstable-sloppy-imports', '-q', AGENT, JSON.stringify({ serve: 4, cert: pki.chainPem, key: pki.keyPem, handshakeTimeout: 500 })];
       const p = new PeerProcess(rt === 'deno' ? args : args.slice(5), rt === 'deno' ? DENO : BUN, rt === 'deno' ? { NO_COLOR: '1' } : undefined);
@@ -510,7 +512,7 @@ for (const rt of RUNTIMES) {
     });
   });
 
-  describe(`${rt}: listen() with careless options`, () => {
+  describe(`${rt}: listen() with careless options${skipNote}`, () => {
     t('ports out of range or not integers → InvalidConfig (was TransportError); [::1] listens on ::1 (Bun looked it up as a name)', async () => {
       const listenBad = [{ port: 70000 }, { port: -1 }, { port: 1.5 }, { port: '8443x' }, { host: '[::1]', port: 0 }, { host: '::1' }];
       const args = ['run', '--allow-net', '--allow-read', '--unstable-sloppy-imports', '-q', AGENT, JSON.stringify({ listenBad, cert: pki.chainPem, key: pki.keyPem })];
@@ -530,7 +532,7 @@ for (const rt of RUNTIMES) {
     });
   });
 
-  describe(`${rt}: dialling`, () => {
+  describe(`${rt}: dialling${skipNote}`, () => {
     t('an IPv6 literal, with and without brackets: dialled, checked against the certificate\'s IP, no SNI (RFC 6066 §3)', async () => {
       sniSeen.length = 0;
       const plain = await runAgent(rt, { host: '::1', port: echo6Port, ca: pki.caCertPem, action: 'echo' });
