@@ -95,6 +95,27 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
       expect(again.s.error?.status).toBe('CertificateUntrusted');
     });
 
+    // The seam between resumption and the verifier (clientChainStillAccepted): the recorded
+    // errors were none, so only judging the chain again at the resumption's time catches this.
+    it('a client certificate that expired since the full handshake (within sessionTimeout): not resumed; the full handshake refuses it', async () => {
+      const now = { t: Date.now() };
+      const soon = await generateTestPki({ keyType: 'ecdsa-p256', names: ['client.example'], caName: 'Short CA', notAfter: new Date(now.t + 30 * 60_000) });
+      const cc = createClientConfig({ ca: server.caCertPem, cert: soon.chainPem, key: soon.keyPem, sessionStore: new MemorySessionStore({ now: () => now.t }), maxVersion: version, now: () => now.t });
+      const sc = createServerConfig({ cert: server.chainPem, key: server.keyPem, ticketKeys: new TicketKeySet(), sessionTimeout: 7200, now: () => now.t, sessionTickets: 1, requireCert: true, ca: soon.caCertPem } as ServerConfigOptions);
+      const first = await connect(cc, sc);
+      expect(first.s.error).toBeNull();
+      expect(first.s.info.certificateErrors).toEqual([]);
+      // Still within the session: resumed.
+      now.t += 20 * 60_000;
+      const within = await connect(cc, sc);
+      expect(within.s.info.resumed).toBe(true);
+      // 40 minutes after the full handshake: the certificate expired 10 minutes ago.
+      now.t += 20 * 60_000;
+      const after = await connect(cc, sc);
+      expect(after.s.info.resumed, 'resumed a client certificate that has expired').toBe(false);
+      expect(after.s.error?.status).toBe('CertificateExpired');
+    });
+
     it('a session whose client chain was accepted with an ignored error is not resumed by a policy that no longer ignores it', async () => {
       const { cc: _unused, server: mk } = setup();
       const now = { t: Date.now() };
