@@ -1741,8 +1741,11 @@ export class TlsServer extends net.Server {
     const initial = this.config;
     const timeout = this.settings.handshakeTimeout;
     const started = Date.now();
+    // The name the configuration was chosen for (null: none was read, the default served).
+    let peeked: string | null = null;
     const choose = async (): Promise<ServerConfig | null> => {
       const name = await peekServerName(raw, timeout);
+      peeked = name;
       if (raw.destroyed) return null;
       // The handshake timeout covers the SNICallback too (node-sni.ts).
       return name === null ? initial : withinHandshakeTime(this.configFor(name, initial), raw, timeout > 0 ? timeout - (Date.now() - started) : null, mapTransportError);
@@ -1750,7 +1753,7 @@ export class TlsServer extends net.Server {
     choose().then(
       (config) => {
         // What is left of the handshake timeout, not a new one (a slow client must not get two).
-        if (config && !raw.destroyed) this.start(raw, config, timeout > 0 ? Math.max(1, timeout - (Date.now() - started)) : 0);
+        if (config && !raw.destroyed) this.start(raw, config, timeout > 0 ? Math.max(1, timeout - (Date.now() - started)) : 0, peeked);
       },
       (e: unknown) => {
         // As Node: an SNICallback error (or a client gone, or the timeout) ends the connection.
@@ -1779,7 +1782,14 @@ export class TlsServer extends net.Server {
     return answer === undefined || answer === null ? fallback : configOfContext(answer);
   }
 
-  private start(raw: net.Socket, config: ServerConfig, handshakeTimeout = this.settings.handshakeTimeout): void {
+  /**
+   * @param peeked - with SNICallback/addContext: the name the SNI peek read and `config` was
+   *   chosen for (null: no name read, the default config). The peek is a second, lenient
+   *   ClientHello parser (it gives up on a hello over its size limit, for one): a handshake
+   *   whose ClientHello the engine read with another name is refused before the application
+   *   sees it, so that a name the peek missed never gets a host's name with the default's policy.
+   */
+  private start(raw: net.Socket, config: ServerConfig, handshakeTimeout = this.settings.handshakeTimeout, peeked?: string | null): void {
     let conn: TlsConnection;
     try {
       conn = TlsConnection.server(config);
@@ -1800,6 +1810,12 @@ export class TlsServer extends net.Server {
     socket.on('error', onError);
     socket.once('secure', () => {
       socket.off('error', onError);
+      if (peeked !== undefined && (socket.servername?.toLowerCase() ?? null) !== (peeked?.toLowerCase() ?? null)) {
+        socket.on('error', ignoreError);
+        socket.destroy();
+        this.emit('tlsClientError', new TlsError('IllegalParameter', { detail: `the ClientHello names ${JSON.stringify(socket.servername ?? null)}, but the SNI peek read ${JSON.stringify(peeked)}: the configuration was chosen for another name` }), socket);
+        return;
+      }
       // A socket nobody listens to must not crash the process with an unhandled 'error'.
       if (this.listenerCount('secureConnection') === 0) socket.destroy();
       else this.emit('secureConnection', socket);

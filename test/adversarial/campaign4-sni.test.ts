@@ -18,6 +18,9 @@ import { TlsError } from '../../src/base/errors.js';
 import * as pure from '../../src/transport/node.js';
 import { ClientHelloPeek, clientHelloServerName } from '../../src/transport/node-sni.js';
 import { withTestHooks } from '../../src/testing/hooks.js';
+import { encodeClientHello } from '../../src/wire/hello.js';
+import { encode } from '../../src/wire/writer.js';
+import type { ClientHello } from '../../src/wire/messages.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { parseRecords } from '../helpers/mitm.js';
 import { join } from '../helpers/bytes.js';
@@ -253,6 +256,75 @@ async function helloThenWaitClose(port: number, opts: { closeAfterMs?: number } 
     raw.on('close', () => resolve({ closedAfter: performance.now() - t, bytes }));
   });
 }
+
+describe('the seam between the SNI peek and the engine', () => {
+  // The peek gives up on a ClientHello over its limit (128 KiB) and the default config is used;
+  // a server that allows larger hellos (maxClientHelloSize) has the engine read the same hello
+  // with its name. Without the check, the connection reached the application under that name
+  // with the default's policy (here: no client certificate where the callback's context
+  // requires one).
+  it('a hello the peek cannot read but the engine can, naming a host whose context requires a client certificate: refused, never handed to the application', async () => {
+    const strict = pure.createSecureContext({ cert: pki.chainPem, key: pki.keyPem, requireCert: true, ca: pki.caCertPem });
+    const names: string[] = [];
+    const secure: string[] = [];
+    const server = pure.createServer(
+      {
+        cert: pki.chainPem,
+        key: pki.keyPem,
+        maxClientHelloSize: 262144,
+        SNICallback: (name, cb) => {
+          names.push(name);
+          cb(null, strict);
+        },
+      },
+      (s) => {
+        secure.push(String(s.servername));
+        s.destroy();
+      },
+    );
+    const errors: TlsError[] = [];
+    server.on('tlsClientError', (e) => errors.push(e as TlsError));
+    const port = await listen(server);
+    // The largest ClientHello the u16 vectors allow: 32,767 cipher suites (unknown ones are
+    // ignored, RFC 9846 §4.1.2) and an extension block of 65,535 bytes filled by an unknown
+    // extension: a body just over the peek's 131,072-byte limit.
+    let bodyLength = 0;
+    const c = pure.connect(
+      withTestHooks(
+        { host: '127.0.0.1', port, servername: 'b.test', ca: pki.caCertPem },
+        {
+          clientHello: (ch) => {
+            const extra: number[] = [];
+            for (let v = 0x8000; ch.cipherSuites.length + extra.length < 32_767; v++) if (!ch.cipherSuites.includes(v)) extra.push(v);
+            const withPad = (n: number): ClientHello => ({
+              ...ch,
+              cipherSuites: [...ch.cipherSuites, ...extra],
+              extensions: { ...ch.extensions, unknown: [...(ch.extensions.unknown ?? []), { type: 0x7a7a, data: new Uint8Array(n).fill(0x61) }] },
+            });
+            const body = (m: ClientHello): number => encode((w) => encodeClientHello(w, m)).length;
+            const base = 2 + 32 + 1 + ch.legacySessionId.length + 2 + 2 * 32_767 + 1 + ch.legacyCompressionMethods.length + 2;
+            const pad = 65_535 - (body(withPad(0)) - base);
+            const m = withPad(pad);
+            bodyLength = body(m);
+            return m;
+          },
+        },
+      ),
+    );
+    const ended = await new Promise<string>((resolve) => {
+      c.on('secureConnect', () => resolve('secureConnect'));
+      c.on('error', (e) => resolve(`error ${(e as TlsError).status ?? e.message}`));
+      c.on('close', () => resolve('close'));
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    c.destroy();
+    expect(bodyLength).toBeGreaterThan(131_072);
+    expect(names).toEqual([]);
+    expect(secure, 'the application got a connection named b.test under the default policy').toEqual([]);
+    expect(errors.map((e) => e.status)).toEqual(['IllegalParameter']);
+    expect(ended).not.toBe('');
+  }, 60_000);
+});
 
 describe('campaign4: hostile SNICallbacks', () => {
   /** A server whose SNICallback is `cb`, handshake timeout 400 ms; its tlsClientErrors and secure connections. */
