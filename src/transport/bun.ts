@@ -26,7 +26,8 @@ import { resolveIgnorable, type ClientOptions, type ServerOptions } from '../con
 import { nativeProvider } from '../crypto/native.js';
 import { TlsStreamConnection, mapTransportError, streamSettings, withoutKeys, type ByteTransport, type StreamConnectionOptions, type TransportSink } from './streams.js';
 import { streamEngine, type FromStreamsOptions } from './web.js';
-import { RUNTIME_DIAL_KEYS, connectWithin, handshakeTimeLeft, listenPort, planDial, tunnel, unbracketed, type RuntimeDialOptions } from './runtime-dial.js';
+import { RUNTIME_DIAL_KEYS, connectWithin, handshakeTimeLeft, listenPort, planDial, tunnel, type RuntimeDialOptions } from './runtime-dial.js';
+import { unbracketed } from './netpolicy.js';
 import type { ProxyByteStream } from './proxy.js';
 
 // ------------------------------------------------------------------ Bun, structurally

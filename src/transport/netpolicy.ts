@@ -126,6 +126,14 @@ export function isIpLiteral(host: string): boolean {
 }
 
 /**
+ * A bracketed IPv6 literal (`[::1]`, as in a URL) without its brackets, which a dialler would
+ * otherwise look up as a name; anything else as is.
+ */
+export function unbracketed(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') && isIpLiteral(host) ? host.slice(1, -1) : host;
+}
+
+/**
  * Checks one address the client is about to dial (or has dialled) under the policy.
  *
  * @param ip - the resolved address (IP literal)

@@ -17,7 +17,7 @@ import * as net from 'node:net';
 import * as dns from 'node:dns';
 import { TlsError } from '../base/errors.js';
 import { ConnectResponseParser, connectRequest, proxyTimeout, resolveProxy, type ProxyOptions, type ResolvedProxy } from './proxy.js';
-import { checkDialAddress, isIpLiteral, type NetworkPolicyOptions } from './netpolicy.js';
+import { checkDialAddress, isIpLiteral, unbracketed, type NetworkPolicyOptions } from './netpolicy.js';
 
 /** A name-resolution function with `dns.lookup`'s signature (Node's `lookup` option). */
 export type LookupFunction = NonNullable<net.TcpNetConnectOpts['lookup']>;
@@ -297,14 +297,6 @@ function dialPort(port: unknown): number {
 }
 
 /**
- * The host to dial: a bracketed IPv6 literal (`[::1]`, as in a URL, and as `puretls/deno` and
- * `puretls/bun` accept it) without its brackets, which `net` would look up as a name.
- */
-function dialHost(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') && isIpLiteral(host) ? host.slice(1, -1) : host;
-}
-
-/**
  * Dials for the Node adapter: `net.connect(netOpts)` when neither `proxy` nor
  * `refusePrivateAddresses` is set, else a socket that goes through the proxy and/or checks
  * the address (see the module notes). Failures arrive as `'error'` with a `TlsError`
@@ -320,7 +312,7 @@ export function dialNode(given: Omit<net.TcpNetConnectOpts, 'lookup'> & { host: 
     throw new TlsError('InvalidConfig', { detail: 'refusePrivateAddresses must be a boolean', source: 'caller' });
   }
   if (o.lookup !== undefined && typeof o.lookup !== 'function') throw new TlsError('InvalidConfig', { detail: 'lookup must be a function (dns.lookup signature)', source: 'caller' });
-  const netOpts = { ...given, host: dialHost(given.host), port: dialPort(given.port) };
+  const netOpts = { ...given, host: unbracketed(given.host), port: dialPort(given.port) };
   if (o.proxy === undefined && !refusePrivate) {
     const opts: net.TcpNetConnectOpts = { ...netOpts };
     if (o.lookup) opts.lookup = safeLookup(o.lookup);

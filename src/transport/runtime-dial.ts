@@ -62,10 +62,6 @@ export function listenPort(port: unknown): number {
   return port;
 }
 
-/** A bracketed IPv6 literal (`[::1]`, as in a URL) without its brackets; anything else as is. */
-export function unbracketed(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') && isIpLiteral(host) ? host.slice(1, -1) : host;
-}
 
 /** Every address of `host` (getaddrinfo, as Node's `dns.lookup` with `all`). */
 async function lookupAll(host: string): Promise<string[]> {
