@@ -31,6 +31,14 @@ export function toHex(b: Uint8Array): string {
   return s;
 }
 
+/** The bytes of a lowercase or uppercase hex string, or null when it is not one (odd length, other characters). */
+export function fromHex(hex: string): Uint8Array | null {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
 /**
  * A copy of `b` in new memory, as a plain `Uint8Array`. Not `b.slice()`: on a Node `Buffer`
  * (a `Uint8Array` subclass callers often pass) `slice()` is a view of the same memory, so a

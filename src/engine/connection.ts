@@ -30,7 +30,7 @@ import { decodeAlert } from '../wire/alert.js';
 import { Joiner } from '../record/joiner.js';
 import { NullProtector, RecordProtector, tls13Protector, type Protector } from '../record/protector.js';
 import { RecordReader, RecordWriter } from '../record/layer.js';
-import type { HandshakeOutput, HandshakeResult, Learned, ReceivedTicket, State, Step, TrafficKey } from '../handshake/state.js';
+import type { HandshakeOutput, HandshakeResult, HeldSession12, Learned, ReceivedTicket, State, Step, TrafficKey } from '../handshake/state.js';
 import { FAILED, StepFailed } from '../handshake/state.js';
 import { FinishedVerified } from '../handshake/finished.js';
 import { exporter as exporter13, nextTrafficSecret } from '../keys/tls13-schedule.js';
@@ -179,8 +179,11 @@ export class ConnectionCore {
    * and dropped once the handshake is complete, so an idle connection does not keep it.
    */
   private out_: HandshakeOutput | null = null;
-  /** Removes the TLS 1.2 session this connection kept or resumed (see HandshakeOutput.sessionInUse). */
-  private forgetSession: (() => void) | null = null;
+  /**
+   * The TLS 1.2 session this connection kept or resumed and what removes it (see
+   * HandshakeOutput.sessionInUse); a live hand-off carries `held` along.
+   */
+  protected sessionInUse: { readonly forget: () => void; readonly held: HeldSession12 } | null = null;
   /** Session tickets received (resumption is a later issue); at most 8 are kept. */
   private tickets_: Uint8Array | null = null;
   /** TLS 1.3: the suite of the read and write keys in force (null before keys, and in TLS 1.2). */
@@ -952,8 +955,8 @@ export class ConnectionCore {
           self.writeQueued += data.length;
         }
       },
-      sessionInUse(forget: () => void): void {
-        self.forgetSession = forget;
+      sessionInUse(forget: () => void, held: HeldSession12): void {
+        self.sessionInUse = { forget, held };
       },
       plaintextWrites(): void {
         self.setTrafficSecret('write', null);
@@ -1060,9 +1063,9 @@ export class ConnectionCore {
     this.error_ = err;
     if (sendAlert && err.alert !== null && !this.closeSent) this.sendAlert(err.alert, 2);
     // RFC 5246 §7.2.2: a connection ended by a fatal alert (ours or the peer's) is not resumed.
-    const forget = this.forgetSession;
-    this.forgetSession = null;
-    if (forget !== null && err.alert !== null) forget();
+    const inUse = this.sessionInUse;
+    this.sessionInUse = null;
+    if (inUse !== null && err.alert !== null) inUse.forget();
     this.phase_ = 'failed';
     this.state = FAILED;
     for (const w of this.takeWaiters()) w.reject(err);

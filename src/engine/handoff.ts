@@ -38,8 +38,12 @@
  * (RFC 7905 §2)) and the RFC 5705 exporter, which needs them anyway, so no record key is
  * kept anywhere for the hand-off's sake. Sequence numbers continue as in TLS 1.3: our
  * AES-GCM explicit nonce is the sequence number, and ChaCha20-Poly1305 XORs it into the IV.
- * There is no KeyUpdate in TLS 1.2 and puretls refuses renegotiation, so nothing else is
- * needed.
+ * There is no KeyUpdate in TLS 1.2 and puretls refuses renegotiation. The session the
+ * connection kept or resumed travels by name (the negotiated info's `session12`: a client's
+ * store key, session ID and ticket with the session's other plain fields; a server's session
+ * ID), so that a fatal alert after the hand-off still removes it from the importing side's
+ * store or cache (RFC 5246 §7.2.2). A build that does not know the field ignores it, as
+ * builds before it did.
  *
  * @module
  */
@@ -52,6 +56,9 @@ import { MAX_CIPHERTEXT_LEN_TLS12, MAX_CIPHERTEXT_LEN_TLS13, RECORD_HEADER_LEN }
 import { MAX_RECORDS_AHEAD } from '../record/layer.js';
 import type { CertificateError, CertificateErrorCode, CertificateErrorSeverity } from '../verify/verifier.js';
 import type { NegotiatedInfo } from './info.js';
+import type { HeldSession12 } from '../handshake/state.js';
+import type { Tls12Session } from '../session/session.js';
+import { copyBytes, fromHex, toHex } from '../base/bytes.js';
 
 /** What a connection hands over (in memory; {@link encodeHandoff} makes bytes of it). Holds secrets. */
 export type HandoffSnapshot = Handoff13 | Handoff12;
@@ -75,6 +82,12 @@ export interface Handoff12 extends HandoffCommon {
   readonly clientRandom: Uint8Array;
   readonly serverRandom: Uint8Array;
   readonly extendedMasterSecret: boolean;
+  /**
+   * The session the connection kept or resumed, if any (RFC 5246 §7.2.2 removes it after a
+   * fatal alert). Decoded, a client's session takes its master secret and certificates from
+   * the state itself.
+   */
+  readonly session: HeldSession12 | null;
 }
 
 /** Zeroes the secrets of a snapshot. */
@@ -206,6 +219,94 @@ interface InfoJson {
   helloRetryRequest: boolean;
   certificateErrors: { code: string; index: number; detail: string }[];
   certificateErrorSeverity: string;
+  /** TLS 1.2: the session in use, by name (see {@link Handoff12.session}); absent when none. */
+  session12?: Session12Json;
+}
+
+/** A client's TLS 1.2 session without its secret and certificates, or a server's session ID (bytes as hex). */
+type Session12Json =
+  | { sessionId: string }
+  | {
+      sessionId: string;
+      ticket: string;
+      storeKey: string;
+      serverName: string;
+      alpn: string | null;
+      receivedAt: number;
+      expiresAt: number;
+      lifetime: number;
+      signatureScheme: string | null;
+    };
+
+/** RFC 5246 §7.4.1.2: a session ID is at most 32 bytes; RFC 5077 §3.3: a ticket at most 2^16-1. */
+const MAX_SESSION_ID = 32;
+const MAX_TICKET = 0xffff;
+
+function session12Json(h: HeldSession12): Session12Json {
+  if (h instanceof Uint8Array) return { sessionId: toHex(h) };
+  return {
+    sessionId: toHex(h.sessionId),
+    ticket: toHex(h.ticket),
+    storeKey: h.storeKey,
+    serverName: h.serverName,
+    alpn: h.alpn,
+    receivedAt: h.receivedAt,
+    expiresAt: h.expiresAt,
+    lifetime: h.lifetime,
+    signatureScheme: h.signatureScheme,
+  };
+}
+
+function hexBytes(v: unknown, max: number, what: string): Uint8Array {
+  const b = typeof v === 'string' && v.length <= 2 * max ? fromHex(v) : null;
+  if (b === null) throw rejected(`${what} is not hex of at most ${max} bytes`);
+  return b;
+}
+
+function nonNegative(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw rejected(`${what} is not a count`);
+  return v;
+}
+
+/**
+ * The session named by a state's `session12`: a server's session ID, or a client's session
+ * rebuilt around the state's own master secret (a copy: the snapshot's is wiped after import)
+ * and the peer's certificates as negotiated.
+ */
+function heldSession12(v: unknown, role: 'client' | 'server', suite: number, master: Uint8Array, n: NegotiatedInfo): HeldSession12 | null {
+  if (v === undefined) return null;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw rejected('session12 is not an object');
+  const j = v as Record<string, unknown>;
+  const sessionId = hexBytes(j.sessionId, MAX_SESSION_ID, 'session ID');
+  if (role === 'server') {
+    // Only session-ID sessions are cached by the server (a ticket's state is the client's).
+    if (sessionId.length === 0) throw rejected('server session12 without a session ID');
+    return sessionId;
+  }
+  const ticket = hexBytes(j.ticket, MAX_TICKET, 'ticket');
+  if (sessionId.length === 0 && ticket.length === 0) throw rejected('client session12 with neither a session ID nor a ticket');
+  const receivedAt = nonNegative(j.receivedAt, 'receivedAt');
+  const expiresAt = nonNegative(j.expiresAt, 'expiresAt');
+  const session: Tls12Session = {
+    version: 'TLSv1.2',
+    serverName: str(j.serverName, 'session serverName'),
+    storeKey: str(j.storeKey, 'storeKey'),
+    // RFC 5246 §7.4.1.3: a resumed session keeps its suite, so it is the connection's.
+    cipherSuite: suite,
+    alpn: strOrNull(j.alpn, 'session alpn'),
+    receivedAt,
+    expiresAt,
+    peerCertificates: n.peerCertificates,
+    certificateErrors: n.certificateErrors,
+    certificateErrorSeverity: n.certificateErrorSeverity,
+    signatureScheme: strOrNull(j.signatureScheme, 'session signatureScheme'),
+    masterSecret: copyBytes(master),
+    extendedMasterSecret: true,
+    sessionId,
+    ticket,
+    lifetime: nonNegative(j.lifetime, 'session lifetime'),
+  };
+  return session;
 }
 
 /**
@@ -227,6 +328,7 @@ export function encodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, s: Handoff
     helloRetryRequest: n.helloRetryRequest,
     certificateErrors: n.certificateErrors.map((e) => ({ code: e.code, index: e.index, detail: e.detail })),
     certificateErrorSeverity: n.certificateErrorSeverity,
+    ...(s.version === 'TLSv1.2' && s.session !== null ? { session12: session12Json(s.session) } : {}),
   };
   const o = new Out();
   o.bytes(MAGIC);
@@ -372,7 +474,12 @@ export function decodeHandoff(crypto: Pick<CryptoProvider, 'digest'>, bytes: unk
     certificateErrorSeverity: oneOf<CertificateErrorSeverity>(info.certificateErrorSeverity, SEVERITY, 'certificateErrorSeverity'),
   };
   const common = { role, readSequence, writeSequence, peerClosed: (flags & 1) === 1, negotiated, earlyDataLength, unread, unprocessed };
-  if ('master' in keys) return { ...common, version: 'TLSv1.2', suite: suite as Tls12Suite, ...keys, extendedMasterSecret: (flags & 2) === 2 };
+  if ('master' in keys) {
+    // RFC 7627 §5.3: only sessions with the extended master secret are kept (none to manage without it).
+    const session = (flags & 2) === 2 ? heldSession12(info.session12, role, code, keys.master, negotiated) : null;
+    return { ...common, version: 'TLSv1.2', suite: suite as Tls12Suite, ...keys, extendedMasterSecret: (flags & 2) === 2, session };
+  }
+  if (info.session12 !== undefined) throw rejected('session12 in a TLS 1.3 state');
   return { ...common, version: 'TLSv1.3', suite: suite as Tls13Suite, ...keys };
 }
 

@@ -18,7 +18,7 @@ import { nobleProvider, defaultRandom } from '../crypto/noble.js';
 import { DEFAULT_KEY_SHARES, DEFAULT_SERVER_GROUPS, resolveCodes } from '../crypto/suites.js';
 import { TlsError } from '../base/errors.js';
 import { ProtocolVersion } from '../wire/codes.js';
-import type { HandshakeOutput, State } from '../handshake/state.js';
+import type { HandshakeOutput, HeldSession12, State } from '../handshake/state.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { startClient } from '../handshake/client-hello.js';
 import { serverHello12 } from '../handshake/client-tls12.js';
@@ -31,7 +31,7 @@ import { testHooksOf } from '../handshake/test-hooks.js';
 import { MAX_SESSION_LIFETIME, SessionCache12 } from '../session/cache12.js';
 import { createBasicVerifier } from '../verify/basic-verifier.js';
 import { parseIpAddress } from '../verify/hostname.js';
-import type { SessionStore } from '../session/store.js';
+import { forgetSession, type SessionStore } from '../session/store.js';
 import { CLIENT_RESUMPTION, type ClientResumption } from '../handshake/client-resumption.js';
 import { answerCertificateRequest13 } from '../handshake/client-auth13.js';
 import { resolveTicketKeys, type TicketKeySet } from '../session/ticket-keys.js';
@@ -692,6 +692,22 @@ export function setupServer(config: ServerConfig | ServerOptions): Setup {
   const first = params.certificates[0]?.chain[0];
   const setup: Setup = { role: 'server', cfg, start: () => startServer(cfg, params), limits: state.limits, codec: ANY_BODY };
   return first ? { ...setup, localCertificate: first } : setup;
+}
+
+/**
+ * What removes a handed-off connection's TLS 1.2 session (RFC 5246 §7.2.2) from the client
+ * session store or server session-ID cache of `config`. Plain options have none worth
+ * touching (the store or cache built for that one connection is new and empty), nor has a
+ * config without a store or cache: then nothing is removed.
+ * @internal
+ */
+export function forgetHandedOffSession(config: unknown, held: HeldSession12): () => void {
+  if (held instanceof Uint8Array) {
+    const cache = isServerConfig(config) ? serverStates.get(config)!.params.resumption12?.cache : null;
+    return cache ? () => cache.delete(held) : () => undefined;
+  }
+  const store = isClientConfig(config) ? clientStates.get(config)!.store : null;
+  return store ? () => forgetSession(store, held) : () => undefined;
 }
 
 /**

@@ -8,7 +8,7 @@ import { copyBytes } from '../base/bytes.js';
 import type { ClientOptions, ServerOptions } from '../config/config.js';
 import { ConnectionCore, EXPORTER_AT, MAX_SECRET_LEN, TLS13_RESULT } from './connection.js';
 export type { ConnectionInfo, ConnectionView } from './info.js';
-import { setupClient, setupServer, type ClientConfig, type ClientConnectionOptions, type ServerConfig } from './setup.js';
+import { forgetHandedOffSession, setupClient, setupServer, type ClientConfig, type ClientConnectionOptions, type ServerConfig } from './setup.js';
 import { TlsError } from '../base/errors.js';
 import { ClientTraffic } from '../handshake/client-tls13.js';
 import { ServerTraffic } from '../handshake/server-tls13.js';
@@ -70,7 +70,12 @@ export class TlsConnection extends ConnectionCore {
    * server's identity are not used again). Call `process()` next: input the exporter had
    * received but not processed is handled then. Tickets the server sends after the hand-off
    * are reported in `tickets` but not stored as resumable sessions (the resumption secret
-   * is not handed over).
+   * is not handed over). A TLS 1.2 session the exporting connection kept or resumed is
+   * removed from this config's session store or session-ID cache if the connection ends with
+   * a fatal alert (RFC 5246 §7.2.2), as it would have been without the hand-off; the state
+   * names it, so a custom store must compare sessions by ticket and session ID (as
+   * `SessionStore.delete` asks), not by object identity. Plain options have a store of their
+   * own, so nothing is removed then.
    *
    * Import a state once: two connections continuing the same state would seal different
    * records with the same keys and nonces (fatal for AES-GCM and ChaCha20-Poly1305); the
@@ -91,12 +96,12 @@ export class TlsConnection extends ConnectionCore {
       if (s.version === 'TLSv1.3') {
         const read = handoffProtector(crypto, s.suite, s.readSecret, s.readSequence);
         const write = handoffProtector(crypto, s.suite, s.writeSecret, s.writeSequence);
-        conn.restoreHandoff(s, read, write, options.role === 'client' ? new ClientTraffic(null, crypto) : new ServerTraffic(), null);
+        conn.restoreHandoff(s, read, write, options.role === 'client' ? new ClientTraffic(null, crypto) : new ServerTraffic(), null, options.config);
       } else {
         // RFC 5246 §6.3: the same key block; each direction continues at its sequence number.
         const client = options.role === 'client';
         const keys = protectors(crypto, s, client ? { client: s.writeSequence, server: s.readSequence } : { client: s.readSequence, server: s.writeSequence });
-        conn.restoreHandoff(s, client ? keys.server : keys.client, client ? keys.client : keys.server, new RenegotiationRefused(options.role), handshakeResult12(crypto, s));
+        conn.restoreHandoff(s, client ? keys.server : keys.client, client ? keys.client : keys.server, new RenegotiationRefused(options.role), handshakeResult12(crypto, s), options.config);
       }
     } finally {
       wipeHandoff(s);
@@ -195,6 +200,7 @@ export class TlsConnection extends ConnectionCore {
         clientRandom: copyBytes(t.clientRandom),
         serverRandom: copyBytes(t.serverRandom),
         extendedMasterSecret: t.extendedMasterSecret,
+        session: this.sessionInUse?.held ?? null,
         readSequence: readSeq,
         writeSequence: writeSeq,
         peerClosed: this.phase_ === 'peer-closed',
@@ -220,7 +226,7 @@ export class TlsConnection extends ConnectionCore {
    *
    * @internal Use `TlsConnection.import()`.
    */
-  private restoreHandoff(s: HandoffSnapshot, read: RecordProtector, write: RecordProtector, traffic: State, result12: HandshakeResult | null): void {
+  private restoreHandoff(s: HandoffSnapshot, read: RecordProtector, write: RecordProtector, traffic: State, result12: HandshakeResult | null, config: unknown): void {
     if (s.role !== this.role || this.started) throw new TlsError('InternalError', { detail: 'hand-off restored into the wrong connection' });
     this.started = true;
     this.startFn = null;
@@ -239,6 +245,9 @@ export class TlsConnection extends ConnectionCore {
       // Built by the caller (handshakeResult12): this module stays free of TLS 1.2 code for puretls/client.
       if (!result12?.tls12) throw new TlsError('InternalError', { detail: 'TLS 1.2 hand-off restored without its session' });
       this.result = result12;
+      // RFC 5246 §7.2.2 after the hand-off too: a fatal alert removes the session from this
+      // config's store or cache (when it has the one the exporting side used).
+      if (s.session !== null) this.sessionInUse = { forget: forgetHandedOffSession(config, s.session), held: s.session };
     }
     this.earlyLength = s.earlyDataLength;
     this.phase_ = s.peerClosed ? 'peer-closed' : 'open';

@@ -25,7 +25,7 @@ import { nameOf } from '../wire/codes.js';
 import type { HandshakeMessage, NewSessionTicket12, ServerHello, ServerHello12Extensions } from '../wire/messages.js';
 import type { CertificateError, CertificateErrorSeverity } from '../verify/verifier.js';
 import type { ResumableSession, Tls12Session } from '../session/session.js';
-import { keepSession, withSharedCertificates } from '../session/store.js';
+import { forgetSession, keepSession, withSharedCertificates } from '../session/store.js';
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { expect, sendHashed } from './state.js';
 import type { ClientHandshake, Offer } from './client-common.js';
@@ -117,7 +117,7 @@ export function resumed12(hs: ClientHandshake, offer: Offer, sh: ServerHello, su
   hs.transcript.add(sh.raw!);
   if (out.tracing) out.trace({ direction: 'received', kind: 'handshake', summary: `ServerHello TLSv1.2 ${suite.name} (resumed)`, message: sh });
   // RFC 5246 §7.2.2: a fatal alert on this connection ends the session it resumes.
-  if (r) out.sessionInUse(forgetIn(r, session));
+  if (r) out.sessionInUse(() => forgetSession(r.store, session), session);
   const s12: Session12 = { suite, master: session.masterSecret, clientRandom: hs.clientRandom, serverRandom: sh.random, extendedMasterSecret: true };
   // NSS key log: the resumed master secret under this connection's client random.
   out.keyLog('CLIENT_RANDOM', hs.clientRandom, session.masterSecret);
@@ -216,8 +216,9 @@ class ExpectResumedFinished implements State {
     // renewed ticket is a new session: forgetting only the one resumed would leave it stored;
     // the very object stored, since a store may compare sessions by identity).
     const stored = withSharedCertificates(kept);
-    out.sessionInUse(forgetIn(this.h.r, stored));
-    const p = keepSession(this.h.r.store, stored);
+    const store = this.h.r.store;
+    out.sessionInUse(() => forgetSession(store, stored), stored);
+    const p = keepSession(store, stored);
     return p instanceof Promise ? p.then(() => done) : done;
   }
 }
@@ -235,17 +236,6 @@ export interface ServerFindings {
   readonly scheme: string | null;
 }
 
-/** Removes `session` from the store `r` keeps sessions in; a store that fails to is not our failure. */
-function forgetIn(r: ClientSessions, session: ResumableSession): () => void {
-  return () => {
-    try {
-      const p = r.store.delete(r.key, session);
-      if (p instanceof Promise) p.catch(() => undefined);
-    } catch {
-      // See above.
-    }
-  };
-}
 
 /**
  * After a full handshake whose server Finished verified: keeps the session (RFC 5246 §7.4.9:
@@ -288,6 +278,6 @@ export function keepFullSession12(
   // RFC 5246 §7.2.2: a fatal alert later on this connection removes it again (the very
   // object stored: a store may compare sessions by identity).
   const stored = withSharedCertificates(session);
-  out.sessionInUse(forgetIn(r, stored));
+  out.sessionInUse(() => forgetSession(r.store, stored), stored);
   return keepSession(r.store, stored);
 }

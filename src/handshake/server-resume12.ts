@@ -189,7 +189,7 @@ export async function resumeFlight12(hs: ServerHandshake, ch: ClientHello, c: Ch
   const cache = r.cache;
   if (res.via === 'session-id' && cache) {
     const id = copyBytes(ch.legacySessionId);
-    out.sessionInUse(() => cache.delete(id));
+    out.sessionInUse(() => cache.delete(id), id);
   }
   return { next: new ExpectChangeCipherSpec(keys.client, new ExpectResumedFinished(hs, s12, client)), learned };
 }
@@ -249,7 +249,7 @@ export function rememberSession12(
   const cache = r.cache;
   if (sessionId.length > 0 && cache?.put(sessionId, state)) {
     // RFC 5246 §7.2.2: "any connection terminated with a fatal alert MUST NOT be resumed".
-    out.sessionInUse(() => cache.delete(sessionId));
+    out.sessionInUse(() => cache.delete(sessionId), sessionId);
   }
   return ticket ? andThen(sendTicket12(hs, state, r, out), () => undefined) : undefined;
 }

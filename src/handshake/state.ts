@@ -21,8 +21,15 @@ import type { HandshakeMessage } from '../wire/messages.js';
 import type { TranscriptHash } from './transcript.js';
 import type { FinishedVerified } from './finished.js';
 import type { Session12 } from './tls12-common.js';
+import type { Tls12Session } from '../session/session.js';
 import { TlsError } from '../base/errors.js';
 import { nameOf } from '../wire/codes.js';
+
+/**
+ * The TLS 1.2 session a connection uses (see {@link HandshakeOutput.sessionInUse}): a client's
+ * session as its store holds it, or the session ID of a server's session-ID cache entry.
+ */
+export type HeldSession12 = Tls12Session | Uint8Array;
 
 /** A key for one direction of the record layer. */
 export type TrafficKey =
@@ -90,9 +97,11 @@ export interface HandshakeOutput {
    * TLS 1.2, either role: this connection kept or resumed a session; `forget` removes it from
    * the client's store or the server's session-ID cache if the connection later ends with a
    * fatal alert, ours or the peer's (RFC 5246 §7.2.2: "any connection terminated with a fatal
-   * alert MUST NOT be resumed").
+   * alert MUST NOT be resumed"). `held` names the session for a live hand-off (the importing
+   * connection removes the same session): the client's kept or resumed session, or the
+   * server's session ID.
    */
-  sessionInUse(forget: () => void): void;
+  sessionInUse(forget: () => void, held: HeldSession12): void;
   /** Client after a HelloRetryRequest that followed early data: the next records are plaintext again (ClientHello2, RFC 9846 §5.1). */
   plaintextWrites(): void;
   /**

@@ -163,6 +163,20 @@ export function takeSession(store: SessionStore, key: string, now: number): Mayb
 }
 
 /**
+ * Removes `session` from under its key (RFC 5246 §7.2.2: a session whose connection ended
+ * with a fatal alert is not resumed); a store that throws or rejects is not the connection's
+ * failure.
+ */
+export function forgetSession(store: SessionStore, session: ResumableSession): void {
+  try {
+    const r = store.delete(session.storeKey, session);
+    if (r instanceof Promise) r.catch(() => undefined);
+  } catch {
+    // As keepSession: the store's problem, not the connection's.
+  }
+}
+
+/**
  * Stores `session` under its key; a store that throws or rejects loses the session, nothing
  * else. Its certificates are interned first (one copy per distinct certificate across the
  * process: a store and every socket's latest session would otherwise each hold the chain).
