@@ -1350,8 +1350,21 @@ export class TlsSocket extends Duplex {
         // Destroyed by the application (or the handshake timeout) before closing: abort. What is
         // sealed already goes first (writes batched for the end of this task), as node:tls's
         // writes, which reach the kernel at once, would have.
-        if (error === null) this.pump.sendSealed();
-        s.destroy();
+        if (error === null && c.sealing) {
+          // Writes already reported done whose records an async AEAD is still sealing
+          // (TlsPump.writeNow seals ahead) go out once sealed; a provider that never settles
+          // holds the socket no longer than the linger timeout.
+          const timer = setTimeout(() => s.destroy(), this.lingerTimeout);
+          timer.unref?.();
+          void c.settled().then(() => {
+            clearTimeout(timer);
+            this.pump.sendSealed();
+            s.destroy();
+          });
+        } else {
+          if (error === null) this.pump.sendSealed();
+          s.destroy();
+        }
       }
     }
     callback(error);

@@ -57,6 +57,12 @@ export interface PumpHandlers {
 /** Plaintext {@link TlsPump.writeNow} lets queue before sending: four full records, one gathered write. */
 const BATCH_BYTES = 64 * 1024;
 
+/**
+ * Plaintext {@link TlsPump.writeNow} lets an async AEAD seal ahead of the transport: eight full
+ * records sealing at once (the reader opens as many ahead, MAX_RECORDS_AHEAD).
+ */
+const SEAL_AHEAD_BYTES = 8 * 16 * 1024;
+
 /** The default {@link PumpOptions.defer} (a plain call: browsers refuse `queueMicrotask` on another `this`). */
 function microtask(fn: () => void): void {
   queueMicrotask(fn);
@@ -185,6 +191,13 @@ export class TlsPump {
   private set batchFlushQueued(v: boolean) {
     this.flags = v ? this.flags | 1024 : this.flags & ~1024;
   }
+  /** A send of what {@link writeNow} let an async AEAD seal ahead is waiting for the seals. */
+  private get sealFlushQueued(): boolean {
+    return (this.flags & 2048) !== 0;
+  }
+  private set sealFlushQueued(v: boolean) {
+    this.flags = v ? this.flags | 2048 : this.flags & ~2048;
+  }
   private transportError: TlsError | null = null;
   /**
    * The error the pump reported, or the one it was aborted with ({@link abort}): nothing more
@@ -196,7 +209,10 @@ export class TlsPump {
   private handshakeWaiters: ((e: TlsError) => void)[] | null = null;
   /** Waiters of {@link whenIdle}; allocated only while someone waits. */
   private idle: (() => void)[] | null = null;
-  /** Plaintext bytes {@link writeNow} sealed and left queued in the engine, not sent yet. */
+  /**
+   * Plaintext bytes {@link writeNow} left queued in the engine, not sent yet: sealed ones
+   * batched for one gathered write, or ones an async AEAD is still sealing.
+   */
   private batched = 0;
 
   /**
@@ -278,15 +294,35 @@ export class TlsPump {
    * {@link write} without a promise when it can finish at once: the handshake is complete,
    * nothing has failed, the records are sealed synchronously and the transport takes them
    * without asking to wait. Returns undefined when the data is sealed and handed to the
-   * transport, else the promise {@link write} would give. Throws the connection's error
-   * (sticky) instead of rejecting when it is known at once.
+   * transport (or batched for the end of the task), else the promise {@link write} would
+   * give. Throws the connection's error (sticky) instead of rejecting when it is known at once.
+   *
+   * With an async AEAD, undefined also when the data is being sealed and fewer than eight
+   * records' worth are ahead of the transport: they are sent, in order, once sealed. An
+   * adapter that closes its transport abruptly waits for {@link TlsConnection.settled} and
+   * {@link sendSealed} first, so that no write reported done is lost; a seal that fails fails
+   * the connection (reported through `error`).
    */
   writeNow(data: Uint8Array): Promise<void> | undefined {
     const c = this.connection;
     if (!this.started || !c.handshakeComplete) return this.write(data);
     this.throwIfFailed();
     c.write(data);
-    if (this.h.sendv !== undefined && !c.sealing) {
+    if (c.sealing) {
+      // An async AEAD (webcrypto) seals off the main thread. Up to SEAL_AHEAD_BYTES of writes
+      // are reported done before their records are sealed, so several records seal at once;
+      // they go out in order once sealed (flushSealed). One write at a time, each waiting for
+      // its own seal and send, the sender's throughput would be one seal's latency per record.
+      // A write beyond the bound waits for the seals and the transport, as before.
+      this.batched += data.length;
+      if (this.batched <= SEAL_AHEAD_BYTES) {
+        if (!this.sealFlushQueued) {
+          this.sealFlushQueued = true;
+          void c.settled().then((this.flushSealedFn ??= () => this.flushSealed()));
+        }
+        return undefined;
+      }
+    } else if (this.h.sendv !== undefined) {
       // Writes made back to back (a loop of write() calls, a pipe) are sent together: the
       // records stay queued in the engine until BATCH_BYTES of them are there or the
       // current task ends (`defer`: a microtask or a tick, so before any I/O: no write
@@ -408,6 +444,32 @@ export class TlsPump {
    * connection that never wrote keeps no closure: memory, issue 9).
    */
   private flushBatch: (() => void) | null = null;
+
+  /** {@link flushSealed} bound to this pump, made on the first write sealed asynchronously. */
+  private flushSealedFn: (() => void) | null = null;
+
+  /**
+   * Sends the records {@link writeNow} let seal ahead, once sealed (writes made meanwhile may
+   * still be sealing: the flush waits for them too). A failure (a seal that failed, the
+   * transport) is reported by the drive loop, even if no input ever comes.
+   */
+  private flushSealed(): void {
+    this.sealFlushQueued = false;
+    const after = (): void => {
+      if (this.connection.error || this.transportError) this.schedule();
+    };
+    try {
+      const p = this.sendOutput();
+      if (p) {
+        this.flush2(p).then(after, (e: unknown) => this.fail(asTlsError(e)));
+        return;
+      }
+    } catch (e) {
+      this.fail(asTlsError(e));
+      return;
+    }
+    after();
+  }
 
   /** Sends what {@link writeNow} left queued (deferred). */
   private flushBatched(): void {

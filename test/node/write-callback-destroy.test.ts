@@ -1,9 +1,10 @@
 /**
  * A write's callback means its bytes reached the transport, as with `node:tls`: a caller that
  * destroys the socket in that callback (`socket.write(buf, () => socket.destroy())`) loses
- * nothing, whatever the provider. With an async AEAD (webcrypto) a write must not be called
- * done before its records are sealed and handed to the socket (a write-behind tried in this
- * round did exactly that and lost every byte here; found by the review).
+ * nothing, whatever the provider. With an async AEAD (webcrypto) a write may be called done
+ * while its records are still sealing (TlsPump.writeNow seals up to eight records ahead):
+ * destroy() then waits for those seals and sends them before closing the socket (an earlier
+ * write-behind without that wait lost every byte here; found by a review).
  */
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
