@@ -279,15 +279,39 @@ export class TlsPump {
   /**
    * Writes application data. Waits for the handshake first; resolves once the
    * protected records were handed to the transport (and its back-pressure promise, if
-   * any, resolved). Rejects with the connection's error.
+   * any, resolved), or, with an async AEAD, once they are being sealed with less than
+   * eight records' worth ahead of the transport (see {@link writeNow}). Rejects with the
+   * connection's error.
    */
   async write(data: Uint8Array): Promise<void> {
     if (!this.started) void this.start();
     if (!this.connection.handshakeComplete) await this.handshake();
     this.throwIfFailed();
     this.connection.write(data);
+    if (this.connection.sealing && this.sealsAhead(data.length)) return;
     await this.flush();
     this.throwIfFailed();
+  }
+
+  /**
+   * An async AEAD (webcrypto) seals off the main thread: true while the plaintext written
+   * since the last send, `n` more bytes included, is at most SEAL_AHEAD_BYTES. The write is
+   * then reported done before its records are sealed, so that several records seal at once;
+   * they go out in order once sealed ({@link flushSealed}). One write at a time, each waiting
+   * for its own seal and send, the sender's throughput would be one seal's latency per
+   * record. A write beyond the bound waits for the seals and the transport, as before.
+   */
+  private sealsAhead(n: number): boolean {
+    // `batched` counts the bytes reported done since every seal last settled (flushSealed):
+    // sends made meanwhile (a read's answer, a flush) do not reset it while sealing.
+    const ahead = this.batched + n;
+    if (ahead > SEAL_AHEAD_BYTES) return false;
+    this.batched = ahead;
+    if (!this.sealFlushQueued) {
+      this.sealFlushQueued = true;
+      void this.connection.settled().then((this.flushSealedFn ??= () => this.flushSealed()));
+    }
+    return true;
   }
 
   /**
@@ -309,19 +333,7 @@ export class TlsPump {
     this.throwIfFailed();
     c.write(data);
     if (c.sealing) {
-      // An async AEAD (webcrypto) seals off the main thread. Up to SEAL_AHEAD_BYTES of writes
-      // are reported done before their records are sealed, so several records seal at once;
-      // they go out in order once sealed (flushSealed). One write at a time, each waiting for
-      // its own seal and send, the sender's throughput would be one seal's latency per record.
-      // A write beyond the bound waits for the seals and the transport, as before.
-      this.batched += data.length;
-      if (this.batched <= SEAL_AHEAD_BYTES) {
-        if (!this.sealFlushQueued) {
-          this.sealFlushQueued = true;
-          void c.settled().then((this.flushSealedFn ??= () => this.flushSealed()));
-        }
-        return undefined;
-      }
+      if (this.sealsAhead(data.length)) return undefined;
     } else if (this.h.sendv !== undefined) {
       // Writes made back to back (a loop of write() calls, a pipe) are sent together: the
       // records stay queued in the engine until BATCH_BYTES of them are there or the
@@ -338,7 +350,6 @@ export class TlsPump {
         return undefined;
       }
     }
-    this.batched = 0;
     const p = this.sendOutput();
     if (p) return this.flush2(p).then(() => this.throwIfFailed());
     this.throwIfFailed();
@@ -455,6 +466,7 @@ export class TlsPump {
    */
   private flushSealed(): void {
     this.sealFlushQueued = false;
+    this.batched = 0;
     const after = (): void => {
       if (this.connection.error || this.transportError) this.schedule();
     };
@@ -497,7 +509,8 @@ export class TlsPump {
    */
   private sendOutput(): Promise<void> | undefined {
     const sendv = this.h.sendv;
-    this.batched = 0;
+    // While an async AEAD seals, `batched` is sealsAhead's count, reset once the seals settle.
+    if (!this.connection.sealing) this.batched = 0;
     for (;;) {
       if (sendv !== undefined && !this.connection.sealing) {
         const outs = this.connection.takeOutputv();

@@ -1,0 +1,58 @@
+/**
+ * The Web Streams adapter with an async AEAD (the `webcrypto` provider, as in a browser):
+ * a writer that awaits each `write()` has several records sealing at once (TlsPump.write
+ * reports a write done while fewer than eight records' worth are ahead of the transport),
+ * and `close()` still sends every byte, in order, before close_notify.
+ */
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fromStreams, type ByteStreamPair } from '../../../src/transport/web.js';
+import { generateTestPki, type TestPki } from '../../../src/verify/generate.js';
+import { countingWebcrypto } from '../../helpers/counting-webcrypto.js';
+import { failOnUnhandled } from '../../helpers/unhandled.js';
+
+failOnUnhandled({ uncaught: true });
+
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await generateTestPki({ keyType: 'ecdsa-p256', names: ['localhost'] });
+});
+
+function wire(): { client: ByteStreamPair; server: ByteStreamPair } {
+  const c2s = new TransformStream<Uint8Array, Uint8Array>();
+  const s2c = new TransformStream<Uint8Array, Uint8Array>();
+  return { client: { readable: s2c.readable, writable: c2s.writable }, server: { readable: c2s.readable, writable: s2c.writable } };
+}
+
+describe('Web Streams adapter, webcrypto provider: records seal concurrently', () => {
+  it('awaiting each write: several seals in flight; close() delivers every byte in order', async () => {
+    const w = wire();
+    const counted = countingWebcrypto();
+    const server = fromStreams(w.server, { role: 'server', cert: pki.chainPem, key: pki.keyPem });
+    const client = fromStreams(w.client, { servername: 'localhost', ca: pki.caCertPem, crypto: counted.crypto });
+    const chunks = Array.from({ length: 40 }, (_, i) => new Uint8Array(16 * 1024).fill(i));
+    const got = (async () => {
+      const h = createHash('sha256');
+      let n = 0;
+      const reader = server.readable.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        h.update(value);
+        n += value.length;
+      }
+      return { n, sha: h.digest('hex') };
+    })();
+    const writer = client.writable.getWriter();
+    for (const c of chunks) await writer.write(c);
+    await writer.close();
+    const r = await got;
+    expect(r.n).toBe(40 * 16 * 1024);
+    const want = createHash('sha256');
+    for (const c of chunks) want.update(c);
+    expect(r.sha).toBe(want.digest('hex'));
+    expect(counted.seals.maxInFlight).toBeGreaterThan(2);
+    // Eight writes ahead, the one beyond the bound (it waits), and the client's Finished.
+    expect(counted.seals.maxInFlight).toBeLessThanOrEqual(10);
+  });
+});
