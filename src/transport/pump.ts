@@ -198,6 +198,13 @@ export class TlsPump {
   private set sealFlushQueued(v: boolean) {
     this.flags = v ? this.flags | 2048 : this.flags & ~2048;
   }
+  /** The transport asked to wait and has not taken its bytes yet (see {@link pressed}). */
+  private get sendBlocked(): boolean {
+    return (this.flags & 4096) !== 0;
+  }
+  private set sendBlocked(v: boolean) {
+    this.flags = v ? this.flags | 4096 : this.flags & ~4096;
+  }
   private transportError: TlsError | null = null;
   /**
    * The error the pump reported, or the one it was aborted with ({@link abort}): nothing more
@@ -305,7 +312,7 @@ export class TlsPump {
     // `batched` counts the bytes reported done since every seal last settled (flushSealed):
     // sends made meanwhile (a read's answer, a flush) do not reset it while sealing.
     const ahead = this.batched + n;
-    if (ahead > SEAL_AHEAD_BYTES) return false;
+    if (ahead > SEAL_AHEAD_BYTES || this.sendBlocked) return false;
     this.batched = ahead;
     if (!this.sealFlushQueued) {
       this.sealFlushQueued = true;
@@ -516,7 +523,7 @@ export class TlsPump {
         const outs = this.connection.takeOutputv();
         if (!outs) return undefined;
         const p = outs.length === 1 ? this.h.send(outs[0]!) : sendv.call(this.h, outs);
-        if (p) return p;
+        if (p) return this.pressed(p);
         continue;
       }
       const out = this.connection.takeOutput();
@@ -527,8 +534,20 @@ export class TlsPump {
         return this.connection.settled();
       }
       const p = this.h.send(out);
-      if (p) return p;
+      if (p) return this.pressed(p);
     }
+  }
+
+  /**
+   * The transport asked to wait (`p`): until it has taken what it holds, {@link sealsAhead}
+   * lets no write ahead (a peer that stops reading must not make the engine buffer without
+   * bound). One promise per back-pressure event, none per record.
+   */
+  private pressed(p: Promise<void>): Promise<void> {
+    this.sendBlocked = true;
+    return p.then(() => {
+      this.sendBlocked = false;
+    });
   }
 
   /** {@link flush} without a promise when the transport took everything synchronously. */

@@ -152,4 +152,37 @@ describe('webcrypto provider through the Node adapter: records seal concurrently
     expect(got.bytes).toBe(0);
     expect(Date.now() - t0).toBeLessThan(5000);
   });
+
+  it.each(['webcrypto', 'pure', 'native'] as const)('%s: a peer that stops reading: writes that wait for drain stop too (the seals ahead never grow the send buffer without bound)', async (which) => {
+    const stalled = tls.createServer({ cert: pki.chainPem, key: pki.keyPem }, (sock) => {
+      sock.pause();
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', r));
+    try {
+      const s: TlsSocket = await new Promise((resolve, reject) => {
+        const c = connect(
+          { host: '127.0.0.1', port: (stalled.address() as AddressInfo).port, servername: 'localhost', ca: pki.caCertPem, crypto: which === 'webcrypto' ? countingWebcrypto().crypto : which, minVersion: 'TLSv1.3' },
+          () => resolve(c),
+        );
+        c.once('error', reject);
+      });
+      s.on('error', () => undefined);
+      const chunk = Buffer.alloc(16 * 1024, 3);
+      let written = 0;
+      for (;;) {
+        written += chunk.length;
+        if (written > 64 * 1024 * 1024) break;
+        if (!s.write(chunk)) {
+          const drained = await Promise.race([new Promise<boolean>((r) => s.once('drain', () => r(true))), new Promise<boolean>((r) => setTimeout(() => r(false), 1500))]);
+          if (!drained) break;
+        }
+      }
+      // Kernel buffers on loopback hold a few MiB; before the fix this wrote all 64 MiB.
+      expect(written).toBeLessThan(24 * 1024 * 1024);
+      s.destroy();
+    } finally {
+      stalled.close();
+    }
+  });
 });

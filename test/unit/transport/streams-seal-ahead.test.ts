@@ -55,4 +55,23 @@ describe('Web Streams adapter, webcrypto provider: records seal concurrently', (
     // Eight writes ahead, the one beyond the bound (it waits), and the client's Finished.
     expect(counted.seals.maxInFlight).toBeLessThanOrEqual(10);
   });
+
+  it('a peer that stops reading: write() stops resolving (nothing grows without bound)', async () => {
+    const w = wire();
+    const server = fromStreams(w.server, { role: 'server', cert: pki.chainPem, key: pki.keyPem });
+    const client = fromStreams(w.client, { servername: 'localhost', ca: pki.caCertPem, crypto: countingWebcrypto().crypto });
+    await Promise.all([server.handshake(), client.handshake()]);
+    // The server's application never reads: its pump pauses, its transport stops reading.
+    const writer = client.writable.getWriter();
+    const chunk = new Uint8Array(16 * 1024).fill(5);
+    let written = 0;
+    for (;;) {
+      const ok = await Promise.race([writer.write(chunk).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]);
+      if (!ok) break;
+      written += chunk.length;
+      if (written > 32 * 1024 * 1024) break;
+    }
+    expect(written).toBeLessThan(4 * 1024 * 1024);
+    await writer.abort(new Error('done')).catch(() => undefined);
+  });
 });
