@@ -74,4 +74,42 @@ describe('Web Streams adapter, webcrypto provider: records seal concurrently', (
     expect(written).toBeLessThan(4 * 1024 * 1024);
     await writer.abort(new Error('done')).catch(() => undefined);
   });
+
+  it('KeyUpdates (ours, and the peer asking for one) while records seal ahead: every byte arrives in order', async () => {
+    const w = wire();
+    const server = fromStreams(w.server, { role: 'server', cert: pki.chainPem, key: pki.keyPem });
+    const counted = countingWebcrypto();
+    const client = fromStreams(w.client, { servername: 'localhost', ca: pki.caCertPem, crypto: counted.crypto });
+    const chunks = Array.from({ length: 30 }, (_, i) => new Uint8Array(16 * 1024 - i).fill(i));
+    const got = (async () => {
+      const h = createHash('sha256');
+      let n = 0;
+      const reader = server.readable.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        h.update(value);
+        n += value.length;
+        // Mid-stream, the server asks the client to update its keys too (RFC 9846 §4.7.3).
+        if (n > 100_000 && n - value.length <= 100_000) await server.keyUpdate(true);
+      }
+      return { n, sha: h.digest('hex') };
+    })();
+    const writer = client.writable.getWriter();
+    for (let i = 0; i < chunks.length; i++) {
+      await writer.write(chunks[i]!);
+      if (i === 5 || i === 17) await client.keyUpdate(i === 17);
+    }
+    await writer.close();
+    const r = await got;
+    const want = createHash('sha256');
+    let total = 0;
+    for (const c of chunks) {
+      want.update(c);
+      total += c.length;
+    }
+    expect(r.n).toBe(total);
+    expect(r.sha).toBe(want.digest('hex'));
+    expect(counted.seals.maxInFlight).toBeGreaterThan(2);
+  });
 });
