@@ -1689,13 +1689,19 @@ export class TlsServer extends net.Server {
       throw new TlsError('InvalidConfig', { detail: `${socketKeys.map(([k]) => k).join(', ')}: socket options are set in createServer, not setSecureContext`, source: 'caller' });
     }
     // As in Node, the ticket keys survive a change of certificates unless new ones are given:
-    // clients holding tickets keep resuming. So does the 0-RTT replay register: a config that
-    // opens the same tickets must refuse the same replays (RFC 9846 §8).
+    // clients holding tickets keep resuming. So does the 0-RTT replay register, also when
+    // ticket keys are given (often the same ones again, shared with a fleet): a config that
+    // opens the same tickets must refuse the same replays (RFC 9846 §8), and a register that
+    // outlives its tickets only costs the memory it is bounded by.
     const o = options as TlsServerOptions;
     const keep =
-      o.secureContext === undefined && o.ticketKeys === undefined
-        ? { ...o, ticketKeys: serverConfigTicketKeys(this.config).exportTicketKeys(), replayRegister: o.replayRegister ?? serverConfigReplayRegister(this.config) }
-        : o;
+      o.secureContext !== undefined
+        ? o
+        : {
+            ...o,
+            ticketKeys: o.ticketKeys ?? serverConfigTicketKeys(this.config).exportTicketKeys(),
+            replayRegister: o.replayRegister ?? serverConfigReplayRegister(this.config),
+          };
     this.config = serverConfigOf(keep);
   }
 
