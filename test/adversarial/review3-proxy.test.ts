@@ -27,7 +27,7 @@ function printed(e: unknown): string {
 /** The error of a CONNECT whose proxy answers `answer(request)` (as raw bytes). */
 async function answeredWith(o: { username: string; password: string }, answer: (request: Uint8Array) => Uint8Array): Promise<unknown> {
   const resolved = resolveProxy({ url: 'http://127.0.0.1:1', ...o });
-  let request = new Uint8Array(0);
+  let request: Uint8Array = new Uint8Array(0);
   let answered = false;
   const stream: ProxyByteStream = {
     write: (b) => void (request = b),
