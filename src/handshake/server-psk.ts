@@ -80,7 +80,8 @@ export async function choosePsk13(
     // it issues record, the errors found today (a chain clean then may be Untrusted now).
     const today = await clientChainToday(cfg, p.auth, state.clientChain);
     if (today === null) continue;
-    const codes = today.map((e) => e.code);
+    // One code each (the ticket records codes only, in at most 255 bytes).
+    const codes = [...new Set(today.map((e) => e.code))];
     const same = codes.length === state.clientErrors.length && codes.every((c, k) => c === state.clientErrors[k]);
     return { binder, index: i, state: same ? state : { ...state, clientErrors: codes }, mode };
   }
