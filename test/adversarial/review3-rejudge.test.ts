@@ -59,6 +59,22 @@ for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
       expect(again.info.certificateErrorSeverity).toBe('ignorable');
     });
 
+    it('a client certificate that expired since the full handshake (Expired ignorable, no config change): a resumption reports Expired', async () => {
+      const now = { t: Date.now() };
+      const soon = await generateTestPki({ keyType: 'ecdsa-p256', names: ['client.example'], caName: 'Short CA', notAfter: new Date(now.t + 30 * 60_000) });
+      const cc = createClientConfig({ ca: server.caCertPem, cert: soon.chainPem, key: soon.keyPem, sessionStore: new MemorySessionStore({ now: () => now.t }), maxVersion: version, now: () => now.t });
+      const sc = createServerConfig({ cert: server.chainPem, key: server.keyPem, ticketKeys: new TicketKeySet(), sessionTimeout: 7200, sessionTickets: 1, now: () => now.t, requestCert: true, ca: soon.caCertPem, ignorableCertificateErrors: ['Expired'] } as ServerConfigOptions);
+      const first = await connect(cc, sc);
+      expect(first.error).toBeNull();
+      expect(first.info.certificateErrors).toEqual([]);
+      // 40 minutes later the certificate has been expired for 10 minutes; the session is still young.
+      now.t += 40 * 60_000;
+      const again = await connect(cc, sc);
+      expect(again.error).toBeNull();
+      expect(again.info.certificateErrors.map((e) => e.code), `resumed: ${again.info.resumed}`).toContain('Expired');
+      expect(again.info.certificateErrorSeverity).toBe('ignorable');
+    });
+
     it('control: the same client without a prior session (a full handshake) is reported Untrusted', async () => {
       const cc = clientConfig();
       const s = await connect(cc, mk({ requestCert: true, rejectUnauthorized: false, ca: otherCa.caCertPem }));
