@@ -51,7 +51,7 @@ describe('review3: SNI peek vs engine after a HelloRetryRequest', () => {
       let hellos = 0;
       const c = pure.connect(
         withTestHooks(
-          { host: '127.0.0.1', port, servername: 'a.test', ca: pki.caCertPem, ecdhCurve: 'P-256:X25519', keyShareGroups: ['secp256r1'] } as pure.ConnectOptions,
+          { host: '127.0.0.1', port, servername: 'a.test', ca: pki.caCertPem, groups: ['secp256r1', 'x25519'], keyShareGroups: ['secp256r1'] },
           { clientHello: (ch) => (++hellos === 1 ? ch : { ...ch, extensions: { ...ch.extensions, serverName: second } }) },
         ),
       );
@@ -80,7 +80,7 @@ describe('review3: SNI peek vs engine after a HelloRetryRequest', () => {
     let hellos = 0;
     const c = pure.connect(
       withTestHooks(
-        { host: '127.0.0.1', port, servername: 'a.test', ca: pki.caCertPem, ecdhCurve: 'P-256:X25519', keyShareGroups: ['secp256r1'] } as pure.ConnectOptions,
+        { host: '127.0.0.1', port, servername: 'a.test', ca: pki.caCertPem, groups: ['secp256r1', 'x25519'], keyShareGroups: ['secp256r1'] },
         { clientHello: (ch) => (++hellos, ch) },
       ),
     );
