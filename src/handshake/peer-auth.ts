@@ -158,7 +158,7 @@ const NO_TRACE: Pick<HandshakeOutput, 'trace' | 'tracing'> = { tracing: false, t
  *   without client certificates.
  */
 export async function clientChainToday(cfg: Pick<ResolvedCommon, 'crypto' | 'now'>, pa: PeerAuth, chain: readonly Uint8Array[]): Promise<readonly CertificateError[] | null> {
-  if (chain.length === 0) return NO_ERRORS;
+  if (chain.length === 0) return [];
   try {
     const errors = await judgeChain(cfg, pa, chain, null, NO_TRACE);
     return errors.every((e) => pa.ignorable.includes(e.code)) ? errors : null;
@@ -167,8 +167,6 @@ export async function clientChainToday(cfg: Pick<ResolvedCommon, 'crypto' | 'now
     return null;
   }
 }
-
-const NO_ERRORS: readonly CertificateError[] = Object.freeze([]);
 
 /** Every error found in the peer's chain: the verifier's, the name check hook's, and the stapled OCSP response's. */
 async function judgeChain(
