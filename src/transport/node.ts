@@ -35,7 +35,7 @@ import {
   type ClientConfigOptions,
   type ClientConnectionOptions,
 } from '../engine/setup.js';
-import { TlsError, type TlsStatus } from '../base/errors.js';
+import { TlsError, thrownField, thrownText, type TlsStatus } from '../base/errors.js';
 import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
 import { parseCertificate } from '../verify/x509.js';
@@ -336,9 +336,10 @@ const TRANSPORT_STATUS: Readonly<Record<string, TlsStatus>> = {
  */
 export function mapTransportError(e: unknown): TlsError {
   if (e instanceof TlsError) return e;
-  const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+  // Whatever was thrown (a socket's error, an SNICallback's): never a throw here.
+  const code = thrownField(e, 'code');
   const status: TlsStatus = (code !== undefined ? TRANSPORT_STATUS[code] : undefined) ?? 'TransportError';
-  const message = e instanceof Error ? e.message : String(e);
+  const message = thrownText(e);
   return new TlsError(status, { detail: message, cause: e, source: 'transport' });
 }
 
