@@ -5,13 +5,16 @@
  * instead of returning a TlsError. One place this reaches: the Node server's accept path, whose
  * rejection handler maps an SNICallback's error (4ae2677 / 06b31b0 route the callback's errors
  * there): `cb(Object.create(null))` left an unhandled rejection (fatal in Node by default) and
- * no 'tlsClientError'.
+ * no 'tlsClientError'. The pump's own conversion (pump.ts asTlsError and its drive loop) had
+ * the same `String(e)`: a caller's ByteTransport (puretls/web) whose write throws such a value
+ * left two unhandled rejections.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as net from 'node:net';
 import * as pure from '../../src/transport/node.js';
 import { mapTransportError as mapNode } from '../../src/transport/node.js';
-import { mapTransportError as mapStreams } from '../../src/transport/streams.js';
+import { mapTransportError as mapStreams, TlsStreamConnection, type ByteTransport } from '../../src/transport/streams.js';
+import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { TlsError } from '../../src/base/errors.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { failOnUnhandled } from '../helpers/unhandled.js';
@@ -78,4 +81,32 @@ describe('review3: an SNICallback that calls back with an odd error value', () =
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(TlsError);
   });
+});
+
+describe('review3: a ByteTransport whose write throws an odd value (TlsStreamConnection, puretls/web)', () => {
+  for (const [name, make] of odd) {
+    it(`${name}: handshake() rejects with a TlsError, nothing unhandled`, async () => {
+      const transport: ByteTransport = {
+        start: () => undefined,
+        pause: () => undefined,
+        resume: () => undefined,
+        write: () => {
+          throw make();
+        },
+        closeWrite: async () => undefined,
+        close: () => undefined,
+      };
+      const conn = new TlsStreamConnection(TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem }), transport, { handshakeTimeout: 2000 });
+      const t = Date.now();
+      const e = await conn.handshake().then(
+        () => 'completed',
+        (x: unknown) => x,
+      );
+      expect(e).toBeInstanceOf(TlsError);
+      // The transport's failure itself, not the handshake timeout.
+      expect((e as TlsError).status).toBe('InternalError');
+      expect(Date.now() - t).toBeLessThan(1000);
+      await conn.close().catch(() => undefined);
+    });
+  }
 });
