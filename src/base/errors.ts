@@ -284,6 +284,33 @@ export function fail(status: TlsStatus, detail?: string, cause?: unknown): TlsEr
   return new TlsError(status, { detail, cause });
 }
 
+/**
+ * The text of a thrown value of any kind, for an error's detail: an Error's message, else
+ * `String(value)`. Never throws: a value without a string conversion (`Object.create(null)`),
+ * or whose toString or message getter throws, gives its type instead.
+ */
+export function thrownText(e: unknown): string {
+  try {
+    return e instanceof Error ? String(e.message) : String(e);
+  } catch {
+    return `a thrown ${e === null ? 'null' : typeof e} without a string form`;
+  }
+}
+
+/**
+ * A string property of a thrown value (`code`, `name`, `message`), or undefined; never throws
+ * (a getter that throws, a revoked proxy).
+ */
+export function thrownField(e: unknown, key: string): string | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  try {
+    const v = (e as Record<string, unknown>)[key];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** True if `e` is a {@link TlsError}. */
 export function isTlsError(e: unknown): e is TlsError {
   return e instanceof TlsError;

@@ -150,16 +150,21 @@ const NO_TRACE: Pick<HandshakeOutput, 'trace' | 'tracing'> = { tracing: false, t
  * handshake (a client CA replaced after a compromise, with the ticket keys kept): a chain it
  * would refuse in a full handshake is not resumed either (the caller then does a full one).
  * The built-in verifier remembers a chain it found clean, so a repeated chain costs a
- * comparison, not a path search. True for a session without client certificates.
+ * comparison, not a path search.
+ *
+ * @returns null when the chain is refused now; else the errors found now, every one ignorable,
+ *   which the resumed connection reports (not those of the full handshake: a chain clean then
+ *   may be Untrusted or Expired today, and `authorized` must say so). No errors for a session
+ *   without client certificates.
  */
-export async function clientChainStillAccepted(cfg: Pick<ResolvedCommon, 'crypto' | 'now'>, pa: PeerAuth, chain: readonly Uint8Array[]): Promise<boolean> {
-  if (chain.length === 0) return true;
+export async function clientChainToday(cfg: Pick<ResolvedCommon, 'crypto' | 'now'>, pa: PeerAuth, chain: readonly Uint8Array[]): Promise<readonly CertificateError[] | null> {
+  if (chain.length === 0) return [];
   try {
     const errors = await judgeChain(cfg, pa, chain, null, NO_TRACE);
-    return errors.every((e) => pa.ignorable.includes(e.code));
+    return errors.every((e) => pa.ignorable.includes(e.code)) ? errors : null;
   } catch {
     // A verifier that fails is no acceptance.
-    return false;
+    return null;
   }
 }
 

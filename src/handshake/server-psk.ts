@@ -23,7 +23,7 @@ import type { CertificateError } from '../verify/verifier.js';
 import { decodeTicketState13, encodeTicketState13, type OriginalClientAuth, type TicketState13 } from '../session/ticket13.js';
 import { TICKET_AGE_TOLERANCE_MS, verifyBinder, type BinderVerified } from './psk.js';
 import type { ServerHandshake } from './server-common.js';
-import { clientChainStillAccepted } from './peer-auth.js';
+import { clientChainToday } from './peer-auth.js';
 import type { HandshakeOutput } from './state.js';
 import { claimOnce, isFresh } from '../session/replay.js';
 
@@ -76,9 +76,14 @@ export async function choosePsk13(
     // RFC 9846 §4.3.11.2: the binder of the identity we chose must verify.
     const binder = verifyBinder(cfg.crypto, suite.hash, state.psk, binderHash(truncatedClientHello(ch)), offered.binders[i]!, i);
     // The client's certificates, judged again by today's trust settings (after the binder: only
-    // the ticket's holder can make us verify a chain).
-    if (!(await clientChainStillAccepted(cfg, p.auth, state.clientChain))) continue;
-    return { binder, index: i, state, mode };
+    // the ticket's holder can make us verify a chain). The connection reports, and the tickets
+    // it issues record, the errors found today (a chain clean then may be Untrusted now).
+    const today = await clientChainToday(cfg, p.auth, state.clientChain);
+    if (today === null) continue;
+    // One code each (the ticket records codes only, in at most 255 bytes).
+    const codes = [...new Set(today.map((e) => e.code))];
+    const same = codes.length === state.clientErrors.length && codes.every((c, k) => c === state.clientErrors[k]);
+    return { binder, index: i, state: same ? state : { ...state, clientErrors: codes }, mode };
   }
   return null;
 }
@@ -113,9 +118,12 @@ function usable(hs: ServerHandshake, s: TicketState13, suite: Tls13Suite, sni: s
   return true;
 }
 
-/** The certificate errors a ticket recorded, as `info` reports them. */
+/**
+ * The certificate errors of a resumed session's client chain, as `info` reports them: those
+ * found when {@link choosePsk13} judged the chain again (each ignorable today).
+ */
 export function originalErrors(s: TicketState13): CertificateError[] {
-  return s.clientErrors.map((code) => ({ code, index: 0, detail: 'accepted when the session was established' }));
+  return s.clientErrors.map((code) => ({ code, index: 0, detail: 'found when the resumed session\'s client chain was judged again' }));
 }
 
 /** What the tickets of one connection record about its first handshake. */

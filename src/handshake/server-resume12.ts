@@ -34,7 +34,7 @@ import type { ClientHello, HandshakeMessage, ServerHello, ServerHello12Extension
 import type { HandshakeOutput, Learned, MessageKind, State, Step } from './state.js';
 import { expect, sendHashed } from './state.js';
 import type { ServerHandshake } from './server-common.js';
-import { clientChainStillAccepted } from './peer-auth.js';
+import { clientChainToday } from './peer-auth.js';
 import { computeFinished12, verifyFinished12, type FinishedVerified } from './finished.js';
 import { ClientAuthDecided } from './proofs.js';
 import { ExpectChangeCipherSpec, RenegotiationRefused, finishHandshake12, protectors, type Session12 } from './tls12-common.js';
@@ -127,8 +127,13 @@ export async function findResumable12(hs: ServerHandshake, ch: ClientHello, r: S
   if (session.certificateErrors.some((e) => !hs.p.auth.ignorable.includes(e.code))) return null;
   // The client's certificates, judged again by today's trust settings (a client CA replaced
   // since, with the ticket keys kept): a chain a full handshake would refuse is not resumed.
-  if (!(await clientChainStillAccepted(cfg, hs.p.auth, session.clientCertificates))) return null;
-  return { session, suite, via, newTicket: via === 'ticket' && issuesTicket(r, ch) };
+  const today = await clientChainToday(cfg, hs.p.auth, session.clientCertificates);
+  if (today === null) return null;
+  // The resumed connection reports, and a renewed ticket records, the errors found today (a
+  // chain clean then may be Untrusted or Expired now: `authorized` must say so).
+  const judged: ServerSession12 =
+    session.clientCertificates.length === 0 ? session : { ...session, certificateErrors: today, certificateErrorSeverity: today.length > 0 ? 'ignorable' : 'none' };
+  return { session: judged, suite, via, newTicket: via === 'ticket' && issuesTicket(r, ch) };
 }
 
 /**

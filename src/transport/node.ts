@@ -35,7 +35,7 @@ import {
   type ClientConfigOptions,
   type ClientConnectionOptions,
 } from '../engine/setup.js';
-import { TlsError, type TlsStatus } from '../base/errors.js';
+import { TlsError, thrownField, thrownText, type TlsStatus } from '../base/errors.js';
 import type { Certificate } from '../verify/certificate.js';
 import { formatIpAddress } from '../verify/hostname.js';
 import { parseCertificate } from '../verify/x509.js';
@@ -336,9 +336,10 @@ const TRANSPORT_STATUS: Readonly<Record<string, TlsStatus>> = {
  */
 export function mapTransportError(e: unknown): TlsError {
   if (e instanceof TlsError) return e;
-  const code = typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+  // Whatever was thrown (a socket's error, an SNICallback's): never a throw here.
+  const code = thrownField(e, 'code');
   const status: TlsStatus = (code !== undefined ? TRANSPORT_STATUS[code] : undefined) ?? 'TransportError';
-  const message = e instanceof Error ? e.message : String(e);
+  const message = thrownText(e);
   return new TlsError(status, { detail: message, cause: e, source: 'transport' });
 }
 
@@ -1702,13 +1703,19 @@ export class TlsServer extends net.Server {
       throw new TlsError('InvalidConfig', { detail: `${socketKeys.map(([k]) => k).join(', ')}: socket options are set in createServer, not setSecureContext`, source: 'caller' });
     }
     // As in Node, the ticket keys survive a change of certificates unless new ones are given:
-    // clients holding tickets keep resuming. So does the 0-RTT replay register: a config that
-    // opens the same tickets must refuse the same replays (RFC 9846 §8).
+    // clients holding tickets keep resuming. So does the 0-RTT replay register, also when
+    // ticket keys are given (often the same ones again, shared with a fleet): a config that
+    // opens the same tickets must refuse the same replays (RFC 9846 §8), and a register that
+    // outlives its tickets only costs the memory it is bounded by.
     const o = options as TlsServerOptions;
     const keep =
-      o.secureContext === undefined && o.ticketKeys === undefined
-        ? { ...o, ticketKeys: serverConfigTicketKeys(this.config).exportTicketKeys(), replayRegister: o.replayRegister ?? serverConfigReplayRegister(this.config) }
-        : o;
+      o.secureContext !== undefined
+        ? o
+        : {
+            ...o,
+            ticketKeys: o.ticketKeys ?? serverConfigTicketKeys(this.config).exportTicketKeys(),
+            replayRegister: o.replayRegister ?? serverConfigReplayRegister(this.config),
+          };
     this.config = serverConfigOf(keep);
   }
 

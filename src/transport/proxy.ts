@@ -217,9 +217,18 @@ export function resolveProxy(p: ProxyOptions): ResolvedProxy {
     // RFC 7617 §2.1: the user-pass is encoded as UTF-8 (the charset every proxy we know of reads).
     const token = base64(utf8(`${username}:${password ?? ''}`));
     AUTHORIZATION.set(out, `Basic ${token}`);
-    const secrets = [`Basic ${token}`, token, `${username}:${password ?? ''}`];
-    if (password !== undefined && password.length >= 3) secrets.push(password);
-    if (username !== undefined && username.length >= 3) secrets.push(username);
+    const plain = [`${username}:${password ?? ''}`];
+    if (password !== undefined && password.length >= 3) plain.push(password);
+    if (username !== undefined && username.length >= 3) plain.push(username);
+    // Status lines are compared once made printable (reported): a credential echoed as the
+    // UTF-8 bytes the proxy received reads with `?` for each byte outside printable ASCII, so
+    // that form is cut out too (or all but the non-ASCII letters would be reported).
+    const secrets = [`Basic ${token}`, token];
+    for (const s of plain) {
+      secrets.push(s);
+      const seen = printable(utf8(s), Infinity);
+      if (seen !== s) secrets.push(seen);
+    }
     // Longest first, so that a longer secret is cut whole before a shorter one inside it.
     SECRETS.set(out, secrets.sort((a, b) => b.length - a.length));
   }

@@ -25,7 +25,7 @@
  * @module
  */
 import type { TlsConnection } from '../engine/tls-connection.js';
-import { TlsError } from '../base/errors.js';
+import { TlsError, thrownText } from '../base/errors.js';
 
 /** Callbacks through which a {@link TlsPump} talks to its transport and application. */
 export interface PumpHandlers {
@@ -69,7 +69,8 @@ function microtask(fn: () => void): void {
 }
 
 function asTlsError(e: unknown): TlsError {
-  return e instanceof TlsError ? e : new TlsError('InternalError', { detail: e instanceof Error ? e.message : String(e), cause: e });
+  // thrownText never throws (a thrown value without a string form, from a caller's transport).
+  return e instanceof TlsError ? e : new TlsError('InternalError', { detail: thrownText(e), cause: e });
 }
 
 /** Options for {@link TlsPump}. */
@@ -598,7 +599,7 @@ export class TlsPump {
       }
     } catch (e) {
       // Handlers threw: treat as a local failure rather than an unhandled rejection.
-      this.report(e instanceof TlsError ? e : new TlsError('InternalError', { detail: e instanceof Error ? e.message : String(e), cause: e }));
+      this.report(asTlsError(e));
     } finally {
       // In the same turn as the last look at `dirty` (a `.finally()` on the loop's promise ran
       // microtasks later): input pushed after that look finds `running` false and kicks a new

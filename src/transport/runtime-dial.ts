@@ -94,7 +94,11 @@ export async function planDial(host: string, port: number, o: RuntimeDialOptions
     if (isIpLiteral(host)) {
       checkDialAddress(host, host);
     } else {
-      const addrs = await lookupAll(host);
+      // The lookup is part of dialling: the proxy's and the handshake's timeouts bound it, as in
+      // puretls/node (whose lookup runs under both timers). A resolver that never answers
+      // must not hang connect() past them; its late answer is dropped.
+      const sofar: DialPlan = { host, port, startedAt, handshakeTimeout, ...(resolved ? { proxy: { resolved, target: { host, port } } } : {}) };
+      const addrs = await within(lookupAll(host), deadline(sofar, true), () => undefined);
       for (const a of addrs) checkDialAddress(a, host);
       target = addrs[0]!;
     }

@@ -30,7 +30,7 @@
  * @module
  */
 import type { TlsConnection, ConnectionInfo } from '../engine/tls-connection.js';
-import { TlsError, type TlsStatus } from '../base/errors.js';
+import { TlsError, thrownField, thrownText, type TlsStatus } from '../base/errors.js';
 import { limitOption } from '../config/config.js';
 import { TlsPump, type PumpHandlers } from './pump.js';
 
@@ -112,10 +112,10 @@ const NAME_STATUS: Readonly<Record<string, TlsStatus>> = {
  */
 export function mapTransportError(e: unknown): TlsError {
   if (e instanceof TlsError) return e;
-  const o = typeof e === 'object' && e !== null ? (e as { code?: unknown; name?: unknown; message?: unknown }) : undefined;
-  const code = typeof o?.code === 'string' ? o.code : undefined;
-  const name = typeof o?.name === 'string' ? o.name : undefined;
-  const message = typeof o?.message === 'string' ? o.message : String(e);
+  // Whatever was thrown (the runtimes' errors, a stream's error reason): never a throw here.
+  const code = thrownField(e, 'code');
+  const name = thrownField(e, 'name');
+  const message = thrownField(e, 'message') ?? thrownText(e);
   let status: TlsStatus | undefined = code !== undefined ? CODE_STATUS[code] : undefined;
   status ??= name !== undefined ? NAME_STATUS[name] : undefined;
   // Deno reports a failed name lookup as NotFound / Error "failed to lookup address information".
