@@ -86,8 +86,8 @@
  *   at the certificate whose name violates them; a nameConstraints extension that cannot
  *   be parsed or honoured → `OtherErrors`, on an intermediate and on the trust anchor alike
  *   (constraints fail closed wherever they appear);
- * - extendedKeyUsage of a non-anchor CA that lists neither the purpose nor
- *   anyExtendedKeyUsage (not RFC 5280; CA/Browser Forum and every browser) → `WrongUsage`.
+ * - extendedKeyUsage of a CA (the anchor included) that lists neither the purpose nor
+ *   anyExtendedKeyUsage (not RFC 5280; CA/Browser Forum, every browser, OpenSSL, Go) → `WrongUsage`.
  * Trust anchor:
  * - validity at the given time → `Expired` / `NotYetValid` (ignorable, as Windows reports
  *   them; RFC 5280 §6.1.1 (d) leaves the anchor's own validity to the relying party).
@@ -106,7 +106,8 @@
  *
  * Trust anchors are trusted input (§6.1.1 (d)): their signature, key size and extensions
  * are not checked, except that an anchor that issues must not deny being a CA, its
- * pathLenConstraint and nameConstraints are honoured, and its validity is reported.
+ * pathLenConstraint, nameConstraints and extendedKeyUsage are honoured, and its validity
+ * is reported.
  *
  * @module
  */
@@ -922,7 +923,9 @@ function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: Ju
         if (below > c.pathLen) add('BasicConstraintsError', i, `${who(i)} allows ${c.pathLen} intermediate(s) below it, found ${below}`);
       }
       // Not RFC 5280 (which leaves EKU in CA certificates undefined): CA/B Forum BR §7.1.2.2 and browsers treat it as a constraint.
-      if (!isTrustAnchor && c.extKeyUsage && !c.extKeyUsage.includes(usageOid) && !c.extKeyUsage.includes(Oid.anyExtendedKeyUsage)) {
+      // On the trust anchor too (OpenSSL, Go and mozilla::pkix check the whole path): like its
+      // pathLenConstraint and nameConstraints, a constraint the anchor carries is honoured.
+      if (c.extKeyUsage && !c.extKeyUsage.includes(usageOid) && !c.extKeyUsage.includes(Oid.anyExtendedKeyUsage)) {
         add('WrongUsage', i, `${who(i)} extended key usage excludes ${policy.usage}`);
       }
       // RFC 5280 §6.1.3 (b)-(c), §6.1.4 (g): name constraints bind every certificate below,

@@ -1,0 +1,149 @@
+/**
+ * Campaign 8 (hostile certificates), part 1: a differential campaign against
+ * `openssl verify -x509_strict` on random PKIs (fast-check, campaign8-pki.ts): a root,
+ * 0-2 intermediates and a leaf, each CA with random pathLen, name constraints (dNSName,
+ * iPAddress, rfc822Name; permitted and excluded), extendedKeyUsage, validity, keyUsage,
+ * basicConstraints and unknown critical extensions, the leaf with random SANs, EKU, key
+ * usage and validity (including the boundary seconds), against a reference name that is
+ * usually one of its own in some spelling.
+ *
+ * Each run compares the verdicts and the errors: an error OpenSSL reports (mapped to our
+ * codes, campaign8-pki.ts OPENSSL_CODE) that we do not is a miss, a chain OpenSSL refuses
+ * and we accept is a possible fail-open; each known, reasoned disagreement is listed in
+ * `knownDifference` and has its own test below saying who is right and why.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Oid, ext, issue } from '../verify/builder.js';
+import { OPENSSL_VERSION } from '../verify/openssl.js';
+import { verifyCertificateChain } from '../../src/verify/chain.js';
+import { CA_V, LEAF_V, T, at, buildPki, ca, judgeBoth, knownDifference, missedByUs, opensslErrorsAt, pkiSpec, type ChainUnderTest } from './campaign8-pki.js';
+
+const codes = (e: readonly { code: string; index: number }[]) => e.map((x) => `${x.code}@${x.index}`).sort();
+
+describe.skipIf(OPENSSL_VERSION === null)(`random PKIs under ${OPENSSL_VERSION ?? 'openssl'} verify -x509_strict`, () => {
+  it('no chain that OpenSSL refuses is accepted, no OpenSSL error is missed, no chain OpenSSL accepts is refused (known disagreements aside)', async () => {
+    const seen = { runs: 0, bothOk: 0, bothRefuse: 0, known: 0 };
+    await fc.assert(
+      fc.asyncProperty(pkiSpec, async (spec) => {
+        const p = buildPki(spec);
+        const chain: ChainUnderTest = { leaf: p.leaf.der, intermediates: p.ints.map((c) => c.der), anchors: [p.root.der], serverName: spec.serverName, usage: spec.usage };
+        const j = await judgeBoth(chain);
+        const oursOk = j.ours.length === 0;
+        const all = opensslErrorsAt(j.openssl);
+        const residual = all.filter((e) => knownDifference(spec, e.code, e.depth) === null);
+        const missed = missedByUs(j).filter((m) => {
+          const [c, d] = m.split('@').map(Number) as [number, number];
+          return knownDifference(spec, c, d) === null;
+        });
+        const why = `\nspec ${JSON.stringify(spec)}\nours [${codes(j.ours).join(', ')}] ${j.ours.map((e) => e.detail).join(' | ')}\nopenssl ${j.openssl.output.replace(/\/tmp\/\S+/g, '$DIR')}`;
+        seen.runs++;
+        if (oursOk && j.openssl.ok) seen.bothOk++;
+        else if (!oursOk && !j.openssl.ok) seen.bothRefuse++;
+        if (residual.length < all.length) seen.known++;
+        // A possible fail-open: OpenSSL refuses for a reason we did not find.
+        expect(oursOk && residual.length > 0, `accepted what OpenSSL refuses${why}`).toBe(false);
+        expect(oursOk && !j.openssl.ok && all.length === 0, `accepted what OpenSSL refuses (unparsed output)${why}`).toBe(false);
+        // Fewer errors than exist.
+        expect(missed, `errors OpenSSL found that we did not${why}`).toEqual([]);
+        // Stricter than OpenSSL: every such case must be one we can explain; none is expected in this space.
+        expect(j.openssl.ok && !oursOk, `refused what OpenSSL accepts${why}`).toBe(false);
+      }),
+      { numRuns: Number(process.env.CAMPAIGN8_RUNS ?? 60) },
+    );
+    // The space is not degenerate: clean chains and refused ones both occur (the rest are known disagreements).
+    expect(seen.bothOk, JSON.stringify(seen)).toBeGreaterThan(0);
+    expect(seen.bothRefuse, JSON.stringify(seen)).toBeGreaterThan(0);
+    expect(seen.bothOk + seen.bothRefuse + seen.known, JSON.stringify(seen)).toBeGreaterThanOrEqual(seen.runs);
+  });
+});
+
+describe('the trust anchor’s extendedKeyUsage (found by the random PKIs)', () => {
+  // RFC 5280 leaves EKU in CA certificates undefined; the verifier already treats it as a
+  // constraint on intermediates (CA/Browser Forum, browsers). OpenSSL (check_purpose on
+  // every certificate), Go (checkChainForKeyUsage walks the whole chain) and mozilla::pkix
+  // apply it to the root too, and this verifier honours the anchor's other constraints
+  // (pathLenConstraint, nameConstraints). It skipped the anchor's EKU: an S/MIME-only or
+  // clientAuth-only root vouched for TLS servers with no error at all.
+  const leafUnder = (issuer: Parameters<typeof issue>[0]['issuer'], usage: string[] = [Oid.serverAuth, Oid.clientAuth]) =>
+    issue({ subject: 'CN=www.example.test', issuer, san: [{ dns: 'www.example.test' }], eku: usage, ...LEAF_V });
+
+  it('an anchor whose EKU lists clientAuth only: WrongUsage at the anchor for serverAuth (was: no error), none for clientAuth', async () => {
+    const root = ca('CN=Client Only Root', undefined, { extra: [ext.eku([Oid.clientAuth])] });
+    const leaf = leafUnder(root);
+    const server = await verifyCertificateChain({ leaf: leaf.der, trustAnchors: [root.der], serverName: 'www.example.test', time: T });
+    expect(codes(server.errors)).toEqual(['WrongUsage@1']);
+    expect(server.severity).toBe('ignorable');
+    const client = await verifyCertificateChain({ leaf: leaf.der, trustAnchors: [root.der], time: T, usage: 'clientAuth' });
+    expect(codes(client.errors)).toEqual([]);
+  });
+
+  it('through an intermediate, the anchor’s emailProtection-only EKU is reported at the anchor', async () => {
+    const root = ca('CN=Mail Root', undefined, { extra: [ext.eku([Oid.emailProtection])] });
+    const int = ca('CN=Under Mail Root', root);
+    const r = await verifyCertificateChain({ leaf: leafUnder(int).der, intermediates: [int.der], trustAnchors: [root.der], serverName: 'www.example.test', time: T });
+    expect(codes(r.errors)).toEqual(['WrongUsage@2']);
+  });
+
+  it('anyExtendedKeyUsage or the purpose in the anchor: no error; a pinned leaf is judged by the leaf rules only', async () => {
+    for (const eku of [[Oid.anyExtendedKeyUsage], [Oid.serverAuth], [Oid.emailProtection, Oid.serverAuth]]) {
+      const root = ca('CN=Fine Root', undefined, { extra: [ext.eku(eku)] });
+      const r = await verifyCertificateChain({ leaf: leafUnder(root).der, trustAnchors: [root.der], serverName: 'www.example.test', time: T });
+      expect(codes(r.errors), eku.join()).toEqual([]);
+    }
+    const pinned = issue({ subject: 'CN=pinned.example.test', san: [{ dns: 'pinned.example.test' }], eku: [Oid.clientAuth], ...LEAF_V });
+    const r = await verifyCertificateChain({ leaf: pinned.der, trustAnchors: [pinned.der], serverName: 'pinned.example.test', time: T });
+    expect(codes(r.errors)).toEqual(['WrongUsage@0']);
+  });
+});
+
+describe.skipIf(OPENSSL_VERSION === null)('known disagreements with OpenSSL, each decided', () => {
+  const root = ca('CN=Known Differences Root');
+  const leafWith = (over: Partial<Parameters<typeof issue>[0]> = {}) => issue({ subject: 'CN=Campaign8 Leaf', issuer: root, san: [{ dns: 'www.example.test' }], ...LEAF_V, ...over });
+  const both = (c: Partial<ChainUnderTest> & { leaf: Uint8Array }) => judgeBoth({ intermediates: [], anchors: [root.der], usage: 'serverAuth', serverName: 'www.example.test', ...c });
+
+  it('notAfter equal to the validation time: valid for us (RFC 5280 §4.1.2.5 "through notAfter, inclusive"), expired for OpenSSL; one second later, expired for both', async () => {
+    const j = await both({ leaf: leafWith({ notBefore: at(-1000 * 86400), notAfter: T }).der });
+    expect(codes(j.ours)).toEqual([]);
+    expect(opensslErrorsAt(j.openssl).map((e) => e.code)).toEqual([10]);
+    const later = await both({ leaf: leafWith({ notBefore: at(-1000 * 86400), notAfter: T }).der, time: new Date(T.getTime() + 1000) });
+    expect(codes(later.ours)).toEqual(['Expired@0']);
+    expect(later.openssl.ok).toBe(false);
+    // notBefore equal to the time: valid for both.
+    const first = await both({ leaf: leafWith({ notBefore: T, notAfter: at(1000 * 86400) }).der });
+    expect([codes(first.ours), first.openssl.ok]).toEqual([[], true]);
+  });
+
+  it('a reference name with a trailing dot: matches for us (RFC 9525 §6.3: the absolute form of the same name), hostname mismatch for OpenSSL', async () => {
+    const j = await both({ leaf: leafWith().der, serverName: 'www.example.test.' });
+    expect(codes(j.ours)).toEqual([]);
+    expect(opensslErrorsAt(j.openssl).map((e) => e.code)).toEqual([62]);
+  });
+
+  it('an unknown critical extension in the trust anchor: ignored by us (RFC 5280 §6.1.1 (d): the anchor is trusted input), refused by OpenSSL; in an intermediate, refused by both', async () => {
+    const critRoot = ca('CN=Known Differences Root', undefined, { key: root.key, extra: [ext.raw('1.3.6.1.4.1.55555.8', Uint8Array.of(5, 0), true)] });
+    const j = await both({ leaf: leafWith().der, anchors: [critRoot.der] });
+    expect(codes(j.ours)).toEqual([]);
+    expect(opensslErrorsAt(j.openssl)).toEqual([{ code: 34, depth: 1 }]);
+    const int = ca('CN=Critical Int', root, { extra: [ext.raw('1.3.6.1.4.1.55555.8', Uint8Array.of(5, 0), true)] });
+    const k = await both({ leaf: issue({ subject: 'CN=x', issuer: int, san: [{ dns: 'www.example.test' }], ...LEAF_V }).der, intermediates: [int.der] });
+    expect(codes(k.ours)).toEqual(['UnknownCriticalExtension@1']);
+    expect(k.openssl.ok).toBe(false);
+  });
+
+  it('anyExtendedKeyUsage as the only EKU of an intermediate: accepted by us (RFC 5280 §4.2.1.12: "any purpose"), refused by OpenSSL 3.0', async () => {
+    const int = ca('CN=Any EKU Int', root, { extra: [ext.eku([Oid.anyExtendedKeyUsage])] });
+    const j = await both({ leaf: issue({ subject: 'CN=x', issuer: int, san: [{ dns: 'www.example.test' }], ...LEAF_V }).der, intermediates: [int.der] });
+    expect(codes(j.ours)).toEqual([]);
+    expect(opensslErrorsAt(j.openssl)).toEqual([{ code: 26, depth: 1 }]);
+  });
+
+  it('the anchor’s EKU: now the same verdict as OpenSSL (WrongUsage / unsuitable purpose at the anchor)', async () => {
+    const r = ca('CN=Client Only Root', undefined, { extra: [ext.eku([Oid.clientAuth])] });
+    const j = await both({ leaf: issue({ subject: 'CN=x', issuer: r, san: [{ dns: 'www.example.test' }], ...LEAF_V }).der, anchors: [r.der] });
+    expect(codes(j.ours)).toEqual(['WrongUsage@1']);
+    expect(opensslErrorsAt(j.openssl)).toEqual([{ code: 26, depth: 1 }]);
+  });
+});
+
+void CA_V;
