@@ -15,7 +15,8 @@
  *    {@link CryptoProvider} (same algorithms and refusals as certificates: no MD5/SHA-1);
  * 4. a SingleResponse whose CertID matches (§4.1.1): hash algorithm SHA-1 or SHA-256,
  *    issuerNameHash of the issuer's name, issuerKeyHash of the issuer's public key,
- *    the certificate's serial number;
+ *    the certificate's serial number; of several that match, the worst status counts
+ *    (revoked, then unknown, then good);
  * 5. freshness (§4.2.2.1, §3.2 items 4-5): thisUpdate not after the time (with
  *    `clockSkew`), nextUpdate, when present, not before it; without nextUpdate, thisUpdate
  *    no older than `maxAge`.
@@ -459,10 +460,17 @@ function* check(input: OcspCheckInput, index: number, crypto: CryptoProvider): S
 
   // §4.1.1: find the SingleResponse for this certificate.
   const serial = parseSerial(cert);
-  const single = resp.responses.find((s) => {
-    const h = certIdHash(crypto, s.hashOid);
-    return h !== undefined && bytesEqual(s.serial, serial) && bytesEqual(s.nameHash, h(cert.issuerDer)) && bytesEqual(s.keyHash, h(issuerKeyBits));
-  });
+  // A responder may answer twice about one certificate (a SHA-1 and a SHA-256 CertID, or a
+  // repeat); RFC 6960 does not say which answer counts. One that contradicts itself is
+  // taken at its worst (revoked, then unknown, then good): a "good" never hides a "revoked"
+  // the same signature vouches for.
+  const RANK = { revoked: 0, unknown: 1, good: 2 } as const;
+  const single = resp.responses
+    .filter((s) => {
+      const h = certIdHash(crypto, s.hashOid);
+      return h !== undefined && bytesEqual(s.serial, serial) && bytesEqual(s.nameHash, h(cert.issuerDer)) && bytesEqual(s.keyHash, h(issuerKeyBits));
+    })
+    .sort((a, b) => RANK[a.status] - RANK[b.status])[0];
   if (!single) fail(`no response for serial ${cert.serialHex} of "${issuer.subject}" (${resp.responses.length} response(s), SHA-1 or SHA-256 CertIDs only)`);
 
   // §3.2 items 4-5 and §4.2.2.1: freshness.
