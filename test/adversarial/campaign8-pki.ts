@@ -331,3 +331,74 @@ export function knownDifference(spec: PkiSpec, code: number, depth: number): str
   if (code === 26 && at && at.eku === 'any' && depth > 0) return 'anyExtendedKeyUsage in a CA: RFC 5280 §4.2.1.12 "any purpose"; OpenSSL 3.0 does not count it for sslserver/sslclient';
   return null;
 }
+
+// ------------------------------------------------------------------------------ TLV trees (BER re-encoding)
+
+/** A parsed TLV: a primitive value, or the children of a constructed one. */
+export interface Tlv {
+  tag: number;
+  value?: Uint8Array;
+  /** An OCTET STRING whose contents are one DER element (an extension value), as a tree. */
+  encapsulated?: Tlv;
+  children?: Tlv[];
+  /** How to write the length: minimal DER (default), long form with `extra` leading octets, or indefinite. */
+  lengthForm?: { kind: 'long'; octets: number } | { kind: 'indefinite' };
+}
+
+/** Parses DER into a tree (constructed tags are read as children). */
+export function parseTlv(der: Uint8Array): Tlv {
+  const r = new DerReader(der);
+  const el = r.read();
+  r.end();
+  return toTree(el.tag, el.value);
+}
+
+function toTree(tag: number, value: Uint8Array): Tlv {
+  if (tag === DerTag.OCTET_STRING && value.length > 0 && value[0] === DerTag.SEQUENCE) {
+    try {
+      const inner = parseTlv(value);
+      return { tag, value: value.slice(), encapsulated: inner };
+    } catch {
+      // not one DER element: an opaque value
+    }
+  }
+  if ((tag & 0x20) === 0) return { tag, value: value.slice() };
+  const r = new DerReader(value);
+  const children: Tlv[] = [];
+  while (!r.done) {
+    const el = r.read();
+    children.push(toTree(el.tag, el.value));
+  }
+  return { tag, children };
+}
+
+/** Encodes a tree; lengths minimal unless a node's `lengthForm` says otherwise. */
+export function encodeTlv(t: Tlv): Uint8Array {
+  const content = t.children ? concatBytes(t.children.map(encodeTlv)) : t.encapsulated ? encodeTlv(t.encapsulated) : t.value!;
+  const form = t.lengthForm;
+  if (form?.kind === 'indefinite') return concatBytes([Uint8Array.of(t.tag, 0x80), content, Uint8Array.of(0, 0)]);
+  if (form?.kind === 'long') {
+    // octets ≤ 0: one more length octet than the minimal form needs (always non-minimal).
+    const minimal = content.length < 0x80 ? 0 : content.length < 0x100 ? 1 : content.length < 0x10000 ? 2 : 3;
+    return longFormTlv(t.tag, content, form.octets > 0 ? form.octets : minimal + 1);
+  }
+  return derTlv(t.tag, content);
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Every node of a tree, depth first (the root first). */
+export function nodesOf(t: Tlv): Tlv[] {
+  const out: Tlv[] = [t];
+  for (const c of t.children ?? []) out.push(...nodesOf(c));
+  if (t.encapsulated) out.push(...nodesOf(t.encapsulated));
+  return out;
+}
