@@ -43,7 +43,7 @@
 import { TlsError } from '../base/errors.js';
 import { DerReader } from '../crypto/der.js';
 import { AttributeOid, attributeValuesOf, isEmptyName, readGeneralName, rdnKeys, type GeneralNameForm } from './names.js';
-import type { ParsedCertificate } from './x509.js';
+import { parseIdentity, type ParsedCertificate } from './x509.js';
 import { formatIpAddress } from './hostname.js';
 
 export type { GeneralNameForm } from './names.js';
@@ -152,6 +152,20 @@ export interface PresentedNames {
  *   CN fallback of hostname.ts): it is then a dNSName for constraint purposes too
  */
 export function presentedNames(cert: ParsedCertificate, commonNameAsDns?: string): PresentedNames {
+  // Read once per certificate (keyed by the remembered parse, as the engine's facts are):
+  // the engine asks for every CA with constraints on every path it judges, and reading a
+  // subject of thousands of RDNs costs milliseconds; the work budget charges comparisons,
+  // so the reading must not be repeated per comparison set.
+  const id = parseIdentity(cert);
+  let base = presentedCache.get(id);
+  if (!base) presentedCache.set(id, (base = readPresentedNames(id)));
+  return commonNameAsDns === undefined ? base : { ...base, dnsNames: [commonNameAsDns, ...base.dnsNames] };
+}
+
+/** {@link presentedNames} without a common name, per remembered certificate parse. */
+const presentedCache = new WeakMap<ParsedCertificate, PresentedNames>();
+
+function readPresentedNames(cert: ParsedCertificate): PresentedNames {
   const dnsNames: string[] = [];
   const ipAddresses: Uint8Array[] = [];
   const emails: string[] = [];
@@ -164,7 +178,6 @@ export function presentedNames(cert: ParsedCertificate, commonNameAsDns?: string
   const subjectEmails = attributeValuesOf(cert.subjectDer, AttributeOid.emailAddress);
   emails.push(...subjectEmails.values);
   if (subjectEmails.unreadable) unreadable.push('an emailAddress attribute of the subject cannot be read');
-  if (commonNameAsDns !== undefined) dnsNames.push(commonNameAsDns);
   if (cert.subjectAltNameMalformed) unreadable.push('the subjectAltName extension is malformed');
   for (const g of cert.subjectAltNames) {
     switch (g.form) {
