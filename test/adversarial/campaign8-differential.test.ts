@@ -55,7 +55,7 @@ describe.skipIf(OPENSSL_VERSION === null)(`random PKIs under ${OPENSSL_VERSION ?
     expect(seen.bothOk, JSON.stringify(seen)).toBeGreaterThan(0);
     expect(seen.bothRefuse, JSON.stringify(seen)).toBeGreaterThan(0);
     expect(seen.bothOk + seen.bothRefuse + seen.known, JSON.stringify(seen)).toBeGreaterThanOrEqual(seen.runs);
-  });
+  }, 3_600_000);
 });
 
 describe('the trust anchor’s extendedKeyUsage (found by the random PKIs)', () => {

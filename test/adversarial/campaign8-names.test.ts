@@ -62,5 +62,5 @@ describe.skipIf(OPENSSL_VERSION === null)('random dNSNames vs references under X
       ),
       { numRuns: Number(process.env.CAMPAIGN8_RUNS ?? 50) },
     );
-  });
+  }, 3_600_000);
 });

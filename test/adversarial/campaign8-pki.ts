@@ -7,7 +7,7 @@ import { constants, sign as nodeSign } from 'node:crypto';
 import fc from 'fast-check';
 import { DerReader, DerTag, derBitString, derOctetString, derOid, derSequence, derTlv } from '../../src/crypto/der.js';
 import { verifyCertificateChain } from '../../src/verify/chain.js';
-import { DAY, YEAR, KeyUsage, Oid, ext, issue, key, keyId, type CertSpec, type Ext, type GeneralName, type Issued } from '../verify/builder.js';
+import { DAY, YEAR, KeyUsage, Oid, ext, issue, key, keyId, type SigAlg, type CertSpec, type Ext, type GeneralName, type Issued } from '../verify/builder.js';
 import { opensslVerify, type OpensslVerdict } from '../verify/openssl.js';
 
 /** The validation time of every campaign-8 chain. */
@@ -194,6 +194,10 @@ export interface CaSpec {
   readonly noCertSign: boolean;
   readonly notCa: boolean;
   readonly critUnknown: boolean;
+  /** The CA's own key. */
+  readonly keyKind: 'p256' | 'p384' | 'ed25519' | 'rsa2048';
+  /** Which of the algorithms its issuer's key allows the issuer signs it with (see {@link SIG_ALGS}). */
+  readonly alg: number;
 }
 export interface LeafSpec {
   readonly names: readonly GeneralName[];
@@ -201,6 +205,8 @@ export interface LeafSpec {
   readonly ku: 'none' | 'ds' | 'ds+ke';
   readonly validity: 'ok' | 'expired' | 'notYet' | 'lastSecond' | 'firstSecond';
   readonly critUnknown: boolean;
+  readonly keyKind: 'p256' | 'p384' | 'ed25519' | 'rsa2048';
+  readonly alg: number;
 }
 export interface PkiSpec {
   readonly root: CaSpec;
@@ -230,6 +236,8 @@ export const caSpec: fc.Arbitrary<CaSpec> = fc.record({
   noCertSign: rare(false, true),
   notCa: rare(false, true),
   critUnknown: rare(false, true),
+  keyKind: fc.constantFrom('p256', 'p256', 'p384', 'ed25519', 'rsa2048'),
+  alg: fc.nat(3),
 });
 
 export const leafSpec: fc.Arbitrary<LeafSpec> = fc.record({
@@ -238,6 +246,8 @@ export const leafSpec: fc.Arbitrary<LeafSpec> = fc.record({
   ku: fc.constantFrom<LeafSpec['ku']>('none', 'ds', 'ds', 'ds+ke'),
   validity: rare<LeafSpec['validity']>('ok', 'expired', 'notYet', 'lastSecond', 'firstSecond'),
   critUnknown: rare(false, true),
+  keyKind: fc.constantFrom('p256', 'p256', 'p384', 'ed25519', 'rsa2048'),
+  alg: fc.nat(3),
 });
 
 /** A reference name: mostly one the leaf presents (in some spelling), sometimes another, sometimes none. */
@@ -255,6 +265,16 @@ export const pkiSpec: fc.Arbitrary<PkiSpec> = fc
   .chain((p) => referenceFor(p.leaf.names).map((serverName) => ({ ...p, serverName: p.usage === 'clientAuth' ? undefined : serverName })));
 
 const PRIVATE_OID = '1.3.6.1.4.1.55555.8';
+
+/** The signature algorithms an issuer key of each kind signs with in the random PKIs (any pairing RFC 5758 / RFC 4055 allows). */
+export const SIG_ALGS: Readonly<Record<CaSpec['keyKind'], readonly SigAlg[]>> = {
+  p256: ['ecdsa-sha256', 'ecdsa-sha384', 'ecdsa-sha512'],
+  p384: ['ecdsa-sha384', 'ecdsa-sha256', 'ecdsa-sha512'],
+  ed25519: ['ed25519'],
+  rsa2048: ['rsa-sha256', 'pss-sha256', 'rsa-sha384', 'pss-sha512'],
+};
+const sigAlgFor = (issuer: CaSpec['keyKind'], alg: number): SigAlg => SIG_ALGS[issuer][alg % SIG_ALGS[issuer].length]!;
+const keyFor = (kind: CaSpec['keyKind'], slot: number) => (kind === 'rsa2048' ? key('rsa2048', 80 + slot) : key(kind));
 const EKU_OIDS: Record<string, readonly string[] | undefined> = {
   none: undefined,
   serverAuth: [Oid.serverAuth],
@@ -290,15 +310,18 @@ function validityOf(v: CaSpec['validity'] | LeafSpec['validity'], base: { notBef
 
 /** The certificates of a {@link PkiSpec}: root (the anchor), intermediates (leaf side first), leaf. */
 export function buildPki(spec: PkiSpec): { root: Issued; ints: Issued[]; leaf: Issued } {
-  const rootKey = key('p256');
-  const root = issue({ subject: 'CN=Campaign8 Root', key: rootKey, ...validityOf(spec.root.validity, CA_V), extensions: [...caExtensions(spec.root), ext.ski(keyId(rootKey.spki))] });
+  const rootKey = keyFor(spec.root.keyKind, 0);
+  // The root signs itself with the first algorithm of its key kind.
+  const root = issue({ subject: 'CN=Campaign8 Root', key: rootKey, sigAlg: sigAlgFor(spec.root.keyKind, 0), ...validityOf(spec.root.validity, CA_V), extensions: [...caExtensions(spec.root), ext.ski(keyId(rootKey.spki))] });
   const chainDown: Issued[] = [];
   let issuer = root;
+  let issuerKind = spec.root.keyKind;
   spec.ints.forEach((s, i) => {
-    const k = key('p256');
-    const c = issue({ subject: `CN=Campaign8 Int ${i + 1}`, issuer, key: k, ...validityOf(s.validity, CA_V), extensions: [...caExtensions(s), ext.ski(keyId(k.spki)), ext.aki(issuer.skid)] });
+    const k = keyFor(s.keyKind, i + 1);
+    const c = issue({ subject: `CN=Campaign8 Int ${i + 1}`, issuer, key: k, sigAlg: sigAlgFor(issuerKind, s.alg), ...validityOf(s.validity, CA_V), extensions: [...caExtensions(s), ext.ski(keyId(k.spki)), ext.aki(issuer.skid)] });
     chainDown.push(c);
     issuer = c;
+    issuerKind = s.keyKind;
   });
   const l = spec.leaf;
   const exts: Ext[] = [ext.basicConstraints(false)];
@@ -310,7 +333,7 @@ export function buildPki(spec: PkiSpec): { root: Issued; ints: Issued[]; leaf: I
   exts.push(ext.aki(issuer.skid));
   if (l.critUnknown) exts.push(ext.raw(PRIVATE_OID, Uint8Array.of(5, 0), true));
   // A subject CN that is not a host name: OpenSSL would apply DNS constraints to a host-like CN (we never use the CN).
-  const leaf = issue({ subject: 'CN=Campaign8 Leaf', issuer, ...validityOf(l.validity, LEAF_V), extensions: exts });
+  const leaf = issue({ subject: 'CN=Campaign8 Leaf', issuer, key: keyFor(l.keyKind, 9), sigAlg: sigAlgFor(issuerKind, l.alg), ...validityOf(l.validity, LEAF_V), extensions: exts });
   return { root, ints: chainDown.reverse(), leaf };
 }
 
