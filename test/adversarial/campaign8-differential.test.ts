@@ -14,10 +14,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Oid, ext, issue } from '../verify/builder.js';
+import { Oid, ext, issue, key } from '../verify/builder.js';
+import { derBitString, derSequence } from '../../src/crypto/der.js';
 import { OPENSSL_VERSION } from '../verify/openssl.js';
 import { verifyCertificateChain } from '../../src/verify/chain.js';
-import { CA_V, LEAF_V, T, at, buildPki, ca, judgeBoth, knownDifference, missedByUs, opensslErrorsAt, pkiSpec, type ChainUnderTest } from './campaign8-pki.js';
+import { CA_V, LEAF_V, T, at, buildPki, ca, judgeBoth, knownDifference, missedByUs, opensslErrorsAt, pkiSpec, splitCertificate, type ChainUnderTest } from './campaign8-pki.js';
 
 const codes = (e: readonly { code: string; index: number }[]) => e.map((x) => `${x.code}@${x.index}`).sort();
 
@@ -51,11 +52,26 @@ describe.skipIf(OPENSSL_VERSION === null)(`random PKIs under ${OPENSSL_VERSION ?
       }),
       { numRuns: Number(process.env.CAMPAIGN8_RUNS ?? 60) },
     );
-    // The space is not degenerate: clean chains and refused ones both occur (the rest are known disagreements).
-    expect(seen.bothOk, JSON.stringify(seen)).toBeGreaterThan(0);
+    // The space is not degenerate: refused chains occur (clean ones are rarer; see the control below).
+    console.info(`campaign8-differential: ${JSON.stringify(seen)}`);
     expect(seen.bothRefuse, JSON.stringify(seen)).toBeGreaterThan(0);
     expect(seen.bothOk + seen.bothRefuse + seen.known, JSON.stringify(seen)).toBeGreaterThanOrEqual(seen.runs);
   }, 3_600_000);
+});
+
+describe.skipIf(OPENSSL_VERSION === null)('control: the random PKIs without a fault', () => {
+  it('every key kind and signature pairing, 0-2 intermediates: clean for both', async () => {
+    const clean = { pathLen: undefined, nc: undefined, eku: 'none', validity: 'ok', noCertSign: false, notCa: false, critUnknown: false } as const;
+    for (const keyKind of ['p256', 'p384', 'ed25519', 'rsa2048'] as const) {
+      for (let alg = 0; alg < 4; alg++) {
+        const ints = Array.from({ length: alg % 3 }, () => ({ ...clean, keyKind, alg }));
+        const spec = { root: { ...clean, keyKind, alg: 0 }, ints, leaf: { names: [{ dns: 'www.example.test' }], eku: 'both', ku: 'ds', validity: 'ok', critUnknown: false, keyKind, alg }, serverName: 'www.example.test', usage: 'serverAuth' } as const;
+        const p = buildPki(spec);
+        const j = await judgeBoth({ leaf: p.leaf.der, intermediates: p.ints.map((c) => c.der), anchors: [p.root.der], serverName: spec.serverName, usage: spec.usage });
+        expect([codes(j.ours), j.openssl.ok], `${keyKind} alg ${alg}: ${j.openssl.output}`).toEqual([[], true]);
+      }
+    }
+  });
 });
 
 describe('the trust anchor’s extendedKeyUsage (found by the random PKIs)', () => {
@@ -147,3 +163,52 @@ describe.skipIf(OPENSSL_VERSION === null)('known disagreements with OpenSSL, eac
 });
 
 void CA_V;
+
+describe('a leaf with the pinned anchor’s name and key but other bytes (found probing pinned leaves)', () => {
+  // RFC 5280 §6.1.1 (d) makes a trust anchor a name and a key, and the search took any leaf
+  // with the anchor's (subject, key) as the anchor itself: a path of one certificate, no
+  // signature to check. Its SAN, validity and EKU then came from bytes nobody signed: a
+  // copy of a pinned certificate with another name, a new validity and a garbage signature
+  // was verified clean. OpenSSL (-partial_chain) trusts a leaf directly only when it is the
+  // same certificate; Go only when it is equal to a root. (In a TLS handshake the peer still
+  // has to prove possession of the key, so this is a verifier fail-open, not a handshake one.)
+  const pinnedKey = key('p256');
+  const pinned = issue({ subject: 'CN=pinned', key: pinnedKey, san: [{ dns: 'a.example.test' }], notBefore: at(-30 * 86400_000), notAfter: at(-86400_000) });
+  const twin = issue({ subject: 'CN=pinned', key: pinnedKey, san: [{ dns: 'evil.example.test' }], ...LEAF_V });
+  const { tbs, alg } = splitCertificate(twin.der);
+  const unsigned = derSequence(tbs, alg, derBitString(Uint8Array.of(0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)));
+  const v = (leaf: Uint8Array, serverName: string) => verifyCertificateChain({ leaf, trustAnchors: [pinned.der], serverName, time: T });
+
+  it('control: the pinned certificate itself is judged as the anchor (expired here, and only for its own name)', async () => {
+    expect(codes((await v(pinned.der, 'a.example.test')).errors)).toEqual(['Expired@0']);
+    expect(codes((await v(pinned.der, 'evil.example.test')).errors)).toEqual(['Expired@0', 'InvalidName@0']);
+  });
+
+  it('a copy with another SAN and validity and a garbage signature → InvalidSignature (was: no error at all)', async () => {
+    const r = await v(unsigned, 'evil.example.test');
+    expect(codes(r.errors)).toContain('InvalidSignature@0');
+    expect(r.severity).toBe('fatal');
+  });
+
+  it('a copy re-signed with the pinned key is issued by the anchor, which is not a CA → BasicConstraintsError (as OpenSSL and Go refuse it)', async () => {
+    const r = await v(twin.der, 'evil.example.test');
+    // Not a CA, and its key usage lacks keyCertSign; the anchor's own validity is reported as ever.
+    expect(codes(r.errors)).toEqual(['BasicConstraintsError@1', 'BasicConstraintsError@1', 'Expired@1']);
+    expect(r.severity).toBe('fatal');
+  });
+
+  it('a re-minted CA anchor (same name and key, validly self-signed) still anchors the leaves it issued: the configured anchor is used', async () => {
+    const caKey = key('p256');
+    const anchor = ca('CN=Pinned CA', undefined, { key: caKey });
+    const leaf = issue({ subject: 'CN=x', issuer: anchor, san: [{ dns: 'www.example.test' }], ...LEAF_V });
+    const r = await verifyCertificateChain({ leaf: leaf.der, intermediates: [ca('CN=Pinned CA', undefined, { key: caKey, notAfter: at(10 * 365 * 86400_000) }).der], trustAnchors: [anchor.der], serverName: 'www.example.test', time: T });
+    expect(codes(r.errors)).toEqual([]);
+  });
+
+  it.skipIf(OPENSSL_VERSION === null)('OpenSSL refuses both copies', async () => {
+    for (const der of [unsigned, twin.der]) {
+      const j = await judgeBoth({ leaf: der, intermediates: [], anchors: [pinned.der], serverName: 'evil.example.test', usage: 'serverAuth' });
+      expect(j.openssl.ok).toBe(false);
+    }
+  });
+});
