@@ -154,6 +154,23 @@ describe.skipIf(OPENSSL_VERSION === null)('known disagreements with OpenSSL, eac
     expect(opensslErrorsAt(j.openssl)).toEqual([{ code: 26, depth: 1 }]);
   });
 
+  it('issuer-side profile rules of -x509_strict (basicConstraints not critical in a CA, a CA without subjectKeyIdentifier, a leaf without authorityKeyIdentifier): accepted by us, refused by OpenSSL — RFC 5280 §4.2.1.9, §4.2.1.2, §4.2.1.1 put these MUSTs on the issuing CA, and §6.1 path validation does not check them', async () => {
+    const soft = issue({ subject: 'CN=Soft BC', issuer: root, ...CA_V, extensions: [ext.basicConstraints(true, undefined, false), ext.keyUsage(0x60), ext.ski(Uint8Array.of(1, 2, 3)), ext.aki(root.skid)] });
+    const underSoft = issue({ subject: 'CN=x', issuer: { ...soft, skid: Uint8Array.of(1, 2, 3) }, san: [{ dns: 'www.example.test' }], ...LEAF_V });
+    const noSki = issue({ subject: 'CN=No SKI', issuer: root, ...CA_V, extensions: [ext.basicConstraints(true), ext.keyUsage(0x60), ext.aki(root.skid)] });
+    const underNoSki = issue({ subject: 'CN=x', issuer: noSki, san: [{ dns: 'www.example.test' }], ...LEAF_V, keyIds: false });
+    const noAki = issue({ subject: 'CN=x', issuer: root, san: [{ dns: 'www.example.test' }], ...LEAF_V, keyIds: false });
+    for (const [label, leaf, ints] of [
+      ['basicConstraints not critical', underSoft, [soft]],
+      ['CA without subjectKeyIdentifier', underNoSki, [noSki]],
+      ['leaf without authorityKeyIdentifier', noAki, []],
+    ] as const) {
+      const j = await both({ leaf: leaf.der, intermediates: ints.map((c) => c.der) });
+      expect(codes(j.ours), label).toEqual([]);
+      expect(j.openssl.ok, `${label}: ${j.openssl.output}`).toBe(false);
+    }
+  });
+
   it('the anchor’s EKU: now the same verdict as OpenSSL (WrongUsage / unsuitable purpose at the anchor)', async () => {
     const r = ca('CN=Client Only Root', undefined, { extra: [ext.eku([Oid.clientAuth])] });
     const j = await both({ leaf: issue({ subject: 'CN=x', issuer: r, san: [{ dns: 'www.example.test' }], ...LEAF_V }).der, anchors: [r.der] });
