@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Oid, ext, issue, key } from '../verify/builder.js';
 import { derBitString, derSequence } from '../../src/crypto/der.js';
-import { OPENSSL_VERSION } from '../verify/openssl.js';
+import { OPENSSL_VERSION, opensslVerify } from '../verify/openssl.js';
 import { verifyCertificateChain } from '../../src/verify/chain.js';
 import { CA_V, LEAF_V, T, at, buildPki, ca, judgeBoth, knownDifference, missedByUs, opensslErrorsAt, pkiSpec, splitCertificate, type ChainUnderTest } from './campaign8-pki.js';
 
@@ -228,4 +228,43 @@ describe('a leaf with the pinned anchor’s name and key but other bytes (found 
       expect(j.openssl.ok).toBe(false);
     }
   });
+});
+
+describe.skipIf(OPENSSL_VERSION === null)('certificate policies under openssl verify -policy_check -policy anyPolicy', () => {
+  // The verifier builds no policy tree (policy.ts): a path that requires an explicit policy
+  // is refused outright (fail closed), so OpenSSL may accept what we refuse; the reverse
+  // would be a fail-open. Random certificatePolicies, policyConstraints, inhibitAnyPolicy
+  // and policyMappings on the root and 1-2 intermediates, policies or none on the leaf.
+  const POL = '2.23.140.1.2.1';
+  const POL2 = '1.3.6.1.4.1.55555.2';
+  const ANY = '2.5.29.32.0';
+  const policySpec = fc.record({
+    rep: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+    ipm: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+    pols: fc.constantFrom<string[] | undefined>(undefined, [POL], [ANY], [POL2], [POL, POL2]),
+    iap: fc.option(fc.integer({ min: 0, max: 1 }), { nil: undefined }),
+    map: fc.constantFrom<[string, string][] | undefined>(undefined, undefined, [[POL2, POL]]),
+  });
+  type PolicySpec = typeof policySpec extends fc.Arbitrary<infer P> ? P : never;
+  const exts = (s: PolicySpec) => [
+    ...(s.pols ? [ext.certificatePolicies(s.pols)] : []),
+    ...(s.rep !== undefined || s.ipm !== undefined ? [ext.policyConstraints({ ...(s.rep !== undefined ? { requireExplicitPolicy: s.rep } : {}), ...(s.ipm !== undefined ? { inhibitPolicyMapping: s.ipm } : {}) })] : []),
+    ...(s.iap !== undefined ? [ext.inhibitAnyPolicy(s.iap)] : []),
+    ...(s.map ? [ext.policyMappings(s.map)] : []),
+  ];
+
+  it('no path OpenSSL refuses for its policies is accepted', async () => {
+    await fc.assert(
+      fc.asyncProperty(policySpec, fc.array(policySpec, { minLength: 1, maxLength: 2 }), fc.constantFrom<string[] | undefined>(undefined, [POL], [POL2], [ANY]), async (rs, is, leafPols) => {
+        const root = issue({ subject: 'CN=Policy Root', ca: true, ...CA_V, extra: exts(rs) });
+        let parent = root;
+        const ints = is.map((s, i) => (parent = issue({ subject: `CN=Policy Int ${i}`, issuer: parent, ca: true, ...CA_V, extra: exts(s) })));
+        const leaf = issue({ subject: 'CN=leaf', issuer: parent, san: [{ dns: 'www.example.test' }], ...LEAF_V, extra: leafPols ? [ext.certificatePolicies(leafPols)] : [] });
+        const r = await verifyCertificateChain({ leaf: leaf.der, intermediates: ints.map((c) => c.der), trustAnchors: [root.der], serverName: 'www.example.test', time: T });
+        const o = opensslVerify({ leaf: leaf.der, intermediates: ints.map((c) => c.der), anchors: [root.der], serverName: 'www.example.test', time: T, usage: 'serverAuth', extraArgs: ['-policy_check', '-policy', ANY] });
+        expect(r.errors.length === 0 && !o.ok, `accepted what OpenSSL refuses: ${JSON.stringify({ rs, is, leafPols })}\n${o.output}`).toBe(false);
+      }),
+      { numRuns: Number(process.env.CAMPAIGN8_RUNS ?? 40) },
+    );
+  }, 3_600_000);
 });
