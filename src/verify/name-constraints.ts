@@ -73,7 +73,8 @@ export interface NameConstraints {
  *   sequence") or empty subtree list (SIZE (1..MAX)), a minimum other than 0 or a maximum
  *   ("MUST be zero", "MUST be absent"; DER also omits the DEFAULT 0, X.690 §11.5, but an
  *   explicit 0 is unambiguous and accepted), an iPAddress base that is not 8 or 32 octets
- *   or whose mask is not contiguous, any base that is not a valid GeneralName, trailing data.
+ *   or whose mask is not contiguous, a dNSName, rfc822Name or URI base that is not a domain
+ *   (or a mailbox), any base that is not a valid GeneralName, trailing data.
  */
 export function parseNameConstraints(value: Uint8Array): NameConstraints {
   const r = new DerReader(value, 'CertificateOtherErrors', 'nameConstraints');
@@ -96,6 +97,10 @@ export function parseNameConstraints(value: Uint8Array): NameConstraints {
         case 'dNSName':
         case 'rfc822Name':
         case 'uniformResourceIdentifier':
+          // A base that is no domain name matches no name: in an excluded subtree it would be
+          // silently ineffective (`*.evil.test`, ` evil.test`, `evil..test` exclude nothing),
+          // so it makes the extension malformed instead (constraints fail closed).
+          if (!validBase(base.form, base.text)) st.fail(`${base.form} constraint ${JSON.stringify(base.text)} is not a domain name`);
           out.push({ form: base.form, text: base.text });
           break;
         case 'iPAddress': {
@@ -117,6 +122,33 @@ export function parseNameConstraints(value: Uint8Array): NameConstraints {
   s.end();
   if (permitted.length === 0 && excluded.length === 0) r.fail('empty');
   return { permitted, excluded };
+}
+
+const BASE_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+/**
+ * A domain as a subtree base may name it (RFC 5280 §4.2.1.10, preferred name syntax of
+ * §4.2.1.6): empty (every name), or labels of letters, digits, hyphens (and underscores,
+ * as hostname.ts accepts), with one optional leading dot (subdomains only) and one
+ * optional trailing dot (the absolute form).
+ */
+function validDomainBase(text: string): boolean {
+  let t = text.startsWith('.') ? text.slice(1) : text;
+  if (t.endsWith('.')) t = t.slice(0, -1);
+  if (t.length === 0) return text.length <= 1;
+  return t.length <= 253 && t.split('.').every((l) => BASE_LABEL.test(l));
+}
+
+/** Whether a dNSName, rfc822Name or URI subtree base is a domain (a mailbox too for rfc822Name). */
+function validBase(form: 'dNSName' | 'rfc822Name' | 'uniformResourceIdentifier', text: string): boolean {
+  if (form === 'rfc822Name') {
+    const at = text.lastIndexOf('@');
+    if (at === 0) return false;
+    return at < 0 ? validDomainBase(text) : !text.slice(at + 1).startsWith('.') && text.slice(at + 1).length > 0 && validDomainBase(text.slice(at + 1));
+  }
+  // A URI constraint is a host or `.domain`, never empty (§4.2.1.10: "the constraint MUST be specified as a fully qualified domain name").
+  if (form === 'uniformResourceIdentifier') return text.length > 0 && text !== '.' && validDomainBase(text);
+  return validDomainBase(text);
 }
 
 /** A Name presented for directoryName constraints, with its RDN keys (null: it cannot be compared). */

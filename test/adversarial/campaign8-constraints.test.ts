@@ -77,3 +77,36 @@ describe.skipIf(OPENSSL_VERSION === null)('the same spellings under openssl veri
     });
   }
 });
+
+describe('a subtree base that is not a domain name makes the constraints malformed (was: an excluded subtree that excluded nothing)', () => {
+  // RFC 5280 §4.2.1.10 bases are domain names (preferred name syntax, §4.2.1.6). A base such
+  // as `*.evil.test` matches no name: as an excluded subtree it was silently ineffective, in
+  // OpenSSL too, so the CA's evident intent (no subdomain of evil.test) was not enforced.
+  const under = async (nc: Parameters<typeof ext.nameConstraints>[0], anchorConstrained = false) => {
+    if (anchorConstrained) {
+      const a = ca('CN=Constraints Root', undefined, { key: root.key, extra: [ext.nameConstraints(nc)] });
+      const l = issue({ subject: 'CN=Campaign8 Leaf', issuer: a, san: [{ dns: 'www.evil.test' }], ...LEAF_V });
+      return codes((await verifyCertificateChain({ leaf: l.der, trustAnchors: [a.der], serverName: 'www.evil.test', time: T })).errors);
+    }
+    const i = ca('CN=Odd Base CA', root, { extra: [ext.nameConstraints(nc)] });
+    const l = issue({ subject: 'CN=Campaign8 Leaf', issuer: i, san: [{ dns: 'www.evil.test' }, { email: 'a@www.evil.test' }, { uri: 'https://www.evil.test/' }], ...LEAF_V });
+    return codes((await verifyCertificateChain({ leaf: l.der, intermediates: [i.der], trustAnchors: [root.der], serverName: 'www.evil.test', time: T })).errors);
+  };
+  for (const base of ['*.evil.test', '*evil.test', ' evil.test', 'evil..test', 'evil.test/', 'evil.test..', '-evil.test']) {
+    it(`excluded dNSName ${JSON.stringify(base)} → OtherErrors at the CA (fatal), on an intermediate and on the anchor`, async () => {
+      expect(await under({ excluded: [{ dns: base }] })).toEqual(['OtherErrors@1']);
+      expect(await under({ excluded: [{ dns: base }] }, true)).toEqual(['OtherErrors@1']);
+    });
+  }
+  it('the same for rfc822Name and URI bases (a host part that is no domain, an empty URI base, a mailbox with no host)', async () => {
+    for (const email of ['*.evil.test', 'a@', '@evil.test', 'a@.evil.test', 'a@evil test']) expect(await under({ excluded: [{ email }] }), email).toEqual(['OtherErrors@1']);
+    for (const uri of ['', '.', '*.evil.test', 'https://evil.test/']) expect(await under({ excluded: [{ uri }] }), uri).toEqual(['OtherErrors@1']);
+  });
+  it('valid bases keep their meaning: empty (every name), leading dot, trailing dot, upper case, underscore labels, mailboxes', async () => {
+    expect(await under({ excluded: [{ dns: '' }] })).toEqual(['InvalidCertificateAuthorityPolicy@0']);
+    for (const dns of ['evil.test', '.evil.test', 'evil.test.', 'EVIL.TEST', '.EVIL.TEST.']) expect(await under({ excluded: [{ dns }] }), dns).toEqual(['InvalidCertificateAuthorityPolicy@0']);
+    for (const dns of ['good.test', '_srv.good.test', 'xn--bcher-kva.test']) expect(await under({ excluded: [{ dns }] }), dns).toEqual([]);
+    for (const email of ['www.evil.test', '.evil.test', 'a@www.evil.test', 'a@www.evil.test.']) expect(await under({ excluded: [{ email }] }), email).toEqual(['InvalidCertificateAuthorityPolicy@0']);
+    for (const uri of ['.evil.test', 'www.evil.test']) expect(await under({ excluded: [{ uri }] }), uri).toEqual(['InvalidCertificateAuthorityPolicy@0']);
+  });
+});
