@@ -9,7 +9,8 @@
  * 2. the responder (§4.2.2.2) is the certificate's issuer itself (ResponderID by name or
  *    by key hash), or a delegated responder: a certificate included in the response,
  *    issued and signed by the issuer, whose extendedKeyUsage has id-kp-OCSPSigning, whose
- *    keyUsage (if present) allows digitalSignature, and that is valid at the given time;
+ *    keyUsage (if present) allows digitalSignature, that has no critical extension we do not
+ *    process (RFC 5280 §4.2) and no structural problem, and that is valid at the given time;
  *    the ResponderID must identify it;
  * 3. the response signature verifies with the responder's key, through the
  *    {@link CryptoProvider} (same algorithms and refusals as certificates: no MD5/SHA-1);
@@ -41,7 +42,7 @@ import { DerReader, DerTag, checkDerElements, type DerElement } from '../crypto/
 import { isPromiseLike, type CryptoProvider, type MaybePromise, type PublicKeyInfo, type SyncCryptoProvider } from '../crypto/provider.js';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CertificateError } from './verifier.js';
-import { KeyUsage, bytesEqual, checkSignedData, parseCertificate, readTime, runSignatureChecks, type ParsedCertificate, type SignatureChecks } from './x509.js';
+import { KeyUsage, bytesEqual, checkSignedData, parseCertificate, readTime, runSignatureChecks, unprocessedCriticalExtensions, type ParsedCertificate, type SignatureChecks } from './x509.js';
 import { nameKey } from './names.js';
 
 /** OIDs used by OCSP (RFC 6960 §4.2.1, Appendix B). */
@@ -52,6 +53,8 @@ export const OcspOid = {
   /** id-pkix-ocsp-extended-revoke (RFC 6960 §4.4.8). */
   extendedRevoke: '1.3.6.1.5.5.7.48.1.9',
   ocspSigning: '1.3.6.1.5.5.7.3.9',
+  /** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): understood (we never fetch a responder's status). */
+  noCheck: '1.3.6.1.5.5.7.48.1.5',
   sha1: '1.3.14.3.2.26',
   sha256: '2.16.840.1.101.3.4.2.1',
 } as const;
@@ -443,6 +446,14 @@ function* check(input: OcspCheckInput, index: number, crypto: CryptoProvider): S
       }
       if (c.keyUsage !== undefined && (c.keyUsage & KeyUsage.digitalSignature) === 0) {
         reasons.push(`responder "${c.subject}" key usage does not allow digitalSignature`);
+        continue;
+      }
+      // RFC 5280 §4.2: a critical extension not recognised means the certificate MUST be
+      // rejected; a certificate with structural problems (duplicate extensions, a bad serial,
+      // names that break their types) is no more a valid responder than it is a valid CA.
+      const critical = unprocessedCriticalExtensions(c).filter((oid) => oid !== OcspOid.noCheck);
+      if (critical.length > 0 || c.problems.length > 0) {
+        reasons.push(`responder certificate "${c.subject}" is not valid (${[...c.problems, ...critical.map((o) => `unsupported critical extension ${o}`)].join('; ')})`);
         continue;
       }
       if (now < c.notBefore.getTime() || now > c.notAfter.getTime()) {

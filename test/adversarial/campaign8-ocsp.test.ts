@@ -11,7 +11,7 @@ import { DerReader, DerTag, derBitString, derNull, derOctetString, derOid, derSe
 import { TlsConnection } from '../../src/engine/tls-connection.js';
 import { OcspOid, verifyOcspResponse } from '../../src/verify/ocsp.js';
 import { Oid, parseCertificate } from '../../src/verify/x509.js';
-import { DAY, HOUR, KeyUsage, YEAR, issue, key, type Issued } from '../verify/builder.js';
+import { DAY, HOUR, KeyUsage, YEAR, ext, issue, key, type Issued } from '../verify/builder.js';
 import { relay } from '../e2e/relay.js';
 
 const NOW = new Date();
@@ -93,6 +93,24 @@ describe('verifyOcspResponse: lies that must not read as good', () => {
     // The real delegated responder: good.
     const real = issue({ subject: 'CN=Real Responder', issuer: ca, ...responderProfile });
     expect(check(response({ issuer: ca, signer: real, singles: [{ cert: leaf, status: 'good' }], certs: [real] })).status).toBe('good');
+  });
+
+  it('a delegated responder certificate that must be rejected (RFC 5280 §4.2: an unknown critical extension; duplicate extensions; a negative serial) → unknown (was: good)', () => {
+    for (const [label, extra] of [
+      ['an unknown critical extension', { extra: [ext.raw('1.3.6.1.4.1.55555.9', Uint8Array.of(5, 0), true)] }],
+      ['a duplicate extension', { extra: [ext.eku([OcspOid.ocspSigning])] }],
+      ['a negative serial number', { serial: Uint8Array.of(0x80, 1) }],
+    ] as const) {
+      const bad = issue({ subject: 'CN=Bad Responder', issuer: ca, ...responderProfile, ...extra });
+      const r = check(response({ issuer: ca, signer: bad, singles: [{ cert: leaf, status: 'good' }], certs: [bad] }));
+      expect(r.status, label).toBe('unknown');
+      expect(codes(r.errors), label).toEqual(['RevocationFailure@0']);
+    }
+    // id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1), even critical, and a non-critical unknown extension: fine.
+    for (const critical of [false, true]) {
+      const ok = issue({ subject: 'CN=Nocheck Responder', issuer: ca, ...responderProfile, extra: [ext.raw(OcspOid.noCheck, Uint8Array.of(5, 0), critical), ext.raw('1.3.6.1.4.1.55555.9', Uint8Array.of(5, 0), false)] });
+      expect(check(response({ issuer: ca, signer: ok, singles: [{ cert: leaf, status: 'good' }], certs: [ok] })).status).toBe('good');
+    }
   });
 
   it('a delegated responder that names the issuer as responder but signs with its own key: unknown', () => {
