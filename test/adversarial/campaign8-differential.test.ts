@@ -50,7 +50,7 @@ describe.skipIf(OPENSSL_VERSION === null)(`random PKIs under ${OPENSSL_VERSION ?
         // Stricter than OpenSSL: every such case must be one we can explain; none is expected in this space.
         expect(j.openssl.ok && !oursOk, `refused what OpenSSL accepts${why}`).toBe(false);
       }),
-      { numRuns: Number(process.env.CAMPAIGN8_RUNS ?? 60) },
+      { numRuns: Number(process.env.CAMPAIGN8_RUNS ?? 40) },
     );
     // The space is not degenerate: refused chains occur (clean ones are rarer; see the control below).
     console.info(`campaign8-differential: ${JSON.stringify(seen)}`);
@@ -264,7 +264,7 @@ describe.skipIf(OPENSSL_VERSION === null)('certificate policies under openssl ve
         const o = opensslVerify({ leaf: leaf.der, intermediates: ints.map((c) => c.der), anchors: [root.der], serverName: 'www.example.test', time: T, usage: 'serverAuth', extraArgs: ['-policy_check', '-policy', ANY] });
         expect(r.errors.length === 0 && !o.ok, `accepted what OpenSSL refuses: ${JSON.stringify({ rs, is, leafPols })}\n${o.output}`).toBe(false);
       }),
-      { numRuns: Number(process.env.CAMPAIGN8_RUNS ?? 40) },
+      { numRuns: Number(process.env.CAMPAIGN8_RUNS ?? 30) },
     );
   }, 3_600_000);
 });
