@@ -18,7 +18,9 @@
  * anchors first, then a matching key identifier, then valid at the validation time (so of
  * an expired and a valid issuer with the same name, the valid one is taken), then the
  * order given. A path ends at a trust anchor (a subject name and key, §6.1.1 (d)) or at
- * a self-signed certificate. A certificate whose (subject, key) is already on the path is
+ * a self-signed certificate. The leaf itself is a trust anchor only when it is an anchor's
+ * own certificate, byte for byte (a pinned certificate); a leaf that only shares an
+ * anchor's name and key is issued by that anchor, signature checked. A certificate whose (subject, key) is already on the path is
  * not added again (loops, including cross-certificate loops). Every path reaching an
  * anchor is judged by all the checks below; the search stops at the first path without
  * errors and otherwise keeps the best (no fatal error first, then fewest errors).
@@ -86,8 +88,8 @@
  *   at the certificate whose name violates them; a nameConstraints extension that cannot
  *   be parsed or honoured → `OtherErrors`, on an intermediate and on the trust anchor alike
  *   (constraints fail closed wherever they appear);
- * - extendedKeyUsage of a non-anchor CA that lists neither the purpose nor
- *   anyExtendedKeyUsage (not RFC 5280; CA/Browser Forum and every browser) → `WrongUsage`.
+ * - extendedKeyUsage of a CA (the anchor included) that lists neither the purpose nor
+ *   anyExtendedKeyUsage (not RFC 5280; CA/Browser Forum, every browser, OpenSSL, Go) → `WrongUsage`.
  * Trust anchor:
  * - validity at the given time → `Expired` / `NotYetValid` (ignorable, as Windows reports
  *   them; RFC 5280 §6.1.1 (d) leaves the anchor's own validity to the relying party).
@@ -106,7 +108,8 @@
  *
  * Trust anchors are trusted input (§6.1.1 (d)): their signature, key size and extensions
  * are not checked, except that an anchor that issues must not deny being a CA, its
- * pathLenConstraint and nameConstraints are honoured, and its validity is reported.
+ * pathLenConstraint, nameConstraints and extendedKeyUsage are honoured, and its validity
+ * is reported.
  *
  * @module
  */
@@ -688,7 +691,10 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
     if (!budget.spend(list.length * WORK_COST.candidate)) return [];
     const out: { cert: ParsedCertificate; rank: number; order: number }[] = [];
     list.forEach((n, order) => {
-      if (inPath.has(factsOf(n).ident)) return;
+      // Loops: a certificate already on the path is not added again. A trust anchor ends a
+      // path, so it cannot loop: a leaf with an anchor's name and key (but not its bytes) is
+      // issued by that anchor, and its signature is checked like any other.
+      if (inPath.has(factsOf(n).ident) && !isAnchor(n)) return;
       // RFC 5280 §4.2.1.1: the AKI keyIdentifier names the issuer's SKI.
       let akiRank = 1;
       if (c.authorityKeyId && n.subjectKeyId) {
@@ -719,7 +725,10 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
   /** Depth-first search; returns true to stop (a clean path was found or the budget is spent). */
   function* search(path: ParsedCertificate[], inPath: Set<string>, bad: number): Generator<Promise<SignatureCheck>, boolean, SignatureCheck> {
     const top = path[path.length - 1]!;
-    if (isAnchor(top)) {
+    // The leaf is the trust anchor only when it is the anchor's own certificate (the same
+    // DER): a leaf that merely shares an anchor's name and key is judged like any other,
+    // or its names, validity and usages would come from bytes nobody signed.
+    if (path.length === 1 ? leafIsAnchor : isAnchor(top)) {
       if (pathsJudged >= maxPaths) return !outOfBudget();
       if (!budget.spend(path.length * WORK_COST.pathCertificate)) return true;
       pathsJudged++;
@@ -730,7 +739,8 @@ function* searchChain(input: ChainInput, policy: ChainPolicy, crypto: CryptoProv
     if (bad < bestPartial.bad || (bad === bestPartial.bad && path.length > bestPartial.path.length)) bestPartial = { path: [...path], bad };
     // A self-signed certificate is a root: the path ends there. Self-issued certificates
     // signed by another key (key rollover, RFC 5280 §3.2) still chain on.
-    if (factsOf(top).selfIssued && (yield* selfSigned(top))) return budget.exhausted;
+    // (Not a leaf with an anchor's name and key: that anchor is its issuer, just below.)
+    if (factsOf(top).selfIssued && !isAnchor(top) && (yield* selfSigned(top))) return budget.exhausted;
     const next = candidates(top, inPath);
     if (budget.exhausted) return true;
     if (next.length === 0) return false;
@@ -922,7 +932,9 @@ function judgePath(path: readonly ParsedCertificate[], anchored: boolean, cx: Ju
         if (below > c.pathLen) add('BasicConstraintsError', i, `${who(i)} allows ${c.pathLen} intermediate(s) below it, found ${below}`);
       }
       // Not RFC 5280 (which leaves EKU in CA certificates undefined): CA/B Forum BR §7.1.2.2 and browsers treat it as a constraint.
-      if (!isTrustAnchor && c.extKeyUsage && !c.extKeyUsage.includes(usageOid) && !c.extKeyUsage.includes(Oid.anyExtendedKeyUsage)) {
+      // On the trust anchor too (OpenSSL, Go and mozilla::pkix check the whole path): like its
+      // pathLenConstraint and nameConstraints, a constraint the anchor carries is honoured.
+      if (c.extKeyUsage && !c.extKeyUsage.includes(usageOid) && !c.extKeyUsage.includes(Oid.anyExtendedKeyUsage)) {
         add('WrongUsage', i, `${who(i)} extended key usage excludes ${policy.usage}`);
       }
       // RFC 5280 §6.1.3 (b)-(c), §6.1.4 (g): name constraints bind every certificate below,

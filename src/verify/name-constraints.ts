@@ -18,8 +18,13 @@
  *   IPv6); an address of the other family is outside.
  * - rfc822Name (SAN entries and, per §4.2.1.10, emailAddress attributes of the subject):
  *   a full mailbox, a host, or `.domain` for any host in the domain.
- * - uniformResourceIdentifier: the URI's host against a host or `.domain`; a URI without
- *   an authority is outside every subtree.
+ * - uniformResourceIdentifier: the URI's host (percent-encoded octets decoded, RFC 3986
+ *   §6.2.2.2) against a host or `.domain`.
+ * - Hosts of e-mail addresses and URIs compare like dNSNames: ASCII case-insensitive, one
+ *   trailing dot ignored (the absolute form names the same host). An address or URI
+ *   whose host cannot be compared (a URI without an authority, a bad percent-encoding, a
+ *   backslash in the authority, characters no host name has) violates every constraint
+ *   of its form, permitted or excluded.
  * - directoryName: the subject (when not empty) and directoryName SANs must have the
  *   constraint's RDNs as a prefix (names compared as in names.ts).
  *
@@ -38,7 +43,7 @@
 import { TlsError } from '../base/errors.js';
 import { DerReader } from '../crypto/der.js';
 import { AttributeOid, attributeValuesOf, isEmptyName, readGeneralName, rdnKeys, type GeneralNameForm } from './names.js';
-import type { ParsedCertificate } from './x509.js';
+import { parseIdentity, type ParsedCertificate } from './x509.js';
 import { formatIpAddress } from './hostname.js';
 
 export type { GeneralNameForm } from './names.js';
@@ -68,7 +73,8 @@ export interface NameConstraints {
  *   sequence") or empty subtree list (SIZE (1..MAX)), a minimum other than 0 or a maximum
  *   ("MUST be zero", "MUST be absent"; DER also omits the DEFAULT 0, X.690 §11.5, but an
  *   explicit 0 is unambiguous and accepted), an iPAddress base that is not 8 or 32 octets
- *   or whose mask is not contiguous, any base that is not a valid GeneralName, trailing data.
+ *   or whose mask is not contiguous, a dNSName, rfc822Name or URI base that is not a domain
+ *   (or a mailbox), any base that is not a valid GeneralName, trailing data.
  */
 export function parseNameConstraints(value: Uint8Array): NameConstraints {
   const r = new DerReader(value, 'CertificateOtherErrors', 'nameConstraints');
@@ -91,6 +97,10 @@ export function parseNameConstraints(value: Uint8Array): NameConstraints {
         case 'dNSName':
         case 'rfc822Name':
         case 'uniformResourceIdentifier':
+          // A base that is no domain name matches no name: in an excluded subtree it would be
+          // silently ineffective (`*.evil.test`, ` evil.test`, `evil..test` exclude nothing),
+          // so it makes the extension malformed instead (constraints fail closed).
+          if (!validBase(base.form, base.text)) st.fail(`${base.form} constraint ${JSON.stringify(base.text)} is not a domain name`);
           out.push({ form: base.form, text: base.text });
           break;
         case 'iPAddress': {
@@ -112,6 +122,33 @@ export function parseNameConstraints(value: Uint8Array): NameConstraints {
   s.end();
   if (permitted.length === 0 && excluded.length === 0) r.fail('empty');
   return { permitted, excluded };
+}
+
+const BASE_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+/**
+ * A domain as a subtree base may name it (RFC 5280 §4.2.1.10, preferred name syntax of
+ * §4.2.1.6): empty (every name), or labels of letters, digits, hyphens (and underscores,
+ * as hostname.ts accepts), with one optional leading dot (subdomains only) and one
+ * optional trailing dot (the absolute form).
+ */
+function validDomainBase(text: string): boolean {
+  let t = text.startsWith('.') ? text.slice(1) : text;
+  if (t.endsWith('.')) t = t.slice(0, -1);
+  if (t.length === 0) return text.length <= 1;
+  return t.length <= 253 && t.split('.').every((l) => BASE_LABEL.test(l));
+}
+
+/** Whether a dNSName, rfc822Name or URI subtree base is a domain (a mailbox too for rfc822Name). */
+function validBase(form: 'dNSName' | 'rfc822Name' | 'uniformResourceIdentifier', text: string): boolean {
+  if (form === 'rfc822Name') {
+    const at = text.lastIndexOf('@');
+    if (at === 0) return false;
+    return at < 0 ? validDomainBase(text) : !text.slice(at + 1).startsWith('.') && text.slice(at + 1).length > 0 && validDomainBase(text.slice(at + 1));
+  }
+  // A URI constraint is a host or `.domain`, never empty (§4.2.1.10: "the constraint MUST be specified as a fully qualified domain name").
+  if (form === 'uniformResourceIdentifier') return text.length > 0 && text !== '.' && validDomainBase(text);
+  return validDomainBase(text);
 }
 
 /** A Name presented for directoryName constraints, with its RDN keys (null: it cannot be compared). */
@@ -147,6 +184,20 @@ export interface PresentedNames {
  *   CN fallback of hostname.ts): it is then a dNSName for constraint purposes too
  */
 export function presentedNames(cert: ParsedCertificate, commonNameAsDns?: string): PresentedNames {
+  // Read once per certificate (keyed by the remembered parse, as the engine's facts are):
+  // the engine asks for every CA with constraints on every path it judges, and reading a
+  // subject of thousands of RDNs costs milliseconds; the work budget charges comparisons,
+  // so the reading must not be repeated per comparison set.
+  const id = parseIdentity(cert);
+  let base = presentedCache.get(id);
+  if (!base) presentedCache.set(id, (base = readPresentedNames(id)));
+  return commonNameAsDns === undefined ? base : { ...base, dnsNames: [commonNameAsDns, ...base.dnsNames] };
+}
+
+/** {@link presentedNames} without a common name, per remembered certificate parse. */
+const presentedCache = new WeakMap<ParsedCertificate, PresentedNames>();
+
+function readPresentedNames(cert: ParsedCertificate): PresentedNames {
   const dnsNames: string[] = [];
   const ipAddresses: Uint8Array[] = [];
   const emails: string[] = [];
@@ -159,7 +210,6 @@ export function presentedNames(cert: ParsedCertificate, commonNameAsDns?: string
   const subjectEmails = attributeValuesOf(cert.subjectDer, AttributeOid.emailAddress);
   emails.push(...subjectEmails.values);
   if (subjectEmails.unreadable) unreadable.push('an emailAddress attribute of the subject cannot be read');
-  if (commonNameAsDns !== undefined) dnsNames.push(commonNameAsDns);
   if (cert.subjectAltNameMalformed) unreadable.push('the subjectAltName extension is malformed');
   for (const g of cert.subjectAltNames) {
     switch (g.form) {
@@ -225,29 +275,65 @@ function ipWithin(addr: Uint8Array, st: { address: Uint8Array; mask: Uint8Array 
   return true;
 }
 
+/**
+ * A host name as constraints compare it: ASCII lower case, one trailing dot removed (the
+ * absolute form names the same host, RFC 1034 §3.1), as for dNSNames.
+ */
+function hostKey(host: string): string {
+  return stripDot(lowerAscii(host));
+}
+
 function hostWithin(host: string, base: string): boolean {
-  const h = lowerAscii(host);
-  const b = lowerAscii(base);
+  const h = hostKey(host);
+  const b = hostKey(base);
+  if (h.length === 0) return false;
   if (b.startsWith('.')) return h.length > b.length && h.endsWith(b);
   return h === b;
 }
 
+/** An e-mail host or URI host that can be compared: a DNS host name or an address literal in brackets. */
+const COMPARABLE_HOST = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\])$/;
+
+/** The host of an rfc822Name (after the last `@`), or null if there is none or it cannot be compared. */
+function emailHost(email: string): string | null {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return null;
+  const host = email.slice(at + 1);
+  return COMPARABLE_HOST.test(host) ? host : null;
+}
+
 function emailWithin(email: string, base: string): boolean {
   const at = email.lastIndexOf('@');
-  if (at <= 0) return false;
+  const host = emailHost(email);
+  if (host === null) return false;
   const local = email.slice(0, at);
-  const host = email.slice(at + 1);
   const bat = base.lastIndexOf('@');
   // §4.2.1.10: a particular mailbox, all mail at a host, or all mail in a domain (leading period).
-  if (bat >= 0) return local === base.slice(0, bat) && lowerAscii(host) === lowerAscii(base.slice(bat + 1));
+  if (bat >= 0) return local === base.slice(0, bat) && hostKey(host) === hostKey(base.slice(bat + 1));
   return hostWithin(host, base);
 }
 
+/**
+ * The host of a URI (RFC 3986 §3.2: scheme "://" [ userinfo "@" ] host [ ":" port ]),
+ * percent-encoded octets decoded (§2.1, §6.2.2.2: `%2E` is `.`), or null if the URI has
+ * no authority or a host that cannot be compared (a bad or non-DNS percent-encoding, a
+ * backslash in the authority, which WHATWG URL parsers read as a path separator, so that
+ * they would see another host than this function).
+ */
 function uriHost(uri: string): string | null {
-  // RFC 3986 §3.2: scheme "://" [ userinfo "@" ] host [ ":" port ]
-  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/.exec(uri);
-  if (!m || m[1] === undefined || m[1].length === 0) return null;
-  return m[1];
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(uri);
+  if (!m) return null;
+  const authority = m[1]!;
+  if (authority.includes('\\')) return null;
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  const h = /^(\[[^\]]*\]|[^:]*)(?::[0-9]*)?$/.exec(hostPort);
+  if (!h || h[1]!.length === 0) return null;
+  let host = h[1]!;
+  if (host.includes('%')) {
+    if (!/^(?:[^%]|%[0-9A-Fa-f]{2})*$/.test(host)) return null;
+    host = host.replace(/%([0-9A-Fa-f]{2})/g, (_, x: string) => String.fromCharCode(parseInt(x, 16)));
+  }
+  return COMPARABLE_HOST.test(host) ? host : null;
 }
 
 function uriWithin(uri: string, base: string): boolean {
@@ -282,8 +368,20 @@ export function nameConstraintViolations(nc: NameConstraints, names: PresentedNa
   };
   check('dNSName', names.dnsNames, (v, st) => st.form === 'dNSName' && dnsWithin(v, st.text), (v) => JSON.stringify(v), (v, st) => st.form === 'dNSName' && wildcardMayHit(v, st.text));
   check('iPAddress', names.ipAddresses, (v, st) => st.form === 'iPAddress' && ipWithin(v, st), (v) => (v.length === 4 || v.length === 16 ? formatIpAddress(v) : `<${v.length} octets>`));
-  check('rfc822Name', names.emails, (v, st) => st.form === 'rfc822Name' && emailWithin(v, st.text), (v) => JSON.stringify(v));
-  check('uniformResourceIdentifier', names.uris, (v, st) => st.form === 'uniformResourceIdentifier' && uriWithin(v, st.text), (v) => JSON.stringify(v));
+  // An e-mail address or URI whose host cannot be read or compared (no authority, a bad
+  // percent-encoding, characters no host name has) is outside every subtree of its form and
+  // inside every excluded one: it fails closed, like OpenSSL's "unsupported name syntax".
+  const incomparable = (form: GeneralNameForm, values: readonly string[], host: (v: string) => string | null) => {
+    if (!nc.permitted.some((st) => st.form === form) && !nc.excluded.some((st) => st.form === form)) return values;
+    const ok: string[] = [];
+    for (const v of values) {
+      if (host(v) === null) out.push(`${form} ${JSON.stringify(v)} has no host that can be compared with the name constraints`);
+      else ok.push(v);
+    }
+    return ok;
+  };
+  check('rfc822Name', incomparable('rfc822Name', names.emails, emailHost), (v, st) => st.form === 'rfc822Name' && emailWithin(v, st.text), (v) => JSON.stringify(v));
+  check('uniformResourceIdentifier', incomparable('uniformResourceIdentifier', names.uris, uriHost), (v, st) => st.form === 'uniformResourceIdentifier' && uriWithin(v, st.text), (v) => JSON.stringify(v));
   const comparable = names.directoryNames.filter((d): d is { der: Uint8Array; rdns: readonly string[] } => d.rdns !== null);
   check('directoryName', comparable, (v, st) => st.form === 'directoryName' && dirWithin(v.rdns, st.rdns), (v) => `"${render(v.der)}"`);
   for (const d of names.directoryNames) {

@@ -9,13 +9,15 @@
  * 2. the responder (§4.2.2.2) is the certificate's issuer itself (ResponderID by name or
  *    by key hash), or a delegated responder: a certificate included in the response,
  *    issued and signed by the issuer, whose extendedKeyUsage has id-kp-OCSPSigning, whose
- *    keyUsage (if present) allows digitalSignature, and that is valid at the given time;
+ *    keyUsage (if present) allows digitalSignature, that has no critical extension we do not
+ *    process (RFC 5280 §4.2) and no structural problem, and that is valid at the given time;
  *    the ResponderID must identify it;
  * 3. the response signature verifies with the responder's key, through the
  *    {@link CryptoProvider} (same algorithms and refusals as certificates: no MD5/SHA-1);
  * 4. a SingleResponse whose CertID matches (§4.1.1): hash algorithm SHA-1 or SHA-256,
  *    issuerNameHash of the issuer's name, issuerKeyHash of the issuer's public key,
- *    the certificate's serial number;
+ *    the certificate's serial number; of several that match, the worst status counts
+ *    (revoked, then unknown, then good);
  * 5. freshness (§4.2.2.1, §3.2 items 4-5): thisUpdate not after the time (with
  *    `clockSkew`), nextUpdate, when present, not before it; without nextUpdate, thisUpdate
  *    no older than `maxAge`.
@@ -40,7 +42,7 @@ import { DerReader, DerTag, checkDerElements, type DerElement } from '../crypto/
 import { isPromiseLike, type CryptoProvider, type MaybePromise, type PublicKeyInfo, type SyncCryptoProvider } from '../crypto/provider.js';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CertificateError } from './verifier.js';
-import { KeyUsage, bytesEqual, checkSignedData, parseCertificate, readTime, runSignatureChecks, type ParsedCertificate, type SignatureChecks } from './x509.js';
+import { KeyUsage, bytesEqual, checkSignedData, parseCertificate, readTime, runSignatureChecks, unprocessedCriticalExtensions, type ParsedCertificate, type SignatureChecks } from './x509.js';
 import { nameKey } from './names.js';
 
 /** OIDs used by OCSP (RFC 6960 §4.2.1, Appendix B). */
@@ -51,6 +53,8 @@ export const OcspOid = {
   /** id-pkix-ocsp-extended-revoke (RFC 6960 §4.4.8). */
   extendedRevoke: '1.3.6.1.5.5.7.48.1.9',
   ocspSigning: '1.3.6.1.5.5.7.3.9',
+  /** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1): understood (we never fetch a responder's status). */
+  noCheck: '1.3.6.1.5.5.7.48.1.5',
   sha1: '1.3.14.3.2.26',
   sha256: '2.16.840.1.101.3.4.2.1',
 } as const;
@@ -444,6 +448,14 @@ function* check(input: OcspCheckInput, index: number, crypto: CryptoProvider): S
         reasons.push(`responder "${c.subject}" key usage does not allow digitalSignature`);
         continue;
       }
+      // RFC 5280 §4.2: a critical extension not recognised means the certificate MUST be
+      // rejected; a certificate with structural problems (duplicate extensions, a bad serial,
+      // names that break their types) is no more a valid responder than it is a valid CA.
+      const critical = unprocessedCriticalExtensions(c).filter((oid) => oid !== OcspOid.noCheck);
+      if (critical.length > 0 || c.problems.length > 0) {
+        reasons.push(`responder certificate "${c.subject}" is not valid (${[...c.problems, ...critical.map((o) => `unsupported critical extension ${o}`)].join('; ')})`);
+        continue;
+      }
       if (now < c.notBefore.getTime() || now > c.notAfter.getTime()) {
         reasons.push(`responder certificate "${c.subject}" is not valid at ${new Date(now).toISOString()}`);
         continue;
@@ -459,10 +471,17 @@ function* check(input: OcspCheckInput, index: number, crypto: CryptoProvider): S
 
   // §4.1.1: find the SingleResponse for this certificate.
   const serial = parseSerial(cert);
-  const single = resp.responses.find((s) => {
-    const h = certIdHash(crypto, s.hashOid);
-    return h !== undefined && bytesEqual(s.serial, serial) && bytesEqual(s.nameHash, h(cert.issuerDer)) && bytesEqual(s.keyHash, h(issuerKeyBits));
-  });
+  // A responder may answer twice about one certificate (a SHA-1 and a SHA-256 CertID, or a
+  // repeat); RFC 6960 does not say which answer counts. One that contradicts itself is
+  // taken at its worst (revoked, then unknown, then good): a "good" never hides a "revoked"
+  // the same signature vouches for.
+  const RANK = { revoked: 0, unknown: 1, good: 2 } as const;
+  const single = resp.responses
+    .filter((s) => {
+      const h = certIdHash(crypto, s.hashOid);
+      return h !== undefined && bytesEqual(s.serial, serial) && bytesEqual(s.nameHash, h(cert.issuerDer)) && bytesEqual(s.keyHash, h(issuerKeyBits));
+    })
+    .sort((a, b) => RANK[a.status] - RANK[b.status])[0];
   if (!single) fail(`no response for serial ${cert.serialHex} of "${issuer.subject}" (${resp.responses.length} response(s), SHA-1 or SHA-256 CertIDs only)`);
 
   // §3.2 items 4-5 and §4.2.2.1: freshness.
