@@ -197,7 +197,11 @@ async function judgeChain(
     }
   }
   if (ocsp !== null) {
-    const issuer = report.validatedChain?.[1]?.der ?? certs[1];
+    // The validated chain's issuer is known to have signed the leaf; one only sent by the peer
+    // (a pinned leaf's chain is the leaf alone; a custom verifier may give no chain) is checked
+    // by the OCSP code first (an impostor with the issuer's name and its own key would vouch).
+    const verifiedIssuer = report.validatedChain?.[1]?.der;
+    const issuer = verifiedIssuer ?? certs[1];
     if (pa.ocsp === null) {
       // Unreachable: without the OCSP module no status_request is sent, and an unsolicited one is refused before this.
       errors.push({ code: 'RevocationFailure', index: 0, detail: 'a stapled OCSP response arrived, but this configuration cannot check OCSP' });
@@ -205,7 +209,7 @@ async function judgeChain(
       errors.push({ code: 'RevocationFailure', index: 0, detail: 'a stapled OCSP response cannot be checked without the issuer certificate' });
     } else {
       // The provider may verify the response's signature asynchronously.
-      const r = await pa.ocsp({ response: ocsp, certificate: certs[0]!, issuer, time, crypto: cfg.crypto, index: 0 });
+      const r = await pa.ocsp({ response: ocsp, certificate: certs[0]!, issuer, issuerVerified: verifiedIssuer !== undefined, time, crypto: cfg.crypto, index: 0 });
       errors.push(...r.errors);
       if (out.tracing) out.trace({ direction: 'received', kind: 'info', summary: `stapled OCSP response: ${r.status}` });
     }

@@ -70,6 +70,13 @@ export interface OcspCheckInput {
   readonly certificate: Uint8Array | ParsedCertificate;
   /** Its issuer (DER or parsed). */
   readonly issuer: Uint8Array | ParsedCertificate;
+  /**
+   * True when `issuer` is known to have issued `certificate` (a verifier's validated chain).
+   * Otherwise (the default) the certificate's signature is checked under the issuer's key
+   * first: an issuer given from what a peer sent, unchecked, could be a look-alike with the
+   * real issuer's name and another key, vouching for a certificate it never signed.
+   */
+  readonly issuerVerified?: boolean;
   /** Validation time. Default now. */
   readonly time?: Date;
   /** Provider for keys, signatures and the SHA-256 CertID hash. Default the pure noble provider. */
@@ -422,6 +429,13 @@ function* check(input: OcspCheckInput, index: number, crypto: CryptoProvider): S
       return fail(`responder key: ${e instanceof TlsError ? (e.detail ?? e.status) : String(e)}`);
     }
   };
+  // RFC 6960 §4.1.1, §4.2.2.2: the answer is the issuer's (or its delegate's) word about a
+  // certificate it issued; a certificate it did not sign is not its to vouch for.
+  if (input.issuerVerified !== true) {
+    if (nameKey(cert.issuerDer) !== nameKey(issuer.subjectDer)) fail(`"${issuer.subject}" is not the certificate's issuer ("${cert.issuer}")`);
+    const issued = yield* checkSignedData(crypto, cert, keyOf(issuer));
+    if (!issued.ok) fail(`"${issuer.subject}" did not issue the certificate: ${issued.detail}`);
+  }
   if (identifies(issuer)) {
     responderKey = keyOf(issuer);
   } else {

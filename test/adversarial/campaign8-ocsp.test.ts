@@ -145,12 +145,12 @@ describe('a pinned leaf (the leaf itself is the trust anchor) with revocation in
       expect(honest.error?.certificateErrors ?? []).toEqual([]);
     });
 
-    // peer-auth.ts (not a campaign-8 file) takes the OCSP issuer from `validatedChain[1]`, and
-    // when the validated chain is the pinned leaf alone, from `certs[1]`: whatever the peer sent
-    // second. An impostor CA with the real issuer's name vouches for the leaf: a forged "good"
-    // satisfies requireRevocationInformation (a peer holding the pinned key after it was
-    // revoked goes unnoticed). Expected: RevocationFailure (no verified issuer to check with).
-    it.fails(`${version}: a staple signed by an impostor CA the peer sent along is not accepted as revocation information (fails: accepted, no error)`, async () => {
+    // peer-auth.ts takes the OCSP issuer from `validatedChain[1]`, and when the validated chain
+    // is the pinned leaf alone, from `certs[1]`: whatever the peer sent second. An impostor CA
+    // with the real issuer's name vouched for the leaf: a forged "good" satisfied
+    // requireRevocationInformation. Now an issuer the verifier did not validate must have
+    // signed the leaf (ocsp.ts, issuerVerified): RevocationFailure.
+    it(`${version}: a staple signed by an impostor CA the peer sent along is not accepted as revocation information`, async () => {
       const forged = response({ issuer: fakeCa, signer: fakeCa, singles: [{ cert: leaf, status: 'good' }] });
       const c = await handshake({ chain: [leaf.der, fakeCa.der], keyOf: leaf, ca: leaf.der, version, staple: forged });
       expect(c.error).not.toBeNull();
