@@ -124,7 +124,8 @@ export interface RsaPrivateComponents {
  * message to sign (not a digest): the signer hashes it with the scheme's hash. ECDSA
  * signatures are DER (`ECDSA-Sig-Value`, RFC 3279 §2.2.3); RSA-PSS salts are as long as
  * the hash (RFC 9846 §4.3.3). A rejection or throw fails the handshake with
- * `InternalError` (its message in the detail).
+ * `InternalError` (its message in the detail), and so does a signature that does not verify
+ * under the certificate's key: the handshake checks it before sending it.
  */
 export interface Signer {
   /**

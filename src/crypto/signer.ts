@@ -16,8 +16,9 @@
  * An opaque key's public key is the certificate's: the leaf's SubjectPublicKeyInfo decides
  * the key type and so the schemes (RFC 9846 §4.3.3). A KeyObject is checked against the
  * leaf (its public half is derivable); a CryptoKey's algorithm and curve must fit the leaf's
- * key type; a custom signer is trusted to hold the leaf's key (a wrong one shows as the
- * peer's decrypt_error).
+ * key type; a custom signer cannot be checked in advance. Every opaque key's signature is
+ * verified under the leaf's key before it is sent (src/handshake/signatures.ts): a wrong key,
+ * a faulty or garbage signature fails our handshake with InternalError and is never sent.
  *
  * @module
  */
