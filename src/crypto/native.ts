@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { markTrusted } from './guard.js';
 import { copyBytes } from '../base/bytes.js';
 import {
   createCipheriv,
@@ -677,7 +678,7 @@ function verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signatu
  * SecP384r1MLKEM1024, x25519, secp256r1, secp384r1 (preference order, as the pure provider). Signature schemes: the pure provider's
  * ({@link ALL_SIGNATURE_SCHEMES}).
  */
-export const nativeProvider: SyncCryptoProvider = Object.freeze({
+export const nativeProvider: SyncCryptoProvider = markTrusted(Object.freeze({
   name: 'native',
   /** ML-KEM (the hybrid groups) runs in pure code where node:crypto has none (before Node 24.7 / OpenSSL 3.5). */
   get delegated(): readonly string[] {
@@ -703,7 +704,7 @@ export const nativeProvider: SyncCryptoProvider = Object.freeze({
   verify,
   verifyEcdsaDigest,
   equal,
-} satisfies SyncCryptoProvider);
+} satisfies SyncCryptoProvider));
 
 // `crypto: 'native'` resolves to this provider once this module is loaded (src/crypto/select.ts).
 registerCryptoProvider('native', nativeProvider);

@@ -51,7 +51,11 @@ export interface AeadCipher {
   readonly async?: false;
   /** Returns ciphertext ‖ tag. */
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
-  /** Returns the plaintext, or null if authentication fails. Never throws on bad input. */
+  /**
+   * Returns the plaintext, or null if authentication fails. Never throws on bad input. The
+   * returned array belongs to the caller (the record layer queues it until the application
+   * reads it): not a view of a buffer the AEAD reuses. Inputs must not be modified.
+   */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null;
 }
 

@@ -35,6 +35,7 @@ import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, rsaSignatureLengthOk, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, signMessage, verifyEcdsaDigest, verifySignature } from './sig.js';
 import { bufferSource, ecdsaDerToRaw, ecdsaRawToDer } from './signer.js';
 import { registerCryptoProvider } from './select.js';
+import { markTrusted } from './guard.js';
 
 // WebCrypto's types, declared empty so that puretls' .d.ts files type-check without the DOM lib
 // (Node consumers have neither); with the DOM lib they merge with its full declarations.
@@ -384,7 +385,7 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
     verifyEcdsaDigest,
     equal: constantTimeEqual,
   } satisfies WebCryptoProvider;
-  return Object.freeze(provider);
+  return markTrusted(Object.freeze(provider));
 }
 
 /** The scheme code points this provider signs with WebCrypto for each key type (documentation and tests). */
