@@ -64,13 +64,16 @@ function asTlsError(p: CryptoProvider, what: string, e: unknown): TlsError {
   } catch {
     // A value on which even instanceof throws (a revoked proxy): not a TlsError.
   }
-  let msg: string;
+  return new TlsError('InternalError', { detail: `crypto provider ${safeName(p)}: ${what} failed: ${describeThrown(e)}`, cause: e });
+}
+
+/** What a thrown value says about itself, without letting a hostile value throw again. */
+function describeThrown(e: unknown): string {
   try {
-    msg = e instanceof Error ? String(e.message) : String(e);
+    return e instanceof Error ? String(e.message) : String(e);
   } catch {
-    msg = 'a value that cannot be described';
+    return 'a value that cannot be described';
   }
-  return new TlsError('InternalError', { detail: `crypto provider ${safeName(p)}: ${what} failed: ${msg}`, cause: e });
 }
 
 /**
@@ -180,4 +183,26 @@ export function isTrusted(p: CryptoProvider): boolean {
 /** True if `p` was made by {@link guardProvider}. */
 export function isGuarded(p: CryptoProvider): boolean {
   return (p as { guarded?: unknown }).guarded !== undefined;
+}
+
+/**
+ * A caller's `random` option, checked: each draw is a fresh copy of exactly `n` bytes (the
+ * handshake keeps hello randoms by reference, so a source answering views of a buffer it
+ * refills rewrote a TLS 1.2 random after it was sent: the key block or the signed
+ * ServerKeyExchange content then differed from the wire). A source that throws or answers
+ * another length or type is `TlsError('InternalError')` naming it.
+ */
+export function checkedRandom(random: RandomSource): RandomSource {
+  return (n: number): Uint8Array => {
+    let r: unknown;
+    try {
+      r = random(n);
+    } catch (e) {
+      throw new TlsError('InternalError', { detail: `the random source failed: ${describeThrown(e)}`, cause: e });
+    }
+    if (!(r instanceof Uint8Array) || r.length !== n) {
+      throw new TlsError('InternalError', { detail: `the random source answered ${r instanceof Uint8Array ? `${r.length} bytes` : 'something that is not a Uint8Array'} for ${n}` });
+    }
+    return r.slice();
+  };
 }
