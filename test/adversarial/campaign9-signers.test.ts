@@ -263,3 +263,38 @@ describe('campaign9: thenables from a signer', () => {
     });
   }
 });
+
+describe('campaign9: what a signer says it can sign (schemes)', () => {
+  const sign = (scheme: number, data: Uint8Array): Uint8Array => nobleProvider.sign(nobleProvider.parsePrivateKey(ec.keyPem), scheme, data, defaultRandom, { tls12: true }) as Uint8Array;
+  const server = (schemes: unknown) => TlsConnection.server({ cert: ec.chainPem, key: { sign, schemes } as unknown as Signer });
+
+  it('not an array of code points (a number, a string, null, 1.5, 70000, an object): InvalidConfig at configuration (a number failed every handshake with InternalError, a string matched by substring)', () => {
+    for (const schemes of [5, '1027', null, [1.5], [70000], [-1], { includes: () => true }]) {
+      let err: unknown;
+      try {
+        server(schemes);
+      } catch (e) {
+        err = e;
+      }
+      expect({ schemes, status: err instanceof TlsError ? err.status : String(err) }).toEqual({ schemes, status: 'InvalidConfig' });
+    }
+  });
+
+  it('none fitting the certificate\'s key (empty, Ed25519 only for a P-256 key): InvalidConfig (the identity could never sign; every handshake failed)', () => {
+    for (const schemes of [[], [SignatureScheme.ed25519], [SignatureScheme.rsa_pss_rsae_sha256]]) {
+      expect(() => server(schemes)).toThrow(/none of the signer's schemes fits/);
+    }
+  });
+
+  it('the list is taken once: emptying the caller\'s array after configuration changes nothing; a fitting list signs', async () => {
+    const schemes = [SignatureScheme.ecdsa_secp256r1_sha256];
+    for (const version of VERSIONS) {
+      const s = server(schemes);
+      const c = TlsConnection.client({ servername: 'localhost', ca: ec.caCertPem, maxVersion: version });
+      schemes.length = 0;
+      await pump(c, s);
+      expect([c.error, s.error, c.handshakeComplete]).toEqual([null, null, true]);
+      schemes.push(SignatureScheme.ecdsa_secp256r1_sha256);
+    }
+  });
+});
