@@ -148,6 +148,8 @@ export function guardProvider(p: CryptoProvider): CryptoProvider {
       }
     }
   }
+  // The one reading of `async` both the checks and the engine go by (a getter may change its answer).
+  g.async = !sync;
   g.aead = (alg: AeadAlg, key: Uint8Array) =>
     call(p, 'aead', true, () => p.aead(alg, key), (c) => {
       if (typeof c?.seal !== 'function' || typeof c.open !== 'function') broken(p, `aead(${alg}) returned no cipher`);

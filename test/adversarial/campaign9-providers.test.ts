@@ -244,3 +244,35 @@ describe('campaign9: which providers are checked', () => {
     for (const own of [nobleProvider, nativeProvider, webcryptoProvider(), composeProvider([])]) expect(resolveCryptoProvider(own)).toBe(own);
   });
 });
+
+describe('campaign9: a provider whose async flag changes its answer', () => {
+  for (const first of [false, true]) {
+    it(`async reads ${first} first, then alternates; its AEADs alternate sync and async: one reading is kept, the first contradiction is InternalError (both versions), nothing hangs`, async () => {
+      for (const version of VERSIONS) {
+        let reads = 0;
+        let ciphers = 0;
+        const crypto = {
+          ...nobleProvider,
+          name: 'flip',
+          get async() {
+            reads++;
+            return reads % 2 === 1 ? first : !first;
+          },
+          aead: (alg: Parameters<CryptoProvider['aead']>[0], key: Uint8Array) => {
+            ciphers++;
+            const a = nobleProvider.aead(alg, key);
+            return ciphers % 2 === 0 ? { alg, async: true, seal: async (n: Uint8Array, ad: Uint8Array, p: Uint8Array) => a.seal(n, ad, p), open: async (n: Uint8Array, ad: Uint8Array, c: Uint8Array) => a.open(n, ad, c) } : a;
+          },
+        } as unknown as CryptoProvider;
+        const { bad, peer } = await run('client', crypto, version);
+        if (first) {
+          // Kept as async: sync and async ciphers are both fine for an async provider.
+          expect({ version, c: bad.error?.status ?? null, s: peer.error?.status ?? null, done: bad.handshakeComplete }).toEqual({ version, c: null, s: null, done: true });
+        } else {
+          expectOurs(bad, peer, `flip ${version}`);
+          expect(bad.error?.detail).toMatch(/is not async but returned an async/);
+        }
+      }
+    });
+  }
+});
