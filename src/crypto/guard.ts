@@ -16,7 +16,9 @@
  *   input (RFC 5116 §2.2: the tag is 16 bytes for every supported AEAD), `seal` a Uint8Array.
  *   A promise a lying provider returned anyway is observed, so its rejection is never left
  *   unhandled. What `open` returns is copied (an AEAD answering with a view of a buffer it
- *   reuses would otherwise rewrite plaintext queued for the application).
+ *   reuses would otherwise rewrite plaintext queued for the application), and an async
+ *   cipher opens a copy of its input (records opened ahead of a KeyUpdate are opened again
+ *   under the new key: an AEAD wiping its input on failure broke that with bad_record_mac).
  * - Errors a provider throws that are not `TlsError`s become InternalError (the handshake
  *   does this too; the record path relies on it here).
  *
@@ -125,7 +127,10 @@ function checkedAead(p: CryptoProvider, sync: boolean, c: AeadCipher | AsyncAead
     seal: (nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array) => call(p, 'seal', s, () => c.seal(nonce, aad, plaintext), (out) => bytesOf(p, 'seal', out, plaintext.length + TAG)),
     // A copy: the record layer queues plaintext until the application reads it, and an AEAD
     // answering with a view of a buffer it reuses would rewrite what is queued.
-    open: (nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array) => call(p, 'open', s, () => c.open(nonce, aad, sealed), (out) => (out === null ? null : bytesOf(p, 'open', out, sealed.length - TAG).slice())),
+    // An async cipher opens a copy: the record layer opens records ahead of a key change and
+    // opens them again under the new key, so an AEAD that wipes (or decrypts over) its input
+    // when authentication fails would leave nothing to open the second time.
+    open: (nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array) => call(p, 'open', s, () => c.open(nonce, aad, s ? sealed : sealed.slice()), (out) => (out === null ? null : bytesOf(p, 'open', out, sealed.length - TAG).slice())),
   } as AeadCipher | AsyncAeadCipher;
 }
 
