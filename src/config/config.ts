@@ -12,6 +12,7 @@
 import type { CryptoProvider, PrivateKeyInfo, RandomSource } from '../crypto/provider.js';
 import type { PrivateKeyInput } from '../crypto/signer.js';
 import { resolveCryptoProviderWith } from '../crypto/select.js';
+import { checkedRandom } from '../crypto/guard.js';
 import type { CertificateErrorCode, CertificateVerifier } from '../verify/verifier.js';
 import type { Certificate } from '../verify/certificate.js';
 import { ALL_CERTIFICATE_ERRORS, IGNORABLE_CERTIFICATE_ERRORS } from '../verify/verifier.js';
@@ -471,7 +472,7 @@ export function resolveCommon(o: CommonOptions, deps: { crypto: CryptoProvider; 
   const alpn = resolveAlpn(o.ALPNProtocols ?? []);
   return {
     crypto,
-    random: o.random ?? deps.random,
+    random: o.random ? checkedRandom(o.random) : deps.random,
     now: o.now ?? Date.now,
     minVersion,
     maxVersion,

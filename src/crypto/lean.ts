@@ -22,6 +22,7 @@ import { ALL_SIGNATURE_SCHEMES, schemeInfo, schemeMatchesKey, schemesForKey, sch
 import { pkcs1Verify, pssVerify } from './rsa.js';
 import { x25519KeyShare, X25519_GROUP } from './x25519.js';
 import { decodeSec1Point, ecdsaVerify } from './ecdsa.js';
+import { markTrusted } from './guard.js';
 
 /** A key-exchange group a part brings: its code point and how to make a share. */
 export interface KeyExchangeGroup {
@@ -192,7 +193,7 @@ export function composeProvider(parts: readonly CryptoPart[]): PartsProvider {
       return name === undefined ? undefined : moduleHint(name);
     },
   };
-  return Object.freeze(provider);
+  return markTrusted(Object.freeze(provider));
 }
 
 /** Is `p` a provider made by {@link composeProvider} (or one that can say what it lacks)? */

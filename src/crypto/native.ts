@@ -28,6 +28,8 @@
  *
  * @module
  */
+import { ed25519KeyHasSmallOrder } from './ed25519-verify.js';
+import { markTrusted } from './guard.js';
 import { copyBytes } from '../base/bytes.js';
 import {
   createCipheriv,
@@ -660,6 +662,9 @@ function verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signatu
     const info = schemeInfo(scheme);
     if (!info || !schemeMatchesKey(key, scheme, opts)) return false;
     if (info.kind === 'eddsa' && signature.length !== 64) return false;
+    // OpenSSL accepts a small-order Ed25519 key, for which (R = identity, S = 0) verifies any
+    // message; every provider refuses it (ed25519-verify.ts).
+    if (info.kind === 'eddsa' && ed25519KeyHasSmallOrder(key)) return false;
     // RFC 8017 §8.1.2 / §8.2.2 step 1: "If the length of the signature S is not k octets,
     // output 'invalid signature'" (k: the modulus length in octets). OpenSSL checks it for
     // PKCS#1 v1.5 but accepts a PSS signature with its leading zero octets stripped; the pure
@@ -677,7 +682,7 @@ function verify(key: PublicKeyInfo, scheme: number, message: Uint8Array, signatu
  * SecP384r1MLKEM1024, x25519, secp256r1, secp384r1 (preference order, as the pure provider). Signature schemes: the pure provider's
  * ({@link ALL_SIGNATURE_SCHEMES}).
  */
-export const nativeProvider: SyncCryptoProvider = Object.freeze({
+export const nativeProvider: SyncCryptoProvider = markTrusted(Object.freeze({
   name: 'native',
   /** ML-KEM (the hybrid groups) runs in pure code where node:crypto has none (before Node 24.7 / OpenSSL 3.5). */
   get delegated(): readonly string[] {
@@ -703,7 +708,7 @@ export const nativeProvider: SyncCryptoProvider = Object.freeze({
   verify,
   verifyEcdsaDigest,
   equal,
-} satisfies SyncCryptoProvider);
+} satisfies SyncCryptoProvider));
 
 // `crypto: 'native'` resolves to this provider once this module is loaded (src/crypto/select.ts).
 registerCryptoProvider('native', nativeProvider);

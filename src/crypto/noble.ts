@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { markTrusted } from './guard.js';
 import { TlsError } from '../base/errors.js';
 import type { RandomSource, SyncCryptoProvider } from './provider.js';
 import { constantTimeEqual, digest, hashState, hkdfExpand, hkdfExtract, hmac } from './hash.js';
@@ -81,7 +82,7 @@ export const nobleProvider: SyncCryptoProvider = /* @__PURE__ */ (() => {
     },
     PURE_MLKEM,
   );
-  return Object.freeze({
+  return markTrusted(Object.freeze({
     name: 'pure',
     hash: hashState,
     digest,
@@ -102,5 +103,5 @@ export const nobleProvider: SyncCryptoProvider = /* @__PURE__ */ (() => {
     verify: (key, scheme, message, signature, opts) => verifySignature(key, scheme, message, signature, opts),
     verifyEcdsaDigest,
     equal: constantTimeEqual,
-  } satisfies SyncCryptoProvider);
+  } satisfies SyncCryptoProvider));
 })();

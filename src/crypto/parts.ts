@@ -10,6 +10,7 @@
  * @module
  */
 import { p256, p384 } from '@noble/curves/nist.js';
+import { ed25519VerifyCofactorless } from './ed25519-verify.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ChaChaAead } from './aead.js';
 import { nistShare } from './kx.js';
@@ -43,7 +44,8 @@ export const CHACHA20_PART: CryptoPart = {
 export const ED25519_PART: CryptoPart = {
   verifiers: {
     // RFC 8032 §5.1.7 (strict, non-ZIP-215) verification of the whole message.
-    eddsa: (key, _info, message, signature) => key.raw !== undefined && signature.length === 64 && ed25519.verify(signature, message, key.raw, { zip215: false }),
+    // The same verdicts as the full pure provider and OpenSSL (ed25519-verify.ts).
+    eddsa: (key, _info, message, signature) => key.raw !== undefined && ed25519VerifyCofactorless(key.raw, message, signature),
   },
   ed25519Point: (bits) => {
     ed25519.Point.fromBytes(bits, false);

@@ -51,7 +51,11 @@ export interface AeadCipher {
   readonly async?: false;
   /** Returns ciphertext ‖ tag. */
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
-  /** Returns the plaintext, or null if authentication fails. Never throws on bad input. */
+  /**
+   * Returns the plaintext, or null if authentication fails. Never throws on bad input. The
+   * returned array belongs to the caller (the record layer queues it until the application
+   * reads it): not a view of a buffer the AEAD reuses. Inputs must not be modified.
+   */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null;
 }
 
@@ -124,7 +128,8 @@ export interface RsaPrivateComponents {
  * message to sign (not a digest): the signer hashes it with the scheme's hash. ECDSA
  * signatures are DER (`ECDSA-Sig-Value`, RFC 3279 §2.2.3); RSA-PSS salts are as long as
  * the hash (RFC 9846 §4.3.3). A rejection or throw fails the handshake with
- * `InternalError` (its message in the detail).
+ * `InternalError` (its message in the detail), and so does a signature that does not verify
+ * under the certificate's key: the handshake checks it before sending it.
  */
 export interface Signer {
   /**

@@ -19,6 +19,7 @@
 import { TlsError } from '../base/errors.js';
 import type { CryptoProvider } from './provider.js';
 import { nobleProvider } from './noble.js';
+import { guardProvider, isTrusted } from './guard.js';
 
 /** The providers that can be named in the `crypto` option. */
 export type CryptoProviderName = 'pure' | 'native' | 'webcrypto';
@@ -41,7 +42,8 @@ let defaultOverride: CryptoChoice | undefined;
  * @throws TlsError('InvalidConfig') if `provider` does not look like a {@link CryptoProvider}
  */
 export function registerCryptoProvider(name: 'native' | 'webcrypto', provider: CryptoProvider): void {
-  if (!isProvider(provider)) throw new TlsError('InvalidConfig', { detail: `registerCryptoProvider('${name}'): not a crypto provider` });
+  const problem = providerShapeProblem(provider);
+  if (problem !== undefined) throw new TlsError('InvalidConfig', { detail: `registerCryptoProvider('${name}'): not a crypto provider (${problem})` });
   registered.set(name, provider);
 }
 
@@ -61,18 +63,38 @@ export function setDefaultCryptoProvider(choice: CryptoChoice | undefined): Cryp
   return previous;
 }
 
-function isProvider(v: unknown): v is CryptoProvider {
-  if (typeof v !== 'object' || v === null) return false;
+/** The members every provider must have (the optional ones: `async`, `delegated`, `encapsulate`, `verifyEcdsaDigest`). */
+const REQUIRED_METHODS = ['hash', 'digest', 'hmac', 'hkdfExtract', 'hkdfExpand', 'aead', 'generateKeyShare', 'keyShare', 'parsePublicKey', 'parsePrivateKey', 'schemesForKey', 'sign', 'verify', 'equal'] as const;
+
+/** What a value lacks to be a {@link CryptoProvider}, or undefined if it has every required member. */
+function providerShapeProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return 'not an object';
   const p = v as Record<string, unknown>;
-  return (
-    typeof p.name === 'string' &&
-    typeof p.hash === 'function' &&
-    typeof p.aead === 'function' &&
-    typeof p.keyShare === 'function' &&
-    typeof p.sign === 'function' &&
-    typeof p.verify === 'function' &&
-    Array.isArray(p.groups)
-  );
+  if (typeof p.name !== 'string') return 'no name';
+  for (const m of REQUIRED_METHODS) if (typeof p[m] !== 'function') return `no ${m}() method`;
+  if (!Array.isArray(p.groups)) return 'no groups array';
+  if (!Array.isArray(p.signatureSchemes)) return 'no signatureSchemes array';
+  if (p.encapsulate !== undefined && typeof p.encapsulate !== 'function') return 'encapsulate is not a function';
+  if (p.verifyEcdsaDigest !== undefined && typeof p.verifyEcdsaDigest !== 'function') return 'verifyEcdsaDigest is not a function';
+  return undefined;
+}
+
+/** One guard per caller's provider object (src/crypto/guard.ts). */
+const GUARDS = new WeakMap<CryptoProvider, CryptoProvider>();
+
+/**
+ * A caller's provider with its answers checked (src/crypto/guard.ts); the built-in ones
+ * (`pure` and those registered here) as they are.
+ */
+function checkedProvider(p: CryptoProvider, builtIn: readonly CryptoProvider[]): CryptoProvider {
+  if (builtIn.includes(p) || isTrusted(p)) return p;
+  for (const r of registered.values()) if (r === p) return p;
+  let g = GUARDS.get(p);
+  if (g === undefined) {
+    g = guardProvider(p);
+    GUARDS.set(p, g);
+  }
+  return g;
 }
 
 function lookup(name: CryptoProviderName, pure: CryptoProvider): CryptoProvider {
@@ -101,7 +123,10 @@ function lookup(name: CryptoProviderName, pure: CryptoProvider): CryptoProvider 
 
 /**
  * The provider for a `crypto` option value; `undefined` gives the process default set by
- * {@link setDefaultCryptoProvider}, else `fallback` (the entry point's default).
+ * {@link setDefaultCryptoProvider}, else `fallback` (the entry point's default). A caller's
+ * provider object comes back wrapped in checks of its answers (src/crypto/guard.ts: key
+ * share and secret lengths, AEAD output, a synchronous provider that answers with promises),
+ * the same wrapper each time for the same object.
  * @throws TlsError('InvalidConfig') for an unknown name, a provider that is not loaded or not
  *   available, or a value that is not a provider
  */
@@ -124,6 +149,7 @@ export function resolveCryptoProviderWith(choice: CryptoChoice | undefined, fall
     }
     return lookup(c, pure);
   }
-  if (!isProvider(c)) throw new TlsError('InvalidConfig', { detail: 'crypto: expected a provider name or a CryptoProvider object', source: 'caller' });
-  return c;
+  const problem = providerShapeProblem(c);
+  if (problem !== undefined) throw new TlsError('InvalidConfig', { detail: `crypto: expected a provider name or a CryptoProvider object (${problem})`, source: 'caller' });
+  return checkedProvider(c, [fallback, pure]);
 }

@@ -20,6 +20,7 @@ import { HASH_LEN, type HashAlg, type KeyType, type PrivateKeyInfo, type PublicK
 import { digest } from './hash.js';
 import { rsaPssKeyParams } from './keys.js';
 import { pkcs1Sign, pkcs1Verify, pssSign, pssVerify } from './rsa.js';
+import { ed25519VerifyCofactorless } from './ed25519-verify.js';
 
 /** Signature algorithm family. */
 export type SignatureKind = 'ecdsa' | 'eddsa' | 'rsa-pss' | 'rsa-pkcs1';
@@ -150,8 +151,9 @@ export function verifySignature(
       }
       case 'eddsa': {
         if (!key.raw || signature.length !== 64) return false;
-        // RFC 8032 §5.1.7 (strict, non-ZIP-215) verification.
-        return ed25519.verify(signature, message, key.raw, { zip215: false });
+        // RFC 8032 §5.1.7, strict encodings, the cofactorless equation and no small-order key:
+        // the verdict of OpenSSL (native, webcrypto) for every signature (ed25519-verify.ts).
+        return ed25519VerifyCofactorless(key.raw, message, signature);
       }
       case 'rsa-pss':
         if (key.n === undefined || key.e === undefined) return false;

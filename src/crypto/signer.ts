@@ -16,8 +16,9 @@
  * An opaque key's public key is the certificate's: the leaf's SubjectPublicKeyInfo decides
  * the key type and so the schemes (RFC 9846 §4.3.3). A KeyObject is checked against the
  * leaf (its public half is derivable); a CryptoKey's algorithm and curve must fit the leaf's
- * key type; a custom signer is trusted to hold the leaf's key (a wrong one shows as the
- * peer's decrypt_error).
+ * key type; a custom signer cannot be checked in advance. Every opaque key's signature is
+ * verified under the leaf's key before it is sent (src/handshake/signatures.ts): a wrong key,
+ * a faulty or garbage signature fails our handshake with InternalError and is never sent.
  *
  * @module
  */
@@ -87,9 +88,38 @@ export function loadPrivateKey(key: PrivateKeyInput, crypto: CryptoProvider, lea
   let signer: Signer;
   if (isCryptoKey(key)) signer = cryptoKeySigner(key, leafKey.type);
   else if (isKeyObject(key)) signer = keyObjectSigner(key, crypto, leafKey);
-  else if (isSigner(key)) signer = key;
+  else if (isSigner(key)) signer = customSigner(key, crypto, leafKey);
   else throw new TlsError('InvalidConfig', { detail: 'key must be PEM or DER bytes, a CryptoKey, a KeyObject or an object with sign(scheme, data)' });
   return Object.freeze({ type: leafKey.type, publicKey: leafKey, signer });
+}
+
+/**
+ * A caller's {@link Signer}, its `schemes` checked once and kept as a frozen copy (a later
+ * change to the caller's array changes nothing): an array of code points (RFC 9846 §4.3.3),
+ * at least one of which fits the certificate's key; `sign` is called on the caller's object.
+ *
+ * @throws TlsError('InvalidConfig') for `schemes` that is not an array of integers 0..65535,
+ *   or none of which the certificate's key can make (such an identity could never sign).
+ */
+function customSigner(key: Signer, crypto: CryptoProvider, leafKey: PublicKeyInfo): Signer {
+  const given: unknown = key.schemes;
+  let schemes: readonly number[] | undefined;
+  if (given !== undefined) {
+    if (!Array.isArray(given) || !given.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffff)) {
+      throw new TlsError('InvalidConfig', { detail: 'key.schemes must be an array of signature scheme code points (integers 0..65535)' });
+    }
+    schemes = Object.freeze([...(given as number[])]);
+    const fitting = new Set([...crypto.schemesForKey(leafKey, 'TLSv1.2'), ...crypto.schemesForKey(leafKey, 'TLSv1.3')]);
+    if (!schemes.some((x) => fitting.has(x))) {
+      throw new TlsError('InvalidConfig', { detail: `none of the signer's schemes fits the certificate's ${leafKey.type} key` });
+    }
+  }
+  const label: unknown = key.label;
+  return Object.freeze({
+    ...(schemes !== undefined ? { schemes } : {}),
+    ...(typeof label === 'string' ? { label } : {}),
+    sign: (scheme: number, data: Uint8Array) => key.sign(scheme, data),
+  });
 }
 
 // ------------------------------------------------------------------ WebCrypto CryptoKey

@@ -35,6 +35,8 @@ import { parsePrivateKey, parsePublicKey } from './keys.js';
 import { ALL_SIGNATURE_SCHEMES, rsaSignatureLengthOk, schemeInfo, schemeMatchesKey, schemesForKey, schemesForKeyTls12, signMessage, verifyEcdsaDigest, verifySignature } from './sig.js';
 import { bufferSource, ecdsaDerToRaw, ecdsaRawToDer } from './signer.js';
 import { registerCryptoProvider } from './select.js';
+import { ed25519KeyHasSmallOrder } from './ed25519-verify.js';
+import { markTrusted } from './guard.js';
 
 // WebCrypto's types, declared empty so that puretls' .d.ts files type-check without the DOM lib
 // (Node consumers have neither); with the DOM lib they merge with its full declarations.
@@ -339,6 +341,8 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
         sig = raw;
       }
       if (info.kind === 'eddsa' && signature.length !== 64) return false;
+      // Node's WebCrypto is OpenSSL: it accepts a small-order Ed25519 key (ed25519-verify.ts).
+      if (info.kind === 'eddsa' && ed25519KeyHasSmallOrder(key)) return false;
       // RFC 8017 §8.1.2 / §8.2.2 step 1: exactly k octets (Node's subtle is OpenSSL, which takes fewer for PSS).
       if (!rsaSignatureLengthOk(key, signature)) return false;
       const data = copyBytes(message);
@@ -384,7 +388,7 @@ export function webcryptoProvider(options: WebCryptoProviderOptions = {}): WebCr
     verifyEcdsaDigest,
     equal: constantTimeEqual,
   } satisfies WebCryptoProvider;
-  return Object.freeze(provider);
+  return markTrusted(Object.freeze(provider));
 }
 
 /** The scheme code points this provider signs with WebCrypto for each key type (documentation and tests). */

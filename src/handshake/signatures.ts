@@ -110,22 +110,64 @@ export function ownSigningSchemes(cfg: Pick<SignatureConfig, 'crypto'>, key: Pri
   return only ? all.filter((s) => only.includes(s)) : all;
 }
 
+/** `e instanceof TlsError`, false for a value on which even that throws (a revoked proxy). */
+function isTlsError(e: unknown): e is TlsError {
+  try {
+    return e instanceof TlsError;
+  } catch {
+    return false;
+  }
+}
+
+/** What a thrown value says about itself, without letting a hostile value throw again (a throwing `message` getter or `toString`). */
+function describeThrown(e: unknown): string {
+  try {
+    return e instanceof Error ? String(e.message) : String(e);
+  } catch {
+    return 'a value that cannot be described';
+  }
+}
+
 /**
  * Signs `message` with our key: an opaque key through its signer, any other through the
  * provider. A signer that throws, rejects or returns something that is not a signature
  * (empty, or longer than a TLS signature field can hold, RFC 9846 §4.5.2) fails the
  * handshake with InternalError.
+ *
+ * An opaque key's signature is checked under the certificate's public key before it is
+ * sent (when the provider verifies that scheme): a signer holding another key, signing
+ * other data or with another scheme, or returning garbage fails here with InternalError
+ * instead of going out for the peer to refuse with decrypt_error; and a faulty signature
+ * never leaves (an RSA-CRT fault in a token or KMS signing a PKCS#1 v1.5 ServerKeyExchange,
+ * whose content the peer knows, reveals a factor of the modulus: Boneh-DeMillo-Lipton,
+ * Lenstra; the pure and native RSA signers check their own results already).
  */
 function signWith(cfg: SignatureConfig, key: PrivateKeyInfo, scheme: number, message: Uint8Array, opts?: SignatureOptions): MaybePromise<Uint8Array> {
   const failed = (e: unknown): never => {
-    if (e instanceof TlsError) throw e;
-    throw new TlsError('InternalError', { detail: `signing with ${nameOf('scheme', scheme)} failed: ${e instanceof Error ? e.message : String(e)}`, cause: e });
+    if (isTlsError(e)) throw e;
+    throw new TlsError('InternalError', { detail: `signing with ${nameOf('scheme', scheme)} failed: ${describeThrown(e)}`, cause: e });
   };
-  const check = (sig: unknown): Uint8Array => {
+  const check = (sig: unknown): MaybePromise<Uint8Array> => {
     if (!(sig instanceof Uint8Array) || sig.length === 0 || sig.length > 0xffff) {
       throw new TlsError('InternalError', { detail: `the signer returned no usable ${nameOf('scheme', scheme)} signature` });
     }
-    return sig;
+    if (!key.signer || !cfg.crypto.signatureSchemes.includes(scheme)) return sig;
+    // A copy: what is checked is what is sent, whatever the signer does with its array later.
+    const own = sig.slice();
+    const verified = (ok: unknown): Uint8Array => {
+      if (ok !== true) {
+        const who = key.signer?.label !== undefined ? ` (${describeThrown(key.signer.label)})` : '';
+        throw new TlsError('InternalError', { detail: `the signer${who} returned a ${nameOf('scheme', scheme)} signature that does not verify under the certificate's key: not sent` });
+      }
+      return own;
+    };
+    let ok: MaybePromise<boolean>;
+    try {
+      ok = cfg.crypto.verify(key.publicKey, scheme, message, own, opts);
+    } catch (e) {
+      return failed(e);
+    }
+    return isPromiseLike(ok) ? Promise.resolve(ok).then(verified, failed) : verified(ok);
   };
   let r: MaybePromise<Uint8Array>;
   try {

@@ -351,13 +351,15 @@ describe('campaign2: CertificateRequest and a hostile or broken signer', () => {
     });
   }
 
-  it('a signer returning garbage of a plausible length: the server refuses it (decrypt_error), the client reports the alert', async () => {
+  // Changed by adversary9: the client now verifies an opaque key's signature before sending it,
+  // so the garbage never reaches the server (src/handshake/signatures.ts).
+  it('a signer returning garbage of a plausible length: the client refuses to send it (InternalError), the server reports the alert', async () => {
     for (const garbage of [new Uint8Array(71).fill(0x30), Uint8Array.of(0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01)]) {
       const c = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, cert: clientPki.chainPem, key: { sign: () => Promise.resolve(garbage) } });
       const s = TlsConnection.server(serverOpts() as never);
       await pump(c, s);
-      expect({ len: garbage.length, status: s.error?.status }).toEqual({ len: garbage.length, status: 'DecryptError' });
-      expectStatus(c, 'AlertReceived', 'decrypt_error');
+      expect({ len: garbage.length, status: c.error?.status }).toEqual({ len: garbage.length, status: 'InternalError' });
+      expectStatus(s, 'AlertReceived', 'internal_error');
     }
   });
 });

@@ -165,12 +165,15 @@ describe('opaque keys: what a key can sign, and failures', () => {
     }
   });
 
-  it('a signature from the wrong key is caught by the peer (decrypt_error)', async () => {
+  // Changed by adversary9: an opaque key's signature is verified before it is sent (src/handshake/signatures.ts).
+  it('a signature from the wrong key is caught before it is sent (InternalError; the peer gets internal_error, not decrypt_error)', async () => {
     const wrong = fakeKms(clientCa['ecdsa-p256'].keyPem);
     const c = TlsConnection.client({ servername: 'localhost', ca: pkis['ecdsa-p256'].caCertPem });
     const s = TlsConnection.server({ cert: pkis['ecdsa-p256'].chainPem, key: wrong });
     await pump(c, s);
-    expect(c.error?.status).toBe('DecryptError');
+    expect(s.error?.status).toBe('InternalError');
+    expect(c.error?.status).toBe('AlertReceived');
+    expect(c.error?.alert).toBe(80);
   });
 
   it('ECDSA P1363 ↔ DER conversion round-trips and refuses malformed DER', () => {

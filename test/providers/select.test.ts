@@ -37,7 +37,8 @@ describe('crypto option', () => {
     expect(resolveCryptoProvider(undefined)).toBe(nobleProvider);
     expect(resolveCryptoProvider('pure')).toBe(nobleProvider);
     const custom: CryptoProvider = { ...nobleProvider, name: 'custom' };
-    expect(resolveCryptoProvider(custom)).toBe(custom);
+    expect(resolveCryptoProvider(custom).name).toBe('custom');
+    expect(resolveCryptoProvider(custom)).toBe(resolveCryptoProvider(custom));
     const c = client(custom);
     const s = server('pure');
     await pump(c, s);
