@@ -311,9 +311,13 @@ export function thrownField(e: unknown, key: string): string | undefined {
   }
 }
 
-/** True if `e` is a {@link TlsError}. */
+/** True if `e` is a {@link TlsError}; false, never a throw, for a value on which even `instanceof` throws (a revoked proxy). */
 export function isTlsError(e: unknown): e is TlsError {
-  return e instanceof TlsError;
+  try {
+    return e instanceof TlsError;
+  } catch {
+    return false;
+  }
 }
 
 /**

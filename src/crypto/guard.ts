@@ -29,7 +29,7 @@
  *
  * @module
  */
-import { TlsError } from '../base/errors.js';
+import { TlsError, isTlsError, thrownText } from '../base/errors.js';
 import { NamedGroup } from '../wire/codes.js';
 import type { AeadAlg, AeadCipher, AsyncAeadCipher, CryptoProvider, KemEncapsulation, KeyShare, MaybePromise, RandomSource } from './provider.js';
 import { isPromiseLike } from './provider.js';
@@ -61,21 +61,8 @@ function safeName(p: CryptoProvider): string {
 
 /** A thrown value as a TlsError: TlsErrors pass, anything else is the provider's InternalError. */
 function asTlsError(p: CryptoProvider, what: string, e: unknown): TlsError {
-  try {
-    if (e instanceof TlsError) return e;
-  } catch {
-    // A value on which even instanceof throws (a revoked proxy): not a TlsError.
-  }
-  return new TlsError('InternalError', { detail: `crypto provider ${safeName(p)}: ${what} failed: ${describeThrown(e)}`, cause: e });
-}
-
-/** What a thrown value says about itself, without letting a hostile value throw again. */
-function describeThrown(e: unknown): string {
-  try {
-    return e instanceof Error ? String(e.message) : String(e);
-  } catch {
-    return 'a value that cannot be described';
-  }
+  if (isTlsError(e)) return e;
+  return new TlsError('InternalError', { detail: `crypto provider ${safeName(p)}: ${what} failed: ${thrownText(e)}`, cause: e });
 }
 
 /**
@@ -205,7 +192,7 @@ export function checkedRandom(random: RandomSource): RandomSource {
     try {
       r = random(n);
     } catch (e) {
-      throw new TlsError('InternalError', { detail: `the random source failed: ${describeThrown(e)}`, cause: e });
+      throw new TlsError('InternalError', { detail: `the random source failed: ${thrownText(e)}`, cause: e });
     }
     if (!(r instanceof Uint8Array) || r.length !== n) {
       throw new TlsError('InternalError', { detail: `the random source answered ${r instanceof Uint8Array ? `${r.length} bytes` : 'something that is not a Uint8Array'} for ${n}` });

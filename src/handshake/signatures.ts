@@ -11,7 +11,7 @@
 import type { ResolvedCommon } from '../config/config.js';
 import { andThen, isPromiseLike, type MaybePromise, type PrivateKeyInfo, type PublicKeyInfo, type SignatureOptions } from '../crypto/provider.js';
 import type { Tls12Suite } from '../crypto/suites.js';
-import { TlsError } from '../base/errors.js';
+import { TlsError, isTlsError, thrownText } from '../base/errors.js';
 import { certificateVerifyInput } from '../wire/certificate.js';
 import { nameOf } from '../wire/codes.js';
 import type { ServerKeyExchange } from '../wire/messages.js';
@@ -110,24 +110,6 @@ export function ownSigningSchemes(cfg: Pick<SignatureConfig, 'crypto'>, key: Pri
   return only ? all.filter((s) => only.includes(s)) : all;
 }
 
-/** `e instanceof TlsError`, false for a value on which even that throws (a revoked proxy). */
-function isTlsError(e: unknown): e is TlsError {
-  try {
-    return e instanceof TlsError;
-  } catch {
-    return false;
-  }
-}
-
-/** What a thrown value says about itself, without letting a hostile value throw again (a throwing `message` getter or `toString`). */
-function describeThrown(e: unknown): string {
-  try {
-    return e instanceof Error ? String(e.message) : String(e);
-  } catch {
-    return 'a value that cannot be described';
-  }
-}
-
 /**
  * Signs `message` with our key: an opaque key through its signer, any other through the
  * provider. A signer that throws, rejects or returns something that is not a signature
@@ -145,7 +127,7 @@ function describeThrown(e: unknown): string {
 function signWith(cfg: SignatureConfig, key: PrivateKeyInfo, scheme: number, message: Uint8Array, opts?: SignatureOptions): MaybePromise<Uint8Array> {
   const failed = (e: unknown): never => {
     if (isTlsError(e)) throw e;
-    throw new TlsError('InternalError', { detail: `signing with ${nameOf('scheme', scheme)} failed: ${describeThrown(e)}`, cause: e });
+    throw new TlsError('InternalError', { detail: `signing with ${nameOf('scheme', scheme)} failed: ${thrownText(e)}`, cause: e });
   };
   const check = (sig: unknown): MaybePromise<Uint8Array> => {
     if (!(sig instanceof Uint8Array) || sig.length === 0 || sig.length > 0xffff) {
@@ -156,7 +138,7 @@ function signWith(cfg: SignatureConfig, key: PrivateKeyInfo, scheme: number, mes
     const own = sig.slice();
     const verified = (ok: unknown): Uint8Array => {
       if (ok !== true) {
-        const who = key.signer?.label !== undefined ? ` (${describeThrown(key.signer.label)})` : '';
+        const who = key.signer?.label !== undefined ? ` (${thrownText(key.signer.label)})` : '';
         throw new TlsError('InternalError', { detail: `the signer${who} returned a ${nameOf('scheme', scheme)} signature that does not verify under the certificate's key: not sent` });
       }
       return own;
