@@ -158,6 +158,13 @@ export class ConnectionCore {
   keyLogSink: ((line: string) => void) | null = null;
   /** The transport ended without close_notify and `endOnTransportClose` made that an end. */
   private closeNotifyMissing = false;
+  /**
+   * The transport ended (`end()`) while whole records received before it were not processed
+   * yet (held back by the read high-water mark, or no `process()` since): the end is taken
+   * once they have been (see `endOfInput`).
+   */
+  private endPending = false;
+
   protected readQueued = 0;
   private writeQueue: Uint8Array[] | null = null;
   protected phase_: ConnectionPhase = 'handshaking';
@@ -313,7 +320,7 @@ export class ConnectionCore {
     const dead = this.phase_ === 'failed' || this.phase_ === 'closed';
     return {
       output: this.writer.hasOutput,
-      input: !dead && this.phase_ !== 'peer-closed' && this.readQueued < READ_HIGH_WATER,
+      input: !dead && this.phase_ !== 'peer-closed' && !this.endPending && this.readQueued < READ_HIGH_WATER,
       // During the handshake plaintext is held (up to maxPendingWrite) and sent once keys exist.
       write:
         !this.closeSent &&
@@ -343,6 +350,8 @@ export class ConnectionCore {
    */
   receive(bytes: Uint8Array, transfer = false): number {
     if (this.error_) return bytes.length; // discard: the connection is dead
+    // Nothing follows the transport's end (a caller that offers more is confused): dropped.
+    if (this.endPending) return bytes.length;
     // Room for records opened ahead of their turn (async AEAD): up to the read high-water mark.
     return this.reader.receive(bytes, transfer, READ_HIGH_WATER - this.readQueued);
   }
@@ -511,6 +520,27 @@ export class ConnectionCore {
    * `write()` works until `close()`. TLS 1.2 closes both directions (RFC 5246 §7.2.1).
    */
   end(): void {
+    if (this.error_ || this.endPending) return;
+    if (this.reader.holdsRecord && this.phase_ !== 'closed' && this.phase_ !== 'peer-closed') {
+      // Whole records received before the end are not processed yet (the read high-water
+      // mark held them back, or process() has not run since): the end comes after them, as
+      // on the wire. A close_notify among them is a clean close, not truncation (RFC 9846
+      // §6.1), and the data before it is delivered. Taken by process() (see endOfInput).
+      this.endPending = true;
+      return;
+    }
+    this.transportEnded();
+  }
+
+  /** The input is used up (no whole record left): an end of the transport waiting for that is taken now. */
+  private endOfInput(): void {
+    if (!this.endPending || this.reader.holdsRecord) return;
+    this.endPending = false;
+    this.transportEnded();
+  }
+
+  /** {@link end}, once every whole record received before the transport's end was processed. */
+  private transportEnded(): void {
     if (this.error_) return;
     if (this.phase_ === 'open' && this.result && this.cfg.endOnTransportClose) {
       // The caller's protocol frames its own messages (endOnTransportClose): the end of the
@@ -589,11 +619,15 @@ export class ConnectionCore {
           // RFC 9846 §6.1: data after close_notify is ignored (never delivered; with an async AEAD
           // up to 8 records after it may already have been opened ahead, then dropped unread).
           this.reader.discard();
+          this.endOfInput();
           break;
         }
         // An async AEAD (webcrypto) opens records later, one at a time; a sync one never costs a promise.
         const rec = this.reader.async ? await this.reader.nextAsync({ open: this.compatCcsWindow() }) : this.reader.next({ open: this.compatCcsWindow() });
-        if (!rec) break;
+        if (!rec) {
+          this.endOfInput();
+          break;
+        }
         // Only handshake steps that really wait (certificate checks, signing) cost a promise.
         const pending = this.onRecord(rec.type, rec.content);
         if (pending) await pending;
@@ -619,12 +653,16 @@ export class ConnectionCore {
         // RFC 9846 §6.1: data after close_notify is ignored (never delivered; with an async AEAD
         // up to 8 records after it may already have been opened ahead, then dropped unread).
         this.reader.discard();
+        this.endOfInput();
         break;
       }
       // A handshake step may install an async read protection (another provider's AEAD).
       if (this.reader.async) return Promise.resolve();
       const rec = this.reader.next({ open: this.compatCcsWindow() });
-      if (!rec) break;
+      if (!rec) {
+        this.endOfInput();
+        break;
+      }
       const pending = this.onRecord(rec.type, rec.content);
       if (pending) return pending;
       this.writer.flushHandshake();
@@ -813,8 +851,10 @@ export class ConnectionCore {
       this.flood.warningAlert();
       return;
     }
-    if (alert.description === AlertDescription.user_canceled) {
-      // RFC 9846 §6.1: user_canceled is followed by close_notify.
+    if (alert.description === AlertDescription.user_canceled && !this.tls12) {
+      // RFC 9846 §6.1: user_canceled is followed by close_notify (a closure alert: its level is
+      // ignored). In TLS 1.2 only a warning one is (above): RFC 5246 §7.2, "Upon transmission or
+      // receipt of a fatal alert message, both parties immediately close the connection."
       this.flood.warningAlert();
       return;
     }

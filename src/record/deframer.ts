@@ -165,6 +165,16 @@ export class Deframer {
     return Math.max(0, this.capacity - this.buffered);
   }
 
+  /**
+   * True if a whole record (header and fragment) is buffered: {@link next} would return it,
+   * or throw for its header, without more input.
+   */
+  get holdsRecord(): boolean {
+    const avail = this.end - this.start;
+    if (avail < RECORD_HEADER_LEN) return false;
+    return avail >= RECORD_HEADER_LEN + ((this.buf[this.start + 3]! << 8) | this.buf[this.start + 4]!);
+  }
+
   /** True if nothing is buffered (a clean record boundary: useful to detect truncation at EOF). */
   isEmpty(): boolean {
     return this.end === this.start;

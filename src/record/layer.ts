@@ -178,6 +178,14 @@ export class RecordReader {
     }
   }
 
+  /**
+   * True if a whole record received is not handed out yet (taken ahead of its turn, or
+   * complete in the deframer): the transport's end comes after it (see the connection's `end()`).
+   */
+  get holdsRecord(): boolean {
+    return this.ahead.length !== 0 || this.deframer.holdsRecord;
+  }
+
   /** Bytes of input buffer allocated (records opened ahead of their turn included). */
   get allocated(): number {
     let n = this.deframer.allocated;
