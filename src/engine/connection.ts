@@ -164,7 +164,11 @@ export class ConnectionCore {
    * once they have been (see `endOfInput`).
    */
   private endPending = false;
-
+  /**
+   * TLS 1.3: we sent a KeyUpdate with update_requested and no KeyUpdate from the peer came
+   * since (RFC 9846 §4.7.3: until then we MUST NOT send another with update_requested).
+   */
+  private updateRequestedSent = false;
   protected readQueued = 0;
   private writeQueue: Uint8Array[] | null = null;
   protected phase_: ConnectionPhase = 'handshaking';
@@ -562,13 +566,21 @@ export class ConnectionCore {
   /**
    * Sends KeyUpdate and switches to the next write secret; with `requestPeerUpdate` also asks
    * the peer to update its keys (RFC 9846 §4.7.3). Default false, as everywhere in puretls.
+   * While a request sent earlier has not been answered by a KeyUpdate from the peer, a new
+   * request is sent as update_not_requested (RFC 9846 §4.7.3 forbids a second one): the
+   * peer still answers the first.
    */
   keyUpdate(requestPeerUpdate = false): void {
     if (this.error_) throw this.error_;
     if (!this.result) throw new TlsError('ApiMisuse', { detail: 'keyUpdate before the handshake completed' });
     if (this.result.version !== 'TLSv1.3') throw new TlsError('ApiMisuse', { detail: 'KeyUpdate exists in TLS 1.3 only' });
     if (this.closeSent) throw new TlsError('Closed', { detail: 'keyUpdate after close' });
-    this.sendKeyUpdate(requestPeerUpdate ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested);
+    // RFC 9846 §4.7.3: "Until receiving a subsequent KeyUpdate from the peer, the sender MUST
+    // NOT send another KeyUpdate with request_update set to update_requested." The request
+    // already sent still stands (the peer will update its keys): this one only updates ours.
+    const request = requestPeerUpdate && !this.updateRequestedSent;
+    this.sendKeyUpdate(request ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested);
+    if (request) this.updateRequestedSent = true;
   }
 
   /**
@@ -1007,6 +1019,8 @@ export class ConnectionCore {
         const next = nextTrafficSecret(self.cfg.crypto, suite.hash, self.trafficSecret('read', suite));
         self.reader.install(tls13Protector(self.cfg.crypto, suite, next));
         self.setTrafficSecret('read', { suite, secret: next });
+        // Any KeyUpdate from the peer answers a request of ours (RFC 9846 §4.7.3).
+        self.updateRequestedSent = false;
         self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys updated (KeyUpdate)' });
         if (updateRequested && !self.closeSent) self.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
       },
