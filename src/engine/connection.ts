@@ -97,6 +97,19 @@ function ticketsOf(k: Uint8Array): SessionTicket[] {
   return out;
 }
 
+/**
+ * The messages of fixed size a peer may send when the connection accepts them: a KeyUpdate
+ * is one byte (RFC 9846 §4.7.3: `struct { KeyUpdateRequest request_update; }`), a
+ * HelloRequest none (RFC 5246 §7.4.1.1: `struct { } HelloRequest`). Any other announced
+ * length cannot be parsed → decode_error (RFC 9846 §6), decided at the header.
+ */
+function fixedLength(type: number, bodyLength: number): void {
+  const want = type === HandshakeType.key_update ? 1 : type === HandshakeType.hello_request ? 0 : -1;
+  if (want >= 0 && bodyLength !== want) {
+    throw new TlsError('DecodeError', { detail: `${nameOf('handshake', type)} announcing ${bodyLength} bytes (it has ${want})` });
+  }
+}
+
 /** The certificate errors of a connection that has none. */
 const NO_CERTIFICATE_ERRORS: readonly CertificateError[] = Object.freeze([]);
 
@@ -764,11 +777,14 @@ export class ConnectionCore {
   /**
    * Decides on a handshake message from its header alone (RFC 9846 §4: a message not
    * allowed in the current state is unexpected_message, whatever its body or length), and
-   * counts post-handshake messages (README "Limits").
+   * counts post-handshake messages (README "Limits"). A message of fixed size announcing
+   * another length is refused here too, before its body is buffered (a peer trickling a
+   * "KeyUpdate" of 64 KiB would otherwise hold that much of our memory for nothing).
    */
-  private admitHandshake(type: number): void {
+  private admitHandshake(type: number, bodyLength: number): void {
     if (this.ignorableHelloRequest(type)) {
       this.flood.helloRequest();
+      fixedLength(type, bodyLength);
       return;
     }
     const s = this.state;
@@ -779,6 +795,7 @@ export class ConnectionCore {
         detail: kind === null ? `${nameOf('handshake', type)} does not exist in ${version}` : `${s.name}: got ${kind}, expected ${s.expects.join(' or ') || 'no handshake message'}`,
       });
     }
+    fixedLength(type, bodyLength);
     if (this.result) this.flood.postHandshakeMessage(type);
   }
 
