@@ -24,6 +24,7 @@ import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { ContentType, HandshakeType, KeyUpdateRequest } from '../../src/wire/codes.js';
 import { nextTrafficSecret } from '../../src/keys/tls13-schedule.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
+import { webcryptoProvider } from '../../src/crypto/webcrypto.js';
 import { decodeHandoff, encodeHandoff } from '../../src/engine/handoff.js';
 import { AES128, RawCipher, alertsIn, deliver, encodeRecords, flushed, hsMessage, parseRecords, type KeyLog, type Rec, type TrafficLabel } from '../helpers/mitm.js';
 import { Relay12 } from '../helpers/tls12.js';
@@ -43,8 +44,11 @@ beforeAll(async () => {
 type Role = 'client' | 'server';
 const ROLES: readonly Role[] = ['client', 'server'];
 
-async function connected(): Promise<KeyLoggedPair> {
-  return handshaken(keyLoggedPair(pki, { cipherSuites: ['TLS_AES_128_GCM_SHA256'] }));
+type Which = 'pure' | 'webcrypto';
+/** A pair on `which` (webcrypto: every seal and open answers through a promise, records are opened ahead). */
+async function connected(which: Which = 'pure'): Promise<KeyLoggedPair> {
+  const crypto = which === 'pure' ? nobleProvider : webcryptoProvider();
+  return handshaken(keyLoggedPair(pki, { cipherSuites: ['TLS_AES_128_GCM_SHA256'], crypto }, { crypto }));
 }
 
 /**
@@ -96,9 +100,9 @@ function keyUpdatesIn(chain: Chain, bytes: Uint8Array | null): number[] {
 }
 
 describe('our own KeyUpdate requests (RFC 9846 §4.7.3)', () => {
-  for (const role of ROLES) {
-    it(`${role}: keyUpdate(true) twice before the peer answers sends one request; the second only updates our keys`, async () => {
-      const p = await connected();
+  for (const [role, which] of ROLES.flatMap((r) => (['pure', 'webcrypto'] as const).map((w) => [r, w] as const))) {
+    it(`${role} (${which}): keyUpdate(true) twice before the peer answers sends one request; the second only updates our keys`, async () => {
+      const p = await connected(which);
       const me = p[role];
       const peer = p[other(role)];
       const mine = new Chain(p.keys, WRITES[role]);
@@ -121,8 +125,8 @@ describe('our own KeyUpdate requests (RFC 9846 §4.7.3)', () => {
       expect(me.error).toBeNull();
     });
 
-    it(`${role}: any KeyUpdate from the peer (even one it sent on its own) ends the wait for an answer`, async () => {
-      const p = await connected();
+    it(`${role} (${which}): any KeyUpdate from the peer (even one it sent on its own) ends the wait for an answer`, async () => {
+      const p = await connected(which);
       const me = p[role];
       const peer = p[other(role)];
       const mine = new Chain(p.keys, WRITES[role]);
@@ -184,8 +188,9 @@ describe("the peer's KeyUpdate messages", () => {
       });
     }
 
-    it(`${role}: a KeyUpdate fragmented over three records is a KeyUpdate (RFC 9846 §5.1 allows it): answered, and the next generation reads`, async () => {
-      const p = await connected();
+    it(`${role}: a KeyUpdate fragmented over three records is a KeyUpdate (RFC 9846 §5.1 allows it): answered, and the next generation reads (pure, webcrypto)`, async () => {
+      for (const which of ['pure', 'webcrypto'] as const) {
+      const p = await connected(which);
       const c = peerChain(p);
       await deliver(victim(p), encodeRecords([c.seal(ContentType.handshake, KU_REQUESTED.subarray(0, 1)), c.seal(ContentType.handshake, KU_REQUESTED.subarray(1, 4)), c.seal(ContentType.handshake, KU_REQUESTED.subarray(4))]));
       c.update();
@@ -193,6 +198,7 @@ describe("the peer's KeyUpdate messages", () => {
       expect(victim(p).error).toBeNull();
       expect(readAll(victim(p))).toEqual(payload(20, 3));
       expect(keyUpdatesIn(new Chain(p.keys, WRITES[role]), await flushed(victim(p)))).toEqual([KeyUpdateRequest.update_not_requested]);
+      }
     });
 
     for (const [what, between] of [
@@ -234,8 +240,9 @@ describe("the peer's KeyUpdate messages", () => {
     });
   }
 
-  it('server: a flood of update requests, each followed by one byte of data: every one answered, every byte delivered, memory flat', async () => {
-    const p = await connected();
+  for (const which of ['pure', 'webcrypto'] as const) {
+  it(`server (${which}): a flood of update requests, each followed by one byte of data: every one answered, every byte delivered, memory flat`, async () => {
+    const p = await connected(which);
     const c = new Chain(p.keys, WRITES.client);
     const answers = new Chain(p.keys, WRITES.server);
     const got: Uint8Array[] = [];
@@ -259,9 +266,11 @@ describe("the peer's KeyUpdate messages", () => {
     const out = await flushed(p.server);
     expect(answers.openAll(out).map((o) => o.content)).toEqual([payload(10, 9)]);
   });
+  }
 
-  it('client: a request while 200 KB of our writes are not sent yet: the data goes out under the old key, then our answer, then the new key', async () => {
-    const p = await connected();
+  for (const which of ['pure', 'webcrypto'] as const) {
+  it(`client (${which}): a request while 200 KB of our writes are not sent yet: the data goes out under the old key, then our answer, then the new key`, async () => {
+    const p = await connected(which);
     const data = payload(200_000, 10);
     p.client.write(data);
     const s = new Chain(p.keys, WRITES.server);
@@ -276,6 +285,7 @@ describe("the peer's KeyUpdate messages", () => {
     expect(p.server.error).toBeNull();
     expect(sameBytes(readAll(p.server), join([data, payload(1000, 11)]))).toBe(true);
   });
+  }
 
   it('client: a NewSessionTicket and a KeyUpdate in one record (the KeyUpdate last): the ticket is kept and the keys move on', async () => {
     const p = await connected();
