@@ -190,14 +190,14 @@ describe("the peer's KeyUpdate messages", () => {
 
     it(`${role}: a KeyUpdate fragmented over three records is a KeyUpdate (RFC 9846 §5.1 allows it): answered, and the next generation reads (pure, webcrypto)`, async () => {
       for (const which of ['pure', 'webcrypto'] as const) {
-      const p = await connected(which);
-      const c = peerChain(p);
-      await deliver(victim(p), encodeRecords([c.seal(ContentType.handshake, KU_REQUESTED.subarray(0, 1)), c.seal(ContentType.handshake, KU_REQUESTED.subarray(1, 4)), c.seal(ContentType.handshake, KU_REQUESTED.subarray(4))]));
-      c.update();
-      await deliver(victim(p), encodeRecords([c.seal(ContentType.application_data, payload(20, 3))]));
-      expect(victim(p).error).toBeNull();
-      expect(readAll(victim(p))).toEqual(payload(20, 3));
-      expect(keyUpdatesIn(new Chain(p.keys, WRITES[role]), await flushed(victim(p)))).toEqual([KeyUpdateRequest.update_not_requested]);
+        const p = await connected(which);
+        const c = peerChain(p);
+        await deliver(victim(p), encodeRecords([c.seal(ContentType.handshake, KU_REQUESTED.subarray(0, 1)), c.seal(ContentType.handshake, KU_REQUESTED.subarray(1, 4)), c.seal(ContentType.handshake, KU_REQUESTED.subarray(4))]));
+        c.update();
+        await deliver(victim(p), encodeRecords([c.seal(ContentType.application_data, payload(20, 3))]));
+        expect(victim(p).error).toBeNull();
+        expect(readAll(victim(p))).toEqual(payload(20, 3));
+        expect(keyUpdatesIn(new Chain(p.keys, WRITES[role]), await flushed(victim(p)))).toEqual([KeyUpdateRequest.update_not_requested]);
       }
     });
 
@@ -241,50 +241,50 @@ describe("the peer's KeyUpdate messages", () => {
   }
 
   for (const which of ['pure', 'webcrypto'] as const) {
-  it(`server (${which}): a flood of update requests, each followed by one byte of data: every one answered, every byte delivered, memory flat`, async () => {
-    const p = await connected(which);
-    const c = new Chain(p.keys, WRITES.client);
-    const answers = new Chain(p.keys, WRITES.server);
-    const got: Uint8Array[] = [];
-    let peak = 0;
-    let answered = 0;
-    for (let i = 0; i < 300; i++) {
-      const rec = c.seal(ContentType.handshake, KU_REQUESTED);
-      c.update();
-      await deliver(p.server, encodeRecords([rec, c.seal(ContentType.application_data, new Uint8Array([i & 0xff]))]));
-      peak = Math.max(peak, p.server.bufferedBytes);
-      const r = p.server.read();
-      if (r) got.push(r);
-      answered += keyUpdatesIn(answers, await flushed(p.server)).length;
-    }
-    expect(p.server.error).toBeNull();
-    expect(answered).toBe(300);
-    expect(join(got)).toEqual(Uint8Array.from({ length: 300 }, (_, i) => i & 0xff));
-    expect(peak).toBeLessThan(1024);
-    // The server's own data still reaches the client (which followed every generation).
-    p.server.write(payload(10, 9));
-    const out = await flushed(p.server);
-    expect(answers.openAll(out).map((o) => o.content)).toEqual([payload(10, 9)]);
-  });
+    it(`server (${which}): a flood of update requests, each followed by one byte of data: every one answered, every byte delivered, memory flat`, async () => {
+      const p = await connected(which);
+      const c = new Chain(p.keys, WRITES.client);
+      const answers = new Chain(p.keys, WRITES.server);
+      const got: Uint8Array[] = [];
+      let peak = 0;
+      let answered = 0;
+      for (let i = 0; i < 300; i++) {
+        const rec = c.seal(ContentType.handshake, KU_REQUESTED);
+        c.update();
+        await deliver(p.server, encodeRecords([rec, c.seal(ContentType.application_data, new Uint8Array([i & 0xff]))]));
+        peak = Math.max(peak, p.server.bufferedBytes);
+        const r = p.server.read();
+        if (r) got.push(r);
+        answered += keyUpdatesIn(answers, await flushed(p.server)).length;
+      }
+      expect(p.server.error).toBeNull();
+      expect(answered).toBe(300);
+      expect(join(got)).toEqual(Uint8Array.from({ length: 300 }, (_, i) => i & 0xff));
+      expect(peak).toBeLessThan(1024);
+      // The server's own data still reaches the client (which followed every generation).
+      p.server.write(payload(10, 9));
+      const out = await flushed(p.server);
+      expect(answers.openAll(out).map((o) => o.content)).toEqual([payload(10, 9)]);
+    });
   }
 
   for (const which of ['pure', 'webcrypto'] as const) {
-  it(`client (${which}): a request while 200 KB of our writes are not sent yet: the data goes out under the old key, then our answer, then the new key`, async () => {
-    const p = await connected(which);
-    const data = payload(200_000, 10);
-    p.client.write(data);
-    const s = new Chain(p.keys, WRITES.server);
-    await deliver(p.client, encodeRecords([s.seal(ContentType.handshake, KU_REQUESTED)]));
-    p.client.write(payload(1000, 11));
-    const wire = await flushed(p.client);
-    const opened = new Chain(p.keys, WRITES.client).openAll(wire);
-    const types = opened.map((o) => (o.type === ContentType.handshake ? 'KU' : o.type === ContentType.application_data ? 'data' : String(o.type)));
-    expect(types.indexOf('KU')).toBe(Math.ceil(200_000 / 16384));
-    expect(types.filter((t) => t === 'KU').length).toBe(1);
-    await deliver(p.server, wire);
-    expect(p.server.error).toBeNull();
-    expect(sameBytes(readAll(p.server), join([data, payload(1000, 11)]))).toBe(true);
-  });
+    it(`client (${which}): a request while 200 KB of our writes are not sent yet: the data goes out under the old key, then our answer, then the new key`, async () => {
+      const p = await connected(which);
+      const data = payload(200_000, 10);
+      p.client.write(data);
+      const s = new Chain(p.keys, WRITES.server);
+      await deliver(p.client, encodeRecords([s.seal(ContentType.handshake, KU_REQUESTED)]));
+      p.client.write(payload(1000, 11));
+      const wire = await flushed(p.client);
+      const opened = new Chain(p.keys, WRITES.client).openAll(wire);
+      const types = opened.map((o) => (o.type === ContentType.handshake ? 'KU' : o.type === ContentType.application_data ? 'data' : String(o.type)));
+      expect(types.indexOf('KU')).toBe(Math.ceil(200_000 / 16384));
+      expect(types.filter((t) => t === 'KU').length).toBe(1);
+      await deliver(p.server, wire);
+      expect(p.server.error).toBeNull();
+      expect(sameBytes(readAll(p.server), join([data, payload(1000, 11)]))).toBe(true);
+    });
   }
 
   it('client: a NewSessionTicket and a KeyUpdate in one record (the KeyUpdate last): the ticket is kept and the keys move on', async () => {
