@@ -376,7 +376,7 @@ describe('key usage limits (RFC 9846 §5.5), reached through a hand-off state', 
     });
   }
 
-  it('TLS 1.2 (no KeyUpdate): the write that would pass the AES-GCM seal limit fails with a TlsError; what was sealed before it is intact', async () => {
+  it('TLS 1.2 (no KeyUpdate): the write that would pass the AES-GCM seal limit fails with a TlsError; what was sealed before it is intact, and the peer is told (internal_error)', async () => {
     const x = await atWriteSequence('TLSv1.2', 'client', 2n ** 24n - 2n);
     x.me.write(payload(10, 14));
     x.me.write(payload(10, 15));
@@ -391,5 +391,7 @@ describe('key usage limits (RFC 9846 §5.5), reached through a hand-off state', 
     expect(x.me.phase).toBe('failed');
     await deliver(x.peer, await flushed(x.me));
     expect(readAll(x.peer)).toEqual(join([payload(10, 14), payload(10, 15)]));
+    // Before the fix the alert could not be sealed either: the peer saw the connection stop, no reason given.
+    expect({ status: x.peer.error?.status, alert: x.peer.error?.alert }).toEqual({ status: 'AlertReceived', alert: AlertDescription.internal_error });
   });
 });
