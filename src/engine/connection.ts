@@ -927,18 +927,23 @@ export class ConnectionCore {
     // nowhere: no message after our close_notify, no keys, no completion.
     // A connection that failed meanwhile (a trace callback that threw, see trace()) is abandoned too.
     const abandoned = (): boolean => self.error_ !== null || (self.closeSent && self.result === null);
+    // After our close_notify nothing more goes out (RFC 9846 §6.1: "the sender will not send
+    // any more messages on this connection"; RFC 5246 §7.2.1), also after the handshake: a
+    // NewSessionTicket still being sealed when close() came (an async AEAD), a TLS 1.2
+    // no_renegotiation warning for a HelloRequest or ClientHello that arrives after it.
+    const silenced = (): boolean => self.error_ !== null || self.closeSent;
     return {
       tracing: self.cfg.trace !== undefined,
       send(msg: HandshakeMessage): Uint8Array {
         const bytes = encodeHandshakeWith(self.codec.encode, msg);
-        if (abandoned()) return bytes;
+        if (silenced()) return bytes;
         self.writer.queueHandshake(bytes);
         // The summary is rendered only for a tracer (a regular expression per message otherwise wasted).
         if (self.cfg.trace) self.trace({ direction: 'sent', kind: 'handshake', summary: summarize(msg), message: msg });
         return bytes;
       },
       sendChangeCipherSpec(kind: 'compat' | 'tls12'): void {
-        if (abandoned()) return;
+        if (silenced()) return;
         if (kind === 'tls12') {
           self.writer.changeCipherSpec12();
           self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec' });
@@ -972,6 +977,7 @@ export class ConnectionCore {
         self.trace(e);
       },
       sendWarningAlert(description: number): void {
+        if (silenced()) return;
         self.sendAlert(description, 1);
       },
       closeCleanly(reason: string): void {
@@ -1007,7 +1013,7 @@ export class ConnectionCore {
         self.earlyAllowance = null;
       },
       sendEarlyData(data: Uint8Array): void {
-        if (abandoned()) return;
+        if (silenced()) return;
         self.writer.appData(data);
         self.trace({ direction: 'sent', kind: 'info', summary: `early data (${data.length} bytes)` });
       },

@@ -10,6 +10,10 @@
  *   whatever its description (a fatal user_canceled was ignored and data kept flowing);
  *   in TLS 1.3 user_canceled is a closure alert whose level is ignored (RFC 9846 §6, §6.1).
  * - Half-close with data in flight in both directions, close_notify ordering.
+ * - Nothing after our own close_notify (RFC 9846 §6.1, RFC 5246 §7.2.1): before the fix a
+ *   server that closed while its NewSessionTickets were still being sealed (an async AEAD)
+ *   sent them after its close_notify, and a TLS 1.2 connection that had closed still
+ *   answered a HelloRequest / renegotiation ClientHello with a no_renegotiation warning.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { TlsConnection } from '../../src/engine/tls-connection.js';
@@ -20,8 +24,8 @@ import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { webcryptoProvider } from '../../src/crypto/webcrypto.js';
 import { nobleProvider } from '../../src/crypto/noble.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
-import { ContentType } from '../../src/wire/codes.js';
-import { KeyLog, RawCipher, deliver, encodeRecords, flushed } from '../helpers/mitm.js';
+import { ContentType, HandshakeType } from '../../src/wire/codes.js';
+import { KeyLog, RawCipher, deliver, encodeRecords, firstFlight, flushed, hsMessage, parseRecords } from '../helpers/mitm.js';
 import { Relay12 } from '../helpers/tls12.js';
 import { handshaken, keyLoggedPair } from '../helpers/hostile-peer.js';
 import { join, payload, sameBytes } from '../helpers/bytes.js';
@@ -263,5 +267,61 @@ describe('half-close with data in flight', () => {
     expect(p.client.phase).toBe('closed');
     // We closed already: the server's update request is not answered (nothing after close_notify).
     expect(await flushed(p.client)).toBeNull();
+  });
+});
+
+describe('nothing is sent after our own close_notify', () => {
+  it('TLS 1.3 webcrypto server: close() while its NewSessionTickets are being sealed → close_notify is the last record', async () => {
+    const keys = new KeyLog();
+    const crypto = webcryptoProvider();
+    const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, keyLog: keys.fn, cipherSuites: ['TLS_AES_128_GCM_SHA256'], crypto });
+    const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, keyLog: keys.fn, sessionTickets: 2, crypto });
+    await deliver(server, await firstFlight(client));
+    await deliver(client, await flushed(server));
+    server.receive((await flushed(client))!);
+    // The client's Finished is being processed: the handshake completes, then the tickets are sealed (async).
+    const run = server.process();
+    for (let i = 0; i < 1000 && !server.handshakeComplete; i++) await new Promise((r) => setImmediate(r));
+    expect(server.handshakeComplete).toBe(true);
+    server.close();
+    await run;
+    const out = RawCipher.from(keys, 'SERVER_TRAFFIC_SECRET_0');
+    const sent = parseRecords((await flushed(server))!).map((r) => out.open(r));
+    expect(sent.at(-1)).toEqual({ type: ContentType.alert, content: new Uint8Array([1, AlertDescription.close_notify]) });
+    expect(sent.filter((o) => o.type === ContentType.handshake)).toEqual([]);
+    expect(server.error).toBeNull();
+  });
+
+  async function session12(): Promise<{ client: TlsConnection; server: TlsConnection; relay: Relay12; go: () => Promise<void> }> {
+    const keys = new KeyLog();
+    const client = TlsConnection.client({ servername: 'localhost', ca: pki.caCertPem, maxVersion: 'TLSv1.2', keyLog: keys.fn });
+    const server = TlsConnection.server({ cert: pki.chainPem, key: pki.keyPem, keyLog: keys.fn, sessionTickets: 0 });
+    const relay = new Relay12(keys);
+    const pipe = new FaultPipe(client, server, { tamper: relay.tamper, read: 'never' });
+    await pipe.settle();
+    return { client, server, relay, go: () => pipe.settle() };
+  }
+
+  it('TLS 1.2 client: close(), then the server asks to renegotiate → no no_renegotiation warning after our close_notify', async () => {
+    const x = await session12();
+    x.client.close();
+    await x.go();
+    const mark = x.relay.log.c2s.length;
+    await deliver(x.client, x.relay.inject('s2c', ContentType.handshake, hsMessage(HandshakeType.hello_request, new Uint8Array(0))));
+    await x.go();
+    expect(x.relay.since('c2s', mark)).toEqual([]);
+    expect(x.client.error).toBeNull();
+  });
+
+  it('TLS 1.2 server: close(), then a renegotiation ClientHello → nothing after our close_notify', async () => {
+    const x = await session12();
+    x.server.close();
+    await x.go();
+    const fresh = TlsConnection.client({ servername: 'localhost', maxVersion: 'TLSv1.2', rejectUnauthorized: false });
+    const ch = parseRecords(await firstFlight(fresh))[0]!.fragment;
+    const mark = x.relay.log.s2c.length;
+    await deliver(x.server, x.relay.inject('c2s', ContentType.handshake, ch));
+    await x.go();
+    expect(x.relay.since('s2c', mark)).toEqual([]);
   });
 });
