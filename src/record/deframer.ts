@@ -175,6 +175,13 @@ export class Deframer {
     return avail >= RECORD_HEADER_LEN + ((this.buf[this.start + 3]! << 8) | this.buf[this.start + 4]!);
   }
 
+  /** Forgets every byte buffered (input that will never be read, see RecordReader.discard). */
+  dropAll(): void {
+    this.pooled = null;
+    this.buf = EMPTY;
+    this.start = this.end = 0;
+  }
+
   /** True if nothing is buffered (a clean record boundary: useful to detect truncation at EOF). */
   isEmpty(): boolean {
     return this.end === this.start;

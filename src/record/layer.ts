@@ -257,8 +257,15 @@ export class RecordReader {
    */
   discard(): void {
     this.dropAhead();
-    while (this.deframer.next()) {
-      /* ignored */
+    try {
+      while (this.deframer.next()) {
+        /* ignored */
+      }
+    } catch {
+      // A header that is not a record (unknown type, over the limit, ...): ignored too, with
+      // everything after it (never read). A man in the middle injecting bytes after the
+      // peer's close_notify cannot make us fail a connection whose other direction is open.
+      this.deframer.dropAll();
     }
   }
 

@@ -10,6 +10,9 @@
  *   whatever its description (a fatal user_canceled was ignored and data kept flowing);
  *   in TLS 1.3 user_canceled is a closure alert whose level is ignored (RFC 9846 §6, §6.1).
  * - Half-close with data in flight in both directions, close_notify ordering.
+ * - Bytes after the peer's close_notify are ignored, whatever they are: before the fix a header
+ *   that is not a record (an unknown type, a length over the limit) failed the connection
+ *   (unexpected_message), so a man in the middle could cut the reply of a half-closed server.
  * - Nothing after our own close_notify (RFC 9846 §6.1, RFC 5246 §7.2.1): before the fix a
  *   server that closed while its NewSessionTickets were still being sealed (an async AEAD)
  *   sent them after its close_notify, and a TLS 1.2 connection that had closed still
@@ -268,6 +271,39 @@ describe('half-close with data in flight', () => {
     // We closed already: the server's update request is not answered (nothing after close_notify).
     expect(await flushed(p.client)).toBeNull();
   });
+});
+
+describe("bytes injected after the peer's close_notify are ignored (RFC 9846 §6.1: \"MUST be ignored\")", () => {
+  const junk: [string, Uint8Array][] = [
+    ['an unknown content type', new Uint8Array([99, 3, 3, 0, 2, 1, 2])],
+    ['a header announcing 60 KiB', new Uint8Array([23, 3, 3, 0xf0, 0, 1, 2, 3])],
+    ['a record that does not authenticate', new Uint8Array([23, 3, 3, 0, 20, ...new Uint8Array(20)])],
+    ['an SSLv2-looking byte soup', new Uint8Array([0x80, 0x2e, 1, 3, 1, 0, 0x15])],
+  ];
+  for (const version of VERSIONS) {
+    for (const [what, bytes] of junk) {
+      it(`${version}: ${what} after the client's request and close_notify: the server still sends its reply and closes cleanly`, async () => {
+        const p = await connected(version);
+        p.client.write(payload(500, 20));
+        p.client.close();
+        await deliver(p.server, join([(await flushed(p.client))!, bytes]));
+        expect(p.server.error).toBeNull();
+        expect(p.server.phase).toBe('peer-closed');
+        expect(sameBytes(readAll(p.server), payload(500, 20))).toBe(true);
+        // More of it, in another read of the transport.
+        await deliver(p.server, bytes);
+        expect(p.server.error).toBeNull();
+        p.server.write(payload(70_000, 21));
+        p.server.close();
+        await deliver(p.client, await flushed(p.server));
+        expect(p.client.error).toBeNull();
+        expect(sameBytes(readAll(p.client), payload(70_000, 21))).toBe(true);
+        expect(p.client.phase).toBe('closed');
+        p.server.end();
+        expect(p.server.phase).toBe('closed');
+      });
+    }
+  }
 });
 
 describe('nothing is sent after our own close_notify', () => {
