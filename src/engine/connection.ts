@@ -1136,6 +1136,10 @@ export class ConnectionCore {
     if (this.error_) return;
     this.error_ = err;
     if (sendAlert && err.alert !== null && !this.closeSent) this.sendAlert(err.alert, 2);
+    // RFC 9846 §6: "Servers and clients MUST forget the secret values and keys established in
+    // failed connections": the traffic and exporter secrets this connection keeps (the alert
+    // above was the last record sealed; nothing reads them after a failure).
+    this.secrets13?.fill(0);
     // RFC 5246 §7.2.2: a connection ended by a fatal alert (ours or the peer's) is not resumed.
     const forget = this.forgetSession;
     this.forgetSession = null;

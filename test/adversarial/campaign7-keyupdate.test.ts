@@ -314,7 +314,7 @@ describe("the peer's KeyUpdate messages", () => {
 });
 
 describe('exporters and KeyUpdate (RFC 9846 §7.5)', () => {
-  it('the exporter does not change with KeyUpdates either way, both sides agree; it still works after close, not after a failure', async () => {
+  it('the exporter does not change with KeyUpdates either way, both sides agree; it still works after close, not after a failure, whose secrets are wiped (RFC 9846 §6)', async () => {
     const p = await connected();
     const ctx = new Uint8Array([1, 2, 3]);
     const before = p.client.exportKeyingMaterial('EXPORTER-campaign7', ctx, 48);
@@ -333,6 +333,14 @@ describe('exporters and KeyUpdate (RFC 9846 §7.5)', () => {
     await deliver(p.client, new Uint8Array([99, 3, 3, 0, 1, 0]));
     expect(p.client.error?.status).toBe('UnexpectedMessage');
     expect(() => p.client.exportKeyingMaterial('EXPORTER-campaign7', ctx, 48)).toThrow(TlsError);
+    // … and not only refused: the traffic and exporter secrets the connection kept are gone.
+    expect((p.client as unknown as { secrets13: Uint8Array }).secrets13.every((b) => b === 0)).toBe(true);
+    const q = await connected();
+    const kept = (q.server as unknown as { secrets13: Uint8Array }).secrets13;
+    expect(kept.some((b) => b !== 0)).toBe(true);
+    await deliver(q.server, new Uint8Array([99, 3, 3, 0, 1, 0]));
+    expect(q.server.error?.status).toBe('UnexpectedMessage');
+    expect(kept.every((b) => b === 0)).toBe(true);
   });
 });
 
