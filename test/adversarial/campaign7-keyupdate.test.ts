@@ -313,6 +313,36 @@ describe("the peer's KeyUpdate messages", () => {
   });
 });
 
+describe('every TLS 1.3 suite (SHA-384 secrets are 48 bytes, ChaCha20 has its own nonce and limits)', () => {
+  for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] as const) {
+    // WebCrypto has no ChaCha20-Poly1305.
+    for (const which of suite === 'TLS_CHACHA20_POLY1305_SHA256' ? (['pure'] as const) : (['pure', 'webcrypto'] as const)) {
+      it(`${suite} (${which}): ten rounds of requests both ways, bulk data between, the exporter stays the same`, async () => {
+        const crypto = which === 'pure' ? nobleProvider : webcryptoProvider();
+        const p = await handshaken(keyLoggedPair(pki, { cipherSuites: [suite], crypto }, { crypto }));
+        expect(p.client.info.cipherSuite).toBe(suite);
+        const before = p.server.exportKeyingMaterial('EXPORTER-suites', null, 32);
+        const up: Uint8Array[] = [];
+        const down: Uint8Array[] = [];
+        for (let i = 0; i < 10; i++) {
+          const a = payload(20_000 + i, 100 + i);
+          const b = payload(9_000 + i, 200 + i);
+          p.client.write(a);
+          p.server.write(b);
+          up.push(a);
+          down.push(b);
+          (i % 2 === 0 ? p.client : p.server).keyUpdate(true);
+          await pump(p.client, p.server);
+        }
+        expect([p.client.error, p.server.error]).toEqual([null, null]);
+        expect(sameBytes(readAll(p.server), join(up))).toBe(true);
+        expect(sameBytes(readAll(p.client), join(down))).toBe(true);
+        expect(p.client.exportKeyingMaterial('EXPORTER-suites', null, 32)).toEqual(before);
+      });
+    }
+  }
+});
+
 describe('exporters and KeyUpdate (RFC 9846 §7.5)', () => {
   it('the exporter does not change with KeyUpdates either way, both sides agree; it still works after close, not after a failure, whose secrets are wiped (RFC 9846 §6)', async () => {
     const p = await connected();
