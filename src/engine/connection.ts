@@ -262,7 +262,7 @@ export class ConnectionCore {
 
   // ---------------------------------------------------------------- public API
 
-  /** Session tickets received from the server (TLS 1.3 NewSessionTicket), oldest first; a copy. */
+  /** Session tickets received from the server (TLS 1.3 NewSessionTicket), oldest first, at most 8; not those with a lifetime of 0 (RFC 9846 §4.7.1: discarded); a copy. */
   get tickets(): readonly SessionTicket[] {
     return this.tickets_ ? ticketsOf(this.tickets_) : [];
   }
@@ -860,7 +860,9 @@ export class ConnectionCore {
     if (l.ocspResponse !== undefined) n.ocspResponse = copyBytes(l.ocspResponse);
     // The config's own bytes (shared, never written; the getter copies out).
     if (l.localCertificate !== undefined) n.localCertificate = l.localCertificate;
-    if (l.ticket !== undefined && ticketCount(this.tickets_) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());
+    // RFC 9846 §4.7.1: a ticket_lifetime of zero "indicates that the ticket should be discarded
+    // immediately" (a peer sending such tickets first must not crowd out the usable ones).
+    if (l.ticket !== undefined && l.ticket.lifetime > 0 && ticketCount(this.tickets_) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());
   }
 
   private onAlert(content: Uint8Array): void {

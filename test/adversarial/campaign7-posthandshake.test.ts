@@ -112,6 +112,22 @@ describe('TLS 1.3 after the handshake', () => {
     expect(peak).toBeLessThan(16 * 1024);
   });
 
+  it('client: tickets with a lifetime of 0 are discarded (RFC 9846 §4.7.1), so eight of them first do not crowd out a usable one', async () => {
+    const sessions: unknown[] = [];
+    const p = await handshaken(keyLoggedPair(pki, { cipherSuites: ['TLS_AES_128_GCM_SHA256'], onSession: (s: unknown) => sessions.push(s) } as never));
+    const s = RawCipher.from(p.keys, 'SERVER_TRAFFIC_SECRET_0');
+    const dead = (i: number): Uint8Array => {
+      const m = nst(10, i);
+      m.set([0, 0, 0, 0], 4); // ticket_lifetime 0
+      return m;
+    };
+    for (let i = 0; i < 8; i++) await deliver(p.client, encodeRecords([s.seal(ContentType.handshake, dead(i))]));
+    await deliver(p.client, encodeRecords([s.seal(ContentType.handshake, nst(10, 99))]));
+    expect(p.client.error).toBeNull();
+    expect(p.client.tickets.map((t) => [t.lifetime, t.nonce[0]])).toEqual([[7200, 99]]);
+    expect(sessions.length).toBe(1);
+  });
+
   it('client: a 60 KB ticket trickled one byte per record costs at most its own size in buffers, and is kept', async () => {
     const p = await connected13();
     const s = RawCipher.from(p.keys, 'SERVER_TRAFFIC_SECRET_0');
