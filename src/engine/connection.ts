@@ -97,6 +97,19 @@ function ticketsOf(k: Uint8Array): SessionTicket[] {
   return out;
 }
 
+/**
+ * The messages of fixed size a peer may send when the connection accepts them: a KeyUpdate
+ * is one byte (RFC 9846 §4.7.3: `struct { KeyUpdateRequest request_update; }`), a
+ * HelloRequest none (RFC 5246 §7.4.1.1: `struct { } HelloRequest`). Any other announced
+ * length cannot be parsed → decode_error (RFC 9846 §6), decided at the header.
+ */
+function fixedLength(type: number, bodyLength: number): void {
+  const want = type === HandshakeType.key_update ? 1 : type === HandshakeType.hello_request ? 0 : -1;
+  if (want >= 0 && bodyLength !== want) {
+    throw new TlsError('DecodeError', { detail: `${nameOf('handshake', type)} announcing ${bodyLength} bytes (it has ${want})` });
+  }
+}
+
 /** The certificate errors of a connection that has none. */
 const NO_CERTIFICATE_ERRORS: readonly CertificateError[] = Object.freeze([]);
 
@@ -158,6 +171,17 @@ export class ConnectionCore {
   keyLogSink: ((line: string) => void) | null = null;
   /** The transport ended without close_notify and `endOnTransportClose` made that an end. */
   private closeNotifyMissing = false;
+  /**
+   * The transport ended (`end()`) while whole records received before it were not processed
+   * yet (held back by the read high-water mark, or no `process()` since): the end is taken
+   * once they have been (see `endOfInput`).
+   */
+  private endPending = false;
+  /**
+   * TLS 1.3: we sent a KeyUpdate with update_requested and no KeyUpdate from the peer came
+   * since (RFC 9846 §4.7.3: until then we MUST NOT send another with update_requested).
+   */
+  private updateRequestedSent = false;
   protected readQueued = 0;
   private writeQueue: Uint8Array[] | null = null;
   protected phase_: ConnectionPhase = 'handshaking';
@@ -241,7 +265,7 @@ export class ConnectionCore {
 
   // ---------------------------------------------------------------- public API
 
-  /** Session tickets received from the server (TLS 1.3 NewSessionTicket), oldest first; a copy. */
+  /** Session tickets received from the server (TLS 1.3 NewSessionTicket), oldest first, at most 8; not those with a lifetime of 0 (RFC 9846 §4.7.1: discarded); a copy. */
   get tickets(): readonly SessionTicket[] {
     return this.tickets_ ? ticketsOf(this.tickets_) : [];
   }
@@ -316,7 +340,7 @@ export class ConnectionCore {
     const dead = this.phase_ === 'failed' || this.phase_ === 'closed';
     return {
       output: this.writer.hasOutput,
-      input: !dead && this.phase_ !== 'peer-closed' && this.readQueued < READ_HIGH_WATER,
+      input: !dead && this.phase_ !== 'peer-closed' && !this.endPending && this.readQueued < READ_HIGH_WATER,
       // During the handshake plaintext is held (up to maxPendingWrite) and sent once keys exist.
       write:
         !this.closeSent &&
@@ -346,6 +370,8 @@ export class ConnectionCore {
    */
   receive(bytes: Uint8Array, transfer = false): number {
     if (this.error_) return bytes.length; // discard: the connection is dead
+    // Nothing follows the transport's end (a caller that offers more is confused): dropped.
+    if (this.endPending) return bytes.length;
     // Room for records opened ahead of their turn (async AEAD): up to the read high-water mark.
     return this.reader.receive(bytes, transfer, READ_HIGH_WATER - this.readQueued);
   }
@@ -514,6 +540,27 @@ export class ConnectionCore {
    * `write()` works until `close()`. TLS 1.2 closes both directions (RFC 5246 §7.2.1).
    */
   end(): void {
+    if (this.error_ || this.endPending) return;
+    if (this.reader.holdsRecord && this.phase_ !== 'closed' && this.phase_ !== 'peer-closed') {
+      // Whole records received before the end are not processed yet (the read high-water
+      // mark held them back, or process() has not run since): the end comes after them, as
+      // on the wire. A close_notify among them is a clean close, not truncation (RFC 9846
+      // §6.1), and the data before it is delivered. Taken by process() (see endOfInput).
+      this.endPending = true;
+      return;
+    }
+    this.transportEnded();
+  }
+
+  /** The input is used up (no whole record left): an end of the transport waiting for that is taken now. */
+  private endOfInput(): void {
+    if (!this.endPending || this.reader.holdsRecord) return;
+    this.endPending = false;
+    this.transportEnded();
+  }
+
+  /** {@link end}, once every whole record received before the transport's end was processed. */
+  private transportEnded(): void {
     if (this.error_) return;
     if (this.phase_ === 'open' && this.result && this.cfg.endOnTransportClose) {
       // The caller's protocol frames its own messages (endOnTransportClose): the end of the
@@ -535,13 +582,21 @@ export class ConnectionCore {
   /**
    * Sends KeyUpdate and switches to the next write secret; with `requestPeerUpdate` also asks
    * the peer to update its keys (RFC 9846 §4.7.3). Default false, as everywhere in puretls.
+   * While a request sent earlier has not been answered by a KeyUpdate from the peer, a new
+   * request is sent as update_not_requested (RFC 9846 §4.7.3 forbids a second one): the
+   * peer still answers the first.
    */
   keyUpdate(requestPeerUpdate = false): void {
     if (this.error_) throw this.error_;
     if (!this.result) throw new TlsError('ApiMisuse', { detail: 'keyUpdate before the handshake completed' });
     if (this.result.version !== 'TLSv1.3') throw new TlsError('ApiMisuse', { detail: 'KeyUpdate exists in TLS 1.3 only' });
     if (this.closeSent) throw new TlsError('Closed', { detail: 'keyUpdate after close' });
-    this.sendKeyUpdate(requestPeerUpdate ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested);
+    // RFC 9846 §4.7.3: "Until receiving a subsequent KeyUpdate from the peer, the sender MUST
+    // NOT send another KeyUpdate with request_update set to update_requested." The request
+    // already sent still stands (the peer will update its keys): this one only updates ours.
+    const request = requestPeerUpdate && !this.updateRequestedSent;
+    this.sendKeyUpdate(request ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested);
+    if (request) this.updateRequestedSent = true;
   }
 
   /**
@@ -592,11 +647,15 @@ export class ConnectionCore {
           // RFC 9846 §6.1: data after close_notify is ignored (never delivered; with an async AEAD
           // up to 8 records after it may already have been opened ahead, then dropped unread).
           this.reader.discard();
+          this.endOfInput();
           break;
         }
         // An async AEAD (webcrypto) opens records later, one at a time; a sync one never costs a promise.
         const rec = this.reader.async ? await this.reader.nextAsync({ open: this.compatCcsWindow() }) : this.reader.next({ open: this.compatCcsWindow() });
-        if (!rec) break;
+        if (!rec) {
+          this.endOfInput();
+          break;
+        }
         // Only handshake steps that really wait (certificate checks, signing) cost a promise.
         const pending = this.onRecord(rec.type, rec.content);
         if (pending) await pending;
@@ -622,12 +681,16 @@ export class ConnectionCore {
         // RFC 9846 §6.1: data after close_notify is ignored (never delivered; with an async AEAD
         // up to 8 records after it may already have been opened ahead, then dropped unread).
         this.reader.discard();
+        this.endOfInput();
         break;
       }
       // A handshake step may install an async read protection (another provider's AEAD).
       if (this.reader.async) return Promise.resolve();
       const rec = this.reader.next({ open: this.compatCcsWindow() });
-      if (!rec) break;
+      if (!rec) {
+        this.endOfInput();
+        break;
+      }
       const pending = this.onRecord(rec.type, rec.content);
       if (pending) return pending;
       this.writer.flushHandshake();
@@ -717,11 +780,14 @@ export class ConnectionCore {
   /**
    * Decides on a handshake message from its header alone (RFC 9846 §4: a message not
    * allowed in the current state is unexpected_message, whatever its body or length), and
-   * counts post-handshake messages (README "Limits").
+   * counts post-handshake messages (README "Limits"). A message of fixed size announcing
+   * another length is refused here too, before its body is buffered (a peer trickling a
+   * "KeyUpdate" of 64 KiB would otherwise hold that much of our memory for nothing).
    */
-  private admitHandshake(type: number): void {
+  private admitHandshake(type: number, bodyLength: number): void {
     if (this.ignorableHelloRequest(type)) {
       this.flood.helloRequest();
+      fixedLength(type, bodyLength);
       return;
     }
     const s = this.state;
@@ -732,6 +798,7 @@ export class ConnectionCore {
         detail: kind === null ? `${nameOf('handshake', type)} does not exist in ${version}` : `${s.name}: got ${kind}, expected ${s.expects.join(' or ') || 'no handshake message'}`,
       });
     }
+    fixedLength(type, bodyLength);
     if (this.result) this.flood.postHandshakeMessage(type);
   }
 
@@ -796,7 +863,9 @@ export class ConnectionCore {
     if (l.ocspResponse !== undefined) n.ocspResponse = copyBytes(l.ocspResponse);
     // The config's own bytes (shared, never written; the getter copies out).
     if (l.localCertificate !== undefined) n.localCertificate = l.localCertificate;
-    if (l.ticket !== undefined && ticketCount(this.tickets_) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());
+    // RFC 9846 §4.7.1: a ticket_lifetime of zero "indicates that the ticket should be discarded
+    // immediately" (a peer sending such tickets first must not crowd out the usable ones).
+    if (l.ticket !== undefined && l.ticket.lifetime > 0 && ticketCount(this.tickets_) < 8) this.tickets_ = keepTicket(this.tickets_, l.ticket, this.cfg.now());
   }
 
   private onAlert(content: Uint8Array): void {
@@ -816,8 +885,10 @@ export class ConnectionCore {
       this.flood.warningAlert();
       return;
     }
-    if (alert.description === AlertDescription.user_canceled) {
-      // RFC 9846 §6.1: user_canceled is followed by close_notify.
+    if (alert.description === AlertDescription.user_canceled && !this.tls12) {
+      // RFC 9846 §6.1: user_canceled is followed by close_notify (a closure alert: its level is
+      // ignored). In TLS 1.2 only a warning one is (above): RFC 5246 §7.2, "Upon transmission or
+      // receipt of a fatal alert message, both parties immediately close the connection."
       this.flood.warningAlert();
       return;
     }
@@ -861,18 +932,23 @@ export class ConnectionCore {
     // nowhere: no message after our close_notify, no keys, no completion.
     // A connection that failed meanwhile (a trace callback that threw, see trace()) is abandoned too.
     const abandoned = (): boolean => self.error_ !== null || (self.closeSent && self.result === null);
+    // After our close_notify nothing more goes out (RFC 9846 §6.1: "the sender will not send
+    // any more messages on this connection"; RFC 5246 §7.2.1), also after the handshake: a
+    // NewSessionTicket still being sealed when close() came (an async AEAD), a TLS 1.2
+    // no_renegotiation warning for a HelloRequest or ClientHello that arrives after it.
+    const silenced = (): boolean => self.error_ !== null || self.closeSent;
     return {
       tracing: self.cfg.trace !== undefined,
       send(msg: HandshakeMessage): Uint8Array {
         const bytes = encodeHandshakeWith(self.codec.encode, msg);
-        if (abandoned()) return bytes;
+        if (silenced()) return bytes;
         self.writer.queueHandshake(bytes);
         // The summary is rendered only for a tracer (a regular expression per message otherwise wasted).
         if (self.cfg.trace) self.trace({ direction: 'sent', kind: 'handshake', summary: summarize(msg), message: msg });
         return bytes;
       },
       sendChangeCipherSpec(kind: 'compat' | 'tls12'): void {
-        if (abandoned()) return;
+        if (silenced()) return;
         if (kind === 'tls12') {
           self.writer.changeCipherSpec12();
           self.trace({ direction: 'sent', kind: 'change_cipher_spec', summary: 'ChangeCipherSpec' });
@@ -906,6 +982,7 @@ export class ConnectionCore {
         self.trace(e);
       },
       sendWarningAlert(description: number): void {
+        if (silenced()) return;
         self.sendAlert(description, 1);
       },
       closeCleanly(reason: string): void {
@@ -941,7 +1018,7 @@ export class ConnectionCore {
         self.earlyAllowance = null;
       },
       sendEarlyData(data: Uint8Array): void {
-        if (abandoned()) return;
+        if (silenced()) return;
         self.writer.appData(data);
         self.trace({ direction: 'sent', kind: 'info', summary: `early data (${data.length} bytes)` });
       },
@@ -970,6 +1047,8 @@ export class ConnectionCore {
         const next = nextTrafficSecret(self.cfg.crypto, suite.hash, self.trafficSecret('read', suite));
         self.reader.install(tls13Protector(self.cfg.crypto, suite, next));
         self.setTrafficSecret('read', { suite, secret: next });
+        // Any KeyUpdate from the peer answers a request of ours (RFC 9846 §4.7.3).
+        self.updateRequestedSent = false;
         self.trace({ direction: 'received', kind: 'key_change', summary: 'read keys updated (KeyUpdate)' });
         if (updateRequested && !self.closeSent) self.sendKeyUpdate(KeyUpdateRequest.update_not_requested);
       },
@@ -1062,6 +1141,10 @@ export class ConnectionCore {
     if (this.error_) return;
     this.error_ = err;
     if (sendAlert && err.alert !== null && !this.closeSent) this.sendAlert(err.alert, 2);
+    // RFC 9846 §6: "Servers and clients MUST forget the secret values and keys established in
+    // failed connections": the traffic and exporter secrets this connection keeps (the alert
+    // above was the last record sealed; nothing reads them after a failure).
+    this.secrets13?.fill(0);
     // RFC 5246 §7.2.2: a connection ended by a fatal alert (ours or the peer's) is not resumed.
     const inUse = this.sessionInUse;
     this.sessionInUse = null;

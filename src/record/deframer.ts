@@ -165,6 +165,23 @@ export class Deframer {
     return Math.max(0, this.capacity - this.buffered);
   }
 
+  /**
+   * True if a whole record (header and fragment) is buffered: {@link next} would return it,
+   * or throw for its header, without more input.
+   */
+  get holdsRecord(): boolean {
+    const avail = this.end - this.start;
+    if (avail < RECORD_HEADER_LEN) return false;
+    return avail >= RECORD_HEADER_LEN + ((this.buf[this.start + 3]! << 8) | this.buf[this.start + 4]!);
+  }
+
+  /** Forgets every byte buffered (input that will never be read, see RecordReader.discard). */
+  dropAll(): void {
+    this.pooled = null;
+    this.buf = EMPTY;
+    this.start = this.end = 0;
+  }
+
   /** True if nothing is buffered (a clean record boundary: useful to detect truncation at EOF). */
   isEmpty(): boolean {
     return this.end === this.start;

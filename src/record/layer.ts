@@ -178,6 +178,14 @@ export class RecordReader {
     }
   }
 
+  /**
+   * True if a whole record received is not handed out yet (taken ahead of its turn, or
+   * complete in the deframer): the transport's end comes after it (see the connection's `end()`).
+   */
+  get holdsRecord(): boolean {
+    return this.ahead.length !== 0 || this.deframer.holdsRecord;
+  }
+
   /** Bytes of input buffer allocated (records opened ahead of their turn included). */
   get allocated(): number {
     let n = this.deframer.allocated;
@@ -249,8 +257,15 @@ export class RecordReader {
    */
   discard(): void {
     this.dropAhead();
-    while (this.deframer.next()) {
-      /* ignored */
+    try {
+      while (this.deframer.next()) {
+        /* ignored */
+      }
+    } catch {
+      // A header that is not a record (unknown type, over the limit, ...): ignored too, with
+      // everything after it (never read). A man in the middle injecting bytes after the
+      // peer's close_notify cannot make us fail a connection whose other direction is open.
+      this.deframer.dropAll();
     }
   }
 

@@ -352,8 +352,8 @@ export class RecordProtector implements Protector {
    * - 'tls12-gcm': fragment = explicit nonce ‖ AEAD(content); 'tls12-chacha': AEAD(content);
    *   the header carries the real type (RFC 5246 §6.2.3.3). `padLen` must be 0.
    *
-   * @throws TlsError `InternalError` when the key usage limit or the sequence space is
-   * exhausted (RFC 9846 §5.3: never wrap; §5.5), or for content too long, empty
+   * @throws TlsError `InternalError` when the key usage limit (not for an alert) or the
+   * sequence space is exhausted (RFC 9846 §5.3: never wrap; §5.5), or for content too long, empty
    * handshake/alert content, or padding in TLS 1.2 (caller bugs).
    */
   seal(type: number, content: Uint8Array, padLen = 0): Uint8Array {
@@ -405,7 +405,11 @@ export class RecordProtector implements Protector {
    * `scratch`: nonce, AAD and (joined) header in the shared scratch buffers (see SCRATCH_NONCE).
    */
   private frame(type: number, content: Uint8Array, padLen: number, joined: boolean, scratch: boolean): { out: Uint8Array; nonce: Uint8Array; aad: Uint8Array; at: number; len: number; trailer: Uint8Array } {
-    this.checkUsable(this.sealAt, 'seal');
+    // An alert may still go out at the usage limit (never past the sequence space): the
+    // connection that reached it is ending, and this is how the peer learns why (a TLS 1.2
+    // connection, which cannot rekey, would otherwise just stop). The limit is set below
+    // the bound it keeps (AES-GCM: 2^24 of RFC 9846 §5.5's 2^24.5), so one more record is harmless.
+    this.checkUsable(type === ContentType.alert ? NO_USAGE_LIMIT : this.sealAt, 'seal');
     let out: Uint8Array;
     let sealed: { nonce: Uint8Array; aad: Uint8Array; at: number; len: number; trailer: Uint8Array };
     if (this.mode === 'tls13') {
@@ -877,6 +881,9 @@ function splitLimit(limit: number): readonly [number, number] {
   const hi = Math.floor(n / TWO32);
   return [hi, n - hi * TWO32];
 }
+
+/** No usage limit, only the sequence space (see `frame`: alerts). */
+const NO_USAGE_LIMIT: readonly [number, number] = Object.freeze([Infinity, 0] as const);
 
 function reached(hi: number, lo: number, limit: readonly [number, number]): boolean {
   return hi > limit[0] || (hi === limit[0] && lo >= limit[1]);
