@@ -22,7 +22,7 @@ import type { CryptoProvider, HashAlg } from '../crypto/provider.js';
 import { HASH_LEN } from '../crypto/provider.js';
 import type { Tls13Suite } from '../crypto/suites.js';
 import { tls13Suite } from '../crypto/suites.js';
-import { AlertDescription, TlsError, alertName } from '../base/errors.js';
+import { AlertDescription, TlsError, alertName, isTlsError, thrownText } from '../base/errors.js';
 import { ContentType, HandshakeType, KeyUpdateRequest, ProtocolVersion, nameOf } from '../wire/codes.js';
 import type { HandshakeMessage } from '../wire/messages.js';
 import { encodeHandshakeWith, decodeHandshakeWith, type HandshakeCodec } from '../wire/handshake.js';
@@ -143,6 +143,15 @@ const READ_HIGH_WATER = 256 * 1024;
  * function flush() { let o; while ((o = c.takeOutput())) transport.write(o); }
  * ```
  */
+/** `e instanceof StepFailed`, false (never a throw) for a value on which `instanceof` throws (a revoked proxy). */
+function isStepFailed(e: unknown): e is StepFailed {
+  try {
+    return e instanceof StepFailed;
+  } catch {
+    return false;
+  }
+}
+
 /** Connections whose trace callback threw (kept off the connection: no field on every idle one). */
 const brokenTraces = new WeakSet<ConnectionCore>();
 
@@ -1127,13 +1136,13 @@ export class ConnectionCore {
   }
 
   private fail(e: unknown): void {
-    if (e instanceof StepFailed) {
+    if (isStepFailed(e)) {
       // The step had learned something worth reporting after the failure (the peer's certificates).
       this.learn(e.learned);
       e = e.error;
     }
-    const err =
-      e instanceof TlsError ? e : new TlsError('InternalError', { detail: e instanceof Error ? e.message : String(e), cause: e });
+    // thrownText never throws (a caller's callback may throw a value without a string form).
+    const err = isTlsError(e) ? e : new TlsError('InternalError', { detail: thrownText(e), cause: e });
     this.setError(err, err.source === 'local' && err.alert !== null);
   }
 
@@ -1175,7 +1184,7 @@ export class ConnectionCore {
     } catch (err) {
       brokenTraces.add(this);
       // The peer is told (internal_error), as for any failure of ours; this alert is not traced.
-      this.setError(new TlsError('InternalError', { detail: `the trace callback threw: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300), cause: err, source: 'caller' }), true);
+      this.setError(new TlsError('InternalError', { detail: `the trace callback threw: ${thrownText(err)}`.slice(0, 300), cause: err, source: 'caller' }), true);
     }
   }
 }
