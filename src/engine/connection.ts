@@ -185,7 +185,7 @@ export class ConnectionCore {
    * yet (held back by the read high-water mark, or no `process()` since): the end is taken
    * once they have been (see `endOfInput`).
    */
-  private endPending = false;
+  protected endPending = false;
   /**
    * TLS 1.3: we sent a KeyUpdate with update_requested and no KeyUpdate from the peer came
    * since (RFC 9846 §4.7.3: until then we MUST NOT send another with update_requested).

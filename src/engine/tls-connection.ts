@@ -128,7 +128,8 @@ export class TlsConnection extends ConnectionCore {
    *
    * @throws TlsError('ApiMisuse') during the handshake, while `process()` runs, with output
    *   not yet taken or still being sealed (a KeyUpdate just sent included: take it first),
-   *   with a post-handshake message partly received;
+   *   with a post-handshake message partly received, after `end()` while records received
+   *   before it are not processed yet;
    *   TlsError('Closed') after `close()`; the connection's error after a failure
    */
   exportState(): Uint8Array {
@@ -161,6 +162,8 @@ export class TlsConnection extends ConnectionCore {
     // Unsent records (a KeyUpdate just queued, data being sealed) belong to the keys in force.
     if (!this.writer.idle) throw new TlsError('ApiMisuse', { detail: 'cannot export with records not yet taken or still being sealed (settle and takeOutput first)' });
     if (!this.joiner.isEmpty()) throw new TlsError('ApiMisuse', { detail: 'cannot export with a post-handshake message partly received' });
+    // The state has no place for the transport's end: the importing side would never learn of it.
+    if (this.endPending) throw new TlsError('ApiMisuse', { detail: 'cannot export after end() while records received before it are not processed yet (process() first)' });
     const readSeq = this.reader.sequence;
     const writeSeq = this.writer.sequence;
     if (readSeq === null || writeSeq === null) throw new TlsError('InternalError', { detail: 'connection without its traffic keys' });

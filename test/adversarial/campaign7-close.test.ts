@@ -172,11 +172,11 @@ describe('the transport ends while records the engine accepted are held back by 
   }
 });
 
-describe('a live hand-off after the transport ended (src/engine/tls-connection.ts, not this campaign\'s file)', () => {
-  // exportState() does not know that end() is waiting for held records: the state it gives
-  // carries those records but not the end, so the importing side is never told of the EOF.
-  // A refusal ('Closed' or ApiMisuse) there would fix it; until then this is an expected failure.
-  it.fails('exportState() after end() with records still held is refused', async () => {
+describe('a live hand-off after the transport ended (src/engine/tls-connection.ts)', () => {
+  // exportState() did not know that end() was waiting for held records: the state it gave
+  // carried those records but not the end, so the importing side was never told of the EOF.
+  // It is refused now (ApiMisuse).
+  it('exportState() after end() with records still held is refused', async () => {
     const p = await connected('TLSv1.3');
     p.server.write(payload(HIGH_WATER, 30));
     p.server.close();
