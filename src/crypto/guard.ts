@@ -11,7 +11,7 @@
  * - an agreement or an encapsulation must give a shared secret of the group's length, and an
  *   encapsulation a server share of the group's length;
  * - the AEAD of a provider that says it is synchronous (`async` false or absent: the record
- *   layer then expects no promise, DESIGN.md §2) must not answer with a promise or an
+ *   layer then expects no promise per record) must not answer with a promise or an
  *   asynchronous cipher; `open` answers `null` or plaintext exactly 16 bytes shorter than its
  *   input (RFC 5116 §2.2: the tag is 16 bytes for every supported AEAD), `seal` a Uint8Array.
  *   A promise a lying provider returned anyway is observed, so its rejection is never left

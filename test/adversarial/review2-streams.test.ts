@@ -7,7 +7,8 @@
  * is counted, never started, and nothing told the connection, so close() waited for it for ever.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fromStreams, type ByteStreamPair } from '../../src/transport/web.js';
+import { fromStreams } from '../../src/transport/web.js';
+import { streamWire as wire } from '../helpers/stream-wire.js';
 import { generateTestPki, type TestPki } from '../../src/verify/generate.js';
 import { failOnUnhandled } from '../helpers/unhandled.js';
 
@@ -17,12 +18,6 @@ let pki: TestPki;
 beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256', names: ['localhost'] });
 });
-
-function wire(): { client: ByteStreamPair; server: ByteStreamPair } {
-  const c2s = new TransformStream<Uint8Array, Uint8Array>();
-  const s2c = new TransformStream<Uint8Array, Uint8Array>();
-  return { client: { readable: s2c.readable, writable: c2s.writable }, server: { readable: c2s.readable, writable: s2c.writable } };
-}
 
 async function fate<T>(p: Promise<T>, ms = 2000): Promise<'resolved' | 'rejected' | 'pending'> {
   return Promise.race([

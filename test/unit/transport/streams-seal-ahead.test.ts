@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fromStreams, type ByteStreamPair } from '../../../src/transport/web.js';
+import { fromStreams } from '../../../src/transport/web.js';
+import { hashToEnd, streamWire as wire } from '../../helpers/stream-wire.js';
 import { generateTestPki, type TestPki } from '../../../src/verify/generate.js';
 import { countingWebcrypto } from '../../helpers/counting-webcrypto.js';
 import { failOnUnhandled } from '../../helpers/unhandled.js';
@@ -18,12 +19,6 @@ beforeAll(async () => {
   pki = await generateTestPki({ keyType: 'ecdsa-p256', names: ['localhost'] });
 });
 
-function wire(): { client: ByteStreamPair; server: ByteStreamPair } {
-  const c2s = new TransformStream<Uint8Array, Uint8Array>();
-  const s2c = new TransformStream<Uint8Array, Uint8Array>();
-  return { client: { readable: s2c.readable, writable: c2s.writable }, server: { readable: c2s.readable, writable: s2c.writable } };
-}
-
 describe('Web Streams adapter, webcrypto provider: records seal concurrently', () => {
   it('awaiting each write: several seals in flight; close() delivers every byte in order', async () => {
     const w = wire();
@@ -31,18 +26,7 @@ describe('Web Streams adapter, webcrypto provider: records seal concurrently', (
     const server = fromStreams(w.server, { role: 'server', cert: pki.chainPem, key: pki.keyPem });
     const client = fromStreams(w.client, { servername: 'localhost', ca: pki.caCertPem, crypto: counted.crypto });
     const chunks = Array.from({ length: 40 }, (_, i) => new Uint8Array(16 * 1024).fill(i));
-    const got = (async () => {
-      const h = createHash('sha256');
-      let n = 0;
-      const reader = server.readable.getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        h.update(value);
-        n += value.length;
-      }
-      return { n, sha: h.digest('hex') };
-    })();
+    const got = hashToEnd(server.readable);
     const writer = client.writable.getWriter();
     for (const c of chunks) await writer.write(c);
     await writer.close();
@@ -81,20 +65,10 @@ describe('Web Streams adapter, webcrypto provider: records seal concurrently', (
     const counted = countingWebcrypto();
     const client = fromStreams(w.client, { servername: 'localhost', ca: pki.caCertPem, crypto: counted.crypto });
     const chunks = Array.from({ length: 30 }, (_, i) => new Uint8Array(16 * 1024 - i).fill(i));
-    const got = (async () => {
-      const h = createHash('sha256');
-      let n = 0;
-      const reader = server.readable.getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        h.update(value);
-        n += value.length;
-        // Mid-stream, the server asks the client to update its keys too (RFC 9846 §4.7.3).
-        if (n > 100_000 && n - value.length <= 100_000) await server.keyUpdate(true);
-      }
-      return { n, sha: h.digest('hex') };
-    })();
+    // Mid-stream, the server asks the client to update its keys too (RFC 9846 §4.7.3).
+    const got = hashToEnd(server.readable, async (value, n) => {
+      if (n > 100_000 && n - value.length <= 100_000) await server.keyUpdate(true);
+    });
     const writer = client.writable.getWriter();
     for (let i = 0; i < chunks.length; i++) {
       await writer.write(chunks[i]!);
