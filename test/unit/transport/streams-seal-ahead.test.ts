@@ -86,4 +86,23 @@ describe('Web Streams adapter, webcrypto provider: records seal concurrently', (
     expect(r.sha).toBe(want.digest('hex'));
     expect(counted.seals.maxInFlight).toBeGreaterThan(2);
   });
+
+  it('abort() while records still seal: the seals settling later throw nothing, reject nothing unhandled, and the stream stays aborted', async () => {
+    const w = wire();
+    const server = fromStreams(w.server, { role: 'server', cert: pki.chainPem, key: pki.keyPem });
+    const counted = countingWebcrypto();
+    const client = fromStreams(w.client, { servername: 'localhost', ca: pki.caCertPem, crypto: counted.crypto });
+    const got = hashToEnd(server.readable).catch(() => null);
+    const writer = client.writable.getWriter();
+    for (let i = 0; i < 6; i++) await writer.write(new Uint8Array(16 * 1024).fill(i));
+    expect(counted.seals.inFlight).toBeGreaterThan(0);
+    await writer.abort(new Error('stop')).catch(() => undefined);
+    // Let every seal settle and its (now pointless) flush run.
+    for (let i = 0; i < 200 && counted.seals.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(counted.seals.inFlight).toBe(0);
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(writer.write(new Uint8Array(1))).rejects.toBeDefined();
+    await server.close().catch(() => undefined);
+    void got;
+  });
 });
